@@ -1,0 +1,32 @@
+import type { Subscription } from "../subscriptions/subscription.js";
+
+/**
+ * The normalised gateway configuration (DESIGN.md "Config"). `config/load-config.ts` turns a file
+ * (YAML or JSON) into this, with defaults applied and every field checked; the rest of the gateway
+ * trusts it.
+ */
+export interface HeraldConfig {
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly limits: Limits;
+  readonly store: StoreConfig;
+  /** Publisher authentication; kept as written until the auth issue gives it a shape. */
+  readonly auth?: Readonly<Record<string, unknown>>;
+  readonly subscriptions: readonly Subscription[];
+  /** Foreign-payload adapters; kept as written until the adapters issue gives them a shape. */
+  readonly adapters: readonly Readonly<Record<string, unknown>>[];
+}
+
+export interface Limits {
+  /** Largest single event in bytes (413 above it). */
+  readonly maxEventBytes: number;
+  /** Most events in one batch-mode request (413 above it). */
+  readonly maxBatchEvents: number;
+}
+
+export type StoreConfig =
+  | { readonly kind: "memory" }
+  | { readonly kind: "sqlite"; readonly path: string }
+  | { readonly kind: "nats"; readonly url: string | readonly string[]; readonly stream: string };
+
+export const DEFAULT_LIMITS: Limits = { maxEventBytes: 262_144, maxBatchEvents: 100 };
+export const DEFAULT_LISTEN = { host: "127.0.0.1", port: 8080 } as const;

@@ -1,0 +1,141 @@
+import { HeraldError } from "./herald-error.js";
+
+/** One broken rule of one attribute of one event. */
+export interface Violation {
+  /** Attribute name (`data` and `data_base64` are used for payload problems). */
+  readonly attribute: string;
+  readonly message: string;
+  /** Position of the event in a batch. */
+  readonly index?: number;
+}
+
+/** An event breaks the CloudEvents specification (400). */
+export class InvalidEvent extends HeraldError {
+  static override readonly code = "invalid_event";
+  readonly code = InvalidEvent.code;
+  readonly status = 400;
+  readonly title = "Invalid CloudEvent";
+  override readonly extensions: Readonly<Record<string, unknown>>;
+  constructor(
+    readonly violations: readonly Violation[],
+    readonly index?: number,
+  ) {
+    const where = index === undefined ? "" : `event ${index} of the batch: `;
+    super(`${where}${violations.map((v) => `${v.attribute}: ${v.message}`).join("; ")}`);
+    this.name = "InvalidEvent";
+    const attributes = [...new Set(violations.map((v) => v.attribute))];
+    this.extensions = {
+      attributes,
+      errors: violations.map((v) => (index === undefined ? v : { ...v, index })),
+      ...(index === undefined ? {} : { index }),
+    };
+  }
+}
+
+/** The body is not what its media type says (e.g. broken JSON) (400). */
+export class MalformedRequest extends HeraldError {
+  static override readonly code = "malformed_request";
+  readonly code = MalformedRequest.code;
+  readonly status = 400;
+  readonly title = "Malformed request";
+  constructor(detail: string) {
+    super(detail);
+    this.name = "MalformedRequest";
+  }
+}
+
+/** The request or one event is larger than the configured limit (413). */
+export class PayloadTooLarge extends HeraldError {
+  static override readonly code = "payload_too_large";
+  readonly code = PayloadTooLarge.code;
+  readonly status = 413;
+  readonly title = "Payload too large";
+  override readonly extensions: Readonly<Record<string, unknown>>;
+  constructor(detail: string, limit: number, index?: number) {
+    super(detail);
+    this.name = "PayloadTooLarge";
+    this.extensions = index === undefined ? { limit } : { limit, index };
+  }
+}
+
+/** A batch holds more events than `limits.maxBatchEvents` (413). */
+export class BatchTooLarge extends HeraldError {
+  static override readonly code = "batch_too_large";
+  readonly code = BatchTooLarge.code;
+  readonly status = 413;
+  readonly title = "Batch too large";
+  override readonly extensions: Readonly<Record<string, unknown>>;
+  constructor(count: number, limit: number) {
+    super(`the batch holds ${count} events; the limit is ${limit}`);
+    this.name = "BatchTooLarge";
+    this.extensions = { limit, count };
+  }
+}
+
+/** A structured or batch format Herald does not speak, or no usable media type (415). */
+export class UnsupportedMediaType extends HeraldError {
+  static override readonly code = "unsupported_media_type";
+  readonly code = UnsupportedMediaType.code;
+  readonly status = 415;
+  readonly title = "Unsupported media type";
+  override readonly headers: Readonly<Record<string, string>>;
+  constructor(detail: string) {
+    super(detail);
+    this.name = "UnsupportedMediaType";
+    this.headers = {
+      "accept-post":
+        "application/cloudevents+json, application/cloudevents-batch+json, */* (binary mode)",
+    };
+  }
+}
+
+/** The method is not allowed on this path (405). */
+export class MethodNotAllowed extends HeraldError {
+  static override readonly code = "method_not_allowed";
+  readonly code = MethodNotAllowed.code;
+  readonly status = 405;
+  readonly title = "Method not allowed";
+  override readonly headers: Readonly<Record<string, string>>;
+  constructor(method: string, allow: readonly string[]) {
+    super(`${method} is not allowed here; use ${allow.join(", ")}`);
+    this.name = "MethodNotAllowed";
+    this.headers = { allow: allow.join(", ") };
+  }
+}
+
+/** Nothing lives at this path (404). */
+export class NotFound extends HeraldError {
+  static override readonly code = "not_found";
+  readonly code = NotFound.code;
+  readonly status = 404;
+  readonly title = "Not found";
+  constructor(detail: string) {
+    super(detail);
+    this.name = "NotFound";
+  }
+}
+
+/** The gateway cannot take the request now (shutting down, queue full) (503). */
+export class Unavailable extends HeraldError {
+  static override readonly code = "unavailable";
+  readonly code = Unavailable.code;
+  readonly status = 503;
+  readonly title = "Service unavailable";
+  override readonly headers: Readonly<Record<string, string>>;
+  constructor(detail: string, retryAfterSeconds = 1) {
+    super(detail);
+    this.name = "Unavailable";
+    this.headers = { "retry-after": String(retryAfterSeconds) };
+  }
+}
+
+/** Union of every coded error, to `switch (err.code)` on. */
+export type HeraldErrorCode =
+  | typeof InvalidEvent.code
+  | typeof MalformedRequest.code
+  | typeof PayloadTooLarge.code
+  | typeof BatchTooLarge.code
+  | typeof UnsupportedMediaType.code
+  | typeof MethodNotAllowed.code
+  | typeof NotFound.code
+  | typeof Unavailable.code;
