@@ -20,13 +20,15 @@ export class InvalidEvent extends HeraldError {
     readonly violations: readonly Violation[],
     readonly index?: number,
   ) {
-    const where = index === undefined ? "" : `event ${index} of the batch: `;
-    super(`${where}${violations.map((v) => `${v.attribute}: ${v.message}`).join("; ")}`);
+    const where = index === undefined ? "" : `event ${index} of the batch is invalid: `;
+    const shown = violations.slice(0, 10).map((v) => `${v.attribute} ${v.message}`);
+    const more = violations.length > 10 ? ` (and ${violations.length - 10} more)` : "";
+    super(`${where}${shown.join("; ")}${more}`);
     this.name = "InvalidEvent";
     const attributes = [...new Set(violations.map((v) => v.attribute))];
     this.extensions = {
       attributes,
-      errors: violations.map((v) => (index === undefined ? v : { ...v, index })),
+      errors: violations,
       ...(index === undefined ? {} : { index }),
     };
   }

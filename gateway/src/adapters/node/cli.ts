@@ -1,0 +1,143 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigInvalid } from "../../config/config-invalid.js";
+import { loadConfigFile } from "../../config/read-config-file.js";
+import { createJsonLogger, logLevelFromEnv } from "./json-logger.js";
+import { ServeError, serve } from "./serve.js";
+
+const USAGE = `Usage: herald <command> [options]
+
+Commands:
+  serve       Start the gateway
+                --config FILE   config file (default ./herald.yaml; without one, an embedded demo)
+                --host H        listen address (overrides listen.host)
+                --port N        listen port (overrides listen.port; 0 picks a free port)
+                --no-auth       accept events without authentication (development only)
+  validate    Check a config file and exit (0 valid, 1 invalid)
+                --config FILE   config file (default ./herald.yaml)
+  help        Show this help
+  version     Print the version
+
+Environment: HERALD_LOG_LEVEL=debug|info|warn|error|silent (default info). Logs are JSON lines on stderr.
+`;
+
+interface Io {
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  readonly env: Record<string, string | undefined>;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+/**
+ * The `herald` command line. Resolves with the exit code for commands that finish; `serve`
+ * resolves only when the server has stopped after SIGTERM/SIGINT.
+ *
+ * @example
+ * process.exitCode = await runCli({ argv: process.argv.slice(2), cwd: process.cwd(), env: process.env,
+ *   stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
+ */
+export async function runCli(io: Io): Promise<number> {
+  const [command = "help", ...rest] = io.argv;
+  try {
+    switch (command) {
+      case "serve":
+        return await serveCommand(rest, io);
+      case "validate":
+        return await validateCommand(rest, io);
+      case "version":
+      case "--version":
+      case "-v":
+        io.stdout(`herald ${version()}\n`);
+        return 0;
+      case "help":
+      case "--help":
+      case "-h":
+        io.stdout(USAGE);
+        return 0;
+      default:
+        io.stderr(`herald: unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ConfigInvalid || err instanceof ServeError) {
+      io.stderr(`herald: ${err.message}\n`);
+      return 1;
+    }
+    if (
+      err instanceof TypeError &&
+      "code" in err &&
+      String(err.code).startsWith("ERR_PARSE_ARGS")
+    ) {
+      io.stderr(`herald: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+async function serveCommand(args: readonly string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      config: { type: "string", short: "c" },
+      host: { type: "string" },
+      port: { type: "string", short: "p" },
+      "no-auth": { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!/^\d+$/.test(values.port) || port > 65_535) {
+      throw new ServeError(`--port must be a number from 0 to 65535 (got "${values.port}")`);
+    }
+  }
+  const logger = createJsonLogger({
+    level: logLevelFromEnv(io.env.HERALD_LOG_LEVEL),
+    write: io.stderr,
+  });
+  const server = await serve({
+    ...(values.config === undefined ? {} : { configPath: values.config }),
+    ...(values.host === undefined ? {} : { host: values.host }),
+    ...(port === undefined ? {} : { port }),
+    noAuth: values["no-auth"] === true,
+    cwd: io.cwd,
+    env: io.env,
+    logger,
+    print: io.stdout,
+  });
+  const signal = await new Promise<NodeJS.Signals>((done) => {
+    process.once("SIGTERM", () => done("SIGTERM"));
+    process.once("SIGINT", () => done("SIGINT"));
+  });
+  logger.info("shutting down", { signal });
+  // A second signal while draining means "now".
+  const force = () => process.exit(1);
+  process.once("SIGTERM", force);
+  process.once("SIGINT", force);
+  await server.close();
+  logger.info("stopped");
+  return 0;
+}
+
+async function validateCommand(args: readonly string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { config: { type: "string", short: "c" } },
+    strict: true,
+  });
+  const path = resolve(io.cwd, values.config ?? "herald.yaml");
+  const config = await loadConfigFile(path, io.env);
+  io.stdout(`${path}: valid (${config.subscriptions.length} subscriptions)\n`);
+  return 0;
+}
+
+function version(): string {
+  const pkg = JSON.parse(
+    readFileSync(new URL("../../../package.json", import.meta.url), "utf8"),
+  ) as { version: string };
+  return pkg.version;
+}

@@ -1,0 +1,11 @@
+/**
+ * The Node adapter of @herald/gateway: the HTTP server, the CLI and config files.
+ *
+ * @example
+ * import { serve } from "@herald/gateway/node";
+ */
+export { loadConfigFile } from "../../config/read-config-file.js";
+export { runCli } from "./cli.js";
+export { createNodeFetch } from "./http-fetch.js";
+export { createJsonLogger, type LogLevel, logLevelFromEnv } from "./json-logger.js";
+export { type RunningServer, ServeError, type ServeOptions, serve } from "./serve.js";

@@ -1,0 +1,132 @@
+import { existsSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
+import { createAdaptorServer } from "@hono/node-server";
+import { createGateway, type Gateway } from "../../app/create-gateway.js";
+import type { HeraldConfig } from "../../config/herald-config.js";
+import { parseConfig } from "../../config/load-config.js";
+import { loadConfigFile } from "../../config/read-config-file.js";
+import type { Logger } from "../../ports/logger.js";
+import { startDemoSink } from "./demo-sink.js";
+import { demoCurl, embeddedConfig } from "./embedded-config.js";
+import { createNodeFetch } from "./http-fetch.js";
+
+export interface ServeOptions {
+  readonly configPath?: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly noAuth: boolean;
+  readonly cwd: string;
+  readonly env: Record<string, string | undefined>;
+  readonly logger: Logger;
+  /** Where the `listening` line and the demo's output go (stdout). */
+  readonly print: (text: string) => void;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly gateway: Gateway;
+  /** Stops accepting, drains in-flight work, closes the listener. */
+  close(): Promise<void>;
+}
+
+/** `herald serve` could not start; the message says why and what to do. */
+export class ServeError extends Error {
+  override name = "ServeError";
+}
+
+/**
+ * Starts the Node gateway: loads the config (or the embedded demo when there is none), listens,
+ * and prints exactly one line `herald listening on http://H:N` when ready.
+ *
+ * @example
+ * const server = await serve({ noAuth: true, cwd: process.cwd(), env: process.env, logger, print });
+ * await server.close();
+ */
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const { logger, print } = options;
+  const explicit = options.configPath !== undefined;
+  const configPath = resolve(options.cwd, options.configPath ?? "herald.yaml");
+  const demo = !explicit && !existsSync(configPath);
+  let closeDemo: (() => Promise<void>) | undefined;
+  let config: HeraldConfig;
+  if (demo) {
+    const sink = await startDemoSink(print);
+    closeDemo = sink.close;
+    config = parseConfig(
+      embeddedConfig(sink.url, options.host ?? "127.0.0.1", options.port ?? 8080),
+      "<embedded demo config>",
+    );
+  } else {
+    if (!existsSync(configPath)) throw new ServeError(`config file not found: ${configPath}`);
+    config = await loadConfigFile(configPath, options.env);
+  }
+
+  if (!options.noAuth && !demo) {
+    throw new ServeError(
+      "publisher authentication is not available in this version of herald, so it cannot " +
+        "protect this gateway. Start it with --no-auth to accept events from anyone (development only).",
+    );
+  }
+  if (config.store.kind !== "memory") {
+    throw new ServeError(
+      `store.kind ${config.store.kind} is not available in this version; use store: { kind: memory }`,
+    );
+  }
+  logger.warn(
+    demo
+      ? "running the embedded demo: authentication is OFF, anyone who can reach this port can publish"
+      : "authentication is OFF (--no-auth): anyone who can reach this port can publish events",
+  );
+
+  const gateway = createGateway({ config, logger, fetch: createNodeFetch() });
+  const server = createAdaptorServer({ fetch: gateway.fetch }) as Server;
+  const host = options.host ?? config.listen.host;
+  const port = options.port ?? config.listen.port;
+  await new Promise<void>((ok, fail) => {
+    server.once("error", (err: NodeJS.ErrnoException) =>
+      fail(
+        new ServeError(
+          err.code === "EADDRINUSE"
+            ? `cannot listen on ${host}:${port}: the port is in use (pick another with --port)`
+            : `cannot listen on ${host}:${port}: ${err.message}`,
+        ),
+      ),
+    );
+    server.listen(port, host, ok);
+  });
+  gateway.start();
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${shownHost}:${address.port}`;
+  logger.info("gateway started", {
+    subscriptions: config.subscriptions.length,
+    store: config.store.kind,
+    config: demo ? "embedded demo" : configPath,
+  });
+  print(`herald listening on ${url}\n`);
+  if (demo) {
+    print(
+      `\nNo herald.yaml here, so this is the embedded demo: every event goes to a built-in sink that prints it.\nTry:\n\n${demoCurl(url)}\n\n`,
+    );
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    gateway,
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((ok) => server.close(() => ok()));
+        server.closeIdleConnections();
+        await gateway.stop();
+        // Requests that arrive while draining are refused with 503; nothing is left to wait for.
+        server.closeAllConnections();
+        await closed;
+        await closeDemo?.();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { Hono } from "hono";
+import type { HeraldConfig } from "../config/herald-config.js";
+import type { DeliveryQueue } from "../deliver/delivery-queue.js";
+import { createDispatcher } from "../deliver/dispatcher.js";
+import { createHttpDeliverer } from "../deliver/http-deliverer.js";
+import { createMemoryQueue } from "../deliver/memory-queue.js";
+import { NotFound } from "../errors/errors.js";
+import { problemResponse } from "../http/problem.js";
+import { mountIngest } from "../ingest/ingest-routes.js";
+import { type Clock, systemClock } from "../ports/clock.js";
+import type { FetchLike } from "../ports/fetch.js";
+import { type Logger, silentLogger } from "../ports/logger.js";
+import { createAcceptor } from "../routing/accept-events.js";
+import { createMatcher } from "../subscriptions/matcher.js";
+import type { Subscription } from "../subscriptions/subscription.js";
+
+export interface GatewayOptions {
+  /** A normalised config, e.g. from `parseConfig` or `loadConfigFile`. */
+  readonly config: HeraldConfig;
+  /** The delivery queue; defaults to an in-memory queue. */
+  readonly queue?: DeliveryQueue;
+  /** Outbound HTTP for deliveries; defaults to the global `fetch`. */
+  readonly fetch?: FetchLike;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Deliveries in flight at once (default 64). */
+  readonly concurrency?: number;
+  /** How long `stop()` waits for queued deliveries to drain (default 10 s). */
+  readonly drainMs?: number;
+}
+
+/** A running Herald gateway, independent of the runtime that serves it. */
+export interface Gateway {
+  /** The Hono app with every route. */
+  readonly app: Hono;
+  /** Handles one HTTP request (Web Standards). */
+  fetch(request: Request): Promise<Response>;
+  /** Starts delivering queued events. */
+  start(): void;
+  /** Stops accepting events, finishes in-flight deliveries, then stops delivering. */
+  stop(): Promise<void>;
+  /** Resolves when nothing is queued or in flight (tests and graceful shutdown). */
+  idle(): Promise<void>;
+}
+
+/**
+ * Builds a gateway from a config: ingest, matching, queue and delivery wired through their ports.
+ * Options are checked here, once.
+ *
+ * @example
+ * const gateway = createGateway({ config: parseConfig(text, "herald.yaml") });
+ * gateway.start();
+ * const res = await gateway.fetch(new Request("http://gw/events", { method: "POST", headers, body }));
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const {
+    config,
+    clock = systemClock,
+    logger = silentLogger,
+    concurrency = 64,
+    drainMs = 10_000,
+  } = options;
+  if (!config || !Array.isArray(config.subscriptions)) {
+    throw new TypeError("createGateway: options.config must be a normalised HeraldConfig");
+  }
+  const fetchLike: FetchLike = options.fetch ?? ((request) => fetch(request));
+  const queue = options.queue ?? createMemoryQueue({ clock });
+  const subscriptions = new Map<string, Subscription>(config.subscriptions.map((s) => [s.id, s]));
+  const matcher = createMatcher(config.subscriptions);
+  const dispatcher = createDispatcher({
+    queue,
+    deliverer: createHttpDeliverer({ fetch: fetchLike, clock }),
+    subscriptions: (id) => subscriptions.get(id),
+    logger,
+    concurrency,
+  });
+  let accepting = true;
+
+  const app = new Hono();
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", (c) =>
+    accepting ? c.json({ status: "ready" }) : c.json({ status: "stopping" }, 503),
+  );
+  mountIngest(app, {
+    limits: config.limits,
+    accept: createAcceptor(() => matcher, queue),
+    accepting: () => accepting,
+    logger,
+  });
+  app.notFound((c) =>
+    problemResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
+  );
+  app.onError((err) =>
+    problemResponse(err, (e) =>
+      logger.error("unexpected error while handling a request", { error: String(e) }),
+    ),
+  );
+
+  return {
+    app,
+    fetch: async (request) => app.fetch(request),
+    start: () => dispatcher.start(),
+    async stop() {
+      accepting = false;
+      // The in-memory queue cannot persist work, so drain it (bounded) before stopping.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const drained = await Promise.race([
+        dispatcher.idle().then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), drainMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      await dispatcher.stop();
+      const left = await queue.size();
+      if (!drained && left > 0) {
+        logger.warn("stopped with deliveries still queued", { queued: left });
+      }
+    },
+    idle: () => dispatcher.idle(),
+  };
+}

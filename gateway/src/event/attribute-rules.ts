@@ -1,0 +1,109 @@
+/**
+ * Checks for the CloudEvents 1.0.2 type system ("Type System") and naming rules ("Attribute
+ * Naming Convention"). Each returns `undefined` when the value is fine, or a short reason.
+ */
+
+/** Attribute names: lower-case ASCII letters and digits only (spec "Attribute Naming Convention"). */
+export const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
+
+/** Names that are never context attributes: `data` is the payload (spec "Event Data"). */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(["data", "data_base64"]);
+
+export function checkName(name: string): string | undefined {
+  if (!ATTRIBUTE_NAME.test(name))
+    return "attribute names must be lower-case letters a-z and digits";
+  if (RESERVED_NAMES.has(name)) return "is reserved for event data, not an attribute";
+  return undefined;
+}
+
+// Control characters U+0000-U+001F and U+007F-U+009F, lone surrogates, and the noncharacters
+// U+FDD0-U+FDEF and U+xFFFE/U+xFFFF are not allowed in a String (spec "Type System: String").
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what the spec forbids
+const FORBIDDEN_STRING_CHARS = /[\u0000-\u001f\u007f-\u009f\ufdd0-\ufdef\ufffe\uffff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const ASTRAL_NONCHAR =
+  /[\ud83f\ud87f\ud8bf\ud8ff\ud93f\ud97f\ud9bf\ud9ff\uda3f\uda7f\udabf\udaff\udb3f\udb7f\udbbf\udbff][\udffe\udfff]/;
+
+export function checkString(value: string): string | undefined {
+  if (FORBIDDEN_STRING_CHARS.test(value)) return "must not contain control characters";
+  if (LONE_SURROGATE.test(value)) return "must not contain unpaired surrogates";
+  if (ASTRAL_NONCHAR.test(value)) return "must not contain Unicode noncharacters";
+  return undefined;
+}
+
+// RFC 3986 appendix A, as character classes: the characters a URI may contain, and pct-encoding.
+const URI_CHARS = /^(?:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$/;
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
+
+/**
+ * URI-reference (RFC 3986 4.1): a URI or a relative reference. A relative reference whose first
+ * path segment holds a colon would be read as a scheme, so that must be a valid scheme.
+ */
+export function checkUriReference(value: string): string | undefined {
+  if (!URI_CHARS.test(value)) return "must be a URI-reference (RFC 3986); encode other characters";
+  const colon = value.indexOf(":");
+  if (colon !== -1) {
+    const firstDelim = value.search(/[/?#]/);
+    if (firstDelim === -1 || colon < firstDelim) {
+      if (!SCHEME.test(value.slice(0, colon))) return "has an invalid URI scheme";
+    }
+  }
+  return checkBrackets(value);
+}
+
+/** URI (RFC 3986 4.3 absolute-URI plus an optional fragment, as the spec's "URI" type allows). */
+export function checkAbsoluteUri(value: string): string | undefined {
+  if (!URI_CHARS.test(value)) return "must be an absolute URI (RFC 3986); encode other characters";
+  const colon = value.indexOf(":");
+  if (colon <= 0 || !SCHEME.test(value.slice(0, colon))) {
+    return "must be an absolute URI with a scheme (RFC 3986 4.3)";
+  }
+  return checkBrackets(value);
+}
+
+// Square brackets appear only around an IP literal in the authority (RFC 3986 3.2.2).
+const IP_LITERAL_URI =
+  /^(?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\/(?:[^@/?#[\]]*@)?\[[0-9A-Za-z:.]+\](?::\d*)?(?:[/?#][^[\]]*)?$/;
+
+function checkBrackets(value: string): string | undefined {
+  if (!value.includes("[") && !value.includes("]")) return undefined;
+  return IP_LITERAL_URI.test(value) ? undefined : "uses square brackets outside an IP literal";
+}
+
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+/** Timestamp (RFC 3339 5.6 date-time), with calendar ranges checked (leap years, leap second). */
+export function checkTimestamp(value: string): string | undefined {
+  const m = RFC3339.exec(value);
+  if (!m) return "must be an RFC 3339 timestamp such as 2018-04-05T17:31:00Z";
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as number[];
+  const offH = m[10] === undefined ? 0 : Number(m[10]);
+  const offM = m[11] === undefined ? 0 : Number(m[11]);
+  if (
+    month! < 1 ||
+    month! > 12 ||
+    day! < 1 ||
+    day! > daysInMonth(year!, month!) ||
+    hour! > 23 ||
+    minute! > 59 ||
+    second! > 60 ||
+    offH > 23 ||
+    offM > 59
+  ) {
+    return "is not a valid RFC 3339 date-time (a field is out of range)";
+  }
+  return undefined;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/** Integer: a whole number in the signed 32-bit range (spec "Type System: Integer"). */
+export function checkInteger(value: number): string | undefined {
+  if (!Number.isInteger(value)) return "must be an integer";
+  if (value < -2_147_483_648 || value > 2_147_483_647) return "is outside the 32-bit Integer range";
+  return undefined;
+}

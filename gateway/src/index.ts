@@ -1,0 +1,24 @@
+/**
+ * @herald/gateway: a CloudEvents gateway on Web Standards. This entry is runtime-agnostic; the
+ * Node adapter (server, CLI, config files) is at `@herald/gateway/node`.
+ *
+ * @example
+ * import { createGateway, parseConfig } from "@herald/gateway";
+ * const gateway = createGateway({ config: parseConfig(yamlText, "herald.yaml") });
+ * gateway.start();
+ * export default { fetch: gateway.fetch };
+ */
+export { createGateway, type Gateway, type GatewayOptions } from "./app/create-gateway.js";
+export { ConfigInvalid } from "./config/config-invalid.js";
+export type { HeraldConfig, Limits, StoreConfig } from "./config/herald-config.js";
+export { parseConfig } from "./config/load-config.js";
+export type { DeliveryOutcome } from "./deliver/delivery-outcome.js";
+export type { DeliveryJob, DeliveryQueue, NewDeliveryJob } from "./deliver/delivery-queue.js";
+export * from "./errors/errors.js";
+export { HeraldError } from "./errors/herald-error.js";
+export type { AttributeValue, CloudEvent, EventData } from "./event/cloud-event.js";
+export { PROBLEM_JSON, PROBLEM_TYPE_BASE, problemResponse } from "./http/problem.js";
+export type { Clock } from "./ports/clock.js";
+export type { FetchLike } from "./ports/fetch.js";
+export type { Logger } from "./ports/logger.js";
+export type { DeliverySettings, Filter, Subscription } from "./subscriptions/subscription.js";

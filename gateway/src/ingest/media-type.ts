@@ -1,0 +1,44 @@
+/** A parsed `Content-Type` (RFC 9110 8.3.1): lower-cased `type/subtype` and parameters. */
+export interface MediaType {
+  /** `type/subtype`, lower-cased (media types compare case-insensitively). */
+  readonly essence: string;
+  /** Parameter names lower-cased; values unquoted, case kept. */
+  readonly params: ReadonlyMap<string, string>;
+}
+
+/**
+ * Parses a `Content-Type` header value. Returns `undefined` for a value without a `type/subtype`.
+ *
+ * @example
+ * parseMediaType("Application/CloudEvents+JSON; charset=UTF-8")
+ * // => { essence: "application/cloudevents+json", params: Map { "charset" => "UTF-8" } }
+ */
+export function parseMediaType(value: string | null | undefined): MediaType | undefined {
+  if (!value) return undefined;
+  const semi = value.indexOf(";");
+  const essence = (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase();
+  const slash = essence.indexOf("/");
+  if (slash <= 0 || slash === essence.length - 1) return undefined;
+  const params = new Map<string, string>();
+  if (semi !== -1) {
+    for (const part of value.slice(semi + 1).split(";")) {
+      const eq = part.indexOf("=");
+      if (eq <= 0) continue;
+      const name = part.slice(0, eq).trim().toLowerCase();
+      let param = part.slice(eq + 1).trim();
+      if (param.length >= 2 && param.startsWith('"') && param.endsWith('"')) {
+        param = param.slice(1, -1).replace(/\\(.)/g, "$1");
+      }
+      if (name) params.set(name, param);
+    }
+  }
+  return { essence, params };
+}
+
+/**
+ * True for media types that declare JSON content: subtype `json` or a `+json` suffix
+ * (JSON event format 3.1.1: `*\/json` or `*\/*+json`).
+ */
+export function isJsonEssence(essence: string): boolean {
+  return essence.endsWith("/json") || essence.endsWith("+json");
+}

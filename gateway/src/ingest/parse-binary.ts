@@ -1,0 +1,60 @@
+import type { Violation } from "../errors/errors.js";
+import type { CloudEvent } from "../event/cloud-event.js";
+import { validateAttributes } from "../event/validate-attributes.js";
+import { decodeHeaderValue } from "./header-value.js";
+import type { ParsedEvent } from "./parse-json-event.js";
+
+const PREFIX = "ce-";
+
+/**
+ * Reads a binary-mode event (HTTP protocol binding 3.1): every `ce-` header (names are
+ * case-insensitive, 3.1.3.1) is an attribute whose value is decoded per 3.1.3.2; `Content-Type`
+ * is `datacontenttype` (3.1.1, and `ce-datacontenttype` must not be present); the body is the
+ * data, as bytes (3.1.2). Returns the event and its size (header names, values and body).
+ *
+ * @example
+ * parseBinary(new Headers({ "ce-id": "1", "ce-source": "/s", "ce-type": "t", "ce-specversion": "1.0" }), body)
+ */
+export function parseBinary(
+  headers: Headers,
+  body: Uint8Array,
+): ParsedEvent & { readonly size: number } {
+  const attributes: Record<string, string> = {};
+  const violations: Violation[] = [];
+  let size = body.byteLength;
+  let seen = 0;
+  headers.forEach((raw, key) => {
+    // Headers yields lower-cased names.
+    if (!key.startsWith(PREFIX)) return;
+    seen++;
+    size += key.length + raw.length;
+    const name = key.slice(PREFIX.length);
+    if (name === "datacontenttype") {
+      violations.push({
+        attribute: name,
+        message: "ce-datacontenttype must not be sent in binary mode; use Content-Type (3.1.1)",
+      });
+      return;
+    }
+    const decoded = decodeHeaderValue(raw);
+    if (decoded.ok) attributes[name] = decoded.value;
+    else violations.push({ attribute: name || key, message: `header ${key} ${decoded.error}` });
+  });
+  const contentType = headers.get("content-type");
+  if (contentType !== null) attributes.datacontenttype = contentType;
+  violations.push(...validateAttributes(attributes));
+  if (violations.length > 0) {
+    if (seen === 0) {
+      violations.push({
+        attribute: "specversion",
+        message:
+          "no ce-* headers were sent: binary mode carries attributes in ce-* headers; for " +
+          "structured mode send Content-Type: application/cloudevents+json",
+      });
+    }
+    return { ok: false, violations, size };
+  }
+  const event: CloudEvent =
+    body.byteLength > 0 ? { attributes, data: { kind: "binary", value: body } } : { attributes };
+  return { ok: true, event, size };
+}

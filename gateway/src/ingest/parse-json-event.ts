@@ -1,0 +1,94 @@
+import type { Violation } from "../errors/errors.js";
+import type { AttributeValue, CloudEvent, EventData } from "../event/cloud-event.js";
+import { validateAttributes } from "../event/validate-attributes.js";
+import { isJsonEssence, parseMediaType } from "./media-type.js";
+
+export type ParsedEvent =
+  | { readonly ok: true; readonly event: CloudEvent }
+  | { readonly ok: false; readonly violations: readonly Violation[] };
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Turns one JSON value in the CloudEvents JSON event format (json-format.md section 3) into a
+ * CloudEvent, validating it. `null` members are treated as absent (2.2); `data` and
+ * `data_base64` are mutually exclusive (3.1.1); `data_base64` must be valid Base64 (RFC 4648);
+ * with a non-JSON `datacontenttype`, `data` must be a string (3.1.2).
+ *
+ * @example
+ * parseJsonEvent({ specversion: "1.0", id: "1", source: "/s", type: "t", data: { a: 1 } })
+ * // => { ok: true, event: { attributes: {...}, data: { kind: "json", value: { a: 1 } } } }
+ */
+export function parseJsonEvent(value: unknown): ParsedEvent {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, violations: [{ attribute: "event", message: "must be a JSON object" }] };
+  }
+  const attributes: Record<string, AttributeValue> = {};
+  const violations: Violation[] = [];
+  let hasData = false;
+  let rawData: unknown;
+  let rawBase64: unknown;
+  for (const [name, member] of Object.entries(value)) {
+    if (member === null && name !== "data") continue;
+    if (name === "data") {
+      hasData = true;
+      rawData = member;
+    } else if (name === "data_base64") {
+      rawBase64 = member;
+    } else if (
+      typeof member === "string" ||
+      typeof member === "number" ||
+      typeof member === "boolean"
+    ) {
+      attributes[name] = member;
+    } else {
+      violations.push({ attribute: name, message: "must be a string, an integer or a boolean" });
+    }
+  }
+  violations.push(...validateAttributes(attributes));
+  const data = parseData(attributes.datacontenttype, hasData, rawData, rawBase64, violations);
+  if (violations.length > 0) return { ok: false, violations };
+  return { ok: true, event: data === undefined ? { attributes } : { attributes, data } };
+}
+
+function parseData(
+  contentType: AttributeValue | undefined,
+  hasData: boolean,
+  rawData: unknown,
+  rawBase64: unknown,
+  violations: Violation[],
+): EventData | undefined {
+  if (rawBase64 !== undefined) {
+    if (hasData) {
+      violations.push({
+        attribute: "data_base64",
+        message: "data and data_base64 must not both be present (JSON format 3.1.1)",
+      });
+      return undefined;
+    }
+    if (typeof rawBase64 !== "string" || !BASE64.test(rawBase64)) {
+      violations.push({ attribute: "data_base64", message: "must be a Base64 string (RFC 4648)" });
+      return undefined;
+    }
+    return { kind: "binary", value: decodeBase64(rawBase64) };
+  }
+  if (!hasData) return undefined;
+  const essence =
+    typeof contentType === "string" ? parseMediaType(contentType)?.essence : undefined;
+  if (essence === undefined || isJsonEssence(essence)) return { kind: "json", value: rawData };
+  if (typeof rawData !== "string") {
+    violations.push({
+      attribute: "data",
+      message: `must be a string for datacontenttype ${essence} (use data_base64 for bytes)`,
+    });
+    return undefined;
+  }
+  return { kind: "text", value: rawData };
+}
+
+function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}

@@ -1,0 +1,235 @@
+import { describe, expect, it } from "vitest";
+import { HeraldError } from "../errors/herald-error.js";
+import { parseRequest } from "./parse-request.js";
+
+const limits = { maxEventBytes: 1024, maxBatchEvents: 3 };
+const ce = {
+  "ce-specversion": "1.0",
+  "ce-id": "1",
+  "ce-source": "/s",
+  "ce-type": "com.example.t",
+};
+const event = { specversion: "1.0", id: "1", source: "/s", type: "com.example.t" };
+
+function post(headers: Record<string, string>, body?: BodyInit) {
+  return new Request("http://gw/events", { method: "POST", headers, body: body ?? null });
+}
+
+async function failure(request: Request, lim = limits) {
+  try {
+    await parseRequest(request, lim);
+  } catch (err) {
+    if (err instanceof HeraldError) return err;
+    throw err;
+  }
+  throw new Error("expected parseRequest to fail");
+}
+
+describe("binary mode (HTTP binding 3.1)", () => {
+  it("maps ce- headers to attributes and Content-Type to datacontenttype", async () => {
+    const { mode, events } = await parseRequest(
+      post({ ...ce, "content-type": "application/json", "ce-myext": "v" }, '{"a":1}'),
+      limits,
+    );
+    expect(mode).toBe("binary");
+    expect(events[0]!.attributes).toEqual({
+      ...event,
+      datacontenttype: "application/json",
+      myext: "v",
+    });
+    expect(events[0]!.data).toEqual({
+      kind: "binary",
+      value: new TextEncoder().encode('{"a":1}'),
+    });
+  });
+
+  it("treats header names case-insensitively", async () => {
+    const { events } = await parseRequest(
+      post({ "CE-SpecVersion": "1.0", "Ce-Id": "1", "CE-SOURCE": "/s", "ce-Type": "t" }),
+      limits,
+    );
+    expect(events[0]!.attributes).toEqual({ specversion: "1.0", id: "1", source: "/s", type: "t" });
+    expect(events[0]!.data).toBeUndefined();
+  });
+
+  it("unquotes and percent-decodes values once", async () => {
+    const { events } = await parseRequest(
+      post({ ...ce, "ce-subject": "Euro%20%E2%82%AC", "ce-note": '"a b"', "ce-raw": "%2541" }),
+      limits,
+    );
+    expect(events[0]!.attributes).toMatchObject({ subject: "Euro €", note: "a b", raw: "%41" });
+  });
+
+  it("rejects invalid UTF-8 after decoding, naming the attribute", async () => {
+    const err = await failure(post({ ...ce, "ce-subject": "%C0%A0" }));
+    expect(err.status).toBe(400);
+    expect(err.extensions.attributes).toEqual(["subject"]);
+  });
+
+  it("rejects ce-datacontenttype (3.1.1)", async () => {
+    const err = await failure(post({ ...ce, "ce-datacontenttype": "text/plain" }));
+    expect(err.extensions.attributes).toEqual(["datacontenttype"]);
+  });
+
+  it("rejects a decoded control character", async () => {
+    const err = await failure(post({ ...ce, "ce-subject": "a%0Ab" }));
+    expect(err.extensions.attributes).toEqual(["subject"]);
+  });
+
+  it("reports every missing required attribute", async () => {
+    const err = await failure(post({ "ce-specversion": "1.0" }));
+    expect(err.code).toBe("invalid_event");
+    expect(err.extensions.attributes).toEqual(["id", "source", "type"]);
+  });
+
+  it("counts headers and body against maxEventBytes", async () => {
+    const err = await failure(post({ ...ce, "ce-big": "x".repeat(1000) }, "y".repeat(100)));
+    expect(err.status).toBe(413);
+    const body = await failure(post(ce, "y".repeat(2000)));
+    expect(body.code).toBe("payload_too_large");
+  });
+});
+
+describe("structured mode (HTTP binding 3.2, JSON format)", () => {
+  const structured = (body: unknown, type = "application/cloudevents+json; charset=UTF-8") =>
+    post({ "content-type": type }, typeof body === "string" ? body : JSON.stringify(body));
+
+  it("parses a JSON event with data", async () => {
+    const { mode, events } = await parseRequest(
+      structured({ ...event, ext: 5, flag: true, data: { a: 1 } }),
+      limits,
+    );
+    expect(mode).toBe("structured");
+    expect(events[0]).toEqual({
+      attributes: { ...event, ext: 5, flag: true },
+      data: { kind: "json", value: { a: 1 } },
+    });
+  });
+
+  it("compares media types case-insensitively", async () => {
+    const { mode } = await parseRequest(structured(event, "Application/CloudEvents+JSON"), limits);
+    expect(mode).toBe("structured");
+  });
+
+  it("decodes data_base64 to bytes", async () => {
+    const { events } = await parseRequest(
+      structured({
+        ...event,
+        datacontenttype: "application/octet-stream",
+        data_base64: "AAEC/w==",
+      }),
+      limits,
+    );
+    expect(events[0]!.data).toEqual({ kind: "binary", value: new Uint8Array([0, 1, 2, 255]) });
+  });
+
+  it("keeps string data of a non-JSON type as text and treats null members as absent", async () => {
+    const { events } = await parseRequest(
+      structured({ ...event, subject: null, datacontenttype: "text/plain", data: "hi" }),
+      limits,
+    );
+    expect(events[0]).toEqual({
+      attributes: { ...event, datacontenttype: "text/plain" },
+      data: { kind: "text", value: "hi" },
+    });
+  });
+
+  it("keeps an explicit null data for JSON", async () => {
+    const { events } = await parseRequest(structured({ ...event, data: null }), limits);
+    expect(events[0]!.data).toEqual({ kind: "json", value: null });
+  });
+
+  it.each([
+    [{ ...event, data: 1, data_base64: "AA==" }, "data_base64"],
+    [{ ...event, data_base64: "not base64!" }, "data_base64"],
+    [{ ...event, datacontenttype: "text/plain", data: { a: 1 } }, "data"],
+    [{ ...event, ext: { nested: true } }, "ext"],
+    [{ ...event, ext: [1] }, "ext"],
+    [{ ...event, specversion: 1 }, "specversion"],
+  ])("rejects %j naming %s", async (body, attribute) => {
+    const err = await failure(structured(body));
+    expect(err.status).toBe(400);
+    expect(err.extensions.attributes).toEqual([attribute]);
+  });
+
+  it.each([
+    ["not json", "malformed_request"],
+    ["[1]", "invalid_event"],
+    ["null", "invalid_event"],
+  ])("rejects body %s", async (body, code) => {
+    expect((await failure(structured(body))).code).toBe(code);
+  });
+
+  it("rejects invalid UTF-8 in the body", async () => {
+    const err = await failure(
+      post({ "content-type": "application/cloudevents+json" }, new Uint8Array([0x7b, 0xff, 0x7d])),
+    );
+    expect(err.code).toBe("malformed_request");
+  });
+
+  it.each([
+    "application/cloudevents+xml",
+    "application/cloudevents+avro",
+    "application/cloudevents",
+    "application/cloudevents+json; charset=latin1",
+    "application/cloudevents-batch+xml",
+  ])("answers 415 for %s", async (type) => {
+    const err = await failure(post({ "content-type": type }, "{}"));
+    expect(err.status).toBe(415);
+    expect(err.code).toBe("unsupported_media_type");
+  });
+
+  it("applies maxEventBytes", async () => {
+    const err = await failure(structured({ ...event, data: "x".repeat(2000) }));
+    expect(err.status).toBe(413);
+  });
+});
+
+describe("batch mode (HTTP binding 3.3, JSON batch format)", () => {
+  const batch = (body: unknown) =>
+    post(
+      { "content-type": "application/cloudevents-batch+json" },
+      typeof body === "string" ? body : JSON.stringify(body),
+    );
+
+  it("accepts an empty batch", async () => {
+    expect(await parseRequest(batch([]), limits)).toEqual({ mode: "batch", events: [] });
+  });
+
+  it("parses every event in order", async () => {
+    const { events } = await parseRequest(
+      batch([
+        { ...event, id: "a" },
+        { ...event, id: "b" },
+      ]),
+      limits,
+    );
+    expect(events.map((e) => e.attributes.id)).toEqual(["a", "b"]);
+  });
+
+  it("rejects the whole batch naming the first bad index", async () => {
+    const err = await failure(batch([event, { ...event, id: "" }, { ...event, time: "x" }]));
+    expect(err.status).toBe(400);
+    expect(err.extensions.index).toBe(1);
+    expect(err.extensions.errors).toEqual([
+      { attribute: "id", message: "must not be empty", index: 1 },
+      expect.objectContaining({ attribute: "time", index: 2 }),
+    ]);
+  });
+
+  it("rejects a non-array body", async () => {
+    expect((await failure(batch(event))).code).toBe("malformed_request");
+  });
+
+  it("applies maxBatchEvents", async () => {
+    const err = await failure(batch([event, event, event, event]));
+    expect(err.status).toBe(413);
+    expect(err.code).toBe("batch_too_large");
+  });
+
+  it("applies maxEventBytes to each event", async () => {
+    const err = await failure(batch([event, { ...event, data: "x".repeat(1100) }]));
+    expect(err.status).toBe(413);
+    expect(err.extensions.index).toBe(1);
+  });
+});

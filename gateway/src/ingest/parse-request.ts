@@ -1,0 +1,127 @@
+import type { Limits } from "../config/herald-config.js";
+import {
+  BatchTooLarge,
+  InvalidEvent,
+  MalformedRequest,
+  PayloadTooLarge,
+  UnsupportedMediaType,
+  type Violation,
+} from "../errors/errors.js";
+import type { CloudEvent } from "../event/cloud-event.js";
+import { type MediaType, parseMediaType } from "./media-type.js";
+import { parseBinary } from "./parse-binary.js";
+import { parseJsonEvent } from "./parse-json-event.js";
+import { readBody } from "./read-body.js";
+
+/** How the events of a request were sent (HTTP protocol binding 1.3). */
+export type ContentMode = "binary" | "structured" | "batch";
+
+export interface ParsedRequest {
+  readonly mode: ContentMode;
+  readonly events: readonly CloudEvent[];
+}
+
+const STRUCTURED_JSON = "application/cloudevents+json";
+const BATCH_JSON = "application/cloudevents-batch+json";
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
+/**
+ * Turns an ingest request into validated CloudEvents, or throws a coded error. The content mode
+ * comes from `Content-Type` (HTTP protocol binding 3): `application/cloudevents-batch...` is
+ * batch, `application/cloudevents...` is structured, anything else is binary. A batch is
+ * all-or-nothing: one invalid event rejects the request.
+ *
+ * @example
+ * const { mode, events } = await parseRequest(request, { maxEventBytes: 262144, maxBatchEvents: 100 });
+ */
+export async function parseRequest(request: Request, limits: Limits): Promise<ParsedRequest> {
+  const mediaType = parseMediaType(request.headers.get("content-type"));
+  const essence = mediaType?.essence ?? "";
+  if (essence.startsWith("application/cloudevents-batch")) {
+    requireFormat(mediaType!, BATCH_JSON);
+    return { mode: "batch", events: await parseBatch(request, limits) };
+  }
+  if (essence.startsWith("application/cloudevents")) {
+    requireFormat(mediaType!, STRUCTURED_JSON);
+    return { mode: "structured", events: [await parseStructured(request, limits)] };
+  }
+  const body = await readBody(request, limits.maxEventBytes);
+  const parsed = parseBinary(request.headers, body);
+  if (parsed.size > limits.maxEventBytes) {
+    throw new PayloadTooLarge(
+      `the event is ${parsed.size} bytes (headers and body); the limit is ${limits.maxEventBytes}`,
+      limits.maxEventBytes,
+    );
+  }
+  if (!parsed.ok) throw new InvalidEvent(parsed.violations);
+  return { mode: "binary", events: [parsed.event] };
+}
+
+/** Only the JSON event format is spoken, in UTF-8 (RFC 8259 8.1). */
+function requireFormat(mediaType: MediaType, expected: string): void {
+  if (mediaType.essence !== expected) {
+    throw new UnsupportedMediaType(
+      `${mediaType.essence} is not supported; Herald speaks the JSON event format (${expected})`,
+    );
+  }
+  const charset = mediaType.params.get("charset");
+  if (charset !== undefined && charset.toLowerCase() !== "utf-8") {
+    throw new UnsupportedMediaType(`charset ${charset} is not supported; JSON must be UTF-8`);
+  }
+}
+
+async function parseJsonBody(request: Request, limit: number): Promise<unknown> {
+  const body = await readBody(request, limit);
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new MalformedRequest("the body is not valid UTF-8");
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const reason = err instanceof SyntaxError ? err.message : "unparseable";
+    throw new MalformedRequest(`the body is not valid JSON: ${reason}`);
+  }
+}
+
+async function parseStructured(request: Request, limits: Limits): Promise<CloudEvent> {
+  const json = await parseJsonBody(request, limits.maxEventBytes);
+  const parsed = parseJsonEvent(json);
+  if (!parsed.ok) throw new InvalidEvent(parsed.violations);
+  return parsed.event;
+}
+
+async function parseBatch(request: Request, limits: Limits): Promise<CloudEvent[]> {
+  const json = await parseJsonBody(request, limits.maxEventBytes * limits.maxBatchEvents);
+  if (!Array.isArray(json)) {
+    throw new MalformedRequest("a batch must be a JSON array of events (JSON format 4.1)");
+  }
+  if (json.length > limits.maxBatchEvents) {
+    throw new BatchTooLarge(json.length, limits.maxBatchEvents);
+  }
+  const events: CloudEvent[] = [];
+  const violations: Violation[] = [];
+  let firstBad: number | undefined;
+  json.forEach((item, index) => {
+    const size = encoder.encode(JSON.stringify(item)).byteLength;
+    if (size > limits.maxEventBytes) {
+      throw new PayloadTooLarge(
+        `event ${index} of the batch is ${size} bytes; the limit is ${limits.maxEventBytes}`,
+        limits.maxEventBytes,
+        index,
+      );
+    }
+    const parsed = parseJsonEvent(item);
+    if (parsed.ok) {
+      events.push(parsed.event);
+    } else {
+      firstBad ??= index;
+      for (const v of parsed.violations) violations.push({ ...v, index });
+    }
+  });
+  if (firstBad !== undefined) throw new InvalidEvent(violations, firstBad);
+  return events;
+}

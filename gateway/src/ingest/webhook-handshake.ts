@@ -1,0 +1,22 @@
+/**
+ * Answers the CloudEvents webhook abuse-protection handshake as a delivery target
+ * (http-webhook.md section 4): an `OPTIONS` request with `WebHook-Request-Origin` gets
+ * `WebHook-Allowed-Origin` (the origin, as this gateway accepts every origin; publishers are
+ * authorised per request instead) and `WebHook-Allowed-Rate` (the requested rate, or `*` for no
+ * limit, 4.2.2), plus `Allow` listing POST (4.2).
+ *
+ * @example
+ * webhookHandshake(new Request("http://gw/events", { method: "OPTIONS",
+ *   headers: { "WebHook-Request-Origin": "eventemitter.example.com" } }))
+ */
+export function webhookHandshake(request: Request, allow: readonly string[]): Response {
+  const headers = new Headers({ allow: allow.join(", ") });
+  const origin = request.headers.get("webhook-request-origin");
+  const rate = request.headers.get("webhook-request-rate");
+  headers.set("webhook-allowed-origin", origin?.trim() || "*");
+  headers.set(
+    "webhook-allowed-rate",
+    rate && /^[1-9][0-9]*$/.test(rate.trim()) ? rate.trim() : "*",
+  );
+  return new Response(null, { status: 200, headers });
+}
