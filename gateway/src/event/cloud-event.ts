@@ -36,6 +36,8 @@ export const REQUIRED_ATTRIBUTES = ["id", "source", "specversion", "type"] as co
 
 /** The attribute-as-string view used by filters (Subscriptions API 3.2.4 compares string forms). */
 export function attributeString(event: CloudEvent, name: string): string | undefined {
+  // Own properties only: `constructor` is a valid attribute name and must not find Object's.
+  if (!Object.hasOwn(event.attributes, name)) return undefined;
   const value = event.attributes[name];
   if (value === undefined) return undefined;
   return typeof value === "string" ? value : String(value);

@@ -36,6 +36,10 @@ export function parseBinary(
       });
       return;
     }
+    if (name === "__proto__") {
+      violations.push({ attribute: name, message: "is not a valid attribute name" });
+      return;
+    }
     const decoded = decodeHeaderValue(raw);
     if (decoded.ok) attributes[name] = decoded.value;
     else violations.push({ attribute: name || key, message: `header ${key} ${decoded.error}` });

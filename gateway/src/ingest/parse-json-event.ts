@@ -30,7 +30,9 @@ export function parseJsonEvent(value: unknown): ParsedEvent {
   let rawBase64: unknown;
   for (const [name, member] of Object.entries(value)) {
     if (member === null && name !== "data") continue;
-    if (name === "data") {
+    if (name === "__proto__") {
+      violations.push({ attribute: name, message: "is not a valid attribute name" });
+    } else if (name === "data") {
       hasData = true;
       rawData = member;
     } else if (name === "data_base64") {

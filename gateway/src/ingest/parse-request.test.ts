@@ -233,3 +233,15 @@ describe("batch mode (HTTP binding 3.3, JSON batch format)", () => {
     expect(err.extensions.index).toBe(1);
   });
 });
+
+describe("hostile attribute names", () => {
+  it("rejects __proto__ in structured and binary mode instead of dropping it", async () => {
+    const structured = post(
+      { "content-type": "application/cloudevents+json" },
+      `{"specversion":"1.0","id":"1","source":"/s","type":"t","__proto__":"x"}`,
+    );
+    expect((await failure(structured)).extensions.attributes).toEqual(["__proto__"]);
+    const binary = post({ ...ce, "ce-__proto__": "x" });
+    expect((await failure(binary)).extensions.attributes).toEqual(["__proto__"]);
+  });
+});

@@ -33,6 +33,18 @@ export interface DeliverySettings {
   readonly mode: "binary" | "structured";
   /** Per-attempt timeout in milliseconds. */
   readonly timeoutMs: number;
+  /** Retries after the first attempt (absent: the deliverer's default). */
+  readonly retry?: number;
+  /** How the wait grows between retries (full jitter, capped by `backoffMaxMs`). */
+  readonly backoffPolicy?: "exponential" | "linear";
+  /** Base wait before the first retry, in milliseconds. */
+  readonly backoffDelayMs?: number;
+  /** Longest wait between two attempts, in milliseconds (never below `backoffDelayMs`). */
+  readonly backoffMaxMs?: number;
+  /** Absolute http(s) URL that receives events once retries are exhausted. */
+  readonly deadLetterSink?: string;
+  /** Standard Webhooks signing secret, `whsec_` followed by base64, as written. */
+  readonly signingSecret?: string;
 }
 
 /** Delivery defaults used when a subscription leaves them out. */
