@@ -31,11 +31,15 @@ export async function runExample({ expected = 2 } = {}) {
   await new Promise((ok) => sink.listen(0, "127.0.0.1", ok));
   const sinkUrl = `http://127.0.0.1:${sink.address().port}`;
 
-  const gateway = spawn(process.execPath, [herald, "serve", "--config", "herald.yaml", "--no-auth"], {
-    cwd: here,
-    env: { ...process.env, SINK_URL: sinkUrl, HERALD_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const gateway = spawn(
+    process.execPath,
+    [herald, "serve", "--config", "herald.yaml", "--no-auth"],
+    {
+      cwd: here,
+      env: { ...process.env, SINK_URL: sinkUrl, HERALD_LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const url = await new Promise((resolve, reject) => {
     gateway.once("exit", (code) => reject(new Error(`herald exited with ${code}`)));
     createInterface({ input: gateway.stdout }).on("line", (line) => {

@@ -9,7 +9,9 @@ describe("routing example", () => {
     expect(byPath["/billing"].headers["ce-id"]).toBe("order-1");
     expect(byPath["/billing"].headers["x-team"]).toBe("billing");
     expect(JSON.parse(byPath["/billing"].body)).toEqual({ orderId: 1 });
-    expect(byPath["/thumbnails"].headers["content-type"]).toMatch(/^application\/cloudevents\+json/);
+    expect(byPath["/thumbnails"].headers["content-type"]).toMatch(
+      /^application\/cloudevents\+json/,
+    );
     expect(JSON.parse(byPath["/thumbnails"].body)).toMatchObject({
       id: "img-1",
       subject: "uploads/cat.png",

@@ -30,3 +30,9 @@ export type StoreConfig =
 
 export const DEFAULT_LIMITS: Limits = { maxEventBytes: 262_144, maxBatchEvents: 100 };
 export const DEFAULT_LISTEN = { host: "127.0.0.1", port: 8080 } as const;
+/** The store when the config names none (a durable default arrives with the SQLite store). */
+export const DEFAULT_STORE: StoreConfig = { kind: "memory" };
+/** Database file of `store: { kind: sqlite }` when `path` is left out. */
+export const DEFAULT_SQLITE_PATH = ".herald/herald.db";
+/** JetStream stream of `store: { kind: nats }` when `stream` is left out. */
+export const DEFAULT_NATS_STREAM = "herald";

@@ -140,4 +140,5 @@ export type HeraldErrorCode =
   | typeof UnsupportedMediaType.code
   | typeof MethodNotAllowed.code
   | typeof NotFound.code
-  | typeof Unavailable.code;
+  | typeof Unavailable.code
+  | "config_invalid";

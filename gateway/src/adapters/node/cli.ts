@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigInvalid } from "../../config/config-invalid.js";
-import { loadConfigFile } from "../../config/read-config-file.js";
 import { createJsonLogger, logLevelFromEnv } from "./json-logger.js";
+import { loadConfigFile } from "./read-config-file.js";
 import { ServeError, serve } from "./serve.js";
 
 const USAGE = `Usage: herald <command> [options]
@@ -130,7 +130,12 @@ async function validateCommand(args: readonly string[], io: Io): Promise<number>
     strict: true,
   });
   const path = resolve(io.cwd, values.config ?? "herald.yaml");
-  const config = await loadConfigFile(path, io.env);
+  const config = await loadConfigFile(path, io.env).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new ServeError(`config file not found: ${path}`);
+    }
+    throw err;
+  });
   io.stdout(`${path}: valid (${config.subscriptions.length} subscriptions)\n`);
   return 0;
 }

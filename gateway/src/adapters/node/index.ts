@@ -4,8 +4,9 @@
  * @example
  * import { serve } from "@herald/gateway/node";
  */
-export { loadConfigFile } from "../../config/read-config-file.js";
+
 export { runCli } from "./cli.js";
 export { createNodeFetch } from "./http-fetch.js";
 export { createJsonLogger, type LogLevel, logLevelFromEnv } from "./json-logger.js";
+export { loadConfigFile } from "./read-config-file.js";
 export { type RunningServer, ServeError, type ServeOptions, serve } from "./serve.js";

@@ -6,11 +6,11 @@ import { createAdaptorServer } from "@hono/node-server";
 import { createGateway, type Gateway } from "../../app/create-gateway.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
 import { parseConfig } from "../../config/load-config.js";
-import { loadConfigFile } from "../../config/read-config-file.js";
 import type { Logger } from "../../ports/logger.js";
 import { startDemoSink } from "./demo-sink.js";
 import { demoCurl, embeddedConfig } from "./embedded-config.js";
 import { createNodeFetch } from "./http-fetch.js";
+import { loadConfigFile } from "./read-config-file.js";
 
 export interface ServeOptions {
   readonly configPath?: string;

@@ -1,0 +1,37 @@
+// The Herald config for the ingest scenario: 100 subscriptions, one per event type
+// com.example.bench.<i>, all delivering to the bench sink. wrk's events all carry the type of
+// MATCHED_INDEX, so each event matches exactly one subscription while the matcher still has the
+// other 99 to rule out.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export const SUBSCRIPTIONS = 100;
+export const MATCHED_INDEX = 42;
+export const TYPE_PREFIX = "com.example.bench.";
+export const MATCHED_TYPE = `${TYPE_PREFIX}${MATCHED_INDEX}`;
+
+/**
+ * Writes the config as JSON (DESIGN.md accepts YAML or JSON) into `dir` and returns its path.
+ * @param {object} o
+ * @param {string} o.sinkUrl     base URL of the sink
+ * @param {"memory" | "sqlite"} o.store
+ * @param {string} o.dir         a fresh directory; the sqlite store lives there too
+ * @returns {string}
+ */
+export function writeHeraldConfig(o) {
+  const { dir } = o;
+  const subscriptions = [];
+  for (let i = 0; i < SUBSCRIPTIONS; i++) {
+    subscriptions.push({
+      id: `bench-${i}`,
+      filters: [{ exact: { type: `${TYPE_PREFIX}${i}` } }],
+      sink: `${o.sinkUrl}/herald/${i}`,
+    });
+  }
+  const store =
+    o.store === "sqlite" ? { kind: "sqlite", path: join(dir, "herald.db") } : { kind: "memory" };
+  const config = { store, subscriptions };
+  const path = join(dir, "herald.json");
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+  return path;
+}

@@ -1,0 +1,402 @@
+#!/usr/bin/env node
+// Herald benchmark harness. See bench/README.md for the method and how to read the results.
+//
+//   node bench/run.js [--scenario ingest] [--duration 10s] [--connections 64] [--quick] [--help]
+//
+// Layout on a 2-core machine: each system under test runs alone on core 0; wrk and the sink share
+// core 1. Systems run one after another against the same sink, each with a warm-up first.
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  arch,
+  availableParallelism,
+  cpus,
+  loadavg,
+  platform,
+  release,
+  tmpdir,
+  totalmem,
+} from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs, USAGE, UsageError } from "./lib/args.js";
+import { coreBusyPct, coreTimes, processCpuSeconds, round1 } from "./lib/cpu.js";
+import { MATCHED_TYPE, SUBSCRIPTIONS, writeHeraldConfig } from "./lib/herald-config.js";
+import { canPin, killAll, startServer } from "./lib/processes.js";
+import { ratios, table, targets } from "./lib/report.js";
+import { readCount, waitUntilSettled } from "./lib/sink-client.js";
+import { runWrk, wrkVersion } from "./lib/wrk.js";
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(BENCH, "..");
+const DEFAULT_HERALD_BIN = join(ROOT, "gateway", "bin", "herald.js");
+const SUT_CORE = 0;
+const LOAD_CORE = 1;
+
+class BenchError extends Error {}
+
+/** @param {string} message */
+const log = (message) => process.stderr.write(`${message}\n`);
+
+/**
+ * How to start each system under test, given the sink URL.
+ * @param {string} sinkUrl
+ * @param {"memory" | "sqlite"} store
+ * @param {string} heraldBin
+ * @param {() => string} tempDir
+ */
+function systemSpecs(sinkUrl, store, heraldBin, tempDir) {
+  const env = { ...process.env, NODE_ENV: "production" };
+  return {
+    bare: () => ({
+      command: process.execPath,
+      args: [join(BENCH, "baselines", "bare-relay.js"), "--sink", `${sinkUrl}/bare`],
+      env,
+      cwd: ROOT,
+      ready: /^bare listening on (http:\/\/[^\s/]+)/,
+    }),
+    naive: () => ({
+      command: process.execPath,
+      args: [join(BENCH, "baselines", "naive-relay.js"), "--sink", `${sinkUrl}/naive`],
+      env,
+      cwd: ROOT,
+      ready: /^naive listening on (http:\/\/[^\s/]+)/,
+    }),
+    herald: () => {
+      const dir = tempDir();
+      const config = writeHeraldConfig({ sinkUrl, store, dir });
+      return {
+        command: process.execPath,
+        args: [
+          heraldBin,
+          "serve",
+          "--config",
+          config,
+          "--no-auth",
+          "--port",
+          "0",
+          "--host",
+          "127.0.0.1",
+        ],
+        env: { ...env, HERALD_LOG_LEVEL: "warn" },
+        // Anything Herald writes next to its working directory (.herald/) stays out of the repo.
+        cwd: dir,
+        ready: /^herald listening on (http:\/\/[^\s/]+)/,
+      };
+    },
+  };
+}
+
+/**
+ * Warm-up, measured run and drain for one system that is already listening.
+ * @param {object} o
+ * @param {import("./lib/processes.js").Server} o.sut
+ * @param {import("./lib/processes.js").Server} o.sink
+ * @param {import("./lib/args.js").Options} o.opts
+ * @param {number | undefined} o.loadCore
+ */
+async function measure({ sut, sink, opts, loadCore }) {
+  const sinkUrl = sink.url;
+  const target = `${sut.url}/events`;
+  const nonce = `${Date.now().toString(36)}-${sut.name}`;
+  const wrkBase = {
+    url: target,
+    connections: opts.connections,
+    threads: opts.threads,
+    core: loadCore,
+    type: MATCHED_TYPE,
+  };
+  const drainMaxMs = Math.max(30_000, 3_000 * opts.durationS);
+
+  // Warm-up: JIT, connection pools, and for Herald its store; then let deliveries settle so the
+  // measured window starts from an empty backlog.
+  const beforeWarm = await readCount(sinkUrl);
+  const warm = await runWrk({ ...wrkBase, durationS: opts.warmupS, nonce: `${nonce}-warm` });
+  await waitUntilSettled(sinkUrl, {
+    expected: beforeWarm.deliveries + warm.requests - warm.errors.status,
+    quietMs: 500,
+    maxMs: drainMaxMs,
+  });
+  if (!sut.alive()) throw new BenchError(`${sut.name} exited during warm-up\n${sut.output()}`);
+
+  // Measured window: sink count, core and process CPU sampled right before and after wrk.
+  const c0 = await readCount(sinkUrl);
+  const cores0 = coreTimes();
+  const cpu0 = processCpuSeconds(sut.pid);
+  const sinkCpu0 = processCpuSeconds(sink.pid);
+  const t0 = performance.now();
+  const w = await runWrk({ ...wrkBase, durationS: opts.durationS, nonce: `${nonce}-run` });
+  const c1 = await readCount(sinkUrl);
+  const t1 = performance.now();
+  const cores1 = coreTimes();
+  const cpu1 = processCpuSeconds(sut.pid);
+  const sinkCpu1 = processCpuSeconds(sink.pid);
+  if (!sut.alive()) throw new BenchError(`${sut.name} exited during the run\n${sut.output()}`);
+
+  // Drain: deliveries still arriving after the load stopped (Herald delivers after its 202).
+  const accepted = w.requests - w.errors.status;
+  const settled = await waitUntilSettled(sinkUrl, {
+    expected: c0.deliveries + accepted,
+    maxMs: drainMaxMs,
+  });
+
+  const windowS = (t1 - t0) / 1000;
+  const inWindow = c1.deliveries - c0.deliveries;
+  const total = settled.deliveries - c0.deliveries;
+  return {
+    reqPerSec: Math.round(w.requests / (w.durationUs / 1e6)),
+    latencyUs: w.latencyUs,
+    requests: w.requests,
+    accepted,
+    connections: opts.connections,
+    non2xx: w.errors.status,
+    socketErrors: w.errors.connect + w.errors.read + w.errors.write + w.errors.timeout,
+    windowS: Math.round(windowS * 1000) / 1000,
+    delivered: {
+      // The headline number: deliveries the sink counted while the load was on.
+      perSec: Math.round(inWindow / windowS),
+      inWindow,
+      backlog: settled.deliveries - c1.deliveries,
+      drainS: round1(settled.waitedMs / 1000),
+      drainTimedOut: settled.timedOut,
+      total,
+      // Everything accepted and delivered once the drain is over, per second of window + drain.
+      effectivePerSec: Math.round(total / (windowS + settled.waitedMs / 1000)),
+      // Accepted (2xx) but never seen at the sink; slightly negative when requests still in flight
+      // at wrk's end were delivered without wrk counting their answer.
+      missing: accepted - total,
+      invalid: settled.invalid - c0.invalid,
+    },
+    cpu: {
+      sutPct: pctOf(cpu0, cpu1, windowS),
+      sinkPct: pctOf(sinkCpu0, sinkCpu1, windowS),
+      sutCorePct: loadCore === undefined ? undefined : coreBusyPct(cores0, cores1, SUT_CORE),
+      loadCorePct: loadCore === undefined ? undefined : coreBusyPct(cores0, cores1, LOAD_CORE),
+    },
+    wrk: w,
+  };
+}
+
+/**
+ * @param {number | undefined} before CPU seconds
+ * @param {number | undefined} after
+ * @param {number} windowS
+ */
+function pctOf(before, after, windowS) {
+  return before === undefined || after === undefined
+    ? undefined
+    : round1((100 * (after - before)) / windowS);
+}
+
+/**
+ * Sanity checks that make a number untrustworthy; printed under the table and kept in the JSON.
+ * @param {string} name
+ * @param {Awaited<ReturnType<typeof measure>>} r
+ */
+function warnings(name, r) {
+  const w = [];
+  if (r.non2xx > 0) w.push(`${name}: ${r.non2xx} responses with status >= 400`);
+  if (r.socketErrors > 0)
+    w.push(`${name}: ${r.socketErrors} socket errors (wrk connect/read/write/timeout)`);
+  if (r.delivered.invalid > 0)
+    w.push(`${name}: ${r.delivered.invalid} deliveries were not CloudEvents`);
+  if (r.delivered.missing > r.accepted * 0.001 + 64) {
+    w.push(`${name}: ${r.delivered.missing} accepted events never reached the sink`);
+  }
+  if (r.delivered.missing < -(r.accepted * 0.001 + 2 * r.connections)) {
+    w.push(`${name}: ${-r.delivered.missing} more deliveries than accepted events (duplicates?)`);
+  }
+  if (r.delivered.drainTimedOut)
+    w.push(`${name}: deliveries still arriving when the drain wait gave up`);
+  const { sutPct, sutCorePct } = r.cpu;
+  if (sutPct !== undefined && sutCorePct !== undefined && sutCorePct - sutPct > 10) {
+    w.push(
+      `${name}: other processes took ~${Math.round(sutCorePct - sutPct)}% of core ${SUT_CORE} during the run; rerun on a quiet machine`,
+    );
+  } else if (sutPct !== undefined && sutPct < 85) {
+    w.push(
+      `${name}: used only ${r.cpu.sutPct}% of its core; the load side (core ${LOAD_CORE}: ${r.cpu.loadCorePct ?? "?"}%) may have been the limit`,
+    );
+  }
+  return w;
+}
+
+async function main() {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    log(`bench: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (opts.connections < opts.threads) throw new BenchError("--connections must be >= --threads");
+
+  const loadavg1mAtStart = round1(loadavg()[0] ?? 0);
+  const wrk = wrkVersion();
+  if (wrk === undefined) {
+    throw new BenchError(
+      "wrk is not installed (Debian/Ubuntu: apt-get install wrk); it is the load generator",
+    );
+  }
+  const pin = canPin();
+  if (!pin) {
+    log(
+      "bench: WARNING taskset or a second core is missing: running UNPINNED, numbers are not comparable",
+    );
+  }
+  const sutCore = pin ? SUT_CORE : undefined;
+  const loadCore = pin ? LOAD_CORE : undefined;
+
+  /** @type {Record<string, string>} */
+  const skipped = {};
+  let systems = opts.systems;
+  const heraldBin = resolve(opts.heraldBin ?? DEFAULT_HERALD_BIN);
+  if (systems.includes("herald") && !existsSync(heraldBin)) {
+    const shown = heraldBin.startsWith(`${ROOT}/`) ? relative(ROOT, heraldBin) : heraldBin;
+    skipped.herald = `${shown} not found (is the gateway written and built? npm run bench builds it)`;
+    log(
+      `\nbench: *** SKIPPING herald: ${skipped.herald}. Baselines only; exit code will be 1. ***\n`,
+    );
+    systems = systems.filter((s) => s !== "herald");
+    if (systems.length === 0)
+      throw new BenchError(`nothing to run: herald skipped (${skipped.herald})`);
+  }
+
+  log(
+    `bench: scenario ${opts.scenario}, ${opts.durationS}s measured + ${opts.warmupS}s warm-up per system, ` +
+      `${opts.connections} connections, ${opts.threads} wrk thread(s); ` +
+      (pin ? `SUT on core ${SUT_CORE}, wrk + sink on core ${LOAD_CORE}` : "unpinned"),
+  );
+
+  const tempDirs = /** @type {string[]} */ ([]);
+  const sink = await startServer({
+    name: "sink",
+    command: process.execPath,
+    args: [join(BENCH, "sink.js")],
+    core: loadCore,
+    cwd: ROOT,
+    ready: /^sink listening on (http:\/\/[^\s/]+)/,
+  });
+  /** @type {Record<string, Awaited<ReturnType<typeof measure>>>} */
+  const results = {};
+  /** @type {string[]} */
+  const notes = [];
+  try {
+    const specs = systemSpecs(sink.url, opts.store, heraldBin, () => {
+      const d = mkdtempSync(join(tmpdir(), "herald-bench-"));
+      tempDirs.push(d);
+      return d;
+    });
+    for (const name of systems) {
+      log(`bench: ${name}: starting`);
+      const sut = await startServer({ name, core: sutCore, ...specs[name]() });
+      try {
+        log(
+          `bench: ${name}: listening on ${sut.url}; warm-up ${opts.warmupS}s, measuring ${opts.durationS}s`,
+        );
+        const r = await measure({ sut, sink, opts, loadCore });
+        results[name] = r;
+        notes.push(...warnings(name, r));
+        log(
+          `bench: ${name}: ${r.reqPerSec} req/s, ${r.delivered.perSec} delivered/s, ` +
+            `p99 ${(r.latencyUs.p99 / 1000).toFixed(2)} ms`,
+        );
+      } finally {
+        const code = await sut.stop();
+        if (code !== 0) notes.push(`${name}: exited with code ${code} on SIGTERM`);
+      }
+    }
+  } finally {
+    await sink.stop();
+    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+  }
+
+  const r = ratios(results);
+  const t = targets(r);
+  const report = {
+    scenario: opts.scenario,
+    date: new Date().toISOString(),
+    quick: opts.quick,
+    settings: {
+      durationS: opts.durationS,
+      warmupS: opts.warmupS,
+      connections: opts.connections,
+      wrkThreads: opts.threads,
+      pinned: pin ? { sut: SUT_CORE, wrk: LOAD_CORE, sink: LOAD_CORE } : false,
+      herald: { subscriptions: SUBSCRIPTIONS, eventType: MATCHED_TYPE, store: opts.store },
+      event: "binary mode, application/json, 79-byte body, unique ce-id per request",
+    },
+    machine: {
+      node: process.version,
+      platform: `${platform()} ${release()} ${arch()}`,
+      cpus: availableParallelism(),
+      cpuModel: cpus()[0]?.model,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      loadavg1mAtStart,
+      loadavg1mAtEnd: round1(loadavg()[0] ?? 0),
+      wrk,
+    },
+    systems: results,
+    skipped,
+    ratios: r,
+    targets: t,
+    warnings: notes,
+  };
+
+  const out = resolve(opts.out ?? join(BENCH, "results", `${opts.scenario}.json`));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(`${out}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
+  renameSync(`${out}.tmp`, out);
+
+  const print = (/** @type {string} */ s = "") => process.stdout.write(`${s}\n`);
+  print();
+  print(
+    `Herald bench: ${opts.scenario}${opts.quick ? " (quick)" : ""}, ${opts.durationS}s per system, ${opts.connections} connections, node ${process.version}, ${availableParallelism()} cpus`,
+  );
+  print();
+  print(table(results));
+  for (const name of Object.keys(skipped)) print(`${name}: SKIPPED, ${skipped[name]}`);
+  print();
+  for (const [k, v] of Object.entries(r)) {
+    print(`${k}: req/s ${v.reqPerSec ?? "-"}x, delivered/s ${v.deliveredPerSec ?? "-"}x`);
+  }
+  for (const x of t) {
+    const verdict = x.met === undefined ? "not measured" : x.met ? "MET" : "MISSED";
+    print(`target ${x.metric} >= ${x.min}: ${x.actual ?? "-"} ${verdict}`);
+  }
+  if (notes.length > 0) {
+    print();
+    for (const n of notes) print(`warning: ${n}`);
+  }
+  print();
+  print(`results: ${relative(process.cwd(), out)}`);
+  // A miss of the targets is a finding, not a failure; a skipped system is.
+  return Object.keys(skipped).length > 0 ? 1 : 0;
+}
+
+process.on("SIGINT", () => {
+  killAll();
+  process.exit(130);
+});
+process.on("SIGTERM", () => {
+  killAll();
+  process.exit(143);
+});
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    killAll();
+    // Expected failures (a system that does not start, wrk failing) are plain Errors: their message
+    // says it all. Anything else is a harness bug: show the stack.
+    const plain = err instanceof Error && (err.constructor === Error || err instanceof BenchError);
+    log(`bench: FAILED: ${plain ? err.message : (err?.stack ?? err)}`);
+    process.exitCode = 1;
+  },
+);

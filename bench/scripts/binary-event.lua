@@ -1,0 +1,51 @@
+-- wrk script: POST one binary-mode CloudEvent per request (CloudEvents HTTP binding v1.0.2, 3.1).
+--
+--   wrk -s bench/scripts/binary-event.lua URL -- <nonce> <type> <source>
+--
+-- Every request gets a fresh ce-id (<nonce>-<thread>-<counter>) so a gateway that deduplicates on
+-- source + id treats each one as a new event. The nonce makes ids unique across runs too.
+-- `done` prints one line `WRK_JSON {...}` with the counts and latency percentiles (microseconds)
+-- that bench/run.js parses.
+
+local threads = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+
+local body = '{"orderId":"A-1001","customer":"c-42","amount":42.5,"currency":"EUR","items":3}'
+local headers
+local prefix
+local n = 0
+
+function init(args)
+  local nonce = args[1] or tostring(os.time())
+  local ce_type = args[2] or "com.example.bench.42"
+  local ce_source = args[3] or "/bench/wrk"
+  prefix = nonce .. "-" .. tostring(tid or 1) .. "-"
+  headers = {
+    ["ce-specversion"] = "1.0",
+    ["ce-source"] = ce_source,
+    ["ce-type"] = ce_type,
+    ["content-type"] = "application/json",
+  }
+end
+
+function request()
+  n = n + 1
+  headers["ce-id"] = prefix .. n
+  return wrk.format("POST", wrk.path, headers, body)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests":%d,"durationUs":%d,"bytes":%d,' ..
+    '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
+    '"latencyUs":{"p50":%d,"p90":%d,"p99":%d,"p999":%d,"max":%d,"mean":%.1f,"stdev":%.1f}}\n',
+    summary.requests, summary.duration, summary.bytes,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency:percentile(99.9), latency.max, latency.mean, latency.stdev))
+end

@@ -1,0 +1,30 @@
+import { batchCases } from "./batch-cases.js";
+import { binaryCases } from "./binary-cases.js";
+import type { ConformanceCase } from "./case.js";
+import { extensionCases } from "./extension-cases.js";
+import { filterCases } from "./filter-cases.js";
+import { httpSurfaceCases } from "./http-surface-cases.js";
+import { limitCases } from "./limit-cases.js";
+import { robustnessCases } from "./robustness-cases.js";
+import { structuredCases } from "./structured-cases.js";
+import { validationCases } from "./validation-cases.js";
+
+/**
+ * Every built-in spec-derived case, in report order (the official cases are loaded at run time).
+ *
+ * @example
+ * builtinCases().map((c) => c.name);
+ */
+export function builtinCases(): readonly ConformanceCase[] {
+  return [
+    ...binaryCases,
+    ...structuredCases,
+    ...batchCases,
+    ...validationCases,
+    ...extensionCases,
+    ...limitCases,
+    ...httpSurfaceCases,
+    ...robustnessCases,
+    ...filterCases,
+  ];
+}

@@ -1,0 +1,94 @@
+import { binaryRequest, EVENTS_PATH, structuredRequest } from "../events/requests.js";
+import { type ConformanceCase, check } from "./case.js";
+import { describe, expectAcceptedAndDelivered, expectProblem, expectRejected } from "./expect.js";
+
+const WH = "HTTP webhook 1.0.2";
+const SURFACE = 'DESIGN.md "HTTP surface"';
+const ORIGIN = "conformance.herald.example";
+
+function allowsPost(allow: string | null): boolean {
+  return (allow ?? "").split(",").some((m) => m.trim().toUpperCase() === "POST");
+}
+
+function methodNotAllowed(method: string): ConformanceCase {
+  return {
+    name: `http: ${method} /events -> 405 with Allow`,
+    spec: `${SURFACE}, RFC 9110 §15.5.6`,
+    async run(ctx) {
+      const res = await ctx.send({ method, path: EVENTS_PATH });
+      expectProblem(res, 405);
+      check(
+        allowsPost(res.headers.get("allow")),
+        `Allow does not list POST: ${res.headers.get("allow")}`,
+      );
+    },
+  };
+}
+
+function handshake(path: string, rate: string | undefined): ConformanceCase {
+  return {
+    name: `http: OPTIONS ${path} abuse-protection handshake${rate ? " with WebHook-Request-Rate" : ""}`,
+    spec: `${WH} §4.2`,
+    async run(ctx) {
+      const headers: Record<string, string> = { "WebHook-Request-Origin": ORIGIN };
+      if (rate) headers["WebHook-Request-Rate"] = rate;
+      const res = await ctx.send({ method: "OPTIONS", path, headers });
+      // 4.2 makes the headers, not the status, the consent; Herald answers 200, any 2xx is read.
+      check(res.status >= 200 && res.status < 300, `expected 200, got ${describe(res)}`);
+      const origin = res.headers.get("webhook-allowed-origin");
+      check(origin === ORIGIN || origin === "*", `WebHook-Allowed-Origin is ${origin}`);
+      check(
+        allowsPost(res.headers.get("allow")),
+        `Allow does not list POST: ${res.headers.get("allow")}`,
+      );
+      if (rate) {
+        const allowed = res.headers.get("webhook-allowed-rate") ?? "";
+        check(
+          allowed === "*" || /^[1-9][0-9]*$/.test(allowed),
+          `WebHook-Allowed-Rate must be returned as * or a positive integer (4.2.2), got "${allowed}"`,
+        );
+      }
+    },
+  };
+}
+
+/** The gateway's HTTP surface beyond event parsing. */
+export const httpSurfaceCases: readonly ConformanceCase[] = [
+  {
+    name: "http: POST / (binary) works like POST /events",
+    spec: SURFACE,
+    async run(ctx) {
+      const event = ctx.event();
+      await expectAcceptedAndDelivered(ctx, binaryRequest(event, { path: "/" }), {
+        attributes: event,
+        data: { absent: true },
+      });
+    },
+  },
+  {
+    name: "http: POST / (structured) works like POST /events",
+    spec: SURFACE,
+    async run(ctx) {
+      const event = ctx.event();
+      await expectAcceptedAndDelivered(
+        ctx,
+        structuredRequest({ ...event, data: 1 }, undefined, "/"),
+        {
+          attributes: event,
+          data: { json: 1 },
+        },
+      );
+    },
+  },
+  methodNotAllowed("GET"),
+  methodNotAllowed("PUT"),
+  methodNotAllowed("DELETE"),
+  handshake(EVENTS_PATH, undefined),
+  handshake(EVENTS_PATH, "120"),
+  handshake("/", undefined),
+  {
+    name: "http: unknown path -> 404 problem",
+    spec: `${SURFACE} (404)`,
+    run: (ctx) => expectRejected(ctx, binaryRequest(ctx.event(), { path: "/no-such-path" }), 404),
+  },
+];

@@ -1,0 +1,35 @@
+import { binaryRequest } from "../events/requests.js";
+import type { ConformanceCase } from "./case.js";
+import { CaseFailure } from "./case.js";
+import { expectDelivered } from "./expect.js";
+
+/**
+ * Runs first: one valid event must reach both catch-all sinks. When it does not, the target is
+ * not configured with `conformanceSubscriptions(<sink url>)` (or cannot reach the sink), and every
+ * other case would only time out, so the run stops there.
+ */
+export const preflightCase: ConformanceCase = {
+  name: "setup: the target accepts an event and delivers it to the conformance sink",
+  spec: "herald-conformance config contract (README)",
+  async run(ctx) {
+    const event = ctx.event({ subject: "preflight" });
+    const res = await ctx.send(binaryRequest(event));
+    if (res.status !== 202) {
+      const text = new TextDecoder().decode(res.body.subarray(0, 200));
+      throw new CaseFailure(
+        `a valid binary event got ${res.status} ${text}` +
+          (res.status === 401 || res.status === 403
+            ? " (pass a token, or run the gateway with --no-auth)"
+            : ""),
+      );
+    }
+    try {
+      await expectDelivered(ctx, { attributes: event, data: { absent: true } });
+    } catch (err) {
+      throw new CaseFailure(
+        `${(err as Error).message}. Is the target configured with conformanceSubscriptions("${ctx.sink.url}")` +
+          " (see `herald-conformance config --sink ...`), and can it reach that URL?",
+      );
+    }
+  },
+};

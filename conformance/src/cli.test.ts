@@ -1,0 +1,72 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { main } from "./cli.js";
+import { conformanceConfig } from "./config/conformance-config.js";
+
+async function run(argv: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(argv, {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+describe("herald-conformance", () => {
+  it("config --sink prints the target config as YAML", async () => {
+    const { code, stdout } = await run(["config", "--sink", "http://127.0.0.1:9999"]);
+    expect(code).toBe(0);
+    expect(parse(stdout)).toEqual(
+      JSON.parse(JSON.stringify(conformanceConfig("http://127.0.0.1:9999"))),
+    );
+  });
+
+  it("config --json prints JSON", async () => {
+    const { stdout } = await run(["config", "--sink", "http://127.0.0.1:9999", "--json"]);
+    expect(JSON.parse(stdout).subscriptions).toHaveLength(12);
+  });
+
+  it.each([
+    [["config"], /needs --sink/],
+    [["config", "--sink", "not a url"], /Invalid URL/],
+    [[], /--url is required/],
+    [["--url", "http://x", "--sink-port", "abc"], /take numbers/],
+    [["--bogus"], /Unknown option/],
+    [["frobnicate"], /unknown command/],
+  ])("exits 2 on %j", async (argv, message) => {
+    const { code, stderr } = await run(argv);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr).toContain("Usage:");
+  });
+
+  it("prints help", async () => {
+    const { code, stdout } = await run(["--help"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("herald-conformance --url URL");
+  });
+
+  it("runs against a URL, prints the report and exits 1 on failures", async () => {
+    const server = createServer((_, res) => {
+      res.writeHead(503);
+      res.end("down");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const { code, stdout } = await run(["--url", url, "--no-data", "--only", "http: GET"]);
+      expect(code).toBe(1);
+      expect(stdout).toMatch(/^FAIL {2}setup: /);
+      expect(stdout).toMatch(/0 passed, 2 failed\n$/);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});

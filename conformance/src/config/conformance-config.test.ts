@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { conformanceConfig, conformanceConfigYaml, DEFAULT_LIMITS } from "./conformance-config.js";
+import { conformanceSubscriptions, SINK_PATHS } from "./subscriptions.js";
+
+const SINK = "http://127.0.0.1:9999";
+
+describe("conformanceSubscriptions", () => {
+  const subs = conformanceSubscriptions(`${SINK}/`);
+
+  it("has one subscription per sink path, with unique ids and sinks under the base URL", () => {
+    expect(subs.map((s) => s.sink)).toEqual(Object.values(SINK_PATHS).map((p) => `${SINK}${p}`));
+    expect(new Set(subs.map((s) => s.id)).size).toBe(subs.length);
+  });
+
+  it("has two catch-alls, one per delivery mode", () => {
+    const [binary, structured] = subs;
+    expect(binary).toMatchObject({ filters: [], delivery: { mode: "binary" } });
+    expect(structured).toMatchObject({ filters: [], delivery: { mode: "structured" } });
+    expect(binary).not.toHaveProperty("source");
+  });
+
+  it("scopes every filter subscription to the suite's filter events", () => {
+    for (const sub of subs.slice(2)) {
+      const scoped =
+        JSON.stringify(sub.filters).includes('"type":"dev.herald.conformance.filter."') ||
+        sub.types?.every((t) => t.startsWith("dev.herald.conformance.filter."));
+      expect(scoped, sub.id).toBe(true);
+    }
+  });
+
+  it("rejects a non-http sink URL", () => {
+    expect(() => conformanceSubscriptions("ftp://x")).toThrow(TypeError);
+  });
+});
+
+describe("conformanceConfig", () => {
+  it("is DESIGN.md's config shape with default limits and a memory store", () => {
+    const config = conformanceConfig(SINK);
+    expect(Object.keys(config).sort()).toEqual(["limits", "store", "subscriptions"]);
+    expect(config.limits).toEqual(DEFAULT_LIMITS);
+    expect(config.store).toEqual({ kind: "memory" });
+  });
+
+  it("prints plain YAML: no anchors, no YAML 1.1 booleans-in-disguise", () => {
+    const text = conformanceConfigYaml(SINK);
+    expect(text).not.toMatch(/[&*]a\d/);
+    expect(text).not.toMatch(/: (on|off|yes|no)$/m);
+  });
+
+  it("prints YAML that reads back as the same config", () => {
+    expect(parse(conformanceConfigYaml(SINK))).toEqual(
+      JSON.parse(JSON.stringify(conformanceConfig(SINK))),
+    );
+  });
+});

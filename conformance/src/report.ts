@@ -1,0 +1,52 @@
+/** The outcome of one case. */
+export interface CaseResult {
+  readonly name: string;
+  readonly ok: boolean;
+  /** Why it failed. */
+  readonly message?: string;
+  /** The spec section the expectation comes from. */
+  readonly spec?: string;
+}
+
+/** The outcome of a run. */
+export interface ConformanceReport {
+  readonly passed: number;
+  readonly failed: number;
+  readonly results: readonly CaseResult[];
+}
+
+/**
+ * Summarises results into a report.
+ *
+ * @example
+ * toReport([{ name: "a", ok: true }]) // => { passed: 1, failed: 0, results: [...] }
+ */
+export function toReport(results: readonly CaseResult[]): ConformanceReport {
+  const passed = results.filter((r) => r.ok).length;
+  return { passed, failed: results.length - passed, results };
+}
+
+/**
+ * A readable, plain-text report: one line per case, failures with their reason and spec section,
+ * then a summary line.
+ *
+ * @example
+ * console.log(formatReport(report));
+ * // PASS  binary: ce- header names are case-insensitive
+ * // FAIL  batch: an empty batch is accepted
+ * //       expected 202, got 400 ...
+ * //       spec: HTTP protocol binding 1.0.2 §3.3.2
+ * // 1 passed, 1 failed
+ */
+export function formatReport(report: ConformanceReport): string {
+  const lines: string[] = [];
+  for (const r of report.results) {
+    lines.push(`${r.ok ? "PASS" : "FAIL"}  ${r.name}`);
+    if (!r.ok) {
+      if (r.message) lines.push(...r.message.split("\n").map((l) => `      ${l}`));
+      if (r.spec) lines.push(`      spec: ${r.spec}`);
+    }
+  }
+  lines.push(`${report.passed} passed, ${report.failed} failed`);
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SINK_PATHS } from "./config/subscriptions.js";
+import { decodeHeaderValue, percentEncode } from "./http/percent-encoding.js";
+import { runConformance } from "./run-conformance.js";
+import { type SinkServer, startSink } from "./sink/sink-server.js";
+
+/**
+ * A toy relay that understands binary mode only, without validation: it delivers each event to
+ * the two catch-all sinks. Enough to exercise the runner end to end; it fails most cases.
+ */
+function toyRelay(sinkUrl: string) {
+  return async (req: Request): Promise<Response> => {
+    const attributes: Record<string, string> = {};
+    req.headers.forEach((value, name) => {
+      if (name.startsWith("ce-")) attributes[name.slice(3)] = decodeHeaderValue(value);
+    });
+    const body = new Uint8Array(await req.arrayBuffer());
+    const contentType = req.headers.get("content-type");
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(attributes)) headers[`ce-${k}`] = percentEncode(v);
+    if (contentType) headers["content-type"] = contentType;
+    const envelope = { ...attributes, ...(contentType ? { datacontenttype: contentType } : {}) };
+    await fetch(`${sinkUrl}${SINK_PATHS.binary}`, { method: "POST", headers, body });
+    await fetch(`${sinkUrl}${SINK_PATHS.structured}`, {
+      method: "POST",
+      headers: { "content-type": "application/cloudevents+json" },
+      body: JSON.stringify(
+        body.byteLength
+          ? { ...envelope, data_base64: Buffer.from(body).toString("base64") }
+          : envelope,
+      ),
+    });
+    return new Response(null, { status: 202 });
+  };
+}
+
+describe("runConformance", () => {
+  let sink: SinkServer;
+  beforeAll(async () => {
+    sink = await startSink();
+  });
+  afterAll(() => sink.close());
+
+  it("stops after a failed setup check and reports every case as not run", async () => {
+    const report = await runConformance(
+      { fetch: async () => new Response("boom", { status: 500 }) },
+      { sink, dataDir: null },
+    );
+    expect(report.passed).toBe(0);
+    expect(report.results[0]).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/got 500 boom/),
+    });
+    expect(
+      report.results.slice(1).every((r) => r.message === "not run: the setup check failed"),
+    ).toBe(true);
+    expect(report.failed).toBe(report.results.length);
+  });
+
+  it("explains a target that accepts but never delivers", async () => {
+    const report = await runConformance(
+      { fetch: async () => new Response(null, { status: 202 }) },
+      { sink, dataDir: null, timeoutMs: 50, only: () => false },
+    );
+    expect(report.results).toHaveLength(1);
+    expect(report.results[0]?.message).toMatch(/timed out after 50 ms.*conformanceSubscriptions/s);
+  });
+
+  it("passes what a relay gets right and fails what it gets wrong", async () => {
+    const names = [
+      "binary: event accepted and delivered unchanged in both modes",
+      "binary: ce- header names are case-insensitive",
+      "binary: percent-decoding is exactly one pass (%2541 -> %41)",
+      "binary: overlong UTF-8 after decoding (%C0%A0) -> 400",
+      "http: GET /events -> 405 with Allow",
+    ];
+    const seen: string[] = [];
+    const relay = toyRelay(sink.url);
+    const report = await runConformance(
+      {
+        fetch: async (req) => {
+          if (req.method !== "POST") return new Response(null, { status: 404 });
+          try {
+            return await relay(req);
+          } catch {
+            return new Response(null, { status: 500 });
+          }
+        },
+      },
+      {
+        sink,
+        dataDir: null,
+        timeoutMs: 2000,
+        only: (n) => names.includes(n),
+        onResult: (r) => seen.push(r.name),
+      },
+    );
+    const outcome = Object.fromEntries(report.results.map((r) => [r.name, r.ok]));
+    expect(outcome).toEqual({
+      "setup: the target accepts an event and delivers it to the conformance sink": true,
+      [names[0]!]: true,
+      [names[1]!]: true,
+      [names[2]!]: true,
+      [names[3]!]: false,
+      [names[4]!]: false,
+    });
+    expect(report.results.find((r) => r.name === names[3])?.message).toMatch(/server error/);
+    expect(seen).toEqual(report.results.map((r) => r.name));
+  });
+
+  it("reports unreadable official data as one failure", async () => {
+    const report = await runConformance(
+      { fetch: async () => new Response(null, { status: 500 }) },
+      { sink, dataDir: "/nonexistent/conformance-data", only: (n) => n.startsWith("official") },
+    );
+    expect(report.results.map((r) => r.name)).toContain(
+      "official: load the cloudevents/conformance data",
+    );
+  });
+});

@@ -1,0 +1,133 @@
+import { builtinCases } from "./cases/all-cases.js";
+import { CaseFailure, type ConformanceCase } from "./cases/case.js";
+import { createCaseContext, newRunId, type RunState } from "./cases/context.js";
+import { officialCases } from "./cases/official-cases.js";
+import { preflightCase } from "./cases/preflight.js";
+import { type ConformanceLimits, DEFAULT_LIMITS } from "./config/conformance-config.js";
+import { defaultDataDir } from "./official/data-dir.js";
+import { type CaseResult, type ConformanceReport, toReport } from "./report.js";
+import { type SinkServer, startSink } from "./sink/sink-server.js";
+import { type ConformanceTarget, createTransport } from "./target.js";
+
+/** Options of {@link runConformance}; every one has a default. */
+export interface ConformanceOptions {
+  /**
+   * A sink already started with `startSink` (the caller closes it). Needed when the target's
+   * config must be written before the run, e.g. an in-process gateway on an ephemeral sink port.
+   */
+  readonly sink?: SinkServer | undefined;
+  /** Where to bind the suite's own sink when `sink` is not given; default `127.0.0.1`. */
+  readonly sinkHost?: string | undefined;
+  /** Port of the suite's own sink when `sink` is not given; default 0 (ephemeral). */
+  readonly sinkPort?: number | undefined;
+  /**
+   * Directory of the official cloudevents/conformance data; default `defaultDataDir()`
+   * (`<repo>/../shared/conformance-data/http`). `null` skips the official cases.
+   */
+  readonly dataDir?: string | null | undefined;
+  /** Bearer token sent with every request, for gateways with publisher authentication. */
+  readonly token?: string | undefined;
+  /** Bound on each wait for a delivery; default 5000 ms. */
+  readonly timeoutMs?: number | undefined;
+  /** Bound on each request to the target; default 10000 ms. */
+  readonly requestTimeoutMs?: number | undefined;
+  /** The target's `limits`; default DESIGN.md's (262144 bytes, 100 events). */
+  readonly limits?: ConformanceLimits | undefined;
+  /** Run only the cases whose name this accepts (the setup check always runs). */
+  readonly only?: ((name: string) => boolean) | undefined;
+  /** Called as each case finishes, for progress output. */
+  readonly onResult?: ((result: CaseResult) => void) | undefined;
+}
+
+/**
+ * Runs the conformance suite against a gateway and returns the report. The target must be
+ * configured with `conformanceSubscriptions(sink.url)` (or `conformanceConfig`), so start the sink
+ * first when its port is not fixed. Cases run one after another; each has its own ids, so runs
+ * against the same gateway never collide.
+ *
+ * @example
+ * const sink = await startSink();
+ * const gw = createGateway({ config: parseConfig(conformanceConfigYaml(sink.url), "c.yaml") });
+ * const report = await runConformance({ fetch: (r) => gw.fetch(r) }, { sink });
+ * console.log(formatReport(report));
+ * await sink.close();
+ */
+export async function runConformance(
+  target: ConformanceTarget,
+  options: ConformanceOptions = {},
+): Promise<ConformanceReport> {
+  const send = createTransport(target, {
+    token: options.token,
+    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+  });
+  const sink =
+    options.sink ??
+    (await startSink({ host: options.sinkHost ?? "127.0.0.1", port: options.sinkPort ?? 0 }));
+  const state: RunState = {
+    runId: newRunId(),
+    send,
+    sink,
+    timeoutMs: options.timeoutMs ?? 5_000,
+    limits: options.limits ?? DEFAULT_LIMITS,
+  };
+  const results: CaseResult[] = [];
+  const report = (result: CaseResult) => {
+    results.push(result);
+    options.onResult?.(result);
+  };
+  try {
+    const { cases, loadFailure } = await collectCases(options);
+    let n = 0;
+    const setup = await runCase(preflightCase, state, n++);
+    report(setup);
+    if (loadFailure) report(loadFailure);
+    for (const c of cases) {
+      report(
+        setup.ok
+          ? await runCase(c, state, n++)
+          : { name: c.name, ok: false, message: "not run: the setup check failed", spec: c.spec },
+      );
+    }
+  } finally {
+    send.close();
+    if (!options.sink) await sink.close();
+  }
+  return toReport(results);
+}
+
+async function collectCases(
+  options: ConformanceOptions,
+): Promise<{ cases: ConformanceCase[]; loadFailure?: CaseResult }> {
+  const only = options.only ?? (() => true);
+  const cases = [...builtinCases()];
+  let loadFailure: CaseResult | undefined;
+  const dataDir = options.dataDir === undefined ? defaultDataDir() : options.dataDir;
+  if (dataDir !== null) {
+    try {
+      cases.push(...(await officialCases(dataDir)));
+    } catch (err) {
+      loadFailure = {
+        name: "official: load the cloudevents/conformance data",
+        ok: false,
+        message: `cannot read ${dataDir}: ${(err as Error).message} (pass --data DIR, or --no-data to skip)`,
+        spec: "cloudevents/conformance",
+      };
+    }
+  }
+  const selected = cases.filter((c) => only(c.name));
+  return loadFailure && only(loadFailure.name)
+    ? { cases: selected, loadFailure }
+    : { cases: selected };
+}
+
+async function runCase(c: ConformanceCase, state: RunState, n: number): Promise<CaseResult> {
+  try {
+    await c.run(createCaseContext(state, n));
+    return { name: c.name, ok: true, spec: c.spec };
+  } catch (err) {
+    // A CaseFailure is an expectation; anything else (timeout, refused connection) is reported
+    // by its own message, which names what was awaited or attempted.
+    const message = err instanceof CaseFailure || err instanceof Error ? err.message : String(err);
+    return { name: c.name, ok: false, message, spec: c.spec };
+  }
+}

@@ -1,0 +1,89 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type SinkServer, startSink } from "./sink-server.js";
+
+describe("startSink", () => {
+  let sink: SinkServer;
+  beforeEach(async () => {
+    sink = await startSink();
+  });
+  afterEach(() => sink.close());
+
+  const post = (path: string, headers: Record<string, string>, body = "") =>
+    fetch(`${sink.url}${path}`, { method: "POST", headers, body });
+
+  it("binds an ephemeral port on 127.0.0.1", () => {
+    expect(sink.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it("records a binary delivery with decoded ce- headers and answers 204", async () => {
+    const res = await post(
+      "/binary",
+      { "ce-id": "1", "ce-subject": "Euro%20%E2%82%AC", "content-type": "text/plain" },
+      "hi",
+    );
+    expect(res.status).toBe(204);
+    const [r] = sink.received;
+    expect(r?.path).toBe("/binary");
+    expect(r?.event).toMatchObject({
+      mode: "binary",
+      attributes: { id: "1", subject: "Euro €", datacontenttype: "text/plain" },
+      rawHeaders: { subject: "Euro%20%E2%82%AC" },
+    });
+    expect(new TextDecoder().decode(r?.event.body)).toBe("hi");
+  });
+
+  it("records structured and batch deliveries, leaving out null members", async () => {
+    await post(
+      "/s",
+      { "content-type": "application/cloudevents+json" },
+      '{"id":"2","subject":null,"data":7}',
+    );
+    await post(
+      "/b",
+      { "content-type": "Application/CloudEvents-Batch+JSON" },
+      '[{"id":"3"},{"id":"4"}]',
+    );
+    expect(sink.received.map((r) => [r.path, r.event.mode, r.event.attributes])).toEqual([
+      ["/s", "structured", { id: "2" }],
+      ["/b", "structured", { id: "3" }],
+      ["/b", "structured", { id: "4" }],
+    ]);
+    expect(sink.received[0]?.event.envelope).toEqual({ id: "2", subject: null, data: 7 });
+  });
+
+  it("keeps undecodable deliveries apart, and notes undecodable headers", async () => {
+    await post("/s", { "content-type": "application/cloudevents+json" }, "{oops");
+    await post("/x", { "ce-id": "5", "ce-subject": "%FF" });
+    expect(sink.undecodable).toHaveLength(1);
+    expect(sink.received[0]?.event.problems).toEqual([
+      "ce-subject: not valid UTF-8 after percent-decoding",
+    ]);
+  });
+
+  it("resolves waitFor for events already received and for later ones", async () => {
+    await post("/a", { "ce-id": "early" });
+    await expect(
+      sink.waitFor((r) => r.event.attributes.id === "early", 1000, "early"),
+    ).resolves.toMatchObject({
+      path: "/a",
+    });
+    const later = sink.waitFor((r) => r.event.attributes.id === "late", 1000, "late");
+    await post("/b", { "ce-id": "late" });
+    await expect(later).resolves.toMatchObject({ path: "/b" });
+  });
+
+  it("rejects waitFor after the timeout, naming what it waited for", async () => {
+    await expect(sink.waitFor(() => false, 20, "the unicorn")).rejects.toThrow(
+      "timed out after 20 ms waiting for the unicorn",
+    );
+  });
+
+  it("answers the webhook validation handshake", async () => {
+    const res = await fetch(`${sink.url}/binary`, {
+      method: "OPTIONS",
+      headers: { "WebHook-Request-Origin": "herald.example" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("webhook-allowed-origin")).toBe("*");
+  });
+});

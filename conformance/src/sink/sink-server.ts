@@ -1,0 +1,147 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type Delivery, decodeDelivery, type ObservedEvent } from "./decode-delivery.js";
+
+/** One event the sink received, with the delivery that carried it. */
+export interface Received {
+  readonly path: string;
+  readonly delivery: Delivery;
+  readonly event: ObservedEvent;
+}
+
+/** Options of {@link startSink}. */
+export interface SinkOptions {
+  /** Interface to bind; default `127.0.0.1`. */
+  readonly host?: string;
+  /** Port to bind; default `0` (an ephemeral port). */
+  readonly port?: number;
+}
+
+/** The HTTP server that stands in for every subscriber's endpoint. */
+export interface SinkServer {
+  /** Base URL, e.g. `http://127.0.0.1:41234`, to build the target's subscriptions from. */
+  readonly url: string;
+  /** Everything received so far, in arrival order. */
+  readonly received: readonly Received[];
+  /** Deliveries whose body could not be decoded, with the reason. */
+  readonly undecodable: readonly { readonly delivery: Delivery; readonly error: string }[];
+  /**
+   * Resolves with the first event (already received or arriving later) that `match` accepts;
+   * rejects after `timeoutMs` with a message naming `what`.
+   */
+  waitFor(match: (r: Received) => boolean, timeoutMs: number, what: string): Promise<Received>;
+  close(): Promise<void>;
+}
+
+interface Waiter {
+  readonly match: (r: Received) => boolean;
+  readonly resolve: (r: Received) => void;
+}
+
+/**
+ * Starts the sink. It answers every POST with 204 once the body is read, and answers the
+ * CloudEvents webhook validation handshake (http-webhook 4.2) so gateways that pre-flight sinks
+ * may deliver to it.
+ *
+ * @example
+ * const sink = await startSink({ port: 0 });
+ * const config = conformanceConfig(sink.url);
+ * const hit = await sink.waitFor((r) => r.event.attributes.id === "1", 5_000, "event 1");
+ * await sink.close();
+ */
+export async function startSink(options: SinkOptions = {}): Promise<SinkServer> {
+  const host = options.host ?? "127.0.0.1";
+  const received: Received[] = [];
+  const undecodable: { delivery: Delivery; error: string }[] = [];
+  let waiters: Waiter[] = [];
+
+  const record = (delivery: Delivery): void => {
+    let events: ObservedEvent[];
+    try {
+      events = decodeDelivery(delivery);
+    } catch (err) {
+      undecodable.push({ delivery, error: (err as Error).message });
+      return;
+    }
+    for (const event of events) {
+      const item: Received = { path: delivery.path, delivery, event };
+      received.push(item);
+      const [hit, rest] = partition(waiters, (w) => w.match(item));
+      waiters = rest;
+      for (const w of hit) w.resolve(item);
+    }
+  };
+
+  const server = createServer((req, res) => handle(req, res, record));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    received,
+    undecodable,
+    waitFor(match, timeoutMs, what) {
+      const found = received.find(match);
+      if (found) return Promise.resolve(found);
+      return new Promise<Received>((resolve, reject) => {
+        const waiter: Waiter = {
+          match,
+          resolve: (r) => {
+            clearTimeout(timer);
+            resolve(r);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters = waiters.filter((w) => w !== waiter);
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+        }, timeoutMs);
+        waiters.push(waiter);
+      });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function handle(req: IncomingMessage, res: ServerResponse, record: (d: Delivery) => void): void {
+  if (req.method === "OPTIONS") {
+    res.writeHead(200, {
+      allow: "POST, OPTIONS",
+      "webhook-allowed-origin": "*",
+      "webhook-allowed-rate": "*",
+    });
+    res.end();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  req.on("data", (chunk: Buffer) => chunks.push(chunk));
+  req.on("end", () => {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+    }
+    const path = new URL(req.url ?? "/", "http://sink").pathname;
+    record({
+      path,
+      method: req.method ?? "",
+      headers,
+      body: new Uint8Array(Buffer.concat(chunks)),
+    });
+    res.writeHead(204);
+    res.end();
+  });
+}
+
+function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
+  const yes: T[] = [];
+  const no: T[] = [];
+  for (const item of items) (test(item) ? yes : no).push(item);
+  return [yes, no];
+}

@@ -1,0 +1,124 @@
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type YAMLError,
+} from "yaml";
+import type { ConfigIssue } from "./config-invalid.js";
+import type { FieldPath } from "./field-path.js";
+import type { ReportOptions } from "./report.js";
+
+/** 1-based line and column in the source text. */
+export interface SourcePosition {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** A config text parsed as YAML (JSON is YAML 1.2), with the means to point back into the text. */
+export interface ConfigSource {
+  readonly document: Document;
+  /** YAML syntax errors and warnings (unknown tags, duplicate keys), as issues with lines. */
+  readonly syntaxIssues: readonly ConfigIssue[];
+  /**
+   * The position of the value at `path` (or of its key with `{ at: "key" }`); where the path does
+   * not exist (a required field is missing), the position of the deepest part that does.
+   */
+  locate(path: FieldPath, options?: ReportOptions): SourcePosition;
+}
+
+/**
+ * Parses YAML or JSON text without judging its content. Unresolvable tags are reported rather than
+ * kept as strings, and YAML 1.1 tags such as `!!set` or `!!timestamp` are not resolved, so the
+ * result is only plain objects, lists, strings, numbers, booleans and nulls.
+ *
+ * @example
+ * const source = readConfigSource("listen:\n  port: x\n", "herald.yaml");
+ * source.locate(["listen", "port"]); // { line: 2, column: 9 }
+ */
+export function readConfigSource(text: string, file: string): ConfigSource {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    resolveKnownTags: false,
+  });
+  const position = (offset: number): SourcePosition => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line: Math.max(line, 1), column: Math.max(col, 1) };
+  };
+  const lines = text.split("\n");
+  const syntaxIssues = withoutCascade([...document.errors, ...document.warnings]).map(
+    (error): ConfigIssue => {
+      const at = position(error.pos[0]);
+      return { file, ...at, field: "", message: explain(error, lines[at.line - 1]) };
+    },
+  );
+  return {
+    document,
+    syntaxIssues,
+    locate: (path, options) => position(offsetOf(document, path, options?.at === "key")),
+  };
+}
+
+/** Walks `path` down the YAML node tree and returns the source offset to point at. */
+function offsetOf(document: Document, path: FieldPath, atKey: boolean): number {
+  let node: unknown = document.contents;
+  let offset = startOf(node) ?? 0;
+  for (const [index, segment] of path.entries()) {
+    if (isAlias(node)) node = node.resolve(document);
+    let child: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((item) => keyText(item.key) === String(segment));
+      if (pair === undefined) break;
+      const keyStart = startOf(pair.key) ?? offset;
+      if (atKey && index === path.length - 1) return keyStart;
+      child = pair.value;
+      // `key:` with nothing after it: the (empty) value has no useful position; the key does.
+      offset = isScalar(child) && child.value === null ? keyStart : (startOf(child) ?? keyStart);
+    } else if (isSeq(node) && typeof segment === "number") {
+      child = node.items[segment];
+      if (child === undefined) break;
+      offset = startOf(child) ?? offset;
+    } else break;
+    node = child;
+  }
+  return offset;
+}
+
+function startOf(node: unknown): number | undefined {
+  if (typeof node !== "object" || node === null || !("range" in node)) return undefined;
+  const range: unknown = node.range;
+  return Array.isArray(range) && typeof range[0] === "number" ? range[0] : undefined;
+}
+
+function keyText(key: unknown): string {
+  return isScalar(key) ? String(key.value) : String(key);
+}
+
+/**
+ * After one syntax error the parser is out of step and calls every later token unexpected, or
+ * describes the same spot twice; those follow-on errors say nothing new, so they are dropped.
+ */
+function withoutCascade(errors: readonly YAMLError[]): YAMLError[] {
+  const seen = new Set<number>();
+  return errors.filter((error, index) => {
+    const repeat = seen.has(error.pos[0]) || (index > 0 && error.code === "UNEXPECTED_TOKEN");
+    seen.add(error.pos[0]);
+    return !repeat;
+  });
+}
+
+function explain(error: YAMLError, line = ""): string {
+  if (error.code === "MULTIPLE_DOCS") {
+    return "a config holds a single YAML document; remove the --- separator";
+  }
+  // `{` and `}` end a plain scalar inside a flow collection, so `{ port: ${PORT} }` cannot parse.
+  if (error.code === "UNEXPECTED_TOKEN" && line.includes("${")) {
+    return `${error.message} (inside { } or [ ], a value using \${VAR} must be quoted)`;
+  }
+  return error.message;
+}

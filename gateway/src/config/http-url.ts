@@ -1,0 +1,21 @@
+/**
+ * True when `text` is an absolute `http:` or `https:` URL with a host, written without spaces or
+ * control characters: what a subscription `sink` (Subscriptions API 3.2.1, "sink": a URI valid for
+ * the `HTTP` protocol) or a dead-letter sink must be.
+ *
+ * @example
+ * isAbsoluteHttpUrl("https://example.com/hook"); // true
+ * isAbsoluteHttpUrl("/hook"); // false: relative
+ * isAbsoluteHttpUrl("ftp://example.com/"); // false: not HTTP
+ */
+export function isAbsoluteHttpUrl(text: string): boolean {
+  // The WHATWG parser repairs a lot (`http:example.com`, stray spaces); a config value should not
+  // need repairing, so the written form must already be absolute.
+  if (!/^https?:\/\/[^\s/?#]/i.test(text) || /[\s\p{Cc}]/u.test(text)) return false;
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,514 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} in these strings is config text under test.
+import { describe, expect, test } from "vitest";
+import { ConfigInvalid } from "./config-invalid.js";
+import { DEFAULT_LIMITS } from "./herald-config.js";
+import type { Env } from "./interpolate-env.js";
+import { parseConfig } from "./load-config.js";
+
+/** A YAML text, one argument per line, so line numbers in expectations are argument positions. */
+const yaml = (...lines: string[]): string => `${lines.join("\n")}\n`;
+
+/** The one-line-per-issue message of the `ConfigInvalid` that `text` must cause. */
+function problems(text: string, env: Env = {}, file = "herald.yaml"): string[] {
+  try {
+    parseConfig(text, file, env);
+  } catch (error) {
+    if (error instanceof ConfigInvalid) return error.message.split("\n");
+    throw error;
+  }
+  return expect.fail("expected ConfigInvalid");
+}
+
+const sink = "http://127.0.0.1:9000/hook";
+
+describe("parseConfig: defaults and shape", () => {
+  test("an empty file is every default", () => {
+    expect(parseConfig("", "herald.yaml")).toEqual({
+      listen: { host: "127.0.0.1", port: 8080 },
+      limits: DEFAULT_LIMITS,
+      store: { kind: "memory" },
+      subscriptions: [],
+      adapters: [],
+    });
+  });
+
+  test("sections left empty (everything below commented out) are defaults", () => {
+    const config = parseConfig(yaml("listen:", "limits:", "subscriptions:", "adapters:"), "x");
+    expect(config.listen).toEqual({ host: "127.0.0.1", port: 8080 });
+    expect(config.subscriptions).toEqual([]);
+    expect(config).not.toHaveProperty("auth");
+  });
+
+  test("the DESIGN.md example minus what is not supported yet", () => {
+    const config = parseConfig(
+      yaml(
+        "listen: { host: 0.0.0.0, port: 9000 }",
+        "limits: { maxEventBytes: 1024, maxBatchEvents: 10 }",
+        "store: { kind: sqlite, path: .herald/herald.db }",
+        "auth:",
+        "  issuers:",
+        "    - issuer: https://id.example.com",
+        "      algorithms: [ES256, EdDSA]",
+        "subscriptions:",
+        "  - id: thumbnails",
+        "    source: /images",
+        "    types: [com.example.image.created]",
+        "    filters:",
+        '      - prefix: { subject: "uploads/" }',
+        "    sink: http://127.0.0.1:9000/thumbnail",
+        "    protocol: HTTP",
+        "    protocolsettings: { headers: { x-team: media } }",
+        "    delivery:",
+        "      mode: binary",
+        "      timeout: 5s",
+        "      retry: 5",
+        "      backoffPolicy: exponential",
+        "      backoffDelay: 200ms",
+        "      backoffMax: 1m",
+        "      deadLetterSink: http://127.0.0.1:9000/dlq",
+        "      signingSecret: ${THUMBNAIL_SECRET}",
+        "adapters:",
+        "  - id: github-main",
+        "    kind: github",
+        "    secret: ${GITHUB_WEBHOOK_SECRET}",
+      ),
+      "herald.yaml",
+      { THUMBNAIL_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", GITHUB_WEBHOOK_SECRET: "gh" },
+    );
+    expect(config).toEqual({
+      listen: { host: "0.0.0.0", port: 9000 },
+      limits: { maxEventBytes: 1024, maxBatchEvents: 10 },
+      store: { kind: "sqlite", path: ".herald/herald.db" },
+      auth: { issuers: [{ issuer: "https://id.example.com", algorithms: ["ES256", "EdDSA"] }] },
+      subscriptions: [
+        {
+          id: "thumbnails",
+          source: "/images",
+          types: ["com.example.image.created"],
+          filters: [{ prefix: { subject: "uploads/" } }],
+          sink: "http://127.0.0.1:9000/thumbnail",
+          protocol: "HTTP",
+          protocolsettings: { headers: { "x-team": "media" } },
+          delivery: {
+            mode: "binary",
+            timeoutMs: 5_000,
+            retry: 5,
+            backoffPolicy: "exponential",
+            backoffDelayMs: 200,
+            backoffMaxMs: 60_000,
+            deadLetterSink: "http://127.0.0.1:9000/dlq",
+            signingSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+          },
+        },
+      ],
+      adapters: [{ id: "github-main", kind: "github", secret: "gh" }],
+    });
+  });
+
+  test("the document must be a mapping", () => {
+    expect(problems("- a\n- b\n")).toEqual([
+      "herald.yaml:1:1 the configuration must be an object (a YAML mapping)",
+    ]);
+    expect(problems("just text\n")).toEqual([
+      "herald.yaml:1:1 the configuration must be an object (a YAML mapping)",
+    ]);
+  });
+
+  test("unknown top-level keys point at the key", () => {
+    expect(problems(yaml("listen: { port: 1 }", "subscription: []"))).toEqual([
+      "herald.yaml:2:1 subscription: unknown key; expected one of: listen, limits, store, auth, subscriptions, adapters",
+    ]);
+  });
+});
+
+describe("parseConfig: listen and limits", () => {
+  test("each setting defaults on its own", () => {
+    expect(parseConfig("listen: { port: 0 }", "x").listen).toEqual({ host: "127.0.0.1", port: 0 });
+    expect(parseConfig("listen: { host: ::1 }", "x").listen).toEqual({ host: "::1", port: 8080 });
+    expect(parseConfig("limits: { maxBatchEvents: 1 }", "x").limits).toEqual({
+      maxEventBytes: DEFAULT_LIMITS.maxEventBytes,
+      maxBatchEvents: 1,
+    });
+    expect(parseConfig("listen: { port: 65535 }", "x").listen.port).toBe(65_535);
+  });
+
+  test("bad values name file, line, column and field", () => {
+    expect(
+      problems(
+        yaml(
+          "listen:",
+          "  host: ''",
+          "  port: 65536",
+          "  prot: 1",
+          "limits:",
+          "  maxEventBytes: 0",
+          "  maxBatchEvents: 1.5",
+        ),
+      ),
+    ).toEqual([
+      "herald.yaml:2:9 listen.host: must not be empty",
+      "herald.yaml:3:9 listen.port: must be from 0 to 65535",
+      "herald.yaml:4:3 listen.prot: unknown key; expected one of: host, port",
+      "herald.yaml:6:18 limits.maxEventBytes: must be at least 1",
+      "herald.yaml:7:19 limits.maxBatchEvents: must be an integer",
+    ]);
+  });
+
+  test("a quoted number is a string, not a number", () => {
+    expect(problems('listen: { port: "8080" }')).toEqual([
+      "herald.yaml:1:17 listen.port: must be an integer",
+    ]);
+  });
+
+  test("sections must be objects", () => {
+    expect(problems(yaml("listen: 8080", "limits: [1]", "auth: yes"))).toEqual([
+      "herald.yaml:1:9 listen: must be an object",
+      "herald.yaml:2:9 limits: must be an object",
+      "herald.yaml:3:7 auth: must be an object",
+    ]);
+  });
+});
+
+describe("parseConfig: store", () => {
+  test("memory, sqlite (with its default path) and nats", () => {
+    expect(parseConfig("store: { kind: memory }", "x").store).toEqual({ kind: "memory" });
+    expect(parseConfig("store: { kind: sqlite }", "x").store).toEqual({
+      kind: "sqlite",
+      path: ".herald/herald.db",
+    });
+    expect(parseConfig("store: { kind: sqlite, path: /var/herald.db }", "x").store).toEqual({
+      kind: "sqlite",
+      path: "/var/herald.db",
+    });
+    expect(parseConfig("store: { kind: nats, url: nats://127.0.0.1:4222 }", "x").store).toEqual({
+      kind: "nats",
+      url: "nats://127.0.0.1:4222",
+      stream: "herald",
+    });
+    expect(
+      parseConfig("store: { kind: nats, url: [nats://a:4222, nats://b:4222], stream: EV }", "x")
+        .store,
+    ).toEqual({ kind: "nats", url: ["nats://a:4222", "nats://b:4222"], stream: "EV" });
+  });
+
+  test("kind is required and must be known", () => {
+    expect(problems("store: { path: x }")).toEqual(["herald.yaml:1:8 store.kind: is required"]);
+    expect(problems("store: { kind: postgres }")).toEqual([
+      "herald.yaml:1:16 store.kind: must be one of: memory, sqlite, nats",
+    ]);
+  });
+
+  test("keys of another kind are unknown keys", () => {
+    expect(problems("store: { kind: memory, path: x }")).toEqual([
+      "herald.yaml:1:24 store.path: unknown key; expected one of: kind",
+    ]);
+    expect(problems("store: { kind: sqlite, stream: x }")).toEqual([
+      "herald.yaml:1:24 store.stream: unknown key; expected one of: kind, path",
+    ]);
+  });
+
+  test("nats url and stream rules", () => {
+    expect(problems("store: { kind: nats }")).toEqual(["herald.yaml:1:8 store.url: is required"]);
+    expect(problems("store: { kind: nats, url: [], stream: a.b }")).toEqual([
+      "herald.yaml:1:27 store.url: must not be empty",
+      "herald.yaml:1:39 store.stream: must be a JetStream stream name: no whitespace, '.', '*', '>', '/' or '\\'",
+    ]);
+    expect(problems("store: { kind: nats, url: [nats://a, 4] }")).toEqual([
+      "herald.yaml:1:38 store.url[1]: must be a string, not a number",
+    ]);
+  });
+});
+
+describe("parseConfig: auth and adapters", () => {
+  test("auth is kept as written, after interpolation", () => {
+    const config = parseConfig(yaml("auth:", "  anything:", "    - 1", "    - goes: ${X}"), "x", {
+      X: "here",
+    });
+    expect(config.auth).toEqual({ anything: [1, { goes: "here" }] });
+  });
+
+  test("adapters keep every key; id and kind are required strings; ids are unique", () => {
+    expect(
+      problems(
+        yaml(
+          "adapters:",
+          "  - id: a",
+          "    kind: github",
+          "  - id: a",
+          "    kind: s3",
+          "  - kind: sns",
+          "  - id: 7",
+          "    kind: ''",
+          "  - just-a-string",
+        ),
+      ),
+    ).toEqual([
+      'herald.yaml:4:9 adapters[1].id: duplicate id "a"; adapters[0] has it',
+      "herald.yaml:6:5 adapters[2].id: is required",
+      "herald.yaml:7:9 adapters[3].id: must be a string, not a number",
+      "herald.yaml:8:11 adapters[3].kind: must not be empty",
+      "herald.yaml:9:5 adapters[4]: must be an object",
+    ]);
+    expect(problems("adapters: { id: a }")).toEqual(["herald.yaml:1:11 adapters: must be a list"]);
+  });
+});
+
+describe("parseConfig: ${VAR} interpolation", () => {
+  test("replaces references in every string value, at any depth", () => {
+    const config = parseConfig(
+      yaml(
+        "listen:",
+        "  host: ${HOST}",
+        "subscriptions:",
+        "  - id: s-${NAME}",
+        "    sink: http://${HOST}:9000/${NAME}",
+        "    protocolsettings: { headers: { x-team: '${TEAM:-media}' } }",
+      ),
+      "herald.yaml",
+      { HOST: "10.0.0.1", NAME: "thumbs" },
+    );
+    expect(config.listen.host).toBe("10.0.0.1");
+    expect(config.subscriptions[0]?.id).toBe("s-thumbs");
+    expect(config.subscriptions[0]?.sink).toBe("http://10.0.0.1:9000/thumbs");
+    expect(config.subscriptions[0]?.protocolsettings.headers).toEqual({ "x-team": "media" });
+  });
+
+  test("an unquoted reference is typed like YAML would type the text; a quoted one stays a string", () => {
+    const env = { PORT: "9001", RETRY: "3" };
+    expect(parseConfig(yaml("listen:", "  port: ${PORT}"), "x", env).listen.port).toBe(9001);
+    expect(parseConfig(yaml("listen:", "  port: ${PORT:-8081}"), "x", {}).listen.port).toBe(8081);
+    expect(problems(yaml("listen:", '  port: "${PORT}"'), env)).toEqual([
+      "herald.yaml:2:9 listen.port: must be an integer",
+    ]);
+  });
+
+  test("inside a flow collection an unquoted reference is a syntax error with a hint", () => {
+    expect(problems("listen: { port: ${PORT} }", { PORT: "1" })).toEqual([
+      "herald.yaml:1:18 Unexpected flow-map-start at node end (inside { } or [ ], a value using ${VAR} must be quoted)",
+    ]);
+  });
+
+  test("keys are not interpolated", () => {
+    expect(problems(yaml("listen:", "  ${KEY}: 1"), { KEY: "port" })).toEqual([
+      'herald.yaml:2:3 listen["${KEY}"]: unknown key; expected one of: host, port',
+    ]);
+  });
+
+  test("$${ writes a literal ${", () => {
+    const config = parseConfig(yaml("auth:", "  template: $${HOME}"), "x", { HOME: "/root" });
+    expect(config.auth).toEqual({ template: "${HOME}" });
+  });
+
+  test("the default env is empty: nothing is read from the process", () => {
+    expect(problems(yaml("auth:", "  home: ${PATH}"))).toEqual([
+      "herald.yaml:2:9 auth.home: environment variable PATH is not set",
+    ]);
+  });
+
+  test("every missing variable is reported with file, line and field, and only once", () => {
+    expect(
+      problems(
+        yaml(
+          "listen:",
+          "  port: ${PORT}",
+          "subscriptions:",
+          "  - id: a",
+          "    sink: ${SINK}",
+          "    delivery:",
+          "      signingSecret: ${THUMBNAIL_SECRET}",
+          "adapters:",
+          "  - id: gh",
+          "    kind: github",
+          "    secret: ${GITHUB_WEBHOOK_SECRET} ${ALSO_MISSING}",
+        ),
+        {},
+        "conf/herald.yaml",
+      ),
+    ).toEqual([
+      "conf/herald.yaml:2:9 listen.port: environment variable PORT is not set",
+      "conf/herald.yaml:5:11 subscriptions[0].sink: environment variable SINK is not set",
+      "conf/herald.yaml:7:22 subscriptions[0].delivery.signingSecret: environment variable THUMBNAIL_SECRET is not set",
+      "conf/herald.yaml:11:13 adapters[0].secret: environment variable GITHUB_WEBHOOK_SECRET is not set",
+      "conf/herald.yaml:11:13 adapters[0].secret: environment variable ALSO_MISSING is not set",
+    ]);
+  });
+
+  test("a value that is wrong after interpolation is reported like a written one", () => {
+    expect(problems(yaml("listen:", "  port: ${PORT}"), { PORT: "http" })).toEqual([
+      "herald.yaml:2:9 listen.port: must be an integer",
+    ]);
+  });
+});
+
+describe("parseConfig: JSON input", () => {
+  test("JSON is accepted, tabs and all", () => {
+    const text =
+      '{\n\t"listen": { "port": 9000 },\n\t"subscriptions": [\n\t\t{ "id": "a", "sink": "${SINK}" }\n\t]\n}\n';
+    const config = parseConfig(text, "herald.json", { SINK: sink });
+    expect(config.listen.port).toBe(9000);
+    expect(config.subscriptions.map((s) => s.sink)).toEqual([sink]);
+  });
+
+  test("errors in JSON carry lines and columns too", () => {
+    const text = [
+      "{",
+      '  "listen": { "port": "9000" },',
+      '  "subscriptions": [',
+      '    { "id": "a", "sink": "/relative", "extra": true }',
+      "  ]",
+      "}",
+    ].join("\n");
+    expect(problems(text, {}, "herald.json")).toEqual([
+      "herald.json:2:23 listen.port: must be an integer",
+      "herald.json:4:26 subscriptions[0].sink: must be an absolute http(s) URL",
+      "herald.json:4:39 subscriptions[0].extra: unknown key; expected one of: id, source, types, filters, sink, protocol, protocolsettings, delivery",
+    ]);
+  });
+
+  test("duplicate keys are errors, not last-one-wins", () => {
+    expect(problems('{ "listen": {}, "listen": {} }', {}, "h.json")).toEqual([
+      "h.json:1:17 Map keys must be unique",
+    ]);
+  });
+
+  test("a JSON syntax error has a line", () => {
+    expect(problems('{\n  "listen": { "port": 1 \n', {}, "h.json")).toEqual([
+      "h.json:3:1 Flow map in block collection must be sufficiently indented and end with a }",
+    ]);
+  });
+});
+
+describe("parseConfig: YAML syntax", () => {
+  test("a syntax error is reported alone, with its line, without the parser's follow-on noise", () => {
+    expect(problems(yaml("listen:", "  port: 1", "subscriptions: [", "adapters: []"))).toEqual([
+      "herald.yaml:4:1 Flow sequence in block collection must be sufficiently indented and end with a ]",
+    ]);
+  });
+
+  test("independent syntax errors are all reported", () => {
+    expect(problems(yaml("listen: {}", "listen: {}", "auth: a: b"))).toEqual([
+      "herald.yaml:2:1 Map keys must be unique",
+      "herald.yaml:3:7 Nested mappings are not allowed in compact mappings",
+    ]);
+  });
+
+  test("one document per file", () => {
+    expect(problems(yaml("listen: {}", "---", "limits: {}"))).toEqual([
+      "herald.yaml:2:1 a config holds a single YAML document; remove the --- separator",
+    ]);
+  });
+
+  test("unknown tags are errors, YAML 1.1 tags are not resolved into objects", () => {
+    expect(problems(yaml("auth:", "  a: !secret x", "  b: !!set { x }"))).toEqual([
+      "herald.yaml:2:6 Unresolved tag: !secret",
+      "herald.yaml:3:6 Unresolved tag: tag:yaml.org,2002:set",
+    ]);
+  });
+
+  test("aliases work and errors inside the anchor point at the anchor", () => {
+    const config = parseConfig(
+      yaml(
+        "subscriptions:",
+        "  - id: a",
+        `    sink: ${sink}`,
+        "    delivery: &slow { timeout: 30s }",
+        "  - id: b",
+        `    sink: ${sink}`,
+        "    delivery: *slow",
+      ),
+      "x",
+    );
+    expect(config.subscriptions.map((s) => s.delivery.timeoutMs)).toEqual([30_000, 30_000]);
+    expect(
+      problems(
+        yaml(
+          "subscriptions:",
+          "  - id: a",
+          `    sink: ${sink}`,
+          "    delivery: &slow { timeout: 30 }",
+          "  - id: b",
+          `    sink: ${sink}`,
+          "    delivery: *slow",
+        ),
+      ),
+    ).toEqual([
+      "herald.yaml:4:32 subscriptions[0].delivery.timeout: must be a duration such as 250ms, 5s, 1m, 1h or PT5S",
+      "herald.yaml:4:32 subscriptions[1].delivery.timeout: must be a duration such as 250ms, 5s, 1m, 1h or PT5S",
+    ]);
+  });
+
+  test("an alias to an anchor that does not exist is an error", () => {
+    expect(problems("auth: *nowhere\n")[0]).toMatch(/^herald\.yaml:1:1 Unresolved alias/);
+  });
+
+  test("alias bombs are refused", () => {
+    const lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 8; i++) {
+      lines.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(", ")}]`,
+      );
+    }
+    expect(problems(yaml(...lines))).toEqual([
+      "herald.yaml:1:1 Excessive alias count indicates a resource exhaustion attack",
+    ]);
+  });
+});
+
+describe("parseConfig: all errors at once", () => {
+  test("collects every issue in every section, sorted by position", () => {
+    expect(
+      problems(
+        yaml(
+          "store: { kind: sqlite, path: '' }",
+          "listen: { port: -1 }",
+          "subscriptions:",
+          "  - id: a",
+          "    sink: ftp://x",
+          "    filters: [{ sql: x }, { prefix: { Subject: '' } }]",
+          "    delivery: { mode: batch, timeout: 0s, color: red }",
+          "  - id: a",
+          `    sink: ${sink}`,
+          "extra: 1",
+        ),
+      ),
+    ).toEqual([
+      "herald.yaml:1:30 store.path: must not be empty",
+      "herald.yaml:2:17 listen.port: must be from 0 to 65535",
+      "herald.yaml:5:11 subscriptions[0].sink: must be an absolute http(s) URL",
+      "herald.yaml:6:17 subscriptions[0].filters[0].sql: the sql (CESQL) dialect is not supported yet",
+      "herald.yaml:6:39 subscriptions[0].filters[1].prefix.Subject: must be a CloudEvents attribute name: lower-case letters a-z and digits 0-9",
+      "herald.yaml:6:48 subscriptions[0].filters[1].prefix.Subject: must not be empty",
+      "herald.yaml:7:23 subscriptions[0].delivery.mode: the batch delivery mode is not supported yet",
+      "herald.yaml:7:39 subscriptions[0].delivery.timeout: must be longer than zero",
+      "herald.yaml:7:43 subscriptions[0].delivery.color: unknown key; expected one of: mode, timeout, retry, backoffPolicy, backoffDelay, backoffMax, deadLetterSink, signingSecret",
+      'herald.yaml:8:9 subscriptions[1].id: duplicate id "a"; subscriptions[0] has it',
+      "herald.yaml:10:1 extra: unknown key; expected one of: listen, limits, store, auth, subscriptions, adapters",
+    ]);
+  });
+
+  test("the error is a coded HeraldError with structured issues", () => {
+    let caught: unknown;
+    try {
+      parseConfig(yaml("listen:", "  port: x"), "herald.yaml");
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigInvalid);
+    const error = caught as ConfigInvalid;
+    expect(error.code).toBe("config_invalid");
+    expect(ConfigInvalid.code).toBe("config_invalid");
+    expect(error.status).toBe(400);
+    expect(error.issues).toEqual([
+      {
+        file: "herald.yaml",
+        line: 2,
+        column: 9,
+        field: "listen.port",
+        message: "must be an integer",
+      },
+    ]);
+    expect(error.extensions).toEqual({ errors: error.issues });
+  });
+});

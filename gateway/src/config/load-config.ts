@@ -1,0 +1,61 @@
+import { ConfigInvalid, type ConfigIssue } from "./config-invalid.js";
+import { readConfigSource } from "./config-source.js";
+import { formatFieldPath } from "./field-path.js";
+import type { HeraldConfig } from "./herald-config.js";
+import { interpolateDocument } from "./interpolate-document.js";
+import type { Env } from "./interpolate-env.js";
+import { parseHeraldConfig } from "./parse-herald-config.js";
+import type { Report } from "./report.js";
+
+/**
+ * Parses and validates a config text (YAML, or JSON, which is YAML) into a normalised
+ * `HeraldConfig`. `${VAR}` and `${VAR:-default}` in string values are replaced from `env` (an
+ * empty object unless given: this core never reads `process.env` itself).
+ *
+ * Throws `ConfigInvalid` carrying *every* problem, each with file, line, column and field path:
+ * YAML syntax errors alone when there are any (the rest would be guesswork), otherwise every
+ * missing variable, unknown key and broken rule.
+ *
+ * @example
+ * const config = parseConfig("listen: { port: ${PORT} }\n", "herald.yaml", { PORT: "9000" });
+ * config.listen; // { host: "127.0.0.1", port: 9000 }
+ * parseConfig("listen: { prot: 1 }\n", "herald.yaml");
+ * // throws ConfigInvalid: herald.yaml:1:11 listen.prot: unknown key; expected one of: host, port
+ */
+export function parseConfig(text: string, file: string, env: Env = {}): HeraldConfig {
+  const source = readConfigSource(text, file);
+  if (source.syntaxIssues.length > 0) throw new ConfigInvalid(source.syntaxIssues);
+
+  const issues: ConfigIssue[] = [];
+  const issue: Report = (path, message, options) => {
+    issues.push({ file, ...source.locate(path, options), field: formatFieldPath(path), message });
+  };
+  // A value whose variable is missing is still the literal `${VAR}` text; whatever the validator
+  // says about that text would only repeat the real problem, so it is not reported again.
+  const unresolved = new Set<string>();
+  interpolateDocument(source.document, env, (path, message, options) => {
+    unresolved.add(formatFieldPath(path));
+    issue(path, message, options);
+  });
+
+  let raw: unknown;
+  try {
+    raw = source.document.toJS();
+  } catch (error) {
+    // Only resource limits throw here (an alias expanding too many times).
+    issue([], error instanceof Error ? error.message : String(error));
+    throw new ConfigInvalid(issues);
+  }
+  const config = parseHeraldConfig(raw, (path, message, options) => {
+    if (!unresolved.has(formatFieldPath(path))) issue(path, message, options);
+  });
+  if (config === undefined || issues.length > 0) throw new ConfigInvalid(sortByPosition(issues));
+  return config;
+}
+
+function sortByPosition(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  // Stable: issues on the same spot keep the order the validator found them in.
+  return [...issues].sort(
+    (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
+  );
+}

@@ -1,0 +1,149 @@
+import { describe, expect, test } from "vitest";
+import { DEFAULT_DELIVERY } from "../subscriptions/subscription.js";
+import { formatFieldPath } from "./field-path.js";
+import { parseDelivery } from "./parse-delivery.js";
+import type { Report } from "./report.js";
+
+function check(raw: unknown) {
+  const reports: string[] = [];
+  const report: Report = (path, message, options) => {
+    reports.push(`${formatFieldPath(path)}: ${message}${options?.at === "key" ? " (key)" : ""}`);
+  };
+  return { delivery: parseDelivery(raw, ["delivery"], report), reports };
+}
+
+function reportsOf(raw: unknown): string[] {
+  const { delivery, reports } = check(raw);
+  expect(delivery).toBeUndefined();
+  return reports;
+}
+
+const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+describe("parseDelivery: valid settings", () => {
+  test("absent or empty is the default", () => {
+    expect(check(undefined)).toEqual({ delivery: DEFAULT_DELIVERY, reports: [] });
+    expect(check(null)).toEqual({ delivery: DEFAULT_DELIVERY, reports: [] });
+    expect(check({})).toEqual({ delivery: { mode: "binary", timeoutMs: 5_000 }, reports: [] });
+  });
+
+  test("every setting, normalised to milliseconds", () => {
+    expect(
+      check({
+        mode: "structured",
+        timeout: "PT1M30S",
+        retry: 0,
+        backoffPolicy: "linear",
+        backoffDelay: "0ms",
+        backoffMax: "1h",
+        deadLetterSink: "https://example.com/dlq",
+        signingSecret: secret,
+      }),
+    ).toEqual({
+      delivery: {
+        mode: "structured",
+        timeoutMs: 90_000,
+        retry: 0,
+        backoffPolicy: "linear",
+        backoffDelayMs: 0,
+        backoffMaxMs: 3_600_000,
+        deadLetterSink: "https://example.com/dlq",
+        signingSecret: secret,
+      },
+      reports: [],
+    });
+  });
+
+  test("retry settings left out stay absent for the deliverer to default", () => {
+    const { delivery } = check({ retry: 3 });
+    expect(delivery).toEqual({ mode: "binary", timeoutMs: 5_000, retry: 3 });
+    expect(delivery).not.toHaveProperty("backoffPolicy");
+  });
+
+  test("backoffMax may equal backoffDelay", () => {
+    expect(check({ backoffDelay: "1s", backoffMax: "PT1S" }).reports).toEqual([]);
+  });
+});
+
+describe("parseDelivery: rejected settings", () => {
+  test("must be an object with known keys", () => {
+    expect(reportsOf("binary")).toEqual(["delivery: must be an object"]);
+    expect(reportsOf({ mode: "binary", retries: 3, dlq: "x" })).toEqual([
+      "delivery.retries: unknown key; expected one of: mode, timeout, retry, backoffPolicy, backoffDelay, backoffMax, deadLetterSink, signingSecret (key)",
+      "delivery.dlq: unknown key; expected one of: mode, timeout, retry, backoffPolicy, backoffDelay, backoffMax, deadLetterSink, signingSecret (key)",
+    ]);
+  });
+
+  test("mode: binary or structured; batch is not supported yet", () => {
+    expect(reportsOf({ mode: "batch" })).toEqual([
+      "delivery.mode: the batch delivery mode is not supported yet",
+    ]);
+    expect(reportsOf({ mode: "Binary" })).toEqual([
+      "delivery.mode: must be one of: binary, structured",
+    ]);
+    expect(reportsOf({ mode: 1 })).toEqual(["delivery.mode: must be one of: binary, structured"]);
+  });
+
+  test("timeout: a positive duration", () => {
+    const duration = "must be a duration such as 250ms, 5s, 1m, 1h or PT5S";
+    expect(reportsOf({ timeout: 5 })).toEqual([`delivery.timeout: ${duration}`]);
+    expect(reportsOf({ timeout: "5 seconds" })).toEqual([`delivery.timeout: ${duration}`]);
+    expect(reportsOf({ timeout: "0s" })).toEqual(["delivery.timeout: must be longer than zero"]);
+    expect(reportsOf({ timeout: "PT0S" })).toEqual(["delivery.timeout: must be longer than zero"]);
+  });
+
+  test("retry: an integer of at least 0", () => {
+    expect(reportsOf({ retry: -1 })).toEqual(["delivery.retry: must be at least 0"]);
+    expect(reportsOf({ retry: 1.5 })).toEqual(["delivery.retry: must be an integer"]);
+    expect(reportsOf({ retry: "3" })).toEqual(["delivery.retry: must be an integer"]);
+  });
+
+  test("backoffPolicy: exponential or linear", () => {
+    expect(reportsOf({ backoffPolicy: "constant" })).toEqual([
+      "delivery.backoffPolicy: must be one of: exponential, linear",
+    ]);
+  });
+
+  test("backoffDelay and backoffMax: durations, max not below delay", () => {
+    expect(reportsOf({ backoffDelay: "-1s", backoffMax: 60 })).toEqual([
+      "delivery.backoffDelay: must be a duration such as 250ms, 5s, 1m, 1h or PT5S",
+      "delivery.backoffMax: must be a duration such as 250ms, 5s, 1m, 1h or PT5S",
+    ]);
+    expect(reportsOf({ backoffDelay: "2s", backoffMax: "1s" })).toEqual([
+      "delivery.backoffMax: must not be shorter than backoffDelay",
+    ]);
+  });
+
+  test("deadLetterSink: an absolute http(s) URL", () => {
+    expect(reportsOf({ deadLetterSink: "/dlq" })).toEqual([
+      "delivery.deadLetterSink: must be an absolute http(s) URL",
+    ]);
+  });
+
+  test.each([
+    ["plain text", "s3cr3t"],
+    ["prefix only", "whsec_"],
+    ["not base64", "whsec_not base64!"],
+    ["bad padding", "whsec_abc"],
+    ["a number", 12345],
+  ])("signingSecret: %s is rejected without echoing the value", (_, value) => {
+    const reports = reportsOf({ signingSecret: value });
+    expect(reports).toEqual([
+      "delivery.signingSecret: must be a Standard Webhooks secret: whsec_ followed by base64",
+    ]);
+  });
+
+  test("signingSecret: base64 with padding is accepted", () => {
+    expect(check({ signingSecret: "whsec_YWJjZA==" }).reports).toEqual([]);
+    expect(check({ signingSecret: "whsec_YWJjZGU=" }).reports).toEqual([]);
+  });
+
+  test("every problem is reported at once", () => {
+    expect(reportsOf({ mode: "batch", timeout: "x", retry: -2, deadLetterSink: 1 })).toEqual([
+      "delivery.mode: the batch delivery mode is not supported yet",
+      "delivery.timeout: must be a duration such as 250ms, 5s, 1m, 1h or PT5S",
+      "delivery.retry: must be at least 0",
+      "delivery.deadLetterSink: must be an absolute http(s) URL",
+    ]);
+  });
+});

@@ -1,0 +1,129 @@
+import type { Filter } from "../subscriptions/subscription.js";
+import type { FieldPath } from "./field-path.js";
+import { type Report, trackReport } from "./report.js";
+import { expectList, expectObject, notAString } from "./value-checks.js";
+
+/** The dialects Herald evaluates (Subscriptions API 3.2.4.1.1, all mandatory). */
+export const FILTER_DIALECTS = ["exact", "prefix", "suffix", "all", "any", "not"] as const;
+
+/** CloudEvents core spec, "Attribute Naming Convention": lower-case ASCII letters and digits. */
+const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
+
+/**
+ * Validates one filter expression (Subscriptions API 3.2.4): an object with exactly one dialect
+ * key. `exact`, `prefix` and `suffix` map attribute names to non-empty strings; `all` and `any`
+ * hold a non-empty list of filters; `not` holds one filter. Every problem, at any depth, is
+ * reported; the result is `undefined` when there was any.
+ *
+ * @example
+ * parseFilter({ prefix: { subject: "uploads/" } }, ["filters", 0], report);
+ * // { prefix: { subject: "uploads/" } }
+ * parseFilter({ sql: "EXISTS dataref" }, ["filters", 1], report);
+ * // undefined; reports filters[1].sql: the sql (CESQL) dialect is not supported yet
+ */
+export function parseFilter(raw: unknown, path: FieldPath, report: Report): Filter | undefined {
+  const tracked = trackReport(report);
+  const object = expectObject(raw, path, tracked.report);
+  if (object === undefined) return undefined;
+  const dialects = Object.keys(object);
+  if (dialects.length === 0) {
+    tracked.report(path, `must hold one filter dialect: ${FILTER_DIALECTS.join(", ")}`);
+  } else if (dialects.length > 1) {
+    tracked.report(path, `must hold exactly one filter dialect; found ${dialects.join(", ")}`);
+  }
+  // Every key is still checked, so one pass shows all the mistakes in the expression.
+  const filters = dialects.map((dialect) =>
+    parseDialect(dialect, object[dialect], [...path, dialect], tracked.report),
+  );
+  return tracked.failed() ? undefined : filters[0];
+}
+
+/**
+ * Validates a list of filters; `all` and `any` need at least one (3.2.4.1.1), a subscription's own
+ * `filters` may be empty (3.2.1: "absence of a filter or empty array implies a value of true").
+ *
+ * @example
+ * parseFilterList([{ exact: { type: "a" } }], ["filters"], report, true);
+ */
+export function parseFilterList(
+  raw: unknown,
+  path: FieldPath,
+  report: Report,
+  allowEmpty: boolean,
+): readonly Filter[] | undefined {
+  const tracked = trackReport(report);
+  const items = expectList(raw, path, tracked.report, allowEmpty);
+  const filters = items?.map((item, index) => parseFilter(item, [...path, index], tracked.report));
+  return tracked.failed() ? undefined : filters?.filter((filter) => filter !== undefined);
+}
+
+function parseDialect(
+  dialect: string,
+  value: unknown,
+  path: FieldPath,
+  report: Report,
+): Filter | undefined {
+  switch (dialect) {
+    case "exact": {
+      const exact = parseAttributeValues(value, path, report);
+      return exact && { exact };
+    }
+    case "prefix": {
+      const prefix = parseAttributeValues(value, path, report);
+      return prefix && { prefix };
+    }
+    case "suffix": {
+      const suffix = parseAttributeValues(value, path, report);
+      return suffix && { suffix };
+    }
+    case "all": {
+      const all = parseFilterList(value, path, report, false);
+      return all && { all };
+    }
+    case "any": {
+      const any = parseFilterList(value, path, report, false);
+      return any && { any };
+    }
+    case "not": {
+      const not = parseFilter(value, path, report);
+      return not && { not };
+    }
+    case "sql":
+      // 3.2.4.1.2: optional dialect; an unsupported dialect MUST be rejected (3.2.4).
+      report(path, "the sql (CESQL) dialect is not supported yet", { at: "key" });
+      return undefined;
+    default:
+      report(
+        path,
+        `unknown filter dialect ${JSON.stringify(dialect)}; supported: ${FILTER_DIALECTS.join(", ")}`,
+        { at: "key" },
+      );
+      return undefined;
+  }
+}
+
+/** `exact`/`prefix`/`suffix`: names and values "MUST NOT be empty strings" (3.2.4.1.1). */
+function parseAttributeValues(
+  raw: unknown,
+  path: FieldPath,
+  report: Report,
+): Readonly<Record<string, string>> | undefined {
+  const tracked = trackReport(report);
+  const object = expectObject(raw, path, tracked.report);
+  if (object === undefined) return undefined;
+  const entries = Object.entries(object);
+  if (entries.length === 0) tracked.report(path, "must name at least one attribute");
+  for (const [name, value] of entries) {
+    if (!ATTRIBUTE_NAME.test(name)) {
+      const message =
+        name === ""
+          ? "attribute names must not be empty"
+          : "must be a CloudEvents attribute name: lower-case letters a-z and digits 0-9";
+      tracked.report([...path, name], message, { at: "key" });
+    }
+    if (typeof value !== "string") tracked.report([...path, name], notAString(value));
+    else if (value === "") tracked.report([...path, name], "must not be empty");
+  }
+  // fromEntries defines own properties, so a `__proto__` name could never reach the prototype.
+  return tracked.failed() ? undefined : Object.fromEntries(entries as [string, string][]);
+}

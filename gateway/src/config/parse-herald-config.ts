@@ -1,0 +1,90 @@
+import type { FieldPath } from "./field-path.js";
+import { DEFAULT_LIMITS, DEFAULT_LISTEN, type HeraldConfig, type Limits } from "./herald-config.js";
+import { parseAdapters } from "./parse-adapters.js";
+import { parseStore } from "./parse-store.js";
+import { parseSubscriptionList } from "./parse-subscription-list.js";
+import { type Report, trackReport } from "./report.js";
+import {
+  expectInteger,
+  expectObject,
+  expectString,
+  isAbsent,
+  isRawObject,
+  optional,
+  rejectUnknownKeys,
+} from "./value-checks.js";
+
+const TOP_LEVEL_KEYS = ["listen", "limits", "store", "auth", "subscriptions", "adapters"];
+
+/**
+ * Validates a parsed config document (DESIGN.md "Config") and normalises it into a
+ * `HeraldConfig`, defaults filled in. Every problem goes to `report`; the result is `undefined`
+ * when there was any. An empty document is a valid config: every default.
+ *
+ * @example
+ * parseHeraldConfig({ listen: { port: 9000 } }, report)?.listen; // { host: "127.0.0.1", port: 9000 }
+ */
+export function parseHeraldConfig(raw: unknown, report: Report): HeraldConfig | undefined {
+  const tracked = trackReport(report);
+  const r = tracked.report;
+  if (!isAbsent(raw) && !isRawObject(raw)) {
+    r([], "the configuration must be an object (a YAML mapping)");
+    return undefined;
+  }
+  const root = raw ?? {};
+  rejectUnknownKeys(root, TOP_LEVEL_KEYS, [], r);
+  const listen = parseListen(root.listen, ["listen"], r);
+  const limits = parseLimits(root.limits, ["limits"], r);
+  const store = parseStore(root.store, ["store"], r);
+  // Kept as written until the auth issue gives it a shape.
+  const auth = optional(root.auth, ["auth"], r, expectObject);
+  const subscriptions = parseSubscriptionList(root.subscriptions, ["subscriptions"], r);
+  const adapters = parseAdapters(root.adapters, ["adapters"], r);
+  if (tracked.failed() || !listen || !limits || !store || !subscriptions || !adapters) {
+    return undefined;
+  }
+  return {
+    listen,
+    limits,
+    store,
+    ...(auth === undefined ? {} : { auth }),
+    subscriptions,
+    adapters,
+  };
+}
+
+function parseListen(
+  raw: unknown,
+  path: FieldPath,
+  report: Report,
+): HeraldConfig["listen"] | undefined {
+  if (isAbsent(raw)) return DEFAULT_LISTEN;
+  const tracked = trackReport(report);
+  const object = expectObject(raw, path, tracked.report);
+  if (object === undefined) return undefined;
+  rejectUnknownKeys(object, ["host", "port"], path, tracked.report);
+  const host = optional(object.host, [...path, "host"], tracked.report, expectString);
+  // Port 0 asks the system for a free port (tests, several gateways on one machine).
+  const port = optional(object.port, [...path, "port"], tracked.report, (value, p, r) =>
+    expectInteger(value, p, r, 0, 65_535),
+  );
+  if (tracked.failed()) return undefined;
+  return { host: host ?? DEFAULT_LISTEN.host, port: port ?? DEFAULT_LISTEN.port };
+}
+
+function parseLimits(raw: unknown, path: FieldPath, report: Report): Limits | undefined {
+  if (isAbsent(raw)) return DEFAULT_LIMITS;
+  const tracked = trackReport(report);
+  const object = expectObject(raw, path, tracked.report);
+  if (object === undefined) return undefined;
+  rejectUnknownKeys(object, ["maxEventBytes", "maxBatchEvents"], path, tracked.report);
+  const positive = (key: "maxEventBytes" | "maxBatchEvents") =>
+    optional(object[key], [...path, key], tracked.report, (value, p, r) =>
+      expectInteger(value, p, r, 1),
+    ) ?? DEFAULT_LIMITS[key];
+  const limits = {
+    maxEventBytes: positive("maxEventBytes"),
+    maxBatchEvents: positive("maxBatchEvents"),
+  };
+  return tracked.failed() ? undefined : limits;
+}

@@ -1,0 +1,88 @@
+import type { FieldPath } from "./field-path.js";
+import {
+  DEFAULT_NATS_STREAM,
+  DEFAULT_SQLITE_PATH,
+  DEFAULT_STORE,
+  type StoreConfig,
+} from "./herald-config.js";
+import { type Report, trackReport } from "./report.js";
+import {
+  expectList,
+  expectObject,
+  expectOneOf,
+  expectString,
+  isAbsent,
+  optional,
+  rejectUnknownKeys,
+  required,
+} from "./value-checks.js";
+
+const STORE_KINDS = ["memory", "sqlite", "nats"] as const;
+
+/** Keys each kind accepts; the other kinds' keys are unknown keys. */
+const KEYS_OF: Readonly<Record<StoreConfig["kind"], readonly string[]>> = {
+  memory: ["kind"],
+  sqlite: ["kind", "path"],
+  nats: ["kind", "url", "stream"],
+};
+
+/** JetStream stream names may not hold whitespace, `.`, `*`, `>` or path separators. */
+const STREAM_NAME = /^[^\s.*>/\\]+$/;
+
+/**
+ * Validates `store` (DESIGN.md "Config"): `memory`, `sqlite` (`path`, default
+ * `.herald/herald.db`) or `nats` (`url`: one URL or a list, `stream`, default `herald`). Absent
+ * means the in-memory store.
+ *
+ * @example
+ * parseStore({ kind: "sqlite" }, ["store"], report); // { kind: "sqlite", path: ".herald/herald.db" }
+ */
+export function parseStore(raw: unknown, path: FieldPath, report: Report): StoreConfig | undefined {
+  if (isAbsent(raw)) return DEFAULT_STORE;
+  const tracked = trackReport(report);
+  const r = tracked.report;
+  const object = expectObject(raw, path, r);
+  if (object === undefined) return undefined;
+  const at = (key: string): FieldPath => [...path, key];
+  const kind = required(object.kind, at("kind"), r, (value, p, rr) =>
+    expectOneOf(value, STORE_KINDS, p, rr),
+  );
+  if (kind === undefined) return undefined;
+  rejectUnknownKeys(object, KEYS_OF[kind], path, r);
+  let store: StoreConfig | undefined;
+  switch (kind) {
+    case "memory":
+      store = { kind };
+      break;
+    case "sqlite": {
+      const file = optional(object.path, at("path"), r, expectString) ?? DEFAULT_SQLITE_PATH;
+      store = { kind, path: file };
+      break;
+    }
+    case "nats": {
+      const url = required(object.url, at("url"), r, parseNatsUrl);
+      const stream =
+        optional(object.stream, at("stream"), r, parseStreamName) ?? DEFAULT_NATS_STREAM;
+      store = url === undefined ? undefined : { kind, url, stream };
+      break;
+    }
+  }
+  return tracked.failed() ? undefined : store;
+}
+
+/** One server URL or a list of them (the NATS client tries each). */
+function parseNatsUrl(value: unknown, path: FieldPath, report: Report) {
+  if (!Array.isArray(value)) return expectString(value, path, report);
+  const tracked = trackReport(report);
+  const urls = expectList(value, path, tracked.report)?.map((item, index) =>
+    expectString(item, [...path, index], tracked.report),
+  );
+  return tracked.failed() ? undefined : urls?.filter((url) => url !== undefined);
+}
+
+function parseStreamName(value: unknown, path: FieldPath, report: Report) {
+  const name = expectString(value, path, report);
+  if (name === undefined || STREAM_NAME.test(name)) return name;
+  report(path, "must be a JetStream stream name: no whitespace, '.', '*', '>', '/' or '\\'");
+  return undefined;
+}

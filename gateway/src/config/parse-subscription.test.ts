@@ -1,0 +1,324 @@
+import { describe, expect, test } from "vitest";
+import { ConfigInvalid } from "./config-invalid.js";
+import { formatFieldPath } from "./field-path.js";
+import { parseConfig } from "./load-config.js";
+import { parseSubscription } from "./parse-subscription.js";
+import type { Report } from "./report.js";
+import { validateSubscription } from "./validate-subscription.js";
+
+const sink = "http://127.0.0.1:9000/hook";
+
+/** Runs `parseSubscription` and returns its result and the reports as `field: message` lines. */
+function check(raw: unknown) {
+  const reports: string[] = [];
+  const report: Report = (path, message, options) => {
+    reports.push(`${formatFieldPath(path)}: ${message}${options?.at === "key" ? " (key)" : ""}`);
+  };
+  return { subscription: parseSubscription(raw, report), reports };
+}
+
+/** `check` for input that must be rejected: the reports only, and no result. */
+function reportsOf(raw: unknown): string[] {
+  const { subscription, reports } = check(raw);
+  expect(subscription).toBeUndefined();
+  return reports;
+}
+
+/** The issues of a config holding `lines` (YAML) as its first subscription, starting at line 3. */
+function configProblems(...lines: string[]): string[] {
+  const text = ["subscriptions:", "  - id: s", ...lines.map((line) => `    ${line}`), ""];
+  try {
+    parseConfig(text.join("\n"), "herald.yaml");
+  } catch (error) {
+    if (error instanceof ConfigInvalid) return error.message.split("\n");
+    throw error;
+  }
+  return expect.fail("expected ConfigInvalid");
+}
+
+describe("parseSubscription: a valid subscription", () => {
+  test("the minimum is id and sink; everything else defaults", () => {
+    expect(check({ id: "a", sink })).toEqual({
+      subscription: {
+        id: "a",
+        filters: [],
+        sink,
+        protocol: "HTTP",
+        protocolsettings: { headers: {} },
+        delivery: { mode: "binary", timeoutMs: 5_000 },
+      },
+      reports: [],
+    });
+  });
+
+  test("every field, normalised", () => {
+    expect(
+      check({
+        id: "thumbnails",
+        source: "/images",
+        types: ["com.example.image.created", "com.example.image.updated"],
+        filters: [{ prefix: { subject: "uploads/" } }, { not: { exact: { type: "x" } } }],
+        sink: "https://example.com/thumbnail",
+        protocol: "HTTP",
+        protocolsettings: { headers: { "x-team": "media", Authorization: "Bearer t" } },
+        delivery: { mode: "structured", timeout: "PT0.5S" },
+      }).subscription,
+    ).toEqual({
+      id: "thumbnails",
+      source: "/images",
+      types: ["com.example.image.created", "com.example.image.updated"],
+      filters: [{ prefix: { subject: "uploads/" } }, { not: { exact: { type: "x" } } }],
+      sink: "https://example.com/thumbnail",
+      protocol: "HTTP",
+      protocolsettings: { headers: { "x-team": "media", Authorization: "Bearer t" } },
+      delivery: { mode: "structured", timeoutMs: 500 },
+    });
+  });
+
+  test("null means absent for optional fields", () => {
+    expect(
+      check({ id: "a", sink, source: null, types: null, filters: null, delivery: null })
+        .subscription,
+    ).toEqual(check({ id: "a", sink }).subscription);
+  });
+});
+
+describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
+  test("the subscription must be an object", () => {
+    expect(reportsOf(["a"])).toEqual([": must be an object"]);
+    expect(reportsOf(null)).toEqual([": must be an object"]);
+  });
+
+  test("id is a required non-empty string", () => {
+    expect(reportsOf({ sink })).toEqual(["id: is required"]);
+    expect(reportsOf({ id: "", sink })).toEqual(["id: must not be empty"]);
+    expect(reportsOf({ id: 7, sink })).toEqual(["id: must be a string, not a number"]);
+  });
+
+  test("source, when present, is a non-empty string", () => {
+    expect(reportsOf({ id: "a", sink, source: "" })).toEqual(["source: must not be empty"]);
+    expect(reportsOf({ id: "a", sink, source: ["/a"] })).toEqual(["source: must be a string"]);
+  });
+
+  test("types, when present, is a non-empty list of non-empty strings", () => {
+    expect(reportsOf({ id: "a", sink, types: [] })).toEqual(["types: must not be empty"]);
+    expect(reportsOf({ id: "a", sink, types: "com.x" })).toEqual(["types: must be a list"]);
+    expect(reportsOf({ id: "a", sink, types: ["ok", "", 3] })).toEqual([
+      "types[1]: must not be empty",
+      "types[2]: must be a string, not a number",
+    ]);
+  });
+
+  test("filters is a list, possibly empty", () => {
+    expect(check({ id: "a", sink, filters: [] }).subscription?.filters).toEqual([]);
+    expect(reportsOf({ id: "a", sink, filters: { exact: { type: "x" } } })).toEqual([
+      "filters: must be a list",
+    ]);
+  });
+
+  test("sink is a required absolute http(s) URL", () => {
+    expect(reportsOf({ id: "a" })).toEqual(["sink: is required"]);
+    for (const bad of ["/relative", "ftp://example.com/", "example.com", "", 80]) {
+      expect(reportsOf({ id: "a", sink: bad })).toEqual(["sink: must be an absolute http(s) URL"]);
+    }
+  });
+
+  test('protocol defaults to "HTTP", the only one, compared case-sensitively', () => {
+    expect(check({ id: "a", sink, protocol: "HTTP" }).reports).toEqual([]);
+    for (const bad of ["http", "AMQP", "MQTT5", 1]) {
+      expect(reportsOf({ id: "a", sink, protocol: bad })).toEqual([
+        'protocol: must be "HTTP" (the only delivery protocol supported; case-sensitive)',
+      ]);
+    }
+  });
+
+  test("keys outside the resource shape are unknown keys, pointed at by key", () => {
+    expect(reportsOf({ id: "a", sink, config: {}, sinkCredential: {}, Sink: sink })).toEqual([
+      "config: unknown key; expected one of: id, source, types, filters, sink, protocol, protocolsettings, delivery (key)",
+      "sinkCredential: unknown key; expected one of: id, source, types, filters, sink, protocol, protocolsettings, delivery (key)",
+      "Sink: unknown key; expected one of: id, source, types, filters, sink, protocol, protocolsettings, delivery (key)",
+    ]);
+  });
+
+  test("a path prefix places the reports where the subscription sits", () => {
+    const reports: string[] = [];
+    parseSubscription({ id: "a" }, (path) => reports.push(formatFieldPath(path)), [
+      "subscriptions",
+      3,
+    ]);
+    expect(reports).toEqual(["subscriptions[3].sink"]);
+  });
+});
+
+describe("parseSubscription: protocolsettings (3.2.2.1)", () => {
+  test("headers: names are HTTP tokens, values strings without CR, LF or NUL", () => {
+    expect(
+      reportsOf({
+        id: "a",
+        sink,
+        protocolsettings: {
+          headers: {
+            "x-ok": "fine",
+            "bad name": "v",
+            "": "v",
+            "x-crlf": "a\r\nInjected: yes",
+            "x-nul": "a\0b",
+            "x-number": 3,
+          },
+        },
+      }),
+    ).toEqual([
+      'protocolsettings.headers["bad name"]: must be an HTTP header name (an RFC 9110 token) (key)',
+      'protocolsettings.headers[""]: must be an HTTP header name (an RFC 9110 token) (key)',
+      'protocolsettings.headers["x-crlf"]: must not contain CR, LF or NUL',
+      'protocolsettings.headers["x-nul"]: must not contain CR, LF or NUL',
+      'protocolsettings.headers["x-number"]: must be a string, not a number',
+    ]);
+  });
+
+  test("header names are unique regardless of case", () => {
+    expect(
+      reportsOf({ id: "a", sink, protocolsettings: { headers: { "X-Team": "a", "x-team": "b" } } }),
+    ).toEqual([
+      'protocolsettings.headers["x-team"]: duplicate header name (header names are case-insensitive) (key)',
+    ]);
+  });
+
+  test("an empty header value is allowed; so are empty settings", () => {
+    expect(
+      check({ id: "a", sink, protocolsettings: { headers: { "x-empty": "" } } }).subscription
+        ?.protocolsettings,
+    ).toEqual({ headers: { "x-empty": "" } });
+    expect(check({ id: "a", sink, protocolsettings: {} }).subscription?.protocolsettings).toEqual({
+      headers: {},
+    });
+  });
+
+  test("other settings, including method, are unknown keys", () => {
+    expect(reportsOf({ id: "a", sink, protocolsettings: { method: "PUT", qos: 1 } })).toEqual([
+      "protocolsettings.method: unknown key; expected one of: headers (key)",
+      "protocolsettings.qos: unknown key; expected one of: headers (key)",
+    ]);
+    expect(reportsOf({ id: "a", sink, protocolsettings: [] })).toEqual([
+      "protocolsettings: must be an object",
+    ]);
+    expect(reportsOf({ id: "a", sink, protocolsettings: { headers: [] } })).toEqual([
+      "protocolsettings.headers: must be an object",
+    ]);
+  });
+
+  test("a __proto__ header stays an ordinary header", () => {
+    const raw = JSON.parse(
+      `{"id":"a","sink":"${sink}","protocolsettings":{"headers":{"__proto__":"x"}}}`,
+    );
+    const headers = check(raw).subscription?.protocolsettings.headers;
+    expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);
+    expect(Object.entries(headers ?? {})).toEqual([["__proto__", "x"]]);
+  });
+});
+
+describe("parseSubscription: positions in a config file", () => {
+  test("each rule reports the line, column and field of the offending value", () => {
+    expect(
+      configProblems(
+        "source: ''",
+        "types: [ok, '']",
+        "sink: ftp://example.com/",
+        "protocol: http",
+        "protocolsettings:",
+        "  headers:",
+        "    bad header: x",
+        "    x-count: 3",
+        "  method: POST",
+        "delivery: { mode: batch }",
+        "sinkCredential: {}",
+      ),
+    ).toEqual([
+      "herald.yaml:3:13 subscriptions[0].source: must not be empty",
+      "herald.yaml:4:17 subscriptions[0].types[1]: must not be empty",
+      "herald.yaml:5:11 subscriptions[0].sink: must be an absolute http(s) URL",
+      'herald.yaml:6:15 subscriptions[0].protocol: must be "HTTP" (the only delivery protocol supported; case-sensitive)',
+      'herald.yaml:9:9 subscriptions[0].protocolsettings.headers["bad header"]: must be an HTTP header name (an RFC 9110 token)',
+      'herald.yaml:10:18 subscriptions[0].protocolsettings.headers["x-count"]: must be a string, not a number',
+      "herald.yaml:11:7 subscriptions[0].protocolsettings.method: unknown key; expected one of: headers",
+      "herald.yaml:12:23 subscriptions[0].delivery.mode: the batch delivery mode is not supported yet",
+      "herald.yaml:13:5 subscriptions[0].sinkCredential: unknown key; expected one of: id, source, types, filters, sink, protocol, protocolsettings, delivery",
+    ]);
+  });
+
+  test("a missing required field points at the subscription", () => {
+    expect(configProblems("source: /a")).toEqual([
+      "herald.yaml:2:5 subscriptions[0].sink: is required",
+    ]);
+  });
+
+  test("ids are unique across the list, even when a duplicate is otherwise invalid", () => {
+    const text = [
+      "subscriptions:",
+      "  - id: a",
+      `    sink: ${sink}`,
+      "  - id: b",
+      `    sink: ${sink}`,
+      "  - id: a",
+      "  - id: b",
+      `    sink: ${sink}`,
+      "",
+    ].join("\n");
+    expect(() => parseConfig(text, "herald.yaml")).toThrow(
+      [
+        "herald.yaml:6:5 subscriptions[2].sink: is required",
+        'herald.yaml:6:9 subscriptions[2].id: duplicate id "a"; subscriptions[0] has it',
+        'herald.yaml:7:9 subscriptions[3].id: duplicate id "b"; subscriptions[1] has it',
+      ].join("\n"),
+    );
+  });
+
+  test("subscriptions must be a list of objects", () => {
+    expect(() => parseConfig("subscriptions: { id: a }\n", "h.yaml")).toThrow(
+      "h.yaml:1:16 subscriptions: must be a list",
+    );
+    expect(() => parseConfig("subscriptions: [a]\n", "h.yaml")).toThrow(
+      "h.yaml:1:17 subscriptions[0]: must be an object",
+    );
+  });
+});
+
+describe("validateSubscription (for the Subscriptions API)", () => {
+  test("returns the normalised subscription", () => {
+    expect(validateSubscription({ id: "a", sink }).delivery).toEqual({
+      mode: "binary",
+      timeoutMs: 5_000,
+    });
+  });
+
+  test("throws ConfigInvalid with every issue, without lines", () => {
+    let caught: unknown;
+    try {
+      validateSubscription({ id: "a", sink: "nope", filters: [{ sql: "x" }] });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigInvalid);
+    expect((caught as ConfigInvalid).status).toBe(400);
+    expect((caught as ConfigInvalid).issues).toEqual([
+      {
+        file: "request body",
+        field: "filters[0].sql",
+        message: "the sql (CESQL) dialect is not supported yet",
+      },
+      { file: "request body", field: "sink", message: "must be an absolute http(s) URL" },
+    ]);
+    expect((caught as ConfigInvalid).message).toBe(
+      [
+        "request body filters[0].sql: the sql (CESQL) dialect is not supported yet",
+        "request body sink: must be an absolute http(s) URL",
+      ].join("\n"),
+    );
+  });
+
+  test("names the origin it is given", () => {
+    expect(() => validateSubscription("x", "PUT /subscriptions/a")).toThrow(
+      "PUT /subscriptions/a must be an object",
+    );
+  });
+});

@@ -1,0 +1,98 @@
+import type { Subscription } from "../subscriptions/subscription.js";
+import type { FieldPath } from "./field-path.js";
+import { parseDelivery } from "./parse-delivery.js";
+import { parseFilterList } from "./parse-filter.js";
+import { parseProtocolSettings } from "./parse-protocol-settings.js";
+import { type Report, trackReport } from "./report.js";
+import {
+  expectHttpUrl,
+  expectList,
+  expectObject,
+  expectString,
+  isAbsent,
+  optional,
+  rejectUnknownKeys,
+  required,
+} from "./value-checks.js";
+
+/** Subscriptions API 3.2.1 properties Herald supports, plus Herald's `delivery`. */
+const SUBSCRIPTION_KEYS = [
+  "id",
+  "source",
+  "types",
+  "filters",
+  "sink",
+  "protocol",
+  "protocolsettings",
+  "delivery",
+];
+
+/**
+ * Validates one subscription in the CloudEvents Subscriptions API resource shape (spec section
+ * 3.2.1) plus `delivery`, and normalises it (defaults filled in). Every problem is passed to
+ * `report` with its path below `path`; the result is `undefined` when there was any. Shared by the
+ * config loader and the Subscriptions API, so a subscription means the same thing in both.
+ *
+ * `id` is required here; an API that assigns ids on create sets it before validating. Uniqueness
+ * is the caller's business (it needs the other subscriptions).
+ *
+ * @example
+ * const issues: string[] = [];
+ * const subscription = parseSubscription(
+ *   { id: "thumbnails", sink: "http://127.0.0.1:9000/thumbnail", types: ["com.example.image.created"] },
+ *   (path, message) => issues.push(`${formatFieldPath(path)}: ${message}`),
+ * );
+ * // subscription.filters: [], subscription.protocol: "HTTP", subscription.delivery.timeoutMs: 5000
+ */
+export function parseSubscription(
+  raw: unknown,
+  report: Report,
+  path: FieldPath = [],
+): Subscription | undefined {
+  const tracked = trackReport(report);
+  const r = tracked.report;
+  const object = expectObject(raw, path, r);
+  if (object === undefined) return undefined;
+  rejectUnknownKeys(object, SUBSCRIPTION_KEYS, path, r);
+  const at = (key: string): FieldPath => [...path, key];
+
+  const id = required(object.id, at("id"), r, expectString);
+  // 3.2.1 source: "If present, MUST be a non-empty URI"; matched exactly against the event's.
+  const source = optional(object.source, at("source"), r, expectString);
+  const types = optional(object.types, at("types"), r, parseTypes);
+  const filters = isAbsent(object.filters)
+    ? []
+    : parseFilterList(object.filters, at("filters"), r, true);
+  const sink = required(object.sink, at("sink"), r, expectHttpUrl);
+  if (!isAbsent(object.protocol) && object.protocol !== "HTTP") {
+    // 3.2.1 protocol: "Value comparisons MUST be case sensitive"; HTTP is the one Herald speaks.
+    r(at("protocol"), 'must be "HTTP" (the only delivery protocol supported; case-sensitive)');
+  }
+  const protocolsettings = parseProtocolSettings(
+    object.protocolsettings,
+    at("protocolsettings"),
+    r,
+  );
+  const delivery = parseDelivery(object.delivery, at("delivery"), r);
+
+  if (tracked.failed()) return undefined;
+  if (!id || !sink || !filters || !protocolsettings || !delivery) return undefined;
+  return {
+    id,
+    ...(source === undefined ? {} : { source }),
+    ...(types === undefined ? {} : { types }),
+    filters,
+    sink,
+    protocol: "HTTP",
+    protocolsettings,
+    delivery,
+  };
+}
+
+/** 3.2.1 types: "If present, any value present MUST a non-empty string"; an empty list matches nothing. */
+function parseTypes(raw: unknown, path: FieldPath, report: Report) {
+  const tracked = trackReport(report);
+  const items = expectList(raw, path, tracked.report);
+  const types = items?.map((item, index) => expectString(item, [...path, index], tracked.report));
+  return tracked.failed() ? undefined : types?.filter((type) => type !== undefined);
+}

@@ -1,0 +1,210 @@
+import type { FieldPath } from "./field-path.js";
+import { isAbsoluteHttpUrl } from "./http-url.js";
+import { parseDuration } from "./parse-duration.js";
+import type { Report } from "./report.js";
+
+/** A parsed JSON object or YAML mapping. */
+export type RawObject = Readonly<Record<string, unknown>>;
+
+/** Checks one value at `path`; returns it typed and normalised, or reports and returns `undefined`. */
+export type Check<T> = (value: unknown, path: FieldPath, report: Report) => T | undefined;
+
+/**
+ * True for what a JSON object or YAML mapping becomes: a plain object, not an array, `null` or a
+ * class instance (a `Date`, a `Set`).
+ */
+export function isRawObject(value: unknown): value is RawObject {
+  if (typeof value !== "object" || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/**
+ * Absent and `null` are the same for optional fields: in YAML, `delivery:` with everything below
+ * it commented out is `null`, and in JSON `null` is the usual way to say "not set".
+ */
+export function isAbsent(value: unknown): value is undefined | null {
+  return value === undefined || value === null;
+}
+
+/**
+ * Runs `check` on a value that must be there; reports `is required` when it is absent.
+ *
+ * @example
+ * const sink = required(raw.sink, [...path, "sink"], report, expectHttpUrl);
+ */
+export function required<T>(
+  value: unknown,
+  path: FieldPath,
+  report: Report,
+  check: Check<T>,
+): T | undefined {
+  if (!isAbsent(value)) return check(value, path, report);
+  report(path, "is required");
+  return undefined;
+}
+
+/**
+ * Runs `check` on a value that may be absent; `undefined` when it is absent (or invalid).
+ *
+ * @example
+ * const source = optional(raw.source, [...path, "source"], report, expectString);
+ */
+export function optional<T>(
+  value: unknown,
+  path: FieldPath,
+  report: Report,
+  check: Check<T>,
+): T | undefined {
+  return isAbsent(value) ? undefined : check(value, path, report);
+}
+
+/**
+ * An object, or a report `must be an object`.
+ *
+ * @example
+ * const listen = expectObject(raw.listen, ["listen"], report);
+ */
+export function expectObject(
+  value: unknown,
+  path: FieldPath,
+  report: Report,
+): RawObject | undefined {
+  if (isRawObject(value)) return value;
+  report(path, "must be an object");
+  return undefined;
+}
+
+/**
+ * Reports every key of `object` that is not in `allowed`, pointing at the key: a misspelt key
+ * would otherwise be silently ignored and its setting silently defaulted.
+ *
+ * @example
+ * rejectUnknownKeys(listen, ["host", "port"], ["listen"], report);
+ */
+export function rejectUnknownKeys(
+  object: RawObject,
+  allowed: readonly string[],
+  path: FieldPath,
+  report: Report,
+): void {
+  for (const key of Object.keys(object)) {
+    if (!allowed.includes(key)) {
+      report([...path, key], `unknown key; expected one of: ${allowed.join(", ")}`, { at: "key" });
+    }
+  }
+}
+
+/**
+ * A non-empty string.
+ *
+ * @example
+ * const host = expectString(raw.host, ["listen", "host"], report);
+ */
+export function expectString(value: unknown, path: FieldPath, report: Report): string | undefined {
+  if (typeof value === "string" && value !== "") return value;
+  report(path, typeof value === "string" ? "must not be empty" : notAString(value));
+  return undefined;
+}
+
+/**
+ * The message for a value that should have been a string. Naming what it is instead helps in
+ * YAML, where `version: 2` or `enabled: true` is not a string until it is quoted.
+ *
+ * @example
+ * notAString(2); // "must be a string, not a number"
+ */
+export function notAString(value: unknown): string {
+  if (typeof value === "number" || typeof value === "boolean") {
+    return `must be a string, not a ${typeof value}`;
+  }
+  return "must be a string";
+}
+
+/**
+ * A list, non-empty unless `allowEmpty`.
+ *
+ * @example
+ * const types = expectList(raw.types, ["types"], report);
+ */
+export function expectList(
+  value: unknown,
+  path: FieldPath,
+  report: Report,
+  allowEmpty = false,
+): readonly unknown[] | undefined {
+  if (!Array.isArray(value)) report(path, "must be a list");
+  else if (value.length === 0 && !allowEmpty) report(path, "must not be empty");
+  else return value;
+  return undefined;
+}
+
+/**
+ * A whole number in `[min, max]`.
+ *
+ * @example
+ * const port = expectInteger(raw.port, ["listen", "port"], report, 0, 65_535);
+ */
+export function expectInteger(
+  value: unknown,
+  path: FieldPath,
+  report: Report,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
+  if (typeof value !== "number" || !Number.isInteger(value)) report(path, "must be an integer");
+  else if (value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
+    report(path, `must be ${range}`);
+  } else return value;
+  return undefined;
+}
+
+/**
+ * One of a fixed set of strings (case-sensitive).
+ *
+ * @example
+ * const policy = expectOneOf(raw.backoffPolicy, ["exponential", "linear"] as const, path, report);
+ */
+export function expectOneOf<T extends string>(
+  value: unknown,
+  allowed: readonly T[],
+  path: FieldPath,
+  report: Report,
+): T | undefined {
+  const found = allowed.find((candidate) => candidate === value);
+  if (found === undefined) report(path, `must be one of: ${allowed.join(", ")}`);
+  return found;
+}
+
+/**
+ * A duration string (see `parseDuration`) as milliseconds, at least `minMs`.
+ *
+ * @example
+ * const timeoutMs = expectDuration(raw.timeout, ["delivery", "timeout"], report, 1);
+ */
+export function expectDuration(
+  value: unknown,
+  path: FieldPath,
+  report: Report,
+  minMs = 0,
+): number | undefined {
+  const ms = typeof value === "string" ? parseDuration(value) : undefined;
+  if (ms === undefined) report(path, "must be a duration such as 250ms, 5s, 1m, 1h or PT5S");
+  else if (ms < minMs)
+    report(path, minMs === 1 ? "must be longer than zero" : `must be at least ${minMs}ms`);
+  else return ms;
+  return undefined;
+}
+
+/**
+ * An absolute `http:` or `https:` URL, kept as written.
+ *
+ * @example
+ * const sink = expectHttpUrl(raw.sink, ["sink"], report);
+ */
+export function expectHttpUrl(value: unknown, path: FieldPath, report: Report): string | undefined {
+  if (typeof value === "string" && isAbsoluteHttpUrl(value)) return value;
+  report(path, "must be an absolute http(s) URL");
+  return undefined;
+}

@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import type { CloudEvent } from "../event/cloud-event.js";
+import { serializeEvent } from "../event/json-format.js";
+import { DEFAULT_DELIVERY, type Subscription } from "../subscriptions/subscription.js";
+import { buildDeliveryMessage, STRUCTURED_CONTENT_TYPE } from "./build-delivery-message.js";
+import { buildDeliveryRequest } from "./build-delivery-request.js";
+
+const subscription = (overrides: Partial<Subscription> = {}): Subscription => ({
+  id: "sub",
+  filters: [],
+  sink: "http://127.0.0.1:9000/hook",
+  protocol: "HTTP",
+  protocolsettings: { headers: {} },
+  delivery: DEFAULT_DELIVERY,
+  ...overrides,
+});
+
+const event: CloudEvent = {
+  attributes: {
+    specversion: "1.0",
+    id: "1",
+    source: "/s",
+    type: "t",
+    subject: "a b",
+    datacontenttype: "text/plain",
+  },
+  data: { kind: "text", value: "héllo" },
+};
+
+describe("buildDeliveryMessage", () => {
+  it("builds a binary-mode message with lower-case header names", () => {
+    const message = buildDeliveryMessage(
+      event,
+      subscription({ protocolsettings: { headers: { "X-Team": "media" } } }),
+    );
+    expect(message).toEqual({
+      url: "http://127.0.0.1:9000/hook",
+      method: "POST",
+      headers: {
+        "x-team": "media",
+        "ce-specversion": "1.0",
+        "ce-id": "1",
+        "ce-source": "/s",
+        "ce-type": "t",
+        "ce-subject": "a%20b",
+        "content-type": "text/plain",
+      },
+      body: new TextEncoder().encode("héllo"),
+    });
+  });
+
+  it("builds a structured-mode message with the event as a string body", () => {
+    const message = buildDeliveryMessage(
+      event,
+      subscription({ delivery: { mode: "structured", timeoutMs: 1000 } }),
+    );
+    expect(message.headers).toEqual({ "content-type": STRUCTURED_CONTENT_TYPE });
+    expect(message.body).toBe(serializeEvent(event));
+  });
+
+  it("has the same headers as the Request built from it", () => {
+    const sub = subscription({ protocolsettings: { headers: { "X-Team": " media " } } });
+    const request = buildDeliveryRequest(event, sub);
+    expect(Object.fromEntries(request.headers)).toEqual(buildDeliveryMessage(event, sub).headers);
+  });
+
+  it("trims surrounding whitespace off header values, like Headers does", () => {
+    const message = buildDeliveryMessage(
+      { attributes: { ...event.attributes, datacontenttype: " text/plain\t" } },
+      subscription({ protocolsettings: { headers: { "x-a": "\t v \n" } } }),
+    );
+    expect(message.headers["x-a"]).toBe("v");
+    expect(message.headers["content-type"]).toBe("text/plain");
+  });
+
+  it.each([
+    ["a header value with a line break", { "x-a": "a\r\nx-injected: 1" }],
+    ["a header value with NUL", { "x-a": "a\u0000b" }],
+    ["a header value beyond Latin-1", { "x-a": "€" }],
+    ["a header name that is no token", { "x a": "v" }],
+    ["an empty header name", { "": "v" }],
+  ])("throws a TypeError for %s", (_, headers) => {
+    expect(() =>
+      buildDeliveryMessage(event, subscription({ protocolsettings: { headers } })),
+    ).toThrow(TypeError);
+  });
+
+  it("throws a TypeError for a datacontenttype or attribute name HTTP cannot carry", () => {
+    const badType: CloudEvent = { attributes: { ...event.attributes, datacontenttype: "a\nb" } };
+    expect(() => buildDeliveryMessage(badType, subscription())).toThrow(TypeError);
+    const badName: CloudEvent = { attributes: { ...event.attributes, "bad name": "x" } };
+    expect(() => buildDeliveryMessage(badName, subscription())).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,99 @@
+import type { CloudEvent } from "../event/cloud-event.js";
+import { dataBody } from "../event/event-data.js";
+import { CLOUDEVENTS_JSON, serializeEvent } from "../event/json-format.js";
+import type { Subscription } from "../subscriptions/subscription.js";
+import { encodeHeaderValue } from "./percent-encode.js";
+
+/**
+ * `Content-Type` of a structured-mode delivery (HTTP binding 3.2.1). The charset is written in
+ * lower case (as in the binding's 3.2.4 example; charset names are case-insensitive) because the
+ * cloudevents JavaScript SDK looks the whole header value up verbatim and rejects `charset=UTF-8`.
+ */
+export const STRUCTURED_CONTENT_TYPE = `${CLOUDEVENTS_JSON}; charset=utf-8`;
+
+/**
+ * Everything a delivery puts on the wire, before any HTTP client touches it. Header names are
+ * lower case and every name and value is already checked, so a client can send it as is.
+ */
+export interface DeliveryMessage {
+  readonly url: string;
+  readonly method: "POST";
+  readonly headers: Readonly<Record<string, string>>;
+  /** `undefined` for an event without data in binary mode. */
+  readonly body: Uint8Array | string | undefined;
+}
+
+// RFC 9110 5.1 (field-name = token) and 5.5 (field values: visible ASCII, obs-text, SP, HTAB).
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** A field value with surrounding whitespace removed (as `Headers` does), or a `TypeError`. */
+function checkedValue(name: string, value: string): string {
+  const trimmed = value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+  if (!FIELD_VALUE.test(trimmed)) throw new TypeError(`header ${name} has an invalid value`);
+  return trimmed;
+}
+
+/**
+ * Whether a `protocolsettings` header would change what the event *is* or how the message is
+ * framed: `ce-*` and `Content-Type` carry the event (HTTP binding 3.1.1, 3.1.3.1), the framing
+ * headers belong to the HTTP client. Such headers are dropped, never merged.
+ */
+function isReservedHeader(lowerName: string): boolean {
+  return (
+    lowerName.startsWith("ce-") ||
+    lowerName === "content-type" ||
+    lowerName === "content-length" ||
+    lowerName === "transfer-encoding"
+  );
+}
+
+/**
+ * The message that delivers `event` to `subscription.sink`: a `POST` in the subscription's
+ * content mode, with its `protocolsettings.headers` added (but never `ce-*`, `Content-Type` or
+ * framing headers, which belong to the event and the client).
+ * - binary mode (HTTP binding 3.1): each attribute except `datacontenttype` as a `ce-<name>`
+ *   header, its canonical string percent-encoded (3.1.3.2); `datacontenttype` as `Content-Type`
+ *   (3.1.1); the data bytes as the body (3.1.2, see `dataBody`);
+ * - structured mode (3.2): `Content-Type: application/cloudevents+json; charset=utf-8` and the
+ *   event in the JSON event format as the body.
+ *
+ * Throws a `TypeError` when the event cannot be put on the wire (data without a JSON form, a
+ * header name or value HTTP does not allow); the deliverer turns that into `dead`.
+ *
+ * @example
+ * buildDeliveryMessage(event, subscription);
+ * // { url: "http://127.0.0.1:9000/hook", method: "POST",
+ * //   headers: { "ce-id": "1", ..., "content-type": "application/json" }, body: Uint8Array }
+ */
+export function buildDeliveryMessage(
+  event: CloudEvent,
+  subscription: Subscription,
+): DeliveryMessage {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(subscription.protocolsettings.headers)) {
+    const lower = name.toLowerCase();
+    if (!TOKEN.test(name)) throw new TypeError(`header name ${JSON.stringify(name)} is invalid`);
+    if (!isReservedHeader(lower)) headers[lower] = checkedValue(lower, value);
+  }
+
+  if (subscription.delivery.mode === "structured") {
+    headers["content-type"] = STRUCTURED_CONTENT_TYPE;
+    return { url: subscription.sink, method: "POST", headers, body: serializeEvent(event) };
+  }
+
+  for (const [name, value] of Object.entries(event.attributes)) {
+    if (name === "datacontenttype") continue;
+    const header = `ce-${name}`;
+    if (!TOKEN.test(header))
+      throw new TypeError(`attribute name ${JSON.stringify(name)} is invalid`);
+    // Canonical strings of String, Integer and Boolean are what String() gives (spec "Type
+    // System"); percent-encoding leaves printable ASCII only, so no further check is needed.
+    headers[header] = encodeHeaderValue(String(value));
+  }
+  const data = dataBody(event);
+  if (data.contentType !== undefined) {
+    headers["content-type"] = checkedValue("content-type", data.contentType);
+  }
+  return { url: subscription.sink, method: "POST", headers, body: data.body };
+}

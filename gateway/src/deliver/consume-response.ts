@@ -1,0 +1,50 @@
+/** Bytes of a response body read at most; past that the body is cancelled instead of drained. */
+export const DRAIN_LIMIT = 64 * 1024;
+
+/**
+ * Reads a response body to its end so a keep-alive connection can carry the next request,
+ * keeping the first `keepBytes` bytes. A body larger than `drainLimit` is cancelled instead (the
+ * connection is then closed, which costs less than reading an unbounded body), and a body that
+ * fails half-way (reset, timeout) ends the read: the status line has already said what happened.
+ * Never throws.
+ *
+ * @example
+ * const head = await consumeResponse(response, 1024); // first KiB, for the failure text
+ */
+export async function consumeResponse(
+  response: Response,
+  keepBytes: number,
+  drainLimit: number = DRAIN_LIMIT,
+): Promise<Uint8Array> {
+  const body = response.body;
+  if (body === null) return new Uint8Array(0);
+  const kept = new Uint8Array(keepBytes);
+  let keptLength = 0;
+  let total = 0;
+  let finished = false;
+  const reader = body.getReader();
+  try {
+    while (total <= drainLimit) {
+      const { done, value } = await reader.read();
+      if (done) {
+        finished = true;
+        break;
+      }
+      const take = Math.min(value.length, keepBytes - keptLength);
+      if (take > 0) kept.set(value.subarray(0, take), keptLength);
+      keptLength += take;
+      total += value.length;
+    }
+  } catch {
+    // The body broke off; what was read so far is all there is.
+  }
+  if (!finished) {
+    try {
+      await reader.cancel();
+    } catch {
+      // Cancelling an errored stream rejects with its error; nothing more to do.
+    }
+  }
+  reader.releaseLock();
+  return kept.subarray(0, keptLength);
+}

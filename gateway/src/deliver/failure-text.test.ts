@@ -1,0 +1,74 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { bodyText, describeError, MAX_ERROR_BYTES, truncateUtf8 } from "./failure-text.js";
+
+const byteLength = (text: string) => new TextEncoder().encode(text).length;
+
+describe("truncateUtf8", () => {
+  it("keeps short text as it is", () => {
+    expect(truncateUtf8("short")).toBe("short");
+  });
+
+  it("cuts at a character boundary", () => {
+    expect(truncateUtf8("héllo", 2)).toBe("h");
+    expect(truncateUtf8("héllo", 3)).toBe("hé");
+    expect(truncateUtf8("a😀b", 4)).toBe("a");
+    expect(truncateUtf8("a😀b", 5)).toBe("a😀");
+  });
+
+  it("never exceeds the limit and always keeps a prefix", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 600 }), fc.nat(1100), (text, max) => {
+        const cut = truncateUtf8(text, max);
+        expect(byteLength(cut)).toBeLessThanOrEqual(max);
+        expect(text.startsWith(cut)).toBe(true);
+        if (byteLength(text) <= max) expect(cut).toBe(text);
+      }),
+    );
+  });
+});
+
+describe("bodyText", () => {
+  it("decodes the start of a body and drops a character cut in half", () => {
+    const bytes = new TextEncoder().encode(`${"a".repeat(MAX_ERROR_BYTES - 1)}é`);
+    expect(bodyText(bytes)).toBe("a".repeat(MAX_ERROR_BYTES - 1));
+  });
+
+  it("replaces invalid UTF-8 and stays within the limit", () => {
+    const bytes = new Uint8Array(2000).fill(0xff);
+    const text = bodyText(bytes);
+    expect(text).toBe("\ufffd".repeat(341));
+    expect(byteLength(text)).toBeLessThanOrEqual(MAX_ERROR_BYTES);
+  });
+});
+
+describe("describeError", () => {
+  it("joins the message and its cause, as fetch reports network errors", () => {
+    const err = new TypeError("fetch failed", {
+      cause: new Error("connect ECONNREFUSED 127.0.0.1:9"),
+    });
+    expect(describeError(err)).toBe("fetch failed: connect ECONNREFUSED 127.0.0.1:9");
+  });
+
+  it("does not repeat a cause the message already names", () => {
+    const cause = new Error("socket hang up");
+    expect(describeError(new Error("socket hang up", { cause }))).toBe("socket hang up");
+  });
+
+  it("lists the errors of an AggregateError without a message", () => {
+    const cause = new AggregateError([
+      new Error("connect ECONNREFUSED ::1:9"),
+      new Error("connect ECONNREFUSED 127.0.0.1:9"),
+    ]);
+    expect(describeError(new TypeError("fetch failed", { cause }))).toBe(
+      "fetch failed: connect ECONNREFUSED ::1:9; connect ECONNREFUSED 127.0.0.1:9",
+    );
+  });
+
+  it("describes non-errors and keeps to one line within the limit", () => {
+    expect(describeError("plain")).toBe("plain");
+    expect(describeError(new Error(""))).toBe("Error");
+    expect(describeError(new Error("a\n  b"))).toBe("a b");
+    expect(byteLength(describeError(new Error("é".repeat(2000))))).toBe(MAX_ERROR_BYTES);
+  });
+});

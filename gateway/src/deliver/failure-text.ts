@@ -1,0 +1,66 @@
+/** Most bytes of failure text an outcome carries (DESIGN.md: `heralderrordata` is at most 1024). */
+export const MAX_ERROR_BYTES = 1024;
+
+/**
+ * `text` cut to at most `maxBytes` UTF-8 bytes, at a character boundary (a surrogate pair is never
+ * split).
+ *
+ * @example
+ * truncateUtf8("héllo", 2); // "h" ("é" takes two bytes and would not fit)
+ */
+export function truncateUtf8(text: string, maxBytes: number = MAX_ERROR_BYTES): string {
+  // Fast path: one UTF-16 unit never takes more than three UTF-8 bytes.
+  if (text.length * 3 <= maxBytes) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    const cp = char.codePointAt(0) ?? 0;
+    const size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += char.length;
+  }
+  return text.slice(0, end);
+}
+
+/**
+ * The start of a sink's response body as failure text: UTF-8 (invalid bytes replaced), an
+ * incomplete last character dropped, at most `maxBytes` bytes.
+ *
+ * @example
+ * bodyText(new TextEncoder().encode("upstream down")); // "upstream down"
+ */
+export function bodyText(bytes: Uint8Array, maxBytes: number = MAX_ERROR_BYTES): string {
+  // `stream: true` keeps a character cut at the end pending instead of emitting U+FFFD for it.
+  const text = new TextDecoder().decode(bytes.subarray(0, maxBytes), { stream: true });
+  return truncateUtf8(text, maxBytes);
+}
+
+function messageOf(err: unknown): string {
+  // Connecting to a name with several addresses fails with an AggregateError without a message.
+  if (err instanceof AggregateError && err.message === "") {
+    return err.errors.map(messageOf).filter(Boolean).join("; ");
+  }
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+/**
+ * A short, single-line description of a network failure: the error's message and, when it has
+ * one, its cause's (`fetch` reports `fetch failed`, the cause says `connect ECONNREFUSED ...`).
+ * At most `maxBytes` UTF-8 bytes.
+ *
+ * @example
+ * describeError(new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED 127.0.0.1:9") }));
+ * // "fetch failed: connect ECONNREFUSED 127.0.0.1:9"
+ */
+export function describeError(err: unknown, maxBytes: number = MAX_ERROR_BYTES): string {
+  const parts = [messageOf(err)];
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (cause !== undefined) {
+    const inner = messageOf(cause);
+    if (inner !== "" && !parts[0]?.includes(inner)) parts.push(inner);
+  }
+  const text = parts.filter(Boolean).join(": ").replace(/\s+/g, " ").trim();
+  return truncateUtf8(text || "unknown error", maxBytes);
+}

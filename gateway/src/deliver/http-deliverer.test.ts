@@ -1,0 +1,387 @@
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { createNodeFetch } from "../adapters/node/http-fetch.js";
+import type { CloudEvent } from "../event/cloud-event.js";
+import { toJsonObject } from "../event/json-format.js";
+import { decodeHeaderValue } from "../ingest/header-value.js";
+import type { Clock } from "../ports/clock.js";
+import type { FetchLike } from "../ports/fetch.js";
+import type { Subscription } from "../subscriptions/subscription.js";
+import { STRUCTURED_CONTENT_TYPE } from "./build-delivery-message.js";
+import { createHttpDeliverer } from "./http-deliverer.js";
+
+interface Received {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingMessage["headers"];
+  readonly body: Buffer;
+}
+
+const servers: Server[] = [];
+
+/** A real sink on 127.0.0.1 that records what it receives and counts connections. */
+async function startSink(handler: (res: ServerResponse, req: IncomingMessage) => void) {
+  const received: Received[] = [];
+  let connections = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      received.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
+      handler(res, req);
+    });
+  });
+  server.on("connection", () => connections++);
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  servers.push(server);
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/hook`, port, received, connections: () => connections };
+}
+
+afterEach(async () => {
+  await Promise.all(
+    servers.splice(0).map((server) => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    }),
+  );
+});
+
+const subscription = (sink: string, overrides: Partial<Subscription> = {}): Subscription => ({
+  id: "sub-1",
+  filters: [],
+  sink,
+  protocol: "HTTP",
+  protocolsettings: { headers: {} },
+  delivery: { mode: "binary", timeoutMs: 5_000 },
+  ...overrides,
+});
+
+const event: CloudEvent = {
+  attributes: {
+    specversion: "1.0",
+    id: "A234-1234-1234",
+    source: "/mycontext",
+    type: "com.example.someevent",
+    time: "2018-04-05T17:31:00Z",
+    subject: 'Grüße "quoted" 100% 😀',
+    comexampleothervalue: 5,
+    comexampleflag: false,
+    datacontenttype: "application/json",
+  },
+  data: { kind: "json", value: { appinfoA: "abc", appinfoB: 123 } },
+};
+
+const now = Date.UTC(2030, 0, 1, 0, 0, 0);
+const clock: Clock = { now: () => now };
+
+const nodeFetch = createNodeFetch();
+afterAll(() => nodeFetch.close());
+
+// The same behaviour whichever client carries it: the global fetch (Request path), the Node
+// client's sendMessage fast path, and the Node client used as a plain FetchLike.
+describe.each<[string, FetchLike]>([
+  ["global fetch", (request) => fetch(request)],
+  ["node fetch (sendMessage)", nodeFetch],
+  ["node fetch (Request)", (request) => nodeFetch(request)],
+])("createHttpDeliverer over %s", (_, fetchLike) => {
+  const deliverer = createHttpDeliverer({ fetch: fetchLike, clock });
+
+  describe("binary mode", () => {
+    it("POSTs ce- headers, Content-Type and the data bytes, and reports delivered", async () => {
+      const sink = await startSink((res) => res.writeHead(202).end());
+      const outcome = await deliverer.deliver(event, subscription(sink.url));
+      expect(outcome).toEqual({ kind: "delivered", status: 202 });
+      expect(sink.received).toHaveLength(1);
+      const [request] = sink.received;
+      expect(request?.method).toBe("POST");
+      expect(request?.url).toBe("/hook");
+      expect(request?.headers).toMatchObject({
+        "ce-specversion": "1.0",
+        "ce-id": "A234-1234-1234",
+        "ce-source": "/mycontext",
+        "ce-type": "com.example.someevent",
+        "ce-time": "2018-04-05T17:31:00Z",
+        "ce-subject": "Gr%C3%BC%C3%9Fe%20%22quoted%22%20100%25%20%F0%9F%98%80",
+        "ce-comexampleothervalue": "5",
+        "ce-comexampleflag": "false",
+        "content-type": "application/json",
+      });
+      expect(request?.headers["ce-datacontenttype"]).toBeUndefined();
+      expect(request?.body.toString()).toBe('{"appinfoA":"abc","appinfoB":123}');
+    });
+
+    it("percent-encodes values so the receiving side decodes the original attribute", async () => {
+      const sink = await startSink((res) => res.writeHead(200).end());
+      const values = ["a b", 'say "hi"', "100%", "Ünïcödé €", "tab\there", "%41"];
+      for (const value of values) {
+        const withExtension = { ...event, attributes: { ...event.attributes, myext: value } };
+        await deliverer.deliver(withExtension, subscription(sink.url));
+      }
+      const decoded = sink.received.map((r) => decodeHeaderValue(String(r.headers["ce-myext"])));
+      expect(decoded).toEqual(values.map((value) => ({ ok: true, value })));
+      for (const r of sink.received)
+        expect(String(r.headers["ce-myext"])).toMatch(/^[\x21-\x7e]+$/);
+    });
+
+    it("sends raw binary data byte for byte", async () => {
+      const sink = await startSink((res) => res.writeHead(200).end());
+      const value = new Uint8Array([0, 1, 127, 128, 255]);
+      const binary: CloudEvent = {
+        attributes: { ...event.attributes, datacontenttype: "application/octet-stream" },
+        data: { kind: "binary", value },
+      };
+      await deliverer.deliver(binary, subscription(sink.url));
+      expect(new Uint8Array(sink.received[0]?.body ?? [])).toEqual(value);
+      expect(sink.received[0]?.headers["content-type"]).toBe("application/octet-stream");
+    });
+  });
+
+  it("sends the JSON event format in structured mode", async () => {
+    const sink = await startSink((res) => res.writeHead(200).end());
+    const outcome = await deliverer.deliver(
+      event,
+      subscription(sink.url, { delivery: { mode: "structured", timeoutMs: 5_000 } }),
+    );
+    expect(outcome).toEqual({ kind: "delivered", status: 200 });
+    const [request] = sink.received;
+    expect(request?.headers["content-type"]).toBe(STRUCTURED_CONTENT_TYPE);
+    expect(Object.keys(request?.headers ?? {}).filter((h) => h.startsWith("ce-"))).toEqual([]);
+    expect(JSON.parse(request?.body.toString() ?? "")).toEqual(toJsonObject(event));
+  });
+
+  it("adds protocolsettings headers but never lets them override the event's", async () => {
+    const sink = await startSink((res) => res.writeHead(200).end());
+    const headers = { "X-Team": "media", "ce-id": "forged", "content-type": "text/forged" };
+    await deliverer.deliver(event, subscription(sink.url, { protocolsettings: { headers } }));
+    expect(sink.received[0]?.headers).toMatchObject({
+      "x-team": "media",
+      "ce-id": "A234-1234-1234",
+      "content-type": "application/json",
+    });
+  });
+
+  describe("classification", () => {
+    it.each([200, 201, 202, 204, 299])("%i is delivered", async (status) => {
+      const sink = await startSink((res) => res.writeHead(status).end());
+      expect(await deliverer.deliver(event, subscription(sink.url))).toEqual({
+        kind: "delivered",
+        status,
+      });
+    });
+
+    it.each([408, 429, 500, 502, 503, 504, 599])("%i is retried", async (status) => {
+      const sink = await startSink((res) => res.writeHead(status).end());
+      expect(await deliverer.deliver(event, subscription(sink.url))).toEqual({
+        kind: "retry",
+        status,
+        error: `HTTP ${status}`,
+      });
+    });
+
+    it.each([300, 301, 302, 307, 308, 400, 401, 403, 404, 409, 410, 413, 415, 422])(
+      "%i is dead",
+      async (status) => {
+        const sink = await startSink((res) =>
+          res.writeHead(status, { location: "/elsewhere", "retry-after": "5" }).end(),
+        );
+        expect(await deliverer.deliver(event, subscription(sink.url))).toEqual({
+          kind: "dead",
+          status,
+          error: `HTTP ${status}`,
+        });
+        // Redirects are the answer, not followed.
+        expect(sink.received.map((r) => r.url)).toEqual(["/hook"]);
+      },
+    );
+
+    it("reports the start of the sink's response body as the error", async () => {
+      const sink = await startSink((res) => res.writeHead(500).end("database is down"));
+      expect(await deliverer.deliver(event, subscription(sink.url))).toEqual({
+        kind: "retry",
+        status: 500,
+        error: "database is down",
+      });
+      const gone = await startSink((res) => res.writeHead(404).end("no such hook"));
+      expect(await deliverer.deliver(event, subscription(gone.url))).toEqual({
+        kind: "dead",
+        status: 404,
+        error: "no such hook",
+      });
+    });
+
+    it("keeps at most 1024 bytes of the body, cut at a character boundary", async () => {
+      const body = `a${"é".repeat(5_000)}`;
+      const sink = await startSink((res) => res.writeHead(503).end(body));
+      const outcome = await deliverer.deliver(event, subscription(sink.url));
+      // 1 + 511 * 2 = 1023 bytes; one more "é" would make 1025.
+      expect(outcome).toEqual({ kind: "retry", status: 503, error: `a${"é".repeat(511)}` });
+    });
+  });
+
+  describe("Retry-After", () => {
+    it("reads delta-seconds", async () => {
+      const sink = await startSink((res) => res.writeHead(429, { "retry-after": "7" }).end());
+      expect(await deliverer.deliver(event, subscription(sink.url))).toEqual({
+        kind: "retry",
+        status: 429,
+        error: "HTTP 429",
+        retryAfterMs: 7_000,
+      });
+    });
+
+    it("reads an HTTP-date against the injected clock", async () => {
+      const sink = await startSink((res) =>
+        res.writeHead(503, { "retry-after": "Tue, 01 Jan 2030 00:01:30 GMT" }).end("later"),
+      );
+      expect(await deliverer.deliver(event, subscription(sink.url))).toEqual({
+        kind: "retry",
+        status: 503,
+        error: "later",
+        retryAfterMs: 90_000,
+      });
+    });
+
+    it("ignores a malformed value", async () => {
+      const sink = await startSink((res) => res.writeHead(503, { "retry-after": "soon" }).end());
+      expect(await deliverer.deliver(event, subscription(sink.url))).toEqual({
+        kind: "retry",
+        status: 503,
+        error: "HTTP 503",
+      });
+    });
+  });
+
+  describe("network failures", () => {
+    it("retries with status 0 when the sink never answers within the timeout", async () => {
+      const sink = await startSink(() => {});
+      const outcome = await deliverer.deliver(
+        event,
+        subscription(sink.url, { delivery: { mode: "binary", timeoutMs: 50 } }),
+      );
+      expect(outcome).toEqual({ kind: "retry", status: 0, error: "timeout after 50ms" });
+      expect(sink.received).toHaveLength(1);
+    });
+
+    it("bounds the body by the timeout too, keeping what arrived", async () => {
+      const sink = await startSink((res) => {
+        res.writeHead(503);
+        res.write("partial");
+      });
+      const outcome = await deliverer.deliver(
+        event,
+        subscription(sink.url, { delivery: { mode: "binary", timeoutMs: 100 } }),
+      );
+      expect(outcome).toEqual({ kind: "retry", status: 503, error: "partial" });
+    });
+
+    it("still reports delivered when a 2xx body never ends", async () => {
+      const sink = await startSink((res) => {
+        res.writeHead(200);
+        res.write("partial");
+      });
+      const outcome = await deliverer.deliver(
+        event,
+        subscription(sink.url, { delivery: { mode: "binary", timeoutMs: 100 } }),
+      );
+      expect(outcome).toEqual({ kind: "delivered", status: 200 });
+    });
+
+    it("retries with status 0 and the reason when the connection is refused", async () => {
+      const closed = await startSink(() => {});
+      const server = servers.pop();
+      await new Promise((resolve) => server?.close(resolve));
+      const outcome = await deliverer.deliver(event, subscription(closed.url));
+      expect(outcome).toEqual({
+        kind: "retry",
+        status: 0,
+        error: `fetch failed: connect ECONNREFUSED 127.0.0.1:${closed.port}`,
+      });
+    });
+  });
+
+  it("drains response bodies so keep-alive connections carry the following deliveries", async () => {
+    let n = 0;
+    const sink = await startSink((res) => {
+      n++;
+      if (n % 3 === 0) res.writeHead(200).end("thanks");
+      else if (n % 3 === 1) res.writeHead(500).end("x".repeat(20_000));
+      else res.writeHead(404).end("nope");
+    });
+    const kinds: string[] = [];
+    const deliverSome = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        kinds.push((await deliverer.deliver(event, subscription(sink.url))).kind);
+      }
+    };
+    // Warm up: undici opens a second connection for the second request whatever the body; the
+    // Node client keeps to one.
+    await deliverSome(3);
+    const warm = sink.connections();
+    await deliverSome(6);
+    expect(kinds).toEqual(Array(3).fill(["retry", "dead", "delivered"]).flat());
+    expect(sink.connections()).toBe(warm);
+  });
+
+  it("delivers when the sink answers with a body larger than it drains", async () => {
+    const sink = await startSink((res) => res.writeHead(200).end(Buffer.alloc(1024 * 1024)));
+    expect(await deliverer.deliver(event, subscription(sink.url))).toEqual({
+      kind: "delivered",
+      status: 200,
+    });
+  });
+});
+
+describe("createHttpDeliverer never throws", () => {
+  const sub = subscription("http://127.0.0.1:9/hook");
+
+  it("turns an event that cannot be put on the wire into dead, without calling fetch", async () => {
+    const calls: Request[] = [];
+    const deliverer = createHttpDeliverer({
+      fetch: async (request) => {
+        calls.push(request);
+        return new Response(null, { status: 200 });
+      },
+    });
+    const noJson: CloudEvent = {
+      attributes: event.attributes,
+      data: { kind: "json", value: undefined },
+    };
+    const outcome = await deliverer.deliver(noJson, sub);
+    expect(outcome).toEqual({
+      kind: "dead",
+      status: 0,
+      error: "cannot build the request: event data has no JSON representation",
+    });
+    const badType = { attributes: { ...event.attributes, datacontenttype: "a\r\nb" } };
+    expect(await deliverer.deliver(badType, sub)).toMatchObject({ kind: "dead", status: 0 });
+    expect(calls).toHaveLength(0);
+  });
+
+  it("turns a fetch that throws or rejects with anything into retry", async () => {
+    const throwing = createHttpDeliverer({
+      fetch: () => {
+        throw new Error("sync boom");
+      },
+    });
+    expect(await throwing.deliver(event, sub)).toEqual({
+      kind: "retry",
+      status: 0,
+      error: "sync boom",
+    });
+    const rejecting = createHttpDeliverer({ fetch: () => Promise.reject("plain string") });
+    expect(await rejecting.deliver(event, sub)).toEqual({
+      kind: "retry",
+      status: 0,
+      error: "plain string",
+    });
+  });
+
+  it("refuses to be created without a fetch", () => {
+    expect(() => createHttpDeliverer({} as never)).toThrow(TypeError);
+  });
+});

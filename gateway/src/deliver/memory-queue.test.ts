@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { describeDeliveryQueue, manualClock } from "./delivery-queue.case.js";
+import { createMemoryQueue } from "./memory-queue.js";
+
+describeDeliveryQueue("memory", (clock) => createMemoryQueue({ clock }));
+
+describe("createMemoryQueue", () => {
+  const signal = new AbortController().signal;
+  const jobs = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      subscriptionId: "sub",
+      event: { attributes: { specversion: "1.0", id: String(i), source: "/s", type: "t" } },
+    }));
+
+  it("stays exact when most leases are completed (stale timer records are dropped)", async () => {
+    const clock = manualClock();
+    const queue = createMemoryQueue({ clock });
+    await queue.enqueue(jobs(3_000));
+    const leased = await queue.lease(3_000, 1_000, signal);
+    for (const job of leased.slice(0, 2_000)) await queue.complete(job.id);
+    await queue.enqueue(jobs(1));
+    const late = await queue.lease(10, 1_000, signal);
+    expect(late.map((j) => j.event.attributes.id)).toEqual(["0"]);
+    clock.advance(1_000);
+    // Every lease not completed expired at the same time (in no particular order among them).
+    const again = await queue.lease(5_000, 1_000, signal);
+    const expected = [...leased.slice(2_000), ...late].map((j) => j.id);
+    expect(again.map((j) => j.id).sort()).toEqual(expected.sort());
+    expect(await queue.size()).toBe(1_001);
+  });
+
+  it("keeps FIFO order across many enqueues and leases", async () => {
+    const queue = createMemoryQueue();
+    const seen: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      await queue.enqueue(jobs(1_000));
+      for (const job of await queue.lease(700, 30_000, signal)) {
+        seen.push(String(job.event.attributes.id));
+        await queue.complete(job.id);
+      }
+    }
+    for (const job of await queue.lease(10_000, 30_000, signal)) {
+      seen.push(String(job.event.attributes.id));
+    }
+    expect(seen).toHaveLength(5_000);
+    expect(seen.slice(0, 1_000)).toEqual(jobs(1_000).map((j) => j.event.attributes.id));
+    expect(await queue.size()).toBe(1_500);
+  });
+});

@@ -1,0 +1,197 @@
+import type { CloudEvent } from "../event/cloud-event.js";
+import { type Clock, systemClock } from "../ports/clock.js";
+import type { DeliveryJob, DeliveryQueue, NewDeliveryJob } from "./delivery-queue.js";
+import { MinHeap } from "./min-heap.js";
+
+export interface MemoryQueueOptions {
+  /** Decides when jobs are due and leases expire; defaults to the system clock. */
+  readonly clock?: Clock;
+}
+
+interface Entry {
+  readonly id: string;
+  readonly subscriptionId: string;
+  readonly event: CloudEvent;
+  attempts: number;
+  /** Bumped on every state change; a ready or timed record with an older token is stale. */
+  token: number;
+  /** Whether a record of the current token sits in the timer heap (leased or due later). */
+  timed: boolean;
+}
+
+/** A pointer to an entry in one state; stale once the entry moved on. */
+interface Slot {
+  readonly id: string;
+  readonly token: number;
+}
+
+interface Timed extends Slot {
+  /** When the job becomes due, or its lease expires (epoch ms). */
+  readonly at: number;
+}
+
+// setTimeout fires at once for delays that do not fit in a signed 32-bit integer.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * An in-memory `DeliveryQueue`: nothing survives the process, so it suits tests, the demo and
+ * embedded use. Jobs due now wait in FIFO order; future due times and lease expiries sit in a
+ * min-heap, so `lease` costs O(k log n) for k jobs. A leased job whose lease expires before it is
+ * completed or rescheduled is handed out again with the same id and attempt count (the holder may
+ * have crashed; at-least-once). `lease` waits without polling: an enqueue or reschedule wakes it,
+ * and a single timer covers the next due time or lease expiry.
+ *
+ * @example
+ * const queue = createMemoryQueue({ clock: systemClock });
+ * await queue.enqueue([{ subscriptionId: "thumbnails", event }]);
+ * const [job] = await queue.lease(1, 30_000, signal);
+ * await queue.complete(job.id);
+ */
+export function createMemoryQueue(options: MemoryQueueOptions = {}): DeliveryQueue {
+  const { clock = systemClock } = options;
+  const entries = new Map<string, Entry>();
+  let ready: Slot[] = [];
+  let readyHead = 0;
+  const timers = new MinHeap<Timed>();
+  let staleTimers = 0;
+  const waiters = new Set<() => void>();
+  let nextId = 0;
+  let nextToken = 0;
+
+  const isCurrent = (slot: Slot) => entries.get(slot.id)?.token === slot.token;
+
+  function wake(): void {
+    for (const waiter of waiters) waiter();
+  }
+
+  /** Moves the entry into a new state, marking any record of the old state stale. */
+  function retoken(entry: Entry): number {
+    if (entry.timed) {
+      entry.timed = false;
+      staleTimers++;
+    }
+    entry.token = ++nextToken;
+    return entry.token;
+  }
+
+  function makeReady(entry: Entry): void {
+    ready.push({ id: entry.id, token: retoken(entry) });
+  }
+
+  function makeTimed(entry: Entry, at: number): void {
+    const token = retoken(entry);
+    entry.timed = true;
+    timers.push({ id: entry.id, token, at });
+  }
+
+  /** Drops stale records from the top of the heap; returns the first current one. */
+  function peekTimer(): Timed | undefined {
+    for (let top = timers.peek(); top !== undefined; top = timers.peek()) {
+      if (isCurrent(top)) return top;
+      timers.pop();
+      staleTimers--;
+    }
+    return undefined;
+  }
+
+  function compact(): void {
+    // Completed leases leave stale heap records; rebuild when they are most of it.
+    if (staleTimers > 1024 && staleTimers * 2 > timers.size) {
+      timers.filter(isCurrent);
+      staleTimers = 0;
+    }
+    if (readyHead > 1024 && readyHead * 2 > ready.length) {
+      ready = ready.slice(readyHead);
+      readyHead = 0;
+    }
+  }
+
+  function take(max: number, leaseMs: number): DeliveryJob[] {
+    const now = clock.now();
+    // Due jobs and expired leases join the ready line, in the order they came due.
+    for (let top = peekTimer(); top !== undefined && top.at <= now; top = peekTimer()) {
+      timers.pop();
+      const entry = entries.get(top.id) as Entry;
+      entry.timed = false;
+      makeReady(entry);
+    }
+    const jobs: DeliveryJob[] = [];
+    while (jobs.length < max && readyHead < ready.length) {
+      const slot = ready[readyHead++] as Slot;
+      const entry = entries.get(slot.id);
+      if (entry === undefined || entry.token !== slot.token) continue;
+      makeTimed(entry, now + leaseMs);
+      const { id, subscriptionId, event, attempts } = entry;
+      jobs.push({ id, subscriptionId, event, attempts });
+    }
+    compact();
+    return jobs;
+  }
+
+  /** Resolves on the next enqueue or reschedule, the next due time, or abort. */
+  function waitForChange(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        waiters.delete(done);
+        resolve();
+      };
+      waiters.add(done);
+      signal.addEventListener("abort", done, { once: true });
+      const next = peekTimer();
+      if (next !== undefined) {
+        timer = setTimeout(done, Math.min(Math.max(next.at - clock.now(), 0), MAX_TIMER_MS));
+      }
+    });
+  }
+
+  return {
+    async enqueue(jobs: readonly NewDeliveryJob[]): Promise<void> {
+      for (const { subscriptionId, event } of jobs) {
+        const id = `job-${++nextId}`;
+        const entry: Entry = { id, subscriptionId, event, attempts: 0, token: 0, timed: false };
+        entries.set(id, entry);
+        makeReady(entry);
+      }
+      if (jobs.length > 0) wake();
+    },
+
+    async lease(max: number, leaseMs: number, signal: AbortSignal) {
+      if (!Number.isInteger(max) || max < 1) {
+        throw new TypeError("lease: max must be a positive integer");
+      }
+      if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
+        throw new TypeError("lease: leaseMs must be a positive number");
+      }
+      for (;;) {
+        if (signal.aborted) return [];
+        const jobs = take(max, leaseMs);
+        if (jobs.length > 0) return jobs;
+        await waitForChange(signal);
+      }
+    },
+
+    async complete(jobId: string): Promise<void> {
+      const entry = entries.get(jobId);
+      if (entry === undefined) return;
+      retoken(entry);
+      entries.delete(jobId);
+    },
+
+    async reschedule(jobId: string, dueAt: number): Promise<void> {
+      const entry = entries.get(jobId);
+      if (entry === undefined) return;
+      entry.attempts++;
+      if (dueAt <= clock.now()) makeReady(entry);
+      else makeTimed(entry, dueAt);
+      // A waiting lease may need to wake earlier (or at once) for this job.
+      wake();
+    },
+
+    async size(): Promise<number> {
+      return entries.size;
+    },
+  };
+}

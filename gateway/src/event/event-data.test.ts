@@ -1,0 +1,151 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { CloudEvent } from "./cloud-event.js";
+import {
+  dataBody,
+  decodeUtf8,
+  encodeBase64,
+  isJsonMediaType,
+  isUtf8TextMediaType,
+  jsonText,
+} from "./event-data.js";
+
+const attributes = { specversion: "1.0", id: "1", source: "/s", type: "t" } as const;
+const text = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
+
+describe("isJsonMediaType", () => {
+  it.each([
+    [undefined, true],
+    ["application/json", true],
+    ["Application/JSON; charset=utf-8", true],
+    ["text/json", true],
+    ["application/vnd.api+json", true],
+    ["application/cloudevents+json; charset=UTF-8", true],
+    [" application/json ", true],
+    ["application/jsonx", false],
+    ["application/json-seq", false],
+    ["text/plain", false],
+    ["application/octet-stream", false],
+    ["json", false],
+    ["", false],
+  ])("%j -> %s", (contentType, expected) => {
+    expect(isJsonMediaType(contentType)).toBe(expected);
+  });
+});
+
+describe("isUtf8TextMediaType", () => {
+  it.each([
+    [undefined, false],
+    ["text/plain", true],
+    ["text/csv; charset=utf-8", true],
+    ['text/html; charset="UTF-8"', true],
+    ["text/plain;charset=us-ascii", true],
+    ["text/plain; charset=iso-8859-1", false],
+    ["application/xml", false],
+    ["application/json", false],
+  ])("%j -> %s", (contentType, expected) => {
+    expect(isUtf8TextMediaType(contentType)).toBe(expected);
+  });
+});
+
+describe("decodeUtf8", () => {
+  it("decodes valid UTF-8", () => {
+    expect(decodeUtf8(new Uint8Array([0xe2, 0x82, 0xac]))).toBe("€");
+  });
+
+  it.each([
+    ["an overlong encoding", [0xc0, 0xa0]],
+    ["a truncated sequence", [0xe2, 0x82]],
+    ["a lone continuation byte", [0x80]],
+    ["an encoded surrogate", [0xed, 0xa0, 0x80]],
+  ])("rejects %s", (_, bytes) => {
+    expect(decodeUtf8(new Uint8Array(bytes))).toBeUndefined();
+  });
+});
+
+describe("encodeBase64", () => {
+  it("matches RFC 4648 test vectors", () => {
+    const vectors = ["", "f", "fo", "foo", "foob", "fooba", "foobar"];
+    expect(vectors.map((v) => encodeBase64(new TextEncoder().encode(v)))).toEqual([
+      "",
+      "Zg==",
+      "Zm8=",
+      "Zm9v",
+      "Zm9vYg==",
+      "Zm9vYmE=",
+      "Zm9vYmFy",
+    ]);
+  });
+
+  it("agrees with Buffer for any bytes, including payloads larger than one chunk", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100_000 }), (bytes) => {
+        expect(encodeBase64(bytes)).toBe(Buffer.from(bytes).toString("base64"));
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
+
+describe("jsonText", () => {
+  it("stringifies JSON values, null included", () => {
+    expect(jsonText({ a: [1, "x"] })).toBe('{"a":[1,"x"]}');
+    expect(jsonText(null)).toBe("null");
+  });
+
+  it("throws a TypeError for values without a JSON form", () => {
+    expect(() => jsonText(undefined)).toThrow(TypeError);
+    expect(() => jsonText(1n)).toThrow(TypeError);
+  });
+});
+
+describe("dataBody", () => {
+  it("has no body without data, but keeps the declared content type", () => {
+    expect(dataBody({ attributes })).toEqual({ body: undefined, contentType: undefined });
+    expect(dataBody({ attributes: { ...attributes, datacontenttype: "text/plain" } })).toEqual({
+      body: undefined,
+      contentType: "text/plain",
+    });
+  });
+
+  it("writes json data as JSON text, defaulting the content type to application/json", () => {
+    const body = dataBody({ attributes, data: { kind: "json", value: "I'm just a string" } });
+    expect(text(body.body)).toBe('"I\'m just a string"');
+    expect(body.contentType).toBe("application/json");
+
+    const declared: CloudEvent = {
+      attributes: { ...attributes, datacontenttype: "application/vnd.x+json" },
+      data: { kind: "json", value: { a: 1 } },
+    };
+    expect(text(dataBody(declared).body)).toBe('{"a":1}');
+    expect(dataBody(declared).contentType).toBe("application/vnd.x+json");
+  });
+
+  it("writes text data as UTF-8", () => {
+    const event: CloudEvent = {
+      attributes: { ...attributes, datacontenttype: "application/xml" },
+      data: { kind: "text", value: '<much wow="xml"/> €' },
+    };
+    expect([...(dataBody(event).body ?? [])]).toEqual([
+      ...new TextEncoder().encode('<much wow="xml"/> €'),
+    ]);
+    expect(dataBody(event).contentType).toBe("application/xml");
+    expect(dataBody({ attributes, data: { kind: "text", value: "x" } }).contentType).toBe(
+      "text/plain; charset=utf-8",
+    );
+  });
+
+  it("passes binary data through untouched", () => {
+    const value = new Uint8Array([0, 255, 1]);
+    expect(dataBody({ attributes, data: { kind: "binary", value } })).toEqual({
+      body: value,
+      contentType: undefined,
+    });
+    const typed: CloudEvent = {
+      attributes: { ...attributes, datacontenttype: "image/png" },
+      data: { kind: "binary", value },
+    };
+    expect(dataBody(typed).body).toBe(value);
+    expect(dataBody(typed).contentType).toBe("image/png");
+  });
+});

@@ -1,0 +1,159 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { CloudEvent } from "./cloud-event.js";
+import { serializeEvent, toJsonObject } from "./json-format.js";
+
+const attributes = { specversion: "1.0", id: "1", source: "/s", type: "t" } as const;
+const bytes = (s: string) => new TextEncoder().encode(s);
+const withType = (datacontenttype: string, value: Uint8Array): CloudEvent => ({
+  attributes: { ...attributes, datacontenttype },
+  data: { kind: "binary", value },
+});
+
+describe("toJsonObject and serializeEvent", () => {
+  it("write every attribute, extensions included, as top-level members of their JSON type", () => {
+    const event: CloudEvent = {
+      attributes: {
+        ...attributes,
+        time: "2018-04-05T17:31:00Z",
+        comexampleothervalue: 5,
+        flag: true,
+      },
+      data: { kind: "json", value: { appinfoA: "abc", appinfoB: 123 } },
+    };
+    const expected = {
+      specversion: "1.0",
+      id: "1",
+      source: "/s",
+      type: "t",
+      time: "2018-04-05T17:31:00Z",
+      comexampleothervalue: 5,
+      flag: true,
+      data: { appinfoA: "abc", appinfoB: 123 },
+    };
+    expect(toJsonObject(event)).toEqual(expected);
+    expect(serializeEvent(event)).toBe(JSON.stringify(expected));
+  });
+
+  it("omit data when the event has none", () => {
+    expect(toJsonObject({ attributes })).toEqual(attributes);
+    expect(serializeEvent({ attributes })).toBe(JSON.stringify(attributes));
+  });
+
+  it("keep an explicit null payload as data: null (JSON format 3.1.1)", () => {
+    const event: CloudEvent = { attributes, data: { kind: "json", value: null } };
+    expect(toJsonObject(event)).toEqual({ ...attributes, data: null });
+    expect(serializeEvent(event)).toBe(JSON.stringify({ ...attributes, data: null }));
+  });
+
+  it("write a json string as a JSON string, never re-encoded", () => {
+    const event: CloudEvent = { attributes, data: { kind: "json", value: "I'm just a string" } };
+    expect(JSON.parse(serializeEvent(event)).data).toBe("I'm just a string");
+  });
+
+  it("write text data as a data string", () => {
+    const event: CloudEvent = {
+      attributes: { ...attributes, datacontenttype: "application/xml" },
+      data: { kind: "text", value: '<much wow="xml"/>' },
+    };
+    expect(toJsonObject(event)).toEqual({
+      ...attributes,
+      datacontenttype: "application/xml",
+      data: '<much wow="xml"/>',
+    });
+  });
+
+  it("write opaque binary data as data_base64", () => {
+    const event = withType(
+      "application/vnd.apache.thrift.binary",
+      new Uint8Array([0, 1, 254, 255]),
+    );
+    expect(toJsonObject(event)).toEqual({
+      ...attributes,
+      datacontenttype: "application/vnd.apache.thrift.binary",
+      data_base64: "AAH+/w==",
+    });
+    expect(JSON.parse(serializeEvent(event))).toEqual(toJsonObject(event));
+  });
+
+  it.each([
+    ["application/json", '{"a":[1,true,null]}'],
+    ["application/vnd.api+json; charset=utf-8", '{"a":[1,true,null]}'],
+    ["text/json", '"just a string"'],
+  ])("write UTF-8 JSON bytes under %s as the data JSON value", (contentType, json) => {
+    const event = withType(contentType, bytes(json));
+    expect(toJsonObject(event)).toEqual({
+      ...attributes,
+      datacontenttype: contentType,
+      data: JSON.parse(json),
+    });
+    expect(serializeEvent(event)).toBe(
+      `${JSON.stringify({ ...attributes, datacontenttype: contentType }).slice(0, -1)},"data":${json}}`,
+    );
+  });
+
+  it("treat bytes without a content type as JSON when they parse (JSON format 3.1.1)", () => {
+    const json: CloudEvent = { attributes, data: { kind: "binary", value: bytes(" [1, 2] \n") } };
+    expect(toJsonObject(json)).toEqual({ ...attributes, data: [1, 2] });
+    expect(serializeEvent(json)).toBe(`${JSON.stringify(attributes).slice(0, -1)},"data":[1, 2]}`);
+
+    const notJson: CloudEvent = { attributes, data: { kind: "binary", value: bytes("hello") } };
+    expect(toJsonObject(notJson)).toEqual({ ...attributes, data_base64: "aGVsbG8=" });
+  });
+
+  it("keep JSON payload text verbatim so large integers keep their precision", () => {
+    const event = withType("application/json", bytes('{"n":12345678901234567890}'));
+    expect(serializeEvent(event)).toContain('"data":{"n":12345678901234567890}');
+  });
+
+  it("fall back to data_base64 for JSON content types whose bytes are not UTF-8 JSON", () => {
+    expect(toJsonObject(withType("application/json", bytes("{nope")))).toMatchObject({
+      data_base64: "e25vcGU=",
+    });
+    const latin1 = new Uint8Array([0x22, 0xe9, 0x22]); // "é" in ISO-8859-1, not UTF-8
+    expect(toJsonObject(withType("application/json", latin1))).toMatchObject({
+      data_base64: "Iuki",
+    });
+    expect(toJsonObject(withType("application/json", new Uint8Array()))).toMatchObject({
+      data_base64: "",
+    });
+  });
+
+  it("write UTF-8 text/* bytes as a data string, other charsets as data_base64", () => {
+    expect(toJsonObject(withType("text/plain", bytes("héllo €")))).toMatchObject({
+      data: "héllo €",
+    });
+    expect(toJsonObject(withType("text/plain; charset=iso-8859-1", bytes("abc")))).toMatchObject({
+      data_base64: "YWJj",
+    });
+    expect(toJsonObject(withType("text/plain", new Uint8Array([0xff])))).toMatchObject({
+      data_base64: "/w==",
+    });
+  });
+
+  it("never let an attribute named like the payload members shadow them", () => {
+    const event: CloudEvent = {
+      attributes: { ...attributes, data: "bogus", data_base64: "bogus" },
+      data: { kind: "json", value: 1 },
+    };
+    expect(toJsonObject(event)).toEqual({ ...attributes, data: 1 });
+    expect(serializeEvent(event)).toBe(JSON.stringify({ ...attributes, data: 1 }));
+    expect(serializeEvent({ attributes: {}, data: { kind: "json", value: 1 } })).toBe('{"data":1}');
+  });
+
+  it("agree with each other for any JSON payload", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const event: CloudEvent = { attributes, data: { kind: "json", value } };
+        // Compared as text: a parsed copy would differ in -0 and `__proto__` keys, not in JSON.
+        expect(serializeEvent(event)).toBe(JSON.stringify(toJsonObject(event)));
+      }),
+    );
+  });
+
+  it("throw a TypeError when json data has no JSON form", () => {
+    expect(() => serializeEvent({ attributes, data: { kind: "json", value: 1n } })).toThrow(
+      TypeError,
+    );
+  });
+});

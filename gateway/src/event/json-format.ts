@@ -1,0 +1,119 @@
+import { attributeString, type CloudEvent } from "./cloud-event.js";
+import {
+  decodeUtf8,
+  encodeBase64,
+  isJsonMediaType,
+  isUtf8TextMediaType,
+  jsonText,
+} from "./event-data.js";
+
+/** Media type of a single event in the JSON event format (JSON event format 3). */
+export const CLOUDEVENTS_JSON = "application/cloudevents+json";
+
+/**
+ * How `data` appears in the JSON event format. `text` is the member's JSON text when it must be
+ * written verbatim (the original bytes of a JSON payload, so e.g. integers beyond 2^53 survive).
+ */
+type DataMember =
+  | { readonly name: "data"; readonly value: unknown; readonly text?: string }
+  | { readonly name: "data_base64"; readonly value: string };
+
+/** Member names reserved for the payload; attributes never use them (CloudEvents 1.0.2 3.1). */
+const DATA_MEMBERS = new Set(["data", "data_base64"]);
+
+/**
+ * Chooses the `data` member per JSON event format 3.1.1:
+ * - `json` kind: `data` holds the JSON value;
+ * - `text` kind: `data` holds the string;
+ * - `binary` kind: `data_base64`, except that bytes which are valid UTF-8 JSON under a JSON
+ *   `datacontenttype` (or none) become the `data` JSON value, and valid UTF-8 under a `text/*`
+ *   type with a UTF-8 compatible charset becomes a `data` string. Both read back to the same bytes
+ *   a binary-mode message would carry.
+ */
+function dataMember(event: CloudEvent): DataMember | undefined {
+  const data = event.data;
+  switch (data?.kind) {
+    case undefined:
+      return undefined;
+    case "json":
+    case "text":
+      return { name: "data", value: data.value };
+    case "binary": {
+      const declared = attributeString(event, "datacontenttype");
+      if (isJsonMediaType(declared)) {
+        const parsed = parseJsonBytes(data.value);
+        if (parsed !== undefined) return { name: "data", ...parsed };
+      } else if (isUtf8TextMediaType(declared)) {
+        const text = decodeUtf8(data.value);
+        if (text !== undefined) return { name: "data", value: text };
+      }
+      return { name: "data_base64", value: encodeBase64(data.value) };
+    }
+  }
+}
+
+/** The parsed value and trimmed text of UTF-8 JSON bytes (RFC 8259 section 8.1), if they are. */
+function parseJsonBytes(bytes: Uint8Array): { value: unknown; text: string } | undefined {
+  const text = decodeUtf8(bytes);
+  if (text === undefined) return undefined;
+  try {
+    // JSON.parse accepts exactly the JSON grammar, so a text it accepts can be embedded as is.
+    return { value: JSON.parse(text), text: text.trim() };
+  } catch {
+    return undefined;
+  }
+}
+
+function attributeMembers(event: CloudEvent): Record<string, unknown> {
+  const members: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(event.attributes)) {
+    // Attribute values map to JSON strings, numbers and booleans as they are (JSON format 2.2).
+    if (!DATA_MEMBERS.has(name)) members[name] = value;
+  }
+  return members;
+}
+
+/**
+ * The event as a JSON event format object (JSON event format 3): every attribute, extensions
+ * included, as a top-level member, then `data` or `data_base64` (see `serializeEvent` for the
+ * choice). Use it to embed an event in a larger document, e.g. a batch.
+ *
+ * @example
+ * toJsonObject({
+ *   attributes: { specversion: "1.0", id: "1", source: "/s", type: "t" },
+ *   data: { kind: "binary", value: new Uint8Array([0xff]) },
+ * });
+ * // { specversion: "1.0", id: "1", source: "/s", type: "t", data_base64: "/w==" }
+ */
+export function toJsonObject(event: CloudEvent): Record<string, unknown> {
+  const members = attributeMembers(event);
+  const data = dataMember(event);
+  if (data !== undefined) members[data.name] = data.value;
+  return members;
+}
+
+/**
+ * The event as `application/cloudevents+json` text (JSON event format 3): attributes as members;
+ * `json` data as the `data` JSON value, `text` data as a `data` string, `binary` data as
+ * `data_base64` unless the bytes are valid UTF-8 JSON under a JSON content type (then `data`,
+ * written with the original JSON text, so nothing is lost to number precision) or valid UTF-8
+ * under a `text/*` content type (then a `data` string).
+ *
+ * Throws a `TypeError` only when `json` data has no JSON form (a programming mistake upstream).
+ *
+ * @example
+ * serializeEvent({
+ *   attributes: { specversion: "1.0", id: "1", source: "/s", type: "t" },
+ *   data: { kind: "json", value: { a: 1 } },
+ * });
+ * // '{"specversion":"1.0","id":"1","source":"/s","type":"t","data":{"a":1}}'
+ */
+export function serializeEvent(event: CloudEvent): string {
+  const attributes = JSON.stringify(attributeMembers(event));
+  const data = dataMember(event);
+  if (data === undefined) return attributes;
+  const valueText = "text" in data && data.text !== undefined ? data.text : jsonText(data.value);
+  const member = `${JSON.stringify(data.name)}:${valueText}`;
+  // Splice the member into the attribute object: `{}` -> `{m}`, `{...}` -> `{...,m}`.
+  return attributes === "{}" ? `{${member}}` : `${attributes.slice(0, -1)},${member}}`;
+}
