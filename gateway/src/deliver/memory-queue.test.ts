@@ -47,3 +47,41 @@ describe("createMemoryQueue", () => {
     expect(await queue.size()).toBe(1_500);
   });
 });
+
+describe("createMemoryQueue capacity (backpressure)", () => {
+  const job = (n: number) => ({
+    subscriptionId: "s",
+    event: { attributes: { specversion: "1.0", id: String(n), source: "/s", type: "t" } },
+  });
+
+  it("makes enqueue wait for room, then go on once a job completes", async () => {
+    const queue = createMemoryQueue({ capacity: 2, maxWaitMs: 60_000 });
+    await queue.enqueue([job(1), job(2)]);
+    let third = false;
+    const pending = queue.enqueue([job(3)]).then(() => {
+      third = true;
+    });
+    const [leased] = await queue.lease(1, 60_000, new AbortController().signal);
+    await Promise.resolve();
+    expect(third).toBe(false);
+    expect(await queue.size()).toBe(2);
+    await queue.complete(leased!.id);
+    await pending;
+    expect(third).toBe(true);
+    expect(await queue.size()).toBe(2);
+  });
+
+  it("refuses with Unavailable (503) when no room comes in time", async () => {
+    const queue = createMemoryQueue({ capacity: 1, maxWaitMs: 10 });
+    await queue.enqueue([job(1)]);
+    const err = await queue.enqueue([job(2)]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "unavailable", status: 503 });
+    expect(await queue.size()).toBe(1);
+  });
+
+  it("takes a batch larger than the capacity into an empty queue, whole", async () => {
+    const queue = createMemoryQueue({ capacity: 2 });
+    await queue.enqueue([job(1), job(2), job(3)]);
+    expect(await queue.size()).toBe(3);
+  });
+});

@@ -1,3 +1,4 @@
+import { Unavailable } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { DeliveryJob, DeliveryQueue, NewDeliveryJob } from "./delivery-queue.js";
@@ -6,6 +7,13 @@ import { MinHeap } from "./min-heap.js";
 export interface MemoryQueueOptions {
   /** Decides when jobs are due and leases expire; defaults to the system clock. */
   readonly clock?: Clock;
+  /**
+   * Most jobs held at once (default 10 000). A full queue makes `enqueue` wait for room, which
+   * slows publishers down to the delivery rate instead of letting memory grow without bound.
+   */
+  readonly capacity?: number;
+  /** How long `enqueue` waits for room before refusing with `Unavailable` (default 5 s). */
+  readonly maxWaitMs?: number;
 }
 
 interface Entry {
@@ -39,7 +47,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * min-heap, so `lease` costs O(k log n) for k jobs. A leased job whose lease expires before it is
  * completed or rescheduled is handed out again with the same id and attempt count (the holder may
  * have crashed; at-least-once). `lease` waits without polling: an enqueue or reschedule wakes it,
- * and a single timer covers the next due time or lease expiry.
+ * and a single timer covers the next due time or lease expiry. It holds at most `capacity` jobs:
+ * beyond that `enqueue` waits for room, then refuses with `Unavailable` (503).
  *
  * @example
  * const queue = createMemoryQueue({ clock: systemClock });
@@ -48,8 +57,13 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * await queue.complete(job.id);
  */
 export function createMemoryQueue(options: MemoryQueueOptions = {}): DeliveryQueue {
-  const { clock = systemClock } = options;
+  const { clock = systemClock, capacity = 10_000, maxWaitMs = 5_000 } = options;
+  if (!Number.isInteger(capacity) || capacity < 1) {
+    throw new TypeError("createMemoryQueue: capacity must be a positive integer");
+  }
   const entries = new Map<string, Entry>();
+  /** Enqueues waiting for room, oldest first. */
+  const roomWaiters: { readonly need: number; readonly resolve: () => void }[] = [];
   let ready: Slot[] = [];
   let readyHead = 0;
   const timers = new MinHeap<Timed>();
@@ -147,8 +161,33 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): DeliveryQue
     });
   }
 
+  const hasRoom = (need: number) => entries.size === 0 || entries.size + need <= capacity;
+
+  function wakeRoomWaiters(): void {
+    while (roomWaiters.length > 0 && hasRoom(roomWaiters[0]!.need)) roomWaiters.shift()!.resolve();
+  }
+
+  /** Waits (bounded) until `need` more jobs fit; a batch larger than the capacity waits for empty. */
+  function waitForRoom(need: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        need,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        roomWaiters.splice(roomWaiters.indexOf(waiter), 1);
+        reject(new Unavailable("the delivery queue is full; slow down and retry", 1));
+      }, maxWaitMs);
+      roomWaiters.push(waiter);
+    });
+  }
+
   return {
     async enqueue(jobs: readonly NewDeliveryJob[]): Promise<void> {
+      if (roomWaiters.length > 0 || !hasRoom(jobs.length)) await waitForRoom(jobs.length);
       for (const { subscriptionId, event } of jobs) {
         const id = `job-${++nextId}`;
         const entry: Entry = { id, subscriptionId, event, attempts: 0, token: 0, timed: false };
@@ -178,6 +217,7 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): DeliveryQue
       if (entry === undefined) return;
       retoken(entry);
       entries.delete(jobId);
+      if (roomWaiters.length > 0) wakeRoomWaiters();
     },
 
     async reschedule(jobId: string, dueAt: number): Promise<void> {
