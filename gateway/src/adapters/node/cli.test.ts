@@ -1,0 +1,199 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
+import { runCli } from "./cli.js";
+
+// The built CLI, as users run it (turbo builds before testing).
+const HERALD = fileURLToPath(new URL("../../../bin/herald.js", import.meta.url));
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "herald-cli-"));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function cli(argv: string[], env: Record<string, string> = {}) {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli({
+    argv,
+    cwd: dir,
+    env,
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+describe("herald validate", () => {
+  it("accepts a valid config", async () => {
+    await writeFile(
+      join(dir, "ok.yaml"),
+      "subscriptions:\n  - id: a\n    sink: http://127.0.0.1:9/x\n",
+    );
+    const { code, stdout } = await cli(["validate", "--config", "ok.yaml"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("valid (1 subscriptions)");
+  });
+
+  it("reports every problem with file, line and field, and exits 1", async () => {
+    await writeFile(
+      join(dir, "bad.yaml"),
+      [
+        "listen: { port: 8080 }",
+        "subscriptions:",
+        "  - id: a",
+        "    sink: not-a-url",
+        "    filters:",
+        "      - regex: { type: x }",
+        "colour: blue",
+      ].join("\n"),
+    );
+    const { code, stderr } = await cli(["validate", "--config", "bad.yaml"]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/bad\.yaml:4:\d+ subscriptions\[0\]\.sink: /);
+    expect(stderr).toMatch(/bad\.yaml:6:\d+ subscriptions\[0\]\.filters\[0\]/);
+    expect(stderr).toMatch(/bad\.yaml:7:\d+ colour/);
+  });
+
+  it("interpolates ${ENV} and names a missing variable", async () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: config text under test
+    const text = "subscriptions:\n  - id: a\n    sink: ${SINK}\n";
+    await writeFile(join(dir, "env.yaml"), text);
+    expect((await cli(["validate", "--config", "env.yaml"], { SINK: "http://h/x" })).code).toBe(0);
+    const missing = await cli(["validate", "--config", "env.yaml"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("SINK");
+  });
+
+  it("says clearly when the file does not exist", async () => {
+    const { code, stderr } = await cli(["validate", "--config", "nope.yaml"]);
+    expect(code).toBe(1);
+    expect(stderr).toContain("config file not found");
+  });
+});
+
+describe("herald command line", () => {
+  it("rejects unknown commands and options with usage, exit 2", async () => {
+    expect((await cli(["frobnicate"])).code).toBe(2);
+    const bad = await cli(["serve", "--colour"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("Usage: herald");
+  });
+
+  it("refuses to serve a config without --no-auth until authentication exists", async () => {
+    await writeFile(join(dir, "herald.yaml"), "subscriptions: []\n");
+    const { code, stderr } = await cli(["serve", "--config", "herald.yaml"]);
+    expect(code).toBe(1);
+    expect(stderr).toContain("--no-auth");
+  });
+
+  it("refuses a --port that is not a port", async () => {
+    const { code, stderr } = await cli(["serve", "--no-auth", "--port", "99999"]);
+    expect(code).toBe(1);
+    expect(stderr).toContain("--port");
+  });
+});
+
+describe("herald serve (a real process)", () => {
+  let sink: RecordingSink;
+  beforeAll(async () => {
+    sink = await startRecordingSink();
+  });
+  afterAll(() => sink.close());
+
+  function start(args: string[]): Promise<{ child: ChildProcess; url: string; lines: string[] }> {
+    const child = spawn(process.execPath, [HERALD, "serve", ...args], {
+      cwd: dir,
+      env: { ...process.env, HERALD_LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const lines: string[] = [];
+    return new Promise((resolve, reject) => {
+      child.once("exit", (code) => reject(new Error(`herald exited early with ${code}`)));
+      createInterface({ input: child.stdout! }).on("line", (line) => {
+        lines.push(line);
+        const m = /^herald listening on (http:\/\/\S+)$/.exec(line);
+        if (m) resolve({ child, url: m[1]!, lines });
+      });
+    });
+  }
+
+  const exited = (child: ChildProcess) =>
+    new Promise<number | null>((ok) => child.once("exit", (code) => ok(code)));
+
+  it("prints one listening line, delivers, and drains then exits 0 on SIGTERM", async () => {
+    await writeFile(
+      join(dir, "serve.yaml"),
+      `subscriptions:\n  - id: all\n    sink: ${sink.url}/all\n`,
+    );
+    const { child, url, lines } = await start([
+      "--config",
+      "serve.yaml",
+      "--no-auth",
+      "--port",
+      "0",
+    ]);
+    expect(lines.filter((l) => l.startsWith("herald listening on"))).toHaveLength(1);
+    const stopped = exited(child);
+    for (let i = 0; i < 50; i++) {
+      const res = await fetch(`${url}/events`, {
+        method: "POST",
+        headers: { "ce-specversion": "1.0", "ce-id": `p-${i}`, "ce-source": "/p", "ce-type": "t" },
+      });
+      expect(res.status).toBe(202);
+    }
+    child.kill("SIGTERM");
+    expect(await stopped).toBe(0);
+    // Every accepted event was delivered before the process exited.
+    const ids = sink.received.filter((r) => r.path === "/all").map((r) => r.headers["ce-id"]);
+    expect(new Set(ids).size).toBe(50);
+  });
+
+  it("runs the embedded demo without a herald.yaml and exits 0 on SIGINT", async () => {
+    const empty = await mkdtemp(join(tmpdir(), "herald-demo-"));
+    const child = spawn(process.execPath, [HERALD, "serve", "--port", "0"], {
+      cwd: empty,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const output: string[] = [];
+    const url = await new Promise<string>((resolve) => {
+      createInterface({ input: child.stdout! }).on("line", (line) => {
+        output.push(line);
+        const m = /^herald listening on (\S+)$/.exec(line);
+        if (m) resolve(m[1]!);
+      });
+    });
+    const res = await fetch(`${url}/events`, {
+      method: "POST",
+      headers: {
+        "ce-specversion": "1.0",
+        "ce-id": "demo-1",
+        "ce-source": "/demo",
+        "ce-type": "com.example.demo",
+        "content-type": "application/json",
+      },
+      body: '{"hello":"world"}',
+    });
+    expect(res.status).toBe(202);
+    const stopped = exited(child);
+    await new Promise<void>((ok) => {
+      const check = () => (output.some((l) => l.includes('{"hello":"world"}')) ? ok() : undefined);
+      child.stdout!.on("data", () => setImmediate(check));
+      check();
+    });
+    expect(output.join("\n")).toContain("curl -i");
+    child.kill("SIGINT");
+    expect(await stopped).toBe(0);
+    await rm(empty, { recursive: true, force: true });
+  });
+});

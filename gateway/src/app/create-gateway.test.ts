@@ -1,0 +1,293 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RecordingSink, startRecordingSink } from "../../test/support/recording-sink.js";
+import { parseConfig } from "../config/load-config.js";
+import { createGateway, type Gateway } from "./create-gateway.js";
+
+let sink: RecordingSink;
+let gateway: Gateway;
+
+beforeAll(async () => {
+  sink = await startRecordingSink();
+  const config = {
+    limits: { maxEventBytes: 4096, maxBatchEvents: 5 },
+    subscriptions: [
+      { id: "bin", types: ["com.example.bin"], sink: `${sink.url}/bin` },
+      {
+        id: "structured",
+        types: ["com.example.structured"],
+        sink: `${sink.url}/structured`,
+        delivery: { mode: "structured" },
+      },
+      {
+        id: "headers",
+        types: ["com.example.headers"],
+        sink: `${sink.url}/headers`,
+        protocolsettings: { headers: { "x-team": "media", "ce-id": "forged" } },
+      },
+    ],
+  };
+  gateway = createGateway({ config: parseConfig(JSON.stringify(config), "test.json") });
+  gateway.start();
+});
+afterAll(async () => {
+  await gateway.stop();
+  await sink.close();
+});
+
+const ce = (type: string, id: string, extra: Record<string, string> = {}) => ({
+  "ce-specversion": "1.0",
+  "ce-id": id,
+  "ce-source": "/test",
+  "ce-type": type,
+  ...extra,
+});
+
+function post(headers: Record<string, string>, body?: string, path = "/events") {
+  return gateway.fetch(
+    new Request(`http://gw${path}`, { method: "POST", headers, body: body ?? null }),
+  );
+}
+
+/** Sends a sentinel through the binary subscription and waits for it: everything sent before was handled. */
+async function flush(): Promise<void> {
+  const before = sink.received.length;
+  const id = `sentinel-${Math.random()}`;
+  expect((await post(ce("com.example.bin", id))).status).toBe(202);
+  await sink.waitFor(before + 1);
+  await gateway.idle();
+}
+
+const delivered = (id: string) =>
+  sink.received.filter(
+    (r) =>
+      r.headers["ce-id"] === id || (r.body.length > 0 && r.body.toString().includes(`"${id}"`)),
+  );
+
+describe("end to end: ingest -> match -> deliver", () => {
+  it("delivers binary mode with percent-encoded headers that decode to what was sent", async () => {
+    const res = await post(
+      ce("com.example.bin", "pct-1", {
+        "ce-subject": "Euro%20%E2%82%AC%20%F0%9F%98%80",
+        "ce-quoted": '"a b"',
+        "content-type": "text/plain; charset=utf-8",
+      }),
+      "héllo",
+    );
+    expect(res.status).toBe(202);
+    await flush();
+    const [got] = delivered("pct-1");
+    expect(got?.path).toBe("/bin");
+    expect(got?.headers["ce-subject"]).toBe("Euro%20%E2%82%AC%20%F0%9F%98%80");
+    expect(got?.headers["ce-quoted"]).toBe("a%20b");
+    expect(got?.headers["content-type"]).toBe("text/plain; charset=utf-8");
+    expect(got?.body.toString("utf8")).toBe("héllo");
+  });
+
+  it("turns a structured event into a binary delivery, keeping typed extensions as strings", async () => {
+    const event = {
+      specversion: "1.0",
+      id: "s2b-1",
+      source: "/test",
+      type: "com.example.bin",
+      subject: "ünïcode subject",
+      count: 7,
+      flag: true,
+      data: { a: 1 },
+    };
+    const res = await post(
+      { "content-type": "application/cloudevents+json; charset=utf-8" },
+      JSON.stringify(event),
+    );
+    expect(res.status).toBe(202);
+    await flush();
+    const [got] = delivered("s2b-1");
+    expect(decodeURIComponent(String(got?.headers["ce-subject"]))).toBe("ünïcode subject");
+    expect(got?.headers["ce-count"]).toBe("7");
+    expect(got?.headers["ce-flag"]).toBe("true");
+    expect(got?.headers["content-type"]).toBe("application/json");
+    expect(JSON.parse(got!.body.toString())).toEqual({ a: 1 });
+  });
+
+  it("turns a binary event into a structured delivery", async () => {
+    const res = await post(
+      ce("com.example.structured", "b2s-1", {
+        "ce-myext": "x%20y",
+        "content-type": "application/json",
+      }),
+      '{"n":1}',
+    );
+    expect(res.status).toBe(202);
+    await flush();
+    const [got] = delivered("b2s-1");
+    expect(got?.path).toBe("/structured");
+    expect(got?.headers["content-type"]).toMatch(/^application\/cloudevents\+json/);
+    expect(JSON.parse(got!.body.toString())).toEqual({
+      specversion: "1.0",
+      id: "b2s-1",
+      source: "/test",
+      type: "com.example.structured",
+      myext: "x y",
+      datacontenttype: "application/json",
+      data: { n: 1 },
+    });
+  });
+
+  it("adds protocolsettings headers without letting them override ce- headers", async () => {
+    expect((await post(ce("com.example.headers", "hdr-1"))).status).toBe(202);
+    await flush();
+    const [got] = delivered("hdr-1");
+    expect(got?.headers["x-team"]).toBe("media");
+    expect(got?.headers["ce-id"]).toBe("hdr-1");
+  });
+
+  it("delivers every event of a batch", async () => {
+    const batch = ["b-1", "b-2", "b-3"].map((id) => ({
+      specversion: "1.0",
+      id,
+      source: "/test",
+      type: "com.example.bin",
+    }));
+    const res = await post(
+      { "content-type": "application/cloudevents-batch+json" },
+      JSON.stringify(batch),
+    );
+    expect(res.status).toBe(202);
+    await flush();
+    expect(["b-1", "b-2", "b-3"].map((id) => delivered(id).length)).toEqual([1, 1, 1]);
+  });
+
+  it("delivers nothing of a batch with one invalid event", async () => {
+    const batch = [
+      { specversion: "1.0", id: "bad-batch-1", source: "/test", type: "com.example.bin" },
+      {
+        specversion: "1.0",
+        id: "bad-batch-2",
+        source: "/test",
+        type: "com.example.bin",
+        time: "x",
+      },
+    ];
+    const res = await post(
+      { "content-type": "application/cloudevents-batch+json" },
+      JSON.stringify(batch),
+    );
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      code: "invalid_event",
+      index: 1,
+      attributes: ["time"],
+    });
+    await flush();
+    expect(delivered("bad-batch-1")).toEqual([]);
+  });
+
+  it("accepts on POST / like POST /events", async () => {
+    expect((await post(ce("com.example.bin", "root-1"), undefined, "/")).status).toBe(202);
+    await flush();
+    expect(delivered("root-1")).toHaveLength(1);
+  });
+
+  it("accepts an event no subscription wants, and delivers it nowhere", async () => {
+    expect((await post(ce("com.example.unwanted", "nobody-1"))).status).toBe(202);
+    await flush();
+    expect(delivered("nobody-1")).toEqual([]);
+  });
+});
+
+describe("hostile and malformed requests", () => {
+  const problem = async (res: Response) => {
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ status: res.status });
+    for (const key of ["type", "title", "detail", "code"]) expect(typeof body[key]).toBe("string");
+    return body;
+  };
+
+  it.each([
+    ["invalid percent-encoding", ce("com.example.bin", "h-1", { "ce-subject": "%C0%A0" }), 400],
+    ["missing id", { "ce-specversion": "1.0", "ce-source": "/s", "ce-type": "t" }, 400],
+    ["ce-datacontenttype", ce("com.example.bin", "h-2", { "ce-datacontenttype": "a/b" }), 400],
+    ["unknown structured format", { "content-type": "application/cloudevents+xml" }, 415],
+    ["broken JSON", { "content-type": "application/cloudevents+json" }, 400],
+  ])("%s -> %i problem+json, never delivered", async (_name, headers, status) => {
+    const res = await post(headers as Record<string, string>, "{not json");
+    expect(res.status).toBe(status);
+    await problem(res);
+  });
+
+  it("413 for an oversized event", async () => {
+    const res = await post(ce("com.example.bin", "big-1"), "x".repeat(5000));
+    expect(res.status).toBe(413);
+    expect(await problem(res)).toMatchObject({ code: "payload_too_large", limit: 4096 });
+    await flush();
+    expect(delivered("big-1")).toEqual([]);
+  });
+
+  it("413 for too many events in a batch", async () => {
+    const one = { specversion: "1.0", id: "x", source: "/s", type: "t" };
+    const res = await post(
+      { "content-type": "application/cloudevents-batch+json" },
+      JSON.stringify(Array(6).fill(one)),
+    );
+    expect(res.status).toBe(413);
+    expect(await problem(res)).toMatchObject({ code: "batch_too_large", limit: 5, count: 6 });
+  });
+
+  it("405 with Allow for other methods, 404 elsewhere", async () => {
+    for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
+      const res = await gateway.fetch(new Request("http://gw/events", { method }));
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")).toBe("POST, OPTIONS");
+      await problem(res);
+    }
+    const res = await gateway.fetch(new Request("http://gw/nope"));
+    expect(res.status).toBe(404);
+    expect(await problem(res)).toMatchObject({ code: "not_found" });
+  });
+
+  it("answers the webhook handshake", async () => {
+    const res = await gateway.fetch(
+      new Request("http://gw/events", {
+        method: "OPTIONS",
+        headers: { "WebHook-Request-Origin": "emitter.example.com", "WebHook-Request-Rate": "120" },
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get("webhook-allowed-origin")).toBe("emitter.example.com");
+    expect(res.headers.get("webhook-allowed-rate")).toBe("120");
+    expect(res.headers.get("allow")).toContain("POST");
+  });
+
+  it("reports health and readiness", async () => {
+    expect((await gateway.fetch(new Request("http://gw/healthz"))).status).toBe(200);
+    expect((await gateway.fetch(new Request("http://gw/readyz"))).status).toBe(200);
+  });
+});
+
+describe("shutdown", () => {
+  it("finishes queued deliveries, then refuses new events with 503", async () => {
+    const own = await startRecordingSink();
+    const gw = createGateway({
+      config: parseConfig(
+        JSON.stringify({ subscriptions: [{ id: "all", sink: own.url }] }),
+        "shutdown.json",
+      ),
+    });
+    gw.start();
+    for (let i = 0; i < 20; i++) {
+      const res = await gw.fetch(
+        new Request("http://gw/events", { method: "POST", headers: ce("t", `sd-${i}`) }),
+      );
+      expect(res.status).toBe(202);
+    }
+    await gw.stop();
+    expect(own.received).toHaveLength(20);
+    const after = await gw.fetch(
+      new Request("http://gw/events", { method: "POST", headers: ce("t", "late") }),
+    );
+    expect(after.status).toBe(503);
+    expect(after.headers.get("retry-after")).toBe("1");
+    expect((await gw.fetch(new Request("http://gw/readyz"))).status).toBe(503);
+    await own.close();
+  });
+});
