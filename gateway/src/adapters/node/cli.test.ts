@@ -65,7 +65,7 @@ describe("herald validate", () => {
     expect(stderr).toMatch(/bad\.yaml:7:\d+ colour/);
   });
 
-  it("interpolates ${ENV} and names a missing variable", async () => {
+  it("interpolates environment variables and names a missing one", async () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: config text under test
     const text = "subscriptions:\n  - id: a\n    sink: ${SINK}\n";
     await writeFile(join(dir, "env.yaml"), text);
