@@ -1,5 +1,6 @@
 import type { Violation } from "../errors/errors.js";
 import type { AttributeValue, CloudEvent, EventData } from "../event/cloud-event.js";
+import { jsonTooDeep, MAX_JSON_DEPTH } from "../event/json-depth.js";
 import { validateAttributes } from "../event/validate-attributes.js";
 import { isJsonEssence, parseMediaType } from "./media-type.js";
 
@@ -75,6 +76,10 @@ function parseData(
     return { kind: "binary", value: decodeBase64(rawBase64) };
   }
   if (!hasData) return undefined;
+  if (jsonTooDeep(rawData)) {
+    violations.push({ attribute: "data", message: `nests deeper than ${MAX_JSON_DEPTH} levels` });
+    return undefined;
+  }
   const essence =
     typeof contentType === "string" ? parseMediaType(contentType)?.essence : undefined;
   if (essence === undefined || isJsonEssence(essence)) return { kind: "json", value: rawData };

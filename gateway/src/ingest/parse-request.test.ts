@@ -245,3 +245,37 @@ describe("hostile attribute names", () => {
     expect((await failure(binary)).extensions.attributes).toEqual(["__proto__"]);
   });
 });
+
+describe("hostile nesting", () => {
+  const deep = (n: number) => `${"[".repeat(n)}${"]".repeat(n)}`;
+  const head = `{"specversion":"1.0","id":"1","source":"/s","type":"t","data":`;
+
+  it("rejects data nested deeper than the limit in structured mode", async () => {
+    const err = await failure(
+      post({ "content-type": "application/cloudevents+json" }, `${head}${deep(100_000)}}`),
+      { maxEventBytes: 262_144, maxBatchEvents: 10 },
+    );
+    expect(err.status).toBe(400);
+    expect(err.extensions.attributes).toEqual(["data"]);
+  });
+
+  it("rejects it in a batch too, naming the index, without overflowing the stack", async () => {
+    const err = await failure(
+      post(
+        { "content-type": "application/cloudevents-batch+json" },
+        `[${JSON.stringify(event)},${head}${deep(100_000)}}]`,
+      ),
+      { maxEventBytes: 262_144, maxBatchEvents: 10 },
+    );
+    expect(err.status).toBe(400);
+    expect(err.extensions.index).toBe(1);
+  });
+
+  it("accepts data nested within the limit", async () => {
+    const { events } = await parseRequest(
+      post({ "content-type": "application/cloudevents+json" }, `${head}${deep(100)}}`),
+      limits,
+    );
+    expect(events).toHaveLength(1);
+  });
+});

@@ -106,6 +106,13 @@ async function parseBatch(request: Request, limits: Limits): Promise<CloudEvent[
   const violations: Violation[] = [];
   let firstBad: number | undefined;
   json.forEach((item, index) => {
+    const parsed = parseJsonEvent(item);
+    if (!parsed.ok) {
+      firstBad ??= index;
+      for (const v of parsed.violations) violations.push({ ...v, index });
+      return;
+    }
+    // Measured once valid: a valid event's data is depth-bounded, so stringify is safe.
     const size = encoder.encode(JSON.stringify(item)).byteLength;
     if (size > limits.maxEventBytes) {
       throw new PayloadTooLarge(
@@ -114,13 +121,7 @@ async function parseBatch(request: Request, limits: Limits): Promise<CloudEvent[
         index,
       );
     }
-    const parsed = parseJsonEvent(item);
-    if (parsed.ok) {
-      events.push(parsed.event);
-    } else {
-      firstBad ??= index;
-      for (const v of parsed.violations) violations.push({ ...v, index });
-    }
+    events.push(parsed.event);
   });
   if (firstBad !== undefined) throw new InvalidEvent(violations, firstBad);
   return events;
