@@ -19,11 +19,13 @@ export class InvalidEvent extends HeraldError {
   constructor(
     readonly violations: readonly Violation[],
     readonly index?: number,
+    /** A human summary that replaces the list of violations in `detail`. */
+    summary?: string,
   ) {
     const where = index === undefined ? "" : `event ${index} of the batch is invalid: `;
     const shown = violations.slice(0, 10).map((v) => `${v.attribute} ${v.message}`);
     const more = violations.length > 10 ? ` (and ${violations.length - 10} more)` : "";
-    super(`${where}${shown.join("; ")}${more}`);
+    super(`${where}${summary ?? shown.join("; ") + more}`);
     this.name = "InvalidEvent";
     const attributes = [...new Set(violations.map((v) => v.attribute))];
     this.extensions = {

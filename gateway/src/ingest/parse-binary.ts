@@ -5,6 +5,9 @@ import { decodeHeaderValue } from "./header-value.js";
 import type { ParsedEvent } from "./parse-json-event.js";
 
 const PREFIX = "ce-";
+const NO_EVENT =
+  "no CloudEvent found: binary mode carries the attributes in ce-specversion, ce-id, ce-source " +
+  "and ce-type headers; for structured mode send Content-Type: application/cloudevents+json";
 
 /**
  * Reads a binary-mode event (HTTP protocol binding 3.1): every `ce-` header (names are
@@ -18,7 +21,7 @@ const PREFIX = "ce-";
 export function parseBinary(
   headers: Headers,
   body: Uint8Array,
-): ParsedEvent & { readonly size: number } {
+): ParsedEvent & { readonly size: number; readonly summary?: string } {
   const attributes: Record<string, string> = {};
   const violations: Violation[] = [];
   let size = body.byteLength;
@@ -29,6 +32,10 @@ export function parseBinary(
     seen++;
     size += key.length + raw.length;
     const name = key.slice(PREFIX.length);
+    if (name === "") {
+      violations.push({ attribute: key, message: "header has no attribute name after ce-" });
+      return;
+    }
     if (name === "datacontenttype") {
       violations.push({
         attribute: name,
@@ -48,15 +55,9 @@ export function parseBinary(
   if (contentType !== null) attributes.datacontenttype = contentType;
   violations.push(...validateAttributes(attributes));
   if (violations.length > 0) {
-    if (seen === 0) {
-      violations.push({
-        attribute: "specversion",
-        message:
-          "no ce-* headers were sent: binary mode carries attributes in ce-* headers; for " +
-          "structured mode send Content-Type: application/cloudevents+json",
-      });
-    }
-    return { ok: false, violations, size };
+    return seen === 0
+      ? { ok: false, violations, size, summary: NO_EVENT }
+      : { ok: false, violations, size };
   }
   const event: CloudEvent =
     body.byteLength > 0 ? { attributes, data: { kind: "binary", value: body } } : { attributes };

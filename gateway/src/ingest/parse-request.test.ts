@@ -279,3 +279,16 @@ describe("hostile nesting", () => {
     expect(events).toHaveLength(1);
   });
 });
+
+describe("helpful errors", () => {
+  it("says how to send an event when no ce- headers came at all", async () => {
+    const err = await failure(post({ "content-type": "application/json" }, '{"a":1}'));
+    expect(err.message).toContain("no CloudEvent found");
+    expect(err.extensions.attributes).toEqual(["specversion", "id", "source", "type"]);
+  });
+
+  it("names a bare ce- header", async () => {
+    const err = await failure(post({ ...ce, "ce-": "x" }));
+    expect(err.extensions.attributes).toEqual(["ce-"]);
+  });
+});

@@ -54,7 +54,7 @@ export async function parseRequest(request: Request, limits: Limits): Promise<Pa
       limits.maxEventBytes,
     );
   }
-  if (!parsed.ok) throw new InvalidEvent(parsed.violations);
+  if (!parsed.ok) throw new InvalidEvent(parsed.violations, undefined, parsed.summary);
   return { mode: "binary", events: [parsed.event] };
 }
 
