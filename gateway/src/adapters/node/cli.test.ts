@@ -197,3 +197,60 @@ describe("herald serve (a real process)", () => {
     await rm(empty, { recursive: true, force: true });
   });
 });
+
+describe("herald send", () => {
+  it("posts one binary-mode event with percent-encoded attributes", async () => {
+    const target = await startRecordingSink(202);
+    const { code, stdout } = await cli([
+      "send",
+      "--url",
+      target.url,
+      "--type",
+      "com.example.t",
+      "--source",
+      "/s",
+      "--subject",
+      "a b",
+      "--attr",
+      "myext=é",
+      "--data",
+      '{"a":1}',
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^202 /);
+    const [got] = target.received;
+    expect(got?.path).toBe("/events");
+    expect(got?.headers).toMatchObject({
+      "ce-specversion": "1.0",
+      "ce-type": "com.example.t",
+      "ce-source": "/s",
+      "ce-subject": "a%20b",
+      "ce-myext": "%C3%A9",
+      "content-type": "application/json",
+    });
+    expect(got?.body.toString()).toBe('{"a":1}');
+    await target.close();
+  });
+
+  it("exits 1 and prints the answer when the gateway refuses", async () => {
+    const target = await startRecordingSink(400);
+    const { code, stderr } = await cli([
+      "send",
+      "--url",
+      target.url,
+      "--type",
+      "t",
+      "--source",
+      "/s",
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^400 /);
+    await target.close();
+  });
+
+  it("needs --type and --source", async () => {
+    const { code, stderr } = await cli(["send", "--type", "t"]);
+    expect(code).toBe(1);
+    expect(stderr).toContain("--type and --source");
+  });
+});

@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { ConfigInvalid } from "../../config/config-invalid.js";
 import { createJsonLogger, logLevelFromEnv } from "./json-logger.js";
 import { loadConfigFile } from "./read-config-file.js";
+import { SEND_USAGE, sendCommand } from "./send-command.js";
 import { ServeError, serve } from "./serve.js";
 
 const USAGE = `Usage: herald <command> [options]
@@ -16,6 +17,7 @@ Commands:
                 --no-auth       accept events without authentication (development only)
   validate    Check a config file and exit (0 valid, 1 invalid)
                 --config FILE   config file (default ./herald.yaml)
+${SEND_USAGE}
   help        Show this help
   version     Print the version
 
@@ -46,6 +48,8 @@ export async function runCli(io: Io): Promise<number> {
         return await serveCommand(rest, io);
       case "validate":
         return await validateCommand(rest, io);
+      case "send":
+        return await sendCommand(rest, io);
       case "version":
       case "--version":
       case "-v":
