@@ -5,6 +5,7 @@ import { createDispatcher } from "../deliver/dispatcher.js";
 import { createHttpDeliverer } from "../deliver/http-deliverer.js";
 import { createMemoryQueue } from "../deliver/memory-queue.js";
 import { NotFound } from "../errors/errors.js";
+import { HeraldError } from "../errors/herald-error.js";
 import { problemResponse } from "../http/problem.js";
 import { mountIngest } from "../ingest/ingest-routes.js";
 import { type Clock, systemClock } from "../ports/clock.js";
@@ -90,11 +91,23 @@ export function createGateway(options: GatewayOptions): Gateway {
   app.notFound((c) =>
     problemResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
   );
-  app.onError((err) =>
-    problemResponse(err, (e) =>
-      logger.error("unexpected error while handling a request", { error: String(e) }),
-    ),
-  );
+  app.onError((err, c) => {
+    if (err instanceof HeraldError) {
+      logger.debug("request refused", {
+        method: c.req.method,
+        path: c.req.path,
+        status: err.status,
+        code: err.code,
+      });
+    }
+    return problemResponse(err, (e) =>
+      logger.error("unexpected error while handling a request", {
+        method: c.req.method,
+        path: c.req.path,
+        error: e instanceof Error ? e.message : String(e),
+      }),
+    );
+  });
 
   return {
     app,
