@@ -12,8 +12,12 @@ export { createGateway, type Gateway, type GatewayOptions } from "./app/create-g
 export { ConfigInvalid } from "./config/config-invalid.js";
 export type { HeraldConfig, Limits, StoreConfig } from "./config/herald-config.js";
 export { parseConfig } from "./config/load-config.js";
+export type { DeliveryMessage } from "./deliver/build-delivery-message.js";
 export type { DeliveryOutcome } from "./deliver/delivery-outcome.js";
 export type { DeliveryJob, DeliveryQueue, NewDeliveryJob } from "./deliver/delivery-queue.js";
+export { createFetchSinkClient } from "./deliver/fetch-sink-client.js";
+export type { SinkAnswer, SinkClient } from "./deliver/sink-client.js";
+export { SinkError, SinkNetworkError, SinkTimeout } from "./deliver/sink-error.js";
 export * from "./errors/errors.js";
 export { HeraldError } from "./errors/herald-error.js";
 export type { AttributeValue, CloudEvent, EventData } from "./event/cloud-event.js";

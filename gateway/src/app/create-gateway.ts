@@ -2,8 +2,10 @@ import { Hono } from "hono";
 import type { HeraldConfig } from "../config/herald-config.js";
 import type { DeliveryQueue } from "../deliver/delivery-queue.js";
 import { createDispatcher } from "../deliver/dispatcher.js";
+import { createFetchSinkClient } from "../deliver/fetch-sink-client.js";
 import { createHttpDeliverer } from "../deliver/http-deliverer.js";
 import { createMemoryQueue } from "../deliver/memory-queue.js";
+import type { SinkClient } from "../deliver/sink-client.js";
 import { NotFound } from "../errors/errors.js";
 import { HeraldError } from "../errors/herald-error.js";
 import { problemResponse } from "../http/problem.js";
@@ -20,7 +22,12 @@ export interface GatewayOptions {
   readonly config: HeraldConfig;
   /** The delivery queue; defaults to an in-memory queue. */
   readonly queue?: DeliveryQueue;
-  /** Outbound HTTP for deliveries; defaults to the global `fetch`. */
+  /**
+   * Outbound HTTP for deliveries (on Node, the adapter's `createNodeSinkClient()`); defaults to
+   * `createFetchSinkClient` over `fetch`.
+   */
+  readonly sinkClient?: SinkClient;
+  /** The `fetch` the default sink client uses (default: the global one). Not with `sinkClient`. */
   readonly fetch?: FetchLike;
   readonly clock?: Clock;
   readonly logger?: Logger;
@@ -64,13 +71,17 @@ export function createGateway(options: GatewayOptions): Gateway {
   if (!config || !Array.isArray(config.subscriptions)) {
     throw new TypeError("createGateway: options.config must be a normalised HeraldConfig");
   }
-  const fetchLike: FetchLike = options.fetch ?? ((request) => fetch(request));
+  if (options.sinkClient !== undefined && options.fetch !== undefined) {
+    throw new TypeError("createGateway: pass options.sinkClient or options.fetch, not both");
+  }
+  const sinkClient =
+    options.sinkClient ?? createFetchSinkClient(options.fetch ?? ((request) => fetch(request)));
   const queue = options.queue ?? createMemoryQueue({ clock });
   const subscriptions = new Map<string, Subscription>(config.subscriptions.map((s) => [s.id, s]));
   const matcher = createMatcher(config.subscriptions);
   const dispatcher = createDispatcher({
     queue,
-    deliverer: createHttpDeliverer({ fetch: fetchLike, clock }),
+    deliverer: createHttpDeliverer({ client: sinkClient, clock }),
     subscriptions: (id) => subscriptions.get(id),
     logger,
     concurrency,

@@ -27,11 +27,33 @@ export interface DeliveryMessage {
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
+const isWhitespace = (code: number) =>
+  code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+
 /** A field value with surrounding whitespace removed (as `Headers` does), or a `TypeError`. */
 function checkedValue(name: string, value: string): string {
-  const trimmed = value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+  const padded =
+    value.length > 0 &&
+    (isWhitespace(value.charCodeAt(0)) || isWhitespace(value.charCodeAt(value.length - 1)));
+  const trimmed = padded ? value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "") : value;
   if (!FIELD_VALUE.test(trimmed)) throw new TypeError(`header ${name} has an invalid value`);
   return trimmed;
+}
+
+// Attribute names repeat from event to event: remember the header name of each one checked.
+const attributeHeaders = new Map<string, string>();
+const MAX_REMEMBERED = 1024;
+
+/** `ce-<name>`, or a `TypeError` when that is no valid header name. */
+function attributeHeader(name: string): string {
+  let header = attributeHeaders.get(name);
+  if (header === undefined) {
+    header = `ce-${name}`;
+    if (!TOKEN.test(header))
+      throw new TypeError(`attribute name ${JSON.stringify(name)} is invalid`);
+    if (attributeHeaders.size < MAX_REMEMBERED) attributeHeaders.set(name, header);
+  }
+  return header;
 }
 
 /**
@@ -82,14 +104,12 @@ export function buildDeliveryMessage(
     return { url: subscription.sink, method: "POST", headers, body: serializeEvent(event) };
   }
 
-  for (const [name, value] of Object.entries(event.attributes)) {
+  const attributes = event.attributes;
+  for (const name of Object.keys(attributes)) {
     if (name === "datacontenttype") continue;
-    const header = `ce-${name}`;
-    if (!TOKEN.test(header))
-      throw new TypeError(`attribute name ${JSON.stringify(name)} is invalid`);
     // Canonical strings of String, Integer and Boolean are what String() gives (spec "Type
     // System"); percent-encoding leaves printable ASCII only, so no further check is needed.
-    headers[header] = encodeHeaderValue(String(value));
+    headers[attributeHeader(name)] = encodeHeaderValue(String(attributes[name]));
   }
   const data = dataBody(event);
   if (data.contentType !== undefined) {

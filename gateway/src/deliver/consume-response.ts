@@ -1,5 +1,4 @@
-/** Bytes of a response body read at most; past that the body is cancelled instead of drained. */
-export const DRAIN_LIMIT = 64 * 1024;
+import { DRAIN_LIMIT } from "./sink-client.js";
 
 /**
  * Reads a response body to its end so a keep-alive connection can carry the next request,

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { createNodeFetch } from "../adapters/node/http-fetch.js";
+import { createNodeSinkClient } from "../adapters/node/node-sink-client.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import type { Logger } from "../ports/logger.js";
 import type { Subscription } from "../subscriptions/subscription.js";
@@ -310,12 +310,12 @@ describe("createDispatcher", () => {
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
     const { port } = server.address() as AddressInfo;
-    const fetch = createNodeFetch();
+    const client = createNodeSinkClient();
     const target = sub("http", `http://127.0.0.1:${port}/hook`);
     const queue = createMemoryQueue();
     const dispatcher = createDispatcher({
       queue,
-      deliverer: createHttpDeliverer({ fetch }),
+      deliverer: createHttpDeliverer({ client }),
       subscriptions: (id) => (id === "http" ? target : undefined),
       concurrency: 16,
     });
@@ -327,7 +327,7 @@ describe("createDispatcher", () => {
       expect(received.sort()).toEqual(ids.sort());
     } finally {
       await dispatcher.stop();
-      fetch.close();
+      client.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }

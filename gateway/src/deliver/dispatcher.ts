@@ -63,7 +63,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
  * @example
  * const dispatcher = createDispatcher({
  *   queue,
- *   deliverer: createHttpDeliverer({ fetch }),
+ *   deliverer: createHttpDeliverer({ client: createNodeSinkClient() }),
  *   subscriptions: (id) => byId.get(id),
  *   logger,
  * });
@@ -86,18 +86,23 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const settle = options.settle ?? createSettle({ queue, logger });
 
   const stopping = new AbortController();
-  const inFlight = new Set<Promise<void>>();
+  // A count, not a set of promises: a delivery keeps no bookkeeping object alive.
+  let inFlight = 0;
   let slotFreed: (() => void) | undefined;
+  let noneInFlight: (() => void) | undefined;
   let idleWaiters: (() => void)[] = [];
   let loop: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;
 
+  /** Delivers and settles one job, then frees its slot. Never rejects. */
   async function deliverJob(job: DeliveryJob): Promise<void> {
-    const fields = { jobId: job.id, subscriptionId: job.subscriptionId };
     try {
       const subscription = subscriptions(job.subscriptionId);
       if (subscription === undefined) {
-        logger.warn("dropping a delivery: its subscription no longer exists", fields);
+        logger.warn("dropping a delivery: its subscription no longer exists", {
+          jobId: job.id,
+          subscriptionId: job.subscriptionId,
+        });
         await queue.complete(job.id);
         return;
       }
@@ -105,18 +110,26 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       await settle(job, outcome, subscription);
     } catch (err) {
       logger.error("delivery failed unexpectedly; the job is retried when its lease expires", {
-        ...fields,
+        jobId: job.id,
+        subscriptionId: job.subscriptionId,
         error: describeError(err),
       });
+    } finally {
+      inFlight--;
+      slotFreed?.();
+      if (inFlight === 0) {
+        noneInFlight?.();
+        checkIdle();
+      }
     }
   }
 
   function checkIdle(): void {
-    if (inFlight.size > 0 || idleWaiters.length === 0) return;
+    if (inFlight > 0 || idleWaiters.length === 0) return;
     queue.size().then(
       (size) => {
         // Leased jobs count in `size`, so a lease that happened meanwhile keeps us busy.
-        if (size > 0 || inFlight.size > 0) return;
+        if (size > 0 || inFlight > 0) return;
         const waiters = idleWaiters;
         idleWaiters = [];
         for (const resolve of waiters) resolve();
@@ -126,19 +139,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   function dispatch(job: DeliveryJob): void {
-    const running: Promise<void> = deliverJob(job).finally(() => {
-      inFlight.delete(running);
-      slotFreed?.();
-      checkIdle();
-    });
-    inFlight.add(running);
+    inFlight++;
+    // deliverJob catches everything and frees the slot itself.
+    void deliverJob(job);
   }
 
   async function run(): Promise<void> {
     const signal = stopping.signal;
     let backoff = LEASE_ERROR_BACKOFF_MS;
     while (!signal.aborted) {
-      const free = concurrency - inFlight.size;
+      const free = concurrency - inFlight;
       if (free === 0) {
         await new Promise<void>((resolve) => {
           slotFreed = resolve;
@@ -174,8 +184,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         stopping.abort();
         slotFreed?.();
         await loop;
-        // Deliveries started before the stop still settle; `dispatch` removes each when done.
-        while (inFlight.size > 0) await Promise.all(inFlight);
+        // Deliveries started before the stop still settle; the last one to finish resolves this.
+        if (inFlight > 0) {
+          await new Promise<void>((resolve) => {
+            noneInFlight = resolve;
+          });
+        }
       })();
       return stopped;
     },

@@ -2,15 +2,16 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { createNodeFetch } from "../adapters/node/http-fetch.js";
+import { createNodeSinkClient } from "../adapters/node/node-sink-client.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import { toJsonObject } from "../event/json-format.js";
 import { decodeHeaderValue } from "../ingest/header-value.js";
 import type { Clock } from "../ports/clock.js";
-import type { FetchLike } from "../ports/fetch.js";
 import type { Subscription } from "../subscriptions/subscription.js";
 import { STRUCTURED_CONTENT_TYPE } from "./build-delivery-message.js";
+import { createFetchSinkClient } from "./fetch-sink-client.js";
 import { createHttpDeliverer } from "./http-deliverer.js";
+import type { SinkClient } from "./sink-client.js";
 
 interface Received {
   readonly method: string;
@@ -79,17 +80,15 @@ const event: CloudEvent = {
 const now = Date.UTC(2030, 0, 1, 0, 0, 0);
 const clock: Clock = { now: () => now };
 
-const nodeFetch = createNodeFetch();
-afterAll(() => nodeFetch.close());
+const nodeClient = createNodeSinkClient();
+afterAll(() => nodeClient.close());
 
-// The same behaviour whichever client carries it: the global fetch (Request path), the Node
-// client's sendMessage fast path, and the Node client used as a plain FetchLike.
-describe.each<[string, FetchLike]>([
-  ["global fetch", (request) => fetch(request)],
-  ["node fetch (sendMessage)", nodeFetch],
-  ["node fetch (Request)", (request) => nodeFetch(request)],
-])("createHttpDeliverer over %s", (_, fetchLike) => {
-  const deliverer = createHttpDeliverer({ fetch: fetchLike, clock });
+// The same behaviour whichever client carries it: the global fetch, and the Node client.
+describe.each<[string, SinkClient]>([
+  ["the fetch sink client (global fetch)", createFetchSinkClient((request) => fetch(request))],
+  ["the node sink client", nodeClient],
+])("createHttpDeliverer over %s", (_, client) => {
+  const deliverer = createHttpDeliverer({ client, clock });
 
   describe("binary mode", () => {
     it("POSTs ce- headers, Content-Type and the data bytes, and reports delivered", async () => {
@@ -342,10 +341,10 @@ describe("createHttpDeliverer never throws", () => {
   it("turns an event that cannot be put on the wire into dead, without calling fetch", async () => {
     const calls: Request[] = [];
     const deliverer = createHttpDeliverer({
-      fetch: async (request) => {
+      client: createFetchSinkClient(async (request) => {
         calls.push(request);
         return new Response(null, { status: 200 });
-      },
+      }),
     });
     const noJson: CloudEvent = {
       attributes: event.attributes,
@@ -364,16 +363,18 @@ describe("createHttpDeliverer never throws", () => {
 
   it("turns a fetch that throws or rejects with anything into retry", async () => {
     const throwing = createHttpDeliverer({
-      fetch: () => {
+      client: createFetchSinkClient(() => {
         throw new Error("sync boom");
-      },
+      }),
     });
     expect(await throwing.deliver(event, sub)).toEqual({
       kind: "retry",
       status: 0,
       error: "sync boom",
     });
-    const rejecting = createHttpDeliverer({ fetch: () => Promise.reject("plain string") });
+    const rejecting = createHttpDeliverer({
+      client: createFetchSinkClient(() => Promise.reject("plain string")),
+    });
     expect(await rejecting.deliver(event, sub)).toEqual({
       kind: "retry",
       status: 0,
@@ -381,7 +382,26 @@ describe("createHttpDeliverer never throws", () => {
     });
   });
 
-  it("refuses to be created without a fetch", () => {
+  it("turns a client that breaks its contract into retry", async () => {
+    const throwing = createHttpDeliverer({
+      client: {
+        send: () => {
+          throw new Error("sync boom");
+        },
+      },
+    });
+    expect(await throwing.deliver(event, sub)).toEqual({
+      kind: "retry",
+      status: 0,
+      error: "sync boom",
+    });
+    const malformed = createHttpDeliverer({
+      client: { send: async () => ({ status: 500 }) as never },
+    });
+    expect(await malformed.deliver(event, sub)).toMatchObject({ kind: "retry", status: 0 });
+  });
+
+  it("refuses to be created without a client", () => {
     expect(() => createHttpDeliverer({} as never)).toThrow(TypeError);
   });
 });

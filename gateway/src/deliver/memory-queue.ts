@@ -1,8 +1,7 @@
 import { Unavailable } from "../errors/errors.js";
-import type { CloudEvent } from "../event/cloud-event.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { DeliveryJob, DeliveryQueue, NewDeliveryJob } from "./delivery-queue.js";
-import { MinHeap } from "./min-heap.js";
+import { TimeLine } from "./time-line.js";
 
 export interface MemoryQueueOptions {
   /** Decides when jobs are due and leases expire; defaults to the system clock. */
@@ -17,17 +16,18 @@ export interface MemoryQueueOptions {
 }
 
 interface Entry {
-  readonly id: string;
-  readonly subscriptionId: string;
-  readonly event: CloudEvent;
-  attempts: number;
+  /** What `lease` hands out; replaced when `attempts` changes. */
+  job: DeliveryJob;
   /** Bumped on every state change; a ready or timed record with an older token is stale. */
   token: number;
-  /** Whether a record of the current token sits in the timer heap (leased or due later). */
+  /** Whether a record of the current token sits in the timer line (leased or due later). */
   timed: boolean;
 }
 
-/** A pointer to an entry in one state; stale once the entry moved on. */
+/**
+ * A pointer to an entry in one state; stale once the entry moved on. By id, not by reference, so
+ * a stale record does not keep a completed job's event alive.
+ */
 interface Slot {
   readonly id: string;
   readonly token: number;
@@ -44,11 +44,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * An in-memory `DeliveryQueue`: nothing survives the process, so it suits tests, the demo and
  * embedded use. Jobs due now wait in FIFO order; future due times and lease expiries sit in a
- * min-heap, so `lease` costs O(k log n) for k jobs. A leased job whose lease expires before it is
- * completed or rescheduled is handed out again with the same id and attempt count (the holder may
- * have crashed; at-least-once). `lease` waits without polling: an enqueue or reschedule wakes it,
- * and a single timer covers the next due time or lease expiry. It holds at most `capacity` jobs:
- * beyond that `enqueue` waits for room, then refuses with `Unavailable` (503).
+ * `TimeLine`, where lease expiries (which come in time order) cost O(1), so `lease` costs O(k)
+ * for k jobs. A leased job whose lease expires before it is completed or rescheduled is handed
+ * out again with the same id and attempt count (the holder may have crashed; at-least-once).
+ * `lease` waits without polling: an enqueue or reschedule wakes it, and a single timer covers the
+ * next due time or lease expiry. It holds at most `capacity` jobs: beyond that `enqueue` waits for
+ * room, then refuses with `Unavailable` (503).
  *
  * @example
  * const queue = createMemoryQueue({ clock: systemClock });
@@ -66,7 +67,7 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): DeliveryQue
   const roomWaiters: { readonly need: number; readonly resolve: () => void }[] = [];
   let ready: Slot[] = [];
   let readyHead = 0;
-  const timers = new MinHeap<Timed>();
+  const timers = new TimeLine<Timed>();
   let staleTimers = 0;
   const waiters = new Set<() => void>();
   let nextId = 0;
@@ -89,16 +90,16 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): DeliveryQue
   }
 
   function makeReady(entry: Entry): void {
-    ready.push({ id: entry.id, token: retoken(entry) });
+    ready.push({ id: entry.job.id, token: retoken(entry) });
   }
 
   function makeTimed(entry: Entry, at: number): void {
     const token = retoken(entry);
     entry.timed = true;
-    timers.push({ id: entry.id, token, at });
+    timers.push({ id: entry.job.id, token, at });
   }
 
-  /** Drops stale records from the top of the heap; returns the first current one. */
+  /** Drops stale records from the front of the timer line; returns the first current one. */
   function peekTimer(): Timed | undefined {
     for (let top = timers.peek(); top !== undefined; top = timers.peek()) {
       if (isCurrent(top)) return top;
@@ -109,7 +110,7 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): DeliveryQue
   }
 
   function compact(): void {
-    // Completed leases leave stale heap records; rebuild when they are most of it.
+    // Completed leases leave stale timer records; rebuild when they are most of them.
     if (staleTimers > 1024 && staleTimers * 2 > timers.size) {
       timers.filter(isCurrent);
       staleTimers = 0;
@@ -135,8 +136,7 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): DeliveryQue
       const entry = entries.get(slot.id);
       if (entry === undefined || entry.token !== slot.token) continue;
       makeTimed(entry, now + leaseMs);
-      const { id, subscriptionId, event, attempts } = entry;
-      jobs.push({ id, subscriptionId, event, attempts });
+      jobs.push(entry.job);
     }
     compact();
     return jobs;
@@ -190,7 +190,11 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): DeliveryQue
       if (roomWaiters.length > 0 || !hasRoom(jobs.length)) await waitForRoom(jobs.length);
       for (const { subscriptionId, event } of jobs) {
         const id = `job-${++nextId}`;
-        const entry: Entry = { id, subscriptionId, event, attempts: 0, token: 0, timed: false };
+        const entry: Entry = {
+          job: { id, subscriptionId, event, attempts: 0 },
+          token: 0,
+          timed: false,
+        };
         entries.set(id, entry);
         makeReady(entry);
       }
@@ -223,7 +227,7 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): DeliveryQue
     async reschedule(jobId: string, dueAt: number): Promise<void> {
       const entry = entries.get(jobId);
       if (entry === undefined) return;
-      entry.attempts++;
+      entry.job = { ...entry.job, attempts: entry.job.attempts + 1 };
       if (dueAt <= clock.now()) makeReady(entry);
       else makeTimed(entry, dueAt);
       // A waiting lease may need to wake earlier (or at once) for this job.

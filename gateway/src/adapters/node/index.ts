@@ -6,7 +6,11 @@
  */
 
 export { runCli } from "./cli.js";
-export { createNodeFetch } from "./http-fetch.js";
 export { createJsonLogger, type LogLevel, logLevelFromEnv } from "./json-logger.js";
+export {
+  createNodeSinkClient,
+  type NodeSinkClient,
+  type NodeSinkClientOptions,
+} from "./node-sink-client.js";
 export { loadConfigFile } from "./read-config-file.js";
 export { type RunningServer, ServeError, type ServeOptions, serve } from "./serve.js";

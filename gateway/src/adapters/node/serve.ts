@@ -9,7 +9,7 @@ import { parseConfig } from "../../config/load-config.js";
 import type { Logger } from "../../ports/logger.js";
 import { startDemoSink } from "./demo-sink.js";
 import { demoCurl, embeddedConfig } from "./embedded-config.js";
-import { createNodeFetch } from "./http-fetch.js";
+import { createNodeSinkClient } from "./node-sink-client.js";
 import { loadConfigFile } from "./read-config-file.js";
 
 export interface ServeOptions {
@@ -80,7 +80,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       : "authentication is OFF (--no-auth): anyone who can reach this port can publish events",
   );
 
-  const gateway = createGateway({ config, logger, fetch: createNodeFetch() });
+  const sinkClient = createNodeSinkClient();
+  const gateway = createGateway({ config, logger, sinkClient });
   const server = createAdaptorServer({ fetch: gateway.fetch }) as Server;
   const host = options.host ?? config.listen.host;
   const port = options.port ?? config.listen.port;
@@ -121,6 +122,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         const closed = new Promise<void>((ok) => server.close(() => ok()));
         server.closeIdleConnections();
         await gateway.stop();
+        sinkClient.close();
         // Requests that arrive while draining are refused with 503; nothing is left to wait for.
         server.closeAllConnections();
         await closed;

@@ -1,0 +1,56 @@
+import type { FetchLike } from "../ports/fetch.js";
+import { toRequest } from "./build-delivery-request.js";
+import { consumeResponse } from "./consume-response.js";
+import { describeError, MAX_ERROR_BYTES } from "./failure-text.js";
+import type { SinkClient } from "./sink-client.js";
+import { SinkNetworkError, SinkTimeout } from "./sink-error.js";
+
+// setTimeout fires at once for delays that do not fit in a signed 32-bit integer.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A `SinkClient` over a Web `fetch` (the global one, a Worker's, a test double): each message
+ * becomes a `Request` (redirects not followed) aborted by a timer at `timeoutMs`, and the response
+ * body is read with `consumeResponse`. Portable rather than fast: on Node the adapter's
+ * `createNodeSinkClient` avoids the Web objects per delivery. A `fetch` that throws or rejects
+ * becomes a `SinkNetworkError` with the same text (`fetch failed: connect ECONNREFUSED ...`).
+ *
+ * @example
+ * const client = createFetchSinkClient((request) => fetch(request));
+ * const answer = await client.send(message, 5_000); // { status: 202, retryAfter: null, head }
+ */
+export function createFetchSinkClient(fetch: FetchLike): SinkClient {
+  if (typeof fetch !== "function") {
+    throw new TypeError("createFetchSinkClient: fetch must be a function");
+  }
+  return {
+    async send(message, timeoutMs) {
+      const controller = new AbortController();
+      let timedOut = false;
+      // A timer we clear, rather than AbortSignal.timeout, so a fast delivery leaves nothing
+      // pending behind it.
+      const timer = setTimeout(
+        () => {
+          timedOut = true;
+          controller.abort(new SinkTimeout(timeoutMs));
+        },
+        Math.min(Math.max(timeoutMs, 0), MAX_TIMER_MS),
+      );
+      try {
+        let response: Response;
+        try {
+          response = await fetch(toRequest(message, controller.signal));
+        } catch (err) {
+          throw timedOut
+            ? new SinkTimeout(timeoutMs)
+            : new SinkNetworkError(describeError(err), { cause: err });
+        }
+        // Read within the timeout too: the abort errors a body that is still arriving.
+        const head = await consumeResponse(response, MAX_ERROR_BYTES);
+        return { status: response.status, retryAfter: response.headers.get("retry-after"), head };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}

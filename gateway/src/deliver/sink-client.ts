@@ -1,0 +1,43 @@
+import type { DeliveryMessage } from "./build-delivery-message.js";
+
+/**
+ * Bytes of an answer's body a client reads at most; past that it closes the connection instead of
+ * draining it (cheaper than reading an unbounded body).
+ */
+export const DRAIN_LIMIT = 64 * 1024;
+
+/** What a sink answered, reduced to what a delivery outcome needs. */
+export interface SinkAnswer {
+  /** The HTTP status, as sent (redirects are answers, never followed). */
+  readonly status: number;
+  /** The `Retry-After` header as sent, `null` without one. */
+  readonly retryAfter: string | null;
+  /**
+   * The start of the body, at most `MAX_ERROR_BYTES` (failure text); shorter when the body was,
+   * or when it broke off or ran past the timeout.
+   */
+  readonly head: Uint8Array;
+}
+
+/**
+ * The outbound port of delivery: sends one `DeliveryMessage` as it is and reports the answer. The
+ * core has `createFetchSinkClient` (any Web `fetch`: Workers, tests); the Node adapter has
+ * `createNodeSinkClient` (`node:http` with keep-alive, no Web objects per delivery). Both pass
+ * `sink-client.case.ts`.
+ *
+ * Contract:
+ * - `timeoutMs` bounds the whole exchange, from sending until the body has been read;
+ * - the body is read to its end (kept: its first `MAX_ERROR_BYTES`), so a keep-alive connection
+ *   can carry the next message; a body longer than `DRAIN_LIMIT`, one that breaks off or one still
+ *   arriving at the timeout ends the read and its connection, and the answer resolves with what
+ *   arrived: the status line has already said what happened;
+ * - without an answer it rejects with a `SinkError`: `SinkTimeout` when the timeout passed,
+ *   `SinkNetworkError` otherwise.
+ *
+ * @example
+ * const answer = await client.send(buildDeliveryMessage(event, subscription), 5_000);
+ * // { status: 503, retryAfter: "120", head: Uint8Array(19) [...] }
+ */
+export interface SinkClient {
+  send(message: DeliveryMessage, timeoutMs: number): Promise<SinkAnswer>;
+}
