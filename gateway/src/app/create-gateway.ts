@@ -8,7 +8,8 @@ import { createMemoryQueue } from "../deliver/memory-queue.js";
 import type { SinkClient } from "../deliver/sink-client.js";
 import { NotFound } from "../errors/errors.js";
 import { HeraldError } from "../errors/herald-error.js";
-import { problemResponse } from "../http/problem.js";
+import { type ProblemParts, problemParts, problemResponse } from "../http/problem.js";
+import { createIngestHandler, type IngestHandler } from "../ingest/handle-ingest.js";
 import { mountIngest } from "../ingest/ingest-routes.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { FetchLike } from "../ports/fetch.js";
@@ -43,6 +44,13 @@ export interface Gateway {
   readonly app: Hono;
   /** Handles one HTTP request (Web Standards). */
   fetch(request: Request): Promise<Response>;
+  /**
+   * `POST /events` for transports that read requests themselves (the Node adapter): resolves
+   * when the events are accepted (answer 202), rejects with a coded error for `problem`.
+   */
+  readonly ingest: IngestHandler;
+  /** Logs a failed request and renders its problem details (RFC 9457). */
+  problem(err: unknown, method: string, path: string): ProblemParts;
   /** Starts delivering queued events. */
   start(): void;
   /** Stops accepting events, finishes in-flight deliveries, then stops delivering. */
@@ -93,36 +101,38 @@ export function createGateway(options: GatewayOptions): Gateway {
   app.get("/readyz", (c) =>
     accepting ? c.json({ status: "ready" }) : c.json({ status: "stopping" }, 503),
   );
-  mountIngest(app, {
+  const ingest = createIngestHandler({
     limits: config.limits,
     accept: createAcceptor(() => matcher, queue),
     accepting: () => accepting,
     logger,
   });
+  mountIngest(app, ingest);
   app.notFound((c) =>
     problemResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
   );
-  app.onError((err, c) => {
+  function problem(err: unknown, method: string, path: string): ProblemParts {
     if (err instanceof HeraldError) {
-      logger.debug("request refused", {
-        method: c.req.method,
-        path: c.req.path,
-        status: err.status,
-        code: err.code,
-      });
+      logger.debug("request refused", { method, path, status: err.status, code: err.code });
     }
-    return problemResponse(err, (e) =>
+    return problemParts(err, (e) =>
       logger.error("unexpected error while handling a request", {
-        method: c.req.method,
-        path: c.req.path,
+        method,
+        path,
         error: e instanceof Error ? e.message : String(e),
       }),
     );
+  }
+  app.onError((err, c) => {
+    const { status, headers, body } = problem(err, c.req.method, c.req.path);
+    return new Response(body, { status, headers });
   });
 
   return {
     app,
     fetch: async (request) => app.fetch(request),
+    ingest,
+    problem,
     start: () => dispatcher.start(),
     async stop() {
       accepting = false;

@@ -1,43 +1,30 @@
 import type { Hono } from "hono";
-import type { Limits } from "../config/herald-config.js";
-import { MethodNotAllowed, Unavailable } from "../errors/errors.js";
-import type { CloudEvent } from "../event/cloud-event.js";
-import type { Logger } from "../ports/logger.js";
-import type { AcceptResult } from "../routing/accept-events.js";
-import { parseRequest } from "./parse-request.js";
+import { MethodNotAllowed } from "../errors/errors.js";
+import type { IngestHandler } from "./handle-ingest.js";
+import { requestSource } from "./ingest-source.js";
 import { webhookHandshake } from "./webhook-handshake.js";
 
 /** Paths that accept events (DESIGN.md "HTTP surface"). */
 export const INGEST_PATHS = ["/events", "/"] as const;
-const ALLOW = ["POST", "OPTIONS"] as const;
-
-export interface IngestOptions {
-  readonly limits: Limits;
-  readonly accept: (events: readonly CloudEvent[]) => Promise<AcceptResult>;
-  readonly accepting: () => boolean;
-  readonly logger: Logger;
-}
+/** Methods the ingest paths answer. */
+export const INGEST_ALLOW = ["POST", "OPTIONS"] as const;
 
 /**
  * Mounts the ingest endpoints: `POST` accepts events in any content mode and answers 202 once
  * they are accepted; `OPTIONS` answers the webhook handshake; any other method is 405 with `Allow`.
  *
  * @example
- * mountIngest(app, { limits, accept, accepting: () => true, logger });
+ * mountIngest(app, createIngestHandler({ limits, accept, accepting: () => true, logger }));
  */
-export function mountIngest(app: Hono, options: IngestOptions): void {
-  const { limits, accept, accepting, logger } = options;
+export function mountIngest(app: Hono, ingest: IngestHandler): void {
   for (const path of INGEST_PATHS) {
-    app.post(path, async function ingest(c) {
-      if (!accepting()) throw new Unavailable("the gateway is shutting down");
-      const { mode, events } = await parseRequest(c.req.raw, limits);
-      const result = await accept(events);
-      logger.debug("accepted", { mode, events: result.events, deliveries: result.deliveries });
+    app.post(path, async (c) => {
+      await ingest(requestSource(c.req.raw));
       return c.body(null, 202);
     });
-    app.options(path, (c) => webhookHandshake(c.req.raw, ALLOW));
+    app.options(path, (c) => webhookHandshake(c.req.raw, INGEST_ALLOW));
     app.all(path, (c) => {
-      throw new MethodNotAllowed(c.req.method, ALLOW);
+      throw new MethodNotAllowed(c.req.method, INGEST_ALLOW);
     });
   }
 }

@@ -2,6 +2,7 @@ import type { Violation } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import { validateAttributes } from "../event/validate-attributes.js";
 import { decodeHeaderValue } from "./header-value.js";
+import type { IngestSource } from "./ingest-source.js";
 import type { ParsedEvent } from "./parse-json-event.js";
 
 const PREFIX = "ce-";
@@ -16,18 +17,18 @@ const NO_EVENT =
  * data, as bytes (3.1.2). Returns the event and its size (header names, values and body).
  *
  * @example
- * parseBinary(new Headers({ "ce-id": "1", "ce-source": "/s", "ce-type": "t", "ce-specversion": "1.0" }), body)
+ * parseBinary(requestSource(request), body)
  */
 export function parseBinary(
-  headers: Headers,
+  headers: Pick<IngestSource, "header" | "forEachHeader">,
   body: Uint8Array,
 ): ParsedEvent & { readonly size: number; readonly summary?: string } {
   const attributes: Record<string, string> = {};
   const violations: Violation[] = [];
   let size = body.byteLength;
   let seen = 0;
-  headers.forEach((raw, key) => {
-    // Headers yields lower-cased names.
+  headers.forEachHeader((raw, key) => {
+    // Sources yield lower-cased names.
     if (!key.startsWith(PREFIX)) return;
     seen++;
     size += key.length + raw.length;
@@ -51,8 +52,8 @@ export function parseBinary(
     if (decoded.ok) attributes[name] = decoded.value;
     else violations.push({ attribute: name || key, message: `header ${key} ${decoded.error}` });
   });
-  const contentType = headers.get("content-type");
-  if (contentType !== null) attributes.datacontenttype = contentType;
+  const contentType = headers.header("content-type");
+  if (contentType !== undefined) attributes.datacontenttype = contentType;
   violations.push(...validateAttributes(attributes));
   if (violations.length > 0) {
     return seen === 0

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { HeraldError } from "../errors/herald-error.js";
-import { parseRequest } from "./parse-request.js";
+import { requestSource } from "./ingest-source.js";
+import { parseRequest as parseSource } from "./parse-request.js";
+
+const parseRequest = (request: Request, lim: Parameters<typeof parseSource>[1]) =>
+  parseSource(requestSource(request), lim);
 
 const limits = { maxEventBytes: 1024, maxBatchEvents: 3 };
 const ce = {

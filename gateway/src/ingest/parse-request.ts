@@ -8,10 +8,10 @@ import {
   type Violation,
 } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
+import type { IngestSource } from "./ingest-source.js";
 import { type MediaType, parseMediaType } from "./media-type.js";
 import { parseBinary } from "./parse-binary.js";
 import { parseJsonEvent } from "./parse-json-event.js";
-import { readBody } from "./read-body.js";
 
 /** How the events of a request were sent (HTTP protocol binding 1.3). */
 export type ContentMode = "binary" | "structured" | "batch";
@@ -33,21 +33,21 @@ const encoder = new TextEncoder();
  * all-or-nothing: one invalid event rejects the request.
  *
  * @example
- * const { mode, events } = await parseRequest(request, { maxEventBytes: 262144, maxBatchEvents: 100 });
+ * const { mode, events } = await parseRequest(requestSource(request), { maxEventBytes: 262144, maxBatchEvents: 100 });
  */
-export async function parseRequest(request: Request, limits: Limits): Promise<ParsedRequest> {
-  const mediaType = parseMediaType(request.headers.get("content-type"));
+export async function parseRequest(source: IngestSource, limits: Limits): Promise<ParsedRequest> {
+  const mediaType = parseMediaType(source.header("content-type"));
   const essence = mediaType?.essence ?? "";
   if (essence.startsWith("application/cloudevents-batch")) {
     requireFormat(mediaType!, BATCH_JSON);
-    return { mode: "batch", events: await parseBatch(request, limits) };
+    return { mode: "batch", events: await parseBatch(source, limits) };
   }
   if (essence.startsWith("application/cloudevents")) {
     requireFormat(mediaType!, STRUCTURED_JSON);
-    return { mode: "structured", events: [await parseStructured(request, limits)] };
+    return { mode: "structured", events: [await parseStructured(source, limits)] };
   }
-  const body = await readBody(request, limits.maxEventBytes);
-  const parsed = parseBinary(request.headers, body);
+  const body = await source.readBody(limits.maxEventBytes);
+  const parsed = parseBinary(source, body);
   if (parsed.size > limits.maxEventBytes) {
     throw new PayloadTooLarge(
       `the event is ${parsed.size} bytes (headers and body); the limit is ${limits.maxEventBytes}`,
@@ -71,8 +71,8 @@ function requireFormat(mediaType: MediaType, expected: string): void {
   }
 }
 
-async function parseJsonBody(request: Request, limit: number): Promise<unknown> {
-  const body = await readBody(request, limit);
+async function parseJsonBody(source: IngestSource, limit: number): Promise<unknown> {
+  const body = await source.readBody(limit);
   let text: string;
   try {
     text = utf8.decode(body);
@@ -87,15 +87,15 @@ async function parseJsonBody(request: Request, limit: number): Promise<unknown> 
   }
 }
 
-async function parseStructured(request: Request, limits: Limits): Promise<CloudEvent> {
-  const json = await parseJsonBody(request, limits.maxEventBytes);
+async function parseStructured(source: IngestSource, limits: Limits): Promise<CloudEvent> {
+  const json = await parseJsonBody(source, limits.maxEventBytes);
   const parsed = parseJsonEvent(json);
   if (!parsed.ok) throw new InvalidEvent(parsed.violations);
   return parsed.event;
 }
 
-async function parseBatch(request: Request, limits: Limits): Promise<CloudEvent[]> {
-  const json = await parseJsonBody(request, limits.maxEventBytes * limits.maxBatchEvents);
+async function parseBatch(source: IngestSource, limits: Limits): Promise<CloudEvent[]> {
+  const json = await parseJsonBody(source, limits.maxEventBytes * limits.maxBatchEvents);
   if (!Array.isArray(json)) {
     throw new MalformedRequest("a batch must be a JSON array of events (JSON format 4.1)");
   }

@@ -1,14 +1,14 @@
 import { existsSync } from "node:fs";
-import type { Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
-import { createAdaptorServer } from "@hono/node-server";
 import { createGateway, type Gateway } from "../../app/create-gateway.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
 import { parseConfig } from "../../config/load-config.js";
 import type { Logger } from "../../ports/logger.js";
 import { startDemoSink } from "./demo-sink.js";
 import { demoCurl, embeddedConfig } from "./embedded-config.js";
+import { nodeListener } from "./node-listener.js";
 import { createNodeSinkClient } from "./node-sink-client.js";
 import { loadConfigFile } from "./read-config-file.js";
 
@@ -82,7 +82,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
 
   const sinkClient = createNodeSinkClient();
   const gateway = createGateway({ config, logger, sinkClient });
-  const server = createAdaptorServer({ fetch: gateway.fetch }) as Server;
+  const server = createServer(nodeListener(gateway));
   const host = options.host ?? config.listen.host;
   const port = options.port ?? config.listen.port;
   await new Promise<void>((ok, fail) => {

@@ -1,0 +1,111 @@
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
+import { createGateway, type Gateway } from "../../app/create-gateway.js";
+import { parseConfig } from "../../config/load-config.js";
+import { nodeListener } from "./node-listener.js";
+
+let sink: RecordingSink;
+let gateway: Gateway;
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  sink = await startRecordingSink();
+  const config = {
+    limits: { maxEventBytes: 1024, maxBatchEvents: 2 },
+    subscriptions: [{ id: "all", sink: sink.url }],
+  };
+  gateway = createGateway({ config: parseConfig(JSON.stringify(config), "listener.json") });
+  gateway.start();
+  server = createServer(nodeListener(gateway));
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await gateway.stop();
+  server.closeAllConnections();
+  await new Promise<void>((ok) => server.close(() => ok()));
+  await sink.close();
+});
+
+const ce = (id: string) => ({
+  "ce-specversion": "1.0",
+  "ce-id": id,
+  "ce-source": "/node",
+  "ce-type": "com.example.node",
+});
+
+/** Sends a body in chunks without Content-Length (Transfer-Encoding: chunked). */
+function postChunked(headers: Record<string, string>, chunks: string[]) {
+  return new Promise<{ status: number; type: string | undefined; body: string }>((ok, fail) => {
+    const req = request(`${base}/events`, { method: "POST", headers }, (res) => {
+      let body = "";
+      res.on("data", (c) => {
+        body += c;
+      });
+      res.on("end", () =>
+        ok({ status: res.statusCode ?? 0, type: res.headers["content-type"], body }),
+      );
+    });
+    req.on("error", fail);
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
+}
+
+describe("the Node listener's ingest fast path", () => {
+  it("accepts binary events with the ce- headers Node parsed, query string ignored", async () => {
+    const res = await fetch(`${base}/events?via=node`, {
+      method: "POST",
+      headers: { ...ce("fast-1"), "ce-subject": "a%20b", "content-type": "text/plain" },
+      body: "hi",
+    });
+    expect(res.status).toBe(202);
+    const [got] = await sink.waitFor(1);
+    expect(got?.headers["ce-id"]).toBe("fast-1");
+    expect(got?.headers["ce-subject"]).toBe("a%20b");
+    expect(got?.body.toString()).toBe("hi");
+  });
+
+  it("accepts a chunked body within the limit", async () => {
+    const res = await postChunked(ce("fast-2"), ["a".repeat(300), "b".repeat(300)]);
+    expect(res.status).toBe(202);
+  });
+
+  it("refuses a chunked body over the limit with 413 problem+json", async () => {
+    const res = await postChunked(ce("fast-3"), ["a".repeat(600), "b".repeat(600)]);
+    expect(res.status).toBe(413);
+    expect(res.type).toBe("application/problem+json");
+    expect(JSON.parse(res.body)).toMatchObject({ code: "payload_too_large", limit: 1024 });
+  });
+
+  it("refuses a declared Content-Length over the limit before reading it", async () => {
+    const res = await fetch(`${base}/`, {
+      method: "POST",
+      headers: ce("fast-4"),
+      body: "x".repeat(5000),
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ code: "payload_too_large" });
+  });
+
+  it("renders validation errors exactly like the Hono path", async () => {
+    const headers = { ...ce("fast-5"), "ce-time": "yesterday" };
+    const viaNode = await fetch(`${base}/events`, { method: "POST", headers });
+    const viaHono = await gateway.fetch(
+      new Request("http://gw/events", { method: "POST", headers }),
+    );
+    expect(viaNode.status).toBe(400);
+    expect(viaNode.headers.get("content-type")).toBe("application/problem+json");
+    expect(await viaNode.json()).toEqual(await viaHono.json());
+  });
+
+  it("leaves other routes to Hono", async () => {
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const res = await fetch(`${base}/events`, { method: "GET" });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("POST, OPTIONS");
+  });
+});
