@@ -32,8 +32,6 @@ export interface GatewayOptions {
   readonly fetch?: FetchLike;
   readonly clock?: Clock;
   readonly logger?: Logger;
-  /** Deliveries in flight at once (default 64). */
-  readonly concurrency?: number;
   /** How long `stop()` waits for queued deliveries to drain (default 10 s). */
   readonly drainMs?: number;
 }
@@ -69,13 +67,7 @@ export interface Gateway {
  * const res = await gateway.fetch(new Request("http://gw/events", { method: "POST", headers, body }));
  */
 export function createGateway(options: GatewayOptions): Gateway {
-  const {
-    config,
-    clock = systemClock,
-    logger = silentLogger,
-    concurrency = 64,
-    drainMs = 10_000,
-  } = options;
+  const { config, clock = systemClock, logger = silentLogger, drainMs = 10_000 } = options;
   if (!config || !Array.isArray(config.subscriptions)) {
     throw new TypeError("createGateway: options.config must be a normalised HeraldConfig");
   }
@@ -84,7 +76,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
   const sinkClient =
     options.sinkClient ?? createFetchSinkClient(options.fetch ?? ((request) => fetch(request)));
-  const queue = options.queue ?? createMemoryQueue({ clock });
+  const queue =
+    options.queue ?? createMemoryQueue({ clock, capacity: config.limits.maxQueuedDeliveries });
   const subscriptions = new Map<string, Subscription>(config.subscriptions.map((s) => [s.id, s]));
   const matcher = createMatcher(config.subscriptions);
   const dispatcher = createDispatcher({
@@ -92,7 +85,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     deliverer: createHttpDeliverer({ client: sinkClient, clock }),
     subscriptions: (id) => subscriptions.get(id),
     logger,
-    concurrency,
+    concurrency: config.limits.maxDeliveriesInFlight,
   });
   let accepting = true;
 

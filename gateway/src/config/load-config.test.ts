@@ -77,7 +77,7 @@ describe("parseConfig: defaults and shape", () => {
     );
     expect(config).toEqual({
       listen: { host: "0.0.0.0", port: 9000 },
-      limits: { maxEventBytes: 1024, maxBatchEvents: 10 },
+      limits: { ...DEFAULT_LIMITS, maxEventBytes: 1024, maxBatchEvents: 10 },
       store: { kind: "sqlite", path: ".herald/herald.db" },
       auth: { issuers: [{ issuer: "https://id.example.com", algorithms: ["ES256", "EdDSA"] }] },
       subscriptions: [
@@ -126,9 +126,12 @@ describe("parseConfig: listen and limits", () => {
     expect(parseConfig("listen: { port: 0 }", "x").listen).toEqual({ host: "127.0.0.1", port: 0 });
     expect(parseConfig("listen: { host: ::1 }", "x").listen).toEqual({ host: "::1", port: 8080 });
     expect(parseConfig("limits: { maxBatchEvents: 1 }", "x").limits).toEqual({
-      maxEventBytes: DEFAULT_LIMITS.maxEventBytes,
+      ...DEFAULT_LIMITS,
       maxBatchEvents: 1,
     });
+    expect(
+      parseConfig("limits: { maxDeliveriesInFlight: 8, maxQueuedDeliveries: 50 }", "x").limits,
+    ).toEqual({ ...DEFAULT_LIMITS, maxDeliveriesInFlight: 8, maxQueuedDeliveries: 50 });
     expect(parseConfig("listen: { port: 65535 }", "x").listen.port).toBe(65_535);
   });
 

@@ -72,19 +72,28 @@ function parseListen(
   return { host: host ?? DEFAULT_LISTEN.host, port: port ?? DEFAULT_LISTEN.port };
 }
 
+const LIMIT_KEYS = [
+  "maxEventBytes",
+  "maxBatchEvents",
+  "maxDeliveriesInFlight",
+  "maxQueuedDeliveries",
+] as const;
+
 function parseLimits(raw: unknown, path: FieldPath, report: Report): Limits | undefined {
   if (isAbsent(raw)) return DEFAULT_LIMITS;
   const tracked = trackReport(report);
   const object = expectObject(raw, path, tracked.report);
   if (object === undefined) return undefined;
-  rejectUnknownKeys(object, ["maxEventBytes", "maxBatchEvents"], path, tracked.report);
-  const positive = (key: "maxEventBytes" | "maxBatchEvents") =>
+  rejectUnknownKeys(object, LIMIT_KEYS, path, tracked.report);
+  const positive = (key: (typeof LIMIT_KEYS)[number]) =>
     optional(object[key], [...path, key], tracked.report, (value, p, r) =>
       expectInteger(value, p, r, 1),
     ) ?? DEFAULT_LIMITS[key];
   const limits = {
     maxEventBytes: positive("maxEventBytes"),
     maxBatchEvents: positive("maxBatchEvents"),
+    maxDeliveriesInFlight: positive("maxDeliveriesInFlight"),
+    maxQueuedDeliveries: positive("maxQueuedDeliveries"),
   };
   return tracked.failed() ? undefined : limits;
 }

@@ -35,7 +35,12 @@ const encoder = new TextEncoder();
  * @example
  * const { mode, events } = await parseRequest(requestSource(request), { maxEventBytes: 262144, maxBatchEvents: 100 });
  */
-export async function parseRequest(source: IngestSource, limits: Limits): Promise<ParsedRequest> {
+export type IngestLimits = Pick<Limits, "maxEventBytes" | "maxBatchEvents">;
+
+export async function parseRequest(
+  source: IngestSource,
+  limits: IngestLimits,
+): Promise<ParsedRequest> {
   const mediaType = parseMediaType(source.header("content-type"));
   const essence = mediaType?.essence ?? "";
   if (essence.startsWith("application/cloudevents-batch")) {
@@ -87,14 +92,14 @@ async function parseJsonBody(source: IngestSource, limit: number): Promise<unkno
   }
 }
 
-async function parseStructured(source: IngestSource, limits: Limits): Promise<CloudEvent> {
+async function parseStructured(source: IngestSource, limits: IngestLimits): Promise<CloudEvent> {
   const json = await parseJsonBody(source, limits.maxEventBytes);
   const parsed = parseJsonEvent(json);
   if (!parsed.ok) throw new InvalidEvent(parsed.violations);
   return parsed.event;
 }
 
-async function parseBatch(source: IngestSource, limits: Limits): Promise<CloudEvent[]> {
+async function parseBatch(source: IngestSource, limits: IngestLimits): Promise<CloudEvent[]> {
   const json = await parseJsonBody(source, limits.maxEventBytes * limits.maxBatchEvents);
   if (!Array.isArray(json)) {
     throw new MalformedRequest("a batch must be a JSON array of events (JSON format 4.1)");
