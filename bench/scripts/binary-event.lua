@@ -5,19 +5,21 @@
 -- Every request gets a fresh ce-id (<nonce>-<thread>-<counter>) so a gateway that deduplicates on
 -- source + id treats each one as a new event. The nonce makes ids unique across runs too.
 -- `done` prints one line `WRK_JSON {...}` with the counts and latency percentiles (microseconds)
--- that bench/run.js parses.
+-- that bench/run.js parses, plus `sent`: requests written, answered or not. wrk's own `requests`
+-- only counts answered ones; the difference is what was still in flight when wrk stopped.
 
-local threads = 0
+local threads = {}
 
 function setup(thread)
-  threads = threads + 1
-  thread:set("tid", threads)
+  table.insert(threads, thread)
+  thread:set("tid", #threads)
 end
 
 local body = '{"orderId":"A-1001","customer":"c-42","amount":42.5,"currency":"EUR","items":3}'
 local headers
 local prefix
-local n = 0
+-- Global, not local: `done` runs in the main Lua state and reads it with thread:get("sent").
+sent = 0
 
 function init(args)
   local nonce = args[1] or tostring(os.time())
@@ -33,18 +35,22 @@ function init(args)
 end
 
 function request()
-  n = n + 1
-  headers["ce-id"] = prefix .. n
+  sent = sent + 1
+  headers["ce-id"] = prefix .. sent
   return wrk.format("POST", wrk.path, headers, body)
 end
 
 function done(summary, latency, requests)
   local e = summary.errors
+  local total_sent = 0
+  for _, thread in ipairs(threads) do
+    total_sent = total_sent + (thread:get("sent") or 0)
+  end
   io.write(string.format(
-    'WRK_JSON {"requests":%d,"durationUs":%d,"bytes":%d,' ..
+    'WRK_JSON {"requests":%d,"sent":%d,"durationUs":%d,"bytes":%d,' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
     '"latencyUs":{"p50":%d,"p90":%d,"p99":%d,"p999":%d,"max":%d,"mean":%.1f,"stdev":%.1f}}\n',
-    summary.requests, summary.duration, summary.bytes,
+    summary.requests, total_sent, summary.duration, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(99),
     latency:percentile(99.9), latency.max, latency.mean, latency.stdev))
