@@ -6,15 +6,17 @@ export const SCENARIOS = /** @type {const} */ (["ingest"]);
 export const USAGE = `usage: node bench/run.js [options]
 
   --scenario NAME     scenario to run (default: ingest; the only one so far)
-  --duration D        measured wrk run per system: 10s, 30s, 1m (default: 10s; --quick: 2s)
-  --warmup D          wrk warm-up per system before measuring (default: 3s; --quick: 1s)
+  --duration D        wrk measured window per run: 10s, 30s, 1m (default: 10s; --quick: 2s)
+  --warmup D          wrk warm-up before each measured run (default: 3s; --quick: 1s)
+  --rounds N          rounds of interleaved runs, each system once per round, starting system
+                      rotated; ratios are medians of per-round ratios (default: 3; --quick: 1)
   --connections N     wrk connections (default: 64)
   --threads N         wrk threads (default: 1; wrk shares one core with the sink)
   --systems LIST      comma-separated subset of bare,naive,herald (default: all three)
   --store KIND        Herald's store in the generated config: memory | sqlite (default: memory)
   --herald-bin FILE   Herald's CLI entry (default: gateway/bin/herald.js)
   --out FILE          where to write the results (default: bench/results/<scenario>.json)
-  --quick             smoke run: 2s measured, 1s warm-up per system
+  --quick             smoke run: 1 round, 2s measured, 1s warm-up per run
   -h, --help          show this help
 `;
 
@@ -23,6 +25,7 @@ export const USAGE = `usage: node bench/run.js [options]
  * @property {"ingest"} scenario
  * @property {number} durationS
  * @property {number} warmupS
+ * @property {number} rounds
  * @property {number} connections
  * @property {number} threads
  * @property {Array<"bare" | "naive" | "herald">} systems
@@ -63,6 +66,7 @@ const KNOWN = [
   "scenario",
   "duration",
   "warmup",
+  "rounds",
   "connections",
   "threads",
   "systems",
@@ -119,6 +123,7 @@ export function parseArgs(argv) {
     scenario: /** @type {"ingest"} */ (scenario),
     durationS: seconds("--duration", given.duration ?? (quick ? "2s" : "10s")),
     warmupS: seconds("--warmup", given.warmup ?? (quick ? "1s" : "3s")),
+    rounds: positiveInt("--rounds", given.rounds ?? (quick ? "1" : "3")),
     connections: positiveInt("--connections", given.connections ?? "64"),
     threads: positiveInt("--threads", given.threads ?? "1"),
     // Always run in the canonical order so tables and JSON line up between runs.

@@ -1,6 +1,7 @@
 // Child processes of the harness: pinned to a core with taskset, started until they print their
 // `... listening on http://H:N` line, stopped with SIGTERM (then SIGKILL), and never left behind.
 import { spawn, spawnSync } from "node:child_process";
+import { connect } from "node:net";
 import { availableParallelism } from "node:os";
 
 /** Every child still running, so an error or Ctrl-C anywhere can stop them all. */
@@ -166,6 +167,53 @@ export function run(command, args) {
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** How many children (servers, wrk) are still running; 0 between two runs. */
+export function liveChildren() {
+  return live.size;
+}
+
+/**
+ * True once nothing accepts connections at `url` any more (connection refused).
+ * @param {string} url  base URL, e.g. http://127.0.0.1:40123
+ */
+function portClosed(url) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    socket.setTimeout(1_000);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", () => resolve(true));
+  });
+}
+
+/**
+ * After `server.stop()`: checks that its process is gone (reaped, pid no longer exists) and that its
+ * port refuses connections, so the next run starts on a clean machine. Throws otherwise.
+ * @param {Server} server
+ */
+export async function assertStopped(server) {
+  if (server.alive()) throw new Error(`${server.name} (pid ${server.pid}) is still running`);
+  try {
+    process.kill(server.pid, 0);
+    throw new Error(`${server.name}: pid ${server.pid} still exists after it exited`);
+  } catch (err) {
+    if (/** @type {NodeJS.ErrnoException} */ (err).code !== "ESRCH") throw err;
+  }
+  // The listening socket closes with the process; allow the kernel a moment to tear it down.
+  for (let i = 0; i < 20; i++) {
+    if (await portClosed(server.url)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${server.name}: something still accepts connections on ${server.url}`);
 }
 
 /** SIGKILLs every child still running (used on errors and Ctrl-C). */

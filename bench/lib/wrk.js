@@ -16,6 +16,7 @@ export function wrkVersion() {
 /**
  * @typedef {object} WrkResult
  * @property {number} requests       completed requests (any status)
+ * @property {number} sent           requests written, answered or not (counted by the script)
  * @property {number} durationUs
  * @property {number} bytes
  * @property {{ connect: number, read: number, write: number, status: number, timeout: number }} errors

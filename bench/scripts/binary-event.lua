@@ -42,10 +42,13 @@ end
 
 function done(summary, latency, requests)
   local e = summary.errors
-  local total_sent = 0
+  -- wrk 4.x calls request() once on the first thread before any connection opens, to check the
+  -- script (script_verify_request in wrk.c); that request is built but never sent.
+  local total_sent = -1
   for _, thread in ipairs(threads) do
     total_sent = total_sent + (thread:get("sent") or 0)
   end
+  if total_sent < 0 then total_sent = 0 end
   io.write(string.format(
     'WRK_JSON {"requests":%d,"sent":%d,"durationUs":%d,"bytes":%d,' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
