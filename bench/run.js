@@ -129,15 +129,13 @@ async function measure({ sut, sink, opts, loadCore }) {
   };
   const drainMaxMs = Math.max(30_000, 3_000 * opts.durationS);
 
-  // Warm-up: JIT, connection pools, and for Herald its store; then let deliveries settle so the
-  // measured window starts from an empty backlog.
+  // Warm-up: JIT, connection pools, and for Herald its queue. There is no pause for deliveries to
+  // settle before the measured window: the load goes on, so the window starts at steady state with
+  // whatever backlog the warm-up built. (Draining first would hand a buffering gateway an empty
+  // queue to fill during the window, which is a burst, not the sustained rate.)
   const beforeWarm = await readCount(sinkUrl);
   const warm = await runWrk({ ...wrkBase, durationS: opts.warmupS, nonce: `${nonce}-warm` });
-  await waitUntilSettled(sinkUrl, {
-    expected: beforeWarm.deliveries + warm.sent - warm.errors.status,
-    quietMs: 500,
-    maxMs: drainMaxMs,
-  });
+  const warmNotRejected = warm.sent - warm.errors.status;
   if (!sut.alive()) throw new BenchError(`${sut.name} exited during warm-up\n${sut.output()}`);
 
   // Measured window: sink count, core and process CPU sampled right before and after wrk.
@@ -159,13 +157,14 @@ async function measure({ sut, sink, opts, loadCore }) {
   const accepted = w.requests - w.errors.status;
   const notRejected = w.sent - w.errors.status;
   const settled = await waitUntilSettled(sinkUrl, {
-    expected: c0.deliveries + notRejected,
+    expected: beforeWarm.deliveries + warmNotRejected + notRejected,
     maxMs: drainMaxMs,
   });
 
   const windowS = (t1 - t0) / 1000;
   const inWindow = c1.deliveries - c0.deliveries;
-  const total = settled.deliveries - c0.deliveries;
+  // Warm-up and window together: everything sent, and everything delivered once the drain is over.
+  const total = settled.deliveries - beforeWarm.deliveries;
   return {
     reqPerSec: Math.round(w.requests / (w.durationUs / 1e6)),
     latencyUs: w.latencyUs,
@@ -173,7 +172,7 @@ async function measure({ sut, sink, opts, loadCore }) {
     sent: w.sent,
     // Sent but never answered: in flight when wrk stopped (at most one per connection), plus any
     // lost to socket errors. Their fate is unknown to wrk; most still reach the sink.
-    unanswered: w.sent - w.requests,
+    unanswered: w.sent - w.requests + (warm.sent - warm.requests),
     accepted,
     connections: opts.connections,
     non2xx: w.errors.status,
@@ -187,12 +186,14 @@ async function measure({ sut, sink, opts, loadCore }) {
       drainS: round1(settled.waitedMs / 1000),
       drainTimedOut: settled.timedOut,
       total,
-      // Everything accepted and delivered once the drain is over, per second of window + drain.
-      effectivePerSec: Math.round(total / (windowS + settled.waitedMs / 1000)),
+      // Delivered from the window's start until the drain ended, per second of window + drain.
+      effectivePerSec: Math.round(
+        (settled.deliveries - c0.deliveries) / (windowS + settled.waitedMs / 1000),
+      ),
       // Sent and not rejected, yet never delivered. 0 <= lost <= unanswered is normal (an unanswered
       // request may never have been accepted); above `unanswered`, accepted events were lost;
       // negative, something was delivered twice.
-      lost: notRejected - total,
+      lost: warmNotRejected + notRejected - total,
       invalid: settled.invalid - c0.invalid,
     },
     cpu: {

@@ -7,7 +7,7 @@ export const USAGE = `usage: node bench/run.js [options]
 
   --scenario NAME     scenario to run (default: ingest; the only one so far)
   --duration D        wrk measured window per run: 10s, 30s, 1m (default: 10s; --quick: 2s)
-  --warmup D          wrk warm-up before each measured run (default: 3s; --quick: 1s)
+  --warmup D          wrk warm-up before each measured run (default: 5s; --quick: 1s)
   --rounds N          rounds of interleaved runs, each system once per round, starting system
                       rotated; ratios are medians of per-round ratios (default: 3; --quick: 1)
   --connections N     wrk connections (default: 64)
@@ -122,7 +122,7 @@ export function parseArgs(argv) {
   return {
     scenario: /** @type {"ingest"} */ (scenario),
     durationS: seconds("--duration", given.duration ?? (quick ? "2s" : "10s")),
-    warmupS: seconds("--warmup", given.warmup ?? (quick ? "1s" : "3s")),
+    warmupS: seconds("--warmup", given.warmup ?? (quick ? "1s" : "5s")),
     rounds: positiveInt("--rounds", given.rounds ?? (quick ? "1" : "3")),
     connections: positiveInt("--connections", given.connections ?? "64"),
     threads: positiveInt("--threads", given.threads ?? "1"),
