@@ -87,8 +87,7 @@ export class UnsupportedMediaType extends HeraldError {
     super(detail);
     this.name = "UnsupportedMediaType";
     this.headers = {
-      "accept-post":
-        "application/cloudevents+json, application/cloudevents-batch+json, */* (binary mode)",
+      "accept-post": "application/cloudevents+json, application/cloudevents-batch+json, */*",
     };
   }
 }

@@ -103,3 +103,23 @@ describe("validateAttributes (CloudEvents 1.0.2)", () => {
     expect(problems({ datacontenttype: "application/json; charset=utf-8" })).toEqual([]);
   });
 });
+
+describe("validateAttributes: media types and inherited names", () => {
+  it.each([
+    ["application/json", true],
+    ["text/plain; charset=utf-8", true],
+    ['multipart/mixed; boundary="a b;c"', true],
+    ["application/vnd.api+json;v=1;;", true],
+    ["text / plain", false],
+    ["text/plain, application/json", false],
+    ["text/plain; x=€", false],
+    ["text/plain; x", false],
+    ["/json", false],
+  ])("datacontenttype %s valid=%s (RFC 9110 8.3.1)", (datacontenttype, valid) => {
+    expect(problems({ datacontenttype })).toEqual(valid ? [] : ["datacontenttype"]);
+  });
+
+  it("treats names like constructor as ordinary extensions", () => {
+    expect(problems({ constructor: "abc", tostring: "x", hasownproperty: 1 })).toEqual([]);
+  });
+});

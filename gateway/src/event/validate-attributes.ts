@@ -1,5 +1,5 @@
 import type { Violation } from "../errors/errors.js";
-import { parseMediaType } from "../ingest/media-type.js";
+import { isMediaType } from "../ingest/media-type.js";
 import {
   checkAbsoluteUri,
   checkInteger,
@@ -34,7 +34,7 @@ const CORE: Readonly<Record<string, Check>> = {
   source: all(nonEmpty, checkUriReference),
   type: all(nonEmpty, checkString),
   datacontenttype: all(nonEmpty, checkString, (v) =>
-    parseMediaType(v) ? undefined : "must be an RFC 2046 media type such as application/json",
+    isMediaType(v) ? undefined : "must be a media type such as application/json (RFC 9110 8.3.1)",
   ),
   dataschema: all(nonEmpty, checkAbsoluteUri),
   subject: all(nonEmpty, checkString),
@@ -64,7 +64,8 @@ export function validateAttributes(
   }
   for (const name in attributes) {
     const value = attributes[name]!;
-    const core = CORE[name];
+    // Own properties only: `constructor` is a valid extension name, not Object's.
+    const core = Object.hasOwn(CORE, name) ? CORE[name] : undefined;
     if (core) {
       const reason = typeof value === "string" ? core(value) : "must be a string";
       if (reason) violations.push({ attribute: name, message: reason });

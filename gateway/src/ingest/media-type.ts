@@ -42,3 +42,22 @@ export function parseMediaType(value: string | null | undefined): MediaType | un
 export function isJsonEssence(essence: string): boolean {
   return essence.endsWith("/json") || essence.endsWith("+json");
 }
+
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const QUOTED = '"(?:[\\t\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]|\\\\[\\t\\x20-\\x7e])*"';
+const MEDIA_TYPE = new RegExp(
+  `^${TOKEN}/${TOKEN}(?:[ \\t]*;[ \\t]*(?:${TOKEN}=(?:${TOKEN}|${QUOTED}))?)*[ \\t]*$`,
+);
+
+/**
+ * True for a syntactically valid media type (RFC 9110 8.3.1: `type/subtype` tokens, then
+ * `; name=value` parameters with token or quoted-string values), which is what a
+ * `datacontenttype` must be (HTTP binding 2.1) to go out again as a `Content-Type` header.
+ *
+ * @example
+ * isMediaType("text/plain; charset=utf-8") // => true
+ * isMediaType("text / plain")              // => false
+ */
+export function isMediaType(value: string): boolean {
+  return MEDIA_TYPE.test(value);
+}

@@ -296,3 +296,27 @@ describe("helpful errors", () => {
     expect(err.extensions.attributes).toEqual(["ce-"]);
   });
 });
+
+describe("charset labels for structured JSON", () => {
+  it.each(["utf-8", "UTF8", "us-ascii"])("accepts charset=%s", async (charset) => {
+    const { mode } = await parseRequest(
+      post(
+        { "content-type": `application/cloudevents+json; charset=${charset}` },
+        JSON.stringify(event),
+      ),
+      limits,
+    );
+    expect(mode).toBe("structured");
+  });
+});
+
+describe("in-process requests", () => {
+  it("checks the real body length, not only Content-Length", async () => {
+    const request = new Request("http://gw/events", {
+      method: "POST",
+      headers: { ...ce, "content-length": "10" },
+      body: "x".repeat(2000),
+    });
+    expect((await failure(request)).status).toBe(413);
+  });
+});

@@ -24,6 +24,8 @@ export interface ParsedRequest {
 const STRUCTURED_JSON = "application/cloudevents+json";
 const BATCH_JSON = "application/cloudevents-batch+json";
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+/** Charset labels whose bytes are valid UTF-8 as they are. */
+const UTF8_CHARSETS = new Set(["utf-8", "utf8", "us-ascii"]);
 const encoder = new TextEncoder();
 
 /**
@@ -71,8 +73,10 @@ function requireFormat(mediaType: MediaType, expected: string): void {
     );
   }
   const charset = mediaType.params.get("charset");
-  if (charset !== undefined && charset.toLowerCase() !== "utf-8") {
-    throw new UnsupportedMediaType(`charset ${charset} is not supported; JSON must be UTF-8`);
+  if (charset !== undefined && !UTF8_CHARSETS.has(charset.toLowerCase())) {
+    throw new UnsupportedMediaType(
+      `charset ${charset} is not supported; send JSON as charset=utf-8 (RFC 8259 8.1)`,
+    );
   }
 }
 

@@ -97,6 +97,25 @@ describe("herald command line", () => {
     expect(stderr).toContain("--no-auth");
   });
 
+  it("refuses settings it cannot honour yet, naming each one", async () => {
+    await writeFile(
+      join(dir, "later.yaml"),
+      [
+        "subscriptions:",
+        "  - id: a",
+        "    sink: http://127.0.0.1:9/x",
+        "    delivery: { retry: 3, deadLetterSink: http://127.0.0.1:9/dlq }",
+        "adapters:",
+        "  - { id: gh, kind: github }",
+      ].join("\n"),
+    );
+    const { code, stderr } = await cli(["serve", "--config", "later.yaml", "--no-auth"]);
+    expect(code).toBe(1);
+    expect(stderr).toContain("subscriptions[0].delivery.retry");
+    expect(stderr).toContain("subscriptions[0].delivery.deadLetterSink");
+    expect(stderr).toContain("adapters[0] (github)");
+  });
+
   it("refuses a --port that is not a port", async () => {
     const { code, stderr } = await cli(["serve", "--no-auth", "--port", "99999"]);
     expect(code).toBe(1);
@@ -252,5 +271,48 @@ describe("herald send", () => {
     const { code, stderr } = await cli(["send", "--type", "t"]);
     expect(code).toBe(1);
     expect(stderr).toContain("--type and --source");
+  });
+});
+
+describe("herald send, details", () => {
+  it("keeps a path prefix, reads --data @file as bytes, maps datacontenttype to Content-Type", async () => {
+    const target = await startRecordingSink(202);
+    const bytes = Buffer.from([0, 1, 2, 255]);
+    await writeFile(join(dir, "blob #1.bin"), bytes);
+    const { code } = await cli([
+      "send",
+      "--url",
+      `${target.url}/prefix`,
+      "--type",
+      "t",
+      "--source",
+      "/s",
+      "--data",
+      "@blob #1.bin",
+      "--attr",
+      "datacontenttype=application/octet-stream",
+    ]);
+    expect(code).toBe(0);
+    const [got] = target.received;
+    expect(got?.path).toBe("/prefix/events");
+    expect(got?.headers["content-type"]).toBe("application/octet-stream");
+    expect(got?.headers["ce-datacontenttype"]).toBeUndefined();
+    expect(Buffer.compare(got!.body, bytes)).toBe(0);
+    await target.close();
+  });
+
+  it("refuses attribute names that are not CloudEvents names, without a stack trace", async () => {
+    const { code, stderr } = await cli([
+      "send",
+      "--type",
+      "t",
+      "--source",
+      "/s",
+      "--attr",
+      "a b=c",
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toContain("--attr must look like name=value");
+    expect(stderr).not.toContain("    at ");
   });
 });

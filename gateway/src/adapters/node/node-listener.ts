@@ -44,6 +44,11 @@ async function ingest(gateway: Gateway, req: IncomingMessage, res: ServerRespons
       res.destroy();
       return;
     }
-    res.writeHead(status, { ...headers, "content-length": Buffer.byteLength(body) }).end(body);
+    // Refused before the body was read (e.g. 413 on Content-Length): close the connection
+    // rather than read a large unwanted body just to keep it alive.
+    const close = req.complete ? {} : { connection: "close" };
+    res
+      .writeHead(status, { ...headers, ...close, "content-length": Buffer.byteLength(body) })
+      .end(body);
   }
 }

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { encodeHeaderValue } from "../../deliver/percent-encode.js";
 import { ServeError } from "./serve.js";
@@ -46,29 +47,41 @@ export async function sendCommand(
     type: values.type,
   };
   if (values.subject !== undefined) attributes.subject = values.subject;
+  let contentType = values["content-type"];
   for (const pair of values.attr ?? []) {
     const eq = pair.indexOf("=");
-    if (eq <= 0) throw new ServeError(`--attr must look like name=value (got "${pair}")`);
-    attributes[pair.slice(0, eq)] = pair.slice(eq + 1);
+    const name = pair.slice(0, eq);
+    if (eq <= 0 || !/^[a-z0-9]+$/.test(name)) {
+      throw new ServeError(
+        `--attr must look like name=value with a lower-case a-z0-9 name (got "${pair}")`,
+      );
+    }
+    // Binary mode carries datacontenttype as Content-Type (HTTP binding 3.1.1).
+    if (name === "datacontenttype") contentType = pair.slice(eq + 1);
+    else attributes[name] = pair.slice(eq + 1);
   }
   const headers = new Headers();
   for (const [name, value] of Object.entries(attributes)) {
     headers.set(`ce-${name}`, encodeHeaderValue(value));
   }
   if (values.token) headers.set("authorization", `Bearer ${values.token}`);
-  let body: string | undefined;
+  let body: Uint8Array | string | undefined;
   if (values.data !== undefined) {
     body = values.data.startsWith("@")
-      ? await readFile(new URL(values.data.slice(1), `file://${io.cwd}/`), "utf8")
+      ? await readFile(resolve(io.cwd, values.data.slice(1)))
       : values.data;
-    headers.set("content-type", values["content-type"] ?? "application/json");
-  } else if (values["content-type"]) {
-    headers.set("content-type", values["content-type"]);
+    headers.set("content-type", contentType ?? "application/json");
+  } else if (contentType) {
+    headers.set("content-type", contentType);
   }
-  const url = new URL("/events", values.url);
+  const url = ingestUrl(values.url);
   let response: Response;
   try {
-    response = await fetch(url, { method: "POST", headers, body: body ?? null });
+    response = await fetch(url, {
+      method: "POST",
+      headers,
+      body: (body ?? null) as BodyInit | null,
+    });
   } catch (err) {
     throw new ServeError(`cannot reach ${url}: ${(err as Error).cause ?? (err as Error).message}`);
   }
@@ -80,4 +93,17 @@ export async function sendCommand(
   }
   io.stderr(`${line}${text}\n`);
   return 1;
+}
+
+/** `--url` is the gateway's base URL (a path prefix is kept) or its full `/events` URL. */
+function ingestUrl(base: string): URL {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new ServeError(`--url must be an absolute http(s) URL (got "${base}")`);
+  }
+  if (url.pathname.endsWith("/events")) return url;
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/events`;
+  return url;
 }

@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { createGateway, type Gateway } from "../../app/create-gateway.js";
+import { unsupportedSettings } from "../../app/unsupported-settings.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
 import { parseConfig } from "../../config/load-config.js";
 import type { Logger } from "../../ports/logger.js";
@@ -69,6 +70,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         "protect this gateway. Start it with --no-auth to accept events from anyone (development only).",
     );
   }
+  const unsupported = unsupportedSettings(config);
+  if (unsupported.length > 0) {
+    throw new ServeError(
+      `this version of herald cannot honour these settings yet, so it will not start:\n  ${unsupported.join("\n  ")}`,
+    );
+  }
   if (config.store.kind !== "memory") {
     throw new ServeError(
       `store.kind ${config.store.kind} is not available in this version; use store: { kind: memory }`,
@@ -83,6 +90,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const sinkClient = createNodeSinkClient();
   const gateway = createGateway({ config, logger, sinkClient });
   const server = createServer(nodeListener(gateway));
+  // Node 20 waits 300 s for a slow request; a publisher gets 60 s for the whole request.
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
   const host = options.host ?? config.listen.host;
   const port = options.port ?? config.listen.port;
   await new Promise<void>((ok, fail) => {
