@@ -21,6 +21,11 @@ export interface Limits {
   readonly maxEventBytes: number;
   /** Most events in one batch-mode request (413 above it). */
   readonly maxBatchEvents: number;
+  /**
+   * Largest batch-mode request body in bytes (413 above it); a batch is parsed only after this
+   * check. Never below `maxEventBytes`: a batch of one event of the largest size must fit.
+   */
+  readonly maxBatchBytes: number;
   /** Deliveries in flight at once, over all subscriptions. */
   readonly maxDeliveriesInFlight: number;
   /**
@@ -38,6 +43,7 @@ export type StoreConfig =
 export const DEFAULT_LIMITS: Limits = {
   maxEventBytes: 262_144,
   maxBatchEvents: 100,
+  maxBatchBytes: 1_048_576,
   // Measured on loopback (bench/): more parallel deliveries cost throughput without helping a
   // fast sink; 32 keeps slow sinks busy enough.
   maxDeliveriesInFlight: 32,

@@ -19,3 +19,16 @@ export function isAbsoluteHttpUrl(text: string): boolean {
     return false;
   }
 }
+
+/**
+ * True when the authority of an http(s) URL holds userinfo (`user:password@`). The WHATWG parser
+ * ends the authority of an http(s) URL at `/`, `\`, `?` or `#`, so an `@` before any of them is
+ * userinfo, even an empty one.
+ *
+ * @example
+ * hasUserinfo("https://user:pass@example.com/hook"); // true
+ * hasUserinfo("https://example.com/@team"); // false: the @ is in the path
+ */
+export function hasUserinfo(text: string): boolean {
+  return /^https?:\/\/[^/\\?#]*@/i.test(text);
+}

@@ -157,6 +157,36 @@ describe("parseConfig: listen and limits", () => {
     ]);
   });
 
+  test("maxBatchBytes defaults to 1 MiB and can be set", () => {
+    expect(DEFAULT_LIMITS.maxBatchBytes).toBe(1_048_576);
+    expect(parseConfig("", "x").limits.maxBatchBytes).toBe(1_048_576);
+    expect(parseConfig("limits: { maxBatchBytes: 2097152 }", "x").limits).toEqual({
+      ...DEFAULT_LIMITS,
+      maxBatchBytes: 2_097_152,
+    });
+    expect(problems(yaml("limits:", "  maxBatchBytes: 0", "  maxBatchByte: 1"))).toEqual([
+      "herald.yaml:2:18 limits.maxBatchBytes: must be at least 1",
+      "herald.yaml:3:3 limits.maxBatchByte: unknown key; expected one of: maxEventBytes, maxBatchEvents, maxBatchBytes, maxDeliveriesInFlight, maxQueuedDeliveries",
+    ]);
+  });
+
+  test("maxBatchBytes is never below maxEventBytes: a batch of one event must fit", () => {
+    expect(
+      parseConfig("limits: { maxEventBytes: 4096, maxBatchBytes: 4096 }", "x").limits,
+    ).toMatchObject({ maxEventBytes: 4096, maxBatchBytes: 4096 });
+    expect(problems(yaml("limits:", "  maxEventBytes: 4096", "  maxBatchBytes: 4095"))).toEqual([
+      "herald.yaml:3:18 limits.maxBatchBytes: must be at least limits.maxEventBytes",
+    ]);
+    // Left out, it is the default that is too small; the report points at the limits section.
+    expect(problems(yaml("limits:", "  maxEventBytes: 2097152"))).toEqual([
+      "herald.yaml:2:3 limits.maxBatchBytes: must be at least limits.maxEventBytes; its default, 1048576, is smaller, so set it",
+    ]);
+    // An invalid limit is reported alone, not compared against a default standing in for it.
+    expect(problems(yaml("limits:", "  maxEventBytes: 0", "  maxBatchBytes: 10"))).toEqual([
+      "herald.yaml:2:18 limits.maxEventBytes: must be at least 1",
+    ]);
+  });
+
   test("a quoted number is a string, not a number", () => {
     expect(problems('listen: { port: "8080" }')).toEqual([
       "herald.yaml:1:17 listen.port: must be an integer",

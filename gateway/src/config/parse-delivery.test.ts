@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { DEFAULT_DELIVERY } from "../subscriptions/subscription.js";
 import { formatFieldPath } from "./field-path.js";
-import { parseDelivery } from "./parse-delivery.js";
+import { MAX_DELIVERY_TIMEOUT_MS, parseDelivery } from "./parse-delivery.js";
 import type { Report } from "./report.js";
 
 function check(raw: unknown) {
@@ -92,6 +92,16 @@ describe("parseDelivery: rejected settings", () => {
     expect(reportsOf({ timeout: "PT0S" })).toEqual(["delivery.timeout: must be longer than zero"]);
   });
 
+  test("timeout: at most 5 minutes, so the dispatcher's lease can outlast every attempt", () => {
+    expect(MAX_DELIVERY_TIMEOUT_MS).toBe(300_000);
+    for (const longest of ["5m", "300s", "PT5M", "300000ms"]) {
+      expect(check({ timeout: longest }).delivery?.timeoutMs).toBe(300_000);
+    }
+    for (const tooLong of ["300001ms", "5.5m", "1h", "PT5M1S", "P1D"]) {
+      expect(reportsOf({ timeout: tooLong })).toEqual(["delivery.timeout: must be at most 5m"]);
+    }
+  });
+
   test("retry: an integer of at least 0", () => {
     expect(reportsOf({ retry: -1 })).toEqual(["delivery.retry: must be at least 0"]);
     expect(reportsOf({ retry: 1.5 })).toEqual(["delivery.retry: must be an integer"]);
@@ -118,6 +128,14 @@ describe("parseDelivery: rejected settings", () => {
     expect(reportsOf({ deadLetterSink: "/dlq" })).toEqual([
       "delivery.deadLetterSink: must be an absolute http(s) URL",
     ]);
+  });
+
+  test("deadLetterSink: no credentials in it, and none repeated in the report", () => {
+    const reports = reportsOf({ deadLetterSink: "https://dlq:s3cret@example.com/dlq" });
+    expect(reports).toEqual([
+      "delivery.deadLetterSink: must not contain credentials; use protocolsettings.headers with an Authorization header",
+    ]);
+    expect(reports.join()).not.toMatch(/s3cret|example\.com/);
   });
 
   test.each([

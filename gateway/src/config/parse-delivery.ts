@@ -23,6 +23,16 @@ const DELIVERY_KEYS = [
   "signingSecret",
 ];
 
+/**
+ * Longest per-attempt `delivery.timeout`: 5 minutes. The dispatcher's lease on a job must outlast
+ * the attempt (`deliver/dispatcher.ts`, `leaseMs`), or a slow delivery is handed out twice; a
+ * bound is what lets the lease be sized, and keeps one stuck sink from holding a slot for hours.
+ *
+ * @example
+ * createDispatcher({ ...options, leaseMs: MAX_DELIVERY_TIMEOUT_MS + 10_000 });
+ */
+export const MAX_DELIVERY_TIMEOUT_MS = 300_000;
+
 /** Standard Webhooks: the secret is base64, written with a `whsec_` prefix. */
 const SIGNING_SECRET = /^whsec_(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -50,8 +60,7 @@ export function parseDelivery(
 
   const mode = optional(object.mode, at("mode"), r, parseMode) ?? DEFAULT_DELIVERY.mode;
   const timeoutMs =
-    optional(object.timeout, at("timeout"), r, (value, p, rr) => expectDuration(value, p, rr, 1)) ??
-    DEFAULT_DELIVERY.timeoutMs;
+    optional(object.timeout, at("timeout"), r, parseTimeout) ?? DEFAULT_DELIVERY.timeoutMs;
   const retry = optional(object.retry, at("retry"), r, (value, p, rr) =>
     expectInteger(value, p, rr, 0),
   );
@@ -76,6 +85,13 @@ export function parseDelivery(
     ...(deadLetterSink === undefined ? {} : { deadLetterSink }),
     ...(signingSecret === undefined ? {} : { signingSecret }),
   };
+}
+
+function parseTimeout(value: unknown, path: FieldPath, report: Report) {
+  const ms = expectDuration(value, path, report, 1);
+  if (ms === undefined || ms <= MAX_DELIVERY_TIMEOUT_MS) return ms;
+  report(path, "must be at most 5m");
+  return undefined;
 }
 
 function parseMode(value: unknown, path: FieldPath, report: Report) {

@@ -75,6 +75,7 @@ function parseListen(
 const LIMIT_KEYS = [
   "maxEventBytes",
   "maxBatchEvents",
+  "maxBatchBytes",
   "maxDeliveriesInFlight",
   "maxQueuedDeliveries",
 ] as const;
@@ -92,8 +93,18 @@ function parseLimits(raw: unknown, path: FieldPath, report: Report): Limits | un
   const limits = {
     maxEventBytes: positive("maxEventBytes"),
     maxBatchEvents: positive("maxBatchEvents"),
+    maxBatchBytes: positive("maxBatchBytes"),
     maxDeliveriesInFlight: positive("maxDeliveriesInFlight"),
     maxQueuedDeliveries: positive("maxQueuedDeliveries"),
   };
-  return tracked.failed() ? undefined : limits;
+  if (tracked.failed()) return undefined;
+  // A batch of one event of the largest allowed size must still fit.
+  if (limits.maxBatchBytes < limits.maxEventBytes) {
+    const hint = isAbsent(object.maxBatchBytes)
+      ? `; its default, ${DEFAULT_LIMITS.maxBatchBytes}, is smaller, so set it`
+      : "";
+    tracked.report([...path, "maxBatchBytes"], `must be at least limits.maxEventBytes${hint}`);
+    return undefined;
+  }
+  return limits;
 }

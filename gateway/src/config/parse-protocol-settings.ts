@@ -1,20 +1,18 @@
 import type { Subscription } from "../subscriptions/subscription.js";
 import type { FieldPath } from "./field-path.js";
+import { isHttpFieldName, isPrintableFieldValue } from "./http-field.js";
 import { type Report, trackReport } from "./report.js";
 import { expectObject, isAbsent, notAString, rejectUnknownKeys } from "./value-checks.js";
-
-/** RFC 9110 5.6.2: a field name is a `token` (visible ASCII except delimiters). */
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** RFC 9110 5.5: CR, LF and NUL are never valid in a field value (header injection). */
-const FORBIDDEN_IN_VALUE = /[\r\n\0]/;
 
 /**
  * Validates `protocolsettings` for the `HTTP` protocol (Subscriptions API 3.2.2.1). Herald supports
  * `headers`, copied onto every delivery request: names must be HTTP tokens, unique regardless of
- * case, values strings without CR, LF or NUL. Absent means no extra headers.
+ * case, values printable ASCII strings (the deliverer's rule minus non-ASCII, so a header that
+ * loads is a header every delivery can send). `method` may be given, but only as `POST`, the
+ * method of every delivery; it is not kept. Absent means no extra headers.
  *
  * @example
- * parseProtocolSettings({ headers: { "x-team": "media" } }, ["protocolsettings"], report);
+ * parseProtocolSettings({ method: "POST", headers: { "x-team": "media" } }, ["protocolsettings"], report);
  * // { headers: { "x-team": "media" } }
  */
 export function parseProtocolSettings(
@@ -26,8 +24,15 @@ export function parseProtocolSettings(
   const tracked = trackReport(report);
   const object = expectObject(raw, path, tracked.report);
   if (object === undefined) return undefined;
-  // `method` (3.2.2.1) is left out on purpose: deliveries are always POST.
-  rejectUnknownKeys(object, ["headers"], path, tracked.report);
+  rejectUnknownKeys(object, ["method", "headers"], path, tracked.report);
+  // 3.2.2.1 method: "the HTTP method to use"; the spec's example says POST. Deliveries are always
+  // POST, so that is the one value accepted; methods are case-sensitive (RFC 9110 9.1).
+  if (!isAbsent(object.method) && object.method !== "POST") {
+    tracked.report(
+      [...path, "method"],
+      "only POST is supported (case-sensitive, as HTTP methods are)",
+    );
+  }
   const headers = isAbsent(object.headers)
     ? {}
     : parseHeaders(object.headers, [...path, "headers"], tracked.report);
@@ -46,7 +51,7 @@ function parseHeaders(
   const entries = Object.entries(object);
   for (const [name, value] of entries) {
     const at = [...path, name];
-    if (!TOKEN.test(name)) {
+    if (!isHttpFieldName(name)) {
       tracked.report(at, "must be an HTTP header name (an RFC 9110 token)", { at: "key" });
     } else if (seen.has(name.toLowerCase())) {
       tracked.report(at, "duplicate header name (header names are case-insensitive)", {
@@ -55,7 +60,10 @@ function parseHeaders(
     }
     seen.add(name.toLowerCase());
     if (typeof value !== "string") tracked.report(at, notAString(value));
-    else if (FORBIDDEN_IN_VALUE.test(value)) tracked.report(at, "must not contain CR, LF or NUL");
+    else if (!isPrintableFieldValue(value)) {
+      // Never echo the value: headers carry credentials (Authorization), and reports end up in logs.
+      tracked.report(at, "must be printable ASCII; percent-encode other characters");
+    }
   }
   return tracked.failed() ? undefined : Object.fromEntries(entries as [string, string][]);
 }

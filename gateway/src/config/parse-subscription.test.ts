@@ -100,6 +100,24 @@ describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
     expect(reportsOf({ id: "a", sink, source: ["/a"] })).toEqual(["source: must be a string"]);
   });
 
+  test("source is a URI-reference, as an event's source is (core spec 3.1)", () => {
+    for (const good of ["/images", "urn:uuid:6e8bc430", "https://example.com/a?b#c", "a%20b"]) {
+      expect(check({ id: "a", sink, source: good }).subscription?.source).toBe(good);
+    }
+    expect(reportsOf({ id: "a", sink, source: "/my images" })).toEqual([
+      "source: must be a URI-reference (RFC 3986); encode other characters",
+    ]);
+    expect(reportsOf({ id: "a", sink, source: "/caf\u00e9" })).toEqual([
+      "source: must be a URI-reference (RFC 3986); encode other characters",
+    ]);
+    expect(reportsOf({ id: "a", sink, source: "1a:b" })).toEqual([
+      "source: has an invalid URI scheme",
+    ]);
+    expect(reportsOf({ id: "a", sink, source: "/a[1]" })).toEqual([
+      "source: uses square brackets outside an IP literal",
+    ]);
+  });
+
   test("types, when present, is a non-empty list of non-empty strings", () => {
     expect(reportsOf({ id: "a", sink, types: [] })).toEqual(["types: must not be empty"]);
     expect(reportsOf({ id: "a", sink, types: "com.x" })).toEqual(["types: must be a list"]);
@@ -121,6 +139,21 @@ describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
     for (const bad of ["/relative", "ftp://example.com/", "example.com", "", 80]) {
       expect(reportsOf({ id: "a", sink: bad })).toEqual(["sink: must be an absolute http(s) URL"]);
     }
+  });
+
+  test("sink must not carry credentials, and the report does not repeat them", () => {
+    for (const bad of [
+      "https://user:s3cret@example.com/hook",
+      "http://token@127.0.0.1:9000/hook",
+      "http://:s3cret@example.com/",
+    ]) {
+      const reports = reportsOf({ id: "a", sink: bad });
+      expect(reports).toEqual([
+        "sink: must not contain credentials; use protocolsettings.headers with an Authorization header",
+      ]);
+      expect(reports.join()).not.toMatch(/s3cret|token|example\.com|127\.0\.0\.1/);
+    }
+    expect(check({ id: "a", sink: "https://example.com/@team?to=a@b" }).reports).toEqual([]);
   });
 
   test('protocol defaults to "HTTP", the only one, compared case-sensitively', () => {
@@ -151,7 +184,8 @@ describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
 });
 
 describe("parseSubscription: protocolsettings (3.2.2.1)", () => {
-  test("headers: names are HTTP tokens, values strings without CR, LF or NUL", () => {
+  test("headers: names are HTTP tokens, values printable ASCII strings (RFC 9110 5.5)", () => {
+    const printable = "must be printable ASCII; percent-encode other characters";
     expect(
       reportsOf({
         id: "a",
@@ -163,6 +197,10 @@ describe("parseSubscription: protocolsettings (3.2.2.1)", () => {
             "": "v",
             "x-crlf": "a\r\nInjected: yes",
             "x-nul": "a\0b",
+            "x-control": "a\u0001b",
+            "x-del": "a\u007fb",
+            "x-latin1": "caf\u00e9",
+            "x-euro": "\u20ac5",
             "x-number": 3,
           },
         },
@@ -170,10 +208,30 @@ describe("parseSubscription: protocolsettings (3.2.2.1)", () => {
     ).toEqual([
       'protocolsettings.headers["bad name"]: must be an HTTP header name (an RFC 9110 token) (key)',
       'protocolsettings.headers[""]: must be an HTTP header name (an RFC 9110 token) (key)',
-      'protocolsettings.headers["x-crlf"]: must not contain CR, LF or NUL',
-      'protocolsettings.headers["x-nul"]: must not contain CR, LF or NUL',
+      `protocolsettings.headers["x-crlf"]: ${printable}`,
+      `protocolsettings.headers["x-nul"]: ${printable}`,
+      `protocolsettings.headers["x-control"]: ${printable}`,
+      `protocolsettings.headers["x-del"]: ${printable}`,
+      `protocolsettings.headers["x-latin1"]: ${printable}`,
+      `protocolsettings.headers["x-euro"]: ${printable}`,
       'protocolsettings.headers["x-number"]: must be a string, not a number',
     ]);
+  });
+
+  test("headers: tab, space and every visible ASCII character are fine", () => {
+    const headers = { "x-tab": "a\tb", "x-visible": " !\"#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~" };
+    expect(
+      check({ id: "a", sink, protocolsettings: { headers } }).subscription?.protocolsettings,
+    ).toEqual({ headers });
+  });
+
+  test("headers: a rejected value is not repeated in the report (it may be a credential)", () => {
+    const reports = reportsOf({
+      id: "a",
+      sink,
+      protocolsettings: { headers: { Authorization: "Bearer s3cr\u00e9t" } },
+    });
+    expect(reports.join()).not.toMatch(/Bearer|s3cr/);
   });
 
   test("header names are unique regardless of case", () => {
@@ -194,10 +252,28 @@ describe("parseSubscription: protocolsettings (3.2.2.1)", () => {
     });
   });
 
-  test("other settings, including method, are unknown keys", () => {
-    expect(reportsOf({ id: "a", sink, protocolsettings: { method: "PUT", qos: 1 } })).toEqual([
-      "protocolsettings.method: unknown key; expected one of: headers (key)",
-      "protocolsettings.qos: unknown key; expected one of: headers (key)",
+  test("method: POST, as every delivery is, and not kept (the spec's own example)", () => {
+    const { subscription, reports } = check({
+      id: "a",
+      sink,
+      protocolsettings: { method: "POST", headers: { "x-team": "media" } },
+    });
+    expect(reports).toEqual([]);
+    expect(subscription?.protocolsettings).toEqual({ headers: { "x-team": "media" } });
+    expect(check({ id: "a", sink, protocolsettings: { method: null } }).reports).toEqual([]);
+  });
+
+  test("method: anything but POST is refused; methods are case-sensitive (RFC 9110 9.1)", () => {
+    for (const bad of ["PUT", "GET", "post", "Post", "", 1]) {
+      expect(reportsOf({ id: "a", sink, protocolsettings: { method: bad } })).toEqual([
+        "protocolsettings.method: only POST is supported (case-sensitive, as HTTP methods are)",
+      ]);
+    }
+  });
+
+  test("other settings are unknown keys", () => {
+    expect(reportsOf({ id: "a", sink, protocolsettings: { qos: 1 } })).toEqual([
+      "protocolsettings.qos: unknown key; expected one of: method, headers (key)",
     ]);
     expect(reportsOf({ id: "a", sink, protocolsettings: [] })).toEqual([
       "protocolsettings: must be an object",
@@ -229,7 +305,8 @@ describe("parseSubscription: positions in a config file", () => {
         "  headers:",
         "    bad header: x",
         "    x-count: 3",
-        "  method: POST",
+        "    x-name: José",
+        "  method: PUT",
         "delivery: { mode: batch }",
         "sinkCredential: {}",
       ),
@@ -240,9 +317,10 @@ describe("parseSubscription: positions in a config file", () => {
       'herald.yaml:6:15 subscriptions[0].protocol: must be "HTTP" (the only delivery protocol supported; case-sensitive)',
       'herald.yaml:9:9 subscriptions[0].protocolsettings.headers["bad header"]: must be an HTTP header name (an RFC 9110 token)',
       'herald.yaml:10:18 subscriptions[0].protocolsettings.headers["x-count"]: must be a string, not a number',
-      "herald.yaml:11:7 subscriptions[0].protocolsettings.method: unknown key; expected one of: headers",
-      "herald.yaml:12:23 subscriptions[0].delivery.mode: the batch delivery mode is not supported yet",
-      "herald.yaml:13:5 subscriptions[0].sinkCredential: unknown key; expected one of: id, source, types, filters, sink, protocol, protocolsettings, delivery",
+      'herald.yaml:11:17 subscriptions[0].protocolsettings.headers["x-name"]: must be printable ASCII; percent-encode other characters',
+      "herald.yaml:12:15 subscriptions[0].protocolsettings.method: only POST is supported (case-sensitive, as HTTP methods are)",
+      "herald.yaml:13:23 subscriptions[0].delivery.mode: the batch delivery mode is not supported yet",
+      "herald.yaml:14:5 subscriptions[0].sinkCredential: unknown key; expected one of: id, source, types, filters, sink, protocol, protocolsettings, delivery",
     ]);
   });
 

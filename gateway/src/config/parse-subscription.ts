@@ -1,3 +1,4 @@
+import { checkUriReference } from "../event/attribute-rules.js";
 import type { Subscription } from "../subscriptions/subscription.js";
 import type { FieldPath } from "./field-path.js";
 import { parseDelivery } from "./parse-delivery.js";
@@ -58,7 +59,7 @@ export function parseSubscription(
 
   const id = required(object.id, at("id"), r, expectString);
   // 3.2.1 source: "If present, MUST be a non-empty URI"; matched exactly against the event's.
-  const source = optional(object.source, at("source"), r, expectString);
+  const source = optional(object.source, at("source"), r, parseSource);
   const types = optional(object.types, at("types"), r, parseTypes);
   const filters = isAbsent(object.filters)
     ? []
@@ -87,6 +88,18 @@ export function parseSubscription(
     protocolsettings,
     delivery,
   };
+}
+
+/**
+ * A source that some event could carry: an event's `source` is a non-empty URI-reference (core
+ * spec 3.1, REQUIRED Attributes), so any other text would match no event at all.
+ */
+function parseSource(raw: unknown, path: FieldPath, report: Report): string | undefined {
+  const source = expectString(raw, path, report);
+  const problem = source === undefined ? undefined : checkUriReference(source);
+  if (problem === undefined) return source;
+  report(path, problem);
+  return undefined;
 }
 
 /** 3.2.1 types: "If present, any value present MUST a non-empty string"; an empty list matches nothing. */

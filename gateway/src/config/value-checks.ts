@@ -1,5 +1,5 @@
 import type { FieldPath } from "./field-path.js";
-import { isAbsoluteHttpUrl } from "./http-url.js";
+import { hasUserinfo, isAbsoluteHttpUrl } from "./http-url.js";
 import { parseDuration } from "./parse-duration.js";
 import type { Report } from "./report.js";
 
@@ -198,13 +198,22 @@ export function expectDuration(
 }
 
 /**
- * An absolute `http:` or `https:` URL, kept as written.
+ * An absolute `http:` or `https:` URL without credentials in it, kept as written. Messages never
+ * echo the value: a URL can carry a password or a token in its query.
  *
  * @example
  * const sink = expectHttpUrl(raw.sink, ["sink"], report);
  */
 export function expectHttpUrl(value: unknown, path: FieldPath, report: Report): string | undefined {
-  if (typeof value === "string" && isAbsoluteHttpUrl(value)) return value;
-  report(path, "must be an absolute http(s) URL");
+  if (typeof value !== "string" || !isAbsoluteHttpUrl(value)) {
+    report(path, "must be an absolute http(s) URL");
+  } else if (hasUserinfo(value)) {
+    // A sink URL is no secret: it may show up in logs, traces and network errors, and a password
+    // in it with it. Headers are where credentials go (3.2.2.1).
+    report(
+      path,
+      "must not contain credentials; use protocolsettings.headers with an Authorization header",
+    );
+  } else return value;
   return undefined;
 }

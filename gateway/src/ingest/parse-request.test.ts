@@ -6,7 +6,7 @@ import { parseRequest as parseSource } from "./parse-request.js";
 const parseRequest = (request: Request, lim: Parameters<typeof parseSource>[1]) =>
   parseSource(requestSource(request), lim);
 
-const limits = { maxEventBytes: 1024, maxBatchEvents: 3 };
+const limits = { maxEventBytes: 1024, maxBatchEvents: 3, maxBatchBytes: 3000 };
 const ce = {
   "ce-specversion": "1.0",
   "ce-id": "1",
@@ -257,7 +257,7 @@ describe("hostile nesting", () => {
   it("rejects data nested deeper than the limit in structured mode", async () => {
     const err = await failure(
       post({ "content-type": "application/cloudevents+json" }, `${head}${deep(100_000)}}`),
-      { maxEventBytes: 262_144, maxBatchEvents: 10 },
+      { maxEventBytes: 262_144, maxBatchEvents: 10, maxBatchBytes: 1_048_576 },
     );
     expect(err.status).toBe(400);
     expect(err.extensions.attributes).toEqual(["data"]);
@@ -269,7 +269,7 @@ describe("hostile nesting", () => {
         { "content-type": "application/cloudevents-batch+json" },
         `[${JSON.stringify(event)},${head}${deep(100_000)}}]`,
       ),
-      { maxEventBytes: 262_144, maxBatchEvents: 10 },
+      { maxEventBytes: 262_144, maxBatchEvents: 10, maxBatchBytes: 1_048_576 },
     );
     expect(err.status).toBe(400);
     expect(err.extensions.index).toBe(1);
@@ -318,5 +318,14 @@ describe("in-process requests", () => {
       body: "x".repeat(2000),
     });
     expect((await failure(request)).status).toBe(413);
+  });
+});
+
+describe("batch byte limit", () => {
+  it("refuses a batch body over maxBatchBytes before parsing it", async () => {
+    const many = `[${Array(1000).fill("{}").join(",")}]`; // 3001 bytes
+    const err = await failure(post({ "content-type": "application/cloudevents-batch+json" }, many));
+    expect(err.status).toBe(413);
+    expect(err.extensions).toMatchObject({ limit: 3000 });
   });
 });

@@ -37,7 +37,7 @@ const encoder = new TextEncoder();
  * @example
  * const { mode, events } = await parseRequest(requestSource(request), { maxEventBytes: 262144, maxBatchEvents: 100 });
  */
-export type IngestLimits = Pick<Limits, "maxEventBytes" | "maxBatchEvents">;
+export type IngestLimits = Pick<Limits, "maxEventBytes" | "maxBatchEvents" | "maxBatchBytes">;
 
 export async function parseRequest(
   source: IngestSource,
@@ -104,7 +104,8 @@ async function parseStructured(source: IngestSource, limits: IngestLimits): Prom
 }
 
 async function parseBatch(source: IngestSource, limits: IngestLimits): Promise<CloudEvent[]> {
-  const json = await parseJsonBody(source, limits.maxEventBytes * limits.maxBatchEvents);
+  // The byte limit is checked before anything is parsed, so a huge batch costs no memory.
+  const json = await parseJsonBody(source, limits.maxBatchBytes);
   if (!Array.isArray(json)) {
     throw new MalformedRequest("a batch must be a JSON array of events (JSON format 4.1)");
   }
