@@ -76,8 +76,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
   const sinkClient =
     options.sinkClient ?? createFetchSinkClient(options.fetch ?? ((request) => fetch(request)));
-  const queue =
-    options.queue ?? createMemoryQueue({ clock, capacity: config.limits.maxQueuedDeliveries });
+  const ownQueue =
+    options.queue === undefined
+      ? createMemoryQueue({ clock, capacity: config.limits.maxQueuedDeliveries })
+      : undefined;
+  const queue: DeliveryQueue = options.queue ?? ownQueue!;
+  // A lease must outlast the slowest delivery, or a job is handed out again mid-attempt.
+  const longestTimeoutMs = Math.max(0, ...config.subscriptions.map((s) => s.delivery.timeoutMs));
   const subscriptions = new Map<string, Subscription>(config.subscriptions.map((s) => [s.id, s]));
   const matcher = createMatcher(config.subscriptions);
   const dispatcher = createDispatcher({
@@ -86,6 +91,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     subscriptions: (id) => subscriptions.get(id),
     logger,
     concurrency: config.limits.maxDeliveriesInFlight,
+    leaseMs: longestTimeoutMs + 60_000,
   });
   let accepting = true;
 
@@ -129,6 +135,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     start: () => dispatcher.start(),
     async stop() {
       accepting = false;
+      // Publishers waiting for queue room are refused too (503), not let in after the drain.
+      ownQueue?.stopAccepting("the gateway is shutting down");
+      const startedAt = Date.now();
       // The in-memory queue cannot persist work, so drain it (bounded) before stopping.
       let timer: ReturnType<typeof setTimeout> | undefined;
       const drained = await Promise.race([
@@ -138,7 +147,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         }),
       ]);
       clearTimeout(timer);
-      await dispatcher.stop();
+      // The whole shutdown stays within drainMs, however slow a sink is.
+      await dispatcher.stop({ deadlineMs: Math.max(0, drainMs - (Date.now() - startedAt)) });
       const left = await queue.size();
       if (!drained && left > 0) {
         logger.warn("stopped with deliveries still queued", { queued: left });

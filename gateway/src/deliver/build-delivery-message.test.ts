@@ -58,6 +58,30 @@ describe("buildDeliveryMessage", () => {
     expect(message.body).toBe(serializeEvent(event));
   });
 
+  it("labels text data it re-encodes as UTF-8 with charset=utf-8 in binary mode", () => {
+    const latin1: CloudEvent = {
+      attributes: { ...event.attributes, datacontenttype: "text/plain; charset=iso-8859-1" },
+      data: { kind: "text", value: "héllo" },
+    };
+    const message = buildDeliveryMessage(latin1, subscription());
+    expect(message.headers["content-type"]).toBe("text/plain; charset=utf-8");
+    expect(message.body).toEqual(new TextEncoder().encode("héllo"));
+  });
+
+  it("carries bytes without a datacontenttype as data_base64 in structured mode", () => {
+    const opaque: CloudEvent = {
+      attributes: { specversion: "1.0", id: "1", source: "/s", type: "t" },
+      data: { kind: "binary", value: new TextEncoder().encode('{"a":1}') },
+    };
+    const message = buildDeliveryMessage(
+      opaque,
+      subscription({ delivery: { mode: "structured", timeoutMs: 1000 } }),
+    );
+    const body = JSON.parse(String(message.body)) as Record<string, unknown>;
+    expect(body.data_base64).toBe("eyJhIjoxfQ==");
+    expect(body).not.toHaveProperty("data");
+  });
+
   it("has the same headers as the Request built from it", () => {
     const sub = subscription({ protocolsettings: { headers: { "X-Team": " media " } } });
     const request = buildDeliveryRequest(event, sub);

@@ -8,6 +8,7 @@ import type { Logger } from "../ports/logger.js";
 import type { Subscription } from "../subscriptions/subscription.js";
 import type { Deliverer } from "./deliverer.js";
 import type { DeliveryOutcome } from "./delivery-outcome.js";
+import { manualClock } from "./delivery-queue.case.js";
 import type { DeliveryQueue } from "./delivery-queue.js";
 import { createDispatcher, type DispatcherOptions } from "./dispatcher.js";
 import { createHttpDeliverer } from "./http-deliverer.js";
@@ -289,6 +290,94 @@ describe("createDispatcher", () => {
     other.start();
     other.start();
     await Promise.all([other.stop(), other.stop()]);
+  });
+
+  it("stop({ deadlineMs }) resolves after the deadline, abandoning a delivery that hangs", async () => {
+    const started = deferred();
+    const never = new Promise<DeliveryOutcome>(() => {});
+    const { deliverer } = fakeDeliverer(() => {
+      started.resolve();
+      return never;
+    });
+    const { queue, dispatcher, logger } = setup({ deliverer });
+    await queue.enqueue(jobs("1"));
+    dispatcher.start();
+    await started.promise;
+    await dispatcher.stop({ deadlineMs: 10 });
+    // The job is neither completed nor handed out again: it stays leased in the queue.
+    expect(await queue.size()).toBe(1);
+    const controller = new AbortController();
+    const leasing = queue.lease(1, 60_000, controller.signal);
+    await settleEventLoop();
+    controller.abort();
+    expect(await leasing).toEqual([]);
+    expect(logger.lines).toEqual([
+      {
+        level: "warn",
+        message: "stopped before in-flight deliveries finished; their jobs stay leased",
+        fields: { abandoned: 1, deadlineMs: 10 },
+      },
+    ]);
+  });
+
+  it("stop({ deadlineMs }) resolves as soon as in-flight deliveries settle, well before it", async () => {
+    const started = deferred();
+    const release = deferred();
+    const { deliverer } = fakeDeliverer(async () => {
+      started.resolve();
+      await release.promise;
+      return delivered;
+    });
+    const { queue, dispatcher, logger } = setup({ deliverer });
+    await queue.enqueue(jobs("1"));
+    dispatcher.start();
+    await started.promise;
+    const stopping = dispatcher.stop({ deadlineMs: 60_000 });
+    release.resolve();
+    await stopping;
+    expect(await queue.size()).toBe(0);
+    expect(logger.lines).toEqual([]);
+    await expect(dispatcher.stop({ deadlineMs: -1 })).rejects.toThrow(TypeError);
+    await expect(dispatcher.stop({ deadlineMs: Number.NaN })).rejects.toThrow(TypeError);
+  });
+
+  it("never delivers a job again while its first delivery runs, even when its lease expired", async () => {
+    const clock = manualClock();
+    const queue = createMemoryQueue({ clock });
+    const firstStarted = deferred();
+    const releaseFirst = deferred();
+    const secondDone = deferred();
+    const { deliverer, seen } = fakeDeliverer(async (e) => {
+      if (e.attributes.id === "1") {
+        firstStarted.resolve();
+        await releaseFirst.promise;
+      } else {
+        secondDone.resolve();
+      }
+      return delivered;
+    });
+    const { dispatcher, logger } = setup({ deliverer, queue, leaseMs: 1_000 });
+    await queue.enqueue(jobs("1"));
+    dispatcher.start();
+    await firstStarted.promise;
+    // Job 1's lease expires mid-delivery; enqueueing job 2 wakes the lease, which hands out both.
+    clock.advance(1_000);
+    await queue.enqueue(jobs("2"));
+    await secondDone.promise;
+    await settleEventLoop();
+    expect(seen).toEqual(["1", "2"]);
+    expect(logger.lines).toEqual([
+      {
+        level: "warn",
+        message: "a job came back while its delivery is still running; leaseMs is too short",
+        fields: { jobId: expect.any(String), subscriptionId: "sub", leaseMs: 1_000 },
+      },
+    ]);
+    releaseFirst.resolve();
+    await dispatcher.idle();
+    expect(seen).toEqual(["1", "2"]);
+    expect(await queue.size()).toBe(0);
+    await dispatcher.stop();
   });
 
   it("refuses options that make no sense", () => {

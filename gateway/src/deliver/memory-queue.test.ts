@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Unavailable } from "../errors/errors.js";
 import { describeDeliveryQueue, manualClock } from "./delivery-queue.case.js";
 import { createMemoryQueue } from "./memory-queue.js";
 
@@ -83,5 +84,70 @@ describe("createMemoryQueue capacity (backpressure)", () => {
     const queue = createMemoryQueue({ capacity: 2 });
     await queue.enqueue([job(1), job(2), job(3)]);
     expect(await queue.size()).toBe(3);
+  });
+
+  it("keeps the capacity a hard limit when one completion wakes several waiters", async () => {
+    const queue = createMemoryQueue({ capacity: 10, maxWaitMs: 60_000 });
+    await queue.enqueue(Array.from({ length: 10 }, (_, i) => job(i)));
+    const admitted: number[] = [];
+    const waiting = Array.from({ length: 5 }, (_, w) =>
+      queue.enqueue([job(100 + w), job(200 + w)]).then(() => {
+        admitted.push(w);
+      }),
+    );
+    const leased = await queue.lease(10, 60_000, new AbortController().signal);
+    await queue.complete(leased[0]!.id);
+    await queue.complete(leased[1]!.id);
+    await Promise.resolve();
+    // Two freed slots take exactly one waiter of two jobs, not all five.
+    expect(await queue.size()).toBe(10);
+    expect(admitted).toEqual([0]);
+    // A newcomer that would fit a freed slot still queues behind the waiters (first come, first served).
+    let late = false;
+    const newcomer = queue.enqueue([job(300)]).then(() => {
+      late = true;
+    });
+    await queue.complete(leased[2]!.id);
+    await Promise.resolve();
+    expect([late, await queue.size()]).toEqual([false, 9]);
+    for (const j of leased.slice(3)) await queue.complete(j.id);
+    await Promise.all(waiting);
+    expect(admitted).toEqual([0, 1, 2, 3, 4]);
+    expect([late, await queue.size()]).toEqual([false, 10]);
+    const [next] = await queue.lease(1, 60_000, new AbortController().signal);
+    await queue.complete(next!.id);
+    await newcomer;
+    expect(await queue.size()).toBe(10);
+  });
+
+  it("lets smaller waiters in once a larger one ahead of them gives up", async () => {
+    const queue = createMemoryQueue({ capacity: 2, maxWaitMs: 20 });
+    await queue.enqueue([job(1), job(2)]);
+    const big = queue.enqueue([job(3), job(4)]).catch((e: unknown) => e);
+    const small = queue.enqueue([job(5)]).catch((e: unknown) => e);
+    const [leased] = await queue.lease(1, 60_000, new AbortController().signal);
+    await queue.complete(leased!.id);
+    // One slot is free: the big batch cannot use it and times out; the small one behind it fits.
+    expect(await big).toMatchObject({ code: "unavailable" });
+    expect(await small).toBeUndefined();
+    expect(await queue.size()).toBe(2);
+  });
+
+  it("stopAccepting() refuses waiting and later enqueues with Unavailable, and still drains", async () => {
+    const queue = createMemoryQueue({ capacity: 1, maxWaitMs: 60_000 });
+    await queue.enqueue([job(1)]);
+    const waiting = queue.enqueue([job(2)]).catch((e: unknown) => e);
+    queue.stopAccepting("the gateway is shutting down");
+    const refused = await waiting;
+    expect(refused).toBeInstanceOf(Unavailable);
+    expect(refused).toMatchObject({ status: 503, message: "the gateway is shutting down" });
+    await expect(queue.enqueue([job(3)])).rejects.toMatchObject({ code: "unavailable" });
+    const [leased] = await queue.lease(5, 60_000, new AbortController().signal);
+    expect(leased?.event.attributes.id).toBe("1");
+    await queue.complete(leased!.id);
+    // The freed room lets nothing in.
+    expect(await queue.size()).toBe(0);
+    await expect(queue.enqueue([job(4)])).rejects.toMatchObject({ code: "unavailable" });
+    queue.stopAccepting();
   });
 });

@@ -15,6 +15,27 @@ export interface MemoryQueueOptions {
   readonly maxWaitMs?: number;
 }
 
+/**
+ * The in-memory queue: the `DeliveryQueue` port plus what only a queue without durability needs.
+ */
+export interface MemoryQueue extends DeliveryQueue {
+  /**
+   * Refuses every enqueue from now on with `Unavailable` (503), the ones already waiting for room
+   * included, while `lease`, `complete`, `reschedule` and `size` go on so the queue can drain.
+   * Call it when the gateway stops accepting events: nothing survives the process, so a job let in
+   * after the dispatcher stopped would be lost after its publisher got a 202. Calling it again
+   * does nothing.
+   */
+  stopAccepting(detail?: string): void;
+}
+
+/** An enqueue waiting for room; `admit` inserts its jobs and resolves it. */
+interface RoomWaiter {
+  readonly jobs: readonly NewDeliveryJob[];
+  readonly admit: () => void;
+  readonly refuse: (detail: string) => void;
+}
+
 interface Entry {
   /** What `lease` hands out; replaced when `attempts` changes. */
   job: DeliveryJob;
@@ -49,22 +70,26 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * out again with the same id and attempt count (the holder may have crashed; at-least-once).
  * `lease` waits without polling: an enqueue or reschedule wakes it, and a single timer covers the
  * next due time or lease expiry. It holds at most `capacity` jobs: beyond that `enqueue` waits for
- * room, then refuses with `Unavailable` (503).
+ * room (first come, first served), then refuses with `Unavailable` (503). `stopAccepting()` makes
+ * every later or waiting enqueue refuse at once (shutdown).
  *
  * @example
  * const queue = createMemoryQueue({ clock: systemClock });
  * await queue.enqueue([{ subscriptionId: "thumbnails", event }]);
  * const [job] = await queue.lease(1, 30_000, signal);
  * await queue.complete(job.id);
+ * queue.stopAccepting("the gateway is shutting down"); // at shutdown
  */
-export function createMemoryQueue(options: MemoryQueueOptions = {}): DeliveryQueue {
+export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue {
   const { clock = systemClock, capacity = 10_000, maxWaitMs = 5_000 } = options;
   if (!Number.isInteger(capacity) || capacity < 1) {
     throw new TypeError("createMemoryQueue: capacity must be a positive integer");
   }
   const entries = new Map<string, Entry>();
   /** Enqueues waiting for room, oldest first. */
-  const roomWaiters: { readonly need: number; readonly resolve: () => void }[] = [];
+  const roomWaiters: RoomWaiter[] = [];
+  /** Set by `stopAccepting`: the detail every later enqueue is refused with. */
+  let refusal: string | undefined;
   let ready: Slot[] = [];
   let readyHead = 0;
   const timers = new TimeLine<Timed>();
@@ -161,25 +186,57 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): DeliveryQue
     });
   }
 
-  const hasRoom = (need: number) => entries.size === 0 || entries.size + need <= capacity;
-
-  function wakeRoomWaiters(): void {
-    while (roomWaiters.length > 0 && hasRoom(roomWaiters[0]!.need)) roomWaiters.shift()!.resolve();
+  /** Adds the jobs, due now, and wakes waiting leases. */
+  function insert(jobs: readonly NewDeliveryJob[]): void {
+    for (const { subscriptionId, event } of jobs) {
+      const id = `job-${++nextId}`;
+      const entry: Entry = {
+        job: { id, subscriptionId, event, attempts: 0 },
+        token: 0,
+        timed: false,
+      };
+      entries.set(id, entry);
+      makeReady(entry);
+    }
+    if (jobs.length > 0) wake();
   }
 
-  /** Waits (bounded) until `need` more jobs fit; a batch larger than the capacity waits for empty. */
-  function waitForRoom(need: number): Promise<void> {
+  const hasRoom = (need: number) => entries.size === 0 || entries.size + need <= capacity;
+
+  /**
+   * Admits waiting enqueues, oldest first, while the oldest fits. Admitting inserts the jobs at
+   * once, so each waiter is measured against the room the ones before it took: `capacity` is a
+   * hard limit, and an enqueue that arrives meanwhile cannot overtake (it queues behind them).
+   */
+  function admitRoomWaiters(): void {
+    while (roomWaiters.length > 0 && hasRoom(roomWaiters[0]!.jobs.length)) {
+      roomWaiters.shift()!.admit();
+    }
+  }
+
+  /**
+   * Waits (bounded) until the jobs fit, then inserts them; a batch larger than the capacity waits
+   * for an empty queue.
+   */
+  function waitForRoom(jobs: readonly NewDeliveryJob[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const waiter = {
-        need,
-        resolve: () => {
+      const waiter: RoomWaiter = {
+        jobs,
+        admit: () => {
           clearTimeout(timer);
+          insert(jobs);
           resolve();
+        },
+        refuse: (detail) => {
+          clearTimeout(timer);
+          reject(new Unavailable(detail, 1));
         },
       };
       const timer = setTimeout(() => {
         roomWaiters.splice(roomWaiters.indexOf(waiter), 1);
         reject(new Unavailable("the delivery queue is full; slow down and retry", 1));
+        // The waiter may have held back smaller ones behind it that fit now.
+        admitRoomWaiters();
       }, maxWaitMs);
       roomWaiters.push(waiter);
     });
@@ -187,18 +244,10 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): DeliveryQue
 
   return {
     async enqueue(jobs: readonly NewDeliveryJob[]): Promise<void> {
-      if (roomWaiters.length > 0 || !hasRoom(jobs.length)) await waitForRoom(jobs.length);
-      for (const { subscriptionId, event } of jobs) {
-        const id = `job-${++nextId}`;
-        const entry: Entry = {
-          job: { id, subscriptionId, event, attempts: 0 },
-          token: 0,
-          timed: false,
-        };
-        entries.set(id, entry);
-        makeReady(entry);
-      }
-      if (jobs.length > 0) wake();
+      if (refusal !== undefined) throw new Unavailable(refusal, 1);
+      if (jobs.length === 0) return;
+      if (roomWaiters.length > 0 || !hasRoom(jobs.length)) await waitForRoom(jobs);
+      else insert(jobs);
     },
 
     async lease(max: number, leaseMs: number, signal: AbortSignal) {
@@ -221,7 +270,7 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): DeliveryQue
       if (entry === undefined) return;
       retoken(entry);
       entries.delete(jobId);
-      if (roomWaiters.length > 0) wakeRoomWaiters();
+      if (roomWaiters.length > 0) admitRoomWaiters();
     },
 
     async reschedule(jobId: string, dueAt: number): Promise<void> {
@@ -236,6 +285,11 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): DeliveryQue
 
     async size(): Promise<number> {
       return entries.size;
+    },
+
+    stopAccepting(detail = "the delivery queue no longer accepts deliveries") {
+      refusal ??= detail;
+      for (const waiter of roomWaiters.splice(0)) waiter.refuse(refusal);
     },
   };
 }

@@ -8,6 +8,7 @@ import {
   isJsonMediaType,
   isUtf8TextMediaType,
   jsonText,
+  utf8ContentType,
 } from "./event-data.js";
 
 const attributes = { specversion: "1.0", id: "1", source: "/s", type: "t" } as const;
@@ -41,10 +42,33 @@ describe("isUtf8TextMediaType", () => {
     ['text/html; charset="UTF-8"', true],
     ["text/plain;charset=us-ascii", true],
     ["text/plain; charset=iso-8859-1", false],
+    ["text/plain; format=flowed; CHARSET=Latin1", false],
+    ['text/plain; x="a;charset=latin1"', true],
     ["application/xml", false],
     ["application/json", false],
   ])("%j -> %s", (contentType, expected) => {
     expect(isUtf8TextMediaType(contentType)).toBe(expected);
+  });
+});
+
+describe("utf8ContentType", () => {
+  it.each([
+    ["text/plain; charset=iso-8859-1", "café", "text/plain; charset=utf-8"],
+    ["text/plain;charset=UTF-16;format=flowed", "x", "text/plain;charset=utf-8;format=flowed"],
+    [
+      'text/csv; header=present; charset="windows-1252"',
+      "x",
+      "text/csv; header=present; charset=utf-8",
+    ],
+    ["Text/Plain; Charset = latin1 ", "x", "Text/Plain; Charset = utf-8 "],
+    ["text/plain; charset=us-ascii", "café", "text/plain; charset=utf-8"],
+    ["text/plain; charset=us-ascii", "cafe", "text/plain; charset=us-ascii"],
+    ["text/plain; charset=UTF-8", "café", "text/plain; charset=UTF-8"],
+    ['text/plain; charset="utf8"', "café", 'text/plain; charset="utf8"'],
+    ["application/xml", "café", "application/xml"],
+    ['text/plain; x="a;charset=latin1"', "café", 'text/plain; x="a;charset=latin1"'],
+  ])("%j for %j -> %j", (contentType, value, expected) => {
+    expect(utf8ContentType(contentType, value)).toBe(expected);
   });
 });
 
@@ -133,6 +157,38 @@ describe("dataBody", () => {
     expect(dataBody({ attributes, data: { kind: "text", value: "x" } }).contentType).toBe(
       "text/plain; charset=utf-8",
     );
+  });
+
+  it.each([
+    [
+      "text/plain; charset=iso-8859-1",
+      { kind: "text", value: "café" },
+      "text/plain; charset=utf-8",
+    ],
+    [
+      "application/xml; charset=utf-16",
+      { kind: "text", value: "<a/>" },
+      "application/xml; charset=utf-8",
+    ],
+    ["text/json; charset=latin1", { kind: "json", value: { a: "é" } }, "text/json; charset=utf-8"],
+  ] as const)(
+    "labels re-encoded %s data as UTF-8, other parameters kept",
+    (declared, data, expected) => {
+      const body = dataBody({ attributes: { ...attributes, datacontenttype: declared }, data });
+      expect(body.contentType).toBe(expected);
+      // The bytes are UTF-8: read with the label they carry, they give back the string.
+      const value = data.kind === "text" ? data.value : JSON.stringify(data.value);
+      expect(new TextDecoder("utf-8").decode(body.body)).toBe(value);
+    },
+  );
+
+  it("keeps the declared charset of binary data: its bytes are passed through as they are", () => {
+    const value = new Uint8Array([0x63, 0x61, 0x66, 0xe9]); // "café" in ISO-8859-1
+    const event: CloudEvent = {
+      attributes: { ...attributes, datacontenttype: "text/plain; charset=iso-8859-1" },
+      data: { kind: "binary", value },
+    };
+    expect(dataBody(event)).toEqual({ body: value, contentType: "text/plain; charset=iso-8859-1" });
   });
 
   it("passes binary data through untouched", () => {

@@ -37,6 +37,37 @@ export function isJsonMediaType(contentType: string | undefined): boolean {
   return subtype === "json" || subtype.endsWith("+json");
 }
 
+/** Where a media type's `charset` value sits (as written), and what it says (lower-cased). */
+interface CharsetParameter {
+  readonly name: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+// One `; name=value` of a media type (RFC 9110 section 8.3.1), the value a token or a quoted
+// string; lenient about whitespace. Sticky, so a quoted `;charset=` inside another parameter's
+// value is never taken for the charset.
+const PARAMETER = /[ \t]*;[ \t]*(?:([^\s;="]+)[ \t]*=[ \t]*("(?:[^"\\]|\\.)*"|[^\s;"]*))?[ \t]*/dy;
+
+/** The first `charset` parameter of a media type; parameters after one it cannot read are not. */
+function charsetParameter(contentType: string): CharsetParameter | undefined {
+  let at = contentType.indexOf(";");
+  if (at === -1) return undefined;
+  while (at < contentType.length) {
+    PARAMETER.lastIndex = at;
+    const match = PARAMETER.exec(contentType);
+    if (match === null || PARAMETER.lastIndex === at) return undefined;
+    at = PARAMETER.lastIndex;
+    const [start, end] = match.indices?.[2] ?? [0, 0];
+    if (match[1]?.toLowerCase() === "charset" && match[2] !== undefined) {
+      const raw = match[2];
+      const value = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, "$1") : raw;
+      return { name: value.toLowerCase(), start, end };
+    }
+  }
+  return undefined;
+}
+
 /**
  * Whether bytes of this media type, when they are valid UTF-8, may travel as a `data` string:
  * `text/*` with no charset or a UTF-8 compatible one. Any other charset means the bytes are not
@@ -48,10 +79,35 @@ export function isJsonMediaType(contentType: string | undefined): boolean {
  */
 export function isUtf8TextMediaType(contentType: string | undefined): boolean {
   if (contentType === undefined || !essence(contentType).startsWith("text/")) return false;
-  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1]?.toLowerCase();
+  const charset = charsetParameter(contentType)?.name;
   return (
     charset === undefined || charset === "utf-8" || charset === "utf8" || charset === "us-ascii"
   );
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * `contentType` as a label for `text` encoded as UTF-8: unchanged unless its `charset` parameter
+ * names another encoding, which is then rewritten to `utf-8`, every other parameter kept as
+ * written. `us-ascii` stays while the text is ASCII (then its UTF-8 bytes are ASCII).
+ *
+ * Herald re-encodes string data as UTF-8 (its only encoder, as in `fetch`); labelling the bytes
+ * with the original charset (`iso-8859-1`, `utf-16`) would make the sink misread every non-ASCII
+ * character. A media type without a charset is left as it is.
+ *
+ * @example
+ * utf8ContentType("text/plain; charset=ISO-8859-1; format=flowed", "café");
+ * // "text/plain; charset=utf-8; format=flowed"
+ * utf8ContentType("application/xml", "<a/>"); // "application/xml"
+ */
+export function utf8ContentType(contentType: string, text: string): string {
+  const charset = charsetParameter(contentType);
+  if (charset === undefined || charset.name === "utf-8" || charset.name === "utf8") {
+    return contentType;
+  }
+  if (charset.name === "us-ascii" && !NON_ASCII.test(text)) return contentType;
+  return `${contentType.slice(0, charset.start)}utf-8${contentType.slice(charset.end)}`;
 }
 
 /**
@@ -107,6 +163,9 @@ export function jsonText(value: unknown): string {
  *   `application/json` when absent (JSON event format 3.1.2 asks to make the implied type explicit
  *   when re-encoding);
  * - `text` kind: the string as UTF-8; `datacontenttype`, or `text/plain; charset=utf-8` when absent;
+ * - for both, a declared `charset` other than UTF-8 (`iso-8859-1`, `utf-16`) is rewritten to
+ *   `utf-8`, other parameters kept (see `utf8ContentType`): the string is re-encoded, so the label
+ *   must say how, or the sink misreads it;
  * - `binary` kind: the bytes as they are; `datacontenttype` when present;
  * - no data: no body; the content type still mirrors `datacontenttype`.
  *
@@ -120,15 +179,20 @@ export function dataBody(event: CloudEvent): DataBody {
   switch (data?.kind) {
     case undefined:
       return { body: undefined, contentType: declared };
-    case "json":
+    case "json": {
+      const text = jsonText(data.value);
       return {
-        body: utf8.encode(jsonText(data.value)),
-        contentType: declared ?? "application/json",
+        body: utf8.encode(text),
+        contentType: declared === undefined ? "application/json" : utf8ContentType(declared, text),
       };
+    }
     case "text":
       return {
         body: utf8.encode(data.value),
-        contentType: declared ?? "text/plain; charset=utf-8",
+        contentType:
+          declared === undefined
+            ? "text/plain; charset=utf-8"
+            : utf8ContentType(declared, data.value),
       };
     case "binary":
       return { body: data.value, contentType: declared };

@@ -92,13 +92,19 @@ describe("toJsonObject and serializeEvent", () => {
     );
   });
 
-  it("treat bytes without a content type as JSON when they parse (JSON format 3.1.1)", () => {
+  it("write bytes without a content type as data_base64, even when they parse as JSON (3.1.1)", () => {
+    // A binary-mode body with no Content-Type: opaque bytes, not JSON.
     const json: CloudEvent = { attributes, data: { kind: "binary", value: bytes(" [1, 2] \n") } };
-    expect(toJsonObject(json)).toEqual({ ...attributes, data: [1, 2] });
-    expect(serializeEvent(json)).toBe(`${JSON.stringify(attributes).slice(0, -1)},"data":[1, 2]}`);
+    expect(toJsonObject(json)).toEqual({ ...attributes, data_base64: "IFsxLCAyXSAK" });
+    expect(JSON.parse(serializeEvent(json))).toEqual(toJsonObject(json));
 
     const notJson: CloudEvent = { attributes, data: { kind: "binary", value: bytes("hello") } };
     expect(toJsonObject(notJson)).toEqual({ ...attributes, data_base64: "aGVsbG8=" });
+  });
+
+  it("keep json data without a content type as data (it came from a data member)", () => {
+    const event: CloudEvent = { attributes, data: { kind: "json", value: [1, 2] } };
+    expect(toJsonObject(event)).toEqual({ ...attributes, data: [1, 2] });
   });
 
   it("keep JSON payload text verbatim so large integers keep their precision", () => {

@@ -25,10 +25,12 @@ const DATA_MEMBERS = new Set(["data", "data_base64"]);
  * Chooses the `data` member per JSON event format 3.1.1:
  * - `json` kind: `data` holds the JSON value;
  * - `text` kind: `data` holds the string;
- * - `binary` kind: `data_base64`, except that bytes which are valid UTF-8 JSON under a JSON
- *   `datacontenttype` (or none) become the `data` JSON value, and valid UTF-8 under a `text/*`
- *   type with a UTF-8 compatible charset becomes a `data` string. Both read back to the same bytes
- *   a binary-mode message would carry.
+ * - `binary` kind: `data_base64`, except that bytes which are valid UTF-8 JSON under a declared
+ *   JSON `datacontenttype` become the `data` JSON value, and valid UTF-8 under a `text/*` type
+ *   with a UTF-8 compatible charset becomes a `data` string. Both read back to the same bytes a
+ *   binary-mode message would carry. Bytes with no `datacontenttype` are opaque (a binary-mode
+ *   body without `Content-Type`): 3.1.1 writes Binary data as `data_base64`, and `data` would
+ *   claim they are JSON. (The `json` kind without one came from a `data` member: that stays JSON.)
  */
 function dataMember(event: CloudEvent): DataMember | undefined {
   const data = event.data;
@@ -38,18 +40,20 @@ function dataMember(event: CloudEvent): DataMember | undefined {
     case "json":
     case "text":
       return { name: "data", value: data.value };
-    case "binary": {
-      const declared = attributeString(event, "datacontenttype");
-      if (isJsonMediaType(declared)) {
-        const parsed = parseJsonBytes(data.value);
-        if (parsed !== undefined) return { name: "data", ...parsed };
-      } else if (isUtf8TextMediaType(declared)) {
-        const text = decodeUtf8(data.value);
-        if (text !== undefined) return { name: "data", value: text };
-      }
-      return { name: "data_base64", value: encodeBase64(data.value) };
-    }
+    case "binary":
+      return bytesMember(data.value, attributeString(event, "datacontenttype"));
   }
+}
+
+function bytesMember(bytes: Uint8Array, declared: string | undefined): DataMember {
+  if (declared !== undefined && isJsonMediaType(declared)) {
+    const parsed = parseJsonBytes(bytes);
+    if (parsed !== undefined) return { name: "data", ...parsed };
+  } else if (isUtf8TextMediaType(declared)) {
+    const text = decodeUtf8(bytes);
+    if (text !== undefined) return { name: "data", value: text };
+  }
+  return { name: "data_base64", value: encodeBase64(bytes) };
 }
 
 /** The parsed value and trimmed text of UTF-8 JSON bytes (RFC 8259 section 8.1), if they are. */
@@ -95,9 +99,10 @@ export function toJsonObject(event: CloudEvent): Record<string, unknown> {
 /**
  * The event as `application/cloudevents+json` text (JSON event format 3): attributes as members;
  * `json` data as the `data` JSON value, `text` data as a `data` string, `binary` data as
- * `data_base64` unless the bytes are valid UTF-8 JSON under a JSON content type (then `data`,
- * written with the original JSON text, so nothing is lost to number precision) or valid UTF-8
- * under a `text/*` content type (then a `data` string).
+ * `data_base64` unless the bytes are valid UTF-8 JSON under a declared JSON content type (then
+ * `data`, written with the original JSON text, so nothing is lost to number precision) or valid
+ * UTF-8 under a `text/*` content type (then a `data` string). Bytes without a content type are
+ * always `data_base64`.
  *
  * Throws a `TypeError` only when `json` data has no JSON form (a programming mistake upstream).
  *

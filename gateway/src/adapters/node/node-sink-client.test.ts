@@ -1,6 +1,6 @@
 import { once } from "node:events";
-import { createServer, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DeliveryMessage } from "../../deliver/build-delivery-message.js";
 import { describeSinkClient } from "../../deliver/sink-client.case.js";
@@ -32,7 +32,10 @@ afterEach(async () => {
 });
 
 /** A real server on 127.0.0.1 counting requests, connections and closes. */
-async function startServer(handler: (res: ServerResponse) => void) {
+async function startServer(
+  handler: (res: ServerResponse) => void,
+  configure: (server: Server) => void = () => {},
+) {
   let requests = 0;
   let connections = 0;
   let closed = 0;
@@ -51,6 +54,7 @@ async function startServer(handler: (res: ServerResponse) => void) {
       for (const resolve of closeWaiters.splice(0)) resolve();
     });
   });
+  configure(server);
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   servers.push(server);
@@ -104,9 +108,76 @@ describe("createNodeSinkClient", () => {
     expect(server.connections()).toBe(2);
   });
 
-  it("refuses a maxSockets that is not a positive integer", () => {
+  it("refuses a maxSockets or idleTimeoutMs that makes no sense", () => {
     expect(() => createNodeSinkClient({ maxSockets: 0 })).toThrow(TypeError);
     expect(() => createNodeSinkClient({ maxSockets: 1.5 })).toThrow(TypeError);
+    expect(() => createNodeSinkClient({ idleTimeoutMs: 0 })).toThrow(TypeError);
+    expect(() => createNodeSinkClient({ idleTimeoutMs: Number.POSITIVE_INFINITY })).toThrow(
+      TypeError,
+    );
+  });
+
+  it("sends once more when the sink's keep-alive timeout closes the reused connection under it", async () => {
+    const client = nodeClient({ idleTimeoutMs: 60_000 });
+    let resent: Promise<{ status: number }> | undefined;
+    const server = await startServer(
+      (res) => {
+        // Claim a long keep-alive so the client pools the connection, then close it much sooner.
+        res.writeHead(204, { "keep-alive": "timeout=60" }).end();
+      },
+      (s) => {
+        // Node closes an idle connection 1 s after `keepAliveTimeout`: the shortest it does.
+        s.keepAliveTimeout = 1;
+        // Replaces the server's own close at the keep-alive timeout with the same close, and
+        // sends the next message in the same turn, before the client can see the connection end:
+        // the race a sink's keep-alive timeout makes with a new message, made certain.
+        s.on("timeout", (socket: Socket) => {
+          socket.destroy();
+          resent ??= client.send(message(server.url), 5_000);
+        });
+      },
+    );
+    expect((await client.send(message(server.url), 5_000)).status).toBe(204);
+    await server.nextClose();
+    expect((await resent)?.status).toBe(204);
+    // The message went out on the dead connection, then on a new one.
+    expect(server.connections()).toBe(2);
+    expect(server.requests()).toBe(2);
+  });
+
+  it("does not send again when a fresh connection is reset", async () => {
+    let attempts = 0;
+    const server = await startServer(
+      () => {},
+      (s) =>
+        s.on("request", (req: { socket: Socket }) => {
+          attempts++;
+          req.socket.destroy();
+        }),
+    );
+    const client = nodeClient();
+    const err = await client.send(message(server.url), 5_000).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "sink_network_error" });
+    expect(attempts).toBe(1);
+  });
+
+  it("closes idle pooled connections after idleTimeoutMs, but not one awaiting an answer", async () => {
+    const server = await startServer(
+      (res) => {
+        setTimeout(() => res.writeHead(204).end(), 60);
+      },
+      (s) => {
+        // Only the client may close the idle connection here.
+        s.keepAliveTimeout = 60_000;
+      },
+    );
+    const client = nodeClient({ idleTimeoutMs: 20 });
+    // The answer comes after 60 ms of silence: the idle timeout does not apply to it.
+    expect((await client.send(message(server.url), 5_000)).status).toBe(204);
+    expect(server.closedConnections()).toBe(0);
+    // Idle in the pool, the connection is closed by the client.
+    await server.nextClose();
+    expect(server.connections()).toBe(1);
   });
 
   it("close() ends the pooled keep-alive connections", async () => {

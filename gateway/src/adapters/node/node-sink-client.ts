@@ -8,6 +8,13 @@ import { SinkNetworkError, SinkTimeout } from "../../deliver/sink-error.js";
 export interface NodeSinkClientOptions {
   /** Connections at once per origin (default 128); further messages wait for a free one. */
   readonly maxSockets?: number;
+  /**
+   * How long an idle pooled connection is kept (default 4 s), shortened further by a sink's
+   * `Keep-Alive: timeout=n` hint (to n - 1 s). Below Node's default server `keepAliveTimeout`
+   * (5 s), so the client usually closes an idle connection before the sink does. Deliveries in
+   * flight are bounded by their own timeout, not this.
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 /** A `SinkClient` that holds pooled connections, so it has to be closed. */
@@ -88,17 +95,33 @@ function retryAfterOf(raw: readonly string[]): string | null {
  * exchange, and no Web `Request`, `Response`, `Headers`, streams or `AbortController`. Sink URLs
  * are parsed once. See `SinkClient` for the contract (`sink-client.case.ts` checks it).
  *
+ * Keep-alive races: idle connections are closed after `idleTimeoutMs` (before a Node sink's 5 s
+ * default closes them), and a message that fails with `ECONNRESET` on a reused connection before
+ * any answer is sent once more, within the same timeout: the sink closed the connection as the
+ * message went out, so it never saw it.
+ *
  * @example
  * const client = createNodeSinkClient({ maxSockets: 128 });
  * const answer = await client.send(message, 5_000); // { status: 204, retryAfter: null, head }
  * client.close();
  */
 export function createNodeSinkClient(options: NodeSinkClientOptions = {}): NodeSinkClient {
-  const { maxSockets = 128 } = options;
+  const { maxSockets = 128, idleTimeoutMs = 4_000 } = options;
   if (!Number.isInteger(maxSockets) || maxSockets < 1) {
     throw new TypeError("createNodeSinkClient: maxSockets must be a positive integer");
   }
-  const agentOptions = { keepAlive: true, maxSockets, scheduling: "lifo" } as const;
+  if (!Number.isFinite(idleTimeoutMs) || idleTimeoutMs <= 0 || idleTimeoutMs > MAX_TIMER_MS) {
+    throw new TypeError("createNodeSinkClient: idleTimeoutMs must be a positive number of ms");
+  }
+  // `timeout` is the idle timeout of pooled sockets: the agent destroys a free socket when it
+  // fires, and caps it by the sink's Keep-Alive hint. On a socket in use it only emits `timeout`
+  // on the request, which nothing listens to: the exchange timer bounds a delivery.
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets,
+    scheduling: "lifo",
+    timeout: idleTimeoutMs,
+  } as const;
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
   const targets = new Map<string, Target>();
@@ -147,56 +170,13 @@ export function createNodeSinkClient(options: NodeSinkClientOptions = {}): NodeS
       reject(err);
     };
 
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let req: http.ClientRequest;
-    try {
-      req = (target.secure ? https : http).request(
-        {
-          hostname: target.hostname,
-          port: target.port,
-          path: target.path,
-          method: message.method,
-          headers: headerList(message.headers, target.host, length),
-          agent: target.secure ? httpsAgent : httpAgent,
-        },
-        (res) => {
-          response = res;
-          res.on("data", (chunk: Buffer) => {
-            if (kept < MAX_ERROR_BYTES) {
-              if (head === EMPTY) head = new Uint8Array(MAX_ERROR_BYTES);
-              const take = Math.min(chunk.length, MAX_ERROR_BYTES - kept);
-              head.set(chunk.subarray(0, take), kept);
-              kept += take;
-            }
-            total += chunk.length;
-            if (total > DRAIN_LIMIT) {
-              // Reading on costs more than a new connection: destroying an unfinished response
-              // closes its socket.
-              finish();
-              res.destroy();
-            }
-          });
-          // `on`, not `once`: each fires at most once, and `finish` ignores the second.
-          res.on("end", finish);
-          // A connection that drops mid-body closes the response without an `end`.
-          res.on("close", finish);
-        },
-      );
-    } catch (err) {
-      // node:http refuses some URLs (a port out of range) before sending anything.
-      fail(networkError(err));
-      return;
-    }
-    // Also after the answer (a reset mid-body), so there is always a listener.
-    req.on("error", (err) => {
-      if (response === undefined) fail(networkError(err));
-      else finish();
-    });
-    timer = setTimeout(
+    let req: http.ClientRequest | undefined;
+    let retried = false;
+    const timer = setTimeout(
       () => {
         if (response === undefined) {
           fail(new SinkTimeout(timeoutMs));
-          req.destroy();
+          req?.destroy();
         } else {
           // The body is still arriving: keep what came, close the connection.
           finish();
@@ -205,7 +185,64 @@ export function createNodeSinkClient(options: NodeSinkClientOptions = {}): NodeS
       },
       Math.min(Math.max(timeoutMs, 0), MAX_TIMER_MS),
     );
-    req.end(body);
+
+    const attempt = (): void => {
+      let sent: http.ClientRequest;
+      try {
+        sent = (target.secure ? https : http).request(
+          {
+            hostname: target.hostname,
+            port: target.port,
+            path: target.path,
+            method: message.method,
+            headers: headerList(message.headers, target.host, length),
+            agent: target.secure ? httpsAgent : httpAgent,
+          },
+          (res) => {
+            response = res;
+            res.on("data", (chunk: Buffer) => {
+              if (kept < MAX_ERROR_BYTES) {
+                if (head === EMPTY) head = new Uint8Array(MAX_ERROR_BYTES);
+                const take = Math.min(chunk.length, MAX_ERROR_BYTES - kept);
+                head.set(chunk.subarray(0, take), kept);
+                kept += take;
+              }
+              total += chunk.length;
+              if (total > DRAIN_LIMIT) {
+                // Reading on costs more than a new connection: destroying an unfinished response
+                // closes its socket.
+                finish();
+                res.destroy();
+              }
+            });
+            // `on`, not `once`: each fires at most once, and `finish` ignores the second.
+            res.on("end", finish);
+            // A connection that drops mid-body closes the response without an `end`.
+            res.on("close", finish);
+          },
+        );
+      } catch (err) {
+        // node:http refuses some URLs (a port out of range) before sending anything.
+        fail(networkError(err));
+        return;
+      }
+      req = sent;
+      // Also after the answer (a reset mid-body), so there is always a listener.
+      sent.on("error", (err: NodeJS.ErrnoException) => {
+        // A request given up for a retry has nothing more to say.
+        if (sent !== req) return;
+        if (response !== undefined) finish();
+        else if (!retried && !settled && sent.reusedSocket && err.code === "ECONNRESET") {
+          // The sink closed the idle keep-alive connection as this message went out on it: it
+          // never saw the message (Node's `request.reusedSocket` docs). Send it once more; the
+          // body is in memory, and a fresh attempt gets a live socket or a new connection.
+          retried = true;
+          attempt();
+        } else fail(networkError(err));
+      });
+      sent.end(body);
+    };
+    attempt();
   }
 
   return {

@@ -129,11 +129,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     gateway,
     close() {
       closing ??= (async () => {
-        const closed = new Promise<void>((ok) => server.close(() => ok()));
-        server.closeIdleConnections();
+        // The listener stays open while draining: publishers get 503 with Retry-After and probes
+        // see /readyz answer 503, rather than connections being refused.
         await gateway.stop();
         sinkClient.close();
-        // Requests that arrive while draining are refused with 503; nothing is left to wait for.
+        const closed = new Promise<void>((ok) => server.close(() => ok()));
         server.closeAllConnections();
         await closed;
         await closeDemo?.();
