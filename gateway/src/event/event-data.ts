@@ -1,4 +1,5 @@
 import { attributeString, type CloudEvent } from "./cloud-event.js";
+import { isJsonEssence, parseMediaType } from "./media-type.js";
 
 /** What a binary-mode message carries for an event's data: the body bytes and its media type. */
 export interface DataBody {
@@ -14,8 +15,7 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** The media type without parameters, lower-cased (`"Application/JSON; charset=x"` -> `"application/json"`). */
 function essence(contentType: string): string {
-  const semicolon = contentType.indexOf(";");
-  return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
+  return parseMediaType(contentType)?.essence ?? "";
 }
 
 /**
@@ -29,12 +29,7 @@ function essence(contentType: string): string {
  * isJsonMediaType("text/plain"); // false
  */
 export function isJsonMediaType(contentType: string | undefined): boolean {
-  if (contentType === undefined) return true;
-  const type = essence(contentType);
-  const slash = type.indexOf("/");
-  if (slash <= 0) return false;
-  const subtype = type.slice(slash + 1);
-  return subtype === "json" || subtype.endsWith("+json");
+  return contentType === undefined || isJsonEssence(essence(contentType));
 }
 
 /** Where a media type's `charset` value sits (as written), and what it says (lower-cased). */

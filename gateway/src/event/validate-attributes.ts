@@ -1,5 +1,4 @@
 import type { Violation } from "../errors/errors.js";
-import { isMediaType } from "../ingest/media-type.js";
 import {
   checkAbsoluteUri,
   checkInteger,
@@ -9,6 +8,7 @@ import {
   checkUriReference,
 } from "./attribute-rules.js";
 import type { AttributeValue } from "./cloud-event.js";
+import { isMediaType } from "./media-type.js";
 
 /** The only specification version Herald speaks. */
 export const SPEC_VERSION = "1.0";

@@ -1,8 +1,8 @@
 import type { Violation } from "../errors/errors.js";
 import type { AttributeValue, CloudEvent, EventData } from "../event/cloud-event.js";
 import { jsonTooDeep, MAX_JSON_DEPTH } from "../event/json-depth.js";
+import { isJsonEssence, parseMediaType } from "../event/media-type.js";
 import { validateAttributes } from "../event/validate-attributes.js";
-import { isJsonEssence, parseMediaType } from "./media-type.js";
 
 export type ParsedEvent =
   | { readonly ok: true; readonly event: CloudEvent }

@@ -8,8 +8,8 @@ import {
   type Violation,
 } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
+import { type MediaType, parseMediaType } from "../event/media-type.js";
 import type { IngestSource } from "./ingest-source.js";
-import { type MediaType, parseMediaType } from "./media-type.js";
 import { parseBinary } from "./parse-binary.js";
 import { parseJsonEvent } from "./parse-json-event.js";
 
