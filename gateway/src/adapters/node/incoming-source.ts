@@ -14,6 +14,9 @@ import type { IngestSource } from "../../ingest/ingest-source.js";
 export function incomingSource(req: IncomingMessage): IngestSource {
   return {
     header(name) {
+      // Node keeps only the first of a repeated Content-Type; the Fetch standard joins them,
+      // and so must we, so both transports judge the same request alike.
+      if (name === "content-type") return joinedRaw(req.rawHeaders, name);
       const value = req.headers[name];
       return Array.isArray(value) ? value.join(", ") : value;
     },
@@ -26,6 +29,17 @@ export function incomingSource(req: IncomingMessage): IngestSource {
     },
     readBody: (limit) => readIncoming(req, limit),
   };
+}
+
+/** Every value of a header in `rawHeaders` (names compared case-insensitively), joined with ", ". */
+function joinedRaw(raw: readonly string[], name: string): string | undefined {
+  let joined: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) {
+      joined = joined === undefined ? raw[i + 1]! : `${joined}, ${raw[i + 1]}`;
+    }
+  }
+  return joined;
 }
 
 function readIncoming(req: IncomingMessage, limit: number): Promise<Uint8Array> {

@@ -109,3 +109,42 @@ describe("the Node listener's ingest fast path", () => {
     expect(res.headers.get("allow")).toBe("POST, OPTIONS");
   });
 });
+
+describe("repeated headers", () => {
+  it("judges a repeated Content-Type like the Hono path does (joined, so not a media type)", async () => {
+    const status = await new Promise<number>((ok, fail) => {
+      const req = request(
+        `${base}/events`,
+        {
+          method: "POST",
+          headers: [
+            ...Object.entries(ce("dup-1")).flat(),
+            "content-type",
+            "text/plain",
+            "content-type",
+            "application/json",
+          ],
+        },
+        (res) => {
+          res.resume();
+          ok(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", fail);
+      req.end("x");
+    });
+    const viaHono = await gateway.fetch(
+      new Request("http://gw/events", {
+        method: "POST",
+        headers: [
+          ...Object.entries(ce("dup-2")),
+          ["content-type", "text/plain"],
+          ["content-type", "application/json"],
+        ],
+        body: "x",
+      }),
+    );
+    expect(status).toBe(400);
+    expect(viaHono.status).toBe(400);
+  });
+});
