@@ -108,6 +108,16 @@ describe("end to end: ingest -> match -> deliver", () => {
     expect(JSON.parse(got!.body.toString())).toEqual({ a: 1 });
   });
 
+  it("delivers structured JSON data exactly as sent, big numbers and all", async () => {
+    const data = '{"n": 12345678901234567890, "f": 1.0, "e": 1e400}';
+    const body = `{"specversion":"1.0","id":"bignum-1","source":"/test","type":"com.example.bin","data":${data}}`;
+    const res = await post({ "content-type": "application/cloudevents+json" }, body);
+    expect(res.status).toBe(202);
+    await flush();
+    const [got] = delivered("bignum-1");
+    expect(got?.body.toString()).toBe(data);
+  });
+
   it("turns a binary event into a structured delivery", async () => {
     const res = await post(
       ce("com.example.structured", "b2s-1", {

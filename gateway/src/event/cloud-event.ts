@@ -27,7 +27,12 @@ export type AttributeValue = string | number | boolean;
  * - `binary`: raw bytes (a binary-mode body, or a structured `data_base64`).
  */
 export type EventData =
-  | { readonly kind: "json"; readonly value: unknown }
+  | {
+      readonly kind: "json";
+      readonly value: unknown;
+      /** The value's JSON text exactly as received, delivered in place of re-serialising. */
+      readonly text?: string;
+    }
   | { readonly kind: "text"; readonly value: string }
   | { readonly kind: "binary"; readonly value: Uint8Array };
 

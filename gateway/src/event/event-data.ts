@@ -175,7 +175,7 @@ export function dataBody(event: CloudEvent): DataBody {
     case undefined:
       return { body: undefined, contentType: declared };
     case "json": {
-      const text = jsonText(data.value);
+      const text = data.text ?? jsonText(data.value);
       return {
         body: utf8.encode(text),
         contentType: declared === undefined ? "application/json" : utf8ContentType(declared, text),

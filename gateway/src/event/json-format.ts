@@ -38,6 +38,9 @@ function dataMember(event: CloudEvent): DataMember | undefined {
     case undefined:
       return undefined;
     case "json":
+      return data.text === undefined
+        ? { name: "data", value: data.value }
+        : { name: "data", value: data.value, text: data.text };
     case "text":
       return { name: "data", value: data.value };
     case "binary":

@@ -12,7 +12,8 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /**
  * Turns one JSON value in the CloudEvents JSON event format (json-format.md section 3) into a
- * CloudEvent, validating it. `null` members are treated as absent (2.2); `data` and
+ * CloudEvent, validating it. `dataText` is the `data` member's text as received (see
+ * `dataMemberTexts`), kept beside the parsed value. `null` members are treated as absent (2.2); `data` and
  * `data_base64` are mutually exclusive (3.1.1); `data_base64` must be valid Base64 (RFC 4648);
  * with a non-JSON `datacontenttype`, `data` must be a string (3.1.2).
  *
@@ -20,7 +21,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * parseJsonEvent({ specversion: "1.0", id: "1", source: "/s", type: "t", data: { a: 1 } })
  * // => { ok: true, event: { attributes: {...}, data: { kind: "json", value: { a: 1 } } } }
  */
-export function parseJsonEvent(value: unknown): ParsedEvent {
+export function parseJsonEvent(value: unknown, dataText?: string): ParsedEvent {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, violations: [{ attribute: "event", message: "must be a JSON object" }] };
   }
@@ -50,8 +51,10 @@ export function parseJsonEvent(value: unknown): ParsedEvent {
   }
   violations.push(...validateAttributes(attributes));
   const data = parseData(attributes.datacontenttype, hasData, rawData, rawBase64, violations);
+  // Keep the received text of JSON data so numbers and formatting reach sinks unchanged.
+  const json = data?.kind === "json" && dataText !== undefined ? { ...data, text: dataText } : data;
   if (violations.length > 0) return { ok: false, violations };
-  return { ok: true, event: data === undefined ? { attributes } : { attributes, data } };
+  return { ok: true, event: json === undefined ? { attributes } : { attributes, data: json } };
 }
 
 function parseData(

@@ -106,7 +106,7 @@ describe("structured mode (HTTP binding 3.2, JSON format)", () => {
     expect(mode).toBe("structured");
     expect(events[0]).toEqual({
       attributes: { ...event, ext: 5, flag: true },
-      data: { kind: "json", value: { a: 1 } },
+      data: { kind: "json", value: { a: 1 }, text: '{"a":1}' },
     });
   });
 
@@ -140,7 +140,7 @@ describe("structured mode (HTTP binding 3.2, JSON format)", () => {
 
   it("keeps an explicit null data for JSON", async () => {
     const { events } = await parseRequest(structured({ ...event, data: null }), limits);
-    expect(events[0]!.data).toEqual({ kind: "json", value: null });
+    expect(events[0]!.data).toEqual({ kind: "json", value: null, text: "null" });
   });
 
   it.each([

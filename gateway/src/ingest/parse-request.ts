@@ -9,6 +9,7 @@ import {
 } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import { type MediaType, parseMediaType } from "../event/media-type.js";
+import { dataMemberTexts } from "./data-member-text.js";
 import type { IngestSource } from "./ingest-source.js";
 import { parseBinary } from "./parse-binary.js";
 import { parseJsonEvent } from "./parse-json-event.js";
@@ -80,7 +81,10 @@ function requireFormat(mediaType: MediaType, expected: string): void {
   }
 }
 
-async function parseJsonBody(source: IngestSource, limit: number): Promise<unknown> {
+async function parseJsonBody(
+  source: IngestSource,
+  limit: number,
+): Promise<{ json: unknown; text: string }> {
   const body = await source.readBody(limit);
   let text: string;
   try {
@@ -89,7 +93,7 @@ async function parseJsonBody(source: IngestSource, limit: number): Promise<unkno
     throw new MalformedRequest("the body is not valid UTF-8");
   }
   try {
-    return JSON.parse(text);
+    return { json: JSON.parse(text), text };
   } catch (err) {
     const reason = err instanceof SyntaxError ? err.message : "unparseable";
     throw new MalformedRequest(`the body is not valid JSON: ${reason}`);
@@ -97,15 +101,15 @@ async function parseJsonBody(source: IngestSource, limit: number): Promise<unkno
 }
 
 async function parseStructured(source: IngestSource, limits: IngestLimits): Promise<CloudEvent> {
-  const json = await parseJsonBody(source, limits.maxEventBytes);
-  const parsed = parseJsonEvent(json);
+  const { json, text } = await parseJsonBody(source, limits.maxEventBytes);
+  const parsed = parseJsonEvent(json, dataMemberTexts(text)[0]);
   if (!parsed.ok) throw new InvalidEvent(parsed.violations);
   return parsed.event;
 }
 
 async function parseBatch(source: IngestSource, limits: IngestLimits): Promise<CloudEvent[]> {
   // The byte limit is checked before anything is parsed, so a huge batch costs no memory.
-  const json = await parseJsonBody(source, limits.maxBatchBytes);
+  const { json, text } = await parseJsonBody(source, limits.maxBatchBytes);
   if (!Array.isArray(json)) {
     throw new MalformedRequest("a batch must be a JSON array of events (JSON format 4.1)");
   }
@@ -115,8 +119,9 @@ async function parseBatch(source: IngestSource, limits: IngestLimits): Promise<C
   const events: CloudEvent[] = [];
   const violations: Violation[] = [];
   let firstBad: number | undefined;
+  const dataTexts = dataMemberTexts(text);
   json.forEach((item, index) => {
-    const parsed = parseJsonEvent(item);
+    const parsed = parseJsonEvent(item, dataTexts[index]);
     if (!parsed.ok) {
       firstBad ??= index;
       for (const v of parsed.violations) violations.push({ ...v, index });

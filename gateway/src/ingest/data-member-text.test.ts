@@ -1,0 +1,37 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { dataMemberTexts } from "./data-member-text.js";
+
+describe("dataMemberTexts", () => {
+  it("returns the data text of a structured event exactly as written", () => {
+    const body =
+      '{ "id" : "1", "data" : {"n": 12345678901234567890, "f": 1.0, "s": "a\\"}b"} , "x": 1 }';
+    expect(dataMemberTexts(body)).toEqual(['{"n": 12345678901234567890, "f": 1.0, "s": "a\\"}b"}']);
+  });
+
+  it("handles every element of a batch, including ones without data and non-objects", () => {
+    const body = '[{"data":[1,[2]]}, {"id":"x"}, 5, {"data":"s","data":1e400}]';
+    expect(dataMemberTexts(body)).toEqual(["[1,[2]]", undefined, undefined, "1e400"]);
+  });
+
+  it("decodes escaped keys like JSON.parse does", () => {
+    expect(dataMemberTexts('{"d\\u0061ta": 7, "dat": 1}')).toEqual(["7"]);
+    expect(dataMemberTexts('{"da\\"ta": 7}')).toEqual([undefined]);
+  });
+
+  it("empty batch, empty object", () => {
+    expect(dataMemberTexts(" [ ] ")).toEqual([]);
+    expect(dataMemberTexts("{}")).toEqual([undefined]);
+  });
+
+  it("agrees with JSON.parse on the data value of any JSON object", () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.jsonValue(), (rest, data) => {
+        const body = JSON.stringify({ ...rest, data }, null, 1);
+        const [text] = dataMemberTexts(body);
+        expect(JSON.parse(text!)).toEqual(JSON.parse(body).data);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
