@@ -1,4 +1,5 @@
 import type { Subscription } from "../subscriptions/subscription.js";
+import type { AuthConfig } from "./auth-config.js";
 
 /**
  * The normalised gateway configuration (DESIGN.md "Config"). `config/load-config.ts` turns a file
@@ -9,8 +10,8 @@ export interface HeraldConfig {
   readonly listen: { readonly host: string; readonly port: number };
   readonly limits: Limits;
   readonly store: StoreConfig;
-  /** Publisher authentication; kept as written until the auth issue gives it a shape. */
-  readonly auth?: Readonly<Record<string, unknown>>;
+  /** Publisher authentication and authorisation; absent when the config has no `auth` section. */
+  readonly auth?: AuthConfig;
   readonly subscriptions: readonly Subscription[];
   /** Foreign-payload adapters; kept as written until the adapters issue gives them a shape. */
   readonly adapters: readonly Readonly<Record<string, unknown>>[];

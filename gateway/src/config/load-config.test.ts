@@ -48,7 +48,15 @@ describe("parseConfig: defaults and shape", () => {
         "auth:",
         "  issuers:",
         "    - issuer: https://id.example.com",
+        "      audience: herald",
+        "      jwks: ./jwks.json",
         "      algorithms: [ES256, EdDSA]",
+        "  publishers:",
+        "    - claims: { sub: orders-service }",
+        '      sources: ["/orders", "/orders/*"]',
+        '      types: ["com.example.order.*"]',
+        "  admins:",
+        "    - claims: { scope: herald:admin }",
         "subscriptions:",
         "  - id: thumbnails",
         "    source: /images",
@@ -79,7 +87,26 @@ describe("parseConfig: defaults and shape", () => {
       listen: { host: "0.0.0.0", port: 9000 },
       limits: { ...DEFAULT_LIMITS, maxEventBytes: 1024, maxBatchEvents: 10 },
       store: { kind: "sqlite", path: ".herald/herald.db" },
-      auth: { issuers: [{ issuer: "https://id.example.com", algorithms: ["ES256", "EdDSA"] }] },
+      auth: {
+        issuers: [
+          {
+            issuer: "https://id.example.com",
+            audience: ["herald"],
+            keys: { kind: "file", path: "./jwks.json" },
+            algorithms: ["ES256", "EdDSA"],
+            clockToleranceMs: 30_000,
+          },
+        ],
+        publishers: [
+          {
+            claims: { sub: "orders-service" },
+            sources: ["/orders", "/orders/*"],
+            types: ["com.example.order.*"],
+          },
+        ],
+        admins: [{ claims: { scope: "herald:admin" } }],
+        maxTokenBytes: 8_192,
+      },
       subscriptions: [
         {
           id: "thumbnails",
@@ -253,11 +280,30 @@ describe("parseConfig: store", () => {
 });
 
 describe("parseConfig: auth and adapters", () => {
-  test("auth is kept as written, after interpolation", () => {
-    const config = parseConfig(yaml("auth:", "  anything:", "    - 1", "    - goes: ${X}"), "x", {
-      X: "here",
+  test("auth is normalised after interpolation (its rules: parse-auth.test.ts)", () => {
+    const text = yaml(
+      "auth:",
+      "  issuers:",
+      "    - { issuer: '${ISSUER}', audience: herald, secret: '${SECRET}' }",
+    );
+    const env = { ISSUER: "https://id.example.com", SECRET: "s".repeat(32) };
+    expect(parseConfig(text, "x", env).auth).toEqual({
+      issuers: [
+        {
+          issuer: "https://id.example.com",
+          audience: ["herald"],
+          keys: { kind: "secret", secret: "s".repeat(32) },
+          algorithms: ["HS256"],
+          clockToleranceMs: 30_000,
+        },
+      ],
+      publishers: [],
+      admins: [],
+      maxTokenBytes: 8_192,
     });
-    expect(config.auth).toEqual({ anything: [1, { goes: "here" }] });
+    expect(problems(`${text}  publisher: []\n`, env)).toEqual([
+      "herald.yaml:4:3 auth.publisher: unknown key; expected one of: issuers, publishers, admins, maxTokenBytes",
+    ]);
   });
 
   test("adapters keep every key; id and kind are required strings; ids are unique", () => {
@@ -328,13 +374,17 @@ describe("parseConfig: ${VAR} interpolation", () => {
   });
 
   test("$${ writes a literal ${", () => {
-    const config = parseConfig(yaml("auth:", "  template: $${HOME}"), "x", { HOME: "/root" });
-    expect(config.auth).toEqual({ template: "${HOME}" });
+    const config = parseConfig(
+      yaml("adapters:", "  - id: a", "    kind: mapping", "    template: $${HOME}"),
+      "x",
+      { HOME: "/root" },
+    );
+    expect(config.adapters).toEqual([{ id: "a", kind: "mapping", template: "${HOME}" }]);
   });
 
   test("the default env is empty: nothing is read from the process", () => {
-    expect(problems(yaml("auth:", "  home: ${PATH}"))).toEqual([
-      "herald.yaml:2:9 auth.home: environment variable PATH is not set",
+    expect(problems(yaml("adapters:", "  - { id: a, kind: '${PATH}' }"))).toEqual([
+      "herald.yaml:2:20 adapters[0].kind: environment variable PATH is not set",
     ]);
   });
 

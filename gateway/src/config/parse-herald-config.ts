@@ -1,6 +1,7 @@
 import type { FieldPath } from "./field-path.js";
 import { DEFAULT_LIMITS, DEFAULT_LISTEN, type HeraldConfig, type Limits } from "./herald-config.js";
 import { parseAdapters } from "./parse-adapters.js";
+import { parseAuth } from "./parse-auth.js";
 import { parseStore } from "./parse-store.js";
 import { parseSubscriptionList } from "./parse-subscription-list.js";
 import { type Report, trackReport } from "./report.js";
@@ -36,8 +37,7 @@ export function parseHeraldConfig(raw: unknown, report: Report): HeraldConfig | 
   const listen = parseListen(root.listen, ["listen"], r);
   const limits = parseLimits(root.limits, ["limits"], r);
   const store = parseStore(root.store, ["store"], r);
-  // Kept as written until the auth issue gives it a shape.
-  const auth = optional(root.auth, ["auth"], r, expectObject);
+  const auth = optional(root.auth, ["auth"], r, parseAuth);
   const subscriptions = parseSubscriptionList(root.subscriptions, ["subscriptions"], r);
   const adapters = parseAdapters(root.adapters, ["adapters"], r);
   if (tracked.failed() || !listen || !limits || !store || !subscriptions || !adapters) {

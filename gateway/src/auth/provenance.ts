@@ -1,0 +1,141 @@
+import { checkString } from "../event/attribute-rules.js";
+import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
+import type { TokenClaims } from "./claims-match.js";
+
+/**
+ * `authtype` values of the CloudEvents authcontext extension (cloudevents/extensions/authcontext.md,
+ * "authtype"). Herald writes `service_account` for a verified token and `unauthenticated` under
+ * `--no-auth`; the others are there for callers that know better.
+ */
+export type AuthType =
+  | "app_user"
+  | "user"
+  | "service_account"
+  | "api_key"
+  | "system"
+  | "unauthenticated"
+  | "unknown";
+
+/** The attributes only the gateway writes (DESIGN.md "Attributes the gateway sets"). */
+export const PROVENANCE_ATTRIBUTES = ["recordedtime", "authtype", "authid", "authclaims"] as const;
+
+/**
+ * Claims copied into `authclaims`, in this order: who issued the token, for whom, to which
+ * client, with what scope. Nothing else: other claims may be personal data or secrets, and the
+ * extension forbids credentials (authclaims: "MUST NOT contain actual credentials").
+ */
+const SHARED_CLAIMS = ["iss", "sub", "aud", "azp", "client_id", "scope"] as const;
+
+export interface ProvenanceOptions {
+  /** The verified token's payload. */
+  readonly claims: TokenClaims;
+  /** When the gateway records the event (clock ms). */
+  readonly recordedAt: number;
+  /**
+   * Default `service_account`: a Herald publisher is a service holding a token issued to it
+   * ("a non-user principal used to identify a service"). Pass `app_user` for end-user tokens.
+   */
+  readonly authtype?: AuthType;
+}
+
+/**
+ * A copy of `event` carrying the gateway's provenance, replacing whatever the publisher sent in
+ * these attributes: `recordedtime` (RFC 3339, UTC, milliseconds), `authtype`, `authid` (the `sub`
+ * claim) and `authclaims` (JSON of `iss`, `sub`, `aud`, `azp`, `client_id`, `scope` where present).
+ * `authid` is left out when `sub` is not a valid CloudEvents String, `authclaims` when none of
+ * those claims is present. `data` is shared, not copied.
+ *
+ * @example
+ * withProvenance(event, { claims: { iss: "https://id.example.com", sub: "orders-service" },
+ *   recordedAt: Date.UTC(2025, 0, 2, 3, 4, 5, 6) }).attributes;
+ * // { ...event.attributes, recordedtime: "2025-01-02T03:04:05.006Z", authtype: "service_account",
+ * //   authid: "orders-service", authclaims: '{"iss":"https://id.example.com","sub":"orders-service"}' }
+ */
+export function withProvenance(event: CloudEvent, options: ProvenanceOptions): CloudEvent {
+  const { claims, recordedAt, authtype = "service_account" } = options;
+  const sub = Object.hasOwn(claims, "sub") ? claims.sub : undefined;
+  const authid = typeof sub === "string" && checkString(sub) === undefined ? sub : undefined;
+  const authclaims = sharedClaimsJson(claims);
+  return replaceProvenance(event, {
+    recordedtime: formatRecordedTime(recordedAt),
+    authtype,
+    ...(authid === undefined ? {} : { authid }),
+    ...(authclaims === undefined ? {} : { authclaims }),
+  });
+}
+
+/**
+ * `withProvenance` for a gateway running with `--no-auth`: `recordedtime`, and `authtype`
+ * `unauthenticated` ("No credentials were used to authenticate the change that triggered the
+ * occurrence"); whatever the publisher sent as `authid` or `authclaims` is removed.
+ *
+ * @example
+ * withUnauthenticatedProvenance(event, { recordedAt: clock.now() }).attributes.authtype; // "unauthenticated"
+ */
+export function withUnauthenticatedProvenance(
+  event: CloudEvent,
+  options: { readonly recordedAt: number },
+): CloudEvent {
+  return replaceProvenance(event, {
+    recordedtime: formatRecordedTime(options.recordedAt),
+    authtype: "unauthenticated",
+  });
+}
+
+/**
+ * An RFC 3339 timestamp in UTC with milliseconds, e.g. `2025-01-02T03:04:05.006Z`.
+ *
+ * @example
+ * formatRecordedTime(0); // "1970-01-01T00:00:00.000Z"
+ */
+export function formatRecordedTime(ms: number): string {
+  // toISOString writes years past 9999 as +010000, which RFC 3339 cannot express.
+  if (!Number.isFinite(ms) || ms < 0 || ms >= 253_402_300_800_000) {
+    throw new TypeError("recordedAt must be a time between the years 1970 and 9999");
+  }
+  return new Date(ms).toISOString();
+}
+
+/**
+ * The `authclaims` JSON text: the shared claims (strings, or lists of strings for `aud` and
+ * `scope`) in a fixed order; `undefined` when there are none.
+ *
+ * @example
+ * sharedClaimsJson({ sub: "a", aud: ["herald"], email: "a@example.com" }); // '{"sub":"a","aud":["herald"]}'
+ */
+export function sharedClaimsJson(claims: TokenClaims): string | undefined {
+  const shared: Record<string, string | readonly string[]> = {};
+  for (const name of SHARED_CLAIMS) {
+    const value = Object.hasOwn(claims, name) ? claims[name] : undefined;
+    const isStringList =
+      Array.isArray(value) && value.every((item): item is string => typeof item === "string");
+    if (typeof value === "string" || isStringList) shared[name] = value;
+  }
+  if (Object.keys(shared).length === 0) return undefined;
+  // JSON.stringify escapes C0 controls and lone surrogates but not DEL, C1 controls or the
+  // noncharacters, which a CloudEvents String may not hold ("Type System: String"); inside JSON
+  // strings they can be written as \u escapes instead.
+  return JSON.stringify(shared).replace(NOT_IN_STRING, (found) => {
+    let escaped = "";
+    for (let i = 0; i < found.length; i++) {
+      escaped += `\\u${found.charCodeAt(i).toString(16).padStart(4, "0")}`;
+    }
+    return escaped;
+  });
+}
+
+/** DEL, C1 controls and noncharacters, the astral ones as surrogate pairs. */
+const NOT_IN_STRING =
+  /[\u007f-\u009f\ufdd0-\ufdef\ufffe\uffff]|[\ud83f\ud87f\ud8bf\ud8ff\ud93f\ud97f\ud9bf\ud9ff\uda3f\uda7f\udabf\udaff\udb3f\udb7f\udbbf\udbff][\udffe\udfff]/g;
+
+function replaceProvenance(
+  event: CloudEvent,
+  provenance: Readonly<Record<string, AttributeValue>>,
+): CloudEvent {
+  const attributes: Record<string, AttributeValue> = {};
+  for (const [name, value] of Object.entries(event.attributes)) {
+    if (!(PROVENANCE_ATTRIBUTES as readonly string[]).includes(name)) attributes[name] = value;
+  }
+  Object.assign(attributes, provenance);
+  return event.data === undefined ? { attributes } : { attributes, data: event.data };
+}
