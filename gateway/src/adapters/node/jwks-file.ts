@@ -1,0 +1,28 @@
+import { readFile } from "node:fs/promises";
+import type { JSONWebKeySet } from "jose";
+import { createInlineKeySource } from "../../auth/inline-key-source.js";
+import type { KeySource } from "../../auth/key-source.js";
+
+/**
+ * The key source of a JWKS file (`auth.issuers[].jwks: ./jwks.json`): the file is read once and
+ * served like an inline set, so a changed file takes effect at the next start. Node only: the
+ * one auth file that touches the file system. An unreadable file rejects with the file system's
+ * error; a file that is not a JWKS of public keys rejects with a `TypeError` naming the file.
+ *
+ * @example
+ * const keys = await loadJwksFile("./jwks.json");
+ */
+export async function loadJwksFile(path: string): Promise<KeySource> {
+  const text = await readFile(path, "utf8");
+  let jwks: unknown;
+  try {
+    jwks = JSON.parse(text);
+  } catch {
+    throw new TypeError(`${path}: not JSON`);
+  }
+  try {
+    return createInlineKeySource(jwks as JSONWebKeySet);
+  } catch (err) {
+    throw new TypeError(`${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

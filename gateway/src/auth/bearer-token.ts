@@ -1,0 +1,99 @@
+import { InvalidRequest, MissingToken, Unauthorized } from "./auth-errors.js";
+
+/** Largest bearer token accepted by default, in bytes (a JWT is ASCII: one byte a character). */
+export const DEFAULT_MAX_TOKEN_BYTES = 8192;
+
+/** Where a request may carry its bearer token, independent of how the runtime represents it. */
+export interface BearerCarrier {
+  /** The `Authorization` header, repeats joined with ", " (RFC 9110 5.3), if there is one. */
+  readonly authorization?: string | undefined;
+  /** The request URL, absolute or origin-form (`/events?access_token=...`), for the query. */
+  readonly url?: string | undefined;
+}
+
+/** Options of `extractBearerToken`. */
+export interface BearerTokenOptions {
+  /** Refuse longer tokens before any parsing; default `DEFAULT_MAX_TOKEN_BYTES`. */
+  readonly maxTokenBytes?: number;
+}
+
+// RFC 6750 section 2.1: credentials = "Bearer" 1*SP b64token.
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const BEARER = "bearer";
+
+/**
+ * The bearer token of a request, from `Authorization: Bearer <token>` (scheme case-insensitive,
+ * RFC 6750 section 2.1) or the `access_token` query parameter (section 2.3), which CloudEvents
+ * webhook targets must accept (http-webhook.md section 3.3). Throws `MissingToken` when there is
+ * none (credentials of another scheme count as none), `InvalidRequest` when both methods are used
+ * (section 2: a client MUST NOT use more than one) or the header is malformed, `Unauthorized`
+ * when the token is longer than `maxTokenBytes`. The token is not verified here.
+ *
+ * @example
+ * const token = extractBearerToken({ authorization: "Bearer eyJ...", url: "/events" });
+ */
+export function extractBearerToken(
+  carrier: BearerCarrier,
+  options: BearerTokenOptions = {},
+): string {
+  const { maxTokenBytes = DEFAULT_MAX_TOKEN_BYTES } = options;
+  const fromHeader = headerToken(carrier.authorization, maxTokenBytes);
+  const fromQuery = queryToken(carrier.url, maxTokenBytes);
+  if (fromHeader !== undefined && fromQuery !== undefined) {
+    throw new InvalidRequest(
+      "the token is in both the Authorization header and the access_token query parameter; use one",
+    );
+  }
+  const token = fromHeader ?? fromQuery;
+  if (token === undefined) throw new MissingToken();
+  return token;
+}
+
+/**
+ * `extractBearerToken` over a Web `Request`.
+ *
+ * @example
+ * const token = requestBearerToken(request);
+ */
+export function requestBearerToken(request: Request, options: BearerTokenOptions = {}): string {
+  return extractBearerToken(
+    { authorization: request.headers.get("authorization") ?? undefined, url: request.url },
+    options,
+  );
+}
+
+function tooLarge(maxTokenBytes: number): Unauthorized {
+  return new Unauthorized("too_large", `the token is larger than ${maxTokenBytes} bytes`);
+}
+
+function headerToken(value: string | undefined, maxTokenBytes: number): string | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  const space = trimmed.indexOf(" ");
+  const scheme = space === -1 ? trimmed : trimmed.slice(0, space);
+  // Another scheme (Basic, ...) is no bearer token: RFC 6750 section 3 answers it like none.
+  if (scheme.length !== BEARER.length || scheme.toLowerCase() !== BEARER) return undefined;
+  const token = space === -1 ? "" : trimmed.slice(space + 1).trimStart();
+  if (token.length > maxTokenBytes) throw tooLarge(maxTokenBytes);
+  if (token === "") throw new InvalidRequest("the Authorization header names Bearer but no token");
+  if (!B64TOKEN.test(token)) {
+    throw new InvalidRequest("the Authorization header is not of the form: Bearer <token>");
+  }
+  return token;
+}
+
+function queryToken(url: string | undefined, maxTokenBytes: number): string | undefined {
+  if (url === undefined) return undefined;
+  const start = url.indexOf("?");
+  if (start === -1 || !url.includes("access_token", start)) return undefined;
+  const hash = url.indexOf("#", start);
+  const values = new URLSearchParams(url.slice(start + 1, hash === -1 ? undefined : hash)).getAll(
+    "access_token",
+  );
+  const [token, ...more] = values;
+  if (token === undefined) return undefined;
+  if (more.length > 0) throw new InvalidRequest("the access_token query parameter is repeated");
+  if (token.length > maxTokenBytes) throw tooLarge(maxTokenBytes);
+  if (token === "") throw new InvalidRequest("the access_token query parameter is empty");
+  return token;
+}

@@ -1,0 +1,287 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { type JwksServer, startJwksServer } from "../../test/support/jwks-server.js";
+import {
+  AUDIENCE,
+  claimsAt,
+  ISSUER,
+  jwksOf,
+  makeKey,
+  manualClock,
+  signToken,
+  type TestKey,
+} from "../../test/support/test-issuer.js";
+import type { Logger } from "../ports/logger.js";
+import { KeysUnavailable, Unauthorized } from "./auth-errors.js";
+import type { KeySource } from "./key-source.js";
+import { createRemoteKeySource, type RemoteKeySourceOptions } from "./remote-key-source.js";
+import { createTokenVerifier } from "./verify-token.js";
+
+const servers: JwksServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function serve(...keys: TestKey[]): Promise<JwksServer> {
+  const server = await startJwksServer(jwksOf(...keys));
+  servers.push(server);
+  return server;
+}
+
+/** A remote source on a manual clock, and an uncached verifier over it. */
+function setup(url: string, options: Partial<RemoteKeySourceOptions> = {}) {
+  const clock = manualClock();
+  const keys = createRemoteKeySource({ url, clock, ...options });
+  const verifier = createTokenVerifier({
+    issuers: [{ issuer: ISSUER, audience: AUDIENCE, keys }],
+    cache: false,
+    clock,
+  });
+  return { clock, keys, verifier };
+}
+
+function recordingLogger() {
+  const lines: { level: string; message: string; fields: unknown }[] = [];
+  const log =
+    (level: string) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      lines.push({ level, message, fields });
+    };
+  const logger: Logger = {
+    debug: log("debug"),
+    info: log("info"),
+    warn: log("warn"),
+    error: log("error"),
+  };
+  return { lines, logger };
+}
+
+describe("createRemoteKeySource", () => {
+  it("fetches the set on first use, once, and verifies with it", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    const { verifier } = setup(server.url);
+    expect(server.requests).toBe(0);
+    const token = await signToken(k1);
+    await expect(verifier.verify(token)).resolves.toMatchObject({ subject: "orders-service" });
+    await expect(verifier.verify(token)).resolves.toMatchObject({ subject: "orders-service" });
+    expect(server.requests).toBe(1);
+  });
+
+  it("picks up a rotated-in key when a token names an unknown kid", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const k2 = await makeKey("ES256", "k2");
+    const server = await serve(k1);
+    const { verifier, clock } = setup(server.url);
+    await verifier.verify(await signToken(k1));
+    server.serve(jwksOf(k1, k2));
+    clock.advance(30_000);
+    await expect(verifier.verify(await signToken(k2))).resolves.toMatchObject({
+      issuer: ISSUER,
+    });
+    expect(server.requests).toBe(2);
+  });
+
+  it("fetches at most once per cooldown, however many unknown kids arrive", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    const { verifier, clock } = setup(server.url);
+    await verifier.verify(await signToken(k1));
+    expect(server.requests).toBe(1);
+    const garbage = (i: number) => signToken(k1, undefined, { kid: `garbage-${i}` });
+
+    clock.advance(1_000);
+    for (let i = 0; i < 20; i++) {
+      await expect(verifier.verify(await garbage(i))).rejects.toMatchObject({
+        reason: "unknown_key",
+      });
+    }
+    expect(server.requests).toBe(1);
+
+    // After the cooldown one refetch is allowed, shared by concurrent requests.
+    clock.advance(29_000);
+    const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => garbage(100 + i)));
+    const outcomes = await Promise.allSettled(tokens.map((token) => verifier.verify(token)));
+    expect(outcomes.every((outcome) => outcome.status === "rejected")).toBe(true);
+    expect(server.requests).toBe(2);
+    await expect(verifier.verify(await garbage(200))).rejects.toBeInstanceOf(Unauthorized);
+    expect(server.requests).toBe(2);
+  });
+
+  it("honours a configured cooldown", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    const { verifier, clock } = setup(server.url, { cooldownMs: 5_000 });
+    await verifier.verify(await signToken(k1));
+    clock.advance(4_999);
+    await verifier.verify(await signToken(k1, undefined, { kid: "other" })).catch(() => {});
+    expect(server.requests).toBe(1);
+    clock.advance(1);
+    await verifier.verify(await signToken(k1, undefined, { kid: "other" })).catch(() => {});
+    expect(server.requests).toBe(2);
+  });
+
+  it("keeps verifying with the keys it has when the JWKS server is down", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    const { lines, logger } = recordingLogger();
+    const { verifier, clock } = setup(server.url, { logger });
+    await verifier.verify(await signToken(k1));
+    await server.close();
+
+    // Past the max age the set is due for a refetch; the refetch fails and the old keys serve.
+    clock.advance(11 * 60_000);
+    const later = await signToken(k1, claimsAt(clock.now() / 1000, { sub: "late" }));
+    await expect(verifier.verify(later)).resolves.toMatchObject({ subject: "late" });
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: "warn",
+        message: expect.stringContaining("JWKS fetch failed"),
+      }),
+    );
+    // An unknown kid is still refused as a bad token, not as unavailable keys.
+    clock.advance(60_000);
+    const unknown = await signToken(k1, claimsAt(clock.now() / 1000), { kid: "k9" });
+    await expect(verifier.verify(unknown)).rejects.toMatchObject({ reason: "unknown_key" });
+  });
+
+  it("keeps the old keys when a refetch answers an error or an invalid set", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    const { verifier, clock, keys } = setup(server.url);
+    const token = await signToken(k1);
+    await verifier.verify(token);
+    for (const answer of [500, 404, { keys: [{ ...k1.publicJwk, d: "private" }] }]) {
+      server.serve(answer as never);
+      clock.advance(30_000);
+      expect(await keys.refresh()).toBe(false);
+      await expect(verifier.verify(token)).resolves.toMatchObject({ subject: "orders-service" });
+    }
+    expect(await keys.generation()).toBe(0);
+  });
+
+  it("answers KeysUnavailable (503, Retry-After) when no set was ever fetched", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    await server.close();
+    let attempts = 0;
+    const { verifier, clock } = setup(server.url, {
+      fetch: (request) => {
+        attempts += 1;
+        return fetch(request);
+      },
+    });
+    const token = await signToken(k1);
+    const first = await verifier.verify(token).catch((err) => err);
+    expect(first).toBeInstanceOf(KeysUnavailable);
+    expect(first).toMatchObject({ status: 503, headers: { "retry-after": "30" } });
+    expect(first.message).not.toContain(token);
+
+    // Within the cooldown it does not try again, and says how long to wait.
+    clock.advance(10_000);
+    const second = await verifier.verify(token).catch((err) => err);
+    expect(second).toMatchObject({ code: "keys_unavailable", headers: { "retry-after": "20" } });
+    expect(attempts).toBe(1);
+  });
+
+  it("recovers once the JWKS server answers again", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    server.serve(503);
+    const { verifier, clock } = setup(server.url);
+    const token = await signToken(k1);
+    await expect(verifier.verify(token)).rejects.toBeInstanceOf(KeysUnavailable);
+    server.serve(jwksOf(k1));
+    clock.advance(30_000);
+    await expect(verifier.verify(token)).resolves.toMatchObject({ subject: "orders-service" });
+    expect(server.requests).toBe(2);
+  });
+
+  it("refetches a set older than its max age, and bumps the generation only when a key goes", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const k2 = await makeKey("ES256", "k2");
+    const server = await serve(k1);
+    const { keys, clock } = setup(server.url, { maxAgeMs: 60_000 });
+    expect(await keys.generation()).toBe(0);
+    server.serve(jwksOf(k1, k2));
+    clock.advance(59_999);
+    expect(await keys.generation()).toBe(0);
+    expect(server.requests).toBe(1);
+    clock.advance(1);
+    expect(await keys.generation()).toBe(0); // k2 added: nothing cached can be wrong
+    expect(server.requests).toBe(2);
+    server.serve(jwksOf(k2));
+    clock.advance(60_000);
+    expect(await keys.generation()).toBe(1); // k1 withdrawn
+    await expect(keys.keysFor({ alg: "ES256", kid: "k1" })).rejects.toMatchObject({
+      reason: "unknown_key",
+    });
+  });
+
+  it("refuses options that cannot work", () => {
+    expect(() => createRemoteKeySource({ url: "ftp://id.example.test/jwks" })).toThrow(TypeError);
+    expect(() => createRemoteKeySource({ url: "/relative" })).toThrow(TypeError);
+    expect(() => createRemoteKeySource({ url: "https://x.test/j", cooldownMs: -1 })).toThrow(
+      /cooldownMs/,
+    );
+  });
+});
+
+describe("verified-token cache over a JWKS URL", () => {
+  /** The source, counting how often a key had to be looked up (i.e. a full verification). */
+  function counting(source: KeySource) {
+    let lookups = 0;
+    const counted: KeySource = {
+      kind: source.kind,
+      keysFor: (query) => {
+        lookups += 1;
+        return source.keysFor(query);
+      },
+      generation: () => source.generation(),
+    };
+    return { counted, lookups: () => lookups };
+  }
+
+  function cachedSetup(url: string) {
+    const clock = manualClock();
+    const { counted, lookups } = counting(createRemoteKeySource({ url, clock }));
+    const verifier = createTokenVerifier({
+      issuers: [{ issuer: ISSUER, audience: AUDIENCE, keys: counted }],
+      clock,
+    });
+    return { clock, verifier, lookups };
+  }
+
+  it("stops serving a cached token once a refetch withdraws its key", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const k2 = await makeKey("ES256", "k2");
+    const server = await serve(k1);
+    const { clock, verifier, lookups } = cachedSetup(server.url);
+    const old = await signToken(k1);
+    await verifier.verify(old);
+    await verifier.verify(old);
+    expect(lookups()).toBe(1);
+
+    server.serve(jwksOf(k2));
+    clock.advance(30_000);
+    await verifier.verify(await signToken(k2)); // unknown kid: refetch, k1 is gone
+    expect(server.requests).toBe(2);
+    const refused = await verifier.verify(old).catch((err) => err);
+    expect(refused).toBeInstanceOf(Unauthorized);
+    expect(refused).toMatchObject({ reason: "unknown_key" });
+  });
+
+  it("keeps serving cached tokens when a refetch only adds keys", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const k2 = await makeKey("ES256", "k2");
+    const server = await serve(k1);
+    const { clock, verifier, lookups } = cachedSetup(server.url);
+    const token = await signToken(k1);
+    await verifier.verify(token);
+    server.serve(jwksOf(k1, k2));
+    clock.advance(30_000);
+    await verifier.verify(await signToken(k2));
+    expect(lookups()).toBe(2);
+    await verifier.verify(token);
+    expect(lookups()).toBe(2);
+  });
+});

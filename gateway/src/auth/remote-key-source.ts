@@ -1,0 +1,187 @@
+import type { JSONWebKeySet } from "jose";
+import { type Clock, systemClock } from "../ports/clock.js";
+import type { FetchLike } from "../ports/fetch.js";
+import { type Logger, silentLogger } from "../ports/logger.js";
+import { KeysUnavailable, Unauthorized } from "./auth-errors.js";
+import { createKeyMatcher, type KeyMatcher, publicKeySetProblem } from "./jwk-set.js";
+import type { KeySource } from "./key-source.js";
+
+/** Options of `createRemoteKeySource`. */
+export interface RemoteKeySourceOptions {
+  /** The issuer's JWKS URL (http or https), e.g. an OIDC provider's `jwks_uri`. */
+  readonly url: string;
+  /** Outbound HTTP; default the global `fetch`. */
+  readonly fetch?: FetchLike;
+  readonly clock?: Clock;
+  /**
+   * Least time between two fetches, in ms, default 30 000: tokens naming unknown `kid`s, or an
+   * identity provider that is down, cannot make the gateway fetch more often than this.
+   */
+  readonly cooldownMs?: number;
+  /** A set older than this (ms, default 600 000) is refetched on next use. */
+  readonly maxAgeMs?: number;
+  /** A fetch that takes longer is abandoned (ms, default 5 000). */
+  readonly timeoutMs?: number;
+  /** Fetch failures and key changes are logged here; default silent. */
+  readonly logger?: Logger;
+}
+
+/** A `KeySource` over a JWKS URL. */
+export interface RemoteKeySource extends KeySource {
+  /**
+   * Fetches the set now, ignoring the cooldown (e.g. to warm up at start); resolves `true` when it
+   * got a valid set. Never rejects: a failure keeps the keys fetched before.
+   */
+  refresh(): Promise<boolean>;
+}
+
+/** A JWKS response larger than this is refused. */
+const MAX_JWKS_BYTES = 1024 * 1024;
+
+/** One fetched set, the generation it belongs to and when it arrived. */
+interface Installed {
+  readonly match: KeyMatcher;
+  /** Each key's JSON, to tell whether a later set dropped or changed one. */
+  readonly fingerprints: ReadonlySet<string>;
+  readonly generation: number;
+  readonly fetchedAt: number;
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) throw new TypeError(`${name} must be >= 0`);
+  return value;
+}
+
+/**
+ * A `KeySource` over a JWKS URL. The set is fetched on first use and kept; it is fetched again
+ * when a token names a `kid` it does not hold (key rotation) or when it is older than `maxAgeMs`,
+ * but never twice within `cooldownMs`. A failed refetch keeps the old keys (stale keys beat no
+ * keys); only when no set was ever fetched does `keysFor` reject with `KeysUnavailable` (503),
+ * with `Retry-After` at the end of the cooldown. The generation grows when a refetch drops or
+ * changes a key, never when it only adds keys.
+ *
+ * @example
+ * const keys = createRemoteKeySource({ url: "https://id.example.com/.well-known/jwks.json" });
+ */
+export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKeySource {
+  const {
+    url,
+    fetch: fetchSet = (request: Request) => fetch(request),
+    clock = systemClock,
+    cooldownMs = 30_000,
+    maxAgeMs = 600_000,
+    timeoutMs = 5_000,
+    logger = silentLogger,
+  } = options;
+  const protocol = URL.canParse(url) ? new URL(url).protocol : "";
+  if (protocol !== "https:" && protocol !== "http:") {
+    throw new TypeError("a JWKS URL must be an absolute http(s) URL");
+  }
+  positive("cooldownMs", cooldownMs);
+  positive("maxAgeMs", maxAgeMs);
+  positive("timeoutMs", timeoutMs);
+
+  let current: Installed | undefined;
+  let attemptedAt: number | undefined;
+  let inflight: Promise<boolean> | undefined;
+  // Read through a function: the set changes across awaits, which TypeScript's narrowing ignores.
+  const installed = (): Installed | undefined => current;
+  const coolingDown = () => attemptedAt !== undefined && clock.now() - attemptedAt < cooldownMs;
+
+  async function download(): Promise<JSONWebKeySet> {
+    const response = await fetchSet(
+      new Request(url, {
+        headers: { accept: "application/jwk-set+json, application/json" },
+        signal: AbortSignal.timeout(timeoutMs),
+      }),
+    );
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new Error(`the JWKS URL answered HTTP ${response.status}`);
+    }
+    if (Number(response.headers.get("content-length") ?? 0) > MAX_JWKS_BYTES) {
+      await response.body?.cancel();
+      throw new Error(`the JWKS is larger than ${MAX_JWKS_BYTES} bytes`);
+    }
+    const text = await response.text();
+    if (text.length > MAX_JWKS_BYTES)
+      throw new Error(`the JWKS is larger than ${MAX_JWKS_BYTES} bytes`);
+    const value: unknown = JSON.parse(text);
+    const problem = publicKeySetProblem(value);
+    if (problem !== undefined) throw new Error(problem);
+    return value as JSONWebKeySet;
+  }
+
+  function install(jwks: JSONWebKeySet): void {
+    const fingerprints = new Set(jwks.keys.map((key) => JSON.stringify(key)));
+    const before = installed();
+    let generation = before?.generation ?? 0;
+    if (before !== undefined && [...before.fingerprints].some((key) => !fingerprints.has(key))) {
+      generation += 1;
+      logger.info("auth: JWKS keys were withdrawn or replaced", { url, generation });
+    }
+    const match = createKeyMatcher(jwks);
+    current = { match, fingerprints, generation, fetchedAt: clock.now() };
+  }
+
+  async function load(): Promise<boolean> {
+    attemptedAt = clock.now();
+    try {
+      install(await download());
+      return true;
+    } catch (err) {
+      logger.warn("auth: JWKS fetch failed; keeping the keys fetched before, if any", {
+        url,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return false;
+    }
+  }
+
+  function refresh(): Promise<boolean> {
+    inflight ??= load().finally(() => {
+      inflight = undefined;
+    });
+    return inflight;
+  }
+
+  /** The set to use now: fetched if there is none yet, refetched if it is older than max age. */
+  async function usable(): Promise<Installed> {
+    if (inflight !== undefined) await inflight;
+    const before = installed();
+    if (before === undefined) {
+      if (!coolingDown()) await refresh();
+    } else if (clock.now() - before.fetchedAt >= maxAgeMs && !coolingDown()) {
+      await refresh();
+    }
+    const set = installed();
+    if (set === undefined) {
+      const waitMs =
+        attemptedAt === undefined ? cooldownMs : attemptedAt + cooldownMs - clock.now();
+      throw new KeysUnavailable(waitMs / 1000);
+    }
+    return set;
+  }
+
+  return {
+    kind: "jwks",
+    refresh,
+    async keysFor(query) {
+      let set = await usable();
+      let keys = await set.match(query);
+      // An unknown kid may be a key the issuer rotated in since the last fetch.
+      if (keys.length === 0 && (inflight !== undefined || !coolingDown())) {
+        await refresh();
+        set = installed() ?? set;
+        keys = await set.match(query);
+      }
+      if (keys.length === 0) {
+        throw new Unauthorized("unknown_key", "no key of the token's issuer fits the token's kid");
+      }
+      return { keys, generation: set.generation };
+    },
+    async generation() {
+      return (await usable()).generation;
+    },
+  };
+}
