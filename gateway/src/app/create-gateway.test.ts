@@ -138,6 +138,9 @@ describe("end to end: ingest -> match -> deliver", () => {
       type: "com.example.structured",
       myext: "x y",
       datacontenttype: "application/json",
+      // Set by the gateway (no auth in this config): when it was recorded, and that nobody signed it.
+      recordedtime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      authtype: "unauthenticated",
       data: { n: 1 },
     });
   });

@@ -1,4 +1,8 @@
 import { Hono } from "hono";
+import type { KeySource } from "../auth/key-source.js";
+import { createPublisherAuth } from "../auth/publisher-auth.js";
+import type { TokenDigest } from "../auth/verified-token-cache.js";
+import type { IssuerKeys } from "../config/auth-config.js";
 import type { HeraldConfig } from "../config/herald-config.js";
 import type { DeliveryQueue } from "../deliver/delivery-queue.js";
 import { createDispatcher } from "../deliver/dispatcher.js";
@@ -32,6 +36,15 @@ export interface GatewayOptions {
   readonly fetch?: FetchLike;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /**
+   * Accept events without authentication even when the config has `auth` (`--no-auth`; dev only).
+   * Without `auth` in the config, ingest is unauthenticated anyway.
+   */
+  readonly noAuth?: boolean;
+  /** Key sources the runtime resolves itself, e.g. `jwks` files (see `createPublisherAuth`). */
+  readonly keySourceFor?: (keys: IssuerKeys) => KeySource | undefined;
+  /** Token hash for the verified-token cache (the Node adapter passes a fast one). */
+  readonly tokenDigest?: TokenDigest;
   /** How long `stop()` waits for queued deliveries to drain (default 10 s). */
   readonly drainMs?: number;
 }
@@ -100,8 +113,19 @@ export function createGateway(options: GatewayOptions): Gateway {
   app.get("/readyz", (c) =>
     accepting ? c.json({ status: "ready" }) : c.json({ status: "stopping" }, 503),
   );
+  const auth =
+    config.auth !== undefined && options.noAuth !== true
+      ? createPublisherAuth(config.auth, {
+          clock,
+          logger,
+          ...(options.keySourceFor ? { keySourceFor: options.keySourceFor } : {}),
+          ...(options.tokenDigest ? { tokenDigest: options.tokenDigest } : {}),
+        })
+      : undefined;
   const ingest = createIngestHandler({
     limits: config.limits,
+    auth,
+    clock,
     accept: createAcceptor(() => matcher, queue),
     accepting: () => accepting,
     logger,

@@ -6,6 +6,8 @@ import { readBody } from "./read-body.js";
  * which skips building Web objects on the hot path.
  */
 export interface IngestSource {
+  /** The request target, origin-form (`/events?access_token=...`) or absolute. */
+  readonly url: string;
   /** A header by lower-case name; repeated headers joined with ", " (RFC 9110 5.3). */
   header(name: string): string | undefined;
   /** Calls `fn` for every header, with its lower-case name. */
@@ -22,6 +24,7 @@ export interface IngestSource {
  */
 export function requestSource(request: Request): IngestSource {
   return {
+    url: request.url,
     header: (name) => request.headers.get(name) ?? undefined,
     forEachHeader: (fn) => request.headers.forEach(fn),
     readBody: (limit) => readBody(request, limit),

@@ -13,6 +13,7 @@ import type { IngestSource } from "../../ingest/ingest-source.js";
  */
 export function incomingSource(req: IncomingMessage): IngestSource {
   return {
+    url: req.url ?? "/",
     header(name) {
       // Node keeps only the first of a repeated Content-Type; the Fetch standard joins them,
       // and so must we, so both transports judge the same request alike.
