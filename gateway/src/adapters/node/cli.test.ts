@@ -90,7 +90,7 @@ describe("herald command line", () => {
     expect(bad.stderr).toContain("Usage: herald");
   });
 
-  it("refuses to serve a config without --no-auth until authentication exists", async () => {
+  it("refuses to serve a config without an auth section unless --no-auth", async () => {
     await writeFile(join(dir, "herald.yaml"), "subscriptions: []\n");
     const { code, stderr } = await cli(["serve", "--config", "herald.yaml"]);
     expect(code).toBe(1);
@@ -178,38 +178,67 @@ describe("herald serve (a real process)", () => {
     expect(new Set(ids).size).toBe(50);
   });
 
-  it("runs the embedded demo without a herald.yaml and exits 0 on SIGINT", async () => {
+  it("runs the embedded demo without a herald.yaml: prints a token, accepts events sent with it, exits 0 on SIGINT", async () => {
     const empty = await mkdtemp(join(tmpdir(), "herald-demo-"));
     const child = spawn(process.execPath, [HERALD, "serve", "--port", "0"], {
       cwd: empty,
       stdio: ["ignore", "pipe", "pipe"],
     });
     const output: string[] = [];
-    const url = await new Promise<string>((resolve) => {
-      createInterface({ input: child.stdout! }).on("line", (line) => {
-        output.push(line);
-        const m = /^herald listening on (\S+)$/.exec(line);
-        if (m) resolve(m[1]!);
+    const waiting = new Set<() => void>();
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      output.push(line);
+      for (const check of waiting) check();
+    });
+    /** The first line of stdout so far or to come that matches `pattern`. */
+    const lineMatching = (pattern: RegExp) =>
+      new Promise<RegExpExecArray>((resolve) => {
+        const check = () => {
+          const found = output.map((line) => pattern.exec(line)).find((m) => m !== null);
+          if (found) {
+            waiting.delete(check);
+            resolve(found);
+          }
+        };
+        waiting.add(check);
+        check();
       });
-    });
-    const res = await fetch(`${url}/events`, {
-      method: "POST",
-      headers: {
-        "ce-specversion": "1.0",
-        "ce-id": "demo-1",
-        "ce-source": "/demo",
-        "ce-type": "com.example.demo",
-        "content-type": "application/json",
+    const url = (await lineMatching(/^herald listening on (\S+)$/))[1]!;
+    // The curl line the demo prints carries its ready token.
+    const token = (await lineMatching(/-H "Authorization: Bearer ([\w-]+\.[\w-]+\.[\w-]+)"/))[1]!;
+    expect(output[0]).toBe(`herald listening on ${url}`);
+    expect(output.filter((l) => l.startsWith("herald listening on"))).toHaveLength(1);
+    expect(output).toContain(token);
+    const send = (id: string, bearer: string) =>
+      fetch(`${url}/events`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${bearer}`,
+          "ce-specversion": "1.0",
+          "ce-id": id,
+          "ce-source": "/demo",
+          "ce-type": "com.example.demo",
+          "content-type": "application/json",
+        },
+        body: `{"hello":"${id}"}`,
+      });
+    expect((await send("demo-1", token)).status).toBe(202);
+    // `herald token` in the same directory mints from the same dev issuer.
+    let minted = "";
+    const code = await runCli({
+      argv: ["token", "--sub", "demo"],
+      cwd: empty,
+      env: {},
+      stdout: (t) => {
+        minted += t;
       },
-      body: '{"hello":"world"}',
+      stderr: () => {},
     });
-    expect(res.status).toBe(202);
+    expect(code).toBe(0);
+    expect((await send("demo-2", minted.trim())).status).toBe(202);
     const stopped = exited(child);
-    await new Promise<void>((ok) => {
-      const check = () => (output.some((l) => l.includes('{"hello":"world"}')) ? ok() : undefined);
-      child.stdout!.on("data", () => setImmediate(check));
-      check();
-    });
+    await lineMatching(/\{"hello":"demo-1"\}/);
+    await lineMatching(/\{"hello":"demo-2"\}/);
     expect(output.join("\n")).toContain("curl -i");
     child.kill("SIGINT");
     expect(await stopped).toBe(0);

@@ -6,6 +6,7 @@ import { createJsonLogger, logLevelFromEnv } from "./json-logger.js";
 import { loadConfigFile } from "./read-config-file.js";
 import { SEND_USAGE, sendCommand } from "./send-command.js";
 import { ServeError, serve } from "./serve.js";
+import { TOKEN_USAGE, tokenCommand } from "./token-command.js";
 
 const USAGE = `Usage: herald <command> [options]
 
@@ -18,6 +19,7 @@ Commands:
   validate    Check a config file and exit (0 valid, 1 invalid)
                 --config FILE   config file (default ./herald.yaml)
 ${SEND_USAGE}
+${TOKEN_USAGE}
   help        Show this help
   version     Print the version
 
@@ -50,6 +52,8 @@ export async function runCli(io: Io): Promise<number> {
         return await validateCommand(rest, io);
       case "send":
         return await sendCommand(rest, io);
+      case "token":
+        return await tokenCommand(rest, io);
       case "version":
       case "--version":
       case "-v":

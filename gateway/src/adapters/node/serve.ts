@@ -1,17 +1,26 @@
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { createGateway, type Gateway } from "../../app/create-gateway.js";
 import { unsupportedSettings } from "../../app/unsupported-settings.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
 import { parseConfig } from "../../config/load-config.js";
 import type { Logger } from "../../ports/logger.js";
 import { startDemoSink } from "./demo-sink.js";
-import { demoCurl, embeddedConfig } from "./embedded-config.js";
+import { DevIssuerInvalid, loadOrCreateDevIssuer } from "./dev-issuer.js";
+import {
+  DEMO_SUBJECT,
+  DEMO_TOKEN_TTL_SECONDS,
+  demoHint,
+  embeddedConfig,
+} from "./embedded-config.js";
+import { loadJwksFiles } from "./jwks-files.js";
 import { nodeListener } from "./node-listener.js";
 import { createNodeSinkClient } from "./node-sink-client.js";
 import { loadConfigFile } from "./read-config-file.js";
+import { ServeError } from "./serve-error.js";
 
 export interface ServeOptions {
   readonly configPath?: string;
@@ -32,10 +41,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** `herald serve` could not start; the message says why and what to do. */
-export class ServeError extends Error {
-  override name = "ServeError";
-}
+export { ServeError } from "./serve-error.js";
 
 /**
  * Starts the Node gateway: loads the config (or the embedded demo when there is none), listens,
@@ -51,12 +57,25 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const configPath = resolve(options.cwd, options.configPath ?? "herald.yaml");
   const demo = !explicit && !existsSync(configPath);
   let closeDemo: (() => Promise<void>) | undefined;
+  let demoToken: string | undefined;
   let config: HeraldConfig;
   if (demo) {
+    // The demo trusts a local dev issuer (kept in ./.herald, so its tokens outlive a restart).
+    const issuer = await loadOrCreateDevIssuer(options.cwd).catch((err: unknown) => {
+      if (err instanceof DevIssuerInvalid) throw new ServeError(err.message);
+      const why = err instanceof Error ? err.message : String(err);
+      throw new ServeError(`the embedded demo cannot create its dev issuer in ./.herald: ${why}`);
+    });
+    demoToken = await issuer.mint({ sub: DEMO_SUBJECT, ttlSeconds: DEMO_TOKEN_TTL_SECONDS });
     const sink = await startDemoSink(print);
     closeDemo = sink.close;
     config = parseConfig(
-      embeddedConfig(sink.url, options.host ?? "127.0.0.1", options.port ?? 8080),
+      embeddedConfig({
+        sinkUrl: sink.url,
+        host: options.host ?? "127.0.0.1",
+        port: options.port ?? 8080,
+        jwks: issuer.publicJwks,
+      }),
       "<embedded demo config>",
     );
   } else {
@@ -64,10 +83,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     config = await loadConfigFile(configPath, options.env);
   }
 
-  if (!options.noAuth && !demo) {
+  const authOff = options.noAuth || config.auth === undefined;
+  if (authOff && !options.noAuth && !demo) {
     throw new ServeError(
-      "publisher authentication is not available in this version of herald, so it cannot " +
-        "protect this gateway. Start it with --no-auth to accept events from anyone (development only).",
+      "this config has no auth section, so anyone could publish. Add auth (see README: " +
+        "Authentication) or start with --no-auth to accept events from anyone (development only).",
     );
   }
   const unsupported = unsupportedSettings(config);
@@ -81,14 +101,24 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       `store.kind ${config.store.kind} is not available in this version; use store: { kind: memory }`,
     );
   }
-  logger.warn(
-    demo
-      ? "running the embedded demo: authentication is OFF, anyone who can reach this port can publish"
-      : "authentication is OFF (--no-auth): anyone who can reach this port can publish events",
-  );
+  if (authOff) {
+    logger.warn(
+      options.noAuth
+        ? "authentication is OFF (--no-auth): anyone who can reach this port can publish events"
+        : "authentication is OFF: anyone who can reach this port can publish events",
+    );
+  }
+  const jwksFiles = await loadJwksFiles(config, dirname(configPath));
 
   const sinkClient = createNodeSinkClient();
-  const gateway = createGateway({ config, logger, sinkClient });
+  const gateway = createGateway({
+    config,
+    logger,
+    sinkClient,
+    noAuth: authOff,
+    keySourceFor: (keys) => (keys.kind === "file" ? jwksFiles.get(keys.path) : undefined),
+    tokenDigest: (token) => createHash("sha256").update(token).digest("base64url"),
+  });
   const server = createServer(nodeListener(gateway));
   // Node 20 waits 300 s for a slow request; a publisher gets 60 s for the whole request.
   server.requestTimeout = 60_000;
@@ -117,11 +147,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     config: demo ? "embedded demo" : configPath,
   });
   print(`herald listening on ${url}\n`);
-  if (demo) {
-    print(
-      `\nNo herald.yaml here, so this is the embedded demo: every event goes to a built-in sink that prints it.\nTry:\n\n${demoCurl(url)}\n\n`,
-    );
-  }
+  if (demoToken !== undefined) print(demoHint(url, demoToken));
 
   let closing: Promise<void> | undefined;
   return {

@@ -1,0 +1,62 @@
+import { parseArgs } from "node:util";
+import { parseDuration } from "../../config/parse-duration.js";
+import { DevIssuerInvalid, loadDevIssuer } from "./dev-issuer.js";
+import { ServeError } from "./serve-error.js";
+
+export const TOKEN_USAGE = `  token       Mint a bearer token from the dev issuer in ./.herald (the embedded demo makes it)
+                --sub NAME      the token's subject (required)
+                --scope "A B"   space-separated scopes (herald:admin for the admin routes)
+                --ttl D         lifetime: 15m, 1h, 24h or ISO 8601 (default 1h)`;
+
+const DEFAULT_TTL = "1h";
+
+/**
+ * `herald token`: mints a token from the dev issuer in the current directory's `.herald/` and
+ * prints only the token, so `TOKEN=$(herald token --sub demo)` works. It never creates an issuer
+ * and never mints for any other: without a dev issuer it says how to make one, exit 1.
+ *
+ * @example
+ * herald token --sub orders-service --scope "herald:admin" --ttl 15m
+ */
+export async function tokenCommand(
+  args: readonly string[],
+  io: { stdout: (t: string) => void; cwd: string },
+): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      sub: { type: "string" },
+      scope: { type: "string" },
+      ttl: { type: "string", default: DEFAULT_TTL },
+    },
+    strict: true,
+  });
+  const sub = values.sub?.trim();
+  if (!sub) throw new ServeError("token needs --sub NAME (the token's subject)");
+  const scope = values.scope?.trim().split(/\s+/).join(" ");
+  if (scope === "") {
+    throw new ServeError('--scope must name at least one scope, e.g. "herald:admin"');
+  }
+  const ttlMs = parseDuration(values.ttl);
+  if (ttlMs === undefined || ttlMs < 1_000 || ttlMs % 1_000 !== 0) {
+    throw new ServeError(
+      `--ttl must be a whole number of seconds, at least 1s, such as 15m or 1h (got "${values.ttl}")`,
+    );
+  }
+  const issuer = await loadDevIssuer(io.cwd).catch((err: unknown) => {
+    if (err instanceof DevIssuerInvalid) throw new ServeError(err.message);
+    throw err;
+  });
+  if (issuer === undefined) {
+    throw new ServeError(
+      "no dev issuer in ./.herald; run `herald serve` once without a config to create it",
+    );
+  }
+  const token = await issuer.mint({
+    sub,
+    ...(scope === undefined ? {} : { scope }),
+    ttlSeconds: ttlMs / 1_000,
+  });
+  io.stdout(`${token}\n`);
+  return 0;
+}
