@@ -21,6 +21,7 @@ import { type Logger, silentLogger } from "../ports/logger.js";
 import { createAcceptor } from "../routing/accept-events.js";
 import { createMatcher } from "../subscriptions/matcher.js";
 import type { Subscription } from "../subscriptions/subscription.js";
+import { ADMIN_PATHS, requireAdmin } from "./require-admin.js";
 
 export interface GatewayOptions {
   /** A normalised config, e.g. from `parseConfig` or `loadConfigFile`. */
@@ -131,6 +132,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger,
   });
   mountIngest(app, ingest);
+  for (const path of ADMIN_PATHS) app.use(path, requireAdmin(auth, config.auth?.admins ?? []));
   app.notFound((c) =>
     problemResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
   );

@@ -200,3 +200,38 @@ describe("--no-auth", () => {
     await own.close();
   });
 });
+
+describe("admin routes", () => {
+  it("401 without a token, 403 for a publisher token, through for an admin token", async () => {
+    const own = createGateway({
+      config: parseConfig(
+        JSON.stringify({
+          auth: {
+            issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwks: jwksOf(key) }],
+            publishers: [{ claims: { sub: "orders-service" } }],
+            admins: [{ claims: { scope: "herald:admin" } }],
+          },
+        }),
+        "admin.json",
+      ),
+    });
+    const get = (token?: string) =>
+      own.fetch(
+        new Request("http://gw/subscriptions", {
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+        }),
+      );
+    const anonymous = await get();
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    expect((await get(await signToken(key, claimsAt(nowSec())))).status).toBe(403);
+    const admin = await signToken(
+      key,
+      claimsAt(nowSec(), { sub: "ops", scope: "openid herald:admin" }),
+    );
+    // Past the guard; the Subscriptions API itself is the next issue, so nothing is there yet.
+    expect((await get(admin)).status).toBe(404);
+    // Health probes stay open.
+    expect((await own.fetch(new Request("http://gw/healthz"))).status).toBe(200);
+  });
+});
