@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { main } from "./cli.js";
@@ -33,8 +36,58 @@ describe("herald-conformance", () => {
     expect(JSON.parse(stdout).subscriptions).toHaveLength(12);
   });
 
+  it("config --auth-jwks FILE writes the public JWKS inline, URLs stay URLs", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "conformance-cli-"));
+    try {
+      const key = { kty: "OKP", crv: "Ed25519", x: "abc", kid: "k" };
+      const file = join(dir, "jwks.json");
+      await writeFile(file, JSON.stringify({ keys: [key] }));
+      const base = [
+        "config",
+        "--sink",
+        "http://127.0.0.1:9999",
+        "--issuer",
+        "https://i",
+        "--audience",
+        "a",
+      ];
+      const { code, stdout } = await run([...base, "--auth-jwks", file, "--sub", "me"]);
+      expect(code).toBe(0);
+      expect(parse(stdout).auth).toEqual({
+        issuers: [{ issuer: "https://i", audience: "a", jwks: { keys: [key] } }],
+        publishers: [{ claims: { sub: "me" } }],
+      });
+      const url = await run([...base, "--auth-jwks", "https://i/jwks.json", "--json"]);
+      expect(JSON.parse(url.stdout).auth.issuers[0].jwks).toBe("https://i/jwks.json");
+      await writeFile(file, JSON.stringify({ keys: [{ ...key, d: "private" }] }));
+      const secret = await run([...base, "--auth-jwks", file]);
+      expect(secret.code).toBe(2);
+      expect(secret.stderr).toMatch(/private key material/);
+      expect(secret.stderr).not.toContain('private"');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each([
     [["config"], /needs --sink/],
+    [["config", "--sink", "http://x", "--auth-jwks", "j.json"], /needs --issuer and --audience/],
+    [["config", "--sink", "http://x", "--issuer", "https://i"], /go with --auth-jwks/],
+    [
+      [
+        "config",
+        "--sink",
+        "http://x",
+        "--auth-jwks",
+        "/nonexistent/j.json",
+        "--issuer",
+        "i",
+        "--audience",
+        "a",
+      ],
+      /cannot read the JWKS/,
+    ],
+    [["--url", "http://x", "--foreign-token", "t"], /need --token/],
     [["config", "--sink", "not a url"], /Invalid URL/],
     [[], /--url is required/],
     [["--url", "http://x", "--sink-port", "abc"], /take numbers/],

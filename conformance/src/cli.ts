@@ -1,5 +1,12 @@
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { conformanceConfig, conformanceConfigYaml } from "./config/conformance-config.js";
+import type { ConformanceAuth } from "./auth/conformance-auth.js";
+import {
+  type ConformanceConfigOptions,
+  conformanceConfig,
+  conformanceConfigYaml,
+  type InlineJwks,
+} from "./config/conformance-config.js";
 import { formatReport } from "./report.js";
 import { runConformance } from "./run-conformance.js";
 
@@ -13,7 +20,16 @@ export interface CliIo {
 export const USAGE = `Usage:
   herald-conformance --url URL [options]      run the suite against a gateway
   herald-conformance config --sink URL [--json]
+      [--auth-jwks FILE|URL --issuer I --audience A [--sub S]]
                                               print the target config for a sink URL
+
+Config options:
+  --sink URL           base URL the suite's sink will listen on
+  --auth-jwks FILE|URL add an auth section trusting this issuer: a public JWKS file (written
+                       inline) or an http(s) JWKS URL; needs --issuer and --audience
+  --issuer I           the iss of the suite's tokens
+  --audience A         the aud of the suite's tokens
+  --sub S              the sub the publisher rule allows (default conformance)
 
 Run options:
   --url URL            base URL of the gateway (POST URL/events, POST URL/)
@@ -22,7 +38,13 @@ Run options:
   --sink-host H        interface the sink binds (default 127.0.0.1)
   --data DIR           cloudevents/conformance data (default <repo>/../shared/conformance-data/http)
   --no-data            skip the official cases
-  --token T            send Authorization: Bearer T
+  --token T            the target authenticates publishers: send Authorization: Bearer T
+                       on every request and run the auth cases (401s, access_token,
+                       provenance); T must be allowed every source and type
+  --sub S              the authid the target must write (default: T's sub claim)
+  --foreign-token T    also check that the target refuses T with 401 invalid_token
+  --outside-source S   also check that an event with source S gets a 403
+  --outside-type T     also check that an event with type T gets a 403
   --timeout MS         bound on each wait for a delivery (default 5000)
   --only TEXT          run only cases whose name contains TEXT (repeatable)
   --json               print the report as JSON
@@ -54,10 +76,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   if (positionals[0] === "config") {
     if (!values.sink) return usage(io, "config needs --sink URL");
     try {
+      const options = await configOptions(values);
       io.stdout(
         values.json
-          ? `${JSON.stringify(conformanceConfig(values.sink), null, 2)}\n`
-          : conformanceConfigYaml(values.sink),
+          ? `${JSON.stringify(conformanceConfig(values.sink, options), null, 2)}\n`
+          : conformanceConfigYaml(values.sink, options),
       );
     } catch (err) {
       return usage(io, (err as Error).message);
@@ -72,6 +95,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const timeoutMs = numberOption(values.timeout);
   if (Number.isNaN(sinkPort) || Number.isNaN(timeoutMs))
     return usage(io, "--sink-port and --timeout take numbers");
+  const auth = runAuth(values);
+  if (typeof auth === "string") return usage(io, auth);
   const only = values.only ?? [];
   const report = await runConformance(
     { url: values.url },
@@ -79,13 +104,67 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       sinkPort,
       sinkHost: values["sink-host"],
       dataDir: values["no-data"] ? null : values.data,
-      token: values.token,
+      auth,
       timeoutMs,
       only: only.length === 0 ? undefined : (name) => only.some((text) => name.includes(text)),
     },
   );
   io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return report.failed === 0 ? 0 : 1;
+}
+
+type Values = ReturnType<typeof parse>["values"];
+
+/** The run's auth settings, or a usage message. */
+function runAuth(values: Values): ConformanceAuth | undefined | string {
+  const { token, sub } = values;
+  const foreignToken = values["foreign-token"];
+  const source = values["outside-source"];
+  const type = values["outside-type"];
+  const extra = [sub, foreignToken, source, type].some((v) => v !== undefined);
+  if (token === undefined) {
+    return extra
+      ? "--sub, --foreign-token, --outside-source and --outside-type need --token"
+      : undefined;
+  }
+  return {
+    token,
+    sub,
+    foreignToken,
+    outsideRule: source === undefined && type === undefined ? undefined : { source, type },
+  };
+}
+
+/** `config`'s options: limits stay the defaults; `--auth-jwks` adds the auth section. */
+async function configOptions(values: Values): Promise<ConformanceConfigOptions> {
+  const { issuer, audience, sub } = values;
+  const jwks = values["auth-jwks"];
+  if (jwks === undefined) {
+    if (issuer !== undefined || audience !== undefined || sub !== undefined) {
+      throw new Error("--issuer, --audience and --sub go with --auth-jwks");
+    }
+    return {};
+  }
+  if (issuer === undefined || audience === undefined) {
+    throw new Error("--auth-jwks needs --issuer and --audience");
+  }
+  return { auth: { issuer, audience, sub, jwks: await readJwks(jwks) } };
+}
+
+/** An http(s) URL is kept as it is; a file is read and its public JWKS written inline. */
+async function readJwks(location: string): Promise<InlineJwks | string> {
+  if (/^https?:\/\//i.test(location)) return location;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(location, "utf8"));
+  } catch (err) {
+    throw new Error(`cannot read the JWKS ${location}: ${(err as Error).message}`);
+  }
+  const keys = (parsed as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || !keys.every((k) => typeof k === "object" && k !== null)) {
+    throw new Error(`${location} is not a JWKS: expected { "keys": [ ... ] }`);
+  }
+  return { keys };
 }
 
 function parse(argv: readonly string[]) {
@@ -100,6 +179,13 @@ function parse(argv: readonly string[]) {
       data: { type: "string" },
       "no-data": { type: "boolean" },
       token: { type: "string" },
+      sub: { type: "string" },
+      "foreign-token": { type: "string" },
+      "outside-source": { type: "string" },
+      "outside-type": { type: "string" },
+      "auth-jwks": { type: "string" },
+      issuer: { type: "string" },
+      audience: { type: "string" },
       timeout: { type: "string" },
       only: { type: "string", multiple: true },
       json: { type: "boolean" },

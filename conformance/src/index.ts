@@ -8,13 +8,22 @@
  * const report = await runConformance({ url: "http://127.0.0.1:8080" }, { sinkPort: 9999 });
  * console.log(formatReport(report));
  */
+export {
+  type ConformanceAuth,
+  DEFAULT_PUBLISHER_SUB,
+  type OutsideRule,
+} from "./auth/conformance-auth.js";
 export type { CaseContext, ConformanceCase } from "./cases/case.js";
 export {
+  type ConformanceAuthSection,
   type ConformanceConfig,
+  type ConformanceConfigOptions,
+  type ConformanceIssuer,
   type ConformanceLimits,
   conformanceConfig,
   conformanceConfigYaml,
   DEFAULT_LIMITS,
+  type InlineJwks,
 } from "./config/conformance-config.js";
 export {
   type ConformanceSubscription,

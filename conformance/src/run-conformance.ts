@@ -1,3 +1,4 @@
+import { type ConformanceAuth, resolveAuth } from "./auth/conformance-auth.js";
 import { builtinCases } from "./cases/all-cases.js";
 import { CaseFailure, type ConformanceCase } from "./cases/case.js";
 import { createCaseContext, newRunId, type RunState } from "./cases/context.js";
@@ -25,7 +26,13 @@ export interface ConformanceOptions {
    * (`<repo>/../shared/conformance-data/http`). `null` skips the official cases.
    */
   readonly dataDir?: string | null | undefined;
-  /** Bearer token sent with every request, for gateways with publisher authentication. */
+  /**
+   * A target with publisher authentication: its token goes with every request, and the auth
+   * cases run (401s, `access_token`, provenance; see {@link ConformanceAuth}). Without it the
+   * target is taken to be unauthenticated.
+   */
+  readonly auth?: ConformanceAuth | undefined;
+  /** Shorthand for `auth: { token }`. */
   readonly token?: string | undefined;
   /** Bound on each wait for a delivery; default 5000 ms. */
   readonly timeoutMs?: number | undefined;
@@ -56,8 +63,9 @@ export async function runConformance(
   target: ConformanceTarget,
   options: ConformanceOptions = {},
 ): Promise<ConformanceReport> {
+  const auth = resolveAuth(options);
   const send = createTransport(target, {
-    token: options.token,
+    token: auth?.token,
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
   });
   const sink =
@@ -76,7 +84,7 @@ export async function runConformance(
     options.onResult?.(result);
   };
   try {
-    const { cases, loadFailure } = await collectCases(options);
+    const { cases, loadFailure } = await collectCases(options, auth);
     let n = 0;
     const setup = await runCase(preflightCase, state, n++);
     report(setup);
@@ -97,9 +105,10 @@ export async function runConformance(
 
 async function collectCases(
   options: ConformanceOptions,
+  auth: ConformanceAuth | undefined,
 ): Promise<{ cases: ConformanceCase[]; loadFailure?: CaseResult }> {
   const only = options.only ?? (() => true);
-  const cases = [...builtinCases()];
+  const cases = [...builtinCases(auth)];
   let loadFailure: CaseResult | undefined;
   const dataDir = options.dataDir === undefined ? defaultDataDir() : options.dataDir;
   if (dataDir !== null) {

@@ -69,6 +69,24 @@ describe("createTransport", () => {
     expect(await got?.text()).toBe("{}");
   });
 
+  it("lets one request drop the run's token or send another one", async () => {
+    const seenAuth: (string | null)[] = [];
+    const send = createTransport(
+      {
+        fetch: async (req) => {
+          seenAuth.push(req.headers.get("authorization"));
+          return new Response(null, { status: 202 });
+        },
+      },
+      { token: "run-token", requestTimeoutMs: 2000 },
+    );
+    await send({ method: "POST", path: "/events" });
+    await send({ method: "POST", path: "/events", bearer: null });
+    await send({ method: "POST", path: "/events", bearer: "other" });
+    await send({ method: "POST", path: "/events", bearer: null, headers: { Authorization: "x" } });
+    expect(seenAuth).toEqual(["Bearer run-token", null, "Bearer other", "x"]);
+  });
+
   it("bounds a request that never answers", async () => {
     const send = createTransport(
       { fetch: () => new Promise<Response>(() => {}) },

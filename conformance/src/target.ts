@@ -20,6 +20,12 @@ export interface GatewayRequest {
   readonly path: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: Uint8Array | string;
+  /**
+   * The bearer token of this request: absent, the run's token (if any); `null`, no
+   * `Authorization` header at all (give one in `headers` to send it verbatim); a string, that
+   * token instead of the run's.
+   */
+  readonly bearer?: string | null;
 }
 
 /** The gateway's answer, fully read. */
@@ -54,8 +60,10 @@ export interface TransportOptions {
  * send.close();
  */
 export function createTransport(target: ConformanceTarget, options: TransportOptions): Transport {
-  const auth: Record<string, string> =
-    options.token === undefined ? {} : { Authorization: `Bearer ${options.token}` };
+  const auth = (req: GatewayRequest): Record<string, string> => {
+    const token = req.bearer === undefined ? options.token : req.bearer;
+    return token === undefined || token === null ? {} : { Authorization: `Bearer ${token}` };
+  };
   if ("url" in target) return httpTransport(new URL(target.url), auth, options.requestTimeoutMs);
   if ("fetch" in target && typeof target.fetch === "function") {
     return fetchTransport(target.fetch, auth, options.requestTimeoutMs);
@@ -76,7 +84,7 @@ function resolvePath(base: URL, path: string): URL {
 
 function fetchTransport(
   handler: (request: Request) => Promise<Response>,
-  auth: Record<string, string>,
+  auth: (req: GatewayRequest) => Record<string, string>,
   timeoutMs: number,
 ): Transport {
   const base = new URL("http://gateway.conformance.test/");
@@ -84,7 +92,7 @@ function fetchTransport(
     const body = toBytes(req.body);
     const request = new Request(resolvePath(base, req.path), {
       method: req.method,
-      headers: { ...auth, ...req.headers },
+      headers: { ...auth(req), ...req.headers },
       ...(body === undefined ? {} : { body: body.slice() }),
     });
     const response = await withTimeout(handler(request), timeoutMs, `${req.method} ${req.path}`);
@@ -94,14 +102,18 @@ function fetchTransport(
   return Object.assign(send, { close() {} });
 }
 
-function httpTransport(base: URL, auth: Record<string, string>, timeoutMs: number): Transport {
+function httpTransport(
+  base: URL,
+  auth: (req: GatewayRequest) => Record<string, string>,
+  timeoutMs: number,
+): Transport {
   const secure = base.protocol === "https:";
   const agent = secure ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   const send = (req: GatewayRequest): Promise<GatewayResponse> =>
     new Promise((resolve, reject) => {
       const url = resolvePath(base, req.path);
       const body = toBytes(req.body);
-      const headers: Record<string, string> = { ...auth, ...req.headers };
+      const headers: Record<string, string> = { ...auth(req), ...req.headers };
       if (body !== undefined) headers["Content-Length"] = String(body.byteLength);
       const open = secure ? httpsRequest : httpRequest;
       const outgoing = open(

@@ -12,18 +12,26 @@ export interface HeraldProcess {
   stop(): Promise<number | null>;
 }
 
+/** Options of {@link startHerald}. */
+export interface StartHeraldOptions {
+  readonly bin?: string;
+  readonly readyTimeoutMs?: number;
+  /** Pass `--no-auth` (default true); false serves the config's `auth` section. */
+  readonly noAuth?: boolean;
+}
+
 /**
- * Spawns `node gateway/bin/herald.js serve --config FILE --no-auth --port 0` and resolves once it
- * prints its one `herald listening on http://H:N` line on stdout (DESIGN.md "Command line").
+ * Spawns `node gateway/bin/herald.js serve --config FILE [--no-auth] --port 0` and resolves once
+ * it prints its one `herald listening on http://H:N` line on stdout (DESIGN.md "Command line").
  * Rejects with its stderr if it exits first or is not ready within `readyTimeoutMs`.
  */
 export function startHerald(
   configFile: string,
-  { bin = HERALD_BIN, readyTimeoutMs = 15_000 }: { bin?: string; readyTimeoutMs?: number } = {},
+  { bin = HERALD_BIN, readyTimeoutMs = 15_000, noAuth = true }: StartHeraldOptions = {},
 ): Promise<HeraldProcess> {
   const child = spawn(
     process.execPath,
-    [bin, "serve", "--config", configFile, "--no-auth", "--port", "0"],
+    [bin, "serve", "--config", configFile, ...(noAuth ? ["--no-auth"] : []), "--port", "0"],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let stdout = "";

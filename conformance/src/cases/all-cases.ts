@@ -1,3 +1,5 @@
+import type { ConformanceAuth } from "../auth/conformance-auth.js";
+import { authCases } from "./auth-cases.js";
 import { batchCases } from "./batch-cases.js";
 import { binaryCases } from "./binary-cases.js";
 import type { ConformanceCase } from "./case.js";
@@ -11,11 +13,13 @@ import { validationCases } from "./validation-cases.js";
 
 /**
  * Every built-in spec-derived case, in report order (the official cases are loaded at run time).
+ * `auth` selects the auth cases: those for a target with publisher authentication, or without it
+ * the one for an unauthenticated target.
  *
  * @example
  * builtinCases().map((c) => c.name);
  */
-export function builtinCases(): readonly ConformanceCase[] {
+export function builtinCases(auth?: ConformanceAuth): readonly ConformanceCase[] {
   return [
     ...binaryCases,
     ...structuredCases,
@@ -24,6 +28,7 @@ export function builtinCases(): readonly ConformanceCase[] {
     ...extensionCases,
     ...limitCases,
     ...httpSurfaceCases,
+    ...authCases(auth),
     ...robustnessCases,
     ...filterCases,
   ];

@@ -19,7 +19,7 @@ export const preflightCase: ConformanceCase = {
       throw new CaseFailure(
         `a valid binary event got ${res.status} ${text}` +
           (res.status === 401 || res.status === 403
-            ? " (pass a token, or run the gateway with --no-auth)"
+            ? " (give the suite a token the target accepts, or run the gateway with --no-auth)"
             : ""),
       );
     }

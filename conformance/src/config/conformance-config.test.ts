@@ -52,5 +52,38 @@ describe("conformanceConfig", () => {
     expect(parse(conformanceConfigYaml(SINK))).toEqual(
       JSON.parse(JSON.stringify(conformanceConfig(SINK))),
     );
+    expect(parse(conformanceConfigYaml(SINK, { auth }))).toEqual(
+      JSON.parse(JSON.stringify(conformanceConfig(SINK, { auth }))),
+    );
+  });
+
+  it("takes other limits", () => {
+    const limits = { maxEventBytes: 1000, maxBatchEvents: 5 };
+    expect(conformanceConfig(SINK, { limits }).limits).toEqual(limits);
+  });
+
+  const key = { kty: "EC", crv: "P-256", x: "x", y: "y", kid: "k1", alg: "ES256" };
+  const auth = { issuer: "https://id.example.test", audience: "herald", jwks: { keys: [key] } };
+
+  it("adds an auth section: the issuer with inline keys, one rule for the suite's sub", () => {
+    expect(conformanceConfig(SINK, { auth }).auth).toEqual({
+      issuers: [{ issuer: auth.issuer, audience: "herald", jwks: { keys: [key] } }],
+      publishers: [{ claims: { sub: "conformance" } }],
+    });
+    const other = conformanceConfig(SINK, {
+      auth: { ...auth, jwks: "https://id.example.test/jwks", sub: "me", algorithms: ["EdDSA"] },
+    }).auth;
+    expect(other?.issuers[0]).toMatchObject({
+      jwks: "https://id.example.test/jwks",
+      algorithms: ["EdDSA"],
+    });
+    expect(other?.publishers).toEqual([{ claims: { sub: "me" } }]);
+    expect(conformanceConfigYaml(SINK, { auth })).toMatch(/--token/);
+  });
+
+  it("refuses private key material in inline keys", () => {
+    expect(() =>
+      conformanceConfig(SINK, { auth: { ...auth, jwks: { keys: [{ ...key, d: "secret" }] } } }),
+    ).toThrow(/private key material \(d\)/);
   });
 });

@@ -24,7 +24,7 @@ const BEARER = "bearer";
 /**
  * The bearer token of a request, from `Authorization: Bearer <token>` (scheme case-insensitive,
  * RFC 6750 section 2.1) or the `access_token` query parameter (section 2.3), which CloudEvents
- * webhook targets must accept (http-webhook.md section 3.3). Throws `MissingToken` when there is
+ * webhook targets must accept (http-webhook.md section 3.2). Throws `MissingToken` when there is
  * none (credentials of another scheme count as none), `InvalidRequest` when both methods are used
  * (section 2: a client MUST NOT use more than one) or the header is malformed, `Unauthorized`
  * when the token is longer than `maxTokenBytes`. The token is not verified here.
