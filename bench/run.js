@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // Herald benchmark harness. See bench/README.md for the method and how to read the results.
 //
-//   node bench/run.js [--scenario ingest] [--rounds 3] [--duration 10s] [--connections 64] [--quick]
+//   node bench/run.js [--scenario ingest|ingest-auth] [--rounds 3] [--duration 10s] [--connections 64] [--quick]
 //
 // Layout on a 2-core machine: each system under test runs alone on core 0; wrk and the sink share
 // core 1. The systems run interleaved in rounds (each once per round, the starting one rotated);
 // every run is a fresh sink and a fresh system under test, warmed up, measured, drained, stopped.
 // Ratios are taken within a round and summarised by their median over rounds.
+// ingest-auth: Herald with publisher authentication (ES256 tokens of 50 publishers, minted here)
+// against the same Herald with --no-auth; a preflight first checks that Herald enforces auth and
+// accepts every token.
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import {
   arch,
@@ -21,6 +24,16 @@ import {
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, USAGE, UsageError } from "./lib/args.js";
+import { probeAuth } from "./lib/auth-preflight.js";
+import {
+  ALGORITHM,
+  AUDIENCE,
+  authConfig,
+  ISSUER,
+  mintPublishers,
+  verifyPublishers,
+  writeTokenFile,
+} from "./lib/auth-tokens.js";
 import { coreBusyPct, coreTimes, processCpuSeconds, round1 } from "./lib/cpu.js";
 import { MATCHED_TYPE, SUBSCRIPTIONS, writeHeraldConfig } from "./lib/herald-config.js";
 import { assertStopped, canPin, killAll, liveChildren, startServer } from "./lib/processes.js";
@@ -43,6 +56,8 @@ const SUT_CORE = 0;
 const LOAD_CORE = 1;
 /** Pause between two runs, after every process of the previous one has exited. */
 const BETWEEN_RUNS_MS = 500;
+/** ingest-auth's preflight: a type outside the publisher rule (`com.example.bench.*`). */
+const FORBIDDEN_TYPE = "com.example.not-bench.1";
 
 class BenchError extends Error {}
 
@@ -60,14 +75,46 @@ const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms)
 const log = (message) => process.stderr.write(`${message}\n`);
 
 /**
- * How to start each system under test, given the sink URL.
+ * How to start each system under test, given the sink URL. `herald` (ingest) and `herald-noauth`
+ * (ingest-auth) are the same: the ingest config, --no-auth. `herald-auth` adds the `auth` section
+ * and runs without --no-auth.
  * @param {string} sinkUrl
  * @param {"memory" | "sqlite"} store
  * @param {string} heraldBin
  * @param {() => string} tempDir
+ * @param {object | undefined} auth  ingest-auth: Herald's `auth` section
  */
-function systemSpecs(sinkUrl, store, heraldBin, tempDir) {
+function systemSpecs(sinkUrl, store, heraldBin, tempDir, auth) {
   const env = { ...process.env, NODE_ENV: "production" };
+  /** @param {boolean} withAuth */
+  const herald = (withAuth) => {
+    const dir = tempDir();
+    if (withAuth && auth === undefined) throw new BenchError("herald-auth needs the auth section");
+    const config = writeHeraldConfig({
+      sinkUrl,
+      store,
+      dir,
+      ...(withAuth ? { auth } : {}),
+    });
+    return {
+      command: process.execPath,
+      args: [
+        heraldBin,
+        "serve",
+        "--config",
+        config,
+        ...(withAuth ? [] : ["--no-auth"]),
+        "--port",
+        "0",
+        "--host",
+        "127.0.0.1",
+      ],
+      env: { ...env, HERALD_LOG_LEVEL: "warn" },
+      // Anything Herald writes next to its working directory (.herald/) stays out of the repo.
+      cwd: dir,
+      ready: /^herald listening on (http:\/\/[^\s/]+)/,
+    };
+  };
   return {
     bare: () => ({
       command: process.execPath,
@@ -83,28 +130,9 @@ function systemSpecs(sinkUrl, store, heraldBin, tempDir) {
       cwd: ROOT,
       ready: /^naive listening on (http:\/\/[^\s/]+)/,
     }),
-    herald: () => {
-      const dir = tempDir();
-      const config = writeHeraldConfig({ sinkUrl, store, dir });
-      return {
-        command: process.execPath,
-        args: [
-          heraldBin,
-          "serve",
-          "--config",
-          config,
-          "--no-auth",
-          "--port",
-          "0",
-          "--host",
-          "127.0.0.1",
-        ],
-        env: { ...env, HERALD_LOG_LEVEL: "warn" },
-        // Anything Herald writes next to its working directory (.herald/) stays out of the repo.
-        cwd: dir,
-        ready: /^herald listening on (http:\/\/[^\s/]+)/,
-      };
-    },
+    herald: () => herald(false),
+    "herald-noauth": () => herald(false),
+    "herald-auth": () => herald(true),
   };
 }
 
@@ -115,8 +143,9 @@ function systemSpecs(sinkUrl, store, heraldBin, tempDir) {
  * @param {import("./lib/processes.js").Server} o.sink
  * @param {import("./lib/args.js").Options} o.opts
  * @param {number | undefined} o.loadCore
+ * @param {string | undefined} o.tokenFile  ingest-auth: every request carries one of these tokens
  */
-async function measure({ sut, sink, opts, loadCore }) {
+async function measure({ sut, sink, opts, loadCore, tokenFile }) {
   const sinkUrl = sink.url;
   const target = `${sut.url}/events`;
   const nonce = `${Date.now().toString(36)}-${sut.name}`;
@@ -126,6 +155,7 @@ async function measure({ sut, sink, opts, loadCore }) {
     threads: opts.threads,
     core: loadCore,
     type: MATCHED_TYPE,
+    ...(tokenFile === undefined ? {} : { tokenFile }),
   };
   const drainMaxMs = Math.max(30_000, 3_000 * opts.durationS);
 
@@ -176,6 +206,7 @@ async function measure({ sut, sink, opts, loadCore }) {
     accepted,
     connections: opts.connections,
     non2xx: w.errors.status,
+    warmupNon2xx: warm.errors.status,
     socketErrors: w.errors.connect + w.errors.read + w.errors.write + w.errors.timeout,
     windowS: Math.round(windowS * 1000) / 1000,
     delivered: {
@@ -288,15 +319,16 @@ async function main() {
   const skipped = {};
   let systems = opts.systems;
   const heraldBin = resolve(opts.heraldBin ?? DEFAULT_HERALD_BIN);
-  if (systems.includes("herald") && !existsSync(heraldBin)) {
+  const heralds = systems.filter(isHerald);
+  if (heralds.length > 0 && !existsSync(heraldBin)) {
     const shown = heraldBin.startsWith(`${ROOT}/`) ? relative(ROOT, heraldBin) : heraldBin;
-    skipped.herald = `${shown} not found (is the gateway written and built? npm run bench builds it)`;
+    const why = `${shown} not found (is the gateway written and built? npm run bench builds it)`;
+    for (const name of heralds) skipped[name] = why;
     log(
-      `\nbench: *** SKIPPING herald: ${skipped.herald}. Baselines only; exit code will be 1. ***\n`,
+      `\nbench: *** SKIPPING ${heralds.join(", ")}: ${why}. Baselines only; exit code will be 1. ***\n`,
     );
-    systems = systems.filter((s) => s !== "herald");
-    if (systems.length === 0)
-      throw new BenchError(`nothing to run: herald skipped (${skipped.herald})`);
+    systems = systems.filter((s) => !isHerald(s));
+    if (systems.length === 0) throw new BenchError(`nothing to run: Herald skipped (${why})`);
   }
 
   log(
@@ -307,11 +339,65 @@ async function main() {
   );
 
   const benchStart = performance.now();
+
+  // ingest-auth: the publishers' key and tokens, checked here first, then Herald checked with them.
+  /** @type {Scenario} */
+  const scenario = { auth: undefined, tokenFile: undefined };
+  /** @type {Record<string, unknown> | undefined} */
+  let authSettings;
+  /** @type {Awaited<ReturnType<typeof probeAuth>> | undefined} */
+  let preflight;
+  if (opts.scenario === "ingest-auth") {
+    const ttlS = tokenTtlS(opts, systems.length);
+    const publishers = await mintPublishers(opts.publishers, ttlS);
+    await verifyPublishers(publishers);
+    const dir = mkdtempSync(join(tmpdir(), "herald-bench-tokens-"));
+    tempDirs.add(dir);
+    scenario.tokenFile = writeTokenFile(publishers, dir);
+    scenario.auth = authConfig(publishers);
+    const tokenBytes = publishers.tokens.map((t) => t.length);
+    authSettings = {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithm: ALGORITHM,
+      kid: publishers.publicJwk.kid,
+      keys: "inline (auth.issuers[0].jwks.keys)",
+      publishers: opts.publishers,
+      subjects: `publisher-0 .. publisher-${opts.publishers - 1}`,
+      tokenBytes: { min: Math.min(...tokenBytes), max: Math.max(...tokenBytes) },
+      tokensExpireAt: new Date(publishers.expiresAt * 1000).toISOString(),
+      publisherRules: scenario.auth.publishers,
+      requests:
+        "Authorization: Bearer <token> on every request to every system (herald-noauth too, so " +
+        "both Herald runs get the same bytes), cycling round-robin through the publishers' tokens",
+      heraldNoauth: "the ingest scenario's config, herald serve --no-auth",
+      heraldAuth: "the same config plus the auth section, herald serve without --no-auth",
+    };
+    log(
+      `bench: ingest-auth: ${opts.publishers} ${ALGORITHM} tokens minted (iss ${ISSUER}, aud ${AUDIENCE}, ` +
+        `${Math.min(...tokenBytes)}-${Math.max(...tokenBytes)} bytes, valid ${Math.round(ttlS / 60)} min) and verified`,
+    );
+    if (systems.includes("herald-auth")) {
+      log("bench: preflight: herald-auth must start, refuse an event without a token (401) and");
+      log(
+        `bench: preflight: one of a type outside its publisher rule (403), accept each publisher's token`,
+      );
+      preflight = await preflightAuth({ opts, heraldBin, sutCore, loadCore, scenario, publishers });
+      log(
+        `bench: preflight OK: no token -> ${preflight.withoutToken}, forbidden type -> ` +
+          `${preflight.forbiddenType}, ${preflight.publishersAccepted}/${opts.publishers} publishers ` +
+          `accepted, ${preflight.delivered} delivered`,
+      );
+    }
+  }
+
   /** @type {import("./lib/report.js").Round[]} */
   const rounds = [];
   /** @type {string[]} */
   const notes = [];
-  for (let i = 0; i < opts.rounds; i++) {
+  /** Why the measurement is not valid (ingest-auth: Herald rejected requests); stops the rounds. */
+  let invalid;
+  for (let i = 0; i < opts.rounds && invalid === undefined; i++) {
     // Rotate the starting system so none is always first (or always right after another one).
     const k = i % systems.length;
     const order = [...systems.slice(k), ...systems.slice(0, k)];
@@ -319,18 +405,32 @@ async function main() {
     /** @type {Record<string, Awaited<ReturnType<typeof runOnce>>>} */
     const ran = {};
     for (const name of order) {
-      const r = await runOnce({ name, opts, heraldBin, sutCore, loadCore, benchStart });
+      const r = await runOnce({ name, opts, heraldBin, sutCore, loadCore, benchStart, scenario });
       ran[name] = r;
       notes.push(...[...warnings(name, r), ...r.notes].map((n) => `round ${i + 1} ${n}`));
+      const rejected = r.non2xx + r.warmupNon2xx;
       log(
         `bench: round ${i + 1} ${name}: ${r.reqPerSec} req/s, ${r.delivered.perSec} delivered/s, ` +
-          `p99 ${(r.latencyUs.p99 / 1000).toFixed(2)} ms`,
+          `p99 ${(r.latencyUs.p99 / 1000).toFixed(2)} ms` +
+          (rejected > 0 ? `, *** ${rejected} responses with status >= 400 ***` : ""),
       );
+      if (opts.scenario === "ingest-auth" && isHerald(name) && rejected > 0) {
+        invalid =
+          `${name} answered ${rejected} requests with status >= 400 in round ${i + 1} ` +
+          `(${r.warmupNon2xx} during warm-up, ${r.non2xx} in the measured window). ` +
+          (name === "herald-auth"
+            ? "401 or 403 mean the bench's auth config or tokens are wrong (the preflight " +
+              "accepted them, so look for expiry or rate limits: 429); "
+            : "") +
+          "a rejected request is cheaper than an accepted one, so the ratio is NOT valid. " +
+          "Stopped after this run.";
+        break;
+      }
     }
     /** @type {Record<string, Awaited<ReturnType<typeof runOnce>>>} */
     const bySystem = {};
     for (const name of systems) if (ran[name] !== undefined) bySystem[name] = ran[name];
-    const r = roundRatios(bySystem);
+    const r = roundRatios(bySystem, opts.scenario);
     const shown = Object.entries(r).map(
       ([key, v]) => `${key} delivered/s ${v.deliveredPerSec?.toFixed(2) ?? "-"}x`,
     );
@@ -339,8 +439,8 @@ async function main() {
   }
 
   const summarySystems = summarizeSystems(rounds, systems);
-  const summaryRatios = summarizeRatios(rounds);
-  const t = targets(summaryRatios);
+  const summaryRatios = summarizeRatios(rounds, opts.scenario);
+  const t = targets(summaryRatios, opts.scenario);
   notes.push(...spreadWarnings(summaryRatios));
   const report = {
     scenario: opts.scenario,
@@ -361,6 +461,7 @@ async function main() {
       pinned: pin ? { sut: SUT_CORE, wrk: LOAD_CORE, sink: LOAD_CORE } : false,
       herald: { subscriptions: SUBSCRIPTIONS, eventType: MATCHED_TYPE, store: opts.store },
       event: "binary mode, application/json, 79-byte body, unique ce-id per request",
+      ...(authSettings === undefined ? {} : { auth: authSettings }),
     },
     machine: {
       node: process.version,
@@ -374,8 +475,10 @@ async function main() {
       elapsedS: Math.round((performance.now() - benchStart) / 1000),
     },
     summary: { systems: summarySystems, ratios: summaryRatios, targets: t },
+    ...(preflight === undefined ? {} : { preflight }),
     rounds,
     skipped,
+    ...(invalid === undefined ? {} : { invalid }),
     warnings: notes,
   };
 
@@ -409,10 +512,92 @@ async function main() {
     print();
     for (const n of notes) print(`warning: ${n}`);
   }
+  if (invalid !== undefined) {
+    print();
+    print(`*** NOT VALID: ${invalid} ***`);
+  }
   print();
   print(`results: ${relative(process.cwd(), out)}`);
-  // A miss of the targets is a finding, not a failure; a skipped system is.
-  return Object.keys(skipped).length > 0 ? 1 : 0;
+  // A miss of the targets is a finding, not a failure; a skipped system or rejected requests in an
+  // ingest-auth run are.
+  return Object.keys(skipped).length > 0 || invalid !== undefined ? 1 : 0;
+}
+
+/** @param {string} name */
+function isHerald(name) {
+  return name === "herald" || name.startsWith("herald-");
+}
+
+/**
+ * ingest-auth: what every run needs besides the options.
+ * @typedef {object} Scenario
+ * @property {ReturnType<typeof authConfig> | undefined} auth  Herald's `auth` section (herald-auth)
+ * @property {string | undefined} tokenFile     the tokens wrk cycles through, one per line
+ */
+
+/**
+ * Token lifetime: an hour, or longer when the bench could last longer (every run taking its
+ * longest drain), so no token expires mid-bench.
+ * @param {import("./lib/args.js").Options} opts
+ * @param {number} systems
+ */
+function tokenTtlS(opts, systems) {
+  const perRunS = opts.warmupS + opts.durationS + Math.max(30, 3 * opts.durationS) + 30;
+  return Math.max(3600, opts.rounds * systems * perRunS + 600);
+}
+
+/**
+ * ingest-auth, before any measurement: starts Herald with the auth config and probes it (see
+ * lib/auth-preflight.js). Throws a BenchError that says why when Herald does not start or does
+ * not behave like an authenticating gateway.
+ * @param {object} o
+ * @param {import("./lib/args.js").Options} o.opts
+ * @param {string} o.heraldBin
+ * @param {number | undefined} o.sutCore
+ * @param {number | undefined} o.loadCore
+ * @param {Scenario} o.scenario
+ * @param {import("./lib/auth-tokens.js").Publishers} o.publishers
+ */
+async function preflightAuth({ opts, heraldBin, sutCore, loadCore, scenario, publishers }) {
+  return withSystem(
+    { name: "herald-auth", opts, heraldBin, sutCore, loadCore, scenario },
+    async (sut, sink) => {
+      try {
+        return await probeAuth({
+          heraldUrl: sut.url,
+          sinkUrl: sink.url,
+          tokens: publishers.tokens,
+          allowedType: MATCHED_TYPE,
+          forbiddenType: FORBIDDEN_TYPE,
+        });
+      } catch (err) {
+        throw new BenchError(
+          `ingest-auth preflight: ${/** @type {Error} */ (err).message}\nNothing was measured.`,
+        );
+      }
+    },
+    (err) => {
+      // Herald's own words: `herald: <why>` on stderr, or its JSON log lines.
+      const text = /** @type {Error} */ (err).message;
+      const output = text.split("\n--- herald-auth output ---\n")[1] ?? text;
+      const said = output
+        .split("\n")
+        .filter((l) => l.startsWith("herald: "))
+        .map((l) => l.slice("herald: ".length));
+      const reason = said.length > 0 ? said.join("\n  ") : output.trim() || text;
+      const noAuthYet = /authentication is not available|no auth section|--no-auth/.test(reason);
+      return new BenchError(
+        "ingest-auth cannot run: Herald did not start with publisher authentication configured " +
+          "(the ingest config plus an auth section, without --no-auth), so nothing was measured.\n" +
+          `  Herald said: ${reason}\n` +
+          (noAuthYet
+            ? "  This Herald build does not accept an auth config yet (issue 3 wires it into " +
+              "`herald serve`); run this scenario again once it does (npm run bench rebuilds the gateway)."
+            : "  If it names a field of the config, the auth section the bench writes " +
+              "(bench/lib/auth-tokens.js, authConfig) no longer matches the gateway's config format."),
+      );
+    },
+  );
 }
 
 /**
@@ -425,14 +610,47 @@ async function main() {
  * @param {number | undefined} o.sutCore
  * @param {number | undefined} o.loadCore
  * @param {number} o.benchStart  performance.now() when the bench started
+ * @param {Scenario} o.scenario
  */
-async function runOnce({ name, opts, heraldBin, sutCore, loadCore, benchStart }) {
-  if (liveChildren() !== 0) {
-    throw new BenchError(`${liveChildren()} process(es) of the previous run are still running`);
-  }
+async function runOnce({ name, opts, heraldBin, sutCore, loadCore, benchStart, scenario }) {
   /** @type {string[]} */
   const notes = [];
   const startedAtS = round1((performance.now() - benchStart) / 1000);
+  const result = await withSystem(
+    { name, opts, heraldBin, sutCore, loadCore, scenario, notes },
+    async (sut, sink) => ({
+      startedAtS,
+      ...(await measure({ sut, sink, opts, loadCore, tokenFile: scenario.tokenFile })),
+      notes,
+    }),
+  );
+  await sleep(BETWEEN_RUNS_MS);
+  return result;
+}
+
+/**
+ * Starts a fresh sink and the system `name`, runs `body` with both, then stops both (also when
+ * `body` fails; the error then propagates) and checks that nothing of them survives: processes
+ * reaped, ports closed.
+ * @template T
+ * @param {object} o
+ * @param {string} o.name
+ * @param {import("./lib/args.js").Options} o.opts
+ * @param {string} o.heraldBin
+ * @param {number | undefined} o.sutCore
+ * @param {number | undefined} o.loadCore
+ * @param {Scenario} o.scenario
+ * @param {string[]} [o.notes]  non-zero exit codes on SIGTERM are noted here
+ * @param {(sut: import("./lib/processes.js").Server, sink: import("./lib/processes.js").Server) => Promise<T>} body
+ * @param {(err: unknown) => Error} [startFailed]  turns the system's failure to start into the error thrown
+ * @returns {Promise<T>}
+ */
+async function withSystem(o, body, startFailed) {
+  const { name, opts, heraldBin, sutCore, loadCore, scenario } = o;
+  const notes = o.notes ?? [];
+  if (liveChildren() !== 0) {
+    throw new BenchError(`${liveChildren()} process(es) of the previous run are still running`);
+  }
   /** @type {string | undefined} */
   let dir;
   const sink = await startServer({
@@ -447,14 +665,24 @@ async function runOnce({ name, opts, heraldBin, sutCore, loadCore, benchStart })
   let sut;
   let result;
   try {
-    const specs = systemSpecs(sink.url, opts.store, heraldBin, () => {
-      dir = mkdtempSync(join(tmpdir(), "herald-bench-"));
-      tempDirs.add(dir);
-      return dir;
-    });
-    const spec = specs[/** @type {"bare" | "naive" | "herald"} */ (name)]();
-    sut = await startServer({ name, core: sutCore, ...spec });
-    result = { startedAtS, ...(await measure({ sut, sink, opts, loadCore })), notes };
+    const specs = systemSpecs(
+      sink.url,
+      opts.store,
+      heraldBin,
+      () => {
+        dir = mkdtempSync(join(tmpdir(), "herald-bench-"));
+        tempDirs.add(dir);
+        return dir;
+      },
+      scenario.auth,
+    );
+    const spec = specs[/** @type {keyof typeof specs} */ (name)]();
+    try {
+      sut = await startServer({ name, core: sutCore, ...spec });
+    } catch (err) {
+      throw startFailed === undefined ? err : startFailed(err);
+    }
+    result = await body(sut, sink);
   } finally {
     // Stop both even when the measurement failed (the error then propagates; killAll() covers
     // anything left).
@@ -472,7 +700,6 @@ async function runOnce({ name, opts, heraldBin, sutCore, loadCore, benchStart })
   // Nothing of this run may survive into the next one: processes reaped, ports closed.
   if (sut !== undefined) await assertStopped(sut);
   await assertStopped(sink);
-  await sleep(BETWEEN_RUNS_MS);
   return result;
 }
 
@@ -488,6 +715,7 @@ process.on("SIGHUP", () => onSignal(129));
 
 main().then(
   (code) => {
+    removeTempDirs();
     process.exitCode = code;
   },
   (err) => {

@@ -1,18 +1,38 @@
 // Command-line options of bench/run.js, parsed and checked once.
 
-export const SYSTEMS = /** @type {const} */ (["bare", "naive", "herald"]);
-export const SCENARIOS = /** @type {const} */ (["ingest"]);
+export const SCENARIOS = /** @type {const} */ (["ingest", "ingest-auth"]);
+
+/**
+ * The systems each scenario knows, in the canonical order (tables and JSON list them so), and the
+ * ones it runs by default. ingest-auth is about Herald with and without publisher authentication;
+ * the baselines can join it (they get the same token-carrying requests and ignore the tokens).
+ */
+export const SCENARIO_SYSTEMS = {
+  ingest: { known: ["bare", "naive", "herald"], default: ["bare", "naive", "herald"] },
+  "ingest-auth": {
+    known: ["bare", "naive", "herald-noauth", "herald-auth"],
+    default: ["herald-noauth", "herald-auth"],
+  },
+};
+
+export const DEFAULT_PUBLISHERS = 50;
 
 export const USAGE = `usage: node bench/run.js [options]
 
-  --scenario NAME     scenario to run (default: ingest; the only one so far)
+  --scenario NAME     ingest (default): Herald against the bare and naive relays;
+                      ingest-auth: Herald with publisher authentication (ES256 tokens) against
+                      the same Herald without it (--no-auth)
   --duration D        wrk measured window per run: 10s, 30s, 1m (default: 10s; --quick: 2s)
   --warmup D          wrk warm-up before each measured run (default: 5s; --quick: 1s)
   --rounds N          rounds of interleaved runs, each system once per round, starting system
                       rotated; ratios are medians of per-round ratios (default: 3; --quick: 1)
   --connections N     wrk connections (default: 64)
   --threads N         wrk threads (default: 1; wrk shares one core with the sink)
-  --systems LIST      comma-separated subset of bare,naive,herald (default: all three)
+  --systems LIST      comma-separated subset of the scenario's systems:
+                        ingest: bare,naive,herald (default: all three)
+                        ingest-auth: bare,naive,herald-noauth,herald-auth
+                        (default: herald-noauth,herald-auth)
+  --publishers N      ingest-auth: distinct publishers (tokens) sent round-robin (default: ${DEFAULT_PUBLISHERS})
   --store KIND        Herald's store in the generated config: memory | sqlite (default: memory)
   --herald-bin FILE   Herald's CLI entry (default: gateway/bin/herald.js)
   --out FILE          where to write the results (default: bench/results/<scenario>.json)
@@ -22,13 +42,14 @@ export const USAGE = `usage: node bench/run.js [options]
 
 /**
  * @typedef {object} Options
- * @property {"ingest"} scenario
+ * @property {"ingest" | "ingest-auth"} scenario
  * @property {number} durationS
  * @property {number} warmupS
  * @property {number} rounds
  * @property {number} connections
  * @property {number} threads
- * @property {Array<"bare" | "naive" | "herald">} systems
+ * @property {string[]} systems  in the scenario's canonical order
+ * @property {number} publishers  ingest-auth: how many tokens (publishers) wrk cycles through
  * @property {"memory" | "sqlite"} store
  * @property {string | undefined} out
  * @property {string | undefined} heraldBin
@@ -70,6 +91,7 @@ const KNOWN = [
   "connections",
   "threads",
   "systems",
+  "publishers",
   "store",
   "out",
   "herald-bin",
@@ -100,34 +122,41 @@ export function parseArgs(argv) {
     }
   }
 
-  const scenario = given.scenario ?? "ingest";
-  if (!SCENARIOS.includes(/** @type {never} */ (scenario))) {
+  const scenario = /** @type {"ingest" | "ingest-auth"} */ (given.scenario ?? "ingest");
+  if (!SCENARIOS.includes(scenario)) {
     throw new UsageError(`--scenario: unknown "${scenario}" (known: ${SCENARIOS.join(", ")})`);
   }
-  const systems = (given.systems ?? SYSTEMS.join(","))
+  const { known, default: defaults } = SCENARIO_SYSTEMS[scenario];
+  const systems = (given.systems ?? defaults.join(","))
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
   for (const s of systems) {
-    if (!SYSTEMS.includes(/** @type {never} */ (s))) {
-      throw new UsageError(`--systems: unknown "${s}" (known: ${SYSTEMS.join(", ")})`);
+    if (!known.includes(s)) {
+      throw new UsageError(
+        `--systems: "${s}" is not a system of the ${scenario} scenario (known: ${known.join(", ")})`,
+      );
     }
   }
   if (systems.length === 0) throw new UsageError("--systems: name at least one system");
+  if (given.publishers !== undefined && scenario !== "ingest-auth") {
+    throw new UsageError("--publishers: only the ingest-auth scenario has publishers");
+  }
   const store = given.store ?? "memory";
   if (store !== "memory" && store !== "sqlite") {
     throw new UsageError(`--store: expected memory or sqlite, got "${store}"`);
   }
 
   return {
-    scenario: /** @type {"ingest"} */ (scenario),
+    scenario,
     durationS: seconds("--duration", given.duration ?? (quick ? "2s" : "10s")),
     warmupS: seconds("--warmup", given.warmup ?? (quick ? "1s" : "5s")),
     rounds: positiveInt("--rounds", given.rounds ?? (quick ? "1" : "3")),
     connections: positiveInt("--connections", given.connections ?? "64"),
     threads: positiveInt("--threads", given.threads ?? "1"),
     // Always run in the canonical order so tables and JSON line up between runs.
-    systems: SYSTEMS.filter((s) => systems.includes(s)),
+    systems: known.filter((s) => systems.includes(s)),
+    publishers: positiveInt("--publishers", given.publishers ?? String(DEFAULT_PUBLISHERS)),
     store,
     out: given.out,
     heraldBin: given["herald-bin"],

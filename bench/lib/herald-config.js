@@ -1,7 +1,7 @@
 // The Herald config for the ingest scenario: 100 subscriptions, one per event type
 // com.example.bench.<i>, all delivering to the bench sink. wrk's events all carry the type of
 // MATCHED_INDEX, so each event matches exactly one subscription while the matcher still has the
-// other 99 to rule out.
+// other 99 to rule out. The ingest-auth scenario adds an `auth` section (lib/auth-tokens.js).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -16,6 +16,8 @@ export const MATCHED_TYPE = `${TYPE_PREFIX}${MATCHED_INDEX}`;
  * @param {string} o.sinkUrl     base URL of the sink
  * @param {"memory" | "sqlite"} o.store
  * @param {string} o.dir         a fresh directory; the sqlite store lives there too
+ * @param {object} [o.auth]      an `auth` section (ingest-auth scenario); absent: none, and Herald
+ *                               must run with --no-auth
  * @returns {string}
  */
 export function writeHeraldConfig(o) {
@@ -30,7 +32,7 @@ export function writeHeraldConfig(o) {
   }
   const store =
     o.store === "sqlite" ? { kind: "sqlite", path: join(dir, "herald.db") } : { kind: "memory" };
-  const config = { store, subscriptions };
+  const config = { store, ...(o.auth === undefined ? {} : { auth: o.auth }), subscriptions };
   const path = join(dir, "herald.json");
   writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
   return path;

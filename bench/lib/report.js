@@ -1,11 +1,21 @@
 // Turns the per-round measurements into the summary (medians over rounds, medians of per-round
 // ratios), the targets check and the printed table.
 
-/** The targets of issue 2, item 8: sustained delivered events/s relative to each baseline. */
-export const TARGETS = /** @type {const} */ ([
-  { baseline: "bare", min: 0.8 },
-  { baseline: "naive", min: 1.5 },
-]);
+/**
+ * The ratios each scenario reports (`numerator/denominator`, taken within each round) and the
+ * targets checked on the median of their per-round delivered/s ratios: issue 2, item 8, for ingest
+ * (Herald against the relays); issue 3, "Performance", for ingest-auth (authenticated Herald
+ * against the same Herald without auth).
+ */
+export const SCENARIO_RATIOS = {
+  ingest: [
+    { of: "herald", to: "bare", min: 0.8 },
+    { of: "herald", to: "naive", min: 1.5 },
+  ],
+  "ingest-auth": [{ of: "herald-auth", to: "herald-noauth", min: 0.9 }],
+};
+
+/** @typedef {keyof typeof SCENARIO_RATIOS} Scenario */
 
 /** Per-round ratios whose min-max range exceeds this fraction of their median get a warning. */
 export const NOISY_SPREAD = 0.2;
@@ -50,20 +60,20 @@ function spread(values, digits = 0) {
 }
 
 /**
- * Herald relative to each baseline within one round (systems that ran close in time).
+ * The scenario's ratios within one round (systems that ran close in time).
  * @param {Record<string, any>} systems  one round's results by system name
+ * @param {Scenario} scenario
  */
-export function roundRatios(systems) {
-  const herald = systems.herald;
+export function roundRatios(systems, scenario) {
   /** @type {Record<string, { reqPerSec: number | undefined, deliveredPerSec: number | undefined }>} */
   const out = {};
-  if (herald === undefined) return out;
-  for (const base of ["bare", "naive"]) {
-    const b = systems[base];
-    if (b === undefined) continue;
-    out[`herald/${base}`] = {
-      reqPerSec: ratio(herald.reqPerSec, b.reqPerSec),
-      deliveredPerSec: ratio(herald.delivered.perSec, b.delivered.perSec),
+  for (const { of, to } of SCENARIO_RATIOS[scenario]) {
+    const a = systems[of];
+    const b = systems[to];
+    if (a === undefined || b === undefined) continue;
+    out[`${of}/${to}`] = {
+      reqPerSec: ratio(a.reqPerSec, b.reqPerSec),
+      deliveredPerSec: ratio(a.delivered.perSec, b.delivered.perSec),
     };
   }
   return out;
@@ -129,11 +139,12 @@ export function summarizeSystems(rounds, names) {
 /**
  * Median, min and max of the per-round ratios, plus the per-round values themselves.
  * @param {Round[]} rounds
+ * @param {Scenario} scenario
  */
-export function summarizeRatios(rounds) {
+export function summarizeRatios(rounds, scenario) {
   /** @type {Record<string, Record<"deliveredPerSec" | "reqPerSec", { median: number | undefined, min: number | undefined, max: number | undefined, perRound: Array<number | undefined> }>>} */
   const out = {};
-  for (const key of ["herald/bare", "herald/naive"]) {
+  for (const key of SCENARIO_RATIOS[scenario].map(({ of, to }) => `${of}/${to}`)) {
     const per = rounds.map((r) => r.ratios[key]);
     if (per.every((x) => x === undefined)) continue;
     /** @param {"deliveredPerSec" | "reqPerSec"} metric */
@@ -149,14 +160,15 @@ export function summarizeRatios(rounds) {
 /**
  * The targets, checked against the median of the per-round delivered/s ratios.
  * @param {ReturnType<typeof summarizeRatios>} r
+ * @param {Scenario} scenario
  */
-export function targets(r) {
-  return TARGETS.map(({ baseline, min }) => {
-    const d = r[`herald/${baseline}`]?.deliveredPerSec;
+export function targets(r, scenario) {
+  return SCENARIO_RATIOS[scenario].map(({ of, to, min }) => {
+    const d = r[`${of}/${to}`]?.deliveredPerSec;
     const actual = d?.median;
     const perRound = (d?.perRound ?? []).filter((x) => x !== undefined);
     return {
-      metric: `delivered/s herald/${baseline}`,
+      metric: `delivered/s ${of}/${to}`,
       min,
       actual,
       met: actual === undefined ? undefined : actual >= min,

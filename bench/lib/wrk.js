@@ -34,6 +34,8 @@ export function wrkVersion() {
  * @param {string} o.nonce          makes this run's ce-id values unique
  * @param {string} o.type           ce-type of every event
  * @param {string} [o.source]       ce-source of every event
+ * @param {string} [o.tokenFile]    bearer tokens, one per line: every request then carries
+ *                                  `Authorization: Bearer <token>`, cycling through them
  * @returns {Promise<WrkResult>}
  */
 export async function runWrk(o) {
@@ -54,6 +56,7 @@ export async function runWrk(o) {
     o.nonce,
     o.type,
     o.source ?? "/bench/wrk",
+    ...(o.tokenFile === undefined ? [] : [o.tokenFile]),
   ];
   const [command, args] = pinned(o.core, "wrk", wrkArgs);
   const { code, stdout, stderr } = await run(command, args);
