@@ -53,15 +53,37 @@ export interface ProvenanceOptions {
  */
 export function withProvenance(event: CloudEvent, options: ProvenanceOptions): CloudEvent {
   const { claims, recordedAt, authtype = "service_account" } = options;
-  const sub = Object.hasOwn(claims, "sub") ? claims.sub : undefined;
-  const authid = typeof sub === "string" && checkString(sub) === undefined ? sub : undefined;
-  const authclaims = sharedClaimsJson(claims);
   return replaceProvenance(event, {
     recordedtime: formatRecordedTime(recordedAt),
-    authtype,
-    ...(authid === undefined ? {} : { authid }),
-    ...(authclaims === undefined ? {} : { authclaims }),
+    ...principalOf(claims, authtype),
   });
+}
+
+type Principal = Readonly<Record<"authtype" | "authid" | "authclaims", string>>;
+
+// The verified-token cache hands out the same claims object for a reused token, so the principal
+// attributes (a JSON text among them) are worked out once per token, not once per event.
+const principals = new WeakMap<TokenClaims, Map<AuthType, Partial<Principal>>>();
+
+function principalOf(claims: TokenClaims, authtype: AuthType): Partial<Principal> {
+  let byType = principals.get(claims);
+  if (byType === undefined) {
+    byType = new Map();
+    principals.set(claims, byType);
+  }
+  let principal = byType.get(authtype);
+  if (principal === undefined) {
+    const sub = Object.hasOwn(claims, "sub") ? claims.sub : undefined;
+    const authid = typeof sub === "string" && checkString(sub) === undefined ? sub : undefined;
+    const authclaims = sharedClaimsJson(claims);
+    principal = {
+      authtype,
+      ...(authid === undefined ? {} : { authid }),
+      ...(authclaims === undefined ? {} : { authclaims }),
+    };
+    byType.set(authtype, principal);
+  }
+  return principal;
 }
 
 /**
@@ -128,13 +150,16 @@ export function sharedClaimsJson(claims: TokenClaims): string | undefined {
 const NOT_IN_STRING =
   /[\u007f-\u009f\ufdd0-\ufdef\ufffe\uffff]|[\ud83f\ud87f\ud8bf\ud8ff\ud93f\ud97f\ud9bf\ud9ff\uda3f\uda7f\udabf\udaff\udb3f\udb7f\udbbf\udbff][\udffe\udfff]/g;
 
+const PROVENANCE: ReadonlySet<string> = new Set(PROVENANCE_ATTRIBUTES);
+
 function replaceProvenance(
   event: CloudEvent,
   provenance: Readonly<Record<string, AttributeValue>>,
 ): CloudEvent {
   const attributes: Record<string, AttributeValue> = {};
-  for (const [name, value] of Object.entries(event.attributes)) {
-    if (!(PROVENANCE_ATTRIBUTES as readonly string[]).includes(name)) attributes[name] = value;
+  const source = event.attributes;
+  for (const name in source) {
+    if (!PROVENANCE.has(name)) attributes[name] = source[name]!;
   }
   Object.assign(attributes, provenance);
   return event.data === undefined ? { attributes } : { attributes, data: event.data };
