@@ -115,8 +115,12 @@ export function formatRecordedTime(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0 || ms >= 253_402_300_800_000) {
     throw new TypeError("recordedAt must be a time between the years 1970 and 9999");
   }
-  return new Date(ms).toISOString();
+  // Events accepted in the same millisecond share one timestamp text.
+  if (ms !== lastRecorded.ms) lastRecorded = { ms, text: new Date(ms).toISOString() };
+  return lastRecorded.text;
 }
+
+let lastRecorded = { ms: Number.NaN, text: "" };
 
 /**
  * The `authclaims` JSON text: the shared claims (strings, or lists of strings for `aud` and
