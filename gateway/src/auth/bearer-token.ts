@@ -76,9 +76,9 @@ function headerToken(value: string | undefined, maxTokenBytes: number): string |
   const token = space === -1 ? "" : trimmed.slice(space + 1).trimStart();
   if (token.length > maxTokenBytes) throw tooLarge(maxTokenBytes);
   if (token === "") throw new InvalidRequest("the Authorization header names Bearer but no token");
-  if (!B64TOKEN.test(token)) {
-    throw new InvalidRequest("the Authorization header is not of the form: Bearer <token>");
-  }
+  // A token with characters a bearer token cannot have is a malformed token: 401 invalid_token
+  // (RFC 6750 3.1), like any other garbage, rather than a malformed request.
+  if (!B64TOKEN.test(token)) throw new Unauthorized("malformed", "the token is malformed");
   return token;
 }
 
