@@ -1,7 +1,5 @@
+import { DEFAULT_MAX_TOKEN_BYTES } from "../config/auth-config.js";
 import { InvalidRequest, MissingToken, Unauthorized } from "./auth-errors.js";
-
-/** Largest bearer token accepted by default, in bytes (a JWT is ASCII: one byte a character). */
-export const DEFAULT_MAX_TOKEN_BYTES = 8192;
 
 /** Where a request may carry its bearer token, independent of how the runtime represents it. */
 export interface BearerCarrier {

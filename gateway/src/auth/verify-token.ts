@@ -6,15 +6,18 @@ import {
   type JWTVerifyOptions,
   jwtVerify,
 } from "jose";
+import {
+  DEFAULT_ALGORITHMS,
+  DEFAULT_HMAC_ALGORITHMS,
+  DEFAULT_MAX_TOKEN_BYTES,
+} from "../config/auth-config.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import { Unauthorized } from "./auth-errors.js";
-import { DEFAULT_MAX_TOKEN_BYTES } from "./bearer-token.js";
 import type { KeySource } from "./key-source.js";
 import type { VerifiedToken } from "./verified-token.js";
 import { createVerifiedTokenCache, type VerifiedTokenCache } from "./verified-token-cache.js";
 
 /** Algorithms an issuer with a JWKS accepts unless it lists its own. */
-export const DEFAULT_ALGORITHMS: readonly string[] = ["ES256", "EdDSA", "RS256"];
 
 const HMAC_ALGORITHMS: ReadonlySet<string> = new Set(["HS256", "HS384", "HS512"]);
 const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set([
@@ -39,7 +42,7 @@ export interface IssuerOptions {
   readonly audience: string | readonly string[];
   readonly keys: KeySource;
   /**
-   * Allow-list of `alg` values. Default `DEFAULT_ALGORITHMS` for a JWKS, `["HS256"]` for a secret.
+   * Allow-list of `alg` values. Default `DEFAULT_ALGORITHMS` for a JWKS, `DEFAULT_HMAC_ALGORITHMS` for a secret.
    * `none` is never accepted; HS* only with a secret, asymmetric ones only with a JWKS.
    */
   readonly algorithms?: readonly string[];
@@ -89,7 +92,7 @@ function normaliseIssuer(options: IssuerOptions): Issuer {
     throw new TypeError(`issuer ${issuer}: clockToleranceSec must be >= 0`);
   }
   const algorithms =
-    options.algorithms ?? (keys.kind === "secret" ? ["HS256"] : DEFAULT_ALGORITHMS);
+    options.algorithms ?? (keys.kind === "secret" ? DEFAULT_HMAC_ALGORITHMS : DEFAULT_ALGORITHMS);
   if (algorithms.length === 0) throw new TypeError(`issuer ${issuer}: algorithms is empty`);
   for (const alg of algorithms) {
     if (alg.toLowerCase() === "none") {

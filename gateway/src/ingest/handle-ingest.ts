@@ -40,7 +40,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
       ? await auth.authenticate({ authorization: source.header("authorization"), url: source.url })
       : undefined;
     const { mode, events } = await parseRequest(source, limits);
-    if (auth && claims) auth.authorize(claims, events);
+    if (claims) auth?.authorize(claims, events);
     const recordedAt = clock.now();
     const stamped = events.map((event) =>
       claims

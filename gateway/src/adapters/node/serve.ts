@@ -83,8 +83,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     config = await loadConfigFile(configPath, options.env);
   }
 
+  // The embedded demo always has auth (its dev issuer); a user's config must opt out explicitly.
   const authOff = options.noAuth || config.auth === undefined;
-  if (authOff && !options.noAuth && !demo) {
+  if (!options.noAuth && config.auth === undefined) {
     throw new ServeError(
       "this config has no auth section, so anyone could publish. Add auth (see README: " +
         "Authentication) or start with --no-auth to accept events from anyone (development only).",
