@@ -1,9 +1,12 @@
 import { Hono } from "hono";
+import { OPENAPI_DOCUMENT } from "../api/openapi-document.js";
+import { mountSubscriptionApi } from "../api/subscription-routes.js";
 import type { KeySource } from "../auth/key-source.js";
 import { createPublisherAuth } from "../auth/publisher-auth.js";
 import type { TokenDigest } from "../auth/verified-token-cache.js";
 import type { IssuerKeys } from "../config/auth-config.js";
 import type { HeraldConfig } from "../config/herald-config.js";
+import { MAX_DELIVERY_TIMEOUT_MS } from "../config/parse-delivery.js";
 import type { DeliveryQueue } from "../deliver/delivery-queue.js";
 import { createDispatcher } from "../deliver/dispatcher.js";
 import { createFetchSinkClient } from "../deliver/fetch-sink-client.js";
@@ -19,8 +22,11 @@ import { type Clock, systemClock } from "../ports/clock.js";
 import type { FetchLike } from "../ports/fetch.js";
 import { type Logger, silentLogger } from "../ports/logger.js";
 import { createAcceptor } from "../routing/accept-events.js";
-import { createMatcher } from "../subscriptions/matcher.js";
-import type { Subscription } from "../subscriptions/subscription.js";
+import { createMemorySubscriptionStore } from "../store/memory-subscription-store.js";
+import {
+  createSubscriptionRegistry,
+  type SubscriptionRegistry,
+} from "../subscriptions/subscription-registry.js";
 import { ADMIN_PATHS, requireAdmin } from "./require-admin.js";
 
 export interface GatewayOptions {
@@ -48,6 +54,14 @@ export interface GatewayOptions {
   readonly tokenDigest?: TokenDigest;
   /** How long `stop()` waits for queued deliveries to drain (default 10 s). */
   readonly drainMs?: number;
+  /**
+   * The subscription set (e.g. from `openSubscriptionRegistry` over a durable store); its
+   * `configured` must be `config.subscriptions`. Default: the config's subscriptions, with API
+   * subscriptions kept in memory.
+   */
+  readonly subscriptions?: SubscriptionRegistry;
+  /** Id of a subscription created through the API (default: a random UUID). */
+  readonly newSubscriptionId?: () => string;
 }
 
 /** A running Herald gateway, independent of the runtime that serves it. */
@@ -69,6 +83,8 @@ export interface Gateway {
   stop(): Promise<void>;
   /** Resolves when nothing is queued or in flight (tests and graceful shutdown). */
   idle(): Promise<void>;
+  /** The current subscriptions; `replaceConfigured` applies a reloaded config's. */
+  readonly subscriptions: SubscriptionRegistry;
 }
 
 /**
@@ -95,17 +111,21 @@ export function createGateway(options: GatewayOptions): Gateway {
       ? createMemoryQueue({ clock, capacity: config.limits.maxQueuedDeliveries })
       : undefined;
   const queue: DeliveryQueue = options.queue ?? ownQueue!;
-  // A lease must outlast the slowest delivery, or a job is handed out again mid-attempt.
-  const longestTimeoutMs = Math.max(0, ...config.subscriptions.map((s) => s.delivery.timeoutMs));
-  const subscriptions = new Map<string, Subscription>(config.subscriptions.map((s) => [s.id, s]));
-  const matcher = createMatcher(config.subscriptions);
+  const subscriptions =
+    options.subscriptions ??
+    createSubscriptionRegistry(
+      { configured: config.subscriptions, store: createMemorySubscriptionStore(), logger },
+      [],
+    );
   const dispatcher = createDispatcher({
     queue,
     deliverer: createHttpDeliverer({ client: sinkClient, clock }),
     subscriptions: (id) => subscriptions.get(id),
     logger,
     concurrency: config.limits.maxDeliveriesInFlight,
-    leaseMs: longestTimeoutMs + 60_000,
+    // A lease must outlast the slowest delivery, or a job is handed out again mid-attempt; API
+    // subscriptions and reloads can bring any timeout, so size it for the longest allowed.
+    leaseMs: MAX_DELIVERY_TIMEOUT_MS + 60_000,
   });
   let accepting = true;
 
@@ -127,12 +147,17 @@ export function createGateway(options: GatewayOptions): Gateway {
     limits: config.limits,
     auth,
     clock,
-    accept: createAcceptor(() => matcher, queue),
+    accept: createAcceptor(() => subscriptions.matcher(), queue),
     accepting: () => accepting,
     logger,
   });
   mountIngest(app, ingest);
+  app.get("/openapi.json", (c) => c.json(OPENAPI_DOCUMENT));
   for (const path of ADMIN_PATHS) app.use(path, requireAdmin(auth, config.auth?.admins ?? []));
+  mountSubscriptionApi(app, {
+    registry: subscriptions,
+    ...(options.newSubscriptionId ? { newId: options.newSubscriptionId } : {}),
+  });
   app.notFound((c) =>
     problemResponse(new NotFound(`no route for ${c.req.method} ${new URL(c.req.url).pathname}`)),
   );
@@ -181,5 +206,6 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
     },
     idle: () => dispatcher.idle(),
+    subscriptions,
   };
 }

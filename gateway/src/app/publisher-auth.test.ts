@@ -229,8 +229,21 @@ describe("admin routes", () => {
       key,
       claimsAt(nowSec(), { sub: "ops", scope: "openid herald:admin" }),
     );
-    // Past the guard; the Subscriptions API itself is the next issue, so nothing is there yet.
-    expect((await get(admin)).status).toBe(404);
+    const listed = await get(admin);
+    expect(listed.status).toBe(200);
+    expect(await listed.json()).toStrictEqual([]);
+    // Every method on every admin path is behind the guard, not only GET.
+    for (const [method, path] of [
+      ["POST", "/subscriptions"],
+      ["PUT", "/subscriptions/a"],
+      ["DELETE", "/subscriptions/a"],
+      ["OPTIONS", "/subscriptions"],
+    ] as const) {
+      const res = await own.fetch(new Request(`http://gw${path}`, { method }));
+      expect(res.status, `${method} ${path}`).toBe(401);
+    }
+    // The API description is public: it holds no subscription and no secret.
+    expect((await own.fetch(new Request("http://gw/openapi.json"))).status).toBe(200);
     // Health probes stay open.
     expect((await own.fetch(new Request("http://gw/healthz"))).status).toBe(200);
   });

@@ -83,12 +83,14 @@ export class UnsupportedMediaType extends HeraldError {
   readonly status = 415;
   readonly title = "Unsupported media type";
   override readonly headers: Readonly<Record<string, string>>;
-  constructor(detail: string) {
+  /** `acceptPost`: the media types the endpoint takes (RFC 9110 15.5.16 suggests saying so). */
+  constructor(
+    detail: string,
+    acceptPost = "application/cloudevents+json, application/cloudevents-batch+json, */*",
+  ) {
     super(detail);
     this.name = "UnsupportedMediaType";
-    this.headers = {
-      "accept-post": "application/cloudevents+json, application/cloudevents-batch+json, */*",
-    };
+    this.headers = { "accept-post": acceptPost };
   }
 }
 
@@ -132,6 +134,18 @@ export class Unavailable extends HeraldError {
   }
 }
 
+/** The request conflicts with the resource's state, e.g. changing a read-only subscription (409). */
+export class Conflict extends HeraldError {
+  static override readonly code = "conflict";
+  readonly code = Conflict.code;
+  readonly status = 409;
+  readonly title = "Conflict";
+  constructor(detail: string) {
+    super(detail);
+    this.name = "Conflict";
+  }
+}
+
 /** Union of every coded error, to `switch (err.code)` on. */
 export type HeraldErrorCode =
   | typeof InvalidEvent.code
@@ -142,4 +156,6 @@ export type HeraldErrorCode =
   | typeof MethodNotAllowed.code
   | typeof NotFound.code
   | typeof Unavailable.code
-  | "config_invalid";
+  | typeof Conflict.code
+  | "config_invalid"
+  | "invalid_subscription";

@@ -1,0 +1,341 @@
+/**
+ * The OpenAPI 3.1 description of Herald's admin API (the CloudEvents Subscriptions API), served
+ * at `GET /openapi.json`. Schemas are JSON Schema 2020-12, as OpenAPI 3.1 uses it; they describe
+ * the same rules `config/parse-subscription.ts` enforces, so a client generated from this
+ * document sends what the gateway accepts.
+ *
+ * @example
+ * app.get("/openapi.json", (c) => c.json(OPENAPI_DOCUMENT));
+ */
+export const OPENAPI_DOCUMENT = {
+  openapi: "3.1.0",
+  info: {
+    title: "Herald admin API",
+    version: "0.1.0",
+    description:
+      "The CloudEvents Subscriptions API (cloudevents/spec subscriptions/spec.md) of a Herald gateway. Every operation needs a bearer token that matches an `auth.admins` rule, unless the gateway runs with `--no-auth`. Subscriptions declared in the config file are listed and readable but read-only (409).",
+    license: { name: "Apache-2.0", identifier: "Apache-2.0" },
+  },
+  security: [{ bearer: [] }],
+  paths: {
+    "/subscriptions": {
+      get: {
+        operationId: "getSubscriptions",
+        summary: "List every subscription: the config file's, then the API's, oldest first",
+        responses: {
+          "200": {
+            description: "The subscriptions (an empty array when there are none)",
+            content: {
+              "application/json": {
+                schema: { type: "array", items: { $ref: "#/components/schemas/Subscription" } },
+              },
+            },
+          },
+          "401": { $ref: "#/components/responses/Unauthorized" },
+          "403": { $ref: "#/components/responses/Forbidden" },
+        },
+      },
+      post: {
+        operationId: "createSubscription",
+        summary: "Create a subscription; the gateway assigns its id (an id in the body is ignored)",
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": { schema: { $ref: "#/components/schemas/SubscriptionRequest" } },
+          },
+        },
+        responses: {
+          "201": {
+            description: "Created: the realized subscription, with defaults applied",
+            headers: {
+              Location: {
+                description: "Path of the new subscription",
+                schema: { type: "string" },
+              },
+            },
+            content: {
+              "application/json": { schema: { $ref: "#/components/schemas/Subscription" } },
+            },
+          },
+          "400": { $ref: "#/components/responses/Invalid" },
+          "401": { $ref: "#/components/responses/Unauthorized" },
+          "403": { $ref: "#/components/responses/Forbidden" },
+          "413": { $ref: "#/components/responses/Problem" },
+          "415": { $ref: "#/components/responses/Problem" },
+        },
+      },
+      options: {
+        operationId: "getFeatures",
+        summary: "The methods this endpoint supports",
+        responses: { "204": { $ref: "#/components/responses/Allow" } },
+      },
+    },
+    "/subscriptions/{id}": {
+      parameters: [
+        {
+          name: "id",
+          in: "path",
+          required: true,
+          description: "Id of the subscription (percent-encoded in the path)",
+          schema: { type: "string" },
+        },
+      ],
+      get: {
+        operationId: "getSubscription",
+        summary: "Retrieve a subscription",
+        responses: {
+          "200": {
+            description: "The subscription",
+            content: {
+              "application/json": { schema: { $ref: "#/components/schemas/Subscription" } },
+            },
+          },
+          "401": { $ref: "#/components/responses/Unauthorized" },
+          "403": { $ref: "#/components/responses/Forbidden" },
+          "404": { $ref: "#/components/responses/Problem" },
+        },
+      },
+      put: {
+        operationId: "updateSubscription",
+        summary:
+          "Replace a subscription created through the API. A header value sent as `<redacted>` keeps the stored value.",
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": { schema: { $ref: "#/components/schemas/SubscriptionRequest" } },
+          },
+        },
+        responses: {
+          "200": {
+            description: "The updated subscription",
+            content: {
+              "application/json": { schema: { $ref: "#/components/schemas/Subscription" } },
+            },
+          },
+          "400": { $ref: "#/components/responses/Invalid" },
+          "401": { $ref: "#/components/responses/Unauthorized" },
+          "403": { $ref: "#/components/responses/Forbidden" },
+          "404": { $ref: "#/components/responses/Problem" },
+          "409": { $ref: "#/components/responses/Problem" },
+          "413": { $ref: "#/components/responses/Problem" },
+          "415": { $ref: "#/components/responses/Problem" },
+        },
+      },
+      delete: {
+        operationId: "deleteSubscription",
+        summary: "Delete a subscription created through the API",
+        responses: {
+          "200": {
+            description: "Deleted: the subscription as it was",
+            content: {
+              "application/json": { schema: { $ref: "#/components/schemas/Subscription" } },
+            },
+          },
+          "401": { $ref: "#/components/responses/Unauthorized" },
+          "403": { $ref: "#/components/responses/Forbidden" },
+          "404": { $ref: "#/components/responses/Problem" },
+          "409": { $ref: "#/components/responses/Problem" },
+        },
+      },
+      options: {
+        operationId: "getSubscriptionFeatures",
+        summary: "The methods this endpoint supports",
+        responses: { "204": { $ref: "#/components/responses/Allow" } },
+      },
+    },
+  },
+  components: {
+    securitySchemes: {
+      bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+    },
+    responses: {
+      Allow: {
+        description: "No content; `Allow` lists the methods",
+        headers: { Allow: { schema: { type: "string" } } },
+      },
+      Problem: {
+        description: "RFC 9457 problem details",
+        content: {
+          "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
+        },
+      },
+      Invalid: {
+        description: "The subscription breaks one or more rules, all listed in `errors`",
+        content: {
+          "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
+        },
+      },
+      Unauthorized: {
+        description: "No valid bearer token",
+        headers: { "WWW-Authenticate": { schema: { type: "string" } } },
+        content: {
+          "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
+        },
+      },
+      Forbidden: {
+        description: "The token matches no `auth.admins` rule",
+        content: {
+          "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
+        },
+      },
+    },
+    schemas: {
+      SubscriptionRequest: {
+        type: "object",
+        description:
+          "A subscription (Subscriptions API 3.2.1) plus Herald's `delivery`. Unknown members are refused.",
+        required: ["sink"],
+        additionalProperties: false,
+        properties: {
+          id: { type: "string", description: "Ignored on create; must match the path on update" },
+          source: {
+            type: "string",
+            format: "uri-reference",
+            description: "The event's `source` must equal this",
+          },
+          types: {
+            type: "array",
+            items: { type: "string", minLength: 1 },
+            description: "The event's `type` must be one of these",
+          },
+          filters: {
+            type: "array",
+            items: { $ref: "#/components/schemas/Filter" },
+            description: "ANDed; empty or absent passes every event",
+          },
+          sink: { type: "string", format: "uri", description: "Absolute http(s) URL" },
+          protocol: { const: "HTTP", default: "HTTP" },
+          protocolsettings: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              method: { const: "POST" },
+              headers: {
+                type: "object",
+                additionalProperties: { type: "string" },
+                description: "Sent with every delivery; credentials are shown as `<redacted>`",
+              },
+            },
+          },
+          delivery: { $ref: "#/components/schemas/Delivery" },
+        },
+      },
+      Subscription: {
+        allOf: [
+          { $ref: "#/components/schemas/SubscriptionRequest" },
+          { required: ["id", "sink", "protocol", "filters", "protocolsettings", "delivery"] },
+        ],
+      },
+      Delivery: {
+        type: "object",
+        additionalProperties: false,
+        properties: {
+          mode: { enum: ["binary", "structured"], default: "binary" },
+          timeout: { $ref: "#/components/schemas/Duration", default: "5s" },
+          retry: { type: "integer", minimum: 0 },
+          backoffPolicy: { enum: ["exponential", "linear"] },
+          backoffDelay: { $ref: "#/components/schemas/Duration" },
+          backoffMax: { $ref: "#/components/schemas/Duration" },
+          deadLetterSink: { type: "string", format: "uri" },
+          signingSecret: { type: "string", pattern: "^whsec_", writeOnly: true },
+        },
+      },
+      Duration: {
+        type: "string",
+        description: "`250ms`, `5s`, `1m`, `1h`, or ISO 8601 such as `PT5S`",
+        examples: ["250ms", "5s", "PT1M30S"],
+      },
+      Filter: {
+        description: "Exactly one dialect (Subscriptions API 3.2.4)",
+        oneOf: [
+          { $ref: "#/components/schemas/AttributeFilter/$defs/exact" },
+          { $ref: "#/components/schemas/AttributeFilter/$defs/prefix" },
+          { $ref: "#/components/schemas/AttributeFilter/$defs/suffix" },
+          {
+            type: "object",
+            required: ["all"],
+            additionalProperties: false,
+            properties: {
+              all: { type: "array", minItems: 1, items: { $ref: "#/components/schemas/Filter" } },
+            },
+          },
+          {
+            type: "object",
+            required: ["any"],
+            additionalProperties: false,
+            properties: {
+              any: { type: "array", minItems: 1, items: { $ref: "#/components/schemas/Filter" } },
+            },
+          },
+          {
+            type: "object",
+            required: ["not"],
+            additionalProperties: false,
+            properties: { not: { $ref: "#/components/schemas/Filter" } },
+          },
+          {
+            type: "object",
+            required: ["sql"],
+            additionalProperties: false,
+            properties: {
+              sql: { type: "string", minLength: 1, description: "A CESQL v1 expression" },
+            },
+          },
+        ],
+      },
+      AttributeFilter: {
+        $defs: {
+          attributes: {
+            type: "object",
+            minProperties: 1,
+            propertyNames: { pattern: "^[a-z0-9]+$" },
+            additionalProperties: { type: "string", minLength: 1 },
+          },
+          exact: {
+            type: "object",
+            required: ["exact"],
+            additionalProperties: false,
+            properties: {
+              exact: { $ref: "#/components/schemas/AttributeFilter/$defs/attributes" },
+            },
+          },
+          prefix: {
+            type: "object",
+            required: ["prefix"],
+            additionalProperties: false,
+            properties: {
+              prefix: { $ref: "#/components/schemas/AttributeFilter/$defs/attributes" },
+            },
+          },
+          suffix: {
+            type: "object",
+            required: ["suffix"],
+            additionalProperties: false,
+            properties: {
+              suffix: { $ref: "#/components/schemas/AttributeFilter/$defs/attributes" },
+            },
+          },
+        },
+      },
+      Problem: {
+        type: "object",
+        description: "RFC 9457 problem details with a stable `code`",
+        required: ["type", "title", "status", "detail", "code"],
+        properties: {
+          type: { type: "string" },
+          title: { type: "string" },
+          status: { type: "integer" },
+          detail: { type: "string" },
+          code: { type: "string" },
+          errors: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: { field: { type: "string" }, message: { type: "string" } },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;

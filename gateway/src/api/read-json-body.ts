@@ -1,0 +1,49 @@
+import { MalformedRequest, UnsupportedMediaType } from "../errors/errors.js";
+import { jsonTooDeep, MAX_JSON_DEPTH } from "../event/json-depth.js";
+import { isJsonEssence, parseMediaType } from "../event/media-type.js";
+import { readBody } from "../ingest/read-body.js";
+
+/** Largest admin API request body: a subscription is a few hundred bytes; 64 KiB is plenty. */
+export const MAX_ADMIN_BODY_BYTES = 65_536;
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Reads an admin API request body as JSON: the media type must be JSON (`application/json` or a
+ * `+json` type, else 415), the body at most `limit` bytes (else 413, never buffered whole), valid
+ * UTF-8 and valid JSON (else 400), and no deeper than `MAX_JSON_DEPTH` levels, so validating it
+ * cannot overflow the stack.
+ *
+ * @example
+ * const raw = await readJsonBody(c.req.raw); // unknown JSON value
+ */
+export async function readJsonBody(
+  request: Request,
+  limit = MAX_ADMIN_BODY_BYTES,
+): Promise<unknown> {
+  const type = parseMediaType(request.headers.get("content-type"));
+  if (type === undefined || !isJsonEssence(type.essence)) {
+    throw new UnsupportedMediaType(
+      "send the subscription as JSON with Content-Type: application/json",
+      "application/json",
+    );
+  }
+  const bytes = await readBody(request, limit);
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new MalformedRequest("the body is not valid UTF-8");
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? `: ${error.message}` : "";
+    throw new MalformedRequest(`the body is not valid JSON${reason}`);
+  }
+  if (jsonTooDeep(value)) {
+    throw new MalformedRequest(`the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  return value;
+}

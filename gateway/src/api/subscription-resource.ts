@@ -1,0 +1,87 @@
+import type { Subscription } from "../subscriptions/subscription.js";
+
+/**
+ * What the API shows instead of a sensitive header value, and what a client sends back in a
+ * `PUT` to keep the stored value (see `restoreRedactedHeaders`).
+ */
+export const REDACTED = "<redacted>";
+
+/**
+ * Header names whose values are credentials for the sink: the API never shows them (DESIGN.md:
+ * never a token or secret in a response).
+ */
+const SENSITIVE_HEADER = /authorization|cookie|token|secret|password|passwd|api-?key|signature/i;
+
+/**
+ * A subscription as the Subscriptions API shows it (spec 3.2.1, with every default applied, 3.2.5.1
+ * "Realized subscription object"): Herald's normalised form turned back into the input shape, so
+ * what `GET` returns can be sent back with `PUT` unchanged. Durations are written in the largest
+ * exact unit (`5s`, `250ms`, `1m`); credentials in `protocolsettings.headers` are shown as
+ * `REDACTED`; a delivery `signingSecret` is never shown.
+ *
+ * @example
+ * toSubscriptionResource(subscription);
+ * // { id: "thumbnails", filters: [], sink: "http://...", protocol: "HTTP",
+ * //   protocolsettings: { headers: {} }, delivery: { mode: "binary", timeout: "5s" } }
+ */
+export function toSubscriptionResource(subscription: Subscription): Record<string, unknown> {
+  const { delivery } = subscription;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(subscription.protocolsettings.headers)) {
+    headers[name] = SENSITIVE_HEADER.test(name) ? REDACTED : value;
+  }
+  return {
+    id: subscription.id,
+    ...(subscription.source === undefined ? {} : { source: subscription.source }),
+    ...(subscription.types === undefined ? {} : { types: subscription.types }),
+    filters: subscription.filters,
+    sink: subscription.sink,
+    protocol: subscription.protocol,
+    protocolsettings: { headers },
+    delivery: {
+      mode: delivery.mode,
+      timeout: formatDuration(delivery.timeoutMs),
+      ...(delivery.retry === undefined ? {} : { retry: delivery.retry }),
+      ...(delivery.backoffPolicy === undefined ? {} : { backoffPolicy: delivery.backoffPolicy }),
+      ...(delivery.backoffDelayMs === undefined
+        ? {}
+        : { backoffDelay: formatDuration(delivery.backoffDelayMs) }),
+      ...(delivery.backoffMaxMs === undefined
+        ? {}
+        : { backoffMax: formatDuration(delivery.backoffMaxMs) }),
+      ...(delivery.deadLetterSink === undefined ? {} : { deadLetterSink: delivery.deadLetterSink }),
+    },
+  };
+}
+
+/**
+ * For a `PUT`: a header sent back as `REDACTED` keeps the value stored under the same name, so a
+ * client can edit what it read without knowing the credentials in it. A `REDACTED` header the
+ * stored subscription does not have stays as written (and is then sent literally).
+ *
+ * @example
+ * restoreRedactedHeaders(updated, existing); // authorization: "<redacted>" -> the stored token
+ */
+export function restoreRedactedHeaders(
+  updated: Subscription,
+  existing: Subscription | undefined,
+): Subscription {
+  const stored = existing?.protocolsettings.headers ?? {};
+  const storedByName = new Map(Object.entries(stored).map(([k, v]) => [k.toLowerCase(), v]));
+  let changed = false;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(updated.protocolsettings.headers)) {
+    const kept = value === REDACTED ? storedByName.get(name.toLowerCase()) : undefined;
+    headers[name] = kept ?? value;
+    if (kept !== undefined) changed = true;
+  }
+  return changed ? { ...updated, protocolsettings: { headers } } : updated;
+}
+
+/** Milliseconds in the largest unit that writes them exactly, in the config's duration syntax. */
+export function formatDuration(ms: number): string {
+  if (ms > 0 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms > 0 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms > 0 && ms % 1_000 === 0) return `${ms / 1_000}s`;
+  return `${ms}ms`;
+}

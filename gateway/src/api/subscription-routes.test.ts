@@ -1,0 +1,369 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RecordingSink, startRecordingSink } from "../../test/support/recording-sink.js";
+import { createGateway, type Gateway } from "../app/create-gateway.js";
+import { parseConfig } from "../config/load-config.js";
+import { REDACTED } from "./subscription-resource.js";
+
+let sink: RecordingSink;
+let gateway: Gateway;
+let next = 0;
+
+beforeAll(async () => {
+  sink = await startRecordingSink();
+  const config = {
+    subscriptions: [
+      {
+        id: "from-file",
+        types: ["com.example.file"],
+        sink: `${sink.url}/file`,
+        protocolsettings: { headers: { authorization: "Bearer file-secret", "x-team": "a" } },
+      },
+    ],
+  };
+  gateway = createGateway({
+    config: parseConfig(JSON.stringify(config), "test.json"),
+    newSubscriptionId: () => `sub-${++next}`,
+  });
+  gateway.start();
+});
+afterAll(async () => {
+  await gateway.stop();
+  await sink.close();
+});
+
+const JSON_TYPE = { "content-type": "application/json" };
+
+function call(method: string, path: string, body?: unknown, headers: HeadersInit = JSON_TYPE) {
+  const init: RequestInit = { method, headers };
+  if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
+  return gateway.fetch(new Request(`http://gw${path}`, init));
+}
+
+async function problem(res: Response, status: number, code: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toBe("application/problem+json");
+  const body = (await res.json()) as Record<string, unknown>;
+  expect(body.code).toBe(code);
+  expect(body.status).toBe(status);
+  return body;
+}
+
+async function publish(type: string, id: string) {
+  const res = await gateway.fetch(
+    new Request("http://gw/events", {
+      method: "POST",
+      headers: { "ce-specversion": "1.0", "ce-id": id, "ce-source": "/api-test", "ce-type": type },
+    }),
+  );
+  expect(res.status).toBe(202);
+}
+
+describe("Subscriptions API", () => {
+  it("creates a subscription: 201, Location, the realized object; it routes at once", async () => {
+    const res = await call("POST", "/subscriptions", {
+      id: "ignored",
+      types: ["com.example.created"],
+      sink: `${sink.url}/created`,
+    });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as Record<string, unknown>;
+    // 3.2.1 id: an id on create is ignored; the manager assigns one.
+    expect(body.id).not.toBe("ignored");
+    expect(res.headers.get("location")).toBe(`/subscriptions/${String(body.id)}`);
+    expect(body).toStrictEqual({
+      id: body.id,
+      types: ["com.example.created"],
+      filters: [],
+      sink: `${sink.url}/created`,
+      protocol: "HTTP",
+      protocolsettings: { headers: {} },
+      delivery: { mode: "binary", timeout: "5s" },
+    });
+    const before = sink.received.length;
+    await publish("com.example.created", "e1");
+    const received = await sink.waitFor(before + 1);
+    expect(received.at(-1)?.path).toBe("/created");
+    expect(received.at(-1)?.headers["ce-id"]).toBe("e1");
+  });
+
+  it("retrieves, lists, updates and deletes", async () => {
+    const created = await call("POST", "/subscriptions", {
+      types: ["com.example.crud"],
+      sink: `${sink.url}/v1`,
+      delivery: { timeout: "1500ms" },
+    });
+    const { id } = (await created.json()) as { id: string };
+
+    const got = await call("GET", `/subscriptions/${id}`);
+    expect(got.status).toBe(200);
+    expect(((await got.json()) as { delivery: unknown }).delivery).toStrictEqual({
+      mode: "binary",
+      timeout: "1500ms",
+    });
+
+    const list = (await (await call("GET", "/subscriptions")).json()) as { id: string }[];
+    expect(list[0]?.id).toBe("from-file");
+    expect(list.map((s) => s.id)).toContain(id);
+
+    const put = await call("PUT", `/subscriptions/${id}`, {
+      id,
+      types: ["com.example.crud"],
+      sink: `${sink.url}/v2`,
+    });
+    expect(put.status).toBe(200);
+    expect(((await put.json()) as { sink: string }).sink).toBe(`${sink.url}/v2`);
+    const before = sink.received.length;
+    await publish("com.example.crud", "e2");
+    expect((await sink.waitFor(before + 1)).at(-1)?.path).toBe("/v2");
+
+    const deleted = await call("DELETE", `/subscriptions/${id}`);
+    expect(deleted.status).toBe(200);
+    expect(((await deleted.json()) as { id: string }).id).toBe(id);
+    await problem(await call("GET", `/subscriptions/${id}`), 404, "not_found");
+    await problem(await call("DELETE", `/subscriptions/${id}`), 404, "not_found");
+  });
+
+  it("what GET returns can be sent back with PUT unchanged", async () => {
+    const created = await call("POST", "/subscriptions", {
+      source: "/orders",
+      types: ["a", "b"],
+      filters: [{ any: [{ prefix: { subject: "x/" } }, { not: { suffix: { subject: ".tmp" } } }] }],
+      sink: `${sink.url}/round`,
+      protocolsettings: { method: "POST", headers: { "x-team": "media" } },
+      delivery: { mode: "structured", timeout: "PT2M" },
+    });
+    const resource = await created.json();
+    const { id } = resource as { id: string };
+    const put = await call("PUT", `/subscriptions/${id}`, resource);
+    expect(put.status).toBe(200);
+    expect(await put.json()).toStrictEqual(resource);
+    expect((resource as { delivery: unknown }).delivery).toStrictEqual({
+      mode: "structured",
+      timeout: "2m",
+    });
+  });
+
+  it("never shows credentials in headers; a PUT of the redacted value keeps the stored one", async () => {
+    const created = await call("POST", "/subscriptions", {
+      types: ["com.example.secret"],
+      sink: `${sink.url}/secret`,
+      protocolsettings: { headers: { Authorization: "Bearer sink-token", "x-team": "ops" } },
+    });
+    const text = await created.text();
+    expect(text).not.toContain("sink-token");
+    const resource = JSON.parse(text) as {
+      id: string;
+      protocolsettings: { headers: Record<string, string> };
+    };
+    expect(resource.protocolsettings.headers).toStrictEqual({
+      Authorization: REDACTED,
+      "x-team": "ops",
+    });
+    const put = await call("PUT", `/subscriptions/${resource.id}`, {
+      ...resource,
+      protocolsettings: { headers: { Authorization: REDACTED, "x-team": "dev" } },
+    });
+    expect(await put.text()).not.toContain("sink-token");
+    const before = sink.received.length;
+    await publish("com.example.secret", "e3");
+    const delivered = (await sink.waitFor(before + 1)).at(-1);
+    expect(delivered?.headers.authorization).toBe("Bearer sink-token");
+    expect(delivered?.headers["x-team"]).toBe("dev");
+    // Config subscriptions are redacted too.
+    const fromFile = await (await call("GET", "/subscriptions/from-file")).text();
+    expect(fromFile).not.toContain("file-secret");
+  });
+
+  it("config subscriptions are visible but read-only: 409 with the reason", async () => {
+    const got = await call("GET", "/subscriptions/from-file");
+    expect(got.status).toBe(200);
+    const put = await problem(
+      await call("PUT", "/subscriptions/from-file", { sink: `${sink.url}/x` }),
+      409,
+      "conflict",
+    );
+    expect(put.detail).toMatch(/config file.*read-only/);
+    await problem(await call("DELETE", "/subscriptions/from-file"), 409, "conflict");
+    expect((await call("GET", "/subscriptions/from-file")).status).toBe(200);
+  });
+
+  it("answers OPTIONS with Allow and other methods with 405", async () => {
+    const collection = await call("OPTIONS", "/subscriptions");
+    expect(collection.status).toBe(204);
+    expect(collection.headers.get("allow")).toBe("GET, POST, OPTIONS");
+    const item = await call("OPTIONS", "/subscriptions/x");
+    expect(item.headers.get("allow")).toBe("GET, PUT, DELETE, OPTIONS");
+    const patch = await problem(
+      await call("PATCH", "/subscriptions/x", {}),
+      405,
+      "method_not_allowed",
+    );
+    expect(patch.detail).toMatch(/PATCH/);
+    await problem(await call("DELETE", "/subscriptions"), 405, "method_not_allowed");
+  });
+
+  describe("bad input: a clear 4xx, nothing created", () => {
+    async function count() {
+      return ((await (await call("GET", "/subscriptions")).json()) as unknown[]).length;
+    }
+
+    it.each([
+      ["missing sink", { types: ["t"] }, "sink"],
+      ["a sink that is no http URL", { sink: "ftp://x" }, "sink"],
+      [
+        "an unknown dialect",
+        { sink: "http://x/", filters: [{ regex: { type: "a" } }] },
+        "filters[0].regex",
+      ],
+      [
+        "an empty attribute name",
+        { sink: "http://x/", filters: [{ exact: { "": "a" } }] },
+        'filters[0].exact[""]',
+      ],
+      [
+        "an empty attribute value",
+        { sink: "http://x/", filters: [{ prefix: { type: "" } }] },
+        "filters[0].prefix.type",
+      ],
+      ["an empty all", { sink: "http://x/", filters: [{ all: [] }] }, "filters[0].all"],
+      ["an unknown member", { sink: "http://x/", colour: "red" }, "colour"],
+      [
+        "a retry this version cannot do",
+        { sink: "http://x/", delivery: { retry: 3 } },
+        "delivery.retry",
+      ],
+      ["a protocol other than HTTP", { sink: "http://x/", protocol: "MQTT5" }, "protocol"],
+    ])("%s -> 400 naming the field", async (_, body, field) => {
+      const before = await count();
+      const res = await problem(
+        await call("POST", "/subscriptions", body),
+        400,
+        "invalid_subscription",
+      );
+      const errors = res.errors as { field: string; message: string }[];
+      expect(errors.map((e) => e.field)).toContain(field);
+      expect(await count()).toBe(before);
+    });
+
+    it("broken JSON -> 400", async () => {
+      await problem(await call("POST", "/subscriptions", "{"), 400, "malformed_request");
+    });
+
+    it("not an object -> 400", async () => {
+      await problem(await call("POST", "/subscriptions", "[1]"), 400, "invalid_subscription");
+      await problem(await call("POST", "/subscriptions", "null"), 400, "invalid_subscription");
+    });
+
+    it("not JSON -> 415 saying what to send", async () => {
+      const res = await call("POST", "/subscriptions", "sink=x", {
+        "content-type": "application/x-www-form-urlencoded",
+      });
+      const body = await problem(res, 415, "unsupported_media_type");
+      expect(body.detail).toMatch(/application\/json/);
+      expect(res.headers.get("accept-post")).toBe("application/json");
+      await problem(await call("POST", "/subscriptions", "{}", {}), 415, "unsupported_media_type");
+    });
+
+    it("oversized -> 413", async () => {
+      const body = JSON.stringify({ sink: "http://x/", types: ["x".repeat(70_000)] });
+      await problem(await call("POST", "/subscriptions", body), 413, "payload_too_large");
+    });
+
+    it("hostile nesting -> 400, never a stack overflow", async () => {
+      const deep = `${'{"not":'.repeat(6_000)}{"exact":{"type":"a"}}${"}".repeat(6_000)}`;
+      const body = `{"sink":"http://x/","filters":[${deep}]}`;
+      await problem(await call("POST", "/subscriptions", body), 400, "malformed_request");
+    });
+
+    it("invalid UTF-8 -> 400", async () => {
+      const res = await gateway.fetch(
+        new Request("http://gw/subscriptions", {
+          method: "POST",
+          headers: JSON_TYPE,
+          body: new Uint8Array([0x7b, 0xff, 0x7d]),
+        }),
+      );
+      await problem(res, 400, "malformed_request");
+    });
+
+    it("__proto__ in the body is an unknown member, not a prototype", async () => {
+      const res = await call("POST", "/subscriptions", '{"sink":"http://x/","__proto__":{"x":1}}');
+      await problem(res, 400, "invalid_subscription");
+    });
+
+    it("a PUT whose body id differs from the path -> 400", async () => {
+      const created = await call("POST", "/subscriptions", { sink: `${sink.url}/id` });
+      const { id } = (await created.json()) as { id: string };
+      const res = await problem(
+        await call("PUT", `/subscriptions/${id}`, { id: "other", sink: `${sink.url}/id` }),
+        400,
+        "invalid_subscription",
+      );
+      expect((res.errors as { field: string }[])[0]?.field).toBe("id");
+      await call("DELETE", `/subscriptions/${id}`);
+    });
+
+    it("a PUT to an unknown id -> 404, nothing created", async () => {
+      const before = await count();
+      await problem(
+        await call("PUT", "/subscriptions/nope", { sink: "http://x/" }),
+        404,
+        "not_found",
+      );
+      expect(await count()).toBe(before);
+    });
+
+    it("ids with reserved characters round-trip through the path", async () => {
+      await problem(await call("GET", "/subscriptions/a%2Fb%20c"), 404, "not_found");
+      const res = await call("GET", `/subscriptions/${encodeURIComponent("from-file")}`);
+      expect(res.status).toBe(200);
+    });
+  });
+});
+
+describe("GET /openapi.json", () => {
+  it("is an OpenAPI 3.1 document of the subscription operations", async () => {
+    const res = await call("GET", "/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { operationId?: string }>>;
+    };
+    expect(doc.openapi).toBe("3.1.0");
+    const operations = Object.values(doc.paths).flatMap((item) =>
+      Object.values(item).map((op) => op.operationId),
+    );
+    for (const op of [
+      "getSubscriptions",
+      "createSubscription",
+      "getSubscription",
+      "updateSubscription",
+      "deleteSubscription",
+    ]) {
+      expect(operations).toContain(op);
+    }
+  });
+
+  it("every $ref resolves inside the document", async () => {
+    const doc = await (await call("GET", "/openapi.json")).json();
+    const refs: string[] = [];
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (typeof node === "object" && node !== null) {
+        for (const [key, value] of Object.entries(node)) {
+          if (key === "$ref" && typeof value === "string") refs.push(value);
+          else walk(value);
+        }
+      }
+    };
+    walk(doc);
+    expect(refs.length).toBeGreaterThan(10);
+    for (const ref of refs) {
+      let node: unknown = doc;
+      for (const part of ref.replace(/^#\//, "").split("/")) {
+        node = (node as Record<string, unknown> | undefined)?.[part];
+      }
+      expect(node, ref).toBeDefined();
+    }
+  });
+});

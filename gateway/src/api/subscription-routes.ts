@@ -1,0 +1,110 @@
+import type { Context, Hono } from "hono";
+import { unsupportedDeliverySettings } from "../app/unsupported-settings.js";
+import { ConfigInvalid } from "../config/config-invalid.js";
+import { validateSubscription } from "../config/validate-subscription.js";
+import { MethodNotAllowed, NotFound } from "../errors/errors.js";
+import type { Subscription } from "../subscriptions/subscription.js";
+import type { SubscriptionRegistry } from "../subscriptions/subscription-registry.js";
+import { InvalidSubscription } from "./invalid-subscription.js";
+import { readJsonBody } from "./read-json-body.js";
+import { restoreRedactedHeaders, toSubscriptionResource } from "./subscription-resource.js";
+
+const COLLECTION_ALLOW = ["GET", "POST", "OPTIONS"] as const;
+const ITEM_ALLOW = ["GET", "PUT", "DELETE", "OPTIONS"] as const;
+
+export interface SubscriptionApiOptions {
+  readonly registry: SubscriptionRegistry;
+  /** Id of a created subscription (default: a random UUID). */
+  readonly newId?: () => string;
+}
+
+/**
+ * Mounts the Subscriptions API (cloudevents/spec subscriptions/spec.md 3.2.5, HTTP binding 3.3):
+ * - `GET /subscriptions`: every subscription, config ones first (200, a JSON array, maybe empty);
+ * - `POST /subscriptions`: create; the id is assigned here, one in the body is ignored (3.2.1
+ *   id: "if present on the input to a subscribe operation then it MUST be ignored"): 201 with
+ *   `Location` and the realized subscription;
+ * - `GET|PUT|DELETE /subscriptions/{id}`: retrieve, update (the body's `id`, if any, must match),
+ *   delete (200 with the deleted subscription, 3.2.5.5); 404 for an unknown id, 409 for a
+ *   subscription declared in the config file, which is read-only here;
+ * - `OPTIONS` answers `Allow` (3.2.5 "discovery mechanism"), other methods 405.
+ * Admin authorisation is applied in front of these routes (`app/require-admin.ts`).
+ *
+ * @example
+ * mountSubscriptionApi(app, { registry });
+ */
+export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions): void {
+  const { registry, newId = () => crypto.randomUUID() } = options;
+
+  app.get("/subscriptions", (c) =>
+    c.json(registry.list().map(({ subscription }) => toSubscriptionResource(subscription))),
+  );
+  app.post("/subscriptions", async (c) => {
+    const raw = await readJsonBody(c.req.raw);
+    const id = newId();
+    const proposed = isPlainObject(raw) ? { ...raw, id } : raw;
+    const created = await registry.create(validate(proposed));
+    c.header("location", `/subscriptions/${encodeURIComponent(created.id)}`);
+    return c.json(toSubscriptionResource(created), 201);
+  });
+  app.options("/subscriptions", (c) => allow(c, COLLECTION_ALLOW));
+  app.all("/subscriptions", (c) => {
+    throw new MethodNotAllowed(c.req.method, COLLECTION_ALLOW);
+  });
+
+  app.get("/subscriptions/:id", (c) => {
+    const id = c.req.param("id");
+    const found = registry.find(id);
+    if (found === undefined) throw new NotFound(`no subscription with id "${id}"`);
+    return c.json(toSubscriptionResource(found.subscription));
+  });
+  app.put("/subscriptions/:id", async (c) => {
+    const id = c.req.param("id");
+    const raw = await readJsonBody(c.req.raw);
+    if (isPlainObject(raw) && raw.id !== undefined && raw.id !== id) {
+      throw new InvalidSubscription([
+        { field: "id", message: `must be "${id}", the id in the path, or be left out` },
+      ]);
+    }
+    // Refuse unknown and read-only ids before judging the body: the state is the first problem.
+    if (registry.find(id) === undefined) throw new NotFound(`no subscription with id "${id}"`);
+    const proposed = isPlainObject(raw) ? { ...raw, id } : raw;
+    const updated = restoreRedactedHeaders(validate(proposed), registry.get(id));
+    return c.json(toSubscriptionResource(await registry.update(updated)));
+  });
+  app.delete("/subscriptions/:id", async (c) => {
+    const deleted = await registry.delete(c.req.param("id"));
+    return c.json(toSubscriptionResource(deleted));
+  });
+  app.options("/subscriptions/:id", (c) => allow(c, ITEM_ALLOW));
+  app.all("/subscriptions/:id", (c) => {
+    throw new MethodNotAllowed(c.req.method, ITEM_ALLOW);
+  });
+}
+
+/** Validates a proposed subscription like the config loader does, plus what serve cannot do yet. */
+function validate(raw: unknown): Subscription {
+  let subscription: Subscription;
+  try {
+    subscription = validateSubscription(raw);
+  } catch (error) {
+    if (!(error instanceof ConfigInvalid)) throw error;
+    throw new InvalidSubscription(error.issues.map(({ field, message }) => ({ field, message })));
+  }
+  const unsupported = unsupportedDeliverySettings(subscription.delivery);
+  if (unsupported.length > 0) {
+    throw new InvalidSubscription(
+      unsupported.map(({ field, message }) => ({ field: `delivery.${field}`, message })),
+    );
+  }
+  return subscription;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function allow(c: Context, methods: readonly string[]): Response {
+  c.header("allow", methods.join(", "));
+  return c.body(null, 204);
+}

@@ -1,0 +1,182 @@
+import { Conflict, NotFound } from "../errors/errors.js";
+import { type Logger, silentLogger } from "../ports/logger.js";
+import type { SubscriptionStore } from "../store/subscription-store.js";
+import { createMatcher, type Matcher } from "./matcher.js";
+import type { Subscription } from "./subscription.js";
+
+/** Where a subscription was declared: the config file (read-only over the API) or the API. */
+export type SubscriptionOrigin = "config" | "api";
+
+/** A subscription with where it came from. */
+export interface RegisteredSubscription {
+  readonly subscription: Subscription;
+  readonly origin: SubscriptionOrigin;
+}
+
+/**
+ * The gateway's current set of subscriptions: the config file's (replaced as a whole on reload)
+ * and the API's (kept through a `SubscriptionStore`). Every change builds a new matcher and swaps
+ * it in one assignment, so an event is matched against the old set or the new one, never a mix.
+ */
+export interface SubscriptionRegistry {
+  /** The matcher of the current set. */
+  matcher(): Matcher;
+  /** The subscription with this id as it is now; `undefined` once deleted. */
+  get(id: string): Subscription | undefined;
+  /** The subscription and its origin, or `undefined`. */
+  find(id: string): RegisteredSubscription | undefined;
+  /** Every subscription: the config's in file order, then the API's oldest first. */
+  list(): readonly RegisteredSubscription[];
+  /** Stores and activates a new API subscription. `Conflict` when its id is taken. */
+  create(subscription: Subscription): Promise<Subscription>;
+  /** Replaces an API subscription. `NotFound` for an unknown id, `Conflict` for a config one. */
+  update(subscription: Subscription): Promise<Subscription>;
+  /** Removes an API subscription and returns it. `NotFound`, or `Conflict` for a config one. */
+  delete(id: string): Promise<Subscription>;
+  /**
+   * Swaps in a reloaded config's subscriptions. Throws `Conflict`, changing nothing, when one of
+   * them has the id of an API subscription (one id, one subscription).
+   */
+  replaceConfigured(subscriptions: readonly Subscription[]): void;
+}
+
+export interface SubscriptionRegistryOptions {
+  /** The config file's subscriptions (ids unique among themselves; the config loader checks). */
+  readonly configured: readonly Subscription[];
+  /** Where API subscriptions are kept. */
+  readonly store: SubscriptionStore;
+  readonly logger?: Logger;
+  /** Builds the matcher of a set (default: `createMatcher`). */
+  readonly createMatcher?: (subscriptions: readonly Subscription[]) => Matcher;
+}
+
+/**
+ * Loads the API subscriptions from the store and returns the registry over them and the config's.
+ *
+ * @example
+ * const registry = await openSubscriptionRegistry({ configured: config.subscriptions, store });
+ * registry.matcher().match(event);
+ */
+export async function openSubscriptionRegistry(
+  options: SubscriptionRegistryOptions,
+): Promise<SubscriptionRegistry> {
+  return createSubscriptionRegistry(options, await options.store.list());
+}
+
+/**
+ * The registry over the config's subscriptions and `stored`, the API subscriptions already in
+ * `options.store` (what `openSubscriptionRegistry` loads). A stored subscription whose id the
+ * config now uses is shadowed by the config's (with a warning) and stays stored, so removing it
+ * from the file brings it back.
+ *
+ * @example
+ * const registry = createSubscriptionRegistry({ configured, store: createMemorySubscriptionStore() }, []);
+ */
+export function createSubscriptionRegistry(
+  options: SubscriptionRegistryOptions,
+  stored: readonly Subscription[],
+): SubscriptionRegistry {
+  const { configured, store, logger = silentLogger } = options;
+  const build = options.createMatcher ?? createMatcher;
+  let config = new Map(configured.map((s) => [s.id, s]));
+  const api = new Map<string, Subscription>();
+  for (const subscription of stored) api.set(subscription.id, subscription);
+  let matcher = build(active());
+  for (const id of api.keys()) {
+    if (config.has(id)) {
+      logger.warn("a stored API subscription is shadowed by the config's with the same id", {
+        subscriptionId: id,
+      });
+    }
+  }
+  // Store writes are asynchronous; running changes one after another keeps the store, the maps and
+  // the matcher in the same order as the requests.
+  let queue: Promise<unknown> = Promise.resolve();
+  function serially<T>(change: () => Promise<T>): Promise<T> {
+    const run = queue.then(change, change);
+    queue = run.catch(() => {});
+    return run;
+  }
+
+  function active(): Subscription[] {
+    const list = [...config.values()];
+    for (const [id, subscription] of api) if (!config.has(id)) list.push(subscription);
+    return list;
+  }
+  function rebuild(): void {
+    matcher = build(active());
+  }
+  function writable(id: string, action: string): Subscription {
+    if (config.has(id)) {
+      throw new Conflict(
+        `subscription "${id}" is declared in the config file and is read-only here; ${action} it in the file and reload`,
+      );
+    }
+    const existing = api.get(id);
+    if (existing === undefined) throw new NotFound(`no subscription with id "${id}"`);
+    return existing;
+  }
+
+  return {
+    matcher: () => matcher,
+    get: (id) => config.get(id) ?? api.get(id),
+    find(id) {
+      const fromConfig = config.get(id);
+      if (fromConfig !== undefined) return { subscription: fromConfig, origin: "config" };
+      const fromApi = api.get(id);
+      return fromApi === undefined ? undefined : { subscription: fromApi, origin: "api" };
+    },
+    list() {
+      const list: RegisteredSubscription[] = [];
+      for (const subscription of config.values()) list.push({ subscription, origin: "config" });
+      for (const [id, subscription] of api) {
+        if (!config.has(id)) list.push({ subscription, origin: "api" });
+      }
+      return list;
+    },
+    create: (subscription) =>
+      serially(async () => {
+        if (config.has(subscription.id) || api.has(subscription.id)) {
+          throw new Conflict(`a subscription with id "${subscription.id}" already exists`);
+        }
+        await store.put(subscription);
+        api.set(subscription.id, subscription);
+        rebuild();
+        return subscription;
+      }),
+    update: (subscription) =>
+      serially(async () => {
+        writable(subscription.id, "change");
+        await store.put(subscription);
+        api.set(subscription.id, subscription);
+        rebuild();
+        return subscription;
+      }),
+    delete: (id) =>
+      serially(async () => {
+        const existing = writable(id, "remove");
+        await store.delete(id);
+        api.delete(id);
+        rebuild();
+        return existing;
+      }),
+    replaceConfigured(subscriptions) {
+      const next = new Map(subscriptions.map((s) => [s.id, s]));
+      const taken = [...next.keys()].filter((id) => api.has(id) && !config.has(id));
+      if (taken.length > 0) {
+        throw new Conflict(
+          `the config declares ${taken.map((id) => `"${id}"`).join(", ")}, already used by subscriptions created through the API; rename them in the file or delete the API ones first`,
+        );
+      }
+      // Build before swapping, so a matcher that fails to build leaves the old set in place.
+      const previous = config;
+      config = next;
+      try {
+        rebuild();
+      } catch (error) {
+        config = previous;
+        throw error;
+      }
+    },
+  };
+}
