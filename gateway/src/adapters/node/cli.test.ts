@@ -178,6 +178,34 @@ describe("herald serve (a real process)", () => {
     expect(new Set(ids).size).toBe(50);
   });
 
+  it("reloads the config on SIGHUP: the new subscriptions route, the old ones stop", async () => {
+    const file = join(dir, "reload.yaml");
+    const config = (id: string) =>
+      `subscriptions:\n  - id: ${id}\n    types: [t]\n    sink: ${sink.url}/${id}\n`;
+    await writeFile(file, config("before"));
+    const { child, url } = await start(["--config", "reload.yaml", "--no-auth", "--port", "0"]);
+    const reloaded = new Promise<void>((resolve) => {
+      createInterface({ input: child.stderr! }).on("line", (line) => {
+        if (line.includes('"config reloaded"') && line.includes('"SIGHUP"')) resolve();
+      });
+    });
+    await writeFile(file, config("after"));
+    child.kill("SIGHUP");
+    await reloaded;
+    const listed = (await (await fetch(`${url}/subscriptions`)).json()) as { id: string }[];
+    expect(listed.map((s) => s.id)).toStrictEqual(["after"]);
+    const before = sink.received.length;
+    const res = await fetch(`${url}/events`, {
+      method: "POST",
+      headers: { "ce-specversion": "1.0", "ce-id": "r-1", "ce-source": "/r", "ce-type": "t" },
+    });
+    expect(res.status).toBe(202);
+    expect((await sink.waitFor(before + 1)).at(-1)?.path).toBe("/after");
+    const stopped = exited(child);
+    child.kill("SIGTERM");
+    expect(await stopped).toBe(0);
+  });
+
   it("runs the embedded demo without a herald.yaml: prints a token, accepts events sent with it, exits 0 on SIGINT", async () => {
     const empty = await mkdtemp(join(tmpdir(), "herald-demo-"));
     const child = spawn(process.execPath, [HERALD, "serve", "--port", "0"], {

@@ -117,10 +117,20 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
     logger,
     print: io.stdout,
   });
+  // SIGHUP reloads the config (subscriptions swap atomically; a bad file is refused and logged).
+  const onHangup = () => {
+    server.reload().catch((error: unknown) => {
+      logger.error("config reload failed", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    });
+  };
+  process.on("SIGHUP", onHangup);
   const signal = await new Promise<NodeJS.Signals>((done) => {
     process.once("SIGTERM", () => done("SIGTERM"));
     process.once("SIGINT", () => done("SIGINT"));
   });
+  process.off("SIGHUP", onHangup);
   logger.info("shutting down", { signal });
   // A second signal while draining means "now".
   const force = () => process.exit(1);

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
@@ -8,6 +9,7 @@ import { unsupportedSettings } from "../../app/unsupported-settings.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
 import { parseConfig } from "../../config/load-config.js";
 import type { Logger } from "../../ports/logger.js";
+import { type ConfigReloader, createConfigReloader } from "./config-reloader.js";
 import { startDemoSink } from "./demo-sink.js";
 import { DevIssuerInvalid, loadOrCreateDevIssuer } from "./dev-issuer.js";
 import {
@@ -19,7 +21,6 @@ import {
 import { loadJwksFiles } from "./jwks-files.js";
 import { nodeListener } from "./node-listener.js";
 import { createNodeSinkClient } from "./node-sink-client.js";
-import { loadConfigFile } from "./read-config-file.js";
 import { ServeError } from "./serve-error.js";
 
 export interface ServeOptions {
@@ -32,11 +33,18 @@ export interface ServeOptions {
   readonly logger: Logger;
   /** Where the `listening` line and the demo's output go (stdout). */
   readonly print: (text: string) => void;
+  /** Reload the config file when it changes (default true; SIGHUP reloads regardless). */
+  readonly watchConfig?: boolean;
 }
 
 export interface RunningServer {
   readonly url: string;
   readonly gateway: Gateway;
+  /**
+   * Reads the config file again and swaps in its subscriptions (SIGHUP); resolves `false`, with
+   * the old config still in use, when the new one is refused. Always `false` for the embedded demo.
+   */
+  reload(): Promise<boolean>;
   /** Stops accepting, drains in-flight work, closes the listener. */
   close(): Promise<void>;
 }
@@ -59,6 +67,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   let closeDemo: (() => Promise<void>) | undefined;
   let demoToken: string | undefined;
   let config: HeraldConfig;
+  let configText: string | undefined;
   if (demo) {
     // The demo trusts a local dev issuer (kept in ./.herald, so its tokens outlive a restart).
     const issuer = await loadOrCreateDevIssuer(options.cwd).catch((err: unknown) => {
@@ -80,7 +89,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     );
   } else {
     if (!existsSync(configPath)) throw new ServeError(`config file not found: ${configPath}`);
-    config = await loadConfigFile(configPath, options.env);
+    configText = await readFile(configPath, "utf8");
+    config = parseConfig(configText, configPath, options.env);
   }
 
   // The embedded demo always has auth (its dev issuer); a user's config must opt out explicitly.
@@ -147,6 +157,17 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     store: config.store.kind,
     config: demo ? "embedded demo" : configPath,
   });
+  const reloader: ConfigReloader | undefined = demo
+    ? undefined
+    : createConfigReloader({
+        path: configPath,
+        env: options.env,
+        logger,
+        running: config,
+        ...(configText === undefined ? {} : { initialText: configText }),
+        watch: options.watchConfig !== false,
+        apply: (next) => gateway.subscriptions.replaceConfigured(next.subscriptions),
+      });
   print(`herald listening on ${url}\n`);
   if (demoToken !== undefined) print(demoHint(url, demoToken));
 
@@ -154,8 +175,10 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   return {
     url,
     gateway,
+    reload: async () => (reloader === undefined ? false : reloader.reload("SIGHUP")),
     close() {
       closing ??= (async () => {
+        reloader?.close();
         // The listener stays open while draining: publishers get 503 with Retry-After and probes
         // see /readyz answer 503, rather than connections being refused.
         await gateway.stop();

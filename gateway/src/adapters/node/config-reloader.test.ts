@@ -1,0 +1,155 @@
+import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { HeraldConfig } from "../../config/herald-config.js";
+import { parseConfig } from "../../config/load-config.js";
+import type { Logger } from "../../ports/logger.js";
+import { type ConfigReloader, createConfigReloader } from "./config-reloader.js";
+
+interface Line {
+  level: string;
+  message: string;
+  fields: Record<string, unknown> | undefined;
+}
+
+/** A logger that records lines and lets a test wait for one, instead of sleeping. */
+function recordingLogger() {
+  const lines: Line[] = [];
+  const waiters: { test: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
+  const log =
+    (level: string) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      const line = { level, message, fields };
+      lines.push(line);
+      for (const w of [...waiters]) {
+        if (w.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    };
+  const logger: Logger = {
+    debug: log("debug"),
+    info: log("info"),
+    warn: log("warn"),
+    error: log("error"),
+  };
+  const next = (test: (l: Line) => boolean) =>
+    new Promise<Line>((resolve) => waiters.push({ test, resolve }));
+  return { logger, lines, next };
+}
+
+const yaml = (ids: string[]) =>
+  `subscriptions:\n${ids.map((id) => `  - id: ${id}\n    sink: http://127.0.0.1:9/${id}\n`).join("")}`;
+
+let dir: string;
+let path: string;
+let reloader: ConfigReloader | undefined;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "herald-reload-"));
+  path = join(dir, "herald.yaml");
+});
+afterEach(async () => {
+  reloader?.close();
+  reloader = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function start(initial: string, apply: (c: HeraldConfig) => void = () => {}) {
+  await writeFile(path, initial);
+  const log = recordingLogger();
+  const running = parseConfig(initial, path, {});
+  const applied: HeraldConfig[] = [];
+  reloader = createConfigReloader({
+    path,
+    env: {},
+    logger: log.logger,
+    running,
+    initialText: initial,
+    debounceMs: 20,
+    apply: (config) => {
+      apply(config);
+      applied.push(config);
+    },
+  });
+  return { ...log, applied };
+}
+
+describe("createConfigReloader", () => {
+  it("applies the file again on reload()", async () => {
+    const { applied } = await start(yaml(["a"]));
+    await writeFile(path, yaml(["a", "b"]));
+    expect(await reloader!.reload("SIGHUP")).toBe(true);
+    expect(applied.at(-1)?.subscriptions.map((s) => s.id)).toStrictEqual(["a", "b"]);
+  });
+
+  it("refuses an invalid file with an error log naming the problem; nothing is applied", async () => {
+    const { applied, lines } = await start(yaml(["a"]));
+    await writeFile(path, "subscriptions:\n  - id: a\n    sink: nope\n");
+    expect(await reloader!.reload("SIGHUP")).toBe(false);
+    expect(applied).toHaveLength(0);
+    const error = lines.find((l) => l.level === "error");
+    expect(error?.message).toMatch(/old config stays/);
+    expect(JSON.stringify(error?.fields)).toContain("subscriptions[0].sink");
+  });
+
+  it("refuses what apply refuses, and settings this version cannot honour", async () => {
+    const { lines } = await start(yaml(["a"]), (config) => {
+      if (config.subscriptions.some((s) => s.id === "clash")) throw new Error("id clash");
+    });
+    await writeFile(path, yaml(["clash"]));
+    expect(await reloader!.reload("SIGHUP")).toBe(false);
+    expect(lines.at(-1)?.fields?.error).toBe("id clash");
+    await writeFile(
+      path,
+      "subscriptions:\n  - id: a\n    sink: http://127.0.0.1:9/\n    delivery: { retry: 2 }\n",
+    );
+    expect(await reloader!.reload("SIGHUP")).toBe(false);
+    expect(JSON.stringify(lines.at(-1)?.fields)).toContain("delivery.retry");
+  });
+
+  it("a missing file is refused, not a crash", async () => {
+    const { lines } = await start(yaml(["a"]));
+    await rm(path);
+    expect(await reloader!.reload("SIGHUP")).toBe(false);
+    expect(lines.at(-1)?.message).toMatch(/cannot read/);
+  });
+
+  it("warns that listen, auth and other sections need a restart", async () => {
+    const { lines } = await start(yaml(["a"]));
+    await writeFile(path, `listen: { port: 9999 }\n${yaml(["a"])}`);
+    expect(await reloader!.reload("SIGHUP")).toBe(true);
+    const warn = lines.find((l) => l.level === "warn");
+    expect(warn?.fields?.sections).toStrictEqual(["listen"]);
+  });
+
+  it("reloads when the file is written", async () => {
+    const { applied, next } = await start(yaml(["a"]));
+    const reloaded = next((l) => l.message === "config reloaded");
+    await writeFile(path, yaml(["a", "written"]));
+    await reloaded;
+    expect(applied.at(-1)?.subscriptions.map((s) => s.id)).toStrictEqual(["a", "written"]);
+  });
+
+  it("reloads when a new file is renamed over it (how editors save)", async () => {
+    const { applied, next } = await start(yaml(["a"]));
+    const reloaded = next((l) => l.message === "config reloaded");
+    const temp = join(dir, ".herald.yaml.tmp");
+    await writeFile(temp, yaml(["renamed"]));
+    await rename(temp, path);
+    await reloaded;
+    expect(applied.at(-1)?.subscriptions.map((s) => s.id)).toStrictEqual(["renamed"]);
+  });
+
+  it("an invalid write is refused and a later valid one still applies", async () => {
+    const { applied, next } = await start(yaml(["a"]));
+    const refused = next((l) => l.level === "error");
+    await writeFile(path, "subscriptions: [");
+    await refused;
+    const reloaded = next((l) => l.message === "config reloaded");
+    await writeFile(path, yaml(["fixed"]));
+    await reloaded;
+    expect(applied.map((c) => c.subscriptions.map((s) => s.id))).toStrictEqual([["fixed"]]);
+  });
+});

@@ -1,0 +1,168 @@
+import { type FSWatcher, watch } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+import { unsupportedSettings } from "../../app/unsupported-settings.js";
+import { ConfigInvalid } from "../../config/config-invalid.js";
+import type { HeraldConfig } from "../../config/herald-config.js";
+import type { Env } from "../../config/interpolate-env.js";
+import { parseConfig } from "../../config/load-config.js";
+import type { Logger } from "../../ports/logger.js";
+
+/** Sections a reload cannot change in a running process: they take effect after a restart. */
+const RESTART_SECTIONS = ["listen", "limits", "store", "auth", "adapters"] as const;
+
+/** Why a reload was asked for. */
+export type ReloadTrigger = "SIGHUP" | "file change";
+
+export interface ConfigReloaderOptions {
+  /** The config file, absolute. */
+  readonly path: string;
+  readonly env: Env;
+  readonly logger: Logger;
+  /** The config the process started with (for "needs a restart" warnings). */
+  readonly running: HeraldConfig;
+  /**
+   * Swaps in a new config's subscriptions; throws to refuse it (e.g. an id clash with an API
+   * subscription), leaving the old set in place.
+   */
+  readonly apply: (config: HeraldConfig) => void;
+  /** The file's text the running config came from: a file event with the same text is a no-op. */
+  readonly initialText?: string;
+  /** Watch the file and reload when it changes (default true). */
+  readonly watch?: boolean;
+  /** How long file events settle before a reload, in ms (editors write in several steps). */
+  readonly debounceMs?: number;
+}
+
+export interface ConfigReloader {
+  /** Reads the file again and applies it; resolves `true` when the new config is in use. */
+  reload(trigger: ReloadTrigger): Promise<boolean>;
+  close(): void;
+}
+
+/**
+ * Reloads `herald serve`'s config on demand (SIGHUP, wired by the CLI) and when the file changes.
+ * A reload swaps the subscription set atomically; a config that does not parse, asks for what this
+ * version cannot do, or cannot be applied is refused with an error log, and the old one stays.
+ * Changes to `listen`, `limits`, `store`, `auth` or `adapters` are logged as needing a restart.
+ *
+ * The directory is watched, not the file: editors and config tools often replace a file by
+ * renaming a new one over it, which ends a watch on the file itself. Reloads run one at a time,
+ * and a file event whose text is the same as the last applied one changes nothing.
+ *
+ * @example
+ * const reloader = createConfigReloader({ path, env, logger, running: config,
+ *   apply: (next) => gateway.subscriptions.replaceConfigured(next.subscriptions) });
+ * process.on("SIGHUP", () => void reloader.reload("SIGHUP"));
+ */
+export function createConfigReloader(options: ConfigReloaderOptions): ConfigReloader {
+  const { path, env, logger, running, apply, debounceMs = 150 } = options;
+  let lastText = options.initialText;
+  let chain: Promise<boolean> = Promise.resolve(true);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let watcher: FSWatcher | undefined;
+  let closed = false;
+
+  async function reloadNow(trigger: ReloadTrigger): Promise<boolean> {
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (error) {
+      // Mid-rename the file can be missing for a moment; the next event brings it back.
+      const why = error instanceof Error ? error.message : String(error);
+      logger.error("config reload refused: cannot read the file; the old config stays", {
+        trigger,
+        config: path,
+        error: why,
+      });
+      return false;
+    }
+    if (trigger === "file change" && text === lastText) return true;
+    let next: HeraldConfig;
+    try {
+      next = parseConfig(text, path, env);
+    } catch (error) {
+      if (!(error instanceof ConfigInvalid)) throw error;
+      logger.error("config reload refused: the new config is invalid; the old config stays", {
+        trigger,
+        config: path,
+        errors: error.message.split("\n"),
+      });
+      lastText = text;
+      return false;
+    }
+    const unsupported = unsupportedSettings(next);
+    if (unsupported.length > 0) {
+      logger.error(
+        "config reload refused: settings this version cannot honour; the old config stays",
+        {
+          trigger,
+          config: path,
+          errors: unsupported,
+        },
+      );
+      lastText = text;
+      return false;
+    }
+    try {
+      apply(next);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      logger.error("config reload refused; the old config stays", {
+        trigger,
+        config: path,
+        error: why,
+      });
+      lastText = text;
+      return false;
+    }
+    lastText = text;
+    const restart = RESTART_SECTIONS.filter(
+      (section) => JSON.stringify(next[section]) !== JSON.stringify(running[section]),
+    );
+    if (restart.length > 0) {
+      logger.warn("config changes that take effect only after a restart", { sections: restart });
+    }
+    logger.info("config reloaded", {
+      trigger,
+      config: path,
+      subscriptions: next.subscriptions.length,
+    });
+    return true;
+  }
+
+  function reload(trigger: ReloadTrigger): Promise<boolean> {
+    const run = chain.then(() => reloadNow(trigger));
+    chain = run.catch(() => false);
+    return run;
+  }
+
+  if (options.watch !== false) {
+    const file = basename(path);
+    watcher = watch(dirname(path), (_event, name) => {
+      if (closed || (name !== null && name !== file)) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        reload("file change").catch((error: unknown) => {
+          logger.error("config reload failed", {
+            error: error instanceof Error ? error.message : String(error),
+          });
+        });
+      }, debounceMs);
+    });
+    watcher.on("error", (error) => {
+      logger.warn("stopped watching the config file; SIGHUP still reloads it", {
+        error: error.message,
+      });
+    });
+  }
+
+  return {
+    reload,
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      watcher?.close();
+    },
+  };
+}
