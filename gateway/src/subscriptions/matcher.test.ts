@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { describeMatcher, subscription } from "./matcher.case.js";
-import { createMatcher } from "./matcher.js";
+import { createLinearMatcher, createMatcher } from "./matcher.js";
 import type { Filter } from "./subscription.js";
 
 describeMatcher("createMatcher", createMatcher);
+describeMatcher("createLinearMatcher", createLinearMatcher);
 
 describe("createMatcher", () => {
   it("compiles filters once, never while matching", () => {
@@ -25,12 +26,14 @@ describe("createMatcher", () => {
   it("keeps a compile error's original as its cause", () => {
     let error: unknown;
     try {
-      createMatcher([subscription("cesql", { filters: [{ sql: "TRUE" }] })]);
+      createMatcher([subscription("broken", { filters: [{ exact: {} }] })]);
     } catch (caught) {
       error = caught;
     }
     expect(error).toBeInstanceOf(TypeError);
     expect((error as TypeError).cause).toBeInstanceOf(TypeError);
-    expect(((error as TypeError).cause as TypeError).message).toBe("sql dialect not supported yet");
+    expect(((error as TypeError).cause as TypeError).message).toBe(
+      "exact filter: needs at least one attribute",
+    );
   });
 });
