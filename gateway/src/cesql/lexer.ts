@@ -6,6 +6,7 @@ const WORD_CHAR = /[A-Za-z0-9_]/;
 const DIGITS = /^[0-9]+$/;
 // FUNCTION_IDENTIFIER_WITH_UNDERSCORE: [A-Z] [A-Z_]*, case-insensitive.
 const FUNCTION_NAME = /^[A-Za-z][A-Za-z_]*$/;
+const VISIBLE = /^[\p{L}\p{N}\p{P}\p{S}]$/u;
 const OPERATORS = ["!=", "<>", "<=", ">=", "=", "<", ">", "+", "-", "*", "/", "%"] as const;
 
 /**
@@ -97,7 +98,8 @@ function wordToken(expression: string, start: number, end: number): Token {
 function describeChar(expression: string, index: number): string {
   const codePoint = expression.codePointAt(index) ?? 0;
   const hex = codePoint.toString(16).toUpperCase().padStart(4, "0");
-  return codePoint > 0x20 && codePoint !== 0x7f
+  // Letters, digits, punctuation and symbols are shown; spaces and controls only by code.
+  return VISIBLE.test(String.fromCodePoint(codePoint))
     ? `'${String.fromCodePoint(codePoint)}' (U+${hex})`
     : `U+${hex}`;
 }

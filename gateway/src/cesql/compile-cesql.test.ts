@@ -1,0 +1,184 @@
+import { describe, expect, it } from "vitest";
+import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
+import { CesqlParseError } from "./cesql-parse-error.js";
+import { compileCesql } from "./compile-cesql.js";
+
+function event(extra: Readonly<Record<string, AttributeValue>> = {}): CloudEvent {
+  return { attributes: { specversion: "1.0", id: "1", source: "/s", type: "t", ...extra } };
+}
+
+function run(expression: string, extra: Readonly<Record<string, AttributeValue>> = {}) {
+  const { value, error } = compileCesql(expression).evaluate(event(extra));
+  return error === undefined ? { value } : { value, error: error.kind };
+}
+
+describe("compileCesql: filter verdict (CESQL 1.2)", () => {
+  it("passes only for Boolean true without an error", () => {
+    expect(compileCesql("TRUE").matches(event())).toBe(true);
+    expect(compileCesql("'true'").matches(event())).toBe(false);
+    expect(compileCesql("1").matches(event())).toBe(false);
+    // `NOT 10` is true, with a CastError: not a pass.
+    expect(run("NOT 10")).toEqual({ value: true, error: "cast" });
+    expect(compileCesql("NOT 10").matches(event())).toBe(false);
+    expect(compileCesql("ABS(-2147483648) > 0").matches(event())).toBe(false);
+  });
+
+  it("compiles once and can be evaluated many times, against different events", () => {
+    const expression = compileCesql("subject LIKE 'uploads/%' AND INT(size) > 1000");
+    expect(expression.source).toBe("subject LIKE 'uploads/%' AND INT(size) > 1000");
+    expect(expression.matches(event({ subject: "uploads/a.png", size: "2048" }))).toBe(true);
+    expect(expression.matches(event({ subject: "uploads/a.png", size: 10 }))).toBe(false);
+    expect(expression.matches(event({ subject: "tmp/a.png", size: "2048" }))).toBe(false);
+    expect(expression.evaluate(event({ subject: "uploads/a.png" }))).toEqual({
+      value: false,
+      error: { kind: "missingAttribute", message: "the event has no attribute size" },
+    });
+  });
+
+  it("throws CesqlParseError, a TypeError, for an invalid expression", () => {
+    expect(() => compileCesql("a LIKE")).toThrowError(CesqlParseError);
+    expect(() => compileCesql("a LIKE")).toThrowError(TypeError);
+  });
+});
+
+describe("compileCesql: attributes (3.2)", () => {
+  it("uses own properties only: constructor and __proto__ are ordinary names", () => {
+    expect(run("EXISTS constructor")).toEqual({ value: false });
+    expect(run("constructor = 'x'")).toEqual({ value: false, error: "missingAttribute" });
+    expect(run("constructor = 'x'", { constructor: "x" })).toEqual({ value: true });
+    expect(run("EXISTS tostring")).toEqual({ value: false });
+  });
+
+  it("maps JSON types: 32-bit integers and booleans keep their type, the rest is a String", () => {
+    expect(run("myint", { myint: 10 })).toEqual({ value: 10 });
+    expect(run("mybool", { mybool: false })).toEqual({ value: false });
+    expect(run("myint", { myint: 1.5 })).toEqual({ value: "1.5" });
+    expect(run("myint", { myint: 2 ** 40 })).toEqual({ value: "1099511627776" });
+    expect(run("myint + 1", { myint: "41" })).toEqual({ value: 42 });
+    // A binary-mode header string compares like the JSON integer would.
+    expect(run("myint = 10", { myint: "10" })).toEqual({ value: true });
+    expect(run("myint = 10", { myint: 10 })).toEqual({ value: true });
+  });
+});
+
+describe("compileCesql: integers (3.1) overflow into a MathError, clamped", () => {
+  it.each([
+    ["2147483647 + 1", 2147483647],
+    ["-2147483648 - 1", -2147483648],
+    ["65536 * 65536", 2147483647],
+    ["-65536 * 65536", -2147483648],
+    ["-2147483648 / -1", 2147483647],
+    ["-(-2147483648)", 2147483647],
+  ])("%s is %i and a MathError", (expression, value) => {
+    expect(run(expression)).toEqual({ value, error: "math" });
+  });
+
+  it("has no negative zero and truncates towards zero", () => {
+    expect(Object.is(run("-4 % 2").value, 0)).toBe(true);
+    expect(Object.is(run("0 * -1").value, 0)).toBe(true);
+    expect(Object.is(run("-0").value, 0)).toBe(true);
+    expect(run("-2147483648 % -1")).toEqual({ value: 0 });
+    expect(run("-7 / 2")).toEqual({ value: -3 });
+    expect(run("-7 % 3")).toEqual({ value: -1 });
+    expect(run("7 % -3")).toEqual({ value: 1 });
+  });
+
+  it("an overflow or a cast error inside a larger expression makes that expression's zero", () => {
+    expect(run("5 / 0 + 1")).toEqual({ value: 0, error: "math" });
+    expect(run("65536 * 65536 - 1")).toEqual({ value: 0, error: "math" });
+    expect(run("'abc' + 1")).toEqual({ value: 1, error: "cast" });
+    expect(run("'abc' + 1 + 1")).toEqual({ value: 0, error: "cast" });
+    expect(run("1 + 'abc' = 1")).toEqual({ value: false, error: "cast" });
+  });
+});
+
+describe("compileCesql: logic (3.4.2)", () => {
+  it("is right-associative, as CESQLParser.g4 says: a AND b OR c is a AND (b OR c)", () => {
+    expect(run("FALSE AND TRUE OR TRUE")).toEqual({ value: false });
+    expect(run("(FALSE AND TRUE) OR TRUE")).toEqual({ value: true });
+    expect(run("TRUE OR TRUE AND FALSE")).toEqual({ value: true });
+    expect(run("TRUE XOR TRUE XOR TRUE")).toEqual({ value: true });
+    expect(run("TRUE XOR FALSE AND FALSE")).toEqual({ value: true });
+    expect(run("TRUE AND TRUE XOR TRUE")).toEqual({ value: false });
+  });
+
+  it("short-circuits AND and OR: the right side is not evaluated", () => {
+    expect(run("FALSE AND missing")).toEqual({ value: false });
+    expect(run("TRUE OR missing")).toEqual({ value: true });
+    expect(run("FALSE AND 1 / 0 = 1 OR missing")).toEqual({ value: false });
+    expect(run("TRUE XOR missing")).toEqual({ value: false, error: "missingAttribute" });
+  });
+
+  it("casts operands to Boolean; an Integer operand is a CastError (TCK `NOT 10`)", () => {
+    expect(run("'TRUE' AND 'false'")).toEqual({ value: false });
+    expect(run("10 OR TRUE")).toEqual({ value: true, error: "cast" });
+    expect(run("TRUE AND 10")).toEqual({ value: false, error: "cast" });
+    expect(run("'yes' OR missing")).toEqual({ value: false, error: "cast" });
+  });
+
+  it("evaluates a long flat chain without deep recursion", () => {
+    const chain = Array.from({ length: 250 }, (_, i) => `myint = ${i}`).join(" OR ");
+    expect(run(chain, { myint: 249 })).toEqual({ value: true });
+    expect(run(chain, { myint: 250 })).toEqual({ value: false });
+  });
+});
+
+describe("compileCesql: comparison and IN (3.4.2, 3.4.5)", () => {
+  it("casts the left operand of = to the right operand's type", () => {
+    expect(run("TRUE = 'true'")).toEqual({ value: true });
+    expect(run("1 = TRUE")).toEqual({ value: false, error: "cast" });
+    expect(run("TRUE = 1")).toEqual({ value: true });
+    expect(run("'abc' = 1")).toEqual({ value: false, error: "cast" });
+    expect(run("'a' < 'b'")).toEqual({ value: false, error: "cast" });
+    expect(run("1 < 2 = TRUE")).toEqual({ value: true });
+  });
+
+  it("stops at the first equal element; an element's error is false, even for NOT IN", () => {
+    expect(run("1 IN (1, missing)")).toEqual({ value: true });
+    expect(run("1 IN (2, missing)")).toEqual({ value: false, error: "missingAttribute" });
+    expect(run("1 NOT IN (2, missing)")).toEqual({ value: false, error: "missingAttribute" });
+    expect(run("1 IN ('x', '1')")).toEqual({ value: true, error: "cast" });
+    expect(run("1 NOT IN ('x', 2)")).toEqual({ value: true, error: "cast" });
+  });
+});
+
+describe("compileCesql: functions (3.5)", () => {
+  it("resolves by name (any case) and arity; a missing one is false and a MissingFunctionError", () => {
+    expect(run("concat('a', 1, TRUE)")).toEqual({ value: "a1true" });
+    expect(run("Substring('abcdef', 2, 2)")).toEqual({ value: "bc" });
+    expect(run("SUBSTRING('abc')")).toEqual({ value: false, error: "missingFunction" });
+    expect(run("IS_BOOL('true')")).toEqual({ value: false, error: "missingFunction" });
+    expect(compileCesql("NOPE(missing)").evaluate(event()).error).toEqual({
+      kind: "missingFunction",
+      message: "no function NOPE taking 1 argument",
+    });
+  });
+
+  it("an argument's error returns the function's zero value", () => {
+    expect(run("LENGTH(missing)")).toEqual({ value: 0, error: "missingAttribute" });
+    expect(run("UPPER(missing)")).toEqual({ value: "", error: "missingAttribute" });
+    expect(run("LEFT('abc', 'x')")).toEqual({ value: "", error: "cast" });
+  });
+
+  it("counts characters as code points", () => {
+    expect(run("LENGTH('😀a')")).toEqual({ value: 2 });
+    expect(run("LEFT('😀ab', 1)")).toEqual({ value: "😀" });
+    expect(run("RIGHT('a😀', 1)")).toEqual({ value: "😀" });
+    expect(run("SUBSTRING('x😀yz', 2, 2)")).toEqual({ value: "😀y" });
+    expect(run("SUBSTRING('x😀yz', -1)")).toEqual({ value: "z" });
+    expect(run("RIGHT('abc', 0)")).toEqual({ value: "" });
+  });
+
+  it("TRIM removes Unicode White_Space only", () => {
+    expect(run("TRIM(x)", { x: "\u0085\u3000 a b\t\n" })).toEqual({ value: "a b" });
+    expect(run("TRIM(x)", { x: "\ufeffa\u0000" })).toEqual({ value: "\ufeffa\u0000" });
+  });
+
+  it("casting functions follow 3.7", () => {
+    expect(run("INT('+7')")).toEqual({ value: 7 });
+    expect(run("INT(' 7')")).toEqual({ value: 0, error: "cast" });
+    expect(run("INT('2147483648')")).toEqual({ value: 0, error: "cast" });
+    expect(run("BOOL('TrUe')")).toEqual({ value: true });
+    expect(run("STRING(-0)")).toEqual({ value: "0" });
+  });
+});
