@@ -230,7 +230,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       }
       if (!JWS_COMPACT.test(token)) throw malformed();
       if (cache === undefined) return (await verifyUncached(token)).token;
-      const key = await cache.keyOf(token);
+      // A synchronous digest (the Node adapter's) is not awaited: the cache-hit path is the
+      // per-request path, and every await is a trip through the microtask queue.
+      const digest = cache.keyOf(token);
+      const key = typeof digest === "string" ? digest : await digest;
       const hit = cache.get(key);
       if (hit !== undefined) {
         const keys = issuers.get(hit.token.issuer)?.keys;

@@ -87,3 +87,17 @@ describe("encodeHeaderValue", () => {
     );
   });
 });
+
+describe("encodeHeaderValue: repeated values", () => {
+  it("gives the same encoding for a value seen before, also after many others", () => {
+    const claims = '{"iss":"https://id.example.com","sub":"orders service"}';
+    const first = encodeHeaderValue(claims);
+    expect(first).toBe("{%22iss%22:%22https://id.example.com%22,%22sub%22:%22orders%20service%22}");
+    for (let i = 0; i < 2_000; i++) {
+      expect(encodeHeaderValue(`value ${i}`)).toBe(`value%20${i}`);
+    }
+    expect(encodeHeaderValue(claims)).toBe(first);
+    const long = `${"a b".repeat(1_000)}`;
+    expect(encodeHeaderValue(long)).toBe("a%20b".repeat(1_000));
+  });
+});

@@ -39,7 +39,26 @@ export function encodeHeaderValue(value: string): string {
   // Fast path: most values (ids, sources, types, times) need no encoding at all.
   while (i < value.length && isSafe(value.charCodeAt(i))) i++;
   if (i === value.length) return value;
+  // Values that need encoding and repeat from event to event (`authclaims`, the JSON of a
+  // publisher's claims, goes out with every one of its events) are encoded once.
+  if (value.length > MAX_REMEMBERED_LENGTH) return encodeFrom(value, i);
+  const remembered = encoded.get(value);
+  if (remembered !== undefined) return remembered;
+  const result = encodeFrom(value, i);
+  if (encoded.size >= MAX_REMEMBERED) encoded.clear();
+  encoded.set(value, result);
+  return result;
+}
 
+/** Encoded values by their input; cleared when full, so memory stays bounded. */
+const encoded = new Map<string, string>();
+const MAX_REMEMBERED = 512;
+/** Longer values are encoded each time: at most 512 x 1 KiB (x3 encoded) is ever kept. */
+const MAX_REMEMBERED_LENGTH = 1024;
+
+/** Encodes `value` whose first `i` code units are safe. */
+function encodeFrom(value: string, start: number): string {
+  let i = start;
   let out = value.slice(0, i);
   while (i < value.length) {
     const code = value.charCodeAt(i);
