@@ -30,6 +30,9 @@ describe("parseFilter: valid filters (Subscriptions API 3.2.4.1.1)", () => {
     [{ not: { exact: { type: "com.github.push" } } }],
     [{ not: { all: [{ any: [{ not: { prefix: { source: "/x" } } }] }] } }],
     [{ exact: { type: "a", specversion: "1.0", myext1: "v", "0": "digits only" } }],
+    [{ sql: "EXISTS dataref" }],
+    [{ sql: "subject LIKE 'uploads/%' AND INT(size) > 1000" }],
+    [{ not: { sql: "NOPE(1)" } }], // a missing function is an evaluation error (CESQL 3.5)
   ])("%j is kept as it is", (filter) => {
     expect(check(filter)).toEqual({ filter, reports: [] });
   });
@@ -47,25 +50,34 @@ describe("parseFilter: rejected filters", () => {
 
   test("exactly one dialect per filter", () => {
     expect(reportsOf({})).toEqual([
-      "filters[0]: must hold one filter dialect: exact, prefix, suffix, all, any, not",
+      "filters[0]: must hold one filter dialect: exact, prefix, suffix, all, any, not, sql",
     ]);
     expect(reportsOf({ exact: { type: "a" }, prefix: { subject: "b" } })).toEqual([
       "filters[0]: must hold exactly one filter dialect; found exact, prefix",
     ]);
   });
 
-  test("sql (CESQL) is not supported yet", () => {
-    expect(reportsOf({ sql: "source LIKE '%cloudevents%'" })).toEqual([
-      "filters[0].sql: the sql (CESQL) dialect is not supported yet (key)",
+  test("sql must be valid CESQL; the message gives the position in the expression", () => {
+    expect(reportsOf({ sql: "source LIKE 5" })).toEqual([
+      "filters[0].sql: invalid CESQL at 1:13: LIKE needs a string literal pattern, found integer 5",
+    ]);
+    expect(reportsOf({ sql: "EXISTS subject AND\n  (type = 'a'" })).toEqual([
+      "filters[0].sql: invalid CESQL at 2:14: expected ')' to close '(' at 2:3, found end of expression",
+    ]);
+    expect(reportsOf({ sql: "" })).toEqual(["filters[0].sql: must not be empty"]);
+    expect(reportsOf({ sql: " " })).toEqual(["filters[0].sql: must not be empty"]);
+    expect(reportsOf({ sql: 5 })).toEqual(["filters[0].sql: must be a string, not a number"]);
+    expect(reportsOf({ sql: `'${"x".repeat(5000)}'` })).toEqual([
+      "filters[0].sql: invalid CESQL at 1:4097: expression is longer than 4096 characters",
     ]);
   });
 
   test("an unknown dialect is rejected, naming it", () => {
     expect(reportsOf({ regex: { type: ".*" } })).toEqual([
-      'filters[0].regex: unknown filter dialect "regex"; supported: exact, prefix, suffix, all, any, not (key)',
+      'filters[0].regex: unknown filter dialect "regex"; supported: exact, prefix, suffix, all, any, not, sql (key)',
     ]);
     expect(reportsOf({ Exact: { type: "a" } })).toEqual([
-      'filters[0].Exact: unknown filter dialect "Exact"; supported: exact, prefix, suffix, all, any, not (key)',
+      'filters[0].Exact: unknown filter dialect "Exact"; supported: exact, prefix, suffix, all, any, not, sql (key)',
     ]);
   });
 
@@ -111,7 +123,7 @@ describe("parseFilter: rejected filters", () => {
       "filters[0].not: must be an object",
     ]);
     expect(reportsOf({ not: {} })).toEqual([
-      "filters[0].not: must hold one filter dialect: exact, prefix, suffix, all, any, not",
+      "filters[0].not: must hold one filter dialect: exact, prefix, suffix, all, any, not, sql",
     ]);
     expect(reportsOf({ not: null })).toEqual(["filters[0].not: must be an object"]);
   });
@@ -120,16 +132,16 @@ describe("parseFilter: rejected filters", () => {
     expect(
       reportsOf({
         all: [
-          { any: [{ sql: "x" }, { not: { suffix: { Type: "" } } }] },
+          { any: [{ sql: "x =" }, { not: { suffix: { Type: "" } } }] },
           { exact: { type: "ok" }, bogus: 1 },
         ],
       }),
     ).toEqual([
-      "filters[0].all[0].any[0].sql: the sql (CESQL) dialect is not supported yet (key)",
+      "filters[0].all[0].any[0].sql: invalid CESQL at 1:4: expected an expression, found end of expression",
       "filters[0].all[0].any[1].not.suffix.Type: must be a CloudEvents attribute name: lower-case letters a-z and digits 0-9 (key)",
       "filters[0].all[0].any[1].not.suffix.Type: must not be empty",
       "filters[0].all[1]: must hold exactly one filter dialect; found exact, bogus",
-      'filters[0].all[1].bogus: unknown filter dialect "bogus"; supported: exact, prefix, suffix, all, any, not (key)',
+      'filters[0].all[1].bogus: unknown filter dialect "bogus"; supported: exact, prefix, suffix, all, any, not, sql (key)',
     ]);
   });
 });
@@ -152,7 +164,7 @@ describe("filters in a config file", () => {
       "    sink: http://127.0.0.1:9000/thumbnail",
       "    filters:",
       '      - prefix: { subject: "uploads/" }',
-      '      - sql: "EXISTS dataref"',
+      '      - sql: "EXISTS dataref AND"',
       "      - any:",
       "          - exact: { type: '' }",
       "          - regex: x",
@@ -168,9 +180,9 @@ describe("filters in a config file", () => {
       issues = error.message.split("\n");
     }
     expect(issues).toEqual([
-      "herald.yaml:6:9 subscriptions[0].filters[1].sql: the sql (CESQL) dialect is not supported yet",
+      "herald.yaml:6:14 subscriptions[0].filters[1].sql: invalid CESQL at 1:19: expected an expression, found end of expression",
       "herald.yaml:8:28 subscriptions[0].filters[2].any[0].exact.type: must not be empty",
-      'herald.yaml:9:13 subscriptions[0].filters[2].any[1].regex: unknown filter dialect "regex"; supported: exact, prefix, suffix, all, any, not',
+      'herald.yaml:9:13 subscriptions[0].filters[2].any[1].regex: unknown filter dialect "regex"; supported: exact, prefix, suffix, all, any, not, sql',
       "herald.yaml:11:18 subscriptions[0].filters[3].not.exact: must name at least one attribute",
     ]);
   });

@@ -1,10 +1,12 @@
+import { CesqlParseError } from "../cesql/cesql-parse-error.js";
+import { compileCesql } from "../cesql/compile-cesql.js";
 import type { Filter } from "../subscriptions/subscription.js";
 import type { FieldPath } from "./field-path.js";
 import { type Report, trackReport } from "./report.js";
 import { expectList, expectObject, notAString } from "./value-checks.js";
 
-/** The dialects Herald evaluates (Subscriptions API 3.2.4.1.1, all mandatory). */
-export const FILTER_DIALECTS = ["exact", "prefix", "suffix", "all", "any", "not"] as const;
+/** The dialects Herald evaluates: the mandatory ones (3.2.4.1.1) and `sql`, CESQL (3.2.4.1.2). */
+export const FILTER_DIALECTS = ["exact", "prefix", "suffix", "all", "any", "not", "sql"] as const;
 
 /** CloudEvents core spec, "Attribute Naming Convention": lower-case ASCII letters and digits. */
 const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
@@ -12,14 +14,17 @@ const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
 /**
  * Validates one filter expression (Subscriptions API 3.2.4): an object with exactly one dialect
  * key. `exact`, `prefix` and `suffix` map attribute names to non-empty strings; `all` and `any`
- * hold a non-empty list of filters; `not` holds one filter. Every problem, at any depth, is
- * reported; the result is `undefined` when there was any.
+ * hold a non-empty list of filters; `not` holds one filter; `sql` holds a CESQL v1.0.0 expression,
+ * compiled here once so a syntax error is reported with its line and column in the expression.
+ * Every problem, at any depth, is reported; the result is `undefined` when there was any.
  *
  * @example
  * parseFilter({ prefix: { subject: "uploads/" } }, ["filters", 0], report);
  * // { prefix: { subject: "uploads/" } }
  * parseFilter({ sql: "EXISTS dataref" }, ["filters", 1], report);
- * // undefined; reports filters[1].sql: the sql (CESQL) dialect is not supported yet
+ * // { sql: "EXISTS dataref" }
+ * parseFilter({ sql: "subject LIKE 'a%' AND" }, ["filters", 2], report);
+ * // undefined; reports filters[2].sql: invalid CESQL at 1:22: expected an expression, found end of expression
  */
 export function parseFilter(raw: unknown, path: FieldPath, report: Report): Filter | undefined {
   const tracked = trackReport(report);
@@ -88,10 +93,10 @@ function parseDialect(
       const not = parseFilter(value, path, report);
       return not && { not };
     }
-    case "sql":
-      // 3.2.4.1.2: optional dialect; an unsupported dialect MUST be rejected (3.2.4).
-      report(path, "the sql (CESQL) dialect is not supported yet", { at: "key" });
-      return undefined;
+    case "sql": {
+      const sql = parseSql(value, path, report);
+      return sql === undefined ? undefined : { sql };
+    }
     default:
       report(
         path,
@@ -100,6 +105,29 @@ function parseDialect(
       );
       return undefined;
   }
+}
+
+/**
+ * `sql` (3.2.4.1.2): "The filter expression MUST NOT be an empty string", and it must be valid
+ * CESQL v1.0.0. Compiled once here, for validation only; the matcher compiles its own copy.
+ */
+function parseSql(raw: unknown, path: FieldPath, report: Report): string | undefined {
+  if (typeof raw !== "string") {
+    report(path, notAString(raw));
+    return undefined;
+  }
+  if (raw.trim() === "") {
+    report(path, "must not be empty");
+    return undefined;
+  }
+  try {
+    compileCesql(raw);
+  } catch (error) {
+    if (!(error instanceof CesqlParseError)) throw error;
+    report(path, error.message);
+    return undefined;
+  }
+  return raw;
 }
 
 /** `exact`/`prefix`/`suffix`: names and values "MUST NOT be empty strings" (3.2.4.1.1). */

@@ -372,7 +372,7 @@ describe("validateSubscription (for the Subscriptions API)", () => {
   test("throws ConfigInvalid with every issue, without lines", () => {
     let caught: unknown;
     try {
-      validateSubscription({ id: "a", sink: "nope", filters: [{ sql: "x" }] });
+      validateSubscription({ id: "a", sink: "nope", filters: [{ sql: "x =" }] });
     } catch (error) {
       caught = error;
     }
@@ -382,13 +382,13 @@ describe("validateSubscription (for the Subscriptions API)", () => {
       {
         file: "request body",
         field: "filters[0].sql",
-        message: "the sql (CESQL) dialect is not supported yet",
+        message: "invalid CESQL at 1:4: expected an expression, found end of expression",
       },
       { file: "request body", field: "sink", message: "must be an absolute http(s) URL" },
     ]);
     expect((caught as ConfigInvalid).message).toBe(
       [
-        "request body filters[0].sql: the sql (CESQL) dialect is not supported yet",
+        "request body filters[0].sql: invalid CESQL at 1:4: expected an expression, found end of expression",
         "request body sink: must be an absolute http(s) URL",
       ].join("\n"),
     );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { CesqlParseError } from "../cesql/cesql-parse-error.js";
 import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
 import { compileFilter, compileFilters } from "./compile-filter.js";
 import type { Filter } from "./subscription.js";
@@ -190,17 +191,44 @@ describe("compileFilters (3.2.1 filters)", () => {
   });
 });
 
-describe("compile-time errors", () => {
-  it("rejects sql with a TypeError until CESQL lands", () => {
-    const error = compileError({ sql: "source LIKE '%orders%'" });
-    expect(error).toBeInstanceOf(TypeError);
-    expect((error as TypeError).message).toBe("sql dialect not supported yet");
+describe("sql (3.2.4.1.2, CESQL v1.0.0)", () => {
+  it("passes an event when the expression is true without an error", () => {
+    expect(passes({ sql: "source LIKE '/ord%' AND EXISTS subject" })).toBe(true);
+    expect(passes({ sql: "subject = 'orders/43'" })).toBe(false);
+    expect(passes({ sql: "INT(seq) > 10" }, event({ seq: "11" }))).toBe(true);
   });
 
-  it("rejects sql nested anywhere, at compile time", () => {
-    const error = compileError({ any: [yes, { not: { sql: "TRUE" } }] });
+  it("fails an event on any error, even when the value is true", () => {
+    expect(passes({ sql: "NOT 10" })).toBe(false);
+    expect(passes({ sql: "NOT (missing = 'x')" })).toBe(false);
+    expect(passes({ not: { sql: "missing = 'x'" } })).toBe(true);
+  });
+
+  it("fails an event when the value is not a Boolean", () => {
+    expect(passes({ sql: "'true'" })).toBe(false);
+    expect(passes({ sql: "1" })).toBe(false);
+  });
+
+  it("looks attributes up by own property", () => {
+    expect(passes({ sql: "EXISTS constructor" })).toBe(false);
+    expect(passes({ sql: "constructor = 'c'" }, event({ constructor: "c" }))).toBe(true);
+  });
+});
+
+describe("compile-time errors", () => {
+  it("rejects invalid CESQL with a TypeError giving the position, nested anywhere", () => {
+    const error = compileError({ any: [yes, { not: { sql: "source LIKE 5" } }] });
     expect(error).toBeInstanceOf(TypeError);
-    expect((error as TypeError).message).toBe("sql dialect not supported yet");
+    expect((error as TypeError).message).toBe(
+      "sql filter: invalid CESQL at 1:13: LIKE needs a string literal pattern, found integer 5",
+    );
+    expect((error as TypeError).cause).toBeInstanceOf(CesqlParseError);
+  });
+
+  it.each([[""], ["  "], [7]])("rejects the sql expression %j", (sql) => {
+    const error = compileError({ sql });
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as TypeError).message).toBe("sql filter: needs a non-empty CESQL expression");
   });
 
   it.each([

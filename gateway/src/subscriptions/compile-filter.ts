@@ -1,3 +1,5 @@
+import { CesqlParseError } from "../cesql/cesql-parse-error.js";
+import { compileCesql } from "../cesql/compile-cesql.js";
 import { attributeString, type CloudEvent } from "../event/cloud-event.js";
 import type { Filter } from "./subscription.js";
 
@@ -22,8 +24,7 @@ export type DialectCompiler<D extends FilterDialect> = (
   compile: (filter: Filter) => FilterPredicate,
 ) => FilterPredicate;
 
-// The one place dialects are plugged in: CESQL (3.2.4.1.2) replaces the `sql` entry in a later issue,
-// and callers keep calling compileFilter/compileFilters.
+// The one place dialects are plugged in; callers keep calling compileFilter/compileFilters.
 const DIALECTS: { readonly [D in FilterDialect]: DialectCompiler<D> } = {
   exact: (attributes) =>
     compareAttributes("exact", attributes, (actual, value) => actual === value),
@@ -34,20 +35,20 @@ const DIALECTS: { readonly [D in FilterDialect]: DialectCompiler<D> } = {
   all: (filters, compile) => allOf(nested("all", filters).map(compile)),
   any: (filters, compile) => anyOf(nested("any", filters).map(compile)),
   not: (filter, compile) => negate(compile(filter)),
-  sql: () => {
-    throw new TypeError("sql dialect not supported yet");
-  },
+  sql: (expression) => compileSql(expression),
 };
 
 /**
  * Compiles one filter expression (Subscriptions API 3.2.4) into a predicate, once, so matching an
  * event does no parsing. Throws a `TypeError` for what validation should have rejected: not exactly
  * one known dialect key, no attribute or an empty attribute name or value in `exact`/`prefix`/
- * `suffix`, an empty `all`/`any`, or `sql` (for now).
+ * `suffix`, an empty `all`/`any`, or an `sql` expression that is not valid CESQL (the message
+ * then gives the line and column).
  *
  * @example
  * const isGithubPush = compileFilter({ exact: { type: "com.github.push" } });
  * isGithubPush({ attributes: { specversion: "1.0", id: "1", source: "/gh", type: "com.github.push" } }); // true
+ * compileFilter({ sql: "subject LIKE 'uploads/%' AND INT(size) > 1000" }); // a CESQL predicate
  */
 export function compileFilter(filter: Filter): FilterPredicate {
   const keys = Object.keys(filter);
@@ -111,6 +112,24 @@ function compareAttributes(
     }
     return true;
   };
+}
+
+/**
+ * sql (3.2.4.1.2): a CESQL v1.0.0 expression, compiled once. The event passes only when it
+ * evaluates to `true` without an error (CESQL 1.2).
+ */
+function compileSql(expression: string): FilterPredicate {
+  // 3.2.4.1.2: "The filter expression MUST NOT be an empty string."
+  if (typeof expression !== "string" || expression.trim() === "") {
+    throw new TypeError("sql filter: needs a non-empty CESQL expression");
+  }
+  try {
+    const compiled = compileCesql(expression);
+    return (event) => compiled.matches(event);
+  } catch (error) {
+    if (!(error instanceof CesqlParseError)) throw error;
+    throw new TypeError(`sql filter: ${error.message}`, { cause: error });
+  }
 }
 
 /** all/any (3.2.4.1.1): "there MUST be at least one filter expression in the array". */

@@ -18,7 +18,7 @@ export interface Subscription {
   readonly delivery: DeliverySettings;
 }
 
-/** Filter dialects of Subscriptions API 3.2.4 (`sql` is CESQL, compiled by a later issue). */
+/** Filter dialects of Subscriptions API 3.2.4 (`sql` is a CESQL v1.0.0 expression, see `cesql/`). */
 export type Filter =
   | { readonly exact: Readonly<Record<string, string>> }
   | { readonly prefix: Readonly<Record<string, string>> }
