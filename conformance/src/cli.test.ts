@@ -56,7 +56,10 @@ describe("herald-conformance", () => {
       expect(parse(stdout).auth).toEqual({
         issuers: [{ issuer: "https://i", audience: "a", jwks: { keys: [key] } }],
         publishers: [{ claims: { sub: "me" } }],
+        admins: [{ claims: { sub: "me" } }],
       });
+      const admin = await run([...base, "--auth-jwks", file, "--admin-sub", "ops", "--json"]);
+      expect(JSON.parse(admin.stdout).auth.admins).toEqual([{ claims: { sub: "ops" } }]);
       const url = await run([...base, "--auth-jwks", "https://i/jwks.json", "--json"]);
       expect(JSON.parse(url.stdout).auth.issuers[0].jwks).toBe("https://i/jwks.json");
       await writeFile(file, JSON.stringify({ keys: [{ ...key, d: "private" }] }));
@@ -88,6 +91,8 @@ describe("herald-conformance", () => {
       /cannot read the JWKS/,
     ],
     [["--url", "http://x", "--foreign-token", "t"], /need --token/],
+    [["--url", "http://x", "--admin-token", "t"], /need --token/],
+    [["config", "--sink", "http://x", "--admin-sub", "ops"], /go with --auth-jwks/],
     [["config", "--sink", "not a url"], /Invalid URL/],
     [[], /--url is required/],
     [["--url", "http://x", "--sink-port", "abc"], /take numbers/],

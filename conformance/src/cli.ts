@@ -20,7 +20,7 @@ export interface CliIo {
 export const USAGE = `Usage:
   herald-conformance --url URL [options]      run the suite against a gateway
   herald-conformance config --sink URL [--json]
-      [--auth-jwks FILE|URL --issuer I --audience A [--sub S]]
+      [--auth-jwks FILE|URL --issuer I --audience A [--sub S] [--admin-sub S]]
                                               print the target config for a sink URL
 
 Config options:
@@ -30,6 +30,7 @@ Config options:
   --issuer I           the iss of the suite's tokens
   --audience A         the aud of the suite's tokens
   --sub S              the sub the publisher rule allows (default conformance)
+  --admin-sub S        the sub the auth.admins rule allows (default: --sub)
 
 Run options:
   --url URL            base URL of the gateway (POST URL/events, POST URL/)
@@ -42,6 +43,8 @@ Run options:
                        on every request and run the auth cases (401s, access_token,
                        provenance); T must be allowed every source and type
   --sub S              the authid the target must write (default: T's sub claim)
+  --admin-token T      the token for the Subscriptions API (/subscriptions; default: --token);
+                       when it differs, also check that --token alone gets a 403 there
   --foreign-token T    also check that the target refuses T with 401 invalid_token
   --outside-source S   also check that an event with source S gets a 403
   --outside-type T     also check that an event with type T gets a 403
@@ -118,17 +121,19 @@ type Values = ReturnType<typeof parse>["values"];
 /** The run's auth settings, or a usage message. */
 function runAuth(values: Values): ConformanceAuth | undefined | string {
   const { token, sub } = values;
+  const adminToken = values["admin-token"];
   const foreignToken = values["foreign-token"];
   const source = values["outside-source"];
   const type = values["outside-type"];
-  const extra = [sub, foreignToken, source, type].some((v) => v !== undefined);
+  const extra = [sub, adminToken, foreignToken, source, type].some((v) => v !== undefined);
   if (token === undefined) {
     return extra
-      ? "--sub, --foreign-token, --outside-source and --outside-type need --token"
+      ? "--sub, --admin-token, --foreign-token, --outside-source and --outside-type need --token"
       : undefined;
   }
   return {
     token,
+    adminToken,
     sub,
     foreignToken,
     outsideRule: source === undefined && type === undefined ? undefined : { source, type },
@@ -138,17 +143,18 @@ function runAuth(values: Values): ConformanceAuth | undefined | string {
 /** `config`'s options: limits stay the defaults; `--auth-jwks` adds the auth section. */
 async function configOptions(values: Values): Promise<ConformanceConfigOptions> {
   const { issuer, audience, sub } = values;
+  const adminSub = values["admin-sub"];
   const jwks = values["auth-jwks"];
   if (jwks === undefined) {
-    if (issuer !== undefined || audience !== undefined || sub !== undefined) {
-      throw new Error("--issuer, --audience and --sub go with --auth-jwks");
+    if ([issuer, audience, sub, adminSub].some((v) => v !== undefined)) {
+      throw new Error("--issuer, --audience, --sub and --admin-sub go with --auth-jwks");
     }
     return {};
   }
   if (issuer === undefined || audience === undefined) {
     throw new Error("--auth-jwks needs --issuer and --audience");
   }
-  return { auth: { issuer, audience, sub, jwks: await readJwks(jwks) } };
+  return { auth: { issuer, audience, sub, adminSub, jwks: await readJwks(jwks) } };
 }
 
 /** An http(s) URL is kept as it is; a file is read and its public JWKS written inline. */
@@ -180,6 +186,8 @@ function parse(argv: readonly string[]) {
       "no-data": { type: "boolean" },
       token: { type: "string" },
       sub: { type: "string" },
+      "admin-sub": { type: "string" },
+      "admin-token": { type: "string" },
       "foreign-token": { type: "string" },
       "outside-source": { type: "string" },
       "outside-type": { type: "string" },

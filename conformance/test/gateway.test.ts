@@ -70,6 +70,33 @@ describe("conformance against the in-process gateway", () => {
       await gw.stop();
     }
   });
+
+  it("passes the Subscriptions API cases with auth on, the publisher's token admin too", async () => {
+    const issuer = await createTestIssuer();
+    const gw = createGateway({
+      config: parseConfig(conformanceConfigYaml(sink.url, { auth: issuer }), "auth.yaml"),
+    });
+    gw.start();
+    try {
+      const report = await runConformance(
+        { fetch: (r) => gw.fetch(r) },
+        {
+          sink,
+          dataDir: null,
+          token: await issuer.mint(DEFAULT_PUBLISHER_SUB),
+          only: (name) => name.startsWith("subscriptions-api: "),
+        },
+      );
+      expect(report.failed, formatReport(report)).toBe(0);
+      const names = report.results.map((r) => r.name);
+      expect(names).toContain(
+        "subscriptions-api: no token -> 401 with a Bearer challenge, nothing created",
+      );
+      expect(names.some((n) => n.includes("403"))).toBe(false);
+    } finally {
+      await gw.stop();
+    }
+  });
 });
 
 describe("conformance against a real `herald serve` process", () => {
@@ -105,7 +132,8 @@ describe("conformance against a real `herald serve` process", () => {
     // Same iss and kid, another key: its tokens must be refused.
     const stranger = await createTestIssuer(issuer.issuer, issuer.audience);
     const config = join(dir, "conformance-auth.yaml");
-    await writeFile(config, conformanceConfigYaml(sink.url, { auth: issuer }));
+    const adminSub = `${DEFAULT_PUBLISHER_SUB}-admin`;
+    await writeFile(config, conformanceConfigYaml(sink.url, { auth: { ...issuer, adminSub } }));
     const herald = await startHerald(config, { noAuth: false });
     let exitCode: number | null;
     try {
@@ -115,6 +143,7 @@ describe("conformance against a real `herald serve` process", () => {
           sink,
           auth: {
             token: await issuer.mint(DEFAULT_PUBLISHER_SUB),
+            adminToken: await issuer.mint(adminSub),
             foreignToken: await stranger.mint(DEFAULT_PUBLISHER_SUB),
           },
         },
@@ -127,6 +156,9 @@ describe("conformance against a real `herald serve` process", () => {
           'auth: a token the target must refuse (foreignToken) -> 401 error="invalid_token"',
           "auth: the token in the access_token query parameter is accepted",
         ]),
+      );
+      expect(report.results.map((r) => r.name)).toContain(
+        "subscriptions-api: a publisher's token without an admin rule -> 403, nothing created",
       );
     } finally {
       exitCode = await herald.stop();

@@ -49,6 +49,7 @@ describe("resolveAuth", () => {
     [{ token: "a", auth: { token: "b" } }, /differ/],
     [{ auth: { token: "" } }, /non-empty/],
     [{ auth: { token: "t", outsideRule: {} } }, /source or a type/],
+    [{ auth: { token: "t", adminToken: "" } }, /adminToken must be a non-empty/],
   ])("refuses %j", (options, message) => {
     expect(() => resolveAuth(options)).toThrow(message);
   });

@@ -12,6 +12,11 @@ export interface ConformanceAuth {
    */
   readonly token: string;
   /**
+   * The token for the admin API (`/subscriptions`, DESIGN.md `auth.admins`); default `token`.
+   * When it differs from `token`, the suite also checks that `token` alone gets a 403 there.
+   */
+  readonly adminToken?: string | undefined;
+  /**
    * The `authid` the target must write: the principal the token names. Default: the `sub` claim
    * of the token's payload, read without verifying it. When neither is known, the provenance
    * cases only check that the publisher's own `authid` was replaced.
@@ -36,7 +41,10 @@ export interface OutsideRule {
   readonly type?: string | undefined;
 }
 
-/** The `sub` every `conformanceConfig(url, { auth })` publisher rule names by default. */
+/**
+ * The `sub` every `conformanceConfig(url, { auth })` publisher rule names by default; its
+ * `auth.admins` rule names it too unless `adminSub` says otherwise.
+ */
 export const DEFAULT_PUBLISHER_SUB = "conformance";
 
 /**
@@ -87,6 +95,9 @@ export function resolveAuth(options: {
   if (auth === undefined) return token === undefined ? undefined : { token };
   if (typeof auth.token !== "string" || auth.token === "") {
     throw new TypeError("auth.token must be a non-empty string");
+  }
+  if (auth.adminToken !== undefined && (typeof auth.adminToken !== "string" || !auth.adminToken)) {
+    throw new TypeError("auth.adminToken must be a non-empty string when given");
   }
   if (token !== undefined && token !== auth.token) {
     throw new TypeError("token and auth.token differ; give one of them");

@@ -9,12 +9,14 @@ import { httpSurfaceCases } from "./http-surface-cases.js";
 import { limitCases } from "./limit-cases.js";
 import { robustnessCases } from "./robustness-cases.js";
 import { structuredCases } from "./structured-cases.js";
+import { subscriptionApiCases } from "./subscription-api-cases.js";
 import { validationCases } from "./validation-cases.js";
 
 /**
  * Every built-in spec-derived case, in report order (the official cases are loaded at run time).
  * `auth` selects the auth cases: those for a target with publisher authentication, or without it
- * the one for an unauthenticated target.
+ * the one for an unauthenticated target; with a token, the Subscriptions API cases use
+ * `auth.adminToken` (default `auth.token`) and add the admin-token checks.
  *
  * @example
  * builtinCases().map((c) => c.name);
@@ -31,5 +33,6 @@ export function builtinCases(auth?: ConformanceAuth): readonly ConformanceCase[]
     ...authCases(auth),
     ...robustnessCases,
     ...filterCases,
+    ...subscriptionApiCases(auth),
   ];
 }

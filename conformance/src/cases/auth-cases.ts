@@ -47,8 +47,13 @@ function isTimestamp(value: unknown): boolean {
   return typeof value === "string" && RFC3339.test(value) && !Number.isNaN(Date.parse(value));
 }
 
-/** The `WWW-Authenticate` header holds a Bearer challenge (scheme names are case-insensitive). */
-function hasBearerChallenge(value: string | null): boolean {
+/**
+ * The `WWW-Authenticate` header holds a Bearer challenge (scheme names are case-insensitive).
+ *
+ * @example
+ * hasBearerChallenge('Bearer realm="herald"') // => true
+ */
+export function hasBearerChallenge(value: string | null): boolean {
   return /(?:^|,)\s*bearer(?:\s|,|$)/i.test(value ?? "");
 }
 

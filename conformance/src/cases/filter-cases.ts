@@ -20,7 +20,13 @@ export interface Probe {
   readonly match: boolean;
 }
 
-const probe = (match: boolean, attributes: Attributes): Probe => ({ match, attributes });
+/**
+ * A probe event: `match` says whether the subscription under test must receive it.
+ *
+ * @example
+ * probe(false, { subject: "elsewhere" });
+ */
+export const probe = (match: boolean, attributes: Attributes): Probe => ({ match, attributes });
 const subject = (match: boolean, value: string, more: Attributes = {}) =>
   probe(match, { subject: value, ...more });
 
@@ -29,10 +35,26 @@ const subject = (match: boolean, value: string, more: Attributes = {}) =>
  * routed them), then sends the matching ones and waits for each at the subscription's sink.
  * Finally no non-matching probe may have reached that sink. Returns the matching receptions.
  */
-async function route(ctx: CaseContext, sink: SinkName, probes: readonly Probe[]) {
-  const path = SINK_PATHS[sink];
+function route(ctx: CaseContext, sink: SinkName, probes: readonly Probe[]) {
+  return routeProbes(ctx, SINK_PATHS[sink], probes, { type: FILTER_TYPE });
+}
+
+/**
+ * {@link route} for any sink path: each probe is `ctx.event({ ...base, ...probe.attributes })`.
+ * The sentinel pattern again: the catch-all having every miss proves they were routed, without
+ * sleeping. Returns the receptions of the matching probes at `path`.
+ *
+ * @example
+ * await routeProbes(ctx, "/mine", [probe(true, { subject: "a" }), probe(false, { subject: "b" })]);
+ */
+export async function routeProbes(
+  ctx: CaseContext,
+  path: string,
+  probes: readonly Probe[],
+  base: Attributes = {},
+) {
   const send = async (p: Probe) => {
-    const event = ctx.event({ type: FILTER_TYPE, ...p.attributes });
+    const event = ctx.event({ ...base, ...p.attributes });
     expectStatus(await ctx.send(binaryRequest(event)), 202);
     return String(event.id);
   };

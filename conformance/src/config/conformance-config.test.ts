@@ -69,6 +69,7 @@ describe("conformanceConfig", () => {
     expect(conformanceConfig(SINK, { auth }).auth).toEqual({
       issuers: [{ issuer: auth.issuer, audience: "herald", jwks: { keys: [key] } }],
       publishers: [{ claims: { sub: "conformance" } }],
+      admins: [{ claims: { sub: "conformance" } }],
     });
     const other = conformanceConfig(SINK, {
       auth: { ...auth, jwks: "https://id.example.test/jwks", sub: "me", algorithms: ["EdDSA"] },
@@ -78,7 +79,17 @@ describe("conformanceConfig", () => {
       algorithms: ["EdDSA"],
     });
     expect(other?.publishers).toEqual([{ claims: { sub: "me" } }]);
+    expect(other?.admins).toEqual([{ claims: { sub: "me" } }]);
     expect(conformanceConfigYaml(SINK, { auth })).toMatch(/--token/);
+  });
+
+  it("names a separate admin sub in auth.admins when given one", () => {
+    const config = conformanceConfig(SINK, { auth: { ...auth, adminSub: "ops" } });
+    expect(config.auth?.publishers).toEqual([{ claims: { sub: "conformance" } }]);
+    expect(config.auth?.admins).toEqual([{ claims: { sub: "ops" } }]);
+    expect(conformanceConfigYaml(SINK, { auth: { ...auth, adminSub: "ops" } })).toMatch(
+      /--admin-token <one for sub ops>/,
+    );
   });
 
   it("refuses private key material in inline keys", () => {
