@@ -26,19 +26,26 @@ export function createMatcher(subscriptions: readonly Subscription[]): Matcher {
   const index = createSubscriptionIndex(subscriptions.map(compileSubscription));
   return {
     match(event) {
-      const source = attributeString(event, "source");
-      const type = attributeString(event, "type");
-      const lists = index.candidates(event);
+      const { check, sure } = index.candidates(event);
       let matched: CompiledSubscription[] | undefined;
       let fromLists = 0;
-      for (const list of lists) {
-        const before = matched?.length ?? 0;
-        for (const entry of list) {
-          if (!passes(entry, event, source, type)) continue;
-          matched ??= [];
-          matched.push(entry);
+      for (const list of sure) {
+        matched ??= [];
+        for (const entry of list) matched.push(entry);
+        fromLists += 1;
+      }
+      if (check.length > 0) {
+        const source = attributeString(event, "source");
+        const type = attributeString(event, "type");
+        for (const list of check) {
+          const before = matched?.length ?? 0;
+          for (const entry of list) {
+            if (!passes(entry, event, source, type)) continue;
+            matched ??= [];
+            matched.push(entry);
+          }
+          if ((matched?.length ?? 0) > before) fromLists += 1;
         }
-        if ((matched?.length ?? 0) > before) fromLists += 1;
       }
       if (matched === undefined) return NO_MATCH;
       // Each list is in configuration order; matches from several lists are merged back into it.

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createStringTrie } from "./string-trie.js";
 
@@ -37,5 +38,35 @@ describe("createStringTrie", () => {
     trie.add("\uD83D", "high surrogate");
     expect(found(trie, "\u{1F600}!")).toStrictEqual([["high surrogate"], ["emoji"]]);
     expect("\u{1F600}!".startsWith("\uD83D")).toBe(true);
+  });
+
+  it("agrees with startsWith and endsWith on random keys and texts", () => {
+    // Two letters and a lone surrogate: keys share long prefixes, so labels get split often.
+    const text = fc.string({ unit: fc.constantFrom("a", "b", "\uD83D"), maxLength: 6 });
+    fc.assert(
+      fc.property(
+        fc.constantFrom("prefix" as const, "suffix" as const),
+        fc.array(
+          text.filter((k) => k !== ""),
+          { maxLength: 12 },
+        ),
+        fc.array(text, { minLength: 1, maxLength: 6 }),
+        (direction, keys, texts) => {
+          const trie = createStringTrie<number>(direction);
+          keys.forEach((key, i) => trie.add(key, i));
+          for (const t of texts) {
+            const expected = keys
+              .map((key, i) => ({ key, i }))
+              .filter(({ key }) => (direction === "prefix" ? t.startsWith(key) : t.endsWith(key)))
+              .sort((x, y) => x.key.length - y.key.length || x.i - y.i)
+              .map(({ i }) => i);
+            const out: (readonly number[])[] = [];
+            trie.collect(t, out);
+            expect(out.flat()).toStrictEqual(expected);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Items filed under strings, found by every key that is a prefix (or, reading from the end, a
- * suffix) of a text. A lookup walks the text once, one UTF-16 code unit per step, so its cost
- * depends on the text's length and not on how many keys are stored; code units are also what
- * `startsWith`/`endsWith` compare, so the trie agrees with them exactly.
+ * suffix) of a text. A lookup walks the text once, so its cost depends on the text's length and
+ * not on how many keys are stored. Keys are compared by UTF-16 code units, as `startsWith` and
+ * `endsWith` compare them, so the trie agrees with those exactly.
  */
 export interface StringTrie<T> {
   /** Files `item` under `key`; items under one key keep the order they were added in. */
@@ -12,13 +12,19 @@ export interface StringTrie<T> {
 }
 
 interface TrieNode<T> {
+  /** The code units from the parent to this node, in reading order (reversed for a suffix trie). */
+  label: string;
+  /** `label` as it appears in the text (the same for a prefix trie), compared natively. */
+  inText: string;
+  /** Children by the first code unit of their label. */
   children: Map<number, TrieNode<T>> | undefined;
   items: T[] | undefined;
 }
 
 /**
  * Creates an empty trie: `"prefix"` finds keys that a text starts with, `"suffix"` keys that it
- * ends with (the same trie over reversed strings).
+ * ends with (the same trie over reversed strings). Chains without branches are one node (a radix
+ * trie), so a lookup takes a few map probes and native string compares, not one per character.
  *
  * @example
  * const trie = createStringTrie<string>("prefix");
@@ -28,32 +34,71 @@ interface TrieNode<T> {
  * trie.collect("/orders/eu/1", found); // found: [["a"], ["b"]]
  */
 export function createStringTrie<T>(direction: "prefix" | "suffix"): StringTrie<T> {
-  const root: TrieNode<T> = { children: undefined, items: undefined };
   const fromEnd = direction === "suffix";
+  const reading = (text: string) => (fromEnd ? reverse(text) : text);
+  const node = (label: string, children: TrieNode<T>["children"], items: T[] | undefined) => ({
+    label,
+    inText: reading(label),
+    children,
+    items,
+  });
+  const root: TrieNode<T> = node("", undefined, undefined);
+  // The label of `child` starts `read` characters into `text` (in reading order) when this holds.
+  const continues = (text: string, read: number, child: TrieNode<T>) =>
+    fromEnd ? text.endsWith(child.inText, text.length - read) : text.startsWith(child.inText, read);
   return {
     add(key, item) {
-      let node = root;
-      for (let step = 0; step < key.length; step += 1) {
-        const unit = key.charCodeAt(fromEnd ? key.length - 1 - step : step);
-        node.children ??= new Map();
-        let child = node.children.get(unit);
+      const units = reading(key);
+      let at: TrieNode<T> = root;
+      let read = 0;
+      while (read < units.length) {
+        const child = at.children?.get(units.charCodeAt(read));
         if (child === undefined) {
-          child = { children: undefined, items: undefined };
-          node.children.set(unit, child);
+          at.children ??= new Map();
+          at.children.set(units.charCodeAt(read), node(units.slice(read), undefined, [item]));
+          return;
         }
-        node = child;
+        let common = 1;
+        while (
+          common < child.label.length &&
+          read + common < units.length &&
+          child.label.charCodeAt(common) === units.charCodeAt(read + common)
+        ) {
+          common += 1;
+        }
+        if (common < child.label.length) {
+          // The key leaves (or ends inside) the child's label: split the label there.
+          const lower = node(child.label.slice(common), child.children, child.items);
+          child.label = child.label.slice(0, common);
+          child.inText = reading(child.label);
+          child.children = new Map([[lower.label.charCodeAt(0), lower]]);
+          child.items = undefined;
+        }
+        at = child;
+        read += common;
       }
-      node.items ??= [];
-      node.items.push(item);
+      at.items ??= [];
+      at.items.push(item);
     },
     collect(text, out) {
-      if (root.items !== undefined) out.push(root.items);
-      let node: TrieNode<T> | undefined = root;
-      for (let step = 0; step < text.length; step += 1) {
-        node = node.children?.get(text.charCodeAt(fromEnd ? text.length - 1 - step : step));
-        if (node === undefined) return;
-        if (node.items !== undefined) out.push(node.items);
+      let at = root;
+      let read = 0;
+      for (;;) {
+        if (at.items !== undefined) out.push(at.items);
+        if (read >= text.length) return;
+        const unit = text.charCodeAt(fromEnd ? text.length - 1 - read : read);
+        const child = at.children?.get(unit);
+        if (child === undefined || !continues(text, read, child)) return;
+        at = child;
+        read += child.label.length;
       }
     },
   };
+}
+
+/** Reverses a string by UTF-16 code units (what endsWith compares), not by code points. */
+function reverse(text: string): string {
+  let out = "";
+  for (let i = text.length - 1; i >= 0; i -= 1) out += text.charAt(i);
+  return out;
 }

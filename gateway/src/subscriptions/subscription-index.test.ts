@@ -13,7 +13,11 @@ function candidateIds(
   const event: CloudEvent = {
     attributes: { specversion: "1.0", id: "1", source: "/s", type: "t", ...attributes },
   };
-  return index.candidates(event).flatMap((list) => list.map((entry) => entry.subscription.id));
+  const { check, sure } = index.candidates(event);
+  return [...check, ...sure]
+    .flat()
+    .sort((a, b) => a.position - b.position)
+    .map((entry) => entry.subscription.id);
 }
 
 const many = (n: number, make: (i: number) => Subscription) =>
@@ -82,5 +86,30 @@ describe("createSubscriptionIndex", () => {
       return subscription(`s${i}`, { filters: [filter] });
     });
     expect(candidateIds(subscriptions, { subject: "/x/3/y" })).toStrictEqual(["s3"]);
+  });
+
+  it("lists as sure only subscriptions whose whole condition is the one they are filed under", () => {
+    const index = createSubscriptionIndex(
+      [
+        subscription("types", { types: ["t", "u"] }),
+        subscription("source", { source: "/s" }),
+        subscription("prefix", { filters: [{ all: [{ prefix: { subject: "a" } }] }] }),
+        subscription("two-attributes", { filters: [{ exact: { type: "t", subject: "ab" } }] }),
+        subscription("with-not", { types: ["t"], filters: [{ not: { exact: { subject: "x" } } }] }),
+        subscription("with-any", {
+          filters: [{ suffix: { subject: "b" } }, { any: [{ exact: { x: "y" } }] }],
+        }),
+      ].map(compileSubscription),
+    );
+    const { check, sure } = index.candidates({
+      attributes: { specversion: "1.0", id: "1", source: "/s", type: "t", subject: "ab" },
+    });
+    const ids = (lists: typeof check) =>
+      lists
+        .flat()
+        .map((entry) => entry.subscription.id)
+        .sort();
+    expect(ids(sure)).toStrictEqual(["prefix", "source", "types"]);
+    expect(ids(check)).toStrictEqual(["two-attributes", "with-any", "with-not"]);
   });
 });

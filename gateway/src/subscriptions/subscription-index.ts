@@ -3,21 +3,61 @@ import type { CompiledSubscription } from "./compiled-subscription.js";
 import { type IndexConjunct, indexConjuncts } from "./index-conjunct.js";
 import { createStringTrie, type StringTrie } from "./string-trie.js";
 
-/** Finds the subscriptions that may match an event; the full check is the caller's. */
-export interface SubscriptionIndex {
+/** Lists of subscriptions, each in configuration order. */
+export type CandidateLists = (readonly CompiledSubscription[])[];
+
+/** An event's candidates; every subscription it matches is in exactly one of these lists. */
+export interface Candidates {
+  /** Subscriptions the event may match: check each one. */
+  readonly check: CandidateLists;
   /**
-   * Lists of candidates, each in configuration order. Every subscription the event matches is in
-   * exactly one list (it is filed under one condition, and an event's attribute has one value);
-   * the lists also hold subscriptions it does not match.
+   * Subscriptions the event matches: their whole condition is the one they are filed under (e.g.
+   * only `types`, or one `exact` filter on one attribute), and the event meets it.
    */
-  candidates(event: CloudEvent): (readonly CompiledSubscription[])[];
+  readonly sure: CandidateLists;
 }
 
-/** The lookups on one attribute name; Maps throughout, so `constructor` or `__proto__` are plain keys. */
-interface AttributeLookups {
-  exact: Map<string, CompiledSubscription[]> | undefined;
-  prefix: StringTrie<CompiledSubscription> | undefined;
-  suffix: StringTrie<CompiledSubscription> | undefined;
+/** Finds the subscriptions that may match an event. */
+export interface SubscriptionIndex {
+  candidates(event: CloudEvent): Candidates;
+}
+
+/**
+ * Files every subscription under ONE condition its events must all meet (see `indexConjuncts`),
+ * the one the fewest other subscriptions share: hash maps on the attribute's value for exact
+ * conditions (`source`, each of `types`, `exact` filters), radix tries for `prefix` and reversed
+ * ones for `suffix`. Subscriptions without such a condition are candidates for every event.
+ * A lookup costs a map probe per indexed attribute and a short trie walk along its value, however
+ * many subscriptions there are. A subscription is in one list per event at most: it is filed under
+ * one condition, and an event's attribute has one value.
+ *
+ * @example
+ * const index = createSubscriptionIndex(subscriptions.map(compileSubscription));
+ * const { check, sure } = index.candidates(event);
+ */
+export function createSubscriptionIndex(
+  entries: readonly CompiledSubscription[],
+): SubscriptionIndex {
+  const plans = entries.map((entry) => indexConjuncts(entry.subscription));
+  const shared = countKeys(plans.map((plan) => plan.conjuncts));
+  const always: CompiledSubscription[] = [];
+  const check = createLookups();
+  const sure = createLookups();
+  entries.forEach((entry, i) => {
+    const plan = plans[i];
+    const chosen = plan === undefined ? undefined : mostSelective(plan.conjuncts, shared);
+    if (plan === undefined || chosen === undefined) always.push(entry);
+    else if (plan.complete && plan.conjuncts.length === 1) sure.file(chosen, entry);
+    else check.file(chosen, entry);
+  });
+  return {
+    candidates(event) {
+      const lists: Candidates = { check: always.length > 0 ? [always] : [], sure: [] };
+      check.collect(event, lists.check);
+      sure.collect(event, lists.sure);
+      return lists;
+    },
+  };
 }
 
 /**
@@ -27,78 +67,58 @@ interface AttributeLookups {
  */
 const FEW_NAMES = 16;
 
-/**
- * Files every subscription under ONE condition its events must all meet (see `indexConjuncts`),
- * the one the fewest other subscriptions share: hash maps on the attribute's value for exact
- * conditions (`source`, each of `types`, `exact` filters), tries for `prefix` and reversed tries
- * for `suffix`. Subscriptions without such a condition are candidates for every event.
- * A lookup costs one map probe per attribute plus one trie step per character of its value,
- * however many subscriptions there are.
- *
- * @example
- * const index = createSubscriptionIndex(subscriptions.map(compileSubscription));
- * for (const list of index.candidates(event)) for (const entry of list) check(entry, event);
- */
-export function createSubscriptionIndex(
-  entries: readonly CompiledSubscription[],
-): SubscriptionIndex {
-  const conjuncts = entries.map((entry) => indexConjuncts(entry.subscription));
-  const shared = countKeys(conjuncts);
-  const always: CompiledSubscription[] = [];
-  const byName = new Map<string, AttributeLookups>();
-  entries.forEach((entry, i) => {
-    const chosen = mostSelective(conjuncts[i] ?? [], shared);
-    if (chosen === undefined) {
-      always.push(entry);
-      return;
-    }
-    let lookups = byName.get(chosen.name);
-    if (lookups === undefined) {
-      lookups = { exact: undefined, prefix: undefined, suffix: undefined };
-      byName.set(chosen.name, lookups);
-    }
-    if (chosen.kind === "exact") {
-      lookups.exact ??= new Map();
-      for (const value of chosen.values) {
-        // Values are distinct (indexConjuncts), so the entry lands in each list once.
-        const list = lookups.exact.get(value);
-        if (list === undefined) lookups.exact.set(value, [entry]);
-        else list.push(entry);
-      }
-    } else {
-      lookups[chosen.kind] ??= createStringTrie(chosen.kind);
-      for (const value of chosen.values) lookups[chosen.kind]?.add(value, entry);
-    }
-  });
+/** The lookups on one attribute name; Maps throughout, so `constructor` or `__proto__` are plain keys. */
+interface AttributeLookups {
+  exact: Map<string, CompiledSubscription[]> | undefined;
+  prefix: StringTrie<CompiledSubscription> | undefined;
+  suffix: StringTrie<CompiledSubscription> | undefined;
+}
 
-  const attributes = [...byName];
-  const lookUp = (
-    lookups: AttributeLookups,
-    value: string,
-    out: (readonly CompiledSubscription[])[],
-  ) => {
+function createLookups() {
+  const byName = new Map<string, AttributeLookups>();
+  let attributes: [string, AttributeLookups][] = [];
+  const lookUp = (lookups: AttributeLookups, value: string, out: CandidateLists) => {
     const exact = lookups.exact?.get(value);
     if (exact !== undefined) out.push(exact);
     lookups.prefix?.collect(value, out);
     lookups.suffix?.collect(value, out);
   };
   return {
-    candidates(event) {
-      const out: (readonly CompiledSubscription[])[] = always.length > 0 ? [always] : [];
+    file(conjunct: IndexConjunct, entry: CompiledSubscription): void {
+      let lookups = byName.get(conjunct.name);
+      if (lookups === undefined) {
+        lookups = { exact: undefined, prefix: undefined, suffix: undefined };
+        byName.set(conjunct.name, lookups);
+        attributes = [...byName];
+      }
+      if (conjunct.kind === "exact") {
+        lookups.exact ??= new Map();
+        for (const value of conjunct.values) {
+          // Values are distinct (indexConjuncts), so the entry lands in each list once.
+          const list = lookups.exact.get(value);
+          if (list === undefined) lookups.exact.set(value, [entry]);
+          else list.push(entry);
+        }
+      } else {
+        const trie = lookups[conjunct.kind] ?? createStringTrie(conjunct.kind);
+        lookups[conjunct.kind] = trie;
+        for (const value of conjunct.values) trie.add(value, entry);
+      }
+    },
+    collect(event: CloudEvent, out: CandidateLists): void {
       if (attributes.length <= FEW_NAMES) {
         for (const [name, lookups] of attributes) {
           // attributeString reads own properties only, as the compiled filters do.
           const value = attributeString(event, name);
           if (value !== undefined) lookUp(lookups, value, out);
         }
-      } else {
-        for (const name of Object.keys(event.attributes)) {
-          const lookups = byName.get(name);
-          const value = lookups === undefined ? undefined : attributeString(event, name);
-          if (value !== undefined && lookups !== undefined) lookUp(lookups, value, out);
-        }
+        return;
       }
-      return out;
+      for (const name of Object.keys(event.attributes)) {
+        const lookups = byName.get(name);
+        const value = lookups === undefined ? undefined : attributeString(event, name);
+        if (value !== undefined && lookups !== undefined) lookUp(lookups, value, out);
+      }
     },
   };
 }
