@@ -183,6 +183,9 @@ describe("Subscriptions API", () => {
       "conflict",
     );
     expect(put.detail).toMatch(/config file.*read-only/);
+    // Read-only is the first problem, whatever the body holds.
+    await problem(await call("PUT", "/subscriptions/from-file", {}), 409, "conflict");
+    await problem(await call("PUT", "/subscriptions/from-file", "{"), 409, "conflict");
     await problem(await call("DELETE", "/subscriptions/from-file"), 409, "conflict");
     expect((await call("GET", "/subscriptions/from-file")).status).toBe(200);
   });

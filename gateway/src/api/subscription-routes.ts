@@ -60,16 +60,16 @@ export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions)
   });
   app.put("/subscriptions/:id", async (c) => {
     const id = c.req.param("id");
+    // Refuse unknown and read-only ids before judging the body: the state is the first problem.
+    const existing = registry.writable(id);
     const raw = await readJsonBody(c.req.raw);
     if (isPlainObject(raw) && raw.id !== undefined && raw.id !== id) {
       throw new InvalidSubscription([
         { field: "id", message: `must be "${id}", the id in the path, or be left out` },
       ]);
     }
-    // Refuse unknown and read-only ids before judging the body: the state is the first problem.
-    if (registry.find(id) === undefined) throw new NotFound(`no subscription with id "${id}"`);
     const proposed = isPlainObject(raw) ? { ...raw, id } : raw;
-    const updated = restoreRedactedHeaders(validate(proposed), registry.get(id));
+    const updated = restoreRedactedHeaders(validate(proposed), existing);
     return c.json(toSubscriptionResource(await registry.update(updated)));
   });
   app.delete("/subscriptions/:id", async (c) => {

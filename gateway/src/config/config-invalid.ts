@@ -11,6 +11,8 @@ export interface ConfigIssue {
   /** Field path such as `subscriptions[0].filters[1].prefix`; empty for the whole document. */
   readonly field: string;
   readonly message: string;
+  /** Id of the subscription the problem is in, when it is in one that has an id. */
+  readonly subscription?: string;
 }
 
 /**
@@ -27,6 +29,22 @@ export function formatConfigIssue(issue: ConfigIssue): string {
   return issue.field === ""
     ? `${where} ${issue.message}`
     : `${where} ${issue.field}: ${issue.message}`;
+}
+
+/**
+ * `formatConfigIssue` plus the id of the subscription the problem is in, for people reading a
+ * long config (what `herald validate` prints).
+ *
+ * @example
+ * describeConfigIssue({ file: "herald.yaml", line: 9, column: 14, field: "subscriptions[3].filters[0].sql",
+ *   message: "invalid CESQL at 1:7: ...", subscription: "thumbnails" });
+ * // 'herald.yaml:9:14 subscriptions[3].filters[0].sql: invalid CESQL at 1:7: ... (subscription "thumbnails")'
+ */
+export function describeConfigIssue(issue: ConfigIssue): string {
+  const text = formatConfigIssue(issue);
+  return issue.subscription === undefined
+    ? text
+    : `${text} (subscription ${JSON.stringify(issue.subscription)})`;
 }
 
 /**

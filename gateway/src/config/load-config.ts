@@ -28,7 +28,13 @@ export function parseConfig(text: string, file: string, env: Env = {}): HeraldCo
 
   const issues: ConfigIssue[] = [];
   const issue: Report = (path, message, options) => {
-    issues.push({ file, ...source.locate(path, options), field: formatFieldPath(path), message });
+    issues.push({
+      file,
+      ...source.locate(path, options),
+      field: formatFieldPath(path),
+      message,
+      ...(options?.subscription === undefined ? {} : { subscription: options.subscription }),
+    });
   };
   // A value whose variable is missing is still the literal `${VAR}` text; whatever the validator
   // says about that text would only repeat the real problem, so it is not reported again.

@@ -22,7 +22,7 @@ export function parseSubscriptionList(
   const items = expectList(raw, path, tracked.report, true);
   if (items === undefined) return undefined;
   const subscriptions = items.map((item, index) =>
-    parseSubscription(item, tracked.report, [...path, index]),
+    parseSubscription(item, namingSubscription(item, tracked.report), [...path, index]),
   );
   // Checked on the raw ids, so a duplicate is found even when either subscription is invalid.
   const firstIndex = new Map<string, number>();
@@ -37,4 +37,11 @@ export function parseSubscriptionList(
     }
   });
   return tracked.failed() ? undefined : subscriptions.filter((s) => s !== undefined);
+}
+
+/** Tags each problem found in a subscription with its id (see `ReportOptions.subscription`). */
+function namingSubscription(item: unknown, report: Report): Report {
+  const id = isRawObject(item) ? item.id : undefined;
+  if (typeof id !== "string" || id === "") return report;
+  return (path, message, options) => report(path, message, { ...options, subscription: id });
 }

@@ -6,6 +6,8 @@ export interface ReportOptions {
    * unknown filter dialect), the key is what the reader has to change.
    */
   readonly at?: "key";
+  /** Id of the subscription the problem is in, so a reader need not count list items. */
+  readonly subscription?: string;
 }
 
 /**

@@ -27,6 +27,11 @@ export interface SubscriptionRegistry {
   find(id: string): RegisteredSubscription | undefined;
   /** Every subscription: the config's in file order, then the API's oldest first. */
   list(): readonly RegisteredSubscription[];
+  /**
+   * The API subscription that `update` or `delete` may change; `NotFound` for an unknown id,
+   * `Conflict` for a config one. Lets a caller refuse a request before reading its body.
+   */
+  writable(id: string): Subscription;
   /** Stores and activates a new API subscription. `Conflict` when its id is taken. */
   create(subscription: Subscription): Promise<Subscription>;
   /** Replaces an API subscription. `NotFound` for an unknown id, `Conflict` for a config one. */
@@ -106,7 +111,7 @@ export function createSubscriptionRegistry(
   function rebuild(): void {
     matcher = build(active());
   }
-  function writable(id: string, action: string): Subscription {
+  function writable(id: string, action = "change"): Subscription {
     if (config.has(id)) {
       throw new Conflict(
         `subscription "${id}" is declared in the config file and is read-only here; ${action} it in the file and reload`,
@@ -119,6 +124,7 @@ export function createSubscriptionRegistry(
 
   return {
     matcher: () => matcher,
+    writable: (id) => writable(id),
     get: (id) => config.get(id) ?? api.get(id),
     find(id) {
       const fromConfig = config.get(id);

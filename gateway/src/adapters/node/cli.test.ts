@@ -65,6 +65,29 @@ describe("herald validate", () => {
     expect(stderr).toMatch(/bad\.yaml:7:\d+ colour/);
   });
 
+  it("reports an invalid CESQL filter with its subscription id and the position in the expression", async () => {
+    await writeFile(
+      join(dir, "cesql.yaml"),
+      [
+        "subscriptions:",
+        "  - id: fine",
+        "    sink: http://127.0.0.1:9/x",
+        "  - id: thumbnails",
+        "    sink: http://127.0.0.1:9/x",
+        "    filters:",
+        `      - sql: "subject LIKE 'uploads/%' AND (size > 10"`,
+      ].join("\n"),
+    );
+    const { code, stderr } = await cli(["validate", "--config", "cesql.yaml"]);
+    expect(code).toBe(1);
+    const line = stderr.split("\n").find((l) => l.includes("filters[0].sql"));
+    // The file position of the expression, then the position inside it (column 40 is its end).
+    expect(line).toMatch(/cesql\.yaml:7:\d+ subscriptions\[1\]\.filters\[0\]\.sql: /);
+    expect(line).toMatch(/1:40/);
+    expect(line).toContain('(subscription "thumbnails")');
+    expect(stderr).not.toContain('"fine"');
+  });
+
   it("interpolates environment variables and names a missing one", async () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: config text under test
     const text = "subscriptions:\n  - id: a\n    sink: ${SINK}\n";

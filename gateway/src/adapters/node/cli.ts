@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigInvalid } from "../../config/config-invalid.js";
+import { ConfigInvalid, describeConfigIssue } from "../../config/config-invalid.js";
 import { createJsonLogger, logLevelFromEnv } from "./json-logger.js";
 import { loadConfigFile } from "./read-config-file.js";
 import { SEND_USAGE, sendCommand } from "./send-command.js";
@@ -69,7 +69,11 @@ export async function runCli(io: Io): Promise<number> {
         return 2;
     }
   } catch (err) {
-    if (err instanceof ConfigInvalid || err instanceof ServeError) {
+    if (err instanceof ConfigInvalid) {
+      io.stderr(`herald: ${err.issues.map(describeConfigIssue).join("\n")}\n`);
+      return 1;
+    }
+    if (err instanceof ServeError) {
       io.stderr(`herald: ${err.message}\n`);
       return 1;
     }
