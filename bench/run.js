@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Herald benchmark harness. See bench/README.md for the method and how to read the results.
 //
-//   node bench/run.js [--scenario ingest|ingest-auth] [--rounds 3] [--duration 10s] [--connections 64] [--quick]
+//   node bench/run.js [--scenario ingest|ingest-auth|match] [--rounds 3] [--duration 10s] [--connections 64] [--quick]
 //
 // Layout on a 2-core machine: each system under test runs alone on core 0; wrk and the sink share
 // core 1. The systems run interleaved in rounds (each once per round, the starting one rotated);
@@ -10,6 +10,9 @@
 // ingest-auth: Herald with publisher authentication (ES256 tokens of 50 publishers, minted here)
 // against the same Herald with --no-auth; a preflight first checks that Herald enforces auth and
 // accepts every token.
+// match: the subscription matcher called in this process (indexed vs. linear at 10,000
+// subscriptions, indexed at 10,000 vs. 100), then Herald with 10,000 subscriptions against the same
+// Herald with 10, end to end.
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import {
   arch,
@@ -22,7 +25,7 @@ import {
   totalmem,
 } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs, USAGE, UsageError } from "./lib/args.js";
 import { probeAuth } from "./lib/auth-preflight.js";
 import {
@@ -36,6 +39,8 @@ import {
 } from "./lib/auth-tokens.js";
 import { coreBusyPct, coreTimes, processCpuSeconds, round1 } from "./lib/cpu.js";
 import { MATCHED_TYPE, SUBSCRIPTIONS, writeHeraldConfig } from "./lib/herald-config.js";
+import { fmtNs, runMatchMicro } from "./lib/match-micro.js";
+import { endToEndSubscriptions, SQL_PROBE, supportsSql } from "./lib/match-subscriptions.js";
 import { assertStopped, canPin, killAll, liveChildren, startServer } from "./lib/processes.js";
 import {
   ratioLines,
@@ -52,6 +57,8 @@ import { runWrk, wrkVersion } from "./lib/wrk.js";
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(BENCH, "..");
 const DEFAULT_HERALD_BIN = join(ROOT, "gateway", "bin", "herald.js");
+/** The built gateway's modules the match scenario's micro part calls directly. */
+const GATEWAY_DIST = join(ROOT, "gateway", "dist", "subscriptions");
 const SUT_CORE = 0;
 const LOAD_CORE = 1;
 /** Pause between two runs, after every process of the previous one has exited. */
@@ -77,17 +84,22 @@ const log = (message) => process.stderr.write(`${message}\n`);
 /**
  * How to start each system under test, given the sink URL. `herald` (ingest) and `herald-noauth`
  * (ingest-auth) are the same: the ingest config, --no-auth. `herald-auth` adds the `auth` section
- * and runs without --no-auth.
+ * and runs without --no-auth. `herald-10` and `herald-10000` (match) run --no-auth with that many
+ * subscriptions of the match mix (lib/match-subscriptions.js).
  * @param {string} sinkUrl
  * @param {"memory" | "sqlite"} store
  * @param {string} heraldBin
  * @param {() => string} tempDir
  * @param {object | undefined} auth  ingest-auth: Herald's `auth` section
+ * @param {boolean} sql  match: whether the mix includes `sql` filters
  */
-function systemSpecs(sinkUrl, store, heraldBin, tempDir, auth) {
+function systemSpecs(sinkUrl, store, heraldBin, tempDir, auth, sql) {
   const env = { ...process.env, NODE_ENV: "production" };
-  /** @param {boolean} withAuth */
-  const herald = (withAuth) => {
+  /**
+   * @param {boolean} withAuth
+   * @param {number} [subscriptions]  match: this many subscriptions of the match mix
+   */
+  const herald = (withAuth, subscriptions) => {
     const dir = tempDir();
     if (withAuth && auth === undefined) throw new BenchError("herald-auth needs the auth section");
     const config = writeHeraldConfig({
@@ -95,6 +107,9 @@ function systemSpecs(sinkUrl, store, heraldBin, tempDir, auth) {
       store,
       dir,
       ...(withAuth ? { auth } : {}),
+      ...(subscriptions === undefined
+        ? {}
+        : { subscriptions: endToEndSubscriptions(subscriptions, { sql, wrkType: MATCHED_TYPE }) }),
     });
     return {
       command: process.execPath,
@@ -133,6 +148,8 @@ function systemSpecs(sinkUrl, store, heraldBin, tempDir, auth) {
     herald: () => herald(false),
     "herald-noauth": () => herald(false),
     "herald-auth": () => herald(true),
+    "herald-10": () => herald(false, 10),
+    "herald-10000": () => herald(false, 10_000),
   };
 }
 
@@ -300,8 +317,10 @@ async function main() {
   if (opts.connections < opts.threads) throw new BenchError("--connections must be >= --threads");
 
   const loadavg1mAtStart = round1(loadavg()[0] ?? 0);
+  // match --part micro calls the matchers in this process: no servers, no wrk.
+  const endToEnd = opts.scenario !== "match" || opts.part !== "micro";
   const wrk = wrkVersion();
-  if (wrk === undefined) {
+  if (endToEnd && wrk === undefined) {
     throw new BenchError(
       "wrk is not installed (Debian/Ubuntu: apt-get install wrk); it is the load generator",
     );
@@ -317,7 +336,7 @@ async function main() {
 
   /** @type {Record<string, string>} */
   const skipped = {};
-  let systems = opts.systems;
+  let systems = endToEnd ? opts.systems : [];
   const heraldBin = resolve(opts.heraldBin ?? DEFAULT_HERALD_BIN);
   const heralds = systems.filter(isHerald);
   if (heralds.length > 0 && !existsSync(heraldBin)) {
@@ -332,17 +351,41 @@ async function main() {
   }
 
   log(
-    `bench: scenario ${opts.scenario}, ${opts.rounds} round(s) of ${systems.join(", ")} interleaved, ` +
-      `${opts.durationS}s measured + ${opts.warmupS}s warm-up per run, ` +
-      `${opts.connections} connections, ${opts.threads} wrk thread(s); ` +
-      (pin ? `SUT on core ${SUT_CORE}, wrk + sink on core ${LOAD_CORE}` : "unpinned"),
+    endToEnd
+      ? `bench: scenario ${opts.scenario}, ${opts.rounds} round(s) of ${systems.join(", ")} interleaved, ` +
+          `${opts.durationS}s measured + ${opts.warmupS}s warm-up per run, ` +
+          `${opts.connections} connections, ${opts.threads} wrk thread(s); ` +
+          (pin ? `SUT on core ${SUT_CORE}, wrk + sink on core ${LOAD_CORE}` : "unpinned")
+      : `bench: scenario ${opts.scenario}, micro part only (in process, no servers)`,
   );
 
   const benchStart = performance.now();
 
-  // ingest-auth: the publishers' key and tokens, checked here first, then Herald checked with them.
+  // What every run needs besides the options (ingest-auth: tokens and auth; match: sql).
   /** @type {Scenario} */
-  const scenario = { auth: undefined, tokenFile: undefined };
+  const scenario = { auth: undefined, tokenFile: undefined, sql: false };
+
+  // match: does this build compile `sql` filters (CESQL)? The mix uses them if so, in both parts.
+  // Then the micro part: the matchers called directly, before any server starts.
+  /** @type {ReturnType<typeof runMatchMicro> | undefined} */
+  let micro;
+  if (opts.scenario === "match") {
+    const { compileFilter, matchers } = await loadMatching();
+    scenario.sql = supportsSql(compileFilter);
+    log(
+      `bench: match: compileFilter(${JSON.stringify(SQL_PROBE)}) ${scenario.sql ? "compiles: the mix includes sql filters" : "throws: the mix uses all/any/not instead of sql"}`,
+    );
+    if (opts.part !== "end-to-end") {
+      const rounds = 3 * opts.rounds;
+      log(
+        `bench: micro: ${rounds} rounds of indexed-10000, linear-10000, indexed-100 interleaved, ` +
+          `>= ${microMinMs(opts)} ms each, in this process`,
+      );
+      micro = runMatchMicro({ matchers, sql: scenario.sql, rounds, minMs: microMinMs(opts), log });
+    }
+  }
+
+  // ingest-auth: the publishers' key and tokens, checked here first, then Herald checked with them.
   /** @type {Record<string, unknown> | undefined} */
   let authSettings;
   /** @type {Awaited<ReturnType<typeof probeAuth>> | undefined} */
@@ -397,7 +440,7 @@ async function main() {
   const notes = [];
   /** Why the measurement is not valid (ingest-auth: Herald rejected requests); stops the rounds. */
   let invalid;
-  for (let i = 0; i < opts.rounds && invalid === undefined; i++) {
+  for (let i = 0; endToEnd && i < opts.rounds && invalid === undefined; i++) {
     // Rotate the starting system so none is always first (or always right after another one).
     const k = i % systems.length;
     const order = [...systems.slice(k), ...systems.slice(0, k)];
@@ -459,7 +502,17 @@ async function main() {
       wrkThreads: opts.threads,
       systems,
       pinned: pin ? { sut: SUT_CORE, wrk: LOAD_CORE, sink: LOAD_CORE } : false,
-      herald: { subscriptions: SUBSCRIPTIONS, eventType: MATCHED_TYPE, store: opts.store },
+      herald:
+        opts.scenario === "match"
+          ? {
+              subscriptions:
+                "herald-<n>: n subscriptions of the match mix (lib/match-subscriptions.js), the middle one exact on eventType",
+              sql: scenario.sql,
+              eventType: MATCHED_TYPE,
+              store: opts.store,
+            }
+          : { subscriptions: SUBSCRIPTIONS, eventType: MATCHED_TYPE, store: opts.store },
+      ...(opts.scenario === "match" ? { part: opts.part } : {}),
       event: "binary mode, application/json, 79-byte body, unique ce-id per request",
       ...(authSettings === undefined ? {} : { auth: authSettings }),
     },
@@ -475,6 +528,7 @@ async function main() {
       elapsedS: Math.round((performance.now() - benchStart) / 1000),
     },
     summary: { systems: summarySystems, ratios: summaryRatios, targets: t },
+    ...(micro === undefined ? {} : { micro }),
     ...(preflight === undefined ? {} : { preflight }),
     rounds,
     skipped,
@@ -489,19 +543,31 @@ async function main() {
 
   const print = (/** @type {string} */ s = "") => process.stdout.write(`${s}\n`);
   print();
-  print(
-    `Herald bench: ${opts.scenario}${opts.quick ? " (quick)" : ""}, ${opts.rounds} round(s) interleaved, ` +
-      `${opts.durationS}s measured per run, ${opts.connections} connections, node ${process.version}, ${availableParallelism()} cpus`,
-  );
-  print(
-    `medians over ${opts.rounds} round(s); d/s range: min-max of delivered/s; non-2xx, sock err, unanswered, lost: totals`,
-  );
-  print();
-  print(table(summarySystems));
+  if (endToEnd) {
+    print(
+      `Herald bench: ${opts.scenario}${opts.quick ? " (quick)" : ""}, ${opts.rounds} round(s) interleaved, ` +
+        `${opts.durationS}s measured per run, ${opts.connections} connections, node ${process.version}, ${availableParallelism()} cpus`,
+    );
+    print(
+      `medians over ${opts.rounds} round(s); d/s range: min-max of delivered/s; non-2xx, sock err, unanswered, lost: totals`,
+    );
+  } else {
+    print(
+      `Herald bench: ${opts.scenario}${opts.quick ? " (quick)" : ""}, micro part only, node ${process.version}, ${availableParallelism()} cpus`,
+    );
+  }
+  if (micro !== undefined) {
+    print();
+    for (const line of microLines(micro)) print(line);
+  }
+  if (endToEnd) {
+    print();
+    print(table(summarySystems));
+  }
   for (const name of Object.keys(skipped)) print(`${name}: SKIPPED, ${skipped[name]}`);
   print();
   for (const line of ratioLines(summaryRatios)) print(line);
-  for (const x of t) {
+  for (const x of endToEnd ? t : []) {
     const verdict = x.met === undefined ? "not measured" : x.met ? "MET" : "MISSED";
     const per = x.rounds > 1 ? ` (met in ${x.roundsMet}/${x.rounds} rounds)` : "";
     print(
@@ -523,6 +589,67 @@ async function main() {
   return Object.keys(skipped).length > 0 || invalid !== undefined ? 1 : 0;
 }
 
+/**
+ * match, micro part: each measurement runs whole passes over its events for at least this long.
+ * @param {import("./lib/args.js").Options} opts
+ */
+function microMinMs(opts) {
+  return opts.quick ? 50 : 200;
+}
+
+/**
+ * match: the built gateway's compileFilter and matchers (the micro part calls them directly).
+ * @returns {Promise<{ compileFilter: (filter: object) => unknown, matchers: import("./lib/match-micro.js").MatcherModule }>}
+ */
+async function loadMatching() {
+  const matcherFile = join(GATEWAY_DIST, "matcher.js");
+  const compileFile = join(GATEWAY_DIST, "compile-filter.js");
+  if (!existsSync(matcherFile) || !existsSync(compileFile)) {
+    throw new BenchError(
+      `${relative(ROOT, matcherFile)} not found: build the gateway first (npm run bench:match builds it)`,
+    );
+  }
+  const matchers = await import(pathToFileURL(matcherFile).href);
+  if (typeof matchers.createLinearMatcher !== "function") {
+    throw new BenchError(
+      "this gateway build has no createLinearMatcher (the reference matcher); rebuild it",
+    );
+  }
+  const { compileFilter } = await import(pathToFileURL(compileFile).href);
+  return { compileFilter, matchers };
+}
+
+/**
+ * The micro part's summary: per-event cost of each case, the ratios and the targets.
+ * @param {ReturnType<typeof runMatchMicro>} m
+ * @returns {string[]}
+ */
+function microLines(m) {
+  const lines = [
+    `match micro (in process, ${m.rounds.length} rounds interleaved, ${m.eventsPerCase} events per case, ` +
+      `each matching 1 subscription; mix ${m.sql ? "with sql" : "without sql (all/any/not instead)"}):`,
+  ];
+  for (const [name, v] of Object.entries(m.nsPerEvent)) {
+    lines.push(
+      `  ${name.padEnd(14)} median ${fmtNs(v.median)} (rounds ${fmtNs(v.min)} - ${fmtNs(v.max)})`,
+    );
+  }
+  lines.push(
+    `  building the index of 10,000: median ${m.buildMs.median.toFixed(1)} ms ` +
+      `(rounds ${m.buildMs.min.toFixed(1)}-${m.buildMs.max.toFixed(1)}; first, cold: ${m.buildMs.first.toFixed(1)} ms)`,
+  );
+  for (const x of m.targets) {
+    const r = m.ratios[x.metric];
+    const bound = x.min !== undefined ? `>= ${x.min}` : `<= ${x.max}`;
+    lines.push(
+      `target ${x.metric} (${x.meaning}) ${bound}: median ${r?.median.toFixed(2)}x ` +
+        `(rounds ${r?.min.toFixed(2)}-${r?.max.toFixed(2)}) ${x.met ? "MET" : "MISSED"} ` +
+        `(met in ${x.roundsMet}/${x.rounds} rounds)`,
+    );
+  }
+  return lines;
+}
+
 /** @param {string} name */
 function isHerald(name) {
   return name === "herald" || name.startsWith("herald-");
@@ -533,6 +660,7 @@ function isHerald(name) {
  * @typedef {object} Scenario
  * @property {ReturnType<typeof authConfig> | undefined} auth  Herald's `auth` section (herald-auth)
  * @property {string | undefined} tokenFile     the tokens wrk cycles through, one per line
+ * @property {boolean} sql                      match: the mix includes `sql` filters
  */
 
 /**
@@ -675,6 +803,7 @@ async function withSystem(o, body, startFailed) {
         return dir;
       },
       scenario.auth,
+      scenario.sql,
     );
     const spec = specs[/** @type {keyof typeof specs} */ (name)]();
     try {

@@ -1,6 +1,6 @@
 // Command-line options of bench/run.js, parsed and checked once.
 
-export const SCENARIOS = /** @type {const} */ (["ingest", "ingest-auth"]);
+export const SCENARIOS = /** @type {const} */ (["ingest", "ingest-auth", "match"]);
 
 /**
  * The systems each scenario knows, in the canonical order (tables and JSON list them so), and the
@@ -13,7 +13,11 @@ export const SCENARIO_SYSTEMS = {
     known: ["bare", "naive", "herald-noauth", "herald-auth"],
     default: ["herald-noauth", "herald-auth"],
   },
+  match: { known: ["herald-10", "herald-10000"], default: ["herald-10", "herald-10000"] },
 };
+
+/** The match scenario's parts: the matchers in process, Herald end to end, or both. */
+export const MATCH_PARTS = /** @type {const} */ (["micro", "end-to-end", "all"]);
 
 export const DEFAULT_PUBLISHERS = 50;
 
@@ -21,7 +25,10 @@ export const USAGE = `usage: node bench/run.js [options]
 
   --scenario NAME     ingest (default): Herald against the bare and naive relays;
                       ingest-auth: Herald with publisher authentication (ES256 tokens) against
-                      the same Herald without it (--no-auth)
+                      the same Herald without it (--no-auth);
+                      match: the subscription matcher, in process (indexed vs. linear, 10,000
+                      vs. 100 subscriptions) and end to end (Herald with 10,000 subscriptions
+                      vs. 10)
   --duration D        wrk measured window per run: 10s, 30s, 1m (default: 10s; --quick: 2s)
   --warmup D          wrk warm-up before each measured run (default: 5s; --quick: 1s)
   --rounds N          rounds of interleaved runs, each system once per round, starting system
@@ -32,6 +39,8 @@ export const USAGE = `usage: node bench/run.js [options]
                         ingest: bare,naive,herald (default: all three)
                         ingest-auth: bare,naive,herald-noauth,herald-auth
                         (default: herald-noauth,herald-auth)
+                        match: herald-10,herald-10000 (default: both)
+  --part P            match: micro | end-to-end | all (default: all)
   --publishers N      ingest-auth: distinct publishers (tokens) sent round-robin (default: ${DEFAULT_PUBLISHERS})
   --store KIND        Herald's store in the generated config: memory | sqlite (default: memory)
   --herald-bin FILE   Herald's CLI entry (default: gateway/bin/herald.js)
@@ -42,7 +51,8 @@ export const USAGE = `usage: node bench/run.js [options]
 
 /**
  * @typedef {object} Options
- * @property {"ingest" | "ingest-auth"} scenario
+ * @property {"ingest" | "ingest-auth" | "match"} scenario
+ * @property {"micro" | "end-to-end" | "all"} part  match: which parts run
  * @property {number} durationS
  * @property {number} warmupS
  * @property {number} rounds
@@ -95,6 +105,7 @@ const KNOWN = [
   "store",
   "out",
   "herald-bin",
+  "part",
 ];
 
 /**
@@ -122,7 +133,7 @@ export function parseArgs(argv) {
     }
   }
 
-  const scenario = /** @type {"ingest" | "ingest-auth"} */ (given.scenario ?? "ingest");
+  const scenario = /** @type {"ingest" | "ingest-auth" | "match"} */ (given.scenario ?? "ingest");
   if (!SCENARIOS.includes(scenario)) {
     throw new UsageError(`--scenario: unknown "${scenario}" (known: ${SCENARIOS.join(", ")})`);
   }
@@ -142,6 +153,13 @@ export function parseArgs(argv) {
   if (given.publishers !== undefined && scenario !== "ingest-auth") {
     throw new UsageError("--publishers: only the ingest-auth scenario has publishers");
   }
+  if (given.part !== undefined && scenario !== "match") {
+    throw new UsageError("--part: only the match scenario has parts");
+  }
+  const part = /** @type {"micro" | "end-to-end" | "all"} */ (given.part ?? "all");
+  if (!MATCH_PARTS.includes(part)) {
+    throw new UsageError(`--part: expected ${MATCH_PARTS.join(", ")}, got "${part}"`);
+  }
   const store = given.store ?? "memory";
   if (store !== "memory" && store !== "sqlite") {
     throw new UsageError(`--store: expected memory or sqlite, got "${store}"`);
@@ -149,6 +167,7 @@ export function parseArgs(argv) {
 
   return {
     scenario,
+    part,
     durationS: seconds("--duration", given.duration ?? (quick ? "2s" : "10s")),
     warmupS: seconds("--warmup", given.warmup ?? (quick ? "1s" : "5s")),
     rounds: positiveInt("--rounds", given.rounds ?? (quick ? "1" : "3")),

@@ -1,7 +1,8 @@
 // The Herald config for the ingest scenario: 100 subscriptions, one per event type
 // com.example.bench.<i>, all delivering to the bench sink. wrk's events all carry the type of
 // MATCHED_INDEX, so each event matches exactly one subscription while the matcher still has the
-// other 99 to rule out. The ingest-auth scenario adds an `auth` section (lib/auth-tokens.js).
+// other 99 to rule out. The ingest-auth scenario adds an `auth` section (lib/auth-tokens.js); the
+// match scenario brings its own subscriptions (lib/match-subscriptions.js).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -18,18 +19,19 @@ export const MATCHED_TYPE = `${TYPE_PREFIX}${MATCHED_INDEX}`;
  * @param {string} o.dir         a fresh directory; the sqlite store lives there too
  * @param {object} [o.auth]      an `auth` section (ingest-auth scenario); absent: none, and Herald
  *                               must run with --no-auth
+ * @param {{ id: string, filters: readonly object[] }[]} [o.subscriptions]  instead of the 100
+ *                               above (match scenario); each gets a sink under the bench sink
  * @returns {string}
  */
 export function writeHeraldConfig(o) {
   const { dir } = o;
-  const subscriptions = [];
-  for (let i = 0; i < SUBSCRIPTIONS; i++) {
-    subscriptions.push({
+  const given =
+    o.subscriptions ??
+    Array.from({ length: SUBSCRIPTIONS }, (_, i) => ({
       id: `bench-${i}`,
       filters: [{ exact: { type: `${TYPE_PREFIX}${i}` } }],
-      sink: `${o.sinkUrl}/herald/${i}`,
-    });
-  }
+    }));
+  const subscriptions = given.map((s, i) => ({ ...s, sink: `${o.sinkUrl}/herald/${i}` }));
   const store =
     o.store === "sqlite" ? { kind: "sqlite", path: join(dir, "herald.db") } : { kind: "memory" };
   const config = { store, ...(o.auth === undefined ? {} : { auth: o.auth }), subscriptions };

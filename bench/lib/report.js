@@ -5,7 +5,8 @@
  * The ratios each scenario reports (`numerator/denominator`, taken within each round) and the
  * targets checked on the median of their per-round delivered/s ratios: issue 2, item 8, for ingest
  * (Herald against the relays); issue 3, "Performance", for ingest-auth (authenticated Herald
- * against the same Herald without auth).
+ * against the same Herald without auth); for match, Herald with 10,000 subscriptions against the
+ * same Herald with 10.
  */
 export const SCENARIO_RATIOS = {
   ingest: [
@@ -13,6 +14,7 @@ export const SCENARIO_RATIOS = {
     { of: "herald", to: "naive", min: 1.5 },
   ],
   "ingest-auth": [{ of: "herald-auth", to: "herald-noauth", min: 0.9 }],
+  match: [{ of: "herald-10000", to: "herald-10", min: 0.8 }],
 };
 
 /** @typedef {keyof typeof SCENARIO_RATIOS} Scenario */
