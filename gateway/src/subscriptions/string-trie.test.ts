@@ -53,7 +53,7 @@ describe("createStringTrie", () => {
         fc.array(text, { minLength: 1, maxLength: 6 }),
         (direction, keys, texts) => {
           const trie = createStringTrie<number>(direction);
-          keys.forEach((key, i) => trie.add(key, i));
+          for (const [i, key] of keys.entries()) trie.add(key, i);
           for (const t of texts) {
             const expected = keys
               .map((key, i) => ({ key, i }))
