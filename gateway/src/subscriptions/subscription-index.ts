@@ -76,7 +76,7 @@ interface AttributeLookups {
 
 function createLookups() {
   const byName = new Map<string, AttributeLookups>();
-  let attributes: [string, AttributeLookups][] = [];
+  const attributes: [string, AttributeLookups][] = [];
   const lookUp = (lookups: AttributeLookups, value: string, out: CandidateLists) => {
     const exact = lookups.exact?.get(value);
     if (exact !== undefined) out.push(exact);
@@ -89,7 +89,7 @@ function createLookups() {
       if (lookups === undefined) {
         lookups = { exact: undefined, prefix: undefined, suffix: undefined };
         byName.set(conjunct.name, lookups);
-        attributes = [...byName];
+        attributes.push([conjunct.name, lookups]);
       }
       if (conjunct.kind === "exact") {
         lookups.exact ??= new Map();
