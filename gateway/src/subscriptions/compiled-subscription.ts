@@ -23,19 +23,28 @@ export function compileSubscription(
   subscription: Subscription,
   position: number,
 ): CompiledSubscription {
-  try {
-    return {
-      subscription,
-      position,
-      source: subscription.source,
-      types: subscription.types === undefined ? undefined : new Set(subscription.types),
-      filters: compileFilters(subscription.filters),
-    };
-  } catch (error) {
-    if (!(error instanceof TypeError)) throw error;
-    throw new TypeError(`subscription "${subscription.id}": ${error.message}`, { cause: error });
+  let compiled = compiledParts.get(subscription);
+  if (compiled === undefined) {
+    try {
+      compiled = {
+        types: subscription.types === undefined ? undefined : new Set(subscription.types),
+        filters: compileFilters(subscription.filters),
+      };
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      throw new TypeError(`subscription "${subscription.id}": ${error.message}`, { cause: error });
+    }
+    compiledParts.set(subscription, compiled);
   }
+  return { subscription, position, source: subscription.source, ...compiled };
 }
+
+/**
+ * What compiling a subscription produced, kept per subscription object: subscriptions are
+ * immutable values, and the set is rebuilt on every change through the API or a reload, so
+ * without this every change would compile every CESQL expression of every subscription again.
+ */
+const compiledParts = new WeakMap<Subscription, Pick<CompiledSubscription, "types" | "filters">>();
 
 /**
  * Whether the event is for this subscription. `source` and `type` are the event's attribute
