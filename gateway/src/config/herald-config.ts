@@ -36,10 +36,17 @@ export interface Limits {
   readonly maxQueuedDeliveries: number;
 }
 
-export type StoreConfig =
+export type StoreConfig = (
   | { readonly kind: "memory" }
   | { readonly kind: "sqlite"; readonly path: string }
-  | { readonly kind: "nats"; readonly url: string | readonly string[]; readonly stream: string };
+  | { readonly kind: "nats"; readonly url: string | readonly string[]; readonly stream: string }
+) & {
+  /**
+   * How long a `source` + `id` pair is remembered: a second event with the same pair within it is
+   * acknowledged (202) and not delivered again (DESIGN.md "Attributes").
+   */
+  readonly dedupeWindowMs: number;
+};
 
 export const DEFAULT_LIMITS: Limits = {
   maxEventBytes: 262_144,
@@ -51,9 +58,15 @@ export const DEFAULT_LIMITS: Limits = {
   maxQueuedDeliveries: 10_000,
 };
 export const DEFAULT_LISTEN = { host: "127.0.0.1", port: 8080 } as const;
-/** The store when the config names none (a durable default arrives with the SQLite store). */
-export const DEFAULT_STORE: StoreConfig = { kind: "memory" };
 /** Database file of `store: { kind: sqlite }` when `path` is left out. */
 export const DEFAULT_SQLITE_PATH = ".herald/herald.db";
+/** `store.dedupeWindow` when left out: 24 hours. */
+export const DEFAULT_DEDUPE_WINDOW_MS = 86_400_000;
+/** The store when the config names none: SQLite under `.herald/`, durable (DESIGN.md). */
+export const DEFAULT_STORE: StoreConfig = {
+  kind: "sqlite",
+  path: DEFAULT_SQLITE_PATH,
+  dedupeWindowMs: DEFAULT_DEDUPE_WINDOW_MS,
+};
 /** JetStream stream of `store: { kind: nats }` when `stream` is left out. */
 export const DEFAULT_NATS_STREAM = "herald";

@@ -26,7 +26,8 @@ describe("parseConfig: defaults and shape", () => {
     expect(parseConfig("", "herald.yaml")).toEqual({
       listen: { host: "127.0.0.1", port: 8080 },
       limits: DEFAULT_LIMITS,
-      store: { kind: "memory" },
+      // DESIGN.md: the durable SQLite store under .herald/ is the default.
+      store: { kind: "sqlite", path: ".herald/herald.db", dedupeWindowMs: 86_400_000 },
       subscriptions: [],
       adapters: [],
     });
@@ -86,7 +87,7 @@ describe("parseConfig: defaults and shape", () => {
     expect(config).toEqual({
       listen: { host: "0.0.0.0", port: 9000 },
       limits: { ...DEFAULT_LIMITS, maxEventBytes: 1024, maxBatchEvents: 10 },
-      store: { kind: "sqlite", path: ".herald/herald.db" },
+      store: { kind: "sqlite", path: ".herald/herald.db", dedupeWindowMs: 86_400_000 },
       auth: {
         issuers: [
           {
@@ -231,24 +232,51 @@ describe("parseConfig: listen and limits", () => {
 
 describe("parseConfig: store", () => {
   test("memory, sqlite (with its default path) and nats", () => {
-    expect(parseConfig("store: { kind: memory }", "x").store).toEqual({ kind: "memory" });
+    const day = 86_400_000;
+    expect(parseConfig("store: { kind: memory }", "x").store).toEqual({
+      kind: "memory",
+      dedupeWindowMs: day,
+    });
     expect(parseConfig("store: { kind: sqlite }", "x").store).toEqual({
       kind: "sqlite",
       path: ".herald/herald.db",
+      dedupeWindowMs: day,
     });
     expect(parseConfig("store: { kind: sqlite, path: /var/herald.db }", "x").store).toEqual({
       kind: "sqlite",
       path: "/var/herald.db",
+      dedupeWindowMs: day,
     });
     expect(parseConfig("store: { kind: nats, url: nats://127.0.0.1:4222 }", "x").store).toEqual({
       kind: "nats",
       url: "nats://127.0.0.1:4222",
       stream: "herald",
+      dedupeWindowMs: day,
     });
     expect(
       parseConfig("store: { kind: nats, url: [nats://a:4222, nats://b:4222], stream: EV }", "x")
         .store,
-    ).toEqual({ kind: "nats", url: ["nats://a:4222", "nats://b:4222"], stream: "EV" });
+    ).toEqual({
+      kind: "nats",
+      url: ["nats://a:4222", "nats://b:4222"],
+      stream: "EV",
+      dedupeWindowMs: day,
+    });
+  });
+
+  test("dedupeWindow: a duration up to a week; 0 turns dedupe off", () => {
+    expect(parseConfig("store: { kind: memory, dedupeWindow: 1h }", "x").store.dedupeWindowMs).toBe(
+      3_600_000,
+    );
+    expect(parseConfig("store: { kind: memory, dedupeWindow: 0s }", "x").store.dedupeWindowMs).toBe(
+      0,
+    );
+    expect(problems("store: { kind: memory, dedupeWindow: 8d }")).toEqual([
+      "herald.yaml:1:38 store.dedupeWindow: must be a duration such as 250ms, 5s, 1m, 1h or PT5S",
+    ]);
+    expect(problems("store: { kind: memory, dedupeWindow: P8D }")).toEqual([
+      "herald.yaml:1:38 store.dedupeWindow: must be at most 168h (P7D)",
+    ]);
   });
 
   test("kind is required and must be known", () => {
@@ -260,10 +288,10 @@ describe("parseConfig: store", () => {
 
   test("keys of another kind are unknown keys", () => {
     expect(problems("store: { kind: memory, path: x }")).toEqual([
-      "herald.yaml:1:24 store.path: unknown key; expected one of: kind",
+      "herald.yaml:1:24 store.path: unknown key; expected one of: kind, dedupeWindow",
     ]);
     expect(problems("store: { kind: sqlite, stream: x }")).toEqual([
-      "herald.yaml:1:24 store.stream: unknown key; expected one of: kind, path",
+      "herald.yaml:1:24 store.stream: unknown key; expected one of: kind, path, dedupeWindow",
     ]);
   });
 
@@ -563,9 +591,8 @@ describe("parseConfig: all errors at once", () => {
       "herald.yaml:6:22 subscriptions[0].filters[0].sql: invalid CESQL at 1:4: expected an expression, found end of expression",
       "herald.yaml:6:43 subscriptions[0].filters[1].prefix.Subject: must be a CloudEvents attribute name: lower-case letters a-z and digits 0-9",
       "herald.yaml:6:52 subscriptions[0].filters[1].prefix.Subject: must not be empty",
-      "herald.yaml:7:23 subscriptions[0].delivery.mode: the batch delivery mode is not supported yet",
       "herald.yaml:7:39 subscriptions[0].delivery.timeout: must be longer than zero",
-      "herald.yaml:7:43 subscriptions[0].delivery.color: unknown key; expected one of: mode, timeout, retry, backoffPolicy, backoffDelay, backoffMax, deadLetterSink, signingSecret",
+      "herald.yaml:7:43 subscriptions[0].delivery.color: unknown key; expected one of: mode, maxBatchSize, maxBatchWait, concurrency, rate, handshake, timeout, retry, backoffPolicy, backoffDelay, backoffMax, deadLetterSink, signingSecret",
       'herald.yaml:8:9 subscriptions[1].id: duplicate id "a"; subscriptions[0] has it',
       "herald.yaml:10:1 extra: unknown key; expected one of: listen, limits, store, auth, subscriptions, adapters",
     ]);

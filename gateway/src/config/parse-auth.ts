@@ -5,10 +5,10 @@ import {
   DEFAULT_MAX_TOKEN_BYTES,
   type IssuerConfig,
   type PublisherRule,
-  type RateLimit,
 } from "./auth-config.js";
 import { type FieldPath, formatFieldPath } from "./field-path.js";
 import { parseIssuer, parseStringList } from "./parse-issuer.js";
+import { parseRate } from "./parse-rate.js";
 import { type Report, trackReport } from "./report.js";
 import {
   expectInteger,
@@ -27,8 +27,6 @@ const PUBLISHER_KEYS = ["claims", "sources", "types", "rate"];
 const ADMIN_KEYS = ["claims"];
 
 /** `500/s`, `30000/m`: a whole number of events per second or per minute. */
-const RATE = /^([1-9][0-9]*)\/(s|m)$/;
-const PERIOD_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000 };
 
 /**
  * Validates the `auth` section (DESIGN.md "Config", issue 3) and normalises it: issuers (see
@@ -150,13 +148,4 @@ function parseClaimsRule(raw: unknown, path: FieldPath, report: Report): ClaimsR
       (entry): entry is [string, string | readonly string[]] => entry[1] !== undefined,
     ),
   );
-}
-
-function parseRate(value: unknown, path: FieldPath, report: Report): RateLimit | undefined {
-  const match = typeof value === "string" ? RATE.exec(value) : null;
-  const count = match ? Number(match[1]) : Number.NaN;
-  const periodMs = match ? PERIOD_MS[match[2] ?? ""] : undefined;
-  if (Number.isSafeInteger(count) && periodMs !== undefined) return { count, periodMs };
-  report(path, "must be a rate such as 500/s or 30000/m (events per second or per minute)");
-  return undefined;
 }

@@ -69,19 +69,51 @@ describe("parseDelivery: rejected settings", () => {
   test("must be an object with known keys", () => {
     expect(reportsOf("binary")).toEqual(["delivery: must be an object"]);
     expect(reportsOf({ mode: "binary", retries: 3, dlq: "x" })).toEqual([
-      "delivery.retries: unknown key; expected one of: mode, timeout, retry, backoffPolicy, backoffDelay, backoffMax, deadLetterSink, signingSecret (key)",
-      "delivery.dlq: unknown key; expected one of: mode, timeout, retry, backoffPolicy, backoffDelay, backoffMax, deadLetterSink, signingSecret (key)",
+      "delivery.retries: unknown key; expected one of: mode, maxBatchSize, maxBatchWait, concurrency, rate, handshake, timeout, retry, backoffPolicy, backoffDelay, backoffMax, deadLetterSink, signingSecret (key)",
+      "delivery.dlq: unknown key; expected one of: mode, maxBatchSize, maxBatchWait, concurrency, rate, handshake, timeout, retry, backoffPolicy, backoffDelay, backoffMax, deadLetterSink, signingSecret (key)",
     ]);
   });
 
-  test("mode: binary or structured; batch is not supported yet", () => {
-    expect(reportsOf({ mode: "batch" })).toEqual([
-      "delivery.mode: the batch delivery mode is not supported yet",
-    ]);
+  test("mode: binary, structured or batch", () => {
+    expect(check({ mode: "batch" }).delivery?.mode).toBe("batch");
     expect(reportsOf({ mode: "Binary" })).toEqual([
-      "delivery.mode: must be one of: binary, structured",
+      "delivery.mode: must be one of: binary, structured, batch",
     ]);
-    expect(reportsOf({ mode: 1 })).toEqual(["delivery.mode: must be one of: binary, structured"]);
+    expect(reportsOf({ mode: 1 })).toEqual([
+      "delivery.mode: must be one of: binary, structured, batch",
+    ]);
+  });
+
+  test("maxBatchSize and maxBatchWait: bounded, and only in batch mode", () => {
+    expect(check({ mode: "batch", maxBatchSize: 50, maxBatchWait: "250ms" }).delivery).toEqual({
+      mode: "batch",
+      timeoutMs: 5_000,
+      maxBatchSize: 50,
+      maxBatchWaitMs: 250,
+    });
+    expect(reportsOf({ mode: "batch", maxBatchSize: 0, maxBatchWait: "2m" })).toEqual([
+      "delivery.maxBatchSize: must be from 1 to 1000",
+      "delivery.maxBatchWait: must be at most 1m",
+    ]);
+    expect(reportsOf({ maxBatchSize: 10, maxBatchWait: "1s" })).toEqual([
+      "delivery.maxBatchSize: applies only to mode: batch",
+      "delivery.maxBatchWait: applies only to mode: batch",
+    ]);
+  });
+
+  test("concurrency, rate and handshake", () => {
+    expect(check({ concurrency: 4, rate: "10/s", handshake: true }).delivery).toEqual({
+      mode: "binary",
+      timeoutMs: 5_000,
+      concurrency: 4,
+      rate: { count: 10, perMs: 1_000 },
+      handshake: true,
+    });
+    expect(reportsOf({ concurrency: 0, rate: "10/h", handshake: "yes" })).toEqual([
+      "delivery.concurrency: must be from 1 to 1000",
+      "delivery.rate: must be a rate such as 500/s or 30000/m (events per second or per minute)",
+      "delivery.handshake: must be true or false",
+    ]);
   });
 
   test("timeout: a positive duration", () => {
@@ -103,7 +135,8 @@ describe("parseDelivery: rejected settings", () => {
   });
 
   test("retry: an integer of at least 0", () => {
-    expect(reportsOf({ retry: -1 })).toEqual(["delivery.retry: must be at least 0"]);
+    expect(reportsOf({ retry: -1 })).toEqual(["delivery.retry: must be from 0 to 100"]);
+    expect(reportsOf({ retry: 101 })).toEqual(["delivery.retry: must be from 0 to 100"]);
     expect(reportsOf({ retry: 1.5 })).toEqual(["delivery.retry: must be an integer"]);
     expect(reportsOf({ retry: "3" })).toEqual(["delivery.retry: must be an integer"]);
   });
@@ -147,8 +180,16 @@ describe("parseDelivery: rejected settings", () => {
   ])("signingSecret: %s is rejected without echoing the value", (_, value) => {
     const reports = reportsOf({ signingSecret: value });
     expect(reports).toEqual([
-      "delivery.signingSecret: must be a Standard Webhooks secret: whsec_ followed by base64",
+      "delivery.signingSecret: must be a Standard Webhooks secret: whsec_ followed by base64 (several separated by spaces)",
     ]);
+    expect(reports.join()).not.toContain(String(value).slice(6) || "@@");
+  });
+
+  test("signingSecret: several, separated by spaces, for rotation", () => {
+    const two = check({ signingSecret: " whsec_YWJjZA==   whsec_YWJjZGU= " });
+    expect(two.reports).toEqual([]);
+    expect(two.delivery?.signingSecret).toBe("whsec_YWJjZA== whsec_YWJjZGU=");
+    expect(reportsOf({ signingSecret: "whsec_YWJjZA== s3cr3t" })).toHaveLength(1);
   });
 
   test("signingSecret: base64 with padding is accepted", () => {
@@ -157,10 +198,10 @@ describe("parseDelivery: rejected settings", () => {
   });
 
   test("every problem is reported at once", () => {
-    expect(reportsOf({ mode: "batch", timeout: "x", retry: -2, deadLetterSink: 1 })).toEqual([
-      "delivery.mode: the batch delivery mode is not supported yet",
+    expect(reportsOf({ mode: "bulk", timeout: "x", retry: -2, deadLetterSink: 1 })).toEqual([
+      "delivery.mode: must be one of: binary, structured, batch",
       "delivery.timeout: must be a duration such as 250ms, 5s, 1m, 1h or PT5S",
-      "delivery.retry: must be at least 0",
+      "delivery.retry: must be from 0 to 100",
       "delivery.deadLetterSink: must be an absolute http(s) URL",
     ]);
   });

@@ -1,7 +1,9 @@
 import { DEFAULT_DELIVERY, type DeliverySettings } from "../subscriptions/subscription.js";
 import type { FieldPath } from "./field-path.js";
+import { parseRate } from "./parse-rate.js";
 import { type Report, trackReport } from "./report.js";
 import {
+  expectBoolean,
   expectDuration,
   expectHttpUrl,
   expectInteger,
@@ -14,6 +16,11 @@ import {
 
 const DELIVERY_KEYS = [
   "mode",
+  "maxBatchSize",
+  "maxBatchWait",
+  "concurrency",
+  "rate",
+  "handshake",
   "timeout",
   "retry",
   "backoffPolicy",
@@ -32,6 +39,15 @@ const DELIVERY_KEYS = [
  * createDispatcher({ ...options, leaseMs: MAX_DELIVERY_TIMEOUT_MS + 10_000 });
  */
 export const MAX_DELIVERY_TIMEOUT_MS = 300_000;
+
+/** Most retries after the first attempt: enough for days of backoff, bounded so a typo is caught. */
+export const MAX_RETRY = 100;
+/** Largest batch-mode request, in events (a batch is also bounded by the sink's patience). */
+export const MAX_BATCH_SIZE = 1_000;
+/** Longest wait for a batch to fill. */
+export const MAX_BATCH_WAIT_MS = 60_000;
+/** Most requests in flight to one sink. */
+export const MAX_SINK_CONCURRENCY = 1_000;
 
 /** Standard Webhooks: the secret is base64, written with a `whsec_` prefix. */
 const SIGNING_SECRET = /^whsec_(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -62,7 +78,7 @@ export function parseDelivery(
   const timeoutMs =
     optional(object.timeout, at("timeout"), r, parseTimeout) ?? DEFAULT_DELIVERY.timeoutMs;
   const retry = optional(object.retry, at("retry"), r, (value, p, rr) =>
-    expectInteger(value, p, rr, 0),
+    expectInteger(value, p, rr, 0, MAX_RETRY),
   );
   const backoffPolicy = optional(object.backoffPolicy, at("backoffPolicy"), r, (value, p, rr) =>
     expectOneOf(value, ["exponential", "linear"] as const, p, rr),
@@ -72,6 +88,21 @@ export function parseDelivery(
   if (backoffDelayMs !== undefined && backoffMaxMs !== undefined && backoffMaxMs < backoffDelayMs) {
     r(at("backoffMax"), "must not be shorter than backoffDelay");
   }
+  const maxBatchSize = optional(object.maxBatchSize, at("maxBatchSize"), r, (value, p, rr) =>
+    expectInteger(value, p, rr, 1, MAX_BATCH_SIZE),
+  );
+  const maxBatchWaitMs = optional(object.maxBatchWait, at("maxBatchWait"), r, (value, p, rr) => {
+    const ms = expectDuration(value, p, rr);
+    if (ms === undefined || ms <= MAX_BATCH_WAIT_MS) return ms;
+    rr(p, "must be at most 1m");
+    return undefined;
+  });
+  checkBatchOnly(object, mode, at, r);
+  const concurrency = optional(object.concurrency, at("concurrency"), r, (value, p, rr) =>
+    expectInteger(value, p, rr, 1, MAX_SINK_CONCURRENCY),
+  );
+  const rate = optional(object.rate, at("rate"), r, parseRate);
+  const handshake = optional(object.handshake, at("handshake"), r, expectBoolean);
   const deadLetterSink = optional(object.deadLetterSink, at("deadLetterSink"), r, expectHttpUrl);
   const signingSecret = optional(object.signingSecret, at("signingSecret"), r, parseSigningSecret);
   if (tracked.failed()) return undefined;
@@ -82,6 +113,11 @@ export function parseDelivery(
     ...(backoffPolicy === undefined ? {} : { backoffPolicy }),
     ...(backoffDelayMs === undefined ? {} : { backoffDelayMs }),
     ...(backoffMaxMs === undefined ? {} : { backoffMaxMs }),
+    ...(maxBatchSize === undefined ? {} : { maxBatchSize }),
+    ...(maxBatchWaitMs === undefined ? {} : { maxBatchWaitMs }),
+    ...(concurrency === undefined ? {} : { concurrency }),
+    ...(rate === undefined ? {} : { rate: { count: rate.count, perMs: rate.periodMs } }),
+    ...(handshake === undefined ? {} : { handshake }),
     ...(deadLetterSink === undefined ? {} : { deadLetterSink }),
     ...(signingSecret === undefined ? {} : { signingSecret }),
   };
@@ -95,16 +131,35 @@ function parseTimeout(value: unknown, path: FieldPath, report: Report) {
 }
 
 function parseMode(value: unknown, path: FieldPath, report: Report) {
-  if (value === "batch") {
-    report(path, "the batch delivery mode is not supported yet");
-    return undefined;
-  }
-  return expectOneOf(value, ["binary", "structured"] as const, path, report);
+  return expectOneOf(value, ["binary", "structured", "batch"] as const, path, report);
 }
 
+/**
+ * One secret, or several separated by spaces while a secret is rotated (Standard Webhooks: every
+ * secret signs, so a receiver that knows either verifies). Normalised to single spaces.
+ */
 function parseSigningSecret(value: unknown, path: FieldPath, report: Report) {
+  const secrets = typeof value === "string" ? value.trim().split(/\s+/) : [];
   // Never echo the value: it is a secret, and errors end up in logs and problem documents.
-  if (typeof value === "string" && SIGNING_SECRET.test(value) && value !== "whsec_") return value;
-  report(path, "must be a Standard Webhooks secret: whsec_ followed by base64");
+  if (secrets.length > 0 && secrets.every((s) => SIGNING_SECRET.test(s) && s !== "whsec_")) {
+    return secrets.join(" ");
+  }
+  report(
+    path,
+    "must be a Standard Webhooks secret: whsec_ followed by base64 (several separated by spaces)",
+  );
   return undefined;
+}
+
+/** Batch settings only mean something in batch mode; elsewhere they would be silently ignored. */
+function checkBatchOnly(
+  object: Readonly<Record<string, unknown>>,
+  mode: DeliverySettings["mode"],
+  at: (key: string) => FieldPath,
+  report: Report,
+): void {
+  if (mode === "batch") return;
+  for (const key of ["maxBatchSize", "maxBatchWait"]) {
+    if (!isAbsent(object[key])) report(at(key), "applies only to mode: batch");
+  }
 }

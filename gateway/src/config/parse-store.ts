@@ -1,5 +1,6 @@
 import type { FieldPath } from "./field-path.js";
 import {
+  DEFAULT_DEDUPE_WINDOW_MS,
   DEFAULT_NATS_STREAM,
   DEFAULT_SQLITE_PATH,
   DEFAULT_STORE,
@@ -7,6 +8,7 @@ import {
 } from "./herald-config.js";
 import { type Report, trackReport } from "./report.js";
 import {
+  expectDuration,
   expectList,
   expectObject,
   expectOneOf,
@@ -21,10 +23,13 @@ const STORE_KINDS = ["memory", "sqlite", "nats"] as const;
 
 /** Keys each kind accepts; the other kinds' keys are unknown keys. */
 const KEYS_OF: Readonly<Record<StoreConfig["kind"], readonly string[]>> = {
-  memory: ["kind"],
-  sqlite: ["kind", "path"],
-  nats: ["kind", "url", "stream"],
+  memory: ["kind", "dedupeWindow"],
+  sqlite: ["kind", "path", "dedupeWindow"],
+  nats: ["kind", "url", "stream", "dedupeWindow"],
 };
+
+/** Longest `dedupeWindow`: a week of keys is plenty, and keeps the dedupe table bounded. */
+export const MAX_DEDUPE_WINDOW_MS = 7 * 86_400_000;
 
 /** JetStream stream names may not hold whitespace, `.`, `*`, `>` or path separators. */
 const STREAM_NAME = /^[^\s.*>/\\]+$/;
@@ -49,25 +54,43 @@ export function parseStore(raw: unknown, path: FieldPath, report: Report): Store
   );
   if (kind === undefined) return undefined;
   rejectUnknownKeys(object, KEYS_OF[kind], path, r);
+  const dedupeWindowMs =
+    optional(object.dedupeWindow, at("dedupeWindow"), r, parseDedupeWindow) ??
+    DEFAULT_DEDUPE_WINDOW_MS;
   let store: StoreConfig | undefined;
   switch (kind) {
     case "memory":
-      store = { kind };
+      store = { kind, dedupeWindowMs };
       break;
     case "sqlite": {
-      const file = optional(object.path, at("path"), r, expectString) ?? DEFAULT_SQLITE_PATH;
-      store = { kind, path: file };
+      const file = optional(object.path, at("path"), r, parseFilePath) ?? DEFAULT_SQLITE_PATH;
+      store = { kind, path: file, dedupeWindowMs };
       break;
     }
     case "nats": {
       const url = required(object.url, at("url"), r, parseNatsUrl);
       const stream =
         optional(object.stream, at("stream"), r, parseStreamName) ?? DEFAULT_NATS_STREAM;
-      store = url === undefined ? undefined : { kind, url, stream };
+      store = url === undefined ? undefined : { kind, url, stream, dedupeWindowMs };
       break;
     }
   }
   return tracked.failed() ? undefined : store;
+}
+
+/** `0` turns dedupe off; otherwise a duration up to a week. */
+function parseDedupeWindow(value: unknown, path: FieldPath, report: Report) {
+  const ms = expectDuration(value, path, report);
+  if (ms === undefined || ms <= MAX_DEDUPE_WINDOW_MS) return ms;
+  report(path, "must be at most 168h (P7D)");
+  return undefined;
+}
+
+function parseFilePath(value: unknown, path: FieldPath, report: Report) {
+  const file = expectString(value, path, report);
+  if (file === undefined || (file !== "" && !file.includes("\0"))) return file;
+  report(path, "must be a file path");
+  return undefined;
 }
 
 /** One server URL or a list of them (the NATS client tries each). */

@@ -307,7 +307,7 @@ describe("parseSubscription: positions in a config file", () => {
         "    x-count: 3",
         "    x-name: José",
         "  method: PUT",
-        "delivery: { mode: batch }",
+        "delivery: { mode: bulk }",
         "sinkCredential: {}",
       ),
     ).toEqual([
@@ -319,7 +319,7 @@ describe("parseSubscription: positions in a config file", () => {
       'herald.yaml:10:18 subscriptions[0].protocolsettings.headers["x-count"]: must be a string, not a number',
       'herald.yaml:11:17 subscriptions[0].protocolsettings.headers["x-name"]: must be printable ASCII; percent-encode other characters',
       "herald.yaml:12:15 subscriptions[0].protocolsettings.method: only POST is supported (case-sensitive, as HTTP methods are)",
-      "herald.yaml:13:23 subscriptions[0].delivery.mode: the batch delivery mode is not supported yet",
+      "herald.yaml:13:23 subscriptions[0].delivery.mode: must be one of: binary, structured, batch",
       "herald.yaml:14:5 subscriptions[0].sinkCredential: unknown key; expected one of: id, source, types, filters, sink, protocol, protocolsettings, delivery",
     ]);
   });

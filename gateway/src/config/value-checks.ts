@@ -140,6 +140,22 @@ export function expectList(
 }
 
 /**
+ * `true` or `false` (YAML `yes`/`no` are not booleans in YAML 1.2, which the loader uses).
+ *
+ * @example
+ * const handshake = optional(raw.handshake, ["delivery", "handshake"], report, expectBoolean);
+ */
+export function expectBoolean(
+  value: unknown,
+  path: FieldPath,
+  report: Report,
+): boolean | undefined {
+  if (typeof value === "boolean") return value;
+  report(path, "must be true or false");
+  return undefined;
+}
+
+/**
  * A whole number in `[min, max]`.
  *
  * @example

@@ -28,9 +28,32 @@ export type Filter =
   | { readonly not: Filter }
   | { readonly sql: string };
 
+/** A rate: at most `count` per `perMs` milliseconds (token bucket, burst `count`). */
+export interface DeliveryRate {
+  readonly count: number;
+  readonly perMs: number;
+}
+
 /** How a subscription's events reach its sink (modelled on Knative's DeliverySpec). */
 export interface DeliverySettings {
-  readonly mode: "binary" | "structured";
+  /**
+   * HTTP binding content mode: one event per request in binary or structured mode, or several per
+   * request in batch mode (`application/cloudevents-batch+json`, HTTP binding 3.3).
+   */
+  readonly mode: "binary" | "structured" | "batch";
+  /** Batch mode: most events in one request (default `DEFAULT_MAX_BATCH_SIZE`). */
+  readonly maxBatchSize?: number;
+  /** Batch mode: longest wait for a batch to fill, in milliseconds (default `DEFAULT_MAX_BATCH_WAIT_MS`). */
+  readonly maxBatchWaitMs?: number;
+  /** Requests in flight to this sink at once (default `DEFAULT_SINK_CONCURRENCY`). */
+  readonly concurrency?: number;
+  /** Most requests to this sink per time (absent: no limit). */
+  readonly rate?: DeliveryRate;
+  /**
+   * Send the CloudEvents webhook abuse-protection handshake (`OPTIONS`, http-webhook.md 4)
+   * before the first delivery, and obey the `WebHook-Allowed-Rate` it answers.
+   */
+  readonly handshake?: boolean;
   /** Per-attempt timeout in milliseconds. */
   readonly timeoutMs: number;
   /** Retries after the first attempt (absent: the deliverer's default). */
@@ -43,9 +66,24 @@ export interface DeliverySettings {
   readonly backoffMaxMs?: number;
   /** Absolute http(s) URL that receives events once retries are exhausted. */
   readonly deadLetterSink?: string;
-  /** Standard Webhooks signing secret, `whsec_` followed by base64, as written. */
+  /**
+   * Standard Webhooks signing secrets, `whsec_` followed by base64, as written: several separated
+   * by spaces while a secret is rotated (each one signs).
+   */
   readonly signingSecret?: string;
 }
+
+/** Retries after the first attempt when a subscription does not say (`delivery.retry`). */
+export const DEFAULT_RETRY = 3;
+/** Backoff when a subscription does not say. */
+export const DEFAULT_BACKOFF_POLICY = "exponential";
+export const DEFAULT_BACKOFF_DELAY_MS = 500;
+export const DEFAULT_BACKOFF_MAX_MS = 60_000;
+/** Batch mode defaults. */
+export const DEFAULT_MAX_BATCH_SIZE = 100;
+export const DEFAULT_MAX_BATCH_WAIT_MS = 1_000;
+/** Requests in flight to one sink when a subscription does not say. */
+export const DEFAULT_SINK_CONCURRENCY = 16;
 
 /** Delivery defaults used when a subscription leaves them out. */
 export const DEFAULT_DELIVERY: DeliverySettings = { mode: "binary", timeoutMs: 5_000 };
