@@ -21,11 +21,12 @@ describe("createFetchSinkClient", () => {
       return new Response("gone", { status: 410, headers: { "retry-after": "5" } });
     });
     const answer = await client.send(message, 5_000);
-    expect(answer).toEqual({
+    expect(answer).toMatchObject({
       status: 410,
       retryAfter: "5",
       head: new TextEncoder().encode("gone"),
     });
+    expect(answer.header("Retry-After")).toBe("5");
     const [request] = requests;
     expect(request?.method).toBe("POST");
     expect(request?.redirect).toBe("manual");

@@ -1,12 +1,23 @@
 import type { FetchLike } from "../ports/fetch.js";
-import { toRequest } from "./build-delivery-request.js";
 import { consumeResponse } from "./consume-response.js";
 import { describeError, MAX_ERROR_BYTES } from "./failure-text.js";
-import type { SinkClient } from "./sink-client.js";
+import type { SinkClient, SinkMessage } from "./sink-client.js";
 import { SinkNetworkError, SinkTimeout } from "./sink-error.js";
 
 // setTimeout fires at once for delays that do not fit in a signed 32-bit integer.
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The message as a Web `Request` that does not follow redirects (a 3xx is the sink's answer). */
+function toSinkRequest(message: SinkMessage, signal: AbortSignal): Request {
+  return new Request(message.url, {
+    method: message.method,
+    headers: message.headers,
+    // Event bytes never live in a SharedArrayBuffer, which is all the DOM typing guards against.
+    body: (message.body ?? null) as BodyInit | null,
+    redirect: "manual",
+    signal,
+  });
+}
 
 /**
  * A `SinkClient` over a Web `fetch` (the global one, a Worker's, a test double): each message
@@ -39,7 +50,7 @@ export function createFetchSinkClient(fetch: FetchLike): SinkClient {
       try {
         let response: Response;
         try {
-          response = await fetch(toRequest(message, controller.signal));
+          response = await fetch(toSinkRequest(message, controller.signal));
         } catch (err) {
           throw timedOut
             ? new SinkTimeout(timeoutMs)
@@ -47,7 +58,13 @@ export function createFetchSinkClient(fetch: FetchLike): SinkClient {
         }
         // Read within the timeout too: the abort errors a body that is still arriving.
         const head = await consumeResponse(response, MAX_ERROR_BYTES);
-        return { status: response.status, retryAfter: response.headers.get("retry-after"), head };
+        const { headers } = response;
+        return {
+          status: response.status,
+          retryAfter: headers.get("retry-after"),
+          head,
+          header: (name) => headers.get(name),
+        };
       } finally {
         clearTimeout(timer);
       }

@@ -113,7 +113,7 @@ export function describeSinkClient(
         headers: { "ce-id": "A-1", "ce-source": "/x", "content-type": "application/json" },
       });
       const answer = await client.send(sent, 5_000);
-      expect(answer).toEqual({ status: 202, retryAfter: null, head: new Uint8Array(0) });
+      expect(answer).toMatchObject({ status: 202, retryAfter: null, head: new Uint8Array(0) });
       const [request] = s.received;
       expect(request?.method).toBe("POST");
       expect(request?.url).toBe("/hook?x=1&y=%20");
@@ -154,6 +154,44 @@ export function describeSinkClient(
       expect(answer.status).toBe(503);
       expect(answer.retryAfter).toBe("120");
       expect(text(answer.head)).toBe("down");
+    });
+
+    it("reads any answer header by name, case-insensitively, null when absent", async () => {
+      const s = await sink((res) => {
+        res.setHeader("WebHook-Allowed-Origin", "herald");
+        res.setHeader("x-multi", ["a", "b"]);
+        res.writeHead(200).end();
+      });
+      const answer = await client.send(message(s.url), 5_000);
+      expect(answer.header("webhook-allowed-origin")).toBe("herald");
+      expect(answer.header("WebHook-Allowed-Origin")).toBe("herald");
+      expect(answer.header("x-multi")).toBe("a, b");
+      expect(answer.header("webhook-allowed-rate")).toBeNull();
+    });
+
+    it("sends OPTIONS without a body (the webhook handshake, http-webhook.md 4.1)", async () => {
+      const s = await sink((res) =>
+        res.writeHead(200, { "webhook-allowed-origin": "*", "webhook-allowed-rate": "120" }).end(),
+      );
+      const answer = await client.send(
+        {
+          url: `${s.url}/hook`,
+          method: "OPTIONS",
+          headers: { "webhook-request-origin": "herald", "webhook-request-rate": "60" },
+          body: undefined,
+        },
+        5_000,
+      );
+      expect(answer.status).toBe(200);
+      expect(answer.header("webhook-allowed-rate")).toBe("120");
+      const [request] = s.received;
+      expect(request?.method).toBe("OPTIONS");
+      expect(request?.url).toBe("/hook");
+      expect(request?.headers).toMatchObject({
+        "webhook-request-origin": "herald",
+        "webhook-request-rate": "60",
+      });
+      expect(request?.body.length).toBe(0);
     });
 
     it("keeps at most MAX_ERROR_BYTES of the body", async () => {

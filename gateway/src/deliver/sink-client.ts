@@ -1,6 +1,25 @@
 import type { DeliveryMessage } from "./build-delivery-message.js";
 
 /**
+ * What a `SinkClient` sends: a delivery message (`POST`), or the bodiless `OPTIONS` request of
+ * the CloudEvents webhook abuse-protection handshake (http-webhook.md 4.1).
+ *
+ * @example
+ * const probe: SinkMessage = {
+ *   url: subscription.sink,
+ *   method: "OPTIONS",
+ *   headers: { "webhook-request-origin": "herald" },
+ *   body: undefined,
+ * };
+ */
+export type SinkMessage =
+  | DeliveryMessage
+  | (Omit<DeliveryMessage, "method" | "body"> & {
+      readonly method: "OPTIONS";
+      readonly body: undefined;
+    });
+
+/**
  * Bytes of an answer's body a client reads at most; past that it closes the connection instead of
  * draining it (cheaper than reading an unbounded body).
  */
@@ -17,6 +36,12 @@ export interface SinkAnswer {
    * or when it broke off or ran past the timeout.
    */
   readonly head: Uint8Array;
+  /**
+   * A response header by name (case-insensitive), `null` when absent; several fields of one name
+   * are joined with ", ". Read lazily: a delivery that never asks pays nothing for it (the
+   * handshake reads `WebHook-Allowed-Origin` and `WebHook-Allowed-Rate`, http-webhook.md 4.2).
+   */
+  header(name: string): string | null;
 }
 
 /**
@@ -26,6 +51,7 @@ export interface SinkAnswer {
  * `sink-client.case.ts`.
  *
  * Contract:
+ * - the message goes out with its method (`POST`, or `OPTIONS` for the webhook handshake);
  * - `timeoutMs` bounds the whole exchange, from sending until the body has been read;
  * - the body is read to its end (kept: its first `MAX_ERROR_BYTES`), so a keep-alive connection
  *   can carry the next message; a body longer than `DRAIN_LIMIT`, one that breaks off or one still
@@ -36,8 +62,9 @@ export interface SinkAnswer {
  *
  * @example
  * const answer = await client.send(buildDeliveryMessage(event, subscription), 5_000);
- * // { status: 503, retryAfter: "120", head: Uint8Array(19) [...] }
+ * // { status: 503, retryAfter: "120", head: Uint8Array(19) [...], header: [Function] }
+ * answer.header("content-type"); // "text/plain"
  */
 export interface SinkClient {
-  send(message: DeliveryMessage, timeoutMs: number): Promise<SinkAnswer>;
+  send(message: SinkMessage, timeoutMs: number): Promise<SinkAnswer>;
 }

@@ -1,8 +1,12 @@
 import * as http from "node:http";
 import * as https from "node:https";
-import type { DeliveryMessage } from "../../deliver/build-delivery-message.js";
 import { describeError, MAX_ERROR_BYTES } from "../../deliver/failure-text.js";
-import { DRAIN_LIMIT, type SinkAnswer, type SinkClient } from "../../deliver/sink-client.js";
+import {
+  DRAIN_LIMIT,
+  type SinkAnswer,
+  type SinkClient,
+  type SinkMessage,
+} from "../../deliver/sink-client.js";
 import { SinkNetworkError, SinkTimeout } from "../../deliver/sink-error.js";
 
 export interface NodeSinkClientOptions {
@@ -67,7 +71,7 @@ function parseTarget(sink: string): Target {
  * object made with a spread (`{ ...headers, "content-length": n }`) cost ~10 µs more per request
  * than this.
  */
-function headerList(headers: DeliveryMessage["headers"], host: string, length: number): string[] {
+function headerList(headers: SinkMessage["headers"], host: string, length: number): string[] {
   const list: string[] = [];
   let hostValue = host;
   for (const name in headers) {
@@ -86,6 +90,23 @@ function retryAfterOf(raw: readonly string[]): string | null {
     if (name.length === 11 && name.toLowerCase() === "retry-after") return raw[i + 1] as string;
   }
   return null;
+}
+
+/**
+ * A header among raw header lines, `null` when absent, repeated fields joined with ", " (as
+ * `Headers.get` does). Called only when someone asks, so deliveries never build a header map.
+ */
+function headerOf(raw: readonly string[], name: string): string | null {
+  const wanted = name.toLowerCase();
+  let value: string | null = null;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const field = raw[i] as string;
+    if (field.length === wanted.length && field.toLowerCase() === wanted) {
+      const next = raw[i + 1] as string;
+      value = value === null ? next : `${value}, ${next}`;
+    }
+  }
+  return value;
 }
 
 /**
@@ -138,7 +159,7 @@ export function createNodeSinkClient(options: NodeSinkClientOptions = {}): NodeS
 
   function exchange(
     target: Target,
-    message: DeliveryMessage,
+    message: SinkMessage,
     timeoutMs: number,
     resolve: (answer: SinkAnswer) => void,
     reject: (err: unknown) => void,
@@ -157,10 +178,12 @@ export function createNodeSinkClient(options: NodeSinkClientOptions = {}): NodeS
       settled = true;
       clearTimeout(timer);
       const res = response as http.IncomingMessage;
+      const raw = res.rawHeaders;
       resolve({
         status: res.statusCode ?? 0,
-        retryAfter: retryAfterOf(res.rawHeaders),
+        retryAfter: retryAfterOf(raw),
         head: kept === 0 ? EMPTY : head.subarray(0, kept),
+        header: (name) => headerOf(raw, name),
       });
     };
     const fail = (err: SinkNetworkError | SinkTimeout) => {
