@@ -2,7 +2,9 @@ import type { CloudEvent } from "../event/cloud-event.js";
 import { dataBody } from "../event/event-data.js";
 import { CLOUDEVENTS_JSON, serializeEvent } from "../event/json-format.js";
 import type { Subscription } from "../subscriptions/subscription.js";
+import { buildBatchMessage } from "./build-batch-message.js";
 import { encodeHeaderValue } from "./percent-encode.js";
+import { attributeHeader, checkedValue, sinkHeaders } from "./sink-headers.js";
 
 /**
  * `Content-Type` of a structured-mode delivery (HTTP binding 3.2.1). The charset is written in
@@ -23,53 +25,6 @@ export interface DeliveryMessage {
   readonly body: Uint8Array | string | undefined;
 }
 
-// RFC 9110 5.1 (field-name = token) and 5.5 (field values: visible ASCII, obs-text, SP, HTAB).
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
-const isWhitespace = (code: number) =>
-  code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
-
-/** A field value with surrounding whitespace removed (as `Headers` does), or a `TypeError`. */
-function checkedValue(name: string, value: string): string {
-  const padded =
-    value.length > 0 &&
-    (isWhitespace(value.charCodeAt(0)) || isWhitespace(value.charCodeAt(value.length - 1)));
-  const trimmed = padded ? value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "") : value;
-  if (!FIELD_VALUE.test(trimmed)) throw new TypeError(`header ${name} has an invalid value`);
-  return trimmed;
-}
-
-// Attribute names repeat from event to event: remember the header name of each one checked.
-const attributeHeaders = new Map<string, string>();
-const MAX_REMEMBERED = 1024;
-
-/** `ce-<name>`, or a `TypeError` when that is no valid header name. */
-function attributeHeader(name: string): string {
-  let header = attributeHeaders.get(name);
-  if (header === undefined) {
-    header = `ce-${name}`;
-    if (!TOKEN.test(header))
-      throw new TypeError(`attribute name ${JSON.stringify(name)} is invalid`);
-    if (attributeHeaders.size < MAX_REMEMBERED) attributeHeaders.set(name, header);
-  }
-  return header;
-}
-
-/**
- * Whether a `protocolsettings` header would change what the event *is* or how the message is
- * framed: `ce-*` and `Content-Type` carry the event (HTTP binding 3.1.1, 3.1.3.1), the framing
- * headers belong to the HTTP client. Such headers are dropped, never merged.
- */
-function isReservedHeader(lowerName: string): boolean {
-  return (
-    lowerName.startsWith("ce-") ||
-    lowerName === "content-type" ||
-    lowerName === "content-length" ||
-    lowerName === "transfer-encoding"
-  );
-}
-
 /**
  * The message that delivers `event` to `subscription.sink`: a `POST` in the subscription's
  * content mode, with its `protocolsettings.headers` added (but never `ce-*`, `Content-Type` or
@@ -78,7 +33,8 @@ function isReservedHeader(lowerName: string): boolean {
  *   header, its canonical string percent-encoded (3.1.3.2); `datacontenttype` as `Content-Type`
  *   (3.1.1); the data bytes as the body (3.1.2, see `dataBody`);
  * - structured mode (3.2): `Content-Type: application/cloudevents+json; charset=utf-8` and the
- *   event in the JSON event format as the body.
+ *   event in the JSON event format as the body;
+ * - batch mode (3.3): a batch of this one event (see `buildBatchMessage`).
  *
  * Throws a `TypeError` when the event cannot be put on the wire (data without a JSON form, a
  * header name or value HTTP does not allow); the deliverer turns that into `dead`.
@@ -92,13 +48,8 @@ export function buildDeliveryMessage(
   event: CloudEvent,
   subscription: Subscription,
 ): DeliveryMessage {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(subscription.protocolsettings.headers)) {
-    const lower = name.toLowerCase();
-    if (!TOKEN.test(name)) throw new TypeError(`header name ${JSON.stringify(name)} is invalid`);
-    if (!isReservedHeader(lower)) headers[lower] = checkedValue(lower, value);
-  }
-
+  if (subscription.delivery.mode === "batch") return buildBatchMessage([event], subscription);
+  const headers = sinkHeaders(subscription);
   if (subscription.delivery.mode === "structured") {
     headers["content-type"] = STRUCTURED_CONTENT_TYPE;
     return { url: subscription.sink, method: "POST", headers, body: serializeEvent(event) };

@@ -3,14 +3,24 @@ import type { Subscription } from "../subscriptions/subscription.js";
 import type { DeliveryOutcome } from "./delivery-outcome.js";
 
 /**
- * Makes one delivery attempt of one event to one subscription's sink. Implementations never
- * throw or reject: every failure is an outcome (`retry` or `dead`), so the dispatcher never
- * loses a job to an exception. `http-deliverer.ts` is the HTTP one.
+ * What one attempt sends: one event (binary or structured mode) or several (batch mode), under a
+ * message id that stays the same across retries (Standard Webhooks `webhook-id`): the job id, or
+ * for a batch the id of its first job.
+ */
+export interface DeliveryAttempt {
+  readonly id: string;
+  /** One event, or up to `maxBatchSize` in batch mode. */
+  readonly events: readonly CloudEvent[];
+}
+
+/**
+ * Makes one delivery attempt to one subscription's sink. Implementations never throw or reject:
+ * every failure is an outcome (`retry` or `dead`), so the dispatcher never loses a job to an
+ * exception. `http-deliverer.ts` is the HTTP one.
  *
  * @example
- * const outcome = await deliverer.deliver(event, subscription);
- * if (outcome.kind === "retry") queue.reschedule(job.id, clock.now() + (outcome.retryAfterMs ?? backoff));
+ * const outcome = await deliverer.deliver({ id: job.id, events: [job.event] }, subscription);
  */
 export interface Deliverer {
-  deliver(event: CloudEvent, subscription: Subscription): Promise<DeliveryOutcome>;
+  deliver(attempt: DeliveryAttempt, subscription: Subscription): Promise<DeliveryOutcome>;
 }

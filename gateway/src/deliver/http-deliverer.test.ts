@@ -9,6 +9,7 @@ import { decodeHeaderValue } from "../ingest/header-value.js";
 import type { Clock } from "../ports/clock.js";
 import type { Subscription } from "../subscriptions/subscription.js";
 import { STRUCTURED_CONTENT_TYPE } from "./build-delivery-message.js";
+import type { DeliveryAttempt } from "./deliverer.js";
 import { createFetchSinkClient } from "./fetch-sink-client.js";
 import { createHttpDeliverer } from "./http-deliverer.js";
 import type { SinkClient } from "./sink-client.js";
@@ -77,6 +78,9 @@ const event: CloudEvent = {
   data: { kind: "json", value: { appinfoA: "abc", appinfoB: 123 } },
 };
 
+/** One event as a delivery attempt (binary and structured mode). */
+const one = (e: CloudEvent): DeliveryAttempt => ({ id: "msg_1", events: [e] });
+
 const now = Date.UTC(2030, 0, 1, 0, 0, 0);
 const clock: Clock = { now: () => now };
 
@@ -93,7 +97,7 @@ describe.each<[string, SinkClient]>([
   describe("binary mode", () => {
     it("POSTs ce- headers, Content-Type and the data bytes, and reports delivered", async () => {
       const sink = await startSink((res) => res.writeHead(202).end());
-      const outcome = await deliverer.deliver(event, subscription(sink.url));
+      const outcome = await deliverer.deliver(one(event), subscription(sink.url));
       expect(outcome).toEqual({ kind: "delivered", status: 202 });
       expect(sink.received).toHaveLength(1);
       const [request] = sink.received;
@@ -119,7 +123,7 @@ describe.each<[string, SinkClient]>([
       const values = ["a b", 'say "hi"', "100%", "Ünïcödé €", "tab\there", "%41"];
       for (const value of values) {
         const withExtension = { ...event, attributes: { ...event.attributes, myext: value } };
-        await deliverer.deliver(withExtension, subscription(sink.url));
+        await deliverer.deliver(one(withExtension), subscription(sink.url));
       }
       const decoded = sink.received.map((r) => decodeHeaderValue(String(r.headers["ce-myext"])));
       expect(decoded).toEqual(values.map((value) => ({ ok: true, value })));
@@ -134,7 +138,7 @@ describe.each<[string, SinkClient]>([
         attributes: { ...event.attributes, datacontenttype: "application/octet-stream" },
         data: { kind: "binary", value },
       };
-      await deliverer.deliver(binary, subscription(sink.url));
+      await deliverer.deliver(one(binary), subscription(sink.url));
       expect(new Uint8Array(sink.received[0]?.body ?? [])).toEqual(value);
       expect(sink.received[0]?.headers["content-type"]).toBe("application/octet-stream");
     });
@@ -143,7 +147,7 @@ describe.each<[string, SinkClient]>([
   it("sends the JSON event format in structured mode", async () => {
     const sink = await startSink((res) => res.writeHead(200).end());
     const outcome = await deliverer.deliver(
-      event,
+      one(event),
       subscription(sink.url, { delivery: { mode: "structured", timeoutMs: 5_000 } }),
     );
     expect(outcome).toEqual({ kind: "delivered", status: 200 });
@@ -156,7 +160,7 @@ describe.each<[string, SinkClient]>([
   it("adds protocolsettings headers but never lets them override the event's", async () => {
     const sink = await startSink((res) => res.writeHead(200).end());
     const headers = { "X-Team": "media", "ce-id": "forged", "content-type": "text/forged" };
-    await deliverer.deliver(event, subscription(sink.url, { protocolsettings: { headers } }));
+    await deliverer.deliver(one(event), subscription(sink.url, { protocolsettings: { headers } }));
     expect(sink.received[0]?.headers).toMatchObject({
       "x-team": "media",
       "ce-id": "A234-1234-1234",
@@ -167,7 +171,7 @@ describe.each<[string, SinkClient]>([
   describe("classification", () => {
     it.each([200, 201, 202, 204, 299])("%i is delivered", async (status) => {
       const sink = await startSink((res) => res.writeHead(status).end());
-      expect(await deliverer.deliver(event, subscription(sink.url))).toEqual({
+      expect(await deliverer.deliver(one(event), subscription(sink.url))).toEqual({
         kind: "delivered",
         status,
       });
@@ -175,7 +179,7 @@ describe.each<[string, SinkClient]>([
 
     it.each([408, 429, 500, 502, 503, 504, 599])("%i is retried", async (status) => {
       const sink = await startSink((res) => res.writeHead(status).end());
-      expect(await deliverer.deliver(event, subscription(sink.url))).toEqual({
+      expect(await deliverer.deliver(one(event), subscription(sink.url))).toEqual({
         kind: "retry",
         status,
         error: `HTTP ${status}`,
@@ -188,7 +192,7 @@ describe.each<[string, SinkClient]>([
         const sink = await startSink((res) =>
           res.writeHead(status, { location: "/elsewhere", "retry-after": "5" }).end(),
         );
-        expect(await deliverer.deliver(event, subscription(sink.url))).toEqual({
+        expect(await deliverer.deliver(one(event), subscription(sink.url))).toEqual({
           kind: "dead",
           status,
           error: `HTTP ${status}`,
@@ -200,13 +204,13 @@ describe.each<[string, SinkClient]>([
 
     it("reports the start of the sink's response body as the error", async () => {
       const sink = await startSink((res) => res.writeHead(500).end("database is down"));
-      expect(await deliverer.deliver(event, subscription(sink.url))).toEqual({
+      expect(await deliverer.deliver(one(event), subscription(sink.url))).toEqual({
         kind: "retry",
         status: 500,
         error: "database is down",
       });
       const gone = await startSink((res) => res.writeHead(404).end("no such hook"));
-      expect(await deliverer.deliver(event, subscription(gone.url))).toEqual({
+      expect(await deliverer.deliver(one(event), subscription(gone.url))).toEqual({
         kind: "dead",
         status: 404,
         error: "no such hook",
@@ -216,7 +220,7 @@ describe.each<[string, SinkClient]>([
     it("keeps at most 1024 bytes of the body, cut at a character boundary", async () => {
       const body = `a${"é".repeat(5_000)}`;
       const sink = await startSink((res) => res.writeHead(503).end(body));
-      const outcome = await deliverer.deliver(event, subscription(sink.url));
+      const outcome = await deliverer.deliver(one(event), subscription(sink.url));
       // 1 + 511 * 2 = 1023 bytes; one more "é" would make 1025.
       expect(outcome).toEqual({ kind: "retry", status: 503, error: `a${"é".repeat(511)}` });
     });
@@ -225,7 +229,7 @@ describe.each<[string, SinkClient]>([
   describe("Retry-After", () => {
     it("reads delta-seconds", async () => {
       const sink = await startSink((res) => res.writeHead(429, { "retry-after": "7" }).end());
-      expect(await deliverer.deliver(event, subscription(sink.url))).toEqual({
+      expect(await deliverer.deliver(one(event), subscription(sink.url))).toEqual({
         kind: "retry",
         status: 429,
         error: "HTTP 429",
@@ -237,7 +241,7 @@ describe.each<[string, SinkClient]>([
       const sink = await startSink((res) =>
         res.writeHead(503, { "retry-after": "Tue, 01 Jan 2030 00:01:30 GMT" }).end("later"),
       );
-      expect(await deliverer.deliver(event, subscription(sink.url))).toEqual({
+      expect(await deliverer.deliver(one(event), subscription(sink.url))).toEqual({
         kind: "retry",
         status: 503,
         error: "later",
@@ -247,7 +251,7 @@ describe.each<[string, SinkClient]>([
 
     it("ignores a malformed value", async () => {
       const sink = await startSink((res) => res.writeHead(503, { "retry-after": "soon" }).end());
-      expect(await deliverer.deliver(event, subscription(sink.url))).toEqual({
+      expect(await deliverer.deliver(one(event), subscription(sink.url))).toEqual({
         kind: "retry",
         status: 503,
         error: "HTTP 503",
@@ -259,7 +263,7 @@ describe.each<[string, SinkClient]>([
     it("retries with status 0 when the sink never answers within the timeout", async () => {
       const sink = await startSink(() => {});
       const outcome = await deliverer.deliver(
-        event,
+        one(event),
         subscription(sink.url, { delivery: { mode: "binary", timeoutMs: 50 } }),
       );
       expect(outcome).toEqual({ kind: "retry", status: 0, error: "timeout after 50ms" });
@@ -272,7 +276,7 @@ describe.each<[string, SinkClient]>([
         res.write("partial");
       });
       const outcome = await deliverer.deliver(
-        event,
+        one(event),
         subscription(sink.url, { delivery: { mode: "binary", timeoutMs: 100 } }),
       );
       expect(outcome).toEqual({ kind: "retry", status: 503, error: "partial" });
@@ -284,7 +288,7 @@ describe.each<[string, SinkClient]>([
         res.write("partial");
       });
       const outcome = await deliverer.deliver(
-        event,
+        one(event),
         subscription(sink.url, { delivery: { mode: "binary", timeoutMs: 100 } }),
       );
       expect(outcome).toEqual({ kind: "delivered", status: 200 });
@@ -294,7 +298,7 @@ describe.each<[string, SinkClient]>([
       const closed = await startSink(() => {});
       const server = servers.pop();
       await new Promise((resolve) => server?.close(resolve));
-      const outcome = await deliverer.deliver(event, subscription(closed.url));
+      const outcome = await deliverer.deliver(one(event), subscription(closed.url));
       expect(outcome).toEqual({
         kind: "retry",
         status: 0,
@@ -314,7 +318,7 @@ describe.each<[string, SinkClient]>([
     const kinds: string[] = [];
     const deliverSome = async (count: number) => {
       for (let i = 0; i < count; i++) {
-        kinds.push((await deliverer.deliver(event, subscription(sink.url))).kind);
+        kinds.push((await deliverer.deliver(one(event), subscription(sink.url))).kind);
       }
     };
     // Warm up: undici opens a second connection for the second request whatever the body; the
@@ -328,7 +332,7 @@ describe.each<[string, SinkClient]>([
 
   it("delivers when the sink answers with a body larger than it drains", async () => {
     const sink = await startSink((res) => res.writeHead(200).end(Buffer.alloc(1024 * 1024)));
-    expect(await deliverer.deliver(event, subscription(sink.url))).toEqual({
+    expect(await deliverer.deliver(one(event), subscription(sink.url))).toEqual({
       kind: "delivered",
       status: 200,
     });
@@ -350,14 +354,14 @@ describe("createHttpDeliverer never throws", () => {
       attributes: event.attributes,
       data: { kind: "json", value: undefined },
     };
-    const outcome = await deliverer.deliver(noJson, sub);
+    const outcome = await deliverer.deliver(one(noJson), sub);
     expect(outcome).toEqual({
       kind: "dead",
       status: 0,
       error: "cannot build the request: event data has no JSON representation",
     });
     const badType = { attributes: { ...event.attributes, datacontenttype: "a\r\nb" } };
-    expect(await deliverer.deliver(badType, sub)).toMatchObject({ kind: "dead", status: 0 });
+    expect(await deliverer.deliver(one(badType), sub)).toMatchObject({ kind: "dead", status: 0 });
     expect(calls).toHaveLength(0);
   });
 
@@ -367,7 +371,7 @@ describe("createHttpDeliverer never throws", () => {
         throw new Error("sync boom");
       }),
     });
-    expect(await throwing.deliver(event, sub)).toEqual({
+    expect(await throwing.deliver(one(event), sub)).toEqual({
       kind: "retry",
       status: 0,
       error: "sync boom",
@@ -375,7 +379,7 @@ describe("createHttpDeliverer never throws", () => {
     const rejecting = createHttpDeliverer({
       client: createFetchSinkClient(() => Promise.reject("plain string")),
     });
-    expect(await rejecting.deliver(event, sub)).toEqual({
+    expect(await rejecting.deliver(one(event), sub)).toEqual({
       kind: "retry",
       status: 0,
       error: "plain string",
@@ -390,7 +394,7 @@ describe("createHttpDeliverer never throws", () => {
         },
       },
     });
-    expect(await throwing.deliver(event, sub)).toEqual({
+    expect(await throwing.deliver(one(event), sub)).toEqual({
       kind: "retry",
       status: 0,
       error: "sync boom",
@@ -398,7 +402,7 @@ describe("createHttpDeliverer never throws", () => {
     const malformed = createHttpDeliverer({
       client: { send: async () => ({ status: 500 }) as never },
     });
-    expect(await malformed.deliver(event, sub)).toMatchObject({ kind: "retry", status: 0 });
+    expect(await malformed.deliver(one(event), sub)).toMatchObject({ kind: "retry", status: 0 });
   });
 
   it("refuses to be created without a client", () => {

@@ -1,12 +1,13 @@
-import type { CloudEvent } from "../event/cloud-event.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { Subscription } from "../subscriptions/subscription.js";
+import { buildBatchMessage } from "./build-batch-message.js";
 import { buildDeliveryMessage, type DeliveryMessage } from "./build-delivery-message.js";
 import { classifyStatus } from "./classify-status.js";
-import type { Deliverer } from "./deliverer.js";
+import type { Deliverer, DeliveryAttempt } from "./deliverer.js";
 import type { DeliveryOutcome } from "./delivery-outcome.js";
 import { bodyText, describeError, truncateUtf8 } from "./failure-text.js";
 import { parseRetryAfter } from "./retry-after.js";
+import { createWebhookSigner, type WebhookSigner } from "./sign-webhook.js";
 import type { SinkAnswer, SinkClient } from "./sink-client.js";
 
 export interface HttpDelivererOptions {
@@ -15,31 +16,74 @@ export interface HttpDelivererOptions {
    * over any Web `fetch` (Workers, a test double).
    */
   readonly client: SinkClient;
-  /** Measures `Retry-After` dates against it; defaults to the system clock. */
+  /** Measures `Retry-After` dates and stamps `webhook-timestamp`; defaults to the system clock. */
   readonly clock?: Clock;
+  /** Signs messages of subscriptions with a `signingSecret`; defaults to `createWebhookSigner()`. */
+  readonly signer?: WebhookSigner;
+}
+
+const encoder = new TextEncoder();
+
+/** The unsigned message of one attempt, in the subscription's content mode. */
+function attemptMessage(attempt: DeliveryAttempt, subscription: Subscription): DeliveryMessage {
+  const { events } = attempt;
+  if (subscription.delivery.mode === "batch") return buildBatchMessage(events, subscription);
+  const [event] = events;
+  if (event === undefined || events.length > 1) {
+    throw new TypeError(
+      `${subscription.delivery.mode} mode sends one event per request, not ${events.length}`,
+    );
+  }
+  return buildDeliveryMessage(event, subscription);
 }
 
 /**
- * A `Deliverer` over HTTP: one attempt per call, in the subscription's content mode (see
- * `buildDeliveryMessage`), sent by the `SinkClient` within `subscription.delivery.timeoutMs`
- * (request and response body). The outcome:
+ * A `Deliverer` over HTTP: one attempt per call, sent by the `SinkClient` within
+ * `subscription.delivery.timeoutMs` (request and response body).
+ * - Content mode: binary or structured with the attempt's one event (`buildDeliveryMessage`),
+ *   batch with all of them in order (`buildBatchMessage`, HTTP binding 3.3).
+ * - Signing: with `delivery.signingSecret`, the Standard Webhooks headers `webhook-id` (the
+ *   attempt id, so the same on every retry), `webhook-timestamp` (the clock, in seconds) and
+ *   `webhook-signature` over the exact body bytes sent (see `createWebhookSigner`).
+ * - Another destination with the same settings (the dead-letter sink) is the same subscription
+ *   with another `sink`: `deliver(attempt, { ...subscription, sink: deadLetterSink })`.
+ *
+ * The outcome:
  * - 2xx: `delivered`;
  * - 408, 429, 5xx: `retry` with `retryAfterMs` from `Retry-After` (seconds or HTTP-date, measured
  *   with the clock);
  * - network error or timeout: `retry` with status 0;
- * - anything else (3xx, other 4xx) or an event that cannot be put on the wire: `dead`.
+ * - anything else (3xx, other 4xx), or a message that cannot be built or signed: `dead`.
  * `error` is at most 1024 bytes: the start of the sink's response body (or `HTTP <status>` when
  * it is empty), or the network error. Never throws.
  *
  * @example
  * const deliverer = createHttpDeliverer({ client: createNodeSinkClient() });
- * const outcome = await deliverer.deliver(event, subscription);
+ * const outcome = await deliverer.deliver({ id: job.id, events: [job.event] }, subscription);
  * // { kind: "retry", status: 503, error: "down for maintenance", retryAfterMs: 120000 }
  */
 export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
-  const { client, clock = systemClock } = options;
+  const { client, clock = systemClock, signer = createWebhookSigner() } = options;
   if (typeof client?.send !== "function") {
     throw new TypeError("createHttpDeliverer: options.client must be a SinkClient");
+  }
+
+  async function signed(
+    message: DeliveryMessage,
+    attempt: DeliveryAttempt,
+    secrets: string | undefined,
+  ): Promise<DeliveryMessage> {
+    if (secrets === undefined) return message;
+    // The signature covers the bytes on the wire, so encode once and send those very bytes.
+    const body =
+      typeof message.body === "string" ? encoder.encode(message.body) : message.body;
+    const webhook = await signer({
+      id: attempt.id,
+      timestamp: Math.floor(clock.now() / 1000),
+      body: body ?? new Uint8Array(0),
+      secrets,
+    });
+    return { ...message, headers: { ...message.headers, ...webhook }, body };
   }
 
   function outcomeOf(answer: SinkAnswer): DeliveryOutcome {
@@ -55,10 +99,14 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
   }
 
   return {
-    async deliver(event: CloudEvent, subscription: Subscription): Promise<DeliveryOutcome> {
+    async deliver(attempt, subscription): Promise<DeliveryOutcome> {
       let message: DeliveryMessage;
       try {
-        message = buildDeliveryMessage(event, subscription);
+        message = await signed(
+          attemptMessage(attempt, subscription),
+          attempt,
+          subscription.delivery.signingSecret,
+        );
       } catch (err) {
         return {
           kind: "dead",
