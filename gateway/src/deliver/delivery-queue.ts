@@ -1,36 +1,99 @@
 import type { CloudEvent } from "../event/cloud-event.js";
 
+/** Why an attempt failed: the HTTP status (0 for network errors and timeouts) and a short text. */
+export interface DeliveryFailure {
+  /** HTTP status, 0 for network errors and timeouts. */
+  readonly status: number;
+  /** What went wrong, for people (no secrets); at most a few hundred characters. */
+  readonly error: string;
+  /** When the attempt failed (epoch ms). */
+  readonly at: number;
+}
+
 /** One event to be delivered to one subscription. */
 export interface DeliveryJob {
-  /** Unique per job, assigned by the queue. */
+  /** Unique per job, assigned by the queue; stable across retries and redrives. */
   readonly id: string;
   readonly subscriptionId: string;
   readonly event: CloudEvent;
-  /** Attempts already made (0 for a new job). */
+  /** Attempts already made (0 for a new or redriven job). */
   readonly attempts: number;
+  /** The last failed attempt, when there was one. */
+  readonly lastFailure?: DeliveryFailure;
+}
+
+/** A job kept as dead: its attempts are exhausted and no dead-letter sink took it. */
+export interface DeadJob extends DeliveryJob {
+  /** The failure that ended it (also `lastFailure`). */
+  readonly failure: DeliveryFailure;
+}
+
+/** One accepted event and the subscriptions it matched (possibly none). */
+export interface AcceptedEvent {
+  readonly event: CloudEvent;
+  readonly subscriptionIds: readonly string[];
+}
+
+/** What `accept` stored. */
+export interface Acceptance {
+  /** Events stored (duplicates excluded). */
+  readonly events: number;
+  /** Events skipped because their `source` + `id` was accepted within the dedupe window. */
+  readonly duplicates: number;
+  /** Jobs created. */
+  readonly jobs: number;
+}
+
+/** A page of dead jobs: oldest first, `after` is the last id of the previous page. */
+export interface DeadPage {
+  readonly limit: number;
+  readonly after?: string;
 }
 
 /**
- * The port between acceptance and delivery. `enqueue` resolves only when every job of the call is
- * durably accepted (all-or-nothing: a batch is one call). Jobs are leased so a later durable
- * implementation can hand expired leases out again after a crash (at-least-once).
+ * The store port's delivery side: accepted events and their delivery jobs, with leases (at-least-
+ * once), retries, the dead set and dedupe. Every method that changes state resolves only when the
+ * change is durable in that implementation.
  *
- * Implementations: `memory-queue.ts` (this issue); SQLite, D1/Queues and NATS later. All pass
- * `delivery-queue.case.ts`.
+ * Implementations: `memory-queue.ts` (tests, `store: memory`), the Node adapter's SQLite queue;
+ * D1/Queues and NATS later. All pass `delivery-queue.case.ts`.
  */
 export interface DeliveryQueue {
-  enqueue(jobs: readonly NewDeliveryJob[]): Promise<void>;
   /**
-   * Up to `max` jobs that are due, each leased for `leaseMs`. Resolves with an empty array when
-   * `signal` aborts; otherwise waits until at least one job is due.
+   * Stores the events and one job per (event, subscription id), all or nothing, and resolves once
+   * that is durable (the 202 waits for it). An event whose `source` + `id` was accepted within the
+   * dedupe window (or earlier in the same call) is a duplicate: counted, not stored, no jobs. An
+   * event with no subscription ids still counts for dedupe.
    */
-  lease(max: number, leaseMs: number, signal: AbortSignal): Promise<readonly DeliveryJob[]>;
-  /** The job is finished (delivered or given up): remove it. */
+  accept(events: readonly AcceptedEvent[]): Promise<Acceptance>;
+  /**
+   * Up to `max` jobs that are due, each leased for `leaseMs`, oldest due first; jobs of the
+   * subscriptions in `skip` are left for later (a saturated sink must not hold up the others).
+   * Resolves with an empty array when `signal` aborts; otherwise waits until at least one job is
+   * due. A lease that expires before `complete`, `reschedule` or `bury` hands the job out again
+   * with the same id and attempts.
+   */
+  lease(
+    max: number,
+    leaseMs: number,
+    signal: AbortSignal,
+    skip?: ReadonlySet<string>,
+  ): Promise<readonly DeliveryJob[]>;
+  /** The job is finished (delivered, or taken by the dead-letter sink): remove it. */
   complete(jobId: string): Promise<void>;
-  /** Put the job back, due at `dueAt` (epoch ms), with its attempt count raised. */
-  reschedule(jobId: string, dueAt: number): Promise<void>;
-  /** Jobs not yet completed (queued or leased). */
+  /** Puts the job back, due at `dueAt` (epoch ms), with `attempts` + 1 and this failure. */
+  reschedule(jobId: string, dueAt: number, failure: DeliveryFailure): Promise<void>;
+  /** Keeps the job as dead, with `attempts` + 1 and this failure; `lease` never hands it out. */
+  bury(jobId: string, failure: DeliveryFailure): Promise<void>;
+  /** The subscription's dead jobs, oldest first. */
+  dead(subscriptionId: string, page: DeadPage): Promise<readonly DeadJob[]>;
+  /**
+   * Makes the subscription's dead jobs (all, or those in `jobIds`) due now with attempts back to
+   * 0; resolves with how many.
+   */
+  redrive(subscriptionId: string, jobIds?: readonly string[]): Promise<number>;
+  /** Removes every job of the subscription, dead ones included; resolves with how many. */
+  drop(subscriptionId: string): Promise<number>;
+  /** Jobs not completed and not dead (queued or leased). */
   size(): Promise<number>;
 }
-
-export type NewDeliveryJob = Omit<DeliveryJob, "id" | "attempts">;

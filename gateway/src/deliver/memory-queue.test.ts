@@ -3,23 +3,29 @@ import { Unavailable } from "../errors/errors.js";
 import { describeDeliveryQueue, manualClock } from "./delivery-queue.case.js";
 import { createMemoryQueue } from "./memory-queue.js";
 
-describeDeliveryQueue("memory", (clock) => createMemoryQueue({ clock }));
+describeDeliveryQueue("memory", (clock, { dedupeWindowMs }) =>
+  createMemoryQueue({ clock, dedupeWindowMs }),
+);
 
 describe("createMemoryQueue", () => {
   const signal = new AbortController().signal;
-  const jobs = (n: number) =>
-    Array.from({ length: n }, (_, i) => ({
-      subscriptionId: "sub",
-      event: { attributes: { specversion: "1.0", id: String(i), source: "/s", type: "t" } },
+  let serial = 0;
+  /** `n` events for one subscription, ids 0..n-1, each call under a source of its own. */
+  const jobs = (n: number) => {
+    const source = `/s${serial++}`;
+    return Array.from({ length: n }, (_, i) => ({
+      subscriptionIds: ["sub"],
+      event: { attributes: { specversion: "1.0", id: String(i), source, type: "t" } },
     }));
+  };
 
   it("stays exact when most leases are completed (stale timer records are dropped)", async () => {
     const clock = manualClock();
     const queue = createMemoryQueue({ clock });
-    await queue.enqueue(jobs(3_000));
+    await queue.accept(jobs(3_000));
     const leased = await queue.lease(3_000, 1_000, signal);
     for (const job of leased.slice(0, 2_000)) await queue.complete(job.id);
-    await queue.enqueue(jobs(1));
+    await queue.accept(jobs(1));
     const late = await queue.lease(10, 1_000, signal);
     expect(late.map((j) => j.event.attributes.id)).toEqual(["0"]);
     clock.advance(1_000);
@@ -30,11 +36,11 @@ describe("createMemoryQueue", () => {
     expect(await queue.size()).toBe(1_001);
   });
 
-  it("keeps FIFO order across many enqueues and leases", async () => {
+  it("keeps FIFO order across many accepts and leases", async () => {
     const queue = createMemoryQueue();
     const seen: string[] = [];
     for (let round = 0; round < 5; round++) {
-      await queue.enqueue(jobs(1_000));
+      await queue.accept(jobs(1_000));
       for (const job of await queue.lease(700, 30_000, signal)) {
         seen.push(String(job.event.attributes.id));
         await queue.complete(job.id);
@@ -51,15 +57,15 @@ describe("createMemoryQueue", () => {
 
 describe("createMemoryQueue capacity (backpressure)", () => {
   const job = (n: number) => ({
-    subscriptionId: "s",
+    subscriptionIds: ["s"],
     event: { attributes: { specversion: "1.0", id: String(n), source: "/s", type: "t" } },
   });
 
-  it("makes enqueue wait for room, then go on once a job completes", async () => {
+  it("makes accept wait for room, then go on once a job completes", async () => {
     const queue = createMemoryQueue({ capacity: 2, maxWaitMs: 60_000 });
-    await queue.enqueue([job(1), job(2)]);
+    await queue.accept([job(1), job(2)]);
     let third = false;
-    const pending = queue.enqueue([job(3)]).then(() => {
+    const pending = queue.accept([job(3)]).then(() => {
       third = true;
     });
     const [leased] = await queue.lease(1, 60_000, new AbortController().signal);
@@ -74,24 +80,24 @@ describe("createMemoryQueue capacity (backpressure)", () => {
 
   it("refuses with Unavailable (503) when no room comes in time", async () => {
     const queue = createMemoryQueue({ capacity: 1, maxWaitMs: 10 });
-    await queue.enqueue([job(1)]);
-    const err = await queue.enqueue([job(2)]).catch((e: unknown) => e);
+    await queue.accept([job(1)]);
+    const err = await queue.accept([job(2)]).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "unavailable", status: 503 });
     expect(await queue.size()).toBe(1);
   });
 
   it("takes a batch larger than the capacity into an empty queue, whole", async () => {
     const queue = createMemoryQueue({ capacity: 2 });
-    await queue.enqueue([job(1), job(2), job(3)]);
+    await queue.accept([job(1), job(2), job(3)]);
     expect(await queue.size()).toBe(3);
   });
 
   it("keeps the capacity a hard limit when one completion wakes several waiters", async () => {
     const queue = createMemoryQueue({ capacity: 10, maxWaitMs: 60_000 });
-    await queue.enqueue(Array.from({ length: 10 }, (_, i) => job(i)));
+    await queue.accept(Array.from({ length: 10 }, (_, i) => job(i)));
     const admitted: number[] = [];
     const waiting = Array.from({ length: 5 }, (_, w) =>
-      queue.enqueue([job(100 + w), job(200 + w)]).then(() => {
+      queue.accept([job(100 + w), job(200 + w)]).then(() => {
         admitted.push(w);
       }),
     );
@@ -104,7 +110,7 @@ describe("createMemoryQueue capacity (backpressure)", () => {
     expect(admitted).toEqual([0]);
     // A newcomer that would fit a freed slot still queues behind the waiters (first come, first served).
     let late = false;
-    const newcomer = queue.enqueue([job(300)]).then(() => {
+    const newcomer = queue.accept([job(300)]).then(() => {
       late = true;
     });
     await queue.complete(leased[2]!.id);
@@ -122,32 +128,77 @@ describe("createMemoryQueue capacity (backpressure)", () => {
 
   it("lets smaller waiters in once a larger one ahead of them gives up", async () => {
     const queue = createMemoryQueue({ capacity: 2, maxWaitMs: 20 });
-    await queue.enqueue([job(1), job(2)]);
-    const big = queue.enqueue([job(3), job(4)]).catch((e: unknown) => e);
-    const small = queue.enqueue([job(5)]).catch((e: unknown) => e);
+    await queue.accept([job(1), job(2)]);
+    const big = queue.accept([job(3), job(4)]).catch((e: unknown) => e);
+    const small = queue.accept([job(5)]).catch((e: unknown) => e);
     const [leased] = await queue.lease(1, 60_000, new AbortController().signal);
     await queue.complete(leased!.id);
     // One slot is free: the big batch cannot use it and times out; the small one behind it fits.
     expect(await big).toMatchObject({ code: "unavailable" });
-    expect(await small).toBeUndefined();
+    expect(await small).toMatchObject({ jobs: 1 });
     expect(await queue.size()).toBe(2);
   });
 
-  it("stopAccepting() refuses waiting and later enqueues with Unavailable, and still drains", async () => {
+  it("stopAccepting() refuses waiting and later accepts with Unavailable, and still drains", async () => {
     const queue = createMemoryQueue({ capacity: 1, maxWaitMs: 60_000 });
-    await queue.enqueue([job(1)]);
-    const waiting = queue.enqueue([job(2)]).catch((e: unknown) => e);
+    await queue.accept([job(1)]);
+    const waiting = queue.accept([job(2)]).catch((e: unknown) => e);
     queue.stopAccepting("the gateway is shutting down");
     const refused = await waiting;
     expect(refused).toBeInstanceOf(Unavailable);
     expect(refused).toMatchObject({ status: 503, message: "the gateway is shutting down" });
-    await expect(queue.enqueue([job(3)])).rejects.toMatchObject({ code: "unavailable" });
+    await expect(queue.accept([job(3)])).rejects.toMatchObject({ code: "unavailable" });
     const [leased] = await queue.lease(5, 60_000, new AbortController().signal);
     expect(leased?.event.attributes.id).toBe("1");
     await queue.complete(leased!.id);
     // The freed room lets nothing in.
     expect(await queue.size()).toBe(0);
-    await expect(queue.enqueue([job(4)])).rejects.toMatchObject({ code: "unavailable" });
+    await expect(queue.accept([job(4)])).rejects.toMatchObject({ code: "unavailable" });
     queue.stopAccepting();
+  });
+});
+
+describe("createMemoryQueue dedupe and all-or-nothing", () => {
+  const accepted = (id: string) => ({
+    subscriptionIds: ["s"],
+    event: { attributes: { specversion: "1.0", id, source: "/s", type: "t" } },
+  });
+
+  it("stores nothing of a refused batch, dedupe keys included", async () => {
+    const queue = createMemoryQueue({ capacity: 1, maxWaitMs: 10 });
+    await queue.accept([accepted("1")]);
+    await expect(queue.accept([accepted("2"), accepted("3")])).rejects.toMatchObject({
+      status: 503,
+    });
+    const [leased] = await queue.lease(1, 60_000, new AbortController().signal);
+    await queue.complete(leased!.id);
+    expect(await queue.accept([accepted("2"), accepted("3")])).toEqual({
+      events: 2,
+      duplicates: 0,
+      jobs: 2,
+    });
+  });
+
+  it("forgets the oldest keys beyond maxDedupeKeys (bounded memory)", async () => {
+    const queue = createMemoryQueue({ maxDedupeKeys: 2 });
+    await queue.accept([accepted("1"), accepted("2"), accepted("3")]);
+    expect(await queue.accept([accepted("3")])).toMatchObject({ duplicates: 1 });
+    expect(await queue.accept([accepted("1")])).toMatchObject({ duplicates: 0 });
+  });
+
+  it("passes over a skipped subscription's backlog without losing its order", async () => {
+    const queue = createMemoryQueue();
+    const slow = Array.from({ length: 1_000 }, (_, i) => ({
+      ...accepted(`s${i}`),
+      subscriptionIds: ["slow"],
+    }));
+    await queue.accept([...slow, accepted("fast")]);
+    const skip = new Set(["slow"]);
+    const signal = new AbortController().signal;
+    expect((await queue.lease(10, 60_000, signal, skip)).map((j) => j.subscriptionId)).toEqual([
+      "s",
+    ]);
+    const rest = await queue.lease(2_000, 60_000, signal);
+    expect(rest.map((j) => j.event.attributes.id)).toEqual(slow.map((a) => a.event.attributes.id));
   });
 });

@@ -1,18 +1,36 @@
 import { Unavailable } from "../errors/errors.js";
 import { type Clock, systemClock } from "../ports/clock.js";
-import type { DeliveryJob, DeliveryQueue, NewDeliveryJob } from "./delivery-queue.js";
+import { checkDedupeWindow, DEFAULT_DEDUPE_WINDOW_MS } from "../store/dedupe-window.js";
+import type {
+  Acceptance,
+  AcceptedEvent,
+  DeadJob,
+  DeliveryFailure,
+  DeliveryJob,
+  DeliveryQueue,
+} from "./delivery-queue.js";
+import { DedupeKeys } from "./memory-dedupe.js";
+import { ReadyLine, type ReadySlot } from "./memory-ready-line.js";
 import { TimeLine } from "./time-line.js";
 
 export interface MemoryQueueOptions {
-  /** Decides when jobs are due and leases expire; defaults to the system clock. */
+  /** Decides when jobs are due, leases expire and dedupe keys lapse; defaults to the system clock. */
   readonly clock?: Clock;
   /**
-   * Most jobs held at once (default 10 000). A full queue makes `enqueue` wait for room, which
-   * slows publishers down to the delivery rate instead of letting memory grow without bound.
+   * Most live jobs (queued or leased; dead ones not counted) held at once (default 10 000). A full
+   * queue makes `accept` wait for room, which slows publishers down to the delivery rate instead
+   * of letting memory grow without bound.
    */
   readonly capacity?: number;
-  /** How long `enqueue` waits for room before refusing with `Unavailable` (default 5 s). */
+  /** How long `accept` waits for room before refusing with `Unavailable` (default 5 s). */
   readonly maxWaitMs?: number;
+  /** How long a `source` + `id` pair makes a later event a duplicate (default 24 h). */
+  readonly dedupeWindowMs?: number;
+  /**
+   * Most dedupe keys remembered (default 100 000, some 15 MB): beyond it the oldest are forgotten
+   * before their window ends, so memory stays bounded whatever the accept rate.
+   */
+  readonly maxDedupeKeys?: number;
 }
 
 /**
@@ -20,18 +38,17 @@ export interface MemoryQueueOptions {
  */
 export interface MemoryQueue extends DeliveryQueue {
   /**
-   * Refuses every enqueue from now on with `Unavailable` (503), the ones already waiting for room
-   * included, while `lease`, `complete`, `reschedule` and `size` go on so the queue can drain.
-   * Call it when the gateway stops accepting events: nothing survives the process, so a job let in
-   * after the dispatcher stopped would be lost after its publisher got a 202. Calling it again
-   * does nothing.
+   * Refuses every accept from now on with `Unavailable` (503), the ones already waiting for room
+   * included, while the other methods go on so the queue can drain. Call it when the gateway stops
+   * accepting events: nothing survives the process, so an event let in after the dispatcher
+   * stopped would be lost after its publisher got a 202. Calling it again does nothing.
    */
   stopAccepting(detail?: string): void;
 }
 
-/** An enqueue waiting for room; `admit` inserts its jobs and resolves it. */
+/** An accept waiting for room; `admit` stores its events and resolves it. */
 interface RoomWaiter {
-  readonly jobs: readonly NewDeliveryJob[];
+  readonly need: number;
   readonly admit: () => void;
   readonly refuse: (detail: string) => void;
 }
@@ -45,16 +62,9 @@ interface Entry {
   timed: boolean;
 }
 
-/**
- * A pointer to an entry in one state; stale once the entry moved on. By id, not by reference, so
- * a stale record does not keep a completed job's event alive.
- */
-interface Slot {
+interface Timed {
   readonly id: string;
   readonly token: number;
-}
-
-interface Timed extends Slot {
   /** When the job becomes due, or its lease expires (epoch ms). */
   readonly at: number;
 }
@@ -64,41 +74,51 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * An in-memory `DeliveryQueue`: nothing survives the process, so it suits tests, the demo and
- * embedded use. Jobs due now wait in FIFO order; future due times and lease expiries sit in a
- * `TimeLine`, where lease expiries (which come in time order) cost O(1), so `lease` costs O(k)
- * for k jobs. A leased job whose lease expires before it is completed or rescheduled is handed
- * out again with the same id and attempt count (the holder may have crashed; at-least-once).
- * `lease` waits without polling: an enqueue or reschedule wakes it, and a single timer covers the
- * next due time or lease expiry. It holds at most `capacity` jobs: beyond that `enqueue` waits for
- * room (first come, first served), then refuses with `Unavailable` (503). `stopAccepting()` makes
- * every later or waiting enqueue refuse at once (shutdown).
+ * embedded use. Jobs due now wait in a `ReadyLine` (FIFO, with skipped subscriptions parked
+ * aside); future due times and lease expiries sit in a `TimeLine`, where lease expiries (which
+ * come in time order) cost O(1), so `lease` costs O(k) for k jobs. A leased job whose lease
+ * expires before it is completed, rescheduled or buried is handed out again with the same id and
+ * attempt count (the holder may have crashed; at-least-once). `lease` waits without polling: an
+ * accept, reschedule or redrive wakes it, and a single timer covers the next due time or lease
+ * expiry. It holds at most `capacity` live jobs: beyond that `accept` waits for room (first come,
+ * first served), then refuses with `Unavailable` (503). `stopAccepting()` makes every later or
+ * waiting accept refuse at once (shutdown). Dead jobs are kept until redriven or dropped;
+ * listing them and dropping a subscription cost O(its jobs), fine for admin calls.
  *
  * @example
  * const queue = createMemoryQueue({ clock: systemClock });
- * await queue.enqueue([{ subscriptionId: "thumbnails", event }]);
+ * await queue.accept([{ event, subscriptionIds: ["thumbnails"] }]);
  * const [job] = await queue.lease(1, 30_000, signal);
  * await queue.complete(job.id);
  * queue.stopAccepting("the gateway is shutting down"); // at shutdown
  */
 export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue {
   const { clock = systemClock, capacity = 10_000, maxWaitMs = 5_000 } = options;
+  const { maxDedupeKeys = 100_000 } = options;
   if (!Number.isInteger(capacity) || capacity < 1) {
     throw new TypeError("createMemoryQueue: capacity must be a positive integer");
   }
+  if (!Number.isInteger(maxDedupeKeys) || maxDedupeKeys < 1) {
+    throw new TypeError("createMemoryQueue: maxDedupeKeys must be a positive integer");
+  }
+  const windowMs = options.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS;
+  const dedupe = new DedupeKeys(checkDedupeWindow("createMemoryQueue", windowMs), maxDedupeKeys);
+  /** Live jobs (queued or leased). */
   const entries = new Map<string, Entry>();
-  /** Enqueues waiting for room, oldest first. */
+  /** Dead jobs by subscription, then by job id. */
+  const dead = new Map<string, Map<string, DeadJob>>();
+  /** Accepts waiting for room, oldest first. */
   const roomWaiters: RoomWaiter[] = [];
-  /** Set by `stopAccepting`: the detail every later enqueue is refused with. */
+  /** Set by `stopAccepting`: the detail every later accept is refused with. */
   let refusal: string | undefined;
-  let ready: Slot[] = [];
-  let readyHead = 0;
+  const isCurrent = (slot: { id: string; token: number }) =>
+    entries.get(slot.id)?.token === slot.token;
+  const ready = new ReadyLine(isCurrent);
   const timers = new TimeLine<Timed>();
   let staleTimers = 0;
   const waiters = new Set<() => void>();
   let nextId = 0;
   let nextToken = 0;
-
-  const isCurrent = (slot: Slot) => entries.get(slot.id)?.token === slot.token;
 
   function wake(): void {
     for (const waiter of waiters) waiter();
@@ -115,7 +135,8 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
   }
 
   function makeReady(entry: Entry): void {
-    ready.push({ id: entry.job.id, token: retoken(entry) });
+    const { id, subscriptionId } = entry.job;
+    ready.push({ id, subscriptionId, token: retoken(entry) });
   }
 
   function makeTimed(entry: Entry, at: number): void {
@@ -134,19 +155,7 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
     return undefined;
   }
 
-  function compact(): void {
-    // Completed leases leave stale timer records; rebuild when they are most of them.
-    if (staleTimers > 1024 && staleTimers * 2 > timers.size) {
-      timers.filter(isCurrent);
-      staleTimers = 0;
-    }
-    if (readyHead > 1024 && readyHead * 2 > ready.length) {
-      ready = ready.slice(readyHead);
-      readyHead = 0;
-    }
-  }
-
-  function take(max: number, leaseMs: number): DeliveryJob[] {
+  function take(max: number, leaseMs: number, skip?: ReadonlySet<string>): DeliveryJob[] {
     const now = clock.now();
     // Due jobs and expired leases join the ready line, in the order they came due.
     for (let top = peekTimer(); top !== undefined && top.at <= now; top = peekTimer()) {
@@ -156,18 +165,20 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
       makeReady(entry);
     }
     const jobs: DeliveryJob[] = [];
-    while (jobs.length < max && readyHead < ready.length) {
-      const slot = ready[readyHead++] as Slot;
-      const entry = entries.get(slot.id);
-      if (entry === undefined || entry.token !== slot.token) continue;
+    ready.take(max, skip, (slot: ReadySlot) => {
+      const entry = entries.get(slot.id) as Entry;
       makeTimed(entry, now + leaseMs);
       jobs.push(entry.job);
+    });
+    // Completed leases leave stale timer records; rebuild when they are most of them.
+    if (staleTimers > 1024 && staleTimers * 2 > timers.size) {
+      timers.filter(isCurrent);
+      staleTimers = 0;
     }
-    compact();
     return jobs;
   }
 
-  /** Resolves on the next enqueue or reschedule, the next due time, or abort. */
+  /** Resolves on the next accept, reschedule or redrive, the next due time, or abort. */
   function waitForChange(signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -186,46 +197,59 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
     });
   }
 
-  /** Adds the jobs, due now, and wakes waiting leases. */
-  function insert(jobs: readonly NewDeliveryJob[]): void {
-    for (const { subscriptionId, event } of jobs) {
-      const id = `job-${++nextId}`;
-      const entry: Entry = {
-        job: { id, subscriptionId, event, attempts: 0 },
-        token: 0,
-        timed: false,
-      };
-      entries.set(id, entry);
-      makeReady(entry);
+  function addJob(job: DeliveryJob): void {
+    const entry: Entry = { job, token: 0, timed: false };
+    entries.set(job.id, entry);
+    makeReady(entry);
+  }
+
+  /** Stores the events that are not duplicates, with their jobs due now; wakes waiting leases. */
+  function store(events: readonly AcceptedEvent[]): Acceptance {
+    const now = clock.now();
+    let stored = 0;
+    let duplicates = 0;
+    let jobs = 0;
+    for (const { event, subscriptionIds } of events) {
+      const { source, id } = event.attributes;
+      if (!dedupe.claim(String(source), String(id), now)) {
+        duplicates++;
+        continue;
+      }
+      stored++;
+      for (const subscriptionId of subscriptionIds) {
+        addJob({ id: String(++nextId), subscriptionId, event, attempts: 0 });
+        jobs++;
+      }
     }
-    if (jobs.length > 0) wake();
+    if (jobs > 0) wake();
+    return { events: stored, duplicates, jobs };
   }
 
   const hasRoom = (need: number) => entries.size === 0 || entries.size + need <= capacity;
 
   /**
-   * Admits waiting enqueues, oldest first, while the oldest fits. Admitting inserts the jobs at
+   * Admits waiting accepts, oldest first, while the oldest fits. Admitting stores the events at
    * once, so each waiter is measured against the room the ones before it took: `capacity` is a
-   * hard limit, and an enqueue that arrives meanwhile cannot overtake (it queues behind them).
+   * hard limit, and an accept that arrives meanwhile cannot overtake (it queues behind them).
    */
   function admitRoomWaiters(): void {
-    while (roomWaiters.length > 0 && hasRoom(roomWaiters[0]!.jobs.length)) {
+    while (roomWaiters.length > 0 && hasRoom(roomWaiters[0]!.need)) {
       roomWaiters.shift()!.admit();
     }
   }
 
   /**
-   * Waits (bounded) until the jobs fit, then inserts them; a batch larger than the capacity waits
-   * for an empty queue.
+   * Waits (bounded) until `need` jobs fit, then stores the events; a batch larger than the
+   * capacity waits for an empty queue. `need` counts duplicates too (they are known only once
+   * admitted), which at worst makes a batch wait a little longer than it had to.
    */
-  function waitForRoom(jobs: readonly NewDeliveryJob[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  function waitForRoom(events: readonly AcceptedEvent[], need: number): Promise<Acceptance> {
+    return new Promise<Acceptance>((resolve, reject) => {
       const waiter: RoomWaiter = {
-        jobs,
+        need,
         admit: () => {
           clearTimeout(timer);
-          insert(jobs);
-          resolve();
+          resolve(store(events));
         },
         refuse: (detail) => {
           clearTimeout(timer);
@@ -242,15 +266,22 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
     });
   }
 
+  /** Takes a live job out of the live set (completed, buried or dropped). */
+  function remove(entry: Entry): void {
+    retoken(entry);
+    entries.delete(entry.job.id);
+  }
+
   return {
-    async enqueue(jobs: readonly NewDeliveryJob[]): Promise<void> {
+    async accept(events) {
       if (refusal !== undefined) throw new Unavailable(refusal, 1);
-      if (jobs.length === 0) return;
-      if (roomWaiters.length > 0 || !hasRoom(jobs.length)) await waitForRoom(jobs);
-      else insert(jobs);
+      let need = 0;
+      for (const { subscriptionIds } of events) need += subscriptionIds.length;
+      if (roomWaiters.length > 0 || !hasRoom(need)) return waitForRoom(events, need);
+      return store(events);
     },
 
-    async lease(max: number, leaseMs: number, signal: AbortSignal) {
+    async lease(max, leaseMs, signal, skip) {
       if (!Number.isInteger(max) || max < 1) {
         throw new TypeError("lease: max must be a positive integer");
       }
@@ -259,35 +290,87 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
       }
       for (;;) {
         if (signal.aborted) return [];
-        const jobs = take(max, leaseMs);
+        const jobs = take(max, leaseMs, skip);
         if (jobs.length > 0) return jobs;
         await waitForChange(signal);
       }
     },
 
-    async complete(jobId: string): Promise<void> {
+    async complete(jobId) {
       const entry = entries.get(jobId);
-      if (entry === undefined) return;
-      retoken(entry);
-      entries.delete(jobId);
+      if (entry === undefined) {
+        // A dead job taken by hand is finished too.
+        for (const jobs of dead.values()) if (jobs.delete(jobId)) return;
+        return;
+      }
+      remove(entry);
       if (roomWaiters.length > 0) admitRoomWaiters();
     },
 
-    async reschedule(jobId: string, dueAt: number): Promise<void> {
+    async reschedule(jobId: string, dueAt: number, failure: DeliveryFailure) {
       const entry = entries.get(jobId);
       if (entry === undefined) return;
-      entry.job = { ...entry.job, attempts: entry.job.attempts + 1 };
+      entry.job = { ...entry.job, attempts: entry.job.attempts + 1, lastFailure: failure };
       if (dueAt <= clock.now()) makeReady(entry);
       else makeTimed(entry, dueAt);
       // A waiting lease may need to wake earlier (or at once) for this job.
       wake();
     },
 
-    async size(): Promise<number> {
+    async bury(jobId, failure) {
+      const entry = entries.get(jobId);
+      if (entry === undefined) return;
+      remove(entry);
+      const job = entry.job;
+      const jobs = dead.get(job.subscriptionId) ?? new Map<string, DeadJob>();
+      dead.set(job.subscriptionId, jobs);
+      jobs.set(job.id, { ...job, attempts: job.attempts + 1, lastFailure: failure, failure });
+      if (roomWaiters.length > 0) admitRoomWaiters();
+    },
+
+    async dead(subscriptionId, { limit, after }) {
+      const jobs = dead.get(subscriptionId);
+      if (jobs === undefined) return [];
+      const from = after === undefined ? -1 : Number(after);
+      return [...jobs.values()]
+        .filter((job) => Number(job.id) > from)
+        .sort((a, b) => Number(a.id) - Number(b.id))
+        .slice(0, limit);
+    },
+
+    async redrive(subscriptionId, jobIds) {
+      const jobs = dead.get(subscriptionId);
+      if (jobs === undefined) return 0;
+      const chosen = jobIds === undefined ? [...jobs.keys()] : jobIds.filter((id) => jobs.has(id));
+      chosen.sort((a, b) => Number(a) - Number(b));
+      for (const id of chosen) {
+        const { failure, lastFailure, ...job } = jobs.get(id) as DeadJob;
+        jobs.delete(id);
+        addJob({ ...job, attempts: 0 });
+      }
+      if (jobs.size === 0) dead.delete(subscriptionId);
+      if (chosen.length > 0) wake();
+      return chosen.length;
+    },
+
+    async drop(subscriptionId) {
+      let dropped = dead.get(subscriptionId)?.size ?? 0;
+      dead.delete(subscriptionId);
+      for (const entry of entries.values()) {
+        if (entry.job.subscriptionId !== subscriptionId) continue;
+        remove(entry);
+        dropped++;
+      }
+      ready.forget(subscriptionId);
+      if (roomWaiters.length > 0) admitRoomWaiters();
+      return dropped;
+    },
+
+    async size() {
       return entries.size;
     },
 
-    stopAccepting(detail = "the delivery queue no longer accepts deliveries") {
+    stopAccepting(detail = "the delivery queue no longer accepts events") {
       refusal ??= detail;
       for (const waiter of roomWaiters.splice(0)) waiter.refuse(refusal);
     },

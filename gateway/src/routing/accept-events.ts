@@ -1,35 +1,39 @@
-import type { DeliveryQueue, NewDeliveryJob } from "../deliver/delivery-queue.js";
+import type { AcceptedEvent, DeliveryQueue } from "../deliver/delivery-queue.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import type { Matcher } from "../subscriptions/matcher.js";
 
 /** What acceptance did with a request's events. */
 export interface AcceptResult {
+  /** Events stored (duplicates excluded). */
   readonly events: number;
+  /** Events acknowledged but not stored: their `source` + `id` was seen within the dedupe window. */
+  readonly duplicates: number;
+  /** Delivery jobs created, one per (stored event, matching subscription). */
   readonly deliveries: number;
 }
 
 /**
- * Accepts validated events: matches each against the subscriptions and hands every
- * (event, subscription) pair to the delivery queue in one all-or-nothing call, so a batch is
- * accepted whole or not at all. Resolves once the queue has accepted the jobs; the 202 waits for it.
+ * Accepts validated events: matches each against the subscriptions and hands every event, with
+ * the ids of the subscriptions it matched (possibly none, so it still counts for dedupe), to the
+ * delivery queue in one all-or-nothing call, so a batch is accepted whole or not at all. Resolves
+ * once the queue has stored them durably; the 202 waits for it.
  *
  * @example
  * const accept = createAcceptor(() => matcher, queue);
- * await accept(events);
+ * await accept(events); // { events: 2, duplicates: 0, deliveries: 3 }
  */
 export function createAcceptor(
   matcher: () => Matcher,
   queue: DeliveryQueue,
 ): (events: readonly CloudEvent[]) => Promise<AcceptResult> {
   return async function acceptEvents(events) {
+    if (events.length === 0) return { events: 0, duplicates: 0, deliveries: 0 };
     const current = matcher();
-    const jobs: NewDeliveryJob[] = [];
-    for (const event of events) {
-      for (const subscription of current.match(event)) {
-        jobs.push({ subscriptionId: subscription.id, event });
-      }
-    }
-    if (jobs.length > 0) await queue.enqueue(jobs);
-    return { events: events.length, deliveries: jobs.length };
+    const accepted: AcceptedEvent[] = events.map((event) => ({
+      event,
+      subscriptionIds: current.match(event).map((subscription) => subscription.id),
+    }));
+    const { events: stored, duplicates, jobs } = await queue.accept(accepted);
+    return { events: stored, duplicates, deliveries: jobs };
   };
 }

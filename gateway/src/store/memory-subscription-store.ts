@@ -1,5 +1,5 @@
 import type { Subscription } from "../subscriptions/subscription.js";
-import type { SubscriptionStore } from "./subscription-store.js";
+import type { DisabledState, SubscriptionStore } from "./subscription-store.js";
 
 /**
  * A `SubscriptionStore` in memory: for tests and for `store: { kind: memory }`, where API-created
@@ -15,6 +15,7 @@ import type { SubscriptionStore } from "./subscription-store.js";
  */
 export function createMemorySubscriptionStore(): SubscriptionStore {
   const stored = new Map<string, string>();
+  const disabled = new Map<string, DisabledState>();
   return {
     async list() {
       return [...stored.values()].map((json) => JSON.parse(json) as Subscription);
@@ -24,6 +25,13 @@ export function createMemorySubscriptionStore(): SubscriptionStore {
     },
     async delete(id) {
       return stored.delete(id);
+    },
+    async disabled() {
+      return new Map(disabled);
+    },
+    async setDisabled(id, state) {
+      if (state === undefined) disabled.delete(id);
+      else disabled.set(id, { at: state.at, reason: state.reason });
     },
   };
 }

@@ -83,5 +83,34 @@ export function describeSubscriptionStore(
       (listed?.protocolsettings.headers as Record<string, string>)["x-a"] = "3";
       expect((await store.list())[0]?.protocolsettings.headers).toStrictEqual({ "x-a": "1" });
     });
+
+    it("starts with nothing disabled", async () => {
+      expect(await store.disabled()).toStrictEqual(new Map());
+    });
+
+    it("marks subscriptions disabled and enabled again, config ids included", async () => {
+      await store.put(subscription("a"));
+      await store.setDisabled("a", { at: 1_000, reason: "the sink answered 410 Gone" });
+      await store.setDisabled("from-config", { at: 2_000, reason: "gone" });
+      expect(await store.disabled()).toStrictEqual(
+        new Map([
+          ["a", { at: 1_000, reason: "the sink answered 410 Gone" }],
+          ["from-config", { at: 2_000, reason: "gone" }],
+        ]),
+      );
+      await store.setDisabled("a", { at: 3_000, reason: "again" });
+      await store.setDisabled("from-config", undefined);
+      await store.setDisabled("never", undefined);
+      expect(await store.disabled()).toStrictEqual(
+        new Map([["a", { at: 3_000, reason: "again" }]]),
+      );
+    });
+
+    it("keeps the disabled state when the subscription is deleted", async () => {
+      await store.put(subscription("a"));
+      await store.setDisabled("a", { at: 1, reason: "gone" });
+      await store.delete("a");
+      expect([...(await store.disabled()).keys()]).toStrictEqual(["a"]);
+    });
   });
 }

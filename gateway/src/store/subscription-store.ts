@@ -1,5 +1,12 @@
 import type { Subscription } from "../subscriptions/subscription.js";
 
+/** Why and when a subscription was disabled (its sink answered 410 Gone). */
+export interface DisabledState {
+  /** Epoch ms. */
+  readonly at: number;
+  readonly reason: string;
+}
+
 /**
  * Where subscriptions created through the Subscriptions API are kept, so they outlive the process
  * once a durable store backs this port (subscriptions from the config file are not stored: the
@@ -20,4 +27,11 @@ export interface SubscriptionStore {
   put(subscription: Subscription): Promise<void>;
   /** Removes the subscription; resolves `false` when there was none with that id. */
   delete(id: string): Promise<boolean>;
+  /**
+   * Subscriptions disabled by a 410 Gone, config ones included (by id), so the state outlives a
+   * restart. Deleting a subscription does not clear it; `setDisabled(id, undefined)` does.
+   */
+  disabled(): Promise<ReadonlyMap<string, DisabledState>>;
+  /** Marks a subscription disabled, or enabled again with `undefined`. */
+  setDisabled(id: string, state: DisabledState | undefined): Promise<void>;
 }

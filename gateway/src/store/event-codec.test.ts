@@ -1,0 +1,51 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { CloudEvent, EventData } from "../event/cloud-event.js";
+import { decodeEvent, encodeEvent } from "./event-codec.js";
+
+const attributeValue = fc.oneof(fc.string(), fc.integer(), fc.boolean());
+const attributes = fc
+  .dictionary(fc.string({ minLength: 1 }), attributeValue)
+  .map((extra) => ({ ...extra, specversion: "1.0", id: "1", source: "/s", type: "t" }));
+const json = fc.jsonValue().filter((v) => !Object.is(v, -0));
+const data: fc.Arbitrary<EventData | undefined> = fc.oneof(
+  fc.constant(undefined),
+  json.map((value) => ({ kind: "json" as const, value })),
+  // A received text with its own spacing: the value it parses to plus the exact text.
+  fc.tuple(json, fc.constantFrom(0, 1, "\t", "  \n")).map(([value, space]) => ({
+    kind: "json" as const,
+    value,
+    text: `${JSON.stringify(value, null, space) ?? "null"}\n`,
+  })),
+  fc.string({ unit: "binary" }).map((value) => ({ kind: "text" as const, value })),
+  fc.uint8Array({ maxLength: 100_000 }).map((value) => ({ kind: "binary" as const, value })),
+);
+const events: fc.Arbitrary<CloudEvent> = fc
+  .tuple(attributes, data)
+  .map(([a, d]) => (d === undefined ? { attributes: a } : { attributes: a, data: d }));
+
+describe("event codec", () => {
+  it("round-trips every event losslessly", () => {
+    fc.assert(
+      fc.property(events, (event) => {
+        expect(decodeEvent(encodeEvent(event))).toStrictEqual(event);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("keeps a json payload's exact text and attribute types", () => {
+    const event: CloudEvent = {
+      attributes: { specversion: "1.0", id: "1", source: "/s", type: "t", n: 42, b: false },
+      data: { kind: "json", value: { a: 1.5 }, text: '{ "a" : 1.50 }' },
+    };
+    const decoded = decodeEvent(encodeEvent(event));
+    expect(decoded).toStrictEqual(event);
+    expect(decoded.data).toMatchObject({ text: '{ "a" : 1.50 }' });
+  });
+
+  it("refuses text that is not an encoded event", () => {
+    expect(() => decodeEvent("{}")).toThrow(TypeError);
+    expect(() => decodeEvent('{"a":{},"k":"x"}\n')).toThrow(TypeError);
+  });
+});
