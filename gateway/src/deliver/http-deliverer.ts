@@ -75,8 +75,7 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
   ): Promise<DeliveryMessage> {
     if (secrets === undefined) return message;
     // The signature covers the bytes on the wire, so encode once and send those very bytes.
-    const body =
-      typeof message.body === "string" ? encoder.encode(message.body) : message.body;
+    const body = typeof message.body === "string" ? encoder.encode(message.body) : message.body;
     const webhook = await signer({
       id: attempt.id,
       timestamp: Math.floor(clock.now() / 1000),

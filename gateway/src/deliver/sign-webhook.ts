@@ -30,7 +30,17 @@ export interface WebhookSignerOptions {
   readonly maxKeys?: number;
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// Standard base64; the padding may be left out (atob then checks the length).
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+function decodeBase64(encoded: string): Uint8Array<ArrayBuffer> | undefined {
+  if (!BASE64.test(encoded)) return undefined;
+  try {
+    return Uint8Array.from(atob(encoded), (char) => char.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The key bytes of each secret in `secrets` (space-separated while one is rotated): the base64
@@ -43,13 +53,16 @@ export function parseSigningSecrets(secrets: string): Uint8Array<ArrayBuffer>[] 
   const parts = secrets.split(/\s+/).filter((part) => part !== "");
   if (parts.length === 0) throw new TypeError("signingSecret is empty");
   return parts.map((part, index) => {
-    const encoded = part.slice(SECRET_PREFIX.length);
-    if (!part.startsWith(SECRET_PREFIX) || encoded === "" || !BASE64.test(encoded)) {
+    const key = part.startsWith(SECRET_PREFIX)
+      ? decodeBase64(part.slice(SECRET_PREFIX.length))
+      : undefined;
+    // WebCrypto refuses an empty HMAC key; say so here, where the position is known.
+    if (key === undefined || key.length === 0) {
       throw new TypeError(
         `signingSecret ${index + 1} of ${parts.length} is not ${SECRET_PREFIX} followed by base64`,
       );
     }
-    return Uint8Array.from(atob(encoded), (char) => char.charCodeAt(0));
+    return key;
   });
 }
 

@@ -1,0 +1,60 @@
+import type { CloudEvent } from "../event/cloud-event.js";
+import { MAX_ERROR_BYTES, truncateUtf8 } from "./failure-text.js";
+
+/** Why an event is dead-lettered: where it failed, how, and after how many attempts. */
+export interface DeadLetterReason {
+  /** The sink the event could not be delivered to. */
+  readonly sink: string;
+  /** The last HTTP status, 0 for a network error or timeout. */
+  readonly status: number;
+  /** The last failure text (already free of secrets, see `redactSecrets`). */
+  readonly error: string;
+  /** Attempts made, the last one included. */
+  readonly attempts: number;
+}
+
+/**
+ * The sink URI as `heralderrordest` shows it: without userinfo (`user:password@`), which is a
+ * credential; a URL that does not parse is shown as given (config validation makes that rare).
+ *
+ * @example
+ * errorDestination("https://bot:s3cret@hooks.example.com/in"); // "https://hooks.example.com/in"
+ */
+export function errorDestination(sink: string): string {
+  if (!URL.canParse(sink)) return sink;
+  const url = new URL(sink);
+  if (url.username === "" && url.password === "") return sink;
+  url.username = "";
+  url.password = "";
+  return url.href;
+}
+
+/**
+ * The event a dead-letter sink receives: the original event, data untouched, with Herald's
+ * failure attributes (DESIGN.md "Attributes the gateway sets"; names are lower-case
+ * alphanumeric, as CloudEvents 1.0.2 "Attribute Naming Convention" requires):
+ * - `heralderrordest` (String, URI): the sink that failed, without userinfo;
+ * - `heralderrorcode` (Integer): the last HTTP status, 0 for a network error or timeout;
+ * - `heralderrordata` (String): the failure text, at most 1024 bytes of UTF-8 cut at a character
+ *   boundary, never empty;
+ * - `heraldattempts` (Integer): attempts made.
+ * Values from an earlier dead-lettering (a redriven event) are replaced.
+ *
+ * @example
+ * deadLetterEvent(event, { sink: "http://127.0.0.1:9000/hook", status: 503, error: "down", attempts: 4 });
+ * // { attributes: { ...event.attributes, heralderrordest: "http://127.0.0.1:9000/hook",
+ * //   heralderrorcode: 503, heralderrordata: "down", heraldattempts: 4 }, data: event.data }
+ */
+export function deadLetterEvent(event: CloudEvent, reason: DeadLetterReason): CloudEvent {
+  const text = truncateUtf8(reason.error, MAX_ERROR_BYTES);
+  const attributes = {
+    ...event.attributes,
+    heralderrordest: errorDestination(reason.sink),
+    heralderrorcode: reason.status,
+    // An empty String attribute carries nothing; say at least what the status says.
+    heralderrordata:
+      text !== "" ? text : reason.status === 0 ? "network error" : `HTTP ${reason.status}`,
+    heraldattempts: reason.attempts,
+  };
+  return event.data === undefined ? { attributes } : { attributes, data: event.data };
+}

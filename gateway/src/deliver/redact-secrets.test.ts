@@ -1,0 +1,39 @@
+import { expect, it } from "vitest";
+import type { Subscription } from "../subscriptions/subscription.js";
+import { REDACTED, redactSecrets } from "./redact-secrets.js";
+
+const subscription: Subscription = {
+  id: "sub",
+  filters: [],
+  sink: "https://bot:p%40ssword123@hooks.example.com/in",
+  protocol: "HTTP",
+  protocolsettings: { headers: { authorization: "Bearer abcdefgh123", "x-short": "json" } },
+  delivery: {
+    mode: "binary",
+    timeoutMs: 1000,
+    signingSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_c2Vjb25kLXNlY3JldC1rZXk=",
+  },
+};
+
+it("hides header values, signing secrets and sink passwords in failure text", () => {
+  const echoed = [
+    "authorization: Bearer abcdefgh123",
+    "key MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    "whsec_c2Vjb25kLXNlY3JldC1rZXk=",
+    "pass p@ssword123",
+    "type json",
+  ].join("; ");
+  expect(redactSecrets(echoed, subscription)).toBe(
+    [
+      `authorization: ${REDACTED}`,
+      `key ${REDACTED}`,
+      REDACTED,
+      `pass ${REDACTED}`,
+      "type json",
+    ].join("; "),
+  );
+});
+
+it("leaves text without secrets alone", () => {
+  expect(redactSecrets("HTTP 503", subscription)).toBe("HTTP 503");
+});
