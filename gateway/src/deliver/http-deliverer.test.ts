@@ -2,12 +2,14 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { verifyStandardWebhook } from "../../test/support/verify-standard-webhook.js";
 import { createNodeSinkClient } from "../adapters/node/node-sink-client.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import { toJsonObject } from "../event/json-format.js";
 import { decodeHeaderValue } from "../ingest/header-value.js";
 import type { Clock } from "../ports/clock.js";
 import type { Subscription } from "../subscriptions/subscription.js";
+import { BATCH_CONTENT_TYPE } from "./build-batch-message.js";
 import { STRUCTURED_CONTENT_TYPE } from "./build-delivery-message.js";
 import type { DeliveryAttempt } from "./deliverer.js";
 import { createFetchSinkClient } from "./fetch-sink-client.js";
@@ -304,6 +306,71 @@ describe.each<[string, SinkClient]>([
         status: 0,
         error: `fetch failed: connect ECONNREFUSED 127.0.0.1:${closed.port}`,
       });
+    });
+  });
+
+  describe("batch mode and signing", () => {
+    const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const batch = (sink: string, more: Partial<Subscription["delivery"]> = {}) =>
+      subscription(sink, { delivery: { mode: "batch", timeoutMs: 5_000, ...more } });
+
+    it("POSTs every event of a batch attempt as one application/cloudevents-batch+json array", async () => {
+      const sink = await startSink((res) => res.writeHead(200).end());
+      const second = { ...event, attributes: { ...event.attributes, id: "B" } };
+      const outcome = await deliverer.deliver(
+        { id: "m", events: [event, second] },
+        batch(sink.url),
+      );
+      expect(outcome).toEqual({ kind: "delivered", status: 200 });
+      const [request] = sink.received;
+      expect(request?.headers["content-type"]).toBe(BATCH_CONTENT_TYPE);
+      const body = JSON.parse(request?.body.toString() ?? "") as { id: string }[];
+      expect(body.map((e) => e.id)).toEqual(["A234-1234-1234", "B"]);
+    });
+
+    it("signs the exact bytes sent, raw binary data and empty bodies included", async () => {
+      const sink = await startSink((res) => res.writeHead(204).end());
+      const bytes: CloudEvent = {
+        attributes: { ...event.attributes, datacontenttype: "application/octet-stream" },
+        data: { kind: "binary", value: new Uint8Array([0xff, 0xfe, 0, 0x80]) },
+      };
+      const empty: CloudEvent = {
+        attributes: { specversion: "1.0", id: "1", source: "/s", type: "t" },
+      };
+      const signed = (mode: "binary" | "structured" | "batch") =>
+        subscription(sink.url, { delivery: { mode, timeoutMs: 5_000, signingSecret: secret } });
+      await deliverer.deliver({ id: "msg_1", events: [bytes] }, signed("binary"));
+      await deliverer.deliver({ id: "msg_2", events: [empty] }, signed("binary"));
+      await deliverer.deliver({ id: "msg_3", events: [event] }, signed("structured"));
+      await deliverer.deliver({ id: "msg_4", events: [event, bytes] }, signed("batch"));
+      expect(sink.received.map((r) => r.headers["webhook-id"])).toEqual([
+        "msg_1",
+        "msg_2",
+        "msg_3",
+        "msg_4",
+      ]);
+      expect(sink.received[0]?.body).toEqual(Buffer.from([0xff, 0xfe, 0, 0x80]));
+      expect(sink.received[1]?.body).toHaveLength(0);
+      for (const request of sink.received) {
+        expect(request.headers["webhook-timestamp"]).toBe(String(now / 1000));
+        expect(verifyStandardWebhook(request.headers, request.body, secret, now / 1000)).toBe(true);
+      }
+    });
+
+    it("reports dead, sending nothing, for several events outside batch mode or none at all", async () => {
+      const sink = await startSink((res) => res.writeHead(200).end());
+      expect(
+        await deliverer.deliver({ id: "m", events: [event, event] }, subscription(sink.url)),
+      ).toEqual({
+        kind: "dead",
+        status: 0,
+        error: "cannot build the request: binary mode sends one event per request, not 2",
+      });
+      expect(await deliverer.deliver({ id: "m", events: [] }, batch(sink.url))).toMatchObject({
+        kind: "dead",
+        status: 0,
+      });
+      expect(sink.received).toHaveLength(0);
     });
   });
 

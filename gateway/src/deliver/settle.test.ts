@@ -10,6 +10,7 @@ import type { DeliverySettings, Subscription } from "../subscriptions/subscripti
 import type { DeliveryFailure, DeliveryJob } from "./delivery-queue.js";
 import { createFetchSinkClient } from "./fetch-sink-client.js";
 import { createHttpDeliverer } from "./http-deliverer.js";
+import { createMemoryQueue } from "./memory-queue.js";
 import { RETRY_AFTER_CAP_MS } from "./retry-policy.js";
 import { createSettle, DEAD_LETTER_ID_SUFFIX } from "./settle.js";
 
@@ -525,5 +526,55 @@ describe("signing (Standard Webhooks)", () => {
       },
     ]);
     expect(JSON.stringify(lines)).not.toContain("not*base64");
+  });
+});
+
+describe("settle with the memory queue", () => {
+  it("retries through the queue, then keeps the job as dead with its failure for redrive", async () => {
+    const sink = await scripted([
+      { status: 503, body: "busy" },
+      { status: 500, body: "broken" },
+    ]);
+    const clock = { time: START, now: () => clock.time };
+    const queue = createMemoryQueue({ clock });
+    const deliverer = createHttpDeliverer({
+      client: createFetchSinkClient((r) => fetch(r)),
+      clock,
+    });
+    const { logger } = loggerDouble();
+    const settle = createSettle({ queue, deliverer, logger, clock, random: () => 0.5 });
+    const sub = subscription(sink.url, { retry: 1 });
+    await queue.accept([{ event: eventNumber(1), subscriptionIds: ["sub-1"] }]);
+    const signal = new AbortController().signal;
+
+    const [first] = await queue.lease(10, 30_000, signal);
+    expect(first?.attempts).toBe(0);
+    await settle(
+      [first as DeliveryJob],
+      await deliverer.deliver({ id: "a", events: [eventNumber(1)] }, sub),
+      sub,
+    );
+    // Due again after the jittered backoff (half of 100 ms): move the clock there.
+    clock.time += 50;
+    const [second] = await queue.lease(10, 30_000, signal);
+    expect(second).toMatchObject({
+      id: first?.id,
+      attempts: 1,
+      lastFailure: { status: 503, error: "busy" },
+    });
+    await settle(
+      [second as DeliveryJob],
+      await deliverer.deliver({ id: "a", events: [eventNumber(1)] }, sub),
+      sub,
+    );
+
+    expect(await queue.size()).toBe(0);
+    const dead = await queue.dead("sub-1", { limit: 10 });
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({
+      id: first?.id,
+      attempts: 2,
+      failure: { status: 500, error: "broken", at: START + 50 },
+    });
   });
 });
