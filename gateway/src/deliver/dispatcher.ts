@@ -1,10 +1,27 @@
+import { type Clock, systemClock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import { silentLogger } from "../ports/logger.js";
 import type { Subscription } from "../subscriptions/subscription.js";
 import type { Deliverer } from "./deliverer.js";
+import type { DeliveryOutcome } from "./delivery-outcome.js";
 import type { DeliveryJob, DeliveryQueue } from "./delivery-queue.js";
 import { describeError } from "./failure-text.js";
 import { createSettle, type Settle } from "./settle.js";
+import type { SinkClient } from "./sink-client.js";
+import {
+  batchSize,
+  isDisposable,
+  isQuiet,
+  isSkipped,
+  needsHandshake,
+  type SinkLane,
+  takeAttempt,
+  updateLane,
+  wakeAt,
+} from "./sink-lane.js";
+import { createTokenBucket } from "./token-bucket.js";
+import { createWakeTimer, systemTimers, type Timers } from "./wake-timer.js";
+import { createWebhookHandshake, type WebhookHandshake } from "./webhook-handshake-client.js";
 
 export interface DispatcherOptions {
   readonly queue: DeliveryQueue;
@@ -12,17 +29,32 @@ export interface DispatcherOptions {
   /** The subscription a job is for, as it is now; `undefined` once it was deleted. */
   readonly subscriptions: (id: string) => Subscription | undefined;
   readonly logger?: Logger;
-  /** Deliveries in flight at once (default 64). */
+  /**
+   * Delivery attempts in flight at once, all sinks together (default 64); each subscription is
+   * further held to its `delivery.concurrency`.
+   */
   readonly concurrency?: number;
   /**
    * How long a leased job stays invisible to other leases (default 60 s). It must exceed the
-   * longest subscription timeout (the gateway passes that plus 60 s): a delivery still running
-   * when its lease expires is handed out again. This dispatcher skips a job it is still delivering,
-   * but another process sharing a durable queue would deliver it a second time.
+   * longest time a job is held here: the longest subscription timeout, plus `maxBatchWaitMs` in
+   * batch mode, plus a handshake's timeout where one is made (the gateway passes the longest
+   * allowed). A job handed out again while it is held here is not attempted twice at once, but
+   * another process sharing a durable queue would deliver it a second time.
    */
   readonly leaseMs?: number;
-  /** What to do after each attempt (default `createSettle`: complete, warn on failures). */
+  /** What to do after each attempt (default `createSettle`). */
   readonly settle?: Settle;
+  /** Rate buckets, batch deadlines and handshake grants go by it (default: the system clock). */
+  readonly clock?: Clock;
+  /** The one wake-up timer (default `setTimeout`); tests pass fake timers with a fake clock. */
+  readonly timers?: Timers;
+  /**
+   * Sends the webhook handshake's `OPTIONS` (http-webhook.md 4.1) for subscriptions with
+   * `delivery.handshake`; without it their attempts fail (retry) with an error saying so.
+   */
+  readonly sinkClient?: SinkClient;
+  /** `WebHook-Request-Origin`: this gateway's name towards sinks (default "herald"). */
+  readonly origin?: string;
 }
 
 /** How `Dispatcher.stop` ends. */
@@ -40,14 +72,16 @@ export interface Dispatcher {
   /** Starts leasing and delivering. Calling it again does nothing. */
   start(): void;
   /**
-   * Stops leasing, lets in-flight deliveries finish and settle, then resolves; with `deadlineMs`,
-   * at the latest after that long. Every call stops the same dispatcher; each waits by its own
-   * deadline.
+   * Stops leasing, sends partial batches that may go now, lets in-flight deliveries finish and
+   * settle, then resolves; with `deadlineMs`, at the latest after that long. Jobs held back by a
+   * subscription's concurrency or rate stay leased (handed out again when their leases expire).
+   * Every call stops the same dispatcher; each waits by its own deadline.
    */
   stop(options?: StopOptions): Promise<void>;
   /**
-   * Resolves once the queue is empty and nothing is in flight (tests, graceful shutdown). Jobs
-   * queued before `start()` or after `stop()` keep it waiting; race it with a deadline.
+   * Resolves once the queue is empty and nothing is in flight or held (tests, graceful
+   * shutdown). Jobs queued before `start()` or after `stop()` keep it waiting; race it with a
+   * deadline.
    */
   idle(): Promise<void>;
 }
@@ -57,6 +91,7 @@ const LEASE_ERROR_BACKOFF_MS = 100;
 const LEASE_ERROR_BACKOFF_MAX_MS = 5_000;
 // setTimeout fires at once for delays that do not fit in a signed 32-bit integer.
 const MAX_TIMER_MS = 2 ** 31 - 1;
+const NO_SKIP: ReadonlySet<string> = new Set();
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
@@ -72,19 +107,31 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * The delivery loop: leases as many jobs as there are free slots (up to `concurrency`), delivers
- * each concurrently and settles it with the `settle` policy. A delivery that throws despite the
- * `Deliverer` contract, or a settle that fails, is logged and its job left leased, so the queue
- * hands it out again when the lease expires (at-least-once); it never stops the loop. A failing
- * `lease` is logged and retried after a short, growing pause. A job handed out again while its
- * delivery still runs here (a lease shorter than the delivery) is skipped with a warning, never
- * delivered twice at once; `leaseMs` must exceed the longest delivery timeout.
+ * The delivery loop. Leased jobs go to their subscription's lane (`sink-lane.ts`); a lane starts
+ * an attempt when it has a slot (`delivery.concurrency`, default `DEFAULT_SINK_CONCURRENCY`), a
+ * token (`delivery.rate`, and the rate a webhook handshake granted) and, in batch mode, a full
+ * batch or one whose first job waited `maxBatchWaitMs`; at most `concurrency` attempts run in
+ * all. Lanes that cannot take more jobs are passed to `lease` as `skip`, so a slow or dead sink
+ * holds only its own slots and its jobs stay in the queue while healthy sinks' jobs flow; when
+ * such a lane frees up (an attempt ends, a token comes) the waiting lease is cut short and
+ * leases again without it. One timer covers every token and batch deadline. With
+ * `delivery.handshake` the first attempt to a sink first makes the webhook handshake
+ * (http-webhook.md 4): refused or unreachable, the attempt's jobs settle as `retry` and the next
+ * attempt asks again.
+ *
+ * Never loses a job to an exception: an attempt that throws despite the `Deliverer` contract, or
+ * a settle that fails, is logged and its jobs left leased, so the queue hands them out again when
+ * the lease expires (at-least-once); it never stops the loop. A failing `lease` is logged and
+ * retried after a short, growing pause. A job handed out again while its attempt still runs here
+ * is skipped with a warning, never delivered twice at once.
  *
  * @example
  * const dispatcher = createDispatcher({
  *   queue,
- *   deliverer: createHttpDeliverer({ client: createNodeSinkClient() }),
+ *   deliverer: createHttpDeliverer({ client }),
  *   subscriptions: (id) => byId.get(id),
+ *   sinkClient: client,
+ *   origin: "events.example.com",
  *   logger,
  * });
  * dispatcher.start();
@@ -93,7 +140,12 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
  */
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { queue, deliverer, subscriptions, logger = silentLogger } = options;
-  const { concurrency = 64, leaseMs = 60_000 } = options;
+  const {
+    concurrency = 64,
+    leaseMs = 60_000,
+    clock = systemClock,
+    timers = systemTimers,
+  } = options;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new TypeError("createDispatcher: concurrency must be a positive integer");
   }
@@ -103,57 +155,45 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   if (typeof subscriptions !== "function") {
     throw new TypeError("createDispatcher: subscriptions must be a function");
   }
-  const settle = options.settle ?? createSettle({ queue, logger });
+  const handshake: WebhookHandshake | undefined =
+    options.sinkClient === undefined
+      ? undefined
+      : createWebhookHandshake({ client: options.sinkClient, origin: options.origin ?? "herald" });
+  const settle = options.settle ?? createSettle({ queue, deliverer, logger, clock });
 
   const stopping = new AbortController();
-  /**
-   * Ids of the jobs being delivered; `size` is the number in flight. Ids, not promises: a finished
-   * delivery leaves nothing behind. It stops a job whose lease expired mid-delivery from being
-   * delivered a second time alongside the first attempt.
-   */
-  const inFlight = new Set<string>();
+  const lanes = new Map<string, SinkLane>();
+  /** Lanes holding jobs, running attempts or waiting for a token: the only ones `pump` visits. */
+  const active = new Set<SinkLane>();
+  /** Ids of every job held here (waiting in a lane or in flight): a lease handing one out again is ignored. */
+  const held = new Set<string>();
+  /** Ids of the jobs whose attempt is running. */
+  const attempting = new Set<string>();
+  /** Lanes warned that `leaseMs` is shorter than they may hold a job. */
+  const warnedLease = new Set<string>();
+  let attempts = 0;
+  /** Completions of jobs whose subscription is gone (they count for `idle` and `stop`). */
+  let chores = 0;
+  let skip: ReadonlySet<string> = NO_SKIP;
+  let lease:
+    | { readonly controller: AbortController; readonly skip: ReadonlySet<string> }
+    | undefined;
   let slotFreed: (() => void) | undefined;
-  let noneInFlight: (() => void) | undefined;
+  let noneRunning: (() => void) | undefined;
   let idleWaiters: (() => void)[] = [];
   let loop: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;
+  const wake = createWakeTimer(clock, timers, () => pump(false));
 
-  /** Delivers and settles one job, then frees its slot. Never rejects. */
-  async function deliverJob(job: DeliveryJob): Promise<void> {
-    try {
-      const subscription = subscriptions(job.subscriptionId);
-      if (subscription === undefined) {
-        logger.warn("dropping a delivery: its subscription no longer exists", {
-          jobId: job.id,
-          subscriptionId: job.subscriptionId,
-        });
-        await queue.complete(job.id);
-        return;
-      }
-      const outcome = await deliverer.deliver(job.event, subscription);
-      await settle(job, outcome, subscription);
-    } catch (err) {
-      logger.error("delivery failed unexpectedly; the job is retried when its lease expires", {
-        jobId: job.id,
-        subscriptionId: job.subscriptionId,
-        error: describeError(err),
-      });
-    } finally {
-      inFlight.delete(job.id);
-      slotFreed?.();
-      if (inFlight.size === 0) {
-        noneInFlight?.();
-        checkIdle();
-      }
-    }
-  }
+  /** Whether nothing runs here (attempts, completions). */
+  const nothingRunning = () => attempts === 0 && chores === 0;
 
   function checkIdle(): void {
-    if (inFlight.size > 0 || idleWaiters.length === 0) return;
+    if (!nothingRunning() || held.size > 0 || idleWaiters.length === 0) return;
     queue.size().then(
       (size) => {
         // Leased jobs count in `size`, so a lease that happened meanwhile keeps us busy.
-        if (size > 0 || inFlight.size > 0) return;
+        if (size > 0 || !nothingRunning() || held.size > 0) return;
         const waiters = idleWaiters;
         idleWaiters = [];
         for (const resolve of waiters) resolve();
@@ -162,37 +202,223 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     );
   }
 
-  function dispatch(job: DeliveryJob): void {
-    if (inFlight.has(job.id)) {
-      // Its lease expired while the first attempt runs (leaseMs shorter than the delivery). That
-      // attempt settles the job; leave this lease to expire rather than deliver twice at once.
-      logger.warn("a job came back while its delivery is still running; leaseMs is too short", {
+  function afterRunning(): void {
+    if (attempts < concurrency) slotFreed?.();
+    if (nothingRunning()) noneRunning?.();
+    checkIdle();
+  }
+
+  /**
+   * Starts every attempt the lanes can start (round robin while global slots last), then works
+   * out the lanes to skip, arms the timer for the next token or batch deadline, and cuts short a
+   * waiting lease that skips a lane able to take jobs again. `flush` sends partial batches now.
+   */
+  function pump(flush: boolean): void {
+    const now = clock.now();
+    if (!stopping.signal.aborted || flush) {
+      let started = true;
+      while (started && attempts < concurrency) {
+        started = false;
+        for (const lane of active) {
+          if (attempts >= concurrency) break;
+          const jobs = takeAttempt(lane, now, flush);
+          if (jobs === undefined) continue;
+          started = true;
+          attempts++;
+          for (const job of jobs) attempting.add(job.id);
+          // runAttempt catches everything and frees its slot itself.
+          void runAttempt(lane, jobs);
+        }
+      }
+    }
+    const next = new Set<string>();
+    let wakeTime = Number.POSITIVE_INFINITY;
+    for (const lane of active) {
+      if (isQuiet(lane, now)) {
+        active.delete(lane);
+        if (isDisposable(lane, now)) lanes.delete(lane.id);
+        continue;
+      }
+      if (isSkipped(lane, now)) next.add(lane.id);
+      const at = wakeAt(lane, now);
+      // A lane ready now but not started waits for a global slot; a finishing attempt pumps.
+      if (at > now) wakeTime = Math.min(wakeTime, at);
+    }
+    skip = next.size === 0 ? NO_SKIP : next;
+    wake.at(stopping.signal.aborted ? Number.POSITIVE_INFINITY : wakeTime);
+    if (lease !== undefined) {
+      for (const id of lease.skip) {
+        if (!next.has(id)) {
+          lease.controller.abort();
+          break;
+        }
+      }
+    }
+  }
+
+  /** The handshake's verdict for the attempt: `undefined` to go ahead, else its outcome. */
+  async function gate(
+    lane: SinkLane,
+    subscription: Subscription,
+  ): Promise<DeliveryOutcome | undefined> {
+    if (!needsHandshake(lane)) return undefined;
+    if (handshake === undefined) {
+      return {
+        kind: "retry",
+        status: 0,
+        error: "webhook handshake required, but the dispatcher has no sinkClient to send it",
+      };
+    }
+    const result = await handshake(subscription);
+    if (!result.allowed) {
+      logger.warn("webhook handshake refused; the deliveries are retried", {
+        subscriptionId: subscription.id,
+        status: result.status,
+        error: result.error,
+      });
+      return { kind: "retry", status: result.status, error: result.error };
+    }
+    // The sink may have changed while the handshake ran; the grant is for the one asked.
+    if (lane.subscription.sink === subscription.sink && lane.subscription.delivery.handshake) {
+      const now = clock.now();
+      const bucket = result.rate === undefined ? undefined : createTokenBucket(result.rate, now);
+      // This attempt is the first request the grant covers (4.2.2).
+      bucket?.take(now);
+      lane.handshake = { sink: subscription.sink, bucket };
+    }
+    return undefined;
+  }
+
+  /** Makes one attempt and settles its jobs, then frees its slots. Never rejects. */
+  async function runAttempt(lane: SinkLane, jobs: readonly DeliveryJob[]): Promise<void> {
+    const first = jobs[0] as DeliveryJob;
+    const subscription = lane.subscription;
+    try {
+      const outcome =
+        (await gate(lane, subscription)) ??
+        (await deliverer.deliver(
+          { id: first.id, events: jobs.map((job) => job.event) },
+          subscription,
+        ));
+      await settle(jobs, outcome, subscription);
+    } catch (err) {
+      logger.error("delivery failed unexpectedly; the job is retried when its lease expires", {
+        jobId: first.id,
+        subscriptionId: first.subscriptionId,
+        ...(jobs.length > 1 ? { jobs: jobs.length } : {}),
+        error: describeError(err),
+      });
+    } finally {
+      for (const job of jobs) {
+        held.delete(job.id);
+        attempting.delete(job.id);
+      }
+      lane.inFlight--;
+      attempts--;
+      pump(false);
+      afterRunning();
+    }
+  }
+
+  /** Completes a job whose subscription is gone. Never rejects. */
+  async function drop(job: DeliveryJob): Promise<void> {
+    chores++;
+    logger.warn("dropping a delivery: its subscription no longer exists", {
+      jobId: job.id,
+      subscriptionId: job.subscriptionId,
+    });
+    try {
+      await queue.complete(job.id);
+    } catch (err) {
+      logger.error("delivery failed unexpectedly; the job is retried when its lease expires", {
         jobId: job.id,
         subscriptionId: job.subscriptionId,
-        leaseMs,
+        error: describeError(err),
       });
-      return;
+    } finally {
+      held.delete(job.id);
+      chores--;
+      afterRunning();
     }
-    inFlight.add(job.id);
-    // deliverJob catches everything and frees the slot itself.
-    void deliverJob(job);
+  }
+
+  function warnIfLeaseTooShort(lane: SinkLane): void {
+    const { delivery } = lane.subscription;
+    const wait = batchSize(lane) > 1 ? (delivery.maxBatchWaitMs ?? 0) : 0;
+    const holdMs = wait + delivery.timeoutMs * (delivery.handshake === true ? 2 : 1);
+    if (holdMs < leaseMs || warnedLease.has(lane.id)) return;
+    warnedLease.add(lane.id);
+    logger.warn("leaseMs is shorter than this subscription may hold a job; raise it", {
+      subscriptionId: lane.id,
+      leaseMs,
+      holdMs,
+    });
+  }
+
+  /** Files leased jobs into their lanes. */
+  function intake(jobs: readonly DeliveryJob[]): void {
+    const now = clock.now();
+    for (const job of jobs) {
+      if (held.has(job.id)) {
+        // Handed out again while held here: its lease expired (leaseMs shorter than the hold).
+        // The attempt running, or the one to come, settles it; never deliver it twice at once.
+        if (attempting.has(job.id)) {
+          logger.warn("a job came back while its delivery is still running; leaseMs is too short", {
+            jobId: job.id,
+            subscriptionId: job.subscriptionId,
+            leaseMs,
+          });
+        }
+        continue;
+      }
+      held.add(job.id);
+      let subscription: Subscription | undefined;
+      try {
+        subscription = subscriptions(job.subscriptionId);
+      } catch (err) {
+        held.delete(job.id);
+        logger.error("delivery failed unexpectedly; the job is retried when its lease expires", {
+          jobId: job.id,
+          subscriptionId: job.subscriptionId,
+          error: describeError(err),
+        });
+        continue;
+      }
+      if (subscription === undefined) {
+        const gone = lanes.get(job.subscriptionId);
+        if (gone !== undefined && gone.inFlight === 0 && gone.waiting.length === 0) {
+          lanes.delete(gone.id);
+          active.delete(gone);
+        }
+        void drop(job);
+        continue;
+      }
+      const lane = updateLane(lanes.get(subscription.id), subscription, now);
+      lanes.set(lane.id, lane);
+      warnIfLeaseTooShort(lane);
+      lane.waiting.push({ job, at: now });
+      active.add(lane);
+    }
   }
 
   async function run(): Promise<void> {
     const signal = stopping.signal;
     let backoff = LEASE_ERROR_BACKOFF_MS;
     while (!signal.aborted) {
-      const free = concurrency - inFlight.size;
-      if (free === 0) {
+      const free = concurrency - attempts;
+      if (free <= 0) {
         await new Promise<void>((resolve) => {
           slotFreed = resolve;
         });
         slotFreed = undefined;
         continue;
       }
+      // A fresh controller per lease: `pump` aborts it to lease again with a smaller skip set.
+      const current = { controller: new AbortController(), skip };
+      lease = current;
       let jobs: readonly DeliveryJob[];
       try {
-        jobs = await queue.lease(free, leaseMs, signal);
+        jobs = await queue.lease(free, leaseMs, current.controller.signal, current.skip);
         backoff = LEASE_ERROR_BACKOFF_MS;
       } catch (err) {
         logger.error("leasing deliveries failed; trying again shortly", {
@@ -202,8 +428,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         await pause(backoff, signal);
         backoff = Math.min(backoff * 2, LEASE_ERROR_BACKOFF_MAX_MS);
         continue;
+      } finally {
+        lease = undefined;
       }
-      for (const job of jobs) dispatch(job);
+      intake(jobs);
+      pump(false);
     }
   }
 
@@ -219,7 +448,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     clearTimeout(timer);
     if (!finished) {
       logger.warn("stopped before in-flight deliveries finished; their jobs stay leased", {
-        abandoned: inFlight.size,
+        abandoned: attempting.size,
         deadlineMs,
       });
     }
@@ -240,12 +469,22 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       stopped ??= (async () => {
         stopping.abort();
+        lease?.controller.abort();
         slotFreed?.();
         await loop;
+        // Partial batches go now rather than wait out their leases; then no attempt starts.
+        pump(true);
+        wake.clear();
         // Deliveries started before the stop still settle; the last one to finish resolves this.
-        if (inFlight.size > 0) {
+        if (!nothingRunning()) {
           await new Promise<void>((resolve) => {
-            noneInFlight = resolve;
+            noneRunning = resolve;
+          });
+        }
+        const left = held.size;
+        if (left > 0) {
+          logger.info("stopped with jobs held back by their sinks' limits; they stay leased", {
+            jobs: left,
           });
         }
       })();

@@ -1,0 +1,102 @@
+import type { DeliveryRate, Subscription } from "../subscriptions/subscription.js";
+import { describeError } from "./failure-text.js";
+import type { SinkClient } from "./sink-client.js";
+
+/**
+ * What a sink answered to the abuse-protection handshake (http-webhook.md 4.2): allowed, with the
+ * rate it grants (`undefined`: no limit), or refused (`status` from the answer, 0 when there was
+ * none) with a text for people.
+ */
+export type HandshakeResult =
+  | { readonly allowed: true; readonly rate: DeliveryRate | undefined }
+  | { readonly allowed: false; readonly status: number; readonly error: string };
+
+/** Asks a subscription's sink for permission to deliver (http-webhook.md 4.1). Never rejects. */
+export type WebhookHandshake = (subscription: Subscription) => Promise<HandshakeResult>;
+
+export interface WebhookHandshakeOptions {
+  readonly client: SinkClient;
+  /** `WebHook-Request-Origin`: names the sending system, not a host (4.1.2), e.g. "herald". */
+  readonly origin: string;
+}
+
+// 4.1.4 and 4.2.2: rates are "requests per minute".
+const MINUTE_MS = 60_000;
+const POSITIVE_INTEGER = /^[1-9][0-9]*$/;
+
+/** `WebHook-Request-Rate` for a subscription's own rate, in requests per minute (at least 1). */
+function requestRate(rate: DeliveryRate | undefined): string | undefined {
+  if (rate === undefined) return undefined;
+  return String(Math.max(1, Math.floor((rate.count * MINUTE_MS) / rate.perMs)));
+}
+
+/**
+ * The sender side of the CloudEvents webhook handshake (http-webhook.md 4): an `OPTIONS` request
+ * to the sink with `WebHook-Request-Origin` (4.1.2) and, when the subscription has a `rate`,
+ * `WebHook-Request-Rate` in requests per minute (4.1.4). Consent is the `WebHook-Allowed-Origin`
+ * header naming the origin or `*` (4.2.1), whatever the status: 4.2 says a handshake "cannot rely
+ * on status codes". `WebHook-Allowed-Rate` (4.2.2) is `*` or absent for no limit, or requests per
+ * minute (granted as a bucket of that many per minute); any other value is a refusal, as is no
+ * answer at all (status 0). Callback consent (4.1.3) is not supported: no callback is offered.
+ *
+ * @example
+ * const handshake = createWebhookHandshake({ client: createNodeSinkClient(), origin: "herald" });
+ * const result = await handshake(subscription);
+ * if (!result.allowed) console.warn(result.status, result.error);
+ */
+export function createWebhookHandshake(options: WebhookHandshakeOptions): WebhookHandshake {
+  const { client, origin } = options;
+  if (typeof client?.send !== "function") {
+    throw new TypeError("createWebhookHandshake: client must be a SinkClient");
+  }
+  if (typeof origin !== "string" || !/^[\x21-\x7e]+$/.test(origin)) {
+    throw new TypeError(
+      "createWebhookHandshake: origin must be a non-empty token, e.g. a DNS name",
+    );
+  }
+  return async function webhookHandshake(subscription) {
+    const rate = requestRate(subscription.delivery.rate);
+    const headers: Record<string, string> = { "webhook-request-origin": origin };
+    if (rate !== undefined) headers["webhook-request-rate"] = rate;
+    let answer: Awaited<ReturnType<SinkClient["send"]>>;
+    try {
+      answer = await client.send(
+        { url: subscription.sink, method: "OPTIONS", headers, body: undefined },
+        subscription.delivery.timeoutMs,
+      );
+    } catch (err) {
+      return {
+        allowed: false,
+        status: 0,
+        error: `webhook handshake failed: ${describeError(err)}`,
+      };
+    }
+    const { status } = answer;
+    const allowedOrigin = answer.header("webhook-allowed-origin")?.trim();
+    if (allowedOrigin === undefined) {
+      return {
+        allowed: false,
+        status,
+        error: `webhook handshake refused: status ${status} without WebHook-Allowed-Origin`,
+      };
+    }
+    // Origin names are DNS-like names: compared without regard to case.
+    if (allowedOrigin !== "*" && allowedOrigin.toLowerCase() !== origin.toLowerCase()) {
+      return {
+        allowed: false,
+        status,
+        error: `webhook handshake refused: WebHook-Allowed-Origin ${JSON.stringify(allowedOrigin)} does not allow ${JSON.stringify(origin)}`,
+      };
+    }
+    const allowedRate = answer.header("webhook-allowed-rate")?.trim();
+    if (allowedRate === undefined || allowedRate === "*") return { allowed: true, rate: undefined };
+    if (!POSITIVE_INTEGER.test(allowedRate) || !Number.isSafeInteger(Number(allowedRate))) {
+      return {
+        allowed: false,
+        status,
+        error: `webhook handshake refused: invalid WebHook-Allowed-Rate ${JSON.stringify(allowedRate)}`,
+      };
+    }
+    return { allowed: true, rate: { count: Number(allowedRate), perMs: MINUTE_MS } };
+  };
+}
