@@ -7,12 +7,13 @@ import type { CloudEvent } from "../event/cloud-event.js";
 import { decodeHeaderValue } from "../ingest/header-value.js";
 import type { Logger } from "../ports/logger.js";
 import type { DeliverySettings, Subscription } from "../subscriptions/subscription.js";
+import { DEAD_LETTER_ID_SUFFIX } from "./dead-letter.js";
 import type { DeliveryFailure, DeliveryJob } from "./delivery-queue.js";
 import { createFetchSinkClient } from "./fetch-sink-client.js";
 import { createHttpDeliverer } from "./http-deliverer.js";
 import { createMemoryQueue } from "./memory-queue.js";
 import { RETRY_AFTER_CAP_MS } from "./retry-policy.js";
-import { createSettle, DEAD_LETTER_ID_SUFFIX } from "./settle.js";
+import { createSettle } from "./settle.js";
 
 // What settle asks of the queue, recorded (the store's own behaviour has its contract suite).
 type QueueCall =

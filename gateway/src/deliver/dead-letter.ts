@@ -1,0 +1,125 @@
+import type { Logger } from "../ports/logger.js";
+import type { Subscription } from "../subscriptions/subscription.js";
+import { deadLetterEvent } from "./dead-letter-event.js";
+import type { Deliverer } from "./deliverer.js";
+import type { DeliveryFailure, DeliveryJob, DeliveryQueue } from "./delivery-queue.js";
+import { truncateUtf8 } from "./failure-text.js";
+import { redactSecrets } from "./redact-secrets.js";
+
+/**
+ * Suffix of a dead-letter message's `webhook-id`: it is another message than the one that failed
+ * (Standard Webhooks ids name a message), yet stable, so a dead-letter sink can dedupe a resend.
+ */
+export const DEAD_LETTER_ID_SUFFIX = "-dead";
+
+const originOf = (url: string) => (URL.canParse(url) ? new URL(url).origin : undefined);
+
+/**
+ * The subscription as the dead-letter sink gets it: the same mode, timeout and signing, but its
+ * `protocolsettings.headers` only when the dead-letter sink has the sink's origin. Those headers
+ * are the sink's (often its `Authorization`), and Fetch drops `Authorization` on a cross-origin
+ * redirect for the same reason (Fetch standard, "HTTP-redirect fetch" step 13).
+ */
+function deadLetterTarget(subscription: Subscription, deadLetterSink: string): Subscription {
+  const sameOrigin = originOf(deadLetterSink) === originOf(subscription.sink);
+  return sameOrigin
+    ? { ...subscription, sink: deadLetterSink }
+    : { ...subscription, sink: deadLetterSink, protocolsettings: { headers: {} } };
+}
+
+/** Ends jobs whose attempts are over: to the dead-letter sink, or kept as dead. */
+export type DeadLetter = (
+  jobs: readonly DeliveryJob[],
+  failure: DeliveryFailure,
+  subscription: Subscription,
+) => Promise<void>;
+
+export interface DeadLetterOptions {
+  readonly queue: Pick<DeliveryQueue, "complete" | "bury">;
+  readonly deliverer: Deliverer;
+  readonly logger: Logger;
+}
+
+/**
+ * Dead-lettering (DESIGN.md "Delivery semantics"): one attempt to `delivery.deadLetterSink` with
+ * `deadLetterEvent` (binary and structured mode: one request per event; batch mode: one batch of
+ * the attempt's events, `webhook-id` of the first job), with the subscription's mode, timeout and
+ * signing (`protocolsettings` headers only to the sink's own origin, see `deadLetterTarget`).
+ * Delivered there: `complete`; otherwise, or with no dead-letter sink: `bury`, the sink's failure
+ * kept with the dead-letter sink's added to its text. Each job's end is logged once (subscription
+ * id, event source and id, status, attempts, failure text): `warn` when the dead-letter sink took
+ * it, `error` when it is kept as dead (a person has to redrive it).
+ *
+ * @example
+ * const deadLetter = createDeadLetter({ queue, deliverer, logger });
+ * await deadLetter([job], { status: 400, error: "bad payload", at: clock.now() }, subscription);
+ */
+export function createDeadLetter(options: DeadLetterOptions): DeadLetter {
+  const { queue, deliverer, logger } = options;
+
+  function logFinal(
+    ending: "sent to the dead-letter sink" | "kept as dead",
+    job: DeliveryJob,
+    failure: DeliveryFailure,
+    subscription: Subscription,
+  ) {
+    const fields = {
+      subscriptionId: subscription.id,
+      source: job.event.attributes.source,
+      id: job.event.attributes.id,
+      status: failure.status,
+      attempts: job.attempts + 1,
+      error: failure.error,
+    };
+    // Kept as dead needs a person (redrive); a dead-letter sink that took it has its own reader.
+    if (ending === "kept as dead") logger.error(`delivery failed; ${ending}`, fields);
+    else logger.warn(`delivery failed; ${ending}`, fields);
+  }
+
+  async function bury(jobs: readonly DeliveryJob[], failure: DeliveryFailure, sub: Subscription) {
+    for (const job of jobs) logFinal("kept as dead", job, failure, sub);
+    await Promise.all(jobs.map((job) => queue.bury(job.id, failure)));
+  }
+
+  /** One dead-letter request for `jobs`; completes or buries them by its outcome. */
+  async function sendDead(
+    id: string,
+    jobs: readonly DeliveryJob[],
+    failure: DeliveryFailure,
+    subscription: Subscription,
+    deadLetterSink: string,
+  ) {
+    const events = jobs.map((job) =>
+      deadLetterEvent(job.event, {
+        sink: subscription.sink,
+        status: failure.status,
+        error: failure.error,
+        attempts: job.attempts + 1,
+      }),
+    );
+    const target = deadLetterTarget(subscription, deadLetterSink);
+    const outcome = await deliverer.deliver({ id, events }, target);
+    if (outcome.kind === "delivered") {
+      for (const job of jobs) logFinal("sent to the dead-letter sink", job, failure, subscription);
+      await Promise.all(jobs.map((job) => queue.complete(job.id)));
+      return;
+    }
+    const why = redactSecrets(outcome.error, subscription);
+    const error = truncateUtf8(`${failure.error} (dead-letter sink: ${why})`);
+    await bury(jobs, { ...failure, error }, subscription);
+  }
+
+  return async function deadLetter(jobs, failure, subscription) {
+    const sink = subscription.delivery.deadLetterSink;
+    if (sink === undefined) return bury(jobs, failure, subscription);
+    const [first] = jobs;
+    if (subscription.delivery.mode === "batch" && first !== undefined) {
+      return sendDead(`${first.id}${DEAD_LETTER_ID_SUFFIX}`, jobs, failure, subscription, sink);
+    }
+    await Promise.all(
+      jobs.map((job) =>
+        sendDead(`${job.id}${DEAD_LETTER_ID_SUFFIX}`, [job], failure, subscription, sink),
+      ),
+    );
+  };
+}
