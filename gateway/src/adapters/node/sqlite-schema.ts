@@ -1,0 +1,76 @@
+import type { Database } from "better-sqlite3";
+
+/**
+ * The schema, one entry per version: `PRAGMA user_version` says how many have run, so opening an
+ * older file applies the rest in one transaction and a newer file is refused.
+ *
+ * - `events`: each accepted event once, encoded by `store/event-codec.ts`; `refs` counts its jobs,
+ *   and the event is deleted with its last job (an event matched by 3 subscriptions is stored once).
+ * - `jobs`: one per (event, subscription). `due_at` is when a queued job is due or a leased job's
+ *   lease expires (a lease is just a later due time), NULL once the job is dead; `dead_at` is when
+ *   it died. AUTOINCREMENT so an id is never reused: a stale holder of a completed job must not
+ *   complete a newer job that got its id.
+ *   `jobs_due (due_at)` serves `lease` (due jobs oldest first, O(log n + k)) and the next due time;
+ *   `jobs_dead` (partial, dead jobs only) serves paging and redrive by subscription.
+ * - `dedupe`: `source` + `id` keys with their expiry; `dedupe_expiry` lets pruning take the
+ *   oldest first in bounded steps.
+ * - `subscriptions` (API-created ones, in order of creation) and `disabled` (410 Gone state).
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    body TEXT NOT NULL,
+    refs INTEGER NOT NULL
+  );
+  CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id INTEGER NOT NULL,
+    subscription_id TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    due_at INTEGER,
+    failure TEXT,
+    dead_at INTEGER
+  );
+  CREATE INDEX jobs_due ON jobs (due_at);
+  CREATE INDEX jobs_dead ON jobs (subscription_id, id) WHERE due_at IS NULL;
+  CREATE TABLE dedupe (
+    key TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX dedupe_expiry ON dedupe (expires_at);
+  CREATE TABLE subscriptions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL
+  );
+  CREATE TABLE disabled (
+    id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    reason TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the database's schema up to `SCHEMA_VERSION`; throws for a file written by a newer Herald.
+ *
+ * @example
+ * migrate(db, "/var/lib/herald/herald.db");
+ */
+export function migrate(db: Database, path: string): void {
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(
+      `the store ${path} has schema version ${version}; this Herald knows up to ${SCHEMA_VERSION}`,
+    );
+  }
+  if (version === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    for (const sql of MIGRATIONS.slice(version)) db.exec(sql);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}

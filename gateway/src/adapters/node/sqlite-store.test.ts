@@ -1,0 +1,198 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { describeDeliveryQueue, manualClock } from "../../deliver/delivery-queue.case.js";
+import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
+import { Unavailable } from "../../errors/errors.js";
+import type { CloudEvent } from "../../event/cloud-event.js";
+import { describeSubscriptionStore } from "../../store/subscription-store.case.js";
+import { DEFAULT_DELIVERY, type Subscription } from "../../subscriptions/subscription.js";
+import { createSqliteStore, openSqliteStore, type SqliteStore } from "./sqlite-store.js";
+
+const dir = mkdtempSync(join(tmpdir(), "herald-sqlite-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const freshPath = () => join(dir, `store-${++files}`, "herald.db");
+/** A connection of the test's own on a fresh file, to make it fail on purpose. */
+const freshDatabase = () => {
+  const path = freshPath();
+  mkdirSync(dirname(path), { recursive: true });
+  return { path, db: new Database(path) };
+};
+
+const stores = new Map<DeliveryQueue, SqliteStore>();
+describeDeliveryQueue(
+  "sqlite",
+  (clock, { dedupeWindowMs }) => {
+    const store = openSqliteStore({ path: freshPath(), clock, dedupeWindowMs });
+    stores.set(store.queue, store);
+    return store.queue;
+  },
+  (queue) => stores.get(queue)?.close(),
+);
+describeSubscriptionStore(
+  "sqlite",
+  async () => openSqliteStore({ path: freshPath() }).subscriptions,
+);
+
+const event = (id: string): CloudEvent => ({
+  attributes: { specversion: "1.0", id, source: "/s", type: "t" },
+  data: { kind: "json", value: { id }, text: `{"id": "${id}"}` },
+});
+const never = () => new AbortController().signal;
+
+describe("openSqliteStore", () => {
+  it("keeps everything across a reopen: events, jobs, attempts, dead set, dedupe, subscriptions", async () => {
+    const path = freshPath();
+    const clock = manualClock();
+    const first = openSqliteStore({ path, clock });
+    await first.queue.accept([
+      { event: event("1"), subscriptionIds: ["a", "b"] },
+      { event: event("2"), subscriptionIds: ["a"] },
+      { event: event("3"), subscriptionIds: [] },
+    ]);
+    const [a1, b1, a2] = await first.queue.lease(3, 60_000, never());
+    await first.queue.reschedule(a1?.id ?? "", clock.now(), { status: 503, error: "busy", at: 5 });
+    await first.queue.bury(b1?.id ?? "", { status: 400, error: "bad", at: 6 });
+    const subscription: Subscription = {
+      id: "api",
+      filters: [],
+      sink: "http://127.0.0.1:9/x",
+      protocol: "HTTP",
+      protocolsettings: { headers: {} },
+      delivery: DEFAULT_DELIVERY,
+    };
+    await first.subscriptions.put(subscription);
+    await first.subscriptions.setDisabled("a", { at: 7, reason: "gone" });
+    await first.close();
+
+    const second = openSqliteStore({ path, clock });
+    expect(await second.queue.size()).toBe(2);
+    const jobs = await second.queue.lease(10, 60_000, never());
+    expect(jobs.map((j) => [j.id, j.attempts, j.lastFailure?.status])).toEqual([[a1?.id, 1, 503]]);
+    expect(jobs[0]?.event).toEqual(event("1"));
+    await second.queue.complete(a1?.id ?? "");
+    // The job leased before the reopen comes back once its lease expires.
+    clock.advance(60_000);
+    expect((await second.queue.lease(10, 60_000, never())).map((j) => j.id)).toEqual([a2?.id]);
+    const dead = await second.queue.dead("b", { limit: 10 });
+    expect(dead.map((j) => [j.id, j.attempts, j.failure])).toEqual([
+      [b1?.id, 1, { status: 400, error: "bad", at: 6 }],
+    ]);
+    expect(await second.queue.accept([{ event: event("3"), subscriptionIds: ["a"] }])).toEqual({
+      events: 0,
+      duplicates: 1,
+      jobs: 0,
+    });
+    expect(await second.subscriptions.list()).toEqual([subscription]);
+    expect(await second.subscriptions.disabled()).toEqual(
+      new Map([["a", { at: 7, reason: "gone" }]]),
+    );
+    await second.close();
+  });
+
+  it("stores an event once for all its jobs and deletes it with its last job", async () => {
+    const path = freshPath();
+    const store = openSqliteStore({ path });
+    await store.queue.accept([{ event: event("1"), subscriptionIds: ["a", "b", "c"] }]);
+    const db = new Database(path, { readonly: true });
+    const events = () => (db.prepare("SELECT COUNT(*) AS n FROM events").get() as { n: number }).n;
+    expect(events()).toBe(1);
+    const jobs = await store.queue.lease(3, 60_000, never());
+    await store.queue.complete(jobs[0]?.id ?? "");
+    await store.queue.bury(jobs[1]?.id ?? "", { status: 500, error: "x", at: 1 });
+    expect(events()).toBe(1);
+    await store.queue.complete(jobs[2]?.id ?? "");
+    expect(events()).toBe(1);
+    expect(await store.queue.drop("b")).toBe(1);
+    expect(events()).toBe(0);
+    db.close();
+    await store.close();
+  });
+
+  it("commits concurrent accepts together: 1,000 accepts in far fewer transactions", async () => {
+    const store = openSqliteStore({ path: freshPath() });
+    const before = store.transactions();
+    const results = await Promise.all(
+      Array.from({ length: 1_000 }, (_, i) =>
+        store.queue.accept([{ event: event(String(i)), subscriptionIds: ["a"] }]),
+      ),
+    );
+    const transactions = store.transactions() - before;
+    expect(results.every((r) => r.jobs === 1)).toBe(true);
+    expect(await store.queue.size()).toBe(1_000);
+    expect(transactions).toBeLessThanOrEqual(10);
+    await store.close();
+  });
+
+  it("names the path when it cannot be opened (a file where a directory should be)", () => {
+    const file = join(dir, "a-file");
+    writeFileSync(file, "not a directory");
+    const path = join(file, "herald.db");
+    expect(() => openSqliteStore({ path })).toThrow(`cannot open the SQLite store ${path}`);
+  });
+
+  it("names the path when the file is not a database", () => {
+    const path = join(dir, "garbage.db");
+    writeFileSync(path, "x".repeat(4096));
+    expect(() => openSqliteStore({ path })).toThrow(path);
+  });
+
+  it("refuses a read-only database with a clear error", async () => {
+    // Root ignores file modes, so the connection is opened read-only instead (SQLite also falls
+    // back to read-only by itself when it may not write the file).
+    const path = freshPath();
+    await openSqliteStore({ path }).close();
+    const db = new Database(path, { readonly: true });
+    expect(() => createSqliteStore(db, { path })).toThrow(/readonly|read-only/i);
+    db.close();
+  });
+});
+
+describe("SQLite store failures", () => {
+  const accept = (queue: DeliveryQueue, ...ids: string[]) =>
+    queue.accept(ids.map((id) => ({ event: event(id), subscriptionIds: ["a"] })));
+
+  it("answers a full disk with Unavailable and stores nothing of the batch", async () => {
+    const { path, db } = freshDatabase();
+    const store = createSqliteStore(db, { path });
+    await accept(store.queue, "0");
+    // max_page_count caps the file at its current size: SQLite reports SQLITE_FULL, as on a full disk.
+    const pages = db.pragma("page_count", { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages}`);
+    const big = Array.from({ length: 200 }, (_, i) => String(i + 1));
+    const err = await accept(store.queue, ...big).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Unavailable);
+    expect(err).toMatchObject({ status: 503, message: expect.stringMatching(/full/) });
+    db.pragma("max_page_count = 1073741823");
+    expect(await accept(store.queue, ...big)).toMatchObject({ events: 200, duplicates: 0 });
+    expect(await store.queue.size()).toBe(201);
+    await store.close();
+  });
+
+  it("answers a read-only connection with Unavailable", async () => {
+    const { path, db } = freshDatabase();
+    const store = createSqliteStore(db, { path });
+    db.pragma("query_only = ON");
+    const err = await accept(store.queue, "1").catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 503, message: expect.stringMatching(/read-only/) });
+    db.pragma("query_only = OFF");
+    expect(await accept(store.queue, "1")).toMatchObject({ events: 1 });
+    await store.close();
+  });
+
+  it("answers a database locked by another process with Unavailable, then recovers", async () => {
+    const path = freshPath();
+    const store = openSqliteStore({ path });
+    const other = new Database(path);
+    other.exec("BEGIN IMMEDIATE");
+    const err = await accept(store.queue, "1").catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 503, message: expect.stringMatching(/locked/) });
+    other.exec("ROLLBACK");
+    other.close();
+    expect(await accept(store.queue, "1")).toMatchObject({ events: 1, duplicates: 0 });
+    await store.close();
+  });
+});

@@ -1,0 +1,50 @@
+import type { Database } from "better-sqlite3";
+import type { DisabledState, SubscriptionStore } from "../../store/subscription-store.js";
+import type { Subscription } from "../../subscriptions/subscription.js";
+import type { GroupCommit } from "./sqlite-group-commit.js";
+
+/**
+ * The `SubscriptionStore` port on SQLite: subscriptions as JSON in creation order (an update keeps
+ * its row, so its place), and the disabled state by id. Writes go through the group commit.
+ *
+ * @example
+ * const subscriptions = createSqliteSubscriptionStore(db, group);
+ */
+export function createSqliteSubscriptionStore(db: Database, group: GroupCommit): SubscriptionStore {
+  const list = db.prepare<[], { body: string }>("SELECT body FROM subscriptions ORDER BY seq");
+  const put = db.prepare(
+    `INSERT INTO subscriptions (id, body) VALUES (?, ?)
+     ON CONFLICT (id) DO UPDATE SET body = excluded.body`,
+  );
+  const remove = db.prepare("DELETE FROM subscriptions WHERE id = ?");
+  const disabled = db.prepare<[], { id: string; at: number; reason: string }>(
+    "SELECT id, at, reason FROM disabled ORDER BY id",
+  );
+  const disable = db.prepare(
+    `INSERT INTO disabled (id, at, reason) VALUES (?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET at = excluded.at, reason = excluded.reason`,
+  );
+  const enable = db.prepare("DELETE FROM disabled WHERE id = ?");
+  return {
+    async list() {
+      return list.all().map((row) => JSON.parse(row.body) as Subscription);
+    },
+    async put(subscription) {
+      const body = JSON.stringify(subscription);
+      await group.run(() => put.run(subscription.id, body));
+    },
+    async delete(id) {
+      return group.run(() => remove.run(id).changes > 0);
+    },
+    async disabled() {
+      return new Map<string, DisabledState>(
+        disabled.all().map((row) => [row.id, { at: row.at, reason: row.reason }]),
+      );
+    },
+    async setDisabled(id, state) {
+      await group.run(() =>
+        state === undefined ? enable.run(id) : disable.run(id, state.at, state.reason),
+      );
+    },
+  };
+}
