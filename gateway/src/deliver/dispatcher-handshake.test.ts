@@ -1,0 +1,184 @@
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  events,
+  plainHttpDeliverer,
+  recordingSettle,
+  subscription,
+  turns,
+} from "../../test/support/dispatcher-kit.js";
+import { createFakeTime } from "../../test/support/fake-time.js";
+import { createTestQueue } from "../../test/support/test-queue.js";
+import { createNodeSinkClient } from "../adapters/node/node-sink-client.js";
+import type { DeliverySettings } from "../subscriptions/subscription.js";
+import { createDispatcher } from "./dispatcher.js";
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+interface Seen {
+  readonly method: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** A real sink on 127.0.0.1 whose OPTIONS answer is `onOptions`; POSTs get 204. */
+async function startSink(onOptions: (res: ServerResponse, n: number) => void) {
+  const seen: Seen[] = [];
+  let options = 0;
+  let waiters: { count: number; resolve: () => void }[] = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      seen.push({ method: req.method ?? "", headers: req.headers });
+      if (req.method === "OPTIONS") onOptions(res, options++);
+      else res.writeHead(204).end();
+      waiters = waiters.filter((w) => {
+        if (seen.length < w.count) return true;
+        w.resolve();
+        return false;
+      });
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  cleanup.push(
+    () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  );
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    seen,
+    methods: () => seen.map((s) => s.method),
+    waitFor: (count: number) =>
+      seen.length >= count
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => waiters.push({ count, resolve })),
+  };
+}
+
+function setup(sink: string, delivery: Partial<DeliverySettings> = {}, withClient = true) {
+  const time = createFakeTime();
+  const client = createNodeSinkClient();
+  cleanup.push(() => client.close());
+  const queue = createTestQueue(time.clock);
+  const { settle, settled } = recordingSettle(queue);
+  const sub = subscription("hooked", { handshake: true, ...delivery }, sink);
+  const dispatcher = createDispatcher({
+    queue,
+    deliverer: plainHttpDeliverer(client),
+    settle,
+    subscriptions: (id) => (id === "hooked" ? sub : undefined),
+    clock: time.clock,
+    timers: time.timers,
+    origin: "events.example.com",
+    ...(withClient ? { sinkClient: client } : {}),
+  });
+  cleanup.push(() => dispatcher.stop({ deadlineMs: 1_000 }));
+  return { time, queue, dispatcher, settled };
+}
+
+describe("dispatcher webhook handshake (http-webhook.md 4)", () => {
+  it("asks once with OPTIONS before the first delivery, then delivers", async () => {
+    const sink = await startSink((res) =>
+      res.writeHead(200, { "webhook-allowed-origin": "events.example.com", allow: "POST" }).end(),
+    );
+    const { time, queue, dispatcher, settled } = setup(sink.url, {
+      rate: { count: 2, perMs: 1_000 },
+    });
+    await queue.add("hooked", ...events("e", 2));
+    dispatcher.start();
+    await sink.waitFor(3);
+    await dispatcher.idle();
+    expect(sink.methods()).toEqual(["OPTIONS", "POST", "POST"]);
+    // 4.1.2 origin; 4.1.4 the subscription's own rate, in requests per minute.
+    expect(sink.seen[0]?.headers).toMatchObject({
+      "webhook-request-origin": "events.example.com",
+      "webhook-request-rate": "120",
+    });
+    expect(settled.map((s) => s.outcome.kind)).toEqual(["delivered", "delivered"]);
+    time.advance(1_000);
+    await queue.add("hooked", ...events("later", 1));
+    await dispatcher.idle();
+    expect(sink.methods()).toEqual(["OPTIONS", "POST", "POST", "POST"]);
+  });
+
+  it("refused (no WebHook-Allowed-Origin, or another origin): retry with the status, asking again next time", async () => {
+    const sink = await startSink((res, n) => {
+      if (n === 0) res.writeHead(405).end();
+      else if (n === 1) res.writeHead(200, { "webhook-allowed-origin": "someone.else" }).end();
+      else res.writeHead(200, { "webhook-allowed-origin": "*" }).end();
+    });
+    const { queue, dispatcher, settled } = setup(sink.url, { concurrency: 4 });
+    // The test's settle completes even a retry; each job stands for the next attempt. Until a
+    // grant, one attempt at a time asks (the others wait for its answer).
+    await queue.add("hooked", ...events("a", 3));
+    dispatcher.start();
+    await dispatcher.idle();
+    expect(settled.map((s) => [s.outcome.kind, s.outcome.status])).toEqual([
+      ["retry", 405],
+      ["retry", 200],
+      ["delivered", 204],
+    ]);
+    expect(settled[0]?.outcome).toMatchObject({
+      error: "webhook handshake refused: status 405 without WebHook-Allowed-Origin",
+    });
+    expect(settled[1]?.outcome).toMatchObject({
+      error:
+        'webhook handshake refused: WebHook-Allowed-Origin "someone.else" does not allow "events.example.com"',
+    });
+    expect(sink.methods()).toEqual(["OPTIONS", "OPTIONS", "OPTIONS", "POST"]);
+  });
+
+  it("unreachable: retry with status 0", async () => {
+    const sink = await startSink(() => {});
+    const { queue, dispatcher, settled } = setup("http://127.0.0.1:1/hook");
+    void sink;
+    await queue.add("hooked", ...events("e", 1));
+    dispatcher.start();
+    await dispatcher.idle();
+    expect(settled[0]?.outcome).toMatchObject({ kind: "retry", status: 0 });
+    expect(String((settled[0]?.outcome as { error?: string } | undefined)?.error)).toMatch(
+      /^webhook handshake failed: fetch failed/,
+    );
+  });
+
+  it("obeys WebHook-Allowed-Rate as requests per minute", async () => {
+    const sink = await startSink((res) =>
+      res.writeHead(200, { "webhook-allowed-origin": "*", "webhook-allowed-rate": "2" }).end(),
+    );
+    const { time, queue, dispatcher } = setup(sink.url);
+    await queue.add("hooked", ...events("e", 4));
+    dispatcher.start();
+    await sink.waitFor(3);
+    await turns(20);
+    // The grant's two tokens: the first attempt (which made the handshake) and one more.
+    expect(sink.methods()).toEqual(["OPTIONS", "POST", "POST"]);
+    time.advance(29_999);
+    await turns(20);
+    expect(sink.methods()).toHaveLength(3);
+    time.advance(1);
+    await sink.waitFor(4);
+    time.advance(30_000);
+    await sink.waitFor(5);
+    await dispatcher.idle();
+    expect(sink.methods()).toEqual(["OPTIONS", "POST", "POST", "POST", "POST"]);
+  });
+
+  it("without a sinkClient, a handshake subscription's attempts fail with a clear error", async () => {
+    const { queue, dispatcher, settled } = setup("http://127.0.0.1:1/hook", {}, false);
+    await queue.add("hooked", ...events("e", 1));
+    dispatcher.start();
+    await dispatcher.idle();
+    expect(settled[0]?.outcome).toEqual({
+      kind: "retry",
+      status: 0,
+      error: "webhook handshake required, but the dispatcher has no sinkClient to send it",
+    });
+  });
+});

@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  delivered,
+  event,
+  events,
+  fakeDeliverer,
+  recordingSettle,
+  subscription,
+  turns,
+} from "../../test/support/dispatcher-kit.js";
+import { createFakeTime } from "../../test/support/fake-time.js";
+import { createTestQueue } from "../../test/support/test-queue.js";
+import type { Subscription } from "../subscriptions/subscription.js";
+import { createDispatcher } from "./dispatcher.js";
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
+
+function setup(subs: readonly Subscription[]) {
+  const time = createFakeTime();
+  const queue = createTestQueue(time.clock);
+  const { settle } = recordingSettle(queue);
+  const start = time.clock.now();
+  const times: Record<string, number[]> = {};
+  const fake = fakeDeliverer((_attempt, sub) => {
+    const list = times[sub.id] ?? [];
+    times[sub.id] = list;
+    list.push(time.clock.now() - start);
+    return delivered;
+  });
+  const byId = new Map(subs.map((s) => [s.id, s]));
+  const dispatcher = createDispatcher({
+    queue,
+    deliverer: fake.deliverer,
+    settle,
+    subscriptions: (id) => byId.get(id),
+    clock: time.clock,
+    timers: time.timers,
+  });
+  stops.push(() => dispatcher.stop());
+  return { time, queue, dispatcher, times };
+}
+
+describe("dispatcher rate (delivery.rate as a token bucket)", () => {
+  it("sends a burst of count, then one per perMs / count, driven by a single timer", async () => {
+    const { time, queue, dispatcher, times } = setup([
+      subscription("limited", { rate: { count: 2, perMs: 1_000 } }),
+    ]);
+    await queue.add("limited", ...events("e", 8));
+    dispatcher.start();
+    await turns();
+    expect(times.limited).toEqual([0, 0]);
+    expect(time.pending()).toBe(1);
+    for (let t = 0; t < 3_000; t += 100) {
+      time.advance(100);
+      await turns();
+      expect(time.pending()).toBeLessThanOrEqual(1);
+    }
+    expect(times.limited).toEqual([0, 0, 500, 1_000, 1_500, 2_000, 2_500, 3_000]);
+    await dispatcher.idle();
+    // The timer stays until the next token, which lets the queue hand out this subscription again.
+    expect(time.pending()).toBe(1);
+    time.advance(500);
+    await turns();
+    expect(time.pending()).toBe(0);
+  });
+
+  it("leaves a subscription without tokens in the queue and wakes the lease at its next token", async () => {
+    const { time, queue, dispatcher, times } = setup([
+      subscription("limited", { rate: { count: 1, perMs: 60_000 } }),
+      subscription("free"),
+    ]);
+    await queue.add("limited", event("l0"));
+    dispatcher.start();
+    await turns();
+    expect(times.limited).toEqual([0]);
+    // Out of tokens: new jobs for it stay queued (skipped at lease); others flow.
+    await queue.add("limited", event("l1"));
+    await queue.add("free", ...events("f", 5));
+    await turns();
+    expect(times.free).toHaveLength(5);
+    expect(times.limited).toEqual([0]);
+    expect(await queue.size()).toBe(1);
+    expect(queue.skips.at(-1)).toEqual(new Set(["limited"]));
+    time.advance(59_999);
+    await turns();
+    expect(times.limited).toEqual([0]);
+    time.advance(1);
+    await turns();
+    expect(times.limited).toEqual([0, 60_000]);
+    await dispatcher.idle();
+  });
+});
