@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import { silentLogger } from "../ports/logger.js";
-import type { Subscription } from "../subscriptions/subscription.js";
+import { DEFAULT_MAX_BATCH_WAIT_MS, type Subscription } from "../subscriptions/subscription.js";
 import type { Deliverer } from "./deliverer.js";
 import type { DeliveryOutcome } from "./delivery-outcome.js";
 import type { DeliveryJob, DeliveryQueue } from "./delivery-queue.js";
@@ -9,7 +9,6 @@ import { describeError } from "./failure-text.js";
 import { createSettle, type Settle } from "./settle.js";
 import type { SinkClient } from "./sink-client.js";
 import {
-  batchSize,
   isDisposable,
   isQuiet,
   isSkipped,
@@ -344,7 +343,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   function warnIfLeaseTooShort(lane: SinkLane): void {
     const { delivery } = lane.subscription;
-    const wait = batchSize(lane) > 1 ? (delivery.maxBatchWaitMs ?? 0) : 0;
+    const wait =
+      delivery.mode === "batch" ? (delivery.maxBatchWaitMs ?? DEFAULT_MAX_BATCH_WAIT_MS) : 0;
     const holdMs = wait + delivery.timeoutMs * (delivery.handshake === true ? 2 : 1);
     if (holdMs < leaseMs || warnedLease.has(lane.id)) return;
     warnedLease.add(lane.id);
