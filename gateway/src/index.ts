@@ -14,7 +14,15 @@ export type { HeraldConfig, Limits, StoreConfig } from "./config/herald-config.j
 export { parseConfig } from "./config/load-config.js";
 export type { DeliveryMessage } from "./deliver/build-delivery-message.js";
 export type { DeliveryOutcome } from "./deliver/delivery-outcome.js";
-export type { DeliveryJob, DeliveryQueue, NewDeliveryJob } from "./deliver/delivery-queue.js";
+export type {
+  Acceptance,
+  AcceptedEvent,
+  DeadJob,
+  DeadPage,
+  DeliveryFailure,
+  DeliveryJob,
+  DeliveryQueue,
+} from "./deliver/delivery-queue.js";
 export { createFetchSinkClient } from "./deliver/fetch-sink-client.js";
 export type { SinkAnswer, SinkClient } from "./deliver/sink-client.js";
 export { SinkError, SinkNetworkError, SinkTimeout } from "./deliver/sink-error.js";

@@ -1,4 +1,11 @@
+import type { DisabledState } from "../store/subscription-store.js";
 import type { Subscription } from "../subscriptions/subscription.js";
+
+/**
+ * Members the API shows but a client cannot set: `disabled` (set by a 410 Gone from the sink,
+ * cleared by an update). A `PUT` of what `GET` returned carries them; they are ignored.
+ */
+export const READ_ONLY_MEMBERS = ["disabled"] as const;
 
 /**
  * What the API shows instead of a sensitive header value, and what a client sends back in a
@@ -24,7 +31,10 @@ const SENSITIVE_HEADER = /authorization|cookie|token|secret|password|passwd|api-
  * // { id: "thumbnails", filters: [], sink: "http://...", protocol: "HTTP",
  * //   protocolsettings: { headers: {} }, delivery: { mode: "binary", timeout: "5s" } }
  */
-export function toSubscriptionResource(subscription: Subscription): Record<string, unknown> {
+export function toSubscriptionResource(
+  subscription: Subscription,
+  disabled?: DisabledState,
+): Record<string, unknown> {
   const { delivery } = subscription;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(subscription.protocolsettings.headers)) {
@@ -49,9 +59,26 @@ export function toSubscriptionResource(subscription: Subscription): Record<strin
       ...(delivery.backoffMaxMs === undefined
         ? {}
         : { backoffMax: formatDuration(delivery.backoffMaxMs) }),
+      ...(delivery.maxBatchSize === undefined ? {} : { maxBatchSize: delivery.maxBatchSize }),
+      ...(delivery.maxBatchWaitMs === undefined
+        ? {}
+        : { maxBatchWait: formatDuration(delivery.maxBatchWaitMs) }),
+      ...(delivery.concurrency === undefined ? {} : { concurrency: delivery.concurrency }),
+      ...(delivery.rate === undefined ? {} : { rate: formatRate(delivery.rate) }),
+      ...(delivery.handshake === undefined ? {} : { handshake: delivery.handshake }),
       ...(delivery.deadLetterSink === undefined ? {} : { deadLetterSink: delivery.deadLetterSink }),
+      // The signing secret itself is never shown; a placeholder says one is set.
+      ...(delivery.signingSecret === undefined ? {} : { signingSecret: REDACTED }),
     },
+    ...(disabled === undefined
+      ? {}
+      : { disabled: { at: new Date(disabled.at).toISOString(), reason: disabled.reason } }),
   };
+}
+
+/** `{ count: 10, perMs: 1000 }` as `10/s`; the config accepts per second and per minute. */
+function formatRate(rate: { readonly count: number; readonly perMs: number }): string {
+  return rate.perMs === 60_000 ? `${rate.count}/m` : `${rate.count}/s`;
 }
 
 /**
@@ -84,4 +111,30 @@ export function formatDuration(ms: number): string {
   if (ms > 0 && ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms > 0 && ms % 1_000 === 0) return `${ms / 1_000}s`;
   return `${ms}ms`;
+}
+
+/**
+ * Prepares a `PUT` body (raw JSON, before validation): drops the read-only members `GET` shows,
+ * and a `delivery.signingSecret` sent back as `REDACTED` becomes the stored secret again (or is
+ * dropped when none is stored), so a client can send back what it read.
+ *
+ * @example
+ * const proposed = prepareUpdate({ ...resource, id }, existing);
+ */
+export function prepareUpdate(
+  raw: Readonly<Record<string, unknown>>,
+  existing: Subscription,
+): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...raw };
+  for (const member of READ_ONLY_MEMBERS) delete body[member];
+  const delivery = body.delivery;
+  if (typeof delivery === "object" && delivery !== null && !Array.isArray(delivery)) {
+    const copy: Record<string, unknown> = { ...(delivery as Record<string, unknown>) };
+    if (copy.signingSecret === REDACTED) {
+      if (existing.delivery.signingSecret === undefined) delete copy.signingSecret;
+      else copy.signingSecret = existing.delivery.signingSecret;
+    }
+    body.delivery = copy;
+  }
+  return body;
 }

@@ -1,19 +1,26 @@
 import type { Context, Hono } from "hono";
-import { unsupportedDeliverySettings } from "../app/unsupported-settings.js";
 import { ConfigInvalid } from "../config/config-invalid.js";
 import { validateSubscription } from "../config/validate-subscription.js";
+import type { DeliveryQueue } from "../deliver/delivery-queue.js";
 import { MethodNotAllowed, NotFound } from "../errors/errors.js";
 import type { Subscription } from "../subscriptions/subscription.js";
 import type { SubscriptionRegistry } from "../subscriptions/subscription-registry.js";
+import { mountDeadLetters } from "./dead-letter-routes.js";
 import { InvalidSubscription } from "./invalid-subscription.js";
 import { readJsonBody } from "./read-json-body.js";
-import { restoreRedactedHeaders, toSubscriptionResource } from "./subscription-resource.js";
+import {
+  prepareUpdate,
+  restoreRedactedHeaders,
+  toSubscriptionResource,
+} from "./subscription-resource.js";
 
 const COLLECTION_ALLOW = ["GET", "POST", "OPTIONS"] as const;
 const ITEM_ALLOW = ["GET", "PUT", "DELETE", "OPTIONS"] as const;
 
 export interface SubscriptionApiOptions {
   readonly registry: SubscriptionRegistry;
+  /** Where dead deliveries are kept (`/subscriptions/{id}/dead`, `/redrive`). */
+  readonly queue: DeliveryQueue;
   /** Id of a created subscription (default: a random UUID). */
   readonly newId?: () => string;
 }
@@ -34,10 +41,14 @@ export interface SubscriptionApiOptions {
  * mountSubscriptionApi(app, { registry });
  */
 export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions): void {
-  const { registry, newId = () => crypto.randomUUID() } = options;
+  const { registry, queue, newId = () => crypto.randomUUID() } = options;
 
   app.get("/subscriptions", (c) =>
-    c.json(registry.list().map(({ subscription }) => toSubscriptionResource(subscription))),
+    c.json(
+      registry
+        .list()
+        .map(({ subscription, disabled }) => toSubscriptionResource(subscription, disabled)),
+    ),
   );
   app.post("/subscriptions", async (c) => {
     const raw = await readJsonBody(c.req.raw);
@@ -56,7 +67,7 @@ export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions)
     const id = c.req.param("id");
     const found = registry.find(id);
     if (found === undefined) throw new NotFound(`no subscription with id "${id}"`);
-    return c.json(toSubscriptionResource(found.subscription));
+    return c.json(toSubscriptionResource(found.subscription, found.disabled));
   });
   app.put("/subscriptions/:id", async (c) => {
     const id = c.req.param("id");
@@ -68,7 +79,7 @@ export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions)
         { field: "id", message: `must be "${id}", the id in the path, or be left out` },
       ]);
     }
-    const proposed = isPlainObject(raw) ? { ...raw, id } : raw;
+    const proposed = isPlainObject(raw) ? prepareUpdate({ ...raw, id }, existing) : raw;
     const updated = restoreRedactedHeaders(validate(proposed), existing);
     return c.json(toSubscriptionResource(await registry.update(updated)));
   });
@@ -76,28 +87,21 @@ export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions)
     const deleted = await registry.delete(c.req.param("id"));
     return c.json(toSubscriptionResource(deleted));
   });
+  mountDeadLetters(app, { registry, queue });
   app.options("/subscriptions/:id", (c) => allow(c, ITEM_ALLOW));
   app.all("/subscriptions/:id", (c) => {
     throw new MethodNotAllowed(c.req.method, ITEM_ALLOW);
   });
 }
 
-/** Validates a proposed subscription like the config loader does, plus what serve cannot do yet. */
+/** Validates a proposed subscription exactly as the config loader does. */
 function validate(raw: unknown): Subscription {
-  let subscription: Subscription;
   try {
-    subscription = validateSubscription(raw);
+    return validateSubscription(raw);
   } catch (error) {
     if (!(error instanceof ConfigInvalid)) throw error;
     throw new InvalidSubscription(error.issues.map(({ field, message }) => ({ field, message })));
   }
-  const unsupported = unsupportedDeliverySettings(subscription.delivery);
-  if (unsupported.length > 0) {
-    throw new InvalidSubscription(
-      unsupported.map(({ field, message }) => ({ field: `delivery.${field}`, message })),
-    );
-  }
-  return subscription;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

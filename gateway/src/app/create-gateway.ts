@@ -6,12 +6,13 @@ import { createPublisherAuth } from "../auth/publisher-auth.js";
 import type { TokenDigest } from "../auth/verified-token-cache.js";
 import type { IssuerKeys } from "../config/auth-config.js";
 import type { HeraldConfig } from "../config/herald-config.js";
-import { MAX_DELIVERY_TIMEOUT_MS } from "../config/parse-delivery.js";
+import { MAX_BATCH_WAIT_MS, MAX_DELIVERY_TIMEOUT_MS } from "../config/parse-delivery.js";
 import type { DeliveryQueue } from "../deliver/delivery-queue.js";
 import { createDispatcher } from "../deliver/dispatcher.js";
 import { createFetchSinkClient } from "../deliver/fetch-sink-client.js";
 import { createHttpDeliverer } from "../deliver/http-deliverer.js";
 import { createMemoryQueue } from "../deliver/memory-queue.js";
+import { createSettle } from "../deliver/settle.js";
 import type { SinkClient } from "../deliver/sink-client.js";
 import { NotFound } from "../errors/errors.js";
 import { HeraldError } from "../errors/herald-error.js";
@@ -29,11 +30,23 @@ import {
 } from "../subscriptions/subscription-registry.js";
 import { ADMIN_PATHS, requireAdmin } from "./require-admin.js";
 
+/**
+ * How long a leased job stays invisible: longer than any hold of a job (the longest timeout, the
+ * longest batch wait, a handshake) with a margin. A durable store hands a job out again only after
+ * its lease has passed, so this is also how soon a delivery cut off by a crash is retried.
+ */
+const LEASE_MS = MAX_DELIVERY_TIMEOUT_MS + MAX_BATCH_WAIT_MS + 30_000;
+
 export interface GatewayOptions {
   /** A normalised config, e.g. from `parseConfig` or `loadConfigFile`. */
   readonly config: HeraldConfig;
-  /** The delivery queue; defaults to an in-memory queue. */
+  /**
+   * The delivery queue of the store (e.g. the Node adapter's SQLite one); defaults to an
+   * in-memory queue. A queue passed in is durable: `stop()` does not wait for it to drain.
+   */
   readonly queue?: DeliveryQueue;
+  /** Retry jitter (default `Math.random`); tests pass a fixed one. */
+  readonly random?: () => number;
   /**
    * Outbound HTTP for deliveries (on Node, the adapter's `createNodeSinkClient()`); defaults to
    * `createFetchSinkClient` over `fetch`.
@@ -108,7 +121,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     options.sinkClient ?? createFetchSinkClient(options.fetch ?? ((request) => fetch(request)));
   const ownQueue =
     options.queue === undefined
-      ? createMemoryQueue({ clock, capacity: config.limits.maxQueuedDeliveries })
+      ? createMemoryQueue({
+          clock,
+          capacity: config.limits.maxQueuedDeliveries,
+          dedupeWindowMs: config.store.dedupeWindowMs,
+        })
       : undefined;
   const queue: DeliveryQueue = options.queue ?? ownQueue!;
   const subscriptions =
@@ -117,15 +134,28 @@ export function createGateway(options: GatewayOptions): Gateway {
       { configured: config.subscriptions, store: createMemorySubscriptionStore(), logger },
       [],
     );
+  const deliverer = createHttpDeliverer({ client: sinkClient, clock });
   const dispatcher = createDispatcher({
     queue,
-    deliverer: createHttpDeliverer({ client: sinkClient, clock }),
+    deliverer,
     subscriptions: (id) => subscriptions.get(id),
     logger,
+    clock,
+    sinkClient,
     concurrency: config.limits.maxDeliveriesInFlight,
-    // A lease must outlast the slowest delivery, or a job is handed out again mid-attempt; API
-    // subscriptions and reloads can bring any timeout, so size it for the longest allowed.
-    leaseMs: MAX_DELIVERY_TIMEOUT_MS + 60_000,
+    // A lease must outlast the longest hold of a job (timeout, batch wait, handshake); API
+    // subscriptions and reloads can bring any of them, so size it for the longest allowed.
+    leaseMs: LEASE_MS,
+    settle: createSettle({
+      queue,
+      deliverer,
+      logger,
+      clock,
+      ...(options.random ? { random: options.random } : {}),
+      // 410 Gone: the sink says it will never take events again (DESIGN.md "Delivery semantics").
+      onGone: (subscriptionId, reason) =>
+        subscriptions.disable(subscriptionId, reason, clock.now()),
+    }),
   });
   let accepting = true;
 
@@ -156,6 +186,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   for (const path of ADMIN_PATHS) app.use(path, requireAdmin(auth, config.auth?.admins ?? []));
   mountSubscriptionApi(app, {
     registry: subscriptions,
+    queue,
     ...(options.newSubscriptionId ? { newId: options.newSubscriptionId } : {}),
   });
   app.notFound((c) =>
@@ -189,20 +220,24 @@ export function createGateway(options: GatewayOptions): Gateway {
       // Publishers waiting for queue room are refused too (503), not let in after the drain.
       ownQueue?.stopAccepting("the gateway is shutting down");
       const startedAt = Date.now();
-      // The in-memory queue cannot persist work, so drain it (bounded) before stopping.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const drained = await Promise.race([
-        dispatcher.idle().then(() => true),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), drainMs);
-        }),
-      ]);
-      clearTimeout(timer);
+      // The in-memory queue cannot persist work, so drain it (bounded) before stopping; a durable
+      // queue keeps it for the next start, so only in-flight attempts are waited for.
+      let drained = true;
+      if (ownQueue !== undefined) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        drained = await Promise.race([
+          dispatcher.idle().then(() => true),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(false), drainMs);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
       // The whole shutdown stays within drainMs, however slow a sink is.
       await dispatcher.stop({ deadlineMs: Math.max(0, drainMs - (Date.now() - startedAt)) });
-      const left = await queue.size();
-      if (!drained && left > 0) {
-        logger.warn("stopped with deliveries still queued", { queued: left });
+      if (ownQueue !== undefined && !drained) {
+        const left = await queue.size();
+        if (left > 0) logger.warn("stopped with deliveries still queued", { queued: left });
       }
     },
     idle: () => dispatcher.idle(),

@@ -69,6 +69,8 @@ describe("openSubscriptionRegistry", () => {
         throw new Error("disk full");
       },
       delete: () => store.delete("x"),
+      disabled: () => store.disabled(),
+      setDisabled: (id, state) => store.setDisabled(id, state),
     };
     const registry = await openSubscriptionRegistry({ configured: [], store: failing });
     await expect(registry.create(subscription("a", { types: ["t"] }))).rejects.toThrow("disk full");
@@ -148,5 +150,55 @@ describe("openSubscriptionRegistry", () => {
     registry.replaceConfigured([]);
     expect(registry.find("same")?.origin).toBe("api");
     expect(matchIds(registry, "api")).toStrictEqual(["same"]);
+  });
+
+  describe("disable (410 Gone)", () => {
+    it("stops matching, shows the state, survives a reopen, and an update enables it", async () => {
+      const store = createMemorySubscriptionStore();
+      const registry = await openSubscriptionRegistry({ configured: [], store });
+      await registry.create(subscription("api", { types: ["t"] }));
+      await registry.disable("api", "410 Gone from the sink", 1_000);
+      expect(matchIds(registry, "t")).toStrictEqual([]);
+      expect(registry.find("api")?.disabled).toStrictEqual({
+        at: 1_000,
+        reason: "410 Gone from the sink",
+      });
+      const reopened = await openSubscriptionRegistry({ configured: [], store });
+      expect(matchIds(reopened, "t")).toStrictEqual([]);
+      expect(reopened.list()[0]?.disabled?.reason).toBe("410 Gone from the sink");
+      await reopened.update(subscription("api", { types: ["t"] }));
+      expect(matchIds(reopened, "t")).toStrictEqual(["api"]);
+      expect(reopened.find("api")?.disabled).toBeUndefined();
+      expect((await store.disabled()).size).toBe(0);
+    });
+
+    it("a config subscription is enabled again when the file changes its definition", async () => {
+      const store = createMemorySubscriptionStore();
+      const registry = await openSubscriptionRegistry({
+        configured: [subscription("file", { types: ["t"] })],
+        store,
+      });
+      await registry.disable("file", "gone", 5);
+      registry.replaceConfigured([subscription("file", { types: ["t"] })]);
+      await registry.create(subscription("barrier"));
+      expect(registry.find("file")?.disabled).toBeDefined();
+      registry.replaceConfigured([subscription("file", { types: ["t"], source: "/new" })]);
+      // The enabling is queued behind other changes; one more change waits for it.
+      await registry.create(subscription("barrier-2"));
+      expect(registry.find("file")?.disabled).toBeUndefined();
+      expect(
+        registry
+          .matcher()
+          .match({ attributes: { specversion: "1.0", id: "1", source: "/new", type: "t" } })
+          .map((s) => s.id),
+      ).toContain("file");
+    });
+
+    it("ignores an id that no longer exists", async () => {
+      const store = createMemorySubscriptionStore();
+      const registry = await openSubscriptionRegistry({ configured: [], store });
+      await registry.disable("gone", "410", 1);
+      expect((await store.disabled()).size).toBe(0);
+    });
   });
 });

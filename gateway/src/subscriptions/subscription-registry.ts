@@ -1,6 +1,6 @@
 import { Conflict, NotFound } from "../errors/errors.js";
 import { type Logger, silentLogger } from "../ports/logger.js";
-import type { SubscriptionStore } from "../store/subscription-store.js";
+import type { DisabledState, SubscriptionStore } from "../store/subscription-store.js";
 import { createMatcher, type Matcher } from "./matcher.js";
 import type { Subscription } from "./subscription.js";
 
@@ -11,6 +11,8 @@ export type SubscriptionOrigin = "config" | "api";
 export interface RegisteredSubscription {
   readonly subscription: Subscription;
   readonly origin: SubscriptionOrigin;
+  /** Set while the subscription is disabled (its sink answered 410 Gone). */
+  readonly disabled?: DisabledState;
 }
 
 /**
@@ -39,6 +41,12 @@ export interface SubscriptionRegistry {
   /** Removes an API subscription and returns it. `NotFound`, or `Conflict` for a config one. */
   delete(id: string): Promise<Subscription>;
   /**
+   * Disables a subscription because its sink answered 410 Gone: it matches no new event until it
+   * is updated (API `PUT`, or a changed definition in the config file). Kept in the store, so it
+   * outlives a restart. Unknown ids are ignored (the subscription was deleted meanwhile).
+   */
+  disable(id: string, reason: string, at: number): Promise<void>;
+  /**
    * Swaps in a reloaded config's subscriptions. Throws `Conflict`, changing nothing, when one of
    * them has the id of an API subscription (one id, one subscription).
    */
@@ -65,7 +73,8 @@ export interface SubscriptionRegistryOptions {
 export async function openSubscriptionRegistry(
   options: SubscriptionRegistryOptions,
 ): Promise<SubscriptionRegistry> {
-  return createSubscriptionRegistry(options, await options.store.list());
+  const [stored, disabled] = await Promise.all([options.store.list(), options.store.disabled()]);
+  return createSubscriptionRegistry(options, stored, disabled);
 }
 
 /**
@@ -80,12 +89,14 @@ export async function openSubscriptionRegistry(
 export function createSubscriptionRegistry(
   options: SubscriptionRegistryOptions,
   stored: readonly Subscription[],
+  disabledAtStart: ReadonlyMap<string, DisabledState> = new Map(),
 ): SubscriptionRegistry {
   const { configured, store, logger = silentLogger } = options;
   const build = options.createMatcher ?? createMatcher;
   let config = new Map(configured.map((s) => [s.id, s]));
   const api = new Map<string, Subscription>();
   for (const subscription of stored) api.set(subscription.id, subscription);
+  const disabled = new Map(disabledAtStart);
   let matcher = build(active());
   for (const id of api.keys()) {
     if (config.has(id)) {
@@ -104,9 +115,23 @@ export function createSubscriptionRegistry(
   }
 
   function active(): Subscription[] {
-    const list = [...config.values()];
-    for (const [id, subscription] of api) if (!config.has(id)) list.push(subscription);
+    const list = [...config.values()].filter((s) => !disabled.has(s.id));
+    for (const [id, subscription] of api) {
+      if (!config.has(id) && !disabled.has(id)) list.push(subscription);
+    }
     return list;
+  }
+  /** Enables `id` again (an update); the store first, so a failure changes nothing here. */
+  async function enable(id: string): Promise<void> {
+    if (!disabled.has(id)) return;
+    await store.setDisabled(id, undefined);
+    disabled.delete(id);
+  }
+  function entry(subscription: Subscription, origin: SubscriptionOrigin): RegisteredSubscription {
+    const state = disabled.get(subscription.id);
+    return state === undefined
+      ? { subscription, origin }
+      : { subscription, origin, disabled: state };
   }
   function rebuild(): void {
     matcher = build(active());
@@ -128,15 +153,15 @@ export function createSubscriptionRegistry(
     get: (id) => config.get(id) ?? api.get(id),
     find(id) {
       const fromConfig = config.get(id);
-      if (fromConfig !== undefined) return { subscription: fromConfig, origin: "config" };
+      if (fromConfig !== undefined) return entry(fromConfig, "config");
       const fromApi = api.get(id);
-      return fromApi === undefined ? undefined : { subscription: fromApi, origin: "api" };
+      return fromApi === undefined ? undefined : entry(fromApi, "api");
     },
     list() {
       const list: RegisteredSubscription[] = [];
-      for (const subscription of config.values()) list.push({ subscription, origin: "config" });
+      for (const subscription of config.values()) list.push(entry(subscription, "config"));
       for (const [id, subscription] of api) {
-        if (!config.has(id)) list.push({ subscription, origin: "api" });
+        if (!config.has(id)) list.push(entry(subscription, "api"));
       }
       return list;
     },
@@ -155,6 +180,8 @@ export function createSubscriptionRegistry(
         writable(subscription.id, "change");
         await store.put(subscription);
         api.set(subscription.id, subscription);
+        // 410 Gone disabled it; an update is how a person says the sink is back.
+        await enable(subscription.id);
         rebuild();
         return subscription;
       }),
@@ -163,8 +190,21 @@ export function createSubscriptionRegistry(
         const existing = writable(id, "remove");
         await store.delete(id);
         api.delete(id);
+        await enable(id).catch(() => {});
         rebuild();
         return existing;
+      }),
+    disable: (id, reason, at) =>
+      serially(async () => {
+        if (!config.has(id) && !api.has(id)) return;
+        const state: DisabledState = { at, reason };
+        await store.setDisabled(id, state);
+        disabled.set(id, state);
+        rebuild();
+        logger.warn("subscription disabled: its sink answered 410 Gone; update it to enable it", {
+          subscriptionId: id,
+          reason,
+        });
       }),
     replaceConfigured(subscriptions) {
       const next = new Map(subscriptions.map((s) => [s.id, s]));
@@ -183,6 +223,20 @@ export function createSubscriptionRegistry(
         config = previous;
         throw error;
       }
+      // A disabled config subscription whose definition changed in the file is enabled again.
+      const changed = [...next].filter(
+        ([id, s]) => disabled.has(id) && JSON.stringify(previous.get(id)) !== JSON.stringify(s),
+      );
+      if (changed.length === 0) return;
+      serially(async () => {
+        for (const [id] of changed) await enable(id);
+        rebuild();
+      }).catch((error: unknown) => {
+        logger.error("could not enable reloaded subscriptions", {
+          subscriptionIds: changed.map(([id]) => id),
+          error: error instanceof Error ? error.message : String(error),
+        });
+      });
     },
   };
 }

@@ -128,14 +128,16 @@ describe("herald command line", () => {
         "  - id: a",
         "    sink: http://127.0.0.1:9/x",
         "    delivery: { retry: 3, deadLetterSink: http://127.0.0.1:9/dlq }",
+        "store: { kind: nats, url: nats://127.0.0.1:4222 }",
         "adapters:",
         "  - { id: gh, kind: github }",
       ].join("\n"),
     );
     const { code, stderr } = await cli(["serve", "--config", "later.yaml", "--no-auth"]);
     expect(code).toBe(1);
-    expect(stderr).toContain("subscriptions[0].delivery.retry");
-    expect(stderr).toContain("subscriptions[0].delivery.deadLetterSink");
+    // Retries and dead-lettering are honoured now; adapters and NATS are not yet.
+    expect(stderr).not.toContain("delivery.retry");
+    expect(stderr).toContain("store.kind: nats");
     expect(stderr).toContain("adapters[0] (github)");
   });
 
@@ -176,7 +178,8 @@ describe("herald serve (a real process)", () => {
   it("prints one listening line, delivers, and drains then exits 0 on SIGTERM", async () => {
     await writeFile(
       join(dir, "serve.yaml"),
-      `subscriptions:\n  - id: all\n    sink: ${sink.url}/all\n`,
+      // The in-memory store: what this test checks is that SIGTERM drains it before exiting.
+      `store: { kind: memory }\nsubscriptions:\n  - id: all\n    sink: ${sink.url}/all\n`,
     );
     const { child, url, lines } = await start([
       "--config",

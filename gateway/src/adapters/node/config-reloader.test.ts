@@ -103,10 +103,10 @@ describe("createConfigReloader", () => {
     expect(lines.at(-1)?.fields?.error).toBe("id clash");
     await writeFile(
       path,
-      "subscriptions:\n  - id: a\n    sink: http://127.0.0.1:9/\n    delivery: { retry: 2 }\n",
+      "subscriptions:\n  - id: a\n    sink: http://127.0.0.1:9/\nadapters:\n  - { id: gh, kind: github }\n",
     );
     expect(await reloader!.reload("SIGHUP")).toBe(false);
-    expect(JSON.stringify(lines.at(-1)?.fields)).toContain("delivery.retry");
+    expect(JSON.stringify(lines.at(-1)?.fields)).toContain("adapters[0] (github)");
   });
 
   it("a missing file is refused, not a crash", async () => {

@@ -8,7 +8,14 @@ import { createGateway, type Gateway } from "../../app/create-gateway.js";
 import { unsupportedSettings } from "../../app/unsupported-settings.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
 import { parseConfig } from "../../config/load-config.js";
+import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
 import type { Logger } from "../../ports/logger.js";
+import { createMemorySubscriptionStore } from "../../store/memory-subscription-store.js";
+import type { SubscriptionStore } from "../../store/subscription-store.js";
+import {
+  openSubscriptionRegistry,
+  type SubscriptionRegistry,
+} from "../../subscriptions/subscription-registry.js";
 import { type ConfigReloader, createConfigReloader } from "./config-reloader.js";
 import { startDemoSink } from "./demo-sink.js";
 import { DevIssuerInvalid, loadOrCreateDevIssuer } from "./dev-issuer.js";
@@ -22,6 +29,7 @@ import { loadJwksFiles } from "./jwks-files.js";
 import { nodeListener } from "./node-listener.js";
 import { createNodeSinkClient } from "./node-sink-client.js";
 import { ServeError } from "./serve-error.js";
+import { openSqliteStore } from "./sqlite-store.js";
 
 export interface ServeOptions {
   readonly configPath?: string;
@@ -107,11 +115,6 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       `this version of herald cannot honour these settings yet, so it will not start:\n  ${unsupported.join("\n  ")}`,
     );
   }
-  if (config.store.kind !== "memory") {
-    throw new ServeError(
-      `store.kind ${config.store.kind} is not available in this version; use store: { kind: memory }`,
-    );
-  }
   if (authOff) {
     logger.warn(
       options.noAuth
@@ -121,11 +124,25 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   }
   const jwksFiles = await loadJwksFiles(config, dirname(configPath));
 
+  const store = await openStore(config, options.cwd, logger);
+  let subscriptions: SubscriptionRegistry;
+  try {
+    subscriptions = await openSubscriptionRegistry({
+      configured: config.subscriptions,
+      store: store.subscriptions,
+      logger,
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const sinkClient = createNodeSinkClient();
   const gateway = createGateway({
     config,
     logger,
     sinkClient,
+    subscriptions,
+    ...(store.queue === undefined ? {} : { queue: store.queue }),
     noAuth: authOff,
     keySourceFor: (keys) => (keys.kind === "file" ? jwksFiles.get(keys.path) : undefined),
     tokenDigest: sha256Digest,
@@ -137,14 +154,21 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const host = options.host ?? config.listen.host;
   const port = options.port ?? config.listen.port;
   await new Promise<void>((ok, fail) => {
-    server.once("error", (err: NodeJS.ErrnoException) =>
-      fail(
-        new ServeError(
-          err.code === "EADDRINUSE"
-            ? `cannot listen on ${host}:${port}: the port is in use (pick another with --port)`
-            : `cannot listen on ${host}:${port}: ${err.message}`,
-        ),
-      ),
+    server.once(
+      "error",
+      (err: NodeJS.ErrnoException) =>
+        // The store is open: close it, or the file stays locked by this failed start.
+        void store
+          .close()
+          .finally(() =>
+            fail(
+              new ServeError(
+                err.code === "EADDRINUSE"
+                  ? `cannot listen on ${host}:${port}: the port is in use (pick another with --port)`
+                  : `cannot listen on ${host}:${port}: ${err.message}`,
+              ),
+            ),
+          ),
     );
     server.listen(port, host, ok);
   });
@@ -154,7 +178,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const url = `http://${shownHost}:${address.port}`;
   logger.info("gateway started", {
     subscriptions: config.subscriptions.length,
-    store: config.store.kind,
+    store: config.store.kind === "sqlite" ? `sqlite (${store.path})` : config.store.kind,
     config: demo ? "embedded demo" : configPath,
   });
   const reloader: ConfigReloader | undefined = demo
@@ -183,6 +207,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         // see /readyz answer 503, rather than connections being refused.
         await gateway.stop();
         sinkClient.close();
+        await store.close();
         const closed = new Promise<void>((ok) => server.close(() => ok()));
         server.closeAllConnections();
         await closed;
@@ -202,3 +227,26 @@ const sha256Digest: (token: string) => string =
   typeof hash === "function"
     ? (token) => hash("sha256", token, "base64url")
     : (token) => createHash("sha256").update(token).digest("base64url");
+
+/** The store a config asks for: SQLite (the durable default) or memory (nothing to open). */
+async function openStore(
+  config: HeraldConfig,
+  cwd: string,
+  logger: Logger,
+): Promise<{
+  readonly queue?: DeliveryQueue;
+  readonly subscriptions: SubscriptionStore;
+  readonly path?: string;
+  close(): Promise<void>;
+}> {
+  if (config.store.kind !== "sqlite") {
+    return { subscriptions: createMemorySubscriptionStore(), close: async () => {} };
+  }
+  const path = resolve(cwd, config.store.path);
+  try {
+    const store = openSqliteStore({ path, logger, dedupeWindowMs: config.store.dedupeWindowMs });
+    return { queue: store.queue, subscriptions: store.subscriptions, path, close: store.close };
+  } catch (err) {
+    throw new ServeError(err instanceof Error ? err.message : String(err));
+  }
+}

@@ -77,7 +77,7 @@ export function createSqliteQueue(
       WHERE j.due_at <= ? AND j.subscription_id NOT IN (SELECT value FROM json_each(?))
       ORDER BY j.due_at, j.id LIMIT ?`,
   );
-  const setDue = db.prepare("UPDATE jobs SET due_at = ? WHERE id = ?");
+  const setDue = db.prepare("UPDATE jobs SET due_at = ?, leased = 1 WHERE id = ?");
   const nextDue = db.prepare<[number, string], { due_at: number }>(
     `SELECT due_at FROM jobs
       WHERE due_at > ? AND subscription_id NOT IN (SELECT value FROM json_each(?))
@@ -91,11 +91,11 @@ export function createSqliteQueue(
   );
   const deleteEvent = db.prepare("DELETE FROM events WHERE id = ?");
   const retry = db.prepare(
-    `UPDATE jobs SET due_at = ?, attempts = attempts + 1, failure = ?
+    `UPDATE jobs SET due_at = ?, attempts = attempts + 1, failure = ?, leased = 0
       WHERE id = ? AND due_at IS NOT NULL`,
   );
   const kill = db.prepare(
-    `UPDATE jobs SET due_at = NULL, dead_at = ?, attempts = attempts + 1, failure = ?
+    `UPDATE jobs SET due_at = NULL, dead_at = ?, attempts = attempts + 1, failure = ?, leased = 0
       WHERE id = ? AND due_at IS NOT NULL`,
   );
   const selectDead = db.prepare<[string, number, number], JobRow>(

@@ -18,6 +18,14 @@ export interface SqliteStoreOptions {
   /** How long a `source` + `id` pair makes a later event a duplicate (default 24 h). */
   readonly dedupeWindowMs?: number;
   readonly logger?: Logger;
+  /**
+   * Take the file for this process alone (SQLite's exclusive locking mode, held until `close`),
+   * and hand out at once the jobs a previous run had leased: with one owner, a lease found at
+   * open belongs to a run that has ended (a crash, kill -9), so waiting for it to expire would only
+   * delay redelivery. A second process opening the file fails with a clear error. Default `true`
+   * for `openSqliteStore`; tests that open a second connection on purpose turn it off.
+   */
+  readonly exclusive?: boolean;
 }
 
 /** The embedded store: the delivery queue and the subscription store over one SQLite file. */
@@ -47,10 +55,13 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   try {
     mkdirSync(dirname(path), { recursive: true });
     db = new Database(path);
-    return createSqliteStore(db, { ...options, path });
+    return createSqliteStore(db, { exclusive: true, ...options, path });
   } catch (err) {
     db?.close();
-    const why = err instanceof Error ? err.message : String(err);
+    const raw = err instanceof Error ? err.message : String(err);
+    const why = /database is locked|SQLITE_BUSY/i.test(raw)
+      ? "another process holds it (one herald process per store file)"
+      : raw;
     throw new Error(`cannot open the SQLite store ${path}: ${why}`, { cause: err });
   }
 }
@@ -70,6 +81,8 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
   );
   // SQLite opens a file it may not write read-only, silently: say so now, not at the first 503.
   if (db.readonly) throw new Error("the file is read-only");
+  // Before anything touches the file: the first write takes the lock, and it is never released.
+  if (options.exclusive === true) db.pragma("locking_mode = EXCLUSIVE");
   const mode = db.pragma("journal_mode = WAL", { simple: true });
   if (mode !== "wal") throw new Error(`the journal cannot be switched to WAL (it is ${mode})`);
   // WAL with synchronous=NORMAL: a COMMIT appends the transaction to the WAL file with write(2)
@@ -83,6 +96,17 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
   // Another process holding the write lock: wait briefly (this blocks the thread), then 503.
   db.pragma("busy_timeout = 100");
   migrate(db, path);
+  if (options.exclusive === true) {
+    // This write takes the exclusive lock (or fails, busy, when another process has the file).
+    const released = db
+      .prepare("UPDATE jobs SET due_at = ?, leased = 0 WHERE leased = 1")
+      .run(clock.now()).changes;
+    if (released > 0) {
+      logger.info("deliveries that were in flight when the last run ended are due again", {
+        jobs: released,
+      });
+    }
+  }
   const group = createGroupCommit(db, (err) =>
     logger.error("the SQLite store could not write", { path, error: String(err) }),
   );

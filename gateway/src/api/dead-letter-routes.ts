@@ -1,0 +1,105 @@
+import type { Hono } from "hono";
+import type { DeadJob, DeliveryQueue } from "../deliver/delivery-queue.js";
+import { MethodNotAllowed, NotFound } from "../errors/errors.js";
+import { toJsonObject } from "../event/json-format.js";
+import type { SubscriptionRegistry } from "../subscriptions/subscription-registry.js";
+import { InvalidSubscription } from "./invalid-subscription.js";
+import { readJsonBody } from "./read-json-body.js";
+
+/** Dead jobs per page when `limit` is not given, and the most a page may hold. */
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1_000;
+
+export interface DeadLetterRoutesOptions {
+  readonly registry: SubscriptionRegistry;
+  readonly queue: DeliveryQueue;
+}
+
+/**
+ * The dead set of a subscription, for people (admin only, like every `/subscriptions` route):
+ * - `GET /subscriptions/{id}/dead?limit=N&after=JOB`: deliveries whose attempts ran out and that
+ *   no dead-letter sink took, oldest first: `{ items: [{ jobId, attempts, failure: { status,
+ *   error, at }, event }], next? }` where `event` is the JSON event format and `next` the `after`
+ *   of the next page;
+ * - `POST /subscriptions/{id}/redrive`: makes them due again with fresh attempts (all, or the
+ *   `jobIds` of an optional JSON body `{ "jobIds": [...] }`); answers `{ redriven: N }`.
+ * An unknown subscription is 404; other methods 405.
+ *
+ * @example
+ * mountDeadLetters(app, { registry, queue });
+ */
+export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): void {
+  const { registry, queue } = options;
+  const known = (id: string) => {
+    if (registry.find(id) === undefined) throw new NotFound(`no subscription with id "${id}"`);
+  };
+
+  app.get("/subscriptions/:id/dead", async (c) => {
+    const id = c.req.param("id");
+    known(id);
+    const limit = pageSize(c.req.query("limit"));
+    const after = c.req.query("after");
+    // One more than asked says whether there is a next page.
+    const page = await queue.dead(id, { limit: limit + 1, ...(after ? { after } : {}) });
+    const items = page.slice(0, limit).map(deadItem);
+    const last = items.at(-1);
+    return c.json({
+      items,
+      ...(page.length > limit && last !== undefined ? { next: last.jobId } : {}),
+    });
+  });
+  app.all("/subscriptions/:id/dead", (c) => {
+    throw new MethodNotAllowed(c.req.method, ["GET"]);
+  });
+
+  app.post("/subscriptions/:id/redrive", async (c) => {
+    const id = c.req.param("id");
+    known(id);
+    const hasBody =
+      c.req.header("content-length") !== undefined && c.req.header("content-length") !== "0";
+    const jobIds = hasBody ? parseJobIds(await readJsonBody(c.req.raw)) : undefined;
+    const redriven = await queue.redrive(id, jobIds);
+    return c.json({ redriven });
+  });
+  app.all("/subscriptions/:id/redrive", (c) => {
+    throw new MethodNotAllowed(c.req.method, ["POST"]);
+  });
+}
+
+function deadItem(job: DeadJob) {
+  return {
+    jobId: job.id,
+    attempts: job.attempts,
+    failure: {
+      status: job.failure.status,
+      error: job.failure.error,
+      at: new Date(job.failure.at).toISOString(),
+    },
+    event: toJsonObject(job.event),
+  };
+}
+
+function pageSize(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_PAGE;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_PAGE) {
+    throw new InvalidSubscription([
+      { field: "limit", message: `must be an integer from 1 to ${MAX_PAGE}` },
+    ]);
+  }
+  return n;
+}
+
+function parseJobIds(raw: unknown): readonly string[] | undefined {
+  if (typeof raw === "object" && raw !== null && !Array.isArray(raw)) {
+    const { jobIds, ...rest } = raw as Record<string, unknown>;
+    const unknown = Object.keys(rest);
+    if (unknown.length === 0) {
+      if (jobIds === undefined) return undefined;
+      if (Array.isArray(jobIds) && jobIds.every((j) => typeof j === "string")) return jobIds;
+    }
+  }
+  throw new InvalidSubscription([
+    { field: "jobIds", message: 'the body is optional; when sent it is { "jobIds": ["..."] }' },
+  ]);
+}
