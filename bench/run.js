@@ -13,6 +13,10 @@
 // match: the subscription matcher called in this process (indexed vs. linear at 10,000
 // subscriptions, indexed at 10,000 vs. 100), then Herald with 10,000 subscriptions against the same
 // Herald with 10, end to end.
+// e2e-latency: Herald (SQLite) at half the rate it sustained in a short wrk run, driven at a constant
+// rate by bench/load.js; ingest -> sink receipt latency per event.
+// backlog: Herald (SQLite) with its sink down accepts 100,000 events (peak RSS), then the sink comes
+// up (drain rate, every event delivered).
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import {
   arch,
@@ -37,13 +41,31 @@ import {
   verifyPublishers,
   writeTokenFile,
 } from "./lib/auth-tokens.js";
+import {
+  BACKLOG_DELIVERY,
+  BACKLOG_LIMITS,
+  BATCH_CONNECTIONS,
+  BATCH_EVENTS,
+  RSS_TARGET_MB,
+  runBacklogRound,
+  summarizeBacklog,
+} from "./lib/backlog.js";
 import { coreBusyPct, coreTimes, processCpuSeconds, round1 } from "./lib/cpu.js";
+import {
+  fmtMs,
+  latencyWarnings,
+  measureLatency,
+  PACED_CONNECTIONS,
+  RATE_FRACTION,
+  summarizeLatency,
+} from "./lib/e2e-latency.js";
 import { MATCHED_TYPE, SUBSCRIPTIONS, writeHeraldConfig } from "./lib/herald-config.js";
 import { fmtNs, runMatchMicro } from "./lib/match-micro.js";
 import { endToEndSubscriptions, SQL_PROBE, supportsSql } from "./lib/match-subscriptions.js";
 import { assertStopped, canPin, killAll, liveChildren, startServer } from "./lib/processes.js";
 import {
   ratioLines,
+  ratiosFor,
   roundRatios,
   spreadWarnings,
   summarizeRatios,
@@ -111,24 +133,7 @@ function systemSpecs(sinkUrl, store, heraldBin, tempDir, auth, sql) {
         ? {}
         : { subscriptions: endToEndSubscriptions(subscriptions, { sql, wrkType: MATCHED_TYPE }) }),
     });
-    return {
-      command: process.execPath,
-      args: [
-        heraldBin,
-        "serve",
-        "--config",
-        config,
-        ...(withAuth ? [] : ["--no-auth"]),
-        "--port",
-        "0",
-        "--host",
-        "127.0.0.1",
-      ],
-      env: { ...env, HERALD_LOG_LEVEL: "warn" },
-      // Anything Herald writes next to its working directory (.herald/) stays out of the repo.
-      cwd: dir,
-      ready: /^herald listening on (http:\/\/[^\s/]+)/,
-    };
+    return heraldCommand(heraldBin, config, dir, withAuth);
   };
   return {
     bare: () => ({
@@ -150,6 +155,34 @@ function systemSpecs(sinkUrl, store, heraldBin, tempDir, auth, sql) {
     "herald-auth": () => herald(true),
     "herald-10": () => herald(false, 10),
     "herald-10000": () => herald(false, 10_000),
+  };
+}
+
+/**
+ * How to start `herald serve` with a generated config: on 127.0.0.1, a free port, warnings only.
+ * @param {string} heraldBin
+ * @param {string} config  the config file
+ * @param {string} dir     its temporary directory (also Herald's working directory)
+ * @param {boolean} withAuth  false: --no-auth
+ */
+function heraldCommand(heraldBin, config, dir, withAuth) {
+  return {
+    command: process.execPath,
+    args: [
+      heraldBin,
+      "serve",
+      "--config",
+      config,
+      ...(withAuth ? [] : ["--no-auth"]),
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1",
+    ],
+    env: { ...process.env, NODE_ENV: "production", HERALD_LOG_LEVEL: "warn" },
+    // Anything Herald writes next to its working directory (.herald/) stays out of the repo.
+    cwd: dir,
+    ready: /^herald listening on (http:\/\/[^\s/]+)/,
   };
 }
 
@@ -320,7 +353,8 @@ async function main() {
   // match --part micro calls the matchers in this process: no servers, no wrk.
   const endToEnd = opts.scenario !== "match" || opts.part !== "micro";
   const wrk = wrkVersion();
-  if (endToEnd && wrk === undefined) {
+  // backlog loads Herald with bench/load.js only.
+  if (endToEnd && opts.scenario !== "backlog" && wrk === undefined) {
     throw new BenchError(
       "wrk is not installed (Debian/Ubuntu: apt-get install wrk); it is the load generator",
     );
@@ -350,6 +384,21 @@ async function main() {
     if (systems.length === 0) throw new BenchError(`nothing to run: Herald skipped (${why})`);
   }
 
+  const benchStartAt = performance.now();
+  if (opts.scenario === "e2e-latency" || opts.scenario === "backlog") {
+    const ctx = {
+      opts,
+      heraldBin,
+      sutCore,
+      loadCore,
+      pin,
+      wrk,
+      loadavg1mAtStart,
+      benchStart: benchStartAt,
+    };
+    return opts.scenario === "e2e-latency" ? runLatencyScenario(ctx) : runBacklogScenario(ctx);
+  }
+
   log(
     endToEnd
       ? `bench: scenario ${opts.scenario}, ${opts.rounds} round(s) of ${systems.join(", ")} interleaved, ` +
@@ -359,7 +408,7 @@ async function main() {
       : `bench: scenario ${opts.scenario}, micro part only (in process, no servers)`,
   );
 
-  const benchStart = performance.now();
+  const benchStart = benchStartAt;
 
   // What every run needs besides the options (ingest-auth: tokens and auth; match: sql).
   /** @type {Scenario} */
@@ -473,7 +522,7 @@ async function main() {
     /** @type {Record<string, Awaited<ReturnType<typeof runOnce>>>} */
     const bySystem = {};
     for (const name of systems) if (ran[name] !== undefined) bySystem[name] = ran[name];
-    const r = roundRatios(bySystem, opts.scenario);
+    const r = roundRatios(bySystem, ratiosFor(opts.scenario, opts.store));
     const shown = Object.entries(r).map(
       ([key, v]) => `${key} delivered/s ${v.deliveredPerSec?.toFixed(2) ?? "-"}x`,
     );
@@ -482,8 +531,8 @@ async function main() {
   }
 
   const summarySystems = summarizeSystems(rounds, systems);
-  const summaryRatios = summarizeRatios(rounds, opts.scenario);
-  const t = targets(summaryRatios, opts.scenario);
+  const summaryRatios = summarizeRatios(rounds, ratiosFor(opts.scenario, opts.store));
+  const t = targets(summaryRatios, ratiosFor(opts.scenario, opts.store));
   notes.push(...spreadWarnings(summaryRatios));
   const report = {
     scenario: opts.scenario,
@@ -769,6 +818,7 @@ async function runOnce({ name, opts, heraldBin, sutCore, loadCore, benchStart, s
  * @param {number | undefined} o.loadCore
  * @param {Scenario} o.scenario
  * @param {string[]} [o.notes]  non-zero exit codes on SIGTERM are noted here
+ * @param {string[]} [o.sinkArgs]  extra arguments of the sink (e2e-latency: --record)
  * @param {(sut: import("./lib/processes.js").Server, sink: import("./lib/processes.js").Server) => Promise<T>} body
  * @param {(err: unknown) => Error} [startFailed]  turns the system's failure to start into the error thrown
  * @returns {Promise<T>}
@@ -784,7 +834,7 @@ async function withSystem(o, body, startFailed) {
   const sink = await startServer({
     name: "sink",
     command: process.execPath,
-    args: [join(BENCH, "sink.js")],
+    args: [join(BENCH, "sink.js"), ...(o.sinkArgs ?? [])],
     core: loadCore,
     cwd: ROOT,
     ready: /^sink listening on (http:\/\/[^\s/]+)/,
@@ -830,6 +880,330 @@ async function withSystem(o, body, startFailed) {
   if (sut !== undefined) await assertStopped(sut);
   await assertStopped(sink);
   return result;
+}
+
+/**
+ * What the e2e-latency and backlog scenarios share with the others.
+ * @typedef {object} Context
+ * @property {import("./lib/args.js").Options} opts
+ * @property {string} heraldBin
+ * @property {number | undefined} sutCore
+ * @property {number | undefined} loadCore
+ * @property {boolean} pin
+ * @property {string | undefined} wrk
+ * @property {number} loadavg1mAtStart
+ * @property {number} benchStart  performance.now() when the bench started
+ */
+
+/**
+ * The `machine` record of the JSON.
+ * @param {Context} ctx
+ */
+function machineInfo(ctx) {
+  return {
+    node: process.version,
+    platform: `${platform()} ${release()} ${arch()}`,
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    loadavg1mAtStart: ctx.loadavg1mAtStart,
+    loadavg1mAtEnd: round1(loadavg()[0] ?? 0),
+    wrk: ctx.wrk,
+    elapsedS: Math.round((performance.now() - ctx.benchStart) / 1000),
+  };
+}
+
+/**
+ * Writes the report (atomically) and returns its path.
+ * @param {import("./lib/args.js").Options} opts
+ * @param {object} report
+ */
+function writeResults(opts, report) {
+  const out = resolve(opts.out ?? join(BENCH, "results", `${opts.scenario}.json`));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(`${out}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
+  renameSync(`${out}.tmp`, out);
+  return out;
+}
+
+/** A temporary directory removed at the end (and on Ctrl-C). */
+function tempDir() {
+  const dir = mkdtempSync(join(tmpdir(), "herald-bench-"));
+  tempDirs.add(dir);
+  return dir;
+}
+
+const print = (/** @type {string} */ s = "") => process.stdout.write(`${s}\n`);
+
+/**
+ * e2e-latency: per round, a fresh sink (--record) and Herald; a short wrk run finds the rate Herald
+ * sustains (delivered/s), then bench/load.js sends at RATE_FRACTION of it, at a constant rate, for
+ * --duration; every event's send -> sink receipt time is taken.
+ * @param {Context} ctx
+ */
+async function runLatencyScenario(ctx) {
+  const { opts, loadCore } = ctx;
+  // The probe for the maximum: the ingest scenario's warm-up, window and drain, shorter.
+  const probe = { warmupS: opts.quick ? 1 : 2, durationS: opts.quick ? 2 : 3 };
+  log(
+    `bench: scenario e2e-latency, ${opts.rounds} round(s); each: herald (${opts.store} store) ` +
+      `maximum from wrk (${probe.warmupS}s warm-up + ${probe.durationS}s, ${opts.connections} connections), ` +
+      `then ${RATE_FRACTION} of it at a constant rate for ${opts.durationS}s (bench/load.js, ` +
+      `<= ${PACED_CONNECTIONS} requests in flight); ` +
+      (ctx.pin ? `herald on core ${SUT_CORE}, load + sink on core ${LOAD_CORE}` : "unpinned"),
+  );
+  const dir = tempDir();
+  const scenario = { auth: undefined, tokenFile: undefined, sql: false };
+  const rounds = [];
+  /** @type {string[]} */
+  const notes = [];
+  for (let i = 0; i < opts.rounds; i++) {
+    /** @type {string[]} */
+    const runNotes = [];
+    const r = await withSystem(
+      { name: "herald", ...ctx, scenario, notes: runNotes, sinkArgs: ["--record"] },
+      async (sut, sink) => {
+        const max = await measure({
+          sut,
+          sink,
+          opts: { ...opts, ...probe },
+          loadCore,
+          tokenFile: undefined,
+        });
+        const rate = Math.max(1, Math.round(RATE_FRACTION * max.delivered.perSec));
+        log(
+          `bench: round ${i + 1}: maximum ${max.delivered.perSec} delivered/s (${max.reqPerSec} req/s); ` +
+            `constant rate ${rate}/s for ${opts.durationS}s`,
+        );
+        const latency = await measureLatency({
+          heraldUrl: sut.url,
+          sinkUrl: sink.url,
+          rate,
+          durationS: opts.durationS,
+          core: loadCore,
+          dir,
+          type: MATCHED_TYPE,
+          nonce: `lat${i + 1}-${Date.now().toString(36)}`,
+        });
+        return {
+          round: i + 1,
+          maxRate: max.delivered.perSec,
+          probe: {
+            reqPerSec: max.reqPerSec,
+            deliveredPerSec: max.delivered.perSec,
+            non2xx: max.non2xx,
+            socketErrors: max.socketErrors,
+            backlog: max.delivered.backlog,
+            lost: max.delivered.lost,
+            sutCpuPct: max.cpu.sutPct,
+          },
+          ...latency,
+        };
+      },
+    );
+    await sleep(BETWEEN_RUNS_MS);
+    rounds.push(r);
+    const probeWarnings =
+      r.probe.non2xx + r.probe.socketErrors > 0 ? ["probe: wrk saw errors"] : [];
+    for (const n of [...probeWarnings, ...latencyWarnings(r, opts.durationS), ...runNotes]) {
+      notes.push(`round ${i + 1}: ${n}`);
+    }
+    log(
+      `bench: round ${i + 1}: ${r.received} events at ${r.load.achievedRate}/s: p50 ${fmtMs(r.latencyUs.p50)}, ` +
+        `p99 ${fmtMs(r.latencyUs.p99)}, p99.9 ${fmtMs(r.latencyUs.p999)}, max ${fmtMs(r.latencyUs.max)}`,
+    );
+  }
+  const summary = summarizeLatency(rounds);
+  const report = {
+    scenario: opts.scenario,
+    date: new Date().toISOString(),
+    quick: opts.quick,
+    method:
+      "Per round, a fresh sink (recording each event id's first receipt) and a fresh Herald: a short " +
+      "wrk run (the ingest scenario's warm-up, window and drain) gives the maximum, the delivered/s " +
+      `Herald sustained; bench/load.js then sends ${RATE_FRACTION} of it at a constant rate (event k ` +
+      "due at start + k/rate, open loop, keep-alive connections), stamping each send; latency = " +
+      "sink receipt - send, both on CLOCK_MONOTONIC (process.hrtime). Per-round percentiles by " +
+      "nearest rank; summary: their median and min-max over rounds, and all rounds' events pooled.",
+    settings: {
+      rounds: opts.rounds,
+      probe: { ...probe, connections: opts.connections, wrkThreads: opts.threads },
+      rateFraction: RATE_FRACTION,
+      durationS: opts.durationS,
+      pacedConnections: PACED_CONNECTIONS,
+      pinned: ctx.pin ? { herald: SUT_CORE, load: LOAD_CORE, sink: LOAD_CORE } : false,
+      herald: { subscriptions: SUBSCRIPTIONS, eventType: MATCHED_TYPE, store: opts.store },
+      event: "binary mode, application/json, 79-byte body, unique ce-id per request",
+    },
+    machine: machineInfo(ctx),
+    summary,
+    rounds: rounds.map(({ samples, ...r }) => r),
+    warnings: notes,
+  };
+  const out = writeResults(opts, report);
+  const l = summary.latencyUs;
+  const row = (/** @type {string} */ key) =>
+    `${fmtMs(l[key]?.median)} (rounds ${fmtMs(l[key]?.min)} - ${fmtMs(l[key]?.max)})`;
+  print();
+  print(
+    `Herald bench: e2e-latency${opts.quick ? " (quick)" : ""}, ${opts.rounds} round(s), ${opts.store} store, ` +
+      `node ${process.version}, ${availableParallelism()} cpus`,
+  );
+  print(
+    `maximum (wrk, delivered/s): median ${summary.maxRate.median} (rounds ${summary.maxRate.min}-${summary.maxRate.max}); ` +
+      `constant rate: median ${summary.rate.median}/s, achieved ${summary.achievedRate.median}/s, ${opts.durationS}s per round`,
+  );
+  print("ingest -> sink receipt latency, median over rounds (min - max):");
+  for (const [key, label] of [
+    ["p50", "p50"],
+    ["p90", "p90"],
+    ["p99", "p99"],
+    ["p999", "p99.9"],
+    ["max", "max"],
+  ]) {
+    print(`  ${label.padEnd(6)} ${row(key)}`);
+  }
+  const p = summary.pooledUs;
+  print(
+    `  pooled over ${p.count} events: p50 ${fmtMs(p.p50)}, p99 ${fmtMs(p.p99)}, p99.9 ${fmtMs(p.p999)}, max ${fmtMs(p.max)}`,
+  );
+  print(
+    `sent ${summary.totals.sent}, non-2xx ${summary.totals.non2xx}, socket errors ${summary.totals.errors}, ` +
+      `never received ${summary.totals.missing}; send lag behind schedule p99 ${fmtMs(summary.lagP99Us)}`,
+  );
+  if (notes.length > 0) {
+    print();
+    for (const n of notes) print(`warning: ${n}`);
+  }
+  print();
+  print(`results: ${relative(process.cwd(), out)}`);
+  return 0;
+}
+
+/**
+ * backlog: per round, Herald (SQLite) with its sink down accepts --events in batches; its RSS is
+ * sampled throughout; after --hold the sink starts on its port and the drain is timed to the last
+ * distinct event id (lib/backlog.js).
+ * @param {Context} ctx
+ */
+async function runBacklogScenario(ctx) {
+  const { opts } = ctx;
+  log(
+    `bench: scenario backlog, ${opts.rounds} round(s); each: herald (sqlite) with the sink down ` +
+      `accepts ${opts.events.toLocaleString("en-US")} events (${BATCH_EVENTS} per batch request, ` +
+      `${BATCH_CONNECTIONS} in flight), holds ${opts.holdS}s, then the sink comes up and the backlog ` +
+      `drains; ` +
+      (ctx.pin ? `herald on core ${SUT_CORE}, load + sink on core ${LOAD_CORE}` : "unpinned"),
+  );
+  const rounds = [];
+  /** @type {string[]} */
+  const notes = [];
+  for (let i = 0; i < opts.rounds; i++) {
+    if (liveChildren() !== 0) {
+      throw new BenchError(`${liveChildren()} process(es) of the previous run are still running`);
+    }
+    const dir = tempDir();
+    try {
+      const r = await runBacklogRound({
+        herald: (sinkUrl) =>
+          heraldCommand(
+            ctx.heraldBin,
+            writeHeraldConfig({
+              sinkUrl,
+              store: "sqlite",
+              dir,
+              delivery: BACKLOG_DELIVERY,
+              limits: BACKLOG_LIMITS,
+            }),
+            dir,
+            false,
+          ),
+        sinkScript: join(BENCH, "sink.js"),
+        sutCore: ctx.sutCore,
+        loadCore: ctx.loadCore,
+        events: opts.events,
+        holdS: opts.holdS,
+        type: MATCHED_TYPE,
+        nonce: `backlog${i + 1}-${Date.now().toString(36)}`,
+        log,
+      });
+      rounds.push({ round: i + 1, ...r });
+      for (const n of r.notes) notes.push(`round ${i + 1}: ${n}`);
+      log(
+        `bench: round ${i + 1}: peak RSS ${r.rssMb.peak} MB; drain ${r.drain.eventsPerSec}/s ` +
+          `(${r.sink.unique.toLocaleString("en-US")} of ${r.ingest.accepted.toLocaleString("en-US")} ` +
+          `in ${r.drain.seconds} s, first after ${r.drain.firstDeliveryS} s)`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      tempDirs.delete(dir);
+    }
+    await sleep(BETWEEN_RUNS_MS);
+  }
+  const summary = summarizeBacklog(rounds);
+  const report = {
+    scenario: opts.scenario,
+    date: new Date().toISOString(),
+    quick: opts.quick,
+    method:
+      "Per round, a fresh Herald on a fresh SQLite file; its sink's port has nothing listening " +
+      "(connection refused: the sink is down). bench/load.js posts the events in batch mode " +
+      "(application/cloudevents-batch+json), each answered 202 once committed; Herald retries the " +
+      "refused deliveries with backoff meanwhile. VmRSS is read from /proc every 100 ms throughout; " +
+      "the peak is the larger of the sampled maximum and VmHWM. After the hold the sink starts on the " +
+      "port; drain rate = distinct event ids at the sink / time from the sink's start to the last new " +
+      "id. Target: the highest peak RSS of any round.",
+    settings: {
+      rounds: opts.rounds,
+      events: opts.events,
+      batchEvents: BATCH_EVENTS,
+      batchConnections: BATCH_CONNECTIONS,
+      holdS: opts.holdS,
+      delivery: BACKLOG_DELIVERY,
+      limits: BACKLOG_LIMITS,
+      sinkDown: "nothing listening on the sink's port (connection refused) until the drain",
+      pinned: ctx.pin ? { herald: SUT_CORE, load: LOAD_CORE, sink: LOAD_CORE } : false,
+      herald: { subscriptions: SUBSCRIPTIONS, eventType: MATCHED_TYPE, store: "sqlite" },
+      event: "structured, application/json data of 79 bytes, unique id",
+    },
+    machine: machineInfo(ctx),
+    summary,
+    rounds,
+    warnings: notes,
+  };
+  const out = writeResults(opts, report);
+  const x = summary;
+  print();
+  print(
+    `Herald bench: backlog${opts.quick ? " (quick)" : ""}, ${opts.rounds} round(s), ` +
+      `${opts.events.toLocaleString("en-US")} events with the sink down, node ${process.version}, ${availableParallelism()} cpus`,
+  );
+  print("medians over rounds (min-max):");
+  print(
+    `  ingest (sink down)   ${x.ingestPerSec.median} events/s (${x.ingestPerSec.min}-${x.ingestPerSec.max}); ` +
+      `Herald's CPU while holding the backlog: ${x.holdCpuPct}%`,
+  );
+  print(`  peak RSS             ${x.rssPeakMb.median} MB (${x.rssPeakMb.min}-${x.rssPeakMb.max})`);
+  print(
+    `  drain                ${x.drainPerSec.median} events/s (${x.drainPerSec.min}-${x.drainPerSec.max}), ` +
+      `${x.drainS.median} s (${x.drainS.min}-${x.drainS.max}); from the first delivery on ` +
+      `${x.drainFromFirstPerSec.median} events/s; first delivery ${x.firstDeliveryS} s after the sink came up`,
+  );
+  print(
+    `  at the sink          ${x.totals.unique.toLocaleString("en-US")} distinct of ${x.totals.accepted.toLocaleString("en-US")} accepted ` +
+      `(lost ${x.totals.lost}, duplicates ${x.totals.duplicates}; totals)`,
+  );
+  const t = x.target;
+  print(
+    `target peak RSS <= ${RSS_TARGET_MB} MB: highest round ${t.actual} MB ${t.met ? "MET" : "MISSED"} (met in ${t.roundsMet}/${t.rounds} rounds)`,
+  );
+  if (notes.length > 0) {
+    print();
+    for (const n of notes) print(`warning: ${n}`);
+  }
+  print();
+  print(`results: ${relative(process.cwd(), out)}`);
+  return x.totals.lost > 0 ? 1 : 0;
 }
 
 /** @param {number} code */

@@ -1,6 +1,12 @@
 // Command-line options of bench/run.js, parsed and checked once.
 
-export const SCENARIOS = /** @type {const} */ (["ingest", "ingest-auth", "match"]);
+export const SCENARIOS = /** @type {const} */ ([
+  "ingest",
+  "ingest-auth",
+  "match",
+  "e2e-latency",
+  "backlog",
+]);
 
 /**
  * The systems each scenario knows, in the canonical order (tables and JSON list them so), and the
@@ -14,7 +20,25 @@ export const SCENARIO_SYSTEMS = {
     default: ["herald-noauth", "herald-auth"],
   },
   match: { known: ["herald-10", "herald-10000"], default: ["herald-10", "herald-10000"] },
+  "e2e-latency": { known: ["herald"], default: ["herald"] },
+  backlog: { known: ["herald"], default: ["herald"] },
 };
+
+/**
+ * Herald's store when --store is not given: SQLite, the durable default of `herald serve`, for
+ * the scenarios about Herald as it runs (issue 5); memory for ingest-auth and match, which compare
+ * Herald with itself and isolate what auth or matching cost (and whose recorded results used it).
+ */
+export const DEFAULT_STORE = {
+  ingest: "sqlite",
+  "ingest-auth": "memory",
+  match: "memory",
+  "e2e-latency": "sqlite",
+  backlog: "sqlite",
+};
+
+/** backlog: events accepted while the sink is down (issue 5: 100,000). */
+export const DEFAULT_BACKLOG_EVENTS = 100_000;
 
 /** The match scenario's parts: the matchers in process, Herald end to end, or both. */
 export const MATCH_PARTS = /** @type {const} */ (["micro", "end-to-end", "all"]);
@@ -28,8 +52,13 @@ export const USAGE = `usage: node bench/run.js [options]
                       the same Herald without it (--no-auth);
                       match: the subscription matcher, in process (indexed vs. linear, 10,000
                       vs. 100 subscriptions) and end to end (Herald with 10,000 subscriptions
-                      vs. 10)
-  --duration D        wrk measured window per run: 10s, 30s, 1m (default: 10s; --quick: 2s)
+                      vs. 10);
+                      e2e-latency: Herald's ingest -> sink latency per event at half its maximum
+                      rate (constant-rate load from bench/load.js);
+                      backlog: the sink down, --events accepted into Herald's SQLite store (peak
+                      RSS), then the sink up (drain rate, every event delivered)
+  --duration D        measured window per run: 10s, 30s, 1m (default: 10s; --quick: 2s);
+                      e2e-latency: the constant-rate window (--quick: 3s)
   --warmup D          wrk warm-up before each measured run (default: 5s; --quick: 1s)
   --rounds N          rounds of interleaved runs, each system once per round, starting system
                       rotated; ratios are medians of per-round ratios (default: 3; --quick: 1)
@@ -42,7 +71,13 @@ export const USAGE = `usage: node bench/run.js [options]
                         match: herald-10,herald-10000 (default: both)
   --part P            match: micro | end-to-end | all (default: all)
   --publishers N      ingest-auth: distinct publishers (tokens) sent round-robin (default: ${DEFAULT_PUBLISHERS})
-  --store KIND        Herald's store in the generated config: memory | sqlite (default: memory)
+  --store KIND        Herald's store in the generated config: memory | sqlite (default: sqlite
+                      for ingest, e2e-latency and backlog (which needs it); memory for
+                      ingest-auth and match)
+  --events N          backlog: events accepted while the sink is down (default: ${DEFAULT_BACKLOG_EVENTS.toLocaleString("en-US")};
+                      --quick: 20,000)
+  --hold D            backlog: how long the backlog waits, sink down, after the last event is
+                      accepted (default: 5s; --quick: 2s)
   --herald-bin FILE   Herald's CLI entry (default: gateway/bin/herald.js)
   --out FILE          where to write the results (default: bench/results/<scenario>.json)
   --quick             smoke run: 1 round, 2s measured, 1s warm-up per run
@@ -51,7 +86,7 @@ export const USAGE = `usage: node bench/run.js [options]
 
 /**
  * @typedef {object} Options
- * @property {"ingest" | "ingest-auth" | "match"} scenario
+ * @property {"ingest" | "ingest-auth" | "match" | "e2e-latency" | "backlog"} scenario
  * @property {"micro" | "end-to-end" | "all"} part  match: which parts run
  * @property {number} durationS
  * @property {number} warmupS
@@ -61,6 +96,8 @@ export const USAGE = `usage: node bench/run.js [options]
  * @property {string[]} systems  in the scenario's canonical order
  * @property {number} publishers  ingest-auth: how many tokens (publishers) wrk cycles through
  * @property {"memory" | "sqlite"} store
+ * @property {number} events  backlog: events accepted while the sink is down
+ * @property {number} holdS   backlog: seconds the backlog waits with the sink down
  * @property {string | undefined} out
  * @property {string | undefined} heraldBin
  * @property {boolean} quick
@@ -106,6 +143,8 @@ const KNOWN = [
   "out",
   "herald-bin",
   "part",
+  "events",
+  "hold",
 ];
 
 /**
@@ -133,7 +172,7 @@ export function parseArgs(argv) {
     }
   }
 
-  const scenario = /** @type {"ingest" | "ingest-auth" | "match"} */ (given.scenario ?? "ingest");
+  const scenario = /** @type {Options["scenario"]} */ (given.scenario ?? "ingest");
   if (!SCENARIOS.includes(scenario)) {
     throw new UsageError(`--scenario: unknown "${scenario}" (known: ${SCENARIOS.join(", ")})`);
   }
@@ -160,15 +199,28 @@ export function parseArgs(argv) {
   if (!MATCH_PARTS.includes(part)) {
     throw new UsageError(`--part: expected ${MATCH_PARTS.join(", ")}, got "${part}"`);
   }
-  const store = given.store ?? "memory";
+  const store = given.store ?? DEFAULT_STORE[scenario];
   if (store !== "memory" && store !== "sqlite") {
     throw new UsageError(`--store: expected memory or sqlite, got "${store}"`);
+  }
+  if (scenario === "backlog" && store !== "sqlite") {
+    throw new UsageError(
+      "--store: backlog measures a backlog that lives on disk; it runs on sqlite only",
+    );
+  }
+  for (const name of ["events", "hold"]) {
+    if (given[name] !== undefined && scenario !== "backlog") {
+      throw new UsageError(`--${name}: only the backlog scenario has it`);
+    }
   }
 
   return {
     scenario,
     part,
-    durationS: seconds("--duration", given.duration ?? (quick ? "2s" : "10s")),
+    durationS: seconds(
+      "--duration",
+      given.duration ?? (quick ? (scenario === "e2e-latency" ? "3s" : "2s") : "10s"),
+    ),
     warmupS: seconds("--warmup", given.warmup ?? (quick ? "1s" : "5s")),
     rounds: positiveInt("--rounds", given.rounds ?? (quick ? "1" : "3")),
     connections: positiveInt("--connections", given.connections ?? "64"),
@@ -177,6 +229,11 @@ export function parseArgs(argv) {
     systems: known.filter((s) => systems.includes(s)),
     publishers: positiveInt("--publishers", given.publishers ?? String(DEFAULT_PUBLISHERS)),
     store,
+    events: positiveInt(
+      "--events",
+      given.events ?? String(quick ? 20_000 : DEFAULT_BACKLOG_EVENTS),
+    ),
+    holdS: seconds("--hold", given.hold ?? (quick ? "2s" : "5s")),
     out: given.out,
     heraldBin: given["herald-bin"],
     quick,

@@ -21,6 +21,8 @@ export const MATCHED_TYPE = `${TYPE_PREFIX}${MATCHED_INDEX}`;
  *                               must run with --no-auth
  * @param {{ id: string, filters: readonly object[] }[]} [o.subscriptions]  instead of the 100
  *                               above (match scenario); each gets a sink under the bench sink
+ * @param {object} [o.delivery]  every subscription's `delivery` settings (backlog scenario)
+ * @param {object} [o.limits]    Herald's `limits` section (backlog scenario)
  * @returns {string}
  */
 export function writeHeraldConfig(o) {
@@ -31,10 +33,19 @@ export function writeHeraldConfig(o) {
       id: `bench-${i}`,
       filters: [{ exact: { type: `${TYPE_PREFIX}${i}` } }],
     }));
-  const subscriptions = given.map((s, i) => ({ ...s, sink: `${o.sinkUrl}/herald/${i}` }));
+  const subscriptions = given.map((s, i) => ({
+    ...s,
+    sink: `${o.sinkUrl}/herald/${i}`,
+    ...(o.delivery === undefined ? {} : { delivery: o.delivery }),
+  }));
   const store =
     o.store === "sqlite" ? { kind: "sqlite", path: join(dir, "herald.db") } : { kind: "memory" };
-  const config = { store, ...(o.auth === undefined ? {} : { auth: o.auth }), subscriptions };
+  const config = {
+    store,
+    ...(o.limits === undefined ? {} : { limits: o.limits }),
+    ...(o.auth === undefined ? {} : { auth: o.auth }),
+    subscriptions,
+  };
   const path = join(dir, "herald.json");
   writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
   return path;

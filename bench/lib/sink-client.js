@@ -1,13 +1,42 @@
-// Reads the sink's delivery counter (bench/sink.js, GET /_count).
+// Reads the sink's delivery counter (bench/sink.js, GET /_count) and, with --record, its receipts.
 import { get } from "node:http";
 
 /**
+ * @typedef {object} SinkCount
+ * @property {number} deliveries
+ * @property {number} invalid
+ * @property {number} [events]      --record: event ids received, duplicates included
+ * @property {number} [unique]      --record: distinct event ids received
+ * @property {number} [duplicates]
+ * @property {number} [firstUs]     --record: receipt of the first event (monotonic µs; 0: none yet)
+ * @property {number} [lastNewUs]   --record: receipt of the last event not seen before
+ */
+
+/**
  * @param {string} sinkUrl base URL of the sink
- * @returns {Promise<{ deliveries: number, invalid: number }>}
+ * @returns {Promise<SinkCount>}
  */
 export function readCount(sinkUrl) {
+  return getJson(`${sinkUrl}/_count`);
+}
+
+/**
+ * --record: every event id starting with `prefix` and when it first arrived (monotonic µs).
+ * @param {string} sinkUrl
+ * @param {string} prefix
+ * @returns {Promise<{ ids: string[], us: number[] }>}
+ */
+export function readReceipts(sinkUrl, prefix) {
+  return getJson(`${sinkUrl}/_receipts?prefix=${encodeURIComponent(prefix)}`);
+}
+
+/**
+ * @param {string} url
+ * @returns {Promise<any>}
+ */
+function getJson(url) {
   return new Promise((resolve, reject) => {
-    const req = get(`${sinkUrl}/_count`, { agent: false }, (res) => {
+    const req = get(url, { agent: false }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (c) => {
@@ -21,7 +50,7 @@ export function readCount(sinkUrl) {
         }
       });
     });
-    req.setTimeout(5_000, () => req.destroy(new Error("sink /_count timed out")));
+    req.setTimeout(5_000, () => req.destroy(new Error(`sink ${new URL(url).pathname} timed out`)));
     req.on("error", reject);
   });
 }
