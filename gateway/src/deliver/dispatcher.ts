@@ -166,6 +166,14 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const active = new Set<SinkLane>();
   /** Ids of every job held here (waiting in a lane or in flight): a lease handing one out again is ignored. */
   const held = new Set<string>();
+  /**
+   * Jobs leased again while still held, by id: a retry due at once can be leased by the next
+   * lease before the attempt that rescheduled it has let go of it. Such a lease (more attempts
+   * than the held copy) is taken up when the held copy is released, instead of being left to
+   * expire.
+   */
+  const returned = new Map<string, DeliveryJob>();
+  const heldAttempts = new Map<string, number>();
   /** Ids of the jobs whose attempt is running. */
   const attempting = new Set<string>();
   /** Lanes warned that `leaseMs` is shorter than they may hold a job. */
@@ -308,12 +316,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         error: describeError(err),
       });
     } finally {
-      for (const job of jobs) {
-        held.delete(job.id);
-        attempting.delete(job.id);
-      }
+      for (const job of jobs) release(job.id);
+      for (const job of jobs) attempting.delete(job.id);
       lane.inFlight--;
       attempts--;
+      retake(jobs);
       pump(false);
       afterRunning();
     }
@@ -335,10 +342,28 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         error: describeError(err),
       });
     } finally {
-      held.delete(job.id);
+      release(job.id);
+      returned.delete(job.id);
       chores--;
       afterRunning();
     }
+  }
+
+  function release(id: string): void {
+    held.delete(id);
+    heldAttempts.delete(id);
+  }
+
+  /** Takes up the leases that came back for `jobs` while they were held (see `returned`). */
+  function retake(jobs: readonly DeliveryJob[]): void {
+    const again: DeliveryJob[] = [];
+    for (const job of jobs) {
+      const lease = returned.get(job.id);
+      if (lease === undefined) continue;
+      returned.delete(job.id);
+      again.push(lease);
+    }
+    if (again.length > 0) intake(again);
   }
 
   function warnIfLeaseTooShort(lane: SinkLane): void {
@@ -360,6 +385,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const now = clock.now();
     for (const job of jobs) {
       if (held.has(job.id)) {
+        // Rescheduled by the attempt still finishing here, and already due: take it up once that
+        // attempt lets go of it.
+        if (job.attempts > (heldAttempts.get(job.id) ?? job.attempts)) {
+          returned.set(job.id, job);
+          continue;
+        }
         // Handed out again while held here: its lease expired (leaseMs shorter than the hold).
         // The attempt running, or the one to come, settles it; never deliver it twice at once.
         if (attempting.has(job.id)) {
@@ -372,11 +403,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         continue;
       }
       held.add(job.id);
+      heldAttempts.set(job.id, job.attempts);
       let subscription: Subscription | undefined;
       try {
         subscription = subscriptions(job.subscriptionId);
       } catch (err) {
-        held.delete(job.id);
+        release(job.id);
         logger.error("delivery failed unexpectedly; the job is retried when its lease expires", {
           jobId: job.id,
           subscriptionId: job.subscriptionId,

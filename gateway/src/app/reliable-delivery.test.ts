@@ -1,0 +1,158 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { type ScriptedSink, startScriptedSink } from "../../test/support/scripted-sink.js";
+import { parseConfig } from "../config/load-config.js";
+import { createGateway, type Gateway } from "./create-gateway.js";
+
+// The whole path in one process: ingest, the memory store, the dispatcher, settle and the admin
+// API, against real sinks on 127.0.0.1. Retries use 1 ms backoffs so nothing waits long.
+
+const sinks: ScriptedSink[] = [];
+let gateway: Gateway | undefined;
+afterEach(async () => {
+  await gateway?.stop();
+  gateway = undefined;
+  for (const sink of sinks.splice(0)) await sink.close();
+});
+
+async function sinkOf(...script: Parameters<typeof startScriptedSink>[0]) {
+  const sink = await startScriptedSink(script);
+  sinks.push(sink);
+  return sink;
+}
+
+function start(delivery: Record<string, unknown>, sink: string) {
+  const config = {
+    store: { kind: "memory" },
+    subscriptions: [
+      {
+        id: "orders",
+        types: ["com.example.order"],
+        sink,
+        delivery: { backoffDelay: "1ms", backoffMax: "2ms", ...delivery },
+      },
+    ],
+  };
+  gateway = createGateway({
+    config: parseConfig(JSON.stringify(config), "t.json"),
+    random: () => 0.5,
+  });
+  gateway.start();
+  return gateway;
+}
+
+async function publish(gw: Gateway, id: string) {
+  const res = await gw.fetch(
+    new Request("http://gw/events", {
+      method: "POST",
+      headers: {
+        "ce-specversion": "1.0",
+        "ce-id": id,
+        "ce-source": "/shop",
+        "ce-type": "com.example.order",
+      },
+    }),
+  );
+  expect(res.status).toBe(202);
+}
+
+const admin = (gw: Gateway, method: string, path: string) =>
+  gw.fetch(new Request(`http://gw${path}`, { method }));
+
+describe("reliable delivery through the gateway", () => {
+  it("retries a flaky sink until it takes the event", async () => {
+    const sink = await sinkOf({ status: 503 }, { status: 502 }, { status: 204 });
+    const gw = start({ retry: 3 }, sink.url);
+    await publish(gw, "flaky-1");
+    await sink.waitFor(3);
+    await gw.idle();
+    expect(sink.received.map((r) => r.headers["ce-id"])).toStrictEqual([
+      "flaky-1",
+      "flaky-1",
+      "flaky-1",
+    ]);
+    const dead = await (await admin(gw, "GET", "/subscriptions/orders/dead")).json();
+    expect(dead).toStrictEqual({ items: [] });
+  });
+
+  it("keeps an event it cannot deliver as dead, lists it, and redrives it", async () => {
+    const sink = await sinkOf({ status: 500, body: "boom" }, { status: 500 }, { status: 204 });
+    const gw = start({ retry: 1 }, sink.url);
+    await publish(gw, "dead-1");
+    await sink.waitFor(2);
+    await gw.idle();
+    const listed = (await (await admin(gw, "GET", "/subscriptions/orders/dead")).json()) as {
+      items: {
+        jobId: string;
+        attempts: number;
+        failure: { status: number };
+        event: { id: string };
+      }[];
+    };
+    expect(listed.items).toHaveLength(1);
+    expect(listed.items[0]).toMatchObject({
+      attempts: 2,
+      failure: { status: 500 },
+      event: { id: "dead-1" },
+    });
+    const redrive = await admin(gw, "POST", "/subscriptions/orders/redrive");
+    expect(await redrive.json()).toStrictEqual({ redriven: 1 });
+    await sink.waitFor(3);
+    await gw.idle();
+    expect(sink.received).toHaveLength(3);
+    expect(await (await admin(gw, "GET", "/subscriptions/orders/dead")).json()).toStrictEqual({
+      items: [],
+    });
+  });
+
+  it("sends a permanently refused event to the dead-letter sink with the heralderror attributes", async () => {
+    const sink = await sinkOf({ status: 400, body: "no such order" });
+    const dlq = await sinkOf({ status: 204 });
+    const gw = start({ retry: 5, deadLetterSink: dlq.url }, sink.url);
+    await publish(gw, "refused-1");
+    const [letter] = await dlq.waitFor(1);
+    await gw.idle();
+    expect(sink.received).toHaveLength(1);
+    expect(letter?.headers).toMatchObject({
+      "ce-id": "refused-1",
+      "ce-heralderrordest": sink.url,
+      "ce-heralderrorcode": "400",
+      "ce-heraldattempts": "1",
+    });
+    expect(String(letter?.headers["ce-heralderrordata"])).toContain("no%20such%20order");
+  });
+
+  it("410 Gone disables the subscription (visible in the API) until it is updated", async () => {
+    const sink = await sinkOf({ status: 410 }, { status: 204 });
+    const gw = start({}, sink.url);
+    await publish(gw, "gone-1");
+    await sink.waitFor(1);
+    await gw.idle();
+    const shown = (await (await admin(gw, "GET", "/subscriptions/orders")).json()) as {
+      disabled?: { reason: string };
+    };
+    expect(shown.disabled?.reason).toMatch(/410/);
+    await publish(gw, "gone-2");
+    await gw.idle();
+    expect(sink.received).toHaveLength(1);
+  });
+
+  it("acknowledges a duplicate source + id and does not deliver it again", async () => {
+    const sink = await sinkOf({ status: 204 });
+    const gw = start({}, sink.url);
+    await publish(gw, "dup-1");
+    await publish(gw, "dup-1");
+    await publish(gw, "dup-2");
+    await sink.waitFor(2);
+    await gw.idle();
+    expect(sink.received.map((r) => r.headers["ce-id"])).toStrictEqual(["dup-1", "dup-2"]);
+  });
+
+  it("answers 404 for the dead set of an unknown subscription and 405 for other methods", async () => {
+    const sink = await sinkOf({ status: 204 });
+    const gw = start({}, sink.url);
+    expect((await admin(gw, "GET", "/subscriptions/nope/dead")).status).toBe(404);
+    expect((await admin(gw, "POST", "/subscriptions/nope/redrive")).status).toBe(404);
+    expect((await admin(gw, "DELETE", "/subscriptions/orders/dead")).status).toBe(405);
+    expect((await admin(gw, "GET", "/subscriptions/orders/dead?limit=0")).status).toBe(400);
+  });
+});
