@@ -170,6 +170,18 @@ describe.each<[string, SinkClient]>([
     });
   });
 
+  it("sends WebHook-Request-Origin on every delivery of a handshake subscription (http-webhook.md 4.1.2)", async () => {
+    const sink = await startSink((res) => res.writeHead(200).end());
+    const named = createHttpDeliverer({ client, clock, origin: "events.example.com" });
+    const handshake = subscription(sink.url, {
+      delivery: { mode: "binary", timeoutMs: 5_000, handshake: true },
+    });
+    await named.deliver(one(event), handshake);
+    await named.deliver(one(event), subscription(sink.url));
+    expect(sink.received[0]?.headers["webhook-request-origin"]).toBe("events.example.com");
+    expect(sink.received[1]?.headers["webhook-request-origin"]).toBeUndefined();
+  });
+
   describe("classification", () => {
     it.each([200, 201, 202, 204, 299])("%i is delivered", async (status) => {
       const sink = await startSink((res) => res.writeHead(status).end());

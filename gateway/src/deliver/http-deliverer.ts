@@ -20,6 +20,12 @@ export interface HttpDelivererOptions {
   readonly clock?: Clock;
   /** Signs messages of subscriptions with a `signingSecret`; defaults to `createWebhookSigner()`. */
   readonly signer?: WebhookSigner;
+  /**
+   * `WebHook-Request-Origin` sent with every delivery of a subscription with `delivery.handshake`
+   * (http-webhook.md 4.1.2: after the handshake the sender MUST send it on each delivery); the
+   * same name the dispatcher's handshake uses (default "herald").
+   */
+  readonly origin?: string;
 }
 
 const encoder = new TextEncoder();
@@ -63,7 +69,12 @@ function attemptMessage(attempt: DeliveryAttempt, subscription: Subscription): D
  * // { kind: "retry", status: 503, error: "down for maintenance", retryAfterMs: 120000 }
  */
 export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
-  const { client, clock = systemClock, signer = createWebhookSigner() } = options;
+  const {
+    client,
+    clock = systemClock,
+    signer = createWebhookSigner(),
+    origin = "herald",
+  } = options;
   if (typeof client?.send !== "function") {
     throw new TypeError("createHttpDeliverer: options.client must be a SinkClient");
   }
@@ -101,8 +112,14 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
     async deliver(attempt, subscription): Promise<DeliveryOutcome> {
       let message: DeliveryMessage;
       try {
+        const unsigned = attemptMessage(attempt, subscription);
         message = await signed(
-          attemptMessage(attempt, subscription),
+          subscription.delivery.handshake === true
+            ? {
+                ...unsigned,
+                headers: { ...unsigned.headers, "webhook-request-origin": origin },
+              }
+            : unsigned,
           attempt,
           subscription.delivery.signingSecret,
         );
