@@ -151,14 +151,18 @@ export function createSqliteQueue(
     return { events: stored, duplicates, jobs };
   }
 
-  const take = db.transaction((max: number, leaseMs: number, skip: string) => {
-    const now = clock.now();
+  const take = db.transaction((max: number, leaseMs: number, skip: string, now: number) => {
     const rows = selectDue.all(now, skip, max);
     for (const row of rows) setDue.run(now + leaseMs, row.id);
     return rows.map(toJob);
   });
 
-  function waitForChange(signal: AbortSignal, skip: string): Promise<void> {
+  /**
+   * Waits for an accept, reschedule or redrive, or for the next job due after `since` (the time
+   * the last `take` looked): a job that came due between that look and now fires at once, instead
+   * of being missed because it is no longer "later" than now.
+   */
+  function waitForChange(signal: AbortSignal, skip: string, since: number): Promise<void> {
     return new Promise<void>((resolve) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const done = () => {
@@ -170,7 +174,7 @@ export function createSqliteQueue(
       waiters.add(done);
       signal.addEventListener("abort", done, { once: true });
       const now = clock.now();
-      const next = nextDue.get(now, skip);
+      const next = nextDue.get(since, skip);
       if (next !== undefined) {
         timer = setTimeout(done, Math.min(Math.max(next.due_at - now, 0), MAX_TIMER_MS));
       }
@@ -195,9 +199,10 @@ export function createSqliteQueue(
       const skipped = JSON.stringify(skip === undefined ? [] : [...skip]);
       for (;;) {
         if (signal.aborted || closed) return [];
-        const jobs = take.immediate(max, leaseMs, skipped);
+        const now = clock.now();
+        const jobs = take.immediate(max, leaseMs, skipped, now);
         if (jobs.length > 0) return jobs;
-        await waitForChange(signal, skipped);
+        await waitForChange(signal, skipped, now);
       }
     },
 

@@ -54,7 +54,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let db: Database.Database | undefined;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path);
+    // A file another process owns answers busy: give up after a moment, not better-sqlite3's 5 s.
+    db = new Database(path, { timeout: 250 });
     return createSqliteStore(db, { exclusive: true, ...options, path });
   } catch (err) {
     db?.close();
