@@ -29,7 +29,8 @@ export function embeddedConfig(options: EmbeddedConfigOptions): string {
   const { sinkUrl, host, port, jwks } = options;
   return JSON.stringify({
     listen: { host, port },
-    store: { kind: "memory" },
+    // DESIGN.md: the demo keeps its events in the SQLite store under ./.herald, like a real setup.
+    store: { kind: "sqlite", path: ".herald/herald.db" },
     auth: {
       issuers: [
         {
