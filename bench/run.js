@@ -994,6 +994,8 @@ async function runLatencyScenario(ctx) {
             non2xx: max.non2xx,
             socketErrors: max.socketErrors,
             backlog: max.delivered.backlog,
+            drainS: max.delivered.drainS,
+            drainTimedOut: max.delivered.drainTimedOut,
             lost: max.delivered.lost,
             sutCpuPct: max.cpu.sutPct,
           },
@@ -1003,8 +1005,13 @@ async function runLatencyScenario(ctx) {
     );
     await sleep(BETWEEN_RUNS_MS);
     rounds.push(r);
-    const probeWarnings =
-      r.probe.non2xx + r.probe.socketErrors > 0 ? ["probe: wrk saw errors"] : [];
+    const probeWarnings = [
+      ...(r.probe.non2xx + r.probe.socketErrors > 0 ? ["probe: wrk saw errors"] : []),
+      // The constant-rate window must start with the probe's backlog delivered.
+      ...(r.probe.drainTimedOut
+        ? ["probe: its backlog was still draining when the constant-rate window started"]
+        : []),
+    ];
     for (const n of [...probeWarnings, ...latencyWarnings(r, opts.durationS), ...runNotes]) {
       notes.push(`round ${i + 1}: ${n}`);
     }
