@@ -7,7 +7,9 @@ const attributeValue = fc.oneof(fc.string(), fc.integer(), fc.boolean());
 const attributes = fc
   .dictionary(fc.string({ minLength: 1 }), attributeValue)
   .map((extra) => ({ ...extra, specversion: "1.0", id: "1", source: "/s", type: "t" }));
-const json = fc.jsonValue().filter((v) => !Object.is(v, -0));
+// A JSON value as parsing yields it: JSON has no -0 to write (JSON.stringify writes 0), so a -0
+// nested anywhere would not survive any round trip through text, here or in the real ingest path.
+const json = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown);
 const data: fc.Arbitrary<EventData | undefined> = fc.oneof(
   fc.constant(undefined),
   json.map((value) => ({ kind: "json" as const, value })),
