@@ -3,6 +3,7 @@ import { authCases } from "./auth-cases.js";
 import { batchCases } from "./batch-cases.js";
 import { binaryCases } from "./binary-cases.js";
 import type { ConformanceCase } from "./case.js";
+import { dedupeCases } from "./dedupe-cases.js";
 import { extensionCases } from "./extension-cases.js";
 import { filterCases } from "./filter-cases.js";
 import { httpSurfaceCases } from "./http-surface-cases.js";
@@ -32,6 +33,7 @@ export function builtinCases(auth?: ConformanceAuth): readonly ConformanceCase[]
     ...httpSurfaceCases,
     ...authCases(auth),
     ...robustnessCases,
+    ...dedupeCases,
     ...filterCases,
     ...subscriptionApiCases(auth),
   ];
