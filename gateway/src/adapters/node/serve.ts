@@ -244,7 +244,12 @@ async function openStore(
   }
   const path = resolve(cwd, config.store.path);
   try {
-    const store = openSqliteStore({ path, logger, dedupeWindowMs: config.store.dedupeWindowMs });
+    const store = openSqliteStore({
+      path,
+      logger,
+      dedupeWindowMs: config.store.dedupeWindowMs,
+      maxFresh: config.limits.maxQueuedDeliveries,
+    });
     return { queue: store.queue, subscriptions: store.subscriptions, path, close: store.close };
   } catch (err) {
     throw new ServeError(err instanceof Error ? err.message : String(err));

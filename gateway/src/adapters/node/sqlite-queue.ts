@@ -6,6 +6,7 @@ import type {
   DeliveryJob,
   DeliveryQueue,
 } from "../../deliver/delivery-queue.js";
+import { Unavailable } from "../../errors/errors.js";
 import type { Clock } from "../../ports/clock.js";
 import { dedupeKey } from "../../store/dedupe-window.js";
 import { decodeEvent, encodeEvent } from "../../store/event-codec.js";
@@ -17,12 +18,20 @@ interface JobRow {
   readonly attempts: number;
   readonly failure: string | null;
   readonly body: string;
+  readonly due_at: number;
+  readonly leased: number;
 }
 
 // setTimeout fires at once for delays that do not fit in a signed 32-bit integer.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Expired dedupe keys pruned per accept group: at least this, plus two per key inserted. */
 const PRUNE_MIN = 100;
+/**
+ * Up to this many subscriptions with jobs, a lease that skips some of them looks at each of the
+ * others on its own (`jobs_subscription_due`: O(log n + k) each). Past it, one query over all due
+ * jobs with the skipped ones filtered out is cheaper.
+ */
+const PER_SUBSCRIPTION_LEASE_MAX = 64;
 
 /** Job ids are the table's integer keys as decimal strings; anything else names no job. */
 const rowId = (jobId: string): number | undefined =>
@@ -55,9 +64,16 @@ function toJob(row: JobRow): DeliveryJob {
 export function createSqliteQueue(
   db: Database,
   group: GroupCommit,
-  options: { readonly clock: Clock; readonly dedupeWindowMs: number },
+  options: {
+    readonly clock: Clock;
+    readonly dedupeWindowMs: number;
+    /** Most fresh jobs (accepted, never handed out) before `accept` waits (see `SqliteQueueLimits`). */
+    readonly maxFresh?: number;
+    /** How long `accept` waits for room before refusing with `Unavailable` (default 5 s). */
+    readonly maxWaitMs?: number;
+  },
 ): DeliveryQueue & { close(): void } {
-  const { clock, dedupeWindowMs } = options;
+  const { clock, dedupeWindowMs, maxFresh = 10_000, maxWaitMs = 5_000 } = options;
   let closed = false;
   const claimKey = db.prepare(
     `INSERT INTO dedupe (key, expires_at) VALUES (?, ?)
@@ -72,10 +88,30 @@ export function createSqliteQueue(
     "INSERT INTO jobs (event_id, subscription_id, due_at) VALUES (?, ?, ?)",
   );
   const selectDue = db.prepare<[number, string, number], JobRow>(
-    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body
+    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, j.due_at, j.leased
        FROM jobs j JOIN events e ON e.id = j.event_id
       WHERE j.due_at <= ? AND j.subscription_id NOT IN (SELECT value FROM json_each(?))
       ORDER BY j.due_at, j.id LIMIT ?`,
+  );
+  const selectDueOf = db.prepare<[string, number, number], JobRow>(
+    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, j.due_at, j.leased
+       FROM jobs j JOIN events e ON e.id = j.event_id
+      WHERE j.subscription_id = ? AND j.due_at <= ?
+      ORDER BY j.due_at, j.id LIMIT ?`,
+  );
+  const nextDueOf = db.prepare<[string, number], { due_at: number | null }>(
+    "SELECT MIN(due_at) AS due_at FROM jobs WHERE subscription_id = ? AND due_at > ?",
+  );
+  /**
+   * Subscriptions that have (or had) jobs here: the candidates of a lease that skips some. Filled
+   * from the file at open, grown on accept and redrive, shrunk by drop; a stale entry only costs
+   * one empty index probe.
+   */
+  const withJobs = new Set<string>(
+    db
+      .prepare<[], { subscription_id: string }>("SELECT DISTINCT subscription_id FROM jobs")
+      .all()
+      .map((row) => row.subscription_id),
   );
   const setDue = db.prepare("UPDATE jobs SET due_at = ?, leased = 1 WHERE id = ?");
   const nextDue = db.prepare<[number, string], { due_at: number }>(
@@ -122,6 +158,46 @@ export function createSqliteQueue(
   const wake = () => {
     for (const waiter of waiters) waiter();
   };
+  /**
+   * Back-pressure. Jobs accepted and never handed out yet ("fresh") are what a publisher faster
+   * than the sinks piles up; past `maxFresh` of them `accept` waits for the dispatcher to take
+   * some (publishers slow down to the delivery rate instead of taking the core from delivery),
+   * then answers 503. Jobs waiting for a retry are not counted: a backlog behind a sink that is
+   * down lives on disk, as it should.
+   */
+  const countFresh = db.prepare<[], { n: number }>(
+    "SELECT COUNT(*) AS n FROM jobs WHERE attempts = 0 AND leased = 0 AND due_at IS NOT NULL",
+  );
+  let fresh = countFresh.get()?.n ?? 0;
+  const roomWaiters = new Set<() => void>();
+  const roomFreed = () => {
+    for (const waiter of roomWaiters) waiter();
+  };
+  async function room(incoming: number): Promise<void> {
+    // A request is let in when the backlog has room for it, or when it is empty (a batch bigger
+    // than the limit must still get in).
+    const fits = () => closed || fresh === 0 || fresh + incoming <= maxFresh;
+    if (fits()) return;
+    const deadline = Date.now() + maxWaitMs;
+    while (!fits()) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Unavailable(
+          "the delivery backlog is full; the sinks are slower than the publishers",
+          1,
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          roomWaiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, left);
+        roomWaiters.add(done);
+      });
+    }
+  }
 
   /** One job fewer for the event; the event goes with its last job. */
   function releaseEvent(eventId: number): void {
@@ -143,7 +219,10 @@ export function createSqliteQueue(
       stored++;
       if (subscriptionIds.length === 0) continue;
       const eventId = insertEvent.run(encodeEvent(event), subscriptionIds.length).lastInsertRowid;
-      for (const subscriptionId of subscriptionIds) insertJob.run(eventId, subscriptionId, now);
+      for (const subscriptionId of subscriptionIds) {
+        insertJob.run(eventId, subscriptionId, now);
+        withJobs.add(subscriptionId);
+      }
       jobs += subscriptionIds.length;
     }
     // Bounded work per group that keeps pace with the keys it adds.
@@ -151,18 +230,53 @@ export function createSqliteQueue(
     return { events: stored, duplicates, jobs };
   }
 
-  const take = db.transaction((max: number, leaseMs: number, skip: string, now: number) => {
-    const rows = selectDue.all(now, skip, max);
-    for (const row of rows) setDue.run(now + leaseMs, row.id);
-    return rows.map(toJob);
-  });
+  /** The subscriptions to look at one by one, or `undefined` to use one query over all. */
+  function candidates(skip: ReadonlySet<string>): string[] | undefined {
+    if (skip.size === 0 || withJobs.size > PER_SUBSCRIPTION_LEASE_MAX) return undefined;
+    return [...withJobs].filter((id) => !skip.has(id));
+  }
+
+  function dueRows(max: number, skip: ReadonlySet<string>, skipJson: string, now: number) {
+    const each = candidates(skip);
+    if (each === undefined) return selectDue.all(now, skipJson, max);
+    const rows = each.flatMap((id) => selectDueOf.all(id, now, max));
+    rows.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
+    return rows.slice(0, max);
+  }
+
+  function nextDueAfter(since: number, skip: ReadonlySet<string>, skipJson: string) {
+    const each = candidates(skip);
+    if (each === undefined) return nextDue.get(since, skipJson)?.due_at;
+    let next: number | undefined;
+    for (const id of each) {
+      const due = nextDueOf.get(id, since)?.due_at;
+      if (due !== null && due !== undefined && (next === undefined || due < next)) next = due;
+    }
+    return next;
+  }
+
+  const take = db.transaction(
+    (max: number, leaseMs: number, skip: ReadonlySet<string>, skipJson: string, now: number) => {
+      const rows = dueRows(max, skip, skipJson, now);
+      for (const row of rows) {
+        setDue.run(now + leaseMs, row.id);
+        if (row.attempts === 0 && row.leased === 0) fresh--;
+      }
+      return rows.map(toJob);
+    },
+  );
 
   /**
    * Waits for an accept, reschedule or redrive, or for the next job due after `since` (the time
    * the last `take` looked): a job that came due between that look and now fires at once, instead
    * of being missed because it is no longer "later" than now.
    */
-  function waitForChange(signal: AbortSignal, skip: string, since: number): Promise<void> {
+  function waitForChange(
+    signal: AbortSignal,
+    skip: ReadonlySet<string>,
+    skipJson: string,
+    since: number,
+  ): Promise<void> {
     return new Promise<void>((resolve) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const done = () => {
@@ -174,9 +288,9 @@ export function createSqliteQueue(
       waiters.add(done);
       signal.addEventListener("abort", done, { once: true });
       const now = clock.now();
-      const next = nextDue.get(since, skip);
+      const next = nextDueAfter(since, skip, skipJson);
       if (next !== undefined) {
-        timer = setTimeout(done, Math.min(Math.max(next.due_at - now, 0), MAX_TIMER_MS));
+        timer = setTimeout(done, Math.min(Math.max(next - now, 0), MAX_TIMER_MS));
       }
     });
   }
@@ -184,7 +298,11 @@ export function createSqliteQueue(
   return {
     async accept(events) {
       if (events.length === 0) return { events: 0, duplicates: 0, jobs: 0 };
+      let incoming = 0;
+      for (const accepted of events) incoming += accepted.subscriptionIds.length;
+      await room(incoming);
       const acceptance = await group.run(() => store(events));
+      fresh += acceptance.jobs;
       if (acceptance.jobs > 0) wake();
       return acceptance;
     },
@@ -196,13 +314,17 @@ export function createSqliteQueue(
       if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
         throw new TypeError("lease: leaseMs must be a positive number");
       }
-      const skipped = JSON.stringify(skip === undefined ? [] : [...skip]);
+      const skipSet = skip ?? new Set<string>();
+      const skipped = JSON.stringify([...skipSet]);
       for (;;) {
         if (signal.aborted || closed) return [];
         const now = clock.now();
-        const jobs = take.immediate(max, leaseMs, skipped, now);
-        if (jobs.length > 0) return jobs;
-        await waitForChange(signal, skipped, now);
+        const jobs = take.immediate(max, leaseMs, skipSet, skipped, now);
+        if (jobs.length > 0) {
+          roomFreed();
+          return jobs;
+        }
+        await waitForChange(signal, skipSet, skipped, now);
       }
     },
 
@@ -239,6 +361,7 @@ export function createSqliteQueue(
     async redrive(subscriptionId, jobIds) {
       const count = await group.run(() => {
         const now = clock.now();
+        withJobs.add(subscriptionId);
         if (jobIds === undefined) return reviveAll.run(now, subscriptionId).changes;
         let n = 0;
         for (const jobId of jobIds) {
@@ -247,6 +370,7 @@ export function createSqliteQueue(
         }
         return n;
       });
+      fresh += count;
       if (count > 0) wake();
       return count;
     },
@@ -255,6 +379,9 @@ export function createSqliteQueue(
       return group.run(() => {
         const rows = dropJobs.all(subscriptionId);
         for (const row of rows) releaseEvent(row.event_id);
+        withJobs.delete(subscriptionId);
+        fresh = countFresh.get()?.n ?? 0;
+        roomFreed();
         return rows.length;
       });
     },
@@ -267,6 +394,7 @@ export function createSqliteQueue(
     close() {
       closed = true;
       wake();
+      roomFreed();
     },
   };
 }

@@ -12,6 +12,8 @@ import type { Database } from "better-sqlite3";
  *   it died. AUTOINCREMENT so an id is never reused: a stale holder of a completed job must not
  *   complete a newer job that got its id.
  *   `jobs_due (due_at)` serves `lease` (due jobs oldest first, O(log n + k)) and the next due time;
+ *   `jobs_subscription_due` serves a lease that skips saturated subscriptions (one range per
+ *   subscription that is not skipped, instead of walking the skipped ones' due jobs);
  *   `jobs_dead` (partial, dead jobs only) serves paging and redrive by subscription.
  * - `dedupe`: `source` + `id` keys with their expiry; `dedupe_expiry` lets pruning take the
  *   oldest first in bounded steps.
@@ -35,6 +37,7 @@ const MIGRATIONS: readonly string[] = [
     leased INTEGER NOT NULL DEFAULT 0
   );
   CREATE INDEX jobs_due ON jobs (due_at);
+  CREATE INDEX jobs_subscription_due ON jobs (subscription_id, due_at);
   CREATE INDEX jobs_dead ON jobs (subscription_id, id) WHERE due_at IS NULL;
   CREATE TABLE dedupe (
     key TEXT PRIMARY KEY,

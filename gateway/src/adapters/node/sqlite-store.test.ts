@@ -155,6 +155,51 @@ describe("openSqliteStore", () => {
   });
 });
 
+describe("SQLite store back-pressure", () => {
+  const one = (id: string) => [{ event: event(id), subscriptionIds: ["a"] }];
+
+  it("makes accept wait while the fresh backlog is full, and lets it in once jobs are taken", async () => {
+    const store = openSqliteStore({ path: freshPath(), maxFresh: 2, maxWaitMs: 10_000 });
+    await store.queue.accept(one("1"));
+    await store.queue.accept(one("2"));
+    let admitted = false;
+    const waiting = store.queue.accept(one("3")).then((result) => {
+      admitted = true;
+      return result;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(admitted).toBe(false);
+    await store.queue.lease(1, 60_000, never());
+    expect(await waiting).toMatchObject({ events: 1, jobs: 1 });
+    await store.close();
+  });
+
+  it("answers 503 when no room comes within the wait", async () => {
+    const store = openSqliteStore({ path: freshPath(), maxFresh: 1, maxWaitMs: 20 });
+    await store.queue.accept(one("1"));
+    const err = await store.queue.accept(one("2")).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 503, code: "unavailable" });
+    expect(await store.queue.size()).toBe(1);
+    await store.close();
+  });
+
+  it("does not count jobs waiting for a retry: a backlog behind a dead sink lives on disk", async () => {
+    const clock = manualClock();
+    const store = openSqliteStore({ path: freshPath(), clock, maxFresh: 2, maxWaitMs: 20 });
+    for (const id of ["1", "2"]) await store.queue.accept(one(id));
+    for (const job of await store.queue.lease(2, 60_000, never())) {
+      await store.queue.reschedule(job.id, clock.now() + 60_000, {
+        status: 0,
+        error: "down",
+        at: 1,
+      });
+    }
+    for (const id of ["3", "4"]) await store.queue.accept(one(id));
+    expect(await store.queue.size()).toBe(4);
+    await store.close();
+  });
+});
+
 describe("SQLite store failures", () => {
   const accept = (queue: DeliveryQueue, ...ids: string[]) =>
     queue.accept(ids.map((id) => ({ event: event(id), subscriptionIds: ["a"] })));

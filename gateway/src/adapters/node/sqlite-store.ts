@@ -17,6 +17,14 @@ export interface SqliteStoreOptions {
   readonly clock?: Clock;
   /** How long a `source` + `id` pair makes a later event a duplicate (default 24 h). */
   readonly dedupeWindowMs?: number;
+  /**
+   * Back-pressure: most jobs accepted and not yet handed out before `accept` waits for the
+   * dispatcher, then answers 503 (default 10 000; the gateway passes `limits.maxQueuedDeliveries`).
+   * Jobs waiting for a retry do not count: that backlog lives on disk.
+   */
+  readonly maxFresh?: number;
+  /** How long `accept` waits for room before answering 503 (default 5 s). */
+  readonly maxWaitMs?: number;
   readonly logger?: Logger;
   /**
    * Take the file for this process alone (SQLite's exclusive locking mode, held until `close`),
@@ -111,7 +119,12 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
   const group = createGroupCommit(db, (err) =>
     logger.error("the SQLite store could not write", { path, error: String(err) }),
   );
-  const queue = createSqliteQueue(db, group, { clock, dedupeWindowMs });
+  const queue = createSqliteQueue(db, group, {
+    clock,
+    dedupeWindowMs,
+    ...(options.maxFresh === undefined ? {} : { maxFresh: options.maxFresh }),
+    ...(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs }),
+  });
   const subscriptions = createSqliteSubscriptionStore(db, group);
   let closing: Promise<void> | undefined;
   return {
