@@ -12,6 +12,7 @@ import type {
 import { DedupeKeys } from "./memory-dedupe.js";
 import { ReadyLine, type ReadySlot } from "./memory-ready-line.js";
 import { TimeLine } from "./time-line.js";
+import { waitForWake } from "./wait-for-wake.js";
 
 export interface MemoryQueueOptions {
   /** Decides when jobs are due, leases expire and dedupe keys lapse; defaults to the system clock. */
@@ -68,9 +69,6 @@ interface Timed {
   /** When the job becomes due, or its lease expires (epoch ms). */
   readonly at: number;
 }
-
-// setTimeout fires at once for delays that do not fit in a signed 32-bit integer.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * An in-memory `DeliveryQueue`: nothing survives the process, so it suits tests, the demo and
@@ -180,21 +178,8 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
 
   /** Resolves on the next accept, reschedule or redrive, the next due time, or abort. */
   function waitForChange(signal: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        waiters.delete(done);
-        resolve();
-      };
-      waiters.add(done);
-      signal.addEventListener("abort", done, { once: true });
-      const next = peekTimer();
-      if (next !== undefined) {
-        timer = setTimeout(done, Math.min(Math.max(next.at - clock.now(), 0), MAX_TIMER_MS));
-      }
-    });
+    const next = peekTimer();
+    return waitForWake(waiters, signal, next === undefined ? undefined : next.at - clock.now());
   }
 
   function addJob(job: DeliveryJob): void {

@@ -6,6 +6,7 @@ import type {
   DeliveryJob,
   DeliveryQueue,
 } from "../../deliver/delivery-queue.js";
+import { waitForWake } from "../../deliver/wait-for-wake.js";
 import { Unavailable } from "../../errors/errors.js";
 import type { Clock } from "../../ports/clock.js";
 import { dedupeKey } from "../../store/dedupe-window.js";
@@ -22,8 +23,6 @@ interface JobRow {
   readonly leased: number;
 }
 
-// setTimeout fires at once for delays that do not fit in a signed 32-bit integer.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Expired dedupe keys pruned per accept group: at least this, plus two per key inserted. */
 const PRUNE_MIN = 100;
 /**
@@ -277,22 +276,8 @@ export function createSqliteQueue(
     skipJson: string,
     since: number,
   ): Promise<void> {
-    return new Promise<void>((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        waiters.delete(done);
-        resolve();
-      };
-      waiters.add(done);
-      signal.addEventListener("abort", done, { once: true });
-      const now = clock.now();
-      const next = nextDueAfter(since, skip, skipJson);
-      if (next !== undefined) {
-        timer = setTimeout(done, Math.min(Math.max(next - now, 0), MAX_TIMER_MS));
-      }
-    });
+    const next = nextDueAfter(since, skip, skipJson);
+    return waitForWake(waiters, signal, next === undefined ? undefined : next - clock.now());
   }
 
   return {
