@@ -143,6 +143,100 @@ export const OPENAPI_DOCUMENT = {
         responses: { "204": { $ref: "#/components/responses/Allow" } },
       },
     },
+
+    "/subscriptions/{id}/dead": {
+      parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+      get: {
+        operationId: "getDeadDeliveries",
+        summary:
+          "Deliveries whose attempts ran out and that no dead-letter sink took, oldest first",
+        parameters: [
+          {
+            name: "limit",
+            in: "query",
+            schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+          },
+          {
+            name: "after",
+            in: "query",
+            schema: { type: "string" },
+            description: "`next` of the previous page",
+          },
+        ],
+        responses: {
+          "200": {
+            description: "A page of dead deliveries",
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  required: ["items"],
+                  properties: {
+                    next: { type: "string" },
+                    items: {
+                      type: "array",
+                      items: {
+                        type: "object",
+                        properties: {
+                          jobId: { type: "string" },
+                          attempts: { type: "integer" },
+                          failure: {
+                            type: "object",
+                            properties: {
+                              status: { type: "integer" },
+                              error: { type: "string" },
+                              at: { type: "string", format: "date-time" },
+                            },
+                          },
+                          event: { type: "object", description: "The event, JSON event format" },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          "400": { $ref: "#/components/responses/Problem" },
+          "401": { $ref: "#/components/responses/Unauthorized" },
+          "403": { $ref: "#/components/responses/Forbidden" },
+          "404": { $ref: "#/components/responses/Problem" },
+        },
+      },
+    },
+    "/subscriptions/{id}/redrive": {
+      parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+      post: {
+        operationId: "redriveDeadDeliveries",
+        summary: "Make dead deliveries due again with fresh attempts (all, or the jobIds given)",
+        requestBody: {
+          required: false,
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                additionalProperties: false,
+                properties: { jobIds: { type: "array", items: { type: "string" } } },
+              },
+            },
+          },
+        },
+        responses: {
+          "200": {
+            description: "How many were made due again",
+            content: {
+              "application/json": {
+                schema: { type: "object", properties: { redriven: { type: "integer" } } },
+              },
+            },
+          },
+          "400": { $ref: "#/components/responses/Problem" },
+          "401": { $ref: "#/components/responses/Unauthorized" },
+          "403": { $ref: "#/components/responses/Forbidden" },
+          "404": { $ref: "#/components/responses/Problem" },
+        },
+      },
+    },
   },
   components: {
     securitySchemes: {
@@ -223,21 +317,44 @@ export const OPENAPI_DOCUMENT = {
       Subscription: {
         allOf: [
           { $ref: "#/components/schemas/SubscriptionRequest" },
-          { required: ["id", "sink", "protocol", "filters", "protocolsettings", "delivery"] },
+          {
+            required: ["id", "sink", "protocol", "filters", "protocolsettings", "delivery"],
+            properties: {
+              disabled: {
+                type: "object",
+                readOnly: true,
+                description:
+                  "Present while the sink's 410 Gone keeps the subscription disabled; an update enables it",
+                properties: {
+                  at: { type: "string", format: "date-time" },
+                  reason: { type: "string" },
+                },
+              },
+            },
+          },
         ],
       },
       Delivery: {
         type: "object",
         additionalProperties: false,
         properties: {
-          mode: { enum: ["binary", "structured"], default: "binary" },
+          mode: { enum: ["binary", "structured", "batch"], default: "binary" },
+          maxBatchSize: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+          maxBatchWait: { $ref: "#/components/schemas/Duration", default: "1s" },
+          concurrency: { type: "integer", minimum: 1, maximum: 1000, default: 16 },
+          rate: { type: "string", pattern: "^[1-9][0-9]*/(s|m)$", examples: ["100/s"] },
+          handshake: { type: "boolean", default: false },
           timeout: { $ref: "#/components/schemas/Duration", default: "5s" },
-          retry: { type: "integer", minimum: 0 },
+          retry: { type: "integer", minimum: 0, maximum: 100, default: 3 },
           backoffPolicy: { enum: ["exponential", "linear"] },
           backoffDelay: { $ref: "#/components/schemas/Duration" },
           backoffMax: { $ref: "#/components/schemas/Duration" },
           deadLetterSink: { type: "string", format: "uri" },
-          signingSecret: { type: "string", pattern: "^whsec_", writeOnly: true },
+          signingSecret: {
+            type: "string",
+            pattern: "^whsec_",
+            description: "Shown as `<redacted>`; send that back to keep the stored secret",
+          },
         },
       },
       Duration: {

@@ -338,6 +338,8 @@ describe("GET /openapi.json", () => {
       "getSubscription",
       "updateSubscription",
       "deleteSubscription",
+      "getDeadDeliveries",
+      "redriveDeadDeliveries",
     ]) {
       expect(operations).toContain(op);
     }
