@@ -118,20 +118,20 @@ export function createSqliteQueue(
       WHERE due_at > ? AND subscription_id NOT IN (SELECT value FROM json_each(?))
       ORDER BY due_at LIMIT 1`,
   );
-  const deleteJob = db.prepare<[number], { event_id: number }>(
-    "DELETE FROM jobs WHERE id = ? RETURNING event_id",
+  const deleteJob = db.prepare<[number], { event_id: number; subscription_id: string }>(
+    "DELETE FROM jobs WHERE id = ? RETURNING event_id, subscription_id",
   );
   const release = db.prepare<[number], { refs: number }>(
     "UPDATE events SET refs = refs - 1 WHERE id = ? RETURNING refs",
   );
   const deleteEvent = db.prepare("DELETE FROM events WHERE id = ?");
-  const retry = db.prepare(
+  const retry = db.prepare<[number, string, number], { subscription_id: string }>(
     `UPDATE jobs SET due_at = ?, attempts = attempts + 1, failure = ?, leased = 0
-      WHERE id = ? AND due_at IS NOT NULL`,
+      WHERE id = ? AND due_at IS NOT NULL RETURNING subscription_id`,
   );
-  const kill = db.prepare(
+  const kill = db.prepare<[number, string, number], { subscription_id: string }>(
     `UPDATE jobs SET due_at = NULL, dead_at = ?, attempts = attempts + 1, failure = ?, leased = 0
-      WHERE id = ? AND due_at IS NOT NULL`,
+      WHERE id = ? AND due_at IS NOT NULL RETURNING subscription_id`,
   );
   const selectDead = db.prepare<[string, number, number], JobRow>(
     `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body
@@ -158,31 +158,57 @@ export function createSqliteQueue(
     for (const waiter of waiters) waiter();
   };
   /**
-   * Back-pressure. Jobs accepted and never handed out yet ("fresh") are what a publisher faster
-   * than the sinks piles up; past `maxFresh` of them `accept` waits for the dispatcher to take
-   * some (publishers slow down to the delivery rate instead of taking the core from delivery),
-   * then answers 503. Jobs waiting for a retry are not counted: a backlog behind a sink that is
-   * down lives on disk, as it should.
+   * Back-pressure, per subscription. Jobs accepted and never handed out yet ("fresh") are what
+   * publishers faster than a subscription's delivery pile up; past `maxFresh` of them for one
+   * subscription, an `accept` with events for it waits for the dispatcher to take some (its
+   * publishers slow down to the delivery rate instead of taking the core from delivery), then
+   * answers 503. Other subscriptions' publishers are not held back. Jobs waiting for a retry are
+   * not counted: a backlog behind a sink that is down lives on disk, as it should.
    */
-  const countFresh = db.prepare<[], { n: number }>(
-    "SELECT COUNT(*) AS n FROM jobs WHERE attempts = 0 AND leased = 0 AND due_at IS NOT NULL",
+  const countFresh = db.prepare<[], { subscription_id: string; n: number }>(
+    `SELECT subscription_id, COUNT(*) AS n FROM jobs
+      WHERE attempts = 0 AND leased = 0 AND due_at IS NOT NULL GROUP BY subscription_id`,
   );
-  let fresh = countFresh.get()?.n ?? 0;
+  const fresh = new Map<string, number>();
+  const recountFresh = () => {
+    fresh.clear();
+    for (const row of countFresh.all()) fresh.set(row.subscription_id, row.n);
+  };
+  const addFresh = (subscriptionId: string, n: number) => {
+    const next = (fresh.get(subscriptionId) ?? 0) + n;
+    if (next > 0) fresh.set(subscriptionId, next);
+    else fresh.delete(subscriptionId);
+  };
+  recountFresh();
+  /**
+   * Subscriptions whose last settled attempt failed: their sink is down or failing, so their
+   * fresh jobs are not held against publishers (a backlog behind a broken sink lives on disk, it
+   * is not a sign of a core starved by ingest). The next delivered job clears it.
+   */
+  const failing = new Set<string>();
   const roomWaiters = new Set<() => void>();
   const roomFreed = () => {
     for (const waiter of roomWaiters) waiter();
   };
-  async function room(incoming: number): Promise<void> {
-    // A request is let in when the backlog has room for it, or when it is empty (a batch bigger
-    // than the limit must still get in).
-    const fits = () => closed || fresh === 0 || fresh + incoming <= maxFresh;
+  async function room(incoming: ReadonlyMap<string, number>): Promise<void> {
+    // A request is let in when each of its subscriptions has room for it, or has no fresh jobs at
+    // all (a batch bigger than the limit must still get in).
+    const fits = () => {
+      if (closed) return true;
+      for (const [id, n] of incoming) {
+        if (failing.has(id)) continue;
+        const waiting = fresh.get(id) ?? 0;
+        if (waiting > 0 && waiting + n > maxFresh) return false;
+      }
+      return true;
+    };
     if (fits()) return;
     const deadline = Date.now() + maxWaitMs;
     while (!fits()) {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new Unavailable(
-          "the delivery backlog is full; the sinks are slower than the publishers",
+          "the delivery backlog is full: a sink is slower than its publishers",
           1,
         );
       }
@@ -209,6 +235,7 @@ export function createSqliteQueue(
     let stored = 0;
     let duplicates = 0;
     let jobs = 0;
+    const jobsBySubscription = new Map<string, number>();
     for (const { event, subscriptionIds } of events) {
       const key = dedupeKey(String(event.attributes.source), String(event.attributes.id));
       if (claimKey.run(key, now + dedupeWindowMs, now).changes === 0) {
@@ -220,13 +247,14 @@ export function createSqliteQueue(
       const eventId = insertEvent.run(encodeEvent(event), subscriptionIds.length).lastInsertRowid;
       for (const subscriptionId of subscriptionIds) {
         insertJob.run(eventId, subscriptionId, now);
+        jobsBySubscription.set(subscriptionId, (jobsBySubscription.get(subscriptionId) ?? 0) + 1);
         withJobs.add(subscriptionId);
       }
       jobs += subscriptionIds.length;
     }
     // Bounded work per group that keeps pace with the keys it adds.
     pruneKeys.run(now, PRUNE_MIN + 2 * stored);
-    return { events: stored, duplicates, jobs };
+    return { acceptance: { events: stored, duplicates, jobs }, jobsBySubscription };
   }
 
   /** The subscriptions to look at one by one, or `undefined` to use one query over all. */
@@ -259,7 +287,7 @@ export function createSqliteQueue(
       const rows = dueRows(max, skip, skipJson, now);
       for (const row of rows) {
         setDue.run(now + leaseMs, row.id);
-        if (row.attempts === 0 && row.leased === 0) fresh--;
+        if (row.attempts === 0 && row.leased === 0) addFresh(row.subscription_id, -1);
       }
       return rows.map(toJob);
     },
@@ -283,11 +311,13 @@ export function createSqliteQueue(
   return {
     async accept(events) {
       if (events.length === 0) return { events: 0, duplicates: 0, jobs: 0 };
-      let incoming = 0;
-      for (const accepted of events) incoming += accepted.subscriptionIds.length;
+      const incoming = new Map<string, number>();
+      for (const { subscriptionIds } of events) {
+        for (const id of subscriptionIds) incoming.set(id, (incoming.get(id) ?? 0) + 1);
+      }
       await room(incoming);
-      const acceptance = await group.run(() => store(events));
-      fresh += acceptance.jobs;
+      const { acceptance, jobsBySubscription } = await group.run(() => store(events));
+      for (const [id, n] of jobsBySubscription) addFresh(id, n);
       if (acceptance.jobs > 0) wake();
       return acceptance;
     },
@@ -316,23 +346,33 @@ export function createSqliteQueue(
     async complete(jobId) {
       const id = rowId(jobId);
       if (id === undefined) return;
-      await group.run(() => {
+      const done = await group.run(() => {
         const row = deleteJob.get(id);
         if (row !== undefined) releaseEvent(row.event_id);
+        return row?.subscription_id;
       });
+      if (done !== undefined && failing.delete(done)) roomFreed();
     },
 
     async reschedule(jobId, dueAt, failure) {
       const id = rowId(jobId);
       if (id === undefined) return;
-      await group.run(() => retry.run(dueAt, JSON.stringify(failure), id));
+      const row = await group.run(() => retry.get(dueAt, JSON.stringify(failure), id));
+      if (row !== undefined && !failing.has(row.subscription_id)) {
+        failing.add(row.subscription_id);
+        roomFreed();
+      }
       wake();
     },
 
     async bury(jobId, failure) {
       const id = rowId(jobId);
       if (id === undefined) return;
-      await group.run(() => kill.run(clock.now(), JSON.stringify(failure), id));
+      const row = await group.run(() => kill.get(clock.now(), JSON.stringify(failure), id));
+      if (row !== undefined && !failing.has(row.subscription_id)) {
+        failing.add(row.subscription_id);
+        roomFreed();
+      }
     },
 
     async dead(subscriptionId, { limit, after }) {
@@ -355,7 +395,7 @@ export function createSqliteQueue(
         }
         return n;
       });
-      fresh += count;
+      addFresh(subscriptionId, count);
       if (count > 0) wake();
       return count;
     },
@@ -365,7 +405,7 @@ export function createSqliteQueue(
         const rows = dropJobs.all(subscriptionId);
         for (const row of rows) releaseEvent(row.event_id);
         withJobs.delete(subscriptionId);
-        fresh = countFresh.get()?.n ?? 0;
+        recountFresh();
         roomFreed();
         return rows.length;
       });

@@ -156,6 +156,7 @@ describe("openSqliteStore", () => {
 });
 
 describe("SQLite store back-pressure", () => {
+  const failure503 = { status: 503, error: "down", at: 1 };
   const one = (id: string) => [{ event: event(id), subscriptionIds: ["a"] }];
 
   it("makes accept wait while the fresh backlog is full, and lets it in once jobs are taken", async () => {
@@ -180,6 +181,33 @@ describe("SQLite store back-pressure", () => {
     const err = await store.queue.accept(one("2")).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 503, code: "unavailable" });
     expect(await store.queue.size()).toBe(1);
+    await store.close();
+  });
+
+  it("holds back only the publishers of the subscription that is behind", async () => {
+    const store = openSqliteStore({ path: freshPath(), maxFresh: 1, maxWaitMs: 20 });
+    await store.queue.accept(one("1"));
+    const behind = await store.queue.accept(one("2")).catch((e: unknown) => e);
+    expect(behind).toMatchObject({ status: 503 });
+    const other = [{ event: event("3"), subscriptionIds: ["b"] }];
+    expect(await store.queue.accept(other)).toMatchObject({ events: 1, jobs: 1 });
+    await store.close();
+  });
+
+  it("does not hold back the publishers of a subscription whose sink is failing", async () => {
+    const store = openSqliteStore({ path: freshPath(), maxFresh: 1, maxWaitMs: 20 });
+    await store.queue.accept(one("1"));
+    await store.queue.accept(one("2")).catch(() => undefined);
+    const [job] = await store.queue.lease(1, 60_000, never());
+    await store.queue.reschedule(job?.id ?? "", Date.now() + 60_000, failure503);
+    // The sink failed: new events for it are taken even though fresh ones wait.
+    await store.queue.accept(one("3"));
+    expect(await store.queue.accept(one("4"))).toMatchObject({ events: 1 });
+    // A delivery that works puts the limit back.
+    const [next] = await store.queue.lease(1, 60_000, never());
+    await store.queue.complete(next?.id ?? "");
+    const held = await store.queue.accept(one("5")).catch((e: unknown) => e);
+    expect(held).toMatchObject({ status: 503 });
     await store.close();
   });
 
