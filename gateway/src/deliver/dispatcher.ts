@@ -22,6 +22,9 @@ import { createTokenBucket } from "./token-bucket.js";
 import { createWakeTimer, systemTimers, type Timers } from "./wake-timer.js";
 import { createWebhookHandshake, type WebhookHandshake } from "./webhook-handshake-client.js";
 
+/** Why a waiting lease is re-issued: the set of subscriptions to skip changed. */
+const SKIP_CHANGED = Symbol("skip set changed");
+
 export interface DispatcherOptions {
   readonly queue: DeliveryQueue;
   readonly deliverer: Deliverer;
@@ -256,7 +259,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (lease !== undefined) {
       for (const id of lease.skip) {
         if (!next.has(id)) {
-          lease.controller.abort();
+          // A reason of our own: without one, abort() builds a DOMException every time.
+          lease.controller.abort(SKIP_CHANGED);
           break;
         }
       }
