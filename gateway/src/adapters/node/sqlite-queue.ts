@@ -20,7 +20,6 @@ interface JobRow {
   readonly failure: string | null;
   readonly body: string;
   readonly due_at: number;
-  readonly leased: number;
 }
 
 /** Expired dedupe keys pruned per accept group: at least this, plus two per key inserted. */
@@ -50,12 +49,13 @@ function toJob(row: JobRow): DeliveryJob {
 
 /**
  * The `DeliveryQueue` port on SQLite (see `sqlite-schema.ts` for the tables). Writes go through
- * the group commit, so they resolve once durable; `lease` writes its lease directly (losing a
- * lease in a crash only hands the job out again, which at-least-once allows). `lease` waits
- * without polling: accept, reschedule and redrive wake it, and one timer covers the next due time
- * or lease expiry. Dropping a subscription scans the jobs table (an admin call; no index spent on
- * it). `skip` is applied while walking `jobs_due`: due jobs of skipped subscriptions ahead of the
- * ones taken are passed over row by row.
+ * the group commit, so they resolve once durable. Leases are kept in memory, not written: the
+ * file has one owner, and a lease only matters while its holder lives (after a crash every job is
+ * due again, which at-least-once allows). `lease` waits without polling: accept, reschedule and
+ * redrive wake it, and one timer covers the next due time or lease expiry. With a `skip` set and
+ * up to 64 subscriptions that have jobs, each other subscription is read through
+ * `jobs_subscription_due`; beyond that, skipped subscriptions' due jobs are passed over row by
+ * row. Back-pressure: see `fresh` below.
  *
  * @example
  * const queue = createSqliteQueue(db, group, { clock: systemClock, dedupeWindowMs: 86_400_000 });
@@ -66,7 +66,7 @@ export function createSqliteQueue(
   options: {
     readonly clock: Clock;
     readonly dedupeWindowMs: number;
-    /** Most fresh jobs (accepted, never handed out) before `accept` waits (see `SqliteQueueLimits`). */
+    /** Most fresh jobs (accepted, never handed out) per subscription before `accept` waits. */
     readonly maxFresh?: number;
     /** How long `accept` waits for room before refusing with `Unavailable` (default 5 s). */
     readonly maxWaitMs?: number;
@@ -87,13 +87,13 @@ export function createSqliteQueue(
     "INSERT INTO jobs (event_id, subscription_id, due_at) VALUES (?, ?, ?)",
   );
   const selectDue = db.prepare<[number, string, number], JobRow>(
-    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, j.due_at, j.leased
+    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, j.due_at
        FROM jobs j JOIN events e ON e.id = j.event_id
       WHERE j.due_at <= ? AND j.subscription_id NOT IN (SELECT value FROM json_each(?))
       ORDER BY j.due_at, j.id LIMIT ?`,
   );
   const selectDueOf = db.prepare<[string, number, number], JobRow>(
-    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, j.due_at, j.leased
+    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, j.due_at
        FROM jobs j JOIN events e ON e.id = j.event_id
       WHERE j.subscription_id = ? AND j.due_at <= ?
       ORDER BY j.due_at, j.id LIMIT ?`,
@@ -112,7 +112,6 @@ export function createSqliteQueue(
       .all()
       .map((row) => row.subscription_id),
   );
-  const setDue = db.prepare("UPDATE jobs SET due_at = ?, leased = 1 WHERE id = ?");
   const nextDue = db.prepare<[number, string], { due_at: number }>(
     `SELECT due_at FROM jobs
       WHERE due_at > ? AND subscription_id NOT IN (SELECT value FROM json_each(?))
@@ -126,11 +125,11 @@ export function createSqliteQueue(
   );
   const deleteEvent = db.prepare("DELETE FROM events WHERE id = ?");
   const retry = db.prepare<[number, string, number], { subscription_id: string }>(
-    `UPDATE jobs SET due_at = ?, attempts = attempts + 1, failure = ?, leased = 0
+    `UPDATE jobs SET due_at = ?, attempts = attempts + 1, failure = ?
       WHERE id = ? AND due_at IS NOT NULL RETURNING subscription_id`,
   );
   const kill = db.prepare<[number, string, number], { subscription_id: string }>(
-    `UPDATE jobs SET due_at = NULL, dead_at = ?, attempts = attempts + 1, failure = ?, leased = 0
+    `UPDATE jobs SET due_at = NULL, dead_at = ?, attempts = attempts + 1, failure = ?
       WHERE id = ? AND due_at IS NOT NULL RETURNING subscription_id`,
   );
   const selectDead = db.prepare<[string, number, number], JobRow>(
@@ -147,8 +146,8 @@ export function createSqliteQueue(
     `UPDATE jobs SET due_at = ?, attempts = 0, failure = NULL, dead_at = NULL
       WHERE id = ? AND subscription_id = ? AND due_at IS NULL`,
   );
-  const dropJobs = db.prepare<[string], { event_id: number }>(
-    "DELETE FROM jobs WHERE subscription_id = ? RETURNING event_id",
+  const dropJobs = db.prepare<[string], { id: number; event_id: number }>(
+    "DELETE FROM jobs WHERE subscription_id = ? RETURNING id, event_id",
   );
   const countLive = db.prepare<[], { n: number }>(
     "SELECT COUNT(*) AS n FROM jobs WHERE due_at IS NOT NULL",
@@ -167,7 +166,7 @@ export function createSqliteQueue(
    */
   const countFresh = db.prepare<[], { subscription_id: string; n: number }>(
     `SELECT subscription_id, COUNT(*) AS n FROM jobs
-      WHERE attempts = 0 AND leased = 0 AND due_at IS NOT NULL GROUP BY subscription_id`,
+      WHERE attempts = 0 AND due_at IS NOT NULL GROUP BY subscription_id`,
   );
   const fresh = new Map<string, number>();
   const recountFresh = () => {
@@ -282,16 +281,48 @@ export function createSqliteQueue(
     return next;
   }
 
-  const take = db.transaction(
-    (max: number, leaseMs: number, skip: ReadonlySet<string>, skipJson: string, now: number) => {
-      const rows = dueRows(max, skip, skipJson, now);
-      for (const row of rows) {
-        setDue.run(now + leaseMs, row.id);
-        if (row.attempts === 0 && row.leased === 0) addFresh(row.subscription_id, -1);
-      }
-      return rows.map(toJob);
-    },
-  );
+  /**
+   * Leases live in this process, not in the file: the file has one owner (`openSqliteStore`
+   * takes it exclusively), and a lease only matters while its holder lives, so after a crash or
+   * restart every job is due anyway. Keeping them here saves a write transaction per lease. A job
+   * is held until `complete`, `reschedule`, `bury` or `drop`, or until its lease expires.
+   */
+  const leasedUntil = new Map<number, number>();
+
+  function take(
+    max: number,
+    leaseMs: number,
+    skip: ReadonlySet<string>,
+    skipJson: string,
+    now: number,
+  ) {
+    // Held jobs are still due in the file: ask for enough rows to get past them. A job whose
+    // lease expired is due from that expiry on, so it takes its turn after jobs due before it.
+    const rows = dueRows(max + leasedUntil.size, skip, skipJson, now)
+      .filter((row) => (leasedUntil.get(row.id) ?? 0) <= now)
+      .map((row) => ({ row, due: Math.max(row.due_at, leasedUntil.get(row.id) ?? 0) }))
+      .sort((a, b) => a.due - b.due || a.row.id - b.row.id)
+      .map(({ row }) => row);
+    const jobs: DeliveryJob[] = [];
+    for (const row of rows) {
+      if (jobs.length === max) break;
+      const until = leasedUntil.get(row.id);
+      // Its first hand-out takes a job out of the fresh backlog; an expired lease's does not.
+      if (until === undefined && row.attempts === 0) addFresh(row.subscription_id, -1);
+      leasedUntil.set(row.id, now + leaseMs);
+      jobs.push(toJob(row));
+    }
+    return jobs;
+  }
+
+  /** The earliest lease to expire after `now`, if any. */
+  function nextLeaseExpiry(now: number): number | undefined {
+    let next: number | undefined;
+    for (const until of leasedUntil.values()) {
+      if (until > now && (next === undefined || until < next)) next = until;
+    }
+    return next;
+  }
 
   /**
    * Waits for an accept, reschedule or redrive, or for the next job due after `since` (the time
@@ -304,8 +335,11 @@ export function createSqliteQueue(
     skipJson: string,
     since: number,
   ): Promise<void> {
-    const next = nextDueAfter(since, skip, skipJson);
-    return waitForWake(waiters, signal, next === undefined ? undefined : next - clock.now());
+    const now = clock.now();
+    const due = nextDueAfter(since, skip, skipJson);
+    const expiry = nextLeaseExpiry(now);
+    const next = due === undefined ? expiry : expiry === undefined ? due : Math.min(due, expiry);
+    return waitForWake(waiters, signal, next === undefined ? undefined : next - now);
   }
 
   return {
@@ -334,7 +368,7 @@ export function createSqliteQueue(
       for (;;) {
         if (signal.aborted || closed) return [];
         const now = clock.now();
-        const jobs = take.immediate(max, leaseMs, skipSet, skipped, now);
+        const jobs = take(max, leaseMs, skipSet, skipped, now);
         if (jobs.length > 0) {
           roomFreed();
           return jobs;
@@ -351,6 +385,7 @@ export function createSqliteQueue(
         if (row !== undefined) releaseEvent(row.event_id);
         return row?.subscription_id;
       });
+      leasedUntil.delete(id);
       if (done !== undefined && failing.delete(done)) roomFreed();
     },
 
@@ -358,6 +393,7 @@ export function createSqliteQueue(
       const id = rowId(jobId);
       if (id === undefined) return;
       const row = await group.run(() => retry.get(dueAt, JSON.stringify(failure), id));
+      leasedUntil.delete(id);
       if (row !== undefined && !failing.has(row.subscription_id)) {
         failing.add(row.subscription_id);
         roomFreed();
@@ -369,6 +405,7 @@ export function createSqliteQueue(
       const id = rowId(jobId);
       if (id === undefined) return;
       const row = await group.run(() => kill.get(clock.now(), JSON.stringify(failure), id));
+      leasedUntil.delete(id);
       if (row !== undefined && !failing.has(row.subscription_id)) {
         failing.add(row.subscription_id);
         roomFreed();
@@ -404,6 +441,7 @@ export function createSqliteQueue(
       return group.run(() => {
         const rows = dropJobs.all(subscriptionId);
         for (const row of rows) releaseEvent(row.event_id);
+        for (const row of rows) leasedUntil.delete(row.id);
         withJobs.delete(subscriptionId);
         recountFresh();
         roomFreed();

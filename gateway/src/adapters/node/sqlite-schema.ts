@@ -6,9 +6,8 @@ import type { Database } from "better-sqlite3";
  *
  * - `events`: each accepted event once, encoded by `store/event-codec.ts`; `refs` counts its jobs,
  *   and the event is deleted with its last job (an event matched by 3 subscriptions is stored once).
- * - `jobs`: one per (event, subscription). `due_at` is when a queued job is due or a leased job's
- *   lease expires (a lease is a later due time, with `leased` = 1), NULL once the job is dead;
- *   `leased` lets the owner of the file hand out at once what a crashed run had leased; `dead_at` is when
+ * - `jobs`: one per (event, subscription). `due_at` is when a job is due (leases are kept in
+ *   memory by the file's one owner), NULL once the job is dead; `dead_at` is when
  *   it died. AUTOINCREMENT so an id is never reused: a stale holder of a completed job must not
  *   complete a newer job that got its id.
  *   `jobs_due (due_at)` serves `lease` (due jobs oldest first, O(log n + k)) and the next due time;
@@ -33,8 +32,7 @@ const MIGRATIONS: readonly string[] = [
     attempts INTEGER NOT NULL DEFAULT 0,
     due_at INTEGER,
     failure TEXT,
-    dead_at INTEGER,
-    leased INTEGER NOT NULL DEFAULT 0
+    dead_at INTEGER
   );
   CREATE INDEX jobs_due ON jobs (due_at);
   CREATE INDEX jobs_subscription_due ON jobs (subscription_id, due_at);

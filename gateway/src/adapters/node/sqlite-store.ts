@@ -8,7 +8,7 @@ import { checkDedupeWindow, DEFAULT_DEDUPE_WINDOW_MS } from "../../store/dedupe-
 import type { SubscriptionStore } from "../../store/subscription-store.js";
 import { createGroupCommit } from "./sqlite-group-commit.js";
 import { createSqliteQueue } from "./sqlite-queue.js";
-import { migrate } from "./sqlite-schema.js";
+import { migrate, SCHEMA_VERSION } from "./sqlite-schema.js";
 import { createSqliteSubscriptionStore } from "./sqlite-subscription-store.js";
 
 export interface SqliteStoreOptions {
@@ -27,11 +27,11 @@ export interface SqliteStoreOptions {
   readonly maxWaitMs?: number;
   readonly logger?: Logger;
   /**
-   * Take the file for this process alone (SQLite's exclusive locking mode, held until `close`),
-   * and hand out at once the jobs a previous run had leased: with one owner, a lease found at
-   * open belongs to a run that has ended (a crash, kill -9), so waiting for it to expire would only
-   * delay redelivery. A second process opening the file fails with a clear error. Default `true`
-   * for `openSqliteStore`; tests that open a second connection on purpose turn it off.
+   * Take the file for this process alone (SQLite's exclusive locking mode, held until `close`).
+   * Leases live in the process that holds the file (see `createSqliteQueue`), so a second process
+   * sharing it would deliver jobs twice: it fails to open with a clear error instead. After a
+   * crash (kill -9) every job is due at once on the next start. Default `true` for
+   * `openSqliteStore`; tests that open a second connection on purpose turn it off.
    */
   readonly exclusive?: boolean;
 }
@@ -106,15 +106,9 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
   db.pragma("busy_timeout = 100");
   migrate(db, path);
   if (options.exclusive === true) {
-    // This write takes the exclusive lock (or fails, busy, when another process has the file).
-    const released = db
-      .prepare("UPDATE jobs SET due_at = ?, leased = 0 WHERE leased = 1")
-      .run(clock.now()).changes;
-    if (released > 0) {
-      logger.info("deliveries that were in flight when the last run ended are due again", {
-        jobs: released,
-      });
-    }
+    // A write takes the exclusive lock now (or fails, busy, when another process has the file),
+    // not at the first accept.
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
   const group = createGroupCommit(db, (err) =>
     logger.error("the SQLite store could not write", { path, error: String(err) }),
