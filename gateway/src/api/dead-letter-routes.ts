@@ -55,8 +55,11 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
   app.post("/subscriptions/:id/redrive", async (c) => {
     const id = c.req.param("id");
     known(id);
+    // RFC 9112 6.3: a request has a body when it says so with Content-Length (not 0) or
+    // Transfer-Encoding (a chunked `{ "jobIds": [...] }` must not be taken for "redrive all").
+    const length = c.req.header("content-length");
     const hasBody =
-      c.req.header("content-length") !== undefined && c.req.header("content-length") !== "0";
+      c.req.header("transfer-encoding") !== undefined || (length !== undefined && length !== "0");
     const jobIds = hasBody ? parseJobIds(await readJsonBody(c.req.raw)) : undefined;
     const redriven = await queue.redrive(id, jobIds);
     return c.json({ redriven });

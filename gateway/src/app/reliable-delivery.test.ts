@@ -147,6 +147,38 @@ describe("reliable delivery through the gateway", () => {
     expect(sink.received.map((r) => r.headers["ce-id"])).toStrictEqual(["dup-1", "dup-2"]);
   });
 
+  it("redrives only the jobs named in the body", async () => {
+    const sink = await sinkOf({ status: 400 });
+    const gw = start({ retry: 0 }, sink.url);
+    await publish(gw, "named-1");
+    await publish(gw, "named-2");
+    await sink.waitFor(2);
+    await gw.idle();
+    const listed = (await (
+      await admin(gw, "GET", "/subscriptions/orders/dead?limit=1")
+    ).json()) as {
+      items: { jobId: string }[];
+      next?: string;
+    };
+    expect(listed.items).toHaveLength(1);
+    expect(listed.next).toBe(listed.items[0]?.jobId);
+    const body = JSON.stringify({ jobIds: [listed.items[0]?.jobId] });
+    const res = await gw.fetch(
+      new Request("http://gw/subscriptions/orders/redrive", {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": String(body.length) },
+        body,
+      }),
+    );
+    expect(await res.json()).toStrictEqual({ redriven: 1 });
+    await sink.waitFor(3);
+    await gw.idle();
+    const left = (await (await admin(gw, "GET", "/subscriptions/orders/dead")).json()) as {
+      items: { event: { id: string } }[];
+    };
+    expect(left.items.map((i) => i.event.id)).toHaveLength(2);
+  });
+
   it("answers 404 for the dead set of an unknown subscription and 405 for other methods", async () => {
     const sink = await sinkOf({ status: 204 });
     const gw = start({}, sink.url);
