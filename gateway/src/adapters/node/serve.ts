@@ -124,7 +124,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   }
   const jwksFiles = await loadJwksFiles(config, dirname(configPath));
 
-  const store = await openStore(config, options.cwd, logger);
+  // Relative paths in a config file mean the file's folder (as for jwks files); the demo's mean
+  // the current folder, like its dev issuer.
+  const store = await openStore(config, demo ? options.cwd : dirname(configPath), logger);
   let subscriptions: SubscriptionRegistry;
   try {
     subscriptions = await openSubscriptionRegistry({
@@ -231,7 +233,7 @@ const sha256Digest: (token: string) => string =
 /** The store a config asks for: SQLite (the durable default) or memory (nothing to open). */
 async function openStore(
   config: HeraldConfig,
-  cwd: string,
+  baseDir: string,
   logger: Logger,
 ): Promise<{
   readonly queue?: DeliveryQueue;
@@ -242,7 +244,7 @@ async function openStore(
   if (config.store.kind !== "sqlite") {
     return { subscriptions: createMemorySubscriptionStore(), close: async () => {} };
   }
-  const path = resolve(cwd, config.store.path);
+  const path = resolve(baseDir, config.store.path);
   try {
     const store = openSqliteStore({
       path,
