@@ -32,8 +32,9 @@ import { ADMIN_PATHS, requireAdmin } from "./require-admin.js";
 
 /**
  * How long a leased job stays invisible: longer than any hold of a job (the longest timeout, the
- * longest batch wait, a handshake) with a margin. A durable store hands a job out again only after
- * its lease has passed, so this is also how soon a delivery cut off by a crash is retried.
+ * longest batch wait, a handshake) with a margin, so a slow attempt is never handed out twice.
+ * A crash does not wait for it: the SQLite store keeps leases in memory, so after a restart every
+ * job is due at once.
  */
 const LEASE_MS = MAX_DELIVERY_TIMEOUT_MS + MAX_BATCH_WAIT_MS + 30_000;
 
