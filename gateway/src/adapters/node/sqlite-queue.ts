@@ -124,6 +124,7 @@ export function createSqliteQueue(
     "UPDATE events SET refs = refs - 1 WHERE id = ? RETURNING refs",
   );
   const deleteEvent = db.prepare("DELETE FROM events WHERE id = ?");
+  const deleteLastRef = db.prepare("DELETE FROM events WHERE id = ? AND refs <= 1");
   const retry = db.prepare<[number, string, number], { subscription_id: string }>(
     `UPDATE jobs SET due_at = ?, attempts = attempts + 1, failure = ?
       WHERE id = ? AND due_at IS NOT NULL RETURNING subscription_id`,
@@ -225,6 +226,8 @@ export function createSqliteQueue(
 
   /** One job fewer for the event; the event goes with its last job. */
   function releaseEvent(eventId: number): void {
+    // Most events have one job: delete at once, and count down only when others remain.
+    if (deleteLastRef.run(eventId).changes > 0) return;
     const row = release.get(eventId);
     if (row !== undefined && row.refs <= 0) deleteEvent.run(eventId);
   }
