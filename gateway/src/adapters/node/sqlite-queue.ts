@@ -299,19 +299,24 @@ export function createSqliteQueue(
     skipJson: string,
     now: number,
   ) {
-    // Held jobs are still due in the file: ask for enough rows to get past them. A job whose
-    // lease expired is due from that expiry on, so it takes its turn after jobs due before it.
-    const rows = dueRows(max + leasedUntil.size, skip, skipJson, now)
-      .filter((row) => (leasedUntil.get(row.id) ?? 0) <= now)
-      .map((row) => ({ row, due: Math.max(row.due_at, leasedUntil.get(row.id) ?? 0) }))
-      .sort((a, b) => a.due - b.due || a.row.id - b.row.id)
-      .map(({ row }) => row);
-    const jobs: DeliveryJob[] = [];
-    for (const row of rows) {
-      if (jobs.length === max) break;
+    // Held jobs are still due in the file: ask for enough rows to get past them.
+    const free: { row: JobRow; due: number; expired: boolean }[] = [];
+    let reordered = false;
+    for (const row of dueRows(max + leasedUntil.size, skip, skipJson, now)) {
       const until = leasedUntil.get(row.id);
+      if (until === undefined) free.push({ row, due: row.due_at, expired: false });
+      else if (until <= now) {
+        // An expired lease's job is due from that expiry on: it takes its turn after the jobs
+        // that were due before it. Rows come in `due_at` order, so only these can move.
+        free.push({ row, due: Math.max(row.due_at, until), expired: true });
+        reordered = true;
+      }
+    }
+    if (reordered) free.sort((a, b) => a.due - b.due || a.row.id - b.row.id);
+    const jobs: DeliveryJob[] = [];
+    for (const { row, expired } of free.slice(0, max)) {
       // Its first hand-out takes a job out of the fresh backlog; an expired lease's does not.
-      if (until === undefined && row.attempts === 0) addFresh(row.subscription_id, -1);
+      if (!expired && row.attempts === 0) addFresh(row.subscription_id, -1);
       leasedUntil.set(row.id, now + leaseMs);
       jobs.push(toJob(row));
     }
