@@ -312,7 +312,7 @@ describe("Subscriptions API", () => {
       expect(await count()).toBe(before);
     });
 
-    it("ids with reserved characters round-trip through the path", async () => {
+    it("a percent-encoded id in the path is an unknown id (404), not a route error", async () => {
       await problem(await call("GET", "/subscriptions/a%2Fb%20c"), 404, "not_found");
       const res = await call("GET", `/subscriptions/${encodeURIComponent("from-file")}`);
       expect(res.status).toBe(200);

@@ -86,9 +86,10 @@ function parseDedupeWindow(value: unknown, path: FieldPath, report: Report) {
   return undefined;
 }
 
+/** A non-empty string (`expectString`) that the file system can take: no NUL byte. */
 function parseFilePath(value: unknown, path: FieldPath, report: Report) {
   const file = expectString(value, path, report);
-  if (file === undefined || (file !== "" && !file.includes("\0"))) return file;
+  if (file === undefined || !file.includes("\0")) return file;
   report(path, "must be a file path");
   return undefined;
 }
