@@ -24,6 +24,7 @@ export type {
   DeliveryQueue,
 } from "./deliver/delivery-queue.js";
 export { createFetchSinkClient } from "./deliver/fetch-sink-client.js";
+export { createMemoryQueue, type MemoryQueue } from "./deliver/memory-queue.js";
 export type { SinkAnswer, SinkClient } from "./deliver/sink-client.js";
 export { SinkError, SinkNetworkError, SinkTimeout } from "./deliver/sink-error.js";
 export * from "./errors/errors.js";
@@ -33,4 +34,11 @@ export { PROBLEM_JSON, PROBLEM_TYPE_BASE, problemResponse } from "./http/problem
 export type { Clock } from "./ports/clock.js";
 export type { FetchLike } from "./ports/fetch.js";
 export type { Logger } from "./ports/logger.js";
+export { createMemorySubscriptionStore } from "./store/memory-subscription-store.js";
+export type { DisabledState, SubscriptionStore } from "./store/subscription-store.js";
 export type { DeliverySettings, Filter, Subscription } from "./subscriptions/subscription.js";
+export {
+  openSubscriptionRegistry,
+  type RegisteredSubscription,
+  type SubscriptionRegistry,
+} from "./subscriptions/subscription-registry.js";

@@ -14,3 +14,4 @@ export {
 } from "./node-sink-client.js";
 export { loadConfigFile } from "./read-config-file.js";
 export { type RunningServer, ServeError, type ServeOptions, serve } from "./serve.js";
+export { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
