@@ -1,0 +1,102 @@
+import { encodeBase64 } from "./base64.js";
+import { encodeHeaderValue } from "./encode-header-value.js";
+import type { Envelope, Payload } from "./event-input.js";
+
+/** One HTTP request's worth of events, before any transport touches it. */
+export interface Message {
+  /** Header names are lower case. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array | undefined;
+  /** Bytes the gateway counts against `limits.maxEventBytes` (binary: `ce-*` headers + body). */
+  readonly size: number;
+}
+
+/** Content modes of the HTTP protocol binding that carry one event (3.1 binary, 3.2 structured). */
+export type ContentMode = "binary" | "structured";
+
+export const STRUCTURED_CONTENT_TYPE = "application/cloudevents+json; charset=utf-8";
+export const BATCH_CONTENT_TYPE = "application/cloudevents-batch+json; charset=utf-8";
+const TEXT_CONTENT_TYPE = "text/plain; charset=utf-8";
+const JSON_CONTENT_TYPE = "application/json";
+
+const encoder = new TextEncoder();
+
+function jsonText(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (text === undefined) throw new TypeError("data has no JSON form");
+  return text;
+}
+
+function payloadBytes(payload: Payload): Uint8Array {
+  switch (payload.kind) {
+    case "bytes":
+      return payload.value;
+    case "text":
+      return encoder.encode(payload.value);
+    case "json":
+      return encoder.encode(jsonText(payload.value));
+  }
+}
+
+function defaultContentType(payload: Payload): string | undefined {
+  if (payload.kind === "json") return JSON_CONTENT_TYPE;
+  if (payload.kind === "text") return TEXT_CONTENT_TYPE;
+  return undefined;
+}
+
+/**
+ * Binary mode (HTTP binding 3.1): every attribute but `datacontenttype` as a `ce-<name>` header,
+ * percent-encoded (3.1.3.2); `datacontenttype` as `Content-Type` (JSON data defaults to
+ * `application/json`, a string to `text/plain; charset=utf-8`); the data bytes as the body.
+ */
+export function encodeBinary({ attributes, payload }: Envelope): Message {
+  const headers: Record<string, string> = {};
+  let size = 0;
+  for (const name in attributes) {
+    if (name === "datacontenttype") continue;
+    const value = encodeHeaderValue(String(attributes[name]));
+    headers[`ce-${name}`] = value;
+    size += name.length + 3 + value.length;
+  }
+  const contentType =
+    (attributes.datacontenttype as string | undefined) ??
+    (payload === undefined ? undefined : defaultContentType(payload));
+  if (contentType !== undefined) headers["content-type"] = contentType;
+  const body = payload === undefined ? undefined : payloadBytes(payload);
+  return { headers, body, size: size + (body?.byteLength ?? 0) };
+}
+
+/** The event in the JSON event format (JSON format 3): `data` as JSON or text, bytes in `data_base64`. */
+export function jsonFormat({ attributes, payload }: Envelope): string {
+  const members: Record<string, unknown> = { ...attributes };
+  if (payload !== undefined) {
+    if (payload.kind === "bytes") members.data_base64 = encodeBase64(payload.value);
+    else {
+      members.data = payload.value;
+      // As binary mode's Content-Type would say: a string without a type is text, not JSON.
+      members.datacontenttype ??= defaultContentType(payload);
+    }
+  }
+  return jsonText(members);
+}
+
+/** Structured mode (HTTP binding 3.2): the JSON event format as the body. */
+export function encodeStructured(envelope: Envelope): Message {
+  const body = encoder.encode(jsonFormat(envelope));
+  return {
+    headers: { "content-type": STRUCTURED_CONTENT_TYPE },
+    body,
+    size: body.byteLength,
+  };
+}
+
+/** Batched mode (HTTP binding 3.3): a JSON array of events in the JSON event format. */
+export function encodeBatch(envelopes: readonly Envelope[]): Message {
+  const body = encoder.encode(`[${envelopes.map(jsonFormat).join(",")}]`);
+  return { headers: { "content-type": BATCH_CONTENT_TYPE }, body, size: body.byteLength };
+}
+
+/** One event in `mode`. */
+export function encodeEvent(envelope: Envelope, mode: ContentMode): Message {
+  return mode === "binary" ? encodeBinary(envelope) : encodeStructured(envelope);
+}

@@ -1,0 +1,174 @@
+/**
+ * An RFC 9457 problem document as the gateway sends it (`application/problem+json`): `type`,
+ * `title`, `status`, `detail`, a stable `code`, and members of its own (e.g. `attributes`).
+ */
+export interface Problem {
+  readonly type?: string;
+  readonly title?: string;
+  readonly status?: number;
+  readonly detail?: string;
+  readonly code?: string;
+  readonly [member: string]: unknown;
+}
+
+/** Every code a `HeraldError` can have, to `switch (err.code)` on. */
+export type HeraldErrorCode =
+  | "invalid_event"
+  | "unauthorized"
+  | "forbidden"
+  | "payload_too_large"
+  | "rate_limited"
+  | "unavailable"
+  | "request_rejected"
+  | "network_error"
+  | "timeout"
+  | "notification_too_large"
+  | "state_too_large"
+  | "missing_signature"
+  | "invalid_signature"
+  | "stale_signature"
+  | "malformed_message"
+  | "unsupported_mode";
+
+/** What every `HeraldError` may carry besides its message. */
+export interface HeraldErrorDetails {
+  /** HTTP status of the gateway's answer; 0 when there was none (network, timeout, client side). */
+  readonly status?: number;
+  readonly problem?: Problem | undefined;
+  readonly cause?: unknown;
+}
+
+/**
+ * Base of every error the SDK raises on bad *data* or a refused request (a caller's programming
+ * mistake is a `TypeError` instead). `code` is stable and the same on the class and the instance;
+ * `status` is the HTTP status (0 when no answer came); `problem` the gateway's parsed
+ * problem+json, whose own `code` is finer (e.g. `missing_token` vs `invalid_token`).
+ *
+ * @example
+ * try { await producer.send(event) } catch (err) {
+ *   if (err instanceof HeraldError) console.error(err.code, err.status, err.problem?.detail);
+ * }
+ */
+export abstract class HeraldError extends Error {
+  static readonly code: HeraldErrorCode | "herald_error" = "herald_error";
+  abstract readonly code: HeraldErrorCode;
+  readonly status: number;
+  readonly problem: Problem | undefined;
+  constructor(message: string, { status = 0, problem, cause }: HeraldErrorDetails = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = new.target.name;
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+/** The gateway found the event invalid or the body malformed (400). `attributes` names the culprits. */
+export class InvalidEvent extends HeraldError {
+  static override readonly code = "invalid_event";
+  readonly code = InvalidEvent.code;
+  /** The offending attributes the gateway named (problem `attributes`), if any. */
+  get attributes(): readonly string[] {
+    const named = this.problem?.attributes;
+    return Array.isArray(named) ? named.filter((a): a is string => typeof a === "string") : [];
+  }
+}
+
+/** No token, or one the gateway does not accept (401). */
+export class Unauthorized extends HeraldError {
+  static override readonly code = "unauthorized";
+  readonly code = Unauthorized.code;
+}
+
+/** The token is valid but may not publish this source or type (403). */
+export class Forbidden extends HeraldError {
+  static override readonly code = "forbidden";
+  readonly code = Forbidden.code;
+}
+
+/** An event over `limits.maxEventBytes`, or a batch over the gateway's limits (413). */
+export class PayloadTooLarge extends HeraldError {
+  static override readonly code = "payload_too_large";
+  readonly code = PayloadTooLarge.code;
+}
+
+/** Over the publisher's rate, still after the retries (429). */
+export class RateLimited extends HeraldError {
+  static override readonly code = "rate_limited";
+  readonly code = RateLimited.code;
+  constructor(
+    message: string,
+    details: HeraldErrorDetails,
+    /** The gateway's `Retry-After`, in milliseconds, when it sent one. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message, details);
+  }
+}
+
+/** The gateway is unavailable (408, 5xx), still after the retries. */
+export class Unavailable extends HeraldError {
+  static override readonly code = "unavailable";
+  readonly code = Unavailable.code;
+  constructor(
+    message: string,
+    details: HeraldErrorDetails,
+    /** The gateway's `Retry-After`, in milliseconds, when it sent one. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message, details);
+  }
+}
+
+/** Any other refusal (404, 405, 415, 400 `invalid_request`); not retried. */
+export class RequestRejected extends HeraldError {
+  static override readonly code = "request_rejected";
+  readonly code = RequestRejected.code;
+}
+
+/** The request never got an answer: connection refused, reset, DNS (status 0), after the retries. */
+export class NetworkFailed extends HeraldError {
+  static override readonly code = "network_error";
+  readonly code = NetworkFailed.code;
+}
+
+/** No answer within the producer's `timeout` (status 0), after the retries. */
+export class TimedOut extends HeraldError {
+  static override readonly code = "timeout";
+  readonly code = TimedOut.code;
+}
+
+/**
+ * A notification whose `data` is more than identifiers (over `maxNotificationDataBytes`). Nothing
+ * was sent: move the state to `stateTransfer`, or leave it at the source behind `dataref`.
+ */
+export class NotificationTooLarge extends HeraldError {
+  static override readonly code = "notification_too_large";
+  readonly code = NotificationTooLarge.code;
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(
+      `notification data is ${size} bytes; a notification carries identifiers only (at most ${limit} bytes). ` +
+        "Send the state with producer.stateTransfer(), or point to it with dataref.",
+    );
+  }
+}
+
+/**
+ * A state-transfer event larger than the gateway takes (`maxEventBytes`). Nothing was sent: store
+ * the state and send a notification whose `dataref` points to it (the claim-check pattern).
+ */
+export class StateTooLarge extends HeraldError {
+  static override readonly code = "state_too_large";
+  readonly code = StateTooLarge.code;
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(
+      `the event is ${size} bytes; the gateway takes at most ${limit}. Store the state and send ` +
+        "producer.notification() with a dataref to it (claim check).",
+    );
+  }
+}

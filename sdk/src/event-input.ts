@@ -1,0 +1,107 @@
+/** A CloudEvents attribute value as it goes on the wire (Type System: String, Integer, Boolean). */
+export type AttributeValue = string | number | boolean;
+
+/**
+ * An event for `producer.send`: a plain CloudEvent object (or an instance of the `cloudevents`
+ * package's `CloudEvent`). Only `type` is required; `id` (UUIDv7), `source` (the producer's),
+ * `specversion` and `time` are filled in when absent. `data` may be JSON (any value but a
+ * string), a string, or bytes (`Uint8Array`, `ArrayBuffer`); `data_base64` is read when there is
+ * no `data`. Every other member is an extension attribute.
+ */
+export interface EventInput {
+  readonly type: string;
+  readonly id?: string | undefined;
+  readonly source?: string | undefined;
+  readonly specversion?: string | undefined;
+  readonly time?: string | Date | undefined;
+  readonly subject?: string | undefined;
+  readonly datacontenttype?: string | undefined;
+  readonly dataschema?: string | undefined;
+  readonly data?: unknown | undefined;
+  readonly data_base64?: string | undefined;
+  readonly [extension: string]: unknown;
+}
+
+/** The event's payload by kind: how it goes into a body or the JSON format's `data` member. */
+export type Payload =
+  | { readonly kind: "json"; readonly value: unknown }
+  | { readonly kind: "text"; readonly value: string }
+  | { readonly kind: "bytes"; readonly value: Uint8Array };
+
+/** An event ready to encode: checked attributes (`id`, `source`, `type`, ... set) and its payload. */
+export interface Envelope {
+  readonly attributes: Readonly<Record<string, AttributeValue>>;
+  readonly payload: Payload | undefined;
+}
+
+/** What fills the gaps of an `EventInput`. */
+export interface EnvelopeDefaults {
+  readonly source: string;
+  readonly newId: () => string;
+  readonly now: () => number;
+}
+
+// CloudEvents 1.0.2 3.1.1: lower-case ASCII letters and digits.
+const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
+
+function attributeValue(name: string, value: unknown): AttributeValue {
+  if (typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number" && Number.isInteger(value)) return value;
+  if (value instanceof Date) return value.toISOString();
+  throw new TypeError(`attribute ${name} must be a string, an integer or a boolean`);
+}
+
+function base64Bytes(encoded: string): Uint8Array {
+  try {
+    return Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
+  } catch {
+    throw new TypeError("data_base64 is not base64");
+  }
+}
+
+function payloadOf(data: unknown, dataBase64: unknown): Payload | undefined {
+  if (data === undefined) {
+    if (dataBase64 === undefined || dataBase64 === null) return undefined;
+    if (typeof dataBase64 !== "string") throw new TypeError("data_base64 must be a string");
+    return { kind: "bytes", value: base64Bytes(dataBase64) };
+  }
+  if (typeof data === "string") return { kind: "text", value: data };
+  if (data instanceof Uint8Array) return { kind: "bytes", value: data };
+  if (data instanceof ArrayBuffer) return { kind: "bytes", value: new Uint8Array(data) };
+  return { kind: "json", value: data };
+}
+
+/**
+ * Checks an `EventInput` and fills in what is missing: `specversion` 1.0, an `id` (once: every
+ * retry reuses it), the producer's `source`, `time` now. Members left `undefined` or `null` are
+ * absent (the `cloudevents` package's instances carry such keys). A wrong attribute name or value
+ * type is a programming mistake: `TypeError`.
+ *
+ * @example
+ * toEnvelope({ type: "com.example.order.created", data: { orderId: 42 } }, defaults);
+ * // { attributes: { specversion: "1.0", id: "0193...", source: "/orders", type: ..., time: ... },
+ * //   payload: { kind: "json", value: { orderId: 42 } } }
+ */
+export function toEnvelope(input: EventInput, defaults: EnvelopeDefaults): Envelope {
+  if (input === null || typeof input !== "object")
+    throw new TypeError("an event must be an object");
+  const attributes: Record<string, AttributeValue> = { specversion: "1.0" };
+  for (const name of Object.keys(input)) {
+    if (name === "data" || name === "data_base64") continue;
+    const value = input[name];
+    if (value === undefined || value === null) continue;
+    if (!ATTRIBUTE_NAME.test(name)) {
+      throw new TypeError(
+        `attribute name ${JSON.stringify(name)} must be lower-case letters and digits`,
+      );
+    }
+    attributes[name] = attributeValue(name, value);
+  }
+  attributes.id ??= defaults.newId();
+  attributes.source ??= defaults.source;
+  attributes.time ??= new Date(defaults.now()).toISOString();
+  if (typeof attributes.type !== "string" || attributes.type === "") {
+    throw new TypeError("an event needs a type");
+  }
+  return { attributes, payload: payloadOf(input.data, input.data_base64) };
+}

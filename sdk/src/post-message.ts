@@ -1,0 +1,87 @@
+import { backoffDelay, type RetrySettings } from "./backoff.js";
+import type { Message } from "./encode-message.js";
+import { errorFromResponse, isRetryableStatus } from "./error-from-response.js";
+import { type HeraldError, NetworkFailed, RateLimited, TimedOut, Unavailable } from "./errors.js";
+
+/** How a producer talks to the gateway: everything fixed at `createProducer`. */
+export interface Transport {
+  readonly endpoint: string;
+  readonly fetch: typeof fetch;
+  /** Sent with every request (the producer's `headers`). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The bearer token for one attempt, if any (asked again on every attempt). */
+  readonly token: (() => string | Promise<string>) | undefined;
+  readonly timeoutMs: number;
+  readonly retry: RetrySettings;
+  readonly random: () => number;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+function retryAfterOf(error: HeraldError): number | undefined {
+  return error instanceof RateLimited || error instanceof Unavailable
+    ? error.retryAfterMs
+    : undefined;
+}
+
+async function attempt(
+  transport: Transport,
+  message: Message,
+  extra: Readonly<Record<string, string>>,
+): Promise<HeraldError | undefined> {
+  const headers: Record<string, string> = { ...transport.headers, ...extra, ...message.headers };
+  if (transport.token !== undefined) {
+    headers.authorization = `Bearer ${await transport.token()}`;
+  }
+  let response: Response;
+  // Called unbound: a user's `fetch` may be Workers' own, which refuses any other `this`.
+  const send = transport.fetch;
+  try {
+    response = await send(transport.endpoint, {
+      method: "POST",
+      headers,
+      body: (message.body ?? null) as BodyInit | null,
+      signal: AbortSignal.timeout(transport.timeoutMs),
+    });
+  } catch (err) {
+    const name = (err as { name?: unknown } | null)?.name;
+    return name === "TimeoutError" || name === "AbortError"
+      ? new TimedOut(`no answer from ${transport.endpoint} within ${transport.timeoutMs} ms`, {
+          cause: err,
+        })
+      : new NetworkFailed(`cannot reach ${transport.endpoint}: ${String(err)}`, { cause: err });
+  }
+  if (response.ok) {
+    // Reading the (short) body to its end hands the connection back to the pool for reuse.
+    await response.arrayBuffer().catch(() => undefined);
+    return undefined;
+  }
+  return errorFromResponse(response, transport.now());
+}
+
+/**
+ * Posts `message` to the gateway, retrying 408, 429, 5xx, network errors and timeouts with
+ * capped exponential backoff and full jitter, or after `Retry-After` when the gateway says how
+ * long. The message (so each event's `id`) is the same on every attempt: the gateway's dedupe on
+ * `source` + `id` makes a retry of an event that was in fact stored harmless. Other refusals are
+ * thrown at once. Resolves when the gateway answered 2xx; rejects with a `HeraldError`.
+ *
+ * @example
+ * await postMessage(transport, encodeBinary(envelope), {});
+ */
+export async function postMessage(
+  transport: Transport,
+  message: Message,
+  extraHeaders: Readonly<Record<string, string>>,
+): Promise<void> {
+  const { retry } = transport;
+  for (let retried = 0; ; retried++) {
+    const error = await attempt(transport, message, extraHeaders);
+    if (error === undefined) return;
+    const retryable = error.status === 0 || isRetryableStatus(error.status);
+    if (!retryable || retried >= retry.retries) throw error;
+    const retryAfterMs = retryAfterOf(error);
+    if (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs) throw error;
+    await transport.sleep(retryAfterMs ?? backoffDelay(retried, retry, transport.random));
+  }
+}

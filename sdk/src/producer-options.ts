@@ -1,0 +1,172 @@
+import type { RetrySettings } from "./backoff.js";
+import type { ContentMode } from "./encode-message.js";
+
+/** How long to wait before retries; every field optional, in milliseconds. */
+export interface RetryOptions {
+  /** Retries after the first attempt (default 3). */
+  readonly retries?: number;
+  /** Cap of the first backoff, doubled on each retry (default 100). */
+  readonly baseDelay?: number;
+  /** Longest backoff (default 5000). */
+  readonly maxDelay?: number;
+  /** Longest `Retry-After` worth waiting for; a longer one throws at once (default 60000). */
+  readonly maxRetryAfter?: number;
+}
+
+/** Options of `createProducer`, checked once when the producer is made. */
+export interface ProducerOptions {
+  /** The gateway's ingest URL, e.g. `http://127.0.0.1:8080/events`. */
+  readonly endpoint: string | URL;
+  /** The CloudEvents `source` of every event this producer makes (a URI-reference, e.g. `/images`). */
+  readonly source: string;
+  /** Bearer token, or a function giving one (asked on every attempt, e.g. `serviceAccountToken`). */
+  readonly token?: string | (() => string | Promise<string>);
+  /** A `fetch` to use instead of the global one. */
+  readonly fetch?: typeof fetch;
+  /** Per-attempt timeout in milliseconds (default 10000). */
+  readonly timeout?: number;
+  /** Retry settings, or `false` for a single attempt. */
+  readonly retry?: RetryOptions | false;
+  /** Content mode of single events (default `binary`); arrays always go in batch mode. */
+  readonly mode?: ContentMode;
+  /** Extra headers on every request (not `ce-*`, `content-type` or `authorization`). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The gateway's `limits.maxEventBytes` (default 262144): `stateTransfer` refuses larger events. */
+  readonly maxEventBytes?: number;
+  /** Most bytes of JSON `data` a notification may carry (default 1024). */
+  readonly maxNotificationDataBytes?: number;
+  /** Set `traceparent`/`tracestate` from the active OpenTelemetry span, if any (default true). */
+  readonly tracing?: boolean;
+  /** Clock in milliseconds (tests). */
+  readonly now?: () => number;
+  /** Random numbers in [0, 1) for jitter (tests). */
+  readonly random?: () => number;
+  /** How to wait between attempts (tests). */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** `ProducerOptions` with every default applied and every value checked. */
+export interface ProducerSettings {
+  readonly endpoint: string;
+  readonly source: string;
+  readonly token: (() => string | Promise<string>) | undefined;
+  readonly fetch: typeof fetch;
+  readonly timeoutMs: number;
+  readonly retry: RetrySettings;
+  readonly mode: ContentMode;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly maxEventBytes: number;
+  readonly maxNotificationDataBytes: number;
+  readonly tracing: boolean;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+const TOKEN_CHARS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const RESERVED_HEADERS = new Set(["content-type", "authorization", "content-length"]);
+
+function fail(message: string): never {
+  throw new TypeError(`createProducer: ${message}`);
+}
+
+function milliseconds(name: string, value: number | undefined, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
+    fail(`${name} must be a number of milliseconds >= ${min}`);
+  }
+  return value;
+}
+
+function endpointOf(value: string | URL | undefined): string {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    return fail("endpoint must be an absolute http(s) URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    fail("endpoint must be an absolute http(s) URL");
+  }
+  if (url.username !== "" || url.password !== "") {
+    fail("endpoint must not hold credentials; use token");
+  }
+  return url.href;
+}
+
+function tokenOf(token: ProducerOptions["token"]): ProducerSettings["token"] {
+  if (token === undefined) return undefined;
+  if (typeof token === "function") return token;
+  if (typeof token !== "string" || token === "" || /\s/.test(token)) {
+    fail("token must be a non-empty string without spaces, or a function returning one");
+  }
+  return () => token;
+}
+
+function retryOf(retry: ProducerOptions["retry"]): RetrySettings {
+  if (retry === false) return { retries: 0, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 };
+  const r = retry ?? {};
+  const retries = r.retries ?? 3;
+  if (!Number.isInteger(retries) || retries < 0) fail("retry.retries must be an integer >= 0");
+  return {
+    retries,
+    baseDelayMs: milliseconds("retry.baseDelay", r.baseDelay, 100),
+    maxDelayMs: milliseconds("retry.maxDelay", r.maxDelay, 5_000),
+    maxRetryAfterMs: milliseconds("retry.maxRetryAfter", r.maxRetryAfter, 60_000),
+  };
+}
+
+function headersOf(headers: ProducerOptions["headers"]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [rawName, value] of Object.entries(headers ?? {})) {
+    const name = rawName.toLowerCase();
+    if (!TOKEN_CHARS.test(name)) fail(`header name ${JSON.stringify(rawName)} is not valid`);
+    if (name.startsWith("ce-") || RESERVED_HEADERS.has(name)) {
+      fail(`header ${name} belongs to the event or the token, not to headers`);
+    }
+    if (typeof value !== "string" || /[\r\n]/.test(value))
+      fail(`header ${name} needs a one-line value`);
+    out[name] = value;
+  }
+  return out;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Checks `ProducerOptions` once and applies the defaults; a mistake is a `TypeError` naming the
+ * option, at construction rather than at the first event.
+ *
+ * @example
+ * producerSettings({ endpoint: "http://127.0.0.1:8080/events", source: "/images" }).timeoutMs; // 10000
+ */
+export function producerSettings(options: ProducerOptions): ProducerSettings {
+  if (options === null || typeof options !== "object") fail("options are required");
+  const { source, mode = "binary", tracing = true } = options;
+  if (typeof source !== "string" || source === "") fail("source must be a non-empty URI-reference");
+  if (mode !== "binary" && mode !== "structured") fail('mode must be "binary" or "structured"');
+  const custom = options.fetch;
+  if (custom !== undefined && typeof custom !== "function") fail("fetch must be a function");
+  if (custom === undefined && typeof globalThis.fetch !== "function") fail("no global fetch here");
+  return {
+    endpoint: endpointOf(options.endpoint),
+    source,
+    token: tokenOf(options.token),
+    // Called as a plain function: Workers' fetch refuses any other `this` (Illegal invocation).
+    fetch: custom ?? ((input, init) => globalThis.fetch(input, init)),
+    timeoutMs: milliseconds("timeout", options.timeout, 10_000, 1),
+    retry: retryOf(options.retry),
+    mode,
+    headers: headersOf(options.headers),
+    maxEventBytes: milliseconds("maxEventBytes", options.maxEventBytes, 262_144, 1),
+    maxNotificationDataBytes: milliseconds(
+      "maxNotificationDataBytes",
+      options.maxNotificationDataBytes,
+      1024,
+    ),
+    tracing: tracing !== false,
+    now: options.now ?? Date.now,
+    random: options.random ?? Math.random,
+    sleep: options.sleep ?? defaultSleep,
+  };
+}

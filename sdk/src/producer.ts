@@ -1,0 +1,174 @@
+import type {
+  CommonFields,
+  EventDefinition,
+  FieldsOf,
+  NotificationFields,
+  StateFields,
+} from "./define-event.js";
+import { encodeBatch, encodeEvent } from "./encode-message.js";
+import { NotificationTooLarge, StateTooLarge } from "./errors.js";
+import { type Envelope, type EventInput, toEnvelope } from "./event-input.js";
+import { postMessage, type Transport } from "./post-message.js";
+import { type ProducerOptions, producerSettings } from "./producer-options.js";
+import { loadTraceApi, type TraceApi, traceAttributes } from "./trace-context.js";
+import { uuidv7 } from "./uuid-v7.js";
+
+/** What the gateway accepted: the pair that identifies the event (and dedupes it). */
+export interface Sent {
+  readonly id: string;
+  readonly source: string;
+}
+
+/** `producer.notification`'s input: a type and the notification's fields. */
+export interface NotificationInput<TData = unknown> extends NotificationFields<TData> {
+  readonly type: string;
+}
+
+/** `producer.stateTransfer`'s input: a type and the state-transfer fields. */
+export interface StateTransferInput<TData = unknown> extends StateFields<TData> {
+  readonly type: string;
+}
+
+/** Emits events of one `source` to one gateway. Made by `createProducer`. */
+export interface Producer {
+  readonly source: string;
+  /** A thin event: the entity in `subject`, where to get it in `dataref`, identifiers in `data`. */
+  notification<TData>(input: NotificationInput<TData>): Promise<Sent>;
+  /** A fat event: the state the consumer needs travels in `data`. */
+  stateTransfer<TData>(input: StateTransferInput<TData>): Promise<Sent>;
+  /** Plain CloudEvents (or `cloudevents` package instances); an array is one batch request. */
+  send(event: EventInput): Promise<Sent>;
+  send(events: readonly EventInput[]): Promise<Sent[]>;
+  /** An event of the catalog (`defineEvent`), its fields typed by the definition. */
+  emit<D extends EventDefinition<unknown>>(definition: D, fields: FieldsOf<D>): Promise<Sent>;
+}
+
+const encoder = new TextEncoder();
+
+function nonEmpty(method: string, name: string, value: unknown): void {
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError(`${method}: ${name} must be a non-empty string`);
+  }
+}
+
+function common(fields: CommonFields): Record<string, unknown> {
+  return { ...fields.extensions, id: fields.id, time: fields.time };
+}
+
+/**
+ * A producer for one `source` and one gateway: options are checked here, once (a mistake is a
+ * `TypeError`). Every event gets an `id` (UUIDv7) and a `time` when it is made; the id is the
+ * same on every retry, so the gateway's dedupe makes retries safe. Single events go in binary
+ * mode (`mode: "structured"` on request), arrays in batch mode. Refusals reject with a
+ * `HeraldError` subclass (`code`, `status`, `problem`).
+ *
+ * @example
+ * const producer = createProducer({
+ *   endpoint: "http://127.0.0.1:8080/events",
+ *   source: "/images",
+ *   token: serviceAccountToken({ privateKey, issuer, audience: "herald", subject: "uploader" }),
+ * });
+ * await producer.notification({
+ *   type: "com.example.image.uploaded",
+ *   subject: "images/cat.png",
+ *   dataref: "https://images.example.com/images/cat.png",
+ * });
+ */
+export function createProducer(options: ProducerOptions): Producer {
+  const settings = producerSettings(options);
+  const { source, mode, now } = settings;
+  const transport: Transport = { ...settings };
+  const defaults = { source, now, newId: () => uuidv7(now()) };
+  let traceApi: TraceApi | undefined;
+  const traceReady = settings.tracing
+    ? loadTraceApi().then((api) => {
+        traceApi = api;
+      })
+    : undefined;
+
+  /** The envelope, with the active span's trace context when the input has none. */
+  async function envelopeOf(input: EventInput): Promise<Envelope> {
+    if (traceReady !== undefined && traceApi === undefined) await traceReady;
+    const trace = traceApi === undefined ? undefined : traceAttributes(traceApi);
+    const traced =
+      trace === undefined || input.traceparent !== undefined ? input : { ...trace, ...input };
+    return toEnvelope(traced, defaults);
+  }
+
+  function traceHeaders(envelopes: readonly Envelope[]): Record<string, string> {
+    const traceparent = envelopes[0]?.attributes.traceparent;
+    return typeof traceparent === "string" ? { traceparent } : {};
+  }
+
+  async function sendOne(envelope: Envelope, maxBytes?: number): Promise<Sent> {
+    const message = encodeEvent(envelope, mode);
+    if (maxBytes !== undefined && message.size > maxBytes) {
+      throw new StateTooLarge(message.size, maxBytes);
+    }
+    await postMessage(transport, message, traceHeaders([envelope]));
+    return { id: envelope.attributes.id as string, source: envelope.attributes.source as string };
+  }
+
+  async function notification<TData>(input: NotificationInput<TData>): Promise<Sent> {
+    nonEmpty("notification", "type", input?.type);
+    nonEmpty("notification", "subject", input.subject);
+    if (input.dataref !== undefined) nonEmpty("notification", "dataref", input.dataref);
+    if (input.data !== undefined) {
+      const text = JSON.stringify(input.data);
+      const size = text === undefined ? 0 : encoder.encode(text).byteLength;
+      if (size > settings.maxNotificationDataBytes) {
+        throw new NotificationTooLarge(size, settings.maxNotificationDataBytes);
+      }
+    }
+    const envelope = await envelopeOf({
+      ...common(input),
+      type: input.type,
+      subject: input.subject,
+      dataref: input.dataref,
+      data: input.data,
+    });
+    return sendOne(envelope);
+  }
+
+  async function stateTransfer<TData>(input: StateTransferInput<TData>): Promise<Sent> {
+    nonEmpty("stateTransfer", "type", input?.type);
+    if (input.data === undefined) {
+      throw new TypeError("stateTransfer: data is the state the consumer needs; it is required");
+    }
+    const envelope = await envelopeOf({
+      ...common(input),
+      type: input.type,
+      subject: input.subject,
+      dataschema: input.dataschema,
+      datacontenttype: input.datacontenttype,
+      data: input.data,
+    });
+    return sendOne(envelope, settings.maxEventBytes);
+  }
+
+  async function send(events: EventInput | readonly EventInput[]): Promise<Sent | Sent[]> {
+    if (!Array.isArray(events)) return sendOne(await envelopeOf(events as EventInput));
+    if (events.length === 0) return [];
+    const envelopes: Envelope[] = [];
+    for (const event of events as readonly EventInput[]) envelopes.push(await envelopeOf(event));
+    await postMessage(transport, encodeBatch(envelopes), traceHeaders(envelopes));
+    return envelopes.map(({ attributes }) => ({
+      id: attributes.id as string,
+      source: attributes.source as string,
+    }));
+  }
+
+  function emit(definition: EventDefinition<unknown>, fields: object): Promise<Sent> {
+    const { type, kind, dataschema } = definition ?? {};
+    if (kind === "notification") {
+      return notification({ ...(fields as NotificationFields), type });
+    }
+    if (kind === "state") {
+      const state = fields as StateFields;
+      return stateTransfer({ ...state, type, dataschema: state.dataschema ?? dataschema });
+    }
+    return Promise.reject(new TypeError("emit: definition must come from defineEvent"));
+  }
+
+  return { source, notification, stateTransfer, send, emit } as Producer;
+}

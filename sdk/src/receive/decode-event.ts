@@ -1,0 +1,121 @@
+import { MalformedMessage, UnsupportedMode } from "./receive-errors.js";
+import type { ReceivedEvent } from "./received-event.js";
+
+/** How a request carries its events (HTTP binding 3.1, 3.2, 3.3). */
+export type ReceivedMode = "binary" | "structured" | "batch";
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** `type/subtype` of a Content-Type, lower case, without parameters. */
+function essenceOf(contentType: string | null): string {
+  return (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+}
+
+function isJson(essence: string): boolean {
+  return essence === "application/json" || essence === "text/json" || essence.endsWith("+json");
+}
+
+/** The mode of a request from its Content-Type; a non-JSON event format is refused. */
+export function modeOf(contentType: string | null): ReceivedMode {
+  const essence = essenceOf(contentType);
+  if (essence.startsWith("application/cloudevents-batch")) {
+    if (essence !== "application/cloudevents-batch+json") {
+      throw new UnsupportedMode(`${essence} is not supported; only the JSON batch format is`);
+    }
+    return "batch";
+  }
+  if (essence.startsWith("application/cloudevents")) {
+    if (essence !== "application/cloudevents+json") {
+      throw new UnsupportedMode(`${essence} is not supported; only the JSON event format is`);
+    }
+    return "structured";
+  }
+  return "binary";
+}
+
+function text(body: Uint8Array): string {
+  try {
+    return decoder.decode(body);
+  } catch {
+    throw new MalformedMessage("the body is not valid UTF-8");
+  }
+}
+
+function parseJson(body: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(text(body));
+  } catch (err) {
+    if (err instanceof MalformedMessage) throw err;
+    throw new MalformedMessage(`${what} is not valid JSON`);
+  }
+}
+
+function checked(event: Record<string, unknown>, where: string): ReceivedEvent {
+  if (event.specversion !== "1.0") {
+    throw new MalformedMessage(`${where}specversion must be "1.0"`);
+  }
+  for (const name of ["id", "source", "type"]) {
+    const value = event[name];
+    if (typeof value !== "string" || value === "") {
+      throw new MalformedMessage(`${where}${name} is required`);
+    }
+  }
+  return event as ReceivedEvent;
+}
+
+/**
+ * A binary-mode event (HTTP binding 3.1): `ce-*` headers percent-decoded (3.1.3.2),
+ * `Content-Type` as `datacontenttype`, the body as data.
+ */
+export function decodeBinary(headers: Headers, body: Uint8Array): ReceivedEvent {
+  const event: Record<string, unknown> = {};
+  headers.forEach((value, name) => {
+    if (!name.startsWith("ce-") || name === "ce-") return;
+    try {
+      event[name.slice(3)] = decodeURIComponent(value);
+    } catch {
+      throw new MalformedMessage(`header ${name} is not valid percent-encoded UTF-8`);
+    }
+  });
+  const contentType = headers.get("content-type");
+  if (contentType !== null) event.datacontenttype = contentType;
+  if (body.length > 0) {
+    const essence = essenceOf(contentType);
+    event.data = isJson(essence)
+      ? parseJson(body, "the data")
+      : essence.startsWith("text/")
+        ? text(body)
+        : body;
+  }
+  return checked(event, "");
+}
+
+/** One event of the JSON event format (3): `data_base64` becomes bytes in `data`. */
+export function fromJsonFormat(value: unknown, where = ""): ReceivedEvent {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new MalformedMessage(`${where}an event must be a JSON object`);
+  }
+  const { data_base64: base64, ...event } = value as Record<string, unknown>;
+  if (base64 !== undefined) {
+    if (typeof base64 !== "string")
+      throw new MalformedMessage(`${where}data_base64 must be a string`);
+    try {
+      event.data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    } catch {
+      throw new MalformedMessage(`${where}data_base64 is not base64`);
+    }
+  }
+  return checked(event, where);
+}
+
+/** A structured-mode event (HTTP binding 3.2). */
+export function decodeStructured(body: Uint8Array): ReceivedEvent {
+  return fromJsonFormat(parseJson(body, "the body"));
+}
+
+/** A batch (HTTP binding 3.3): a JSON array of events. */
+export function decodeBatch(body: Uint8Array): ReceivedEvent[] {
+  const list = parseJson(body, "the body");
+  if (!Array.isArray(list)) throw new MalformedMessage("a batch must be a JSON array of events");
+  return list.map((item, i) => fromJsonFormat(item, `event ${i} of the batch: `));
+}

@@ -1,0 +1,61 @@
+import type { MiddlewareHandler } from "hono";
+import { HeraldError } from "../errors.js";
+import { type ReceiveOptions, receive, receiveBatch } from "./receive.js";
+import type { ReceivedEvent } from "./received-event.js";
+
+/** Context variables the middleware sets. */
+export interface ReceiverVariables {
+  /** The event (without `batch`). */
+  cloudevent: ReceivedEvent;
+  /** The events (with `batch: true`). */
+  cloudevents: ReceivedEvent[];
+}
+
+/** Options of `heraldReceiver`. */
+export interface HeraldReceiverOptions extends ReceiveOptions {
+  /** Read batches too (`receiveBatch`) and set `cloudevents` instead of `cloudevent`. */
+  readonly batch?: boolean;
+}
+
+/**
+ * Hono middleware for a sink: verifies and decodes the delivery (`receive`, or `receiveBatch`
+ * with `batch: true`) and puts the event in `c.get("cloudevent")` (or the list in
+ * `c.get("cloudevents")`). A refused request is answered at once with its status (401, 400, 415)
+ * and an RFC 9457 problem document; the gateway does not retry 4xx, so a forged request costs
+ * nothing more. hono is an optional peer dependency; only its types are used.
+ *
+ * @example
+ * const app = new Hono<{ Variables: ReceiverVariables }>();
+ * app.post("/thumbnails", heraldReceiver({ signingSecret: process.env.THUMBNAIL_SECRET }), (c) => {
+ *   const event = c.get("cloudevent");
+ *   return c.body(null, 204);
+ * });
+ */
+export function heraldReceiver(
+  options: HeraldReceiverOptions = {},
+): MiddlewareHandler<{ Variables: ReceiverVariables }> {
+  const { batch = false, ...receiveOptions } = options;
+  if (options.signingSecret !== undefined && typeof options.signingSecret !== "string") {
+    throw new TypeError("heraldReceiver: signingSecret must be a string");
+  }
+  return async function heraldReceiverMiddleware(c, next) {
+    try {
+      if (batch) c.set("cloudevents", await receiveBatch(c.req.raw, receiveOptions));
+      else c.set("cloudevent", await receive(c.req.raw, receiveOptions));
+    } catch (err) {
+      if (!(err instanceof HeraldError)) throw err;
+      const problem = {
+        type: `urn:herald:problem:${err.code}`,
+        title: err.name,
+        status: err.status,
+        detail: err.message,
+        code: err.code,
+      };
+      return new Response(JSON.stringify(problem), {
+        status: err.status,
+        headers: { "content-type": "application/problem+json" },
+      });
+    }
+    await next();
+  };
+}

@@ -1,0 +1,46 @@
+import { HeraldError } from "../errors.js";
+
+/** The sink expects signed requests and this one has no `webhook-id`/`-timestamp`/`-signature` (401). */
+export class SignatureMissing extends HeraldError {
+  static override readonly code = "missing_signature";
+  readonly code = SignatureMissing.code;
+  constructor(message: string) {
+    super(message, { status: 401 });
+  }
+}
+
+/** No signature matches any of the sink's secrets: tampered, or signed with another secret (401). */
+export class SignatureInvalid extends HeraldError {
+  static override readonly code = "invalid_signature";
+  readonly code = SignatureInvalid.code;
+  constructor(message: string) {
+    super(message, { status: 401 });
+  }
+}
+
+/** `webhook-timestamp` is outside the tolerance: a replay, or a clock far off (401). */
+export class SignatureStale extends HeraldError {
+  static override readonly code = "stale_signature";
+  readonly code = SignatureStale.code;
+  constructor(message: string) {
+    super(message, { status: 401 });
+  }
+}
+
+/** The request is not a CloudEvent in the expected mode: bad JSON, missing attributes (400). */
+export class MalformedMessage extends HeraldError {
+  static override readonly code = "malformed_message";
+  readonly code = MalformedMessage.code;
+  constructor(message: string) {
+    super(message, { status: 400 });
+  }
+}
+
+/** A batch given to `receive` (use `receiveBatch`), or a format other than JSON (415). */
+export class UnsupportedMode extends HeraldError {
+  static override readonly code = "unsupported_mode";
+  readonly code = UnsupportedMode.code;
+  constructor(message: string) {
+    super(message, { status: 415 });
+  }
+}

@@ -1,0 +1,84 @@
+import { decodeBatch, decodeBinary, decodeStructured, modeOf } from "./decode-event.js";
+import { UnsupportedMode } from "./receive-errors.js";
+import type { ReceivedEvent } from "./received-event.js";
+import { verifyWebhookSignature } from "./verify-signature.js";
+
+/** Options of `receive` and `receiveBatch`. */
+export interface ReceiveOptions {
+  /**
+   * The subscription's `delivery.signingSecret` (`whsec_...`, several space-separated during a
+   * rotation). When set, every request must carry a valid Standard Webhooks signature.
+   */
+  readonly signingSecret?: string | undefined;
+  /** Largest accepted age (or lead) of `webhook-timestamp`, in seconds (default 300). */
+  readonly toleranceSeconds?: number | undefined;
+  /** Clock in milliseconds (tests). */
+  readonly now?: (() => number) | undefined;
+}
+
+async function verifiedBody(request: Request, options: ReceiveOptions): Promise<Uint8Array> {
+  // The signature covers the exact bytes, so the body is read once, raw, and decoded from them.
+  const body = new Uint8Array(await request.arrayBuffer());
+  const { signingSecret, toleranceSeconds, now } = options;
+  if (signingSecret !== undefined) {
+    await verifyWebhookSignature({
+      secrets: signingSecret,
+      headers: request.headers,
+      body,
+      toleranceSeconds,
+      nowMs: now?.(),
+    });
+  }
+  return body;
+}
+
+/**
+ * Reads the CloudEvent of a delivery (a Web `Request` in binary or structured mode), after
+ * verifying its Standard Webhooks signature when `signingSecret` is given. Rejects with a
+ * `HeraldError` whose `status` is what to answer: `SignatureMissing`, `SignatureInvalid`,
+ * `SignatureStale` (401), `MalformedMessage` (400), `UnsupportedMode` (415, e.g. a batch).
+ *
+ * @example
+ * export default {
+ *   async fetch(request: Request) {
+ *     const event = await receive(request, { signingSecret: env.THUMBNAIL_SECRET });
+ *     await makeThumbnail(event.dataref);
+ *     return new Response(null, { status: 204 });
+ *   },
+ * };
+ */
+export async function receive<TData = unknown>(
+  request: Request,
+  options: ReceiveOptions = {},
+): Promise<ReceivedEvent<TData>> {
+  const mode = modeOf(request.headers.get("content-type"));
+  if (mode === "batch") {
+    throw new UnsupportedMode(
+      "this is a batch (application/cloudevents-batch+json): use receiveBatch",
+    );
+  }
+  const body = await verifiedBody(request, options);
+  const event = mode === "binary" ? decodeBinary(request.headers, body) : decodeStructured(body);
+  return event as ReceivedEvent<TData>;
+}
+
+/**
+ * The events of a delivery in any mode, in order: a batch's events (HTTP binding 3.3), or the one
+ * event of a binary or structured request. Verification and errors as for `receive`.
+ *
+ * @example
+ * const events = await receiveBatch(request, { signingSecret });
+ * for (const event of events) await handle(event);
+ */
+export async function receiveBatch<TData = unknown>(
+  request: Request,
+  options: ReceiveOptions = {},
+): Promise<ReceivedEvent<TData>[]> {
+  const mode = modeOf(request.headers.get("content-type"));
+  const body = await verifiedBody(request, options);
+  const events =
+    mode === "batch"
+      ? decodeBatch(body)
+      : [mode === "binary" ? decodeBinary(request.headers, body) : decodeStructured(body)];
+  return events as ReceivedEvent<TData>[];
+}

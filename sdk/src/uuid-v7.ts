@@ -1,0 +1,49 @@
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+let lastMs = -1;
+let counter = 0;
+
+/**
+ * A UUIDv7 (RFC 9562 5.7): 48 bits of Unix milliseconds, then a 12-bit counter in `rand_a`
+ * (6.2 method 1) so ids made in the same millisecond still sort in creation order, then 62 random
+ * bits. Time-ordered ids keep the gateway's store and dedupe index append-mostly. The counter
+ * starts at a random value below 2048 each millisecond; if it ever runs out, the timestamp moves
+ * on by one millisecond (6.2: never go backwards).
+ *
+ * @example
+ * uuidv7(); // "01933b4e-8f2a-7c41-9d3e-5b6a1f0c2e7d"
+ */
+export function uuidv7(nowMs: number = Date.now()): string {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  let ms = Math.floor(nowMs);
+  if (ms > lastMs) {
+    counter = ((bytes[6]! & 0x07) << 8) | bytes[7]!;
+  } else {
+    ms = lastMs;
+    counter++;
+    if (counter > 0xfff) {
+      ms++;
+      counter = 0;
+    }
+  }
+  lastMs = ms;
+  // 48-bit big-endian milliseconds; division keeps the bits above 2^32 (no 64-bit shifts in JS).
+  const high = Math.floor(ms / 0x1_0000_0000);
+  const low = ms >>> 0;
+  bytes[0] = (high >>> 8) & 0xff;
+  bytes[1] = high & 0xff;
+  bytes[2] = low >>> 24;
+  bytes[3] = (low >>> 16) & 0xff;
+  bytes[4] = (low >>> 8) & 0xff;
+  bytes[5] = low & 0xff;
+  bytes[6] = 0x70 | (counter >>> 8);
+  bytes[7] = counter & 0xff;
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  let out = "";
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) out += "-";
+    out += HEX[bytes[i]!];
+  }
+  return out;
+}
