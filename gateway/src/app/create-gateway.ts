@@ -28,6 +28,9 @@ import {
   createSubscriptionRegistry,
   type SubscriptionRegistry,
 } from "../subscriptions/subscription-registry.js";
+import { createWebhookAdapters } from "../webhooks/create-webhook-adapters.js";
+import { createWebhookHandler } from "../webhooks/handle-webhook.js";
+import { mountWebhooks } from "../webhooks/webhook-routes.js";
 import { ADMIN_PATHS, requireAdmin } from "./require-admin.js";
 
 /**
@@ -183,6 +186,21 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger,
   });
   mountIngest(app, ingest);
+  mountWebhooks(
+    app,
+    createWebhookHandler({
+      adapters: createWebhookAdapters(config.adapters, {
+        fetch: options.fetch ?? ((request) => fetch(request)),
+        logger,
+      }),
+      limits: config.limits,
+      auth,
+      clock,
+      accept: createAcceptor(() => subscriptions.matcher(), queue),
+      accepting: () => accepting,
+      logger,
+    }),
+  );
   app.get("/openapi.json", (c) => c.json(OPENAPI_DOCUMENT));
   for (const path of ADMIN_PATHS) app.use(path, requireAdmin(auth, config.auth?.admins ?? []));
   mountSubscriptionApi(app, {

@@ -1,4 +1,5 @@
 import type { Subscription } from "../subscriptions/subscription.js";
+import type { AdapterConfig } from "../webhooks/adapter-config.js";
 import type { AuthConfig } from "./auth-config.js";
 
 /**
@@ -13,8 +14,8 @@ export interface HeraldConfig {
   /** Publisher authentication and authorisation; absent when the config has no `auth` section. */
   readonly auth?: AuthConfig;
   readonly subscriptions: readonly Subscription[];
-  /** Foreign-payload adapters; kept as written until the adapters issue gives them a shape. */
-  readonly adapters: readonly Readonly<Record<string, unknown>>[];
+  /** Foreign-payload adapters, served at `POST /webhooks/{id}` (see `webhooks/`). */
+  readonly adapters: readonly AdapterConfig[];
 }
 
 export interface Limits {

@@ -334,7 +334,7 @@ describe("parseConfig: auth and adapters", () => {
     ]);
   });
 
-  test("adapters keep every key; id and kind are required strings; ids are unique", () => {
+  test("adapters: id and kind are required strings; ids are unique; each kind checks its own settings", () => {
     expect(
       problems(
         yaml(
@@ -350,6 +350,7 @@ describe("parseConfig: auth and adapters", () => {
         ),
       ),
     ).toEqual([
+      "herald.yaml:2:5 adapters[0].secret: is required",
       'herald.yaml:4:9 adapters[1].id: duplicate id "a"; adapters[0] has it',
       "herald.yaml:6:5 adapters[2].id: is required",
       "herald.yaml:7:9 adapters[3].id: must be a string, not a number",
@@ -403,11 +404,24 @@ describe("parseConfig: ${VAR} interpolation", () => {
 
   test("$${ writes a literal ${", () => {
     const config = parseConfig(
-      yaml("adapters:", "  - id: a", "    kind: mapping", "    template: $${HOME}"),
+      yaml(
+        "adapters:",
+        "  - id: a",
+        "    kind: mapping",
+        "    attributes:",
+        "      source: $${HOME}",
+        "      type: t",
+      ),
       "x",
       { HOME: "/root" },
     );
-    expect(config.adapters).toEqual([{ id: "a", kind: "mapping", template: "${HOME}" }]);
+    expect(config.adapters).toEqual([
+      {
+        id: "a",
+        kind: "mapping",
+        attributes: { source: { constant: "${HOME}" }, type: { constant: "t" } },
+      },
+    ]);
   });
 
   test("the default env is empty: nothing is read from the process", () => {

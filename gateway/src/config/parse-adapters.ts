@@ -1,13 +1,13 @@
+import { parseAdapterConfig } from "../webhooks/parse-adapter-config.js";
 import { type FieldPath, formatFieldPath } from "./field-path.js";
 import type { HeraldConfig } from "./herald-config.js";
 import { type Report, trackReport } from "./report.js";
 import { expectList, expectObject, expectString, isAbsent, required } from "./value-checks.js";
 
 /**
- * Validates `adapters` as far as the config owns them: a list of objects, each with a string `id`
- * (unique: it names the `/webhooks/{adapter-id}` route) and a string `kind`. Everything else in an
- * adapter belongs to its kind and is kept as written (after `${VAR}` interpolation), for the
- * adapter to check when it is built. Absent means none.
+ * Validates `adapters`: a list of objects, each with a string `id` (unique: it names the
+ * `/webhooks/{adapter-id}` route) and a `kind`, whose own settings `parseAdapterConfig` checks
+ * and normalises. Absent means none.
  *
  * @example
  * parseAdapters([{ id: "github-main", kind: "github", secret: "s" }], ["adapters"], report);
@@ -27,14 +27,16 @@ export function parseAdapters(
     const object = expectObject(item, [...path, index], r);
     if (object === undefined) return undefined;
     const id = required(object.id, [...path, index, "id"], r, expectString);
-    required(object.kind, [...path, index, "kind"], r, expectString);
+    const kind = required(object.kind, [...path, index, "kind"], r, expectString);
     const first = id === undefined ? undefined : firstIndex.get(id);
     if (id !== undefined && first === undefined) firstIndex.set(id, index);
     else if (first !== undefined) {
       const other = formatFieldPath([...path, first]);
       r([...path, index, "id"], `duplicate id ${JSON.stringify(id)}; ${other} has it`);
     }
-    return object;
+    return id === undefined || kind === undefined
+      ? undefined
+      : parseAdapterConfig(object, [...path, index], r);
   });
   return tracked.failed() ? undefined : adapters.filter((adapter) => adapter !== undefined);
 }

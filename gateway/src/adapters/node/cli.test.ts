@@ -130,15 +130,15 @@ describe("herald command line", () => {
         "    delivery: { retry: 3, deadLetterSink: http://127.0.0.1:9/dlq }",
         "store: { kind: nats, url: nats://127.0.0.1:4222 }",
         "adapters:",
-        "  - { id: gh, kind: github }",
+        "  - { id: gh, kind: github, secret: s }",
       ].join("\n"),
     );
     const { code, stderr } = await cli(["serve", "--config", "later.yaml", "--no-auth"]);
     expect(code).toBe(1);
-    // Retries and dead-lettering are honoured now; adapters and NATS are not yet.
+    // Retries, dead-lettering and adapters are honoured now; NATS is not yet.
     expect(stderr).not.toContain("delivery.retry");
     expect(stderr).toContain("store.kind: nats");
-    expect(stderr).toContain("adapters[0] (github)");
+    expect(stderr).not.toContain("adapters[0]");
   });
 
   it("refuses a --port that is not a port", async () => {

@@ -103,10 +103,10 @@ describe("createConfigReloader", () => {
     expect(lines.at(-1)?.fields?.error).toBe("id clash");
     await writeFile(
       path,
-      "subscriptions:\n  - id: a\n    sink: http://127.0.0.1:9/\nadapters:\n  - { id: gh, kind: github }\n",
+      "subscriptions:\n  - id: a\n    sink: http://127.0.0.1:9/\nstore: { kind: nats, url: nats://127.0.0.1:4222 }\n",
     );
     expect(await reloader!.reload("SIGHUP")).toBe(false);
-    expect(JSON.stringify(lines.at(-1)?.fields)).toContain("adapters[0] (github)");
+    expect(JSON.stringify(lines.at(-1)?.fields)).toContain("store.kind: nats");
   });
 
   it("a missing file is refused, not a crash", async () => {

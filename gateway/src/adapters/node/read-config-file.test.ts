@@ -29,11 +29,14 @@ test("reads and parses a file, naming it in errors", async () => {
 
 test("interpolates from process.env by default", async () => {
   const file = join(dir, "env.yaml");
-  await writeFile(file, "adapters:\n  - id: a\n    kind: ${HERALD_TEST_VALUE}\n");
+  await writeFile(
+    file,
+    "adapters:\n  - id: a\n    kind: github\n    secret: ${HERALD_TEST_VALUE}\n",
+  );
   process.env.HERALD_TEST_VALUE = "from-process";
   try {
     await expect(loadConfigFile(file)).resolves.toMatchObject({
-      adapters: [{ id: "a", kind: "from-process" }],
+      adapters: [{ id: "a", kind: "github", secret: "from-process" }],
     });
   } finally {
     delete process.env.HERALD_TEST_VALUE;

@@ -1,0 +1,116 @@
+import type { CloudEvent } from "../event/cloud-event.js";
+import { foreignEvent } from "./foreign-event.js";
+import { isJsonObject, type PayloadFields, payloadFields } from "./payload-fields.js";
+import type { WebhookAdapter } from "./webhook-adapter.js";
+import { eventTime } from "./webhook-time.js";
+
+const DATABASE_EVENTS: Readonly<Record<string, string>> = {
+  created: "org.apache.couchdb.database.created",
+  updated: "org.apache.couchdb.database.updated",
+  deleted: "org.apache.couchdb.database.deleted",
+};
+
+export interface CouchDbAdapterOptions {
+  readonly id: string;
+  /** The CouchDB server URL, the `source` of database events (`https://couch.example.com`). */
+  readonly server: string;
+  /** The database a `_changes` feed is read from; else the `db` query parameter names it. */
+  readonly database?: string | undefined;
+}
+
+/**
+ * The `couchdb` adapter (cloudevents/adapters/couchdb.md). CouchDB has no webhooks: a forwarder
+ * reads a feed and posts what it reads, authenticated with a publisher JWT. It posts a feed
+ * response (`{ "results": [...], "last_seq": ... }`) or a single row (a line of a continuous
+ * feed); each row becomes one CloudEvent, all or nothing:
+ *
+ * - a `/{db}/_changes` row (`seq`, `id`, `changes`): `id` = `seq`, `source` = server URL + `/` +
+ *   database, `type` `org.apache.couchdb.document.updated` (`.deleted` when `deleted: true`),
+ *   `subject` = the document id, `data` = `changes`;
+ * - a `/_db_updates` row (`seq`, `db_name`, `type`): `id` = `seq`, `source` = server URL,
+ *   `type` `org.apache.couchdb.database.` + created | updated | deleted, `subject` = `db_name`.
+ *
+ * `time` is the receipt time ("Current time").
+ *
+ * @example
+ * const adapter = createCouchDbAdapter({ id: "orders-db", server: "https://couch.example.com", database: "orders" });
+ */
+export function createCouchDbAdapter(options: CouchDbAdapterOptions): WebhookAdapter {
+  const server = options.server.replace(/\/+$/, "");
+  return {
+    id: options.id,
+    kind: "couchdb",
+    auth: { scheme: "publisher" },
+    records: true,
+    mediaTypes: ["application/json"],
+    normalise(request) {
+      const payload = request.json();
+      const fields = payloadFields("couchdb", payload);
+      const results =
+        isJsonObject(payload) && Object.hasOwn(payload, "results") ? payload.results : undefined;
+      const rows: { row: unknown; f: PayloadFields }[] = [];
+      if (results === undefined) rows.push({ row: payload, f: fields });
+      else if (!Array.isArray(results)) fields.problem("results", "must be a list of rows");
+      else {
+        results.forEach((row: unknown, i) => {
+          rows.push({ row, f: fields.at(row, `results[${i}].`) });
+        });
+      }
+      const time = eventTime([], request.receivedAt);
+      const database = options.database ?? request.url.searchParams.get("db") ?? undefined;
+      const events: CloudEvent[] = [];
+      let databaseReported = false;
+      for (const { row, f } of rows) {
+        if (!isJsonObject(row)) {
+          f.problem("", "must be an object: a _changes or _db_updates row");
+          continue;
+        }
+        const seq = f.text("seq");
+        if (Object.hasOwn(row, "db_name")) {
+          const dbName = f.text("db_name");
+          const kind = f.text("type");
+          const type = kind === undefined ? undefined : DATABASE_EVENTS[kind];
+          if (kind !== undefined && type === undefined) {
+            f.problem("type", `is ${JSON.stringify(kind)}; expected created, updated or deleted`);
+          }
+          events.push(
+            foreignEvent({
+              id: seq ?? "",
+              source: server,
+              type: type ?? "",
+              subject: dbName,
+              time,
+            }),
+          );
+          continue;
+        }
+        const docId = f.text("id");
+        const changes = row.changes;
+        if (!Array.isArray(changes)) {
+          f.problem(
+            "changes",
+            changes === undefined ? "is missing" : "must be a list of revisions",
+          );
+        }
+        if ((database === undefined || database === "") && !databaseReported) {
+          databaseReported = true;
+          fields.problem("?db", "is missing: set database in the adapter or pass ?db=NAME");
+        }
+        events.push(
+          foreignEvent(
+            {
+              id: seq ?? "",
+              source: `${server}/${encodeURIComponent(database ?? "")}`,
+              type: `org.apache.couchdb.document.${row.deleted === true ? "deleted" : "updated"}`,
+              subject: docId,
+              time,
+            },
+            { kind: "json", value: changes },
+          ),
+        );
+      }
+      fields.throwIfProblems();
+      return { kind: "events", events };
+    },
+  };
+}

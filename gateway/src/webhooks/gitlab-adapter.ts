@@ -1,0 +1,166 @@
+import { fillTemplate } from "./field-template.js";
+import { foreignEvent } from "./foreign-event.js";
+import { type PayloadFields, payloadFields } from "./payload-fields.js";
+import { tokensEqual } from "./shared-secret.js";
+import type { WebhookAdapter } from "./webhook-adapter.js";
+import { InvalidSignature } from "./webhook-errors.js";
+import { eventTime } from "./webhook-time.js";
+
+const TOKEN = "X-Gitlab-Token";
+
+/** How one GitLab event maps (cloudevents/adapters/gitlab.md); templates as in `fillTemplate`. */
+interface GitLabEventMapping {
+  readonly source: string | ((fields: PayloadFields) => string | undefined);
+  readonly type: string;
+  readonly subject: string;
+  /** Fields tried for `time`; absent: "Current time". */
+  readonly time?: readonly string[];
+}
+
+const HOMEPAGE = "{repository.homepage}";
+const CREATED = ["object_attributes.created_at"] as const;
+
+/** A comment's `object_attributes.url` "without the `#note_...` part". */
+const noteTarget = (fields: PayloadFields): string | undefined =>
+  fields.text("object_attributes.url")?.replace(/#note_.*$/, "");
+
+/**
+ * Every event of cloudevents/adapters/gitlab.md, keyed by the payload's `object_kind` (comments:
+ * `note.` + `object_attributes.noteable_type`). Job events are `object_kind: build`; the document
+ * names `job_status` and `job_id`, which GitLab's job payloads call `build_status` and `build_id`,
+ * so either is taken.
+ */
+const GITLAB_EVENTS: Readonly<Record<string, GitLabEventMapping>> = {
+  push: { source: HOMEPAGE, type: "com.gitlab.push", subject: "{checkout_sha}" },
+  tag_push: { source: HOMEPAGE, type: "com.gitlab.tag_push", subject: "{ref}" },
+  issue: {
+    source: HOMEPAGE,
+    type: "com.gitlab.issue.{object_attributes.state}",
+    subject: "{object_attributes.iid}",
+  },
+  "note.Commit": {
+    source: "{commit.url}",
+    type: "com.gitlab.note.commit",
+    subject: "{object_attributes.id}",
+    time: CREATED,
+  },
+  "note.MergeRequest": {
+    source: noteTarget,
+    type: "com.gitlab.note.merge_request",
+    subject: "{object_attributes.id}",
+    time: CREATED,
+  },
+  "note.Issue": {
+    source: noteTarget,
+    type: "com.gitlab.note.issue",
+    subject: "{object_attributes.id}",
+    time: CREATED,
+  },
+  "note.Snippet": {
+    source: noteTarget,
+    type: "com.gitlab.note.snippet",
+    subject: "{object_attributes.id}",
+    time: CREATED,
+  },
+  merge_request: {
+    source: HOMEPAGE,
+    type: "com.gitlab.merge_request.{object_attributes.action}",
+    subject: "{object_attributes.iid}",
+    time: CREATED,
+  },
+  wiki_page: {
+    source: "{project.web_url}",
+    type: "com.gitlab.wiki_page.{object_attributes.action}",
+    subject: "{object_attributes.slug}",
+  },
+  pipeline: {
+    source: "{project.web_url}",
+    type: "com.gitlab.pipeline.{object_attributes.status}",
+    subject: "{object_attributes.id}",
+  },
+  build: {
+    source: HOMEPAGE,
+    type: "com.gitlab.job.{job_status|build_status}",
+    subject: "{job_id|build_id}",
+  },
+};
+
+/**
+ * The `gitlab` adapter (cloudevents/adapters/gitlab.md): one CloudEvent per delivery, attributes
+ * per event from the table above, `data` = the body. Authenticated by `X-Gitlab-Token`, compared
+ * with the adapter's secret in constant time. The document asks for a new unique `id`; GitLab's
+ * `Idempotency-Key` header is one, and it stays the same when GitLab retries a delivery, so a
+ * retry is deduplicated. Without it (GitLab before 17.4) the id is a random UUID.
+ *
+ * @example
+ * const adapter = createGitLabAdapter({ id: "gitlab-main", secret: process.env.GITLAB_WEBHOOK_TOKEN });
+ */
+export function createGitLabAdapter(options: {
+  readonly id: string;
+  readonly secret: string;
+  /** Id for deliveries without `Idempotency-Key` (default `crypto.randomUUID()`). */
+  readonly newId?: () => string;
+}): WebhookAdapter {
+  if (options.secret === "") throw new TypeError("createGitLabAdapter: secret must not be empty");
+  const { newId = () => crypto.randomUUID() } = options;
+  return {
+    id: options.id,
+    kind: "gitlab",
+    auth: { scheme: "signature", authtype: "api_key" },
+    records: false,
+    mediaTypes: ["application/json"],
+    async verify(request) {
+      const token = request.header(TOKEN);
+      if (token === undefined) {
+        throw new InvalidSignature(TOKEN, `the request carries no ${TOKEN} header`);
+      }
+      if (!(await tokensEqual(token, options.secret))) {
+        throw new InvalidSignature(TOKEN, `${TOKEN} is not this adapter's secret token`);
+      }
+    },
+    normalise(request) {
+      const payload = request.json();
+      const fields = payloadFields("gitlab", payload);
+      const kind = fields.get("object_kind");
+      const key =
+        kind === "note" ? `note.${String(fields.get("object_attributes.noteable_type"))}` : kind;
+      const mapping =
+        typeof key === "string" && Object.hasOwn(GITLAB_EVENTS, key)
+          ? GITLAB_EVENTS[key]
+          : undefined;
+      if (mapping === undefined) {
+        fields.problem(
+          kind === "note" ? "object_attributes.noteable_type" : "object_kind",
+          kind === undefined
+            ? "is missing"
+            : `is ${JSON.stringify(kind === "note" ? fields.get("object_attributes.noteable_type") : kind)}, an event cloudevents/adapters/gitlab.md does not map`,
+        );
+        return fields.fail();
+      }
+      const source =
+        typeof mapping.source === "string"
+          ? fillTemplate(mapping.source, fields, "required")
+          : mapping.source(fields);
+      const type = fillTemplate(mapping.type, fields, "required");
+      const subject = fillTemplate(mapping.subject, fields, "optional");
+      const times = (mapping.time ?? []).map((path) => fields.get(path));
+      fields.throwIfProblems();
+      const idempotencyKey = request.header("idempotency-key");
+      return {
+        kind: "events",
+        events: [
+          foreignEvent(
+            {
+              id: idempotencyKey === undefined || idempotencyKey === "" ? newId() : idempotencyKey,
+              source: source!,
+              type: type!,
+              subject,
+              time: eventTime(times, request.receivedAt),
+            },
+            { kind: "json", value: payload, text: request.text() },
+          ),
+        ],
+      };
+    },
+  };
+}

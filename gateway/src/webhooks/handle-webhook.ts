@@ -1,0 +1,152 @@
+import type { PublisherAuth } from "../auth/publisher-auth.js";
+import type { Limits } from "../config/herald-config.js";
+import {
+  BatchTooLarge,
+  InvalidEvent,
+  NotFound,
+  PayloadTooLarge,
+  Unavailable,
+  UnsupportedMediaType,
+  type Violation,
+} from "../errors/errors.js";
+import type { CloudEvent } from "../event/cloud-event.js";
+import { parseMediaType } from "../event/media-type.js";
+import { validateAttributes } from "../event/validate-attributes.js";
+import { readBody } from "../ingest/read-body.js";
+import type { Clock } from "../ports/clock.js";
+import type { Logger } from "../ports/logger.js";
+import type { AcceptResult } from "../routing/accept-events.js";
+import type { WebhookAdapter } from "./webhook-adapter.js";
+import { stampWebhookEvents } from "./webhook-provenance.js";
+import { webhookRequest } from "./webhook-request.js";
+
+export interface WebhookHandlerOptions {
+  /** The configured adapters by id. */
+  readonly adapters: ReadonlyMap<string, WebhookAdapter>;
+  readonly limits: Pick<Limits, "maxEventBytes" | "maxBatchEvents" | "maxBatchBytes">;
+  /** Publisher authentication for `publisher` adapters; `undefined` accepts anyone (`--no-auth`). */
+  readonly auth: PublisherAuth | undefined;
+  readonly clock: Clock;
+  /** The same acceptor as `POST /events`: dedupe, all-or-nothing hand-off to the store. */
+  readonly accept: (events: readonly CloudEvent[]) => Promise<AcceptResult>;
+  readonly accepting: () => boolean;
+  readonly logger: Logger;
+}
+
+/** What became of a webhook: 202 once its events are accepted, 204 for a set-up message. */
+export type WebhookOutcome =
+  | { readonly status: 202; readonly result: AcceptResult }
+  | { readonly status: 204 };
+
+/** Takes one `POST /webhooks/{id}`; throws a coded error for a refusal. */
+export type WebhookHandler = (adapterId: string, request: Request) => Promise<WebhookOutcome>;
+
+const UTF8_CHARSETS = new Set(["utf-8", "utf8", "us-ascii"]);
+const encoder = new TextEncoder();
+
+/**
+ * The whole of `POST /webhooks/{adapter-id}`: refuse while shutting down; find the adapter
+ * (404); authenticate a publisher JWT for forwarder kinds before reading the body (401/503);
+ * check the media type (415) and size (413); check the provider's own signature (401); normalise
+ * the payload (400 naming what is missing); then the same rules as `POST /events`: every event
+ * valid (400), within `limits.maxEventBytes` and `limits.maxBatchEvents` (413), allowed by the
+ * publisher policy (403/429), stamped with provenance and accepted all or nothing, duplicates
+ * (`source` + `id` seen before) acknowledged and not delivered again.
+ *
+ * @example
+ * const handle = createWebhookHandler({ adapters, limits, auth, clock, accept, accepting, logger });
+ * const outcome = await handle("github-main", request); // { status: 202, result }
+ */
+export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHandler {
+  const { adapters, limits, auth, clock, accept, accepting, logger } = options;
+  return async function handleWebhook(adapterId, request) {
+    if (!accepting()) throw new Unavailable("the gateway is shutting down");
+    const adapter = adapters.get(adapterId);
+    if (adapter === undefined)
+      throw new NotFound(`no adapter ${JSON.stringify(adapterId)} is configured`);
+    const claims =
+      adapter.auth.scheme === "publisher" && auth !== undefined
+        ? await auth.authenticate({
+            authorization: request.headers.get("authorization") ?? undefined,
+            url: request.url,
+          })
+        : undefined;
+    const mediaType = checkMediaType(adapter, request.headers.get("content-type"));
+    const limit = adapter.records ? limits.maxBatchBytes : limits.maxEventBytes;
+    const body = await readBody(request, limit);
+    const receivedAt = clock.now();
+    const webhook = webhookRequest(request, body, mediaType, receivedAt);
+    await adapter.verify?.(webhook);
+    const normalised = await adapter.normalise(webhook);
+    if (normalised.kind === "acknowledge") {
+      logger.debug("webhook acknowledged", { adapter: adapterId, reason: normalised.reason });
+      return { status: 204 };
+    }
+    const { events } = normalised;
+    if (events.length > limits.maxBatchEvents) {
+      throw new BatchTooLarge(events.length, limits.maxBatchEvents);
+    }
+    checkEvents(events, limits.maxEventBytes);
+    if (claims !== undefined) auth?.authorize(claims, events);
+    const result = await accept(stampWebhookEvents(events, adapter, claims, receivedAt));
+    await adapter.afterAccept?.(webhook);
+    logger.debug("webhook accepted", {
+      adapter: adapterId,
+      kind: adapter.kind,
+      events: result.events,
+      duplicates: result.duplicates,
+      deliveries: result.deliveries,
+    });
+    return { status: 202, result };
+  };
+}
+
+function checkMediaType(adapter: WebhookAdapter, header: string | null): string {
+  const mediaType = parseMediaType(header);
+  const accepted = adapter.mediaTypes.join(", ");
+  if (mediaType === undefined || !adapter.mediaTypes.includes(mediaType.essence)) {
+    const got = mediaType === undefined ? "no Content-Type" : mediaType.essence;
+    throw new UnsupportedMediaType(
+      `the ${adapter.kind} adapter reads ${accepted}; the request has ${got}`,
+      accepted,
+    );
+  }
+  const charset = mediaType.params.get("charset");
+  if (charset !== undefined && !UTF8_CHARSETS.has(charset.toLowerCase())) {
+    throw new UnsupportedMediaType(`charset ${charset} is not supported; send UTF-8`, accepted);
+  }
+  return mediaType.essence;
+}
+
+/** Every event valid and within the size limit; the first offender's index is named. */
+function checkEvents(events: readonly CloudEvent[], maxEventBytes: number): void {
+  const violations: Violation[] = [];
+  let firstBad: number | undefined;
+  const batch = events.length > 1;
+  events.forEach((event, index) => {
+    for (const violation of validateAttributes(event.attributes)) {
+      firstBad ??= index;
+      violations.push(batch ? { ...violation, index } : violation);
+    }
+    const size = eventSize(event);
+    if (size > maxEventBytes) {
+      const which = batch ? `event ${index} of the payload` : "the event";
+      throw new PayloadTooLarge(
+        `${which} is ${size} bytes; the limit is ${maxEventBytes}`,
+        maxEventBytes,
+        ...(batch ? [index] : []),
+      );
+    }
+  });
+  if (firstBad !== undefined) throw new InvalidEvent(violations, batch ? firstBad : undefined);
+}
+
+/** The event's size as the JSON event format would carry it: its attributes and its data. */
+function eventSize(event: CloudEvent): number {
+  const attributes = encoder.encode(JSON.stringify(event.attributes)).byteLength;
+  const data = event.data;
+  if (data === undefined) return attributes;
+  if (data.kind === "binary") return attributes + data.value.byteLength;
+  if (data.kind === "text") return attributes + encoder.encode(data.value).byteLength;
+  return attributes + encoder.encode(data.text ?? JSON.stringify(data.value)).byteLength;
+}

@@ -1,0 +1,202 @@
+import type { FieldPath } from "../config/field-path.js";
+import { type Report, trackReport } from "../config/report.js";
+import {
+  expectBoolean,
+  expectHttpUrl,
+  expectList,
+  expectObject,
+  expectOneOf,
+  expectString,
+  isRawObject,
+  optional,
+  type RawObject,
+  rejectUnknownKeys,
+  required,
+} from "../config/value-checks.js";
+import { checkName } from "../event/attribute-rules.js";
+import { ADAPTER_KINDS, type AdapterConfig } from "./adapter-config.js";
+import { jsonPointerProblem } from "./json-pointer.js";
+import type { MappedValue } from "./mapping-adapter.js";
+
+/** Keys each kind takes besides `id` and `kind`. */
+const KIND_KEYS: Readonly<Record<(typeof ADAPTER_KINDS)[number], readonly string[]>> = {
+  github: ["secret"],
+  gitlab: ["secret"],
+  sns: ["topics", "trustedUrls", "autoConfirm"],
+  s3: [],
+  kinesis: [],
+  couchdb: ["server", "database"],
+  mapping: ["attributes", "records"],
+};
+
+/** Attributes a mapping may not set: the envelope's own, the payload, and the gateway's provenance. */
+const NOT_MAPPED = [
+  "specversion",
+  "datacontenttype",
+  "data",
+  "data_base64",
+  "recordedtime",
+  "authtype",
+  "authid",
+  "authclaims",
+];
+
+/** An adapter id is one URL path segment: `/webhooks/{id}`. */
+const ID = /^[A-Za-z0-9._~-]+$/;
+
+/**
+ * Validates one `adapters[]` entry by its kind and normalises it; every problem goes to `report`
+ * with its field path (so `herald validate` names file, line and field). `id` and `kind` are
+ * already checked to be strings by the caller.
+ *
+ * @example
+ * parseAdapterConfig({ id: "gh", kind: "github", secret: "s" }, ["adapters", 0], report);
+ * // { id: "gh", kind: "github", secret: "s" }
+ */
+export function parseAdapterConfig(
+  raw: RawObject,
+  path: FieldPath,
+  report: Report,
+): AdapterConfig | undefined {
+  const tracked = trackReport(report);
+  const r = tracked.report;
+  const id = raw.id;
+  if (typeof id !== "string" || !ID.test(id)) {
+    if (typeof id === "string" && id !== "") {
+      r(
+        [...path, "id"],
+        "must be letters, digits, '.', '_', '~' or '-' (it is a URL path segment)",
+      );
+    }
+    return undefined;
+  }
+  const kind = expectOneOf(raw.kind, ADAPTER_KINDS, [...path, "kind"], r);
+  if (kind === undefined) return undefined;
+  rejectUnknownKeys(raw, ["id", "kind", ...KIND_KEYS[kind]], path, r);
+  const at = (key: string): FieldPath => [...path, key];
+  let config: AdapterConfig | undefined;
+  switch (kind) {
+    case "github":
+    case "gitlab": {
+      const secret = required(raw.secret, at("secret"), r, expectString);
+      config = secret === undefined ? undefined : { id, kind, secret };
+      break;
+    }
+    case "s3":
+    case "kinesis":
+      config = { id, kind };
+      break;
+    case "sns": {
+      const topics = optional(raw.topics, at("topics"), r, stringList);
+      const trustedUrls = optional(raw.trustedUrls, at("trustedUrls"), r, (value, p, rep) =>
+        listOf(value, p, rep, expectHttpUrl),
+      );
+      const autoConfirm = optional(raw.autoConfirm, at("autoConfirm"), r, expectBoolean) ?? false;
+      config = {
+        id,
+        kind,
+        ...(topics === undefined ? {} : { topics }),
+        ...(trustedUrls === undefined ? {} : { trustedUrls }),
+        autoConfirm,
+      };
+      break;
+    }
+    case "couchdb": {
+      const server = required(raw.server, at("server"), r, expectHttpUrl);
+      const database = optional(raw.database, at("database"), r, expectString);
+      config =
+        server === undefined
+          ? undefined
+          : { id, kind, server, ...(database === undefined ? {} : { database }) };
+      break;
+    }
+    case "mapping": {
+      const records = optional(raw.records, at("records"), r, expectPointer);
+      const attributes = required(raw.attributes, at("attributes"), r, parseMappedAttributes);
+      config =
+        attributes === undefined
+          ? undefined
+          : { id, kind, attributes, ...(records === undefined ? {} : { records }) };
+      break;
+    }
+  }
+  return tracked.failed() ? undefined : config;
+}
+
+function listOf<T>(
+  value: unknown,
+  path: FieldPath,
+  report: Report,
+  check: (item: unknown, path: FieldPath, report: Report) => T | undefined,
+): T[] | undefined {
+  const tracked = trackReport(report);
+  const items = expectList(value, path, tracked.report);
+  const out = items?.map((item, i) => check(item, [...path, i], tracked.report));
+  return tracked.failed() || out === undefined ? undefined : (out as T[]);
+}
+
+function stringList(value: unknown, path: FieldPath, report: Report): string[] | undefined {
+  return listOf(value, path, report, expectString);
+}
+
+function expectPointer(value: unknown, path: FieldPath, report: Report): string | undefined {
+  if (typeof value !== "string") {
+    report(path, "must be a JSON Pointer such as /order/id");
+    return undefined;
+  }
+  const problem = jsonPointerProblem(value);
+  if (problem !== undefined) report(path, `must be a JSON Pointer (RFC 6901): it ${problem}`);
+  return problem === undefined ? value : undefined;
+}
+
+/**
+ * `attributes:` of a mapping: attribute name -> a constant string, or
+ * `{ pointer, prefix?, default? }`. `source` and `type` are required.
+ */
+function parseMappedAttributes(
+  value: unknown,
+  path: FieldPath,
+  report: Report,
+): Record<string, MappedValue> | undefined {
+  const tracked = trackReport(report);
+  const r = tracked.report;
+  const object = expectObject(value, path, r);
+  if (object === undefined) return undefined;
+  const out: Record<string, MappedValue> = {};
+  for (const name of ["source", "type"]) {
+    if (!Object.hasOwn(object, name)) r([...path, name], "is required");
+  }
+  for (const [name, rule] of Object.entries(object)) {
+    const at = [...path, name];
+    const badName = checkName(name);
+    if (badName !== undefined) {
+      r(at, badName, { at: "key" });
+      continue;
+    }
+    if (NOT_MAPPED.includes(name)) {
+      r(at, "cannot be mapped: Herald sets it", { at: "key" });
+      continue;
+    }
+    if (typeof rule === "string") {
+      if (rule === "") r(at, "must not be empty");
+      else out[name] = { constant: rule };
+      continue;
+    }
+    if (!isRawObject(rule)) {
+      r(at, "must be a constant string or { pointer: /json/pointer }");
+      continue;
+    }
+    rejectUnknownKeys(rule, ["pointer", "prefix", "default"], at, r);
+    const pointer = required(rule.pointer, [...at, "pointer"], r, expectPointer);
+    const prefix = optional(rule.prefix, [...at, "prefix"], r, expectString);
+    const fallback = optional(rule.default, [...at, "default"], r, expectString);
+    if (pointer !== undefined) {
+      out[name] = {
+        pointer,
+        ...(prefix === undefined ? {} : { prefix }),
+        ...(fallback === undefined ? {} : { default: fallback }),
+      };
+    }
+  }
+  return tracked.failed() ? undefined : out;
+}

@@ -1,0 +1,105 @@
+import { InvalidPayload, type PayloadProblem } from "./webhook-errors.js";
+
+/**
+ * Reads fields of a parsed JSON payload by the dotted paths the CloudEvents adapter documents
+ * use (`repository.url`, `s3.object.key`) and collects what is missing, so one 400 names every
+ * problem. Only own properties of plain objects are followed (never `__proto__` or prototype
+ * members).
+ *
+ * @example
+ * const fields = payloadFields("github", body);
+ * const source = fields.text("repository.url");   // reports "repository.url is missing" when absent
+ * fields.throwIfProblems();                      // InvalidPayload (400)
+ */
+export interface PayloadFields {
+  /** The value at a dotted path, or `undefined`. */
+  get(path: string): unknown;
+  /**
+   * The value at `path` as attribute text (a non-empty string, or a number written out); reports
+   * a problem and returns `undefined` when it is missing or of another type.
+   */
+  text(path: string): string | undefined;
+  /** Like `text`, but a missing value is no problem (`undefined`); a wrong type still is. */
+  optionalText(path: string): string | undefined;
+  /** A reader of `root` (a record of the payload) that reports into the same problem list. */
+  at(root: unknown, prefix: string): PayloadFields;
+  /** Records a problem with `path` (under this reader's prefix), or with a header. */
+  problem(path: string, message: string): void;
+  /** Throws `InvalidPayload` naming every problem so far; returns when there is none. */
+  throwIfProblems(): void;
+  /** Throws `InvalidPayload` with the problems so far (after at least one was recorded). */
+  fail(): never;
+}
+
+/**
+ * `PayloadFields` over `root`; `prefix` is put before every reported path (`Records[2].`).
+ *
+ * @example
+ * payloadFields("s3", record, "Records[0].").text("awsRegion");
+ */
+export function payloadFields(
+  kind: string,
+  root: unknown,
+  prefix = "",
+  problems: PayloadProblem[] = [],
+): PayloadFields {
+  const read = (path: string, required: boolean): string | undefined => {
+    const value = valueAt(root, path);
+    if (value === undefined || value === null || value === "") {
+      if (required) problems.push({ field: prefix + path, message: "is missing" });
+      return undefined;
+    }
+    const text = scalarText(value);
+    if (text === undefined) {
+      problems.push({ field: prefix + path, message: "must be a string or a number" });
+    }
+    return text;
+  };
+  return {
+    get: (path) => valueAt(root, path),
+    at: (record, recordPrefix) => payloadFields(kind, record, recordPrefix, problems),
+    text: (path) => read(path, true),
+    optionalText: (path) => read(path, false),
+    problem: (path, message) => problems.push({ field: prefix + path, message }),
+    throwIfProblems() {
+      if (problems.length > 0) throw new InvalidPayload(kind, problems);
+    },
+    fail() {
+      throw new InvalidPayload(kind, problems);
+    },
+  };
+}
+
+/**
+ * The value at a dotted path (`a.b.c`) of a JSON value, following own properties of objects
+ * only; `undefined` when any step is missing.
+ *
+ * @example
+ * valueAt({ a: { b: 1 } }, "a.b"); // 1
+ */
+export function valueAt(root: unknown, path: string): unknown {
+  let current = root;
+  for (const step of path.split(".")) {
+    if (!isJsonObject(current) || !Object.hasOwn(current, step)) return undefined;
+    current = current[step];
+  }
+  return current;
+}
+
+/**
+ * A JSON scalar as attribute text: a non-empty string as it is, a finite number written out
+ * (GitHub ids are numbers, CloudEvents `id` and `subject` are strings); otherwise `undefined`.
+ *
+ * @example
+ * scalarText(42); // "42"
+ */
+export function scalarText(value: unknown): string | undefined {
+  if (typeof value === "string") return value === "" ? undefined : value;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** True for a JSON object (not an array, not `null`). */
+export function isJsonObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,200 @@
+import { Forbidden } from "../auth/policy-errors.js";
+import type { FetchLike } from "../ports/fetch.js";
+import type { Logger } from "../ports/logger.js";
+import { foreignEvent } from "./foreign-event.js";
+import { isJsonObject, payloadFields } from "./payload-fields.js";
+import type { SnsCertificates, SnsHash } from "./sns-certificates.js";
+import { snsUrlTrusted } from "./sns-trusted-url.js";
+import type { WebhookAdapter } from "./webhook-adapter.js";
+import { InvalidSignature } from "./webhook-errors.js";
+import { eventTime } from "./webhook-time.js";
+
+const SCHEME = "x-amz-sns-signature";
+const HASHES: Readonly<Record<string, SnsHash>> = { "1": "SHA-1", "2": "SHA-256" };
+const MESSAGE_TYPES = ["Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation"];
+/** Keys signed, in this order ("Verifying the signatures of Amazon SNS messages"). */
+const SIGNED_NOTIFICATION = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"];
+const SIGNED_CONFIRMATION = [
+  "Message",
+  "MessageId",
+  "SubscribeURL",
+  "Timestamp",
+  "Token",
+  "TopicArn",
+  "Type",
+];
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const encoder = new TextEncoder();
+
+export interface SnsAdapterOptions {
+  readonly id: string;
+  /** Where signing certificates come from (shared by every SNS adapter of a gateway). */
+  readonly certificates: SnsCertificates;
+  /**
+   * URL prefixes SNS may point `SigningCertURL` and `SubscribeURL` at; default: any
+   * `https://sns.<region>.amazonaws.com/` (see `snsUrlTrusted`).
+   */
+  readonly trustedUrls?: readonly string[] | undefined;
+  /** The only `TopicArn`s accepted (403 for others); default any topic. */
+  readonly topics?: readonly string[] | undefined;
+  /** Confirm subscriptions by fetching their `SubscribeURL` once accepted (default false). */
+  readonly autoConfirm?: boolean;
+  /** For `autoConfirm`. */
+  readonly fetch: FetchLike;
+  readonly logger: Logger;
+}
+
+/**
+ * The `sns` adapter (cloudevents/adapters/aws-sns.md): an SNS HTTP(S) delivery becomes one
+ * CloudEvent: `id` = `x-amz-sns-message-id`, `source` = `x-amz-sns-topic-arn` for a
+ * subscription confirmation and `x-amz-sns-subscription-arn` otherwise, `type` =
+ * `com.amazonaws.sns.` + `x-amz-sns-message-type`, `subject` = `Subject` (notifications, when
+ * present), `time` = `Timestamp`, `data` = the body (`application/json`).
+ *
+ * Authenticated by the message signature: `SignatureVersion` 1 (SHA1withRSA) or 2
+ * (SHA256withRSA) over the signed keys, checked with the certificate at `SigningCertURL`, which
+ * must be trusted (`snsUrlTrusted`). The signature covers the body only, so the headers the
+ * mapping reads must agree with the signed message. Raw message delivery carries no signature
+ * and is refused (401). A subscription confirmation is stored as an event and, with
+ * `autoConfirm`, confirmed.
+ *
+ * @example
+ * createSnsAdapter({ id: "orders-topic", certificates, fetch, logger, topics: ["arn:aws:sns:eu-west-1:123456789012:orders"] });
+ */
+export function createSnsAdapter(options: SnsAdapterOptions): WebhookAdapter {
+  const { certificates, trustedUrls, topics, autoConfirm = false, fetch, logger } = options;
+  return {
+    id: options.id,
+    kind: "sns",
+    auth: { scheme: "signature", authtype: "system" },
+    records: false,
+    // SNS posts `text/plain; charset=UTF-8`.
+    mediaTypes: ["text/plain", "application/json"],
+    async verify(request) {
+      const message = request.json();
+      if (!isJsonObject(message) || typeof message.Signature !== "string") {
+        throw new InvalidSignature(SCHEME, "the body is not a signed SNS message (raw delivery?)");
+      }
+      const hash = HASHES[String(message.SignatureVersion)];
+      if (hash === undefined) {
+        throw new InvalidSignature(SCHEME, "SignatureVersion must be 1 or 2");
+      }
+      const certUrl = message.SigningCertURL;
+      if (typeof certUrl !== "string" || !snsUrlTrusted(certUrl, trustedUrls)) {
+        throw new InvalidSignature(SCHEME, "SigningCertURL is not a trusted SNS certificate URL");
+      }
+      if (!BASE64.test(message.Signature)) {
+        throw new InvalidSignature(SCHEME, "Signature is not Base64");
+      }
+      const signed = stringToSign(message);
+      const key = await certificates.key(certUrl, hash);
+      const signature = Uint8Array.from(atob(message.Signature), (c) => c.charCodeAt(0));
+      const ok =
+        signed !== undefined &&
+        (await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key, signature, encoder.encode(signed)));
+      if (!ok) throw new InvalidSignature(SCHEME, "the SNS message signature does not verify");
+      if (topics !== undefined && !topics.includes(String(message.TopicArn))) {
+        throw new Forbidden("this adapter does not accept messages of that SNS topic");
+      }
+    },
+    normalise(request) {
+      const message = request.json();
+      const fields = payloadFields("sns", message);
+      const type = request.header("x-amz-sns-message-type");
+      const id = request.header("x-amz-sns-message-id");
+      const topic = request.header("x-amz-sns-topic-arn");
+      const subscription = request.header("x-amz-sns-subscription-arn");
+      agree(fields, "x-amz-sns-message-type", type, "Type");
+      agree(fields, "x-amz-sns-message-id", id, "MessageId");
+      agree(fields, "x-amz-sns-topic-arn", topic, "TopicArn");
+      const confirmation = type === "SubscriptionConfirmation";
+      if (!confirmation) {
+        if (subscription === undefined)
+          fields.problem("header x-amz-sns-subscription-arn", "is missing");
+        else if (topic !== undefined && !subscription.startsWith(`${topic}:`)) {
+          fields.problem("header x-amz-sns-subscription-arn", "is not a subscription of the topic");
+        }
+      }
+      fields.throwIfProblems();
+      const subject = type === "Notification" ? fields.optionalText("Subject") : undefined;
+      return {
+        kind: "events",
+        events: [
+          foreignEvent(
+            {
+              id: id!,
+              source: confirmation ? topic! : subscription!,
+              type: `com.amazonaws.sns.${type}`,
+              subject,
+              time: eventTime([fields.get("Timestamp")], request.receivedAt),
+            },
+            { kind: "json", value: message, text: request.text() },
+          ),
+        ],
+      };
+    },
+    async afterAccept(request) {
+      if (!autoConfirm) return;
+      const message = request.json();
+      if (!isJsonObject(message) || message.Type !== "SubscriptionConfirmation") return;
+      await confirm(message.SubscribeURL, String(message.TopicArn));
+    },
+  };
+
+  async function confirm(url: unknown, topic: string): Promise<void> {
+    if (typeof url !== "string" || !snsUrlTrusted(url, trustedUrls)) {
+      logger.warn("SNS subscription not confirmed: SubscribeURL is not trusted", {
+        adapter: options.id,
+        topic,
+      });
+      return;
+    }
+    try {
+      const response = await fetch(new Request(url, { signal: AbortSignal.timeout(10_000) }));
+      await response.body?.cancel();
+      if (response.ok) logger.info("SNS subscription confirmed", { adapter: options.id, topic });
+      else {
+        logger.warn("SNS subscription confirmation refused", {
+          adapter: options.id,
+          topic,
+          status: response.status,
+        });
+      }
+    } catch (err) {
+      logger.warn("SNS subscription confirmation failed", {
+        adapter: options.id,
+        topic,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+}
+
+/** A header the mapping reads must be the signed message's value, since only the body is signed. */
+function agree(
+  fields: ReturnType<typeof payloadFields>,
+  header: string,
+  value: string | undefined,
+  key: string,
+): void {
+  if (value === undefined || value === "") fields.problem(`header ${header}`, "is missing");
+  else if (value !== fields.get(key)) {
+    fields.problem(`header ${header}`, `does not match the signed message's ${key}`);
+  }
+}
+
+/** The text SNS signed, or `undefined` when a signed key is missing or of the wrong type. */
+function stringToSign(message: Readonly<Record<string, unknown>>): string | undefined {
+  const type = message.Type;
+  if (typeof type !== "string" || !MESSAGE_TYPES.includes(type)) return undefined;
+  const keys = type === "Notification" ? SIGNED_NOTIFICATION : SIGNED_CONFIRMATION;
+  let text = "";
+  for (const key of keys) {
+    const value = message[key];
+    // Subject is signed only when the notification has one.
+    if (key === "Subject" && (value === undefined || value === null)) continue;
+    if (typeof value !== "string") return undefined;
+    text += `${key}\n${value}\n`;
+  }
+  return text;
+}
