@@ -80,12 +80,19 @@ export function serviceAccountToken(options: ServiceAccountTokenOptions): () => 
 
   let key: Promise<CryptoKey | KeyObject | Uint8Array> | undefined;
   function signingKey(): Promise<CryptoKey | KeyObject | Uint8Array> {
-    key ??=
-      typeof privateKey === "string"
-        ? importPKCS8(privateKey, algorithm)
-        : jwk !== undefined
-          ? importJWK(jwk, algorithm)
-          : Promise.resolve(privateKey as CryptoKey);
+    if (key === undefined) {
+      const importing =
+        typeof privateKey === "string"
+          ? importPKCS8(privateKey, algorithm)
+          : jwk !== undefined
+            ? importJWK(jwk, algorithm)
+            : Promise.resolve(privateKey as CryptoKey);
+      key = importing;
+      // A failed import is not kept either.
+      importing.catch(() => {
+        if (key === importing) key = undefined;
+      });
+    }
     return key;
   }
 

@@ -22,24 +22,27 @@ export interface TraceAttributes {
 // A variable specifier: bundlers leave the import alone, so a missing package fails at run
 // time (and is tolerated) instead of failing the user's build.
 const OTEL_API = "@opentelemetry/api";
-let loading: Promise<TraceApi | undefined> | undefined;
+const loading = new Map<string, Promise<TraceApi | undefined>>();
 
 /**
  * `@opentelemetry/api` when the application has it (an optional peer dependency), else
- * `undefined`; imported once, on first use.
+ * `undefined`; imported once, on first use. (`specifier` is for tests.)
  *
  * @example
  * const api = await loadTraceApi();
  */
-export function loadTraceApi(): Promise<TraceApi | undefined> {
-  loading ??= import(/* @vite-ignore */ OTEL_API).then(
+export function loadTraceApi(specifier = OTEL_API): Promise<TraceApi | undefined> {
+  let loaded = loading.get(specifier);
+  if (loaded !== undefined) return loaded;
+  loaded = import(/* @vite-ignore */ specifier).then(
     (module: { trace?: unknown; context?: unknown; default?: TraceApi }) =>
       module.trace !== undefined && module.context !== undefined
         ? (module as unknown as TraceApi)
         : module.default,
     () => undefined,
   );
-  return loading;
+  loading.set(specifier, loaded);
+  return loaded;
 }
 
 const ZERO_TRACE = /^0+$/;

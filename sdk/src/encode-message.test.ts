@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import { encodeBatch, encodeBinary, encodeStructured } from "./encode-message.js";
+import { toEnvelope } from "./event-input.js";
+
+const defaults = { source: "/s", newId: () => "id-1", now: () => Date.UTC(2025, 0, 1) };
+const text = (body: Uint8Array | undefined) => new TextDecoder().decode(body);
+
+describe("toEnvelope", () => {
+  it("fills in specversion, id, source and time, and drops null or undefined members", () => {
+    const env = toEnvelope({ type: "t", subject: undefined, schemaurl: null }, defaults);
+    expect(env.attributes).toEqual({
+      specversion: "1.0",
+      id: "id-1",
+      source: "/s",
+      type: "t",
+      time: "2025-01-01T00:00:00.000Z",
+    });
+    expect(env.payload).toBeUndefined();
+  });
+
+  it("keeps the caller's id, source and time (a Date becomes RFC 3339)", () => {
+    const env = toEnvelope(
+      { type: "t", id: "mine", source: "/other", time: new Date(Date.UTC(2024, 1, 2)) },
+      defaults,
+    );
+    expect(env.attributes).toMatchObject({
+      id: "mine",
+      source: "/other",
+      time: "2024-02-02T00:00:00.000Z",
+    });
+  });
+
+  it("reads data_base64 as bytes when there is no data", () => {
+    expect(toEnvelope({ type: "t", data_base64: "AQID" }, defaults).payload).toEqual({
+      kind: "bytes",
+      value: new Uint8Array([1, 2, 3]),
+    });
+  });
+
+  it("refuses attribute names and values CloudEvents does not allow", () => {
+    expect(() => toEnvelope({ type: "t", Bad: "x" }, defaults)).toThrow(/lower-case/);
+    expect(() => toEnvelope({ type: "t", ext: { nested: 1 } }, defaults)).toThrow(/integer/);
+    expect(() => toEnvelope({ type: "t", ratio: 1.5 }, defaults)).toThrow(/integer/);
+    expect(() => toEnvelope({ type: "" }, defaults)).toThrow(/type/);
+  });
+});
+
+describe("encoding", () => {
+  const envelope = toEnvelope(
+    { type: "t", subject: "Euro € x", count: 3, flag: true, data: { a: "é" } },
+    defaults,
+  );
+
+  it("binary: ce-* headers percent-encoded, JSON body, size = header names + values + body", () => {
+    const m = encodeBinary(envelope);
+    expect(m.headers).toEqual({
+      "ce-specversion": "1.0",
+      "ce-id": "id-1",
+      "ce-source": "/s",
+      "ce-type": "t",
+      "ce-subject": "Euro%20%E2%82%AC%20x",
+      "ce-count": "3",
+      "ce-flag": "true",
+      "ce-time": "2025-01-01T00:00:00.000Z",
+      "content-type": "application/json",
+    });
+    expect(text(m.body)).toBe('{"a":"é"}');
+    const headerBytes = Object.entries(m.headers)
+      .filter(([k]) => k.startsWith("ce-"))
+      .reduce((n, [k, v]) => n + k.length + v.length, 0);
+    expect(m.size).toBe(headerBytes + 10);
+  });
+
+  it("binary: datacontenttype is the Content-Type, a string defaults to text/plain", () => {
+    const csv = encodeBinary(
+      toEnvelope({ type: "t", data: "a,b", datacontenttype: "text/csv" }, defaults),
+    );
+    expect(csv.headers["content-type"]).toBe("text/csv");
+    expect(csv.headers["ce-datacontenttype"]).toBeUndefined();
+    const plain = encodeBinary(toEnvelope({ type: "t", data: "hi" }, defaults));
+    expect(plain.headers["content-type"]).toBe("text/plain; charset=utf-8");
+    const none = encodeBinary(toEnvelope({ type: "t" }, defaults));
+    expect(none.body).toBeUndefined();
+    expect(none.headers["content-type"]).toBeUndefined();
+  });
+
+  it("structured: the JSON event format, integers and booleans as JSON, bytes as data_base64", () => {
+    const m = encodeStructured(envelope);
+    expect(m.headers["content-type"]).toBe("application/cloudevents+json; charset=utf-8");
+    expect(JSON.parse(text(m.body))).toEqual({
+      specversion: "1.0",
+      id: "id-1",
+      source: "/s",
+      type: "t",
+      subject: "Euro € x",
+      count: 3,
+      flag: true,
+      time: "2025-01-01T00:00:00.000Z",
+      datacontenttype: "application/json",
+      data: { a: "é" },
+    });
+    const bytes = encodeStructured(
+      toEnvelope({ type: "t", data: new Uint8Array([255]) }, defaults),
+    );
+    expect(JSON.parse(text(bytes.body))).toMatchObject({ data_base64: "/w==" });
+    expect(JSON.parse(text(bytes.body)).datacontenttype).toBeUndefined();
+  });
+
+  it("batch: a JSON array of events in the JSON format", () => {
+    const m = encodeBatch([envelope, toEnvelope({ type: "u" }, defaults)]);
+    expect(m.headers["content-type"]).toBe("application/cloudevents-batch+json; charset=utf-8");
+    expect(JSON.parse(text(m.body)).map((e: { type: string }) => e.type)).toEqual(["t", "u"]);
+  });
+
+  it("data without a JSON form is a TypeError", () => {
+    expect(() => encodeBinary(toEnvelope({ type: "t", data: () => 1 }, defaults))).toThrow(
+      TypeError,
+    );
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { producerSettings } from "./producer-options.js";
+
+const base = { endpoint: "http://127.0.0.1:8080/events", source: "/s" };
+
+describe("producerSettings", () => {
+  it("applies the defaults", () => {
+    const s = producerSettings(base);
+    expect(s).toMatchObject({
+      endpoint: "http://127.0.0.1:8080/events",
+      mode: "binary",
+      timeoutMs: 10_000,
+      retry: { retries: 3, baseDelayMs: 100, maxDelayMs: 5_000, maxRetryAfterMs: 60_000 },
+      maxEventBytes: 262_144,
+      maxNotificationDataBytes: 1024,
+      tracing: true,
+      token: undefined,
+    });
+  });
+
+  it("turns a string token into a function and keeps a function token", async () => {
+    expect(await producerSettings({ ...base, token: "abc" }).token?.()).toBe("abc");
+    const fn = async () => "xyz";
+    expect(producerSettings({ ...base, token: fn }).token).toBe(fn);
+  });
+
+  it("retry: false is a single attempt", () => {
+    expect(producerSettings({ ...base, retry: false }).retry.retries).toBe(0);
+  });
+
+  it("lower-cases extra header names", () => {
+    expect(producerSettings({ ...base, headers: { "X-Team": "media" } }).headers).toEqual({
+      "x-team": "media",
+    });
+  });
+
+  it.each([
+    [{ endpoint: "not a url" }, /endpoint/],
+    [{ endpoint: "ftp://example.com/" }, /endpoint/],
+    [{ endpoint: "http://user:pw@127.0.0.1/events" }, /credentials/],
+    [{ source: "" }, /source/],
+    [{ token: "" }, /token/],
+    [{ token: "a b" }, /token/],
+    [{ timeout: 0 }, /timeout/],
+    [{ retry: { retries: -1 } }, /retries/],
+    [{ retry: { maxDelay: Number.NaN } }, /maxDelay/],
+    [{ mode: "batch" }, /mode/],
+    [{ headers: { "ce-id": "x" } }, /ce-id/],
+    [{ headers: { "Content-Type": "x" } }, /content-type/],
+    [{ headers: { "bad name": "x" } }, /not valid/],
+    [{ headers: { "x-a": "one\ntwo" } }, /one-line/],
+    [{ maxEventBytes: 0 }, /maxEventBytes/],
+  ])("refuses %j with a TypeError", (override, message) => {
+    expect(() => producerSettings({ ...base, ...(override as object) })).toThrow(TypeError);
+    expect(() => producerSettings({ ...base, ...(override as object) })).toThrow(message);
+  });
+});
