@@ -141,6 +141,8 @@ describe("end to end: ingest -> match -> deliver", () => {
       // Set by the gateway (no auth in this config): when it was recorded, and that nobody signed it.
       recordedtime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       authtype: "unauthenticated",
+      // The distributed-tracing extension: no trace came in, so the gateway started one.
+      traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/),
       data: { n: 1 },
     });
   });

@@ -1,3 +1,4 @@
+import type { Tracer } from "@opentelemetry/api";
 import { Hono } from "hono";
 import { OPENAPI_DOCUMENT } from "../api/openapi-document.js";
 import { mountSubscriptionApi } from "../api/subscription-routes.js";
@@ -14,7 +15,8 @@ import { createHttpDeliverer } from "../deliver/http-deliverer.js";
 import { createMemoryQueue } from "../deliver/memory-queue.js";
 import { createSettle } from "../deliver/settle.js";
 import type { SinkClient } from "../deliver/sink-client.js";
-import { NotFound } from "../errors/errors.js";
+import { createTracedDeliverer } from "../deliver/traced-deliverer.js";
+import { MethodNotAllowed, NotFound } from "../errors/errors.js";
 import { HeraldError } from "../errors/herald-error.js";
 import { type ProblemParts, problemParts, problemResponse } from "../http/problem.js";
 import { createIngestHandler, type IngestHandler } from "../ingest/handle-ingest.js";
@@ -28,6 +30,8 @@ import {
   createSubscriptionRegistry,
   type SubscriptionRegistry,
 } from "../subscriptions/subscription-registry.js";
+import { createGatewayMetrics, type GatewayMetrics } from "../telemetry/gateway-metrics.js";
+import { heraldTracer } from "../telemetry/tracing.js";
 import { createWebhookAdapters } from "../webhooks/create-webhook-adapters.js";
 import { createWebhookHandler } from "../webhooks/handle-webhook.js";
 import { mountWebhooks } from "../webhooks/webhook-routes.js";
@@ -79,6 +83,16 @@ export interface GatewayOptions {
   readonly subscriptions?: SubscriptionRegistry;
   /** Id of a subscription created through the API (default: a random UUID). */
   readonly newSubscriptionId?: () => string;
+  /**
+   * Log each accepted event's attributes and data at debug level (`HERALD_LOG_PAYLOADS=true` on
+   * Node). Off by default: payloads may hold personal data.
+   */
+  readonly logPayloads?: boolean;
+  /**
+   * Where spans go (default: the global OpenTelemetry provider's `@herald/gateway` tracer, a
+   * no-op until an SDK is registered). Tests pass one over an in-memory exporter.
+   */
+  readonly tracer?: Tracer;
 }
 
 /** A running Herald gateway, independent of the runtime that serves it. */
@@ -102,6 +116,8 @@ export interface Gateway {
   idle(): Promise<void>;
   /** The current subscriptions; `replaceConfigured` applies a reloaded config's. */
   readonly subscriptions: SubscriptionRegistry;
+  /** Counters and histograms behind `GET /metrics` (also recorded through OpenTelemetry). */
+  readonly metrics: GatewayMetrics;
 }
 
 /**
@@ -138,7 +154,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       { configured: config.subscriptions, store: createMemorySubscriptionStore(), logger },
       [],
     );
-  const deliverer = createHttpDeliverer({ client: sinkClient, clock });
+  const metrics = createGatewayMetrics({ queueDepth: () => queue.size() });
+  const tracer = options.tracer ?? heraldTracer();
+  const deliverer = createTracedDeliverer(createHttpDeliverer({ client: sinkClient, clock }), {
+    metrics,
+    tracer,
+  });
   const dispatcher = createDispatcher({
     queue,
     deliverer,
@@ -155,6 +176,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       deliverer,
       logger,
       clock,
+      metrics,
       ...(options.random ? { random: options.random } : {}),
       // 410 Gone: the sink says it will never take events again (DESIGN.md "Delivery semantics").
       onGone: (subscriptionId, reason) =>
@@ -184,6 +206,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     accept: createAcceptor(() => subscriptions.matcher(), queue),
     accepting: () => accepting,
     logger,
+    metrics,
+    tracer,
+    logPayloads: options.logPayloads === true,
   });
   mountIngest(app, ingest);
   mountWebhooks(
@@ -203,6 +228,15 @@ export function createGateway(options: GatewayOptions): Gateway {
   );
   app.get("/openapi.json", (c) => c.json(OPENAPI_DOCUMENT));
   for (const path of ADMIN_PATHS) app.use(path, requireAdmin(auth, config.auth?.admins ?? []));
+  app.get("/metrics", async (c) =>
+    c.body(await metrics.render(), 200, {
+      "content-type": "text/plain; version=0.0.4; charset=utf-8",
+      "cache-control": "no-store",
+    }),
+  );
+  app.all("/metrics", (c) => {
+    throw new MethodNotAllowed(c.req.method, ["GET"]);
+  });
   mountSubscriptionApi(app, {
     registry: subscriptions,
     queue,
@@ -261,5 +295,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     idle: () => dispatcher.idle(),
     subscriptions,
+    metrics,
   };
 }

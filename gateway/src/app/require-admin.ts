@@ -5,7 +5,7 @@ import type { PublisherAuth } from "../auth/publisher-auth.js";
 import type { AdminRule } from "../config/auth-config.js";
 
 /** Where the admin API lives (the Subscriptions API, issue 4, and what comes later). */
-export const ADMIN_PATHS = ["/subscriptions", "/subscriptions/*"] as const;
+export const ADMIN_PATHS = ["/subscriptions", "/subscriptions/*", "/metrics"] as const;
 
 /**
  * Hono middleware for admin routes: the same bearer-token verification as ingest, then the token

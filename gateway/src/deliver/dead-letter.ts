@@ -1,5 +1,7 @@
 import type { Logger } from "../ports/logger.js";
 import type { Subscription } from "../subscriptions/subscription.js";
+import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
+import { eventTraceContext } from "../telemetry/tracing.js";
 import { deadLetterEvent } from "./dead-letter-event.js";
 import type { Deliverer } from "./deliverer.js";
 import type { DeliveryFailure, DeliveryJob, DeliveryQueue } from "./delivery-queue.js";
@@ -38,6 +40,8 @@ export interface DeadLetterOptions {
   readonly queue: Pick<DeliveryQueue, "complete" | "bury">;
   readonly deliverer: Deliverer;
   readonly logger: Logger;
+  /** Counts where jobs ended (`herald_dead_events_total`). */
+  readonly metrics?: Pick<GatewayMetrics, "dead">;
 }
 
 /**
@@ -55,7 +59,7 @@ export interface DeadLetterOptions {
  * await deadLetter([job], { status: 400, error: "bad payload", at: clock.now() }, subscription);
  */
 export function createDeadLetter(options: DeadLetterOptions): DeadLetter {
-  const { queue, deliverer, logger } = options;
+  const { queue, deliverer, logger, metrics } = options;
 
   function logFinal(
     ending: "sent to the dead-letter sink" | "kept as dead",
@@ -63,6 +67,7 @@ export function createDeadLetter(options: DeadLetterOptions): DeadLetter {
     failure: DeliveryFailure,
     subscription: Subscription,
   ) {
+    const trace = eventTraceContext(job.event);
     const fields = {
       subscriptionId: subscription.id,
       source: job.event.attributes.source,
@@ -70,6 +75,7 @@ export function createDeadLetter(options: DeadLetterOptions): DeadLetter {
       status: failure.status,
       attempts: job.attempts + 1,
       error: failure.error,
+      ...(trace === undefined ? {} : { trace_id: trace.traceId, span_id: trace.spanId }),
     };
     // Kept as dead needs a person (redrive); a dead-letter sink that took it has its own reader.
     if (ending === "kept as dead") logger.error(`delivery failed; ${ending}`, fields);
@@ -79,6 +85,7 @@ export function createDeadLetter(options: DeadLetterOptions): DeadLetter {
   async function bury(jobs: readonly DeliveryJob[], failure: DeliveryFailure, sub: Subscription) {
     for (const job of jobs) logFinal("kept as dead", job, failure, sub);
     await Promise.all(jobs.map((job) => queue.bury(job.id, failure)));
+    metrics?.dead(sub.id, "store", jobs.length);
   }
 
   /** One dead-letter request for `jobs`; completes or buries them by its outcome. */
@@ -98,10 +105,14 @@ export function createDeadLetter(options: DeadLetterOptions): DeadLetter {
       }),
     );
     const target = deadLetterTarget(subscription, deadLetterSink);
-    const outcome = await deliverer.deliver({ id, events }, target);
+    const outcome = await deliverer.deliver(
+      { id, events, attempt: 1, target: "dead_letter_sink" },
+      target,
+    );
     if (outcome.kind === "delivered") {
       for (const job of jobs) logFinal("sent to the dead-letter sink", job, failure, subscription);
       await Promise.all(jobs.map((job) => queue.complete(job.id)));
+      metrics?.dead(subscription.id, "dead_letter_sink", jobs.length);
       return;
     }
     const why = redactSecrets(outcome.error, subscription);

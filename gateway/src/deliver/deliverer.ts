@@ -11,6 +11,15 @@ export interface DeliveryAttempt {
   readonly id: string;
   /** One event, or up to `maxBatchSize` in batch mode. */
   readonly events: readonly CloudEvent[];
+  /** Which attempt this is, from 1 (telemetry); absent: unknown. */
+  readonly attempt?: number;
+  /** Where it goes: the subscription's `sink` (default) or its `dead_letter_sink`. */
+  readonly target?: "sink" | "dead_letter_sink";
+  /**
+   * Protocol headers for this attempt only (W3C `traceparent`/`tracestate` of its span), added
+   * to the message after the event's own; never `ce-*` or framing headers.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**

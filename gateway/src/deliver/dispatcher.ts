@@ -308,7 +308,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const outcome =
         (await gate(lane, subscription)) ??
         (await deliverer.deliver(
-          { id: first.id, events: jobs.map((job) => job.event) },
+          { id: first.id, events: jobs.map((job) => job.event), attempt: first.attempts + 1 },
           subscription,
         ));
       await settle(jobs, outcome, subscription);

@@ -113,13 +113,14 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
       let message: DeliveryMessage;
       try {
         const unsigned = attemptMessage(attempt, subscription);
-        message = await signed(
+        const extra =
           subscription.delivery.handshake === true
-            ? {
-                ...unsigned,
-                headers: { ...unsigned.headers, "webhook-request-origin": origin },
-              }
-            : unsigned,
+            ? { ...attempt.headers, "webhook-request-origin": origin }
+            : attempt.headers;
+        message = await signed(
+          extra === undefined
+            ? unsigned
+            : { ...unsigned, headers: { ...unsigned.headers, ...extra } },
           attempt,
           subscription.delivery.signingSecret,
         );

@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import type { Subscription } from "../subscriptions/subscription.js";
+import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
 import { createDeadLetter } from "./dead-letter.js";
 import type { Deliverer } from "./deliverer.js";
 import type { DeliveryOutcome } from "./delivery-outcome.js";
@@ -36,6 +37,8 @@ export interface SettleOptions {
   readonly random?: () => number;
   /** The sink answered 410 Gone (after the jobs are settled); defaults to doing nothing. */
   readonly onGone?: OnGone;
+  /** Counts jobs whose attempts are over. */
+  readonly metrics?: Pick<GatewayMetrics, "dead">;
 }
 
 /**
@@ -64,7 +67,12 @@ export function createSettle(options: SettleOptions): Settle {
     throw new TypeError("createSettle: options.deliverer must be a Deliverer");
   }
 
-  const deadLetter = createDeadLetter({ queue, deliverer, logger });
+  const deadLetter = createDeadLetter({
+    queue,
+    deliverer,
+    logger,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
 
   return async function settle(jobs, outcome, subscription) {
     if (outcome.kind === "delivered") {

@@ -1,10 +1,28 @@
+import {
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from "@opentelemetry/api";
 import { withProvenance, withUnauthenticatedProvenance } from "../auth/provenance.js";
 import type { PublisherAuth } from "../auth/publisher-auth.js";
 import { Unavailable } from "../errors/errors.js";
+import { HeraldError } from "../errors/herald-error.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import type { AcceptResult } from "../routing/accept-events.js";
+import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
+import { incomingTraceContext } from "../telemetry/trace-context.js";
+import {
+  cloudEventAttributes,
+  heraldTracer,
+  remoteParent,
+  traceContextOf,
+} from "../telemetry/tracing.js";
+import { withTraceContext } from "../telemetry/with-trace-context.js";
 import type { IngestSource } from "./ingest-source.js";
 import { type IngestLimits, parseRequest } from "./parse-request.js";
 
@@ -16,25 +34,49 @@ export interface IngestOptions {
   readonly accept: (events: readonly CloudEvent[]) => Promise<AcceptResult>;
   readonly accepting: () => boolean;
   readonly logger: Logger;
+  /** Spans of ingest (default: the global provider's `@herald/gateway` tracer). */
+  readonly tracer?: Tracer;
+  /** Log every accepted event, data included, at debug level (off: payloads may be personal). */
+  readonly logPayloads?: boolean;
+  /** Counts accepted, duplicate and refused events. */
+  readonly metrics?: Pick<GatewayMetrics, "accepted" | "rejected">;
 }
 
 /** Takes one ingest request; resolves when its events are accepted, or throws a coded error. */
 export type IngestHandler = (source: IngestSource) => Promise<AcceptResult>;
 
+/** The path of an origin-form or absolute request target, for the span name. */
+function pathOf(url: string): string {
+  if (url.startsWith("/")) {
+    const query = url.indexOf("?");
+    return query === -1 ? url : url.slice(0, query);
+  }
+  return URL.canParse(url) ? new URL(url).pathname : "/";
+}
+
 /**
  * The whole of `POST /events`, shared by every transport: refuse while shutting down;
  * authenticate the publisher before reading the body (401/503); parse and validate the events;
  * check the publisher may publish each of them (403/429, all or nothing); stamp the gateway's
- * provenance (`recordedtime`, authcontext), replacing whatever the publisher sent there; accept
- * them. The caller answers 202 when it resolves and turns a rejection into problem details.
+ * provenance (`recordedtime`, authcontext), replacing whatever the publisher sent there, and the
+ * distributed-tracing extension where the event has none; accept them. The caller answers 202
+ * when it resolves and turns a rejection into problem details.
+ *
+ * Tracing: a SERVER span `POST <path>` per request, the child of a valid incoming W3C
+ * `traceparent` (a malformed one is ignored), with a child `store events` span around the
+ * hand-off to the store. Events without a `traceparent` extension get the request span's
+ * context (or, with no tracing SDK, the incoming context or a new trace), so every later
+ * delivery joins the trace the event started in.
  *
  * @example
  * const ingest = createIngestHandler({ limits, auth: undefined, clock, accept, accepting: () => true, logger });
  * await ingest(requestSource(request));
  */
 export function createIngestHandler(options: IngestOptions): IngestHandler {
-  const { limits, auth, clock, accept, accepting, logger } = options;
-  return async function ingest(source) {
+  const { limits, auth, clock, accept, accepting, logger, tracer = heraldTracer() } = options;
+  const { metrics, logPayloads = false } = options;
+
+  async function handle(source: IngestSource, span: Span): Promise<AcceptResult> {
     if (!accepting()) throw new Unavailable("the gateway is shutting down");
     const claims = auth
       ? await auth.authenticate({ authorization: source.header("authorization"), url: source.url })
@@ -42,13 +84,90 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     const { mode, events } = await parseRequest(source, limits);
     if (claims) auth?.authorize(claims, events);
     const recordedAt = clock.now();
+    const context = traceContextOf(span);
     const stamped = events.map((event) =>
-      claims
-        ? withProvenance(event, { claims, recordedAt })
-        : withUnauthenticatedProvenance(event, { recordedAt }),
+      withTraceContext(
+        claims
+          ? withProvenance(event, { claims, recordedAt })
+          : withUnauthenticatedProvenance(event, { recordedAt }),
+        context,
+      ),
     );
-    const result = await accept(stamped);
-    logger.debug("accepted", { mode, events: result.events, deliveries: result.deliveries });
+    const [only] = stamped;
+    if (stamped.length === 1 && only !== undefined) span.setAttributes(cloudEventAttributes(only));
+    else span.setAttribute("messaging.batch.message_count", stamped.length);
+    const store = tracer.startSpan(
+      "store events",
+      { kind: SpanKind.INTERNAL, attributes: { "messaging.batch.message_count": stamped.length } },
+      trace.setSpan(ROOT_CONTEXT, span),
+    );
+    let result: AcceptResult;
+    try {
+      result = await accept(stamped);
+      store.setAttributes({
+        "herald.events.stored": result.events,
+        "herald.events.duplicate": result.duplicates,
+        "herald.deliveries": result.deliveries,
+      });
+    } catch (err) {
+      store.setStatus({ code: SpanStatusCode.ERROR, message: describe(err) });
+      throw err;
+    } finally {
+      store.end();
+    }
+    logger.debug("accepted", {
+      mode,
+      events: result.events,
+      deliveries: result.deliveries,
+      trace_id: context.traceId,
+      span_id: context.spanId,
+      ...(logPayloads ? { payloads: stamped.map(payloadOf) } : {}),
+    });
     return result;
+  }
+
+  return async function ingest(source) {
+    const path = pathOf(source.url);
+    const incoming = incomingTraceContext(
+      source.header("traceparent"),
+      source.header("tracestate"),
+    );
+    const span = tracer.startSpan(
+      `POST ${path}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { "http.request.method": "POST", "http.route": path, "url.path": path },
+      },
+      remoteParent(incoming),
+    );
+    try {
+      const result = await handle(source, span);
+      span.setAttribute("http.response.status_code", 202);
+      metrics?.accepted(result.events, result.duplicates);
+      return result;
+    } catch (err) {
+      const status = err instanceof HeraldError ? err.status : 500;
+      const code = err instanceof HeraldError ? err.code : "internal_error";
+      span.setAttributes({ "http.response.status_code": status, "error.type": code });
+      // HTTP semantic conventions: a 4xx is the client's failure, not the server span's.
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: describe(err) });
+      metrics?.rejected(code);
+      throw err;
+    } finally {
+      span.end();
+    }
   };
 }
+
+/** An event for the debug log: its attributes and its data as text (base64 for bytes). */
+function payloadOf(event: CloudEvent): Record<string, unknown> {
+  const { data } = event;
+  if (data === undefined) return { attributes: event.attributes };
+  const value =
+    data.kind === "binary"
+      ? { data_base64: btoa(String.fromCharCode(...data.value.subarray(0, 16_384))) }
+      : { data: data.value };
+  return { attributes: event.attributes, ...value };
+}
+
+const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));

@@ -1,0 +1,337 @@
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
+import { afterEach, describe, expect, it } from "vitest";
+import { type ScriptedSink, startScriptedSink } from "../../test/support/scripted-sink.js";
+import { parseConfig } from "../config/load-config.js";
+import { createGateway, type Gateway } from "./create-gateway.js";
+
+// W3C trace context through the whole gateway, in one process: spans go to an in-memory
+// exporter, deliveries to real sinks on 127.0.0.1.
+
+const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+const PARENT = "00f067aa0ba902b7";
+const INCOMING = `00-${TRACE}-${PARENT}-01`;
+const W3C = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+const sinks: ScriptedSink[] = [];
+let gateway: Gateway | undefined;
+let provider: BasicTracerProvider | undefined;
+afterEach(async () => {
+  await gateway?.stop();
+  gateway = undefined;
+  await provider?.shutdown();
+  provider = undefined;
+  for (const sink of sinks.splice(0)) await sink.close();
+});
+
+async function sinkOf(...script: Parameters<typeof startScriptedSink>[0]) {
+  const sink = await startScriptedSink(script);
+  sinks.push(sink);
+  return sink;
+}
+
+function start(
+  sink: string,
+  options: { delivery?: Record<string, unknown>; traced?: boolean } = {},
+): { gw: Gateway; exporter: InMemorySpanExporter } {
+  const exporter = new InMemorySpanExporter();
+  const config = {
+    store: { kind: "memory" },
+    subscriptions: [
+      {
+        id: "orders",
+        types: ["com.example.order"],
+        sink,
+        delivery: { backoffDelay: "1ms", backoffMax: "2ms", ...options.delivery },
+      },
+    ],
+  };
+  let tracer: ReturnType<BasicTracerProvider["getTracer"]> | undefined;
+  if (options.traced !== false) {
+    provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    tracer = provider.getTracer("test");
+  }
+  gateway = createGateway({
+    config: parseConfig(JSON.stringify(config), "t.json"),
+    random: () => 0.5,
+    ...(tracer === undefined ? {} : { tracer }),
+  });
+  gateway.start();
+  return { gw: gateway, exporter };
+}
+
+function binary(id: string, headers: Record<string, string> = {}): Request {
+  return new Request("http://gw/events", {
+    method: "POST",
+    headers: {
+      "ce-specversion": "1.0",
+      "ce-id": id,
+      "ce-source": "/shop",
+      "ce-type": "com.example.order",
+      "ce-subject": "order-7",
+      "content-type": "application/json",
+      ...headers,
+    },
+    body: '{"order":7}',
+  });
+}
+
+const named = (spans: ReadableSpan[], name: string) => spans.filter((s) => s.name === name);
+const only = (spans: ReadableSpan[], name: string): ReadableSpan => {
+  const found = named(spans, name);
+  expect(found, `exactly one span named ${name}`).toHaveLength(1);
+  return found[0] as ReadableSpan;
+};
+
+describe("trace propagation", () => {
+  it("continues the incoming trace: ingest span, store span, delivery span, headers at the sink", async () => {
+    const sink = await sinkOf({ status: 204 });
+    const { gw, exporter } = start(sink.url);
+    const res = await gw.fetch(binary("t-1", { traceparent: INCOMING, tracestate: "rojo=1" }));
+    expect(res.status).toBe(202);
+    const [got] = await sink.waitFor(1);
+    await gw.idle();
+    const spans = exporter.getFinishedSpans();
+
+    const ingest = only(spans, "POST /events");
+    expect(ingest.kind).toBe(SpanKind.SERVER);
+    expect(ingest.spanContext().traceId).toBe(TRACE);
+    expect(ingest.parentSpanContext?.spanId).toBe(PARENT);
+    expect(ingest.attributes).toMatchObject({
+      "http.request.method": "POST",
+      "http.response.status_code": 202,
+      "cloudevents.event_id": "t-1",
+      "cloudevents.event_source": "/shop",
+      "cloudevents.event_type": "com.example.order",
+      "cloudevents.event_subject": "order-7",
+      "cloudevents.event_spec_version": "1.0",
+    });
+
+    const store = only(spans, "store events");
+    expect(store.parentSpanContext?.spanId).toBe(ingest.spanContext().spanId);
+    expect(store.attributes["herald.deliveries"]).toBe(1);
+
+    // The event carries the trace it started in: the gateway's ingest span, with the tracestate.
+    const extension = got?.headers["ce-traceparent"];
+    expect(extension).toBe(`00-${TRACE}-${ingest.spanContext().spanId}-01`);
+    expect(got?.headers["ce-tracestate"]).toBe("rojo=1");
+
+    const deliver = only(spans, "deliver orders");
+    expect(deliver.kind).toBe(SpanKind.CLIENT);
+    expect(deliver.spanContext().traceId).toBe(TRACE);
+    expect(deliver.parentSpanContext?.spanId).toBe(ingest.spanContext().spanId);
+    expect(deliver.links.map((l) => l.context.spanId)).toStrictEqual([ingest.spanContext().spanId]);
+    expect(deliver.attributes).toMatchObject({
+      "herald.subscription.id": "orders",
+      "herald.delivery.attempt": 1,
+      "http.response.status_code": 204,
+      "cloudevents.event_id": "t-1",
+    });
+    // The delivery request's own W3C header is the delivery span, not the event's creation span.
+    expect(got?.headers.traceparent).toBe(`00-${TRACE}-${deliver.spanContext().spanId}-01`);
+    expect(got?.headers.tracestate).toBe("rojo=1");
+  });
+
+  it("keeps a producer's traceparent extension unchanged and delivers into that trace", async () => {
+    const sink = await sinkOf({ status: 204 });
+    const { gw, exporter } = start(sink.url);
+    const own = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const res = await gw.fetch(
+      binary("t-2", { "ce-traceparent": own, "ce-tracestate": "congo=t61", traceparent: INCOMING }),
+    );
+    expect(res.status).toBe(202);
+    const [got] = await sink.waitFor(1);
+    await gw.idle();
+    expect(got?.headers["ce-traceparent"]).toBe(own);
+    expect(got?.headers["ce-tracestate"]).toBe("congo=t61");
+    const deliver = only(exporter.getFinishedSpans(), "deliver orders");
+    expect(deliver.spanContext().traceId).toBe("0af7651916cd43dd8448eb211c80319c");
+    expect(deliver.parentSpanContext?.spanId).toBe("b7ad6b7169203331");
+    expect(got?.headers.traceparent).toBe(
+      `00-0af7651916cd43dd8448eb211c80319c-${deliver.spanContext().spanId}-01`,
+    );
+    expect(got?.headers.tracestate).toBe("congo=t61");
+  });
+
+  it("follows a producer's 'not sampled' decision: no delivery span, the flag passed on", async () => {
+    const sink = await sinkOf({ status: 204 });
+    const { gw, exporter } = start(sink.url);
+    const own = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00";
+    expect((await gw.fetch(binary("t-2b", { "ce-traceparent": own }))).status).toBe(202);
+    const [got] = await sink.waitFor(1);
+    await gw.idle();
+    expect(got?.headers["ce-traceparent"]).toBe(own);
+    expect(named(exporter.getFinishedSpans(), "deliver orders")).toHaveLength(0);
+    expect(got?.headers.traceparent).toMatch(
+      /^00-0af7651916cd43dd8448eb211c80319c-(?!b7ad6b7169203331)[0-9a-f]{16}-00$/,
+    );
+  });
+
+  it("makes one span per attempt, all in the event's trace, failures recorded", async () => {
+    const sink = await sinkOf({ status: 503, body: "busy" }, { status: 503 }, { status: 200 });
+    const { gw, exporter } = start(sink.url, { delivery: { retry: 3 } });
+    expect((await gw.fetch(binary("t-3", { traceparent: INCOMING }))).status).toBe(202);
+    const received = await sink.waitFor(3);
+    await gw.idle();
+    const attempts = named(exporter.getFinishedSpans(), "deliver orders").sort(
+      (a, b) =>
+        Number(a.attributes["herald.delivery.attempt"]) -
+        Number(b.attributes["herald.delivery.attempt"]),
+    );
+    expect(attempts.map((s) => s.attributes["herald.delivery.attempt"])).toStrictEqual([1, 2, 3]);
+    expect(new Set(attempts.map((s) => s.spanContext().traceId))).toStrictEqual(new Set([TRACE]));
+    expect(attempts.map((s) => s.status.code)).toStrictEqual([
+      SpanStatusCode.ERROR,
+      SpanStatusCode.ERROR,
+      SpanStatusCode.UNSET,
+    ]);
+    expect(attempts[0]?.status.message).toBe("busy");
+    expect(attempts.map((s) => s.attributes["http.response.status_code"])).toStrictEqual([
+      503, 503, 200,
+    ]);
+    // Each attempt sends its own span id; the event's extension stays the same on every retry.
+    const headers = received.map((r) => r.headers.traceparent);
+    expect(headers).toStrictEqual(attempts.map((s) => `00-${TRACE}-${s.spanContext().spanId}-01`));
+    expect(new Set(received.map((r) => r.headers["ce-traceparent"])).size).toBe(1);
+  });
+
+  it("traces dead-lettering as a span of its own, with the failed attempt's status", async () => {
+    const sink = await sinkOf({ status: 400, body: "no" });
+    const dls = await sinkOf({ status: 204 });
+    const { gw, exporter } = start(sink.url, { delivery: { retry: 0, deadLetterSink: dls.url } });
+    expect((await gw.fetch(binary("t-4", { traceparent: INCOMING }))).status).toBe(202);
+    const [dead] = await dls.waitFor(1);
+    await gw.idle();
+    const spans = exporter.getFinishedSpans();
+    const deliver = only(spans, "deliver orders");
+    expect(deliver.attributes["error.type"]).toBe("400");
+    const deadLetter = only(spans, "dead-letter orders");
+    expect(deadLetter.kind).toBe(SpanKind.CLIENT);
+    expect(deadLetter.spanContext().traceId).toBe(TRACE);
+    expect(dead?.headers.traceparent).toBe(`00-${TRACE}-${deadLetter.spanContext().spanId}-01`);
+    expect(dead?.headers["ce-heralderrorcode"]).toBe("400");
+  });
+
+  it.each([
+    ["garbage", "garbage"],
+    ["upper-case hex", `00-${TRACE.toUpperCase()}-${PARENT}-01`],
+    ["all-zero trace id", `00-${"0".repeat(32)}-${PARENT}-01`],
+    ["all-zero span id", `00-${TRACE}-${"0".repeat(16)}-01`],
+    ["version ff", `ff-${TRACE}-${PARENT}-01`],
+    ["version 00 with more after it", `${INCOMING}-extra`],
+    ["two headers joined", `${INCOMING}, ${INCOMING}`],
+    ["very long", `00-${TRACE}-${PARENT}-01${"-x".repeat(4000)}`],
+  ])("ignores a malformed traceparent header (%s): 202, a new trace", async (_, value) => {
+    const sink = await sinkOf({ status: 204 });
+    const { gw, exporter } = start(sink.url);
+    const res = await gw.fetch(binary("bad-tp", { traceparent: value, tracestate: "a=1" }));
+    expect(res.status).toBe(202);
+    const [got] = await sink.waitFor(1);
+    await gw.idle();
+    const ingest = only(exporter.getFinishedSpans(), "POST /events");
+    expect(ingest.parentSpanContext).toBeUndefined();
+    expect(ingest.spanContext().traceId).not.toBe(TRACE);
+    expect(got?.headers["ce-traceparent"]).toBe(
+      `00-${ingest.spanContext().traceId}-${ingest.spanContext().spanId}-01`,
+    );
+    // A tracestate without a valid traceparent means nothing (W3C 3.3).
+    expect(got?.headers["ce-tracestate"]).toBeUndefined();
+  });
+
+  it("drops an invalid tracestate but keeps the traceparent", async () => {
+    const sink = await sinkOf({ status: 204 });
+    const { gw } = start(sink.url);
+    const res = await gw.fetch(
+      binary("bad-ts", { traceparent: INCOMING, tracestate: "Bad Key=1" }),
+    );
+    expect(res.status).toBe(202);
+    const [got] = await sink.waitFor(1);
+    expect(got?.headers["ce-traceparent"]).toMatch(new RegExp(`^00-${TRACE}-`));
+    expect(got?.headers["ce-tracestate"]).toBeUndefined();
+    expect(got?.headers.tracestate).toBeUndefined();
+  });
+
+  it("gives every event of a batch the request's trace and counts them on the span", async () => {
+    const sink = await sinkOf({ status: 204 });
+    const { gw, exporter } = start(sink.url);
+    const batch = JSON.stringify([
+      { specversion: "1.0", id: "b-1", source: "/shop", type: "com.example.order" },
+      {
+        specversion: "1.0",
+        id: "b-2",
+        source: "/shop",
+        type: "com.example.order",
+        traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      },
+    ]);
+    const res = await gw.fetch(
+      new Request("http://gw/events", {
+        method: "POST",
+        headers: { "content-type": "application/cloudevents-batch+json", traceparent: INCOMING },
+        body: batch,
+      }),
+    );
+    expect(res.status).toBe(202);
+    const received = await sink.waitFor(2);
+    await gw.idle();
+    const ingest = only(exporter.getFinishedSpans(), "POST /events");
+    expect(ingest.attributes["messaging.batch.message_count"]).toBe(2);
+    const byId = new Map(received.map((r) => [r.headers["ce-id"], r.headers["ce-traceparent"]]));
+    expect(byId.get("b-1")).toBe(`00-${TRACE}-${ingest.spanContext().spanId}-01`);
+    expect(byId.get("b-2")).toBe("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  });
+
+  it("records a refused request on the ingest span without marking a 4xx as a server error", async () => {
+    const sink = await sinkOf({ status: 204 });
+    const { gw, exporter } = start(sink.url);
+    const res = await gw.fetch(
+      new Request("http://gw/events", {
+        method: "POST",
+        headers: { "ce-specversion": "1.0", "ce-id": "x", traceparent: INCOMING },
+      }),
+    );
+    expect(res.status).toBe(400);
+    const ingest = only(exporter.getFinishedSpans(), "POST /events");
+    expect(ingest.attributes["http.response.status_code"]).toBe(400);
+    expect(ingest.attributes["error.type"]).toBe("invalid_event");
+    expect(ingest.status.code).toBe(SpanStatusCode.UNSET);
+    expect(ingest.parentSpanContext?.spanId).toBe(PARENT);
+  });
+});
+
+describe("trace propagation without a tracing SDK", () => {
+  it("passes the incoming context on as the extension, and sends a fresh span id per attempt", async () => {
+    const sink = await sinkOf({ status: 503 }, { status: 204 });
+    const { gw } = start(sink.url, { traced: false, delivery: { retry: 1 } });
+    const res = await gw.fetch(binary("n-1", { traceparent: INCOMING, tracestate: "rojo=1" }));
+    expect(res.status).toBe(202);
+    const received = await sink.waitFor(2);
+    await gw.idle();
+    for (const got of received) {
+      expect(got.headers["ce-traceparent"]).toBe(INCOMING);
+      expect(got.headers["ce-tracestate"]).toBe("rojo=1");
+    }
+    const [first, second] = received.map((r) => W3C.exec(String(r.headers.traceparent)));
+    expect(first?.[1]).toBe(TRACE);
+    expect(second?.[1]).toBe(TRACE);
+    expect(first?.[2]).not.toBe(PARENT);
+    expect(first?.[2]).not.toBe(second?.[2]);
+  });
+
+  it("starts a trace for an event that comes without one", async () => {
+    const sink = await sinkOf({ status: 204 });
+    const { gw } = start(sink.url, { traced: false });
+    expect((await gw.fetch(binary("n-2"))).status).toBe(202);
+    const [got] = await sink.waitFor(1);
+    const extension = W3C.exec(String(got?.headers["ce-traceparent"]));
+    const header = W3C.exec(String(got?.headers.traceparent));
+    expect(extension).not.toBeNull();
+    expect(header?.[1]).toBe(extension?.[1]);
+    expect(header?.[2]).not.toBe(extension?.[2]);
+  });
+});

@@ -1,0 +1,109 @@
+import {
+  type Attributes,
+  type Link,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+} from "@opentelemetry/api";
+import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
+import { formatTraceparent, randomHex, type TraceContext } from "../telemetry/trace-context.js";
+import {
+  cloudEventAttributes,
+  eventTraceContext,
+  heraldTracer,
+  remoteParent,
+  safeUrl,
+  spanContextOf,
+  traceContextOf,
+} from "../telemetry/tracing.js";
+import type { Deliverer } from "./deliverer.js";
+import { redactSecrets } from "./redact-secrets.js";
+
+export interface TracedDelivererOptions {
+  /** Default: the global provider's `@herald/gateway` tracer. */
+  readonly tracer?: Tracer;
+  readonly metrics?: Pick<GatewayMetrics, "attempt">;
+  /** Monotonic milliseconds for attempt latency (default `performance.now`). */
+  readonly now?: () => number;
+}
+
+/**
+ * Wraps a `Deliverer` so that each attempt is a CLIENT span and sends its own W3C trace context:
+ * - name `deliver <subscription id>`, or `dead-letter <subscription id>` for the attempt to the
+ *   dead-letter sink;
+ * - parent: the creation context in the event's distributed-tracing extension, so every attempt
+ *   (retries, dead-lettering, a redrive days later, after restarts) joins the trace the event
+ *   started in; a batch has no one parent and starts its own trace;
+ * - links: each event's creation context (semantic conventions for CloudEvents processing);
+ * - attributes: the CloudEvents ones (one event) or `messaging.batch.message_count`,
+ *   `herald.subscription.id`, `herald.delivery.attempt`, `http.request.method`, `url.full`
+ *   (without credentials or query), `http.response.status_code`, `error.type`; a failed attempt
+ *   has status ERROR with the failure text, secrets redacted;
+ * - headers `traceparent` (and `tracestate`) of the span. Without a tracing SDK nothing is
+ *   recorded, but the header still names the event's trace with a fresh span id.
+ * Latency and outcome go to `metrics.attempt`.
+ *
+ * @example
+ * const deliverer = createTracedDeliverer(createHttpDeliverer({ client }), { metrics });
+ */
+export function createTracedDeliverer(
+  inner: Deliverer,
+  options: TracedDelivererOptions = {},
+): Deliverer {
+  const { tracer = heraldTracer(), metrics, now = () => performance.now() } = options;
+  return {
+    async deliver(attempt, subscription) {
+      const target = attempt.target ?? "sink";
+      const events = attempt.events;
+      const [only] = events;
+      const single = events.length === 1 ? only : undefined;
+      const links: Link[] = [];
+      for (const event of events) {
+        const creation = eventTraceContext(event);
+        if (creation !== undefined) links.push({ context: spanContextOf(creation) });
+      }
+      const parent = single === undefined ? undefined : eventTraceContext(single);
+      const attributes: Attributes = {
+        ...(single === undefined
+          ? { "messaging.batch.message_count": events.length }
+          : cloudEventAttributes(single)),
+        "herald.subscription.id": subscription.id,
+        "http.request.method": "POST",
+        "url.full": safeUrl(subscription.sink),
+      };
+      if (URL.canParse(subscription.sink)) {
+        const sink = new URL(subscription.sink);
+        attributes["server.address"] = sink.hostname;
+        attributes["server.port"] = Number(sink.port || (sink.protocol === "https:" ? 443 : 80));
+      }
+      if (attempt.attempt !== undefined) attributes["herald.delivery.attempt"] = attempt.attempt;
+      const span = tracer.startSpan(
+        `${target === "sink" ? "deliver" : "dead-letter"} ${subscription.id}`,
+        { kind: SpanKind.CLIENT, attributes, links },
+        remoteParent(parent),
+      );
+      const own: TraceContext = span.isRecording()
+        ? traceContextOf(span)
+        : { ...(parent ?? traceContextOf(span)), spanId: randomHex(16) };
+      const headers: Record<string, string> = { traceparent: formatTraceparent(own) };
+      if (own.tracestate !== undefined) headers.tracestate = own.tracestate;
+      const started = now();
+      const outcome = await inner.deliver(
+        { ...attempt, headers: { ...attempt.headers, ...headers } },
+        subscription,
+      );
+      const seconds = (now() - started) / 1000;
+      if (outcome.status > 0) span.setAttribute("http.response.status_code", outcome.status);
+      if (outcome.kind !== "delivered") {
+        span.setAttribute("error.type", outcome.status > 0 ? String(outcome.status) : "network");
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: redactSecrets(outcome.error, subscription),
+        });
+      }
+      span.end();
+      metrics?.attempt(subscription.id, target, outcome.kind, seconds);
+      return outcome;
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import { metrics } from "@opentelemetry/api";
+import type { DeliveryOutcome } from "../deliver/delivery-outcome.js";
+import { createMetricRegistry } from "./metric-registry.js";
+import { TRACER_NAME } from "./tracing.js";
+
+/** What a delivery attempt was for: the subscription's sink, or its dead-letter sink. */
+export type AttemptTarget = "sink" | "dead_letter_sink";
+/** Where a job whose attempts are over ended. */
+export type DeadEnding = "dead_letter_sink" | "store";
+
+/**
+ * Herald's metrics, recorded twice: into the registry behind `GET /metrics` (Prometheus text,
+ * always there) and through the OpenTelemetry API (exported by OTLP when the Node adapter
+ * starts the SDK; no-ops otherwise). Names, in Prometheus form (OpenTelemetry form in brackets):
+ * - `herald_events_accepted_total` (`herald.events.accepted`): events stored;
+ * - `herald_events_duplicate_total` (`herald.events.duplicate`): acknowledged, already seen;
+ * - `herald_events_rejected_total{reason}` (`herald.events.rejected`): refused requests, by
+ *   problem `code` (`invalid_event`, `unauthorized`, `payload_too_large`, ...);
+ * - `herald_deliveries_total{subscription,target,outcome}` (`herald.deliveries`): attempts by
+ *   outcome `delivered`, `retry` or `dead`, to the `sink` or the `dead_letter_sink`;
+ * - `herald_delivery_duration_seconds{target,outcome}` (`herald.delivery.duration`): attempt
+ *   latency histogram;
+ * - `herald_dead_events_total{subscription,ending}` (`herald.dead_events`): jobs whose attempts
+ *   are over, sent to the `dead_letter_sink` or kept as dead in the `store`;
+ * - `herald_queue_depth` (`herald.queue.depth`): delivery jobs queued or in flight;
+ * - `herald_telemetry_spans_dropped_total` (`herald.telemetry.spans_dropped`): spans the export
+ *   queue had no room for (collector slow or down).
+ *
+ * The OpenTelemetry instruments come from the global meter provider at creation: start the SDK
+ * before creating the gateway (the Node adapter does).
+ */
+export interface GatewayMetrics {
+  accepted(events: number, duplicates: number): void;
+  rejected(reason: string): void;
+  attempt(
+    subscriptionId: string,
+    target: AttemptTarget,
+    outcome: DeliveryOutcome["kind"],
+    seconds: number,
+  ): void;
+  dead(subscriptionId: string, ending: DeadEnding, jobs: number): void;
+  spansDropped(spans: number): void;
+  /** The Prometheus text of every metric. */
+  render(): Promise<string>;
+}
+
+/** Attempt latency buckets, seconds: loopback sinks to the longest allowed timeout. */
+const DURATION_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
+];
+
+/**
+ * @example
+ * const metrics = createGatewayMetrics({ queueDepth: () => queue.size() });
+ * metrics.accepted(1, 0);
+ * await metrics.render();
+ */
+export function createGatewayMetrics(options: {
+  readonly queueDepth: () => Promise<number>;
+}): GatewayMetrics {
+  const registry = createMetricRegistry();
+  const meter = metrics.getMeter(TRACER_NAME);
+  const accepted = registry.counter("herald_events_accepted_total", "Events accepted (stored).");
+  const duplicates = registry.counter(
+    "herald_events_duplicate_total",
+    "Events acknowledged without storing them: their source and id were seen within the dedupe window.",
+  );
+  const rejected = registry.counter(
+    "herald_events_rejected_total",
+    "Ingest requests refused, by problem code.",
+  );
+  const deliveries = registry.counter(
+    "herald_deliveries_total",
+    "Delivery attempts, by subscription, target and outcome.",
+  );
+  const duration = registry.histogram(
+    "herald_delivery_duration_seconds",
+    "Delivery attempt latency, by target and outcome.",
+    DURATION_BUCKETS,
+  );
+  const dead = registry.counter(
+    "herald_dead_events_total",
+    "Delivery jobs whose attempts are over, by subscription and where they ended.",
+  );
+  const dropped = registry.counter(
+    "herald_telemetry_spans_dropped_total",
+    "Spans dropped because the trace export queue was full.",
+  );
+  // Counters without labels start at 0, so a scrape before the first event shows them.
+  for (const counter of [accepted, duplicates, dropped]) counter.add(0);
+  registry.gauge("herald_queue_depth", "Delivery jobs queued or in flight.", options.queueDepth);
+
+  const otel = {
+    accepted: meter.createCounter("herald.events.accepted", { unit: "{event}" }),
+    duplicates: meter.createCounter("herald.events.duplicate", { unit: "{event}" }),
+    rejected: meter.createCounter("herald.events.rejected", { unit: "{request}" }),
+    deliveries: meter.createCounter("herald.deliveries", { unit: "{attempt}" }),
+    duration: meter.createHistogram("herald.delivery.duration", {
+      unit: "s",
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+    }),
+    dead: meter.createCounter("herald.dead_events", { unit: "{job}" }),
+    dropped: meter.createCounter("herald.telemetry.spans_dropped", { unit: "{span}" }),
+  };
+  meter
+    .createObservableGauge("herald.queue.depth", { unit: "{job}" })
+    .addCallback(async (result) => {
+      try {
+        result.observe(await options.queueDepth());
+      } catch {
+        // No observation this time: the store did not answer.
+      }
+    });
+
+  return {
+    accepted(events, dups) {
+      if (events > 0) {
+        accepted.add(events);
+        otel.accepted.add(events);
+      }
+      if (dups > 0) {
+        duplicates.add(dups);
+        otel.duplicates.add(dups);
+      }
+    },
+    rejected(reason) {
+      rejected.add(1, { reason });
+      otel.rejected.add(1, { reason });
+    },
+    attempt(subscriptionId, target, outcome, seconds) {
+      deliveries.add(1, { subscription: subscriptionId, target, outcome });
+      duration.record(seconds, { target, outcome });
+      otel.deliveries.add(1, { "herald.subscription.id": subscriptionId, target, outcome });
+      otel.duration.record(seconds, { target, outcome });
+    },
+    dead(subscriptionId, ending, jobs) {
+      dead.add(jobs, { subscription: subscriptionId, ending });
+      otel.dead.add(jobs, { "herald.subscription.id": subscriptionId, ending });
+    },
+    spansDropped(spans) {
+      dropped.add(spans);
+      otel.dropped.add(spans);
+    },
+    render: () => registry.render(),
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * A small metric registry that renders the Prometheus text exposition format (version 0.0.4):
+ * counters and histograms with labels, and gauges read when rendered. It is what `GET /metrics`
+ * serves, with or without an OpenTelemetry SDK; `gateway-metrics.ts` records into it and into
+ * the OpenTelemetry API at once.
+ */
+export type Labels = Readonly<Record<string, string>>;
+
+interface Series<T> {
+  readonly labels: Labels;
+  value: T;
+}
+
+interface HistogramValue {
+  readonly buckets: number[];
+  sum: number;
+  count: number;
+}
+
+interface Family {
+  readonly name: string;
+  readonly help: string;
+  readonly type: "counter" | "gauge" | "histogram";
+  render(out: string[]): Promise<void>;
+}
+
+export interface Counter {
+  add(value: number, labels?: Labels): void;
+}
+
+export interface Histogram {
+  record(value: number, labels?: Labels): void;
+}
+
+const labelKey = (labels: Labels) => JSON.stringify(Object.entries(labels));
+
+const escapeLabel = (value: string) =>
+  value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+
+function labelText(labels: Labels, extra?: [string, string]): string {
+  const pairs = Object.entries(labels);
+  if (extra !== undefined) pairs.push(extra);
+  if (pairs.length === 0) return "";
+  return `{${pairs.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}`;
+}
+
+const number = (value: number) =>
+  Number.isFinite(value) ? String(value) : value > 0 ? "+Inf" : value < 0 ? "-Inf" : "NaN";
+
+const escapeHelp = (text: string) => text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+
+/**
+ * @example
+ * const registry = createMetricRegistry();
+ * const accepted = registry.counter("herald_events_accepted_total", "Events accepted.");
+ * accepted.add(1, { mode: "binary" });
+ * await registry.render(); // "# HELP herald_events_accepted_total Events accepted.\n# TYPE ..."
+ */
+export function createMetricRegistry() {
+  const families: Family[] = [];
+
+  function header(family: Family, out: string[]) {
+    out.push(`# HELP ${family.name} ${escapeHelp(family.help)}`);
+    out.push(`# TYPE ${family.name} ${family.type}`);
+  }
+
+  return {
+    counter(name: string, help: string): Counter {
+      const series = new Map<string, Series<number>>();
+      const family: Family = {
+        name,
+        help,
+        type: "counter",
+        async render(out) {
+          header(family, out);
+          for (const { labels, value } of series.values()) {
+            out.push(`${name}${labelText(labels)} ${number(value)}`);
+          }
+        },
+      };
+      families.push(family);
+      return {
+        add(value, labels = {}) {
+          if (!(value >= 0)) return;
+          const key = labelKey(labels);
+          const found = series.get(key);
+          if (found === undefined) series.set(key, { labels, value });
+          else found.value += value;
+        },
+      };
+    },
+
+    histogram(name: string, help: string, bounds: readonly number[]): Histogram {
+      const series = new Map<string, Series<HistogramValue>>();
+      const family: Family = {
+        name,
+        help,
+        type: "histogram",
+        async render(out) {
+          header(family, out);
+          for (const { labels, value } of series.values()) {
+            let cumulative = 0;
+            bounds.forEach((bound, i) => {
+              cumulative += value.buckets[i] ?? 0;
+              out.push(`${name}_bucket${labelText(labels, ["le", number(bound)])} ${cumulative}`);
+            });
+            out.push(`${name}_bucket${labelText(labels, ["le", "+Inf"])} ${value.count}`);
+            out.push(`${name}_sum${labelText(labels)} ${number(value.sum)}`);
+            out.push(`${name}_count${labelText(labels)} ${value.count}`);
+          }
+        },
+      };
+      families.push(family);
+      return {
+        record(value, labels = {}) {
+          if (Number.isNaN(value)) return;
+          const key = labelKey(labels);
+          let found = series.get(key);
+          if (found === undefined) {
+            found = { labels, value: { buckets: bounds.map(() => 0), sum: 0, count: 0 } };
+            series.set(key, found);
+          }
+          const i = bounds.findIndex((bound) => value <= bound);
+          if (i >= 0) found.value.buckets[i] = (found.value.buckets[i] ?? 0) + 1;
+          found.value.sum += value;
+          found.value.count++;
+        },
+      };
+    },
+
+    /** A gauge read at render time; a read that fails leaves the gauge out of that scrape. */
+    gauge(name: string, help: string, read: () => Promise<number> | number): void {
+      const family: Family = {
+        name,
+        help,
+        type: "gauge",
+        async render(out) {
+          let value: number;
+          try {
+            value = await read();
+          } catch {
+            return;
+          }
+          header(family, out);
+          out.push(`${name} ${number(value)}`);
+        },
+      };
+      families.push(family);
+    },
+
+    /** Every metric in the text format, each family once, ending with a newline. */
+    async render(): Promise<string> {
+      const out: string[] = [];
+      for (const family of families) await family.render(out);
+      return out.length === 0 ? "" : `${out.join("\n")}\n`;
+    },
+  };
+}
+
+export type MetricRegistry = ReturnType<typeof createMetricRegistry>;

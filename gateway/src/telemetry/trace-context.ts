@@ -1,0 +1,121 @@
+/**
+ * W3C Trace Context (https://www.w3.org/TR/trace-context/) values, parsed strictly and cheaply:
+ * ingest reads them from every request, so a malformed one must cost little and never fail.
+ */
+export interface TraceContext {
+  /** 32 lower-case hex digits, not all zero. */
+  readonly traceId: string;
+  /** 16 lower-case hex digits, not all zero. */
+  readonly spanId: string;
+  /** The trace-flags byte (bit 0: sampled). */
+  readonly flags: number;
+  /** A valid `tracestate` list, or `undefined`. */
+  readonly tracestate?: string;
+}
+
+const HEX = /^[0-9a-f]+$/;
+const ZERO_TRACE = "00000000000000000000000000000000";
+const ZERO_SPAN = "0000000000000000";
+
+/**
+ * Parses a `traceparent` value (section 3.2): `version-traceid-parentid-flags`. Version `00` must
+ * be exactly 55 characters; a later version may carry more after a `-` (3.2.4: parse what this
+ * version knows). Upper-case hex, version `ff`, all-zero ids and anything else malformed give
+ * `undefined`: the request then simply has no incoming trace context.
+ *
+ * @example
+ * parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+ * // { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", flags: 1 }
+ */
+export function parseTraceparent(value: string | undefined): TraceContext | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (text.length < 55 || text.length > 512) return undefined;
+  const version = text.slice(0, 2);
+  if (!HEX.test(version) || version === "ff") return undefined;
+  if (version === "00" ? text.length !== 55 : text.length > 55 && text[55] !== "-") {
+    return undefined;
+  }
+  if (text[2] !== "-" || text[35] !== "-" || text[52] !== "-") return undefined;
+  const traceId = text.slice(3, 35);
+  const spanId = text.slice(36, 52);
+  const flags = text.slice(53, 55);
+  if (!HEX.test(traceId) || !HEX.test(spanId) || !HEX.test(flags)) return undefined;
+  if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
+  return { traceId, spanId, flags: Number.parseInt(flags, 16) };
+}
+
+/** `traceparent` text of a context (version 00). */
+export function formatTraceparent(context: Omit<TraceContext, "tracestate">): string {
+  const flags = (context.flags & 0xff).toString(16).padStart(2, "0");
+  return `00-${context.traceId}-${context.spanId}-${flags}`;
+}
+
+const SIMPLE_KEY = /^[a-z][a-z0-9_\-*/]{0,255}$/;
+const TENANT_KEY = /^[a-z0-9][a-z0-9_\-*/]{0,240}@[a-z][a-z0-9_\-*/]{0,13}$/;
+// Printable ASCII except "," and "=", not ending in a space (section 3.3.1.3.2).
+const VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
+/** Longest `tracestate` passed on (3.3.1.5 asks to propagate at least 512 characters). */
+export const MAX_TRACESTATE_LENGTH = 512;
+
+/**
+ * Checks a `tracestate` value (section 3.3): at most 32 `key=value` members, valid keys and
+ * values, no key twice; empty members are allowed. Returns it in canonical form (members joined
+ * with ","), or `undefined` when it is invalid, empty or longer than 512 characters: a vendor may
+ * drop a tracestate it cannot trust, and Herald does rather than pass on garbage.
+ *
+ * @example
+ * parseTracestate("rojo=00f067aa0ba902b7, congo=t61rcWkgMzE"); // "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
+ * parseTracestate("Bad Key=1"); // undefined
+ */
+export function parseTracestate(value: string | undefined): string | undefined {
+  if (value === undefined || value.length > 8192) return undefined;
+  const members: string[] = [];
+  const keys = new Set<string>();
+  for (const raw of value.split(",")) {
+    const member = raw.trim();
+    if (member === "") continue;
+    const eq = member.indexOf("=");
+    if (eq <= 0) return undefined;
+    const key = member.slice(0, eq);
+    const val = member.slice(eq + 1);
+    if (!(SIMPLE_KEY.test(key) || TENANT_KEY.test(key)) || !VALUE.test(val)) return undefined;
+    if (keys.has(key)) return undefined;
+    keys.add(key);
+    members.push(member);
+    if (members.length > 32) return undefined;
+  }
+  const joined = members.join(",");
+  return joined === "" || joined.length > MAX_TRACESTATE_LENGTH ? undefined : joined;
+}
+
+/**
+ * The trace context of an incoming request's `traceparent` and `tracestate` headers, or
+ * `undefined` when there is no valid `traceparent` (a `tracestate` alone means nothing, 3.3).
+ */
+export function incomingTraceContext(
+  traceparent: string | undefined,
+  tracestate: string | undefined,
+): TraceContext | undefined {
+  const parent = parseTraceparent(traceparent);
+  if (parent === undefined) return undefined;
+  const state = parseTracestate(tracestate);
+  return state === undefined ? parent : { ...parent, tracestate: state };
+}
+
+/**
+ * Random ids for trace context that must exist without a tracing SDK (the gateway still starts
+ * a trace for events that come without one, and each delivery still sends a `traceparent`).
+ * Math.random, like OpenTelemetry's own id generator: ids need uniqueness, not secrecy.
+ */
+export function randomHex(length: 16 | 32): string {
+  let out = "";
+  while (out.length < length) {
+    out += Math.floor(Math.random() * 0x100000000)
+      .toString(16)
+      .padStart(8, "0");
+  }
+  const id = out.slice(0, length);
+  // An all-zero id is invalid; the odds are 2^-64 at worst, but never send one.
+  return /^0+$/.test(id) ? `${id.slice(0, -1)}1` : id;
+}
