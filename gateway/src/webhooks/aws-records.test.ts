@@ -1,0 +1,247 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  AUDIENCE,
+  claimsAt,
+  ISSUER,
+  jwksOf,
+  makeKey,
+  signToken,
+  type TestKey,
+} from "../../test/support/test-issuer.js";
+import { startWebhookGateway, type WebhookGateway } from "../../test/support/webhook-gateway.js";
+
+let kit: WebhookGateway;
+let key: TestKey;
+let token: string;
+let narrowToken: string;
+const nowSec = () => Math.floor(Date.now() / 1000);
+
+beforeAll(async () => {
+  key = await makeKey("ES256", "k1");
+  kit = await startWebhookGateway({
+    limits: { maxBatchEvents: 3 },
+    auth: {
+      issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwks: jwksOf(key), algorithms: ["ES256"] }],
+      publishers: [
+        { claims: { sub: "s3-forwarder" }, types: ["com.amazonaws.s3.ObjectCreated:*"] },
+        { claims: { sub: "relay" } },
+      ],
+    },
+    adapters: [
+      { id: "uploads", kind: "s3" },
+      { id: "sensors", kind: "kinesis" },
+    ],
+  });
+  token = await signToken(key, claimsAt(nowSec(), { sub: "relay" }));
+  narrowToken = await signToken(key, claimsAt(nowSec(), { sub: "s3-forwarder" }));
+});
+afterAll(() => kit.stop());
+
+/** An S3 event record, shaped as in the AWS docs ("Event message structure", S3 user guide). */
+function s3Record(requestId: string, key: string, eventName = "ObjectCreated:Put") {
+  return {
+    eventVersion: "2.1",
+    eventSource: "aws:s3",
+    awsRegion: "us-west-2",
+    eventTime: "1970-01-01T00:00:00.000Z",
+    eventName,
+    userIdentity: { principalId: "AIDAJDPLRKLG7UEXAMPLE" },
+    requestParameters: { sourceIPAddress: "127.0.0.1" },
+    responseElements: {
+      "x-amz-request-id": requestId,
+      "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD",
+    },
+    s3: {
+      s3SchemaVersion: "1.0",
+      configurationId: "testConfigRule",
+      bucket: {
+        name: "mybucket",
+        ownerIdentity: { principalId: "A3NL1KOZZKExample" },
+        arn: "arn:aws:s3:::mybucket",
+      },
+      object: {
+        key,
+        size: 1024,
+        eTag: "d41d8cd98f00b204e9800998ecf8427e",
+        versionId: "096fKKXTRTtl3on89fVO.nfljtsv6qko",
+        sequencer: "0055AED6DCD90281E5",
+      },
+    },
+  };
+}
+
+/** A Kinesis record as Lambda receives it (AWS Lambda docs, "Using Lambda with Kinesis"). */
+function kinesisRecord(sequence: string, data: string, partitionKey = "1") {
+  return {
+    kinesis: {
+      kinesisSchemaVersion: "1.0",
+      partitionKey,
+      sequenceNumber: sequence,
+      data,
+      approximateArrivalTimestamp: 1545084650.987,
+    },
+    eventSource: "aws:kinesis",
+    eventVersion: "1.0",
+    eventID: `shardId-000000000006:${sequence}`,
+    eventName: "aws:kinesis:record",
+    invokeIdentityArn: "arn:aws:iam::123456789012:role/lambda-role",
+    awsRegion: "us-east-2",
+    eventSourceARN: "arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream",
+  };
+}
+
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+
+describe("s3", () => {
+  it("turns each record into a CloudEvent per cloudevents/adapters/aws-s3.md", async () => {
+    const records = [
+      s3Record("C3D13FE58DE4C810", "HappyFace.jpg"),
+      s3Record("D4E24", "b/Sad+Face.png"),
+    ];
+    const res = await kit.post("uploads", { Records: records }, bearer(token));
+    expect(res.status).toBe(202);
+    const delivered = (await kit.delivered()).filter(
+      (e) => e.source === "aws:s3.us-west-2.mybucket",
+    );
+    expect(delivered).toHaveLength(2);
+    expect(delivered[0]).toMatchObject({
+      specversion: "1.0",
+      id: "C3D13FE58DE4C810.FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD",
+      source: "aws:s3.us-west-2.mybucket",
+      type: "com.amazonaws.s3.ObjectCreated:Put",
+      subject: "HappyFace.jpg",
+      time: "1970-01-01T00:00:00.000Z",
+      datacontenttype: "application/json",
+      authtype: "service_account",
+      authid: "relay",
+      data: records[0],
+    });
+    expect(delivered[1]).toMatchObject({ subject: "b/Sad+Face.png", data: records[1] });
+    expect(typeof delivered[0]!.recordedtime).toBe("string");
+  });
+
+  it("is all or nothing: one record without its bucket refuses the payload, naming the field", async () => {
+    const broken = s3Record("ATOMIC-2", "two.jpg");
+    const { name: _, ...bucket } = broken.s3.bucket;
+    const res = await kit.post(
+      "uploads",
+      { Records: [s3Record("ATOMIC-1", "one.jpg"), { ...broken, s3: { ...broken.s3, bucket } }] },
+      bearer(token),
+    );
+    expect(res.status).toBe(400);
+    const problem = await res.json();
+    expect(problem).toMatchObject({ code: "invalid_payload", status: 400 });
+    expect(problem.errors).toEqual([{ field: "Records[1].s3.bucket.name", message: "is missing" }]);
+    const ids = (await kit.delivered()).map((e) => String(e.id));
+    expect(ids.some((id) => id.startsWith("ATOMIC-"))).toBe(false);
+  });
+
+  it("a redelivered notification is acknowledged and not delivered twice", async () => {
+    const body = { Records: [s3Record("REDELIVERED", "again.jpg")] };
+    expect((await kit.post("uploads", body, bearer(token))).status).toBe(202);
+    expect((await kit.post("uploads", body, bearer(token))).status).toBe(202);
+    const ids = (await kit.delivered()).filter((e) => String(e.id).startsWith("REDELIVERED."));
+    expect(ids).toHaveLength(1);
+  });
+
+  it("applies the publisher policy to the normalised events (403 for a type outside the rule)", async () => {
+    const allowed = await kit.post(
+      "uploads",
+      { Records: [s3Record("POLICY-1", "ok.jpg")] },
+      bearer(narrowToken),
+    );
+    expect(allowed.status).toBe(202);
+    const removed = await kit.post(
+      "uploads",
+      { Records: [s3Record("POLICY-2", "gone.jpg", "ObjectRemoved:Delete")] },
+      bearer(narrowToken),
+    );
+    expect(removed.status).toBe(403);
+    expect((await removed.json()).code).toBe("forbidden");
+  });
+
+  it("needs a publisher token: 401 without one, before the body is read", async () => {
+    const res = await kit.post("uploads", { Records: [s3Record("NO-TOKEN", "x.jpg")] });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toBe("Bearer");
+  });
+
+  it("acknowledges S3's s3:TestEvent with 204", async () => {
+    const test = {
+      Service: "Amazon S3",
+      Event: "s3:TestEvent",
+      Time: "2024-06-01T12:00:00.000Z",
+      Bucket: "mybucket",
+      RequestId: "5582815E1AEA5ADF",
+      HostId: "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE",
+    };
+    expect((await kit.post("uploads", test, bearer(token))).status).toBe(204);
+  });
+
+  it("refuses more records than limits.maxBatchEvents (413) and a payload without Records (400)", async () => {
+    const many = ["A", "B", "C", "D"].map((r) => s3Record(`MANY-${r}`, "k"));
+    const res = await kit.post("uploads", { Records: many }, bearer(token));
+    expect(res.status).toBe(413);
+    expect((await res.json()).code).toBe("batch_too_large");
+    const none = await kit.post("uploads", { records: [] }, bearer(token));
+    expect(none.status).toBe(400);
+    expect((await none.json()).errors).toEqual([{ field: "Records", message: "is missing" }]);
+  });
+});
+
+describe("kinesis", () => {
+  it("one event per record: JSON data as application/json, other bytes as they are", async () => {
+    const reading = { sensor: "tractor-7", part: "hydraulic-filter", pressure: 212.5 };
+    const json = Buffer.from(JSON.stringify(reading)).toString("base64");
+    const bytes = Buffer.from([0x00, 0xff, 0x10, 0x80]).toString("base64");
+    const records = [
+      kinesisRecord("49590338271490256608559692538361571095921575989136588898", json, "tractor-7"),
+      kinesisRecord("49590338271490256608559692540925702759324208523137515618", bytes),
+    ];
+    const res = await kit.post("sensors", { Records: records }, bearer(token));
+    expect(res.status).toBe(202);
+    const delivered = (await kit.delivered()).filter(
+      (e) => e.type === "com.amazonaws.kinesis.record",
+    );
+    expect(delivered).toHaveLength(2);
+    expect(delivered[0]).toMatchObject({
+      id: "shardId-000000000006:49590338271490256608559692538361571095921575989136588898",
+      source: "arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream",
+      type: "com.amazonaws.kinesis.record",
+      subject: "tractor-7",
+      partitionkey: "tractor-7",
+      time: "2018-12-17T22:10:50.987Z",
+      datacontenttype: "application/json",
+      data: reading,
+    });
+    expect(delivered[1]).toMatchObject({
+      subject: "1",
+      partitionkey: "1",
+      datacontenttype: "application/octet-stream",
+      data_base64: bytes,
+    });
+  });
+
+  it("is all or nothing: data that is not Base64 refuses every record of the payload", async () => {
+    const good = kinesisRecord("111", Buffer.from("{}").toString("base64"));
+    const bad = kinesisRecord("222", "not base64!");
+    const res = await kit.post("sensors", { Records: [good, bad] }, bearer(token));
+    expect(res.status).toBe(400);
+    expect((await res.json()).errors).toEqual([
+      { field: "Records[1].kinesis.data", message: "must be Base64 text" },
+    ]);
+    const ids = (await kit.delivered()).map((e) => e.id);
+    expect(ids).not.toContain("shardId-000000000006:111");
+  });
+
+  it("refuses a content type that is not JSON (415) and an unknown adapter (404)", async () => {
+    const res = await kit.post("sensors", "Records=1", {
+      ...bearer(token),
+      "content-type": "application/x-www-form-urlencoded",
+    });
+    expect(res.status).toBe(415);
+    const missing = await kit.post("nope", { Records: [] }, bearer(token));
+    expect(missing.status).toBe(404);
+    expect((await missing.json()).code).toBe("not_found");
+  });
+});

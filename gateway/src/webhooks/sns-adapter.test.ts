@@ -1,0 +1,302 @@
+import { execFileSync } from "node:child_process";
+import { createSign } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWebhookGateway, type WebhookGateway } from "../../test/support/webhook-gateway.js";
+import { snsUrlTrusted } from "./sns-trusted-url.js";
+
+const TOPIC = "arn:aws:sns:us-west-2:123456789012:MyTopic";
+const SUBSCRIPTION = `${TOPIC}:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55`;
+
+let dir: string;
+let privateKeyPem: string;
+let certificatePem: string;
+let server: Server;
+let base: string;
+const served: string[] = [];
+let kit: WebhookGateway;
+let confirmKit: WebhookGateway;
+
+beforeAll(async () => {
+  // A signing certificate of our own, as SNS has one: RSA, self-signed, made by openssl.
+  dir = mkdtempSync(join(tmpdir(), "herald-sns-"));
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=sns.test",
+      "-keyout",
+      join(dir, "key.pem"),
+      "-out",
+      join(dir, "cert.pem"),
+    ],
+    { stdio: "ignore" },
+  );
+  privateKeyPem = readFileSync(join(dir, "key.pem"), "utf8");
+  certificatePem = readFileSync(join(dir, "cert.pem"), "utf8");
+  // The certificate host and the SubscribeURL endpoint, on 127.0.0.1.
+  server = createServer((req, res) => {
+    served.push(req.url ?? "");
+    if (req.url === "/SimpleNotificationService-test.pem") res.writeHead(200).end(certificatePem);
+    else if (req.url?.startsWith("/?Action=ConfirmSubscription")) res.writeHead(200).end("<ok/>");
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  kit = await startWebhookGateway({
+    adapters: [
+      { id: "orders-topic", kind: "sns", trustedUrls: [`${base}/`], topics: [TOPIC] },
+      { id: "aws-default", kind: "sns" },
+    ],
+  });
+  confirmKit = await startWebhookGateway({
+    adapters: [{ id: "confirming", kind: "sns", trustedUrls: [`${base}/`], autoConfirm: true }],
+  });
+});
+afterAll(async () => {
+  await kit.stop();
+  await confirmKit.stop();
+  await new Promise<void>((ok) => server.close(() => ok()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+type Message = Record<string, string>;
+
+/** Signs a message as SNS does ("Verifying the signatures of Amazon SNS messages"). */
+function sign(message: Message, version: "1" | "2"): Message {
+  const keys =
+    message.Type === "Notification"
+      ? ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
+      : ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"];
+  const text = keys
+    .filter((k) => message[k] !== undefined)
+    .map((k) => `${k}\n${message[k]}\n`)
+    .join("");
+  const signer = createSign(version === "1" ? "RSA-SHA1" : "RSA-SHA256");
+  signer.update(text);
+  return {
+    ...message,
+    SignatureVersion: version,
+    Signature: signer.sign(privateKeyPem, "base64"),
+    SigningCertURL: `${base}/SimpleNotificationService-test.pem`,
+  };
+}
+
+function notification(id: string, extra: Message = {}): Message {
+  return {
+    Type: "Notification",
+    MessageId: id,
+    TopicArn: TOPIC,
+    Subject: "My First Message",
+    Message: "Hello world!",
+    Timestamp: "2012-05-02T00:54:06.655Z",
+    UnsubscribeURL: `${base}/?Action=Unsubscribe&SubscriptionArn=${SUBSCRIPTION}`,
+    ...extra,
+  };
+}
+
+function confirmation(id: string, type = "SubscriptionConfirmation"): Message {
+  return {
+    Type: type,
+    MessageId: id,
+    Token:
+      "2336412f37fb687f5d51e6e241d09c805a5a57b30d712f794cc5f6a988666d92768dd60a747ba6f3beb71854e285d6ad02428b09ceece29417f1f02d609c582afbacc99c583a916b9981dd2728f4ae6fdb82efd087cc3b7849e05798d2d2785c03b0879594eeac82c01f235d0e717736",
+    TopicArn: TOPIC,
+    Message: `You have chosen to subscribe to the topic ${TOPIC}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
+    SubscribeURL: `${base}/?Action=ConfirmSubscription&TopicArn=${TOPIC}&Token=2336412f37`,
+    Timestamp: "2012-04-26T20:45:04.751Z",
+  };
+}
+
+/** Posts a message with the headers SNS sends (text/plain body). */
+function deliver(
+  target: WebhookGateway,
+  adapter: string,
+  message: Message,
+  headers: Record<string, string> = {},
+) {
+  return target.post(adapter, JSON.stringify(message), {
+    "content-type": "text/plain; charset=UTF-8",
+    "x-amz-sns-message-type": message.Type ?? "",
+    "x-amz-sns-message-id": message.MessageId ?? "",
+    "x-amz-sns-topic-arn": message.TopicArn ?? "",
+    ...(message.Type === "SubscriptionConfirmation"
+      ? {}
+      : { "x-amz-sns-subscription-arn": SUBSCRIPTION }),
+    "user-agent": "Amazon Simple Notification Service Agent",
+    ...headers,
+  });
+}
+
+describe("sns: signatures", () => {
+  it("accepts a notification signed with SignatureVersion 1 (SHA1withRSA) and maps it per aws-sns.md", async () => {
+    const message = sign(notification("22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324"), "1");
+    const res = await deliver(kit, "orders-topic", message);
+    expect(res.status).toBe(202);
+    const event = (await kit.delivered()).find(
+      (e) => e.id === "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+    );
+    expect(event).toMatchObject({
+      specversion: "1.0",
+      source: SUBSCRIPTION,
+      type: "com.amazonaws.sns.Notification",
+      subject: "My First Message",
+      time: "2012-05-02T00:54:06.655Z",
+      datacontenttype: "application/json",
+      authtype: "system",
+      authid: "orders-topic",
+      data: message,
+    });
+  });
+
+  it("accepts SignatureVersion 2 (SHA256withRSA); a notification without Subject has no subject", async () => {
+    const { Subject: _, ...bare } = notification("v2-message");
+    const res = await deliver(kit, "orders-topic", sign(bare, "2"));
+    expect(res.status).toBe(202);
+    const event = (await kit.delivered()).find((e) => e.id === "v2-message");
+    expect(event?.subject).toBeUndefined();
+    expect(event?.type).toBe("com.amazonaws.sns.Notification");
+  });
+
+  it("refuses a tampered message, a missing signature and an unknown SignatureVersion: 401", async () => {
+    const signed = sign(notification("tampered"), "2");
+    const tampered = await deliver(kit, "orders-topic", { ...signed, Message: "Hello evil!" });
+    expect(tampered.status).toBe(401);
+    expect((await tampered.json()).code).toBe("invalid_signature");
+    const { Signature: _, ...unsigned } = signed;
+    expect((await deliver(kit, "orders-topic", unsigned)).status).toBe(401);
+    expect((await deliver(kit, "orders-topic", { ...signed, SignatureVersion: "3" })).status).toBe(
+      401,
+    );
+    // A v1 signature presented as v2 does not verify either.
+    const v1 = sign(notification("version-swap"), "1");
+    expect((await deliver(kit, "orders-topic", { ...v1, SignatureVersion: "2" })).status).toBe(401);
+    const ids = (await kit.delivered()).map((e) => e.id);
+    expect(ids).not.toContain("tampered");
+    expect(ids).not.toContain("version-swap");
+  });
+
+  it("never fetches a certificate from an untrusted URL: 401 without a request", async () => {
+    const before = served.length;
+    const elsewhere = {
+      ...sign(notification("elsewhere"), "2"),
+      SigningCertURL: "http://127.0.0.2:1/cert.pem",
+    };
+    expect((await deliver(kit, "orders-topic", elsewhere)).status).toBe(401);
+    // The default allow-list is https://sns.<region>.amazonaws.com only.
+    expect((await deliver(kit, "aws-default", sign(notification("not-aws"), "2"))).status).toBe(
+      401,
+    );
+    expect(served.length).toBe(before);
+  });
+
+  it("a certificate URL on a trusted host that holds no certificate is 401", async () => {
+    const wrong = { ...sign(notification("no-cert"), "2"), SigningCertURL: `${base}/missing.pem` };
+    expect((await deliver(kit, "orders-topic", wrong)).status).toBe(401);
+  });
+
+  it("refuses a topic outside the adapter's topics (403)", async () => {
+    const other = sign(
+      notification("other-topic", { TopicArn: "arn:aws:sns:us-west-2:999999999999:Other" }),
+      "2",
+    );
+    const res = await deliver(kit, "orders-topic", other, {
+      "x-amz-sns-subscription-arn": "arn:aws:sns:us-west-2:999999999999:Other:1",
+    });
+    expect(res.status).toBe(403);
+  });
+
+  it("headers must agree with the signed body (400), since only the body is signed", async () => {
+    const message = sign(notification("header-check"), "2");
+    const res = await deliver(kit, "orders-topic", message, {
+      "x-amz-sns-message-id": "forged-id",
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).errors).toEqual([
+      {
+        field: "header x-amz-sns-message-id",
+        message: "does not match the signed message's MessageId",
+      },
+    ]);
+    const noSubscription = await deliver(kit, "orders-topic", message, {
+      "x-amz-sns-subscription-arn": "arn:aws:sns:us-west-2:123456789012:Other:1",
+    });
+    expect(noSubscription.status).toBe(400);
+  });
+
+  it("a redelivered message (same MessageId) is delivered once; certificates are fetched once", async () => {
+    const message = sign(notification("redelivered"), "2");
+    expect((await deliver(kit, "orders-topic", message)).status).toBe(202);
+    expect((await deliver(kit, "orders-topic", message)).status).toBe(202);
+    expect((await kit.delivered()).filter((e) => e.id === "redelivered")).toHaveLength(1);
+    expect(served.filter((u) => u.endsWith(".pem") && !u.includes("missing"))).toHaveLength(1);
+  });
+});
+
+describe("sns: subscriptions", () => {
+  it("stores a subscription confirmation (source: the topic) and does not confirm by default", async () => {
+    const before = served.filter((u) => u.includes("ConfirmSubscription")).length;
+    const res = await deliver(kit, "orders-topic", sign(confirmation("confirm-1"), "1"));
+    expect(res.status).toBe(202);
+    const event = (await kit.delivered()).find((e) => e.id === "confirm-1");
+    expect(event).toMatchObject({
+      source: TOPIC,
+      type: "com.amazonaws.sns.SubscriptionConfirmation",
+      time: "2012-04-26T20:45:04.751Z",
+    });
+    expect(event?.subject).toBeUndefined();
+    expect(served.filter((u) => u.includes("ConfirmSubscription")).length).toBe(before);
+  });
+
+  it("maps an unsubscribe confirmation with the subscription as source", async () => {
+    const res = await deliver(
+      kit,
+      "orders-topic",
+      sign(confirmation("unsub-1", "UnsubscribeConfirmation"), "2"),
+    );
+    expect(res.status).toBe(202);
+    const event = (await kit.delivered()).find((e) => e.id === "unsub-1");
+    expect(event).toMatchObject({
+      source: SUBSCRIPTION,
+      type: "com.amazonaws.sns.UnsubscribeConfirmation",
+    });
+  });
+
+  it("with autoConfirm, visits the SubscribeURL once the confirmation is accepted", async () => {
+    const res = await deliver(confirmKit, "confirming", sign(confirmation("confirm-2"), "2"));
+    expect(res.status).toBe(202);
+    expect(served.filter((u) => u.startsWith("/?Action=ConfirmSubscription"))).toHaveLength(1);
+  });
+});
+
+describe("snsUrlTrusted", () => {
+  it("by default trusts only https://sns.<region>.amazonaws.com", () => {
+    expect(
+      snsUrlTrusted("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-a.pem"),
+    ).toBe(true);
+    expect(snsUrlTrusted("https://sns.cn-north-1.amazonaws.com.cn/x.pem")).toBe(true);
+    expect(snsUrlTrusted("http://sns.us-east-1.amazonaws.com/x.pem")).toBe(false);
+    expect(snsUrlTrusted("https://sns.us-east-1.amazonaws.com.evil.example/x.pem")).toBe(false);
+    expect(snsUrlTrusted("https://evil.example/sns.us-east-1.amazonaws.com/x.pem")).toBe(false);
+    expect(snsUrlTrusted("https://a@sns.us-east-1.amazonaws.com/x.pem")).toBe(false);
+    expect(snsUrlTrusted("https://sns.us-east-1.amazonaws.com:8443/x.pem")).toBe(false);
+  });
+
+  it("with prefixes, trusts URLs under one of them only", () => {
+    const trusted = ["http://127.0.0.1:9000/certs/"];
+    expect(snsUrlTrusted("http://127.0.0.1:9000/certs/a.pem", trusted)).toBe(true);
+    expect(snsUrlTrusted("http://127.0.0.1:9001/certs/a.pem", trusted)).toBe(false);
+    expect(snsUrlTrusted("http://127.0.0.1:9000/other/a.pem", trusted)).toBe(false);
+  });
+});
