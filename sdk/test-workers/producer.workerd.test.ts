@@ -1,0 +1,109 @@
+import { exportJWK, generateKeyPair, jwtVerify } from "jose";
+import { describe, expect, inject, it } from "vitest";
+import { createProducer, InvalidEvent, serviceAccountToken } from "../src/index.js";
+import { receive, SignatureInvalid } from "../src/receive/index.js";
+
+const endpoint = inject("heraldEvents");
+const sinkUrl = inject("sinkUrl");
+
+/** The event as the sink got it from the gateway (the sink holds the request until it arrives). */
+async function deliveredEvent(id: string): Promise<Record<string, unknown>> {
+  const res = await fetch(`${sinkUrl}/events/${encodeURIComponent(id)}`);
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+describe("the producer inside workerd, against herald serve", () => {
+  it("runs in the Workers runtime (no Node globals)", () => {
+    expect(navigator.userAgent).toBe("Cloudflare-Workers");
+  });
+
+  it("notification with workerd's own fetch reaches the sink through the gateway", async () => {
+    const producer = createProducer({ endpoint, source: "/workerd" });
+    const sent = await producer.notification({
+      type: "com.example.image.uploaded",
+      subject: "images/ö.png",
+      dataref: "https://images.example.com/images/ö.png",
+      data: { imageId: "ö" },
+    });
+    expect(await deliveredEvent(sent.id)).toMatchObject({
+      source: "/workerd",
+      subject: "images/ö.png",
+      dataref: "https://images.example.com/images/ö.png",
+      data: { imageId: "ö" },
+    });
+  });
+
+  it("stateTransfer in structured mode and a batch", async () => {
+    const producer = createProducer({ endpoint, source: "/workerd", mode: "structured" });
+    const state = await producer.stateTransfer({
+      type: "com.example.part.ordered",
+      data: { sku: "A" },
+    });
+    const batch = await producer.send([
+      { type: "com.example.a" },
+      { type: "com.example.b", data: [1] },
+    ]);
+    expect(await deliveredEvent(state.id)).toMatchObject({ data: { sku: "A" } });
+    expect(await deliveredEvent(batch[1]!.id)).toMatchObject({ type: "com.example.b", data: [1] });
+  });
+
+  it("gateway refusals are HeraldError subclasses", async () => {
+    const producer = createProducer({ endpoint, source: "/workerd", retry: false });
+    const err = await producer
+      .send({ type: "com.example.bad", time: "never" })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidEvent);
+    expect((err as InvalidEvent).attributes).toEqual(["time"]);
+  });
+
+  it("serviceAccountToken signs with WebCrypto", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+    const token = await serviceAccountToken({
+      privateKey: { ...(await exportJWK(privateKey)), alg: "ES256" },
+      issuer: "https://id.example.com",
+      audience: "herald",
+      subject: "worker",
+    })();
+    const { payload } = await jwtVerify(token, publicKey, { audience: "herald" });
+    expect(payload.sub).toBe("worker");
+  });
+
+  it("receive verifies a Standard Webhooks signature", async () => {
+    const key = crypto.getRandomValues(new Uint8Array(32));
+    const secret = `whsec_${btoa(String.fromCharCode(...key))}`;
+    const body = '{"specversion":"1.0","id":"1","source":"/s","type":"t","data":{"a":1}}';
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const hmac = await crypto.subtle.importKey(
+      "raw",
+      key,
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    const mac = new Uint8Array(
+      await crypto.subtle.sign(
+        "HMAC",
+        hmac,
+        new TextEncoder().encode(`msg_1.${timestamp}.${body}`),
+      ),
+    );
+    const request = (text: string) =>
+      new Request("https://sink.example.com/", {
+        method: "POST",
+        headers: {
+          "content-type": "application/cloudevents+json",
+          "webhook-id": "msg_1",
+          "webhook-timestamp": timestamp,
+          "webhook-signature": `v1,${btoa(String.fromCharCode(...mac))}`,
+        },
+        body: text,
+      });
+    expect(await receive(request(body), { signingSecret: secret })).toMatchObject({
+      data: { a: 1 },
+    });
+    await expect(
+      receive(request(body.replace("1}", "2}")), { signingSecret: secret }),
+    ).rejects.toBeInstanceOf(SignatureInvalid);
+  });
+});
