@@ -1,0 +1,356 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWebhookGateway, type WebhookGateway } from "../../test/support/webhook-gateway.js";
+
+const TOKEN = "gitlab-secret-token";
+const NOW = Date.UTC(2027, 0, 15, 8, 0, 0);
+const RECEIPT = "2027-01-15T08:00:00.000Z";
+const HOMEPAGE = "http://example.com/mike/diaspora";
+const repository = {
+  name: "Diaspora",
+  url: "git@example.com:mike/diaspora.git",
+  description: "",
+  homepage: HOMEPAGE,
+};
+const project = { id: 15, name: "Diaspora", web_url: HOMEPAGE };
+
+let kit: WebhookGateway;
+let keys = 0;
+
+beforeAll(async () => {
+  kit = await startWebhookGateway(
+    {
+      adapters: [
+        { id: "gitlab-main", kind: "gitlab", secret: TOKEN },
+        { id: "couch", kind: "couchdb", server: "https://couch.example.com/", database: "orders" },
+        { id: "couch-any", kind: "couchdb", server: "https://couch.example.com" },
+      ],
+    },
+    { clock: { now: () => NOW } },
+  );
+});
+afterAll(() => kit.stop());
+
+function gitlab(event: string, payload: object, headers: Record<string, string> = {}) {
+  return kit.post("gitlab-main", payload, {
+    "x-gitlab-event": event,
+    "x-gitlab-token": TOKEN,
+    "idempotency-key": `key-${++keys}`,
+    ...headers,
+  });
+}
+
+const last = async () => (await kit.delivered()).at(-1)!;
+
+describe("gitlab: X-Gitlab-Token", () => {
+  it("refuses a missing or wrong token with 401", async () => {
+    const push = { object_kind: "push", checkout_sha: "da15", repository };
+    const wrong = await gitlab("Push Hook", push, { "x-gitlab-token": "guess" });
+    expect(wrong.status).toBe(401);
+    expect((await wrong.json()).code).toBe("invalid_signature");
+    const missing = await kit.post("gitlab-main", push, { "x-gitlab-event": "Push Hook" });
+    expect(missing.status).toBe(401);
+  });
+});
+
+/** Every event of cloudevents/adapters/gitlab.md, with the attributes its table gives. */
+const NOTE_URL = "http://example.com/gitlab-org/gitlab-test/merge_requests/1#note_1244";
+const TABLE: readonly [string, object, Record<string, string | undefined>][] = [
+  [
+    "Push Hook",
+    {
+      object_kind: "push",
+      ref: "refs/heads/master",
+      checkout_sha: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
+      repository,
+    },
+    {
+      source: HOMEPAGE,
+      type: "com.gitlab.push",
+      subject: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
+      time: RECEIPT,
+    },
+  ],
+  [
+    "Tag Push Hook",
+    { object_kind: "tag_push", ref: "refs/tags/v1.0.0", checkout_sha: "82b3d5ae", repository },
+    { source: HOMEPAGE, type: "com.gitlab.tag_push", subject: "refs/tags/v1.0.0", time: RECEIPT },
+  ],
+  [
+    "Issue Hook",
+    {
+      object_kind: "issue",
+      object_attributes: { iid: 23, state: "opened", created_at: "2013-12-03T17:15:43Z" },
+      repository,
+    },
+    { source: HOMEPAGE, type: "com.gitlab.issue.opened", subject: "23", time: RECEIPT },
+  ],
+  [
+    "Note Hook",
+    {
+      object_kind: "note",
+      object_attributes: {
+        id: 1243,
+        noteable_type: "Commit",
+        created_at: "2015-05-17 18:08:09 UTC",
+      },
+      commit: { url: "http://example.com/gitlab-org/gitlab-test/commit/cfe32cf6" },
+      repository,
+    },
+    {
+      source: "http://example.com/gitlab-org/gitlab-test/commit/cfe32cf6",
+      type: "com.gitlab.note.commit",
+      subject: "1243",
+      time: "2015-05-17T18:08:09Z",
+    },
+  ],
+  [
+    "Note Hook",
+    {
+      object_kind: "note",
+      object_attributes: {
+        id: 1244,
+        noteable_type: "MergeRequest",
+        url: NOTE_URL,
+        created_at: "2015-05-17 18:21:36 UTC",
+      },
+      repository,
+    },
+    {
+      source: "http://example.com/gitlab-org/gitlab-test/merge_requests/1",
+      type: "com.gitlab.note.merge_request",
+      subject: "1244",
+      time: "2015-05-17T18:21:36Z",
+    },
+  ],
+  [
+    "Note Hook",
+    {
+      object_kind: "note",
+      object_attributes: {
+        id: 1241,
+        noteable_type: "Issue",
+        url: "http://example.com/gitlab-org/gitlab-test/issues/17#note_1241",
+        created_at: "2015-05-17T17:06:40Z",
+      },
+      repository,
+    },
+    {
+      source: "http://example.com/gitlab-org/gitlab-test/issues/17",
+      type: "com.gitlab.note.issue",
+      subject: "1241",
+      time: "2015-05-17T17:06:40Z",
+    },
+  ],
+  [
+    "Note Hook",
+    {
+      object_kind: "note",
+      object_attributes: {
+        id: 1245,
+        noteable_type: "Snippet",
+        url: "http://example.com/gitlab-org/gitlab-test/-/snippets/53#note_1245",
+        created_at: "2015-05-17 18:35:50 UTC",
+      },
+      repository,
+    },
+    {
+      source: "http://example.com/gitlab-org/gitlab-test/-/snippets/53",
+      type: "com.gitlab.note.snippet",
+      subject: "1245",
+      time: "2015-05-17T18:35:50Z",
+    },
+  ],
+  [
+    "Merge Request Hook",
+    {
+      object_kind: "merge_request",
+      object_attributes: { iid: 1, action: "open", created_at: "2013-12-03T17:23:34Z" },
+      repository,
+    },
+    {
+      source: HOMEPAGE,
+      type: "com.gitlab.merge_request.open",
+      subject: "1",
+      time: "2013-12-03T17:23:34Z",
+    },
+  ],
+  [
+    "Wiki Page Hook",
+    { object_kind: "wiki_page", object_attributes: { slug: "awesome", action: "create" }, project },
+    { source: HOMEPAGE, type: "com.gitlab.wiki_page.create", subject: "awesome", time: RECEIPT },
+  ],
+  [
+    "Pipeline Hook",
+    { object_kind: "pipeline", object_attributes: { id: 31, status: "success" }, project },
+    { source: HOMEPAGE, type: "com.gitlab.pipeline.success", subject: "31", time: RECEIPT },
+  ],
+  [
+    "Job Hook",
+    { object_kind: "build", build_id: 1977, build_status: "created", repository },
+    { source: HOMEPAGE, type: "com.gitlab.job.created", subject: "1977", time: RECEIPT },
+  ],
+  [
+    "Job Hook",
+    { object_kind: "build", job_id: 1978, job_status: "success", repository },
+    { type: "com.gitlab.job.success", subject: "1978" },
+  ],
+];
+
+describe("gitlab: every event of cloudevents/adapters/gitlab.md", () => {
+  it.each(TABLE.map(([event, payload, expected], i) => ({ i, event, payload, expected })))(
+    "$event ($i)",
+    async ({ event, payload, expected }) => {
+      const res = await gitlab(event, payload);
+      expect(res.status).toBe(202);
+      const delivered = await last();
+      expect(delivered).toMatchObject({
+        id: `key-${keys}`,
+        datacontenttype: "application/json",
+        authtype: "api_key",
+        authid: "gitlab-main",
+        data: payload,
+      });
+      for (const [name, value] of Object.entries(expected))
+        expect(delivered[name], name).toBe(value);
+    },
+  );
+
+  it("a retried delivery (same Idempotency-Key) is delivered once", async () => {
+    const push = { object_kind: "push", checkout_sha: "retried-sha", repository };
+    const headers = { "idempotency-key": "f7b1c1a0-2f5e-4c5e-9a3b-000000000001" };
+    expect((await gitlab("Push Hook", push, headers)).status).toBe(202);
+    expect((await gitlab("Push Hook", push, headers)).status).toBe(202);
+    const sent = (await kit.delivered()).filter((e) => e.subject === "retried-sha");
+    expect(sent).toHaveLength(1);
+  });
+
+  it("without Idempotency-Key, each delivery gets a new unique id", async () => {
+    const push = { object_kind: "push", checkout_sha: "no-key-sha", repository };
+    const plain = { "x-gitlab-event": "Push Hook", "x-gitlab-token": TOKEN };
+    expect((await kit.post("gitlab-main", push, plain)).status).toBe(202);
+    expect((await kit.post("gitlab-main", push, plain)).status).toBe(202);
+    const ids = (await kit.delivered()).filter((e) => e.subject === "no-key-sha").map((e) => e.id);
+    expect(new Set(ids).size).toBe(2);
+  });
+
+  it("refuses an event the document does not map, and a payload without its source: 400", async () => {
+    const release = await gitlab("Release Hook", { object_kind: "release", action: "create" });
+    expect(release.status).toBe(400);
+    expect((await release.json()).errors).toEqual([
+      {
+        field: "object_kind",
+        message: 'is "release", an event cloudevents/adapters/gitlab.md does not map',
+      },
+    ]);
+    const bare = await gitlab("Push Hook", { object_kind: "push", checkout_sha: "x" });
+    expect(bare.status).toBe(400);
+    expect((await bare.json()).errors).toEqual([
+      { field: "repository.homepage", message: "is missing" },
+    ]);
+  });
+});
+
+describe("couchdb: cloudevents/adapters/couchdb.md", () => {
+  it("maps a _changes response: one event per row, updated or deleted, data = changes", async () => {
+    const changes = {
+      results: [
+        {
+          seq: "1-g1AAAAF9eJzLYWBg4MhgTmHgz8tPSTV0MDQy",
+          id: "order-1",
+          changes: [{ rev: "1-967a00dff5e02add41819138abb3284d" }],
+        },
+        {
+          seq: "2-g1AAAAF9eJzLYWBg4MhgTmHgz8tPSTV0MDQy",
+          id: "order-2",
+          changes: [{ rev: "2-7051cbe5c8faecd085a3fa619e6e6337" }],
+          deleted: true,
+        },
+      ],
+      last_seq: "2-g1AAAAF9eJzLYWBg4MhgTmHgz8tPSTV0MDQy",
+      pending: 0,
+    };
+    expect((await kit.post("couch", changes)).status).toBe(202);
+    const events = (await kit.delivered()).filter(
+      (e) => e.source === "https://couch.example.com/orders",
+    );
+    expect(events).toEqual([
+      expect.objectContaining({
+        id: "1-g1AAAAF9eJzLYWBg4MhgTmHgz8tPSTV0MDQy",
+        type: "org.apache.couchdb.document.updated",
+        subject: "order-1",
+        time: RECEIPT,
+        datacontenttype: "application/json",
+        authtype: "unauthenticated",
+        data: [{ rev: "1-967a00dff5e02add41819138abb3284d" }],
+      }),
+      expect.objectContaining({
+        id: "2-g1AAAAF9eJzLYWBg4MhgTmHgz8tPSTV0MDQy",
+        type: "org.apache.couchdb.document.deleted",
+        subject: "order-2",
+      }),
+    ]);
+  });
+
+  it("maps _db_updates rows (created, updated, deleted) with the server as source", async () => {
+    const updates = {
+      results: [
+        {
+          db_name: "mailbox",
+          type: "created",
+          seq: "1-g1AAAAFReJzLYWBg4MhgTmHgzcvPy09JdcjLz8gvLskBCeexAA",
+        },
+        {
+          db_name: "mailbox",
+          type: "updated",
+          seq: "2-g1AAAAFReJzLYWBg4MhgTmHgzcvPy09JdcjLz8gvLskBCeexAA",
+        },
+        {
+          db_name: "mailbox",
+          type: "deleted",
+          seq: "3-g1AAAAFReJzLYWBg4MhgTmHgzcvPy09JdcjLz8gvLskBCeexAA",
+        },
+      ],
+      last_seq: "3-g1AAAAFReJzLYWBg4MhgTmHgzcvPy09JdcjLz8gvLskBCeexAA",
+    };
+    expect((await kit.post("couch", updates)).status).toBe(202);
+    const events = (await kit.delivered()).filter((e) => e.subject === "mailbox");
+    expect(events.map((e) => [e.source, e.type])).toEqual([
+      ["https://couch.example.com", "org.apache.couchdb.database.created"],
+      ["https://couch.example.com", "org.apache.couchdb.database.updated"],
+      ["https://couch.example.com", "org.apache.couchdb.database.deleted"],
+    ]);
+    expect(events[0]?.data).toBeUndefined();
+  });
+
+  it("takes a single continuous-feed row, and the database from ?db= when the adapter names none", async () => {
+    const row = { seq: 7, id: "invoice-9", changes: [{ rev: "3-abc" }] };
+    const res = await kit.gateway.fetch(
+      new Request("http://gw.test/webhooks/couch-any?db=billing", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(row),
+      }),
+    );
+    expect(res.status).toBe(202);
+    expect((await kit.delivered()).find((e) => e.subject === "invoice-9")).toMatchObject({
+      id: "7",
+      source: "https://couch.example.com/billing",
+    });
+    const unknown = await kit.post("couch-any", row);
+    expect(unknown.status).toBe(400);
+    expect((await unknown.json()).errors[0].field).toBe("?db");
+  });
+
+  it("is all or nothing: a row without seq refuses the whole feed", async () => {
+    const feed = {
+      results: [
+        { seq: "9-a", id: "kept?", changes: [] },
+        { id: "no-seq", changes: [] },
+      ],
+    };
+    const res = await kit.post("couch", feed);
+    expect(res.status).toBe(400);
+    expect((await res.json()).errors).toEqual([{ field: "results[1].seq", message: "is missing" }]);
+    expect((await kit.delivered()).some((e) => e.subject === "kept?")).toBe(false);
+  });
+});

@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { ConfigInvalid } from "../config/config-invalid.js";
+import { parseConfig } from "../config/load-config.js";
+
+function problems(text: string): string[] {
+  try {
+    parseConfig(text, "herald.yaml");
+  } catch (error) {
+    if (error instanceof ConfigInvalid) return error.message.split("\n");
+    throw error;
+  }
+  return expect.fail("expected ConfigInvalid");
+}
+
+const yaml = (...lines: string[]) => `${lines.join("\n")}\n`;
+
+describe("adapters: per-kind settings", () => {
+  it("normalises every kind", () => {
+    const config = parseConfig(
+      yaml(
+        "adapters:",
+        "  - { id: github-main, kind: github, secret: gh-secret }",
+        "  - { id: gitlab-main, kind: gitlab, secret: gl-token }",
+        "  - { id: topic, kind: sns }",
+        "  - id: topic-2",
+        "    kind: sns",
+        "    topics: [arn:aws:sns:eu-west-1:123456789012:orders]",
+        "    trustedUrls: [https://certs.example.com/sns/]",
+        "    autoConfirm: true",
+        "  - { id: uploads, kind: s3 }",
+        "  - { id: sensors, kind: kinesis }",
+        "  - { id: couch, kind: couchdb, server: 'https://couch.example.com', database: orders }",
+        "  - id: shop",
+        "    kind: mapping",
+        "    records: /items",
+        "    attributes:",
+        "      source: /shop",
+        "      type: { pointer: /event, prefix: com.example. }",
+        "      tenant: { pointer: /t, default: none }",
+      ),
+      "herald.yaml",
+    );
+    expect(config.adapters).toEqual([
+      { id: "github-main", kind: "github", secret: "gh-secret" },
+      { id: "gitlab-main", kind: "gitlab", secret: "gl-token" },
+      { id: "topic", kind: "sns", autoConfirm: false },
+      {
+        id: "topic-2",
+        kind: "sns",
+        topics: ["arn:aws:sns:eu-west-1:123456789012:orders"],
+        trustedUrls: ["https://certs.example.com/sns/"],
+        autoConfirm: true,
+      },
+      { id: "uploads", kind: "s3" },
+      { id: "sensors", kind: "kinesis" },
+      { id: "couch", kind: "couchdb", server: "https://couch.example.com", database: "orders" },
+      {
+        id: "shop",
+        kind: "mapping",
+        records: "/items",
+        attributes: {
+          source: { constant: "/shop" },
+          type: { pointer: "/event", prefix: "com.example." },
+          tenant: { pointer: "/t", default: "none" },
+        },
+      },
+    ]);
+  });
+
+  it("names file, line and field of each problem", () => {
+    expect(
+      problems(
+        yaml(
+          "adapters:",
+          "  - { id: gh, kind: github }",
+          "  - { id: gl, kind: gitlab, secret: '' }",
+          "  - { id: x, kind: webhook }",
+          "  - { id: 'a b', kind: s3 }",
+          "  - { id: s3, kind: s3, secret: s }",
+          "  - { id: couch, kind: couchdb, server: 'ftp://couch' }",
+          "  - { id: topic, kind: sns, trustedUrls: [not-a-url], autoConfirm: 'yes' }",
+          "  - id: map",
+          "    kind: mapping",
+          "    records: items",
+          "    attributes:",
+          "      type: { pointer: event }",
+          "      authid: /me",
+          "      Bad: x",
+        ),
+      ),
+    ).toEqual([
+      "herald.yaml:2:5 adapters[0].secret: is required",
+      "herald.yaml:3:37 adapters[1].secret: must not be empty",
+      "herald.yaml:4:20 adapters[2].kind: must be one of: s3, sns, github, gitlab, couchdb, kinesis, mapping",
+      "herald.yaml:5:11 adapters[3].id: must be letters, digits, '.', '_', '~' or '-' (it is a URL path segment)",
+      "herald.yaml:6:25 adapters[4].secret: unknown key; expected one of: id, kind",
+      "herald.yaml:7:41 adapters[5].server: must be an absolute http(s) URL",
+      "herald.yaml:8:43 adapters[6].trustedUrls[0]: must be an absolute http(s) URL",
+      "herald.yaml:8:68 adapters[6].autoConfirm: must be true or false",
+      "herald.yaml:11:14 adapters[7].records: must be a JSON Pointer (RFC 6901): it must be empty or start with /",
+      "herald.yaml:13:7 adapters[7].attributes.source: is required",
+      "herald.yaml:13:24 adapters[7].attributes.type.pointer: must be a JSON Pointer (RFC 6901): it must be empty or start with /",
+      "herald.yaml:14:7 adapters[7].attributes.authid: cannot be mapped: Herald sets it",
+      "herald.yaml:15:7 adapters[7].attributes.Bad: attribute names must be lower-case letters a-z and digits",
+    ]);
+  });
+});

@@ -1,0 +1,121 @@
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RecordingSink, startRecordingSink } from "../../test/support/recording-sink.js";
+import { githubSignature } from "../../test/support/webhook-gateway.js";
+import { nodeListener } from "../adapters/node/node-listener.js";
+import { createGateway, type Gateway } from "../app/create-gateway.js";
+import { parseConfig } from "../config/load-config.js";
+
+const SECRET = "over-http-secret";
+let sink: RecordingSink;
+let gateway: Gateway;
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  sink = await startRecordingSink();
+  const config = {
+    limits: { maxEventBytes: 2048 },
+    store: { kind: "memory" },
+    subscriptions: [{ id: "pushes", types: ["com.github.push"], sink: `${sink.url}/pushes` }],
+    adapters: [{ id: "github-main", kind: "github", secret: SECRET }],
+  };
+  gateway = createGateway({ config: parseConfig(JSON.stringify(config), "http.json") });
+  gateway.start();
+  server = createServer(nodeListener(gateway));
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await gateway.stop();
+  server.closeAllConnections();
+  await new Promise<void>((ok) => server.close(() => ok()));
+  await sink.close();
+});
+
+/** A POST over a real socket; `chunked` sends the body without Content-Length. */
+function post(path: string, headers: Record<string, string>, body: string, chunked = false) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(`${base}${path}`, { method: "POST", headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+      );
+    });
+    req.on("error", reject);
+    if (chunked) {
+      req.write(body.slice(0, 10));
+      req.end(body.slice(10));
+    } else {
+      req.end(body);
+    }
+  });
+}
+
+describe("webhooks through the Node listener, delivered to a real sink", () => {
+  it("a signed GitHub push arrives at the sink as a binary-mode CloudEvent", async () => {
+    const payload = JSON.stringify({
+      ref: "refs/heads/main",
+      repository: { url: "https://github.com/octo-org/hello-world" },
+    });
+    const res = await post(
+      "/webhooks/github-main",
+      {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-github-delivery": "d6a6b5c0-0000-11ef-8000-000000000001",
+        "x-hub-signature-256": githubSignature(SECRET, payload),
+      },
+      payload,
+      true,
+    );
+    expect(res.status).toBe(202);
+    const [received] = await sink.waitFor(1);
+    expect(received?.path).toBe("/pushes");
+    expect(received?.headers).toMatchObject({
+      "ce-id": "d6a6b5c0-0000-11ef-8000-000000000001",
+      "ce-source": "https://github.com/octo-org/hello-world",
+      "ce-type": "com.github.push",
+      "ce-subject": "refs/heads/main",
+      "ce-authtype": "api_key",
+      "ce-authid": "github-main",
+      "content-type": "application/json",
+    });
+    expect(received?.body.toString()).toBe(payload);
+  });
+
+  it("answers problem documents over HTTP: 401, 404, 405, 413", async () => {
+    const payload = JSON.stringify({ ref: "x" });
+    const unsigned = await post(
+      "/webhooks/github-main",
+      { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "u" },
+      payload,
+    );
+    expect(unsigned.status).toBe(401);
+    expect(JSON.parse(unsigned.body).code).toBe("invalid_signature");
+    const unknown = await post("/webhooks/nope", { "content-type": "application/json" }, "{}");
+    expect(unknown.status).toBe(404);
+    const get = await new Promise<number>((resolve) => {
+      request(`${base}/webhooks/github-main`, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).end();
+    });
+    expect(get).toBe(405);
+    const big = JSON.stringify({ filler: "x".repeat(4096) });
+    const tooLarge = await post(
+      "/webhooks/github-main",
+      {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-github-delivery": "big",
+        "x-hub-signature-256": githubSignature(SECRET, big),
+      },
+      big,
+    );
+    expect(tooLarge.status).toBe(413);
+    expect(JSON.parse(tooLarge.body).code).toBe("payload_too_large");
+  });
+});
