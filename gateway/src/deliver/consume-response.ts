@@ -2,21 +2,21 @@ import { DRAIN_LIMIT } from "./sink-client.js";
 
 /**
  * Reads a response body to its end so a keep-alive connection can carry the next request,
- * keeping the first `keepBytes` bytes. A body larger than `drainLimit` is cancelled instead (the
+ * keeping the first `keepBytes` bytes (`complete` when that is the whole body). A body larger than `drainLimit` is cancelled instead (the
  * connection is then closed, which costs less than reading an unbounded body), and a body that
  * fails half-way (reset, timeout) ends the read: the status line has already said what happened.
  * Never throws.
  *
  * @example
- * const head = await consumeResponse(response, 1024); // first KiB, for the failure text
+ * const { head } = await consumeResponse(response, 1024); // first KiB, for the failure text
  */
 export async function consumeResponse(
   response: Response,
   keepBytes: number,
   drainLimit: number = DRAIN_LIMIT,
-): Promise<Uint8Array> {
+): Promise<{ readonly head: Uint8Array; readonly complete: boolean }> {
   const body = response.body;
-  if (body === null) return new Uint8Array(0);
+  if (body === null) return { head: new Uint8Array(0), complete: true };
   const kept = new Uint8Array(keepBytes);
   let keptLength = 0;
   let total = 0;
@@ -45,5 +45,5 @@ export async function consumeResponse(
     }
   }
   reader.releaseLock();
-  return kept.subarray(0, keptLength);
+  return { head: kept.subarray(0, keptLength), complete: finished && total === keptLength };
 }

@@ -1,7 +1,7 @@
 import type { FetchLike } from "../ports/fetch.js";
 import { consumeResponse } from "./consume-response.js";
 import { describeError, MAX_ERROR_BYTES } from "./failure-text.js";
-import type { SinkClient, SinkMessage } from "./sink-client.js";
+import { DRAIN_LIMIT, type SinkClient, type SinkMessage } from "./sink-client.js";
 import { SinkNetworkError, SinkTimeout } from "./sink-error.js";
 
 // setTimeout fires at once for delays that do not fit in a signed 32-bit integer.
@@ -35,7 +35,7 @@ export function createFetchSinkClient(fetch: FetchLike): SinkClient {
     throw new TypeError("createFetchSinkClient: fetch must be a function");
   }
   return {
-    async send(message, timeoutMs) {
+    async send(message, timeoutMs, keepBytes = MAX_ERROR_BYTES) {
       const controller = new AbortController();
       let timedOut = false;
       // A timer we clear, rather than AbortSignal.timeout, so a fast delivery leaves nothing
@@ -57,13 +57,19 @@ export function createFetchSinkClient(fetch: FetchLike): SinkClient {
             : new SinkNetworkError(describeError(err), { cause: err });
         }
         // Read within the timeout too: the abort errors a body that is still arriving.
-        const head = await consumeResponse(response, MAX_ERROR_BYTES);
+        const { head, complete } = await consumeResponse(
+          response,
+          keepBytes,
+          Math.max(DRAIN_LIMIT, keepBytes),
+        );
         const { headers } = response;
         return {
           status: response.status,
           retryAfter: headers.get("retry-after"),
           head,
+          complete,
           header: (name) => headers.get(name),
+          forEachHeader: (fn) => headers.forEach(fn),
         };
       } finally {
         clearTimeout(timer);

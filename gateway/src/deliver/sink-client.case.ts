@@ -200,6 +200,39 @@ export function describeSinkClient(
       expect(answer.head).toEqual(new Uint8Array(MAX_ERROR_BYTES).fill(0x78));
     });
 
+    it("says whether the body kept is the whole body", async () => {
+      const short = await sink((res) => res.writeHead(500).end("short"));
+      expect((await client.send(message(short.url), 5_000)).complete).toBe(true);
+      const long = await sink((res) => res.writeHead(500).end("x".repeat(5_000)));
+      expect((await client.send(message(long.url), 5_000)).complete).toBe(false);
+      const empty = await sink((res) => res.writeHead(204).end());
+      expect((await client.send(message(empty.url), 5_000)).complete).toBe(true);
+    });
+
+    it("keeps as much of the body as asked, beyond the drain limit too (a reply event)", async () => {
+      const big = "r".repeat(DRAIN_LIMIT + 10_000);
+      const s = await sink((res) => res.writeHead(200, { "ce-id": "reply-1" }).end(big));
+      const answer = await client.send(message(s.url), 5_000, DRAIN_LIMIT + 20_000);
+      expect(text(answer.head)).toBe(big);
+      expect(answer.complete).toBe(true);
+      const cut = await client.send(message(s.url), 5_000, 100);
+      expect(cut.head.length).toBe(100);
+      expect(cut.complete).toBe(false);
+    });
+
+    it("lists every answer header with its name in lower case", async () => {
+      const s = await sink((res) =>
+        res.writeHead(200, { "CE-Id": "r-1", "Ce-Type": "t", "Content-Type": "text/plain" }).end(),
+      );
+      const answer = await client.send(message(s.url), 5_000);
+      const seen = new Map<string, string>();
+      answer.forEachHeader((value, name) => seen.set(name, value));
+      expect(seen.get("ce-id")).toBe("r-1");
+      expect(seen.get("ce-type")).toBe("t");
+      expect(seen.get("content-type")).toBe("text/plain");
+      expect([...seen.keys()].every((name) => name === name.toLowerCase())).toBe(true);
+    });
+
     it.each([204, 304, 404, 599, 600])("answers status %i as sent", async (status) => {
       const s = await sink((res) => res.writeHead(status).end());
       expect((await client.send(message(s.url), 5_000)).status).toBe(status);

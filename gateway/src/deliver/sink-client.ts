@@ -37,11 +37,18 @@ export interface SinkAnswer {
    */
   readonly head: Uint8Array;
   /**
+   * Whether `head` is the whole body: it was read to its end and fit in the bytes kept. A reply
+   * event (`Prefer: reply`) is taken only from a complete body.
+   */
+  readonly complete: boolean;
+  /**
    * A response header by name (case-insensitive), `null` when absent; several fields of one name
    * are joined with ", ". Read lazily: a delivery that never asks pays nothing for it (the
    * handshake reads `WebHook-Allowed-Origin` and `WebHook-Allowed-Rate`, http-webhook.md 4.2).
    */
   header(name: string): string | null;
+  /** Calls `fn` for every response header field, name in lower case (a reply's `ce-*`). */
+  forEachHeader(fn: (value: string, name: string) => void): void;
 }
 
 /**
@@ -66,5 +73,9 @@ export interface SinkAnswer {
  * answer.header("content-type"); // "text/plain"
  */
 export interface SinkClient {
-  send(message: SinkMessage, timeoutMs: number): Promise<SinkAnswer>;
+  /**
+   * `keepBytes` (default `MAX_ERROR_BYTES`) is how much of the body `head` keeps: more for a
+   * delivery that expects a reply event. Bodies up to `max(DRAIN_LIMIT, keepBytes)` are read.
+   */
+  send(message: SinkMessage, timeoutMs: number, keepBytes?: number): Promise<SinkAnswer>;
 }

@@ -161,6 +161,7 @@ export function createNodeSinkClient(options: NodeSinkClientOptions = {}): NodeS
     target: Target,
     message: SinkMessage,
     timeoutMs: number,
+    keepBytes: number,
     resolve: (answer: SinkAnswer) => void,
     reject: (err: unknown) => void,
   ): void {
@@ -172,6 +173,8 @@ export function createNodeSinkClient(options: NodeSinkClientOptions = {}): NodeS
     let head: Uint8Array = EMPTY;
     let kept = 0;
     let total = 0;
+    let ended = false;
+    const drainLimit = Math.max(DRAIN_LIMIT, keepBytes);
 
     const finish = () => {
       if (settled) return;
@@ -183,7 +186,13 @@ export function createNodeSinkClient(options: NodeSinkClientOptions = {}): NodeS
         status: res.statusCode ?? 0,
         retryAfter: retryAfterOf(raw),
         head: kept === 0 ? EMPTY : head.subarray(0, kept),
+        complete: ended && total === kept,
         header: (name) => headerOf(raw, name),
+        forEachHeader: (fn) => {
+          for (let i = 0; i + 1 < raw.length; i += 2) {
+            fn(raw[i + 1] as string, (raw[i] as string).toLowerCase());
+          }
+        },
       });
     };
     const fail = (err: SinkNetworkError | SinkTimeout) => {
@@ -224,14 +233,14 @@ export function createNodeSinkClient(options: NodeSinkClientOptions = {}): NodeS
           (res) => {
             response = res;
             res.on("data", (chunk: Buffer) => {
-              if (kept < MAX_ERROR_BYTES) {
-                if (head === EMPTY) head = new Uint8Array(MAX_ERROR_BYTES);
-                const take = Math.min(chunk.length, MAX_ERROR_BYTES - kept);
+              if (kept < keepBytes) {
+                if (head === EMPTY) head = new Uint8Array(keepBytes);
+                const take = Math.min(chunk.length, keepBytes - kept);
                 head.set(chunk.subarray(0, take), kept);
                 kept += take;
               }
               total += chunk.length;
-              if (total > DRAIN_LIMIT) {
+              if (total > drainLimit) {
                 // Reading on costs more than a new connection: destroying an unfinished response
                 // closes its socket.
                 finish();
@@ -239,7 +248,10 @@ export function createNodeSinkClient(options: NodeSinkClientOptions = {}): NodeS
               }
             });
             // `on`, not `once`: each fires at most once, and `finish` ignores the second.
-            res.on("end", finish);
+            res.on("end", () => {
+              ended = true;
+              finish();
+            });
             // A connection that drops mid-body closes the response without an `end`.
             res.on("close", finish);
           },
@@ -269,7 +281,7 @@ export function createNodeSinkClient(options: NodeSinkClientOptions = {}): NodeS
   }
 
   return {
-    send(message, timeoutMs) {
+    send(message, timeoutMs, keepBytes = MAX_ERROR_BYTES) {
       let target: Target;
       try {
         target = targetOf(message.url);
@@ -277,7 +289,7 @@ export function createNodeSinkClient(options: NodeSinkClientOptions = {}): NodeS
         return Promise.reject(networkError(err));
       }
       return new Promise<SinkAnswer>((resolve, reject) =>
-        exchange(target, message, timeoutMs, resolve, reject),
+        exchange(target, message, timeoutMs, keepBytes, resolve, reject),
       );
     },
     close() {
