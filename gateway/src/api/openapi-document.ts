@@ -13,7 +13,7 @@ export const OPENAPI_DOCUMENT = {
     title: "Herald admin API",
     version: "0.1.0",
     description:
-      "The CloudEvents Subscriptions API (cloudevents/spec subscriptions/spec.md) of a Herald gateway. Every operation needs a bearer token that matches an `auth.admins` rule, unless the gateway runs with `--no-auth`. Subscriptions declared in the config file are listed and readable but read-only (409).",
+      "The CloudEvents Subscriptions API (cloudevents/spec subscriptions/spec.md) of a Herald gateway. Every operation needs a bearer token that matches an `auth.admins` rule, unless the gateway runs with `--no-auth`. Subscriptions declared in the config file are listed and readable but read-only (409). `POST /webhooks/{adapterId}` receives foreign payloads for the configured adapters.",
     license: { name: "Apache-2.0", identifier: "Apache-2.0" },
   },
   security: [{ bearer: [] }],
@@ -234,6 +234,76 @@ export const OPENAPI_DOCUMENT = {
           "401": { $ref: "#/components/responses/Unauthorized" },
           "403": { $ref: "#/components/responses/Forbidden" },
           "404": { $ref: "#/components/responses/Problem" },
+        },
+      },
+    },
+    "/webhooks/{adapterId}": {
+      parameters: [
+        {
+          name: "adapterId",
+          in: "path",
+          required: true,
+          description: "The `id` of an entry of the config's `adapters:`",
+          schema: { type: "string", pattern: "^[A-Za-z0-9._~-]+$" },
+        },
+      ],
+      post: {
+        operationId: "receiveWebhook",
+        summary:
+          "A foreign payload (S3, SNS, GitHub, GitLab, CouchDB, Kinesis, mapped JSON) normalised into CloudEvents by the adapter's kind, following the CloudEvents adapter documents",
+        description:
+          "Authentication depends on the kind: `github` needs `X-Hub-Signature-256`, `gitlab` `X-Gitlab-Token`, `sns` a valid SNS message signature (these need no bearer token); `s3`, `kinesis`, `couchdb` and `mapping` need a publisher bearer token (header or `access_token` query parameter), and the publisher policy applies to the normalised events. A payload with many records is accepted whole or not at all; an event whose `source` and `id` were seen within the dedupe window is acknowledged and not delivered again.",
+        security: [{}, { bearer: [] }],
+        parameters: [
+          {
+            name: "db",
+            in: "query",
+            required: false,
+            description:
+              "`couchdb` only: the database of a `_changes` feed, when the adapter names none",
+            schema: { type: "string" },
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": { schema: {} },
+            "text/plain": {
+              schema: { type: "string" },
+              description: "SNS posts its JSON as text/plain",
+            },
+            "application/x-www-form-urlencoded": {
+              schema: { type: "object", properties: { payload: { type: "string" } } },
+              description: "GitHub's form content type: the JSON is in `payload`",
+            },
+          },
+        },
+        responses: {
+          "202": { description: "Every event of the payload is accepted (or was seen before)" },
+          "204": {
+            description:
+              "A provider's set-up message that carries no event (GitHub `ping`, S3 `s3:TestEvent`)",
+          },
+          "400": {
+            description:
+              "`invalid_payload`: the payload lacks what the adapter maps from (`errors[]` names each field); `malformed_request`: not JSON; `invalid_event`: a mapped value breaks the CloudEvents rules",
+            content: {
+              "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
+            },
+          },
+          "401": {
+            description:
+              "`invalid_signature`: the provider's signature or token is missing or wrong; `missing_token`/`invalid_token`: the publisher token",
+            content: {
+              "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
+            },
+          },
+          "403": { $ref: "#/components/responses/Problem" },
+          "404": { $ref: "#/components/responses/Problem" },
+          "413": { $ref: "#/components/responses/Problem" },
+          "415": { $ref: "#/components/responses/Problem" },
+          "429": { $ref: "#/components/responses/Problem" },
+          "503": { $ref: "#/components/responses/Problem" },
         },
       },
     },

@@ -30,6 +30,7 @@ import { nodeListener } from "./node-listener.js";
 import { createNodeSinkClient } from "./node-sink-client.js";
 import { ServeError } from "./serve-error.js";
 import { openSqliteStore } from "./sqlite-store.js";
+import { startTelemetry } from "./start-telemetry.js";
 
 export interface ServeOptions {
   readonly configPath?: string;
@@ -138,6 +139,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     await store.close();
     throw err;
   }
+  // Before the gateway: its metric instruments bind to the SDK's meter provider when created.
+  const telemetry = await startTelemetry(options.env, { logger });
   const sinkClient = createNodeSinkClient();
   const gateway = createGateway({
     config,
@@ -160,17 +163,15 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       "error",
       (err: NodeJS.ErrnoException) =>
         // The store is open: close it, or the file stays locked by this failed start.
-        void store
-          .close()
-          .finally(() =>
-            fail(
-              new ServeError(
-                err.code === "EADDRINUSE"
-                  ? `cannot listen on ${host}:${port}: the port is in use (pick another with --port)`
-                  : `cannot listen on ${host}:${port}: ${err.message}`,
-              ),
+        void Promise.all([store.close(), telemetry?.shutdown()]).finally(() =>
+          fail(
+            new ServeError(
+              err.code === "EADDRINUSE"
+                ? `cannot listen on ${host}:${port}: the port is in use (pick another with --port)`
+                : `cannot listen on ${host}:${port}: ${err.message}`,
             ),
           ),
+        ),
     );
     server.listen(port, host, ok);
   });
@@ -213,6 +214,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         const closed = new Promise<void>((ok) => server.close(() => ok()));
         server.closeAllConnections();
         await closed;
+        // Last: the spans of the final deliveries and the last metrics go out (bounded wait).
+        await telemetry?.shutdown();
         await closeDemo?.();
       })();
       return closing;
