@@ -1,0 +1,138 @@
+/**
+ * What the standard `OTEL_*` variables ask of the Node process, read once at start
+ * (OpenTelemetry "Environment Variable Specification"). Pure: nothing here loads the SDK, so
+ * the gateway can decide that telemetry is off without paying for it.
+ */
+
+/** The variables whose presence asks for the SDK; the rest only tune it. */
+const ASKING = [
+  "OTEL_TRACES_EXPORTER",
+  "OTEL_METRICS_EXPORTER",
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+] as const;
+
+export type TraceExporterName = "otlp" | "console";
+export type OtlpProtocol = "http/protobuf" | "http/json" | "grpc";
+
+export interface OtelSettings {
+  /** Empty when `OTEL_TRACES_EXPORTER=none`: no tracer provider is registered. */
+  readonly traceExporters: readonly TraceExporterName[];
+  readonly protocol: OtlpProtocol;
+  /** `service.name` when neither `OTEL_SERVICE_NAME` nor `OTEL_RESOURCE_ATTRIBUTES` name one. */
+  readonly defaultServiceName: string;
+  /** Batch span processor settings (`OTEL_BSP_*`), validated. */
+  readonly batch: {
+    readonly maxQueueSize: number;
+    readonly maxExportBatchSize: number;
+    readonly scheduledDelayMillis: number;
+    readonly exportTimeoutMillis: number;
+  };
+  /** `OTEL_PROPAGATORS` was set: the SDK reads it; otherwise W3C Trace Context alone. */
+  readonly propagatorsFromEnv: boolean;
+  /** `OTEL_LOG_LEVEL` (default `warn`): how much of the SDK's own diagnostics reach the log. */
+  readonly diagLevel: "none" | "error" | "warn" | "info" | "debug" | "verbose" | "all";
+  /** Values that were not understood, each with what is used instead. */
+  readonly warnings: readonly string[];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const value = (env: Env, name: string): string | undefined => {
+  const v = env[name]?.trim();
+  return v === undefined || v === "" ? undefined : v;
+};
+
+const list = (env: Env, name: string): string[] =>
+  [...new Set((value(env, name) ?? "").split(",").map((s) => s.trim().toLowerCase()))].filter(
+    (s) => s !== "",
+  );
+
+/**
+ * Whether the variables ask for telemetry: an exporter other than `none`, or an OTLP endpoint,
+ * and `OTEL_SDK_DISABLED` is not `true`. An exporter list of only `none` asks for nothing (else
+ * `OTEL_TRACES_EXPORTER=none` would start OTLP metrics towards localhost, the spec's default).
+ *
+ * @example
+ * telemetryRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" }); // true
+ * telemetryRequested({}); // false
+ */
+export function telemetryRequested(env: Env): boolean {
+  if (value(env, "OTEL_SDK_DISABLED")?.toLowerCase() === "true") return false;
+  return ASKING.some((name) =>
+    name.endsWith("_EXPORTER")
+      ? list(env, name).some((exporter) => exporter !== "none")
+      : value(env, name) !== undefined,
+  );
+}
+
+const DIAG_LEVELS = ["none", "error", "warn", "info", "debug", "verbose", "all"] as const;
+
+/**
+ * Reads the settings Herald applies itself; the SDK and the OTLP exporters read the rest
+ * (endpoints, headers, `OTEL_EXPORTER_OTLP_TIMEOUT`, sampler, resource, metrics) from the
+ * process environment.
+ *
+ * @example
+ * const settings = readOtelSettings(process.env);
+ * settings.batch.maxQueueSize; // 2048 unless OTEL_BSP_MAX_QUEUE_SIZE says otherwise
+ */
+export function readOtelSettings(env: Env): OtelSettings {
+  const warnings: string[] = [];
+
+  let traceExporters: TraceExporterName[] = [];
+  const asked = list(env, "OTEL_TRACES_EXPORTER");
+  if (asked.length === 0) traceExporters = ["otlp"];
+  else if (!asked.includes("none")) {
+    for (const name of asked) {
+      if (name === "otlp" || name === "console") traceExporters.push(name);
+      else warnings.push(`OTEL_TRACES_EXPORTER: "${name}" is not supported (otlp, console, none)`);
+    }
+  }
+
+  const protocolName =
+    value(env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") ??
+    value(env, "OTEL_EXPORTER_OTLP_PROTOCOL") ??
+    "http/protobuf";
+  let protocol: OtlpProtocol = "http/protobuf";
+  if (protocolName === "http/json" || protocolName === "grpc") protocol = protocolName;
+  else if (protocolName !== "http/protobuf") {
+    warnings.push(
+      `OTEL_EXPORTER_OTLP_PROTOCOL: "${protocolName}" is not supported (http/protobuf, http/json, grpc); using http/protobuf`,
+    );
+  }
+
+  const count = (name: string, fallback: number, min: number): number => {
+    const raw = value(env, name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (Number.isInteger(n) && n >= min) return n;
+    warnings.push(`${name}: "${raw}" is not an integer >= ${min}; using ${fallback}`);
+    return fallback;
+  };
+  const maxQueueSize = count("OTEL_BSP_MAX_QUEUE_SIZE", 2048, 1);
+  const batch = {
+    maxQueueSize,
+    // The spec requires a batch no larger than the queue; the SDK would clamp it too.
+    maxExportBatchSize: Math.min(count("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512, 1), maxQueueSize),
+    scheduledDelayMillis: count("OTEL_BSP_SCHEDULE_DELAY", 5000, 0),
+    exportTimeoutMillis: count("OTEL_BSP_EXPORT_TIMEOUT", 30_000, 1),
+  };
+
+  const levelName = value(env, "OTEL_LOG_LEVEL")?.toLowerCase() ?? "warn";
+  const diagLevel = DIAG_LEVELS.find((l) => l === levelName) ?? "warn";
+  if (diagLevel !== levelName) {
+    warnings.push(`OTEL_LOG_LEVEL: "${levelName}" is not a level (${DIAG_LEVELS.join(", ")})`);
+  }
+
+  return {
+    traceExporters,
+    protocol,
+    defaultServiceName: "herald",
+    batch,
+    propagatorsFromEnv: value(env, "OTEL_PROPAGATORS") !== undefined,
+    diagLevel,
+    warnings,
+  };
+}

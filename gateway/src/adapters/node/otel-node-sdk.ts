@@ -1,0 +1,161 @@
+import { Console } from "node:console";
+import { diag } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { OTLPTraceExporter as GrpcTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
+import { OTLPTraceExporter as JsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { OTLPTraceExporter as ProtobufTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
+import { NodeSDK } from "@opentelemetry/sdk-node";
+import {
+  ConsoleSpanExporter,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
+import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+import { createBoundedSpanProcessor } from "./bounded-span-processor.js";
+import { diagLogger, diagLogLevel } from "./otel-diag-logger.js";
+import type { OtelSettings } from "./otel-env.js";
+import type { Telemetry, TelemetryOptions } from "./start-telemetry.js";
+
+/**
+ * Starts `@opentelemetry/sdk-node` as the settings and the process environment ask: no
+ * auto-instrumentation (Herald's spans come from its own code), W3C Trace Context, traces
+ * through a bounded batch processor whose drops are counted, metrics and the sampler as the SDK
+ * reads them from `OTEL_*`. Only `start-telemetry.ts` loads this module, and only when asked.
+ *
+ * @example
+ * const telemetry = startNodeSdk(readOtelSettings(process.env), { logger });
+ * await telemetry.shutdown();
+ */
+export function startNodeSdk(settings: OtelSettings, options: TelemetryOptions): Telemetry {
+  const { logger, shutdownTimeoutMs = 5_000 } = options;
+  // The SDK's console exporters print with `console`, i.e. to stdout, which carries exactly one
+  // line (`herald listening on ...`) that scripts read. While it runs, `console` is stderr's.
+  const stdoutConsole = globalThis.console;
+  globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
+  const restore = () => {
+    diag.disable();
+    globalThis.console = stdoutConsole;
+  };
+  let sdk: NodeSDK;
+  try {
+    sdk = createSdk(settings, options);
+  } catch (err) {
+    restore();
+    throw err;
+  }
+  logger.info("telemetry started", {
+    traces: settings.traceExporters.length === 0 ? "none" : settings.traceExporters.join(","),
+    protocol: settings.protocol,
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    shutdown() {
+      stopping ??= (async () => {
+        let timer: NodeJS.Timeout | undefined;
+        // Not unref'd: the CLI awaits this, and an empty event loop would end the process
+        // with the flush still unsettled.
+        const timedOut = new Promise<"timeout">((done) => {
+          timer = setTimeout(() => done("timeout"), shutdownTimeoutMs);
+        });
+        const flushed = sdk.shutdown().then(
+          () => "flushed" as const,
+          (err: unknown) => {
+            logger.warn("telemetry flush failed", {
+              error: err instanceof Error ? err.message : String(err),
+            });
+            return "failed" as const;
+          },
+        );
+        const outcome = await Promise.race([flushed, timedOut]);
+        clearTimeout(timer);
+        if (outcome === "timeout") {
+          logger.warn("telemetry flush timed out; unexported spans and metrics are lost", {
+            timeoutMs: shutdownTimeoutMs,
+          });
+        }
+        restore();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function createSdk(settings: OtelSettings, options: TelemetryOptions): NodeSDK {
+  const { logger, onSpansDropped } = options;
+  diag.setLogger(diagLogger(logger), {
+    logLevel: diagLogLevel(settings.diagLevel),
+    suppressOverrideMessage: true,
+  });
+  for (const warning of settings.warnings) logger.warn(`telemetry: ${warning}`);
+
+  const spanProcessors: SpanProcessor[] = settings.traceExporters.map((name) =>
+    name === "console"
+      ? flushingOnShutdown(new SimpleSpanProcessor(new ConsoleSpanExporter()))
+      : createBoundedSpanProcessor({
+          exporter: otlpExporter(settings.protocol),
+          ...settings.batch,
+          onDropped: (spans) => onSpansDropped?.(spans),
+          logger,
+        }),
+  );
+  // NodeSDK's constructor installs a diag logger of its own when OTEL_LOG_LEVEL is set, one that
+  // writes to the console methods the API saved at load (stdout, whatever `console` is now).
+  // Herald applies that level to its own diag logger instead.
+  const logLevel = process.env.OTEL_LOG_LEVEL;
+  Reflect.deleteProperty(process.env, "OTEL_LOG_LEVEL");
+  let sdk: NodeSDK;
+  try {
+    sdk = newSdk(settings, spanProcessors);
+  } finally {
+    if (logLevel !== undefined) process.env.OTEL_LOG_LEVEL = logLevel;
+  }
+  sdk.start();
+  return sdk;
+}
+
+function newSdk(settings: OtelSettings, spanProcessors: SpanProcessor[]): NodeSDK {
+  return new NodeSDK({
+    // The environment's service name (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) is merged
+    // over this one by the SDK's resource detectors.
+    resource: defaultResource().merge(
+      resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.defaultServiceName }),
+    ),
+    spanProcessors,
+    // Herald emits no OpenTelemetry log records; its logs are JSON lines on stderr.
+    logRecordProcessors: [],
+    instrumentations: [],
+    ...(settings.propagatorsFromEnv ? {} : { textMapPropagator: new W3CTraceContextPropagator() }),
+  });
+}
+
+/**
+ * The SDK's simple processor drops, at shutdown, the exports still waiting for the resource's
+ * asynchronous attributes (the spans of a process stopped right after they ended): this one
+ * flushes them first.
+ */
+function flushingOnShutdown(processor: SpanProcessor): SpanProcessor {
+  return {
+    onStart: (span, parentContext) => processor.onStart(span, parentContext),
+    onEnd: (span) => processor.onEnd(span),
+    forceFlush: () => processor.forceFlush(),
+    shutdown: () => processor.forceFlush().then(() => processor.shutdown()),
+  };
+}
+
+/**
+ * The OTLP trace exporter for a protocol. Each reads its endpoint, headers, compression and
+ * `OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT` (default 10 s) from the environment.
+ */
+function otlpExporter(protocol: OtelSettings["protocol"]): SpanExporter {
+  switch (protocol) {
+    case "http/json":
+      return new JsonTraceExporter();
+    case "grpc":
+      return new GrpcTraceExporter();
+    case "http/protobuf":
+      return new ProtobufTraceExporter();
+  }
+}

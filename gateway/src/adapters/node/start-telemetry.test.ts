@@ -1,0 +1,158 @@
+import { trace } from "@opentelemetry/api";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { startOtlpCollector } from "../../../test/support/otlp-collector.js";
+import type { Logger } from "../../ports/logger.js";
+import { readOtelSettings, telemetryRequested } from "./otel-env.js";
+import { startTelemetry } from "./start-telemetry.js";
+
+function recordingLogger() {
+  const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
+    lines.push({ level, msg, ...(fields === undefined ? {} : { fields }) });
+  const logger: Logger = {
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+  };
+  return { logger, lines };
+}
+
+describe("telemetryRequested", () => {
+  it.each([
+    [{}, false],
+    [{ OTEL_SERVICE_NAME: "x", OTEL_TRACES_SAMPLER: "always_on" }, false],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: "" }, false],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" }, true],
+    [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://c/v1/traces" }, true],
+    [{ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://c/v1/metrics" }, true],
+    [{ OTEL_TRACES_EXPORTER: "console" }, true],
+    [{ OTEL_METRICS_EXPORTER: "otlp" }, true],
+    [{ OTEL_TRACES_EXPORTER: "none" }, false],
+    [{ OTEL_TRACES_EXPORTER: "none", OTEL_METRICS_EXPORTER: "none" }, false],
+    [{ OTEL_TRACES_EXPORTER: "none", OTEL_METRICS_EXPORTER: "otlp" }, true],
+    [{ OTEL_SDK_DISABLED: "true", OTEL_EXPORTER_OTLP_ENDPOINT: "http://c" }, false],
+    [{ OTEL_SDK_DISABLED: "TRUE", OTEL_TRACES_EXPORTER: "otlp" }, false],
+    [{ OTEL_SDK_DISABLED: "false", OTEL_TRACES_EXPORTER: "otlp" }, true],
+  ])("%j -> %s", (env, expected) => {
+    expect(telemetryRequested(env)).toBe(expected);
+  });
+});
+
+describe("readOtelSettings", () => {
+  it("defaults: OTLP over http/protobuf, the spec's batch settings, W3C Trace Context", () => {
+    expect(readOtelSettings({})).toEqual({
+      traceExporters: ["otlp"],
+      protocol: "http/protobuf",
+      defaultServiceName: "herald",
+      batch: {
+        maxQueueSize: 2048,
+        maxExportBatchSize: 512,
+        scheduledDelayMillis: 5000,
+        exportTimeoutMillis: 30_000,
+      },
+      propagatorsFromEnv: false,
+      diagLevel: "warn",
+      warnings: [],
+    });
+  });
+
+  it("reads exporters, the protocol (traces' own first) and OTEL_BSP_*", () => {
+    const settings = readOtelSettings({
+      OTEL_TRACES_EXPORTER: "otlp, Console",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json",
+      OTEL_BSP_MAX_QUEUE_SIZE: "100",
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "512",
+      OTEL_BSP_SCHEDULE_DELAY: "0",
+      OTEL_BSP_EXPORT_TIMEOUT: "2000",
+      OTEL_PROPAGATORS: "tracecontext,baggage",
+      OTEL_LOG_LEVEL: "DEBUG",
+    });
+    expect(settings).toMatchObject({
+      traceExporters: ["otlp", "console"],
+      protocol: "http/json",
+      // A batch never exceeds the queue.
+      batch: {
+        maxQueueSize: 100,
+        maxExportBatchSize: 100,
+        scheduledDelayMillis: 0,
+        exportTimeoutMillis: 2000,
+      },
+      propagatorsFromEnv: true,
+      diagLevel: "debug",
+      warnings: [],
+    });
+  });
+
+  it("turns traces off with none, and names every value it did not understand", () => {
+    expect(readOtelSettings({ OTEL_TRACES_EXPORTER: "none" }).traceExporters).toEqual([]);
+    const settings = readOtelSettings({
+      OTEL_TRACES_EXPORTER: "zipkin,otlp",
+      OTEL_METRICS_EXPORTER: "console",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/xml",
+      OTEL_BSP_MAX_QUEUE_SIZE: "-1",
+      OTEL_BSP_SCHEDULE_DELAY: "soon",
+      OTEL_LOG_LEVEL: "loud",
+    });
+    expect(settings.traceExporters).toEqual(["otlp"]);
+    expect(settings.protocol).toBe("http/protobuf");
+    expect(settings.batch.maxQueueSize).toBe(2048);
+    expect(settings.batch.scheduledDelayMillis).toBe(5000);
+    expect(settings.diagLevel).toBe("warn");
+    expect(settings.warnings).toEqual([
+      expect.stringMatching(/^OTEL_TRACES_EXPORTER: "zipkin" is not supported/),
+      expect.stringMatching(/^OTEL_EXPORTER_OTLP_PROTOCOL: "http\/xml" is not supported/),
+      expect.stringMatching(/^OTEL_BSP_MAX_QUEUE_SIZE: "-1" is not an integer >= 1; using 2048/),
+      expect.stringMatching(/^OTEL_BSP_SCHEDULE_DELAY: "soon" is not an integer >= 0; using 5000/),
+      expect.stringMatching(/^OTEL_LOG_LEVEL: "loud" is not a level/),
+    ]);
+  });
+});
+
+describe("startTelemetry", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("is off, and logs nothing, when nothing asks for it or OTEL_SDK_DISABLED=true", async () => {
+    const { logger, lines } = recordingLogger();
+    expect(await startTelemetry({}, { logger })).toBeUndefined();
+    expect(
+      await startTelemetry(
+        { OTEL_SDK_DISABLED: "true", OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:1" },
+        { logger },
+      ),
+    ).toBeUndefined();
+    expect(lines).toEqual([]);
+  });
+
+  it("stops within its shutdown timeout when the collector never answers, and says so", async () => {
+    const collector = await startOtlpCollector({ hang: true });
+    try {
+      // The SDK's exporters read the process environment.
+      vi.stubEnv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.url);
+      vi.stubEnv("OTEL_BSP_SCHEDULE_DELAY", "1");
+      vi.stubEnv("OTEL_METRICS_EXPORTER", "none");
+      const { logger, lines } = recordingLogger();
+      const telemetry = await startTelemetry(process.env, { logger, shutdownTimeoutMs: 200 });
+      expect(telemetry).toBeDefined();
+      trace.getTracer("test").startSpan("stuck").end();
+      // The export is in flight at the collector, which holds it.
+      await collector.until(() => collector.requests.length > 0);
+
+      const started = performance.now();
+      await telemetry!.shutdown();
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(lines.filter((l) => l.level === "warn")).toEqual([
+        {
+          level: "warn",
+          msg: "telemetry flush timed out; unexported spans and metrics are lost",
+          fields: { timeoutMs: 200 },
+        },
+      ]);
+    } finally {
+      await collector.close();
+    }
+  });
+});
