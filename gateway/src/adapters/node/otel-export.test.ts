@@ -1,0 +1,271 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type OtlpCollector, startOtlpCollector } from "../../../test/support/otlp-collector.js";
+import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
+
+// The built CLI, as users run it (turbo builds before testing), configured only through OTEL_*.
+const HERALD = fileURLToPath(new URL("../../../bin/herald.js", import.meta.url));
+const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+const PARENT_ID = "00f067aa0ba902b7";
+const SPAN_KIND_SERVER = 2;
+const SPAN_KIND_CLIENT = 3;
+
+interface Herald {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly stdout: string[];
+  readonly stderr: () => string;
+  /** SIGTERM, then the exit code and how long the process took to exit. */
+  stop(): Promise<{ code: number | null; ms: number }>;
+}
+
+let dir: string;
+let sink: RecordingSink;
+const children: ChildProcess[] = [];
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "herald-otel-"));
+  sink = await startRecordingSink();
+  await writeFile(
+    join(dir, "herald.yaml"),
+    [
+      "store: { kind: memory }",
+      "subscriptions:",
+      "  - id: traced",
+      `    sink: ${sink.url}/traced`,
+    ].join("\n"),
+  );
+});
+afterAll(async () => {
+  await sink.close();
+  await rm(dir, { recursive: true, force: true });
+});
+afterEach(() => {
+  // A failed assertion must not leave a gateway running.
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+});
+
+/** The test runner's environment without any OTEL_* variable, plus `env`. */
+function environment(env: Record<string, string>): NodeJS.ProcessEnv {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith("OTEL_")),
+  );
+  return { ...clean, HERALD_LOG_LEVEL: "info", ...env };
+}
+
+function startHerald(env: Record<string, string>): Promise<Herald> {
+  const child = spawn(
+    process.execPath,
+    [HERALD, "serve", "--config", "herald.yaml", "--no-auth", "--port", "0"],
+    { cwd: dir, env: environment(env), stdio: ["ignore", "pipe", "pipe"] },
+  );
+  children.push(child);
+  const stdout: string[] = [];
+  let stderr = "";
+  child.stderr!.setEncoding("utf8").on("data", (text: string) => {
+    stderr += text;
+  });
+  // "close", not "exit": the exit can come before the last of stderr has been read.
+  const exited = new Promise<number | null>((done) => child.once("close", (code) => done(code)));
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`herald exited early with ${code}: ${stderr}`)));
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      stdout.push(line);
+      const m = /^herald listening on (http:\/\/\S+)$/.exec(line);
+      if (!m) return;
+      resolve({
+        child,
+        url: m[1]!,
+        stdout,
+        stderr: () => stderr,
+        async stop() {
+          const started = performance.now();
+          child.kill("SIGTERM");
+          const code = await exited;
+          return { code, ms: performance.now() - started };
+        },
+      });
+    });
+  });
+}
+
+let published = 0;
+/** Posts one binary-mode event with a W3C `traceparent`; resolves with the status and id. */
+async function publish(url: string): Promise<{ status: number; id: string; ms: number }> {
+  const id = `otel-${++published}`;
+  const started = performance.now();
+  const res = await fetch(`${url}/events`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "ce-specversion": "1.0",
+      "ce-id": id,
+      "ce-source": "/otel-test",
+      "ce-type": "com.example.traced",
+      traceparent: `00-${TRACE_ID}-${PARENT_ID}-01`,
+    },
+    body: JSON.stringify({ n: published }),
+  });
+  await res.arrayBuffer();
+  return { status: res.status, id, ms: performance.now() - started };
+}
+
+const deliveredIds = () => new Set(sink.received.map((r) => String(r.headers["ce-id"])));
+/** Resolves once the sink has every id; each arrival wakes the check, the test's timeout bounds it. */
+async function deliveredAll(ids: readonly string[]): Promise<void> {
+  while (!ids.every((id) => deliveredIds().has(id))) await sink.waitFor(sink.received.length + 1);
+}
+
+let collector: OtlpCollector;
+afterEach(async () => {
+  await collector?.close();
+});
+
+describe("herald serve exporting OTLP, configured only through OTEL_* variables", () => {
+  for (const protocol of ["http/json", "http/protobuf"] as const) {
+    it(`sends the ingest and delivery spans of the producer's trace (${protocol})`, async () => {
+      collector = await startOtlpCollector();
+      const herald = await startHerald({
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+        OTEL_SERVICE_NAME: "herald-otel-test",
+        OTEL_BSP_SCHEDULE_DELAY: "20",
+        // The SDK's diagnostics at their loudest: they must reach the log, never stdout.
+        OTEL_LOG_LEVEL: "debug",
+      });
+      const { status, id } = await publish(herald.url);
+      expect(status).toBe(202);
+      await deliveredAll([id]);
+      const inTrace = () => collector.spans.filter((s) => s.traceId === TRACE_ID);
+      await collector.until(() =>
+        ["POST /events", "deliver traced"].every((name) => inTrace().some((s) => s.name === name)),
+      );
+
+      const ingest = inTrace().find((s) => s.name === "POST /events")!;
+      expect(ingest.kind).toBe(SPAN_KIND_SERVER);
+      expect(ingest.parentSpanId).toBe(PARENT_ID);
+      const deliver = inTrace().find((s) => s.name === "deliver traced")!;
+      expect(deliver.kind).toBe(SPAN_KIND_CLIENT);
+      expect(deliver.attributes["cloudevents.event_id"]).toBe(id);
+      for (const span of [ingest, deliver]) {
+        expect(span.resource["service.name"]).toBe("herald-otel-test");
+      }
+      expect(collector.requests.find((r) => r.path === "/v1/traces")?.contentType).toMatch(
+        protocol === "http/json" ? /^application\/json/ : /^application\/x-protobuf/,
+      );
+      // The sink sees the delivery span's own context: same trace, that span's id.
+      const received = sink.received.find((r) => r.headers["ce-id"] === id)!;
+      expect(received.headers.traceparent).toBe(`00-${TRACE_ID}-${deliver.spanId}-01`);
+
+      const { code } = await herald.stop();
+      expect(code).toBe(0);
+      // stdout carries the listening line and nothing else (no SDK or diag output).
+      expect(herald.stdout).toEqual([`herald listening on ${herald.url}`]);
+    });
+  }
+
+  it("prints console-exported spans to stderr: stdout keeps its one line", async () => {
+    collector = await startOtlpCollector();
+    const herald = await startHerald({
+      OTEL_TRACES_EXPORTER: "console",
+      OTEL_METRICS_EXPORTER: "none",
+    });
+    const { status, id } = await publish(herald.url);
+    expect(status).toBe(202);
+    await deliveredAll([id]);
+    const { code } = await herald.stop();
+    expect(code).toBe(0);
+    expect(herald.stderr()).toContain(`traceId: '${TRACE_ID}'`);
+    expect(herald.stderr()).toContain("name: 'deliver traced'");
+    expect(herald.stdout).toEqual([`herald listening on ${herald.url}`]);
+  });
+
+  it("flushes spans and metrics on SIGTERM: nothing was exported before the stop", async () => {
+    collector = await startOtlpCollector();
+    const herald = await startHerald({
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      // Nothing leaves on a timer during the test: only the shutdown flush can send them.
+      OTEL_BSP_SCHEDULE_DELAY: "600000",
+      OTEL_METRIC_EXPORT_INTERVAL: "600000",
+    });
+    const { status, id } = await publish(herald.url);
+    expect(status).toBe(202);
+    await deliveredAll([id]);
+    expect(collector.requests).toEqual([]);
+
+    const { code } = await herald.stop();
+    expect(code).toBe(0);
+    const names = collector.spans.filter((s) => s.traceId === TRACE_ID).map((s) => s.name);
+    expect(names).toEqual(expect.arrayContaining(["POST /events", "deliver traced"]));
+    expect(collector.spans[0]?.resource["service.name"]).toBe("herald");
+    expect(collector.metricNames.has("herald.events.accepted")).toBe(true);
+  });
+
+  it("accepts and delivers promptly while the collector hangs; drops are logged; SIGTERM exits within the flush timeout", async () => {
+    collector = await startOtlpCollector({ hang: true });
+    const herald = await startHerald({
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_BSP_SCHEDULE_DELAY: "10",
+      OTEL_BSP_MAX_QUEUE_SIZE: "8",
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "4",
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const { status, id, ms } = await publish(herald.url);
+      expect(status).toBe(202);
+      // Loopback ingest into memory takes about a millisecond; a blocked export would show.
+      expect(ms).toBeLessThan(500);
+      ids.push(id);
+    }
+    await deliveredAll(ids);
+    // The exports were attempted and are stuck; the queue filled and spans were dropped.
+    expect(collector.requests.some((r) => r.path === "/v1/traces")).toBe(true);
+    expect(herald.stderr()).toMatch(/"msg":"trace export queue full: dropping spans/);
+
+    const { code, ms } = await herald.stop();
+    expect(code).toBe(0);
+    // The flush waits at most 5 s for the stuck collector; then the process exits anyway.
+    expect(ms).toBeLessThan(7_000);
+    expect(herald.stderr()).toMatch(/"msg":"telemetry flush timed out/);
+    expect(herald.stdout).toEqual([`herald listening on ${herald.url}`]);
+  }, 20_000);
+});
+
+describe("herald serve without telemetry", () => {
+  beforeEach(async () => {
+    collector = await startOtlpCollector();
+  });
+
+  const cases: [string, (collectorUrl: string) => Record<string, string>][] = [
+    ["no OTEL_* variable is set", () => ({})],
+    [
+      "OTEL_SDK_DISABLED=true (even with an endpoint)",
+      (url) => ({ OTEL_SDK_DISABLED: "true", OTEL_EXPORTER_OTLP_ENDPOINT: url }),
+    ],
+  ];
+  for (const [when, env] of cases) {
+    it(`never loads an SDK module when ${when}`, async () => {
+      // Node's module debug log names every CommonJS file it loads (the OpenTelemetry packages
+      // are CommonJS): a real record of what the process loaded, not a log line of ours.
+      const herald = await startHerald({ ...env(collector.url), NODE_DEBUG: "module" });
+      const { status, id } = await publish(herald.url);
+      expect(status).toBe(202);
+      await deliveredAll([id]);
+      const { code } = await herald.stop();
+      expect(code).toBe(0);
+
+      const loaded = [
+        ...herald.stderr().matchAll(/load "[^"]*node_modules\/(@opentelemetry\/[^/]+)\//g),
+      ].map((m) => m[1]);
+      // The API is there (the core's spans are its no-ops), which shows the record is complete.
+      expect(loaded).toContain("@opentelemetry/api");
+      expect(new Set(loaded)).toEqual(new Set(["@opentelemetry/api"]));
+      expect(herald.stderr()).not.toMatch(/telemetry started/);
+      expect(collector.requests).toEqual([]);
+    });
+  }
+});
