@@ -12,6 +12,7 @@ import { robustnessCases } from "./robustness-cases.js";
 import { structuredCases } from "./structured-cases.js";
 import { subscriptionApiCases } from "./subscription-api-cases.js";
 import { validationCases } from "./validation-cases.js";
+import { webhookCases } from "./webhook-cases.js";
 
 /**
  * Every built-in spec-derived case, in report order (the official cases are loaded at run time).
@@ -36,5 +37,6 @@ export function builtinCases(auth?: ConformanceAuth): readonly ConformanceCase[]
     ...dedupeCases,
     ...filterCases,
     ...subscriptionApiCases(auth),
+    ...webhookCases,
   ];
 }

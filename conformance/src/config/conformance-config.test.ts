@@ -37,7 +37,7 @@ describe("conformanceSubscriptions", () => {
 describe("conformanceConfig", () => {
   it("is DESIGN.md's config shape with default limits and a memory store", () => {
     const config = conformanceConfig(SINK);
-    expect(Object.keys(config).sort()).toEqual(["limits", "store", "subscriptions"]);
+    expect(Object.keys(config).sort()).toEqual(["adapters", "limits", "store", "subscriptions"]);
     expect(config.limits).toEqual(DEFAULT_LIMITS);
     expect(config.store).toEqual({ kind: "memory" });
   });

@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import { DEFAULT_PUBLISHER_SUB } from "../auth/conformance-auth.js";
+import { type ConformanceAdapter, conformanceAdapters } from "./adapters.js";
 import { type ConformanceSubscription, conformanceSubscriptions } from "./subscriptions.js";
 
 /** The limits the size cases assume (DESIGN.md defaults). */
@@ -65,6 +66,8 @@ export interface ConformanceConfig {
   readonly store: { readonly kind: "memory" };
   readonly auth?: ConformanceAuthSection;
   readonly subscriptions: readonly ConformanceSubscription[];
+  /** The webhook adapters the webhook cases post to. */
+  readonly adapters: readonly ConformanceAdapter[];
 }
 
 /**
@@ -97,6 +100,7 @@ export function conformanceConfig(
     store: { kind: "memory" },
     ...(auth === undefined ? {} : { auth: authSection(auth) }),
     subscriptions: conformanceSubscriptions(sinkBaseUrl),
+    adapters: conformanceAdapters(),
   };
 }
 
