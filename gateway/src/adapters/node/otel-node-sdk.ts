@@ -6,6 +6,7 @@ import { OTLPTraceExporter as JsonTraceExporter } from "@opentelemetry/exporter-
 import { OTLPTraceExporter as ProtobufTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
 import { NodeSDK } from "@opentelemetry/sdk-node";
+import { StackContextManager } from "@opentelemetry/sdk-trace";
 import {
   ConsoleSpanExporter,
   SimpleSpanProcessor,
@@ -20,7 +21,8 @@ import type { Telemetry, TelemetryOptions } from "./start-telemetry.js";
 
 /**
  * Starts `@opentelemetry/sdk-node` as the settings and the process environment ask: no
- * auto-instrumentation (Herald's spans come from its own code), W3C Trace Context, traces
+ * auto-instrumentation (Herald's spans come from its own code), a synchronous context manager
+ * (no async hooks), W3C Trace Context, traces
  * through a bounded batch processor whose drops are counted, metrics and the sampler as the SDK
  * reads them from `OTEL_*`. Only `start-telemetry.ts` loads this module, and only when asked.
  *
@@ -127,6 +129,12 @@ function newSdk(settings: OtelSettings, spanProcessors: SpanProcessor[]): NodeSD
     // Herald emits no OpenTelemetry log records; its logs are JSON lines on stderr.
     logRecordProcessors: [],
     instrumentations: [],
+    // Herald's core passes trace contexts explicitly and never needs one to follow an await.
+    // The SDK's default (AsyncLocalStorage) would turn on async hooks on Node 20 at the first
+    // export, and their promise hooks then cost every promise in the process (in a
+    // promise-heavy loop about half its throughput). A synchronous stack is all the SDK itself
+    // needs (it suppresses tracing around an export).
+    contextManager: new StackContextManager(),
     ...(settings.propagatorsFromEnv ? {} : { textMapPropagator: new W3CTraceContextPropagator() }),
   });
 }

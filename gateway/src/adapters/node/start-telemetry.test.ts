@@ -1,4 +1,4 @@
-import { trace } from "@opentelemetry/api";
+import { context, createContextKey, trace } from "@opentelemetry/api";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { startOtlpCollector } from "../../../test/support/otlp-collector.js";
 import type { Logger } from "../../ports/logger.js";
@@ -127,7 +127,7 @@ describe("startTelemetry", () => {
     expect(lines).toEqual([]);
   });
 
-  it("stops within its shutdown timeout when the collector never answers, and says so", async () => {
+  it("keeps no async context, and stops within its shutdown timeout when the collector never answers", async () => {
     const collector = await startOtlpCollector({ hang: true });
     try {
       // The SDK's exporters read the process environment.
@@ -138,6 +138,16 @@ describe("startTelemetry", () => {
       const telemetry = await startTelemetry(process.env, { logger, shutdownTimeoutMs: 200 });
       expect(telemetry).toBeDefined();
       trace.getTracer("test").startSpan("stuck").end();
+      // A synchronous context manager: context.with works within the call, and nothing follows
+      // an await (no async hooks, which would cost every promise in the process).
+      const key = createContextKey("herald.test");
+      const active = context.active().setValue(key, "set");
+      expect(context.with(active, () => context.active().getValue(key))).toBe("set");
+      const afterAwait = await context.with(active, async () => {
+        await Promise.resolve();
+        return context.active().getValue(key);
+      });
+      expect(afterAwait).toBeUndefined();
       // The export is in flight at the collector, which holds it.
       await collector.until(() => collector.requests.length > 0);
 
