@@ -10,6 +10,8 @@
 // ingest-auth: Herald with publisher authentication (ES256 tokens of 50 publishers, minted here)
 // against the same Herald with --no-auth; a preflight first checks that Herald enforces auth and
 // accepts every token.
+// ingest-traced: Herald with tracing on (bench/herald-traced.js: OTLP to a local stub on the load
+// core) against the same Herald with it off.
 // match: the subscription matcher called in this process (indexed vs. linear at 10,000
 // subscriptions, indexed at 10,000 vs. 100), then Herald with 10,000 subscriptions against the same
 // Herald with 10, end to end.
@@ -60,6 +62,7 @@ import {
   summarizeLatency,
 } from "./lib/e2e-latency.js";
 import { MATCHED_TYPE, SUBSCRIPTIONS, writeHeraldConfig } from "./lib/herald-config.js";
+import { tracedHerald } from "./lib/ingest-traced.js";
 import { fmtNs, runMatchMicro } from "./lib/match-micro.js";
 import { endToEndSubscriptions, SQL_PROBE, supportsSql } from "./lib/match-subscriptions.js";
 import { assertStopped, canPin, killAll, liveChildren, startServer } from "./lib/processes.js";
@@ -153,6 +156,7 @@ function systemSpecs(sinkUrl, store, heraldBin, tempDir, auth, sql) {
     herald: () => herald(false),
     "herald-noauth": () => herald(false),
     "herald-auth": () => herald(true),
+    "herald-traced": () => tracedHerald(herald(false), LOAD_CORE),
     "herald-10": () => herald(false, 10),
     "herald-10000": () => herald(false, 10_000),
   };

@@ -3,6 +3,7 @@
 export const SCENARIOS = /** @type {const} */ ([
   "ingest",
   "ingest-auth",
+  "ingest-traced",
   "match",
   "e2e-latency",
   "backlog",
@@ -19,6 +20,7 @@ export const SCENARIO_SYSTEMS = {
     known: ["bare", "naive", "herald-noauth", "herald-auth"],
     default: ["herald-noauth", "herald-auth"],
   },
+  "ingest-traced": { known: ["herald", "herald-traced"], default: ["herald", "herald-traced"] },
   match: { known: ["herald-10", "herald-10000"], default: ["herald-10", "herald-10000"] },
   "e2e-latency": { known: ["herald"], default: ["herald"] },
   backlog: { known: ["herald"], default: ["herald"] },
@@ -32,6 +34,7 @@ export const SCENARIO_SYSTEMS = {
 export const DEFAULT_STORE = {
   ingest: "sqlite",
   "ingest-auth": "memory",
+  "ingest-traced": "memory",
   match: "memory",
   "e2e-latency": "sqlite",
   backlog: "sqlite",
@@ -50,6 +53,8 @@ export const USAGE = `usage: node bench/run.js [options]
   --scenario NAME     ingest (default): Herald against the bare and naive relays;
                       ingest-auth: Herald with publisher authentication (ES256 tokens) against
                       the same Herald without it (--no-auth);
+                      ingest-traced: Herald with tracing on (always-on sampler, OTLP
+                      http/protobuf to a local stub collector) against tracing off;
                       match: the subscription matcher, in process (indexed vs. linear, 10,000
                       vs. 100 subscriptions) and end to end (Herald with 10,000 subscriptions
                       vs. 10);
@@ -68,12 +73,13 @@ export const USAGE = `usage: node bench/run.js [options]
                         ingest: bare,naive,herald (default: all three)
                         ingest-auth: bare,naive,herald-noauth,herald-auth
                         (default: herald-noauth,herald-auth)
+                        ingest-traced: herald,herald-traced (default: both)
                         match: herald-10,herald-10000 (default: both)
   --part P            match: micro | end-to-end | all (default: all)
   --publishers N      ingest-auth: distinct publishers (tokens) sent round-robin (default: ${DEFAULT_PUBLISHERS})
   --store KIND        Herald's store in the generated config: memory | sqlite (default: sqlite
                       for ingest, e2e-latency and backlog (which needs it); memory for
-                      ingest-auth and match)
+                      ingest-auth, ingest-traced and match)
   --events N          backlog: events accepted while the sink is down (default: ${DEFAULT_BACKLOG_EVENTS.toLocaleString("en-US")};
                       --quick: 20,000)
   --hold D            backlog: how long the backlog waits, sink down, after the last event is
@@ -86,7 +92,7 @@ export const USAGE = `usage: node bench/run.js [options]
 
 /**
  * @typedef {object} Options
- * @property {"ingest" | "ingest-auth" | "match" | "e2e-latency" | "backlog"} scenario
+ * @property {"ingest" | "ingest-auth" | "ingest-traced" | "match" | "e2e-latency" | "backlog"} scenario
  * @property {"micro" | "end-to-end" | "all"} part  match: which parts run
  * @property {number} durationS
  * @property {number} warmupS

@@ -14,7 +14,8 @@
  * on the memory store (Herald against the relays); issue 5, "Performance", for ingest on the SQLite
  * store (durable Herald >= 0.7x the bare relay; the naive relay is not durable, so that ratio is
  * reported without a target); issue 3, "Performance", for ingest-auth (authenticated Herald against
- * the same Herald without auth); for match, Herald with 10,000 subscriptions against the same
+ * the same Herald without auth); issue 6, for ingest-traced (Herald with tracing on against
+ * the same Herald with it off); for match, Herald with 10,000 subscriptions against the same
  * Herald with 10. e2e-latency and backlog have their own reports (lib/e2e-latency.js, lib/backlog.js).
  * @type {Record<string, Record<"memory" | "sqlite", RatioSpec[]>>}
  */
@@ -32,6 +33,10 @@ export const SCENARIO_RATIOS = {
   "ingest-auth": {
     memory: [{ of: "herald-auth", to: "herald-noauth", min: 0.9 }],
     sqlite: [{ of: "herald-auth", to: "herald-noauth", min: 0.9 }],
+  },
+  "ingest-traced": {
+    memory: [{ of: "herald-traced", to: "herald", min: 0.85 }],
+    sqlite: [{ of: "herald-traced", to: "herald", min: 0.85 }],
   },
   match: {
     memory: [{ of: "herald-10000", to: "herald-10", min: 0.8 }],
