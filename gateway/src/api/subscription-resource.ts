@@ -69,6 +69,8 @@ export function toSubscriptionResource(
       ...(delivery.deadLetterSink === undefined ? {} : { deadLetterSink: delivery.deadLetterSink }),
       // The signing secret itself is never shown; a placeholder says one is set.
       ...(delivery.signingSecret === undefined ? {} : { signingSecret: REDACTED }),
+      ...(delivery.reply === undefined ? {} : { reply: delivery.reply }),
+      ...(delivery.receipts === undefined ? {} : { receipts: delivery.receipts }),
     },
     ...(disabled === undefined
       ? {}

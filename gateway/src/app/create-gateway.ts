@@ -18,9 +18,12 @@ import type { SinkClient } from "../deliver/sink-client.js";
 import { createTracedDeliverer } from "../deliver/traced-deliverer.js";
 import { MethodNotAllowed, NotFound } from "../errors/errors.js";
 import { HeraldError } from "../errors/herald-error.js";
+import type { CloudEvent } from "../event/cloud-event.js";
 import { type ProblemParts, problemParts, problemResponse } from "../http/problem.js";
 import { createIngestHandler, type IngestHandler } from "../ingest/handle-ingest.js";
 import { mountIngest } from "../ingest/ingest-routes.js";
+import { createReplyIngest } from "../on-success/ingest-reply.js";
+import { disabledReceipt } from "../on-success/receipt-events.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { FetchLike } from "../ports/fetch.js";
 import { type Logger, silentLogger } from "../ports/logger.js";
@@ -156,10 +159,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     );
   const metrics = createGatewayMetrics({ queueDepth: () => queue.size() });
   const tracer = options.tracer ?? heraldTracer();
-  const deliverer = createTracedDeliverer(createHttpDeliverer({ client: sinkClient, clock }), {
-    metrics,
-    tracer,
-  });
+  const deliverer = createTracedDeliverer(
+    createHttpDeliverer({ client: sinkClient, clock, maxReplyBytes: config.limits.maxEventBytes }),
+    { metrics, tracer },
+  );
+  const acceptEvents = createAcceptor(() => subscriptions.matcher(), queue);
+  /** Events of the gateway's own (receipts): accepted like published ones, durably. */
+  const emit = async (events: readonly CloudEvent[]) => {
+    await acceptEvents(events);
+  };
   const dispatcher = createDispatcher({
     queue,
     deliverer,
@@ -177,10 +185,18 @@ export function createGateway(options: GatewayOptions): Gateway {
       logger,
       clock,
       metrics,
+      ingestReply: createReplyIngest({ limits: config.limits, accept: acceptEvents, clock }),
+      emit,
       ...(options.random ? { random: options.random } : {}),
       // 410 Gone: the sink says it will never take events again (DESIGN.md "Delivery semantics").
-      onGone: (subscriptionId, reason) =>
-        subscriptions.disable(subscriptionId, reason, clock.now()),
+      onGone: async (subscriptionId, reason) => {
+        const subscription = subscriptions.get(subscriptionId);
+        const at = clock.now();
+        await subscriptions.disable(subscriptionId, reason, at);
+        if (subscription?.delivery.receipts === true) {
+          await emit([disabledReceipt(subscriptionId, subscription.sink, reason, at)]);
+        }
+      },
     }),
   });
   let accepting = true;
@@ -203,7 +219,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     limits: config.limits,
     auth,
     clock,
-    accept: createAcceptor(() => subscriptions.matcher(), queue),
+    accept: acceptEvents,
     accepting: () => accepting,
     logger,
     metrics,
@@ -221,7 +237,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       limits: config.limits,
       auth,
       clock,
-      accept: createAcceptor(() => subscriptions.matcher(), queue),
+      accept: acceptEvents,
       accepting: () => accepting,
       logger,
     }),

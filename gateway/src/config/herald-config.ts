@@ -35,6 +35,11 @@ export interface Limits {
    * (backpressure instead of unbounded memory).
    */
   readonly maxQueuedDeliveries: number;
+  /**
+   * Most reply hops (`heraldhops`): a reply whose hop count would pass it is not ingested and the
+   * event that caused it is dead-lettered (loop protection).
+   */
+  readonly maxReplyHops: number;
 }
 
 export type StoreConfig = (
@@ -57,6 +62,7 @@ export const DEFAULT_LIMITS: Limits = {
   // fast sink; 32 keeps slow sinks busy enough.
   maxDeliveriesInFlight: 32,
   maxQueuedDeliveries: 10_000,
+  maxReplyHops: 8,
 };
 export const DEFAULT_LISTEN = { host: "127.0.0.1", port: 8080 } as const;
 /** Database file of `store: { kind: sqlite }` when `path` is left out. */

@@ -194,7 +194,7 @@ describe("parseConfig: listen and limits", () => {
     });
     expect(problems(yaml("limits:", "  maxBatchBytes: 0", "  maxBatchByte: 1"))).toEqual([
       "herald.yaml:2:18 limits.maxBatchBytes: must be at least 1",
-      "herald.yaml:3:3 limits.maxBatchByte: unknown key; expected one of: maxEventBytes, maxBatchEvents, maxBatchBytes, maxDeliveriesInFlight, maxQueuedDeliveries",
+      "herald.yaml:3:3 limits.maxBatchByte: unknown key; expected one of: maxEventBytes, maxBatchEvents, maxBatchBytes, maxDeliveriesInFlight, maxQueuedDeliveries, maxReplyHops",
     ]);
   });
 
@@ -606,7 +606,7 @@ describe("parseConfig: all errors at once", () => {
       "herald.yaml:6:43 subscriptions[0].filters[1].prefix.Subject: must be a CloudEvents attribute name: lower-case letters a-z and digits 0-9",
       "herald.yaml:6:52 subscriptions[0].filters[1].prefix.Subject: must not be empty",
       "herald.yaml:7:39 subscriptions[0].delivery.timeout: must be longer than zero",
-      "herald.yaml:7:43 subscriptions[0].delivery.color: unknown key; expected one of: mode, maxBatchSize, maxBatchWait, concurrency, rate, handshake, timeout, retry, backoffPolicy, backoffDelay, backoffMax, deadLetterSink, signingSecret",
+      "herald.yaml:7:43 subscriptions[0].delivery.color: unknown key; expected one of: mode, maxBatchSize, maxBatchWait, concurrency, rate, handshake, timeout, retry, backoffPolicy, backoffDelay, backoffMax, deadLetterSink, signingSecret, reply, receipts",
       'herald.yaml:8:9 subscriptions[1].id: duplicate id "a"; subscriptions[0] has it',
       "herald.yaml:10:1 extra: unknown key; expected one of: listen, limits, store, auth, subscriptions, adapters",
     ]);

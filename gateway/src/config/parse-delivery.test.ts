@@ -69,8 +69,8 @@ describe("parseDelivery: rejected settings", () => {
   test("must be an object with known keys", () => {
     expect(reportsOf("binary")).toEqual(["delivery: must be an object"]);
     expect(reportsOf({ mode: "binary", retries: 3, dlq: "x" })).toEqual([
-      "delivery.retries: unknown key; expected one of: mode, maxBatchSize, maxBatchWait, concurrency, rate, handshake, timeout, retry, backoffPolicy, backoffDelay, backoffMax, deadLetterSink, signingSecret (key)",
-      "delivery.dlq: unknown key; expected one of: mode, maxBatchSize, maxBatchWait, concurrency, rate, handshake, timeout, retry, backoffPolicy, backoffDelay, backoffMax, deadLetterSink, signingSecret (key)",
+      "delivery.retries: unknown key; expected one of: mode, maxBatchSize, maxBatchWait, concurrency, rate, handshake, timeout, retry, backoffPolicy, backoffDelay, backoffMax, deadLetterSink, signingSecret, reply, receipts (key)",
+      "delivery.dlq: unknown key; expected one of: mode, maxBatchSize, maxBatchWait, concurrency, rate, handshake, timeout, retry, backoffPolicy, backoffDelay, backoffMax, deadLetterSink, signingSecret, reply, receipts (key)",
     ]);
   });
 
@@ -204,5 +204,30 @@ describe("parseDelivery: rejected settings", () => {
       "delivery.retry: must be from 0 to 100",
       "delivery.deadLetterSink: must be an absolute http(s) URL",
     ]);
+  });
+});
+
+describe("parseDelivery: on-success settings", () => {
+  test("reply: true is any source and type, an object lists globs, false is off", () => {
+    expect(check({ reply: true }).delivery?.reply).toStrictEqual({});
+    expect(
+      check({ reply: { sources: ["/billing"], types: ["com.example.*"] } }).delivery?.reply,
+    ).toStrictEqual({ sources: ["/billing"], types: ["com.example.*"] });
+    expect(check({ reply: false }).delivery).not.toHaveProperty("reply");
+    expect(check({ receipts: true }).delivery?.receipts).toBe(true);
+  });
+
+  test("refuses a reply policy it cannot use", () => {
+    expect(reportsOf({ reply: "yes" })).toStrictEqual([
+      "delivery.reply: must be true, false or { sources, types }",
+    ]);
+    expect(reportsOf({ reply: { types: [] } })[0]).toMatch(/^delivery\.reply\.types: /);
+    expect(reportsOf({ reply: { kinds: ["x"] } })[0]).toMatch(
+      /^delivery\.reply\.kinds: unknown key/,
+    );
+    expect(reportsOf({ mode: "batch", reply: true })).toStrictEqual([
+      "delivery.reply: needs mode binary or structured: a batch has no one event to reply to",
+    ]);
+    expect(reportsOf({ receipts: "yes" })[0]).toMatch(/^delivery\.receipts: /);
   });
 });

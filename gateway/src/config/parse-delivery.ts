@@ -1,5 +1,10 @@
-import { DEFAULT_DELIVERY, type DeliverySettings } from "../subscriptions/subscription.js";
+import {
+  DEFAULT_DELIVERY,
+  type DeliverySettings,
+  type ReplyPolicy,
+} from "../subscriptions/subscription.js";
 import type { FieldPath } from "./field-path.js";
+import { parseStringList } from "./parse-issuer.js";
 import { parseRate } from "./parse-rate.js";
 import { type Report, trackReport } from "./report.js";
 import {
@@ -28,7 +33,10 @@ const DELIVERY_KEYS = [
   "backoffMax",
   "deadLetterSink",
   "signingSecret",
+  "reply",
+  "receipts",
 ];
+const REPLY_KEYS = ["sources", "types"];
 
 /**
  * Longest per-attempt `delivery.timeout`: 5 minutes. The dispatcher's lease on a job must outlast
@@ -105,6 +113,11 @@ export function parseDelivery(
   const handshake = optional(object.handshake, at("handshake"), r, expectBoolean);
   const deadLetterSink = optional(object.deadLetterSink, at("deadLetterSink"), r, expectHttpUrl);
   const signingSecret = optional(object.signingSecret, at("signingSecret"), r, parseSigningSecret);
+  const reply = optional(object.reply, at("reply"), r, parseReply);
+  if (reply !== undefined && reply !== false && mode === "batch") {
+    r(at("reply"), "needs mode binary or structured: a batch has no one event to reply to");
+  }
+  const receipts = optional(object.receipts, at("receipts"), r, expectBoolean);
   if (tracked.failed()) return undefined;
   return {
     mode,
@@ -120,6 +133,35 @@ export function parseDelivery(
     ...(handshake === undefined ? {} : { handshake }),
     ...(deadLetterSink === undefined ? {} : { deadLetterSink }),
     ...(signingSecret === undefined ? {} : { signingSecret }),
+    ...(reply === undefined || reply === false ? {} : { reply }),
+    ...(receipts === undefined ? {} : { receipts }),
+  };
+}
+
+/**
+ * `reply: true` (any source and type), `false` (off), or `{ sources, types }`: glob lists, each
+ * optional (absent: any) and, when written, not empty.
+ */
+function parseReply(
+  value: unknown,
+  path: FieldPath,
+  report: Report,
+): ReplyPolicy | false | undefined {
+  if (value === true) return {};
+  if (value === false) return false;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    report(path, "must be true, false or { sources, types }");
+    return undefined;
+  }
+  const tracked = trackReport(report);
+  const object = value as Record<string, unknown>;
+  rejectUnknownKeys(object, REPLY_KEYS, path, tracked.report);
+  const sources = optional(object.sources, [...path, "sources"], tracked.report, parseStringList);
+  const types = optional(object.types, [...path, "types"], tracked.report, parseStringList);
+  if (tracked.failed()) return undefined;
+  return {
+    ...(sources === undefined ? {} : { sources }),
+    ...(types === undefined ? {} : { types }),
   };
 }
 

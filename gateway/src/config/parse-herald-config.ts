@@ -78,6 +78,7 @@ const LIMIT_KEYS = [
   "maxBatchBytes",
   "maxDeliveriesInFlight",
   "maxQueuedDeliveries",
+  "maxReplyHops",
 ] as const;
 
 function parseLimits(raw: unknown, path: FieldPath, report: Report): Limits | undefined {
@@ -96,6 +97,10 @@ function parseLimits(raw: unknown, path: FieldPath, report: Report): Limits | un
     maxBatchBytes: positive("maxBatchBytes"),
     maxDeliveriesInFlight: positive("maxDeliveriesInFlight"),
     maxQueuedDeliveries: positive("maxQueuedDeliveries"),
+    maxReplyHops:
+      optional(object.maxReplyHops, [...path, "maxReplyHops"], tracked.report, (value, p, r) =>
+        expectInteger(value, p, r, 1, 100),
+      ) ?? DEFAULT_LIMITS.maxReplyHops,
   };
   if (tracked.failed()) return undefined;
   // A batch of one event of the largest allowed size must still fit.

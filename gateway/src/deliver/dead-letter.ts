@@ -1,3 +1,5 @@
+import type { CloudEvent } from "../event/cloud-event.js";
+import { deliveryReceipt, isReceipt } from "../on-success/receipt-events.js";
 import type { Logger } from "../ports/logger.js";
 import type { Subscription } from "../subscriptions/subscription.js";
 import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
@@ -42,6 +44,8 @@ export interface DeadLetterOptions {
   readonly logger: Logger;
   /** Counts where jobs ended (`herald_dead_events_total`). */
   readonly metrics?: Pick<GatewayMetrics, "dead">;
+  /** Accepts the `dev.herald.delivery.failed` receipts (subscriptions with `delivery.receipts`). */
+  readonly emit?: (events: readonly CloudEvent[]) => Promise<void>;
 }
 
 /**
@@ -59,7 +63,33 @@ export interface DeadLetterOptions {
  * await deadLetter([job], { status: 400, error: "bad payload", at: clock.now() }, subscription);
  */
 export function createDeadLetter(options: DeadLetterOptions): DeadLetter {
-  const { queue, deliverer, logger, metrics } = options;
+  const { queue, deliverer, logger, metrics, emit } = options;
+
+  /** Failed receipts, accepted before the jobs end (a crash in between sends them again). */
+  async function receipts(
+    jobs: readonly DeliveryJob[],
+    failure: DeliveryFailure,
+    subscription: Subscription,
+    ending: "dead_letter_sink" | "store",
+  ) {
+    if (emit === undefined || subscription.delivery.receipts !== true) return;
+    const events = jobs
+      .filter((job) => !isReceipt(job.event))
+      .map((job) =>
+        deliveryReceipt("failed", {
+          jobId: job.id,
+          event: job.event,
+          subscriptionId: subscription.id,
+          sink: subscription.sink,
+          attempts: job.attempts + 1,
+          status: failure.status,
+          at: failure.at,
+          error: failure.error,
+          ending,
+        }),
+      );
+    if (events.length > 0) await emit(events);
+  }
 
   function logFinal(
     ending: "sent to the dead-letter sink" | "kept as dead",
@@ -84,6 +114,7 @@ export function createDeadLetter(options: DeadLetterOptions): DeadLetter {
 
   async function bury(jobs: readonly DeliveryJob[], failure: DeliveryFailure, sub: Subscription) {
     for (const job of jobs) logFinal("kept as dead", job, failure, sub);
+    await receipts(jobs, failure, sub, "store");
     await Promise.all(jobs.map((job) => queue.bury(job.id, failure)));
     metrics?.dead(sub.id, "store", jobs.length);
   }
@@ -111,6 +142,7 @@ export function createDeadLetter(options: DeadLetterOptions): DeadLetter {
     );
     if (outcome.kind === "delivered") {
       for (const job of jobs) logFinal("sent to the dead-letter sink", job, failure, subscription);
+      await receipts(jobs, failure, subscription, "dead_letter_sink");
       await Promise.all(jobs.map((job) => queue.complete(job.id)));
       metrics?.dead(subscription.id, "dead_letter_sink", jobs.length);
       return;

@@ -1,13 +1,14 @@
 /**
  * The result of one delivery attempt, as a value (never an exception):
- * - `delivered`: the sink answered 2xx;
+ * - `delivered`: the sink answered 2xx; with `reply` when it answered a CloudEvent to a delivery
+ *   that asked for one (`Prefer: reply`);
  * - `retry`: a transient failure (408, 429, 5xx, network error, timeout); `retryAfterMs` when the
  *   sink said so with `Retry-After`;
  * - `dead`: a permanent failure (other 4xx, or a request that cannot be built).
  * `status` is the HTTP status, 0 for network errors and timeouts.
  */
 export type DeliveryOutcome =
-  | { readonly kind: "delivered"; readonly status: number }
+  | { readonly kind: "delivered"; readonly status: number; readonly reply?: SinkReply }
   | {
       readonly kind: "retry";
       readonly status: number;
@@ -15,3 +16,19 @@ export type DeliveryOutcome =
       readonly retryAfterMs?: number;
     }
   | { readonly kind: "dead"; readonly status: number; readonly error: string };
+
+/**
+ * What a sink answered to a delivery sent with `Prefer: reply` when the answer looks like a
+ * CloudEvent (a `ce-specversion` header, or a CloudEvents content type): the raw message, parsed
+ * and checked later exactly like a published one.
+ */
+export interface SinkReply {
+  readonly status: number;
+  /** A header by lower-case name; repeated fields joined with ", ". */
+  header(name: string): string | undefined;
+  forEachHeader(fn: (value: string, name: string) => void): void;
+  /** The body as received. */
+  readonly body: Uint8Array;
+  /** Whether `body` is the whole body (false: larger than the reply limit, or broken off). */
+  readonly complete: boolean;
+}

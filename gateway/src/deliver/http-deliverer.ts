@@ -4,7 +4,7 @@ import { buildBatchMessage } from "./build-batch-message.js";
 import { buildDeliveryMessage, type DeliveryMessage } from "./build-delivery-message.js";
 import { classifyStatus } from "./classify-status.js";
 import type { Deliverer, DeliveryAttempt } from "./deliverer.js";
-import type { DeliveryOutcome } from "./delivery-outcome.js";
+import type { DeliveryOutcome, SinkReply } from "./delivery-outcome.js";
 import { bodyText, describeError, truncateUtf8 } from "./failure-text.js";
 import { parseRetryAfter } from "./retry-after.js";
 import { createWebhookSigner, type WebhookSigner } from "./sign-webhook.js";
@@ -26,6 +26,28 @@ export interface HttpDelivererOptions {
    * same name the dispatcher's handshake uses (default "herald").
    */
   readonly origin?: string;
+  /**
+   * Largest reply event body kept from a sink, in bytes (the gateway passes
+   * `limits.maxEventBytes`; default 262 144). A larger reply is incomplete and refused later.
+   */
+  readonly maxReplyBytes?: number;
+}
+
+/** Whether an answer carries a CloudEvent: binary mode, or a CloudEvents media type. */
+function looksLikeEvent(answer: SinkAnswer): boolean {
+  if (answer.header("ce-specversion") !== null) return true;
+  const type = answer.header("content-type")?.split(";", 1)[0]?.trim().toLowerCase();
+  return type !== undefined && type.startsWith("application/cloudevents");
+}
+
+function replyOf(answer: SinkAnswer): SinkReply {
+  return {
+    status: answer.status,
+    header: (name) => answer.header(name) ?? undefined,
+    forEachHeader: (fn) => answer.forEachHeader(fn),
+    body: answer.head,
+    complete: answer.complete,
+  };
 }
 
 const encoder = new TextEncoder();
@@ -74,6 +96,7 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
     clock = systemClock,
     signer = createWebhookSigner(),
     origin = "herald",
+    maxReplyBytes = 262_144,
   } = options;
   if (typeof client?.send !== "function") {
     throw new TypeError("createHttpDeliverer: options.client must be a SinkClient");
@@ -96,10 +119,15 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
     return { ...message, headers: { ...message.headers, ...webhook }, body };
   }
 
-  function outcomeOf(answer: SinkAnswer): DeliveryOutcome {
+  function outcomeOf(answer: SinkAnswer, wantsReply: boolean): DeliveryOutcome {
     const { status, head } = answer;
     const kind = classifyStatus(status);
-    if (kind === "delivered") return { kind, status };
+    if (kind === "delivered") {
+      // Knative's reply contract: a 200 or 201 with an event is a reply; other 2xx are not.
+      return wantsReply && (status === 200 || status === 201) && looksLikeEvent(answer)
+        ? { kind, status, reply: replyOf(answer) }
+        : { kind, status };
+    }
     const error = head.length > 0 ? bodyText(head) : `HTTP ${status}`;
     if (kind === "dead") return { kind, status, error };
     const retryAfterMs = parseRetryAfter(answer.retryAfter, clock.now());
@@ -110,13 +138,17 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
 
   return {
     async deliver(attempt, subscription): Promise<DeliveryOutcome> {
+      // Replies only from the subscription's own sink: the dead-letter sink's answer is not one.
+      const wantsReply =
+        subscription.delivery.reply !== undefined && (attempt.target ?? "sink") === "sink";
       let message: DeliveryMessage;
       try {
         const unsigned = attemptMessage(attempt, subscription);
-        const extra =
-          subscription.delivery.handshake === true
-            ? { ...attempt.headers, "webhook-request-origin": origin }
-            : attempt.headers;
+        let extra = attempt.headers;
+        if (subscription.delivery.handshake === true) {
+          extra = { ...extra, "webhook-request-origin": origin };
+        }
+        if (wantsReply) extra = { ...extra, prefer: "reply" };
         message = await signed(
           extra === undefined
             ? unsigned
@@ -132,7 +164,12 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
         };
       }
       try {
-        return outcomeOf(await client.send(message, subscription.delivery.timeoutMs));
+        const answer = await client.send(
+          message,
+          subscription.delivery.timeoutMs,
+          wantsReply ? maxReplyBytes : undefined,
+        );
+        return outcomeOf(answer, wantsReply);
       } catch (err) {
         // A `SinkError` (timeout, network) or a client breaking its contract: worth a retry.
         return { kind: "retry", status: 0, error: describeError(err) };

@@ -1,3 +1,6 @@
+import type { CloudEvent } from "../event/cloud-event.js";
+import type { IngestReply } from "../on-success/ingest-reply.js";
+import { deliveryReceipt, isReceipt } from "../on-success/receipt-events.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import type { Subscription } from "../subscriptions/subscription.js";
@@ -6,7 +9,7 @@ import { createDeadLetter } from "./dead-letter.js";
 import type { Deliverer } from "./deliverer.js";
 import type { DeliveryOutcome } from "./delivery-outcome.js";
 import type { DeliveryFailure, DeliveryJob, DeliveryQueue } from "./delivery-queue.js";
-import { describeError } from "./failure-text.js";
+import { describeError, truncateUtf8 } from "./failure-text.js";
 import { redactSecrets } from "./redact-secrets.js";
 import { canRetry, retryDelay } from "./retry-policy.js";
 
@@ -39,6 +42,16 @@ export interface SettleOptions {
   readonly onGone?: OnGone;
   /** Counts jobs whose attempts are over. */
   readonly metrics?: Pick<GatewayMetrics, "dead">;
+  /**
+   * Ingests a sink's reply event (`delivery.reply`, see `createReplyIngest`); resolves why it was
+   * not ingested, if it was not. Without it, replies are ignored.
+   */
+  readonly ingestReply?: IngestReply;
+  /**
+   * Accepts events of the gateway's own (delivery receipts, `delivery.receipts`), durably, before
+   * the job they report on is settled. Without it, no receipts.
+   */
+  readonly emit?: (events: readonly CloudEvent[]) => Promise<void>;
 }
 
 /**
@@ -67,18 +80,73 @@ export function createSettle(options: SettleOptions): Settle {
     throw new TypeError("createSettle: options.deliverer must be a Deliverer");
   }
 
+  const { ingestReply, emit } = options;
   const deadLetter = createDeadLetter({
     queue,
     deliverer,
     logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(emit ? { emit } : {}),
   });
 
-  return async function settle(jobs, outcome, subscription) {
-    if (outcome.kind === "delivered") {
-      await Promise.all(jobs.map((job) => queue.complete(job.id)));
-      return;
+  /** Succeeded receipts of the jobs that want them; none for a receipt. */
+  async function receipts(
+    jobs: readonly DeliveryJob[],
+    status: number,
+    subscription: Subscription,
+  ) {
+    if (emit === undefined || subscription.delivery.receipts !== true) return;
+    const at = clock.now();
+    const events = jobs
+      .filter((job) => !isReceipt(job.event))
+      .map((job) =>
+        deliveryReceipt("succeeded", {
+          jobId: job.id,
+          event: job.event,
+          subscriptionId: subscription.id,
+          sink: subscription.sink,
+          attempts: job.attempts + 1,
+          status,
+          at,
+        }),
+      );
+    if (events.length > 0) await emit(events);
+  }
+
+  /**
+   * A delivered attempt: its reply ingested first (before the job ends, so a crash in between
+   * delivers again and the reply comes again: at-least-once), then the receipt, then `complete`.
+   * A reply refused ends its job as failed: the delivery did succeed, and `heralderrordata` says so.
+   */
+  async function delivered(
+    jobs: readonly DeliveryJob[],
+    outcome: Extract<DeliveryOutcome, { kind: "delivered" }>,
+    subscription: Subscription,
+  ) {
+    const done: DeliveryJob[] = [];
+    const refused: { job: DeliveryJob; reason: string }[] = [];
+    for (const job of jobs) {
+      const reason =
+        outcome.reply === undefined || ingestReply === undefined
+          ? undefined
+          : await ingestReply(job.event, outcome.reply, subscription);
+      if (reason === undefined) done.push(job);
+      else refused.push({ job, reason });
     }
+    await receipts(done, outcome.status, subscription);
+    await Promise.all(done.map((job) => queue.complete(job.id)));
+    for (const { job, reason } of refused) {
+      const error = `delivered (HTTP ${outcome.status}), but its reply was not ingested: ${reason}`;
+      await deadLetter(
+        [job],
+        { status: outcome.status, error: truncateUtf8(error), at: clock.now() },
+        subscription,
+      );
+    }
+  }
+
+  return async function settle(jobs, outcome, subscription) {
+    if (outcome.kind === "delivered") return delivered(jobs, outcome, subscription);
     const now = clock.now();
     const failure: DeliveryFailure = {
       status: outcome.status,

@@ -14,7 +14,11 @@ function answering(status: number, headers: Record<string, string>) {
         status,
         retryAfter: null,
         head: new Uint8Array(0),
+        complete: true,
         header: (name) => headers[name.toLowerCase()] ?? null,
+        forEachHeader: (fn) => {
+          for (const [name, value] of Object.entries(headers)) fn(value, name.toLowerCase());
+        },
       };
     },
   };

@@ -71,6 +71,23 @@ export interface DeliverySettings {
    * by spaces while a secret is rotated (each one signs).
    */
   readonly signingSecret?: string;
+  /**
+   * Reply events (Knative's model): deliveries send `Prefer: reply`, and a CloudEvent the sink
+   * answers with (200/201, binary or structured) is ingested when its `source` and `type` match
+   * these globs (absent: any). Binary and structured mode only.
+   */
+  readonly reply?: ReplyPolicy;
+  /**
+   * Emit a delivery receipt event (`dev.herald.delivery.succeeded`, `.failed`,
+   * `dev.herald.subscription.disabled`) into the gateway's own flow for each final outcome.
+   */
+  readonly receipts?: boolean;
+}
+
+/** Which reply events a subscription's sink may produce (globs: `*` is any run of characters). */
+export interface ReplyPolicy {
+  readonly sources?: readonly string[];
+  readonly types?: readonly string[];
 }
 
 /** Retries after the first attempt when a subscription does not say (`delivery.retry`). */

@@ -23,12 +23,15 @@ export interface ScriptedSink {
 
 /**
  * Starts a sink that answers the n-th request with `script[n]`, and every request past the end
- * with the last reply (so `[{ status: 500 }]` always fails). For retry and timeout tests.
+ * with the last reply (so `[{ status: 500 }]` always fails). For retry and timeout tests. A step
+ * may be a function of the request (and its index) that makes the reply, e.g. a reply event.
  *
  * @example
  * const sink = await startScriptedSink([{ status: 503 }, { status: 503 }, { status: 200 }]);
  */
-export async function startScriptedSink(script: readonly Reply[]): Promise<ScriptedSink> {
+export async function startScriptedSink(
+  script: readonly (Reply | ((request: Received, n: number) => Reply))[],
+): Promise<ScriptedSink> {
   if (script.length === 0) throw new TypeError("startScriptedSink: the script needs a reply");
   const received: Received[] = [];
   const waiters: { count: number; resolve: (r: Received[]) => void }[] = [];
@@ -37,8 +40,12 @@ export async function startScriptedSink(script: readonly Reply[]): Promise<Scrip
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const reply = script[Math.min(received.length, script.length - 1)] as Reply;
-      received.push({ path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks) });
+      const step = script[Math.min(received.length, script.length - 1)] as
+        | Reply
+        | ((request: Received, n: number) => Reply);
+      const request = { path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks) };
+      const reply = typeof step === "function" ? step(request, received.length) : step;
+      received.push(request);
       if (reply.hang === true) hanging.push(res);
       else res.writeHead(reply.status, reply.headers).end(reply.body);
       for (const w of waiters.filter((w) => received.length >= w.count)) {

@@ -151,6 +151,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     noAuth: authOff,
     keySourceFor: (keys) => (keys.kind === "file" ? jwksFiles.get(keys.path) : undefined),
     tokenDigest: sha256Digest,
+    logPayloads: options.env.HERALD_LOG_PAYLOADS === "true",
   });
   const server = createServer(nodeListener(gateway));
   // Node 20 waits 300 s for a slow request; a publisher gets 60 s for the whole request.

@@ -1,0 +1,357 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { Received } from "../../test/support/recording-sink.js";
+import {
+  type Reply,
+  type ScriptedSink,
+  startScriptedSink,
+} from "../../test/support/scripted-sink.js";
+import { parseConfig } from "../config/load-config.js";
+import { createGateway, type Gateway } from "./create-gateway.js";
+
+// On-success semantics through the whole gateway, against real sinks on 127.0.0.1: reply events
+// (Prefer: reply), delivery receipts routed by ordinary subscriptions, and the hop limit.
+
+const sinks: ScriptedSink[] = [];
+let gateway: Gateway | undefined;
+afterEach(async () => {
+  await gateway?.stop();
+  gateway = undefined;
+  for (const sink of sinks.splice(0)) await sink.close();
+});
+
+type Step = Reply | ((request: Received, n: number) => Reply);
+async function sinkOf(...script: Step[]) {
+  const sink = await startScriptedSink(script);
+  sinks.push(sink);
+  return sink;
+}
+
+function start(subscriptions: object[], limits: object = {}) {
+  const config = { store: { kind: "memory" }, limits, subscriptions };
+  gateway = createGateway({
+    config: parseConfig(JSON.stringify(config), "t.json"),
+    random: () => 0.5,
+  });
+  gateway.start();
+  return gateway;
+}
+
+async function publish(gw: Gateway, id: string, headers: Record<string, string> = {}) {
+  const res = await gw.fetch(
+    new Request("http://gw/events", {
+      method: "POST",
+      headers: {
+        "ce-specversion": "1.0",
+        "ce-id": id,
+        "ce-source": "/shop",
+        "ce-type": "com.example.order",
+        "content-type": "application/json",
+        ...headers,
+      },
+      body: '{"order":1}',
+    }),
+  );
+  expect(res.status).toBe(202);
+}
+
+/** A binary-mode reply event. */
+const invoiceReply = (id: string, type = "com.example.invoice"): Reply => ({
+  status: 200,
+  headers: {
+    "ce-specversion": "1.0",
+    "ce-id": id,
+    "ce-source": "/billing",
+    "ce-type": type,
+    "content-type": "application/json",
+  },
+  body: '{"invoice":7}',
+});
+
+const header = (r: Received | undefined, name: string) => r?.headers[name];
+
+describe("reply events", () => {
+  it("ingests a sink's reply and routes it, with correlation, provenance and hop count", async () => {
+    const billing = await sinkOf(invoiceReply("inv-1"));
+    const accounting = await sinkOf({ status: 204 });
+    const gw = start([
+      {
+        id: "billing",
+        types: ["com.example.order"],
+        sink: billing.url,
+        delivery: { reply: { sources: ["/billing"], types: ["com.example.*"] } },
+      },
+      { id: "accounting", types: ["com.example.invoice"], sink: accounting.url },
+    ]);
+    await publish(gw, "order-1", {
+      traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    });
+    const [invoice] = await accounting.waitFor(1);
+    await gw.idle();
+    const [order] = billing.received;
+    expect(header(order, "prefer")).toBe("reply");
+    expect(invoice?.headers).toMatchObject({
+      "ce-id": "inv-1",
+      "ce-source": "/billing",
+      "ce-type": "com.example.invoice",
+      "ce-causationid": "order-1",
+      "ce-correlationid": "order-1",
+      "ce-heraldhops": "1",
+      "ce-authtype": "system",
+      "ce-authid": "subscription:billing",
+    });
+    expect(JSON.parse(String(invoice?.body))).toStrictEqual({ invoice: 7 });
+    // The reply stays in the order's trace.
+    expect(header(invoice, "ce-traceparent")).toBe(header(order, "ce-traceparent"));
+    // The subscription that replies is delivered to once; the reply is not sent back to it.
+    expect(billing.received).toHaveLength(1);
+    const dead = await (await gw.fetch(new Request("http://gw/subscriptions/billing/dead"))).json();
+    expect(dead).toStrictEqual({ items: [] });
+  });
+
+  it("keeps a chain's correlationid and takes a structured-mode reply", async () => {
+    const billing = await sinkOf({
+      status: 201,
+      headers: { "content-type": "application/cloudevents+json" },
+      body: JSON.stringify({
+        specversion: "1.0",
+        id: "inv-2",
+        source: "/billing",
+        type: "com.example.invoice",
+        authtype: "user",
+        authid: "forged",
+        data: { invoice: 8 },
+      }),
+    });
+    const accounting = await sinkOf({ status: 204 });
+    const gw = start([
+      { id: "billing", types: ["com.example.order"], sink: billing.url, delivery: { reply: true } },
+      { id: "accounting", types: ["com.example.invoice"], sink: accounting.url },
+    ]);
+    await publish(gw, "order-2", { "ce-correlationid": "checkout-9" });
+    const [invoice] = await accounting.waitFor(1);
+    expect(invoice?.headers).toMatchObject({
+      "ce-causationid": "order-2",
+      "ce-correlationid": "checkout-9",
+      // What the sink claimed is replaced by the gateway's provenance.
+      "ce-authtype": "system",
+      "ce-authid": "subscription:billing",
+    });
+  });
+
+  it("does not ask for a reply, nor take one, without delivery.reply", async () => {
+    const billing = await sinkOf(invoiceReply("inv-3"));
+    const accounting = await sinkOf({ status: 204 });
+    const gw = start([
+      { id: "billing", types: ["com.example.order"], sink: billing.url },
+      { id: "accounting", types: ["com.example.invoice"], sink: accounting.url },
+    ]);
+    await publish(gw, "order-3");
+    await billing.waitFor(1);
+    await gw.idle();
+    expect(header(billing.received[0], "prefer")).toBeUndefined();
+    expect(accounting.received).toHaveLength(0);
+  });
+
+  it("treats a 200 without an event, and a 204, as plain success", async () => {
+    const billing = await sinkOf(
+      { status: 200, headers: { "content-type": "text/plain" }, body: "ok" },
+      { status: 204 },
+    );
+    const dlq = await sinkOf({ status: 204 });
+    const gw = start([
+      {
+        id: "billing",
+        types: ["com.example.order"],
+        sink: billing.url,
+        delivery: { reply: true, deadLetterSink: dlq.url },
+      },
+    ]);
+    await publish(gw, "order-4a");
+    await publish(gw, "order-4b");
+    await billing.waitFor(2);
+    await gw.idle();
+    expect(dlq.received).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      "a type the policy does not allow",
+      invoiceReply("inv-5", "com.other.invoice"),
+      /not allowed by delivery\.reply\.types/,
+    ],
+    [
+      "an invalid event (no ce-type)",
+      {
+        status: 200,
+        headers: { "ce-specversion": "1.0", "ce-id": "x", "ce-source": "/billing" },
+      } as Reply,
+      /invalid reply \(invalid_event\).*type/,
+    ],
+    [
+      "unparseable JSON",
+      { status: 200, headers: { "content-type": "application/cloudevents+json" }, body: "{" },
+      /invalid reply \(malformed_request\)/,
+    ],
+    [
+      "a batch",
+      {
+        status: 200,
+        headers: { "content-type": "application/cloudevents-batch+json" },
+        body: "[]",
+      },
+      /one event/,
+    ],
+  ])("refuses %s: not ingested, the order dead-lettered with the reason", async (_, reply, why) => {
+    const billing = await sinkOf(reply);
+    const accounting = await sinkOf({ status: 204 });
+    const dlq = await sinkOf({ status: 204 });
+    const gw = start([
+      {
+        id: "billing",
+        types: ["com.example.order"],
+        sink: billing.url,
+        delivery: {
+          reply: { types: ["com.example.invoice"] },
+          deadLetterSink: dlq.url,
+          retry: 0,
+        },
+      },
+      {
+        id: "accounting",
+        types: ["com.example.invoice", "com.other.invoice"],
+        sink: accounting.url,
+      },
+    ]);
+    await publish(gw, "order-5");
+    const [dead] = await dlq.waitFor(1);
+    await gw.idle();
+    expect(accounting.received).toHaveLength(0);
+    expect(header(dead, "ce-id")).toBe("order-5");
+    expect(header(dead, "ce-heraldErrorCode".toLowerCase())).toBe("200");
+    const data = decodeURIComponent(String(header(dead, "ce-heralderrordata")));
+    expect(data).toMatch(/^delivered \(HTTP 200\), but its reply was not ingested: /);
+    expect(data).toMatch(why);
+    // One delivery: the refusal does not make the gateway send the order again.
+    expect(billing.received).toHaveLength(1);
+  });
+
+  it("stops a reply loop at limits.maxReplyHops and dead-letters the event that would pass it", async () => {
+    let n = 0;
+    const echo = await sinkOf(() => invoiceReply(`ping-${++n}`, "com.example.order"));
+    const dlq = await sinkOf({ status: 204 });
+    const gw = start(
+      [
+        {
+          id: "echo",
+          types: ["com.example.order"],
+          sink: echo.url,
+          delivery: { reply: true, deadLetterSink: dlq.url },
+        },
+      ],
+      { maxReplyHops: 3 },
+    );
+    await publish(gw, "ping-0");
+    const [dead] = await dlq.waitFor(1);
+    await gw.idle();
+    // The published event (hop 0) and three replies (hops 1..3) were delivered; the reply to the
+    // third would be hop 4.
+    expect(echo.received.map((r) => header(r, "ce-heraldhops") ?? "0")).toStrictEqual([
+      "0",
+      "1",
+      "2",
+      "3",
+    ]);
+    expect(header(dead, "ce-heraldhops")).toBe("3");
+    expect(decodeURIComponent(String(header(dead, "ce-heralderrordata")))).toMatch(
+      /reply loop: the reply would be hop 4, past limits\.maxReplyHops \(3\)/,
+    );
+  });
+});
+
+describe("delivery receipts", () => {
+  const receiptsOf = (id: string) => ({
+    id: `receipts-of-${id}`,
+    source: `/herald/subscriptions/${id}`,
+    filters: [{ prefix: { type: "dev.herald." } }],
+    delivery: { receipts: true },
+  });
+
+  it("emits succeeded, failed and disabled receipts, routed by an ordinary subscription", async () => {
+    const ok = await sinkOf({ status: 204 });
+    const bad = await sinkOf({ status: 400, body: "nope" });
+    const gone = await sinkOf({ status: 410 });
+    const alerts = await sinkOf({ status: 204 });
+    const gw = start([
+      { id: "ok", types: ["com.example.order"], sink: ok.url, delivery: { receipts: true } },
+      {
+        id: "bad",
+        types: ["com.example.order"],
+        sink: bad.url,
+        delivery: { receipts: true, retry: 0 },
+      },
+      { id: "gone", types: ["com.example.order"], sink: gone.url, delivery: { receipts: true } },
+      // Receipts of every subscription, themselves with receipts on: they must not produce more.
+      { ...receiptsOf("ok"), sink: alerts.url },
+      { ...receiptsOf("bad"), sink: alerts.url },
+      { ...receiptsOf("gone"), sink: alerts.url },
+    ]);
+    await publish(gw, "order-r1");
+    await alerts.waitFor(4);
+    // Receipts are queued before the job they report on ends: idle means all are delivered.
+    await gw.idle();
+    const byType = new Map<string, Received[]>();
+    for (const r of alerts.received) {
+      const type = String(header(r, "ce-type"));
+      byType.set(type, [...(byType.get(type) ?? []), r]);
+    }
+    expect([...byType.keys()].sort()).toStrictEqual([
+      "dev.herald.delivery.failed",
+      "dev.herald.delivery.succeeded",
+      "dev.herald.subscription.disabled",
+    ]);
+    const [succeeded] = byType.get("dev.herald.delivery.succeeded") ?? [];
+    expect(succeeded?.headers).toMatchObject({
+      "ce-source": "/herald/subscriptions/ok",
+      "ce-authtype": "system",
+      "ce-authid": "herald",
+      "ce-causationid": "order-r1",
+      "content-type": "application/json",
+    });
+    expect(JSON.parse(String(succeeded?.body))).toMatchObject({
+      subscription: "ok",
+      sink: ok.url,
+      event: { source: "/shop", id: "order-r1", type: "com.example.order" },
+      attempts: 1,
+      status: 204,
+      latencyMs: expect.any(Number),
+    });
+    // 410 is a permanent failure too: one failed receipt for "bad", one for "gone".
+    const failed = (byType.get("dev.herald.delivery.failed") ?? []).map((r) =>
+      JSON.parse(String(r.body)),
+    );
+    expect(failed.map((f) => f.subscription).sort()).toStrictEqual(["bad", "gone"]);
+    expect(failed.find((f) => f.subscription === "bad")).toMatchObject({
+      status: 400,
+      error: "nope",
+      ending: "store",
+      attempts: 1,
+    });
+    const [disabled] = byType.get("dev.herald.subscription.disabled") ?? [];
+    expect(JSON.parse(String(disabled?.body))).toMatchObject({ subscription: "gone", status: 410 });
+    // Four receipts in all: none for the deliveries of receipts.
+    expect(alerts.received).toHaveLength(4);
+  });
+
+  it("emits no receipts without delivery.receipts", async () => {
+    const ok = await sinkOf({ status: 204 });
+    const alerts = await sinkOf({ status: 204 });
+    const gw = start([
+      { id: "ok", types: ["com.example.order"], sink: ok.url },
+      { ...receiptsOf("ok"), sink: alerts.url },
+    ]);
+    await publish(gw, "order-r2");
+    await ok.waitFor(1);
+    await gw.idle();
+    expect(alerts.received).toHaveLength(0);
+  });
+});
