@@ -237,6 +237,21 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    "/metrics": {
+      get: {
+        operationId: "getMetrics",
+        summary:
+          "Prometheus text (version 0.0.4) of the gateway's counters, histograms and gauges (admin)",
+        responses: {
+          "200": {
+            description: "The metrics",
+            content: { "text/plain": { schema: { type: "string" } } },
+          },
+          "401": { $ref: "#/components/responses/Unauthorized" },
+          "403": { $ref: "#/components/responses/Forbidden" },
+        },
+      },
+    },
     "/webhooks/{adapterId}": {
       parameters: [
         {
@@ -424,6 +439,27 @@ export const OPENAPI_DOCUMENT = {
             type: "string",
             pattern: "^whsec_",
             description: "Shown as `<redacted>`; send that back to keep the stored secret",
+          },
+          reply: {
+            description:
+              "Reply events: deliveries send `Prefer: reply`; a CloudEvent the sink answers (200/201) is ingested when its source and type match these globs. `true`: any. Binary and structured mode only.",
+            oneOf: [
+              { type: "boolean" },
+              {
+                type: "object",
+                additionalProperties: false,
+                properties: {
+                  sources: { type: "array", items: { type: "string" }, minItems: 1 },
+                  types: { type: "array", items: { type: "string" }, minItems: 1 },
+                },
+              },
+            ],
+          },
+          receipts: {
+            type: "boolean",
+            default: false,
+            description:
+              "Emit dev.herald.delivery.succeeded / .failed and dev.herald.subscription.disabled events (source /herald/subscriptions/{id}) for each final outcome",
           },
         },
       },

@@ -355,3 +355,45 @@ describe("delivery receipts", () => {
     expect(alerts.received).toHaveLength(0);
   });
 });
+
+describe("on-success settings through the Subscriptions API", () => {
+  it("creates, shows and uses reply and receipts settings of an API subscription", async () => {
+    const billing = await sinkOf(invoiceReply("inv-api"));
+    const accounting = await sinkOf({ status: 204 });
+    const gw = start([{ id: "accounting", types: ["com.example.invoice"], sink: accounting.url }]);
+    const created = await gw.fetch(
+      new Request("http://gw/subscriptions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          types: ["com.example.order"],
+          sink: billing.url,
+          protocol: "HTTP",
+          delivery: { reply: { types: ["com.example.invoice"] }, receipts: true },
+        }),
+      }),
+    );
+    expect(created.status).toBe(201);
+    const resource = await created.json();
+    expect(resource.delivery).toMatchObject({
+      reply: { types: ["com.example.invoice"] },
+      receipts: true,
+    });
+    const refused = await gw.fetch(
+      new Request("http://gw/subscriptions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          sink: billing.url,
+          protocol: "HTTP",
+          delivery: { mode: "batch", reply: true },
+        }),
+      }),
+    );
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(await refused.json())).toMatch(/delivery\.reply/);
+    await publish(gw, "order-api");
+    const [invoice] = await accounting.waitFor(1);
+    expect(invoice?.headers["ce-authid"]).toBe(`subscription:${resource.id}`);
+  });
+});
