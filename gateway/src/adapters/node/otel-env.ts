@@ -29,8 +29,6 @@ export interface OtelSettings {
     readonly scheduledDelayMillis: number;
     readonly exportTimeoutMillis: number;
   };
-  /** `OTEL_PROPAGATORS` was set: the SDK reads it; otherwise W3C Trace Context alone. */
-  readonly propagatorsFromEnv: boolean;
   /** `OTEL_LOG_LEVEL` (default `warn`): how much of the SDK's own diagnostics reach the log. */
   readonly diagLevel: "none" | "error" | "warn" | "info" | "debug" | "verbose" | "all";
   /** Values that were not understood, each with what is used instead. */
@@ -131,7 +129,6 @@ export function readOtelSettings(env: Env): OtelSettings {
     protocol,
     defaultServiceName: "herald",
     batch,
-    propagatorsFromEnv: value(env, "OTEL_PROPAGATORS") !== undefined,
     diagLevel,
     warnings,
   };

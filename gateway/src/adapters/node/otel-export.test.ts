@@ -225,6 +225,10 @@ describe("herald serve exporting OTLP, configured only through OTEL_* variables"
     // The exports were attempted and are stuck; the queue filled and spans were dropped.
     expect(collector.requests.some((r) => r.path === "/v1/traces")).toBe(true);
     expect(herald.stderr()).toMatch(/"msg":"trace export queue full: dropping spans/);
+    // ... and counted in the gateway's metrics (open with --no-auth).
+    const metrics = await (await fetch(`${herald.url}/metrics`)).text();
+    const dropped = /^herald_telemetry_spans_dropped_total (\d+)$/m.exec(metrics);
+    expect(Number(dropped?.[1])).toBeGreaterThan(0);
 
     const { code, ms } = await herald.stop();
     expect(code).toBe(0);

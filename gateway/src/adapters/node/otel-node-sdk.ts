@@ -135,7 +135,9 @@ function newSdk(settings: OtelSettings, spanProcessors: SpanProcessor[]): NodeSD
     // promise-heavy loop about half its throughput). A synchronous stack is all the SDK itself
     // needs (it suppresses tracing around an export).
     contextManager: new StackContextManager(),
-    ...(settings.propagatorsFromEnv ? {} : { textMapPropagator: new W3CTraceContextPropagator() }),
+    // Herald reads and writes `traceparent` itself; the global propagator is for anything else
+    // in the process, and W3C Trace Context is the one Herald speaks.
+    textMapPropagator: new W3CTraceContextPropagator(),
   });
 }
 

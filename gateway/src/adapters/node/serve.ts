@@ -140,7 +140,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     throw err;
   }
   // Before the gateway: its metric instruments bind to the SDK's meter provider when created.
-  const telemetry = await startTelemetry(options.env, { logger });
+  // Spans a full export queue drops are counted by the gateway's metrics once it exists (no
+  // span, so no drop, comes before it).
+  const spansDropped = { count: (_spans: number) => {} };
+  const telemetry = await startTelemetry(options.env, {
+    logger,
+    onSpansDropped: (spans) => spansDropped.count(spans),
+  });
   const sinkClient = createNodeSinkClient();
   const gateway = createGateway({
     config,
@@ -153,6 +159,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     tokenDigest: sha256Digest,
     logPayloads: options.env.HERALD_LOG_PAYLOADS === "true",
   });
+  spansDropped.count = (spans) => gateway.metrics.spansDropped(spans);
   const server = createServer(nodeListener(gateway));
   // Node 20 waits 300 s for a slow request; a publisher gets 60 s for the whole request.
   server.requestTimeout = 60_000;

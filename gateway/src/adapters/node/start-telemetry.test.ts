@@ -51,7 +51,6 @@ describe("readOtelSettings", () => {
         scheduledDelayMillis: 5000,
         exportTimeoutMillis: 30_000,
       },
-      propagatorsFromEnv: false,
       diagLevel: "warn",
       warnings: [],
     });
@@ -66,7 +65,6 @@ describe("readOtelSettings", () => {
       OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "512",
       OTEL_BSP_SCHEDULE_DELAY: "0",
       OTEL_BSP_EXPORT_TIMEOUT: "2000",
-      OTEL_PROPAGATORS: "tracecontext,baggage",
       OTEL_LOG_LEVEL: "DEBUG",
     });
     expect(settings).toMatchObject({
@@ -79,7 +77,6 @@ describe("readOtelSettings", () => {
         scheduledDelayMillis: 0,
         exportTimeoutMillis: 2000,
       },
-      propagatorsFromEnv: true,
       diagLevel: "debug",
       warnings: [],
     });
