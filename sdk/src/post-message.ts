@@ -12,6 +12,8 @@ export interface Transport {
   /** The bearer token for one attempt, if any (asked again on every attempt). */
   readonly token: (() => string | Promise<string>) | undefined;
   readonly timeoutMs: number;
+  /** The timeout signal for a request starting now (see `createDeadlineSignals`). */
+  readonly deadline: () => AbortSignal;
   readonly retry: RetrySettings;
   readonly random: () => number;
   readonly now: () => number;
@@ -41,7 +43,7 @@ async function attempt(
       method: "POST",
       headers,
       body: (message.body ?? null) as BodyInit | null,
-      signal: AbortSignal.timeout(transport.timeoutMs),
+      signal: transport.deadline(),
     });
   } catch (err) {
     const name = (err as { name?: unknown } | null)?.name;

@@ -15,6 +15,15 @@ describe("producerSettings", () => {
       maxNotificationDataBytes: 1024,
       tracing: true,
       token: undefined,
+      coalesce: undefined,
+    });
+  });
+
+  it("coalesce: true takes the gateway's default batch limits and four requests in flight", () => {
+    expect(producerSettings({ ...base, coalesce: true }).coalesce).toEqual({
+      maxEvents: 100,
+      maxBatchBytes: 1_048_576,
+      maxInFlight: 4,
     });
   });
 
@@ -50,6 +59,7 @@ describe("producerSettings", () => {
     [{ headers: { "bad name": "x" } }, /not valid/],
     [{ headers: { "x-a": "one\ntwo" } }, /one-line/],
     [{ maxEventBytes: 0 }, /maxEventBytes/],
+    [{ coalesce: { maxInFlight: 0 } }, /maxInFlight/],
   ])("refuses %j with a TypeError", (override, message) => {
     expect(() => producerSettings({ ...base, ...(override as object) })).toThrow(TypeError);
     expect(() => producerSettings({ ...base, ...(override as object) })).toThrow(message);

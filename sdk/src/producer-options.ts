@@ -1,4 +1,5 @@
 import type { RetrySettings } from "./backoff.js";
+import type { CoalesceSettings } from "./coalescer.js";
 import type { ContentMode } from "./encode-message.js";
 
 /** How long to wait before retries; every field optional, in milliseconds. */
@@ -11,6 +12,16 @@ export interface RetryOptions {
   readonly maxDelay?: number;
   /** Longest `Retry-After` worth waiting for; a longer one throws at once (default 60000). */
   readonly maxRetryAfter?: number;
+}
+
+/** Gathering of single events into batch requests under load; every field optional. */
+export interface CoalesceOptions {
+  /** Most events per batch request: the gateway's `limits.maxBatchEvents` (default 100). */
+  readonly maxEvents?: number;
+  /** Most bytes per batch request: the gateway's `limits.maxBatchBytes` (default 1048576). */
+  readonly maxBatchBytes?: number;
+  /** Requests in flight before events start to queue and share a request (default 4). */
+  readonly maxInFlight?: number;
 }
 
 /** Options of `createProducer`, checked once when the producer is made. */
@@ -31,6 +42,11 @@ export interface ProducerOptions {
   readonly mode?: ContentMode;
   /** Extra headers on every request (not `ce-*`, `content-type` or `authorization`). */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * For high event rates: while `maxInFlight` requests are out, further single events wait and
+   * go together as one batch-mode request (each still settles on its own). Off by default.
+   */
+  readonly coalesce?: boolean | CoalesceOptions;
   /** The gateway's `limits.maxEventBytes` (default 262144): `stateTransfer` refuses larger events. */
   readonly maxEventBytes?: number;
   /** Most bytes of JSON `data` a notification may carry (default 1024). */
@@ -55,6 +71,7 @@ export interface ProducerSettings {
   readonly retry: RetrySettings;
   readonly mode: ContentMode;
   readonly headers: Readonly<Record<string, string>>;
+  readonly coalesce: CoalesceSettings | undefined;
   readonly maxEventBytes: number;
   readonly maxNotificationDataBytes: number;
   readonly tracing: boolean;
@@ -131,6 +148,21 @@ function headersOf(headers: ProducerOptions["headers"]): Record<string, string> 
   return out;
 }
 
+function coalesceOf(coalesce: ProducerOptions["coalesce"]): CoalesceSettings | undefined {
+  if (coalesce === undefined || coalesce === false) return undefined;
+  const c = coalesce === true ? {} : coalesce;
+  const count = (name: string, value: number | undefined, fallback: number) => {
+    if (value === undefined) return fallback;
+    if (!Number.isInteger(value) || value < 1) fail(`coalesce.${name} must be an integer >= 1`);
+    return value;
+  };
+  return {
+    maxEvents: count("maxEvents", c.maxEvents, 100),
+    maxBatchBytes: count("maxBatchBytes", c.maxBatchBytes, 1_048_576),
+    maxInFlight: count("maxInFlight", c.maxInFlight, 4),
+  };
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -158,6 +190,7 @@ export function producerSettings(options: ProducerOptions): ProducerSettings {
     retry: retryOf(options.retry),
     mode,
     headers: headersOf(options.headers),
+    coalesce: coalesceOf(options.coalesce),
     maxEventBytes: milliseconds("maxEventBytes", options.maxEventBytes, 262_144, 1),
     maxNotificationDataBytes: milliseconds(
       "maxNotificationDataBytes",

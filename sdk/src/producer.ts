@@ -1,3 +1,5 @@
+import { createCoalescer } from "./coalescer.js";
+import { createDeadlineSignals } from "./deadline-signals.js";
 import type {
   CommonFields,
   EventDefinition,
@@ -77,7 +79,10 @@ function common(fields: CommonFields): Record<string, unknown> {
 export function createProducer(options: ProducerOptions): Producer {
   const settings = producerSettings(options);
   const { source, mode, now } = settings;
-  const transport: Transport = { ...settings };
+  const transport: Transport = {
+    ...settings,
+    deadline: createDeadlineSignals(settings.timeoutMs, now),
+  };
   const defaults = { source, now, newId: () => uuidv7(now()) };
   let traceApi: TraceApi | undefined;
   const traceReady = settings.tracing
@@ -100,13 +105,27 @@ export function createProducer(options: ProducerOptions): Producer {
     return typeof traceparent === "string" ? { traceparent } : {};
   }
 
+  const coalescer =
+    settings.coalesce === undefined
+      ? undefined
+      : createCoalescer(transport, mode, settings.coalesce, traceHeaders);
+
   async function sendOne(envelope: Envelope, maxBytes?: number): Promise<Sent> {
+    const sent = {
+      id: envelope.attributes.id as string,
+      source: envelope.attributes.source as string,
+    };
+    if (coalescer !== undefined && maxBytes === undefined) {
+      await coalescer.submit(envelope);
+      return sent;
+    }
     const message = encodeEvent(envelope, mode);
     if (maxBytes !== undefined && message.size > maxBytes) {
       throw new StateTooLarge(message.size, maxBytes);
     }
-    await postMessage(transport, message, traceHeaders([envelope]));
-    return { id: envelope.attributes.id as string, source: envelope.attributes.source as string };
+    if (coalescer !== undefined) await coalescer.submit(envelope, message);
+    else await postMessage(transport, message, traceHeaders([envelope]));
+    return sent;
   }
 
   async function notification<TData>(input: NotificationInput<TData>): Promise<Sent> {

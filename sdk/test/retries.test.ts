@@ -1,7 +1,14 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { createProducer, NetworkFailed, RateLimited, TimedOut, Unavailable } from "../src/index.js";
+import {
+  createProducer,
+  NetworkFailed,
+  RateLimited,
+  sendEvent,
+  TimedOut,
+  Unavailable,
+} from "../src/index.js";
 import { type Answer, type SinkServer, startSink } from "./sink-server.js";
 
 let server: SinkServer | undefined;
@@ -144,5 +151,16 @@ describe("retries", () => {
       silent.closeAllConnections();
       await new Promise<void>((ok) => silent.close(() => ok()));
     }
+  });
+
+  it("sendEvent makes one attempt, no retry", async () => {
+    const s = await scripted(problem(503, "unavailable"));
+    const err = await sendEvent(`${s.url}/events`, {
+      source: "/once",
+      type: "com.example.t",
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Unavailable);
+    expect(s.received).toHaveLength(1);
+    expect(s.received[0]!.headers["ce-source"]).toBe("/once");
   });
 });

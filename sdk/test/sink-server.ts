@@ -25,6 +25,8 @@ export interface SinkServer {
   readonly received: Received[];
   /** Resolves once `count` requests (in total) have arrived. */
   waitFor(count: number): Promise<Received[]>;
+  /** Resolves once `done(received)` holds (checked on every arrival). */
+  until(done: (received: readonly Received[]) => boolean): Promise<Received[]>;
   /** Requests at `path`. */
   at(path: string): Received[];
   /** The distinct TCP connections seen so far. */
@@ -34,7 +36,8 @@ export interface SinkServer {
 
 export async function startSink(answer: Answer = () => ({ status: 204 })): Promise<SinkServer> {
   const received: Received[] = [];
-  const waiters: { count: number; resolve: (r: Received[]) => void }[] = [];
+  const waiters: { done: (r: readonly Received[]) => boolean; resolve: (r: Received[]) => void }[] =
+    [];
   let connections = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -49,7 +52,7 @@ export async function startSink(answer: Answer = () => ({ status: 204 })): Promi
       received.push(r);
       const a = answer(r, received.length - 1);
       res.writeHead(a.status, a.headers).end(a.body);
-      for (const w of waiters.filter((w) => received.length >= w.count)) {
+      for (const w of waiters.filter((w) => w.done(received))) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve(received);
       }
@@ -58,15 +61,18 @@ export async function startSink(answer: Answer = () => ({ status: 204 })): Promi
   server.on("connection", () => {
     connections++;
   });
+  function until(done: (r: readonly Received[]) => boolean): Promise<Received[]> {
+    return done(received)
+      ? Promise.resolve(received)
+      : new Promise((resolve) => waiters.push({ done, resolve }));
+  }
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     received,
-    waitFor: (count) =>
-      received.length >= count
-        ? Promise.resolve(received)
-        : new Promise((resolve) => waiters.push({ count, resolve })),
+    waitFor: (count) => until((r) => r.length >= count),
+    until,
     at: (path) => received.filter((r) => r.path === path),
     connections: () => connections,
     close: () =>
