@@ -76,6 +76,7 @@ import {
   table,
   targets,
 } from "./lib/report.js";
+import { runSdkEmit, SDK_EMIT_TARGET } from "./lib/sdk-emit.js";
 import { readCount, waitUntilSettled } from "./lib/sink-client.js";
 import { runWrk, wrkVersion } from "./lib/wrk.js";
 
@@ -358,7 +359,12 @@ async function main() {
   const endToEnd = opts.scenario !== "match" || opts.part !== "micro";
   const wrk = wrkVersion();
   // backlog loads Herald with bench/load.js only.
-  if (endToEnd && opts.scenario !== "backlog" && wrk === undefined) {
+  if (
+    endToEnd &&
+    opts.scenario !== "backlog" &&
+    opts.scenario !== "sdk-emit" &&
+    wrk === undefined
+  ) {
     throw new BenchError(
       "wrk is not installed (Debian/Ubuntu: apt-get install wrk); it is the load generator",
     );
@@ -401,6 +407,18 @@ async function main() {
       benchStart: benchStartAt,
     };
     return opts.scenario === "e2e-latency" ? runLatencyScenario(ctx) : runBacklogScenario(ctx);
+  }
+  if (opts.scenario === "sdk-emit") {
+    return runSdkEmitScenario({
+      opts,
+      heraldBin,
+      sutCore,
+      loadCore,
+      pin,
+      wrk,
+      loadavg1mAtStart,
+      benchStart: benchStartAt,
+    });
   }
 
   log(
@@ -1215,6 +1233,84 @@ async function runBacklogScenario(ctx) {
   print();
   print(`results: ${relative(process.cwd(), out)}`);
   return x.totals.lost > 0 ? 1 : 0;
+}
+
+/**
+ * sdk-emit: per round, each client once (lib/sdk-emit.js) against a fresh Herald; the ratio of
+ * events/s within a round, its median over rounds against SDK_EMIT_TARGET.
+ * @param {Context} ctx
+ */
+async function runSdkEmitScenario(ctx) {
+  const { opts } = ctx;
+  if (!existsSync(ctx.heraldBin)) {
+    throw new BenchError(`${ctx.heraldBin} not found (npm run bench:sdk builds it)`);
+  }
+  if (!existsSync(join(ROOT, "sdk", "dist", "index.js"))) {
+    throw new BenchError("sdk/dist is missing (npm run bench:sdk builds it)");
+  }
+  log(
+    `bench: scenario sdk-emit, ${opts.rounds} round(s) of ${opts.systems.join(", ")} interleaved, ` +
+      `${opts.warmupS}s warm-up + ${opts.durationS}s per run, ${opts.connections} sends in flight; ` +
+      (ctx.pin ? `herald on core ${SUT_CORE}, client on core ${LOAD_CORE}` : "unpinned"),
+  );
+  const { rounds, summary, notes } = await runSdkEmit({
+    opts,
+    heraldBin: ctx.heraldBin,
+    bench: BENCH,
+    root: ROOT,
+    sutCore: ctx.sutCore,
+    loadCore: ctx.loadCore,
+    log,
+  });
+  const report = {
+    scenario: opts.scenario,
+    date: new Date().toISOString(),
+    quick: opts.quick,
+    method:
+      "Per round, each client once (starting client rotated): a fresh herald serve (--no-auth, no " +
+      "subscriptions, memory store unless --store sqlite) on the SUT core; bench/sdk-emit-client.js on " +
+      "the load core sends binary-mode events with the same JSON data for warm-up + window, " +
+      "--connections sends in flight, counting 2xx answers. sdk: createProducer().stateTransfer(); " +
+      "sdk-coalesce: the same with createProducer({ coalesce: true }); cloudevents: new CloudEvent() + " +
+      "emitterFor(fetch transport, Mode.BINARY). Ratios: <sdk client>/cloudevents events/s within a " +
+      "round, median over rounds; client CPU per event from process.cpuUsage().",
+    settings: {
+      rounds: opts.rounds,
+      durationS: opts.durationS,
+      warmupS: opts.warmupS,
+      inFlight: opts.connections,
+      clients: opts.systems,
+      store: opts.store,
+      pinned: ctx.pin ? { herald: SUT_CORE, client: LOAD_CORE } : false,
+    },
+    machine: machineInfo(ctx),
+    summary,
+    rounds,
+    warnings: notes,
+  };
+  const out = writeResults(opts, report);
+  print();
+  print(
+    `Herald bench: sdk-emit${opts.quick ? " (quick)" : ""}, ${opts.rounds} round(s), node ${process.version}, ${availableParallelism()} cpus`,
+  );
+  for (const [name, c] of Object.entries(summary.clients)) {
+    print(
+      `  ${name.padEnd(12)} ${String(c.perSec).padStart(7)} events/s (median), ${c.cpuUsPerEvent} µs client CPU per event`,
+    );
+  }
+  for (const [name, r] of Object.entries(summary.ratios)) {
+    print(
+      `${name} events/s: median ${r.median}x (rounds ${r.min}x-${r.max}x); target >= ${SDK_EMIT_TARGET}x ` +
+        `${r.met ? "MET" : "MISSED"}; client CPU per event ${r.cpuPerEvent}x less`,
+    );
+  }
+  if (notes.length > 0) {
+    print();
+    for (const n of notes) print(`warning: ${n}`);
+  }
+  print();
+  print(`results: ${relative(process.cwd(), out)}`);
+  return 0;
 }
 
 /** @param {number} code */

@@ -7,6 +7,7 @@ export const SCENARIOS = /** @type {const} */ ([
   "match",
   "e2e-latency",
   "backlog",
+  "sdk-emit",
 ]);
 
 /**
@@ -24,6 +25,10 @@ export const SCENARIO_SYSTEMS = {
   match: { known: ["herald-10", "herald-10000"], default: ["herald-10", "herald-10000"] },
   "e2e-latency": { known: ["herald"], default: ["herald"] },
   backlog: { known: ["herald"], default: ["herald"] },
+  "sdk-emit": {
+    known: ["sdk", "sdk-coalesce", "cloudevents"],
+    default: ["sdk", "sdk-coalesce", "cloudevents"],
+  },
 };
 
 /**
@@ -38,6 +43,7 @@ export const DEFAULT_STORE = {
   match: "memory",
   "e2e-latency": "sqlite",
   backlog: "sqlite",
+  "sdk-emit": "memory",
 };
 
 /** backlog: events accepted while the sink is down (issue 5: 100,000). */
@@ -61,13 +67,15 @@ export const USAGE = `usage: node bench/run.js [options]
                       e2e-latency: Herald's ingest -> sink latency per event at half its maximum
                       rate (constant-rate load from bench/load.js);
                       backlog: the sink down, --events accepted into Herald's SQLite store (peak
-                      RSS), then the sink up (drain rate, every event delivered)
+                      RSS), then the sink up (drain rate, every event delivered);
+                      sdk-emit: events/s a producer gets into Herald with @herald/sdk vs. the
+                      cloudevents package's emitter over fetch (client on core 1)
   --duration D        measured window per run: 10s, 30s, 1m (default: 10s; --quick: 2s);
                       e2e-latency: the constant-rate window (--quick: 3s)
   --warmup D          wrk warm-up before each measured run (default: 5s; --quick: 1s)
   --rounds N          rounds of interleaved runs, each system once per round, starting system
                       rotated; ratios are medians of per-round ratios (default: 3; --quick: 1)
-  --connections N     wrk connections (default: 64)
+  --connections N     wrk connections (default: 64); sdk-emit: sends in flight per client
   --threads N         wrk threads (default: 1; wrk shares one core with the sink)
   --systems LIST      comma-separated subset of the scenario's systems:
                         ingest: bare,naive,herald (default: all three)
@@ -75,6 +83,7 @@ export const USAGE = `usage: node bench/run.js [options]
                         (default: herald-noauth,herald-auth)
                         ingest-traced: herald,herald-traced (default: both)
                         match: herald-10,herald-10000 (default: both)
+                        sdk-emit: sdk,sdk-coalesce,cloudevents (default: all three)
   --part P            match: micro | end-to-end | all (default: all)
   --publishers N      ingest-auth: distinct publishers (tokens) sent round-robin (default: ${DEFAULT_PUBLISHERS})
   --store KIND        Herald's store in the generated config: memory | sqlite (default: sqlite
@@ -92,7 +101,7 @@ export const USAGE = `usage: node bench/run.js [options]
 
 /**
  * @typedef {object} Options
- * @property {"ingest" | "ingest-auth" | "ingest-traced" | "match" | "e2e-latency" | "backlog"} scenario
+ * @property {"ingest" | "ingest-auth" | "ingest-traced" | "match" | "e2e-latency" | "backlog" | "sdk-emit"} scenario
  * @property {"micro" | "end-to-end" | "all"} part  match: which parts run
  * @property {number} durationS
  * @property {number} warmupS
