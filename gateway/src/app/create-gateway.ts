@@ -240,6 +240,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       accept: acceptEvents,
       accepting: () => accepting,
       logger,
+      tracer,
+      metrics,
     }),
   );
   app.get("/openapi.json", (c) => c.json(OPENAPI_DOCUMENT));

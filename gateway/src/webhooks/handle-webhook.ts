@@ -1,3 +1,4 @@
+import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { PublisherAuth } from "../auth/publisher-auth.js";
 import type { Limits } from "../config/herald-config.js";
 import {
@@ -9,6 +10,7 @@ import {
   UnsupportedMediaType,
   type Violation,
 } from "../errors/errors.js";
+import { HeraldError } from "../errors/herald-error.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import { parseMediaType } from "../event/media-type.js";
 import { validateAttributes } from "../event/validate-attributes.js";
@@ -16,6 +18,10 @@ import { readBody } from "../ingest/read-body.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import type { AcceptResult } from "../routing/accept-events.js";
+import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
+import { incomingTraceContext, type TraceContext } from "../telemetry/trace-context.js";
+import { heraldTracer, remoteParent, traceContextOf } from "../telemetry/tracing.js";
+import { withTraceContext } from "../telemetry/with-trace-context.js";
 import type { WebhookAdapter } from "./webhook-adapter.js";
 import { stampWebhookEvents } from "./webhook-provenance.js";
 import { webhookRequest } from "./webhook-request.js";
@@ -31,6 +37,10 @@ export interface WebhookHandlerOptions {
   readonly accept: (events: readonly CloudEvent[]) => Promise<AcceptResult>;
   readonly accepting: () => boolean;
   readonly logger: Logger;
+  /** Spans (default: the global provider's `@herald/gateway` tracer). */
+  readonly tracer?: Tracer;
+  /** Counts accepted, duplicate and refused events, as for `POST /events`. */
+  readonly metrics?: Pick<GatewayMetrics, "accepted" | "rejected">;
 }
 
 /** What became of a webhook: 202 once its events are accepted, 204 for a set-up message. */
@@ -59,7 +69,57 @@ const encoder = new TextEncoder();
  */
 export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHandler {
   const { adapters, limits, auth, clock, accept, accepting, logger } = options;
-  return async function handleWebhook(adapterId, request) {
+  const { tracer = heraldTracer(), metrics } = options;
+
+  // Traced like `POST /events`: a SERVER span, the child of a valid incoming `traceparent`, and
+  // its context in the distributed-tracing extension of every event the payload becomes.
+  async function traced(adapterId: string, request: Request): Promise<WebhookOutcome> {
+    const incoming = incomingTraceContext(
+      request.headers.get("traceparent") ?? undefined,
+      request.headers.get("tracestate") ?? undefined,
+    );
+    const span = tracer.startSpan(
+      "POST /webhooks/{adapterId}",
+      {
+        kind: SpanKind.SERVER,
+        attributes: {
+          "http.request.method": "POST",
+          "http.route": "/webhooks/{adapterId}",
+          "herald.adapter.id": adapterId,
+        },
+      },
+      remoteParent(incoming),
+    );
+    try {
+      const outcome = await handleWebhook(adapterId, request, traceContextOf(span));
+      span.setAttribute("http.response.status_code", outcome.status);
+      if (outcome.status === 202) {
+        span.setAttribute("messaging.batch.message_count", outcome.result.events);
+        metrics?.accepted(outcome.result.events, outcome.result.duplicates);
+      }
+      return outcome;
+    } catch (err) {
+      const status = err instanceof HeraldError ? err.status : 500;
+      const code = err instanceof HeraldError ? err.code : "internal_error";
+      span.setAttributes({ "http.response.status_code": status, "error.type": code });
+      if (status >= 500) {
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: err instanceof Error ? err.message : String(err),
+        });
+      }
+      metrics?.rejected(code);
+      throw err;
+    } finally {
+      span.end();
+    }
+  }
+
+  async function handleWebhook(
+    adapterId: string,
+    request: Request,
+    trace: TraceContext,
+  ): Promise<WebhookOutcome> {
     if (!accepting()) throw new Unavailable("the gateway is shutting down");
     const adapter = adapters.get(adapterId);
     if (adapter === undefined)
@@ -88,7 +148,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     }
     checkEvents(events, limits.maxEventBytes);
     if (claims !== undefined) auth?.authorize(claims, events);
-    const result = await accept(stampWebhookEvents(events, adapter, claims, receivedAt));
+    const stamped = stampWebhookEvents(events, adapter, claims, receivedAt);
+    const result = await accept(stamped.map((event) => withTraceContext(event, trace)));
     await adapter.afterAccept?.(webhook);
     logger.debug("webhook accepted", {
       adapter: adapterId,
@@ -98,7 +159,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       deliveries: result.deliveries,
     });
     return { status: 202, result };
-  };
+  }
+
+  return traced;
 }
 
 function checkMediaType(adapter: WebhookAdapter, header: string | null): string {

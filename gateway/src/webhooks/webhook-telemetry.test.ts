@@ -1,0 +1,71 @@
+import { SpanKind } from "@opentelemetry/api";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWebhookGateway, type WebhookGateway } from "../../test/support/webhook-gateway.js";
+
+// Webhooks are traced and counted like POST /events: their events carry the request's trace.
+
+const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+const exporter = new InMemorySpanExporter();
+const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+let kit: WebhookGateway;
+
+beforeAll(async () => {
+  kit = await startWebhookGateway(
+    {
+      adapters: [
+        { id: "shop", kind: "mapping", attributes: { source: "/shop", type: "com.example.shop" } },
+      ],
+    },
+    { tracer: provider.getTracer("test") },
+  );
+});
+afterAll(async () => {
+  await kit.stop();
+  await provider.shutdown();
+});
+
+const sample = (text: string, series: string) =>
+  Number(
+    text
+      .split("\n")
+      .find((l) => l.startsWith(`${series} `))
+      ?.slice(series.length + 1),
+  );
+
+describe("webhook telemetry", () => {
+  it("continues the incoming trace in a SERVER span and in each event's traceparent", async () => {
+    const res = await kit.post(
+      "shop",
+      { order: 1 },
+      { traceparent: `00-${TRACE}-00f067aa0ba902b7-01` },
+    );
+    expect(res.status).toBe(202);
+    const [event] = await kit.delivered();
+    const span = exporter.getFinishedSpans().find((s) => s.name === "POST /webhooks/{adapterId}");
+    expect(span?.kind).toBe(SpanKind.SERVER);
+    expect(span?.parentSpanContext?.spanId).toBe("00f067aa0ba902b7");
+    expect(span?.attributes).toMatchObject({
+      "herald.adapter.id": "shop",
+      "http.response.status_code": 202,
+    });
+    expect(event?.traceparent).toBe(`00-${TRACE}-${span?.spanContext().spanId}-01`);
+  });
+
+  it("counts accepted and refused webhook events in /metrics", async () => {
+    const before = await (await kit.gateway.fetch(new Request("http://gw/metrics"))).text();
+    expect((await kit.post("shop", { order: 2 })).status).toBe(202);
+    expect((await kit.post("shop", "{", { "content-type": "application/json" })).status).toBe(400);
+    expect((await kit.post("nope", { order: 3 })).status).toBe(404);
+    const after = await (await kit.gateway.fetch(new Request("http://gw/metrics"))).text();
+    expect(sample(after, "herald_events_accepted_total")).toBe(
+      sample(before, "herald_events_accepted_total") + 1,
+    );
+    expect(after).toMatch(/herald_events_rejected_total\{reason="not_found"\} 1/);
+    expect(after).toMatch(/herald_events_rejected_total\{reason="[a-z_]+"\} 1/);
+  });
+});
