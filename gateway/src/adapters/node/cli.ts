@@ -24,6 +24,8 @@ ${TOKEN_USAGE}
   version     Print the version
 
 Environment: HERALD_LOG_LEVEL=debug|info|warn|error|silent (default info). Logs are JSON lines on stderr.
+  OTEL_EXPORTER_OTLP_ENDPOINT=URL (or OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER) exports traces and
+  metrics with OpenTelemetry; the other standard OTEL_* variables apply (README: Tracing and metrics).
 `;
 
 interface Io {
