@@ -159,15 +159,21 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
   };
 }
 
-/** An event for the debug log: its attributes and its data as text (base64 for bytes). */
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+/** Most data bytes a payload log line shows. */
+const LOGGED_DATA_BYTES = 16_384;
+
+/** An event for the debug log: its attributes and its data (text when it is UTF-8, else base64). */
 function payloadOf(event: CloudEvent): Record<string, unknown> {
   const { data } = event;
   if (data === undefined) return { attributes: event.attributes };
-  const value =
-    data.kind === "binary"
-      ? { data_base64: btoa(String.fromCharCode(...data.value.subarray(0, 16_384))) }
-      : { data: data.value };
-  return { attributes: event.attributes, ...value };
+  if (data.kind !== "binary") return { attributes: event.attributes, data: data.value };
+  const bytes = data.value.subarray(0, LOGGED_DATA_BYTES);
+  try {
+    return { attributes: event.attributes, data: utf8.decode(bytes) };
+  } catch {
+    return { attributes: event.attributes, data_base64: btoa(String.fromCharCode(...bytes)) };
+  }
 }
 
 const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));
