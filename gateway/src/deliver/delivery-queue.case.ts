@@ -35,6 +35,19 @@ export interface DeliveryQueueSetup {
   readonly dedupeWindowMs: number;
 }
 
+/**
+ * What a queue cannot do the way the suite asks, each with the reason; the cases that depend on
+ * it are skipped for that queue only (and the queue's own tests cover the behaviour instead).
+ */
+export interface DeliveryQueueCapabilities {
+  /**
+   * Whose clock ends the dedupe window: `injected` (default) follows the factory's clock, so
+   * the suite can move past the window at once; `server` follows a server's own clock (JetStream's
+   * duplicate window), which a `ManualClock` cannot move.
+   */
+  readonly dedupeClock?: "injected" | "server";
+}
+
 /** Builds a fresh, empty queue on the given clock. */
 export type DeliveryQueueFactory = (
   clock: Clock,
@@ -79,6 +92,7 @@ export function describeDeliveryQueue(
   name: string,
   factory: DeliveryQueueFactory,
   dispose?: (queue: DeliveryQueue) => void | Promise<void>,
+  capabilities: DeliveryQueueCapabilities = {},
 ): void {
   describe(`DeliveryQueue contract: ${name}`, () => {
     const created: DeliveryQueue[] = [];
@@ -199,15 +213,24 @@ export function describeDeliveryQueue(
         expect(await queue.accept([accepted("1"), other])).toMatchObject({ duplicates: 0 });
       });
 
-      it("accepts the pair again once the window has passed", async () => {
-        const clock = manualClock();
-        const queue = await make(clock);
-        await queue.accept([accepted("1")]);
-        clock.advance(WINDOW_MS);
-        expect(await queue.accept([accepted("1")])).toEqual({ events: 1, duplicates: 0, jobs: 1 });
-        clock.advance(WINDOW_MS - 1);
-        expect(await queue.accept([accepted("1")])).toMatchObject({ duplicates: 1 });
-      });
+      // A server-timed window cannot be moved by the ManualClock: such a queue tests its window
+      // with a short real one in its own tests.
+      it.skipIf(capabilities.dedupeClock === "server")(
+        "accepts the pair again once the window has passed",
+        async () => {
+          const clock = manualClock();
+          const queue = await make(clock);
+          await queue.accept([accepted("1")]);
+          clock.advance(WINDOW_MS);
+          expect(await queue.accept([accepted("1")])).toEqual({
+            events: 1,
+            duplicates: 0,
+            jobs: 1,
+          });
+          clock.advance(WINDOW_MS - 1);
+          expect(await queue.accept([accepted("1")])).toMatchObject({ duplicates: 1 });
+        },
+      );
 
       it("remembers an event that matched no subscription", async () => {
         const queue = await make();

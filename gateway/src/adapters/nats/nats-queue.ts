@@ -1,0 +1,657 @@
+import type {
+  Consumer,
+  ConsumerMessages,
+  JetStreamClient,
+  JetStreamManager,
+  JsMsg,
+  PubAck,
+} from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type {
+  AcceptedEvent,
+  DeadJob,
+  DeliveryFailure,
+  DeliveryJob,
+  DeliveryQueue,
+} from "../../deliver/delivery-queue.js";
+import { waitForWake } from "../../deliver/wait-for-wake.js";
+import type { CloudEvent } from "../../event/cloud-event.js";
+import type { Clock } from "../../ports/clock.js";
+import type { Logger } from "../../ports/logger.js";
+import {
+  decodeEventMessage,
+  decodeJobMessage,
+  encodeEventMessage,
+  encodeJobMessage,
+  type JobFields,
+} from "./nats-job-codec.js";
+import { eventMsgId, type NatsNames } from "./nats-names.js";
+import { storeUnavailable } from "./nats-unavailable.js";
+
+export interface NatsQueueOptions {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly names: NatsNames;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** 0 turns dedupe off (no `Nats-Msg-Id` on events). */
+  readonly dedupeWindowMs: number;
+  /** The consumers' `ack_wait`: how soon a crashed replica's jobs go to the others. */
+  readonly ackWaitMs: number;
+  /** Most unleased jobs of one subscription this replica holds (default 128). */
+  readonly prefetch?: number;
+  /** Deliveries of one message before JetStream gives up on it and it is buried (default 20). */
+  readonly maxDeliver?: number;
+  /** Whether the connection is up now; while it is not, `accept` answers 503 at once. */
+  readonly connected: () => boolean;
+}
+
+/** The NATS queue: the port, plus closing (hand held jobs back) and the advisory hook. */
+export interface NatsQueue extends DeliveryQueue {
+  /** Starts pullers for the subscriptions that have consumers, and listens for new ones. */
+  open(): Promise<void>;
+  /** Stops pulling and hands every held job back to JetStream at once (a `nak`). */
+  close(): Promise<void>;
+}
+
+/** A job message this replica holds (fetched, not yet settled). */
+interface Held {
+  job: DeliveryJob;
+  msg: JsMsg;
+  readonly seq: number;
+  /** When it may be handed out (injected clock). */
+  due: number;
+  /** While leased: when the lease ends (injected clock). */
+  leasedUntil?: number;
+}
+
+interface Puller {
+  readonly subscriptionId: string;
+  stopped: boolean;
+  /** Whether a fetch is out (messages may arrive). */
+  fetching: boolean;
+  messages?: ConsumerMessages | undefined;
+  /** Resolves a puller waiting for room. */
+  roomFreed?: (() => void) | undefined;
+  /** Highest stream sequence it received. */
+  seen: number;
+}
+
+/** A read-your-writes wait ends this long after the publish it waits for, at the latest. */
+const CATCH_UP_MS = 250;
+/** A job due later than this is handed back to JetStream with `nak(delay)` instead of held. */
+const HOLD_LATER_MAX_MS = 5_000;
+/** How long one pull request waits for messages (the client's default; it sends heartbeats). */
+const FETCH_EXPIRES_MS = 30_000;
+const PULL_ERROR_PAUSE_MS = 250;
+const PULL_ERROR_PAUSE_MAX_MS = 5_000;
+
+/**
+ * The `DeliveryQueue` port on NATS JetStream (names: `nats-names.ts`). Shared by any number of
+ * gateway replicas:
+ *
+ * - `accept` publishes each event once to the events stream with `Nats-Msg-Id` = digest of
+ *   `source` + `id`; JetStream's answer says whether it is a duplicate (its duplicate window is
+ *   the dedupe window). A new event then gets one job message per matched subscription (msg id
+ *   derived from the event's, so a retried fan-out is dropped by JetStream). Resolves after every
+ *   publish is acknowledged (the 202 waits for it). A duplicate whose first accept died half-way
+ *   (the event stored, some jobs not) finishes that fan-out from the stored event, so a
+ *   publisher's retry after a 503 loses nothing and delivers nothing twice. A batch is not atomic
+ *   on the server (JetStream 2.9 has no atomic batch publish): when a publish fails the call
+ *   rejects with `Unavailable`, and retrying the same events completes it.
+ * - Each subscription has a durable pull consumer (explicit acks, `ack_wait`, `max_deliver`). A
+ *   puller per subscription keeps up to `prefetch` of its jobs here; `lease` hands them out by due
+ *   time and sequence, leases live here (the injected clock), and a timer sends `working()` for
+ *   every held message so JetStream redelivers only a crashed or stalled replica's jobs, after
+ *   `ack_wait`.
+ * - `complete` acks (JetStream removes the message: work-queue retention). `reschedule` publishes
+ *   the job again with its attempts, failure and due time, then acks the old message; a job due
+ *   later than a few seconds goes back with `nak(delay)` until then. `bury` publishes it to the
+ *   dead subject, where `dead`, `redrive` and `drop` find it.
+ * - Read your writes: a `lease` that has fewer than `max` jobs waits (briefly, bounded) for this
+ *   replica's own recent publishes to reach its pullers, so a job accepted here is leased in the
+ *   next call, as on the other stores.
+ *
+ * @example
+ * const queue = createNatsQueue({ nc, js, jsm, names, clock, logger, dedupeWindowMs, ackWaitMs, connected });
+ * await queue.open();
+ */
+export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
+  const { nc, js, jsm, names, clock, logger, dedupeWindowMs, ackWaitMs, connected } = options;
+  const { prefetch = 128, maxDeliver = 20 } = options;
+  const held = new Map<string, Held>();
+  const pullers = new Map<string, Puller>();
+  const consumers = new Map<string, Promise<Consumer>>();
+  /**
+   * Per subscription: the highest sequence this replica published there, when it last started a
+   * publish there, and how many of its publishes await their acks (read your writes).
+   */
+  const published = new Map<string, { seq: number; at: number; inflight: number }>();
+  const waiters = new Set<() => void>();
+  let closed = false;
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  let advisories: { unsubscribe(): void }[] = [];
+
+  const wake = () => {
+    for (const waiter of waiters) waiter();
+  };
+
+  /** Publishes to a subscription's jobs subject, noting it for read-your-writes. */
+  async function publishJob(
+    subscriptionId: string,
+    event: CloudEvent,
+    fields: JobFields,
+    msgID?: string,
+  ): Promise<PubAck> {
+    let mark = published.get(subscriptionId);
+    if (mark === undefined) {
+      mark = { seq: 0, at: 0, inflight: 0 };
+      published.set(subscriptionId, mark);
+    }
+    mark.inflight++;
+    mark.at = performance.now();
+    try {
+      const ack = await publish(names.jobs(subscriptionId), event, fields, msgID);
+      if (!ack.duplicate) mark.seq = Math.max(mark.seq, ack.seq);
+      return ack;
+    } finally {
+      mark.inflight--;
+      wake();
+    }
+  }
+
+  /** Creates the subscription's consumer (idempotent) and starts its puller. */
+  function ensureConsumer(subscriptionId: string): Promise<Consumer> {
+    let consumer = consumers.get(subscriptionId);
+    if (consumer === undefined) {
+      consumer = (async () => {
+        const name = names.consumer(subscriptionId);
+        await jsm.consumers.add(names.stream, {
+          durable_name: name,
+          filter_subject: names.jobs(subscriptionId),
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          ack_wait: ackWaitMs * 1_000_000,
+          max_deliver: maxDeliver,
+          max_ack_pending: 10_000,
+        });
+        return js.consumers.get(names.stream, name);
+      })();
+      consumers.set(subscriptionId, consumer);
+      consumer.then(
+        () => startPuller(subscriptionId),
+        () => consumers.delete(subscriptionId),
+      );
+    }
+    return consumer;
+  }
+
+  function unleasedOf(subscriptionId: string): number {
+    let n = 0;
+    for (const entry of held.values()) {
+      if (entry.job.subscriptionId === subscriptionId && entry.leasedUntil === undefined) n++;
+    }
+    return n;
+  }
+
+  function startPuller(subscriptionId: string): void {
+    if (closed || pullers.has(subscriptionId)) return;
+    const puller: Puller = { subscriptionId, stopped: false, fetching: false, seen: 0 };
+    pullers.set(subscriptionId, puller);
+    void pull(puller);
+  }
+
+  function stopPuller(subscriptionId: string): void {
+    const puller = pullers.get(subscriptionId);
+    if (puller === undefined) return;
+    pullers.delete(subscriptionId);
+    puller.stopped = true;
+    puller.roomFreed?.();
+    puller.messages?.stop();
+  }
+
+  function roomFreed(subscriptionId: string): void {
+    pullers.get(subscriptionId)?.roomFreed?.();
+  }
+
+  /** The puller's loop: fetch up to the room left, hold what arrives, repeat. Never rejects. */
+  async function pull(puller: Puller): Promise<void> {
+    let pause = PULL_ERROR_PAUSE_MS;
+    while (!puller.stopped && !closed) {
+      const room = prefetch - unleasedOf(puller.subscriptionId);
+      if (room <= 0) {
+        await new Promise<void>((resolve) => {
+          puller.roomFreed = resolve;
+        });
+        puller.roomFreed = undefined;
+        continue;
+      }
+      try {
+        const consumer = await ensureConsumer(puller.subscriptionId);
+        const messages = await consumer.fetch({ max_messages: room, expires: FETCH_EXPIRES_MS });
+        puller.messages = messages;
+        puller.fetching = true;
+        for await (const msg of messages) receive(puller, msg);
+        pause = PULL_ERROR_PAUSE_MS;
+      } catch (err) {
+        if (puller.stopped || closed) break;
+        if (isGone(err)) {
+          logger.info("a subscription's consumer is gone; its deliveries stopped here", {
+            subscriptionId: puller.subscriptionId,
+          });
+          consumers.delete(puller.subscriptionId);
+          pullers.delete(puller.subscriptionId);
+          break;
+        }
+        logger.warn("pulling deliveries from NATS failed; trying again", {
+          subscriptionId: puller.subscriptionId,
+          error: err instanceof Error ? err.message : String(err),
+          retryInMs: pause,
+        });
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        pause = Math.min(pause * 2, PULL_ERROR_PAUSE_MAX_MS);
+      } finally {
+        puller.fetching = false;
+        puller.messages = undefined;
+        wake();
+      }
+    }
+  }
+
+  /** Takes in one fetched message. */
+  function receive(puller: Puller, msg: JsMsg): void {
+    puller.seen = Math.max(puller.seen, msg.seq);
+    let job: DeliveryJob & { readonly dueAt?: number };
+    try {
+      job = decodeJobMessage(msg.headers, msg.data, msg.seq);
+    } catch (err) {
+      // Not ours to deliver, and retrying cannot fix it: stop JetStream redelivering it.
+      logger.error("a message on a jobs subject is not a Herald job; it is terminated", {
+        seq: msg.seq,
+        subject: msg.subject,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      msg.term("not a Herald job");
+      wake();
+      return;
+    }
+    const { dueAt, ...plain } = job;
+    const now = clock.now();
+    const existing = held.get(job.id);
+    if (existing !== undefined && existing.seq === msg.seq) {
+      // Redelivered while held here (a keep-alive came too late): keep our state, new handle.
+      existing.msg = msg;
+      return;
+    }
+    if (dueAt !== undefined && dueAt - now > HOLD_LATER_MAX_MS) {
+      // Waiting for a retry is JetStream's job: it hands it out again when due.
+      msg.nak(dueAt - now);
+      wake();
+      return;
+    }
+    held.set(job.id, { job: plain, msg, seq: msg.seq, due: dueAt ?? now });
+    wake();
+  }
+
+  /** Due jobs (and expired leases) in order of their due time, then sequence. */
+  function take(max: number, leaseMs: number, skip: ReadonlySet<string>): DeliveryJob[] {
+    const now = clock.now();
+    const free: { entry: Held; at: number }[] = [];
+    for (const entry of held.values()) {
+      if (skip.has(entry.job.subscriptionId)) continue;
+      const at = entry.leasedUntil ?? entry.due;
+      if (at <= now) free.push({ entry, at });
+    }
+    free.sort((a, b) => a.at - b.at || a.entry.seq - b.entry.seq);
+    const jobs: DeliveryJob[] = [];
+    for (const { entry } of free.slice(0, max)) {
+      const wasFree = entry.leasedUntil === undefined;
+      entry.leasedUntil = now + leaseMs;
+      if (wasFree) roomFreed(entry.job.subscriptionId);
+      jobs.push(entry.job);
+    }
+    return jobs;
+  }
+
+  function nextTime(skip: ReadonlySet<string>): number | undefined {
+    let next: number | undefined;
+    for (const entry of held.values()) {
+      if (skip.has(entry.job.subscriptionId)) continue;
+      const at = entry.leasedUntil ?? entry.due;
+      if (next === undefined || at < next) next = at;
+    }
+    return next;
+  }
+
+  /**
+   * Read your writes: while fewer than `max` jobs are due here, waits for jobs this replica
+   * published in the last moments to arrive (another replica may have taken them, so the wait is
+   * bounded by `CATCH_UP_MS` after the publish).
+   */
+  async function catchUp(max: number, skip: ReadonlySet<string>, signal: AbortSignal) {
+    for (;;) {
+      if (signal.aborted || closed) return;
+      let behind: number | undefined;
+      const realNow = performance.now();
+      for (const [id, last] of published) {
+        if (skip.has(id)) continue;
+        const puller = pullers.get(id);
+        const arrived = last.inflight === 0 && (puller?.seen ?? 0) >= last.seq;
+        const expired = realNow - last.at >= CATCH_UP_MS;
+        if (arrived || expired) {
+          if (last.inflight === 0) published.delete(id);
+          continue;
+        }
+        // A puller with no room, or none yet, cannot bring it: give it its bounded time.
+        const until = last.at + CATCH_UP_MS - realNow;
+        behind = behind === undefined ? until : Math.min(behind, until);
+      }
+      if (behind === undefined) return;
+      const now = clock.now();
+      let due = 0;
+      for (const entry of held.values()) {
+        if (!skip.has(entry.job.subscriptionId) && (entry.leasedUntil ?? entry.due) <= now) due++;
+      }
+      if (due >= max) return;
+      await waitForWake(waiters, signal, behind);
+    }
+  }
+
+  function keepHeldAlive(): void {
+    for (const entry of held.values()) entry.msg.working();
+  }
+
+  async function publish(subject: string, event: CloudEvent, fields: JobFields, msgID?: string) {
+    const { headers, data } = encodeJobMessage(event, fields);
+    return js.publish(subject, data, { headers, ...(msgID === undefined ? {} : { msgID }) });
+  }
+
+  /** Publishes the jobs of one stored event (msg ids make a second fan-out a no-op). */
+  async function fanOut(event: CloudEvent, subscriptionIds: readonly string[], key?: string) {
+    await Promise.all(subscriptionIds.map((id) => ensureConsumer(id)));
+    await Promise.all(
+      subscriptionIds.map(async (subscriptionId) => {
+        const msgID = key === undefined ? undefined : `j:${key}:${names.consumer(subscriptionId)}`;
+        await publishJob(subscriptionId, event, { subscriptionId, attempts: 0 }, msgID);
+      }),
+    );
+  }
+
+  /**
+   * A duplicate's first accept may have died after storing the event and before all its jobs
+   * were published: publish them again from the stored event (JetStream drops the ones it has).
+   */
+  async function finishFanOut(seq: number, key: string): Promise<void> {
+    const stored = await jsm.streams.getMessage(names.eventsStream, { seq });
+    if (stored === null) return;
+    const header = stored.header;
+    const ids = JSON.parse(header.get("herald-subscriptions") || "[]") as string[];
+    if (ids.length === 0) return;
+    await fanOut(decodeEventMessage(header, stored.data), ids, key);
+  }
+
+  async function acceptOne(
+    { event, subscriptionIds }: AcceptedEvent,
+    ownSeqs: Set<number>,
+  ): Promise<"stored" | "duplicate"> {
+    if (dedupeWindowMs === 0) {
+      await fanOut(event, subscriptionIds);
+      return "stored";
+    }
+    const key = eventMsgId(String(event.attributes.source), String(event.attributes.id));
+    const { headers, data } = encodeEventMessage(event);
+    headers.set("herald-subscriptions", JSON.stringify(subscriptionIds));
+    const ack = await js.publish(names.eventsSubject, data, { headers, msgID: key });
+    if (ack.duplicate) {
+      // A copy earlier in this very call is fanning out already.
+      if (!ownSeqs.has(ack.seq)) await finishFanOut(ack.seq, key);
+      return "duplicate";
+    }
+    ownSeqs.add(ack.seq);
+    await fanOut(event, subscriptionIds, key);
+    return "stored";
+  }
+
+  /** The dead jobs of a subscription with their messages' sequences, by job id. */
+  async function deadEntries(subscriptionId: string): Promise<{ job: DeadJob; seq: number }[]> {
+    const subject = names.dead(subscriptionId);
+    const found: { job: DeadJob; seq: number }[] = [];
+    for (let seq = 1; ; ) {
+      const msg = await jsm.direct.getMessage(names.stream, { next_by_subj: subject, seq });
+      if (msg === null) break;
+      const job = decodeJobMessage(msg.header, msg.data, msg.seq);
+      const { dueAt, ...plain } = job;
+      found.push({
+        job: { ...plain, failure: plain.lastFailure as DeliveryFailure },
+        seq: msg.seq,
+      });
+      seq = msg.seq + 1;
+    }
+    return found.sort((a, b) => Number(a.job.id) - Number(b.job.id));
+  }
+
+  async function settleCopy(
+    jobId: string,
+    dead: boolean,
+    failure: DeliveryFailure,
+    dueAt: number | undefined,
+    prefix: string,
+  ): Promise<void> {
+    const entry = held.get(jobId);
+    if (entry === undefined) return;
+    const { job } = entry;
+    const fields: JobFields = {
+      subscriptionId: job.subscriptionId,
+      jobId: job.id,
+      attempts: job.attempts + 1,
+      lastFailure: failure,
+      ...(dueAt === undefined ? {} : { dueAt }),
+    };
+    // One copy per message, whichever replica (or retry) settles it.
+    const msgID = `${prefix}:${names.stream}:${entry.seq}`;
+    if (dead) await publish(names.dead(job.subscriptionId), job.event, fields, msgID);
+    else await publishJob(job.subscriptionId, job.event, fields, msgID);
+    if (held.get(jobId) === entry) held.delete(jobId);
+    await entry.msg.ackAck();
+    roomFreed(job.subscriptionId);
+    wake();
+  }
+
+  return {
+    async open() {
+      const created = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.CREATED.${names.stream}.*`, {
+        callback: (_err, msg) => {
+          const id = names.subscriptionOf(msg.subject.split(".").pop() ?? "");
+          if (id !== undefined && !closed) void ensureConsumer(id).catch(() => {});
+        },
+      });
+      const deleted = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.DELETED.${names.stream}.*`, {
+        callback: (_err, msg) => {
+          const id = names.subscriptionOf(msg.subject.split(".").pop() ?? "");
+          if (id === undefined) return;
+          consumers.delete(id);
+          stopPuller(id);
+          forget(id);
+        },
+      });
+      const exhausted = nc.subscribe(
+        `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${names.stream}.*`,
+        {
+          callback: (_err, msg) =>
+            void buryExhausted(msg.json<{ stream_seq: number; deliveries: number }>()),
+        },
+      );
+      advisories = [created, deleted, exhausted];
+      await nc.flush();
+      for await (const info of jsm.consumers.list(names.stream)) {
+        const id = names.subscriptionOf(info.name);
+        if (id !== undefined) void ensureConsumer(id).catch(() => {});
+      }
+      keepAlive = setInterval(keepHeldAlive, Math.max(250, Math.floor(ackWaitMs / 3)));
+      keepAlive.unref?.();
+    },
+
+    async accept(events) {
+      if (events.length === 0) return { events: 0, duplicates: 0, jobs: 0 };
+      if (closed) throw storeUnavailable("the gateway is shutting down");
+      if (!connected()) throw storeUnavailable("NATS is unreachable");
+      const ownSeqs = new Set<number>();
+      let outcomes: ("stored" | "duplicate")[];
+      try {
+        outcomes = await Promise.all(events.map((accepted) => acceptOne(accepted, ownSeqs)));
+      } catch (err) {
+        throw storeUnavailable(err instanceof Error ? err.message : String(err));
+      }
+      let stored = 0;
+      let jobs = 0;
+      outcomes.forEach((outcome, i) => {
+        if (outcome === "duplicate") return;
+        stored++;
+        jobs += events[i]?.subscriptionIds.length ?? 0;
+      });
+      return { events: stored, duplicates: events.length - stored, jobs };
+    },
+
+    async lease(max, leaseMs, signal, skip) {
+      if (!Number.isInteger(max) || max < 1) {
+        throw new TypeError("lease: max must be a positive integer");
+      }
+      if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
+        throw new TypeError("lease: leaseMs must be a positive number");
+      }
+      const skipSet = skip ?? new Set<string>();
+      for (;;) {
+        if (signal.aborted || closed) return [];
+        await catchUp(max, skipSet, signal);
+        if (signal.aborted || closed) return [];
+        const jobs = take(max, leaseMs, skipSet);
+        if (jobs.length > 0) return jobs;
+        const next = nextTime(skipSet);
+        await waitForWake(waiters, signal, next === undefined ? undefined : next - clock.now());
+      }
+    },
+
+    async complete(jobId) {
+      const entry = held.get(jobId);
+      if (entry === undefined) return;
+      held.delete(jobId);
+      await entry.msg.ackAck();
+      roomFreed(entry.job.subscriptionId);
+    },
+
+    reschedule: (jobId, dueAt, failure) => settleCopy(jobId, false, failure, dueAt, "r"),
+
+    bury: (jobId, failure) => settleCopy(jobId, true, failure, undefined, "d"),
+
+    async dead(subscriptionId, { limit, after }) {
+      const from = after === undefined ? -1 : Number(after);
+      return (await deadEntries(subscriptionId))
+        .map((entry) => entry.job)
+        .filter((job) => Number(job.id) > from)
+        .slice(0, limit);
+    },
+
+    async redrive(subscriptionId, jobIds) {
+      const chosen = new Set(jobIds);
+      const entries = (await deadEntries(subscriptionId)).filter(
+        (entry) => jobIds === undefined || chosen.has(entry.job.id),
+      );
+      if (entries.length > 0) await ensureConsumer(subscriptionId);
+      for (const { job, seq } of entries) {
+        await publishJob(
+          subscriptionId,
+          job.event,
+          { subscriptionId, jobId: job.id, attempts: 0 },
+          `v:${names.stream}:${seq}`,
+        );
+        await jsm.streams.deleteMessage(names.stream, seq, false).catch(() => false);
+      }
+      return entries.length;
+    },
+
+    async drop(subscriptionId) {
+      consumers.delete(subscriptionId);
+      stopPuller(subscriptionId);
+      published.delete(subscriptionId);
+      forget(subscriptionId);
+      await jsm.consumers.delete(names.stream, names.consumer(subscriptionId)).catch(() => false);
+      const [live, dead] = await Promise.all([
+        jsm.streams.purge(names.stream, { filter: names.jobs(subscriptionId) }),
+        jsm.streams.purge(names.stream, { filter: names.dead(subscriptionId) }),
+      ]);
+      return live.purged + dead.purged;
+    },
+
+    async size() {
+      const info = await jsm.streams.info(names.stream, {
+        subjects_filter: `${names.stream}.jobs.>`,
+      });
+      let n = 0;
+      for (const count of Object.values(info.state.subjects ?? {})) n += count;
+      return n;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(keepAlive);
+      for (const advisory of advisories) advisory.unsubscribe();
+      for (const id of [...pullers.keys()]) stopPuller(id);
+      // Whatever is held here goes to the other replicas now, not after `ack_wait`.
+      for (const entry of held.values()) entry.msg.nak();
+      held.clear();
+      wake();
+    },
+  };
+
+  /** Drops what is held here for a subscription whose jobs were dropped. */
+  function forget(subscriptionId: string): void {
+    for (const [id, entry] of held)
+      if (entry.job.subscriptionId === subscriptionId) held.delete(id);
+  }
+
+  /**
+   * `max_deliver` is the last resort against a job that keeps a replica from settling it (each
+   * crash or stall redelivers it): once JetStream gives up, the job is kept as dead with a
+   * failure that says so, never dropped. Every replica hears the advisory; the msg id makes one
+   * dead copy.
+   */
+  async function buryExhausted(advisory: { stream_seq: number; deliveries: number }) {
+    try {
+      const stored = await jsm.streams.getMessage(names.stream, { seq: advisory.stream_seq });
+      if (stored === null) return;
+      const { dueAt, ...job } = decodeJobMessage(stored.header, stored.data, stored.seq);
+      await publish(
+        names.dead(job.subscriptionId),
+        job.event,
+        {
+          subscriptionId: job.subscriptionId,
+          jobId: job.id,
+          attempts: job.attempts,
+          lastFailure: {
+            status: 0,
+            error: `handed out ${advisory.deliveries} times without being settled (gateways crashed or stalled holding it)`,
+            at: clock.now(),
+          },
+        },
+        `d:${names.stream}:${stored.seq}`,
+      );
+      await jsm.streams.deleteMessage(names.stream, stored.seq, false);
+    } catch (err) {
+      logger.error("could not keep a job JetStream gave up on as dead", {
+        seq: advisory.stream_seq,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+}
+
+/** Whether a pull failed because the consumer or stream no longer exists. */
+function isGone(err: unknown): boolean {
+  const text = err instanceof Error ? `${err.name} ${err.message}` : String(err);
+  return /consumer (not found|deleted)|stream not found|consumer_deleted|ConsumerNotFound/i.test(
+    text,
+  );
+}

@@ -1,0 +1,201 @@
+import { readFile } from "node:fs/promises";
+import {
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { type ConnectionOptions, connect, credsAuthenticator } from "@nats-io/transport-node";
+import { type Clock, systemClock } from "../../ports/clock.js";
+import { type Logger, silentLogger } from "../../ports/logger.js";
+import { checkDedupeWindow, DEFAULT_DEDUPE_WINDOW_MS } from "../../store/dedupe-window.js";
+import { natsNames } from "./nats-names.js";
+import { createNatsQueue, type NatsQueue } from "./nats-queue.js";
+import {
+  createNatsSubscriptionStore,
+  type NatsSubscriptionStore,
+} from "./nats-subscription-store.js";
+
+export interface NatsStoreOptions {
+  /** One server URL or several (the client fails over between them). */
+  readonly servers: string | readonly string[];
+  /** `store.stream`: the name everything else is derived from (`nats-names.ts`). */
+  readonly stream: string;
+  /** JetStream's duplicate window (default 24 h); 0 turns dedupe off. */
+  readonly dedupeWindowMs?: number;
+  /** Copies of every stream and the bucket in a JetStream cluster (default 1; 3 in production). */
+  readonly replicas?: number;
+  /** The consumers' `ack_wait` (default 30 s): how soon a dead replica's jobs move on. */
+  readonly ackWaitMs?: number;
+  /** A `.creds` file (NATS decentralised auth: a user JWT and its nkey seed). */
+  readonly credentials?: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly token?: string;
+  /** Most unleased jobs of one subscription a replica holds (default 128). */
+  readonly prefetch?: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+/** The JetStream store: queue and subscriptions over one connection. */
+export interface NatsStore {
+  readonly queue: NatsQueue;
+  readonly subscriptions: NatsSubscriptionStore;
+  /** Whether the connection is up. */
+  connected(): boolean;
+  /** Hands held jobs back, then drains and closes the connection. */
+  close(): Promise<void>;
+}
+
+/** JetStream gives up on a request (publish, ack, API call) after this long. */
+const REQUEST_TIMEOUT_MS = 5_000;
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 5_000;
+
+/**
+ * Connects to NATS, creates (or updates) the streams and the bucket, and returns the store. Any
+ * number of gateways may open the same `stream`: they share its jobs. The client reconnects for
+ * ever with a growing, jittered pause (250 ms up to 5 s); while it is disconnected, `accept`
+ * answers 503 with `Retry-After`. Throws an `Error` saying why when NATS cannot be reached at
+ * start or JetStream refuses the set-up.
+ *
+ * @example
+ * const store = await openNatsStore({ servers: "nats://127.0.0.1:4222", stream: "herald", logger });
+ * await store.queue.accept([{ event, subscriptionIds: ["thumbnails"] }]);
+ * await store.close();
+ */
+export async function openNatsStore(options: NatsStoreOptions): Promise<NatsStore> {
+  const { stream, clock = systemClock, logger = silentLogger } = options;
+  const { replicas = 1, ackWaitMs = 30_000 } = options;
+  const dedupeWindowMs = checkDedupeWindow(
+    "openNatsStore",
+    options.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS,
+  );
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
+    throw new TypeError("openNatsStore: replicas must be an integer from 1 to 5");
+  }
+  const servers = typeof options.servers === "string" ? [options.servers] : [...options.servers];
+  const backoff = { failures: 0 };
+  const nc = await connect(await connectionOptions(options, servers, backoff)).catch(
+    (err: unknown) => {
+      throw new Error(
+        `cannot reach NATS at ${servers.join(", ")}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    },
+  );
+  let up = true;
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === "disconnect") {
+        up = false;
+        logger.warn("NATS connection lost; reconnecting (ingest answers 503 meanwhile)", {
+          server: status.server,
+        });
+      } else if (status.type === "reconnect") {
+        up = true;
+        backoff.failures = 0;
+        logger.info("NATS connection back", { server: status.server });
+      }
+    }
+  })();
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: REQUEST_TIMEOUT_MS });
+    const js = jetstream(nc, { timeout: REQUEST_TIMEOUT_MS });
+    const names = natsNames(stream);
+    // JetStream wants the duplicate window within max_age; a window of 0 still needs a stream.
+    const windowNs = Math.max(dedupeWindowMs, 1_000) * 1_000_000;
+    await ensureStream(jsm, {
+      name: names.stream,
+      subjects: [`${stream}.jobs.*`, `${stream}.dead.*`],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      num_replicas: replicas,
+      duplicate_window: windowNs,
+      allow_direct: true,
+    });
+    await ensureStream(jsm, {
+      name: names.eventsStream,
+      subjects: [names.eventsSubject],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      num_replicas: replicas,
+      duplicate_window: windowNs,
+      max_age: windowNs,
+      allow_direct: true,
+    });
+    const kv = await new Kvm(js).create(names.bucket, { history: 1, replicas });
+    const queue = createNatsQueue({
+      nc,
+      js,
+      jsm,
+      names,
+      clock,
+      logger,
+      dedupeWindowMs,
+      ackWaitMs,
+      connected: () => up && !nc.isClosed(),
+      ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
+    });
+    await queue.open();
+    const subscriptions = createNatsSubscriptionStore(kv, logger);
+    let closing: Promise<void> | undefined;
+    return {
+      queue,
+      subscriptions,
+      connected: () => up && !nc.isClosed(),
+      close() {
+        closing ??= (async () => {
+          await queue.close();
+          await nc.drain().catch(() => nc.close());
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await nc.close();
+    throw new Error(
+      `cannot set up JetStream for the stream "${stream}": ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
+}
+
+async function connectionOptions(
+  options: NatsStoreOptions,
+  servers: string[],
+  backoff: { failures: number },
+): Promise<ConnectionOptions> {
+  return {
+    servers,
+    name: "herald",
+    maxReconnectAttempts: -1,
+    // Exponential with full jitter, reset by each successful reconnect (the status loop).
+    reconnectDelayHandler: () => {
+      backoff.failures++;
+      const cap = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.min(backoff.failures, 8));
+      return RECONNECT_MIN_MS / 2 + Math.random() * cap;
+    },
+    timeout: REQUEST_TIMEOUT_MS,
+    ...(options.credentials === undefined
+      ? {}
+      : { authenticator: credsAuthenticator(await readFile(options.credentials)) }),
+    ...(options.user === undefined ? {} : { user: options.user }),
+    ...(options.password === undefined ? {} : { pass: options.password }),
+    ...(options.token === undefined ? {} : { token: options.token }),
+  };
+}
+
+/** Creates the stream, or brings an existing one's settings to `config`. */
+async function ensureStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+): Promise<void> {
+  const existing = await jsm.streams.info(config.name).catch(() => null);
+  if (existing === null) await jsm.streams.add(config);
+  else await jsm.streams.update(config.name, { ...existing.config, ...config });
+}

@@ -1,0 +1,125 @@
+import { type KV, type KvEntry, KvWatchInclude } from "@nats-io/kv";
+import type { Logger } from "../../ports/logger.js";
+import type { DisabledState, SubscriptionStore } from "../../store/subscription-store.js";
+import type { Subscription } from "../../subscriptions/subscription.js";
+
+/** A stored subscription: `order` is the revision that created it (an update keeps it). */
+interface StoredSubscription {
+  readonly order?: number;
+  readonly subscription: Subscription;
+}
+
+/** The NATS subscription store: the port, plus watching changes other replicas make. */
+export interface NatsSubscriptionStore extends SubscriptionStore {
+  /**
+   * Calls `listener` after each change to the bucket (this replica's own included) until the
+   * returned function is called. A JetStream watch: nothing is polled.
+   */
+  watch(listener: () => void): () => void;
+}
+
+const key = (prefix: "s" | "d", id: string) =>
+  `${prefix}.${Buffer.from(id, "utf8").toString("base64url")}`;
+
+/**
+ * The `SubscriptionStore` port on a JetStream key-value bucket, shared by every replica:
+ * `s.<id>` holds a subscription (JSON, with the revision that created it so an update keeps its
+ * place in the list), `d.<id>` a disabled state; ids are base64url in keys. Writes resolve once
+ * JetStream stored them. `watch` follows the bucket, so a subscription created, changed, disabled
+ * or deleted on one replica reaches the others' registries within moments.
+ *
+ * @example
+ * const kv = await new Kvm(js).create("herald-subscriptions", { history: 1 });
+ * const store = createNatsSubscriptionStore(kv, logger);
+ */
+export function createNatsSubscriptionStore(kv: KV, logger: Logger): NatsSubscriptionStore {
+  async function live(k: string): Promise<KvEntry | null> {
+    const entry = await kv.get(k);
+    return entry === null || entry.operation !== "PUT" ? null : entry;
+  }
+
+  async function entries(prefix: "s" | "d"): Promise<KvEntry[]> {
+    const keys: string[] = [];
+    for await (const k of await kv.keys(`${prefix}.>`)) keys.push(k);
+    const found = await Promise.all(keys.map((k) => live(k)));
+    return found.filter((entry): entry is KvEntry => entry !== null);
+  }
+
+  return {
+    async list() {
+      const stored = (await entries("s")).map((entry) => ({
+        value: entry.json<StoredSubscription>(),
+        revision: entry.revision,
+      }));
+      stored.sort((a, b) => (a.value.order ?? a.revision) - (b.value.order ?? b.revision));
+      return stored.map(({ value }) => value.subscription);
+    },
+
+    async put(subscription) {
+      const k = key("s", subscription.id);
+      // Compare-and-set, so two replicas updating at once cannot lose the creation order.
+      for (;;) {
+        const existing = await live(k);
+        try {
+          if (existing === null) {
+            await kv.create(k, JSON.stringify({ subscription }));
+          } else {
+            const order = existing.json<StoredSubscription>().order ?? existing.revision;
+            await kv.update(k, JSON.stringify({ order, subscription }), existing.revision);
+          }
+          return;
+        } catch (err) {
+          const text = err instanceof Error ? err.message : String(err);
+          if (!/wrong last sequence|key exists/i.test(text)) throw err;
+        }
+      }
+    },
+
+    async delete(id) {
+      const k = key("s", id);
+      if ((await live(k)) === null) return false;
+      await kv.delete(k);
+      return true;
+    },
+
+    async disabled() {
+      const states = (await entries("d")).map((entry) =>
+        entry.json<DisabledState & { readonly id: string }>(),
+      );
+      states.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      return new Map(states.map(({ id, at, reason }) => [id, { at, reason }]));
+    },
+
+    async setDisabled(id, state) {
+      const k = key("d", id);
+      if (state === undefined) {
+        if ((await live(k)) !== null) await kv.delete(k);
+        return;
+      }
+      await kv.put(k, JSON.stringify({ id, at: state.at, reason: state.reason }));
+    },
+
+    watch(listener) {
+      let stopped = false;
+      let iterator: { stop(): void } | undefined;
+      void (async () => {
+        try {
+          const updates = await kv.watch({ key: ">", include: KvWatchInclude.UpdatesOnly });
+          iterator = updates;
+          if (stopped) updates.stop();
+          for await (const _entry of updates) if (!stopped) listener();
+        } catch (err) {
+          if (!stopped) {
+            logger.error("watching the subscriptions bucket failed; restart to see changes", {
+              error: err instanceof Error ? err.message : String(err),
+            });
+          }
+        }
+      })();
+      return () => {
+        stopped = true;
+        iterator?.stop();
+      };
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { resolve } from "node:path";
+import type { NatsStoreConfig, StoreConfig } from "../../config/herald-config.js";
+import type { Logger } from "../../ports/logger.js";
+import { type NatsStore, openNatsStore } from "./nats-store.js";
+
+/** What `herald serve` needs of the NATS store: the store, and a hook for external changes. */
+export interface ConfiguredNatsStore extends NatsStore {
+  /**
+   * Calls `refresh` whenever the subscriptions bucket changes (another replica created, changed,
+   * disabled or deleted a subscription); a failed refresh is logged.
+   */
+  watch(refresh: () => Promise<void>): void;
+}
+
+/**
+ * Opens the `store: { kind: nats }` of a config: a relative `credentials` path is taken from
+ * `baseDir` (the config file's folder, like `jwks` files).
+ *
+ * @example
+ * const store = await openConfiguredNatsStore(config.store, dirname(configPath), logger);
+ * store.watch(() => registry.refresh());
+ */
+export async function openConfiguredNatsStore(
+  config: NatsStoreConfig & StoreConfig,
+  baseDir: string,
+  logger: Logger,
+): Promise<ConfiguredNatsStore> {
+  const store = await openNatsStore({
+    servers: config.url,
+    stream: config.stream,
+    dedupeWindowMs: config.dedupeWindowMs,
+    logger,
+    ...(config.replicas === undefined ? {} : { replicas: config.replicas }),
+    ...(config.ackWaitMs === undefined ? {} : { ackWaitMs: config.ackWaitMs }),
+    ...(config.credentials === undefined
+      ? {}
+      : { credentials: resolve(baseDir, config.credentials) }),
+    ...(config.user === undefined ? {} : { user: config.user }),
+    ...(config.password === undefined ? {} : { password: config.password }),
+    ...(config.token === undefined ? {} : { token: config.token }),
+  });
+  return {
+    ...store,
+    watch(refresh) {
+      store.subscriptions.watch(() => {
+        refresh().catch((err: unknown) =>
+          logger.error("could not apply a subscription change from another replica", {
+            error: err instanceof Error ? err.message : String(err),
+          }),
+        );
+      });
+    },
+  };
+}
