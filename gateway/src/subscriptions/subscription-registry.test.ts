@@ -48,6 +48,23 @@ describe("openSubscriptionRegistry", () => {
     expect(registry.get("a")).toBeUndefined();
   });
 
+  it("refresh applies what another writer changed in the store (another replica)", async () => {
+    const store = createMemorySubscriptionStore();
+    const registry = await openSubscriptionRegistry({ configured: [], store });
+    await registry.create(subscription("a", { types: ["t"] }));
+    // Another gateway sharing the store: it adds b, deletes a and disables b.
+    await store.put(subscription("b", { types: ["t"] }));
+    await store.delete("a");
+    expect(matchIds(registry, "t")).toStrictEqual(["a"]);
+    await registry.refresh();
+    expect(matchIds(registry, "t")).toStrictEqual(["b"]);
+    expect(registry.get("a")).toBeUndefined();
+    await store.setDisabled("b", { at: 1, reason: "gone" });
+    await registry.refresh();
+    expect(matchIds(registry, "t")).toStrictEqual([]);
+    expect(registry.find("b")?.disabled).toStrictEqual({ at: 1, reason: "gone" });
+  });
+
   it("refuses changes to config subscriptions and unknown ids with coded errors", async () => {
     const registry = await openSubscriptionRegistry({
       configured: [subscription("file")],

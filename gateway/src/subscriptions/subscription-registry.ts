@@ -51,6 +51,11 @@ export interface SubscriptionRegistry {
    * them has the id of an API subscription (one id, one subscription).
    */
   replaceConfigured(subscriptions: readonly Subscription[]): void;
+  /**
+   * Reads the API subscriptions and disabled states again from the store and swaps in the new
+   * set: how a change another gateway replica made to a shared store (NATS) reaches this one.
+   */
+  refresh(): Promise<void>;
 }
 
 export interface SubscriptionRegistryOptions {
@@ -205,6 +210,15 @@ export function createSubscriptionRegistry(
           subscriptionId: id,
           reason,
         });
+      }),
+    refresh: () =>
+      serially(async () => {
+        const [stored, states] = await Promise.all([store.list(), store.disabled()]);
+        api.clear();
+        for (const subscription of stored) api.set(subscription.id, subscription);
+        disabled.clear();
+        for (const [id, state] of states) disabled.set(id, state);
+        rebuild();
       }),
     replaceConfigured(subscriptions) {
       const next = new Map(subscriptions.map((s) => [s.id, s]));
