@@ -45,7 +45,7 @@ export interface Limits {
 export type StoreConfig = (
   | { readonly kind: "memory" }
   | { readonly kind: "sqlite"; readonly path: string }
-  | { readonly kind: "nats"; readonly url: string | readonly string[]; readonly stream: string }
+  | NatsStoreConfig
 ) & {
   /**
    * How long a `source` + `id` pair is remembered: a second event with the same pair within it is
@@ -53,6 +53,23 @@ export type StoreConfig = (
    */
   readonly dedupeWindowMs: number;
 };
+
+/** `store: { kind: nats }`: JetStream, shared by any number of gateway replicas. */
+export interface NatsStoreConfig {
+  readonly kind: "nats";
+  /** One server URL or a list (the client fails over between them). */
+  readonly url: string | readonly string[];
+  readonly stream: string;
+  /** Copies of the streams and the bucket in a JetStream cluster (1 to 5; default 1). */
+  readonly replicas?: number;
+  /** The consumers' `ack_wait`: how soon a crashed replica's jobs go to the others (default 30 s). */
+  readonly ackWaitMs?: number;
+  /** A NATS `.creds` file (user JWT and nkey seed), relative to the config file's folder. */
+  readonly credentials?: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly token?: string;
+}
 
 export const DEFAULT_LIMITS: Limits = {
   maxEventBytes: 262_144,

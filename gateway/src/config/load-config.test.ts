@@ -295,6 +295,33 @@ describe("parseConfig: store", () => {
     ]);
   });
 
+  test("nats replicas, ackWait and one way to authenticate", () => {
+    expect(
+      parseConfig(
+        "store: { kind: nats, url: nats://a:4222, replicas: 3, ackWait: 10s, credentials: ./h.creds }",
+        "x",
+      ).store,
+    ).toEqual({
+      kind: "nats",
+      url: "nats://a:4222",
+      stream: "herald",
+      dedupeWindowMs: 86_400_000,
+      replicas: 3,
+      ackWaitMs: 10_000,
+      credentials: "./h.creds",
+    });
+    expect(problems("store: { kind: nats, url: nats://a, replicas: 7, ackWait: 100ms }")).toEqual([
+      "herald.yaml:1:47 store.replicas: must be from 1 to 5",
+      "herald.yaml:1:59 store.ackWait: must be from 1s to 1h",
+    ]);
+    expect(
+      problems("store: { kind: nats, url: nats://a, token: t, user: u, password: p }"),
+    ).toEqual(["herald.yaml:1:8 store: give one of credentials, user (and password) or token"]);
+    expect(problems("store: { kind: nats, url: nats://a, password: p }")).toEqual([
+      "herald.yaml:1:47 store.password: needs user",
+    ]);
+  });
+
   test("nats url and stream rules", () => {
     expect(problems("store: { kind: nats }")).toEqual(["herald.yaml:1:8 store.url: is required"]);
     expect(problems("store: { kind: nats, url: [], stream: a.b }")).toEqual([

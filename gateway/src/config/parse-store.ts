@@ -9,6 +9,7 @@ import {
 import { type Report, trackReport } from "./report.js";
 import {
   expectDuration,
+  expectInteger,
   expectList,
   expectObject,
   expectOneOf,
@@ -25,7 +26,18 @@ const STORE_KINDS = ["memory", "sqlite", "nats"] as const;
 const KEYS_OF: Readonly<Record<StoreConfig["kind"], readonly string[]>> = {
   memory: ["kind", "dedupeWindow"],
   sqlite: ["kind", "path", "dedupeWindow"],
-  nats: ["kind", "url", "stream", "dedupeWindow"],
+  nats: [
+    "kind",
+    "url",
+    "stream",
+    "dedupeWindow",
+    "replicas",
+    "ackWait",
+    "credentials",
+    "user",
+    "password",
+    "token",
+  ],
 };
 
 /** Longest `dedupeWindow`: a week of keys is plenty, and keeps the dedupe table bounded. */
@@ -36,8 +48,9 @@ const STREAM_NAME = /^[^\s.*>/\\]+$/;
 
 /**
  * Validates `store` (DESIGN.md "Config"): `memory`, `sqlite` (`path`, default
- * `.herald/herald.db`) or `nats` (`url`: one URL or a list, `stream`, default `herald`). Absent
- * means the in-memory store.
+ * `.herald/herald.db`) or `nats` (`url`: one URL or a list, `stream`, default `herald`,
+ * `replicas` 1 to 5, `ackWait`, and one way to authenticate: `credentials` (a `.creds` file),
+ * `user` + `password`, or `token`). Absent means the SQLite default.
  *
  * @example
  * parseStore({ kind: "sqlite" }, ["store"], report); // { kind: "sqlite", path: ".herald/herald.db" }
@@ -71,7 +84,32 @@ export function parseStore(raw: unknown, path: FieldPath, report: Report): Store
       const url = required(object.url, at("url"), r, parseNatsUrl);
       const stream =
         optional(object.stream, at("stream"), r, parseStreamName) ?? DEFAULT_NATS_STREAM;
-      store = url === undefined ? undefined : { kind, url, stream, dedupeWindowMs };
+      const replicas = optional(object.replicas, at("replicas"), r, (v, p, rr) =>
+        expectInteger(v, p, rr, 1, 5),
+      );
+      const ackWaitMs = optional(object.ackWait, at("ackWait"), r, parseAckWait);
+      const credentials = optional(object.credentials, at("credentials"), r, parseFilePath);
+      const user = optional(object.user, at("user"), r, expectString);
+      const password = optional(object.password, at("password"), r, expectString);
+      const token = optional(object.token, at("token"), r, expectString);
+      if (password !== undefined && user === undefined) r(at("password"), "needs user");
+      const secrets = [credentials, user, token].filter((v) => v !== undefined).length;
+      if (secrets > 1) r(path, "give one of credentials, user (and password) or token");
+      store =
+        url === undefined
+          ? undefined
+          : {
+              kind,
+              url,
+              stream,
+              dedupeWindowMs,
+              ...(replicas === undefined ? {} : { replicas }),
+              ...(ackWaitMs === undefined ? {} : { ackWaitMs }),
+              ...(credentials === undefined ? {} : { credentials }),
+              ...(user === undefined ? {} : { user }),
+              ...(password === undefined ? {} : { password }),
+              ...(token === undefined ? {} : { token }),
+            };
       break;
     }
   }
@@ -83,6 +121,14 @@ function parseDedupeWindow(value: unknown, path: FieldPath, report: Report) {
   const ms = expectDuration(value, path, report);
   if (ms === undefined || ms <= MAX_DEDUPE_WINDOW_MS) return ms;
   report(path, "must be at most 168h (P7D)");
+  return undefined;
+}
+
+/** `ack_wait`: from 1 s (JetStream keeps held jobs alive a third of it at a time) to 1 h. */
+function parseAckWait(value: unknown, path: FieldPath, report: Report) {
+  const ms = expectDuration(value, path, report);
+  if (ms === undefined || (ms >= 1_000 && ms <= 3_600_000)) return ms;
+  report(path, "must be from 1s to 1h");
   return undefined;
 }
 

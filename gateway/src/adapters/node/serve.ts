@@ -16,6 +16,7 @@ import {
   openSubscriptionRegistry,
   type SubscriptionRegistry,
 } from "../../subscriptions/subscription-registry.js";
+import { openConfiguredNatsStore } from "../nats/open-configured-nats-store.js";
 import { type ConfigReloader, createConfigReloader } from "./config-reloader.js";
 import { startDemoSink } from "./demo-sink.js";
 import { DevIssuerInvalid, loadOrCreateDevIssuer } from "./dev-issuer.js";
@@ -139,6 +140,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     await store.close();
     throw err;
   }
+  // A shared store (NATS): subscriptions another replica changes reach this one's registry.
+  store.watch?.(() => subscriptions.refresh());
   // Before the gateway: its metric instruments bind to the SDK's meter provider when created.
   // Spans a full export queue drops are counted by the gateway's metrics once it exists (no
   // span, so no drop, comes before it).
@@ -241,7 +244,10 @@ const sha256Digest: (token: string) => string =
     ? (token) => hash("sha256", token, "base64url")
     : (token) => createHash("sha256").update(token).digest("base64url");
 
-/** The store a config asks for: SQLite (the durable default) or memory (nothing to open). */
+/**
+ * The store a config asks for: SQLite (the durable default), NATS JetStream (shared by replicas)
+ * or memory (nothing to open).
+ */
 async function openStore(
   config: HeraldConfig,
   baseDir: string,
@@ -250,8 +256,14 @@ async function openStore(
   readonly queue?: DeliveryQueue;
   readonly subscriptions: SubscriptionStore;
   readonly path?: string;
+  watch?(refresh: () => Promise<void>): void;
   close(): Promise<void>;
 }> {
+  if (config.store.kind === "nats") {
+    return openConfiguredNatsStore(config.store, baseDir, logger).catch((err: unknown) => {
+      throw new ServeError(err instanceof Error ? err.message : String(err));
+    });
+  }
   if (config.store.kind !== "sqlite") {
     return { subscriptions: createMemorySubscriptionStore(), close: async () => {} };
   }
