@@ -150,7 +150,8 @@ describe("startTelemetry", () => {
 
       const started = performance.now();
       await telemetry!.shutdown();
-      expect(performance.now() - started).toBeLessThan(1_000);
+      // 200 ms, not the exporter's 10 s timeout (room left for a busy test machine).
+      expect(performance.now() - started).toBeLessThan(3_000);
       expect(lines.filter((l) => l.level === "warn")).toEqual([
         {
           level: "warn",
