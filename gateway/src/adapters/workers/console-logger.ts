@@ -1,0 +1,31 @@
+import type { Logger } from "../../ports/logger.js";
+
+const LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
+type Level = (typeof LEVELS)[number];
+
+/**
+ * The `Logger` port on a Worker's `console`: one JSON object per line (Workers Logs and
+ * `wrangler tail` index its fields), at `level` and above (`HERALD_LOG_LEVEL`: debug, info
+ * (default), warn, error, silent), like the Node adapter's JSON logger.
+ *
+ * @example
+ * const logger = createConsoleLogger(env.HERALD_LOG_LEVEL);
+ * logger.warn("subscription disabled", { subscriptionId: "a" });
+ */
+export function createConsoleLogger(level: string | undefined = "info"): Logger {
+  const floor = LEVELS.indexOf(
+    (LEVELS as readonly string[]).includes(level) ? (level as Level) : "info",
+  );
+  const line =
+    (name: Exclude<Level, "silent">, write: (text: string) => void) =>
+    (message: string, fields?: Record<string, unknown>) => {
+      if (LEVELS.indexOf(name) < floor) return;
+      write(JSON.stringify({ time: new Date().toISOString(), level: name, message, ...fields }));
+    };
+  return {
+    debug: line("debug", (t) => console.debug(t)),
+    info: line("info", (t) => console.info(t)),
+    warn: line("warn", (t) => console.warn(t)),
+    error: line("error", (t) => console.error(t)),
+  };
+}

@@ -1,0 +1,244 @@
+import type { Tracer } from "@opentelemetry/api";
+import { createGateway, type Gateway } from "../../app/create-gateway.js";
+import { createRemoteKeySource } from "../../auth/remote-key-source.js";
+import { ConfigInvalid, describeConfigIssue } from "../../config/config-invalid.js";
+import { createFetchSinkClient } from "../../deliver/fetch-sink-client.js";
+import { createHttpDeliverer } from "../../deliver/http-deliverer.js";
+import { createTracedDeliverer } from "../../deliver/traced-deliverer.js";
+import { Unavailable } from "../../errors/errors.js";
+import { problemResponse } from "../../http/problem.js";
+import { type Clock, systemClock } from "../../ports/clock.js";
+import type { FetchLike } from "../../ports/fetch.js";
+import type { Logger } from "../../ports/logger.js";
+import type { JwksCache } from "./cache-api-jwks-fetch.js";
+import { createCacheApiJwksFetch } from "./cache-api-jwks-fetch.js";
+import type {
+  D1Database,
+  QueueBatch,
+  QueueProducer,
+  WorkerContext,
+} from "./cloudflare-bindings.js";
+import { createConsoleLogger } from "./console-logger.js";
+import { createD1Acceptances } from "./d1-acceptances.js";
+import { createD1DeadJobs } from "./d1-dead-jobs.js";
+import { ensureSchema } from "./d1-schema.js";
+import { createD1SubscriptionStore } from "./d1-subscription-store.js";
+import type { DeliveryMessage } from "./delivery-message.js";
+import { createQueueConsumer } from "./queue-consumer.js";
+import { createQueuesIntake } from "./queues-intake.js";
+import { openRefreshingRegistry, type RefreshingRegistry } from "./refreshing-registry.js";
+import { checkWorkersSubscription, loadWorkerConfig } from "./worker-config.js";
+
+/** The bindings and variables of the Worker (`wrangler.toml`). */
+export interface HeraldWorkerEnv {
+  /** D1: subscriptions, dedupe and acceptances, dead deliveries. */
+  readonly HERALD_DB: D1Database;
+  /** The delivery queue's producer binding (the same queue's consumer is this Worker). */
+  readonly HERALD_DELIVERIES: QueueProducer<DeliveryMessage>;
+  /** The config (JSON or YAML), unless one is bundled. */
+  readonly HERALD_CONFIG?: string;
+  /** debug | info (default) | warn | error | silent. */
+  readonly HERALD_LOG_LEVEL?: string;
+  /** `true`: accept events without authentication even when the config has `auth` (dev only). */
+  readonly HERALD_NO_AUTH?: string;
+  /** Name of the delivery queue's dead-letter queue (default `herald-deliveries-dlq`). */
+  readonly HERALD_DEAD_LETTER_QUEUE?: string;
+  /** The delivery queue's message retention in seconds (default 345600, Queues' 4 days). */
+  readonly HERALD_QUEUE_RETENTION_SECONDS?: string;
+  /** Secrets and other variables, for `${VAR}` in the config. */
+  readonly [name: string]: unknown;
+}
+
+export interface HeraldWorkerOptions {
+  /** A config bundled with the Worker (e.g. a Text module rule); default `env.HERALD_CONFIG`. */
+  readonly config?: string;
+  /** Outbound HTTP for deliveries and JWKS (default the global `fetch`). */
+  readonly fetch?: FetchLike;
+  /** The Cache API cache for JWKS (default `caches.open("herald-jwks")`). */
+  readonly jwksCache?: () => Promise<JwksCache>;
+  readonly clock?: Clock;
+  /** Backoff jitter in `[0, 1)` (default `Math.random`). */
+  readonly random?: () => number;
+  readonly tracer?: Tracer;
+  /** Id of a subscription created through the API (default: a random UUID). */
+  readonly newSubscriptionId?: () => string;
+}
+
+/** The module Worker: the same routes as on Node, and the delivery queue's consumer. */
+export interface HeraldWorker {
+  fetch(request: Request, env: HeraldWorkerEnv, ctx?: WorkerContext): Promise<Response>;
+  queue(batch: QueueBatch, env: HeraldWorkerEnv, ctx?: WorkerContext): Promise<void>;
+}
+
+interface Instance {
+  readonly gateway: Gateway;
+  readonly registry: RefreshingRegistry;
+  readonly consume: (batch: QueueBatch) => Promise<void>;
+  readonly logger: Logger;
+}
+
+const DEFAULT_DEAD_LETTER_QUEUE = "herald-deliveries-dlq";
+/** Cloudflare Queues' default message retention: 4 days. */
+const DEFAULT_RETENTION_SECONDS = 345_600;
+
+/**
+ * Builds Herald as a Cloudflare Worker: `fetch` serves the same Hono app as on Node, and `queue`
+ * consumes the delivery queue (see `queues-intake.ts` and `queue-consumer.ts` for how delivery
+ * maps onto Queues). One gateway is built per isolate (on its first request, from `env`) and
+ * reused, so the JWKS and the verified-token cache live as long as the isolate; every request and
+ * queue batch first brings the subscriptions up to date with D1.
+ *
+ * @example
+ * // worker.ts, with a config bundled as a Text module:
+ * import config from "./herald.yaml";
+ * export default createHeraldWorker({ config });
+ */
+export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWorker {
+  const clock = options.clock ?? systemClock;
+  const instances = new WeakMap<object, Promise<Instance>>();
+
+  async function build(env: HeraldWorkerEnv): Promise<Instance> {
+    const logger = createConsoleLogger(env.HERALD_LOG_LEVEL);
+    const variables: Record<string, string> = {};
+    for (const [name, value] of Object.entries(env)) {
+      if (typeof value === "string") variables[name] = value;
+    }
+    const bundled = options.config !== undefined;
+    const config = loadWorkerConfig(
+      bundled ? options.config : env.HERALD_CONFIG,
+      bundled ? "bundled config" : "HERALD_CONFIG",
+      variables,
+    );
+    if (env.HERALD_DB === undefined || env.HERALD_DELIVERIES === undefined) {
+      throw new TypeError(
+        "the Worker needs the bindings HERALD_DB (D1) and HERALD_DELIVERIES (a Queue producer); see wrangler.toml",
+      );
+    }
+    const db = env.HERALD_DB;
+    await ensureSchema(db);
+    const registry = await openRefreshingRegistry({
+      configured: config.subscriptions,
+      store: createD1SubscriptionStore(db),
+      logger,
+      check: checkWorkersSubscription,
+    });
+    const accepted = createD1Acceptances(db);
+    const dead = createD1DeadJobs(db);
+    const retention = Number(env.HERALD_QUEUE_RETENTION_SECONDS ?? DEFAULT_RETENTION_SECONDS);
+    const queue = createQueuesIntake({
+      queue: env.HERALD_DELIVERIES,
+      accepted,
+      dead,
+      clock,
+      logger,
+      dedupeWindowMs: config.store.dedupeWindowMs,
+      keepAcceptedMs:
+        (Number.isFinite(retention) && retention > 0 ? retention : DEFAULT_RETENTION_SECONDS) *
+        1000,
+    });
+    const fetchOut = options.fetch ?? ((request: Request) => fetch(request));
+    const jwksFetch = createCacheApiJwksFetch({
+      cache: await (options.jwksCache?.() ?? caches.open("herald-jwks")),
+      fetch: fetchOut,
+      now: () => clock.now(),
+      logger,
+    });
+    const noAuth = env.HERALD_NO_AUTH === "true";
+    if (noAuth && config.auth !== undefined) {
+      logger.warn("HERALD_NO_AUTH=true: events are accepted from anyone; never in production");
+    }
+    const sinkClient = createFetchSinkClient(fetchOut);
+    const gateway = createGateway({
+      config,
+      queue,
+      subscriptions: registry,
+      sinkClient,
+      clock,
+      logger,
+      noAuth,
+      keySourceFor: (keys) =>
+        keys.kind === "url"
+          ? createRemoteKeySource({ url: keys.url, fetch: jwksFetch, clock, logger })
+          : undefined,
+      ...(options.random ? { random: options.random } : {}),
+      ...(options.tracer ? { tracer: options.tracer } : {}),
+      ...(options.newSubscriptionId ? { newSubscriptionId: options.newSubscriptionId } : {}),
+    });
+    const deliverer = createTracedDeliverer(createHttpDeliverer({ client: sinkClient, clock }), {
+      metrics: gateway.metrics,
+      ...(options.tracer ? { tracer: options.tracer } : {}),
+    });
+    const consume = createQueueConsumer({
+      subscription: (id) => registry.get(id),
+      deliverer,
+      accepted,
+      dead,
+      queue: env.HERALD_DELIVERIES,
+      deadLetterQueue: env.HERALD_DEAD_LETTER_QUEUE ?? DEFAULT_DEAD_LETTER_QUEUE,
+      clock,
+      logger,
+      metrics: gateway.metrics,
+      concurrency: config.limits.maxDeliveriesInFlight,
+      onGone: (id, reason) => registry.disable(id, reason, clock.now()),
+      ...(options.random ? { random: options.random } : {}),
+    });
+    return { gateway, registry, consume, logger };
+  }
+
+  /** The isolate's instance for this `env`; a failed build is tried again on the next call. */
+  function instance(env: HeraldWorkerEnv): Promise<Instance> {
+    let found = instances.get(env);
+    if (found === undefined) {
+      found = build(env);
+      instances.set(env, found);
+      found.catch(() => instances.delete(env));
+    }
+    return found;
+  }
+
+  function startupFailure(env: HeraldWorkerEnv, error: unknown): never {
+    const logger = createConsoleLogger(env.HERALD_LOG_LEVEL);
+    if (error instanceof ConfigInvalid) {
+      logger.error("the config is invalid", { issues: error.issues.map(describeConfigIssue) });
+    } else {
+      logger.error("the gateway could not start", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    throw error;
+  }
+
+  return {
+    async fetch(request, env) {
+      let ready: Instance;
+      try {
+        ready = await instance(env);
+        await ready.registry.refresh();
+      } catch (error) {
+        try {
+          startupFailure(env, error);
+        } catch {
+          // The details are in the log; a caller learns only that it may try again.
+          return problemResponse(
+            new Unavailable(
+              "the gateway cannot serve now (configuration or store); see its log",
+              5,
+            ),
+          );
+        }
+      }
+      return ready.gateway.fetch(request);
+    },
+    async queue(batch, env) {
+      let ready: Instance;
+      try {
+        ready = await instance(env);
+        await ready.registry.refresh();
+      } catch (error) {
+        // Thrown: the whole batch is retried by the queue (and dead-lettered by it in the end).
+        startupFailure(env, error);
+      }
+      await ready.consume(batch);
+    },
+  };
+}

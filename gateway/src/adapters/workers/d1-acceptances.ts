@@ -1,0 +1,93 @@
+import type { D1Database } from "./cloudflare-bindings.js";
+
+/** One event to record as accepted. */
+export interface AcceptanceClaim {
+  /** The acceptance id its queue messages carry. */
+  readonly id: string;
+  /** Its dedupe key (`dedupeKey(source, id)`). */
+  readonly key: string;
+}
+
+/** The `accepted` table (see `d1-schema.ts`): dedupe at ingest, and proof of acceptance. */
+export interface D1Acceptances {
+  /** Which of these keys were accepted within the dedupe window. */
+  liveKeys(keys: readonly string[], now: number): Promise<Set<string>>;
+  /**
+   * Records each claim whose key is not live, in one transaction, and resolves with the ids that
+   * were recorded (a claim whose key another request recorded meanwhile is a duplicate). Expired
+   * rows are pruned in the same transaction, a bounded number per call.
+   */
+  claim(
+    claims: readonly AcceptanceClaim[],
+    now: number,
+    dedupeUntil: number,
+    keepUntil: number,
+  ): Promise<Set<string>>;
+  /** Which of these acceptance ids are recorded. */
+  recorded(ids: readonly string[]): Promise<Set<string>>;
+}
+
+/** Expired rows removed per claim: more than one request adds, so the table cannot grow unbounded. */
+const PRUNE_PER_CLAIM = 500;
+
+/**
+ * The `accepted` table on D1. Lists travel as one JSON parameter (`json_each`), so a batch of any
+ * size is one statement: D1 allows 100 bound parameters per statement, and fewer queries per
+ * invocation on its free plan.
+ *
+ * @example
+ * const accepted = createD1Acceptances(env.HERALD_DB);
+ * const won = await accepted.claim([{ id: crypto.randomUUID(), key }], now, now + window, now + keep);
+ */
+export function createD1Acceptances(db: D1Database): D1Acceptances {
+  return {
+    async liveKeys(keys, now) {
+      if (keys.length === 0) return new Set();
+      const { results } = await db
+        .prepare(
+          `SELECT DISTINCT key FROM accepted
+           WHERE key IN (SELECT value FROM json_each(?1)) AND dedupe_until > ?2`,
+        )
+        .bind(JSON.stringify(keys), now)
+        .all<{ key: string }>();
+      return new Set(results.map((row) => row.key));
+    },
+    async claim(claims, now, dedupeUntil, keepUntil) {
+      if (claims.length === 0) return new Set();
+      const list = JSON.stringify(claims);
+      const results = await db.batch<{ id: string }>([
+        db
+          .prepare(
+            `DELETE FROM accepted WHERE id IN (
+               SELECT id FROM accepted WHERE keep_until <= ?1 ORDER BY keep_until LIMIT ?2)`,
+          )
+          .bind(now, PRUNE_PER_CLAIM),
+        db
+          .prepare(
+            `INSERT OR IGNORE INTO accepted (id, key, dedupe_until, keep_until)
+             SELECT json_extract(c.value, '$.id'), json_extract(c.value, '$.key'), ?2, ?3
+             FROM json_each(?1) AS c
+             WHERE NOT EXISTS (
+               SELECT 1 FROM accepted AS a
+               WHERE a.key = json_extract(c.value, '$.key') AND a.dedupe_until > ?4)`,
+          )
+          .bind(list, dedupeUntil, keepUntil, now),
+        db
+          .prepare(
+            `SELECT id FROM accepted
+             WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))`,
+          )
+          .bind(list),
+      ]);
+      return new Set((results[2]?.results ?? []).map((row) => row.id));
+    },
+    async recorded(ids) {
+      if (ids.length === 0) return new Set();
+      const { results } = await db
+        .prepare("SELECT id FROM accepted WHERE id IN (SELECT value FROM json_each(?1))")
+        .bind(JSON.stringify(ids))
+        .all<{ id: string }>();
+      return new Set(results.map((row) => row.id));
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import type { DeadJob, DeliveryFailure, DeliveryJob } from "../../deliver/delivery-queue.js";
+import { decodeEvent, encodeEvent } from "../../store/event-codec.js";
+import type { D1Database } from "./cloudflare-bindings.js";
+
+interface DeadRow {
+  readonly job_id: string;
+  readonly subscription_id: string;
+  readonly body: string;
+  readonly attempts: number;
+  readonly failure: string;
+}
+
+function toDeadJob(row: DeadRow): DeadJob {
+  const failure = JSON.parse(row.failure) as DeliveryFailure;
+  return {
+    id: row.job_id,
+    subscriptionId: row.subscription_id,
+    event: decodeEvent(row.body),
+    attempts: row.attempts,
+    lastFailure: failure,
+    failure,
+  };
+}
+
+/** Deliveries kept as dead, in D1 (the `dead` table, see `d1-schema.ts`). */
+export interface D1DeadJobs {
+  /** Keeps the job as dead with `attempts` + 1 (as `DeliveryQueue.bury`); idempotent per job id. */
+  bury(job: DeliveryJob, failure: DeliveryFailure): Promise<void>;
+  /** The subscription's dead jobs, oldest first, after the job `after` (when given). */
+  page(subscriptionId: string, limit: number, after?: string): Promise<DeadJob[]>;
+  /** Up to `limit` of the subscription's dead jobs (all, or those in `jobIds`), oldest first. */
+  peek(subscriptionId: string, limit: number, jobIds?: readonly string[]): Promise<DeadJob[]>;
+  /** Removes these dead jobs. */
+  remove(jobIds: readonly string[]): Promise<void>;
+  /** Removes every dead job of the subscription; resolves with how many. */
+  drop(subscriptionId: string): Promise<number>;
+}
+
+/**
+ * The `dead` table on D1.
+ *
+ * @example
+ * const dead = createD1DeadJobs(env.HERALD_DB);
+ * await dead.bury(job, { status: 400, error: "bad payload", at: Date.now() });
+ */
+export function createD1DeadJobs(db: D1Database): D1DeadJobs {
+  return {
+    async bury(job, failure) {
+      await db
+        .prepare(
+          `INSERT INTO dead (job_id, subscription_id, body, attempts, failure)
+           VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (job_id) DO UPDATE SET
+             attempts = excluded.attempts, failure = excluded.failure`,
+        )
+        .bind(
+          job.id,
+          job.subscriptionId,
+          encodeEvent(job.event),
+          job.attempts + 1,
+          JSON.stringify(failure),
+        )
+        .run();
+    },
+    async page(subscriptionId, limit, after) {
+      const { results } = await db
+        .prepare(
+          `SELECT job_id, subscription_id, body, attempts, failure FROM dead
+           WHERE subscription_id = ?1
+             AND seq > COALESCE((SELECT seq FROM dead WHERE job_id = ?2), 0)
+           ORDER BY seq LIMIT ?3`,
+        )
+        .bind(subscriptionId, after ?? null, limit)
+        .all<DeadRow>();
+      return results.map(toDeadJob);
+    },
+    async peek(subscriptionId, limit, jobIds) {
+      const { results } = await db
+        .prepare(
+          `SELECT job_id, subscription_id, body, attempts, failure FROM dead
+           WHERE subscription_id = ?1
+             AND (?2 IS NULL OR job_id IN (SELECT value FROM json_each(?2)))
+           ORDER BY seq LIMIT ?3`,
+        )
+        .bind(subscriptionId, jobIds === undefined ? null : JSON.stringify(jobIds), limit)
+        .all<DeadRow>();
+      return results.map(toDeadJob);
+    },
+    async remove(jobIds) {
+      if (jobIds.length === 0) return;
+      await db
+        .prepare("DELETE FROM dead WHERE job_id IN (SELECT value FROM json_each(?1))")
+        .bind(JSON.stringify(jobIds))
+        .run();
+    },
+    async drop(subscriptionId) {
+      const result = await db
+        .prepare("DELETE FROM dead WHERE subscription_id = ?")
+        .bind(subscriptionId)
+        .run();
+      return result.meta.changes;
+    },
+  };
+}

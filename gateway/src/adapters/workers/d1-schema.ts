@@ -1,0 +1,67 @@
+import type { D1Database } from "./cloudflare-bindings.js";
+
+/**
+ * Herald's tables in D1, created on first use by each isolate (`CREATE ... IF NOT EXISTS`, one
+ * batch), so `wrangler dev` and a fresh `wrangler d1 create` database work with no migration step.
+ *
+ * - `subscriptions` and `disabled`: the Node SQLite store's tables, same SQL
+ *   (`adapters/node/sqlite-schema.ts`): API-created subscriptions in creation order, and the
+ *   410 Gone state by id.
+ * - `generation`: one counter, bumped in the same transaction as every write to those two, so an
+ *   isolate learns with one read whether its copy of the subscriptions is stale (isolates share
+ *   nothing in memory).
+ * - `accepted`: one row per accepted event: its acceptance id (carried by its queue messages),
+ *   its `source` + `id` key (`store/dedupe-window.ts`), until when the key dedupes, and until when
+ *   the row is kept (as long as a queue message of the event can live). The queue consumer
+ *   delivers only messages whose acceptance is here, which is what makes a request that failed
+ *   after its messages were sent deliver nothing.
+ * - `dead`: deliveries kept as dead (attempts exhausted, no dead-letter sink took them), for
+ *   `GET /subscriptions/{id}/dead` and redrive; `seq` orders them.
+ */
+const SCHEMA: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS subscriptions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS disabled (
+    id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    reason TEXT NOT NULL
+  ) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS generation (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+  )`,
+  "INSERT OR IGNORE INTO generation (id, value) VALUES (1, 0)",
+  `CREATE TABLE IF NOT EXISTS accepted (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    dedupe_until INTEGER NOT NULL,
+    keep_until INTEGER NOT NULL
+  ) WITHOUT ROWID`,
+  "CREATE INDEX IF NOT EXISTS accepted_key ON accepted (key, dedupe_until)",
+  "CREATE INDEX IF NOT EXISTS accepted_keep ON accepted (keep_until)",
+  `CREATE TABLE IF NOT EXISTS dead (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL UNIQUE,
+    subscription_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    failure TEXT NOT NULL
+  )`,
+  "CREATE INDEX IF NOT EXISTS dead_subscription ON dead (subscription_id, seq)",
+];
+
+/**
+ * Creates Herald's tables where they are missing (idempotent; one D1 batch).
+ *
+ * @example
+ * await ensureSchema(env.HERALD_DB);
+ */
+export async function ensureSchema(db: D1Database): Promise<void> {
+  await db.batch(SCHEMA.map((sql) => db.prepare(sql)));
+}
+
+/** The statement that bumps the subscriptions generation (see `SCHEMA`). */
+export const BUMP_GENERATION = "UPDATE generation SET value = value + 1 WHERE id = 1";

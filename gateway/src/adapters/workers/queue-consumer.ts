@@ -1,0 +1,275 @@
+import type { Deliverer } from "../../deliver/deliverer.js";
+import type { DeliveryFailure, DeliveryJob } from "../../deliver/delivery-queue.js";
+import { describeError } from "../../deliver/failure-text.js";
+import { createSettle, type OnGone } from "../../deliver/settle.js";
+import type { Clock } from "../../ports/clock.js";
+import type { Logger } from "../../ports/logger.js";
+import { decodeEvent } from "../../store/event-codec.js";
+import {
+  DEFAULT_MAX_BATCH_SIZE,
+  DEFAULT_SINK_CONCURRENCY,
+  type Subscription,
+} from "../../subscriptions/subscription.js";
+import type { GatewayMetrics } from "../../telemetry/gateway-metrics.js";
+import {
+  QUEUE_LIMITS,
+  type QueueBatch,
+  type QueueMessage,
+  type QueueProducer,
+} from "./cloudflare-bindings.js";
+import type { D1Acceptances } from "./d1-acceptances.js";
+import type { D1DeadJobs } from "./d1-dead-jobs.js";
+import { type DeliveryMessage, readDeliveryMessage } from "./delivery-message.js";
+
+/**
+ * How long a message may wait for its acceptance to be recorded: the request that sent it records
+ * it right after `sendBatch` (`queues-intake.ts`), so a message older than this whose acceptance
+ * is missing belongs to a request that failed (answered 503) and is dropped.
+ */
+export const ACCEPTANCE_GRACE_MS = 60_000;
+/** How long a message whose acceptance is not recorded yet waits before it is looked at again. */
+const ACCEPTANCE_RECHECK_SECONDS = 5;
+
+export interface QueueConsumerOptions {
+  /** The subscription of a job as it is now (`undefined` once deleted). */
+  readonly subscription: (id: string) => Subscription | undefined;
+  /** The same deliverer as on Node (HTTP, traced, metered). */
+  readonly deliverer: Deliverer;
+  readonly accepted: D1Acceptances;
+  readonly dead: D1DeadJobs;
+  /** The delivery queue itself: a message waiting for its acceptance is sent again, delayed. */
+  readonly queue: QueueProducer<DeliveryMessage>;
+  /** The name of the delivery queue's dead-letter queue (its batches are kept as dead). */
+  readonly deadLetterQueue: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics?: Pick<GatewayMetrics, "dead">;
+  /** Backoff jitter in `[0, 1)` (default `Math.random`). */
+  readonly random?: () => number;
+  /** Attempts in flight at once per batch (`limits.maxDeliveriesInFlight`). */
+  readonly concurrency: number;
+  /** The sink answered 410 Gone: disable the subscription. */
+  readonly onGone?: OnGone;
+}
+
+/** One job of the batch with the message that carries it. */
+interface Carried {
+  readonly job: DeliveryJob;
+  readonly message: QueueMessage;
+}
+
+/**
+ * The Worker's `queue()` handler: delivers each message's (event, subscription) with the same
+ * deliverer and the same settle policy (`deliver/settle.ts`) as the Node dispatcher, mapping the
+ * policy's queue operations onto the message:
+ * - `complete` (delivered, or taken by the dead-letter sink): `message.ack()`;
+ * - `reschedule` (a retry is left): `message.retry({ delaySeconds })`, the subscription's
+ *   full-jitter backoff (and `Retry-After`) rounded up to whole seconds, at most 12 hours;
+ * - `bury` (attempts over, no dead-letter sink took it): kept as dead in D1, then `ack`.
+ * Attempts are the message's own deliveries (`message.attempts`) plus those made before it was
+ * sent. A message is delivered only when its acceptance is recorded (see `queues-intake.ts`);
+ * one whose subscription is gone is dropped (logged), as on Node. Batch-mode subscriptions get
+ * their jobs of the batch in requests of up to `maxBatchSize`. Messages from the dead-letter
+ * queue (the queue's `max_retries` ran out, e.g. the Worker kept failing) are kept as dead.
+ * Whatever fails while settling leaves the message to the queue's own retry: at-least-once.
+ *
+ * @example
+ * const consumer = createQueueConsumer({ subscription: (id) => registry.get(id), deliverer, ... });
+ * export default { queue: (batch) => consumer(batch) };
+ */
+export function createQueueConsumer(
+  options: QueueConsumerOptions,
+): (batch: QueueBatch) => Promise<void> {
+  const { deliverer, accepted, dead, queue, clock, logger, metrics, concurrency } = options;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new TypeError("createQueueConsumer: concurrency must be a positive integer");
+  }
+
+  /** Decodes each message; one that is not Herald's is acknowledged (it can never be delivered). */
+  function decode(batch: QueueBatch): { message: QueueMessage; body: DeliveryMessage }[] {
+    const out: { message: QueueMessage; body: DeliveryMessage }[] = [];
+    for (const message of batch.messages) {
+      const body = readDeliveryMessage(message.body);
+      if (body === undefined) {
+        logger.error("a message on the delivery queue is not a Herald delivery; dropped", {
+          queue: batch.queue,
+          messageId: message.id,
+        });
+        message.ack();
+      } else out.push({ message, body });
+    }
+    return out;
+  }
+
+  function jobOf(message: QueueMessage, body: DeliveryMessage): DeliveryJob {
+    return {
+      id: body.job,
+      subscriptionId: body.subscription,
+      event: decodeEvent(body.event),
+      attempts: body.attempts + Math.max(0, message.attempts - 1),
+    };
+  }
+
+  /** The queue's dead-letter queue: the last resort, kept as dead for redrive. */
+  async function keepAsDead(items: { message: QueueMessage; body: DeliveryMessage }[]) {
+    await Promise.all(
+      items.map(async ({ message, body }) => {
+        const job = jobOf(message, body);
+        const failure: DeliveryFailure = {
+          status: 0,
+          error:
+            "the delivery queue gave up on the message (max_retries) and moved it to its dead-letter queue",
+          at: clock.now(),
+        };
+        try {
+          await dead.bury({ ...job, attempts: body.attempts }, failure);
+          logger.error("delivery failed; kept as dead", {
+            subscriptionId: body.subscription,
+            source: job.event.attributes.source,
+            id: job.event.attributes.id,
+            error: failure.error,
+          });
+          metrics?.dead(body.subscription, "store", 1);
+          message.ack();
+        } catch (error) {
+          logger.error("could not keep a dead-lettered message as dead; the queue retries it", {
+            error: describeError(error),
+          });
+          message.retry();
+        }
+      }),
+    );
+  }
+
+  /** Messages whose acceptance is recorded; the others wait for it, or are dropped when stale. */
+  async function acceptedOnly(items: { message: QueueMessage; body: DeliveryMessage }[]) {
+    const ids = [...new Set(items.flatMap(({ body }) => body.acceptance ?? []))];
+    const recorded = await accepted.recorded(ids);
+    const now = clock.now();
+    const ready: typeof items = [];
+    await Promise.all(
+      items.map(async (item) => {
+        const { message, body } = item;
+        if (body.acceptance === undefined || recorded.has(body.acceptance)) {
+          ready.push(item);
+        } else if (now - body.sentAt < ACCEPTANCE_GRACE_MS) {
+          // Sent again rather than retried, so the wait costs no attempt (`message.attempts`).
+          await queue.send(body, { contentType: "json", delaySeconds: ACCEPTANCE_RECHECK_SECONDS });
+          message.ack();
+        } else {
+          logger.debug("dropped a message of a request that was not accepted", {
+            subscriptionId: body.subscription,
+            jobId: body.job,
+          });
+          message.ack();
+        }
+      }),
+    );
+    return ready;
+  }
+
+  /** Jobs grouped into attempts: one per job, or up to `maxBatchSize` per batch-mode request. */
+  function attemptsOf(carried: readonly Carried[], subscription: Subscription): Carried[][] {
+    if (subscription.delivery.mode !== "batch") return carried.map((c) => [c]);
+    const size = subscription.delivery.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+    const groups: Carried[][] = [];
+    for (let i = 0; i < carried.length; i += size) groups.push(carried.slice(i, i + size));
+    return groups;
+  }
+
+  async function deliverGroup(group: readonly Carried[], subscription: Subscription) {
+    const byJob = new Map(group.map((c) => [c.job.id, c.message]));
+    const settle = createSettle({
+      queue: {
+        async complete(jobId) {
+          byJob.get(jobId)?.ack();
+        },
+        async reschedule(jobId, dueAt) {
+          const seconds = Math.ceil(Math.max(0, dueAt - clock.now()) / 1000);
+          byJob.get(jobId)?.retry({
+            delaySeconds: Math.min(seconds, QUEUE_LIMITS.maxDelaySeconds),
+          });
+        },
+        async bury(jobId, failure) {
+          const carried = group.find((c) => c.job.id === jobId);
+          if (carried === undefined) return;
+          await dead.bury(carried.job, failure);
+          carried.message.ack();
+        },
+      },
+      deliverer,
+      logger,
+      clock,
+      ...(options.random ? { random: options.random } : {}),
+      ...(metrics ? { metrics } : {}),
+      ...(options.onGone ? { onGone: options.onGone } : {}),
+    });
+    const [first] = group;
+    if (first === undefined) return;
+    const jobs = group.map((c) => c.job);
+    try {
+      const outcome = await deliverer.deliver(
+        { id: first.job.id, events: jobs.map((j) => j.event), attempt: first.job.attempts + 1 },
+        subscription,
+      );
+      await settle(jobs, outcome, subscription);
+    } catch (error) {
+      // A message acknowledged or retried already keeps that; `retry` on it is ignored.
+      logger.error("could not settle a delivery; the queue retries it", {
+        subscriptionId: subscription.id,
+        error: describeError(error),
+      });
+      for (const c of group) c.message.retry();
+    }
+  }
+
+  return async function consume(batch) {
+    const items = decode(batch);
+    if (batch.queue === options.deadLetterQueue) return keepAsDead(items);
+    const ready = await acceptedOnly(items);
+
+    const bySubscription = new Map<string, Carried[]>();
+    for (const { message, body } of ready) {
+      if (options.subscription(body.subscription) === undefined) {
+        logger.info("dropped a queued delivery: its subscription was deleted", {
+          subscriptionId: body.subscription,
+          jobId: body.job,
+        });
+        message.ack();
+        continue;
+      }
+      const list = bySubscription.get(body.subscription) ?? [];
+      list.push({ job: jobOf(message, body), message });
+      bySubscription.set(body.subscription, list);
+    }
+
+    // At most `concurrency` attempts at once, and at most the subscription's own concurrency
+    // per subscription, within this batch.
+    const lanes = [...bySubscription].map(([id, carried]) => {
+      const subscription = options.subscription(id)!;
+      return {
+        subscription,
+        groups: attemptsOf(carried, subscription),
+        slots: subscription.delivery.concurrency ?? DEFAULT_SINK_CONCURRENCY,
+      };
+    });
+    const work = lanes.flatMap((lane) => lane.groups.map((group) => ({ lane, group })));
+    // A worker that finds every remaining lane full stops; the workers holding those lanes'
+    // slots loop again when they finish, so nothing is left behind.
+    async function worker(): Promise<void> {
+      for (;;) {
+        const index = work.findIndex((w) => w.lane.slots > 0);
+        if (index < 0) return;
+        const item = work[index]!;
+        work.splice(index, 1);
+        item.lane.slots -= 1;
+        try {
+          await deliverGroup(item.group, item.lane.subscription);
+        } finally {
+          item.lane.slots += 1;
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(concurrency, work.length) }, worker));
+  };
+}

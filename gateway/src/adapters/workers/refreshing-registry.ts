@@ -1,0 +1,86 @@
+import type { Logger } from "../../ports/logger.js";
+import type { Subscription } from "../../subscriptions/subscription.js";
+import {
+  openSubscriptionRegistry,
+  type SubscriptionRegistry,
+} from "../../subscriptions/subscription-registry.js";
+import type { D1SubscriptionStore } from "./d1-subscription-store.js";
+
+/** A `SubscriptionRegistry` that an isolate brings up to date with the shared store. */
+export interface RefreshingRegistry extends SubscriptionRegistry {
+  /**
+   * Reloads the API subscriptions and the disabled state when another isolate (or this one)
+   * changed them since the last load: one D1 read when nothing changed.
+   */
+  refresh(): Promise<void>;
+}
+
+export interface RefreshingRegistryOptions {
+  readonly configured: readonly Subscription[];
+  readonly store: D1SubscriptionStore;
+  readonly logger: Logger;
+  /**
+   * Checks a subscription before the API creates or updates it; throws (a coded error) to refuse
+   * what this runtime cannot honour.
+   */
+  readonly check?: (subscription: Subscription) => void;
+}
+
+/**
+ * The gateway's subscription set on Workers. Isolates share nothing in memory, so every request
+ * and every queue batch first calls `refresh()`: it reads the store's generation (bumped with
+ * every write, `d1-subscription-store.ts`) and, when it moved, loads the set again and swaps it in.
+ * A change made through any isolate thus takes effect for the next request everywhere, as on
+ * Node. Everything else is the core registry (`openSubscriptionRegistry`).
+ *
+ * @example
+ * const registry = await openRefreshingRegistry({ configured, store, logger });
+ * await registry.refresh();
+ * registry.matcher().match(event);
+ */
+export async function openRefreshingRegistry(
+  options: RefreshingRegistryOptions,
+): Promise<RefreshingRegistry> {
+  const { configured, store, logger, check = () => {} } = options;
+  const load = async () => {
+    const generation = await store.generation();
+    const registry = await openSubscriptionRegistry({ configured, store, logger });
+    return { generation, registry };
+  };
+  let current = await load();
+  let inflight: Promise<void> | undefined;
+
+  async function refresh(): Promise<void> {
+    if ((await store.generation()) === current.generation) return;
+    current = await load();
+  }
+
+  return {
+    refresh() {
+      inflight ??= refresh().finally(() => {
+        inflight = undefined;
+      });
+      return inflight;
+    },
+    matcher: () => current.registry.matcher(),
+    get: (id) => current.registry.get(id),
+    find: (id) => current.registry.find(id),
+    list: () => current.registry.list(),
+    writable: (id) => current.registry.writable(id),
+    create(subscription) {
+      check(subscription);
+      return current.registry.create(subscription);
+    },
+    update(subscription) {
+      check(subscription);
+      return current.registry.update(subscription);
+    },
+    delete: (id) => current.registry.delete(id),
+    disable: (id, reason, at) => current.registry.disable(id, reason, at),
+    replaceConfigured() {
+      throw new TypeError(
+        "a Worker's config changes with a deploy (new isolates), not by replaceConfigured",
+      );
+    },
+  };
+}

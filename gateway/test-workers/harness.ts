@@ -1,0 +1,123 @@
+// `env` of cloudflare:test: the same object as cloudflare:workers' (which has no types without
+// @cloudflare/workers-types, whose globals clash with the DOM types the gateway compiles with).
+import {
+  createExecutionContext,
+  createMessageBatch,
+  getQueueResult,
+  env as workerEnv,
+} from "cloudflare:test";
+import type {
+  D1Database,
+  QueueProducer,
+  QueueSendRequest,
+} from "../src/adapters/workers/cloudflare-bindings.js";
+import {
+  createHeraldWorker,
+  type HeraldWorker,
+  type HeraldWorkerEnv,
+  type HeraldWorkerOptions,
+} from "../src/adapters/workers/create-herald-worker.js";
+import type { DeliveryMessage } from "../src/adapters/workers/delivery-message.js";
+
+/** The bindings of vitest.workers.config.ts. */
+export const bindings = workerEnv as unknown as {
+  HERALD_DB: D1Database;
+  HERALD_DELIVERIES: QueueProducer<DeliveryMessage>;
+};
+
+/** Empties Herald's tables (they are created by the first worker or store of a test file). */
+export async function resetDatabase(): Promise<void> {
+  const db = bindings.HERALD_DB;
+  const tables = await db
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('subscriptions', 'disabled', 'accepted', 'dead')",
+    )
+    .all<{ name: string }>();
+  if (tables.results.length > 0) {
+    await db.batch(tables.results.map((t) => db.prepare(`DELETE FROM ${t.name}`)));
+  }
+}
+
+/** The real Queue binding, recording every message sent through it. */
+export function recordingQueue(): QueueProducer<DeliveryMessage> & { sent: DeliveryMessage[] } {
+  const sent: DeliveryMessage[] = [];
+  const real = bindings.HERALD_DELIVERIES;
+  return {
+    sent,
+    async send(body, options) {
+      await real.send(body, options);
+      sent.push(body);
+    },
+    async sendBatch(messages: Iterable<QueueSendRequest<DeliveryMessage>>) {
+      const list = [...messages];
+      await real.sendBatch(list);
+      sent.push(...list.map((m) => m.body));
+    },
+  };
+}
+
+/** A sink behind an injected `fetch`: records each request, answers with `answer` (default 204). */
+export function scriptedSink(
+  answer: (request: Request) => Response = () => new Response(null, { status: 204 }),
+) {
+  const requests: { url: string; headers: Headers; body: string }[] = [];
+  return {
+    requests,
+    async fetch(request: Request): Promise<Response> {
+      requests.push({ url: request.url, headers: request.headers, body: await request.text() });
+      return answer(request);
+    },
+  };
+}
+
+/** A Herald Worker over this file's D1 database and a recording queue, with `config`. */
+export function testWorker(
+  config: unknown,
+  options: HeraldWorkerOptions & { vars?: Record<string, string> } = {},
+) {
+  const queue = recordingQueue();
+  const env: HeraldWorkerEnv = {
+    HERALD_DB: bindings.HERALD_DB,
+    HERALD_DELIVERIES: queue,
+    HERALD_CONFIG: JSON.stringify(config),
+    HERALD_LOG_LEVEL: "silent",
+    ...options.vars,
+  };
+  const worker: HeraldWorker = createHeraldWorker({ random: () => 0.5, ...options });
+  return {
+    worker,
+    env,
+    queue,
+    request: (path: string, init?: RequestInit) =>
+      worker.fetch(new Request(`http://herald.test${path}`, init), env),
+    /** Hands `bodies` to `queue()` as one batch; resolves with what it did to each message. */
+    async consume(
+      bodies: readonly DeliveryMessage[],
+      { attempts = 1, queueName = "herald-test-deliveries" } = {},
+    ) {
+      const batch = createMessageBatch<DeliveryMessage>(
+        queueName,
+        bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts, body })),
+      );
+      const ctx = createExecutionContext();
+      await worker.queue(batch, env, ctx);
+      return getQueueResult(batch, ctx);
+    },
+  };
+}
+
+/** A binary-mode event request. */
+export function binaryEvent(id: string, extra: Record<string, string> = {}): RequestInit {
+  return {
+    method: "POST",
+    headers: {
+      "ce-specversion": "1.0",
+      "ce-id": id,
+      "ce-source": "/orders",
+      "ce-type": "com.example.order.created",
+      "content-type": "application/json",
+      ...extra,
+    },
+    body: JSON.stringify({ orderId: id }),
+  };
+}

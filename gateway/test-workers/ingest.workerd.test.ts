@@ -1,0 +1,245 @@
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { beforeEach, describe, expect, it } from "vitest";
+import { decodeEvent } from "../src/store/event-codec.js";
+import { binaryEvent, resetDatabase, testWorker } from "./harness.js";
+
+const sink = (path: string) => `http://127.0.0.1:9/${path}`;
+
+const config = {
+  subscriptions: [
+    { id: "all", sink: sink("all") },
+    { id: "eu", sink: sink("eu"), filters: [{ prefix: { subject: "eu/" } }] },
+    {
+      id: "sql",
+      sink: sink("sql"),
+      filters: [{ sql: "subject LIKE '%/vip' AND EXISTS priority" }],
+    },
+  ],
+};
+
+beforeEach(resetDatabase);
+
+describe("ingest inside workerd", () => {
+  it("runs in the Workers runtime", () => {
+    expect(navigator.userAgent).toBe("Cloudflare-Workers");
+  });
+
+  it("answers 202 only after one message per matched subscription is on the queue", async () => {
+    const gw = testWorker(config);
+    const res = await gw.request(
+      "/events",
+      binaryEvent("o-1", { "ce-subject": "eu/vip", "ce-priority": "1" }),
+    );
+    expect(res.status).toBe(202);
+    expect(gw.queue.sent.map((m) => m.subscription).sort()).toStrictEqual(["all", "eu", "sql"]);
+    const [first] = gw.queue.sent;
+    const event = decodeEvent(first!.event);
+    expect(event.attributes).toMatchObject({
+      id: "o-1",
+      source: "/orders",
+      authtype: "unauthenticated",
+    });
+    expect(typeof event.attributes.recordedtime).toBe("string");
+    expect(new Set(gw.queue.sent.map((m) => m.job)).size).toBe(3);
+    expect(new Set(gw.queue.sent.map((m) => m.acceptance)).size).toBe(1);
+  });
+
+  it("matches with the same filters as on Node (prefix, CESQL)", async () => {
+    const gw = testWorker(config);
+    await gw.request("/events", binaryEvent("o-2", { "ce-subject": "us/vip" }));
+    expect(gw.queue.sent.map((m) => m.subscription)).toStrictEqual(["all"]);
+  });
+
+  it("dedupes source + id across requests and inside a batch", async () => {
+    const gw = testWorker(config);
+    expect((await gw.request("/events", binaryEvent("dup"))).status).toBe(202);
+    expect((await gw.request("/events", binaryEvent("dup"))).status).toBe(202);
+    const batch = [1, 2, 2].map((n) => ({
+      specversion: "1.0",
+      id: `b-${n}`,
+      source: "/orders",
+      type: "com.example.order.created",
+    }));
+    const res = await gw.request("/events", {
+      method: "POST",
+      headers: { "content-type": "application/cloudevents-batch+json" },
+      body: JSON.stringify(batch),
+    });
+    expect(res.status).toBe(202);
+    const ids = gw.queue.sent.map((m) => decodeEvent(m.event).attributes.id);
+    expect(ids).toStrictEqual(["dup", "b-1", "b-2"]);
+  });
+
+  it("a second isolate sees the first one's dedupe (D1, not memory)", async () => {
+    const one = testWorker(config);
+    const two = testWorker(config);
+    await one.request("/events", binaryEvent("shared"));
+    await two.request("/events", binaryEvent("shared"));
+    expect(one.queue.sent).toHaveLength(1);
+    expect(two.queue.sent).toHaveLength(0);
+  });
+
+  it("a batch with an invalid event sends nothing", async () => {
+    const gw = testWorker(config);
+    const res = await gw.request("/events", {
+      method: "POST",
+      headers: { "content-type": "application/cloudevents-batch+json" },
+      body: JSON.stringify([
+        { specversion: "1.0", id: "ok", source: "/o", type: "t" },
+        { specversion: "1.0", id: "bad", source: "/o", type: "t", time: "never" },
+      ]),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "invalid_event", index: 1 });
+    expect(gw.queue.sent).toHaveLength(0);
+  });
+
+  it("refuses with 413 an event too large for a queue message, sending nothing", async () => {
+    const gw = testWorker(config);
+    const res = await gw.request("/events", {
+      ...binaryEvent("big"),
+      body: JSON.stringify({ blob: "x".repeat(200_000) }),
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ code: "payload_too_large" });
+    expect(gw.queue.sent).toHaveLength(0);
+  });
+
+  it("answers 503 when the queue refuses, and the retry is not taken for a duplicate", async () => {
+    const gw = testWorker(config);
+    const failing = {
+      ...gw.env,
+      HERALD_DELIVERIES: {
+        send: async () => {},
+        sendBatch: async () => {
+          throw new Error("queue down");
+        },
+      },
+    };
+    const down = await gw.worker.fetch(
+      new Request("http://herald.test/events", binaryEvent("retry-me")),
+      failing,
+    );
+    expect(down.status).toBe(503);
+    expect(down.headers.get("retry-after")).toBe("1");
+    expect((await gw.request("/events", binaryEvent("retry-me"))).status).toBe(202);
+    expect(gw.queue.sent.map((m) => decodeEvent(m.event).attributes.id)).toContain("retry-me");
+  });
+});
+
+describe("config on Workers", () => {
+  it("refuses what a Worker cannot honour, by name, and answers 503 until fixed", async () => {
+    const gw = testWorker({
+      subscriptions: [{ id: "r", sink: sink("r"), delivery: { rate: "5/s", handshake: true } }],
+    });
+    const res = await gw.request("/healthz");
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ code: "unavailable" });
+  });
+
+  it("interpolates config variables from the Worker's variables and secrets", async () => {
+    const gw = testWorker(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax
+      { subscriptions: [{ id: "s", sink: "${SINK_URL}" }] },
+      { vars: { SINK_URL: "http://127.0.0.1:9/from-secret" } },
+    );
+    const res = await gw.request("/subscriptions/s");
+    expect(await res.json()).toMatchObject({ sink: "http://127.0.0.1:9/from-secret" });
+  });
+
+  it("the Subscriptions API refuses rate and handshake with 400", async () => {
+    const gw = testWorker(config);
+    const res = await gw.request("/subscriptions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sink: sink("x"), delivery: { rate: "1/s" } }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      code: "invalid_subscription",
+      errors: [{ field: "delivery.rate" }],
+    });
+  });
+});
+
+describe("API subscriptions in D1, shared by isolates", () => {
+  it("one created through one isolate matches in another at its next request", async () => {
+    const one = testWorker(config);
+    const two = testWorker(config);
+    await two.request("/healthz"); // two loads the set before the change
+    const created = await one.request("/subscriptions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sink: sink("api"), source: "/api-only" }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    await two.request("/events", { ...binaryEvent("api-1", { "ce-source": "/api-only" }) });
+    expect(two.queue.sent.map((m) => m.subscription)).toContain(id);
+    expect((await (await two.request("/subscriptions")).json()) as unknown[]).toHaveLength(4);
+    await one.request(`/subscriptions/${id}`, { method: "DELETE" });
+    await two.request("/events", { ...binaryEvent("api-2", { "ce-source": "/api-only" }) });
+    expect(two.queue.sent.filter((m) => m.subscription === id)).toHaveLength(1);
+  });
+});
+
+describe("publisher auth inside workerd", () => {
+  async function authWorker() {
+    const { privateKey, publicKey } = await generateKeyPair("ES256");
+    const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256" };
+    const gw = testWorker({
+      auth: {
+        issuers: [{ issuer: "https://id.test", audience: "herald", jwks: { keys: [jwk] } }],
+        publishers: [{ claims: { sub: "orders" }, sources: ["/orders"] }],
+        admins: [{ claims: { sub: "admin" } }],
+      },
+      subscriptions: [{ id: "all", sink: sink("all") }],
+    });
+    const token = (sub: string) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: "ES256", kid: "k1" })
+        .setIssuer("https://id.test")
+        .setAudience("herald")
+        .setSubject(sub)
+        .setExpirationTime("5m")
+        .sign(privateKey);
+    return { gw, token };
+  }
+
+  it("401 without a token, 403 outside the rule, 202 with authid set from the token", async () => {
+    const { gw, token } = await authWorker();
+    const none = await gw.request("/events", binaryEvent("a-1"));
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    const outside = await gw.request(
+      "/events",
+      binaryEvent("a-2", {
+        authorization: `Bearer ${await token("orders")}`,
+        "ce-source": "/billing",
+      }),
+    );
+    expect(outside.status).toBe(403);
+    const ok = await gw.request(
+      "/events",
+      binaryEvent("a-3", {
+        authorization: `Bearer ${await token("orders")}`,
+        "ce-authid": "forged",
+      }),
+    );
+    expect(ok.status).toBe(202);
+    expect(decodeEvent(gw.queue.sent[0]!.event).attributes).toMatchObject({ authid: "orders" });
+    expect(gw.queue.sent).toHaveLength(1);
+  });
+
+  it("the Subscriptions API needs an admin token", async () => {
+    const { gw, token } = await authWorker();
+    const publisher = await gw.request("/subscriptions", {
+      headers: { authorization: `Bearer ${await token("orders")}` },
+    });
+    expect(publisher.status).toBe(403);
+    const admin = await gw.request("/subscriptions", {
+      headers: { authorization: `Bearer ${await token("admin")}` },
+    });
+    expect(admin.status).toBe(200);
+  });
+});
