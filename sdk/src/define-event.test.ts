@@ -65,5 +65,16 @@ describe("defineEvent", () => {
     expect(requests[0]!.headers.get("ce-dataschema")).toBe(
       "https://schemas.example.com/part-order.json",
     );
+    expect(requests[1]!.headers.get("ce-dataschema")).toBeNull();
+    // A notification definition's dataschema describes its identifiers; it goes out too.
+    const thumbnailMade = defineEvent<{ thumbnailId: string }>({
+      type: "com.example.thumbnail.made",
+      kind: "notification",
+      dataschema: "https://schemas.example.com/thumbnail-ids.json",
+    });
+    await producer.emit(thumbnailMade, { subject: "thumbs/a.png", data: { thumbnailId: "a" } });
+    expect(requests[3]!.headers.get("ce-dataschema")).toBe(
+      "https://schemas.example.com/thumbnail-ids.json",
+    );
   });
 });

@@ -128,7 +128,15 @@ export function createProducer(options: ProducerOptions): Producer {
     return sent;
   }
 
-  async function notification<TData>(input: NotificationInput<TData>): Promise<Sent> {
+  function notification<TData>(input: NotificationInput<TData>): Promise<Sent> {
+    return notify(input, undefined);
+  }
+
+  /** A notification; `dataschema` (of the identifiers) comes from a catalog definition. */
+  async function notify<TData>(
+    input: NotificationInput<TData>,
+    dataschema: string | undefined,
+  ): Promise<Sent> {
     nonEmpty("notification", "type", input?.type);
     nonEmpty("notification", "subject", input.subject);
     if (input.dataref !== undefined) nonEmpty("notification", "dataref", input.dataref);
@@ -144,6 +152,7 @@ export function createProducer(options: ProducerOptions): Producer {
       type: input.type,
       subject: input.subject,
       dataref: input.dataref,
+      dataschema,
       data: input.data,
     });
     return sendOne(envelope);
@@ -180,7 +189,7 @@ export function createProducer(options: ProducerOptions): Producer {
   function emit(definition: EventDefinition<unknown>, fields: object): Promise<Sent> {
     const { type, kind, dataschema } = definition ?? {};
     if (kind === "notification") {
-      return notification({ ...(fields as NotificationFields), type });
+      return notify({ ...(fields as NotificationFields), type }, dataschema);
     }
     if (kind === "state") {
       const state = fields as StateFields;
