@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { HeraldError } from "../errors.js";
 import { type ReceiveOptions, receive, receiveBatch } from "./receive.js";
 import type { ReceivedEvent } from "./received-event.js";
+import { parseSigningSecrets } from "./verify-signature.js";
 
 /** Context variables the middleware sets. */
 export interface ReceiverVariables {
@@ -35,9 +36,8 @@ export function heraldReceiver(
   options: HeraldReceiverOptions = {},
 ): MiddlewareHandler<{ Variables: ReceiverVariables }> {
   const { batch = false, ...receiveOptions } = options;
-  if (options.signingSecret !== undefined && typeof options.signingSecret !== "string") {
-    throw new TypeError("heraldReceiver: signingSecret must be a string");
-  }
+  // A malformed secret is found now, at start-up, not at the first delivery.
+  if (options.signingSecret !== undefined) parseSigningSecrets(options.signingSecret);
   return async function heraldReceiverMiddleware(c, next) {
     try {
       if (batch) c.set("cloudevents", await receiveBatch(c.req.raw, receiveOptions));

@@ -22,4 +22,8 @@ export {
   UnsupportedMode,
 } from "./receive-errors.js";
 export type { ReceivedEvent } from "./received-event.js";
-export { type VerifyInput, verifyWebhookSignature } from "./verify-signature.js";
+export {
+  parseSigningSecrets,
+  type VerifyInput,
+  verifyWebhookSignature,
+} from "./verify-signature.js";

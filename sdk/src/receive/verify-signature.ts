@@ -25,23 +25,32 @@ function bytesOfBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
 }
 
 /**
- * The HMAC keys of `secrets`, imported once per secrets string. A malformed secret is a
- * configuration mistake: `TypeError`, naming its position, never its text.
+ * The key bytes of each `whsec_<base64>` secret in `secrets` (space-separated). A malformed
+ * secret is a configuration mistake: `TypeError`, naming its position, never its text.
+ *
+ * @example
+ * parseSigningSecrets("whsec_AQID whsec_BAUG"); // [Uint8Array [1, 2, 3], Uint8Array [4, 5, 6]]
  */
+export function parseSigningSecrets(secrets: string): Uint8Array<ArrayBuffer>[] {
+  if (typeof secrets !== "string") throw new TypeError("signingSecret must be a string");
+  const parts = secrets.split(/\s+/).filter((s) => s !== "");
+  if (parts.length === 0) throw new TypeError("signingSecret is empty");
+  return parts.map((part, i) => {
+    const raw = part.startsWith(PREFIX) ? bytesOfBase64(part.slice(PREFIX.length)) : undefined;
+    if (raw === undefined || raw.length === 0) {
+      throw new TypeError(
+        `signingSecret ${i + 1} of ${parts.length} is not whsec_ followed by base64`,
+      );
+    }
+    return raw;
+  });
+}
+
+/** The HMAC keys of `secrets`, imported once per secrets string. */
 function keysOf(secrets: string): Promise<CryptoKey[]> {
   let imported = keys.get(secrets);
   if (imported === undefined) {
-    const parts = secrets.split(/\s+/).filter((s) => s !== "");
-    if (parts.length === 0) throw new TypeError("signingSecret is empty");
-    const raws = parts.map((part, i) => {
-      const raw = part.startsWith(PREFIX) ? bytesOfBase64(part.slice(PREFIX.length)) : undefined;
-      if (raw === undefined || raw.length === 0) {
-        throw new TypeError(
-          `signingSecret ${i + 1} of ${parts.length} is not whsec_ followed by base64`,
-        );
-      }
-      return raw;
-    });
+    const raws = parseSigningSecrets(secrets);
     imported = Promise.all(
       raws.map((raw) =>
         crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]),
@@ -75,6 +84,9 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
  */
 export async function verifyWebhookSignature(input: VerifyInput): Promise<string> {
   const { headers, body, toleranceSeconds = 300, nowMs = Date.now() } = input;
+  if (!Number.isFinite(toleranceSeconds) || toleranceSeconds < 0) {
+    throw new TypeError("toleranceSeconds must be a number of seconds >= 0");
+  }
   const cryptoKeys = await keysOf(input.secrets);
   const id = headers.get("webhook-id");
   const timestamp = headers.get("webhook-timestamp");
