@@ -8,6 +8,7 @@ import {
 } from "cloudflare:test";
 import type {
   D1Database,
+  QueueMessage,
   QueueProducer,
   QueueSendRequest,
 } from "../src/adapters/workers/cloudflare-bindings.js";
@@ -99,9 +100,32 @@ export function testWorker(
         queueName,
         bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts, body })),
       );
+      // getQueueResult does not report retry delays: record them on the way through.
+      const delays = new Map<string, number | undefined>();
+      const seen = {
+        queue: batch.queue,
+        messages: (batch.messages as QueueMessage<DeliveryMessage>[]).map((m) => ({
+          id: m.id,
+          timestamp: m.timestamp,
+          attempts: m.attempts,
+          body: m.body,
+          ack: () => m.ack(),
+          retry(options?: { delaySeconds?: number }) {
+            delays.set(m.id, options?.delaySeconds);
+            m.retry(options);
+          },
+        })),
+      };
       const ctx = createExecutionContext();
-      await worker.queue(batch, env, ctx);
-      return getQueueResult(batch, ctx);
+      await worker.queue(seen, env, ctx);
+      const result = await getQueueResult(batch, ctx);
+      return {
+        explicitAcks: result.explicitAcks,
+        retryMessages: (result.retryMessages as { msgId: string }[]).map(({ msgId }) => {
+          const delaySeconds = delays.get(msgId);
+          return delaySeconds === undefined ? { msgId } : { msgId, delaySeconds };
+        }),
+      };
     },
   };
 }

@@ -1,0 +1,218 @@
+import { beforeEach, describe, expect, inject, it } from "vitest";
+import type { DeliveryMessage } from "../src/adapters/workers/delivery-message.js";
+import { decodeEvent } from "../src/store/event-codec.js";
+import { binaryEvent, resetDatabase, scriptedSink, testWorker } from "./harness.js";
+
+beforeEach(resetDatabase);
+
+const SINK = "http://sink.test/events";
+const DLS = "http://dead.test/letters";
+const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/** A worker whose subscription `s` has `delivery`, over a scripted sink. */
+function setup(delivery: Record<string, unknown>, answer?: (request: Request) => Response) {
+  const sink = scriptedSink(answer);
+  const gw = testWorker(
+    { subscriptions: [{ id: "s", sink: SINK, delivery }] },
+    { fetch: sink.fetch },
+  );
+  return { gw, sink };
+}
+
+/** Publishes one event and returns its queue message. */
+async function publish(gw: ReturnType<typeof testWorker>, id: string): Promise<DeliveryMessage> {
+  expect((await gw.request("/events", binaryEvent(id))).status).toBe(202);
+  const message = gw.queue.sent.find((m) => decodeEvent(m.event).attributes.id === id);
+  expect(message).toBeDefined();
+  return message!;
+}
+
+describe("delivery from the queue consumer inside workerd", () => {
+  it("delivers with the Node deliverer (binary mode, ce- headers, signed) and acks", async () => {
+    const { gw, sink } = setup({ mode: "binary", signingSecret: SECRET });
+    const message = await publish(gw, "d-1");
+    const result = await gw.consume([message]);
+    expect(result.explicitAcks).toStrictEqual(["m0"]);
+    expect(result.retryMessages).toStrictEqual([]);
+    expect(sink.requests).toHaveLength(1);
+    const [request] = sink.requests;
+    expect(request!.url).toBe(SINK);
+    expect(request!.headers.get("ce-id")).toBe("d-1");
+    expect(request!.headers.get("webhook-id")).toBe(message.job);
+    expect(request!.headers.get("webhook-signature")).toMatch(/^v1,/);
+    expect(request!.headers.get("traceparent")).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+    expect(JSON.parse(request!.body)).toStrictEqual({ orderId: "d-1" });
+  });
+
+  it("a transient failure retries on the subscription's backoff (full jitter, random 0.5)", async () => {
+    const { gw } = setup(
+      { retry: 3, backoffDelay: "4s" },
+      () => new Response("busy", { status: 503 }),
+    );
+    const message = await publish(gw, "d-2");
+    // attempt 1 (message.attempts 1): up to 4 s, jitter 0.5 -> 2 s
+    expect((await gw.consume([message], { attempts: 1 })).retryMessages).toStrictEqual([
+      { msgId: "m0", delaySeconds: 2 },
+    ]);
+    // attempt 3: up to 16 s -> 8 s
+    expect((await gw.consume([message], { attempts: 3 })).retryMessages).toStrictEqual([
+      { msgId: "m0", delaySeconds: 8 },
+    ]);
+  });
+
+  it("Retry-After is obeyed", async () => {
+    const { gw } = setup(
+      { retry: 3, backoffDelay: "1s" },
+      () => new Response(null, { status: 429, headers: { "retry-after": "120" } }),
+    );
+    const message = await publish(gw, "d-3");
+    expect((await gw.consume([message])).retryMessages).toStrictEqual([
+      { msgId: "m0", delaySeconds: 120 },
+    ]);
+  });
+
+  it("after the last retry: to the dead-letter sink with heralderror* attributes, then ack", async () => {
+    const { gw, sink } = setup(
+      { retry: 2, deadLetterSink: DLS, mode: "structured", signingSecret: SECRET },
+      (request) =>
+        request.url === DLS
+          ? new Response(null, { status: 202 })
+          : new Response("down", { status: 500 }),
+    );
+    const message = await publish(gw, "d-4");
+    const result = await gw.consume([message], { attempts: 3 });
+    expect(result.explicitAcks).toStrictEqual(["m0"]);
+    expect(result.retryMessages).toStrictEqual([]);
+    const dead = sink.requests.find((r) => r.url === DLS);
+    expect(JSON.parse(dead!.body)).toMatchObject({
+      id: "d-4",
+      heralderrordest: SINK,
+      heralderrorcode: 500,
+      heralderrordata: expect.stringContaining("down"),
+      heraldattempts: 3,
+    });
+    expect(dead!.headers.get("webhook-id")).toBe(`${message.job}-dead`);
+  });
+
+  it("without a dead-letter sink: kept as dead in D1, listed by the API, redriven to the queue", async () => {
+    const { gw } = setup({ retry: 0 }, () => new Response("nope", { status: 400 }));
+    const message = await publish(gw, "d-5");
+    expect((await gw.consume([message])).explicitAcks).toStrictEqual(["m0"]);
+    const page = (await (await gw.request("/subscriptions/s/dead")).json()) as {
+      items: {
+        jobId: string;
+        attempts: number;
+        failure: { status: number };
+        event: { id: string };
+      }[];
+    };
+    expect(page.items).toMatchObject([
+      { jobId: message.job, attempts: 1, failure: { status: 400 }, event: { id: "d-5" } },
+    ]);
+    const redrive = await gw.request("/subscriptions/s/redrive", { method: "POST" });
+    expect(await redrive.json()).toStrictEqual({ redriven: 1 });
+    const again = gw.queue.sent.at(-1)!;
+    expect(again).toMatchObject({ job: message.job, subscription: "s", attempts: 0 });
+    expect(again.acceptance).toBeUndefined();
+    expect(await (await gw.request("/subscriptions/s/dead")).json()).toStrictEqual({ items: [] });
+  });
+
+  it("a redriven message is delivered without an acceptance", async () => {
+    const { gw, sink } = setup({});
+    const message = await publish(gw, "d-6");
+    const { acceptance: _, ...redriven } = message;
+    expect((await gw.consume([redriven])).explicitAcks).toStrictEqual(["m0"]);
+    expect(sink.requests).toHaveLength(1);
+  });
+
+  it("410 Gone dead-letters and disables the subscription (in D1)", async () => {
+    const { gw } = setup({}, () => new Response(null, { status: 410 }));
+    const message = await publish(gw, "d-7");
+    await gw.consume([message]);
+    const found = (await (await gw.request("/subscriptions/s")).json()) as { disabled?: unknown };
+    expect(found.disabled).toMatchObject({ reason: expect.stringContaining("410") });
+    await gw.request("/events", binaryEvent("d-7-after"));
+    expect(gw.queue.sent.map((m) => decodeEvent(m.event).attributes.id)).not.toContain("d-7-after");
+  });
+
+  it("a message whose acceptance is not recorded yet waits, without spending an attempt", async () => {
+    const { gw, sink } = setup({});
+    const message = await publish(gw, "d-8");
+    const pending: DeliveryMessage = { ...message, acceptance: "not-recorded-yet" };
+    const sentBefore = gw.queue.sent.length;
+    expect((await gw.consume([pending], { attempts: 2 })).explicitAcks).toStrictEqual(["m0"]);
+    expect(sink.requests).toHaveLength(0);
+    expect(gw.queue.sent.slice(sentBefore)).toStrictEqual([pending]);
+  });
+
+  it("a message of a request that was never accepted is dropped once stale", async () => {
+    const { gw, sink } = setup({});
+    const message = await publish(gw, "d-9");
+    const stale: DeliveryMessage = { ...message, acceptance: "failed-request", sentAt: 0 };
+    const sentBefore = gw.queue.sent.length;
+    expect((await gw.consume([stale])).explicitAcks).toStrictEqual(["m0"]);
+    expect(sink.requests).toHaveLength(0);
+    expect(gw.queue.sent).toHaveLength(sentBefore);
+  });
+
+  it("a delivery queued for a deleted subscription is dropped", async () => {
+    const sink = scriptedSink();
+    const gw = testWorker({ subscriptions: [] }, { fetch: sink.fetch });
+    const created = await gw.request("/subscriptions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sink: SINK }),
+    });
+    const { id } = (await created.json()) as { id: string };
+    const message = await publish(gw, "d-10");
+    await gw.request(`/subscriptions/${id}`, { method: "DELETE" });
+    expect((await gw.consume([message])).explicitAcks).toStrictEqual(["m0"]);
+    expect(sink.requests).toHaveLength(0);
+  });
+
+  it("batch mode: the batch's jobs of a subscription go out in requests of maxBatchSize", async () => {
+    const { gw, sink } = setup({ mode: "batch", maxBatchSize: 2 });
+    const messages = [];
+    for (const id of ["b-1", "b-2", "b-3"]) messages.push(await publish(gw, id));
+    const result = await gw.consume(messages);
+    expect(result.explicitAcks.sort()).toStrictEqual(["m0", "m1", "m2"]);
+    const sizes = sink.requests.map((r) => (JSON.parse(r.body) as unknown[]).length).sort();
+    expect(sizes).toStrictEqual([1, 2]);
+    expect(sink.requests[0]!.headers.get("content-type")).toMatch(/cloudevents-batch\+json/);
+  });
+
+  it("the queue's dead-letter queue keeps what reaches it as dead", async () => {
+    const { gw, sink } = setup({});
+    const message = await publish(gw, "d-11");
+    const result = await gw.consume([message], { queueName: "herald-deliveries-dlq" });
+    expect(result.explicitAcks).toStrictEqual(["m0"]);
+    expect(sink.requests).toHaveLength(0);
+    const page = (await (await gw.request("/subscriptions/s/dead")).json()) as {
+      items: { failure: { error: string } }[];
+    };
+    expect(page.items[0]!.failure.error).toMatch(/dead-letter queue/);
+  });
+
+  it("a message that is not Herald's is acknowledged and dropped", async () => {
+    const { gw, sink } = setup({});
+    const result = await gw.consume([{ hello: "world" } as unknown as DeliveryMessage]);
+    expect(result.explicitAcks).toStrictEqual(["m0"]);
+    expect(sink.requests).toHaveLength(0);
+  });
+});
+
+describe("delivery over the network from workerd", () => {
+  it("reaches a sink on 127.0.0.1 in the Node process", async () => {
+    const sinkUrl = inject("sinkUrl");
+    const path = `/net-${crypto.randomUUID()}`;
+    const gw = testWorker({
+      subscriptions: [{ id: "net", sink: `${sinkUrl}${path}`, delivery: { mode: "structured" } }],
+    });
+    const message = await publish(gw, "net-1");
+    expect((await gw.consume([message])).explicitAcks).toStrictEqual(["m0"]);
+    const received = await fetch(`${sinkUrl}/received${path}`);
+    expect(received.status).toBe(200);
+    const { body } = (await received.json()) as { body: string };
+    expect(JSON.parse(body)).toMatchObject({ id: "net-1", data: { orderId: "net-1" } });
+  });
+});

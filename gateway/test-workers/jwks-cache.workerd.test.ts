@@ -1,0 +1,94 @@
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import { createCacheApiJwksFetch } from "../src/adapters/workers/cache-api-jwks-fetch.js";
+import { binaryEvent, resetDatabase, testWorker } from "./harness.js";
+
+/** A JWKS endpoint behind an injected fetch that counts its calls and can go down. */
+function issuerEndpoint(jwks: () => unknown) {
+  const state = { calls: 0, down: false };
+  return {
+    state,
+    fetch: async (request: Request) => {
+      state.calls += 1;
+      if (state.down) throw new TypeError("network down");
+      expect(request.url).toBe("https://id.test/jwks.json");
+      return Response.json(jwks());
+    },
+  };
+}
+
+describe("JWKS through the Cache API (workerd)", () => {
+  it("a second isolate's first load is served from the cache; later loads go to the network", async () => {
+    const cache = await caches.open(`jwks-${crypto.randomUUID()}`);
+    const endpoint = issuerEndpoint(() => ({ keys: [{ kty: "EC", kid: "a" }] }));
+    const request = () => new Request("https://id.test/jwks.json");
+    const first = createCacheApiJwksFetch({ cache, fetch: endpoint.fetch });
+    expect(await (await first(request())).json()).toStrictEqual({
+      keys: [{ kty: "EC", kid: "a" }],
+    });
+    expect(endpoint.state.calls).toBe(1);
+
+    const second = createCacheApiJwksFetch({ cache, fetch: endpoint.fetch });
+    expect(await (await second(request())).json()).toStrictEqual({
+      keys: [{ kty: "EC", kid: "a" }],
+    });
+    expect(endpoint.state.calls).toBe(1);
+    // A refetch (unknown kid, max age) is the isolate asking for news: the network.
+    await second(request());
+    expect(endpoint.state.calls).toBe(2);
+  });
+
+  it("serves the cached set when the issuer is down, and fails without one", async () => {
+    const cache = await caches.open(`jwks-${crypto.randomUUID()}`);
+    const endpoint = issuerEndpoint(() => ({ keys: [{ kty: "EC", kid: "b" }] }));
+    const now = { ms: 1_000_000 };
+    const jwksFetch = createCacheApiJwksFetch({
+      cache,
+      fetch: endpoint.fetch,
+      now: () => now.ms,
+      maxAgeMs: 1_000,
+    });
+    await jwksFetch(new Request("https://id.test/jwks.json"));
+    endpoint.state.down = true;
+    now.ms += 60_000;
+    const stale = await jwksFetch(new Request("https://id.test/jwks.json"));
+    expect(await stale.json()).toStrictEqual({ keys: [{ kty: "EC", kid: "b" }] });
+
+    const empty = await caches.open(`jwks-${crypto.randomUUID()}`);
+    const cold = createCacheApiJwksFetch({ cache: empty, fetch: endpoint.fetch });
+    await expect(cold(new Request("https://id.test/jwks.json"))).rejects.toThrow("network down");
+  });
+
+  it("a Worker verifies tokens against a JWKS URL, and a new isolate needs no fetch", async () => {
+    await resetDatabase();
+    const { privateKey, publicKey } = await generateKeyPair("ES256");
+    const jwk = { ...(await exportJWK(publicKey)), kid: "k", alg: "ES256" };
+    const endpoint = issuerEndpoint(() => ({ keys: [jwk] }));
+    const cacheName = `jwks-${crypto.randomUUID()}`;
+    const config = {
+      auth: {
+        issuers: [
+          { issuer: "https://id.test", audience: "herald", jwks: "https://id.test/jwks.json" },
+        ],
+        publishers: [{ claims: { sub: "p" } }],
+      },
+      subscriptions: [],
+    };
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: "ES256", kid: "k" })
+      .setIssuer("https://id.test")
+      .setAudience("herald")
+      .setSubject("p")
+      .setExpirationTime("5m")
+      .sign(privateKey);
+    const options = { fetch: endpoint.fetch, jwksCache: () => caches.open(cacheName) };
+    const one = testWorker(config, options);
+    const auth = { authorization: `Bearer ${token}` };
+    expect((await one.request("/events", binaryEvent("j-1", auth))).status).toBe(202);
+    expect((await one.request("/events", binaryEvent("j-2", auth))).status).toBe(202);
+    expect(endpoint.state.calls).toBe(1);
+    const two = testWorker(config, options);
+    expect((await two.request("/events", binaryEvent("j-3", auth))).status).toBe(202);
+    expect(endpoint.state.calls).toBe(1);
+  });
+});
