@@ -12,8 +12,6 @@ export interface Transport {
   /** The bearer token for one attempt, if any (asked again on every attempt). */
   readonly token: (() => string | Promise<string>) | undefined;
   readonly timeoutMs: number;
-  /** The timeout signal for a request starting now (see `createDeadlineSignals`). */
-  readonly deadline: () => AbortSignal;
   readonly retry: RetrySettings;
   readonly random: () => number;
   readonly now: () => number;
@@ -43,7 +41,9 @@ async function attempt(
       method: "POST",
       headers,
       body: (message.body ?? null) as BodyInit | null,
-      signal: transport.deadline(),
+      // One signal per request: Node's fetch never removes its listener from the signal it is
+      // given, so a signal shared by many requests collects listeners (and warnings).
+      signal: AbortSignal.timeout(transport.timeoutMs),
     });
   } catch (err) {
     const name = (err as { name?: unknown } | null)?.name;

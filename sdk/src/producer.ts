@@ -1,5 +1,4 @@
 import { createCoalescer } from "./coalescer.js";
-import { createDeadlineSignals } from "./deadline-signals.js";
 import type {
   CommonFields,
   EventDefinition,
@@ -79,10 +78,7 @@ function common(fields: CommonFields): Record<string, unknown> {
 export function createProducer(options: ProducerOptions): Producer {
   const settings = producerSettings(options);
   const { source, mode, now } = settings;
-  const transport: Transport = {
-    ...settings,
-    deadline: createDeadlineSignals(settings.timeoutMs, now),
-  };
+  const transport: Transport = settings;
   const defaults = { source, now, newId: () => uuidv7(now()) };
   let traceApi: TraceApi | undefined;
   const traceReady = settings.tracing
