@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { conformanceConfig, conformanceConfigYaml, DEFAULT_LIMITS } from "./conformance-config.js";
-import { conformanceSubscriptions, SINK_PATHS } from "./subscriptions.js";
+import {
+  conformanceSubscriptions,
+  ON_SUCCESS_IDS,
+  ON_SUCCESS_PATHS,
+  ON_SUCCESS_TYPES,
+  REPLY,
+  REPLY_POLICY,
+  SINK_PATHS,
+} from "./subscriptions.js";
 
 const SINK = "http://127.0.0.1:9999";
 
@@ -9,7 +17,11 @@ describe("conformanceSubscriptions", () => {
   const subs = conformanceSubscriptions(`${SINK}/`);
 
   it("has one subscription per sink path, with unique ids and sinks under the base URL", () => {
-    expect(subs.map((s) => s.sink)).toEqual(Object.values(SINK_PATHS).map((p) => `${SINK}${p}`));
+    const { deadLetter, ...onSuccess } = ON_SUCCESS_PATHS;
+    expect(subs.map((s) => s.sink)).toEqual(
+      [...Object.values(SINK_PATHS), ...Object.values(onSuccess)].map((p) => `${SINK}${p}`),
+    );
+    expect(subs.map((s) => s.sink)).not.toContain(`${SINK}${deadLetter}`);
     expect(new Set(subs.map((s) => s.id)).size).toBe(subs.length);
   });
 
@@ -21,12 +33,55 @@ describe("conformanceSubscriptions", () => {
   });
 
   it("scopes every filter subscription to the suite's filter events", () => {
-    for (const sub of subs.slice(2)) {
+    for (const sub of subs.slice(2, Object.keys(SINK_PATHS).length)) {
       const scoped =
         JSON.stringify(sub.filters).includes('"type":"dev.herald.conformance.filter."') ||
         sub.types?.every((t) => t.startsWith("dev.herald.conformance.filter."));
       expect(scoped, sub.id).toBe(true);
     }
+  });
+
+  const byId = (id: string) => subs.find((s) => s.id === id)!;
+
+  it("scopes each on-success subscription to one type of its own, or to one receipt source", () => {
+    const onSuccess = subs.slice(Object.keys(SINK_PATHS).length);
+    expect(onSuccess.map((s) => s.id)).toEqual(Object.values(ON_SUCCESS_IDS));
+    const typed = onSuccess.filter((s) => s.types !== undefined);
+    expect(typed.map((s) => s.types)).toEqual([
+      [ON_SUCCESS_TYPES.reply],
+      [ON_SUCCESS_TYPES.outside],
+      [REPLY.type],
+      [ON_SUCCESS_TYPES.receipted],
+    ]);
+    // No other case's events (SUITE_TYPE, sentinels, filter probes) have one of these types.
+    for (const s of typed) expect(s.filters).toEqual([]);
+    expect(byId(ON_SUCCESS_IDS.receipts)).toMatchObject({
+      source: "/herald/subscriptions/conformance-receipted",
+      filters: [{ prefix: { type: "dev.herald." } }],
+    });
+    expect(byId(ON_SUCCESS_IDS.receipts)).not.toHaveProperty("types");
+  });
+
+  it("asks for replies at the two reply paths, under a policy the outside reply fails", () => {
+    expect(byId(ON_SUCCESS_IDS.reply).delivery).toEqual({ mode: "binary", reply: REPLY_POLICY });
+    expect(byId(ON_SUCCESS_IDS.outside).delivery).toEqual({
+      mode: "binary",
+      reply: REPLY_POLICY,
+      deadLetterSink: `${SINK}${ON_SUCCESS_PATHS.deadLetter}`,
+    });
+    expect(REPLY_POLICY.sources).toEqual([REPLY.source]);
+    expect(REPLY_POLICY.types).toContain(REPLY.type);
+    expect(REPLY_POLICY.types).not.toContain(REPLY.outsideType);
+    expect(REPLY_POLICY.types.some((t) => t.includes("*"))).toBe(false);
+  });
+
+  it("emits receipts from the receipted subscription and from the one its receipts reach", () => {
+    const withReceipts = subs.filter((s) => s.delivery.receipts === true).map((s) => s.id);
+    expect(withReceipts).toEqual([ON_SUCCESS_IDS.receipted, ON_SUCCESS_IDS.receipts]);
+    expect(subs.filter((s) => s.delivery.reply !== undefined).map((s) => s.id)).toEqual([
+      ON_SUCCESS_IDS.reply,
+      ON_SUCCESS_IDS.outside,
+    ]);
   });
 
   it("rejects a non-http sink URL", () => {

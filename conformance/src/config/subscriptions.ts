@@ -37,6 +37,61 @@ export const SINK_PATHS = {
   headers: "/filter/headers",
 } as const;
 
+/**
+ * The on-success cases (replies and receipts, issue 11): the types that reach each on-success
+ * subscription. Each of those subscriptions lists exactly one of them in `types` (or, for the
+ * receipts, is scoped by `source`), so no other case's events reach it.
+ */
+export const ON_SUCCESS_TYPES = {
+  /** Delivered to `/reply/echo`, whose answer is a reply the policy allows. */
+  reply: "dev.herald.conformance.on-success.reply",
+  /** Delivered to `/reply/outside`, whose answer is a reply the policy does not allow. */
+  outside: "dev.herald.conformance.on-success.outside",
+  /** Delivered to `/receipts/delivered`, whose subscription emits delivery receipts. */
+  receipted: "dev.herald.conformance.on-success.receipted",
+} as const;
+
+/** The reply events the suite's sink answers with at the reply paths, and the reply policy. */
+export const REPLY = {
+  /** `source` of every reply the sink makes. */
+  source: "/herald/conformance/replier",
+  /** `type` of a reply the policy allows (`/reply/echo`). */
+  type: "dev.herald.conformance.reply",
+  /** `type` of a reply outside the policy (`/reply/outside`). */
+  outsideType: "dev.herald.conformance.reply.outside",
+  /** A reply's `id`: this prefix, then the id of the event it answers. */
+  idPrefix: "reply-",
+} as const;
+
+/** Sink paths of the on-success subscriptions (and of the dead-letter sink one of them uses). */
+export const ON_SUCCESS_PATHS = {
+  /** Answers every delivery with a reply ({@link REPLY}`.type`). */
+  reply: "/reply/echo",
+  /** Answers every delivery with a reply outside the policy ({@link REPLY}`.outsideType`). */
+  outside: "/reply/outside",
+  /** Where the allowed replies are routed (by their type). */
+  routed: "/reply/routed",
+  /** `deadLetterSink` of the `outside` subscription: no subscription's own sink. */
+  deadLetter: "/reply/dead-letter",
+  /** Sink of the subscription that emits receipts. */
+  receipted: "/receipts/delivered",
+  /** Where that subscription's receipts are routed (by their source). */
+  receipts: "/receipts",
+} as const;
+
+/** The subscription ids the on-success cases rely on (receipts and `authid`s name them). */
+export const ON_SUCCESS_IDS = {
+  reply: "conformance-reply",
+  outside: "conformance-reply-outside",
+  routed: "conformance-replies",
+  receipted: "conformance-receipted",
+  receipts: "conformance-receipts",
+} as const;
+
+/** `source` of the receipts of a subscription (Herald README "Delivery receipts"). */
+export const receiptSource = (subscriptionId: string): string =>
+  `/herald/subscriptions/${subscriptionId}`;
+
 /** Name of a conformance subscription (a key of {@link SINK_PATHS}). */
 export type SinkName = keyof typeof SINK_PATHS;
 
@@ -52,6 +107,20 @@ export type FilterExpression =
   | { readonly any: readonly FilterExpression[] }
   | { readonly not: FilterExpression };
 
+/** A reply policy (`delivery.reply`): globs over the reply's `source` and `type`. */
+export interface ReplyPolicy {
+  readonly sources: readonly string[];
+  readonly types: readonly string[];
+}
+
+/** The `delivery` of a conformance subscription (DESIGN.md; `reply`, `receipts`: issue 11). */
+export interface ConformanceDelivery {
+  readonly mode: "binary" | "structured";
+  readonly deadLetterSink?: string;
+  readonly reply?: ReplyPolicy;
+  readonly receipts?: boolean;
+}
+
 /** A subscription in the shape of DESIGN.md's config (`subscriptions:` entries). */
 export interface ConformanceSubscription {
   readonly id: string;
@@ -61,7 +130,7 @@ export interface ConformanceSubscription {
   readonly sink: string;
   readonly protocol: "HTTP";
   readonly protocolsettings?: { readonly headers: Readonly<Record<string, string>> };
-  readonly delivery: { readonly mode: "binary" | "structured" };
+  readonly delivery: ConformanceDelivery;
 }
 
 const scope: FilterExpression = { prefix: { type: FILTER_TYPE_PREFIX } };
@@ -92,8 +161,10 @@ export const FILTERS: Readonly<Record<FilterSinkName, readonly FilterExpression[
 
 /**
  * The subscription list the target must be configured with, pointing at a sink base URL:
- * two catch-alls (no filters: every event), one per delivery mode, and one per filter-dialect
- * case, each scoped to the suite's filter events by a `type` prefix.
+ * two catch-alls (no filters: every event), one per delivery mode; one per filter-dialect
+ * case, each scoped to the suite's filter events by a `type` prefix; and the five on-success
+ * subscriptions (replies and receipts), each scoped to its own `type` or, for the receipts, to
+ * the receipt `source` of one of them.
  *
  * @example
  * const subs = conformanceSubscriptions("http://127.0.0.1:9999");
@@ -130,6 +201,46 @@ export function conformanceSubscriptions(sinkBaseUrl: string): ConformanceSubscr
     sub("headers", FILTERS.headers, {
       protocolsettings: { headers: { [FILTER_HEADER.name]: FILTER_HEADER.value } },
     }),
+    ...onSuccessSubscriptions(base),
+  ];
+}
+
+/** The reply policy of both reply subscriptions: the sink's source, the allowed type only. */
+export const REPLY_POLICY: ReplyPolicy = { sources: [REPLY.source], types: [REPLY.type] };
+
+function onSuccessSubscriptions(base: string): ConformanceSubscription[] {
+  const sub = (
+    name: keyof typeof ON_SUCCESS_IDS,
+    scope: { types: readonly string[] } | { source: string; filters: FilterExpression[] },
+    delivery: Omit<ConformanceDelivery, "mode"> = {},
+  ): ConformanceSubscription => ({
+    id: ON_SUCCESS_IDS[name],
+    ...("types" in scope ? { types: [...scope.types] } : { source: scope.source }),
+    filters: "filters" in scope ? scope.filters : [],
+    sink: `${base}${ON_SUCCESS_PATHS[name]}`,
+    protocol: "HTTP",
+    delivery: { mode: "binary", ...delivery },
+  });
+  const policy = { sources: [...REPLY_POLICY.sources], types: [...REPLY_POLICY.types] };
+  return [
+    sub("reply", { types: [ON_SUCCESS_TYPES.reply] }, { reply: policy }),
+    sub(
+      "outside",
+      { types: [ON_SUCCESS_TYPES.outside] },
+      { reply: policy, deadLetterSink: `${base}${ON_SUCCESS_PATHS.deadLetter}` },
+    ),
+    sub("routed", { types: [REPLY.type] }),
+    sub("receipted", { types: [ON_SUCCESS_TYPES.receipted] }, { receipts: true }),
+    // Receipts of `conformance-receipted` only; it emits receipts too, so a receipt of one of
+    // its deliveries (a receipt of a receipt) would show: it must never be made.
+    sub(
+      "receipts",
+      {
+        source: receiptSource(ON_SUCCESS_IDS.receipted),
+        filters: [{ prefix: { type: "dev.herald." } }],
+      },
+      { receipts: true },
+    ),
   ];
 }
 

@@ -78,6 +78,36 @@ describe("startSink", () => {
     );
   });
 
+  it("answers a reply event at the reply paths, in binary mode, derived from the delivery", async () => {
+    const res = await post("/reply/echo", { "ce-id": "a%20b", "ce-specversion": "1.0" });
+    expect(res.status).toBe(200);
+    expect(Object.fromEntries(res.headers)).toMatchObject({
+      "ce-specversion": "1.0",
+      "ce-id": "reply-a%20b",
+      "ce-source": "/herald/conformance/replier",
+      "ce-type": "dev.herald.conformance.reply",
+      "content-type": "application/json",
+    });
+    expect(await res.json()).toEqual({ inReplyTo: "a b" });
+    const outside = await post(
+      "/reply/outside",
+      { "content-type": "application/cloudevents+json" },
+      '{"id":"7","specversion":"1.0"}',
+    );
+    expect(outside.status).toBe(200);
+    expect(outside.headers.get("ce-id")).toBe("reply-7");
+    expect(outside.headers.get("ce-type")).toBe("dev.herald.conformance.reply.outside");
+    expect(sink.received.map((r) => r.path)).toEqual(["/reply/echo", "/reply/outside"]);
+  });
+
+  it("answers 204 elsewhere, and at a reply path to a batch or an undecodable body", async () => {
+    expect((await post("/binary", { "ce-id": "1" })).status).toBe(204);
+    expect((await post("/reply/routed", { "ce-id": "1" })).status).toBe(204);
+    const batch = { "content-type": "application/cloudevents-batch+json" };
+    expect((await post("/reply/echo", batch, '[{"id":"1"},{"id":"2"}]')).status).toBe(204);
+    expect((await post("/reply/echo", batch, "{oops")).status).toBe(204);
+  });
+
   it("answers the webhook validation handshake", async () => {
     const res = await fetch(`${sink.url}/binary`, {
       method: "OPTIONS",

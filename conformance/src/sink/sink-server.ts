@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { ON_SUCCESS_PATHS, REPLY } from "../config/subscriptions.js";
+import { percentEncode } from "../http/percent-encoding.js";
 import { type Delivery, decodeDelivery, type ObservedEvent } from "./decode-delivery.js";
 
 /** One event the sink received, with the delivery that carried it. */
@@ -38,10 +40,56 @@ interface Waiter {
   readonly resolve: (r: Received) => void;
 }
 
+/** The `type` of the reply the sink answers with, by path (the reply paths of the config). */
+const REPLY_TYPES: Readonly<Record<string, string>> = {
+  [ON_SUCCESS_PATHS.reply]: REPLY.type,
+  [ON_SUCCESS_PATHS.outside]: REPLY.outsideType,
+};
+
+/** An HTTP answer of the sink: status, headers, body. */
+interface SinkAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
 /**
- * Starts the sink. It answers every POST with 204 once the body is read, and answers the
- * CloudEvents webhook validation handshake (http-webhook 4.2) so gateways that pre-flight sinks
- * may deliver to it.
+ * The reply event (binary mode, Knative's reply contract) the sink answers a delivery at a reply
+ * path with, or `undefined` for any other path or a delivery that is not one event with an id.
+ * Its id is `reply-<the event's id>` (the same on a redelivery, so the gateway dedupes it), its
+ * source {@link REPLY}`.source` and its type depends on the path. It also claims `authtype` and
+ * `authid` of its own, which the gateway must replace.
+ *
+ * @example
+ * replyTo("/reply/echo", [event]); // { status: 200, headers: { "ce-id": "reply-1", ... }, body }
+ */
+export function replyTo(path: string, events: readonly ObservedEvent[]): SinkAnswer | undefined {
+  const type = REPLY_TYPES[path];
+  const [event] = events;
+  if (type === undefined || events.length !== 1 || typeof event?.attributes.id !== "string") {
+    return undefined;
+  }
+  const id = event.attributes.id;
+  return {
+    status: 200,
+    headers: {
+      "ce-specversion": "1.0",
+      "ce-id": percentEncode(`${REPLY.idPrefix}${id}`),
+      "ce-source": REPLY.source,
+      "ce-type": type,
+      "ce-authtype": "app_user",
+      "ce-authid": "conformance-replier",
+      "content-type": "application/json",
+    },
+    body: JSON.stringify({ inReplyTo: id }),
+  };
+}
+
+/**
+ * Starts the sink. It answers every POST with 204 once the body is read, except at the reply
+ * paths (`/reply/echo`, `/reply/outside`), where it answers 200 with a reply event
+ * ({@link replyTo}). It answers the CloudEvents webhook validation handshake (http-webhook 4.2) so
+ * gateways that pre-flight sinks may deliver to it.
  *
  * @example
  * const sink = await startSink({ port: 0 });
@@ -55,13 +103,13 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkServer> 
   const undecodable: { delivery: Delivery; error: string }[] = [];
   let waiters: Waiter[] = [];
 
-  const record = (delivery: Delivery): void => {
+  const record = (delivery: Delivery): ObservedEvent[] => {
     let events: ObservedEvent[];
     try {
       events = decodeDelivery(delivery);
     } catch (err) {
       undecodable.push({ delivery, error: (err as Error).message });
-      return;
+      return [];
     }
     for (const event of events) {
       const item: Received = { path: delivery.path, delivery, event };
@@ -70,6 +118,7 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkServer> 
       waiters = rest;
       for (const w of hit) w.resolve(item);
     }
+    return events;
   };
 
   const server = createServer((req, res) => handle(req, res, record));
@@ -110,7 +159,11 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkServer> 
   };
 }
 
-function handle(req: IncomingMessage, res: ServerResponse, record: (d: Delivery) => void): void {
+function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  record: (d: Delivery) => ObservedEvent[],
+): void {
   if (req.method === "OPTIONS") {
     res.writeHead(200, {
       allow: "POST, OPTIONS",
@@ -128,14 +181,20 @@ function handle(req: IncomingMessage, res: ServerResponse, record: (d: Delivery)
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
     }
     const path = new URL(req.url ?? "/", "http://sink").pathname;
-    record({
+    const events = record({
       path,
       method: req.method ?? "",
       headers,
       body: new Uint8Array(Buffer.concat(chunks)),
     });
-    res.writeHead(204);
-    res.end();
+    const reply = req.method === "POST" ? replyTo(path, events) : undefined;
+    if (reply === undefined) {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    res.writeHead(reply.status, reply.headers);
+    res.end(reply.body);
   });
 }
 
