@@ -26,6 +26,8 @@ describe("conformance against the in-process gateway", () => {
     try {
       const report = await runConformance({ fetch: (r) => gw.fetch(r) }, { sink });
       expect(report.failed, formatReport(report)).toBe(0);
+      const groups = report.results.map((r) => r.name.split(": ")[0]);
+      for (const group of ["trace", "on-success", "herald"]) expect(groups).toContain(group);
     } finally {
       await gw.stop();
     }
@@ -157,8 +159,12 @@ describe("conformance against a real `herald serve` process", () => {
           "auth: the token in the access_token query parameter is accepted",
         ]),
       );
-      expect(report.results.map((r) => r.name)).toContain(
-        "subscriptions-api: a publisher's token without an admin rule -> 403, nothing created",
+      expect(report.results.map((r) => r.name)).toEqual(
+        expect.arrayContaining([
+          "subscriptions-api: a publisher's token without an admin rule -> 403, nothing created",
+          "herald: metrics: GET /metrics without a token -> 401 with a Bearer challenge",
+          "herald: metrics: GET /metrics with a publisher's token without an admin rule -> 403",
+        ]),
       );
     } finally {
       exitCode = await herald.stop();

@@ -8,9 +8,12 @@ import { extensionCases } from "./extension-cases.js";
 import { filterCases } from "./filter-cases.js";
 import { httpSurfaceCases } from "./http-surface-cases.js";
 import { limitCases } from "./limit-cases.js";
+import { metricsCases } from "./metrics-cases.js";
+import { onSuccessCases } from "./on-success-cases.js";
 import { robustnessCases } from "./robustness-cases.js";
 import { structuredCases } from "./structured-cases.js";
 import { subscriptionApiCases } from "./subscription-api-cases.js";
+import { traceCases } from "./trace-cases.js";
 import { validationCases } from "./validation-cases.js";
 import { webhookCases } from "./webhook-cases.js";
 
@@ -18,7 +21,8 @@ import { webhookCases } from "./webhook-cases.js";
  * Every built-in spec-derived case, in report order (the official cases are loaded at run time).
  * `auth` selects the auth cases: those for a target with publisher authentication, or without it
  * the one for an unauthenticated target; with a token, the Subscriptions API cases use
- * `auth.adminToken` (default `auth.token`) and add the admin-token checks.
+ * `auth.adminToken` (default `auth.token`) and add the admin-token checks, and so do the
+ * (Herald-specific) metrics cases.
  *
  * @example
  * builtinCases().map((c) => c.name);
@@ -38,5 +42,8 @@ export function builtinCases(auth?: ConformanceAuth): readonly ConformanceCase[]
     ...filterCases,
     ...subscriptionApiCases(auth),
     ...webhookCases,
+    ...traceCases,
+    ...onSuccessCases,
+    ...metricsCases(auth),
   ];
 }
