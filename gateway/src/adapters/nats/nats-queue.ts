@@ -83,8 +83,10 @@ interface Puller {
 const CATCH_UP_MS = 250;
 /** A job due later than this is handed back to JetStream with `nak(delay)` instead of held. */
 const HOLD_LATER_MAX_MS = 5_000;
-/** How long one pull request waits for messages (the client's default; it sends heartbeats). */
-const FETCH_EXPIRES_MS = 30_000;
+/** How long one pull request waits for messages before the next is sent. */
+const FETCH_EXPIRES_MS = 5_000;
+/** Server heartbeats on a pull: two missed end it, so a consumer that moved is found again soon. */
+const FETCH_HEARTBEAT_MS = 1_000;
 const PULL_ERROR_PAUSE_MS = 250;
 const PULL_ERROR_PAUSE_MAX_MS = 5_000;
 
@@ -230,7 +232,11 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       }
       try {
         const consumer = await ensureConsumer(puller.subscriptionId);
-        const messages = await consumer.fetch({ max_messages: room, expires: FETCH_EXPIRES_MS });
+        const messages = await consumer.fetch({
+          max_messages: room,
+          expires: FETCH_EXPIRES_MS,
+          idle_heartbeat: FETCH_HEARTBEAT_MS,
+        });
         puller.messages = messages;
         puller.fetching = true;
         for await (const msg of messages) receive(puller, msg);
@@ -454,9 +460,27 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
     if (dead) await publish(names.dead(job.subscriptionId), job.event, fields, msgID);
     else await publishJob(job.subscriptionId, job.event, fields, msgID);
     if (held.get(jobId) === entry) held.delete(jobId);
-    await entry.msg.ackAck();
+    await ackSurely(entry.msg);
     roomFreed(job.subscriptionId);
     wake();
+  }
+
+  /**
+   * Runs a settle step; when it fails (NATS unreachable, failing over), the job stops being held
+   * here, so its keep-alives stop and JetStream hands it out again after `ack_wait` (at least
+   * once), instead of it waiting out a long local lease. `complete` lets go before acking.
+   */
+  async function orRelease(jobId: string, step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      const entry = held.get(jobId);
+      if (entry !== undefined) {
+        held.delete(jobId);
+        roomFreed(entry.job.subscriptionId);
+      }
+      throw err;
+    }
   }
 
   return {
@@ -537,13 +561,15 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       const entry = held.get(jobId);
       if (entry === undefined) return;
       held.delete(jobId);
-      await entry.msg.ackAck();
+      await ackSurely(entry.msg);
       roomFreed(entry.job.subscriptionId);
     },
 
-    reschedule: (jobId, dueAt, failure) => settleCopy(jobId, false, failure, dueAt, "r"),
+    reschedule: (jobId, dueAt, failure) =>
+      orRelease(jobId, () => settleCopy(jobId, false, failure, dueAt, "r")),
 
-    bury: (jobId, failure) => settleCopy(jobId, true, failure, undefined, "d"),
+    bury: (jobId, failure) =>
+      orRelease(jobId, () => settleCopy(jobId, true, failure, undefined, "d")),
 
     async dead(subscriptionId, { limit, after }) {
       const from = after === undefined ? -1 : Number(after);
@@ -644,6 +670,26 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
         seq: advisory.stream_seq,
         error: err instanceof Error ? err.message : String(err),
       });
+    }
+  }
+}
+
+/** Tries to ack this long at most: a consumer's leader election in a cluster takes a moment. */
+const ACK_TRIES = 6;
+
+/**
+ * Acks and waits for JetStream to confirm, trying again while the consumer has no leader ("no
+ * responders" or a timeout during a fail-over; the same ack twice is harmless). Giving up too
+ * soon would have JetStream redeliver a job its sink already took.
+ */
+async function ackSurely(msg: JsMsg): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await msg.ackAck({ timeout: 2_000 });
+      return;
+    } catch (err) {
+      if (attempt >= ACK_TRIES) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
     }
   }
 }

@@ -1,0 +1,204 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type NatsCluster,
+  type NatsServer,
+  startNatsCluster,
+  startNatsServer,
+  waitForJetStream,
+} from "../../../test/support/nats-server.js";
+import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
+
+// The built CLI, as users run it (turbo builds before testing).
+const HERALD = fileURLToPath(new URL("../../../bin/herald.js", import.meta.url));
+const IN_FLIGHT = 32;
+
+let dir: string;
+let sink: RecordingSink;
+const children: ChildProcess[] = [];
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "herald-nats-replicas-"));
+  sink = await startRecordingSink();
+});
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  await sink.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Gateway {
+  readonly child: ChildProcess;
+  readonly url: string;
+  kill(): Promise<void>;
+}
+
+async function writeConfig(name: string, store: string, path: string): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(
+    file,
+    [
+      `limits: { maxDeliveriesInFlight: ${IN_FLIGHT} }`,
+      `store: ${store}`,
+      "subscriptions:",
+      "  - id: all",
+      `    sink: ${sink.url}${path}`,
+    ].join("\n"),
+  );
+  return file;
+}
+
+function startGateway(config: string): Promise<Gateway> {
+  const child = spawn(
+    process.execPath,
+    [HERALD, "serve", "--config", config, "--no-auth", "--port", "0"],
+    { env: { ...process.env, HERALD_LOG_LEVEL: "error" }, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`herald exited early with ${code}`)));
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const m = /^herald listening on (http:\/\/\S+)$/.exec(line);
+      if (m === null) return;
+      resolve({
+        child,
+        url: m[1]!,
+        kill: () =>
+          new Promise<void>((ok) => {
+            child.once("exit", () => ok());
+            child.kill("SIGKILL");
+          }),
+      });
+    });
+  });
+}
+
+const batch = (prefix: string, from: number, size: number) =>
+  JSON.stringify(
+    Array.from({ length: size }, (_, i) => ({
+      specversion: "1.0",
+      id: `${prefix}-${from + i}`,
+      source: "/replicas",
+      type: "com.example.replicas",
+    })),
+  );
+
+const post = (url: string, body: string) =>
+  fetch(`${url}/events`, {
+    method: "POST",
+    headers: { "content-type": "application/cloudevents-batch+json" },
+    body,
+  });
+
+/** Ids delivered to `path` (each once), and every delivery counted. */
+function deliveries(path: string) {
+  const ids = sink.received.filter((r) => r.path === path).map((r) => String(r.headers["ce-id"]));
+  return { unique: new Set(ids), total: ids.length };
+}
+
+async function waitForDelivered(path: string, ids: ReadonlySet<string>): Promise<void> {
+  for (;;) {
+    const { unique } = deliveries(path);
+    if ([...ids].every((id) => unique.has(id))) return;
+    // Each arrival wakes this loop; the test's timeout bounds it.
+    await sink.waitFor(sink.received.length + 1);
+  }
+}
+
+describe("two herald replicas on a three-node JetStream cluster (stream replicas 3)", () => {
+  let cluster: NatsCluster;
+  beforeAll(async () => {
+    cluster = await startNatsCluster(3);
+    await waitForJetStream(cluster.urls);
+  }, 30_000);
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it("delivers every accepted event when a replica and a NATS node are killed under load", async () => {
+    const EVENTS = 4_000;
+    const BATCH = 50;
+    const store = `{ kind: nats, url: [${cluster.urls.join(", ")}], stream: scale, replicas: 3, ackWait: 2s }`;
+    const config = await writeConfig("replicas.yaml", store, "/replicas");
+    const a = await startGateway(config);
+    const b = await startGateway(config);
+    const accepted = new Set<string>();
+    let bAlive = true;
+    let retries = 0;
+    // Steady load: 4 publishers, each batch to A or B in turn; a refused or failed request is
+    // sent again (same ids) to the other replica, as a producer with retries would.
+    let next = 0;
+    const publisher = async (n: number) => {
+      for (let from = next; from < EVENTS; from = next) {
+        next += BATCH;
+        const body = batch("r", from, BATCH);
+        for (let attempt = 0; ; attempt++) {
+          const target = bAlive && (from / BATCH + n + attempt) % 2 === 0 ? b : a;
+          const res = await post(target.url, body).catch(() => undefined);
+          if (res?.status === 202) break;
+          retries++;
+          expect(attempt).toBeLessThan(50);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        for (let i = 0; i < BATCH; i++) accepted.add(`r-${from + i}`);
+        if (from === EVENTS / 4) {
+          bAlive = false;
+          await b.kill();
+        }
+        if (from === EVENTS / 2) await (cluster.nodes[1] as NatsServer).kill();
+      }
+    };
+    await Promise.all([0, 1, 2, 3].map(publisher));
+    expect(accepted.size).toBe(EVENTS);
+    await waitForDelivered("/replicas", accepted);
+    const { unique, total } = deliveries("/replicas");
+    expect(unique.size).toBe(EVENTS);
+    // Duplicates come only from deliveries in flight when something died: the killed replica's
+    // (at most maxDeliveriesInFlight) and acks lost with the killed NATS node (as many again).
+    expect(total - EVENTS).toBeLessThanOrEqual(2 * IN_FLIGHT);
+    console.info(
+      `replicas: ${EVENTS} events, ${total - EVENTS} duplicate deliveries, ${retries} publisher retries`,
+    );
+    await a.kill();
+  }, 90_000);
+});
+
+describe("herald on one NATS server that goes away", () => {
+  let nats: NatsServer & { close(): Promise<void> };
+  beforeAll(async () => {
+    nats = await startNatsServer();
+  });
+  afterAll(async () => {
+    await nats?.close();
+  });
+
+  it("answers 503 with Retry-After while NATS is down, and recovers without a restart", async () => {
+    const config = await writeConfig(
+      "outage.yaml",
+      `{ kind: nats, url: ${nats.url}, stream: outage, ackWait: 2s }`,
+      "/outage",
+    );
+    const gateway = await startGateway(config);
+    expect((await post(gateway.url, batch("o", 0, 1))).status).toBe(202);
+    await nats.kill();
+    const refused = await post(gateway.url, batch("o", 1, 1));
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toMatch(/^[1-9][0-9]*$/);
+    expect((await refused.json()).code).toBe("unavailable");
+    await nats.start();
+    // The client reconnects with backoff (at most 5 s between tries): retry as a producer would.
+    const deadline = Date.now() + 20_000;
+    let status = 0;
+    while (status !== 202 && Date.now() < deadline) {
+      status = (await post(gateway.url, batch("o", 1, 1))).status;
+      if (status !== 202) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(status).toBe(202);
+    await waitForDelivered("/outage", new Set(["o-0", "o-1"]));
+    await gateway.kill();
+  }, 60_000);
+});
