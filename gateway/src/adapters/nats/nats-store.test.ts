@@ -1,8 +1,14 @@
-import { afterAll, beforeAll } from "vitest";
+import { jetstream } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NatsServer, startNatsServer } from "../../../test/support/nats-server.js";
 import { describeDeliveryQueue } from "../../deliver/delivery-queue.case.js";
 import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
+import type { CloudEvent } from "../../event/cloud-event.js";
 import { describeSubscriptionStore } from "../../store/subscription-store.case.js";
+import { subscription } from "../../subscriptions/matcher.case.js";
+import { encodeEventMessage } from "./nats-job-codec.js";
+import { eventMsgId, natsNames } from "./nats-names.js";
 import { type NatsStore, openNatsStore } from "./nats-store.js";
 
 let nats: NatsServer & { close(): Promise<void> };
@@ -33,3 +39,116 @@ describeDeliveryQueue(
 );
 
 describeSubscriptionStore("nats", async () => (await open()).subscriptions);
+
+const event = (id: string): CloudEvent => ({
+  attributes: { specversion: "1.0", id, source: "/nats", type: "com.example.nats" },
+  data: { kind: "json", value: { id }, text: `{"id":"${id}"}` },
+});
+const never = () => new AbortController().signal;
+
+describe("the NATS store beyond the contract", () => {
+  it("forgets an event once JetStream's duplicate window (the dedupe window) has passed", async () => {
+    const store = await open({ dedupeWindowMs: 1_000 });
+    try {
+      const accept = () => store.queue.accept([{ event: event("w"), subscriptionIds: ["a"] }]);
+      expect(await accept()).toEqual({ events: 1, duplicates: 0, jobs: 1 });
+      expect(await accept()).toEqual({ events: 0, duplicates: 1, jobs: 0 });
+      // The window is the server's: wait for it, bounded.
+      const deadline = Date.now() + 5_000;
+      let again = await accept();
+      while (again.duplicates === 1 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        again = await accept();
+      }
+      expect(again).toEqual({ events: 1, duplicates: 0, jobs: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("finishes the fan-out of an accept that died after storing the event (a publisher's retry)", async () => {
+    const stream = `t${++streams}`;
+    const store = await open({ stream });
+    const nc = await connect({ servers: nats.url });
+    try {
+      // What a gateway killed between the event's publish and its jobs' publishes leaves behind.
+      const names = natsNames(stream);
+      const { headers, data } = encodeEventMessage(event("half"));
+      headers.set("herald-subscriptions", JSON.stringify(["a", "b"]));
+      await jetstream(nc).publish(names.eventsSubject, data, {
+        headers,
+        msgID: eventMsgId("/nats", "half"),
+      });
+      // The retry is a duplicate (nothing is delivered twice) and the jobs appear.
+      const retry = await store.queue.accept([{ event: event("half"), subscriptionIds: ["a"] }]);
+      expect(retry).toEqual({ events: 0, duplicates: 1, jobs: 0 });
+      const jobs = await store.queue.lease(10, 30_000, never());
+      expect(jobs.map((j) => [j.subscriptionId, j.event])).toEqual([
+        ["a", event("half")],
+        ["b", event("half")],
+      ]);
+      expect(await store.queue.size()).toBe(2);
+    } finally {
+      await nc.close();
+      await store.close();
+    }
+  });
+
+  it("shares one stream between replicas: each job goes to one, a closed one hands its jobs back", async () => {
+    const stream = `t${++streams}`;
+    const a = await open({ stream });
+    const b = await open({ stream });
+    try {
+      await a.queue.accept(
+        Array.from({ length: 10 }, (_, i) => ({ event: event(`s${i}`), subscriptionIds: ["x"] })),
+      );
+      const fromA = await a.queue.lease(10, 30_000, never());
+      expect(fromA).toHaveLength(10);
+      // A stops without settling: its jobs go back to JetStream at once, and B gets them all.
+      await a.close();
+      const fromB: string[] = [];
+      while (fromB.length < 10) {
+        const jobs = await b.queue.lease(10, 30_000, AbortSignal.timeout(10_000));
+        expect(jobs.length).toBeGreaterThan(0);
+        for (const job of jobs) {
+          fromB.push(String(job.event.attributes.id));
+          await b.queue.complete(job.id);
+        }
+      }
+      expect(fromB.sort()).toEqual(fromA.map((j) => String(j.event.attributes.id)).sort());
+      expect(await b.queue.size()).toBe(0);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("tells every replica when the subscriptions bucket changes (a watch, not polling)", async () => {
+    const stream = `t${++streams}`;
+    const a = await open({ stream });
+    const b = await open({ stream });
+    try {
+      let changes = 0;
+      let notify: () => void = () => {};
+      const stop = b.subscriptions.watch(() => {
+        changes++;
+        notify();
+      });
+      const changed = new Promise<void>((resolve) => {
+        notify = resolve;
+      });
+      // The watch starts asynchronously: keep writing until B hears (bounded by the test).
+      const sub = { ...subscription("w"), sink: "http://127.0.0.1:9/w" };
+      await a.subscriptions.put(sub);
+      await Promise.race([changed, new Promise((r) => setTimeout(r, 2_000))]);
+      if (changes === 0) await a.subscriptions.put(sub);
+      await changed;
+      expect(changes).toBeGreaterThan(0);
+      expect((await b.subscriptions.list()).map((s) => s.id)).toEqual(["w"]);
+      stop();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
