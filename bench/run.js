@@ -65,6 +65,7 @@ import { MATCHED_TYPE, SUBSCRIPTIONS, writeHeraldConfig } from "./lib/herald-con
 import { tracedHerald } from "./lib/ingest-traced.js";
 import { fmtNs, runMatchMicro } from "./lib/match-micro.js";
 import { endToEndSubscriptions, SQL_PROBE, supportsSql } from "./lib/match-subscriptions.js";
+import { natsScenarioOf, runNatsScenario } from "./lib/nats-scale.js";
 import { assertStopped, canPin, killAll, liveChildren, startServer } from "./lib/processes.js";
 import {
   ratioLines,
@@ -340,6 +341,8 @@ function warnings(name, r) {
 }
 
 async function main() {
+  const nats = natsScenarioOf(process.argv); // ingest-nats, scale-out: lib/nats-scale.js
+  if (nats !== undefined) return runNatsScenario(nats, process.argv.slice(2));
   let opts;
   try {
     opts = parseArgs(process.argv.slice(2));

@@ -1,0 +1,213 @@
+// The NATS JetStream scenarios (issue 10), self-contained: they start their own nats-server,
+// gateways and sink, and drive them with a fetch load generator in this process.
+//
+//   ingest-nats: one gateway on single-node JetStream vs one on SQLite, same load: accepted
+//                events/s, and the ratio (target: NATS >= 0.5x SQLite).
+//   scale-out:   one replica vs two on the same stream, same load, delivering to one sink:
+//                delivered events per CPU-second of the gateway processes (this machine has 2
+//                cores, so raw throughput cannot show the gain); target: two keep >= 0.9x.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { processCpuSeconds, round1 } from "./cpu.js";
+
+const BENCH = dirname(dirname(fileURLToPath(import.meta.url)));
+const HERALD = join(BENCH, "..", "gateway", "bin", "herald.js");
+export const NATS_SCENARIOS = ["ingest-nats", "scale-out"];
+
+/** The scenario named by `--scenario` in `argv`, if it is one of these. */
+export function natsScenarioOf(argv) {
+  const i = argv.indexOf("--scenario");
+  const name = i >= 0 ? argv[i + 1] : undefined;
+  return NATS_SCENARIOS.includes(name) ? name : undefined;
+}
+
+const children = new Set();
+process.once("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
+function spawnReady(cmd, args, pattern, stream = "stdout") {
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`${cmd} exited early with ${code}`)));
+    createInterface({ input: child[stream] }).on("line", (line) => {
+      const m = pattern.exec(line);
+      if (m) resolve({ child, match: m });
+    });
+    child[stream === "stdout" ? "stderr" : "stdout"].resume();
+  });
+}
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  const { port } = server.address();
+  await new Promise((ok) => server.close(ok));
+  return port;
+}
+
+async function startNats(dir) {
+  const port = await freePort();
+  const { child } = await spawnReady(
+    "nats-server",
+    ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", join(dir, "nats")],
+    /Server is ready/,
+    "stderr",
+  );
+  return { url: `nats://127.0.0.1:${port}`, child };
+}
+
+/** A sink that counts deliveries (in this process: its CPU is not the gateways'). */
+async function startSink() {
+  let count = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      count++;
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  return { url: `http://127.0.0.1:${server.address().port}`, count: () => count, server };
+}
+
+async function startGateway(dir, name, store, sinkUrl) {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    [`store: ${store}`, "subscriptions:", "  - id: all", `    sink: ${sinkUrl}/all`].join("\n"),
+  );
+  const { child, match } = await spawnReady(
+    process.execPath,
+    [HERALD, "serve", "--config", file, "--no-auth", "--port", "0"],
+    /^herald listening on (http:\/\/\S+)$/,
+  );
+  return { child, url: match[1] };
+}
+
+/** Posts single binary-mode events from `connections` loops, round robin over `urls`. */
+async function load(urls, durationMs, connections, prefix) {
+  let accepted = 0;
+  let refused = 0;
+  let n = 0;
+  const until = Date.now() + durationMs;
+  await Promise.all(
+    Array.from({ length: connections }, async (_, c) => {
+      while (Date.now() < until) {
+        const id = `${prefix}-${n++}`;
+        const res = await fetch(`${urls[(c + n) % urls.length]}/events`, {
+          method: "POST",
+          headers: {
+            "ce-specversion": "1.0",
+            "ce-id": id,
+            "ce-source": "/bench",
+            "ce-type": "com.example.bench",
+            "content-type": "application/json",
+          },
+          body: '{"n":1}',
+        }).catch(() => undefined);
+        await res?.arrayBuffer();
+        if (res?.status === 202) accepted++;
+        else refused++;
+      }
+    }),
+  );
+  return { accepted, refused };
+}
+
+const cpuOf = (gateways) =>
+  gateways.reduce((sum, g) => sum + (processCpuSeconds(g.child.pid) ?? 0), 0);
+
+async function settle(sink, target, timeoutMs) {
+  const until = Date.now() + timeoutMs;
+  while (sink.count() < target && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+}
+
+/**
+ * Runs `ingest-nats` or `scale-out`; prints a table and writes bench/results/<scenario>.json.
+ *
+ * @param {string} scenario
+ * @param {string[]} argv
+ */
+export async function runNatsScenario(scenario, argv) {
+  const quick = argv.includes("--quick");
+  const durationMs = quick ? 3_000 : 10_000;
+  const connections = 32;
+  const dir = mkdtempSync(join(tmpdir(), "herald-bench-nats-"));
+  const nats = await startNats(dir);
+  const sink = await startSink();
+  const log = (line) => process.stderr.write(`${line}\n`);
+  const natsStore = (stream) => `{ kind: nats, url: ${nats.url}, stream: ${stream} }`;
+  let result;
+  try {
+    if (scenario === "ingest-nats") {
+      const rows = {};
+      for (const [system, store] of [
+        ["sqlite", `{ kind: sqlite, path: ${join(dir, "sqlite", "h.db")} }`],
+        ["nats", natsStore("ingest")],
+      ]) {
+        mkdirSync(join(dir, "sqlite"), { recursive: true });
+        const gw = await startGateway(dir, system, store, sink.url);
+        await load([gw.url], 1_000, connections, `${system}-warm`);
+        const { accepted, refused } = await load([gw.url], durationMs, connections, system);
+        rows[system] = { eventsPerSecond: Math.round(accepted / (durationMs / 1000)), refused };
+        log(`ingest-nats: ${system}: ${rows[system].eventsPerSecond} events/s accepted`);
+        gw.child.kill("SIGTERM");
+      }
+      const ratio = Math.round((rows.nats.eventsPerSecond / rows.sqlite.eventsPerSecond) * 100) / 100;
+      result = { scenario, rows, ratio, target: 0.5, met: ratio >= 0.5 };
+      log(`ingest-nats: NATS/SQLite = ${ratio} (target >= 0.5)`);
+    } else {
+      const rows = {};
+      for (const replicas of [1, 2]) {
+        const stream = `scale${replicas}`;
+        const gateways = [];
+        for (let i = 0; i < replicas; i++) {
+          gateways.push(await startGateway(dir, `${stream}-${i}`, natsStore(stream), sink.url));
+        }
+        const urls = gateways.map((g) => g.url);
+        await load(urls, 1_000, connections, `${stream}-warm`);
+        await settle(sink, sink.count() + 1, 5_000);
+        const cpu0 = cpuOf(gateways);
+        const delivered0 = sink.count();
+        const { accepted } = await load(urls, durationMs, connections, stream);
+        await settle(sink, delivered0 + accepted, 30_000);
+        const delivered = sink.count() - delivered0;
+        const cpu = cpuOf(gateways) - cpu0;
+        rows[replicas] = {
+          delivered,
+          cpuSeconds: round1(cpu),
+          perCpuSecond: Math.round(delivered / cpu),
+        };
+        log(
+          `scale-out: ${replicas} replica(s): ${delivered} delivered, ${rows[replicas].cpuSeconds} CPU-s, ${rows[replicas].perCpuSecond} per CPU-s`,
+        );
+        for (const g of gateways) g.child.kill("SIGTERM");
+      }
+      const ratio = Math.round((rows[2].perCpuSecond / rows[1].perCpuSecond) * 100) / 100;
+      result = { scenario, rows, ratio, target: 0.9, met: ratio >= 0.9 };
+      log(
+        `scale-out: two replicas keep ${ratio}x the per-CPU-second efficiency of one (target >= 0.9)`,
+      );
+    }
+  } finally {
+    sink.server.close();
+    nats.child.kill("SIGTERM");
+    for (const child of children) child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const out = join(BENCH, "results", `${scenario}.json`);
+  writeFileSync(
+    out,
+    `${JSON.stringify({ ...result, quick, at: new Date().toISOString() }, null, 2)}\n`,
+  );
+  log(`bench: wrote ${out}`);
+  return 0;
+}
