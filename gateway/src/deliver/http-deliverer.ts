@@ -37,7 +37,7 @@ export interface HttpDelivererOptions {
 function looksLikeEvent(answer: SinkAnswer): boolean {
   if (answer.header("ce-specversion") !== null) return true;
   const type = answer.header("content-type")?.split(";", 1)[0]?.trim().toLowerCase();
-  return type !== undefined && type.startsWith("application/cloudevents");
+  return type?.startsWith("application/cloudevents") === true;
 }
 
 function replyOf(answer: SinkAnswer): SinkReply {

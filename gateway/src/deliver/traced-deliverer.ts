@@ -27,6 +27,20 @@ export interface TracedDelivererOptions {
   readonly now?: () => number;
 }
 
+/** The span attributes of a sink URL, worked out once per URL. */
+function sinkAttributes(sink: string): Attributes {
+  const attributes: Attributes = { "http.request.method": "POST", "url.full": safeUrl(sink) };
+  if (URL.canParse(sink)) {
+    const url = new URL(sink);
+    attributes["server.address"] = url.hostname;
+    attributes["server.port"] = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  }
+  return attributes;
+}
+
+// Sinks come from the config and the API, so few URLs repeat; the bound guards against churn.
+const MAX_SINKS = 1024;
+
 /**
  * Wraps a `Deliverer` so that each attempt is a CLIENT span and sends its own W3C trace context:
  * - name `deliver <subscription id>`, or `dead-letter <subscription id>` for the attempt to the
@@ -51,40 +65,53 @@ export function createTracedDeliverer(
   options: TracedDelivererOptions = {},
 ): Deliverer {
   const { tracer = heraldTracer(), metrics, now = () => performance.now() } = options;
+  const sinks = new Map<string, Attributes>();
+  function attributesOf(sink: string): Attributes {
+    let found = sinks.get(sink);
+    if (found === undefined) {
+      found = sinkAttributes(sink);
+      if (sinks.size >= MAX_SINKS) sinks.clear();
+      sinks.set(sink, found);
+    }
+    return found;
+  }
+
   return {
     async deliver(attempt, subscription) {
       const target = attempt.target ?? "sink";
       const events = attempt.events;
       const [only] = events;
       const single = events.length === 1 ? only : undefined;
-      const links: Link[] = [];
-      for (const event of events) {
-        const creation = eventTraceContext(event);
-        if (creation !== undefined) links.push({ context: spanContextOf(creation) });
-      }
       const parent = single === undefined ? undefined : eventTraceContext(single);
-      const attributes: Attributes = {
-        ...(single === undefined
-          ? { "messaging.batch.message_count": events.length }
-          : cloudEventAttributes(single)),
-        "herald.subscription.id": subscription.id,
-        "http.request.method": "POST",
-        "url.full": safeUrl(subscription.sink),
-      };
-      if (URL.canParse(subscription.sink)) {
-        const sink = new URL(subscription.sink);
-        attributes["server.address"] = sink.hostname;
-        attributes["server.port"] = Number(sink.port || (sink.protocol === "https:" ? 443 : 80));
-      }
-      if (attempt.attempt !== undefined) attributes["herald.delivery.attempt"] = attempt.attempt;
       const span = tracer.startSpan(
         `${target === "sink" ? "deliver" : "dead-letter"} ${subscription.id}`,
-        { kind: SpanKind.CLIENT, attributes, links },
+        { kind: SpanKind.CLIENT },
         remoteParent(parent),
       );
-      const own: TraceContext = span.isRecording()
-        ? traceContextOf(span)
-        : { ...(parent ?? traceContextOf(span)), spanId: randomHex(16) };
+      let own: TraceContext;
+      if (span.isRecording()) {
+        // Attributes and links only for a span that is kept: without a tracing SDK (or when the
+        // sampler drops it) a delivery pays for none of them.
+        span.setAttributes(attributesOf(subscription.sink));
+        span.setAttributes(
+          single === undefined
+            ? { "messaging.batch.message_count": events.length }
+            : cloudEventAttributes(single),
+        );
+        span.setAttribute("herald.subscription.id", subscription.id);
+        if (attempt.attempt !== undefined) {
+          span.setAttribute("herald.delivery.attempt", attempt.attempt);
+        }
+        const links: Link[] = [];
+        for (const event of events) {
+          const creation = event === single ? parent : eventTraceContext(event);
+          if (creation !== undefined) links.push({ context: spanContextOf(creation) });
+        }
+        if (links.length > 0) span.addLinks(links);
+        own = traceContextOf(span);
+      } else {
+        own = { ...(parent ?? traceContextOf(span)), spanId: randomHex(16) };
+      }
       const headers: Record<string, string> = { traceparent: formatTraceparent(own) };
       if (own.tracestate !== undefined) headers.tracestate = own.tracestate;
       const started = now();
@@ -93,13 +120,15 @@ export function createTracedDeliverer(
         subscription,
       );
       const seconds = (now() - started) / 1000;
-      if (outcome.status > 0) span.setAttribute("http.response.status_code", outcome.status);
-      if (outcome.kind !== "delivered") {
-        span.setAttribute("error.type", outcome.status > 0 ? String(outcome.status) : "network");
-        span.setStatus({
-          code: SpanStatusCode.ERROR,
-          message: redactSecrets(outcome.error, subscription),
-        });
+      if (span.isRecording()) {
+        if (outcome.status > 0) span.setAttribute("http.response.status_code", outcome.status);
+        if (outcome.kind !== "delivered") {
+          span.setAttribute("error.type", outcome.status > 0 ? String(outcome.status) : "network");
+          span.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: redactSecrets(outcome.error, subscription),
+          });
+        }
       }
       span.end();
       metrics?.attempt(subscription.id, target, outcome.kind, seconds);

@@ -93,22 +93,29 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
         context,
       ),
     );
-    const [only] = stamped;
-    if (stamped.length === 1 && only !== undefined) span.setAttributes(cloudEventAttributes(only));
-    else span.setAttribute("messaging.batch.message_count", stamped.length);
+    const recording = span.isRecording();
+    if (recording) {
+      const [only] = stamped;
+      if (stamped.length === 1 && only !== undefined) {
+        span.setAttributes(cloudEventAttributes(only));
+      } else span.setAttribute("messaging.batch.message_count", stamped.length);
+    }
     const store = tracer.startSpan(
       "store events",
-      { kind: SpanKind.INTERNAL, attributes: { "messaging.batch.message_count": stamped.length } },
+      { kind: SpanKind.INTERNAL },
       trace.setSpan(ROOT_CONTEXT, span),
     );
     let result: AcceptResult;
     try {
       result = await accept(stamped);
-      store.setAttributes({
-        "herald.events.stored": result.events,
-        "herald.events.duplicate": result.duplicates,
-        "herald.deliveries": result.deliveries,
-      });
+      if (recording) {
+        store.setAttributes({
+          "messaging.batch.message_count": stamped.length,
+          "herald.events.stored": result.events,
+          "herald.events.duplicate": result.duplicates,
+          "herald.deliveries": result.deliveries,
+        });
+      }
     } catch (err) {
       store.setStatus({ code: SpanStatusCode.ERROR, message: describe(err) });
       throw err;
@@ -134,12 +141,12 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     );
     const span = tracer.startSpan(
       `POST ${path}`,
-      {
-        kind: SpanKind.SERVER,
-        attributes: { "http.request.method": "POST", "http.route": path, "url.path": path },
-      },
+      { kind: SpanKind.SERVER },
       remoteParent(incoming),
     );
+    if (span.isRecording()) {
+      span.setAttributes({ "http.request.method": "POST", "http.route": path, "url.path": path });
+    }
     try {
       const result = await handle(source, span);
       span.setAttribute("http.response.status_code", 202);

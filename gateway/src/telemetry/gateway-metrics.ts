@@ -1,6 +1,6 @@
 import { metrics } from "@opentelemetry/api";
 import type { DeliveryOutcome } from "../deliver/delivery-outcome.js";
-import { createMetricRegistry } from "./metric-registry.js";
+import { createMetricRegistry, type Labels } from "./metric-registry.js";
 import { TRACER_NAME } from "./tracing.js";
 
 /** What a delivery attempt was for: the subscription's sink, or its dead-letter sink. */
@@ -112,6 +112,27 @@ export function createGatewayMetrics(options: {
       }
     });
 
+  /** The label sets of one (subscription, target, outcome), made once and reused. */
+  const labelSets = new Map<
+    string,
+    { deliveries: Labels; duration: Labels; otel: Record<string, string> }
+  >();
+  function attemptLabels(subscriptionId: string, target: AttemptTarget, outcome: string) {
+    const key = `${subscriptionId}\n${target}\n${outcome}`;
+    let found = labelSets.get(key);
+    if (found === undefined) {
+      found = {
+        deliveries: { subscription: subscriptionId, target, outcome },
+        duration: { target, outcome },
+        otel: { "herald.subscription.id": subscriptionId, target, outcome },
+      };
+      // Bounded: subscriptions come and go through the API.
+      if (labelSets.size >= 30_000) labelSets.clear();
+      labelSets.set(key, found);
+    }
+    return found;
+  }
+
   return {
     accepted(events, dups) {
       if (events > 0) {
@@ -128,10 +149,11 @@ export function createGatewayMetrics(options: {
       otel.rejected.add(1, { reason });
     },
     attempt(subscriptionId, target, outcome, seconds) {
-      deliveries.add(1, { subscription: subscriptionId, target, outcome });
-      duration.record(seconds, { target, outcome });
-      otel.deliveries.add(1, { "herald.subscription.id": subscriptionId, target, outcome });
-      otel.duration.record(seconds, { target, outcome });
+      const labels = attemptLabels(subscriptionId, target, outcome);
+      deliveries.add(1, labels.deliveries);
+      duration.record(seconds, labels.duration);
+      otel.deliveries.add(1, labels.otel);
+      otel.duration.record(seconds, labels.duration);
     },
     dead(subscriptionId, ending, jobs) {
       dead.add(jobs, { subscription: subscriptionId, ending });

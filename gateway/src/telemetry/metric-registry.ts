@@ -32,7 +32,16 @@ export interface Histogram {
   record(value: number, labels?: Labels): void;
 }
 
-const labelKey = (labels: Labels) => JSON.stringify(Object.entries(labels));
+// Callers that record often pass the same label objects again: their key is worked out once.
+const keys = new WeakMap<Labels, string>();
+function labelKey(labels: Labels): string {
+  let key = keys.get(labels);
+  if (key === undefined) {
+    key = JSON.stringify(Object.entries(labels));
+    keys.set(labels, key);
+  }
+  return key;
+}
 
 const escapeLabel = (value: string) =>
   value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
