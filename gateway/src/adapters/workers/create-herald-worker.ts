@@ -6,10 +6,14 @@ import { createFetchSinkClient } from "../../deliver/fetch-sink-client.js";
 import { createHttpDeliverer } from "../../deliver/http-deliverer.js";
 import { createTracedDeliverer } from "../../deliver/traced-deliverer.js";
 import { Unavailable } from "../../errors/errors.js";
+import type { CloudEvent } from "../../event/cloud-event.js";
 import { problemResponse } from "../../http/problem.js";
+import { createReplyIngest } from "../../on-success/ingest-reply.js";
+import { disabledReceipt } from "../../on-success/receipt-events.js";
 import { type Clock, systemClock } from "../../ports/clock.js";
 import type { FetchLike } from "../../ports/fetch.js";
 import type { Logger } from "../../ports/logger.js";
+import { createAcceptor } from "../../routing/accept-events.js";
 import type { JwksCache } from "./cache-api-jwks-fetch.js";
 import { createCacheApiJwksFetch } from "./cache-api-jwks-fetch.js";
 import type {
@@ -164,10 +168,19 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       ...(options.tracer ? { tracer: options.tracer } : {}),
       ...(options.newSubscriptionId ? { newSubscriptionId: options.newSubscriptionId } : {}),
     });
-    const deliverer = createTracedDeliverer(createHttpDeliverer({ client: sinkClient, clock }), {
-      metrics: gateway.metrics,
-      ...(options.tracer ? { tracer: options.tracer } : {}),
-    });
+    const deliverer = createTracedDeliverer(
+      createHttpDeliverer({
+        client: sinkClient,
+        clock,
+        maxReplyBytes: config.limits.maxEventBytes,
+      }),
+      { metrics: gateway.metrics, ...(options.tracer ? { tracer: options.tracer } : {}) },
+    );
+    // Replies and receipts enter like published events: matched, then through the intake.
+    const acceptEvents = createAcceptor(() => registry.matcher(), queue);
+    const emit = async (events: readonly CloudEvent[]) => {
+      await acceptEvents(events);
+    };
     const consume = createQueueConsumer({
       subscription: (id) => registry.get(id),
       deliverer,
@@ -179,7 +192,16 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       logger,
       metrics: gateway.metrics,
       concurrency: config.limits.maxDeliveriesInFlight,
-      onGone: (id, reason) => registry.disable(id, reason, clock.now()),
+      ingestReply: createReplyIngest({ limits: config.limits, accept: acceptEvents, clock }),
+      emit,
+      async onGone(id, reason) {
+        const subscription = registry.get(id);
+        const at = clock.now();
+        await registry.disable(id, reason, at);
+        if (subscription?.delivery.receipts === true) {
+          await emit([disabledReceipt(id, subscription.sink, reason, at)]);
+        }
+      },
       ...(options.random ? { random: options.random } : {}),
     });
     return { gateway, registry, consume, logger };

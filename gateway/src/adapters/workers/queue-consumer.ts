@@ -2,6 +2,8 @@ import type { Deliverer } from "../../deliver/deliverer.js";
 import type { DeliveryFailure, DeliveryJob } from "../../deliver/delivery-queue.js";
 import { describeError } from "../../deliver/failure-text.js";
 import { createSettle, type OnGone } from "../../deliver/settle.js";
+import type { CloudEvent } from "../../event/cloud-event.js";
+import type { IngestReply } from "../../on-success/ingest-reply.js";
 import type { Clock } from "../../ports/clock.js";
 import type { Logger } from "../../ports/logger.js";
 import { decodeEvent } from "../../store/event-codec.js";
@@ -50,6 +52,10 @@ export interface QueueConsumerOptions {
   readonly concurrency: number;
   /** The sink answered 410 Gone: disable the subscription. */
   readonly onGone?: OnGone;
+  /** Ingests a sink's reply event (`delivery.reply`), as on Node. */
+  readonly ingestReply?: IngestReply;
+  /** Accepts the gateway's own events (delivery receipts, `delivery.receipts`), as on Node. */
+  readonly emit?: (events: readonly CloudEvent[]) => Promise<void>;
 }
 
 /** One job of the batch with the message that carries it. */
@@ -66,7 +72,8 @@ interface Carried {
  * - `reschedule` (a retry is left): `message.retry({ delaySeconds })`, the subscription's
  *   full-jitter backoff (and `Retry-After`) rounded up to whole seconds, at most 12 hours;
  * - `bury` (attempts over, no dead-letter sink took it): kept as dead in D1, then `ack`.
- * Attempts are the message's own deliveries (`message.attempts`) plus those made before it was
+ * Reply events and delivery receipts are ingested and emitted by the same policy, through the
+ * same intake as published events. Attempts are the message's own deliveries (`message.attempts`) plus those made before it was
  * sent. A message is delivered only when its acceptance is recorded (see `queues-intake.ts`);
  * one whose subscription is gone is dropped (logged), as on Node. Batch-mode subscriptions get
  * their jobs of the batch in requests of up to `maxBatchSize`. Messages from the dead-letter
@@ -203,6 +210,8 @@ export function createQueueConsumer(
       ...(options.random ? { random: options.random } : {}),
       ...(metrics ? { metrics } : {}),
       ...(options.onGone ? { onGone: options.onGone } : {}),
+      ...(options.ingestReply ? { ingestReply: options.ingestReply } : {}),
+      ...(options.emit ? { emit: options.emit } : {}),
     });
     const [first] = group;
     if (first === undefined) return;
