@@ -161,7 +161,8 @@ export async function runNatsScenario(scenario, argv) {
         log(`ingest-nats: ${system}: ${rows[system].eventsPerSecond} events/s accepted`);
         gw.child.kill("SIGTERM");
       }
-      const ratio = Math.round((rows.nats.eventsPerSecond / rows.sqlite.eventsPerSecond) * 100) / 100;
+      const ratio =
+        Math.round((rows.nats.eventsPerSecond / rows.sqlite.eventsPerSecond) * 100) / 100;
       result = { scenario, rows, ratio, target: 0.5, met: ratio >= 0.5 };
       log(`ingest-nats: NATS/SQLite = ${ratio} (target >= 0.5)`);
     } else {
