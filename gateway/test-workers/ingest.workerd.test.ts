@@ -1,5 +1,7 @@
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
+import { loadWorkerConfig } from "../src/adapters/workers/worker-config.js";
+import { ConfigInvalid } from "../src/config/config-invalid.js";
 import { decodeEvent } from "../src/store/event-codec.js";
 import { binaryEvent, resetDatabase, testWorker } from "./harness.js";
 
@@ -135,6 +137,24 @@ describe("config on Workers", () => {
     const res = await gw.request("/healthz");
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ code: "unavailable" });
+  });
+
+  it("refuses the nats store, which needs connections a Worker cannot open", async () => {
+    const config = {
+      store: { kind: "nats", url: "nats://127.0.0.1:4222", stream: "herald" },
+      subscriptions: [],
+    };
+    let refused: unknown;
+    try {
+      loadWorkerConfig(JSON.stringify(config), "HERALD_CONFIG", {});
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toBeInstanceOf(ConfigInvalid);
+    expect((refused as ConfigInvalid).issues).toMatchObject([
+      { field: "store.kind", message: expect.stringMatching(/^nats needs TCP connections/) },
+    ]);
+    expect((await testWorker(config).request("/healthz")).status).toBe(503);
   });
 
   it("interpolates config variables from the Worker's variables and secrets", async () => {

@@ -46,7 +46,7 @@ export function checkWorkersSubscription(subscription: Subscription): void {
  * give its URL) and per-sink `rate` and `handshake`. The store is always D1 and the delivery
  * queue: of `store`, only `dedupeWindow` applies (`kind: memory` or `sqlite` both mean "the
  * Worker's store", so configs written for Node, such as the conformance suite's, run as they
- * are; `nats` is refused by the core). `listen` and `limits.maxQueuedDeliveries` do not apply
+ * are; `nats` is refused). `listen` and `limits.maxQueuedDeliveries` do not apply
  * (the platform listens; the queue holds the backlog).
  *
  * @example
@@ -68,6 +68,14 @@ export function loadWorkerConfig(text: string | undefined, file: string, env: En
     const colon = line.indexOf(": ");
     return { file, field: line.slice(0, colon), message: line.slice(colon + 2) };
   });
+  if (config.store.kind === "nats") {
+    issues.push({
+      file,
+      field: "store.kind",
+      message:
+        "nats needs TCP connections a Worker does not have; on Workers the store is D1 and the delivery queue (use memory or sqlite, which both mean that)",
+    });
+  }
   config.auth?.issuers.forEach((issuer, i) => {
     if (issuer.keys.kind === "file") {
       issues.push({
