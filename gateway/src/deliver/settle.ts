@@ -123,6 +123,14 @@ export function createSettle(options: SettleOptions): Settle {
     outcome: Extract<DeliveryOutcome, { kind: "delivered" }>,
     subscription: Subscription,
   ) {
+    if (
+      (outcome.reply === undefined || ingestReply === undefined) &&
+      (emit === undefined || subscription.delivery.receipts !== true)
+    ) {
+      // The common case: nothing to ingest, nothing to report.
+      await Promise.all(jobs.map((job) => queue.complete(job.id)));
+      return;
+    }
     const done: DeliveryJob[] = [];
     const refused: { job: DeliveryJob; reason: string }[] = [];
     for (const job of jobs) {

@@ -11,10 +11,12 @@ import {
   cloudEventAttributes,
   eventTraceContext,
   heraldTracer,
+  newTraceContext,
   remoteParent,
   safeUrl,
   spanContextOf,
   traceContextOf,
+  tracingSwitch,
 } from "../telemetry/tracing.js";
 import type { Deliverer } from "./deliverer.js";
 import { redactSecrets } from "./redact-secrets.js";
@@ -65,6 +67,7 @@ export function createTracedDeliverer(
   options: TracedDelivererOptions = {},
 ): Deliverer {
   const { tracer = heraldTracer(), metrics, now = () => performance.now() } = options;
+  const tracing = tracingSwitch(options.tracer);
   const sinks = new Map<string, Attributes>();
   function attributesOf(sink: string): Attributes {
     let found = sinks.get(sink);
@@ -83,6 +86,19 @@ export function createTracedDeliverer(
       const [only] = events;
       const single = events.length === 1 ? only : undefined;
       const parent = single === undefined ? undefined : eventTraceContext(single);
+      if (!tracing()) {
+        // No tracing SDK: no span, but the attempt still names the event's trace.
+        const own = { ...(parent ?? newTraceContext()), spanId: randomHex(16) };
+        const headers: Record<string, string> = { traceparent: formatTraceparent(own) };
+        if (own.tracestate !== undefined) headers.tracestate = own.tracestate;
+        const started = now();
+        const outcome = await inner.deliver(
+          { ...attempt, headers: attempt.headers ? { ...attempt.headers, ...headers } : headers },
+          subscription,
+        );
+        metrics?.attempt(subscription.id, target, outcome.kind, (now() - started) / 1000);
+        return outcome;
+      }
       const span = tracer.startSpan(
         `${target === "sink" ? "deliver" : "dead-letter"} ${subscription.id}`,
         { kind: SpanKind.CLIENT },

@@ -15,12 +15,14 @@ import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import type { AcceptResult } from "../routing/accept-events.js";
 import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
-import { incomingTraceContext } from "../telemetry/trace-context.js";
+import { incomingTraceContext, type TraceContext } from "../telemetry/trace-context.js";
 import {
   cloudEventAttributes,
   heraldTracer,
+  newTraceContext,
   remoteParent,
   traceContextOf,
+  tracingSwitch,
 } from "../telemetry/tracing.js";
 import { withTraceContext } from "../telemetry/with-trace-context.js";
 import type { IngestSource } from "./ingest-source.js";
@@ -75,8 +77,14 @@ function pathOf(url: string): string {
 export function createIngestHandler(options: IngestOptions): IngestHandler {
   const { limits, auth, clock, accept, accepting, logger, tracer = heraldTracer() } = options;
   const { metrics, logPayloads = false } = options;
+  const tracing = tracingSwitch(options.tracer);
 
-  async function handle(source: IngestSource, span: Span): Promise<AcceptResult> {
+  /** `span` is the request's (absent while no tracing SDK runs); `context` goes into events. */
+  async function handle(
+    source: IngestSource,
+    span: Span | undefined,
+    context: TraceContext,
+  ): Promise<AcceptResult> {
     if (!accepting()) throw new Unavailable("the gateway is shutting down");
     const claims = auth
       ? await auth.authenticate({ authorization: source.header("authorization"), url: source.url })
@@ -84,7 +92,6 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     const { mode, events } = await parseRequest(source, limits);
     if (claims) auth?.authorize(claims, events);
     const recordedAt = clock.now();
-    const context = traceContextOf(span);
     const stamped = events.map((event) =>
       withTraceContext(
         claims
@@ -93,6 +100,11 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
         context,
       ),
     );
+    if (span === undefined) {
+      const result = await accept(stamped);
+      logAccepted(mode, result, context, stamped);
+      return result;
+    }
     const recording = span.isRecording();
     if (recording) {
       const [only] = stamped;
@@ -122,6 +134,16 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     } finally {
       store.end();
     }
+    logAccepted(mode, result, context, stamped);
+    return result;
+  }
+
+  function logAccepted(
+    mode: string,
+    result: AcceptResult,
+    context: TraceContext,
+    stamped: readonly CloudEvent[],
+  ): void {
     logger.debug("accepted", {
       mode,
       events: result.events,
@@ -130,15 +152,25 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
       span_id: context.spanId,
       ...(logPayloads ? { payloads: stamped.map(payloadOf) } : {}),
     });
-    return result;
   }
 
   return async function ingest(source) {
-    const path = pathOf(source.url);
     const incoming = incomingTraceContext(
       source.header("traceparent"),
       source.header("tracestate"),
     );
+    if (!tracing()) {
+      // No tracing SDK: no spans, only context passed on (the incoming one, or a new trace).
+      try {
+        const result = await handle(source, undefined, incoming ?? newTraceContext());
+        metrics?.accepted(result.events, result.duplicates);
+        return result;
+      } catch (err) {
+        metrics?.rejected(err instanceof HeraldError ? err.code : "internal_error");
+        throw err;
+      }
+    }
+    const path = pathOf(source.url);
     const span = tracer.startSpan(
       `POST ${path}`,
       { kind: SpanKind.SERVER },
@@ -148,7 +180,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
       span.setAttributes({ "http.request.method": "POST", "http.route": path, "url.path": path });
     }
     try {
-      const result = await handle(source, span);
+      const result = await handle(source, span, traceContextOf(span));
       span.setAttribute("http.response.status_code", 202);
       metrics?.accepted(result.events, result.duplicates);
       return result;

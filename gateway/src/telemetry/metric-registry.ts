@@ -6,6 +6,9 @@
  */
 export type Labels = Readonly<Record<string, string>>;
 
+/** The label set of a metric without labels (one object, so its key is worked out once). */
+const NO_LABELS: Labels = Object.freeze({});
+
 interface Series<T> {
   readonly labels: Labels;
   value: T;
@@ -89,7 +92,7 @@ export function createMetricRegistry() {
       };
       families.push(family);
       return {
-        add(value, labels = {}) {
+        add(value, labels = NO_LABELS) {
           if (!(value >= 0)) return;
           const key = labelKey(labels);
           const found = series.get(key);
@@ -121,7 +124,7 @@ export function createMetricRegistry() {
       };
       families.push(family);
       return {
-        record(value, labels = {}) {
+        record(value, labels = NO_LABELS) {
           if (Number.isNaN(value)) return;
           const key = labelKey(labels);
           let found = series.get(key);

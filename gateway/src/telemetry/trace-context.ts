@@ -103,19 +103,29 @@ export function incomingTraceContext(
   return state === undefined ? parent : { ...parent, tracestate: state };
 }
 
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** Random bytes drawn in bulk: one `getRandomValues` call serves many ids. */
+const pool = new Uint8Array(4096);
+let poolAt = pool.length;
+
 /**
  * Random ids for trace context that must exist without a tracing SDK (the gateway still starts
  * a trace for events that come without one, and each delivery still sends a `traceparent`).
- * Math.random, like OpenTelemetry's own id generator: ids need uniqueness, not secrecy.
+ * `length` hex digits from the Web Crypto random source, drawn from a pool refilled in bulk.
  */
 export function randomHex(length: 16 | 32): string {
-  let out = "";
-  while (out.length < length) {
-    out += Math.floor(Math.random() * 0x100000000)
-      .toString(16)
-      .padStart(8, "0");
+  const bytes = length / 2;
+  if (poolAt + bytes > pool.length) {
+    crypto.getRandomValues(pool);
+    poolAt = 0;
   }
-  const id = out.slice(0, length);
+  let out = "";
+  let zero = true;
+  for (let i = 0; i < bytes; i++) {
+    const byte = pool[poolAt++] as number;
+    if (byte !== 0) zero = false;
+    out += HEX_BYTE[byte];
+  }
   // An all-zero id is invalid; the odds are 2^-64 at worst, but never send one.
-  return /^0+$/.test(id) ? `${id.slice(0, -1)}1` : id;
+  return zero ? `${out.slice(0, -1)}1` : out;
 }

@@ -3,6 +3,7 @@ import {
   type Context,
   createTraceState,
   isSpanContextValid,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
@@ -27,6 +28,33 @@ export const TRACER_NAME = "@herald/gateway";
  */
 export function heraldTracer(): Tracer {
   return trace.getTracer(TRACER_NAME);
+}
+
+/**
+ * Whether spans are worth starting: always with a tracer passed in, else while an SDK has
+ * registered a global tracer provider (looked up at most once a second). Without one, the
+ * gateway skips spans altogether and only passes trace context on, which costs next to nothing.
+ */
+export function tracingSwitch(given: Tracer | undefined): () => boolean {
+  if (given !== undefined) return () => true;
+  let on = false;
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  return () => {
+    const now = Date.now();
+    if (now - checkedAt >= 1_000) {
+      checkedAt = now;
+      const provider = trace.getTracerProvider();
+      on =
+        !(provider instanceof ProxyTracerProvider) ||
+        provider.getDelegateTracer(TRACER_NAME) !== undefined;
+    }
+    return on;
+  };
+}
+
+/** A new trace of the gateway's own, for an event that came without one (marked sampled). */
+export function newTraceContext(): TraceContext {
+  return { traceId: randomHex(32), spanId: randomHex(16), flags: 1 };
 }
 
 /** The OpenTelemetry form of a remote trace context. */
@@ -56,9 +84,7 @@ export function remoteParent(parent: TraceContext | undefined): Context {
  */
 export function traceContextOf(span: Span): TraceContext {
   const context = span.spanContext();
-  if (!isSpanContextValid(context)) {
-    return { traceId: randomHex(32), spanId: randomHex(16), flags: 1 };
-  }
+  if (!isSpanContextValid(context)) return newTraceContext();
   const state = context.traceState?.serialize();
   return {
     traceId: context.traceId,

@@ -1,4 +1,4 @@
-import type { CloudEvent } from "../event/cloud-event.js";
+import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
 import { formatTraceparent, type TraceContext } from "./trace-context.js";
 
 /**
@@ -12,12 +12,11 @@ import { formatTraceparent, type TraceContext } from "./trace-context.js";
  *   .attributes.traceparent; // "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
  */
 export function withTraceContext(event: CloudEvent, context: TraceContext): CloudEvent {
-  if (Object.hasOwn(event.attributes, "traceparent")) return event;
-  const { tracestate: _stray, ...rest } = event.attributes;
-  const attributes = {
-    ...rest,
-    traceparent: formatTraceparent(context),
-    ...(context.tracestate === undefined ? {} : { tracestate: context.tracestate }),
-  };
+  const source = event.attributes;
+  if (Object.hasOwn(source, "traceparent")) return event;
+  const attributes: Record<string, AttributeValue> = { ...source };
+  attributes.traceparent = formatTraceparent(context);
+  if (context.tracestate !== undefined) attributes.tracestate = context.tracestate;
+  else if (Object.hasOwn(source, "tracestate")) delete attributes.tracestate;
   return event.data === undefined ? { attributes } : { attributes, data: event.data };
 }
