@@ -94,7 +94,6 @@ export function createGatewayMetrics(options: {
     accepted: meter.createCounter("herald.events.accepted", { unit: "{event}" }),
     duplicates: meter.createCounter("herald.events.duplicate", { unit: "{event}" }),
     rejected: meter.createCounter("herald.events.rejected", { unit: "{request}" }),
-    deliveries: meter.createCounter("herald.deliveries", { unit: "{attempt}" }),
     duration: meter.createHistogram("herald.delivery.duration", {
       unit: "s",
       advice: { explicitBucketBoundaries: DURATION_BUCKETS },
@@ -115,8 +114,17 @@ export function createGatewayMetrics(options: {
   /** The label sets of one (subscription, target, outcome), made once and reused. */
   const labelSets = new Map<
     string,
-    { deliveries: Labels; duration: Labels; otel: Record<string, string> }
+    { deliveries: Labels; duration: Labels; otel: Record<string, string>; count: number }
   >();
+  // Attempts are counted here and observed at collection time, not recorded into the SDK one by
+  // one: a delivery then costs the SDK nothing for this counter.
+  meter
+    .createObservableCounter("herald.deliveries", { unit: "{attempt}" })
+    .addCallback((result) => {
+      for (const { otel: attributes, count } of labelSets.values()) {
+        result.observe(count, attributes);
+      }
+    });
   function attemptLabels(subscriptionId: string, target: AttemptTarget, outcome: string) {
     const key = `${subscriptionId}\n${target}\n${outcome}`;
     let found = labelSets.get(key);
@@ -125,9 +133,8 @@ export function createGatewayMetrics(options: {
         deliveries: { subscription: subscriptionId, target, outcome },
         duration: { target, outcome },
         otel: { "herald.subscription.id": subscriptionId, target, outcome },
+        count: 0,
       };
-      // Bounded: subscriptions come and go through the API.
-      if (labelSets.size >= 30_000) labelSets.clear();
       labelSets.set(key, found);
     }
     return found;
@@ -152,7 +159,7 @@ export function createGatewayMetrics(options: {
       const labels = attemptLabels(subscriptionId, target, outcome);
       deliveries.add(1, labels.deliveries);
       duration.record(seconds, labels.duration);
-      otel.deliveries.add(1, labels.otel);
+      labels.count++;
       otel.duration.record(seconds, labels.duration);
     },
     dead(subscriptionId, ending, jobs) {
