@@ -56,7 +56,8 @@ export interface SettleOptions {
 
 /**
  * The settle policy (DESIGN.md "Delivery semantics"):
- * - `delivered`: `complete`;
+ * - `delivered`: its reply event ingested (`delivery.reply`), its receipt emitted
+ *   (`delivery.receipts`), then `complete`; a reply that is refused dead-letters the job instead;
  * - `retry` with retries left (`canRetry`: `retry` retries after the first attempt):
  *   `reschedule` at now + `retryDelay` (full-jitter backoff, `Retry-After` obeyed but capped);
  *   one random draw per call, so the jobs of a batch stay due together;
