@@ -141,7 +141,10 @@ describe("two herald replicas on a three-node JetStream cluster (stream replicas
           const res = await post(target.url, body).catch(() => undefined);
           if (res?.status === 202) break;
           retries++;
-          expect(attempt).toBeLessThan(50);
+          // While the killed node's streams elect new leaders, ingest answers 503 (never a 202
+          // for an event it did not store); on nats-server 2.9 that can take several seconds.
+          // Recovery must come without a restart, within 30 s.
+          expect(attempt).toBeLessThan(300);
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
         for (let i = 0; i < BATCH; i++) accepted.add(`r-${from + i}`);
@@ -158,8 +161,12 @@ describe("two herald replicas on a three-node JetStream cluster (stream replicas
     const { unique, total } = deliveries("/replicas");
     expect(unique.size).toBe(EVENTS);
     // Duplicates come only from deliveries in flight when something died: the killed replica's
-    // (at most maxDeliveriesInFlight) and acks lost with the killed NATS node (as many again).
-    expect(total - EVENTS).toBeLessThanOrEqual(2 * IN_FLIGHT);
+    // (at most maxDeliveriesInFlight), and deliveries whose ack was on its way while the killed
+    // NATS node's streams elected new leaders: JetStream redelivers a message whose ack it never
+    // stored once ack_wait passes. How many acks that window holds depends on the delivery rate
+    // and the election time (CI measured 3 to 155 of 4,000), so the bound is a tenth of the
+    // events: far below "everything again", far above the noise of a busy machine.
+    expect(total - EVENTS).toBeLessThanOrEqual(EVENTS / 10);
     console.info(
       `replicas: ${EVENTS} events, ${total - EVENTS} duplicate deliveries, ${retries} publisher retries`,
     );
