@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type NatsCluster,
@@ -13,9 +11,9 @@ import {
   waitForJetStream,
 } from "../../../test/support/nats-server.js";
 import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
+import { type SpawnedHerald, spawnHerald } from "../../../test/support/spawn-herald.js";
 
 // The built CLI, as users run it (turbo builds before testing).
-const HERALD = fileURLToPath(new URL("../../../bin/herald.js", import.meta.url));
 const IN_FLIGHT = 32;
 
 let dir: string;
@@ -31,11 +29,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Gateway {
-  readonly child: ChildProcess;
-  readonly url: string;
-  kill(): Promise<void>;
-}
+type Gateway = SpawnedHerald;
 
 async function writeConfig(name: string, store: string, path: string): Promise<string> {
   const file = join(dir, name);
@@ -52,30 +46,7 @@ async function writeConfig(name: string, store: string, path: string): Promise<s
   return file;
 }
 
-function startGateway(config: string): Promise<Gateway> {
-  const child = spawn(
-    process.execPath,
-    [HERALD, "serve", "--config", config, "--no-auth", "--port", "0"],
-    { env: { ...process.env, HERALD_LOG_LEVEL: "error" }, stdio: ["ignore", "pipe", "inherit"] },
-  );
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`herald exited early with ${code}`)));
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const m = /^herald listening on (http:\/\/\S+)$/.exec(line);
-      if (m === null) return;
-      resolve({
-        child,
-        url: m[1]!,
-        kill: () =>
-          new Promise<void>((ok) => {
-            child.once("exit", () => ok());
-            child.kill("SIGKILL");
-          }),
-      });
-    });
-  });
-}
+const startGateway = (config: string): Promise<Gateway> => spawnHerald({ config, children });
 
 const batch = (prefix: string, from: number, size: number) =>
   JSON.stringify(

@@ -1,14 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
+import { spawnHerald } from "../../../test/support/spawn-herald.js";
 
-// The built CLI, as users run it (turbo builds before testing).
-const HERALD = fileURLToPath(new URL("../../../bin/herald.js", import.meta.url));
 const EVENTS = 3_000;
 const BATCH = 100;
 const IN_FLIGHT = 32;
@@ -27,25 +24,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function start(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [HERALD, "serve", "--config", "herald.yaml", "--no-auth", "--port", "0"],
-    {
-      cwd: dir,
-      env: { ...process.env, HERALD_LOG_LEVEL: "error" },
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`herald exited early with ${code}`)));
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const m = /^herald listening on (http:\/\/\S+)$/.exec(line);
-      if (m) resolve({ child, url: m[1]! });
-    });
-  });
-}
+const start = () => spawnHerald({ config: "herald.yaml", cwd: dir, children });
 
 const batch = (from: number) =>
   JSON.stringify(

@@ -1,20 +1,17 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
+import { spawnHerald } from "../../../test/support/spawn-herald.js";
 
 // Replies and receipts are at-least-once like deliveries: a gateway killed (SIGKILL) after the
 // sink took the event but before the reply was ingested delivers again after a restart, and the
 // reply and the receipt then arrive. The built CLI on the SQLite store, as users run it.
-
-const HERALD = fileURLToPath(new URL("../../../bin/herald.js", import.meta.url));
 
 let dir: string;
 let accounting: RecordingSink;
@@ -58,25 +55,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function start(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [HERALD, "serve", "--config", "herald.yaml", "--no-auth", "--port", "0"],
-    {
-      cwd: dir,
-      env: { ...process.env, HERALD_LOG_LEVEL: "error" },
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`herald exited early with ${code}`)));
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const m = /^herald listening on (http:\/\/\S+)$/.exec(line);
-      if (m) resolve({ child, url: m[1]! });
-    });
-  });
-}
+const start = () => spawnHerald({ config: "herald.yaml", cwd: dir, children });
 
 async function until(condition: () => boolean, what: string, ms = 15_000) {
   const deadline = Date.now() + ms;
