@@ -9,21 +9,14 @@ import {
 import { withProvenance, withUnauthenticatedProvenance } from "../auth/provenance.js";
 import type { PublisherAuth } from "../auth/publisher-auth.js";
 import { Unavailable } from "../errors/errors.js";
-import { HeraldError } from "../errors/herald-error.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import type { AcceptResult } from "../routing/accept-events.js";
 import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
-import { incomingTraceContext, type TraceContext } from "../telemetry/trace-context.js";
-import {
-  cloudEventAttributes,
-  heraldTracer,
-  newTraceContext,
-  remoteParent,
-  traceContextOf,
-  tracingSwitch,
-} from "../telemetry/tracing.js";
+import { createPublishTelemetry } from "../telemetry/publish-telemetry.js";
+import type { TraceContext } from "../telemetry/trace-context.js";
+import { cloudEventAttributes, heraldTracer } from "../telemetry/tracing.js";
 import { withTraceContext } from "../telemetry/with-trace-context.js";
 import type { IngestSource } from "./ingest-source.js";
 import { type IngestLimits, parseRequest } from "./parse-request.js";
@@ -76,8 +69,8 @@ function pathOf(url: string): string {
  */
 export function createIngestHandler(options: IngestOptions): IngestHandler {
   const { limits, auth, clock, accept, accepting, logger, tracer = heraldTracer() } = options;
-  const { metrics, logPayloads = false } = options;
-  const tracing = tracingSwitch(options.tracer);
+  const { logPayloads = false } = options;
+  const publish = createPublishTelemetry({ tracer: options.tracer, metrics: options.metrics });
 
   /** `span` is the request's (absent while no tracing SDK runs); `context` goes into events. */
   async function handle(
@@ -154,48 +147,22 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     });
   }
 
-  return async function ingest(source) {
-    const incoming = incomingTraceContext(
-      source.header("traceparent"),
-      source.header("tracestate"),
+  return (source) =>
+    publish(
+      {
+        traceparent: source.header("traceparent"),
+        tracestate: source.header("tracestate"),
+        span() {
+          const path = pathOf(source.url);
+          return {
+            name: `POST ${path}`,
+            attributes: { "http.request.method": "POST", "http.route": path, "url.path": path },
+          };
+        },
+      },
+      (span, context) => handle(source, span, context),
+      (accepted) => ({ status: 202, accepted }),
     );
-    if (!tracing()) {
-      // No tracing SDK: no spans, only context passed on (the incoming one, or a new trace).
-      try {
-        const result = await handle(source, undefined, incoming ?? newTraceContext());
-        metrics?.accepted(result.events, result.duplicates);
-        return result;
-      } catch (err) {
-        metrics?.rejected(err instanceof HeraldError ? err.code : "internal_error");
-        throw err;
-      }
-    }
-    const path = pathOf(source.url);
-    const span = tracer.startSpan(
-      `POST ${path}`,
-      { kind: SpanKind.SERVER },
-      remoteParent(incoming),
-    );
-    if (span.isRecording()) {
-      span.setAttributes({ "http.request.method": "POST", "http.route": path, "url.path": path });
-    }
-    try {
-      const result = await handle(source, span, traceContextOf(span));
-      span.setAttribute("http.response.status_code", 202);
-      metrics?.accepted(result.events, result.duplicates);
-      return result;
-    } catch (err) {
-      const status = err instanceof HeraldError ? err.status : 500;
-      const code = err instanceof HeraldError ? err.code : "internal_error";
-      span.setAttributes({ "http.response.status_code": status, "error.type": code });
-      // HTTP semantic conventions: a 4xx is the client's failure, not the server span's.
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: describe(err) });
-      metrics?.rejected(code);
-      throw err;
-    } finally {
-      span.end();
-    }
-  };
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

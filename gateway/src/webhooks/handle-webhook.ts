@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import type { Span, Tracer } from "@opentelemetry/api";
 import type { PublisherAuth } from "../auth/publisher-auth.js";
 import type { Limits } from "../config/herald-config.js";
 import {
@@ -10,7 +10,6 @@ import {
   UnsupportedMediaType,
   type Violation,
 } from "../errors/errors.js";
-import { HeraldError } from "../errors/herald-error.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import { parseMediaType } from "../event/media-type.js";
 import { validateAttributes } from "../event/validate-attributes.js";
@@ -19,8 +18,8 @@ import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import type { AcceptResult } from "../routing/accept-events.js";
 import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
-import { incomingTraceContext, type TraceContext } from "../telemetry/trace-context.js";
-import { heraldTracer, remoteParent, traceContextOf } from "../telemetry/tracing.js";
+import { createPublishTelemetry } from "../telemetry/publish-telemetry.js";
+import type { TraceContext } from "../telemetry/trace-context.js";
 import { withTraceContext } from "../telemetry/with-trace-context.js";
 import type { WebhookAdapter } from "./webhook-adapter.js";
 import { stampWebhookEvents } from "./webhook-provenance.js";
@@ -69,55 +68,33 @@ const encoder = new TextEncoder();
  */
 export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHandler {
   const { adapters, limits, auth, clock, accept, accepting, logger } = options;
-  const { tracer = heraldTracer(), metrics } = options;
+  const publish = createPublishTelemetry({ tracer: options.tracer, metrics: options.metrics });
+  const route = "/webhooks/{adapterId}";
 
-  // Traced like `POST /events`: a SERVER span, the child of a valid incoming `traceparent`, and
-  // its context in the distributed-tracing extension of every event the payload becomes.
-  async function traced(adapterId: string, request: Request): Promise<WebhookOutcome> {
-    const incoming = incomingTraceContext(
-      request.headers.get("traceparent") ?? undefined,
-      request.headers.get("tracestate") ?? undefined,
-    );
-    const span = tracer.startSpan(
-      "POST /webhooks/{adapterId}",
+  // Traced and counted like `POST /events`; the span's context goes into every event.
+  const traced = (adapterId: string, request: Request): Promise<WebhookOutcome> =>
+    publish(
       {
-        kind: SpanKind.SERVER,
-        attributes: {
-          "http.request.method": "POST",
-          "http.route": "/webhooks/{adapterId}",
-          "herald.adapter.id": adapterId,
-        },
+        traceparent: request.headers.get("traceparent") ?? undefined,
+        tracestate: request.headers.get("tracestate") ?? undefined,
+        span: () => ({
+          name: `POST ${route}`,
+          attributes: {
+            "http.request.method": "POST",
+            "http.route": route,
+            "herald.adapter.id": adapterId,
+          },
+        }),
       },
-      remoteParent(incoming),
+      (span, context) => handleWebhook(adapterId, request, span, context),
+      (outcome) =>
+        outcome.status === 202 ? { status: 202, accepted: outcome.result } : { status: 204 },
     );
-    try {
-      const outcome = await handleWebhook(adapterId, request, traceContextOf(span));
-      span.setAttribute("http.response.status_code", outcome.status);
-      if (outcome.status === 202) {
-        span.setAttribute("messaging.batch.message_count", outcome.result.events);
-        metrics?.accepted(outcome.result.events, outcome.result.duplicates);
-      }
-      return outcome;
-    } catch (err) {
-      const status = err instanceof HeraldError ? err.status : 500;
-      const code = err instanceof HeraldError ? err.code : "internal_error";
-      span.setAttributes({ "http.response.status_code": status, "error.type": code });
-      if (status >= 500) {
-        span.setStatus({
-          code: SpanStatusCode.ERROR,
-          message: err instanceof Error ? err.message : String(err),
-        });
-      }
-      metrics?.rejected(code);
-      throw err;
-    } finally {
-      span.end();
-    }
-  }
 
   async function handleWebhook(
     adapterId: string,
     request: Request,
+    span: Span | undefined,
     trace: TraceContext,
   ): Promise<WebhookOutcome> {
     if (!accepting()) throw new Unavailable("the gateway is shutting down");
@@ -150,6 +127,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     if (claims !== undefined) auth?.authorize(claims, events);
     const stamped = stampWebhookEvents(events, adapter, claims, receivedAt);
     const result = await accept(stamped.map((event) => withTraceContext(event, trace)));
+    span?.setAttribute("messaging.batch.message_count", result.events);
     await adapter.afterAccept?.(webhook);
     logger.debug("webhook accepted", {
       adapter: adapterId,
