@@ -97,3 +97,16 @@ export interface DeliveryQueue {
   /** Jobs not completed and not dead (queued or leased). */
   size(): Promise<number>;
 }
+
+/**
+ * The argument checks every `DeliveryQueue.lease` makes: `max` a positive integer, `leaseMs` a
+ * positive number (a caller's programming mistake, so a `TypeError`).
+ */
+export function checkLeaseArguments(max: number, leaseMs: number): void {
+  if (!Number.isInteger(max) || max < 1) {
+    throw new TypeError("lease: max must be a positive integer");
+  }
+  if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
+    throw new TypeError("lease: leaseMs must be a positive number");
+  }
+}

@@ -1,13 +1,14 @@
 import { Unavailable } from "../errors/errors.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import { checkDedupeWindow, DEFAULT_DEDUPE_WINDOW_MS } from "../store/dedupe-window.js";
-import type {
-  Acceptance,
-  AcceptedEvent,
-  DeadJob,
-  DeliveryFailure,
-  DeliveryJob,
-  DeliveryQueue,
+import {
+  type Acceptance,
+  type AcceptedEvent,
+  checkLeaseArguments,
+  type DeadJob,
+  type DeliveryFailure,
+  type DeliveryJob,
+  type DeliveryQueue,
 } from "./delivery-queue.js";
 import { DedupeKeys } from "./memory-dedupe.js";
 import { ReadyLine, type ReadySlot } from "./memory-ready-line.js";
@@ -267,12 +268,7 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
     },
 
     async lease(max, leaseMs, signal, skip) {
-      if (!Number.isInteger(max) || max < 1) {
-        throw new TypeError("lease: max must be a positive integer");
-      }
-      if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
-        throw new TypeError("lease: leaseMs must be a positive number");
-      }
+      checkLeaseArguments(max, leaseMs);
       for (;;) {
         if (signal.aborted) return [];
         const jobs = take(max, leaseMs, skip);

@@ -8,12 +8,13 @@ import type {
 } from "@nats-io/jetstream";
 import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type {
-  AcceptedEvent,
-  DeadJob,
-  DeliveryFailure,
-  DeliveryJob,
-  DeliveryQueue,
+import {
+  type AcceptedEvent,
+  checkLeaseArguments,
+  type DeadJob,
+  type DeliveryFailure,
+  type DeliveryJob,
+  type DeliveryQueue,
 } from "../../deliver/delivery-queue.js";
 import { waitForWake } from "../../deliver/wait-for-wake.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
@@ -539,12 +540,7 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
     },
 
     async lease(max, leaseMs, signal, skip) {
-      if (!Number.isInteger(max) || max < 1) {
-        throw new TypeError("lease: max must be a positive integer");
-      }
-      if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
-        throw new TypeError("lease: leaseMs must be a positive number");
-      }
+      checkLeaseArguments(max, leaseMs);
       const skipSet = skip ?? new Set<string>();
       for (;;) {
         if (signal.aborted || closed) return [];

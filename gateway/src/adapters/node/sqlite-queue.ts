@@ -1,10 +1,11 @@
 import type { Database } from "better-sqlite3";
-import type {
-  AcceptedEvent,
-  DeadJob,
-  DeliveryFailure,
-  DeliveryJob,
-  DeliveryQueue,
+import {
+  type AcceptedEvent,
+  checkLeaseArguments,
+  type DeadJob,
+  type DeliveryFailure,
+  type DeliveryJob,
+  type DeliveryQueue,
 } from "../../deliver/delivery-queue.js";
 import { waitForWake } from "../../deliver/wait-for-wake.js";
 import { Unavailable } from "../../errors/errors.js";
@@ -365,12 +366,7 @@ export function createSqliteQueue(
     },
 
     async lease(max, leaseMs, signal, skip) {
-      if (!Number.isInteger(max) || max < 1) {
-        throw new TypeError("lease: max must be a positive integer");
-      }
-      if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
-        throw new TypeError("lease: leaseMs must be a positive number");
-      }
+      checkLeaseArguments(max, leaseMs);
       const skipSet = skip ?? new Set<string>();
       const skipped = JSON.stringify([...skipSet]);
       for (;;) {
