@@ -34,7 +34,6 @@ import {
   type SubscriptionRegistry,
 } from "../subscriptions/subscription-registry.js";
 import { createGatewayMetrics, type GatewayMetrics } from "../telemetry/gateway-metrics.js";
-import { heraldTracer } from "../telemetry/tracing.js";
 import { createWebhookAdapters } from "../webhooks/create-webhook-adapters.js";
 import { createWebhookHandler } from "../webhooks/handle-webhook.js";
 import { mountWebhooks } from "../webhooks/webhook-routes.js";
@@ -158,7 +157,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       [],
     );
   const metrics = createGatewayMetrics({ queueDepth: () => queue.size() });
-  const tracer = options.tracer ?? heraldTracer();
+  // Passed on as given: without one, each part takes the global tracer and skips spans while no
+  // tracing SDK is registered (see `tracingSwitch`); a tracer passed in always records.
+  const { tracer } = options;
   const deliverer = createTracedDeliverer(
     createHttpDeliverer({ client: sinkClient, clock, maxReplyBytes: config.limits.maxEventBytes }),
     { metrics, tracer },
@@ -215,7 +216,8 @@ export function createGateway(options: GatewayOptions): Gateway {
           ...(options.tokenDigest ? { tokenDigest: options.tokenDigest } : {}),
         })
       : undefined;
-  const ingest = createIngestHandler({
+  // What both publish routes (POST /events, POST /webhooks/{id}) share.
+  const publishing = {
     limits: config.limits,
     auth,
     clock,
@@ -224,6 +226,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger,
     metrics,
     tracer,
+  };
+  const ingest = createIngestHandler({
+    ...publishing,
     logPayloads: options.logPayloads === true,
   });
   mountIngest(app, ingest);
@@ -234,14 +239,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         fetch: options.fetch ?? ((request) => fetch(request)),
         logger,
       }),
-      limits: config.limits,
-      auth,
-      clock,
-      accept: acceptEvents,
-      accepting: () => accepting,
-      logger,
-      tracer,
-      metrics,
+      ...publishing,
     }),
   );
   app.get("/openapi.json", (c) => c.json(OPENAPI_DOCUMENT));

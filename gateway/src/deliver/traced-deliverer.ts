@@ -23,7 +23,7 @@ import { redactSecrets } from "./redact-secrets.js";
 
 export interface TracedDelivererOptions {
   /** Default: the global provider's `@herald/gateway` tracer. */
-  readonly tracer?: Tracer;
+  readonly tracer?: Tracer | undefined;
   readonly metrics?: Pick<GatewayMetrics, "attempt">;
   /** Monotonic milliseconds for attempt latency (default `performance.now`). */
   readonly now?: () => number;

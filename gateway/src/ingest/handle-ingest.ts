@@ -30,7 +30,7 @@ export interface IngestOptions {
   readonly accepting: () => boolean;
   readonly logger: Logger;
   /** Spans of ingest (default: the global provider's `@herald/gateway` tracer). */
-  readonly tracer?: Tracer;
+  readonly tracer?: Tracer | undefined;
   /** Log every accepted event, data included, at debug level (off: payloads may be personal). */
   readonly logPayloads?: boolean;
   /** Counts accepted, duplicate and refused events. */

@@ -37,7 +37,7 @@ export interface WebhookHandlerOptions {
   readonly accepting: () => boolean;
   readonly logger: Logger;
   /** Spans (default: the global provider's `@herald/gateway` tracer). */
-  readonly tracer?: Tracer;
+  readonly tracer?: Tracer | undefined;
   /** Counts accepted, duplicate and refused events, as for `POST /events`. */
   readonly metrics?: Pick<GatewayMetrics, "accepted" | "rejected">;
 }
