@@ -398,31 +398,20 @@ async function main() {
   }
 
   const benchStartAt = performance.now();
-  if (opts.scenario === "e2e-latency" || opts.scenario === "backlog") {
-    const ctx = {
-      opts,
-      heraldBin,
-      sutCore,
-      loadCore,
-      pin,
-      wrk,
-      loadavg1mAtStart,
-      benchStart: benchStartAt,
-    };
-    return opts.scenario === "e2e-latency" ? runLatencyScenario(ctx) : runBacklogScenario(ctx);
-  }
-  if (opts.scenario === "sdk-emit") {
-    return runSdkEmitScenario({
-      opts,
-      heraldBin,
-      sutCore,
-      loadCore,
-      pin,
-      wrk,
-      loadavg1mAtStart,
-      benchStart: benchStartAt,
-    });
-  }
+  // The scenarios with runners of their own get the same context.
+  const ctx = {
+    opts,
+    heraldBin,
+    sutCore,
+    loadCore,
+    pin,
+    wrk,
+    loadavg1mAtStart,
+    benchStart: benchStartAt,
+  };
+  if (opts.scenario === "e2e-latency") return runLatencyScenario(ctx);
+  if (opts.scenario === "backlog") return runBacklogScenario(ctx);
+  if (opts.scenario === "sdk-emit") return runSdkEmitScenario(ctx);
 
   log(
     endToEnd
