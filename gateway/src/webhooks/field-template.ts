@@ -30,3 +30,31 @@ export function fillTemplate(
   });
   return missing ? undefined : text;
 }
+
+/** The part of an adapter table row (github.md, gitlab.md) that names the event. */
+export interface EventTemplate {
+  /** A template, or a rule for sources that a template cannot express. */
+  readonly source: string | ((fields: PayloadFields) => string | undefined);
+  readonly type: string;
+  /** Absent: the event has no subject. */
+  readonly subject?: string;
+}
+
+/**
+ * `source`, `type` and `subject` of a table row, filled from the payload: `source` and `type`
+ * required (each missing field reported to `fields`), `subject` optional.
+ *
+ * @example
+ * fillEventTemplate({ source: "{repository.url}", type: "com.github.push" }, fields);
+ * // { source: "https://api.github.com/repos/o/r", type: "com.github.push", subject: undefined }
+ */
+export function fillEventTemplate(row: EventTemplate, fields: PayloadFields) {
+  return {
+    source:
+      typeof row.source === "string"
+        ? fillTemplate(row.source, fields, "required")
+        : row.source(fields),
+    type: fillTemplate(row.type, fields, "required"),
+    subject: row.subject === undefined ? undefined : fillTemplate(row.subject, fields, "optional"),
+  };
+}

@@ -1,5 +1,5 @@
 import { MalformedRequest } from "../errors/errors.js";
-import { fillTemplate } from "./field-template.js";
+import { fillEventTemplate } from "./field-template.js";
 import { foreignEvent } from "./foreign-event.js";
 import { GITHUB_EVENTS } from "./github-events.js";
 import { payloadFields } from "./payload-fields.js";
@@ -66,15 +66,7 @@ export function createGitHubAdapter(options: {
         );
         return fields.fail();
       }
-      const source =
-        typeof mapping.source === "string"
-          ? fillTemplate(mapping.source, fields, "required")
-          : mapping.source(fields);
-      const type = fillTemplate(mapping.type, fields, "required");
-      const subject =
-        mapping.subject === undefined
-          ? undefined
-          : fillTemplate(mapping.subject, fields, "optional");
+      const { source, type, subject } = fillEventTemplate(mapping, fields);
       const times =
         mapping.time === undefined
           ? []

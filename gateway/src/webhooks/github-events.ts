@@ -1,3 +1,4 @@
+import type { EventTemplate } from "./field-template.js";
 import type { PayloadFields } from "./payload-fields.js";
 
 /**
@@ -7,9 +8,7 @@ import type { PayloadFields } from "./payload-fields.js";
  * the proposed value is null, the default timestamp SHOULD be used"). `id` is always the
  * `X-GitHub-Delivery` header and `data` the request body.
  */
-export interface GitHubEventMapping {
-  readonly source: string | ((fields: PayloadFields) => string | undefined);
-  readonly type: string;
+export interface GitHubEventMapping extends EventTemplate {
   /** Absent: "Omit". A template whose field the payload lacks is left out too. */
   readonly subject?: string;
   readonly time?: readonly string[] | ((fields: PayloadFields) => readonly unknown[]);

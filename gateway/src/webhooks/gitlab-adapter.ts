@@ -1,4 +1,4 @@
-import { fillTemplate } from "./field-template.js";
+import { type EventTemplate, fillEventTemplate } from "./field-template.js";
 import { foreignEvent } from "./foreign-event.js";
 import { type PayloadFields, payloadFields } from "./payload-fields.js";
 import { tokensEqual } from "./shared-secret.js";
@@ -9,9 +9,7 @@ import { eventTime } from "./webhook-time.js";
 const TOKEN = "X-Gitlab-Token";
 
 /** How one GitLab event maps (cloudevents/adapters/gitlab.md); templates as in `fillTemplate`. */
-interface GitLabEventMapping {
-  readonly source: string | ((fields: PayloadFields) => string | undefined);
-  readonly type: string;
+interface GitLabEventMapping extends EventTemplate {
   readonly subject: string;
   /** Fields tried for `time`; absent: "Current time". */
   readonly time?: readonly string[];
@@ -137,12 +135,7 @@ export function createGitLabAdapter(options: {
         );
         return fields.fail();
       }
-      const source =
-        typeof mapping.source === "string"
-          ? fillTemplate(mapping.source, fields, "required")
-          : mapping.source(fields);
-      const type = fillTemplate(mapping.type, fields, "required");
-      const subject = fillTemplate(mapping.subject, fields, "optional");
+      const { source, type, subject } = fillEventTemplate(mapping, fields);
       const times = (mapping.time ?? []).map((path) => fields.get(path));
       fields.throwIfProblems();
       const idempotencyKey = request.header("idempotency-key");
