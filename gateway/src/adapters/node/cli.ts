@@ -113,29 +113,51 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
     level: logLevelFromEnv(io.env.HERALD_LOG_LEVEL),
     write: io.stderr,
   });
-  const server = await serve({
-    ...(values.config === undefined ? {} : { configPath: values.config }),
-    ...(values.host === undefined ? {} : { host: values.host }),
-    ...(port === undefined ? {} : { port }),
-    noAuth: values["no-auth"] === true,
-    cwd: io.cwd,
-    env: io.env,
-    logger,
-    print: io.stdout,
-  });
   // SIGHUP reloads the config (subscriptions swap atomically; a bad file is refused and logged).
+  // The handler is installed before the server starts: without one, a SIGHUP sent as soon as
+  // the `listening` line appears would end the process (the signal's default action).
+  let reload: (() => Promise<boolean>) | undefined;
+  let hangupBeforeReady = false;
   const onHangup = () => {
-    server.reload().catch((error: unknown) => {
+    if (reload === undefined) {
+      hangupBeforeReady = true;
+      return;
+    }
+    reload().catch((error: unknown) => {
       logger.error("config reload failed", {
         error: error instanceof Error ? error.message : String(error),
       });
     });
   };
   process.on("SIGHUP", onHangup);
-  const signal = await new Promise<NodeJS.Signals>((done) => {
-    process.once("SIGTERM", () => done("SIGTERM"));
-    process.once("SIGINT", () => done("SIGINT"));
+  // So are the stop signals': one that arrives while starting stops the server once it is up.
+  let stopped: (signal: NodeJS.Signals) => void = () => {};
+  const stopSignal = new Promise<NodeJS.Signals>((done) => {
+    stopped = done;
   });
+  process.once("SIGTERM", stopped);
+  process.once("SIGINT", stopped);
+  let server: Awaited<ReturnType<typeof serve>>;
+  try {
+    server = await serve({
+      ...(values.config === undefined ? {} : { configPath: values.config }),
+      ...(values.host === undefined ? {} : { host: values.host }),
+      ...(port === undefined ? {} : { port }),
+      noAuth: values["no-auth"] === true,
+      cwd: io.cwd,
+      env: io.env,
+      logger,
+      print: io.stdout,
+    });
+  } catch (error) {
+    process.off("SIGHUP", onHangup);
+    process.off("SIGTERM", stopped);
+    process.off("SIGINT", stopped);
+    throw error;
+  }
+  reload = () => server.reload();
+  if (hangupBeforeReady) onHangup();
+  const signal = await stopSignal;
   process.off("SIGHUP", onHangup);
   logger.info("shutting down", { signal });
   // A second signal while draining means "now".
