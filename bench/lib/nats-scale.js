@@ -3,9 +3,10 @@
 //
 //   ingest-nats: one gateway on single-node JetStream vs one on SQLite, same load: accepted
 //                events/s, and the ratio (target: NATS >= 0.5x SQLite).
-//   scale-out:   one replica vs two on the same stream, same load, delivering to one sink:
-//                delivered events per CPU-second of the gateway processes (this machine has 2
-//                cores, so raw throughput cannot show the gain); target: two keep >= 0.9x.
+//   scale-out:   one replica vs two on the same stream, the same offered load (a fixed rate,
+//                `--rate`, default 1,500 events/s), delivering to one sink: delivered events
+//                per CPU-second of the gateway processes (this machine has 2 cores, so raw
+//                throughput cannot show the gain); target: two keep >= 0.9x.
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -99,10 +100,12 @@ async function load(urls, durationMs, connections, prefix) {
   let n = 0;
   const until = Date.now() + durationMs;
   await Promise.all(
-    Array.from({ length: connections }, async (_, c) => {
+    Array.from({ length: connections }, async () => {
       while (Date.now() < until) {
-        const id = `${prefix}-${n++}`;
-        const res = await fetch(`${urls[(c + n) % urls.length]}/events`, {
+        const id = `${prefix}-${n}`;
+        // Strict round robin: each request goes to the next gateway in turn.
+        const url = urls[n++ % urls.length];
+        const res = await fetch(`${url}/events`, {
           method: "POST",
           headers: {
             "ce-specversion": "1.0",
@@ -120,6 +123,60 @@ async function load(urls, durationMs, connections, prefix) {
     }),
   );
   return { accepted, refused };
+}
+
+/**
+ * Posts single binary-mode events at a fixed rate (open loop: a slow answer does not delay the
+ * next send), round robin over `urls`, with at most `maxInFlight` unanswered.
+ */
+async function paced(urls, durationMs, ratePerSecond, prefix, maxInFlight = 512) {
+  let accepted = 0;
+  let refused = 0;
+  let skipped = 0;
+  let sent = 0;
+  let inFlight = 0;
+  const pending = new Set();
+  const start = performance.now();
+  const send = (n) => {
+    inFlight++;
+    const done = fetch(`${urls[n % urls.length]}/events`, {
+      method: "POST",
+      headers: {
+        "ce-specversion": "1.0",
+        "ce-id": `${prefix}-${n}`,
+        "ce-source": "/bench",
+        "ce-type": "com.example.bench",
+        "content-type": "application/json",
+      },
+      body: '{"n":1}',
+    })
+      .then(async (res) => {
+        await res.arrayBuffer();
+        if (res.status === 202) accepted++;
+        else refused++;
+      })
+      .catch(() => {
+        refused++;
+      })
+      .finally(() => {
+        inFlight--;
+        pending.delete(done);
+      });
+    pending.add(done);
+  };
+  for (;;) {
+    const elapsed = performance.now() - start;
+    if (elapsed >= durationMs) break;
+    const due = Math.floor((elapsed * ratePerSecond) / 1000);
+    while (sent < due) {
+      if (inFlight < maxInFlight) send(sent);
+      else skipped++;
+      sent++;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await Promise.all(pending);
+  return { accepted, refused, skipped };
 }
 
 const cpuOf = (gateways) =>
@@ -140,6 +197,8 @@ export async function runNatsScenario(scenario, argv) {
   const quick = argv.includes("--quick");
   const durationMs = quick ? 3_000 : 10_000;
   const connections = 32;
+  const rateAt = argv.indexOf("--rate");
+  const rate = rateAt >= 0 ? Number(argv[rateAt + 1]) : 1_500;
   const dir = mkdtempSync(join(tmpdir(), "herald-bench-nats-"));
   const nats = await startNats(dir);
   const sink = await startSink();
@@ -174,21 +233,27 @@ export async function runNatsScenario(scenario, argv) {
           gateways.push(await startGateway(dir, `${stream}-${i}`, natsStore(stream), sink.url));
         }
         const urls = gateways.map((g) => g.url);
-        await load(urls, 1_000, connections, `${stream}-warm`);
-        await settle(sink, sink.count() + 1, 5_000);
+        const before = sink.count();
+        const warm = await load(urls, 1_000, connections, `${stream}-warm`);
+        // Every warm-up event delivered before the window opens, so none is counted in it.
+        await settle(sink, before + warm.accepted, 10_000);
         const cpu0 = cpuOf(gateways);
         const delivered0 = sink.count();
-        const { accepted } = await load(urls, durationMs, connections, stream);
+        const { accepted, refused, skipped } = await paced(urls, durationMs, rate, stream);
         await settle(sink, delivered0 + accepted, 30_000);
         const delivered = sink.count() - delivered0;
         const cpu = cpuOf(gateways) - cpu0;
         rows[replicas] = {
+          offeredPerSecond: rate,
+          accepted,
+          refused,
+          skipped,
           delivered,
           cpuSeconds: round1(cpu),
           perCpuSecond: Math.round(delivered / cpu),
         };
         log(
-          `scale-out: ${replicas} replica(s): ${delivered} delivered, ${rows[replicas].cpuSeconds} CPU-s, ${rows[replicas].perCpuSecond} per CPU-s`,
+          `scale-out: ${replicas} replica(s) at ${rate}/s offered: ${accepted} accepted, ${delivered} delivered, ${rows[replicas].cpuSeconds} CPU-s, ${rows[replicas].perCpuSecond} per CPU-s`,
         );
         for (const g of gateways) g.child.kill("SIGTERM");
       }
