@@ -230,6 +230,30 @@ describe("hostile and malformed requests", () => {
     await problem(res);
   });
 
+  const gzEvent = { specversion: "1.0", id: "gz-1", source: "/s", type: "com.example.bin" };
+  it.each([
+    ["binary", ce("com.example.bin", "gz-1", { "content-type": "application/json" }), "{}"],
+    ["structured", { "content-type": "application/cloudevents+json" }, JSON.stringify(gzEvent)],
+    ["batch", { "content-type": "application/cloudevents-batch+json" }, JSON.stringify([gzEvent])],
+  ])(
+    "415 for a %s body in a content coding: never passed on compressed",
+    async (_mode, headers, body) => {
+      const res = await post({ ...headers, "content-encoding": "gzip" }, body);
+      expect(res.status).toBe(415);
+      expect(res.headers.get("accept-encoding")).toBe("identity");
+      expect(await problem(res)).toMatchObject({ code: "unsupported_media_type" });
+      await flush();
+      expect(delivered("gz-1")).toEqual([]);
+    },
+  );
+
+  it("takes Content-Encoding: identity as no coding", async () => {
+    const headers = ce("com.example.bin", "identity-1", { "content-encoding": "Identity" });
+    expect((await post(headers, "{}")).status).toBe(202);
+    await flush();
+    expect(delivered("identity-1")).toHaveLength(1);
+  });
+
   it("413 for an oversized event", async () => {
     const res = await post(ce("com.example.bin", "big-1"), "x".repeat(5000));
     expect(res.status).toBe(413);

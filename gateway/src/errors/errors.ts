@@ -83,14 +83,20 @@ export class UnsupportedMediaType extends HeraldError {
   readonly status = 415;
   readonly title = "Unsupported media type";
   override readonly headers: Readonly<Record<string, string>>;
-  /** `acceptPost`: the media types the endpoint takes (RFC 9110 15.5.16 suggests saying so). */
+  /**
+   * `acceptPost`: the media types the endpoint takes (RFC 9110 15.5.16 suggests saying so);
+   * `null` for a refusal that is not about the media type (a content coding).
+   */
   constructor(
     detail: string,
-    acceptPost = "application/cloudevents+json, application/cloudevents-batch+json, */*",
+    acceptPost:
+      | string
+      | null = "application/cloudevents+json, application/cloudevents-batch+json, */*",
+    headers: Readonly<Record<string, string>> = {},
   ) {
     super(detail);
     this.name = "UnsupportedMediaType";
-    this.headers = { "accept-post": acceptPost };
+    this.headers = acceptPost === null ? headers : { "accept-post": acceptPost, ...headers };
   }
 }
 

@@ -1,7 +1,27 @@
-import { PayloadTooLarge } from "../errors/errors.js";
+import { PayloadTooLarge, UnsupportedMediaType } from "../errors/errors.js";
 
 /**
- * Reads a request body into bytes, refusing more than `limit` bytes: early from a
+ * Refuses a body in a content coding (RFC 9110 8.4) other than `identity`: Herald does not
+ * decompress, and passing compressed bytes on as the event's data would hand sinks what looks like
+ * corrupt data under the event's `datacontenttype`. 415 with `Accept-Encoding: identity`, as RFC
+ * 9110 15.5.16 describes for an unsupported content coding.
+ */
+export function checkContentCoding(header: string | null): void {
+  if (header === null) return;
+  const codings = header
+    .split(",")
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== "");
+  if (codings.every((coding) => coding === "identity")) return;
+  throw new UnsupportedMediaType(
+    `Content-Encoding ${header.trim()} is not supported: send the body uncompressed`,
+    null,
+    { "accept-encoding": "identity" },
+  );
+}
+
+/**
+ * Reads a request body into bytes (after `checkContentCoding`), refusing more than `limit` bytes: early from a
  * `Content-Length` that is too large, otherwise while streaming (chunked bodies), so an oversized
  * body is never buffered whole. A body longer than its `Content-Length` cannot arrive: the HTTP
  * server frames the message by that header.
@@ -10,6 +30,7 @@ import { PayloadTooLarge } from "../errors/errors.js";
  * const bytes = await readBody(request, 262_144);
  */
 export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  checkContentCoding(request.headers.get("content-encoding"));
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
     throw new PayloadTooLarge(`the body is ${declared} bytes; the limit is ${limit}`, limit);
