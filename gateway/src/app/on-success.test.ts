@@ -235,6 +235,32 @@ describe("reply events", () => {
     expect(billing.received).toHaveLength(1);
   });
 
+  it("drops a heraldhops the publisher sent: a published event starts the chain at 0", async () => {
+    let n = 0;
+    const echo = await sinkOf(() => invoiceReply(`hop-${++n}`, "com.example.order"));
+    const dlq = await sinkOf({ status: 204 });
+    const gw = start(
+      [
+        {
+          id: "echo",
+          types: ["com.example.order"],
+          sink: echo.url,
+          delivery: { reply: true, deadLetterSink: dlq.url },
+        },
+      ],
+      { maxReplyHops: 2 },
+    );
+    // A forged count at the limit would have the first reply refused; one below 0 is ignored.
+    await publish(gw, "hop-0", { "ce-heraldhops": "2" });
+    await dlq.waitFor(1);
+    await gw.idle();
+    expect(echo.received.map((r) => header(r, "ce-heraldhops") ?? "0")).toStrictEqual([
+      "0",
+      "1",
+      "2",
+    ]);
+  });
+
   it("stops a reply loop at limits.maxReplyHops and dead-letters the event that would pass it", async () => {
     let n = 0;
     const echo = await sinkOf(() => invoiceReply(`ping-${++n}`, "com.example.order"));

@@ -144,6 +144,18 @@ describe("withUnauthenticatedProvenance", () => {
   });
 });
 
+describe("a publisher's heraldhops", () => {
+  test("is dropped by both: only the gateway counts reply hops", () => {
+    const forged: CloudEvent = { attributes: { ...base, heraldhops: 7 } };
+    expect(withUnauthenticatedProvenance(forged, { recordedAt }).attributes).not.toHaveProperty(
+      "heraldhops",
+    );
+    expect(
+      withProvenance(forged, { claims: { sub: "u1" }, recordedAt }).attributes,
+    ).not.toHaveProperty("heraldhops");
+  });
+});
+
 describe("formatRecordedTime", () => {
   test("RFC 3339 in UTC with milliseconds", () => {
     expect(formatRecordedTime(0)).toBe("1970-01-01T00:00:00.000Z");

@@ -20,6 +20,14 @@ export type AuthType =
 export const PROVENANCE_ATTRIBUTES = ["recordedtime", "authtype", "authid", "authclaims"] as const;
 
 /**
+ * Herald's hop count extension: how many replies lie between an event and the event a producer
+ * published (absent for a published event; a reply has its cause's count plus one). Past
+ * `limits.maxReplyHops`, a reply is not ingested: a sink that replies to its own replies, or two
+ * subscriptions that feed each other, stop there. Only the gateway writes it.
+ */
+export const HOPS_ATTRIBUTE = "heraldhops";
+
+/**
  * Claims copied into `authclaims`, in this order: who issued the token, for whom, to which
  * client, with what scope. Nothing else: other claims may be personal data or secrets, and the
  * extension forbids credentials (authclaims: "MUST NOT contain actual credentials").
@@ -40,7 +48,7 @@ export interface ProvenanceOptions {
 
 /**
  * A copy of `event` carrying the gateway's provenance, replacing whatever the publisher sent in
- * these attributes: `recordedtime` (RFC 3339, UTC, milliseconds), `authtype`, `authid` (the `sub`
+ * these attributes (and dropping a `heraldhops` it sent): `recordedtime` (RFC 3339, UTC, milliseconds), `authtype`, `authid` (the `sub`
  * claim) and `authclaims` (JSON of `iss`, `sub`, `aud`, `azp`, `client_id`, `scope` where present).
  * `authid` is left out when `sub` is not a valid CloudEvents String, `authclaims` when none of
  * those claims is present. `data` is shared, not copied.
@@ -154,7 +162,12 @@ export function sharedClaimsJson(claims: TokenClaims): string | undefined {
 const NOT_IN_STRING =
   /[\u007f-\u009f\ufdd0-\ufdef\ufffe\uffff]|[\ud83f\ud87f\ud8bf\ud8ff\ud93f\ud97f\ud9bf\ud9ff\uda3f\uda7f\udabf\udaff\udb3f\udb7f\udbbf\udbff][\udffe\udfff]/g;
 
-const PROVENANCE: ReadonlySet<string> = new Set(PROVENANCE_ATTRIBUTES);
+/**
+ * What a publisher's event loses on the way in: the provenance attributes (replaced) and the hop
+ * count (a published event starts the reply chain: one sent with a high count would have its
+ * sinks' replies refused, one sent with 0 would reset a loop's count).
+ */
+const GATEWAY_ONLY: ReadonlySet<string> = new Set([...PROVENANCE_ATTRIBUTES, HOPS_ATTRIBUTE]);
 
 function replaceProvenance(
   event: CloudEvent,
@@ -163,7 +176,7 @@ function replaceProvenance(
   const attributes: Record<string, AttributeValue> = {};
   const source = event.attributes;
   for (const name in source) {
-    if (!PROVENANCE.has(name)) attributes[name] = source[name]!;
+    if (!GATEWAY_ONLY.has(name)) attributes[name] = source[name]!;
   }
   Object.assign(attributes, provenance);
   return event.data === undefined ? { attributes } : { attributes, data: event.data };

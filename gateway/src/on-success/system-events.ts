@@ -1,13 +1,7 @@
-import { formatRecordedTime, PROVENANCE_ATTRIBUTES } from "../auth/provenance.js";
+import { formatRecordedTime, HOPS_ATTRIBUTE, PROVENANCE_ATTRIBUTES } from "../auth/provenance.js";
 import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
 
-/**
- * Herald's hop count extension: how many replies lie between an event and the event a producer
- * published (absent or 0 for a published event; a reply has its cause's count plus one). Past
- * `limits.maxReplyHops`, a reply is not ingested: a sink that replies to its own replies, or two
- * subscriptions that feed each other, stop there.
- */
-export const HOPS_ATTRIBUTE = "heraldhops";
+export { HOPS_ATTRIBUTE };
 
 /** An event's hop count: a non-negative integer (a string of digits from binary mode), else 0. */
 export function hopsOf(event: CloudEvent): number {
