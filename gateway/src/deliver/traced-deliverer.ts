@@ -5,6 +5,7 @@ import {
   SpanStatusCode,
   type Tracer,
 } from "@opentelemetry/api";
+import type { Subscription } from "../subscriptions/subscription.js";
 import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
 import { formatTraceparent, randomHex, type TraceContext } from "../telemetry/trace-context.js";
 import {
@@ -18,8 +19,10 @@ import {
   traceContextOf,
   tracingSwitch,
 } from "../telemetry/tracing.js";
-import type { Deliverer } from "./deliverer.js";
+import type { Deliverer, DeliveryAttempt } from "./deliverer.js";
+import type { DeliveryOutcome } from "./delivery-outcome.js";
 import { redactSecrets } from "./redact-secrets.js";
+import { canRetry } from "./retry-policy.js";
 
 export interface TracedDelivererOptions {
   /** Default: the global provider's `@herald/gateway` tracer. */
@@ -96,7 +99,12 @@ export function createTracedDeliverer(
           { ...attempt, headers: attempt.headers ? { ...attempt.headers, ...headers } : headers },
           subscription,
         );
-        metrics?.attempt(subscription.id, target, outcome.kind, (now() - started) / 1000);
+        metrics?.attempt(
+          subscription.id,
+          target,
+          metricOutcome(outcome, attempt, subscription),
+          (now() - started) / 1000,
+        );
         return outcome;
       }
       const span = tracer.startSpan(
@@ -147,8 +155,28 @@ export function createTracedDeliverer(
         }
       }
       span.end();
-      metrics?.attempt(subscription.id, target, outcome.kind, seconds);
+      metrics?.attempt(
+        subscription.id,
+        target,
+        metricOutcome(outcome, attempt, subscription),
+        seconds,
+      );
       return outcome;
     },
   };
+}
+
+/**
+ * An attempt's `outcome` label: its kind, except that a transient failure with no retry left
+ * (the last attempt, or the one attempt at the dead-letter sink) ends the delivery: `dead`.
+ */
+function metricOutcome(
+  outcome: DeliveryOutcome,
+  attempt: DeliveryAttempt,
+  subscription: Subscription,
+): DeliveryOutcome["kind"] {
+  if (outcome.kind !== "retry") return outcome.kind;
+  if (attempt.target === "dead_letter_sink") return "dead";
+  if (attempt.attempt === undefined) return "retry";
+  return canRetry(attempt.attempt - 1, subscription.delivery) ? "retry" : "dead";
 }
