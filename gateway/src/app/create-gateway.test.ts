@@ -301,6 +301,13 @@ describe("hostile and malformed requests", () => {
     expect((await gateway.fetch(new Request("http://gw/healthz"))).status).toBe(200);
     expect((await gateway.fetch(new Request("http://gw/readyz"))).status).toBe(200);
   });
+
+  it.each(["/healthz", "/readyz", "/openapi.json"])("405 with Allow for POST %s", async (path) => {
+    const res = await gateway.fetch(new Request(`http://gw${path}`, { method: "POST" }));
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("GET");
+    expect(await problem(res)).toMatchObject({ code: "method_not_allowed" });
+  });
 });
 
 describe("shutdown", () => {

@@ -243,6 +243,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     }),
   );
   app.get("/openapi.json", (c) => c.json(OPENAPI_DOCUMENT));
+  for (const path of ["/healthz", "/readyz", "/openapi.json"]) {
+    app.all(path, (c) => {
+      throw new MethodNotAllowed(c.req.method, ["GET"]);
+    });
+  }
   for (const path of ADMIN_PATHS) app.use(path, requireAdmin(auth, config.auth?.admins ?? []));
   app.get("/metrics", async (c) =>
     c.body(await metrics.render(), 200, {
