@@ -1,9 +1,8 @@
 import type { Hono } from "hono";
 import type { DeadJob, DeliveryQueue } from "../deliver/delivery-queue.js";
-import { MethodNotAllowed, NotFound } from "../errors/errors.js";
+import { MalformedRequest, MethodNotAllowed, NotFound } from "../errors/errors.js";
 import { toJsonObject } from "../event/json-format.js";
 import type { SubscriptionRegistry } from "../subscriptions/subscription-registry.js";
-import { InvalidSubscription } from "./invalid-subscription.js";
 import { readJsonBody } from "./read-json-body.js";
 
 /** Dead jobs per page when `limit` is not given, and the most a page may hold. */
@@ -38,7 +37,7 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
     const id = c.req.param("id");
     known(id);
     const limit = pageSize(c.req.query("limit"));
-    const after = c.req.query("after");
+    const after = jobIdAfter(c.req.query("after"));
     // One more than asked says whether there is a next page.
     const page = await queue.dead(id, { limit: limit + 1, ...(after ? { after } : {}) });
     const items = page.slice(0, limit).map(deadItem);
@@ -86,11 +85,18 @@ function pageSize(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_PAGE;
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || n < 1 || n > MAX_PAGE) {
-    throw new InvalidSubscription([
-      { field: "limit", message: `must be an integer from 1 to ${MAX_PAGE}` },
-    ]);
+    throw new MalformedRequest(`limit must be an integer from 1 to ${MAX_PAGE}`);
   }
   return n;
+}
+
+/** `after`: a job id as the pages give them (`next`, `jobId`: decimal digits). */
+function jobIdAfter(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^\d{1,20}$/.test(raw)) {
+    throw new MalformedRequest("after must be a jobId (the next of the previous page)");
+  }
+  return raw;
 }
 
 function parseJobIds(raw: unknown): readonly string[] | undefined {
@@ -102,7 +108,5 @@ function parseJobIds(raw: unknown): readonly string[] | undefined {
       if (Array.isArray(jobIds) && jobIds.every((j) => typeof j === "string")) return jobIds;
     }
   }
-  throw new InvalidSubscription([
-    { field: "jobIds", message: 'the body is optional; when sent it is { "jobIds": ["..."] }' },
-  ]);
+  throw new MalformedRequest('the body is optional; when sent it is { "jobIds": ["..."] }');
 }

@@ -159,7 +159,7 @@ export const OPENAPI_DOCUMENT = {
           {
             name: "after",
             in: "query",
-            schema: { type: "string" },
+            schema: { type: "string", pattern: "^[0-9]+$" },
             description: "`next` of the previous page",
           },
         ],

@@ -187,4 +187,33 @@ describe("reliable delivery through the gateway", () => {
     expect((await admin(gw, "DELETE", "/subscriptions/orders/dead")).status).toBe(405);
     expect((await admin(gw, "GET", "/subscriptions/orders/dead?limit=0")).status).toBe(400);
   });
+
+  it.each([
+    ["GET", "/subscriptions/orders/dead?limit=0", undefined, /limit must be an integer/],
+    ["GET", "/subscriptions/orders/dead?limit=abc", undefined, /limit must be an integer/],
+    ["GET", "/subscriptions/orders/dead?after=zzz", undefined, /after must be a jobId/],
+    ["POST", "/subscriptions/orders/redrive", '{"jobIds":"x"}', /"jobIds"/],
+  ])("400 malformed_request for %s %s %s", async (method, path, body, detail) => {
+    const sink = await sinkOf({ status: 204 });
+    const gw = start({}, sink.url);
+    const res = await gw.fetch(
+      new Request(`http://gw${path}`, {
+        method,
+        ...(body === undefined
+          ? {}
+          : {
+              body,
+              headers: {
+                "content-type": "application/json",
+                "content-length": String(body.length),
+              },
+            }),
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const problem = (await res.json()) as { code: string; detail: string };
+    expect(problem.code).toBe("malformed_request");
+    expect(problem.detail).toMatch(detail);
+  });
 });
