@@ -398,4 +398,18 @@ describe("herald send, details", () => {
     expect(stderr).toContain("--attr must look like name=value");
     expect(stderr).not.toContain("    at ");
   });
+
+  it("says so in one line when --data @FILE cannot be read, and sends nothing", async () => {
+    const target = await startRecordingSink(202);
+    const args = ["send", "--url", target.url, "--type", "t", "--source", "/s", "--data"];
+    const missing = await cli([...args, "@no-such-file.json"]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/--data @no-such-file\.json: cannot read it \(file not found\)/);
+    expect(missing.stderr).not.toContain("    at ");
+    const directory = await cli([...args, "@."]);
+    expect(directory.code).toBe(1);
+    expect(directory.stderr).toContain("(a directory)");
+    expect(target.received).toHaveLength(0);
+    await target.close();
+  });
 });

@@ -67,9 +67,7 @@ export async function sendCommand(
   if (values.token) headers.set("authorization", `Bearer ${values.token}`);
   let body: Uint8Array | string | undefined;
   if (values.data !== undefined) {
-    body = values.data.startsWith("@")
-      ? await readFile(resolve(io.cwd, values.data.slice(1)))
-      : values.data;
+    body = values.data.startsWith("@") ? await dataFile(io.cwd, values.data.slice(1)) : values.data;
     headers.set("content-type", contentType ?? "application/json");
   } else if (contentType) {
     headers.set("content-type", contentType);
@@ -93,6 +91,17 @@ export async function sendCommand(
   }
   io.stderr(`${line}${text}\n`);
   return 1;
+}
+
+/** The bytes of `--data @FILE`; a file that cannot be read is a one-line CLI error. */
+async function dataFile(cwd: string, path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(resolve(cwd, path));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "file not found" : code === "EISDIR" ? "a directory" : code;
+    throw new ServeError(`--data @${path}: cannot read it (${why ?? (err as Error).message})`);
+  }
 }
 
 /** `--url` is the gateway's base URL (a path prefix is kept) or its full `/events` URL. */
