@@ -232,23 +232,28 @@ describe("herald serve (a real process)", () => {
     expect(await stopped).toBe(0);
   });
 
-  it("runs the embedded demo without a herald.yaml: prints a token, accepts events sent with it, exits 0 on SIGINT", async () => {
+  it("runs the embedded demo without a herald.yaml: one stdout line, a token on stderr, accepts events sent with it, exits 0 on SIGINT", async () => {
     const empty = await mkdtemp(join(tmpdir(), "herald-demo-"));
     const child = spawn(process.execPath, [HERALD, "serve", "--port", "0"], {
       cwd: empty,
       stdio: ["ignore", "pipe", "pipe"],
     });
+    const stdout: string[] = [];
     const output: string[] = [];
     const waiting = new Set<() => void>();
     createInterface({ input: child.stdout! }).on("line", (line) => {
+      stdout.push(line);
+      for (const check of waiting) check();
+    });
+    createInterface({ input: child.stderr! }).on("line", (line) => {
       output.push(line);
       for (const check of waiting) check();
     });
-    /** The first line of stdout so far or to come that matches `pattern`. */
-    const lineMatching = (pattern: RegExp) =>
+    /** The first line of `lines` so far or to come that matches `pattern`. */
+    const lineMatching = (pattern: RegExp, lines = output) =>
       new Promise<RegExpExecArray>((resolve) => {
         const check = () => {
-          const found = output.map((line) => pattern.exec(line)).find((m) => m !== null);
+          const found = lines.map((line) => pattern.exec(line)).find((m) => m !== null);
           if (found) {
             waiting.delete(check);
             resolve(found);
@@ -257,11 +262,9 @@ describe("herald serve (a real process)", () => {
         waiting.add(check);
         check();
       });
-    const url = (await lineMatching(/^herald listening on (\S+)$/))[1]!;
-    // The curl line the demo prints carries its ready token.
+    const url = (await lineMatching(/^herald listening on (\S+)$/, stdout))[1]!;
+    // The curl line the demo prints (on stderr) carries its ready token.
     const token = (await lineMatching(/-H "Authorization: Bearer ([\w-]+\.[\w-]+\.[\w-]+)"/))[1]!;
-    expect(output[0]).toBe(`herald listening on ${url}`);
-    expect(output.filter((l) => l.startsWith("herald listening on"))).toHaveLength(1);
     expect(output).toContain(token);
     const send = (id: string, bearer: string) =>
       fetch(`${url}/events`, {
@@ -296,6 +299,8 @@ describe("herald serve (a real process)", () => {
     expect(output.join("\n")).toContain("curl -i");
     child.kill("SIGINT");
     expect(await stopped).toBe(0);
+    // Exactly one line on stdout, start to end (DESIGN.md).
+    expect(stdout).toStrictEqual([`herald listening on ${url}`]);
     await rm(empty, { recursive: true, force: true });
   });
 });

@@ -148,6 +148,7 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
       env: io.env,
       logger,
       print: io.stdout,
+      note: io.stderr,
     });
   } catch (error) {
     process.off("SIGHUP", onHangup);

@@ -41,8 +41,13 @@ export interface ServeOptions {
   readonly cwd: string;
   readonly env: Record<string, string | undefined>;
   readonly logger: Logger;
-  /** Where the `listening` line and the demo's output go (stdout). */
+  /** Where the one `listening` line goes (stdout). */
   readonly print: (text: string) => void;
+  /**
+   * Where the embedded demo's words for people go: its token, a curl to try, the events its sink
+   * receives (stderr; default `print`). Not stdout: stdout carries exactly one line.
+   */
+  readonly note?: (text: string) => void;
   /** Reload the config file when it changes (default true; SIGHUP reloads regardless). */
   readonly watchConfig?: boolean;
 }
@@ -71,6 +76,7 @@ export { ServeError } from "./serve-error.js";
  */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const { logger, print } = options;
+  const note = options.note ?? print;
   const explicit = options.configPath !== undefined;
   const configPath = resolve(options.cwd, options.configPath ?? "herald.yaml");
   const demo = !explicit && !existsSync(configPath);
@@ -86,7 +92,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       throw new ServeError(`the embedded demo cannot create its dev issuer in ./.herald: ${why}`);
     });
     demoToken = await issuer.mint({ sub: DEMO_SUBJECT, ttlSeconds: DEMO_TOKEN_TTL_SECONDS });
-    const sink = await startDemoSink(print);
+    const sink = await startDemoSink(note);
     closeDemo = sink.close;
     config = parseConfig(
       embeddedConfig({
@@ -207,7 +213,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         apply: (next) => gateway.subscriptions.replaceConfigured(next.subscriptions),
       });
   print(`herald listening on ${url}\n`);
-  if (demoToken !== undefined) print(demoHint(url, demoToken));
+  if (demoToken !== undefined) note(demoHint(url, demoToken));
 
   let closing: Promise<void> | undefined;
   return {
