@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
+import { jwksOf, makeKey } from "../../../test/support/test-issuer.js";
 import { runCli } from "./cli.js";
 
 // The built CLI, as users run it (turbo builds before testing).
@@ -43,6 +44,38 @@ describe("herald validate", () => {
     const { code, stdout } = await cli(["validate", "--config", "ok.yaml"]);
     expect(code).toBe(0);
     expect(stdout).toContain("valid (1 subscriptions)");
+  });
+
+  it("checks the files the config names, as serve reads them: a missing jwks or creds file is an error with its line", async () => {
+    await writeFile(
+      join(dir, "files.yaml"),
+      [
+        "auth:",
+        "  issuers:",
+        "    - issuer: https://id.example.com",
+        "      audience: herald",
+        "      jwks: ./missing-jwks.json",
+        "  publishers: [{ claims: { sub: a } }]",
+        "store: { kind: nats, url: nats://127.0.0.1:4222, credentials: ./missing.creds }",
+        "subscriptions: []",
+      ].join("\n"),
+    );
+    const { code, stdout, stderr } = await cli(["validate", "--config", "files.yaml"]);
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(
+      /files\.yaml:5:\d+ auth\.issuers\[0\]\.jwks: cannot read jwks \.\/missing-jwks\.json: file not found/,
+    );
+    expect(stderr).toMatch(/files\.yaml:7:\d+ store\.credentials: cannot read \.\/missing\.creds/);
+    // With the key file in place (relative to the config's folder) it is valid.
+    await writeFile(
+      join(dir, "missing-jwks.json"),
+      JSON.stringify(jwksOf(await makeKey("ES256", "k"))),
+    );
+    await writeFile(join(dir, "missing.creds"), "creds");
+    const fixed = await cli(["validate", "--config", "files.yaml"]);
+    expect(fixed.stderr).toBe("");
+    expect(fixed.code).toBe(0);
   });
 
   it("reports every problem with file, line and field, and exits 1", async () => {

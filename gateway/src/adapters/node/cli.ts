@@ -1,9 +1,11 @@
 import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigInvalid, describeConfigIssue } from "../../config/config-invalid.js";
+import { parseConfig } from "../../config/load-config.js";
+import { checkConfigFiles } from "./check-config-files.js";
 import { createJsonLogger, logLevelFromEnv } from "./json-logger.js";
-import { loadConfigFile } from "./read-config-file.js";
 import { SEND_USAGE, sendCommand } from "./send-command.js";
 import { ServeError, serve } from "./serve.js";
 import { TOKEN_USAGE, tokenCommand } from "./token-command.js";
@@ -177,12 +179,16 @@ async function validateCommand(args: readonly string[], io: Io): Promise<number>
     strict: true,
   });
   const path = resolve(io.cwd, values.config ?? "herald.yaml");
-  const config = await loadConfigFile(path, io.env).catch((err: unknown) => {
+  const text = await readFile(path, "utf8").catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") {
       throw new ServeError(`config file not found: ${path}`);
     }
     throw err;
   });
+  const config = parseConfig(text, path, io.env);
+  // The files it names, as `serve` reads them: a valid config also starts.
+  const issues = await checkConfigFiles(config, path, text);
+  if (issues.length > 0) throw new ConfigInvalid(issues);
   io.stdout(`${path}: valid (${config.subscriptions.length} subscriptions)\n`);
   return 0;
 }

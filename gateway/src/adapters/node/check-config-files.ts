@@ -1,0 +1,63 @@
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import type { ConfigIssue } from "../../config/config-invalid.js";
+import { readConfigSource } from "../../config/config-source.js";
+import type { FieldPath } from "../../config/field-path.js";
+import { formatFieldPath } from "../../config/field-path.js";
+import type { HeraldConfig } from "../../config/herald-config.js";
+import { loadJwksFile } from "./jwks-file.js";
+
+/**
+ * What `herald validate` checks beyond the config's own text: the files it names, read the way
+ * `herald serve` reads them at start (relative paths from the config file's folder), so a config
+ * that validates does not then stop `serve` for a missing key file:
+ * - `auth.issuers[].jwks` as a file: readable, and a JWKS with usable keys;
+ * - `store.credentials` (NATS): readable.
+ * Each problem is an issue with the file, line and field of the setting that names the file.
+ *
+ * @example
+ * const issues = await checkConfigFiles(config, "/etc/herald/herald.yaml", text);
+ */
+export async function checkConfigFiles(
+  config: HeraldConfig,
+  configPath: string,
+  text: string,
+): Promise<ConfigIssue[]> {
+  const baseDir = dirname(configPath);
+  const source = readConfigSource(text, configPath);
+  const issues: ConfigIssue[] = [];
+  const report = (path: FieldPath, message: string) =>
+    issues.push({
+      file: configPath,
+      ...source.locate(path),
+      field: formatFieldPath(path),
+      message,
+    });
+
+  const issuers = config.auth?.issuers ?? [];
+  for (const [i, issuer] of issuers.entries()) {
+    if (issuer.keys.kind !== "file") continue;
+    try {
+      await loadJwksFile(resolve(baseDir, issuer.keys.path));
+    } catch (err) {
+      report(["auth", "issuers", i, "jwks"], `cannot read jwks ${issuer.keys.path}: ${why(err)}`);
+    }
+  }
+  const store = config.store;
+  if (store.kind === "nats" && store.credentials !== undefined) {
+    try {
+      await readFile(resolve(baseDir, store.credentials));
+    } catch (err) {
+      report(["store", "credentials"], `cannot read ${store.credentials}: ${why(err)}`);
+    }
+  }
+  return issues;
+}
+
+function why(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "file not found";
+  if (code === "EISDIR") return "a directory, not a file";
+  if (code === "EACCES") return "permission denied";
+  return err instanceof Error ? err.message : String(err);
+}
