@@ -32,7 +32,6 @@ describe("parseFilter: valid filters (Subscriptions API 3.2.4.1.1)", () => {
     [{ exact: { type: "a", specversion: "1.0", myext1: "v", "0": "digits only" } }],
     [{ sql: "EXISTS dataref" }],
     [{ sql: "subject LIKE 'uploads/%' AND INT(size) > 1000" }],
-    [{ not: { sql: "NOPE(1)" } }], // a missing function is an evaluation error (CESQL 3.5)
   ])("%j is kept as it is", (filter) => {
     expect(check(filter)).toEqual({ filter, reports: [] });
   });
@@ -65,6 +64,37 @@ describe("parseFilter: rejected filters", () => {
       "filters[0].sql: invalid CESQL at 2:14: expected ')' to close '(' at 2:3, found end of expression",
     ]);
     expect(reportsOf({ sql: "" })).toEqual(["filters[0].sql: must not be empty"]);
+  });
+
+  test("sql that is wrong before any event comes is refused (CESQL 3.3: check at compile time)", () => {
+    expect(reportsOf({ sql: "FOO(type)" })).toEqual([
+      "filters[0].sql: invalid CESQL: unknown function FOO with 1 argument",
+    ]);
+    // Known name, wrong arity; and deep inside, or under `not`.
+    expect(reportsOf({ sql: "EXISTS subject OR LENGTH()" })).toEqual([
+      "filters[0].sql: invalid CESQL: unknown function LENGTH with 0 arguments",
+    ]);
+    expect(reportsOf({ not: { sql: "NOPE(1, 2)" } })).toEqual([
+      "filters[0].not.sql: invalid CESQL: unknown function NOPE with 2 arguments",
+    ]);
+    for (const [sql, type] of [
+      ["1 + 1", "an Integer"],
+      ["-5", "an Integer"],
+      ["'yes'", "a String"],
+      ["LOWER(type)", "a String"],
+      ["ABS(1)", "an Integer"],
+    ]) {
+      expect(reportsOf({ sql })).toEqual([
+        `filters[0].sql: invalid CESQL: it never matches: its value is ${type}, never the Boolean true`,
+      ]);
+    }
+    // These may be true: a Boolean result, or an attribute that can hold one.
+    for (const sql of ["TRUE", "BOOL(flag)", "flag", "LENGTH(subject) > 3", "NOT flag"]) {
+      expect(check({ sql })).toEqual({ filter: { sql }, reports: [] });
+    }
+  });
+
+  test("sql as a string, not empty", () => {
     expect(reportsOf({ sql: " " })).toEqual(["filters[0].sql: must not be empty"]);
     expect(reportsOf({ sql: 5 })).toEqual(["filters[0].sql: must be a string, not a number"]);
     expect(reportsOf({ sql: `'${"x".repeat(5000)}'` })).toEqual([

@@ -1,5 +1,7 @@
 import { CesqlParseError } from "../cesql/cesql-parse-error.js";
 import { compileCesql } from "../cesql/compile-cesql.js";
+import { parseCesql } from "../cesql/parse-cesql.js";
+import { staticProblem } from "../cesql/static-problem.js";
 import type { Filter } from "../subscriptions/subscription.js";
 import type { FieldPath } from "./field-path.js";
 import { type Report, trackReport } from "./report.js";
@@ -125,6 +127,12 @@ function parseSql(raw: unknown, path: FieldPath, report: Report): string | undef
   } catch (error) {
     if (!(error instanceof CesqlParseError)) throw error;
     report(path, error.message);
+    return undefined;
+  }
+  // What can be told without an event is told now, not by a filter that silently never matches.
+  const problem = staticProblem(parseCesql(raw));
+  if (problem !== undefined) {
+    report(path, `invalid CESQL: ${problem}`);
     return undefined;
   }
   return raw;

@@ -1,0 +1,80 @@
+import { BUILTIN_FUNCTIONS } from "./builtin-functions.js";
+import { resolveFunction } from "./cesql-function.js";
+import type { CesqlNode } from "./cesql-node.js";
+import type { CesqlType } from "./cesql-value.js";
+
+/**
+ * What is wrong with a parsed CESQL expression as a filter before any event comes (CESQL 3.3:
+ * "Whenever possible, some error checks SHOULD be done at compile time"); `undefined` when
+ * nothing is:
+ * - a call to a function that does not exist with that many arguments (3.5): at run time it is a
+ *   _MissingFunctionError_ wherever it is evaluated;
+ * - a whole expression whose value is never a Boolean (a literal, arithmetic, a negation, or a
+ *   function returning String or Integer): a filter passes only on `true` (CESQL 1.2), so it
+ *   would never match. (An attribute alone may hold a Boolean: it is fine.)
+ *
+ * @example
+ * staticProblem(parseCesql("FOO(type)")); // "unknown function FOO with 1 argument"
+ * staticProblem(parseCesql("1 + 1"));      // "it never matches: its value is an Integer, ..."
+ * staticProblem(parseCesql("EXISTS subject")); // undefined
+ */
+export function staticProblem(node: CesqlNode): string | undefined {
+  const missing = missingFunction(node);
+  if (missing !== undefined) return missing;
+  const type = fixedType(node);
+  return type === undefined || type === "Boolean"
+    ? undefined
+    : `it never matches: its value is ${type === "Integer" ? "an Integer" : "a String"}, never the Boolean true`;
+}
+
+function missingFunction(node: CesqlNode): string | undefined {
+  switch (node.kind) {
+    case "literal":
+    case "attribute":
+    case "exists":
+      return undefined;
+    case "call": {
+      if (resolveFunction(BUILTIN_FUNCTIONS, node.name, node.args.length) === undefined) {
+        const n = node.args.length;
+        return `unknown function ${node.name} with ${n} argument${n === 1 ? "" : "s"}`;
+      }
+      return firstOf(node.args);
+    }
+    case "not":
+    case "negate":
+      return missingFunction(node.operand);
+    case "like":
+      return missingFunction(node.operand);
+    case "in":
+      return missingFunction(node.operand) ?? firstOf(node.set);
+    default:
+      return firstOf(node.operands);
+  }
+}
+
+function firstOf(nodes: readonly CesqlNode[]): string | undefined {
+  for (const node of nodes) {
+    const found = missingFunction(node);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** The type of the expression's value when it does not depend on the event. */
+function fixedType(node: CesqlNode): CesqlType | undefined {
+  switch (node.kind) {
+    case "literal":
+      return typeof node.value === "boolean"
+        ? "Boolean"
+        : typeof node.value === "number"
+          ? "Integer"
+          : "String";
+    case "arithmetic":
+    case "negate":
+      return "Integer";
+    case "call":
+      return resolveFunction(BUILTIN_FUNCTIONS, node.name, node.args.length)?.returns;
+    default:
+      return undefined;
+  }
+}
