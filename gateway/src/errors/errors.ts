@@ -152,6 +152,31 @@ export class Conflict extends HeraldError {
   }
 }
 
+/** The request's header section is larger than the server takes (431, RFC 6585 5). */
+export class HeadersTooLarge extends HeraldError {
+  static override readonly code = "headers_too_large";
+  readonly code = HeadersTooLarge.code;
+  readonly status = 431;
+  readonly title = "Request header fields too large";
+  constructor(detail: string) {
+    super(detail);
+    this.name = "HeadersTooLarge";
+  }
+}
+
+/** The request did not arrive whole in time (408); the connection is closed. */
+export class RequestTimeout extends HeraldError {
+  static override readonly code = "request_timeout";
+  readonly code = RequestTimeout.code;
+  readonly status = 408;
+  readonly title = "Request timeout";
+  override readonly headers: Readonly<Record<string, string>> = { connection: "close" };
+  constructor(detail: string) {
+    super(detail);
+    this.name = "RequestTimeout";
+  }
+}
+
 /** Union of every coded error, to `switch (err.code)` on. */
 export type HeraldErrorCode =
   | typeof InvalidEvent.code
@@ -163,5 +188,7 @@ export type HeraldErrorCode =
   | typeof NotFound.code
   | typeof Unavailable.code
   | typeof Conflict.code
+  | typeof HeadersTooLarge.code
+  | typeof RequestTimeout.code
   | "config_invalid"
   | "invalid_subscription";

@@ -17,6 +17,7 @@ import {
   type SubscriptionRegistry,
 } from "../../subscriptions/subscription-registry.js";
 import { openConfiguredNatsStore } from "../nats/open-configured-nats-store.js";
+import { answerClientError } from "./answer-client-error.js";
 import { type ConfigReloader, createConfigReloader } from "./config-reloader.js";
 import { startDemoSink } from "./demo-sink.js";
 import { DevIssuerInvalid, loadOrCreateDevIssuer } from "./dev-issuer.js";
@@ -170,6 +171,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   });
   spansDropped.count = (spans) => gateway.metrics.spansDropped(spans);
   const server = createServer(nodeListener(gateway));
+  server.on("clientError", answerClientError);
   // Node 20 waits 300 s for a slow request; a publisher gets 60 s for the whole request.
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;

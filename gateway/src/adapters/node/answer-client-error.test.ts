@@ -1,0 +1,102 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { silentLogger } from "../../ports/logger.js";
+import { answerClientError } from "./answer-client-error.js";
+import { type RunningServer, serve } from "./serve.js";
+
+/** Sends raw bytes on a fresh connection and reads until the server closes it. */
+function raw(url: string, bytes: string): Promise<{ status: number; head: string; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    let text = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk) => {
+      text += chunk;
+    });
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const [head = "", body = ""] = text.split("\r\n\r\n");
+      resolve({ status: Number(head.split(" ")[1]), head: head.toLowerCase(), body });
+    });
+  });
+}
+
+const expectProblem = (answer: { head: string; body: string }, code: string) => {
+  expect(answer.head).toContain("content-type: application/problem+json");
+  expect(answer.head).toContain("connection: close");
+  expect(JSON.parse(answer.body)).toMatchObject({ code, status: expect.any(Number) });
+};
+
+let dir: string;
+let server: RunningServer;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "herald-client-error-"));
+  await writeFile(join(dir, "herald.yaml"), "store: { kind: memory }\nsubscriptions: []\n");
+  server = await serve({
+    configPath: "herald.yaml",
+    port: 0,
+    noAuth: true,
+    cwd: dir,
+    env: {},
+    logger: silentLogger,
+    print: () => {},
+    watchConfig: false,
+  });
+});
+afterAll(async () => {
+  await server?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("requests node:http refuses before the gateway sees them (herald serve)", () => {
+  it("431 headers_too_large as problem+json for a header section over the limit", async () => {
+    const answer = await raw(
+      server.url,
+      `POST /events HTTP/1.1\r\nHost: x\r\nce-huge: ${"a".repeat(20_000)}\r\n\r\n`,
+    );
+    expect(answer.status).toBe(431);
+    expectProblem(answer, "headers_too_large");
+  });
+
+  it("400 malformed_request as problem+json for bytes that are not HTTP", async () => {
+    const answer = await raw(server.url, "HELLO THERE\r\n\r\n");
+    expect(answer.status).toBe(400);
+    expectProblem(answer, "malformed_request");
+  });
+
+  it("keeps serving afterwards", async () => {
+    const res = await fetch(`${server.url}/healthz`);
+    expect(res.status).toBe(200);
+  });
+});
+
+describe("answerClientError on a request that never completes", () => {
+  let slow: Server;
+  afterAll(() => new Promise<void>((done) => slow.close(() => done())));
+
+  it("408 request_timeout as problem+json", async () => {
+    // The handler waits for the whole body, as the gateway does. Node checks the timeouts every
+    // `connectionsCheckingInterval`; short here for the test.
+    slow = createServer({ connectionsCheckingInterval: 100 }, (req, res) => {
+      req.resume();
+      req.on("end", () => res.end());
+    });
+    slow.requestTimeout = 500;
+    slow.headersTimeout = 400;
+    slow.on("clientError", answerClientError);
+    await new Promise<void>((ok) => slow.listen(0, "127.0.0.1", ok));
+    const { port } = slow.address() as { port: number };
+    // Headers promise 100 bytes; 5 come, then nothing.
+    const answer = await raw(
+      `http://127.0.0.1:${port}`,
+      "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhello",
+    );
+    expect(answer.status).toBe(408);
+    expectProblem(answer, "request_timeout");
+  });
+});
