@@ -232,16 +232,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     logPayloads: options.logPayloads === true,
   });
   mountIngest(app, ingest);
-  mountWebhooks(
-    app,
-    createWebhookHandler({
-      adapters: createWebhookAdapters(config.adapters, {
-        fetch: options.fetch ?? ((request) => fetch(request)),
-        logger,
-      }),
-      ...publishing,
-    }),
-  );
+  const adapters = createWebhookAdapters(config.adapters, {
+    fetch: options.fetch ?? ((request) => fetch(request)),
+    logger,
+  });
+  mountWebhooks(app, createWebhookHandler({ adapters, ...publishing }), adapters);
   app.get("/openapi.json", (c) => c.json(OPENAPI_DOCUMENT));
   for (const path of ["/healthz", "/readyz", "/openapi.json"]) {
     app.all(path, (c) => {

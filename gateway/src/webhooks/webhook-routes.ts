@@ -1,23 +1,40 @@
 import type { Hono } from "hono";
-import { MethodNotAllowed } from "../errors/errors.js";
+import { MethodNotAllowed, NotFound } from "../errors/errors.js";
+import { webhookHandshake } from "../ingest/webhook-handshake.js";
 import type { WebhookHandler } from "./handle-webhook.js";
 
 /** The route of every adapter (DESIGN.md "HTTP surface"). */
 export const WEBHOOK_PATH = "/webhooks/:adapterId";
 
+/** Methods a configured adapter's path answers. */
+const WEBHOOK_ALLOW = ["POST", "OPTIONS"] as const;
+
 /**
  * Mounts `POST /webhooks/{adapter-id}`: 202 when the payload's events are accepted, 204 for a
- * provider's set-up message (GitHub `ping`, `s3:TestEvent`); other methods are 405 with `Allow`.
+ * provider's set-up message (GitHub `ping`, `s3:TestEvent`). `OPTIONS` on a configured adapter's
+ * path answers the CloudEvents webhook handshake, as on `/events` (it is an ingest path too);
+ * an unknown adapter is 404; other methods are 405 with `Allow`.
  *
  * @example
- * mountWebhooks(app, createWebhookHandler({ adapters, limits, auth, clock, accept, accepting, logger }));
+ * mountWebhooks(app, createWebhookHandler({ adapters, limits, auth, clock, accept, accepting, logger }), adapters);
  */
-export function mountWebhooks(app: Hono, handle: WebhookHandler): void {
+export function mountWebhooks(
+  app: Hono,
+  handle: WebhookHandler,
+  adapters: ReadonlyMap<string, unknown>,
+): void {
   app.post(WEBHOOK_PATH, async (c) => {
     const outcome = await handle(c.req.param("adapterId"), c.req.raw);
     return c.body(null, outcome.status);
   });
+  app.options(WEBHOOK_PATH, (c) => {
+    const adapterId = c.req.param("adapterId");
+    if (!adapters.has(adapterId)) {
+      throw new NotFound(`no adapter ${JSON.stringify(adapterId)} is configured`);
+    }
+    return webhookHandshake(c.req.raw, WEBHOOK_ALLOW);
+  });
   app.all(WEBHOOK_PATH, (c) => {
-    throw new MethodNotAllowed(c.req.method, ["POST"]);
+    throw new MethodNotAllowed(c.req.method, WEBHOOK_ALLOW);
   });
 }

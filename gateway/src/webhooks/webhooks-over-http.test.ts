@@ -118,4 +118,21 @@ describe("webhooks through the Node listener, delivered to a real sink", () => {
     expect(tooLarge.status).toBe(413);
     expect(JSON.parse(tooLarge.body).code).toBe("payload_too_large");
   });
+
+  it("answers the webhook handshake (OPTIONS) on a configured adapter's path, 404 on another", async () => {
+    const handshake = await fetch(`${base}/webhooks/github-main`, {
+      method: "OPTIONS",
+      headers: { "WebHook-Request-Origin": "github.example.com", "WebHook-Request-Rate": "60" },
+    });
+    expect(handshake.status).toBe(200);
+    expect(handshake.headers.get("webhook-allowed-origin")).toBe("github.example.com");
+    expect(handshake.headers.get("webhook-allowed-rate")).toBe("60");
+    expect(handshake.headers.get("allow")).toBe("POST, OPTIONS");
+    const unknown = await fetch(`${base}/webhooks/nope`, {
+      method: "OPTIONS",
+      headers: { "WebHook-Request-Origin": "github.example.com" },
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("content-type")).toBe("application/problem+json");
+  });
 });
