@@ -23,7 +23,7 @@ export class InvalidEvent extends HeraldError {
     summary?: string,
   ) {
     const where = index === undefined ? "" : `event ${index} of the batch is invalid: `;
-    const shown = violations.slice(0, 10).map((v) => `${v.attribute} ${v.message}`);
+    const shown = violations.slice(0, 10).map((v) => `${v.attribute}: ${v.message}`);
     const more = violations.length > 10 ? ` (and ${violations.length - 10} more)` : "";
     super(`${where}${summary ?? shown.join("; ") + more}`);
     this.name = "InvalidEvent";
