@@ -62,4 +62,13 @@ describe("errorDestination", () => {
     expect(errorDestination("http://127.0.0.1:9000/hook")).toBe("http://127.0.0.1:9000/hook");
     expect(errorDestination("not a url")).toBe("not a url");
   });
+
+  it("hides the values of credential-like query parameters, keeping the others", () => {
+    expect(
+      errorDestination("https://hooks.example.com/in?token=qsecret123&team=media&api_key=k1&sig=s"),
+    ).toBe("https://hooks.example.com/in?token=redacted&team=media&api_key=redacted&sig=redacted");
+    expect(errorDestination("https://bot:pw@hooks.example.com/in?code=abc")).toBe(
+      "https://hooks.example.com/in?code=redacted",
+    );
+  });
 });

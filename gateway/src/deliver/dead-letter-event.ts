@@ -1,5 +1,6 @@
 import type { CloudEvent } from "../event/cloud-event.js";
 import { MAX_ERROR_BYTES, truncateUtf8 } from "./failure-text.js";
+import { redactSinkQuery } from "./redact-secrets.js";
 
 /** Why an event is dead-lettered: where it failed, how, and after how many attempts. */
 export interface DeadLetterReason {
@@ -14,16 +15,17 @@ export interface DeadLetterReason {
 }
 
 /**
- * The sink URI as `heralderrordest` shows it: without userinfo (`user:password@`), which is a
- * credential; a URL that does not parse is shown as given (config validation makes that rare).
+ * The sink URI as `heralderrordest` shows it: without userinfo (`user:password@`), and with the
+ * values of credential-like query parameters (`?token=`, `?api_key=`) replaced by `redacted`;
+ * a URL that does not parse is shown as given (config validation makes that rare).
  *
  * @example
  * errorDestination("https://bot:s3cret@hooks.example.com/in"); // "https://hooks.example.com/in"
  */
 export function errorDestination(sink: string): string {
   if (!URL.canParse(sink)) return sink;
-  const url = new URL(sink);
-  if (url.username === "" && url.password === "") return sink;
+  const url = new URL(redactSinkQuery(sink));
+  if (url.username === "" && url.password === "") return url.href === sink ? sink : url.href;
   url.username = "";
   url.password = "";
   return url.href;

@@ -37,3 +37,18 @@ it("hides header values, signing secrets and sink passwords in failure text", ()
 it("leaves text without secrets alone", () => {
   expect(redactSecrets("HTTP 503", subscription)).toBe("HTTP 503");
 });
+
+it("hides the values of credential-like query parameters of the sinks, as sent and encoded", () => {
+  const withQuery: Subscription = {
+    ...subscription,
+    sink: "https://hooks.example.com/in?token=qsecret%2F123&team=media-team",
+    delivery: {
+      ...subscription.delivery,
+      deadLetterSink: "https://dlq.example.com/?apikey=dlqkey-42",
+    },
+  };
+  const echoed = "GET /in?token=qsecret%2F123 (qsecret/123) team=media-team; dlq dlqkey-42";
+  expect(redactSecrets(echoed, withQuery)).toBe(
+    `GET /in?token=${REDACTED} (${REDACTED}) team=media-team; dlq ${REDACTED}`,
+  );
+});

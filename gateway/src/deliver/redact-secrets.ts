@@ -14,6 +14,42 @@ function safeDecode(text: string): string {
   }
 }
 
+/**
+ * Query parameter names that carry credentials in webhook URLs (`?token=`, `?api_key=`, `?sig=`,
+ * `?code=` as Azure Functions use it): their values are treated as secrets.
+ */
+const SECRET_PARAMETER = /token|secret|passw|key|signature|^sig$|auth|^code$/i;
+
+/** The values of a sink URL's credential-like query parameters, as written and decoded. */
+export function secretParameterValues(sink: string): string[] {
+  if (!URL.canParse(sink)) return [];
+  const values: string[] = [];
+  for (const [name, value] of new URL(sink).searchParams) {
+    if (SECRET_PARAMETER.test(name) && value !== "") values.push(value, encodeURIComponent(value));
+  }
+  return values;
+}
+
+/**
+ * A sink URL with its credential-like query parameter values replaced by `redacted` (for
+ * `heralderrordest`); other parameters and the path are kept.
+ *
+ * @example
+ * redactSinkQuery("https://hooks.example.com/in?token=abc123&team=a"); // "https://hooks.example.com/in?token=redacted&team=a"
+ */
+export function redactSinkQuery(sink: string): string {
+  if (!URL.canParse(sink)) return sink;
+  const url = new URL(sink);
+  let changed = false;
+  for (const name of new Set(url.searchParams.keys())) {
+    if (SECRET_PARAMETER.test(name)) {
+      url.searchParams.set(name, "redacted");
+      changed = true;
+    }
+  }
+  return changed ? url.href : sink;
+}
+
 function secretsOf(subscription: Subscription): string[] {
   const secrets: string[] = Object.values(subscription.protocolsettings.headers);
   for (const secret of subscription.delivery.signingSecret?.split(/\s+/) ?? []) {
@@ -23,6 +59,7 @@ function secretsOf(subscription: Subscription): string[] {
     if (sink !== undefined && URL.canParse(sink)) {
       const { password } = new URL(sink);
       if (password !== "") secrets.push(password, safeDecode(password));
+      secrets.push(...secretParameterValues(sink));
     }
   }
   // Longest first, so a secret that contains another is hidden whole.
@@ -31,7 +68,8 @@ function secretsOf(subscription: Subscription): string[] {
 
 /**
  * Failure text with the subscription's secrets hidden: its `protocolsettings` header values (an
- * `Authorization` token), its signing secrets and the passwords in its sink URLs. A sink that
+ * `Authorization` token), its signing secrets, and the passwords and credential-like query
+ * parameter values (`?token=...`) in its sink URLs. A sink that
  * echoes the request back in an error body must not put them into logs, the dead set or a
  * dead-letter event (DESIGN.md: never a token or secret in a log).
  *
