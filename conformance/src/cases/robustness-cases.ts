@@ -1,7 +1,8 @@
+import { gzipSync } from "node:zlib";
 import { binaryRequest, EVENTS_PATH } from "../events/requests.js";
 import type { GatewayRequest } from "../target.js";
 import type { CaseContext, ConformanceCase } from "./case.js";
-import { expectNeverDelivered, expectProblem } from "./expect.js";
+import { expectDelivered, expectNeverDelivered, expectProblem } from "./expect.js";
 
 const SURFACE = 'DESIGN.md "HTTP surface" (problem+json, never a 5xx for bad input)';
 
@@ -25,8 +26,35 @@ const post = (contentType: string, body: Uint8Array | string): GatewayRequest =>
   body,
 });
 
+/**
+ * A compressed binary-mode body (`Content-Encoding: gzip`): a gateway may decode it (then the sink
+ * gets the JSON) or refuse it with a 4xx problem (Herald: 415, RFC 9110 15.5.16), but passing the
+ * compressed bytes on as the event's `application/json` data corrupts it.
+ */
+const compressedBody: ConformanceCase = {
+  name: "robustness: gzip binary body is decoded or refused, never passed on compressed",
+  spec: `${SURFACE}; RFC 9110 §8.4, §15.5.16`,
+  async run(ctx) {
+    const event = ctx.event({ datacontenttype: "application/json", subject: "gzip" });
+    const json = `{"token":"${ctx.token}"}`;
+    const res = await ctx.send(
+      binaryRequest(event, {
+        body: new Uint8Array(gzipSync(json)),
+        headers: { "Content-Encoding": "gzip" },
+      }),
+    );
+    if (res.status === 202) {
+      await expectDelivered(ctx, { attributes: event, data: { json: JSON.parse(json) } });
+      return;
+    }
+    expectProblem(res, res.status >= 400 && res.status < 500 ? res.status : 415);
+    await expectNeverDelivered(ctx);
+  },
+};
+
 /** Malformed requests of every kind; the gateway must answer each with a client error. */
 export const robustnessCases: readonly ConformanceCase[] = [
+  compressedBody,
   garbage("empty structured body", () => post("application/cloudevents+json", "")),
   garbage("structured body that is not UTF-8", () =>
     post("application/cloudevents+json", Uint8Array.from([0x7b, 0xff, 0xfe, 0x7d])),

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { MalformedRequest, PayloadTooLarge } from "../../errors/errors.js";
 import type { IngestSource } from "../../ingest/ingest-source.js";
+import { checkContentCoding } from "../../ingest/read-body.js";
 
 /**
  * An `IngestSource` over a Node `IncomingMessage`: headers from the already-parsed
@@ -44,6 +45,12 @@ function joinedRaw(raw: readonly string[], name: string): string | undefined {
 }
 
 function readIncoming(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  try {
+    checkContentCoding(req.headers["content-encoding"] ?? null);
+  } catch (err) {
+    req.resume();
+    return Promise.reject(err);
+  }
   const declared = req.headers["content-length"];
   if (declared !== undefined && Number(declared) > limit) {
     req.resume();

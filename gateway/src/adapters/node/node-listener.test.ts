@@ -102,6 +102,23 @@ describe("the Node listener's ingest fast path", () => {
     expect(await viaNode.json()).toEqual(await viaHono.json());
   });
 
+  it("refuses a body in a content coding exactly like the Hono path (415, Accept-Encoding)", async () => {
+    const headers = {
+      ...ce("fast-gz"),
+      "content-type": "application/json",
+      "content-encoding": "gzip",
+    };
+    const body = "\x1f\x8b not really gzip";
+    const viaNode = await fetch(`${base}/events`, { method: "POST", headers, body });
+    const viaHono = await gateway.fetch(
+      new Request("http://gw/events", { method: "POST", headers, body }),
+    );
+    expect(viaNode.status).toBe(415);
+    expect(viaNode.headers.get("accept-encoding")).toBe("identity");
+    expect(viaHono.status).toBe(415);
+    expect(await viaNode.json()).toEqual(await viaHono.json());
+  });
+
   it("leaves other routes to Hono", async () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const res = await fetch(`${base}/events`, { method: "GET" });
