@@ -7,8 +7,10 @@ import { dedupeKey } from "../../store/dedupe-window.js";
  *   (event, subscription) still to deliver, `<stream>.dead.<sub>` the dead ones (no consumer
  *   reads them, so they stay until redriven or dropped);
  * - the stream `<stream>-events` (limits retention, `max_age` = the dedupe window): each accepted
- *   event once, its `Nats-Msg-Id` the digest of `source` + `id`, so JetStream's duplicate window
- *   is the dedupe window, and a publisher's retry can finish the fan-out of a crashed accept;
+ *   event once on `<stream>.events`, its `Nats-Msg-Id` the digest of `source` + `id`, so
+ *   JetStream's duplicate window is the dedupe window, and a publisher's retry can finish the
+ *   fan-out of a crashed accept; and on `<stream>.fanned.<digest>` an empty marker once that
+ *   fan-out is complete (a retry then has nothing to finish);
  * - one durable pull consumer per subscription, `h-<sub>`, filtered on its jobs subject;
  * - the key-value bucket `<stream>-subscriptions` for API subscriptions and disabled states.
  * `<sub>` is the subscription id as base64url (subject tokens and consumer names cannot hold
@@ -18,6 +20,10 @@ export interface NatsNames {
   readonly stream: string;
   readonly eventsStream: string;
   readonly eventsSubject: string;
+  /** Every fan-out marker (`<stream>.fanned.*`), for the events stream's subjects. */
+  readonly fannedSubjects: string;
+  /** The marker of a complete fan-out, by the event's msg id (`eventMsgId`: base64url). */
+  fanned(eventKey: string): string;
   readonly bucket: string;
   jobs(subscriptionId: string): string;
   dead(subscriptionId: string): string;
@@ -38,6 +44,8 @@ export function natsNames(stream: string): NatsNames {
     stream,
     eventsStream: `${stream}-events`,
     eventsSubject: `${stream}.events`,
+    fannedSubjects: `${stream}.fanned.*`,
+    fanned: (eventKey) => `${stream}.fanned.${eventKey}`,
     bucket: `${stream.replace(/[^\w-]/g, "_")}-subscriptions`,
     jobs: (id) => `${stream}.jobs.${token(id)}`,
     dead: (id) => `${stream}.dead.${token(id)}`,

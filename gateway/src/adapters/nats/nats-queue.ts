@@ -80,6 +80,7 @@ interface Puller {
   seen: number;
 }
 
+const EMPTY = new Uint8Array(0);
 /** A read-your-writes wait ends this long after the publish it waits for, at the latest. */
 const CATCH_UP_MS = 250;
 /** A job due later than this is handed back to JetStream with `nak(delay)` instead of held. */
@@ -388,9 +389,16 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
 
   /**
    * A duplicate's first accept may have died after storing the event and before all its jobs
-   * were published: publish them again from the stored event (JetStream drops the ones it has).
+   * were published: unless its fan-out marker says it completed, publish them again from the
+   * stored event (JetStream drops the ones it still knows by msg id). The marker matters once
+   * JetStream has forgotten those ids: after a server restart it rebuilds its duplicate window
+   * from the messages it holds, and a delivered job's message is gone (work-queue retention).
    */
   async function finishFanOut(seq: number, key: string): Promise<void> {
+    const done = await jsm.direct.getMessage(names.eventsStream, {
+      last_by_subj: names.fanned(key),
+    });
+    if (done !== null) return;
     const stored = await jsm.streams.getMessage(names.eventsStream, { seq });
     if (stored === null) return;
     const header = stored.header;
@@ -418,7 +426,21 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
     }
     ownSeqs.add(ack.seq);
     await fanOut(event, subscriptionIds, key);
+    if (subscriptionIds.length > 0) markFannedOut(key);
     return "stored";
+  }
+
+  /**
+   * Marks an event's fan-out complete (see `finishFanOut`). Not awaited: the 202 does not wait for
+   * it, and a marker lost to a crash only means a later duplicate publishes the jobs again (at
+   * least once, as for any crash mid-accept).
+   */
+  function markFannedOut(key: string): void {
+    js.publish(names.fanned(key), EMPTY, { msgID: `f:${key}` }).catch((err: unknown) => {
+      logger.debug("could not mark a fan-out complete; a duplicate may publish its jobs again", {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    });
   }
 
   /** The dead jobs of a subscription with their messages' sequences, by job id. */

@@ -96,6 +96,35 @@ describe("the NATS store beyond the contract", () => {
     }
   });
 
+  it("keeps a delivered event a duplicate after NATS restarts (its jobs' ids are gone with them)", async () => {
+    const own = await startNatsServer();
+    const store = await openNatsStore({ servers: own.url, stream: "restart", ackWaitMs: 5_000 });
+    try {
+      const accept = () => store.queue.accept([{ event: event("r1"), subscriptionIds: ["a"] }]);
+      expect(await accept()).toEqual({ events: 1, duplicates: 0, jobs: 1 });
+      const [job] = await store.queue.lease(10, 30_000, never());
+      await store.queue.complete(job!.id);
+      expect(await store.queue.size()).toBe(0);
+      await own.stop();
+      await own.start();
+      // The client reconnects with backoff: retry as a publisher would after a 503.
+      const deadline = Date.now() + 20_000;
+      let again: Awaited<ReturnType<typeof accept>> | undefined;
+      while (again === undefined && Date.now() < deadline) {
+        again = await accept().catch(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          return undefined;
+        });
+      }
+      expect(again).toEqual({ events: 0, duplicates: 1, jobs: 0 });
+      expect(await store.queue.lease(10, 30_000, AbortSignal.timeout(1_000))).toEqual([]);
+      expect(await store.queue.size()).toBe(0);
+    } finally {
+      await store.close();
+      await own.close();
+    }
+  }, 60_000);
+
   it("shares one stream between replicas: each job goes to one, a closed one hands its jobs back", async () => {
     const stream = `t${++streams}`;
     const a = await open({ stream });

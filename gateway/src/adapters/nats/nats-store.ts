@@ -120,7 +120,7 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<NatsStor
     });
     await ensureStream(jsm, {
       name: names.eventsStream,
-      subjects: [names.eventsSubject],
+      subjects: [names.eventsSubject, names.fannedSubjects],
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       num_replicas: replicas,
