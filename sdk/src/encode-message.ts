@@ -38,6 +38,17 @@ function payloadBytes(payload: Payload): Uint8Array {
   }
 }
 
+/**
+ * How many bytes the data is on the wire: the bytes as given, a string as UTF-8, anything else as
+ * its JSON text (what `encodeBinary` sends as the body).
+ *
+ * @example
+ * payloadByteLength({ kind: "text", value: "é" }); // 2
+ */
+export function payloadByteLength(payload: Payload): number {
+  return payload.kind === "bytes" ? payload.value.byteLength : payloadBytes(payload).byteLength;
+}
+
 function defaultContentType(payload: Payload): string | undefined {
   if (payload.kind === "json") return JSON_CONTENT_TYPE;
   if (payload.kind === "text") return TEXT_CONTENT_TYPE;

@@ -6,7 +6,7 @@ import type {
   NotificationFields,
   StateFields,
 } from "./define-event.js";
-import { encodeBatch, encodeEvent } from "./encode-message.js";
+import { encodeBatch, encodeEvent, payloadByteLength } from "./encode-message.js";
 import { NotificationTooLarge, StateTooLarge } from "./errors.js";
 import { type Envelope, type EventInput, toEnvelope } from "./event-input.js";
 import { postMessage, type Transport } from "./post-message.js";
@@ -43,8 +43,6 @@ export interface Producer {
   /** An event of the catalog (`defineEvent`), its fields typed by the definition. */
   emit<D extends EventDefinition<unknown>>(definition: D, fields: FieldsOf<D>): Promise<Sent>;
 }
-
-const encoder = new TextEncoder();
 
 function nonEmpty(method: string, name: string, value: unknown): void {
   if (typeof value !== "string" || value === "") {
@@ -136,13 +134,6 @@ export function createProducer(options: ProducerOptions): Producer {
     nonEmpty("notification", "type", input?.type);
     nonEmpty("notification", "subject", input.subject);
     if (input.dataref !== undefined) nonEmpty("notification", "dataref", input.dataref);
-    if (input.data !== undefined) {
-      const text = JSON.stringify(input.data);
-      const size = text === undefined ? 0 : encoder.encode(text).byteLength;
-      if (size > settings.maxNotificationDataBytes) {
-        throw new NotificationTooLarge(size, settings.maxNotificationDataBytes);
-      }
-    }
     const envelope = await envelopeOf({
       ...common(input),
       type: input.type,
@@ -151,6 +142,11 @@ export function createProducer(options: ProducerOptions): Producer {
       dataschema,
       data: input.data,
     });
+    // The data as it goes on the wire: bytes as given, a string as UTF-8, the rest as JSON text.
+    const size = envelope.payload === undefined ? 0 : payloadByteLength(envelope.payload);
+    if (size > settings.maxNotificationDataBytes) {
+      throw new NotificationTooLarge(size, settings.maxNotificationDataBytes);
+    }
     return sendOne(envelope);
   }
 

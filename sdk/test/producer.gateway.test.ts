@@ -286,6 +286,32 @@ describe("producer errors from herald serve", () => {
     }
   });
 
+  it("measures notification data as it goes on the wire: bytes, buffers, strings and JSON", async () => {
+    const proxy = await startProxy(herald.events);
+    try {
+      const p = createProducer({ endpoint: proxy.url, source: "/e" });
+      const tooLarge = async (data: unknown) => {
+        const err = await p
+          .notification({ type: "com.example.fat", subject: "s", data })
+          .catch((e: unknown) => e);
+        return err instanceof NotificationTooLarge ? err.size : undefined;
+      };
+      // Over the limit, whatever the form: an ArrayBuffer no longer slips through.
+      expect(await tooLarge(new ArrayBuffer(5000))).toBe(5000);
+      expect(await tooLarge(new Uint8Array(1025))).toBe(1025);
+      expect(await tooLarge("é".repeat(600))).toBe(1200);
+      expect(proxy.requests).toHaveLength(0);
+      // At or under it: 200 bytes are 200 bytes (not the JSON text of an object of indices), and
+      // a 1,024-character string is 1,024 bytes of text, not 1,026 with quotes.
+      expect(await tooLarge(new Uint8Array(200))).toBeUndefined();
+      expect(await tooLarge("x".repeat(1024))).toBeUndefined();
+      expect(await tooLarge({ id: "x".repeat(1000) })).toBeUndefined();
+      expect(proxy.requests).toHaveLength(3);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("StateTooLarge before anything is sent, suggesting a notification with dataref", async () => {
     const proxy = await startProxy(herald.events);
     try {
