@@ -187,6 +187,20 @@ describe("sns: signatures", () => {
     expect(ids).not.toContain("version-swap");
   });
 
+  it("refuses raw message delivery, JSON or not, with 401 saying to turn it off", async () => {
+    const raw = { "content-type": "text/plain; charset=UTF-8", "x-amz-sns-rawdelivery": "true" };
+    for (const body of ["just a raw message", '{"order":42}']) {
+      const res = await kit.post("orders-topic", body, raw);
+      expect(res.status).toBe(401);
+      const problem = await res.json();
+      expect(problem.code).toBe("invalid_signature");
+      expect(problem.detail).toMatch(/raw message delivery carries no signature/);
+    }
+    // Without the header, a body that is not JSON is no signed message either: 401, not 400.
+    const text = await kit.post("orders-topic", "not json", { "content-type": "text/plain" });
+    expect(text.status).toBe(401);
+  });
+
   it("never fetches a certificate from an untrusted URL: 401 without a request", async () => {
     const before = served.length;
     const elsewhere = {

@@ -1,11 +1,12 @@
 import { Forbidden } from "../auth/policy-errors.js";
+import { MalformedRequest } from "../errors/errors.js";
 import type { FetchLike } from "../ports/fetch.js";
 import type { Logger } from "../ports/logger.js";
 import { foreignEvent } from "./foreign-event.js";
 import { isJsonObject, payloadFields } from "./payload-fields.js";
 import type { SnsCertificates, SnsHash } from "./sns-certificates.js";
 import { snsUrlTrusted } from "./sns-trusted-url.js";
-import type { WebhookAdapter } from "./webhook-adapter.js";
+import type { WebhookAdapter, WebhookRequest } from "./webhook-adapter.js";
 import { InvalidSignature } from "./webhook-errors.js";
 import { eventTime } from "./webhook-time.js";
 
@@ -71,7 +72,13 @@ export function createSnsAdapter(options: SnsAdapterOptions): WebhookAdapter {
     // SNS posts `text/plain; charset=UTF-8`.
     mediaTypes: ["text/plain", "application/json"],
     async verify(request) {
-      const message = request.json();
+      if (request.header("x-amz-sns-rawdelivery")?.trim().toLowerCase() === "true") {
+        throw new InvalidSignature(
+          SCHEME,
+          "raw message delivery carries no signature; turn it off for this subscription",
+        );
+      }
+      const message = signedMessage(request);
       if (!isJsonObject(message) || typeof message.Signature !== "string") {
         throw new InvalidSignature(SCHEME, "the body is not a signed SNS message (raw delivery?)");
       }
@@ -197,4 +204,14 @@ function stringToSign(message: Readonly<Record<string, unknown>>): string | unde
     text += `${key}\n${value}\n`;
   }
   return text;
+}
+
+/** The body as JSON, or `undefined` when it is not JSON: then it is no signed SNS message (401). */
+function signedMessage(request: WebhookRequest): unknown {
+  try {
+    return request.json();
+  } catch (err) {
+    if (err instanceof MalformedRequest) return undefined;
+    throw err;
+  }
 }
