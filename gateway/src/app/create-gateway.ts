@@ -55,6 +55,11 @@ export interface GatewayOptions {
    * in-memory queue. A queue passed in is durable: `stop()` does not wait for it to drain.
    */
   readonly queue?: DeliveryQueue;
+  /**
+   * Whether the store can take events now (NATS: the connection is up); `GET /readyz` answers
+   * 503 while it cannot, so a load balancer sends publishers to replicas that can store.
+   */
+  readonly storeAvailable?: () => boolean;
   /** Retry jitter (default `Math.random`); tests pass a fixed one. */
   readonly random?: () => number;
   /**
@@ -204,9 +209,11 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.get("/readyz", (c) =>
-    accepting ? c.json({ status: "ready" }) : c.json({ status: "stopping" }, 503),
-  );
+  app.get("/readyz", (c) => {
+    if (!accepting) return c.json({ status: "stopping" }, 503);
+    if (options.storeAvailable?.() === false) return c.json({ status: "store unavailable" }, 503);
+    return c.json({ status: "ready" });
+  });
   const auth =
     config.auth !== undefined && options.noAuth !== true
       ? createPublisherAuth(config.auth, {

@@ -162,11 +162,16 @@ describe("herald on one NATS server that goes away", () => {
     );
     const gateway = await startGateway(config);
     expect((await post(gateway.url, batch("o", 0, 1))).status).toBe(202);
+    expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
     await nats.kill();
     const refused = await post(gateway.url, batch("o", 1, 1));
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toMatch(/^[1-9][0-9]*$/);
     expect((await refused.json()).code).toBe("unavailable");
+    // Not ready either: a load balancer sends publishers elsewhere.
+    const unready = await fetch(`${gateway.url}/readyz`);
+    expect(unready.status).toBe(503);
+    expect(await unready.json()).toEqual({ status: "store unavailable" });
     await nats.start();
     // The client reconnects with backoff (at most 5 s between tries): retry as a producer would.
     const deadline = Date.now() + 20_000;
@@ -176,6 +181,7 @@ describe("herald on one NATS server that goes away", () => {
       if (status !== 202) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(status).toBe(202);
+    expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
     await waitForDelivered("/outage", new Set(["o-0", "o-1"]));
     await gateway.kill();
   }, 60_000);

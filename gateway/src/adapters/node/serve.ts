@@ -164,6 +164,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     sinkClient,
     subscriptions,
     ...(store.queue === undefined ? {} : { queue: store.queue }),
+    ...(store.available === undefined ? {} : { storeAvailable: store.available }),
     noAuth: authOff,
     keySourceFor: (keys) => (keys.kind === "file" ? jwksFiles.get(keys.path) : undefined),
     tokenDigest: sha256Digest,
@@ -264,13 +265,18 @@ async function openStore(
   readonly queue?: DeliveryQueue;
   readonly subscriptions: SubscriptionStore;
   readonly path?: string;
+  /** Whether the store can take events now (NATS: the connection is up). */
+  available?(): boolean;
   watch?(refresh: () => Promise<void>): void;
   close(): Promise<void>;
 }> {
   if (config.store.kind === "nats") {
-    return openConfiguredNatsStore(config.store, baseDir, logger).catch((err: unknown) => {
-      throw new ServeError(err instanceof Error ? err.message : String(err));
-    });
+    const store = await openConfiguredNatsStore(config.store, baseDir, logger).catch(
+      (err: unknown) => {
+        throw new ServeError(err instanceof Error ? err.message : String(err));
+      },
+    );
+    return { ...store, available: () => store.connected() };
   }
   if (config.store.kind !== "sqlite") {
     return { subscriptions: createMemorySubscriptionStore(), close: async () => {} };
