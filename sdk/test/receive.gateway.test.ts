@@ -183,6 +183,18 @@ describe("receive: what herald serve delivers", () => {
     expect(tamperedId).toBeInstanceOf(SignatureInvalid);
   });
 
+  it("a webhook-timestamp that is no whole number of seconds is invalid, not stale", async () => {
+    const delivery = only("/binary");
+    for (const timestamp of ["abc", "1795802182.5", "-1", ""]) {
+      const headers = { ...delivery.headers, "webhook-timestamp": timestamp };
+      const err = await receive(toRequest({ ...delivery, headers }), {
+        signingSecret: NEW,
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SignatureInvalid);
+      expect((err as Error).message).toMatch(/not whole seconds since the epoch/);
+    }
+  });
+
   it("stale: a timestamp outside the tolerance is refused, in the past and in the future", async () => {
     const delivery = only("/binary");
     const signedAt = Number(delivery.headers["webhook-timestamp"]) * 1000;

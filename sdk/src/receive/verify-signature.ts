@@ -96,7 +96,12 @@ export async function verifyWebhookSignature(input: VerifyInput): Promise<string
       "the request is not signed: webhook-id, webhook-timestamp and webhook-signature are required",
     );
   }
-  const seconds = /^\d{1,15}$/.test(timestamp) ? Number(timestamp) : Number.NaN;
+  if (!/^\d{1,15}$/.test(timestamp)) {
+    throw new SignatureInvalid(
+      `webhook-timestamp ${JSON.stringify(timestamp.slice(0, 20))} is not whole seconds since the epoch`,
+    );
+  }
+  const seconds = Number(timestamp);
   if (!(Math.abs(nowMs / 1000 - seconds) <= toleranceSeconds)) {
     throw new SignatureStale(
       `webhook-timestamp ${JSON.stringify(timestamp.slice(0, 20))} is more than ${toleranceSeconds} s from now`,
