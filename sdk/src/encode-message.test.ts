@@ -5,6 +5,36 @@ import { toEnvelope } from "./event-input.js";
 const defaults = { source: "/s", newId: () => "id-1", now: () => Date.UTC(2025, 0, 1) };
 const text = (body: Uint8Array | undefined) => new TextDecoder().decode(body);
 
+describe("a string under a JSON datacontenttype", () => {
+  it("is the JSON value it holds, the same in binary and structured mode", () => {
+    for (const datacontenttype of [
+      "application/json",
+      "application/cloudevents+json",
+      "text/json; charset=utf-8",
+    ]) {
+      const env = toEnvelope({ type: "t", datacontenttype, data: '{"a": [1, 2]}' }, defaults);
+      expect(JSON.parse(text(encodeBinary(env).body))).toEqual({ a: [1, 2] });
+      expect(JSON.parse(text(encodeStructured(env).body)).data).toEqual({ a: [1, 2] });
+    }
+    // A JSON string value is written as JSON text too.
+    const quoted = toEnvelope(
+      { type: "t", datacontenttype: "application/json", data: '"hi"' },
+      defaults,
+    );
+    expect(text(encodeBinary(quoted).body)).toBe('"hi"');
+    expect(JSON.parse(text(encodeStructured(quoted).body)).data).toBe("hi");
+  });
+
+  it("that is not JSON text is a mistake, found before anything is sent", () => {
+    expect(() =>
+      toEnvelope({ type: "t", datacontenttype: "application/json", data: "a string" }, defaults),
+    ).toThrow(/not JSON text; pass the value itself/);
+    // Under another type a string is text, as it is.
+    const plain = toEnvelope({ type: "t", datacontenttype: "text/csv", data: "a,b" }, defaults);
+    expect(text(encodeBinary(plain).body)).toBe("a,b");
+  });
+});
+
 describe("toEnvelope", () => {
   it("fills in specversion, id, source and time, and drops null or undefined members", () => {
     const env = toEnvelope({ type: "t", subject: undefined, schemaurl: null }, defaults);

@@ -103,5 +103,32 @@ export function toEnvelope(input: EventInput, defaults: EnvelopeDefaults): Envel
   if (typeof attributes.type !== "string" || attributes.type === "") {
     throw new TypeError("an event needs a type");
   }
-  return { attributes, payload: payloadOf(input.data, input.data_base64) };
+  return {
+    attributes,
+    payload: jsonTextAsValue(payloadOf(input.data, input.data_base64), attributes),
+  };
+}
+
+/** `application/json`, `text/json` and any `+json` type (JSON format 3.1). */
+const JSON_TYPE = /^(?:application|text)\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * A string under a JSON `datacontenttype` is JSON text the producer serialised itself: it is
+ * sent as that JSON value in every mode (binary: the text as the body; structured: the value as
+ * `data`, JSON format 3.1), so a consumer sees the same event whichever mode it gets. A string
+ * that is not JSON there would be a JSON event with data that is not JSON: `TypeError`.
+ */
+function jsonTextAsValue(
+  payload: Payload | undefined,
+  attributes: Record<string, AttributeValue>,
+): Payload | undefined {
+  const type = attributes.datacontenttype;
+  if (payload?.kind !== "text" || typeof type !== "string" || !JSON_TYPE.test(type)) return payload;
+  try {
+    return { kind: "json", value: JSON.parse(payload.value) };
+  } catch {
+    throw new TypeError(
+      `data is a string under datacontenttype ${type} but not JSON text; pass the value itself (it is serialised for you) or its JSON text`,
+    );
+  }
 }
