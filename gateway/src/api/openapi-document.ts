@@ -1,3 +1,38 @@
+/** The members a subscription has, in a request and in an answer (Subscriptions API 3.2.1). */
+const SUBSCRIPTION_MEMBERS = {
+  id: { type: "string", description: "Ignored on create; must match the path on update" },
+  source: {
+    type: "string",
+    format: "uri-reference",
+    description: "The event's `source` must equal this",
+  },
+  types: {
+    type: "array",
+    items: { type: "string", minLength: 1 },
+    description: "The event's `type` must be one of these",
+  },
+  filters: {
+    type: "array",
+    items: { $ref: "#/components/schemas/Filter" },
+    description: "ANDed; empty or absent passes every event",
+  },
+  sink: { type: "string", format: "uri", description: "Absolute http(s) URL" },
+  protocol: { const: "HTTP", default: "HTTP" },
+  protocolsettings: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      method: { const: "POST" },
+      headers: {
+        type: "object",
+        additionalProperties: { type: "string" },
+        description: "Sent with every delivery; credentials are shown as `<redacted>`",
+      },
+    },
+  },
+  delivery: { $ref: "#/components/schemas/Delivery" },
+};
+
 /**
  * The OpenAPI 3.1 description of Herald's admin API (the CloudEvents Subscriptions API), served
  * at `GET /openapi.json`. Schemas are JSON Schema 2020-12, as OpenAPI 3.1 uses it; they describe
@@ -365,59 +400,26 @@ export const OPENAPI_DOCUMENT = {
           "A subscription (Subscriptions API 3.2.1) plus Herald's `delivery`. Unknown members are refused.",
         required: ["sink"],
         additionalProperties: false,
-        properties: {
-          id: { type: "string", description: "Ignored on create; must match the path on update" },
-          source: {
-            type: "string",
-            format: "uri-reference",
-            description: "The event's `source` must equal this",
-          },
-          types: {
-            type: "array",
-            items: { type: "string", minLength: 1 },
-            description: "The event's `type` must be one of these",
-          },
-          filters: {
-            type: "array",
-            items: { $ref: "#/components/schemas/Filter" },
-            description: "ANDed; empty or absent passes every event",
-          },
-          sink: { type: "string", format: "uri", description: "Absolute http(s) URL" },
-          protocol: { const: "HTTP", default: "HTTP" },
-          protocolsettings: {
-            type: "object",
-            additionalProperties: false,
-            properties: {
-              method: { const: "POST" },
-              headers: {
-                type: "object",
-                additionalProperties: { type: "string" },
-                description: "Sent with every delivery; credentials are shown as `<redacted>`",
-              },
-            },
-          },
-          delivery: { $ref: "#/components/schemas/Delivery" },
-        },
+        properties: SUBSCRIPTION_MEMBERS,
       },
       Subscription: {
-        allOf: [
-          { $ref: "#/components/schemas/SubscriptionRequest" },
-          {
-            required: ["id", "sink", "protocol", "filters", "protocolsettings", "delivery"],
+        type: "object",
+        description: "A subscription as the gateway returns it: every default filled in.",
+        required: ["id", "sink", "protocol", "filters", "protocolsettings", "delivery"],
+        additionalProperties: false,
+        properties: {
+          ...SUBSCRIPTION_MEMBERS,
+          disabled: {
+            type: "object",
+            readOnly: true,
+            description:
+              "Present while the sink's 410 Gone keeps the subscription disabled; an update enables it",
             properties: {
-              disabled: {
-                type: "object",
-                readOnly: true,
-                description:
-                  "Present while the sink's 410 Gone keeps the subscription disabled; an update enables it",
-                properties: {
-                  at: { type: "string", format: "date-time" },
-                  reason: { type: "string" },
-                },
-              },
+              at: { type: "string", format: "date-time" },
+              reason: { type: "string" },
             },
           },
-        ],
+        },
       },
       Delivery: {
         type: "object",
@@ -437,7 +439,7 @@ export const OPENAPI_DOCUMENT = {
           deadLetterSink: { type: "string", format: "uri" },
           signingSecret: {
             type: "string",
-            pattern: "^whsec_",
+            pattern: "^(whsec_|<redacted>$)",
             description: "Shown as `<redacted>`; send that back to keep the stored secret",
           },
           reply: {
