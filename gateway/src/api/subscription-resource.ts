@@ -1,5 +1,14 @@
 import type { DisabledState } from "../store/subscription-store.js";
-import type { Subscription } from "../subscriptions/subscription.js";
+import {
+  DEFAULT_BACKOFF_DELAY_MS,
+  DEFAULT_BACKOFF_MAX_MS,
+  DEFAULT_BACKOFF_POLICY,
+  DEFAULT_MAX_BATCH_SIZE,
+  DEFAULT_MAX_BATCH_WAIT_MS,
+  DEFAULT_RETRY,
+  DEFAULT_SINK_CONCURRENCY,
+  type Subscription,
+} from "../subscriptions/subscription.js";
 
 /**
  * Members the API shows but a client cannot set: `disabled` (set by a 410 Gone from the sink,
@@ -29,7 +38,9 @@ const SENSITIVE_HEADER = /authorization|cookie|token|secret|password|passwd|api-
  * @example
  * toSubscriptionResource(subscription);
  * // { id: "thumbnails", filters: [], sink: "http://...", protocol: "HTTP",
- * //   protocolsettings: { headers: {} }, delivery: { mode: "binary", timeout: "5s" } }
+ * //   protocolsettings: { method: "POST", headers: {} },
+ * //   delivery: { mode: "binary", timeout: "5s", retry: 3, backoffPolicy: "exponential",
+ * //     backoffDelay: "500ms", backoffMax: "1m", concurrency: 16, handshake: false, receipts: false } }
  */
 export function toSubscriptionResource(
   subscription: Subscription,
@@ -47,30 +58,28 @@ export function toSubscriptionResource(
     filters: subscription.filters,
     sink: subscription.sink,
     protocol: subscription.protocol,
-    protocolsettings: { headers },
+    protocolsettings: { method: "POST", headers },
     delivery: {
       mode: delivery.mode,
+      ...(delivery.mode === "batch"
+        ? {
+            maxBatchSize: delivery.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
+            maxBatchWait: formatDuration(delivery.maxBatchWaitMs ?? DEFAULT_MAX_BATCH_WAIT_MS),
+          }
+        : {}),
       timeout: formatDuration(delivery.timeoutMs),
-      ...(delivery.retry === undefined ? {} : { retry: delivery.retry }),
-      ...(delivery.backoffPolicy === undefined ? {} : { backoffPolicy: delivery.backoffPolicy }),
-      ...(delivery.backoffDelayMs === undefined
-        ? {}
-        : { backoffDelay: formatDuration(delivery.backoffDelayMs) }),
-      ...(delivery.backoffMaxMs === undefined
-        ? {}
-        : { backoffMax: formatDuration(delivery.backoffMaxMs) }),
-      ...(delivery.maxBatchSize === undefined ? {} : { maxBatchSize: delivery.maxBatchSize }),
-      ...(delivery.maxBatchWaitMs === undefined
-        ? {}
-        : { maxBatchWait: formatDuration(delivery.maxBatchWaitMs) }),
-      ...(delivery.concurrency === undefined ? {} : { concurrency: delivery.concurrency }),
+      retry: delivery.retry ?? DEFAULT_RETRY,
+      backoffPolicy: delivery.backoffPolicy ?? DEFAULT_BACKOFF_POLICY,
+      backoffDelay: formatDuration(delivery.backoffDelayMs ?? DEFAULT_BACKOFF_DELAY_MS),
+      backoffMax: formatDuration(delivery.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS),
+      concurrency: delivery.concurrency ?? DEFAULT_SINK_CONCURRENCY,
       ...(delivery.rate === undefined ? {} : { rate: formatRate(delivery.rate) }),
-      ...(delivery.handshake === undefined ? {} : { handshake: delivery.handshake }),
+      handshake: delivery.handshake ?? false,
       ...(delivery.deadLetterSink === undefined ? {} : { deadLetterSink: delivery.deadLetterSink }),
       // The signing secret itself is never shown; a placeholder says one is set.
       ...(delivery.signingSecret === undefined ? {} : { signingSecret: REDACTED }),
       ...(delivery.reply === undefined ? {} : { reply: delivery.reply }),
-      ...(delivery.receipts === undefined ? {} : { receipts: delivery.receipts }),
+      receipts: delivery.receipts ?? false,
     },
     ...(disabled === undefined
       ? {}

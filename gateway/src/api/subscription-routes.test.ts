@@ -33,6 +33,17 @@ afterAll(async () => {
 
 const JSON_TYPE = { "content-type": "application/json" };
 
+/** The documented delivery defaults a realized subscription shows (spec 3.2.5.1). */
+const DEFAULTS = {
+  retry: 3,
+  backoffPolicy: "exponential",
+  backoffDelay: "500ms",
+  backoffMax: "1m",
+  concurrency: 16,
+  handshake: false,
+  receipts: false,
+};
+
 function call(method: string, path: string, body?: unknown, headers: HeadersInit = JSON_TYPE) {
   const init: RequestInit = { method, headers };
   if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
@@ -76,8 +87,8 @@ describe("Subscriptions API", () => {
       filters: [],
       sink: `${sink.url}/created`,
       protocol: "HTTP",
-      protocolsettings: { headers: {} },
-      delivery: { mode: "binary", timeout: "5s" },
+      protocolsettings: { method: "POST", headers: {} },
+      delivery: { mode: "binary", timeout: "5s", ...DEFAULTS },
     });
     const before = sink.received.length;
     await publish("com.example.created", "e1");
@@ -99,6 +110,7 @@ describe("Subscriptions API", () => {
     expect(((await got.json()) as { delivery: unknown }).delivery).toStrictEqual({
       mode: "binary",
       timeout: "1500ms",
+      ...DEFAULTS,
     });
 
     const list = (await (await call("GET", "/subscriptions")).json()) as { id: string }[];
@@ -140,6 +152,7 @@ describe("Subscriptions API", () => {
     expect((resource as { delivery: unknown }).delivery).toStrictEqual({
       mode: "structured",
       timeout: "2m",
+      ...DEFAULTS,
     });
   });
 

@@ -324,11 +324,11 @@ export function createSqliteQueue(
     return jobs;
   }
 
-  /** The earliest lease to expire after `now`, if any. */
-  function nextLeaseExpiry(now: number): number | undefined {
+  /** The earliest lease to expire after `since`, if any. */
+  function nextLeaseExpiry(since: number): number | undefined {
     let next: number | undefined;
     for (const until of leasedUntil.values()) {
-      if (until > now && (next === undefined || until < next)) next = until;
+      if (until > since && (next === undefined || until < next)) next = until;
     }
     return next;
   }
@@ -346,7 +346,8 @@ export function createSqliteQueue(
   ): Promise<void> {
     const now = clock.now();
     const due = nextDueAfter(since, skip, skipJson);
-    const expiry = nextLeaseExpiry(now);
+    // After `since` too: a lease that expired since that look (a slow moment) fires at once.
+    const expiry = nextLeaseExpiry(since);
     const next = due === undefined ? expiry : expiry === undefined ? due : Math.min(due, expiry);
     return waitForWake(waiters, signal, next === undefined ? undefined : next - now);
   }
