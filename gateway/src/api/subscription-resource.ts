@@ -9,6 +9,7 @@ import {
   DEFAULT_SINK_CONCURRENCY,
   type Subscription,
 } from "../subscriptions/subscription.js";
+import { InvalidSubscription } from "./invalid-subscription.js";
 
 /**
  * Members the API shows but a client cannot set: `disabled` (set by a 410 Gone from the sink,
@@ -95,7 +96,7 @@ function formatRate(rate: { readonly count: number; readonly perMs: number }): s
 /**
  * For a `PUT`: a header sent back as `REDACTED` keeps the value stored under the same name, so a
  * client can edit what it read without knowing the credentials in it. A `REDACTED` header the
- * stored subscription does not have stays as written (and is then sent literally).
+ * stored subscription does not have is refused (`InvalidSubscription`): it would be sent as is.
  *
  * @example
  * restoreRedactedHeaders(updated, existing); // authorization: "<redacted>" -> the stored token
@@ -107,13 +108,25 @@ export function restoreRedactedHeaders(
   const stored = existing?.protocolsettings.headers ?? {};
   const storedByName = new Map(Object.entries(stored).map(([k, v]) => [k.toLowerCase(), v]));
   let changed = false;
+  const unbacked: string[] = [];
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(updated.protocolsettings.headers)) {
     const kept = value === REDACTED ? storedByName.get(name.toLowerCase()) : undefined;
+    if (value === REDACTED && kept === undefined) unbacked.push(name);
     headers[name] = kept ?? value;
     if (kept !== undefined) changed = true;
   }
-  return changed ? { ...updated, protocolsettings: { headers } } : updated;
+  if (unbacked.length > 0) {
+    throw new InvalidSubscription(
+      unbacked.map((name) => ({
+        field: `protocolsettings.headers.${name}`,
+        message: `${REDACTED} keeps a stored value, and there is none under this name: send the value itself`,
+      })),
+    );
+  }
+  return changed
+    ? { ...updated, protocolsettings: { ...updated.protocolsettings, headers } }
+    : updated;
 }
 
 /** Milliseconds in the largest unit that writes them exactly, in the config's duration syntax. */
@@ -126,8 +139,8 @@ export function formatDuration(ms: number): string {
 
 /**
  * Prepares a `PUT` body (raw JSON, before validation): drops the read-only members `GET` shows,
- * and a `delivery.signingSecret` sent back as `REDACTED` becomes the stored secret again (or is
- * dropped when none is stored), so a client can send back what it read.
+ * and a `delivery.signingSecret` sent back as `REDACTED` becomes the stored secret again, so a
+ * client can send back what it read (with none stored it is refused: `InvalidSubscription`).
  *
  * @example
  * const proposed = prepareUpdate({ ...resource, id }, existing);
@@ -142,8 +155,15 @@ export function prepareUpdate(
   if (typeof delivery === "object" && delivery !== null && !Array.isArray(delivery)) {
     const copy: Record<string, unknown> = { ...(delivery as Record<string, unknown>) };
     if (copy.signingSecret === REDACTED) {
-      if (existing.delivery.signingSecret === undefined) delete copy.signingSecret;
-      else copy.signingSecret = existing.delivery.signingSecret;
+      if (existing.delivery.signingSecret === undefined) {
+        throw new InvalidSubscription([
+          {
+            field: "delivery.signingSecret",
+            message: `${REDACTED} keeps the stored secret, and this subscription has none: send a whsec_ secret, or leave it out`,
+          },
+        ]);
+      }
+      copy.signingSecret = existing.delivery.signingSecret;
     }
     body.delivery = copy;
   }

@@ -187,6 +187,30 @@ describe("Subscriptions API", () => {
     expect(fromFile).not.toContain("file-secret");
   });
 
+  it("refuses <redacted> where no stored value stands behind it (create, or a new header or secret)", async () => {
+    const created = await call("POST", "/subscriptions", {
+      sink: `${sink.url}/unbacked`,
+      protocolsettings: { headers: { "x-new-token": REDACTED } },
+    });
+    const onCreate = await problem(created, 400, "invalid_subscription");
+    expect(onCreate.errors).toEqual([
+      expect.objectContaining({ field: "protocolsettings.headers.x-new-token" }),
+    ]);
+    const plain = await call("POST", "/subscriptions", { sink: `${sink.url}/unbacked` });
+    const { id } = (await plain.json()) as { id: string };
+    const header = await call("PUT", `/subscriptions/${id}`, {
+      sink: `${sink.url}/unbacked`,
+      protocolsettings: { headers: { "x-new-token": REDACTED } },
+    });
+    await problem(header, 400, "invalid_subscription");
+    const secret = await call("PUT", `/subscriptions/${id}`, {
+      sink: `${sink.url}/unbacked`,
+      delivery: { signingSecret: REDACTED },
+    });
+    const body = await problem(secret, 400, "invalid_subscription");
+    expect(body.errors).toEqual([expect.objectContaining({ field: "delivery.signingSecret" })]);
+  });
+
   it("config subscriptions are visible but read-only: 409 with the reason", async () => {
     const got = await call("GET", "/subscriptions/from-file");
     expect(got.status).toBe(200);

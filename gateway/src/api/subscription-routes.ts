@@ -54,7 +54,8 @@ export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions)
     const raw = await readJsonBody(c.req.raw);
     const id = newId();
     const proposed = isPlainObject(raw) ? { ...raw, id } : raw;
-    const created = await registry.create(validate(proposed));
+    // A `<redacted>` header has no stored value behind it on create: refused, never sent as is.
+    const created = await registry.create(restoreRedactedHeaders(validate(proposed), undefined));
     c.header("location", `/subscriptions/${encodeURIComponent(created.id)}`);
     return c.json(toSubscriptionResource(created), 201);
   });
