@@ -96,6 +96,8 @@ describe("herald-conformance", () => {
     [["config", "--sink", "not a url"], /Invalid URL/],
     [[], /--url is required/],
     [["--url", "http://x", "--sink-port", "abc"], /take numbers/],
+    [["--url", "not-a-url", "--no-data"], /--url must be an absolute http\(s\) URL/],
+    [["--url", "http://x", "--sink-port", "70000"], /--sink-port must be from 0 to 65535/],
     [["--bogus"], /Unknown option/],
     [["frobnicate"], /unknown command/],
   ])("exits 2 on %j", async (argv, message) => {
@@ -123,6 +125,10 @@ describe("herald-conformance", () => {
       expect(code).toBe(1);
       expect(stdout).toMatch(/^FAIL {2}setup: /);
       expect(stdout).toMatch(/0 passed, 2 failed\n$/);
+      // A filter that matches nothing (a typo) is a usage error, not a pass.
+      const typo = await run(["--url", url, "--no-data", "--only", "nomatchxyz"]);
+      expect(typo.code).toBe(2);
+      expect(typo.stderr).toMatch(/--only "nomatchxyz" matched no case/);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

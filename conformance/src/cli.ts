@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { ConformanceAuth } from "./auth/conformance-auth.js";
+import { preflightCase } from "./cases/preflight.js";
 import {
   type ConformanceConfigOptions,
   conformanceConfig,
@@ -94,10 +95,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return usage(io, `unknown command ${positionals[0]}`);
   }
   if (!values.url) return usage(io, "--url is required");
+  if (!/^https?:\/\//i.test(values.url) || !URL.canParse(values.url)) {
+    return usage(io, `--url must be an absolute http(s) URL (got "${values.url}")`);
+  }
   const sinkPort = numberOption(values["sink-port"]);
   const timeoutMs = numberOption(values.timeout);
   if (Number.isNaN(sinkPort) || Number.isNaN(timeoutMs))
     return usage(io, "--sink-port and --timeout take numbers");
+  if (sinkPort !== undefined && sinkPort > 65_535) {
+    return usage(io, `--sink-port must be from 0 to 65535 (got ${sinkPort})`);
+  }
   const auth = runAuth(values);
   if (typeof auth === "string") return usage(io, auth);
   const only = values.only ?? [];
@@ -112,6 +119,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       only: only.length === 0 ? undefined : (name) => only.some((text) => name.includes(text)),
     },
   );
+  // Only the setup check ran: the filter matched nothing, most likely a typo.
+  if (only.length > 0 && report.results.every((r) => r.name === preflightCase.name)) {
+    return usage(io, `--only ${only.map((t) => JSON.stringify(t)).join(", ")} matched no case`);
+  }
   io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return report.failed === 0 ? 0 : 1;
 }

@@ -144,7 +144,7 @@ export function createSubscriptionRegistry(
   function writable(id: string, action = "change"): Subscription {
     if (config.has(id)) {
       throw new Conflict(
-        `subscription "${id}" is declared in the config file and is read-only here; ${action} it in the file and reload`,
+        `subscription "${id}" is declared in the config file and is read-only here; ${action} it in the config (a reload on Node, a deploy on Workers)`,
       );
     }
     const existing = api.get(id);
