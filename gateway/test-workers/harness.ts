@@ -71,6 +71,9 @@ export function scriptedSink(
   };
 }
 
+const hasAuth = (config: unknown) =>
+  typeof config === "object" && config !== null && "auth" in config;
+
 /** A Herald Worker over this file's D1 database and a recording queue, with `config`. */
 export function testWorker(
   config: unknown,
@@ -82,6 +85,8 @@ export function testWorker(
     HERALD_DELIVERIES: queue,
     HERALD_CONFIG: JSON.stringify(config),
     HERALD_LOG_LEVEL: "silent",
+    // A config without `auth` needs the dev switch, as `herald serve` needs --no-auth.
+    ...(hasAuth(config) ? {} : { HERALD_NO_AUTH: "true" }),
     ...options.vars,
   };
   const worker: HeraldWorker = createHeraldWorker({ random: () => 0.5, ...options });

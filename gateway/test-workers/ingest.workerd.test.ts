@@ -157,6 +157,16 @@ describe("config on Workers", () => {
     expect((await testWorker(config).request("/healthz")).status).toBe(503);
   });
 
+  it("refuses a config without auth unless HERALD_NO_AUTH=true, as herald serve needs --no-auth", async () => {
+    const open = testWorker(config, { vars: { HERALD_NO_AUTH: "false" } });
+    const refused = await open.request("/events", binaryEvent("no-auth-1"));
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ code: "unavailable" });
+    expect(open.queue.sent).toHaveLength(0);
+    const dev = testWorker(config, { vars: { HERALD_NO_AUTH: "true" } });
+    expect((await dev.request("/events", binaryEvent("no-auth-2"))).status).toBe(202);
+  });
+
   it("interpolates config variables from the Worker's variables and secrets", async () => {
     const gw = testWorker(
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax

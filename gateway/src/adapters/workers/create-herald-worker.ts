@@ -148,8 +148,22 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       logger,
     });
     const noAuth = env.HERALD_NO_AUTH === "true";
-    if (noAuth && config.auth !== undefined) {
-      logger.warn("HERALD_NO_AUTH=true: events are accepted from anyone; never in production");
+    // As `herald serve` without --no-auth: a config without `auth` is refused rather than served
+    // open to anyone who finds the Worker's URL.
+    if (config.auth === undefined && !noAuth) {
+      throw new ConfigInvalid([
+        {
+          file: bundled ? "bundled config" : "HERALD_CONFIG",
+          field: "auth",
+          message:
+            "this config has no auth section, so anyone could publish: add auth, or set HERALD_NO_AUTH=true (development only)",
+        },
+      ]);
+    }
+    if (noAuth) {
+      logger.warn(
+        "authentication is OFF (HERALD_NO_AUTH=true): anyone who can reach this Worker can publish events and change subscriptions; never in production",
+      );
     }
     const sinkClient = createFetchSinkClient(fetchOut);
     const gateway = createGateway({
