@@ -11,6 +11,11 @@ const SUBSCRIPTION_MEMBERS = {
     items: { type: "string", minLength: 1 },
     description: "The event's `type` must be one of these",
   },
+  config: {
+    type: "object",
+    maxProperties: 0,
+    description: "Subscriptions API 3.2.1; Herald acquires no events, so only `{}` (or none)",
+  },
   filters: {
     type: "array",
     items: { $ref: "#/components/schemas/Filter" },

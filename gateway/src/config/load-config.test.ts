@@ -513,7 +513,7 @@ describe("parseConfig: JSON input", () => {
     expect(problems(text, {}, "herald.json")).toEqual([
       "herald.json:2:23 listen.port: must be an integer",
       "herald.json:4:26 subscriptions[0].sink: must be an absolute http(s) URL",
-      "herald.json:4:39 subscriptions[0].extra: unknown key; expected one of: id, source, types, filters, sink, protocol, protocolsettings, delivery",
+      "herald.json:4:39 subscriptions[0].extra: unknown key; expected one of: id, source, types, config, filters, sink, sinkcredential, protocol, protocolsettings, delivery",
     ]);
   });
 

@@ -166,11 +166,27 @@ describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
   });
 
   test("keys outside the resource shape are unknown keys, pointed at by key", () => {
-    expect(reportsOf({ id: "a", sink, config: {}, sinkCredential: {}, Sink: sink })).toEqual([
-      "config: unknown key; expected one of: id, source, types, filters, sink, protocol, protocolsettings, delivery (key)",
-      "sinkCredential: unknown key; expected one of: id, source, types, filters, sink, protocol, protocolsettings, delivery (key)",
-      "Sink: unknown key; expected one of: id, source, types, filters, sink, protocol, protocolsettings, delivery (key)",
+    const known =
+      "id, source, types, config, filters, sink, sinkcredential, protocol, protocolsettings, delivery";
+    expect(reportsOf({ id: "a", sink, sinkCredential: {}, Sink: sink })).toEqual([
+      `sinkCredential: unknown key; expected one of: ${known} (key)`,
+      `Sink: unknown key; expected one of: ${known} (key)`,
     ]);
+  });
+
+  test("config (3.2.1) may be absent or empty: Herald acquires no events; sinkcredential is named", () => {
+    expect(check({ id: "a", sink, config: {} }).reports).toEqual([]);
+    expect(reportsOf({ id: "a", sink, config: { topic: "x" } })).toEqual([
+      "config: Herald acquires no events, so it takes no config settings: leave it out or {}",
+    ]);
+    expect(reportsOf({ id: "a", sink, config: "x" })).toEqual(["config: must be an object"]);
+    expect(reportsOf({ id: "a", sink, sinkcredential: { credentialtype: "ACCESSTOKEN" } })).toEqual(
+      [
+        expect.stringMatching(
+          /^sinkcredential: not supported: send the sink's credential as a header/,
+        ),
+      ],
+    );
   });
 
   test("a path prefix places the reports where the subscription sits", () => {
@@ -320,7 +336,7 @@ describe("parseSubscription: positions in a config file", () => {
       'herald.yaml:11:17 subscriptions[0].protocolsettings.headers["x-name"]: must be printable ASCII; percent-encode other characters',
       "herald.yaml:12:15 subscriptions[0].protocolsettings.method: only POST is supported (case-sensitive, as HTTP methods are)",
       "herald.yaml:13:23 subscriptions[0].delivery.mode: must be one of: binary, structured, batch",
-      "herald.yaml:14:5 subscriptions[0].sinkCredential: unknown key; expected one of: id, source, types, filters, sink, protocol, protocolsettings, delivery",
+      "herald.yaml:14:5 subscriptions[0].sinkCredential: unknown key; expected one of: id, source, types, config, filters, sink, sinkcredential, protocol, protocolsettings, delivery",
     ]);
   });
 

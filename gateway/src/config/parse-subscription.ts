@@ -16,13 +16,15 @@ import {
   required,
 } from "./value-checks.js";
 
-/** Subscriptions API 3.2.1 properties Herald supports, plus Herald's `delivery`. */
+/** Subscriptions API 3.2.1 properties (`config` only empty, `sinkcredential` refused by name), plus Herald's `delivery`. */
 const SUBSCRIPTION_KEYS = [
   "id",
   "source",
   "types",
+  "config",
   "filters",
   "sink",
+  "sinkcredential",
   "protocol",
   "protocolsettings",
   "delivery",
@@ -75,6 +77,23 @@ export function parseSubscription(
     r,
   );
   const delivery = parseDelivery(object.delivery, at("delivery"), r);
+  // 3.2.1 config: settings for acquiring events from a source. Herald routes what publishers
+  // send and acquires nothing, so there is nothing to set: absent or {} only, said plainly.
+  if (!isAbsent(object.config)) {
+    const config = expectObject(object.config, at("config"), r);
+    if (config !== undefined && Object.keys(config).length > 0) {
+      r(
+        at("config"),
+        "Herald acquires no events, so it takes no config settings: leave it out or {}",
+      );
+    }
+  }
+  if (!isAbsent(object.sinkcredential)) {
+    r(
+      at("sinkcredential"),
+      "not supported: send the sink's credential as a header in protocolsettings.headers (e.g. Authorization), or sign deliveries with delivery.signingSecret",
+    );
+  }
 
   if (tracked.failed()) return undefined;
   if (!id || !sink || !filters || !protocolsettings || !delivery) return undefined;
