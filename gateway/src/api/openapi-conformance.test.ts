@@ -1,4 +1,4 @@
-import Ajv2020 from "ajv/dist/2020.js";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ScriptedSink, startScriptedSink } from "../../test/support/scripted-sink.js";
 import { createGateway, type Gateway } from "../app/create-gateway.js";
