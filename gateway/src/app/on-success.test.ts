@@ -235,9 +235,10 @@ describe("reply events", () => {
     expect(billing.received).toHaveLength(1);
   });
 
-  it("drops a heraldhops the publisher sent: a published event starts the chain at 0", async () => {
+  /** A sink that answers every order with another order: a reply loop, dead-lettered to `dlq`. */
+  async function echoLoop(prefix: string, maxReplyHops: number) {
     let n = 0;
-    const echo = await sinkOf(() => invoiceReply(`hop-${++n}`, "com.example.order"));
+    const echo = await sinkOf(() => invoiceReply(`${prefix}-${++n}`, "com.example.order"));
     const dlq = await sinkOf({ status: 204 });
     const gw = start(
       [
@@ -248,45 +249,29 @@ describe("reply events", () => {
           delivery: { reply: true, deadLetterSink: dlq.url },
         },
       ],
-      { maxReplyHops: 2 },
+      { maxReplyHops },
     );
-    // A forged count at the limit would have the first reply refused; one below 0 is ignored.
+    const hops = () => echo.received.map((r) => header(r, "ce-heraldhops") ?? "0");
+    return { gw, dlq, hops };
+  }
+
+  it("drops a heraldhops the publisher sent: a published event starts the chain at 0", async () => {
+    const { gw, dlq, hops } = await echoLoop("hop", 2);
+    // A forged count at the limit would have had the first reply refused.
     await publish(gw, "hop-0", { "ce-heraldhops": "2" });
     await dlq.waitFor(1);
     await gw.idle();
-    expect(echo.received.map((r) => header(r, "ce-heraldhops") ?? "0")).toStrictEqual([
-      "0",
-      "1",
-      "2",
-    ]);
+    expect(hops()).toStrictEqual(["0", "1", "2"]);
   });
 
   it("stops a reply loop at limits.maxReplyHops and dead-letters the event that would pass it", async () => {
-    let n = 0;
-    const echo = await sinkOf(() => invoiceReply(`ping-${++n}`, "com.example.order"));
-    const dlq = await sinkOf({ status: 204 });
-    const gw = start(
-      [
-        {
-          id: "echo",
-          types: ["com.example.order"],
-          sink: echo.url,
-          delivery: { reply: true, deadLetterSink: dlq.url },
-        },
-      ],
-      { maxReplyHops: 3 },
-    );
+    const { gw, dlq, hops } = await echoLoop("ping", 3);
     await publish(gw, "ping-0");
     const [dead] = await dlq.waitFor(1);
     await gw.idle();
     // The published event (hop 0) and three replies (hops 1..3) were delivered; the reply to the
     // third would be hop 4.
-    expect(echo.received.map((r) => header(r, "ce-heraldhops") ?? "0")).toStrictEqual([
-      "0",
-      "1",
-      "2",
-      "3",
-    ]);
+    expect(hops()).toStrictEqual(["0", "1", "2", "3"]);
     expect(header(dead, "ce-heraldhops")).toBe("3");
     expect(decodeURIComponent(String(header(dead, "ce-heralderrordata")))).toMatch(
       /reply loop: the reply would be hop 4, past limits\.maxReplyHops \(3\)/,
