@@ -3,9 +3,10 @@ import type { Subscription } from "../subscriptions/subscription.js";
 import type { DeliveryOutcome } from "./delivery-outcome.js";
 
 /**
- * What one attempt sends: one event (binary or structured mode) or several (batch mode), under a
- * message id that stays the same across retries (Standard Webhooks `webhook-id`): the job id, or
- * for a batch the id of its first job.
+ * What one attempt sends: one event (binary or structured mode) or several (batch mode), under
+ * the store's id for it (the job id, or for a batch the id of its first job), the same across
+ * retries. The Standard Webhooks `webhook-id` is not this store-local id but a digest of the
+ * message (`webhookMessageId`).
  */
 export interface DeliveryAttempt {
   readonly id: string;

@@ -355,12 +355,16 @@ describe.each<[string, SinkClient]>([
       await deliverer.deliver({ id: "msg_2", events: [empty] }, signed("binary"));
       await deliverer.deliver({ id: "msg_3", events: [event] }, signed("structured"));
       await deliverer.deliver({ id: "msg_4", events: [event, bytes] }, signed("batch"));
-      expect(sink.received.map((r) => r.headers["webhook-id"])).toEqual([
-        "msg_1",
-        "msg_2",
-        "msg_3",
-        "msg_4",
-      ]);
+      // Each message its own webhook-id, from what it carries, not from the attempt's store id.
+      const ids = sink.received.map((r) => r.headers["webhook-id"]);
+      // `bytes` and `event` are the same event (source + id) to the same subscription: one
+      // message, one id, whatever the mode; the other two messages differ.
+      expect(ids[2]).toBe(ids[0]);
+      expect(new Set(ids).size).toBe(3);
+      for (const id of ids) expect(id).toMatch(/^msg_[A-Za-z0-9_-]{24}$/);
+      // The same message from another store (another attempt id): the same webhook-id.
+      await deliverer.deliver({ id: "other-store-9", events: [bytes] }, signed("binary"));
+      expect(sink.received[4]?.headers["webhook-id"]).toBe(ids[0]);
       expect(sink.received[0]?.body).toEqual(Buffer.from([0xff, 0xfe, 0, 0x80]));
       expect(sink.received[1]?.body).toHaveLength(0);
       for (const request of sink.received) {

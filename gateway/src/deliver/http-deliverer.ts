@@ -9,6 +9,7 @@ import { bodyText, describeError, truncateUtf8 } from "./failure-text.js";
 import { parseRetryAfter } from "./retry-after.js";
 import { createWebhookSigner, type WebhookSigner } from "./sign-webhook.js";
 import type { SinkAnswer, SinkClient } from "./sink-client.js";
+import { webhookMessageId } from "./webhook-message-id.js";
 
 export interface HttpDelivererOptions {
   /**
@@ -70,8 +71,9 @@ function attemptMessage(attempt: DeliveryAttempt, subscription: Subscription): D
  * `subscription.delivery.timeoutMs` (request and response body).
  * - Content mode: binary or structured with the attempt's one event (`buildDeliveryMessage`),
  *   batch with all of them in order (`buildBatchMessage`, HTTP binding 3.3).
- * - Signing: with `delivery.signingSecret`, the Standard Webhooks headers `webhook-id` (the
- *   attempt id, so the same on every retry), `webhook-timestamp` (the clock, in seconds) and
+ * - Signing: with `delivery.signingSecret`, the Standard Webhooks headers `webhook-id` (a digest
+ *   of the subscription, target and events: `webhookMessageId`, the same on every retry),
+ *   `webhook-timestamp` (the clock, in seconds) and
  *   `webhook-signature` over the exact body bytes sent (see `createWebhookSigner`).
  * - Another destination with the same settings (the dead-letter sink) is the same subscription
  *   with another `sink`: `deliver(attempt, { ...subscription, sink: deadLetterSink })`.
@@ -105,13 +107,14 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
   async function signed(
     message: DeliveryMessage,
     attempt: DeliveryAttempt,
-    secrets: string | undefined,
+    subscription: Subscription,
   ): Promise<DeliveryMessage> {
+    const secrets = subscription.delivery.signingSecret;
     if (secrets === undefined) return message;
     // The signature covers the bytes on the wire, so encode once and send those very bytes.
     const body = typeof message.body === "string" ? encoder.encode(message.body) : message.body;
     const webhook = await signer({
-      id: attempt.id,
+      id: await webhookMessageId(attempt, subscription.id),
       timestamp: Math.floor(clock.now() / 1000),
       body: body ?? new Uint8Array(0),
       secrets,
@@ -154,7 +157,7 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
             ? unsigned
             : { ...unsigned, headers: { ...unsigned.headers, ...extra } },
           attempt,
-          subscription.delivery.signingSecret,
+          subscription,
         );
       } catch (err) {
         return {

@@ -7,7 +7,6 @@ import type { CloudEvent } from "../event/cloud-event.js";
 import { decodeHeaderValue } from "../ingest/header-value.js";
 import type { Logger } from "../ports/logger.js";
 import type { DeliverySettings, Subscription } from "../subscriptions/subscription.js";
-import { DEAD_LETTER_ID_SUFFIX } from "./dead-letter.js";
 import type { DeliveryFailure, DeliveryJob } from "./delivery-queue.js";
 import { createFetchSinkClient } from "./fetch-sink-client.js";
 import { createHttpDeliverer } from "./http-deliverer.js";
@@ -464,7 +463,9 @@ describe("settle: batch mode", () => {
     );
     expect(dlq.received).toHaveLength(1);
     const request = dlq.received[0] as Received;
-    expect(request.headers["webhook-id"]).toBe(`job-1${DEAD_LETTER_ID_SUFFIX}`);
+    // Another message than the one that failed: its own webhook-id.
+    expect(request.headers["webhook-id"]).toMatch(/^msg_[A-Za-z0-9_-]{24}$/);
+    expect(request.headers["webhook-id"]).not.toBe(sink.received[0]?.headers["webhook-id"]);
     expect(verifyStandardWebhook(request.headers, request.body, SECRET_A, START / 1000)).toBe(true);
     const events = JSON.parse(request.body.toString()) as Record<string, unknown>[];
     expect(
@@ -488,10 +489,12 @@ describe("signing (Standard Webhooks)", () => {
         subscription(sink.url, { mode, signingSecret: `${SECRET_A} ${SECRET_B}` }),
       );
       expect(sink.received).toHaveLength(3);
+      const [first] = sink.received;
+      expect(first?.headers["webhook-id"]).toMatch(/^msg_/);
       expect(sink.received.map((r) => r.headers["webhook-id"])).toEqual([
-        "job-7",
-        "job-7",
-        "job-7",
+        first?.headers["webhook-id"],
+        first?.headers["webhook-id"],
+        first?.headers["webhook-id"],
       ]);
       const stamps = sink.received.map((r) => Number(r.headers["webhook-timestamp"]));
       // The injected clock: each retry is signed when it is sent.
