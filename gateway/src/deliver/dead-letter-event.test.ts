@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CloudEvent } from "../event/cloud-event.js";
+import { validateAttributes } from "../event/validate-attributes.js";
 import { deadLetterEvent, errorDestination } from "./dead-letter-event.js";
 
 const event: CloudEvent = {
@@ -38,6 +39,20 @@ describe("deadLetterEvent", () => {
     // 1 + 255 * 4 = 1021 bytes; one more emoji would make 1025.
     expect(utf8Length(data)).toBe(1021);
     expect(data).toBe(`a${"😀".repeat(255)}`);
+  });
+
+  it("makes a sink's error text a valid String: control characters become spaces", () => {
+    const error = "<h1>502</h1>\r\nX-Injected: yes\r\n\u0000\u0007 tab\t end\ud800 \ufffe";
+    const dead = deadLetterEvent(event, { ...reason, error });
+    // Each run of controls is one space; a lone surrogate and a noncharacter are U+FFFD.
+    expect(dead.attributes.heralderrordata).toBe(
+      "<h1>502</h1> X-Injected: yes  tab  end\ufffd \ufffd",
+    );
+    // Herald (or any conformant receiver) takes the dead-letter event as valid.
+    expect(validateAttributes(dead.attributes)).toEqual([]);
+    expect(deadLetterEvent(event, { ...reason, error: "\r\n\t" }).attributes.heralderrordata).toBe(
+      "HTTP 503",
+    );
   });
 
   it("never leaves heralderrordata empty", () => {

@@ -1,3 +1,4 @@
+import { toStringAttribute } from "../event/attribute-rules.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import { MAX_ERROR_BYTES, truncateUtf8 } from "./failure-text.js";
 import { redactSinkQuery } from "./redact-secrets.js";
@@ -37,8 +38,9 @@ export function errorDestination(sink: string): string {
  * alphanumeric, as CloudEvents 1.0.2 "Attribute Naming Convention" requires):
  * - `heralderrordest` (String, URI): the sink that failed, without userinfo;
  * - `heralderrorcode` (Integer): the last HTTP status, 0 for a network error or timeout;
- * - `heralderrordata` (String): the failure text, at most 1024 bytes of UTF-8 cut at a character
- *   boundary, never empty;
+ * - `heralderrordata` (String): the failure text made a valid String (`toStringAttribute`: control
+ *   characters become spaces), at most 1024 bytes of UTF-8 cut at a character boundary, never
+ *   empty;
  * - `heraldattempts` (Integer): attempts made.
  * Values from an earlier dead-lettering (a redriven event) are replaced.
  *
@@ -48,7 +50,8 @@ export function errorDestination(sink: string): string {
  * //   heralderrorcode: 503, heralderrordata: "down", heraldattempts: 4 }, data: event.data }
  */
 export function deadLetterEvent(event: CloudEvent, reason: DeadLetterReason): CloudEvent {
-  const text = truncateUtf8(reason.error, MAX_ERROR_BYTES);
+  // A sink's error page may hold line breaks or NULs, which a String attribute may not.
+  const text = truncateUtf8(toStringAttribute(reason.error), MAX_ERROR_BYTES).trim();
   const attributes = {
     ...event.attributes,
     heralderrordest: errorDestination(reason.sink),

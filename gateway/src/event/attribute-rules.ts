@@ -24,6 +24,28 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 const ASTRAL_NONCHAR =
   /[\ud83f\ud87f\ud8bf\ud8ff\ud93f\ud97f\ud9bf\ud9ff\uda3f\uda7f\udabf\udaff\udb3f\udb7f\udbbf\udbff][\udffe\udfff]/;
 
+/**
+ * Any text made fit for a String attribute: each run of control characters (line breaks, tabs,
+ * NUL...) becomes one space, and lone surrogates and noncharacters become U+FFFD. For text the
+ * gateway did not write, such as a sink's error page in `heralderrordata`.
+ *
+ * @example
+ * toStringAttribute("line1\r\nline2\u0000"); // "line1 line2 "
+ */
+export function toStringAttribute(text: string): string {
+  return text
+    .replace(CONTROL_RUNS, " ")
+    .replace(LONE_SURROGATES, "\ufffd")
+    .replace(NONCHARACTERS, "\ufffd")
+    .replace(ASTRAL_NONCHARS, "\ufffd");
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what the spec forbids
+const CONTROL_RUNS = /[\u0000-\u001f\u007f-\u009f]+/g;
+const NONCHARACTERS = /[\ufdd0-\ufdef\ufffe\uffff]/g;
+const LONE_SURROGATES = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const ASTRAL_NONCHARS = new RegExp(ASTRAL_NONCHAR.source, "g");
+
 export function checkString(value: string): string | undefined {
   if (FORBIDDEN_STRING_CHARS.test(value)) return "must not contain control characters";
   if (LONE_SURROGATE.test(value)) return "must not contain unpaired surrogates";
