@@ -323,6 +323,26 @@ describe("trace propagation without a tracing SDK", () => {
     expect(first?.[2]).not.toBe(second?.[2]);
   });
 
+  it.each([["garbage"], ["00-00000000000000000000000000000000-0000000000000000-01"]])(
+    "replaces an extension that is not W3C Trace Context (%s): every attempt in one trace",
+    async (bad) => {
+      const sink = await sinkOf({ status: 503 }, { status: 204 });
+      const { gw } = start(sink.url, { traced: false, delivery: { retry: 1 } });
+      const res = await gw.fetch(
+        binary("n-bad", { "ce-traceparent": bad, "ce-tracestate": "x=1", traceparent: INCOMING }),
+      );
+      expect(res.status).toBe(202);
+      const received = await sink.waitFor(2);
+      await gw.idle();
+      for (const got of received) {
+        // The request's valid context stands in for the broken one; its tracestate went with it.
+        expect(got.headers["ce-traceparent"]).toBe(INCOMING);
+        expect(got.headers["ce-tracestate"]).toBeUndefined();
+        expect(W3C.exec(String(got.headers.traceparent))?.[1]).toBe(TRACE);
+      }
+    },
+  );
+
   it("starts a trace for an event that comes without one", async () => {
     const sink = await sinkOf({ status: 204 });
     const { gw } = start(sink.url, { traced: false });
