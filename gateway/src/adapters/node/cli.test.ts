@@ -41,9 +41,11 @@ describe("herald validate", () => {
       join(dir, "ok.yaml"),
       "subscriptions:\n  - id: a\n    sink: http://127.0.0.1:9/x\n",
     );
-    const { code, stdout } = await cli(["validate", "--config", "ok.yaml"]);
+    const { code, stdout, stderr } = await cli(["validate", "--config", "ok.yaml"]);
     expect(code).toBe(0);
     expect(stdout).toContain("valid (1 subscriptions)");
+    // Valid, but serve needs --no-auth for it: said, not hidden.
+    expect(stderr).toMatch(/no auth section; `herald serve` starts it only with --no-auth/);
   });
 
   it("checks the files the config names, as serve reads them: a missing jwks or creds file is an error with its line", async () => {
@@ -135,6 +137,15 @@ describe("herald validate", () => {
     const { code, stderr } = await cli(["validate", "--config", "nope.yaml"]);
     expect(code).toBe(1);
     expect(stderr).toContain("config file not found");
+  });
+
+  it("says in one line when the config path is a directory (validate and serve)", async () => {
+    for (const command of ["validate", "serve"]) {
+      const { code, stderr } = await cli([command, "--config", "."]);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/is a directory, not a config file/);
+      expect(stderr).not.toContain("    at ");
+    }
   });
 });
 
@@ -447,7 +458,15 @@ describe("herald send, details", () => {
     const directory = await cli([...args, "@."]);
     expect(directory.code).toBe(1);
     expect(directory.stderr).toContain("(a directory)");
+    // JSON is the default type: data that is not JSON is refused before it is sent...
+    const notJson = await cli([...args, "{bad"]);
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr).toMatch(/--data is not JSON; .* --content-type/);
     expect(target.received).toHaveLength(0);
+    // ...and goes as what --content-type says it is.
+    const text = await cli([...args, "{bad", "--content-type", "text/plain"]);
+    expect(text.code).toBe(0);
+    expect(target.received.map((r) => r.body.toString())).toEqual(["{bad"]);
     await target.close();
   });
 });

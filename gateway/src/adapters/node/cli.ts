@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigInvalid, describeConfigIssue } from "../../config/config-invalid.js";
 import { parseConfig } from "../../config/load-config.js";
 import { checkConfigFiles } from "./check-config-files.js";
 import { createJsonLogger, logLevelFromEnv } from "./json-logger.js";
+import { readConfigText } from "./read-config-file.js";
 import { SEND_USAGE, sendCommand } from "./send-command.js";
 import { ServeError, serve } from "./serve.js";
 import { TOKEN_USAGE, tokenCommand } from "./token-command.js";
@@ -179,17 +179,17 @@ async function validateCommand(args: readonly string[], io: Io): Promise<number>
     strict: true,
   });
   const path = resolve(io.cwd, values.config ?? "herald.yaml");
-  const text = await readFile(path, "utf8").catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new ServeError(`config file not found: ${path}`);
-    }
-    throw err;
-  });
+  const text = await readConfigText(path);
   const config = parseConfig(text, path, io.env);
   // The files it names, as `serve` reads them: a valid config also starts.
   const issues = await checkConfigFiles(config, path, text);
   if (issues.length > 0) throw new ConfigInvalid(issues);
   io.stdout(`${path}: valid (${config.subscriptions.length} subscriptions)\n`);
+  if (config.auth === undefined) {
+    io.stderr(
+      "herald: note: this config has no auth section; `herald serve` starts it only with --no-auth (development only)\n",
+    );
+  }
   return 0;
 }
 

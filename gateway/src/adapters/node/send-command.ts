@@ -69,6 +69,12 @@ export async function sendCommand(
   if (values.data !== undefined) {
     body = values.data.startsWith("@") ? await dataFile(io.cwd, values.data.slice(1)) : values.data;
     headers.set("content-type", contentType ?? "application/json");
+    // JSON is the default: say so before sending data that is not, rather than deliver it.
+    if (contentType === undefined && !isJson(body)) {
+      throw new ServeError(
+        "--data is not JSON; fix it, or say what it is with --content-type (e.g. text/plain)",
+      );
+    }
   } else if (contentType) {
     headers.set("content-type", contentType);
   }
@@ -91,6 +97,17 @@ export async function sendCommand(
   }
   io.stderr(`${line}${text}\n`);
   return 1;
+}
+
+function isJson(data: string | Uint8Array): boolean {
+  try {
+    JSON.parse(
+      typeof data === "string" ? data : new TextDecoder("utf-8", { fatal: true }).decode(data),
+    );
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The bytes of `--data @FILE`; a file that cannot be read is a one-line CLI error. */

@@ -1,6 +1,5 @@
 import { createHash, hash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
@@ -30,6 +29,7 @@ import {
 import { loadJwksFiles } from "./jwks-files.js";
 import { nodeListener } from "./node-listener.js";
 import { createNodeSinkClient } from "./node-sink-client.js";
+import { readConfigText } from "./read-config-file.js";
 import { ServeError } from "./serve-error.js";
 import { openSqliteStore } from "./sqlite-store.js";
 import { startTelemetry } from "./start-telemetry.js";
@@ -105,8 +105,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       "<embedded demo config>",
     );
   } else {
-    if (!existsSync(configPath)) throw new ServeError(`config file not found: ${configPath}`);
-    configText = await readFile(configPath, "utf8");
+    configText = await readConfigText(configPath);
     config = parseConfig(configText, configPath, options.env);
   }
 
