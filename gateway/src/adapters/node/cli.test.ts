@@ -248,6 +248,56 @@ describe("herald serve (a real process)", () => {
     expect(new Set(ids).size).toBe(50);
   });
 
+  it("tail prints the matching events a gateway delivers, then deletes its subscription on Ctrl-C", async () => {
+    await writeFile(join(dir, "tail.yaml"), "store: { kind: memory }\nsubscriptions: []\n");
+    const { child: gateway, url } = await start([
+      "--config",
+      "tail.yaml",
+      "--no-auth",
+      "--port",
+      "0",
+    ]);
+    const tail = spawn(process.execPath, [HERALD, "tail", "--url", url, "--type", "t.watched"], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const out: string[] = [];
+    const arrived = new Set<() => void>();
+    createInterface({ input: tail.stdout! }).on("line", (line) => {
+      out.push(line);
+      for (const check of arrived) check();
+    });
+    await new Promise<void>((ready) => {
+      createInterface({ input: tail.stderr! }).on("line", (line) => {
+        if (line.includes("tailing")) ready();
+      });
+    });
+    const listed = async () =>
+      ((await (await fetch(`${url}/subscriptions`)).json()) as { id: string }[]).length;
+    expect(await listed()).toBe(1);
+    const post = (id: string, type: string) =>
+      fetch(`${url}/events`, {
+        method: "POST",
+        headers: { "ce-specversion": "1.0", "ce-id": id, "ce-source": "/tail", "ce-type": type },
+      });
+    expect((await post("skip-1", "t.other")).status).toBe(202);
+    expect((await post("seen-1", "t.watched")).status).toBe(202);
+    await new Promise<void>((done) => {
+      const check = () => out.length > 0 && done();
+      arrived.add(check);
+      check();
+    });
+    expect(out.map((line) => (JSON.parse(line) as { id: string }).id)).toEqual(["seen-1"]);
+    expect(JSON.parse(out[0]!)).toMatchObject({ specversion: "1.0", type: "t.watched" });
+    const stopped = exited(tail);
+    tail.kill("SIGINT");
+    expect(await stopped).toBe(0);
+    expect(await listed()).toBe(0);
+    const gone = exited(gateway);
+    gateway.kill("SIGTERM");
+    expect(await gone).toBe(0);
+  });
+
   it("reloads the config on SIGHUP: the new subscriptions route, the old ones stop", async () => {
     const file = join(dir, "reload.yaml");
     const config = (id: string) =>

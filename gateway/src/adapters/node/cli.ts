@@ -8,6 +8,7 @@ import { createJsonLogger, logLevelFromEnv } from "./json-logger.js";
 import { readConfigText } from "./read-config-file.js";
 import { SEND_USAGE, sendCommand } from "./send-command.js";
 import { ServeError, serve } from "./serve.js";
+import { TAIL_USAGE, tailCommand } from "./tail-command.js";
 import { TOKEN_USAGE, tokenCommand } from "./token-command.js";
 
 const USAGE = `Usage: herald <command> [options]
@@ -21,6 +22,7 @@ Commands:
   validate    Check a config file and exit (0 valid, 1 invalid)
                 --config FILE   config file (default ./herald.yaml)
 ${SEND_USAGE}
+${TAIL_USAGE}
 ${TOKEN_USAGE}
   help        Show this help
   version     Print the version
@@ -56,6 +58,8 @@ export async function runCli(io: Io): Promise<number> {
         return await validateCommand(rest, io);
       case "send":
         return await sendCommand(rest, io);
+      case "tail":
+        return await tailCommand(rest, { ...io, stop: stopSignal() });
       case "token":
         return await tokenCommand(rest, io);
       case "version":
@@ -198,4 +202,17 @@ function version(): string {
     readFileSync(new URL("../../../package.json", import.meta.url), "utf8"),
   ) as { version: string };
   return pkg.version;
+}
+
+/** Aborts on the first SIGINT or SIGTERM (Ctrl-C ends `herald tail` cleanly). */
+function stopSignal(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+    controller.abort();
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return controller.signal;
 }

@@ -1,0 +1,149 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { parseArgs } from "node:util";
+import { ServeError } from "./serve-error.js";
+
+export const TAIL_USAGE = `  tail        Print the events a gateway delivers, one JSON line each, until Ctrl-C
+                --url URL       the gateway (default http://127.0.0.1:8080)
+                --token T       an admin token (when the gateway has auth)
+                --type T        only events of this type (repeatable)
+                --source S      only events from this source
+                --sql EXPR      only events this CESQL expression matches
+                --host H        where the gateway reaches this command (default 127.0.0.1)
+                --port N        the port it listens on for deliveries (default 0: any free one)`;
+
+interface TailIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** Ends the tail (Ctrl-C); the CLI passes one that SIGINT and SIGTERM abort. */
+  readonly stop: AbortSignal;
+}
+
+/**
+ * `herald tail`: watches what a gateway delivers. It listens for deliveries on `--host:--port`,
+ * creates a temporary subscription through the Subscriptions API (structured mode, no retries,
+ * filtered by `--type`, `--source`, `--sql`) that sends them there, prints each event as one line
+ * of the JSON event format, and deletes the subscription when stopped. A refusal by the gateway
+ * (no admin token, an invalid filter) is printed and exits 1.
+ *
+ * @example
+ * herald tail --url http://127.0.0.1:8080 --type com.example.order.created
+ */
+export async function tailCommand(args: readonly string[], io: TailIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      url: { type: "string", default: "http://127.0.0.1:8080" },
+      token: { type: "string" },
+      type: { type: "string", multiple: true },
+      source: { type: "string" },
+      sql: { type: "string" },
+      host: { type: "string", default: "127.0.0.1" },
+      port: { type: "string", default: "0" },
+    },
+    strict: true,
+  });
+  if (!/^https?:\/\//i.test(values.url) || !URL.canParse(values.url)) {
+    throw new ServeError(`--url must be an absolute http(s) URL (got "${values.url}")`);
+  }
+  const port = Number(values.port);
+  if (!/^\d+$/.test(values.port) || port > 65_535) {
+    throw new ServeError(`--port must be a number from 0 to 65535 (got "${values.port}")`);
+  }
+  const base = values.url.replace(/\/+$/, "");
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (values.token) headers.authorization = `Bearer ${values.token}`;
+
+  const sink = await listen(values.host, port, (line) => io.stdout(`${line}\n`));
+  try {
+    const host = values.host.includes(":") ? `[${values.host}]` : values.host;
+    const subscription = {
+      sink: `http://${host}:${sink.port}/tail`,
+      ...(values.type === undefined ? {} : { types: values.type }),
+      ...(values.source === undefined ? {} : { source: values.source }),
+      ...(values.sql === undefined ? {} : { filters: [{ sql: values.sql }] }),
+      delivery: { mode: "structured", retry: 0 },
+    };
+    const created = await call(`${base}/subscriptions`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(subscription),
+    });
+    if (created.status !== 201) {
+      io.stderr(
+        `herald: the gateway refused the tail subscription: ${await problemText(created)}\n`,
+      );
+      return 1;
+    }
+    const { id } = (await created.json()) as { id: string };
+    io.stderr(`herald: tailing ${base} (subscription ${id}); Ctrl-C to stop\n`);
+    await new Promise<void>((resolve) => {
+      if (io.stop.aborted) resolve();
+      io.stop.addEventListener("abort", () => resolve(), { once: true });
+    });
+    const deleted = await call(`${base}/subscriptions/${encodeURIComponent(id)}`, {
+      method: "DELETE",
+      headers,
+    }).catch(() => undefined);
+    if (deleted?.ok !== true) {
+      io.stderr(`herald: could not delete subscription ${id}; delete it through the API\n`);
+    }
+    return 0;
+  } finally {
+    await sink.close();
+  }
+}
+
+async function call(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    throw new ServeError(`cannot reach ${url}: ${(err as Error).cause ?? (err as Error).message}`);
+  }
+}
+
+/** A problem document's `status code: detail`, or the status line. */
+async function problemText(res: Response): Promise<string> {
+  const text = await res.text();
+  try {
+    const problem = JSON.parse(text) as { code?: string; detail?: string };
+    return `${res.status} ${problem.code ?? ""}: ${problem.detail ?? text}`;
+  } catch {
+    return `${res.status} ${res.statusText}`;
+  }
+}
+
+/** The local sink: each structured delivery's body as one JSON line; 204 to the gateway. */
+async function listen(
+  host: string,
+  port: number,
+  print: (line: string) => void,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      try {
+        print(JSON.stringify(JSON.parse(body)));
+      } catch {
+        print(JSON.stringify({ undecodable: body.slice(0, 1024) }));
+      }
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) =>
+      reject(new ServeError(`cannot listen for deliveries on ${host}:${port}: ${err.message}`)),
+    );
+    server.listen(port, host, resolve);
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
