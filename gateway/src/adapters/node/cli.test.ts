@@ -248,6 +248,41 @@ describe("herald serve (a real process)", () => {
     expect(new Set(ids).size).toBe(50);
   });
 
+  it.each([
+    ["silent", false],
+    ["loud", true],
+  ])(
+    "says loudly that auth is off, whatever HERALD_LOG_LEVEL (%s) hides",
+    async (level, unknown) => {
+      await writeFile(join(dir, "open.yaml"), "store: { kind: memory }\nsubscriptions: []\n");
+      const child = spawn(
+        process.execPath,
+        [HERALD, "serve", "--config", "open.yaml", "--no-auth", "--port", "0"],
+        {
+          cwd: dir,
+          env: { ...process.env, HERALD_LOG_LEVEL: level },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      const errors: string[] = [];
+      createInterface({ input: child.stderr! }).on("line", (line) => errors.push(line));
+      await new Promise<void>((ready) => {
+        createInterface({ input: child.stdout! }).on("line", (line) => {
+          if (line.startsWith("herald listening on")) ready();
+        });
+      });
+      const stopped = exited(child);
+      child.kill("SIGTERM");
+      expect(await stopped).toBe(0);
+      expect(errors).toContain(
+        "herald: WARNING: authentication is OFF (--no-auth): anyone who can reach this port can publish events",
+      );
+      expect(errors.some((line) => line.includes(`HERALD_LOG_LEVEL=${level} is not one of`))).toBe(
+        unknown,
+      );
+    },
+  );
+
   it("tail prints the matching events a gateway delivers, then deletes its subscription on Ctrl-C", async () => {
     await writeFile(join(dir, "tail.yaml"), "store: { kind: memory }\nsubscriptions: []\n");
     const { child: gateway, url } = await start([

@@ -119,6 +119,12 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
     level: logLevelFromEnv(io.env.HERALD_LOG_LEVEL),
     write: io.stderr,
   });
+  const asked = io.env.HERALD_LOG_LEVEL?.trim().toLowerCase();
+  if (asked && asked !== logLevelFromEnv(asked)) {
+    io.stderr(
+      `herald: HERALD_LOG_LEVEL=${io.env.HERALD_LOG_LEVEL} is not one of debug, info, warn, error, silent; using info\n`,
+    );
+  }
   // SIGHUP reloads the config (subscriptions swap atomically; a bad file is refused and logged).
   // The handler is installed before the server starts: without one, a SIGHUP sent as soon as
   // the `listening` line appears would end the process (the signal's default action).

@@ -124,11 +124,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     );
   }
   if (authOff) {
-    logger.warn(
-      options.noAuth
-        ? "authentication is OFF (--no-auth): anyone who can reach this port can publish events"
-        : "authentication is OFF: anyone who can reach this port can publish events",
-    );
+    const warning = options.noAuth
+      ? "authentication is OFF (--no-auth): anyone who can reach this port can publish events"
+      : "authentication is OFF: anyone who can reach this port can publish events";
+    logger.warn(warning);
+    // Loudly, whatever HERALD_LOG_LEVEL hides (DESIGN.md): a plain line on stderr too.
+    if (options.note !== undefined) options.note(`herald: WARNING: ${warning}\n`);
   }
   const jwksFiles = await loadJwksFiles(config, dirname(configPath));
 
