@@ -90,10 +90,10 @@ function pageSize(raw: string | undefined): number {
   return n;
 }
 
-/** `after`: a job id as the pages give them (`next`, `jobId`: decimal digits). */
+/** `after`: a job id as the pages give them (`next`, `jobId`: digits, or a UUID on Workers). */
 function jobIdAfter(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === "") return undefined;
-  if (!/^\d{1,20}$/.test(raw)) {
+  if (!/^[\w-]{1,64}$/.test(raw)) {
     throw new MalformedRequest("after must be a jobId (the next of the previous page)");
   }
   return raw;

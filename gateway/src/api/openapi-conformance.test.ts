@@ -64,6 +64,18 @@ describe("the OpenAPI schemas accept the API's real answers", () => {
     expect(put.status).toBe(200);
   });
 
+  it("a backoffDelay longer than the default cap: the realized backoffMax keeps a GET a valid PUT", async () => {
+    const created = await call("POST", "/subscriptions", {
+      sink: "http://127.0.0.1:9/slow",
+      types: ["com.example.slow"],
+      delivery: { backoffDelay: "2m" },
+    });
+    const body = (await created.json()) as { id: string; delivery: Record<string, unknown> };
+    expect(body.delivery).toMatchObject({ backoffDelay: "2m", backoffMax: "2m" });
+    expectValid("Subscription", body);
+    expect((await call("PUT", `/subscriptions/${body.id}`, body)).status).toBe(200);
+  });
+
   it("a subscription the sink's 410 disabled", async () => {
     const created = (await (
       await call("POST", "/subscriptions", {

@@ -199,7 +199,7 @@ export const OPENAPI_DOCUMENT = {
           {
             name: "after",
             in: "query",
-            schema: { type: "string", pattern: "^[0-9]+$" },
+            schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
             description: "`next` of the previous page",
           },
         ],

@@ -1,7 +1,7 @@
+import { effectiveBackoffMax } from "../deliver/retry-policy.js";
 import type { DisabledState } from "../store/subscription-store.js";
 import {
   DEFAULT_BACKOFF_DELAY_MS,
-  DEFAULT_BACKOFF_MAX_MS,
   DEFAULT_BACKOFF_POLICY,
   DEFAULT_MAX_BATCH_SIZE,
   DEFAULT_MAX_BATCH_WAIT_MS,
@@ -72,7 +72,7 @@ export function toSubscriptionResource(
       retry: delivery.retry ?? DEFAULT_RETRY,
       backoffPolicy: delivery.backoffPolicy ?? DEFAULT_BACKOFF_POLICY,
       backoffDelay: formatDuration(delivery.backoffDelayMs ?? DEFAULT_BACKOFF_DELAY_MS),
-      backoffMax: formatDuration(delivery.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS),
+      backoffMax: formatDuration(effectiveBackoffMax(delivery)),
       concurrency: delivery.concurrency ?? DEFAULT_SINK_CONCURRENCY,
       ...(delivery.rate === undefined ? {} : { rate: formatRate(delivery.rate) }),
       handshake: delivery.handshake ?? false,

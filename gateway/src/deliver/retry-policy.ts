@@ -37,9 +37,24 @@ export function canRetry(attempts: number, delivery: DeliverySettings): boolean 
  * @example
  * backoffCeiling(3, { mode: "binary", timeoutMs: 5000, backoffDelayMs: 100 }); // 800
  */
+/**
+ * `backoffMax`, or when not set the default (1 minute) but never below `backoffDelay`: a delay
+ * set longer than the default cap is not cut back to it (an explicit `backoffMax` must not be
+ * shorter than `backoffDelay`, the config says).
+ *
+ * @example
+ * effectiveBackoffMax({ mode: "binary", timeoutMs: 5000, backoffDelayMs: 120_000 }); // 120000
+ */
+export function effectiveBackoffMax(delivery: DeliverySettings): number {
+  return (
+    delivery.backoffMaxMs ??
+    Math.max(DEFAULT_BACKOFF_MAX_MS, delivery.backoffDelayMs ?? DEFAULT_BACKOFF_DELAY_MS)
+  );
+}
+
 export function backoffCeiling(attempts: number, delivery: DeliverySettings): number {
   const base = delivery.backoffDelayMs ?? DEFAULT_BACKOFF_DELAY_MS;
-  const max = delivery.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS;
+  const max = effectiveBackoffMax(delivery);
   const policy = delivery.backoffPolicy ?? DEFAULT_BACKOFF_POLICY;
   const growth = policy === "linear" ? attempts + 1 : 2 ** attempts;
   // 2^attempts overflows to Infinity for huge counts; min() with max keeps it finite.

@@ -61,6 +61,9 @@ export async function startWranglerDev(config: unknown): Promise<WranglerDev> {
       `HERALD_CONFIG:${JSON.stringify(config)}`,
       "--var",
       "HERALD_LOG_LEVEL:warn",
+      // What .dev.vars gives `npm run dev:workers` (the copied toml has no .dev.vars beside it).
+      "--var",
+      "HERALD_NO_AUTH:true",
     ],
     {
       cwd: dir,

@@ -405,6 +405,7 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
     const ids = JSON.parse(header.get("herald-subscriptions") || "[]") as string[];
     if (ids.length === 0) return;
     await fanOut(decodeEventMessage(header, stored.data), ids, key);
+    markFannedOut(key);
   }
 
   async function acceptOne(

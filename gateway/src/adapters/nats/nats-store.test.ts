@@ -1,4 +1,4 @@
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NatsServer, startNatsServer } from "../../../test/support/nats-server.js";
@@ -105,6 +105,18 @@ describe("the NATS store beyond the contract", () => {
       const [job] = await store.queue.lease(10, 30_000, never());
       await store.queue.complete(job!.id);
       expect(await store.queue.size()).toBe(0);
+      // The fan-out marker is published without waiting; let it land before the stop.
+      const nc = await connect({ servers: own.url });
+      const jsm = await jetstreamManager(nc);
+      const marker = natsNames("restart").fanned(eventMsgId("/nats", "r1"));
+      const until = Date.now() + 5_000;
+      while (
+        (await jsm.direct.getMessage("restart-events", { last_by_subj: marker })) === null &&
+        Date.now() < until
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await nc.close();
       await own.stop();
       await own.start();
       // The client reconnects with backoff: retry as a publisher would after a 503.

@@ -172,12 +172,19 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
   if (hangupBeforeReady) onHangup();
   const signal = await stopSignal;
   process.off("SIGHUP", onHangup);
+  process.off("SIGTERM", stopped);
+  process.off("SIGINT", stopped);
   logger.info("shutting down", { signal });
   // A second signal while draining means "now".
   const force = () => process.exit(1);
   process.once("SIGTERM", force);
   process.once("SIGINT", force);
-  await server.close();
+  try {
+    await server.close();
+  } finally {
+    process.off("SIGTERM", force);
+    process.off("SIGINT", force);
+  }
   logger.info("stopped");
   return 0;
 }
