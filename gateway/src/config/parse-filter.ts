@@ -1,5 +1,4 @@
 import { CesqlParseError } from "../cesql/cesql-parse-error.js";
-import { compileCesql } from "../cesql/compile-cesql.js";
 import { parseCesql } from "../cesql/parse-cesql.js";
 import { staticProblem } from "../cesql/static-problem.js";
 import type { Filter } from "../subscriptions/subscription.js";
@@ -111,7 +110,8 @@ function parseDialect(
 
 /**
  * `sql` (3.2.4.1.2): "The filter expression MUST NOT be an empty string", and it must be valid
- * CESQL v1.0.0. Compiled once here, for validation only; the matcher compiles its own copy.
+ * CESQL v1.0.0. Parsed once here, for validation only (compiling cannot fail once it parses);
+ * the matcher compiles its own copy.
  */
 function parseSql(raw: unknown, path: FieldPath, report: Report): string | undefined {
   if (typeof raw !== "string") {
@@ -122,15 +122,16 @@ function parseSql(raw: unknown, path: FieldPath, report: Report): string | undef
     report(path, "must not be empty");
     return undefined;
   }
+  let expression: ReturnType<typeof parseCesql>;
   try {
-    compileCesql(raw);
+    expression = parseCesql(raw);
   } catch (error) {
     if (!(error instanceof CesqlParseError)) throw error;
     report(path, error.message);
     return undefined;
   }
   // What can be told without an event is told now, not by a filter that silently never matches.
-  const problem = staticProblem(parseCesql(raw));
+  const problem = staticProblem(expression);
   if (problem !== undefined) {
     report(path, `invalid CESQL: ${problem}`);
     return undefined;
