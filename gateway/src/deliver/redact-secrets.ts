@@ -31,15 +31,14 @@ export function secretParameterValues(sink: string): string[] {
 }
 
 /**
- * A sink URL with its credential-like query parameter values replaced by `redacted` (for
- * `heralderrordest`); other parameters and the path are kept.
+ * Replaces the values of a URL's credential-like query parameters with `redacted`, in place
+ * (for `heralderrordest`); other parameters and the path are kept. Says whether it changed any.
  *
  * @example
- * redactSinkQuery("https://hooks.example.com/in?token=abc123&team=a"); // "https://hooks.example.com/in?token=redacted&team=a"
+ * const url = new URL("https://hooks.example.com/in?token=abc123&team=a");
+ * hideSecretParameters(url); // true; url.href: "https://hooks.example.com/in?token=redacted&team=a"
  */
-export function redactSinkQuery(sink: string): string {
-  if (!URL.canParse(sink)) return sink;
-  const url = new URL(sink);
+export function hideSecretParameters(url: URL): boolean {
   let changed = false;
   for (const name of new Set(url.searchParams.keys())) {
     if (SECRET_PARAMETER.test(name)) {
@@ -47,7 +46,7 @@ export function redactSinkQuery(sink: string): string {
       changed = true;
     }
   }
-  return changed ? url.href : sink;
+  return changed;
 }
 
 function secretsOf(subscription: Subscription): string[] {

@@ -23,11 +23,15 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
     return;
   }
   const { status, headers, body } = problemParts(problemOf(err));
+  const fields = {
+    ...headers,
+    "content-length": String(Buffer.byteLength(body)),
+    connection: "close",
+  };
   const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}`];
-  for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
-  head.push(`content-length: ${Buffer.byteLength(body)}`, "connection: close");
+  for (const [name, value] of Object.entries(fields)) head.push(`${name}: ${value}`);
   // Then closed for good: node:http sockets allow half-open, and a slow client would keep it.
-  socket.end(`${[...new Set(head)].join("\r\n")}\r\n\r\n${body}`, () => socket.destroy());
+  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`, () => socket.destroy());
 }
 
 function problemOf(err: NodeJS.ErrnoException): HeraldError {
