@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { encodeHeaderValue } from "../../deliver/percent-encode.js";
+import { callGateway } from "./call-gateway.js";
 import { ServeError } from "./serve.js";
 
 export const SEND_USAGE = `  send        Send one test event (binary mode) and print the answer
@@ -79,16 +80,11 @@ export async function sendCommand(
     headers.set("content-type", contentType);
   }
   const url = ingestUrl(values.url);
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: "POST",
-      headers,
-      body: (body ?? null) as BodyInit | null,
-    });
-  } catch (err) {
-    throw new ServeError(`cannot reach ${url}: ${(err as Error).cause ?? (err as Error).message}`);
-  }
+  const response = await callGateway(url, {
+    method: "POST",
+    headers,
+    body: (body ?? null) as BodyInit | null,
+  });
   const text = await response.text();
   const line = `${response.status} ${response.statusText} (id ${attributes.id})\n`;
   if (response.ok) {

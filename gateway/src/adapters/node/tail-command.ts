@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
+import { callGateway } from "./call-gateway.js";
 import { ServeError } from "./serve-error.js";
 
 export const TAIL_USAGE = `  tail        Print the events a gateway delivers, one JSON line each, until Ctrl-C
@@ -64,7 +65,7 @@ export async function tailCommand(args: readonly string[], io: TailIo): Promise<
       ...(values.sql === undefined ? {} : { filters: [{ sql: values.sql }] }),
       delivery: { mode: "structured", retry: 0 },
     };
-    const created = await call(`${base}/subscriptions`, {
+    const created = await callGateway(`${base}/subscriptions`, {
       method: "POST",
       headers,
       body: JSON.stringify(subscription),
@@ -81,7 +82,7 @@ export async function tailCommand(args: readonly string[], io: TailIo): Promise<
       if (io.stop.aborted) resolve();
       io.stop.addEventListener("abort", () => resolve(), { once: true });
     });
-    const deleted = await call(`${base}/subscriptions/${encodeURIComponent(id)}`, {
+    const deleted = await callGateway(`${base}/subscriptions/${encodeURIComponent(id)}`, {
       method: "DELETE",
       headers,
     }).catch(() => undefined);
@@ -91,14 +92,6 @@ export async function tailCommand(args: readonly string[], io: TailIo): Promise<
     return 0;
   } finally {
     await sink.close();
-  }
-}
-
-async function call(url: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch (err) {
-    throw new ServeError(`cannot reach ${url}: ${(err as Error).cause ?? (err as Error).message}`);
   }
 }
 
