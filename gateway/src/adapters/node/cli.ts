@@ -59,7 +59,7 @@ export async function runCli(io: Io): Promise<number> {
       case "send":
         return await sendCommand(rest, io);
       case "tail":
-        return await tailCommand(rest, { ...io, stop: stopSignal() });
+        return await tailCommand(rest, { ...io, stop: stopSignal().signal });
       case "token":
         return await tokenCommand(rest, io);
       case "version":
@@ -143,12 +143,7 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
   };
   process.on("SIGHUP", onHangup);
   // So are the stop signals': one that arrives while starting stops the server once it is up.
-  let stopped: (signal: NodeJS.Signals) => void = () => {};
-  const stopSignal = new Promise<NodeJS.Signals>((done) => {
-    stopped = done;
-  });
-  process.once("SIGTERM", stopped);
-  process.once("SIGINT", stopped);
+  const stop = stopSignal();
   let server: Awaited<ReturnType<typeof serve>>;
   try {
     server = await serve({
@@ -164,16 +159,13 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
     });
   } catch (error) {
     process.off("SIGHUP", onHangup);
-    process.off("SIGTERM", stopped);
-    process.off("SIGINT", stopped);
+    stop.dispose();
     throw error;
   }
   reload = () => server.reload();
   if (hangupBeforeReady) onHangup();
-  const signal = await stopSignal;
+  const signal = await stop.signalled;
   process.off("SIGHUP", onHangup);
-  process.off("SIGTERM", stopped);
-  process.off("SIGINT", stopped);
   logger.info("shutting down", { signal });
   // A second signal while draining means "now".
   const force = () => process.exit(1);
@@ -217,15 +209,30 @@ function version(): string {
   return pkg.version;
 }
 
-/** Aborts on the first SIGINT or SIGTERM (Ctrl-C ends `herald tail` cleanly). */
-function stopSignal(): AbortSignal {
+/**
+ * The first SIGINT or SIGTERM, as an `AbortSignal` (for `tail`) and as a promise of its name (for
+ * `serve`); both listeners go after it, or with `dispose()`.
+ */
+function stopSignal(): {
+  readonly signal: AbortSignal;
+  readonly signalled: Promise<NodeJS.Signals>;
+  dispose(): void;
+} {
   const controller = new AbortController();
-  const stop = () => {
+  let signalled: (name: NodeJS.Signals) => void = () => {};
+  const promise = new Promise<NodeJS.Signals>((resolve) => {
+    signalled = resolve;
+  });
+  const dispose = () => {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
-    controller.abort();
   };
+  function stop(name: NodeJS.Signals) {
+    dispose();
+    controller.abort();
+    signalled(name);
+  }
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  return controller.signal;
+  return { signal: controller.signal, signalled: promise, dispose };
 }
