@@ -41,20 +41,21 @@ export interface ConfigSource {
  */
 export function readConfigSource(text: string, file: string): ConfigSource {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, {
+  const masked = maskReferences(text);
+  const document = parseDocument(masked, {
     lineCounter,
     prettyErrors: false,
     resolveKnownTags: false,
   });
+  if (masked !== text) unmaskDocument(document.contents);
   const position = (offset: number): SourcePosition => {
     const { line, col } = lineCounter.linePos(offset);
     return { line: Math.max(line, 1), column: Math.max(col, 1) };
   };
-  const lines = text.split("\n");
   const syntaxIssues = withoutCascade([...document.errors, ...document.warnings]).map(
     (error): ConfigIssue => {
       const at = position(error.pos[0]);
-      return { file, ...at, field: "", message: explain(error, lines[at.line - 1]) };
+      return { file, ...at, field: "", message: explain(error) };
     },
   );
   return {
@@ -62,6 +63,47 @@ export function readConfigSource(text: string, file: string): ConfigSource {
     syntaxIssues,
     locate: (path, options) => position(offsetOf(document, path, options?.at === "key")),
   };
+}
+
+// `${NAME}` and `${NAME:-default}` on one line (`$${` is the escape for a literal `${`).
+const REFERENCE = /\$\$\{|\$\{[^}\n]*\}/g;
+// Characters of a reference that YAML would read as syntax inside a flow collection (`{ port:
+// ${PORT} }`) or a comment, swapped one for one with private-use characters while parsing.
+const SYNTAX = "$" + "{},[]#:";
+const MASK = "\uE000\uE001\uE002\uE003\uE004\uE005\uE006\uE007";
+const MASKED = /[\uE000-\uE007]/g;
+const HAS_MASK = /[\uE000-\uE007]/;
+
+/**
+ * The text with each `${...}` reference disguised as plain characters, so a reference parses as
+ * the plain scalar it stands for wherever it is written, inside `{ }` and `[ ]` too, as if the
+ * text had been substituted before parsing (Docker Compose's rule). One character for one, so
+ * lines and columns stay right. A text that already holds those private-use characters is left
+ * as it is.
+ */
+function maskReferences(text: string): string {
+  if (!text.includes("${") || HAS_MASK.test(text)) return text;
+  return text.replace(REFERENCE, (match) =>
+    match === "$${" ? match : match.replace(/[${},[\]#:]/g, (c) => MASK[SYNTAX.indexOf(c)] ?? c),
+  );
+}
+
+function unmask(text: string): string {
+  return text.replace(MASKED, (c) => SYNTAX[MASK.indexOf(c)] ?? c);
+}
+
+/** Puts the references back as written, in every key and string value. */
+function unmaskDocument(node: unknown): void {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      unmaskDocument(pair.key);
+      unmaskDocument(pair.value);
+    }
+  } else if (isSeq(node)) {
+    for (const item of node.items) unmaskDocument(item);
+  } else if (isScalar(node) && typeof node.value === "string") {
+    node.value = unmask(node.value);
+  }
 }
 
 /** Walks `path` down the YAML node tree and returns the source offset to point at. */
@@ -112,13 +154,9 @@ function withoutCascade(errors: readonly YAMLError[]): YAMLError[] {
   });
 }
 
-function explain(error: YAMLError, line = ""): string {
+function explain(error: YAMLError): string {
   if (error.code === "MULTIPLE_DOCS") {
     return "a config holds a single YAML document; remove the --- separator";
-  }
-  // `{` and `}` end a plain scalar inside a flow collection, so `{ port: ${PORT} }` cannot parse.
-  if (error.code === "UNEXPECTED_TOKEN" && line.includes("${")) {
-    return `${error.message} (inside { } or [ ], a value using \${VAR} must be quoted)`;
   }
   return error.message;
 }

@@ -417,9 +417,30 @@ describe("parseConfig: ${VAR} interpolation", () => {
     ]);
   });
 
-  test("inside a flow collection an unquoted reference is a syntax error with a hint", () => {
-    expect(problems("listen: { port: ${PORT} }", { PORT: "1" })).toEqual([
-      "herald.yaml:1:18 Unexpected flow-map-start at node end (inside { } or [ ], a value using ${VAR} must be quoted)",
+  test("inside { } and [ ] an unquoted reference is read as the plain value it stands for", () => {
+    const env = { PORT: "9001", RETRY: "3", HOST: "10.0.0.2", DELAY: "PT2S" };
+    const config = parseConfig(
+      yaml(
+        "listen: { port: ${PORT}, host: ${HOST} }",
+        "subscriptions:",
+        "  - { id: a, sink: http://x.test/a, delivery: { retry: ${RETRY}, backoffDelay: ${DELAY} } }",
+        "  - id: b",
+        "    sink: http://x.test/b",
+        "    filters: [ { exact: { type: ${TYPE:-t,with[brackets]} } } ] # ${NOT_READ}",
+      ),
+      "x",
+      env,
+    );
+    expect(config.listen).toEqual({ host: "10.0.0.2", port: 9001 });
+    expect(config.subscriptions[0]?.delivery.retry).toBe(3);
+    expect(config.subscriptions[0]?.delivery.backoffDelayMs).toBe(2000);
+    expect(config.subscriptions[1]?.filters).toEqual([{ exact: { type: "t,with[brackets]" } }]);
+  });
+
+  test("a reference in a flow collection keeps its place in error messages", () => {
+    expect(problems("listen: { port: ${PORT}, host: ${HOST} }", { PORT: "x" })).toEqual([
+      "herald.yaml:1:17 listen.port: must be an integer",
+      "herald.yaml:1:32 listen.host: environment variable HOST is not set",
     ]);
   });
 
