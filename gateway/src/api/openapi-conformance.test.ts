@@ -9,6 +9,7 @@ import { parseConfig } from "../config/load-config.js";
 let gone: ScriptedSink;
 let gateway: Gateway;
 let schemas: Ajv2020;
+let paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
 
 const call = (method: string, path: string, body?: unknown) =>
   gateway.fetch(
@@ -27,7 +28,9 @@ beforeAll(async () => {
   gateway.start();
   const doc = (await (await call("GET", "/openapi.json")).json()) as {
     components: { schemas: Record<string, object> };
+    paths: typeof paths;
   };
+  paths = doc.paths;
   schemas = new Ajv2020({ strict: false, validateFormats: false });
   // Register the components under the document's own $ref base.
   schemas.addSchema({ $id: "doc", components: doc.components });
@@ -37,7 +40,10 @@ afterAll(async () => {
   await gone.close();
 });
 
-function expectValid(schema: "Subscription" | "SubscriptionRequest", value: unknown) {
+function expectValid(
+  schema: "Subscription" | "SubscriptionRequest" | "Problem" | "Status" | "CloudEvent",
+  value: unknown,
+) {
   const validate = schemas.compile({ $ref: `doc#/components/schemas/${schema}` });
   const ok = validate(value);
   expect(validate.errors ?? [], `${schema}: ${JSON.stringify(value)}`).toEqual([]);
@@ -104,3 +110,68 @@ describe("the OpenAPI schemas accept the API's real answers", () => {
     expectValid("Subscription", shown);
   });
 });
+
+describe("the OpenAPI document lists what the gateway answers", () => {
+  const event = { specversion: "1.0", id: "doc-1", source: "/openapi", type: "com.example.doc" };
+  const cases: [string, string, RequestInit, string][] = [
+    ["/events", "post", binaryEvent(), "202"],
+    ["/", "post", binaryEvent(), "202"],
+    ["/events", "post", { body: JSON.stringify(event), headers: structured() }, "202"],
+    ["/events", "post", { body: JSON.stringify([event]), headers: batch() }, "202"],
+    ["/events", "post", { body: "{", headers: structured() }, "400"],
+    [
+      "/events",
+      "post",
+      { body: JSON.stringify({ ...event, id: "" }), headers: structured() },
+      "400",
+    ],
+    [
+      "/events",
+      "post",
+      { body: "x", headers: { "content-type": "application/cloudevents+xml" } },
+      "415",
+    ],
+    ["/events", "options", { headers: { "webhook-request-origin": "a.example" } }, "200"],
+    ["/healthz", "get", {}, "200"],
+    ["/readyz", "get", {}, "200"],
+    ["/openapi.json", "get", {}, "200"],
+  ];
+
+  it.each(cases)("%s %s answers a documented status", async (path, method, init, status) => {
+    const res = await gateway.fetch(
+      new Request(`http://gw${path}`, { method: method.toUpperCase(), ...init }),
+    );
+    expect(String(res.status)).toBe(status);
+    const operation = paths[path]?.[method];
+    expect(operation, `${method} ${path} is documented`).toBeDefined();
+    expect(Object.keys(operation?.responses ?? {})).toContain(status);
+    const type = res.headers.get("content-type") ?? "";
+    if (type.startsWith("application/problem+json")) expectValid("Problem", await res.json());
+    else if (path === "/healthz" || path === "/readyz") expectValid("Status", await res.json());
+  });
+
+  it("the CloudEvent schema takes the JSON format's events and refuses one without an id", () => {
+    expectValid("CloudEvent", { ...event, subject: "s", time: "2026-11-27T10:00:00Z", data: 1 });
+    const validate = schemas.compile({ $ref: "doc#/components/schemas/CloudEvent" });
+    expect(validate({ specversion: "1.0", source: "/x", type: "t" })).toBe(false);
+  });
+});
+
+function binaryEvent(): RequestInit {
+  return {
+    body: '{"n":1}',
+    headers: {
+      "ce-specversion": "1.0",
+      "ce-id": `bin-${Math.random()}`,
+      "ce-source": "/openapi",
+      "ce-type": "com.example.doc",
+      "content-type": "application/json",
+    },
+  };
+}
+function structured(): Record<string, string> {
+  return { "content-type": "application/cloudevents+json" };
+}
+function batch(): Record<string, string> {
+  return { "content-type": "application/cloudevents-batch+json" };
+}

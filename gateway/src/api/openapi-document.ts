@@ -38,8 +38,83 @@ const SUBSCRIPTION_MEMBERS = {
   delivery: { $ref: "#/components/schemas/Delivery" },
 };
 
+const PROBLEM = {
+  content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+};
+
+/** `POST /events` and `POST /` (the same handler), and their webhook handshake. */
+const INGEST_PATH = {
+  post: {
+    summary:
+      "Publish CloudEvents (HTTP protocol binding): binary mode (`ce-*` headers, the body is `data`), structured mode (`application/cloudevents+json`) or batch mode (`application/cloudevents-batch+json`)",
+    description:
+      "202 once every event is durably stored. A batch is all or nothing: one invalid event refuses the request and nothing is stored. An event whose `source` and `id` were seen within the dedupe window is acknowledged (202) and not delivered again. Needs a publisher bearer token (header or `access_token` query parameter) unless the gateway runs with `--no-auth`; the publisher policy applies to every event. `Content-Encoding` other than `identity` is refused (415).",
+    security: [{ bearer: [] }, {}],
+    requestBody: {
+      required: true,
+      content: {
+        "application/cloudevents+json": { schema: { $ref: "#/components/schemas/CloudEvent" } },
+        "application/cloudevents-batch+json": {
+          schema: { type: "array", items: { $ref: "#/components/schemas/CloudEvent" } },
+        },
+        "*/*": {
+          schema: {},
+          description:
+            "Binary mode: the attributes in `ce-` headers (`ce-specversion`, `ce-id`, `ce-source`, `ce-type` required), `Content-Type` is `datacontenttype`",
+        },
+      },
+    },
+    responses: {
+      "202": { description: "Every event accepted (stored, or seen before)" },
+      "400": {
+        description:
+          "`invalid_event`: an event breaks the CloudEvents rules (`errors[]` names each attribute); `malformed_request`: the body cannot be read as the content type says",
+        ...PROBLEM,
+      },
+      "401": {
+        description: "`missing_token` / `invalid_token`",
+        headers: { "WWW-Authenticate": { schema: { type: "string" } } },
+        ...PROBLEM,
+      },
+      "403": { description: "The publisher policy refuses a source or type", ...PROBLEM },
+      "413": { description: "An event, the body or the batch is over the limits", ...PROBLEM },
+      "415": { description: "Unsupported content type or content coding", ...PROBLEM },
+      "429": {
+        description: "Rate limited or the delivery queue is full",
+        headers: { "Retry-After": { schema: { type: "string" } } },
+        ...PROBLEM,
+      },
+      "503": {
+        description: "The store cannot take events now",
+        headers: { "Retry-After": { schema: { type: "string" } } },
+        ...PROBLEM,
+      },
+    },
+  },
+  options: {
+    summary:
+      "The CloudEvents webhook abuse-protection handshake (http-webhook.md section 4), as a delivery target",
+    description: "Needs no token: it only tells a sender that this is an event receiver.",
+    security: [{}],
+    parameters: [
+      { name: "WebHook-Request-Origin", in: "header", required: false, schema: { type: "string" } },
+      { name: "WebHook-Request-Rate", in: "header", required: false, schema: { type: "string" } },
+    ],
+    responses: {
+      "200": {
+        description: "Allowed: `WebHook-Allowed-Origin`, `WebHook-Allowed-Rate`, `Allow`",
+        headers: {
+          "WebHook-Allowed-Origin": { schema: { type: "string" } },
+          "WebHook-Allowed-Rate": { schema: { type: "string" } },
+          Allow: { schema: { type: "string" } },
+        },
+      },
+    },
+  },
+};
+
 /**
- * The OpenAPI 3.1 description of Herald's admin API (the CloudEvents Subscriptions API), served
+ * The OpenAPI 3.1 description of Herald's HTTP surface (ingest, the CloudEvents Subscriptions API, health), served
  * at `GET /openapi.json`. Schemas are JSON Schema 2020-12, as OpenAPI 3.1 uses it; they describe
  * the same rules `config/parse-subscription.ts` enforces, so a client generated from this
  * document sends what the gateway accepts.
@@ -50,14 +125,57 @@ const SUBSCRIPTION_MEMBERS = {
 export const OPENAPI_DOCUMENT = {
   openapi: "3.1.0",
   info: {
-    title: "Herald admin API",
+    title: "Herald HTTP API",
     version: "0.1.0",
     description:
-      "The CloudEvents Subscriptions API (cloudevents/spec subscriptions/spec.md) of a Herald gateway. Every operation needs a bearer token that matches an `auth.admins` rule, unless the gateway runs with `--no-auth`. Subscriptions declared in the config file are listed and readable but read-only (409). `POST /webhooks/{adapterId}` receives foreign payloads for the configured adapters.",
+      "A Herald gateway: `POST /events` (the CloudEvents HTTP protocol binding) and `POST /webhooks/{adapterId}` (foreign payloads for the configured adapters) take events in; the CloudEvents Subscriptions API (cloudevents/spec subscriptions/spec.md) manages where they go. Publishing needs a publisher bearer token, the Subscriptions API, `/metrics` and the dead-letter calls one that matches an `auth.admins` rule, unless the gateway runs with `--no-auth`. Subscriptions declared in the config file are listed and readable but read-only (409). A method a path does not answer is 405 with `Allow`.",
     license: { name: "Apache-2.0", identifier: "Apache-2.0" },
   },
   security: [{ bearer: [] }],
   paths: {
+    "/events": INGEST_PATH,
+    "/": INGEST_PATH,
+    "/healthz": {
+      get: {
+        operationId: "getHealth",
+        summary: "Liveness: the process answers",
+        security: [{}],
+        responses: {
+          "200": {
+            description: "Alive",
+            content: { "application/json": { schema: { $ref: "#/components/schemas/Status" } } },
+          },
+        },
+      },
+    },
+    "/readyz": {
+      get: {
+        operationId: "getReadiness",
+        summary:
+          "Readiness: the gateway accepts events (its store is reachable, it is not stopping)",
+        security: [{}],
+        responses: {
+          "200": {
+            description: "Ready (`status`: `ready`)",
+            content: { "application/json": { schema: { $ref: "#/components/schemas/Status" } } },
+          },
+          "503": {
+            description: "Not ready (`status`: `stopping` or `store unavailable`)",
+            content: { "application/json": { schema: { $ref: "#/components/schemas/Status" } } },
+          },
+        },
+      },
+    },
+    "/openapi.json": {
+      get: {
+        operationId: "getOpenApiDocument",
+        summary: "This document",
+        security: [{}],
+        responses: {
+          "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: {} } } },
+        },
+      },
+    },
     "/subscriptions": {
       get: {
         operationId: "getSubscriptions",
@@ -545,6 +663,29 @@ export const OPENAPI_DOCUMENT = {
               suffix: { $ref: "#/components/schemas/AttributeFilter/$defs/attributes" },
             },
           },
+        },
+      },
+      Status: {
+        type: "object",
+        required: ["status"],
+        properties: { status: { type: "string" } },
+      },
+      CloudEvent: {
+        type: "object",
+        description:
+          "A CloudEvent in the JSON event format (cloudevents/formats/json-format.md); extension attributes are further members",
+        required: ["specversion", "id", "source", "type"],
+        properties: {
+          specversion: { const: "1.0" },
+          id: { type: "string", minLength: 1 },
+          source: { type: "string", format: "uri-reference", minLength: 1 },
+          type: { type: "string", minLength: 1 },
+          datacontenttype: { type: "string" },
+          dataschema: { type: "string", format: "uri" },
+          subject: { type: "string", minLength: 1 },
+          time: { type: "string", format: "date-time" },
+          data: {},
+          data_base64: { type: "string", contentEncoding: "base64" },
         },
       },
       Problem: {
