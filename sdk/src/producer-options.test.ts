@@ -58,7 +58,12 @@ describe("producerSettings", () => {
     [{ headers: { "Content-Type": "x" } }, /content-type/],
     [{ headers: { "bad name": "x" } }, /not valid/],
     [{ headers: { "x-a": "one\ntwo" } }, /one-line/],
-    [{ maxEventBytes: 0 }, /maxEventBytes/],
+    [{ maxEventBytes: 0 }, /maxEventBytes must be an integer number of bytes >= 1/],
+    [{ maxEventBytes: 1.5 }, /maxEventBytes must be an integer number of bytes/],
+    [
+      { maxNotificationDataBytes: -1 },
+      /maxNotificationDataBytes must be an integer number of bytes >= 0/,
+    ],
     [{ coalesce: { maxInFlight: 0 } }, /maxInFlight/],
   ])("refuses %j with a TypeError", (override, message) => {
     expect(() => producerSettings({ ...base, ...(override as object) })).toThrow(TypeError);

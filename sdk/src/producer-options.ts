@@ -95,6 +95,13 @@ function milliseconds(name: string, value: number | undefined, fallback: number,
   return value;
 }
 
+function bytes(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min)
+    fail(`${name} must be an integer number of bytes >= ${min}`);
+  return value;
+}
+
 function endpointOf(value: string | URL | undefined): string {
   let url: URL;
   try {
@@ -191,11 +198,12 @@ export function producerSettings(options: ProducerOptions): ProducerSettings {
     mode,
     headers: headersOf(options.headers),
     coalesce: coalesceOf(options.coalesce),
-    maxEventBytes: milliseconds("maxEventBytes", options.maxEventBytes, 262_144, 1),
-    maxNotificationDataBytes: milliseconds(
+    maxEventBytes: bytes("maxEventBytes", options.maxEventBytes, 262_144, 1),
+    maxNotificationDataBytes: bytes(
       "maxNotificationDataBytes",
       options.maxNotificationDataBytes,
       1024,
+      0,
     ),
     tracing: tracing !== false,
     now: options.now ?? Date.now,
