@@ -33,6 +33,10 @@ describe("producerSettings", () => {
     expect(producerSettings({ ...base, token: fn }).token).toBe(fn);
   });
 
+  it("takes a timeout up to setTimeout's limit", () => {
+    expect(producerSettings({ ...base, timeout: 2 ** 31 - 1 }).timeoutMs).toBe(2 ** 31 - 1);
+  });
+
   it("retry: false is a single attempt", () => {
     expect(producerSettings({ ...base, retry: false }).retry.retries).toBe(0);
   });
@@ -51,6 +55,10 @@ describe("producerSettings", () => {
     [{ token: "" }, /token/],
     [{ token: "a b" }, /token/],
     [{ timeout: 0 }, /timeout/],
+    [{ timeout: 50.5 }, /timeout must be an integer number of milliseconds from 1 to 2147483647/],
+    [{ timeout: 2 ** 31 }, /timeout/],
+    [{ timeout: 2 ** 40 }, /timeout/],
+    [{ timeout: Number.POSITIVE_INFINITY }, /timeout/],
     [{ retry: { retries: -1 } }, /retries/],
     [{ retry: { maxDelay: Number.NaN } }, /maxDelay/],
     [{ mode: "batch" }, /mode/],

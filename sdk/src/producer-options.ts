@@ -34,7 +34,7 @@ export interface ProducerOptions {
   readonly token?: string | (() => string | Promise<string>);
   /** A `fetch` to use instead of the global one. */
   readonly fetch?: typeof fetch;
-  /** Per-attempt timeout in milliseconds (default 10000). */
+  /** Per-attempt timeout: an integer number of milliseconds, 1 to 2^31-1 (default 10000). */
   readonly timeout?: number;
   /** Retry settings, or `false` for a single attempt. */
   readonly retry?: RetryOptions | false;
@@ -91,6 +91,17 @@ function milliseconds(name: string, value: number | undefined, fallback: number,
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
     fail(`${name} must be a number of milliseconds >= ${min}`);
+  }
+  return value;
+}
+
+/** The longest delay `setTimeout` (so `AbortSignal.timeout`) takes; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function timeoutOf(value: number | undefined): number {
+  if (value === undefined) return 10_000;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_TIMER_MS) {
+    fail(`timeout must be an integer number of milliseconds from 1 to ${MAX_TIMER_MS}`);
   }
   return value;
 }
@@ -193,7 +204,7 @@ export function producerSettings(options: ProducerOptions): ProducerSettings {
     token: tokenOf(options.token),
     // Called as a plain function: Workers' fetch refuses any other `this` (Illegal invocation).
     fetch: custom ?? ((input, init) => globalThis.fetch(input, init)),
-    timeoutMs: milliseconds("timeout", options.timeout, 10_000, 1),
+    timeoutMs: timeoutOf(options.timeout),
     retry: retryOf(options.retry),
     mode,
     headers: headersOf(options.headers),
