@@ -73,6 +73,16 @@ describe("toEnvelope", () => {
     expect(() => toEnvelope({ type: "t", ratio: 1.5 }, defaults)).toThrow(/integer/);
     expect(() => toEnvelope({ type: "" }, defaults)).toThrow(/type/);
   });
+
+  it("refuses a source that is not a URI-reference, as createProducer does", () => {
+    for (const source of ["", "/a b", "/caf\u00e9", "/a\nb", "/%zz"]) {
+      expect(() => toEnvelope({ type: "t", source }, defaults)).toThrow(TypeError);
+      expect(() => toEnvelope({ type: "t", source }, defaults)).toThrow(/URI-reference/);
+    }
+    expect(toEnvelope({ type: "t", source: "urn:a:b" }, defaults).attributes.source).toBe(
+      "urn:a:b",
+    );
+  });
 });
 
 describe("encoding", () => {

@@ -1,3 +1,5 @@
+import { isUriReference } from "./uri-reference.js";
+
 /** A CloudEvents attribute value as it goes on the wire (Type System: String, Integer, Boolean). */
 export type AttributeValue = string | number | boolean;
 
@@ -102,6 +104,11 @@ export function toEnvelope(input: EventInput, defaults: EnvelopeDefaults): Envel
   attributes.time ??= new Date(defaults.now()).toISOString();
   if (typeof attributes.type !== "string" || attributes.type === "") {
     throw new TypeError("an event needs a type");
+  }
+  if (!isUriReference(attributes.source)) {
+    throw new TypeError(
+      `source ${JSON.stringify(attributes.source)} must be a non-empty URI-reference (RFC 3986); percent-encode other characters`,
+    );
   }
   return {
     attributes,

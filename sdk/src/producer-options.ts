@@ -1,6 +1,7 @@
 import type { RetrySettings } from "./backoff.js";
 import type { CoalesceSettings } from "./coalescer.js";
 import type { ContentMode } from "./encode-message.js";
+import { isUriReference } from "./uri-reference.js";
 
 /** How long to wait before retries; every field optional, in milliseconds. */
 export interface RetryOptions {
@@ -193,7 +194,9 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export function producerSettings(options: ProducerOptions): ProducerSettings {
   if (options === null || typeof options !== "object") fail("options are required");
   const { source, mode = "binary", tracing = true } = options;
-  if (typeof source !== "string" || source === "") fail("source must be a non-empty URI-reference");
+  if (!isUriReference(source)) {
+    fail("source must be a non-empty URI-reference (RFC 3986); percent-encode other characters");
+  }
   if (mode !== "binary" && mode !== "structured") fail('mode must be "binary" or "structured"');
   const custom = options.fetch;
   if (custom !== undefined && typeof custom !== "function") fail("fetch must be a function");

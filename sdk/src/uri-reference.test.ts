@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { isUriReference } from "./uri-reference.js";
+
+describe("isUriReference", () => {
+  it.each([
+    "/images",
+    "images/cat.png",
+    "urn:example:images",
+    "https://example.com/a?b=c#d",
+    "//[::1]:8080/x",
+    "/caf%C3%A9",
+    "mailto:a@example.com",
+  ])("takes %j", (value) => {
+    expect(isUriReference(value)).toBe(true);
+  });
+
+  it.each([
+    "",
+    " /images",
+    "/images ",
+    "/a b",
+    "/a\tb",
+    "/a\nb",
+    "/a\u0000b",
+    "/café",
+    "/a%zz",
+    "/a%2",
+    '/"quoted"',
+    "/a{b}",
+    "/a\\b",
+    "1a:b",
+    ":x",
+    "/a[b]",
+  ])("refuses %j", (value) => {
+    expect(isUriReference(value)).toBe(false);
+  });
+});

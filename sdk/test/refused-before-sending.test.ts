@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createProducer } from "../src/index.js";
+import { type SinkServer, startSink } from "./sink-server.js";
+
+let server: SinkServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+/** A producer in `mode` against a sink that accepts everything. */
+async function producerFor(mode: "binary" | "structured" = "binary") {
+  server = await startSink(() => ({ status: 202 }));
+  const producer = createProducer({
+    endpoint: `${server.url}/events`,
+    source: "/refused",
+    mode,
+    retry: false,
+    tracing: false,
+  });
+  return { producer, sink: server };
+}
+
+describe("mistakes found before anything is sent", () => {
+  it("a per-event source that is not a URI-reference is a TypeError", async () => {
+    const { producer, sink } = await producerFor();
+    await expect(producer.send({ type: "com.example.t", source: "/a b" })).rejects.toThrow(
+      TypeError,
+    );
+    await expect(
+      producer.send([{ type: "com.example.t" }, { type: "com.example.t", source: "/café" }]),
+    ).rejects.toThrow(/URI-reference/);
+    await expect(
+      producer.notification({
+        type: "com.example.t",
+        subject: "s",
+        extensions: { source: "/a\r\nb" },
+      }),
+    ).rejects.toThrow(/URI-reference/);
+    expect(sink.received).toHaveLength(0);
+  });
+});
