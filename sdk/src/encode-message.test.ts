@@ -71,6 +71,13 @@ describe("toEnvelope", () => {
     expect(() => toEnvelope({ type: "t", Bad: "x" }, defaults)).toThrow(/lower-case/);
     expect(() => toEnvelope({ type: "t", ext: { nested: 1 } }, defaults)).toThrow(/integer/);
     expect(() => toEnvelope({ type: "t", ratio: 1.5 }, defaults)).toThrow(/integer/);
+    for (const big of [2 ** 31, -(2 ** 31) - 1, 2 ** 53]) {
+      expect(() => toEnvelope({ type: "t", count: big }, defaults)).toThrow(TypeError);
+      expect(() => toEnvelope({ type: "t", count: big }, defaults)).toThrow(/-2\^31 to 2\^31-1/);
+    }
+    expect(
+      toEnvelope({ type: "t", lo: -(2 ** 31), hi: 2 ** 31 - 1 }, defaults).attributes,
+    ).toMatchObject({ lo: -(2 ** 31), hi: 2 ** 31 - 1 });
     expect(() => toEnvelope({ type: "" }, defaults)).toThrow(/type/);
   });
 

@@ -46,11 +46,24 @@ export interface EnvelopeDefaults {
 // CloudEvents 1.0.2 3.1.1: lower-case ASCII letters and digits.
 const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
 
+// The CloudEvents Integer: a 32-bit signed integer (Type System).
+const MIN_INT = -(2 ** 31);
+const MAX_INT = 2 ** 31 - 1;
+
 function attributeValue(name: string, value: unknown): AttributeValue {
   if (typeof value === "string" || typeof value === "boolean") return value;
-  if (typeof value === "number" && Number.isInteger(value)) return value;
+  if (
+    typeof value === "number" &&
+    Number.isInteger(value) &&
+    value >= MIN_INT &&
+    value <= MAX_INT
+  ) {
+    return value;
+  }
   if (value instanceof Date) return value.toISOString();
-  throw new TypeError(`attribute ${name} must be a string, an integer or a boolean`);
+  throw new TypeError(
+    `attribute ${name} must be a string, an integer from -2^31 to 2^31-1, or a boolean`,
+  );
 }
 
 function base64Bytes(encoded: string): Uint8Array {

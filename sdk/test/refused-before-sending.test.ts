@@ -39,4 +39,26 @@ describe("mistakes found before anything is sent", () => {
     ).rejects.toThrow(/URI-reference/);
     expect(sink.received).toHaveLength(0);
   });
+
+  it("an integer attribute outside the CloudEvents Integer range is a TypeError in every mode", async () => {
+    for (const mode of ["binary", "structured"] as const) {
+      const { producer, sink } = await producerFor(mode);
+      await expect(producer.send({ type: "com.example.t", count: 2 ** 31 })).rejects.toThrow(
+        /integer from -2\^31 to 2\^31-1/,
+      );
+      await expect(
+        producer.notification({
+          type: "com.example.t",
+          subject: "s",
+          extensions: { n: -(2 ** 31) - 1 },
+        }),
+      ).rejects.toThrow(TypeError);
+      await expect(producer.send([{ type: "com.example.t", count: 2 ** 40 }])).rejects.toThrow(
+        TypeError,
+      );
+      expect(sink.received).toHaveLength(0);
+      await sink.close();
+      server = undefined;
+    }
+  });
 });
