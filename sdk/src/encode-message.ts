@@ -21,12 +21,6 @@ const JSON_CONTENT_TYPE = "application/json";
 
 const encoder = new TextEncoder();
 
-function jsonText(value: unknown): string {
-  const text = JSON.stringify(value);
-  if (text === undefined) throw new TypeError("data has no JSON form");
-  return text;
-}
-
 function payloadBytes(payload: Payload): Uint8Array {
   switch (payload.kind) {
     case "bytes":
@@ -34,7 +28,7 @@ function payloadBytes(payload: Payload): Uint8Array {
     case "text":
       return encoder.encode(payload.value);
     case "json":
-      return encoder.encode(jsonText(payload.value));
+      return encoder.encode(payload.text);
   }
 }
 
@@ -80,15 +74,16 @@ export function encodeBinary({ attributes, payload }: Envelope): Message {
 /** The event in the JSON event format (JSON format 3): `data` as JSON or text, bytes in `data_base64`. */
 export function jsonFormat({ attributes, payload }: Envelope): string {
   const members: Record<string, unknown> = { ...attributes };
-  if (payload !== undefined) {
-    if (payload.kind === "bytes") members.data_base64 = encodeBase64(payload.value);
-    else {
-      members.data = payload.value;
-      // As binary mode's Content-Type would say: a string without a type is text, not JSON.
-      members.datacontenttype ??= defaultContentType(payload);
-    }
+  if (payload === undefined) return JSON.stringify(members);
+  if (payload.kind === "bytes") members.data_base64 = encodeBase64(payload.value);
+  else {
+    if (payload.kind === "text") members.data = payload.value;
+    // As binary mode's Content-Type would say: a string without a type is text, not JSON.
+    members.datacontenttype ??= defaultContentType(payload);
   }
-  return jsonText(members);
+  const text = JSON.stringify(members);
+  // JSON data is already JSON text: it goes in as it is (the object has members, so ends in "}").
+  return payload.kind === "json" ? `${text.slice(0, -1)},"data":${payload.text}}` : text;
 }
 
 /** Structured mode (HTTP binding 3.2): the JSON event format as the body. */

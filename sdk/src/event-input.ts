@@ -26,7 +26,8 @@ export interface EventInput {
 
 /** The event's payload by kind: how it goes into a body or the JSON format's `data` member. */
 export type Payload =
-  | { readonly kind: "json"; readonly value: unknown }
+  /** JSON data as its JSON text, serialised once (so data without a JSON form is found early). */
+  | { readonly kind: "json"; readonly text: string }
   | { readonly kind: "text"; readonly value: string }
   | { readonly kind: "bytes"; readonly value: Uint8Array };
 
@@ -74,6 +75,16 @@ function base64Bytes(encoded: string): Uint8Array {
   }
 }
 
+/**
+ * JSON data, serialised here: a value `JSON.stringify` drops (a function, a symbol, `undefined`,
+ * a `toJSON` returning `undefined`) would be a silently missing `data`, so it is a `TypeError`.
+ */
+function jsonPayload(value: unknown): Payload {
+  const text = JSON.stringify(value);
+  if (text === undefined) throw new TypeError("data has no JSON form");
+  return { kind: "json", text };
+}
+
 function payloadOf(data: unknown, dataBase64: unknown): Payload | undefined {
   if (data === undefined) {
     if (dataBase64 === undefined || dataBase64 === null) return undefined;
@@ -83,7 +94,7 @@ function payloadOf(data: unknown, dataBase64: unknown): Payload | undefined {
   if (typeof data === "string") return { kind: "text", value: data };
   if (data instanceof Uint8Array) return { kind: "bytes", value: data };
   if (data instanceof ArrayBuffer) return { kind: "bytes", value: new Uint8Array(data) };
-  return { kind: "json", value: data };
+  return jsonPayload(data);
 }
 
 /**
@@ -95,7 +106,7 @@ function payloadOf(data: unknown, dataBase64: unknown): Payload | undefined {
  * @example
  * toEnvelope({ type: "com.example.order.created", data: { orderId: 42 } }, defaults);
  * // { attributes: { specversion: "1.0", id: "0193...", source: "/orders", type: ..., time: ... },
- * //   payload: { kind: "json", value: { orderId: 42 } } }
+ * //   payload: { kind: "json", text: '{"orderId":42}' } }
  */
 export function toEnvelope(input: EventInput, defaults: EnvelopeDefaults): Envelope {
   if (input === null || typeof input !== "object")
@@ -145,7 +156,7 @@ function jsonTextAsValue(
   const type = attributes.datacontenttype;
   if (payload?.kind !== "text" || typeof type !== "string" || !JSON_TYPE.test(type)) return payload;
   try {
-    return { kind: "json", value: JSON.parse(payload.value) };
+    return jsonPayload(JSON.parse(payload.value));
   } catch {
     throw new TypeError(
       `data is a string under datacontenttype ${type} but not JSON text; pass the value itself (it is serialised for you) or its JSON text`,

@@ -61,4 +61,34 @@ describe("mistakes found before anything is sent", () => {
       server = undefined;
     }
   });
+
+  it("data without a JSON form is a TypeError in structured, batch and coalesced sends too", async () => {
+    const noJson = [() => 1, Symbol("s"), { toJSON: () => undefined }];
+    for (const mode of ["binary", "structured"] as const) {
+      const { producer, sink } = await producerFor(mode);
+      for (const data of noJson) {
+        await expect(producer.send({ type: "com.example.t", data })).rejects.toThrow(
+          "data has no JSON form",
+        );
+        await expect(producer.send([{ type: "com.example.t", data }])).rejects.toThrow(TypeError);
+        await expect(producer.stateTransfer({ type: "com.example.t", data })).rejects.toThrow(
+          "data has no JSON form",
+        );
+      }
+      expect(sink.received).toHaveLength(0);
+      await sink.close();
+      server = undefined;
+    }
+    server = await startSink(() => ({ status: 202 }));
+    const coalescing = createProducer({
+      endpoint: `${server.url}/events`,
+      source: "/refused",
+      coalesce: true,
+      retry: false,
+    });
+    await expect(coalescing.send({ type: "com.example.t", data: () => 1 })).rejects.toThrow(
+      "data has no JSON form",
+    );
+    expect(server.received).toHaveLength(0);
+  });
 });
