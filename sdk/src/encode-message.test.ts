@@ -81,6 +81,20 @@ describe("toEnvelope", () => {
     expect(() => toEnvelope({ type: "" }, defaults)).toThrow(/type/);
   });
 
+  it("takes a DataView or any typed array as its bytes, not as JSON", () => {
+    const buffer = new Uint8Array([0, 1, 2, 3, 4, 5, 6, 7]).buffer;
+    for (const data of [
+      new DataView(buffer, 2, 4),
+      new Uint16Array(buffer, 2, 2),
+      new Int8Array(buffer, 2, 4),
+    ]) {
+      const env = toEnvelope({ type: "t", data }, defaults);
+      expect(env.payload).toEqual({ kind: "bytes", value: new Uint8Array([2, 3, 4, 5]) });
+      expect(encodeBinary(env).body).toEqual(new Uint8Array([2, 3, 4, 5]));
+      expect(JSON.parse(text(encodeStructured(env).body)).data_base64).toBe("AgMEBQ==");
+    }
+  });
+
   it("refuses data that has no JSON form, whatever the mode", () => {
     for (const data of [() => 1, Symbol("s"), { toJSON: () => undefined }]) {
       expect(() => toEnvelope({ type: "t", data }, defaults)).toThrow(TypeError);

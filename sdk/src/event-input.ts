@@ -7,7 +7,8 @@ export type AttributeValue = string | number | boolean;
  * An event for `producer.send`: a plain CloudEvent object (or an instance of the `cloudevents`
  * package's `CloudEvent`). Only `type` is required; `id` (UUIDv7), `source` (the producer's),
  * `specversion` and `time` are filled in when absent. `data` may be JSON (any value but a
- * string), a string, or bytes (`Uint8Array`, `ArrayBuffer`); `data_base64` is read when there is
+ * string), a string, or bytes (`Uint8Array`, `ArrayBuffer`, a `DataView` or another typed array:
+ * its bytes); `data_base64` is read when there is
  * no `data`. Every other member is an extension attribute.
  */
 export interface EventInput {
@@ -93,6 +94,10 @@ function payloadOf(data: unknown, dataBase64: unknown): Payload | undefined {
   }
   if (typeof data === "string") return { kind: "text", value: data };
   if (data instanceof Uint8Array) return { kind: "bytes", value: data };
+  // A DataView or another typed array is its bytes, as `fetch` would send it (not JSON `{}`).
+  if (ArrayBuffer.isView(data)) {
+    return { kind: "bytes", value: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  }
   if (data instanceof ArrayBuffer) return { kind: "bytes", value: new Uint8Array(data) };
   return jsonPayload(data);
 }
