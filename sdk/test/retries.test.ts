@@ -77,6 +77,19 @@ describe("retries", () => {
     expect(waits).toEqual([1000, 1000, 1000]);
   });
 
+  it("a Retry-After that is neither delay-seconds nor an HTTP-date means the usual backoff", async () => {
+    const s = await scripted(
+      { ...problem(503, "unavailable"), headers: { "retry-after": "1.5" } },
+      { ...problem(429, "rate_limited"), headers: { "retry-after": "-5" } },
+      { ...problem(503, "unavailable"), headers: { "retry-after": "2025-01-01" } },
+    );
+    const { producer, waits } = recordingProducer(`${s.url}/events`);
+    await producer.send({ type: "com.example.t" });
+    // random() = 0.999 of caps 100, 200, min(400, 250): not 0, as a date in the past would say.
+    expect(waits).toEqual([99, 199, 249]);
+    expect(s.received).toHaveLength(4);
+  });
+
   it("a Retry-After longer than maxRetryAfter is not waited for: RateLimited at once", async () => {
     const s = await scripted({
       ...problem(429, "rate_limited"),
