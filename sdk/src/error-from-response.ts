@@ -29,8 +29,29 @@ async function readProblem(response: Response): Promise<Problem | undefined> {
 }
 
 /**
- * The `HeraldError` for a gateway's non-2xx answer, with its problem+json parsed (the body is
- * consumed, so the connection can be reused).
+ * A 3xx (or, where `fetch` hides it, an opaque redirect of status 0) is not followed: the POST
+ * would become a GET without the event. The endpoint is wrong, so the message says where it led.
+ */
+function redirectMessage(response: Response): string {
+  const location = response.headers.get("location");
+  let target = "another URL";
+  if (location !== null) {
+    try {
+      target = new URL(location, response.url || undefined).href;
+    } catch {
+      target = location;
+    }
+  }
+  const status = response.status === 0 ? "" : ` (${response.status})`;
+  return (
+    `the endpoint redirects${status} to ${target}; redirects are not followed, as the event would ` +
+    "be lost: point endpoint at the gateway's ingest URL"
+  );
+}
+
+/**
+ * The `HeraldError` for a gateway's non-2xx answer (a redirect is `RequestRejected`), with its
+ * problem+json parsed (the body is consumed, so the connection can be reused).
  *
  * @example
  * if (!response.ok) throw await errorFromResponse(response, Date.now());
@@ -42,6 +63,9 @@ export async function errorFromResponse(response: Response, nowMs: number): Prom
   const detail = typeof problem?.detail === "string" ? `: ${problem.detail}` : "";
   const message = `the gateway answered ${status}${code}${detail}`;
   const details = { status, problem };
+  if (response.type === "opaqueredirect" || (status >= 300 && status < 400)) {
+    return new RequestRejected(redirectMessage(response), details);
+  }
   const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), nowMs);
   if (status === 400) {
     return problem?.code === "invalid_request"

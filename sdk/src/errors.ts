@@ -119,7 +119,10 @@ export class Unavailable extends HeraldError {
   }
 }
 
-/** Any other refusal (404, 405, 415, 400 `invalid_request`); not retried. */
+/**
+ * Any other refusal (404, 405, 415, 400 `invalid_request`), or a redirect (3xx, never followed:
+ * the POST would lose its event; point `endpoint` at the gateway); not retried.
+ */
 export class RequestRejected extends HeraldError {
   static override readonly code = "request_rejected";
   readonly code = RequestRejected.code;

@@ -41,6 +41,9 @@ async function attempt(
       method: "POST",
       headers,
       body: (message.body ?? null) as BodyInit | null,
+      // A followed 301/302/303 turns the POST into a GET without the body: the event would be
+      // lost and the GET's 2xx taken for an acceptance. A redirect is an error instead.
+      redirect: "manual",
       // One signal per request: Node's fetch never removes its listener from the signal it is
       // given, so a signal shared by many requests collects listeners (and warnings).
       signal: AbortSignal.timeout(transport.timeoutMs),
@@ -80,7 +83,10 @@ export async function postMessage(
   for (let retried = 0; ; retried++) {
     const error = await attempt(transport, message, extraHeaders);
     if (error === undefined) return;
-    const retryable = error.status === 0 || isRetryableStatus(error.status);
+    const retryable =
+      error instanceof NetworkFailed ||
+      error instanceof TimedOut ||
+      isRetryableStatus(error.status);
     if (!retryable || retried >= retry.retries) throw error;
     const retryAfterMs = retryAfterOf(error);
     if (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs) throw error;
