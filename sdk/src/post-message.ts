@@ -2,6 +2,7 @@ import { backoffDelay, type RetrySettings } from "./backoff.js";
 import type { Message } from "./encode-message.js";
 import { errorFromResponse, isRetryableStatus } from "./error-from-response.js";
 import { type HeraldError, NetworkFailed, RateLimited, TimedOut, Unavailable } from "./errors.js";
+import { isBearerToken } from "./producer-options.js";
 
 /** How a producer talks to the gateway: everything fixed at `createProducer`. */
 export interface Transport {
@@ -24,14 +25,68 @@ function retryAfterOf(error: HeraldError): number | undefined {
     : undefined;
 }
 
+/** `promise`, or a rejection with the signal's reason when it aborts first. */
+function orAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener("abort", abort, { once: true });
+    const settle = () => signal.removeEventListener("abort", abort);
+    void promise.then(
+      (value) => {
+        settle();
+        resolve(value);
+      },
+      (err: unknown) => {
+        settle();
+        reject(err);
+      },
+    );
+  });
+}
+
+/** What a token function gave, for a message that does not print a secret. */
+function describe(value: unknown): string {
+  if (typeof value !== "string") return value === null ? "null" : typeof value;
+  return value === "" ? "an empty string" : "a string with spaces, control or non-ASCII characters";
+}
+
+/**
+ * The token function's bearer token for one attempt, within the attempt's `signal`. What it gives
+ * is checked as a string `token` is (a `TypeError` otherwise, not retried); its own error is
+ * thrown as it is; `TimedOut` when it has not settled by the timeout.
+ */
+async function tokenOf(
+  token: () => string | Promise<string>,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<string | TimedOut> {
+  let value: unknown;
+  try {
+    value = await orAbort(Promise.resolve().then(token), signal);
+  } catch (err) {
+    if (err !== signal.reason) throw err;
+    return new TimedOut(`the token function did not settle within ${timeoutMs} ms`, { cause: err });
+  }
+  if (!isBearerToken(value)) {
+    throw new TypeError(
+      `the token function gave ${describe(value)}; it must give a non-empty string of visible ASCII (no spaces or control characters)`,
+    );
+  }
+  return value;
+}
+
 async function attempt(
   transport: Transport,
   message: Message,
   extra: Readonly<Record<string, string>>,
 ): Promise<HeraldError | undefined> {
   const headers: Record<string, string> = { ...transport.headers, ...extra, ...message.headers };
+  // One signal per attempt, token included: a token function that never settles must not hang it.
+  const signal = AbortSignal.timeout(transport.timeoutMs);
   if (transport.token !== undefined) {
-    headers.authorization = `Bearer ${await transport.token()}`;
+    const token = await tokenOf(transport.token, signal, transport.timeoutMs);
+    if (token instanceof TimedOut) return token;
+    headers.authorization = `Bearer ${token}`;
   }
   let response: Response;
   // Called unbound: a user's `fetch` may be Workers' own, which refuses any other `this`.
@@ -46,7 +101,7 @@ async function attempt(
       redirect: "manual",
       // One signal per request: Node's fetch never removes its listener from the signal it is
       // given, so a signal shared by many requests collects listeners (and warnings).
-      signal: AbortSignal.timeout(transport.timeoutMs),
+      signal,
     });
   } catch (err) {
     const name = (err as { name?: unknown } | null)?.name;

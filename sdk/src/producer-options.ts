@@ -31,7 +31,10 @@ export interface ProducerOptions {
   readonly endpoint: string | URL;
   /** The CloudEvents `source` of every event this producer makes (a URI-reference, e.g. `/images`). */
   readonly source: string;
-  /** Bearer token, or a function giving one (asked on every attempt, e.g. `serviceAccountToken`). */
+  /**
+   * Bearer token, or a function giving one (asked on every attempt, e.g. `serviceAccountToken`,
+   * within the attempt's `timeout`); visible ASCII, no spaces or control characters.
+   */
   readonly token?: string | (() => string | Promise<string>);
   /** A `fetch` to use instead of the global one. */
   readonly fetch?: typeof fetch;
@@ -82,6 +85,13 @@ export interface ProducerSettings {
 }
 
 const TOKEN_CHARS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// A bearer token: visible ASCII only (no spaces, line breaks or other controls), at least one.
+const BEARER_TOKEN = /^[\x21-\x7e]+$/;
+
+/** Whether `value` can go in `Authorization: Bearer <value>` as is. */
+export function isBearerToken(value: unknown): value is string {
+  return typeof value === "string" && BEARER_TOKEN.test(value);
+}
 const RESERVED_HEADERS = new Set(["content-type", "authorization", "content-length"]);
 
 function fail(message: string): never {
@@ -133,8 +143,10 @@ function endpointOf(value: string | URL | undefined): string {
 function tokenOf(token: ProducerOptions["token"]): ProducerSettings["token"] {
   if (token === undefined) return undefined;
   if (typeof token === "function") return token;
-  if (typeof token !== "string" || token === "" || /\s/.test(token)) {
-    fail("token must be a non-empty string without spaces, or a function returning one");
+  if (!isBearerToken(token)) {
+    fail(
+      "token must be a non-empty string of visible ASCII (no spaces or control characters), or a function returning one",
+    );
   }
   return () => token;
 }

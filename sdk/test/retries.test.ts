@@ -128,6 +128,78 @@ describe("retries", () => {
     ]);
   });
 
+  it("what a token function gives is checked like a string token: a TypeError, not retried", async () => {
+    const s = await scripted();
+    const given: unknown[] = ["", undefined, 5, null, "abc\r\nx-injected: 1", "a b", "caf\u00e9"];
+    for (const value of given) {
+      let asked = 0;
+      const producer = createProducer({
+        endpoint: `${s.url}/events`,
+        source: "/retries",
+        token: (async () => {
+          asked++;
+          return value;
+        }) as () => Promise<string>,
+        sleep: async () => {},
+      });
+      const err = await producer.send({ type: "com.example.t" }).catch((e: unknown) => e);
+      expect(err, String(value)).toBeInstanceOf(TypeError);
+      expect((err as Error).message).toMatch(/token function gave .*non-empty string/);
+      // The message describes the value without printing it (it may be a secret).
+      if (typeof value === "string" && value !== "") {
+        expect((err as Error).message).not.toContain(value);
+      }
+      expect(asked).toBe(1);
+    }
+    expect(s.received).toHaveLength(0);
+  });
+
+  it("a token function that never settles is bounded by timeout: TimedOut, then retried", async () => {
+    const s = await scripted();
+    let asked = 0;
+    const producer = createProducer({
+      endpoint: `${s.url}/events`,
+      source: "/retries",
+      timeout: 50,
+      retry: { retries: 1 },
+      token: () => (++asked === 1 ? new Promise<string>(() => {}) : "fresh"),
+      sleep: async () => {},
+    });
+    await producer.send({ type: "com.example.t" });
+    expect(asked).toBe(2);
+    expect(s.received.map((r) => r.headers.authorization)).toEqual(["Bearer fresh"]);
+
+    const stuck = createProducer({
+      endpoint: `${s.url}/events`,
+      source: "/retries",
+      timeout: 50,
+      retry: false,
+      token: () => new Promise<string>(() => {}),
+    });
+    const err = await stuck.send({ type: "com.example.t" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimedOut);
+    expect(err).toMatchObject({ code: "timeout", status: 0 });
+    expect((err as Error).message).toMatch(/token function did not settle within 50 ms/);
+    expect(s.received).toHaveLength(1);
+  });
+
+  it("a token function that throws rejects with its error, not retried", async () => {
+    const s = await scripted();
+    let asked = 0;
+    const producer = createProducer({
+      endpoint: `${s.url}/events`,
+      source: "/retries",
+      token: () => {
+        asked++;
+        throw new Error("no key");
+      },
+      sleep: async () => {},
+    });
+    await expect(producer.send({ type: "com.example.t" })).rejects.toThrow("no key");
+    expect(asked).toBe(1);
+    expect(s.received).toHaveLength(0);
+  });
+
   it("NetworkFailed when nothing listens, after the retries", async () => {
     const closed = createServer();
     await new Promise<void>((ok) => closed.listen(0, "127.0.0.1", ok));
