@@ -51,6 +51,14 @@ describe("decoding", () => {
     expect(() =>
       decodeStructured(bytes('{"specversion":"0.3","id":"1","source":"/s","type":"t"}')),
     ).toThrow(/specversion/);
+    for (const name of ["ce-data_base64", "ce-data", "ce-foo-bar", "ce-x.y"]) {
+      expect(() => decodeBinary(headers({ [name]: "AQID" }), new Uint8Array()), name).toThrow(
+        MalformedMessage,
+      );
+      expect(() => decodeBinary(headers({ [name]: "AQID" }), bytes("x")), name).toThrow(
+        `header ${name} does not name a CloudEvents attribute`,
+      );
+    }
     expect(() => decodeBatch(bytes("{}"))).toThrow(/array/);
     expect(() => decodeBatch(bytes('[{"specversion":"1.0"}]'))).toThrow(/event 0 of the batch/);
   });

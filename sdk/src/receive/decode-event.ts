@@ -5,6 +5,7 @@ import type { ReceivedEvent } from "./received-event.js";
 export type ReceivedMode = "binary" | "structured" | "batch";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
+const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
 
 /** `type/subtype` of a Content-Type, lower case, without parameters. */
 function essenceOf(contentType: string | null): string {
@@ -71,8 +72,13 @@ export function decodeBinary(headers: Headers, body: Uint8Array): ReceivedEvent 
   const event: Record<string, unknown> = {};
   headers.forEach((value, name) => {
     if (!name.startsWith("ce-") || name === "ce-") return;
+    const attribute = name.slice(3);
+    // CloudEvents attribute names are lower-case letters and digits; `data` is not an attribute.
+    if (!ATTRIBUTE_NAME.test(attribute) || attribute === "data") {
+      throw new MalformedMessage(`header ${name} does not name a CloudEvents attribute`);
+    }
     try {
-      event[name.slice(3)] = decodeURIComponent(value);
+      event[attribute] = decodeURIComponent(value);
     } catch {
       throw new MalformedMessage(`header ${name} is not valid percent-encoded UTF-8`);
     }
