@@ -4,11 +4,12 @@ import { isJsonObject, type PayloadFields, payloadFields } from "./payload-field
 import type { WebhookAdapter } from "./webhook-adapter.js";
 import { eventTime } from "./webhook-time.js";
 
-const DATABASE_EVENTS: Readonly<Record<string, string>> = {
-  created: "org.apache.couchdb.database.created",
-  updated: "org.apache.couchdb.database.updated",
-  deleted: "org.apache.couchdb.database.deleted",
-};
+/** `_db_updates` row types (a Map: a `type` such as "constructor" must find nothing). */
+const DATABASE_EVENTS: ReadonlyMap<string, string> = new Map([
+  ["created", "org.apache.couchdb.database.created"],
+  ["updated", "org.apache.couchdb.database.updated"],
+  ["deleted", "org.apache.couchdb.database.deleted"],
+]);
 
 export interface CouchDbAdapterOptions {
   readonly id: string;
@@ -69,7 +70,7 @@ export function createCouchDbAdapter(options: CouchDbAdapterOptions): WebhookAda
         if (Object.hasOwn(row, "db_name")) {
           const dbName = f.text("db_name");
           const kind = f.text("type");
-          const type = kind === undefined ? undefined : DATABASE_EVENTS[kind];
+          const type = kind === undefined ? undefined : DATABASE_EVENTS.get(kind);
           if (kind !== undefined && type === undefined) {
             f.problem("type", `is ${JSON.stringify(kind)}; expected created, updated or deleted`);
           }

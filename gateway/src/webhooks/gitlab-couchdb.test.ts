@@ -322,6 +322,22 @@ describe("couchdb: cloudevents/adapters/couchdb.md", () => {
     expect(events[0]?.data).toBeUndefined();
   });
 
+  it.each(["bogus", "constructor", "toString", "hasOwnProperty", "__proto__"])(
+    "refuses a _db_updates row of type %j: 400 invalid_payload naming the type",
+    async (type) => {
+      const res = await kit.post("couch", { db_name: "mailbox", type, seq: "4-x" });
+      expect(res.status).toBe(400);
+      const problem = await res.json();
+      expect(problem.code).toBe("invalid_payload");
+      expect(problem.errors).toEqual([
+        {
+          field: "type",
+          message: `is ${JSON.stringify(type)}; expected created, updated or deleted`,
+        },
+      ]);
+    },
+  );
+
   it("takes a single continuous-feed row, and the database from ?db= when the adapter names none", async () => {
     const row = { seq: 7, id: "invoice-9", changes: [{ rev: "3-abc" }] };
     const res = await kit.gateway.fetch(

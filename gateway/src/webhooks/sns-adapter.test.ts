@@ -201,6 +201,18 @@ describe("sns: signatures", () => {
     expect(text.status).toBe(401);
   });
 
+  it("a SignatureVersion named like an Object member (constructor, toString, __proto__) is 401", async () => {
+    for (const version of ["constructor", "toString", "__proto__"]) {
+      const signed = {
+        ...sign(notification(`version-${version}`), "2"),
+        SignatureVersion: version,
+      };
+      const res = await deliver(kit, "orders-topic", signed);
+      expect(res.status).toBe(401);
+      expect((await res.json()).detail).toBe("SignatureVersion must be 1 or 2");
+    }
+  });
+
   it("never fetches a certificate from an untrusted URL: 401 without a request", async () => {
     const before = served.length;
     const elsewhere = {

@@ -11,7 +11,11 @@ import { InvalidSignature } from "./webhook-errors.js";
 import { eventTime } from "./webhook-time.js";
 
 const SCHEME = "x-amz-sns-signature";
-const HASHES: Readonly<Record<string, SnsHash>> = { "1": "SHA-1", "2": "SHA-256" };
+/** Hash by `SignatureVersion` (a Map: a version such as "constructor" must find nothing). */
+const HASHES: ReadonlyMap<string, SnsHash> = new Map([
+  ["1", "SHA-1"],
+  ["2", "SHA-256"],
+]);
 const MESSAGE_TYPES = ["Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation"];
 /** Keys signed, in this order ("Verifying the signatures of Amazon SNS messages"). */
 const SIGNED_NOTIFICATION = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"];
@@ -82,7 +86,7 @@ export function createSnsAdapter(options: SnsAdapterOptions): WebhookAdapter {
       if (!isJsonObject(message) || typeof message.Signature !== "string") {
         throw new InvalidSignature(SCHEME, "the body is not a signed SNS message (raw delivery?)");
       }
-      const hash = HASHES[String(message.SignatureVersion)];
+      const hash = HASHES.get(String(message.SignatureVersion));
       if (hash === undefined) {
         throw new InvalidSignature(SCHEME, "SignatureVersion must be 1 or 2");
       }
