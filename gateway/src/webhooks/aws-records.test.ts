@@ -234,6 +234,37 @@ describe("kinesis", () => {
     expect(ids).not.toContain("shardId-000000000006:111");
   });
 
+  it("refuses an approximateArrivalTimestamp that is no time (400 naming it), as S3 does a bad eventTime", async () => {
+    const data = Buffer.from("{}").toString("base64");
+    for (const [i, stamp] of [1e20, -1, "NaN", "yesterday", "1545084650.987", true].entries()) {
+      const record = kinesisRecord(`bad-time-${i}`, data);
+      record.kinesis.approximateArrivalTimestamp = stamp as number;
+      const res = await kit.post("sensors", { Records: [record] }, bearer(token));
+      expect(res.status, String(stamp)).toBe(400);
+      const problem = await res.json();
+      expect(problem.code).toBe("invalid_payload");
+      expect(problem.errors).toEqual([
+        {
+          field: "Records[0].kinesis.approximateArrivalTimestamp",
+          message: "must be seconds since the epoch",
+        },
+      ]);
+    }
+    const ids = (await kit.delivered()).map((e) => String(e.id));
+    expect(ids.filter((id) => id.includes("bad-time"))).toEqual([]);
+    // Without the field the record has no time.
+    const { approximateArrivalTimestamp: _, ...bare } = kinesisRecord("no-time", data).kinesis;
+    const res = await kit.post(
+      "sensors",
+      { Records: [{ ...kinesisRecord("no-time", data), kinesis: bare }] },
+      bearer(token),
+    );
+    expect(res.status).toBe(202);
+    const event = (await kit.delivered()).find((e) => e.id === "shardId-000000000006:no-time");
+    expect(event).toBeDefined();
+    expect(event?.time).toBeUndefined();
+  });
+
   it("refuses a content type that is not JSON (415) and an unknown adapter (404)", async () => {
     const res = await kit.post("sensors", "Records=1", {
       ...bearer(token),

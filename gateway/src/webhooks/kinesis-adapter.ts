@@ -22,7 +22,9 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * | `time`                       | `kinesis.approximateArrivalTimestamp` (seconds), when present |
  * | `data`                       | `kinesis.data` decoded from Base64: `application/json` when the bytes are JSON, else `application/octet-stream` |
  *
- * Kinesis has no signature a gateway could check: the forwarder authenticates with a publisher JWT.
+ * An `approximateArrivalTimestamp` that is present but no time (a string, a negative number, one
+ * past the year 9999) refuses the payload (400), as a bad `eventTime` does in S3. Kinesis has no
+ * signature a gateway could check: the forwarder authenticates with a publisher JWT.
  *
  * @example
  * const adapter = createKinesisAdapter({ id: "sensors" });
@@ -41,6 +43,11 @@ export function createKinesisAdapter(options: { readonly id: string }): WebhookA
         const id = f.text("eventID");
         const source = f.text("eventSourceARN");
         const partitionKey = f.text("kinesis.partitionKey");
+        const arrival = f.get("kinesis.approximateArrivalTimestamp");
+        const time = toTimestamp(arrival);
+        if (arrival !== undefined && time === undefined) {
+          f.problem("kinesis.approximateArrivalTimestamp", "must be seconds since the epoch");
+        }
         const encoded = f.get("kinesis.data");
         if (typeof encoded !== "string" || !BASE64.test(encoded)) {
           f.problem("kinesis.data", encoded === undefined ? "is missing" : "must be Base64 text");
@@ -54,7 +61,7 @@ export function createKinesisAdapter(options: { readonly id: string }): WebhookA
               source: source ?? "",
               type: "com.amazonaws.kinesis.record",
               subject: partitionKey,
-              time: toTimestamp(f.get("kinesis.approximateArrivalTimestamp")),
+              time,
               partitionkey: partitionKey,
               datacontenttype: contentType,
             },
