@@ -1,5 +1,6 @@
 import { type EventTemplate, fillEventTemplate } from "./field-template.js";
 import { foreignEvent } from "./foreign-event.js";
+import { gitlabEventKind } from "./gitlab-event-header.js";
 import { type PayloadFields, payloadFields } from "./payload-fields.js";
 import { tokensEqual } from "./shared-secret.js";
 import type { WebhookAdapter } from "./webhook-adapter.js";
@@ -7,6 +8,7 @@ import { InvalidSignature } from "./webhook-errors.js";
 import { eventTime } from "./webhook-time.js";
 
 const TOKEN = "X-Gitlab-Token";
+const EVENT = "X-Gitlab-Event";
 
 /** How one GitLab event maps (cloudevents/adapters/gitlab.md); templates as in `fillTemplate`. */
 interface GitLabEventMapping extends EventTemplate {
@@ -86,7 +88,8 @@ const GITLAB_EVENTS: Readonly<Record<string, GitLabEventMapping>> = {
 /**
  * The `gitlab` adapter (cloudevents/adapters/gitlab.md): one CloudEvent per delivery, attributes
  * per event from the table above, `data` = the body. Authenticated by `X-Gitlab-Token`, compared
- * with the adapter's secret in constant time. The document asks for a new unique `id`; GitLab's
+ * with the adapter's secret in constant time. The event is the payload's `object_kind`, which
+ * must agree with the `X-Gitlab-Event` header GitLab sends (`gitlabEventKind`; 400 otherwise). The document asks for a new unique `id`; GitLab's
  * `Idempotency-Key` header is one, and it stays the same when GitLab retries a delivery, so a
  * retry is deduplicated. Without it (GitLab before 17.4) the id is a random UUID.
  *
@@ -119,7 +122,9 @@ export function createGitLabAdapter(options: {
     normalise(request) {
       const payload = request.json();
       const fields = payloadFields("gitlab", payload);
-      const kind = fields.get("object_kind");
+      const event = gitlabEventKind(request.header(EVENT), fields);
+      if (event === undefined) return fields.fail();
+      const { kind, field } = event;
       const key =
         kind === "note" ? `note.${String(fields.get("object_attributes.noteable_type"))}` : kind;
       const mapping =
@@ -128,7 +133,7 @@ export function createGitLabAdapter(options: {
           : undefined;
       if (mapping === undefined) {
         fields.problem(
-          kind === "note" ? "object_attributes.noteable_type" : "object_kind",
+          kind === "note" ? "object_attributes.noteable_type" : field,
           kind === undefined
             ? "is missing"
             : `is ${JSON.stringify(kind === "note" ? fields.get("object_attributes.noteable_type") : kind)}, an event cloudevents/adapters/gitlab.md does not map`,

@@ -250,6 +250,87 @@ describe("gitlab: every event of cloudevents/adapters/gitlab.md", () => {
   });
 });
 
+describe("gitlab: X-Gitlab-Event", () => {
+  const issue = {
+    object_kind: "issue",
+    object_attributes: { iid: 23, state: "opened" },
+    repository,
+  };
+
+  it("refuses a delivery without the header: 400 invalid_payload, nothing delivered", async () => {
+    const res = await kit.post("gitlab-main", issue, {
+      "x-gitlab-token": TOKEN,
+      "idempotency-key": "no-event-header",
+    });
+    expect(res.status).toBe(400);
+    const problem = await res.json();
+    expect(problem.code).toBe("invalid_payload");
+    expect(problem.errors).toEqual([
+      {
+        field: "header X-Gitlab-Event",
+        message: "is missing (GitLab sends it with every webhook)",
+      },
+    ]);
+    expect((await kit.delivered()).some((e) => e.id === "no-event-header")).toBe(false);
+  });
+
+  it("refuses a header that names another event than object_kind: 400, nothing delivered", async () => {
+    const res = await gitlab("Push Hook", issue, { "idempotency-key": "push-hook-issue" });
+    expect(res.status).toBe(400);
+    const problem = await res.json();
+    expect(problem.code).toBe("invalid_payload");
+    expect(problem.errors).toEqual([
+      {
+        field: "header X-Gitlab-Event",
+        message: 'is "Push Hook", which does not send object_kind "issue"',
+      },
+    ]);
+    const note = await gitlab("Issue Hook", { object_kind: "note", object_attributes: {} });
+    expect(note.status).toBe(400);
+    const system = await gitlab("System Hook", issue);
+    expect(system.status).toBe(400);
+    expect((await kit.delivered()).some((e) => e.id === "push-hook-issue")).toBe(false);
+  });
+
+  it("refuses a header GitLab does not send for the document's events, even one named like an Object member", async () => {
+    for (const header of ["Emoji Hook", "constructor", "push"]) {
+      const res = await gitlab(header, issue);
+      expect(res.status, header).toBe(400);
+      expect((await res.json()).errors).toEqual([
+        {
+          field: "header X-Gitlab-Event",
+          message: `is ${JSON.stringify(header)}, an event cloudevents/adapters/gitlab.md does not map`,
+        },
+      ]);
+    }
+  });
+
+  it("takes the confidential variants and system hooks' push events", async () => {
+    const confidential = await gitlab("Confidential Issue Hook", issue, {
+      "idempotency-key": "confidential-issue",
+    });
+    expect(confidential.status).toBe(202);
+    expect((await last()).type).toBe("com.gitlab.issue.opened");
+    const systemPush = {
+      object_kind: "push",
+      event_name: "push",
+      checkout_sha: "system-hook-sha",
+      repository,
+    };
+    expect((await gitlab("System Hook", systemPush)).status).toBe(202);
+    expect((await last()).subject).toBe("system-hook-sha");
+    // A system hook event the document does not map is named by its event_name.
+    const created = await gitlab("System Hook", { event_name: "project_create", name: "p" });
+    expect(created.status).toBe(400);
+    expect((await created.json()).errors).toEqual([
+      {
+        field: "event_name",
+        message: 'is "project_create", an event cloudevents/adapters/gitlab.md does not map',
+      },
+    ]);
+  });
+});
+
 describe("couchdb: cloudevents/adapters/couchdb.md", () => {
   it("maps a _changes response: one event per row, updated or deleted, data = changes", async () => {
     const changes = {
