@@ -23,6 +23,7 @@ export type AdapterConfig =
       readonly id: string;
       readonly kind: "sns";
       readonly topics?: readonly string[];
+      readonly subscriptions?: readonly string[];
       readonly trustedUrls?: readonly string[];
       readonly autoConfirm: boolean;
     }

@@ -25,6 +25,7 @@ describe("adapters: per-kind settings", () => {
         "  - id: topic-2",
         "    kind: sns",
         "    topics: [arn:aws:sns:eu-west-1:123456789012:orders]",
+        "    subscriptions: [arn:aws:sns:eu-west-1:123456789012:orders:6b0e71bd-7e97-4d97-80ce-4a0994e55286]",
         "    trustedUrls: [https://certs.example.com/sns/]",
         "    autoConfirm: true",
         "  - { id: uploads, kind: s3 }",
@@ -48,6 +49,9 @@ describe("adapters: per-kind settings", () => {
         id: "topic-2",
         kind: "sns",
         topics: ["arn:aws:sns:eu-west-1:123456789012:orders"],
+        subscriptions: [
+          "arn:aws:sns:eu-west-1:123456789012:orders:6b0e71bd-7e97-4d97-80ce-4a0994e55286",
+        ],
         trustedUrls: ["https://certs.example.com/sns/"],
         autoConfirm: true,
       },
@@ -102,6 +106,28 @@ describe("adapters: per-kind settings", () => {
       "herald.yaml:13:24 adapters[7].attributes.type.pointer: must be a JSON Pointer (RFC 6901): it must be empty or start with /",
       "herald.yaml:14:7 adapters[7].attributes.authid: cannot be mapped: Herald sets it",
       "herald.yaml:15:7 adapters[7].attributes.Bad: attribute names must be lower-case letters a-z and digits",
+    ]);
+  });
+
+  it("sns subscriptions are subscription ARNs as SNS writes them, of one of topics", () => {
+    expect(
+      problems(
+        yaml(
+          "adapters:",
+          "  - id: topic",
+          "    kind: sns",
+          "    topics: [arn:aws:sns:eu-west-1:123456789012:orders]",
+          "    subscriptions:",
+          "      - arn:aws:sns:eu-west-1:123456789012:orders:attacker-chosen",
+          "      - arn:aws:sns:eu-west-1:123456789012:orders:6B0E71BD-7E97-4D97-80CE-4A0994E55286",
+          "      - arn:aws:sns:eu-west-1:123456789012:other:6b0e71bd-7e97-4d97-80ce-4a0994e55286",
+          "      - arn:aws:sns:eu-west-1:123456789012:orders:6b0e71bd-7e97-4d97-80ce-4a0994e55286",
+        ),
+      ),
+    ).toEqual([
+      "herald.yaml:6:9 adapters[0].subscriptions[0]: must be an SNS subscription ARN: arn:aws:sns:REGION:ACCOUNT:TOPIC:UUID (lower case, as SNS writes it)",
+      "herald.yaml:7:9 adapters[0].subscriptions[1]: must be an SNS subscription ARN: arn:aws:sns:REGION:ACCOUNT:TOPIC:UUID (lower case, as SNS writes it)",
+      "herald.yaml:8:9 adapters[0].subscriptions[2]: is not a subscription of one of topics",
     ]);
   });
 });

@@ -17,12 +17,13 @@ import { checkName } from "../event/attribute-rules.js";
 import { ADAPTER_KINDS, type AdapterConfig } from "./adapter-config.js";
 import { jsonPointerProblem } from "./json-pointer.js";
 import type { MappedValue } from "./mapping-adapter.js";
+import { isSubscriptionArn, isSubscriptionOf } from "./sns-subscription-arn.js";
 
 /** Keys each kind takes besides `id` and `kind`. */
 const KIND_KEYS: Readonly<Record<(typeof ADAPTER_KINDS)[number], readonly string[]>> = {
   github: ["secret"],
   gitlab: ["secret"],
-  sns: ["topics", "trustedUrls", "autoConfirm"],
+  sns: ["topics", "subscriptions", "trustedUrls", "autoConfirm"],
   s3: [],
   kinesis: [],
   couchdb: ["server", "database"],
@@ -88,6 +89,11 @@ export function parseAdapterConfig(
       break;
     case "sns": {
       const topics = optional(raw.topics, at("topics"), r, stringList);
+      const subscriptions = optional(raw.subscriptions, at("subscriptions"), r, (value, p, rep) =>
+        listOf(value, p, rep, (item, itemPath, itemReport) =>
+          expectSubscriptionArn(item, itemPath, itemReport, topics),
+        ),
+      );
       const trustedUrls = optional(raw.trustedUrls, at("trustedUrls"), r, (value, p, rep) =>
         listOf(value, p, rep, expectHttpUrl),
       );
@@ -96,6 +102,7 @@ export function parseAdapterConfig(
         id,
         kind,
         ...(topics === undefined ? {} : { topics }),
+        ...(subscriptions === undefined ? {} : { subscriptions }),
         ...(trustedUrls === undefined ? {} : { trustedUrls }),
         autoConfirm,
       };
@@ -137,6 +144,27 @@ function listOf<T>(
 
 function stringList(value: unknown, path: FieldPath, report: Report): string[] | undefined {
   return listOf(value, path, report, expectString);
+}
+
+/** An SNS subscription ARN (`<TopicArn>:<uuid>`), of one of `topics` when they are listed. */
+function expectSubscriptionArn(
+  value: unknown,
+  path: FieldPath,
+  report: Report,
+  topics: readonly string[] | undefined,
+): string | undefined {
+  if (typeof value !== "string" || !isSubscriptionArn(value)) {
+    report(
+      path,
+      "must be an SNS subscription ARN: arn:aws:sns:REGION:ACCOUNT:TOPIC:UUID (lower case, as SNS writes it)",
+    );
+    return undefined;
+  }
+  if (topics !== undefined && !topics.some((topic) => isSubscriptionOf(value, topic))) {
+    report(path, "is not a subscription of one of topics");
+    return undefined;
+  }
+  return value;
 }
 
 function expectPointer(value: unknown, path: FieldPath, report: Report): string | undefined {

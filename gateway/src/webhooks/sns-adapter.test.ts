@@ -11,6 +11,25 @@ import { snsUrlTrusted } from "./sns-trusted-url.js";
 
 const TOPIC = "arn:aws:sns:us-west-2:123456789012:MyTopic";
 const SUBSCRIPTION = `${TOPIC}:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55`;
+/** SNS's answer to ConfirmSubscription ("ConfirmSubscription", Amazon SNS API Reference). */
+const CONFIRMED = `<ConfirmSubscriptionResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">
+  <ConfirmSubscriptionResult>
+    <SubscriptionArn>${SUBSCRIPTION}</SubscriptionArn>
+  </ConfirmSubscriptionResult>
+  <ResponseMetadata><RequestId>075ecce8-8dac-11e1-bf80-f781d96e9307</RequestId></ResponseMetadata>
+</ConfirmSubscriptionResponse>`;
+const logged: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+const record =
+  (level: string) =>
+  (message: string, fields?: Record<string, unknown>): void => {
+    logged.push({ level, message, ...(fields === undefined ? {} : { fields }) });
+  };
+const logger = {
+  debug: record("debug"),
+  info: record("info"),
+  warn: record("warn"),
+  error: record("error"),
+};
 
 let dir: string;
 let privateKeyPem: string;
@@ -49,8 +68,9 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     served.push(req.url ?? "");
     if (req.url === "/SimpleNotificationService-test.pem") res.writeHead(200).end(certificatePem);
-    else if (req.url?.startsWith("/?Action=ConfirmSubscription")) res.writeHead(200).end("<ok/>");
-    else res.writeHead(404).end();
+    else if (req.url?.startsWith("/?Action=ConfirmSubscription")) {
+      res.writeHead(200, { "content-type": "text/xml" }).end(CONFIRMED);
+    } else res.writeHead(404).end();
   });
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -58,11 +78,21 @@ beforeAll(async () => {
     adapters: [
       { id: "orders-topic", kind: "sns", trustedUrls: [`${base}/`], topics: [TOPIC] },
       { id: "aws-default", kind: "sns" },
+      {
+        id: "pinned",
+        kind: "sns",
+        trustedUrls: [`${base}/`],
+        topics: [TOPIC],
+        subscriptions: [SUBSCRIPTION],
+      },
     ],
   });
-  confirmKit = await startWebhookGateway({
-    adapters: [{ id: "confirming", kind: "sns", trustedUrls: [`${base}/`], autoConfirm: true }],
-  });
+  confirmKit = await startWebhookGateway(
+    {
+      adapters: [{ id: "confirming", kind: "sns", trustedUrls: [`${base}/`], autoConfirm: true }],
+    },
+    { logger },
+  );
 });
 afterAll(async () => {
   await kit.stop();
@@ -299,10 +329,81 @@ describe("sns: subscriptions", () => {
     });
   });
 
-  it("with autoConfirm, visits the SubscribeURL once the confirmation is accepted", async () => {
+  it("with autoConfirm, visits the SubscribeURL once the confirmation is accepted and logs the subscription ARN", async () => {
     const res = await deliver(confirmKit, "confirming", sign(confirmation("confirm-2"), "2"));
     expect(res.status).toBe(202);
     expect(served.filter((u) => u.startsWith("/?Action=ConfirmSubscription"))).toHaveLength(1);
+    expect(logged.find((l) => l.message === "SNS subscription confirmed")).toEqual({
+      level: "info",
+      message: "SNS subscription confirmed",
+      fields: { adapter: "confirming", topic: TOPIC, subscription: SUBSCRIPTION },
+    });
+  });
+});
+
+describe("sns: the subscription ARN header, which the signature does not cover", () => {
+  const forged = [
+    `${TOPIC}:attacker-chosen`,
+    `${TOPIC}:`,
+    `${TOPIC}:2BCFBF39-05C3-41DE-BEAA-FCFCC21C8F55`,
+    `${SUBSCRIPTION}0`,
+    `${SUBSCRIPTION}:x`,
+    ` ${SUBSCRIPTION}x`,
+  ];
+
+  it("a replay under a subscription ARN that is not <TopicArn>:<lower-case UUID> is 400, not a second delivery", async () => {
+    const message = sign(notification("replayed-arn"), "2");
+    expect((await deliver(kit, "orders-topic", message)).status).toBe(202);
+    for (const arn of forged) {
+      const res = await deliver(kit, "orders-topic", message, {
+        "x-amz-sns-subscription-arn": arn,
+      });
+      expect(res.status, arn).toBe(400);
+      const problem = await res.json();
+      expect(problem.code).toBe("invalid_payload");
+      expect(problem.errors).toEqual([
+        {
+          field: "header x-amz-sns-subscription-arn",
+          message:
+            "is not a subscription ARN of the topic (the TopicArn, ':' and a lower-case UUID)",
+        },
+      ]);
+    }
+    const unsubscribe = sign(confirmation("unsub-forged", "UnsubscribeConfirmation"), "2");
+    const res = await deliver(kit, "orders-topic", unsubscribe, {
+      "x-amz-sns-subscription-arn": `${TOPIC}:attacker-chosen`,
+    });
+    expect(res.status).toBe(400);
+    const delivered = await kit.delivered();
+    expect(delivered.filter((e) => e.id === "replayed-arn").map((e) => e.source)).toEqual([
+      SUBSCRIPTION,
+    ]);
+    expect(delivered.some((e) => e.id === "unsub-forged")).toBe(false);
+  });
+
+  it("with subscriptions, a replay under another well-formed subscription of the topic is 403", async () => {
+    const message = sign(notification("pinned-message"), "2");
+    expect((await deliver(kit, "pinned", message)).status).toBe(202);
+    const other = `${TOPIC}:6b0e71bd-7e97-4d97-80ce-4a0994e55286`;
+    const replay = await deliver(kit, "pinned", message, { "x-amz-sns-subscription-arn": other });
+    expect(replay.status).toBe(403);
+    expect(await replay.json()).toMatchObject({
+      code: "forbidden",
+      detail: "this adapter does not accept messages of that SNS subscription",
+    });
+    const unsubscribe = sign(confirmation("pinned-unsub", "UnsubscribeConfirmation"), "2");
+    const unsub = await deliver(kit, "pinned", unsubscribe, {
+      "x-amz-sns-subscription-arn": other,
+    });
+    expect(unsub.status).toBe(403);
+    // A subscription confirmation has no subscription yet: `topics` governs it.
+    expect((await deliver(kit, "pinned", sign(confirmation("pinned-confirm"), "2"))).status).toBe(
+      202,
+    );
+    const delivered = await kit.delivered();
+    expect(delivered.filter((e) => e.id === "pinned-message")).toHaveLength(1);
+    expect(delivered.some((e) => e.id === "pinned-unsub")).toBe(false);
+    expect(delivered.find((e) => e.id === "pinned-confirm")?.source).toBe(TOPIC);
   });
 });
 

@@ -5,12 +5,14 @@ import type { Logger } from "../ports/logger.js";
 import { foreignEvent } from "./foreign-event.js";
 import { isJsonObject, payloadFields } from "./payload-fields.js";
 import type { SnsCertificates, SnsHash } from "./sns-certificates.js";
+import { confirmedSubscriptionArn, isSubscriptionOf } from "./sns-subscription-arn.js";
 import { snsUrlTrusted } from "./sns-trusted-url.js";
 import type { WebhookAdapter, WebhookRequest } from "./webhook-adapter.js";
 import { InvalidSignature } from "./webhook-errors.js";
 import { eventTime } from "./webhook-time.js";
 
 const SCHEME = "x-amz-sns-signature";
+const SUBSCRIPTION_HEADER = "x-amz-sns-subscription-arn";
 /** Hash by `SignatureVersion` (a Map: a version such as "constructor" must find nothing). */
 const HASHES: ReadonlyMap<string, SnsHash> = new Map([
   ["1", "SHA-1"],
@@ -42,6 +44,13 @@ export interface SnsAdapterOptions {
   readonly trustedUrls?: readonly string[] | undefined;
   /** The only `TopicArn`s accepted (403 for others); default any topic. */
   readonly topics?: readonly string[] | undefined;
+  /**
+   * The only subscription ARNs notifications and unsubscribe confirmations may come through (403
+   * for others); default any well-formed subscription of the message's topic. The header that
+   * carries it is not signed: this pins it, so a captured message cannot be replayed under
+   * another subscription (another `source`, which dedupe would not recognise).
+   */
+  readonly subscriptions?: readonly string[] | undefined;
   /** Confirm subscriptions by fetching their `SubscribeURL` once accepted (default false). */
   readonly autoConfirm?: boolean;
   /** For `autoConfirm`. */
@@ -59,7 +68,9 @@ export interface SnsAdapterOptions {
  * Authenticated by the message signature: `SignatureVersion` 1 (SHA1withRSA) or 2
  * (SHA256withRSA) over the signed keys, checked with the certificate at `SigningCertURL`, which
  * must be trusted (`snsUrlTrusted`). The signature covers the body only, so the headers the
- * mapping reads must agree with the signed message. Raw message delivery carries no signature
+ * mapping reads must agree with the signed message; `x-amz-sns-subscription-arn`, which the
+ * message does not hold, must be a subscription ARN of its topic (`<TopicArn>:<uuid>`), and one
+ * of `subscriptions` when they are configured. Raw message delivery carries no signature
  * and is refused (401). A subscription confirmation is stored as an event and, with
  * `autoConfirm`, confirmed.
  *
@@ -67,7 +78,8 @@ export interface SnsAdapterOptions {
  * createSnsAdapter({ id: "orders-topic", certificates, fetch, logger, topics: ["arn:aws:sns:eu-west-1:123456789012:orders"] });
  */
 export function createSnsAdapter(options: SnsAdapterOptions): WebhookAdapter {
-  const { certificates, trustedUrls, topics, autoConfirm = false, fetch, logger } = options;
+  const { certificates, trustedUrls, topics, subscriptions } = options;
+  const { autoConfirm = false, fetch, logger } = options;
   return {
     id: options.id,
     kind: "sns",
@@ -107,6 +119,15 @@ export function createSnsAdapter(options: SnsAdapterOptions): WebhookAdapter {
       if (topics !== undefined && !topics.includes(String(message.TopicArn))) {
         throw new Forbidden("this adapter does not accept messages of that SNS topic");
       }
+      const subscription = request.header(SUBSCRIPTION_HEADER);
+      if (
+        subscriptions !== undefined &&
+        message.Type !== "SubscriptionConfirmation" &&
+        subscription !== undefined &&
+        !subscriptions.includes(subscription)
+      ) {
+        throw new Forbidden("this adapter does not accept messages of that SNS subscription");
+      }
     },
     normalise(request) {
       const message = request.json();
@@ -114,16 +135,19 @@ export function createSnsAdapter(options: SnsAdapterOptions): WebhookAdapter {
       const type = request.header("x-amz-sns-message-type");
       const id = request.header("x-amz-sns-message-id");
       const topic = request.header("x-amz-sns-topic-arn");
-      const subscription = request.header("x-amz-sns-subscription-arn");
+      const subscription = request.header(SUBSCRIPTION_HEADER);
       agree(fields, "x-amz-sns-message-type", type, "Type");
       agree(fields, "x-amz-sns-message-id", id, "MessageId");
       agree(fields, "x-amz-sns-topic-arn", topic, "TopicArn");
       const confirmation = type === "SubscriptionConfirmation";
       if (!confirmation) {
-        if (subscription === undefined)
-          fields.problem("header x-amz-sns-subscription-arn", "is missing");
-        else if (topic !== undefined && !subscription.startsWith(`${topic}:`)) {
-          fields.problem("header x-amz-sns-subscription-arn", "is not a subscription of the topic");
+        if (subscription === undefined || subscription === "")
+          fields.problem(`header ${SUBSCRIPTION_HEADER}`, "is missing");
+        else if (topic !== undefined && !isSubscriptionOf(subscription, topic)) {
+          fields.problem(
+            `header ${SUBSCRIPTION_HEADER}`,
+            "is not a subscription ARN of the topic (the TopicArn, ':' and a lower-case UUID)",
+          );
         }
       }
       fields.throwIfProblems();
@@ -162,9 +186,12 @@ export function createSnsAdapter(options: SnsAdapterOptions): WebhookAdapter {
     }
     try {
       const response = await fetch(new Request(url, { signal: AbortSignal.timeout(10_000) }));
-      await response.body?.cancel();
-      if (response.ok) logger.info("SNS subscription confirmed", { adapter: options.id, topic });
-      else {
+      if (response.ok) {
+        // SNS answers with the new subscription's ARN: the value for the adapter's `subscriptions`.
+        const subscription = confirmedSubscriptionArn(await response.text());
+        logger.info("SNS subscription confirmed", { adapter: options.id, topic, subscription });
+      } else {
+        await response.body?.cancel();
         logger.warn("SNS subscription confirmation refused", {
           adapter: options.id,
           topic,
