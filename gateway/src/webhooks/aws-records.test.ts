@@ -189,6 +189,17 @@ describe("s3", () => {
   });
 });
 
+describe("s3 and kinesis: an empty Records list", () => {
+  it("is nothing to store: 204, as for s3:TestEvent, still after the publisher token", async () => {
+    for (const adapter of ["uploads", "sensors"]) {
+      const res = await kit.post(adapter, { Records: [] }, bearer(token));
+      expect(res.status, adapter).toBe(204);
+      expect(await res.text()).toBe("");
+      expect((await kit.post(adapter, { Records: [] })).status).toBe(401);
+    }
+  });
+});
+
 describe("kinesis", () => {
   it("one event per record: JSON data as application/json, other bytes as they are", async () => {
     const reading = { sensor: "tractor-7", part: "hydraulic-filter", pressure: 212.5 };

@@ -438,6 +438,12 @@ describe("couchdb: cloudevents/adapters/couchdb.md", () => {
     expect((await unknown.json()).errors[0].field).toBe("?db");
   });
 
+  it("an empty feed (no results) is nothing to store: 204", async () => {
+    const res = await kit.post("couch", { results: [], last_seq: "9-a", pending: 0 });
+    expect(res.status).toBe(204);
+    expect(await res.text()).toBe("");
+  });
+
   it("is all or nothing: a row without seq refuses the whole feed", async () => {
     const feed = {
       results: [

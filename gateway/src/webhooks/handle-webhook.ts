@@ -42,7 +42,10 @@ export interface WebhookHandlerOptions {
   readonly metrics?: Pick<GatewayMetrics, "accepted" | "rejected">;
 }
 
-/** What became of a webhook: 202 once its events are accepted, 204 for a set-up message. */
+/**
+ * What became of a webhook: 202 once its events are accepted, 204 when it carries none (a
+ * set-up message, an empty list of records).
+ */
 export type WebhookOutcome =
   | { readonly status: 202; readonly result: AcceptResult }
   | { readonly status: 204 };
@@ -57,7 +60,8 @@ const encoder = new TextEncoder();
  * The whole of `POST /webhooks/{adapter-id}`: refuse while shutting down; find the adapter
  * (404); authenticate a publisher JWT for forwarder kinds before reading the body (401/503);
  * check the media type (415) and size (413); check the provider's own signature (401); normalise
- * the payload (400 naming what is missing); then the same rules as `POST /events`: every event
+ * the payload (400 naming what is missing; 204 when it carries no event: a set-up message, or an
+ * empty list of records); then the same rules as `POST /events`: every event
  * valid (400), within `limits.maxEventBytes` and `limits.maxBatchEvents` (413), allowed by the
  * publisher policy (403/429), stamped with provenance and accepted all or nothing, duplicates
  * (`source` + `id` seen before) acknowledged and not delivered again.
@@ -115,8 +119,10 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     const webhook = webhookRequest(request, body, mediaType, receivedAt);
     await adapter.verify?.(webhook);
     const normalised = await adapter.normalise(webhook);
-    if (normalised.kind === "acknowledge") {
-      logger.debug("webhook acknowledged", { adapter: adapterId, reason: normalised.reason });
+    // Nothing to store: a set-up message, or an empty list of records (`{"Records":[]}`).
+    if (normalised.kind === "acknowledge" || normalised.events.length === 0) {
+      const reason = normalised.kind === "acknowledge" ? normalised.reason : "no records";
+      logger.debug("webhook acknowledged", { adapter: adapterId, reason });
       return { status: 204 };
     }
     const { events } = normalised;

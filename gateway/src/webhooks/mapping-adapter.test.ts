@@ -122,6 +122,8 @@ describe("mapping", () => {
       { field: "/items/1/delivery~1id", message: "is missing (the id attribute)" },
     ]);
     expect((await kit.delivered()).some((e) => e.id === "item-3")).toBe(false);
+    const none = await kit.post("batch", { items: [] });
+    expect(none.status).toBe(204);
     const notList = await kit.post("batch", { items: {} });
     expect((await notList.json()).errors).toEqual([{ field: "/items", message: "must be a list" }]);
   });

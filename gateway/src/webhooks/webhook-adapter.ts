@@ -21,7 +21,8 @@ export interface WebhookRequest {
 
 /**
  * What a payload became: CloudEvents to accept (all or nothing), or a provider's set-up message
- * that carries no event (GitHub `ping`, S3 `s3:TestEvent`), acknowledged with 204.
+ * that carries no event (GitHub `ping`, S3 `s3:TestEvent`), acknowledged with 204. An empty list
+ * of events (`{"Records":[]}`) is nothing to store either, and is answered 204 as well.
  */
 export type Normalised =
   | { readonly kind: "events"; readonly events: readonly CloudEvent[] }
