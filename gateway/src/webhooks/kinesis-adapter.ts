@@ -22,9 +22,10 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * | `time`                       | `kinesis.approximateArrivalTimestamp` (seconds), when present |
  * | `data`                       | `kinesis.data` decoded from Base64: `application/json` when the bytes are JSON, else `application/octet-stream` |
  *
- * An `approximateArrivalTimestamp` that is present but no time (a string, a negative number, one
- * past the year 9999) refuses the payload (400), as a bad `eventTime` does in S3. Kinesis has no
- * signature a gateway could check: the forwarder authenticates with a publisher JWT.
+ * An `approximateArrivalTimestamp` that is present but no time (a negative number, one past the
+ * year 9999, text that is not RFC 3339) refuses the payload (400), as a bad `eventTime` does in
+ * S3. Kinesis has no signature a gateway could check: the forwarder authenticates with a
+ * publisher JWT.
  *
  * @example
  * const adapter = createKinesisAdapter({ id: "sensors" });
