@@ -353,6 +353,38 @@ describe("delivery receipts", () => {
     expect(alerts.received).toHaveLength(4);
   });
 
+  it("emits a new receipt for each outcome of a redriven job", async () => {
+    const bad = await sinkOf({ status: 400, body: "nope" });
+    const alerts = await sinkOf({ status: 204 });
+    const gw = start([
+      {
+        id: "bad",
+        types: ["com.example.order"],
+        sink: bad.url,
+        delivery: { receipts: true, retry: 0 },
+      },
+      { ...receiptsOf("bad"), sink: alerts.url },
+    ]);
+    await publish(gw, "order-r3");
+    for (let round = 1; round <= 3; round++) {
+      await alerts.waitFor(round);
+      await gw.idle();
+      if (round < 3) {
+        const redrive = await gw.fetch(
+          new Request("http://gw/subscriptions/bad/redrive", { method: "POST" }),
+        );
+        expect(await redrive.json()).toEqual({ redriven: 1 });
+      }
+    }
+    expect(bad.received).toHaveLength(3);
+    const ids = alerts.received.map((r) => header(r, "ce-id"));
+    expect(new Set(ids).size).toBe(3);
+    for (const r of alerts.received) {
+      expect(header(r, "ce-type")).toBe("dev.herald.delivery.failed");
+      expect(JSON.parse(String(r.body))).toMatchObject({ event: { id: "order-r3" } });
+    }
+  });
+
   it("emits no receipts without delivery.receipts", async () => {
     const ok = await sinkOf({ status: 204 });
     const alerts = await sinkOf({ status: 204 });

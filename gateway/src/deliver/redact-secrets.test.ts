@@ -52,3 +52,14 @@ it("hides the values of credential-like query parameters of the sinks, as sent a
     `GET /in?token=${REDACTED} (${REDACTED}) team=media-team; dlq ${REDACTED}`,
   );
 });
+
+it("hides short credential-like query values where the sink echoes them as name=value", () => {
+  const short: Subscription = {
+    ...subscription,
+    sink: "http://127.0.0.1:9100/echo/x?s=400&api_key=K123&sig=S456&n=K123",
+  };
+  const echoed = "url=/echo/x?s=400&api_key=K123&sig=S456&n=K123";
+  expect(redactSecrets(echoed, short)).toBe(
+    `url=/echo/x?s=400&api_key=${REDACTED}&sig=${REDACTED}&n=K123`,
+  );
+});

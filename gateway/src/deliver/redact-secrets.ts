@@ -31,6 +31,23 @@ export function secretParameterValues(sink: string): string[] {
 }
 
 /**
+ * The credential-like query parameters of a sink URL as written (`api_key=K123`), whatever the
+ * length of their values: a sink that echoes its request URL shows them like that, and a short
+ * value is still a secret there, where the name says what it is.
+ */
+function secretParameterPairs(sink: string): string[] {
+  if (!URL.canParse(sink)) return [];
+  const pairs: string[] = [];
+  for (const pair of new URL(sink).search.slice(1).split("&")) {
+    const at = pair.indexOf("=");
+    if (at > 0 && at < pair.length - 1 && SECRET_PARAMETER.test(safeDecode(pair.slice(0, at)))) {
+      pairs.push(pair);
+    }
+  }
+  return pairs;
+}
+
+/**
  * Replaces the values of a URL's credential-like query parameters with `redacted`, in place
  * (for `heralderrordest`); other parameters and the path are kept. Says whether it changed any.
  *
@@ -68,7 +85,7 @@ function secretsOf(subscription: Subscription): string[] {
 /**
  * Failure text with the subscription's secrets hidden: its `protocolsettings` header values (an
  * `Authorization` token), its signing secrets, and the passwords and credential-like query
- * parameter values (`?token=...`) in its sink URLs. A sink that
+ * parameter values (`?token=...`; as `name=value` pairs whatever their length) in its sink URLs. A sink that
  * echoes the request back in an error body must not put them into logs, the dead set or a
  * dead-letter event (DESIGN.md: never a token or secret in a log).
  *
@@ -77,6 +94,14 @@ function secretsOf(subscription: Subscription): string[] {
  */
 export function redactSecrets(text: string, subscription: Subscription): string {
   let redacted = text;
+  for (const sink of [subscription.sink, subscription.delivery.deadLetterSink]) {
+    if (sink === undefined) continue;
+    for (const pair of secretParameterPairs(sink)) {
+      if (redacted.includes(pair)) {
+        redacted = redacted.split(pair).join(`${pair.slice(0, pair.indexOf("="))}=${REDACTED}`);
+      }
+    }
+  }
   for (const secret of secretsOf(subscription)) {
     if (redacted.includes(secret)) redacted = redacted.split(secret).join(REDACTED);
   }

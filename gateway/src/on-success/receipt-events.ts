@@ -38,7 +38,10 @@ export function isReceipt(event: CloudEvent): boolean {
 
 /** What a delivery receipt reports about one job's final outcome. */
 export interface DeliveryReport {
-  /** The job's id: with the outcome, the receipt's id (a receipt sent again is a duplicate). */
+  /**
+   * The job's id: with the outcome and `at`, the receipt's id. The same outcome reported again
+   * is a duplicate; a later outcome of the same job (after a redrive) is a new receipt.
+   */
   readonly jobId: string;
   readonly event: CloudEvent;
   readonly subscriptionId: string;
@@ -91,7 +94,7 @@ export function deliveryReceipt(
     {
       attributes: {
         specversion: "1.0",
-        id: `${report.jobId}.${outcome}`,
+        id: `${report.jobId}.${outcome}.${at}`,
         source: receiptSource(report.subscriptionId),
         type: RECEIPT_TYPES[outcome],
         time: new Date(at).toISOString(),
