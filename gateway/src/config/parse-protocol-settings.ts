@@ -1,3 +1,4 @@
+import { reservedSinkHeader } from "../deliver/reserved-sink-header.js";
 import type { Subscription } from "../subscriptions/subscription.js";
 import type { FieldPath } from "./field-path.js";
 import { isHttpFieldName, isPrintableFieldValue } from "./http-field.js";
@@ -8,7 +9,9 @@ import { expectObject, isAbsent, notAString, rejectUnknownKeys } from "./value-c
  * Validates `protocolsettings` for the `HTTP` protocol (Subscriptions API 3.2.2.1). Herald supports
  * `headers`, copied onto every delivery request: names must be HTTP tokens, unique regardless of
  * case, values printable ASCII strings (the deliverer's rule minus non-ASCII, so a header that
- * loads is a header every delivery can send). `method` may be given, but only as `POST`, the
+ * loads is a header every delivery can send), and none the event, the HTTP client or the gateway
+ * owns (`reservedSinkHeader`: `ce-*`, `Content-Type`, `Host`, `traceparent`, `webhook-*`, ...),
+ * which a delivery would not send as given. `method` may be given, but only as `POST`, the
  * method of every delivery; it is not kept. Absent means no extra headers.
  *
  * @example
@@ -59,6 +62,10 @@ function parseHeaders(
       });
     }
     seen.add(name.toLowerCase());
+    const reserved = reservedSinkHeader(name);
+    if (reserved !== undefined) {
+      tracked.report(at, `cannot be set here: it ${reserved}`, { at: "key" });
+    }
     if (typeof value !== "string") tracked.report(at, notAString(value));
     else if (!isPrintableFieldValue(value)) {
       // Never echo the value: headers carry credentials (Authorization), and reports end up in logs.

@@ -234,6 +234,26 @@ describe("parseSubscription: protocolsettings (3.2.2.1)", () => {
     ]);
   });
 
+  test("headers: those the event, the HTTP client or the gateway owns are refused", () => {
+    const headers = {
+      "CE-Id": "1",
+      "content-type": "text/plain",
+      Host: "evil.example",
+      "content-length": "3",
+      traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      "webhook-signature": "v1,abc",
+      "x-team": "media",
+    };
+    expect(reportsOf({ id: "a", sink, protocolsettings: { headers } })).toEqual([
+      `protocolsettings.headers["CE-Id"]: cannot be set here: it carries the event's attributes (ce-*) (key)`,
+      `protocolsettings.headers["content-type"]: cannot be set here: it is the event's datacontenttype (or the content mode's) (key)`,
+      "protocolsettings.headers.Host: cannot be set here: it belongs to the HTTP connection, set by the client (key)",
+      `protocolsettings.headers["content-length"]: cannot be set here: it belongs to the HTTP connection, set by the client (key)`,
+      "protocolsettings.headers.traceparent: cannot be set here: it is written by the gateway on each delivery (trace context, signature, reply preference) (key)",
+      `protocolsettings.headers["webhook-signature"]: cannot be set here: it is written by the gateway on each delivery (trace context, signature, reply preference) (key)`,
+    ]);
+  });
+
   test("headers: tab, space and every visible ASCII character are fine", () => {
     const headers = { "x-tab": "a\tb", "x-visible": " !\"#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~" };
     expect(

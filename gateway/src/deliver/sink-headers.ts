@@ -1,4 +1,5 @@
 import type { Subscription } from "../subscriptions/subscription.js";
+import { reservedSinkHeader } from "./reserved-sink-header.js";
 
 // RFC 9110 5.1 (field-name = token) and 5.5 (field values: visible ASCII, obs-text, SP, HTAB).
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -46,22 +47,8 @@ export function attributeHeader(name: string): string {
 }
 
 /**
- * Whether a `protocolsettings` header would change what the event *is* or how the message is
- * framed: `ce-*` and `Content-Type` carry the event (HTTP binding 3.1.1, 3.1.3.1), the framing
- * headers belong to the HTTP client. Such headers are dropped, never merged.
- */
-function isReservedHeader(lowerName: string): boolean {
-  return (
-    lowerName.startsWith("ce-") ||
-    lowerName === "content-type" ||
-    lowerName === "content-length" ||
-    lowerName === "transfer-encoding"
-  );
-}
-
-/**
  * The subscription's `protocolsettings.headers`, names in lower case and values checked, without
- * the headers that belong to the event or the HTTP client (`ce-*`, `Content-Type`, framing).
+ * the headers that belong to the event, the HTTP client or the gateway (`reservedSinkHeader`).
  * Throws a `TypeError` for a name or value HTTP does not allow.
  *
  * @example
@@ -72,7 +59,8 @@ export function sinkHeaders(subscription: Subscription): Record<string, string> 
   for (const [name, value] of Object.entries(subscription.protocolsettings.headers)) {
     const lower = name.toLowerCase();
     if (!TOKEN.test(name)) throw new TypeError(`header name ${JSON.stringify(name)} is invalid`);
-    if (!isReservedHeader(lower)) headers[lower] = checkedValue(lower, value);
+    // Refused when a subscription is configured; one stored before that rule is sent without it.
+    if (reservedSinkHeader(lower) === undefined) headers[lower] = checkedValue(lower, value);
   }
   return headers;
 }
