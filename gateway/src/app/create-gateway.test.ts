@@ -22,11 +22,24 @@ beforeAll(async () => {
         id: "headers",
         types: ["com.example.headers"],
         sink: `${sink.url}/headers`,
-        protocolsettings: { headers: { "x-team": "media", "ce-id": "forged" } },
+        protocolsettings: { headers: { "x-team": "media" } },
       },
     ],
   };
-  gateway = createGateway({ config: parseConfig(JSON.stringify(config), "test.json") });
+  const parsed = parseConfig(JSON.stringify(config), "test.json");
+  // Headers a delivery writes itself are refused when a subscription is configured; one stored
+  // before that rule still has them, and they must not reach the sink.
+  const subscriptions = parsed.subscriptions.map((sub) =>
+    sub.id === "headers"
+      ? {
+          ...sub,
+          protocolsettings: {
+            headers: { ...sub.protocolsettings.headers, "ce-id": "forged", host: "evil.example" },
+          },
+        }
+      : sub,
+  );
+  gateway = createGateway({ config: { ...parsed, subscriptions } });
   gateway.start();
 });
 afterAll(async () => {
@@ -153,6 +166,7 @@ describe("end to end: ingest -> match -> deliver", () => {
     const [got] = delivered("hdr-1");
     expect(got?.headers["x-team"]).toBe("media");
     expect(got?.headers["ce-id"]).toBe("hdr-1");
+    expect(got?.headers.host).not.toBe("evil.example");
   });
 
   it("delivers every event of a batch", async () => {

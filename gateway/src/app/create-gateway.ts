@@ -178,6 +178,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     queue,
     deliverer,
     subscriptions: (id) => subscriptions.get(id),
+    disabled: (id) => subscriptions.find(id)?.disabled !== undefined,
     logger,
     clock,
     sinkClient,
@@ -198,8 +199,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       onGone: async (subscriptionId, reason) => {
         const subscription = subscriptions.get(subscriptionId);
         const at = clock.now();
-        await subscriptions.disable(subscriptionId, reason, at);
-        if (subscription?.delivery.receipts === true) {
+        const changed = await subscriptions.disable(subscriptionId, reason, at);
+        if (changed && subscription?.delivery.receipts === true) {
           await emit([disabledReceipt(subscriptionId, subscription.sink, reason, at)]);
         }
       },

@@ -385,6 +385,48 @@ describe("delivery receipts", () => {
     }
   });
 
+  it("after a 410, queued jobs are not sent to the gone sink, and one disabled receipt is emitted", async () => {
+    const gone = await sinkOf({ status: 410 });
+    const alerts = await sinkOf({ status: 204 });
+    const gw = start([
+      {
+        id: "gone",
+        types: ["com.example.order"],
+        sink: gone.url,
+        delivery: { receipts: true, concurrency: 1 },
+      },
+      { ...receiptsOf("gone"), sink: alerts.url },
+    ]);
+    const batch = Array.from({ length: 5 }, (_, i) => ({
+      specversion: "1.0",
+      id: `order-g${i}`,
+      source: "/shop",
+      type: "com.example.order",
+    }));
+    const res = await gw.fetch(
+      new Request("http://gw/events", {
+        method: "POST",
+        headers: { "content-type": "application/cloudevents-batch+json" },
+        body: JSON.stringify(batch),
+      }),
+    );
+    expect(res.status).toBe(202);
+    await alerts.waitFor(6);
+    await gw.idle();
+    expect(gone.received).toHaveLength(1);
+    const types = alerts.received.map((r) => String(header(r, "ce-type")));
+    expect(types.filter((t) => t === "dev.herald.subscription.disabled")).toHaveLength(1);
+    expect(types.filter((t) => t === "dev.herald.delivery.failed")).toHaveLength(5);
+    const dead = (await (
+      await gw.fetch(new Request("http://gw/subscriptions/gone/dead"))
+    ).json()) as {
+      items: { error?: string; failure?: { error: string } }[];
+    };
+    expect(dead.items).toHaveLength(5);
+    const notSent = JSON.stringify(dead.items).match(/not sent: the subscription is disabled/g);
+    expect(notSent).toHaveLength(4);
+  });
+
   it("emits no receipts without delivery.receipts", async () => {
     const ok = await sinkOf({ status: 204 });
     const alerts = await sinkOf({ status: 204 });

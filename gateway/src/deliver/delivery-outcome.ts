@@ -32,3 +32,15 @@ export interface SinkReply {
   /** Whether `body` is the whole body (false: larger than the reply limit, or broken off). */
   readonly complete: boolean;
 }
+
+/**
+ * The outcome of a job whose subscription is disabled (its sink answered 410 Gone): it is not
+ * sent, and ends as the 410 did (dead-letter sink, or kept as dead for a redrive once the
+ * subscription is updated), instead of knocking on a sink that said it is gone.
+ */
+export const DISABLED_OUTCOME: DeliveryOutcome = {
+  kind: "dead",
+  status: 410,
+  error:
+    "not sent: the subscription is disabled because its sink answered 410 Gone; update it to enable it, then redrive",
+};

@@ -3,7 +3,7 @@ import type { Logger } from "../ports/logger.js";
 import { silentLogger } from "../ports/logger.js";
 import { DEFAULT_MAX_BATCH_WAIT_MS, type Subscription } from "../subscriptions/subscription.js";
 import type { Deliverer } from "./deliverer.js";
-import type { DeliveryOutcome } from "./delivery-outcome.js";
+import { type DeliveryOutcome, DISABLED_OUTCOME } from "./delivery-outcome.js";
 import type { DeliveryJob, DeliveryQueue } from "./delivery-queue.js";
 import { describeError } from "./failure-text.js";
 import { createSettle, type Settle } from "./settle.js";
@@ -30,6 +30,11 @@ export interface DispatcherOptions {
   readonly deliverer: Deliverer;
   /** The subscription a job is for, as it is now; `undefined` once it was deleted. */
   readonly subscriptions: (id: string) => Subscription | undefined;
+  /**
+   * Whether a subscription is disabled (its sink answered 410 Gone): its jobs are then settled
+   * with `DISABLED_OUTCOME` instead of being sent. Default: none is.
+   */
+  readonly disabled?: (id: string) => boolean;
   readonly logger?: Logger;
   /**
    * Delivery attempts in flight at once, all sinks together (default 64); each subscription is
@@ -267,11 +272,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
-  /** The handshake's verdict for the attempt: `undefined` to go ahead, else its outcome. */
+  /**
+   * Whether the attempt may go ahead (`undefined`), else its outcome: not for a disabled
+   * subscription, nor before the webhook handshake was allowed.
+   */
   async function gate(
     lane: SinkLane,
     subscription: Subscription,
   ): Promise<DeliveryOutcome | undefined> {
+    if (options.disabled?.(subscription.id) === true) return DISABLED_OUTCOME;
     if (!needsHandshake(lane)) return undefined;
     if (handshake === undefined) {
       return {

@@ -43,9 +43,10 @@ export interface SubscriptionRegistry {
   /**
    * Disables a subscription because its sink answered 410 Gone: it matches no new event until it
    * is updated (API `PUT`, or a changed definition in the config file). Kept in the store, so it
-   * outlives a restart. Unknown ids are ignored (the subscription was deleted meanwhile).
+   * outlives a restart. Unknown ids are ignored (the subscription was deleted meanwhile), and so
+   * is one already disabled (a 410 to a job sent before). Resolves to whether it changed.
    */
-  disable(id: string, reason: string, at: number): Promise<void>;
+  disable(id: string, reason: string, at: number): Promise<boolean>;
   /**
    * Swaps in a reloaded config's subscriptions. Throws `Conflict`, changing nothing, when one of
    * them has the id of an API subscription (one id, one subscription).
@@ -201,7 +202,7 @@ export function createSubscriptionRegistry(
       }),
     disable: (id, reason, at) =>
       serially(async () => {
-        if (!config.has(id) && !api.has(id)) return;
+        if ((!config.has(id) && !api.has(id)) || disabled.has(id)) return false;
         const state: DisabledState = { at, reason };
         await store.setDisabled(id, state);
         disabled.set(id, state);
@@ -210,6 +211,7 @@ export function createSubscriptionRegistry(
           subscriptionId: id,
           reason,
         });
+        return true;
       }),
     refresh: () =>
       serially(async () => {

@@ -197,6 +197,7 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
     };
     const consume = createQueueConsumer({
       subscription: (id) => registry.get(id),
+      disabled: (id) => registry.find(id)?.disabled !== undefined,
       deliverer,
       accepted,
       dead,
@@ -211,8 +212,8 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       async onGone(id, reason) {
         const subscription = registry.get(id);
         const at = clock.now();
-        await registry.disable(id, reason, at);
-        if (subscription?.delivery.receipts === true) {
+        const changed = await registry.disable(id, reason, at);
+        if (changed && subscription?.delivery.receipts === true) {
           await emit([disabledReceipt(id, subscription.sink, reason, at)]);
         }
       },

@@ -1,4 +1,5 @@
 import type { Deliverer } from "../../deliver/deliverer.js";
+import { DISABLED_OUTCOME } from "../../deliver/delivery-outcome.js";
 import type { DeliveryFailure, DeliveryJob } from "../../deliver/delivery-queue.js";
 import { describeError } from "../../deliver/failure-text.js";
 import { createSettle, type OnGone } from "../../deliver/settle.js";
@@ -35,6 +36,8 @@ const ACCEPTANCE_RECHECK_SECONDS = 5;
 export interface QueueConsumerOptions {
   /** The subscription of a job as it is now (`undefined` once deleted). */
   readonly subscription: (id: string) => Subscription | undefined;
+  /** Whether a subscription is disabled (410 Gone): its jobs settle as `DISABLED_OUTCOME`. */
+  readonly disabled?: (id: string) => boolean;
   /** The same deliverer as on Node (HTTP, traced, metered). */
   readonly deliverer: Deliverer;
   readonly accepted: D1Acceptances;
@@ -217,10 +220,17 @@ export function createQueueConsumer(
     if (first === undefined) return;
     const jobs = group.map((c) => c.job);
     try {
-      const outcome = await deliverer.deliver(
-        { id: first.job.id, events: jobs.map((j) => j.event), attempt: first.job.attempts + 1 },
-        subscription,
-      );
+      const outcome =
+        options.disabled?.(subscription.id) === true
+          ? DISABLED_OUTCOME
+          : await deliverer.deliver(
+              {
+                id: first.job.id,
+                events: jobs.map((j) => j.event),
+                attempt: first.job.attempts + 1,
+              },
+              subscription,
+            );
       await settle(jobs, outcome, subscription);
     } catch (error) {
       // A message acknowledged or retried already keeps that; `retry` on it is ignored.
