@@ -24,7 +24,7 @@ export async function readJsonBody(
   const type = parseMediaType(request.headers.get("content-type"));
   if (type === undefined || !isJsonEssence(type.essence)) {
     throw new UnsupportedMediaType(
-      "send the subscription as JSON with Content-Type: application/json",
+      "send the body as JSON with Content-Type: application/json",
       "application/json",
     );
   }

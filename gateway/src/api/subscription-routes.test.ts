@@ -233,6 +233,9 @@ describe("Subscriptions API", () => {
     expect(collection.headers.get("allow")).toBe("GET, POST, OPTIONS");
     const item = await call("OPTIONS", "/subscriptions/x");
     expect(item.headers.get("allow")).toBe("GET, PUT, DELETE, OPTIONS");
+    // A subscription of the config file is read-only here: PUT and DELETE would be 409.
+    const fromFile = await call("OPTIONS", "/subscriptions/from-file");
+    expect(fromFile.headers.get("allow")).toBe("GET, OPTIONS");
     const patch = await problem(
       await call("PATCH", "/subscriptions/x", {}),
       405,

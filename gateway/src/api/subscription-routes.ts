@@ -16,6 +16,8 @@ import {
 
 const COLLECTION_ALLOW = ["GET", "POST", "OPTIONS"] as const;
 const ITEM_ALLOW = ["GET", "PUT", "DELETE", "OPTIONS"] as const;
+/** What a subscription of the config file answers: it is read-only through the API. */
+const READ_ONLY_ALLOW = ["GET", "OPTIONS"] as const;
 
 export interface SubscriptionApiOptions {
   readonly registry: SubscriptionRegistry;
@@ -89,7 +91,10 @@ export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions)
     return c.json(toSubscriptionResource(deleted));
   });
   mountDeadLetters(app, { registry, queue });
-  app.options("/subscriptions/:id", (c) => allow(c, ITEM_ALLOW));
+  // A subscription of the config file is read-only here: PUT and DELETE would answer 409.
+  app.options("/subscriptions/:id", (c) =>
+    allow(c, registry.find(c.req.param("id"))?.origin === "config" ? READ_ONLY_ALLOW : ITEM_ALLOW),
+  );
   app.all("/subscriptions/:id", (c) => {
     throw new MethodNotAllowed(c.req.method, ITEM_ALLOW);
   });
