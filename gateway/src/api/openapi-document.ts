@@ -455,7 +455,7 @@ export const OPENAPI_DOCUMENT = {
           "202": { description: "Every event of the payload is accepted (or was seen before)" },
           "204": {
             description:
-              "A provider's set-up message that carries no event (GitHub `ping`, S3 `s3:TestEvent`)",
+              "Nothing to store: a provider's set-up message that carries no event (GitHub `ping`, S3 `s3:TestEvent`), or an empty list of records",
           },
           "400": {
             description:
