@@ -178,7 +178,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     queue,
     deliverer,
     subscriptions: (id) => subscriptions.get(id),
-    disabled: (id) => subscriptions.find(id)?.disabled !== undefined,
+    disabled: (id) => subscriptions.isDisabled(id),
     logger,
     clock,
     sinkClient,

@@ -25,6 +25,8 @@ export interface SubscriptionRegistry {
   matcher(): Matcher;
   /** The subscription with this id as it is now; `undefined` once deleted. */
   get(id: string): Subscription | undefined;
+  /** Whether the subscription is disabled (its sink answered 410 Gone); false for unknown ids. */
+  isDisabled(id: string): boolean;
   /** The subscription and its origin, or `undefined`. */
   find(id: string): RegisteredSubscription | undefined;
   /** Every subscription: the config's in file order, then the API's oldest first. */
@@ -157,6 +159,7 @@ export function createSubscriptionRegistry(
     matcher: () => matcher,
     writable: (id) => writable(id),
     get: (id) => config.get(id) ?? api.get(id),
+    isDisabled: (id) => disabled.has(id),
     find(id) {
       const fromConfig = config.get(id);
       if (fromConfig !== undefined) return entry(fromConfig, "config");

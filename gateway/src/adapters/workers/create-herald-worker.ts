@@ -197,7 +197,7 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
     };
     const consume = createQueueConsumer({
       subscription: (id) => registry.get(id),
-      disabled: (id) => registry.find(id)?.disabled !== undefined,
+      disabled: (id) => registry.isDisabled(id),
       deliverer,
       accepted,
       dead,

@@ -65,6 +65,7 @@ export async function openRefreshingRegistry(
     matcher: () => current.registry.matcher(),
     get: (id) => current.registry.get(id),
     find: (id) => current.registry.find(id),
+    isDisabled: (id) => current.registry.isDisabled(id),
     list: () => current.registry.list(),
     writable: (id) => current.registry.writable(id),
     create(subscription) {
