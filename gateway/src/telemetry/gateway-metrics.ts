@@ -90,9 +90,16 @@ export function createGatewayMetrics(options: {
   for (const counter of [accepted, duplicates, dropped]) counter.add(0);
   registry.gauge("herald_queue_depth", "Delivery jobs queued or in flight.", options.queueDepth);
 
+  // Accepted and duplicate events are counted here and observed at collection time: an event
+  // then costs the SDK nothing for them (as for `herald.deliveries` below).
+  const totals = { accepted: 0, duplicates: 0 };
+  meter
+    .createObservableCounter("herald.events.accepted", { unit: "{event}" })
+    .addCallback((result) => result.observe(totals.accepted));
+  meter
+    .createObservableCounter("herald.events.duplicate", { unit: "{event}" })
+    .addCallback((result) => result.observe(totals.duplicates));
   const otel = {
-    accepted: meter.createCounter("herald.events.accepted", { unit: "{event}" }),
-    duplicates: meter.createCounter("herald.events.duplicate", { unit: "{event}" }),
     rejected: meter.createCounter("herald.events.rejected", { unit: "{request}" }),
     duration: meter.createHistogram("herald.delivery.duration", {
       unit: "s",
@@ -144,11 +151,11 @@ export function createGatewayMetrics(options: {
     accepted(events, dups) {
       if (events > 0) {
         accepted.add(events);
-        otel.accepted.add(events);
+        totals.accepted += events;
       }
       if (dups > 0) {
         duplicates.add(dups);
-        otel.duplicates.add(dups);
+        totals.duplicates += dups;
       }
     },
     rejected(reason) {
