@@ -1263,7 +1263,7 @@ async function runSdkEmitScenario(ctx) {
       "subscriptions, memory store unless --store sqlite) on the SUT core; bench/sdk-emit-client.js on " +
       "the load core sends binary-mode events with the same JSON data for warm-up + window, " +
       "--connections sends in flight, counting 2xx answers. sdk: createProducer().stateTransfer(); " +
-      "sdk-coalesce: the same with createProducer({ coalesce: true }); cloudevents: new CloudEvent() + " +
+      "sdk-node: the same with fetch: createNodeFetch() from @herald/sdk/node; sdk-coalesce: the same with createProducer({ coalesce: true }); cloudevents: new CloudEvent() + " +
       "emitterFor(fetch transport, Mode.BINARY). Ratios: <sdk client>/cloudevents events/s within a " +
       "round, median over rounds; client CPU per event from process.cpuUsage().",
     settings: {

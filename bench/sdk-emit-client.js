@@ -2,12 +2,14 @@
 // two clients, as fast as the gateway takes them, and prints what it managed. Runs as its own
 // process, pinned to the load core, so the client's CPU is measured apart from Herald's.
 //
-//   node bench/sdk-emit-client.js --client sdk|sdk-coalesce|cloudevents --url URL --warmup S --duration S
+//   node bench/sdk-emit-client.js --client sdk|sdk-node|sdk-coalesce|cloudevents --url URL --warmup S --duration S
 //                                 [--concurrency 64]
 //
 // sdk:         @herald/sdk: createProducer(...).stateTransfer({ type, data }) per event (id, time,
 //              binary mode, fetch, retries on, default settings): one request per event.
-// sdk-coalesce: the same with createProducer({ coalesce: true }): at most 4 requests in flight;
+// sdk-node:    the same with createProducer({ fetch: createNodeFetch() }) from @herald/sdk/node:
+//              node:http keep-alive connections instead of the global fetch; one request per event.
+// sdk-coalesce: the same as sdk with createProducer({ coalesce: true }): at most 4 requests in flight;
 //              events that find them busy wait and go together as one batch-mode request.
 // cloudevents: the cloudevents package: new CloudEvent({ source, type, data }) per event, sent by
 //              emitterFor(transport, { mode: Mode.BINARY }) whose transport is the global fetch.
@@ -15,6 +17,7 @@
 // sends in flight (closed loop). Prints one line `EMIT_JSON {...}`: events accepted (202), errors,
 // seconds, and this process's CPU time in the measured window.
 import { createProducer } from "@herald/sdk";
+import { createNodeFetch } from "@herald/sdk/node";
 import { CloudEvent, emitterFor, Mode } from "cloudevents";
 
 const args = process.argv.slice(2);
@@ -39,8 +42,13 @@ const type = "com.example.bench.emit";
 
 /** @returns {(i: number) => Promise<void>} one event per call */
 function sender() {
-  if (client === "sdk" || client === "sdk-coalesce") {
-    const producer = createProducer({ endpoint: url, source, coalesce: client === "sdk-coalesce" });
+  if (client === "sdk" || client === "sdk-node" || client === "sdk-coalesce") {
+    const producer = createProducer({
+      endpoint: url,
+      source,
+      coalesce: client === "sdk-coalesce",
+      ...(client === "sdk-node" ? { fetch: createNodeFetch() } : {}),
+    });
     return async (i) => {
       await producer.stateTransfer({ type, data: { orderId: i, sku: "HX-2210", quantity: 1 } });
     };

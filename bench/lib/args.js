@@ -26,8 +26,8 @@ export const SCENARIO_SYSTEMS = {
   "e2e-latency": { known: ["herald"], default: ["herald"] },
   backlog: { known: ["herald"], default: ["herald"] },
   "sdk-emit": {
-    known: ["sdk", "sdk-coalesce", "cloudevents"],
-    default: ["sdk", "sdk-coalesce", "cloudevents"],
+    known: ["sdk", "sdk-node", "sdk-coalesce", "cloudevents"],
+    default: ["sdk", "sdk-node", "sdk-coalesce", "cloudevents"],
   },
 };
 
