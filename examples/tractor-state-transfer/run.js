@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createProducer, defineEvent } from "@herald/sdk";
+import { createNodeFetch } from "@herald/sdk/node";
 import { receive } from "@herald/sdk/receive";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -112,6 +113,8 @@ export async function runExample() {
     const producer = createProducer({
       endpoint: `${url}/events`,
       source: `/tractors/${tractor.id}`,
+      // Node's keep-alive transport: a sensor fleet sends many small events.
+      fetch: createNodeFetch(),
     });
     const part = { sku: "HX-2210", name: "hydraulic filter" };
     const fine = await onReading(producer, tractor, {
