@@ -176,6 +176,26 @@ describe("createNodeFetch", () => {
     await expect(fetch("ftp://127.0.0.1/")).rejects.toThrow(/unsupported protocol/);
   });
 
+  it("rejects when the answer is cut off mid-body, instead of waiting for ever", async () => {
+    const cut = createServer((_req, res) => {
+      res.writeHead(200, { "content-length": "100" });
+      res.write("partial");
+      setTimeout(() => res.destroy(), 20);
+    });
+    await new Promise<void>((ok) => cut.listen(0, "127.0.0.1", ok));
+    try {
+      const port = (cut.address() as AddressInfo).port;
+      const err = await fresh()(`http://127.0.0.1:${port}/`, { method: "POST", body: "x" }).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(TypeError);
+      expect((err as Error).message).toMatch(/^fetch failed/);
+    } finally {
+      cut.closeAllConnections();
+      await new Promise((ok) => cut.close(ok));
+    }
+  });
+
   it("keeps at most maxAnswerBytes of an answer", async () => {
     server = await startSink(() => ({ status: 500, body: "y".repeat(5000) }));
     const res = await fresh({ maxAnswerBytes: 100 })(server.url, { method: "POST" });

@@ -195,6 +195,8 @@ export function createNodeFetch(options: NodeFetchOptions = {}): NodeFetch {
             });
             res.on("end", finish);
             res.on("error", (err) => fail(new TypeError("fetch failed", { cause: err })));
+            // The connection dropped mid-answer: no `end`, and maybe no `error` either.
+            res.on("close", () => fail(new TypeError("fetch failed: the answer was cut off")));
           },
         );
         current = req;
