@@ -7,7 +7,7 @@ import type {
   PubAck,
 } from "@nats-io/jetstream";
 import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { type NatsConnection, headers as natsHeaders } from "@nats-io/transport-node";
 import {
   type AcceptedEvent,
   checkLeaseArguments,
@@ -436,12 +436,22 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
    * it, and a marker lost to a crash only means a later duplicate publishes the jobs again (at
    * least once, as for any crash mid-accept).
    */
+  /**
+   * A plain NATS publish, not a JetStream one: the stream stores it all the same (its msg id
+   * dedupes a second marker), and no acknowledgement comes back to wait for and parse, once per
+   * accepted event. A marker that gets lost only means a duplicate publishes its jobs again
+   * (dropped by their msg ids while JetStream remembers them).
+   */
   function markFannedOut(key: string): void {
-    js.publish(names.fanned(key), EMPTY, { msgID: `f:${key}` }).catch((err: unknown) => {
+    const marker = natsHeaders();
+    marker.set("Nats-Msg-Id", `f:${key}`);
+    try {
+      nc.publish(names.fanned(key), EMPTY, { headers: marker });
+    } catch (err) {
       logger.debug("could not mark a fan-out complete; a duplicate may publish its jobs again", {
         error: err instanceof Error ? err.message : String(err),
       });
-    });
+    }
   }
 
   /** The dead jobs of a subscription with their messages' sequences, by job id. */
