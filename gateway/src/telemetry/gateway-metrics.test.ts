@@ -65,7 +65,7 @@ it("exports accepted, duplicate, attempt and dead counts with their attributes",
   const delivered = durations.find(
     (p) => (p.attributes as Record<string, string>).outcome === "delivered",
   );
-  expect((delivered?.value as { count: number }).count).toBe(2);
+  expect(delivered?.value).toMatchObject({ count: 2 });
   expect(points.get("herald.dead_events")).toEqual([
     { value: 1, attributes: { "herald.subscription.id": "s1", ending: "store" } },
   ]);
