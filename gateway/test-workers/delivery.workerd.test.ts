@@ -197,6 +197,50 @@ describe("delivery from the queue consumer inside workerd", () => {
     expect(page.items[0]!.failure.error).toMatch(/dead-letter queue/);
   });
 
+  it("a reply too large for a queue message is refused: the delivery is dead-lettered, not retried", async () => {
+    const reply = () =>
+      new Response(JSON.stringify({ pad: "x".repeat(127_000) }), {
+        headers: {
+          "ce-specversion": "1.0",
+          "ce-id": "reply-1",
+          "ce-source": "/billing",
+          "ce-type": "com.example.billed",
+          "content-type": "application/json",
+        },
+      });
+    const { gw } = setup({ reply: true, retry: 3 }, reply);
+    const message = await publish(gw, "big-reply");
+    const sentBefore = gw.queue.sent.length;
+    const result = await gw.consume([message]);
+    expect(result.explicitAcks).toStrictEqual(["m0"]);
+    expect(result.retryMessages).toStrictEqual([]);
+    expect(gw.queue.sent).toHaveLength(sentBefore);
+    const page = (await (await gw.request("/subscriptions/s/dead")).json()) as {
+      items: { failure: { status: number; error: string } }[];
+    };
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]!.failure.status).toBe(200);
+    expect(page.items[0]!.failure.error).toMatch(
+      /^delivered \(HTTP 200\), but its reply was not ingested: invalid reply \(payload_too_large\): the event is too large for a Cloudflare Queues message/,
+    );
+  });
+
+  it("a receipt too large for a queue message is dropped; the delivery settles as delivered", async () => {
+    const { gw, sink } = setup({ receipts: true, retry: 3 });
+    // A receipt repeats the event's id twice (data.event.id, correlationid): 70 KB fits one
+    // message, the receipt does not.
+    const id = `r-${"i".repeat(70_000)}`;
+    expect((await gw.request("/events", { ...binaryEvent(id), body: "{}" })).status).toBe(202);
+    const message = gw.queue.sent.at(-1)!;
+    const sentBefore = gw.queue.sent.length;
+    const result = await gw.consume([message]);
+    expect(result.explicitAcks).toStrictEqual(["m0"]);
+    expect(result.retryMessages).toStrictEqual([]);
+    expect(sink.requests).toHaveLength(1);
+    expect(gw.queue.sent).toHaveLength(sentBefore);
+    expect(await (await gw.request("/subscriptions/s/dead")).json()).toStrictEqual({ items: [] });
+  });
+
   it("a message that is not Herald's is acknowledged and dropped", async () => {
     const { gw, sink } = setup({});
     const result = await gw.consume([{ hello: "world" } as unknown as DeliveryMessage]);

@@ -29,6 +29,7 @@ import { ensureSchema } from "./d1-schema.js";
 import { createD1SubscriptionStore } from "./d1-subscription-store.js";
 import type { DeliveryMessage } from "./delivery-message.js";
 import { createQueueConsumer } from "./queue-consumer.js";
+import { dropOversizedEvents, refuseOversizedReplies } from "./queue-size-limit.js";
 import { createQueuesIntake } from "./queues-intake.js";
 import { openRefreshingRegistry, type RefreshingRegistry } from "./refreshing-registry.js";
 import { checkWorkersSubscription, loadWorkerConfig } from "./worker-config.js";
@@ -192,9 +193,11 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
     );
     // Replies and receipts enter like published events: matched, then through the intake.
     const acceptEvents = createAcceptor(() => registry.matcher(), queue);
-    const emit = async (events: readonly CloudEvent[]) => {
+    // Either can be too large for a queue message: refused (a reply) or dropped (a receipt),
+    // never left to fail the settle (`queue-size-limit.ts`).
+    const emit = dropOversizedEvents(async (events: readonly CloudEvent[]) => {
       await acceptEvents(events);
-    };
+    }, logger);
     const consume = createQueueConsumer({
       subscription: (id) => registry.get(id),
       disabled: (id) => registry.isDisabled(id),
@@ -207,7 +210,9 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       logger,
       metrics: gateway.metrics,
       concurrency: config.limits.maxDeliveriesInFlight,
-      ingestReply: createReplyIngest({ limits: config.limits, accept: acceptEvents, clock }),
+      ingestReply: refuseOversizedReplies(
+        createReplyIngest({ limits: config.limits, accept: acceptEvents, clock }),
+      ),
       emit,
       async onGone(id, reason) {
         const subscription = registry.get(id);
