@@ -241,6 +241,27 @@ describe("delivery from the queue consumer inside workerd", () => {
     expect(await (await gw.request("/subscriptions/s/dead")).json()).toStrictEqual({ items: [] });
   });
 
+  it("a settle that fails is retried on the subscription's backoff, not at once", async () => {
+    const reply = () =>
+      new Response("{}", {
+        headers: {
+          "ce-specversion": "1.0",
+          "ce-id": "reply-2",
+          "ce-source": "/billing",
+          "ce-type": "com.example.billed",
+          "content-type": "application/json",
+        },
+      });
+    const { gw } = setup({ reply: true, retry: 3, backoffDelay: "4s" }, reply);
+    const message = await publish(gw, "settle-fails");
+    // The queue is down when the reply is ingested: the settle rejects.
+    gw.queue.sendBatch = () => Promise.reject(new Error("queue down"));
+    // attempt 3 (two before this message's): up to 16 s, jitter 0.5 -> 8 s
+    expect((await gw.consume([message], { attempts: 3 })).retryMessages).toStrictEqual([
+      { msgId: "m0", delaySeconds: 8 },
+    ]);
+  });
+
   it("a message that is not Herald's is acknowledged and dropped", async () => {
     const { gw, sink } = setup({});
     const result = await gw.consume([{ hello: "world" } as unknown as DeliveryMessage]);

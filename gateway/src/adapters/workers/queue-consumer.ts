@@ -2,6 +2,7 @@ import type { Deliverer } from "../../deliver/deliverer.js";
 import { DISABLED_OUTCOME } from "../../deliver/delivery-outcome.js";
 import type { DeliveryFailure, DeliveryJob } from "../../deliver/delivery-queue.js";
 import { describeError } from "../../deliver/failure-text.js";
+import { retryDelay } from "../../deliver/retry-policy.js";
 import { createSettle, type OnGone } from "../../deliver/settle.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
 import type { IngestReply } from "../../on-success/ingest-reply.js";
@@ -81,7 +82,8 @@ interface Carried {
  * one whose subscription is gone is dropped (logged), as on Node. Batch-mode subscriptions get
  * their jobs of the batch in requests of up to `maxBatchSize`. Messages from the dead-letter
  * queue (the queue's `max_retries` ran out, e.g. the Worker kept failing) are kept as dead.
- * Whatever fails while settling leaves the message to the queue's own retry: at-least-once.
+ * Whatever fails while settling retries the message on the subscription's backoff (at least a
+ * second): at-least-once, and the queue's max_retries ends it in the dead-letter queue.
  *
  * @example
  * const consumer = createQueueConsumer({ subscription: (id) => registry.get(id), deliverer, ... });
@@ -91,6 +93,7 @@ export function createQueueConsumer(
   options: QueueConsumerOptions,
 ): (batch: QueueBatch) => Promise<void> {
   const { deliverer, accepted, dead, queue, clock, logger, metrics, concurrency } = options;
+  const random = options.random ?? Math.random;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new TypeError("createQueueConsumer: concurrency must be a positive integer");
   }
@@ -233,12 +236,22 @@ export function createQueueConsumer(
             );
       await settle(jobs, outcome, subscription);
     } catch (error) {
-      // A message acknowledged or retried already keeps that; `retry` on it is ignored.
+      // Retried on the subscription's backoff (at least a second), not at once: what failed
+      // (D1, the queue) gets the time a sink would. A message acknowledged or retried already
+      // keeps that; `retry` on it is ignored.
+      const delaySeconds = Math.min(
+        Math.max(
+          1,
+          Math.ceil(retryDelay(first.job.attempts, subscription.delivery, random) / 1000),
+        ),
+        QUEUE_LIMITS.maxDelaySeconds,
+      );
       logger.error("could not settle a delivery; the queue retries it", {
         subscriptionId: subscription.id,
+        delaySeconds,
         error: describeError(error),
       });
-      for (const c of group) c.message.retry();
+      for (const c of group) c.message.retry({ delaySeconds });
     }
   }
 
