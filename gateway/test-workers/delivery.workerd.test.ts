@@ -139,6 +139,39 @@ describe("delivery from the queue consumer inside workerd", () => {
     expect(gw.queue.sent.map((m) => decodeEvent(m.event).attributes.id)).not.toContain("d-7-after");
   });
 
+  it("a config subscription disabled by 410 is enabled again by a deploy that changes its definition", async () => {
+    let gone = true;
+    const sink = scriptedSink(() => new Response(null, { status: gone ? 410 : 204 }));
+    const deploy = (delivery: Record<string, unknown>) =>
+      testWorker({ subscriptions: [{ id: "s", sink: SINK, delivery }] }, { fetch: sink.fetch });
+    const disabledOf = async (gw: ReturnType<typeof testWorker>) =>
+      ((await (await gw.request("/subscriptions/s")).json()) as { disabled?: unknown }).disabled;
+
+    const first = deploy({ retry: 1 });
+    await first.consume([await publish(first, "g-1")]);
+    expect(await disabledOf(first)).toBeDefined();
+    // A deploy with the same definition (new isolates) keeps it disabled.
+    const same = deploy({ retry: 1 });
+    expect(await disabledOf(same)).toBeDefined();
+    expect((await same.request("/events", binaryEvent("g-2"))).status).toBe(202);
+    expect(same.queue.sent).toHaveLength(0);
+
+    gone = false;
+    const changed = deploy({ retry: 2 });
+    expect(await disabledOf(changed)).toBeUndefined();
+    const message = await publish(changed, "g-3");
+    expect((await changed.consume([message])).explicitAcks).toStrictEqual(["m0"]);
+    // The delivery the 410 dead-lettered is redriven and delivered.
+    expect(
+      await (await changed.request("/subscriptions/s/redrive", { method: "POST" })).json(),
+    ).toStrictEqual({ redriven: 1 });
+    const redriven = changed.queue.sent.at(-1)!;
+    expect((await changed.consume([redriven])).explicitAcks).toStrictEqual(["m0"]);
+    expect(sink.requests.map((r) => r.headers.get("ce-id"))).toStrictEqual(["g-1", "g-3", "g-1"]);
+    // The state is gone, not only hidden: going back to the first definition does not bring it back.
+    expect(await disabledOf(deploy({ retry: 1 }))).toBeUndefined();
+  });
+
   it("a message whose acceptance is not recorded yet waits, without spending an attempt", async () => {
     const { gw, sink } = setup({});
     const message = await publish(gw, "d-8");

@@ -31,7 +31,7 @@ export async function resetDatabase(): Promise<void> {
   const db = bindings.HERALD_DB;
   const tables = await db
     .prepare(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('subscriptions', 'disabled', 'accepted', 'dead')",
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('subscriptions', 'disabled', 'disabled_config', 'accepted', 'dead')",
     )
     .all<{ name: string }>();
   if (tables.results.length > 0) {

@@ -26,7 +26,7 @@ import { createConsoleLogger } from "./console-logger.js";
 import { createD1Acceptances } from "./d1-acceptances.js";
 import { createD1DeadJobs } from "./d1-dead-jobs.js";
 import { ensureSchema } from "./d1-schema.js";
-import { createD1SubscriptionStore } from "./d1-subscription-store.js";
+import { configFingerprints, createD1SubscriptionStore } from "./d1-subscription-store.js";
 import type { DeliveryMessage } from "./delivery-message.js";
 import { createQueueConsumer } from "./queue-consumer.js";
 import { dropOversizedEvents, refuseOversizedReplies } from "./queue-size-limit.js";
@@ -123,7 +123,8 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
     await ensureSchema(db);
     const registry = await openRefreshingRegistry({
       configured: config.subscriptions,
-      store: createD1SubscriptionStore(db),
+      // A disabled config subscription whose definition this deploy changed is enabled again.
+      store: createD1SubscriptionStore(db, await configFingerprints(config.subscriptions)),
       logger,
       check: checkWorkersSubscription,
     });

@@ -7,6 +7,9 @@ import type { D1Database } from "./cloudflare-bindings.js";
  * - `subscriptions` and `disabled`: the Node SQLite store's tables, same SQL
  *   (`adapters/node/sqlite-schema.ts`): API-created subscriptions in creation order, and the
  *   410 Gone state by id.
+ * - `disabled_config`: for a config subscription's disabled state, the fingerprint of the
+ *   definition it was disabled under (`d1-subscription-store.ts`): a deploy that changes the
+ *   definition enables it again, as a changed config file does on Node.
  * - `generation`: one counter, bumped in the same transaction as every write to those two, so an
  *   isolate learns with one read whether its copy of the subscriptions is stale (isolates share
  *   nothing in memory).
@@ -28,6 +31,10 @@ const SCHEMA: readonly string[] = [
     id TEXT PRIMARY KEY,
     at INTEGER NOT NULL,
     reason TEXT NOT NULL
+  ) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS disabled_config (
+    id TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL
   ) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS generation (
     id INTEGER PRIMARY KEY CHECK (id = 1),

@@ -18,5 +18,9 @@ export {
   type HeraldWorkerEnv,
   type HeraldWorkerOptions,
 } from "./create-herald-worker.js";
-export { createD1SubscriptionStore, type D1SubscriptionStore } from "./d1-subscription-store.js";
+export {
+  configFingerprints,
+  createD1SubscriptionStore,
+  type D1SubscriptionStore,
+} from "./d1-subscription-store.js";
 export type { DeliveryMessage } from "./delivery-message.js";
