@@ -192,6 +192,60 @@ describe("config on Workers", () => {
   });
 });
 
+describe("retry schedules and the delivery queue's retention", () => {
+  const long = { retry: 100, backoffDelay: "1h", backoffMax: "24h" };
+  const post = (gw: ReturnType<typeof testWorker>, delivery: Record<string, unknown>) =>
+    gw.request("/subscriptions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sink: sink("x"), delivery }),
+    });
+
+  it("the API refuses a schedule longer than the retention, naming the fields and the retention", async () => {
+    const gw = testWorker(config);
+    const res = await post(gw, { ...long, rate: "1/s" });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors: { field: string; message: string }[] };
+    expect(body.errors.map((e) => e.field)).toStrictEqual(["delivery.rate", "delivery.retry"]);
+    const message = body.errors[1]!.message;
+    expect(message).toMatch(/^100 retries with backoffDelay 1h and backoffMax 24h/);
+    expect(message).toContain("(4d, HERALD_QUEUE_RETENTION_SECONDS)");
+    // Within 4 days: 20 retries of up to 1h each.
+    expect((await post(gw, { retry: 20, backoffDelay: "1h", backoffMax: "1h" })).status).toBe(201);
+  });
+
+  it("the retention is HERALD_QUEUE_RETENTION_SECONDS", async () => {
+    const gw = testWorker(config, { vars: { HERALD_QUEUE_RETENTION_SECONDS: "3600" } });
+    const res = await post(gw, { retry: 20, backoffDelay: "1h", backoffMax: "1h" });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      errors: [{ field: "delivery.retry", message: expect.stringContaining("(1h, HERALD_QUEUE") }],
+    });
+  });
+
+  it("the config refuses it too, by subscription", () => {
+    let refused: unknown;
+    try {
+      loadWorkerConfig(
+        JSON.stringify({ subscriptions: [{ id: "slow", sink: sink("slow"), delivery: long }] }),
+        "HERALD_CONFIG",
+        {},
+        345_600,
+      );
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toBeInstanceOf(ConfigInvalid);
+    expect((refused as ConfigInvalid).issues).toMatchObject([
+      {
+        field: "subscriptions[0].delivery.retry",
+        subscription: "slow",
+        message: expect.stringContaining("longer than the delivery queue keeps a message"),
+      },
+    ]);
+  });
+});
+
 describe("API subscriptions in D1, shared by isolates", () => {
   it("one created through one isolate matches in another at its next request", async () => {
     const one = testWorker(config);

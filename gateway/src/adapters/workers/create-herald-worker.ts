@@ -32,7 +32,11 @@ import { createQueueConsumer } from "./queue-consumer.js";
 import { dropOversizedEvents, refuseOversizedReplies } from "./queue-size-limit.js";
 import { createQueuesIntake } from "./queues-intake.js";
 import { openRefreshingRegistry, type RefreshingRegistry } from "./refreshing-registry.js";
-import { checkWorkersSubscription, loadWorkerConfig } from "./worker-config.js";
+import {
+  loadWorkerConfig,
+  queueRetentionSeconds,
+  workersSubscriptionCheck,
+} from "./worker-config.js";
 
 /** The bindings and variables of the Worker (`wrangler.toml`). */
 export interface HeraldWorkerEnv {
@@ -83,8 +87,6 @@ interface Instance {
 }
 
 const DEFAULT_DEAD_LETTER_QUEUE = "herald-deliveries-dlq";
-/** Cloudflare Queues' default message retention: 4 days. */
-const DEFAULT_RETENTION_SECONDS = 345_600;
 
 /**
  * Builds Herald as a Cloudflare Worker: `fetch` serves the same Hono app as on Node, and `queue`
@@ -109,10 +111,12 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       if (typeof value === "string") variables[name] = value;
     }
     const bundled = options.config !== undefined;
+    const retention = queueRetentionSeconds(env.HERALD_QUEUE_RETENTION_SECONDS);
     const config = loadWorkerConfig(
       bundled ? options.config : env.HERALD_CONFIG,
       bundled ? "bundled config" : "HERALD_CONFIG",
       variables,
+      retention,
     );
     if (env.HERALD_DB === undefined || env.HERALD_DELIVERIES === undefined) {
       throw new TypeError(
@@ -126,11 +130,10 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       // A disabled config subscription whose definition this deploy changed is enabled again.
       store: createD1SubscriptionStore(db, await configFingerprints(config.subscriptions)),
       logger,
-      check: checkWorkersSubscription,
+      check: workersSubscriptionCheck(retention),
     });
     const accepted = createD1Acceptances(db);
     const dead = createD1DeadJobs(db);
-    const retention = Number(env.HERALD_QUEUE_RETENTION_SECONDS ?? DEFAULT_RETENTION_SECONDS);
     const queue = createQueuesIntake({
       queue: env.HERALD_DELIVERIES,
       accepted,
@@ -138,9 +141,7 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       clock,
       logger,
       dedupeWindowMs: config.store.dedupeWindowMs,
-      keepAcceptedMs:
-        (Number.isFinite(retention) && retention > 0 ? retention : DEFAULT_RETENTION_SECONDS) *
-        1000,
+      keepAcceptedMs: retention * 1000,
     });
     const fetchOut = options.fetch ?? ((request: Request) => fetch(request));
     const jwksFetch = createCacheApiJwksFetch({

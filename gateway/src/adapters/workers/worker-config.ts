@@ -1,41 +1,125 @@
 import { InvalidSubscription, type SubscriptionIssue } from "../../api/invalid-subscription.js";
+import { formatDuration } from "../../api/subscription-resource.js";
 import { unsupportedSettings } from "../../app/unsupported-settings.js";
 import { ConfigInvalid, type ConfigIssue } from "../../config/config-invalid.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
 import type { Env } from "../../config/interpolate-env.js";
 import { parseConfig } from "../../config/load-config.js";
-import type { Subscription } from "../../subscriptions/subscription.js";
+import { backoffCeiling, effectiveBackoffMax } from "../../deliver/retry-policy.js";
+import {
+  DEFAULT_BACKOFF_DELAY_MS,
+  DEFAULT_BACKOFF_POLICY,
+  DEFAULT_RETRY,
+  type DeliverySettings,
+  type Subscription,
+} from "../../subscriptions/subscription.js";
+import { QUEUE_LIMITS } from "./cloudflare-bindings.js";
+
+/** Cloudflare Queues' default message retention: 4 days. */
+export const DEFAULT_RETENTION_SECONDS = 345_600;
 
 /**
- * What a subscription asks for that a Worker cannot honour: a `rate` or the webhook
- * `handshake` (whose answer grants a rate). Isolates and queue consumers run side by side and
- * share no memory, so a per-sink rate would need one coordinator per sink (a Durable Object);
- * refusing is better than exceeding a limit the sink's owner set.
+ * The delivery queue's retention in seconds, from `HERALD_QUEUE_RETENTION_SECONDS` (the default,
+ * 4 days, when it is not set or not a positive number).
  *
  * @example
- * workersSubscriptionIssues(subscription); // [{ field: "delivery.rate", message: "..." }]
+ * queueRetentionSeconds("1209600"); // 1209600 (14 days)
  */
-export function workersSubscriptionIssues(subscription: Subscription): SubscriptionIssue[] {
+export function queueRetentionSeconds(value: string | undefined): number {
+  const seconds = Number(value ?? DEFAULT_RETENTION_SECONDS);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_RETENTION_SECONDS;
+}
+
+/**
+ * The longest a job's retries can keep its queue message alive: each retry's backoff at its
+ * ceiling (`backoffCeiling`, the full-jitter draw's upper bound), in whole seconds and at most
+ * `message.retry`'s 12 hours as the consumer sends it, plus the timeout of every attempt before
+ * the last. A sink's `Retry-After` can stretch it; that is the sink's choice, not the config's.
+ *
+ * @example
+ * retryScheduleSeconds({ mode: "binary", timeoutMs: 5000, retry: 3, backoffDelayMs: 1000 }); // 22
+ */
+export function retryScheduleSeconds(delivery: DeliverySettings): number {
+  const retries = delivery.retry ?? DEFAULT_RETRY;
+  let seconds = 0;
+  for (let n = 0; n < retries; n++) {
+    const delay = Math.ceil(backoffCeiling(n, delivery) / 1000);
+    seconds += Math.min(delay, QUEUE_LIMITS.maxDelaySeconds) + Math.ceil(delivery.timeoutMs / 1000);
+  }
+  return seconds;
+}
+
+/** Seconds as days, hours, minutes and seconds, the largest units first (`4d 2h 30s`). */
+function describeSeconds(total: number): string {
+  const parts: string[] = [];
+  let rest = total;
+  for (const [unit, size] of [
+    ["d", 86_400],
+    ["h", 3_600],
+    ["m", 60],
+  ] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  if (rest > 0 || parts.length === 0) parts.push(`${rest}s`);
+  return parts.join(" ");
+}
+
+/**
+ * What a subscription asks for that a Worker cannot honour:
+ * - a `rate` or the webhook `handshake` (whose answer grants a rate). Isolates and queue
+ *   consumers run side by side and share no memory, so a per-sink rate would need one
+ *   coordinator per sink (a Durable Object); refusing is better than exceeding a limit the
+ *   sink's owner set;
+ * - a retry schedule (`retry`, `backoffDelay`, `backoffMax`, `backoffPolicy`) longer than the
+ *   delivery queue keeps a message (`retentionSeconds`): its late retries would expire with the
+ *   message, silently, instead of ending dead-lettered.
+ *
+ * @example
+ * workersSubscriptionIssues(subscription, 345_600); // [{ field: "delivery.rate", message: "..." }]
+ */
+export function workersSubscriptionIssues(
+  subscription: Subscription,
+  retentionSeconds: number = DEFAULT_RETENTION_SECONDS,
+): SubscriptionIssue[] {
   const issues: SubscriptionIssue[] = [];
+  const { delivery } = subscription;
   const why = "is not available on Cloudflare Workers (isolates share no per-sink state)";
-  if (subscription.delivery.rate !== undefined) {
+  if (delivery.rate !== undefined) {
     issues.push({ field: "delivery.rate", message: why });
   }
-  if (subscription.delivery.handshake === true) {
+  if (delivery.handshake === true) {
     issues.push({ field: "delivery.handshake", message: `${why}; leave it out` });
+  }
+  const schedule = retryScheduleSeconds(delivery);
+  if (schedule > retentionSeconds) {
+    const retries = delivery.retry ?? DEFAULT_RETRY;
+    const backoffDelay = formatDuration(delivery.backoffDelayMs ?? DEFAULT_BACKOFF_DELAY_MS);
+    const backoffMax = formatDuration(effectiveBackoffMax(delivery));
+    issues.push({
+      field: "delivery.retry",
+      message: `${retries} retries with backoffDelay ${backoffDelay} and backoffMax ${backoffMax} (${delivery.backoffPolicy ?? DEFAULT_BACKOFF_POLICY}, each delay at most 12h on Workers, with the timeouts) can take up to ${describeSeconds(schedule)}, longer than the delivery queue keeps a message (${describeSeconds(retentionSeconds)}, HERALD_QUEUE_RETENTION_SECONDS): late retries would expire unseen; lower retry, backoffDelay or backoffMax, or raise the queue's retention (at most 14 days) and HERALD_QUEUE_RETENTION_SECONDS with it`,
+    });
   }
   return issues;
 }
 
 /**
- * Refuses, through the Subscriptions API, a subscription a Worker cannot honour (400).
+ * Refuses, through the Subscriptions API, a subscription a Worker cannot honour (400), for a
+ * delivery queue that keeps messages `retentionSeconds`.
  *
  * @example
- * openRefreshingRegistry({ ..., check: checkWorkersSubscription });
+ * openRefreshingRegistry({ ..., check: workersSubscriptionCheck(345_600) });
  */
-export function checkWorkersSubscription(subscription: Subscription): void {
-  const issues = workersSubscriptionIssues(subscription);
-  if (issues.length > 0) throw new InvalidSubscription(issues);
+export function workersSubscriptionCheck(
+  retentionSeconds: number = DEFAULT_RETENTION_SECONDS,
+): (subscription: Subscription) => void {
+  return (subscription) => {
+    const issues = workersSubscriptionIssues(subscription, retentionSeconds);
+    if (issues.length > 0) throw new InvalidSubscription(issues);
+  };
 }
 
 /**
@@ -43,16 +127,22 @@ export function checkWorkersSubscription(subscription: Subscription): void {
  * variable; YAML or JSON, the config schema of DESIGN.md) with `${VAR}` taken from the Worker's
  * variables and secrets. On top of the core's checks it refuses, by name, what this runtime
  * cannot honour instead of ignoring it: `jwks` files (there is no file system: inline the set or
- * give its URL) and per-sink `rate` and `handshake`. The store is always D1 and the delivery
+ * give its URL), per-sink `rate` and `handshake`, and retry schedules longer than the delivery
+ * queue's retention (`retentionSeconds`, see `workersSubscriptionIssues`). The store is always D1 and the delivery
  * queue: of `store`, only `dedupeWindow` applies (`kind: memory` or `sqlite` both mean "the
  * Worker's store", so configs written for Node, such as the conformance suite's, run as they
  * are; `nats` is refused). `listen` and `limits.maxQueuedDeliveries` do not apply
  * (the platform listens; the queue holds the backlog).
  *
  * @example
- * const config = loadWorkerConfig(env.HERALD_CONFIG, "HERALD_CONFIG", env);
+ * const config = loadWorkerConfig(env.HERALD_CONFIG, "HERALD_CONFIG", env, 345_600);
  */
-export function loadWorkerConfig(text: string | undefined, file: string, env: Env): HeraldConfig {
+export function loadWorkerConfig(
+  text: string | undefined,
+  file: string,
+  env: Env,
+  retentionSeconds: number = DEFAULT_RETENTION_SECONDS,
+): HeraldConfig {
   if (text === undefined || text.trim() === "") {
     throw new ConfigInvalid([
       {
@@ -86,7 +176,7 @@ export function loadWorkerConfig(text: string | undefined, file: string, env: En
     }
   });
   config.subscriptions.forEach((subscription, i) => {
-    for (const issue of workersSubscriptionIssues(subscription)) {
+    for (const issue of workersSubscriptionIssues(subscription, retentionSeconds)) {
       issues.push({
         file,
         field: `subscriptions[${i}].${issue.field}`,
