@@ -4,9 +4,9 @@ const LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 type Level = (typeof LEVELS)[number];
 
 /**
- * The `Logger` port on a Worker's `console`: one JSON object per line (Workers Logs and
- * `wrangler tail` index its fields), at `level` and above (`HERALD_LOG_LEVEL`: debug, info
- * (default), warn, error, silent), like the Node adapter's JSON logger.
+ * The `Logger` port on a Worker's `console`: one JSON object per line with the Node adapter's
+ * keys (`time`, `level`, `msg`, then the fields; Workers Logs and `wrangler tail` index them), at
+ * `level` and above (`HERALD_LOG_LEVEL`: debug, info (default), warn, error, silent).
  *
  * @example
  * const logger = createConsoleLogger(env.HERALD_LOG_LEVEL);
@@ -20,7 +20,9 @@ export function createConsoleLogger(level: string | undefined = "info"): Logger 
     (name: Exclude<Level, "silent">, write: (text: string) => void) =>
     (message: string, fields?: Record<string, unknown>) => {
       if (LEVELS.indexOf(name) < floor) return;
-      write(JSON.stringify({ time: new Date().toISOString(), level: name, message, ...fields }));
+      write(
+        JSON.stringify({ time: new Date().toISOString(), level: name, msg: message, ...fields }),
+      );
     };
   return {
     debug: line("debug", (t) => console.debug(t)),
