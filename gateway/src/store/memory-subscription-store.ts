@@ -31,7 +31,7 @@ export function createMemorySubscriptionStore(): SubscriptionStore {
     },
     async setDisabled(id, state) {
       if (state === undefined) disabled.delete(id);
-      else disabled.set(id, { at: state.at, reason: state.reason });
+      else disabled.set(id, { ...state });
     },
   };
 }

@@ -106,6 +106,17 @@ export function describeSubscriptionStore(
       );
     });
 
+    it("keeps the definition a config subscription was disabled under", async () => {
+      await store.setDisabled("from-config", { at: 5, reason: "gone", definition: "ab12" });
+      expect(await store.disabled()).toStrictEqual(
+        new Map([["from-config", { at: 5, reason: "gone", definition: "ab12" }]]),
+      );
+      await store.setDisabled("from-config", { at: 6, reason: "gone again" });
+      expect(await store.disabled()).toStrictEqual(
+        new Map([["from-config", { at: 6, reason: "gone again" }]]),
+      );
+    });
+
     it("keeps the disabled state when the subscription is deleted", async () => {
       await store.put(subscription("a"));
       await store.setDisabled("a", { at: 1, reason: "gone" });

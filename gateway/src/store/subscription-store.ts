@@ -5,6 +5,11 @@ export interface DisabledState {
   /** Epoch ms. */
   readonly at: number;
   readonly reason: string;
+  /**
+   * For a subscription of the config file: the fingerprint of the definition it was disabled
+   * under (`definitionFingerprint`), so a changed definition enables it even across a restart.
+   */
+  readonly definition?: string;
 }
 
 /**

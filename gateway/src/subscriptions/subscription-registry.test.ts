@@ -211,6 +211,47 @@ describe("openSubscriptionRegistry", () => {
       ).toContain("file");
     });
 
+    it("a config subscription whose definition changed while stopped starts enabled", async () => {
+      const store = createMemorySubscriptionStore();
+      const before = await openSubscriptionRegistry({
+        configured: [subscription("file", { types: ["t"] })],
+        store,
+      });
+      expect(await before.disable("file", "gone", 5)).toBe(true);
+      // A second 410 changes nothing (no second log line or receipt).
+      expect(await before.disable("file", "gone again", 6)).toBe(false);
+      // Restarted with the same definition: still disabled.
+      const same = await openSubscriptionRegistry({
+        configured: [subscription("file", { types: ["t"] })],
+        store,
+      });
+      expect(same.find("file")?.disabled?.reason).toBe("gone");
+      // Restarted with an edited definition: enabled, and the store forgets the state.
+      const edited = await openSubscriptionRegistry({
+        configured: [subscription("file", { types: ["t"], source: "/new" })],
+        store,
+      });
+      expect(edited.find("file")?.disabled).toBeUndefined();
+      const fromNew = { attributes: { specversion: "1.0", id: "1", source: "/new", type: "t" } };
+      expect(
+        edited
+          .matcher()
+          .match(fromNew)
+          .map((m) => m.id),
+      ).toStrictEqual(["file"]);
+      expect((await store.disabled()).size).toBe(0);
+    });
+
+    it("a state recorded without a fingerprint (an older Herald) still holds", async () => {
+      const store = createMemorySubscriptionStore();
+      await store.setDisabled("file", { at: 1, reason: "gone" });
+      const registry = await openSubscriptionRegistry({
+        configured: [subscription("file", { types: ["t"], source: "/new" })],
+        store,
+      });
+      expect(registry.find("file")?.disabled?.reason).toBe("gone");
+    });
+
     it("ignores an id that no longer exists", async () => {
       const store = createMemorySubscriptionStore();
       const registry = await openSubscriptionRegistry({ configured: [], store });

@@ -1,6 +1,7 @@
 import { Conflict, NotFound } from "../errors/errors.js";
 import { type Logger, silentLogger } from "../ports/logger.js";
 import type { DisabledState, SubscriptionStore } from "../store/subscription-store.js";
+import { definitionFingerprint } from "./definition-fingerprint.js";
 import { createMatcher, type Matcher } from "./matcher.js";
 import type { Subscription } from "./subscription.js";
 
@@ -81,8 +82,33 @@ export interface SubscriptionRegistryOptions {
 export async function openSubscriptionRegistry(
   options: SubscriptionRegistryOptions,
 ): Promise<SubscriptionRegistry> {
-  const [stored, disabled] = await Promise.all([options.store.list(), options.store.disabled()]);
+  const [stored, states] = await Promise.all([options.store.list(), options.store.disabled()]);
+  const disabled = await withoutChangedDefinitions(options, states);
   return createSubscriptionRegistry(options, stored, disabled);
+}
+
+/**
+ * The disabled states that still hold: one a config subscription was disabled under whose
+ * definition has changed since (the file was edited while the gateway was stopped) is cleared in
+ * the store and left out, as a reload enables it. A state with no fingerprint (recorded by an
+ * older Herald) holds.
+ */
+async function withoutChangedDefinitions(
+  options: SubscriptionRegistryOptions,
+  states: ReadonlyMap<string, DisabledState>,
+): Promise<ReadonlyMap<string, DisabledState>> {
+  const holding = new Map(states);
+  for (const subscription of options.configured) {
+    const state = states.get(subscription.id);
+    if (state?.definition === undefined) continue;
+    if (state.definition === (await definitionFingerprint(subscription))) continue;
+    await options.store.setDisabled(subscription.id, undefined);
+    holding.delete(subscription.id);
+    options.logger?.info("a disabled subscription's definition changed in the config; enabled", {
+      subscriptionId: subscription.id,
+    });
+  }
+  return holding;
 }
 
 /**
@@ -206,7 +232,11 @@ export function createSubscriptionRegistry(
     disable: (id, reason, at) =>
       serially(async () => {
         if ((!config.has(id) && !api.has(id)) || disabled.has(id)) return false;
-        const state: DisabledState = { at, reason };
+        const configured = config.get(id);
+        const state: DisabledState =
+          configured === undefined
+            ? { at, reason }
+            : { at, reason, definition: await definitionFingerprint(configured) };
         await store.setDisabled(id, state);
         disabled.set(id, state);
         rebuild();

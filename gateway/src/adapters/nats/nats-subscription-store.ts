@@ -87,7 +87,12 @@ export function createNatsSubscriptionStore(kv: KV, logger: Logger): NatsSubscri
         entry.json<DisabledState & { readonly id: string }>(),
       );
       states.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      return new Map(states.map(({ id, at, reason }) => [id, { at, reason }]));
+      return new Map(
+        states.map(({ id, at, reason, definition }) => [
+          id,
+          definition === undefined ? { at, reason } : { at, reason, definition },
+        ]),
+      );
     },
 
     async setDisabled(id, state) {
@@ -96,7 +101,7 @@ export function createNatsSubscriptionStore(kv: KV, logger: Logger): NatsSubscri
         if ((await live(k)) !== null) await kv.delete(k);
         return;
       }
-      await kv.put(k, JSON.stringify({ id, at: state.at, reason: state.reason }));
+      await kv.put(k, JSON.stringify({ id, ...state }));
     },
 
     watch(listener) {

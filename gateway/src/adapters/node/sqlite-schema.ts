@@ -18,7 +18,7 @@ import type { Database } from "better-sqlite3";
  *   oldest first in bounded steps.
  * - `subscriptions` (API-created ones, in order of creation) and `disabled` (410 Gone state).
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE events (
     id INTEGER PRIMARY KEY,
@@ -53,6 +53,8 @@ const MIGRATIONS: readonly string[] = [
     reason TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 2: the fingerprint of a config subscription's definition when it was disabled.
+  "ALTER TABLE disabled ADD COLUMN definition TEXT;",
 ];
 
 /** The schema version this code writes. */

@@ -9,6 +9,7 @@ import { Unavailable } from "../../errors/errors.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
 import { describeSubscriptionStore } from "../../store/subscription-store.case.js";
 import { DEFAULT_DELIVERY, type Subscription } from "../../subscriptions/subscription.js";
+import { MIGRATIONS } from "./sqlite-schema.js";
 import { createSqliteStore, openSqliteStore, type SqliteStore } from "./sqlite-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "herald-sqlite-"));
@@ -94,6 +95,28 @@ describe("openSqliteStore", () => {
       new Map([["a", { at: 7, reason: "gone" }]]),
     );
     await second.close();
+  });
+
+  it("opens a file of schema version 1: the disabled states stay and gain a definition column", async () => {
+    const { path, db } = freshDatabase();
+    db.exec(MIGRATIONS[0] as string);
+    db.pragma("user_version = 1");
+    db.prepare("INSERT INTO disabled (id, at, reason) VALUES ('a', 7, 'gone')").run();
+    db.close();
+    const store = openSqliteStore({ path });
+    try {
+      expect(await store.subscriptions.disabled()).toStrictEqual(
+        new Map([["a", { at: 7, reason: "gone" }]]),
+      );
+      await store.subscriptions.setDisabled("b", { at: 8, reason: "gone", definition: "f00d" });
+      expect((await store.subscriptions.disabled()).get("b")).toStrictEqual({
+        at: 8,
+        reason: "gone",
+        definition: "f00d",
+      });
+    } finally {
+      await store.close();
+    }
   });
 
   it("stores an event once for all its jobs and deletes it with its last job", async () => {

@@ -17,12 +17,14 @@ export function createSqliteSubscriptionStore(db: Database, group: GroupCommit):
      ON CONFLICT (id) DO UPDATE SET body = excluded.body`,
   );
   const remove = db.prepare("DELETE FROM subscriptions WHERE id = ?");
-  const disabled = db.prepare<[], { id: string; at: number; reason: string }>(
-    "SELECT id, at, reason FROM disabled ORDER BY id",
-  );
+  const disabled = db.prepare<
+    [],
+    { id: string; at: number; reason: string; definition: string | null }
+  >("SELECT id, at, reason, definition FROM disabled ORDER BY id");
   const disable = db.prepare(
-    `INSERT INTO disabled (id, at, reason) VALUES (?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET at = excluded.at, reason = excluded.reason`,
+    `INSERT INTO disabled (id, at, reason, definition) VALUES (?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET
+       at = excluded.at, reason = excluded.reason, definition = excluded.definition`,
   );
   const enable = db.prepare("DELETE FROM disabled WHERE id = ?");
   return {
@@ -38,12 +40,19 @@ export function createSqliteSubscriptionStore(db: Database, group: GroupCommit):
     },
     async disabled() {
       return new Map<string, DisabledState>(
-        disabled.all().map((row) => [row.id, { at: row.at, reason: row.reason }]),
+        disabled
+          .all()
+          .map(({ id, at, reason, definition }) => [
+            id,
+            definition === null ? { at, reason } : { at, reason, definition },
+          ]),
       );
     },
     async setDisabled(id, state) {
       await group.run(() =>
-        state === undefined ? enable.run(id) : disable.run(id, state.at, state.reason),
+        state === undefined
+          ? enable.run(id)
+          : disable.run(id, state.at, state.reason, state.definition ?? null),
       );
     },
   };

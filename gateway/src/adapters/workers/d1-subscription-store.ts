@@ -1,4 +1,5 @@
 import type { DisabledState, SubscriptionStore } from "../../store/subscription-store.js";
+import { definitionFingerprint } from "../../subscriptions/definition-fingerprint.js";
 import type { Subscription } from "../../subscriptions/subscription.js";
 import type { D1Database } from "./cloudflare-bindings.js";
 import { BUMP_GENERATION } from "./d1-schema.js";
@@ -20,13 +21,10 @@ export interface D1SubscriptionStore extends SubscriptionStore {
 export async function configFingerprints(
   subscriptions: readonly Subscription[],
 ): Promise<ReadonlyMap<string, string>> {
-  const encoder = new TextEncoder();
   const entries = await Promise.all(
-    subscriptions.map(async (s): Promise<[string, string]> => {
-      const digest = await crypto.subtle.digest("SHA-256", encoder.encode(JSON.stringify(s)));
-      const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0"));
-      return [s.id, hex.join("")];
-    }),
+    subscriptions.map(
+      async (s): Promise<[string, string]> => [s.id, await definitionFingerprint(s)],
+    ),
   );
   return new Map(entries);
 }
