@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import { MethodNotAllowed } from "../errors/errors.js";
 import type { IngestHandler } from "./handle-ingest.js";
-import { requestSource } from "./ingest-source.js";
+import { rawHeadersOf, requestSource } from "./ingest-source.js";
 import { webhookHandshake } from "./webhook-handshake.js";
 
 /** Paths that accept events (DESIGN.md "HTTP surface"). */
@@ -19,7 +19,8 @@ export const INGEST_ALLOW = ["POST", "OPTIONS"] as const;
 export function mountIngest(app: Hono, ingest: IngestHandler): void {
   for (const path of INGEST_PATHS) {
     app.post(path, async (c) => {
-      await ingest(requestSource(c.req.raw));
+      // On Node the header lines as received come in the env, so repeats stay visible.
+      await ingest(requestSource(c.req.raw, rawHeadersOf(c.env)));
       return c.body(null, 202);
     });
     app.options(path, (c) => webhookHandshake(c.req.raw, INGEST_ALLOW));

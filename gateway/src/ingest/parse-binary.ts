@@ -14,7 +14,8 @@ const NO_EVENT =
  * Reads a binary-mode event (HTTP protocol binding 3.1): every `ce-` header (names are
  * case-insensitive, 3.1.3.1) is an attribute whose value is decoded per 3.1.3.2; `Content-Type`
  * is `datacontenttype` (3.1.1, and `ce-datacontenttype` must not be present); the body is the
- * data, as bytes (3.1.2). Returns the event and its size (header names, values and body).
+ * data, as bytes (3.1.2). A `ce-` header sent twice is refused, not joined into a value nobody
+ * sent (where the source can see it: Fetch `Headers` have already joined them). Returns the event and its size (header names, values and body).
  *
  * @example
  * parseBinary(requestSource(request), body)
@@ -46,6 +47,13 @@ export function parseBinary(
     }
     if (name === "__proto__") {
       violations.push({ attribute: name, message: "is not a valid attribute name" });
+      return;
+    }
+    if (Object.hasOwn(attributes, name)) {
+      violations.push({
+        attribute: name,
+        message: `header ${key} is repeated; each attribute is exactly one header (3.1.3)`,
+      });
       return;
     }
     const decoded = decodeHeaderValue(raw);

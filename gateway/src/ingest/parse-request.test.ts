@@ -86,6 +86,28 @@ describe("binary mode (HTTP binding 3.1)", () => {
     expect(err.extensions.attributes).toEqual(["id", "source", "type"]);
   });
 
+  it("refuses a ce- header repeated in the raw header lines, in any case, naming the attribute", async () => {
+    const raw = [
+      ...Object.entries(ce).flat(),
+      "CE-TYPE",
+      "t2",
+      "CE-SUBJECT",
+      "a",
+      "Ce-Subject",
+      "b",
+    ];
+    const err = await parseSource(requestSource(post(ce), raw), limits).then(
+      () => undefined,
+      (e: unknown) => e as HeraldError,
+    );
+    expect(err?.code).toBe("invalid_event");
+    expect(err?.extensions.attributes).toEqual(["type", "subject"]);
+    expect(err?.extensions.errors).toContainEqual({
+      attribute: "type",
+      message: "header ce-type is repeated; each attribute is exactly one header (3.1.3)",
+    });
+  });
+
   it("counts headers and body against maxEventBytes", async () => {
     const err = await failure(post({ ...ce, "ce-big": "x".repeat(1000) }, "y".repeat(100)));
     expect(err.status).toBe(413);

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from "node:http";
 import { MalformedRequest, PayloadTooLarge } from "../../errors/errors.js";
-import type { IngestSource } from "../../ingest/ingest-source.js";
+import { forEachRawHeader, type IngestSource } from "../../ingest/ingest-source.js";
 import { checkContentCoding } from "../../ingest/read-body.js";
 
 /**
- * An `IngestSource` over a Node `IncomingMessage`: headers from the already-parsed
- * `req.headers` (lower-case names, repeats joined with ", " as in the Fetch standard), the body
+ * An `IngestSource` over a Node `IncomingMessage`: `header` from the already-parsed
+ * `req.headers` (lower-case names, repeats joined with ", " as in the Fetch standard),
+ * `forEachHeader` from `req.rawHeaders` (every line as received, repeats apart), the body
  * collected with a byte limit that refuses early on a large `Content-Length` and stops reading
  * (and discards the rest) as soon as a chunked body goes over.
  *
@@ -22,13 +23,8 @@ export function incomingSource(req: IncomingMessage): IngestSource {
       const value = req.headers[name];
       return Array.isArray(value) ? value.join(", ") : value;
     },
-    forEachHeader(fn) {
-      const headers = req.headers;
-      for (const name in headers) {
-        const value = headers[name];
-        if (value !== undefined) fn(Array.isArray(value) ? value.join(", ") : value, name);
-      }
-    },
+    // Every header line as received, so a repeated ce- header is seen twice and refused.
+    forEachHeader: (fn) => forEachRawHeader(req.rawHeaders, fn),
     readBody: (limit) => readIncoming(req, limit),
   };
 }

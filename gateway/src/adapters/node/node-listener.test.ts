@@ -127,7 +127,41 @@ describe("the Node listener's ingest fast path", () => {
   });
 });
 
+/** Posts with header lines exactly as given (repeats kept apart), answering status and JSON. */
+function postRaw(path: string, headers: string[], body = "") {
+  return new Promise<{ status: number; body: Record<string, unknown> }>((ok, fail) => {
+    // A header array is sent as is: Node adds no Host, which HTTP/1.1 requires.
+    const all = ["host", new URL(base).host, ...headers];
+    const req = request(`${base}${path}`, { method: "POST", headers: all }, (res) => {
+      let text = "";
+      res.on("data", (c) => {
+        text += c;
+      });
+      res.on("end", () => ok({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : {} }));
+    });
+    req.on("error", fail);
+    req.end(body);
+  });
+}
+
 describe("repeated headers", () => {
+  it.each([
+    ["the fast path", "/events"],
+    ["the Hono path", "/%65vents"],
+  ])("refuses a repeated ce- header (any case) on %s, naming the attribute", async (_, path) => {
+    const headers = [...Object.entries(ce("dup-ce")).flat(), "CE-TYPE", "t2"];
+    const res = await postRaw(path, headers);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: "invalid_event", attributes: ["type"] });
+    const id = await postRaw(path, [...Object.entries(ce("x1")).flat(), "ce-id", "x2"]);
+    expect(id.body).toMatchObject({ code: "invalid_event", attributes: ["id"] });
+  });
+
+  it("still accepts the same request with each ce- header once on the Hono path", async () => {
+    const res = await postRaw("/%65vents", Object.entries(ce("dup-ok")).flat());
+    expect(res.status).toBe(202);
+  });
+
   it("judges a repeated Content-Type like the Hono path does (joined, so not a media type)", async () => {
     const status = await new Promise<number>((ok, fail) => {
       const req = request(
@@ -135,6 +169,8 @@ describe("repeated headers", () => {
         {
           method: "POST",
           headers: [
+            "host",
+            new URL(base).host,
             ...Object.entries(ce("dup-1")).flat(),
             "content-type",
             "text/plain",

@@ -17,7 +17,8 @@ const INGEST = new Set<string>(INGEST_PATHS);
  * const server = http.createServer(nodeListener(gateway));
  */
 export function nodeListener(gateway: Gateway): RequestListener {
-  const viaHono = getRequestListener(gateway.fetch);
+  // The env ({ incoming, outgoing }) reaches the routes: ingest reads the raw header lines there.
+  const viaHono = getRequestListener((request, env) => gateway.app.fetch(request, env));
   return function heraldListener(req, res) {
     if (req.method === "POST" && isIngestPath(req.url)) {
       void ingest(gateway, req, res);
