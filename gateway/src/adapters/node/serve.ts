@@ -1,6 +1,5 @@
 import { createHash, hash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import { createGateway, type Gateway } from "../../app/create-gateway.js";
@@ -16,8 +15,8 @@ import {
   type SubscriptionRegistry,
 } from "../../subscriptions/subscription-registry.js";
 import { openConfiguredNatsStore } from "../nats/open-configured-nats-store.js";
-import { answerClientError } from "./answer-client-error.js";
 import { type ConfigReloader, createConfigReloader } from "./config-reloader.js";
+import { createNodeServer } from "./create-node-server.js";
 import { startDemoSink } from "./demo-sink.js";
 import { DevIssuerInvalid, loadOrCreateDevIssuer } from "./dev-issuer.js";
 import {
@@ -171,11 +170,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     logPayloads: options.env.HERALD_LOG_PAYLOADS === "true",
   });
   spansDropped.count = (spans) => gateway.metrics.spansDropped(spans);
-  const server = createServer(nodeListener(gateway));
-  server.on("clientError", answerClientError);
-  // Node 20 waits 300 s for a slow request; a publisher gets 60 s for the whole request.
-  server.requestTimeout = 60_000;
-  server.headersTimeout = 20_000;
+  // A publisher gets 20 s for the headers and 60 s for the whole request, to within a second.
+  const server = createNodeServer(nodeListener(gateway));
   const host = options.host ?? config.listen.host;
   const port = options.port ?? config.listen.port;
   await new Promise<void>((ok, fail) => {

@@ -1,0 +1,68 @@
+import type { Server } from "node:http";
+import { connect } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { CLIENT_TIMEOUTS, createNodeServer } from "./create-node-server.js";
+
+let server: Server | undefined;
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
+  server = undefined;
+});
+
+/** Sends `bytes` and then nothing; resolves with the status line's code and the time it took. */
+function stall(port: number, bytes: string): Promise<{ status: number; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(bytes));
+    let text = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk) => {
+      text += chunk;
+    });
+    socket.on("error", reject);
+    socket.on("close", () =>
+      resolve({ status: Number(text.split(" ")[1]), ms: performance.now() - started }),
+    );
+  });
+}
+
+async function listen(timeouts: Parameters<typeof createNodeServer>[1]): Promise<number> {
+  // The handler waits for the whole body, as the gateway does.
+  server = createNodeServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.end());
+  }, timeouts);
+  await new Promise<void>((ok) => server?.listen(0, "127.0.0.1", ok));
+  return (server.address() as { port: number }).port;
+}
+
+describe("the herald serve HTTP server", () => {
+  it("has the documented limits: headers 20 s, the whole request 60 s, checked every second", async () => {
+    expect(CLIENT_TIMEOUTS).toEqual({ headers: 20_000, request: 60_000, checkEvery: 1_000 });
+    await listen({});
+    expect(server?.headersTimeout).toBe(20_000);
+    expect(server?.requestTimeout).toBe(60_000);
+    expect(server?.listenerCount("clientError")).toBe(1);
+  });
+
+  // Shorter limits, the real checking interval: Node's default (30 s) made a limit fire up to
+  // 30 s late, so a 60 s request limit answered after about 81 s.
+  it("answers 408 for a body that stops arriving within about a second of the request limit", async () => {
+    const port = await listen({ headers: 300, request: 500 });
+    const answer = await stall(
+      port,
+      "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhello",
+    );
+    expect(answer.status).toBe(408);
+    expect(answer.ms).toBeGreaterThanOrEqual(450);
+    expect(answer.ms).toBeLessThan(500 + CLIENT_TIMEOUTS.checkEvery + 500);
+  });
+
+  it("answers 408 for headers that stop arriving within about a second of the headers limit", async () => {
+    const port = await listen({ headers: 300, request: 5_000 });
+    const answer = await stall(port, "POST /events HTTP/1.1\r\nHost: x\r\n");
+    expect(answer.status).toBe(408);
+    expect(answer.ms).toBeLessThan(300 + CLIENT_TIMEOUTS.checkEvery + 500);
+  });
+});

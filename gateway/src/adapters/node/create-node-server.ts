@@ -1,0 +1,43 @@
+import { createServer, type RequestListener, type Server } from "node:http";
+import { answerClientError } from "./answer-client-error.js";
+
+/** How long a publisher has to send a request (milliseconds). */
+export interface ClientTimeouts {
+  /** The header section must arrive within this (`headersTimeout`). */
+  readonly headers: number;
+  /** The whole request, body included, must arrive within this (`requestTimeout`). */
+  readonly request: number;
+  /**
+   * How often Node looks for requests over those limits (`connectionsCheckingInterval`): a limit
+   * holds to within this. Node's default is 30 s, so a 60 s request limit fired after up to 90 s.
+   */
+  readonly checkEvery: number;
+}
+
+/** The limits the README documents: headers within 20 s, the whole request within 60 s. */
+export const CLIENT_TIMEOUTS: ClientTimeouts = {
+  headers: 20_000,
+  request: 60_000,
+  checkEvery: 1_000,
+};
+
+/**
+ * The HTTP server of `herald serve`: the request timeouts (Node 20 waits 300 s for a slow
+ * request), checked every second so they hold to within about a second, and node:http's own
+ * refusals answered as problem documents (`answerClientError`). `timeouts` is for tests.
+ *
+ * @example
+ * const server = createNodeServer(nodeListener(gateway));
+ */
+export function createNodeServer(
+  listener: RequestListener,
+  timeouts: Partial<ClientTimeouts> = {},
+): Server {
+  const { headers, request, checkEvery } = { ...CLIENT_TIMEOUTS, ...timeouts };
+  const server = createServer(
+    { headersTimeout: headers, requestTimeout: request, connectionsCheckingInterval: checkEvery },
+    listener,
+  );
+  server.on("clientError", answerClientError);
+  return server;
+}
