@@ -20,6 +20,8 @@ export function checkName(name: string): string | undefined {
 // U+FDD0-U+FDEF and U+xFFFE/U+xFFFF are not allowed in a String (spec "Type System: String").
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what the spec forbids
 const FORBIDDEN_STRING_CHARS = /[\u0000-\u001f\u007f-\u009f\ufdd0-\ufdef\ufffe\uffff]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what the spec forbids
+const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const ASTRAL_NONCHAR =
   /[\ud83f\ud87f\ud8bf\ud8ff\ud93f\ud97f\ud9bf\ud9ff\uda3f\uda7f\udabf\udaff\udb3f\udb7f\udbbf\udbff][\udffe\udfff]/;
@@ -47,7 +49,12 @@ const LONE_SURROGATES = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])
 const ASTRAL_NONCHARS = new RegExp(ASTRAL_NONCHAR.source, "g");
 
 export function checkString(value: string): string | undefined {
-  if (FORBIDDEN_STRING_CHARS.test(value)) return "must not contain control characters";
+  // One test for the common case; which message only once something is wrong.
+  if (FORBIDDEN_STRING_CHARS.test(value)) {
+    return CONTROL_CHAR.test(value)
+      ? "must not contain control characters"
+      : "must not contain Unicode noncharacters";
+  }
   if (LONE_SURROGATE.test(value)) return "must not contain unpaired surrogates";
   if (ASTRAL_NONCHAR.test(value)) return "must not contain Unicode noncharacters";
   return undefined;

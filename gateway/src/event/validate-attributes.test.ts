@@ -98,6 +98,25 @@ describe("validateAttributes (CloudEvents 1.0.2)", () => {
     expect(problems({ ext: "emoji 😀 ok" })).toEqual([]);
   });
 
+  it.each([
+    ["U+FFFE", "a\ufffe"],
+    ["U+FFFF", "\uffff"],
+    ["U+FDD0", "\ufdd0"],
+    ["U+FDEF", "x\ufdefy"],
+    ["U+1FFFE", "\ud83f\udffe"],
+    ["U+10FFFF", "\udbff\udfff"],
+  ])("says a noncharacter (%s) is a noncharacter, not a control character", (_, ext) => {
+    expect(validateAttributes({ ...base, ext })).toEqual([
+      { attribute: "ext", message: "must not contain Unicode noncharacters" },
+    ]);
+  });
+
+  it("names control characters first when a String holds both", () => {
+    expect(validateAttributes({ ...base, ext: "\ufffe\n" })).toEqual([
+      { attribute: "ext", message: "must not contain control characters" },
+    ]);
+  });
+
   it("rejects a datacontenttype that is not a media type", () => {
     expect(problems({ datacontenttype: "json" })).toEqual(["datacontenttype"]);
     expect(problems({ datacontenttype: "application/json; charset=utf-8" })).toEqual([]);
