@@ -55,7 +55,7 @@ const ce = (type: string, id: string, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-function post(headers: Record<string, string>, body?: string, path = "/events") {
+function post(headers: Record<string, string>, body?: BodyInit, path = "/events") {
   return gateway.fetch(
     new Request(`http://gw${path}`, { method: "POST", headers, body: body ?? null }),
   );
@@ -157,6 +157,55 @@ describe("end to end: ingest -> match -> deliver", () => {
       // The distributed-tracing extension: no trace came in, so the gateway started one.
       traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/),
       data: { n: 1 },
+    });
+  });
+
+  it("delivers structured and batch text data to a binary sink in the charset datacontenttype names", async () => {
+    const event = (id: string) => ({
+      specversion: "1.0",
+      id,
+      source: "/test",
+      type: "com.example.bin",
+      datacontenttype: "text/plain; charset=iso-8859-1",
+      data: "café",
+    });
+    const structured = await post(
+      { "content-type": "application/cloudevents+json" },
+      JSON.stringify(event("latin1-1")),
+    );
+    const batch = await post(
+      { "content-type": "application/cloudevents-batch+json" },
+      JSON.stringify([event("latin1-2")]),
+    );
+    expect([structured.status, batch.status]).toEqual([202, 202]);
+    await flush();
+    for (const id of ["latin1-1", "latin1-2"]) {
+      const [got] = delivered(id);
+      expect(got?.headers["content-type"]).toBe("text/plain; charset=iso-8859-1");
+      expect([...(got?.body ?? [])]).toEqual([0x63, 0x61, 0x66, 0xe9]);
+    }
+  });
+
+  it("reads binary text in its charset for a structured sink, or keeps bytes it cannot read", async () => {
+    const latin1 = await post(
+      ce("com.example.structured", "b2s-latin1", {
+        "content-type": "text/plain; charset=iso-8859-1",
+      }),
+      Uint8Array.of(0x63, 0x61, 0x66, 0xe9).buffer,
+    );
+    const ascii = await post(
+      ce("com.example.structured", "b2s-ascii", { "content-type": "text/plain; charset=us-ascii" }),
+      Uint8Array.of(0x63, 0x61, 0x66, 0xe9).buffer,
+    );
+    expect([latin1.status, ascii.status]).toEqual([202, 202]);
+    await flush();
+    expect(JSON.parse(delivered("b2s-latin1")[0]!.body.toString())).toMatchObject({
+      datacontenttype: "text/plain; charset=iso-8859-1",
+      data: "café",
+    });
+    expect(JSON.parse(delivered("b2s-ascii")[0]!.body.toString())).toMatchObject({
+      datacontenttype: "text/plain; charset=us-ascii",
+      data_base64: "Y2Fm6Q==",
     });
   });
 

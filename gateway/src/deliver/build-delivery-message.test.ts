@@ -58,14 +58,14 @@ describe("buildDeliveryMessage", () => {
     expect(message.body).toBe(serializeEvent(event));
   });
 
-  it("labels text data it re-encodes as UTF-8 with charset=utf-8 in binary mode", () => {
+  it("keeps datacontenttype as Content-Type in binary mode, text written in its charset", () => {
     const latin1: CloudEvent = {
       attributes: { ...event.attributes, datacontenttype: "text/plain; charset=iso-8859-1" },
       data: { kind: "text", value: "héllo" },
     };
     const message = buildDeliveryMessage(latin1, subscription());
-    expect(message.headers["content-type"]).toBe("text/plain; charset=utf-8");
-    expect(message.body).toEqual(new TextEncoder().encode("héllo"));
+    expect(message.headers["content-type"]).toBe("text/plain; charset=iso-8859-1");
+    expect(message.body).toEqual(new Uint8Array([0x68, 0xe9, 0x6c, 0x6c, 0x6f]));
   });
 
   it("carries bytes without a datacontenttype as data_base64 in structured mode", () => {

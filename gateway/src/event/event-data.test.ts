@@ -6,8 +6,8 @@ import {
   decodeUtf8,
   encodeBase64,
   isJsonMediaType,
-  isUtf8TextMediaType,
   jsonText,
+  textCharset,
   utf8ContentType,
 } from "./event-data.js";
 
@@ -34,20 +34,22 @@ describe("isJsonMediaType", () => {
   });
 });
 
-describe("isUtf8TextMediaType", () => {
+describe("textCharset", () => {
   it.each([
-    [undefined, false],
-    ["text/plain", true],
-    ["text/csv; charset=utf-8", true],
-    ['text/html; charset="UTF-8"', true],
-    ["text/plain;charset=us-ascii", true],
-    ["text/plain; charset=iso-8859-1", false],
-    ["text/plain; format=flowed; CHARSET=Latin1", false],
-    ['text/plain; x="a;charset=latin1"', true],
-    ["application/xml", false],
-    ["application/json", false],
+    [undefined, undefined],
+    ["text/plain", "utf-8"],
+    ["text/csv; charset=utf-8", "utf-8"],
+    ['text/html; charset="UTF-8"', "utf-8"],
+    ["text/plain;charset=us-ascii", "us-ascii"],
+    ["text/plain; charset=iso-8859-1", "iso-8859-1"],
+    ["text/plain; format=flowed; CHARSET=Latin1", "iso-8859-1"],
+    ["text/plain; charset=utf-16", undefined],
+    ["text/plain; charset=windows-1252", undefined],
+    ['text/plain; x="a;charset=latin1"', "utf-8"],
+    ["application/xml", undefined],
+    ["application/json", undefined],
   ])("%j -> %s", (contentType, expected) => {
-    expect(isUtf8TextMediaType(contentType)).toBe(expected);
+    expect(textCharset(contentType)).toBe(expected);
   });
 });
 
@@ -160,25 +162,42 @@ describe("dataBody", () => {
   });
 
   it.each([
-    [
-      "text/plain; charset=iso-8859-1",
-      { kind: "text", value: "café" },
-      "text/plain; charset=utf-8",
-    ],
-    [
-      "application/xml; charset=utf-16",
-      { kind: "text", value: "<a/>" },
-      "application/xml; charset=utf-8",
-    ],
-    ["text/json; charset=latin1", { kind: "json", value: { a: "é" } }, "text/json; charset=utf-8"],
+    ["text/plain; charset=iso-8859-1", "café", [0x63, 0x61, 0x66, 0xe9]],
+    ["text/plain; charset=Latin1; format=flowed", "ÿ", [0xff]],
+    ['text/csv; charset="US-ASCII"', "a,b", [0x61, 0x2c, 0x62]],
+    ["text/plain; charset=utf-8", "é", [0xc3, 0xa9]],
+    ["application/xml", "<é/>", [0x3c, 0xc3, 0xa9, 0x2f, 0x3e]],
+  ])("keeps datacontenttype %s and writes %j in its charset", (declared, value, expected) => {
+    const body = dataBody({
+      attributes: { ...attributes, datacontenttype: declared },
+      data: { kind: "text", value },
+    });
+    expect(body.contentType).toBe(declared);
+    expect([...(body.body ?? [])]).toEqual(expected);
+  });
+
+  it("writes JSON data under a us-ascii or iso-8859-1 charset as ASCII, the label kept", () => {
+    for (const declared of ["text/json; charset=latin1", "application/json; charset=us-ascii"]) {
+      const body = dataBody({
+        attributes: { ...attributes, datacontenttype: declared },
+        data: { kind: "json", value: { a: "é😀" }, text: '{"a":"é😀"}' },
+      });
+      expect(body.contentType).toBe(declared);
+      expect(text(body.body)).toBe('{"a":"\\u00e9\\ud83d\\ude00"}');
+      expect(JSON.parse(text(body.body))).toEqual({ a: "é😀" });
+    }
+  });
+
+  it.each([
+    ["application/xml; charset=utf-16", { kind: "text", value: "<a/>" }, "<a/>"],
+    ["text/plain; charset=us-ascii", { kind: "text", value: "café" }, "café"],
+    ["text/json; charset=utf-16", { kind: "json", value: { a: "é" } }, '{"a":"é"}'],
   ] as const)(
-    "labels re-encoded %s data as UTF-8, other parameters kept",
-    (declared, data, expected) => {
+    "labels %s data stored before ingest refused it as the UTF-8 it is written in",
+    (declared, data, written) => {
       const body = dataBody({ attributes: { ...attributes, datacontenttype: declared }, data });
-      expect(body.contentType).toBe(expected);
-      // The bytes are UTF-8: read with the label they carry, they give back the string.
-      const value = data.kind === "text" ? data.value : JSON.stringify(data.value);
-      expect(new TextDecoder("utf-8").decode(body.body)).toBe(value);
+      expect(body.contentType).toBe(declared.replace(/utf-16|us-ascii/, "utf-8"));
+      expect(new TextDecoder("utf-8").decode(body.body)).toBe(written);
     },
   );
 

@@ -1,3 +1,10 @@
+import {
+  asciiJson,
+  charsetParameter,
+  encodeText,
+  type KnownCharset,
+  knownCharset,
+} from "./charset.js";
 import { attributeString, type CloudEvent } from "./cloud-event.js";
 import { isJsonEssence, parseMediaType } from "./media-type.js";
 
@@ -32,52 +39,20 @@ export function isJsonMediaType(contentType: string | undefined): boolean {
   return contentType === undefined || isJsonEssence(essence(contentType));
 }
 
-/** Where a media type's `charset` value sits (as written), and what it says (lower-cased). */
-interface CharsetParameter {
-  readonly name: string;
-  readonly start: number;
-  readonly end: number;
-}
-
-// One `; name=value` of a media type (RFC 9110 section 8.3.1), the value a token or a quoted
-// string; lenient about whitespace. Sticky, so a quoted `;charset=` inside another parameter's
-// value is never taken for the charset.
-const PARAMETER = /[ \t]*;[ \t]*(?:([^\s;="]+)[ \t]*=[ \t]*("(?:[^"\\]|\\.)*"|[^\s;"]*))?[ \t]*/dy;
-
-/** The first `charset` parameter of a media type; parameters after one it cannot read are not. */
-function charsetParameter(contentType: string): CharsetParameter | undefined {
-  let at = contentType.indexOf(";");
-  if (at === -1) return undefined;
-  while (at < contentType.length) {
-    PARAMETER.lastIndex = at;
-    const match = PARAMETER.exec(contentType);
-    if (match === null || PARAMETER.lastIndex === at) return undefined;
-    at = PARAMETER.lastIndex;
-    const [start, end] = match.indices?.[2] ?? [0, 0];
-    if (match[1]?.toLowerCase() === "charset" && match[2] !== undefined) {
-      const raw = match[2];
-      const value = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, "$1") : raw;
-      return { name: value.toLowerCase(), start, end };
-    }
-  }
-  return undefined;
-}
-
 /**
- * Whether bytes of this media type, when they are valid UTF-8, may travel as a `data` string:
- * `text/*` with no charset or a UTF-8 compatible one. Any other charset means the bytes are not
- * meant to be read as UTF-8, so they stay binary.
+ * The charset in which bytes of this media type may travel as a `data` string (JSON event format
+ * 3.1.1): for `text/*` only, UTF-8 when no charset is declared, else the declared one when
+ * Herald can read it (`utf-8`, `us-ascii`, `iso-8859-1`); `undefined` otherwise, and the bytes
+ * stay binary.
  *
  * @example
- * isUtf8TextMediaType("text/plain; charset=utf-8"); // true
- * isUtf8TextMediaType("text/plain; charset=iso-8859-1"); // false
+ * textCharset("text/plain"); // "utf-8"
+ * textCharset("text/plain; charset=latin1"); // "iso-8859-1"
+ * textCharset("text/plain; charset=utf-16"); // undefined
  */
-export function isUtf8TextMediaType(contentType: string | undefined): boolean {
-  if (contentType === undefined || !essence(contentType).startsWith("text/")) return false;
-  const charset = charsetParameter(contentType)?.name;
-  return (
-    charset === undefined || charset === "utf-8" || charset === "utf8" || charset === "us-ascii"
-  );
+export function textCharset(contentType: string | undefined): KnownCharset | undefined {
+  if (contentType === undefined || !essence(contentType).startsWith("text/")) return undefined;
+  return knownCharset(charsetParameter(contentType)?.name);
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;
@@ -87,9 +62,9 @@ const NON_ASCII = /[\u0080-\uffff]/;
  * names another encoding, which is then rewritten to `utf-8`, every other parameter kept as
  * written. `us-ascii` stays while the text is ASCII (then its UTF-8 bytes are ASCII).
  *
- * Herald re-encodes string data as UTF-8 (its only encoder, as in `fetch`); labelling the bytes
- * with the original charset (`iso-8859-1`, `utf-16`) would make the sink misread every non-ASCII
- * character. A media type without a charset is left as it is.
+ * Only for data stored before ingest refused what its charset cannot carry (see `dataBody`):
+ * such text goes out as UTF-8, and labelling the bytes with the original charset would make the
+ * sink misread every non-ASCII character. A media type without a charset is left as it is.
  *
  * @example
  * utf8ContentType("text/plain; charset=ISO-8859-1; format=flowed", "café");
@@ -153,16 +128,19 @@ export function jsonText(value: unknown): string {
 
 /**
  * The body of a binary-mode message (HTTP binding 3.1.1 and 3.1.2): the data as bytes, and the
- * `Content-Type` that declares them.
- * - `json` kind: the JSON text as UTF-8; the content type is `datacontenttype`, or
- *   `application/json` when absent (JSON event format 3.1.2 asks to make the implied type explicit
- *   when re-encoding);
- * - `text` kind: the string as UTF-8; `datacontenttype`, or `text/plain; charset=utf-8` when absent;
- * - for both, a declared `charset` other than UTF-8 (`iso-8859-1`, `utf-16`) is rewritten to
- *   `utf-8`, other parameters kept (see `utf8ContentType`): the string is re-encoded, so the label
- *   must say how, or the sink misreads it;
+ * `Content-Type` that declares them, which is `datacontenttype` as sent (3.1.1: populated from
+ * it), so the bytes are written in its charset.
+ * - `json` kind: the JSON text; `application/json` when `datacontenttype` is absent (JSON event
+ *   format 3.1.2 asks to make the implied type explicit when re-encoding). UTF-8 (RFC 8259 8.1),
+ *   and with a `us-ascii` or `iso-8859-1` charset, non-ASCII characters as `\uXXXX` escapes, so
+ *   the bytes read the same in either;
+ * - `text` kind: the string in the declared charset (`utf-8`, `us-ascii`, `iso-8859-1`; UTF-8
+ *   when none is declared); `text/plain; charset=utf-8` when `datacontenttype` is absent;
  * - `binary` kind: the bytes as they are; `datacontenttype` when present;
  * - no data: no body; the content type still mirrors `datacontenttype`.
+ *
+ * Ingest refuses string data its charset cannot carry. An event stored before it did goes out as
+ * UTF-8 with the charset rewritten to `utf-8` (see `utf8ContentType`), rather than mislabelled.
  *
  * @example
  * dataBody({ attributes, data: { kind: "json", value: { a: 1 } } });
@@ -176,19 +154,29 @@ export function dataBody(event: CloudEvent): DataBody {
       return { body: undefined, contentType: declared };
     case "json": {
       const text = data.text ?? jsonText(data.value);
+      if (declared === undefined)
+        return { body: utf8.encode(text), contentType: "application/json" };
+      const charset = knownCharset(charsetParameter(declared)?.name);
+      if (charset === undefined) {
+        return { body: utf8.encode(text), contentType: utf8ContentType(declared, text) };
+      }
       return {
-        body: utf8.encode(text),
-        contentType: declared === undefined ? "application/json" : utf8ContentType(declared, text),
+        body: utf8.encode(charset === "utf-8" ? text : asciiJson(text)),
+        contentType: declared,
       };
     }
-    case "text":
+    case "text": {
+      if (declared === undefined) {
+        return { body: utf8.encode(data.value), contentType: "text/plain; charset=utf-8" };
+      }
+      const charset = knownCharset(charsetParameter(declared)?.name);
+      const body = charset === undefined ? undefined : encodeText(data.value, charset);
+      if (body !== undefined) return { body, contentType: declared };
       return {
         body: utf8.encode(data.value),
-        contentType:
-          declared === undefined
-            ? "text/plain; charset=utf-8"
-            : utf8ContentType(declared, data.value),
+        contentType: utf8ContentType(declared, data.value),
       };
+    }
     case "binary":
       return { body: data.value, contentType: declared };
   }

@@ -125,12 +125,24 @@ describe("toJsonObject and serializeEvent", () => {
     });
   });
 
-  it("write UTF-8 text/* bytes as a data string, other charsets as data_base64", () => {
+  it("write text/* bytes as a data string read in their charset, others as data_base64", () => {
     expect(toJsonObject(withType("text/plain", bytes("héllo €")))).toMatchObject({
       data: "héllo €",
     });
-    expect(toJsonObject(withType("text/plain; charset=iso-8859-1", bytes("abc")))).toMatchObject({
-      data_base64: "YWJj",
+    const cafe = new Uint8Array([0x63, 0x61, 0x66, 0xe9]); // "café" in ISO-8859-1
+    expect(toJsonObject(withType("text/plain; charset=iso-8859-1", cafe))).toMatchObject({
+      data: "café",
+    });
+    expect(toJsonObject(withType("text/plain; charset=Latin1", cafe))).toMatchObject({
+      data: "café",
+    });
+    // Not text in the declared charset, or a charset Herald cannot read: the bytes as they are.
+    expect(toJsonObject(withType("text/plain; charset=us-ascii", cafe))).toMatchObject({
+      data_base64: "Y2Fm6Q==",
+    });
+    expect(toJsonObject(withType("text/plain", cafe))).toMatchObject({ data_base64: "Y2Fm6Q==" });
+    expect(toJsonObject(withType("text/plain; charset=utf-16", bytes("ab")))).toMatchObject({
+      data_base64: "YWI=",
     });
     expect(toJsonObject(withType("text/plain", new Uint8Array([0xff])))).toMatchObject({
       data_base64: "/w==",

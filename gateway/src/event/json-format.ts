@@ -1,11 +1,6 @@
+import { decodeText } from "./charset.js";
 import { attributeString, type CloudEvent } from "./cloud-event.js";
-import {
-  decodeUtf8,
-  encodeBase64,
-  isJsonMediaType,
-  isUtf8TextMediaType,
-  jsonText,
-} from "./event-data.js";
+import { decodeUtf8, encodeBase64, isJsonMediaType, jsonText, textCharset } from "./event-data.js";
 
 /** Media type of a single event in the JSON event format (JSON event format 3). */
 export const CLOUDEVENTS_JSON = "application/cloudevents+json";
@@ -26,9 +21,11 @@ const DATA_MEMBERS = new Set(["data", "data_base64"]);
  * - `json` kind: `data` holds the JSON value;
  * - `text` kind: `data` holds the string;
  * - `binary` kind: `data_base64`, except that bytes which are valid UTF-8 JSON under a declared
- *   JSON `datacontenttype` become the `data` JSON value, and valid UTF-8 under a `text/*` type
- *   with a UTF-8 compatible charset becomes a `data` string. Both read back to the same bytes a
- *   binary-mode message would carry. Bytes with no `datacontenttype` are opaque (a binary-mode
+ *   JSON `datacontenttype` become the `data` JSON value, and text under a `text/*` type, read in
+ *   its charset (UTF-8 when none is declared; `us-ascii`, `iso-8859-1`), becomes a `data`
+ *   string. Both read back to the same bytes a binary-mode message would carry (`dataBody`
+ *   writes the string in that charset again). Bytes that are not text in the charset, or a
+ *   charset Herald cannot read, stay `data_base64`. Bytes with no `datacontenttype` are opaque (a binary-mode
  *   body without `Content-Type`): 3.1.1 writes Binary data as `data_base64`, and `data` would
  *   claim they are JSON. (The `json` kind without one came from a `data` member: that stays JSON.)
  */
@@ -52,8 +49,9 @@ function bytesMember(bytes: Uint8Array, declared: string | undefined): DataMembe
   if (declared !== undefined && isJsonMediaType(declared)) {
     const parsed = parseJsonBytes(bytes);
     if (parsed !== undefined) return { name: "data", ...parsed };
-  } else if (isUtf8TextMediaType(declared)) {
-    const text = decodeUtf8(bytes);
+  } else {
+    const charset = textCharset(declared);
+    const text = charset === undefined ? undefined : decodeText(bytes, charset);
     if (text !== undefined) return { name: "data", value: text };
   }
   return { name: "data_base64", value: encodeBase64(bytes) };
@@ -103,8 +101,8 @@ export function toJsonObject(event: CloudEvent): Record<string, unknown> {
  * The event as `application/cloudevents+json` text (JSON event format 3): attributes as members;
  * `json` data as the `data` JSON value, `text` data as a `data` string, `binary` data as
  * `data_base64` unless the bytes are valid UTF-8 JSON under a declared JSON content type (then
- * `data`, written with the original JSON text, so nothing is lost to number precision) or valid
- * UTF-8 under a `text/*` content type (then a `data` string). Bytes without a content type are
+ * `data`, written with the original JSON text, so nothing is lost to number precision) or text
+ * in the charset of a `text/*` content type (then a `data` string, see `dataMember`). Bytes without a content type are
  * always `data_base64`.
  *
  * Throws a `TypeError` only when `json` data has no JSON form (a programming mistake upstream).

@@ -1,4 +1,5 @@
 import type { Violation } from "../errors/errors.js";
+import { charsetParameter, knownCharset, unencodable } from "../event/charset.js";
 import type { AttributeValue, CloudEvent, EventData } from "../event/cloud-event.js";
 import { jsonTooDeep, MAX_JSON_DEPTH } from "../event/json-depth.js";
 import { isJsonEssence, parseMediaType } from "../event/media-type.js";
@@ -15,7 +16,9 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * CloudEvent, validating it. `dataText` is the `data` member's text as received (see
  * `dataMemberTexts`), kept beside the parsed value. `null` members are treated as absent (2.2); `data` and
  * `data_base64` are mutually exclusive (3.1.1); `data_base64` must be valid Base64 (RFC 4648);
- * with a non-JSON `datacontenttype`, `data` must be a string (3.1.2).
+ * with a non-JSON `datacontenttype`, `data` must be a string (3.1.2) that its charset can carry
+ * (3.1.1: properly encoded; no lone surrogate in UTF-8); a `data` member under a charset Herald
+ * cannot write (anything but UTF-8, US-ASCII, ISO-8859-1) is refused.
  *
  * @example
  * parseJsonEvent({ specversion: "1.0", id: "1", source: "/s", type: "t", data: { a: 1 } })
@@ -83,13 +86,39 @@ function parseData(
     violations.push({ attribute: "data", message: `nests deeper than ${MAX_JSON_DEPTH} levels` });
     return undefined;
   }
-  const essence =
-    typeof contentType === "string" ? parseMediaType(contentType)?.essence : undefined;
+  const declared = typeof contentType === "string" ? contentType : undefined;
+  const essence = declared === undefined ? undefined : parseMediaType(declared)?.essence;
+  const label = declared === undefined ? undefined : charsetParameter(declared)?.name;
+  const charset = knownCharset(label);
+  if (charset === undefined) {
+    // A binary-mode sink gets datacontenttype as Content-Type (HTTP binding 3.1.1), so the
+    // data must be written in its charset, and Herald writes only these.
+    violations.push({
+      attribute: "data",
+      message:
+        `cannot be written in charset ${label} (datacontenttype): Herald writes data as ` +
+        "utf-8, us-ascii or iso-8859-1; declare one of them, or send bytes as data_base64",
+    });
+    return undefined;
+  }
   if (essence === undefined || isJsonEssence(essence)) return { kind: "json", value: rawData };
   if (typeof rawData !== "string") {
     violations.push({
       attribute: "data",
       message: `must be a string for datacontenttype ${essence} (use data_base64 for bytes)`,
+    });
+    return undefined;
+  }
+  // Properly encoded in the charset of datacontenttype (JSON event format 3.1.1), not relabelled
+  // or patched with U+FFFD on the way to a sink.
+  const bad = unencodable(rawData, charset);
+  if (bad !== undefined) {
+    violations.push({
+      attribute: "data",
+      message:
+        charset === "utf-8"
+          ? `must be properly encoded text (JSON format 3.1.1): it holds ${bad}, which has no UTF-8 form`
+          : `cannot be written in charset ${label} (datacontenttype): it holds ${bad}; declare charset=utf-8`,
     });
     return undefined;
   }

@@ -205,6 +205,68 @@ describe("structured mode (HTTP binding 3.2, JSON format)", () => {
     expect(err.code).toBe("unsupported_media_type");
   });
 
+  it("refuses string data with a lone surrogate, naming data (JSON format 3.1.1)", async () => {
+    const body = JSON.stringify({ ...event, datacontenttype: "text/plain", data: "a\ud800b" });
+    expect(body).toContain("\\ud800");
+    const err = await failure(post({ "content-type": "application/cloudevents+json" }, body));
+    expect(err.code).toBe("invalid_event");
+    expect(err.extensions.errors).toEqual([
+      {
+        attribute: "data",
+        message:
+          "must be properly encoded text (JSON format 3.1.1): it holds an unpaired surrogate (U+D800), which has no UTF-8 form",
+      },
+    ]);
+  });
+
+  it.each([
+    ["text/plain; charset=us-ascii", "café", "charset us-ascii", "é (U+00E9)"],
+    ["text/plain; charset=ISO-8859-1", "10 €", "charset iso-8859-1", "€ (U+20AC)"],
+    ["application/xml; charset=utf-16", "<a/>", "charset utf-16", "utf-8, us-ascii or iso-8859-1"],
+    ["application/json; charset=windows-1252", { a: 1 }, "charset windows-1252", "data_base64"],
+  ])(
+    "refuses data that datacontenttype %s cannot carry, naming data and the charset",
+    async (datacontenttype, data, charset, detail) => {
+      const body = JSON.stringify([{ ...event, datacontenttype, data }]);
+      const err = await failure(
+        post({ "content-type": "application/cloudevents-batch+json" }, body),
+      );
+      expect(err.code).toBe("invalid_event");
+      expect(err.extensions.attributes).toEqual(["data"]);
+      const [only] = err.extensions.errors as { message: string }[];
+      expect(only?.message).toContain(charset);
+      expect(only?.message).toContain(detail);
+    },
+  );
+
+  it("accepts string data its charset can carry, and bytes under any charset", async () => {
+    for (const [datacontenttype, data] of [
+      ["text/plain; charset=iso-8859-1", "café ÿ"],
+      ["text/plain; charset=latin1", "x"],
+      ["text/plain; charset=us-ascii", "cafe"],
+      ["text/plain; charset=utf-8", "€ 😀"],
+      ["text/plain", "€ 😀"],
+      ["application/json; charset=iso-8859-1", "€"],
+    ]) {
+      const body = JSON.stringify({ ...event, datacontenttype, data });
+      const { events } = await parseRequest(
+        post({ "content-type": "application/cloudevents+json" }, body),
+        limits,
+      );
+      expect(events[0]?.data?.value).toBe(data);
+    }
+    const bytes = JSON.stringify({
+      ...event,
+      datacontenttype: "text/plain; charset=utf-16",
+      data_base64: "AGEAYg==",
+    });
+    const { events } = await parseRequest(
+      post({ "content-type": "application/cloudevents+json" }, bytes),
+      limits,
+    );
+    expect(events[0]?.data?.kind).toBe("binary");
+  });
+
   it("applies maxEventBytes", async () => {
     const err = await failure(structured({ ...event, data: "x".repeat(2000) }));
     expect(err.status).toBe(413);
