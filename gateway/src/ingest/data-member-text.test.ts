@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { dataMemberTexts } from "./data-member-text.js";
+import { dataMemberTexts, scanEvents } from "./data-member-text.js";
 
 describe("dataMemberTexts", () => {
   it("returns the data text of a structured event exactly as written", () => {
@@ -33,5 +33,19 @@ describe("dataMemberTexts", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("scanEvents", () => {
+  it("names the members written with a fraction or an exponent, the last of a name winning", () => {
+    const body =
+      '[{"a":1.0,"b":1e2,"c":-2E-1,"d":100,"e":"1.0","data":{"f":1.5}}, {"x":7}, {"y":1.0,"y":1}, 3]';
+    expect(scanEvents(body)).toEqual([
+      { data: '{"f":1.5}', notIntegers: new Set(["a", "b", "c"]) },
+      {},
+      {},
+      undefined,
+    ]);
+    expect(scanEvents('{"n" : 0.5 , "m": -0}')).toEqual([{ notIntegers: new Set(["n"]) }]);
   });
 });

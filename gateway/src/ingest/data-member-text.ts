@@ -13,30 +13,57 @@
  * dataMemberTexts('{"id":"1","data":{"n":12345678901234567890}}') // => ['{"n":12345678901234567890}']
  */
 export function dataMemberTexts(json: string): (string | undefined)[] {
+  return scanEvents(json).map((event) => event?.data);
+}
+
+/** What the text of one event object says that its parsed value no longer does. */
+export interface EventText {
+  /** The text of its last `data` member, if any. */
+  readonly data?: string;
+  /**
+   * Members (other than `data`) whose last value is a number written with a fraction or an
+   * exponent (`1.0`, `1e2`), which `JSON.parse` turns into integers all the same.
+   */
+  readonly notIntegers?: ReadonlySet<string>;
+}
+
+/**
+ * `dataMemberTexts`, with each event's members written as non-integer numbers too (JSON event
+ * format 2.2: an Integer is a JSON number with only the integer component). The same one scan:
+ * the body is not parsed again. `undefined` for an element that is not an object.
+ *
+ * @example
+ * scanEvents('{"n":1.0,"data":1}') // => [{ data: "1", notIntegers: Set { "n" } }]
+ */
+export function scanEvents(json: string): (EventText | undefined)[] {
   let i = skipSpace(json, 0);
-  if (json[i] === "{") return [objectData(json, i).data];
+  if (json[i] === "{") {
+    const { end: _, ...event } = objectData(json, i);
+    return [event];
+  }
   if (json[i] !== "[") return [];
-  const texts: (string | undefined)[] = [];
+  const events: (EventText | undefined)[] = [];
   i = skipSpace(json, i + 1);
-  if (json[i] === "]") return texts;
+  if (json[i] === "]") return events;
   for (;;) {
     if (json[i] === "{") {
-      const { end, data } = objectData(json, i);
-      texts.push(data);
+      const { end, ...event } = objectData(json, i);
+      events.push(event);
       i = end;
     } else {
-      texts.push(undefined);
+      events.push(undefined);
       i = skipValue(json, i);
     }
     i = skipSpace(json, i);
-    if (json[i] !== ",") return texts;
+    if (json[i] !== ",") return events;
     i = skipSpace(json, i + 1);
   }
 }
 
-/** Scans the object at `start` (a `{`); returns where it ends and its last `data` value text. */
-function objectData(json: string, start: number): { end: number; data?: string } {
+/** Scans the object at `start` (a `{`); returns where it ends and what its text says. */
+function objectData(json: string, start: number): EventText & { end: number } {
   let data: string | undefined;
+  let notIntegers: Set<string> | undefined;
   let i = skipSpace(json, start + 1);
   if (json[i] === "}") return { end: i + 1 };
   for (;;) {
@@ -48,10 +75,37 @@ function objectData(json: string, start: number): { end: number; data?: string }
     const valueStart = i;
     i = skipValue(json, i);
     if (key === "data") data = json.slice(valueStart, i);
+    else if (
+      isNumberStart(json.charCodeAt(valueStart)) &&
+      hasFractionOrExponent(json, valueStart, i)
+    ) {
+      notIntegers ??= new Set();
+      notIntegers.add(key);
+    } else notIntegers?.delete(key); // JSON.parse keeps the last of a repeated name
     i = skipSpace(json, i);
-    if (json[i] !== ",") return data === undefined ? { end: i + 1 } : { end: i + 1, data };
+    if (json[i] !== ",") {
+      return {
+        end: i + 1,
+        ...(data === undefined ? {} : { data }),
+        ...(notIntegers === undefined || notIntegers.size === 0 ? {} : { notIntegers }),
+      };
+    }
     i = skipSpace(json, i + 1);
   }
+}
+
+/** `-` or a digit: the first character of a JSON number. */
+function isNumberStart(c: number): boolean {
+  return c === 0x2d || (c >= 0x30 && c <= 0x39);
+}
+
+/** Whether the number text in `json[start, end)` has a `.` or an `e`/`E`. */
+function hasFractionOrExponent(json: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x2e || c === 0x65 || c === 0x45) return true;
+  }
+  return false;
 }
 
 function skipSpace(json: string, i: number): number {

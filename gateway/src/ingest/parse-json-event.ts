@@ -4,6 +4,7 @@ import type { AttributeValue, CloudEvent, EventData } from "../event/cloud-event
 import { jsonTooDeep, MAX_JSON_DEPTH } from "../event/json-depth.js";
 import { isJsonEssence, parseMediaType } from "../event/media-type.js";
 import { validateAttributes } from "../event/validate-attributes.js";
+import type { EventText } from "./data-member-text.js";
 
 export type ParsedEvent =
   | { readonly ok: true; readonly event: CloudEvent }
@@ -13,8 +14,9 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 /**
  * Turns one JSON value in the CloudEvents JSON event format (json-format.md section 3) into a
- * CloudEvent, validating it. `dataText` is the `data` member's text as received (see
- * `dataMemberTexts`), kept beside the parsed value. `null` members are treated as absent (2.2); `data` and
+ * CloudEvent, validating it. `text` is what the scan of its JSON text found (see `scanEvents`):
+ * the `data` member's text as received, kept beside the parsed value, and the members written
+ * as `1.0` or `1e2`, which are not Integers (2.2) though `JSON.parse` makes them whole numbers. `null` members are treated as absent (2.2); `data` and
  * `data_base64` are mutually exclusive (3.1.1); `data_base64` must be valid Base64 (RFC 4648);
  * with a non-JSON `datacontenttype`, `data` must be a string (3.1.2) that its charset can carry
  * (3.1.1: properly encoded; no lone surrogate in UTF-8); a `data` member under a charset Herald
@@ -24,7 +26,8 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
  * parseJsonEvent({ specversion: "1.0", id: "1", source: "/s", type: "t", data: { a: 1 } })
  * // => { ok: true, event: { attributes: {...}, data: { kind: "json", value: { a: 1 } } } }
  */
-export function parseJsonEvent(value: unknown, dataText?: string): ParsedEvent {
+export function parseJsonEvent(value: unknown, text?: EventText): ParsedEvent {
+  const dataText = text?.data;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, violations: [{ attribute: "event", message: "must be a JSON object" }] };
   }
@@ -53,11 +56,33 @@ export function parseJsonEvent(value: unknown, dataText?: string): ParsedEvent {
     }
   }
   violations.push(...validateAttributes(attributes));
+  if (text?.notIntegers !== undefined) notIntegers(attributes, text.notIntegers, violations);
   const data = parseData(attributes.datacontenttype, hasData, rawData, rawBase64, violations);
   // Keep the received text of JSON data so numbers and formatting reach sinks unchanged.
   const json = data?.kind === "json" && dataText !== undefined ? { ...data, text: dataText } : data;
   if (violations.length > 0) return { ok: false, violations };
   return { ok: true, event: json === undefined ? { attributes } : { attributes, data: json } };
+}
+
+/**
+ * An Integer is a JSON number with only the integer component (JSON event format 2.2):
+ * `JSON.parse` reads `1.0` and `1e2` as integers, so the text says which were written so.
+ */
+function notIntegers(
+  attributes: Readonly<Record<string, AttributeValue>>,
+  names: ReadonlySet<string>,
+  violations: Violation[],
+): void {
+  for (const name of names) {
+    const value = attributes[name];
+    if (typeof value !== "number" || !Number.isInteger(value)) continue;
+    if (violations.some((v) => v.attribute === name)) continue;
+    violations.push({
+      attribute: name,
+      message:
+        "must be an integer written without a fraction or exponent, such as 100 (JSON format 2.2)",
+    });
+  }
 }
 
 function parseData(

@@ -120,6 +120,32 @@ describe("structured mode (HTTP binding 3.2, JSON format)", () => {
   const structured = (body: unknown, type = "application/cloudevents+json; charset=UTF-8") =>
     post({ "content-type": type }, typeof body === "string" ? body : JSON.stringify(body));
 
+  it("refuses extension Integers written with a fraction or exponent (JSON format 2.2)", async () => {
+    for (const written of ["1.0", "1e2", "-3E0", "2.50e1"]) {
+      const err = await failure(
+        structured(`{"specversion":"1.0","id":"1","source":"/s","type":"t","n":${written}}`),
+      );
+      expect(err.code).toBe("invalid_event");
+      expect(err.extensions.errors).toEqual([
+        {
+          attribute: "n",
+          message:
+            "must be an integer written without a fraction or exponent, such as 100 (JSON format 2.2)",
+        },
+      ]);
+    }
+    // 1.5 is refused as before, once; in a batch the index is named.
+    const half = await failure(structured({ ...event, n: 1.5 }));
+    expect(half.extensions.errors).toEqual([{ attribute: "n", message: "must be an integer" }]);
+    const batch = await failure(
+      structured(
+        '[{"specversion":"1.0","id":"1","source":"/s","type":"t","n":7,"data":1.0},{"specversion":"1.0","id":"2","source":"/s","type":"t","n":7.0}]',
+        "application/cloudevents-batch+json",
+      ),
+    );
+    expect(batch.extensions).toMatchObject({ index: 1, attributes: ["n"] });
+  });
+
   it("parses a JSON event with data", async () => {
     const { mode, events } = await parseRequest(
       structured({ ...event, ext: 5, flag: true, data: { a: 1 } }),

@@ -9,7 +9,7 @@ import {
 } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import { type MediaType, parseMediaType } from "../event/media-type.js";
-import { dataMemberTexts } from "./data-member-text.js";
+import { scanEvents } from "./data-member-text.js";
 import type { IngestSource } from "./ingest-source.js";
 import { parseBinary } from "./parse-binary.js";
 import { parseJsonEvent } from "./parse-json-event.js";
@@ -102,7 +102,7 @@ async function parseJsonBody(
 
 async function parseStructured(source: IngestSource, limits: IngestLimits): Promise<CloudEvent> {
   const { json, text } = await parseJsonBody(source, limits.maxEventBytes);
-  const parsed = parseJsonEvent(json, dataMemberTexts(text)[0]);
+  const parsed = parseJsonEvent(json, scanEvents(text)[0]);
   if (!parsed.ok) throw new InvalidEvent(parsed.violations);
   return parsed.event;
 }
@@ -119,9 +119,9 @@ async function parseBatch(source: IngestSource, limits: IngestLimits): Promise<C
   const events: CloudEvent[] = [];
   const violations: Violation[] = [];
   let firstBad: number | undefined;
-  const dataTexts = dataMemberTexts(text);
+  const texts = scanEvents(text);
   json.forEach((item, index) => {
-    const parsed = parseJsonEvent(item, dataTexts[index]);
+    const parsed = parseJsonEvent(item, texts[index]);
     if (!parsed.ok) {
       firstBad ??= index;
       for (const v of parsed.violations) violations.push({ ...v, index });
