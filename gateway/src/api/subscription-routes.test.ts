@@ -236,6 +236,9 @@ describe("Subscriptions API", () => {
     // A subscription of the config file is read-only here: PUT and DELETE would be 409.
     const fromFile = await call("OPTIONS", "/subscriptions/from-file");
     expect(fromFile.headers.get("allow")).toBe("GET, OPTIONS");
+    const patchFile = await call("PATCH", "/subscriptions/from-file", {});
+    expect(patchFile.status).toBe(405);
+    expect(patchFile.headers.get("allow")).toBe("GET, OPTIONS");
     const patch = await problem(
       await call("PATCH", "/subscriptions/x", {}),
       405,

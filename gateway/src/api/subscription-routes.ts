@@ -92,11 +92,11 @@ export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions)
   });
   mountDeadLetters(app, { registry, queue });
   // A subscription of the config file is read-only here: PUT and DELETE would answer 409.
-  app.options("/subscriptions/:id", (c) =>
-    allow(c, registry.find(c.req.param("id"))?.origin === "config" ? READ_ONLY_ALLOW : ITEM_ALLOW),
-  );
+  const itemAllow = (id: string) =>
+    registry.find(id)?.origin === "config" ? READ_ONLY_ALLOW : ITEM_ALLOW;
+  app.options("/subscriptions/:id", (c) => allow(c, itemAllow(c.req.param("id"))));
   app.all("/subscriptions/:id", (c) => {
-    throw new MethodNotAllowed(c.req.method, ITEM_ALLOW);
+    throw new MethodNotAllowed(c.req.method, itemAllow(c.req.param("id")));
   });
 }
 

@@ -65,8 +65,8 @@ export function readConfigSource(text: string, file: string): ConfigSource {
   };
 }
 
-// `${NAME}` and `${NAME:-default}` on one line (`$${` is the escape for a literal `${`).
-const REFERENCE = /\$\$\{|\$\{[^}\n]*\}/g;
+// `${NAME}` and `${NAME:-default}` on one line, and `$${...}`, the escape for a literal `${`.
+const REFERENCE = /\$?\$\{[^}\n]*\}/g;
 // Characters of a reference that YAML would read as syntax inside a flow collection (`{ port:
 // ${PORT} }`) or a comment, swapped one for one with private-use characters while parsing.
 const SYNTAX = "$" + "{},[]#:";
@@ -84,7 +84,7 @@ const HAS_MASK = /[\uE000-\uE007]/;
 function maskReferences(text: string): string {
   if (!text.includes("${") || HAS_MASK.test(text)) return text;
   return text.replace(REFERENCE, (match) =>
-    match === "$${" ? match : match.replace(/[${},[\]#:]/g, (c) => MASK[SYNTAX.indexOf(c)] ?? c),
+    match.replace(/[${},[\]#:]/g, (c) => MASK[SYNTAX.indexOf(c)] ?? c),
   );
 }
 

@@ -450,6 +450,21 @@ describe("parseConfig: ${VAR} interpolation", () => {
     ]);
   });
 
+  test("$${ writes a literal ${ inside { } too", () => {
+    const config = parseConfig(
+      yaml("adapters:", "  - { id: a, kind: mapping, attributes: { source: $${HOME}, type: t } }"),
+      "x",
+      { HOME: "/root" },
+    );
+    expect(config.adapters).toEqual([
+      {
+        id: "a",
+        kind: "mapping",
+        attributes: { source: { constant: "${HOME}" }, type: { constant: "t" } },
+      },
+    ]);
+  });
+
   test("$${ writes a literal ${", () => {
     const config = parseConfig(
       yaml(

@@ -7,6 +7,7 @@ import type { CloudEvent } from "../event/cloud-event.js";
 import { decodeHeaderValue } from "../ingest/header-value.js";
 import type { Logger } from "../ports/logger.js";
 import type { DeliverySettings, Subscription } from "../subscriptions/subscription.js";
+import { DISABLED_OUTCOME } from "./delivery-outcome.js";
 import type { DeliveryFailure, DeliveryJob } from "./delivery-queue.js";
 import { createFetchSinkClient } from "./fetch-sink-client.js";
 import { createHttpDeliverer } from "./http-deliverer.js";
@@ -412,6 +413,16 @@ describe("settle: 410 Gone", () => {
     expect(dlq.received).toHaveLength(1);
     expect(queue.calls).toEqual([{ op: "complete", jobId: "job-1" }]);
     expect(gone).toEqual([["sub-1", "sink answered 410 Gone: hook removed"]]);
+  });
+
+  it("does not report a job that was not sent because its subscription was disabled", async () => {
+    const gone: string[] = [];
+    const { queue, settle } = harness({ onGone: (id) => void gone.push(id) });
+    // An update may have enabled the subscription while this job was ending: only a sink's own
+    // 410 may disable it again.
+    await settle([job()], DISABLED_OUTCOME, subscription("http://127.0.0.1:9/never"));
+    expect(gone).toEqual([]);
+    expect(queue.calls.map((call) => call.op)).toEqual(["bury"]);
   });
 
   it("does not report a 410 from the dead-letter sink", async () => {

@@ -7,7 +7,7 @@ import type { Subscription } from "../subscriptions/subscription.js";
 import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
 import { createDeadLetter } from "./dead-letter.js";
 import type { Deliverer } from "./deliverer.js";
-import type { DeliveryOutcome } from "./delivery-outcome.js";
+import { type DeliveryOutcome, DISABLED_OUTCOME } from "./delivery-outcome.js";
 import type { DeliveryFailure, DeliveryJob, DeliveryQueue } from "./delivery-queue.js";
 import { describeError, truncateUtf8 } from "./failure-text.js";
 import { redactSecrets } from "./redact-secrets.js";
@@ -177,7 +177,9 @@ export function createSettle(options: SettleOptions): Settle {
       }),
       finished.length > 0 ? deadLetter(finished, failure, subscription) : undefined,
     ]);
-    if (outcome.kind === "dead" && outcome.status === 410) {
+    // Only a sink's own 410 disables: a job not sent because the subscription was disabled
+    // (DISABLED_OUTCOME) must not disable it again after an update enabled it meanwhile.
+    if (outcome.kind === "dead" && outcome.status === 410 && outcome !== DISABLED_OUTCOME) {
       try {
         await onGone(subscription.id, `sink answered 410 Gone: ${failure.error}`);
       } catch (err) {
