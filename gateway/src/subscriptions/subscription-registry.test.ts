@@ -242,14 +242,37 @@ describe("openSubscriptionRegistry", () => {
       expect((await store.disabled()).size).toBe(0);
     });
 
-    it("a state recorded without a fingerprint (an older Herald) still holds", async () => {
+    it("a state recorded without a fingerprint (an older Herald) holds, until the next change", async () => {
       const store = createMemorySubscriptionStore();
       await store.setDisabled("file", { at: 1, reason: "gone" });
-      const registry = await openSubscriptionRegistry({
+      const adopted = await openSubscriptionRegistry({
         configured: [subscription("file", { types: ["t"], source: "/new" })],
         store,
       });
-      expect(registry.find("file")?.disabled?.reason).toBe("gone");
+      expect(adopted.find("file")?.disabled?.reason).toBe("gone");
+      const changed = await openSubscriptionRegistry({
+        configured: [subscription("file", { types: ["t"], source: "/newer" })],
+        store,
+      });
+      expect(changed.find("file")?.disabled).toBeUndefined();
+    });
+
+    it("a refresh ignores a state another replica recorded under an older definition", async () => {
+      const store = createMemorySubscriptionStore();
+      const older = await openSubscriptionRegistry({
+        configured: [subscription("file", { types: ["t"] })],
+        store,
+      });
+      const newer = await openSubscriptionRegistry({
+        configured: [subscription("file", { types: ["t"], source: "/new" })],
+        store,
+      });
+      // The replica still on the older definition gets the 410 and records it.
+      await older.disable("file", "gone", 5);
+      await newer.refresh();
+      expect(newer.find("file")?.disabled).toBeUndefined();
+      await older.refresh();
+      expect(older.find("file")?.disabled?.reason).toBe("gone");
     });
 
     it("ignores an id that no longer exists", async () => {

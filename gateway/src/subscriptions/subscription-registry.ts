@@ -100,8 +100,16 @@ async function withoutChangedDefinitions(
   const holding = new Map(states);
   for (const subscription of options.configured) {
     const state = states.get(subscription.id);
-    if (state?.definition === undefined) continue;
-    if (state.definition === (await definitionFingerprint(subscription))) continue;
+    if (state === undefined) continue;
+    if (state.definition === undefined) {
+      // Recorded by an older Herald: taken as recorded under this definition, so the next
+      // change enables it (as on Workers).
+      const definition = await definitionFingerprint(subscription);
+      await options.store.setDisabled(subscription.id, { ...state, definition });
+      holding.set(subscription.id, { ...state, definition });
+      continue;
+    }
+    if (!(await disabledUnderOther(subscription, state))) continue;
     await options.store.setDisabled(subscription.id, undefined);
     holding.delete(subscription.id);
     options.logger?.info("a disabled subscription's definition changed in the config; enabled", {
@@ -109,6 +117,17 @@ async function withoutChangedDefinitions(
     });
   }
   return holding;
+}
+
+/** Whether `state` was recorded under another definition of the config subscription. */
+async function disabledUnderOther(
+  subscription: Subscription,
+  state: DisabledState,
+): Promise<boolean> {
+  return (
+    state.definition !== undefined &&
+    state.definition !== (await definitionFingerprint(subscription))
+  );
 }
 
 /**
@@ -252,7 +271,12 @@ export function createSubscriptionRegistry(
         api.clear();
         for (const subscription of stored) api.set(subscription.id, subscription);
         disabled.clear();
-        for (const [id, state] of states) disabled.set(id, state);
+        for (const [id, state] of states) {
+          // A replica still on an older definition may have disabled it: not this definition.
+          const configured = config.get(id);
+          if (configured !== undefined && (await disabledUnderOther(configured, state))) continue;
+          disabled.set(id, state);
+        }
         rebuild();
       }),
     replaceConfigured(subscriptions) {

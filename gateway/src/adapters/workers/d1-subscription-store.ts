@@ -127,7 +127,14 @@ export function createD1SubscriptionStore(
           continue;
         }
         if (row.fingerprint === null && configured.has(row.id)) unknown.push(row.id);
-        states.set(row.id, { at: row.at, reason: row.reason });
+        // The fingerprint it holds (or adopts), so the registry sees a state it needs not adopt.
+        const definition = row.fingerprint ?? configured.get(row.id);
+        states.set(
+          row.id,
+          definition === undefined
+            ? { at: row.at, reason: row.reason }
+            : { at: row.at, reason: row.reason, definition },
+        );
       }
       // Best effort: what is left is left out again at the next read, and cleared then.
       await Promise.all([clearStale(stale), adopt(unknown)]).catch(() => {});
