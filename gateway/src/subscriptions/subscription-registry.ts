@@ -268,15 +268,18 @@ export function createSubscriptionRegistry(
     refresh: () =>
       serially(async () => {
         const [stored, states] = await Promise.all([store.list(), store.disabled()]);
-        api.clear();
-        for (const subscription of stored) api.set(subscription.id, subscription);
-        disabled.clear();
+        // Worked out before anything here changes: `isDisabled` answers while this awaits.
+        const holding: [string, DisabledState][] = [];
         for (const [id, state] of states) {
           // A replica still on an older definition may have disabled it: not this definition.
           const configured = config.get(id);
           if (configured !== undefined && (await disabledUnderOther(configured, state))) continue;
-          disabled.set(id, state);
+          holding.push([id, state]);
         }
+        api.clear();
+        for (const subscription of stored) api.set(subscription.id, subscription);
+        disabled.clear();
+        for (const [id, state] of holding) disabled.set(id, state);
         rebuild();
       }),
     replaceConfigured(subscriptions) {
