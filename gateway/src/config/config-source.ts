@@ -68,11 +68,12 @@ export function readConfigSource(text: string, file: string): ConfigSource {
 // `${NAME}` and `${NAME:-default}` on one line, and `$${...}`, the escape for a literal `${`.
 const REFERENCE = /\$?\$\{[^}\n]*\}/g;
 // Characters of a reference that YAML would read as syntax inside a flow collection (`{ port:
-// ${PORT} }`) or a comment, swapped one for one with private-use characters while parsing.
-const SYNTAX = "$" + "{},[]#:";
-const MASK = "\uE000\uE001\uE002\uE003\uE004\uE005\uE006\uE007";
+// ${PORT} }`) or a comment, swapped one for one with the private-use characters U+E000 onwards
+// while parsing.
+const SYNTAX = ["$", "{", "}", ",", "[", "]", "#", ":"];
+const SYNTAX_CHARS = /[${},[\]#:]/g;
+const FIRST_MASK = 0xe000;
 const MASKED = /[\uE000-\uE007]/g;
-const HAS_MASK = /[\uE000-\uE007]/;
 
 /**
  * The text with each `${...}` reference disguised as plain characters, so a reference parses as
@@ -82,14 +83,14 @@ const HAS_MASK = /[\uE000-\uE007]/;
  * as it is.
  */
 function maskReferences(text: string): string {
-  if (!text.includes("${") || HAS_MASK.test(text)) return text;
+  if (!text.includes("${") || text.search(MASKED) !== -1) return text;
   return text.replace(REFERENCE, (match) =>
-    match.replace(/[${},[\]#:]/g, (c) => MASK[SYNTAX.indexOf(c)] ?? c),
+    match.replace(SYNTAX_CHARS, (c) => String.fromCharCode(FIRST_MASK + SYNTAX.indexOf(c))),
   );
 }
 
 function unmask(text: string): string {
-  return text.replace(MASKED, (c) => SYNTAX[MASK.indexOf(c)] ?? c);
+  return text.replace(MASKED, (c) => SYNTAX[c.charCodeAt(0) - FIRST_MASK] ?? c);
 }
 
 /** Puts the references back as written, in every key and string value. */
