@@ -52,10 +52,21 @@ function bodyBytes(body: RequestInit["body"]): string | Uint8Array | undefined {
   throw new TypeError("createNodeFetch: the body must be a string, bytes or null");
 }
 
+/**
+ * The header lines of `init`: a plain record (what the producer passes) as it is, node:http
+ * checking names and values as it writes them; `Headers` or pairs through `Headers`.
+ */
+function headerEntries(init: HeadersInit | undefined): Iterable<[string, string]> {
+  if (init === undefined) return [];
+  if (init instanceof Headers || Array.isArray(init)) return new Headers(init);
+  return Object.entries(init);
+}
+
 function headerList(init: HeadersInit | undefined, host: string, length: number | undefined) {
   const list: string[] = [];
   let hostValue = host;
-  for (const [name, value] of new Headers(init)) {
+  for (const [field, value] of headerEntries(init)) {
+    const name = field.toLowerCase();
     if (name === "host") hostValue = value;
     else if (name !== "content-length" && name !== "transfer-encoding") list.push(name, value);
   }
