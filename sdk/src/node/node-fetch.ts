@@ -97,7 +97,7 @@ function toResponse(res: http.IncomingMessage, chunks: Buffer[]): Response {
 
 /**
  * A `fetch` for `createProducer` on Node, on `node:http`/`node:https` keep-alive agents instead
- * of the global fetch (undici): about a quarter of the CPU per event on this machine's bench
+ * of the global fetch (undici): well under half the CPU per event on this machine's bench
  * (`npm run bench:sdk`), with the same messages (less fetch's own `accept*`, `user-agent` and
  * `sec-fetch-mode` headers). It does what a producer needs, no more:
  * - `method`, `headers`, a body of text or bytes, and `signal` (an abort rejects with the
