@@ -17,8 +17,9 @@ import {
 
 /**
  * Takes the reply a sink answered to `cause`'s delivery: ingests it and resolves `undefined`, or
- * resolves why it was not ingested. Rejects only when accepting failed (the store is unavailable):
- * the delivery is then settled again later, and the reply with it.
+ * resolves why it was not ingested (also when the store refuses it as too large to ever hold).
+ * Rejects only when accepting failed (the store is unavailable): the delivery is then settled
+ * again later, and the reply with it.
  */
 export type IngestReply = (
   cause: CloudEvent,
@@ -129,9 +130,16 @@ export function createReplyIngest(options: ReplyIngestOptions): IngestReply {
       [HOPS_ATTRIBUTE]: hops,
       ...(typeof stamped.attributes.traceparent === "string" ? {} : traceOf(cause)),
     };
-    await accept([
-      stamped.data === undefined ? { attributes } : { attributes, data: stamped.data },
-    ]);
+    try {
+      await accept([
+        stamped.data === undefined ? { attributes } : { attributes, data: stamped.data },
+      ]);
+    } catch (err) {
+      // A store that can never hold it (on Workers, an event over a Queues message's 128 KB)
+      // refuses it for good, like a reply over limits.maxEventBytes; anything else is retried.
+      if (err instanceof PayloadTooLarge) return `invalid reply (${err.code}): ${err.message}`;
+      throw err;
+    }
     return undefined;
   };
 }

@@ -29,7 +29,7 @@ import { ensureSchema } from "./d1-schema.js";
 import { configFingerprints, createD1SubscriptionStore } from "./d1-subscription-store.js";
 import type { DeliveryMessage } from "./delivery-message.js";
 import { createQueueConsumer } from "./queue-consumer.js";
-import { dropOversizedEvents, refuseOversizedReplies } from "./queue-size-limit.js";
+import { dropOversizedEvents } from "./queue-size-limit.js";
 import { createQueuesIntake } from "./queues-intake.js";
 import { openRefreshingRegistry, type RefreshingRegistry } from "./refreshing-registry.js";
 import {
@@ -195,8 +195,8 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
     );
     // Replies and receipts enter like published events: matched, then through the intake.
     const acceptEvents = createAcceptor(() => registry.matcher(), queue);
-    // Either can be too large for a queue message: refused (a reply) or dropped (a receipt),
-    // never left to fail the settle (`queue-size-limit.ts`).
+    // Either can be too large for a queue message: refused by the reply ingest (a reply) or
+    // dropped here (a receipt, `queue-size-limit.ts`), never left to fail the settle.
     const emit = dropOversizedEvents(async (events: readonly CloudEvent[]) => {
       await acceptEvents(events);
     }, logger);
@@ -212,9 +212,7 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       logger,
       metrics: gateway.metrics,
       concurrency: config.limits.maxDeliveriesInFlight,
-      ingestReply: refuseOversizedReplies(
-        createReplyIngest({ limits: config.limits, accept: acceptEvents, clock }),
-      ),
+      ingestReply: createReplyIngest({ limits: config.limits, accept: acceptEvents, clock }),
       emit,
       async onGone(id, reason) {
         const subscription = registry.get(id);

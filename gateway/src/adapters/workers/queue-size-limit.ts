@@ -1,6 +1,5 @@
 import { PayloadTooLarge } from "../../errors/errors.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
-import type { IngestReply } from "../../on-success/ingest-reply.js";
 import type { Logger } from "../../ports/logger.js";
 
 /*
@@ -8,29 +7,10 @@ import type { Logger } from "../../ports/logger.js";
  * (`PayloadTooLarge`, `queues-intake.ts`). For a published event that is a 413. For the events the
  * queue consumer makes (reply events, delivery receipts) the refusal is final too: sending them
  * again never fits. Left to reject, it would fail the settle and the queue would retry the
- * delivery until its max_retries, delivering it to the sink every time. These wrappers turn that
- * refusal into what the event is: not ingestible.
+ * delivery until its max_retries, delivering it to the sink every time. A reply is refused as
+ * not ingestible by the reply ingest itself (`on-success/ingest-reply.ts`); a receipt is dropped
+ * here.
  */
-
-/**
- * A reply too large for a queue message is refused like any reply that cannot be ingested (one
- * over `limits.maxEventBytes`): the delivery is dead-lettered with "delivered (HTTP 200), but its
- * reply was not ingested: ...". Other failures (the queue or D1 unavailable) still reject.
- *
- * @example
- * const ingestReply = refuseOversizedReplies(createReplyIngest({ limits, accept, clock }));
- */
-export function refuseOversizedReplies(ingest: IngestReply): IngestReply {
-  return async (cause, reply, subscription) => {
-    try {
-      return await ingest(cause, reply, subscription);
-    } catch (error) {
-      if (error instanceof PayloadTooLarge)
-        return `invalid reply (${error.code}): ${error.message}`;
-      throw error;
-    }
-  };
-}
 
 /**
  * Emits the gateway's own events (receipts); one too large for a queue message (a receipt repeats

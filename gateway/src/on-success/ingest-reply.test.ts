@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_LIMITS } from "../config/herald-config.js";
+import type { SinkReply } from "../deliver/delivery-outcome.js";
+import { PayloadTooLarge, Unavailable } from "../errors/errors.js";
+import type { CloudEvent } from "../event/cloud-event.js";
+import { subscription } from "../subscriptions/matcher.case.js";
+import { createReplyIngest } from "./ingest-reply.js";
+
+const limits = DEFAULT_LIMITS;
+const clock = { now: () => Date.UTC(2030, 0, 1) };
+const cause: CloudEvent = {
+  attributes: { specversion: "1.0", id: "order-1", source: "/shop", type: "com.example.order" },
+};
+const headers: Record<string, string> = {
+  "ce-specversion": "1.0",
+  "ce-id": "invoice-1",
+  "ce-source": "/billing",
+  "ce-type": "com.example.invoice",
+  "content-type": "application/json",
+};
+const reply: SinkReply = {
+  status: 200,
+  header: (name) => headers[name],
+  forEachHeader: (fn) => {
+    for (const [name, value] of Object.entries(headers)) fn(value, name);
+  },
+  body: new TextEncoder().encode('{"invoice":7}'),
+  complete: true,
+};
+const plain = subscription("s");
+const replying = { ...plain, delivery: { ...plain.delivery, reply: {} } };
+
+describe("createReplyIngest: what the store says", () => {
+  it("a store that refuses the reply as too large to hold: not ingested, with the reason", async () => {
+    const ingest = createReplyIngest({
+      limits,
+      clock,
+      accept: async () => {
+        throw new PayloadTooLarge("the event is too large for a queue message", 127_000);
+      },
+    });
+    expect(await ingest(cause, reply, replying)).toBe(
+      "invalid reply (payload_too_large): the event is too large for a queue message",
+    );
+  });
+
+  it("a store that is unavailable: rejects, so the delivery is settled again later", async () => {
+    const ingest = createReplyIngest({
+      limits,
+      clock,
+      accept: async () => {
+        throw new Unavailable("the store is down");
+      },
+    });
+    await expect(ingest(cause, reply, replying)).rejects.toBeInstanceOf(Unavailable);
+  });
+
+  it("an accepted reply: ingested, nothing to say", async () => {
+    const accepted: CloudEvent[] = [];
+    const ingest = createReplyIngest({
+      limits,
+      clock,
+      accept: async (events) => {
+        accepted.push(...events);
+      },
+    });
+    expect(await ingest(cause, reply, replying)).toBeUndefined();
+    expect(accepted.map((e) => e.attributes.causationid)).toEqual(["order-1"]);
+  });
+});
