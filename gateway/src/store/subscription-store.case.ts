@@ -24,11 +24,6 @@ function subscription(id: string, overrides: Partial<Subscription> = {}): Subscr
 export function describeSubscriptionStore(
   name: string,
   create: () => Promise<SubscriptionStore>,
-  /**
-   * Whether the store keeps a disabled state's `definition` as given. The D1 store does not: it
-   * records the fingerprint of the deployed config's definition itself (`configFingerprints`).
-   */
-  options: { readonly keepsDefinition?: boolean } = {},
 ): void {
   describe(`${name}: SubscriptionStore contract`, () => {
     let store: SubscriptionStore;
@@ -111,19 +106,16 @@ export function describeSubscriptionStore(
       );
     });
 
-    it.skipIf(options.keepsDefinition === false)(
-      "keeps the definition a config subscription was disabled under",
-      async () => {
-        await store.setDisabled("from-config", { at: 5, reason: "gone", definition: "ab12" });
-        expect(await store.disabled()).toStrictEqual(
-          new Map([["from-config", { at: 5, reason: "gone", definition: "ab12" }]]),
-        );
-        await store.setDisabled("from-config", { at: 6, reason: "gone again" });
-        expect(await store.disabled()).toStrictEqual(
-          new Map([["from-config", { at: 6, reason: "gone again" }]]),
-        );
-      },
-    );
+    it("keeps the definition a config subscription was disabled under", async () => {
+      await store.setDisabled("from-config", { at: 5, reason: "gone", definition: "ab12" });
+      expect(await store.disabled()).toStrictEqual(
+        new Map([["from-config", { at: 5, reason: "gone", definition: "ab12" }]]),
+      );
+      await store.setDisabled("from-config", { at: 6, reason: "gone again" });
+      expect(await store.disabled()).toStrictEqual(
+        new Map([["from-config", { at: 6, reason: "gone again" }]]),
+      );
+    });
 
     it("keeps the disabled state when the subscription is deleted", async () => {
       await store.put(subscription("a"));

@@ -26,7 +26,7 @@ import { createConsoleLogger } from "./console-logger.js";
 import { createD1Acceptances } from "./d1-acceptances.js";
 import { createD1DeadJobs } from "./d1-dead-jobs.js";
 import { ensureSchema } from "./d1-schema.js";
-import { configFingerprints, createD1SubscriptionStore } from "./d1-subscription-store.js";
+import { createD1SubscriptionStore } from "./d1-subscription-store.js";
 import type { DeliveryMessage } from "./delivery-message.js";
 import { createQueueConsumer } from "./queue-consumer.js";
 import { dropOversizedEvents } from "./queue-size-limit.js";
@@ -128,7 +128,7 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
     const registry = await openRefreshingRegistry({
       configured: config.subscriptions,
       // A disabled config subscription whose definition this deploy changed is enabled again.
-      store: createD1SubscriptionStore(db, await configFingerprints(config.subscriptions)),
+      store: createD1SubscriptionStore(db),
       logger,
       check: workersSubscriptionCheck(retention),
     });

@@ -8,7 +8,8 @@ import type { D1Database } from "./cloudflare-bindings.js";
  *   (`adapters/node/sqlite-schema.ts`): API-created subscriptions in creation order, and the
  *   410 Gone state by id.
  * - `disabled_config`: for a config subscription's disabled state, the fingerprint of the
- *   definition it was disabled under (`d1-subscription-store.ts`): a deploy that changes the
+ *   definition it was disabled under (kept by `d1-subscription-store.ts`, compared by the
+ *   subscription registry as on every store): a deploy that changes the
  *   definition enables it again, as a changed config file does on Node.
  * - `generation`: one counter, bumped in the same transaction as every write to those two, so an
  *   isolate learns with one read whether its copy of the subscriptions is stale (isolates share

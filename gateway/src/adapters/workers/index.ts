@@ -19,7 +19,6 @@ export {
   type HeraldWorkerOptions,
 } from "./create-herald-worker.js";
 export {
-  configFingerprints,
   createD1SubscriptionStore,
   type D1SubscriptionStore,
 } from "./d1-subscription-store.js";
