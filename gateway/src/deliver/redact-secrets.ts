@@ -66,20 +66,31 @@ export function hideSecretParameters(url: URL): boolean {
   return changed;
 }
 
-function secretsOf(subscription: Subscription): string[] {
+/**
+ * What to replace in failure text, in order: the credential-like `name=value` pairs of the sink
+ * URLs (kept named), then every secret value of the subscription, longest first (so a secret
+ * that contains another is hidden whole).
+ */
+function replacementsOf(subscription: Subscription): [string, string][] {
+  const pairs: [string, string][] = [];
   const secrets: string[] = Object.values(subscription.protocolsettings.headers);
   for (const secret of subscription.delivery.signingSecret?.split(/\s+/) ?? []) {
     secrets.push(secret, secret.replace(/^whsec_/, ""));
   }
   for (const sink of [subscription.sink, subscription.delivery.deadLetterSink]) {
-    if (sink !== undefined && URL.canParse(sink)) {
-      const { password } = new URL(sink);
-      if (password !== "") secrets.push(password, safeDecode(password));
-      secrets.push(...secretParameterValues(sink));
+    if (sink === undefined || !URL.canParse(sink)) continue;
+    for (const pair of secretParameterPairs(sink)) {
+      pairs.push([pair, `${pair.slice(0, pair.indexOf("="))}=${REDACTED}`]);
     }
+    const { password } = new URL(sink);
+    if (password !== "") secrets.push(password, safeDecode(password));
+    secrets.push(...secretParameterValues(sink));
   }
-  // Longest first, so a secret that contains another is hidden whole.
-  return secrets.filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
+  const values = secrets
+    .filter((secret) => secret.length >= MIN_SECRET_LENGTH)
+    .sort((a, b) => b.length - a.length)
+    .map((secret): [string, string] => [secret, REDACTED]);
+  return [...pairs, ...values];
 }
 
 /**
@@ -94,16 +105,8 @@ function secretsOf(subscription: Subscription): string[] {
  */
 export function redactSecrets(text: string, subscription: Subscription): string {
   let redacted = text;
-  for (const sink of [subscription.sink, subscription.delivery.deadLetterSink]) {
-    if (sink === undefined) continue;
-    for (const pair of secretParameterPairs(sink)) {
-      if (redacted.includes(pair)) {
-        redacted = redacted.split(pair).join(`${pair.slice(0, pair.indexOf("="))}=${REDACTED}`);
-      }
-    }
-  }
-  for (const secret of secretsOf(subscription)) {
-    if (redacted.includes(secret)) redacted = redacted.split(secret).join(REDACTED);
+  for (const [secret, replacement] of replacementsOf(subscription)) {
+    if (redacted.includes(secret)) redacted = redacted.split(secret).join(replacement);
   }
   return redacted;
 }
