@@ -83,6 +83,16 @@ export function createSqliteQueue(
     `DELETE FROM dedupe WHERE key IN
        (SELECT key FROM dedupe WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
   );
+  const earliestExpiry = db.prepare<[], { at: number | null }>(
+    "SELECT MIN(expires_at) AS at FROM dedupe",
+  );
+  /**
+   * No key expires before this: pruning runs only once one may have (a prune that finds nothing
+   * still costs a statement), then looks again. Every key stored is counted in. A group that
+   * fails after a prune rolls the prune back, which may leave this too late: expired keys then
+   * stay a while longer, which only costs space (an expired key never blocks a claim).
+   */
+  let nextExpiry = earliestExpiry.get()?.at ?? Number.POSITIVE_INFINITY;
   const insertEvent = db.prepare("INSERT INTO events (body, refs) VALUES (?, ?)");
   const insertJob = db.prepare(
     "INSERT INTO jobs (event_id, subscription_id, due_at) VALUES (?, ?, ?)",
@@ -246,6 +256,7 @@ export function createSqliteQueue(
         continue;
       }
       stored++;
+      if (now + dedupeWindowMs < nextExpiry) nextExpiry = now + dedupeWindowMs;
       if (subscriptionIds.length === 0) continue;
       const eventId = insertEvent.run(encodeEvent(event), subscriptionIds.length).lastInsertRowid;
       for (const subscriptionId of subscriptionIds) {
@@ -255,8 +266,11 @@ export function createSqliteQueue(
       }
       jobs += subscriptionIds.length;
     }
-    // Bounded work per group that keeps pace with the keys it adds.
-    pruneKeys.run(now, PRUNE_MIN + 2 * stored);
+    // Bounded work per accept that keeps pace with the keys it adds.
+    if (nextExpiry <= now) {
+      pruneKeys.run(now, PRUNE_MIN + 2 * stored);
+      nextExpiry = earliestExpiry.get()?.at ?? Number.POSITIVE_INFINITY;
+    }
     return { acceptance: { events: stored, duplicates, jobs }, jobsBySubscription };
   }
 

@@ -139,6 +139,33 @@ describe("openSqliteStore", () => {
     await store.close();
   });
 
+  it("prunes dedupe keys once they expire, also those of an earlier run, and not before", async () => {
+    const path = freshPath();
+    const clock = manualClock();
+    const window = 60_000;
+    const keys = (db: Database.Database) =>
+      (db.prepare("SELECT COUNT(*) AS n FROM dedupe").get() as { n: number }).n;
+    const first = openSqliteStore({ path, clock, dedupeWindowMs: window, exclusive: false });
+    await first.queue.accept(
+      Array.from({ length: 5 }, (_, i) => ({ event: event(`old-${i}`), subscriptionIds: [] })),
+    );
+    await first.close();
+
+    const second = openSqliteStore({ path, clock, dedupeWindowMs: window, exclusive: false });
+    const db = new Database(path, { readonly: true });
+    clock.advance(window - 1);
+    await second.queue.accept([{ event: event("new-1"), subscriptionIds: [] }]);
+    expect(keys(db)).toBe(6);
+    // The earlier run's keys expire now: the next accept takes them out, and keeps its own.
+    clock.advance(1);
+    await second.queue.accept([{ event: event("new-2"), subscriptionIds: [] }]);
+    expect(keys(db)).toBe(2);
+    const again = await second.queue.accept([{ event: event("old-0"), subscriptionIds: ["a"] }]);
+    expect(again).toEqual({ events: 1, duplicates: 0, jobs: 1 });
+    db.close();
+    await second.close();
+  });
+
   it("commits concurrent accepts together: 1,000 accepts in far fewer transactions", async () => {
     const store = openSqliteStore({ path: freshPath() });
     const before = store.transactions();
