@@ -4,9 +4,11 @@ import { storeUnavailable } from "./sqlite-errors.js";
 /** Writes that arrive together and are committed together. */
 export interface GroupCommit {
   /**
-   * Runs `work` inside the next group transaction, under a savepoint of its own (its failure
-   * undoes only its writes), and resolves with its result once the group is committed; rejects
-   * with `Unavailable` when the work or the commit fails (then nothing of it is stored).
+   * Runs `work` inside the next group transaction and resolves with its result once the group is
+   * committed; rejects with `Unavailable` when the work or the commit fails (then nothing of it
+   * is stored). A work that throws undoes only its own writes. `work` may run more than once
+   * (only the writes of its last run are kept): what it does besides writing must be harmless to
+   * repeat.
    */
   run<T>(work: () => T): Promise<T>;
   /** Transactions committed so far (tests check that writes are grouped). */
@@ -27,6 +29,11 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * collected and flushed on `setImmediate` in one transaction, so a burst of N requests costs one
  * commit, not N. Each caller resolves only after that COMMIT returned.
  *
+ * The works of a group run one after the other with no savepoints (a savepoint and its release
+ * cost about as much as a small work). Works rarely throw; when one does, the whole transaction
+ * is rolled back and the group runs again, this time each work under a savepoint of its own, so
+ * the failure undoes only that work's writes.
+ *
  * @example
  * const group = createGroupCommit(db, (err) => logger.error("store write failed", { err }));
  * await group.run(() => insert.run(row));
@@ -43,6 +50,7 @@ export function createGroupCommit(
   const savepoint = db.prepare("SAVEPOINT one");
   const release = db.prepare("RELEASE one");
   const rollbackTo = db.prepare("ROLLBACK TO one");
+  const rollback = db.prepare("ROLLBACK");
 
   function runOne(work: () => unknown): Outcome {
     savepoint.run();
@@ -60,14 +68,32 @@ export function createGroupCommit(
     }
   }
 
+  /**
+   * Runs every work of the open transaction without savepoints: their outcomes, or `undefined`
+   * when one threw and the transaction was rolled back and begun again (nothing of it kept).
+   */
+  function runTogether(group: readonly Pending[]): Outcome[] | undefined {
+    const outcomes: Outcome[] = [];
+    try {
+      for (const { work } of group) outcomes.push({ ok: true, value: work() });
+      return outcomes;
+    } catch (error) {
+      // As in `runOne`: an error that ended the transaction ends the group.
+      if (!db.inTransaction) throw error;
+      rollback.run();
+      begin.run();
+      return undefined;
+    }
+  }
+
   function flush(): void {
     scheduled = false;
     const group = pending;
     pending = [];
-    const outcomes: Outcome[] = [];
+    let outcomes: Outcome[];
     try {
       begin.run();
-      for (const { work } of group) outcomes.push(runOne(work));
+      outcomes = runTogether(group) ?? group.map(({ work }) => runOne(work));
       commit.run();
       transactions++;
     } catch (error) {
