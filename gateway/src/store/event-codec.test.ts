@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { CloudEvent, EventData } from "../event/cloud-event.js";
-import { decodeEvent, encodeEvent } from "./event-codec.js";
+import { decodeEvent, decodeEventParts, encodeEvent, encodeEventParts } from "./event-codec.js";
 
 const attributeValue = fc.oneof(fc.string(), fc.integer(), fc.boolean());
 const attributes = fc
@@ -49,5 +49,40 @@ describe("event codec", () => {
   it("refuses text that is not an encoded event", () => {
     expect(() => decodeEvent("{}")).toThrow(TypeError);
     expect(() => decodeEvent('{"a":{},"k":"x"}\n')).toThrow(TypeError);
+  });
+
+  it("round-trips every event through text and bytes, the bytes only for binary data", () => {
+    fc.assert(
+      fc.property(events, (event) => {
+        const { text, bytes } = encodeEventParts(event);
+        expect(bytes === null).toBe(event.data?.kind !== "binary");
+        expect(decodeEventParts(text, bytes)).toStrictEqual(event);
+        // No base64 in the text: it holds the attributes only.
+        if (bytes !== null)
+          expect(text).toBe(`${JSON.stringify({ a: event.attributes, k: "B" })}\n`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("reads what encodeEvent wrote (base64 in the text) through decodeEventParts with no bytes", () => {
+    const event: CloudEvent = {
+      attributes: { specversion: "1.0", id: "1", source: "/s", type: "t" },
+      data: { kind: "binary", value: new Uint8Array([0, 1, 254, 255]) },
+    };
+    expect(decodeEventParts(encodeEvent(event), null)).toStrictEqual(event);
+  });
+
+  it("refuses text and bytes that do not belong together", () => {
+    const binary: CloudEvent = {
+      attributes: { specversion: "1.0", id: "1", source: "/s", type: "t" },
+      data: { kind: "binary", value: new Uint8Array([1]) },
+    };
+    const { text } = encodeEventParts(binary);
+    expect(() => decodeEventParts(text, null)).toThrow(/bytes are missing/);
+    expect(() => decodeEvent(text)).toThrow(TypeError);
+    expect(() => decodeEventParts(encodeEvent(binary), new Uint8Array([1]))).toThrow(
+      /keeps its data in the text/,
+    );
   });
 });

@@ -7,11 +7,18 @@ import type { CloudEvent, EventData } from "../event/cloud-event.js";
  * number spelling) without escaping it twice, and costs one JSON.parse of the header only.
  *
  * Kinds: "j" json with its exact text, "v" json without one (text = JSON.stringify(value)),
- * "t" text, "b" binary as base64, absent = no data.
+ * "t" text, "b" binary as base64, "B" binary kept apart as bytes (`encodeEventParts`), absent =
+ * no data.
  */
 interface Header {
   readonly a: CloudEvent["attributes"];
-  readonly k?: "j" | "v" | "t" | "b";
+  readonly k?: "j" | "v" | "t" | "b" | "B";
+}
+
+/** An event as text plus, for binary data, its bytes as they are. */
+export interface EventParts {
+  readonly text: string;
+  readonly bytes: Uint8Array | null;
 }
 
 /**
@@ -37,9 +44,42 @@ export function encodeEvent(event: CloudEvent): string {
  * decodeEvent(encodeEvent(event));
  */
 export function decodeEvent(text: string): CloudEvent {
+  return decodeEventParts(text, null);
+}
+
+/**
+ * Like `encodeEvent`, for a store that keeps bytes beside the text (a BLOB column): binary data
+ * goes there as it is, not as base64 (no encoding work, a third fewer bytes); any other event is
+ * `encodeEvent`'s text with no bytes.
+ *
+ * @example
+ * const { text, bytes } = encodeEventParts(event);
+ * decodeEventParts(text, bytes); // deep-equal to event
+ */
+export function encodeEventParts(event: CloudEvent): EventParts {
+  const data = event.data;
+  if (data?.kind !== "binary") return { text: encodeEvent(event), bytes: null };
+  return { text: `${JSON.stringify({ a: event.attributes, k: "B" })}\n`, bytes: data.value };
+}
+
+/**
+ * Decodes what `encodeEventParts` (or `encodeEvent`, with no bytes) produced; throws a
+ * `TypeError` for anything else (a corrupt store).
+ *
+ * @example
+ * decodeEventParts(row.body, row.data);
+ */
+export function decodeEventParts(text: string, bytes: Uint8Array | null): CloudEvent {
   const newline = text.indexOf("\n");
   if (newline < 0) throw new TypeError("decodeEvent: not an encoded event (no header line)");
   const header = JSON.parse(text.slice(0, newline)) as Header;
+  if ((header.k === "B") !== (bytes !== null)) {
+    throw new TypeError(
+      bytes === null
+        ? "decodeEvent: the event's data bytes are missing"
+        : "decodeEvent: data bytes given for an event that keeps its data in the text",
+    );
+  }
   const payload = text.slice(newline + 1);
   switch (header.k) {
     case undefined:
@@ -55,6 +95,8 @@ export function decodeEvent(text: string): CloudEvent {
       return { attributes: header.a, data: { kind: "text", value: payload } };
     case "b":
       return { attributes: header.a, data: { kind: "binary", value: fromBase64(payload) } };
+    case "B":
+      return { attributes: header.a, data: { kind: "binary", value: bytes as Uint8Array } };
     default:
       throw new TypeError(`decodeEvent: unknown data kind ${JSON.stringify(header.k)}`);
   }

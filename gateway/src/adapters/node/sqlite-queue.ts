@@ -11,7 +11,7 @@ import { waitForWake } from "../../deliver/wait-for-wake.js";
 import { Unavailable } from "../../errors/errors.js";
 import type { Clock } from "../../ports/clock.js";
 import { dedupeKey } from "../../store/dedupe-window.js";
-import { decodeEvent, encodeEvent } from "../../store/event-codec.js";
+import { decodeEventParts, encodeEventParts } from "../../store/event-codec.js";
 import type { GroupCommit } from "./sqlite-group-commit.js";
 
 interface JobRow {
@@ -20,6 +20,7 @@ interface JobRow {
   readonly attempts: number;
   readonly failure: string | null;
   readonly body: string;
+  readonly data: Buffer | null;
   readonly due_at: number;
 }
 
@@ -36,11 +37,19 @@ const PER_SUBSCRIPTION_LEASE_MAX = 64;
 const rowId = (jobId: string): number | undefined =>
   /^[1-9][0-9]{0,15}$/.test(jobId) ? Number(jobId) : undefined;
 
+/** A BLOB as read (a `Buffer`) as the plain `Uint8Array` events carry, without a copy. */
+const bytesOf = (blob: Buffer | null): Uint8Array | null =>
+  blob === null ? null : new Uint8Array(blob.buffer, blob.byteOffset, blob.byteLength);
+
+/** Bytes to bind: better-sqlite3 binds a `Buffer` (a view of the same memory, no copy). */
+const blobOf = (bytes: Uint8Array | null): Buffer | null =>
+  bytes === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
 function toJob(row: JobRow): DeliveryJob {
   const job: DeliveryJob = {
     id: String(row.id),
     subscriptionId: row.subscription_id,
-    event: decodeEvent(row.body),
+    event: decodeEventParts(row.body, bytesOf(row.data)),
     attempts: row.attempts,
   };
   return row.failure === null
@@ -93,18 +102,18 @@ export function createSqliteQueue(
    * stay a while longer, which only costs space (an expired key never blocks a claim).
    */
   let nextExpiry = earliestExpiry.get()?.at ?? Number.POSITIVE_INFINITY;
-  const insertEvent = db.prepare("INSERT INTO events (body, refs) VALUES (?, ?)");
+  const insertEvent = db.prepare("INSERT INTO events (body, data, refs) VALUES (?, ?, ?)");
   const insertJob = db.prepare(
     "INSERT INTO jobs (event_id, subscription_id, due_at) VALUES (?, ?, ?)",
   );
   const selectDue = db.prepare<[number, string, number], JobRow>(
-    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, j.due_at
+    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, e.data, j.due_at
        FROM jobs j JOIN events e ON e.id = j.event_id
       WHERE j.due_at <= ? AND j.subscription_id NOT IN (SELECT value FROM json_each(?))
       ORDER BY j.due_at, j.id LIMIT ?`,
   );
   const selectDueOf = db.prepare<[string, number, number], JobRow>(
-    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, j.due_at
+    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, e.data, j.due_at
        FROM jobs j JOIN events e ON e.id = j.event_id
       WHERE j.subscription_id = ? AND j.due_at <= ?
       ORDER BY j.due_at, j.id LIMIT ?`,
@@ -145,7 +154,7 @@ export function createSqliteQueue(
       WHERE id = ? AND due_at IS NOT NULL RETURNING subscription_id`,
   );
   const selectDead = db.prepare<[string, number, number], JobRow>(
-    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body
+    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, e.data
        FROM jobs j JOIN events e ON e.id = j.event_id
       WHERE j.subscription_id = ? AND j.due_at IS NULL AND j.id > ?
       ORDER BY j.id LIMIT ?`,
@@ -258,7 +267,8 @@ export function createSqliteQueue(
       stored++;
       if (now + dedupeWindowMs < nextExpiry) nextExpiry = now + dedupeWindowMs;
       if (subscriptionIds.length === 0) continue;
-      const eventId = insertEvent.run(encodeEvent(event), subscriptionIds.length).lastInsertRowid;
+      const { text, bytes } = encodeEventParts(event);
+      const eventId = insertEvent.run(text, blobOf(bytes), subscriptionIds.length).lastInsertRowid;
       for (const subscriptionId of subscriptionIds) {
         insertJob.run(eventId, subscriptionId, now);
         jobsBySubscription.set(subscriptionId, (jobsBySubscription.get(subscriptionId) ?? 0) + 1);

@@ -4,8 +4,9 @@ import type { Database } from "better-sqlite3";
  * The schema, one entry per version: `PRAGMA user_version` says how many have run, so opening an
  * older file applies the rest in one transaction and a newer file is refused.
  *
- * - `events`: each accepted event once, encoded by `store/event-codec.ts`; `refs` counts its jobs,
- *   and the event is deleted with its last job (an event matched by 3 subscriptions is stored once).
+ * - `events`: each accepted event once, encoded by `store/event-codec.ts` (`encodeEventParts`:
+ *   `body` the text, `data` the bytes of binary data); `refs` counts its jobs, and the event is
+ *   deleted with its last job (an event matched by 3 subscriptions is stored once).
  * - `jobs`: one per (event, subscription). `due_at` is when a job is due (leases are kept in
  *   memory by the file's one owner), NULL once the job is dead; `dead_at` is when
  *   it died. AUTOINCREMENT so an id is never reused: a stale holder of a completed job must not
@@ -55,6 +56,9 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: the fingerprint of a config subscription's definition when it was disabled.
   "ALTER TABLE disabled ADD COLUMN definition TEXT;",
+  // 3: binary data as bytes beside the encoded event instead of base64 inside it (older rows keep
+  // theirs in `body`, with `data` NULL).
+  "ALTER TABLE events ADD COLUMN data BLOB;",
 ];
 
 /** The schema version this code writes. */

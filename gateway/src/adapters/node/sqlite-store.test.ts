@@ -7,6 +7,7 @@ import { describeDeliveryQueue, manualClock } from "../../deliver/delivery-queue
 import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
 import { Unavailable } from "../../errors/errors.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
+import { encodeEvent } from "../../store/event-codec.js";
 import { describeSubscriptionStore } from "../../store/subscription-store.case.js";
 import { DEFAULT_DELIVERY, type Subscription } from "../../subscriptions/subscription.js";
 import { MIGRATIONS } from "./sqlite-schema.js";
@@ -119,6 +120,44 @@ describe("openSqliteStore", () => {
     }
   });
 
+  it("opens a file of schema version 2: its base64 events are delivered as they were, new binary data is kept as bytes", async () => {
+    const { path, db } = freshDatabase();
+    for (const sql of MIGRATIONS.slice(0, 2)) db.exec(sql);
+    db.pragma("user_version = 2");
+    const old: CloudEvent = {
+      attributes: { specversion: "1.0", id: "old", source: "/s", type: "t" },
+      data: { kind: "binary", value: new Uint8Array([0, 159, 255]) },
+    };
+    const eventId = db
+      .prepare("INSERT INTO events (body, refs) VALUES (?, 1)")
+      .run(encodeEvent(old)).lastInsertRowid;
+    db.prepare("INSERT INTO jobs (event_id, subscription_id, due_at) VALUES (?, 'a', 0)").run(
+      eventId,
+    );
+    db.close();
+    const store = openSqliteStore({ path, exclusive: false });
+    try {
+      const fresh: CloudEvent = {
+        attributes: { specversion: "1.0", id: "new", source: "/s", type: "t" },
+        data: { kind: "binary", value: new Uint8Array([1, 2, 3, 0xc3]) },
+      };
+      await store.queue.accept([{ event: fresh, subscriptionIds: ["a"] }]);
+      const jobs = await store.queue.lease(10, 60_000, never());
+      expect(jobs.map((job) => job.event)).toStrictEqual([old, fresh]);
+      const reader = new Database(path, { readonly: true });
+      const row = reader
+        .prepare("SELECT body, data FROM events WHERE body LIKE '%\"new\"%'")
+        .get() as {
+        body: string;
+        data: Buffer;
+      };
+      reader.close();
+      expect([...row.data]).toEqual([1, 2, 3, 0xc3]);
+      expect(row.body).not.toContain(btoa("\x01\x02\x03\xc3"));
+    } finally {
+      await store.close();
+    }
+  });
   it("stores an event once for all its jobs and deletes it with its last job", async () => {
     const path = freshPath();
     // Not exclusive: the test reads the file through a second connection.
