@@ -205,6 +205,36 @@ describe("openSqliteStore", () => {
     await second.close();
   });
 
+  it("hands out every event whole, also past the events it keeps in memory (16 MiB): those are read from the file", async () => {
+    const store = openSqliteStore({ path: freshPath() });
+    const size = 1024 * 1024;
+    const accepted: CloudEvent[] = Array.from({ length: 24 }, (_, i) => ({
+      attributes: { specversion: "1.0", id: `big-${i}`, source: "/s", type: "t" },
+      data: { kind: "binary", value: new Uint8Array(size).fill(i) },
+    }));
+    // Two subscriptions: each event is stored once and handed out twice.
+    for (const event of accepted) {
+      await store.queue.accept([{ event, subscriptionIds: ["a", "b"] }]);
+    }
+    const jobs = await store.queue.lease(100, 60_000, never());
+    expect(jobs).toHaveLength(48);
+    const ids = jobs.map((job) => String(job.event.attributes.id));
+    expect(new Set(ids)).toEqual(new Set(accepted.map((e) => e.attributes.id)));
+    for (const job of jobs) {
+      const i = Number(String(job.event.attributes.id).slice(4));
+      const { data } = job.event;
+      expect(job.event.attributes).toStrictEqual(accepted[i]?.attributes);
+      expect(data?.kind).toBe("binary");
+      // Byte for byte (a deep equality over 1 MiB arrays would take seconds).
+      const bytes = data?.kind === "binary" ? data.value : new Uint8Array();
+      expect(bytes.byteLength).toBe(size);
+      expect(bytes.every((b) => b === i)).toBe(true);
+    }
+    for (const job of jobs) await store.queue.complete(job.id);
+    expect(await store.queue.size()).toBe(0);
+    await store.close();
+  });
+
   it("commits concurrent accepts together: 1,000 accepts in far fewer transactions", async () => {
     const store = openSqliteStore({ path: freshPath() });
     const before = store.transactions();
