@@ -187,6 +187,42 @@ describe("Subscriptions API", () => {
     expect(fromFile).not.toContain("file-secret");
   });
 
+  it("redacts every header whose name says it holds a key, as the README lists them", async () => {
+    // Azure Functions (x-functions-key), Azure API Management (ocp-apim-subscription-key) and
+    // similar services authenticate with a `...-key` header: its value is a credential.
+    const headers = {
+      "x-functions-key": "fn-key-value",
+      "ocp-apim-subscription-key": "apim-key-value",
+      "x-access-key": "access-key-value",
+      "x-auth": "auth-value",
+      "x-team": "ops",
+    };
+    const created = await call("POST", "/subscriptions", {
+      sink: `${sink.url}/keys`,
+      protocolsettings: { headers },
+    });
+    expect(created.status).toBe(201);
+    const text = await created.text();
+    for (const value of ["fn-key-value", "apim-key-value", "access-key-value", "auth-value"]) {
+      expect(text).not.toContain(value);
+    }
+    const resource = JSON.parse(text) as { id: string; protocolsettings: unknown };
+    expect(resource.protocolsettings).toStrictEqual({
+      method: "POST",
+      headers: {
+        "x-functions-key": REDACTED,
+        "ocp-apim-subscription-key": REDACTED,
+        "x-access-key": REDACTED,
+        "x-auth": REDACTED,
+        "x-team": "ops",
+      },
+    });
+    // What GET shows goes back with PUT and keeps the stored values.
+    const put = await call("PUT", `/subscriptions/${resource.id}`, resource);
+    expect(put.status).toBe(200);
+    await call("DELETE", `/subscriptions/${resource.id}`);
+  });
+
   it("refuses <redacted> where no stored value stands behind it (create, or a new header or secret)", async () => {
     const created = await call("POST", "/subscriptions", {
       sink: `${sink.url}/unbacked`,
