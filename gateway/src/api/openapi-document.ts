@@ -21,7 +21,12 @@ const SUBSCRIPTION_MEMBERS = {
     items: { $ref: "#/components/schemas/Filter" },
     description: "ANDed; empty or absent passes every event",
   },
-  sink: { type: "string", format: "uri", description: "Absolute http(s) URL" },
+  sink: {
+    type: "string",
+    format: "uri",
+    description:
+      "Absolute http(s) URL; credential-like query values (`?code=`, `?token=`) are shown as `<redacted>`",
+  },
   protocol: { const: "HTTP", default: "HTTP" },
   protocolsettings: {
     type: "object",
@@ -559,7 +564,11 @@ export const OPENAPI_DOCUMENT = {
           backoffPolicy: { enum: ["exponential", "linear"] },
           backoffDelay: { $ref: "#/components/schemas/Duration" },
           backoffMax: { $ref: "#/components/schemas/Duration" },
-          deadLetterSink: { type: "string", format: "uri" },
+          deadLetterSink: {
+            type: "string",
+            format: "uri",
+            description: "Credential-like query values are shown as `<redacted>`, as in `sink`",
+          },
           signingSecret: {
             type: "string",
             pattern: "^(whsec_|<redacted>$)",

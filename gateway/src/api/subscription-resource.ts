@@ -1,3 +1,4 @@
+import { isSecretParameter } from "../deliver/redact-secrets.js";
 import { effectiveBackoffMax } from "../deliver/retry-policy.js";
 import type { DisabledState } from "../store/subscription-store.js";
 import {
@@ -37,7 +38,9 @@ const SENSITIVE_HEADER = /auth|cookie|token|secret|passw|key|signature/i;
  * "Realized subscription object"): Herald's normalised form turned back into the input shape, so
  * what `GET` returns can be sent back with `PUT` unchanged. Durations are written in the largest
  * exact unit (`5s`, `250ms`, `1m`); credentials in `protocolsettings.headers` are shown as
- * `REDACTED`; a delivery `signingSecret` is never shown.
+ * `REDACTED`, and so are the values of credential-like query parameters of `sink` and
+ * `deadLetterSink` (`?code=`, `?token=`: see `hideUrlSecrets`); a delivery `signingSecret` is
+ * never shown.
  *
  * @example
  * toSubscriptionResource(subscription);
@@ -60,7 +63,7 @@ export function toSubscriptionResource(
     ...(subscription.source === undefined ? {} : { source: subscription.source }),
     ...(subscription.types === undefined ? {} : { types: subscription.types }),
     filters: subscription.filters,
-    sink: subscription.sink,
+    sink: hideUrlSecrets(subscription.sink),
     protocol: subscription.protocol,
     protocolsettings: { method: "POST", headers },
     delivery: {
@@ -79,7 +82,9 @@ export function toSubscriptionResource(
       concurrency: delivery.concurrency ?? DEFAULT_SINK_CONCURRENCY,
       ...(delivery.rate === undefined ? {} : { rate: formatRate(delivery.rate) }),
       handshake: delivery.handshake ?? false,
-      ...(delivery.deadLetterSink === undefined ? {} : { deadLetterSink: delivery.deadLetterSink }),
+      ...(delivery.deadLetterSink === undefined
+        ? {}
+        : { deadLetterSink: hideUrlSecrets(delivery.deadLetterSink) }),
       // The signing secret itself is never shown; a placeholder says one is set.
       ...(delivery.signingSecret === undefined ? {} : { signingSecret: REDACTED }),
       ...(delivery.reply === undefined ? {} : { reply: delivery.reply }),
@@ -152,7 +157,7 @@ export function prepareUpdate(
   raw: Readonly<Record<string, unknown>>,
   existing: Subscription,
 ): Record<string, unknown> {
-  const body: Record<string, unknown> = { ...raw };
+  const body = restoreRedactedUrls(raw, existing);
   for (const member of READ_ONLY_MEMBERS) delete body[member];
   const delivery = body.delivery;
   if (typeof delivery === "object" && delivery !== null && !Array.isArray(delivery)) {
@@ -171,4 +176,113 @@ export function prepareUpdate(
     body.delivery = copy;
   }
   return body;
+}
+
+/**
+ * A sink URL as the API shows it: the values of its credential-like query parameters (the names
+ * `redact-secrets.ts` treats as secrets: `code`, `token`, `sig`, `api_key`, ...) are `REDACTED`,
+ * everything else stays as written. Azure Functions, Slack and many webhook receivers take their
+ * credential in the URL, and DESIGN.md allows no secret in a response.
+ *
+ * @example
+ * hideUrlSecrets("https://fn.example.net/api/in?code=abc&team=a");
+ * // "https://fn.example.net/api/in?code=<redacted>&team=a"
+ */
+export function hideUrlSecrets(url: string): string {
+  return mapSecretParameters(url, (name) => `${name}=${REDACTED}`);
+}
+
+/**
+ * Raw API input (before validation) with each credential-like query value of `sink` and
+ * `delivery.deadLetterSink` sent back as `REDACTED` replaced by the stored one of the same name
+ * (in the same field of `existing`), so a client can send back what it read. Without a stored
+ * value behind it (a create, or a new parameter) it is refused: `REDACTED` would be sent as is.
+ *
+ * @example
+ * restoreRedactedUrls({ sink: "https://fn.example.net/api/in?code=<redacted>" }, existing);
+ * // { sink: "https://fn.example.net/api/in?code=abc" }
+ */
+export function restoreRedactedUrls(
+  raw: Readonly<Record<string, unknown>>,
+  existing: Subscription | undefined,
+): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...raw };
+  body.sink = restoreUrl(body.sink, existing?.sink, "sink");
+  const delivery = body.delivery;
+  if (typeof delivery === "object" && delivery !== null && !Array.isArray(delivery)) {
+    const copy: Record<string, unknown> = { ...(delivery as Record<string, unknown>) };
+    copy.deadLetterSink = restoreUrl(
+      copy.deadLetterSink,
+      existing?.delivery.deadLetterSink,
+      "delivery.deadLetterSink",
+    );
+    if (copy.deadLetterSink === undefined) delete copy.deadLetterSink;
+    body.delivery = copy;
+  }
+  if (body.sink === undefined) delete body.sink;
+  return body;
+}
+
+function restoreUrl(value: unknown, stored: string | undefined, field: string): unknown {
+  if (typeof value !== "string") return value;
+  // The stored raw values of each secret parameter, in order (a name may repeat).
+  const kept = new Map<string, string[]>();
+  if (stored !== undefined) {
+    mapSecretParameters(stored, (rawName, name, rawValue) => {
+      kept.set(name, [...(kept.get(name) ?? []), rawValue]);
+      return `${rawName}=${rawValue}`;
+    });
+  }
+  const unbacked: string[] = [];
+  const restored = mapSecretParameters(value, (rawName, name, rawValue) => {
+    if (decodeQuery(rawValue) !== REDACTED) return `${rawName}=${rawValue}`;
+    const back = kept.get(name)?.shift();
+    if (back === undefined) unbacked.push(name);
+    return `${rawName}=${back ?? rawValue}`;
+  });
+  if (unbacked.length > 0) {
+    throw new InvalidSubscription(
+      unbacked.map((name) => ({
+        field,
+        message: `${REDACTED} as the value of the query parameter ${JSON.stringify(name)} keeps a stored value, and there is none: send the value itself`,
+      })),
+    );
+  }
+  return restored;
+}
+
+/**
+ * Rewrites each `name=value` pair of a URL's query whose decoded name is credential-like and
+ * whose value is not empty with `replace(rawName, name, rawValue)`; the rest of the text (the
+ * path, other pairs, the fragment) is kept byte for byte.
+ */
+function mapSecretParameters(
+  url: string,
+  replace: (rawName: string, name: string, rawValue: string) => string,
+): string {
+  const hash = url.indexOf("#");
+  const beforeHash = hash < 0 ? url : url.slice(0, hash);
+  const fragment = hash < 0 ? "" : url.slice(hash);
+  const question = beforeHash.indexOf("?");
+  if (question < 0) return url;
+  const pairs = beforeHash
+    .slice(question + 1)
+    .split("&")
+    .map((pair) => {
+      const equals = pair.indexOf("=");
+      if (equals <= 0 || equals === pair.length - 1) return pair;
+      const rawName = pair.slice(0, equals);
+      const name = decodeQuery(rawName);
+      return isSecretParameter(name) ? replace(rawName, name, pair.slice(equals + 1)) : pair;
+    });
+  return `${beforeHash.slice(0, question + 1)}${pairs.join("&")}${fragment}`;
+}
+
+/** A query name or value decoded as `URLSearchParams` does (`+` is a space); as written if broken. */
+function decodeQuery(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, " "));
+  } catch {
+    return text;
+  }
 }

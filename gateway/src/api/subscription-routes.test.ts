@@ -223,6 +223,53 @@ describe("Subscriptions API", () => {
     await call("DELETE", `/subscriptions/${resource.id}`);
   });
 
+  it("never shows credentials in sink query parameters; a PUT of the redacted value keeps them", async () => {
+    // Azure Functions and many webhook receivers take their key in the URL (`?code=`).
+    const created = await call("POST", "/subscriptions", {
+      types: ["com.example.urlsecret"],
+      sink: `${sink.url}/fn?code=fn-code-value&team=a`,
+      delivery: { deadLetterSink: `${sink.url}/dlq?token=dlq-token-value` },
+    });
+    expect(created.status).toBe(201);
+    const text = await created.text();
+    expect(text).not.toContain("fn-code-value");
+    expect(text).not.toContain("dlq-token-value");
+    const resource = JSON.parse(text) as {
+      id: string;
+      sink: string;
+      delivery: { deadLetterSink: string };
+    };
+    expect(resource.sink).toBe(`${sink.url}/fn?code=${REDACTED}&team=a`);
+    expect(resource.delivery.deadLetterSink).toBe(`${sink.url}/dlq?token=${REDACTED}`);
+    for (const path of [`/subscriptions/${resource.id}`, "/subscriptions"]) {
+      expect(await (await call("GET", path)).text()).not.toContain("fn-code-value");
+    }
+    // What GET shows goes back with PUT (also percent-encoded) and keeps the stored values.
+    const put = await call("PUT", `/subscriptions/${resource.id}`, {
+      ...resource,
+      sink: `${sink.url}/fn?code=%3Credacted%3E&team=b`,
+    });
+    expect(put.status).toBe(200);
+    expect(((await put.json()) as { sink: string }).sink).toBe(
+      `${sink.url}/fn?code=${REDACTED}&team=b`,
+    );
+    const before = sink.received.length;
+    await publish("com.example.urlsecret", "u1");
+    const delivered = (await sink.waitFor(before + 1)).at(-1);
+    expect(delivered?.path).toBe("/fn?code=fn-code-value&team=b");
+    // A redacted value with nothing stored behind it is refused, on create and on update.
+    const unbacked = await call("POST", "/subscriptions", {
+      sink: `${sink.url}/fn?code=${REDACTED}`,
+    });
+    const body = await problem(unbacked, 400, "invalid_subscription");
+    expect(body.errors).toEqual([expect.objectContaining({ field: "sink" })]);
+    const newName = await call("PUT", `/subscriptions/${resource.id}`, {
+      sink: `${sink.url}/fn?code=${REDACTED}&sig=${REDACTED}`,
+    });
+    await problem(newName, 400, "invalid_subscription");
+    await call("DELETE", `/subscriptions/${resource.id}`);
+  });
+
   it("refuses <redacted> where no stored value stands behind it (create, or a new header or secret)", async () => {
     const created = await call("POST", "/subscriptions", {
       sink: `${sink.url}/unbacked`,

@@ -11,6 +11,7 @@ import { readJsonBody } from "./read-json-body.js";
 import {
   prepareUpdate,
   restoreRedactedHeaders,
+  restoreRedactedUrls,
   toSubscriptionResource,
 } from "./subscription-resource.js";
 
@@ -55,8 +56,9 @@ export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions)
   app.post("/subscriptions", async (c) => {
     const raw = await readJsonBody(c.req.raw);
     const id = newId();
-    const proposed = isPlainObject(raw) ? { ...raw, id } : raw;
-    // A `<redacted>` header has no stored value behind it on create: refused, never sent as is.
+    // A `<redacted>` header or sink query value has no stored value behind it on create:
+    // refused, never sent as is.
+    const proposed = isPlainObject(raw) ? restoreRedactedUrls({ ...raw, id }, undefined) : raw;
     const created = await registry.create(restoreRedactedHeaders(validate(proposed), undefined));
     c.header("location", `/subscriptions/${encodeURIComponent(created.id)}`);
     return c.json(toSubscriptionResource(created), 201);

@@ -20,6 +20,11 @@ function safeDecode(text: string): string {
  */
 const SECRET_PARAMETER = /token|secret|passw|key|signature|^sig$|auth|^code$/i;
 
+/** Whether a query parameter of this (decoded) name carries a credential (`token`, `code`, ...). */
+export function isSecretParameter(name: string): boolean {
+  return SECRET_PARAMETER.test(name);
+}
+
 /** The values of a sink URL's credential-like query parameters, as written and decoded. */
 export function secretParameterValues(sink: string): string[] {
   if (!URL.canParse(sink)) return [];
