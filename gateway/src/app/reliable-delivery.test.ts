@@ -192,6 +192,8 @@ describe("reliable delivery through the gateway", () => {
     ["GET", "/subscriptions/orders/dead?limit=0", undefined, /limit must be an integer/],
     ["GET", "/subscriptions/orders/dead?limit=abc", undefined, /limit must be an integer/],
     ["GET", "/subscriptions/orders/dead?after=not%20an%20id", undefined, /after must be a jobId/],
+    ["GET", "/subscriptions/orders/dead?after=zzz", undefined, /after must be a jobId/],
+    ["GET", "/subscriptions/orders/dead?after=-5", undefined, /after must be a jobId/],
     ["POST", "/subscriptions/orders/redrive", '{"jobIds":"x"}', /"jobIds"/],
   ])("400 malformed_request for %s %s %s", async (method, path, body, detail) => {
     const sink = await sinkOf({ status: 204 });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { MalformedRequest } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type {
@@ -446,6 +447,22 @@ export function describeDeliveryQueue(
         expect(last.map((j) => j.id)).toEqual([jobs[4]?.id]);
         expect(await queue.dead("sub", { limit: 2, after: last[0]?.id ?? "" })).toEqual([]);
         expect(await queue.dead("nobody", { limit: 2 })).toEqual([]);
+      });
+
+      it("refuses a dead-page cursor that is no job id, and goes on from one whose job left", async () => {
+        const queue = await make();
+        const jobs = await buryAll(queue, 3);
+        for (const after of ["zzz", "-5", "0", "1.5", "01", " 1"]) {
+          await expect(queue.dead("sub", { limit: 2, after })).rejects.toBeInstanceOf(
+            MalformedRequest,
+          );
+        }
+        // Redriven and delivered since: the cursor still marks a place in the order.
+        await queue.redrive("sub", [jobs[0]?.id ?? ""]);
+        const [again] = await queue.lease(1, LEASE_MS, never());
+        await queue.complete(again?.id ?? "");
+        const rest = await queue.dead("sub", { limit: 5, after: jobs[0]?.id ?? "" });
+        expect(rest.map((j) => j.id)).toEqual(jobs.slice(1).map((j) => j.id));
       });
 
       it("redrives every dead job: attempts back to 0, due now", async () => {

@@ -1,3 +1,4 @@
+import { MalformedRequest } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 
 /** Why an attempt failed: the HTTP status (0 for network errors and timeouts) and a short text. */
@@ -44,10 +45,28 @@ export interface Acceptance {
   readonly jobs: number;
 }
 
-/** A page of dead jobs: oldest first, `after` is the last id of the previous page. */
+/**
+ * A page of dead jobs: oldest first, `after` is the last id of the previous page. A store refuses
+ * an `after` that is not one of its job ids in form (`MalformedRequest`), instead of guessing.
+ */
 export interface DeadPage {
   readonly limit: number;
   readonly after?: string;
+}
+
+/**
+ * Where a dead page starts for a store whose job ids are decimal integers: after `after`, or at
+ * the start. Anything else is a `MalformedRequest` (answered 400), not a silent first or empty page.
+ *
+ * @example
+ * const from = deadPageStart(page.after); // "42" -> 42, undefined -> 0
+ */
+export function deadPageStart(after: string | undefined): number {
+  if (after === undefined) return 0;
+  if (!/^[1-9][0-9]{0,15}$/.test(after)) {
+    throw new MalformedRequest("after must be a jobId from the previous page (its next)");
+  }
+  return Number(after);
 }
 
 /**

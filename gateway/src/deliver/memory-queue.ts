@@ -9,6 +9,7 @@ import {
   type DeliveryFailure,
   type DeliveryJob,
   type DeliveryQueue,
+  deadPageStart,
 } from "./delivery-queue.js";
 import { DedupeKeys } from "./memory-dedupe.js";
 import { ReadyLine, type ReadySlot } from "./memory-ready-line.js";
@@ -310,9 +311,9 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
     },
 
     async dead(subscriptionId, { limit, after }) {
+      const from = deadPageStart(after);
       const jobs = dead.get(subscriptionId);
       if (jobs === undefined) return [];
-      const from = after === undefined ? -1 : Number(after);
       return [...jobs.values()]
         .filter((job) => Number(job.id) > from)
         .sort((a, b) => Number(a.id) - Number(b.id))

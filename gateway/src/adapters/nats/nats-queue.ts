@@ -15,6 +15,7 @@ import {
   type DeliveryFailure,
   type DeliveryJob,
   type DeliveryQueue,
+  deadPageStart,
 } from "../../deliver/delivery-queue.js";
 import { waitForWake } from "../../deliver/wait-for-wake.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
@@ -601,7 +602,7 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       orRelease(jobId, () => settleCopy(jobId, true, failure, undefined, "d")),
 
     async dead(subscriptionId, { limit, after }) {
-      const from = after === undefined ? -1 : Number(after);
+      const from = deadPageStart(after);
       return (await deadEntries(subscriptionId))
         .map((entry) => entry.job)
         .filter((job) => Number(job.id) > from)

@@ -6,6 +6,7 @@ import {
   type DeliveryFailure,
   type DeliveryJob,
   type DeliveryQueue,
+  deadPageStart,
 } from "../../deliver/delivery-queue.js";
 import { waitForWake } from "../../deliver/wait-for-wake.js";
 import { Unavailable } from "../../errors/errors.js";
@@ -496,7 +497,7 @@ export function createSqliteQueue(
     },
 
     async dead(subscriptionId, { limit, after }) {
-      const from = after === undefined ? 0 : (rowId(after) ?? 0);
+      const from = deadPageStart(after);
       return selectDead.all(subscriptionId, from, limit).map((row) => {
         const job = toJob(row, eventOf(row));
         return { ...job, failure: job.lastFailure } as DeadJob;
