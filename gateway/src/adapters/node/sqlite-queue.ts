@@ -43,11 +43,13 @@ interface DeadRow extends EventRow {
 /** Expired dedupe keys pruned per accept group: at least this, plus two per key inserted. */
 const PRUNE_MIN = 100;
 /**
- * Most bytes of events (encoded size) kept in memory from accept until their jobs are first
- * handed out, so that a lease does not read them back from the file. Past it, events are only in
- * the file (a backlog behind a slow or dead sink lives on disk).
+ * Most memory for events kept from accept until their jobs are first handed out, so that a lease
+ * does not read them back from the file: each job counts its event's encoded size plus
+ * `UNREAD_ENTRY_BYTES` for the objects around it. Past it, events are only in the file (a backlog
+ * behind a slow or dead sink lives on disk).
  */
-const UNREAD_MAX_BYTES = 16 * 1024 * 1024;
+const UNREAD_MAX_BYTES = 8 * 1024 * 1024;
+const UNREAD_ENTRY_BYTES = 1024;
 /**
  * Up to this many subscriptions with jobs, a lease that skips some of them looks at each of the
  * others on its own (`jobs_subscription_due`: O(log n + k) each). Past it, one query over all due
@@ -89,7 +91,7 @@ function toJob(row: Omit<DueRow, "due_at" | "event_id">, event: CloudEvent): Del
  * redrive wake it, and one timer covers the next due time or lease expiry. With a `skip` set and
  * up to 64 subscriptions that have jobs, each other subscription is read through
  * `jobs_subscription_due`; beyond that, skipped subscriptions' due jobs are passed over row by
- * row. The events of jobs not handed out yet stay in memory too, up to 16 MiB (`unread` below),
+ * row. The events of jobs not handed out yet stay in memory too, up to 8 MiB (`unread` below),
  * so a lease reads only the jobs' rows. Back-pressure: see `fresh` below.
  *
  * @example
@@ -321,7 +323,7 @@ export function createSqliteQueue(
       if (subscriptionIds.length === 0) continue;
       const { text, bytes } = encodeEventParts(event);
       const eventId = insertEvent.run(text, blobOf(bytes), subscriptionIds.length).lastInsertRowid;
-      const size = text.length + (bytes?.byteLength ?? 0);
+      const size = UNREAD_ENTRY_BYTES + text.length + (bytes?.byteLength ?? 0);
       for (const subscriptionId of subscriptionIds) {
         const jobId = Number(insertJob.run(eventId, subscriptionId, now).lastInsertRowid);
         kept.push([jobId, event, size]);

@@ -205,10 +205,10 @@ describe("openSqliteStore", () => {
     await second.close();
   });
 
-  it("hands out every event whole, also past the events it keeps in memory (16 MiB): those are read from the file", async () => {
+  it("hands out every event whole, also past the events it keeps in memory (8 MiB): those are read from the file", async () => {
     const store = openSqliteStore({ path: freshPath() });
     const size = 1024 * 1024;
-    const accepted: CloudEvent[] = Array.from({ length: 24 }, (_, i) => ({
+    const accepted: CloudEvent[] = Array.from({ length: 12 }, (_, i) => ({
       attributes: { specversion: "1.0", id: `big-${i}`, source: "/s", type: "t" },
       data: { kind: "binary", value: new Uint8Array(size).fill(i) },
     }));
@@ -217,7 +217,7 @@ describe("openSqliteStore", () => {
       await store.queue.accept([{ event, subscriptionIds: ["a", "b"] }]);
     }
     const jobs = await store.queue.lease(100, 60_000, never());
-    expect(jobs).toHaveLength(48);
+    expect(jobs).toHaveLength(24);
     const ids = jobs.map((job) => String(job.event.attributes.id));
     expect(new Set(ids)).toEqual(new Set(accepted.map((e) => e.attributes.id)));
     for (const job of jobs) {
