@@ -10,46 +10,23 @@ import {
 } from "../../deliver/delivery-queue.js";
 import { waitForWake } from "../../deliver/wait-for-wake.js";
 import { Unavailable } from "../../errors/errors.js";
-import type { CloudEvent } from "../../event/cloud-event.js";
 import type { Clock } from "../../ports/clock.js";
 import { dedupeKey } from "../../store/dedupe-window.js";
 import { decodeEventParts, encodeEventParts } from "../../store/event-codec.js";
 import type { GroupCommit } from "./sqlite-group-commit.js";
 
-/** A due job as a lease reads it: without its event, which often is in memory still. */
-interface DueRow {
+interface JobRow {
   readonly id: number;
   readonly subscription_id: string;
   readonly attempts: number;
   readonly failure: string | null;
-  readonly due_at: number;
-  readonly event_id: number;
-}
-
-/** An event as stored (see `encodeEventParts`). */
-interface EventRow {
   readonly body: string;
   readonly data: Buffer | null;
-}
-
-/** A dead job with its event. */
-interface DeadRow extends EventRow {
-  readonly id: number;
-  readonly subscription_id: string;
-  readonly attempts: number;
-  readonly failure: string | null;
+  readonly due_at: number;
 }
 
 /** Expired dedupe keys pruned per accept group: at least this, plus two per key inserted. */
 const PRUNE_MIN = 100;
-/**
- * Most memory for events kept from accept until their jobs are first handed out, so that a lease
- * does not read them back from the file: each job counts its event's encoded size plus
- * `UNREAD_ENTRY_BYTES` for the objects around it. Past it, events are only in the file (a backlog
- * behind a slow or dead sink lives on disk).
- */
-const UNREAD_MAX_BYTES = 8 * 1024 * 1024;
-const UNREAD_ENTRY_BYTES = 1024;
 /**
  * Up to this many subscriptions with jobs, a lease that skips some of them looks at each of the
  * others on its own (`jobs_subscription_due`: O(log n + k) each). Past it, one query over all due
@@ -69,13 +46,11 @@ const bytesOf = (blob: Buffer | null): Uint8Array | null =>
 const blobOf = (bytes: Uint8Array | null): Buffer | null =>
   bytes === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-const eventOf = (row: EventRow): CloudEvent => decodeEventParts(row.body, bytesOf(row.data));
-
-function toJob(row: Omit<DueRow, "due_at" | "event_id">, event: CloudEvent): DeliveryJob {
+function toJob(row: JobRow): DeliveryJob {
   const job: DeliveryJob = {
     id: String(row.id),
     subscriptionId: row.subscription_id,
-    event,
+    event: decodeEventParts(row.body, bytesOf(row.data)),
     attempts: row.attempts,
   };
   return row.failure === null
@@ -91,8 +66,7 @@ function toJob(row: Omit<DueRow, "due_at" | "event_id">, event: CloudEvent): Del
  * redrive wake it, and one timer covers the next due time or lease expiry. With a `skip` set and
  * up to 64 subscriptions that have jobs, each other subscription is read through
  * `jobs_subscription_due`; beyond that, skipped subscriptions' due jobs are passed over row by
- * row. The events of jobs not handed out yet stay in memory too, up to 8 MiB (`unread` below),
- * so a lease reads only the jobs' rows. Back-pressure: see `fresh` below.
+ * row. Back-pressure: see `fresh` below.
  *
  * @example
  * const queue = createSqliteQueue(db, group, { clock: systemClock, dedupeWindowMs: 86_400_000 });
@@ -133,17 +107,18 @@ export function createSqliteQueue(
   const insertJob = db.prepare(
     "INSERT INTO jobs (event_id, subscription_id, due_at) VALUES (?, ?, ?)",
   );
-  const selectDue = db.prepare<[number, string, number], DueRow>(
-    `SELECT id, subscription_id, attempts, failure, due_at, event_id FROM jobs
-      WHERE due_at <= ? AND subscription_id NOT IN (SELECT value FROM json_each(?))
-      ORDER BY due_at, id LIMIT ?`,
+  const selectDue = db.prepare<[number, string, number], JobRow>(
+    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, e.data, j.due_at
+       FROM jobs j JOIN events e ON e.id = j.event_id
+      WHERE j.due_at <= ? AND j.subscription_id NOT IN (SELECT value FROM json_each(?))
+      ORDER BY j.due_at, j.id LIMIT ?`,
   );
-  const selectDueOf = db.prepare<[string, number, number], DueRow>(
-    `SELECT id, subscription_id, attempts, failure, due_at, event_id FROM jobs
-      WHERE subscription_id = ? AND due_at <= ?
-      ORDER BY due_at, id LIMIT ?`,
+  const selectDueOf = db.prepare<[string, number, number], JobRow>(
+    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, e.data, j.due_at
+       FROM jobs j JOIN events e ON e.id = j.event_id
+      WHERE j.subscription_id = ? AND j.due_at <= ?
+      ORDER BY j.due_at, j.id LIMIT ?`,
   );
-  const selectEvent = db.prepare<[number], EventRow>("SELECT body, data FROM events WHERE id = ?");
   const nextDueOf = db.prepare<[string, number], { due_at: number | null }>(
     "SELECT MIN(due_at) AS due_at FROM jobs WHERE subscription_id = ? AND due_at > ?",
   );
@@ -179,7 +154,7 @@ export function createSqliteQueue(
     `UPDATE jobs SET due_at = NULL, dead_at = ?, attempts = attempts + 1, failure = ?
       WHERE id = ? AND due_at IS NOT NULL RETURNING subscription_id`,
   );
-  const selectDead = db.prepare<[string, number, number], DeadRow>(
+  const selectDead = db.prepare<[string, number, number], JobRow>(
     `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, e.data
        FROM jobs j JOIN events e ON e.id = j.event_id
       WHERE j.subscription_id = ? AND j.due_at IS NULL AND j.id > ?
@@ -270,33 +245,6 @@ export function createSqliteQueue(
     }
   }
 
-  /**
-   * The events of accepted jobs not handed out yet, by job id, up to `UNREAD_MAX_BYTES`: a lease
-   * takes them from here instead of reading them back. The file stays the record; an entry is
-   * only a copy, dropped when its job is handed out or leaves the queue.
-   */
-  const unread = new Map<number, { readonly event: CloudEvent; readonly size: number }>();
-  let unreadBytes = 0;
-  function keepUnread(jobId: number, event: CloudEvent, size: number): void {
-    // A job a lease read from the file meanwhile is not waiting any more.
-    if (leasedUntil.has(jobId) || unreadBytes + size > UNREAD_MAX_BYTES) return;
-    unread.set(jobId, { event, size });
-    unreadBytes += size;
-  }
-  function takeUnread(jobId: number): CloudEvent | undefined {
-    const found = unread.get(jobId);
-    if (found === undefined) return undefined;
-    unread.delete(jobId);
-    unreadBytes -= found.size;
-    return found.event;
-  }
-  function readEvent(eventId: number): CloudEvent {
-    const row = selectEvent.get(eventId);
-    if (row === undefined)
-      throw new TypeError(`the store has a job of event ${eventId}, but not the event`);
-    return eventOf(row);
-  }
-
   /** One job fewer for the event; the event goes with its last job. */
   function releaseEvent(eventId: number): void {
     // Most events have one job: delete at once, and count down only when others remain.
@@ -311,7 +259,6 @@ export function createSqliteQueue(
     let duplicates = 0;
     let jobs = 0;
     const jobsBySubscription = new Map<string, number>();
-    const kept: [number, CloudEvent, number][] = [];
     for (const { event, subscriptionIds } of events) {
       const key = dedupeKey(String(event.attributes.source), String(event.attributes.id));
       if (claimKey.run(key, now + dedupeWindowMs, now).changes === 0) {
@@ -323,10 +270,8 @@ export function createSqliteQueue(
       if (subscriptionIds.length === 0) continue;
       const { text, bytes } = encodeEventParts(event);
       const eventId = insertEvent.run(text, blobOf(bytes), subscriptionIds.length).lastInsertRowid;
-      const size = UNREAD_ENTRY_BYTES + text.length + (bytes?.byteLength ?? 0);
       for (const subscriptionId of subscriptionIds) {
-        const jobId = Number(insertJob.run(eventId, subscriptionId, now).lastInsertRowid);
-        kept.push([jobId, event, size]);
+        insertJob.run(eventId, subscriptionId, now);
         jobsBySubscription.set(subscriptionId, (jobsBySubscription.get(subscriptionId) ?? 0) + 1);
         withJobs.add(subscriptionId);
       }
@@ -337,7 +282,7 @@ export function createSqliteQueue(
       pruneKeys.run(now, PRUNE_MIN + 2 * stored);
       nextExpiry = earliestExpiry.get()?.at ?? Number.POSITIVE_INFINITY;
     }
-    return { acceptance: { events: stored, duplicates, jobs }, jobsBySubscription, kept: kept };
+    return { acceptance: { events: stored, duplicates, jobs }, jobsBySubscription };
   }
 
   /** The subscriptions to look at one by one, or `undefined` to use one query over all. */
@@ -381,7 +326,7 @@ export function createSqliteQueue(
     now: number,
   ) {
     // Held jobs are still due in the file: ask for enough rows to get past them.
-    const free: { row: DueRow; due: number; expired: boolean }[] = [];
+    const free: { row: JobRow; due: number; expired: boolean }[] = [];
     let reordered = false;
     for (const row of dueRows(max + leasedUntil.size, skip, skipJson, now)) {
       const until = leasedUntil.get(row.id);
@@ -399,7 +344,7 @@ export function createSqliteQueue(
       // Its first hand-out takes a job out of the fresh backlog; an expired lease's does not.
       if (!expired && row.attempts === 0) addFresh(row.subscription_id, -1);
       leasedUntil.set(row.id, now + leaseMs);
-      jobs.push(toJob(row, takeUnread(row.id) ?? readEvent(row.event_id)));
+      jobs.push(toJob(row));
     }
     return jobs;
   }
@@ -440,9 +385,8 @@ export function createSqliteQueue(
         for (const id of subscriptionIds) incoming.set(id, (incoming.get(id) ?? 0) + 1);
       }
       await room(incoming);
-      const { acceptance, jobsBySubscription, kept } = await group.run(() => store(events));
+      const { acceptance, jobsBySubscription } = await group.run(() => store(events));
       for (const [id, n] of jobsBySubscription) addFresh(id, n);
-      for (const [jobId, event, size] of kept) keepUnread(jobId, event, size);
       if (acceptance.jobs > 0) wake();
       return acceptance;
     },
@@ -501,7 +445,7 @@ export function createSqliteQueue(
     async dead(subscriptionId, { limit, after }) {
       const from = deadPageStart(after);
       return selectDead.all(subscriptionId, from, limit).map((row) => {
-        const job = toJob(row, eventOf(row));
+        const job = toJob(row);
         return { ...job, failure: job.lastFailure } as DeadJob;
       });
     },
@@ -527,10 +471,7 @@ export function createSqliteQueue(
       return group.run(() => {
         const rows = dropJobs.all(subscriptionId);
         for (const row of rows) releaseEvent(row.event_id);
-        for (const row of rows) {
-          leasedUntil.delete(row.id);
-          takeUnread(row.id);
-        }
+        for (const row of rows) leasedUntil.delete(row.id);
         withJobs.delete(subscriptionId);
         recountFresh();
         roomFreed();
@@ -545,8 +486,6 @@ export function createSqliteQueue(
     /** Ends waiting leases (with no jobs) before the connection closes. */
     close() {
       closed = true;
-      unread.clear();
-      unreadBytes = 0;
       wake();
       roomFreed();
     },
