@@ -171,6 +171,8 @@ export function describeDeliveryQueue(
           event("4", { kind: "json", value: null }),
           event("5", { kind: "json", value: { a: 1 }, text: '{ "a": 1.0 }' }),
           event("6"),
+          event("7", { kind: "binary", value: new Uint8Array(0) }),
+          event("8", { kind: "text", value: "" }),
         ];
         await queue.accept(events.map((e) => ({ event: e, subscriptionIds: ["sub"] })));
         const leased = await queue.lease(10, LEASE_MS, never());
