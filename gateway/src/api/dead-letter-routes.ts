@@ -1,4 +1,4 @@
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import type { DeadJob, DeliveryQueue } from "../deliver/delivery-queue.js";
 import { MalformedRequest, MethodNotAllowed, NotFound } from "../errors/errors.js";
 import { toJsonObject } from "../event/json-format.js";
@@ -22,7 +22,7 @@ export interface DeadLetterRoutesOptions {
  *   of the next page;
  * - `POST /subscriptions/{id}/redrive`: makes them due again with fresh attempts (all, or the
  *   `jobIds` of an optional JSON body `{ "jobIds": [...] }`); answers `{ redriven: N }`.
- * An unknown subscription is 404; other methods 405.
+ * An unknown subscription is 404; `OPTIONS` answers 204 with `Allow`; other methods 405.
  *
  * @example
  * mountDeadLetters(app, { registry, queue });
@@ -47,8 +47,12 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
       ...(page.length > limit && last !== undefined ? { next: last.jobId } : {}),
     });
   });
+  app.options("/subscriptions/:id/dead", (c) => {
+    known(c.req.param("id"));
+    return allow(c, DEAD_ALLOW);
+  });
   app.all("/subscriptions/:id/dead", (c) => {
-    throw new MethodNotAllowed(c.req.method, ["GET"]);
+    throw new MethodNotAllowed(c.req.method, DEAD_ALLOW);
   });
 
   app.post("/subscriptions/:id/redrive", async (c) => {
@@ -63,9 +67,22 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
     const redriven = await queue.redrive(id, jobIds);
     return c.json({ redriven });
   });
-  app.all("/subscriptions/:id/redrive", (c) => {
-    throw new MethodNotAllowed(c.req.method, ["POST"]);
+  app.options("/subscriptions/:id/redrive", (c) => {
+    known(c.req.param("id"));
+    return allow(c, REDRIVE_ALLOW);
   });
+  app.all("/subscriptions/:id/redrive", (c) => {
+    throw new MethodNotAllowed(c.req.method, REDRIVE_ALLOW);
+  });
+}
+
+const DEAD_ALLOW = ["GET", "OPTIONS"] as const;
+const REDRIVE_ALLOW = ["POST", "OPTIONS"] as const;
+
+/** `OPTIONS`: 204 with the methods the resource allows. */
+function allow(c: Context, methods: readonly string[]): Response {
+  c.header("allow", methods.join(", "));
+  return c.body(null, 204);
 }
 
 function deadItem(job: DeadJob) {

@@ -150,6 +150,16 @@ describe("the OpenAPI document lists what the gateway answers", () => {
     else if (path === "/healthz" || path === "/readyz") expectValid("Status", await res.json());
   });
 
+  it("documents OPTIONS on the dead set and redrive, with the 404 the gateway answers for an unknown id", async () => {
+    for (const path of ["/subscriptions/{id}/dead", "/subscriptions/{id}/redrive"]) {
+      expect(Object.keys(paths[path]?.options?.responses ?? {})).toEqual(["204", "404"]);
+      const unknown = path.replace("{id}", "nope");
+      const res = await gateway.fetch(new Request(`http://gw${unknown}`, { method: "OPTIONS" }));
+      expect(res.status).toBe(404);
+      expectValid("Problem", await res.json());
+    }
+  });
+
   it("the CloudEvent schema takes the JSON format's events and refuses one without an id", () => {
     expectValid("CloudEvent", { ...event, subject: "s", time: "2026-11-27T10:00:00Z", data: 1 });
     const validate = schemas.compile({ $ref: "doc#/components/schemas/CloudEvent" });

@@ -366,6 +366,14 @@ export const OPENAPI_DOCUMENT = {
           "404": { $ref: "#/components/responses/Problem" },
         },
       },
+      options: {
+        operationId: "getDeadDeliveriesFeatures",
+        summary: "The methods this endpoint supports",
+        responses: {
+          "204": { $ref: "#/components/responses/Allow" },
+          "404": { $ref: "#/components/responses/Problem" },
+        },
+      },
     },
     "/subscriptions/{id}/redrive": {
       parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
@@ -396,6 +404,14 @@ export const OPENAPI_DOCUMENT = {
           "400": { $ref: "#/components/responses/Problem" },
           "401": { $ref: "#/components/responses/Unauthorized" },
           "403": { $ref: "#/components/responses/Forbidden" },
+          "404": { $ref: "#/components/responses/Problem" },
+        },
+      },
+      options: {
+        operationId: "getRedriveFeatures",
+        summary: "The methods this endpoint supports",
+        responses: {
+          "204": { $ref: "#/components/responses/Allow" },
           "404": { $ref: "#/components/responses/Problem" },
         },
       },

@@ -188,6 +188,21 @@ describe("reliable delivery through the gateway", () => {
     expect((await admin(gw, "GET", "/subscriptions/orders/dead?limit=0")).status).toBe(400);
   });
 
+  it("answers OPTIONS on the dead set and redrive with 204 and Allow, 404 for an unknown subscription", async () => {
+    const sink = await sinkOf({ status: 204 });
+    const gw = start({}, sink.url);
+    const dead = await admin(gw, "OPTIONS", "/subscriptions/orders/dead");
+    expect(dead.status).toBe(204);
+    expect(dead.headers.get("allow")).toBe("GET, OPTIONS");
+    const redrive = await admin(gw, "OPTIONS", "/subscriptions/orders/redrive");
+    expect(redrive.status).toBe(204);
+    expect(redrive.headers.get("allow")).toBe("POST, OPTIONS");
+    expect((await admin(gw, "OPTIONS", "/subscriptions/nope/dead")).status).toBe(404);
+    const wrong = await admin(gw, "PUT", "/subscriptions/orders/redrive");
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("POST, OPTIONS");
+  });
+
   it.each([
     ["GET", "/subscriptions/orders/dead?limit=0", undefined, /limit must be an integer/],
     ["GET", "/subscriptions/orders/dead?limit=abc", undefined, /limit must be an integer/],
