@@ -599,10 +599,7 @@ async function main() {
     warnings: notes,
   };
 
-  const out = resolve(opts.out ?? join(BENCH, "results", `${opts.scenario}.json`));
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(`${out}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
-  renameSync(`${out}.tmp`, out);
+  const out = writeResults(opts, report);
 
   const print = (/** @type {string} */ s = "") => process.stdout.write(`${s}\n`);
   print();
@@ -932,8 +929,14 @@ function machineInfo(ctx) {
  * @param {import("./lib/args.js").Options} opts
  * @param {object} report
  */
+/**
+ * Writes the record to `--out`, else to bench/results/<scenario>.json, or to
+ * <scenario>.quick.json for a `--quick` smoke run (not kept in git), so that a smoke run never
+ * replaces the recorded numbers of a full one.
+ */
 function writeResults(opts, report) {
-  const out = resolve(opts.out ?? join(BENCH, "results", `${opts.scenario}.json`));
+  const name = `${opts.scenario}${opts.quick ? ".quick" : ""}.json`;
+  const out = resolve(opts.out ?? join(BENCH, "results", name));
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(`${out}.tmp`, `${JSON.stringify(report, null, 2)}\n`);
   renameSync(`${out}.tmp`, out);

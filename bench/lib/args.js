@@ -94,7 +94,8 @@ export const USAGE = `usage: node bench/run.js [options]
   --hold D            backlog: how long the backlog waits, sink down, after the last event is
                       accepted (default: 5s; --quick: 2s)
   --herald-bin FILE   Herald's CLI entry (default: gateway/bin/herald.js)
-  --out FILE          where to write the results (default: bench/results/<scenario>.json)
+  --out FILE          where to write the results (default: bench/results/<scenario>.json;
+                      --quick: bench/results/<scenario>.quick.json, not kept in git)
   --quick             smoke run: 1 round, 2s measured, 1s warm-up per run
   -h, --help          show this help
 `;

@@ -269,7 +269,8 @@ export async function runNatsScenario(scenario, argv) {
     for (const child of children) child.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   }
-  const out = join(BENCH, "results", `${scenario}.json`);
+  // A smoke run never replaces the recorded numbers of a full one (see writeResults in run.js).
+  const out = join(BENCH, "results", `${scenario}${quick ? ".quick" : ""}.json`);
   writeFileSync(
     out,
     `${JSON.stringify({ ...result, quick, at: new Date().toISOString() }, null, 2)}\n`,
