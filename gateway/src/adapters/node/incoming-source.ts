@@ -5,7 +5,8 @@ import { checkContentCoding } from "../../ingest/read-body.js";
 
 /**
  * An `IngestSource` over a Node `IncomingMessage`: `header` from the already-parsed
- * `req.headers` (lower-case names, repeats joined with ", " as in the Fetch standard),
+ * `req.headers` (lower-case names, repeats joined with ", " as in the Fetch standard, also
+ * for the headers Node keeps only the first of),
  * `forEachHeader` from `req.rawHeaders` (every line as received, repeats apart), the body
  * collected with a byte limit that refuses early on a large `Content-Length` and stops reading
  * (and discards the rest) as soon as a chunked body goes over.
@@ -17,9 +18,12 @@ export function incomingSource(req: IncomingMessage): IngestSource {
   return {
     url: req.url ?? "/",
     header(name) {
-      // Node keeps only the first of a repeated Content-Type; the Fetch standard joins them,
-      // and so must we, so both transports judge the same request alike.
-      if (name === "content-type") return joinedRaw(req.rawHeaders, name);
+      // Node keeps only the first of a repeated Content-Type or Authorization; the Fetch
+      // standard joins them, and so must we, so both transports judge the same request alike
+      // (two credentials are refused, never the first one trusted).
+      if (name === "content-type" || name === "authorization") {
+        return joinedRaw(req.rawHeaders, name);
+      }
       const value = req.headers[name];
       return Array.isArray(value) ? value.join(", ") : value;
     },

@@ -1,0 +1,79 @@
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  AUDIENCE,
+  claimsAt,
+  ISSUER,
+  jwksOf,
+  makeKey,
+  signToken,
+} from "../../../test/support/test-issuer.js";
+import { createGateway, type Gateway } from "../../app/create-gateway.js";
+import { parseConfig } from "../../config/load-config.js";
+import { nodeListener } from "./node-listener.js";
+
+let gateway: Gateway;
+let server: Server;
+let base: string;
+let token: string;
+
+beforeAll(async () => {
+  const key = await makeKey("ES256", "k1");
+  token = await signToken(key, claimsAt(Math.floor(Date.now() / 1000)));
+  const config = {
+    store: { kind: "memory" },
+    auth: {
+      issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwks: jwksOf(key), algorithms: ["ES256"] }],
+      publishers: [{ claims: { sub: "orders-service" } }],
+    },
+  };
+  gateway = createGateway({ config: parseConfig(JSON.stringify(config), "listener-auth.json") });
+  gateway.start();
+  server = createServer(nodeListener(gateway));
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await gateway.stop();
+  server.closeAllConnections();
+  await new Promise<void>((ok) => server.close(() => ok()));
+});
+
+/** Posts a binary event with header lines exactly as given (repeats kept apart). */
+function postRaw(path: string, headers: string[]) {
+  return new Promise<{ status: number; body: string }>((ok, fail) => {
+    const ce = ["ce-specversion", "1.0", "ce-source", "/orders", "ce-type", "com.example.t"];
+    const all = ["host", new URL(base).host, ...ce, "ce-id", crypto.randomUUID(), ...headers];
+    const req = request(`${base}${path}`, { method: "POST", headers: all }, (res) => {
+      let text = "";
+      res.on("data", (c) => {
+        text += c;
+      });
+      res.on("end", () => ok({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("error", fail);
+    req.end("{}");
+  });
+}
+
+describe("a repeated Authorization header", () => {
+  // Node keeps only the first Authorization line in `req.headers`; the Hono path (Fetch
+  // `Headers`) joins them. Two credentials must be refused on both, never the first one trusted.
+  it.each([
+    ["the fast path", "/events"],
+    ["the Hono path", "/%65vents"],
+  ])("is refused with 401 on %s, whichever line holds the good token", async (_, path) => {
+    for (const lines of [
+      ["authorization", `Bearer ${token}`, "authorization", "Bearer garbage"],
+      ["authorization", "Bearer garbage", "Authorization", `Bearer ${token}`],
+      ["authorization", `Bearer ${token}`, "authorization", `Bearer ${token}`],
+    ]) {
+      const res = await postRaw(path, lines);
+      expect(res.status).toBe(401);
+      expect(JSON.parse(res.body)).toMatchObject({ code: "invalid_token" });
+      expect(res.body).not.toContain(token);
+    }
+    expect((await postRaw(path, ["authorization", `Bearer ${token}`])).status).toBe(202);
+  });
+});
