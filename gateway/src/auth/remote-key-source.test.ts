@@ -1,3 +1,5 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { type JwksServer, startJwksServer } from "../../test/support/jwks-server.js";
 import {
@@ -215,6 +217,43 @@ describe("createRemoteKeySource", () => {
     await expect(keys.keysFor({ alg: "ES256", kid: "k1" })).rejects.toMatchObject({
       reason: "unknown_key",
     });
+  });
+
+  it("stops reading a JWKS without Content-Length as soon as it passes 1 MiB", async () => {
+    // A chunked answer has no Content-Length to refuse up front: the limit must hold while the
+    // body streams in, not after all of it sits in memory.
+    const total = 64 * 1024 * 1024;
+    let written = 0;
+    let finished = false;
+    const server: Server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (written < total) {
+          written += chunk.byteLength;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+        finished = true;
+        res.end();
+      };
+      res.on("close", () => res.off("drain", pump));
+      pump();
+    });
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const { lines, logger } = recordingLogger();
+      const keys = createRemoteKeySource({ url: `http://127.0.0.1:${port}/jwks`, logger });
+      expect(await keys.refresh()).toBe(false);
+      expect(finished).toBe(false);
+      expect(written).toBeLessThan(total / 2);
+      expect(lines.at(-1)?.fields).toMatchObject({
+        error: "the JWKS is larger than 1048576 bytes",
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+    }
   });
 
   it("refuses options that cannot work", () => {
