@@ -350,6 +350,30 @@ describe("createTokenVerifier: the hostile-token matrix", () => {
     );
   });
 
+  it("refuses a token with crit header parameters, saying so (RFC 7515 4.1.11)", async () => {
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const signed = async (header: Record<string, unknown>) => {
+      const input = `${part({ alg: "ES256", kid: es.kid, ...header })}.${part(claimsAt())}`;
+      const signature = await crypto.subtle.sign(
+        { name: "ECDSA", hash: "SHA-256" },
+        es.privateKey,
+        new TextEncoder().encode(input),
+      );
+      return `${input}.${Buffer.from(signature).toString("base64url")}`;
+    };
+    await expect(verifier.verify(await signed({}))).resolves.toBeDefined();
+    for (const header of [
+      { crit: ["x-ext"], "x-ext": 1 },
+      { crit: ["exp"], exp: 1 },
+    ]) {
+      await expectRefused(
+        await signed(header),
+        "malformed",
+        "the token has critical header parameters this gateway does not understand",
+      );
+    }
+  });
+
   it("refuses a token without sub or exp", async () => {
     await expectRefused(
       await signToken(es, claimsAt(T0_SEC, { sub: undefined })),

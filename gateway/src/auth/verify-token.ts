@@ -155,9 +155,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   async function verifyUncached(token: string) {
     let alg: unknown;
     let kid: unknown;
+    let crit: unknown;
     let iss: unknown;
     try {
-      ({ alg, kid } = decodeProtectedHeader(token));
+      ({ alg, kid, crit } = decodeProtectedHeader(token));
       ({ iss } = decodeJwt(token));
     } catch {
       throw malformed();
@@ -167,6 +168,14 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
     if (alg.toLowerCase() === "none") {
       throw new Unauthorized("algorithm_not_allowed", "algorithm none is never accepted");
+    }
+    // RFC 7515 4.1.11: a token whose crit lists extensions the recipient does not understand
+    // must be refused; Herald understands none (jose would refuse too, blaming the algorithm).
+    if (crit !== undefined) {
+      throw new Unauthorized(
+        "malformed",
+        "the token has critical header parameters this gateway does not understand",
+      );
     }
     if (typeof iss !== "string") {
       throw new Unauthorized("untrusted_issuer", "the token names no issuer");
