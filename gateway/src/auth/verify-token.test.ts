@@ -374,6 +374,22 @@ describe("createTokenVerifier: the hostile-token matrix", () => {
     }
   });
 
+  it("refuses a token whose exp is not finite (1e400 parses as Infinity: it would never expire)", async () => {
+    const part = (text: string) => Buffer.from(text).toString("base64url");
+    const claims = JSON.stringify({ ...claimsAt(), exp: 0 }).replace('"exp":0', '"exp":1e400');
+    const input = `${part(JSON.stringify({ alg: "ES256", kid: es.kid }))}.${part(claims)}`;
+    const signature = await crypto.subtle.sign(
+      { name: "ECDSA", hash: "SHA-256" },
+      es.privateKey,
+      new TextEncoder().encode(input),
+    );
+    await expectRefused(
+      `${input}.${Buffer.from(signature).toString("base64url")}`,
+      "malformed",
+      "the token's exp claim is not a finite number",
+    );
+  });
+
   it("refuses a token without sub or exp", async () => {
     await expectRefused(
       await signToken(es, claimsAt(T0_SEC, { sub: undefined })),

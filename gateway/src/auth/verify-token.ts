@@ -217,6 +217,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (typeof sub !== "string" || sub === "") {
       throw new Unauthorized("missing_claim", "the token has no sub claim");
     }
+    // jose takes any number: an exp of 1e400 (JSON for Infinity) would never expire.
+    if (!Number.isFinite(exp)) {
+      throw new Unauthorized("malformed", "the token's exp claim is not a finite number");
+    }
     // jose checks iat only against a maximum age; a token from the future is refused here.
     const nowSec = Math.floor(clock.now() / 1000);
     if (iat !== undefined && iat > nowSec + issuer.toleranceSec) {
