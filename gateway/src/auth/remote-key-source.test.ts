@@ -146,6 +146,25 @@ describe("createRemoteKeySource", () => {
     await expect(verifier.verify(unknown)).rejects.toMatchObject({ reason: "unknown_key" });
   });
 
+  it("logs a failed fetch without the URL's query (a credential may ride there)", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    const { lines, logger } = recordingLogger();
+    const withSecret = `${server.url}?api_key=s3cr3t`;
+    const { verifier, clock } = setup(withSecret, { logger });
+    await server.close();
+    clock.advance(1);
+    await verifier.verify(await signToken(k1)).catch(() => {});
+    const failed = lines.find((line) => line.message.includes("JWKS fetch failed"));
+    expect(failed).toBeDefined();
+    const text = JSON.stringify(failed);
+    expect(text).not.toContain("s3cr3t");
+    const plain = new URL(server.url);
+    expect(failed?.fields).toMatchObject({
+      url: `${plain.protocol}//${plain.host}${plain.pathname}`,
+    });
+  });
+
   it("keeps the old keys when a refetch answers an error or an invalid set", async () => {
     const k1 = await makeKey("ES256", "k1");
     const server = await serve(k1);

@@ -2,6 +2,7 @@ import type { JSONWebKeySet } from "jose";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { FetchLike } from "../ports/fetch.js";
 import { type Logger, silentLogger } from "../ports/logger.js";
+import { safeUrl } from "../telemetry/tracing.js";
 import { KeysUnavailable, Unauthorized } from "./auth-errors.js";
 import { createKeyMatcher, type KeyMatcher, publicKeySetProblem } from "./jwk-set.js";
 import type { KeySource } from "./key-source.js";
@@ -74,6 +75,8 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
     logger = silentLogger,
   } = options;
   const protocol = URL.canParse(url) ? new URL(url).protocol : "";
+  // The URL as logs show it: no user info, query or fragment (a credential may ride there).
+  const shownUrl = safeUrl(url);
   if (protocol !== "https:" && protocol !== "http:") {
     throw new TypeError("a JWKS URL must be an absolute http(s) URL");
   }
@@ -115,7 +118,7 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
     let generation = before?.generation ?? 0;
     if (before !== undefined && [...before.fingerprints].some((key) => !fingerprints.has(key))) {
       generation += 1;
-      logger.info("auth: JWKS keys were withdrawn or replaced", { url, generation });
+      logger.info("auth: JWKS keys were withdrawn or replaced", { url: shownUrl, generation });
     }
     const match = createKeyMatcher(jwks);
     current = { match, fingerprints, generation, fetchedAt: clock.now() };
@@ -128,7 +131,7 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
       return true;
     } catch (err) {
       logger.warn("auth: JWKS fetch failed; keeping the keys fetched before, if any", {
-        url,
+        url: shownUrl,
         error: err instanceof Error ? err.message : String(err),
       });
       return false;
