@@ -118,6 +118,16 @@ const INGEST_PATH = {
   },
 };
 
+/** `OPTIONS` on a part of one subscription (its dead set, its redrive): 204, or 404. */
+const featuresOfSubscriptionPart = (operationId: string) => ({
+  operationId,
+  summary: "The methods this endpoint supports",
+  responses: {
+    "204": { $ref: "#/components/responses/Allow" },
+    "404": { $ref: "#/components/responses/Problem" },
+  },
+});
+
 /**
  * The OpenAPI 3.1 description of Herald's HTTP surface (ingest, the CloudEvents Subscriptions API, health), served
  * at `GET /openapi.json`. Schemas are JSON Schema 2020-12, as OpenAPI 3.1 uses it; they describe
@@ -366,14 +376,7 @@ export const OPENAPI_DOCUMENT = {
           "404": { $ref: "#/components/responses/Problem" },
         },
       },
-      options: {
-        operationId: "getDeadDeliveriesFeatures",
-        summary: "The methods this endpoint supports",
-        responses: {
-          "204": { $ref: "#/components/responses/Allow" },
-          "404": { $ref: "#/components/responses/Problem" },
-        },
-      },
+      options: featuresOfSubscriptionPart("getDeadDeliveriesFeatures"),
     },
     "/subscriptions/{id}/redrive": {
       parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
@@ -407,14 +410,7 @@ export const OPENAPI_DOCUMENT = {
           "404": { $ref: "#/components/responses/Problem" },
         },
       },
-      options: {
-        operationId: "getRedriveFeatures",
-        summary: "The methods this endpoint supports",
-        responses: {
-          "204": { $ref: "#/components/responses/Allow" },
-          "404": { $ref: "#/components/responses/Problem" },
-        },
-      },
+      options: featuresOfSubscriptionPart("getRedriveFeatures"),
     },
     "/metrics": {
       get: {

@@ -1,16 +1,15 @@
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type GatewayOverHttp,
+  startGatewayOverHttp,
+} from "../../test/support/gateway-over-http.js";
 import { type RecordingSink, startRecordingSink } from "../../test/support/recording-sink.js";
 import { githubSignature } from "../../test/support/webhook-gateway.js";
-import { nodeListener } from "../adapters/node/node-listener.js";
-import { createGateway, type Gateway } from "../app/create-gateway.js";
-import { parseConfig } from "../config/load-config.js";
 
 const SECRET = "over-http-secret";
 let sink: RecordingSink;
-let gateway: Gateway;
-let server: Server;
+let http: GatewayOverHttp;
 let base: string;
 
 beforeAll(async () => {
@@ -21,16 +20,11 @@ beforeAll(async () => {
     subscriptions: [{ id: "pushes", types: ["com.github.push"], sink: `${sink.url}/pushes` }],
     adapters: [{ id: "github-main", kind: "github", secret: SECRET }],
   };
-  gateway = createGateway({ config: parseConfig(JSON.stringify(config), "http.json") });
-  gateway.start();
-  server = createServer(nodeListener(gateway));
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  http = await startGatewayOverHttp(config, "http.json");
+  base = http.base;
 });
 afterAll(async () => {
-  await gateway.stop();
-  server.closeAllConnections();
-  await new Promise<void>((ok) => server.close(() => ok()));
+  await http.close();
   await sink.close();
 });
 

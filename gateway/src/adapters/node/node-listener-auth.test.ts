@@ -1,6 +1,9 @@
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type GatewayOverHttp,
+  startGatewayOverHttp,
+} from "../../../test/support/gateway-over-http.js";
 import {
   AUDIENCE,
   claimsAt,
@@ -9,12 +12,8 @@ import {
   makeKey,
   signToken,
 } from "../../../test/support/test-issuer.js";
-import { createGateway, type Gateway } from "../../app/create-gateway.js";
-import { parseConfig } from "../../config/load-config.js";
-import { nodeListener } from "./node-listener.js";
 
-let gateway: Gateway;
-let server: Server;
+let http: GatewayOverHttp;
 let base: string;
 let token: string;
 
@@ -28,17 +27,10 @@ beforeAll(async () => {
       publishers: [{ claims: { sub: "orders-service" } }],
     },
   };
-  gateway = createGateway({ config: parseConfig(JSON.stringify(config), "listener-auth.json") });
-  gateway.start();
-  server = createServer(nodeListener(gateway));
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  http = await startGatewayOverHttp(config, "listener-auth.json");
+  base = http.base;
 });
-afterAll(async () => {
-  await gateway.stop();
-  server.closeAllConnections();
-  await new Promise<void>((ok) => server.close(() => ok()));
-});
+afterAll(() => http.close());
 
 /** Posts a binary event with header lines exactly as given (repeats kept apart). */
 function postRaw(path: string, headers: string[]) {

@@ -1,14 +1,15 @@
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type GatewayOverHttp,
+  startGatewayOverHttp,
+} from "../../../test/support/gateway-over-http.js";
 import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
-import { createGateway, type Gateway } from "../../app/create-gateway.js";
-import { parseConfig } from "../../config/load-config.js";
-import { nodeListener } from "./node-listener.js";
+import type { Gateway } from "../../app/create-gateway.js";
 
 let sink: RecordingSink;
+let http: GatewayOverHttp;
 let gateway: Gateway;
-let server: Server;
 let base: string;
 
 beforeAll(async () => {
@@ -17,16 +18,11 @@ beforeAll(async () => {
     limits: { maxEventBytes: 1024, maxBatchEvents: 2 },
     subscriptions: [{ id: "all", sink: sink.url }],
   };
-  gateway = createGateway({ config: parseConfig(JSON.stringify(config), "listener.json") });
-  gateway.start();
-  server = createServer(nodeListener(gateway));
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  http = await startGatewayOverHttp(config, "listener.json");
+  ({ gateway, base } = http);
 });
 afterAll(async () => {
-  await gateway.stop();
-  server.closeAllConnections();
-  await new Promise<void>((ok) => server.close(() => ok()));
+  await http.close();
   await sink.close();
 });
 
