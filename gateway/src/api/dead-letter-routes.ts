@@ -1,8 +1,9 @@
-import type { Context, Hono } from "hono";
+import type { Hono } from "hono";
 import type { DeadJob, DeliveryQueue } from "../deliver/delivery-queue.js";
 import { MalformedRequest, MethodNotAllowed, NotFound } from "../errors/errors.js";
 import { toJsonObject } from "../event/json-format.js";
 import type { SubscriptionRegistry } from "../subscriptions/subscription-registry.js";
+import { answerAllow } from "./answer-allow.js";
 import { readJsonBody } from "./read-json-body.js";
 
 /** Dead jobs per page when `limit` is not given, and the most a page may hold. */
@@ -49,7 +50,7 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
   });
   app.options("/subscriptions/:id/dead", (c) => {
     known(c.req.param("id"));
-    return allow(c, DEAD_ALLOW);
+    return answerAllow(c, DEAD_ALLOW);
   });
   app.all("/subscriptions/:id/dead", (c) => {
     throw new MethodNotAllowed(c.req.method, DEAD_ALLOW);
@@ -69,7 +70,7 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
   });
   app.options("/subscriptions/:id/redrive", (c) => {
     known(c.req.param("id"));
-    return allow(c, REDRIVE_ALLOW);
+    return answerAllow(c, REDRIVE_ALLOW);
   });
   app.all("/subscriptions/:id/redrive", (c) => {
     throw new MethodNotAllowed(c.req.method, REDRIVE_ALLOW);
@@ -78,12 +79,6 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
 
 const DEAD_ALLOW = ["GET", "OPTIONS"] as const;
 const REDRIVE_ALLOW = ["POST", "OPTIONS"] as const;
-
-/** `OPTIONS`: 204 with the methods the resource allows. */
-function allow(c: Context, methods: readonly string[]): Response {
-  c.header("allow", methods.join(", "));
-  return c.body(null, 204);
-}
 
 function deadItem(job: DeadJob) {
   return {

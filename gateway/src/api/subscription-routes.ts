@@ -1,10 +1,11 @@
-import type { Context, Hono } from "hono";
+import type { Hono } from "hono";
 import { ConfigInvalid } from "../config/config-invalid.js";
 import { validateSubscription } from "../config/validate-subscription.js";
 import type { DeliveryQueue } from "../deliver/delivery-queue.js";
 import { MethodNotAllowed, NotFound } from "../errors/errors.js";
 import type { Subscription } from "../subscriptions/subscription.js";
 import type { SubscriptionRegistry } from "../subscriptions/subscription-registry.js";
+import { answerAllow } from "./answer-allow.js";
 import { mountDeadLetters } from "./dead-letter-routes.js";
 import { InvalidSubscription } from "./invalid-subscription.js";
 import { readJsonBody } from "./read-json-body.js";
@@ -63,7 +64,7 @@ export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions)
     c.header("location", `/subscriptions/${encodeURIComponent(created.id)}`);
     return c.json(toSubscriptionResource(created), 201);
   });
-  app.options("/subscriptions", (c) => allow(c, COLLECTION_ALLOW));
+  app.options("/subscriptions", (c) => answerAllow(c, COLLECTION_ALLOW));
   app.all("/subscriptions", (c) => {
     throw new MethodNotAllowed(c.req.method, COLLECTION_ALLOW);
   });
@@ -96,7 +97,7 @@ export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions)
   // A subscription of the config file is read-only here: PUT and DELETE would answer 409.
   const itemAllow = (id: string) =>
     registry.find(id)?.origin === "config" ? READ_ONLY_ALLOW : ITEM_ALLOW;
-  app.options("/subscriptions/:id", (c) => allow(c, itemAllow(c.req.param("id"))));
+  app.options("/subscriptions/:id", (c) => answerAllow(c, itemAllow(c.req.param("id"))));
   app.all("/subscriptions/:id", (c) => {
     throw new MethodNotAllowed(c.req.method, itemAllow(c.req.param("id")));
   });
@@ -114,9 +115,4 @@ function validate(raw: unknown): Subscription {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function allow(c: Context, methods: readonly string[]): Response {
-  c.header("allow", methods.join(", "));
-  return c.body(null, 204);
 }
