@@ -1,4 +1,6 @@
 import type { JSONWebKeySet } from "jose";
+import { PayloadTooLarge } from "../errors/errors.js";
+import { readStreamCapped } from "../ingest/read-body.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { FetchLike } from "../ports/fetch.js";
 import { type Logger, silentLogger } from "../ports/logger.js";
@@ -106,7 +108,16 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
       await response.body?.cancel();
       throw new Error(`the JWKS is larger than ${MAX_JWKS_BYTES} bytes`);
     }
-    const value: unknown = JSON.parse(await readCapped(response, MAX_JWKS_BYTES));
+    let bytes: Uint8Array;
+    try {
+      bytes = await readStreamCapped(response.body, MAX_JWKS_BYTES);
+    } catch (err) {
+      if (err instanceof PayloadTooLarge) {
+        throw new Error(`the JWKS is larger than ${MAX_JWKS_BYTES} bytes`);
+      }
+      throw err;
+    }
+    const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
     const problem = publicKeySetProblem(value);
     if (problem !== undefined) throw new Error(problem);
     return value as JSONWebKeySet;
@@ -184,26 +195,4 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
       return (await usable()).generation;
     },
   };
-}
-
-/**
- * The body as UTF-8 text, refusing it as soon as more than `limit` bytes have arrived: a chunked
- * answer declares no length, and reading it whole first would let a JWKS URL fill the memory.
- */
-async function readCapped(response: Response, limit: number): Promise<string> {
-  const reader = response.body?.getReader();
-  if (reader === undefined) return "";
-  const decoder = new TextDecoder();
-  let text = "";
-  let received = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
-    received += value.byteLength;
-    if (received > limit) {
-      await reader.cancel();
-      throw new Error(`the JWKS is larger than ${limit} bytes`);
-    }
-    text += decoder.decode(value, { stream: true });
-  }
 }

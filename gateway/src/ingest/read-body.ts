@@ -46,8 +46,23 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
     }
     return body;
   }
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
+  return readStreamCapped(request.body, limit);
+}
+
+/**
+ * A body stream read whole, refused with `PayloadTooLarge` (and cancelled) as soon as more than
+ * `limit` bytes have arrived: for bodies that declare no length (chunked), whose size is only
+ * known while they stream in.
+ *
+ * @example
+ * const bytes = await readStreamCapped(response.body, 1_048_576);
+ */
+export async function readStreamCapped(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
