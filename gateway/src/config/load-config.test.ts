@@ -450,34 +450,24 @@ describe("parseConfig: ${VAR} interpolation", () => {
     ]);
   });
 
-  test("$${ writes a literal ${ inside { } too", () => {
-    const config = parseConfig(
-      yaml("adapters:", "  - { id: a, kind: mapping, attributes: { source: $${HOME}, type: t } }"),
-      "x",
-      { HOME: "/root" },
-    );
-    expect(config.adapters).toEqual([
-      {
-        id: "a",
-        kind: "mapping",
-        attributes: { source: { constant: "${HOME}" }, type: { constant: "t" } },
-      },
-    ]);
-  });
-
-  test("$${ writes a literal ${", () => {
-    const config = parseConfig(
-      yaml(
+  test.each([
+    [
+      "in block style",
+      [
         "adapters:",
         "  - id: a",
         "    kind: mapping",
         "    attributes:",
         "      source: $${HOME}",
         "      type: t",
-      ),
-      "x",
-      { HOME: "/root" },
-    );
+      ],
+    ],
+    [
+      "inside { } too",
+      ["adapters:", "  - { id: a, kind: mapping, attributes: { source: $${HOME}, type: t } }"],
+    ],
+  ])("$${ writes a literal ${ %s", (_style, lines) => {
+    const config = parseConfig(yaml(...lines), "x", { HOME: "/root" });
     expect(config.adapters).toEqual([
       {
         id: "a",
