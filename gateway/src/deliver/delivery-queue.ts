@@ -63,10 +63,23 @@ export interface DeadPage {
  */
 export function deadPageStart(after: string | undefined): number {
   if (after === undefined) return 0;
-  if (!/^[1-9][0-9]{0,15}$/.test(after)) {
+  const start = integerJobId(after);
+  if (start === undefined) {
     throw new MalformedRequest("after must be a jobId from the previous page (its next)");
   }
-  return Number(after);
+  return start;
+}
+
+/**
+ * A job id of a store whose ids are positive decimal integers (memory, SQLite, NATS), as a
+ * number; `undefined` for any other text, which names no job there.
+ *
+ * @example
+ * integerJobId("42"); // 42
+ * integerJobId("042"); // undefined
+ */
+export function integerJobId(jobId: string): number | undefined {
+  return /^[1-9][0-9]{0,15}$/.test(jobId) ? Number(jobId) : undefined;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   type DeliveryJob,
   type DeliveryQueue,
   deadPageStart,
+  integerJobId,
 } from "../../deliver/delivery-queue.js";
 import { waitForWake } from "../../deliver/wait-for-wake.js";
 import { Unavailable } from "../../errors/errors.js";
@@ -35,8 +36,7 @@ const PRUNE_MIN = 100;
 const PER_SUBSCRIPTION_LEASE_MAX = 64;
 
 /** Job ids are the table's integer keys as decimal strings; anything else names no job. */
-const rowId = (jobId: string): number | undefined =>
-  /^[1-9][0-9]{0,15}$/.test(jobId) ? Number(jobId) : undefined;
+const rowId = integerJobId;
 
 /** A BLOB as read (a `Buffer`) as the plain `Uint8Array` events carry, without a copy. */
 const bytesOf = (blob: Buffer | null): Uint8Array | null =>
