@@ -129,6 +129,82 @@ describe("ingest inside workerd", () => {
   });
 });
 
+/** `binaryEvent` with header lines as given, repeats included, after the four required ones. */
+function withLines(id: string, lines: [string, string][]): RequestInit {
+  const base = binaryEvent(id);
+  return {
+    ...base,
+    headers: [...Object.entries(base.headers as Record<string, string>), ...lines],
+  };
+}
+
+// Node refuses a repeated ce- header by its raw header lines (node-listener.test.ts). workerd
+// hands a Worker only Fetch `Headers`, which join repeats with ", " (on the wire as here), and
+// `getAll` serves only Set-Cookie: the runtime offers no way to tell a repeat from one line.
+describe("a repeated ce- header inside workerd", () => {
+  it("reaches the Worker as one line, the values joined: nothing tells the two apart", () => {
+    const twice = new Headers([
+      ["ce-id", "x1"],
+      ["CE-ID", "x2"],
+    ]);
+    expect([...twice]).toStrictEqual([...new Headers({ "ce-id": "x1, x2" })]);
+    expect(() => (twice as Headers & { getAll(name: string): string[] }).getAll("ce-id")).toThrow(
+      TypeError,
+    );
+  });
+
+  it.each([
+    ["specversion", "1.0"],
+    ["source", "/orders"],
+    ["time", "2030-01-01T00:00:00Z"],
+    ["dataschema", "https://schemas.test/order"],
+  ])(
+    "ce-%s twice is 400 invalid_event naming it, as on Node (the joined value breaks its syntax)",
+    async (name, value) => {
+      const gw = testWorker(config);
+      const lines: [string, string][] = [
+        [`ce-${name}`, value],
+        [`CE-${name.toUpperCase()}`, value],
+      ];
+      const res = await gw.request("/events", withLines(`twice-${name}`, lines));
+      expect(res.status).toBe(400);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(await res.json()).toMatchObject({ code: "invalid_event", attributes: [name] });
+      expect(gw.queue.sent).toHaveLength(0);
+    },
+  );
+
+  it("ce-id or ce-type twice is taken as the joined value (Node: 400), as README says", async () => {
+    const gw = testWorker(config);
+    const res = await gw.request(
+      "/events",
+      withLines("x1", [
+        ["ce-id", "x2"],
+        ["ce-type", "t2"],
+      ]),
+    );
+    expect(res.status).toBe(202);
+    expect(decodeEvent(gw.queue.sent[0]!.event).attributes).toMatchObject({
+      id: "x1, x2",
+      type: "com.example.order.created, t2",
+    });
+  });
+
+  it("Content-Type twice is 400, as on Node (joined, it is no media type)", async () => {
+    const gw = testWorker(config);
+    const base = binaryEvent("ct-twice");
+    const headers = Object.entries(base.headers as Record<string, string>).filter(
+      ([name]) => name !== "content-type",
+    );
+    const res = await gw.request("/events", {
+      ...base,
+      headers: [...headers, ["content-type", "text/plain"], ["content-type", "application/json"]],
+    });
+    expect(res.status).toBe(400);
+    expect(gw.queue.sent).toHaveLength(0);
+  });
+});
+
 describe("config on Workers", () => {
   it("refuses what a Worker cannot honour, by name, and answers 503 until fixed", async () => {
     const gw = testWorker({
@@ -313,6 +389,27 @@ describe("publisher auth inside workerd", () => {
     expect(ok.status).toBe(202);
     expect(decodeEvent(gw.queue.sent[0]!.event).attributes).toMatchObject({ authid: "orders" });
     expect(gw.queue.sent).toHaveLength(1);
+  });
+
+  it("a repeated Authorization header is 401 invalid_token, as on Node, whichever line is good", async () => {
+    const { gw, token } = await authWorker();
+    const good = `Bearer ${await token("orders")}`;
+    for (const [n, pair] of [
+      [good, "Bearer garbage"],
+      ["Bearer garbage", good],
+      [good, good],
+    ].entries()) {
+      const res = await gw.request(
+        "/events",
+        withLines(
+          `auth-twice-${n}`,
+          pair.map((value): [string, string] => ["authorization", value]),
+        ),
+      );
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ code: "invalid_token" });
+    }
+    expect(gw.queue.sent).toHaveLength(0);
   });
 
   it("the Subscriptions API needs an admin token", async () => {

@@ -153,6 +153,26 @@ describe("repeated headers", () => {
     expect(id.body).toMatchObject({ code: "invalid_event", attributes: ["id"] });
   });
 
+  // The same cases as test-workers/ingest.workerd.test.ts: workerd joins the lines, whose
+  // joined value these attributes refuse, so both runtimes answer alike.
+  it.each([
+    ["specversion", "1.0"],
+    ["source", "/node"],
+    ["time", "2030-01-01T00:00:00Z"],
+    ["dataschema", "https://schemas.test/order"],
+  ])(
+    "refuses ce-%s twice on both paths with 400 naming it, as Workers does",
+    async (name, value) => {
+      for (const path of ["/events", "/%65vents"]) {
+        const once = Object.entries(ce(`twice-${name}`)).filter(([key]) => key !== `ce-${name}`);
+        const lines = [`ce-${name}`, value, `CE-${name.toUpperCase()}`, value];
+        const res = await postRaw(path, [...once.flat(), ...lines]);
+        expect(res.status).toBe(400);
+        expect(res.body).toMatchObject({ code: "invalid_event", attributes: [name] });
+      }
+    },
+  );
+
   it("still accepts the same request with each ce- header once on the Hono path", async () => {
     const res = await postRaw("/%65vents", Object.entries(ce("dup-ok")).flat());
     expect(res.status).toBe(202);
