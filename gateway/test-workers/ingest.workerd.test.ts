@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
 import { loadWorkerConfig } from "../src/adapters/workers/worker-config.js";
-import { ConfigInvalid } from "../src/config/config-invalid.js";
+import { ConfigInvalid, describeConfigIssue } from "../src/config/config-invalid.js";
 import { decodeEvent } from "../src/store/event-codec.js";
 import { binaryEvent, resetDatabase, testWorker } from "./harness.js";
 
@@ -222,7 +222,7 @@ describe("config on Workers", () => {
     };
     let refused: unknown;
     try {
-      loadWorkerConfig(JSON.stringify(config), "HERALD_CONFIG", {});
+      loadWorkerConfig(JSON.stringify(config), "HERALD_CONFIG", {}, { noAuth: true });
     } catch (err) {
       refused = err;
     }
@@ -231,6 +231,45 @@ describe("config on Workers", () => {
       { field: "store.kind", message: expect.stringMatching(/^nats needs TCP connections/) },
     ]);
     expect((await testWorker(config).request("/healthz")).status).toBe(503);
+  });
+
+  it("reports what a Worker refuses among the core's issues, top-down, with lines, as herald validate does", () => {
+    const text = [
+      "store: { kind: nats, url: nats://127.0.0.1:4222 }",
+      "listen: { port: -1 }",
+      "subscriptions:",
+      "  - id: fast",
+      "    sink: http://127.0.0.1:9/fast",
+      "    delivery: { rate: 5/s }",
+      "  - id: broken",
+      "    sink: ftp://x",
+      "    delivery: { handshake: true }",
+      "  - id: slow",
+      "    sink: http://127.0.0.1:9/slow",
+      "    delivery: { retry: 100, backoffDelay: 1h, backoffMax: 24h }",
+      "",
+    ].join("\n");
+    let refused: unknown;
+    try {
+      loadWorkerConfig(text, "herald.yaml", {});
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toBeInstanceOf(ConfigInvalid);
+    const issues = (refused as ConfigInvalid).issues;
+    expect(issues.map((i) => [i.line, i.column, i.field, i.subscription])).toStrictEqual([
+      [1, 1, "auth", undefined],
+      [1, 16, "store.kind", undefined],
+      [2, 17, "listen.port", undefined],
+      [6, 23, "subscriptions[0].delivery.rate", "fast"],
+      [8, 11, "subscriptions[1].sink", "broken"],
+      [9, 28, "subscriptions[1].delivery.handshake", "broken"],
+      [12, 24, "subscriptions[2].delivery.retry", "slow"],
+    ]);
+    // One line each, as herald validate prints them; the Workers-only ones say so.
+    expect(issues.map(describeConfigIssue)[3]).toBe(
+      'herald.yaml:6:23 subscriptions[0].delivery.rate: is not available on Cloudflare Workers (isolates share no per-sink state) (subscription "fast")',
+    );
   });
 
   it("refuses a config without auth unless HERALD_NO_AUTH=true, as herald serve needs --no-auth", async () => {
@@ -306,7 +345,7 @@ describe("retry schedules and the delivery queue's retention", () => {
         JSON.stringify({ subscriptions: [{ id: "slow", sink: sink("slow"), delivery: long }] }),
         "HERALD_CONFIG",
         {},
-        345_600,
+        { retentionSeconds: 345_600, noAuth: true },
       );
     } catch (err) {
       refused = err;

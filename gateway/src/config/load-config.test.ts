@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { ConfigInvalid } from "./config-invalid.js";
 import { DEFAULT_LIMITS } from "./herald-config.js";
 import type { Env } from "./interpolate-env.js";
-import { parseConfig } from "./load-config.js";
+import { type ConfigCheck, parseConfig } from "./load-config.js";
 
 /** A YAML text, one argument per line, so line numbers in expectations are argument positions. */
 const yaml = (...lines: string[]): string => `${lines.join("\n")}\n`;
@@ -662,6 +662,32 @@ describe("parseConfig: all errors at once", () => {
       "herald.yaml:7:43 subscriptions[0].delivery.color: unknown key; expected one of: mode, maxBatchSize, maxBatchWait, concurrency, rate, handshake, timeout, retry, backoffPolicy, backoffDelay, backoffMax, deadLetterSink, signingSecret, reply, receipts",
       'herald.yaml:8:9 subscriptions[1].id: duplicate id "a"; subscriptions[0] has it',
       "herald.yaml:10:1 extra: unknown key; expected one of: listen, limits, store, auth, subscriptions, adapters",
+    ]);
+  });
+
+  test("a runtime's check reports among the others, located and sorted, whatever else is broken", () => {
+    // What the Workers adapter does (workersConfigCheck): it sees the document even when invalid.
+    const check: ConfigCheck = (document, report) => {
+      const store = (document as { store?: { kind?: unknown } }).store;
+      if (store?.kind === "nats") report(["store", "kind"], "not on this runtime");
+      report(["subscriptions", 0, "sink"], "unresolved fields are not reported twice");
+    };
+    const text = yaml(
+      "listen: { port: -1 }",
+      "store: { kind: nats, url: nats://127.0.0.1:4222 }",
+      "subscriptions:",
+      "  - { id: a, sink: '${SINK}' }",
+    );
+    let caught: unknown;
+    try {
+      parseConfig(text, "herald.yaml", {}, check);
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as ConfigInvalid).message.split("\n")).toEqual([
+      "herald.yaml:1:17 listen.port: must be from 0 to 65535",
+      "herald.yaml:2:16 store.kind: not on this runtime",
+      "herald.yaml:4:20 subscriptions[0].sink: environment variable SINK is not set",
     ]);
   });
 

@@ -8,13 +8,20 @@ import { parseHeraldConfig } from "./parse-herald-config.js";
 import type { Report } from "./report.js";
 
 /**
+ * What a runtime checks on top of the config's own rules (a Worker's: what it cannot honour), on
+ * the interpolated document whether or not the rest of it is valid. It reports like a validator,
+ * so its issues come with file, line and column, among the others and in the same order.
+ */
+export type ConfigCheck = (document: unknown, report: Report) => void;
+
+/**
  * Parses and validates a config text (YAML, or JSON, which is YAML) into a normalised
  * `HeraldConfig`. `${VAR}` and `${VAR:-default}` in string values are replaced from `env` (an
  * empty object unless given: this core never reads `process.env` itself).
  *
  * Throws `ConfigInvalid` carrying *every* problem, each with file, line, column and field path:
  * YAML syntax errors alone when there are any (the rest would be guesswork), otherwise every
- * missing variable, unknown key and broken rule.
+ * missing variable, unknown key and broken rule, and whatever `check` reports.
  *
  * @example
  * const config = parseConfig("listen: { port: ${PORT} }\n", "herald.yaml", { PORT: "9000" });
@@ -22,7 +29,12 @@ import type { Report } from "./report.js";
  * parseConfig("listen: { prot: 1 }\n", "herald.yaml");
  * // throws ConfigInvalid: herald.yaml:1:11 listen.prot: unknown key; expected one of: host, port
  */
-export function parseConfig(text: string, file: string, env: Env = {}): HeraldConfig {
+export function parseConfig(
+  text: string,
+  file: string,
+  env: Env = {},
+  check?: ConfigCheck,
+): HeraldConfig {
   const source = readConfigSource(text, file);
   if (source.syntaxIssues.length > 0) throw new ConfigInvalid(source.syntaxIssues);
 
@@ -52,9 +64,11 @@ export function parseConfig(text: string, file: string, env: Env = {}): HeraldCo
     issue([], error instanceof Error ? error.message : String(error));
     throw new ConfigInvalid(issues);
   }
-  const config = parseHeraldConfig(raw, (path, message, options) => {
+  const resolved: Report = (path, message, options) => {
     if (!unresolved.has(formatFieldPath(path))) issue(path, message, options);
-  });
+  };
+  const config = parseHeraldConfig(raw, resolved);
+  check?.(raw, resolved);
   if (config === undefined || issues.length > 0) throw new ConfigInvalid(sortByPosition(issues));
   return config;
 }

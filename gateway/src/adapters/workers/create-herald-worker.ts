@@ -112,11 +112,12 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
     }
     const bundled = options.config !== undefined;
     const retention = queueRetentionSeconds(env.HERALD_QUEUE_RETENTION_SECONDS);
+    const noAuth = env.HERALD_NO_AUTH === "true";
     const config = loadWorkerConfig(
       bundled ? options.config : env.HERALD_CONFIG,
       bundled ? "bundled config" : "HERALD_CONFIG",
       variables,
-      retention,
+      { retentionSeconds: retention, noAuth },
     );
     if (env.HERALD_DB === undefined || env.HERALD_DELIVERIES === undefined) {
       throw new TypeError(
@@ -150,19 +151,6 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       now: () => clock.now(),
       logger,
     });
-    const noAuth = env.HERALD_NO_AUTH === "true";
-    // As `herald serve` without --no-auth: a config without `auth` is refused rather than served
-    // open to anyone who finds the Worker's URL.
-    if (config.auth === undefined && !noAuth) {
-      throw new ConfigInvalid([
-        {
-          file: bundled ? "bundled config" : "HERALD_CONFIG",
-          field: "auth",
-          message:
-            "this config has no auth section, so anyone could publish: add auth, or set HERALD_NO_AUTH=true (development only)",
-        },
-      ]);
-    }
     if (noAuth) {
       logger.warn(
         "authentication is OFF (HERALD_NO_AUTH=true): anyone who can reach this Worker can publish events and change subscriptions; never in production",

@@ -4,7 +4,11 @@ import { unsupportedSettings } from "../../app/unsupported-settings.js";
 import { ConfigInvalid, type ConfigIssue } from "../../config/config-invalid.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
 import type { Env } from "../../config/interpolate-env.js";
-import { parseConfig } from "../../config/load-config.js";
+import { type ConfigCheck, parseConfig } from "../../config/load-config.js";
+import { parseDelivery } from "../../config/parse-delivery.js";
+import { parseIssuer } from "../../config/parse-issuer.js";
+import type { Report } from "../../config/report.js";
+import { isAbsent, isRawObject } from "../../config/value-checks.js";
 import { backoffCeiling, effectiveBackoffMax } from "../../deliver/retry-policy.js";
 import {
   DEFAULT_BACKOFF_DELAY_MS,
@@ -81,7 +85,7 @@ function describeSeconds(total: number): string {
  * workersSubscriptionIssues(subscription, 345_600); // [{ field: "delivery.rate", message: "..." }]
  */
 export function workersSubscriptionIssues(
-  subscription: Subscription,
+  subscription: Pick<Subscription, "delivery">,
   retentionSeconds: number = DEFAULT_RETENTION_SECONDS,
 ): SubscriptionIssue[] {
   const issues: SubscriptionIssue[] = [];
@@ -122,26 +126,89 @@ export function workersSubscriptionCheck(
   };
 }
 
+/** How `loadWorkerConfig` reads a config. */
+export interface WorkerConfigOptions {
+  /** The delivery queue's retention (`HERALD_QUEUE_RETENTION_SECONDS`); default 4 days. */
+  readonly retentionSeconds?: number;
+  /** `HERALD_NO_AUTH=true`: a config without `auth` is served (dev only). Default false. */
+  readonly noAuth?: boolean;
+}
+
+/**
+ * What a Worker refuses in a config document on top of the config's own rules, by name (see
+ * `loadWorkerConfig`). Each part is judged where it is valid by the core's rules (what is not
+ * has its own issue already), so a config with both kinds of error shows them together.
+ *
+ * @example
+ * parseConfig(text, "HERALD_CONFIG", env, workersConfigCheck({ retentionSeconds: 345_600 }));
+ */
+export function workersConfigCheck(options: WorkerConfigOptions = {}): ConfigCheck {
+  const { retentionSeconds = DEFAULT_RETENTION_SECONDS, noAuth = false } = options;
+  // The core already reports what these parts break; here only whether a Worker can honour them.
+  const ignore: Report = () => {};
+  return (document, report) => {
+    if (!isRawObject(document)) return;
+    const { store, auth, subscriptions } = document;
+    if (isRawObject(store) && store.kind === "nats") {
+      report(
+        ["store", "kind"],
+        "nats needs TCP connections a Worker does not have; on Workers the store is D1 and the delivery queue (use memory or sqlite, which both mean that)",
+      );
+    }
+    if (isAbsent(auth) && !noAuth) {
+      // As `herald serve` without --no-auth: not served open to anyone who finds the URL.
+      report(
+        ["auth"],
+        "this config has no auth section, so anyone could publish: add auth, or set HERALD_NO_AUTH=true (development only)",
+      );
+    }
+    const issuers = isRawObject(auth) && Array.isArray(auth.issuers) ? auth.issuers : [];
+    issuers.forEach((item: unknown, i) => {
+      const path = ["auth", "issuers", i];
+      if (parseIssuer(item, path, ignore)?.keys.kind === "file") {
+        report(
+          [...path, "jwks"],
+          "a file cannot be read on Cloudflare Workers; inline the JWKS or give its URL",
+        );
+      }
+    });
+    const items = Array.isArray(subscriptions) ? subscriptions : [];
+    items.forEach((item: unknown, i) => {
+      if (!isRawObject(item)) return;
+      const path = ["subscriptions", i];
+      // Only `delivery` matters here, so a subscription broken elsewhere is judged too.
+      const delivery = parseDelivery(item.delivery, [...path, "delivery"], ignore);
+      if (delivery === undefined) return;
+      const named = typeof item.id === "string" && item.id !== "" ? { subscription: item.id } : {};
+      for (const issue of workersSubscriptionIssues({ delivery }, retentionSeconds)) {
+        report([...path, ...issue.field.split(".")], issue.message, named);
+      }
+    });
+  };
+}
+
 /**
  * Reads the gateway's config on a Worker: `text` (a bundled file, or the `HERALD_CONFIG`
  * variable; YAML or JSON, the config schema of DESIGN.md) with `${VAR}` taken from the Worker's
  * variables and secrets. On top of the core's checks it refuses, by name, what this runtime
- * cannot honour instead of ignoring it: `jwks` files (there is no file system: inline the set or
- * give its URL), per-sink `rate` and `handshake`, and retry schedules longer than the delivery
- * queue's retention (`retentionSeconds`, see `workersSubscriptionIssues`). The store is always D1 and the delivery
- * queue: of `store`, only `dedupeWindow` applies (`kind: memory` or `sqlite` both mean "the
- * Worker's store", so configs written for Node, such as the conformance suite's, run as they
- * are; `nats` is refused). `listen` and `limits.maxQueuedDeliveries` do not apply
- * (the platform listens; the queue holds the backlog).
+ * cannot honour instead of ignoring it (`workersConfigCheck`): `jwks` files (there is no file
+ * system: inline the set or give its URL), per-sink `rate` and `handshake`, retry schedules
+ * longer than the delivery queue's retention (see `workersSubscriptionIssues`), and a config
+ * without `auth` unless `noAuth`. Those issues are reported with the core's, each with its line
+ * and column, in the order they appear, as `herald validate` reports a config on Node. The
+ * store is always D1 and the delivery queue: of `store`, only `dedupeWindow` applies (`kind:
+ * memory` or `sqlite` both mean "the Worker's store", so configs written for Node, such as the
+ * conformance suite's, run as they are; `nats` is refused). `listen` and
+ * `limits.maxQueuedDeliveries` do not apply (the platform listens; the queue holds the backlog).
  *
  * @example
- * const config = loadWorkerConfig(env.HERALD_CONFIG, "HERALD_CONFIG", env, 345_600);
+ * const config = loadWorkerConfig(env.HERALD_CONFIG, "HERALD_CONFIG", env, { retentionSeconds: 345_600 });
  */
 export function loadWorkerConfig(
   text: string | undefined,
   file: string,
   env: Env,
-  retentionSeconds: number = DEFAULT_RETENTION_SECONDS,
+  options: WorkerConfigOptions = {},
 ): HeraldConfig {
   if (text === undefined || text.trim() === "") {
     throw new ConfigInvalid([
@@ -153,37 +220,10 @@ export function loadWorkerConfig(
       },
     ]);
   }
-  const config = parseConfig(text, file, env);
+  const config = parseConfig(text, file, env, workersConfigCheck(options));
   const issues: ConfigIssue[] = unsupportedSettings(config).map((line) => {
     const colon = line.indexOf(": ");
     return { file, field: line.slice(0, colon), message: line.slice(colon + 2) };
-  });
-  if (config.store.kind === "nats") {
-    issues.push({
-      file,
-      field: "store.kind",
-      message:
-        "nats needs TCP connections a Worker does not have; on Workers the store is D1 and the delivery queue (use memory or sqlite, which both mean that)",
-    });
-  }
-  config.auth?.issuers.forEach((issuer, i) => {
-    if (issuer.keys.kind === "file") {
-      issues.push({
-        file,
-        field: `auth.issuers[${i}].jwks`,
-        message: "a file cannot be read on Cloudflare Workers; inline the JWKS or give its URL",
-      });
-    }
-  });
-  config.subscriptions.forEach((subscription, i) => {
-    for (const issue of workersSubscriptionIssues(subscription, retentionSeconds)) {
-      issues.push({
-        file,
-        field: `subscriptions[${i}].${issue.field}`,
-        message: issue.message,
-        subscription: subscription.id,
-      });
-    }
   });
   if (issues.length > 0) throw new ConfigInvalid(issues);
   return config;
