@@ -121,6 +121,31 @@ describe("delivery from the queue consumer inside workerd", () => {
     expect(await (await gw.request("/subscriptions/s/dead")).json()).toStrictEqual({ items: [] });
   });
 
+  it("GET .../dead?after= a job that is not in the dead set is 400 problem+json, not the first page again", async () => {
+    const { gw } = setup({ retry: 0 }, () => new Response("nope", { status: 400 }));
+    const messages = [await publish(gw, "p-1"), await publish(gw, "p-2")];
+    await gw.consume(messages);
+    const first = (await (await gw.request("/subscriptions/s/dead?limit=1")).json()) as {
+      items: { jobId: string }[];
+      next: string;
+    };
+    const second = (await (
+      await gw.request(`/subscriptions/s/dead?limit=1&after=${first.next}`)
+    ).json()) as { items: { event: { id: string } }[] };
+    expect(second.items.map((i) => i.event.id)).toStrictEqual(["p-2"]);
+    for (const after of ["zzz", crypto.randomUUID()]) {
+      const res = await gw.request(`/subscriptions/s/dead?after=${after}`);
+      expect(res.status).toBe(400);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(await res.json()).toMatchObject({
+        code: "malformed_request",
+        detail: expect.stringMatching(
+          /^after must be the jobId of one of this subscription's dead jobs/,
+        ),
+      });
+    }
+  });
+
   it("a redriven message is delivered without an acceptance", async () => {
     const { gw, sink } = setup({});
     const message = await publish(gw, "d-6");

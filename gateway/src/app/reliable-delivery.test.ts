@@ -209,6 +209,13 @@ describe("reliable delivery through the gateway", () => {
     ["GET", "/subscriptions/orders/dead?after=not%20an%20id", undefined, /after must be a jobId/],
     ["GET", "/subscriptions/orders/dead?after=zzz", undefined, /after must be a jobId/],
     ["GET", "/subscriptions/orders/dead?after=-5", undefined, /after must be a jobId/],
+    // A Worker's job id (a UUID), as test-workers/delivery.workerd.test.ts asks there.
+    [
+      "GET",
+      "/subscriptions/orders/dead?after=0b7c2f0e-7d4e-4c1a-9a39-3f5a2f7d9e11",
+      undefined,
+      /after must be a jobId/,
+    ],
     ["POST", "/subscriptions/orders/redrive", '{"jobIds":"x"}', /"jobIds"/],
   ])("400 malformed_request for %s %s %s", async (method, path, body, detail) => {
     const sink = await sinkOf({ status: 204 });

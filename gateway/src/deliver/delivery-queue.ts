@@ -48,6 +48,9 @@ export interface Acceptance {
 /**
  * A page of dead jobs: oldest first, `after` is the last id of the previous page. A store refuses
  * an `after` that is not one of its job ids in form (`MalformedRequest`), instead of guessing.
+ * Where ids are ordered (memory, SQLite, NATS) an id marks a place even once its job has left
+ * the dead set; where they are not (D1's UUIDs), an `after` naming none of the subscription's
+ * dead jobs is refused the same way, never taken for the first page.
  */
 export interface DeadPage {
   readonly limit: number;

@@ -1,4 +1,5 @@
 import type { DeadJob, DeliveryFailure, DeliveryJob } from "../../deliver/delivery-queue.js";
+import { MalformedRequest } from "../../errors/errors.js";
 import { decodeEvent, encodeEvent } from "../../store/event-codec.js";
 import type { D1Database } from "./cloudflare-bindings.js";
 
@@ -22,11 +23,20 @@ function toDeadJob(row: DeadRow): DeadJob {
   };
 }
 
+// UUIDs carry no order, so a cursor marks a place only while its job is in the dead set.
+const NO_PLACE =
+  "after must be the jobId of one of this subscription's dead jobs (the next of the previous page); one redriven since marks no place on Workers: leave after out to start again";
+
 /** Deliveries kept as dead, in D1 (the `dead` table, see `d1-schema.ts`). */
 export interface D1DeadJobs {
   /** Keeps the job as dead with `attempts` + 1 (as `DeliveryQueue.bury`); idempotent per job id. */
   bury(job: DeliveryJob, failure: DeliveryFailure): Promise<void>;
-  /** The subscription's dead jobs, oldest first, after the job `after` (when given). */
+  /**
+   * The subscription's dead jobs, oldest first, after the job `after` (when given). An `after`
+   * that names none of the subscription's dead jobs is a `MalformedRequest` (400): job ids are
+   * UUIDs, so one no longer dead (redriven) or never there has no place to go on from, and
+   * starting again at the first page would repeat jobs to a reader paging through.
+   */
   page(subscriptionId: string, limit: number, after?: string): Promise<DeadJob[]>;
   /** Up to `limit` of the subscription's dead jobs (all, or those in `jobIds`), oldest first. */
   peek(subscriptionId: string, limit: number, jobIds?: readonly string[]): Promise<DeadJob[]>;
@@ -63,16 +73,27 @@ export function createD1DeadJobs(db: D1Database): D1DeadJobs {
         .run();
     },
     async page(subscriptionId, limit, after) {
-      const { results } = await db
-        .prepare(
-          `SELECT job_id, subscription_id, body, attempts, failure FROM dead
-           WHERE subscription_id = ?1
-             AND seq > COALESCE((SELECT seq FROM dead WHERE job_id = ?2), 0)
-           ORDER BY seq LIMIT ?3`,
-        )
-        .bind(subscriptionId, after ?? null, limit)
-        .all<DeadRow>();
-      return results.map(toDeadJob);
+      const select = db.prepare(
+        `SELECT job_id, subscription_id, body, attempts, failure FROM dead
+         WHERE subscription_id = ?1
+           AND seq > COALESCE((SELECT seq FROM dead WHERE job_id = ?2 AND subscription_id = ?1), 0)
+         ORDER BY seq LIMIT ?3`,
+      );
+      if (after === undefined) {
+        return (await select.bind(subscriptionId, null, limit).all<DeadRow>()).results.map(
+          toDeadJob,
+        );
+      }
+      // One transaction: the cursor's place and the page after it, read together.
+      // (The first statement's rows are `{ seq }`; only their count is read.)
+      const [cursor, page] = await db.batch<DeadRow>([
+        db
+          .prepare("SELECT seq FROM dead WHERE job_id = ?1 AND subscription_id = ?2")
+          .bind(after, subscriptionId),
+        select.bind(subscriptionId, after, limit),
+      ]);
+      if (!cursor?.results.length || page === undefined) throw new MalformedRequest(NO_PLACE);
+      return page.results.map(toDeadJob);
     },
     async peek(subscriptionId, limit, jobIds) {
       const { results } = await db
