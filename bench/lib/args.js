@@ -125,7 +125,7 @@ export const USAGE = `usage: node bench/run.js [options]
  * @param {string} flag
  * @param {string} text
  */
-function seconds(flag, text) {
+export function seconds(flag, text) {
   const m = /^(\d+)(s|m)?$/.exec(text.trim());
   if (m === null || Number(m[1]) < 1) {
     throw new UsageError(`${flag}: expected whole seconds like 10s or 1m, got "${text}"`);
@@ -137,7 +137,7 @@ function seconds(flag, text) {
  * @param {string} flag
  * @param {string} text
  */
-function positiveInt(flag, text) {
+export function positiveInt(flag, text) {
   if (!/^\d+$/.test(text) || Number(text) < 1) {
     throw new UsageError(`${flag}: expected a positive integer, got "${text}"`);
   }
