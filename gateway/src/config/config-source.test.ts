@@ -64,3 +64,31 @@ describe("readConfigSource().syntaxIssues", () => {
     ]);
   });
 });
+
+describe("readConfigSource: a .json file", () => {
+  test("is parsed as JSON and located like YAML", () => {
+    const source = readConfigSource('{\n  "listen": { "port": "x" }\n}\n', "herald.json");
+    expect(source.syntaxIssues).toEqual([]);
+    expect(source.document.toJS()).toEqual({ listen: { port: "x" } });
+    expect(source.locate(["listen", "port"])).toEqual({ line: 2, column: 23 });
+  });
+
+  test("a syntax error is one issue at its line and column, and nothing is read", () => {
+    const source = readConfigSource('{\n  "a": 1\n  "b": 2\n}', "dir/h.json");
+    expect(source.syntaxIssues).toEqual([
+      {
+        file: "dir/h.json",
+        line: 3,
+        column: 3,
+        field: "",
+        message: "invalid JSON: unexpected '\"'; expected ',' or '}'",
+      },
+    ]);
+    expect(source.document.toJS()).toBeNull();
+  });
+
+  test("YAML that is not JSON is refused, though a .yaml file of the same text is read", () => {
+    expect(readConfigSource("a: 1\n", "h.json").syntaxIssues).toHaveLength(1);
+    expect(readConfigSource("a: 1\n", "h.yml").syntaxIssues).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 import {
-  type Document,
+  Document,
   isAlias,
   isMap,
   isScalar,
@@ -10,6 +10,7 @@ import {
 } from "yaml";
 import type { ConfigIssue } from "./config-invalid.js";
 import type { FieldPath } from "./field-path.js";
+import { checkJsonSyntax } from "./json-syntax.js";
 import type { ReportOptions } from "./report.js";
 
 /** 1-based line and column in the source text. */
@@ -18,10 +19,13 @@ export interface SourcePosition {
   readonly column: number;
 }
 
-/** A config text parsed as YAML (JSON is YAML 1.2), with the means to point back into the text. */
+/** A parsed config text, with the means to point back into the text. */
 export interface ConfigSource {
   readonly document: Document;
-  /** YAML syntax errors and warnings (unknown tags, duplicate keys), as issues with lines. */
+  /**
+   * Syntax errors (JSON's, for a `.json` file) and YAML's warnings (unknown tags, duplicate keys),
+   * as issues with lines.
+   */
   readonly syntaxIssues: readonly ConfigIssue[];
   /**
    * The position of the value at `path` (or of its key with `{ at: "key" }`); where the path does
@@ -31,17 +35,39 @@ export interface ConfigSource {
 }
 
 /**
- * Parses YAML or JSON text without judging its content. Unresolvable tags are reported rather than
- * kept as strings, and YAML 1.1 tags such as `!!set` or `!!timestamp` are not resolved, so the
- * result is only plain objects, lists, strings, numbers, booleans and nulls.
+ * Parses a config text without judging its content. A file named `*.json` must be strict JSON
+ * (RFC 8259: no comments, trailing commas or single quotes; a syntax error is one issue at its line
+ * and column); any other name is YAML, of which JSON is a subset, so a config without a file name
+ * (the Worker's `HERALD_CONFIG`) may be either. Unresolvable YAML tags are reported rather than kept
+ * as strings, and YAML 1.1 tags such as `!!set` or `!!timestamp` are not resolved, so the result
+ * is only plain objects, lists, strings, numbers, booleans and nulls. Duplicate keys are an issue
+ * in both.
  *
  * @example
  * const source = readConfigSource("listen:\n  port: x\n", "herald.yaml");
  * source.locate(["listen", "port"]); // { line: 2, column: 9 }
+ * readConfigSource('{ "listen": {}, }', "herald.json").syntaxIssues[0]?.message;
+ * // "invalid JSON: a trailing comma before '}' is not JSON"
  */
 export function readConfigSource(text: string, file: string): ConfigSource {
+  if (!JSON_FILE.test(file)) return readYaml(maskReferences(text), text, file);
+  const error = checkJsonSyntax(text);
+  // A strict JSON text reads as the same values in YAML, which keeps the positions `locate` needs.
+  // Its references all sit inside quoted strings, where YAML reads `{`, `,` and `#` as text, so
+  // they are not masked (masking could take `${", "}` across two strings for one reference).
+  if (error === undefined) return readYaml(text, text, file);
+  const at = positionIn(text, error.offset);
+  return {
+    document: new Document(null),
+    syntaxIssues: [{ file, ...at, field: "", message: `invalid JSON: ${error.message}` }],
+    locate: () => at,
+  };
+}
+
+const JSON_FILE = /\.json$/i;
+
+function readYaml(masked: string, text: string, file: string): ConfigSource {
   const lineCounter = new LineCounter();
-  const masked = maskReferences(text);
   const document = parseDocument(masked, {
     lineCounter,
     prettyErrors: false,
@@ -87,6 +113,13 @@ function maskReferences(text: string): string {
   return text.replace(REFERENCE, (match) =>
     match.replace(SYNTAX_CHARS, (c) => String.fromCharCode(FIRST_MASK + SYNTAX.indexOf(c))),
   );
+}
+
+/** The 1-based line and column of `offset`, counted as YAML's `LineCounter` counts them. */
+function positionIn(text: string, offset: number): SourcePosition {
+  const before = text.slice(0, offset);
+  const lineStart = before.lastIndexOf("\n") + 1;
+  return { line: before.split("\n").length, column: offset - lineStart + 1 };
 }
 
 function unmask(text: string): string {

@@ -549,10 +549,74 @@ describe("parseConfig: JSON input", () => {
     ]);
   });
 
-  test("a JSON syntax error has a line", () => {
+  test("a JSON syntax error is one issue with its line and column", () => {
     expect(problems('{\n  "listen": { "port": 1 \n', {}, "h.json")).toEqual([
-      "h.json:3:1 Flow map in block collection must be sufficiently indented and end with a }",
+      "h.json:3:1 invalid JSON: unexpected end of text; expected ',' or '}'",
     ]);
+  });
+
+  test.each([
+    [
+      '{\n  "listen": { "port": 1, },\n}',
+      "h.json:2:24 invalid JSON: a trailing comma before '}' is not JSON",
+    ],
+    [
+      '{\n  // the port\n  "listen": {}\n}',
+      "h.json:2:3 invalid JSON: unexpected '/' (JSON has no comments); expected a key in double quotes",
+    ],
+    [
+      "{ 'listen': {} }",
+      `h.json:1:3 invalid JSON: unexpected "'" (JSON strings take double quotes); expected a key in double quotes`,
+    ],
+    [
+      "listen:\n  port: 1\n",
+      "h.json:1:1 invalid JSON: unexpected 'l'; expected a value (object, array, string, number, true, false or null)",
+    ],
+    [
+      '{ "listen": { "port": ${PORT} } }',
+      "h.json:1:23 invalid JSON: unexpected '$' (in JSON a ${VAR} reference goes inside a string); expected a value (object, array, string, number, true, false or null)",
+    ],
+    [
+      "",
+      "h.json:1:1 invalid JSON: unexpected end of text (the file is empty); expected a value (object, array, string, number, true, false or null)",
+    ],
+  ])("a .json file is strict JSON, not YAML: %j", (text, problem) => {
+    expect(problems(text, { PORT: "9000" }, "h.json")).toEqual([problem]);
+  });
+
+  test("the extension decides, in any case; other names keep reading YAML (JSON included)", () => {
+    const lenient = '{ "listen": { "port": 9000, }, } # YAML reads this\n';
+    expect(problems(lenient, {}, "conf/HERALD.JSON")[0]).toMatch(
+      /^conf\/HERALD\.JSON:1:27 invalid JSON/,
+    );
+    expect(parseConfig(lenient, "herald.yaml").listen.port).toBe(9000);
+    expect(parseConfig(lenient, "HERALD_CONFIG").listen.port).toBe(9000);
+  });
+
+  test("references are interpolated in JSON strings, with the same errors as in YAML", () => {
+    const text = [
+      "{",
+      '  "subscriptions": [',
+      '    { "id": "a", "sink": "${SINK}", "delivery": { "timeout": "${TIMEOUT:-2s}" } },',
+      '    { "id": "b", "sink": "${MISSING}" },',
+      '    { "id": "c", "sink": "$${literal}" }',
+      "  ]",
+      "}",
+    ].join("\n");
+    expect(problems(text, { SINK: sink }, "h.json")).toEqual([
+      "h.json:4:26 subscriptions[1].sink: environment variable MISSING is not set",
+      "h.json:5:26 subscriptions[2].sink: must be an absolute http(s) URL",
+    ]);
+    const fixed = text.replace("${MISSING}", sink).replace("$${literal}", sink);
+    const config = parseConfig(fixed, "h.json", { SINK: sink });
+    expect(config.subscriptions.map((s) => s.sink)).toEqual([sink, sink, sink]);
+    expect(config.subscriptions[0]?.delivery.timeoutMs).toBe(2000);
+  });
+
+  test("a reference in a JSON string is text, whatever braces and commas are around it", () => {
+    const text = '{ "adapters": [{ "id": "a", "kind": "github", "secret": "${A}, {${B}}, #x" }] }';
+    const config = parseConfig(text, "h.json", { A: "1", B: "2" });
+    expect(config.adapters[0]).toMatchObject({ secret: "1, {2}, #x" });
   });
 });
 

@@ -49,6 +49,18 @@ test("a byte order mark is not content", async () => {
   await expect(loadConfigFile(file, {})).resolves.toMatchObject({ listen: { port: 9101 } });
 });
 
+test("a .json file is read as strict JSON; its errors name the file, line and column", async () => {
+  const file = join(dir, "herald.json");
+  await writeFile(file, '{\n  "listen": { "port": 9102 },\n}\n');
+  await expect(loadConfigFile(file, {})).rejects.toThrow(
+    `${file}:2:29 invalid JSON: a trailing comma before '}' is not JSON`,
+  );
+  await writeFile(file, '{\n  "listen": { "port": 9102 },\n  "lisen": {}\n}\n');
+  await expect(loadConfigFile(file, {})).rejects.toThrow(
+    `${file}:3:3 lisen: unknown key; expected one of:`,
+  );
+});
+
 test("a missing file rejects with the file system's error", async () => {
   await expect(loadConfigFile(join(dir, "nope.yaml"), {})).rejects.toMatchObject({
     code: "ENOENT",
