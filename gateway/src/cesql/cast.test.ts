@@ -12,7 +12,41 @@ describe("casts (CESQL 3.7)", () => {
     }
   });
 
+  it("String -> Integer: exactly an optional sign and base-10 digits within 32 bits", () => {
+    const accepted: [string, number][] = [
+      ["+1", 1],
+      ["-0", 0],
+      ["+0", 0],
+      ["0000000000000000000012", 12],
+      ["2147483647", 2147483647],
+      ["-2147483648", -2147483648],
+    ];
+    for (const [text, value] of accepted) expect(toInteger(text)).toEqual({ value });
+    const refused = [
+      "  12 ",
+      "\t12",
+      "12\n",
+      "-2147483649",
+      "99999999999999999999",
+      "+-1",
+      "1_000",
+    ];
+    for (const text of refused) {
+      expect(toInteger(text)).toEqual({ value: 0, failure: expect.stringContaining("to Integer") });
+    }
+    expect(Object.is(toInteger("-0").value, -0)).toBe(false);
+  });
+
   it("String -> Boolean: lower case exactly true/false", () => {
+    for (const text of ["TRUE", "True", "tRuE"]) {
+      expect(toBoolean(text, "explicit")).toEqual({ value: true });
+    }
+    for (const text of [" true", "true ", "1", "0", "t", "yes", "", "truee"]) {
+      expect(toBoolean(text, "explicit")).toEqual({
+        value: false,
+        failure: `cannot cast ${JSON.stringify(text)} to Boolean`,
+      });
+    }
     expect(toBoolean("FaLsE", "implicit")).toEqual({ value: false });
     expect(toBoolean("yes", "explicit")).toEqual({
       value: false,

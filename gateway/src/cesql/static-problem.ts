@@ -27,6 +27,15 @@ export function staticProblem(node: CesqlNode): string | undefined {
     : `it never matches: its value is ${type === "Integer" ? "an Integer" : "a String"}, never the Boolean true`;
 }
 
+/**
+ * Type tests of the CESQL drafts that v1.0.0 does not define (its TCK dropped them as "not required
+ * by spec"), with the cast that replaces them in a filter: a failed cast is an error, and an
+ * expression with an error never passes (CESQL 1.2), so `INT(x) > 5` already means "x is an
+ * Integer and more than 5". Herald keeps them missing rather than adding its own, so a filter means
+ * the same in every CESQL v1.0.0 engine.
+ */
+const DRAFT_TESTS: Readonly<Record<string, string>> = { IS_INT: "INT", IS_BOOL: "BOOL" };
+
 function missingFunction(node: CesqlNode): string | undefined {
   switch (node.kind) {
     case "literal":
@@ -36,7 +45,11 @@ function missingFunction(node: CesqlNode): string | undefined {
     case "call": {
       if (resolveFunction(BUILTIN_FUNCTIONS, node.name, node.args.length) === undefined) {
         const n = node.args.length;
-        return `unknown function ${node.name} with ${n} argument${n === 1 ? "" : "s"}`;
+        const unknown = `unknown function ${node.name} with ${n} argument${n === 1 ? "" : "s"}`;
+        const cast = DRAFT_TESTS[node.name.toUpperCase()];
+        return cast === undefined
+          ? unknown
+          : `${unknown} (${node.name.toUpperCase()} was dropped before CESQL v1.0.0: write ${cast}(x) where the value is used; an event whose x does not cast does not pass)`;
       }
       return firstOf(node.args);
     }

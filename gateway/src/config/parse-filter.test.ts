@@ -74,6 +74,9 @@ describe("parseFilter: rejected filters", () => {
     expect(reportsOf({ sql: "EXISTS subject OR LENGTH()" })).toEqual([
       "filters[0].sql: invalid CESQL: unknown function LENGTH with 0 arguments",
     ]);
+    expect(reportsOf({ sql: "IS_INT(size)" })).toEqual([
+      "filters[0].sql: invalid CESQL: unknown function IS_INT with 1 argument (IS_INT was dropped before CESQL v1.0.0: write INT(x) where the value is used; an event whose x does not cast does not pass)",
+    ]);
     expect(reportsOf({ not: { sql: "NOPE(1, 2)" } })).toEqual([
       "filters[0].not.sql: invalid CESQL: unknown function NOPE with 2 arguments",
     ]);
