@@ -23,7 +23,8 @@ export interface DeadLetterRoutesOptions {
  *   of the next page;
  * - `POST /subscriptions/{id}/redrive`: makes them due again with fresh attempts (all, or the
  *   `jobIds` of an optional JSON body `{ "jobIds": [...] }`); answers `{ redriven: N }`.
- * An unknown subscription is 404; `OPTIONS` answers 204 with `Allow`; other methods 405.
+ * An unknown subscription is 404; `HEAD` is answered like `GET` without a body; `OPTIONS` answers
+ * 204 with `Allow`; other methods 405.
  *
  * @example
  * mountDeadLetters(app, { registry, queue });
@@ -77,7 +78,7 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
   });
 }
 
-const DEAD_ALLOW = ["GET", "OPTIONS"] as const;
+const DEAD_ALLOW = ["GET", "HEAD", "OPTIONS"] as const;
 const REDRIVE_ALLOW = ["POST", "OPTIONS"] as const;
 
 function deadItem(job: DeadJob) {

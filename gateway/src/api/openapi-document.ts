@@ -143,7 +143,7 @@ export const OPENAPI_DOCUMENT = {
     title: "Herald HTTP API",
     version: "0.1.0",
     description:
-      "A Herald gateway: `POST /events` (the CloudEvents HTTP protocol binding) and `POST /webhooks/{adapterId}` (foreign payloads for the configured adapters) take events in; the CloudEvents Subscriptions API (cloudevents/spec subscriptions/spec.md) manages where they go. Publishing needs a publisher bearer token, the Subscriptions API, `/metrics` and the dead-letter calls one that matches an `auth.admins` rule, unless the gateway runs with `--no-auth`. Subscriptions declared in the config file are listed and readable but read-only (409). A method a path does not answer is 405 with `Allow`.",
+      "A Herald gateway: `POST /events` (the CloudEvents HTTP protocol binding) and `POST /webhooks/{adapterId}` (foreign payloads for the configured adapters) take events in; the CloudEvents Subscriptions API (cloudevents/spec subscriptions/spec.md) manages where they go. Publishing needs a publisher bearer token, the Subscriptions API, `/metrics` and the dead-letter calls one that matches an `auth.admins` rule, unless the gateway runs with `--no-auth`. Subscriptions declared in the config file are listed and readable but read-only (409). `HEAD` is answered wherever `GET` is, with the same status and headers and no body. A method a path does not answer is 405 with `Allow`.",
     license: { name: "Apache-2.0", identifier: "Apache-2.0" },
   },
   security: [{ bearer: [] }],

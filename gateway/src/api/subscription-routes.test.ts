@@ -313,15 +313,15 @@ describe("Subscriptions API", () => {
   it("answers OPTIONS with Allow and other methods with 405", async () => {
     const collection = await call("OPTIONS", "/subscriptions");
     expect(collection.status).toBe(204);
-    expect(collection.headers.get("allow")).toBe("GET, POST, OPTIONS");
+    expect(collection.headers.get("allow")).toBe("GET, HEAD, POST, OPTIONS");
     const item = await call("OPTIONS", "/subscriptions/x");
-    expect(item.headers.get("allow")).toBe("GET, PUT, DELETE, OPTIONS");
+    expect(item.headers.get("allow")).toBe("GET, HEAD, PUT, DELETE, OPTIONS");
     // A subscription of the config file is read-only here: PUT and DELETE would be 409.
     const fromFile = await call("OPTIONS", "/subscriptions/from-file");
-    expect(fromFile.headers.get("allow")).toBe("GET, OPTIONS");
+    expect(fromFile.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
     const patchFile = await call("PATCH", "/subscriptions/from-file", {});
     expect(patchFile.status).toBe(405);
-    expect(patchFile.headers.get("allow")).toBe("GET, OPTIONS");
+    expect(patchFile.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
     const patch = await problem(
       await call("PATCH", "/subscriptions/x", {}),
       405,

@@ -16,10 +16,12 @@ import {
   toSubscriptionResource,
 } from "./subscription-resource.js";
 
-const COLLECTION_ALLOW = ["GET", "POST", "OPTIONS"] as const;
-const ITEM_ALLOW = ["GET", "PUT", "DELETE", "OPTIONS"] as const;
+// HEAD is answered wherever GET is (Hono runs the GET route and drops the body, RFC 9110 9.3.2),
+// so `Allow` names it too.
+const COLLECTION_ALLOW = ["GET", "HEAD", "POST", "OPTIONS"] as const;
+const ITEM_ALLOW = ["GET", "HEAD", "PUT", "DELETE", "OPTIONS"] as const;
 /** What a subscription of the config file answers: it is read-only through the API. */
-const READ_ONLY_ALLOW = ["GET", "OPTIONS"] as const;
+const READ_ONLY_ALLOW = ["GET", "HEAD", "OPTIONS"] as const;
 
 export interface SubscriptionApiOptions {
   readonly registry: SubscriptionRegistry;
@@ -38,6 +40,7 @@ export interface SubscriptionApiOptions {
  * - `GET|PUT|DELETE /subscriptions/{id}`: retrieve, update (the body's `id`, if any, must match),
  *   delete (200 with the deleted subscription, 3.2.5.5); 404 for an unknown id, 409 for a
  *   subscription declared in the config file, which is read-only here;
+ * - `HEAD` wherever `GET` is: the same status and headers, no body;
  * - `OPTIONS` answers `Allow` (3.2.5 "discovery mechanism"), other methods 405.
  * Admin authorisation is applied in front of these routes (`app/require-admin.ts`).
  *

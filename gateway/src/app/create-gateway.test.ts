@@ -368,7 +368,7 @@ describe("hostile and malformed requests", () => {
   it.each(["/healthz", "/readyz", "/openapi.json"])("405 with Allow for POST %s", async (path) => {
     const res = await gateway.fetch(new Request(`http://gw${path}`, { method: "POST" }));
     expect(res.status).toBe(405);
-    expect(res.headers.get("allow")).toBe("GET");
+    expect(res.headers.get("allow")).toBe("GET, HEAD");
     expect(await problem(res)).toMatchObject({ code: "method_not_allowed" });
   });
 });

@@ -47,6 +47,9 @@ import { ADMIN_PATHS, requireAdmin } from "./require-admin.js";
  */
 const LEASE_MS = MAX_DELIVERY_TIMEOUT_MS + MAX_BATCH_WAIT_MS + 30_000;
 
+/** The read-only endpoints: Hono answers HEAD with the GET route, without the body. */
+const READ_ALLOW = ["GET", "HEAD"] as const;
+
 export interface GatewayOptions {
   /** A normalised config, e.g. from `parseConfig` or `loadConfigFile`. */
   readonly config: HeraldConfig;
@@ -248,7 +251,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   app.get("/openapi.json", (c) => c.json(OPENAPI_DOCUMENT));
   for (const path of ["/healthz", "/readyz", "/openapi.json"]) {
     app.all(path, (c) => {
-      throw new MethodNotAllowed(c.req.method, ["GET"]);
+      throw new MethodNotAllowed(c.req.method, READ_ALLOW);
     });
   }
   for (const path of ADMIN_PATHS) app.use(path, requireAdmin(auth, config.auth?.admins ?? []));
@@ -259,7 +262,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     }),
   );
   app.all("/metrics", (c) => {
-    throw new MethodNotAllowed(c.req.method, ["GET"]);
+    throw new MethodNotAllowed(c.req.method, READ_ALLOW);
   });
   mountSubscriptionApi(app, {
     registry: subscriptions,

@@ -193,7 +193,7 @@ describe("reliable delivery through the gateway", () => {
     const gw = start({}, sink.url);
     const dead = await admin(gw, "OPTIONS", "/subscriptions/orders/dead");
     expect(dead.status).toBe(204);
-    expect(dead.headers.get("allow")).toBe("GET, OPTIONS");
+    expect(dead.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
     const redrive = await admin(gw, "OPTIONS", "/subscriptions/orders/redrive");
     expect(redrive.status).toBe(204);
     expect(redrive.headers.get("allow")).toBe("POST, OPTIONS");
