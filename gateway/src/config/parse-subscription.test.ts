@@ -168,11 +168,25 @@ describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
   test("keys outside the resource shape are unknown keys, pointed at by key", () => {
     const known =
       "id, source, types, config, filters, sink, sinkcredential, protocol, protocolsettings, delivery";
-    expect(reportsOf({ id: "a", sink, sinkCredential: {}, Sink: sink })).toEqual([
-      `sinkCredential: unknown key; expected one of: ${known} (key)`,
+    expect(reportsOf({ id: "a", sink, Sink: sink })).toEqual([
       `Sink: unknown key; expected one of: ${known} (key)`,
     ]);
   });
+
+  test.each([
+    "sinkCredential",
+    "SinkCredential",
+    "sinkcredentials",
+    "sink_credential",
+    "sink-credential",
+  ])(
+    "%s, a near spelling of the spec's sinkcredential, is named with the spec's spelling and what to use",
+    (key) => {
+      expect(reportsOf({ id: "a", sink, [key]: { credentialtype: "PLAIN" } })).toEqual([
+        `${formatFieldPath([key])}: unknown key: the Subscriptions API spells it sinkcredential, which is not supported either: send the sink's credential as a header in protocolsettings.headers (e.g. Authorization), or sign deliveries with delivery.signingSecret (key)`,
+      ]);
+    },
+  );
 
   test("config (3.2.1) may be absent or empty: Herald acquires no events; sinkcredential is named", () => {
     expect(check({ id: "a", sink, config: {} }).reports).toEqual([]);
@@ -356,7 +370,7 @@ describe("parseSubscription: positions in a config file", () => {
       'herald.yaml:11:17 subscriptions[0].protocolsettings.headers["x-name"]: must be printable ASCII; percent-encode other characters',
       "herald.yaml:12:15 subscriptions[0].protocolsettings.method: only POST is supported (case-sensitive, as HTTP methods are)",
       "herald.yaml:13:23 subscriptions[0].delivery.mode: must be one of: binary, structured, batch",
-      "herald.yaml:14:5 subscriptions[0].sinkCredential: unknown key; expected one of: id, source, types, config, filters, sink, sinkcredential, protocol, protocolsettings, delivery",
+      "herald.yaml:14:5 subscriptions[0].sinkCredential: unknown key: the Subscriptions API spells it sinkcredential, which is not supported either: send the sink's credential as a header in protocolsettings.headers (e.g. Authorization), or sign deliveries with delivery.signingSecret",
     ]);
   });
 

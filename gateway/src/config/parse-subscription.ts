@@ -30,6 +30,11 @@ const SUBSCRIPTION_KEYS = [
   "delivery",
 ];
 
+const CREDENTIAL_SPELLINGS = /^sink[-_]?credentials?$/i;
+const NO_CREDENTIAL =
+  "send the sink's credential as a header in protocolsettings.headers (e.g. Authorization), or sign deliveries with delivery.signingSecret";
+const MISSPELT_CREDENTIAL = `unknown key: the Subscriptions API spells it sinkcredential, which is not supported either: ${NO_CREDENTIAL}`;
+
 /**
  * Validates one subscription in the CloudEvents Subscriptions API resource shape (spec section
  * 3.2.1) plus `delivery`, and normalises it (defaults filled in). Every problem is passed to
@@ -56,8 +61,22 @@ export function parseSubscription(
   const r = tracked.report;
   const object = expectObject(raw, path, r);
   if (object === undefined) return undefined;
-  rejectUnknownKeys(object, SUBSCRIPTION_KEYS, path, r);
   const at = (key: string): FieldPath => [...path, key];
+  // 3.2.1 spells the field `sinkcredential` (its OpenAPI document too). Other spellings
+  // (`sinkCredential`, `sinkcredentials`, `sink_credential`) would be plain unknown keys whose
+  // list offers `sinkcredential`, which is refused in turn: say both things at once.
+  const misspelt = Object.keys(object).filter(
+    (key) => key !== "sinkcredential" && CREDENTIAL_SPELLINGS.test(key),
+  );
+  for (const key of misspelt) r(at(key), MISSPELT_CREDENTIAL, { at: "key" });
+  rejectUnknownKeys(
+    misspelt.length === 0
+      ? object
+      : Object.fromEntries(Object.entries(object).filter(([key]) => !misspelt.includes(key))),
+    SUBSCRIPTION_KEYS,
+    path,
+    r,
+  );
 
   const id = required(object.id, at("id"), r, expectString);
   // 3.2.1 source: "If present, MUST be a non-empty URI"; matched exactly against the event's.
@@ -88,12 +107,7 @@ export function parseSubscription(
       );
     }
   }
-  if (!isAbsent(object.sinkcredential)) {
-    r(
-      at("sinkcredential"),
-      "not supported: send the sink's credential as a header in protocolsettings.headers (e.g. Authorization), or sign deliveries with delivery.signingSecret",
-    );
-  }
+  if (!isAbsent(object.sinkcredential)) r(at("sinkcredential"), `not supported: ${NO_CREDENTIAL}`);
 
   if (tracked.failed()) return undefined;
   if (!id || !sink || !filters || !protocolsettings || !delivery) return undefined;

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type GatewayOverHttp,
+  startGatewayOverHttp,
+} from "../../test/support/gateway-over-http.js";
+
+// Bodies a client writes from the Subscriptions API spec, sent over a real connection.
+let http: GatewayOverHttp;
+
+beforeAll(async () => {
+  http = await startGatewayOverHttp({ store: { kind: "memory" } }, "api-over-http.json");
+});
+afterAll(() => http.close());
+
+async function create(body: Record<string, unknown>) {
+  const res = await fetch(`${http.base}/subscriptions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ sink: "http://127.0.0.1:9/in", ...body }),
+  });
+  const type = res.headers.get("content-type");
+  return { status: res.status, type, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function count() {
+  const res = await fetch(`${http.base}/subscriptions`);
+  return ((await res.json()) as unknown[]).length;
+}
+
+describe("sinkcredential (Subscriptions API 3.2.1, 3.2.3)", () => {
+  const credential = {
+    credentialtype: "ACCESSTOKEN",
+    accesstoken: "t0k3n",
+    accesstokentype: "Bearer",
+  };
+
+  it("the spec's spelling is refused with 400, naming what carries a sink's credential here", async () => {
+    const before = await count();
+    const res = await create({ sinkcredential: credential });
+    expect(res.status).toBe(400);
+    expect(res.type).toBe("application/problem+json");
+    expect(res.body).toMatchObject({ code: "invalid_subscription", status: 400 });
+    expect(res.body.errors).toEqual([
+      {
+        field: "sinkcredential",
+        message: expect.stringMatching(
+          /^not supported: send the sink's credential as a header in protocolsettings\.headers .* delivery\.signingSecret$/,
+        ),
+      },
+    ]);
+    expect(JSON.stringify(res.body)).not.toContain("t0k3n");
+    expect(await count()).toBe(before);
+  });
+
+  it.each(["sinkCredential", "sinkcredentials", "sink_credential"])(
+    "%s is refused with 400 naming the spec's spelling, sinkcredential",
+    async (key) => {
+      const res = await create({ [key]: credential });
+      expect(res.status).toBe(400);
+      expect(res.type).toBe("application/problem+json");
+      expect(res.body.errors).toEqual([
+        {
+          field: key,
+          message: expect.stringContaining(
+            "unknown key: the Subscriptions API spells it sinkcredential, which is not supported either",
+          ),
+        },
+      ]);
+    },
+  );
+});
