@@ -574,8 +574,14 @@ export const OPENAPI_DOCUMENT = {
           timeout: { $ref: "#/components/schemas/Duration", default: "5s" },
           retry: { type: "integer", minimum: 0, maximum: 100, default: 3 },
           backoffPolicy: { enum: ["exponential", "linear"] },
-          backoffDelay: { $ref: "#/components/schemas/Duration" },
-          backoffMax: { $ref: "#/components/schemas/Duration" },
+          backoffDelay: {
+            $ref: "#/components/schemas/Duration",
+            description: "Longer than zero (`0ms`, `PT0S` are refused)",
+          },
+          backoffMax: {
+            $ref: "#/components/schemas/Duration",
+            description: "Longer than zero, and not shorter than `backoffDelay`",
+          },
           deadLetterSink: {
             type: "string",
             format: "uri",

@@ -69,3 +69,37 @@ describe("sinkcredential (Subscriptions API 3.2.1, 3.2.3)", () => {
     },
   );
 });
+
+describe("a zero backoff (DESIGN.md: failures are retried with backoff)", () => {
+  const message = "must be longer than zero: with 0 every retry is sent at once, without backoff";
+
+  it.each([
+    ["backoffDelay", "0ms"],
+    ["backoffDelay", "PT0S"],
+    ["backoffMax", "0s"],
+  ])("POST with delivery.%s %s: 400 naming the field, nothing created", async (field, zero) => {
+    const before = await count();
+    const res = await create({ delivery: { [field]: zero } });
+    expect(res.status).toBe(400);
+    expect(res.type).toBe("application/problem+json");
+    expect(res.body.errors).toEqual([{ field: `delivery.${field}`, message }]);
+    expect(await count()).toBe(before);
+  });
+
+  it("PUT with a zero backoffDelay: 400, the stored subscription unchanged", async () => {
+    const created = await create({ delivery: { backoffDelay: "1ms" } });
+    expect(created.status).toBe(201);
+    const url = `${http.base}/subscriptions/${String(created.body.id)}`;
+    const put = await fetch(url, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sink: "http://127.0.0.1:9/in", delivery: { backoffDelay: "PT0S" } }),
+    });
+    expect(put.status).toBe(400);
+    expect(((await put.json()) as { errors: unknown }).errors).toEqual([
+      { field: "delivery.backoffDelay", message },
+    ]);
+    const stored = (await (await fetch(url)).json()) as { delivery: Record<string, unknown> };
+    expect(stored.delivery.backoffDelay).toBe("1ms");
+  });
+});

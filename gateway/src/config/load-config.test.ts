@@ -518,6 +518,23 @@ describe("parseConfig: ${VAR} interpolation", () => {
   });
 });
 
+describe("parseConfig: delivery backoff", () => {
+  test("a zero backoffDelay is refused with the file, line and field", () => {
+    expect(
+      problems(
+        yaml(
+          "subscriptions:",
+          "  - id: a",
+          `    sink: ${sink}`,
+          "    delivery: { backoffDelay: PT0S }",
+        ),
+      ),
+    ).toEqual([
+      "herald.yaml:4:31 subscriptions[0].delivery.backoffDelay: must be longer than zero: with 0 every retry is sent at once, without backoff",
+    ]);
+  });
+});
+
 describe("parseConfig: JSON input", () => {
   test("JSON is accepted, tabs and all", () => {
     const text =

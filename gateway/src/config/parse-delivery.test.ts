@@ -34,7 +34,7 @@ describe("parseDelivery: valid settings", () => {
         timeout: "PT1M30S",
         retry: 0,
         backoffPolicy: "linear",
-        backoffDelay: "0ms",
+        backoffDelay: "1ms",
         backoffMax: "1h",
         deadLetterSink: "https://example.com/dlq",
         signingSecret: secret,
@@ -45,7 +45,7 @@ describe("parseDelivery: valid settings", () => {
         timeoutMs: 90_000,
         retry: 0,
         backoffPolicy: "linear",
-        backoffDelayMs: 0,
+        backoffDelayMs: 1,
         backoffMaxMs: 3_600_000,
         deadLetterSink: "https://example.com/dlq",
         signingSecret: secret,
@@ -59,6 +59,17 @@ describe("parseDelivery: valid settings", () => {
     expect(delivery).toEqual({ mode: "binary", timeoutMs: 5_000, retry: 3 });
     expect(delivery).not.toHaveProperty("backoffPolicy");
   });
+
+  test.each(["0ms", "0s", "PT0S", "P0D", "0m"])(
+    "a zero backoffDelay or backoffMax (%s) is refused, naming the field: no backoff at all",
+    (zero) => {
+      const message =
+        "must be longer than zero: with 0 every retry is sent at once, without backoff";
+      expect(reportsOf({ backoffDelay: zero })).toEqual([`delivery.backoffDelay: ${message}`]);
+      expect(reportsOf({ backoffMax: zero })).toEqual([`delivery.backoffMax: ${message}`]);
+      expect(reportsOf({ backoffDelay: zero, backoffMax: zero })).toHaveLength(2);
+    },
+  );
 
   test("backoffMax may equal backoffDelay", () => {
     expect(check({ backoffDelay: "1s", backoffMax: "PT1S" }).reports).toEqual([]);

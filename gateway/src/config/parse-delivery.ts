@@ -91,8 +91,8 @@ export function parseDelivery(
   const backoffPolicy = optional(object.backoffPolicy, at("backoffPolicy"), r, (value, p, rr) =>
     expectOneOf(value, ["exponential", "linear"] as const, p, rr),
   );
-  const backoffDelayMs = optional(object.backoffDelay, at("backoffDelay"), r, expectDuration);
-  const backoffMaxMs = optional(object.backoffMax, at("backoffMax"), r, expectDuration);
+  const backoffDelayMs = optional(object.backoffDelay, at("backoffDelay"), r, parseBackoff);
+  const backoffMaxMs = optional(object.backoffMax, at("backoffMax"), r, parseBackoff);
   if (backoffDelayMs !== undefined && backoffMaxMs !== undefined && backoffMaxMs < backoffDelayMs) {
     r(at("backoffMax"), "must not be shorter than backoffDelay");
   }
@@ -169,6 +169,20 @@ function parseTimeout(value: unknown, path: FieldPath, report: Report) {
   const ms = expectDuration(value, path, report, 1);
   if (ms === undefined || ms <= MAX_DELIVERY_TIMEOUT_MS) return ms;
   report(path, "must be at most 5m");
+  return undefined;
+}
+
+/**
+ * `backoffDelay` and `backoffMax`: longer than zero. Knative's DeliverySpec only checks that
+ * `backoffDelay` parses, but DESIGN.md has failures "retried with backoff", full jitter, growing
+ * by the policy: with a zero delay (or a zero cap) every wait is 0 under either policy, so
+ * `retry: N` becomes N+1 requests in one burst at a sink that is failing, and is over before a
+ * brief outage is.
+ */
+function parseBackoff(value: unknown, path: FieldPath, report: Report) {
+  const ms = expectDuration(value, path, report);
+  if (ms === undefined || ms > 0) return ms;
+  report(path, "must be longer than zero: with 0 every retry is sent at once, without backoff");
   return undefined;
 }
 
