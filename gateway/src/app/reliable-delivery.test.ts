@@ -121,6 +121,46 @@ describe("reliable delivery through the gateway", () => {
     expect(String(letter?.headers["ce-heralderrordata"])).toContain("no%20such%20order");
   });
 
+  it("a sink that redirects: heralderrordata and the log name the Location, its credentials hidden", async () => {
+    const location = "https://moved.example.com/hooks/v2?token=t0k3n-abcdef123&team=orders";
+    const sink = await sinkOf({
+      status: 301,
+      headers: { location },
+      body: `Moved Permanently. Redirecting to ${location}`,
+    });
+    const dlq = await sinkOf({ status: 204 });
+    const logged: Record<string, unknown>[] = [];
+    const remember = (message: string, fields?: Record<string, unknown>) => {
+      logged.push({ message, ...fields });
+    };
+    const config = {
+      store: { kind: "memory" },
+      subscriptions: [
+        { id: "orders", sink: sink.url, delivery: { retry: 5, deadLetterSink: dlq.url } },
+      ],
+    };
+    gateway = createGateway({
+      config: parseConfig(JSON.stringify(config), "t.json"),
+      logger: { debug: remember, info: remember, warn: remember, error: remember },
+    });
+    gateway.start();
+    await publish(gateway, "moved-1");
+    const [letter] = await dlq.waitFor(1);
+    await gateway.idle();
+    expect(sink.received).toHaveLength(1);
+    expect(letter?.headers).toMatchObject({
+      "ce-heralderrorcode": "301",
+      "ce-heraldattempts": "1",
+    });
+    const data = decodeURIComponent(String(letter?.headers["ce-heralderrordata"]));
+    expect(data).toBe(
+      "HTTP 301 redirect to https://moved.example.com/hooks/v2?token=redacted&team=orders (redirects are not followed): Moved Permanently. Redirecting to https://moved.example.com/hooks/v2?token=[redacted]&team=orders",
+    );
+    const failed = logged.find((entry) => String(entry.message).startsWith("delivery failed"));
+    expect(failed).toMatchObject({ status: 301, error: data });
+    expect(JSON.stringify(logged)).not.toContain("t0k3n-abcdef123");
+  });
+
   it("410 Gone disables the subscription (visible in the API) until it is updated", async () => {
     const sink = await sinkOf({ status: 410 }, { status: 204 });
     const gw = start({}, sink.url);

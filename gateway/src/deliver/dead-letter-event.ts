@@ -1,7 +1,7 @@
 import { toStringAttribute } from "../event/attribute-rules.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import { MAX_ERROR_BYTES, truncateUtf8 } from "./failure-text.js";
-import { hideSecretParameters } from "./redact-secrets.js";
+import { hideUrlCredentials } from "./redact-secrets.js";
 
 /** Why an event is dead-lettered: where it failed, how, and after how many attempts. */
 export interface DeadLetterReason {
@@ -24,13 +24,7 @@ export interface DeadLetterReason {
  * errorDestination("https://bot:s3cret@hooks.example.com/in"); // "https://hooks.example.com/in"
  */
 export function errorDestination(sink: string): string {
-  if (!URL.canParse(sink)) return sink;
-  const url = new URL(sink);
-  const hidden = hideSecretParameters(url);
-  if (!hidden && url.username === "" && url.password === "") return sink;
-  url.username = "";
-  url.password = "";
-  return url.href;
+  return hideUrlCredentials(sink);
 }
 
 /**

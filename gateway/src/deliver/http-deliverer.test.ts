@@ -200,8 +200,19 @@ describe.each<[string, SinkClient]>([
       });
     });
 
-    it.each([300, 301, 302, 307, 308, 400, 401, 403, 404, 409, 410, 413, 415, 422])(
-      "%i is dead",
+    it.each([400, 401, 403, 404, 409, 410, 413, 415, 422])("%i is dead", async (status) => {
+      const sink = await startSink((res) =>
+        res.writeHead(status, { location: "/elsewhere", "retry-after": "5" }).end(),
+      );
+      expect(await deliverer.deliver(one(event), subscription(sink.url))).toEqual({
+        kind: "dead",
+        status,
+        error: `HTTP ${status}`,
+      });
+    });
+
+    it.each([300, 301, 302, 303, 307, 308])(
+      "%i is dead, not followed, and the error names the Location",
       async (status) => {
         const sink = await startSink((res) =>
           res.writeHead(status, { location: "/elsewhere", "retry-after": "5" }).end(),
@@ -209,12 +220,34 @@ describe.each<[string, SinkClient]>([
         expect(await deliverer.deliver(one(event), subscription(sink.url))).toEqual({
           kind: "dead",
           status,
-          error: `HTTP ${status}`,
+          error: `HTTP ${status} redirect to http://127.0.0.1:${sink.port}/elsewhere (redirects are not followed)`,
         });
-        // Redirects are the answer, not followed.
         expect(sink.received.map((r) => r.url)).toEqual(["/hook"]);
       },
     );
+
+    it("a redirect's credentials are hidden in the Location and in the body that repeats it", async () => {
+      const location = "https://login.example.com/oauth?code=c0de-9876543210&state=s1";
+      const sink = await startSink((res) =>
+        res.writeHead(302, { location }).end(`Found. Redirecting to ${location}`),
+      );
+      const outcome = await deliverer.deliver(one(event), subscription(sink.url));
+      expect(outcome).toEqual({
+        kind: "dead",
+        status: 302,
+        error:
+          "HTTP 302 redirect to https://login.example.com/oauth?code=redacted&state=s1 (redirects are not followed): Found. Redirecting to https://login.example.com/oauth?code=[redacted]&state=s1",
+      });
+    });
+
+    it("a 3xx without a Location is its body or status, as before", async () => {
+      const sink = await startSink((res) => res.writeHead(304).end());
+      expect(await deliverer.deliver(one(event), subscription(sink.url))).toEqual({
+        kind: "dead",
+        status: 304,
+        error: "HTTP 304",
+      });
+    });
 
     it("reports the start of the sink's response body as the error", async () => {
       const sink = await startSink((res) => res.writeHead(500).end("database is down"));

@@ -6,6 +6,7 @@ import { classifyStatus } from "./classify-status.js";
 import type { Deliverer, DeliveryAttempt } from "./deliverer.js";
 import type { DeliveryOutcome, SinkReply } from "./delivery-outcome.js";
 import { bodyText, describeError, truncateUtf8 } from "./failure-text.js";
+import { redirectText } from "./redirect-text.js";
 import { parseRetryAfter } from "./retry-after.js";
 import { createWebhookSigner, type WebhookSigner } from "./sign-webhook.js";
 import type { SinkAnswer, SinkClient } from "./sink-client.js";
@@ -85,7 +86,8 @@ function attemptMessage(attempt: DeliveryAttempt, subscription: Subscription): D
  * - network error or timeout: `retry` with status 0;
  * - anything else (3xx, other 4xx), or a message that cannot be built or signed: `dead`.
  * `error` is at most 1024 bytes: the start of the sink's response body (or `HTTP <status>` when
- * it is empty), or the network error. Never throws.
+ * it is empty), led for a 3xx by the `Location` it points to (`redirectText`, credentials
+ * hidden), or the network error. Never throws.
  *
  * @example
  * const deliverer = createHttpDeliverer({ client: createNodeSinkClient() });
@@ -122,7 +124,7 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
     return { ...message, headers: { ...message.headers, ...webhook }, body };
   }
 
-  function outcomeOf(answer: SinkAnswer, wantsReply: boolean): DeliveryOutcome {
+  function outcomeOf(answer: SinkAnswer, wantsReply: boolean, sent: string): DeliveryOutcome {
     const { status, head } = answer;
     const kind = classifyStatus(status);
     if (kind === "delivered") {
@@ -131,7 +133,10 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
         ? { kind, status, reply: replyOf(answer) }
         : { kind, status };
     }
-    const error = head.length > 0 ? bodyText(head) : `HTTP ${status}`;
+    const body = head.length > 0 ? bodyText(head) : "";
+    const location = status >= 300 && status < 400 ? answer.header("location") : null;
+    const error =
+      location !== null ? redirectText(status, location, sent, body) : body || `HTTP ${status}`;
     if (kind === "dead") return { kind, status, error };
     const retryAfterMs = parseRetryAfter(answer.retryAfter, clock.now());
     return retryAfterMs === undefined
@@ -172,7 +177,7 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
           subscription.delivery.timeoutMs,
           wantsReply ? maxReplyBytes : undefined,
         );
-        return outcomeOf(answer, wantsReply);
+        return outcomeOf(answer, wantsReply, message.url);
       } catch (err) {
         // A `SinkError` (timeout, network) or a client breaking its contract: worth a retry.
         return { kind: "retry", status: 0, error: describeError(err) };

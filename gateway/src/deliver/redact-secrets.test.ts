@@ -1,6 +1,6 @@
-import { expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Subscription } from "../subscriptions/subscription.js";
-import { REDACTED, redactSecrets } from "./redact-secrets.js";
+import { hideUrlCredentials, REDACTED, redactSecrets, redactUrlSecrets } from "./redact-secrets.js";
 
 const subscription: Subscription = {
   id: "sub",
@@ -62,4 +62,22 @@ it("hides short credential-like query values where the sink echoes them as name=
   expect(redactSecrets(echoed, short)).toBe(
     `url=/echo/x?s=400&api_key=${REDACTED}&sig=${REDACTED}&n=K123`,
   );
+});
+
+describe("hideUrlCredentials and redactUrlSecrets: a URL the subscription does not know", () => {
+  it("hideUrlCredentials drops userinfo and hides credential-like query values", () => {
+    expect(hideUrlCredentials("https://u:p4ss@h.example/x?api_key=k&a=1")).toBe(
+      "https://h.example/x?api_key=redacted&a=1",
+    );
+    expect(hideUrlCredentials("https://h.example/x?a=1")).toBe("https://h.example/x?a=1");
+    expect(hideUrlCredentials("not a url")).toBe("not a url");
+  });
+
+  it("redactUrlSecrets hides its pairs (any length) and long values anywhere in a text", () => {
+    const url = "https://h.example/cb?code=ab&secret=0123456789&x=1";
+    expect(redactUrlSecrets("to /cb?code=ab&x=1 with 0123456789 and x=1", url)).toBe(
+      "to /cb?code=[redacted]&x=1 with [redacted] and x=1",
+    );
+    expect(redactUrlSecrets("nothing here", "::")).toBe("nothing here");
+  });
 });

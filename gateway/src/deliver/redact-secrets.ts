@@ -83,19 +83,73 @@ function replacementsOf(subscription: Subscription): [string, string][] {
     secrets.push(secret, secret.replace(/^whsec_/, ""));
   }
   for (const sink of [subscription.sink, subscription.delivery.deadLetterSink]) {
-    if (sink === undefined || !URL.canParse(sink)) continue;
-    for (const pair of secretParameterPairs(sink)) {
-      pairs.push([pair, `${pair.slice(0, pair.indexOf("="))}=${REDACTED}`]);
-    }
-    const { password } = new URL(sink);
-    if (password !== "") secrets.push(password, safeDecode(password));
-    secrets.push(...secretParameterValues(sink));
+    if (sink !== undefined) collectUrlSecrets(sink, pairs, secrets);
   }
+  return ordered(pairs, secrets);
+}
+
+/** Adds a URL's credential-like `name=value` pairs and its secret values (password, query). */
+function collectUrlSecrets(url: string, pairs: [string, string][], secrets: string[]): void {
+  if (!URL.canParse(url)) return;
+  for (const pair of secretParameterPairs(url)) {
+    pairs.push([pair, `${pair.slice(0, pair.indexOf("="))}=${REDACTED}`]);
+  }
+  const { password } = new URL(url);
+  if (password !== "") secrets.push(password, safeDecode(password));
+  secrets.push(...secretParameterValues(url));
+}
+
+function ordered(pairs: [string, string][], secrets: readonly string[]): [string, string][] {
   const values = secrets
     .filter((secret) => secret.length >= MIN_SECRET_LENGTH)
     .sort((a, b) => b.length - a.length)
     .map((secret): [string, string] => [secret, REDACTED]);
   return [...pairs, ...values];
+}
+
+function replaceAll(text: string, replacements: readonly [string, string][]): string {
+  let redacted = text;
+  for (const [secret, replacement] of replacements) {
+    if (redacted.includes(secret)) redacted = redacted.split(secret).join(replacement);
+  }
+  return redacted;
+}
+
+/**
+ * A URL as failure text may show it: without userinfo (`user:password@`), and with the values of
+ * credential-like query parameters (`?token=`, `?api_key=`) replaced by `redacted`; other
+ * parameters and the path are kept. A text that does not parse as a URL is returned as given.
+ *
+ * @example
+ * hideUrlCredentials("https://bot:s3cret@hooks.example.com/in?token=abc&team=a");
+ * // "https://hooks.example.com/in?token=redacted&team=a"
+ */
+export function hideUrlCredentials(text: string): string {
+  if (!URL.canParse(text)) return text;
+  const url = new URL(text);
+  const hidden = hideSecretParameters(url);
+  if (!hidden && url.username === "" && url.password === "") return text;
+  url.username = "";
+  url.password = "";
+  return url.href;
+}
+
+/**
+ * Failure text with the credentials of `url` hidden wherever they appear in it, as
+ * `redactSecrets` hides those of a subscription's sink URLs: its credential-like `name=value`
+ * query pairs (kept named), and its password and credential-like query values of 8 characters
+ * or more. For a URL the sink named itself (a redirect's `Location`), which the subscription does
+ * not know.
+ *
+ * @example
+ * redactUrlSecrets("Redirecting to /login?code=abc123", "https://h.example/login?code=abc123");
+ * // "Redirecting to /login?code=[redacted]"
+ */
+export function redactUrlSecrets(text: string, url: string): string {
+  const pairs: [string, string][] = [];
+  const secrets: string[] = [];
+  collectUrlSecrets(url, pairs, secrets);
+  return replaceAll(text, ordered(pairs, secrets));
 }
 
 /**
@@ -109,9 +163,5 @@ function replacementsOf(subscription: Subscription): [string, string][] {
  * redactSecrets("bad token Bearer abcdefgh123", subscription); // "bad token [redacted]"
  */
 export function redactSecrets(text: string, subscription: Subscription): string {
-  let redacted = text;
-  for (const [secret, replacement] of replacementsOf(subscription)) {
-    if (redacted.includes(secret)) redacted = redacted.split(secret).join(replacement);
-  }
-  return redacted;
+  return replaceAll(text, replacementsOf(subscription));
 }
