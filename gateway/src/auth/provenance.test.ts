@@ -169,3 +169,35 @@ describe("formatRecordedTime", () => {
     expect(formatRecordedTime(253_402_300_799_999)).toBe("9999-12-31T23:59:59.999Z");
   });
 });
+
+describe("the dead-letter attributes a publisher sent", () => {
+  const forged: CloudEvent = {
+    attributes: {
+      ...base,
+      heralderrordest: "https://bank.example.com/hook",
+      heralderrorcode: 500,
+      heralderrordata: "payment failed, call +1 555 0100",
+      heraldattempts: 9,
+      heraldnote: "not a gateway attribute",
+    },
+  };
+  const kept = { ...base, heraldnote: "not a gateway attribute" };
+
+  test("are dropped with a verified token: only the gateway dead-letters", () => {
+    expect(withProvenance(forged, { claims: { sub: "s" }, recordedAt }).attributes).toEqual({
+      ...kept,
+      recordedtime: "2025-01-02T03:04:05.006Z",
+      authtype: "service_account",
+      authid: "s",
+      authclaims: '{"sub":"s"}',
+    });
+  });
+
+  test("are dropped without authentication too", () => {
+    expect(withUnauthenticatedProvenance(forged, { recordedAt }).attributes).toEqual({
+      ...kept,
+      recordedtime: "2025-01-02T03:04:05.006Z",
+      authtype: "unauthenticated",
+    });
+  });
+});

@@ -28,6 +28,18 @@ export const PROVENANCE_ATTRIBUTES = ["recordedtime", "authtype", "authid", "aut
 export const HOPS_ATTRIBUTE = "heraldhops";
 
 /**
+ * The failure attributes of a dead-lettered event (DESIGN.md "Attributes the gateway sets"): the
+ * gateway writes them when it dead-letters an event (`deliver/dead-letter-event.ts`), no one
+ * else. A sink or a person reading them must be able to trust they say what happened here.
+ */
+export const DEAD_LETTER_ATTRIBUTES = [
+  "heralderrordest",
+  "heralderrorcode",
+  "heralderrordata",
+  "heraldattempts",
+] as const;
+
+/**
  * Claims copied into `authclaims`, in this order: who issued the token, for whom, to which
  * client, with what scope. Nothing else: other claims may be personal data or secrets, and the
  * extension forbids credentials (authclaims: "MUST NOT contain actual credentials").
@@ -48,7 +60,8 @@ export interface ProvenanceOptions {
 
 /**
  * A copy of `event` carrying the gateway's provenance, replacing whatever the publisher sent in
- * these attributes (and dropping a `heraldhops` it sent): `recordedtime` (RFC 3339, UTC, milliseconds), `authtype`, `authid` (the `sub`
+ * these attributes (and dropping a `heraldhops` and the `heralderror*`/`heraldattempts`
+ * dead-letter attributes it sent): `recordedtime` (RFC 3339, UTC, milliseconds), `authtype`, `authid` (the `sub`
  * claim) and `authclaims` (JSON of `iss`, `sub`, `aud`, `azp`, `client_id`, `scope` where present).
  * `authid` is left out when `sub` is not a valid CloudEvents String, `authclaims` when none of
  * those claims is present. `data` is shared, not copied.
@@ -97,7 +110,8 @@ function principalOf(claims: TokenClaims, authtype: AuthType): Partial<Principal
 /**
  * `withProvenance` for a gateway running with `--no-auth`: `recordedtime`, and `authtype`
  * `unauthenticated` ("No credentials were used to authenticate the change that triggered the
- * occurrence"); whatever the publisher sent as `authid` or `authclaims` is removed.
+ * occurrence"); whatever the publisher sent as `authid` or `authclaims` is removed, and so are the
+ * attributes only the gateway writes (`heraldhops`, the dead-letter ones), as `withProvenance` does.
  *
  * @example
  * withUnauthenticatedProvenance(event, { recordedAt: clock.now() }).attributes.authtype; // "unauthenticated"
@@ -163,11 +177,19 @@ const NOT_IN_STRING =
   /[\u007f-\u009f\ufdd0-\ufdef\ufffe\uffff]|[\ud83f\ud87f\ud8bf\ud8ff\ud93f\ud97f\ud9bf\ud9ff\uda3f\uda7f\udabf\udaff\udb3f\udb7f\udbbf\udbff][\udffe\udfff]/g;
 
 /**
- * What a publisher's event loses on the way in: the provenance attributes (replaced) and the hop
+ * What a publisher's event loses on the way in: the provenance attributes (replaced), the hop
  * count (a published event starts the reply chain: one sent with a high count would have its
- * sinks' replies refused, one sent with 0 would reset a loop's count).
+ * sinks' replies refused, one sent with 0 would reset a loop's count) and the dead-letter
+ * attributes (an event that has not failed here carries none; forged ones would tell a sink, or
+ * whoever reads a dead-letter queue fed by other means, of a failure that never happened). They
+ * are dropped, as DESIGN.md has the provenance attributes "replaced, never trusted", not refused:
+ * an event a Herald dead-lettered into another Herald's `POST /events` still gets in.
  */
-const GATEWAY_ONLY: ReadonlySet<string> = new Set([...PROVENANCE_ATTRIBUTES, HOPS_ATTRIBUTE]);
+const GATEWAY_ONLY: ReadonlySet<string> = new Set([
+  ...PROVENANCE_ATTRIBUTES,
+  HOPS_ATTRIBUTE,
+  ...DEAD_LETTER_ATTRIBUTES,
+]);
 
 function replaceProvenance(
   event: CloudEvent,

@@ -1,4 +1,9 @@
-import { formatRecordedTime, HOPS_ATTRIBUTE, PROVENANCE_ATTRIBUTES } from "../auth/provenance.js";
+import {
+  DEAD_LETTER_ATTRIBUTES,
+  formatRecordedTime,
+  HOPS_ATTRIBUTE,
+  PROVENANCE_ATTRIBUTES,
+} from "../auth/provenance.js";
 import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
 
 export { HOPS_ATTRIBUTE };
@@ -33,7 +38,8 @@ export function traceOf(cause: CloudEvent): Record<string, AttributeValue> {
 /**
  * The event with the gateway's own provenance: `recordedtime`, `authtype` `system` and `authid`
  * (e.g. `subscription:thumbnails` for a reply, `herald` for a receipt); an `authclaims` it had is
- * removed, as for a published event (the gateway's provenance is never taken from the event).
+ * removed, as for a published event (the gateway's provenance is never taken from the event), and
+ * so are dead-letter attributes a sink's reply carried (`heralderror*`, `heraldattempts`).
  */
 export function withSystemProvenance(
   event: CloudEvent,
@@ -41,6 +47,7 @@ export function withSystemProvenance(
 ): CloudEvent {
   const attributes: Record<string, AttributeValue> = { ...event.attributes };
   for (const name of PROVENANCE_ATTRIBUTES) delete attributes[name];
+  for (const name of DEAD_LETTER_ATTRIBUTES) delete attributes[name];
   attributes.recordedtime = formatRecordedTime(options.recordedAt);
   attributes.authtype = "system";
   attributes.authid = options.authid;
