@@ -215,10 +215,13 @@ describe("parseConfig: listen and limits", () => {
     ]);
   });
 
-  test("a quoted number is a string, not a number", () => {
-    expect(problems('listen: { port: "8080" }')).toEqual([
-      "herald.yaml:1:17 listen.port: must be an integer",
-    ]);
+  test("a quoted whole number is read as the number; any other text is not a number", () => {
+    expect(parseConfig('listen: { port: "8080" }', "x", {}).listen.port).toBe(8080);
+    for (const text of ['"80.5"', '" 8080"', '"+8080"', '"0x50"', '"8e3"', '""', '"08080"']) {
+      expect(problems(`listen: { port: ${text} }`)).toEqual([
+        "herald.yaml:1:17 listen.port: must be an integer",
+      ]);
+    }
   });
 
   test("sections must be objects", () => {
@@ -408,11 +411,15 @@ describe("parseConfig: ${VAR} interpolation", () => {
     expect(config.subscriptions[0]?.protocolsettings.headers).toEqual({ "x-team": "media" });
   });
 
-  test("an unquoted reference is typed like YAML would type the text; a quoted one stays a string", () => {
-    const env = { PORT: "9001", RETRY: "3" };
+  test("an unquoted reference is typed like YAML would type the text; a quoted one stays a string where a string is wanted", () => {
+    const env = { PORT: "9001", RETRY: "3", ID: "42" };
     expect(parseConfig(yaml("listen:", "  port: ${PORT}"), "x", env).listen.port).toBe(9001);
     expect(parseConfig(yaml("listen:", "  port: ${PORT:-8081}"), "x", {}).listen.port).toBe(8081);
-    expect(problems(yaml("listen:", '  port: "${PORT}"'), env)).toEqual([
+    // Where a number is wanted, the quoted form reads as one too (JSON can only quote it).
+    expect(parseConfig(yaml("listen:", '  port: "${PORT}"'), "x", env).listen.port).toBe(9001);
+    const quotedId = yaml("subscriptions:", '  - id: "${ID}"', "    sink: http://x.test/a");
+    expect(parseConfig(quotedId, "x", env).subscriptions[0]?.id).toBe("42");
+    expect(problems(yaml("listen:", '  port: "${PORT}"'), { PORT: "90o1" })).toEqual([
       "herald.yaml:2:9 listen.port: must be an integer",
     ]);
   });
@@ -536,6 +543,23 @@ describe("parseConfig: delivery backoff", () => {
 });
 
 describe("parseConfig: JSON input", () => {
+  test("numbers and booleans from the environment: the reference sits in a string and reads as the value", () => {
+    const text = [
+      "{",
+      '  "listen": { "port": "${PORT}" },',
+      '  "subscriptions": [',
+      '    { "id": "a", "sink": "http://x.test/a", "delivery": { "retry": "${RETRY}", "receipts": "${RECEIPTS}" } }',
+      "  ]",
+      "}",
+    ].join("\n");
+    const config = parseConfig(text, "herald.json", { PORT: "9002", RETRY: "4", RECEIPTS: "true" });
+    expect(config.listen.port).toBe(9002);
+    expect(config.subscriptions[0]?.delivery).toMatchObject({ retry: 4, receipts: true });
+    expect(problems(text, { PORT: "9002", RETRY: "4", RECEIPTS: "yes" }, "herald.json")).toEqual([
+      "herald.json:4:92 subscriptions[0].delivery.receipts: must be true or false",
+    ]);
+  });
+
   test("JSON is accepted, tabs and all", () => {
     const text =
       '{\n\t"listen": { "port": 9000 },\n\t"subscriptions": [\n\t\t{ "id": "a", "sink": "${SINK}" }\n\t]\n}\n';
@@ -547,7 +571,7 @@ describe("parseConfig: JSON input", () => {
   test("errors in JSON carry lines and columns too", () => {
     const text = [
       "{",
-      '  "listen": { "port": "9000" },',
+      '  "listen": { "port": "9000x" },',
       '  "subscriptions": [',
       '    { "id": "a", "sink": "/relative", "extra": true }',
       "  ]",

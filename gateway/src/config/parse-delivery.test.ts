@@ -149,7 +149,8 @@ describe("parseDelivery: rejected settings", () => {
     expect(reportsOf({ retry: -1 })).toEqual(["delivery.retry: must be from 0 to 100"]);
     expect(reportsOf({ retry: 101 })).toEqual(["delivery.retry: must be from 0 to 100"]);
     expect(reportsOf({ retry: 1.5 })).toEqual(["delivery.retry: must be an integer"]);
-    expect(reportsOf({ retry: "3" })).toEqual(["delivery.retry: must be an integer"]);
+    expect(reportsOf({ retry: "3x" })).toEqual(["delivery.retry: must be an integer"]);
+    expect(reportsOf({ retry: "-1" })).toEqual(["delivery.retry: must be from 0 to 100"]);
   });
 
   test("backoffPolicy: exponential or linear", () => {
@@ -166,6 +167,14 @@ describe("parseDelivery: rejected settings", () => {
     expect(reportsOf({ backoffDelay: "2s", backoffMax: "1s" })).toEqual([
       "delivery.backoffMax: must not be shorter than backoffDelay",
     ]);
+    expect(reportsOf({ backoffMax: "100ms" })).toEqual([
+      "delivery.backoffMax: must not be shorter than backoffDelay, which is 500ms when not set (set backoffDelay too)",
+    ]);
+    expect(check({ backoffMax: "500ms" }).reports).toEqual([]);
+    expect(check({ backoffDelay: "50ms", backoffMax: "100ms" }).delivery).toMatchObject({
+      backoffDelayMs: 50,
+      backoffMaxMs: 100,
+    });
   });
 
   test("deadLetterSink: an absolute http(s) URL", () => {

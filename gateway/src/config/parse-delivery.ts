@@ -1,4 +1,5 @@
 import {
+  DEFAULT_BACKOFF_DELAY_MS,
   DEFAULT_DELIVERY,
   type DeliverySettings,
   type ReplyPolicy,
@@ -93,8 +94,17 @@ export function parseDelivery(
   );
   const backoffDelayMs = optional(object.backoffDelay, at("backoffDelay"), r, parseBackoff);
   const backoffMaxMs = optional(object.backoffMax, at("backoffMax"), r, parseBackoff);
-  if (backoffDelayMs !== undefined && backoffMaxMs !== undefined && backoffMaxMs < backoffDelayMs) {
-    r(at("backoffMax"), "must not be shorter than backoffDelay");
+  if (backoffMaxMs !== undefined) {
+    // Against the default too: a stored subscription shows its delay (500ms when not set), and
+    // that body sent back must pass the same check.
+    if (backoffDelayMs === undefined && backoffMaxMs < DEFAULT_BACKOFF_DELAY_MS) {
+      r(
+        at("backoffMax"),
+        `must not be shorter than backoffDelay, which is ${DEFAULT_BACKOFF_DELAY_MS}ms when not set (set backoffDelay too)`,
+      );
+    } else if (backoffDelayMs !== undefined && backoffMaxMs < backoffDelayMs) {
+      r(at("backoffMax"), "must not be shorter than backoffDelay");
+    }
   }
   const maxBatchSize = optional(object.maxBatchSize, at("maxBatchSize"), r, (value, p, rr) =>
     expectInteger(value, p, rr, 1, MAX_BATCH_SIZE),

@@ -140,7 +140,9 @@ export function expectList(
 }
 
 /**
- * `true` or `false` (YAML `yes`/`no` are not booleans in YAML 1.2, which the loader uses).
+ * `true` or `false` (YAML `yes`/`no` are not booleans in YAML 1.2, which the loader uses), or
+ * the string `"true"` or `"false"`: a JSON config can only write a reference inside a string,
+ * so `"handshake": "${HANDSHAKE}"` must still read as a boolean.
  *
  * @example
  * const handshake = optional(raw.handshake, ["delivery", "handshake"], report, expectBoolean);
@@ -151,23 +153,29 @@ export function expectBoolean(
   report: Report,
 ): boolean | undefined {
   if (typeof value === "boolean") return value;
+  if (value === "true" || value === "false") return value === "true";
   report(path, "must be true or false");
   return undefined;
 }
 
+/** A whole number written as a string (`"8080"`, `"-1"`): no spaces, signs other than `-`, or fractions. */
+const INTEGER_TEXT = /^-?(?:0|[1-9][0-9]*)$/;
+
 /**
- * A whole number in `[min, max]`.
+ * A whole number in `[min, max]`, or a string holding one in decimal (`"8080"`): a JSON config
+ * can only write a reference inside a string, so `"port": "${PORT}"` must still read as a number.
  *
  * @example
  * const port = expectInteger(raw.port, ["listen", "port"], report, 0, 65_535);
  */
 export function expectInteger(
-  value: unknown,
+  given: unknown,
   path: FieldPath,
   report: Report,
   min: number,
   max = Number.MAX_SAFE_INTEGER,
 ): number | undefined {
+  const value = typeof given === "string" && INTEGER_TEXT.test(given) ? Number(given) : given;
   if (typeof value !== "number" || !Number.isInteger(value)) report(path, "must be an integer");
   else if (value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
