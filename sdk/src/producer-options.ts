@@ -6,23 +6,23 @@ import { isUriReference } from "./uri-reference.js";
 /** How long to wait before retries; every field optional, in milliseconds. */
 export interface RetryOptions {
   /** Retries after the first attempt (default 3). */
-  readonly retries?: number;
+  readonly retries?: number | undefined;
   /** Cap of the first backoff, doubled on each retry (default 100). */
-  readonly baseDelay?: number;
+  readonly baseDelay?: number | undefined;
   /** Longest backoff (default 5000). */
-  readonly maxDelay?: number;
+  readonly maxDelay?: number | undefined;
   /** Longest `Retry-After` worth waiting for; a longer one throws at once (default 60000). */
-  readonly maxRetryAfter?: number;
+  readonly maxRetryAfter?: number | undefined;
 }
 
 /** Gathering of single events into batch requests under load; every field optional. */
 export interface CoalesceOptions {
   /** Most events per batch request: the gateway's `limits.maxBatchEvents` (default 100). */
-  readonly maxEvents?: number;
+  readonly maxEvents?: number | undefined;
   /** Most bytes per batch request: the gateway's `limits.maxBatchBytes` (default 1048576). */
-  readonly maxBatchBytes?: number;
+  readonly maxBatchBytes?: number | undefined;
   /** Requests in flight before events start to queue and share a request (default 4). */
-  readonly maxInFlight?: number;
+  readonly maxInFlight?: number | undefined;
 }
 
 /** Options of `createProducer`, checked once when the producer is made. */
@@ -35,34 +35,34 @@ export interface ProducerOptions {
    * Bearer token, or a function giving one (asked on every attempt, e.g. `serviceAccountToken`,
    * within the attempt's `timeout`); visible ASCII, no spaces or control characters.
    */
-  readonly token?: string | (() => string | Promise<string>);
+  readonly token?: string | (() => string | Promise<string>) | undefined;
   /** A `fetch` to use instead of the global one. */
-  readonly fetch?: typeof fetch;
+  readonly fetch?: typeof fetch | undefined;
   /** Per-attempt timeout: an integer number of milliseconds, 1 to 2^31-1 (default 10000). */
-  readonly timeout?: number;
+  readonly timeout?: number | undefined;
   /** Retry settings, or `false` for a single attempt. */
-  readonly retry?: RetryOptions | false;
+  readonly retry?: RetryOptions | false | undefined;
   /** Content mode of single events (default `binary`); arrays always go in batch mode. */
-  readonly mode?: ContentMode;
+  readonly mode?: ContentMode | undefined;
   /** Extra headers on every request (not `ce-*`, `content-type` or `authorization`). */
-  readonly headers?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
   /**
    * For high event rates: while `maxInFlight` requests are out, further single events wait and
    * go together as one batch-mode request (each still settles on its own). Off by default.
    */
-  readonly coalesce?: boolean | CoalesceOptions;
+  readonly coalesce?: boolean | CoalesceOptions | undefined;
   /** The gateway's `limits.maxEventBytes` (default 262144): `stateTransfer` refuses larger events. */
-  readonly maxEventBytes?: number;
+  readonly maxEventBytes?: number | undefined;
   /** Most bytes of JSON `data` a notification may carry (default 1024). */
-  readonly maxNotificationDataBytes?: number;
+  readonly maxNotificationDataBytes?: number | undefined;
   /** Set `traceparent`/`tracestate` from the active OpenTelemetry span, if any (default true). */
-  readonly tracing?: boolean;
+  readonly tracing?: boolean | undefined;
   /** Clock in milliseconds (tests). */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
   /** Random numbers in [0, 1) for jitter (tests). */
-  readonly random?: () => number;
+  readonly random?: (() => number) | undefined;
   /** How to wait between attempts (tests). */
-  readonly sleep?: (ms: number) => Promise<void>;
+  readonly sleep?: ((ms: number) => Promise<void>) | undefined;
 }
 
 /** `ProducerOptions` with every default applied and every value checked. */

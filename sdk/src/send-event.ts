@@ -4,8 +4,8 @@ import { createProducer, type Sent } from "./producer.js";
 /** Options of `sendEvent`. */
 export interface SendOptions {
   /** Bearer token for the gateway. */
-  readonly token?: string;
-  readonly fetch?: typeof fetch;
+  readonly token?: string | undefined;
+  readonly fetch?: typeof fetch | undefined;
 }
 
 /**

@@ -11,17 +11,17 @@ export interface ServiceAccountTokenOptions {
   /** `sub`: who publishes; the gateway's publisher rules match on it. */
   readonly subject: string;
   /** Lifetime in seconds, or `30s`, `15m`, `1h` (default 15 minutes). */
-  readonly ttl?: number | string;
+  readonly ttl?: number | string | undefined;
   /** JWS algorithm (default: the JWK's `alg`, else ES256). */
-  readonly algorithm?: string;
+  readonly algorithm?: string | undefined;
   /** `kid` header, so the gateway finds the key in its JWKS (default: the JWK's `kid`). */
-  readonly keyId?: string;
+  readonly keyId?: string | undefined;
   /** More claims, e.g. `{ scope: "events:publish" }`. */
-  readonly claims?: Readonly<Record<string, unknown>>;
+  readonly claims?: Readonly<Record<string, unknown>> | undefined;
   /** Mint a new token this many seconds before the old one expires (default: ttl / 4, at most 60). */
-  readonly refreshBefore?: number;
+  readonly refreshBefore?: number | undefined;
   /** Clock in milliseconds (tests). */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
 }
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600 };

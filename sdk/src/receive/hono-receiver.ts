@@ -15,7 +15,7 @@ export interface ReceiverVariables {
 /** Options of `heraldReceiver`. */
 export interface HeraldReceiverOptions extends ReceiveOptions {
   /** Read batches too (`receiveBatch`) and set `cloudevents` instead of `cloudevent`. */
-  readonly batch?: boolean;
+  readonly batch?: boolean | undefined;
 }
 
 /**
