@@ -60,17 +60,22 @@ export abstract class HeraldError extends Error {
     this.status = status;
     this.problem = problem;
   }
+
+  /**
+   * The attributes the gateway named as the culprits (problem `attributes`), or none: an
+   * `InvalidEvent`'s invalid ones, a `Forbidden`'s `source` or `type` outside the publisher's
+   * rule. On the base class, so it is there after `err instanceof HeraldError` alone.
+   */
+  get attributes(): readonly string[] {
+    const named = this.problem?.attributes;
+    return Array.isArray(named) ? named.filter((a): a is string => typeof a === "string") : [];
+  }
 }
 
 /** The gateway found the event invalid or the body malformed (400). `attributes` names the culprits. */
 export class InvalidEvent extends HeraldError {
   static override readonly code = "invalid_event";
   readonly code = InvalidEvent.code;
-  /** The offending attributes the gateway named (problem `attributes`), if any. */
-  get attributes(): readonly string[] {
-    const named = this.problem?.attributes;
-    return Array.isArray(named) ? named.filter((a): a is string => typeof a === "string") : [];
-  }
 }
 
 /** No token, or one the gateway does not accept (401). */
@@ -79,7 +84,7 @@ export class Unauthorized extends HeraldError {
   readonly code = Unauthorized.code;
 }
 
-/** The token is valid but may not publish this source or type (403). */
+/** The token is valid but may not publish this source or type (403); `attributes` says which. */
 export class Forbidden extends HeraldError {
   static override readonly code = "forbidden";
   readonly code = Forbidden.code;

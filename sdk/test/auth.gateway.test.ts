@@ -131,6 +131,7 @@ describe("tokens against herald serve with publisher auth", () => {
     expect(err).toBeInstanceOf(Forbidden);
     expect(err).toMatchObject({ code: "forbidden", status: 403 });
     expect((err as Forbidden).problem?.attributes).toEqual(["type"]);
+    expect((err as Forbidden).attributes).toEqual(["type"]);
   });
 
   it("RateLimited over the publisher's rate, with the gateway's Retry-After", async () => {

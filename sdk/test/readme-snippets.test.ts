@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createProducer, serviceAccountToken } from "../src/index.js";
+import { createProducer, HeraldError, serviceAccountToken } from "../src/index.js";
 import { heraldReceiver } from "../src/receive/index.js";
 import { type Herald, startHerald } from "./herald-process.js";
 import { type SinkServer, startSink } from "./sink-server.js";
@@ -52,5 +52,31 @@ describe("README snippets", () => {
         batch: undefined,
       }),
     ).toBe("function");
+  });
+});
+
+describe("README snippet: Errors", () => {
+  it("switch (err.code) after instanceof HeraldError reads err.attributes", async () => {
+    const producer = createProducer({ endpoint: herald.events, source: "/orders" });
+    const event = { type: "com.example.order.created", time: "yesterday" };
+    const seen: unknown[] = [];
+    // As in the README, console.error replaced by a record of what it would print.
+    try {
+      await producer.send(event);
+    } catch (err) {
+      if (!(err instanceof HeraldError)) throw err;
+      switch (err.code) {
+        case "invalid_event":
+          seen.push("fix the event:", err.attributes);
+          break;
+        case "unavailable":
+        case "network_error":
+        case "timeout":
+          /* keep it and try later */ break;
+        default:
+          seen.push(err.status, err.problem?.detail);
+      }
+    }
+    expect(seen).toEqual(["fix the event:", ["time"]]);
   });
 });
