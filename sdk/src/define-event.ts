@@ -14,7 +14,10 @@ export interface CommonFields {
 export interface NotificationFields<TData = unknown> extends CommonFields {
   /** The entity the event is about, e.g. `images/cat.png`; the consumer calls back for it. */
   readonly subject: string;
-  /** Where the consumer fetches the details (CloudEvents `dataref` extension, a URI-reference). */
+  /**
+   * Where the consumer fetches the details (CloudEvents `dataref` extension): a URI-reference,
+   * else a `TypeError`.
+   */
   readonly dataref?: string | undefined;
   /** Identifiers only (JSON, at most `maxNotificationDataBytes`). */
   readonly data?: TData | undefined;

@@ -139,6 +139,13 @@ export function toEnvelope(input: EventInput, defaults: EnvelopeDefaults): Envel
       `source ${JSON.stringify(attributes.source)} must be a non-empty URI-reference (RFC 3986); percent-encode other characters`,
     );
   }
+  // The dataref extension (extensions/dataref.md) is a URI-reference the consumer calls back:
+  // the gateway passes extensions on unchanged, so one it cannot follow would reach the sink.
+  if (attributes.dataref !== undefined && !isUriReference(attributes.dataref)) {
+    throw new TypeError(
+      `dataref ${JSON.stringify(attributes.dataref)} must be a URI-reference (RFC 3986); percent-encode other characters`,
+    );
+  }
   return {
     attributes,
     payload: jsonTextAsValue(payloadOf(input.data, input.data_base64), attributes),

@@ -23,13 +23,13 @@ describe("the producer inside workerd, against herald serve", () => {
     const sent = await producer.notification({
       type: "com.example.image.uploaded",
       subject: "images/ö.png",
-      dataref: "https://images.example.com/images/ö.png",
+      dataref: "https://images.example.com/images/%C3%B6.png",
       data: { imageId: "ö" },
     });
     expect(await deliveredEvent(sent.id)).toMatchObject({
       source: "/workerd",
       subject: "images/ö.png",
-      dataref: "https://images.example.com/images/ö.png",
+      dataref: "https://images.example.com/images/%C3%B6.png",
       data: { imageId: "ö" },
     });
   });

@@ -40,6 +40,25 @@ describe("mistakes found before anything is sent", () => {
     expect(sink.received).toHaveLength(0);
   });
 
+  it("a dataref that is not a URI-reference is a TypeError, however the event is made", async () => {
+    const { producer, sink } = await producerFor();
+    await expect(
+      producer.notification({ type: "com.example.t", subject: "s", dataref: "images/cat 1.png" }),
+    ).rejects.toThrow(/dataref "images\/cat 1.png" must be a URI-reference/);
+    await expect(
+      producer.send({ type: "com.example.t", dataref: "https://ex.com/é" }),
+    ).rejects.toThrow(TypeError);
+    await expect(producer.send([{ type: "com.example.t", dataref: 7 }])).rejects.toThrow(/dataref/);
+    expect(sink.received).toHaveLength(0);
+    await producer.notification({
+      type: "com.example.t",
+      subject: "s",
+      dataref: "images/cat%201.png",
+    });
+    // The header percent-encodes the value (HTTP binding 3.1.3.2), its own "%" included.
+    expect(sink.received[0]!.headers["ce-dataref"]).toBe("images/cat%25201.png");
+  });
+
   it("an integer attribute outside the CloudEvents Integer range is a TypeError in every mode", async () => {
     for (const mode of ["binary", "structured"] as const) {
       const { producer, sink } = await producerFor(mode);
