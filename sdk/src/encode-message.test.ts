@@ -199,3 +199,80 @@ describe("encoding", () => {
     expect(JSON.parse(text(m.body)).map((e: { type: string }) => e.type)).toEqual(["t", "u"]);
   });
 });
+
+describe("string and JSON data in the charset of datacontenttype", () => {
+  const latin1 = "text/plain; charset=iso-8859-1";
+
+  it("binary: a string is written in its charset, structured keeps it as the string", () => {
+    const envelope = toEnvelope({ type: "t", data: "café", datacontenttype: latin1 }, defaults);
+    const binary = encodeBinary(envelope);
+    expect(binary.headers["content-type"]).toBe(latin1);
+    expect([...binary.body!]).toEqual([0x63, 0x61, 0x66, 0xe9]);
+    expect(binary.size).toBe(
+      Object.entries(binary.headers)
+        .filter(([k]) => k.startsWith("ce-"))
+        .reduce((n, [k, v]) => n + k.length + v.length, 4),
+    );
+    expect(JSON.parse(text(encodeStructured(envelope).body))).toMatchObject({
+      datacontenttype: latin1,
+      data: "café",
+    });
+    const quoted = toEnvelope(
+      { type: "t", data: "ok", datacontenttype: 'text/plain; Charset="US-ASCII"' },
+      defaults,
+    );
+    // A quoted, upper-case charset parameter names the same charset.
+    expect(quoted.payload).toMatchObject({ kind: "text", charset: "us-ascii" });
+  });
+
+  it("JSON outside UTF-8 escapes non-ASCII characters: the same value in every charset", () => {
+    for (const datacontenttype of [
+      "application/json; charset=us-ascii",
+      "application/json; charset=latin1",
+    ]) {
+      const m = encodeBinary(
+        toEnvelope({ type: "t", data: { city: "Köln €" }, datacontenttype }, defaults),
+      );
+      expect(text(m.body)).toBe('{"city":"K\\u00f6ln \\u20ac"}');
+      expect(JSON.parse(text(m.body))).toEqual({ city: "Köln €" });
+    }
+    const utf8 = encodeBinary(toEnvelope({ type: "t", data: { city: "Köln" } }, defaults));
+    expect(text(utf8.body)).toBe('{"city":"Köln"}');
+  });
+
+  it("a character the charset cannot hold, or a charset not written here, is a TypeError", () => {
+    expect(() => toEnvelope({ type: "t", data: "5 €", datacontenttype: latin1 }, defaults)).toThrow(
+      "data holds € (U+20AC), which iso-8859-1 cannot hold",
+    );
+    expect(() =>
+      toEnvelope(
+        { type: "t", data: "é", datacontenttype: "text/plain; charset=us-ascii" },
+        defaults,
+      ),
+    ).toThrow(TypeError);
+    expect(() => toEnvelope({ type: "t", data: "a\ud800b" }, defaults)).toThrow(
+      "an unpaired surrogate (U+D800)",
+    );
+    expect(() =>
+      toEnvelope(
+        { type: "t", data: "hi", datacontenttype: "text/plain; charset=utf-16" },
+        defaults,
+      ),
+    ).toThrow("under charset utf-16");
+    expect(() =>
+      toEnvelope(
+        { type: "t", data: { a: 1 }, datacontenttype: "application/json; charset=utf-16" },
+        defaults,
+      ),
+    ).toThrow(TypeError);
+    const bytes = toEnvelope(
+      {
+        type: "t",
+        data: new Uint8Array([0xff, 0xfe]),
+        datacontenttype: "text/plain; charset=utf-16",
+      },
+      defaults,
+    );
+    expect([...encodeBinary(bytes).body!]).toEqual([0xff, 0xfe]);
+  });
+});

@@ -1,4 +1,5 @@
 import { encodeBase64 } from "./base64.js";
+import { encodeText } from "./charset.js";
 import { encodeHeaderValue } from "./encode-header-value.js";
 import type { Envelope, Payload } from "./event-input.js";
 
@@ -26,18 +27,18 @@ function payloadBytes(payload: Payload): Uint8Array {
     case "bytes":
       return payload.value;
     case "text":
-      return encoder.encode(payload.value);
+      return encodeText(payload.value, payload.charset);
     case "json":
       return encoder.encode(payload.text);
   }
 }
 
 /**
- * How many bytes the data is on the wire: the bytes as given, a string as UTF-8, anything else as
- * its JSON text (what `encodeBinary` sends as the body).
+ * How many bytes the data is on the wire: the bytes as given, a string in its charset (UTF-8
+ * without one), anything else as its JSON text (what `encodeBinary` sends as the body).
  *
  * @example
- * payloadByteLength({ kind: "text", value: "é" }); // 2
+ * payloadByteLength({ kind: "text", value: "é", charset: "utf-8" }); // 2
  */
 export function payloadByteLength(payload: Payload): number {
   return payload.kind === "bytes" ? payload.value.byteLength : payloadBytes(payload).byteLength;

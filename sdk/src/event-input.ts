@@ -1,3 +1,4 @@
+import { asciiJson, charsetOf, type KnownCharset, knownCharset, unencodable } from "./charset.js";
 import { isUriReference } from "./uri-reference.js";
 
 /** A CloudEvents attribute value as it goes on the wire (Type System: String, Integer, Boolean). */
@@ -29,7 +30,8 @@ export interface EventInput {
 export type Payload =
   /** JSON data as its JSON text, serialised once (so data without a JSON form is found early). */
   | { readonly kind: "json"; readonly text: string }
-  | { readonly kind: "text"; readonly value: string }
+  /** A string, and the charset of its `datacontenttype` it is written in (UTF-8 without one). */
+  | { readonly kind: "text"; readonly value: string; readonly charset: KnownCharset }
   | { readonly kind: "bytes"; readonly value: Uint8Array };
 
 /** An event ready to encode: checked attributes (`id`, `source`, `type`, ... set) and its payload. */
@@ -92,7 +94,7 @@ function payloadOf(data: unknown, dataBase64: unknown): Payload | undefined {
     if (typeof dataBase64 !== "string") throw new TypeError("data_base64 must be a string");
     return { kind: "bytes", value: base64Bytes(dataBase64) };
   }
-  if (typeof data === "string") return { kind: "text", value: data };
+  if (typeof data === "string") return { kind: "text", value: data, charset: "utf-8" };
   if (data instanceof Uint8Array) return { kind: "bytes", value: data };
   // A DataView or another typed array is its bytes, as `fetch` would send it (not JSON `{}`).
   if (ArrayBuffer.isView(data)) {
@@ -148,8 +150,45 @@ export function toEnvelope(input: EventInput, defaults: EnvelopeDefaults): Envel
   }
   return {
     attributes,
-    payload: jsonTextAsValue(payloadOf(input.data, input.data_base64), attributes),
+    payload: inCharset(
+      jsonTextAsValue(payloadOf(input.data, input.data_base64), attributes),
+      attributes,
+    ),
   };
+}
+
+/**
+ * Text and JSON data as written in the `charset` of `datacontenttype`, as the gateway writes a
+ * `data` member (UTF-8, US-ASCII, ISO-8859-1): a string in that charset, JSON with non-ASCII
+ * characters as `\u` escapes outside UTF-8. So `"café"` under `text/plain; charset=iso-8859-1`
+ * is the 4 bytes `63 61 66 e9` in binary mode, what the gateway itself would send a binary sink,
+ * not UTF-8 bytes that a consumer decoding the declared charset reads as `cafÃ©`. A character
+ * the charset has no bytes for, or another charset, is a `TypeError`: the gateway would refuse
+ * such a `data` member (400), and in binary mode the body would say something else.
+ */
+function inCharset(
+  payload: Payload | undefined,
+  attributes: Record<string, AttributeValue>,
+): Payload | undefined {
+  if (payload === undefined || payload.kind === "bytes") return payload;
+  const type = attributes.datacontenttype;
+  const label = typeof type === "string" ? charsetOf(type) : undefined;
+  const charset = knownCharset(label);
+  if (charset === undefined) {
+    throw new TypeError(
+      `data is ${payload.kind === "text" ? "a string" : "JSON"} under charset ${label}, which is not written here (utf-8, us-ascii, iso-8859-1): pass its bytes (a Uint8Array) instead`,
+    );
+  }
+  if (payload.kind === "json") {
+    return charset === "utf-8" ? payload : { kind: "json", text: asciiJson(payload.text) };
+  }
+  const bad = unencodable(payload.value, charset);
+  if (bad !== undefined) {
+    throw new TypeError(
+      `data holds ${bad}, which ${charset} cannot hold (datacontenttype ${type}): use another charset, or pass the bytes`,
+    );
+  }
+  return { kind: "text", value: payload.value, charset };
 }
 
 /** `application/json`, `text/json` and any `+json` type (JSON format 3.1). */

@@ -127,6 +127,21 @@ describe("producer against herald serve", () => {
     expect(typeof events.get(bytes.id)!.time).toBe("string");
   });
 
+  it("a string under an iso-8859-1 datacontenttype arrives as that string from binary and structured mode", async () => {
+    const datacontenttype = "text/plain; charset=iso-8859-1";
+    const sent = [];
+    for (const mode of ["binary", "structured"] as const) {
+      const producer = createProducer({ endpoint: herald.events, source: "/latin1", mode });
+      sent.push(
+        await producer.stateTransfer({ type: "com.example.t", data: "café", datacontenttype }),
+      );
+    }
+    await deliveries(...sent);
+    for (const { id } of sent) {
+      expect(delivered().get(id)).toMatchObject({ datacontenttype, data: "café" });
+    }
+  });
+
   it("send(array) is one batch-mode request; every event is delivered", async () => {
     const proxy = await startProxy(herald.events);
     try {
