@@ -71,7 +71,7 @@ export function unencodable(text: string, charset: KnownCharset): string | undef
 }
 
 const utf8 = new TextEncoder();
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * `text` as bytes in `charset`; every character must fit (see `unencodable`).
@@ -89,7 +89,8 @@ export function encodeText(text: string, charset: KnownCharset): Uint8Array {
 
 /**
  * `bytes` read as `charset`, or `undefined` when they are not text in it (invalid UTF-8, a byte
- * over 0x7F in US-ASCII; every byte is a character in ISO-8859-1).
+ * over 0x7F in US-ASCII; every byte is a character in ISO-8859-1). A UTF-8 byte order mark is
+ * dropped, as `TextDecoder` drops it (JSON text may start with one).
  *
  * @example
  * decodeText(new Uint8Array([0x63, 0x61, 0x66, 0xe9]), "iso-8859-1"); // "café"

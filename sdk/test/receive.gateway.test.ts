@@ -79,6 +79,7 @@ beforeAll(async () => {
         delivery: { mode: "structured", signingSecret: NEW },
       },
       { id: "unsigned", ...signed, sink: `${sink.url}/unsigned` },
+      { id: "latin1", types: ["com.example.latin1"], sink: `${sink.url}/latin1` },
       {
         id: "batch",
         types: ["com.example.batched"],
@@ -105,7 +106,12 @@ beforeAll(async () => {
     { type: "com.example.batched", data: "two", datacontenttype: "text/plain" },
     { type: "com.example.batched", data: new Uint8Array([1, 2, 3]) },
   ]);
-  await sink.waitFor(4);
+  await producer.stateTransfer({
+    type: "com.example.latin1",
+    data: "café",
+    datacontenttype: "text/plain; charset=iso-8859-1",
+  });
+  await sink.waitFor(5);
 });
 afterAll(async () => {
   await herald?.stop();
@@ -149,6 +155,16 @@ describe("receive: what herald serve delivers", () => {
     );
     expect(err).toBeInstanceOf(SignatureInvalid);
     expect(err).toMatchObject({ code: "invalid_signature", status: 401 });
+  });
+
+  it("binary mode: text in the charset the gateway wrote it in (iso-8859-1 here)", async () => {
+    const r = only("/latin1");
+    expect([...r.body]).toEqual([0x63, 0x61, 0x66, 0xe9]);
+    const event = await receive(toRequest(r));
+    expect(event).toMatchObject({
+      datacontenttype: "text/plain; charset=iso-8859-1",
+      data: "café",
+    });
   });
 
   it("structured mode, signed", async () => {

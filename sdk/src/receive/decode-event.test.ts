@@ -38,6 +38,28 @@ describe("decoding", () => {
     expect("data" in decodeBinary(headers(), new Uint8Array())).toBe(false);
   });
 
+  it("binary: text and JSON data read in the charset of the Content-Type", () => {
+    const latin1 = new Uint8Array([0x63, 0x61, 0x66, 0xe9]);
+    const read = (contentType: string, body: Uint8Array) =>
+      decodeBinary(headers({ "content-type": contentType }), body).data;
+    expect(read("text/plain; charset=iso-8859-1", latin1)).toBe("café");
+    expect(read('text/plain; Charset="Latin1"', latin1)).toBe("café");
+    // ISO-8859-1, not windows-1252 (which TextDecoder gives for this label): 0x80 is U+0080.
+    expect(read("text/plain; charset=iso-8859-1", new Uint8Array([0x80]))).toBe("\u0080");
+    expect(read("text/plain; charset=us-ascii", bytes("plain"))).toBe("plain");
+    expect(() => read("text/plain; charset=us-ascii", latin1)).toThrow(MalformedMessage);
+    expect(() => read("text/plain", latin1)).toThrow("the data is not valid utf-8");
+    expect(read("application/json; charset=iso-8859-1", bytes('{"c":"K\\u00f6ln"}'))).toEqual({
+      c: "Köln",
+    });
+    expect(read("text/plain; charset=utf-16le", new Uint8Array([0x68, 0, 0x69, 0]))).toBe("hi");
+    // A charset the runtime does not know: the bytes, for the handler to read.
+    expect(read("text/plain; charset=x-unknown", latin1)).toEqual(latin1);
+    expect(() => read("application/json; charset=x-unknown", bytes("{}"))).toThrow(
+      MalformedMessage,
+    );
+  });
+
   it("malformed: missing attributes, broken JSON, bad percent-encoding, not a batch array", () => {
     expect(() => decodeBinary(new Headers({ "ce-specversion": "1.0" }), new Uint8Array())).toThrow(
       MalformedMessage,

@@ -1,3 +1,4 @@
+import { charsetOf, decodeText, knownCharset } from "../charset.js";
 import { MalformedMessage, UnsupportedMode } from "./receive-errors.js";
 import type { ReceivedEvent } from "./received-event.js";
 
@@ -42,12 +43,46 @@ function text(body: Uint8Array): string {
   }
 }
 
-function parseJson(body: Uint8Array, what: string): unknown {
+/** `body` as JSON: UTF-8, or in the charset of `contentType` (binary-mode data) when given. */
+function parseJson(body: Uint8Array, what: string, contentType?: string): unknown {
+  const json = contentType === undefined ? text(body) : textIn(body, contentType);
+  if (typeof json !== "string") {
+    throw new MalformedMessage(`${what} is in charset ${charsetOf(contentType)}, not read here`);
+  }
   try {
-    return JSON.parse(text(body));
-  } catch (err) {
-    if (err instanceof MalformedMessage) throw err;
+    return JSON.parse(json);
+  } catch {
     throw new MalformedMessage(`${what} is not valid JSON`);
+  }
+}
+
+/**
+ * A binary-mode body read in the charset of its Content-Type (UTF-8 without one): `utf-8`,
+ * `us-ascii` and `iso-8859-1`, the charsets the gateway writes string data in, by hand as the
+ * gateway reads them (`TextDecoder`'s `iso-8859-1` is windows-1252); another one through the
+ * runtime's `TextDecoder`.
+ */
+function textIn(body: Uint8Array, contentType: string): string | Uint8Array {
+  const label = charsetOf(contentType);
+  const charset = knownCharset(label);
+  const decoded = charset === undefined ? decodeOther(body, label!) : decodeText(body, charset);
+  if (decoded === undefined)
+    throw new MalformedMessage(`the data is not valid ${label ?? "utf-8"}`);
+  return decoded;
+}
+
+/** `body` in a charset the runtime's `TextDecoder` knows; the bytes as they are when it does not. */
+function decodeOther(body: Uint8Array, label: string): string | Uint8Array | undefined {
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(label, { fatal: true });
+  } catch {
+    return body;
+  }
+  try {
+    return decoder.decode(body);
+  } catch {
+    return undefined;
   }
 }
 
@@ -88,9 +123,9 @@ export function decodeBinary(headers: Headers, body: Uint8Array): ReceivedEvent 
   if (body.length > 0) {
     const essence = essenceOf(contentType);
     event.data = isJson(essence)
-      ? parseJson(body, "the data")
+      ? parseJson(body, "the data", contentType ?? "")
       : essence.startsWith("text/")
-        ? text(body)
+        ? textIn(body, contentType ?? "")
         : body;
   }
   return checked(event, "");
