@@ -1,4 +1,5 @@
 import { charsetOf, decodeText, knownCharset } from "../charset.js";
+import { decodeHeaderValue } from "./decode-header-value.js";
 import { MalformedMessage, UnsupportedMode } from "./receive-errors.js";
 import type { ReceivedEvent } from "./received-event.js";
 
@@ -100,7 +101,7 @@ function checked(event: Record<string, unknown>, where: string): ReceivedEvent {
 }
 
 /**
- * A binary-mode event (HTTP binding 3.1): `ce-*` headers percent-decoded (3.1.3.2),
+ * A binary-mode event (HTTP binding 3.1): `ce-*` headers unquoted and percent-decoded (3.1.3.2),
  * `Content-Type` as `datacontenttype`, the body as data.
  */
 export function decodeBinary(headers: Headers, body: Uint8Array): ReceivedEvent {
@@ -112,11 +113,11 @@ export function decodeBinary(headers: Headers, body: Uint8Array): ReceivedEvent 
     if (!ATTRIBUTE_NAME.test(attribute) || attribute === "data") {
       throw new MalformedMessage(`header ${name} does not name a CloudEvents attribute`);
     }
-    try {
-      event[attribute] = decodeURIComponent(value);
-    } catch {
+    const decoded = decodeHeaderValue(value);
+    if (decoded === undefined) {
       throw new MalformedMessage(`header ${name} is not valid percent-encoded UTF-8`);
     }
+    event[attribute] = decoded;
   });
   const contentType = headers.get("content-type");
   if (contentType !== null) event.datacontenttype = contentType;
