@@ -55,7 +55,14 @@ const MIN_INT = -(2 ** 31);
 const MAX_INT = 2 ** 31 - 1;
 
 function attributeValue(name: string, value: unknown): AttributeValue {
-  if (typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "string") {
+    // A CloudEvents String is Unicode text (Type System): an unpaired surrogate has no UTF-8
+    // form, so binary mode would send U+FFFD in its place, a value nobody gave.
+    const bad = unencodable(value, "utf-8");
+    if (bad !== undefined) throw new TypeError(`attribute ${name} holds ${bad}`);
+    return value;
+  }
+  if (typeof value === "boolean") return value;
   if (
     typeof value === "number" &&
     Number.isInteger(value) &&

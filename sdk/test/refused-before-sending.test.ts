@@ -59,6 +59,22 @@ describe("mistakes found before anything is sent", () => {
     expect(sink.received[0]!.headers["ce-dataref"]).toBe("images/cat%25201.png");
   });
 
+  it("an attribute with an unpaired surrogate is a TypeError in every mode, not a U+FFFD sent", async () => {
+    for (const mode of ["binary", "structured"] as const) {
+      const { producer, sink } = await producerFor(mode);
+      await expect(producer.send({ type: "com.example.t", subject: "a\ud800b" })).rejects.toThrow(
+        "attribute subject holds an unpaired surrogate (U+D800)",
+      );
+      await expect(
+        producer.notification({ type: "com.example.t", subject: "s", extensions: { x: "\udfff" } }),
+      ).rejects.toThrow(TypeError);
+      await producer.send({ type: "com.example.t", subject: "😀" });
+      expect(sink.received).toHaveLength(1);
+      await sink.close();
+      server = undefined;
+    }
+  });
+
   it("an integer attribute outside the CloudEvents Integer range is a TypeError in every mode", async () => {
     for (const mode of ["binary", "structured"] as const) {
       const { producer, sink } = await producerFor(mode);
