@@ -44,6 +44,24 @@ function orAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/**
+ * Why a request got no answer, from the error and its causes: `fetch` says only "fetch failed",
+ * and what went wrong ("connect ECONNREFUSED 127.0.0.1:8080", "getaddrinfo ENOTFOUND ...") is in
+ * its `cause`. An error without a message (Node's AggregateError) gives its `code`.
+ */
+function reasonOf(err: unknown): string {
+  const parts: string[] = [];
+  let at = err;
+  for (let depth = 0; at !== undefined && at !== null && depth < 4; depth++) {
+    const { message, code, cause } = at as { message?: unknown; code?: unknown; cause?: unknown };
+    const text = typeof message === "string" && message !== "" ? message : code;
+    if (typeof text === "string" && text !== "" && !parts.includes(text)) parts.push(text);
+    else if (depth === 0) parts.push(String(at));
+    at = cause;
+  }
+  return parts.join(": ");
+}
+
 /** What a token function gave, for a message that does not print a secret. */
 function describe(value: unknown): string {
   if (typeof value !== "string") return value === null ? "null" : typeof value;
@@ -109,7 +127,7 @@ async function attempt(
       ? new TimedOut(`no answer from ${transport.endpoint} within ${transport.timeoutMs} ms`, {
           cause: err,
         })
-      : new NetworkFailed(`cannot reach ${transport.endpoint}: ${String(err)}`, { cause: err });
+      : new NetworkFailed(`cannot reach ${transport.endpoint}: ${reasonOf(err)}`, { cause: err });
   }
   if (response.ok) {
     // Reading the (short) body to its end hands the connection back to the pool for reuse.

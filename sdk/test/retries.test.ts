@@ -9,6 +9,7 @@ import {
   TimedOut,
   Unavailable,
 } from "../src/index.js";
+import { createNodeFetch } from "../src/node/index.js";
 import { type Answer, type SinkServer, startSink } from "./sink-server.js";
 
 let server: SinkServer | undefined;
@@ -212,6 +213,19 @@ describe("retries", () => {
     expect(err).toBeInstanceOf(NetworkFailed);
     expect(err).toMatchObject({ code: "network_error", status: 0 });
     expect(waits).toHaveLength(2);
+    // The message says what went wrong, not only fetch's "fetch failed".
+    expect((err as NetworkFailed).message).toBe(
+      `cannot reach http://127.0.0.1:${port}/events: fetch failed: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
+    const viaNode = createProducer({
+      endpoint: `http://127.0.0.1:${port}/events`,
+      source: "/retries",
+      retry: false,
+      fetch: createNodeFetch(),
+    });
+    await expect(viaNode.send({ type: "com.example.t" })).rejects.toThrow(
+      `fetch failed: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
   });
 
   it("TimedOut when the gateway does not answer within timeout", async () => {
