@@ -1,6 +1,14 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProducer, HeraldError, serviceAccountToken } from "../src/index.js";
-import { heraldReceiver } from "../src/receive/index.js";
+import {
+  answerWebhookHandshake,
+  heraldReceiver,
+  type ReceivedEvent,
+  type ReceiverVariables,
+} from "../src/receive/index.js";
 import { type Herald, startHerald } from "./herald-process.js";
 import { type SinkServer, startSink } from "./sink-server.js";
 
@@ -78,5 +86,47 @@ describe("README snippet: Errors", () => {
       }
     }
     expect(seen).toEqual(["fix the event:", ["time"]]);
+  });
+});
+
+describe("README snippet: answering the webhook handshake", () => {
+  it("a Hono sink with heraldReceiver and answerWebhookHandshake gets a handshake: true delivery", async () => {
+    const events: ReceivedEvent[] = [];
+    let handled: () => void = () => {};
+    const arrived = new Promise<void>((resolve) => {
+      handled = resolve;
+    });
+    const app = new Hono<{ Variables: ReceiverVariables }>();
+    app.post("/thumbnail", heraldReceiver(), (c) => {
+      events.push(c.get("cloudevent"));
+      handled();
+      return c.body(null, 204);
+    });
+    app.options("/thumbnail", (c) => answerWebhookHandshake(c.req.raw));
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s));
+    });
+    const { port } = server.address() as AddressInfo;
+    const gateway = await startHerald({
+      subscriptions: [
+        {
+          id: "thumbnails",
+          sink: `http://127.0.0.1:${port}/thumbnail`,
+          delivery: { handshake: true, rate: "10/s", retry: 0 },
+        },
+      ],
+    });
+    try {
+      const producer = createProducer({ endpoint: gateway.events, source: "/images" });
+      const sent = await producer.notification({
+        type: "com.example.image.uploaded",
+        subject: "a",
+      });
+      await arrived;
+      expect(events.map((e) => e.id)).toEqual([sent.id]);
+    } finally {
+      await gateway.stop();
+      await new Promise<void>((ok) => server.close(() => ok()));
+    }
   });
 });

@@ -8,6 +8,7 @@
  */
 
 export { HeraldError, type HeraldErrorCode } from "../errors.js";
+export { answerWebhookHandshake, type HandshakeOptions } from "./answer-handshake.js";
 export {
   type HeraldReceiverOptions,
   heraldReceiver,

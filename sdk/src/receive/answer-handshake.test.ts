@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { answerWebhookHandshake } from "./answer-handshake.js";
+
+const options = (headers: Record<string, string>) =>
+  new Request("http://sink.test/hook", { method: "OPTIONS", headers });
+
+describe("answerWebhookHandshake (http-webhook.md 4.2)", () => {
+  it("consents to Herald's origin, granting the rate asked for, or * when none is", () => {
+    const asked = answerWebhookHandshake(
+      options({ "WebHook-Request-Origin": "herald", "WebHook-Request-Rate": "120" }),
+    );
+    expect(asked.headers.get("webhook-allowed-origin")).toBe("herald");
+    expect(asked.headers.get("webhook-allowed-rate")).toBe("120");
+    expect(asked.headers.get("allow")).toBe("POST, OPTIONS");
+    const free = answerWebhookHandshake(options({ "WebHook-Request-Origin": "herald" }));
+    expect(free.headers.get("webhook-allowed-rate")).toBe("*");
+  });
+
+  it("grants at most maxRate", () => {
+    const limited = (rate?: string) =>
+      answerWebhookHandshake(
+        options({
+          "WebHook-Request-Origin": "herald",
+          ...(rate && { "WebHook-Request-Rate": rate }),
+        }),
+        { maxRate: 60 },
+      ).headers.get("webhook-allowed-rate");
+    expect(limited("120")).toBe("60");
+    expect(limited("30")).toBe("30");
+    expect(limited()).toBe("60");
+  });
+
+  it("gives no consent to another origin, no origin, or another method, whatever the status", () => {
+    for (const request of [
+      options({ "WebHook-Request-Origin": "evil.example.com" }),
+      options({}),
+      new Request("http://sink.test/hook", {
+        method: "POST",
+        headers: { "WebHook-Request-Origin": "herald" },
+      }),
+    ]) {
+      const answer = answerWebhookHandshake(request);
+      expect(answer.headers.get("webhook-allowed-origin")).toBeNull();
+      expect(answer.headers.get("webhook-allowed-rate")).toBeNull();
+    }
+    const any = answerWebhookHandshake(options({ "WebHook-Request-Origin": "x.example.com" }), {
+      origins: "*",
+    });
+    expect(any.headers.get("webhook-allowed-origin")).toBe("x.example.com");
+  });
+
+  it("a maxRate that is not a positive integer is a TypeError", () => {
+    expect(() => answerWebhookHandshake(options({}), { maxRate: 0 })).toThrow(TypeError);
+  });
+});
