@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type GatewayOverHttp,
@@ -215,5 +216,52 @@ describe("repeated headers", () => {
     );
     expect(status).toBe(400);
     expect(viaHono.status).toBe(400);
+  });
+});
+
+/** Sends `bytes` as they are on a fresh connection; resolves with the status and the body. */
+function sendRaw(bytes: string) {
+  return new Promise<{ status: number; type: string | undefined; body: string }>((ok, fail) => {
+    const socket = connect(Number(new URL(base).port), "127.0.0.1", () => socket.write(bytes));
+    let text = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk) => {
+      text += chunk;
+    });
+    socket.on("error", fail);
+    socket.on("close", () => {
+      const [head = "", body = ""] = text.split("\r\n\r\n", 2);
+      const type = /^content-type: *(.*)$/im.exec(head)?.[1];
+      ok({ status: Number(head.split(" ")[1]), type, body });
+    });
+  });
+}
+
+describe("requests Hono's Node adapter cannot turn into a URL", () => {
+  // RFC 9112 3.2: only HTTP/1.1 requires Host; an HTTP/1.0 probe or handshake has none.
+  it("serves HTTP/1.0 without a Host header on the Hono routes", async () => {
+    const health = await sendRaw("GET /healthz HTTP/1.0\r\n\r\n");
+    expect(health.status).toBe(200);
+    const handshake = await sendRaw(
+      "OPTIONS /events HTTP/1.0\r\nWebHook-Request-Origin: sender.example\r\n\r\n",
+    );
+    expect(handshake.status).toBe(200);
+  });
+
+  it.each([
+    ["an invalid Host", "OPTIONS /events HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n"],
+    [
+      "a backslash in the path",
+      "GET /healthz\\x HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n",
+    ],
+    [
+      "an asterisk target",
+      "POST * HTTP/1.1\r\nHost: gw\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    ],
+  ])("answers %s with a 400 problem document, not a bare status", async (_, bytes) => {
+    const res = await sendRaw(bytes);
+    expect(res.status).toBe(400);
+    expect(res.type).toBe("application/problem+json");
+    expect(JSON.parse(res.body)).toMatchObject({ code: "malformed_request" });
   });
 });

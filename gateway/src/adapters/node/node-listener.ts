@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import { getRequestListener } from "@hono/node-server";
+import { getRequestListener, RequestError } from "@hono/node-server";
 import type { Gateway } from "../../app/create-gateway.js";
+import { MalformedRequest } from "../../errors/errors.js";
 import { INGEST_PATHS } from "../../ingest/ingest-routes.js";
 import { incomingSource } from "./incoming-source.js";
 
@@ -13,12 +14,28 @@ const INGEST = new Set<string>(INGEST_PATHS);
  * request in a form the fast path does not recognise, goes through the Hono app, so behaviour is
  * the same either way (the conformance suite runs against both).
  *
+ * A request Hono's Node adapter cannot turn into a URL (an invalid `Host`, a backslash in the
+ * path, a `*` target) is 400 `malformed_request` as a problem document, like every refusal,
+ * where the adapter would send a bare 400. HTTP/1.0 requires no `Host` (RFC 9112 3.2), so such
+ * a request is served as if it named `localhost` (an old health probe, a handshake).
+ *
  * @example
  * const server = http.createServer(nodeListener(gateway));
  */
 export function nodeListener(gateway: Gateway): RequestListener {
   // The env ({ incoming, outgoing }) reaches the routes: ingest reads the raw header lines there.
-  const viaHono = getRequestListener((request, env) => gateway.app.fetch(request, env));
+  const viaHono = getRequestListener((request, env) => gateway.app.fetch(request, env), {
+    hostname: "localhost",
+    errorHandler(err) {
+      const refusal =
+        err instanceof RequestError
+          ? new MalformedRequest(`the request target or Host header is not valid: ${err.message}`)
+          : err;
+      // The target could not be read, so the refusal is logged without a path.
+      const { status, headers, body } = gateway.problem(refusal, "-", "-");
+      return new Response(body, { status, headers });
+    },
+  });
   return function heraldListener(req, res) {
     if (req.method === "POST" && isIngestPath(req.url)) {
       void ingest(gateway, req, res);
