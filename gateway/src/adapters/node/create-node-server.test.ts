@@ -66,3 +66,48 @@ describe("the herald serve HTTP server", () => {
     expect(answer.ms).toBeLessThan(300 + CLIENT_TIMEOUTS.checkEvery + 500);
   });
 });
+
+/** Sends `bytes` and reads until the server closes; resolves with the status and the body. */
+function exchange(port: number, bytes: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(bytes));
+    let text = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk) => {
+      text += chunk;
+    });
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const [head = "", body = ""] = text.split("\r\n\r\n", 2);
+      resolve({ status: Number(head.split(" ")[1]), body });
+    });
+  });
+}
+
+describe("the Host header (RFC 9112 3.2)", () => {
+  const request = (lines: string) =>
+    `POST /events HTTP/1.1\r\n${lines}Content-Length: 0\r\nConnection: close\r\n\r\n`;
+
+  it.each([
+    ["an HTTP/1.1 request without one", request("")],
+    ["two Host lines", request("Host: a\r\nHost: b\r\n")],
+    ["an invalid value", request("Host: a b\r\n")],
+  ])("refuses %s with a 400 problem document", async (_, bytes) => {
+    const port = await listen({});
+    const res = await exchange(port, bytes);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toMatchObject({ code: "malformed_request" });
+    expect(JSON.parse(res.body).detail).toContain("Host");
+  });
+
+  it.each([
+    ["a name and a port", request("Host: gw.example:8080\r\n")],
+    ["an IPv6 literal", request("Host: [::1]:8080\r\n")],
+    ["an empty value", request("Host:\r\n")],
+    ["HTTP/1.0 without one", "GET /healthz HTTP/1.0\r\n\r\n"],
+  ])("serves %s", async (_, bytes) => {
+    const port = await listen({});
+    const res = await exchange(port, bytes);
+    expect(res.status).toBe(200);
+  });
+});

@@ -1,5 +1,7 @@
 import { createServer, type RequestListener, type Server } from "node:http";
+import { problemParts } from "../../http/problem.js";
 import { answerClientError } from "./answer-client-error.js";
+import { checkHost } from "./check-host.js";
 
 /** How long a publisher has to send a request (milliseconds). */
 export interface ClientTimeouts {
@@ -24,7 +26,8 @@ export const CLIENT_TIMEOUTS: ClientTimeouts = {
 /**
  * The HTTP server of `herald serve`: the request timeouts (Node 20 waits 300 s for a slow
  * request), checked every second so they hold to within about a second, and node:http's own
- * refusals answered as problem documents (`answerClientError`). `timeouts` is for tests.
+ * refusals answered as problem documents (`answerClientError`), the `Host` check of RFC 9112 3.2
+ * included (`checkHost`: Node's answers a bare 400). `timeouts` is for tests.
  *
  * @example
  * const server = createNodeServer(nodeListener(gateway));
@@ -35,8 +38,28 @@ export function createNodeServer(
 ): Server {
   const { headers, request, checkEvery } = { ...CLIENT_TIMEOUTS, ...timeouts };
   const server = createServer(
-    { headersTimeout: headers, requestTimeout: request, connectionsCheckingInterval: checkEvery },
-    listener,
+    {
+      headersTimeout: headers,
+      requestTimeout: request,
+      connectionsCheckingInterval: checkEvery,
+      requireHostHeader: false,
+    },
+    function hostChecked(req, res) {
+      const refusal = checkHost(req);
+      if (refusal === undefined) {
+        listener(req, res);
+        return;
+      }
+      const { status, headers: fields, body } = problemParts(refusal);
+      // Refused before the body was read: close rather than read it.
+      res
+        .writeHead(status, {
+          ...fields,
+          connection: "close",
+          "content-length": Buffer.byteLength(body),
+        })
+        .end(body);
+    },
   );
   server.on("clientError", answerClientError);
   return server;
