@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { problemParts } from "../http/problem.js";
 import { InvalidRequest, MissingToken, Unauthorized } from "./auth-errors.js";
-import { extractBearerToken, requestBearerToken } from "./bearer-token.js";
+import { extractBearerToken, requestBearerToken, successHeaders } from "./bearer-token.js";
 
 const TOKEN = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
 
@@ -113,5 +113,19 @@ describe("requestBearerToken", () => {
       TOKEN,
     );
     expect(() => requestBearerToken(new Request("http://h.test/events"))).toThrow(MissingToken);
+  });
+});
+
+describe("successHeaders", () => {
+  it("marks answers to a URL carrying access_token private (http-webhook 3.2), nothing else", () => {
+    expect(successHeaders(`/events?x=1&access_token=${TOKEN}`)).toEqual({
+      "cache-control": "private",
+    });
+    expect(successHeaders(`https://h.test/webhooks/a?access_token=${TOKEN}#f`)).toEqual({
+      "cache-control": "private",
+    });
+    expect(successHeaders("/events")).toEqual({});
+    expect(successHeaders("/events?not_access_token_really=1")).toEqual({});
+    expect(successHeaders("/events#access_token=x")).toEqual({});
   });
 });

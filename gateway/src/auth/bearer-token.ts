@@ -60,6 +60,26 @@ export function requestBearerToken(request: Request, options: BearerTokenOptions
   );
 }
 
+/**
+ * Headers for a success answer to a request sent to `url`: `Cache-Control: private` when the URL
+ * carries an `access_token` query parameter, as http-webhook.md 3.2 (after RFC 6750 2.3) asks of
+ * a target, since the URL holds a credential; none otherwise.
+ *
+ * @example
+ * successHeaders("/events?access_token=eyJ...") // { "cache-control": "private" }
+ * successHeaders("/events")                     // {}
+ */
+export function successHeaders(url: string): Readonly<Record<string, string>> {
+  const start = url.indexOf("?");
+  if (start === -1 || !url.includes("access_token", start)) return NO_HEADERS;
+  const hash = url.indexOf("#", start);
+  const query = new URLSearchParams(url.slice(start + 1, hash === -1 ? undefined : hash));
+  return query.has("access_token") ? PRIVATE : NO_HEADERS;
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+const PRIVATE: Readonly<Record<string, string>> = Object.freeze({ "cache-control": "private" });
+
 function tooLarge(maxTokenBytes: number): Unauthorized {
   return new Unauthorized("too_large", `the token is larger than ${maxTokenBytes} bytes`);
 }

@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { successHeaders } from "../auth/bearer-token.js";
 import { MethodNotAllowed } from "../errors/errors.js";
 import type { IngestHandler } from "./handle-ingest.js";
 import { rawHeadersOf, requestSource } from "./ingest-source.js";
@@ -21,7 +22,7 @@ export function mountIngest(app: Hono, ingest: IngestHandler): void {
     app.post(path, async (c) => {
       // On Node the header lines as received come in the env, so repeats stay visible.
       await ingest(requestSource(c.req.raw, rawHeadersOf(c.env)));
-      return c.body(null, 202);
+      return c.body(null, 202, successHeaders(c.req.url));
     });
     app.options(path, (c) => webhookHandshake(c.req.raw, INGEST_ALLOW));
     app.all(path, (c) => {

@@ -1,4 +1,5 @@
 import type { Hono } from "hono";
+import { successHeaders } from "../auth/bearer-token.js";
 import { MethodNotAllowed, NotFound } from "../errors/errors.js";
 import { webhookHandshake } from "../ingest/webhook-handshake.js";
 import type { WebhookHandler } from "./handle-webhook.js";
@@ -25,7 +26,7 @@ export function mountWebhooks(
 ): void {
   app.post(WEBHOOK_PATH, async (c) => {
     const outcome = await handle(c.req.param("adapterId"), c.req.raw);
-    return c.body(null, outcome.status);
+    return c.body(null, outcome.status, successHeaders(c.req.url));
   });
   app.options(WEBHOOK_PATH, (c) => {
     const adapterId = c.req.param("adapterId");

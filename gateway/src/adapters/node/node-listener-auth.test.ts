@@ -26,6 +26,9 @@ beforeAll(async () => {
       issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwks: jwksOf(key), algorithms: ["ES256"] }],
       publishers: [{ claims: { sub: "orders-service" } }],
     },
+    adapters: [
+      { id: "shop", kind: "mapping", attributes: { source: "/orders", type: "com.example.t" } },
+    ],
   };
   http = await startGatewayOverHttp(config, "listener-auth.json");
   base = http.base;
@@ -34,7 +37,7 @@ afterAll(() => http.close());
 
 /** Posts a binary event with header lines exactly as given (repeats kept apart). */
 function postRaw(path: string, headers: string[]) {
-  return new Promise<{ status: number; body: string }>((ok, fail) => {
+  return new Promise<{ status: number; body: string; cacheControl?: string }>((ok, fail) => {
     const ce = ["ce-specversion", "1.0", "ce-source", "/orders", "ce-type", "com.example.t"];
     const all = ["host", new URL(base).host, ...ce, "ce-id", crypto.randomUUID(), ...headers];
     const req = request(`${base}${path}`, { method: "POST", headers: all }, (res) => {
@@ -42,7 +45,10 @@ function postRaw(path: string, headers: string[]) {
       res.on("data", (c) => {
         text += c;
       });
-      res.on("end", () => ok({ status: res.statusCode ?? 0, body: text }));
+      const cacheControl = res.headers["cache-control"];
+      res.on("end", () =>
+        ok({ status: res.statusCode ?? 0, body: text, ...(cacheControl ? { cacheControl } : {}) }),
+      );
     });
     req.on("error", fail);
     req.end("{}");
@@ -67,5 +73,23 @@ describe("a repeated Authorization header", () => {
       expect(res.body).not.toContain(token);
     }
     expect((await postRaw(path, ["authorization", `Bearer ${token}`])).status).toBe(202);
+  });
+});
+
+describe("a token in the access_token query parameter", () => {
+  // http-webhook.md 3.2 (and RFC 6750 2.3): success answers to such requests SHOULD carry
+  // Cache-Control: private, as the URL holds a credential.
+  it.each([
+    ["the fast path", "/events"],
+    ["the Hono path", "/%65vents"],
+    ["a webhook adapter", "/webhooks/shop"],
+  ])("gets a 2xx with Cache-Control: private on %s", async (_, path) => {
+    const type = path.startsWith("/webhooks") ? ["content-type", "application/json"] : [];
+    const res = await postRaw(`${path}?access_token=${token}`, type);
+    expect(res.status).toBe(202);
+    expect(res.cacheControl).toBe("private");
+    const viaHeader = await postRaw(path, [...type, "authorization", `Bearer ${token}`]);
+    expect(viaHeader.status).toBe(202);
+    expect(viaHeader.cacheControl).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { getRequestListener, RequestError } from "@hono/node-server";
 import type { Gateway } from "../../app/create-gateway.js";
+import { successHeaders } from "../../auth/bearer-token.js";
 import { MalformedRequest } from "../../errors/errors.js";
 import { INGEST_PATHS } from "../../ingest/ingest-routes.js";
 import { incomingSource } from "./incoming-source.js";
@@ -54,7 +55,7 @@ function isIngestPath(url: string | undefined): boolean {
 async function ingest(gateway: Gateway, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     await gateway.ingest(incomingSource(req));
-    res.writeHead(202, { "content-length": "0" }).end();
+    res.writeHead(202, { ...successHeaders(req.url ?? "/"), "content-length": "0" }).end();
   } catch (err) {
     const path = req.url?.split("?", 1)[0] ?? "/";
     const { status, headers, body } = gateway.problem(err, "POST", path);
