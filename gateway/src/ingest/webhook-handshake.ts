@@ -3,7 +3,7 @@
  * (http-webhook.md section 4): an `OPTIONS` request with `WebHook-Request-Origin` gets
  * `WebHook-Allowed-Origin` (the origin, as this gateway accepts every origin; publishers are
  * authorised per request instead) and `WebHook-Allowed-Rate` (the requested rate, or `*` for no
- * limit, 4.2.2), plus `Allow` listing POST (4.2).
+ * limit, 4.2.2), plus `Allow` listing POST (4.2). A repeated origin is answered `*`.
  *
  * @example
  * webhookHandshake(new Request("http://gw/events", { method: "OPTIONS",
@@ -13,7 +13,10 @@ export function webhookHandshake(request: Request, allow: readonly string[]): Re
   const headers = new Headers({ allow: allow.join(", ") });
   const origin = request.headers.get("webhook-request-origin");
   const rate = request.headers.get("webhook-request-rate");
-  headers.set("webhook-allowed-origin", origin?.trim() || "*");
+  // 4.2.1: the one origin supplied, or "*". Repeated lines arrive joined ("a, b"), which is
+  // neither, and a DNS name never holds a comma: grant every origin, as Herald does anyway.
+  const one = origin?.trim();
+  headers.set("webhook-allowed-origin", one && !one.includes(",") ? one : "*");
   headers.set(
     "webhook-allowed-rate",
     rate && /^[1-9][0-9]*$/.test(rate.trim()) ? rate.trim() : "*",

@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { webhookHandshake } from "./webhook-handshake.js";
+
+const ALLOW = ["POST", "OPTIONS"];
+
+function handshake(headers: [string, string][]): Response {
+  return webhookHandshake(new Request("http://gw/events", { method: "OPTIONS", headers }), ALLOW);
+}
+
+describe("webhookHandshake (http-webhook.md 4.2)", () => {
+  it("grants the requested origin and rate", () => {
+    const res = handshake([
+      ["WebHook-Request-Origin", "eventemitter.example.com"],
+      ["WebHook-Request-Rate", "120"],
+    ]);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("webhook-allowed-origin")).toBe("eventemitter.example.com");
+    expect(res.headers.get("webhook-allowed-rate")).toBe("120");
+    expect(res.headers.get("allow")).toBe("POST, OPTIONS");
+  });
+
+  it("answers * for a rate that is not a positive integer (4.1.4)", () => {
+    for (const rate of ["0", "+5", "1.5", "fast"]) {
+      const res = handshake([
+        ["WebHook-Request-Origin", "a.example"],
+        ["WebHook-Request-Rate", rate],
+      ]);
+      expect(res.headers.get("webhook-allowed-rate")).toBe("*");
+    }
+  });
+
+  // 4.2.1: the value is the one origin supplied or "*"; a joined "a, b" is neither.
+  it("answers * for a repeated WebHook-Request-Origin, never the joined value", () => {
+    const res = handshake([
+      ["WebHook-Request-Origin", "a.example"],
+      ["WebHook-Request-Origin", "b.example"],
+    ]);
+    expect(res.headers.get("webhook-allowed-origin")).toBe("*");
+  });
+
+  it("answers * for a repeated WebHook-Request-Rate rather than granting either", () => {
+    const res = handshake([
+      ["WebHook-Request-Origin", "a.example"],
+      ["WebHook-Request-Rate", "10"],
+      ["WebHook-Request-Rate", "20"],
+    ]);
+    expect(res.headers.get("webhook-allowed-rate")).toBe("*");
+  });
+});
