@@ -1,10 +1,11 @@
 import type { IncomingMessage } from "node:http";
 import { MalformedRequest } from "../../errors/errors.js";
 
-// RFC 9110 7.2: Host = uri-host [ ":" port ]; uri-host is an IP-literal, an IPv4 address or a
-// reg-name (unreserved, pct-encoded, sub-delims), which may be empty.
+// RFC 9110 7.2: Host = uri-host [ ":" port ]; uri-host (RFC 3986 3.2.2) is an IP-literal (IPv6,
+// with an RFC 6874 zone, or IPvFuture), an IPv4 address or a reg-name (unreserved, pct-encoded,
+// sub-delims), which may be empty.
 const HOST =
-  /^(?:\[[0-9A-Za-z:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?$/;
+  /^(?:\[[0-9A-Za-z:._~%!$&'()*+,;=-]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?$/;
 
 /**
  * The refusal RFC 9112 3.2 requires for a request's `Host`, or `undefined` when it is fine: an
