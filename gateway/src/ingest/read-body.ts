@@ -21,7 +21,27 @@ export function checkContentCoding(header: string | null): void {
 }
 
 /**
- * Reads a request body into bytes (after `checkContentCoding`), refusing more than `limit` bytes: early from a
+ * Refuses a body in a transfer coding (RFC 9112 7) other than `chunked`: HTTP servers remove the
+ * chunked framing and nothing else, so the gzip bytes of `Transfer-Encoding: gzip, chunked` would
+ * become the event's data. RFC 9112 6.1 suggests 501 for a transfer coding a server does not
+ * understand; Herald answers it like an unsupported content coding, 415 (DESIGN.md lists no 501).
+ */
+export function checkTransferCoding(header: string | null): void {
+  if (header === null) return;
+  const codings = header
+    .split(",")
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== "");
+  if (codings.every((coding) => coding === "chunked")) return;
+  throw new UnsupportedMediaType(
+    `Transfer-Encoding ${header.trim()} is not supported: send the body uncompressed (chunked only)`,
+    null,
+  );
+}
+
+/**
+ * Reads a request body into bytes (after `checkContentCoding` and `checkTransferCoding`),
+ * refusing more than `limit` bytes: early from a
  * `Content-Length` that is too large, otherwise while streaming (chunked bodies), so an oversized
  * body is never buffered whole. A body longer than its `Content-Length` cannot arrive: the HTTP
  * server frames the message by that header.
@@ -31,6 +51,7 @@ export function checkContentCoding(header: string | null): void {
  */
 export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
   checkContentCoding(request.headers.get("content-encoding"));
+  checkTransferCoding(request.headers.get("transfer-encoding"));
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
     throw new PayloadTooLarge(`the body is ${declared} bytes; the limit is ${limit}`, limit);

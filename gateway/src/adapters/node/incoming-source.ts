@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { MalformedRequest, PayloadTooLarge } from "../../errors/errors.js";
 import { forEachRawHeader, type IngestSource } from "../../ingest/ingest-source.js";
-import { checkContentCoding } from "../../ingest/read-body.js";
+import { checkContentCoding, checkTransferCoding } from "../../ingest/read-body.js";
 
 /**
  * An `IngestSource` over a Node `IncomingMessage`: `header` from the already-parsed
@@ -47,6 +47,7 @@ function joinedRaw(raw: readonly string[], name: string): string | undefined {
 function readIncoming(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   try {
     checkContentCoding(req.headers["content-encoding"] ?? null);
+    checkTransferCoding(req.headers["transfer-encoding"] ?? null);
   } catch (err) {
     req.resume();
     return Promise.reject(err);

@@ -265,3 +265,32 @@ describe("requests Hono's Node adapter cannot turn into a URL", () => {
     expect(JSON.parse(res.body)).toMatchObject({ code: "malformed_request" });
   });
 });
+
+describe("a transfer coding other than chunked", () => {
+  // Node removes the chunked framing and nothing else: the gzip bytes of `Transfer-Encoding:
+  // gzip, chunked` would become the event's data, so they are refused like a Content-Encoding.
+  it.each([
+    ["the fast path", "/events"],
+    ["the Hono path", "/%65vents"],
+  ])("is refused with 415 on %s, and nothing is delivered", async (_, path) => {
+    const id = `te-${path.length}`;
+    const bytes = `POST ${path} HTTP/1.1\r\nHost: gw\r\nConnection: close\r\nce-specversion: 1.0\r\nce-id: ${id}\r\nce-source: /node\r\nce-type: com.example.node\r\ncontent-type: text/plain\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`;
+    const res = await sendRaw(bytes);
+    expect(res.status).toBe(415);
+    expect(res.type).toBe("application/problem+json");
+    expect(JSON.parse(res.body)).toMatchObject({ code: "unsupported_media_type" });
+    expect(JSON.parse(res.body).detail).toContain("Transfer-Encoding gzip, chunked");
+    const ok = await sendRaw(bytes.replace("gzip, chunked", "chunked").replace(id, `${id}-ok`));
+    expect(ok.status).toBe(202);
+    // Deliveries keep their order here (one sink, one event each): once the second is in, the
+    // first would have been too.
+    const idOf = (n: number) => sink.received[n]?.headers["ce-id"];
+    let n = 0;
+    while (idOf(n) !== `${id}-ok`) {
+      await sink.waitFor(n + 1);
+      if (idOf(n) !== `${id}-ok`) n++;
+    }
+    expect(sink.received.some((got) => got.headers["ce-id"] === id)).toBe(false);
+    expect(sink.received[n]?.body.toString()).toBe("hello");
+  });
+});
