@@ -111,3 +111,14 @@ describe("the Host header (RFC 9112 3.2)", () => {
     expect(res.status).toBe(200);
   });
 });
+
+// RFC 9110 10.1.1: a server MAY answer 417 to an expectation other than 100-continue; Node did,
+// with a bare status line. It is ignored instead, as the request is complete without it.
+it("serves a request with an Expect other than 100-continue rather than a bare 417", async () => {
+  const port = await listen({});
+  const res = await exchange(
+    port,
+    "POST /events HTTP/1.1\r\nHost: gw\r\nExpect: something-else\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+  );
+  expect(res.status).toBe(200);
+});

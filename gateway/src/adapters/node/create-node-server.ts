@@ -27,7 +27,8 @@ export const CLIENT_TIMEOUTS: ClientTimeouts = {
  * The HTTP server of `herald serve`: the request timeouts (Node 20 waits 300 s for a slow
  * request), checked every second so they hold to within about a second, and node:http's own
  * refusals answered as problem documents (`answerClientError`), the `Host` check of RFC 9112 3.2
- * included (`checkHost`: Node's answers a bare 400). `timeouts` is for tests.
+ * included (`checkHost`: Node's answers a bare 400); an `Expect` other than `100-continue` is
+ * ignored (Node answers a bare 417). `timeouts` is for tests.
  *
  * @example
  * const server = createNodeServer(nodeListener(gateway));
@@ -37,6 +38,22 @@ export function createNodeServer(
   timeouts: Partial<ClientTimeouts> = {},
 ): Server {
   const { headers, request, checkEvery } = { ...CLIENT_TIMEOUTS, ...timeouts };
+  const hostChecked: RequestListener = (req, res) => {
+    const refusal = checkHost(req);
+    if (refusal === undefined) {
+      listener(req, res);
+      return;
+    }
+    const { status, headers: fields, body } = problemParts(refusal);
+    // Refused before the body was read: close rather than read it.
+    res
+      .writeHead(status, {
+        ...fields,
+        connection: "close",
+        "content-length": Buffer.byteLength(body),
+      })
+      .end(body);
+  };
   const server = createServer(
     {
       headersTimeout: headers,
@@ -44,23 +61,11 @@ export function createNodeServer(
       connectionsCheckingInterval: checkEvery,
       requireHostHeader: false,
     },
-    function hostChecked(req, res) {
-      const refusal = checkHost(req);
-      if (refusal === undefined) {
-        listener(req, res);
-        return;
-      }
-      const { status, headers: fields, body } = problemParts(refusal);
-      // Refused before the body was read: close rather than read it.
-      res
-        .writeHead(status, {
-          ...fields,
-          connection: "close",
-          "content-length": Buffer.byteLength(body),
-        })
-        .end(body);
-    },
+    hostChecked,
   );
   server.on("clientError", answerClientError);
+  // An Expect other than 100-continue: Node answers a bare 417 unless this is handled. RFC 9110
+  // 10.1.1 lets a server ignore an expectation it does not know, and the request is whole.
+  server.on("checkExpectation", hostChecked);
   return server;
 }
