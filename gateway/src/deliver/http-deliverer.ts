@@ -5,7 +5,8 @@ import { buildDeliveryMessage, type DeliveryMessage } from "./build-delivery-mes
 import { classifyStatus } from "./classify-status.js";
 import type { Deliverer, DeliveryAttempt } from "./deliverer.js";
 import type { DeliveryOutcome, SinkReply } from "./delivery-outcome.js";
-import { bodyText, describeError, truncateUtf8 } from "./failure-text.js";
+import { bodyText, describeError, MAX_ERROR_BYTES, truncateUtf8 } from "./failure-text.js";
+import { redactFailureText } from "./redact-secrets.js";
 import { redirectText } from "./redirect-text.js";
 import { parseRetryAfter } from "./retry-after.js";
 import { createWebhookSigner, type WebhookSigner } from "./sign-webhook.js";
@@ -87,7 +88,8 @@ function attemptMessage(attempt: DeliveryAttempt, subscription: Subscription): D
  * - anything else (3xx, other 4xx), or a message that cannot be built or signed: `dead`.
  * `error` is at most 1024 bytes: the start of the sink's response body (or `HTTP <status>` when
  * it is empty), led for a 3xx by the `Location` it points to (`redirectText`, credentials
- * hidden), or the network error. Never throws.
+ * hidden), the subscription's secrets hidden before it is cut (`redactFailureText`); or the
+ * network error. Never throws.
  *
  * @example
  * const deliverer = createHttpDeliverer({ client: createNodeSinkClient() });
@@ -124,7 +126,12 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
     return { ...message, headers: { ...message.headers, ...webhook }, body };
   }
 
-  function outcomeOf(answer: SinkAnswer, wantsReply: boolean, sent: string): DeliveryOutcome {
+  function outcomeOf(
+    answer: SinkAnswer,
+    wantsReply: boolean,
+    sent: string,
+    subscription: Subscription,
+  ): DeliveryOutcome {
     const { status, head } = answer;
     const kind = classifyStatus(status);
     if (kind === "delivered") {
@@ -135,8 +142,14 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
     }
     const body = head.length > 0 ? bodyText(head) : "";
     const location = status >= 300 && status < 400 ? answer.header("location") : null;
-    const error =
-      location !== null ? redirectText(status, location, sent, body) : body || `HTTP ${status}`;
+    const text =
+      location !== null
+        ? redirectText(status, location, sent, body, Number.POSITIVE_INFINITY)
+        : body || `HTTP ${status}`;
+    // Secrets hidden before the text is cut, and what a cut left of one dropped: the body shown
+    // is the start of a longer answer when it was not read whole or did not fit.
+    const cut = !answer.complete || head.length > MAX_ERROR_BYTES;
+    const error = redactFailureText(text, subscription, cut);
     if (kind === "dead") return { kind, status, error };
     const retryAfterMs = parseRetryAfter(answer.retryAfter, clock.now());
     return retryAfterMs === undefined
@@ -177,7 +190,7 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
           subscription.delivery.timeoutMs,
           wantsReply ? maxReplyBytes : undefined,
         );
-        return outcomeOf(answer, wantsReply, message.url);
+        return outcomeOf(answer, wantsReply, message.url, subscription);
       } catch (err) {
         // A `SinkError` (timeout, network) or a client breaking its contract: worth a retry.
         return { kind: "retry", status: 0, error: describeError(err) };

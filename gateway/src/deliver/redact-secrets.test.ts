@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Subscription } from "../subscriptions/subscription.js";
-import { hideUrlCredentials, REDACTED, redactSecrets, redactUrlSecrets } from "./redact-secrets.js";
+import {
+  hideUrlCredentials,
+  REDACTED,
+  redactFailureText,
+  redactSecrets,
+  redactUrlSecrets,
+} from "./redact-secrets.js";
 
 const subscription: Subscription = {
   id: "sub",
@@ -79,5 +85,51 @@ describe("hideUrlCredentials and redactUrlSecrets: a URL the subscription does n
       "to /cb?code=[redacted]&x=1 with [redacted] and x=1",
     );
     expect(redactUrlSecrets("nothing here", "::")).toBe("nothing here");
+  });
+});
+
+describe("the parts of a header value a sink may echo alone", () => {
+  const withHeaders = (headers: Record<string, string>): Subscription => ({
+    ...subscription,
+    protocolsettings: { headers },
+  });
+
+  it("hides the credentials after an auth scheme, and Basic's user:password and password", () => {
+    const basic = Buffer.from("svc:p4ssw0rd-long").toString("base64");
+    const sub = withHeaders({ authorization: `Basic ${basic}`, "x-token": "Bearer tkn-123456789" });
+    expect(redactSecrets(`bad ${basic} svc:p4ssw0rd-long p4ssw0rd-long tkn-123456789`, sub)).toBe(
+      `bad ${REDACTED} ${REDACTED} ${REDACTED} ${REDACTED}`,
+    );
+  });
+
+  it("hides the values of name=value parameters (auth params, cookies)", () => {
+    const sub = withHeaders({ cookie: "theme=dark; session=s3ss10n-value" });
+    expect(redactSecrets("unknown session s3ss10n-value; theme dark", sub)).toBe(
+      `unknown session ${REDACTED}; theme dark`,
+    );
+  });
+});
+
+describe("redactFailureText", () => {
+  it("hides secrets before cutting to maxBytes", () => {
+    const text = `${"a".repeat(10)}abcdefgh123 tail`;
+    expect(redactFailureText(text, subscription, false, 17)).toBe(`${"a".repeat(10)}[redact`);
+  });
+
+  it("drops the start of a secret where the text was cut, here or before", () => {
+    expect(redactFailureText("denied for Bearer abcd", subscription, true)).toBe("denied for ");
+    expect(redactFailureText("echo: x abcdefgh1", subscription, true)).toBe("echo: x ");
+  });
+
+  it("leaves a whole text alone, also one ending like the start of a secret", () => {
+    expect(redactFailureText("status: Bear", subscription, false)).toBe("status: Bear");
+    expect(redactFailureText("HTTP 503", subscription, true)).toBe("HTTP 503");
+  });
+
+  it("keeps a text lengthened by hiding short secrets within maxBytes", () => {
+    const sub: Subscription = { ...subscription, protocolsettings: { headers: { k: "K3y-8ch!" } } };
+    const shown = redactFailureText("K3y-8ch!".repeat(128), sub, false);
+    expect(new TextEncoder().encode(shown).length).toBeLessThanOrEqual(1024);
+    expect(shown).not.toContain("K3y");
   });
 });

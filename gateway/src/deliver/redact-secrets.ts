@@ -1,4 +1,5 @@
 import type { Subscription } from "../subscriptions/subscription.js";
+import { MAX_ERROR_BYTES, truncateUtf8 } from "./failure-text.js";
 
 /** What replaces a secret found in failure text. */
 export const REDACTED = "[redacted]";
@@ -78,7 +79,10 @@ export function hideSecretParameters(url: URL): boolean {
  */
 function replacementsOf(subscription: Subscription): [string, string][] {
   const pairs: [string, string][] = [];
-  const secrets: string[] = Object.values(subscription.protocolsettings.headers);
+  const secrets: string[] = [];
+  for (const value of Object.values(subscription.protocolsettings.headers)) {
+    secrets.push(value, ...headerValueParts(value));
+  }
   for (const secret of subscription.delivery.signingSecret?.split(/\s+/) ?? []) {
     secrets.push(secret, secret.replace(/^whsec_/, ""));
   }
@@ -86,6 +90,44 @@ function replacementsOf(subscription: Subscription): [string, string][] {
     if (sink !== undefined) collectUrlSecrets(sink, pairs, secrets);
   }
   return ordered(pairs, secrets);
+}
+
+// RFC 9110 5.6.2 token: an auth-scheme (`Bearer`, `Basic`, `Token`, ...).
+const AUTH_SCHEME = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s+(\S.*)$/s;
+
+/**
+ * The parts of a header value that a sink may echo on their own (`invalid token <token>`): the
+ * credentials after an auth scheme (RFC 9110 11.4, `Bearer <token>`), for `Basic` also the
+ * decoded `user:password` and the password, and the values of `name=value` parameters (auth
+ * params, cookies). Over-matching only hides a little more failure text.
+ */
+function headerValueParts(value: string): string[] {
+  const parts: string[] = [];
+  const auth = AUTH_SCHEME.exec(value.trim());
+  if (auth !== null) {
+    const [, scheme = "", credentials = ""] = auth;
+    parts.push(credentials);
+    if (scheme.toLowerCase() === "basic") {
+      const decoded = decodeBasic(credentials);
+      if (decoded !== undefined) parts.push(decoded, decoded.slice(decoded.indexOf(":") + 1));
+    }
+  }
+  for (const param of value.split(/[\s,;&]+/)) {
+    const at = param.indexOf("=");
+    if (at > 0) parts.push(param.slice(at + 1).replace(/^"(.*)"$/, "$1"));
+  }
+  return parts;
+}
+
+/** `user:password` of Basic credentials (RFC 7617), or `undefined` when they are not that. */
+function decodeBasic(credentials: string): string | undefined {
+  try {
+    const bytes = Uint8Array.from(atob(credentials), (c) => c.charCodeAt(0));
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return text.includes(":") ? text : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Adds a URL's credential-like `name=value` pairs and its secret values (password, query). */
@@ -150,6 +192,55 @@ export function redactUrlSecrets(text: string, url: string): string {
   const secrets: string[] = [];
   collectUrlSecrets(url, pairs, secrets);
   return replaceAll(text, ordered(pairs, secrets));
+}
+
+/**
+ * The most characters at the end of `text` that are the start of one of `secrets` (0 when none):
+ * what is left of a secret when the text was cut inside it.
+ */
+function partialSecretAtEnd(text: string, secrets: readonly string[]): number {
+  let longest = 0;
+  const last = text.at(-1);
+  for (const secret of secrets) {
+    for (let k = Math.min(secret.length - 1, text.length); k > longest; k--) {
+      if (secret[k - 1] !== last) continue;
+      let i = 1;
+      while (i < k && secret[k - 1 - i] === text[text.length - 1 - i]) i++;
+      if (i === k) {
+        longest = k;
+        break;
+      }
+    }
+  }
+  return longest;
+}
+
+/**
+ * Failure text as the gateway keeps and shows it (the dead set, the log, `heralderrordata`): the
+ * subscription's secrets hidden (`redactSecrets`) *before* it is cut to `maxBytes`, so that no cut
+ * goes through a secret; and when the text was cut, here or before (`cut`: the start of a sink's
+ * answer that went on), an end that is the start of a secret is dropped. A sink that answers with
+ * 1,000 bytes and then its token must not leave the first half of the token in the text.
+ *
+ * @example
+ * // The sink's answer went on after "...Bearer abcd" (the header value is "Bearer abcdefgh123"):
+ * redactFailureText("denied for Bearer abcd", subscription, true); // "denied for "
+ */
+export function redactFailureText(
+  text: string,
+  subscription: Subscription,
+  cut: boolean,
+  maxBytes: number = MAX_ERROR_BYTES,
+): string {
+  const replacements = replacementsOf(subscription);
+  const redacted = replaceAll(text, replacements);
+  const shown = truncateUtf8(redacted, maxBytes);
+  if (!cut && shown.length === redacted.length) return shown;
+  const partial = partialSecretAtEnd(
+    shown,
+    replacements.map(([secret]) => secret),
+  );
+  return shown.slice(0, shown.length - partial);
 }
 
 /**
