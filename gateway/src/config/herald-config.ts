@@ -28,7 +28,10 @@ export interface Limits {
    * check. Never below `maxEventBytes`: a batch of one event of the largest size must fit.
    */
   readonly maxBatchBytes: number;
-  /** Deliveries in flight at once, over all subscriptions. */
+  /**
+   * Deliveries in flight at once, over all subscriptions, to sinks that answer within a second;
+   * as many again to slower ones (see `createAttemptPools`), so hanging sinks cannot take them all.
+   */
   readonly maxDeliveriesInFlight: number;
   /**
    * Deliveries the in-memory queue holds; beyond it, ingest waits for room, then answers 503

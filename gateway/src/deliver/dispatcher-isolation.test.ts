@@ -66,6 +66,44 @@ describe("dispatcher isolation (issue 5: a slow or dead sink does not delay the 
     expect(await queue.size()).toBe(0);
   });
 
+  it("keeps delivering to a healthy sink when dead sinks' lanes add up to every slot", async () => {
+    const dead = [await startHoldingSink(), await startHoldingSink()];
+    const healthy = await startRecordingSink(204);
+    const client = createNodeSinkClient();
+    cleanup.push(dead[0]!.close, dead[1]!.close, healthy.close, () => client.close());
+    const subs = new Map<string, Subscription>([
+      ["dead-0", subscription("dead-0", { concurrency: 4, timeoutMs: 60_000 }, dead[0]!.url)],
+      ["dead-1", subscription("dead-1", { concurrency: 4, timeoutMs: 60_000 }, dead[1]!.url)],
+      ["healthy", subscription("healthy", { concurrency: 4 }, `${healthy.url}/hook`)],
+    ]);
+    const queue = createTestQueue();
+    const { settle } = recordingSettle(queue);
+    // Eight slots: the two dead sinks' lanes take all of them at first.
+    const dispatcher = createDispatcher({
+      queue,
+      deliverer: plainHttpDeliverer(client),
+      settle,
+      subscriptions: (id) => subs.get(id),
+      concurrency: 8,
+      slowMs: 50,
+    });
+    cleanup.push(() => dispatcher.stop({ deadlineMs: 1_000 }));
+    await queue.add("dead-0", ...events("a", 10));
+    await queue.add("dead-1", ...events("b", 10));
+    dispatcher.start();
+    await dead[0]!.waitFor(4);
+    await dead[1]!.waitFor(4);
+    await queue.add("healthy", ...events("h", 40));
+
+    // Past slowMs their attempts leave the fast pool to the healthy sink.
+    await healthy.waitFor(40);
+    expect(dead.map((sink) => sink.open())).toEqual([4, 4]);
+    // The slow pool is as large as the fast one: at most twice `concurrency` in flight.
+    for (const sink of dead) sink.release();
+    await dispatcher.idle();
+    expect(dead.map((sink) => sink.received())).toEqual([10, 10]);
+  });
+
   it("never has more than delivery.concurrency requests open at one sink", async () => {
     let open = 0;
     let maxOpen = 0;

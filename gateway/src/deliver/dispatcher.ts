@@ -2,6 +2,7 @@ import { type Clock, systemClock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import { silentLogger } from "../ports/logger.js";
 import { DEFAULT_MAX_BATCH_WAIT_MS, type Subscription } from "../subscriptions/subscription.js";
+import { createAttemptPools, type RunningAttempt } from "./attempt-pools.js";
 import type { Deliverer } from "./deliverer.js";
 import { type DeliveryOutcome, DISABLED_OUTCOME } from "./delivery-outcome.js";
 import type { DeliveryJob, DeliveryQueue } from "./delivery-queue.js";
@@ -37,10 +38,16 @@ export interface DispatcherOptions {
   readonly disabled?: (id: string) => boolean;
   readonly logger?: Logger;
   /**
-   * Delivery attempts in flight at once, all sinks together (default 64); each subscription is
-   * further held to its `delivery.concurrency`.
+   * Delivery attempts in flight at once to sinks that answer within `slowMs`, all sinks together
+   * (default 64), and as many again to slower ones (see `createAttemptPools`); each subscription
+   * is further held to its `delivery.concurrency`.
    */
   readonly concurrency?: number;
+  /**
+   * How long an attempt runs before its sink counts as slow, and it moves out of the fast pool
+   * (default 1 s): slow and dead sinks then no longer hold the slots of the others.
+   */
+  readonly slowMs?: number;
   /**
    * How long a leased job stays invisible to other leases (default 60 s). It must exceed the
    * longest time a job is held here: the longest subscription timeout, plus `maxBatchWaitMs` in
@@ -118,8 +125,10 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
  * an attempt when it has a slot (`delivery.concurrency`, default `DEFAULT_SINK_CONCURRENCY`), a
  * token (`delivery.rate`, and the rate a webhook handshake granted) and, in batch mode, a full
  * batch or one whose first job waited `maxBatchWaitMs`; at most `concurrency` attempts run in
- * all. Lanes that cannot take more jobs are passed to `lease` as `skip`, so a slow or dead sink
- * holds only its own slots and its jobs stay in the queue while healthy sinks' jobs flow; when
+ * all to sinks that answer within `slowMs`, and as many again to slower ones
+ * (`createAttemptPools`). Lanes that cannot take more jobs are passed to `lease` as `skip`, so a
+ * slow or dead sink holds only its own slots and its jobs stay in the queue while healthy sinks'
+ * jobs flow; when
  * such a lane frees up (an attempt ends, a token comes) the waiting lease is cut short and
  * leases again without it. One timer covers every token and batch deadline. With
  * `delivery.handshake` the first attempt to a sink first makes the webhook handshake
@@ -149,12 +158,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { queue, deliverer, subscriptions, logger = silentLogger } = options;
   const {
     concurrency = 64,
+    slowMs = 1_000,
     leaseMs = 60_000,
     clock = systemClock,
     timers = systemTimers,
   } = options;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new TypeError("createDispatcher: concurrency must be a positive integer");
+  }
+  if (!Number.isFinite(slowMs) || slowMs <= 0) {
+    throw new TypeError("createDispatcher: slowMs must be a positive number");
   }
   if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
     throw new TypeError("createDispatcher: leaseMs must be a positive number");
@@ -186,12 +199,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const attempting = new Set<string>();
   /** Lanes warned that `leaseMs` is shorter than they may hold a job. */
   const warnedLease = new Set<string>();
+  /** Attempts running (both pools). */
   let attempts = 0;
+  const pools = createAttemptPools(concurrency, slowMs);
   /** Completions of jobs whose subscription is gone (they count for `idle` and `stop`). */
   let chores = 0;
   let skip: ReadonlySet<string> = NO_SKIP;
   let lease:
-    | { readonly controller: AbortController; readonly skip: ReadonlySet<string> }
+    | {
+        readonly controller: AbortController;
+        readonly skip: ReadonlySet<string>;
+        /** Made with the fast pool full, for slow lanes only. */
+        readonly forSlow: boolean;
+      }
     | undefined;
   let slotFreed: (() => void) | undefined;
   let noneRunning: (() => void) | undefined;
@@ -199,6 +219,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let loop: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;
   const wake = createWakeTimer(clock, timers, () => pump(false));
+  // Only while the fast pool is full: when its oldest attempt becomes slow and may move. Armed
+  // for the earliest such time and left to fire (a look too early re-arms it), not re-armed on
+  // every pump: that would cost a timer per delivery at full speed.
+  let slowCheckAt = Number.POSITIVE_INFINITY;
+  const slowCheck = createWakeTimer(clock, timers, () => {
+    slowCheckAt = Number.POSITIVE_INFINITY;
+    pump(false);
+    afterRunning();
+  });
 
   /** Whether nothing runs here (attempts, completions). */
   const nothingRunning = () => attempts === 0 && chores === 0;
@@ -218,7 +247,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   function afterRunning(): void {
-    if (attempts < concurrency) slotFreed?.();
+    if (pools.anyRoom()) slotFreed?.();
     if (nothingRunning()) noneRunning?.();
     checkIdle();
   }
@@ -232,18 +261,30 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const now = clock.now();
     if (!stopping.signal.aborted || flush) {
       let started = true;
-      while (started && attempts < concurrency) {
+      while (started && pools.anyRoom()) {
         started = false;
         for (const lane of active) {
-          if (attempts >= concurrency) break;
+          if (!pools.hasRoom(lane)) continue;
           const jobs = takeAttempt(lane, now, flush);
           if (jobs === undefined) continue;
           started = true;
           attempts++;
           for (const job of jobs) attempting.add(job.id);
           // runAttempt catches everything and frees its slot itself.
-          void runAttempt(lane, jobs);
+          void runAttempt(lane, jobs, pools.start(lane, now));
         }
+      }
+    }
+    // A full fast pool: attempts past `slowMs` move out of it, freeing slots for the others.
+    if (pools.fastFull() && !stopping.signal.aborted) {
+      const settleAt = pools.settleSlow(now);
+      if (!pools.fastFull()) {
+        pump(flush);
+        return;
+      }
+      if (settleAt < slowCheckAt) {
+        slowCheckAt = settleAt;
+        slowCheck.at(settleAt);
       }
     }
     const next = new Set<string>();
@@ -254,7 +295,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         if (isDisposable(lane, now)) lanes.delete(lane.id);
         continue;
       }
-      if (isSkipped(lane, now)) next.add(lane.id);
+      if (isSkipped(lane, now) || !pools.hasRoom(lane)) next.add(lane.id);
       const at = wakeAt(lane, now);
       // A lane ready now but not started waits for a global slot; a finishing attempt pumps.
       if (at > now) wakeTime = Math.min(wakeTime, at);
@@ -262,13 +303,18 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     skip = next.size === 0 ? NO_SKIP : next;
     wake.at(stopping.signal.aborted ? Number.POSITIVE_INFINITY : wakeTime);
     if (lease !== undefined) {
-      for (const id of lease.skip) {
-        if (!next.has(id)) {
-          // A reason of our own: without one, abort() builds a DOMException every time.
-          lease.controller.abort(SKIP_CHANGED);
+      // A lease for the slow pool skips every fast lane: only a slow lane freed up, or room in
+      // the fast pool, calls for another.
+      const { forSlow } = lease;
+      let again = forSlow && !pools.fastFull();
+      for (const id of again ? [] : lease.skip) {
+        if (!next.has(id) && (!forSlow || lanes.get(id)?.slow === true)) {
+          again = true;
           break;
         }
       }
+      // A reason of our own: without one, abort() builds a DOMException every time.
+      if (again) lease.controller.abort(SKIP_CHANGED);
     }
   }
 
@@ -310,7 +356,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   /** Makes one attempt and settles its jobs, then frees its slots. Never rejects. */
-  async function runAttempt(lane: SinkLane, jobs: readonly DeliveryJob[]): Promise<void> {
+  async function runAttempt(
+    lane: SinkLane,
+    jobs: readonly DeliveryJob[],
+    running: RunningAttempt,
+  ): Promise<void> {
     const first = jobs[0] as DeliveryJob;
     const subscription = lane.subscription;
     try {
@@ -333,6 +383,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       for (const job of jobs) attempting.delete(job.id);
       lane.inFlight--;
       attempts--;
+      pools.finish(running, clock.now());
       retake(jobs);
       pump(false);
       afterRunning();
@@ -365,6 +416,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   function release(id: string): void {
     held.delete(id);
     heldAttempts.delete(id);
+  }
+
+  /**
+   * The skip set plus every active lane that is not slow: what a lease for the slow pool leaves
+   * out (a job of a quiet fast lane it may still bring waits in its lane for a fast slot).
+   */
+  function fastLanes(): ReadonlySet<string> {
+    const out = new Set(skip);
+    for (const lane of active) if (!lane.slow) out.add(lane.id);
+    return out;
   }
 
   /** Takes up the leases that came back for `jobs` while they were held (see `returned`). */
@@ -434,6 +495,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         if (gone !== undefined && gone.inFlight === 0 && gone.waiting.length === 0) {
           lanes.delete(gone.id);
           active.delete(gone);
+          pools.forget(gone);
         }
         void drop(job);
         continue;
@@ -450,7 +512,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const signal = stopping.signal;
     let backoff = LEASE_ERROR_BACKOFF_MS;
     while (!signal.aborted) {
-      const free = concurrency - attempts;
+      // With the fast pool full, only slow lanes can start: lease for them, skipping the others.
+      const room = pools.free();
+      const free = room.fast > 0 ? room.fast : pools.anySlowLane() ? room.slow : 0;
       if (free <= 0) {
         await new Promise<void>((resolve) => {
           slotFreed = resolve;
@@ -459,7 +523,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         continue;
       }
       // A fresh controller per lease: `pump` aborts it to lease again with a smaller skip set.
-      const current = { controller: new AbortController(), skip };
+      const forSlow = room.fast <= 0;
+      const current = {
+        controller: new AbortController(),
+        skip: forSlow ? fastLanes() : skip,
+        forSlow,
+      };
       lease = current;
       let jobs: readonly DeliveryJob[];
       try {
@@ -520,6 +589,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         // Partial batches go now rather than wait out their leases; then no attempt starts.
         pump(true);
         wake.clear();
+        slowCheck.clear();
+        slowCheckAt = Number.POSITIVE_INFINITY;
         // Deliveries started before the stop still settle; the last one to finish resolves this.
         if (!nothingRunning()) {
           await new Promise<void>((resolve) => {

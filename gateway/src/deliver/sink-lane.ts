@@ -26,6 +26,11 @@ export interface SinkLane {
   readonly waiting: Waiting[];
   /** Attempts in flight to this sink. */
   inFlight: number;
+  /**
+   * Whether the sink is slow: an attempt ran longer than the dispatcher's `slowMs` and none has
+   * ended sooner since. Its attempts count in the slow pool (see `createAttemptPools`).
+   */
+  slow: boolean;
   /** `delivery.rate` as a bucket, rebuilt when the rate changes. */
   rate: { readonly rate: DeliveryRate; readonly bucket: TokenBucket } | undefined;
   /**
@@ -55,6 +60,7 @@ export function updateLane(
     subscription,
     waiting: [],
     inFlight: 0,
+    slow: false,
     rate: undefined,
     handshake: undefined,
   };
@@ -152,10 +158,14 @@ export function isQuiet(lane: SinkLane, now: number): boolean {
   return lane.waiting.length === 0 && lane.inFlight === 0 && readyAt(lane, now) <= now;
 }
 
-/** Whether forgetting the lane loses nothing: quiet, buckets full, no handshake to remember. */
+/**
+ * Whether forgetting the lane loses nothing: quiet, buckets full, no handshake to remember, not
+ * known to be slow (a dead sink's next retry must not take a fast slot again to find out).
+ */
 export function isDisposable(lane: SinkLane, now: number): boolean {
   return (
     isQuiet(lane, now) &&
+    !lane.slow &&
     lane.handshake === undefined &&
     (lane.rate === undefined || lane.rate.bucket.full(now))
   );
