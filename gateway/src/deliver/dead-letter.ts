@@ -7,7 +7,7 @@ import { eventTraceContext } from "../telemetry/tracing.js";
 import { deadLetterEvent } from "./dead-letter-event.js";
 import type { Deliverer } from "./deliverer.js";
 import type { DeliveryFailure, DeliveryJob, DeliveryQueue } from "./delivery-queue.js";
-import { truncateUtf8 } from "./failure-text.js";
+import { MAX_ERROR_BYTES, truncateUtf8 } from "./failure-text.js";
 import { redactSecrets } from "./redact-secrets.js";
 
 /**
@@ -15,6 +15,11 @@ import { redactSecrets } from "./redact-secrets.js";
  * (Standard Webhooks ids name a message), yet stable, so a dead-letter sink can dedupe a resend.
  */
 export const DEAD_LETTER_ID_SUFFIX = "-dead";
+
+/** Most bytes of the dead-letter sink's failure kept beside the sink's own (in 1024 in all). */
+const DEAD_LETTER_REASON_BYTES = 256;
+
+const utf8Length = (text: string) => new TextEncoder().encode(text).length;
 
 const originOf = (url: string) => (URL.canParse(url) ? new URL(url).origin : undefined);
 
@@ -147,8 +152,13 @@ export function createDeadLetter(options: DeadLetterOptions): DeadLetter {
       metrics?.dead(subscription.id, "dead_letter_sink", jobs.length);
       return;
     }
-    const why = redactSecrets(outcome.error, subscription);
-    const error = truncateUtf8(`${failure.error} (dead-letter sink: ${why})`);
+    // The dead-letter sink's status and the start of its answer, with room kept for them after
+    // the sink's own failure text, which may fill the 1024 bytes by itself.
+    const text = redactSecrets(outcome.error, subscription);
+    const status = `HTTP ${outcome.status}`;
+    const why = outcome.status === 0 || text.startsWith(status) ? text : `${status}: ${text}`;
+    const suffix = ` (dead-letter sink: ${truncateUtf8(why, DEAD_LETTER_REASON_BYTES)})`;
+    const error = `${truncateUtf8(failure.error, MAX_ERROR_BYTES - utf8Length(suffix))}${suffix}`;
     await bury(jobs, { ...failure, error }, subscription);
   }
 

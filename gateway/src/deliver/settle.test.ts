@@ -363,7 +363,7 @@ describe("settle: dead-lettering", () => {
     expect(first).toEqual({
       op: "bury",
       jobId: "job-1",
-      failure: { status: 500, error: "boom (dead-letter sink: dlq down)", at: START },
+      failure: { status: 500, error: "boom (dead-letter sink: HTTP 503: dlq down)", at: START },
     });
     expect(second).toMatchObject({ op: "bury", jobId: "job-2", failure: { status: 500 } });
     expect((second as { failure: DeliveryFailure }).failure.error).toMatch(

@@ -158,3 +158,24 @@ describe("herald serve: secrets in a sink's error answer", () => {
     expect(Buffer.byteLength(String(line?.error))).toBeLessThanOrEqual(1024);
   });
 });
+
+describe("herald serve: a dead-letter sink that fails too", () => {
+  it("says why in the dead set, also after 1024 bytes of the sink's own answer", async () => {
+    const sink = await sinkAnswering(500, () => "x".repeat(2_000));
+    const refusing = await startScriptedSink([{ status: 410, body: "dead-letter queue retired" }]);
+    sinks.push(refusing);
+    const gw = await start([
+      {
+        id: "long",
+        types: ["long"],
+        sink: sink.url,
+        delivery: { retry: 0, deadLetterSink: refusing.url },
+      },
+    ]);
+    await publish(gw.url, "long");
+
+    const error = await deadError(gw.url, "long");
+    expect(Buffer.byteLength(error)).toBeLessThanOrEqual(1024);
+    expect(error).toMatch(/^x+ \(dead-letter sink: HTTP 410: dead-letter queue retired\)$/);
+  });
+});
