@@ -14,11 +14,17 @@ const ASKING = [
 ] as const;
 
 export type TraceExporterName = "otlp" | "console";
+export type MetricExporterName = "otlp" | "console";
 export type OtlpProtocol = "http/protobuf" | "http/json" | "grpc";
 
 export interface OtelSettings {
   /** Empty when `OTEL_TRACES_EXPORTER=none`: no tracer provider is registered. */
   readonly traceExporters: readonly TraceExporterName[];
+  /**
+   * Empty when `OTEL_METRICS_EXPORTER=none`: no meter provider is registered. Never
+   * `prometheus`: `GET /metrics` serves that format, behind the admin rule.
+   */
+  readonly metricExporters: readonly MetricExporterName[];
   readonly protocol: OtlpProtocol;
   /** `service.name` when neither `OTEL_SERVICE_NAME` nor `OTEL_RESOURCE_ATTRIBUTES` name one. */
   readonly defaultServiceName: string;
@@ -89,6 +95,24 @@ export function readOtelSettings(env: Env): OtelSettings {
     }
   }
 
+  let metricExporters: MetricExporterName[] = [];
+  const metricsAsked = list(env, "OTEL_METRICS_EXPORTER");
+  if (metricsAsked.length === 0) metricExporters = ["otlp"];
+  else if (!metricsAsked.includes("none")) {
+    for (const name of metricsAsked) {
+      if (name === "otlp" || name === "console") metricExporters.push(name);
+      else if (name === "prometheus") {
+        // The SDK's exporter would listen on a port of its own (9464, every interface) and
+        // serve the metrics to anyone, around the admin rule of GET /metrics.
+        warnings.push(
+          'OTEL_METRICS_EXPORTER: "prometheus" is not supported (otlp, console, none): scrape GET /metrics on the gateway\'s own port instead (Prometheus text, admin token when auth is on)',
+        );
+      } else {
+        warnings.push(`OTEL_METRICS_EXPORTER: "${name}" is not supported (otlp, console, none)`);
+      }
+    }
+  }
+
   const protocolName =
     value(env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") ??
     value(env, "OTEL_EXPORTER_OTLP_PROTOCOL") ??
@@ -126,6 +150,7 @@ export function readOtelSettings(env: Env): OtelSettings {
 
   return {
     traceExporters,
+    metricExporters,
     protocol,
     defaultServiceName: "herald",
     batch,

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -238,6 +239,46 @@ describe("herald serve exporting OTLP, configured only through OTEL_* variables"
     expect(herald.stderr()).toMatch(/"msg":"telemetry flush timed out/);
     expect(herald.stdout).toEqual([`herald listening on ${herald.url}`]);
   }, 20_000);
+});
+
+/** A TCP port nothing listens on (it was free a moment ago). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe("herald serve refusing an exporter that would bypass the admin rule", () => {
+  it("never opens the SDK's Prometheus port for OTEL_METRICS_EXPORTER=prometheus; it says why", async () => {
+    // The SDK's Prometheus exporter serves every metric (subscription ids included) on a port
+    // of its own, on every interface by default, without the admin token GET /metrics needs.
+    const port = await freePort();
+    collector = await startOtlpCollector();
+    const herald = await startHerald({
+      OTEL_METRICS_EXPORTER: "prometheus",
+      OTEL_TRACES_EXPORTER: "none",
+      OTEL_EXPORTER_PROMETHEUS_HOST: "127.0.0.1",
+      OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
+    });
+    const { status, id } = await publish(herald.url);
+    expect(status).toBe(202);
+    await deliveredAll([id]);
+    const answer = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+      (response) => response.status,
+      (err: unknown) => (err as { cause?: { code?: string } }).cause?.code,
+    );
+    expect(answer).toBe("ECONNREFUSED");
+    const { code } = await herald.stop();
+    expect(code).toBe(0);
+    expect(herald.stderr()).toMatch(
+      /"msg":"telemetry: OTEL_METRICS_EXPORTER: \\"prometheus\\" is not supported[^"]*GET \/metrics/,
+    );
+  });
 });
 
 describe("herald serve without telemetry", () => {

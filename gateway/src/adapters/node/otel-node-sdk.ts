@@ -23,8 +23,9 @@ import type { Telemetry, TelemetryOptions } from "./start-telemetry.js";
  * Starts `@opentelemetry/sdk-node` as the settings and the process environment ask: no
  * auto-instrumentation (Herald's spans come from its own code), a synchronous context manager
  * (no async hooks), W3C Trace Context, traces
- * through a bounded batch processor whose drops are counted, metrics and the sampler as the SDK
- * reads them from `OTEL_*`. Only `start-telemetry.ts` loads this module, and only when asked.
+ * through a bounded batch processor whose drops are counted, metrics through the exporters
+ * Herald accepted (otlp, console; never the SDK's Prometheus listener), the sampler as the SDK
+ * reads it from `OTEL_*`. Only `start-telemetry.ts` loads this module, and only when asked.
  *
  * @example
  * const telemetry = startNodeSdk(readOtelSettings(process.env), { logger });
@@ -49,6 +50,7 @@ export function startNodeSdk(settings: OtelSettings, options: TelemetryOptions):
   }
   logger.info("telemetry started", {
     traces: settings.traceExporters.length === 0 ? "none" : settings.traceExporters.join(","),
+    metrics: settings.metricExporters.length === 0 ? "none" : settings.metricExporters.join(","),
     protocol: settings.protocol,
   });
 
@@ -103,19 +105,36 @@ function createSdk(settings: OtelSettings, options: TelemetryOptions): NodeSDK {
           logger,
         }),
   );
-  // NodeSDK's constructor installs a diag logger of its own when OTEL_LOG_LEVEL is set, one that
-  // writes to the console methods the API saved at load (stdout, whatever `console` is now).
-  // Herald applies that level to its own diag logger instead.
-  const logLevel = process.env.OTEL_LOG_LEVEL;
-  Reflect.deleteProperty(process.env, "OTEL_LOG_LEVEL");
-  let sdk: NodeSDK;
-  try {
-    sdk = newSdk(settings, spanProcessors);
-  } finally {
-    if (logLevel !== undefined) process.env.OTEL_LOG_LEVEL = logLevel;
-  }
+  // NodeSDK's constructor reads two variables Herald answers itself. OTEL_LOG_LEVEL: it would
+  // install a diag logger of its own, one that writes to the console methods the API saved at
+  // load (stdout, whatever `console` is now); Herald applies that level to its own diag logger.
+  // OTEL_METRICS_EXPORTER: it would also start `prometheus`, a listener of its own; it gets the
+  // exporters Herald accepted (the OTLP one still reads its protocol and endpoint there).
+  const sdk = withEnv(
+    {
+      OTEL_LOG_LEVEL: undefined,
+      OTEL_METRICS_EXPORTER:
+        settings.metricExporters.length === 0 ? "none" : settings.metricExporters.join(","),
+    },
+    () => newSdk(settings, spanProcessors),
+  );
   sdk.start();
   return sdk;
+}
+
+/** Runs `fn` with `process.env` changed as `changes` says (`undefined`: unset), then restores it. */
+function withEnv<T>(changes: Record<string, string | undefined>, fn: () => T): T {
+  const saved = Object.keys(changes).map((name) => [name, process.env[name]] as const);
+  const set = (name: string, value: string | undefined) => {
+    if (value === undefined) Reflect.deleteProperty(process.env, name);
+    else process.env[name] = value;
+  };
+  for (const [name, value] of Object.entries(changes)) set(name, value);
+  try {
+    return fn();
+  } finally {
+    for (const [name, value] of saved) set(name, value);
+  }
 }
 
 function newSdk(settings: OtelSettings, spanProcessors: SpanProcessor[]): NodeSDK {

@@ -43,6 +43,7 @@ describe("readOtelSettings", () => {
   it("defaults: OTLP over http/protobuf, the spec's batch settings, W3C Trace Context", () => {
     expect(readOtelSettings({})).toEqual({
       traceExporters: ["otlp"],
+      metricExporters: ["otlp"],
       protocol: "http/protobuf",
       defaultServiceName: "herald",
       batch: {
@@ -59,6 +60,7 @@ describe("readOtelSettings", () => {
   it("reads exporters, the protocol (traces' own first) and OTEL_BSP_*", () => {
     const settings = readOtelSettings({
       OTEL_TRACES_EXPORTER: "otlp, Console",
+      OTEL_METRICS_EXPORTER: "console,OTLP",
       OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
       OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json",
       OTEL_BSP_MAX_QUEUE_SIZE: "100",
@@ -69,6 +71,7 @@ describe("readOtelSettings", () => {
     });
     expect(settings).toMatchObject({
       traceExporters: ["otlp", "console"],
+      metricExporters: ["console", "otlp"],
       protocol: "http/json",
       // A batch never exceeds the queue.
       batch: {
@@ -84,21 +87,25 @@ describe("readOtelSettings", () => {
 
   it("turns traces off with none, and names every value it did not understand", () => {
     expect(readOtelSettings({ OTEL_TRACES_EXPORTER: "none" }).traceExporters).toEqual([]);
+    expect(readOtelSettings({ OTEL_METRICS_EXPORTER: "none" }).metricExporters).toEqual([]);
     const settings = readOtelSettings({
       OTEL_TRACES_EXPORTER: "zipkin,otlp",
-      OTEL_METRICS_EXPORTER: "console",
+      OTEL_METRICS_EXPORTER: "console,prometheus,statsd",
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/xml",
       OTEL_BSP_MAX_QUEUE_SIZE: "-1",
       OTEL_BSP_SCHEDULE_DELAY: "soon",
       OTEL_LOG_LEVEL: "loud",
     });
     expect(settings.traceExporters).toEqual(["otlp"]);
+    expect(settings.metricExporters).toEqual(["console"]);
     expect(settings.protocol).toBe("http/protobuf");
     expect(settings.batch.maxQueueSize).toBe(2048);
     expect(settings.batch.scheduledDelayMillis).toBe(5000);
     expect(settings.diagLevel).toBe("warn");
     expect(settings.warnings).toEqual([
       expect.stringMatching(/^OTEL_TRACES_EXPORTER: "zipkin" is not supported/),
+      expect.stringMatching(/^OTEL_METRICS_EXPORTER: "prometheus" is not supported.*GET \/metrics/),
+      expect.stringMatching(/^OTEL_METRICS_EXPORTER: "statsd" is not supported/),
       expect.stringMatching(/^OTEL_EXPORTER_OTLP_PROTOCOL: "http\/xml" is not supported/),
       expect.stringMatching(/^OTEL_BSP_MAX_QUEUE_SIZE: "-1" is not an integer >= 1; using 2048/),
       expect.stringMatching(/^OTEL_BSP_SCHEDULE_DELAY: "soon" is not an integer >= 0; using 5000/),
