@@ -23,7 +23,8 @@ export interface CollectorRequest {
 /**
  * A real OTLP/HTTP collector on 127.0.0.1: records every `POST /v1/traces` and `/v1/metrics`,
  * decodes spans and metric names from OTLP/JSON or OTLP/protobuf, answers 200. With
- * `hang: true` it reads requests and never answers (a collector that is up but stuck).
+ * `hang: true` it reads requests and never answers (a collector that is up but stuck); with
+ * `status` it answers that status instead (a collector that refuses the exports).
  */
 export interface OtlpCollector {
   readonly url: string;
@@ -35,7 +36,9 @@ export interface OtlpCollector {
   close(): Promise<void>;
 }
 
-export async function startOtlpCollector(options: { hang?: boolean } = {}): Promise<OtlpCollector> {
+export async function startOtlpCollector(
+  options: { hang?: boolean; status?: number } = {},
+): Promise<OtlpCollector> {
   const requests: CollectorRequest[] = [];
   const spans: CollectedSpan[] = [];
   const metricNames = new Set<string>();
@@ -61,6 +64,10 @@ export async function startOtlpCollector(options: { hang?: boolean } = {}): Prom
       }
       for (const wake of waiters) wake();
       if (options.hang) return;
+      if (options.status !== undefined) {
+        res.writeHead(options.status, { "content-type": "text/plain" }).end("refused by the test");
+        return;
+      }
       res.writeHead(200, { "content-type": contentType || "application/json" }).end();
     });
   });

@@ -7,7 +7,8 @@ const MAX_DETAIL = 500;
 
 /**
  * The OpenTelemetry API's diagnostics (`diag`) as JSON log lines: errors and warnings at `warn`
- * (telemetry trouble never stops the gateway, so it is never an `error`), the rest at `debug`.
+ * (telemetry trouble never stops the gateway, so it is never an `error`), the rest at `debug`;
+ * an exception the SDK reports is its name and message, never its stack trace.
  * Without it the SDK writes to `console`, i.e. stdout, which carries only the listening line.
  *
  * @example
@@ -17,10 +18,13 @@ export function diagLogger(logger: Logger): DiagLogger {
   const line =
     (write: (msg: string, fields?: Record<string, unknown>) => void) =>
     (message: string, ...args: unknown[]) => {
-      const detail = args.map(describe).join(" ");
+      const { text, fields } = readable(message);
+      const detail = [fields.detail, ...args.map(describe)].filter((d) => d !== undefined);
+      const all = { ...fields, detail: detail.join(" ").slice(0, MAX_DETAIL) };
+      if (all.detail === "") Reflect.deleteProperty(all, "detail");
       write(
-        `opentelemetry: ${message}`.slice(0, MAX_DETAIL),
-        detail === "" ? undefined : { detail: detail.slice(0, MAX_DETAIL) },
+        `opentelemetry: ${text}`.slice(0, MAX_DETAIL),
+        Object.keys(all).length === 0 ? undefined : all,
       );
     };
   const warn = line((msg, fields) => logger.warn(msg, fields));
@@ -42,11 +46,57 @@ export function diagLogLevel(level: OtelSettings["diagLevel"]): DiagLogLevel {
   return levels[level];
 }
 
+/** Stack frames: from the first line break followed by `at ...` to the end. */
+const STACK_FRAMES = /\n\s*at [\s\S]*$/;
+const withoutStack = (text: string) => text.replace(STACK_FRAMES, "");
+
+/**
+ * A diagnostic message without stack traces (the DESIGN: never one in a log). The SDK's global
+ * error handler logs an exception as the JSON of its properties (`stack`, `message`, `name`,
+ * the OTLP exporter's `code` and `data`, the collector's answer): that becomes its `name:
+ * message`, with `code` and `data` (as `detail`) beside. Other messages lose their stack
+ * frames (the API logs `err.stack` for a duplicate registration).
+ */
+function readable(message: string): {
+  text: string;
+  fields: { code?: string; detail?: string };
+} {
+  if (message.startsWith("{")) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(message);
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed === "object" && parsed !== null) {
+      const { stack, message: said, name, code, data } = parsed as Record<string, unknown>;
+      const text =
+        typeof said === "string"
+          ? typeof name === "string" && name !== "Error"
+            ? `${name}: ${said}`
+            : said
+          : typeof stack === "string"
+            ? withoutStack(stack)
+            : undefined;
+      if (text !== undefined) {
+        return {
+          text,
+          fields: {
+            ...(typeof code === "string" ? { code } : {}),
+            ...(typeof data === "string" && data !== "" ? { detail: withoutStack(data) } : {}),
+          },
+        };
+      }
+    }
+  }
+  return { text: withoutStack(message), fields: {} };
+}
+
 function describe(arg: unknown): string {
   if (arg instanceof Error) return arg.message;
-  if (typeof arg === "string") return arg;
+  if (typeof arg === "string") return withoutStack(arg);
   try {
-    return JSON.stringify(arg) ?? String(arg);
+    return withoutStack(JSON.stringify(arg) ?? String(arg));
   } catch {
     return String(arg);
   }

@@ -281,6 +281,49 @@ describe("herald serve refusing an exporter that would bypass the admin rule", (
   });
 });
 
+describe("herald serve logging export failures", () => {
+  it("logs a refused export as one readable line: no stack trace, no install paths", async () => {
+    collector = await startOtlpCollector({ status: 400 });
+    const herald = await startHerald({
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_BSP_SCHEDULE_DELAY: "10",
+      OTEL_METRIC_EXPORT_INTERVAL: "100",
+    });
+    const { status, id } = await publish(herald.url);
+    expect(status).toBe(202);
+    await deliveredAll([id]);
+    await collector.until(
+      () =>
+        collector.requests.some((r) => r.path === "/v1/traces") &&
+        collector.requests.some((r) => r.path === "/v1/metrics"),
+    );
+    const { code } = await herald.stop();
+    expect(code).toBe(0);
+    const lines = herald
+      .stderr()
+      .split("\n")
+      .filter((line) => line.includes('"msg":"opentelemetry: '))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: "warn",
+        msg: "opentelemetry: OTLPExporterError: Bad Request",
+        code: "400",
+        detail: "refused by the test",
+      }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: expect.stringMatching(
+          /^opentelemetry: PeriodicExportingMetricReader: metrics export failed/,
+        ),
+      }),
+    );
+    // The DESIGN's rule for logs: never a stack trace.
+    expect(herald.stderr()).not.toMatch(/\bat .*node_modules|\\n\s+at |"stack"/);
+  });
+});
+
 describe("herald serve without telemetry", () => {
   beforeEach(async () => {
     collector = await startOtlpCollector();

@@ -1,0 +1,64 @@
+import { diag } from "@opentelemetry/api";
+import { loggingErrorHandler } from "@opentelemetry/core";
+import { afterEach, expect, it } from "vitest";
+import type { Logger } from "../../ports/logger.js";
+import { diagLogger, diagLogLevel } from "./otel-diag-logger.js";
+
+function recordingLogger() {
+  const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+  const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
+    lines.push({ level, msg, ...(fields === undefined ? {} : { fields }) });
+  const logger: Logger = {
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+  };
+  return { logger, lines };
+}
+
+afterEach(() => {
+  diag.disable();
+});
+
+it("logs an exception the SDK's error handler reports as its name and message, never its stack", () => {
+  const { logger, lines } = recordingLogger();
+  diag.setLogger(diagLogger(logger), { logLevel: diagLogLevel("warn") });
+  const refused = Object.assign(new Error("Bad Request"), {
+    name: "OTLPExporterError",
+    code: "400",
+    data: "collector says no",
+  });
+  // What the SDK's batch span processor does with a failed export.
+  loggingErrorHandler()(refused);
+  expect(lines).toEqual([
+    {
+      level: "warn",
+      msg: "opentelemetry: OTLPExporterError: Bad Request",
+      fields: { code: "400", detail: "collector says no" },
+    },
+  ]);
+});
+
+it("cuts the stack frames off a message that carries them", () => {
+  const { logger, lines } = recordingLogger();
+  const log = diagLogger(logger);
+  // The API logs `err.stack` for a duplicate registration.
+  log.error(new Error("Attempted duplicate registration of API: context").stack ?? "");
+  log.warn(
+    "export failed",
+    new Error("socket hang up"),
+    "later\n    at x (/a/node_modules/b.js:1:1)",
+  );
+  expect(lines).toEqual([
+    {
+      level: "warn",
+      msg: "opentelemetry: Error: Attempted duplicate registration of API: context",
+    },
+    {
+      level: "warn",
+      msg: "opentelemetry: export failed",
+      fields: { detail: "socket hang up later" },
+    },
+  ]);
+});
