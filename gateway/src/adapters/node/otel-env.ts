@@ -125,6 +125,31 @@ export function readOtelSettings(env: Env): OtelSettings {
     );
   }
 
+  // The OTLP/HTTP exporters take any URL and fail at each export (`localhost:4318` parses as a
+  // URL of scheme "localhost:"), or quietly use their default for one they cannot parse: say so
+  // once at start. gRPC takes `host:port` too, and refuses to start on a bad one (logged).
+  const metricsProtocol =
+    value(env, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL") ?? value(env, "OTEL_EXPORTER_OTLP_PROTOCOL");
+  const overHttp = (p: string | undefined) => p !== "grpc";
+  const endpoints: [string, boolean][] = [
+    ["OTEL_EXPORTER_OTLP_ENDPOINT", overHttp(protocol) || overHttp(metricsProtocol)],
+    ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", overHttp(protocol)],
+    ["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", overHttp(metricsProtocol)],
+  ];
+  for (const [name, http] of endpoints) {
+    const url = value(env, name);
+    if (url === undefined || !http) continue;
+    if (!URL.canParse(url)) {
+      warnings.push(
+        `${name}: "${url}" is not a URL; the exporters send to their default, localhost`,
+      );
+    } else if (!/^https?:$/.test(new URL(url).protocol)) {
+      warnings.push(
+        `${name}: "${url}" is not an http:// or https:// URL; every export to it fails`,
+      );
+    }
+  }
+
   const count = (name: string, fallback: number, min: number): number => {
     const raw = value(env, name);
     if (raw === undefined) return fallback;

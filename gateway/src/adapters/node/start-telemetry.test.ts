@@ -114,6 +114,36 @@ describe("readOtelSettings", () => {
   });
 });
 
+describe("readOtelSettings on endpoints", () => {
+  it("warns once about an endpoint the OTLP/HTTP exporters cannot send to", () => {
+    const settings = readOtelSettings({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "localhost:4318",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "not a url",
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "ftp://collector/v1/metrics",
+    });
+    expect(settings.warnings).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT: "localhost:4318" is not an http:// or https:// URL; every export to it fails',
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "not a url" is not a URL; the exporters send to their default, localhost',
+      'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "ftp://collector/v1/metrics" is not an http:// or https:// URL; every export to it fails',
+    ]);
+  });
+
+  it("takes http(s) URLs, and host:port for gRPC", () => {
+    expect(
+      readOtelSettings({
+        OTEL_EXPORTER_OTLP_ENDPOINT: "https://collector.example:4318/base",
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://127.0.0.1:4318/v1/traces",
+      }).warnings,
+    ).toEqual([]);
+    expect(
+      readOtelSettings({
+        OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4317",
+      }).warnings,
+    ).toEqual([]);
+  });
+});
+
 describe("startTelemetry", () => {
   afterEach(() => {
     vi.unstubAllEnvs();
