@@ -343,6 +343,28 @@ describe("trace propagation without a tracing SDK", () => {
     },
   );
 
+  it("passes a long tracestate on cut to 512 characters and zeroes reserved flags (W3C 3.3.1.5, 3.2.2.5)", async () => {
+    const sink = await sinkOf({ status: 204 });
+    const { gw } = start(sink.url, { traced: false });
+    // 25 valid members of 24 characters (624 in all) and one of 204, first in the list.
+    const members = Array.from(
+      { length: 25 },
+      (_, i) => `k${String(i).padStart(2, "0")}=${"v".repeat(20)}`,
+    );
+    const tracestate = [`big=${"x".repeat(200)}`, ...members].join(",");
+    const res = await gw.fetch(
+      binary("n-long", { traceparent: `00-${TRACE}-${PARENT}-ff`, tracestate }),
+    );
+    expect(res.status).toBe(202);
+    const [got] = await sink.waitFor(1);
+    // The member over 128 characters goes first, then members from the end until it fits.
+    const kept = members.slice(0, 20).join(",");
+    expect(got?.headers["ce-traceparent"]).toBe(`00-${TRACE}-${PARENT}-03`);
+    expect(got?.headers["ce-tracestate"]).toBe(kept);
+    expect(got?.headers.tracestate).toBe(kept);
+    expect(W3C.exec(String(got?.headers.traceparent))?.[3]).toBe("03");
+  });
+
   it("starts a trace for an event that comes without one", async () => {
     const sink = await sinkOf({ status: 204 });
     const { gw } = start(sink.url, { traced: false });

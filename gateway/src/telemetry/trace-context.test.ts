@@ -21,7 +21,7 @@ describe("parseTraceparent (W3C Trace Context 3.2)", () => {
   });
 
   it("reads the known part of a later version, with or without more after a dash", () => {
-    expect(parseTraceparent(`01-${TRACE}-${SPAN}-09`)?.flags).toBe(9);
+    expect(parseTraceparent(`01-${TRACE}-${SPAN}-09`)?.flags).toBe(1);
     expect(parseTraceparent(`cc-${TRACE}-${SPAN}-01-what-the-future-holds`)?.spanId).toBe(SPAN);
     expect(parseTraceparent(`cc-${TRACE}-${SPAN}-01x`)).toBeUndefined();
   });
@@ -41,6 +41,14 @@ describe("parseTraceparent (W3C Trace Context 3.2)", () => {
     ["huge", `00-${TRACE}-${SPAN}-01`.padEnd(100_000, "-")],
   ])("refuses %s", (_, value) => {
     expect(parseTraceparent(value)).toBeUndefined();
+  });
+
+  it("clears the reserved flag bits, keeping sampled and random (3.2.2.5: vendors MUST zero them)", () => {
+    expect(parseTraceparent(`00-${TRACE}-${SPAN}-ff`)?.flags).toBe(0x03);
+    expect(parseTraceparent(`00-${TRACE}-${SPAN}-fe`)?.flags).toBe(0x02);
+    expect(formatTraceparent(parseTraceparent(`00-${TRACE}-${SPAN}-85`)!)).toBe(
+      `00-${TRACE}-${SPAN}-01`,
+    );
   });
 
   it("formats what it parses back to the same text", () => {
@@ -64,10 +72,29 @@ describe("parseTracestate (W3C Trace Context 3.3)", () => {
     ["a value ending in a space", "rojo=1 =2"],
     ["a duplicate key", "a=1,a=2"],
     ["33 members", Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(",")],
-    ["more than 512 characters", `a=${"x".repeat(256)},b=${"y".repeat(256)}`],
     ["only empty members", " , "],
   ])("refuses %s", (_, value) => {
     expect(parseTracestate(value)).toBeUndefined();
+  });
+
+  it("cuts a valid one over 512 characters: members over 128 first, then from the end (3.3.1.5)", () => {
+    const short = Array.from(
+      { length: 20 },
+      (_, i) => `k${String(i).padStart(2, "0")}=${"v".repeat(20)}`,
+    );
+    const long = `big=${"x".repeat(200)}`;
+    // 20 members of 24 characters and one of 204: 709 characters in all.
+    const value = [short[0], long, ...short.slice(1)].join(",");
+    // Without the long member: 20 * 24 + 19 = 499 characters, all kept.
+    expect(parseTracestate(value)).toBe(short.join(","));
+    // 25 members of 24 characters: 624; the first 20 fit (499), the last 5 go.
+    const many = Array.from(
+      { length: 25 },
+      (_, i) => `m${String(i).padStart(2, "0")}=${"w".repeat(20)}`,
+    );
+    expect(parseTracestate(many.join(","))).toBe(many.slice(0, 20).join(","));
+    // Nothing left when every member is over 128 characters.
+    expect(parseTracestate(`a=${"x".repeat(256)},b=${"y".repeat(256)}`)).toBeUndefined();
   });
 
   it("takes a tracestate only with a valid traceparent", () => {

@@ -18,10 +18,18 @@ const ZERO_TRACE = "00000000000000000000000000000000";
 const ZERO_SPAN = "0000000000000000";
 
 /**
+ * The trace-flags bits Herald passes on: sampled (01) and Level 2's random trace id (02; Herald
+ * keeps the trace id). Section 3.2.2.5: the others are reserved and vendors MUST set them to
+ * zero, so a `-ff` from a producer goes on as `-03`.
+ */
+const KNOWN_FLAGS = 0x03;
+
+/**
  * Parses a `traceparent` value (section 3.2): `version-traceid-parentid-flags`. Version `00` must
  * be exactly 55 characters; a later version may carry more after a `-` (3.2.4: parse what this
  * version knows). Upper-case hex, version `ff`, all-zero ids and anything else malformed give
- * `undefined`: the request then simply has no incoming trace context.
+ * `undefined`: the request then simply has no incoming trace context. Reserved flag bits are
+ * cleared.
  *
  * @example
  * parseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
@@ -42,7 +50,7 @@ export function parseTraceparent(value: string | undefined): TraceContext | unde
   const flags = text.slice(53, 55);
   if (!HEX.test(traceId) || !HEX.test(spanId) || !HEX.test(flags)) return undefined;
   if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
-  return { traceId, spanId, flags: Number.parseInt(flags, 16) };
+  return { traceId, spanId, flags: Number.parseInt(flags, 16) & KNOWN_FLAGS };
 }
 
 /** `traceparent` text of a context (version 00). */
@@ -61,8 +69,10 @@ export const MAX_TRACESTATE_LENGTH = 512;
 /**
  * Checks a `tracestate` value (section 3.3): at most 32 `key=value` members, valid keys and
  * values, no key twice; empty members are allowed. Returns it in canonical form (members joined
- * with ","), or `undefined` when it is invalid, empty or longer than 512 characters: a vendor may
- * drop a tracestate it cannot trust, and Herald does rather than pass on garbage.
+ * with ","), or `undefined` when it is invalid or empty: a vendor may drop a tracestate it cannot
+ * trust, and Herald does rather than pass on garbage. A valid one longer than 512 characters is
+ * cut as section 3.3.1.5 says (propagate at least 512; truncate members over 128 characters
+ * first, then from the end), not dropped: its first members are the latest vendors'.
  *
  * @example
  * parseTracestate("rojo=00f067aa0ba902b7, congo=t61rcWkgMzE"); // "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
@@ -86,7 +96,22 @@ export function parseTracestate(value: string | undefined): string | undefined {
     if (members.length > 32) return undefined;
   }
   const joined = members.join(",");
-  return joined === "" || joined.length > MAX_TRACESTATE_LENGTH ? undefined : joined;
+  if (joined === "") return undefined;
+  return joined.length > MAX_TRACESTATE_LENGTH ? truncateTracestate(members) : joined;
+}
+
+/** Longest member kept while the whole is over the limit (section 3.3.1.5). */
+const LONG_MEMBER = 128;
+
+/** Valid members whose list is too long, cut to at most 512 characters (section 3.3.1.5). */
+function truncateTracestate(members: readonly string[]): string | undefined {
+  const kept = members.filter((member) => member.length <= LONG_MEMBER);
+  let length = kept.reduce((sum, member) => sum + member.length, kept.length - 1);
+  while (length > MAX_TRACESTATE_LENGTH) {
+    const dropped = kept.pop() as string;
+    length -= dropped.length + 1;
+  }
+  return kept.length === 0 ? undefined : kept.join(",");
 }
 
 /**
