@@ -104,6 +104,10 @@ describe("trace propagation", () => {
     expect(ingest.parentSpanContext?.spanId).toBe(PARENT);
     expect(ingest.attributes).toMatchObject({
       "http.request.method": "POST",
+      // HTTP server span conventions: method, scheme and path are required.
+      "url.scheme": "http",
+      "url.path": "/events",
+      "http.route": "/events",
       "http.response.status_code": 202,
       "cloudevents.event_id": "t-1",
       "cloudevents.event_source": "/shop",
@@ -131,7 +135,15 @@ describe("trace propagation", () => {
       "herald.delivery.attempt": 1,
       "http.response.status_code": 204,
       "cloudevents.event_id": "t-1",
+      // Messaging span conventions (which the CloudEvents ones defer to): the span name is
+      // `{messaging.operation.name} {destination}`; system and operation name are required.
+      "messaging.system": "herald",
+      "messaging.operation.name": "deliver",
+      "messaging.operation.type": "send",
+      "messaging.destination.name": "orders",
+      "messaging.message.id": "t-1",
     });
+    expect(deliver.attributes["messaging.batch.message_count"]).toBeUndefined();
     // The delivery request's own W3C header is the delivery span, not the event's creation span.
     expect(got?.headers.traceparent).toBe(`00-${TRACE}-${deliver.spanContext().spanId}-01`);
     expect(got?.headers.tracestate).toBe("rojo=1");
@@ -212,9 +224,44 @@ describe("trace propagation", () => {
     expect(deliver.attributes["error.type"]).toBe("400");
     const deadLetter = only(spans, "dead-letter orders");
     expect(deadLetter.kind).toBe(SpanKind.CLIENT);
+    expect(deadLetter.attributes).toMatchObject({
+      "messaging.system": "herald",
+      "messaging.operation.name": "dead-letter",
+      "messaging.operation.type": "send",
+      "messaging.destination.name": "orders",
+      "messaging.message.id": "t-4",
+    });
     expect(deadLetter.spanContext().traceId).toBe(TRACE);
     expect(dead?.headers.traceparent).toBe(`00-${TRACE}-${deadLetter.spanContext().spanId}-01`);
     expect(dead?.headers["ce-heralderrorcode"]).toBe("400");
+  });
+
+  it("traces a batch delivery as one span linking every event's creation context", async () => {
+    const sink = await sinkOf({ status: 204 });
+    const { gw, exporter } = start(sink.url, {
+      delivery: { mode: "batch", maxBatchSize: 2, maxBatchWait: "1s" },
+    });
+    const other = "11111111111111111111111111111111";
+    expect((await gw.fetch(binary("b-1", { traceparent: INCOMING }))).status).toBe(202);
+    expect(
+      (await gw.fetch(binary("b-2", { traceparent: `00-${other}-${PARENT}-01` }))).status,
+    ).toBe(202);
+    await sink.waitFor(1);
+    await gw.idle();
+    const spans = exporter.getFinishedSpans();
+    const deliver = only(spans, "deliver orders");
+    expect(deliver.kind).toBe(SpanKind.CLIENT);
+    expect(deliver.links.map((l) => l.context.traceId).sort()).toStrictEqual([other, TRACE]);
+    expect(deliver.attributes).toMatchObject({
+      "messaging.system": "herald",
+      "messaging.operation.name": "deliver",
+      "messaging.operation.type": "send",
+      "messaging.destination.name": "orders",
+      "messaging.batch.message_count": 2,
+    });
+    // Per-message attributes belong on the links of a batch, not on its span.
+    expect(deliver.attributes["messaging.message.id"]).toBeUndefined();
+    expect(deliver.attributes["cloudevents.event_id"]).toBeUndefined();
   });
 
   it.each([

@@ -43,6 +43,12 @@ function sinkAttributes(sink: string): Attributes {
   return attributes;
 }
 
+/**
+ * `messaging.system` of the delivery spans. The conventions' list names brokers (kafka,
+ * rabbitmq, ...); Herald is none of them, and a custom value is allowed.
+ */
+const MESSAGING_SYSTEM = "herald";
+
 // Sinks come from the config and the API, so few URLs repeat; the bound guards against churn.
 const MAX_SINKS = 1024;
 
@@ -54,10 +60,14 @@ const MAX_SINKS = 1024;
  *   (retries, dead-lettering, a redrive days later, after restarts) joins the trace the event
  *   started in; a batch has no one parent and starts its own trace;
  * - links: each event's creation context (semantic conventions for CloudEvents processing);
- * - attributes: the CloudEvents ones (one event) or `messaging.batch.message_count`,
- *   `herald.subscription.id`, `herald.delivery.attempt`, `http.request.method`, `url.full`
- *   (without credentials or query), `http.response.status_code`, `error.type`; a failed attempt
- *   has status ERROR with the failure text, secrets redacted;
+ * - attributes: the CloudEvents ones and `messaging.message.id` (one event) or
+ *   `messaging.batch.message_count`; the messaging conventions' `messaging.system` (`herald`),
+ *   `messaging.operation.name` (`deliver`, `dead-letter`), `messaging.operation.type` (`send`:
+ *   the span is not the creation context, so CLIENT, not PRODUCER), `messaging.destination.name`
+ *   (the subscription id); `herald.subscription.id`, `herald.delivery.attempt`,
+ *   `http.request.method`, `url.full` (without credentials or query), `server.address`,
+ *   `server.port`, `http.response.status_code`, `error.type`; a failed attempt has status ERROR
+ *   with the failure text, secrets redacted;
  * - headers `traceparent` (and `tracestate`) of the span. Without a tracing SDK nothing is
  *   recorded, but the header still names the event's trace with a fresh span id.
  * Latency and outcome go to `metrics.attempt`.
@@ -107,8 +117,10 @@ export function createTracedDeliverer(
         );
         return outcome;
       }
+      // Messaging span conventions: the name is `{messaging.operation.name} {destination}`.
+      const operation = target === "sink" ? "deliver" : "dead-letter";
       const span = tracer.startSpan(
-        `${target === "sink" ? "deliver" : "dead-letter"} ${subscription.id}`,
+        `${operation} ${subscription.id}`,
         { kind: SpanKind.CLIENT },
         remoteParent(parent),
       );
@@ -120,9 +132,18 @@ export function createTracedDeliverer(
         span.setAttributes(
           single === undefined
             ? { "messaging.batch.message_count": events.length }
-            : cloudEventAttributes(single),
+            : {
+                ...cloudEventAttributes(single),
+                "messaging.message.id": String(single.attributes.id),
+              },
         );
-        span.setAttribute("herald.subscription.id", subscription.id);
+        span.setAttributes({
+          "messaging.system": MESSAGING_SYSTEM,
+          "messaging.operation.name": operation,
+          "messaging.operation.type": "send",
+          "messaging.destination.name": subscription.id,
+          "herald.subscription.id": subscription.id,
+        });
         if (attempt.attempt !== undefined) {
           span.setAttribute("herald.delivery.attempt", attempt.attempt);
         }

@@ -16,7 +16,7 @@ import type { AcceptResult } from "../routing/accept-events.js";
 import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
 import { createPublishTelemetry } from "../telemetry/publish-telemetry.js";
 import type { TraceContext } from "../telemetry/trace-context.js";
-import { cloudEventAttributes, heraldTracer } from "../telemetry/tracing.js";
+import { cloudEventAttributes, heraldTracer, requestUrlAttributes } from "../telemetry/tracing.js";
 import { withTraceContext } from "../telemetry/with-trace-context.js";
 import type { IngestSource } from "./ingest-source.js";
 import { type IngestLimits, parseRequest } from "./parse-request.js";
@@ -156,7 +156,11 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
           const path = pathOf(source.url);
           return {
             name: `POST ${path}`,
-            attributes: { "http.request.method": "POST", "http.route": path, "url.path": path },
+            attributes: {
+              "http.request.method": "POST",
+              "http.route": path,
+              ...requestUrlAttributes(source.url),
+            },
           };
         },
       },

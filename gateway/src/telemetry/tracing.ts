@@ -124,6 +124,24 @@ export function cloudEventAttributes(event: CloudEvent): Attributes {
   return attributes;
 }
 
+/**
+ * The URL attributes the HTTP server span conventions require, `url.scheme` and `url.path`, of
+ * a request target. An origin-form one (`/events?...`) came to `herald serve`, which speaks
+ * plain HTTP; an absolute one names its scheme (Workers). No `url.query`: it may hold a token.
+ *
+ * @example
+ * requestUrlAttributes("/events?access_token=x"); // { "url.scheme": "http", "url.path": "/events" }
+ */
+export function requestUrlAttributes(target: string): Attributes {
+  if (target.startsWith("/")) {
+    const query = target.indexOf("?");
+    return { "url.scheme": "http", "url.path": query === -1 ? target : target.slice(0, query) };
+  }
+  if (!URL.canParse(target)) return { "url.scheme": "http", "url.path": "/" };
+  const url = new URL(target);
+  return { "url.scheme": url.protocol.slice(0, -1), "url.path": url.pathname };
+}
+
 /** Cuts a URL down to what may go into telemetry: no user info, no query, no fragment. */
 export function safeUrl(url: string): string {
   if (!URL.canParse(url)) return "";

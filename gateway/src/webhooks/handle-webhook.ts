@@ -20,6 +20,7 @@ import type { AcceptResult } from "../routing/accept-events.js";
 import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
 import { createPublishTelemetry } from "../telemetry/publish-telemetry.js";
 import type { TraceContext } from "../telemetry/trace-context.js";
+import { requestUrlAttributes } from "../telemetry/tracing.js";
 import { withTraceContext } from "../telemetry/with-trace-context.js";
 import type { WebhookAdapter } from "./webhook-adapter.js";
 import { stampWebhookEvents } from "./webhook-provenance.js";
@@ -86,6 +87,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
           attributes: {
             "http.request.method": "POST",
             "http.route": route,
+            ...requestUrlAttributes(request.url),
             "herald.adapter.id": adapterId,
           },
         }),

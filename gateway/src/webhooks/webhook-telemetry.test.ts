@@ -51,6 +51,10 @@ describe("webhook telemetry", () => {
     expect(span?.parentSpanContext?.spanId).toBe("00f067aa0ba902b7");
     expect(span?.attributes).toMatchObject({
       "herald.adapter.id": "shop",
+      "http.request.method": "POST",
+      "http.route": "/webhooks/{adapterId}",
+      "url.scheme": "http",
+      "url.path": "/webhooks/shop",
       "http.response.status_code": 202,
     });
     expect(event?.traceparent).toBe(`00-${TRACE}-${span?.spanContext().spanId}-01`);
