@@ -143,6 +143,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       events: result.events,
       duplicates: result.duplicates,
       deliveries: result.deliveries,
+      // As the `accepted` line of POST /events: a log search leads to the trace.
+      trace_id: trace.traceId,
+      span_id: trace.spanId,
     });
     return { status: 202, result };
   }

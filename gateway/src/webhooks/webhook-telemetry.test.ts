@@ -60,6 +60,43 @@ describe("webhook telemetry", () => {
     expect(event?.traceparent).toBe(`00-${TRACE}-${span?.spanContext().spanId}-01`);
   });
 
+  it("logs the accepted webhook with the trace ids, as POST /events does", async () => {
+    const lines: { msg: string; fields?: Record<string, unknown> }[] = [];
+    const note = (msg: string, fields?: Record<string, unknown>) =>
+      lines.push({ msg, ...(fields === undefined ? {} : { fields }) });
+    const logged = await startWebhookGateway(
+      {
+        adapters: [
+          {
+            id: "shop",
+            kind: "mapping",
+            attributes: { source: "/shop", type: "com.example.shop" },
+          },
+        ],
+      },
+      {
+        tracer: provider.getTracer("test"),
+        logger: { debug: note, info: note, warn: note, error: note },
+      },
+    );
+    try {
+      const res = await logged.post(
+        "shop",
+        { order: 2 },
+        { traceparent: `00-${TRACE}-00f067aa0ba902b7-01` },
+      );
+      expect(res.status).toBe(202);
+      const [event] = await logged.delivered();
+      const accepted = lines.find((l) => l.msg === "webhook accepted");
+      // The event's trace context is the webhook's SERVER span.
+      const [, traceId, spanId] = /^00-(\w{32})-(\w{16})-01$/.exec(String(event?.traceparent))!;
+      expect(traceId).toBe(TRACE);
+      expect(accepted?.fields).toMatchObject({ adapter: "shop", trace_id: TRACE, span_id: spanId });
+    } finally {
+      await logged.stop();
+    }
+  });
+
   it("counts accepted and refused webhook events in /metrics", async () => {
     const before = await (await kit.gateway.fetch(new Request("http://gw/metrics"))).text();
     expect((await kit.post("shop", { order: 2 })).status).toBe(202);
