@@ -149,6 +149,30 @@ describe("trace propagation", () => {
     expect(got?.headers.tracestate).toBe("rojo=1");
   });
 
+  it("names the ingest span by its route however the path was spelt (low-cardinality)", async () => {
+    const sink = await sinkOf({ status: 204 }, { status: 204 }, { status: 204 });
+    const { gw, exporter } = start(sink.url);
+    for (const [id, path] of [
+      ["r-1", "/%65vents"],
+      ["r-2", "/%65%76ents?x=1"],
+      ["r-3", "/?x=1"],
+    ] as const) {
+      const request = binary(id);
+      const res = await gw.fetch(new Request(`http://gw${path}`, request));
+      expect(res.status).toBe(202);
+    }
+    await sink.waitFor(3);
+    await gw.idle();
+    const ingest = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER);
+    expect(
+      ingest.map((s) => [s.name, s.attributes["http.route"], s.attributes["url.path"]]),
+    ).toEqual([
+      ["POST /events", "/events", "/%65vents"],
+      ["POST /events", "/events", "/%65%76ents"],
+      ["POST /", "/", "/"],
+    ]);
+  });
+
   it("keeps a producer's traceparent extension unchanged and delivers into that trace", async () => {
     const sink = await sinkOf({ status: 204 });
     const { gw, exporter } = start(sink.url);

@@ -40,15 +40,6 @@ export interface IngestOptions {
 /** Takes one ingest request; resolves when its events are accepted, or throws a coded error. */
 export type IngestHandler = (source: IngestSource) => Promise<AcceptResult>;
 
-/** The path of an origin-form or absolute request target, for the span name. */
-function pathOf(url: string): string {
-  if (url.startsWith("/")) {
-    const query = url.indexOf("?");
-    return query === -1 ? url : url.slice(0, query);
-  }
-  return URL.canParse(url) ? new URL(url).pathname : "/";
-}
-
 /**
  * The whole of `POST /events`, shared by every transport: refuse while shutting down;
  * authenticate the publisher before reading the body (401/503); parse and validate the events;
@@ -153,14 +144,14 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
         traceparent: source.header("traceparent"),
         tracestate: source.header("tracestate"),
         span() {
-          const path = pathOf(source.url);
+          const url = requestUrlAttributes(source.url);
+          // The route, `/events` or `/` (INGEST_PATHS), names the span: low-cardinality, as the
+          // HTTP conventions want, however the path was spelt (the router takes `/%65vents` as
+          // `/events`). `url.path` keeps the path as sent.
+          const route = url["url.path"] === "/" ? "/" : "/events";
           return {
-            name: `POST ${path}`,
-            attributes: {
-              "http.request.method": "POST",
-              "http.route": path,
-              ...requestUrlAttributes(source.url),
-            },
+            name: `POST ${route}`,
+            attributes: { "http.request.method": "POST", "http.route": route, ...url },
           };
         },
       },
