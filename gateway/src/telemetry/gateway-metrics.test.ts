@@ -10,19 +10,23 @@ import { createGatewayMetrics } from "./gateway-metrics.js";
 
 // What the OpenTelemetry side of the metrics exports, read through a real SDK meter provider.
 let provider: MeterProvider | undefined;
+let lastExporter: InMemoryMetricExporter | undefined;
 afterEach(async () => {
   metrics.disable();
   await provider?.shutdown();
   provider = undefined;
 });
 
-async function collect(record: (m: ReturnType<typeof createGatewayMetrics>) => void) {
+async function collect(
+  record: (m: ReturnType<typeof createGatewayMetrics>) => void | Promise<void>,
+) {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  lastExporter = exporter;
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
   provider = new MeterProvider({ readers: [reader] });
   metrics.setGlobalMeterProvider(provider);
   const gatewayMetrics = createGatewayMetrics({ queueDepth: async () => 7 });
-  record(gatewayMetrics);
+  await record(gatewayMetrics);
   await reader.forceFlush();
   const points = new Map<string, { value: unknown; attributes: object }[]>();
   for (const resource of exporter.getMetrics()) {
@@ -70,4 +74,43 @@ it("exports accepted, duplicate, attempt and dead counts with their attributes",
     { value: 1, attributes: { "herald.subscription.id": "s1", ending: "store" } },
   ]);
   expect(points.get("herald.queue.depth")).toEqual([{ value: 7, attributes: {} }]);
+});
+
+it("gives every OpenTelemetry instrument the description and a unit of its Prometheus twin", async () => {
+  const descriptors = new Map<string, { description: string; unit: string }>();
+  let help = "";
+  await collect(async (m) => {
+    m.accepted(1, 1);
+    m.rejected("invalid_event");
+    m.attempt("s1", "sink", "delivered", 0.01);
+    m.dead("s1", "store", 1);
+    m.spansDropped(1);
+    help = await m.render();
+  });
+  for (const resource of lastExporter?.getMetrics() ?? []) {
+    for (const scope of resource.scopeMetrics) {
+      for (const metric of scope.metrics) {
+        const { name, description, unit } = metric.descriptor;
+        descriptors.set(name, { description, unit });
+      }
+    }
+  }
+  const twins: Record<string, string> = {
+    "herald.events.accepted": "herald_events_accepted_total",
+    "herald.events.duplicate": "herald_events_duplicate_total",
+    "herald.events.rejected": "herald_events_rejected_total",
+    "herald.deliveries": "herald_deliveries_total",
+    "herald.delivery.duration": "herald_delivery_duration_seconds",
+    "herald.dead_events": "herald_dead_events_total",
+    "herald.queue.depth": "herald_queue_depth",
+    "herald.telemetry.spans_dropped": "herald_telemetry_spans_dropped_total",
+  };
+  expect([...descriptors.keys()].sort()).toEqual(Object.keys(twins).sort());
+  for (const [otelName, promName] of Object.entries(twins)) {
+    const line = help.split("\n").find((l) => l.startsWith(`# HELP ${promName} `));
+    expect(line, promName).toBeDefined();
+    const text = line?.slice(`# HELP ${promName} `.length);
+    expect(descriptors.get(otelName)?.description, otelName).toBe(text);
+    expect(descriptors.get(otelName)?.unit, otelName).not.toBe("");
+  }
 });

@@ -50,6 +50,22 @@ const DURATION_BUCKETS = [
 ];
 
 /**
+ * What each metric counts: the Prometheus `HELP` line and the OpenTelemetry instrument's
+ * description, one text for both so an OTLP backend and a scrape read the same words.
+ */
+const HELP = {
+  accepted: "Events accepted (stored).",
+  duplicate:
+    "Events acknowledged without storing them: their source and id were seen within the dedupe window.",
+  rejected: "Ingest requests refused, by problem code.",
+  deliveries: "Delivery attempts, by subscription, target and outcome.",
+  duration: "Delivery attempt latency, by target and outcome.",
+  dead: "Delivery jobs whose attempts are over, by subscription and where they ended.",
+  spansDropped: "Spans dropped because the trace export queue was full.",
+  queueDepth: "Delivery jobs queued or in flight.",
+} as const;
+
+/**
  * @example
  * const metrics = createGatewayMetrics({ queueDepth: () => queue.size() });
  * metrics.accepted(1, 0);
@@ -60,56 +76,54 @@ export function createGatewayMetrics(options: {
 }): GatewayMetrics {
   const registry = createMetricRegistry();
   const meter = metrics.getMeter(TRACER_NAME);
-  const accepted = registry.counter("herald_events_accepted_total", "Events accepted (stored).");
-  const duplicates = registry.counter(
-    "herald_events_duplicate_total",
-    "Events acknowledged without storing them: their source and id were seen within the dedupe window.",
-  );
-  const rejected = registry.counter(
-    "herald_events_rejected_total",
-    "Ingest requests refused, by problem code.",
-  );
-  const deliveries = registry.counter(
-    "herald_deliveries_total",
-    "Delivery attempts, by subscription, target and outcome.",
-  );
+  const accepted = registry.counter("herald_events_accepted_total", HELP.accepted);
+  const duplicates = registry.counter("herald_events_duplicate_total", HELP.duplicate);
+  const rejected = registry.counter("herald_events_rejected_total", HELP.rejected);
+  const deliveries = registry.counter("herald_deliveries_total", HELP.deliveries);
   const duration = registry.histogram(
     "herald_delivery_duration_seconds",
-    "Delivery attempt latency, by target and outcome.",
+    HELP.duration,
     DURATION_BUCKETS,
   );
-  const dead = registry.counter(
-    "herald_dead_events_total",
-    "Delivery jobs whose attempts are over, by subscription and where they ended.",
-  );
-  const dropped = registry.counter(
-    "herald_telemetry_spans_dropped_total",
-    "Spans dropped because the trace export queue was full.",
-  );
+  const dead = registry.counter("herald_dead_events_total", HELP.dead);
+  const dropped = registry.counter("herald_telemetry_spans_dropped_total", HELP.spansDropped);
   // Counters without labels start at 0, so a scrape before the first event shows them.
   for (const counter of [accepted, duplicates, dropped]) counter.add(0);
-  registry.gauge("herald_queue_depth", "Delivery jobs queued or in flight.", options.queueDepth);
+  registry.gauge("herald_queue_depth", HELP.queueDepth, options.queueDepth);
 
   // Accepted and duplicate events are counted here and observed at collection time: an event
   // then costs the SDK nothing for them (as for `herald.deliveries` below).
   const totals = { accepted: 0, duplicates: 0 };
   meter
-    .createObservableCounter("herald.events.accepted", { unit: "{event}" })
+    .createObservableCounter("herald.events.accepted", {
+      description: HELP.accepted,
+      unit: "{event}",
+    })
     .addCallback((result) => result.observe(totals.accepted));
   meter
-    .createObservableCounter("herald.events.duplicate", { unit: "{event}" })
+    .createObservableCounter("herald.events.duplicate", {
+      description: HELP.duplicate,
+      unit: "{event}",
+    })
     .addCallback((result) => result.observe(totals.duplicates));
   const otel = {
-    rejected: meter.createCounter("herald.events.rejected", { unit: "{request}" }),
+    rejected: meter.createCounter("herald.events.rejected", {
+      description: HELP.rejected,
+      unit: "{request}",
+    }),
     duration: meter.createHistogram("herald.delivery.duration", {
+      description: HELP.duration,
       unit: "s",
       advice: { explicitBucketBoundaries: DURATION_BUCKETS },
     }),
-    dead: meter.createCounter("herald.dead_events", { unit: "{job}" }),
-    dropped: meter.createCounter("herald.telemetry.spans_dropped", { unit: "{span}" }),
+    dead: meter.createCounter("herald.dead_events", { description: HELP.dead, unit: "{job}" }),
+    dropped: meter.createCounter("herald.telemetry.spans_dropped", {
+      description: HELP.spansDropped,
+      unit: "{span}",
+    }),
   };
   meter
-    .createObservableGauge("herald.queue.depth", { unit: "{job}" })
+    .createObservableGauge("herald.queue.depth", { description: HELP.queueDepth, unit: "{job}" })
     .addCallback(async (result) => {
       try {
         result.observe(await options.queueDepth());
@@ -126,7 +140,10 @@ export function createGatewayMetrics(options: {
   // Attempts are counted here and observed at collection time, not recorded into the SDK one by
   // one: a delivery then costs the SDK nothing for this counter.
   meter
-    .createObservableCounter("herald.deliveries", { unit: "{attempt}" })
+    .createObservableCounter("herald.deliveries", {
+      description: HELP.deliveries,
+      unit: "{attempt}",
+    })
     .addCallback((result) => {
       for (const { otel: attributes, count } of labelSets.values()) {
         result.observe(count, attributes);
