@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { successHeaders } from "../auth/bearer-token.js";
 import { isAdmin } from "../auth/is-admin.js";
 import { Forbidden } from "../auth/policy-errors.js";
 import type { PublisherAuth } from "../auth/publisher-auth.js";
@@ -11,7 +12,8 @@ export const ADMIN_PATHS = ["/subscriptions", "/subscriptions/*", "/metrics"] as
  * Hono middleware for admin routes: the same bearer-token verification as ingest, then the token
  * must match one of `auth.admins` (401 without a valid token, 403 without the admin rule). With
  * authentication off (`--no-auth`, or no `auth` in the config) it lets everything through, as
- * ingest does.
+ * ingest does. A success answer to a request whose URL holds the token (`?access_token=`, RFC 6750
+ * 2.3) gets `Cache-Control: private` added to what the route set, as ingest answers do.
  *
  * @example
  * for (const path of ADMIN_PATHS) app.use(path, requireAdmin(auth, config.auth?.admins ?? []));
@@ -31,5 +33,14 @@ export function requireAdmin(
       }
     }
     await next();
+    const added = successHeaders(c.req.url)["cache-control"];
+    if (added !== undefined && c.res.status >= 200 && c.res.status < 300) {
+      // Idempotent: `/subscriptions` matches both `/subscriptions` and `/subscriptions/*`.
+      const own = c.res.headers.get("cache-control");
+      if (own === null) c.res.headers.set("cache-control", added);
+      else if (!/(^|,)\s*private\s*(,|$)/i.test(own)) {
+        c.res.headers.set("cache-control", `${own}, ${added}`);
+      }
+    }
   };
 }

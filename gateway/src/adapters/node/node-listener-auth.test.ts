@@ -25,6 +25,7 @@ beforeAll(async () => {
     auth: {
       issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwks: jwksOf(key), algorithms: ["ES256"] }],
       publishers: [{ claims: { sub: "orders-service" } }],
+      admins: [{ claims: { sub: "orders-service" } }],
     },
     adapters: [
       { id: "shop", kind: "mapping", attributes: { source: "/orders", type: "com.example.t" } },
@@ -91,5 +92,30 @@ describe("a token in the access_token query parameter", () => {
     const viaHeader = await postRaw(path, [...type, "authorization", `Bearer ${token}`]);
     expect(viaHeader.status).toBe(202);
     expect(viaHeader.cacheControl).toBeUndefined();
+  });
+});
+
+describe("an admin token in the access_token query parameter", () => {
+  /** GETs `path` on the gateway; the status and the Cache-Control directives of the answer. */
+  async function get(path: string, headers: Record<string, string> = {}) {
+    const res = await fetch(`${base}${path}`, { headers });
+    await res.arrayBuffer();
+    const directives = (res.headers.get("cache-control") ?? "").split(/\s*,\s*/).filter(Boolean);
+    return { status: res.status, directives };
+  }
+
+  // RFC 6750 2.3: success answers to a request with the token in the URI SHOULD carry
+  // Cache-Control: private; what a route sets of its own (no-store on /metrics) stays.
+  it.each([
+    ["/metrics", ["no-store"]],
+    ["/subscriptions", []],
+  ])("opens %s and is answered Cache-Control: private", async (path, own) => {
+    const viaQuery = await get(`${path}?access_token=${token}`);
+    expect(viaQuery.status).toBe(200);
+    expect(viaQuery.directives.sort()).toEqual([...own, "private"].sort());
+    const viaHeader = await get(path, { authorization: `Bearer ${token}` });
+    expect(viaHeader.status).toBe(200);
+    expect(viaHeader.directives).toEqual(own);
+    expect((await get(`${path}?access_token=garbage`)).status).toBe(401);
   });
 });
