@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { CLIENT_TIMEOUTS, createNodeServer } from "./create-node-server.js";
+import { CLIENT_TIMEOUTS, createNodeServer, type NodeServerOptions } from "./create-node-server.js";
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -27,12 +27,15 @@ function stall(port: number, bytes: string): Promise<{ status: number; ms: numbe
   });
 }
 
-async function listen(timeouts: Parameters<typeof createNodeServer>[1]): Promise<number> {
+async function listen(timeouts: NodeServerOptions["timeouts"]): Promise<number> {
   // The handler waits for the whole body, as the gateway does.
-  server = createNodeServer((req, res) => {
-    req.resume();
-    req.on("end", () => res.end());
-  }, timeouts);
+  server = createNodeServer(
+    (req, res) => {
+      req.resume();
+      req.on("end", () => res.end());
+    },
+    timeouts === undefined ? {} : { timeouts },
+  );
   await new Promise<void>((ok) => server?.listen(0, "127.0.0.1", ok));
   return (server.address() as { port: number }).port;
 }

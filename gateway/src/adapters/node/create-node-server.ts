@@ -1,4 +1,5 @@
-import { createServer, type RequestListener, type Server } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type Server } from "node:http";
+import type { HeraldError } from "../../errors/herald-error.js";
 import { problemParts } from "../../http/problem.js";
 import { answerClientError } from "./answer-client-error.js";
 import { checkHost } from "./check-host.js";
@@ -23,27 +24,39 @@ export const CLIENT_TIMEOUTS: ClientTimeouts = {
   checkEvery: 1_000,
 };
 
+export interface NodeServerOptions {
+  /** Shorter limits, for tests (default `CLIENT_TIMEOUTS`). */
+  readonly timeouts?: Partial<ClientTimeouts>;
+  /**
+   * Told of each request this server refuses before the listener sees it (the `Host` check), as
+   * it is answered: `herald serve` counts a refused publish request in the metrics.
+   */
+  readonly refused?: (req: IncomingMessage, refusal: HeraldError) => void;
+}
+
 /**
  * The HTTP server of `herald serve`: the request timeouts (Node 20 waits 300 s for a slow
  * request), checked every second so they hold to within about a second, and node:http's own
  * refusals answered as problem documents (`answerClientError`), the `Host` check of RFC 9112 3.2
  * included (`checkHost`: Node's answers a bare 400); an `Expect` other than `100-continue` is
- * ignored (Node answers a bare 417). `timeouts` is for tests.
+ * ignored (Node answers a bare 417).
  *
  * @example
- * const server = createNodeServer(nodeListener(gateway));
+ * const server = createNodeServer(nodeListener(gateway), { refused: countPublishRefusal(gateway) });
  */
 export function createNodeServer(
   listener: RequestListener,
-  timeouts: Partial<ClientTimeouts> = {},
+  options: NodeServerOptions = {},
 ): Server {
-  const { headers, request, checkEvery } = { ...CLIENT_TIMEOUTS, ...timeouts };
+  const { headers, request, checkEvery } = { ...CLIENT_TIMEOUTS, ...options.timeouts };
+  const { refused } = options;
   const hostChecked: RequestListener = (req, res) => {
     const refusal = checkHost(req);
     if (refusal === undefined) {
       listener(req, res);
       return;
     }
+    refused?.(req, refusal);
     const { status, headers: fields, body } = problemParts(refusal);
     // Refused before the body was read: close rather than read it.
     res

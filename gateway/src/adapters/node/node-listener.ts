@@ -3,6 +3,7 @@ import { getRequestListener, RequestError } from "@hono/node-server";
 import type { Gateway } from "../../app/create-gateway.js";
 import { successHeaders } from "../../auth/bearer-token.js";
 import { MalformedRequest } from "../../errors/errors.js";
+import type { HeraldError } from "../../errors/herald-error.js";
 import { INGEST_PATHS } from "../../ingest/ingest-routes.js";
 import { incomingSource } from "./incoming-source.js";
 
@@ -45,6 +46,31 @@ export function nodeListener(gateway: Gateway): RequestListener {
     }
   };
 }
+
+/**
+ * For `createNodeServer`'s `refused`: a publish request (`POST /events`, `POST /`,
+ * `POST /webhooks/{id}`) refused before it reaches the listener (an invalid `Host`) counts in
+ * `herald_events_rejected_total` by its code and is logged, like a request ingest refuses. It
+ * runs on refusals only, so accepted events pay nothing for it.
+ *
+ * @example
+ * createNodeServer(nodeListener(gateway), { refused: countPublishRefusal(gateway) });
+ */
+export function countPublishRefusal(
+  gateway: Pick<Gateway, "metrics" | "problem">,
+): (req: IncomingMessage, refusal: HeraldError) => void {
+  return function countRefusal(req, refusal) {
+    if (req.method !== "POST") return;
+    const url = req.url ?? "/";
+    const path = url.split("?", 1)[0] ?? "/";
+    if (!INGEST.has(path) && !WEBHOOK.test(path)) return;
+    gateway.metrics.rejected(refusal.code);
+    gateway.problem(refusal, "POST", path);
+  };
+}
+
+/** `/webhooks/{adapter-id}` as sent (the router's `/webhooks/:adapterId`). */
+const WEBHOOK = /^\/webhooks\/[^/]+$/;
 
 function isIngestPath(url: string | undefined): boolean {
   if (url === undefined) return false;

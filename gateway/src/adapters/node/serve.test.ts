@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,5 +51,40 @@ describe("serve: the SQLite store", () => {
     // Closed, the file can be opened again.
     const again = await start("conf/shared.yaml");
     await again.close();
+  });
+});
+
+describe("serve: refusals at the Node layer", () => {
+  /** Sends raw bytes to the server and resolves with the status code once it closes. */
+  function exchange(url: string, bytes: string): Promise<number> {
+    const { port } = new URL(url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(port), "127.0.0.1", () => socket.write(bytes));
+      let text = "";
+      socket.setEncoding("latin1");
+      socket.on("data", (chunk) => {
+        text += chunk;
+      });
+      socket.on("error", reject);
+      socket.on("close", () => resolve(Number(text.split(" ")[1])));
+    });
+  }
+
+  it("counts a publish request refused for its Host in herald_events_rejected_total", async () => {
+    await writeFile(join(dir, "conf", "memory.yaml"), "store: { kind: memory }\n");
+    const server = await start("conf/memory.yaml");
+    try {
+      const post = (path: string, host: string) =>
+        `POST ${path} HTTP/1.1\r\n${host}Content-Length: 0\r\nConnection: close\r\n\r\n`;
+      expect(await exchange(server.url, post("/events", "Host: a b\r\n"))).toBe(400);
+      expect(await exchange(server.url, post("/", "Host: a\r\nHost: b\r\n"))).toBe(400);
+      expect(await exchange(server.url, post("/webhooks/x", ""))).toBe(400);
+      // Not a publish request: refused the same way, not counted.
+      expect(await exchange(server.url, post("/subscriptions", "Host: a b\r\n"))).toBe(400);
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      expect(text).toContain('herald_events_rejected_total{reason="malformed_request"} 3\n');
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -26,7 +26,7 @@ import {
   embeddedConfig,
 } from "./embedded-config.js";
 import { loadJwksFiles } from "./jwks-files.js";
-import { nodeListener } from "./node-listener.js";
+import { countPublishRefusal, nodeListener } from "./node-listener.js";
 import { createNodeSinkClient } from "./node-sink-client.js";
 import { readConfigText } from "./read-config-file.js";
 import { ServeError } from "./serve-error.js";
@@ -171,7 +171,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   });
   spansDropped.count = (spans) => gateway.metrics.spansDropped(spans);
   // A publisher gets 20 s for the headers and 60 s for the whole request, to within a second.
-  const server = createNodeServer(nodeListener(gateway));
+  const server = createNodeServer(nodeListener(gateway), {
+    refused: countPublishRefusal(gateway),
+  });
   const host = options.host ?? config.listen.host;
   const port = options.port ?? config.listen.port;
   await new Promise<void>((ok, fail) => {
