@@ -190,7 +190,7 @@ describe("a repeated ce- header inside workerd", () => {
     });
   });
 
-  it("Content-Type twice is 400, as on Node (joined, it is no media type)", async () => {
+  it("Content-Type twice is 400, as on Node (joined, it is no media type), saying so", async () => {
     const gw = testWorker(config);
     const base = binaryEvent("ct-twice");
     const headers = Object.entries(base.headers as Record<string, string>).filter(
@@ -201,6 +201,9 @@ describe("a repeated ce- header inside workerd", () => {
       headers: [...headers, ["content-type", "text/plain"], ["content-type", "application/json"]],
     });
     expect(res.status).toBe(400);
+    const problem = (await res.json()) as { attributes: string[]; detail: string };
+    expect(problem.attributes).toEqual(["datacontenttype"]);
+    expect(problem.detail).toMatch(/^datacontenttype: Content-Type is repeated or lists/);
     expect(gw.queue.sent).toHaveLength(0);
   });
 });

@@ -61,3 +61,34 @@ const MEDIA_TYPE = new RegExp(
 export function isMediaType(value: string): boolean {
   return MEDIA_TYPE.test(value);
 }
+
+/**
+ * Why a `Content-Type` holding a comma outside a quoted string is refused, in words true on
+ * every transport: a repeated header arrives joined with ", " (RFC 9110 5.3; Fetch `Headers`
+ * join it, and on Workers nothing tells a repeat from one line listing two types), and
+ * `Content-Type` is a single media type (RFC 9110 8.3).
+ */
+export const MEDIA_TYPE_LIST =
+  'Content-Type is repeated or lists several media types (repeats arrive joined with ", "); ' +
+  "send it once, with one media type (RFC 9110 5.3, 8.3)";
+
+/**
+ * True when a `Content-Type` value holds a comma outside a quoted string: more than one media
+ * type, such as a repeated header joined. A comma is allowed only inside a quoted parameter
+ * value (`text/plain; x="a, b"`), so such a value is never a valid media type.
+ *
+ * @example
+ * listsMediaTypes("text/plain, application/json") // => true
+ * listsMediaTypes('text/plain; x="a, b"')          // => false
+ */
+export function listsMediaTypes(value: string): boolean {
+  if (!value.includes(",")) return false;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (quoted && c === "\\") i++;
+    else if (c === '"') quoted = !quoted;
+    else if (c === "," && !quoted) return true;
+  }
+  return false;
+}

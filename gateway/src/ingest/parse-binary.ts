@@ -1,5 +1,6 @@
 import type { Violation } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
+import { listsMediaTypes, MEDIA_TYPE_LIST } from "../event/media-type.js";
 import { validateAttributes } from "../event/validate-attributes.js";
 import { decodeHeaderValue } from "./header-value.js";
 import type { IngestSource } from "./ingest-source.js";
@@ -61,7 +62,12 @@ export function parseBinary(
     else violations.push({ attribute: name || key, message: `header ${key} ${decoded.error}` });
   });
   const contentType = headers.header("content-type");
-  if (contentType !== undefined) attributes.datacontenttype = contentType;
+  if (contentType !== undefined && listsMediaTypes(contentType)) {
+    // Said as such, rather than "must be a media type" about a value nobody sent.
+    violations.push({ attribute: "datacontenttype", message: MEDIA_TYPE_LIST });
+  } else if (contentType !== undefined) {
+    attributes.datacontenttype = contentType;
+  }
   violations.push(...validateAttributes(attributes));
   if (violations.length > 0) {
     return seen === 0

@@ -8,7 +8,12 @@ import {
   type Violation,
 } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
-import { type MediaType, parseMediaType } from "../event/media-type.js";
+import {
+  listsMediaTypes,
+  MEDIA_TYPE_LIST,
+  type MediaType,
+  parseMediaType,
+} from "../event/media-type.js";
 import { scanEvents } from "./data-member-text.js";
 import type { IngestSource } from "./ingest-source.js";
 import { parseBinary } from "./parse-binary.js";
@@ -44,14 +49,15 @@ export async function parseRequest(
   source: IngestSource,
   limits: IngestLimits,
 ): Promise<ParsedRequest> {
-  const mediaType = parseMediaType(source.header("content-type"));
+  const contentType = source.header("content-type");
+  const mediaType = parseMediaType(contentType);
   const essence = mediaType?.essence ?? "";
   if (essence.startsWith("application/cloudevents-batch")) {
-    requireFormat(mediaType!, BATCH_JSON);
+    requireFormat(mediaType!, BATCH_JSON, contentType!);
     return { mode: "batch", events: await parseBatch(source, limits) };
   }
   if (essence.startsWith("application/cloudevents")) {
-    requireFormat(mediaType!, STRUCTURED_JSON);
+    requireFormat(mediaType!, STRUCTURED_JSON, contentType!);
     return { mode: "structured", events: [await parseStructured(source, limits)] };
   }
   const body = await source.readBody(limits.maxEventBytes);
@@ -67,18 +73,22 @@ export async function parseRequest(
 }
 
 /** Only the JSON event format is spoken, in UTF-8 (RFC 8259 8.1). */
-function requireFormat(mediaType: MediaType, expected: string): void {
+function requireFormat(mediaType: MediaType, expected: string, contentType: string): void {
+  const charset = mediaType.params.get("charset");
+  const fine =
+    mediaType.essence === expected &&
+    (charset === undefined || UTF8_CHARSETS.has(charset.toLowerCase()));
+  if (fine) return;
+  // Refusals only: a repeated Content-Type arrives joined, which reads as neither type nor charset.
+  if (listsMediaTypes(contentType)) throw new UnsupportedMediaType(MEDIA_TYPE_LIST);
   if (mediaType.essence !== expected) {
     throw new UnsupportedMediaType(
       `${mediaType.essence} is not supported; Herald speaks the JSON event format (${expected})`,
     );
   }
-  const charset = mediaType.params.get("charset");
-  if (charset !== undefined && !UTF8_CHARSETS.has(charset.toLowerCase())) {
-    throw new UnsupportedMediaType(
-      `charset ${charset} is not supported; send JSON as charset=utf-8 (RFC 8259 8.1)`,
-    );
-  }
+  throw new UnsupportedMediaType(
+    `charset ${charset} is not supported; send JSON as charset=utf-8 (RFC 8259 8.1)`,
+  );
 }
 
 async function parseJsonBody(
