@@ -133,6 +133,19 @@ describe("herald validate", () => {
     expect(missing.stderr).toContain("SINK");
   });
 
+  // CloudEvents spec.md "Size Limits": intermediaries MUST forward events of 64 KiB or less.
+  it("warns, without failing, about limits.maxEventBytes below the spec's 64 KiB", async () => {
+    await writeFile(join(dir, "small.yaml"), "limits:\n  maxEventBytes: 1024\n");
+    const small = await cli(["validate", "--config", "small.yaml"]);
+    expect(small.code).toBe(0);
+    expect(small.stdout).toContain("valid");
+    expect(small.stderr).toMatch(
+      /^herald: warning: .*small\.yaml:2:18 limits\.maxEventBytes: 1024 is below 65536 bytes \(64 KiB\).*"Size Limits"/m,
+    );
+    await writeFile(join(dir, "spec-min.yaml"), "limits: { maxEventBytes: 65536 }\n");
+    expect((await cli(["validate", "--config", "spec-min.yaml"])).stderr).not.toContain("warning");
+  });
+
   it("says clearly when the file does not exist", async () => {
     const { code, stderr } = await cli(["validate", "--config", "nope.yaml"]);
     expect(code).toBe(1);

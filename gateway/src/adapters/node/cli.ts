@@ -1,7 +1,12 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigInvalid, describeConfigIssue } from "../../config/config-invalid.js";
+import {
+  ConfigInvalid,
+  describeConfigIssue,
+  formatConfigIssue,
+} from "../../config/config-invalid.js";
+import { configWarnings } from "../../config/config-warnings.js";
 import { parseConfig } from "../../config/load-config.js";
 import { checkConfigFiles } from "./check-config-files.js";
 import { createJsonLogger, logLevelFromEnv } from "./json-logger.js";
@@ -194,6 +199,10 @@ async function validateCommand(args: readonly string[], io: Io): Promise<number>
   const issues = await checkConfigFiles(config, path, text);
   if (issues.length > 0) throw new ConfigInvalid(issues);
   io.stdout(`${path}: valid (${config.subscriptions.length} subscriptions)\n`);
+  // Valid, and serve starts with them, but probably not meant: said, not fatal.
+  for (const warning of configWarnings(config, path, text)) {
+    io.stderr(`herald: warning: ${formatConfigIssue(warning)}\n`);
+  }
   if (config.auth === undefined) {
     io.stderr(
       "herald: note: this config has no auth section; `herald serve` starts it only with --no-auth (development only)\n",

@@ -88,3 +88,27 @@ describe("serve: refusals at the Node layer", () => {
     }
   });
 });
+
+describe("serve: config warnings", () => {
+  it("logs a warning naming limits.maxEventBytes below the spec's 64 KiB, and starts", async () => {
+    await writeFile(
+      join(dir, "conf", "small.yaml"),
+      "store: { kind: memory }\nlimits: { maxEventBytes: 4096 }\n",
+    );
+    const warnings: string[] = [];
+    const server = await serve({
+      configPath: "conf/small.yaml",
+      port: 0,
+      noAuth: true,
+      cwd: dir,
+      env: {},
+      logger: { ...silentLogger, warn: (message) => warnings.push(message) },
+      print: () => {},
+      note: () => {},
+      watchConfig: false,
+    });
+    await server.close();
+    const warning = warnings.find((w) => w.includes("maxEventBytes"));
+    expect(warning).toMatch(/small\.yaml:2:26 limits\.maxEventBytes: 4096 is below 65536 bytes/);
+  });
+});

@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import { createGateway, type Gateway } from "../../app/create-gateway.js";
 import { unsupportedSettings } from "../../app/unsupported-settings.js";
+import { formatConfigIssue } from "../../config/config-invalid.js";
+import { configWarnings } from "../../config/config-warnings.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
 import { parseConfig } from "../../config/load-config.js";
 import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
@@ -129,6 +131,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     logger.warn(warning);
     // Loudly, whatever HERALD_LOG_LEVEL hides (DESIGN.md): a plain line on stderr too.
     if (options.note !== undefined) options.note(`herald: WARNING: ${warning}\n`);
+  }
+  // Valid settings that are probably not meant: the gateway starts, and says so.
+  for (const warning of configWarnings(
+    config,
+    demo ? "<embedded demo config>" : configPath,
+    configText,
+  )) {
+    logger.warn(formatConfigIssue(warning));
   }
   const jwksFiles = await loadJwksFiles(config, dirname(configPath));
 

@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { formatConfigIssue } from "./config-invalid.js";
+import { configWarnings, SPEC_MIN_EVENT_BYTES } from "./config-warnings.js";
+import { parseConfig } from "./load-config.js";
+
+const warnings = (text: string) =>
+  configWarnings(parseConfig(text, "h.yaml"), "h.yaml", text).map(formatConfigIssue);
+
+describe("configWarnings", () => {
+  it("names limits.maxEventBytes below the spec's 64 KiB, with its line", () => {
+    expect(warnings("limits:\n  maxEventBytes: 65535\n")).toEqual([
+      expect.stringMatching(/^h\.yaml:2:18 limits\.maxEventBytes: 65535 is below 65536 bytes/),
+    ]);
+  });
+
+  it("is quiet at the spec's minimum and for the default", () => {
+    expect(warnings(`limits: { maxEventBytes: ${SPEC_MIN_EVENT_BYTES} }\n`)).toEqual([]);
+    expect(warnings("{}\n")).toEqual([]);
+  });
+
+  it("names the file and field, without a line, when there is no text", () => {
+    const config = parseConfig("limits: { maxEventBytes: 100 }", "h.yaml");
+    expect(configWarnings(config, "h.yaml")[0]).toMatchObject({ field: "limits.maxEventBytes" });
+    expect(configWarnings(config, "h.yaml")[0]?.line).toBeUndefined();
+  });
+});
