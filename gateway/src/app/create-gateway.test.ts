@@ -399,4 +399,98 @@ describe("shutdown", () => {
     expect((await gw.fetch(new Request("http://gw/readyz"))).status).toBe(503);
     await own.close();
   });
+
+  /** A POST whose body sends `first` now and the rest once `finish()` is called. */
+  function slowRequest(path: string, headers: Record<string, string>, first: string) {
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        controller = c;
+        c.enqueue(new TextEncoder().encode(first));
+      },
+    });
+    const request = new Request(`http://gw${path}`, {
+      method: "POST",
+      headers,
+      body,
+      duplex: "half",
+    } as RequestInit);
+    return {
+      request,
+      finish(rest: string) {
+        controller.enqueue(new TextEncoder().encode(rest));
+        controller.close();
+      },
+    };
+  }
+
+  const shop = { id: "shop", kind: "mapping", attributes: { source: "/shop", type: "t" } };
+
+  it.each([
+    ["POST /events", "/events", ce("t", "slow-in", { "content-type": "text/plain" }), "hel", "lo"],
+    [
+      "POST /webhooks/shop",
+      "/webhooks/shop",
+      { "content-type": "application/json" },
+      '{"a"',
+      ":1}",
+    ],
+  ])(
+    "lets %s with its body still arriving finish within the drain deadline",
+    async (_, path, headers, first, rest) => {
+      const own = await startRecordingSink();
+      const gw = createGateway({
+        config: parseConfig(
+          JSON.stringify({ subscriptions: [{ id: "all", sink: own.url }], adapters: [shop] }),
+          "slow.json",
+        ),
+        drainMs: 60_000,
+      });
+      gw.start();
+      const slow = slowRequest(path, headers, first);
+      const answer = gw.fetch(slow.request);
+      const stopped = gw.stop();
+      // A request that comes after stop() began is refused at once.
+      const late = await gw.fetch(
+        new Request("http://gw/events", { method: "POST", headers: ce("t", "l") }),
+      );
+      expect(late.status).toBe(503);
+      slow.finish(rest);
+      expect((await answer).status).toBe(202);
+      await stopped;
+      expect(own.received).toHaveLength(1);
+      await own.close();
+    },
+  );
+
+  it.each([
+    ["POST /events", "/events", ce("t", "slow-cut", { "content-type": "text/plain" }), "hel"],
+    ["POST /webhooks/shop", "/webhooks/shop", { "content-type": "application/json" }, '{"a"'],
+  ])(
+    "answers %s 503 with Retry-After when its body is still arriving at the drain deadline, and stores nothing",
+    async (_, path, headers, first) => {
+      const own = await startRecordingSink();
+      const gw = createGateway({
+        config: parseConfig(
+          JSON.stringify({ subscriptions: [{ id: "all", sink: own.url }], adapters: [shop] }),
+          "cut.json",
+        ),
+        drainMs: 50,
+      });
+      gw.start();
+      const slow = slowRequest(path, headers, first);
+      const answer = gw.fetch(slow.request);
+      await gw.stop();
+      const res = await answer;
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("1");
+      expect(await res.json()).toMatchObject({ code: "unavailable" });
+      slow.finish(path === "/events" ? "lo" : ":1}");
+      expect(own.received).toHaveLength(0);
+      expect(await gw.metrics.render()).toContain(
+        'herald_events_rejected_total{reason="unavailable"} 1',
+      );
+      await own.close();
+    },
+  );
 });

@@ -22,6 +22,7 @@ import type { CloudEvent } from "../event/cloud-event.js";
 import { type ProblemParts, problemParts, problemResponse } from "../http/problem.js";
 import { createIngestHandler, type IngestHandler } from "../ingest/handle-ingest.js";
 import { mountIngest } from "../ingest/ingest-routes.js";
+import { createPublishGate } from "../ingest/publish-gate.js";
 import { createReplyIngest } from "../on-success/ingest-reply.js";
 import { disabledReceipt } from "../on-success/receipt-events.js";
 import { type Clock, systemClock } from "../ports/clock.js";
@@ -120,7 +121,11 @@ export interface Gateway {
   problem(err: unknown, method: string, path: string): ProblemParts;
   /** Starts delivering queued events. */
   start(): void;
-  /** Stops accepting events, finishes in-flight deliveries, then stops delivering. */
+  /**
+   * Stops accepting events (503), lets publish requests already in finish (within the drain
+   * deadline; those still reading their body then get 503), finishes in-flight deliveries, then
+   * stops delivering.
+   */
   stop(): Promise<void>;
   /** Resolves when nothing is queued or in flight (tests and graceful shutdown). */
   idle(): Promise<void>;
@@ -210,6 +215,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     }),
   });
   let accepting = true;
+  const gate = createPublishGate();
 
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
@@ -233,7 +239,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     auth,
     clock,
     accept: acceptEvents,
-    accepting: () => accepting,
+    gate,
     logger,
     metrics,
     tracer,
@@ -297,9 +303,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     start: () => dispatcher.start(),
     async stop() {
       accepting = false;
-      // Publishers waiting for queue room are refused too (503), not let in after the drain.
-      ownQueue?.stopAccepting("the gateway is shutting down");
       const startedAt = Date.now();
+      // New publish requests get 503 now; those already in (a body still arriving) may finish
+      // within the drain deadline (202 once stored), or are cut with 503 at it; those storing
+      // are waited for, so the store is never closed under an accepted event.
+      // Publishers still waiting for queue room then are refused too (503), not let in after
+      // the drain.
+      await gate.close(drainMs, () => ownQueue?.stopAccepting("the gateway is shutting down"));
       // The in-memory queue cannot persist work, so drain it (bounded) before stopping; a durable
       // queue keeps it for the next start, so only in-flight attempts are waited for.
       let drained = true;
@@ -308,7 +318,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         drained = await Promise.race([
           dispatcher.idle().then(() => true),
           new Promise<boolean>((resolve) => {
-            timer = setTimeout(() => resolve(false), drainMs);
+            timer = setTimeout(
+              () => resolve(false),
+              Math.max(0, drainMs - (Date.now() - startedAt)),
+            );
           }),
         ]);
         clearTimeout(timer);

@@ -3,6 +3,7 @@ import type { CloudEvent } from "../event/cloud-event.js";
 import type { Logger } from "../ports/logger.js";
 import { createIngestHandler } from "./handle-ingest.js";
 import { requestSource } from "./ingest-source.js";
+import { createPublishGate } from "./publish-gate.js";
 
 // What ingest logs: trace ids always, payloads only when asked.
 
@@ -29,7 +30,7 @@ function handler(logger: Logger, logPayloads: boolean) {
       accepted.push(...events);
       return { events: events.length, duplicates: 0, deliveries: 0 };
     },
-    accepting: () => true,
+    gate: createPublishGate(),
     logger,
     logPayloads,
   });

@@ -8,7 +8,6 @@ import {
 } from "@opentelemetry/api";
 import { withProvenance, withUnauthenticatedProvenance } from "../auth/provenance.js";
 import type { PublisherAuth } from "../auth/publisher-auth.js";
-import { Unavailable } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
@@ -20,6 +19,7 @@ import { cloudEventAttributes, heraldTracer, requestUrlAttributes } from "../tel
 import { withTraceContext } from "../telemetry/with-trace-context.js";
 import type { IngestSource } from "./ingest-source.js";
 import { type IngestLimits, parseRequest } from "./parse-request.js";
+import type { PublishGate } from "./publish-gate.js";
 
 export interface IngestOptions {
   readonly limits: IngestLimits;
@@ -27,7 +27,8 @@ export interface IngestOptions {
   readonly auth: PublisherAuth | undefined;
   readonly clock: Clock;
   readonly accept: (events: readonly CloudEvent[]) => Promise<AcceptResult>;
-  readonly accepting: () => boolean;
+  /** Lets requests in until shutdown, and lets those in finish (or cuts them at the deadline). */
+  readonly gate: PublishGate;
   readonly logger: Logger;
   /** Spans of ingest (default: the global provider's `@herald/gateway` tracer). */
   readonly tracer?: Tracer | undefined;
@@ -41,8 +42,10 @@ export interface IngestOptions {
 export type IngestHandler = (source: IngestSource) => Promise<AcceptResult>;
 
 /**
- * The whole of `POST /events`, shared by every transport: refuse while shutting down;
- * authenticate the publisher before reading the body (401/503); parse and validate the events;
+ * The whole of `POST /events`, shared by every transport: refuse while shutting down (the
+ * `gate`; a request let in before is let finish, or cut with 503 at the drain deadline while its
+ * body is still arriving, never once it stores); authenticate the publisher before reading the
+ * body (401/503); parse and validate the events;
  * check the publisher may publish each of them (403/429, all or nothing); stamp the gateway's
  * provenance (`recordedtime`, authcontext), replacing whatever the publisher sent there, and the
  * distributed-tracing extension where the event has none; accept them. The caller answers 202
@@ -55,11 +58,11 @@ export type IngestHandler = (source: IngestSource) => Promise<AcceptResult>;
  * delivery joins the trace the event started in.
  *
  * @example
- * const ingest = createIngestHandler({ limits, auth: undefined, clock, accept, accepting: () => true, logger });
+ * const ingest = createIngestHandler({ limits, auth: undefined, clock, accept, gate: createPublishGate(), logger });
  * await ingest(requestSource(request));
  */
 export function createIngestHandler(options: IngestOptions): IngestHandler {
-  const { limits, auth, clock, accept, accepting, logger, tracer = heraldTracer() } = options;
+  const { limits, auth, clock, accept, gate, logger, tracer = heraldTracer() } = options;
   const { logPayloads = false } = options;
   const publish = createPublishTelemetry({ tracer: options.tracer, metrics: options.metrics });
 
@@ -69,7 +72,18 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     span: Span | undefined,
     context: TraceContext,
   ): Promise<AcceptResult> {
-    if (!accepting()) throw new Unavailable("the gateway is shutting down");
+    const admission = gate.admit();
+    try {
+      const { mode, stamped } = await admission.prepare(prepare(source, context));
+      admission.storing();
+      return await store(mode, stamped, span, context);
+    } finally {
+      admission.leave();
+    }
+  }
+
+  /** Everything before storing: authenticate, read and check the body, stamp the events. */
+  async function prepare(source: IngestSource, context: TraceContext) {
     const claims = auth
       ? await auth.authenticate({ authorization: source.header("authorization"), url: source.url })
       : undefined;
@@ -84,6 +98,15 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
         context,
       ),
     );
+    return { mode, stamped };
+  }
+
+  async function store(
+    mode: string,
+    stamped: readonly CloudEvent[],
+    span: Span | undefined,
+    context: TraceContext,
+  ): Promise<AcceptResult> {
     if (span === undefined) {
       const result = await accept(stamped);
       logAccepted(mode, result, context, stamped);

@@ -15,7 +15,7 @@ export const INGEST_ALLOW = ["POST", "OPTIONS"] as const;
  * they are accepted; `OPTIONS` answers the webhook handshake; any other method is 405 with `Allow`.
  *
  * @example
- * mountIngest(app, createIngestHandler({ limits, accept, accepting: () => true, logger }));
+ * mountIngest(app, createIngestHandler({ limits, accept, gate: createPublishGate(), logger }));
  */
 export function mountIngest(app: Hono, ingest: IngestHandler): void {
   for (const path of INGEST_PATHS) {

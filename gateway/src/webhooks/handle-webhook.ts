@@ -6,13 +6,13 @@ import {
   InvalidEvent,
   NotFound,
   PayloadTooLarge,
-  Unavailable,
   UnsupportedMediaType,
   type Violation,
 } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import { parseMediaType } from "../event/media-type.js";
 import { validateAttributes } from "../event/validate-attributes.js";
+import type { PublishGate } from "../ingest/publish-gate.js";
 import { readBody } from "../ingest/read-body.js";
 import type { Clock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
@@ -35,7 +35,8 @@ export interface WebhookHandlerOptions {
   readonly clock: Clock;
   /** The same acceptor as `POST /events`: dedupe, all-or-nothing hand-off to the store. */
   readonly accept: (events: readonly CloudEvent[]) => Promise<AcceptResult>;
-  readonly accepting: () => boolean;
+  /** The same gate as `POST /events`: shutdown lets requests in finish, or cuts them with 503. */
+  readonly gate: PublishGate;
   readonly logger: Logger;
   /** Spans (default: the global provider's `@herald/gateway` tracer). */
   readonly tracer?: Tracer | undefined;
@@ -68,11 +69,11 @@ const encoder = new TextEncoder();
  * (`source` + `id` seen before) acknowledged and not delivered again.
  *
  * @example
- * const handle = createWebhookHandler({ adapters, limits, auth, clock, accept, accepting, logger });
+ * const handle = createWebhookHandler({ adapters, limits, auth, clock, accept, gate, logger });
  * const outcome = await handle("github-main", request); // { status: 202, result }
  */
 export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHandler {
-  const { adapters, limits, auth, clock, accept, accepting, logger } = options;
+  const { adapters, limits, auth, clock, accept, gate, logger } = options;
   const publish = createPublishTelemetry({ tracer: options.tracer, metrics: options.metrics });
   const route = "/webhooks/{adapterId}";
 
@@ -103,7 +104,33 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     span: Span | undefined,
     trace: TraceContext,
   ): Promise<WebhookOutcome> {
-    if (!accepting()) throw new Unavailable("the gateway is shutting down");
+    const admission = gate.admit();
+    try {
+      const prepared = await admission.prepare(prepare(adapterId, request, trace));
+      if (prepared.kind === "none") return { status: 204 };
+      admission.storing();
+      const { adapter, webhook, events } = prepared;
+      const result = await accept(events);
+      span?.setAttribute("messaging.batch.message_count", result.events);
+      await adapter.afterAccept?.(webhook);
+      logger.debug("webhook accepted", {
+        adapter: adapterId,
+        kind: adapter.kind,
+        events: result.events,
+        duplicates: result.duplicates,
+        deliveries: result.deliveries,
+        // As the `accepted` line of POST /events: a log search leads to the trace.
+        trace_id: trace.traceId,
+        span_id: trace.spanId,
+      });
+      return { status: 202, result };
+    } finally {
+      admission.leave();
+    }
+  }
+
+  /** Everything before storing: find, authenticate, read, verify, normalise and stamp. */
+  async function prepare(adapterId: string, request: Request, trace: TraceContext) {
     const adapter = adapters.get(adapterId);
     if (adapter === undefined)
       throw new NotFound(`no adapter ${JSON.stringify(adapterId)} is configured`);
@@ -125,7 +152,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     if (normalised.kind === "acknowledge" || normalised.events.length === 0) {
       const reason = normalised.kind === "acknowledge" ? normalised.reason : "no records";
       logger.debug("webhook acknowledged", { adapter: adapterId, reason });
-      return { status: 204 };
+      return { kind: "none" } as const;
     }
     const { events } = normalised;
     if (events.length > limits.maxBatchEvents) {
@@ -134,20 +161,12 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     checkEvents(events, limits.maxEventBytes);
     if (claims !== undefined) auth?.authorize(claims, events);
     const stamped = stampWebhookEvents(events, adapter, claims, receivedAt);
-    const result = await accept(stamped.map((event) => withTraceContext(event, trace)));
-    span?.setAttribute("messaging.batch.message_count", result.events);
-    await adapter.afterAccept?.(webhook);
-    logger.debug("webhook accepted", {
-      adapter: adapterId,
-      kind: adapter.kind,
-      events: result.events,
-      duplicates: result.duplicates,
-      deliveries: result.deliveries,
-      // As the `accepted` line of POST /events: a log search leads to the trace.
-      trace_id: trace.traceId,
-      span_id: trace.spanId,
-    });
-    return { status: 202, result };
+    return {
+      kind: "events",
+      adapter,
+      webhook,
+      events: stamped.map((event) => withTraceContext(event, trace)),
+    } as const;
   }
 
   return traced;

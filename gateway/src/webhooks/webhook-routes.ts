@@ -17,7 +17,7 @@ const WEBHOOK_ALLOW = ["POST", "OPTIONS"] as const;
  * an unknown adapter is 404; other methods are 405 with `Allow`.
  *
  * @example
- * mountWebhooks(app, createWebhookHandler({ adapters, limits, auth, clock, accept, accepting, logger }), adapters);
+ * mountWebhooks(app, createWebhookHandler({ adapters, limits, auth, clock, accept, gate, logger }), adapters);
  */
 export function mountWebhooks(
   app: Hono,

@@ -1,5 +1,6 @@
 import { createHash, hash } from "node:crypto";
 import { existsSync } from "node:fs";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, resolve } from "node:path";
 import { createGateway, type Gateway } from "../../app/create-gateway.js";
@@ -52,6 +53,8 @@ export interface ServeOptions {
   readonly note?: (text: string) => void;
   /** Reload the config file when it changes (default true; SIGHUP reloads regardless). */
   readonly watchConfig?: boolean;
+  /** The drain deadline of `close()` (default 10 s); tests shorten it. */
+  readonly drainMs?: number;
 }
 
 export interface RunningServer {
@@ -178,6 +181,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     keySourceFor: (keys) => (keys.kind === "file" ? jwksFiles.get(keys.path) : undefined),
     tokenDigest: sha256Digest,
     logPayloads: options.env.HERALD_LOG_PAYLOADS === "true",
+    ...(options.drainMs === undefined ? {} : { drainMs: options.drainMs }),
   });
   spansDropped.count = (spans) => gateway.metrics.spansDropped(spans);
   // A publisher gets 20 s for the headers and 60 s for the whole request, to within a second.
@@ -235,13 +239,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       closing ??= (async () => {
         reloader?.close();
         // The listener stays open while draining: publishers get 503 with Retry-After and probes
-        // see /readyz answer 503, rather than connections being refused.
+        // see /readyz answer 503, rather than connections being refused. A publish request
+        // already in (its body still arriving) may finish; at the deadline it is answered 503.
         await gateway.stop();
         sinkClient.close();
+        // Then the answers just written go out before their connections are closed: idle ones
+        // close at once, a busy one gets a moment. Only then the store: nothing uses it now.
+        await closeServer(server, ANSWER_GRACE_MS);
         await store.close();
-        const closed = new Promise<void>((ok) => server.close(() => ok()));
-        server.closeAllConnections();
-        await closed;
         // Last: the spans of the final deliveries and the last metrics go out (bounded wait).
         await telemetry?.shutdown();
         await closeDemo?.();
@@ -249,6 +254,25 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       return closing;
     },
   };
+}
+
+/** How long `close()` lets connections still busy after the drain finish their answer. */
+const ANSWER_GRACE_MS = 1_000;
+
+/**
+ * Stops listening and resolves once every connection is closed: idle ones at once (Node's
+ * `server.close`), busy ones when their exchange ends (an answer sent with `Connection: close`
+ * ends its connection), or after `graceMs`, when what is left is cut.
+ */
+function closeServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise<void>((ok) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(timer);
+      ok();
+    });
+    server.closeIdleConnections();
+  });
 }
 
 /**

@@ -1,0 +1,179 @@
+import type { ChildProcess } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
+import { spawnHerald } from "../../../test/support/spawn-herald.js";
+import { silentLogger } from "../../ports/logger.js";
+import { serve } from "./serve.js";
+
+// DESIGN.md: SIGTERM/SIGINT stop accepting, finish or persist in-flight work, exit 0. A request
+// whose body is still arriving when shutdown starts is let finish within the drain deadline
+// (202 once stored), or answered 503 with Retry-After when it cannot finish in time.
+
+let dir: string;
+let sink: RecordingSink;
+const children: ChildProcess[] = [];
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "herald-drain-"));
+  sink = await startRecordingSink();
+});
+afterAll(async () => {
+  for (const child of children) child.kill("SIGKILL");
+  await sink.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** What a raw HTTP/1.1 client got: the final answer (after any 100 Continue). */
+interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/**
+ * A `POST path` whose body (`first` now, the rest on `finish`) comes slowly. `Expect:
+ * 100-continue` tells when the server has taken the request in: Node answers 100 as it hands
+ * the request to Herald.
+ */
+function slowPost(base: string, path: string, id: string, first: string, rest: string) {
+  const socket: Socket = connect(Number(new URL(base).port), "127.0.0.1");
+  let text = "";
+  let continued: () => void = () => {};
+  const inside = new Promise<void>((ok) => {
+    continued = ok;
+  });
+  socket.setEncoding("latin1");
+  const answer = new Promise<Answer>((resolve, reject) => {
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+      if (text.startsWith("HTTP/1.1 100")) continued();
+    });
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const final = text.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, "");
+      const [head = "", body = ""] = final.split("\r\n\r\n", 2);
+      const [statusLine = "", ...lines] = head.split("\r\n");
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(":");
+        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ status: Number(statusLine.split(" ")[1]), headers, body });
+    });
+  });
+  socket.write(
+    [
+      `POST ${path} HTTP/1.1`,
+      "Host: 127.0.0.1",
+      "ce-specversion: 1.0",
+      `ce-id: ${id}`,
+      "ce-source: /drain",
+      "ce-type: t",
+      "Content-Type: text/plain",
+      `Content-Length: ${first.length + rest.length}`,
+      "Expect: 100-continue",
+      "Connection: close",
+      "",
+      "",
+    ].join("\r\n"),
+  );
+  return {
+    inside: inside.then(() => {
+      socket.write(first);
+    }),
+    finish: () => socket.write(rest),
+    answer,
+  };
+}
+
+/** Resolves once `GET /readyz` answers 503 (shutting down), or nothing answers any more. */
+async function stopping(base: string): Promise<void> {
+  for (;;) {
+    const res = await fetch(`${base}/readyz`).catch(() => undefined);
+    if (res === undefined || res.status === 503) return;
+  }
+}
+
+describe("shutdown with a request body still arriving", () => {
+  it("herald serve lets it finish after SIGTERM, answers 202, delivers it, exits 0", async () => {
+    await writeFile(
+      join(dir, "memory.yaml"),
+      `store: { kind: memory }\nsubscriptions:\n  - id: all\n    sink: ${sink.url}/all\n`,
+    );
+    const gw = await spawnHerald({ config: "memory.yaml", cwd: dir, children });
+    const exited = new Promise<number | null>((ok) => gw.child.once("exit", (code) => ok(code)));
+    const post = slowPost(gw.url, "/events", "slow-1", "hello ", "world");
+    await post.inside;
+    gw.child.kill("SIGTERM");
+    await stopping(gw.url);
+    post.finish();
+    const answer = await post.answer;
+    expect(answer.status).toBe(202);
+    expect(await exited).toBe(0);
+    const delivered = sink.received.filter((r) => r.headers["ce-id"] === "slow-1");
+    expect(delivered.map((r) => r.body.toString())).toEqual(["hello world"]);
+  });
+
+  it("herald serve on SQLite stores it before the store closes: it reaches the sink, at the latest after a restart", async () => {
+    await writeFile(
+      join(dir, "sqlite.yaml"),
+      `store: { kind: sqlite, path: drain.db }\nsubscriptions:\n  - id: all\n    sink: ${sink.url}/durable\n`,
+    );
+    const gw = await spawnHerald({ config: "sqlite.yaml", cwd: dir, children });
+    const exited = new Promise<number | null>((ok) => gw.child.once("exit", (code) => ok(code)));
+    const post = slowPost(gw.url, "/", "slow-2", "still ", "arriving");
+    await post.inside;
+    gw.child.kill("SIGTERM");
+    await stopping(gw.url);
+    post.finish();
+    expect((await post.answer).status).toBe(202);
+    expect(await exited).toBe(0);
+    const delivered = () => sink.received.filter((r) => r.headers["ce-id"] === "slow-2");
+    if (delivered().length === 0) {
+      const again = await spawnHerald({ config: "sqlite.yaml", cwd: dir, children });
+      while (delivered().length === 0) await sink.waitFor(sink.received.length + 1);
+      await again.kill();
+    }
+    expect(delivered()[0]?.body.toString()).toBe("still arriving");
+  });
+
+  it.each([
+    ["the fast path", "/events"],
+    ["the Hono path", "/%65vents"],
+  ])(
+    "answers 503 with Retry-After on %s when the body does not arrive within the drain deadline, storing nothing",
+    async (_, path) => {
+      const name = `cut-${path.length}.yaml`;
+      await writeFile(
+        join(dir, name),
+        `store: { kind: memory }\nsubscriptions:\n  - id: all\n    sink: ${sink.url}/cut\n`,
+      );
+      const server = await serve({
+        configPath: name,
+        port: 0,
+        noAuth: true,
+        cwd: dir,
+        env: {},
+        logger: silentLogger,
+        print: () => {},
+        note: () => {},
+        watchConfig: false,
+        drainMs: 300,
+      });
+      const id = `cut-${path}`;
+      const post = slowPost(server.url, path, id, "hel", "lo");
+      await post.inside;
+      const closed = server.close();
+      const answer = await post.answer;
+      expect(answer.status).toBe(503);
+      expect(answer.headers["retry-after"]).toBe("1");
+      expect(JSON.parse(answer.body)).toMatchObject({ code: "unavailable" });
+      await closed;
+      post.finish();
+      expect(sink.received.filter((r) => r.headers["ce-id"] === id)).toEqual([]);
+    },
+  );
+});
