@@ -1,5 +1,7 @@
+import { formatFieldPath } from "../config/field-path.js";
 import { MalformedRequest, UnsupportedMediaType } from "../errors/errors.js";
 import { jsonTooDeep, MAX_JSON_DEPTH } from "../event/json-depth.js";
+import { findDuplicateMember } from "../event/json-duplicate-member.js";
 import { isJsonEssence, parseMediaType } from "../event/media-type.js";
 import { readBody } from "../ingest/read-body.js";
 
@@ -11,8 +13,9 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 /**
  * Reads an admin API request body as JSON: the media type must be JSON (`application/json` or a
  * `+json` type, else 415), the body at most `limit` bytes (else 413, never buffered whole), valid
- * UTF-8 and valid JSON (else 400), and no deeper than `MAX_JSON_DEPTH` levels, so validating it
- * cannot overflow the stack.
+ * UTF-8 and valid JSON (else 400), with no member name twice in one object (else 400: `JSON.parse`
+ * keeps the last, other readers the first, and the config loader refuses repeats), and no deeper
+ * than `MAX_JSON_DEPTH` levels, so validating it cannot overflow the stack.
  *
  * @example
  * const raw = await readJsonBody(c.req.raw); // unknown JSON value
@@ -44,6 +47,12 @@ export async function readJsonBody(
   }
   if (jsonTooDeep(value)) {
     throw new MalformedRequest(`the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  const repeated = findDuplicateMember(text);
+  if (repeated !== undefined) {
+    throw new MalformedRequest(
+      `the body names "${formatFieldPath(repeated)}" more than once; send each member once (RFC 8259 section 4: with repeated names, readers disagree on which one counts)`,
+    );
   }
   return value;
 }

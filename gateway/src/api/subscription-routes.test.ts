@@ -374,6 +374,30 @@ describe("Subscriptions API", () => {
       await problem(await call("POST", "/subscriptions", "{"), 400, "malformed_request");
     });
 
+    it("a member name twice in one object -> 400 naming it, as the config refuses it (not last-one-wins)", async () => {
+      const before = await count();
+      for (const body of [
+        `{"sink":"${sink.url}/one","sink":"${sink.url}/two"}`,
+        `{"sink":"${sink.url}/one","delivery":{"retry":1,"retry":100}}`,
+      ]) {
+        const res = await problem(
+          await call("POST", "/subscriptions", body),
+          400,
+          "malformed_request",
+        );
+        expect(res.detail).toMatch(/"(sink|delivery\.retry)" more than once/);
+      }
+      expect(await count()).toBe(before);
+      const created = await call("POST", "/subscriptions", { sink: `${sink.url}/dup` });
+      const { id } = (await created.json()) as { id: string };
+      const put = `{"sink":"${sink.url}/dup","types":["a"],"types":["b"]}`;
+      await problem(await call("PUT", `/subscriptions/${id}`, put), 400, "malformed_request");
+      expect(
+        ((await (await call("GET", `/subscriptions/${id}`)).json()) as { types?: unknown }).types,
+      ).toBeUndefined();
+      await call("DELETE", `/subscriptions/${id}`);
+    });
+
     it("not an object -> 400", async () => {
       await problem(await call("POST", "/subscriptions", "[1]"), 400, "invalid_subscription");
       await problem(await call("POST", "/subscriptions", "null"), 400, "invalid_subscription");
