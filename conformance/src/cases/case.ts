@@ -27,6 +27,13 @@ export interface CaseContext {
   event(overrides?: Attributes): Record<string, string | number | boolean>;
   /** Sends a valid sentinel event and waits until both catch-all sinks have it. */
   sentinel(): Promise<void>;
+  /**
+   * A sentinel event not yet sent, to travel in the case's own request (the last event of a
+   * batch), and `arrived()`, which waits until both catch-all sinks have it. A gateway that keeps
+   * the order of one request's events cannot then deliver an earlier event of it after the
+   * sentinel, as it could when the sentinel is a later request that overtakes it.
+   */
+  sentinelEvent(): { readonly event: Record<string, string>; arrived(): Promise<void> };
 }
 
 /** An expectation that did not hold; its message is the case's failure message. */

@@ -41,6 +41,27 @@ export function createCaseContext(state: RunState, n: number): CaseContext {
   let next = 0;
   let sentinels = 0;
   const id = (): string => `${token}${next++}`;
+  const sentinelEvent = () => {
+    const sentinelId = `hc-${state.runId}-s${n}.${sentinels++}`;
+    const event = {
+      specversion: "1.0",
+      id: sentinelId,
+      source: `${SUITE_SOURCE}/sentinel`,
+      type: SENTINEL_TYPE,
+    };
+    const arrived = async () => {
+      await Promise.all(
+        [SINK_PATHS.binary, SINK_PATHS.structured].map((path) =>
+          state.sink.waitFor(
+            (r) => r.path === path && r.event.attributes.id === sentinelId,
+            state.timeoutMs,
+            `sentinel ${sentinelId} at ${path}`,
+          ),
+        ),
+      );
+    };
+    return { event, arrived };
+  };
   return {
     send: state.send,
     sink: state.sink,
@@ -55,25 +76,12 @@ export function createCaseContext(state: RunState, n: number): CaseContext {
       type: SUITE_TYPE,
       ...overrides,
     }),
+    sentinelEvent,
     async sentinel() {
-      const sentinelId = `hc-${state.runId}-s${n}.${sentinels++}`;
-      const attributes = {
-        specversion: "1.0",
-        id: sentinelId,
-        source: `${SUITE_SOURCE}/sentinel`,
-        type: SENTINEL_TYPE,
-      };
-      const res = await state.send(binaryRequest(attributes));
+      const { event, arrived } = sentinelEvent();
+      const res = await state.send(binaryRequest(event));
       check(res.status === 202, `sentinel event was not accepted (status ${res.status})`);
-      await Promise.all(
-        [SINK_PATHS.binary, SINK_PATHS.structured].map((path) =>
-          state.sink.waitFor(
-            (r) => r.path === path && r.event.attributes.id === sentinelId,
-            state.timeoutMs,
-            `sentinel ${sentinelId} at ${path}`,
-          ),
-        ),
-      );
+      await arrived();
     },
   };
 }
