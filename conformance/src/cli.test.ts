@@ -98,6 +98,11 @@ describe("herald-conformance", () => {
     [["--url", "http://x", "--sink-port", "abc"], /take numbers/],
     [["--url", "not-a-url", "--no-data"], /--url must be an absolute http\(s\) URL/],
     [["--url", "http://x", "--sink-port", "70000"], /--sink-port must be from 0 to 65535/],
+    // 0 ms fails every wait; past 2^31-1 ms Node's timers fire after 1 ms: both fail every case.
+    [["--url", "http://x", "--timeout", "0"], /--timeout must be from 1 to 2147483647/],
+    [["--url", "http://x", "--timeout", "3000000000"], /--timeout must be from 1 to 2147483647/],
+    // Checked before the run: a typo costs no request to the target.
+    [["--url", "http://127.0.0.1:9", "--no-data", "--only", "nomatchxyz"], /matched no case/],
     [["--bogus"], /Unknown option/],
     [["frobnicate"], /unknown command/],
   ])("exits 2 on %j", async (argv, message) => {
@@ -105,6 +110,40 @@ describe("herald-conformance", () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr).toContain("Usage:");
+  });
+
+  it("--list prints every case name, one a line, filtered by --only, without a target", async () => {
+    const all = await run(["--list", "--no-data"]);
+    expect(all.code).toBe(0);
+    const names = all.stdout.trimEnd().split("\n");
+    expect(names[0]).toMatch(/^setup: /);
+    expect(names).toContain("dedupe: a batch holding the same event twice -> 202, delivered once");
+    expect(names.some((n) => n.startsWith("official:"))).toBe(false);
+    const some = await run(["--list", "--no-data", "--only", "dedupe:"]);
+    expect(some.stdout.trimEnd().split("\n")).toHaveLength(4); // setup always runs
+    const typo = await run(["--list", "--no-data", "--only", "nomatchxyz"]);
+    expect(typo.code).toBe(2);
+  });
+
+  it("prints each case as it finishes, not only at the end", async () => {
+    const server = createServer((_, res) => {
+      res.writeHead(503);
+      res.end("down");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const writes: string[] = [];
+    try {
+      const code = await main(["--url", url, "--no-data", "--only", "http: GET"], {
+        stdout: (t) => writes.push(t),
+        stderr: () => {},
+      });
+      expect(code).toBe(1);
+      expect(writes[0]).toMatch(/^FAIL {2}setup: [^\n]*\n(?: {6}.*\n)+$/);
+      expect(writes.at(-1)).toBe("0 passed, 2 failed\n");
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it("prints help", async () => {
@@ -129,6 +168,10 @@ describe("herald-conformance", () => {
       const typo = await run(["--url", url, "--no-data", "--only", "nomatchxyz"]);
       expect(typo.code).toBe(2);
       expect(typo.stderr).toMatch(/--only "nomatchxyz" matched no case/);
+      // The setup check always runs, so --only may name it.
+      const setup = await run(["--url", url, "--no-data", "--only", "setup:"]);
+      expect(setup.code).toBe(1);
+      expect(setup.stdout).toMatch(/0 passed, 1 failed\n$/);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

@@ -1,15 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { ConformanceAuth } from "./auth/conformance-auth.js";
-import { preflightCase } from "./cases/preflight.js";
 import {
   type ConformanceConfigOptions,
   conformanceConfig,
   conformanceConfigYaml,
   type InlineJwks,
 } from "./config/conformance-config.js";
-import { formatReport } from "./report.js";
-import { runConformance } from "./run-conformance.js";
+import { formatResult, formatSummary } from "./report.js";
+import { conformanceCaseNames, runConformance } from "./run-conformance.js";
 
 /** Where the CLI writes. */
 export interface CliIo {
@@ -20,6 +19,8 @@ export interface CliIo {
 /** The `--help` text. */
 export const USAGE = `Usage:
   herald-conformance --url URL [options]      run the suite against a gateway
+  herald-conformance --list [--only TEXT]... [--no-data | --data DIR] [--token T ...]
+                                              print the names of the cases a run would report
   herald-conformance config --sink URL [--json]
       [--auth-jwks FILE|URL --issuer I --audience A [--sub S] [--admin-sub S]]
                                               print the target config for a sink URL
@@ -49,9 +50,12 @@ Run options:
   --foreign-token T    also check that the target refuses T with 401 invalid_token
   --outside-source S   also check that an event with source S gets a 403
   --outside-type T     also check that an event with type T gets a 403
-  --timeout MS         bound on each wait for a delivery (default 5000)
-  --only TEXT          run only cases whose name contains TEXT (repeatable)
-  --json               print the report as JSON
+  --timeout MS         bound on each wait for a delivery (default 5000, 1 to 2147483647)
+  --only TEXT          run only cases whose name contains TEXT (repeatable; the setup
+                       check always runs)
+  --list               print the case names (after --only) instead of running them
+  --json               print the report as JSON (at the end; without it each case is
+                       printed as it finishes)
 Exit code: 0 all passed, 1 a case failed, 2 usage error.
 `;
 
@@ -94,40 +98,68 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   if (positionals.length > 0 && positionals[0] !== "run") {
     return usage(io, `unknown command ${positionals[0]}`);
   }
-  if (!values.url) return usage(io, "--url is required");
-  if (!/^https?:\/\//i.test(values.url) || !URL.canParse(values.url)) {
-    return usage(io, `--url must be an absolute http(s) URL (got "${values.url}")`);
-  }
-  const sinkPort = numberOption(values["sink-port"]);
-  const timeoutMs = numberOption(values.timeout);
-  if (Number.isNaN(sinkPort) || Number.isNaN(timeoutMs))
-    return usage(io, "--sink-port and --timeout take numbers");
-  if (sinkPort !== undefined && sinkPort > 65_535) {
-    return usage(io, `--sink-port must be from 0 to 65535 (got ${sinkPort})`);
-  }
+  const run = values.list ? undefined : runOptions(values);
+  if (typeof run === "string") return usage(io, run);
   const auth = runAuth(values);
   if (typeof auth === "string") return usage(io, auth);
   const only = values.only ?? [];
-  const report = await runConformance(
-    { url: values.url },
-    {
-      sinkPort,
-      sinkHost: values["sink-host"],
-      dataDir: values["no-data"] ? null : values.data,
-      auth,
-      timeoutMs,
-      only: only.length === 0 ? undefined : (name) => only.some((text) => name.includes(text)),
-    },
-  );
-  // Only the setup check ran: the filter matched nothing, most likely a typo.
-  if (only.length > 0 && report.results.every((r) => r.name === preflightCase.name)) {
+  const selection = {
+    dataDir: values["no-data"] ? null : values.data,
+    auth,
+    only: only.length === 0 ? undefined : (name: string) => only.some((t) => name.includes(t)),
+  };
+  const names = await conformanceCaseNames(selection);
+  // Only the setup check is left: the filter matched nothing, most likely a typo.
+  if (only.length > 0 && names.length === 1 && !only.some((t) => names[0]?.includes(t))) {
     return usage(io, `--only ${only.map((t) => JSON.stringify(t)).join(", ")} matched no case`);
   }
-  io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  if (run === undefined) {
+    io.stdout(names.map((name) => `${name}\n`).join(""));
+    return 0;
+  }
+  const report = await runConformance(
+    { url: run.url },
+    {
+      ...selection,
+      sinkPort: run.sinkPort,
+      sinkHost: values["sink-host"],
+      timeoutMs: run.timeoutMs,
+      // A run against a gateway that times out on every case takes minutes: show progress.
+      ...(values.json ? {} : { onResult: (result) => io.stdout(formatResult(result)) }),
+    },
+  );
+  io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report));
   return report.failed === 0 ? 0 : 1;
 }
 
+/** The longest delay a Node timer honours. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 type Values = ReturnType<typeof parse>["values"];
+
+/** The target and the numbers of a run, or a usage message. */
+function runOptions(
+  values: Values,
+): { url: string; sinkPort?: number | undefined; timeoutMs?: number | undefined } | string {
+  const { url } = values;
+  if (!url) return "--url is required";
+  if (!/^https?:\/\//i.test(url) || !URL.canParse(url)) {
+    return `--url must be an absolute http(s) URL (got "${url}")`;
+  }
+  const sinkPort = numberOption(values["sink-port"]);
+  const timeoutMs = numberOption(values.timeout);
+  if (Number.isNaN(sinkPort) || Number.isNaN(timeoutMs)) {
+    return "--sink-port and --timeout take numbers";
+  }
+  if (sinkPort !== undefined && sinkPort > 65_535) {
+    return `--sink-port must be from 0 to 65535 (got ${sinkPort})`;
+  }
+  // 0 ms fails every wait, and Node fires a timer of more than 2^31-1 ms after 1 ms.
+  if (timeoutMs !== undefined && (timeoutMs < 1 || timeoutMs > MAX_TIMER_MS)) {
+    return `--timeout must be from 1 to ${MAX_TIMER_MS} ms (got ${timeoutMs})`;
+  }
+  return { url, sinkPort, timeoutMs };
+}
 
 /** The run's auth settings, or a usage message. */
 function runAuth(values: Values): ConformanceAuth | undefined | string {
@@ -208,6 +240,7 @@ function parse(argv: readonly string[]) {
       timeout: { type: "string" },
       only: { type: "string", multiple: true },
       json: { type: "boolean" },
+      list: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });

@@ -32,8 +32,18 @@ export {
   SINK_PATHS,
 } from "./config/subscriptions.js";
 export { defaultDataDir } from "./official/data-dir.js";
-export { type CaseResult, type ConformanceReport, formatReport } from "./report.js";
-export { type ConformanceOptions, runConformance } from "./run-conformance.js";
+export {
+  type CaseResult,
+  type ConformanceReport,
+  formatReport,
+  formatResult,
+  formatSummary,
+} from "./report.js";
+export {
+  type ConformanceOptions,
+  conformanceCaseNames,
+  runConformance,
+} from "./run-conformance.js";
 export type { Delivery, ObservedEvent } from "./sink/decode-delivery.js";
 export { type Received, type SinkOptions, type SinkServer, startSink } from "./sink/sink-server.js";
 export type { ConformanceTarget } from "./target.js";

@@ -39,14 +39,32 @@ export function toReport(results: readonly CaseResult[]): ConformanceReport {
  * // 1 passed, 1 failed
  */
 export function formatReport(report: ConformanceReport): string {
-  const lines: string[] = [];
-  for (const r of report.results) {
-    lines.push(`${r.ok ? "PASS" : "FAIL"}  ${r.name}`);
-    if (!r.ok) {
-      if (r.message) lines.push(...r.message.split("\n").map((l) => `      ${l}`));
-      if (r.spec) lines.push(`      spec: ${r.spec}`);
-    }
+  return `${report.results.map(formatResult).join("")}${formatSummary(report)}`;
+}
+
+/**
+ * One case as {@link formatReport} prints it: its line, and for a failure the reason and spec
+ * section, each line ending in a newline. For printing cases as they finish.
+ *
+ * @example
+ * process.stdout.write(formatResult({ name: "batch: an empty batch is accepted", ok: true }));
+ * // PASS  batch: an empty batch is accepted
+ */
+export function formatResult(r: CaseResult): string {
+  const lines = [`${r.ok ? "PASS" : "FAIL"}  ${r.name}`];
+  if (!r.ok) {
+    if (r.message) lines.push(...r.message.split("\n").map((l) => `      ${l}`));
+    if (r.spec) lines.push(`      spec: ${r.spec}`);
   }
-  lines.push(`${report.passed} passed, ${report.failed} failed`);
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The summary line that ends {@link formatReport}.
+ *
+ * @example
+ * formatSummary({ passed: 1, failed: 0, results: [] }) // => "1 passed, 0 failed\n"
+ */
+export function formatSummary(report: ConformanceReport): string {
+  return `${report.passed} passed, ${report.failed} failed\n`;
 }

@@ -103,8 +103,27 @@ export async function runConformance(
   return toReport(results);
 }
 
+/**
+ * The names of the cases a run with these options would report, in order: the setup check
+ * first (it always runs), then those `options.only` selects. Reads the official data as a run
+ * does; nothing is sent anywhere.
+ *
+ * @example
+ * const names = await conformanceCaseNames({ dataDir: null, only: (n) => n.startsWith("batch:") });
+ */
+export async function conformanceCaseNames(
+  options: Pick<ConformanceOptions, "dataDir" | "auth" | "token" | "only"> = {},
+): Promise<string[]> {
+  const { cases, loadFailure } = await collectCases(options, resolveAuth(options));
+  return [
+    preflightCase.name,
+    ...(loadFailure ? [loadFailure.name] : []),
+    ...cases.map((c) => c.name),
+  ];
+}
+
 async function collectCases(
-  options: ConformanceOptions,
+  options: Pick<ConformanceOptions, "dataDir" | "only">,
   auth: ConformanceAuth | undefined,
 ): Promise<{ cases: ConformanceCase[]; loadFailure?: CaseResult }> {
   const only = options.only ?? (() => true);
