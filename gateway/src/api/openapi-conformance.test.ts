@@ -152,7 +152,9 @@ describe("the OpenAPI document lists what the gateway answers", () => {
 
   it("documents OPTIONS on the dead set and redrive, with the 404 the gateway answers for an unknown id", async () => {
     for (const path of ["/subscriptions/{id}/dead", "/subscriptions/{id}/redrive"]) {
-      expect(Object.keys(paths[path]?.options?.responses ?? {})).toEqual(["204", "404"]);
+      expect(Object.keys(paths[path]?.options?.responses ?? {})).toEqual(
+        expect.arrayContaining(["204", "404"]),
+      );
       const unknown = path.replace("{id}", "nope");
       const res = await gateway.fetch(new Request(`http://gw${unknown}`, { method: "OPTIONS" }));
       expect(res.status).toBe(404);
@@ -164,6 +166,60 @@ describe("the OpenAPI document lists what the gateway answers", () => {
     expectValid("CloudEvent", { ...event, subject: "s", time: "2026-11-27T10:00:00Z", data: 1 });
     const validate = schemas.compile({ $ref: "doc#/components/schemas/CloudEvent" });
     expect(validate({ specversion: "1.0", source: "/x", type: "t" })).toBe(false);
+  });
+});
+
+describe("the OpenAPI document lists what the admin calls answer before they run", () => {
+  // Auth on, keys at an address that refuses connections: no token is 401, an empty bearer 400
+  // (RFC 6750 3.1), and any token 503 keys_unavailable. Every admin operation, OPTIONS too.
+  let guarded: Gateway;
+  let doc: { paths: Record<string, Record<string, { responses?: Record<string, unknown> }>> };
+  beforeAll(async () => {
+    const config = {
+      auth: {
+        issuers: [
+          { issuer: "https://id.example", audience: "herald", jwks: "http://127.0.0.1:9/" },
+        ],
+        admins: [{ claims: { scope: "herald:admin" } }],
+      },
+      subscriptions: [],
+    };
+    guarded = createGateway({ config: parseConfig(JSON.stringify(config), "guarded.json") });
+    guarded.start();
+    doc = (await (await guarded.fetch(new Request("http://gw/openapi.json"))).json()) as typeof doc;
+  });
+  afterAll(() => guarded.stop());
+
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const token = `${b64({ alg: "ES256", kid: "k" })}.${b64({ iss: "https://id.example", aud: "herald", sub: "ops", exp: 4e9 })}.${"A".repeat(86)}`;
+  const admin = () =>
+    Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.entries(item)
+        .filter(
+          ([method, op]) =>
+            method !== "parameters" && (op as { security?: unknown[] }).security === undefined,
+        )
+        .map(([method, op]) => ({ path, method, responses: Object.keys(op.responses ?? {}) })),
+    );
+
+  it.each([
+    ["no token", undefined, "401"],
+    ["an empty bearer", "Bearer ", "400"],
+    ["a token whose keys cannot be fetched", `Bearer ${token}`, "503"],
+  ])("%s: every admin operation documents the status", async (_, authorization, status) => {
+    const operations = admin();
+    expect(operations.map((o) => `${o.method} ${o.path}`)).toContain("options /subscriptions");
+    for (const { path, method, responses } of operations) {
+      const res = await guarded.fetch(
+        new Request(`http://gw${path.replace("{id}", "x")}`, {
+          method: method.toUpperCase(),
+          headers: authorization === undefined ? {} : { authorization },
+        }),
+      );
+      expect(`${method} ${path} ${res.status}`).toBe(`${method} ${path} ${status}`);
+      expect(responses, `${method} ${path}`).toContain(status);
+      expectValid("Problem", await res.json());
+    }
   });
 });
 

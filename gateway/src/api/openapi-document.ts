@@ -118,14 +118,30 @@ const INGEST_PATH = {
   },
 };
 
+/**
+ * An admin operation's answers: its own, and what the admin check in front of every admin call
+ * (`app/require-admin.ts`, OPTIONS too) answers before it runs: 400 for a malformed token
+ * request (RFC 6750 3.1), 401 without a valid token, 403 without an `auth.admins` rule, 503 when
+ * the issuer's keys cannot be fetched. An operation's own 400 takes the place of the first.
+ */
+function adminResponses(own: Record<string, unknown>): Record<string, unknown> {
+  return {
+    "400": { $ref: "#/components/responses/TokenRequest" },
+    "401": { $ref: "#/components/responses/Unauthorized" },
+    "403": { $ref: "#/components/responses/Forbidden" },
+    "503": { $ref: "#/components/responses/KeysUnavailable" },
+    ...own,
+  };
+}
+
 /** `OPTIONS` on a part of one subscription (its dead set, its redrive): 204, or 404. */
 const featuresOfSubscriptionPart = (operationId: string) => ({
   operationId,
   summary: "The methods this endpoint supports",
-  responses: {
+  responses: adminResponses({
     "204": { $ref: "#/components/responses/Allow" },
     "404": { $ref: "#/components/responses/Problem" },
-  },
+  }),
 });
 
 /**
@@ -195,7 +211,7 @@ export const OPENAPI_DOCUMENT = {
       get: {
         operationId: "getSubscriptions",
         summary: "List every subscription: the config file's, then the API's, oldest first",
-        responses: {
+        responses: adminResponses({
           "200": {
             description: "The subscriptions (an empty array when there are none)",
             content: {
@@ -204,9 +220,7 @@ export const OPENAPI_DOCUMENT = {
               },
             },
           },
-          "401": { $ref: "#/components/responses/Unauthorized" },
-          "403": { $ref: "#/components/responses/Forbidden" },
-        },
+        }),
       },
       post: {
         operationId: "createSubscription",
@@ -217,7 +231,7 @@ export const OPENAPI_DOCUMENT = {
             "application/json": { schema: { $ref: "#/components/schemas/SubscriptionRequest" } },
           },
         },
-        responses: {
+        responses: adminResponses({
           "201": {
             description: "Created: the realized subscription, with defaults applied",
             headers: {
@@ -231,16 +245,14 @@ export const OPENAPI_DOCUMENT = {
             },
           },
           "400": { $ref: "#/components/responses/Invalid" },
-          "401": { $ref: "#/components/responses/Unauthorized" },
-          "403": { $ref: "#/components/responses/Forbidden" },
           "413": { $ref: "#/components/responses/Problem" },
           "415": { $ref: "#/components/responses/Problem" },
-        },
+        }),
       },
       options: {
         operationId: "getFeatures",
         summary: "The methods this endpoint supports",
-        responses: { "204": { $ref: "#/components/responses/Allow" } },
+        responses: adminResponses({ "204": { $ref: "#/components/responses/Allow" } }),
       },
     },
     "/subscriptions/{id}": {
@@ -256,17 +268,15 @@ export const OPENAPI_DOCUMENT = {
       get: {
         operationId: "getSubscription",
         summary: "Retrieve a subscription",
-        responses: {
+        responses: adminResponses({
           "200": {
             description: "The subscription",
             content: {
               "application/json": { schema: { $ref: "#/components/schemas/Subscription" } },
             },
           },
-          "401": { $ref: "#/components/responses/Unauthorized" },
-          "403": { $ref: "#/components/responses/Forbidden" },
           "404": { $ref: "#/components/responses/Problem" },
-        },
+        }),
       },
       put: {
         operationId: "updateSubscription",
@@ -278,7 +288,7 @@ export const OPENAPI_DOCUMENT = {
             "application/json": { schema: { $ref: "#/components/schemas/SubscriptionRequest" } },
           },
         },
-        responses: {
+        responses: adminResponses({
           "200": {
             description: "The updated subscription",
             content: {
@@ -286,34 +296,30 @@ export const OPENAPI_DOCUMENT = {
             },
           },
           "400": { $ref: "#/components/responses/Invalid" },
-          "401": { $ref: "#/components/responses/Unauthorized" },
-          "403": { $ref: "#/components/responses/Forbidden" },
           "404": { $ref: "#/components/responses/Problem" },
           "409": { $ref: "#/components/responses/Problem" },
           "413": { $ref: "#/components/responses/Problem" },
           "415": { $ref: "#/components/responses/Problem" },
-        },
+        }),
       },
       delete: {
         operationId: "deleteSubscription",
         summary: "Delete a subscription created through the API",
-        responses: {
+        responses: adminResponses({
           "200": {
             description: "Deleted: the subscription as it was",
             content: {
               "application/json": { schema: { $ref: "#/components/schemas/Subscription" } },
             },
           },
-          "401": { $ref: "#/components/responses/Unauthorized" },
-          "403": { $ref: "#/components/responses/Forbidden" },
           "404": { $ref: "#/components/responses/Problem" },
           "409": { $ref: "#/components/responses/Problem" },
-        },
+        }),
       },
       options: {
         operationId: "getSubscriptionFeatures",
         summary: "The methods this endpoint supports",
-        responses: { "204": { $ref: "#/components/responses/Allow" } },
+        responses: adminResponses({ "204": { $ref: "#/components/responses/Allow" } }),
       },
     },
 
@@ -336,7 +342,7 @@ export const OPENAPI_DOCUMENT = {
             description: "`next` of the previous page",
           },
         ],
-        responses: {
+        responses: adminResponses({
           "200": {
             description: "A page of dead deliveries",
             content: {
@@ -371,10 +377,8 @@ export const OPENAPI_DOCUMENT = {
             },
           },
           "400": { $ref: "#/components/responses/Problem" },
-          "401": { $ref: "#/components/responses/Unauthorized" },
-          "403": { $ref: "#/components/responses/Forbidden" },
           "404": { $ref: "#/components/responses/Problem" },
-        },
+        }),
       },
       options: featuresOfSubscriptionPart("getDeadDeliveriesFeatures"),
     },
@@ -395,7 +399,7 @@ export const OPENAPI_DOCUMENT = {
             },
           },
         },
-        responses: {
+        responses: adminResponses({
           "200": {
             description: "How many were made due again",
             content: {
@@ -405,10 +409,8 @@ export const OPENAPI_DOCUMENT = {
             },
           },
           "400": { $ref: "#/components/responses/Problem" },
-          "401": { $ref: "#/components/responses/Unauthorized" },
-          "403": { $ref: "#/components/responses/Forbidden" },
           "404": { $ref: "#/components/responses/Problem" },
-        },
+        }),
       },
       options: featuresOfSubscriptionPart("getRedriveFeatures"),
     },
@@ -417,14 +419,12 @@ export const OPENAPI_DOCUMENT = {
         operationId: "getMetrics",
         summary:
           "Prometheus text (version 0.0.4) of the gateway's counters, histograms and gauges (admin)",
-        responses: {
+        responses: adminResponses({
           "200": {
             description: "The metrics",
             content: { "text/plain": { schema: { type: "string" } } },
           },
-          "401": { $ref: "#/components/responses/Unauthorized" },
-          "403": { $ref: "#/components/responses/Forbidden" },
-        },
+        }),
       },
     },
     "/webhooks/{adapterId}": {
@@ -514,7 +514,8 @@ export const OPENAPI_DOCUMENT = {
         },
       },
       Invalid: {
-        description: "The subscription breaks one or more rules, all listed in `errors`",
+        description:
+          "`invalid_subscription`: the subscription breaks one or more rules, all listed in `errors`; `malformed_request`: the body is not JSON, or names a member twice in one object; `invalid_request`: a malformed token request (RFC 6750 3.1)",
         content: {
           "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
         },
@@ -528,6 +529,22 @@ export const OPENAPI_DOCUMENT = {
       },
       Forbidden: {
         description: "The token matches no `auth.admins` rule",
+        content: {
+          "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
+        },
+      },
+      TokenRequest: {
+        description:
+          "`invalid_request`: a malformed token request (RFC 6750 3.1): `Authorization: Bearer` with no token, a token both in `Authorization` and in `access_token`, or `access_token` empty or repeated",
+        headers: { "WWW-Authenticate": { schema: { type: "string" } } },
+        content: {
+          "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
+        },
+      },
+      KeysUnavailable: {
+        description:
+          "`keys_unavailable`: the issuer's JWKS cannot be fetched and none is cached; retry after `Retry-After`",
+        headers: { "Retry-After": { schema: { type: "integer" } } },
         content: {
           "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
         },
