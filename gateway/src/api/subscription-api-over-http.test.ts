@@ -62,7 +62,7 @@ describe("sinkcredential (Subscriptions API 3.2.1, 3.2.3)", () => {
         {
           field: key,
           message: expect.stringContaining(
-            "unknown key: the Subscriptions API spells it sinkcredential, which is not supported either",
+            "unknown key: the Subscriptions API's OpenAPI document spells it sinkcredential (spec.md 3.2.1 heads it sinkCredential, but every other member is lower case), which is not supported either",
           ),
         },
       ]);

@@ -183,7 +183,7 @@ describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
     "%s, a near spelling of the spec's sinkcredential, is named with the spec's spelling and what to use",
     (key) => {
       expect(reportsOf({ id: "a", sink, [key]: { credentialtype: "PLAIN" } })).toEqual([
-        `${formatFieldPath([key])}: unknown key: the Subscriptions API spells it sinkcredential, which is not supported either: send the sink's credential as a header in protocolsettings.headers (e.g. Authorization), or sign deliveries with delivery.signingSecret (key)`,
+        `${formatFieldPath([key])}: unknown key: the Subscriptions API's OpenAPI document spells it sinkcredential (spec.md 3.2.1 heads it sinkCredential, but every other member is lower case), which is not supported either: send the sink's credential as a header in protocolsettings.headers (e.g. Authorization), or sign deliveries with delivery.signingSecret (key)`,
       ]);
     },
   );
@@ -370,7 +370,7 @@ describe("parseSubscription: positions in a config file", () => {
       'herald.yaml:11:17 subscriptions[0].protocolsettings.headers["x-name"]: must be printable ASCII; percent-encode other characters',
       "herald.yaml:12:15 subscriptions[0].protocolsettings.method: only POST is supported (case-sensitive, as HTTP methods are)",
       "herald.yaml:13:23 subscriptions[0].delivery.mode: must be one of: binary, structured, batch",
-      "herald.yaml:14:5 subscriptions[0].sinkCredential: unknown key: the Subscriptions API spells it sinkcredential, which is not supported either: send the sink's credential as a header in protocolsettings.headers (e.g. Authorization), or sign deliveries with delivery.signingSecret",
+      "herald.yaml:14:5 subscriptions[0].sinkCredential: unknown key: the Subscriptions API's OpenAPI document spells it sinkcredential (spec.md 3.2.1 heads it sinkCredential, but every other member is lower case), which is not supported either: send the sink's credential as a header in protocolsettings.headers (e.g. Authorization), or sign deliveries with delivery.signingSecret",
     ]);
   });
 

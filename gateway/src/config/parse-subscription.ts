@@ -33,7 +33,7 @@ const SUBSCRIPTION_KEYS = [
 const CREDENTIAL_SPELLINGS = /^sink[-_]?credentials?$/i;
 const NO_CREDENTIAL =
   "send the sink's credential as a header in protocolsettings.headers (e.g. Authorization), or sign deliveries with delivery.signingSecret";
-const MISSPELT_CREDENTIAL = `unknown key: the Subscriptions API spells it sinkcredential, which is not supported either: ${NO_CREDENTIAL}`;
+const MISSPELT_CREDENTIAL = `unknown key: the Subscriptions API's OpenAPI document spells it sinkcredential (spec.md 3.2.1 heads it sinkCredential, but every other member is lower case), which is not supported either: ${NO_CREDENTIAL}`;
 
 /**
  * Validates one subscription in the CloudEvents Subscriptions API resource shape (spec section
@@ -62,9 +62,10 @@ export function parseSubscription(
   const object = expectObject(raw, path, r);
   if (object === undefined) return undefined;
   const at = (key: string): FieldPath => [...path, key];
-  // 3.2.1 spells the field `sinkcredential` (its OpenAPI document too). Other spellings
-  // (`sinkCredential`, `sinkcredentials`, `sink_credential`) would be plain unknown keys whose
-  // list offers `sinkcredential`, which is refused in turn: say both things at once.
+  // The spec's OpenAPI document spells the field `sinkcredential`, like every other member (3.2.1's
+  // heading says `sinkCredential`). Other spellings (`sinkCredential`, `sinkcredentials`,
+  // `sink_credential`) would be plain unknown keys whose list offers `sinkcredential`, which is
+  // refused in turn: say both things at once.
   const misspelt = Object.keys(object).filter(
     (key) => key !== "sinkcredential" && CREDENTIAL_SPELLINGS.test(key),
   );
