@@ -400,7 +400,8 @@ function badInputCases(api: AdminApi): ConformanceCase[] {
     ),
     {
       name: "subscriptions-api: GET, PUT and DELETE on an unknown id -> 404 problem, nothing created",
-      spec: `${SUBS} §3.2.5.2, §3.2.5.5 (notfound); ${SURFACE} (404)`,
+      // The spec lets a binding make PUT an upsert (3.2.5.4); Herald's contract does not.
+      spec: `${SUBS} §3.2.5.2, §3.2.5.5 (notfound); ${SURFACE} (404); PUT: the root README's Subscriptions API table (no upsert, which ${SUBS} §3.2.5.4 allows)`,
       async run(ctx) {
         const path = itemPath(`${ctx.token}missing`);
         expectProblem(await api(ctx, "GET", path), 404);
