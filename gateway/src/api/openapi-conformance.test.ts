@@ -108,6 +108,16 @@ describe("the OpenAPI schemas accept the API's real answers", () => {
     };
     expect(shown.disabled).toBeDefined();
     expectValid("Subscription", shown);
+    // The README's way to enable it again: PUT what GET showed. The document's PUT body takes it.
+    const put = paths["/subscriptions/{id}"]?.put as unknown as {
+      requestBody: { content: { "application/json": { schema: { $ref: string } } } };
+    };
+    const ref = put.requestBody.content["application/json"].schema.$ref;
+    const validate = schemas.compile({ $ref: `doc${ref}` });
+    expect(validate(shown), JSON.stringify(validate.errors)).toBe(true);
+    const enabled = await call("PUT", `/subscriptions/${created.id}`, shown);
+    expect(enabled.status).toBe(200);
+    expect(((await enabled.json()) as { disabled?: unknown }).disabled).toBeUndefined();
   });
 });
 

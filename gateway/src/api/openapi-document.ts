@@ -43,6 +43,18 @@ const SUBSCRIPTION_MEMBERS = {
   delivery: { $ref: "#/components/schemas/Delivery" },
 };
 
+/** `disabled` as a subscription shows it; read-only, ignored in a `PUT`. */
+const DISABLED = {
+  type: "object",
+  readOnly: true,
+  description:
+    "Present while the sink's 410 Gone keeps the subscription disabled; an update enables it",
+  properties: {
+    at: { type: "string", format: "date-time" },
+    reason: { type: "string" },
+  },
+};
+
 const PROBLEM = {
   content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
 };
@@ -285,7 +297,7 @@ export const OPENAPI_DOCUMENT = {
         requestBody: {
           required: true,
           content: {
-            "application/json": { schema: { $ref: "#/components/schemas/SubscriptionRequest" } },
+            "application/json": { schema: { $ref: "#/components/schemas/SubscriptionUpdate" } },
           },
         },
         responses: adminResponses({
@@ -566,17 +578,16 @@ export const OPENAPI_DOCUMENT = {
         additionalProperties: false,
         properties: {
           ...SUBSCRIPTION_MEMBERS,
-          disabled: {
-            type: "object",
-            readOnly: true,
-            description:
-              "Present while the sink's 410 Gone keeps the subscription disabled; an update enables it",
-            properties: {
-              at: { type: "string", format: "date-time" },
-              reason: { type: "string" },
-            },
-          },
+          disabled: DISABLED,
         },
+      },
+      SubscriptionUpdate: {
+        type: "object",
+        description:
+          "A `PUT` body: a subscription request, which may also carry the read-only `disabled` that `GET` showed (ignored), so what `GET` returns can be sent back as it is; that is how a disabled subscription is enabled again.",
+        required: ["sink"],
+        additionalProperties: false,
+        properties: { ...SUBSCRIPTION_MEMBERS, disabled: DISABLED },
       },
       Delivery: {
         type: "object",
