@@ -121,6 +121,22 @@ describe("the OpenAPI schemas accept the API's real answers", () => {
   });
 });
 
+describe("the request schema refuses what the API refuses", () => {
+  it.each([
+    ["an empty types list", { sink: "http://127.0.0.1:9/in", types: [] }],
+    ["an empty source", { sink: "http://127.0.0.1:9/in", source: "" }],
+    ["a sink that is not http(s)", { sink: "ftp://127.0.0.1/in" }],
+    [
+      "a deadLetterSink that is not http(s)",
+      { sink: "http://127.0.0.1:9/in", delivery: { deadLetterSink: "mailto:ops@example.com" } },
+    ],
+  ])("%s", async (_, body) => {
+    expect((await call("POST", "/subscriptions", body)).status).toBe(400);
+    const validate = schemas.compile({ $ref: "doc#/components/schemas/SubscriptionRequest" });
+    expect(validate(body)).toBe(false);
+  });
+});
+
 describe("the OpenAPI document lists what the gateway answers", () => {
   const event = { specversion: "1.0", id: "doc-1", source: "/openapi", type: "com.example.doc" };
   const cases: [string, string, RequestInit, string][] = [

@@ -3,11 +3,13 @@ const SUBSCRIPTION_MEMBERS = {
   id: { type: "string", description: "Ignored on create; must match the path on update" },
   source: {
     type: "string",
+    minLength: 1,
     format: "uri-reference",
     description: "The event's `source` must equal this",
   },
   types: {
     type: "array",
+    minItems: 1,
     items: { type: "string", minLength: 1 },
     description: "The event's `type` must be one of these",
   },
@@ -24,6 +26,7 @@ const SUBSCRIPTION_MEMBERS = {
   sink: {
     type: "string",
     format: "uri",
+    pattern: "^[Hh][Tt][Tt][Pp][Ss]?://",
     description:
       "Absolute http(s) URL; credential-like query values (`?code=`, `?token=`) are shown as `<redacted>`",
   },
@@ -613,6 +616,7 @@ export const OPENAPI_DOCUMENT = {
           deadLetterSink: {
             type: "string",
             format: "uri",
+            pattern: "^[Hh][Tt][Tt][Pp][Ss]?://",
             description: "Credential-like query values are shown as `<redacted>`, as in `sink`",
           },
           signingSecret: {
