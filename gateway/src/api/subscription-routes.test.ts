@@ -357,6 +357,13 @@ describe("Subscriptions API", () => {
       ["an empty all", { sink: "http://x/", filters: [{ all: [] }] }, "filters[0].all"],
       ["an unknown member", { sink: "http://x/", colour: "red" }, "colour"],
       ["too many retries", { sink: "http://x/", delivery: { retry: 1000 } }, "delivery.retry"],
+      // A config file reads "3" as 3 (a JSON config quotes its references); an API body does not.
+      ["a number as a string", { sink: "http://x/", delivery: { retry: "3" } }, "delivery.retry"],
+      [
+        "a boolean as a string",
+        { sink: "http://x/", delivery: { handshake: "true" } },
+        "delivery.handshake",
+      ],
       ["a protocol other than HTTP", { sink: "http://x/", protocol: "MQTT5" }, "protocol"],
     ])("%s -> 400 naming the field", async (_, body, field) => {
       const before = await count();

@@ -6,6 +6,7 @@ import { interpolateDocument } from "./interpolate-document.js";
 import type { Env } from "./interpolate-env.js";
 import { parseHeraldConfig } from "./parse-herald-config.js";
 import type { Report } from "./report.js";
+import { readingConfigText } from "./value-checks.js";
 
 /**
  * What a runtime checks on top of the config's own rules (a Worker's: what it cannot honour), on
@@ -67,8 +68,8 @@ export function parseConfig(
   const resolved: Report = (path, message, options) => {
     if (!unresolved.has(formatFieldPath(path))) issue(path, message, options);
   };
-  const config = parseHeraldConfig(raw, resolved);
-  check?.(raw, resolved);
+  const config = readingConfigText(() => parseHeraldConfig(raw, resolved));
+  if (check !== undefined) readingConfigText(() => check(raw, resolved));
   if (config === undefined || issues.length > 0) throw new ConfigInvalid(sortByPosition(issues));
   return config;
 }

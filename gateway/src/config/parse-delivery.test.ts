@@ -3,6 +3,7 @@ import { DEFAULT_DELIVERY } from "../subscriptions/subscription.js";
 import { formatFieldPath } from "./field-path.js";
 import { MAX_DELIVERY_TIMEOUT_MS, parseDelivery } from "./parse-delivery.js";
 import type { Report } from "./report.js";
+import { readingConfigText } from "./value-checks.js";
 
 function check(raw: unknown) {
   const reports: string[] = [];
@@ -149,8 +150,15 @@ describe("parseDelivery: rejected settings", () => {
     expect(reportsOf({ retry: -1 })).toEqual(["delivery.retry: must be from 0 to 100"]);
     expect(reportsOf({ retry: 101 })).toEqual(["delivery.retry: must be from 0 to 100"]);
     expect(reportsOf({ retry: 1.5 })).toEqual(["delivery.retry: must be an integer"]);
-    expect(reportsOf({ retry: "3x" })).toEqual(["delivery.retry: must be an integer"]);
-    expect(reportsOf({ retry: "-1" })).toEqual(["delivery.retry: must be from 0 to 100"]);
+    // A string is an integer only in a config file (readingConfigText), not in an API body.
+    expect(reportsOf({ retry: "3" })).toEqual(["delivery.retry: must be an integer"]);
+    expect(readingConfigText(() => check({ retry: "3" })).delivery).toMatchObject({ retry: 3 });
+    expect(readingConfigText(() => reportsOf({ retry: "3x" }))).toEqual([
+      "delivery.retry: must be an integer",
+    ]);
+    expect(readingConfigText(() => reportsOf({ retry: "-1" }))).toEqual([
+      "delivery.retry: must be from 0 to 100",
+    ]);
   });
 
   test("backoffPolicy: exponential or linear", () => {

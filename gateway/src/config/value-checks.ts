@@ -140,9 +140,10 @@ export function expectList(
 }
 
 /**
- * `true` or `false` (YAML `yes`/`no` are not booleans in YAML 1.2, which the loader uses), or
- * the string `"true"` or `"false"`: a JSON config can only write a reference inside a string,
- * so `"handshake": "${HANDSHAKE}"` must still read as a boolean.
+ * `true` or `false` (YAML `yes`/`no` are not booleans in YAML 1.2, which the loader uses); in
+ * a config file (`readingConfigText`) also the string `"true"` or `"false"`: a JSON config can
+ * only write a reference inside a string, so `"handshake": "${HANDSHAKE}"` must still read as a
+ * boolean.
  *
  * @example
  * const handshake = optional(raw.handshake, ["delivery", "handshake"], report, expectBoolean);
@@ -153,7 +154,7 @@ export function expectBoolean(
   report: Report,
 ): boolean | undefined {
   if (typeof value === "boolean") return value;
-  if (value === "true" || value === "false") return value === "true";
+  if (textScalars && (value === "true" || value === "false")) return value === "true";
   report(path, "must be true or false");
   return undefined;
 }
@@ -162,8 +163,33 @@ export function expectBoolean(
 const INTEGER_TEXT = /^-?(?:0|[1-9][0-9]*)$/;
 
 /**
- * A whole number in `[min, max]`, or a string holding one in decimal (`"8080"`): a JSON config
- * can only write a reference inside a string, so `"port": "${PORT}"` must still read as a number.
+ * Whether `expectInteger` and `expectBoolean` also read a string holding their value: only while
+ * a config file is read (`readingConfigText`), where a JSON file can write a `${VAR}` reference
+ * only inside a string. A Subscriptions API body has no references, and its OpenAPI types say
+ * integer and boolean, so there a string stays an error.
+ */
+let textScalars = false;
+
+/**
+ * Runs `parse` (synchronous) with `expectInteger`/`expectBoolean` reading `"8080"`/`"true"` too.
+ *
+ * @example
+ * const config = readingConfigText(() => parseHeraldConfig(raw, report));
+ */
+export function readingConfigText<T>(parse: () => T): T {
+  const before = textScalars;
+  textScalars = true;
+  try {
+    return parse();
+  } finally {
+    textScalars = before;
+  }
+}
+
+/**
+ * A whole number in `[min, max]`; in a config file (`readingConfigText`) also a string holding
+ * one in decimal (`"8080"`): a JSON config can only write a reference inside a string, so
+ * `"port": "${PORT}"` must still read as a number.
  *
  * @example
  * const port = expectInteger(raw.port, ["listen", "port"], report, 0, 65_535);
@@ -175,7 +201,8 @@ export function expectInteger(
   min: number,
   max = Number.MAX_SAFE_INTEGER,
 ): number | undefined {
-  const value = typeof given === "string" && INTEGER_TEXT.test(given) ? Number(given) : given;
+  const value =
+    textScalars && typeof given === "string" && INTEGER_TEXT.test(given) ? Number(given) : given;
   if (typeof value !== "number" || !Number.isInteger(value)) report(path, "must be an integer");
   else if (value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
