@@ -30,7 +30,7 @@ export interface Limits {
   readonly maxBatchBytes: number;
   /**
    * Deliveries in flight at once, over all subscriptions, to sinks that answer within a second;
-   * as many again to slower ones (see `createAttemptPools`), so hanging sinks cannot take them all.
+   * slower ones count apart (see `createAttemptPools`), so hanging sinks cannot take them all.
    */
   readonly maxDeliveriesInFlight: number;
   /**

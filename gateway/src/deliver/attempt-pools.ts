@@ -7,6 +7,8 @@ export interface RunningAttempt {
   readonly at: number;
   /** Whether it counts in the slow pool (else the fast one). */
   slow: boolean;
+  /** A slow lane's one attempt in the fast pool (see `hasRoom`). */
+  readonly trial: boolean;
 }
 
 /**
@@ -17,9 +19,15 @@ export interface RunningAttempt {
  *   attempt waits for its timeout) holds slots there, and can no longer take every slot of the
  *   fast pool, which would stop the deliveries to every other sink (README "Isolation").
  * A lane is slow (`lane.slow`) once one of its attempts has run longer than `slowMs`, until one
- * ends sooner. Its attempts start in the slow pool; an attempt of a fast lane that runs past
- * `slowMs` moves there when `settleSlow` runs and the slow pool has room. So at most `2 * size`
- * attempts are in flight, and each lane is further held to its own `delivery.concurrency`.
+ * ends sooner. Its attempts start in the slow pool while it has room. An attempt of the fast pool
+ * that runs past `slowMs` moves to the slow pool when `settleSlow` runs, **even when the slow
+ * pool is full** (it then counts over its size): the fast pool is never held by attempts known to
+ * be slow for longer than `slowMs` plus a pump, however many dead sinks there are. With the slow
+ * pool full, a slow lane may still start one attempt at a time in the fast pool (a trial): a
+ * sink that was slow once and is healthy again proves it there instead of waiting behind dead
+ * sinks; if it is still slow, the trial moves out like any other. So the fast pool's size bounds
+ * attempts to sinks answering in time; what runs past `slowMs` is bounded by the lanes' own
+ * `delivery.concurrency`, as it always was.
  *
  * @example
  * const pools = createAttemptPools(32, 1_000);
@@ -27,17 +35,17 @@ export interface RunningAttempt {
  * pools.finish(running, clock.now());
  */
 export interface AttemptPools {
-  /** Whether `lane` may start an attempt: its pool has a free slot. */
+  /** Whether `lane` may start an attempt: its pool has a free slot (or, slow, a trial). */
   hasRoom(lane: SinkLane): boolean;
   /** Whether some lane could start one: either pool has a free slot. */
   anyRoom(): boolean;
   /** Whether some lane is slow (only slow lanes can start while the fast pool is full). */
   anySlowLane(): boolean;
-  /** Forgets `lane` (its subscription is gone). */
+  /** Forgets `lane` (its subscription is gone, or its sink changed). */
   forget(lane: SinkLane): void;
   /** Whether the fast pool has no free slot. */
   fastFull(): boolean;
-  /** Free slots of the fast and the slow pool. */
+  /** Free slots of the fast and the slow pool (0 when over its size). */
   free(): { readonly fast: number; readonly slow: number };
   /** Counts a new attempt of `lane` in its pool. */
   start(lane: SinkLane, now: number): RunningAttempt;
@@ -45,8 +53,8 @@ export interface AttemptPools {
   finish(attempt: RunningAttempt, now: number): void;
   /**
    * Marks the lanes of fast-pool attempts older than `slowMs` slow and moves those attempts to
-   * the slow pool while it has room, oldest first. Returns when the next one comes of age
-   * (`Infinity`: none running, or the slow pool is full). Needed only while the fast pool is full.
+   * the slow pool, oldest first, even past its size. Returns when the next one comes of age
+   * (`Infinity`: none running).
    */
   settleSlow(now: number): number;
 }
@@ -63,6 +71,8 @@ export function createAttemptPools(size: number, slowMs: number): AttemptPools {
   /** Attempts counted in the fast pool, oldest first (a Set keeps insertion order). */
   const fastRunning = new Set<RunningAttempt>();
   const slowLanes = new Set<SinkLane>();
+  /** Slow lanes with a trial attempt running. */
+  const trials = new Set<SinkLane>();
   const mark = (lane: SinkLane, isSlow: boolean) => {
     lane.slow = isSlow;
     if (isSlow) slowLanes.add(lane);
@@ -70,19 +80,29 @@ export function createAttemptPools(size: number, slowMs: number): AttemptPools {
   };
 
   return {
-    hasRoom: (lane) => (lane.slow ? slow < size : fast < size),
+    hasRoom(lane) {
+      if (!lane.slow) return fast < size;
+      return slow < size || (fast < size && !trials.has(lane));
+    },
     anyRoom: () => fast < size || slow < size,
     anySlowLane: () => slowLanes.size > 0,
-    forget: (lane) => slowLanes.delete(lane),
+    forget(lane) {
+      slowLanes.delete(lane);
+      trials.delete(lane);
+      lane.slow = false;
+    },
     fastFull: () => fast >= size,
-    free: () => ({ fast: size - fast, slow: size - slow }),
+    free: () => ({ fast: Math.max(0, size - fast), slow: Math.max(0, size - slow) }),
 
     start(lane, now) {
-      const attempt: RunningAttempt = { lane, at: now, slow: lane.slow };
-      if (attempt.slow) slow++;
+      const inSlow = lane.slow && slow < size;
+      const trial = lane.slow && !inSlow;
+      const attempt: RunningAttempt = { lane, at: now, slow: inSlow, trial };
+      if (inSlow) slow++;
       else {
         fast++;
         fastRunning.add(attempt);
+        if (trial) trials.add(lane);
       }
       return attempt;
     },
@@ -93,6 +113,7 @@ export function createAttemptPools(size: number, slowMs: number): AttemptPools {
         fast--;
         fastRunning.delete(attempt);
       }
+      if (attempt.trial) trials.delete(attempt.lane);
       mark(attempt.lane, now - attempt.at > slowMs);
     },
 
@@ -101,7 +122,6 @@ export function createAttemptPools(size: number, slowMs: number): AttemptPools {
         const due = attempt.at + slowMs;
         if (due > now) return due;
         mark(attempt.lane, true);
-        if (slow >= size) return Number.POSITIVE_INFINITY;
         fastRunning.delete(attempt);
         attempt.slow = true;
         fast--;

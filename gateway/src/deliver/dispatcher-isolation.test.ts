@@ -104,6 +104,44 @@ describe("dispatcher isolation (issue 5: a slow or dead sink does not delay the 
     expect(dead.map((sink) => sink.received())).toEqual([10, 10]);
   });
 
+  it("keeps delivering to a healthy sink when dead sinks want more than both pools", async () => {
+    const dead = [await startHoldingSink(), await startHoldingSink(), await startHoldingSink()];
+    const healthy = await startRecordingSink(204);
+    const client = createNodeSinkClient();
+    cleanup.push(healthy.close, () => client.close(), ...dead.map((sink) => sink.close));
+    const subs = new Map<string, Subscription>(
+      dead.map((sink, i) => [
+        `dead-${i}`,
+        subscription(`dead-${i}`, { concurrency: 2, timeoutMs: 60_000 }, sink.url),
+      ]),
+    );
+    subs.set("healthy", subscription("healthy", { concurrency: 2 }, `${healthy.url}/hook`));
+    const queue = createTestQueue();
+    const { settle } = recordingSettle(queue);
+    // Two slots per pool; three dead sinks want six, added one after the other.
+    const dispatcher = createDispatcher({
+      queue,
+      deliverer: plainHttpDeliverer(client),
+      settle,
+      subscriptions: (id) => subs.get(id),
+      concurrency: 2,
+      slowMs: 50,
+    });
+    cleanup.push(() => dispatcher.stop({ deadlineMs: 1_000 }));
+    dispatcher.start();
+    for (const [i, sink] of dead.entries()) {
+      await queue.add(`dead-${i}`, ...events(`d${i}-`, 4));
+      await sink.waitFor(2);
+    }
+    await queue.add("healthy", ...events("h", 6));
+    // Attempts past slowMs leave the fast pool even with the slow pool full.
+    await healthy.waitFor(6);
+    expect(dead.map((sink) => sink.open())).toEqual([2, 2, 2]);
+    for (const sink of dead) sink.release();
+    await dispatcher.idle();
+    expect(dead.map((sink) => sink.received())).toEqual([4, 4, 4]);
+  });
+
   it("never has more than delivery.concurrency requests open at one sink", async () => {
     let open = 0;
     let maxOpen = 0;

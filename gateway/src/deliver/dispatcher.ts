@@ -39,8 +39,8 @@ export interface DispatcherOptions {
   readonly logger?: Logger;
   /**
    * Delivery attempts in flight at once to sinks that answer within `slowMs`, all sinks together
-   * (default 64), and as many again to slower ones (see `createAttemptPools`); each subscription
-   * is further held to its `delivery.concurrency`.
+   * (default 64); slower ones count apart (see `createAttemptPools`); each subscription is
+   * further held to its `delivery.concurrency`.
    */
   readonly concurrency?: number;
   /**
@@ -125,8 +125,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
  * an attempt when it has a slot (`delivery.concurrency`, default `DEFAULT_SINK_CONCURRENCY`), a
  * token (`delivery.rate`, and the rate a webhook handshake granted) and, in batch mode, a full
  * batch or one whose first job waited `maxBatchWaitMs`; at most `concurrency` attempts run in
- * all to sinks that answer within `slowMs`, and as many again to slower ones
- * (`createAttemptPools`). Lanes that cannot take more jobs are passed to `lease` as `skip`, so a
+ * all to sinks that answer within `slowMs`; slower ones count apart (`createAttemptPools`). Lanes that cannot take more jobs are passed to `lease` as `skip`, so a
  * slow or dead sink holds only its own slots and its jobs stay in the queue while healthy sinks'
  * jobs flow; when
  * such a lane frees up (an attempt ends, a token comes) the waiting lease is cut short and
@@ -292,7 +291,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     for (const lane of active) {
       if (isQuiet(lane, now)) {
         active.delete(lane);
-        if (isDisposable(lane, now)) lanes.delete(lane.id);
+        // A slow lane is kept (its sink's next attempt must not take a fast slot to find out it
+        // is still dead), unless its subscription is gone: then nothing will use it again.
+        if (isDisposable(lane, now) || (lane.slow && isGone(lane.id))) {
+          lanes.delete(lane.id);
+          pools.forget(lane);
+        }
         continue;
       }
       if (isSkipped(lane, now) || !pools.hasRoom(lane)) next.add(lane.id);
@@ -428,6 +432,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return out;
   }
 
+  /** Whether the subscription `id` no longer exists (a failing lookup says it does). */
+  function isGone(id: string): boolean {
+    try {
+      return subscriptions(id) === undefined;
+    } catch {
+      return false;
+    }
+  }
+
   /** Takes up the leases that came back for `jobs` while they were held (see `returned`). */
   function retake(jobs: readonly DeliveryJob[]): void {
     const again: DeliveryJob[] = [];
@@ -500,7 +513,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         void drop(job);
         continue;
       }
-      const lane = updateLane(lanes.get(subscription.id), subscription, now);
+      const before = lanes.get(subscription.id);
+      const sinkChanged = before !== undefined && before.subscription.sink !== subscription.sink;
+      const lane = updateLane(before, subscription, now);
+      // A new sink is not judged by the old one's slowness.
+      if (sinkChanged && lane.slow) pools.forget(lane);
       lanes.set(lane.id, lane);
       warnIfLeaseTooShort(lane);
       lane.waiting.push({ job, at: now });
