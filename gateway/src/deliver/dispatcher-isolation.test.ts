@@ -67,27 +67,11 @@ describe("dispatcher isolation (issue 5: a slow or dead sink does not delay the 
   });
 
   it("keeps delivering to a healthy sink when dead sinks' lanes add up to every slot", async () => {
-    const dead = [await startHoldingSink(), await startHoldingSink()];
-    const healthy = await startRecordingSink(204);
-    const client = createNodeSinkClient();
-    cleanup.push(dead[0]!.close, dead[1]!.close, healthy.close, () => client.close());
-    const subs = new Map<string, Subscription>([
-      ["dead-0", subscription("dead-0", { concurrency: 4, timeoutMs: 60_000 }, dead[0]!.url)],
-      ["dead-1", subscription("dead-1", { concurrency: 4, timeoutMs: 60_000 }, dead[1]!.url)],
-      ["healthy", subscription("healthy", { concurrency: 4 }, `${healthy.url}/hook`)],
-    ]);
-    const queue = createTestQueue();
-    const { settle } = recordingSettle(queue);
     // Eight slots: the two dead sinks' lanes take all of them at first.
-    const dispatcher = createDispatcher({
-      queue,
-      deliverer: plainHttpDeliverer(client),
-      settle,
-      subscriptions: (id) => subs.get(id),
+    const { dead, healthy, queue, dispatcher } = await deadSinksRig(2, {
+      laneConcurrency: 4,
       concurrency: 8,
-      slowMs: 50,
     });
-    cleanup.push(() => dispatcher.stop({ deadlineMs: 1_000 }));
     await queue.add("dead-0", ...events("a", 10));
     await queue.add("dead-1", ...events("b", 10));
     dispatcher.start();
@@ -98,36 +82,17 @@ describe("dispatcher isolation (issue 5: a slow or dead sink does not delay the 
     // Past slowMs their attempts leave the fast pool to the healthy sink.
     await healthy.waitFor(40);
     expect(dead.map((sink) => sink.open())).toEqual([4, 4]);
-    // The slow pool is as large as the fast one: at most twice `concurrency` in flight.
     for (const sink of dead) sink.release();
     await dispatcher.idle();
     expect(dead.map((sink) => sink.received())).toEqual([10, 10]);
   });
 
   it("keeps delivering to a healthy sink when dead sinks want more than both pools", async () => {
-    const dead = [await startHoldingSink(), await startHoldingSink(), await startHoldingSink()];
-    const healthy = await startRecordingSink(204);
-    const client = createNodeSinkClient();
-    cleanup.push(healthy.close, () => client.close(), ...dead.map((sink) => sink.close));
-    const subs = new Map<string, Subscription>(
-      dead.map((sink, i) => [
-        `dead-${i}`,
-        subscription(`dead-${i}`, { concurrency: 2, timeoutMs: 60_000 }, sink.url),
-      ]),
-    );
-    subs.set("healthy", subscription("healthy", { concurrency: 2 }, `${healthy.url}/hook`));
-    const queue = createTestQueue();
-    const { settle } = recordingSettle(queue);
     // Two slots per pool; three dead sinks want six, added one after the other.
-    const dispatcher = createDispatcher({
-      queue,
-      deliverer: plainHttpDeliverer(client),
-      settle,
-      subscriptions: (id) => subs.get(id),
+    const { dead, healthy, queue, dispatcher } = await deadSinksRig(3, {
+      laneConcurrency: 2,
       concurrency: 2,
-      slowMs: 50,
     });
-    cleanup.push(() => dispatcher.stop({ deadlineMs: 1_000 }));
     dispatcher.start();
     for (const [i, sink] of dead.entries()) {
       await queue.add(`dead-${i}`, ...events(`d${i}-`, 4));
@@ -218,3 +183,38 @@ describe("dispatcher isolation (issue 5: a slow or dead sink does not delay the 
     expect(slow.maxOpen()).toBe(DEFAULT_SINK_CONCURRENCY);
   });
 });
+
+/**
+ * `count` sinks that never answer (subscriptions `dead-<i>`, `laneConcurrency` each, 60 s
+ * timeout) and a healthy one (`healthy`), behind a dispatcher of `concurrency` fast slots and a
+ * `slowMs` of 50 that is not started yet; everything is stopped and closed after the test.
+ */
+async function deadSinksRig(
+  count: number,
+  options: { readonly laneConcurrency: number; readonly concurrency: number },
+) {
+  const dead = await Promise.all(Array.from({ length: count }, () => startHoldingSink()));
+  const healthy = await startRecordingSink(204);
+  const client = createNodeSinkClient();
+  cleanup.push(healthy.close, () => client.close(), ...dead.map((sink) => sink.close));
+  const lane = options.laneConcurrency;
+  const subs = new Map<string, Subscription>(
+    dead.map((sink, i) => [
+      `dead-${i}`,
+      subscription(`dead-${i}`, { concurrency: lane, timeoutMs: 60_000 }, sink.url),
+    ]),
+  );
+  subs.set("healthy", subscription("healthy", { concurrency: lane }, `${healthy.url}/hook`));
+  const queue = createTestQueue();
+  const { settle } = recordingSettle(queue);
+  const dispatcher = createDispatcher({
+    queue,
+    deliverer: plainHttpDeliverer(client),
+    settle,
+    subscriptions: (id) => subs.get(id),
+    concurrency: options.concurrency,
+    slowMs: 50,
+  });
+  cleanup.push(() => dispatcher.stop({ deadlineMs: 1_000 }));
+  return { dead, healthy, queue, dispatcher };
+}
