@@ -287,7 +287,7 @@ export async function runNatsScenario(scenario, argv) {
         const { accepted, refused } = await load([gw.url], durationMs, connections, system);
         rows[system] = { eventsPerSecond: Math.round(accepted / (durationMs / 1000)), refused };
         log(`ingest-nats: ${system}: ${rows[system].eventsPerSecond} events/s accepted`);
-        gw.child.kill("SIGTERM");
+        await stopped(gw.child);
       }
       const ratio =
         Math.round((rows.nats.eventsPerSecond / rows.sqlite.eventsPerSecond) * 100) / 100;
