@@ -66,10 +66,10 @@ export function createAttemptPools(size: number, slowMs: number): AttemptPools {
   if (!Number.isFinite(slowMs) || slowMs <= 0) {
     throw new TypeError("createAttemptPools: slowMs must be a positive number");
   }
-  let fast = 0;
   let slow = 0;
-  /** Attempts counted in the fast pool, oldest first (a Set keeps insertion order). */
+  /** The fast pool's attempts, oldest first (a Set keeps insertion order); its size is its count. */
   const fastRunning = new Set<RunningAttempt>();
+  const fast = () => fastRunning.size;
   const slowLanes = new Set<SinkLane>();
   /** Slow lanes with a trial attempt running. */
   const trials = new Set<SinkLane>();
@@ -81,18 +81,18 @@ export function createAttemptPools(size: number, slowMs: number): AttemptPools {
 
   return {
     hasRoom(lane) {
-      if (!lane.slow) return fast < size;
-      return slow < size || (fast < size && !trials.has(lane));
+      if (!lane.slow) return fast() < size;
+      return slow < size || (fast() < size && !trials.has(lane));
     },
-    anyRoom: () => fast < size || slow < size,
+    anyRoom: () => fast() < size || slow < size,
     anySlowLane: () => slowLanes.size > 0,
     forget(lane) {
       slowLanes.delete(lane);
       trials.delete(lane);
       lane.slow = false;
     },
-    fastFull: () => fast >= size,
-    free: () => ({ fast: Math.max(0, size - fast), slow: Math.max(0, size - slow) }),
+    fastFull: () => fast() >= size,
+    free: () => ({ fast: Math.max(0, size - fast()), slow: Math.max(0, size - slow) }),
 
     start(lane, now) {
       const inSlow = lane.slow && slow < size;
@@ -100,7 +100,6 @@ export function createAttemptPools(size: number, slowMs: number): AttemptPools {
       const attempt: RunningAttempt = { lane, at: now, slow: inSlow, trial };
       if (inSlow) slow++;
       else {
-        fast++;
         fastRunning.add(attempt);
         if (trial) trials.add(lane);
       }
@@ -109,10 +108,7 @@ export function createAttemptPools(size: number, slowMs: number): AttemptPools {
 
     finish(attempt, now) {
       if (attempt.slow) slow--;
-      else {
-        fast--;
-        fastRunning.delete(attempt);
-      }
+      else fastRunning.delete(attempt);
       if (attempt.trial) trials.delete(attempt.lane);
       mark(attempt.lane, now - attempt.at > slowMs);
     },
@@ -124,7 +120,6 @@ export function createAttemptPools(size: number, slowMs: number): AttemptPools {
         mark(attempt.lane, true);
         fastRunning.delete(attempt);
         attempt.slow = true;
-        fast--;
         slow++;
       }
       return Number.POSITIVE_INFINITY;
