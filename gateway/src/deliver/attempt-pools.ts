@@ -43,6 +43,8 @@ export interface AttemptPools {
   anySlowLane(): boolean;
   /** Forgets `lane` (its subscription is gone, or its sink changed). */
   forget(lane: SinkLane): void;
+  /** Attempts running, both pools together. */
+  running(): number;
   /** Whether the fast pool has no free slot. */
   fastFull(): boolean;
   /** Free slots of the fast and the slow pool (0 when over its size). */
@@ -91,6 +93,7 @@ export function createAttemptPools(size: number, slowMs: number): AttemptPools {
       trials.delete(lane);
       lane.slow = false;
     },
+    running: () => fast() + slow,
     fastFull: () => fast() >= size,
     free: () => ({ fast: Math.max(0, size - fast()), slow: Math.max(0, size - slow) }),
 

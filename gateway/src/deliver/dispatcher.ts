@@ -198,8 +198,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const attempting = new Set<string>();
   /** Lanes warned that `leaseMs` is shorter than they may hold a job. */
   const warnedLease = new Set<string>();
-  /** Attempts running (both pools). */
-  let attempts = 0;
   const pools = createAttemptPools(concurrency, slowMs);
   /** Completions of jobs whose subscription is gone (they count for `idle` and `stop`). */
   let chores = 0;
@@ -229,7 +227,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   });
 
   /** Whether nothing runs here (attempts, completions). */
-  const nothingRunning = () => attempts === 0 && chores === 0;
+  const nothingRunning = () => pools.running() === 0 && chores === 0;
 
   function checkIdle(): void {
     if (!nothingRunning() || held.size > 0 || idleWaiters.length === 0) return;
@@ -267,7 +265,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           const jobs = takeAttempt(lane, now, flush);
           if (jobs === undefined) continue;
           started = true;
-          attempts++;
           for (const job of jobs) attempting.add(job.id);
           // runAttempt catches everything and frees its slot itself.
           void runAttempt(lane, jobs, pools.start(lane, now));
@@ -386,7 +383,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       for (const job of jobs) release(job.id);
       for (const job of jobs) attempting.delete(job.id);
       lane.inFlight--;
-      attempts--;
       pools.finish(running, clock.now());
       retake(jobs);
       pump(false);
