@@ -70,11 +70,20 @@ export function requestBearerToken(request: Request, options: BearerTokenOptions
  * successHeaders("/events")                     // {}
  */
 export function successHeaders(url: string): Readonly<Record<string, string>> {
+  return queryTokens(url).length > 0 ? PRIVATE : NO_HEADERS;
+}
+
+/**
+ * The `access_token` query parameter's values in `url` (usually none: the query is parsed only
+ * when its text names the parameter).
+ */
+function queryTokens(url: string): string[] {
   const start = url.indexOf("?");
-  if (start === -1 || !url.includes("access_token", start)) return NO_HEADERS;
+  if (start === -1 || !url.includes("access_token", start)) return [];
   const hash = url.indexOf("#", start);
-  const query = new URLSearchParams(url.slice(start + 1, hash === -1 ? undefined : hash));
-  return query.has("access_token") ? PRIVATE : NO_HEADERS;
+  return new URLSearchParams(url.slice(start + 1, hash === -1 ? undefined : hash)).getAll(
+    "access_token",
+  );
 }
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
@@ -102,13 +111,7 @@ function headerToken(value: string | undefined, maxTokenBytes: number): string |
 
 function queryToken(url: string | undefined, maxTokenBytes: number): string | undefined {
   if (url === undefined) return undefined;
-  const start = url.indexOf("?");
-  if (start === -1 || !url.includes("access_token", start)) return undefined;
-  const hash = url.indexOf("#", start);
-  const values = new URLSearchParams(url.slice(start + 1, hash === -1 ? undefined : hash)).getAll(
-    "access_token",
-  );
-  const [token, ...more] = values;
+  const [token, ...more] = queryTokens(url);
   if (token === undefined) return undefined;
   if (more.length > 0) throw new InvalidRequest("the access_token query parameter is repeated");
   if (token.length > maxTokenBytes) throw tooLarge(maxTokenBytes);
