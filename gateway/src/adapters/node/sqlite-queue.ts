@@ -11,6 +11,7 @@ import {
 } from "../../deliver/delivery-queue.js";
 import { waitForWake } from "../../deliver/wait-for-wake.js";
 import { Unavailable } from "../../errors/errors.js";
+import type { CloudEvent } from "../../event/cloud-event.js";
 import type { Clock } from "../../ports/clock.js";
 import { dedupeKey } from "../../store/dedupe-window.js";
 import { decodeEventParts, encodeEventParts } from "../../store/event-codec.js";
@@ -23,7 +24,21 @@ interface JobRow {
   readonly failure: string | null;
   readonly body: string;
   readonly data: Buffer | null;
+}
+
+/** A due job as the lease first reads it: its key and order, not its event. */
+interface DueRow {
+  readonly id: number;
+  readonly subscription_id: string;
+  readonly attempts: number;
   readonly due_at: number;
+}
+
+/** What a due job's event and last failure are read from, once it is handed out. */
+interface PayloadRow {
+  readonly failure: string | null;
+  readonly body: string;
+  readonly data: Buffer | null;
 }
 
 /** Expired dedupe keys pruned per accept group: at least this, plus two per key inserted. */
@@ -34,6 +49,14 @@ const PRUNE_MIN = 100;
  * jobs with the skipped ones filtered out is cheaper.
  */
 const PER_SUBSCRIPTION_LEASE_MAX = 64;
+/**
+ * Events of fresh jobs kept decoded in memory, at most this many jobs and about this many bytes
+ * of encoded events: a job handed out soon after it was accepted is not read back and decoded
+ * (see `accepted` below). Enough for the default backlog of fresh jobs (`maxFresh`) of events of
+ * a kilobyte or so.
+ */
+const ACCEPTED_MAX_JOBS = 16_384;
+const ACCEPTED_MAX_BYTES = 16 * 1024 * 1024;
 
 /** Job ids are the table's integer keys as decimal strings; anything else names no job. */
 const rowId = integerJobId;
@@ -107,17 +130,22 @@ export function createSqliteQueue(
   const insertJob = db.prepare(
     "INSERT INTO jobs (event_id, subscription_id, due_at) VALUES (?, ?, ?)",
   );
-  const selectDue = db.prepare<[number, string, number], JobRow>(
-    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, e.data, j.due_at
-       FROM jobs j JOIN events e ON e.id = j.event_id
-      WHERE j.due_at <= ? AND j.subscription_id NOT IN (SELECT value FROM json_each(?))
-      ORDER BY j.due_at, j.id LIMIT ?`,
+  // Due jobs are read in two steps: their keys first (index order, no event), then the event of
+  // each one handed out. Jobs held by a lease are still due in the file and come back with every
+  // read; reading only their keys keeps that cheap.
+  const selectDue = db.prepare<[number, string, number], DueRow>(
+    `SELECT id, subscription_id, attempts, due_at FROM jobs
+      WHERE due_at <= ? AND subscription_id NOT IN (SELECT value FROM json_each(?))
+      ORDER BY due_at, id LIMIT ?`,
   );
-  const selectDueOf = db.prepare<[string, number, number], JobRow>(
-    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, e.data, j.due_at
-       FROM jobs j JOIN events e ON e.id = j.event_id
-      WHERE j.subscription_id = ? AND j.due_at <= ?
-      ORDER BY j.due_at, j.id LIMIT ?`,
+  const selectDueOf = db.prepare<[string, number, number], DueRow>(
+    `SELECT id, subscription_id, attempts, due_at FROM jobs
+      WHERE subscription_id = ? AND due_at <= ?
+      ORDER BY due_at, id LIMIT ?`,
+  );
+  const selectPayload = db.prepare<[number], PayloadRow>(
+    `SELECT j.failure, e.body, e.data FROM jobs j JOIN events e ON e.id = j.event_id
+      WHERE j.id = ?`,
   );
   const nextDueOf = db.prepare<[string, number], { due_at: number | null }>(
     "SELECT MIN(due_at) AS due_at FROM jobs WHERE subscription_id = ? AND due_at > ?",
@@ -259,6 +287,7 @@ export function createSqliteQueue(
     let duplicates = 0;
     let jobs = 0;
     const jobsBySubscription = new Map<string, number>();
+    const jobIds: { id: number; event: CloudEvent; size: number }[] = [];
     for (const { event, subscriptionIds } of events) {
       const key = dedupeKey(String(event.attributes.source), String(event.attributes.id));
       if (claimKey.run(key, now + dedupeWindowMs, now).changes === 0) {
@@ -269,9 +298,11 @@ export function createSqliteQueue(
       if (now + dedupeWindowMs < nextExpiry) nextExpiry = now + dedupeWindowMs;
       if (subscriptionIds.length === 0) continue;
       const { text, bytes } = encodeEventParts(event);
+      const size = text.length + (bytes === null ? 0 : bytes.length);
       const eventId = insertEvent.run(text, blobOf(bytes), subscriptionIds.length).lastInsertRowid;
       for (const subscriptionId of subscriptionIds) {
-        insertJob.run(eventId, subscriptionId, now);
+        const id = Number(insertJob.run(eventId, subscriptionId, now).lastInsertRowid);
+        jobIds.push({ id, event, size });
         jobsBySubscription.set(subscriptionId, (jobsBySubscription.get(subscriptionId) ?? 0) + 1);
         withJobs.add(subscriptionId);
       }
@@ -282,7 +313,7 @@ export function createSqliteQueue(
       pruneKeys.run(now, PRUNE_MIN + 2 * stored);
       nextExpiry = earliestExpiry.get()?.at ?? Number.POSITIVE_INFINITY;
     }
-    return { acceptance: { events: stored, duplicates, jobs }, jobsBySubscription };
+    return { acceptance: { events: stored, duplicates, jobs }, jobsBySubscription, jobIds };
   }
 
   /** The subscriptions to look at one by one, or `undefined` to use one query over all. */
@@ -317,6 +348,26 @@ export function createSqliteQueue(
    * is held until `complete`, `reschedule`, `bury` or `drop`, or until its lease expires.
    */
   const leasedUntil = new Map<number, number>();
+  /**
+   * The events of jobs accepted here and not handed out yet, by job id, up to `ACCEPTED_MAX`:
+   * most jobs are handed out moments after their accept, and reading one back costs a join and
+   * a decode. Filled once the accept is committed (so every id in it is a committed row's, and
+   * ids are never reused); an entry goes when its job is handed out, settled or dropped.
+   */
+  const accepted = new Map<number, { readonly event: CloudEvent; readonly size: number }>();
+  let acceptedBytes = 0;
+  const remember = (job: { id: number; event: CloudEvent; size: number }) => {
+    if (accepted.size >= ACCEPTED_MAX_JOBS || acceptedBytes + job.size > ACCEPTED_MAX_BYTES) return;
+    accepted.set(job.id, job);
+    acceptedBytes += job.size;
+  };
+  const forget = (id: number) => {
+    const job = accepted.get(id);
+    if (job === undefined) return undefined;
+    accepted.delete(id);
+    acceptedBytes -= job.size;
+    return job.event;
+  };
 
   function take(
     max: number,
@@ -326,7 +377,7 @@ export function createSqliteQueue(
     now: number,
   ) {
     // Held jobs are still due in the file: ask for enough rows to get past them.
-    const free: { row: JobRow; due: number; expired: boolean }[] = [];
+    const free: { row: DueRow; due: number; expired: boolean }[] = [];
     let reordered = false;
     for (const row of dueRows(max + leasedUntil.size, skip, skipJson, now)) {
       const until = leasedUntil.get(row.id);
@@ -344,9 +395,32 @@ export function createSqliteQueue(
       // Its first hand-out takes a job out of the fresh backlog; an expired lease's does not.
       if (!expired && row.attempts === 0) addFresh(row.subscription_id, -1);
       leasedUntil.set(row.id, now + leaseMs);
-      jobs.push(toJob(row));
+      const job = handOut(row);
+      if (job !== undefined) jobs.push(job);
     }
     return jobs;
+  }
+
+  /**
+   * The job of a due row: its event from `accepted` when it is a fresh job accepted here, else
+   * read from the file. `undefined` when the row is gone (it cannot be: both reads happen in
+   * one synchronous step, with no write in between).
+   */
+  function handOut(row: DueRow): DeliveryJob | undefined {
+    const event = forget(row.id);
+    if (event !== undefined) {
+      if (row.attempts === 0) {
+        return { id: String(row.id), subscriptionId: row.subscription_id, event, attempts: 0 };
+      }
+    }
+    const payload = selectPayload.get(row.id);
+    if (payload === undefined) return undefined;
+    return toJob({
+      ...payload,
+      id: row.id,
+      subscription_id: row.subscription_id,
+      attempts: row.attempts,
+    });
   }
 
   /** The earliest lease to expire after `since`, if any. */
@@ -385,8 +459,9 @@ export function createSqliteQueue(
         for (const id of subscriptionIds) incoming.set(id, (incoming.get(id) ?? 0) + 1);
       }
       await room(incoming);
-      const { acceptance, jobsBySubscription } = await group.run(() => store(events));
+      const { acceptance, jobsBySubscription, jobIds } = await group.run(() => store(events));
       for (const [id, n] of jobsBySubscription) addFresh(id, n);
+      for (const job of jobIds) remember(job);
       if (acceptance.jobs > 0) wake();
       return acceptance;
     },
@@ -416,6 +491,7 @@ export function createSqliteQueue(
         return row?.subscription_id;
       });
       leasedUntil.delete(id);
+      forget(id);
       if (done !== undefined && failing.delete(done)) roomFreed();
     },
 
@@ -424,6 +500,7 @@ export function createSqliteQueue(
       if (id === undefined) return;
       const row = await group.run(() => retry.get(dueAt, JSON.stringify(failure), id));
       leasedUntil.delete(id);
+      forget(id);
       if (row !== undefined && !failing.has(row.subscription_id)) {
         failing.add(row.subscription_id);
         roomFreed();
@@ -436,6 +513,7 @@ export function createSqliteQueue(
       if (id === undefined) return;
       const row = await group.run(() => kill.get(clock.now(), JSON.stringify(failure), id));
       leasedUntil.delete(id);
+      forget(id);
       if (row !== undefined && !failing.has(row.subscription_id)) {
         failing.add(row.subscription_id);
         roomFreed();
@@ -471,7 +549,10 @@ export function createSqliteQueue(
       return group.run(() => {
         const rows = dropJobs.all(subscriptionId);
         for (const row of rows) releaseEvent(row.event_id);
-        for (const row of rows) leasedUntil.delete(row.id);
+        for (const row of rows) {
+          leasedUntil.delete(row.id);
+          forget(row.id);
+        }
         withJobs.delete(subscriptionId);
         recountFresh();
         roomFreed();
