@@ -287,7 +287,7 @@ export function createSqliteQueue(
     let duplicates = 0;
     let jobs = 0;
     const jobsBySubscription = new Map<string, number>();
-    const jobIds: { id: number; event: CloudEvent; size: number }[] = [];
+    const newJobs: { id: number; event: CloudEvent; size: number }[] = [];
     for (const { event, subscriptionIds } of events) {
       const key = dedupeKey(String(event.attributes.source), String(event.attributes.id));
       if (claimKey.run(key, now + dedupeWindowMs, now).changes === 0) {
@@ -302,7 +302,7 @@ export function createSqliteQueue(
       const eventId = insertEvent.run(text, blobOf(bytes), subscriptionIds.length).lastInsertRowid;
       for (const subscriptionId of subscriptionIds) {
         const id = Number(insertJob.run(eventId, subscriptionId, now).lastInsertRowid);
-        jobIds.push({ id, event, size });
+        newJobs.push({ id, event, size });
         jobsBySubscription.set(subscriptionId, (jobsBySubscription.get(subscriptionId) ?? 0) + 1);
         withJobs.add(subscriptionId);
       }
@@ -313,7 +313,7 @@ export function createSqliteQueue(
       pruneKeys.run(now, PRUNE_MIN + 2 * stored);
       nextExpiry = earliestExpiry.get()?.at ?? Number.POSITIVE_INFINITY;
     }
-    return { acceptance: { events: stored, duplicates, jobs }, jobsBySubscription, jobIds };
+    return { acceptance: { events: stored, duplicates, jobs }, jobsBySubscription, newJobs };
   }
 
   /** The subscriptions to look at one by one, or `undefined` to use one query over all. */
@@ -349,7 +349,7 @@ export function createSqliteQueue(
    */
   const leasedUntil = new Map<number, number>();
   /**
-   * The events of jobs accepted here and not handed out yet, by job id, up to `ACCEPTED_MAX`:
+   * The events of jobs accepted here and not handed out yet, by job id, up to `ACCEPTED_MAX_JOBS` and `ACCEPTED_MAX_BYTES`:
    * most jobs are handed out moments after their accept, and reading one back costs a join and
    * a decode. Filled once the accept is committed (so every id in it is a committed row's, and
    * ids are never reused); an entry goes when its job is handed out, settled or dropped.
@@ -459,9 +459,9 @@ export function createSqliteQueue(
         for (const id of subscriptionIds) incoming.set(id, (incoming.get(id) ?? 0) + 1);
       }
       await room(incoming);
-      const { acceptance, jobsBySubscription, jobIds } = await group.run(() => store(events));
+      const { acceptance, jobsBySubscription, newJobs } = await group.run(() => store(events));
       for (const [id, n] of jobsBySubscription) addFresh(id, n);
-      for (const job of jobIds) remember(job);
+      for (const job of newJobs) remember(job);
       if (acceptance.jobs > 0) wake();
       return acceptance;
     },
