@@ -487,7 +487,7 @@ export const OPENAPI_DOCUMENT = {
           "202": { description: "Every event of the payload is accepted (or was seen before)" },
           "204": {
             description:
-              "Nothing to store: a provider's set-up message that carries no event (GitHub `ping`, S3 `s3:TestEvent`), or an empty list of records",
+              "Nothing to store: a provider's set-up message that carries no event (GitHub `ping`, S3 `s3:TestEvent`), an empty list of records, or the `last_seq` line that ends a CouchDB continuous feed",
           },
           "400": {
             description:

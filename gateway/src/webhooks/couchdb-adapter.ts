@@ -31,7 +31,9 @@ export interface CouchDbAdapterOptions {
  * - a `/_db_updates` row (`seq`, `db_name`, `type`): `id` = `seq`, `source` = server URL,
  *   `type` `org.apache.couchdb.database.` + created | updated | deleted, `subject` = `db_name`.
  *
- * `time` is the receipt time ("Current time").
+ * `time` is the receipt time ("Current time"). The line that ends a continuous feed
+ * (`{"last_seq": ..., "pending": 0}`, sent when the feed times out) carries no change: a
+ * forwarder that posts every line gets 204 for it, not a refusal it would retry.
  *
  * @example
  * const adapter = createCouchDbAdapter({ id: "orders-db", server: "https://couch.example.com", database: "orders" });
@@ -49,6 +51,9 @@ export function createCouchDbAdapter(options: CouchDbAdapterOptions): WebhookAda
       const fields = payloadFields("couchdb", payload);
       const results =
         isJsonObject(payload) && Object.hasOwn(payload, "results") ? payload.results : undefined;
+      if (results === undefined && isFeedEnd(payload)) {
+        return { kind: "acknowledge", reason: "end of a CouchDB continuous feed (last_seq)" };
+      }
       const rows: { row: unknown; f: PayloadFields }[] = [];
       if (results === undefined) rows.push({ row: payload, f: fields });
       else if (!Array.isArray(results)) fields.problem("results", "must be a list of rows");
@@ -114,4 +119,14 @@ export function createCouchDbAdapter(options: CouchDbAdapterOptions): WebhookAda
       return { kind: "events", events };
     },
   };
+}
+
+/**
+ * The closing line of a continuous `_changes` or `_db_updates` feed: `last_seq` (and `pending`),
+ * no `seq` of a row of its own.
+ */
+function isFeedEnd(payload: unknown): boolean {
+  return (
+    isJsonObject(payload) && Object.hasOwn(payload, "last_seq") && !Object.hasOwn(payload, "seq")
+  );
 }

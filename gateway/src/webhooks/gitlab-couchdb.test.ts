@@ -444,6 +444,16 @@ describe("couchdb: cloudevents/adapters/couchdb.md", () => {
     expect(await res.text()).toBe("");
   });
 
+  it("the line that ends a continuous feed (last_seq) is nothing to store: 204", async () => {
+    const before = (await kit.delivered()).length;
+    for (const adapter of ["couch", "couch-any"]) {
+      const res = await kit.post(adapter, { last_seq: "12-g1AAAAF9eJzLYWBg", pending: 0 });
+      expect(res.status).toBe(204);
+      expect(await res.text()).toBe("");
+    }
+    expect((await kit.delivered()).length).toBe(before);
+  });
+
   it("is all or nothing: a row without seq refuses the whole feed", async () => {
     const feed = {
       results: [
