@@ -109,6 +109,28 @@ describe("adapters: per-kind settings", () => {
     ]);
   });
 
+  it("a mapping cannot set the attributes only the gateway writes (hops, dead-letter ones)", () => {
+    expect(
+      problems(
+        yaml(
+          "adapters:",
+          "  - id: map",
+          "    kind: mapping",
+          "    attributes:",
+          "      source: /shop",
+          "      type: t",
+          "      heraldhops: { pointer: /hops }",
+          "      heralderrorcode: { pointer: /code }",
+          "      heraldattempts: '3'",
+        ),
+      ),
+    ).toEqual([
+      "herald.yaml:7:7 adapters[0].attributes.heraldhops: cannot be mapped: Herald sets it",
+      "herald.yaml:8:7 adapters[0].attributes.heralderrorcode: cannot be mapped: Herald sets it",
+      "herald.yaml:9:7 adapters[0].attributes.heraldattempts: cannot be mapped: Herald sets it",
+    ]);
+  });
+
   it("sns subscriptions are subscription ARNs as SNS writes them, of one of topics", () => {
     expect(
       problems(

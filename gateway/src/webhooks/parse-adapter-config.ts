@@ -1,3 +1,8 @@
+import {
+  DEAD_LETTER_ATTRIBUTES,
+  HOPS_ATTRIBUTE,
+  PROVENANCE_ATTRIBUTES,
+} from "../auth/provenance.js";
 import type { FieldPath } from "../config/field-path.js";
 import { type Report, trackReport } from "../config/report.js";
 import {
@@ -30,16 +35,19 @@ const KIND_KEYS: Readonly<Record<(typeof ADAPTER_KINDS)[number], readonly string
   mapping: ["attributes", "records"],
 };
 
-/** Attributes a mapping may not set: the envelope's own, the payload, and the gateway's provenance. */
-const NOT_MAPPED = [
+/**
+ * Attributes a mapping may not set: the envelope's own, the payload, and those only the gateway
+ * writes (provenance, the reply hop count, the dead-letter failure attributes). The publisher
+ * path drops the last two from every event it stamps, so a mapping to them would be lost silently.
+ */
+const NOT_MAPPED: readonly string[] = [
   "specversion",
   "datacontenttype",
   "data",
   "data_base64",
-  "recordedtime",
-  "authtype",
-  "authid",
-  "authclaims",
+  ...PROVENANCE_ATTRIBUTES,
+  HOPS_ATTRIBUTE,
+  ...DEAD_LETTER_ATTRIBUTES,
 ];
 
 /** An adapter id is one URL path segment: `/webhooks/{id}`. */
