@@ -305,6 +305,19 @@ describe("gitlab: X-Gitlab-Event", () => {
     }
   });
 
+  it("names object_kind work_item (an Issue Hook of a task or epic) as an event the document does not map", async () => {
+    for (const header of ["Issue Hook", "Confidential Issue Hook"]) {
+      const res = await gitlab(header, { ...issue, object_kind: "work_item" });
+      expect(res.status, header).toBe(400);
+      expect((await res.json()).errors).toEqual([
+        {
+          field: "object_kind",
+          message: 'is "work_item", an event cloudevents/adapters/gitlab.md does not map',
+        },
+      ]);
+    }
+  });
+
   it("takes the confidential variants and system hooks' push events", async () => {
     const confidential = await gitlab("Confidential Issue Hook", issue, {
       "idempotency-key": "confidential-issue",

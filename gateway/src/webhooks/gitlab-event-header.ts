@@ -4,22 +4,23 @@ const HEADER = "X-Gitlab-Event";
 const SYSTEM_HOOK = "System Hook";
 
 /**
- * `X-Gitlab-Event` -> the `object_kind` of the payloads GitLab sends with it ("Webhook events" in
- * GitLab's docs). A Map, so a header such as "constructor" finds nothing.
+ * `X-Gitlab-Event` -> the `object_kind`s of the payloads GitLab sends with it ("Webhook events" in
+ * GitLab's docs; issue events of tasks, epics and other work items are `work_item`). A Map, so a
+ * header such as "constructor" finds nothing.
  */
-const HOOK_KINDS: ReadonlyMap<string, string> = new Map([
-  ["Push Hook", "push"],
-  ["Tag Push Hook", "tag_push"],
-  ["Issue Hook", "issue"],
-  ["Confidential Issue Hook", "issue"],
-  ["Note Hook", "note"],
-  ["Confidential Note Hook", "note"],
-  ["Merge Request Hook", "merge_request"],
-  ["Wiki Page Hook", "wiki_page"],
-  ["Pipeline Hook", "pipeline"],
-  ["Job Hook", "build"],
-  ["Deployment Hook", "deployment"],
-  ["Release Hook", "release"],
+const HOOK_KINDS: ReadonlyMap<string, readonly string[]> = new Map([
+  ["Push Hook", ["push"]],
+  ["Tag Push Hook", ["tag_push"]],
+  ["Issue Hook", ["issue", "work_item"]],
+  ["Confidential Issue Hook", ["issue", "work_item"]],
+  ["Note Hook", ["note"]],
+  ["Confidential Note Hook", ["note"]],
+  ["Merge Request Hook", ["merge_request"]],
+  ["Wiki Page Hook", ["wiki_page"]],
+  ["Pipeline Hook", ["pipeline"]],
+  ["Job Hook", ["build"]],
+  ["Deployment Hook", ["deployment"]],
+  ["Release Hook", ["release"]],
 ]);
 
 /** The `object_kind`s a system hook carries (push, tag and merge request events); others have `event_name`. */
@@ -59,7 +60,7 @@ export function gitlabEventKind(
   }
   if (found.kind === undefined) return found;
   const agrees =
-    expected === found.kind ||
+    expected?.includes(String(found.kind)) === true ||
     (system && (found.field === "event_name" || SYSTEM_HOOK_KINDS.has(String(found.kind))));
   if (!agrees) {
     fields.problem(
