@@ -54,21 +54,22 @@ export function createCouchDbAdapter(options: CouchDbAdapterOptions): WebhookAda
       if (results === undefined && isFeedEnd(payload)) {
         return { kind: "acknowledge", reason: "end of a CouchDB continuous feed (last_seq)" };
       }
-      const rows: { row: unknown; f: PayloadFields }[] = [];
-      if (results === undefined) rows.push({ row: payload, f: fields });
+      // `at` names a row that is no object: the body itself, or `results[i]`.
+      const rows: { row: unknown; f: PayloadFields; at: string }[] = [];
+      if (results === undefined) rows.push({ row: payload, f: fields, at: "body" });
       else if (!Array.isArray(results)) fields.problem("results", "must be a list of rows");
       else {
         results.forEach((row: unknown, i) => {
-          rows.push({ row, f: fields.at(row, `results[${i}].`) });
+          rows.push({ row, f: fields.at(row, `results[${i}].`), at: `results[${i}]` });
         });
       }
       const time = eventTime([], request.receivedAt);
       const database = options.database ?? request.url.searchParams.get("db") ?? undefined;
       const events: CloudEvent[] = [];
       let databaseReported = false;
-      for (const { row, f } of rows) {
+      for (const { row, f, at } of rows) {
         if (!isJsonObject(row)) {
-          f.problem("", "must be an object: a _changes or _db_updates row");
+          fields.problem(at, "must be an object: a _changes or _db_updates row");
           continue;
         }
         const seq = f.text("seq");

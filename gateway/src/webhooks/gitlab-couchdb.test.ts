@@ -467,6 +467,19 @@ describe("couchdb: cloudevents/adapters/couchdb.md", () => {
     expect((await kit.delivered()).length).toBe(before);
   });
 
+  it("names a row that is no object by its place: results[i], or the body", async () => {
+    const feed = await kit.post("couch", { results: [{ seq: "1-a", id: "d", changes: [] }, 5] });
+    expect(feed.status).toBe(400);
+    expect((await feed.json()).errors).toEqual([
+      { field: "results[1]", message: "must be an object: a _changes or _db_updates row" },
+    ]);
+    const row = await kit.post("couch", [1, 2]);
+    expect(row.status).toBe(400);
+    expect((await row.json()).errors).toEqual([
+      { field: "body", message: "must be an object: a _changes or _db_updates row" },
+    ]);
+  });
+
   it("is all or nothing: a row without seq refuses the whole feed", async () => {
     const feed = {
       results: [
