@@ -1,4 +1,5 @@
-import { PayloadTooLarge, UnsupportedMediaType } from "../errors/errors.js";
+import { MalformedRequest, PayloadTooLarge, UnsupportedMediaType } from "../errors/errors.js";
+import { HeraldError } from "../errors/herald-error.js";
 
 /**
  * Refuses a body in a content coding (RFC 9110 8.4) other than `identity`: Herald does not
@@ -44,12 +45,23 @@ export function checkTransferCoding(header: string | null): void {
  * refusing more than `limit` bytes: early from a
  * `Content-Length` that is too large, otherwise while streaming (chunked bodies), so an oversized
  * body is never buffered whole. A body longer than its `Content-Length` cannot arrive: the HTTP
- * server frames the message by that header.
+ * server frames the message by that header. A body that stops before its end (the client went
+ * away mid-upload) is the client's fault, `MalformedRequest` (400), as on the Node listener's
+ * own `POST /events` path: not an unexpected server error.
  *
  * @example
  * const bytes = await readBody(request, 262_144);
  */
 export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  try {
+    return await readBodyBytes(request, limit);
+  } catch (err) {
+    if (err instanceof HeraldError) throw err;
+    throw new MalformedRequest("the request body could not be read to its end");
+  }
+}
+
+async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
   checkContentCoding(request.headers.get("content-encoding"));
   checkTransferCoding(request.headers.get("transfer-encoding"));
   const declared = request.headers.get("content-length");

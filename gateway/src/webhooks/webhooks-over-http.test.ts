@@ -1,5 +1,7 @@
 import { request } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { recordingLogger } from "../../test/support/dispatcher-kit.js";
 import {
   type GatewayOverHttp,
   startGatewayOverHttp,
@@ -11,6 +13,7 @@ const SECRET = "over-http-secret";
 let sink: RecordingSink;
 let http: GatewayOverHttp;
 let base: string;
+const logger = recordingLogger();
 
 beforeAll(async () => {
   sink = await startRecordingSink();
@@ -20,7 +23,7 @@ beforeAll(async () => {
     subscriptions: [{ id: "pushes", types: ["com.github.push"], sink: `${sink.url}/pushes` }],
     adapters: [{ id: "github-main", kind: "github", secret: SECRET }],
   };
-  http = await startGatewayOverHttp(config, "http.json");
+  http = await startGatewayOverHttp(config, "http.json", { logger });
   base = http.base;
 });
 afterAll(async () => {
@@ -129,4 +132,35 @@ describe("webhooks through the Node listener, delivered to a real sink", () => {
     expect(unknown.status).toBe(404);
     expect(unknown.headers.get("content-type")).toBe("application/problem+json");
   });
+
+  it.each([
+    ["content-length", 'Content-Length: 1000\r\n\r\n{"ref":'],
+    ["chunked", 'Transfer-Encoding: chunked\r\n\r\n6\r\n{"ref"\r\n'],
+  ])(
+    "a client that goes away mid-body (%s) is refused as malformed, not logged as a server error",
+    async (_, rest) => {
+      const before = logger.lines.length;
+      const socket = connect(Number(new URL(base).port), "127.0.0.1");
+      await new Promise<void>((ok) => socket.once("connect", () => ok()));
+      // The headers and part of the body go out; then the connection drops.
+      socket.write(
+        "POST /webhooks/github-main HTTP/1.1\r\nHost: gw.test\r\n" +
+          "Content-Type: application/json\r\nX-GitHub-Event: push\r\n" +
+          `X-Hub-Signature-256: sha256=${"0".repeat(64)}\r\n${rest}`,
+        () => socket.destroy(),
+      );
+      const outcome = async () =>
+        logger.lines
+          .slice(before)
+          .find((line) => line.fields?.path === "/webhooks/github-main" && line.level !== "info");
+      await vi.waitFor(async () => {
+        expect(await outcome()).toBeDefined();
+      });
+      expect(await outcome()).toMatchObject({
+        level: "debug",
+        message: "request refused",
+        fields: { status: 400, code: "malformed_request" },
+      });
+    },
+  );
 });

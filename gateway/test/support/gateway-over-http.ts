@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { nodeListener } from "../../src/adapters/node/node-listener.js";
-import { createGateway, type Gateway } from "../../src/app/create-gateway.js";
+import { createGateway, type Gateway, type GatewayOptions } from "../../src/app/create-gateway.js";
 import { parseConfig } from "../../src/config/load-config.js";
 
 /** A started gateway behind a real `node:http` server on 127.0.0.1. */
@@ -25,8 +25,9 @@ export interface GatewayOverHttp {
 export async function startGatewayOverHttp(
   config: Record<string, unknown>,
   name: string,
+  options: Omit<GatewayOptions, "config"> = {},
 ): Promise<GatewayOverHttp> {
-  const gateway = createGateway({ config: parseConfig(JSON.stringify(config), name) });
+  const gateway = createGateway({ ...options, config: parseConfig(JSON.stringify(config), name) });
   gateway.start();
   const server = createServer(nodeListener(gateway));
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
