@@ -198,6 +198,20 @@ describe("s3 and kinesis: an empty Records list", () => {
       expect((await kit.post(adapter, { Records: [] })).status).toBe(401);
     }
   });
+
+  it("is 403 for a token no publisher rule matches, as an empty batch is on POST /events", async () => {
+    const stranger = await signToken(key, claimsAt(nowSec(), { sub: "stranger" }));
+    const test = { Service: "Amazon S3", Event: "s3:TestEvent", Bucket: "mybucket" };
+    for (const [adapter, body] of [
+      ["uploads", { Records: [] }],
+      ["sensors", { Records: [] }],
+      ["uploads", test],
+    ] as const) {
+      const res = await kit.post(adapter, body, bearer(stranger));
+      expect(res.status, adapter).toBe(403);
+      expect((await res.json()).detail).toBe("no publisher rule matches this token");
+    }
+  });
 });
 
 describe("kinesis", () => {

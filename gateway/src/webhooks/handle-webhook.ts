@@ -150,6 +150,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     const normalised = await adapter.normalise(webhook);
     // Nothing to store: a set-up message, or an empty list of records (`{"Records":[]}`).
     if (normalised.kind === "acknowledge" || normalised.events.length === 0) {
+      // Still only for a publisher: a token no rule matches is 403, as an empty batch on
+      // `POST /events` is (DESIGN.md: "no match -> 403").
+      if (claims !== undefined) auth?.authorize(claims, []);
       const reason = normalised.kind === "acknowledge" ? normalised.reason : "no records";
       logger.debug("webhook acknowledged", { adapter: adapterId, reason });
       return { kind: "none" } as const;
