@@ -120,6 +120,34 @@ describe("s3", () => {
     expect(typeof delivered[0]!.recordedtime).toBe("string");
   });
 
+  it("takes an S3-compatible store's record (MinIO: minio:s3, an empty awsRegion) by the same formula", async () => {
+    const record = {
+      ...s3Record("17F03ACD6F38F575", "file-265.jpg", "s3:ObjectCreated:Put"),
+      eventVersion: "2.0",
+      eventSource: "minio:s3",
+      awsRegion: "",
+    };
+    // MinIO's webhook body: its own EventName and Key beside the S3 Records.
+    const body = {
+      EventName: "s3:ObjectCreated:Put",
+      Key: "mybucket/file-265.jpg",
+      Records: [record],
+    };
+    const res = await kit.post("uploads", body, bearer(token));
+    expect(res.status).toBe(202);
+    expect((await kit.delivered()).find((e) => e.subject === "file-265.jpg")).toMatchObject({
+      id: "17F03ACD6F38F575.FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD",
+      source: "minio:s3..mybucket",
+      type: "com.amazonaws.s3.s3:ObjectCreated:Put",
+    });
+    const { awsRegion: _, ...noRegion } = record;
+    const missing = await kit.post("uploads", { Records: [noRegion] }, bearer(token));
+    expect(missing.status).toBe(400);
+    expect((await missing.json()).errors).toEqual([
+      { field: "Records[0].awsRegion", message: "is missing" },
+    ]);
+  });
+
   it("is all or nothing: one record without its bucket refuses the payload, naming the field", async () => {
     const broken = s3Record("ATOMIC-2", "two.jpg");
     const { name: _, ...bucket } = broken.s3.bucket;

@@ -20,6 +20,8 @@ import { toTimestamp } from "./webhook-time.js";
  * | `data`    | the record (`application/json`)                                           |
  *
  * (The document writes the bucket as "s3.buckets.name"; S3's records have `s3.bucket.name`.)
+ * S3-compatible stores that send the same records are taken too (MinIO: `eventSource`
+ * `minio:s3`, and an empty `awsRegion` when it has no region).
  * S3 sends no signature a gateway could check, so the forwarder authenticates with a publisher
  * JWT. The `s3:TestEvent` S3 sends when notifications are configured is acknowledged (204).
  *
@@ -44,7 +46,10 @@ export function createS3Adapter(options: { readonly id: string }): WebhookAdapte
         const requestId = f.text("responseElements.x-amz-request-id");
         const id2 = f.text("responseElements.x-amz-id-2");
         const eventSource = f.text("eventSource");
-        const region = f.text("awsRegion");
+        // S3-compatible stores (the document's comment on `eventSource`) may have no region:
+        // MinIO without one configured sends `"awsRegion": ""`. Present but empty is kept, as
+        // the formula writes it (`minio:s3..bucket`); only a missing region is refused.
+        const region = f.get("awsRegion") === "" ? "" : f.text("awsRegion");
         const bucket = f.text("s3.bucket.name");
         const eventName = f.text("eventName");
         const subject = f.optionalText("s3.object.key");
