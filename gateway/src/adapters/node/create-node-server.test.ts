@@ -125,3 +125,22 @@ it("serves a request with an Expect other than 100-continue rather than a bare 4
   );
   expect(res.status).toBe(200);
 });
+
+// Node keeps the first 2000 header lines by default and silently drops the rest: a binary-mode
+// event lost the attributes (and Content-Type) sent after them, and was accepted all the same.
+it("hands the listener every header line, not only the first 2000", async () => {
+  server = createNodeServer((req, res) => {
+    res.end(
+      `${req.rawHeaders.length / 2} ${req.headers["ce-important"]} ${req.headers["content-type"]}`,
+    );
+  });
+  await new Promise<void>((ok) => server?.listen(0, "127.0.0.1", ok));
+  const { port } = server.address() as { port: number };
+  const res = await exchange(
+    port,
+    `POST /events HTTP/1.1\r\nHost: gw\r\n${"x:\r\n".repeat(2000)}ce-important: yes\r\n` +
+      "Content-Type: text/plain\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+  );
+  expect(res.status).toBe(200);
+  expect(res.body).toBe("2005 yes text/plain");
+});

@@ -39,7 +39,10 @@ export interface NodeServerOptions {
  * request), checked every second so they hold to within about a second, and node:http's own
  * refusals answered as problem documents (`answerClientError`), the `Host` check of RFC 9112 3.2
  * included (`checkHost`: Node's answers a bare 400); an `Expect` other than `100-continue` is
- * ignored (Node answers a bare 417).
+ * ignored (Node answers a bare 417). Every header line reaches the gateway: Node keeps only the
+ * first 2000 by default (`maxHeadersCount`) and drops the rest without a word, so a `ce-`
+ * attribute or the `Content-Type` after 2000 short lines vanished from an event that was then
+ * accepted; the header section's byte limit (431) bounds the count instead.
  *
  * @example
  * const server = createNodeServer(nodeListener(gateway), { refused: countPublishRefusal(gateway) });
@@ -76,6 +79,8 @@ export function createNodeServer(
     },
     hostChecked,
   );
+  // 0: no count limit (HTTP binding 3.1.3: every attribute is a header, none may be lost).
+  server.maxHeadersCount = 0;
   server.on("clientError", answerClientError);
   // An Expect other than 100-continue: Node answers a bare 417 unless this is handled. RFC 9110
   // 10.1.1 lets a server ignore an expectation it does not know, and the request is whole.
