@@ -22,8 +22,19 @@ export class InvalidEvent extends HeraldError {
     /** A human summary that replaces the list of violations in `detail`. */
     summary?: string,
   ) {
-    const where = index === undefined ? "" : `event ${index} of the batch is invalid: `;
-    const shown = violations.slice(0, 10).map((v) => `${v.attribute}: ${v.message}`);
+    // With several invalid events in a batch, each violation says whose it is: the detail once
+    // put every one of them under "event <first> of the batch is invalid".
+    const bad = new Set(violations.map((v) => v.index));
+    const several = index !== undefined && bad.size > 1;
+    const where =
+      index === undefined
+        ? ""
+        : several
+          ? `${bad.size} events of the batch are invalid, the first is event ${index}: `
+          : `event ${index} of the batch is invalid: `;
+    const shown = violations
+      .slice(0, 10)
+      .map((v) => `${several ? `event ${v.index}: ` : ""}${v.attribute}: ${v.message}`);
     const more = violations.length > 10 ? ` (and ${violations.length - 10} more)` : "";
     super(`${where}${summary ?? shown.join("; ") + more}`);
     this.name = "InvalidEvent";

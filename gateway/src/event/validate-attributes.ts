@@ -42,6 +42,7 @@ const CORE: Readonly<Record<string, Check>> = {
 };
 
 const REQUIRED = ["specversion", "id", "source", "type"] as const;
+const NONE: ReadonlySet<string> = new Set();
 
 /**
  * Validates the context attributes of one event against CloudEvents 1.0.2: required attributes,
@@ -55,10 +56,15 @@ const REQUIRED = ["specversion", "id", "source", "type"] as const;
  */
 export function validateAttributes(
   attributes: Readonly<Record<string, AttributeValue>>,
+  /**
+   * Attributes that were sent but already refused (a header that did not decode, a JSON member
+   * of the wrong type): their own violation says why, so "is required" would only contradict it.
+   */
+  refused: ReadonlySet<string> = NONE,
 ): Violation[] {
   const violations: Violation[] = [];
   for (const name of REQUIRED) {
-    if (attributes[name] === undefined) {
+    if (attributes[name] === undefined && !refused.has(name)) {
       violations.push({ attribute: name, message: "is required" });
     }
   }

@@ -27,6 +27,7 @@ export function parseBinary(
 ): ParsedEvent & { readonly size: number; readonly summary?: string } {
   const attributes: Record<string, string> = {};
   const violations: Violation[] = [];
+  const refused = new Set<string>();
   let size = body.byteLength;
   let seen = 0;
   headers.forEachHeader((raw, key) => {
@@ -59,7 +60,10 @@ export function parseBinary(
     }
     const decoded = decodeHeaderValue(raw);
     if (decoded.ok) attributes[name] = decoded.value;
-    else violations.push({ attribute: name || key, message: `header ${key} ${decoded.error}` });
+    else {
+      refused.add(name);
+      violations.push({ attribute: name, message: `header ${key} ${decoded.error}` });
+    }
   });
   const contentType = headers.header("content-type");
   if (contentType !== undefined && listsMediaTypes(contentType)) {
@@ -68,7 +72,7 @@ export function parseBinary(
   } else if (contentType !== undefined) {
     attributes.datacontenttype = contentType;
   }
-  violations.push(...validateAttributes(attributes));
+  violations.push(...validateAttributes(attributes, refused));
   if (violations.length > 0) {
     return seen === 0
       ? { ok: false, violations, size, summary: NO_EVENT }

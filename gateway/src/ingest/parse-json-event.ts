@@ -33,6 +33,7 @@ export function parseJsonEvent(value: unknown, text?: EventText): ParsedEvent {
   }
   const attributes: Record<string, AttributeValue> = {};
   const violations: Violation[] = [];
+  const refused = new Set<string>();
   let hasData = false;
   let rawData: unknown;
   let rawBase64: unknown;
@@ -52,10 +53,11 @@ export function parseJsonEvent(value: unknown, text?: EventText): ParsedEvent {
     ) {
       attributes[name] = member;
     } else {
+      refused.add(name);
       violations.push({ attribute: name, message: "must be a string, an integer or a boolean" });
     }
   }
-  violations.push(...validateAttributes(attributes));
+  violations.push(...validateAttributes(attributes, refused));
   if (text?.notIntegers !== undefined) notIntegers(attributes, text.notIntegers, violations);
   const data = parseData(attributes.datacontenttype, hasData, rawData, rawBase64, violations);
   // Keep the received text of JSON data so numbers and formatting reach sinks unchanged.

@@ -70,6 +70,17 @@ describe("binary mode (HTTP binding 3.1)", () => {
     expect(err.extensions.attributes).toEqual(["subject"]);
   });
 
+  it("says only why a header it could not decode is wrong, not that its attribute is missing", async () => {
+    const err = await failure(post({ ...ce, "ce-id": "a%zz", "ce-source": "%C0%A0" }));
+    expect(err.extensions.errors).toEqual([
+      { attribute: "id", message: "header ce-id has an invalid percent-encoding at position 1" },
+      {
+        attribute: "source",
+        message: "header ce-source is not valid UTF-8 after percent-decoding",
+      },
+    ]);
+  });
+
   it("rejects ce-datacontenttype (3.1.1)", async () => {
     const err = await failure(post({ ...ce, "ce-datacontenttype": "text/plain" }));
     expect(err.extensions.attributes).toEqual(["datacontenttype"]);
@@ -144,6 +155,13 @@ describe("structured mode (HTTP binding 3.2, JSON format)", () => {
       ),
     );
     expect(batch.extensions).toMatchObject({ index: 1, attributes: ["n"] });
+  });
+
+  it("says only that a member of the wrong JSON type is wrong, not that it is missing", async () => {
+    const err = await failure(structured({ ...event, id: ["1"] }));
+    expect(err.extensions.errors).toEqual([
+      { attribute: "id", message: "must be a string, an integer or a boolean" },
+    ]);
   });
 
   it("parses a JSON event with data", async () => {
@@ -329,6 +347,16 @@ describe("batch mode (HTTP binding 3.3, JSON batch format)", () => {
       { attribute: "id", message: "must not be empty", index: 1 },
       expect.objectContaining({ attribute: "time", index: 2 }),
     ]);
+  });
+
+  it("says in the detail which event each violation belongs to when several are invalid", async () => {
+    const one = await failure(batch([event, { ...event, id: "" }]));
+    expect(one.message).toBe("event 1 of the batch is invalid: id: must not be empty");
+    const two = await failure(batch([event, { ...event, id: "" }, 7]));
+    expect(two.message).toBe(
+      "2 events of the batch are invalid, the first is event 1: " +
+        "event 1: id: must not be empty; event 2: event: must be a JSON object",
+    );
   });
 
   it("rejects a non-array body", async () => {
