@@ -58,6 +58,33 @@ describe("buildDeliveryMessage", () => {
     expect(message.body).toBe(serializeEvent(event));
   });
 
+  // HTTP binding 3: a Content-Type prefixed with application/cloudevents makes the receiver read
+  // the message as structured (or batched): as a binary-mode Content-Type, the event's data (here
+  // a whole other event) was read as the event, or refused as a batch that is not an array.
+  it("sends an event whose data is itself an event or batch in structured mode, even to a binary-mode sink", () => {
+    for (const datacontenttype of [
+      "application/cloudevents+json",
+      "Application/CloudEvents-Batch+JSON; charset=utf-8",
+    ]) {
+      const wrapped: CloudEvent = {
+        attributes: { specversion: "1.0", id: "w", source: "/s", type: "t", datacontenttype },
+        data: { kind: "json", value: { specversion: "1.0", id: "inner", source: "/i", type: "i" } },
+      };
+      const message = buildDeliveryMessage(wrapped, subscription());
+      expect(message.headers).toEqual({ "content-type": STRUCTURED_CONTENT_TYPE });
+      expect(message.body).toBe(serializeEvent(wrapped));
+    }
+    // Any other media type is still binary mode.
+    const json = buildDeliveryMessage(
+      {
+        ...event,
+        attributes: { ...event.attributes, datacontenttype: "application/cloudevent+json" },
+      },
+      subscription(),
+    );
+    expect(json.headers["content-type"]).toBe("application/cloudevent+json");
+  });
+
   it("keeps datacontenttype as Content-Type in binary mode, text written in its charset", () => {
     const latin1: CloudEvent = {
       attributes: { ...event.attributes, datacontenttype: "text/plain; charset=iso-8859-1" },

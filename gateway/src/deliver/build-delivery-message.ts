@@ -1,6 +1,7 @@
 import type { CloudEvent } from "../event/cloud-event.js";
 import { dataBody } from "../event/event-data.js";
 import { CLOUDEVENTS_JSON, serializeEvent } from "../event/json-format.js";
+import { parseMediaType } from "../event/media-type.js";
 import type { Subscription } from "../subscriptions/subscription.js";
 import { buildBatchMessage } from "./build-batch-message.js";
 import { encodeHeaderValue } from "./percent-encode.js";
@@ -36,6 +37,11 @@ export interface DeliveryMessage {
  *   event in the JSON event format as the body;
  * - batch mode (3.3): a batch of this one event (see `buildBatchMessage`).
  *
+ * An event whose `datacontenttype` starts with `application/cloudevents` (its data is itself an
+ * event or a batch) goes in structured mode even to a binary-mode subscription: as a binary-mode
+ * `Content-Type` that media type makes every receiver read the message as structured or batch
+ * (HTTP binding 3), so its data would be taken for the event.
+ *
  * Throws a `TypeError` when the event cannot be put on the wire (data without a JSON form, a
  * header name or value HTTP does not allow); the deliverer turns that into `dead`.
  *
@@ -50,7 +56,7 @@ export function buildDeliveryMessage(
 ): DeliveryMessage {
   if (subscription.delivery.mode === "batch") return buildBatchMessage([event], subscription);
   const headers = sinkHeaders(subscription);
-  if (subscription.delivery.mode === "structured") {
+  if (subscription.delivery.mode === "structured" || needsStructured(event)) {
     headers["content-type"] = STRUCTURED_CONTENT_TYPE;
     return { url: subscription.sink, method: "POST", headers, body: serializeEvent(event) };
   }
@@ -67,4 +73,14 @@ export function buildDeliveryMessage(
     headers["content-type"] = checkedValue("content-type", data.contentType);
   }
   return { url: subscription.sink, method: "POST", headers, body: data.body };
+}
+
+/**
+ * Whether binary mode cannot carry the event: a `Content-Type` prefixed with the CloudEvents media
+ * type `application/cloudevents` marks a structured or batched message (HTTP binding 3).
+ */
+function needsStructured(event: CloudEvent): boolean {
+  const declared = event.attributes.datacontenttype;
+  if (typeof declared !== "string") return false;
+  return (parseMediaType(declared)?.essence ?? "").startsWith("application/cloudevents");
 }
