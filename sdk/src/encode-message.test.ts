@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeBatch, encodeBinary, encodeStructured } from "./encode-message.js";
+import { encodeBatch, encodeBinary, encodeEvent, encodeStructured } from "./encode-message.js";
 import { toEnvelope } from "./event-input.js";
 
 const defaults = { source: "/s", newId: () => "id-1", now: () => Date.UTC(2025, 0, 1) };
@@ -191,6 +191,21 @@ describe("encoding", () => {
     );
     expect(JSON.parse(text(bytes.body))).toMatchObject({ data_base64: "/w==" });
     expect(JSON.parse(text(bytes.body)).datacontenttype).toBeUndefined();
+  });
+
+  // HTTP binding 3: such a Content-Type marks a structured (or batched) message, so the gateway
+  // read the data, a whole other event, as the event and published that one instead.
+  it("binary mode sends an event whose data is itself an event or batch in structured mode", () => {
+    const inner = '{"specversion":"1.0","id":"inner","source":"/i","type":"i"}';
+    for (const datacontenttype of [
+      "application/cloudevents+json",
+      "Application/CloudEvents-Batch+JSON",
+    ]) {
+      const env = toEnvelope({ type: "t", datacontenttype, data: JSON.parse(inner) }, defaults);
+      expect(encodeEvent(env, "binary")).toEqual(encodeStructured(env));
+    }
+    const plain = toEnvelope({ type: "t", data: { a: 1 } }, defaults);
+    expect(encodeEvent(plain, "binary")).toEqual(encodeBinary(plain));
   });
 
   it("batch: a JSON array of events in the JSON format", () => {

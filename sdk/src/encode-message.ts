@@ -103,7 +103,22 @@ export function encodeBatch(envelopes: readonly Envelope[]): Message {
   return { headers: { "content-type": BATCH_CONTENT_TYPE }, body, size: body.byteLength };
 }
 
-/** One event in `mode`. */
+/**
+ * One event in `mode`; binary mode becomes structured for an event whose `datacontenttype` starts
+ * with `application/cloudevents` (its data is itself an event or a batch): as a binary-mode
+ * `Content-Type`, that media type makes the gateway read the message as structured or batched
+ * (HTTP binding 3), so the data would be published in place of the event.
+ */
 export function encodeEvent(envelope: Envelope, mode: ContentMode): Message {
-  return mode === "binary" ? encodeBinary(envelope) : encodeStructured(envelope);
+  return mode === "binary" && !carriesEvents(envelope)
+    ? encodeBinary(envelope)
+    : encodeStructured(envelope);
+}
+
+function carriesEvents({ attributes }: Envelope): boolean {
+  const declared = attributes.datacontenttype;
+  return (
+    typeof declared === "string" &&
+    declared.trimStart().toLowerCase().startsWith("application/cloudevents")
+  );
 }
