@@ -11,6 +11,15 @@ const NO_EVENT =
   "no CloudEvent found: binary mode carries the attributes in ce-specversion, ce-id, ce-source " +
   "and ce-type headers; for structured mode send Content-Type: application/cloudevents+json";
 
+/** URI-typed core attributes, whose own values may hold percent-encoding. */
+const URI_ATTRIBUTES: ReadonlySet<string> = new Set(["source", "dataschema"]);
+/**
+ * Said of a URI header whose value changed in decoding: a producer that sent `ce-source: /a%20b`
+ * meant the URI `/a%20b`, but 3.1.3.2 decodes it once to `/a b`, which is no URI.
+ */
+const DECODED_ONCE = (name: string) =>
+  ` (after decoding: header ce-${name} is percent-decoded once, HTTP binding 3.1.3.2, so a % in the URI itself is sent as %25)`;
+
 /**
  * Reads a binary-mode event (HTTP protocol binding 3.1): every `ce-` header (names are
  * case-insensitive, 3.1.3.1) is an attribute whose value is decoded per 3.1.3.2; `Content-Type`
@@ -28,6 +37,7 @@ export function parseBinary(
   const attributes: Record<string, string> = {};
   const violations: Violation[] = [];
   const refused = new Set<string>();
+  const decodedUris = new Set<string>();
   let size = body.byteLength;
   let seen = 0;
   headers.forEachHeader((raw, key) => {
@@ -59,8 +69,10 @@ export function parseBinary(
       return;
     }
     const decoded = decodeHeaderValue(raw);
-    if (decoded.ok) attributes[name] = decoded.value;
-    else {
+    if (decoded.ok) {
+      attributes[name] = decoded.value;
+      if (URI_ATTRIBUTES.has(name) && decoded.value !== raw) decodedUris.add(name);
+    } else {
       refused.add(name);
       violations.push({ attribute: name, message: `header ${key} ${decoded.error}` });
     }
@@ -72,7 +84,13 @@ export function parseBinary(
   } else if (contentType !== undefined) {
     attributes.datacontenttype = contentType;
   }
-  violations.push(...validateAttributes(attributes, refused));
+  for (const violation of validateAttributes(attributes, refused)) {
+    violations.push(
+      decodedUris.has(violation.attribute)
+        ? { ...violation, message: `${violation.message}${DECODED_ONCE(violation.attribute)}` }
+        : violation,
+    );
+  }
   if (violations.length > 0) {
     return seen === 0
       ? { ok: false, violations, size, summary: NO_EVENT }

@@ -81,6 +81,19 @@ describe("binary mode (HTTP binding 3.1)", () => {
     ]);
   });
 
+  it("says a URI header is percent-decoded once when its decoded value is no URI", async () => {
+    const err = await failure(post({ ...ce, "ce-source": "/a%20b" }));
+    expect(err.extensions.errors).toEqual([
+      {
+        attribute: "source",
+        message:
+          "must be a URI-reference (RFC 3986); encode other characters (after decoding: header ce-source is percent-decoded once, HTTP binding 3.1.3.2, so a % in the URI itself is sent as %25)",
+      },
+    ]);
+    const { events } = await parseRequest(post({ ...ce, "ce-source": "/a%2520b" }), limits);
+    expect(events[0]!.attributes.source).toBe("/a%20b");
+  });
+
   it("rejects ce-datacontenttype (3.1.1)", async () => {
     const err = await failure(post({ ...ce, "ce-datacontenttype": "text/plain" }));
     expect(err.extensions.attributes).toEqual(["datacontenttype"]);
@@ -162,6 +175,14 @@ describe("structured mode (HTTP binding 3.2, JSON format)", () => {
     expect(err.extensions.errors).toEqual([
       { attribute: "id", message: "must be a string, an integer or a boolean" },
     ]);
+  });
+
+  it("says an array is a batch and names the batch media type", async () => {
+    const err = await failure(structured([event]));
+    expect(err.code).toBe("invalid_event");
+    expect(err.message).toBe(
+      "event: must be a JSON object; a JSON array of events is a batch: send it as application/cloudevents-batch+json (JSON format 4)",
+    );
   });
 
   it("parses a JSON event with data", async () => {

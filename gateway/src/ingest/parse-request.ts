@@ -112,6 +112,15 @@ async function parseJsonBody(
 
 async function parseStructured(source: IngestSource, limits: IngestLimits): Promise<CloudEvent> {
   const { json, text } = await parseJsonBody(source, limits.maxEventBytes);
+  if (Array.isArray(json)) {
+    // The likeliest mistake: a batch sent under the single-event media type.
+    throw new InvalidEvent([
+      {
+        attribute: "event",
+        message: `must be a JSON object; a JSON array of events is a batch: send it as ${BATCH_JSON} (JSON format 4)`,
+      },
+    ]);
+  }
   const parsed = parseJsonEvent(json, scanEvents(text)[0]);
   if (!parsed.ok) throw new InvalidEvent(parsed.violations);
   return parsed.event;
