@@ -467,6 +467,29 @@ describe("charset labels for structured JSON", () => {
     );
     expect(mode).toBe("structured");
   });
+
+  // The one charset mismatch a UTF-8 reader would not notice: 8-bit bytes under us-ascii.
+  it("refuses a byte over 0x7F under charset=us-ascii, in structured and batch mode", async () => {
+    const body = JSON.stringify({ ...event, subject: "café" });
+    const one = await failure(
+      post({ "content-type": "application/cloudevents+json; charset=US-ASCII" }, body),
+    );
+    expect(one.code).toBe("malformed_request");
+    expect(one.message).toBe(
+      `the body is labelled charset=us-ascii but byte ${body.indexOf("é")} is 0xc3, which is not US-ASCII; label UTF-8 JSON charset=utf-8`,
+    );
+    const batch = await failure(
+      post({ "content-type": "application/cloudevents-batch+json; charset=us-ascii" }, `[${body}]`),
+    );
+    expect(batch.code).toBe("malformed_request");
+    // The same text with é escaped is US-ASCII, and accepted.
+    const escaped = body.replace("é", "\\u00e9");
+    const { events } = await parseRequest(
+      post({ "content-type": "application/cloudevents+json; charset=us-ascii" }, escaped),
+      limits,
+    );
+    expect(events[0]!.attributes.subject).toBe("café");
+  });
 });
 
 describe("in-process requests", () => {

@@ -54,11 +54,12 @@ export async function parseRequest(
   const essence = mediaType?.essence ?? "";
   if (essence.startsWith("application/cloudevents-batch")) {
     requireFormat(mediaType!, BATCH_JSON, contentType!);
-    return { mode: "batch", events: await parseBatch(source, limits) };
+    return { mode: "batch", events: await parseBatch(source, limits, asciiOnly(mediaType!)) };
   }
   if (essence.startsWith("application/cloudevents")) {
     requireFormat(mediaType!, STRUCTURED_JSON, contentType!);
-    return { mode: "structured", events: [await parseStructured(source, limits)] };
+    const event = await parseStructured(source, limits, asciiOnly(mediaType!));
+    return { mode: "structured", events: [event] };
   }
   const body = await source.readBody(limits.maxEventBytes);
   const parsed = parseBinary(source, body);
@@ -91,11 +92,27 @@ function requireFormat(mediaType: MediaType, expected: string, contentType: stri
   );
 }
 
+/** Whether the body is labelled `charset=us-ascii`, so a byte over 0x7F contradicts its label. */
+function asciiOnly(mediaType: MediaType): boolean {
+  return mediaType.params.get("charset")?.toLowerCase() === "us-ascii";
+}
+
 async function parseJsonBody(
   source: IngestSource,
   limit: number,
+  ascii: boolean,
 ): Promise<{ json: unknown; text: string }> {
   const body = await source.readBody(limit);
+  if (ascii) {
+    // Read as UTF-8 it would be accepted, but as what the producer did not say it sent.
+    const at = body.findIndex((byte) => byte > 0x7f);
+    if (at !== -1) {
+      throw new MalformedRequest(
+        `the body is labelled charset=us-ascii but byte ${at} is 0x${body[at]!.toString(16)}, ` +
+          "which is not US-ASCII; label UTF-8 JSON charset=utf-8",
+      );
+    }
+  }
   let text: string;
   try {
     text = utf8.decode(body);
@@ -110,8 +127,12 @@ async function parseJsonBody(
   }
 }
 
-async function parseStructured(source: IngestSource, limits: IngestLimits): Promise<CloudEvent> {
-  const { json, text } = await parseJsonBody(source, limits.maxEventBytes);
+async function parseStructured(
+  source: IngestSource,
+  limits: IngestLimits,
+  ascii: boolean,
+): Promise<CloudEvent> {
+  const { json, text } = await parseJsonBody(source, limits.maxEventBytes, ascii);
   if (Array.isArray(json)) {
     // The likeliest mistake: a batch sent under the single-event media type.
     throw new InvalidEvent([
@@ -126,9 +147,13 @@ async function parseStructured(source: IngestSource, limits: IngestLimits): Prom
   return parsed.event;
 }
 
-async function parseBatch(source: IngestSource, limits: IngestLimits): Promise<CloudEvent[]> {
+async function parseBatch(
+  source: IngestSource,
+  limits: IngestLimits,
+  ascii: boolean,
+): Promise<CloudEvent[]> {
   // The byte limit is checked before anything is parsed, so a huge batch costs no memory.
-  const { json, text } = await parseJsonBody(source, limits.maxBatchBytes);
+  const { json, text } = await parseJsonBody(source, limits.maxBatchBytes, ascii);
   if (!Array.isArray(json)) {
     throw new MalformedRequest("a batch must be a JSON array of events (JSON format 4.1)");
   }
