@@ -8,8 +8,9 @@ import { decodeHeaderValue } from "../../ingest/header-value.js";
  * A job or event travels as a CloudEvents NATS protocol binding message in binary content mode
  * (nats-protocol-binding.md 3.1): each attribute in a `ce-<name>` header, `datacontenttype` as
  * `content-type`, the data as the payload. So any NATS tool or consumer reads the events as
- * CloudEvents. Values are percent-encoded like HTTP binary mode (3.1.3.2 there) because NATS
- * headers are text lines. Herald adds what a lossless round trip and the queue need:
+ * CloudEvents. `ce-` values are percent-encoded like HTTP binary mode (3.1.3.2 there) because
+ * NATS headers are text lines; `content-type` carries the media type as it is, as HTTP's does
+ * (see `contentTypeHeader`). Herald adds what a lossless round trip and the queue need:
  * - `herald-typed`: attributes that are integers or booleans, not strings (JSON-decoded back);
  * - `herald-data`: the kind of data, `j` (JSON with its exact text), `v` (JSON without it),
  *   `t` (text) or `b` (bytes); absent when there is no data;
@@ -52,7 +53,7 @@ export function encodeEventMessage(event: CloudEvent): EncodedMessage {
   for (const [name, value] of Object.entries(event.attributes)) {
     if (typeof value !== "string") typed.push(name);
     const text = String(value);
-    if (name === "datacontenttype") h.set("content-type", encodeHeaderValue(text));
+    if (name === "datacontenttype") h.set("content-type", contentTypeHeader(text));
     else h.set(CE + name, encodeHeaderValue(text));
   }
   if (typed.length > 0) h.set("herald-typed", typed.join(","));
@@ -96,7 +97,9 @@ export function decodeEventMessage(h: MsgHdrs | undefined, data: Uint8Array): Cl
           ? lower.slice(CE.length)
           : undefined;
     if (name === undefined) continue;
-    const text = decoded(h.get(key), key);
+    const raw = h.get(key);
+    // A `content-type` without `%` is a media type as it is (see `contentTypeHeader`).
+    const text = name === "datacontenttype" && !raw.includes("%") ? raw : decoded(raw, key);
     attributes[name] = typed.has(name) ? (JSON.parse(text) as AttributeValue) : text;
   }
   const kind = h.has("herald-data") ? h.get("herald-data") : undefined;
@@ -124,6 +127,20 @@ export function decodeJobMessage(
     ...(failure === undefined ? {} : { lastFailure: failure }),
     ...(due === undefined ? {} : { dueAt: due }),
   };
+}
+
+/**
+ * The `content-type` header for a `datacontenttype`: the media type as it is, as every NATS and
+ * HTTP tool expects (`text/plain; charset=utf-8`), when it is printable ASCII and space without
+ * `%`, which every valid media type is; anything else percent-encoded like a `ce-` value. So a
+ * value with `%` is always an encoded one (older Herald versions encoded every value).
+ */
+function contentTypeHeader(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code > 0x7e || code === 0x25) return encodeHeaderValue(text);
+  }
+  return text;
 }
 
 function decoded(raw: string, key: string): string {
