@@ -86,6 +86,14 @@ describe("compileClaimsMatcher: scope", () => {
     expect(listed({ scope: "events:publish" })).toBe(false);
   });
 
+  test("a rule asking for no value is a TypeError, never a match for any token with the claim", () => {
+    // `scope: " "` has no words: it would have made every token with a scope an administrator.
+    expect(() => compileClaimsMatcher({ scope: " " })).toThrow(TypeError);
+    expect(() => compileClaimsMatcher({ scp: ["  ", " "] })).toThrow(TypeError);
+    expect(() => compileClaimsMatcher({ groups: [] })).toThrow(TypeError);
+    expect(compileClaimsMatcher({ scope: ["herald:admin", " "] })({ scope: "openid" })).toBe(false);
+  });
+
   test("other claims are not split", () => {
     expect(compileClaimsMatcher({ name: "Ada" })({ name: "Ada Lovelace" })).toBe(false);
     expect(compileClaimsMatcher({ name: "Ada Lovelace" })({ name: "Ada Lovelace" })).toBe(true);

@@ -1,16 +1,10 @@
-import type { ClaimsRule } from "../config/auth-config.js";
+import { type ClaimsRule, SPACE_SEPARATED_CLAIMS } from "../config/auth-config.js";
 
 /** The payload of a verified token (jose's `JWTPayload` is one). */
 export type TokenClaims = Readonly<Record<string, unknown>>;
 
 /** Tells whether a verified token's claims satisfy a compiled `ClaimsRule`. */
 export type ClaimsMatcher = (claims: TokenClaims) => boolean;
-
-/**
- * Claims that hold a space-separated list of words: `scope` (RFC 8693 4.2, RFC 9068 2.2.3, with
- * RFC 6749 3.3 syntax) and `scp`, its spelling at some providers.
- */
-const SPACE_SEPARATED: ReadonlySet<string> = new Set(["scope", "scp"]);
 
 interface Requirement {
   readonly name: string;
@@ -27,6 +21,8 @@ interface Requirement {
  * - `scope` and `scp` given as a string are split at spaces first, so `scope: herald:admin`
  *   matches `"openid herald:admin"`; a listed value with spaces asks for each of its words.
  * A claim that is absent, `null` or an object never matches. Only the token's own claims count.
+ * A claim listed with no value to ask for (an empty list, or a `scope` of spaces only) would
+ * match any token that merely has the claim: that is a `TypeError`.
  *
  * @example
  * const matches = compileClaimsMatcher({ sub: "orders-service", groups: ["eu", "billing"] });
@@ -35,9 +31,13 @@ interface Requirement {
  */
 export function compileClaimsMatcher(rule: ClaimsRule): ClaimsMatcher {
   const requirements = Object.entries(rule).map(([name, listed]): Requirement => {
-    const split = SPACE_SEPARATED.has(name);
-    const values = typeof listed === "string" ? [listed] : [...listed];
-    return { name, split, values: split ? values.flatMap(words) : values };
+    const split = SPACE_SEPARATED_CLAIMS.has(name);
+    const given = typeof listed === "string" ? [listed] : [...listed];
+    const values = split ? given.flatMap(words) : given;
+    if (values.length === 0) {
+      throw new TypeError(`claims.${name} asks for no value; it would match any token with it`);
+    }
+    return { name, split, values };
   });
   return (claims) =>
     requirements.every(({ name, values, split }) => {

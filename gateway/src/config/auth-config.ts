@@ -93,6 +93,13 @@ export type IssuerKeys =
 export type PublicJwk = Readonly<Record<string, unknown>> & { readonly kty: string };
 
 /**
+ * Claims that hold a space-separated list of words: `scope` (RFC 8693 4.2, RFC 9068 2.2.3, with
+ * RFC 6749 3.3 syntax) and `scp`, its spelling at some providers. A rule's value for them is split
+ * into words too, so it must hold at least one.
+ */
+export const SPACE_SEPARATED_CLAIMS: ReadonlySet<string> = new Set(["scope", "scp"]);
+
+/**
  * Claims a token must carry for a rule to apply, by claim name: a string must be present
  * (equal, or contained when the claim is an array, or one of the words of a space-separated
  * `scope`/`scp`); a list means every value in it must be present. Never empty.

@@ -284,6 +284,21 @@ describe("parseAuth: publishers and admins", () => {
     ]);
   });
 
+  test("a scope or scp value holds at least one scope word", () => {
+    // Split at spaces, a blank value asks for nothing: the rule would match any token with a scope.
+    expect(
+      reportsOf({
+        issuers: [issuer],
+        publishers: [{ claims: { scp: ["events:publish", "  "] } }],
+        admins: [{ claims: { scope: " " } }],
+      }),
+    ).toEqual([
+      "auth.publishers[0].claims.scp[1]: holds no scope, only spaces; it would match any token with this claim",
+      "auth.admins[0].claims.scope: holds no scope, only spaces; it would match any token with this claim",
+    ]);
+    expect(check(withPublisher({ claims: { name: " " } })).reports).toEqual([]);
+  });
+
   test("claim values are strings or non-empty lists of strings", () => {
     expect(
       reportsOf(

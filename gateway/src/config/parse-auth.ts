@@ -5,6 +5,7 @@ import {
   DEFAULT_MAX_TOKEN_BYTES,
   type IssuerConfig,
   type PublisherRule,
+  SPACE_SEPARATED_CLAIMS,
 } from "./auth-config.js";
 import { type FieldPath, formatFieldPath } from "./field-path.js";
 import { parseIssuer, parseStringList } from "./parse-issuer.js";
@@ -137,8 +138,21 @@ function parseClaimsRule(raw: unknown, path: FieldPath, report: Report): ClaimsR
     const value = object[name];
     const at = [...path, name];
     if (isAbsent(value)) tracked.report(at, "is required: a string or a list of strings");
-    else if (Array.isArray(value)) return [name, parseStringList(value, at, tracked.report)];
-    else return [name, expectString(value, at, tracked.report)];
+    else if (Array.isArray(value)) {
+      const values = parseStringList(value, at, tracked.report);
+      if (SPACE_SEPARATED_CLAIMS.has(name)) {
+        values?.forEach((item, index) => {
+          requireWord(item, [...at, index], tracked.report);
+        });
+      }
+      return [name, values];
+    } else {
+      const text = expectString(value, at, tracked.report);
+      if (SPACE_SEPARATED_CLAIMS.has(name) && text !== undefined) {
+        requireWord(text, at, tracked.report);
+      }
+      return [name, text];
+    }
     return [name, undefined];
   });
   // fromEntries defines own properties, so a claim named `__proto__` stays a claim.
@@ -148,4 +162,15 @@ function parseClaimsRule(raw: unknown, path: FieldPath, report: Report): ClaimsR
       (entry): entry is [string, string | readonly string[]] => entry[1] !== undefined,
     ),
   );
+}
+
+/**
+ * A `scope`/`scp` value is split at spaces (RFC 6749 3.3) before it is compared; one of spaces
+ * only asks for no scope at all, so the rule would match any token that has the claim, an
+ * administrator rule included.
+ */
+function requireWord(value: string, path: FieldPath, report: Report): void {
+  if (value.trim() === "") {
+    report(path, "holds no scope, only spaces; it would match any token with this claim");
+  }
 }
