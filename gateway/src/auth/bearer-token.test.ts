@@ -73,12 +73,32 @@ describe("extractBearerToken", () => {
     }
   });
 
-  it("answers Unauthorized (401 invalid_token) for a token with characters no token has", () => {
+  it("answers InvalidRequest for a repeated Authorization header (RFC 6750 3.1), picking none", () => {
+    // Repeats reach the core joined with ", " (RFC 9110 5.3); which line is first does not matter.
     for (const authorization of [
       `Bearer ${TOKEN}, Bearer ${TOKEN}`,
-      "Bearer a b",
-      "Bearer a.b.c!",
+      `Bearer ${TOKEN}, Bearer garbage`,
+      `bearer garbage,bearer ${TOKEN}`,
+      `Basic dXNlcjpwYXNz, Bearer ${TOKEN}`,
+      `Bearer ${TOKEN}, Basic dXNlcjpwYXNz`,
     ]) {
+      const err = refusal(() => extractBearerToken({ authorization }));
+      expect(err, authorization).toBeInstanceOf(InvalidRequest);
+      expect(err).toMatchObject({
+        status: 400,
+        message:
+          "the Authorization header is sent more than once or holds several credentials; send one",
+      });
+    }
+    // Commas inside another scheme's parameters are that scheme's business.
+    const digest = 'Digest username="a", realm="b", nonce="c"';
+    expect(refusal(() => extractBearerToken({ authorization: digest }))).toBeInstanceOf(
+      MissingToken,
+    );
+  });
+
+  it("answers Unauthorized (401 invalid_token) for a token with characters no token has", () => {
+    for (const authorization of ["Bearer a b", "Bearer a.b.c!"]) {
       const err = refusal(() => extractBearerToken({ authorization }));
       expect(err).toBeInstanceOf(Unauthorized);
       expect((err as Unauthorized).status).toBe(401);

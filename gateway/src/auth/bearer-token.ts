@@ -24,7 +24,8 @@ const BEARER = "bearer";
  * RFC 6750 section 2.1) or the `access_token` query parameter (section 2.3), which CloudEvents
  * webhook targets must accept (http-webhook.md section 3.2). Throws `MissingToken` when there is
  * none (credentials of another scheme count as none), `InvalidRequest` when both methods are used
- * (section 2: a client MUST NOT use more than one) or the header is malformed, `Unauthorized`
+ * (section 2: a client MUST NOT use more than one), the header is repeated (a Bearer credential
+ * after a comma: section 3.1, "repeats the same parameter") or is malformed, `Unauthorized`
  * when the token is longer than `maxTokenBytes`. The token is not verified here.
  *
  * @example
@@ -93,14 +94,26 @@ function tooLarge(maxTokenBytes: number): Unauthorized {
   return new Unauthorized("too_large", `the token is larger than ${maxTokenBytes} bytes`);
 }
 
+// A Bearer credential after a comma: the header was sent more than once (the repeats arrive joined
+// with ", ", RFC 9110 5.3), or lists several credentials; a b64token never holds a comma.
+const LATER_BEARER = /,\s*bearer(\s|$)/i;
+
 function headerToken(value: string | undefined, maxTokenBytes: number): string | undefined {
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   const space = trimmed.indexOf(" ");
   const scheme = space === -1 ? trimmed : trimmed.slice(0, space);
+  const bearer = scheme.length === BEARER.length && scheme.toLowerCase() === BEARER;
   // Another scheme (Basic, ...) is no bearer token: RFC 6750 section 3 answers it like none.
-  if (scheme.length !== BEARER.length || scheme.toLowerCase() !== BEARER) return undefined;
+  if (!bearer && !LATER_BEARER.test(trimmed)) return undefined;
   const token = space === -1 ? "" : trimmed.slice(space + 1).trimStart();
+  // RFC 6750 3.1: a request that "repeats the same parameter" is invalid_request (400), whichever
+  // of the credentials is good: none of them is picked.
+  if (!bearer || token.includes(",")) {
+    throw new InvalidRequest(
+      "the Authorization header is sent more than once or holds several credentials; send one",
+    );
+  }
   if (token.length > maxTokenBytes) throw tooLarge(maxTokenBytes);
   if (token === "") throw new InvalidRequest("the Authorization header names Bearer but no token");
   // A token with characters a bearer token cannot have is a malformed token: 401 invalid_token
