@@ -96,7 +96,12 @@ const INGEST_PATH = {
         headers: { "WWW-Authenticate": { schema: { type: "string" } } },
         ...PROBLEM,
       },
-      "403": { description: "The publisher policy refuses a source or type", ...PROBLEM },
+      "403": {
+        description:
+          '`forbidden`: the publisher policy refuses the token, a source or a type; `WWW-Authenticate: Bearer error="insufficient_scope"`',
+        headers: { "WWW-Authenticate": { schema: { type: "string" } } },
+        ...PROBLEM,
+      },
       "413": { description: "An event, the body or the batch is over the limits", ...PROBLEM },
       "415": { description: "Unsupported content type or content coding", ...PROBLEM },
       "429": {
@@ -543,7 +548,9 @@ export const OPENAPI_DOCUMENT = {
         },
       },
       Forbidden: {
-        description: "The token matches no `auth.admins` rule",
+        description:
+          'The token matches no `auth.admins` rule; `WWW-Authenticate: Bearer error="insufficient_scope"`',
+        headers: { "WWW-Authenticate": { schema: { type: "string" } } },
         content: {
           "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
         },

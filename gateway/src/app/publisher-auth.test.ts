@@ -122,6 +122,10 @@ describe("publisher authentication on ingest", () => {
     const token = await signToken(key, claimsAt(nowSec()));
     const res = await post(binary("src-1", "/billing"), token);
     expect(res.status).toBe(403);
+    // RFC 6750 3.1: the token is good but lacks the privilege, and the challenge says so.
+    expect(res.headers.get("www-authenticate")).toBe(
+      'Bearer error="insufficient_scope", error_description="event 0: source is not one this publisher may publish"',
+    );
     expect(await res.json()).toMatchObject({ code: "forbidden", attributes: ["source"] });
     const batch = [
       { specversion: "1.0", id: "batch-ok", source: "/orders", type: "com.example.order.created" },
@@ -152,6 +156,7 @@ describe("publisher authentication on ingest", () => {
     const token = await signToken(key, claimsAt(nowSec(), { sub: "someone-else" }));
     const res = await post(binary("norule-1"), token);
     expect(res.status).toBe(403);
+    expect(res.headers.get("www-authenticate")).toMatch(/^Bearer error="insufficient_scope", /);
   });
 
   it("429 with Retry-After past the rule's rate", async () => {
@@ -224,7 +229,9 @@ describe("admin routes", () => {
     const anonymous = await get();
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer/);
-    expect((await get(await signToken(key, claimsAt(nowSec())))).status).toBe(403);
+    const publisher = await get(await signToken(key, claimsAt(nowSec())));
+    expect(publisher.status).toBe(403);
+    expect(publisher.headers.get("www-authenticate")).toMatch(/^Bearer error="insufficient_scope"/);
     const admin = await signToken(
       key,
       claimsAt(nowSec(), { sub: "ops", scope: "openid herald:admin" }),

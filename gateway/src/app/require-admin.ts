@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { successHeaders } from "../auth/bearer-token.js";
 import { isAdmin } from "../auth/is-admin.js";
-import { Forbidden } from "../auth/policy-errors.js";
+import { InsufficientScope } from "../auth/policy-errors.js";
 import type { PublisherAuth } from "../auth/publisher-auth.js";
 import type { AdminRule } from "../config/auth-config.js";
 
@@ -29,7 +29,9 @@ export function requireAdmin(
         url: c.req.url,
       });
       if (!isAdmin(claims, admins)) {
-        throw new Forbidden("this token may not use the admin API: no auth.admins rule matches it");
+        throw new InsufficientScope(
+          "this token may not use the admin API: no auth.admins rule matches it",
+        );
       }
     }
     await next();

@@ -23,7 +23,15 @@ function quotable(text: string): string {
   return text.replaceAll('"', "'").replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, "?");
 }
 
-function bearerChallenge(error: string, description: string): string {
+/**
+ * A `WWW-Authenticate` value for a refused bearer request (RFC 6750 section 3), with `error` and
+ * the description made safe to quote.
+ *
+ * @example
+ * bearerChallenge("invalid_token", "the token has expired");
+ * // 'Bearer error="invalid_token", error_description="the token has expired"'
+ */
+export function bearerChallenge(error: string, description: string): string {
   return `Bearer error="${error}", error_description="${quotable(description)}"`;
 }
 

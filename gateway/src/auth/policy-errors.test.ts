@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { HeraldError } from "../errors/herald-error.js";
 import { problemParts } from "../http/problem.js";
-import { Forbidden, RateLimited } from "./policy-errors.js";
+import { Forbidden, InsufficientScope, RateLimited } from "./policy-errors.js";
 
 describe("Forbidden", () => {
   test("403 forbidden; coded on class and instance; no extensions without violations", () => {
@@ -25,6 +25,24 @@ describe("Forbidden", () => {
     ];
     const problem = JSON.parse(problemParts(new Forbidden("d", violations)).body) as object;
     expect(problem).toMatchObject({ attributes: ["type"], errors: violations });
+  });
+});
+
+describe("InsufficientScope", () => {
+  test("a Forbidden whose answer names insufficient_scope in WWW-Authenticate (RFC 6750 3.1)", () => {
+    const violations = [{ attribute: "type", index: 0, message: "is not one it may publish" }];
+    const error = new InsufficientScope('event 0: type "x" is not one it may publish', violations);
+    expect(error).toBeInstanceOf(Forbidden);
+    expect(error).toMatchObject({ code: "forbidden", status: 403 });
+    const parts = problemParts(error);
+    expect(parts.headers["www-authenticate"]).toBe(
+      'Bearer error="insufficient_scope", error_description="event 0: type \'x\' is not one it may publish"',
+    );
+    expect(JSON.parse(parts.body)).toMatchObject({ code: "forbidden", attributes: ["type"] });
+  });
+
+  test("a plain Forbidden (e.g. an SNS topic refused) carries no bearer challenge", () => {
+    expect(problemParts(new Forbidden("no")).headers["www-authenticate"]).toBeUndefined();
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Violation } from "../errors/errors.js";
 import { HeraldError } from "../errors/herald-error.js";
+import { bearerChallenge } from "./auth-errors.js";
 
 /**
  * A verified token may not do this (403): no publisher rule matches it, an event of the request is
@@ -27,6 +28,25 @@ export class Forbidden extends HeraldError {
       violations.length === 0
         ? {}
         : { attributes: [...new Set(violations.map((v) => v.attribute))], errors: violations };
+  }
+}
+
+/**
+ * A `Forbidden` for a verified bearer token that may not do what it asks: no publisher rule
+ * matches it, an event is outside its rule, or it is not an administrator. Same code and status;
+ * the answer also says `WWW-Authenticate: Bearer error="insufficient_scope"` with the detail, as
+ * RFC 6750 section 3.1 has a resource server say that the token lacks the privileges (not that it
+ * is bad: that is 401 `invalid_token`).
+ *
+ * @example
+ * throw new InsufficientScope("no publisher rule matches this token");
+ */
+export class InsufficientScope extends Forbidden {
+  override readonly headers: Readonly<Record<string, string>>;
+  constructor(detail: string, violations: readonly Violation[] = []) {
+    super(detail, violations);
+    this.name = "InsufficientScope";
+    this.headers = { "www-authenticate": bearerChallenge("insufficient_scope", detail) };
   }
 }
 

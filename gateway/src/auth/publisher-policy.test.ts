@@ -149,7 +149,11 @@ describe("createPublisherPolicy: sources and types", () => {
     const error = thrown(() => policy.authorize(orders, [event("/billing", "x")]));
     const { status, body, headers } = problemParts(error);
     expect(status).toBe(403);
-    expect(headers).toEqual({ "content-type": "application/problem+json" });
+    expect(headers).toEqual({
+      "content-type": "application/problem+json",
+      "www-authenticate":
+        'Bearer error="insufficient_scope", error_description="event 0: source is not one this publisher may publish; event 0: type is not one this publisher may publish"',
+    });
     const problem = JSON.parse(body) as Record<string, unknown>;
     expect(problem).toMatchObject({
       code: "forbidden",

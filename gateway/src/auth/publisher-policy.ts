@@ -4,7 +4,7 @@ import { attributeString, type CloudEvent } from "../event/cloud-event.js";
 import type { Clock } from "../ports/clock.js";
 import { type ClaimsMatcher, compileClaimsMatcher, type TokenClaims } from "./claims-match.js";
 import { compileGlobList, type GlobMatcher } from "./glob.js";
-import { Forbidden, RateLimited } from "./policy-errors.js";
+import { InsufficientScope, RateLimited } from "./policy-errors.js";
 import { createRateLimiter, type RateLimiter } from "./rate-limiter.js";
 
 /** The rule that let a token publish, and where it sits in `auth.publishers`. */
@@ -17,7 +17,7 @@ export interface PublisherPolicy {
   /** The first rule whose claims the token satisfies, or `undefined`. */
   match(claims: TokenClaims): PublisherGrant | undefined;
   /**
-   * Lets a request's events through or throws: `Forbidden` when no rule matches or any event is
+   * Lets a request's events through or throws: `InsufficientScope` (a `Forbidden`) when no rule matches or any event is
    * outside the rule (every event is checked; the error names each offender), then `RateLimited`
    * when the rule has a `rate` and the publisher has not enough tokens for every event.
    */
@@ -75,7 +75,7 @@ export function createPublisherPolicy(
     match: (claims) => find(claims)?.grant,
     authorize(claims, events) {
       const rule = find(claims);
-      if (rule === undefined) throw new Forbidden("no publisher rule matches this token");
+      if (rule === undefined) throw new InsufficientScope("no publisher rule matches this token");
       const violations: Violation[] = [];
       events.forEach((event, index) => {
         for (const attribute of ["source", "type"] as const) {
@@ -118,10 +118,10 @@ function publisherKey(claims: TokenClaims): string {
   return JSON.stringify([text("iss") ?? "", who]);
 }
 
-function forbiddenEvents(violations: readonly Violation[]): Forbidden {
+function forbiddenEvents(violations: readonly Violation[]): InsufficientScope {
   const shown = violations
     .slice(0, SHOWN)
     .map(({ index, attribute, message }) => `event ${index}: ${attribute} ${message}`);
   const more = violations.length > SHOWN ? ` (and ${violations.length - SHOWN} more)` : "";
-  return new Forbidden(`${shown.join("; ")}${more}`, violations);
+  return new InsufficientScope(`${shown.join("; ")}${more}`, violations);
 }
