@@ -59,6 +59,47 @@ describe("JWKS through the Cache API (workerd)", () => {
     await expect(cold(new Request("https://id.test/jwks.json"))).rejects.toThrow("network down");
   });
 
+  it("an unusable 200 answer never replaces the cached set; the cached one is served", async () => {
+    const cache = await caches.open(`jwks-${crypto.randomUUID()}`);
+    const good = { keys: [{ kty: "EC", kid: "c" }] };
+    let answer: () => Response = () => Response.json(good);
+    const network = async () => answer();
+    const request = () => new Request("https://id.test/jwks.json");
+    const warm = createCacheApiJwksFetch({ cache, fetch: network });
+    await warm(request());
+    for (const bad of [
+      () => new Response("<html>down for maintenance</html>", { status: 200 }),
+      () => Response.json({ keys: [{ kty: "EC", kid: "c", d: "private" }] }),
+    ]) {
+      answer = bad;
+      expect(await (await warm(request())).json()).toStrictEqual(good);
+      // A cold isolate still finds the good set in the cache.
+      const cold = createCacheApiJwksFetch({ cache, fetch: network });
+      expect(await (await cold(request())).json()).toStrictEqual(good);
+    }
+  });
+
+  it("an endless 200 answer is cut at the size limit, not read into memory", async () => {
+    const cache = await caches.open(`jwks-${crypto.randomUUID()}`);
+    let pulled = 0;
+    const chunk = new TextEncoder().encode(`{"keys":[],"pad":"${"x".repeat(65_536)}`);
+    const endless = () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            pulled += chunk.byteLength;
+            controller.enqueue(chunk);
+          },
+        }),
+        { status: 200 },
+      );
+    const jwksFetch = createCacheApiJwksFetch({ cache, fetch: async () => endless() });
+    await expect(jwksFetch(new Request("https://id.test/jwks.json"))).rejects.toThrow(
+      "the JWKS is larger than 1048576 bytes",
+    );
+    expect(pulled).toBeLessThan(2 * 1024 * 1024);
+  });
+
   it("a Worker verifies tokens against a JWKS URL, and a new isolate needs no fetch", async () => {
     await resetDatabase();
     const { privateKey, publicKey } = await generateKeyPair("ES256");

@@ -1,13 +1,12 @@
 import type { JSONWebKeySet } from "jose";
-import { PayloadTooLarge } from "../errors/errors.js";
-import { readStreamCapped } from "../ingest/read-body.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { FetchLike } from "../ports/fetch.js";
 import { type Logger, silentLogger } from "../ports/logger.js";
 import { safeUrl } from "../telemetry/tracing.js";
 import { KeysUnavailable, Unauthorized } from "./auth-errors.js";
-import { createKeyMatcher, type KeyMatcher, publicKeySetProblem } from "./jwk-set.js";
+import { createKeyMatcher, type KeyMatcher } from "./jwk-set.js";
 import type { KeySource } from "./key-source.js";
+import { readJwks } from "./read-jwks.js";
 
 /** Options of `createRemoteKeySource`. */
 export interface RemoteKeySourceOptions {
@@ -37,9 +36,6 @@ export interface RemoteKeySource extends KeySource {
    */
   refresh(): Promise<boolean>;
 }
-
-/** A JWKS response larger than this is refused. */
-const MAX_JWKS_BYTES = 1024 * 1024;
 
 /** One fetched set, the generation it belongs to and when it arrived. */
 interface Installed {
@@ -104,23 +100,7 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
       await response.body?.cancel();
       throw new Error(`the JWKS URL answered HTTP ${response.status}`);
     }
-    if (Number(response.headers.get("content-length") ?? 0) > MAX_JWKS_BYTES) {
-      await response.body?.cancel();
-      throw new Error(`the JWKS is larger than ${MAX_JWKS_BYTES} bytes`);
-    }
-    let bytes: Uint8Array;
-    try {
-      bytes = await readStreamCapped(response.body, MAX_JWKS_BYTES);
-    } catch (err) {
-      if (err instanceof PayloadTooLarge) {
-        throw new Error(`the JWKS is larger than ${MAX_JWKS_BYTES} bytes`);
-      }
-      throw err;
-    }
-    const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    const problem = publicKeySetProblem(value);
-    if (problem !== undefined) throw new Error(problem);
-    return value as JSONWebKeySet;
+    return (await readJwks(response)).jwks;
   }
 
   function install(jwks: JSONWebKeySet): void {

@@ -1,3 +1,4 @@
+import { readJwks } from "../../auth/read-jwks.js";
 import type { FetchLike } from "../../ports/fetch.js";
 import type { Logger } from "../../ports/logger.js";
 
@@ -30,8 +31,9 @@ const FETCHED_AT = "x-herald-fetched-at";
  *   younger than `maxAgeMs`;
  * - every other request (a token with an unknown `kid`, a set past its max age) goes to the
  *   network, so key rotation is seen at once; a good answer replaces the cached set;
- * - when the network fails or answers an error, the cached set (up to `keepMs` old) is served:
- *   stale keys beat no keys, as in `remote-key-source.ts`.
+ * - when the network fails, answers an error, or answers a set that is no usable JWKS (not
+ *   JSON, private keys, over `MAX_JWKS_BYTES`), the cached set (up to `keepMs` old) is served:
+ *   stale keys beat no keys, as in `remote-key-source.ts`; only a usable set is cached.
  *
  * @example
  * const fetchJwks = createCacheApiJwksFetch({ cache: await caches.open("herald-jwks") });
@@ -79,7 +81,25 @@ export function createCacheApiJwksFetch(options: CacheApiJwksFetchOptions): Fetc
       }
       return response;
     }
-    const text = await response.text();
+    // Only a usable set is cached: a 200 maintenance page, a set with private keys or one over
+    // the size limit must neither replace the good set every isolate falls back on nor be read
+    // into memory whole.
+    let text: string;
+    try {
+      ({ text } = await readJwks(response));
+    } catch (error) {
+      const stale = await cached(key, keepMs);
+      if (stale !== undefined) {
+        options.logger?.warn(
+          "auth: the JWKS URL answered an unusable set; serving the cached one",
+          {
+            error: error instanceof Error ? error.message : String(error),
+          },
+        );
+        return stale;
+      }
+      throw error;
+    }
     const headers = new Headers({
       "content-type": response.headers.get("content-type") ?? "application/json",
       "cache-control": `max-age=${Math.ceil(keepMs / 1000)}`,

@@ -1,0 +1,42 @@
+import type { JSONWebKeySet } from "jose";
+import { PayloadTooLarge } from "../errors/errors.js";
+import { readStreamCapped } from "../ingest/read-body.js";
+import { publicKeySetProblem } from "./jwk-set.js";
+
+/** A JWKS response larger than this is refused. */
+export const MAX_JWKS_BYTES = 1024 * 1024;
+
+/** A JWKS read from a successful response: the set and its text as received. */
+export interface ReadJwks {
+  readonly jwks: JSONWebKeySet;
+  readonly text: string;
+}
+
+/**
+ * Reads a JWKS URL's 2xx answer: at most `MAX_JWKS_BYTES` (by `Content-Length`, then as it
+ * streams), JSON, and a set of public keys only (`publicKeySetProblem`). Rejects with an `Error`
+ * whose message says what is wrong (for the log; it never holds the body's bytes beyond what
+ * `JSON.parse` quotes).
+ *
+ * @example
+ * const { jwks } = await readJwks(await fetch(url));
+ */
+export async function readJwks(response: Response): Promise<ReadJwks> {
+  const tooLarge = () => new Error(`the JWKS is larger than ${MAX_JWKS_BYTES} bytes`);
+  if (Number(response.headers.get("content-length") ?? 0) > MAX_JWKS_BYTES) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readStreamCapped(response.body, MAX_JWKS_BYTES);
+  } catch (err) {
+    if (err instanceof PayloadTooLarge) throw tooLarge();
+    throw err;
+  }
+  const text = new TextDecoder().decode(bytes);
+  const value: unknown = JSON.parse(text);
+  const problem = publicKeySetProblem(value);
+  if (problem !== undefined) throw new Error(problem);
+  return { jwks: value as JSONWebKeySet, text };
+}
