@@ -406,6 +406,12 @@ describe("createTokenVerifier: the hostile-token matrix", () => {
       "missing_claim",
       "the token has no sub claim",
     );
+    // A sub that is there but no string is not "no sub claim".
+    await expectRefused(
+      await signToken(es, { ...claimsAt(), sub: 42 } as never),
+      "malformed",
+      "the token's sub claim has the wrong type",
+    );
     await expectRefused(
       await signToken(es, { ...claimsAt(), exp: "tomorrow" } as never),
       "malformed",

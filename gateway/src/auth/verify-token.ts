@@ -214,8 +214,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
     if (payload === undefined) throw refusal(failure);
     const { sub, exp, iat } = payload;
-    if (typeof sub !== "string" || sub === "") {
+    if (sub === undefined || sub === "") {
       throw new Unauthorized("missing_claim", "the token has no sub claim");
+    }
+    // jose checks that sub is present, not that it is a string (RFC 7519 4.1.2: a StringOrURI).
+    if (typeof sub !== "string") {
+      throw new Unauthorized("malformed", "the token's sub claim has the wrong type");
     }
     // jose takes any number: an exp of 1e400 (JSON for Infinity) would never expire.
     if (!Number.isFinite(exp)) {
