@@ -288,7 +288,7 @@ describe("herald serve (a real process)", () => {
       child.kill("SIGTERM");
       expect(await stopped).toBe(0);
       expect(errors).toContain(
-        "herald: WARNING: authentication is OFF (--no-auth): anyone who can reach this port can publish events",
+        "herald: WARNING: authentication is OFF (--no-auth): anyone who can reach this port can publish events and read and change subscriptions (the admin API is open too)",
       );
       expect(errors.some((line) => line.includes(`HERALD_LOG_LEVEL=${level} is not one of`))).toBe(
         unknown,

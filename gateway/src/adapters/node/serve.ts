@@ -129,8 +129,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   }
   if (authOff) {
     const warning = options.noAuth
-      ? "authentication is OFF (--no-auth): anyone who can reach this port can publish events"
-      : "authentication is OFF: anyone who can reach this port can publish events";
+      ? "authentication is OFF (--no-auth): anyone who can reach this port can publish events and read and change subscriptions (the admin API is open too)"
+      : "authentication is OFF: anyone who can reach this port can publish events and read and change subscriptions (the admin API is open too)";
     logger.warn(warning);
     // Loudly, whatever HERALD_LOG_LEVEL hides (DESIGN.md): a plain line on stderr too.
     if (options.note !== undefined) options.note(`herald: WARNING: ${warning}\n`);
