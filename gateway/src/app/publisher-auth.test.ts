@@ -159,6 +159,16 @@ describe("publisher authentication on ingest", () => {
     expect(res.headers.get("www-authenticate")).toMatch(/^Bearer error="insufficient_scope", /);
   });
 
+  it("403 before the body is read when no publisher rule matches: an invalid event is not checked", async () => {
+    const token = await signToken(key, claimsAt(nowSec(), { sub: "someone-else" }));
+    const invalid = { "ce-specversion": "1.0", "ce-id": "x" }; // no source, no type
+    const res = await post(invalid, token);
+    expect(res.status).toBe(403);
+    const problem = (await res.json()) as { code: string; errors?: unknown };
+    expect(problem.code).toBe("forbidden");
+    expect(problem.errors).toBeUndefined();
+  });
+
   it("429 with Retry-After past the rule's rate", async () => {
     const token = await signToken(
       key,

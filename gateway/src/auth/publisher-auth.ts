@@ -7,6 +7,7 @@ import { type BearerCarrier, extractBearerToken } from "./bearer-token.js";
 import type { TokenClaims } from "./claims-match.js";
 import { createInlineKeySource } from "./inline-key-source.js";
 import type { KeySource } from "./key-source.js";
+import { InsufficientScope } from "./policy-errors.js";
 import { createPublisherPolicy } from "./publisher-policy.js";
 import { createRemoteKeySource } from "./remote-key-source.js";
 import { createSecretKeySource } from "./secret-key-source.js";
@@ -17,6 +18,12 @@ import { createTokenVerifier } from "./verify-token.js";
 export interface PublisherAuth {
   /** The verified claims of the request's bearer token, or a 400/401/503 error. */
   authenticate(carrier: BearerCarrier): Promise<TokenClaims>;
+  /**
+   * Throws 403 (`InsufficientScope`) when no publisher rule matches the token at all: it may
+   * publish nothing, so its body is not read (nor checked, which would tell a stranger what the
+   * gateway accepts).
+   */
+  admit(claims: TokenClaims): void;
   /** Throws 403 (`Forbidden`) or 429 (`RateLimited`) unless the token may publish every event. */
   authorize(claims: TokenClaims, events: readonly CloudEvent[]): void;
 }
@@ -86,6 +93,11 @@ export function createPublisherAuth(
     async authenticate(carrier) {
       const token = extractBearerToken(carrier, { maxTokenBytes: config.maxTokenBytes });
       return (await verifier.verify(token)).claims;
+    },
+    admit(claims) {
+      if (policy.match(claims) === undefined) {
+        throw new InsufficientScope("no publisher rule matches this token");
+      }
     },
     authorize(claims, events) {
       policy.authorize(claims, events);

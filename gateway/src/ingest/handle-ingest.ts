@@ -44,7 +44,7 @@ export type IngestHandler = (source: IngestSource) => Promise<AcceptResult>;
 /**
  * The whole of `POST /events`, shared by every transport: refuse while shutting down (the
  * `gate`; a request let in before is let finish, or cut with 503 at the drain deadline while its
- * body is still arriving, never once it stores); authenticate the publisher before reading the
+ * body is still arriving, never once it stores); authenticate the publisher, and refuse one no publisher rule matches, before reading the
  * body (401/503); parse and validate the events;
  * check the publisher may publish each of them (403/429, all or nothing); stamp the gateway's
  * provenance (`recordedtime`, authcontext), replacing whatever the publisher sent there, and the
@@ -87,6 +87,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     const claims = auth
       ? await auth.authenticate({ authorization: source.header("authorization"), url: source.url })
       : undefined;
+    if (claims) auth?.admit(claims);
     const { mode, events } = await parseRequest(source, limits);
     if (claims) auth?.authorize(claims, events);
     const recordedAt = clock.now();

@@ -141,6 +141,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
             url: request.url,
           })
         : undefined;
+    if (claims !== undefined) auth?.admit(claims);
     const mediaType = checkMediaType(adapter, request.headers.get("content-type"));
     const limit = adapter.records ? limits.maxBatchBytes : limits.maxEventBytes;
     const body = await readBody(request, limit);
