@@ -54,7 +54,8 @@ export interface SinkAnswer {
 /**
  * The outbound port of delivery: sends one `DeliveryMessage` as it is and reports the answer. The
  * core has `createFetchSinkClient` (any Web `fetch`: Workers, tests); the Node adapter has
- * `createNodeSinkClient` (`node:http` with keep-alive, no Web objects per delivery). Both pass
+ * `createNodeSinkClient` (pooled keep-alive HTTP/1.1 over `node:net`, `node:https` for TLS, no
+ * Web objects per delivery). Both pass
  * `sink-client.case.ts`.
  *
  * Contract:

@@ -1,13 +1,14 @@
-import * as http from "node:http";
 import * as https from "node:https";
-import { describeError, MAX_ERROR_BYTES } from "../../deliver/failure-text.js";
-import {
-  DRAIN_LIMIT,
-  type SinkAnswer,
-  type SinkClient,
-  type SinkMessage,
-} from "../../deliver/sink-client.js";
-import { SinkNetworkError, SinkTimeout } from "../../deliver/sink-error.js";
+import { MAX_ERROR_BYTES } from "../../deliver/failure-text.js";
+import { DRAIN_LIMIT, type SinkAnswer, type SinkClient } from "../../deliver/sink-client.js";
+import { SinkTimeout } from "../../deliver/sink-error.js";
+import { fetchFailed } from "./fetch-failed.js";
+import { createHttp1Client, type Http1Client, Http1Exchange } from "./http1-client.js";
+import { encodeRequest } from "./http1-request.js";
+import type { Http1ResponseParser } from "./http1-response-parser.js";
+import { nodeHttpExchange } from "./node-http-exchange.js";
+import { RawHeadersAnswer } from "./raw-headers-answer.js";
+import { parseSinkTarget, type SinkTarget } from "./sink-target.js";
 
 export interface NodeSinkClientOptions {
   /** Connections at once per origin (default 128); further messages wait for a free one. */
@@ -27,16 +28,6 @@ export interface NodeSinkClient extends SinkClient {
   close(): void;
 }
 
-/** Where a sink URL points, parsed once per URL. */
-interface Target {
-  readonly secure: boolean;
-  readonly hostname: string;
-  readonly port: number | undefined;
-  readonly path: string;
-  /** The `Host` header: host and port as the URL has them (the port only when not the default). */
-  readonly host: string;
-}
-
 // setTimeout fires at once for delays that do not fit in a signed 32-bit integer.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 // Sinks come from the config, so few URLs repeat; the bound only guards against a config that
@@ -44,82 +35,119 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_TARGETS = 1024;
 const EMPTY = new Uint8Array(0);
 
-/** The same text as `fetch`'s network errors, so outcomes read alike whichever client sent. */
-function networkError(cause: unknown): SinkNetworkError {
-  return new SinkNetworkError(`fetch failed: ${describeError(cause)}`, { cause });
-}
-
-function parseTarget(sink: string): Target {
-  const url = new URL(sink);
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new Error(`unsupported protocol ${url.protocol}`);
-  }
-  return {
-    secure: url.protocol === "https:",
-    // URL keeps IPv6 literals in brackets; node:http wants the bare address.
-    hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-    port: url.port === "" ? undefined : Number(url.port),
-    path: `${url.pathname}${url.search}`,
-    host: url.host,
-  };
-}
-
 /**
- * The message's headers as node:http's flat list, plus `Host` (unless the message has one) and
- * `Content-Length` (a known length keeps the body out of chunked encoding). node:http writes a
- * list as it is, where it would copy an object into its own header map first; and on Node 20 an
- * object made with a spread (`{ ...headers, "content-length": n }`) cost ~10 µs more per request
- * than this.
+ * One delivery over `Http1Client`, settling its `send` promise as the `SinkClient` contract says:
+ * one timer for the whole exchange; the body's first `keepBytes` kept and the rest read up to
+ * the drain limit; an answer with what arrived when the body breaks off or outlasts the timeout.
  */
-function headerList(headers: SinkMessage["headers"], host: string, length: number): string[] {
-  const list: string[] = [];
-  let hostValue = host;
-  for (const name in headers) {
-    const value = headers[name] as string;
-    if (name === "host") hostValue = value;
-    else if (name !== "content-length") list.push(name, value);
-  }
-  list.push("host", hostValue, "content-length", String(length));
-  return list;
-}
+class SinkExchange extends Http1Exchange {
+  private readonly timer: NodeJS.Timeout;
+  private settled = false;
+  private status = 0;
+  private raw: string[] | null = null;
+  private head: Uint8Array = EMPTY;
+  private kept = 0;
+  private total = 0;
 
-/** The `Retry-After` value among raw header lines, without building the `headers` object. */
-function retryAfterOf(raw: readonly string[]): string | null {
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length === 11 && name.toLowerCase() === "retry-after") return raw[i + 1] as string;
+  constructor(
+    private readonly client: Http1Client,
+    bytes: Buffer,
+    closeAfter: boolean,
+    private readonly timeoutMs: number,
+    private readonly keepBytes: number,
+    private readonly resolve: (answer: SinkAnswer) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {
+    super(bytes, closeAfter);
+    this.timer = setTimeout(timeOut, Math.min(Math.max(timeoutMs, 0), MAX_TIMER_MS), this);
   }
-  return null;
-}
 
-/**
- * A header among raw header lines, `null` when absent, repeated fields joined with ", " (as
- * `Headers.get` does). Called only when someone asks, so deliveries never build a header map.
- */
-function headerOf(raw: readonly string[], name: string): string | null {
-  const wanted = name.toLowerCase();
-  let value: string | null = null;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const field = raw[i] as string;
-    if (field.length === wanted.length && field.toLowerCase() === wanted) {
-      const next = raw[i + 1] as string;
-      value = value === null ? next : `${value}, ${next}`;
+  onHead(parser: Http1ResponseParser): void {
+    this.status = parser.status;
+    this.raw = parser.rawHeaders;
+    // A known length needs no more room than it has.
+    if (parser.framing === "length" && parser.contentLength < this.keepBytes) {
+      this.head = parser.contentLength === 0 ? EMPTY : new Uint8Array(parser.contentLength);
     }
   }
-  return value;
+
+  onBody(chunk: Buffer, start: number, end: number): void {
+    const { keepBytes } = this;
+    if (this.kept < keepBytes) {
+      if (this.head === EMPTY) this.head = new Uint8Array(keepBytes);
+      const stop = Math.min(
+        end,
+        start + keepBytes - this.kept,
+        start + this.head.length - this.kept,
+      );
+      this.head.set(chunk.subarray(start, stop), this.kept);
+      this.kept += stop - start;
+    }
+    this.total += end - start;
+    if (this.total > Math.max(DRAIN_LIMIT, keepBytes)) {
+      // Reading on costs more than a new connection.
+      this.answer(false);
+      this.client.abort(this);
+    }
+  }
+
+  onEnd(): void {
+    this.answer(true);
+  }
+
+  onError(err: Error): void {
+    // After the head the status line has said what happened: answer with what arrived.
+    if (this.raw !== null) this.answer(false);
+    else this.fail(fetchFailed(err));
+  }
+
+  /** The timeout passed: no answer, or one whose body is still arriving. */
+  expire(): void {
+    if (this.settled) return;
+    if (this.raw !== null) this.answer(false);
+    else this.fail(new SinkTimeout(this.timeoutMs));
+    this.client.abort(this);
+  }
+
+  private answer(ended: boolean): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    const { kept } = this;
+    this.resolve(
+      new RawHeadersAnswer(
+        this.status,
+        this.raw as string[],
+        kept === 0 ? EMPTY : kept === this.head.length ? this.head : this.head.subarray(0, kept),
+        ended && this.total === kept,
+      ),
+    );
+  }
+
+  private fail(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.reject(err);
+  }
+}
+
+function timeOut(exchange: SinkExchange): void {
+  exchange.expire();
 }
 
 /**
- * The Node `SinkClient`: `node:http`/`node:https` over keep-alive agents (LIFO, so idle
- * connections age out; Nagle off, Node's default), built for the delivery hot path: per message
- * one request with a flat header list and the body in one write, one timer for the whole
+ * The Node `SinkClient`, built for the delivery hot path. Plain `http:` sinks go over
+ * `Http1Client` (`node:net`, pooled keep-alive connections, each request in one write, a strict
+ * incremental response parser); `https:` sinks over `node:https` with a keep-alive agent
+ * (certificate checks and TLS sessions as Node does them). Either way: one timer for the whole
  * exchange, and no Web `Request`, `Response`, `Headers`, streams or `AbortController`. Sink URLs
  * are parsed once. See `SinkClient` for the contract (`sink-client.case.ts` checks it).
  *
  * Keep-alive races: idle connections are closed after `idleTimeoutMs` (before a Node sink's 5 s
- * default closes them), and a message that fails with `ECONNRESET` on a reused connection before
- * any answer is sent once more, within the same timeout: the sink closed the connection as the
- * message went out, so it never saw it.
+ * default closes them), and a message that fails on a reused connection before any answer (the
+ * sink closed it as the message went out, so it never saw it) is sent once more, within the same
+ * timeout.
  *
  * @example
  * const client = createNodeSinkClient({ maxSockets: 128 });
@@ -134,166 +162,67 @@ export function createNodeSinkClient(options: NodeSinkClientOptions = {}): NodeS
   if (!Number.isFinite(idleTimeoutMs) || idleTimeoutMs <= 0 || idleTimeoutMs > MAX_TIMER_MS) {
     throw new TypeError("createNodeSinkClient: idleTimeoutMs must be a positive number of ms");
   }
+  const http1 = createHttp1Client({ maxSockets, idleTimeoutMs });
   // `timeout` is the idle timeout of pooled sockets: the agent destroys a free socket when it
   // fires, and caps it by the sink's Keep-Alive hint. On a socket in use it only emits `timeout`
   // on the request, which nothing listens to: the exchange timer bounds a delivery.
-  const agentOptions = {
+  const httpsAgent = new https.Agent({
     keepAlive: true,
     maxSockets,
     scheduling: "lifo",
     timeout: idleTimeoutMs,
-  } as const;
-  const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent(agentOptions);
-  const targets = new Map<string, Target>();
+  });
+  const targets = new Map<string, SinkTarget>();
 
-  function targetOf(sink: string): Target {
+  function targetOf(sink: string): SinkTarget {
     let target = targets.get(sink);
     if (target === undefined) {
-      target = parseTarget(sink);
+      target = parseSinkTarget(sink);
       if (targets.size >= MAX_TARGETS) targets.clear();
       targets.set(sink, target);
     }
     return target;
   }
 
-  function exchange(
-    target: Target,
-    message: SinkMessage,
-    timeoutMs: number,
-    keepBytes: number,
-    resolve: (answer: SinkAnswer) => void,
-    reject: (err: unknown) => void,
-  ): void {
-    const { body } = message;
-    const length =
-      body === undefined ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
-    let response: http.IncomingMessage | undefined;
-    let settled = false;
-    let head: Uint8Array = EMPTY;
-    let kept = 0;
-    let total = 0;
-    let ended = false;
-    const drainLimit = Math.max(DRAIN_LIMIT, keepBytes);
-
-    const finish = () => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      const res = response as http.IncomingMessage;
-      const raw = res.rawHeaders;
-      resolve({
-        status: res.statusCode ?? 0,
-        retryAfter: retryAfterOf(raw),
-        head: kept === 0 ? EMPTY : head.subarray(0, kept),
-        complete: ended && total === kept,
-        header: (name) => headerOf(raw, name),
-        forEachHeader: (fn) => {
-          for (let i = 0; i + 1 < raw.length; i += 2) {
-            fn(raw[i + 1] as string, (raw[i] as string).toLowerCase());
-          }
-        },
-      });
-    };
-    const fail = (err: SinkNetworkError | SinkTimeout) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      reject(err);
-    };
-
-    let req: http.ClientRequest | undefined;
-    let retried = false;
-    const timer = setTimeout(
-      () => {
-        if (response === undefined) {
-          fail(new SinkTimeout(timeoutMs));
-          req?.destroy();
-        } else {
-          // The body is still arriving: keep what came, close the connection.
-          finish();
-          response.destroy();
-        }
-      },
-      Math.min(Math.max(timeoutMs, 0), MAX_TIMER_MS),
-    );
-
-    const attempt = (): void => {
-      let sent: http.ClientRequest;
-      try {
-        sent = (target.secure ? https : http).request(
-          {
-            hostname: target.hostname,
-            port: target.port,
-            path: target.path,
-            method: message.method,
-            headers: headerList(message.headers, target.host, length),
-            agent: target.secure ? httpsAgent : httpAgent,
-          },
-          (res) => {
-            response = res;
-            res.on("data", (chunk: Buffer) => {
-              if (kept < keepBytes) {
-                if (head === EMPTY) head = new Uint8Array(keepBytes);
-                const take = Math.min(chunk.length, keepBytes - kept);
-                head.set(chunk.subarray(0, take), kept);
-                kept += take;
-              }
-              total += chunk.length;
-              if (total > drainLimit) {
-                // Reading on costs more than a new connection: destroying an unfinished response
-                // closes its socket.
-                finish();
-                res.destroy();
-              }
-            });
-            // `on`, not `once`: each fires at most once, and `finish` ignores the second.
-            res.on("end", () => {
-              ended = true;
-              finish();
-            });
-            // A connection that drops mid-body closes the response without an `end`.
-            res.on("close", finish);
-          },
-        );
-      } catch (err) {
-        // node:http refuses some URLs (a port out of range) before sending anything.
-        fail(networkError(err));
-        return;
-      }
-      req = sent;
-      // Also after the answer (a reset mid-body), so there is always a listener.
-      sent.on("error", (err: NodeJS.ErrnoException) => {
-        // A request given up for a retry has nothing more to say.
-        if (sent !== req) return;
-        if (response !== undefined) finish();
-        else if (!retried && !settled && sent.reusedSocket && err.code === "ECONNRESET") {
-          // The sink closed the idle keep-alive connection as this message went out on it: it
-          // never saw the message (Node's `request.reusedSocket` docs). Send it once more; the
-          // body is in memory, and a fresh attempt gets a live socket or a new connection.
-          retried = true;
-          attempt();
-        } else fail(networkError(err));
-      });
-      sent.end(body);
-    };
-    attempt();
-  }
-
   return {
     send(message, timeoutMs, keepBytes = MAX_ERROR_BYTES) {
-      let target: Target;
+      let target: SinkTarget;
+      let request: ReturnType<typeof encodeRequest> | undefined;
       try {
         target = targetOf(message.url);
+        if (!target.secure) {
+          request = encodeRequest(
+            message.method,
+            target.path,
+            target.host,
+            message.headers,
+            message.body,
+          );
+        }
       } catch (err) {
-        return Promise.reject(networkError(err));
+        return Promise.reject(fetchFailed(err));
       }
-      return new Promise<SinkAnswer>((resolve, reject) =>
-        exchange(target, message, timeoutMs, keepBytes, resolve, reject),
-      );
+      return new Promise<SinkAnswer>((resolve, reject) => {
+        if (request === undefined) {
+          nodeHttpExchange(httpsAgent, target, message, timeoutMs, keepBytes, resolve, reject);
+        } else {
+          http1.send(
+            target.origin,
+            new SinkExchange(
+              http1,
+              request.bytes,
+              request.closeAfter,
+              timeoutMs,
+              keepBytes,
+              resolve,
+              reject,
+            ),
+          );
+        }
+      });
     },
     close() {
-      httpAgent.destroy();
+      http1.close();
       httpsAgent.destroy();
     },
   };
