@@ -421,6 +421,22 @@ describe("Http1Client: the pool", () => {
     expect(sink.requests).toHaveLength(2);
   });
 
+  it("never sends on an idle connection past its deadline, even before the sweep closed it", async () => {
+    const sink = await rawSink((_, socket) => socket.write(OK));
+    const sinkClient = client({ idleTimeoutMs: 100 });
+    await sinkClient.send(message(sink.url), 5_000);
+    // Blocks the event loop past the deadline, so the idle sweep cannot run first.
+    const until = performance.now() + 120;
+    while (performance.now() < until);
+    await sinkClient.send(message(sink.url), 5_000);
+    await sinkClient.send(message(sink.url), 5_000);
+    expect(sink.requests.map((r) => [r.connection, r.index])).toEqual([
+      [0, 0],
+      [1, 0],
+      [1, 1],
+    ]);
+  });
+
   it("closes an idle connection by the sink's Keep-Alive hint (n - 1 s)", async () => {
     const sink = await rawSink((_, socket) =>
       socket.write("HTTP/1.1 204 No Content\r\nKeep-Alive: timeout=2\r\n\r\n"),

@@ -240,21 +240,27 @@ class Http1ClientImpl implements Http1Client {
       this.pools.set(origin.key, pool);
     }
     const { idle } = pool;
-    if (idle.length > 0) {
+    let expired: Connection[] | undefined;
+    let conn = idle.pop();
+    if (conn !== undefined) {
       const now = performance.now();
-      for (let conn = idle.pop(); conn !== undefined; conn = idle.pop()) {
+      for (; conn !== undefined; conn = idle.pop()) {
         conn.idle = false;
         // Past its deadline (the sweep has not come round yet): the sink may be closing it.
-        if (conn.idleDeadline <= now) conn.close();
-        else {
-          conn.socket.ref();
-          conn.start(exchange);
-          return;
-        }
+        if (conn.idleDeadline > now) break;
+        expired ??= [];
+        expired.push(conn);
       }
     }
-    if (pool.connections.size < this.maxSockets) new Connection(this, pool).start(exchange);
-    else pool.waiting.push(exchange);
+    if (conn !== undefined) {
+      conn.socket.ref();
+      conn.start(exchange);
+    } else if (pool.connections.size - (expired?.length ?? 0) < this.maxSockets) {
+      new Connection(this, pool).start(exchange);
+    } else pool.waiting.push(exchange);
+    // Closed after the exchange has its connection, so the pool is never left empty (and
+    // dropped) under it.
+    if (expired !== undefined) for (const old of expired) old.close();
   }
 
   abort(exchange: Http1Exchange): void {
