@@ -55,8 +55,7 @@ export interface SinkAnswer {
  * The outbound port of delivery: sends one `DeliveryMessage` as it is and reports the answer. The
  * core has `createFetchSinkClient` (any Web `fetch`: Workers, tests); the Node adapter has
  * `createNodeSinkClient` (pooled keep-alive HTTP/1.1 over `node:net`, `node:https` for TLS, no
- * Web objects per delivery). Both pass
- * `sink-client.case.ts`.
+ * Web objects per delivery). Both pass `sink-client.case.ts`.
  *
  * Contract:
  * - the message goes out with its method (`POST`, or `OPTIONS` for the webhook handshake);
