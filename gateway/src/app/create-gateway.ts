@@ -280,7 +280,15 @@ export function createGateway(options: GatewayOptions): Gateway {
   );
   function problem(err: unknown, method: string, path: string): ProblemParts {
     if (err instanceof HeraldError) {
-      logger.debug("request refused", { method, path, status: err.status, code: err.code });
+      // The detail is what the client is told anyway (never a token or a secret): why it was
+      // refused (an expired token, a bad signature, which attribute) is what an operator asks.
+      logger.debug("request refused", {
+        method,
+        path,
+        status: err.status,
+        code: err.code,
+        detail: err.message,
+      });
     }
     return problemParts(err, (e) =>
       logger.error("unexpected error while handling a request", {

@@ -159,7 +159,8 @@ describe("webhooks through the Node listener, delivered to a real sink", () => {
       expect(await outcome()).toMatchObject({
         level: "debug",
         message: "request refused",
-        fields: { status: 400, code: "malformed_request" },
+        // The detail the client was told, so an operator sees why without a packet capture.
+        fields: { status: 400, code: "malformed_request", detail: expect.stringMatching(/body/) },
       });
     },
   );
