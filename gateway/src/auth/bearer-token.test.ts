@@ -64,6 +64,8 @@ describe("extractBearerToken", () => {
     for (const carrier of [
       { authorization: "Bearer" },
       { authorization: "Bearer " },
+      { authorization: `Bearer\t${TOKEN}` },
+      { authorization: `bearer\t ${TOKEN}` },
       { url: "/events?access_token=" },
       { url: `/events?access_token=${TOKEN}&access_token=${TOKEN}` },
     ]) {

@@ -101,9 +101,14 @@ const LATER_BEARER = /,\s*bearer(\s|$)/i;
 function headerToken(value: string | undefined, maxTokenBytes: number): string | undefined {
   if (value === undefined) return undefined;
   const trimmed = value.trim();
-  const space = trimmed.indexOf(" ");
+  const space = trimmed.search(/\s/);
   const scheme = space === -1 ? trimmed : trimmed.slice(0, space);
   const bearer = scheme.length === BEARER.length && scheme.toLowerCase() === BEARER;
+  // RFC 6750 2.1 separates the scheme from the token with spaces only: a tab there is a
+  // malformed request a producer can fix, not a missing token.
+  if (bearer && space !== -1 && trimmed[space] !== " ") {
+    throw new InvalidRequest("separate Bearer from the token with a space, not a tab");
+  }
   // Another scheme (Basic, ...) is no bearer token: RFC 6750 section 3 answers it like none.
   if (!bearer && !LATER_BEARER.test(trimmed)) return undefined;
   const token = space === -1 ? "" : trimmed.slice(space + 1).trimStart();
