@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type JwksServer, startJwksServer } from "../../test/support/jwks-server.js";
 import {
   AUDIENCE,
@@ -228,14 +228,35 @@ describe("createRemoteKeySource", () => {
     expect(await keys.generation()).toBe(0);
     expect(server.requests).toBe(1);
     clock.advance(1);
+    // Past max age the old set still answers while the new one is fetched in the background.
+    expect(await keys.generation()).toBe(0);
+    await vi.waitFor(() => expect(server.requests).toBe(2));
     expect(await keys.generation()).toBe(0); // k2 added: nothing cached can be wrong
-    expect(server.requests).toBe(2);
     server.serve(jwksOf(k2));
     clock.advance(60_000);
-    expect(await keys.generation()).toBe(1); // k1 withdrawn
+    expect(await keys.generation()).toBe(0);
+    await vi.waitFor(async () => expect(await keys.generation()).toBe(1)); // k1 withdrawn
+    expect(server.requests).toBe(3);
     await expect(keys.keysFor({ alg: "ES256", kid: "k1" })).rejects.toMatchObject({
       reason: "unknown_key",
     });
+  });
+
+  it("keeps answering from the old set while a refetch past max age hangs", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    let calls = 0;
+    const hangAfterFirst = (request: Request) =>
+      ++calls === 1 ? fetch(request) : new Promise<Response>(() => {});
+    const { keys, clock } = setup(server.url, { maxAgeMs: 60_000, fetch: hangAfterFirst });
+    expect((await keys.keysFor({ alg: "ES256", kid: "k1" })).keys).toHaveLength(1);
+    clock.advance(60_000);
+    const started = performance.now();
+    expect((await keys.keysFor({ alg: "ES256", kid: "k1" })).keys).toHaveLength(1);
+    expect((await keys.keysFor({ alg: "ES256", kid: "k1" })).keys).toHaveLength(1);
+    // Not held for the 5 s fetch timeout (a generous bound: the answer comes from memory).
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(calls).toBe(2); // one refetch, not one per request
   });
 
   it("stops reading a JWKS without Content-Length as soon as it passes 1 MiB", async () => {

@@ -53,8 +53,9 @@ function positive(name: string, value: number): number {
 
 /**
  * A `KeySource` over a JWKS URL. The set is fetched on first use and kept; it is fetched again
- * when a token names a `kid` it does not hold (key rotation) or when it is older than `maxAgeMs`,
- * but never twice within `cooldownMs`. A failed refetch keeps the old keys (stale keys beat no
+ * when a token names a `kid` it does not hold (key rotation; that token waits for the fetch) or
+ * when it is older than `maxAgeMs` (in the background: the old set serves meanwhile), but never
+ * twice within `cooldownMs`. A failed refetch keeps the old keys (stale keys beat no
  * keys); only when no set was ever fetched does `keysFor` reject with `KeysUnavailable` (503),
  * with `Retry-After` at the end of the cooldown. The generation grows when a refetch drops or
  * changes a key, never when it only adds keys.
@@ -136,14 +137,18 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
     return inflight;
   }
 
-  /** The set to use now: fetched if there is none yet, refetched if it is older than max age. */
+  /**
+   * The set to use now: fetched (and waited for) if there is none yet. One older than max age is
+   * still used while it is refetched in the background, so an identity provider that is slow or
+   * hangs never holds requests up (up to `timeoutMs` each) once a set was fetched.
+   */
   async function usable(): Promise<Installed> {
-    if (inflight !== undefined) await inflight;
     const before = installed();
     if (before === undefined) {
-      if (!coolingDown()) await refresh();
+      if (inflight !== undefined) await inflight;
+      else if (!coolingDown()) await refresh();
     } else if (clock.now() - before.fetchedAt >= maxAgeMs && !coolingDown()) {
-      await refresh();
+      void refresh();
     }
     const set = installed();
     if (set === undefined) {
