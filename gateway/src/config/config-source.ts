@@ -9,9 +9,11 @@ import {
   type YAMLError,
 } from "yaml";
 import type { ConfigIssue } from "./config-invalid.js";
-import type { FieldPath } from "./field-path.js";
+import { findDuplicateKey } from "./duplicate-key.js";
+import { type FieldPath, formatFieldPath } from "./field-path.js";
 import { checkJsonSyntax } from "./json-syntax.js";
 import type { ReportOptions } from "./report.js";
+import { keyText, startOf } from "./yaml-node.js";
 
 /** 1-based line and column in the source text. */
 export interface SourcePosition {
@@ -81,7 +83,18 @@ function readYaml(masked: string, text: string, file: string): ConfigSource {
   const syntaxIssues = withoutCascade([...document.errors, ...document.warnings]).map(
     (error): ConfigIssue => {
       const at = position(error.pos[0]);
-      return { file, ...at, field: "", message: explain(error) };
+      const duplicate =
+        error.code === "DUPLICATE_KEY" ? findDuplicateKey(document, error.pos[0]) : undefined;
+      if (duplicate === undefined) return { file, ...at, field: "", message: explain(error) };
+      // Named like every other issue (the field), not only as the parser's "Map keys must be
+      // unique", and with where the first one is: the reader has to delete one of the two.
+      const first = position(duplicate.firstOffset);
+      return {
+        file,
+        ...at,
+        field: formatFieldPath(duplicate.path),
+        message: `duplicate key; it is already set on line ${first.line} (each key may appear once)`,
+      };
     },
   );
   return {
@@ -163,16 +176,6 @@ function offsetOf(document: Document, path: FieldPath, atKey: boolean): number {
     node = child;
   }
   return offset;
-}
-
-function startOf(node: unknown): number | undefined {
-  if (typeof node !== "object" || node === null || !("range" in node)) return undefined;
-  const range: unknown = node.range;
-  return Array.isArray(range) && typeof range[0] === "number" ? range[0] : undefined;
-}
-
-function keyText(key: unknown): string {
-  return isScalar(key) ? String(key.value) : String(key);
 }
 
 /**

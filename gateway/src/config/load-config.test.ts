@@ -584,9 +584,13 @@ describe("parseConfig: JSON input", () => {
     ]);
   });
 
-  test("duplicate keys are errors, not last-one-wins", () => {
+  test("duplicate keys are errors, not last-one-wins, naming the field and its first line", () => {
     expect(problems('{ "listen": {}, "listen": {} }', {}, "h.json")).toEqual([
-      "h.json:1:17 Map keys must be unique",
+      "h.json:1:17 listen: duplicate key; it is already set on line 1 (each key may appear once)",
+    ]);
+    const nested = ["{", '  "listen": {', '    "port": 1,', '    "port": 2', "  }", "}"].join("\n");
+    expect(problems(nested, {}, "h.json")).toEqual([
+      "h.json:4:5 listen.port: duplicate key; it is already set on line 3 (each key may appear once)",
     ]);
   });
 
@@ -670,7 +674,7 @@ describe("parseConfig: YAML syntax", () => {
 
   test("independent syntax errors are all reported", () => {
     expect(problems(yaml("listen: {}", "listen: {}", "auth: a: b"))).toEqual([
-      "herald.yaml:2:1 Map keys must be unique",
+      "herald.yaml:2:1 listen: duplicate key; it is already set on line 1 (each key may appear once)",
       "herald.yaml:3:7 Nested mappings are not allowed in compact mappings",
     ]);
   });
