@@ -170,6 +170,33 @@ describe("herald command line", () => {
     expect(bad.stderr).toContain("Usage: herald");
   });
 
+  it("answers COMMAND --help (and -h, and help COMMAND) with that command's usage, exit 0", async () => {
+    for (const command of ["serve", "validate", "send", "tail", "token"]) {
+      for (const argv of [
+        [command, "--help"],
+        [command, "-h"],
+        ["help", command],
+      ]) {
+        const { code, stdout, stderr } = await cli(argv);
+        expect(code, argv.join(" ")).toBe(0);
+        expect(stdout).toMatch(
+          new RegExp(`^Usage: herald ${command} \\[options\\]\n\n  ${command} `),
+        );
+        expect(stderr).toBe("");
+      }
+    }
+    // Among other options too: help wins, so `serve --port 0 --help` starts no gateway.
+    const serve = await cli(["serve", "--port", "0", "--help"]);
+    expect(serve.code).toBe(0);
+    expect(serve.stdout).toContain("--no-auth");
+    expect(serve.stdout).not.toContain("listening");
+    // After `--` it is not an option, and `help` with an unknown topic is the whole usage.
+    expect((await cli(["token", "--", "--help"])).code).not.toBe(0);
+    const topic = await cli(["help", "constructor"]);
+    expect(topic.code).toBe(0);
+    expect(topic.stdout).toMatch(/^Usage: herald <command> \[options\]/);
+  });
+
   it("refuses to serve a config without an auth section unless --no-auth", async () => {
     await writeFile(join(dir, "herald.yaml"), "subscriptions: []\n");
     const { code, stderr } = await cli(["serve", "--config", "herald.yaml"]);

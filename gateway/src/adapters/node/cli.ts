@@ -16,26 +16,41 @@ import { ServeError, serve } from "./serve.js";
 import { TAIL_USAGE, tailCommand } from "./tail-command.js";
 import { TOKEN_USAGE, tokenCommand } from "./token-command.js";
 
-const USAGE = `Usage: herald <command> [options]
-
-Commands:
-  serve       Start the gateway
+const SERVE_USAGE = `  serve       Start the gateway
                 --config FILE   config file (default ./herald.yaml; without one, an embedded demo)
                 --host H        listen address (overrides listen.host)
                 --port N        listen port (overrides listen.port; 0 picks a free port)
-                --no-auth       accept events without authentication (development only)
-  validate    Check a config file and exit (0 valid, 1 invalid)
-                --config FILE   config file (default ./herald.yaml)
-${SEND_USAGE}
-${TAIL_USAGE}
-${TOKEN_USAGE}
-  help        Show this help
-  version     Print the version
+                --no-auth       accept events without authentication (development only)`;
 
-Environment: HERALD_LOG_LEVEL=debug|info|warn|error|silent (default info). Logs are JSON lines on stderr.
+const VALIDATE_USAGE = `  validate    Check a config file and exit (0 valid, 1 invalid)
+                --config FILE   config file (default ./herald.yaml)`;
+
+const ENVIRONMENT = `Environment: HERALD_LOG_LEVEL=debug|info|warn|error|silent (default info). Logs are JSON lines on stderr.
   OTEL_EXPORTER_OTLP_ENDPOINT=URL (or OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER) exports traces and
   metrics with OpenTelemetry; the other standard OTEL_* variables apply (README: Tracing and metrics).
 `;
+
+const USAGE = `Usage: herald <command> [options]
+
+Commands:
+${SERVE_USAGE}
+${VALIDATE_USAGE}
+${SEND_USAGE}
+${TAIL_USAGE}
+${TOKEN_USAGE}
+  help        Show this help (herald help COMMAND, or herald COMMAND --help: one command's)
+  version     Print the version
+
+${ENVIRONMENT}`;
+
+/** Each command's part of the usage, for `herald COMMAND --help` and `herald help COMMAND`. */
+const COMMAND_USAGE: Readonly<Record<string, string>> = {
+  serve: `${SERVE_USAGE}\n\n${ENVIRONMENT.trimEnd()}`,
+  validate: VALIDATE_USAGE,
+  send: SEND_USAGE,
+  tail: TAIL_USAGE,
+  token: TOKEN_USAGE,
+};
 
 interface Io {
   readonly argv: readonly string[];
@@ -55,6 +70,13 @@ interface Io {
  */
 export async function runCli(io: Io): Promise<number> {
   const [command = "help", ...rest] = io.argv;
+  // `herald serve --help` is how people ask about one command: its usage, exit 0, never an
+  // "unknown option" (or, worse, a gateway started). `herald help serve` says the same.
+  const commandUsage = usageOf(command);
+  if (commandUsage !== undefined && asksForHelp(rest)) {
+    io.stdout(commandUsage);
+    return 0;
+  }
   try {
     switch (command) {
       case "serve":
@@ -74,9 +96,10 @@ export async function runCli(io: Io): Promise<number> {
         return 0;
       case "help":
       case "--help":
-      case "-h":
-        io.stdout(USAGE);
+      case "-h": {
+        io.stdout((rest[0] === undefined ? undefined : usageOf(rest[0])) ?? USAGE);
         return 0;
+      }
       default:
         io.stderr(`herald: unknown command "${command}"\n\n${USAGE}`);
         return 2;
@@ -100,6 +123,18 @@ export async function runCli(io: Io): Promise<number> {
     }
     throw err;
   }
+}
+
+/** One command's usage, `undefined` for a name that is not a command. */
+function usageOf(command: string): string | undefined {
+  if (!Object.hasOwn(COMMAND_USAGE, command)) return undefined;
+  return `Usage: herald ${command} [options]\n\n${COMMAND_USAGE[command]}\n`;
+}
+
+/** Whether the arguments ask for help (`--help` or `-h`) before any `--` that ends the options. */
+function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === "--help" || arg === "-h");
 }
 
 async function serveCommand(args: readonly string[], io: Io): Promise<number> {
