@@ -82,4 +82,12 @@ describe("the demo's hint", () => {
     expect(hint.split("\n")).toContain("a.b.c");
     expect(hint).toContain("herald token --sub NAME");
   });
+
+  it("under --no-auth (no token) says none is needed, and the curl line sends none", () => {
+    const hint = demoHint("http://127.0.0.1:8080", undefined);
+    expect(hint).toContain("Authentication is off (--no-auth)");
+    expect(hint).not.toContain("Publishing needs a bearer token");
+    expect(hint).not.toContain("Authorization");
+    expect(hint).toContain("curl -i http://127.0.0.1:8080/events \\\n  -H 'ce-specversion: 1.0'");
+  });
 });

@@ -48,15 +48,16 @@ export function embeddedConfig(options: EmbeddedConfigOptions): string {
 }
 
 /**
- * The curl command the demo suggests: one binary-mode event, carrying `token` as its bearer token.
+ * The curl command the demo suggests: one binary-mode event, carrying `token` as its bearer token
+ * (none when `token` is `undefined`: the demo runs with `--no-auth`).
  *
  * @example
  * demoCurl("http://127.0.0.1:8080", token);
  */
-export function demoCurl(baseUrl: string, token: string): string {
+export function demoCurl(baseUrl: string, token: string | undefined): string {
   return [
     `curl -i ${baseUrl}/events \\`,
-    `  -H "Authorization: Bearer ${token}" \\`,
+    ...(token === undefined ? [] : [`  -H "Authorization: Bearer ${token}" \\`]),
     "  -H 'ce-specversion: 1.0' -H 'ce-id: demo-1' -H 'ce-source: /demo' \\",
     "  -H 'ce-type: com.example.demo.greeting' -H 'content-type: application/json' \\",
     `  -d '{"hello":"world"}'`,
@@ -65,25 +66,27 @@ export function demoCurl(baseUrl: string, token: string): string {
 
 /**
  * What the demo prints after its `herald listening on ...` line: what it is, a ready token for
- * sub `demo` and a curl command that uses it.
+ * sub `demo` and a curl command that uses it. With `token` `undefined` (`--no-auth`) it says that
+ * no token is needed instead, and the curl sends none: telling people to fetch a token the
+ * gateway does not ask for would only mislead them.
  *
  * @example
  * print(demoHint("http://127.0.0.1:8080", token));
  */
-export function demoHint(baseUrl: string, token: string): string {
-  return [
-    "",
-    "No herald.yaml here, so this is the embedded demo: every event goes to a built-in sink that prints it.",
-    `Publishing needs a bearer token. Here is one for sub "${DEMO_SUBJECT}", valid for 24h, from the local dev`,
-    "issuer (its key is in ./.herald; mint more with `npx herald token --sub NAME`, and add",
-    "`--scope herald:admin` for the admin routes):",
-    "",
-    token,
-    "",
-    "Try:",
-    "",
-    demoCurl(baseUrl, token),
-    "",
-    "",
-  ].join("\n");
+export function demoHint(baseUrl: string, token: string | undefined): string {
+  const intro =
+    "No herald.yaml here, so this is the embedded demo: every event goes to a built-in sink that prints it.";
+  const tokenLines =
+    token === undefined
+      ? [
+          "Authentication is off (--no-auth): events need no bearer token, and the admin routes are open.",
+        ]
+      : [
+          `Publishing needs a bearer token. Here is one for sub "${DEMO_SUBJECT}", valid for 24h, from the local dev`,
+          "issuer (its key is in ./.herald; mint more with `npx herald token --sub NAME`, and add",
+          "`--scope herald:admin` for the admin routes):",
+          "",
+          token,
+        ];
+  return ["", intro, ...tokenLines, "", "Try:", "", demoCurl(baseUrl, token), "", ""].join("\n");
 }

@@ -112,3 +112,42 @@ describe("serve: config warnings", () => {
     expect(warning).toMatch(/small\.yaml:2:26 limits\.maxEventBytes: 4096 is below 65536 bytes/);
   });
 });
+
+describe("serve: the embedded demo", () => {
+  it("under --no-auth tells people no token is needed, and a tokenless curl is accepted", async () => {
+    const demoDir = await mkdtemp(join(tmpdir(), "herald-demo-noauth-"));
+    let notes = "";
+    const server = await serve({
+      port: 0,
+      noAuth: true,
+      cwd: demoDir,
+      env: {},
+      logger: silentLogger,
+      print: () => {},
+      note: (text) => {
+        notes += text;
+      },
+    });
+    try {
+      expect(notes).toContain("Authentication is off (--no-auth)");
+      expect(notes).not.toContain("Authorization: Bearer");
+      expect(notes).not.toContain("Publishing needs a bearer token");
+      // What the hint suggests works as said: no token, 202.
+      const response = await fetch(`${server.url}/events`, {
+        method: "POST",
+        headers: {
+          "ce-specversion": "1.0",
+          "ce-id": "demo-1",
+          "ce-source": "/demo",
+          "ce-type": "com.example.demo.greeting",
+          "content-type": "application/json",
+        },
+        body: '{"hello":"world"}',
+      });
+      expect(response.status).toBe(202);
+    } finally {
+      await server.close();
+      await rm(demoDir, { recursive: true, force: true });
+    }
+  });
+});

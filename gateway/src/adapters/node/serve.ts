@@ -228,7 +228,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         apply: (next) => gateway.subscriptions.replaceConfigured(next.subscriptions),
       });
   print(`herald listening on ${url}\n`);
-  if (demoToken !== undefined) note(demoHint(url, demoToken));
+  // Under --no-auth the demo's token would be a detour: the hint says none is needed.
+  if (demo) note(demoHint(url, authOff ? undefined : demoToken));
 
   let closing: Promise<void> | undefined;
   return {
