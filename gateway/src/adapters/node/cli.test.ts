@@ -288,6 +288,57 @@ describe("herald serve (a real process)", () => {
     expect(new Set(ids).size).toBe(50);
   });
 
+  it("a SIGTERM while its modules still load is a clean stop: the gateway starts, stops, exits 0", async () => {
+    // A module hook (a thread of its own) holds the import of the CLI's modules for a moment and
+    // says so: the SIGTERM then lands exactly in the window where bin/herald.js is loading them.
+    await writeFile(
+      join(dir, "slow-load-hooks.mjs"),
+      [
+        "export async function resolve(specifier, context, next) {",
+        '  if (specifier.endsWith("adapters/node/cli.js")) {',
+        '    process.stderr.write("loading the CLI\\n");',
+        "    await new Promise((ok) => setTimeout(ok, 1000));",
+        "  }",
+        "  return next(specifier, context);",
+        "}",
+      ].join("\n"),
+    );
+    await writeFile(
+      join(dir, "slow-load.mjs"),
+      'import { register } from "node:module";\nregister("./slow-load-hooks.mjs", import.meta.url);\n',
+    );
+    await writeFile(join(dir, "early.yaml"), "store: { kind: memory }\nsubscriptions: []\n");
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "./slow-load.mjs",
+        HERALD,
+        "serve",
+        "--config",
+        "early.yaml",
+        "--no-auth",
+        "--port",
+        "0",
+      ],
+      {
+        cwd: dir,
+        env: { ...process.env, HERALD_LOG_LEVEL: "info" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const stdout: string[] = [];
+    createInterface({ input: child.stdout! }).on("line", (line) => stdout.push(line));
+    createInterface({ input: child.stderr! }).on("line", (line) => {
+      if (line === "loading the CLI") child.kill("SIGTERM");
+    });
+    const ended = new Promise<[number | null, NodeJS.Signals | null]>((ok) =>
+      child.once("exit", (code, signal) => ok([code, signal])),
+    );
+    expect(await ended).toEqual([0, null]);
+    expect(stdout.filter((line) => line.startsWith("herald listening on"))).toHaveLength(1);
+  });
+
   it.each([
     ["silent", false],
     ["loud", true],
