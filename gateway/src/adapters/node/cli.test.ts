@@ -43,7 +43,7 @@ describe("herald validate", () => {
     );
     const { code, stdout, stderr } = await cli(["validate", "--config", "ok.yaml"]);
     expect(code).toBe(0);
-    expect(stdout).toContain("valid (1 subscriptions)");
+    expect(stdout).toContain("valid (1 subscription)\n");
     // Valid, but serve needs --no-auth for it: said, not hidden.
     expect(stderr).toMatch(/no auth section; `herald serve` starts it only with --no-auth/);
   });
@@ -223,6 +223,12 @@ describe("herald command line", () => {
     // Retries, dead-lettering, adapters and the NATS store are honoured now.
     expect(stderr).not.toContain("cannot honour");
     expect(stderr).toContain("cannot reach NATS at nats://127.0.0.1:9");
+  });
+
+  it("refuses an empty --host as the flag, not as a field of a config the user never wrote", async () => {
+    const { code, stderr } = await cli(["serve", "--no-auth", "--port", "0", "--host", ""]);
+    expect(code).toBe(1);
+    expect(stderr).toBe("herald: --host must not be empty\n");
   });
 
   it("refuses a --port that is not a port", async () => {
@@ -622,6 +628,14 @@ describe("herald send, details", () => {
     expect(code).toBe(1);
     expect(stderr).toContain("--attr must look like name=value");
     expect(stderr).not.toContain("    at ");
+  });
+
+  it("refuses a --url that is not http(s), as it does one that is no URL", async () => {
+    for (const url of ["ftp://127.0.0.1/x", "mailto:a@example.com", "nope"]) {
+      const { code, stderr } = await cli(["send", "--url", url, "--type", "t", "--source", "/s"]);
+      expect(code).toBe(1);
+      expect(stderr).toBe(`herald: --url must be an absolute http(s) URL (got "${url}")\n`);
+    }
   });
 
   it("says so in one line when --data @FILE cannot be read, and sends nothing", async () => {

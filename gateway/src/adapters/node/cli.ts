@@ -148,6 +148,9 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
     },
     strict: true,
   });
+  // Said as the flag it is: left to the config check, it would be reported as a field of the
+  // config (of `<embedded demo config>` for the demo), where the user never wrote it.
+  if (values.host?.trim() === "") throw new ServeError("--host must not be empty");
   let port: number | undefined;
   if (values.port !== undefined) {
     port = Number(values.port);
@@ -233,7 +236,8 @@ async function validateCommand(args: readonly string[], io: Io): Promise<number>
   // The files it names, as `serve` reads them: a valid config also starts.
   const issues = await checkConfigFiles(config, path, text);
   if (issues.length > 0) throw new ConfigInvalid(issues);
-  io.stdout(`${path}: valid (${config.subscriptions.length} subscriptions)\n`);
+  const count = config.subscriptions.length;
+  io.stdout(`${path}: valid (${count} subscription${count === 1 ? "" : "s"})\n`);
   // Valid, and serve starts with them, but probably not meant: said, not fatal.
   for (const warning of configWarnings(config, path, text)) {
     io.stderr(`herald: warning: ${formatConfigIssue(warning)}\n`);

@@ -119,10 +119,9 @@ async function dataFile(cwd: string, path: string): Promise<Uint8Array> {
 
 /** `--url` is the gateway's base URL (a path prefix is kept) or its full `/events` URL. */
 function ingestUrl(base: string): URL {
-  let url: URL;
-  try {
-    url = new URL(base);
-  } catch {
+  const url = URL.canParse(base) ? new URL(base) : undefined;
+  // Another scheme parses too, and fetch would fail on it with "unknown scheme".
+  if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
     throw new ServeError(`--url must be an absolute http(s) URL (got "${base}")`);
   }
   if (url.pathname.endsWith("/events")) return url;
