@@ -68,6 +68,16 @@ describe("interpolateEnv", () => {
     ]);
   });
 
+  test("a default holding another reference is an error, not the text '${B' and a stray '}'", () => {
+    expect(interpolateEnv("Bearer ${A:-${B}}", { B: "b" })).toEqual({
+      value: "Bearer ${A:-${B}}",
+      errors: [
+        "invalid reference ${A:-${B}}: a default cannot hold another reference (nesting is not supported)",
+      ],
+    });
+    expect(interpolateEnv("${A:-${B}}", { A: "a" }).errors).toHaveLength(1);
+  });
+
   test("names are case-sensitive", () => {
     expect(interpolateEnv("${host}", env).errors).toEqual(["environment variable host is not set"]);
   });

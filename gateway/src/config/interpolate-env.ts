@@ -14,7 +14,8 @@ const BODY = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
 
 /**
  * Replaces `${NAME}` with the variable's value and `${NAME:-default}` with the value, or `default`
- * when the variable is unset or empty (the POSIX shell rule). `$${` writes a literal `${`. A
+ * when the variable is unset or empty (the POSIX shell rule); a default is plain text, without
+ * references of its own. `$${` writes a literal `${`. A
  * reference to an unset variable without a default is an error: a secret that silently became an
  * empty string would be worse than a gateway that does not start. Values are inserted as they are,
  * never interpolated again.
@@ -38,6 +39,14 @@ export function interpolateEnv(text: string, env: Env): Interpolation {
       return match;
     }
     const [, name = "", fallback] = reference;
+    // `${A:-${B}}` (nesting, as shells allow) would read as the default `${B` followed by a
+    // stray `}`: a value nobody wrote, silently. Refused instead.
+    if (fallback?.includes("${")) {
+      errors.push(
+        `invalid reference \${${body}}}: a default cannot hold another reference (nesting is not supported)`,
+      );
+      return match;
+    }
     const found = env[name];
     if (found !== undefined && (fallback === undefined || found !== "")) return found;
     if (fallback !== undefined) return fallback;
