@@ -46,6 +46,12 @@ test("names the file when it is not a JWKS of public keys", async () => {
   );
 });
 
+test("refuses a JWKS file without keys, as the config refuses an inline one", async () => {
+  const file = join(dir, "empty.json");
+  await writeFile(file, JSON.stringify({ keys: [] }));
+  await expect(loadJwksFile(file)).rejects.toThrow(`${file}: the JWKS holds no keys`);
+});
+
 test("rejects with the file system's error when the file cannot be read", async () => {
   await expect(loadJwksFile(join(dir, "missing.json"))).rejects.toMatchObject({ code: "ENOENT" });
 });
