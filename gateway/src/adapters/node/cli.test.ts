@@ -146,6 +146,25 @@ describe("herald validate", () => {
     expect((await cli(["validate", "--config", "spec-min.yaml"])).stderr).not.toContain("warning");
   });
 
+  it("refuses a file that is not UTF-8 at its first such byte, and a UTF-16 one by name", async () => {
+    await writeFile(
+      join(dir, "latin1.yaml"),
+      Buffer.from("subscriptions: []\n# caf\u00e9\n", "latin1"),
+    );
+    const latin1 = await cli(["validate", "--config", "latin1.yaml"]);
+    expect(latin1.code).toBe(1);
+    expect(latin1.stderr).toBe(
+      `herald: ${join(dir, "latin1.yaml")}:2:6 the file is not UTF-8 text (is it Latin-1?); save it as UTF-8\n`,
+    );
+    await writeFile(
+      join(dir, "utf16.yaml"),
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("subscriptions: []\n", "utf16le")]),
+    );
+    const utf16 = await cli(["serve", "--config", "utf16.yaml", "--no-auth", "--port", "0"]);
+    expect(utf16.code).toBe(1);
+    expect(utf16.stderr).toContain("utf16.yaml:1:1 the file is UTF-16 text; save it as UTF-8");
+  });
+
   it("says clearly when the file does not exist", async () => {
     const { code, stderr } = await cli(["validate", "--config", "nope.yaml"]);
     expect(code).toBe(1);

@@ -94,6 +94,15 @@ describe("createConfigReloader", () => {
     expect(JSON.stringify(error?.fields)).toContain("subscriptions[0].sink");
   });
 
+  it("refuses a file that is not UTF-8, as at start, rather than apply U+FFFD in its values", async () => {
+    const { applied, lines } = await start(yaml(["a"]));
+    await writeFile(path, Buffer.from(`${yaml(["a"])}    source: /caf\u00e9\n`, "latin1"));
+    expect(await reloader!.reload("SIGHUP")).toBe(false);
+    expect(applied).toHaveLength(0);
+    const error = lines.find((l) => l.level === "error");
+    expect(JSON.stringify(error?.fields)).toContain("the file is not UTF-8 text");
+  });
+
   it("refuses what apply refuses", async () => {
     const { lines } = await start(yaml(["a"]), (config) => {
       if (config.subscriptions.some((s) => s.id === "clash")) throw new Error("id clash");

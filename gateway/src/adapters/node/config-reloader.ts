@@ -7,6 +7,7 @@ import type { HeraldConfig } from "../../config/herald-config.js";
 import type { Env } from "../../config/interpolate-env.js";
 import { parseConfig } from "../../config/load-config.js";
 import type { Logger } from "../../ports/logger.js";
+import { decodeConfigText } from "./decode-config-text.js";
 
 /** Sections a reload cannot change in a running process: they take effect after a restart. */
 const RESTART_SECTIONS = ["listen", "limits", "store", "auth", "adapters"] as const;
@@ -64,9 +65,9 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
   let closed = false;
 
   async function reloadNow(trigger: ReloadTrigger): Promise<boolean> {
-    let text: string;
+    let bytes: Uint8Array;
     try {
-      text = await readFile(path, "utf8");
+      bytes = await readFile(path);
     } catch (error) {
       // Mid-rename the file can be missing for a moment; the next event brings it back.
       const why = error instanceof Error ? error.message : String(error);
@@ -77,9 +78,12 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
       });
       return false;
     }
-    if (trigger === "file change" && text === lastText) return true;
+    let text: string | undefined;
     let next: HeraldConfig;
     try {
+      // As at start: UTF-8 only, a file that is not is refused (see decodeConfigText).
+      text = decodeConfigText(bytes, path);
+      if (trigger === "file change" && text === lastText) return true;
       next = parseConfig(text, path, env);
     } catch (error) {
       if (!(error instanceof ConfigInvalid)) throw error;
