@@ -165,6 +165,29 @@ describe("herald validate", () => {
     expect(utf16.stderr).toContain("utf16.yaml:1:1 the file is UTF-16 text; save it as UTF-8");
   });
 
+  it("without --config and no herald.yaml, points at a herald.json or herald.yml that is there", async () => {
+    const lone = await mkdtemp(join(tmpdir(), "herald-lookalike-"));
+    try {
+      await writeFile(join(lone, "herald.yml"), "subscriptions: []\n");
+      let stderr = "";
+      const code = await runCli({
+        argv: ["validate"],
+        cwd: lone,
+        env: {},
+        stdout: () => {},
+        stderr: (t) => {
+          stderr += t;
+        },
+      });
+      expect(code).toBe(1);
+      expect(stderr).toBe(
+        `herald: config file not found: ${join(lone, "herald.yaml")}\nherald: note: ./herald.yml is not read without --config (the default is ./herald.yaml); start with --config herald.yml\n`,
+      );
+    } finally {
+      await rm(lone, { recursive: true, force: true });
+    }
+  });
+
   it("says clearly when the file does not exist", async () => {
     const { code, stderr } = await cli(["validate", "--config", "nope.yaml"]);
     expect(code).toBe(1);

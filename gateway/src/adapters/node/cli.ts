@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -9,6 +9,7 @@ import {
 import { configWarnings } from "../../config/config-warnings.js";
 import { parseConfig } from "../../config/load-config.js";
 import { checkConfigFiles } from "./check-config-files.js";
+import { configLookalikes, lookalikeNote } from "./config-lookalikes.js";
 import { createJsonLogger, logLevelFromEnv } from "./json-logger.js";
 import { readConfigText } from "./read-config-file.js";
 import { SEND_USAGE, sendCommand } from "./send-command.js";
@@ -231,6 +232,12 @@ async function validateCommand(args: readonly string[], io: Io): Promise<number>
     strict: true,
   });
   const path = resolve(io.cwd, values.config ?? "herald.yaml");
+  if (values.config === undefined && !existsSync(path)) {
+    // Said with the file that is there, if there is a herald.json or herald.yml.
+    throw new ServeError(
+      `config file not found: ${path}\n${lookalikeNote(configLookalikes(io.cwd))}`.trimEnd(),
+    );
+  }
   const text = await readConfigText(path);
   const config = parseConfig(text, path, io.env);
   // The files it names, as `serve` reads them: a valid config also starts.

@@ -150,4 +150,29 @@ describe("serve: the embedded demo", () => {
       await rm(demoDir, { recursive: true, force: true });
     }
   });
+
+  it("says a herald.json beside it is not read without --config, before the demo starts", async () => {
+    const demoDir = await mkdtemp(join(tmpdir(), "herald-demo-lookalike-"));
+    await writeFile(join(demoDir, "herald.json"), "{}");
+    let notes = "";
+    const server = await serve({
+      port: 0,
+      noAuth: false,
+      cwd: demoDir,
+      env: {},
+      logger: silentLogger,
+      print: () => {},
+      note: (text) => {
+        notes += text;
+      },
+    });
+    try {
+      expect(notes.split("\n")[0]).toBe(
+        "herald: note: ./herald.json is not read without --config (the default is ./herald.yaml); start with --config herald.json",
+      );
+    } finally {
+      await server.close();
+      await rm(demoDir, { recursive: true, force: true });
+    }
+  });
 });

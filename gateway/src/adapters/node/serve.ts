@@ -18,6 +18,7 @@ import {
   type SubscriptionRegistry,
 } from "../../subscriptions/subscription-registry.js";
 import { openConfiguredNatsStore } from "../nats/open-configured-nats-store.js";
+import { configLookalikes, lookalikeNote } from "./config-lookalikes.js";
 import { type ConfigReloader, createConfigReloader } from "./config-reloader.js";
 import { createNodeServer } from "./create-node-server.js";
 import { startDemoSink } from "./demo-sink.js";
@@ -90,6 +91,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   let config: HeraldConfig;
   let configText: string | undefined;
   if (demo) {
+    // A herald.json or herald.yml beside it is not read: said before the demo starts instead.
+    const lookalikes = lookalikeNote(configLookalikes(options.cwd));
+    if (lookalikes !== "") note(lookalikes);
     // The demo trusts a local dev issuer (kept in ./.herald, so its tokens outlive a restart).
     const issuer = await loadOrCreateDevIssuer(options.cwd).catch((err: unknown) => {
       if (err instanceof DevIssuerInvalid) throw new ServeError(err.message);
