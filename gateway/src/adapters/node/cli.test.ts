@@ -269,13 +269,13 @@ describe("herald command line", () => {
 
   it("refuses an empty --host as the flag, not as a field of a config the user never wrote", async () => {
     const { code, stderr } = await cli(["serve", "--no-auth", "--port", "0", "--host", ""]);
-    expect(code).toBe(1);
-    expect(stderr).toBe("herald: --host must not be empty\n");
+    expect(code).toBe(2);
+    expect(stderr).toBe("herald: --host must not be empty (see herald serve --help)\n");
   });
 
-  it("refuses a --port that is not a port", async () => {
+  it("refuses a --port that is not a port as a usage error, exit 2 like an unknown option", async () => {
     const { code, stderr } = await cli(["serve", "--no-auth", "--port", "99999"]);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toContain("--port");
   });
 });
@@ -625,7 +625,7 @@ describe("herald send", () => {
 
   it("needs --type and --source", async () => {
     const { code, stderr } = await cli(["send", "--type", "t"]);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toContain("--type and --source");
   });
 });
@@ -667,7 +667,7 @@ describe("herald send, details", () => {
       "--attr",
       "a b=c",
     ]);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toContain("--attr must look like name=value");
     expect(stderr).not.toContain("    at ");
   });
@@ -675,8 +675,10 @@ describe("herald send, details", () => {
   it("refuses a --url that is not http(s), as it does one that is no URL", async () => {
     for (const url of ["ftp://127.0.0.1/x", "mailto:a@example.com", "nope"]) {
       const { code, stderr } = await cli(["send", "--url", url, "--type", "t", "--source", "/s"]);
-      expect(code).toBe(1);
-      expect(stderr).toBe(`herald: --url must be an absolute http(s) URL (got "${url}")\n`);
+      expect(code).toBe(2);
+      expect(stderr).toBe(
+        `herald: --url must be an absolute http(s) URL (got "${url}") (see herald send --help)\n`,
+      );
     }
   });
 

@@ -13,7 +13,8 @@ import { configLookalikes, lookalikeNote } from "./config-lookalikes.js";
 import { createJsonLogger, logLevelFromEnv } from "./json-logger.js";
 import { readConfigText } from "./read-config-file.js";
 import { SEND_USAGE, sendCommand } from "./send-command.js";
-import { ServeError, serve } from "./serve.js";
+import { serve } from "./serve.js";
+import { ServeError, UsageError } from "./serve-error.js";
 import { TAIL_USAGE, tailCommand } from "./tail-command.js";
 import { TOKEN_USAGE, tokenCommand } from "./token-command.js";
 
@@ -110,6 +111,10 @@ export async function runCli(io: Io): Promise<number> {
       io.stderr(`herald: ${err.issues.map(describeConfigIssue).join("\n")}\n`);
       return 1;
     }
+    if (err instanceof UsageError) {
+      io.stderr(`herald: ${err.message} (see herald ${command} --help)\n`);
+      return 2;
+    }
     if (err instanceof ServeError) {
       io.stderr(`herald: ${err.message}\n`);
       return 1;
@@ -151,12 +156,12 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
   });
   // Said as the flag it is: left to the config check, it would be reported as a field of the
   // config (of `<embedded demo config>` for the demo), where the user never wrote it.
-  if (values.host?.trim() === "") throw new ServeError("--host must not be empty");
+  if (values.host?.trim() === "") throw new UsageError("--host must not be empty");
   let port: number | undefined;
   if (values.port !== undefined) {
     port = Number(values.port);
     if (!/^\d+$/.test(values.port) || port > 65_535) {
-      throw new ServeError(`--port must be a number from 0 to 65535 (got "${values.port}")`);
+      throw new UsageError(`--port must be a number from 0 to 65535 (got "${values.port}")`);
     }
   }
   const logger = createJsonLogger({

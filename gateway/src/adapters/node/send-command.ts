@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { encodeHeaderValue } from "../../deliver/percent-encode.js";
 import { callGateway } from "./call-gateway.js";
-import { ServeError } from "./serve.js";
+import { ServeError, UsageError } from "./serve-error.js";
 
 export const SEND_USAGE = `  send        Send one test event (binary mode) and print the answer
                 --url URL            gateway base URL (default http://127.0.0.1:8080)
@@ -40,7 +40,7 @@ export async function sendCommand(
     },
     strict: true,
   });
-  if (!values.type || !values.source) throw new ServeError("send needs --type and --source");
+  if (!values.type || !values.source) throw new UsageError("send needs --type and --source");
   const attributes: Record<string, string> = {
     specversion: "1.0",
     id: values.id ?? crypto.randomUUID(),
@@ -53,7 +53,7 @@ export async function sendCommand(
     const eq = pair.indexOf("=");
     const name = pair.slice(0, eq);
     if (eq <= 0 || !/^[a-z0-9]+$/.test(name)) {
-      throw new ServeError(
+      throw new UsageError(
         `--attr must look like name=value with a lower-case a-z0-9 name (got "${pair}")`,
       );
     }
@@ -122,7 +122,7 @@ function ingestUrl(base: string): URL {
   const url = URL.canParse(base) ? new URL(base) : undefined;
   // Another scheme parses too, and fetch would fail on it with "unknown scheme".
   if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
-    throw new ServeError(`--url must be an absolute http(s) URL (got "${base}")`);
+    throw new UsageError(`--url must be an absolute http(s) URL (got "${base}")`);
   }
   if (url.pathname.endsWith("/events")) return url;
   url.pathname = `${url.pathname.replace(/\/+$/, "")}/events`;

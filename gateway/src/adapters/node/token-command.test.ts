@@ -94,16 +94,16 @@ describe("herald token", () => {
   it("says what is wrong with its options", async () => {
     await loadOrCreateDevIssuer(dir);
     const noSub = await cli(["token"]);
-    expect(noSub.code).toBe(1);
+    expect(noSub.code).toBe(2);
     expect(noSub.stderr).toContain("--sub");
     for (const ttl of ["soon", "0s", "500ms", "1.5s"]) {
       const bad = await cli(["token", "--sub", "a", "--ttl", ttl]);
-      expect(bad.code).toBe(1);
+      expect(bad.code).toBe(2);
       expect(bad.stderr).toContain("--ttl");
       expect(bad.stdout).toBe("");
     }
     const emptyScope = await cli(["token", "--sub", "a", "--scope", " "]);
-    expect(emptyScope.code).toBe(1);
+    expect(emptyScope.code).toBe(2);
     expect(emptyScope.stderr).toContain("--scope");
     const unknown = await cli(["token", "--sub", "a", "--issuer", "https://id.example.com"]);
     expect(unknown.code).toBe(2);

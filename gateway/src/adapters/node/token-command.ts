@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { parseDuration } from "../../config/parse-duration.js";
 import { DevIssuerInvalid, loadDevIssuer } from "./dev-issuer.js";
-import { ServeError } from "./serve-error.js";
+import { ServeError, UsageError } from "./serve-error.js";
 
 export const TOKEN_USAGE = `  token       Mint a bearer token from the dev issuer in ./.herald (the embedded demo makes it)
                 --sub NAME      the token's subject (required)
@@ -32,14 +32,14 @@ export async function tokenCommand(
     strict: true,
   });
   const sub = values.sub?.trim();
-  if (!sub) throw new ServeError("token needs --sub NAME (the token's subject)");
+  if (!sub) throw new UsageError("token needs --sub NAME (the token's subject)");
   const scope = values.scope?.trim().split(/\s+/).join(" ");
   if (scope === "") {
-    throw new ServeError('--scope must name at least one scope, e.g. "herald:admin"');
+    throw new UsageError('--scope must name at least one scope, e.g. "herald:admin"');
   }
   const ttlMs = parseDuration(values.ttl);
   if (ttlMs === undefined || ttlMs < 1_000 || ttlMs % 1_000 !== 0) {
-    throw new ServeError(
+    throw new UsageError(
       `--ttl must be a whole number of seconds, at least 1s, such as 15m or 1h (got "${values.ttl}")`,
     );
   }
