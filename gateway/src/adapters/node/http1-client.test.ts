@@ -320,6 +320,26 @@ describe("Http1Client: hostile servers", () => {
     await closed;
   });
 
+  it("stops endless chunk extensions long before the drain limit's worth of data", async () => {
+    let written = 0;
+    const sink = await rawSink((_, socket) => {
+      socket.write("HTTP/1.1 500 Err\r\nTransfer-Encoding: chunked\r\n\r\n");
+      // One data byte per 16 KB line: the drain limit alone would let this run for a gigabyte.
+      const chunk = `1;${"e".repeat(16_000)}\r\nz\r\n`;
+      const pump = () => {
+        while (!socket.destroyed && socket.write(chunk)) written += chunk.length;
+        if (!socket.destroyed) socket.once("drain", pump);
+      };
+      pump();
+    });
+    const closed = sink.nextClose();
+    const answer = await client().send(message(sink.url), 5_000);
+    expect(answer).toMatchObject({ status: 500, complete: false });
+    await closed;
+    // Kernel buffers hold a few MB whatever the client does; unbounded, it was a gigabyte.
+    expect(written).toBeLessThan(64 * 1024 * 1024);
+  });
+
   it("times out a head that trickles in byte by byte (slowloris)", async () => {
     let timer: NodeJS.Timeout | undefined;
     const sink = await rawSink((_, socket) => {

@@ -327,6 +327,28 @@ describe("Http1ResponseParser", () => {
     expect(parse([`${chunked}0\r\n`, "x: y\r\n".repeat(3000)]).error).toBe("HPE_HEADER_OVERFLOW");
   });
 
+  it("bounds chunk extensions and size digits over the whole body, not only per line", () => {
+    const chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    // Each line within bounds, one data byte each: without a bound over the body, a sink could
+    // make the drain limit (counted in data bytes) cost a gigabyte on the wire.
+    const extended = `1;${"e".repeat(1_000)}\r\nz\r\n`;
+    const fine = parse([chunked, extended.repeat(16), "0\r\n\r\n"]);
+    expect(fine).toMatchObject({ body: "z".repeat(16), complete: done });
+    const endless = parse([chunked, extended.repeat(17)]);
+    expect(endless.error).toBe("HPE_CHUNK_EXTENSIONS_OVERFLOW");
+    expect(endless.body).toBe("z".repeat(16));
+    // Whitespace before the ";" counts with the extensions.
+    expect(parse([chunked, `1${" ".repeat(1_000)};\r\nz\r\n`.repeat(17)]).error).toBe(
+      "HPE_CHUNK_EXTENSIONS_OVERFLOW",
+    );
+    // A size of 16 hex digits is a 64-bit number; padding past that is refused.
+    expect(parse([chunked, `${"0".repeat(15)}1\r\nz\r\n0\r\n\r\n`])).toMatchObject({
+      body: "z",
+      complete: done,
+    });
+    expect(parse([chunked, `${"0".repeat(16)}1\r\nz\r\n`]).error).toBe("HPE_INVALID_CHUNK_SIZE");
+  });
+
   it("reads the Connection: close and Keep-Alive: timeout=n hints", () => {
     const head = (fields: string) =>
       parse([`HTTP/1.1 200 OK\r\n${fields}Content-Length: 0\r\n\r\n`]);

@@ -36,6 +36,14 @@ export class Http1ParseError extends Error {
  * a trailer section: Node's default `maxHeaderSize`.
  */
 export const MAX_HEAD_BYTES = 16 * 1024;
+/**
+ * Most bytes of chunk extensions (with the whitespace before them) in one body, as Node bounds
+ * them: each chunk may carry one data byte, so without a bound over the whole body a sink could
+ * send a gigabyte of framing before the drain limit (counted in data bytes) is reached.
+ */
+const MAX_CHUNK_EXTENSION_BYTES = 16 * 1024;
+/** Hex digits of a chunk size at most (a 64-bit number): no endless run of leading zeros. */
+const MAX_CHUNK_SIZE_DIGITS = 16;
 /** Interim (1xx) responses skipped before the parser gives up on a server sending only those. */
 const MAX_INTERIM = 32;
 
@@ -93,7 +101,8 @@ function listElements(value: string, into: string[]): void {
  * what the socket reads, across any chunk boundaries, and it reports one response at a time to
  * its handler. Strict where leniency lets a server desynchronise the connection: CRLF line ends
  * only, no obsolete line folding, no whitespace before a field's colon, one Content-Length value,
- * not both Content-Length and Transfer-Encoding, a head of at most 16 KiB. Body framing follows
+ * not both Content-Length and Transfer-Encoding, a head of at most 16 KiB, chunk extensions of at
+ * most 16 KiB per body and chunk sizes of at most 16 hex digits. Body framing follows
  * RFC 9112 6.3: 204 and 304 have none, then Transfer-Encoding (chunked last: chunked, else until
  * close), then Content-Length, else until close. Interim 1xx responses are skipped; 101 is an
  * error (the client never asks to switch protocols). Header values are read as Latin-1, as
@@ -125,6 +134,7 @@ export class Http1ResponseParser {
   private pending = "";
   private remaining = 0;
   private lineBytes = 0;
+  private extensionBytes = 0;
   private interim = 0;
 
   constructor(private readonly handler: Http1ResponseHandler) {}
@@ -375,6 +385,7 @@ export class Http1ResponseParser {
       this.state = CHUNK_SIZE;
       this.remaining = 0;
       this.lineBytes = 0;
+      this.extensionBytes = 0;
     } else if (framing === "close") this.state = BODY_EOF;
     else {
       this.remaining = contentLength;
@@ -392,8 +403,9 @@ export class Http1ResponseParser {
         case CHUNK_SIZE: {
           const digit = HEX[c] as number;
           if (digit >= 0) {
-            // 2^53 / 16: one more digit would pass Number.MAX_SAFE_INTEGER.
-            if (this.remaining >= 2 ** 49)
+            // 2^53 / 16: one more digit would pass Number.MAX_SAFE_INTEGER. `lineBytes` counts
+            // the digits so far: the size comes first on its line.
+            if (this.remaining >= 2 ** 49 || this.lineBytes >= MAX_CHUNK_SIZE_DIGITS)
               return this.failAt("HPE_INVALID_CHUNK_SIZE", "invalid chunk size line", length);
             this.remaining = this.remaining * 16 + digit;
           } else if (this.lineBytes === 0) {
@@ -406,13 +418,25 @@ export class Http1ResponseParser {
         }
         case CHUNK_SIZE_WS:
           // BWS is allowed before a chunk extension's ";", nowhere else.
+          if (++this.extensionBytes > MAX_CHUNK_EXTENSION_BYTES)
+            return this.failAt(
+              "HPE_CHUNK_EXTENSIONS_OVERFLOW",
+              "chunk extensions overflow",
+              length,
+            );
           if (c === 0x3b) this.state = CHUNK_EXT;
           else if (!isOws(c))
             return this.failAt("HPE_INVALID_CHUNK_SIZE", "invalid chunk size line", length);
           break;
         case CHUNK_EXT:
-          // Extensions are ignored (7.1.1), but still have to be text.
+          // Extensions are ignored (7.1.1), but still have to be text, and are bounded.
           if (c === CR) this.state = CHUNK_SIZE_LF;
+          else if (++this.extensionBytes > MAX_CHUNK_EXTENSION_BYTES)
+            return this.failAt(
+              "HPE_CHUNK_EXTENSIONS_OVERFLOW",
+              "chunk extensions overflow",
+              length,
+            );
           else if (!isFieldChar(c))
             return this.failAt("HPE_INVALID_CHUNK_SIZE", "invalid chunk size line", length);
           break;
