@@ -1,9 +1,12 @@
 import { once } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DeliveryMessage } from "../../deliver/build-delivery-message.js";
 import { DRAIN_LIMIT } from "../../deliver/sink-client.js";
 import { SinkNetworkError, SinkTimeout } from "../../deliver/sink-error.js";
+import { createHttp1Client, Http1Exchange } from "./http1-client.js";
 import { createNodeSinkClient, type NodeSinkClient } from "./node-sink-client.js";
 
 // The HTTP/1.1 client behind createNodeSinkClient for http: sinks, against raw node:net servers
@@ -518,6 +521,48 @@ describe("Http1Client: the pool", () => {
     const err = await rejection(sinkClient.send(message(sink.url), 5_000));
     expect((err as Error).message).toBe("fetch failed: socket hang up");
     expect(sink.requests).toHaveLength(2);
+  });
+
+  it("lets go of the exchanges it served while its queue never empties", async () => {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    const sink = await rawSink((_, socket) => setImmediate(() => socket.write(OK)));
+    const http1 = createHttp1Client({ maxSockets: 1, idleTimeoutMs: 1_000 });
+    const origin = { host: "127.0.0.1", port: sink.port, key: `127.0.0.1:${sink.port}` };
+    const request = Buffer.from("POST /hook HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n");
+    const sent: WeakRef<Http1Exchange>[] = [];
+    const served: number[] = [];
+    await new Promise<void>((resolve, reject) => {
+      class Probe extends Http1Exchange {
+        readonly index = sent.length;
+        onHead() {
+          served.push(this.index);
+        }
+        onBody() {}
+        onEnd() {
+          // A sink slower than the load: one more waits behind those waiting, so the queue never
+          // drains (a backlog for a slow sink with more deliveries in flight than maxSockets).
+          if (sent.length < 2_200) http1.send(origin, probe());
+          else resolve();
+        }
+        onError(err: Error) {
+          reject(err);
+        }
+      }
+      const probe = () => {
+        const exchange = new Probe(request, false);
+        sent.push(new WeakRef(exchange));
+        return exchange;
+      };
+      for (let i = 0; i < 3; i++) http1.send(origin, probe());
+    });
+    await new Promise(setImmediate);
+    gc();
+    const kept = sent.slice(0, 2_150).filter((ref) => ref.deref() !== undefined);
+    http1.close();
+    expect(kept).toHaveLength(0);
+    // First come, first served, across the queue's compactions.
+    expect(served).toEqual(served.map((_, i) => i));
   });
 
   it("close() fails requests in flight and waiting with a SinkNetworkError", async () => {

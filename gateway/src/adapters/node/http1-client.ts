@@ -77,13 +77,19 @@ function closedUnderUs(err: NodeJS.ErrnoException | undefined): boolean {
   return err === undefined || err.code === "ECONNRESET" || err.code === "EPIPE";
 }
 
+/** Served slots at the front of a queue before they are cut off (when they are most of it). */
+const COMPACT_AT = 1024;
+
 interface Pool {
   readonly origin: Http1Origin;
   readonly connections: Set<Connection>;
   /** Idle connections, most recently used last (LIFO: taken from the end, age out at 0). */
   readonly idle: Connection[];
-  /** Exchanges waiting for a connection, first at `head`. */
-  waiting: Http1Exchange[];
+  /**
+   * Exchanges waiting for a connection, first at `head`; the slots before `head` are cleared,
+   * and cut off once they are most of the array (the queue may never drain).
+   */
+  waiting: (Http1Exchange | undefined)[];
   head: number;
 }
 
@@ -277,7 +283,13 @@ class Http1ClientImpl implements Http1Client {
   private nextWaiting(pool: Pool): Http1Exchange | undefined {
     while (pool.head < pool.waiting.length) {
       const exchange = pool.waiting[pool.head] as Http1Exchange;
+      // Served or dropped: the queue lets go of it (its request, its promise) at once.
+      pool.waiting[pool.head] = undefined;
       pool.head++;
+      if (pool.head >= COMPACT_AT && pool.head * 2 >= pool.waiting.length) {
+        pool.waiting = pool.waiting.slice(pool.head);
+        pool.head = 0;
+      }
       if (!exchange.aborted) return exchange;
     }
     if (pool.head > 0) {
