@@ -433,7 +433,7 @@ describe("publisher auth inside workerd", () => {
     expect(gw.queue.sent).toHaveLength(1);
   });
 
-  it("a repeated Authorization header is 401 invalid_token, as on Node, whichever line is good", async () => {
+  it("a repeated Authorization header is 400 invalid_request (RFC 6750 3.1), as on Node, whichever line is good", async () => {
     const { gw, token } = await authWorker();
     const good = `Bearer ${await token("orders")}`;
     for (const [n, pair] of [
@@ -448,8 +448,9 @@ describe("publisher auth inside workerd", () => {
           pair.map((value): [string, string] => ["authorization", value]),
         ),
       );
-      expect(res.status).toBe(401);
-      expect(await res.json()).toMatchObject({ code: "invalid_token" });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ code: "invalid_request" });
+      expect(res.headers.get("www-authenticate")).toMatch(/^Bearer error="invalid_request"/);
     }
     expect(gw.queue.sent).toHaveLength(0);
   });
