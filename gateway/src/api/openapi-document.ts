@@ -154,6 +154,11 @@ function adminResponses(own: Record<string, unknown>): Record<string, unknown> {
   };
 }
 
+/** An admin operation that reads or writes the store: it also answers 503 while the store fails. */
+function storeAdminResponses(own: Record<string, unknown>): Record<string, unknown> {
+  return adminResponses({ "503": { $ref: "#/components/responses/StoreUnavailable" }, ...own });
+}
+
 /** `OPTIONS` on a part of one subscription (its dead set, its redrive): 204, or 404. */
 const featuresOfSubscriptionPart = (operationId: string) => ({
   operationId,
@@ -251,7 +256,7 @@ export const OPENAPI_DOCUMENT = {
             "application/json": { schema: { $ref: "#/components/schemas/SubscriptionRequest" } },
           },
         },
-        responses: adminResponses({
+        responses: storeAdminResponses({
           "201": {
             description: "Created: the realized subscription, with defaults applied",
             headers: {
@@ -308,7 +313,7 @@ export const OPENAPI_DOCUMENT = {
             "application/json": { schema: { $ref: "#/components/schemas/SubscriptionUpdate" } },
           },
         },
-        responses: adminResponses({
+        responses: storeAdminResponses({
           "200": {
             description: "The updated subscription",
             content: {
@@ -325,7 +330,7 @@ export const OPENAPI_DOCUMENT = {
       delete: {
         operationId: "deleteSubscription",
         summary: "Delete a subscription created through the API",
-        responses: adminResponses({
+        responses: storeAdminResponses({
           "200": {
             description: "Deleted: the subscription as it was",
             content: {
@@ -362,7 +367,7 @@ export const OPENAPI_DOCUMENT = {
             description: "`next` of the previous page",
           },
         ],
-        responses: adminResponses({
+        responses: storeAdminResponses({
           "200": {
             description: "A page of dead deliveries",
             content: {
@@ -419,7 +424,7 @@ export const OPENAPI_DOCUMENT = {
             },
           },
         },
-        responses: adminResponses({
+        responses: storeAdminResponses({
           "200": {
             description: "How many were made due again",
             content: {
@@ -559,6 +564,14 @@ export const OPENAPI_DOCUMENT = {
         description:
           "`invalid_request`: a malformed token request (RFC 6750 3.1): `Authorization: Bearer` with no token, a token both in `Authorization` and in `access_token`, or `access_token` empty or repeated",
         headers: { "WWW-Authenticate": { schema: { type: "string" } } },
+        content: {
+          "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
+        },
+      },
+      StoreUnavailable: {
+        description:
+          "`keys_unavailable` (as on every admin call), or `unavailable`: the store could not be read or written (NATS JetStream unreachable); nothing changed, retry after `Retry-After`",
+        headers: { "Retry-After": { schema: { type: "integer" } } },
         content: {
           "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
         },

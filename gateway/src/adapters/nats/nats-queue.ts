@@ -29,7 +29,7 @@ import {
   type JobFields,
 } from "./nats-job-codec.js";
 import { eventMsgId, type NatsNames } from "./nats-names.js";
-import { storeUnavailable } from "./nats-unavailable.js";
+import { storeUnavailable, whileConnected } from "./nats-unavailable.js";
 
 export interface NatsQueueOptions {
   readonly nc: NatsConnection;
@@ -603,51 +603,18 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
 
     async dead(subscriptionId, { limit, after }) {
       const from = deadPageStart(after);
-      return (await deadEntries(subscriptionId))
+      return (await whileConnected(connected, () => deadEntries(subscriptionId)))
         .map((entry) => entry.job)
         .filter((job) => Number(job.id) > from)
         .slice(0, limit);
     },
 
-    async redrive(subscriptionId, jobIds) {
-      const chosen = new Set(jobIds);
-      const entries = (await deadEntries(subscriptionId)).filter(
-        (entry) => jobIds === undefined || chosen.has(entry.job.id),
-      );
-      if (entries.length > 0) await ensureConsumer(subscriptionId);
-      for (const { job, seq } of entries) {
-        await publishJob(
-          subscriptionId,
-          job.event,
-          { subscriptionId, jobId: job.id, attempts: 0 },
-          `v:${names.stream}:${seq}`,
-        );
-        await jsm.streams.deleteMessage(names.stream, seq, false).catch(() => false);
-      }
-      return entries.length;
-    },
+    redrive: (subscriptionId, jobIds) =>
+      whileConnected(connected, () => redrive(subscriptionId, jobIds)),
 
-    async drop(subscriptionId) {
-      consumers.delete(subscriptionId);
-      stopPuller(subscriptionId);
-      published.delete(subscriptionId);
-      forget(subscriptionId);
-      await jsm.consumers.delete(names.stream, names.consumer(subscriptionId)).catch(() => false);
-      const [live, dead] = await Promise.all([
-        jsm.streams.purge(names.stream, { filter: names.jobs(subscriptionId) }),
-        jsm.streams.purge(names.stream, { filter: names.dead(subscriptionId) }),
-      ]);
-      return live.purged + dead.purged;
-    },
+    drop: (subscriptionId) => whileConnected(connected, () => drop(subscriptionId)),
 
-    async size() {
-      const info = await jsm.streams.info(names.stream, {
-        subjects_filter: `${names.stream}.jobs.>`,
-      });
-      let n = 0;
-      for (const count of Object.values(info.state.subjects ?? {})) n += count;
-      return n;
-    },
+    size: () => whileConnected(connected, size),
 
     async close() {
       if (closed) return;
@@ -661,6 +628,49 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       wake();
     },
   };
+
+  /** `redrive` of the port: each dead job back on its jobs subject with fresh attempts. */
+  async function redrive(subscriptionId: string, jobIds?: readonly string[]): Promise<number> {
+    const chosen = new Set(jobIds);
+    const entries = (await deadEntries(subscriptionId)).filter(
+      (entry) => jobIds === undefined || chosen.has(entry.job.id),
+    );
+    if (entries.length > 0) await ensureConsumer(subscriptionId);
+    for (const { job, seq } of entries) {
+      await publishJob(
+        subscriptionId,
+        job.event,
+        { subscriptionId, jobId: job.id, attempts: 0 },
+        `v:${names.stream}:${seq}`,
+      );
+      await jsm.streams.deleteMessage(names.stream, seq, false).catch(() => false);
+    }
+    return entries.length;
+  }
+
+  /** `drop` of the port: the consumer, and the live and dead jobs of a deleted subscription. */
+  async function drop(subscriptionId: string): Promise<number> {
+    consumers.delete(subscriptionId);
+    stopPuller(subscriptionId);
+    published.delete(subscriptionId);
+    forget(subscriptionId);
+    await jsm.consumers.delete(names.stream, names.consumer(subscriptionId)).catch(() => false);
+    const [live, dead] = await Promise.all([
+      jsm.streams.purge(names.stream, { filter: names.jobs(subscriptionId) }),
+      jsm.streams.purge(names.stream, { filter: names.dead(subscriptionId) }),
+    ]);
+    return live.purged + dead.purged;
+  }
+
+  /** `size` of the port: the messages on every jobs subject. */
+  async function size(): Promise<number> {
+    const info = await jsm.streams.info(names.stream, {
+      subjects_filter: `${names.stream}.jobs.>`,
+    });
+    let n = 0;
+    for (const count of Object.values(info.state.subjects ?? {})) n += count;
+    return n;
+  }
 
   /** Drops what is held here for a subscription whose jobs were dropped. */
   function forget(subscriptionId: string): void {

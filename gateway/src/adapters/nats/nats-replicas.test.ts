@@ -172,6 +172,28 @@ describe("herald on one NATS server that goes away", () => {
     const unready = await fetch(`${gateway.url}/readyz`);
     expect(unready.status).toBe(503);
     expect(await unready.json()).toEqual({ status: "store unavailable" });
+    // The admin calls that read or write the store answer the same 503 at once (not a 500 after
+    // the client's request timeout); a call that needs no store still answers.
+    const admin = (method: string, path: string, body?: unknown) =>
+      fetch(`${gateway.url}${path}`, {
+        method,
+        headers: { "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const storeCalls = [
+      admin("POST", "/subscriptions", { sink: `${sink.url}/api` }),
+      admin("GET", "/subscriptions/all/dead"),
+      admin("POST", "/subscriptions/all/redrive"),
+    ];
+    const startedAt = Date.now();
+    for (const answer of await Promise.all(storeCalls)) {
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get("retry-after")).toMatch(/^[1-9][0-9]*$/);
+      expect(answer.headers.get("content-type")).toBe("application/problem+json");
+      expect((await answer.json()).code).toBe("unavailable");
+    }
+    expect(Date.now() - startedAt).toBeLessThan(2_000);
+    expect((await admin("GET", "/subscriptions/all")).status).toBe(200);
     await nats.start();
     // The client reconnects with backoff (at most 5 s between tries): retry as a producer would.
     const deadline = Date.now() + 20_000;
@@ -182,6 +204,7 @@ describe("herald on one NATS server that goes away", () => {
     }
     expect(status).toBe(202);
     expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
+    expect((await admin("POST", "/subscriptions", { sink: `${sink.url}/api` })).status).toBe(201);
     await waitForDelivered("/outage", new Set(["o-0", "o-1"]));
     await gateway.kill();
   }, 60_000);

@@ -142,7 +142,7 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<NatsStor
       ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
     });
     await queue.open();
-    const subscriptions = createNatsSubscriptionStore(kv, logger);
+    const subscriptions = createNatsSubscriptionStore(kv, logger, () => up && !nc.isClosed());
     let closing: Promise<void> | undefined;
     return {
       queue,

@@ -2,6 +2,7 @@ import { type KV, type KvEntry, KvWatchInclude } from "@nats-io/kv";
 import type { Logger } from "../../ports/logger.js";
 import type { DisabledState, SubscriptionStore } from "../../store/subscription-store.js";
 import type { Subscription } from "../../subscriptions/subscription.js";
+import { whileConnected } from "./nats-unavailable.js";
 
 /** A stored subscription: `order` is the revision that created it (an update keeps it). */
 interface StoredSubscription {
@@ -26,17 +27,29 @@ const key = (prefix: "s" | "d", id: string) =>
  * `s.<id>` holds a subscription (JSON, with the revision that created it so an update keeps its
  * place in the list), `d.<id>` a disabled state; ids are base64url in keys. Writes resolve once
  * JetStream stored them. `watch` follows the bucket, so a subscription created, changed, disabled
- * or deleted on one replica reaches the others' registries within moments.
+ * or deleted on one replica reaches the others' registries within moments. Writes (the API's
+ * calls) reject with `Unavailable` (503, `Retry-After`) at once while `connected()` is false,
+ * and when NATS fails them; reads (at start, and the watch's refresh) wait for the client.
  *
  * @example
  * const kv = await new Kvm(js).create("herald-subscriptions", { history: 1 });
- * const store = createNatsSubscriptionStore(kv, logger);
+ * const store = createNatsSubscriptionStore(kv, logger, () => !nc.isClosed());
  */
-export function createNatsSubscriptionStore(kv: KV, logger: Logger): NatsSubscriptionStore {
+export function createNatsSubscriptionStore(
+  kv: KV,
+  logger: Logger,
+  connected: () => boolean,
+): NatsSubscriptionStore {
   async function live(k: string): Promise<KvEntry | null> {
     const entry = await kv.get(k);
     return entry === null || entry.operation !== "PUT" ? null : entry;
   }
+
+  /** A write that answers 503 while NATS is unreachable or failing (`whileConnected`). */
+  const guard =
+    <A extends unknown[], R>(method: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> =>
+      whileConnected(connected, () => method(...args));
 
   async function entries(prefix: "s" | "d"): Promise<KvEntry[]> {
     const keys: string[] = [];
@@ -55,7 +68,7 @@ export function createNatsSubscriptionStore(kv: KV, logger: Logger): NatsSubscri
       return stored.map(({ value }) => value.subscription);
     },
 
-    async put(subscription) {
+    put: guard(async (subscription: Subscription) => {
       const k = key("s", subscription.id);
       // Compare-and-set, so two replicas updating at once cannot lose the creation order.
       for (;;) {
@@ -73,14 +86,14 @@ export function createNatsSubscriptionStore(kv: KV, logger: Logger): NatsSubscri
           if (!/wrong last sequence|key exists/i.test(text)) throw err;
         }
       }
-    },
+    }),
 
-    async delete(id) {
+    delete: guard(async (id: string) => {
       const k = key("s", id);
       if ((await live(k)) === null) return false;
       await kv.delete(k);
       return true;
-    },
+    }),
 
     async disabled() {
       const states = (await entries("d")).map((entry) =>
@@ -95,14 +108,14 @@ export function createNatsSubscriptionStore(kv: KV, logger: Logger): NatsSubscri
       );
     },
 
-    async setDisabled(id, state) {
+    setDisabled: guard(async (id: string, state: DisabledState | undefined) => {
       const k = key("d", id);
       if (state === undefined) {
         if ((await live(k)) !== null) await kv.delete(k);
         return;
       }
       await kv.put(k, JSON.stringify({ id, ...state }));
-    },
+    }),
 
     watch(listener) {
       let stopped = false;
