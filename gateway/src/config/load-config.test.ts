@@ -335,6 +335,36 @@ describe("parseConfig: store", () => {
       "herald.yaml:1:38 store.url[1]: must be a string, not a number",
     ]);
   });
+
+  test("nats urls the client can use, without credentials in them", () => {
+    const url = (value: string) =>
+      parseConfig(`store: { kind: nats, url: ${value} }`, "x").store as { url: unknown };
+    expect(url("nats://127.0.0.1:4222").url).toBe("nats://127.0.0.1:4222");
+    expect(url("TLS://nats.example.com").url).toBe("TLS://nats.example.com");
+    expect(url("'[::1]:4222'").url).toBe("[::1]:4222");
+    expect(url("[tls://a:4222, tls://b]").url).toEqual(["tls://a:4222", "tls://b"]);
+    const at = "herald.yaml:1:27 store.url";
+    expect(problems("store: { kind: nats, url: http://a:4222 }")).toEqual([
+      `${at}: must be a nats:// or tls:// URL (or host:port)`,
+    ]);
+    expect(problems("store: { kind: nats, url: ws://a:4222 }")).toEqual([
+      `${at}: must be a nats:// or tls:// URL (or host:port)`,
+    ]);
+    for (const bad of ["nats://a:99999", "nats://a:0", "'not a url'", "'nats://:4222'"]) {
+      expect(problems(`store: { kind: nats, url: ${bad} }`)).toEqual([
+        `${at}: must be a server URL such as nats://127.0.0.1:4222 (port 1 to 65535)`,
+      ]);
+    }
+    expect(problems("store: { kind: nats, url: 'nats://a:1,nats://b:2' }")).toEqual([
+      `${at}: one server per URL: give several as a list, [nats://a:4222, nats://b:4222]`,
+    ]);
+    expect(problems("store: { kind: nats, url: 'nats://herald:s3cret@a:4222' }")).toEqual([
+      `${at}: must not hold a user or password (NATS would not get them): use store.user and store.password, or store.token`,
+    ]);
+    expect(problems("store: { kind: nats, url: [nats://a:1, tls://b:2] }")).toEqual([
+      `${at}: give every server with the same scheme: all nats:// or all tls://`,
+    ]);
+  });
 });
 
 describe("parseConfig: auth and adapters", () => {

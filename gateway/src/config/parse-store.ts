@@ -140,14 +140,62 @@ function parseFilePath(value: unknown, path: FieldPath, report: Report) {
   return undefined;
 }
 
-/** One server URL or a list of them (the NATS client tries each). */
+/** One server URL or a list of them (the NATS client tries each), all `nats://` or all `tls://`. */
 function parseNatsUrl(value: unknown, path: FieldPath, report: Report) {
-  if (!Array.isArray(value)) return expectString(value, path, report);
+  if (!Array.isArray(value)) return parseNatsServer(value, path, report);
   const tracked = trackReport(report);
   const urls = expectList(value, path, tracked.report)?.map((item, index) =>
-    expectString(item, [...path, index], tracked.report),
+    parseNatsServer(item, [...path, index], tracked.report),
   );
-  return tracked.failed() ? undefined : urls?.filter((url) => url !== undefined);
+  if (tracked.failed() || urls === undefined) return undefined;
+  const kept = urls.filter((url) => url !== undefined);
+  if (new Set(kept.map((url) => TLS_SCHEME.test(url))).size > 1) {
+    report(path, "give every server with the same scheme: all nats:// or all tls://");
+    return undefined;
+  }
+  return kept;
+}
+
+/** `tls://` asks for TLS (the connection fails where a server does not offer it). */
+const TLS_SCHEME = /^tls:\/\//i;
+
+/**
+ * One server as the NATS client takes it: `nats://host:port`, `tls://host:port` or `host:port`.
+ * Refused here rather than at `herald serve`: what the client cannot use (another scheme such as
+ * `ws://` or `http://`, a bad port, several URLs in one string, which the client would read as
+ * the last one), and a user or password in the URL, which the client ignores (connecting without
+ * them) and which would show in the start-up error.
+ */
+function parseNatsServer(value: unknown, path: FieldPath, report: Report) {
+  const text = expectString(value, path, report);
+  if (text === undefined) return undefined;
+  if (text.includes(",")) {
+    report(path, "one server per URL: give several as a list, [nats://a:4222, nats://b:4222]");
+    return undefined;
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase();
+  if (scheme !== undefined && scheme !== "nats" && scheme !== "tls") {
+    report(path, "must be a nats:// or tls:// URL (or host:port)");
+    return undefined;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(scheme === undefined ? `nats://${text}` : text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || url.hostname === "" || url.port === "0") {
+    report(path, "must be a server URL such as nats://127.0.0.1:4222 (port 1 to 65535)");
+    return undefined;
+  }
+  if (url.username !== "" || url.password !== "") {
+    report(
+      path,
+      "must not hold a user or password (NATS would not get them): use store.user and store.password, or store.token",
+    );
+    return undefined;
+  }
+  return text;
 }
 
 function parseStreamName(value: unknown, path: FieldPath, report: Report) {

@@ -47,6 +47,11 @@ const event = (id: string): CloudEvent => ({
 const never = () => new AbortController().signal;
 
 describe("the NATS store beyond the contract", () => {
+  it("asks for TLS with a tls:// URL (the client itself ignores the scheme) and never falls back", async () => {
+    const plain = nats.url.replace(/^nats:/, "tls:");
+    await expect(open({ servers: plain })).rejects.toThrow(/does not support 'tls'/);
+  });
+
   it("forgets an event once JetStream's duplicate window (the dedupe window) has passed", async () => {
     const store = await open({ dedupeWindowMs: 1_000 });
     try {

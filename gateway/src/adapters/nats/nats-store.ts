@@ -20,7 +20,7 @@ import {
 } from "./nats-subscription-store.js";
 
 export interface NatsStoreOptions {
-  /** One server URL or several (the client fails over between them). */
+  /** One server URL or several (the client fails over between them); `tls://` requires TLS. */
   readonly servers: string | readonly string[];
   /** `store.stream`: the name everything else is derived from (`nats-names.ts`). */
   readonly stream: string;
@@ -192,6 +192,9 @@ async function connectionOptions(
     // caller's stack should it time out (measured at ~14% of a replica's CPU under load). Errors
     // keep their messages; what Herald logs names the operation.
     noAsyncTraces: true,
+    // The node client ignores the scheme; `tls://` (the NATS convention) must mean TLS, so it
+    // asks for it: the connection fails where a server does not offer it, never falls back.
+    ...(servers.some((server) => /^tls:\/\//i.test(server)) ? { tls: {} } : {}),
     ...(options.credentials === undefined
       ? {}
       : { authenticator: credsAuthenticator(await readFile(options.credentials)) }),
