@@ -67,6 +67,11 @@ export interface NatsStoreConfig {
   readonly replicas?: number;
   /** The consumers' `ack_wait`: how soon a crashed replica's jobs go to the others (default 30 s). */
   readonly ackWaitMs?: number;
+  /**
+   * How long `herald serve` keeps trying at start while NATS is not reachable or JetStream not
+   * ready (a cluster electing its leader); 0 fails at once (default 30 s).
+   */
+  readonly startupWaitMs?: number;
   /** A NATS `.creds` file (user JWT and nkey seed), relative to the config file's folder. */
   readonly credentials?: string;
   readonly user?: string;

@@ -313,6 +313,18 @@ describe("parseConfig: store", () => {
       ackWaitMs: 10_000,
       credentials: "./h.creds",
     });
+    expect(parseConfig("store: { kind: nats, url: nats://a, startupWait: 2m }", "x").store).toEqual(
+      {
+        kind: "nats",
+        url: "nats://a",
+        stream: "herald",
+        dedupeWindowMs: 86_400_000,
+        startupWaitMs: 120_000,
+      },
+    );
+    expect(problems("store: { kind: nats, url: nats://a, startupWait: 2h }")).toEqual([
+      "herald.yaml:1:50 store.startupWait: must be at most 1h",
+    ]);
     expect(problems("store: { kind: nats, url: nats://a, replicas: 7, ackWait: 100ms }")).toEqual([
       "herald.yaml:1:47 store.replicas: must be from 1 to 5",
       "herald.yaml:1:59 store.ackWait: must be from 1s to 1h",

@@ -33,6 +33,7 @@ const KEYS_OF: Readonly<Record<StoreConfig["kind"], readonly string[]>> = {
     "dedupeWindow",
     "replicas",
     "ackWait",
+    "startupWait",
     "credentials",
     "user",
     "password",
@@ -49,7 +50,7 @@ const STREAM_NAME = /^[^\s.*>/\\]+$/;
 /**
  * Validates `store` (DESIGN.md "Config"): `memory`, `sqlite` (`path`, default
  * `.herald/herald.db`) or `nats` (`url`: one URL or a list, `stream`, default `herald`,
- * `replicas` 1 to 5, `ackWait`, and one way to authenticate: `credentials` (a `.creds` file),
+ * `replicas` 1 to 5, `ackWait`, `startupWait`, and one way to authenticate: `credentials` (a `.creds` file),
  * `user` + `password`, or `token`). Absent means the SQLite default.
  *
  * @example
@@ -88,6 +89,7 @@ export function parseStore(raw: unknown, path: FieldPath, report: Report): Store
         expectInteger(v, p, rr, 1, 5),
       );
       const ackWaitMs = optional(object.ackWait, at("ackWait"), r, parseAckWait);
+      const startupWaitMs = optional(object.startupWait, at("startupWait"), r, parseStartupWait);
       const credentials = optional(object.credentials, at("credentials"), r, parseFilePath);
       const user = optional(object.user, at("user"), r, expectString);
       const password = optional(object.password, at("password"), r, expectString);
@@ -105,6 +107,7 @@ export function parseStore(raw: unknown, path: FieldPath, report: Report): Store
               dedupeWindowMs,
               ...(replicas === undefined ? {} : { replicas }),
               ...(ackWaitMs === undefined ? {} : { ackWaitMs }),
+              ...(startupWaitMs === undefined ? {} : { startupWaitMs }),
               ...(credentials === undefined ? {} : { credentials }),
               ...(user === undefined ? {} : { user }),
               ...(password === undefined ? {} : { password }),
@@ -129,6 +132,14 @@ function parseAckWait(value: unknown, path: FieldPath, report: Report) {
   const ms = expectDuration(value, path, report);
   if (ms === undefined || (ms >= 1_000 && ms <= 3_600_000)) return ms;
   report(path, "must be from 1s to 1h");
+  return undefined;
+}
+
+/** How long serve waits for NATS at start: `0s` (fail at once) up to 1 h. */
+function parseStartupWait(value: unknown, path: FieldPath, report: Report) {
+  const ms = expectDuration(value, path, report);
+  if (ms === undefined || ms <= 3_600_000) return ms;
+  report(path, "must be at most 1h");
   return undefined;
 }
 

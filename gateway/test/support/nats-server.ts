@@ -137,7 +137,7 @@ export interface NatsCluster {
 /**
  * Starts a JetStream cluster of `size` (default 3) servers on free loopback ports, each with its
  * own temporary store folder, routed to one another. Resolves once every server is ready (the
- * JetStream meta leader may still be electing: create streams with a retry).
+ * JetStream meta leader may still be electing: `openNatsStore` waits for it with `startupWaitMs`).
  *
  * @example
  * const cluster = await startNatsCluster();
@@ -160,32 +160,4 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/**
- * Resolves once JetStream answers on `urls` (a new cluster elects its meta leader after the
- * servers are up); rejects after `timeoutMs`.
- *
- * @example
- * await waitForJetStream(cluster.urls);
- */
-export async function waitForJetStream(urls: readonly string[], timeoutMs = 20_000) {
-  const { connect } = await import("@nats-io/transport-node");
-  const { jetstreamManager } = await import("@nats-io/jetstream");
-  const nc = await connect({ servers: [...urls] });
-  const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      try {
-        const jsm = await jetstreamManager(nc, { timeout: 1_000 });
-        await jsm.getAccountInfo();
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-  } finally {
-    await nc.close();
-  }
 }

@@ -8,7 +8,6 @@ import {
   type NatsServer,
   startNatsCluster,
   startNatsServer,
-  waitForJetStream,
 } from "../../../test/support/nats-server.js";
 import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
 import { type SpawnedHerald, spawnHerald } from "../../../test/support/spawn-herald.js";
@@ -83,8 +82,9 @@ async function waitForDelivered(path: string, ids: ReadonlySet<string>): Promise
 describe("two herald replicas on a three-node JetStream cluster (stream replicas 3)", () => {
   let cluster: NatsCluster;
   beforeAll(async () => {
+    // No wait for JetStream here: the gateways start while the new cluster elects its meta
+    // leader and wait for it themselves (store.startupWait), as in the README's recipe.
     cluster = await startNatsCluster(3);
-    await waitForJetStream(cluster.urls);
   }, 30_000);
   afterAll(async () => {
     await cluster?.close();

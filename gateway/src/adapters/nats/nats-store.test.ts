@@ -47,6 +47,48 @@ const event = (id: string): CloudEvent => ({
 const never = () => new AbortController().signal;
 
 describe("the NATS store beyond the contract", () => {
+  it("waits at start for a NATS server that is not up yet, within startupWaitMs", async () => {
+    const late = await startNatsServer();
+    try {
+      await late.stop();
+      const opening = openNatsStore({ servers: late.url, stream: "late", startupWaitMs: 20_000 });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await late.start();
+      const store = await opening;
+      expect(store.connected()).toBe(true);
+      await store.close();
+      // Past the wait it gives up and says so; a stop ends the wait, and an error trying again
+      // cannot cure ends it at once.
+      await late.stop();
+      await expect(
+        openNatsStore({ servers: late.url, stream: "late", startupWaitMs: 1_000 }),
+      ).rejects.toThrow(/^cannot reach NATS at .*: connection refused \(tried for \d+ s\)$/);
+      const stop = new AbortController();
+      setTimeout(() => stop.abort(), 500);
+      const stoppedAt = Date.now();
+      await expect(
+        openNatsStore({
+          servers: late.url,
+          stream: "late",
+          startupWaitMs: 20_000,
+          stop: stop.signal,
+        }),
+      ).rejects.toThrow(/connection refused/);
+      expect(Date.now() - stoppedAt).toBeLessThan(2_000);
+      const startedAt = Date.now();
+      await expect(
+        openNatsStore({
+          servers: nats.url.replace(/^nats:/, "tls:"),
+          stream: "late",
+          startupWaitMs: 20_000,
+        }),
+      ).rejects.toThrow(/does not support 'tls'/);
+      expect(Date.now() - startedAt).toBeLessThan(5_000);
+    } finally {
+      await late.close();
+    }
+  }, 30_000);
+
   it("asks for TLS with a tls:// URL (the client itself ignores the scheme) and never falls back", async () => {
     const plain = nats.url.replace(/^nats:/, "tls:");
     await expect(open({ servers: plain })).rejects.toThrow(/does not support 'tls'/);

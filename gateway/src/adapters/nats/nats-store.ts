@@ -18,6 +18,7 @@ import {
   createNatsSubscriptionStore,
   type NatsSubscriptionStore,
 } from "./nats-subscription-store.js";
+import { isTransientNatsError } from "./transient-nats-error.js";
 
 export interface NatsStoreOptions {
   /** One server URL or several (the client fails over between them); `tls://` requires TLS. */
@@ -30,6 +31,13 @@ export interface NatsStoreOptions {
   readonly replicas?: number;
   /** The consumers' `ack_wait` (default 30 s): how soon a dead replica's jobs move on. */
   readonly ackWaitMs?: number;
+  /**
+   * How long to keep trying at start while NATS is unreachable or JetStream not ready (default
+   * 0: fail at once; `herald serve` waits 30 s unless `store.startupWait` says otherwise).
+   */
+  readonly startupWaitMs?: number;
+  /** Ends that wait at once (a stop asked for while starting); the last failure is thrown. */
+  readonly stop?: AbortSignal;
   /** A `.creds` file (NATS decentralised auth: a user JWT and its nkey seed). */
   readonly credentials?: string;
   readonly user?: string;
@@ -60,8 +68,10 @@ const RECONNECT_MAX_MS = 5_000;
  * Connects to NATS, creates (or updates) the streams and the bucket, and returns the store. Any
  * number of gateways may open the same `stream`: they share its jobs. The client reconnects for
  * ever with a growing, jittered pause (250 ms up to 5 s); while it is disconnected, `accept`
- * answers 503 with `Retry-After`. Throws an `Error` saying why when NATS cannot be reached at
- * start or JetStream refuses the set-up.
+ * answers 503 with `Retry-After`. While NATS cannot be reached at start, or JetStream is not
+ * ready (a new cluster electing its leader), it tries again with the same pause for up to
+ * `startupWaitMs`, logging each try; then, or at once for an error that trying again cannot
+ * cure (credentials, TLS, settings JetStream refuses), it throws an `Error` saying why.
  *
  * @example
  * const store = await openNatsStore({ servers: "nats://127.0.0.1:4222", stream: "herald", logger });
@@ -69,6 +79,52 @@ const RECONNECT_MAX_MS = 5_000;
  * await store.close();
  */
 export async function openNatsStore(options: NatsStoreOptions): Promise<NatsStore> {
+  const { startupWaitMs = 0, logger = silentLogger } = options;
+  const startedAt = Date.now();
+  for (let failures = 1; ; failures++) {
+    try {
+      return await openOnce(options);
+    } catch (err) {
+      const pause = reconnectPause(failures);
+      const waited = Date.now() - startedAt;
+      if (!isTransientNatsError(err) || options.stop?.aborted) throw err;
+      if (waited + pause > startupWaitMs) {
+        if (startupWaitMs === 0) throw err;
+        throw new Error(`${(err as Error).message} (tried for ${Math.round(waited / 1000)} s)`, {
+          cause: err,
+        });
+      }
+      logger.warn("NATS is not ready yet; trying again", {
+        error: (err as Error).message,
+        retryInMs: Math.round(pause),
+      });
+      await pauseUnlessStopped(pause, options.stop);
+      if (options.stop?.aborted) throw err;
+    }
+  }
+}
+
+/** Waits `ms`, or less when `stop` fires. */
+function pauseUnlessStopped(ms: number, stop: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      stop?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stop?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Exponential with full jitter, 250 ms up to 5 s: the pause after `failures` failed tries. */
+function reconnectPause(failures: number): number {
+  const cap = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.min(failures, 8));
+  return RECONNECT_MIN_MS / 2 + Math.random() * cap;
+}
+
+/** One try at connecting and setting JetStream up (`openNatsStore`). */
+async function openOnce(options: NatsStoreOptions): Promise<NatsStore> {
   const { stream, clock = systemClock, logger = silentLogger } = options;
   const { replicas = 1, ackWaitMs = 30_000 } = options;
   const dedupeWindowMs = checkDedupeWindow(
@@ -182,11 +238,7 @@ async function connectionOptions(
     name: "herald",
     maxReconnectAttempts: -1,
     // Exponential with full jitter, reset by each successful reconnect (the status loop).
-    reconnectDelayHandler: () => {
-      backoff.failures++;
-      const cap = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** Math.min(backoff.failures, 8));
-      return RECONNECT_MIN_MS / 2 + Math.random() * cap;
-    },
+    reconnectDelayHandler: () => reconnectPause(++backoff.failures),
     timeout: REQUEST_TIMEOUT_MS,
     // Off: every publish, ack and request would build an Error up front only to carry the
     // caller's stack should it time out (measured at ~14% of a replica's CPU under load). Errors

@@ -12,9 +12,13 @@ export interface ConfiguredNatsStore extends NatsStore {
   watch(refresh: () => Promise<void>): void;
 }
 
+/** How long `herald serve` waits for NATS at start when `store.startupWait` is not set. */
+export const DEFAULT_STARTUP_WAIT_MS = 30_000;
+
 /**
  * Opens the `store: { kind: nats }` of a config: a relative `credentials` path is taken from
- * `baseDir` (the config file's folder, like `jwks` files).
+ * `baseDir` (the config file's folder, like `jwks` files); NATS not reachable yet is waited for
+ * up to `store.startupWait` (default 30 s).
  *
  * @example
  * const store = await openConfiguredNatsStore(config.store, dirname(configPath), logger);
@@ -24,6 +28,7 @@ export async function openConfiguredNatsStore(
   config: NatsStoreConfig & StoreConfig,
   baseDir: string,
   logger: Logger,
+  stop?: AbortSignal,
 ): Promise<ConfiguredNatsStore> {
   const store = await openNatsStore({
     servers: config.url,
@@ -32,6 +37,8 @@ export async function openConfiguredNatsStore(
     logger,
     ...(config.replicas === undefined ? {} : { replicas: config.replicas }),
     ...(config.ackWaitMs === undefined ? {} : { ackWaitMs: config.ackWaitMs }),
+    startupWaitMs: config.startupWaitMs ?? DEFAULT_STARTUP_WAIT_MS,
+    ...(stop === undefined ? {} : { stop }),
     ...(config.credentials === undefined
       ? {}
       : { credentials: resolve(baseDir, config.credentials) }),

@@ -254,8 +254,9 @@ describe("herald command line", () => {
         "  - id: a",
         "    sink: http://127.0.0.1:9/x",
         "    delivery: { retry: 3, deadLetterSink: http://127.0.0.1:9/dlq }",
-        // Port 9 (discard) has no NATS server: serve cannot open the store and says where.
-        "store: { kind: nats, url: nats://127.0.0.1:9 }",
+        // Port 9 (discard) has no NATS server: serve cannot open the store and says where
+        // (at once: startupWait 0s; it would keep trying for 30 s).
+        "store: { kind: nats, url: nats://127.0.0.1:9, startupWait: 0s }",
         "adapters:",
         "  - { id: gh, kind: github, secret: s }",
       ].join("\n"),
@@ -306,6 +307,30 @@ describe("herald serve (a real process)", () => {
 
   const exited = (child: ChildProcess) =>
     new Promise<number | null>((ok) => child.once("exit", (code) => ok(code)));
+
+  it("a SIGTERM while it waits for NATS at start ends the wait: exit 0 at once", async () => {
+    // Port 9 (discard) has no NATS server: serve keeps trying, for up to store.startupWait.
+    await writeFile(join(dir, "waiting.yaml"), "store: { kind: nats, url: nats://127.0.0.1:9 }\n");
+    const child = spawn(
+      process.execPath,
+      [HERALD, "serve", "--config", "waiting.yaml", "--no-auth", "--port", "0"],
+      {
+        cwd: dir,
+        env: { ...process.env, HERALD_LOG_LEVEL: "warn" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const stopped = exited(child);
+    await new Promise<void>((waiting) => {
+      createInterface({ input: child.stderr! }).on("line", (line) => {
+        if (line.includes("NATS is not ready yet")) waiting();
+      });
+    });
+    const startedAt = Date.now();
+    child.kill("SIGTERM");
+    expect(await stopped).toBe(0);
+    expect(Date.now() - startedAt).toBeLessThan(3_000);
+  });
 
   it("prints one listening line, delivers, and drains then exits 0 on SIGTERM", async () => {
     await writeFile(

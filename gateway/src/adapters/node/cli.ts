@@ -205,10 +205,18 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
       logger,
       print: io.stdout,
       note: io.stderr,
+      stop: stop.signal,
     });
   } catch (error) {
     process.off("SIGHUP", onHangup);
     stop.dispose();
+    // Stopped while waiting for the store: nothing was accepted, so a stop like any other.
+    if (stop.signal.aborted) {
+      logger.info("stopped before the gateway was ready", {
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      return 0;
+    }
     throw error;
   }
   reload = () => server.reload();

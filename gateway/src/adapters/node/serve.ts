@@ -56,6 +56,8 @@ export interface ServeOptions {
   readonly watchConfig?: boolean;
   /** The drain deadline of `close()` (default 10 s); tests shorten it. */
   readonly drainMs?: number;
+  /** A stop asked for while starting (SIGTERM): ends the wait for the store (NATS) at once. */
+  readonly stop?: AbortSignal;
 }
 
 export interface RunningServer {
@@ -151,7 +153,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
 
   // Relative paths in a config file mean the file's folder (as for jwks files); the demo's mean
   // the current folder, like its dev issuer.
-  const store = await openStore(config, demo ? options.cwd : dirname(configPath), logger);
+  const store = await openStore(
+    config,
+    demo ? options.cwd : dirname(configPath),
+    logger,
+    options.stop,
+  );
   let subscriptions: SubscriptionRegistry;
   try {
     subscriptions = await openSubscriptionRegistry({
@@ -298,6 +305,7 @@ async function openStore(
   config: HeraldConfig,
   baseDir: string,
   logger: Logger,
+  stop: AbortSignal | undefined,
 ): Promise<{
   readonly queue?: DeliveryQueue;
   readonly subscriptions: SubscriptionStore;
@@ -308,7 +316,7 @@ async function openStore(
   close(): Promise<void>;
 }> {
   if (config.store.kind === "nats") {
-    const store = await openConfiguredNatsStore(config.store, baseDir, logger).catch(
+    const store = await openConfiguredNatsStore(config.store, baseDir, logger, stop).catch(
       (err: unknown) => {
         throw new ServeError(err instanceof Error ? err.message : String(err));
       },

@@ -1,0 +1,35 @@
+/** Socket errors of a server that is not up (yet), or a name that does not resolve (yet). */
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+/**
+ * Whether opening the store may work if tried again shortly: the server is not listening yet,
+ * a request timed out or found no responder (JetStream still starting, a cluster electing its
+ * meta leader), or JetStream said it is temporarily unavailable. Wrong credentials, TLS refused,
+ * a JetStream without the account enabled and settings JetStream refuses are not: trying again
+ * changes nothing. Looks through `cause`s.
+ *
+ * @example
+ * isTransientNatsError(new Error("cannot reach NATS", { cause: refused })); // true
+ */
+export function isTransientNatsError(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const { name, message } = e;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && NETWORK_CODES.has(code)) return true;
+    if (name === "TimeoutError" || name === "NoRespondersError") return true;
+    if (name === "JetStreamApiError" && (e as { status?: unknown }).status === 503) return true;
+    if (/^(timeout|connection refused)$|temporarily unavailable|no responders/i.test(message)) {
+      return true;
+    }
+  }
+  return false;
+}
