@@ -343,6 +343,13 @@ describe("parseConfig: store", () => {
       "herald.yaml:1:27 store.url: must not be empty",
       "herald.yaml:1:39 store.stream: must be a JetStream stream name: no whitespace, '.', '*', '>', '/' or '\\'",
     ]);
+    const longest = "s".repeat(238);
+    expect(
+      parseConfig(`store: { kind: nats, url: nats://a, stream: ${longest} }`, "x").store,
+    ).toMatchObject({ stream: longest });
+    expect(problems(`store: { kind: nats, url: nats://a, stream: ${longest}s }`)).toEqual([
+      "herald.yaml:1:45 store.stream: must be at most 238 bytes (the bucket's stream, KV_<stream>-subscriptions, is a JetStream name: at most 255)",
+    ]);
     expect(problems("store: { kind: nats, url: [nats://a, 4] }")).toEqual([
       "herald.yaml:1:38 store.url[1]: must be a string, not a number",
     ]);

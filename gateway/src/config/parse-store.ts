@@ -209,9 +209,25 @@ function parseNatsServer(value: unknown, path: FieldPath, report: Report) {
   return text;
 }
 
+/**
+ * The longest `stream`: JetStream names are at most 255 bytes, and the bucket's stream is
+ * `KV_<stream>-subscriptions` (17 more).
+ */
+const MAX_STREAM_NAME_BYTES = 255 - "KV_".length - "-subscriptions".length;
+
 function parseStreamName(value: unknown, path: FieldPath, report: Report) {
   const name = expectString(value, path, report);
-  if (name === undefined || STREAM_NAME.test(name)) return name;
-  report(path, "must be a JetStream stream name: no whitespace, '.', '*', '>', '/' or '\\'");
-  return undefined;
+  if (name === undefined) return undefined;
+  if (!STREAM_NAME.test(name)) {
+    report(path, "must be a JetStream stream name: no whitespace, '.', '*', '>', '/' or '\\'");
+    return undefined;
+  }
+  if (new TextEncoder().encode(name).length > MAX_STREAM_NAME_BYTES) {
+    report(
+      path,
+      `must be at most ${MAX_STREAM_NAME_BYTES} bytes (the bucket's stream, KV_<stream>-subscriptions, is a JetStream name: at most 255)`,
+    );
+    return undefined;
+  }
+  return name;
 }
