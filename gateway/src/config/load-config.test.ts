@@ -355,6 +355,18 @@ describe("parseConfig: store", () => {
     ]);
   });
 
+  test("nats: a config subscription's id must fit a JetStream consumer name", () => {
+    const config = (id: string, kind = "nats, url: nats://a") =>
+      `store: { kind: ${kind} }\nsubscriptions:\n  - { id: ${id}, sink: "http://127.0.0.1:9/x" }`;
+    expect(parseConfig(config("i".repeat(189)), "x").subscriptions[0]?.id).toHaveLength(189);
+    expect(problems(config("i".repeat(190)))).toEqual([
+      "herald.yaml:3:11 subscriptions[0].id: must be at most 189 bytes with store.kind nats (its JetStream consumer is named after it)",
+    ]);
+    expect(parseConfig(config("i".repeat(190), "sqlite"), "x").subscriptions[0]?.id).toHaveLength(
+      190,
+    );
+  });
+
   test("nats urls the client can use, without credentials in them", () => {
     const url = (value: string) =>
       parseConfig(`store: { kind: nats, url: ${value} }`, "x").store as { url: unknown };

@@ -40,6 +40,9 @@ export function parseHeraldConfig(raw: unknown, report: Report): HeraldConfig | 
   const auth = optional(root.auth, ["auth"], r, parseAuth);
   const subscriptions = parseSubscriptionList(root.subscriptions, ["subscriptions"], r);
   const adapters = parseAdapters(root.adapters, ["adapters"], r);
+  if (store?.kind === "nats" && subscriptions !== undefined) {
+    checkNatsSubscriptionIds(subscriptions, r);
+  }
   if (tracked.failed() || !listen || !limits || !store || !subscriptions || !adapters) {
     return undefined;
   }
@@ -112,4 +115,24 @@ function parseLimits(raw: unknown, path: FieldPath, report: Report): Limits | un
     return undefined;
   }
   return limits;
+}
+
+/**
+ * Longest subscription id on NATS: its durable consumer is `h-` + the id in base64url, and
+ * JetStream names are at most 255 bytes (189 bytes make 252 characters). API ids are UUIDs.
+ */
+const MAX_NATS_SUBSCRIPTION_ID_BYTES = 189;
+
+/** With `store.kind: nats`, refuses the ids JetStream could not name a consumer after. */
+function checkNatsSubscriptionIds(
+  subscriptions: readonly { readonly id: string }[],
+  report: Report,
+): void {
+  subscriptions.forEach(({ id }, index) => {
+    if (new TextEncoder().encode(id).length <= MAX_NATS_SUBSCRIPTION_ID_BYTES) return;
+    report(
+      ["subscriptions", index, "id"],
+      `must be at most ${MAX_NATS_SUBSCRIPTION_ID_BYTES} bytes with store.kind nats (its JetStream consumer is named after it)`,
+    );
+  });
 }
