@@ -3,6 +3,7 @@ import { ConfigInvalid } from "../config/config-invalid.js";
 import { validateSubscription } from "../config/validate-subscription.js";
 import type { DeliveryQueue } from "../deliver/delivery-queue.js";
 import { MethodNotAllowed, NotFound } from "../errors/errors.js";
+import { type Logger, silentLogger } from "../ports/logger.js";
 import type { Subscription } from "../subscriptions/subscription.js";
 import type { SubscriptionRegistry } from "../subscriptions/subscription-registry.js";
 import { answerAllow } from "./answer-allow.js";
@@ -29,6 +30,7 @@ export interface SubscriptionApiOptions {
   readonly queue: DeliveryQueue;
   /** Id of a created subscription (default: a random UUID). */
   readonly newId?: () => string;
+  readonly logger?: Logger;
 }
 
 /**
@@ -38,7 +40,8 @@ export interface SubscriptionApiOptions {
  *   id: "if present on the input to a subscribe operation then it MUST be ignored"): 201 with
  *   `Location` and the realized subscription;
  * - `GET|PUT|DELETE /subscriptions/{id}`: retrieve, update (the body's `id`, if any, must match),
- *   delete (200 with the deleted subscription, 3.2.5.5); 404 for an unknown id, 409 for a
+ *   delete (200 with the deleted subscription, 3.2.5.5; its queued and dead deliveries are
+ *   dropped); 404 for an unknown id, 409 for a
  *   subscription declared in the config file, which is read-only here;
  * - `HEAD` wherever `GET` is: the same status and headers, no body;
  * - `OPTIONS` answers `Allow` (3.2.5 "discovery mechanism"), other methods 405.
@@ -48,7 +51,7 @@ export interface SubscriptionApiOptions {
  * mountSubscriptionApi(app, { registry });
  */
 export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions): void {
-  const { registry, queue, newId = () => crypto.randomUUID() } = options;
+  const { registry, queue, newId = () => crypto.randomUUID(), logger = silentLogger } = options;
 
   app.get("/subscriptions", (c) =>
     c.json(
@@ -94,6 +97,27 @@ export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions)
   });
   app.delete("/subscriptions/:id", async (c) => {
     const deleted = await registry.delete(c.req.param("id"));
+    // Its deliveries go with it now, queued and dead (`/dead` answers 404 from here on): left
+    // in the store they would only be dropped one by one as they came due, and on NATS its
+    // durable consumer would stay, pulled by every replica for ever.
+    await queue.drop(deleted.id).then(
+      (dropped) => {
+        if (dropped > 0) {
+          logger.info("dropped the deliveries of a deleted subscription", {
+            subscriptionId: deleted.id,
+            dropped,
+          });
+        }
+      },
+      (error: unknown) =>
+        logger.warn(
+          "could not drop a deleted subscription's deliveries; each is dropped when due",
+          {
+            subscriptionId: deleted.id,
+            error: error instanceof Error ? error.message : String(error),
+          },
+        ),
+    );
     return c.json(toSubscriptionResource(deleted));
   });
   mountDeadLetters(app, { registry, queue });

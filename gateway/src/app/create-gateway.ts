@@ -273,6 +273,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   mountSubscriptionApi(app, {
     registry: subscriptions,
     queue,
+    logger,
     ...(options.newSubscriptionId ? { newId: options.newSubscriptionId } : {}),
   });
   app.notFound((c) =>

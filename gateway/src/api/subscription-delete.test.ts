@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { createGateway } from "../app/create-gateway.js";
+import { parseConfig } from "../config/load-config.js";
+import { createMemoryQueue } from "../deliver/memory-queue.js";
+
+describe("DELETE /subscriptions/{id}", () => {
+  it("drops the subscription's queued and dead deliveries with it", async () => {
+    const queue = createMemoryQueue();
+    // Not started: nothing is delivered, so what is queued stays queued.
+    const gateway = createGateway({
+      config: parseConfig("{}", "test.json"),
+      queue,
+      newSubscriptionId: () => "doomed",
+    });
+    const call = (method: string, path: string, body?: unknown) =>
+      gateway.fetch(
+        new Request(`http://gw${path}`, {
+          method,
+          headers: { "content-type": "application/json" },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        }),
+      );
+    const publish = (id: string) =>
+      gateway.fetch(
+        new Request("http://gw/events", {
+          method: "POST",
+          headers: { "ce-specversion": "1.0", "ce-id": id, "ce-source": "/d", "ce-type": "t" },
+        }),
+      );
+    expect((await call("POST", "/subscriptions", { sink: "http://127.0.0.1:9/x" })).status).toBe(
+      201,
+    );
+    expect((await publish("1")).status).toBe(202);
+    const [job] = await queue.lease(1, 60_000, new AbortController().signal);
+    await queue.bury(job?.id as string, { status: 400, error: "bad", at: 0 });
+    expect((await publish("2")).status).toBe(202);
+    expect(await queue.size()).toBe(1);
+    expect(await queue.dead("doomed", { limit: 10 })).toHaveLength(1);
+
+    expect((await call("DELETE", "/subscriptions/doomed")).status).toBe(200);
+    expect(await queue.size()).toBe(0);
+    expect(await queue.dead("doomed", { limit: 10 })).toEqual([]);
+  });
+});
