@@ -5,6 +5,7 @@ import { readConfigSource } from "../../config/config-source.js";
 import type { FieldPath } from "../../config/field-path.js";
 import { formatFieldPath } from "../../config/field-path.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
+import { natsCredsProblem } from "../nats/nats-creds-file.js";
 import { loadJwksFile } from "./jwks-file.js";
 
 /**
@@ -12,7 +13,7 @@ import { loadJwksFile } from "./jwks-file.js";
  * `herald serve` reads them at start (relative paths from the config file's folder), so a config
  * that validates does not then stop `serve` for a missing key file:
  * - `auth.issuers[].jwks` as a file: readable, and a JWKS with usable keys;
- * - `store.credentials` (NATS): readable.
+ * - `store.credentials` (NATS): readable, and a `.creds` file the NATS client can read.
  * Each problem is an issue with the file, line and field of the setting that names the file.
  *
  * @example
@@ -46,7 +47,9 @@ export async function checkConfigFiles(
   const store = config.store;
   if (store.kind === "nats" && store.credentials !== undefined) {
     try {
-      await readFile(resolve(baseDir, store.credentials));
+      const problem = natsCredsProblem(await readFile(resolve(baseDir, store.credentials), "utf8"));
+      if (problem !== undefined)
+        report(["store", "credentials"], `${store.credentials}: ${problem}`);
     } catch (err) {
       report(["store", "credentials"], `cannot read ${store.credentials}: ${why(err)}`);
     }

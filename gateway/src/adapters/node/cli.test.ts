@@ -74,7 +74,27 @@ describe("herald validate", () => {
       join(dir, "missing-jwks.json"),
       JSON.stringify(jwksOf(await makeKey("ES256", "k"))),
     );
+    // A file that is there but not a .creds file is refused too (the client would refuse it at
+    // start: "unable to parse credentials").
     await writeFile(join(dir, "missing.creds"), "creds");
+    const garbled = await cli(["validate", "--config", "files.yaml"]);
+    expect(garbled.code).toBe(1);
+    expect(garbled.stderr).toMatch(
+      /files\.yaml:7:\d+ store\.credentials: \.\/missing\.creds: not a NATS credentials file/,
+    );
+    await writeFile(
+      join(dir, "missing.creds"),
+      [
+        "-----BEGIN NATS USER JWT-----",
+        "eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJVQSJ9.c2ln",
+        "------END NATS USER JWT------",
+        "",
+        "-----BEGIN USER NKEY SEED-----",
+        "SUAIBDPBAUTWCWBKIO6XHQNINK5FWJW4OHLXC3HQ2KFE4PEJUA44CNHTAM",
+        "------END USER NKEY SEED------",
+        "",
+      ].join("\n"),
+    );
     const fixed = await cli(["validate", "--config", "files.yaml"]);
     expect(fixed.stderr).toBe("");
     expect(fixed.code).toBe(0);
