@@ -48,12 +48,21 @@ export interface NatsQueueOptions {
   readonly maxDeliver?: number;
   /** Whether the connection is up now; while it is not, `accept` answers 503 at once. */
   readonly connected: () => boolean;
+  /**
+   * Whether this gateway knows the subscription (default: every one). Only then does it pull the
+   * subscription's jobs from a consumer another replica created: a replica still on an older
+   * config would otherwise take the jobs of a subscription the newer config added, and drop
+   * them as "no longer exists". Read when pulling starts (`open`, an advisory, `pullKnown`).
+   */
+  readonly knows?: (subscriptionId: string) => boolean;
 }
 
 /** The NATS queue: the port, plus closing (hand held jobs back) and the advisory hook. */
 export interface NatsQueue extends DeliveryQueue {
-  /** Starts pullers for the subscriptions that have consumers, and listens for new ones. */
+  /** Starts pullers for the known subscriptions that have consumers, and listens for new ones. */
   open(): Promise<void>;
+  /** Starts pullers for the subscriptions `knows` has come to know (a refresh, a reload). */
+  pullKnown(): Promise<void>;
   /** Stops pulling and hands every held job back to JetStream at once (a `nak`). */
   close(): Promise<void>;
 }
@@ -125,7 +134,7 @@ const PULL_ERROR_PAUSE_MAX_MS = 5_000;
  */
 export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
   const { nc, js, jsm, names, clock, logger, dedupeWindowMs, ackWaitMs, connected } = options;
-  const { prefetch = 128, maxDeliver = 20 } = options;
+  const { prefetch = 128, maxDeliver = 20, knows = () => true } = options;
   const held = new Map<string, Held>();
   const pullers = new Map<string, Puller>();
   const consumers = new Map<string, Promise<Consumer>>();
@@ -523,7 +532,7 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       const created = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.CREATED.${names.stream}.*`, {
         callback: (_err, msg) => {
           const id = names.subscriptionOf(msg.subject.split(".").pop() ?? "");
-          if (id !== undefined && !closed) void ensureConsumer(id).catch(() => {});
+          if (id !== undefined && !closed && knows(id)) void ensureConsumer(id).catch(() => {});
         },
       });
       const deleted = nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.DELETED.${names.stream}.*`, {
@@ -544,13 +553,12 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       );
       advisories = [created, deleted, exhausted];
       await nc.flush();
-      for await (const info of jsm.consumers.list(names.stream)) {
-        const id = names.subscriptionOf(info.name);
-        if (id !== undefined) void ensureConsumer(id).catch(() => {});
-      }
+      await pullKnown();
       keepAlive = setInterval(keepHeldAlive, Math.max(250, Math.floor(ackWaitMs / 3)));
       keepAlive.unref?.();
     },
+
+    pullKnown,
 
     async accept(events) {
       if (events.length === 0) return { events: 0, duplicates: 0, jobs: 0 };
@@ -628,6 +636,16 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       wake();
     },
   };
+
+  /** Pulls the jobs of every consumer whose subscription this gateway knows. */
+  async function pullKnown(): Promise<void> {
+    for await (const info of jsm.consumers.list(names.stream)) {
+      const id = names.subscriptionOf(info.name);
+      if (id !== undefined && !closed && knows(id) && !pullers.has(id)) {
+        void ensureConsumer(id).catch(() => {});
+      }
+    }
+  }
 
   /** `redrive` of the port: each dead job back on its jobs subject with fresh attempts. */
   async function redrive(subscriptionId: string, jobIds?: readonly string[]): Promise<number> {

@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -208,4 +208,37 @@ describe("herald on one NATS server that goes away", () => {
     await waitForDelivered("/outage", new Set(["o-0", "o-1"]));
     await gateway.kill();
   }, 60_000);
+});
+
+describe("herald replicas on different configs (a rolling config change)", () => {
+  let nats: NatsServer & { close(): Promise<void> };
+  beforeAll(async () => {
+    nats = await startNatsServer();
+  });
+  afterAll(async () => {
+    await nats?.close();
+  });
+
+  it("a replica on the older config leaves the jobs of a subscription it does not know to the others", async () => {
+    const store = `{ kind: nats, url: ${nats.url}, stream: rolling, ackWait: 2s }`;
+    const older = await writeConfig("older.yaml", store, "/rolling-all");
+    const newer = join(dir, "newer.yaml");
+    await writeFile(
+      newer,
+      [
+        (await readFile(older, "utf8")).trimEnd(),
+        "  - id: added",
+        `    sink: ${sink.url}/rolling-added`,
+      ].join("\n"),
+    );
+    // The older one runs first, as in a rollout: it hears of the new consumer when the newer
+    // one creates it, and must not take (and drop) its jobs.
+    const old = await startGateway(older);
+    const updated = await startGateway(newer);
+    expect((await post(updated.url, batch("rolling", 0, 40))).status).toBe(202);
+    const ids = new Set(Array.from({ length: 40 }, (_, i) => `rolling-${i}`));
+    await waitForDelivered("/rolling-added", ids);
+    expect(deliveries("/rolling-added").unique.size).toBe(40);
+    await Promise.all([old.kill(), updated.kill()]);
+  }, 30_000);
 });

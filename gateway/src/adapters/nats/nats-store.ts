@@ -45,6 +45,8 @@ export interface NatsStoreOptions {
   readonly token?: string;
   /** Most unleased jobs of one subscription a replica holds (default 128). */
   readonly prefetch?: number;
+  /** Whether this gateway knows a subscription, so pulls its jobs (`NatsQueueOptions.knows`). */
+  readonly knows?: (subscriptionId: string) => boolean;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -196,6 +198,7 @@ async function openOnce(options: NatsStoreOptions): Promise<NatsStore> {
       ackWaitMs,
       connected: () => up && !nc.isClosed(),
       ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
+      ...(options.knows === undefined ? {} : { knows: options.knows }),
     });
     await queue.open();
     const subscriptions = createNatsSubscriptionStore(kv, logger, () => up && !nc.isClosed());

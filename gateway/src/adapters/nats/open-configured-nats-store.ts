@@ -10,6 +10,13 @@ export interface ConfiguredNatsStore extends NatsStore {
    * disabled or deleted a subscription); a failed refresh is logged.
    */
   watch(refresh: () => Promise<void>): void;
+  /**
+   * Pulls the jobs of the subscriptions `knows` says this gateway has, from now on (until this
+   * is called, of none: the registry is built after the store). Run again after each refresh
+   * (`watch`); call `pullKnown` after a config reload.
+   */
+  pullFor(knows: (subscriptionId: string) => boolean): Promise<void>;
+  pullKnown(): Promise<void>;
 }
 
 /** How long `herald serve` waits for NATS at start when `store.startupWait` is not set. */
@@ -30,7 +37,9 @@ export async function openConfiguredNatsStore(
   logger: Logger,
   stop?: AbortSignal,
 ): Promise<ConfiguredNatsStore> {
+  let known: (subscriptionId: string) => boolean = () => false;
   const store = await openNatsStore({
+    knows: (id) => known(id),
     servers: config.url,
     stream: config.stream,
     dedupeWindowMs: config.dedupeWindowMs,
@@ -50,12 +59,19 @@ export async function openConfiguredNatsStore(
     ...store,
     watch(refresh) {
       store.subscriptions.watch(() => {
-        refresh().catch((err: unknown) =>
-          logger.error("could not apply a subscription change from another replica", {
-            error: err instanceof Error ? err.message : String(err),
-          }),
-        );
+        refresh()
+          .then(() => store.queue.pullKnown())
+          .catch((err: unknown) =>
+            logger.error("could not apply a subscription change from another replica", {
+              error: err instanceof Error ? err.message : String(err),
+            }),
+          );
       });
     },
+    pullFor(knows) {
+      known = knows;
+      return store.queue.pullKnown();
+    },
+    pullKnown: () => store.queue.pullKnown(),
   };
 }

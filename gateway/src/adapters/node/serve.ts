@@ -170,8 +170,18 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     await store.close();
     throw err;
   }
-  // A shared store (NATS): subscriptions another replica changes reach this one's registry.
+  // A shared store (NATS): subscriptions another replica changes reach this one's registry, and
+  // only the jobs of subscriptions this gateway knows are pulled (a replica on another config
+  // would drop the others' jobs as "no longer exists").
   store.watch?.(() => subscriptions.refresh());
+  try {
+    await store.pullFor?.((id) => subscriptions.get(id) !== undefined);
+  } catch (err) {
+    await store.close();
+    throw new ServeError(
+      `cannot read the consumers of the NATS stream: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
   // Before the gateway: its metric instruments bind to the SDK's meter provider when created.
   // Spans a full export queue drops are counted by the gateway's metrics once it exists (no
   // span, so no drop, comes before it).
@@ -236,7 +246,15 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         running: config,
         ...(configText === undefined ? {} : { initialText: configText }),
         watch: options.watchConfig !== false,
-        apply: (next) => gateway.subscriptions.replaceConfigured(next.subscriptions),
+        apply: (next) => {
+          gateway.subscriptions.replaceConfigured(next.subscriptions);
+          // NATS: a subscription the file added is pulled from now on, here too.
+          store.pullKnown?.().catch((err: unknown) =>
+            logger.warn("could not start pulling the deliveries of reloaded subscriptions", {
+              error: err instanceof Error ? err.message : String(err),
+            }),
+          );
+        },
       });
   print(`herald listening on ${url}\n`);
   // Under --no-auth the demo's token would be a detour: the hint says none is needed.
@@ -313,6 +331,8 @@ async function openStore(
   /** Whether the store can take events now (NATS: the connection is up). */
   available?(): boolean;
   watch?(refresh: () => Promise<void>): void;
+  pullFor?(knows: (subscriptionId: string) => boolean): Promise<void>;
+  pullKnown?(): Promise<void>;
   close(): Promise<void>;
 }> {
   if (config.store.kind === "nats") {
