@@ -107,18 +107,21 @@ async function node(
 }
 
 /**
- * Starts a single JetStream server on a free loopback port with a temporary store folder.
+ * Starts a single JetStream server on a free loopback port with a temporary store folder (`dir`).
  *
  * @example
  * const nats = await startNatsServer();
  * await openNatsStore({ servers: nats.url, stream: "t1" });
  * await nats.close();
  */
-export async function startNatsServer(): Promise<NatsServer & { close(): Promise<void> }> {
+export async function startNatsServer(): Promise<
+  NatsServer & { readonly dir: string; close(): Promise<void> }
+> {
   const dir = await mkdtemp(join(tmpdir(), "herald-nats-"));
   const server = await node("n1", await freePort(), dir);
   return {
     ...server,
+    dir,
     async close() {
       await server.stop();
       await rm(dir, { recursive: true, force: true });

@@ -30,6 +30,8 @@ export interface NatsNames {
   consumer(subscriptionId: string): string;
   /** The subscription a consumer name belongs to, or `undefined` for a foreign consumer. */
   subscriptionOf(consumer: string): string | undefined;
+  /** The subscription of a jobs subject (`jobs(id)`), or `undefined` for another subject. */
+  subscriptionOfJobs(subject: string): string | undefined;
 }
 
 /**
@@ -53,6 +55,11 @@ export function natsNames(stream: string): NatsNames {
     subscriptionOf(consumer) {
       if (!consumer.startsWith("h-")) return undefined;
       return Buffer.from(consumer.slice(2), "base64url").toString("utf8");
+    },
+    subscriptionOfJobs(subject) {
+      const prefix = `${stream}.jobs.`;
+      if (!subject.startsWith(prefix)) return undefined;
+      return Buffer.from(subject.slice(prefix.length), "base64url").toString("utf8");
     },
   };
 }

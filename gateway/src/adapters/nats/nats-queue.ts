@@ -63,6 +63,11 @@ export interface NatsQueue extends DeliveryQueue {
   open(): Promise<void>;
   /** Starts pullers for the subscriptions `knows` has come to know (a refresh, a reload). */
   pullKnown(): Promise<void>;
+  /**
+   * After a reconnect (the streams checked again): the pullers start again and re-create their
+   * consumers, as a server that lost its storage has none; an accept re-creates its own.
+   */
+  reconnected(): void;
   /** Stops pulling and hands every held job back to JetStream at once (a `nak`). */
   close(): Promise<void>;
 }
@@ -242,8 +247,9 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
         puller.roomFreed = undefined;
         continue;
       }
+      const used = ensureConsumer(puller.subscriptionId);
       try {
-        const consumer = await ensureConsumer(puller.subscriptionId);
+        const consumer = await used;
         const messages = await consumer.fetch({
           max_messages: room,
           expires: FETCH_EXPIRES_MS,
@@ -255,7 +261,9 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
         pause = PULL_ERROR_PAUSE_MS;
       } catch (err) {
         if (puller.stopped || closed) break;
-        if (isGone(err)) {
+        // Gone, but made again since (a reconnect to a server that lost it, an accept): go on
+        // with the new one. Gone for good only when nothing made it again.
+        if (isGone(err) && consumers.get(puller.subscriptionId) === used) {
           logger.info("a subscription's consumer is gone; its deliveries stopped here", {
             subscriptionId: puller.subscriptionId,
           });
@@ -560,6 +568,19 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
 
     pullKnown,
 
+    reconnected() {
+      // Each consumer pulled here is added again (the same settings: a no-op where it is there),
+      // and its puller goes on with it; a puller whose fetch failed on the lost one sees it was
+      // made again, so it does not take that for a deletion.
+      consumers.clear();
+      for (const id of pullers.keys()) void ensureConsumer(id).catch(() => {});
+      pullKnown().catch((err: unknown) =>
+        logger.warn("could not list the consumers after reconnecting", {
+          error: err instanceof Error ? err.message : String(err),
+        }),
+      );
+    },
+
     async accept(events) {
       if (events.length === 0) return { events: 0, duplicates: 0, jobs: 0 };
       if (closed) throw storeUnavailable("the gateway is shutting down");
@@ -637,13 +658,25 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
     },
   };
 
-  /** Pulls the jobs of every consumer whose subscription this gateway knows. */
+  /**
+   * Pulls the jobs of every subscription this gateway knows that has a consumer, or jobs
+   * waiting without one (a server that lost its storage, set up again while jobs came in).
+   */
   async function pullKnown(): Promise<void> {
+    const ids = new Set<string>();
     for await (const info of jsm.consumers.list(names.stream)) {
       const id = names.subscriptionOf(info.name);
-      if (id !== undefined && !closed && knows(id) && !pullers.has(id)) {
-        void ensureConsumer(id).catch(() => {});
-      }
+      if (id !== undefined) ids.add(id);
+    }
+    const jobs = await jsm.streams.info(names.stream, {
+      subjects_filter: `${names.stream}.jobs.>`,
+    });
+    for (const subject of Object.keys(jobs.state.subjects ?? {})) {
+      const id = names.subscriptionOfJobs(subject);
+      if (id !== undefined) ids.add(id);
+    }
+    for (const id of ids) {
+      if (!closed && knows(id) && !pullers.has(id)) void ensureConsumer(id).catch(() => {});
     }
   }
 

@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -88,6 +89,63 @@ describe("the NATS store beyond the contract", () => {
       await late.close();
     }
   }, 30_000);
+
+  it("sets its streams up again when NATS comes back without its storage (no restart)", async () => {
+    const bare = await startNatsServer();
+    const store = await openNatsStore({
+      servers: bare.url,
+      stream: "bare",
+      ackWaitMs: 5_000,
+    });
+    // Another replica that only watches the bucket: it knows no subscription, so pulls no job.
+    const other = await openNatsStore({
+      servers: bare.url,
+      stream: "bare",
+      ackWaitMs: 5_000,
+      knows: () => false,
+    });
+    let heard = 0;
+    other.subscriptions.watch(() => heard++);
+    const until = async (done: () => boolean) => {
+      const deadline = Date.now() + 20_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error("timed out");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    try {
+      const accept = (id: string) =>
+        store.queue.accept([{ event: event(id), subscriptionIds: ["a"] }]);
+      await accept("before");
+      const [first] = await store.queue.lease(1, 60_000, never());
+      await store.queue.complete(first?.id as string);
+      await bare.stop();
+      await rm(bare.dir, { recursive: true, force: true });
+      await bare.start();
+      // Publishes fail until the streams are back: retry as a publisher would, bounded.
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        try {
+          await accept("after");
+          break;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+      const [job] = await store.queue.lease(1, 60_000, AbortSignal.timeout(20_000));
+      expect(job?.event.attributes.id).toBe("after");
+      // The other replica's watch of the (new) bucket: a refresh at the reconnect, then changes.
+      await until(() => heard >= 1);
+      const before = heard;
+      await store.subscriptions.put(subscription("made-after"));
+      await until(() => heard > before);
+    } finally {
+      await other.close();
+      await store.close();
+      await bare.close();
+    }
+  }, 60_000);
 
   it("asks for TLS with a tls:// URL (the client itself ignores the scheme) and never falls back", async () => {
     const plain = nats.url.replace(/^nats:/, "tls:");

@@ -147,6 +147,8 @@ async function openOnce(options: NatsStoreOptions): Promise<NatsStore> {
     },
   );
   let up = true;
+  /** What a reconnect runs once the store is set up (see `setUp` below). */
+  let afterReconnect = () => {};
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === "disconnect") {
@@ -158,6 +160,7 @@ async function openOnce(options: NatsStoreOptions): Promise<NatsStore> {
         up = true;
         backoff.failures = 0;
         logger.info("NATS connection back", { server: status.server });
+        afterReconnect();
       }
     }
   })();
@@ -167,26 +170,30 @@ async function openOnce(options: NatsStoreOptions): Promise<NatsStore> {
     const names = natsNames(stream);
     // JetStream wants the duplicate window within max_age; a window of 0 still needs a stream.
     const windowNs = Math.max(dedupeWindowMs, 1_000) * 1_000_000;
-    await ensureStream(jsm, {
-      name: names.stream,
-      subjects: [`${stream}.jobs.*`, `${stream}.dead.*`],
-      retention: RetentionPolicy.Workqueue,
-      storage: StorageType.File,
-      num_replicas: replicas,
-      duplicate_window: windowNs,
-      allow_direct: true,
-    });
-    await ensureStream(jsm, {
-      name: names.eventsStream,
-      subjects: [names.eventsSubject, names.fannedSubjects],
-      retention: RetentionPolicy.Limits,
-      storage: StorageType.File,
-      num_replicas: replicas,
-      duplicate_window: windowNs,
-      max_age: windowNs,
-      allow_direct: true,
-    });
-    const kv = await new Kvm(js).create(names.bucket, { history: 1, replicas });
+    /** Creates the streams and the bucket; at start also brings their settings to the config. */
+    const setUp = async (update: boolean) => {
+      await ensureStream(jsm, update, {
+        name: names.stream,
+        subjects: [`${stream}.jobs.*`, `${stream}.dead.*`],
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        num_replicas: replicas,
+        duplicate_window: windowNs,
+        allow_direct: true,
+      });
+      await ensureStream(jsm, update, {
+        name: names.eventsStream,
+        subjects: [names.eventsSubject, names.fannedSubjects],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        num_replicas: replicas,
+        duplicate_window: windowNs,
+        max_age: windowNs,
+        allow_direct: true,
+      });
+      return new Kvm(js).create(names.bucket, { history: 1, replicas });
+    };
+    const kv = await setUp(true);
     const queue = createNatsQueue({
       nc,
       js,
@@ -202,6 +209,22 @@ async function openOnce(options: NatsStoreOptions): Promise<NatsStore> {
     });
     await queue.open();
     const subscriptions = createNatsSubscriptionStore(kv, logger, () => up && !nc.isClosed());
+    // A server that restarted without its storage (no volume) is back with none of the streams,
+    // and every publish would fail until a restart: set them up again after each reconnect (a
+    // check when they are there), then have the consumers re-created and the subscriptions'
+    // watch started again (with a refresh for what it missed). What the server lost is lost.
+    afterReconnect = () => {
+      setUp(false).then(
+        () => {
+          queue.reconnected();
+          subscriptions.reconnected();
+        },
+        (err: unknown) =>
+          logger.warn("could not check the JetStream streams after reconnecting", {
+            error: err instanceof Error ? err.message : String(err),
+          }),
+      );
+    };
     let closing: Promise<void> | undefined;
     return {
       queue,
@@ -259,12 +282,17 @@ async function connectionOptions(
   };
 }
 
-/** Creates the stream, or brings an existing one's settings to `config`. */
+/** Creates the stream, or (with `update`) brings an existing one's settings to `config`. */
 async function ensureStream(
   jsm: JetStreamManager,
+  update: boolean,
   config: Partial<StreamConfig> & { name: string },
 ): Promise<void> {
-  const existing = await jsm.streams.info(config.name).catch(() => null);
+  const existing = await jsm.streams.info(config.name).catch((err: unknown) => {
+    // Only a missing stream is created; a timeout (a cluster failing over) is not taken for one.
+    if (err instanceof Error && /not found/i.test(err.message)) return null;
+    throw err;
+  });
   if (existing === null) await jsm.streams.add(config);
-  else await jsm.streams.update(config.name, { ...existing.config, ...config });
+  else if (update) await jsm.streams.update(config.name, { ...existing.config, ...config });
 }

@@ -17,6 +17,12 @@ export interface NatsSubscriptionStore extends SubscriptionStore {
    * returned function is called. A JetStream watch: nothing is polled.
    */
   watch(listener: () => void): () => void;
+  /**
+   * After a reconnect: each watch starts again (one on a bucket that a server lost with its
+   * storage and that was set up again would wait for sequences it will not see for long) and
+   * its listener runs once, for the changes it may have missed.
+   */
+  reconnected(): void;
 }
 
 const key = (prefix: "s" | "d", id: string) =>
@@ -40,6 +46,8 @@ export function createNatsSubscriptionStore(
   logger: Logger,
   connected: () => boolean,
 ): NatsSubscriptionStore {
+  const watchers = new Set<Watcher>();
+
   async function live(k: string): Promise<KvEntry | null> {
     const entry = await kv.get(k);
     return entry === null || entry.operation !== "PUT" ? null : entry;
@@ -118,26 +126,54 @@ export function createNatsSubscriptionStore(
     }),
 
     watch(listener) {
-      let stopped = false;
-      let iterator: { stop(): void } | undefined;
-      void (async () => {
-        try {
-          const updates = await kv.watch({ key: ">", include: KvWatchInclude.UpdatesOnly });
-          iterator = updates;
-          if (stopped) updates.stop();
-          for await (const _entry of updates) if (!stopped) listener();
-        } catch (err) {
-          if (!stopped) {
-            logger.error("watching the subscriptions bucket failed; restart to see changes", {
-              error: err instanceof Error ? err.message : String(err),
-            });
-          }
-        }
-      })();
+      const watcher: Watcher = { listener, stopped: false };
+      watchers.add(watcher);
+      follow(watcher);
       return () => {
-        stopped = true;
-        iterator?.stop();
+        watchers.delete(watcher);
+        watcher.stopped = true;
+        watcher.iterator?.stop();
       };
     },
+
+    reconnected() {
+      for (const watcher of watchers) {
+        watcher.iterator?.stop();
+        watcher.iterator = undefined;
+        follow(watcher);
+        watcher.listener();
+      }
+    },
   };
+
+  /** Runs one watch of the bucket for `watcher` until it is stopped or started again. */
+  function follow(watcher: Watcher): void {
+    void (async () => {
+      try {
+        const updates = await kv.watch({ key: ">", include: KvWatchInclude.UpdatesOnly });
+        if (watcher.stopped || watcher.iterator !== undefined) {
+          updates.stop();
+          return;
+        }
+        watcher.iterator = updates;
+        for await (const _entry of updates) {
+          if (watcher.iterator !== updates) break;
+          if (!watcher.stopped) watcher.listener();
+        }
+      } catch (err) {
+        if (!watcher.stopped) {
+          logger.error("watching the subscriptions bucket failed; restart to see changes", {
+            error: err instanceof Error ? err.message : String(err),
+          });
+        }
+      }
+    })();
+  }
+}
+
+/** One `watch` call: its listener, and the bucket watch that feeds it now. */
+interface Watcher {
+  readonly listener: () => void;
+  stopped: boolean;
+  iterator?: { stop(): void } | undefined;
 }
