@@ -11,7 +11,6 @@ import {
 } from "../../deliver/delivery-queue.js";
 import { waitForWake } from "../../deliver/wait-for-wake.js";
 import { Unavailable } from "../../errors/errors.js";
-import type { CloudEvent } from "../../event/cloud-event.js";
 import type { Clock } from "../../ports/clock.js";
 import { dedupeKey } from "../../store/dedupe-window.js";
 import { decodeEventParts, encodeEventParts } from "../../store/event-codec.js";
@@ -50,13 +49,12 @@ const PRUNE_MIN = 100;
  */
 const PER_SUBSCRIPTION_LEASE_MAX = 64;
 /**
- * Events of fresh jobs kept decoded in memory, at most this many jobs and about this many bytes
- * of encoded events: a job handed out soon after it was accepted is not read back and decoded
- * (see `accepted` below). Enough for the default backlog of fresh jobs (`maxFresh`) of events of
- * a kilobyte or so.
+ * Encoded events of fresh jobs kept in memory, at most this many jobs and this many bytes: a job
+ * handed out soon after it was accepted is not read back from the file (see `accepted` below).
+ * Enough for the default backlog of fresh jobs (`maxFresh`) of events of a few hundred bytes.
  */
 const ACCEPTED_MAX_JOBS = 16_384;
-const ACCEPTED_MAX_BYTES = 16 * 1024 * 1024;
+const ACCEPTED_MAX_BYTES = 8 * 1024 * 1024;
 
 /** Job ids are the table's integer keys as decimal strings; anything else names no job. */
 const rowId = integerJobId;
@@ -287,7 +285,7 @@ export function createSqliteQueue(
     let duplicates = 0;
     let jobs = 0;
     const jobsBySubscription = new Map<string, number>();
-    const newJobs: { id: number; event: CloudEvent; size: number }[] = [];
+    const newJobs: { id: number; text: string; bytes: Uint8Array | null }[] = [];
     for (const { event, subscriptionIds } of events) {
       const key = dedupeKey(String(event.attributes.source), String(event.attributes.id));
       if (claimKey.run(key, now + dedupeWindowMs, now).changes === 0) {
@@ -298,11 +296,10 @@ export function createSqliteQueue(
       if (now + dedupeWindowMs < nextExpiry) nextExpiry = now + dedupeWindowMs;
       if (subscriptionIds.length === 0) continue;
       const { text, bytes } = encodeEventParts(event);
-      const size = text.length + (bytes === null ? 0 : bytes.length);
       const eventId = insertEvent.run(text, blobOf(bytes), subscriptionIds.length).lastInsertRowid;
       for (const subscriptionId of subscriptionIds) {
         const id = Number(insertJob.run(eventId, subscriptionId, now).lastInsertRowid);
-        newJobs.push({ id, event, size });
+        newJobs.push({ id, text, bytes });
         jobsBySubscription.set(subscriptionId, (jobsBySubscription.get(subscriptionId) ?? 0) + 1);
         withJobs.add(subscriptionId);
       }
@@ -349,24 +346,32 @@ export function createSqliteQueue(
    */
   const leasedUntil = new Map<number, number>();
   /**
-   * The events of jobs accepted here and not handed out yet, by job id, up to `ACCEPTED_MAX_JOBS` and `ACCEPTED_MAX_BYTES`:
-   * most jobs are handed out moments after their accept, and reading one back costs a join and
-   * a decode. Filled once the accept is committed (so every id in it is a committed row's, and
-   * ids are never reused); an entry goes when its job is handed out, settled or dropped.
+   * The encoded events of jobs accepted here and not handed out yet, by job id, up to
+   * `ACCEPTED_MAX_JOBS` and `ACCEPTED_MAX_BYTES`: most jobs are handed out moments after their
+   * accept, and reading one back costs a join over the events table. The encoded form, not the
+   * accepted object: it is what the file holds (a job decodes the same either way, and shares no
+   * object with the request), and it holds nothing else alive (an event's strings and bytes can be
+   * views into its whole request body). Filled once the accept is committed (so every id in it is
+   * a committed row's, and ids are never reused); an entry goes when its job is handed out,
+   * settled or dropped.
    */
-  const accepted = new Map<number, { readonly event: CloudEvent; readonly size: number }>();
+  const accepted = new Map<number, { readonly text: string; readonly bytes: Uint8Array | null }>();
   let acceptedBytes = 0;
-  const remember = (job: { id: number; event: CloudEvent; size: number }) => {
-    if (accepted.size >= ACCEPTED_MAX_JOBS || acceptedBytes + job.size > ACCEPTED_MAX_BYTES) return;
-    accepted.set(job.id, job);
-    acceptedBytes += job.size;
+  const sizeOf = (text: string, bytes: Uint8Array | null) =>
+    2 * text.length + (bytes === null ? 0 : bytes.byteLength);
+  const remember = (job: { id: number; text: string; bytes: Uint8Array | null }) => {
+    const size = sizeOf(job.text, job.bytes);
+    if (accepted.size >= ACCEPTED_MAX_JOBS || acceptedBytes + size > ACCEPTED_MAX_BYTES) return;
+    // A copy: the event's bytes may be a view into a larger buffer (the request's).
+    accepted.set(job.id, { text: job.text, bytes: job.bytes === null ? null : job.bytes.slice() });
+    acceptedBytes += size;
   };
   const forget = (id: number) => {
     const job = accepted.get(id);
     if (job === undefined) return undefined;
     accepted.delete(id);
-    acceptedBytes -= job.size;
-    return job.event;
+    acceptedBytes -= sizeOf(job.text, job.bytes);
+    return job;
   };
 
   function take(
@@ -392,11 +397,12 @@ export function createSqliteQueue(
     if (reordered) free.sort((a, b) => a.due - b.due || a.row.id - b.row.id);
     const jobs: DeliveryJob[] = [];
     for (const { row, expired } of free.slice(0, max)) {
+      const job = handOut(row);
+      if (job === undefined) continue;
       // Its first hand-out takes a job out of the fresh backlog; an expired lease's does not.
       if (!expired && row.attempts === 0) addFresh(row.subscription_id, -1);
       leasedUntil.set(row.id, now + leaseMs);
-      const job = handOut(row);
-      if (job !== undefined) jobs.push(job);
+      jobs.push(job);
     }
     return jobs;
   }
@@ -407,11 +413,10 @@ export function createSqliteQueue(
    * one synchronous step, with no write in between).
    */
   function handOut(row: DueRow): DeliveryJob | undefined {
-    const event = forget(row.id);
-    if (event !== undefined) {
-      if (row.attempts === 0) {
-        return { id: String(row.id), subscriptionId: row.subscription_id, event, attempts: 0 };
-      }
+    const kept = forget(row.id);
+    if (kept !== undefined && row.attempts === 0) {
+      const event = decodeEventParts(kept.text, kept.bytes);
+      return { id: String(row.id), subscriptionId: row.subscription_id, event, attempts: 0 };
     }
     const payload = selectPayload.get(row.id);
     if (payload === undefined) return undefined;

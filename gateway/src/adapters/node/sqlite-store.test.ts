@@ -232,6 +232,23 @@ describe("openSqliteStore", () => {
     await store.close();
   });
 
+  it("hands out a fresh job's event as stored, sharing nothing with the accepted object", async () => {
+    const store = openSqliteStore({ path: freshPath() });
+    const body = new Uint8Array(4096).fill(7);
+    // The event's bytes are a view into a larger buffer, as a request body's are.
+    const view = body.subarray(100, 110);
+    const accepted: CloudEvent = {
+      attributes: { specversion: "1.0", id: "shared-1", source: "/s", type: "t" },
+      data: { kind: "binary", value: view },
+    };
+    await store.queue.accept([{ event: accepted, subscriptionIds: ["a"] }]);
+    body.fill(9); // the request's buffer is reused after the 202
+    const [job] = await store.queue.lease(1, 60_000, never());
+    expect(job?.event).not.toBe(accepted);
+    expect(job?.event.data).toStrictEqual({ kind: "binary", value: new Uint8Array(10).fill(7) });
+    await store.close();
+  });
+
   it("commits concurrent accepts together: 1,000 accepts in far fewer transactions", async () => {
     const store = openSqliteStore({ path: freshPath() });
     const before = store.transactions();
