@@ -213,17 +213,29 @@ async function openOnce(options: NatsStoreOptions): Promise<NatsStore> {
     // and every publish would fail until a restart: set them up again after each reconnect (a
     // check when they are there), then have the consumers re-created and the subscriptions'
     // watch started again (with a refresh for what it missed). What the server lost is lost.
+    // A server just back may still be starting JetStream (it answers 503 or times out): try
+    // again with the reconnect backoff for as long as this connection lasts (the next reconnect
+    // starts its own round), so ingest does not stay 503 until a restart.
+    let round = 0;
     afterReconnect = () => {
-      setUp(false).then(
-        () => {
-          queue.reconnected();
-          subscriptions.reconnected();
-        },
-        (err: unknown) =>
-          logger.warn("could not check the JetStream streams after reconnecting", {
-            error: err instanceof Error ? err.message : String(err),
-          }),
-      );
+      const mine = ++round;
+      const attempt = (failures: number): void => {
+        setUp(false).then(
+          () => {
+            if (mine !== round) return;
+            queue.reconnected();
+            subscriptions.reconnected();
+          },
+          (err: unknown) => {
+            if (mine !== round || nc.isClosed()) return;
+            logger.warn("could not check the JetStream streams after reconnecting; trying again", {
+              error: err instanceof Error ? err.message : String(err),
+            });
+            if (up) setTimeout(() => attempt(failures + 1), reconnectPause(failures + 1)).unref();
+          },
+        );
+      };
+      attempt(0);
     };
     let closing: Promise<void> | undefined;
     return {
