@@ -620,6 +620,13 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       const entry = held.get(jobId);
       if (entry === undefined) return;
       held.delete(jobId);
+      if (!knows(entry.job.subscriptionId)) {
+        // Settled because this replica no longer knows the subscription (a reload removed it):
+        // handed back, not acked, as another replica may still have it (a rolling change). One
+        // removed everywhere waits in the stream; an API delete purges its jobs.
+        entry.msg.nak();
+        return;
+      }
       await ackSurely(entry.msg);
       roomFreed(entry.job.subscriptionId);
     },
@@ -663,6 +670,17 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
    * waiting without one (a server that lost its storage, set up again while jobs came in).
    */
   async function pullKnown(): Promise<void> {
+    // Subscriptions this replica no longer knows (a reload removed them): stop pulling them and
+    // hand back the jobs held and not yet leased, for a replica that knows them.
+    for (const id of [...pullers.keys()]) {
+      if (knows(id)) continue;
+      stopPuller(id);
+      for (const [jobId, entry] of held) {
+        if (entry.job.subscriptionId !== id || entry.leasedUntil !== undefined) continue;
+        held.delete(jobId);
+        entry.msg.nak();
+      }
+    }
     const ids = new Set<string>();
     for await (const info of jsm.consumers.list(names.stream)) {
       const id = names.subscriptionOf(info.name);
