@@ -285,7 +285,12 @@ export function createSqliteQueue(
     let duplicates = 0;
     let jobs = 0;
     const jobsBySubscription = new Map<string, number>();
-    const newJobs: { id: number; text: string; bytes: Uint8Array | null }[] = [];
+    const newJobs: {
+      id: number;
+      subscriptionId: string;
+      text: string;
+      bytes: Uint8Array | null;
+    }[] = [];
     for (const { event, subscriptionIds } of events) {
       const key = dedupeKey(String(event.attributes.source), String(event.attributes.id));
       if (claimKey.run(key, now + dedupeWindowMs, now).changes === 0) {
@@ -299,7 +304,7 @@ export function createSqliteQueue(
       const eventId = insertEvent.run(text, blobOf(bytes), subscriptionIds.length).lastInsertRowid;
       for (const subscriptionId of subscriptionIds) {
         const id = Number(insertJob.run(eventId, subscriptionId, now).lastInsertRowid);
-        newJobs.push({ id, text, bytes });
+        newJobs.push({ id, subscriptionId, text, bytes });
         jobsBySubscription.set(subscriptionId, (jobsBySubscription.get(subscriptionId) ?? 0) + 1);
         withJobs.add(subscriptionId);
       }
@@ -466,7 +471,8 @@ export function createSqliteQueue(
       await room(incoming);
       const { acceptance, jobsBySubscription, newJobs } = await group.run(() => store(events));
       for (const [id, n] of jobsBySubscription) addFresh(id, n);
-      for (const job of newJobs) remember(job);
+      // Not for a subscription whose sink is failing: its jobs wait for retries, not moments.
+      for (const job of newJobs) if (!failing.has(job.subscriptionId)) remember(job);
       if (acceptance.jobs > 0) wake();
       return acceptance;
     },
