@@ -19,6 +19,7 @@ import {
   updateLane,
   wakeAt,
 } from "./sink-lane.js";
+import { MAX_TIMER_MS } from "./timer-delay.js";
 import { createTokenBucket } from "./token-bucket.js";
 import { createWakeTimer, systemTimers, type Timers } from "./wake-timer.js";
 import { createWebhookHandshake, type WebhookHandshake } from "./webhook-handshake-client.js";
@@ -103,8 +104,6 @@ export interface Dispatcher {
 // Pause after a failed lease, doubling up to the maximum, so a broken store is not hammered.
 const LEASE_ERROR_BACKOFF_MS = 100;
 const LEASE_ERROR_BACKOFF_MAX_MS = 5_000;
-// setTimeout fires at once for delays that do not fit in a signed 32-bit integer.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const NO_SKIP: ReadonlySet<string> = new Set();
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

@@ -3,9 +3,7 @@ import { consumeResponse } from "./consume-response.js";
 import { describeError, MAX_ERROR_BYTES } from "./failure-text.js";
 import { DRAIN_LIMIT, type SinkClient, type SinkMessage } from "./sink-client.js";
 import { SinkNetworkError, SinkTimeout } from "./sink-error.js";
-
-// setTimeout fires at once for delays that do not fit in a signed 32-bit integer.
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { timerDelay } from "./timer-delay.js";
 
 /** The message as a Web `Request` that does not follow redirects (a 3xx is the sink's answer). */
 function toSinkRequest(message: SinkMessage, signal: AbortSignal): Request {
@@ -40,13 +38,10 @@ export function createFetchSinkClient(fetch: FetchLike): SinkClient {
       let timedOut = false;
       // A timer we clear, rather than AbortSignal.timeout, so a fast delivery leaves nothing
       // pending behind it.
-      const timer = setTimeout(
-        () => {
-          timedOut = true;
-          controller.abort(new SinkTimeout(timeoutMs));
-        },
-        Math.min(Math.max(timeoutMs, 0), MAX_TIMER_MS),
-      );
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort(new SinkTimeout(timeoutMs));
+      }, timerDelay(timeoutMs));
       try {
         let response: Response;
         try {

@@ -1,5 +1,4 @@
-// setTimeout fires at once for delays that do not fit in a signed 32-bit integer.
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { timerDelay } from "./timer-delay.js";
 
 /**
  * How a queue's `lease` waits without polling: resolves when something calls the waiter it adds
@@ -24,7 +23,6 @@ export function waitForWake(
     };
     waiters.add(done);
     signal.addEventListener("abort", done, { once: true });
-    if (delayMs !== undefined)
-      timer = setTimeout(done, Math.min(Math.max(delayMs, 0), MAX_TIMER_MS));
+    if (delayMs !== undefined) timer = setTimeout(done, timerDelay(delayMs));
   });
 }

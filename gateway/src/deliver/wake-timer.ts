@@ -1,4 +1,5 @@
 import type { Clock } from "../ports/clock.js";
+import { timerDelay } from "./timer-delay.js";
 
 /**
  * Timers as a port, injected beside the clock so tests move time by hand: a test's timers fire
@@ -9,9 +10,6 @@ export interface Timers {
   set(callback: () => void, delayMs: number): () => void;
 }
 
-// setTimeout fires at once for delays that do not fit in a signed 32-bit integer.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * `setTimeout`, capped to what it can wait (a longer wait just wakes early and re-arms).
  *
@@ -21,7 +19,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export const systemTimers: Timers = {
   set(callback, delayMs) {
-    const timer = setTimeout(callback, Math.min(Math.max(delayMs, 0), MAX_TIMER_MS));
+    const timer = setTimeout(callback, timerDelay(delayMs));
     return () => clearTimeout(timer);
   },
 };

@@ -2,12 +2,11 @@ import * as http from "node:http";
 import * as https from "node:https";
 import { DRAIN_LIMIT, type SinkAnswer, type SinkMessage } from "../../deliver/sink-client.js";
 import { SinkTimeout } from "../../deliver/sink-error.js";
+import { timerDelay } from "../../deliver/timer-delay.js";
 import { fetchFailed } from "./fetch-failed.js";
 import { RawHeadersAnswer } from "./raw-headers-answer.js";
 import type { SinkTarget } from "./sink-target.js";
 
-// setTimeout fires at once for delays that do not fit in a signed 32-bit integer.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -85,19 +84,16 @@ export function nodeHttpExchange(
 
   let req: http.ClientRequest | undefined;
   let retried = false;
-  const timer = setTimeout(
-    () => {
-      if (response === undefined) {
-        fail(new SinkTimeout(timeoutMs));
-        req?.destroy();
-      } else {
-        // The body is still arriving: keep what came, close the connection.
-        finish();
-        response.destroy();
-      }
-    },
-    Math.min(Math.max(timeoutMs, 0), MAX_TIMER_MS),
-  );
+  const timer = setTimeout(() => {
+    if (response === undefined) {
+      fail(new SinkTimeout(timeoutMs));
+      req?.destroy();
+    } else {
+      // The body is still arriving: keep what came, close the connection.
+      finish();
+      response.destroy();
+    }
+  }, timerDelay(timeoutMs));
 
   const attempt = (): void => {
     let sent: http.ClientRequest;

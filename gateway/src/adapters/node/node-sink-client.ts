@@ -2,6 +2,7 @@ import * as https from "node:https";
 import { MAX_ERROR_BYTES } from "../../deliver/failure-text.js";
 import { DRAIN_LIMIT, type SinkAnswer, type SinkClient } from "../../deliver/sink-client.js";
 import { SinkTimeout } from "../../deliver/sink-error.js";
+import { MAX_TIMER_MS, timerDelay } from "../../deliver/timer-delay.js";
 import { fetchFailed } from "./fetch-failed.js";
 import { createHttp1Client, type Http1Client, Http1Exchange } from "./http1-client.js";
 import { encodeRequest } from "./http1-request.js";
@@ -28,8 +29,6 @@ export interface NodeSinkClient extends SinkClient {
   close(): void;
 }
 
-// setTimeout fires at once for delays that do not fit in a signed 32-bit integer.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 // Sinks come from the config, so few URLs repeat; the bound only guards against a config that
 // keeps changing them.
 const MAX_TARGETS = 1024;
@@ -59,7 +58,7 @@ class SinkExchange extends Http1Exchange {
     private readonly reject: (err: unknown) => void,
   ) {
     super(bytes, closeAfter);
-    this.timer = setTimeout(timeOut, Math.min(Math.max(timeoutMs, 0), MAX_TIMER_MS), this);
+    this.timer = setTimeout(timeOut, timerDelay(timeoutMs), this);
   }
 
   onHead(parser: Http1ResponseParser): void {
