@@ -113,21 +113,27 @@ describe("serve: config warnings", () => {
   });
 });
 
+/** The embedded demo (no --config) in `cwd`, and what it noted on stderr as it started. */
+async function serveDemo(cwd: string, noAuth: boolean) {
+  let notes = "";
+  const server = await serve({
+    port: 0,
+    noAuth,
+    cwd,
+    env: {},
+    logger: silentLogger,
+    print: () => {},
+    note: (text) => {
+      notes += text;
+    },
+  });
+  return { server, notes };
+}
+
 describe("serve: the embedded demo", () => {
   it("under --no-auth tells people no token is needed, and a tokenless curl is accepted", async () => {
     const demoDir = await mkdtemp(join(tmpdir(), "herald-demo-noauth-"));
-    let notes = "";
-    const server = await serve({
-      port: 0,
-      noAuth: true,
-      cwd: demoDir,
-      env: {},
-      logger: silentLogger,
-      print: () => {},
-      note: (text) => {
-        notes += text;
-      },
-    });
+    const { server, notes } = await serveDemo(demoDir, true);
     try {
       expect(notes).toContain("Authentication is off (--no-auth)");
       expect(notes).not.toContain("Authorization: Bearer");
@@ -154,18 +160,7 @@ describe("serve: the embedded demo", () => {
   it("says a herald.json beside it is not read without --config, before the demo starts", async () => {
     const demoDir = await mkdtemp(join(tmpdir(), "herald-demo-lookalike-"));
     await writeFile(join(demoDir, "herald.json"), "{}");
-    let notes = "";
-    const server = await serve({
-      port: 0,
-      noAuth: false,
-      cwd: demoDir,
-      env: {},
-      logger: silentLogger,
-      print: () => {},
-      note: (text) => {
-        notes += text;
-      },
-    });
+    const { server, notes } = await serveDemo(demoDir, false);
     try {
       expect(notes.split("\n")[0]).toBe(
         "herald: note: ./herald.json is not read without --config (the default is ./herald.yaml); start with --config herald.json",
