@@ -251,11 +251,9 @@ describe("createRemoteKeySource", () => {
     const { keys, clock } = setup(server.url, { maxAgeMs: 60_000, fetch: hangAfterFirst });
     expect((await keys.keysFor({ alg: "ES256", kid: "k1" })).keys).toHaveLength(1);
     clock.advance(60_000);
-    const started = performance.now();
+    // The refetch never answers: these resolve only because they do not wait for it.
     expect((await keys.keysFor({ alg: "ES256", kid: "k1" })).keys).toHaveLength(1);
     expect((await keys.keysFor({ alg: "ES256", kid: "k1" })).keys).toHaveLength(1);
-    // Not held for the 5 s fetch timeout (a generous bound: the answer comes from memory).
-    expect(performance.now() - started).toBeLessThan(2_000);
     expect(calls).toBe(2); // one refetch, not one per request
   });
 
