@@ -8,7 +8,7 @@ import type { TokenClaims } from "./claims-match.js";
 import { createInlineKeySource } from "./inline-key-source.js";
 import type { KeySource } from "./key-source.js";
 import { InsufficientScope } from "./policy-errors.js";
-import { createPublisherPolicy } from "./publisher-policy.js";
+import { createPublisherPolicy, type PublisherGrant } from "./publisher-policy.js";
 import { createRemoteKeySource } from "./remote-key-source.js";
 import { createSecretKeySource } from "./secret-key-source.js";
 import { createVerifiedTokenCache, type TokenDigest } from "./verified-token-cache.js";
@@ -23,9 +23,12 @@ export interface PublisherAuth {
    * publish nothing, so its body is not read (nor checked, which would tell a stranger what the
    * gateway accepts).
    */
-  admit(claims: TokenClaims): void;
-  /** Throws 403 (`Forbidden`) or 429 (`RateLimited`) unless the token may publish every event. */
-  authorize(claims: TokenClaims, events: readonly CloudEvent[]): void;
+  admit(claims: TokenClaims): PublisherGrant;
+  /**
+   * Throws 403 (`Forbidden`) or 429 (`RateLimited`) unless the token may publish every event;
+   * `grant` is what `admit` answered for the same claims.
+   */
+  authorize(claims: TokenClaims, events: readonly CloudEvent[], grant?: PublisherGrant): void;
 }
 
 export interface PublisherAuthOptions {
@@ -95,12 +98,12 @@ export function createPublisherAuth(
       return (await verifier.verify(token)).claims;
     },
     admit(claims) {
-      if (policy.match(claims) === undefined) {
-        throw new InsufficientScope("no publisher rule matches this token");
-      }
+      const grant = policy.match(claims);
+      if (grant === undefined) throw new InsufficientScope("no publisher rule matches this token");
+      return grant;
     },
-    authorize(claims, events) {
-      policy.authorize(claims, events);
+    authorize(claims, events, grant) {
+      policy.authorize(claims, events, grant);
     },
   };
 }

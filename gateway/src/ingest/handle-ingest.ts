@@ -87,9 +87,9 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
     const claims = auth
       ? await auth.authenticate({ authorization: source.header("authorization"), url: source.url })
       : undefined;
-    if (claims) auth?.admit(claims);
+    const grant = claims ? auth?.admit(claims) : undefined;
     const { mode, events } = await parseRequest(source, limits);
-    if (claims) auth?.authorize(claims, events);
+    if (claims) auth?.authorize(claims, events, grant);
     const recordedAt = clock.now();
     const stamped = events.map((event) =>
       withTraceContext(

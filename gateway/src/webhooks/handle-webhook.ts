@@ -141,7 +141,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
             url: request.url,
           })
         : undefined;
-    if (claims !== undefined) auth?.admit(claims);
+    const grant = claims === undefined ? undefined : auth?.admit(claims);
     const mediaType = checkMediaType(adapter, request.headers.get("content-type"));
     const limit = adapter.records ? limits.maxBatchBytes : limits.maxEventBytes;
     const body = await readBody(request, limit);
@@ -151,9 +151,6 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     const normalised = await adapter.normalise(webhook);
     // Nothing to store: a set-up message, or an empty list of records (`{"Records":[]}`).
     if (normalised.kind === "acknowledge" || normalised.events.length === 0) {
-      // Still only for a publisher: a token no rule matches is 403, as an empty batch on
-      // `POST /events` is (DESIGN.md: "no match -> 403").
-      if (claims !== undefined) auth?.authorize(claims, []);
       const reason = normalised.kind === "acknowledge" ? normalised.reason : "no records";
       logger.debug("webhook acknowledged", { adapter: adapterId, reason });
       return { kind: "none" } as const;
@@ -163,7 +160,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       throw new BatchTooLarge(events.length, limits.maxBatchEvents);
     }
     checkEvents(events, limits.maxEventBytes);
-    if (claims !== undefined) auth?.authorize(claims, events);
+    if (claims !== undefined) auth?.authorize(claims, events, grant);
     const stamped = stampWebhookEvents(events, adapter, claims, receivedAt);
     return {
       kind: "events",
