@@ -13,7 +13,7 @@ import { configLookalikes, lookalikeNote } from "./config-lookalikes.js";
 import { createJsonLogger, logLevelFromEnv } from "./json-logger.js";
 import { readConfigText } from "./read-config-file.js";
 import { SEND_USAGE, sendCommand } from "./send-command.js";
-import { serve } from "./serve.js";
+import type { RunningServer } from "./serve.js";
 import { ServeError, UsageError } from "./serve-error.js";
 import { TAIL_USAGE, tailCommand } from "./tail-command.js";
 import { TOKEN_USAGE, tokenCommand } from "./token-command.js";
@@ -193,8 +193,11 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
   process.on("SIGHUP", onHangup);
   // So are the stop signals': one that arrives while starting stops the server once it is up.
   const stop = stopSignal();
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: RunningServer;
   try {
+    // Loaded here, not at the top: `herald --version`, `token`, `send` and the rest start in a
+    // fraction of the time without the gateway, its stores and their clients.
+    const { serve } = await import("./serve.js");
     server = await serve({
       ...(values.config === undefined ? {} : { configPath: values.config }),
       ...(values.host === undefined ? {} : { host: values.host }),

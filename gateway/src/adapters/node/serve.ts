@@ -17,7 +17,6 @@ import {
   openSubscriptionRegistry,
   type SubscriptionRegistry,
 } from "../../subscriptions/subscription-registry.js";
-import { openConfiguredNatsStore } from "../nats/open-configured-nats-store.js";
 import { configLookalikes, lookalikeNote } from "./config-lookalikes.js";
 import { type ConfigReloader, createConfigReloader } from "./config-reloader.js";
 import { createNodeServer } from "./create-node-server.js";
@@ -336,6 +335,8 @@ async function openStore(
   close(): Promise<void>;
 }> {
   if (config.store.kind === "nats") {
+    // The NATS client is loaded only by a gateway that uses it.
+    const { openConfiguredNatsStore } = await import("../nats/open-configured-nats-store.js");
     const store = await openConfiguredNatsStore(config.store, baseDir, logger, stop).catch(
       (err: unknown) => {
         throw new ServeError(err instanceof Error ? err.message : String(err));
