@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
@@ -6,6 +5,7 @@ import { type Clock, systemClock } from "../../ports/clock.js";
 import { type Logger, silentLogger } from "../../ports/logger.js";
 import { checkDedupeWindow, DEFAULT_DEDUPE_WINDOW_MS } from "../../store/dedupe-window.js";
 import type { SubscriptionStore } from "../../store/subscription-store.js";
+import { makeDirectories } from "./make-directories.js";
 import { createGroupCommit } from "./sqlite-group-commit.js";
 import { createSqliteQueue } from "./sqlite-queue.js";
 import { migrate, SCHEMA_VERSION } from "./sqlite-schema.js";
@@ -61,7 +61,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const path = resolve(options.path);
   let db: Database.Database | undefined;
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirectories(dirname(path));
     // A file another process owns answers busy: give up after a moment, not better-sqlite3's 5 s.
     db = new Database(path, { timeout: 250 });
     return createSqliteStore(db, { exclusive: true, ...options, path });
