@@ -178,9 +178,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     { metrics, tracer },
   );
   const acceptEvents = createAcceptor(() => subscriptions.matcher(), queue);
-  /** Events of the gateway's own (receipts): accepted like published ones, durably. */
+  /**
+   * Events of the gateway's own, made while settling a delivery (replies, receipts): accepted like
+   * published ones, durably, but never held back by back-pressure or the drain (`settling`).
+   */
+  const acceptOwn = (events: readonly CloudEvent[]) => acceptEvents(events, { settling: true });
   const emit = async (events: readonly CloudEvent[]) => {
-    await acceptEvents(events);
+    await acceptOwn(events);
   };
   const dispatcher = createDispatcher({
     queue,
@@ -200,7 +204,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       logger,
       clock,
       metrics,
-      ingestReply: createReplyIngest({ limits: config.limits, accept: acceptEvents, clock }),
+      ingestReply: createReplyIngest({ limits: config.limits, accept: acceptOwn, clock }),
       emit,
       ...(options.random ? { random: options.random } : {}),
       // 410 Gone: the sink says it will never take events again (DESIGN.md "Delivery semantics").

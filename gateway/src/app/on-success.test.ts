@@ -441,6 +441,59 @@ describe("delivery receipts", () => {
   });
 });
 
+describe("replies and receipts on a full or draining memory queue", () => {
+  /** billing answers each order with an invoice; its receipts go to audit, invoices to accounting. */
+  async function chain(limits: object = {}) {
+    let n = 0;
+    const billing = await sinkOf(() => invoiceReply(`inv-q${++n}`));
+    const audit = await sinkOf({ status: 204 });
+    const accounting = await sinkOf({ status: 204 });
+    const config = {
+      store: { kind: "memory" },
+      limits,
+      subscriptions: [
+        {
+          id: "billing",
+          types: ["com.example.order"],
+          sink: billing.url,
+          delivery: { reply: true, receipts: true },
+        },
+        { id: "audit", source: "/herald/subscriptions/billing", sink: audit.url },
+        { id: "accounting", types: ["com.example.invoice"], sink: accounting.url },
+      ],
+    };
+    gateway = createGateway({
+      config: parseConfig(JSON.stringify(config), "t.json"),
+      drainMs: 3000,
+    });
+    gateway.start();
+    return { gw: gateway, audit, accounting };
+  }
+
+  it("takes them past limits.maxQueuedDeliveries: a queue full of such jobs still drains", async () => {
+    // Each job holds its room until its reply and receipt are in; had they waited for room, no
+    // job could ever end (and each would be sent again when its lease ran out).
+    const { gw, audit, accounting } = await chain({ maxQueuedDeliveries: 2 });
+    await publish(gw, "order-q1");
+    await publish(gw, "order-q2");
+    await audit.waitFor(2);
+    await accounting.waitFor(2);
+    await gw.idle();
+  });
+
+  it("takes them while stop() drains, so the deliveries draining end and theirs are delivered", async () => {
+    const { gw, audit, accounting } = await chain();
+    await publish(gw, "order-q3");
+    const started = Date.now();
+    await gw.stop();
+    gateway = undefined;
+    expect(audit.received).toHaveLength(1);
+    expect(accounting.received).toHaveLength(1);
+    // Drained, not cut at the deadline.
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
 describe("on-success settings through the Subscriptions API", () => {
   it("creates, shows and uses reply and receipts settings of an API subscription", async () => {
     const billing = await sinkOf(invoiceReply("inv-api"));

@@ -35,6 +35,20 @@ export interface AcceptedEvent {
   readonly subscriptionIds: readonly string[];
 }
 
+/** How `accept` takes a call's events. */
+export interface AcceptOptions {
+  /**
+   * The events are the gateway's own, made while settling a leased job: a sink's reply, a
+   * delivery receipt (see `createSettle`). A queue with back-pressure takes them without waiting
+   * for room, and the memory queue takes them after `stopAccepting` (the drain): the job they
+   * come from holds a delivery slot and its room until they are in, and ends right after, so
+   * waiting could wait for itself (a queue full of such jobs would never drain), and refusing
+   * would leave it leased, to be delivered again, and lose them at a memory queue's drain. They
+   * are bounded by the deliveries in flight. Default `false` (a publisher's events).
+   */
+  readonly settling?: boolean;
+}
+
 /** What `accept` stored. */
 export interface Acceptance {
   /** Events stored (duplicates excluded). */
@@ -98,9 +112,9 @@ export interface DeliveryQueue {
    * Stores the events and one job per (event, subscription id), all or nothing, and resolves once
    * that is durable (the 202 waits for it). An event whose `source` + `id` was accepted within the
    * dedupe window (or earlier in the same call) is a duplicate: counted, not stored, no jobs. An
-   * event with no subscription ids still counts for dedupe.
+   * event with no subscription ids still counts for dedupe. See `AcceptOptions` for `settling`.
    */
-  accept(events: readonly AcceptedEvent[]): Promise<Acceptance>;
+  accept(events: readonly AcceptedEvent[], options?: AcceptOptions): Promise<Acceptance>;
   /**
    * Up to `max` jobs that are due, each leased for `leaseMs`, oldest due first; jobs of the
    * subscriptions in `skip` are left for later (a saturated sink must not hold up the others).

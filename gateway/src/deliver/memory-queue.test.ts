@@ -86,6 +86,18 @@ describe("createMemoryQueue capacity (backpressure)", () => {
     expect(await queue.size()).toBe(1);
   });
 
+  it("takes a settling accept (a reply, a receipt) at once, past the capacity and the drain", async () => {
+    // The job settling holds its room until its reply or receipt is in: waiting would wait for
+    // itself (a queue full of such jobs never drains), refusing would lose them at the drain.
+    const queue = createMemoryQueue({ capacity: 1, maxWaitMs: 60_000 });
+    await queue.accept([job(1)]);
+    expect(await queue.accept([job(2)], { settling: true })).toMatchObject({ jobs: 1 });
+    queue.stopAccepting("stopping");
+    await expect(queue.accept([job(3)])).rejects.toMatchObject({ status: 503 });
+    expect(await queue.accept([job(4)], { settling: true })).toMatchObject({ jobs: 1 });
+    expect(await queue.size()).toBe(3);
+  });
+
   it("takes a batch larger than the capacity into an empty queue, whole", async () => {
     const queue = createMemoryQueue({ capacity: 2 });
     await queue.accept([job(1), job(2), job(3)]);

@@ -42,7 +42,8 @@ export interface MemoryQueueOptions {
 export interface MemoryQueue extends DeliveryQueue {
   /**
    * Refuses every accept from now on with `Unavailable` (503), the ones already waiting for room
-   * included, while the other methods go on so the queue can drain. Call it when the gateway stops
+   * included, while the other methods go on so the queue can drain (the replies and receipts of
+   * the deliveries draining, `settling` accepts, are still taken). Call it when the gateway stops
    * accepting events: nothing survives the process, so an event let in after the dispatcher
    * stopped would be lost after its publisher got a 202. Calling it again does nothing.
    */
@@ -82,7 +83,8 @@ interface Timed {
  * accept, reschedule or redrive wakes it, and a single timer covers the next due time or lease
  * expiry. It holds at most `capacity` live jobs: beyond that `accept` waits for room (first come,
  * first served), then refuses with `Unavailable` (503). `stopAccepting()` makes every later or
- * waiting accept refuse at once (shutdown). Dead jobs are kept until redriven or dropped;
+ * waiting accept refuse at once (shutdown). A `settling` accept (a reply, a receipt) is taken at
+ * once in both cases, past the capacity if need be (see `AcceptOptions`). Dead jobs are kept until redriven or dropped;
  * listing them and dropping a subscription cost O(its jobs), fine for admin calls.
  *
  * @example
@@ -260,7 +262,9 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
   }
 
   return {
-    async accept(events) {
+    async accept(events, options) {
+      // The gateway's own events, from settling a job that holds its room: never held back.
+      if (options?.settling === true) return store(events);
       if (refusal !== undefined) throw new Unavailable(refusal, 1);
       let need = 0;
       for (const { subscriptionIds } of events) need += subscriptionIds.length;

@@ -210,7 +210,8 @@ export function createSqliteQueue(
    * subscription, an `accept` with events for it waits for the dispatcher to take some (its
    * publishers slow down to the delivery rate instead of taking the core from delivery), then
    * answers 503. Other subscriptions' publishers are not held back. Jobs waiting for a retry are
-   * not counted: a backlog behind a sink that is down lives on disk, as it should.
+   * not counted: a backlog behind a sink that is down lives on disk, as it should. Replies and
+   * receipts (`settling` accepts) are not held back either (see `AcceptOptions`).
    */
   const countFresh = db.prepare<[], { subscription_id: string; n: number }>(
     `SELECT subscription_id, COUNT(*) AS n FROM jobs
@@ -462,13 +463,14 @@ export function createSqliteQueue(
   }
 
   return {
-    async accept(events) {
+    async accept(events, options) {
       if (events.length === 0) return { events: 0, duplicates: 0, jobs: 0 };
       const incoming = new Map<string, number>();
       for (const { subscriptionIds } of events) {
         for (const id of subscriptionIds) incoming.set(id, (incoming.get(id) ?? 0) + 1);
       }
-      await room(incoming);
+      // A reply or a receipt is not held back: the settle making it holds a delivery slot.
+      if (options?.settling !== true) await room(incoming);
       const { acceptance, jobsBySubscription, newJobs } = await group.run(() => store(events));
       for (const [id, n] of jobsBySubscription) addFresh(id, n);
       // Not for a subscription whose sink is failing: its jobs wait for retries, not moments.

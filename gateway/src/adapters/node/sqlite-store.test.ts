@@ -315,6 +315,14 @@ describe("SQLite store back-pressure", () => {
     await store.close();
   });
 
+  it("does not hold back a settling accept (a reply, a receipt): its settle holds a delivery slot", async () => {
+    const store = openSqliteStore({ path: freshPath(), maxFresh: 1, maxWaitMs: 60_000 });
+    await store.queue.accept(one("1"));
+    expect(await store.queue.accept(one("2"), { settling: true })).toMatchObject({ jobs: 1 });
+    expect(await store.queue.size()).toBe(2);
+    await store.close();
+  });
+
   it("holds back only the publishers of the subscription that is behind", async () => {
     const store = openSqliteStore({ path: freshPath(), maxFresh: 1, maxWaitMs: 20 });
     await store.queue.accept(one("1"));

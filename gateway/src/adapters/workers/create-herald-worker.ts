@@ -182,7 +182,8 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       { metrics: gateway.metrics, ...(options.tracer ? { tracer: options.tracer } : {}) },
     );
     // Replies and receipts enter like published events: matched, then through the intake.
-    const acceptEvents = createAcceptor(() => registry.matcher(), queue);
+    const accept = createAcceptor(() => registry.matcher(), queue);
+    const acceptEvents = (events: readonly CloudEvent[]) => accept(events, { settling: true });
     // Either can be too large for a queue message: refused by the reply ingest (a reply) or
     // dropped here (a receipt, `queue-size-limit.ts`), never left to fail the settle.
     const emit = dropOversizedEvents(async (events: readonly CloudEvent[]) => {
