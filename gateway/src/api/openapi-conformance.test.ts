@@ -188,6 +188,19 @@ describe("the OpenAPI document lists what the gateway answers", () => {
     }
   });
 
+  it("the SubscriptionRequest schema refuses the reply policies the API refuses", async () => {
+    const validate = schemas.compile({ $ref: "doc#/components/schemas/SubscriptionRequest" });
+    for (const reply of [{ sources: [""] }, { types: [""] }, { sources: [] }, { other: [] }]) {
+      const body = { sink: "http://127.0.0.1:9/in", delivery: { reply } };
+      expect((await call("POST", "/subscriptions", body)).status).toBe(400);
+      expect(validate(body), JSON.stringify(reply)).toBe(false);
+    }
+    expectValid("SubscriptionRequest", {
+      sink: "http://127.0.0.1:9/in",
+      delivery: { reply: { sources: ["/billing/*"], types: ["com.example.*"] }, receipts: true },
+    });
+  });
+
   it("the CloudEvent schema takes the JSON format's events and refuses one without an id", () => {
     expectValid("CloudEvent", { ...event, subject: "s", time: "2026-11-27T10:00:00Z", data: 1 });
     const validate = schemas.compile({ $ref: "doc#/components/schemas/CloudEvent" });

@@ -653,8 +653,12 @@ export const OPENAPI_DOCUMENT = {
                 type: "object",
                 additionalProperties: false,
                 properties: {
-                  sources: { type: "array", items: { type: "string" }, minItems: 1 },
-                  types: { type: "array", items: { type: "string" }, minItems: 1 },
+                  sources: {
+                    type: "array",
+                    items: { type: "string", minLength: 1 },
+                    minItems: 1,
+                  },
+                  types: { type: "array", items: { type: "string", minLength: 1 }, minItems: 1 },
                 },
               },
             ],
