@@ -68,3 +68,17 @@ describe("createReplyIngest: what the store says", () => {
     expect(accepted.map((e) => e.attributes.causationid)).toEqual(["order-1"]);
   });
 });
+
+describe("createReplyIngest: a body not read whole", () => {
+  const ingest = createReplyIngest({ limits, clock, accept: async () => {} });
+  it("says which: larger than limits.maxEventBytes, or broken off / cut at the timeout", async () => {
+    const big = { ...reply, body: new Uint8Array(limits.maxEventBytes), complete: false };
+    expect(await ingest(cause, big, replying)).toBe(
+      `the reply is larger than limits.maxEventBytes (${limits.maxEventBytes} bytes)`,
+    );
+    const cut = { ...reply, body: new Uint8Array(21), complete: false };
+    expect(await ingest(cause, cut, replying)).toBe(
+      "the reply's body broke off or was still arriving at the delivery timeout, after 21 bytes",
+    );
+  });
+});

@@ -94,7 +94,10 @@ export function createReplyIngest(options: ReplyIngestOptions): IngestReply {
     const policy = subscription.delivery.reply;
     if (policy === undefined) return "the subscription does not take replies";
     if (!reply.complete) {
-      return `the reply is incomplete or larger than limits.maxEventBytes (${limits.maxEventBytes} bytes)`;
+      // Its start is kept up to the limit: shorter, the body broke off or outran the timeout.
+      return reply.body.length >= limits.maxEventBytes
+        ? `the reply is larger than limits.maxEventBytes (${limits.maxEventBytes} bytes)`
+        : `the reply's body broke off or was still arriving at the delivery timeout, after ${reply.body.length} bytes`;
     }
     let events: readonly CloudEvent[];
     let mode: string;
