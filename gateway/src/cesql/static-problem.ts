@@ -1,3 +1,4 @@
+import { RESERVED_NAMES } from "../event/attribute-rules.js";
 import { BUILTIN_FUNCTIONS } from "./builtin-functions.js";
 import { resolveFunction } from "./cesql-function.js";
 import type { CesqlNode } from "./cesql-node.js";
@@ -9,6 +10,8 @@ import type { CesqlType } from "./cesql-value.js";
  * nothing is:
  * - a call to a function that does not exist with that many arguments (3.5): at run time it is a
  *   _MissingFunctionError_ wherever it is evaluated;
+ * - a reference to `data` (`data = 'x'`, `EXISTS data`): the payload is no attribute, and CESQL
+ *   does not read it (1), so it is a _MissingAttributeError_ (or `false`) for every event;
  * - a whole expression whose value is never a Boolean (a literal, arithmetic, a negation, or a
  *   function returning String or Integer): a filter passes only on `true` (CESQL 1.2), so it
  *   would never match. (An attribute alone may hold a Boolean: it is fine.)
@@ -19,8 +22,8 @@ import type { CesqlType } from "./cesql-value.js";
  * staticProblem(parseCesql("EXISTS subject")); // undefined
  */
 export function staticProblem(node: CesqlNode): string | undefined {
-  const missing = missingFunction(node);
-  if (missing !== undefined) return missing;
+  const problem = nodeProblem(node);
+  if (problem !== undefined) return problem;
   const type = fixedType(node);
   return type === undefined || type === "Boolean"
     ? undefined
@@ -36,12 +39,16 @@ export function staticProblem(node: CesqlNode): string | undefined {
  */
 const DRAFT_TESTS: Readonly<Record<string, string>> = { IS_INT: "INT", IS_BOOL: "BOOL" };
 
-function missingFunction(node: CesqlNode): string | undefined {
+function nodeProblem(node: CesqlNode): string | undefined {
   switch (node.kind) {
     case "literal":
+      return undefined;
     case "attribute":
     case "exists":
-      return undefined;
+      // Names arrive lower-cased; `data` is the payload, never an attribute (ingest refuses it).
+      return RESERVED_NAMES.has(node.name)
+        ? `${node.name} is the event's payload, not an attribute: CESQL reads context attributes only (CESQL 1), so it is always missing`
+        : undefined;
     case "call": {
       if (resolveFunction(BUILTIN_FUNCTIONS, node.name, node.args.length) === undefined) {
         const n = node.args.length;
@@ -55,11 +62,11 @@ function missingFunction(node: CesqlNode): string | undefined {
     }
     case "not":
     case "negate":
-      return missingFunction(node.operand);
+      return nodeProblem(node.operand);
     case "like":
-      return missingFunction(node.operand);
+      return nodeProblem(node.operand);
     case "in":
-      return missingFunction(node.operand) ?? firstOf(node.set);
+      return nodeProblem(node.operand) ?? firstOf(node.set);
     default:
       return firstOf(node.operands);
   }
@@ -67,7 +74,7 @@ function missingFunction(node: CesqlNode): string | undefined {
 
 function firstOf(nodes: readonly CesqlNode[]): string | undefined {
   for (const node of nodes) {
-    const found = missingFunction(node);
+    const found = nodeProblem(node);
     if (found !== undefined) return found;
   }
   return undefined;

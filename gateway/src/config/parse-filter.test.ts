@@ -140,6 +140,41 @@ describe("parseFilter: rejected filters", () => {
     },
   );
 
+  test.each(["exact", "prefix", "suffix"])(
+    "%s: data is the payload, not an attribute: refused, as it would never match",
+    (d) => {
+      expect(reportsOf({ [d]: { data: "x", type: "a" } })).toEqual([
+        `filters[0].${d}.data: data is the event's payload, not an attribute: filters compare context attributes only, so it would never match (key)`,
+      ]);
+      // A name that merely starts with it is an ordinary extension.
+      expect(check({ [d]: { dataref: "x" } }).reports).toEqual([]);
+    },
+  );
+
+  test.each([
+    ["a\nb", "must not contain control characters"],
+    ["\u0000", "must not contain control characters"],
+    ["x\ud800", "must not contain unpaired surrogates"],
+    ["\ufffe", "must not contain Unicode noncharacters"],
+  ])("a value no attribute can hold (%j) is refused: it would never match", (text, problem) => {
+    for (const d of ["exact", "prefix", "suffix"]) {
+      expect(reportsOf({ [d]: { subject: text } })).toEqual([
+        `filters[0].${d}.subject: ${problem}: no CloudEvents attribute can hold it, so it would never match`,
+      ]);
+    }
+    // Astral characters are whole pairs, and fine.
+    expect(check({ exact: { subject: "😀" } }).reports).toEqual([]);
+  });
+
+  test("sql naming data is refused: CESQL reads attributes only, and data is never one", () => {
+    const never =
+      "data is the event's payload, not an attribute: CESQL reads context attributes only (CESQL 1), so it is always missing";
+    for (const sql of ["data = 'x'", "EXISTS data", "NOT EXISTS DATA", "LENGTH(Data) > 2"]) {
+      expect(reportsOf({ sql })).toEqual([`filters[0].sql: invalid CESQL: ${never}`]);
+    }
+    expect(check({ sql: "EXISTS dataref AND datacontenttype = 'x'" }).reports).toEqual([]);
+  });
+
   test.each(["all", "any"])("%s: a non-empty list of filters", (d) => {
     expect(reportsOf({ [d]: [] })).toEqual([`filters[0].${d}: must not be empty`]);
     expect(reportsOf({ [d]: { exact: { type: "a" } } })).toEqual([

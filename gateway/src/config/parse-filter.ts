@@ -1,6 +1,7 @@
 import { CesqlParseError } from "../cesql/cesql-parse-error.js";
 import { parseCesql } from "../cesql/parse-cesql.js";
 import { staticProblem } from "../cesql/static-problem.js";
+import { checkString, RESERVED_NAMES } from "../event/attribute-rules.js";
 import type { Filter } from "../subscriptions/subscription.js";
 import type { FieldPath } from "./field-path.js";
 import { type Report, trackReport } from "./report.js";
@@ -139,7 +140,11 @@ function parseSql(raw: unknown, path: FieldPath, report: Report): string | undef
   return raw;
 }
 
-/** `exact`/`prefix`/`suffix`: names and values "MUST NOT be empty strings" (3.2.4.1.1). */
+/**
+ * `exact`/`prefix`/`suffix`: names and values "MUST NOT be empty strings" (3.2.4.1.1). The names
+ * are of attributes, so `data` (the payload, which ingest refuses as an attribute name) is refused
+ * too, and so is a value no attribute can hold: either would never match, silently.
+ */
 function parseAttributeValues(
   raw: unknown,
   path: FieldPath,
@@ -157,10 +162,37 @@ function parseAttributeValues(
           ? "attribute names must not be empty"
           : "must be a CloudEvents attribute name: lower-case letters a-z and digits 0-9";
       tracked.report([...path, name], message, { at: "key" });
+    } else if (RESERVED_NAMES.has(name)) {
+      tracked.report([...path, name], NOT_AN_ATTRIBUTE, { at: "key" });
     }
     if (typeof value !== "string") tracked.report([...path, name], notAString(value));
     else if (value === "") tracked.report([...path, name], "must not be empty");
+    else reportNeverHeld(value, [...path, name], tracked.report);
   }
   // fromEntries defines own properties, so a `__proto__` name could never reach the prototype.
   return tracked.failed() ? undefined : Object.fromEntries(entries as [string, string][]);
+}
+
+/**
+ * `data` is the event's payload, not a context attribute (CloudEvents "Event Data"): ingest refuses
+ * it as an attribute name, so a filter on it would never match. Neither the dialects (3.2.4.1.1:
+ * "names of the CloudEvents attributes") nor CESQL (1: no "handling of the data field") read data.
+ */
+const NOT_AN_ATTRIBUTE =
+  "data is the event's payload, not an attribute: filters compare context attributes only, so it would never match";
+
+/**
+ * Reports a filter value (or a `types` entry) that no String attribute can hold (control
+ * characters, unpaired surrogates, noncharacters: CloudEvents "Type System"; ingest refuses them),
+ * so it would never match.
+ *
+ * @example
+ * reportNeverHeld("a\nb", ["filters", 0, "exact", "subject"], report);
+ * // filters[0].exact.subject: must not contain control characters: no attribute can hold it, ...
+ */
+export function reportNeverHeld(value: string, path: FieldPath, report: Report): void {
+  const problem = checkString(value);
+  if (problem !== undefined) {
+    report(path, `${problem}: no CloudEvents attribute can hold it, so it would never match`);
+  }
 }

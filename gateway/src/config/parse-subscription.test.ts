@@ -127,6 +127,12 @@ describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
     ]);
   });
 
+  test("a type no event can carry (a control character) is refused: it would never match", () => {
+    expect(reportsOf({ id: "a", sink, types: ["ok", "com.x\n"] })).toEqual([
+      "types[1]: must not contain control characters: no CloudEvents attribute can hold it, so it would never match",
+    ]);
+  });
+
   test("filters is a list, possibly empty", () => {
     expect(check({ id: "a", sink, filters: [] }).subscription?.filters).toEqual([]);
     expect(reportsOf({ id: "a", sink, filters: { exact: { type: "x" } } })).toEqual([

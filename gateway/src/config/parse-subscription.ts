@@ -2,7 +2,7 @@ import { checkUriReference } from "../event/attribute-rules.js";
 import type { Subscription } from "../subscriptions/subscription.js";
 import type { FieldPath } from "./field-path.js";
 import { parseDelivery } from "./parse-delivery.js";
-import { parseFilterList } from "./parse-filter.js";
+import { parseFilterList, reportNeverHeld } from "./parse-filter.js";
 import { parseProtocolSettings } from "./parse-protocol-settings.js";
 import { type Report, trackReport } from "./report.js";
 import {
@@ -136,10 +136,17 @@ function parseSource(raw: unknown, path: FieldPath, report: Report): string | un
   return undefined;
 }
 
-/** 3.2.1 types: "If present, any value present MUST a non-empty string"; an empty list matches nothing. */
+/**
+ * 3.2.1 types: "If present, any value present MUST a non-empty string"; an empty list matches
+ * nothing, and so would a type no event can carry (a control character: see `reportNeverHeld`).
+ */
 function parseTypes(raw: unknown, path: FieldPath, report: Report) {
   const tracked = trackReport(report);
   const items = expectList(raw, path, tracked.report);
-  const types = items?.map((item, index) => expectString(item, [...path, index], tracked.report));
+  const types = items?.map((item, index) => {
+    const type = expectString(item, [...path, index], tracked.report);
+    if (type !== undefined) reportNeverHeld(type, [...path, index], tracked.report);
+    return type;
+  });
   return tracked.failed() ? undefined : types?.filter((type) => type !== undefined);
 }
