@@ -1,3 +1,4 @@
+import { formatFieldPath } from "../config/field-path.js";
 import { isSecretParameter } from "../deliver/redact-secrets.js";
 import { effectiveBackoffMax } from "../deliver/retry-policy.js";
 import type { DisabledState } from "../store/subscription-store.js";
@@ -10,7 +11,7 @@ import {
   DEFAULT_SINK_CONCURRENCY,
   type Subscription,
 } from "../subscriptions/subscription.js";
-import { InvalidSubscription } from "./invalid-subscription.js";
+import { InvalidSubscription, type SubscriptionIssue } from "./invalid-subscription.js";
 
 /**
  * Members the API shows but a client cannot set: `disabled` (set by a 410 Gone from the sink,
@@ -127,7 +128,8 @@ export function restoreRedactedHeaders(
   if (unbacked.length > 0) {
     throw new InvalidSubscription(
       unbacked.map((name) => ({
-        field: `protocolsettings.headers.${name}`,
+        // Spelt as every other check spells a header's field (`headers["x-api-key"]`).
+        field: formatFieldPath(["protocolsettings", "headers", name]),
         message: `${REDACTED} keeps a stored value, and there is none under this name: send the value itself`,
       })),
     );
@@ -207,7 +209,9 @@ export function restoreRedactedUrls(
   existing: Subscription | undefined,
 ): Record<string, unknown> {
   const body: Record<string, unknown> = { ...raw };
-  body.sink = restoreUrl(body.sink, existing?.sink, "sink");
+  // Both URLs are looked at before refusing, so one answer names every unbacked value.
+  const issues: SubscriptionIssue[] = [];
+  body.sink = restoreUrl(body.sink, existing?.sink, "sink", issues);
   const delivery = body.delivery;
   if (typeof delivery === "object" && delivery !== null && !Array.isArray(delivery)) {
     const copy: Record<string, unknown> = { ...(delivery as Record<string, unknown>) };
@@ -215,15 +219,22 @@ export function restoreRedactedUrls(
       copy.deadLetterSink,
       existing?.delivery.deadLetterSink,
       "delivery.deadLetterSink",
+      issues,
     );
     if (copy.deadLetterSink === undefined) delete copy.deadLetterSink;
     body.delivery = copy;
   }
+  if (issues.length > 0) throw new InvalidSubscription(issues);
   if (body.sink === undefined) delete body.sink;
   return body;
 }
 
-function restoreUrl(value: unknown, stored: string | undefined, field: string): unknown {
+function restoreUrl(
+  value: unknown,
+  stored: string | undefined,
+  field: string,
+  issues: SubscriptionIssue[],
+): unknown {
   if (typeof value !== "string") return value;
   // The stored raw values of each secret parameter, in order (a name may repeat).
   const kept = new Map<string, string[]>();
@@ -240,13 +251,11 @@ function restoreUrl(value: unknown, stored: string | undefined, field: string): 
     if (back === undefined) unbacked.push(name);
     return `${rawName}=${back ?? rawValue}`;
   });
-  if (unbacked.length > 0) {
-    throw new InvalidSubscription(
-      unbacked.map((name) => ({
-        field,
-        message: `${REDACTED} as the value of the query parameter ${JSON.stringify(name)} keeps a stored value, and there is none: send the value itself`,
-      })),
-    );
+  for (const name of unbacked) {
+    issues.push({
+      field,
+      message: `${REDACTED} as the value of the query parameter ${JSON.stringify(name)} keeps a stored value, and there is none: send the value itself`,
+    });
   }
   return restored;
 }

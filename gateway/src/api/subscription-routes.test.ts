@@ -263,6 +263,15 @@ describe("Subscriptions API", () => {
     });
     const body = await problem(unbacked, 400, "invalid_subscription");
     expect(body.errors).toEqual([expect.objectContaining({ field: "sink" })]);
+    // Both URLs are checked before the answer: each unbacked value is named.
+    const both = await call("POST", "/subscriptions", {
+      sink: `${sink.url}/fn?code=${REDACTED}`,
+      delivery: { deadLetterSink: `${sink.url}/dlq?sig=%3Credacted%3E` },
+    });
+    expect((await problem(both, 400, "invalid_subscription")).errors).toEqual([
+      expect.objectContaining({ field: "sink" }),
+      expect.objectContaining({ field: "delivery.deadLetterSink" }),
+    ]);
     const newName = await call("PUT", `/subscriptions/${resource.id}`, {
       sink: `${sink.url}/fn?code=${REDACTED}&sig=${REDACTED}`,
     });
@@ -277,7 +286,7 @@ describe("Subscriptions API", () => {
     });
     const onCreate = await problem(created, 400, "invalid_subscription");
     expect(onCreate.errors).toEqual([
-      expect.objectContaining({ field: "protocolsettings.headers.x-new-token" }),
+      expect.objectContaining({ field: 'protocolsettings.headers["x-new-token"]' }),
     ]);
     const plain = await call("POST", "/subscriptions", { sink: `${sink.url}/unbacked` });
     const { id } = (await plain.json()) as { id: string };
