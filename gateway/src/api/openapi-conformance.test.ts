@@ -130,6 +130,19 @@ describe("the request schema refuses what the API refuses", () => {
       "a deadLetterSink that is not http(s)",
       { sink: "http://127.0.0.1:9/in", delivery: { deadLetterSink: "mailto:ops@example.com" } },
     ],
+    ["a blank sql filter", { sink: "http://127.0.0.1:9/in", filters: [{ sql: "  " }] }],
+    [
+      "an exact filter on data",
+      { sink: "http://127.0.0.1:9/in", filters: [{ exact: { data: "x" } }] },
+    ],
+    [
+      "a header name that is no HTTP token",
+      { sink: "http://127.0.0.1:9/in", protocolsettings: { headers: { "x team": "a" } } },
+    ],
+    [
+      "a header value with a line break",
+      { sink: "http://127.0.0.1:9/in", protocolsettings: { headers: { "x-team": "a\r\nb" } } },
+    ],
   ])("%s", async (_, body) => {
     expect((await call("POST", "/subscriptions", body)).status).toBe(400);
     const validate = schemas.compile({ $ref: "doc#/components/schemas/SubscriptionRequest" });

@@ -38,8 +38,11 @@ const SUBSCRIPTION_MEMBERS = {
       method: { const: "POST" },
       headers: {
         type: "object",
-        additionalProperties: { type: "string" },
-        description: "Sent with every delivery; credentials are shown as `<redacted>`",
+        // RFC 9110 token names and printable ASCII values, as parse-protocol-settings checks.
+        propertyNames: { pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" },
+        additionalProperties: { type: "string", pattern: "^[\\t\\x20-\\x7e]*$" },
+        description:
+          "Sent with every delivery; credentials are shown as `<redacted>`. Names are HTTP tokens (unique regardless of case), values printable ASCII; the headers a delivery writes itself (`ce-*`, `Content-Type`, `Host`, `traceparent`, `webhook-*`, ...) are refused",
       },
     },
   },
@@ -709,7 +712,13 @@ export const OPENAPI_DOCUMENT = {
             required: ["sql"],
             additionalProperties: false,
             properties: {
-              sql: { type: "string", minLength: 1, description: "A CESQL v1 expression" },
+              sql: {
+                type: "string",
+                minLength: 1,
+                pattern: "\\S",
+                description:
+                  "A CESQL v1 expression; refused (400) when it cannot parse, calls an unknown function, names `data`, or can never be true",
+              },
             },
           },
         ],
@@ -719,7 +728,8 @@ export const OPENAPI_DOCUMENT = {
           attributes: {
             type: "object",
             minProperties: 1,
-            propertyNames: { pattern: "^[a-z0-9]+$" },
+            // `data` is the payload, never an attribute: a filter on it would never match.
+            propertyNames: { pattern: "^[a-z0-9]+$", not: { const: "data" } },
             additionalProperties: { type: "string", minLength: 1 },
           },
           exact: {
