@@ -93,6 +93,14 @@ describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
     expect(reportsOf({ sink })).toEqual(["id: is required"]);
     expect(reportsOf({ id: "", sink })).toEqual(["id: must not be empty"]);
     expect(reportsOf({ id: 7, sink })).toEqual(["id: must be a string, not a number"]);
+    // A URL path cannot hold them as an id: /subscriptions/.. resolves to /.
+    expect(reportsOf({ id: "..", sink })).toEqual([
+      'id: must not be "..": /subscriptions/.. is a dot segment no URL can address',
+    ]);
+    expect(reportsOf({ id: ".", sink })).toEqual([
+      'id: must not be ".": /subscriptions/. is a dot segment no URL can address',
+    ]);
+    expect(check({ id: "...", sink }).subscription?.id).toBe("...");
   });
 
   test("source, when present, is a non-empty string", () => {

@@ -79,7 +79,7 @@ export function parseSubscription(
     r,
   );
 
-  const id = required(object.id, at("id"), r, expectString);
+  const id = required(object.id, at("id"), r, parseId);
   // 3.2.1 source: "If present, MUST be a non-empty URI"; matched exactly against the event's.
   const source = optional(object.source, at("source"), r, parseSource);
   const types = optional(object.types, at("types"), r, parseTypes);
@@ -133,6 +133,18 @@ function parseSource(raw: unknown, path: FieldPath, report: Report): string | un
   const problem = source === undefined ? undefined : checkUriReference(source);
   if (problem === undefined) return source;
   report(path, problem);
+  return undefined;
+}
+
+/**
+ * 3.2.1 id: a non-empty string, and one a URL can address: `/subscriptions/{id}` with `.` or `..`
+ * (even percent-encoded) is a dot segment that URL parsing removes (RFC 3986 5.2.4, WHATWG URL),
+ * so GET, the dead set and redrive of such a subscription would never reach it.
+ */
+function parseId(raw: unknown, path: FieldPath, report: Report): string | undefined {
+  const id = expectString(raw, path, report);
+  if (id !== "." && id !== "..") return id;
+  report(path, `must not be "${id}": /subscriptions/${id} is a dot segment no URL can address`);
   return undefined;
 }
 
