@@ -103,6 +103,83 @@ describe("toEnvelope", () => {
     expect(() => toEnvelope({ type: "t", data: { n: 1n } }, defaults)).toThrow(TypeError);
   });
 
+  it("refuses a context attribute that is not a non-empty string, the same in every mode", () => {
+    // Binary mode would send id 5 as "5" (valid) and structured mode as 5 (refused by the gateway).
+    for (const [name, value] of [
+      ["id", 5],
+      ["id", ""],
+      ["subject", true],
+      ["subject", ""],
+      ["dataschema", 1],
+      ["datacontenttype", ""],
+      ["time", 0],
+    ] as const) {
+      expect(() => toEnvelope({ type: "t", [name]: value }, defaults)).toThrow(TypeError);
+      expect(() => toEnvelope({ type: "t", [name]: value }, defaults)).toThrow(
+        `attribute ${name} must be a non-empty string`,
+      );
+    }
+    expect(() => toEnvelope({ type: 5 as unknown as string }, defaults)).toThrow(
+      "attribute type must be a non-empty string",
+    );
+    // Extensions keep their Integer and Boolean types.
+    expect(toEnvelope({ type: "t", count: 5, on: true }, defaults).attributes).toMatchObject({
+      count: 5,
+      on: true,
+    });
+  });
+
+  it("refuses a specversion other than 1.0, the only one it writes", () => {
+    for (const specversion of ["0.3", "1", 1]) {
+      const event = { type: "t", specversion } as { type: string; specversion: string };
+      expect(() => toEnvelope(event, defaults)).toThrow(TypeError);
+    }
+    expect(() => toEnvelope({ type: "t", specversion: "0.3" }, defaults)).toThrow(
+      'specversion "0.3" is not written here',
+    );
+    expect(toEnvelope({ type: "t", specversion: "1.0" }, defaults).attributes.specversion).toBe(
+      "1.0",
+    );
+  });
+
+  it("an invalid Date is a TypeError naming the attribute, not a RangeError", () => {
+    expect(() => toEnvelope({ type: "t", time: new Date(Number.NaN) }, defaults)).toThrow(
+      new TypeError("attribute time is an invalid Date"),
+    );
+    expect(() => toEnvelope({ type: "t", due: new Date("never") }, defaults)).toThrow(
+      new TypeError("attribute due is an invalid Date"),
+    );
+  });
+
+  it("refuses data that JSON would write as {} although it holds something", () => {
+    class Secret {
+      #value = 1;
+      get value() {
+        return this.#value;
+      }
+    }
+    for (const [data, what] of [
+      [new Blob(["abc"]), "a Blob"],
+      [new Map([["a", 1]]), "a Map"],
+      [new Set([1]), "a Set"],
+      [Promise.resolve({ a: 1 }), "a Promise"],
+      [new Error("boom"), "an Error"],
+      [new Secret(), "a Secret"],
+    ] as const) {
+      expect(() => toEnvelope({ type: "t", data }, defaults)).toThrow(TypeError);
+      expect(() => toEnvelope({ type: "t", data }, defaults)).toThrow(
+        `data is ${what.replace("an Error", "a Error")}, which JSON writes as {}`,
+      );
+    }
+    // An empty plain object, one without a prototype, and a class with toJSON are what they say.
+    for (const data of [{}, Object.create(null), { toJSON: () => ({}) }]) {
+      expect(toEnvelope({ type: "t", data }, defaults).payload).toEqual({
+        kind: "json",
+        text: "{}",
+      });
+    }
+  });
+
   it("puts JSON data in the JSON format as its value", () => {
     const env = toEnvelope({ type: "t", data: { a: [1, "é"], b: null }, ext: "x" }, defaults);
     expect(JSON.parse(text(encodeStructured(env).body))).toEqual({

@@ -54,7 +54,31 @@ const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
 const MIN_INT = -(2 ** 31);
 const MAX_INT = 2 ** 31 - 1;
 
+// The context attributes (CloudEvents 1.0.2 3.1) are all String, URI, URI-reference or Timestamp,
+// and non-empty when present. A number there would go as "5" in binary mode and as 5 in
+// structured mode: accepted in one, refused in the other.
+const STRING_ATTRIBUTES = new Set([
+  "id",
+  "source",
+  "specversion",
+  "type",
+  "datacontenttype",
+  "dataschema",
+  "subject",
+  "time",
+]);
+
 function attributeValue(name: string, value: unknown): AttributeValue {
+  // An empty source is left to the URI-reference check below, which says what source must be.
+  const bad =
+    typeof value === "string"
+      ? value === "" && name !== "source"
+      : !(value instanceof Date && name === "time");
+  if (bad && STRING_ATTRIBUTES.has(name)) {
+    throw new TypeError(
+      `attribute ${name} must be a non-empty string${name === "time" ? " (RFC 3339) or a Date" : ""}`,
+    );
+  }
   if (typeof value === "string") {
     // A CloudEvents String is Unicode text (Type System): an unpaired surrogate has no UTF-8
     // form, so binary mode would send U+FFFD in its place, a value nobody gave.
@@ -71,7 +95,11 @@ function attributeValue(name: string, value: unknown): AttributeValue {
   ) {
     return value;
   }
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) {
+    // toISOString would throw a RangeError ("Invalid time value") naming no attribute.
+    if (Number.isNaN(value.getTime())) throw new TypeError(`attribute ${name} is an invalid Date`);
+    return value.toISOString();
+  }
   throw new TypeError(
     `attribute ${name} must be a string, an integer from -2^31 to 2^31-1, or a boolean`,
   );
@@ -86,12 +114,33 @@ function base64Bytes(encoded: string): Uint8Array {
 }
 
 /**
+ * An object that JSON writes as `{}` although it holds something: a `Blob` or `File` (bytes), a
+ * `Map`, a `Set`, a `Promise` (an `await` left out), an `Error`, an instance with private fields.
+ * Only objects of a class are suspect (a plain `{}` is just that) and only without a `toJSON`.
+ */
+function lostInJson(value: unknown): string | undefined {
+  if (value === null || typeof value !== "object") return undefined;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === null || proto === Object.prototype) return undefined;
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return undefined;
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === "string" && name !== "" ? `a ${name}` : "an instance of a class";
+}
+
+/**
  * JSON data, serialised here: a value `JSON.stringify` drops (a function, a symbol, `undefined`,
- * a `toJSON` returning `undefined`) would be a silently missing `data`, so it is a `TypeError`.
+ * a `toJSON` returning `undefined`) would be a silently missing `data`, and a `Blob`, `Map` or
+ * `Promise` written as `{}` a silently empty one, so both are a `TypeError`.
  */
 function jsonPayload(value: unknown): Payload {
   const text = JSON.stringify(value);
   if (text === undefined) throw new TypeError("data has no JSON form");
+  const lost = text === "{}" ? lostInJson(value) : undefined;
+  if (lost !== undefined) {
+    throw new TypeError(
+      `data is ${lost}, which JSON writes as {} (its contents would be lost): pass a plain object, or bytes (a Blob's arrayBuffer()), or await a promise first`,
+    );
+  }
   return { kind: "json", text };
 }
 
@@ -136,6 +185,12 @@ export function toEnvelope(input: EventInput, defaults: EnvelopeDefaults): Envel
       );
     }
     attributes[name] = attributeValue(name, value);
+  }
+  // The JSON format and binary mode this SDK writes are those of CloudEvents 1.0 only.
+  if (attributes.specversion !== "1.0") {
+    throw new TypeError(
+      `specversion ${JSON.stringify(attributes.specversion)} is not written here; leave it out (1.0)`,
+    );
   }
   attributes.id ??= defaults.newId();
   attributes.source ??= defaults.source;
