@@ -94,9 +94,15 @@ export function createProducer(options: ProducerOptions): Producer {
     return toEnvelope(traced, defaults);
   }
 
+  /**
+   * The W3C Trace Context headers of the request: the first event's. On this single hop the
+   * distributed-tracing extension and the protocol's headers carry the same trace information
+   * (extensions/distributed-tracing.md), `tracestate` (vendors' data) included.
+   */
   function traceHeaders(envelopes: readonly Envelope[]): Record<string, string> {
-    const traceparent = envelopes[0]?.attributes.traceparent;
-    return typeof traceparent === "string" ? { traceparent } : {};
+    const { traceparent, tracestate } = envelopes[0]?.attributes ?? {};
+    if (typeof traceparent !== "string") return {};
+    return typeof tracestate === "string" ? { traceparent, tracestate } : { traceparent };
   }
 
   const coalescer =

@@ -1,5 +1,12 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { type Context, context, ROOT_CONTEXT, TraceFlags, trace } from "@opentelemetry/api";
+import {
+  type Context,
+  context,
+  createTraceState,
+  ROOT_CONTEXT,
+  TraceFlags,
+  trace,
+} from "@opentelemetry/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProducer } from "./producer.js";
 import { loadTraceApi, traceAttributes } from "./trace-context.js";
@@ -76,6 +83,28 @@ describe("trace context", () => {
     expect(seen[2]!.headers.get("ce-traceparent")).toBe(
       "00-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbb-00",
     );
+  });
+
+  it("the request's tracestate header is the event's, as its traceparent header is", async () => {
+    const seen: Request[] = [];
+    const producer = createProducer({
+      endpoint: "http://gateway.test/events",
+      source: "/traced",
+      fetch: async (input, init) => {
+        seen.push(new Request(input, init));
+        return new Response(null, { status: 202 });
+      },
+    });
+    const traceState = createTraceState("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+    await context.with(trace.setSpanContext(ROOT_CONTEXT, { ...span, traceState }), () =>
+      producer.notification({ type: "t", subject: "s" }),
+    );
+    const own = "00-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbb-01";
+    await producer.send([{ type: "t", traceparent: own, tracestate: "vendor=x" }, { type: "u" }]);
+    expect(seen[0]!.headers.get("ce-tracestate")).toBe("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+    expect(seen[0]!.headers.get("tracestate")).toBe("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+    expect(seen[1]!.headers.get("traceparent")).toBe(own);
+    expect(seen[1]!.headers.get("tracestate")).toBe("vendor=x");
   });
 
   it("tracing: false leaves trace context out", async () => {
