@@ -84,4 +84,40 @@ describe("decoding", () => {
     expect(() => decodeBatch(bytes("{}"))).toThrow(/array/);
     expect(() => decodeBatch(bytes('[{"specversion":"1.0"}]'))).toThrow(/event 0 of the batch/);
   });
+
+  it("JSON format: a null attribute is absent (2.2), a null data is an explicit null (3.1.1)", () => {
+    const event = decodeStructured(
+      bytes(
+        '{"specversion":"1.0","id":"1","source":"/s","type":"t","subject":null,"ext":null,"data_base64":null}',
+      ),
+    );
+    expect(event).toEqual({ specversion: "1.0", id: "1", source: "/s", type: "t" });
+    expect("subject" in event).toBe(false);
+    const nullData = decodeStructured(
+      bytes('{"specversion":"1.0","id":"1","source":"/s","type":"t","data":null}'),
+    );
+    expect("data" in nullData && nullData.data === null).toBe(true);
+  });
+
+  it("JSON format: data and data_base64 together are malformed (3.1.1), not one silently kept", () => {
+    const both =
+      '{"specversion":"1.0","id":"1","source":"/s","type":"t","data":1,"data_base64":"AA=="}';
+    expect(() => decodeStructured(bytes(both))).toThrow(MalformedMessage);
+    expect(() => decodeBatch(bytes(`[${both}]`))).toThrow(
+      "event 0 of the batch: data and data_base64 must not both be present",
+    );
+  });
+
+  it("says whether a required attribute is missing or of the wrong type", () => {
+    const structured = (extra: string) =>
+      decodeStructured(bytes(`{"specversion":"1.0","source":"/s","type":"t"${extra}}`));
+    expect(() => structured("")).toThrow("id is required");
+    expect(() => structured(',"id":5')).toThrow("id must be a non-empty string");
+    expect(() =>
+      decodeBinary(new Headers({ "content-type": "application/json" }), bytes("{}")),
+    ).toThrow("specversion is required");
+    expect(() =>
+      decodeStructured(bytes('{"specversion":"0.3","id":"1","source":"/s","type":"t"}')),
+    ).toThrow('specversion "0.3" is not supported; only "1.0" is');
+  });
 });

@@ -88,14 +88,17 @@ function decodeOther(body: Uint8Array, label: string): string | Uint8Array | und
 }
 
 function checked(event: Record<string, unknown>, where: string): ReceivedEvent {
-  if (event.specversion !== "1.0") {
-    throw new MalformedMessage(`${where}specversion must be "1.0"`);
-  }
-  for (const name of ["id", "source", "type"]) {
+  for (const name of ["specversion", "id", "source", "type"]) {
     const value = event[name];
+    if (value === undefined) throw new MalformedMessage(`${where}${name} is required`);
     if (typeof value !== "string" || value === "") {
-      throw new MalformedMessage(`${where}${name} is required`);
+      throw new MalformedMessage(`${where}${name} must be a non-empty string`);
     }
+  }
+  if (event.specversion !== "1.0") {
+    throw new MalformedMessage(
+      `${where}specversion ${JSON.stringify(event.specversion)} is not supported; only "1.0" is`,
+    );
   }
   return event as ReceivedEvent;
 }
@@ -132,15 +135,28 @@ export function decodeBinary(headers: Headers, body: Uint8Array): ReceivedEvent 
   return checked(event, "");
 }
 
-/** One event of the JSON event format (3): `data_base64` becomes bytes in `data`. */
+/**
+ * One event of the JSON event format (3): `data_base64` becomes bytes in `data`. An attribute
+ * (or `data_base64`) whose value is `null` is absent (2.2: "MUST be treated as the equivalent of
+ * unset or omitted"); a `data` of `null` is kept, an explicit null payload (3.1.1).
+ */
 export function fromJsonFormat(value: unknown, where = ""): ReceivedEvent {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new MalformedMessage(`${where}an event must be a JSON object`);
   }
-  const { data_base64: base64, ...event } = value as Record<string, unknown>;
+  const event: Record<string, unknown> = {};
+  for (const [name, member] of Object.entries(value)) {
+    if (member !== null || name === "data") event[name] = member;
+  }
+  const base64 = event.data_base64;
+  delete event.data_base64;
   if (base64 !== undefined) {
     if (typeof base64 !== "string")
       throw new MalformedMessage(`${where}data_base64 must be a string`);
+    // 3.1.1: "the presence of the data and data_base64 members is mutually exclusive".
+    if ("data" in event) {
+      throw new MalformedMessage(`${where}data and data_base64 must not both be present`);
+    }
     try {
       event.data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
     } catch {
