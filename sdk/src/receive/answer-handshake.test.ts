@@ -49,6 +49,18 @@ describe("answerWebhookHandshake (http-webhook.md 4.2)", () => {
     expect(any.headers.get("webhook-allowed-origin")).toBe("x.example.com");
   });
 
+  it("matches the origin as DNS names match, without case, and echoes it as sent", () => {
+    const answer = answerWebhookHandshake(
+      options({ "WebHook-Request-Origin": "Events.Example.COM" }),
+      { origins: ["events.example.com"] },
+    );
+    expect(answer.headers.get("webhook-allowed-origin")).toBe("Events.Example.COM");
+    const herald = answerWebhookHandshake(options({ "WebHook-Request-Origin": "herald" }), {
+      origins: ["Herald"],
+    });
+    expect(herald.headers.get("webhook-allowed-origin")).toBe("herald");
+  });
+
   it("a maxRate that is not a positive integer is a TypeError", () => {
     expect(() => answerWebhookHandshake(options({}), { maxRate: 0 })).toThrow(TypeError);
   });

@@ -28,9 +28,12 @@ export function answerWebhookHandshake(request: Request, options: HandshakeOptio
     throw new TypeError("answerWebhookHandshake: maxRate must be an integer >= 1 (per minute)");
   }
   const headers = new Headers({ allow: "POST, OPTIONS" });
-  const origin = request.headers.get("webhook-request-origin")?.trim();
+  const origin = request.headers.get("webhook-request-origin")?.trim() ?? "";
+  // The origin is a DNS expression (4.1.2), and DNS names compare without case (RFC 4343).
+  const name = origin.toLowerCase();
   const allowed =
-    origin !== undefined && origin !== "" && (origins === "*" || origins.includes(origin));
+    name !== "" &&
+    (origins === "*" || origins.some((allowedOrigin) => allowedOrigin.toLowerCase() === name));
   if (request.method === "OPTIONS" && allowed) {
     const asked = request.headers.get("webhook-request-rate")?.trim() ?? "";
     const wanted = POSITIVE_INTEGER.test(asked) ? asked : undefined;
