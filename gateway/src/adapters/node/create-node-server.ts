@@ -3,6 +3,7 @@ import type { HeraldError } from "../../errors/herald-error.js";
 import { problemParts } from "../../http/problem.js";
 import { answerClientError } from "./answer-client-error.js";
 import { checkHost } from "./check-host.js";
+import { lingerOnClose } from "./linger-close.js";
 
 /** How long a publisher has to send a request (milliseconds). */
 export interface ClientTimeouts {
@@ -61,7 +62,9 @@ export function createNodeServer(
     }
     refused?.(req, refusal);
     const { status, headers: fields, body } = problemParts(refusal);
-    // Refused before the body was read: close rather than read it.
+    // Refused before the body was read: close rather than read it (lingering, so the client
+    // reads the answer rather than a reset).
+    if (!req.complete) lingerOnClose(req);
     res
       .writeHead(status, {
         ...fields,

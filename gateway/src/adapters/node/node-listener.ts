@@ -6,6 +6,7 @@ import { MalformedRequest } from "../../errors/errors.js";
 import type { HeraldError } from "../../errors/herald-error.js";
 import { INGEST_PATHS } from "../../ingest/ingest-routes.js";
 import { incomingSource } from "./incoming-source.js";
+import { lingerOnClose } from "./linger-close.js";
 
 const INGEST = new Set<string>(INGEST_PATHS);
 
@@ -92,6 +93,7 @@ async function ingest(gateway: Gateway, req: IncomingMessage, res: ServerRespons
     // Refused before the body was read (e.g. 413 on Content-Length): close the connection
     // rather than read a large unwanted body just to keep it alive.
     const close = req.complete ? {} : { connection: "close" };
+    if (!req.complete) lingerOnClose(req);
     res
       .writeHead(status, { ...headers, ...close, "content-length": Buffer.byteLength(body) })
       .end(body);
