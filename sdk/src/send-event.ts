@@ -23,9 +23,14 @@ export function sendEvent(
   event: EventInput,
   options: SendOptions = {},
 ): Promise<Sent> {
+  // There is no producer whose source could fill it in; createProducer's message would name
+  // an option this caller never gave.
+  if (typeof event?.source !== "string" || event.source === "") {
+    throw new TypeError("sendEvent: the event needs a source (a URI-reference such as /orders)");
+  }
   const producer = createProducer({
     endpoint,
-    source: typeof event?.source === "string" ? event.source : "",
+    source: event.source,
     retry: false,
     tracing: false,
     ...options,
