@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { encodeBatch, encodeBinary, encodeEvent, encodeStructured } from "./encode-message.js";
+import {
+  encodeBatch,
+  encodeBinary,
+  encodeEvent,
+  encodeStructured,
+  MAX_BINARY_HEADER_BYTES,
+  STRUCTURED_CONTENT_TYPE,
+} from "./encode-message.js";
 import { toEnvelope } from "./event-input.js";
 
 const defaults = { source: "/s", newId: () => "id-1", now: () => Date.UTC(2025, 0, 1) };
@@ -283,6 +290,22 @@ describe("encoding", () => {
     }
     const plain = toEnvelope({ type: "t", data: { a: 1 } }, defaults);
     expect(encodeEvent(plain, "binary")).toEqual(encodeBinary(plain));
+  });
+
+  it("binary mode sends an event whose attributes are over 8 KiB of headers in structured mode", () => {
+    // herald serve answers 431 to a header section over 16 KiB; the event itself is valid.
+    const big = toEnvelope({ type: "t", subject: "s".repeat(MAX_BINARY_HEADER_BYTES) }, defaults);
+    const structured = encodeEvent(big, "binary");
+    expect(structured.headers).toEqual({ "content-type": STRUCTURED_CONTENT_TYPE });
+    expect(JSON.parse(text(structured.body)).subject).toHaveLength(MAX_BINARY_HEADER_BYTES);
+    // Percent-encoding counts: what goes on the wire is measured.
+    const encoded = toEnvelope({ type: "t", subject: "é".repeat(1400) }, defaults);
+    expect(encodeEvent(encoded, "binary").headers["content-type"]).toBe(STRUCTURED_CONTENT_TYPE);
+    const small = toEnvelope(
+      { type: "t", subject: "s".repeat(1000), data: "x".repeat(20000) },
+      defaults,
+    );
+    expect(encodeEvent(small, "binary").headers["ce-subject"]).toHaveLength(1000);
   });
 
   it("batch: a JSON array of events in the JSON format", () => {
