@@ -1,3 +1,4 @@
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import {
   encodeBatch,
@@ -179,7 +180,8 @@ describe("toEnvelope", () => {
       );
     }
     // An empty plain object, one without a prototype, and a class with toJSON are what they say.
-    for (const data of [{}, Object.create(null), { toJSON: () => ({}) }]) {
+    const otherRealm = runInNewContext("({})");
+    for (const data of [{}, Object.create(null), { toJSON: () => ({}) }, otherRealm]) {
       expect(toEnvelope({ type: "t", data }, defaults).payload).toEqual({
         kind: "json",
         text: "{}",

@@ -121,7 +121,8 @@ function base64Bytes(encoded: string): Uint8Array {
 function lostInJson(value: unknown): string | undefined {
   if (value === null || typeof value !== "object") return undefined;
   const proto: unknown = Object.getPrototypeOf(value);
-  if (proto === null || proto === Object.prototype) return undefined;
+  // A plain object, of this realm or another (an iframe's, a vm context's Object.prototype).
+  if (proto === null || Object.getPrototypeOf(proto) === null) return undefined;
   if (typeof (value as { toJSON?: unknown }).toJSON === "function") return undefined;
   const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
   return typeof name === "string" && name !== "" ? `a ${name}` : "an instance of a class";
