@@ -294,6 +294,18 @@ describe("encoding", () => {
     expect(encodeEvent(plain, "binary")).toEqual(encodeBinary(plain));
   });
 
+  it("binary mode sends empty data in structured mode, where it is not taken for no data", () => {
+    for (const data of ["", new Uint8Array(0)]) {
+      const message = encodeEvent(toEnvelope({ type: "t", data }, defaults), "binary");
+      expect(message.headers).toEqual({ "content-type": STRUCTURED_CONTENT_TYPE });
+      const event = JSON.parse(text(message.body));
+      expect(typeof data === "string" ? event.data : event.data_base64).toBe("");
+    }
+    const none = encodeEvent(toEnvelope({ type: "t" }, defaults), "binary");
+    expect(none.headers["ce-type"]).toBe("t");
+    expect(none.body).toBeUndefined();
+  });
+
   it("binary mode sends an event whose attributes are over 8 KiB of headers in structured mode", () => {
     // herald serve answers 431 to a header section over 16 KiB; the event itself is valid.
     const big = toEnvelope({ type: "t", subject: "s".repeat(MAX_BINARY_HEADER_BYTES) }, defaults);

@@ -116,12 +116,18 @@ export const MAX_BINARY_HEADER_BYTES = 8192;
  * with `application/cloudevents` (its data is itself an event or a batch): as a binary-mode
  * `Content-Type`, that media type makes the gateway read the message as structured or batched
  * (HTTP binding 3), so the data would be published in place of the event. It does too for an
- * event whose attributes would be over `MAX_BINARY_HEADER_BYTES` of headers.
+ * event whose attributes would be over `MAX_BINARY_HEADER_BYTES` of headers, and for empty data
+ * (`""`, zero bytes), which a binary-mode body cannot tell from no data.
  */
 export function encodeEvent(envelope: Envelope, mode: ContentMode): Message {
   if (mode === "binary" && !carriesEvents(envelope)) {
     const binary = encodeBinary(envelope);
-    if (binary.size - (binary.body?.byteLength ?? 0) <= MAX_BINARY_HEADER_BYTES) return binary;
+    const bodyBytes = binary.body?.byteLength;
+    // An empty body is no data to the gateway: data "" (or zero bytes) would be lost for every
+    // sink, where the JSON format keeps it.
+    if (bodyBytes !== 0 && binary.size - (bodyBytes ?? 0) <= MAX_BINARY_HEADER_BYTES) {
+      return binary;
+    }
   }
   return encodeStructured(envelope);
 }
