@@ -28,7 +28,8 @@ export type HeraldErrorCode =
   | "invalid_signature"
   | "stale_signature"
   | "malformed_message"
-  | "unsupported_mode";
+  | "unsupported_mode"
+  | "message_too_large";
 
 /** What every `HeraldError` may carry besides its message. */
 export interface HeraldErrorDetails {

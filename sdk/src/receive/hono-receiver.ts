@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { HeraldError } from "../errors.js";
+import { checkMaxBytes } from "./read-body.js";
 import { type ReceiveOptions, receive, receiveBatch } from "./receive.js";
 import type { ReceivedEvent } from "./received-event.js";
 import { parseSigningSecrets } from "./verify-signature.js";
@@ -21,8 +22,8 @@ export interface HeraldReceiverOptions extends ReceiveOptions {
 /**
  * Hono middleware for a sink: verifies and decodes the delivery (`receive`, or `receiveBatch`
  * with `batch: true`) and puts the event in `c.get("cloudevent")` (or the list in
- * `c.get("cloudevents")`). A refused request is answered at once with its status (401, 400, 415)
- * and an RFC 9457 problem document; the gateway does not retry 4xx, so a forged request costs
+ * `c.get("cloudevents")`). A refused request is answered at once with its status
+ * (401, 400, 413, 415) and an RFC 9457 problem document; the gateway does not retry 4xx, so a forged request costs
  * nothing more. hono is an optional peer dependency; only its types are used.
  *
  * @example
@@ -38,6 +39,7 @@ export function heraldReceiver(
   const { batch = false, ...receiveOptions } = options;
   // A malformed secret is found now, at start-up, not at the first delivery.
   if (options.signingSecret !== undefined) parseSigningSecrets(options.signingSecret);
+  if (options.maxBytes !== undefined) checkMaxBytes(options.maxBytes);
   return async function heraldReceiverMiddleware(c, next) {
     try {
       if (batch) c.set("cloudevents", await receiveBatch(c.req.raw, receiveOptions));

@@ -17,6 +17,7 @@ export {
 export { type ReceiveOptions, receive, receiveBatch } from "./receive.js";
 export {
   MalformedMessage,
+  MessageTooLarge,
   SignatureInvalid,
   SignatureMissing,
   SignatureStale,

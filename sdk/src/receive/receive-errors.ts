@@ -44,3 +44,12 @@ export class UnsupportedMode extends HeraldError {
     super(message, { status: 415 });
   }
 }
+
+/** The request body is larger than `ReceiveOptions.maxBytes`: not read further (413). */
+export class MessageTooLarge extends HeraldError {
+  static override readonly code = "message_too_large";
+  readonly code = MessageTooLarge.code;
+  constructor(message: string) {
+    super(message, { status: 413 });
+  }
+}

@@ -1,4 +1,5 @@
 import { decodeBatch, decodeBinary, decodeStructured, modeOf } from "./decode-event.js";
+import { readBody } from "./read-body.js";
 import { UnsupportedMode } from "./receive-errors.js";
 import type { ReceivedEvent } from "./received-event.js";
 import { verifyWebhookSignature } from "./verify-signature.js";
@@ -12,14 +13,23 @@ export interface ReceiveOptions {
   readonly signingSecret?: string | undefined;
   /** Largest accepted age (or lead) of `webhook-timestamp`, in seconds (default 300). */
   readonly toleranceSeconds?: number | undefined;
+  /**
+   * Largest body read, in bytes (default 4 MiB: a Herald delivery is at most `limits.maxBatchBytes`,
+   * 1 MiB by default). A larger one is refused with `MessageTooLarge` (413) before it is all in
+   * memory, and before any signature check, which needs the whole body.
+   */
+  readonly maxBytes?: number | undefined;
   /** Clock in milliseconds (tests). */
   readonly now?: (() => number) | undefined;
 }
 
+/** `ReceiveOptions.maxBytes` when not given: 4 MiB. */
+export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+
 async function verifiedBody(request: Request, options: ReceiveOptions): Promise<Uint8Array> {
   // The signature covers the exact bytes, so the body is read once, raw, and decoded from them.
-  const body = new Uint8Array(await request.arrayBuffer());
-  const { signingSecret, toleranceSeconds, now } = options;
+  const { signingSecret, toleranceSeconds, now, maxBytes = DEFAULT_MAX_BYTES } = options;
+  const body = await readBody(request, maxBytes);
   if (signingSecret !== undefined) {
     await verifyWebhookSignature({
       secrets: signingSecret,
@@ -36,7 +46,8 @@ async function verifiedBody(request: Request, options: ReceiveOptions): Promise<
  * Reads the CloudEvent of a delivery (a Web `Request` in binary or structured mode), after
  * verifying its Standard Webhooks signature when `signingSecret` is given. Rejects with a
  * `HeraldError` whose `status` is what to answer: `SignatureMissing`, `SignatureInvalid`,
- * `SignatureStale` (401), `MalformedMessage` (400), `UnsupportedMode` (415, e.g. a batch).
+ * `SignatureStale` (401), `MalformedMessage` (400), `MessageTooLarge` (413, over `maxBytes`),
+ * `UnsupportedMode` (415, e.g. a batch).
  *
  * @example
  * export default {

@@ -1,0 +1,101 @@
+import { Hono } from "hono";
+import { describe, expect, it } from "vitest";
+import { heraldReceiver, type ReceiverVariables } from "./hono-receiver.js";
+import { readBody } from "./read-body.js";
+import { DEFAULT_MAX_BYTES, receive } from "./receive.js";
+import { MessageTooLarge } from "./receive-errors.js";
+
+const binaryHeaders = {
+  "ce-specversion": "1.0",
+  "ce-id": "1",
+  "ce-source": "/s",
+  "ce-type": "t",
+  "content-type": "application/octet-stream",
+};
+
+/** A body streamed in chunks with no Content-Length; counts the chunks the reader pulled. */
+function streamed(chunks: number, chunkBytes: number) {
+  const state = { pulled: 0, cancelled: false };
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (state.pulled === chunks) return controller.close();
+      state.pulled++;
+      controller.enqueue(new Uint8Array(chunkBytes).fill(7));
+    },
+    cancel() {
+      state.cancelled = true;
+    },
+  });
+  return { body, state };
+}
+
+function post(body: BodyInit, headers: Record<string, string> = binaryHeaders): Request {
+  return new Request("http://sink.test/", {
+    method: "POST",
+    headers,
+    body,
+    duplex: "half",
+  } as RequestInit);
+}
+
+describe("readBody", () => {
+  it("reads a body up to the limit whole, in order", async () => {
+    const { body } = streamed(4, 1000);
+    const bytes = await readBody(post(body), 4000);
+    expect(bytes.byteLength).toBe(4000);
+    expect(bytes.every((b) => b === 7)).toBe(true);
+    expect(await readBody(post("abc"), 3)).toEqual(new TextEncoder().encode("abc"));
+    expect(await readBody(new Request("http://sink.test/"), 0)).toEqual(new Uint8Array(0));
+  });
+
+  it("stops reading a streamed body once it passes the limit, and cancels the rest", async () => {
+    const { body, state } = streamed(1000, 1024);
+    await expect(readBody(post(body), 10 * 1024)).rejects.toBeInstanceOf(MessageTooLarge);
+    expect(state.pulled).toBeLessThan(20);
+    expect(state.cancelled).toBe(true);
+  });
+
+  it("refuses on a Content-Length over the limit without reading", async () => {
+    const request = post("x".repeat(100), { ...binaryHeaders, "content-length": "100" });
+    await expect(readBody(request, 99)).rejects.toMatchObject({
+      code: "message_too_large",
+      status: 413,
+    });
+  });
+
+  it("refuses a limit that is not a whole number of bytes", async () => {
+    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(readBody(post("x"), bad)).rejects.toBeInstanceOf(TypeError);
+    }
+    expect(() => heraldReceiver({ maxBytes: -1 })).toThrow(TypeError);
+  });
+});
+
+describe("receive maxBytes", () => {
+  it("defaults to 4 MiB: an event of that size is read, one byte more is refused", async () => {
+    expect(DEFAULT_MAX_BYTES).toBe(4 * 1024 * 1024);
+    const event = await receive(post(new Uint8Array(DEFAULT_MAX_BYTES)));
+    expect((event.data as Uint8Array).byteLength).toBe(DEFAULT_MAX_BYTES);
+    await expect(receive(post(new Uint8Array(DEFAULT_MAX_BYTES + 1)))).rejects.toBeInstanceOf(
+      MessageTooLarge,
+    );
+  });
+
+  it("is checked before the signature (which would need the whole body)", async () => {
+    const options = { signingSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", maxBytes: 10 };
+    await expect(receive(post("x".repeat(11)), options)).rejects.toBeInstanceOf(MessageTooLarge);
+  });
+});
+
+describe("heraldReceiver maxBytes", () => {
+  it("answers 413 problem+json for a streamed body over maxBytes, without reading it all", async () => {
+    const app = new Hono<{ Variables: ReceiverVariables }>();
+    app.post("/", heraldReceiver({ maxBytes: 64 * 1024 }), (c) => c.body(null, 204));
+    const { body, state } = streamed(100, 64 * 1024);
+    const res = await app.request(post(body));
+    expect(res.status).toBe(413);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    expect(await res.json()).toMatchObject({ code: "message_too_large", status: 413 });
+    expect(state.pulled).toBeLessThan(10);
+  });
+});

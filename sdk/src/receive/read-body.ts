@@ -1,0 +1,49 @@
+import { MessageTooLarge } from "./receive-errors.js";
+
+/**
+ * A request's body as bytes, refusing one over `maxBytes` with `MessageTooLarge`: at once when
+ * `Content-Length` says so, else as soon as the bytes read pass the limit (a chunked body has no
+ * length to check up front), cancelling the rest.
+ *
+ * @example
+ * const body = await readBody(request, 4 * 1024 * 1024);
+ */
+export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+  checkMaxBytes(maxBytes);
+  const tooLarge = () =>
+    new MessageTooLarge(`the request body is larger than ${maxBytes} bytes (maxBytes)`);
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > maxBytes) {
+    await request.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return body;
+}
+
+/** Throws a `TypeError` unless `maxBytes` is a whole number of bytes, 0 or more. */
+export function checkMaxBytes(maxBytes: number): void {
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+    throw new TypeError("receive: maxBytes must be a whole number of bytes, 0 or more");
+  }
+}
