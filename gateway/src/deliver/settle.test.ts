@@ -415,6 +415,22 @@ describe("settle: 410 Gone", () => {
     expect(gone).toEqual([["sub-1", "sink answered 410 Gone: hook removed"]]);
   });
 
+  it("reports the subscription gone before the dead-letter sink has answered", async () => {
+    // Dead-lettering may take up to the timeout; deliveries queued meanwhile must find the
+    // subscription disabled, not go on to the gone sink.
+    const sink = await scripted([{ status: 410, body: "hook removed" }]);
+    const dlq = await scripted([{ status: 200, hang: true }]);
+    const gone: string[] = [];
+    const { queue, settle, deliverer } = harness({ onGone: (id) => void gone.push(id) });
+    const sub = subscription(sink.url, { deadLetterSink: dlq.url, timeoutMs: 400 });
+    const outcome = await deliverer.deliver({ id: "job-1", events: [job().event] }, sub);
+    const settled = settle([job()], outcome, sub);
+    await dlq.waitFor(1);
+    expect(gone).toEqual(["sub-1"]);
+    await settled;
+    expect(queue.calls.map((call) => call.op)).toEqual(["bury"]);
+  });
+
   it("does not report a job that was not sent because its subscription was disabled", async () => {
     const gone: string[] = [];
     const { queue, settle } = harness({ onGone: (id) => void gone.push(id) });

@@ -38,7 +38,10 @@ export interface SettleOptions {
   readonly clock?: Clock;
   /** Backoff jitter in `[0, 1)`; defaults to `Math.random`. */
   readonly random?: () => number;
-  /** The sink answered 410 Gone (after the jobs are settled); defaults to doing nothing. */
+  /**
+   * The sink answered 410 Gone (before the jobs are dead-lettered, so that deliveries queued
+   * meanwhile are not sent to it); defaults to doing nothing.
+   */
   readonly onGone?: OnGone;
   /** Counts jobs whose attempts are over. */
   readonly metrics?: Pick<GatewayMetrics, "dead">;
@@ -65,7 +68,8 @@ export interface SettleOptions {
  *   `delivery.deadLetterSink` (see `createDeadLetter`); delivered there: `complete`; otherwise,
  *   or with no dead-letter sink: `bury`, kept as dead for `GET /subscriptions/{id}/dead` and
  *   redrive;
- * - 410 Gone: dead-lettered at once (it is a 4xx), then `onGone(subscription.id, reason)`.
+ * - 410 Gone: `onGone(subscription.id, reason)` first, then dead-lettered at once (it is a 4xx):
+ *   the dead-letter sink may take up to the timeout, and the gone sink must get nothing more.
  * Every final failure is logged once per job (subscription id, event source and id, status,
  * attempts, failure text with the subscription's secrets redacted).
  *
@@ -163,6 +167,20 @@ export function createSettle(options: SettleOptions): Settle {
       error: truncateUtf8(redactSecrets(outcome.error, subscription)),
       at: now,
     };
+    // Only a sink's own 410 disables: a job not sent because the subscription was disabled
+    // (DISABLED_OUTCOME) must not disable it again after an update enabled it meanwhile. It is
+    // disabled before the jobs end: dead-lettering waits for the dead-letter sink (up to the
+    // timeout), and deliveries queued meanwhile must not go on to the gone sink.
+    if (outcome.kind === "dead" && outcome.status === 410 && outcome !== DISABLED_OUTCOME) {
+      try {
+        await onGone(subscription.id, `sink answered 410 Gone: ${failure.error}`);
+      } catch (err) {
+        logger.error("could not disable the subscription after 410 Gone", {
+          subscriptionId: subscription.id,
+          error: describeError(err),
+        });
+      }
+    }
     const draw = random();
     const retried: DeliveryJob[] = [];
     const finished: DeliveryJob[] = [];
@@ -178,17 +196,5 @@ export function createSettle(options: SettleOptions): Settle {
       }),
       finished.length > 0 ? deadLetter(finished, failure, subscription) : undefined,
     ]);
-    // Only a sink's own 410 disables: a job not sent because the subscription was disabled
-    // (DISABLED_OUTCOME) must not disable it again after an update enabled it meanwhile.
-    if (outcome.kind === "dead" && outcome.status === 410 && outcome !== DISABLED_OUTCOME) {
-      try {
-        await onGone(subscription.id, `sink answered 410 Gone: ${failure.error}`);
-      } catch (err) {
-        logger.error("could not disable the subscription after 410 Gone", {
-          subscriptionId: subscription.id,
-          error: describeError(err),
-        });
-      }
-    }
   };
 }
