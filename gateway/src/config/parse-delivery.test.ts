@@ -191,6 +191,12 @@ describe("parseDelivery: rejected settings", () => {
     ]);
   });
 
+  test("deadLetterSink: not port 0", () => {
+    expect(reportsOf({ deadLetterSink: "http://127.0.0.1:0/dlq" })).toEqual([
+      "delivery.deadLetterSink: must not have port 0: name the port the server listens on (1 to 65535)",
+    ]);
+  });
+
   test("deadLetterSink: no credentials in it, and none repeated in the report", () => {
     const reports = reportsOf({ deadLetterSink: "https://dlq:s3cret@example.com/dlq" });
     expect(reports).toEqual([

@@ -155,6 +155,15 @@ describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
     }
   });
 
+  test("sink must not have port 0, which nothing can connect to", () => {
+    for (const bad of ["http://127.0.0.1:0/hook", "https://example.com:00/"]) {
+      expect(reportsOf({ id: "a", sink: bad })).toEqual([
+        "sink: must not have port 0: name the port the server listens on (1 to 65535)",
+      ]);
+    }
+    expect(check({ id: "a", sink: "http://127.0.0.1:80/hook" }).reports).toEqual([]);
+  });
+
   test("sink must not carry credentials, and the report does not repeat them", () => {
     for (const bad of [
       "https://user:s3cret@example.com/hook",

@@ -265,6 +265,10 @@ export function expectHttpUrl(value: unknown, path: FieldPath, report: Report): 
       path,
       "must not contain credentials; use protocolsettings.headers with an Authorization header",
     );
+  } else if (new URL(value).port === "0") {
+    // The WHATWG parser takes port 0, but no connection can be made to it: every request would
+    // fail as a network error, retried until dead, instead of being refused here.
+    report(path, "must not have port 0: name the port the server listens on (1 to 65535)");
   } else return value;
   return undefined;
 }
