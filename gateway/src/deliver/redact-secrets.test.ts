@@ -79,6 +79,19 @@ describe("hideUrlCredentials and redactUrlSecrets: a URL the subscription does n
     expect(hideUrlCredentials("not a url")).toBe("not a url");
   });
 
+  it("hideUrlCredentials keeps the other query pairs as written", () => {
+    // heralderrordest must still name the sink as configured: not `y=+z`, `x=a%2Fb`, `flag=`.
+    expect(hideUrlCredentials("http://h.example/p?x=a/b&Token=t&y=%20z&z=~*()&flag&q=a+b")).toBe(
+      "http://h.example/p?x=a/b&Token=redacted&y=%20z&z=~*()&flag&q=a+b",
+    );
+    expect(hideUrlCredentials("http://u:pw@h.example/p?y=%20z#f")).toBe(
+      "http://h.example/p?y=%20z#f",
+    );
+    expect(hideUrlCredentials("http://h.example/p?api%5Fkey=k&token=")).toBe(
+      "http://h.example/p?api%5Fkey=redacted&token=",
+    );
+  });
+
   it("redactUrlSecrets hides its pairs (any length) and long values anywhere in a text", () => {
     const url = "https://h.example/cb?code=ab&secret=0123456789&x=1";
     expect(redactUrlSecrets("to /cb?code=ab&x=1 with 0123456789 and x=1", url)).toBe(

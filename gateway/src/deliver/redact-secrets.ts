@@ -54,8 +54,10 @@ function secretParameterPairs(sink: string): string[] {
 }
 
 /**
- * Replaces the values of a URL's credential-like query parameters with `redacted`, in place
- * (for `heralderrordest`); other parameters and the path are kept. Says whether it changed any.
+ * Replaces the values of a URL's credential-like query parameters with `redacted`, in place,
+ * through `searchParams`, so the query is written anew (`%20` becomes `+`): fine for comparing
+ * definitions (`definition-fingerprint.ts`), not for showing a URL (`hideUrlCredentials` keeps the
+ * other pairs as written). Says whether it changed any.
  *
  * @example
  * const url = new URL("https://hooks.example.com/in?token=abc123&team=a");
@@ -169,11 +171,37 @@ function replaceAll(text: string, replacements: readonly [string, string][]): st
 export function hideUrlCredentials(text: string): string {
   if (!URL.canParse(text)) return text;
   const url = new URL(text);
-  const hidden = hideSecretParameters(url);
-  if (!hidden && url.username === "" && url.password === "") return text;
+  const search = hideSecretQueryValues(url.search);
+  if (search === url.search && url.username === "" && url.password === "") return text;
   url.username = "";
   url.password = "";
+  // Set as text, not through `searchParams`: that would write every other pair anew (`%20` as
+  // `+`, `a/b` as `a%2Fb`), and the sink shown would no longer be the sink configured.
+  url.search = search;
   return url.href;
+}
+
+/** A query as decoded by `URLSearchParams` (`+` is a space); as written when it is broken. */
+function decodeQuery(text: string): string {
+  return safeDecode(text.replace(/\+/g, " "));
+}
+
+/**
+ * A URL's `search` (`?a=1&token=t`) with the non-empty value of each credential-like parameter
+ * replaced by `redacted`, and every other byte kept as written.
+ */
+function hideSecretQueryValues(search: string): string {
+  if (search.length <= 1) return search;
+  const pairs = search
+    .slice(1)
+    .split("&")
+    .map((pair) => {
+      const at = pair.indexOf("=");
+      if (at <= 0 || at === pair.length - 1) return pair;
+      const name = pair.slice(0, at);
+      return SECRET_PARAMETER.test(decodeQuery(name)) ? `${name}=redacted` : pair;
+    });
+  return `?${pairs.join("&")}`;
 }
 
 /**
