@@ -45,7 +45,10 @@ export abstract class Http1Exchange {
 }
 
 export interface Http1ClientOptions {
-  /** Connections at once per origin; further exchanges wait for one, first come first served. */
+  /**
+   * Connections at once per origin (`Infinity`: no limit); further exchanges wait for one, first
+   * come first served.
+   */
   readonly maxSockets: number;
   /** How long an idle connection is kept; a sink's `Keep-Alive: timeout=n` caps it to n - 1 s. */
   readonly idleTimeoutMs: number;

@@ -111,6 +111,8 @@ describe("createNodeSinkClient", () => {
   it("refuses a maxSockets or idleTimeoutMs that makes no sense", () => {
     expect(() => createNodeSinkClient({ maxSockets: 0 })).toThrow(TypeError);
     expect(() => createNodeSinkClient({ maxSockets: 1.5 })).toThrow(TypeError);
+    expect(() => createNodeSinkClient({ maxSockets: Number.NaN })).toThrow(TypeError);
+    createNodeSinkClient({ maxSockets: Number.POSITIVE_INFINITY }).close();
     expect(() => createNodeSinkClient({ idleTimeoutMs: 0 })).toThrow(TypeError);
     expect(() => createNodeSinkClient({ idleTimeoutMs: Number.POSITIVE_INFINITY })).toThrow(
       TypeError,

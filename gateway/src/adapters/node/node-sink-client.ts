@@ -12,7 +12,13 @@ import { RawHeadersAnswer } from "./raw-headers-answer.js";
 import { parseSinkTarget, type SinkTarget } from "./sink-target.js";
 
 export interface NodeSinkClientOptions {
-  /** Connections at once per origin (default 128); further messages wait for a free one. */
+  /**
+   * Connections at once per origin (default: no limit); further messages wait for a free one,
+   * their timeout running. The gateway leaves it unlimited: the dispatcher bounds the requests in
+   * flight per subscription (`delivery.concurrency`) and in all, and a cap per origin would be a
+   * pool shared by every subscription whose sink is on that host and port, where one sink that
+   * never answers could hold every connection and time out the others' deliveries unsent.
+   */
   readonly maxSockets?: number;
   /**
    * How long an idle pooled connection is kept (default 4 s), shortened further by a sink's
@@ -149,14 +155,17 @@ function timeOut(exchange: SinkExchange): void {
  * timeout.
  *
  * @example
- * const client = createNodeSinkClient({ maxSockets: 128 });
+ * const client = createNodeSinkClient();
  * const answer = await client.send(message, 5_000); // { status: 204, retryAfter: null, head }
  * client.close();
  */
 export function createNodeSinkClient(options: NodeSinkClientOptions = {}): NodeSinkClient {
-  const { maxSockets = 128, idleTimeoutMs = 4_000 } = options;
-  if (!Number.isInteger(maxSockets) || maxSockets < 1) {
-    throw new TypeError("createNodeSinkClient: maxSockets must be a positive integer");
+  const { maxSockets = Number.POSITIVE_INFINITY, idleTimeoutMs = 4_000 } = options;
+  if (
+    !(Number.isInteger(maxSockets) || maxSockets === Number.POSITIVE_INFINITY) ||
+    maxSockets < 1
+  ) {
+    throw new TypeError("createNodeSinkClient: maxSockets must be a positive integer or Infinity");
   }
   if (!Number.isFinite(idleTimeoutMs) || idleTimeoutMs <= 0 || idleTimeoutMs > MAX_TIMER_MS) {
     throw new TypeError("createNodeSinkClient: idleTimeoutMs must be a positive number of ms");

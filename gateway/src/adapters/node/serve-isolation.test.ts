@@ -1,4 +1,6 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -74,4 +76,79 @@ describe("herald serve: sinks that never answer do not hold up a healthy one", (
     expect(Date.now() - started).toBeLessThan(5_000);
     for (const sink of dead) expect(sink.received).toHaveLength(16);
   });
+});
+
+describe("herald serve: a sink that never answers does not hold the connections to its host", () => {
+  let server: RunningServer | undefined;
+  let sink: Server | undefined;
+  let originDir: string | undefined;
+  const hanging: ServerResponse[] = [];
+  afterAll(async () => {
+    for (const res of hanging) res.destroy();
+    await server?.close();
+    await new Promise((resolve) => sink?.close(resolve));
+    if (originDir !== undefined) await rm(originDir, { recursive: true, force: true });
+  });
+
+  it("delivers to a healthy path of the same host and port while a dead one holds 128 requests", async () => {
+    // One server, two sinks: /dead never answers, /ok does. Every connection to the host and
+    // port was one pool of 128, shared by both subscriptions: with 128 requests hanging at /dead
+    // (a sink that slows down with maxDeliveriesInFlight: 100), the delivery to /ok waited for a
+    // connection until its timeout and was never sent.
+    let ok = 0;
+    let arrived!: () => void;
+    const filled = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    sink = createServer((req, res) => {
+      req.resume();
+      if (req.url === "/ok") {
+        ok++;
+        res.writeHead(204).end();
+        return;
+      }
+      hanging.push(res);
+      if (hanging.length === 128) arrived();
+    });
+    await new Promise<void>((resolve) => sink?.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+    originDir = await mkdtemp(join(tmpdir(), "herald-origin-"));
+    await writeFile(
+      join(originDir, "herald.json"),
+      JSON.stringify({
+        limits: { maxDeliveriesInFlight: 100 },
+        store: { kind: "sqlite", path: "h.db" },
+        subscriptions: [
+          {
+            id: "dead",
+            types: ["dead"],
+            sink: `${base}/dead`,
+            delivery: { timeout: "5m", concurrency: 300 },
+          },
+          { id: "ok", types: ["ok"], sink: `${base}/ok`, delivery: { timeout: "2s", retry: 0 } },
+        ],
+      }),
+    );
+    server = await serve({
+      configPath: "herald.json",
+      port: 0,
+      noAuth: true,
+      cwd: originDir,
+      env: {},
+      logger: silentLogger,
+      print: () => {},
+      watchConfig: false,
+    });
+    const publish = async (type: string, id: string) => {
+      const res = await fetch(`${server?.url}/events`, {
+        method: "POST",
+        headers: { "ce-specversion": "1.0", "ce-id": id, "ce-source": "/iso", "ce-type": type },
+      });
+      expect(res.status).toBe(202);
+    };
+    await Promise.all(Array.from({ length: 200 }, (_, i) => publish("dead", `dead-${i}`)));
+    await filled;
+    await publish("ok", "ok-1");
+    await expect.poll(() => ok, { timeout: 4_000 }).toBe(1);
+  }, 15_000);
 });
