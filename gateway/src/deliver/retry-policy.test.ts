@@ -72,4 +72,11 @@ describe("retryDelay", () => {
     const patient = settings({ backoffMaxMs: 2 * RETRY_AFTER_CAP_MS });
     expect(retryDelay(0, patient, () => 0.5, 10 * RETRY_AFTER_CAP_MS)).toBe(2 * RETRY_AFTER_CAP_MS);
   });
+
+  it("caps Retry-After at the backoffMax in force: backoffDelay's when that is longer, unset", () => {
+    // No backoffMax, a backoffDelay of 2h: waits of up to 2h are allowed, so a sink may ask for as
+    // much; the cap was an hour (the 1m default backoffMax was taken).
+    const slow = settings({ backoffDelayMs: 2 * RETRY_AFTER_CAP_MS });
+    expect(retryDelay(0, slow, () => 0, 10 * RETRY_AFTER_CAP_MS)).toBe(2 * RETRY_AFTER_CAP_MS);
+  });
 });

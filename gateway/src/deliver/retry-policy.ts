@@ -67,7 +67,7 @@ export function backoffCeiling(attempts: number, delivery: DeliverySettings): nu
  *   delay in `[0, backoffCeiling(attempts))`, so many jobs failing together do not retry together;
  * - a sink's `Retry-After` (RFC 9110 10.2.3) is obeyed: the wait is at least what it asked for,
  *   as Knative's `retryAfterMax` does ("the largest of the normal backoff and Retry-After");
- * - but that request is capped at `max(backoffMax, RETRY_AFTER_CAP_MS)`: an hour is enough for
+ * - but that request is capped at `max(effectiveBackoffMax, RETRY_AFTER_CAP_MS)`: an hour is enough for
  *   a sink in maintenance and keeps a buggy or hostile value (`Retry-After: 99999999`) from
  *   parking events for years, while an operator who allows longer backoffs allows it to sinks.
  * A `Retry-After` of 0 or in the past never shortens the backoff below the jittered delay.
@@ -86,6 +86,6 @@ export function retryDelay(
 ): number {
   const jittered = Math.floor(random() * backoffCeiling(attempts, delivery));
   if (retryAfterMs === undefined) return jittered;
-  const cap = Math.max(delivery.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS, RETRY_AFTER_CAP_MS);
+  const cap = Math.max(effectiveBackoffMax(delivery), RETRY_AFTER_CAP_MS);
   return Math.max(jittered, Math.min(retryAfterMs, cap));
 }
