@@ -463,6 +463,37 @@ describe("shutdown", () => {
     },
   );
 
+  it("says at error level that the memory store loses the deliveries still queued at the drain deadline", async () => {
+    const lines: { level: string; message: string; fields: unknown }[] = [];
+    const log = (level: string) => (message: string, fields?: unknown) =>
+      void lines.push({ level, message, fields });
+    const own = await startRecordingSink(503);
+    const gw = createGateway({
+      config: parseConfig(
+        JSON.stringify({
+          subscriptions: [{ id: "down", sink: own.url, delivery: { backoffDelay: "1m" } }],
+        }),
+        "lost.json",
+      ),
+      drainMs: 200,
+      logger: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
+    });
+    gw.start();
+    const res = await gw.fetch(
+      new Request("http://gw/events", { method: "POST", headers: ce("t", "lost-1") }),
+    );
+    expect(res.status).toBe(202);
+    await own.waitFor(1);
+    await gw.stop();
+    await own.close();
+    expect(lines).toContainEqual({
+      level: "error",
+      message:
+        "stopped with deliveries still queued: the memory store loses them (store: sqlite keeps them for the next start)",
+      fields: { queued: 1 },
+    });
+  });
+
   it.each([
     ["POST /events", "/events", ce("t", "slow-cut", { "content-type": "text/plain" }), "hel"],
     ["POST /webhooks/shop", "/webhooks/shop", { "content-type": "application/json" }, '{"a"'],

@@ -343,7 +343,14 @@ export function createGateway(options: GatewayOptions): Gateway {
       await dispatcher.stop({ deadlineMs: Math.max(0, drainMs - (Date.now() - startedAt)) });
       if (ownQueue !== undefined && !drained) {
         const left = await queue.size();
-        if (left > 0) logger.warn("stopped with deliveries still queued", { queued: left });
+        // The memory queue ends with the process: these accepted events are lost, which a person
+        // must hear about (DESIGN.md: never silently dropped).
+        if (left > 0) {
+          logger.error(
+            "stopped with deliveries still queued: the memory store loses them (store: sqlite keeps them for the next start)",
+            { queued: left },
+          );
+        }
       }
     },
     idle: () => dispatcher.idle(),
