@@ -23,4 +23,23 @@ describe("configWarnings", () => {
     expect(configWarnings(config, "h.yaml")[0]).toMatchObject({ field: "limits.maxEventBytes" });
     expect(configWarnings(config, "h.yaml")[0]?.line).toBeUndefined();
   });
+
+  it("names a signing secret whose key is under 24 bytes, never the secret", () => {
+    const sub = (secret: string) =>
+      `subscriptions:\n  - id: a\n    sink: http://127.0.0.1:9/x\n    delivery:\n      signingSecret: ${secret}\n`;
+    const found = warnings(sub("whsec_c2VjcmV0"));
+    expect(found).toEqual([
+      expect.stringMatching(
+        /^h\.yaml:5:22 subscriptions\[0\]\.delivery\.signingSecret: a key of 6 bytes; Standard Webhooks asks for at least 24/,
+      ),
+    ]);
+    expect(found[0]).not.toContain("c2VjcmV0");
+    // 24 bytes exactly (the Standard Webhooks example), and a rotation of two long keys: quiet.
+    expect(warnings(sub("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))).toEqual([]);
+    expect(
+      warnings(
+        sub('"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_c2Vjb25kLXNlY3JldC1rZXktMjQtYnl0ZXM="'),
+      ),
+    ).toEqual([]);
+  });
 });

@@ -9,12 +9,25 @@ import type { HeraldConfig } from "./herald-config.js";
  */
 export const SPEC_MIN_EVENT_BYTES = 65_536;
 
+/** The least key size Standard Webhooks asks for ("Random. At least 24 bytes"). */
+export const MIN_SIGNING_KEY_BYTES = 24;
+
+/** Bytes of the key in a `whsec_` secret (its padded base64 after the prefix). */
+function keyBytes(secret: string): number {
+  const encoded = secret.slice("whsec_".length);
+  const padding = encoded.endsWith("==") ? 2 : encoded.endsWith("=") ? 1 : 0;
+  return (encoded.length / 4) * 3 - padding;
+}
+
 /**
  * Settings that are valid but probably not meant: the gateway starts with them, and `herald
  * validate` and `herald serve` say so. Each issue names `file`; with the `text` as written it
  * has a line too (not for the embedded demo, which has no file).
  * - `limits.maxEventBytes` below 64 KiB: Herald, an intermediary, would refuse events the spec
  *   says it must forward.
+ * - a `delivery.signingSecret` whose key is under 24 bytes: Standard Webhooks asks for at least
+ *   24 random bytes; a short key can be guessed from signed deliveries. A warning, not an error:
+ *   a sink may already hold such a secret, and refusing it would stop its deliveries.
  *
  * @example
  * configWarnings(parseConfig(text, "herald.yaml"), "herald.yaml", text).map(formatConfigIssue);
@@ -32,6 +45,19 @@ export function configWarnings(config: HeraldConfig, file: string, text?: string
         "producers may count on being forwarded will be refused with 413",
     });
   }
+  config.subscriptions.forEach((subscription, i) => {
+    const secrets = subscription.delivery.signingSecret?.split(" ") ?? [];
+    const short = secrets.map(keyBytes).filter((n) => n < MIN_SIGNING_KEY_BYTES);
+    if (short.length === 0) return;
+    // Never the secret itself: warnings end up in logs.
+    found.push({
+      path: ["subscriptions", i, "delivery", "signingSecret"],
+      message:
+        `a key of ${short[0]} bytes; Standard Webhooks asks for at least ` +
+        `${MIN_SIGNING_KEY_BYTES} random bytes (a short key can be guessed from signed ` +
+        'deliveries): make one with: echo "whsec_$(openssl rand -base64 32)"',
+    });
+  });
   if (found.length === 0) return [];
   const source = text === undefined ? undefined : readConfigSource(text, file);
   return found.map(({ path, message }) => ({
