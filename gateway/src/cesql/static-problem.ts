@@ -3,8 +3,6 @@ import { BUILTIN_FUNCTIONS } from "./builtin-functions.js";
 import { resolveFunction } from "./cesql-function.js";
 import type { CesqlNode } from "./cesql-node.js";
 import type { CesqlType } from "./cesql-value.js";
-import { compileNode } from "./compile-node.js";
-import type { EvaluationScope } from "./evaluation-scope.js";
 
 /**
  * What is wrong with a parsed CESQL expression as a filter before any event comes (CESQL 3.3:
@@ -17,94 +15,19 @@ import type { EvaluationScope } from "./evaluation-scope.js";
  * - a whole expression whose value is never a Boolean (a literal, arithmetic, a negation, or a
  *   function returning String or Integer): a filter passes only on `true` (CESQL 1.2), so it
  *   would never match. (An attribute alone may hold a Boolean: it is fine.)
- * - a whole expression that reads no attribute and is not `true` (`'type' = 'x'`, `1 / 0 = 0`):
- *   it has that value for every event, so it would never match either.
  *
  * @example
  * staticProblem(parseCesql("FOO(type)")); // "unknown function FOO with 1 argument"
  * staticProblem(parseCesql("1 + 1"));      // "it never matches: its value is an Integer, ..."
- * staticProblem(parseCesql("\"subject\" = 'x'")); // "it never matches: it reads no attribute, ..."
  * staticProblem(parseCesql("EXISTS subject")); // undefined
  */
 export function staticProblem(node: CesqlNode): string | undefined {
   const problem = nodeProblem(node);
   if (problem !== undefined) return problem;
   const type = fixedType(node);
-  if (type !== undefined && type !== "Boolean") {
-    return `it never matches: its value is ${type === "Integer" ? "an Integer" : "a String"}, never the Boolean true`;
-  }
-  return constantProblem(node);
-}
-
-/**
- * An expression that reads no attribute has one value for every event, so it is evaluated now:
- * one that is not `true` without an error would never match. The usual cause is an attribute
- * name in quotes: `'type' = 'x'` or, as SQL writes identifiers, `"subject" = 'x'` compare two
- * string literals (CESQL 2.2: `''` and `""` both delimit strings). A bare `FALSE` says what it
- * means and is left alone.
- */
-function constantProblem(node: CesqlNode): string | undefined {
-  if (node.kind === "literal" || readsEvent(node)) return undefined;
-  const scope: EvaluationScope = { attributes: {}, error: undefined };
-  const value = compileNode(node).evaluate(scope);
-  if (value === true && scope.error === undefined) return undefined;
-  const outcome =
-    scope.error === undefined
-      ? "it is false for every event"
-      : `it fails for every event (${scope.error.message})`;
-  const quoted = quotedName(node);
-  const hint =
-    quoted === undefined
-      ? ""
-      : `; ${JSON.stringify(quoted)} is a string literal there, not the attribute: write attribute names without quotes`;
-  return `it never matches: it reads no attribute, and ${outcome}${hint}`;
-}
-
-/** Whether evaluating the expression looks at the event (an attribute or `EXISTS`). */
-function readsEvent(node: CesqlNode): boolean {
-  return someNode(node, (n) => n.kind === "attribute" || n.kind === "exists");
-}
-
-/**
- * The first name-like string literal where an attribute usually stands: left of a comparison,
- * `LIKE` or `IN` (`'type' = 'x'`, `"subject" LIKE 'a%'`).
- */
-function quotedName(node: CesqlNode): string | undefined {
-  let found: string | undefined;
-  someNode(node, (n) => {
-    const left =
-      n.kind === "comparison"
-        ? n.operands[0]
-        : n.kind === "like" || n.kind === "in"
-          ? n.operand
-          : undefined;
-    if (left?.kind !== "literal" || typeof left.value !== "string") return false;
-    if (!/^[a-z][a-z0-9]*$/i.test(left.value)) return false;
-    found = left.value;
-    return true;
-  });
-  return found;
-}
-
-/** Whether `test` holds for the node or any node under it (in reading order). */
-function someNode(node: CesqlNode, test: (node: CesqlNode) => boolean): boolean {
-  if (test(node)) return true;
-  switch (node.kind) {
-    case "literal":
-    case "attribute":
-    case "exists":
-      return false;
-    case "call":
-      return node.args.some((arg) => someNode(arg, test));
-    case "not":
-    case "negate":
-    case "like":
-      return someNode(node.operand, test);
-    case "in":
-      return someNode(node.operand, test) || node.set.some((item) => someNode(item, test));
-    default:
-      return node.operands.some((operand) => someNode(operand, test));
-  }
+  return type === undefined || type === "Boolean"
+    ? undefined
+    : `it never matches: its value is ${type === "Integer" ? "an Integer" : "a String"}, never the Boolean true`;
 }
 
 /**
