@@ -11,6 +11,7 @@ import {
 import { createFakeTime } from "../../test/support/fake-time.js";
 import { createTestQueue } from "../../test/support/test-queue.js";
 import type { Subscription } from "../subscriptions/subscription.js";
+import type { DeliveryOutcome } from "./delivery-outcome.js";
 import { createDispatcher } from "./dispatcher.js";
 
 const stops: (() => Promise<void>)[] = [];
@@ -90,6 +91,93 @@ describe("dispatcher rate (delivery.rate as a token bucket)", () => {
     time.advance(1);
     await turns();
     expect(times.limited).toEqual([0, 60_000]);
+    await dispatcher.idle();
+  });
+});
+
+describe("dispatcher pause on Retry-After", () => {
+  function pausing(retryAfterMs: number | undefined, subs: readonly Subscription[]) {
+    const time = createFakeTime();
+    const queue = createTestQueue(time.clock);
+    const { settle, settled } = recordingSettle(queue);
+    const start = time.clock.now();
+    const times: Record<string, number[]> = {};
+    let throttled = false;
+    const fake = fakeDeliverer((_attempt, sub): DeliveryOutcome => {
+      const list = times[sub.id] ?? [];
+      times[sub.id] = list;
+      list.push(time.clock.now() - start);
+      // The throttled sink answers its first request 429 with Retry-After, then takes everything.
+      if (sub.id === "throttled" && !throttled) {
+        throttled = true;
+        return {
+          kind: "retry",
+          status: 429,
+          error: "slow down",
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        };
+      }
+      return delivered;
+    });
+    const byId = new Map(subs.map((s) => [s.id, s]));
+    const dispatcher = createDispatcher({
+      queue,
+      deliverer: fake.deliverer,
+      settle,
+      subscriptions: (id) => byId.get(id),
+      clock: time.clock,
+      timers: time.timers,
+    });
+    stops.push(() => dispatcher.stop());
+    return { time, queue, dispatcher, times, settled };
+  }
+
+  it("starts no attempt to the subscription until the sink's Retry-After has passed; others flow", async () => {
+    const { time, queue, dispatcher, times } = pausing(30_000, [
+      subscription("throttled", { concurrency: 1 }),
+      subscription("free"),
+    ]);
+    await queue.add("throttled", ...events("t", 4));
+    dispatcher.start();
+    await turns();
+    expect(times.throttled).toEqual([0]);
+    await queue.add("free", ...events("f", 3));
+    time.advance(29_999);
+    await turns();
+    expect(times.throttled).toEqual([0]);
+    expect(times.free).toHaveLength(3);
+    time.advance(1);
+    await turns();
+    // The pause is over: the other three go (one at a time, concurrency 1).
+    expect(times.throttled).toEqual([0, 30_000, 30_000, 30_000]);
+    await dispatcher.idle();
+  });
+
+  it("caps the pause like a job's own wait (an hour unless backoffMax is longer)", async () => {
+    const { time, queue, dispatcher, times } = pausing(10 * 24 * 3_600_000, [
+      subscription("throttled", { concurrency: 1 }),
+    ]);
+    await queue.add("throttled", ...events("t", 2));
+    dispatcher.start();
+    await turns();
+    time.advance(3_600_000 - 1);
+    await turns();
+    expect(times.throttled).toEqual([0]);
+    time.advance(1);
+    await turns();
+    expect(times.throttled).toEqual([0, 3_600_000]);
+    await dispatcher.idle();
+  });
+
+  it("does not pause on a retry without Retry-After", async () => {
+    const { queue, dispatcher, times, settled } = pausing(undefined, [
+      subscription("throttled", { concurrency: 1 }),
+    ]);
+    await queue.add("throttled", ...events("t", 3));
+    dispatcher.start();
+    await turns();
+    expect(times.throttled).toEqual([0, 0, 0]);
+    expect(settled.map((s) => s.outcome.kind)).toEqual(["retry", "delivered", "delivered"]);
     await dispatcher.idle();
   });
 });

@@ -7,6 +7,7 @@ import type { Deliverer } from "./deliverer.js";
 import { type DeliveryOutcome, DISABLED_OUTCOME } from "./delivery-outcome.js";
 import type { DeliveryJob, DeliveryQueue } from "./delivery-queue.js";
 import { describeError } from "./failure-text.js";
+import { retryAfterCap } from "./retry-policy.js";
 import { createSettle, type Settle } from "./settle.js";
 import type { SinkClient } from "./sink-client.js";
 import {
@@ -370,6 +371,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           { id: first.id, events: jobs.map((job) => job.event), attempt: first.attempts + 1 },
           subscription,
         ));
+      if (outcome.kind === "retry" && outcome.retryAfterMs !== undefined) {
+        pauseFor(lane, outcome.retryAfterMs, outcome.status);
+      }
       await settle(jobs, outcome, subscription);
     } catch (err) {
       logger.error("delivery failed unexpectedly; the job is retried when its lease expires", {
@@ -387,6 +391,24 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       pump(false);
       afterRunning();
     }
+  }
+
+  /**
+   * Holds every attempt of the lane for `retryAfterMs` (capped like a job's own wait, see
+   * `retryAfterCap`): a sink's `Retry-After` asks the sender to pause, not one event to. Attempts
+   * already running go on; the lane's jobs stay in the queue meanwhile (it is skipped at lease).
+   */
+  function pauseFor(lane: SinkLane, retryAfterMs: number, status: number): void {
+    const until = clock.now() + Math.min(retryAfterMs, retryAfterCap(lane.subscription.delivery));
+    if (until <= lane.pausedUntil) return;
+    if (lane.pausedUntil <= clock.now()) {
+      logger.info("the sink asked for a pause (Retry-After); holding its deliveries until then", {
+        subscriptionId: lane.id,
+        status,
+        pauseMs: until - clock.now(),
+      });
+    }
+    lane.pausedUntil = until;
   }
 
   /** Completes a job whose subscription is gone. Never rejects. */

@@ -86,6 +86,16 @@ export function retryDelay(
 ): number {
   const jittered = Math.floor(random() * backoffCeiling(attempts, delivery));
   if (retryAfterMs === undefined) return jittered;
-  const cap = Math.max(effectiveBackoffMax(delivery), RETRY_AFTER_CAP_MS);
-  return Math.max(jittered, Math.min(retryAfterMs, cap));
+  return Math.max(jittered, Math.min(retryAfterMs, retryAfterCap(delivery)));
+}
+
+/**
+ * The longest `Retry-After` obeyed: `max(effectiveBackoffMax, RETRY_AFTER_CAP_MS)` (see
+ * `retryDelay`).
+ *
+ * @example
+ * retryAfterCap({ mode: "binary", timeoutMs: 5000 }); // 3600000
+ */
+export function retryAfterCap(delivery: DeliverySettings): number {
+  return Math.max(effectiveBackoffMax(delivery), RETRY_AFTER_CAP_MS);
 }

@@ -38,6 +38,12 @@ export interface SinkLane {
    * granted; `undefined` until then, and again when the sink changes.
    */
   handshake: { readonly sink: string; readonly bucket: TokenBucket | undefined } | undefined;
+  /**
+   * No attempt starts before this time (clock ms; 0: none set): the sink answered `Retry-After`
+   * (429, 503, ...), which speaks for the sink, not for one event, so the subscription's other
+   * jobs wait too instead of each spending an attempt on a sink that asked for a pause.
+   */
+  pausedUntil: number;
 }
 
 const sameRate = (a: DeliveryRate, b: DeliveryRate) => a.count === b.count && a.perMs === b.perMs;
@@ -63,7 +69,10 @@ export function updateLane(
     slow: false,
     rate: undefined,
     handshake: undefined,
+    pausedUntil: 0,
   };
+  // A pause was asked for by the old sink; a new one has not asked for anything.
+  if (current.subscription.sink !== subscription.sink) current.pausedUntil = 0;
   current.subscription = subscription;
   if (rate === undefined) current.rate = undefined;
   else if (current.rate === undefined || !sameRate(current.rate.rate, rate)) {
@@ -93,13 +102,13 @@ export function needsHandshake(lane: SinkLane): boolean {
 
 /**
  * The earliest time the lane may start an attempt: `now` when it can, the next token's time
- * when a rate holds it back, `Infinity` while it has `delivery.concurrency` attempts in flight or
+ * when a rate holds it back, the end of a pause the sink asked for (`pausedUntil`), `Infinity` while it has `delivery.concurrency` attempts in flight or
  * an attempt in flight is still making the handshake (the others wait for its answer and rate).
  */
 export function readyAt(lane: SinkLane, now: number): number {
   if (lane.inFlight >= laneLimit(lane)) return Number.POSITIVE_INFINITY;
   if (lane.inFlight > 0 && needsHandshake(lane)) return Number.POSITIVE_INFINITY;
-  let at = now;
+  let at = Math.max(now, lane.pausedUntil);
   if (lane.rate !== undefined) at = Math.max(at, lane.rate.bucket.nextAt(now));
   const granted = lane.handshake?.bucket;
   if (granted !== undefined) at = Math.max(at, granted.nextAt(now));
