@@ -19,17 +19,21 @@ afterEach(async () => {
   for (const stop of stops.splice(0)) await stop();
 });
 
-function setup(subs: readonly Subscription[]) {
+/** A dispatcher on fake time whose sinks answer `answer` (default: delivered); attempt times by subscription. */
+function setup(
+  subs: readonly Subscription[],
+  answer: (sub: Subscription) => DeliveryOutcome = () => delivered,
+) {
   const time = createFakeTime();
   const queue = createTestQueue(time.clock);
-  const { settle } = recordingSettle(queue);
+  const { settle, settled } = recordingSettle(queue);
   const start = time.clock.now();
   const times: Record<string, number[]> = {};
   const fake = fakeDeliverer((_attempt, sub) => {
     const list = times[sub.id] ?? [];
     times[sub.id] = list;
     list.push(time.clock.now() - start);
-    return delivered;
+    return answer(sub);
   });
   const byId = new Map(subs.map((s) => [s.id, s]));
   const dispatcher = createDispatcher({
@@ -41,7 +45,7 @@ function setup(subs: readonly Subscription[]) {
     timers: time.timers,
   });
   stops.push(() => dispatcher.stop());
-  return { time, queue, dispatcher, times };
+  return { time, queue, dispatcher, times, settled };
 }
 
 describe("dispatcher rate (delivery.rate as a token bucket)", () => {
@@ -96,40 +100,19 @@ describe("dispatcher rate (delivery.rate as a token bucket)", () => {
 });
 
 describe("dispatcher pause on Retry-After", () => {
+  /** The "throttled" sink answers its first request 429 (with `Retry-After` if given), then 2xx. */
   function pausing(retryAfterMs: number | undefined, subs: readonly Subscription[]) {
-    const time = createFakeTime();
-    const queue = createTestQueue(time.clock);
-    const { settle, settled } = recordingSettle(queue);
-    const start = time.clock.now();
-    const times: Record<string, number[]> = {};
     let throttled = false;
-    const fake = fakeDeliverer((_attempt, sub): DeliveryOutcome => {
-      const list = times[sub.id] ?? [];
-      times[sub.id] = list;
-      list.push(time.clock.now() - start);
-      // The throttled sink answers its first request 429 with Retry-After, then takes everything.
-      if (sub.id === "throttled" && !throttled) {
-        throttled = true;
-        return {
-          kind: "retry",
-          status: 429,
-          error: "slow down",
-          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-        };
-      }
-      return delivered;
+    return setup(subs, (sub): DeliveryOutcome => {
+      if (sub.id !== "throttled" || throttled) return delivered;
+      throttled = true;
+      return {
+        kind: "retry",
+        status: 429,
+        error: "slow down",
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      };
     });
-    const byId = new Map(subs.map((s) => [s.id, s]));
-    const dispatcher = createDispatcher({
-      queue,
-      deliverer: fake.deliverer,
-      settle,
-      subscriptions: (id) => byId.get(id),
-      clock: time.clock,
-      timers: time.timers,
-    });
-    stops.push(() => dispatcher.stop());
-    return { time, queue, dispatcher, times, settled };
   }
 
   it("starts no attempt to the subscription until the sink's Retry-After has passed; others flow", async () => {
