@@ -11,4 +11,12 @@ export const CESQL_LIMITS = {
   maxLength: 4096,
   /** Nesting: parentheses, function calls, IN sets and prefix `NOT`/`-` each add one level. */
   maxDepth: 64,
+  /**
+   * UTF-16 code units in a string CONCAT or CONCAT_WS makes (1 MiB): longer is a
+   * _FunctionEvaluationError_ and the empty string, found before anything is joined. These are
+   * the only functions whose result can outgrow their arguments many times over: a 4096-character
+   * `CONCAT(id, id, ...)` repeats a 200 KB `id` some 1300 times, 260 million characters per event,
+   * which took gigabytes and crashed the process (V8's "invalid size" abort in the `_` matcher).
+   */
+  maxStringLength: 1_048_576,
 } as const;

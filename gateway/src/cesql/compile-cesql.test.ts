@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
+import { CESQL_LIMITS } from "./cesql-limits.js";
 import { CesqlParseError } from "./cesql-parse-error.js";
 import { compileCesql } from "./compile-cesql.js";
 
@@ -180,5 +181,44 @@ describe("compileCesql: functions (3.5)", () => {
     expect(run("INT('2147483648')")).toEqual({ value: 0, error: "cast" });
     expect(run("BOOL('TrUe')")).toEqual({ value: true });
     expect(run("STRING(-0)")).toEqual({ value: "0" });
+  });
+});
+
+describe("compileCesql: string size limit (CESQL_LIMITS.maxStringLength)", () => {
+  const big = "a".repeat(300_000);
+
+  it("refuses a CONCAT or CONCAT_WS result over the limit, before joining it", () => {
+    expect(CESQL_LIMITS.maxStringLength).toBe(1_048_576);
+    expect(run("CONCAT(id, id, id, id)", { id: big })).toEqual({
+      value: "",
+      error: "functionEvaluation",
+    });
+    expect(run("CONCAT_WS('-', id, id, id, id)", { id: big })).toEqual({
+      value: "",
+      error: "functionEvaluation",
+    });
+    const { error } = compileCesql("LENGTH(CONCAT(id, id, id, id)) > 0").evaluate(
+      event({ id: big }),
+    );
+    expect(error?.message).toBe(
+      "CONCAT: the result would be 1200000 characters; the limit is 1048576",
+    );
+  });
+
+  it("joins up to the limit", () => {
+    expect(run("LENGTH(CONCAT(id, id, id))", { id: big })).toEqual({ value: 900_000 });
+    const exact = "b".repeat(CESQL_LIMITS.maxStringLength / 2);
+    expect(run("LENGTH(CONCAT(id, id))", { id: exact })).toEqual({ value: 1_048_576 });
+    // The delimiter counts: one more character is over.
+    expect(run("LENGTH(CONCAT_WS('/', id, id))", { id: exact })).toEqual({
+      value: 0,
+      error: "functionEvaluation",
+    });
+  });
+
+  it("keeps a filter of a large attribute repeated from taking the process down", () => {
+    // 1300 copies of a 200 KB id would be 260 million characters; V8 aborted the process.
+    const expression = compileCesql(`CONCAT(${Array(1300).fill("id").join(",")}) LIKE '%_b'`);
+    expect(expression.matches(event({ id: "a".repeat(200_000) }))).toBe(false);
   });
 });

@@ -1,5 +1,7 @@
 import type { CesqlError } from "./cesql-error.js";
 import type { CesqlFunction, FunctionResult } from "./cesql-function.js";
+import { CESQL_LIMITS } from "./cesql-limits.js";
+import type { CesqlValue } from "./cesql-value.js";
 import { codePoints } from "./like-pattern.js";
 
 /**
@@ -21,14 +23,14 @@ export const STRING_FUNCTIONS: readonly CesqlFunction[] = [
     parameters: [],
     rest: "String",
     returns: "String",
-    call: (args) => ({ value: args.join("") }),
+    call: (args) => joined("CONCAT", args, ""),
   },
   {
     name: "CONCAT_WS",
     parameters: ["String"],
     rest: "String",
     returns: "String",
-    call: ([delimiter, ...parts]) => ({ value: parts.join(String(delimiter)) }),
+    call: ([delimiter, ...parts]) => joined("CONCAT_WS", parts, String(delimiter)),
   },
   {
     name: "LOWER",
@@ -73,6 +75,26 @@ export const STRING_FUNCTIONS: readonly CesqlFunction[] = [
     call: ([x, pos, len]) => substring(String(x), Number(pos), Number(len)),
   },
 ];
+
+/**
+ * CONCAT and CONCAT_WS: the parts joined, unless the result would pass
+ * `CESQL_LIMITS.maxStringLength`; then "" and a FunctionEvaluationError (3.5.3: a function always
+ * returns a value), measured before joining so nothing large is ever built.
+ */
+function joined(name: string, parts: readonly CesqlValue[], delimiter: string): FunctionResult {
+  const strings = parts.map(String);
+  let length = delimiter.length * Math.max(0, strings.length - 1);
+  for (const part of strings) length += part.length;
+  if (length > CESQL_LIMITS.maxStringLength) {
+    return {
+      value: "",
+      error: evaluationError(
+        `${name}: the result would be ${length} characters; the limit is ${CESQL_LIMITS.maxStringLength}`,
+      ),
+    };
+  }
+  return { value: strings.join(delimiter) };
+}
 
 function characters(value: unknown): number[] {
   return codePoints(String(value));
