@@ -9,6 +9,7 @@ import {
   type TestKey,
 } from "../../test/support/test-issuer.js";
 import { startWebhookGateway, type WebhookGateway } from "../../test/support/webhook-gateway.js";
+import { MAX_PAYLOAD_PROBLEMS } from "./payload-fields.js";
 
 let kit: WebhookGateway;
 let key: TestKey;
@@ -214,6 +215,26 @@ describe("s3", () => {
     const none = await kit.post("uploads", { records: [] }, bearer(token));
     expect(none.status).toBe(400);
     expect((await none.json()).errors).toEqual([{ field: "Records", message: "is missing" }]);
+  });
+
+  it("names the first 100 problems of a payload with very many, and counts the rest", async () => {
+    // 20,000 empty records, 6 missing fields each: every one listed answered some 8 MB (and
+    // 140 MB for the 1 MiB body the limits allow).
+    const body = `{"Records":[${Array(20_000).fill("{}").join(",")}]}`;
+    const res = await kit.post("uploads", body, {
+      "content-type": "application/json",
+      ...bearer(token),
+    });
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text.length).toBeLessThan(20_000);
+    const problem = JSON.parse(text);
+    expect(problem.errors).toHaveLength(MAX_PAYLOAD_PROBLEMS);
+    expect(problem.errors[0]).toEqual({
+      field: "Records[0].responseElements.x-amz-request-id",
+      message: "is missing",
+    });
+    expect(problem.detail).toMatch(/ \(and 119995 more\)$/);
   });
 });
 

@@ -10,7 +10,8 @@ export interface PayloadProblem {
 /**
  * A webhook payload the adapter cannot turn into CloudEvents: a field the adapter document maps
  * from is missing or has the wrong type, or the provider event is not one the adapter knows (400).
- * `errors` names every problem, so the sender learns what is missing.
+ * `errors` names every problem, so the sender learns what is missing: the first ones of a payload
+ * with very many (`total` counts them all, and the detail says how many more there are).
  *
  * @example
  * throw new InvalidPayload("s3", [{ field: "Records[0].awsRegion", message: "is missing" }]);
@@ -24,9 +25,10 @@ export class InvalidPayload extends HeraldError {
   constructor(
     kind: string,
     readonly problems: readonly PayloadProblem[],
+    total = problems.length,
   ) {
     const shown = problems.slice(0, 5).map((p) => `${p.field} ${p.message}`);
-    const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : "";
+    const more = total > shown.length ? ` (and ${total - shown.length} more)` : "";
     super(`the ${kind} payload cannot be normalised: ${shown.join("; ")}${more}`);
     this.name = "InvalidPayload";
     this.extensions = { errors: problems };
