@@ -9,6 +9,13 @@ export interface Violation {
   readonly index?: number;
 }
 
+/**
+ * Violations listed in an `invalid_event` problem's `errors` (and names in `attributes`); the
+ * detail counts the rest. An event of 20,000 extensions of the wrong type (or a batch of them)
+ * otherwise answered ten bytes for every byte sent, each one listed twice.
+ */
+export const MAX_VIOLATIONS_LISTED = 100;
+
 /** An event breaks the CloudEvents specification (400). */
 export class InvalidEvent extends HeraldError {
   static override readonly code = "invalid_event";
@@ -38,10 +45,11 @@ export class InvalidEvent extends HeraldError {
     const more = violations.length > 10 ? ` (and ${violations.length - 10} more)` : "";
     super(`${where}${summary ?? shown.join("; ") + more}`);
     this.name = "InvalidEvent";
-    const attributes = [...new Set(violations.map((v) => v.attribute))];
+    const listed = violations.slice(0, MAX_VIOLATIONS_LISTED);
+    const attributes = [...new Set(listed.map((v) => v.attribute))];
     this.extensions = {
       attributes,
-      errors: violations,
+      errors: listed,
       ...(index === undefined ? {} : { index }),
     };
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { MAX_VIOLATIONS_LISTED } from "../errors/errors.js";
 import { HeraldError } from "../errors/herald-error.js";
 import { requestSource } from "./ingest-source.js";
 import { parseRequest as parseSource } from "./parse-request.js";
@@ -509,5 +510,22 @@ describe("batch byte limit", () => {
     const err = await failure(post({ "content-type": "application/cloudevents-batch+json" }, many));
     expect(err.status).toBe(413);
     expect(err.extensions).toMatchObject({ limit: 3000 });
+  });
+});
+
+describe("invalid_event: the list of violations is bounded", () => {
+  it(`lists the first ${MAX_VIOLATIONS_LISTED} violations and counts the rest in the detail`, async () => {
+    const bad = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`e${i}`, { no: 1 }]));
+    const body = JSON.stringify({ ...event, ...bad });
+    const err = await failure(post({ "content-type": "application/cloudevents+json" }, body), {
+      ...limits,
+      maxEventBytes: 65_536,
+    });
+    expect(err.code).toBe("invalid_event");
+    const errors = err.extensions.errors as unknown[];
+    expect(errors).toHaveLength(MAX_VIOLATIONS_LISTED);
+    expect(errors[0]).toEqual({ attribute: "e0", message: expect.any(String) });
+    expect(err.extensions.attributes).toHaveLength(MAX_VIOLATIONS_LISTED);
+    expect(err.message).toMatch(/ \(and 490 more\)$/);
   });
 });
