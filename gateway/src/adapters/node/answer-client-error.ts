@@ -22,7 +22,18 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
     socket.destroy();
     return;
   }
-  const { status, headers, body } = problemParts(problemOf(err));
+  answerOnSocket(socket, problemOf(err));
+}
+
+/**
+ * Writes `refusal` as a whole HTTP/1.1 answer straight to `socket`, then closes it: for requests
+ * node:http hands over as a bare socket (a `clientError`, a `CONNECT`).
+ *
+ * @example
+ * answerOnSocket(socket, new MalformedRequest("the request is not valid HTTP/1.1"));
+ */
+export function answerOnSocket(socket: Duplex, refusal: HeraldError): void {
+  const { status, headers, body } = problemParts(refusal);
   const fields = {
     ...headers,
     "content-length": String(Buffer.byteLength(body)),

@@ -144,3 +144,12 @@ it("hands the listener every header line, not only the first 2000", async () => 
   expect(res.status).toBe(200);
   expect(res.body).toBe("2005 yes text/plain");
 });
+
+// RFC 9110 9.3.6: CONNECT asks for a tunnel. With no `connect` listener node:http dropped the
+// connection without an answer.
+it("answers a CONNECT with a 405 problem document and closes", async () => {
+  const port = await listen({});
+  const res = await exchange(port, "CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n");
+  expect(res.status).toBe(405);
+  expect(JSON.parse(res.body)).toMatchObject({ code: "method_not_allowed", status: 405 });
+});

@@ -4,6 +4,7 @@ import { problemParts } from "../../http/problem.js";
 import { answerClientError } from "./answer-client-error.js";
 import { checkHost } from "./check-host.js";
 import { lingerOnClose } from "./linger-close.js";
+import { refuseConnect } from "./refuse-connect.js";
 
 /** How long a publisher has to send a request (milliseconds). */
 export interface ClientTimeouts {
@@ -40,7 +41,7 @@ export interface NodeServerOptions {
  * request), checked every second so they hold to within about a second, and node:http's own
  * refusals answered as problem documents (`answerClientError`), the `Host` check of RFC 9112 3.2
  * included (`checkHost`: Node's answers a bare 400); an `Expect` other than `100-continue` is
- * ignored (Node answers a bare 417). Every header line reaches the gateway: Node keeps only the
+ * ignored (Node answers a bare 417); a `CONNECT` is 405 (`refuseConnect`). Every header line reaches the gateway: Node keeps only the
  * first 2000 by default (`maxHeadersCount`) and drops the rest without a word, so a `ce-`
  * attribute or the `Content-Type` after 2000 short lines vanished from an event that was then
  * accepted; the header section's byte limit (431) bounds the count instead.
@@ -85,6 +86,8 @@ export function createNodeServer(
   // 0: no count limit (HTTP binding 3.1.3: every attribute is a header, none may be lost).
   server.maxHeadersCount = 0;
   server.on("clientError", answerClientError);
+  // The gateway is no proxy: a CONNECT is 405 as a problem document, not a dropped connection.
+  server.on("connect", refuseConnect);
   // An Expect other than 100-continue: Node answers a bare 417 unless this is handled. RFC 9110
   // 10.1.1 lets a server ignore an expectation it does not know, and the request is whole.
   server.on("checkExpectation", hostChecked);
