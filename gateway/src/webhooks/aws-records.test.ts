@@ -217,24 +217,40 @@ describe("s3", () => {
     expect((await none.json()).errors).toEqual([{ field: "Records", message: "is missing" }]);
   });
 
-  it("names the first 100 problems of a payload with very many, and counts the rest", async () => {
-    // 20,000 empty records, 6 missing fields each: every one listed answered some 8 MB (and
-    // 140 MB for the 1 MiB body the limits allow).
-    const body = `{"Records":[${Array(20_000).fill("{}").join(",")}]}`;
+  it("refuses more records than limits.maxBatchEvents before normalising any of them", async () => {
+    // Four records, each missing every field: 413 for the count, not a 400 listing 24 problems.
+    const body = `{"Records":[{},{},{},{}]}`;
     const res = await kit.post("uploads", body, {
       "content-type": "application/json",
       ...bearer(token),
     });
-    expect(res.status).toBe(400);
-    const text = await res.text();
-    expect(text.length).toBeLessThan(20_000);
-    const problem = JSON.parse(text);
-    expect(problem.errors).toHaveLength(MAX_PAYLOAD_PROBLEMS);
-    expect(problem.errors[0]).toEqual({
-      field: "Records[0].responseElements.x-amz-request-id",
-      message: "is missing",
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ code: "batch_too_large", count: 4, limit: 3 });
+  });
+
+  it("names the first 100 problems of a payload with very many, and counts the rest", async () => {
+    // 20,000 empty records, 6 missing fields each: every one listed answered some 8 MB (and
+    // 140 MB for the 1 MiB body the limits allow).
+    const big = await startWebhookGateway({
+      limits: { maxBatchEvents: 20_000 },
+      adapters: [{ id: "uploads", kind: "s3" }],
     });
-    expect(problem.detail).toMatch(/ \(and 119995 more\)$/);
+    try {
+      const body = `{"Records":[${Array(20_000).fill("{}").join(",")}]}`;
+      const res = await big.post("uploads", body, { "content-type": "application/json" });
+      expect(res.status).toBe(400);
+      const text = await res.text();
+      expect(text.length).toBeLessThan(20_000);
+      const problem = JSON.parse(text);
+      expect(problem.errors).toHaveLength(MAX_PAYLOAD_PROBLEMS);
+      expect(problem.errors[0]).toEqual({
+        field: "Records[0].responseElements.x-amz-request-id",
+        message: "is missing",
+      });
+      expect(problem.detail).toMatch(/ \(and 119995 more\)$/);
+    } finally {
+      await big.stop();
+    }
   });
 });
 

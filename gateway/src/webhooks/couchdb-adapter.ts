@@ -1,6 +1,7 @@
 import type { CloudEvent } from "../event/cloud-event.js";
 import { foreignEvent } from "./foreign-event.js";
 import { isJsonObject, type PayloadFields, payloadFields } from "./payload-fields.js";
+import { checkRecordCount } from "./records.js";
 import type { WebhookAdapter } from "./webhook-adapter.js";
 import { eventTime } from "./webhook-time.js";
 
@@ -59,6 +60,7 @@ export function createCouchDbAdapter(options: CouchDbAdapterOptions): WebhookAda
       if (results === undefined) rows.push({ row: payload, f: fields, at: "body" });
       else if (!Array.isArray(results)) fields.problem("results", "must be a list of rows");
       else {
+        checkRecordCount(results.length, request.maxRecords);
         results.forEach((row: unknown, i) => {
           rows.push({ row, f: fields.at(row, `results[${i}].`), at: `results[${i}]` });
         });

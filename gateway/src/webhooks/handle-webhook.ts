@@ -146,7 +146,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     const limit = adapter.records ? limits.maxBatchBytes : limits.maxEventBytes;
     const body = await readBody(request, limit);
     const receivedAt = clock.now();
-    const webhook = webhookRequest(request, body, mediaType, receivedAt);
+    const webhook = webhookRequest(request, body, mediaType, receivedAt, limits.maxBatchEvents);
     await adapter.verify?.(webhook);
     const normalised = await adapter.normalise(webhook);
     // Nothing to store: a set-up message, or an empty list of records (`{"Records":[]}`).

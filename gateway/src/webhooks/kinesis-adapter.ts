@@ -40,7 +40,7 @@ export function createKinesisAdapter(options: { readonly id: string }): WebhookA
     normalise(request) {
       const fields = payloadFields("kinesis", request.json());
       const events: CloudEvent[] = [];
-      for (const { fields: f } of awsRecords(fields)) {
+      for (const { fields: f } of awsRecords(fields, request.maxRecords)) {
         const id = f.text("eventID");
         const source = f.text("eventSourceARN");
         const partitionKey = f.text("kinesis.partitionKey");

@@ -2,6 +2,7 @@ import { checkInteger } from "../event/attribute-rules.js";
 import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
 import { evaluateJsonPointer } from "./json-pointer.js";
 import { payloadFields } from "./payload-fields.js";
+import { checkRecordCount } from "./records.js";
 import type { WebhookAdapter } from "./webhook-adapter.js";
 import { toTimestamp } from "./webhook-time.js";
 
@@ -64,6 +65,7 @@ export function createMappingAdapter(options: MappingAdapterOptions): WebhookAda
           fields.problem(records, list === undefined ? "is missing" : "must be a list");
           return fields.fail();
         }
+        checkRecordCount(list.length, request.maxRecords);
         items = list;
       }
       const digest = new Uint8Array(

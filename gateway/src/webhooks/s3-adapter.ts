@@ -42,7 +42,7 @@ export function createS3Adapter(options: { readonly id: string }): WebhookAdapte
       }
       const fields = payloadFields("s3", payload);
       const events: CloudEvent[] = [];
-      for (const { record, fields: f } of awsRecords(fields)) {
+      for (const { record, fields: f } of awsRecords(fields, request.maxRecords)) {
         const requestId = f.text("responseElements.x-amz-request-id");
         const id2 = f.text("responseElements.x-amz-id-2");
         const eventSource = f.text("eventSource");

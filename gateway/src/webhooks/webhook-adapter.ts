@@ -17,6 +17,11 @@ export interface WebhookRequest {
   text(): string;
   /** When the gateway received the request (clock ms): "Current time" in the adapter documents. */
   readonly receivedAt: number;
+  /**
+   * The most events one payload may become (`limits.maxBatchEvents`). An adapter whose payload
+   * is a list of records counts them with `checkRecordCount` before it normalises any.
+   */
+  readonly maxRecords: number;
 }
 
 /**

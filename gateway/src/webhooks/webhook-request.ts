@@ -30,13 +30,14 @@ export function parsePayloadJson(text: string): unknown {
  * first use and kept.
  *
  * @example
- * const webhook = webhookRequest(request, body, "application/json", clock.now());
+ * const webhook = webhookRequest(request, body, "application/json", clock.now(), 100);
  */
 export function webhookRequest(
   request: Request,
   body: Uint8Array,
   mediaType: string,
   receivedAt: number,
+  maxRecords: number,
 ): WebhookRequest {
   let text: string | undefined;
   let json: { value: unknown } | undefined;
@@ -56,6 +57,7 @@ export function webhookRequest(
     body,
     mediaType,
     receivedAt,
+    maxRecords,
     text: decode,
     json() {
       json ??= { value: parsePayloadJson(decode()) };
