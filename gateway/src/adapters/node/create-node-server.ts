@@ -4,6 +4,7 @@ import { problemParts } from "../../http/problem.js";
 import { answerClientError } from "./answer-client-error.js";
 import { checkHost } from "./check-host.js";
 import { lingerOnClose } from "./linger-close.js";
+import { limitPipelining } from "./pipeline-limit.js";
 import { refuseConnect } from "./refuse-connect.js";
 
 /** How long a publisher has to send a request (milliseconds). */
@@ -41,7 +42,8 @@ export interface NodeServerOptions {
  * request), checked every second so they hold to within about a second, and node:http's own
  * refusals answered as problem documents (`answerClientError`), the `Host` check of RFC 9112 3.2
  * included (`checkHost`: Node's answers a bare 400); an `Expect` other than `100-continue` is
- * ignored (Node answers a bare 417); a `CONNECT` is 405 (`refuseConnect`). Every header line reaches the gateway: Node keeps only the
+ * ignored (Node answers a bare 417); a `CONNECT` is 405 (`refuseConnect`); at most 16 pipelined
+ * requests of one connection are handled at once (`limitPipelining`). Every header line reaches the gateway: Node keeps only the
  * first 2000 by default (`maxHeadersCount`) and drops the rest without a word, so a `ce-`
  * attribute or the `Content-Type` after 2000 short lines vanished from an event that was then
  * accepted; the header section's byte limit (431) bounds the count instead.
@@ -56,6 +58,7 @@ export function createNodeServer(
   const { headers, request, checkEvery } = { ...CLIENT_TIMEOUTS, ...options.timeouts };
   const { refused } = options;
   const hostChecked: RequestListener = (req, res) => {
+    limitPipelining(req, res);
     const refusal = checkHost(req);
     if (refusal === undefined) {
       listener(req, res);
