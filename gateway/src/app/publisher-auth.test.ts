@@ -124,7 +124,7 @@ describe("publisher authentication on ingest", () => {
     expect(res.status).toBe(403);
     // RFC 6750 3.1: the token is good but lacks the privilege, and the challenge says so.
     expect(res.headers.get("www-authenticate")).toBe(
-      'Bearer error="insufficient_scope", error_description="event 0: source is not one this publisher may publish"',
+      'Bearer error="insufficient_scope", error_description="source is not one this publisher may publish"',
     );
     expect(await res.json()).toMatchObject({ code: "forbidden", attributes: ["source"] });
     const batch = [

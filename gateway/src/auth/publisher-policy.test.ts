@@ -83,7 +83,7 @@ describe("createPublisherPolicy: sources and types", () => {
       policy.authorize(orders, [event("/billing", "com.example.order.created")]),
     );
     expect(error).toMatchObject({
-      message: "event 0: source is not one this publisher may publish",
+      message: "source is not one this publisher may publish",
       violations: [
         { attribute: "source", index: 0, message: "is not one this publisher may publish" },
       ],
@@ -91,7 +91,7 @@ describe("createPublisherPolicy: sources and types", () => {
     expect(
       thrown(() => policy.authorize(orders, [event("/orders", "com.example.invoice")])),
     ).toMatchObject({
-      message: "event 0: type is not one this publisher may publish",
+      message: "type is not one this publisher may publish",
     });
   });
 
@@ -152,7 +152,7 @@ describe("createPublisherPolicy: sources and types", () => {
     expect(headers).toEqual({
       "content-type": "application/problem+json",
       "www-authenticate":
-        'Bearer error="insufficient_scope", error_description="event 0: source is not one this publisher may publish; event 0: type is not one this publisher may publish"',
+        'Bearer error="insufficient_scope", error_description="source is not one this publisher may publish; type is not one this publisher may publish"',
     });
     const problem = JSON.parse(body) as Record<string, unknown>;
     expect(problem).toMatchObject({

@@ -91,7 +91,7 @@ export function createPublisherPolicy(
           }
         }
       });
-      if (violations.length > 0) throw forbiddenEvents(violations);
+      if (violations.length > 0) throw forbiddenEvents(violations, events.length);
       const decision = rule.limiter?.take(publisherKey(claims), events.length);
       if (decision !== undefined && !decision.ok) {
         throw new RateLimited(decision.retryAfterSeconds);
@@ -123,10 +123,13 @@ function publisherKey(claims: TokenClaims): string {
   return JSON.stringify([text("iss") ?? "", who]);
 }
 
-function forbiddenEvents(violations: readonly Violation[]): InsufficientScope {
+function forbiddenEvents(violations: readonly Violation[], events: number): InsufficientScope {
+  // "event 0:" only where there are several to tell apart (a batch, a webhook's records).
   const shown = violations
     .slice(0, SHOWN)
-    .map(({ index, attribute, message }) => `event ${index}: ${attribute} ${message}`);
+    .map(({ index, attribute, message }) =>
+      events === 1 ? `${attribute} ${message}` : `event ${index}: ${attribute} ${message}`,
+    );
   const more = violations.length > SHOWN ? ` (and ${violations.length - SHOWN} more)` : "";
   return new InsufficientScope(`${shown.join("; ")}${more}`, violations);
 }
