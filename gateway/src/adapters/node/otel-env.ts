@@ -71,6 +71,15 @@ export function telemetryRequested(env: Env): boolean {
   );
 }
 
+/**
+ * An endpoint as a warning shows it: what stands before an `@` (a collector's user and password,
+ * `user:pass@host:4318` without a scheme included) and the query (an API key) are masked, as a
+ * log never holds a credential (DESIGN.md).
+ */
+function shownEndpoint(url: string): string {
+  return url.replace(/^([^/?#]*\/\/)?[^/?#]*@/, "$1***@").replace(/\?.*$/s, "?***");
+}
+
 const DIAG_LEVELS = ["none", "error", "warn", "info", "debug", "verbose", "all"] as const;
 
 /**
@@ -141,11 +150,11 @@ export function readOtelSettings(env: Env): OtelSettings {
     if (url === undefined || !http) continue;
     if (!URL.canParse(url)) {
       warnings.push(
-        `${name}: "${url}" is not a URL; the exporters send to their default, localhost`,
+        `${name}: "${shownEndpoint(url)}" is not a URL; the exporters send to their default, localhost`,
       );
     } else if (!/^https?:$/.test(new URL(url).protocol)) {
       warnings.push(
-        `${name}: "${url}" is not an http:// or https:// URL; every export to it fails`,
+        `${name}: "${shownEndpoint(url)}" is not an http:// or https:// URL; every export to it fails`,
       );
     }
   }

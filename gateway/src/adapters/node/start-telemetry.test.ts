@@ -128,6 +128,19 @@ describe("readOtelSettings on endpoints", () => {
     ]);
   });
 
+  it("never shows a credential of the endpoint it warns about", () => {
+    const settings = readOtelSettings({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "user:s3cret-pw@collector:4318",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "ftp://user:s3cret-pw@collector/v1/traces?api_key=k3y",
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "collector metrics?api_key=k3y",
+    });
+    expect(settings.warnings).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT: "***@collector:4318" is not an http:// or https:// URL; every export to it fails',
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "ftp://***@collector/v1/traces?***" is not an http:// or https:// URL; every export to it fails',
+      'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "collector metrics?***" is not a URL; the exporters send to their default, localhost',
+    ]);
+  });
+
   it("takes http(s) URLs, and host:port for gRPC", () => {
     expect(
       readOtelSettings({
