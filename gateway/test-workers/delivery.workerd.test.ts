@@ -283,6 +283,24 @@ describe("delivery from the queue consumer inside workerd", () => {
     );
   });
 
+  it("the reply and the receipt count as accepted events in GET /metrics", async () => {
+    const reply = () =>
+      new Response(null, {
+        headers: {
+          "ce-specversion": "1.0",
+          "ce-id": "invoice-1",
+          "ce-source": "/billing",
+          "ce-type": "com.example.billed",
+        },
+      });
+    const { gw } = setup({ reply: true, receipts: true }, reply);
+    const message = await publish(gw, "counted");
+    expect((await gw.consume([message])).explicitAcks).toStrictEqual(["m0"]);
+    const text = await (await gw.request("/metrics")).text();
+    // The published event, its reply and its receipt.
+    expect(text).toMatch(/^herald_events_accepted_total 3$/m);
+  });
+
   it("a receipt too large for a queue message is dropped; the delivery settles as delivered", async () => {
     const { gw, sink } = setup({ receipts: true, retry: 3 });
     // A receipt repeats the event's id twice (data.event.id, correlationid): 70 KB fits one

@@ -180,9 +180,15 @@ export function createGateway(options: GatewayOptions): Gateway {
   const acceptEvents = createAcceptor(() => subscriptions.matcher(), queue);
   /**
    * Events of the gateway's own, made while settling a delivery (replies, receipts): accepted like
-   * published ones, durably, but never held back by back-pressure or the drain (`settling`).
+   * published ones, durably, but never held back by back-pressure or the drain (`settling`), and
+   * counted like them (`herald_events_accepted_total` counts events stored, a reply the store
+   * already had is a duplicate).
    */
-  const acceptOwn = (events: readonly CloudEvent[]) => acceptEvents(events, { settling: true });
+  const acceptOwn = async (events: readonly CloudEvent[]) => {
+    const result = await acceptEvents(events, { settling: true });
+    metrics.accepted(result.events, result.duplicates);
+    return result;
+  };
   const emit = async (events: readonly CloudEvent[]) => {
     await acceptOwn(events);
   };

@@ -103,6 +103,50 @@ describe("GET /metrics", () => {
     expect(sample(text, "herald_queue_depth")).toBe(0);
   });
 
+  it("counts the replies and receipts the gateway stores, and a reply it already had", async () => {
+    // The sink answers every delivery with the same reply event: stored once, then a duplicate.
+    const reply = {
+      status: 200,
+      headers: {
+        "ce-specversion": "1.0",
+        "ce-id": "invoice-1",
+        "ce-source": "/billing",
+        "ce-type": "com.example.invoice",
+      },
+    };
+    const billing = await startScriptedSink([reply]);
+    const audit = await startScriptedSink([{ status: 204 }]);
+    sinks.push(billing, audit);
+    const config = {
+      store: { kind: "memory" },
+      subscriptions: [
+        {
+          id: "billing",
+          types: ["com.example.order"],
+          sink: billing.url,
+          delivery: { reply: true, receipts: true },
+        },
+        {
+          id: "audit",
+          types: ["com.example.invoice", "dev.herald.delivery.succeeded"],
+          sink: audit.url,
+        },
+      ],
+    };
+    gateway = createGateway({ config: parseConfig(JSON.stringify(config), "m.json") });
+    gateway.start();
+    expect((await gateway.fetch(event("o-1"))).status).toBe(202);
+    await gateway.idle();
+    expect((await gateway.fetch(event("o-2"))).status).toBe(202);
+    await gateway.idle();
+
+    const { text } = await scrape(gateway);
+    // Two orders, one invoice (the second reply is a duplicate), two receipts.
+    expect(audit.received).toHaveLength(3);
+    expect(sample(text, "herald_events_accepted_total")).toBe(5);
+    expect(sample(text, "herald_events_duplicate_total")).toBe(1);
+  });
+
   it("is part of the admin API when the config has auth", async () => {
     const key = await makeKey("ES256", "k1");
     const config = {

@@ -181,9 +181,14 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       }),
       { metrics: gateway.metrics, ...(options.tracer ? { tracer: options.tracer } : {}) },
     );
-    // Replies and receipts enter like published events: matched, then through the intake.
+    // Replies and receipts enter like published events: matched, then through the intake, and
+    // counted in herald_events_accepted_total / _duplicate_total like them.
     const accept = createAcceptor(() => registry.matcher(), queue);
-    const acceptEvents = (events: readonly CloudEvent[]) => accept(events, { settling: true });
+    const acceptEvents = async (events: readonly CloudEvent[]) => {
+      const result = await accept(events, { settling: true });
+      gateway.metrics.accepted(result.events, result.duplicates);
+      return result;
+    };
     // Either can be too large for a queue message: refused by the reply ingest (a reply) or
     // dropped here (a receipt, `queue-size-limit.ts`), never left to fail the settle.
     const emit = dropOversizedEvents(async (events: readonly CloudEvent[]) => {
