@@ -1,4 +1,4 @@
-import { metrics } from "@opentelemetry/api";
+import { metrics, ValueType } from "@opentelemetry/api";
 import {
   AggregationTemporality,
   InMemoryMetricExporter,
@@ -112,5 +112,26 @@ it("gives every OpenTelemetry instrument the description and a unit of its Prome
     const text = line?.slice(`# HELP ${promName} `.length);
     expect(descriptors.get(otelName)?.description, otelName).toBe(text);
     expect(descriptors.get(otelName)?.unit, otelName).not.toBe("");
+  }
+});
+
+it("exports counts as integers (OTLP asInt) and latency as a double histogram", async () => {
+  const types = new Map<string, ValueType>();
+  await collect((m) => {
+    m.accepted(1, 1);
+    m.rejected("invalid_event");
+    m.attempt("s1", "sink", "delivered", 0.01);
+    m.dead("s1", "store", 1);
+    m.spansDropped(1);
+  });
+  for (const resource of lastExporter?.getMetrics() ?? []) {
+    for (const scope of resource.scopeMetrics) {
+      for (const metric of scope.metrics)
+        types.set(metric.descriptor.name, metric.descriptor.valueType);
+    }
+  }
+  expect(types.size).toBe(8);
+  for (const [name, type] of types) {
+    expect(type, name).toBe(name === "herald.delivery.duration" ? ValueType.DOUBLE : ValueType.INT);
   }
 });

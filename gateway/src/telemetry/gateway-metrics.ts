@@ -1,4 +1,4 @@
-import { metrics } from "@opentelemetry/api";
+import { metrics, ValueType } from "@opentelemetry/api";
 import type { DeliveryOutcome } from "../deliver/delivery-outcome.js";
 import { createMetricRegistry, type Labels } from "./metric-registry.js";
 import { TRACER_NAME } from "./tracing.js";
@@ -98,32 +98,44 @@ export function createGatewayMetrics(options: {
     .createObservableCounter("herald.events.accepted", {
       description: HELP.accepted,
       unit: "{event}",
+      valueType: ValueType.INT,
     })
     .addCallback((result) => result.observe(totals.accepted));
   meter
     .createObservableCounter("herald.events.duplicate", {
       description: HELP.duplicate,
       unit: "{event}",
+      valueType: ValueType.INT,
     })
     .addCallback((result) => result.observe(totals.duplicates));
   const otel = {
     rejected: meter.createCounter("herald.events.rejected", {
       description: HELP.rejected,
       unit: "{request}",
+      valueType: ValueType.INT,
     }),
     duration: meter.createHistogram("herald.delivery.duration", {
       description: HELP.duration,
       unit: "s",
       advice: { explicitBucketBoundaries: DURATION_BUCKETS },
     }),
-    dead: meter.createCounter("herald.dead_events", { description: HELP.dead, unit: "{job}" }),
+    dead: meter.createCounter("herald.dead_events", {
+      description: HELP.dead,
+      unit: "{job}",
+      valueType: ValueType.INT,
+    }),
     dropped: meter.createCounter("herald.telemetry.spans_dropped", {
       description: HELP.spansDropped,
       unit: "{span}",
+      valueType: ValueType.INT,
     }),
   };
   meter
-    .createObservableGauge("herald.queue.depth", { description: HELP.queueDepth, unit: "{job}" })
+    .createObservableGauge("herald.queue.depth", {
+      description: HELP.queueDepth,
+      unit: "{job}",
+      valueType: ValueType.INT,
+    })
     .addCallback(async (result) => {
       try {
         result.observe(await options.queueDepth());
@@ -143,6 +155,7 @@ export function createGatewayMetrics(options: {
     .createObservableCounter("herald.deliveries", {
       description: HELP.deliveries,
       unit: "{attempt}",
+      valueType: ValueType.INT,
     })
     .addCallback((result) => {
       for (const { otel: attributes, count } of labelSets.values()) {
