@@ -20,7 +20,7 @@ import type { AcceptResult } from "../routing/accept-events.js";
 import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
 import { createPublishTelemetry } from "../telemetry/publish-telemetry.js";
 import type { TraceContext } from "../telemetry/trace-context.js";
-import { requestUrlAttributes } from "../telemetry/tracing.js";
+import { cloudEventAttributes, requestUrlAttributes } from "../telemetry/tracing.js";
 import { withTraceContext } from "../telemetry/with-trace-context.js";
 import type { WebhookAdapter } from "./webhook-adapter.js";
 import { stampWebhookEvents } from "./webhook-provenance.js";
@@ -110,8 +110,15 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       if (prepared.kind === "none") return { status: 204 };
       admission.storing();
       const { adapter, webhook, events } = prepared;
+      if (span?.isRecording()) {
+        // As POST /events: one event's CloudEvents attributes, or how many a batch held (the
+        // messaging conventions keep `messaging.batch.message_count` off single messages).
+        const [only] = events;
+        if (events.length === 1 && only !== undefined) {
+          span.setAttributes(cloudEventAttributes(only));
+        } else span.setAttribute("messaging.batch.message_count", events.length);
+      }
       const result = await accept(events);
-      span?.setAttribute("messaging.batch.message_count", result.events);
       await adapter.afterAccept?.(webhook);
       logger.debug("webhook accepted", {
         adapter: adapterId,

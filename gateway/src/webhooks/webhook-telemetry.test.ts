@@ -19,6 +19,12 @@ beforeAll(async () => {
     {
       adapters: [
         { id: "shop", kind: "mapping", attributes: { source: "/shop", type: "com.example.shop" } },
+        {
+          id: "items",
+          kind: "mapping",
+          records: "/items",
+          attributes: { source: "/shop", type: "com.example.item" },
+        },
       ],
     },
     { tracer: provider.getTracer("test") },
@@ -58,6 +64,30 @@ describe("webhook telemetry", () => {
       "http.response.status_code": 202,
     });
     expect(event?.traceparent).toBe(`00-${TRACE}-${span?.spanContext().spanId}-01`);
+  });
+
+  it("gives the SERVER span one event's CloudEvents attributes, or a batch's message count", async () => {
+    exporter.reset();
+    expect((await kit.post("shop", { order: 7 })).status).toBe(202);
+    // The same body again is the same event: a duplicate, and still one message.
+    expect((await kit.post("shop", { order: 7 })).status).toBe(202);
+    expect((await kit.post("items", { items: [{ n: 1 }, { n: 2 }, { n: 3 }] })).status).toBe(202);
+    const spans = exporter
+      .getFinishedSpans()
+      .filter((s) => s.name === "POST /webhooks/{adapterId}")
+      .map((s) => s.attributes);
+    expect(spans).toHaveLength(3);
+    for (const single of spans.slice(0, 2)) {
+      expect(single).toMatchObject({
+        "cloudevents.event_source": "/shop",
+        "cloudevents.event_type": "com.example.shop",
+        "cloudevents.event_spec_version": "1.0",
+      });
+      expect(single["cloudevents.event_id"]).toMatch(/^[0-9a-f]{64}$/);
+      expect(single).not.toHaveProperty("messaging.batch.message_count");
+    }
+    expect(spans[2]).toMatchObject({ "messaging.batch.message_count": 3 });
+    expect(spans[2]).not.toHaveProperty("cloudevents.event_id");
   });
 
   it("logs the accepted webhook with the trace ids, as POST /events does", async () => {
