@@ -236,6 +236,28 @@ describe("trace propagation", () => {
     expect(new Set(received.map((r) => r.headers["ce-traceparent"])).size).toBe(1);
   });
 
+  it("names what kept an answer from coming in error.type: timeout, or network", async () => {
+    const hanging = await sinkOf({ status: 200, hang: true });
+    const closed = await startScriptedSink([{ status: 204 }]);
+    await closed.close();
+    for (const [sink, errorType, delivery] of [
+      [hanging.url, "timeout", { timeout: "250ms" }],
+      [closed.url, "network", {}],
+    ] as const) {
+      const { gw, exporter } = start(sink, { delivery: { retry: 0, ...delivery } });
+      expect((await gw.fetch(binary(`t-${errorType}`, { traceparent: INCOMING }))).status).toBe(
+        202,
+      );
+      await gw.idle();
+      const deliver = only(exporter.getFinishedSpans(), "deliver orders");
+      expect(deliver.status.code).toBe(SpanStatusCode.ERROR);
+      expect(deliver.attributes["error.type"]).toBe(errorType);
+      expect(deliver.attributes).not.toHaveProperty("http.response.status_code");
+      await gw.stop();
+      await provider?.shutdown();
+    }
+  });
+
   it("traces dead-lettering as a span of its own, with the failed attempt's status", async () => {
     const sink = await sinkOf({ status: 400, body: "no" });
     const dls = await sinkOf({ status: 204 });

@@ -5,7 +5,8 @@
  * - `retry`: a transient failure (408, 429, 5xx, network error, timeout); `retryAfterMs` when the
  *   sink said so with `Retry-After`;
  * - `dead`: a permanent failure (other 4xx, or a request that cannot be built).
- * `status` is the HTTP status, 0 for network errors and timeouts.
+ * `status` is the HTTP status, 0 for network errors and timeouts; `failure` then says which
+ * (the `error.type` of the delivery span).
  */
 export type DeliveryOutcome =
   | { readonly kind: "delivered"; readonly status: number; readonly reply?: SinkReply }
@@ -14,8 +15,21 @@ export type DeliveryOutcome =
       readonly status: number;
       readonly error: string;
       readonly retryAfterMs?: number;
+      readonly failure?: NoAnswer;
     }
-  | { readonly kind: "dead"; readonly status: number; readonly error: string };
+  | {
+      readonly kind: "dead";
+      readonly status: number;
+      readonly error: string;
+      readonly failure?: NoAnswer;
+    };
+
+/**
+ * Why an attempt got no HTTP answer: the sink did not answer within the delivery timeout, the
+ * exchange failed (connection refused or reset, name not resolved), or the request could not
+ * be built.
+ */
+export type NoAnswer = "timeout" | "network" | "request";
 
 /**
  * What a sink answered to a delivery sent with `Prefer: reply` when the answer looks like a

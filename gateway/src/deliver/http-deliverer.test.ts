@@ -313,7 +313,12 @@ describe.each<[string, SinkClient]>([
         one(event),
         subscription(sink.url, { delivery: { mode: "binary", timeoutMs: 50 } }),
       );
-      expect(outcome).toEqual({ kind: "retry", status: 0, error: "timeout after 50ms" });
+      expect(outcome).toEqual({
+        kind: "retry",
+        status: 0,
+        error: "timeout after 50ms",
+        failure: "timeout",
+      });
       expect(sink.received).toHaveLength(1);
     });
 
@@ -350,6 +355,7 @@ describe.each<[string, SinkClient]>([
         kind: "retry",
         status: 0,
         error: `fetch failed: connect ECONNREFUSED 127.0.0.1:${closed.port}`,
+        failure: "network",
       });
     });
   });
@@ -414,6 +420,7 @@ describe.each<[string, SinkClient]>([
         kind: "dead",
         status: 0,
         error: "cannot build the request: binary mode sends one event per request, not 2",
+        failure: "request",
       });
       expect(await deliverer.deliver({ id: "m", events: [] }, batch(sink.url))).toMatchObject({
         kind: "dead",
@@ -475,6 +482,7 @@ describe("createHttpDeliverer never throws", () => {
       kind: "dead",
       status: 0,
       error: "cannot build the request: event data has no JSON representation",
+      failure: "request",
     });
     const badType = { attributes: { ...event.attributes, datacontenttype: "a\r\nb" } };
     expect(await deliverer.deliver(one(badType), sub)).toMatchObject({ kind: "dead", status: 0 });
@@ -491,6 +499,7 @@ describe("createHttpDeliverer never throws", () => {
       kind: "retry",
       status: 0,
       error: "sync boom",
+      failure: "network",
     });
     const rejecting = createHttpDeliverer({
       client: createFetchSinkClient(() => Promise.reject("plain string")),
@@ -499,6 +508,7 @@ describe("createHttpDeliverer never throws", () => {
       kind: "retry",
       status: 0,
       error: "plain string",
+      failure: "network",
     });
   });
 
@@ -514,6 +524,7 @@ describe("createHttpDeliverer never throws", () => {
       kind: "retry",
       status: 0,
       error: "sync boom",
+      failure: "network",
     });
     const malformed = createHttpDeliverer({
       client: { send: async () => ({ status: 500 }) as never },

@@ -11,6 +11,7 @@ import { redirectText } from "./redirect-text.js";
 import { parseRetryAfter } from "./retry-after.js";
 import { createWebhookSigner, type WebhookSigner } from "./sign-webhook.js";
 import type { SinkAnswer, SinkClient } from "./sink-client.js";
+import { SinkTimeout } from "./sink-error.js";
 import { webhookMessageId } from "./webhook-message-id.js";
 
 export interface HttpDelivererOptions {
@@ -182,6 +183,7 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
           kind: "dead",
           status: 0,
           error: truncateUtf8(`cannot build the request: ${describeError(err)}`),
+          failure: "request",
         };
       }
       try {
@@ -193,7 +195,8 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
         return outcomeOf(answer, wantsReply, message.url, subscription);
       } catch (err) {
         // A `SinkError` (timeout, network) or a client breaking its contract: worth a retry.
-        return { kind: "retry", status: 0, error: describeError(err) };
+        const failure = err instanceof SinkTimeout ? "timeout" : "network";
+        return { kind: "retry", status: 0, error: describeError(err), failure };
       }
     },
   };

@@ -168,7 +168,11 @@ export function createTracedDeliverer(
       if (span.isRecording()) {
         if (outcome.status > 0) span.setAttribute("http.response.status_code", outcome.status);
         if (outcome.kind !== "delivered") {
-          span.setAttribute("error.type", outcome.status > 0 ? String(outcome.status) : "network");
+          // HTTP client conventions: the status code, else what kept an answer from coming.
+          span.setAttribute(
+            "error.type",
+            outcome.status > 0 ? String(outcome.status) : (outcome.failure ?? "network"),
+          );
           span.setStatus({
             code: SpanStatusCode.ERROR,
             message: redactSecrets(outcome.error, subscription),
