@@ -25,7 +25,14 @@ export interface OtelSettings {
    * `prometheus`: `GET /metrics` serves that format, behind the admin rule.
    */
   readonly metricExporters: readonly MetricExporterName[];
+  /** The OTLP protocol of traces (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else the general one). */
   readonly protocol: OtlpProtocol;
+  /**
+   * The OTLP protocol of metrics (`OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`, else the general one),
+   * as the SDK's metric exporter reads it (it falls back to http/protobuf, with a warning of its
+   * own, for a value it does not know).
+   */
+  readonly metricsProtocol: OtlpProtocol;
   /** `service.name` when neither `OTEL_SERVICE_NAME` nor `OTEL_RESOURCE_ATTRIBUTES` name one. */
   readonly defaultServiceName: string;
   /** Batch span processor settings (`OTEL_BSP_*`), validated. */
@@ -122,24 +129,29 @@ export function readOtelSettings(env: Env): OtelSettings {
     }
   }
 
-  const protocolName =
-    value(env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") ??
-    value(env, "OTEL_EXPORTER_OTLP_PROTOCOL") ??
-    "http/protobuf";
-  let protocol: OtlpProtocol = "http/protobuf";
-  if (protocolName === "http/json" || protocolName === "grpc") protocol = protocolName;
-  else if (protocolName !== "http/protobuf") {
+  // The variable a signal's protocol comes from: its own, else the general one.
+  const protocolSource = (signal: "TRACES" | "METRICS") =>
+    [`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`, "OTEL_EXPORTER_OTLP_PROTOCOL"].find(
+      (name) => value(env, name) !== undefined,
+    );
+  const protocolOf = (source: string | undefined): OtlpProtocol => {
+    const name = source === undefined ? "http/protobuf" : value(env, source);
+    return name === "http/json" || name === "grpc" ? name : "http/protobuf";
+  };
+  const tracesSource = protocolSource("TRACES");
+  const protocol = protocolOf(tracesSource);
+  const tracesProtocolName = tracesSource === undefined ? undefined : value(env, tracesSource);
+  if (tracesProtocolName !== undefined && tracesProtocolName !== protocol) {
     warnings.push(
-      `OTEL_EXPORTER_OTLP_PROTOCOL: "${protocolName}" is not supported (http/protobuf, http/json, grpc); using http/protobuf`,
+      `${tracesSource}: "${tracesProtocolName}" is not supported (http/protobuf, http/json, grpc); using http/protobuf`,
     );
   }
+  const metricsProtocol = protocolOf(protocolSource("METRICS"));
 
   // The OTLP/HTTP exporters take any URL and fail at each export (`localhost:4318` parses as a
   // URL of scheme "localhost:"), or quietly use their default for one they cannot parse: say so
   // once at start. gRPC takes `host:port` too, and refuses to start on a bad one (logged).
-  const metricsProtocol =
-    value(env, "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL") ?? value(env, "OTEL_EXPORTER_OTLP_PROTOCOL");
-  const overHttp = (p: string | undefined) => p !== "grpc";
+  const overHttp = (p: OtlpProtocol) => p !== "grpc";
   const endpoints: [string, boolean][] = [
     ["OTEL_EXPORTER_OTLP_ENDPOINT", overHttp(protocol) || overHttp(metricsProtocol)],
     ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", overHttp(protocol)],
@@ -186,9 +198,27 @@ export function readOtelSettings(env: Env): OtelSettings {
     traceExporters,
     metricExporters,
     protocol,
+    metricsProtocol,
     defaultServiceName: "herald",
     batch,
     diagLevel,
     warnings,
+  };
+}
+
+/**
+ * What the `telemetry started` line says: the exporters of each signal and, for those that go
+ * out over OTLP, the protocol of that signal (the two can differ, and a collector that gets
+ * nothing is often one spoken to in the wrong protocol).
+ */
+export function startedFields(settings: OtelSettings): Record<string, string> {
+  const names = (list: readonly string[]) => (list.length === 0 ? "none" : list.join(","));
+  return {
+    traces: names(settings.traceExporters),
+    ...(settings.traceExporters.includes("otlp") ? { tracesProtocol: settings.protocol } : {}),
+    metrics: names(settings.metricExporters),
+    ...(settings.metricExporters.includes("otlp")
+      ? { metricsProtocol: settings.metricsProtocol }
+      : {}),
   };
 }

@@ -16,7 +16,7 @@ import {
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { createBoundedSpanProcessor } from "./bounded-span-processor.js";
 import { diagLogger, diagLogLevel } from "./otel-diag-logger.js";
-import type { OtelSettings } from "./otel-env.js";
+import { type OtelSettings, startedFields } from "./otel-env.js";
 import type { Telemetry, TelemetryOptions } from "./start-telemetry.js";
 
 /**
@@ -48,11 +48,7 @@ export function startNodeSdk(settings: OtelSettings, options: TelemetryOptions):
     restore();
     throw err;
   }
-  logger.info("telemetry started", {
-    traces: settings.traceExporters.length === 0 ? "none" : settings.traceExporters.join(","),
-    metrics: settings.metricExporters.length === 0 ? "none" : settings.metricExporters.join(","),
-    protocol: settings.protocol,
-  });
+  logger.info("telemetry started", startedFields(settings));
 
   let stopping: Promise<void> | undefined;
   return {

@@ -2,7 +2,7 @@ import { context, createContextKey, trace } from "@opentelemetry/api";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { startOtlpCollector } from "../../../test/support/otlp-collector.js";
 import type { Logger } from "../../ports/logger.js";
-import { readOtelSettings, telemetryRequested } from "./otel-env.js";
+import { readOtelSettings, startedFields, telemetryRequested } from "./otel-env.js";
 import { startTelemetry } from "./start-telemetry.js";
 
 function recordingLogger() {
@@ -45,6 +45,7 @@ describe("readOtelSettings", () => {
       traceExporters: ["otlp"],
       metricExporters: ["otlp"],
       protocol: "http/protobuf",
+      metricsProtocol: "http/protobuf",
       defaultServiceName: "herald",
       batch: {
         maxQueueSize: 2048,
@@ -111,6 +112,48 @@ describe("readOtelSettings", () => {
       expect.stringMatching(/^OTEL_BSP_SCHEDULE_DELAY: "soon" is not an integer >= 0; using 5000/),
       expect.stringMatching(/^OTEL_LOG_LEVEL: "loud" is not a level/),
     ]);
+  });
+});
+
+describe("readOtelSettings on protocols", () => {
+  it("reads each signal's protocol from its own variable, else the general one", () => {
+    const both = readOtelSettings({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" });
+    expect([both.protocol, both.metricsProtocol]).toEqual(["http/json", "http/json"]);
+    const split = readOtelSettings({
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc",
+      OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "http/protobuf",
+    });
+    expect([split.protocol, split.metricsProtocol]).toEqual(["grpc", "http/protobuf"]);
+    expect(split.warnings).toEqual([]);
+  });
+
+  it("names the variable an unsupported protocol came from", () => {
+    expect(readOtelSettings({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/xml" }).warnings).toEqual([
+      'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/xml" is not supported (http/protobuf, http/json, grpc); using http/protobuf',
+    ]);
+  });
+
+  it("says in the start line the protocol of each signal that goes out over OTLP", () => {
+    expect(
+      startedFields(
+        readOtelSettings({
+          OTEL_TRACES_EXPORTER: "otlp,console",
+          OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+          OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "grpc",
+        }),
+      ),
+    ).toEqual({
+      traces: "otlp,console",
+      tracesProtocol: "http/json",
+      metrics: "otlp",
+      metricsProtocol: "grpc",
+    });
+    expect(
+      startedFields(
+        readOtelSettings({ OTEL_TRACES_EXPORTER: "none", OTEL_METRICS_EXPORTER: "console" }),
+      ),
+    ).toEqual({ traces: "none", metrics: "console" });
   });
 });
 
