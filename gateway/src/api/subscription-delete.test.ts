@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { startRecordingSink } from "../../test/support/recording-sink.js";
 import { createGateway } from "../app/create-gateway.js";
 import { parseConfig } from "../config/load-config.js";
 import { createMemoryQueue } from "../deliver/memory-queue.js";
@@ -40,5 +41,43 @@ describe("DELETE /subscriptions/{id}", () => {
     expect((await call("DELETE", "/subscriptions/doomed")).status).toBe(200);
     expect(await queue.size()).toBe(0);
     expect(await queue.dead("doomed", { limit: 10 })).toEqual([]);
+  });
+
+  it("takes the subscription's metric series with it", async () => {
+    const sink = await startRecordingSink();
+    const gateway = createGateway({
+      config: parseConfig("{}", "test.json"),
+      newSubscriptionId: () => "short-lived",
+    });
+    gateway.start();
+    try {
+      const call = (method: string, path: string, body?: unknown) =>
+        gateway.fetch(
+          new Request(`http://gw${path}`, {
+            method,
+            headers: { "content-type": "application/json" },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          }),
+        );
+      expect((await call("POST", "/subscriptions", { sink: sink.url })).status).toBe(201);
+      const published = await gateway.fetch(
+        new Request("http://gw/events", {
+          method: "POST",
+          headers: { "ce-specversion": "1.0", "ce-id": "m1", "ce-source": "/d", "ce-type": "t" },
+        }),
+      );
+      expect(published.status).toBe(202);
+      await sink.waitFor(1);
+      await gateway.idle();
+      const metrics = async () => (await call("GET", "/metrics")).text();
+      expect(await metrics()).toMatch(/herald_deliveries_total\{subscription="short-lived",/);
+      expect((await call("DELETE", "/subscriptions/short-lived")).status).toBe(200);
+      const after = await metrics();
+      expect(after).not.toContain('subscription="short-lived"');
+      expect(after).toContain("herald_events_accepted_total 1");
+    } finally {
+      await gateway.stop();
+      await sink.close();
+    }
   });
 });

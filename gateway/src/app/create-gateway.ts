@@ -284,6 +284,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     registry: subscriptions,
     queue,
     logger,
+    deleted: (id) => metrics.forgetSubscription(id),
     ...(options.newSubscriptionId ? { newId: options.newSubscriptionId } : {}),
   });
   app.notFound((c) =>

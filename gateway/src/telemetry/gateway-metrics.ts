@@ -40,6 +40,11 @@ export interface GatewayMetrics {
   ): void;
   dead(subscriptionId: string, ending: DeadEnding, jobs: number): void;
   spansDropped(spans: number): void;
+  /**
+   * Forgets a deleted subscription's series (`/metrics` and the OTLP attempt counts), so
+   * short-lived subscriptions (`herald tail`) do not pile up series for the life of the process.
+   */
+  forgetSubscription(subscriptionId: string): void;
   /** The Prometheus text of every metric. */
   render(): Promise<string>;
 }
@@ -206,6 +211,12 @@ export function createGatewayMetrics(options: {
     spansDropped(spans) {
       dropped.add(spans);
       otel.dropped.add(spans);
+    },
+    forgetSubscription(subscriptionId) {
+      registry.forget("subscription", subscriptionId);
+      for (const [key, labels] of labelSets) {
+        if (labels.otel["herald.subscription.id"] === subscriptionId) labelSets.delete(key);
+      }
     },
     render: () => registry.render(),
   };

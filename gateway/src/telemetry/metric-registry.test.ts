@@ -43,4 +43,24 @@ describe("createMetricRegistry (Prometheus text format 0.0.4)", () => {
     depth = 5;
     expect(await registry.render()).toContain("depth 5");
   });
+
+  it("forgets the series of one label value in every family, and only those", async () => {
+    const registry = createMetricRegistry();
+    const c = registry.counter("x_total", "Things.");
+    const h = registry.histogram("d_seconds", "Latency.", [1]);
+    for (const subscription of ["a", "b"]) {
+      c.add(1, { subscription, outcome: "ok" });
+      h.record(0.5, { subscription });
+    }
+    c.add(1, { reason: "a" });
+    registry.forget("subscription", "a");
+    const text = await registry.render();
+    expect(text).not.toContain('subscription="a"');
+    expect(text).toContain('x_total{subscription="b",outcome="ok"} 1');
+    expect(text).toContain('d_seconds_count{subscription="b"} 1');
+    expect(text).toContain('x_total{reason="a"} 1');
+    // Counting again starts a fresh series.
+    c.add(1, { subscription: "a", outcome: "ok" });
+    expect(await registry.render()).toContain('x_total{subscription="a",outcome="ok"} 1');
+  });
 });

@@ -25,6 +25,15 @@ interface Family {
   readonly help: string;
   readonly type: "counter" | "gauge" | "histogram";
   render(out: string[]): Promise<void>;
+  /** Drops the series whose label `name` is `value` (absent for gauges). */
+  forget?(name: string, value: string): void;
+}
+
+/** Drops the series of `series` whose label `name` is `value`. */
+function forgetIn(series: Map<string, { readonly labels: Labels }>, name: string, value: string) {
+  for (const [key, { labels }] of series) {
+    if (Object.hasOwn(labels, name) && labels[name] === value) series.delete(key);
+  }
 }
 
 export interface Counter {
@@ -89,6 +98,7 @@ export function createMetricRegistry() {
             out.push(`${name}${labelText(labels)} ${number(value)}`);
           }
         },
+        forget: (label, value) => forgetIn(series, label, value),
       };
       families.push(family);
       return {
@@ -121,6 +131,7 @@ export function createMetricRegistry() {
             out.push(`${name}_count${labelText(labels)} ${value.count}`);
           }
         },
+        forget: (label, value) => forgetIn(series, label, value),
       };
       families.push(family);
       return {
@@ -158,6 +169,14 @@ export function createMetricRegistry() {
         },
       };
       families.push(family);
+    },
+
+    /**
+     * Drops every series labelled `name="value"` (a deleted subscription's): they would
+     * otherwise be served, and kept in memory, until the process ends.
+     */
+    forget(name: string, value: string): void {
+      for (const family of families) family.forget?.(name, value);
     },
 
     /** Every metric in the text format, each family once, ending with a newline. */
