@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { beforeEach, describe, expect, it } from "vitest";
-import { loadWorkerConfig } from "../src/adapters/workers/worker-config.js";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { loadWorkerConfig, queueRetentionSeconds } from "../src/adapters/workers/worker-config.js";
 import { ConfigInvalid, describeConfigIssue } from "../src/config/config-invalid.js";
 import { decodeEvent } from "../src/store/event-codec.js";
 import { binaryEvent, resetDatabase, testWorker } from "./harness.js";
@@ -20,6 +20,9 @@ const config = {
 };
 
 beforeEach(resetDatabase);
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe("ingest inside workerd", () => {
   it("runs in the Workers runtime", () => {
@@ -285,6 +288,32 @@ describe("config on Workers", () => {
     expect((await dev.request("/events", binaryEvent("no-auth-2"))).status).toBe(202);
   });
 
+  it("names a binding that is missing or is a variable, instead of failing at the first publish", async () => {
+    const errors: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => {
+      errors.push(line);
+    });
+    const gw = testWorker(config, {
+      vars: { HERALD_DELIVERIES: "herald-deliveries", HERALD_LOG_LEVEL: "error" },
+    });
+    const res = await gw.request("/events", binaryEvent("bindings-1"));
+    expect(res.status).toBe(503);
+    const { HERALD_DB: _db, ...withoutDb } = gw.env;
+    expect(
+      (await gw.worker.fetch(new Request("http://herald.test/healthz"), withoutDb as typeof gw.env))
+        .status,
+    ).toBe(503);
+    const messages = errors.map((line) => (JSON.parse(line) as { error: string }).error);
+    expect(messages).toStrictEqual([
+      expect.stringMatching(
+        /HERALD_DELIVERIES must be a Queue producer binding, but it is a variable \(a \[vars\] entry/,
+      ),
+      expect.stringMatching(
+        /HERALD_DB must be a D1 database binding, but nothing is bound to that name; HERALD_DELIVERIES/,
+      ),
+    ]);
+  });
+
   it("interpolates config variables from the Worker's variables and secrets", async () => {
     const gw = testWorker(
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's own ${VAR} syntax
@@ -339,6 +368,28 @@ describe("retry schedules and the delivery queue's retention", () => {
     expect(await res.json()).toMatchObject({
       errors: [{ field: "delivery.retry", message: expect.stringContaining("(1h, HERALD_QUEUE") }],
     });
+  });
+
+  it("refuses a HERALD_QUEUE_RETENTION_SECONDS no queue can have, by name, instead of taking 4 days", async () => {
+    for (const value of ["14d", "1209600s", "59", "1209601", "-1", "3600.5"]) {
+      let refused: unknown;
+      try {
+        queueRetentionSeconds(value);
+      } catch (err) {
+        refused = err;
+      }
+      expect(refused, value).toBeInstanceOf(ConfigInvalid);
+      expect(describeConfigIssue((refused as ConfigInvalid).issues[0]!)).toMatch(
+        /^HERALD_QUEUE_RETENTION_SECONDS ".*" is not a retention a queue can have: .* from 60 to 1209600/,
+      );
+    }
+    expect(queueRetentionSeconds(undefined)).toBe(345_600);
+    expect(queueRetentionSeconds("")).toBe(345_600);
+    expect(queueRetentionSeconds(" 1209600 ")).toBe(1_209_600);
+    const gw = testWorker(config, { vars: { HERALD_QUEUE_RETENTION_SECONDS: "14d" } });
+    const res = await gw.request("/events", binaryEvent("retention-1"));
+    expect(res.status).toBe(503);
+    expect(gw.queue.sent).toHaveLength(0);
   });
 
   it("the config refuses it too, by subscription", () => {

@@ -16,13 +16,14 @@ import type { Logger } from "../../ports/logger.js";
 import { createAcceptor } from "../../routing/accept-events.js";
 import type { JwksCache } from "./cache-api-jwks-fetch.js";
 import { createCacheApiJwksFetch } from "./cache-api-jwks-fetch.js";
+import { checkBindings } from "./check-bindings.js";
 import type {
   D1Database,
   QueueBatch,
   QueueProducer,
   WorkerContext,
 } from "./cloudflare-bindings.js";
-import { createConsoleLogger } from "./console-logger.js";
+import { createConsoleLogger, logLevelOf } from "./console-logger.js";
 import { createD1Acceptances } from "./d1-acceptances.js";
 import { createD1DeadJobs } from "./d1-dead-jobs.js";
 import { ensureSchema } from "./d1-schema.js";
@@ -106,6 +107,12 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
 
   async function build(env: HeraldWorkerEnv): Promise<Instance> {
     const logger = createConsoleLogger(env.HERALD_LOG_LEVEL);
+    if (logLevelOf(env.HERALD_LOG_LEVEL) === "unknown") {
+      // As `herald serve` says it on stderr: a typo must not look like a quiet gateway.
+      logger.warn(
+        `HERALD_LOG_LEVEL=${env.HERALD_LOG_LEVEL} is not one of debug, info, warn, error, silent; using info`,
+      );
+    }
     const variables: Record<string, string> = {};
     for (const [name, value] of Object.entries(env)) {
       if (typeof value === "string") variables[name] = value;
@@ -119,12 +126,7 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       variables,
       { retentionSeconds: retention, noAuth },
     );
-    if (env.HERALD_DB === undefined || env.HERALD_DELIVERIES === undefined) {
-      throw new TypeError(
-        "the Worker needs the bindings HERALD_DB (D1) and HERALD_DELIVERIES (a Queue producer); see wrangler.toml",
-      );
-    }
-    const db = env.HERALD_DB;
+    const { db, deliveries } = checkBindings(env);
     await ensureSchema(db);
     const registry = await openRefreshingRegistry({
       configured: config.subscriptions,
@@ -136,7 +138,7 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
     const accepted = createD1Acceptances(db);
     const dead = createD1DeadJobs(db);
     const queue = createQueuesIntake({
-      queue: env.HERALD_DELIVERIES,
+      queue: deliveries,
       accepted,
       dead,
       clock,
@@ -200,7 +202,7 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       deliverer,
       accepted,
       dead,
-      queue: env.HERALD_DELIVERIES,
+      queue: deliveries,
       deadLetterQueue: env.HERALD_DEAD_LETTER_QUEUE ?? DEFAULT_DEAD_LETTER_QUEUE,
       clock,
       logger,

@@ -21,17 +21,31 @@ import { QUEUE_LIMITS } from "./cloudflare-bindings.js";
 
 /** Cloudflare Queues' default message retention: 4 days. */
 export const DEFAULT_RETENTION_SECONDS = 345_600;
+/** The retention a queue can be created with: 60 seconds to 14 days (`wrangler queues create`). */
+const RETENTION_RANGE = { min: 60, max: 1_209_600 } as const;
 
 /**
  * The delivery queue's retention in seconds, from `HERALD_QUEUE_RETENTION_SECONDS` (the default,
- * 4 days, when it is not set or not a positive number).
+ * 4 days, when it is not set). A value that is not a whole number of seconds a queue can keep
+ * messages (60 to 1209600) is refused by name: taking "14d" for the default would judge every
+ * retry schedule against 4 days while the message said the variable was read, and a value over
+ * 14 days would admit schedules whose late retries expire unseen.
  *
  * @example
  * queueRetentionSeconds("1209600"); // 1209600 (14 days)
+ * queueRetentionSeconds("14d"); // throws ConfigInvalid: HERALD_QUEUE_RETENTION_SECONDS ...
  */
 export function queueRetentionSeconds(value: string | undefined): number {
-  const seconds = Number(value ?? DEFAULT_RETENTION_SECONDS);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_RETENTION_SECONDS;
+  if (value === undefined || value.trim() === "") return DEFAULT_RETENTION_SECONDS;
+  const seconds = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (seconds >= RETENTION_RANGE.min && seconds <= RETENTION_RANGE.max) return seconds;
+  throw new ConfigInvalid([
+    {
+      file: "HERALD_QUEUE_RETENTION_SECONDS",
+      field: "",
+      message: `${JSON.stringify(value)} is not a retention a queue can have: give the delivery queue's --message-retention-period-secs, whole seconds from ${RETENTION_RANGE.min} to ${RETENTION_RANGE.max} (14 days), or leave it out for Cloudflare's default of ${DEFAULT_RETENTION_SECONDS} (4 days)`,
+    },
+  ]);
 }
 
 /**
