@@ -132,4 +132,37 @@ describe("JWKS through the Cache API (workerd)", () => {
     expect((await two.request("/events", binaryEvent("j-3", auth))).status).toBe(202);
     expect(endpoint.state.calls).toBe(1);
   });
+
+  it("a Worker whose Cache API cannot be opened still starts and verifies tokens, fetching the JWKS itself", async () => {
+    await resetDatabase();
+    const { privateKey, publicKey } = await generateKeyPair("ES256");
+    const jwk = { ...(await exportJWK(publicKey)), kid: "k", alg: "ES256" };
+    const endpoint = issuerEndpoint(() => ({ keys: [jwk] }));
+    const config = {
+      auth: {
+        issuers: [
+          { issuer: "https://id.test", audience: "herald", jwks: "https://id.test/jwks.json" },
+        ],
+        publishers: [{ claims: { sub: "p" } }],
+      },
+      subscriptions: [],
+    };
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: "ES256", kid: "k" })
+      .setIssuer("https://id.test")
+      .setAudience("herald")
+      .setSubject("p")
+      .setExpirationTime("5m")
+      .sign(privateKey);
+    const gw = testWorker(config, {
+      fetch: endpoint.fetch,
+      jwksCache: () => Promise.reject(new Error("the Cache API is not available")),
+    });
+    const res = await gw.request(
+      "/events",
+      binaryEvent("no-cache-1", { authorization: `Bearer ${token}` }),
+    );
+    expect(res.status).toBe(202);
+    expect(endpoint.state.calls).toBe(1);
+  });
 });

@@ -23,6 +23,35 @@ export interface CacheApiJwksFetchOptions {
 
 const FETCHED_AT = "x-herald-fetched-at";
 
+/** A cache that keeps nothing: every isolate goes to the network, as without the Cache API. */
+const NO_CACHE: JwksCache = {
+  match: async () => undefined,
+  put: async () => {},
+};
+
+/**
+ * Opens the cache JWKS are shared through, or, where the Cache API is unavailable (Cloudflare
+ * documents it so for Workers behind Cloudflare Access), a cache that keeps nothing, with a
+ * warning: sharing key sets saves identity-provider calls, it must not keep the gateway from
+ * starting (which would answer 503 to every request).
+ *
+ * @example
+ * const cache = await openJwksCache(() => caches.open("herald-jwks"), logger);
+ */
+export async function openJwksCache(
+  open: () => Promise<JwksCache>,
+  logger?: Logger,
+): Promise<JwksCache> {
+  try {
+    return await open();
+  } catch (error) {
+    logger?.warn("auth: the Cache API is not available; each isolate fetches JWKS itself", {
+      error: String(error),
+    });
+    return NO_CACHE;
+  }
+}
+
 /**
  * A `fetch` for `createRemoteKeySource` that suits isolates: each isolate keeps its key set in
  * memory (the remote key source), and this shares fetched sets between isolates through the

@@ -15,7 +15,7 @@ import type { FetchLike } from "../../ports/fetch.js";
 import type { Logger } from "../../ports/logger.js";
 import { createAcceptor } from "../../routing/accept-events.js";
 import type { JwksCache } from "./cache-api-jwks-fetch.js";
-import { createCacheApiJwksFetch } from "./cache-api-jwks-fetch.js";
+import { createCacheApiJwksFetch, openJwksCache } from "./cache-api-jwks-fetch.js";
 import { checkBindings } from "./check-bindings.js";
 import type {
   D1Database,
@@ -148,7 +148,7 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
     });
     const fetchOut = options.fetch ?? ((request: Request) => fetch(request));
     const jwksFetch = createCacheApiJwksFetch({
-      cache: await (options.jwksCache?.() ?? caches.open("herald-jwks")),
+      cache: await openJwksCache(options.jwksCache ?? (() => caches.open("herald-jwks")), logger),
       fetch: fetchOut,
       now: () => clock.now(),
       logger,
