@@ -165,4 +165,45 @@ describe("JWKS through the Cache API (workerd)", () => {
     expect(res.status).toBe(202);
     expect(endpoint.state.calls).toBe(1);
   });
+
+  it("a set past its max age is refetched before the request is answered: work left running after a response is cancelled", async () => {
+    await resetDatabase();
+    const { privateKey, publicKey } = await generateKeyPair("ES256");
+    const jwk = { ...(await exportJWK(publicKey)), kid: "k", alg: "ES256" };
+    let served: unknown[] = [jwk];
+    const endpoint = issuerEndpoint(() => ({ keys: served }));
+    const config = {
+      auth: {
+        issuers: [
+          { issuer: "https://id.test", audience: "herald", jwks: "https://id.test/jwks.json" },
+        ],
+        publishers: [{ claims: { sub: "p" } }],
+      },
+      subscriptions: [],
+    };
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: "ES256", kid: "k" })
+      .setIssuer("https://id.test")
+      .setAudience("herald")
+      .setSubject("p")
+      .setExpirationTime("1h")
+      .sign(privateKey);
+    const now = { ms: Date.now() };
+    const cacheName = `jwks-${crypto.randomUUID()}`;
+    const gw = testWorker(config, {
+      fetch: endpoint.fetch,
+      jwksCache: () => caches.open(cacheName),
+      clock: { now: () => now.ms },
+    });
+    const auth = { authorization: `Bearer ${token}` };
+    expect((await gw.request("/events", binaryEvent("stale-1", auth))).status).toBe(202);
+    // The issuer withdraws the key; ten minutes later the set is past its max age.
+    served = [];
+    now.ms += 600_000;
+    const res = await gw.request("/events", binaryEvent("stale-2", auth));
+    expect(endpoint.state.calls).toBe(2);
+    // Refetched while the request waited, so the withdrawn key is refused now, not "later" by
+    // a background refetch a Worker would have cancelled with the response.
+    expect(res.status).toBe(401);
+  });
 });

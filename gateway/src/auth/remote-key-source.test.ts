@@ -57,6 +57,19 @@ function recordingLogger() {
   return { lines, logger };
 }
 
+/** `promise`'s value, or the string "still pending" after `ms` of real time (a hang, as a value). */
+async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | "still pending"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"still pending">((resolve) => {
+    timer = setTimeout(() => resolve("still pending"), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 describe("createRemoteKeySource", () => {
   it("fetches the set on first use, once, and verifies with it", async () => {
     const k1 = await makeKey("ES256", "k1");
@@ -260,6 +273,58 @@ describe("createRemoteKeySource", () => {
     expect((await keys.keysFor({ alg: "ES256", kid: "k1" })).keys).toHaveLength(1);
     expect((await keys.keysFor({ alg: "ES256", kid: "k1" })).keys).toHaveLength(1);
     expect(calls).toBe(2); // one refetch, not one per request
+  });
+
+  it("a refetch that never settles (a Worker cancels what a finished request left running) blocks no later fetch", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const k2 = await makeKey("ES256", "k2");
+    const server = await serve(k1);
+    let calls = 0;
+    const hangSecond = (request: Request) =>
+      ++calls === 2 ? new Promise<Response>(() => {}) : fetch(request);
+    const { keys, clock } = setup(server.url, { maxAgeMs: 60_000, fetch: hangSecond });
+    expect((await keys.keysFor({ alg: "ES256", kid: "k1" })).keys).toHaveLength(1);
+    clock.advance(60_000);
+    expect((await keys.keysFor({ alg: "ES256", kid: "k1" })).keys).toHaveLength(1);
+    expect(calls).toBe(2); // the background refetch, which will never settle
+    server.serve(jwksOf(k1, k2));
+    clock.advance(30_000); // past the cooldown and far past the fetch's own 5 s timeout
+    // The rotated-in key is fetched instead of waiting forever on the abandoned fetch.
+    const found = await settledWithin(keys.keysFor({ alg: "ES256", kid: "k2" }), 2_000);
+    expect(found).toMatchObject({ keys: [expect.anything()] });
+    expect(calls).toBe(3);
+  });
+
+  it("waits for a fetch that never settles no longer than its timeout (and a second)", async () => {
+    const keys = createRemoteKeySource({
+      url: "https://id.example.test/jwks",
+      fetch: () => new Promise<Response>(() => {}),
+      timeoutMs: 50,
+    });
+    const refused = await settledWithin(
+      keys.keysFor({ alg: "ES256", kid: "k1" }).catch((err) => err),
+      3_000,
+    );
+    expect(refused).toBeInstanceOf(KeysUnavailable);
+  });
+
+  it("refetches a set past its max age before answering, with refreshInBackground: false (Workers)", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const k2 = await makeKey("ES256", "k2");
+    const server = await serve(k1);
+    const { keys, clock } = setup(server.url, { maxAgeMs: 60_000, refreshInBackground: false });
+    expect(await keys.generation()).toBe(0);
+    server.serve(jwksOf(k2));
+    clock.advance(60_000);
+    // Answered from the set the request fetched, not the old one: k1 is gone at once.
+    expect(await keys.generation()).toBe(1);
+    expect(server.requests).toBe(2);
+    await expect(keys.keysFor({ alg: "ES256", kid: "k1" })).rejects.toMatchObject({
+      reason: "unknown_key",
+    });
+    // Within the max age nothing is fetched.
+    await keys.keysFor({ alg: "ES256", kid: "k2" });
+    expect(server.requests).toBe(2);
   });
 
   it("stops reading a JWKS without Content-Length as soon as it passes 1 MiB", async () => {

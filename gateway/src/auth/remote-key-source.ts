@@ -26,6 +26,13 @@ export interface RemoteKeySourceOptions {
   readonly timeoutMs?: number;
   /** Fetch failures and key changes are logged here; default silent. */
   readonly logger?: Logger;
+  /**
+   * Whether a set past its max age is refetched in the background while the old one answers
+   * (default `true`). `false` where work a request leaves running after its response is
+   * cancelled (Cloudflare Workers): the request that finds the set old waits for the refetch
+   * (at most `timeoutMs`; a failure keeps the old set), or the set would never be renewed.
+   */
+  readonly refreshInBackground?: boolean;
 }
 
 /** A `KeySource` over a JWKS URL. */
@@ -45,6 +52,9 @@ interface Installed {
   readonly generation: number;
   readonly fetchedAt: number;
 }
+
+/** How long past its timeout a fetch may still be pending before it counts as abandoned. */
+const ABANDONED_AFTER_MS = 1_000;
 
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value < 0) throw new TypeError(`${name} must be >= 0`);
@@ -72,6 +82,7 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
     maxAgeMs = 600_000,
     timeoutMs = 5_000,
     logger = silentLogger,
+    refreshInBackground = true,
   } = options;
   const protocol = URL.canParse(url) ? new URL(url).protocol : "";
   // The URL as logs show it: no user info, query or fragment (a credential may ride there).
@@ -85,7 +96,7 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
 
   let current: Installed | undefined;
   let attemptedAt: number | undefined;
-  let inflight: Promise<boolean> | undefined;
+  let inflight: { readonly done: Promise<boolean>; readonly since: number } | undefined;
   // Read through a function: the set changes across awaits, which TypeScript's narrowing ignores.
   const installed = (): Installed | undefined => current;
   const coolingDown = () => attemptedAt !== undefined && clock.now() - attemptedAt < cooldownMs;
@@ -130,11 +141,45 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
     }
   }
 
-  function refresh(): Promise<boolean> {
-    inflight ??= load().finally(() => {
+  /**
+   * The fetch under way, unless it was abandoned: a fetch ends by its own timeout, so one still
+   * pending well past it will never settle (Workers cancel what a finished request left
+   * running) and must not stand in for a fetch forever.
+   */
+  function pending(): Promise<boolean> | undefined {
+    if (inflight !== undefined && clock.now() - inflight.since > timeoutMs + ABANDONED_AFTER_MS) {
       inflight = undefined;
+    }
+    return inflight?.done;
+  }
+
+  function start(): Promise<boolean> {
+    const entry = {
+      since: clock.now(),
+      done: load().finally(() => {
+        if (inflight === entry) inflight = undefined;
+      }),
+    };
+    inflight = entry;
+    return entry.done;
+  }
+
+  /**
+   * Waits for the fetch under way, or a new one, for at most its timeout (and a margin): a
+   * fetch started by another request that was cancelled never settles, and must not hold this
+   * request forever. Resolves `false` when it gave up waiting.
+   */
+  async function refresh(): Promise<boolean> {
+    const done = pending() ?? start();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const givenUp = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs + ABANDONED_AFTER_MS);
     });
-    return inflight;
+    try {
+      return await Promise.race([done, givenUp]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -145,10 +190,10 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
   async function usable(): Promise<Installed> {
     const before = installed();
     if (before === undefined) {
-      if (inflight !== undefined) await inflight;
-      else if (!coolingDown()) await refresh();
+      if (pending() !== undefined || !coolingDown()) await refresh();
     } else if (clock.now() - before.fetchedAt >= maxAgeMs && !coolingDown()) {
-      void refresh();
+      if (refreshInBackground) void refresh();
+      else await refresh();
     }
     const set = installed();
     if (set === undefined) {
@@ -166,7 +211,7 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
       let set = await usable();
       let keys = await set.match(query);
       // An unknown kid may be a key the issuer rotated in since the last fetch.
-      if (keys.length === 0 && (inflight !== undefined || !coolingDown())) {
+      if (keys.length === 0 && (pending() !== undefined || !coolingDown())) {
         await refresh();
         set = installed() ?? set;
         keys = await set.match(query);

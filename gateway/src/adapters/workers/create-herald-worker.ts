@@ -169,7 +169,14 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       noAuth,
       keySourceFor: (keys) =>
         keys.kind === "url"
-          ? createRemoteKeySource({ url: keys.url, fetch: jwksFetch, clock, logger })
+          ? createRemoteKeySource({
+              url: keys.url,
+              fetch: jwksFetch,
+              clock,
+              logger,
+              // A background refetch would be cancelled with the response that started it.
+              refreshInBackground: false,
+            })
           : undefined,
       ...(options.random ? { random: options.random } : {}),
       ...(options.tracer ? { tracer: options.tracer } : {}),
