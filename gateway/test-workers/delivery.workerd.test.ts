@@ -72,6 +72,45 @@ describe("delivery from the queue consumer inside workerd", () => {
     ]);
   });
 
+  it("a retry the queue would drop first (Retry-After past its retention) ends the job now, never lost", async () => {
+    const sink = scriptedSink((request) =>
+      request.url === DLS
+        ? new Response(null, { status: 202 })
+        : new Response("maintenance", { status: 503, headers: { "retry-after": "120" } }),
+    );
+    const gw = testWorker(
+      {
+        subscriptions: [
+          {
+            id: "s",
+            sink: SINK,
+            delivery: { mode: "structured", retry: 3, backoffDelay: "1s", deadLetterSink: DLS },
+          },
+          { id: "kept", sink: `${SINK}/kept`, delivery: { retry: 3, backoffDelay: "1s" } },
+        ],
+      },
+      // A queue that keeps messages a minute: the 120 s wait would outlive the message.
+      { fetch: sink.fetch, vars: { HERALD_QUEUE_RETENTION_SECONDS: "60" } },
+    );
+    expect((await gw.request("/events", binaryEvent("r-1"))).status).toBe(202);
+    const result = await gw.consume(gw.queue.sent);
+    expect(result.retryMessages).toStrictEqual([]);
+    expect(result.explicitAcks.sort()).toStrictEqual(["m0", "m1"]);
+    const dead = sink.requests.find((r) => r.url === DLS);
+    expect(JSON.parse(dead!.body)).toMatchObject({
+      id: "r-1",
+      heralderrorcode: 503,
+      heraldattempts: 1,
+      heralderrordata: expect.stringContaining("the delivery queue would drop the message"),
+    });
+    const kept = (await (await gw.request("/subscriptions/kept/dead")).json()) as {
+      items: { failure: { status: number; error: string } }[];
+    };
+    expect(kept.items).toMatchObject([
+      { failure: { status: 503, error: expect.stringMatching(/^maintenance \(not retried/) } },
+    ]);
+  });
+
   it("after the last retry: to the dead-letter sink with heralderror* attributes, then ack", async () => {
     const { gw, sink } = setup(
       { retry: 2, deadLetterSink: DLS, mode: "structured", signingSecret: SECRET },

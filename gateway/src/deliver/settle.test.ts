@@ -58,7 +58,13 @@ const SECRET_A = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const SECRET_B = `whsec_${Buffer.from("the next secret, during rotation").toString("base64")}`;
 
 /** Deliverer + settle over a real HTTP client, a fake clock, a fixed random and a queue double. */
-function harness(options: { random?: number; onGone?: (id: string, reason: string) => void } = {}) {
+function harness(
+  options: {
+    random?: number;
+    onGone?: (id: string, reason: string) => void;
+    retryDeadline?: (job: DeliveryJob) => number | undefined;
+  } = {},
+) {
   const clock = { time: START, now: () => clock.time };
   const queue = queueDouble();
   const { lines, logger } = loggerDouble();
@@ -73,6 +79,7 @@ function harness(options: { random?: number; onGone?: (id: string, reason: strin
     clock,
     random: () => options.random ?? 0.5,
     ...(options.onGone === undefined ? {} : { onGone: options.onGone }),
+    ...(options.retryDeadline === undefined ? {} : { retryDeadline: options.retryDeadline }),
   });
 
   /**
@@ -332,6 +339,25 @@ describe("settle: dead-lettering", () => {
       .heralderrordata as string;
     expect(data).toBe(`x${"é".repeat(511)}`);
     expect(Buffer.byteLength(data)).toBe(1023);
+  });
+
+  it("ends a job at once when its retry would be due after its retryDeadline (a queue that forgets it)", async () => {
+    const sink = await scripted([{ status: 503, body: "busy", headers: { "retry-after": "600" } }]);
+    // Due by then: a retry 600 s away is not, so the job is buried now, saying why.
+    const { queue, run } = harness({ retryDeadline: () => START + 60_000 });
+    await run([job(1, 0)], subscription(sink.url, { retry: 5 }));
+    expect(queue.calls).toEqual([
+      {
+        op: "bury",
+        jobId: "job-1",
+        failure: {
+          status: 503,
+          error:
+            "busy (not retried: the delivery queue would drop the message before its next attempt)",
+          at: START,
+        },
+      },
+    ]);
   });
 
   it("buries the job with the failure when there is no dead-letter sink", async () => {

@@ -55,6 +55,13 @@ export interface SettleOptions {
    * the job they report on is settled. Without it, no receipts.
    */
   readonly emit?: (events: readonly CloudEvent[]) => Promise<void>;
+  /**
+   * The latest time a job may still be retried (epoch ms), where the queue forgets a job after a
+   * while: a retry due later ends the job now, as if its retries were over, so it reaches the
+   * dead-letter sink or the dead set instead of vanishing (a Cloudflare Queues message expires
+   * with the queue's retention; a sink's `Retry-After` can push a retry past it).
+   */
+  readonly retryDeadline?: (job: DeliveryJob) => number | undefined;
 }
 
 /**
@@ -182,19 +189,30 @@ export function createSettle(options: SettleOptions): Settle {
       }
     }
     const draw = random();
-    const retried: DeliveryJob[] = [];
+    const retryAfterMs = outcome.kind === "retry" ? outcome.retryAfterMs : undefined;
+    const retried: { job: DeliveryJob; dueAt: number }[] = [];
     const finished: DeliveryJob[] = [];
+    const expiring: DeliveryJob[] = [];
     for (const job of jobs) {
-      const again = outcome.kind === "retry" && canRetry(job.attempts, subscription.delivery);
-      (again ? retried : finished).push(job);
+      if (outcome.kind !== "retry" || !canRetry(job.attempts, subscription.delivery)) {
+        finished.push(job);
+        continue;
+      }
+      const dueAt = now + retryDelay(job.attempts, subscription.delivery, () => draw, retryAfterMs);
+      const deadline = options.retryDeadline?.(job);
+      if (deadline !== undefined && dueAt > deadline) expiring.push(job);
+      else retried.push({ job, dueAt });
     }
+    const expired: DeliveryFailure = {
+      ...failure,
+      error: truncateUtf8(
+        `${failure.error} (not retried: the delivery queue would drop the message before its next attempt)`,
+      ),
+    };
     await Promise.all([
-      ...retried.map((job) => {
-        const retryAfterMs = outcome.kind === "retry" ? outcome.retryAfterMs : undefined;
-        const delay = retryDelay(job.attempts, subscription.delivery, () => draw, retryAfterMs);
-        return queue.reschedule(job.id, now + delay, failure);
-      }),
+      ...retried.map(({ job, dueAt }) => queue.reschedule(job.id, dueAt, failure)),
       finished.length > 0 ? deadLetter(finished, failure, subscription) : undefined,
+      expiring.length > 0 ? deadLetter(expiring, expired, subscription) : undefined,
     ]);
   };
 }

@@ -215,6 +215,7 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       logger,
       metrics: gateway.metrics,
       concurrency: config.limits.maxDeliveriesInFlight,
+      retentionSeconds: retention,
       ingestReply: createReplyIngest({ limits: config.limits, accept: acceptEvents, clock }),
       emit,
       async onGone(id, reason) {

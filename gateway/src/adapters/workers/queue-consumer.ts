@@ -60,12 +60,26 @@ export interface QueueConsumerOptions {
   readonly ingestReply?: IngestReply;
   /** Accepts the gateway's own events (delivery receipts, `delivery.receipts`), as on Node. */
   readonly emit?: (events: readonly CloudEvent[]) => Promise<void>;
+  /**
+   * How long the delivery queue keeps a message (`HERALD_QUEUE_RETENTION_SECONDS`): a retry that
+   * would come later ends the job now (dead-letter sink, or kept as dead) instead of expiring
+   * with its message. Default: no limit.
+   */
+  readonly retentionSeconds?: number;
 }
+
+/**
+ * How long before a message's expiry its last retry must be due: the consumer may pick a due
+ * message up late (a batch waits up to `max_batch_timeout`, 30 s at most).
+ */
+const EXPIRY_MARGIN_MS = 30_000;
 
 /** One job of the batch with the message that carries it. */
 interface Carried {
   readonly job: DeliveryJob;
   readonly message: QueueMessage;
+  /** When the job's first message was sent (its body's `sentAt`). */
+  readonly sentAt: number;
 }
 
 /**
@@ -74,7 +88,9 @@ interface Carried {
  * policy's queue operations onto the message:
  * - `complete` (delivered, or taken by the dead-letter sink): `message.ack()`;
  * - `reschedule` (a retry is left): `message.retry({ delaySeconds })`, the subscription's
- *   full-jitter backoff (and `Retry-After`) rounded up to whole seconds, at most 12 hours;
+ *   full-jitter backoff (and `Retry-After`) rounded up to whole seconds, at most 12 hours; a
+ *   retry that would be due after the message expires (`retentionSeconds`) ends the job now
+ *   instead, as if its retries were over;
  * - `bury` (attempts over, no dead-letter sink took it): kept as dead in D1, then `ack`.
  * Reply events and delivery receipts are ingested and emitted by the same policy, through the
  * same intake as published events. Attempts are the message's own deliveries (`message.attempts`) plus those made before it was
@@ -192,7 +208,19 @@ export function createQueueConsumer(
 
   async function deliverGroup(group: readonly Carried[], subscription: Subscription) {
     const byJob = new Map(group.map((c) => [c.job.id, c.message]));
+    const { retentionSeconds } = options;
     const settle = createSettle({
+      // A message expires `retentionSeconds` after it was first sent, retries or not.
+      ...(retentionSeconds === undefined
+        ? {}
+        : {
+            retryDeadline: (job: DeliveryJob) => {
+              const carried = group.find((c) => c.job.id === job.id);
+              if (carried === undefined) return undefined;
+              const sent = Math.min(carried.message.timestamp.getTime(), carried.sentAt);
+              return sent + retentionSeconds * 1000 - EXPIRY_MARGIN_MS;
+            },
+          }),
       queue: {
         async complete(jobId) {
           byJob.get(jobId)?.ack();
@@ -271,7 +299,7 @@ export function createQueueConsumer(
         continue;
       }
       const list = bySubscription.get(body.subscription) ?? [];
-      list.push({ job: jobOf(message, body), message });
+      list.push({ job: jobOf(message, body), message, sentAt: body.sentAt });
       bySubscription.set(body.subscription, list);
     }
 

@@ -52,7 +52,8 @@ export function queueRetentionSeconds(value: string | undefined): number {
  * The longest a job's retries can keep its queue message alive: each retry's backoff at its
  * ceiling (`backoffCeiling`, the full-jitter draw's upper bound), in whole seconds and at most
  * `message.retry`'s 12 hours as the consumer sends it, plus the timeout of every attempt before
- * the last. A sink's `Retry-After` can stretch it; that is the sink's choice, not the config's.
+ * the last. A sink's `Retry-After` can stretch it; then the consumer ends the job before its
+ * message would expire (`retentionSeconds` in `queue-consumer.ts`) rather than lose it.
  *
  * @example
  * retryScheduleSeconds({ mode: "binary", timeoutMs: 5000, retry: 3, backoffDelayMs: 1000 }); // 22
