@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, inject, it } from "vitest";
+import type { D1Database } from "../src/adapters/workers/cloudflare-bindings.js";
 import type { DeliveryMessage } from "../src/adapters/workers/delivery-message.js";
 import { decodeEvent } from "../src/store/event-codec.js";
-import { binaryEvent, resetDatabase, scriptedSink, testWorker } from "./harness.js";
+import { binaryEvent, bindings, resetDatabase, scriptedSink, testWorker } from "./harness.js";
 
 beforeEach(resetDatabase);
 
@@ -375,6 +376,45 @@ describe("delivery from the queue consumer inside workerd", () => {
     expect((await gw.consume([message], { attempts: 3 })).retryMessages).toStrictEqual([
       { msgId: "m0", delaySeconds: 8 },
     ]);
+  });
+
+  it("a batch the Worker cannot handle (config refused) is retried later, longer each time, not at once", async () => {
+    const { gw } = setup({ retry: 3 });
+    const message = await publish(gw, "broken-1");
+    // A deploy whose config the Worker refuses: the queue's 100 immediate retries, then its
+    // dead-letter queue's, would be spent in moments and the delivery lost.
+    const broken = testWorker({
+      subscriptions: [{ id: "s", sink: SINK, delivery: { rate: "5/s" } }],
+    });
+    for (const [attempts, delaySeconds] of [
+      [1, 30],
+      [2, 60],
+      [5, 480],
+      [99, 3600],
+    ] as const) {
+      expect(await broken.consume([message], { attempts })).toStrictEqual({
+        explicitAcks: [],
+        retryMessages: [{ msgId: "m0", delaySeconds }],
+      });
+    }
+  });
+
+  it("a batch that fails outside a delivery (D1 down while checking acceptances) is retried later too", async () => {
+    const { gw } = setup({ retry: 3 });
+    const message = await publish(gw, "flaky-1");
+    const real = bindings.HERALD_DB;
+    const flakyDb: D1Database = {
+      prepare(sql) {
+        if (sql.startsWith("SELECT id FROM accepted WHERE id IN")) throw new Error("D1 is down");
+        return real.prepare(sql);
+      },
+      batch: (statements) => real.batch(statements),
+    };
+    const flaky = testWorker({ subscriptions: [{ id: "s", sink: SINK, delivery: { retry: 3 } }] });
+    Object.assign(flaky.env, { HERALD_DB: flakyDb });
+    const result = await flaky.consume([message], { attempts: 3 });
+    expect(result.explicitAcks).toStrictEqual([]);
+    expect(result.retryMessages).toStrictEqual([{ msgId: "m0", delaySeconds: 120 }]);
   });
 
   it("a message that is not Herald's is acknowledged and dropped", async () => {

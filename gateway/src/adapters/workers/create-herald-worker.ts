@@ -90,6 +90,21 @@ interface Instance {
 const DEFAULT_DEAD_LETTER_QUEUE = "herald-deliveries-dlq";
 
 /**
+ * Retries every message of a batch the Worker could not handle (a config refused, D1 down),
+ * waiting longer each time: 30 s after the first failure, doubling up to an hour. Thrown
+ * instead, the batch would be retried at once (the queue's `retry_delay` is 0), so a config
+ * broken for a minute would spend each message's 100 retries, then its dead-letter queue's,
+ * and the deliveries would be gone; this way they wait about as long as the queue keeps them.
+ * A message the batch already settled keeps that (`retry` on it is ignored).
+ */
+function retryLater(batch: QueueBatch): void {
+  for (const message of batch.messages) {
+    const doubled = 30 * 2 ** Math.min(Math.max(message.attempts - 1, 0), 7);
+    message.retry({ delaySeconds: Math.min(doubled, 3_600) });
+  }
+}
+
+/**
  * Builds Herald as a Cloudflare Worker: `fetch` serves the same Hono app as on Node, and `queue`
  * consumes the delivery queue (see `queues-intake.ts` and `queue-consumer.ts` for how delivery
  * maps onto Queues). One gateway is built per isolate (on its first request, from `env`) and
@@ -242,7 +257,7 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
     return found;
   }
 
-  function startupFailure(env: HeraldWorkerEnv, error: unknown): never {
+  function logStartupFailure(env: HeraldWorkerEnv, error: unknown): void {
     const logger = createConsoleLogger(env.HERALD_LOG_LEVEL);
     if (error instanceof ConfigInvalid) {
       logger.error("the config is invalid", { issues: error.issues.map(describeConfigIssue) });
@@ -251,7 +266,6 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
         error: error instanceof Error ? error.message : String(error),
       });
     }
-    throw error;
   }
 
   return {
@@ -261,17 +275,11 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
         ready = await instance(env);
         await ready.registry.refresh();
       } catch (error) {
-        try {
-          startupFailure(env, error);
-        } catch {
-          // The details are in the log; a caller learns only that it may try again.
-          return problemResponse(
-            new Unavailable(
-              "the gateway cannot serve now (configuration or store); see its log",
-              5,
-            ),
-          );
-        }
+        logStartupFailure(env, error);
+        // The details are in the log; a caller learns only that it may try again.
+        return problemResponse(
+          new Unavailable("the gateway cannot serve now (configuration or store); see its log", 5),
+        );
       }
       return ready.gateway.fetch(request);
     },
@@ -281,10 +289,18 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
         ready = await instance(env);
         await ready.registry.refresh();
       } catch (error) {
-        // Thrown: the whole batch is retried by the queue (and dead-lettered by it in the end).
-        startupFailure(env, error);
+        logStartupFailure(env, error);
+        retryLater(batch);
+        return;
       }
-      await ready.consume(batch);
+      try {
+        await ready.consume(batch);
+      } catch (error) {
+        ready.logger.error("could not consume a queue batch; its messages are retried later", {
+          error: error instanceof Error ? error.message : String(error),
+        });
+        retryLater(batch);
+      }
     },
   };
 }
