@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ensureSchema } from "../src/adapters/workers/d1-schema.js";
 import { createD1SubscriptionStore } from "../src/adapters/workers/d1-subscription-store.js";
+import {
+  openRefreshingRegistry,
+  REFRESH_ABANDONED_AFTER_MS,
+} from "../src/adapters/workers/refreshing-registry.js";
+import { silentLogger } from "../src/ports/logger.js";
 import { describeSubscriptionStore } from "../src/store/subscription-store.case.js";
 import { DEFAULT_DELIVERY } from "../src/subscriptions/subscription.js";
 import { openSubscriptionRegistry } from "../src/subscriptions/subscription-registry.js";
@@ -75,5 +80,32 @@ describe("the registry on D1: config subscriptions disabled under a definition",
     ).run();
     expect((await open("http://127.0.0.1:9/old")).isDisabled("c")).toBe(true);
     expect((await open("http://127.0.0.1:9/new")).isDisabled("c")).toBe(false);
+  });
+});
+
+describe("refreshing registry: a refresh that never settles", () => {
+  it("is given up on after a while, so the isolate's later requests are not held by it", async () => {
+    const store = await freshStore();
+    let time = 1_000;
+    let hangNext = false;
+    // The store as a request the runtime cancelled would leave it: its read never answers.
+    const flaky: typeof store = Object.assign(Object.create(store) as typeof store, {
+      generation: () => (hangNext ? new Promise<number>(() => {}) : store.generation()),
+    });
+    const registry = await openRefreshingRegistry({
+      configured: [],
+      store: flaky,
+      logger: silentLogger,
+      now: () => time,
+    });
+    hangNext = true;
+    const stuck = registry.refresh();
+    hangNext = false;
+    // Within the window a second caller shares the read under way (one D1 read for both).
+    time += REFRESH_ABANDONED_AFTER_MS - 1;
+    expect(registry.refresh()).toBe(stuck);
+    time += 1;
+    // Past it, a new read is made, and it answers.
+    await expect(registry.refresh()).resolves.toBeUndefined();
   });
 });

@@ -49,6 +49,22 @@ describe("ingest inside workerd", () => {
     expect(new Set(gw.queue.sent.map((m) => m.acceptance)).size).toBe(1);
   });
 
+  it("hands the isolate's shared start-up and subscription refresh to ctx.waitUntil", async () => {
+    // Other requests wait on them: cancelled with the request that started them (its client
+    // went away), they would never settle and hold every later request of the isolate.
+    const gw = testWorker(config);
+    const kept: Promise<unknown>[] = [];
+    const ctx = { waitUntil: (promise: Promise<unknown>) => void kept.push(promise) };
+    const res = await gw.worker.fetch(
+      new Request("http://herald.test/events", binaryEvent("o-keep")),
+      gw.env,
+      ctx,
+    );
+    expect(res.status).toBe(202);
+    expect(kept).toHaveLength(2);
+    await Promise.all(kept);
+  });
+
   it("matches with the same filters as on Node (prefix, CESQL)", async () => {
     const gw = testWorker(config);
     await gw.request("/events", binaryEvent("o-2", { "ce-subject": "us/vip" }));

@@ -97,6 +97,18 @@ const DEFAULT_DEAD_LETTER_QUEUE = "herald-deliveries-dlq";
  * and the deliveries would be gone; this way they wait about as long as the queue keeps them.
  * A message the batch already settled keeps that (`retry` on it is ignored).
  */
+/** A build (config, D1 schema, JWKS cache) still pending after this long is started again. */
+const BUILD_ABANDONED_AFTER_MS = 30_000;
+
+/**
+ * Hands a promise other requests may wait on to `ctx.waitUntil`, so the runtime does not cancel
+ * it with the request that started it (a client that went away). Returns the promise.
+ */
+function kept<T>(promise: Promise<T>, ctx: WorkerContext | undefined): Promise<T> {
+  ctx?.waitUntil(promise.catch(() => undefined));
+  return promise;
+}
+
 function retryLater(batch: QueueBatch): void {
   for (const message of batch.messages) {
     const doubled = 30 * 2 ** Math.min(Math.max(message.attempts - 1, 0), 7);
@@ -118,7 +130,10 @@ function retryLater(batch: QueueBatch): void {
  */
 export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWorker {
   const clock = options.clock ?? systemClock;
-  const instances = new WeakMap<object, Promise<Instance>>();
+  const instances = new WeakMap<
+    object,
+    { readonly built: Promise<Instance>; readonly since: number; settled: boolean }
+  >();
 
   async function build(env: HeraldWorkerEnv): Promise<Instance> {
     const logger = createConsoleLogger(env.HERALD_LOG_LEVEL);
@@ -149,6 +164,7 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       store: createD1SubscriptionStore(db),
       logger,
       check: workersSubscriptionCheck(retention),
+      now: () => clock.now(),
     });
     const accepted = createD1Acceptances(db);
     const dead = createD1DeadJobs(db);
@@ -246,15 +262,30 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
     return { gateway, registry, consume, logger };
   }
 
-  /** The isolate's instance for this `env`; a failed build is tried again on the next call. */
+  /**
+   * The isolate's instance for this `env`; a failed build is tried again on the next call, and
+   * so is one still pending after `BUILD_ABANDONED_AFTER_MS` (started by a request the runtime
+   * cancelled, it never settles, and every later request would wait on it).
+   */
   function instance(env: HeraldWorkerEnv): Promise<Instance> {
-    let found = instances.get(env);
-    if (found === undefined) {
-      found = build(env);
-      instances.set(env, found);
-      found.catch(() => instances.delete(env));
+    const found = instances.get(env);
+    if (
+      found !== undefined &&
+      (found.settled || clock.now() - found.since < BUILD_ABANDONED_AFTER_MS)
+    ) {
+      return found.built;
     }
-    return found;
+    const entry = { built: build(env), since: clock.now(), settled: false };
+    instances.set(env, entry);
+    entry.built.then(
+      () => {
+        entry.settled = true;
+      },
+      () => {
+        if (instances.get(env) === entry) instances.delete(env);
+      },
+    );
+    return entry.built;
   }
 
   function logStartupFailure(env: HeraldWorkerEnv, error: unknown): void {
@@ -269,11 +300,11 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
   }
 
   return {
-    async fetch(request, env) {
+    async fetch(request, env, ctx) {
       let ready: Instance;
       try {
-        ready = await instance(env);
-        await ready.registry.refresh();
+        ready = await kept(instance(env), ctx);
+        await kept(ready.registry.refresh(), ctx);
       } catch (error) {
         logStartupFailure(env, error);
         // The details are in the log; a caller learns only that it may try again.
@@ -283,11 +314,11 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       }
       return ready.gateway.fetch(request);
     },
-    async queue(batch, env) {
+    async queue(batch, env, ctx) {
       let ready: Instance;
       try {
-        ready = await instance(env);
-        await ready.registry.refresh();
+        ready = await kept(instance(env), ctx);
+        await kept(ready.registry.refresh(), ctx);
       } catch (error) {
         logStartupFailure(env, error);
         retryLater(batch);

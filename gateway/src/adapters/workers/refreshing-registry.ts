@@ -24,7 +24,16 @@ export interface RefreshingRegistryOptions {
    * what this runtime cannot honour.
    */
   readonly check?: (subscription: Subscription) => void;
+  /** Clock in ms (tests); default `Date.now`. */
+  readonly now?: () => number;
 }
+
+/**
+ * A refresh still pending after this long is given up on and the next call reads again: a D1
+ * read answers in milliseconds, and one started by a request the runtime cancelled (its client
+ * went away) never settles. Without this, every later request of the isolate waited on it.
+ */
+export const REFRESH_ABANDONED_AFTER_MS = 10_000;
 
 /**
  * The gateway's subscription set on Workers. Isolates share nothing in memory, so every request
@@ -41,14 +50,14 @@ export interface RefreshingRegistryOptions {
 export async function openRefreshingRegistry(
   options: RefreshingRegistryOptions,
 ): Promise<RefreshingRegistry> {
-  const { configured, store, logger, check = () => {} } = options;
+  const { configured, store, logger, check = () => {}, now = Date.now } = options;
   const load = async () => {
     const generation = await store.generation();
     const registry = await openSubscriptionRegistry({ configured, store, logger });
     return { generation, registry };
   };
   let current = await load();
-  let inflight: Promise<void> | undefined;
+  let inflight: { readonly done: Promise<void>; readonly since: number } | undefined;
 
   async function refresh(): Promise<void> {
     if ((await store.generation()) === current.generation) return;
@@ -57,10 +66,18 @@ export async function openRefreshingRegistry(
 
   return {
     refresh() {
-      inflight ??= refresh().finally(() => {
-        inflight = undefined;
-      });
-      return inflight;
+      // Concurrent requests share one read, unless it has been pending too long to be alive.
+      if (inflight !== undefined && now() - inflight.since < REFRESH_ABANDONED_AFTER_MS) {
+        return inflight.done;
+      }
+      const entry = {
+        since: now(),
+        done: refresh().finally(() => {
+          if (inflight === entry) inflight = undefined;
+        }),
+      };
+      inflight = entry;
+      return entry.done;
     },
     matcher: () => current.registry.matcher(),
     get: (id) => current.registry.get(id),
