@@ -261,7 +261,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       while (started && pools.anyRoom()) {
         started = false;
         for (const lane of active) {
-          if (!pools.hasRoom(lane)) continue;
+          if (!pools.hasRoom(lane) || !refreshLane(lane, now)) continue;
           const jobs = takeAttempt(lane, now, flush);
           if (jobs === undefined) continue;
           started = true;
@@ -409,6 +409,34 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       });
     }
     lane.pausedUntil = until;
+  }
+
+  /**
+   * Brings a lane with waiting jobs up to date with its subscription as it is now, before an
+   * attempt starts: jobs are leased in bulk and may wait in their lane while a config reload or
+   * an API `PUT` or `DELETE` changes the subscription, and must then go to the sink (and with the
+   * settings) it has now, not the one it had when they were leased. The jobs of a subscription
+   * that is gone are dropped (`drop`); returns `false` then. A lookup that fails keeps the lane
+   * as it was, as `intake` would have left it.
+   */
+  function refreshLane(lane: SinkLane, now: number): boolean {
+    if (lane.waiting.length === 0) return true;
+    let current: Subscription | undefined;
+    try {
+      current = subscriptions(lane.id);
+    } catch {
+      return true;
+    }
+    if (current === lane.subscription) return true;
+    if (current === undefined) {
+      for (const { job } of lane.waiting.splice(0)) void drop(job);
+      return false;
+    }
+    const sinkChanged = lane.subscription.sink !== current.sink;
+    updateLane(lane, current, now);
+    // A new sink is not judged by the old one's slowness (as in `intake`).
+    if (sinkChanged && lane.slow) pools.forget(lane);
+    return true;
   }
 
   /** Completes a job whose subscription is gone. Never rejects. */
