@@ -127,6 +127,30 @@ describe("createConfigReloader", () => {
     expect(warn?.fields?.sections).toStrictEqual(["listen"]);
   });
 
+  it("refuses an empty file (one caught mid-rewrite), which would remove every subscription", async () => {
+    const { applied, lines } = await start(yaml(["a"]));
+    await writeFile(path, "  \n");
+    expect(await reloader!.reload("SIGHUP")).toBe(false);
+    expect(applied).toHaveLength(0);
+    expect(lines.at(-1)?.level).toBe("error");
+    expect(lines.at(-1)?.message).toMatch(/file is empty.*old config stays.*subscriptions: \[\]/);
+    await writeFile(path, "subscriptions: []\n");
+    expect(await reloader!.reload("SIGHUP")).toBe(true);
+    expect(applied.at(-1)?.subscriptions).toStrictEqual([]);
+  });
+
+  it("warns about valid settings that are probably not meant, as at start, never echoing a secret", async () => {
+    const { lines } = await start(yaml(["a"]));
+    const secret = "whsec_c2hvcnQ=";
+    await writeFile(path, `${yaml(["a"])}    delivery: { signingSecret: ${secret} }\n`);
+    expect(await reloader!.reload("SIGHUP")).toBe(true);
+    const warn = lines.find((l) => l.level === "warn");
+    expect(warn?.message).toMatch(
+      /:4:\d+ subscriptions\[0\]\.delivery\.signingSecret: a key of 5 bytes/,
+    );
+    expect(JSON.stringify(lines)).not.toContain("c2hvcnQ");
+  });
+
   it("reloads when the file is written", async () => {
     const { applied, next } = await start(yaml(["a"]));
     const reloaded = next((l) => l.message === "config reloaded");

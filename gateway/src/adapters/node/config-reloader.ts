@@ -2,7 +2,8 @@ import { type FSWatcher, watch } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { unsupportedSettings } from "../../app/unsupported-settings.js";
-import { ConfigInvalid } from "../../config/config-invalid.js";
+import { ConfigInvalid, formatConfigIssue } from "../../config/config-invalid.js";
+import { configWarnings } from "../../config/config-warnings.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
 import type { Env } from "../../config/interpolate-env.js";
 import { parseConfig } from "../../config/load-config.js";
@@ -46,6 +47,8 @@ export interface ConfigReloader {
  * A reload swaps the subscription set atomically; a config that does not parse, asks for what this
  * version cannot do, or cannot be applied is refused with an error log, and the old one stays.
  * Changes to `listen`, `limits`, `store`, `auth` or `adapters` are logged as needing a restart.
+ * An empty file is refused too (a file caught mid-rewrite would otherwise remove every
+ * subscription), and the new config's warnings (`configWarnings`) are logged as at start.
  *
  * The directory is watched, not the file: editors and config tools often replace a file by
  * renaming a new one over it, which ends a watch on the file itself. Reloads run one at a time,
@@ -84,6 +87,17 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
       // As at start: UTF-8 only, a file that is not is refused (see decodeConfigText).
       text = decodeConfigText(bytes, path);
       if (trigger === "file change" && text === lastText) return true;
+      if (text.trim() === "") {
+        // Valid at start (every default), but as a reload it would remove every subscription and
+        // drop their queued deliveries: far more often a file caught while being rewritten
+        // (truncated, not yet written) than a wish, which `subscriptions: []` says plainly.
+        logger.error(
+          "config reload refused: the file is empty (still being written?); the old config stays. To remove every subscription, write `subscriptions: []`",
+          { trigger, config: path },
+        );
+        lastText = text;
+        return false;
+      }
       next = parseConfig(text, path, env);
     } catch (error) {
       if (!(error instanceof ConfigInvalid)) throw error;
@@ -126,6 +140,10 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
     );
     if (restart.length > 0) {
       logger.warn("config changes that take effect only after a restart", { sections: restart });
+    }
+    // As at start: valid settings that are probably not meant (a short signing key) are said.
+    for (const warning of configWarnings(next, path, text)) {
+      logger.warn(formatConfigIssue(warning));
     }
     logger.info("config reloaded", {
       trigger,
