@@ -1,4 +1,5 @@
 import {
+  type Alias,
   Document,
   isAlias,
   isMap,
@@ -80,7 +81,7 @@ function readYaml(masked: string, text: string, file: string): ConfigSource {
     const { line, col } = lineCounter.linePos(offset);
     return { line: Math.max(line, 1), column: Math.max(col, 1) };
   };
-  const syntaxIssues = withoutCascade([...document.errors, ...document.warnings]).map(
+  const parsed = withoutCascade([...document.errors, ...document.warnings]).map(
     (error): ConfigIssue => {
       const at = position(error.pos[0]);
       const duplicate =
@@ -97,11 +98,41 @@ function readYaml(masked: string, text: string, file: string): ConfigSource {
       };
     },
   );
+  // An alias without its anchor parses, but fails only when the document is converted, with no
+  // position; said here, where it is, like any other syntax error.
+  const syntaxIssues =
+    parsed.length > 0
+      ? parsed
+      : unresolvedAliases(document).map(({ alias, path }) => ({
+          file,
+          ...position(startOf(alias) ?? 0),
+          field: formatFieldPath(path),
+          message: `unknown alias *${alias.source}: no anchor &${alias.source} is set before it`,
+        }));
   return {
     document,
     syntaxIssues,
     locate: (path, options) => position(offsetOf(document, path, options?.at === "key")),
   };
+}
+
+/** The aliases of `document` whose anchor is not set before them, with where they are. */
+function unresolvedAliases(document: Document): { alias: Alias; path: FieldPath }[] {
+  const found: { alias: Alias; path: FieldPath }[] = [];
+  const walk = (node: unknown, path: FieldPath): void => {
+    if (isAlias(node)) {
+      if (node.resolve(document) === undefined) found.push({ alias: node, path });
+    } else if (isMap(node)) {
+      for (const pair of node.items) {
+        walk(pair.key, path);
+        walk(pair.value, [...path, keyText(pair.key)]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, index) => walk(item, [...path, index]));
+    }
+  };
+  walk(document.contents, []);
+  return found;
 }
 
 // `${NAME}` and `${NAME:-default}` on one line, and `$${...}`, the escape for a literal `${`.

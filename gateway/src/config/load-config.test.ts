@@ -142,6 +142,30 @@ describe("parseConfig: defaults and shape", () => {
     ]);
   });
 
+  test("an alias without its anchor is said where it is, not at 1:1", () => {
+    expect(
+      problems(yaml("listen: { port: 1 }", "subscriptions:", "  - id: a", "    delivery: *nope")),
+    ).toEqual([
+      "herald.yaml:4:15 subscriptions[0].delivery: unknown alias *nope: no anchor &nope is set before it",
+    ]);
+  });
+
+  test("a merge key is said to be unsupported, not offered the list of keys", () => {
+    expect(
+      problems(
+        yaml(
+          "listen: &l { port: 1 }",
+          "subscriptions:",
+          "  - id: a",
+          "    sink: http://127.0.0.1:9/",
+          "    delivery: { <<: *l }",
+        ),
+      ),
+    ).toEqual([
+      'herald.yaml:5:17 subscriptions[0].delivery["<<"]: YAML merge keys (<<: *name) are not supported; write the keys out (an alias, *name, can stand for a whole value)',
+    ]);
+  });
+
   test("unknown top-level keys point at the key", () => {
     expect(problems(yaml("listen: { port: 1 }", "subscription: []"))).toEqual([
       "herald.yaml:2:1 subscription: unknown key; expected one of: listen, limits, store, auth, subscriptions, adapters",
@@ -785,8 +809,10 @@ describe("parseConfig: YAML syntax", () => {
     ]);
   });
 
-  test("an alias to an anchor that does not exist is an error", () => {
-    expect(problems("auth: *nowhere\n")[0]).toMatch(/^herald\.yaml:1:1 Unresolved alias/);
+  test("an alias to an anchor that does not exist is an error at the alias", () => {
+    expect(problems("listen: {}\nauth: *nowhere\n")).toEqual([
+      "herald.yaml:2:7 auth: unknown alias *nowhere: no anchor &nowhere is set before it",
+    ]);
   });
 
   test("alias bombs are refused", () => {

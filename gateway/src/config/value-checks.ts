@@ -89,9 +89,14 @@ export function rejectUnknownKeys(
   report: Report,
 ): void {
   for (const key of Object.keys(object)) {
-    if (!allowed.includes(key)) {
-      report([...path, key], `unknown key; expected one of: ${allowed.join(", ")}`, { at: "key" });
-    }
+    if (allowed.includes(key)) continue;
+    // A YAML 1.1 merge key, which YAML 1.2 (what Herald reads) does not have: said as such,
+    // rather than as a misspelling the list of keys cannot help with.
+    const message =
+      key === "<<"
+        ? "YAML merge keys (<<: *name) are not supported; write the keys out (an alias, *name, can stand for a whole value)"
+        : `unknown key; expected one of: ${allowed.join(", ")}`;
+    report([...path, key], message, { at: "key" });
   }
 }
 
