@@ -222,6 +222,12 @@ describe("parseConfig: listen and limits", () => {
     ]);
   });
 
+  test("a whole number past the largest exact one is too large, not below the minimum", () => {
+    expect(problems(yaml("limits:", "  maxEventBytes: 9007199254740993"))).toEqual([
+      "herald.yaml:2:18 limits.maxEventBytes: must be at most 9007199254740991",
+    ]);
+  });
+
   test("maxBatchBytes is never below maxEventBytes: a batch of one event must fit", () => {
     expect(
       parseConfig("limits: { maxEventBytes: 4096, maxBatchBytes: 4096 }", "x").limits,

@@ -210,7 +210,14 @@ export function expectInteger(
     textScalars && typeof given === "string" && INTEGER_TEXT.test(given) ? Number(given) : given;
   if (typeof value !== "number" || !Number.isInteger(value)) report(path, "must be an integer");
   else if (value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
+    // Without a maximum of its own a setting still ends at the largest exact integer: a value
+    // past it is "too large", not "below the minimum".
+    const unbounded = max === Number.MAX_SAFE_INTEGER;
+    const range = !unbounded
+      ? `from ${min} to ${max}`
+      : value < min
+        ? `at least ${min}`
+        : `at most ${max}`;
     report(path, `must be ${range}`);
   } else return value;
   return undefined;
