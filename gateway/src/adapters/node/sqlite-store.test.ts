@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
@@ -268,8 +268,42 @@ describe("openSqliteStore", () => {
     const file = join(dir, "a-file");
     writeFileSync(file, "not a directory");
     const path = join(file, "herald.db");
-    expect(() => openSqliteStore({ path })).toThrow(`cannot open the SQLite store ${path}`);
+    expect(() => openSqliteStore({ path })).toThrow(
+      `cannot open the SQLite store ${path}: ${file} is a file, not a folder`,
+    );
+    // Also deeper down, where the folders to create run into it.
+    const deeper = join(file, "a", "b", "herald.db");
+    expect(() => openSqliteStore({ path: deeper })).toThrow(`: ${file} is a file, not a folder`);
   });
+
+  it("says so when store.path is a folder, rather than SQLite's 'unable to open database file'", () => {
+    const folder = join(dir, "a-folder");
+    mkdirSync(folder);
+    expect(() => openSqliteStore({ path: folder })).toThrow(
+      `cannot open the SQLite store ${folder}: it is a folder; give store.path a file name in it, such as ${folder}/herald.db`,
+    );
+  });
+
+  // Root may write anywhere, so these need another user to mean anything.
+  it.skipIf(process.getuid?.() === 0)(
+    "says which permission is missing: a folder it may not write, a file it may not write",
+    async () => {
+      const folder = join(dir, "read-only-folder");
+      mkdirSync(folder);
+      chmodSync(folder, 0o555);
+      try {
+        expect(() => openSqliteStore({ path: join(folder, "herald.db") })).toThrow(
+          `this user may not create files in ${folder}`,
+        );
+      } finally {
+        chmodSync(folder, 0o755);
+      }
+      const path = freshPath();
+      await openSqliteStore({ path }).close();
+      chmodSync(path, 0o444);
+      expect(() => openSqliteStore({ path })).toThrow("this user may not read and write it");
+    },
+  );
 
   it("names the path when the file is not a database", () => {
     const path = join(dir, "garbage.db");

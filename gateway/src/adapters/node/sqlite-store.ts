@@ -7,6 +7,7 @@ import { checkDedupeWindow, DEFAULT_DEDUPE_WINDOW_MS } from "../../store/dedupe-
 import type { SubscriptionStore } from "../../store/subscription-store.js";
 import { makeDirectories } from "./make-directories.js";
 import { createGroupCommit } from "./sqlite-group-commit.js";
+import { sqliteOpenFailure } from "./sqlite-open-failure.js";
 import { createSqliteQueue } from "./sqlite-queue.js";
 import { migrate, SCHEMA_VERSION } from "./sqlite-schema.js";
 import { createSqliteSubscriptionStore } from "./sqlite-subscription-store.js";
@@ -70,9 +71,21 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     const raw = err instanceof Error ? err.message : String(err);
     const why = /database is locked|SQLITE_BUSY/i.test(raw)
       ? "another process holds it (one herald process per store file)"
-      : raw;
+      : ((explainable(err) ? sqliteOpenFailure(path) : undefined) ?? raw);
     throw new Error(`cannot open the SQLite store ${path}: ${why}`, { cause: err });
   }
+}
+
+/**
+ * Whether a failed open may be the file system's doing, which SQLite words vaguely ("unable to
+ * open database file", "disk I/O error"): then `sqliteOpenFailure` looks for the reason.
+ */
+function explainable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (
+    typeof code === "string" &&
+    (code === "ENOTDIR" || /^SQLITE_(?:CANTOPEN|IOERR|READONLY)/.test(code))
+  );
 }
 
 /**
