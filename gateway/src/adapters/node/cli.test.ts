@@ -230,6 +230,13 @@ describe("herald command line", () => {
     const bad = await cli(["serve", "--colour"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("Usage: herald");
+    // The usage of that command, where the options it takes are: not every command's.
+    const wrong = await cli(["validate", "--port", "1"]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(
+      /^herald: Unknown option '--port'.*\n\nUsage: herald validate \[options\]\n/s,
+    );
+    expect(wrong.stderr).not.toContain("Start the gateway");
   });
 
   it("answers COMMAND --help (and -h, and help COMMAND) with that command's usage, exit 0", async () => {
@@ -292,6 +299,18 @@ describe("herald command line", () => {
     const { code, stderr } = await cli(["serve", "--no-auth", "--port", "0", "--host", ""]);
     expect(code).toBe(2);
     expect(stderr).toBe("herald: --host must not be empty (see herald serve --help)\n");
+  });
+
+  it("refuses an empty --config as the flag, not as 'a directory is not a config file'", async () => {
+    for (const argv of [
+      ["serve", "--no-auth", "--port", "0", "--config", ""],
+      ["validate", "--config", ""],
+    ]) {
+      const command = argv[0];
+      const { code, stderr } = await cli(argv);
+      expect(code, command).toBe(2);
+      expect(stderr).toBe(`herald: --config must not be empty (see herald ${command} --help)\n`);
+    }
   });
 
   it("refuses a --port that is not a port as a usage error, exit 2 like an unknown option", async () => {

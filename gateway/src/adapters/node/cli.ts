@@ -124,7 +124,8 @@ export async function runCli(io: Io): Promise<number> {
       "code" in err &&
       String(err.code).startsWith("ERR_PARSE_ARGS")
     ) {
-      io.stderr(`herald: ${err.message}\n\n${USAGE}`);
+      // The usage of the command the options were for, not every command's.
+      io.stderr(`herald: ${err.message}\n\n${usageOf(command) ?? USAGE}`);
       return 2;
     }
     throw err;
@@ -135,6 +136,14 @@ export async function runCli(io: Io): Promise<number> {
 function usageOf(command: string): string | undefined {
   if (!Object.hasOwn(COMMAND_USAGE, command)) return undefined;
   return `Usage: herald ${command} [options]\n\n${COMMAND_USAGE[command]}\n`;
+}
+
+/**
+ * `--config ""` (an unset variable in `--config "$HERALD_CONFIG"`) is a usage error: resolved, it
+ * would name the current folder, and the answer would be that a folder is not a config file.
+ */
+function checkConfigFlag(config: string | undefined): void {
+  if (config?.trim() === "") throw new UsageError("--config must not be empty");
 }
 
 /** Whether the arguments ask for help (`--help` or `-h`) before any `--` that ends the options. */
@@ -157,6 +166,7 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
   // Said as the flag it is: left to the config check, it would be reported as a field of the
   // config (of `<embedded demo config>` for the demo), where the user never wrote it.
   if (values.host?.trim() === "") throw new UsageError("--host must not be empty");
+  checkConfigFlag(values.config);
   let port: number | undefined;
   if (values.port !== undefined) {
     port = Number(values.port);
@@ -247,6 +257,7 @@ async function validateCommand(args: readonly string[], io: Io): Promise<number>
     options: { config: { type: "string", short: "c" } },
     strict: true,
   });
+  checkConfigFlag(values.config);
   const path = resolve(io.cwd, values.config ?? "herald.yaml");
   if (values.config === undefined && !existsSync(path)) {
     // Said with the file that is there, if there is a herald.json or herald.yml.
