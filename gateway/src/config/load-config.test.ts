@@ -209,6 +209,15 @@ describe("parseConfig: listen and limits", () => {
     ]);
   });
 
+  test("a listen.host that can never be listened on is refused, not left to fail at start", () => {
+    expect(problems(yaml("listen:", "  host: http://127.0.0.1", "  port: 1"))).toEqual([
+      "herald.yaml:2:9 listen.host: must be a host name or IP address, not a URL",
+    ]);
+    expect(problems(yaml("listen:", "  host: 127.0.0.1:8080"))).toEqual([
+      "herald.yaml:2:9 listen.host: must not include a port; the port is listen.port",
+    ]);
+  });
+
   test("maxBatchBytes defaults to 1 MiB and can be set", () => {
     expect(DEFAULT_LIMITS.maxBatchBytes).toBe(1_048_576);
     expect(parseConfig("", "x").limits.maxBatchBytes).toBe(1_048_576);

@@ -1,5 +1,6 @@
 import type { FieldPath } from "./field-path.js";
 import { DEFAULT_LIMITS, DEFAULT_LISTEN, type HeraldConfig, type Limits } from "./herald-config.js";
+import { listenHostProblem } from "./listen-host.js";
 import { parseAdapters } from "./parse-adapters.js";
 import { parseAuth } from "./parse-auth.js";
 import { parseStore } from "./parse-store.js";
@@ -66,7 +67,12 @@ function parseListen(
   const object = expectObject(raw, path, tracked.report);
   if (object === undefined) return undefined;
   rejectUnknownKeys(object, ["host", "port"], path, tracked.report);
-  const host = optional(object.host, [...path, "host"], tracked.report, expectString);
+  const host = optional(object.host, [...path, "host"], tracked.report, (value, p, r) => {
+    const text = expectString(value, p, r);
+    const problem = text === undefined ? undefined : listenHostProblem(text);
+    if (problem !== undefined) r(p, problem);
+    return problem === undefined ? text : undefined;
+  });
   // Port 0 asks the system for a free port (tests, several gateways on one machine).
   const port = optional(object.port, [...path, "port"], tracked.report, (value, p, r) =>
     expectInteger(value, p, r, 0, 65_535),

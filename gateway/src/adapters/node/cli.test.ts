@@ -301,6 +301,21 @@ describe("herald command line", () => {
     expect(stderr).toBe("herald: --host must not be empty (see herald serve --help)\n");
   });
 
+  it("refuses a --host that can never be listened on as a usage error, before starting", async () => {
+    const { code, stderr } = await cli([
+      "serve",
+      "--no-auth",
+      "--port",
+      "0",
+      "--host",
+      "127.0.0.1:80",
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      "herald: --host must not include a port; the port is --port (see herald serve --help)\n",
+    );
+  });
+
   it("refuses an empty --config as the flag, not as 'a directory is not a config file'", async () => {
     for (const argv of [
       ["serve", "--no-auth", "--port", "0", "--config", ""],

@@ -7,6 +7,7 @@ import {
   formatConfigIssue,
 } from "../../config/config-invalid.js";
 import { configWarnings } from "../../config/config-warnings.js";
+import { listenHostProblem } from "../../config/listen-host.js";
 import { parseConfig } from "../../config/load-config.js";
 import { checkConfigFiles } from "./check-config-files.js";
 import { configLookalikes, lookalikeNote } from "./config-lookalikes.js";
@@ -166,6 +167,9 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
   // Said as the flag it is: left to the config check, it would be reported as a field of the
   // config (of `<embedded demo config>` for the demo), where the user never wrote it.
   if (values.host?.trim() === "") throw new UsageError("--host must not be empty");
+  const hostProblem =
+    values.host === undefined ? undefined : listenHostProblem(values.host, "--port");
+  if (hostProblem !== undefined) throw new UsageError(`--host ${hostProblem}`);
   checkConfigFlag(values.config);
   let port: number | undefined;
   if (values.port !== undefined) {
