@@ -333,6 +333,19 @@ describe("herald command line", () => {
     expect(code).toBe(2);
     expect(stderr).toContain("--port");
   });
+
+  it("tail: flags given values they cannot take are usage errors too, exit 2", async () => {
+    for (const [args, message] of [
+      [["--port", "99999"], '--port must be a number from 0 to 65535 (got "99999")'],
+      [["--url", "nope"], '--url must be an absolute http(s) URL (got "nope")'],
+      [["--host", ""], "--host must not be empty"],
+      [["--host", "127.0.0.1:9"], "--host must not include a port; the port is --port"],
+    ] as const) {
+      const { code, stderr } = await cli(["tail", ...args]);
+      expect(code, args.join(" ")).toBe(2);
+      expect(stderr).toBe(`herald: ${message} (see herald tail --help)\n`);
+    }
+  });
 });
 
 describe("herald serve (a real process)", () => {

@@ -1,8 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
+import { listenHostProblem } from "../../config/listen-host.js";
 import { callGateway } from "./call-gateway.js";
-import { ServeError } from "./serve-error.js";
+import { ServeError, UsageError } from "./serve-error.js";
 
 export const TAIL_USAGE = `  tail        Print the events a gateway delivers, one JSON line each, until Ctrl-C
                 --url URL       the gateway (default http://127.0.0.1:8080)
@@ -44,13 +45,17 @@ export async function tailCommand(args: readonly string[], io: TailIo): Promise<
     },
     strict: true,
   });
+  // Flags given values they cannot take are usage errors (exit 2), as for every command.
   if (!/^https?:\/\//i.test(values.url) || !URL.canParse(values.url)) {
-    throw new ServeError(`--url must be an absolute http(s) URL (got "${values.url}")`);
+    throw new UsageError(`--url must be an absolute http(s) URL (got "${values.url}")`);
   }
   const port = Number(values.port);
   if (!/^\d+$/.test(values.port) || port > 65_535) {
-    throw new ServeError(`--port must be a number from 0 to 65535 (got "${values.port}")`);
+    throw new UsageError(`--port must be a number from 0 to 65535 (got "${values.port}")`);
   }
+  if (values.host.trim() === "") throw new UsageError("--host must not be empty");
+  const hostProblem = listenHostProblem(values.host, "--port");
+  if (hostProblem !== undefined) throw new UsageError(`--host ${hostProblem}`);
   const base = values.url.replace(/\/+$/, "");
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (values.token) headers.authorization = `Bearer ${values.token}`;
