@@ -128,7 +128,9 @@ function unresolvedAliases(document: Document): { alias: Alias; path: FieldPath 
         walk(pair.value, [...path, keyText(pair.key)]);
       }
     } else if (isSeq(node)) {
-      node.items.forEach((item, index) => walk(item, [...path, index]));
+      node.items.forEach((item, index) => {
+        walk(item, [...path, index]);
+      });
     }
   };
   walk(document.contents, []);
@@ -225,6 +227,10 @@ function withoutCascade(errors: readonly YAMLError[]): YAMLError[] {
 function explain(error: YAMLError): string {
   if (error.code === "MULTIPLE_DOCS") {
     return "a config holds a single YAML document; remove the --- separator";
+  }
+  // The parser's own words are the JavaScript engine's ("Maximum call stack size exceeded").
+  if (error.code === "RESOURCE_EXHAUSTION" && /call stack/i.test(error.message)) {
+    return "nested too deeply to read (a config needs a few levels, not hundreds)";
   }
   return error.message;
 }

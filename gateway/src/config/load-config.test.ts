@@ -830,6 +830,22 @@ describe("parseConfig: YAML syntax", () => {
     ]);
   });
 
+  test("nesting hundreds deep is refused in words of the config, not the engine's stack overflow", () => {
+    const deep = `${"[".repeat(2000)}${"]".repeat(2000)}`;
+    for (const [text, file] of [
+      [`subscriptions: ${deep}\n`, "herald.yaml"],
+      [`{"subscriptions": ${deep}}`, "herald.json"],
+    ] as const) {
+      const [problem, ...more] = problems(text, {}, file);
+      expect(problem).toMatch(
+        new RegExp(
+          `^${file.replace(".", "\\.")}:1:\\d+ nested too deeply to read \\(a config needs a few levels, not hundreds\\)$`,
+        ),
+      );
+      expect(more).toEqual([]);
+    }
+  });
+
   test("alias bombs are refused", () => {
     const lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"];
     for (let i = 1; i < 8; i++) {
