@@ -36,6 +36,20 @@ test("serves the keys of a JWKS file", async () => {
   });
 });
 
+test("reads a JWKS file that starts with a UTF-8 BOM, as the config file is read", async () => {
+  const key = await makeKey("ES256", "bom-1");
+  const file = join(dir, "bom.json");
+  await writeFile(file, `\uFEFF${JSON.stringify(jwksOf(key))}`);
+  const keys = await loadJwksFile(file);
+  const verifier = createTokenVerifier({
+    issuers: [{ issuer: ISSUER, audience: AUDIENCE, keys }],
+    clock: manualClock(),
+  });
+  await expect(verifier.verify(await signToken(key))).resolves.toMatchObject({
+    subject: "orders-service",
+  });
+});
+
 test("names the file when it is not a JWKS of public keys", async () => {
   const file = join(dir, "bad.json");
   await writeFile(file, "{ not json");

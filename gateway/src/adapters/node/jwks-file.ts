@@ -14,7 +14,9 @@ import type { KeySource } from "../../auth/key-source.js";
  * const keys = await loadJwksFile("./jwks.json");
  */
 export async function loadJwksFile(path: string): Promise<KeySource> {
-  const text = await readFile(path, "utf8");
+  // A UTF-8 BOM (some editors write one) is dropped, as for the config file (RFC 8259 8.1 lets a
+  // parser ignore it); `JSON.parse` would call the file "not JSON".
+  const text = (await readFile(path, "utf8")).replace(/^\uFEFF/, "");
   let jwks: unknown;
   try {
     jwks = JSON.parse(text);
