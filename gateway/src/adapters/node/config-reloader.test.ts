@@ -1,4 +1,4 @@
-import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -167,6 +167,36 @@ describe("createConfigReloader", () => {
     await rename(temp, path);
     await reloaded;
     expect(applied.at(-1)?.subscriptions.map((s) => s.id)).toStrictEqual(["renamed"]);
+  });
+
+  it("reloads a symlinked file when a link it goes through is swapped (a Kubernetes ConfigMap)", async () => {
+    // The kubelet's layout: herald.yaml -> ..data/herald.yaml, ..data -> a folder per version,
+    // and an update renames a new ..data over the old one: no event names herald.yaml.
+    for (const [version, ids] of [
+      ["v1", ["one"]],
+      ["v2", ["two"]],
+    ] as const) {
+      await mkdir(join(dir, version));
+      await writeFile(join(dir, version, "herald.yaml"), yaml([...ids]));
+    }
+    await symlink("v1", join(dir, "..data"));
+    await symlink(join("..data", "herald.yaml"), path);
+    const log = recordingLogger();
+    const applied: HeraldConfig[] = [];
+    reloader = createConfigReloader({
+      path,
+      env: {},
+      logger: log.logger,
+      running: parseConfig(yaml(["one"]), path, {}),
+      initialText: yaml(["one"]),
+      debounceMs: 20,
+      apply: (config) => applied.push(config),
+    });
+    const reloaded = log.next((l) => l.message === "config reloaded");
+    await symlink("v2", join(dir, "..data_tmp"));
+    await rename(join(dir, "..data_tmp"), join(dir, "..data"));
+    await reloaded;
+    expect(applied.map((c) => c.subscriptions.map((s) => s.id))).toStrictEqual([["two"]]);
   });
 
   it("an invalid write is refused and a later valid one still applies", async () => {

@@ -1,4 +1,4 @@
-import { type FSWatcher, watch } from "node:fs";
+import { type FSWatcher, lstatSync, realpathSync, watch } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { unsupportedSettings } from "../../app/unsupported-settings.js";
@@ -64,7 +64,7 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
   let lastText = options.initialText;
   let chain: Promise<boolean> = Promise.resolve(true);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let watcher: FSWatcher | undefined;
+  const watchers: FSWatcher[] = [];
   let closed = false;
 
   async function reloadNow(trigger: ReloadTrigger): Promise<boolean> {
@@ -160,9 +160,8 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
   }
 
   if (options.watch !== false) {
-    const file = basename(path);
-    watcher = watch(dirname(path), (_event, name) => {
-      if (closed || (name !== null && name !== file)) return;
+    const changed = () => {
+      if (closed) return;
       clearTimeout(timer);
       timer = setTimeout(() => {
         reload("file change").catch((error: unknown) => {
@@ -171,12 +170,18 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
           });
         });
       }, debounceMs);
-    });
-    watcher.on("error", (error) => {
-      logger.warn("stopped watching the config file; SIGHUP still reloads it", {
-        error: error.message,
+    };
+    for (const { dir, name } of watchedNames(path)) {
+      const watcher = watch(dir, (_event, changedName) => {
+        if (name === undefined || changedName === null || changedName === name) changed();
       });
-    });
+      watcher.on("error", (error) => {
+        logger.warn("stopped watching the config file; SIGHUP still reloads it", {
+          error: error.message,
+        });
+      });
+      watchers.push(watcher);
+    }
   }
 
   return {
@@ -184,7 +189,37 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
     close() {
       closed = true;
       clearTimeout(timer);
-      watcher?.close();
+      for (const watcher of watchers) watcher.close();
     },
   };
+}
+
+/**
+ * The folders to watch for changes of the config file, and the name to look for in each
+ * (`undefined`: any change there may be one). A plain file: its folder, its name. A symbolic link
+ * changes without an event for its own name when a link it goes through is swapped (a Kubernetes
+ * ConfigMap volume renames `..data` to point at the new version), or when its target is written
+ * in another folder: so any change in the link's folder counts, and so does the target's in its
+ * own. A change that leaves the text as it was applies nothing.
+ */
+function watchedNames(path: string): { dir: string; name: string | undefined }[] {
+  let link = false;
+  try {
+    link = lstatSync(path).isSymbolicLink();
+  } catch {
+    // Missing now: watched as a plain file; the next event brings it back.
+  }
+  if (!link) return [{ dir: dirname(path), name: basename(path) }];
+  const watched: { dir: string; name: string | undefined }[] = [
+    { dir: dirname(path), name: undefined },
+  ];
+  try {
+    const target = realpathSync(path);
+    if (dirname(target) !== dirname(path)) {
+      watched.push({ dir: dirname(target), name: basename(target) });
+    }
+  } catch {
+    // A dangling link: its folder is watched, which is where it will be repaired.
+  }
+  return watched;
 }
