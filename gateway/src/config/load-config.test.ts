@@ -328,6 +328,31 @@ describe("parseConfig: store", () => {
     ]);
   });
 
+  test("a path starting with ~ is refused: only a shell expands it; ${HOME} is interpolated", () => {
+    const tilde =
+      "starts with ~, which only a shell expands (here it would be a folder named ~); write the full path, or ${HOME}/...";
+    expect(
+      problems(
+        yaml(
+          "store: { kind: sqlite, path: ~/herald.db }",
+          "auth:",
+          "  issuers:",
+          "    - { issuer: https://id.example.com, audience: herald, jwks: ~herald/jwks.json }",
+        ),
+      ),
+    ).toEqual([
+      `herald.yaml:1:30 store.path: ${tilde}`,
+      `herald.yaml:4:65 auth.issuers[0].jwks: ${tilde}`,
+    ]);
+    expect(
+      parseConfig("store: { kind: sqlite, path: ${HOME}/h.db }", "x", { HOME: "/home/h" }).store,
+    ).toMatchObject({ path: "/home/h/h.db" });
+    // A ~ further in is an ordinary character.
+    expect(parseConfig("store: { kind: sqlite, path: data/~x.db }", "x").store).toMatchObject({
+      path: "data/~x.db",
+    });
+  });
+
   test("keys of another kind are unknown keys", () => {
     expect(problems("store: { kind: memory, path: x }")).toEqual([
       "herald.yaml:1:24 store.path: unknown key; expected one of: kind, dedupeWindow",

@@ -12,6 +12,7 @@ import type { FieldPath } from "./field-path.js";
 import { type Report, trackReport } from "./report.js";
 import {
   expectDuration,
+  expectFilePath,
   expectHttpUrl,
   expectList,
   expectObject,
@@ -136,7 +137,7 @@ function parseJwks(value: unknown, path: FieldPath, report: Report): IssuerKeys 
       report(path, JWKS_SHAPE);
       return undefined;
     }
-    const file = expectString(value, path, report);
+    const file = expectFilePath(value, path, report);
     return file === undefined ? undefined : { kind: "file", path: file };
   }
   if (!isRawObject(value)) {

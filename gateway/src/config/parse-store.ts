@@ -9,6 +9,7 @@ import {
 import { type Report, trackReport } from "./report.js";
 import {
   expectDuration,
+  expectFilePath,
   expectInteger,
   expectList,
   expectObject,
@@ -77,7 +78,7 @@ export function parseStore(raw: unknown, path: FieldPath, report: Report): Store
       store = { kind, dedupeWindowMs };
       break;
     case "sqlite": {
-      const file = optional(object.path, at("path"), r, parseFilePath) ?? DEFAULT_SQLITE_PATH;
+      const file = optional(object.path, at("path"), r, expectFilePath) ?? DEFAULT_SQLITE_PATH;
       store = { kind, path: file, dedupeWindowMs };
       break;
     }
@@ -90,7 +91,7 @@ export function parseStore(raw: unknown, path: FieldPath, report: Report): Store
       );
       const ackWaitMs = optional(object.ackWait, at("ackWait"), r, parseAckWait);
       const startupWaitMs = optional(object.startupWait, at("startupWait"), r, parseStartupWait);
-      const credentials = optional(object.credentials, at("credentials"), r, parseFilePath);
+      const credentials = optional(object.credentials, at("credentials"), r, expectFilePath);
       const user = optional(object.user, at("user"), r, expectString);
       const password = optional(object.password, at("password"), r, expectString);
       const token = optional(object.token, at("token"), r, expectString);
@@ -144,12 +145,6 @@ function parseStartupWait(value: unknown, path: FieldPath, report: Report) {
 }
 
 /** A non-empty string (`expectString`) that the file system can take: no NUL byte. */
-function parseFilePath(value: unknown, path: FieldPath, report: Report) {
-  const file = expectString(value, path, report);
-  if (file === undefined || !file.includes("\0")) return file;
-  report(path, "must be a file path");
-  return undefined;
-}
 
 /** One server URL or a list of them (the NATS client tries each), all `nats://` or all `tls://`. */
 function parseNatsUrl(value: unknown, path: FieldPath, report: Report) {

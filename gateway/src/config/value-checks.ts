@@ -127,6 +127,31 @@ export function notAString(value: unknown): string {
 }
 
 /**
+ * A file path (relative ones are taken from the config file's folder by the runtime). One that
+ * starts with `~` is refused: only a shell expands it, so `~/herald.db` would be a folder named
+ * `~` beside the config; `${HOME}` is interpolated like any variable.
+ *
+ * @example
+ * const file = expectFilePath(raw.path, ["store", "path"], report);
+ */
+export function expectFilePath(
+  value: unknown,
+  path: FieldPath,
+  report: Report,
+): string | undefined {
+  const file = expectString(value, path, report);
+  if (file === undefined) return undefined;
+  if (file.includes("\0")) report(path, "must be a file path");
+  else if (/^~[^/\\]*(?:[/\\]|$)/.test(file)) {
+    report(
+      path,
+      `starts with ~, which only a shell expands (here it would be a folder named ~); write the full path, or \${HOME}/...`,
+    );
+  } else return file;
+  return undefined;
+}
+
+/**
  * A list, non-empty unless `allowEmpty`.
  *
  * @example
