@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { silentLogger } from "../../ports/logger.js";
+import { type Logger, silentLogger } from "../../ports/logger.js";
 import { ServeError, serve } from "./serve.js";
 
 let dir: string;
@@ -114,14 +114,14 @@ describe("serve: config warnings", () => {
 });
 
 /** The embedded demo (no --config) in `cwd`, and what it noted on stderr as it started. */
-async function serveDemo(cwd: string, noAuth: boolean) {
+async function serveDemo(cwd: string, noAuth: boolean, logger: Logger = silentLogger) {
   let notes = "";
   const server = await serve({
     port: 0,
     noAuth,
     cwd,
     env: {},
-    logger: silentLogger,
+    logger,
     print: () => {},
     note: (text) => {
       notes += text;
@@ -151,6 +151,23 @@ describe("serve: the embedded demo", () => {
         body: '{"hello":"world"}',
       });
       expect(response.status).toBe(202);
+    } finally {
+      await server.close();
+      await rm(demoDir, { recursive: true, force: true });
+    }
+  });
+
+  it("answers a reload (SIGHUP) with a warning that there is no config file to reload", async () => {
+    const demoDir = await mkdtemp(join(tmpdir(), "herald-demo-reload-"));
+    const warnings: string[] = [];
+    const logger: Logger = { ...silentLogger, warn: (message) => warnings.push(message) };
+    const { server } = await serveDemo(demoDir, true, logger);
+    try {
+      warnings.length = 0;
+      expect(await server.reload()).toBe(false);
+      expect(warnings).toEqual([
+        "config reload: the embedded demo has no config file to reload; write a herald.yaml and restart",
+      ]);
     } finally {
       await server.close();
       await rm(demoDir, { recursive: true, force: true });

@@ -263,7 +263,15 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   return {
     url,
     gateway,
-    reload: async () => (reloader === undefined ? false : reloader.reload("SIGHUP")),
+    reload: async () => {
+      if (reloader !== undefined) return reloader.reload("SIGHUP");
+      // Said, so a SIGHUP to the demo is not taken for a reload that silently did nothing.
+      logger.warn(
+        "config reload: the embedded demo has no config file to reload; write a herald.yaml and restart",
+        { trigger: "SIGHUP" },
+      );
+      return false;
+    },
     close() {
       closing ??= (async () => {
         reloader?.close();
