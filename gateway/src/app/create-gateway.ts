@@ -224,6 +224,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       },
     }),
   });
+  // Jobs the dispatcher already holds follow a change of their subscription at once.
+  subscriptions.onChange?.(() => dispatcher.subscriptionsChanged());
   let accepting = true;
   const gate = createPublishGate();
 

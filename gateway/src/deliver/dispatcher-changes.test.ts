@@ -9,8 +9,10 @@ import {
   subscription,
   turns,
 } from "../../test/support/dispatcher-kit.js";
+import { createFakeTime } from "../../test/support/fake-time.js";
 import { createTestQueue } from "../../test/support/test-queue.js";
 import type { Subscription } from "../subscriptions/subscription.js";
+import type { DeliveryOutcome } from "./delivery-outcome.js";
 import { createDispatcher } from "./dispatcher.js";
 
 /**
@@ -81,5 +83,43 @@ describe("createDispatcher: a subscription changed while its jobs wait", () => {
       "http://127.0.0.1:9/new",
     ]);
     await dispatcher.stop();
+  });
+
+  it("a new sink is not held by the pause the old one asked for (Retry-After), once told of the change", async () => {
+    const time = createFakeTime();
+    const queue = createTestQueue(time.clock);
+    const { settle } = recordingSettle(queue);
+    const subs = new Map<string, Subscription>([
+      ["sub", subscription("sub", { concurrency: 1 }, "http://127.0.0.1:9/old")],
+    ]);
+    const sinks: string[] = [];
+    const { deliverer } = fakeDeliverer((_attempt, sub): DeliveryOutcome => {
+      sinks.push(sub.sink);
+      return sub.sink.endsWith("/old")
+        ? { kind: "retry", status: 503, error: "busy", retryAfterMs: 3_600_000 }
+        : delivered;
+    });
+    const dispatcher = createDispatcher({
+      queue,
+      deliverer,
+      settle,
+      subscriptions: (id) => subs.get(id),
+      clock: time.clock,
+      timers: time.timers,
+    });
+    await queue.add("sub", ...events("e", 3));
+    dispatcher.start();
+    await turns();
+    expect(sinks).toEqual(["http://127.0.0.1:9/old"]);
+    subs.set("sub", subscription("sub", { concurrency: 1 }, "http://127.0.0.1:9/new"));
+    dispatcher.subscriptionsChanged();
+    await turns(30);
+    // No time has passed: the two held jobs went to the new sink at once.
+    expect(sinks).toEqual([
+      "http://127.0.0.1:9/old",
+      "http://127.0.0.1:9/new",
+      "http://127.0.0.1:9/new",
+    ]);
+    await dispatcher.stop({ deadlineMs: 0 });
   });
 });

@@ -95,6 +95,13 @@ export interface Dispatcher {
    */
   stop(options?: StopOptions): Promise<void>;
   /**
+   * Says that subscriptions changed (a reload, an API `PUT` or `DELETE`): the jobs held here go
+   * to what their subscription is now, those of a removed one are dropped, and a lane paused by
+   * its old sink's `Retry-After` is not held by it, without waiting for the next delivery or
+   * lease to look. Does nothing before `start()` or after `stop()`.
+   */
+  subscriptionsChanged(): void;
+  /**
    * Resolves once the queue is empty and nothing is in flight or held (tests, graceful
    * shutdown). Jobs queued before `start()` or after `stop()` keep it waiting; race it with a
    * deadline.
@@ -256,12 +263,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    */
   function pump(flush: boolean): void {
     const now = clock.now();
+    for (const lane of active) refreshLane(lane, now);
     if (!stopping.signal.aborted || flush) {
       let started = true;
       while (started && pools.anyRoom()) {
         started = false;
         for (const lane of active) {
-          if (!pools.hasRoom(lane) || !refreshLane(lane, now)) continue;
+          if (!pools.hasRoom(lane)) continue;
           const jobs = takeAttempt(lane, now, flush);
           if (jobs === undefined) continue;
           started = true;
@@ -371,7 +379,13 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           { id: first.id, events: jobs.map((job) => job.event), attempt: first.attempts + 1 },
           subscription,
         ));
-      if (outcome.kind === "retry" && outcome.retryAfterMs !== undefined) {
+      // The pause speaks for the sink that answered: not for a new one the subscription was
+      // given while this attempt ran (a reload, an API PUT).
+      if (
+        outcome.kind === "retry" &&
+        outcome.retryAfterMs !== undefined &&
+        lane.subscription.sink === subscription.sink
+      ) {
         pauseFor(lane, outcome.retryAfterMs, outcome.status);
       }
       await settle(jobs, outcome, subscription);
@@ -412,31 +426,29 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   /**
-   * Brings a lane with waiting jobs up to date with its subscription as it is now, before an
-   * attempt starts: jobs are leased in bulk and may wait in their lane while a config reload or
-   * an API `PUT` or `DELETE` changes the subscription, and must then go to the sink (and with the
-   * settings) it has now, not the one it had when they were leased. The jobs of a subscription
-   * that is gone are dropped (`drop`); returns `false` then. A lookup that fails keeps the lane
-   * as it was, as `intake` would have left it.
+   * Brings a lane up to date with its subscription as it is now (every `pump`, before attempts
+   * start): jobs are leased in bulk and may wait in their lane while a config reload or an API
+   * `PUT` or `DELETE` changes the subscription, and must then go to the sink (and with the
+   * settings) it has now, not the one it had when they were leased; a new sink also ends a pause
+   * the old one asked for. The waiting jobs of a subscription that is gone are dropped (`drop`).
+   * A lookup that fails keeps the lane as it was, as `intake` would have left it.
    */
-  function refreshLane(lane: SinkLane, now: number): boolean {
-    if (lane.waiting.length === 0) return true;
+  function refreshLane(lane: SinkLane, now: number): void {
     let current: Subscription | undefined;
     try {
       current = subscriptions(lane.id);
     } catch {
-      return true;
+      return;
     }
-    if (current === lane.subscription) return true;
+    if (current === lane.subscription) return;
     if (current === undefined) {
       for (const { job } of lane.waiting.splice(0)) void drop(job);
-      return false;
+      return;
     }
     const sinkChanged = lane.subscription.sink !== current.sink;
     updateLane(lane, current, now);
     // A new sink is not judged by the old one's slowness (as in `intake`).
     if (sinkChanged && lane.slow) pools.forget(lane);
-    return true;
   }
 
   /** Completes a job whose subscription is gone. Never rejects. */
@@ -667,6 +679,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         }
       })();
       return deadlineMs === undefined ? stopped : withDeadline(stopped, deadlineMs);
+    },
+
+    subscriptionsChanged() {
+      if (loop !== undefined && !stopping.signal.aborted) pump(false);
     },
 
     idle() {

@@ -48,6 +48,20 @@ describe("openSubscriptionRegistry", () => {
     expect(registry.get("a")).toBeUndefined();
   });
 
+  it("tells onChange listeners of every change once the new set is in place", async () => {
+    const registry = await openSubscriptionRegistry({
+      configured: [subscription("file", { types: ["t"] })],
+      store: createMemorySubscriptionStore(),
+    });
+    const seen: string[][] = [];
+    registry.onChange?.(() => seen.push(registry.list().map((r) => r.subscription.id)));
+    await registry.create(subscription("a", { types: ["t"] }));
+    await registry.update(subscription("a", { types: ["u"] }));
+    registry.replaceConfigured([]);
+    await registry.delete("a");
+    expect(seen).toStrictEqual([["file", "a"], ["file", "a"], ["a"], []]);
+  });
+
   it("refresh applies what another writer changed in the store (another replica)", async () => {
     const store = createMemorySubscriptionStore();
     const registry = await openSubscriptionRegistry({ configured: [], store });

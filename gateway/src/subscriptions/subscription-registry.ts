@@ -60,6 +60,12 @@ export interface SubscriptionRegistry {
    * set: how a change another gateway replica made to a shared store (NATS) reaches this one.
    */
   refresh(): Promise<void>;
+  /**
+   * Calls `listener` after every change of the set (a reload, an API write, a disable, a refresh),
+   * once the new set is in place: the dispatcher then moves the jobs it holds to what their
+   * subscription is now. Optional: a runtime that delivers otherwise need not offer it.
+   */
+  onChange?(listener: () => void): void;
 }
 
 export interface SubscriptionRegistryOptions {
@@ -186,8 +192,19 @@ export function createSubscriptionRegistry(
       ? { subscription, origin }
       : { subscription, origin, disabled: state };
   }
+  const listeners: (() => void)[] = [];
   function rebuild(): void {
     matcher = build(active());
+    for (const listener of listeners) {
+      try {
+        listener();
+      } catch (error) {
+        // The change is made; a listener's trouble must not undo it or fail the request.
+        logger.error("a subscription change listener failed", {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
   }
   function writable(id: string, action = "change"): Subscription {
     if (config.has(id)) {
@@ -282,6 +299,9 @@ export function createSubscriptionRegistry(
         for (const [id, state] of holding) disabled.set(id, state);
         rebuild();
       }),
+    onChange(listener) {
+      listeners.push(listener);
+    },
     replaceConfigured(subscriptions) {
       const next = new Map(subscriptions.map((s) => [s.id, s]));
       const taken = [...next.keys()].filter((id) => api.has(id) && !config.has(id));
