@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -332,6 +334,27 @@ describe("herald command line", () => {
     const { code, stderr } = await cli(["serve", "--no-auth", "--port", "99999"]);
     expect(code).toBe(2);
     expect(stderr).toContain("--port");
+  });
+
+  it("tail: a --port in use is said as such, exit 1 like serve's", async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const { port } = busy.address() as AddressInfo;
+    try {
+      const { code, stderr } = await cli([
+        "tail",
+        "--url",
+        "http://127.0.0.1:9",
+        "--port",
+        `${port}`,
+      ]);
+      expect(code).toBe(1);
+      expect(stderr).toBe(
+        `herald: cannot listen for deliveries on 127.0.0.1:${port}: the port is in use (pick another with --port, or leave it out for any free one)\n`,
+      );
+    } finally {
+      busy.close();
+    }
   });
 
   it("tail: flags given values they cannot take are usage errors too, exit 2", async () => {

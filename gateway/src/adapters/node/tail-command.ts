@@ -132,7 +132,13 @@ async function listen(
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>
-      reject(new ServeError(`cannot listen for deliveries on ${host}:${port}: ${err.message}`)),
+      reject(
+        new ServeError(
+          err.code === "EADDRINUSE"
+            ? `cannot listen for deliveries on ${host}:${port}: the port is in use (pick another with --port, or leave it out for any free one)`
+            : `cannot listen for deliveries on ${host}:${port}: ${err.message}`,
+        ),
+      ),
     );
     server.listen(port, host, resolve);
   });
