@@ -11,6 +11,14 @@ export async function callGateway(url: string | URL, init: RequestInit): Promise
   try {
     return await fetch(url, init);
   } catch (err) {
-    throw new ServeError(`cannot reach ${url}: ${(err as Error).cause ?? (err as Error).message}`);
+    const cause = (err as Error).cause ?? (err as Error).message;
+    // `fetch` never connects to the Fetch standard's "bad ports" (6000, 6665-6669, ...) and says
+    // only "bad port": a gateway serving on one is reachable by curl, not by this command.
+    if (cause instanceof Error && cause.message === "bad port") {
+      throw new ServeError(
+        `cannot reach ${url}: fetch refuses port ${new URL(url).port}, a port browsers block ("bad ports" of the Fetch standard); serve the gateway on another port`,
+      );
+    }
+    throw new ServeError(`cannot reach ${url}: ${cause}`);
   }
 }

@@ -336,6 +336,16 @@ describe("herald command line", () => {
     expect(stderr).toContain("--port");
   });
 
+  it("send and tail: a gateway on a port fetch refuses (6000) is said as such, not 'bad port'", async () => {
+    for (const args of [["send", "--type", "t", "--source", "/s"], ["tail"]]) {
+      const { code, stderr } = await cli([...args, "--url", "http://127.0.0.1:6000"]);
+      expect(code, args[0]).toBe(1);
+      expect(stderr).toMatch(
+        /^herald: cannot reach http:\/\/127\.0\.0\.1:6000\/\w+: fetch refuses port 6000, a port browsers block \("bad ports" of the Fetch standard\); serve the gateway on another port\n$/,
+      );
+    }
+  });
+
   it("tail: a --port in use is said as such, exit 1 like serve's", async () => {
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
