@@ -7,13 +7,15 @@ import { formatFieldPath } from "../../config/field-path.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
 import { natsCredsProblem } from "../nats/nats-creds-file.js";
 import { loadJwksFile } from "./jwks-file.js";
+import { sqlitePathProblem } from "./sqlite-open-failure.js";
 
 /**
  * What `herald validate` checks beyond the config's own text: the files it names, read the way
  * `herald serve` reads them at start (relative paths from the config file's folder), so a config
  * that validates does not then stop `serve` for a missing key file:
  * - `auth.issuers[].jwks` as a file: readable, and a JWKS with usable keys;
- * - `store.credentials` (NATS): readable, and a `.creds` file the NATS client can read.
+ * - `store.credentials` (NATS): readable, and a `.creds` file the NATS client can read;
+ * - `store.path` (SQLite): not a folder, and no file where one of its folders should be.
  * Each problem is an issue with the file, line and field of the setting that names the file.
  *
  * @example
@@ -45,6 +47,10 @@ export async function checkConfigFiles(
     }
   }
   const store = config.store;
+  if (store.kind === "sqlite") {
+    const problem = sqlitePathProblem(resolve(baseDir, store.path));
+    if (problem !== undefined) report(["store", "path"], problem);
+  }
   if (store.kind === "nats" && store.credentials !== undefined) {
     try {
       const problem = natsCredsProblem(await readFile(resolve(baseDir, store.credentials), "utf8"));

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -100,6 +100,27 @@ describe("herald validate", () => {
     const fixed = await cli(["validate", "--config", "files.yaml"]);
     expect(fixed.stderr).toBe("");
     expect(fixed.code).toBe(0);
+  });
+
+  it("refuses a SQLite store.path that no one could open: a folder, or a file in the way", async () => {
+    await mkdir(join(dir, "store-folder"), { recursive: true });
+    await writeFile(join(dir, "a-file"), "");
+    await writeFile(
+      join(dir, "store.yaml"),
+      "store: { kind: sqlite, path: store-folder }\nsubscriptions: []\n",
+    );
+    const folder = await cli(["validate", "--config", "store.yaml"]);
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toBe(
+      `herald: ${join(dir, "store.yaml")}:1:30 store.path: it is a folder; give store.path a file name in it, such as ${join(dir, "store-folder")}/herald.db\n`,
+    );
+    await writeFile(
+      join(dir, "store.yaml"),
+      "store: { kind: sqlite, path: a-file/x/h.db }\nsubscriptions: []\n",
+    );
+    const file = await cli(["validate", "--config", "store.yaml"]);
+    expect(file.code).toBe(1);
+    expect(file.stderr).toContain(`store.path: ${join(dir, "a-file")} is a file, not a folder`);
   });
 
   it("reports every problem with file, line and field, and exits 1", async () => {

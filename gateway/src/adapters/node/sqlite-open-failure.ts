@@ -12,13 +12,10 @@ import { dirname } from "node:path";
  * sqliteOpenFailure("/var/lib/herald"); // "it is a folder; give store.path a file name in it, such as /var/lib/herald/herald.db"
  */
 export function sqliteOpenFailure(path: string): string | undefined {
+  const shape = sqlitePathProblem(path);
+  if (shape !== undefined) return shape;
   const file = kindOf(path);
-  if (file === "folder") {
-    return `it is a folder; give store.path a file name in it, such as ${path.replace(/\/$/, "")}/herald.db`;
-  }
   const dir = dirname(path);
-  const blocker = nearestExisting(dir);
-  if (kindOf(blocker) === "other") return `${blocker} is a file, not a folder`;
   if (file === "other" && !allowed(path, constants.R_OK | constants.W_OK)) {
     return "this user may not read and write it (check its owner and permissions)";
   }
@@ -28,6 +25,22 @@ export function sqliteOpenFailure(path: string): string | undefined {
       : `this user may not create files in ${dir}, where SQLite keeps the -wal and -shm files beside the store (check its owner and permissions)`;
   }
   return undefined;
+}
+
+/**
+ * What makes `path` (absolute) unusable as a store file whoever opens it, or `undefined`: it is a
+ * folder, or a file stands where one of its folders should be. `herald validate` asks this too
+ * (permissions it leaves to `serve`: validation often runs as another user, on another machine).
+ *
+ * @example
+ * sqlitePathProblem("/etc/passwd/herald.db"); // "/etc/passwd is a file, not a folder"
+ */
+export function sqlitePathProblem(path: string): string | undefined {
+  if (kindOf(path) === "folder") {
+    return `it is a folder; give store.path a file name in it, such as ${path.replace(/\/$/, "")}/herald.db`;
+  }
+  const blocker = nearestExisting(dirname(path));
+  return kindOf(blocker) === "other" ? `${blocker} is a file, not a folder` : undefined;
 }
 
 function kindOf(path: string): "missing" | "folder" | "other" {
