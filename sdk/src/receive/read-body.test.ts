@@ -72,8 +72,9 @@ describe("readBody", () => {
 });
 
 describe("receive maxBytes", () => {
-  it("defaults to 4 MiB: an event of that size is read, one byte more is refused", async () => {
-    expect(DEFAULT_MAX_BYTES).toBe(4 * 1024 * 1024);
+  it("defaults to 32 MiB (a default batch of 100 x 256 KiB fits): that size is read, one byte more is refused", async () => {
+    expect(DEFAULT_MAX_BYTES).toBe(32 * 1024 * 1024);
+    expect(DEFAULT_MAX_BYTES).toBeGreaterThan(100 * 262_144 + 100 * 1024);
     const event = await receive(post(new Uint8Array(DEFAULT_MAX_BYTES)));
     expect((event.data as Uint8Array).byteLength).toBe(DEFAULT_MAX_BYTES);
     await expect(receive(post(new Uint8Array(DEFAULT_MAX_BYTES + 1)))).rejects.toBeInstanceOf(

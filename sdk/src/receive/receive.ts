@@ -14,17 +14,21 @@ export interface ReceiveOptions {
   /** Largest accepted age (or lead) of `webhook-timestamp`, in seconds (default 300). */
   readonly toleranceSeconds?: number | undefined;
   /**
-   * Largest body read, in bytes (default 4 MiB: a Herald delivery is at most `limits.maxBatchBytes`,
-   * 1 MiB by default). A larger one is refused with `MessageTooLarge` (413) before it is all in
-   * memory, and before any signature check, which needs the whole body.
+   * Largest body read, in bytes (default 32 MiB: a Herald batch delivery holds up to
+   * `maxBatchSize` events of up to `limits.maxEventBytes` each, 100 x 256 KiB by default). A
+   * larger one is refused with `MessageTooLarge` (413) before it is all in memory, and before any
+   * signature check, which needs the whole body.
    */
   readonly maxBytes?: number | undefined;
   /** Clock in milliseconds (tests). */
   readonly now?: (() => number) | undefined;
 }
 
-/** `ReceiveOptions.maxBytes` when not given: 4 MiB. */
-export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * `ReceiveOptions.maxBytes` when not given: 32 MiB, above the largest delivery of a gateway on
+ * its default limits (a batch of 100 events of 256 KiB): refusing one would dead-letter it.
+ */
+export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 
 async function verifiedBody(request: Request, options: ReceiveOptions): Promise<Uint8Array> {
   // The signature covers the exact bytes, so the body is read once, raw, and decoded from them.
