@@ -4,6 +4,7 @@ import {
   event,
   events,
   fakeDeliverer,
+  recordingLogger,
   recordingSettle,
   subscription,
   turns,
@@ -23,7 +24,9 @@ afterEach(async () => {
 function setup(
   subs: readonly Subscription[],
   answer: (sub: Subscription) => DeliveryOutcome = () => delivered,
+  extra: { leaseMs?: number } = {},
 ) {
+  const logger = recordingLogger();
   const time = createFakeTime();
   const queue = createTestQueue(time.clock);
   const { settle, settled } = recordingSettle(queue);
@@ -43,9 +46,11 @@ function setup(
     subscriptions: (id) => byId.get(id),
     clock: time.clock,
     timers: time.timers,
+    logger,
+    ...extra,
   });
   stops.push(() => dispatcher.stop());
-  return { time, queue, dispatcher, times, settled };
+  return { time, queue, dispatcher, times, settled, logger };
 }
 
 describe("dispatcher rate (delivery.rate as a token bucket)", () => {
@@ -101,18 +106,26 @@ describe("dispatcher rate (delivery.rate as a token bucket)", () => {
 
 describe("dispatcher pause on Retry-After", () => {
   /** The "throttled" sink answers its first request 429 (with `Retry-After` if given), then 2xx. */
-  function pausing(retryAfterMs: number | undefined, subs: readonly Subscription[]) {
+  function pausing(
+    retryAfterMs: number | undefined,
+    subs: readonly Subscription[],
+    extra: { leaseMs?: number } = {},
+  ) {
     let throttled = false;
-    return setup(subs, (sub): DeliveryOutcome => {
-      if (sub.id !== "throttled" || throttled) return delivered;
-      throttled = true;
-      return {
-        kind: "retry",
-        status: 429,
-        error: "slow down",
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      };
-    });
+    return setup(
+      subs,
+      (sub): DeliveryOutcome => {
+        if (sub.id !== "throttled" || throttled) return delivered;
+        throttled = true;
+        return {
+          kind: "retry",
+          status: 429,
+          error: "slow down",
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        };
+      },
+      extra,
+    );
   }
 
   it("starts no attempt to the subscription until the sink's Retry-After has passed; others flow", async () => {

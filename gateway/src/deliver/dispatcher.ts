@@ -537,7 +537,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         }
         // Handed out again while held here: its lease expired (leaseMs shorter than the hold).
         // The attempt running, or the one to come, settles it; never deliver it twice at once.
-        if (attempting.has(job.id)) {
+        // Not a leaseMs problem when its lane was held by its sink's Retry-After (up to an hour):
+        // its jobs waited past their lease by design (nothing else delivers them meanwhile).
+        if (attempting.has(job.id) && !(lanes.get(job.subscriptionId)?.pausedUntil ?? 0)) {
           logger.warn("a job came back while its delivery is still running; leaseMs is too short", {
             jobId: job.id,
             subscriptionId: job.subscriptionId,
