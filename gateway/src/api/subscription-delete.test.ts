@@ -75,6 +75,10 @@ describe("DELETE /subscriptions/{id}", () => {
       const after = await metrics();
       expect(after).not.toContain('subscription="short-lived"');
       expect(after).toContain("herald_events_accepted_total 1");
+      // An attempt that was in flight and ends now does not bring the series back.
+      gateway.metrics.attempt("short-lived", "sink", "retry", 0.01);
+      gateway.metrics.dead("short-lived", "store", 1);
+      expect(await metrics()).not.toContain('subscription="short-lived"');
     } finally {
       await gateway.stop();
       await sink.close();

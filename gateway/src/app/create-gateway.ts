@@ -169,7 +169,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       { configured: config.subscriptions, store: createMemorySubscriptionStore(), logger },
       [],
     );
-  const metrics = createGatewayMetrics({ queueDepth: () => queue.size() });
+  const metrics = createGatewayMetrics({
+    queueDepth: () => queue.size(),
+    known: (id) => subscriptions.get(id) !== undefined,
+  });
   // Passed on as given: without one, each part takes the global tracer and skips spans while no
   // tracing SDK is registered (see `tracingSwitch`); a tracer passed in always records.
   const { tracer } = options;
@@ -224,8 +227,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       },
     }),
   });
-  // Jobs the dispatcher already holds follow a change of their subscription at once.
-  subscriptions.onChange?.(() => dispatcher.subscriptionsChanged());
+  // Jobs the dispatcher already holds follow a change of their subscription at once; the metric
+  // series of a subscription a reload (or another replica) removed go with it, as on DELETE.
+  let known = new Set(subscriptions.list().map(({ subscription }) => subscription.id));
+  subscriptions.onChange?.(() => {
+    dispatcher.subscriptionsChanged();
+    const now = new Set(subscriptions.list().map(({ subscription }) => subscription.id));
+    for (const id of known) if (!now.has(id)) metrics.forgetSubscription(id);
+    known = now;
+  });
   let accepting = true;
   const gate = createPublishGate();
 

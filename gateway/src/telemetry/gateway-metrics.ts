@@ -78,7 +78,14 @@ const HELP = {
  */
 export function createGatewayMetrics(options: {
   readonly queueDepth: () => Promise<number>;
+  /**
+   * Whether a subscription still exists: an attempt that ends after its subscription was deleted
+   * is not counted under its id (that would bring back the series `forgetSubscription` dropped).
+   * Default: every id exists.
+   */
+  readonly known?: (subscriptionId: string) => boolean;
 }): GatewayMetrics {
+  const known = options.known ?? (() => true);
   const registry = createMetricRegistry();
   const meter = metrics.getMeter(TRACER_NAME);
   const accepted = registry.counter("herald_events_accepted_total", HELP.accepted);
@@ -198,6 +205,7 @@ export function createGatewayMetrics(options: {
       otel.rejected.add(1, { reason });
     },
     attempt(subscriptionId, target, outcome, seconds) {
+      if (!known(subscriptionId)) return;
       const labels = attemptLabels(subscriptionId, target, outcome);
       deliveries.add(1, labels.deliveries);
       duration.record(seconds, labels.duration);
@@ -205,6 +213,7 @@ export function createGatewayMetrics(options: {
       otel.duration.record(seconds, labels.duration);
     },
     dead(subscriptionId, ending, jobs) {
+      if (!known(subscriptionId)) return;
       dead.add(jobs, { subscription: subscriptionId, ending });
       otel.dead.add(jobs, { "herald.subscription.id": subscriptionId, ending });
     },
