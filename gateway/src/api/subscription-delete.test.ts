@@ -3,6 +3,8 @@ import { startRecordingSink } from "../../test/support/recording-sink.js";
 import { createGateway } from "../app/create-gateway.js";
 import { parseConfig } from "../config/load-config.js";
 import { createMemoryQueue } from "../deliver/memory-queue.js";
+import { createMemorySubscriptionStore } from "../store/memory-subscription-store.js";
+import { createSubscriptionRegistry } from "../subscriptions/subscription-registry.js";
 
 describe("DELETE /subscriptions/{id}", () => {
   it("drops the subscription's queued and dead deliveries with it", async () => {
@@ -83,5 +85,30 @@ describe("DELETE /subscriptions/{id}", () => {
       await gateway.stop();
       await sink.close();
     }
+  });
+
+  it("and a subscription a reload removes goes from the metrics too", async () => {
+    const config = parseConfig(
+      JSON.stringify({
+        subscriptions: [
+          { id: "stays", sink: "http://127.0.0.1:9/s" },
+          { id: "removed", sink: "http://127.0.0.1:9/r" },
+        ],
+      }),
+      "test.json",
+    );
+    const registry = createSubscriptionRegistry(
+      { configured: config.subscriptions, store: createMemorySubscriptionStore() },
+      [],
+    );
+    const gateway = createGateway({ config, subscriptions: registry });
+    gateway.metrics.attempt("stays", "sink", "delivered", 0.01);
+    gateway.metrics.attempt("removed", "sink", "delivered", 0.01);
+    const metrics = async () => (await gateway.fetch(new Request("http://gw/metrics"))).text();
+    expect(await metrics()).toContain('subscription="removed"');
+    registry.replaceConfigured(config.subscriptions.filter((sub) => sub.id === "stays"));
+    const after = await metrics();
+    expect(after).not.toContain('subscription="removed"');
+    expect(after).toContain('subscription="stays"');
   });
 });
