@@ -44,7 +44,8 @@ export interface AcceptOptions {
    * come from holds a delivery slot and its room until they are in, and ends right after, so
    * waiting could wait for itself (a queue full of such jobs would never drain), and refusing
    * would leave it leased, to be delivered again, and lose them at a memory queue's drain. They
-   * are bounded by the deliveries in flight. Default `false` (a publisher's events).
+   * are bounded by the deliveries in flight times the subscriptions a reply or receipt matches
+   * (and, for reply chains, `limits.maxReplyHops`). Default `false` (a publisher's events).
    */
   readonly settling?: boolean;
 }

@@ -32,9 +32,11 @@ type Tracked = IncomingMessage["socket"] & {
  * earlier answer is unfinished no socket yet (it queues it), and one that did not costs nothing
  * here. Past `max` such requests at once the connection stops being read, and it is read again once answers
  * bring it back to `max`. Requests before the one that went over are whole (the parser reads a
- * connection in order), so they end without reading more and nothing waits on itself. A read
- * that carries several requests is parsed whole first, so the bound holds to within one read.
- * Node's own hold (answers unsent, `_paused`) is left to Node to lift.
+ * connection in order), so they end without reading more and nothing waits on itself. The bound
+ * is approximate: a read that carries several requests is parsed whole first, and node:http may
+ * start reading again on its own (after a drain, or a body's pause and resume) until the next
+ * pipelined request stops it again; memory stays bounded per connection. Node's own hold
+ * (answers unsent, `_paused`) is left to Node to lift.
  *
  * @example
  * const server = createServer((req, res) => { limitPipelining(req, res); handle(req, res); });
