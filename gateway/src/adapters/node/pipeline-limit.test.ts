@@ -29,10 +29,11 @@ describe("pipelined requests on one connection", () => {
     });
     const total = 100;
     for (let i = 0; i < total; i++) {
-      // One write each, a moment apart: each arrives in a read of its own (a read carrying many
-      // requests is parsed whole before the connection stops being read).
+      // One write each, sent once the one before was handled (or is clearly not being read): each
+      // arrives in a read of its own, as a read carrying many requests is parsed whole.
+      const before = held.length;
       socket.write(`POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n${i % 10}\n`);
-      await pause(2);
+      for (let waited = 0; held.length === before && waited < 30; waited += 2) await pause(2);
     }
     await pause(100);
     // Unlimited, all 100 would be in the handler by now; a read or two may carry two requests.
