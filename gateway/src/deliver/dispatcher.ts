@@ -261,9 +261,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * out the lanes to skip, arms the timer for the next token or batch deadline, and cuts short a
    * waiting lease that skips a lane able to take jobs again. `flush` sends partial batches now.
    */
+  /** Set by `subscriptionsChanged`: the next pump looks at every lane, not only those with jobs. */
+  let subscriptionsDirty = false;
+
   function pump(flush: boolean): void {
     const now = clock.now();
-    for (const lane of active) refreshLane(lane, now);
+    // Lanes holding jobs are looked at every time (a registry need not say it changed); every
+    // lane only after a change was signalled (a paused lane may hold none and must hear of a
+    // new sink). So a pump costs a lookup per lane with jobs waiting, not per busy lane.
+    const everyLane = subscriptionsDirty;
+    subscriptionsDirty = false;
+    for (const lane of active) if (everyLane || lane.waiting.length > 0) refreshLane(lane, now);
     if (!stopping.signal.aborted || flush) {
       let started = true;
       while (started && pools.anyRoom()) {
@@ -684,6 +692,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
 
     subscriptionsChanged() {
+      subscriptionsDirty = true;
       if (loop !== undefined && !stopping.signal.aborted) pump(false);
     },
 
