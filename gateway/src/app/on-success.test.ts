@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { publishOrder } from "../../test/support/publish-order.js";
 import type { Received } from "../../test/support/recording-sink.js";
 import {
   type Reply,
@@ -36,23 +37,8 @@ function start(subscriptions: object[], limits: object = {}) {
   return gateway;
 }
 
-async function publish(gw: Gateway, id: string, headers: Record<string, string> = {}) {
-  const res = await gw.fetch(
-    new Request("http://gw/events", {
-      method: "POST",
-      headers: {
-        "ce-specversion": "1.0",
-        "ce-id": id,
-        "ce-source": "/shop",
-        "ce-type": "com.example.order",
-        "content-type": "application/json",
-        ...headers,
-      },
-      body: '{"order":1}',
-    }),
-  );
-  expect(res.status).toBe(202);
-}
+const publish = (gw: Gateway, id: string, headers: Record<string, string> = {}) =>
+  publishOrder(gw, id, { "content-type": "application/json", ...headers }, '{"order":1}');
 
 /** A binary-mode reply event. */
 const invoiceReply = (id: string, type = "com.example.invoice"): Reply => ({

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { publishOrder } from "../../test/support/publish-order.js";
 import { type ScriptedSink, startScriptedSink } from "../../test/support/scripted-sink.js";
 import { parseConfig } from "../config/load-config.js";
 import { createGateway, type Gateway } from "./create-gateway.js";
@@ -40,21 +41,6 @@ function start(delivery: Record<string, unknown>, sink: string) {
   return gateway;
 }
 
-async function publish(gw: Gateway, id: string) {
-  const res = await gw.fetch(
-    new Request("http://gw/events", {
-      method: "POST",
-      headers: {
-        "ce-specversion": "1.0",
-        "ce-id": id,
-        "ce-source": "/shop",
-        "ce-type": "com.example.order",
-      },
-    }),
-  );
-  expect(res.status).toBe(202);
-}
-
 const admin = (gw: Gateway, method: string, path: string) =>
   gw.fetch(new Request(`http://gw${path}`, { method }));
 
@@ -62,7 +48,7 @@ describe("reliable delivery through the gateway", () => {
   it("retries a flaky sink until it takes the event", async () => {
     const sink = await sinkOf({ status: 503 }, { status: 502 }, { status: 204 });
     const gw = start({ retry: 3 }, sink.url);
-    await publish(gw, "flaky-1");
+    await publishOrder(gw, "flaky-1");
     await sink.waitFor(3);
     await gw.idle();
     expect(sink.received.map((r) => r.headers["ce-id"])).toStrictEqual([
@@ -77,7 +63,7 @@ describe("reliable delivery through the gateway", () => {
   it("keeps an event it cannot deliver as dead, lists it, and redrives it", async () => {
     const sink = await sinkOf({ status: 500, body: "boom" }, { status: 500 }, { status: 204 });
     const gw = start({ retry: 1 }, sink.url);
-    await publish(gw, "dead-1");
+    await publishOrder(gw, "dead-1");
     await sink.waitFor(2);
     await gw.idle();
     const listed = (await (await admin(gw, "GET", "/subscriptions/orders/dead")).json()) as {
@@ -108,7 +94,7 @@ describe("reliable delivery through the gateway", () => {
     const sink = await sinkOf({ status: 400, body: "no such order" });
     const dlq = await sinkOf({ status: 204 });
     const gw = start({ retry: 5, deadLetterSink: dlq.url }, sink.url);
-    await publish(gw, "refused-1");
+    await publishOrder(gw, "refused-1");
     const [letter] = await dlq.waitFor(1);
     await gw.idle();
     expect(sink.received).toHaveLength(1);
@@ -144,7 +130,7 @@ describe("reliable delivery through the gateway", () => {
       logger: { debug: remember, info: remember, warn: remember, error: remember },
     });
     gateway.start();
-    await publish(gateway, "moved-1");
+    await publishOrder(gateway, "moved-1");
     const [letter] = await dlq.waitFor(1);
     await gateway.idle();
     expect(sink.received).toHaveLength(1);
@@ -164,14 +150,14 @@ describe("reliable delivery through the gateway", () => {
   it("410 Gone disables the subscription (visible in the API) until it is updated", async () => {
     const sink = await sinkOf({ status: 410 }, { status: 204 });
     const gw = start({}, sink.url);
-    await publish(gw, "gone-1");
+    await publishOrder(gw, "gone-1");
     await sink.waitFor(1);
     await gw.idle();
     const shown = (await (await admin(gw, "GET", "/subscriptions/orders")).json()) as {
       disabled?: { reason: string };
     };
     expect(shown.disabled?.reason).toMatch(/410/);
-    await publish(gw, "gone-2");
+    await publishOrder(gw, "gone-2");
     await gw.idle();
     expect(sink.received).toHaveLength(1);
   });
@@ -179,9 +165,9 @@ describe("reliable delivery through the gateway", () => {
   it("acknowledges a duplicate source + id and does not deliver it again", async () => {
     const sink = await sinkOf({ status: 204 });
     const gw = start({}, sink.url);
-    await publish(gw, "dup-1");
-    await publish(gw, "dup-1");
-    await publish(gw, "dup-2");
+    await publishOrder(gw, "dup-1");
+    await publishOrder(gw, "dup-1");
+    await publishOrder(gw, "dup-2");
     await sink.waitFor(2);
     await gw.idle();
     expect(sink.received.map((r) => r.headers["ce-id"])).toStrictEqual(["dup-1", "dup-2"]);
@@ -190,8 +176,8 @@ describe("reliable delivery through the gateway", () => {
   it("redrives only the jobs named in the body", async () => {
     const sink = await sinkOf({ status: 400 });
     const gw = start({ retry: 0 }, sink.url);
-    await publish(gw, "named-1");
-    await publish(gw, "named-2");
+    await publishOrder(gw, "named-1");
+    await publishOrder(gw, "named-2");
     await sink.waitFor(2);
     await gw.idle();
     const listed = (await (

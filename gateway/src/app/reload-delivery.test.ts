@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { publishOrder } from "../../test/support/publish-order.js";
 import { type ScriptedSink, startScriptedSink } from "../../test/support/scripted-sink.js";
 import { parseConfig } from "../config/load-config.js";
 import { createGateway, type Gateway } from "./create-gateway.js";
@@ -23,21 +24,6 @@ const config = (sink: string) =>
     "t.json",
   );
 
-async function publish(gw: Gateway, id: string) {
-  const res = await gw.fetch(
-    new Request("http://gw/events", {
-      method: "POST",
-      headers: {
-        "ce-specversion": "1.0",
-        "ce-id": id,
-        "ce-source": "/shop",
-        "ce-type": "com.example.order",
-      },
-    }),
-  );
-  expect(res.status).toBe(202);
-}
-
 /** Resolves once the first delivery was settled (kept as dead, with `retry: 0`). */
 async function settled(gw: Gateway): Promise<void> {
   for (;;) {
@@ -55,7 +41,7 @@ describe("a config reload while deliveries are queued", () => {
     sinks.push(old, next);
     gateway = createGateway({ config: config(old.url) });
     gateway.start();
-    for (const id of ["o-1", "o-2", "o-3"]) await publish(gateway, id);
+    for (const id of ["o-1", "o-2", "o-3"]) await publishOrder(gateway, id);
     await old.waitFor(1);
     // Once o-1 is settled (dead: retry 0), the old sink's pause of an hour holds the rest.
     await settled(gateway);
@@ -74,7 +60,7 @@ describe("a config reload while deliveries are queued", () => {
     sinks.push(old, next);
     gateway = createGateway({ config: config(old.url) });
     gateway.start();
-    for (const id of ["o-1", "o-2", "o-3"]) await publish(gateway, id);
+    for (const id of ["o-1", "o-2", "o-3"]) await publishOrder(gateway, id);
     // The request is at the old sink, its answer not yet read: the reload lands in between.
     await old.waitFor(1);
     gateway.subscriptions.replaceConfigured(config(next.url).subscriptions);
