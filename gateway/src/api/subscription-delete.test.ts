@@ -6,6 +6,18 @@ import { createMemoryQueue } from "../deliver/memory-queue.js";
 import { createMemorySubscriptionStore } from "../store/memory-subscription-store.js";
 import { createSubscriptionRegistry } from "../subscriptions/subscription-registry.js";
 
+/** A JSON request to the gateway in process: `call("POST", "/subscriptions", { sink })`. */
+const callOf =
+  (gateway: { fetch(request: Request): Promise<Response> }) =>
+  (method: string, path: string, body?: unknown) =>
+    gateway.fetch(
+      new Request(`http://gw${path}`, {
+        method,
+        headers: { "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }),
+    );
+
 describe("DELETE /subscriptions/{id}", () => {
   it("drops the subscription's queued and dead deliveries with it", async () => {
     const queue = createMemoryQueue();
@@ -15,14 +27,7 @@ describe("DELETE /subscriptions/{id}", () => {
       queue,
       newSubscriptionId: () => "doomed",
     });
-    const call = (method: string, path: string, body?: unknown) =>
-      gateway.fetch(
-        new Request(`http://gw${path}`, {
-          method,
-          headers: { "content-type": "application/json" },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        }),
-      );
+    const call = callOf(gateway);
     const publish = (id: string) =>
       gateway.fetch(
         new Request("http://gw/events", {
@@ -53,14 +58,7 @@ describe("DELETE /subscriptions/{id}", () => {
     });
     gateway.start();
     try {
-      const call = (method: string, path: string, body?: unknown) =>
-        gateway.fetch(
-          new Request(`http://gw${path}`, {
-            method,
-            headers: { "content-type": "application/json" },
-            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          }),
-        );
+      const call = callOf(gateway);
       expect((await call("POST", "/subscriptions", { sink: sink.url })).status).toBe(201);
       const published = await gateway.fetch(
         new Request("http://gw/events", {
