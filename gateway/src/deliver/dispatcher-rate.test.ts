@@ -4,7 +4,6 @@ import {
   event,
   events,
   fakeDeliverer,
-  recordingLogger,
   recordingSettle,
   subscription,
   turns,
@@ -24,9 +23,7 @@ afterEach(async () => {
 function setup(
   subs: readonly Subscription[],
   answer: (sub: Subscription) => DeliveryOutcome = () => delivered,
-  extra: { leaseMs?: number } = {},
 ) {
-  const logger = recordingLogger();
   const time = createFakeTime();
   const queue = createTestQueue(time.clock);
   const { settle, settled } = recordingSettle(queue);
@@ -46,11 +43,9 @@ function setup(
     subscriptions: (id) => byId.get(id),
     clock: time.clock,
     timers: time.timers,
-    logger,
-    ...extra,
   });
   stops.push(() => dispatcher.stop());
-  return { time, queue, dispatcher, times, settled, logger };
+  return { time, queue, dispatcher, times, settled };
 }
 
 describe("dispatcher rate (delivery.rate as a token bucket)", () => {
@@ -106,26 +101,18 @@ describe("dispatcher rate (delivery.rate as a token bucket)", () => {
 
 describe("dispatcher pause on Retry-After", () => {
   /** The "throttled" sink answers its first request 429 (with `Retry-After` if given), then 2xx. */
-  function pausing(
-    retryAfterMs: number | undefined,
-    subs: readonly Subscription[],
-    extra: { leaseMs?: number } = {},
-  ) {
+  function pausing(retryAfterMs: number | undefined, subs: readonly Subscription[]) {
     let throttled = false;
-    return setup(
-      subs,
-      (sub): DeliveryOutcome => {
-        if (sub.id !== "throttled" || throttled) return delivered;
-        throttled = true;
-        return {
-          kind: "retry",
-          status: 429,
-          error: "slow down",
-          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-        };
-      },
-      extra,
-    );
+    return setup(subs, (sub): DeliveryOutcome => {
+      if (sub.id !== "throttled" || throttled) return delivered;
+      throttled = true;
+      return {
+        kind: "retry",
+        status: 429,
+        error: "slow down",
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      };
+    });
   }
 
   it("starts no attempt to the subscription until the sink's Retry-After has passed; others flow", async () => {
