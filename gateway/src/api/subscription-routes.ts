@@ -31,8 +31,6 @@ export interface SubscriptionApiOptions {
   /** Id of a created subscription (default: a random UUID). */
   readonly newId?: () => string;
   readonly logger?: Logger;
-  /** Told the id of each subscription deleted here (its metric series go with it). */
-  readonly deleted?: (subscriptionId: string) => void;
 }
 
 /**
@@ -53,13 +51,7 @@ export interface SubscriptionApiOptions {
  * mountSubscriptionApi(app, { registry });
  */
 export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions): void {
-  const {
-    registry,
-    queue,
-    newId = () => crypto.randomUUID(),
-    logger = silentLogger,
-    deleted: onDeleted,
-  } = options;
+  const { registry, queue, newId = () => crypto.randomUUID(), logger = silentLogger } = options;
 
   app.get("/subscriptions", (c) =>
     c.json(
@@ -105,7 +97,6 @@ export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions)
   });
   app.delete("/subscriptions/:id", async (c) => {
     const deleted = await registry.delete(c.req.param("id"));
-    onDeleted?.(deleted.id);
     // Its deliveries go with it now, queued and dead (`/dead` answers 404 from here on): left
     // in the store they would only be dropped one by one as they came due, and on NATS its
     // durable consumer would stay, pulled by every replica for ever.

@@ -227,14 +227,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       },
     }),
   });
-  // Jobs the dispatcher already holds follow a change of their subscription at once; the metric
-  // series of a subscription a reload (or another replica) removed go with it, as on DELETE.
-  let known = new Set(subscriptions.list().map(({ subscription }) => subscription.id));
+  // Jobs the dispatcher already holds follow a change of their subscription at once, and the
+  // metric series of a subscription that went (DELETE, a reload, another replica) go with it.
+  const idsOf = () => new Set(subscriptions.list().map(({ subscription }) => subscription.id));
+  let present = idsOf();
   subscriptions.onChange?.(() => {
     dispatcher.subscriptionsChanged();
-    const now = new Set(subscriptions.list().map(({ subscription }) => subscription.id));
-    for (const id of known) if (!now.has(id)) metrics.forgetSubscription(id);
-    known = now;
+    const now = idsOf();
+    for (const id of present) if (!now.has(id)) metrics.forgetSubscription(id);
+    present = now;
   });
   let accepting = true;
   const gate = createPublishGate();
@@ -296,7 +297,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     registry: subscriptions,
     queue,
     logger,
-    deleted: (id) => metrics.forgetSubscription(id),
     ...(options.newSubscriptionId ? { newId: options.newSubscriptionId } : {}),
   });
   app.notFound((c) =>
