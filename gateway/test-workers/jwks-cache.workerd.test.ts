@@ -17,6 +17,29 @@ function issuerEndpoint(jwks: () => unknown) {
   };
 }
 
+/** The config trusting `https://id.test`'s JWKS URL, and a token of it for publisher `p`. */
+const issuerConfig = {
+  auth: {
+    issuers: [{ issuer: "https://id.test", audience: "herald", jwks: "https://id.test/jwks.json" }],
+    publishers: [{ claims: { sub: "p" } }],
+  },
+  subscriptions: [],
+};
+
+/** A key `k` of the issuer (its public JWK) and a bearer header with a token it signed. */
+async function issuerKey(expiresIn = "5m") {
+  const { privateKey, publicKey } = await generateKeyPair("ES256");
+  const jwk = { ...(await exportJWK(publicKey)), kid: "k", alg: "ES256" };
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: "ES256", kid: "k" })
+    .setIssuer("https://id.test")
+    .setAudience("herald")
+    .setSubject("p")
+    .setExpirationTime(expiresIn)
+    .sign(privateKey);
+  return { jwk, auth: { authorization: `Bearer ${token}` } };
+}
+
 describe("JWKS through the Cache API (workerd)", () => {
   it("a second isolate's first load is served from the cache; later loads go to the network", async () => {
     const cache = await caches.open(`jwks-${crypto.randomUUID()}`);
@@ -102,100 +125,44 @@ describe("JWKS through the Cache API (workerd)", () => {
 
   it("a Worker verifies tokens against a JWKS URL, and a new isolate needs no fetch", async () => {
     await resetDatabase();
-    const { privateKey, publicKey } = await generateKeyPair("ES256");
-    const jwk = { ...(await exportJWK(publicKey)), kid: "k", alg: "ES256" };
+    const { jwk, auth } = await issuerKey();
     const endpoint = issuerEndpoint(() => ({ keys: [jwk] }));
     const cacheName = `jwks-${crypto.randomUUID()}`;
-    const config = {
-      auth: {
-        issuers: [
-          { issuer: "https://id.test", audience: "herald", jwks: "https://id.test/jwks.json" },
-        ],
-        publishers: [{ claims: { sub: "p" } }],
-      },
-      subscriptions: [],
-    };
-    const token = await new SignJWT({})
-      .setProtectedHeader({ alg: "ES256", kid: "k" })
-      .setIssuer("https://id.test")
-      .setAudience("herald")
-      .setSubject("p")
-      .setExpirationTime("5m")
-      .sign(privateKey);
     const options = { fetch: endpoint.fetch, jwksCache: () => caches.open(cacheName) };
-    const one = testWorker(config, options);
-    const auth = { authorization: `Bearer ${token}` };
+    const one = testWorker(issuerConfig, options);
     expect((await one.request("/events", binaryEvent("j-1", auth))).status).toBe(202);
     expect((await one.request("/events", binaryEvent("j-2", auth))).status).toBe(202);
     expect(endpoint.state.calls).toBe(1);
-    const two = testWorker(config, options);
+    const two = testWorker(issuerConfig, options);
     expect((await two.request("/events", binaryEvent("j-3", auth))).status).toBe(202);
     expect(endpoint.state.calls).toBe(1);
   });
 
   it("a Worker whose Cache API cannot be opened still starts and verifies tokens, fetching the JWKS itself", async () => {
     await resetDatabase();
-    const { privateKey, publicKey } = await generateKeyPair("ES256");
-    const jwk = { ...(await exportJWK(publicKey)), kid: "k", alg: "ES256" };
+    const { jwk, auth } = await issuerKey();
     const endpoint = issuerEndpoint(() => ({ keys: [jwk] }));
-    const config = {
-      auth: {
-        issuers: [
-          { issuer: "https://id.test", audience: "herald", jwks: "https://id.test/jwks.json" },
-        ],
-        publishers: [{ claims: { sub: "p" } }],
-      },
-      subscriptions: [],
-    };
-    const token = await new SignJWT({})
-      .setProtectedHeader({ alg: "ES256", kid: "k" })
-      .setIssuer("https://id.test")
-      .setAudience("herald")
-      .setSubject("p")
-      .setExpirationTime("5m")
-      .sign(privateKey);
-    const gw = testWorker(config, {
+    const gw = testWorker(issuerConfig, {
       fetch: endpoint.fetch,
       jwksCache: () => Promise.reject(new Error("the Cache API is not available")),
     });
-    const res = await gw.request(
-      "/events",
-      binaryEvent("no-cache-1", { authorization: `Bearer ${token}` }),
-    );
+    const res = await gw.request("/events", binaryEvent("no-cache-1", auth));
     expect(res.status).toBe(202);
     expect(endpoint.state.calls).toBe(1);
   });
 
   it("a set past its max age is refetched before the request is answered: work left running after a response is cancelled", async () => {
     await resetDatabase();
-    const { privateKey, publicKey } = await generateKeyPair("ES256");
-    const jwk = { ...(await exportJWK(publicKey)), kid: "k", alg: "ES256" };
+    const { jwk, auth } = await issuerKey("1h");
     let served: unknown[] = [jwk];
     const endpoint = issuerEndpoint(() => ({ keys: served }));
-    const config = {
-      auth: {
-        issuers: [
-          { issuer: "https://id.test", audience: "herald", jwks: "https://id.test/jwks.json" },
-        ],
-        publishers: [{ claims: { sub: "p" } }],
-      },
-      subscriptions: [],
-    };
-    const token = await new SignJWT({})
-      .setProtectedHeader({ alg: "ES256", kid: "k" })
-      .setIssuer("https://id.test")
-      .setAudience("herald")
-      .setSubject("p")
-      .setExpirationTime("1h")
-      .sign(privateKey);
     const now = { ms: Date.now() };
     const cacheName = `jwks-${crypto.randomUUID()}`;
-    const gw = testWorker(config, {
+    const gw = testWorker(issuerConfig, {
       fetch: endpoint.fetch,
       jwksCache: () => caches.open(cacheName),
       clock: { now: () => now.ms },
     });
-    const auth = { authorization: `Bearer ${token}` };
     expect((await gw.request("/events", binaryEvent("stale-1", auth))).status).toBe(202);
     // The issuer withdraws the key; ten minutes later the set is past its max age.
     served = [];
