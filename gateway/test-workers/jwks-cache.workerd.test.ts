@@ -17,7 +17,7 @@ function issuerEndpoint(jwks: () => unknown) {
   };
 }
 
-/** The config trusting `https://id.test`'s JWKS URL, and a token of it for publisher `p`. */
+/** A config trusting `https://id.test`'s JWKS URL and letting publisher `p` publish anything. */
 const issuerConfig = {
   auth: {
     issuers: [{ issuer: "https://id.test", audience: "herald", jwks: "https://id.test/jwks.json" }],
