@@ -131,6 +131,20 @@ describe("Http1ResponseParser", () => {
     expect(parseEverySplit(response)).toMatchObject({ framing: "none", body: "", complete: done });
   });
 
+  it.each([
+    ["a 204 with Content-Length: 2", false, "HTTP/1.1 204 No Content\r\nContent-Length: 2\r\n\r\n"],
+    [
+      "a 304 with Transfer-Encoding",
+      false,
+      "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ],
+    ["a 204 with Content-Length: 0", true, "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"],
+    ["a 204 without framing headers", true, "HTTP/1.1 204 No Content\r\n\r\n"],
+  ])("after %s the connection is reusable: %s", (_, keepAlive, response) => {
+    // Bytes of a body the server may send after such a head would be read as the next answer.
+    expect(parse([response])).toMatchObject({ framing: "none", keepAlive, complete: done });
+  });
+
   it("ends a Content-Length: 0 response at its head", () => {
     expect(parse(["HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"])).toMatchObject({
       body: "",

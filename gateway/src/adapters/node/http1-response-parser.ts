@@ -103,8 +103,9 @@ function listElements(value: string, into: string[]): void {
  * only, no obsolete line folding, no whitespace before a field's colon, one Content-Length value,
  * not both Content-Length and Transfer-Encoding, a head of at most 16 KiB, chunk extensions of at
  * most 16 KiB per body and chunk sizes of at most 16 hex digits. Body framing follows
- * RFC 9112 6.3: 204 and 304 have none, then Transfer-Encoding (chunked last: chunked, else until
- * close), then Content-Length, else until close. Interim 1xx responses are skipped; 101 is an
+ * RFC 9112 6.3: 204 and 304 have none (and one that declares a body anyway is not reused after),
+ * then Transfer-Encoding (chunked last: chunked, else until close), then Content-Length, else
+ * until close. Interim 1xx responses are skipped; 101 is an
  * error (the client never asks to switch protocols). Header values are read as Latin-1, as
  * node:http does.
  *
@@ -350,9 +351,14 @@ export class Http1ResponseParser {
     this.keepAliveTimeout = keepAliveTimeout;
     this.contentLength = -1;
     let framing: BodyFraming;
+    // A 204 or 304 that declares a body is from a server unsure of its framing: it may well send
+    // those bytes after the head, and on a reused connection they would be read as the start of
+    // the next response, failing a message the sink had read (which is then sent again).
+    let declaresBody = false;
     if (status === 204 || status === 304) {
       // RFC 9112 6.3 (1): no body whatever the framing headers say.
       framing = "none";
+      declaresBody = contentLength > 0 || codings !== undefined;
     } else if (codings !== undefined) {
       const last = codings.length - 1;
       const chunked = codings.indexOf("chunked");
@@ -378,7 +384,7 @@ export class Http1ResponseParser {
     }
     this.framing = framing;
     // HTTP/1.0 connections are not reused, whatever Keep-Alive says (RFC 9112 9.3).
-    this.keepAlive = minor === 1 && !close && framing !== "close";
+    this.keepAlive = minor === 1 && !close && framing !== "close" && !declaresBody;
 
     if (framing === "none") this.state = DONE;
     else if (framing === "chunked") {

@@ -29,6 +29,16 @@ function headerList(headers: SinkMessage["headers"], host: string, length: numbe
 }
 
 /**
+ * Whether a 204 or 304 declares a body (RFC 9110 8.6: a 204 must not send Content-Length): the
+ * sink may send those bytes after all, so its connection is not reused.
+ */
+function declaresBodyItCannotHave(res: http.IncomingMessage): boolean {
+  if (res.statusCode !== 204 && res.statusCode !== 304) return false;
+  const length = res.headers["content-length"];
+  return res.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+}
+
+/**
  * One exchange over `node:http`/`node:https` with `agent` (keep-alive), settling through
  * `resolve`/`reject` as the `SinkClient` contract says: one request with a flat header list and
  * the body in one write, one timer for the whole exchange, and no Web objects. A message that
@@ -109,6 +119,9 @@ export function nodeHttpExchange(
         },
         (res) => {
           response = res;
+          // As Http1ResponseParser: bytes of a body the status cannot have would be read as the
+          // next message's answer on this connection (node:http reuses it otherwise).
+          if (declaresBodyItCannotHave(res)) sent.shouldKeepAlive = false;
           res.on("data", (chunk: Buffer) => {
             if (kept < keepBytes) {
               if (head === EMPTY) head = new Uint8Array(keepBytes);
