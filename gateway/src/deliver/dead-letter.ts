@@ -11,8 +11,10 @@ import { MAX_ERROR_BYTES, truncateUtf8 } from "./failure-text.js";
 import { redactSecrets } from "./redact-secrets.js";
 
 /**
- * Suffix of a dead-letter message's `webhook-id`: it is another message than the one that failed
- * (Standard Webhooks ids name a message), yet stable, so a dead-letter sink can dedupe a resend.
+ * Suffix of a dead-letter attempt's store-local id (`DeliveryAttempt.id`). Its `webhook-id` is
+ * not made from it: `webhookMessageId` digests the target (`dead_letter_sink`), the subscription
+ * and the events, so it differs from the failed message's (another message, as Standard Webhooks
+ * ids name a message), yet is stable, so a dead-letter sink can dedupe a resend.
  */
 export const DEAD_LETTER_ID_SUFFIX = "-dead";
 
@@ -56,7 +58,7 @@ export interface DeadLetterOptions {
 /**
  * Dead-lettering (DESIGN.md "Delivery semantics"): one attempt to `delivery.deadLetterSink` with
  * `deadLetterEvent` (binary and structured mode: one request per event; batch mode: one batch of
- * the attempt's events, `webhook-id` of the first job), with the subscription's mode, timeout and
+ * the attempt's events), with the subscription's mode, timeout and
  * signing (`protocolsettings` headers only to the sink's own origin, see `deadLetterTarget`).
  * Delivered there: `complete`; otherwise, or with no dead-letter sink: `bury`, the sink's failure
  * kept with the dead-letter sink's added to its text. Each job's end is logged once (subscription
