@@ -1,6 +1,12 @@
 import { binaryRequest } from "../events/requests.js";
 import type { ConformanceCase } from "./case.js";
-import { expectAcceptedAndDelivered, expectRejected } from "./expect.js";
+import {
+  expectAcceptedAndDelivered,
+  expectDelivered,
+  expectNeverDelivered,
+  expectProblem,
+  expectRejected,
+} from "./expect.js";
 
 const HB = "HTTP protocol binding 1.0.2";
 const JSON_BODY = '{"message":"Hello World!"}';
@@ -33,6 +39,31 @@ function badSubjectHeaderCase(name: string, raw: string): ConformanceCase {
       expectRejected(ctx, binaryRequest(ctx.event(), { headers: { "ce-subject": raw } }), 400, {
         attributes: ["subject"],
       }),
+  };
+}
+
+/**
+ * A `ce-subject` value that is no valid percent-encoding or quoted-string. 3.1.3.2 gives no outcome
+ * for it (it only requires rejecting escapes that decode to invalid UTF-8), so a gateway may refuse
+ * it with a 400 naming `subject` or keep the text as sent; it must not deliver anything else.
+ */
+function malformedSubjectHeaderCase(name: string, raw: string): ConformanceCase {
+  return {
+    name: `binary: ${name} -> 400, or kept as sent`,
+    spec: `${HB} §3.1.3.2 (no outcome given for a malformed value; RFC 3986 §2.1, RFC 9110 §5.6.4)`,
+    async run(ctx) {
+      const event = ctx.event();
+      const res = await ctx.send(binaryRequest(event, { headers: { "ce-subject": raw } }));
+      if (res.status === 202) {
+        await expectDelivered(ctx, {
+          attributes: { ...event, subject: raw },
+          data: { absent: true },
+        });
+        return;
+      }
+      expectProblem(res, 400, { attributes: ["subject"] });
+      await expectNeverDelivered(ctx);
+    },
   };
 }
 
@@ -117,9 +148,15 @@ export const binaryCases: readonly ConformanceCase[] = [
     "Euro € 😀",
   ),
   subjectHeaderCase("lower-case hex and needless encoding accepted", "%e2%82%ac%41", "€A"),
+  // Percent-decoding, not form decoding: "+" is a plus sign.
+  subjectHeaderCase("a plus sign stays a plus sign", "a+b%2Bc", "a+b+c"),
+  // Senders before 1.0.2 did not have to encode spaces, and receivers MUST still accept them.
+  subjectHeaderCase("unencoded spaces accepted", "hello big world", "hello big world"),
   badSubjectHeaderCase("overlong UTF-8 after decoding (%C0%A0)", "%C0%A0"),
   badSubjectHeaderCase("invalid UTF-8 byte after decoding (%FF)", "caf%FF"),
   badSubjectHeaderCase("truncated UTF-8 sequence after decoding (%E2%82)", "%E2%82"),
-  badSubjectHeaderCase("malformed percent-encoding (%zz)", "a%zzb"),
-  badSubjectHeaderCase("unterminated quoted-string", '"abc'),
+  // U+D800 encoded as if it were a character: UTF-8 (RFC 3629 §3) excludes surrogates.
+  badSubjectHeaderCase("encoded UTF-16 surrogate after decoding (%ED%A0%80)", "a%ED%A0%80b"),
+  malformedSubjectHeaderCase("malformed percent-encoding (%zz)", "a%zzb"),
+  malformedSubjectHeaderCase("unterminated quoted-string", '"abc'),
 ];

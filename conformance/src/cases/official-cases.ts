@@ -45,7 +45,7 @@ function yamlCase(e: YamlEvent): ConformanceCase {
     // MUST use 1.0 for this version); Herald speaks 1.0 only and rejects the rest as invalid.
     return {
       name: `${label} -> 400`,
-      spec: `${UPSTREAM} ${e.file}; CloudEvents 1.0.2 "specversion"`,
+      spec: `${UPSTREAM} ${e.file}; Herald's contract (issue 2: 1.0 only), not the spec's: CloudEvents 1.0.2 "specversion" gives no status for another version`,
       run: (ctx) =>
         expectRejected(ctx, yamlRequest(ctx, e).request, 400, { attributes: ["specversion"] }),
     };

@@ -1,4 +1,4 @@
-import { structuredRequest } from "../events/requests.js";
+import { binaryRequest, structuredRequest } from "../events/requests.js";
 import type { ConformanceCase } from "./case.js";
 import { expectAcceptedAndDelivered, expectRejected } from "./expect.js";
 
@@ -83,6 +83,44 @@ export const structuredCases: readonly ConformanceCase[] = [
         ctx,
         structuredRequest({ ...event, data: { a: [1, "x", null] } }),
         { attributes: event, data: { json: { a: [1, "x", null] } } },
+      );
+    },
+  },
+  {
+    name: "structured: a +json datacontenttype carries data as a JSON value",
+    spec: `${JF} §3.1.2 (*/*+json is JSON-formatted content)`,
+    async run(ctx) {
+      const event = ctx.event({ datacontenttype: "application/vnd.example+json; charset=utf-8" });
+      const data = { items: [1, "two", { three: null }] };
+      await expectAcceptedAndDelivered(ctx, structuredRequest({ ...event, data }), {
+        attributes: event,
+        data: { json: data },
+      });
+    },
+  },
+  {
+    name: "structured: explicit null data is kept, not dropped",
+    spec: `${JF} §3.1.1 ("data" null is distinct from the absence of "data")`,
+    async run(ctx) {
+      const event = ctx.event({ datacontenttype: "application/json" });
+      await expectAcceptedAndDelivered(ctx, structuredRequest({ ...event, data: null }), {
+        attributes: event,
+        data: { json: null },
+      });
+    },
+  },
+  {
+    name: "structured: ce- headers beside the JSON envelope do not change the event",
+    spec: `${HB} §3.2.3 (a structured message MAY also carry the binary-mode headers)`,
+    async run(ctx) {
+      const event = ctx.event({ subject: "headers too" });
+      const data = { mode: "structured" };
+      const { headers: ceHeaders } = binaryRequest(event);
+      const request = structuredRequest({ ...event, data });
+      await expectAcceptedAndDelivered(
+        ctx,
+        { ...request, headers: { ...ceHeaders, ...request.headers } },
+        { attributes: event, data: { json: data } },
       );
     },
   },
