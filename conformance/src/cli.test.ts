@@ -101,6 +101,8 @@ describe("herald-conformance", () => {
     // 0 ms fails every wait; past 2^31-1 ms Node's timers fire after 1 ms: both fail every case.
     [["--url", "http://x", "--timeout", "0"], /--timeout must be from 1 to 2147483647/],
     [["--url", "http://x", "--timeout", "3000000000"], /--timeout must be from 1 to 2147483647/],
+    [["--url", "http://x", "--request-timeout", "0"], /--request-timeout must be from 1 to/],
+    [["--url", "http://x", "--request-timeout", "soon"], /take numbers/],
     // Checked before the run: a typo costs no request to the target.
     [["--url", "http://127.0.0.1:9", "--no-data", "--only", "nomatchxyz"], /matched no case/],
     [["--bogus"], /Unknown option/],
@@ -140,9 +142,63 @@ describe("herald-conformance", () => {
       });
       expect(code).toBe(1);
       expect(writes[0]).toMatch(/^FAIL {2}setup: [^\n]*\n(?: {6}.*\n)+$/);
-      expect(writes.at(-1)).toBe("0 passed, 2 failed\n");
+      expect(writes.at(-1)).toBe(
+        "0 passed, 2 failed (1 not run: the setup check failed: a valid binary event got 503 down)\n",
+      );
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("a taken --sink-port stops the run with exit 2 and a message that names it", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const { code, stdout, stderr } = await run([
+        "--url",
+        "http://127.0.0.1:9",
+        "--no-data",
+        "--sink-port",
+        String(port),
+      ]);
+      expect(code).toBe(2);
+      expect(stdout).toBe("");
+      expect(stderr).toBe(
+        `herald-conformance: the sink cannot listen on 127.0.0.1:${port}: the port is in use\n`,
+      );
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+
+  it("says which request failed and how: refused, closed, or no answer in --request-timeout", async () => {
+    const closing = createServer((req) => req.socket.destroy());
+    const silent = createServer(() => {});
+    for (const s of [closing, silent]) {
+      await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+    }
+    const urlOf = (s: typeof closing) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    const setupMessage = async (url: string, ...more: string[]) => {
+      const { stdout } = await run(["--url", url, "--no-data", "--only", "setup:", ...more]);
+      return stdout.split("\n")[1]?.trim();
+    };
+    try {
+      const refusedUrl = urlOf(closing).replace(/:\d+$/, ":9");
+      expect(await setupMessage(refusedUrl)).toBe(
+        "POST /events: connection refused (is the target listening at http://127.0.0.1:9?)",
+      );
+      expect(await setupMessage(urlOf(closing))).toBe(
+        "POST /events: the target closed the connection without an answer (socket hang up)",
+      );
+      expect(await setupMessage(urlOf(silent), "--request-timeout", "200")).toBe(
+        "POST /events: no response within 200 ms",
+      );
+    } finally {
+      for (const s of [closing, silent]) {
+        s.closeAllConnections();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
     }
   });
 
@@ -163,7 +219,9 @@ describe("herald-conformance", () => {
       const { code, stdout } = await run(["--url", url, "--no-data", "--only", "http: GET"]);
       expect(code).toBe(1);
       expect(stdout).toMatch(/^FAIL {2}setup: /);
-      expect(stdout).toMatch(/0 passed, 2 failed\n$/);
+      expect(stdout).toMatch(
+        /0 passed, 2 failed \(1 not run: the setup check failed: .*503 down\)\n$/,
+      );
       // A filter that matches nothing (a typo) is a usage error, not a pass.
       const typo = await run(["--url", url, "--no-data", "--only", "nomatchxyz"]);
       expect(typo.code).toBe(2);

@@ -39,7 +39,8 @@ Run options:
   --sink-port N        port of the suite's sink (default 0: ephemeral; the gateway's
                        subscriptions must point at it, so fix it when the config is static)
   --sink-host H        interface the sink binds (default 127.0.0.1)
-  --data DIR           cloudevents/conformance data (default <repo>/../shared/conformance-data/http)
+  --data DIR           cloudevents/conformance data (default $HERALD_CONFORMANCE_DATA, else
+                       <repo>/../shared/conformance-data/http)
   --no-data            skip the official cases
   --token T            the target authenticates publishers: send Authorization: Bearer T
                        on every request and run the auth cases (401s, access_token,
@@ -51,12 +52,14 @@ Run options:
   --outside-source S   also check that an event with source S gets a 403
   --outside-type T     also check that an event with type T gets a 403
   --timeout MS         bound on each wait for a delivery (default 5000, 1 to 2147483647)
+  --request-timeout MS bound on each request to the target (default 10000, same range)
   --only TEXT          run only cases whose name contains TEXT (repeatable; the setup
                        check always runs)
   --list               print the case names (after --only) instead of running them
   --json               print the report as JSON (at the end; without it each case is
                        printed as it finishes)
-Exit code: 0 all passed, 1 a case failed, 2 usage error.
+Exit code: 0 all passed, 1 a case failed, 2 usage error or the suite cannot start (its sink's
+port is taken).
 `;
 
 /**
@@ -117,17 +120,26 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stdout(names.map((name) => `${name}\n`).join(""));
     return 0;
   }
-  const report = await runConformance(
-    { url: run.url },
-    {
-      ...selection,
-      sinkPort: run.sinkPort,
-      sinkHost: values["sink-host"],
-      timeoutMs: run.timeoutMs,
-      // A run against a gateway that times out on every case takes minutes: show progress.
-      ...(values.json ? {} : { onResult: (result) => io.stdout(formatResult(result)) }),
-    },
-  );
+  let report: Awaited<ReturnType<typeof runConformance>>;
+  try {
+    report = await runConformance(
+      { url: run.url },
+      {
+        ...selection,
+        sinkPort: run.sinkPort,
+        sinkHost: values["sink-host"],
+        timeoutMs: run.timeoutMs,
+        requestTimeoutMs: run.requestTimeoutMs,
+        // A run against a gateway that times out on every case takes minutes: show progress.
+        ...(values.json ? {} : { onResult: (result) => io.stdout(formatResult(result)) }),
+      },
+    );
+  } catch (err) {
+    // The cases catch their own failures; what lands here stopped the run before the first one
+    // (the sink's port is taken, say), so it is reported like a usage error, not as a stack trace.
+    io.stderr(`herald-conformance: ${(err as Error).message}\n`);
+    return 2;
+  }
   io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report));
   return report.failed === 0 ? 0 : 1;
 }
@@ -138,9 +150,14 @@ const MAX_TIMER_MS = 2_147_483_647;
 type Values = ReturnType<typeof parse>["values"];
 
 /** The target and the numbers of a run, or a usage message. */
-function runOptions(
-  values: Values,
-): { url: string; sinkPort?: number | undefined; timeoutMs?: number | undefined } | string {
+function runOptions(values: Values):
+  | {
+      url: string;
+      sinkPort?: number | undefined;
+      timeoutMs?: number | undefined;
+      requestTimeoutMs?: number | undefined;
+    }
+  | string {
   const { url } = values;
   if (!url) return "--url is required";
   if (!/^https?:\/\//i.test(url) || !URL.canParse(url)) {
@@ -148,8 +165,9 @@ function runOptions(
   }
   const sinkPort = numberOption(values["sink-port"]);
   const timeoutMs = numberOption(values.timeout);
-  if (Number.isNaN(sinkPort) || Number.isNaN(timeoutMs)) {
-    return "--sink-port and --timeout take numbers";
+  const requestTimeoutMs = numberOption(values["request-timeout"]);
+  if (Number.isNaN(sinkPort) || Number.isNaN(timeoutMs) || Number.isNaN(requestTimeoutMs)) {
+    return "--sink-port, --timeout and --request-timeout take numbers";
   }
   if (sinkPort !== undefined && sinkPort > 65_535) {
     return `--sink-port must be from 0 to 65535 (got ${sinkPort})`;
@@ -158,7 +176,10 @@ function runOptions(
   if (timeoutMs !== undefined && (timeoutMs < 1 || timeoutMs > MAX_TIMER_MS)) {
     return `--timeout must be from 1 to ${MAX_TIMER_MS} ms (got ${timeoutMs})`;
   }
-  return { url, sinkPort, timeoutMs };
+  if (requestTimeoutMs !== undefined && (requestTimeoutMs < 1 || requestTimeoutMs > MAX_TIMER_MS)) {
+    return `--request-timeout must be from 1 to ${MAX_TIMER_MS} ms (got ${requestTimeoutMs})`;
+  }
+  return { url, sinkPort, timeoutMs, requestTimeoutMs };
 }
 
 /** The run's auth settings, or a usage message. */
@@ -238,6 +259,7 @@ function parse(argv: readonly string[]) {
       issuer: { type: "string" },
       audience: { type: "string" },
       timeout: { type: "string" },
+      "request-timeout": { type: "string" },
       only: { type: "string", multiple: true },
       json: { type: "boolean" },
       list: { type: "boolean" },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatReport, toReport } from "./report.js";
+import { formatReport, formatSummary, NOT_RUN, toReport } from "./report.js";
 
 describe("toReport / formatReport", () => {
   const report = toReport([
@@ -22,6 +22,17 @@ describe("toReport / formatReport", () => {
         "1 passed, 1 failed",
         "",
       ].join("\n"),
+    );
+  });
+
+  it("after a failed setup check, the summary says how many cases did not run and why", () => {
+    const failed = toReport([
+      { name: "setup: check", ok: false, message: "a valid binary event got 500 boom" },
+      { name: "binary: a", ok: false, message: NOT_RUN },
+      { name: "binary: b", ok: false, message: NOT_RUN },
+    ]);
+    expect(formatSummary(failed)).toBe(
+      "0 passed, 3 failed (2 not run: the setup check failed: a valid binary event got 500 boom)\n",
     );
   });
 

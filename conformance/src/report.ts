@@ -1,3 +1,6 @@
+/** The message of a case that did not run because the setup check failed. */
+export const NOT_RUN = "not run: the setup check failed";
+
 /** The outcome of one case. */
 export interface CaseResult {
   readonly name: string;
@@ -60,11 +63,18 @@ export function formatResult(r: CaseResult): string {
 }
 
 /**
- * The summary line that ends {@link formatReport}.
+ * The summary line that ends {@link formatReport}. After a failed setup check it also says how
+ * many cases did not run and why, since that reason is printed far above.
  *
  * @example
  * formatSummary({ passed: 1, failed: 0, results: [] }) // => "1 passed, 0 failed\n"
  */
 export function formatSummary(report: ConformanceReport): string {
-  return `${report.passed} passed, ${report.failed} failed\n`;
+  const notRun = report.results.filter((r) => !r.ok && r.message === NOT_RUN).length;
+  const setup = report.results[0];
+  const why =
+    notRun === 0 || setup === undefined
+      ? ""
+      : ` (${notRun} not run: the setup check failed: ${setup.message?.split("\n")[0] ?? ""})`;
+  return `${report.passed} passed, ${report.failed} failed${why}\n`;
 }

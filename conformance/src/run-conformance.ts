@@ -6,7 +6,7 @@ import { officialCases } from "./cases/official-cases.js";
 import { preflightCase } from "./cases/preflight.js";
 import { type ConformanceLimits, DEFAULT_LIMITS } from "./config/conformance-config.js";
 import { defaultDataDir } from "./official/data-dir.js";
-import { type CaseResult, type ConformanceReport, toReport } from "./report.js";
+import { type CaseResult, type ConformanceReport, NOT_RUN, toReport } from "./report.js";
 import { type SinkServer, startSink } from "./sink/sink-server.js";
 import { type ConformanceTarget, createTransport } from "./target.js";
 
@@ -64,13 +64,13 @@ export async function runConformance(
   options: ConformanceOptions = {},
 ): Promise<ConformanceReport> {
   const auth = resolveAuth(options);
+  const sink =
+    options.sink ??
+    (await startSink({ host: options.sinkHost ?? "127.0.0.1", port: options.sinkPort ?? 0 }));
   const send = createTransport(target, {
     token: auth?.token,
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
   });
-  const sink =
-    options.sink ??
-    (await startSink({ host: options.sinkHost ?? "127.0.0.1", port: options.sinkPort ?? 0 }));
   const state: RunState = {
     runId: newRunId(),
     send,
@@ -93,7 +93,7 @@ export async function runConformance(
       report(
         setup.ok
           ? await runCase(c, state, n++)
-          : { name: c.name, ok: false, message: "not run: the setup check failed", spec: c.spec },
+          : { name: c.name, ok: false, message: NOT_RUN, spec: c.spec },
       );
     }
   } finally {

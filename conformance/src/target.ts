@@ -138,15 +138,32 @@ function httpTransport(
           });
         },
       );
+      let timedOut = false;
       outgoing.on("timeout", () => {
+        timedOut = true;
         outgoing.destroy(
           new Error(`${req.method} ${req.path}: no response within ${timeoutMs} ms`),
         );
       });
-      outgoing.on("error", reject);
+      outgoing.on("error", (err: NodeJS.ErrnoException) => {
+        // Node's own messages ("socket hang up", "connect ECONNREFUSED ...") name no request.
+        reject(
+          timedOut ? err : new Error(`${req.method} ${req.path}: ${connectionError(err, base)}`),
+        );
+      });
       outgoing.end(body === undefined ? undefined : Buffer.from(body));
     });
   return Object.assign(send, { close: () => agent.destroy() });
+}
+
+/** A connection failure in words, with a hint where one helps. */
+function connectionError(err: NodeJS.ErrnoException, base: URL): string {
+  if (err.code === "ECONNREFUSED")
+    return `connection refused (is the target listening at ${base.origin}?)`;
+  if (err.code === "ECONNRESET" || err.message === "socket hang up") {
+    return `the target closed the connection without an answer (${err.message})`;
+  }
+  return err.message;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -123,7 +123,11 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkServer> 
 
   const server = createServer((req, res) => handle(req, res, record));
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      // "listen EADDRINUSE: ..." alone does not say it was the sink's port that was taken.
+      const why = err.code === "EADDRINUSE" ? "the port is in use" : err.message;
+      reject(new Error(`the sink cannot listen on ${host}:${options.port ?? 0}: ${why}`));
+    });
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
