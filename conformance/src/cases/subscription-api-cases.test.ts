@@ -7,7 +7,9 @@ const names = (auth?: Parameters<typeof subscriptionApiCases>[0]) =>
 describe("subscriptionApiCases", () => {
   it("names every case in its group, each once", () => {
     const all = names({ token: "p", adminToken: "a" });
-    expect(all.every((n) => n.startsWith("subscriptions-api: "))).toBe(true);
+    // Checks of Herald's own choices say so first (README "Herald-specific cases").
+    expect(all.every((n) => /^(?:herald: )?subscriptions-api: /.test(n))).toBe(true);
+    expect(all.filter((n) => n.startsWith("herald: "))).toHaveLength(2);
     expect(new Set(all).size).toBe(all.length);
   });
 
