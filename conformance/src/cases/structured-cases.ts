@@ -51,6 +51,19 @@ export const structuredCases: readonly ConformanceCase[] = [
     },
   },
   {
+    name: "structured: data_base64 with a JSON datacontenttype is delivered as those bytes",
+    spec: `${JF} §3.1.2 (data_base64 MUST be decoded into binary)`,
+    async run(ctx) {
+      const event = ctx.event({ datacontenttype: "application/json" });
+      const bytes = new TextEncoder().encode('{ "spaced" : [1, 2] }\n');
+      const data_base64 = Buffer.from(bytes).toString("base64");
+      await expectAcceptedAndDelivered(ctx, structuredRequest({ ...event, data_base64 }), {
+        attributes: event,
+        data: { bytes },
+      });
+    },
+  },
+  {
     name: "structured: string data with a non-JSON datacontenttype",
     spec: `${JF} §3.1.2`,
     async run(ctx) {
