@@ -222,3 +222,37 @@ describe("compileCesql: string size limit (CESQL_LIMITS.maxStringLength)", () =>
     expect(expression.matches(event({ id: "a".repeat(200_000) }))).toBe(false);
   });
 });
+
+describe("compileCesql: cost of string functions on a large attribute", () => {
+  // A 250 KB attribute fits in an event, and a filter as long as allowed can call a string
+  // function on it some 200 times. Each call used to build an array of every code point: two
+  // seconds of a blocked event loop for every event of the subscription's type.
+  const big = "a".repeat(250_000);
+
+  it.each([
+    "LENGTH(big) > 0",
+    "LEFT(big, 1) = 'a'",
+    "RIGHT(big, 1) = 'a'",
+    "SUBSTRING(big, 2) <> ''",
+    "big LIKE '%_a'",
+  ])("%s, as many times as the length limit allows, stays well under a second", (call) => {
+    const times = Math.floor((CESQL_LIMITS.maxLength + 5) / (call.length + 5));
+    const expression = compileCesql(Array(times).fill(call).join(" AND "));
+    const started = performance.now();
+    expect(expression.matches(event({ big }))).toBe(true);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it("counts characters as code points, with or without surrogates in the text", () => {
+    const text = `😀${"b".repeat(10)}\uD800x`;
+    expect(run("LENGTH(t)", { t: text })).toEqual({ value: 13 });
+    expect(run("LEFT(t, 2)", { t: text })).toEqual({ value: "😀b" });
+    expect(run("RIGHT(t, 2)", { t: text })).toEqual({ value: "\uD800x" });
+    expect(run("SUBSTRING(t, 11, 2)", { t: text })).toEqual({ value: "b\uD800" });
+    expect(run("SUBSTRING(t, -13, 1)", { t: text })).toEqual({ value: "😀" });
+    expect(run("SUBSTRING(t, 14)", { t: text })).toEqual({
+      value: "",
+      error: "functionEvaluation",
+    });
+  });
+});

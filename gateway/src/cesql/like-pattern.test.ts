@@ -49,3 +49,46 @@ describe("compileLikePattern (3.4.3)", () => {
     expect(compileLikePattern(`${"%a_".repeat(1_000)}%`)(text)).toBe(true);
   });
 });
+
+describe("compileLikePattern: cost of `_` in a middle segment", () => {
+  it("does not try a long segment at every position of a long text", () => {
+    // Tried at each of 250,000 positions, this 4001-character segment took over a second; its
+    // `_`s only ask for room, and the rest is found in one pass.
+    const text = "a".repeat(250_000);
+    const started = performance.now();
+    expect(compileLikePattern(`%${"_".repeat(4_000)}x%`)(text)).toBe(false);
+    expect(compileLikePattern(`%${"_".repeat(4_000)}x%`)(`${text}x`)).toBe(true);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(compileLikePattern(`%${"_".repeat(4_000)}x%`)(`${"a".repeat(3_999)}x`)).toBe(false);
+    expect(compileLikePattern(`%x${"_".repeat(4_000)}%`)(`ax${"a".repeat(3_999)}`)).toBe(false);
+    expect(compileLikePattern(`%x${"_".repeat(4_000)}%`)(`ax${"a".repeat(4_000)}`)).toBe(true);
+    // Every other character fixed: the segment is looked for in one pass over the text.
+    expect(compileLikePattern(`%${"a_".repeat(2_000)}x%`)(text.slice(0, 20_000))).toBe(false);
+  });
+
+  it.each([
+    // Segments longer than one 32-bit word of state, found at the far end or not at all.
+    [`%${"_a".repeat(40)}b%`, `${"b".repeat(500)}${"xa".repeat(40)}b`, true],
+    [`%${"_a".repeat(40)}b%`, `${"b".repeat(500)}${"xa".repeat(39)}b`, false],
+    [`x%${"_".repeat(33)}%${"_".repeat(33)}%y`, `x${"z".repeat(66)}y`, true],
+    [`x%${"_".repeat(33)}%${"_".repeat(33)}%y`, `x${"z".repeat(65)}y`, false],
+    // Characters that occur once or twice in a long segment (their positions kept as a list).
+    [
+      "%abcdefghijklmnopqrstuvwxyz0123456789_ABC%",
+      "-abcdefghijklmnopqrstuvwxyz0123456789!ABC-",
+      true,
+    ],
+    [
+      "%abcdefghijklmnopqrstuvwxyz0123456789_ABC%",
+      "-abcdefghijklmnopqrstuvwxyz012345678!ABC-",
+      false,
+    ],
+    ["%abcabcabcabcabcabcabcabcabcabcab_c%", "xxabcabcabcabcabcabcabcabcabcabcabzcx", true],
+    // With surrogate pairs in the text, `_` is one code point.
+    ["%😀_😀%", "a😀b😀c", true],
+    ["%😀__%", "😀😀", false],
+    ["%é_%", "aébc", true],
+  ])("%j LIKE %j is %s", (pattern, text, expected) => {
+    expect(compileLikePattern(pattern)(text)).toBe(expected);
+  });
+});

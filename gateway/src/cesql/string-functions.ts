@@ -2,7 +2,7 @@ import type { CesqlError } from "./cesql-error.js";
 import type { CesqlFunction, FunctionResult } from "./cesql-function.js";
 import { CESQL_LIMITS } from "./cesql-limits.js";
 import type { CesqlValue } from "./cesql-value.js";
-import { codePoints } from "./like-pattern.js";
+import { codePointCount, skipBackward, skipForward } from "./code-points.js";
 
 /**
  * The built-in string functions (CESQL 3.5.1). "Characters" are Unicode code points, so an emoji
@@ -16,7 +16,7 @@ export const STRING_FUNCTIONS: readonly CesqlFunction[] = [
     name: "LENGTH",
     parameters: ["String"],
     returns: "Integer",
-    call: ([x]) => ({ value: characters(x).length }),
+    call: ([x]) => ({ value: codePointCount(String(x)) }),
   },
   {
     name: "CONCAT",
@@ -96,30 +96,16 @@ function joined(name: string, parts: readonly CesqlValue[], delimiter: string): 
   return { value: strings.join(delimiter) };
 }
 
-function characters(value: unknown): number[] {
-  return codePoints(String(value));
-}
-
-function text(chars: readonly number[]): string {
-  // Chunked: String.fromCodePoint(...chars) would hit the argument limit on a long string.
-  let result = "";
-  for (let index = 0; index < chars.length; index += 4096) {
-    result += String.fromCodePoint(...chars.slice(index, index + 4096));
-  }
-  return result;
-}
-
 /** LEFT(x, y): "Returns x if y < 0 and a FunctionEvaluationError." */
 function left(x: string, y: number): FunctionResult {
   if (y < 0) return { value: x, error: evaluationError(`LEFT: length ${y} is negative`) };
-  return { value: text(characters(x).slice(0, y)) };
+  return { value: x.slice(0, skipForward(x, 0, y)) };
 }
 
 /** RIGHT(x, y): "Returns x if y < 0 and a FunctionEvaluationError." */
 function right(x: string, y: number): FunctionResult {
   if (y < 0) return { value: x, error: evaluationError(`RIGHT: length ${y} is negative`) };
-  const chars = characters(x);
-  return { value: text(chars.slice(Math.max(0, chars.length - y))) };
+  return { value: x.slice(skipBackward(x, x.length, y)) };
 }
 
 /**
@@ -128,20 +114,20 @@ function right(x: string, y: number): FunctionResult {
  * `len` is negative.
  */
 function substring(x: string, pos: number, len: number | undefined): FunctionResult {
-  const chars = characters(x);
-  if (pos > chars.length || pos < -chars.length) {
+  const length = codePointCount(x);
+  if (pos > length || pos < -length) {
     return {
       value: "",
-      error: evaluationError(`SUBSTRING: position ${pos} is outside a string of ${chars.length}`),
+      error: evaluationError(`SUBSTRING: position ${pos} is outside a string of ${length}`),
     };
   }
   if (len !== undefined && len < 0) {
     return { value: "", error: evaluationError(`SUBSTRING: length ${len} is negative`) };
   }
   if (pos === 0) return { value: "" };
-  const start = pos > 0 ? pos - 1 : chars.length + pos;
-  const end = len === undefined ? chars.length : start + len;
-  return { value: text(chars.slice(start, end)) };
+  const start = pos > 0 ? skipForward(x, 0, pos - 1) : skipBackward(x, x.length, -pos);
+  const end = len === undefined ? x.length : skipForward(x, start, len);
+  return { value: x.slice(start, end) };
 }
 
 // Unicode's White_Space property (PropList.txt), which TRIM removes (3.5.1). JavaScript's trim()
