@@ -108,6 +108,20 @@ describe("decoding", () => {
     );
   });
 
+  it("JSON format: a __proto__ member is malformed, not the event's prototype", () => {
+    // Assigned as a member it would set the prototype: attributes seen by `event.subject`
+    // but by no `Object.keys`, and required ones taken from it.
+    const hidden =
+      '{"specversion":"1.0","id":"1","source":"/s","type":"t","__proto__":{"subject":"admin"}}';
+    expect(() => decodeStructured(bytes(hidden))).toThrow(
+      "__proto__ is not a CloudEvents attribute name",
+    );
+    const inherited = '{"__proto__":{"specversion":"1.0","id":"1","source":"/s","type":"t"}}';
+    expect(() => decodeBatch(bytes(`[${inherited}]`))).toThrow(
+      "event 0 of the batch: __proto__ is not a CloudEvents attribute name",
+    );
+  });
+
   it("says whether a required attribute is missing or of the wrong type", () => {
     const structured = (extra: string) =>
       decodeStructured(bytes(`{"specversion":"1.0","source":"/s","type":"t"${extra}}`));

@@ -146,6 +146,11 @@ export function fromJsonFormat(value: unknown, where = ""): ReceivedEvent {
   }
   const event: Record<string, unknown> = {};
   for (const [name, member] of Object.entries(value)) {
+    // JSON.parse makes `__proto__` an own member; assigned here it would replace the event's
+    // prototype, and attributes read through it (`event.subject`) would be ones no one sees.
+    if (name === "__proto__") {
+      throw new MalformedMessage(`${where}__proto__ is not a CloudEvents attribute name`);
+    }
     if (member !== null || name === "data") event[name] = member;
   }
   const base64 = event.data_base64;
