@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { heraldReceiver } from "./hono-receiver.js";
 import { parseSigningSecrets, verifyWebhookSignature } from "./verify-signature.js";
@@ -30,5 +31,31 @@ describe("signing secrets", () => {
         toleranceSeconds: -1,
       }),
     ).rejects.toThrow(TypeError);
+  });
+});
+
+describe("webhook-signature", () => {
+  const body = new TextEncoder().encode('{"a":1}');
+  const nowMs = 1_700_000_000_000;
+  const signed = (fields: readonly string[]) => {
+    const headers = new Headers({ "webhook-id": "msg_1", "webhook-timestamp": "1700000000" });
+    for (const field of fields) headers.append("webhook-signature", field);
+    return { secrets: "whsec_AQID", headers, body, nowMs };
+  };
+  const valid = `v1,${createHmac("sha256", Buffer.from([1, 2, 3]))
+    .update('msg_1.1700000000.{"a":1}')
+    .digest("base64")}`;
+
+  it("finds the valid one among space-separated signatures", async () => {
+    await expect(verifyWebhookSignature(signed([`v1,AAAA ${valid}`]))).resolves.toBe("msg_1");
+  });
+
+  it("reads a header sent twice (joined by a comma) in either order", async () => {
+    // A proxy or client that adds a field instead of a space-separated value.
+    await expect(verifyWebhookSignature(signed([valid, "v1,AAAA"]))).resolves.toBe("msg_1");
+    await expect(verifyWebhookSignature(signed(["v1,AAAA", valid]))).resolves.toBe("msg_1");
+    await expect(verifyWebhookSignature(signed(["v1,AAAA", "v1,BBBB"]))).rejects.toThrow(
+      "no webhook-signature matches",
+    );
   });
 });

@@ -114,8 +114,11 @@ export async function verifyWebhookSignature(input: VerifyInput): Promise<string
   const expected = await Promise.all(
     cryptoKeys.map(async (key) => new Uint8Array(await crypto.subtle.sign("HMAC", key, content))),
   );
+  // Space-separated (Standard Webhooks); two webhook-signature fields reach us joined by ", "
+  // (RFC 9110 5.3), which leaves a comma at the end of all but the last field's last signature.
   const given = signature
-    .split(" ")
+    .split(/\s+/)
+    .map((s) => (s.endsWith(",") ? s.slice(0, -1) : s))
     .filter((s) => s.startsWith("v1,"))
     .map((s) => bytesOfBase64(s.slice(3)))
     .filter((b) => b !== undefined);
