@@ -2,8 +2,12 @@ import { type CryptoKey, importJWK, importPKCS8, type JWK, type KeyObject, SignJ
 
 /** Options of `serviceAccountToken`. */
 export interface ServiceAccountTokenOptions {
-  /** The signing key: a `CryptoKey`, a private JWK, or PKCS#8 PEM text. */
-  readonly privateKey: CryptoKey | KeyObject | JWK | string;
+  /**
+   * The signing key: a `CryptoKey`, a private JWK, or PKCS#8 PEM text. Required; `undefined`
+   * type-checks (so `process.env.UPLOADER_KEY_PEM` can be passed as it is) and is a `TypeError`
+   * when `serviceAccountToken` is called, at start-up rather than at the first event.
+   */
+  readonly privateKey: CryptoKey | KeyObject | JWK | string | undefined;
   /** `iss`: the issuer the gateway trusts (its `auth.issuers[].issuer`). */
   readonly issuer: string;
   /** `aud`: the gateway's `audience`. */

@@ -63,6 +63,26 @@ describe("README snippets", () => {
   });
 });
 
+describe("README snippet: Tokens", () => {
+  it("serviceAccountToken takes its key from the environment as written; unset, it says so at once", () => {
+    const make = () =>
+      createProducer({
+        endpoint: "https://herald.example.com/events",
+        source: "/images",
+        token: serviceAccountToken({
+          privateKey: process.env.HERALD_SNIPPET_UNSET_KEY_PEM, // PKCS#8 PEM, a private JWK, or a CryptoKey
+          algorithm: "ES256",
+          keyId: "uploader-1", // the kid of its public key in the gateway's JWKS
+          issuer: "https://id.example.com", // the gateway's auth.issuers[].issuer
+          audience: "herald",
+          subject: "uploader", // what the publisher rules match on
+          ttl: "15m",
+        }),
+      });
+    expect(make).toThrow(new TypeError("serviceAccountToken: privateKey is required"));
+  });
+});
+
 describe("README snippet: Errors", () => {
   it("switch (err.code) after instanceof HeraldError reads err.attributes", async () => {
     const producer = createProducer({ endpoint: herald.events, source: "/orders" });
