@@ -23,6 +23,9 @@ export interface NotificationFields<TData = unknown> extends CommonFields {
   readonly data?: TData | undefined;
 }
 
+/** What a state transfer's `data` may be: any value but `undefined` (`null` is a JSON state). */
+export type StateData = NonNullable<unknown> | null;
+
 /** Fields of an event-carried state transfer: the state the consumer needs, in `data`. */
 export interface StateFields<TData = unknown> extends CommonFields {
   readonly data: TData;

@@ -21,6 +21,7 @@ export {
   type FieldsOf,
   type NotificationDefinition,
   type NotificationFields,
+  type StateData,
   type StateDefinition,
   type StateFields,
 } from "./define-event.js";

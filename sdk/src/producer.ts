@@ -4,6 +4,7 @@ import type {
   EventDefinition,
   FieldsOf,
   NotificationFields,
+  StateData,
   StateFields,
 } from "./define-event.js";
 import { encodeBatch, encodeEvent, payloadByteLength } from "./encode-message.js";
@@ -35,8 +36,12 @@ export interface Producer {
   readonly source: string;
   /** A thin event: the entity in `subject`, where to get it in `dataref`, identifiers in `data`. */
   notification<TData>(input: NotificationInput<TData>): Promise<Sent>;
-  /** A fat event: the state the consumer needs travels in `data`. */
-  stateTransfer<TData>(input: StateTransferInput<TData>): Promise<Sent>;
+  /**
+   * A fat event: the state the consumer needs travels in `data`. `TData` excludes `undefined`,
+   * so state that may be missing (`data: order | undefined`) is a compile error, not a
+   * `TypeError` at run time.
+   */
+  stateTransfer<TData extends StateData>(input: StateTransferInput<TData>): Promise<Sent>;
   /** Plain CloudEvents (or `cloudevents` package instances); an array is one batch request. */
   send(event: EventInput): Promise<Sent>;
   send(events: readonly EventInput[]): Promise<Sent[]>;
@@ -156,7 +161,9 @@ export function createProducer(options: ProducerOptions): Producer {
     return sendOne(envelope);
   }
 
-  async function stateTransfer<TData>(input: StateTransferInput<TData>): Promise<Sent> {
+  async function stateTransfer<TData extends StateData>(
+    input: StateTransferInput<TData>,
+  ): Promise<Sent> {
     nonEmpty("stateTransfer", "type", input?.type);
     if (input.data === undefined) {
       throw new TypeError("stateTransfer: data is the state the consumer needs; it is required");
@@ -190,7 +197,8 @@ export function createProducer(options: ProducerOptions): Producer {
       return notify({ ...(fields as NotificationFields), type }, dataschema);
     }
     if (kind === "state") {
-      const state = fields as StateFields;
+      // Checked at run time by stateTransfer, as for a caller without TypeScript.
+      const state = fields as StateFields<StateData>;
       return stateTransfer({ ...state, type, dataschema: state.dataschema ?? dataschema });
     }
     return Promise.reject(new TypeError("emit: definition must come from defineEvent"));
