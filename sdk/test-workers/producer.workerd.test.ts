@@ -1,7 +1,14 @@
 import { exportJWK, generateKeyPair, jwtVerify } from "jose";
 import { describe, expect, inject, it } from "vitest";
 import { createProducer, InvalidEvent, serviceAccountToken } from "../src/index.js";
-import { receive, SignatureInvalid } from "../src/receive/index.js";
+import {
+  answerWebhookHandshake,
+  MalformedMessage,
+  MessageTooLarge,
+  receive,
+  receiveBatch,
+  SignatureInvalid,
+} from "../src/receive/index.js";
 
 const endpoint = inject("heraldEvents");
 const sinkUrl = inject("sinkUrl");
@@ -105,5 +112,60 @@ describe("the producer inside workerd, against herald serve", () => {
     await expect(
       receive(request(body.replace("1}", "2}")), { signingSecret: secret }),
     ).rejects.toBeInstanceOf(SignatureInvalid);
+  });
+
+  it("receive and receiveBatch read every mode; refusals and the handshake as on Node", async () => {
+    const binary = new Request("https://sink.example.com/", {
+      method: "POST",
+      headers: {
+        "ce-specversion": "1.0",
+        "ce-id": "1",
+        "ce-source": "/s",
+        "ce-type": "t",
+        "ce-subject": "Euro%20%E2%82%AC",
+        "content-type": "text/plain; charset=iso-8859-1",
+      },
+      body: new Uint8Array([0x63, 0x61, 0x66, 0xe9]),
+    });
+    expect(await receive(binary)).toMatchObject({ subject: "Euro €", data: "café" });
+    const event = (id: string) => `{"specversion":"1.0","id":"${id}","source":"/s","type":"t"}`;
+    const batch = (text: string) =>
+      new Request("https://sink.example.com/", {
+        method: "POST",
+        headers: { "content-type": "application/cloudevents-batch+json" },
+        body: text,
+      });
+    expect((await receiveBatch(batch(`[${event("a")},${event("b")}]`))).map((e) => e.id)).toEqual([
+      "a",
+      "b",
+    ]);
+    await expect(receiveBatch(batch(`[${event("a")},{"id":"b"}]`))).rejects.toThrow(
+      MalformedMessage,
+    );
+    // A streamed body has no Content-Length: refused once the bytes read pass maxBytes.
+    const chunk = new Uint8Array(1024).fill(0x20);
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(chunk);
+      },
+    });
+    const streamed = new Request("https://sink.example.com/", {
+      method: "POST",
+      headers: { "content-type": "application/cloudevents+json" },
+      body: endless,
+    });
+    await expect(receive(streamed, { maxBytes: 4096 })).rejects.toBeInstanceOf(MessageTooLarge);
+    expect(pulled).toBeLessThan(10);
+    const consent = answerWebhookHandshake(
+      new Request("https://sink.example.com/", {
+        method: "OPTIONS",
+        headers: { "webhook-request-origin": "herald", "webhook-request-rate": "120" },
+      }),
+      { maxRate: 60 },
+    );
+    expect(consent.headers.get("webhook-allowed-origin")).toBe("herald");
+    expect(consent.headers.get("webhook-allowed-rate")).toBe("60");
   });
 });
