@@ -3,7 +3,7 @@ import { HeraldError } from "../errors.js";
 import { checkMaxBytes } from "./read-body.js";
 import { type ReceiveOptions, receive, receiveBatch } from "./receive.js";
 import type { ReceivedEvent } from "./received-event.js";
-import { parseSigningSecrets } from "./verify-signature.js";
+import { checkToleranceSeconds, parseSigningSecrets } from "./verify-signature.js";
 
 /** Context variables the middleware sets. */
 export interface ReceiverVariables {
@@ -37,9 +37,10 @@ export function heraldReceiver(
   options: HeraldReceiverOptions = {},
 ): MiddlewareHandler<{ Variables: ReceiverVariables }> {
   const { batch = false, ...receiveOptions } = options;
-  // A malformed secret is found now, at start-up, not at the first delivery.
+  // A malformed setting is found now, at start-up, not as a 500 to every delivery.
   if (options.signingSecret !== undefined) parseSigningSecrets(options.signingSecret);
   if (options.maxBytes !== undefined) checkMaxBytes(options.maxBytes);
+  if (options.toleranceSeconds !== undefined) checkToleranceSeconds(options.toleranceSeconds);
   return async function heraldReceiverMiddleware(c, next) {
     try {
       if (batch) c.set("cloudevents", await receiveBatch(c.req.raw, receiveOptions));

@@ -22,6 +22,14 @@ describe("signing secrets", () => {
     expect(() => heraldReceiver({ signingSecret: "whsec_!!!" })).toThrow(TypeError);
   });
 
+  it("heraldReceiver refuses a malformed tolerance when it is made, not at each delivery", () => {
+    for (const toleranceSeconds of [-1, Number.NaN]) {
+      expect(() => heraldReceiver({ signingSecret: "whsec_AQID", toleranceSeconds })).toThrow(
+        new TypeError("toleranceSeconds must be a number of seconds >= 0"),
+      );
+    }
+  });
+
   it("verification refuses a negative tolerance as a mistake", async () => {
     await expect(
       verifyWebhookSignature({

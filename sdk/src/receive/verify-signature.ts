@@ -46,6 +46,17 @@ export function parseSigningSecrets(secrets: string): Uint8Array<ArrayBuffer>[] 
   });
 }
 
+/** Throws a `TypeError` unless `toleranceSeconds` is a finite number of seconds, 0 or more. */
+export function checkToleranceSeconds(toleranceSeconds: number): void {
+  if (
+    typeof toleranceSeconds !== "number" ||
+    !Number.isFinite(toleranceSeconds) ||
+    toleranceSeconds < 0
+  ) {
+    throw new TypeError("toleranceSeconds must be a number of seconds >= 0");
+  }
+}
+
 /** The HMAC keys of `secrets`, imported once per secrets string. */
 function keysOf(secrets: string): Promise<CryptoKey[]> {
   let imported = keys.get(secrets);
@@ -84,9 +95,7 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
  */
 export async function verifyWebhookSignature(input: VerifyInput): Promise<string> {
   const { headers, body, toleranceSeconds = 300, nowMs = Date.now() } = input;
-  if (!Number.isFinite(toleranceSeconds) || toleranceSeconds < 0) {
-    throw new TypeError("toleranceSeconds must be a number of seconds >= 0");
-  }
+  checkToleranceSeconds(toleranceSeconds);
   const cryptoKeys = await keysOf(input.secrets);
   const id = headers.get("webhook-id");
   const timestamp = headers.get("webhook-timestamp");
