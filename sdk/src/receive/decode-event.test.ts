@@ -20,6 +20,21 @@ describe("modeOf", () => {
     expect(modeOf(null)).toBe("binary");
   });
 
+  it("refuses a Content-Type repeated or listing several media types, whatever their order", () => {
+    // Two Content-Type fields arrive joined: which one decides the mode would be a guess.
+    for (const joined of [
+      "application/json, application/cloudevents+json",
+      "application/cloudevents+json, application/json",
+      "text/plain; charset=utf-8, application/cloudevents-batch+json",
+    ]) {
+      expect(() => modeOf(joined)).toThrow(MalformedMessage);
+      expect(() => modeOf(joined)).toThrow("Content-Type is repeated or lists several media types");
+    }
+    // A comma inside a quoted parameter value is part of one media type.
+    expect(modeOf('application/json; profile="a, b"')).toBe("binary");
+    expect(modeOf('application/cloudevents+json; x="\\", y"')).toBe("structured");
+  });
+
   it("refuses event formats other than JSON", () => {
     expect(() => modeOf("application/cloudevents+xml")).toThrow(UnsupportedMode);
     expect(() => modeOf("application/cloudevents-batch+avro")).toThrow(UnsupportedMode);

@@ -18,8 +18,32 @@ function isJson(essence: string): boolean {
   return essence === "application/json" || essence === "text/json" || essence.endsWith("+json");
 }
 
-/** The mode of a request from its Content-Type; a non-JSON event format is refused. */
+/**
+ * True when a Content-Type holds a comma outside a quoted parameter value: several media types,
+ * as a repeated header arrives (joined with ", ", RFC 9110 5.3; `Headers` cannot tell).
+ */
+function listsMediaTypes(contentType: string): boolean {
+  let quoted = false;
+  for (let i = 0; i < contentType.length; i++) {
+    const c = contentType[i];
+    if (quoted && c === "\\") i++;
+    else if (c === '"') quoted = !quoted;
+    else if (c === "," && !quoted) return true;
+  }
+  return false;
+}
+
+/**
+ * The mode of a request from its Content-Type; a non-JSON event format is refused, and so is a
+ * Content-Type that is repeated or lists several media types (RFC 9110 8.3: one media type): the
+ * mode, and how the data is read, would depend on which one a reader takes.
+ */
 export function modeOf(contentType: string | null): ReceivedMode {
+  if (contentType !== null && listsMediaTypes(contentType)) {
+    throw new MalformedMessage(
+      'Content-Type is repeated or lists several media types (repeats arrive joined with ", "); a CloudEvents request has one',
+    );
+  }
   const essence = essenceOf(contentType);
   if (essence.startsWith("application/cloudevents-batch")) {
     if (essence !== "application/cloudevents-batch+json") {
