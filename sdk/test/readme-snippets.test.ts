@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
@@ -6,8 +7,11 @@ import { createProducer, HeraldError, serviceAccountToken } from "../src/index.j
 import {
   answerWebhookHandshake,
   heraldReceiver,
+  problemResponse,
   type ReceivedEvent,
+  HeraldError as ReceiveError,
   type ReceiverVariables,
+  receive,
 } from "../src/receive/index.js";
 import { type Herald, startHerald } from "./herald-process.js";
 import { type SinkServer, startSink } from "./sink-server.js";
@@ -106,6 +110,54 @@ describe("README snippet: Errors", () => {
       }
     }
     expect(seen).toEqual(["fix the event:", ["time"]]);
+  });
+});
+
+describe("README snippet: receive in a fetch handler", () => {
+  it("answers a refusal with its status and a problem document, a delivery with 204", async () => {
+    const made: (string | undefined)[] = [];
+    const makeThumbnail = async (dataref: string | undefined) => {
+      made.push(dataref);
+    };
+    const HeraldError = ReceiveError;
+    // As in the README, typed as a TypeScript user writes it (biome wants `event` typed).
+    const worker = {
+      async fetch(request: Request, env: { THUMBNAIL_SECRET: string }) {
+        let event: ReceivedEvent;
+        try {
+          event = await receive(request, { signingSecret: env.THUMBNAIL_SECRET });
+        } catch (err) {
+          if (err instanceof HeraldError) return problemResponse(err); // 401, 400, 413, 415
+          throw err;
+        }
+        await makeThumbnail(event.dataref);
+        return new Response(null, { status: 204 });
+      },
+    };
+    const key = new Uint8Array(32).fill(7);
+    const env = { THUMBNAIL_SECRET: `whsec_${Buffer.from(key).toString("base64")}` };
+    const body =
+      '{"specversion":"1.0","id":"1","source":"/images","type":"t","dataref":"https://i.example/cat.png"}';
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const mac = createHmac("sha256", key).update(`msg_1.${timestamp}.${body}`).digest("base64");
+    const delivery = (signature: string) =>
+      new Request("http://sink.test/thumbnail", {
+        method: "POST",
+        headers: {
+          "content-type": "application/cloudevents+json",
+          "webhook-id": "msg_1",
+          "webhook-timestamp": timestamp,
+          "webhook-signature": signature,
+        },
+        body,
+      });
+    expect((await worker.fetch(delivery(`v1,${mac}`), env)).status).toBe(204);
+    expect(made).toEqual(["https://i.example/cat.png"]);
+    const forged = await worker.fetch(delivery("v1,AAAA"), env);
+    expect(forged.status).toBe(401);
+    expect(forged.headers.get("content-type")).toBe("application/problem+json");
+    expect(await forged.json()).toMatchObject({ status: 401, code: "invalid_signature" });
+    expect(made).toHaveLength(1);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { HeraldError } from "../errors.js";
+import { problemResponse } from "./problem-response.js";
 import { checkMaxBytes } from "./read-body.js";
 import { type ReceiveOptions, receive, receiveBatch } from "./receive.js";
 import type { ReceivedEvent } from "./received-event.js";
@@ -47,17 +48,7 @@ export function heraldReceiver(
       else c.set("cloudevent", await receive(c.req.raw, receiveOptions));
     } catch (err) {
       if (!(err instanceof HeraldError)) throw err;
-      const problem = {
-        type: `urn:herald:problem:${err.code}`,
-        title: err.name,
-        status: err.status,
-        detail: err.message,
-        code: err.code,
-      };
-      return new Response(JSON.stringify(problem), {
-        status: err.status,
-        headers: { "content-type": "application/problem+json" },
-      });
+      return problemResponse(err);
     }
     await next();
   };

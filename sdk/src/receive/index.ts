@@ -14,6 +14,7 @@ export {
   heraldReceiver,
   type ReceiverVariables,
 } from "./hono-receiver.js";
+export { problemResponse } from "./problem-response.js";
 export { type ReceiveOptions, receive, receiveBatch } from "./receive.js";
 export {
   MalformedMessage,

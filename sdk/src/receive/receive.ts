@@ -55,8 +55,14 @@ async function verifiedBody(request: Request, options: ReceiveOptions): Promise<
  *
  * @example
  * export default {
- *   async fetch(request: Request) {
- *     const event = await receive(request, { signingSecret: env.THUMBNAIL_SECRET });
+ *   async fetch(request: Request, env: Env) {
+ *     let event: ReceivedEvent;
+ *     try {
+ *       event = await receive(request, { signingSecret: env.THUMBNAIL_SECRET });
+ *     } catch (err) {
+ *       if (err instanceof HeraldError) return problemResponse(err); // 401, 400, 413, 415
+ *       throw err;
+ *     }
  *     await makeThumbnail(event.dataref);
  *     return new Response(null, { status: 204 });
  *   },
