@@ -123,6 +123,20 @@ describe("decoding", () => {
     );
   });
 
+  it("binary: a ce-datacontenttype header is malformed (3.1.1), not a second media type", () => {
+    // Without it the event said application/json while its data stayed bytes, unread.
+    const message = "header ce-datacontenttype must not be sent in binary mode";
+    expect(() =>
+      decodeBinary(headers({ "ce-datacontenttype": "application/json" }), bytes('{"a":1}')),
+    ).toThrow(message);
+    expect(() =>
+      decodeBinary(
+        headers({ "ce-datacontenttype": "text/plain", "content-type": "application/json" }),
+        bytes("{}"),
+      ),
+    ).toThrow(MalformedMessage);
+  });
+
   it("JSON format: a __proto__ member is malformed, not the event's prototype", () => {
     // Assigned as a member it would set the prototype: attributes seen by `event.subject`
     // but by no `Object.keys`, and required ones taken from it.

@@ -140,6 +140,13 @@ export function decodeBinary(headers: Headers, body: Uint8Array): ReceivedEvent 
     if (!ATTRIBUTE_NAME.test(attribute) || attribute === "data") {
       throw new MalformedMessage(`header ${name} does not name a CloudEvents attribute`);
     }
+    // 3.1.1: the Content-Type is the datacontenttype; a second one could say otherwise, and the
+    // data would be read by one while the event claimed the other.
+    if (attribute === "datacontenttype") {
+      throw new MalformedMessage(
+        "header ce-datacontenttype must not be sent in binary mode; Content-Type is the datacontenttype (HTTP binding 3.1.1)",
+      );
+    }
     const decoded = decodeHeaderValue(value);
     if (decoded === undefined) {
       throw new MalformedMessage(`header ${name} is not valid percent-encoded UTF-8`);
