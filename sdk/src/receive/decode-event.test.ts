@@ -156,6 +156,19 @@ describe("decoding", () => {
       decodeStructured(bytes(`{"specversion":"1.0","source":"/s","type":"t"${extra}}`));
     expect(() => structured("")).toThrow("id is required");
     expect(() => structured(',"id":5')).toThrow("id must be a non-empty string");
+    // The optional ones ReceivedEvent types as strings are strings, or the type would lie.
+    expect(() => structured(',"id":"1","subject":{"a":1}')).toThrow("subject must be a string");
+    expect(() => structured(',"id":"1","time":5')).toThrow("time must be a string");
+    expect(() => structured(',"id":"1","dataref":["x"]')).toThrow("dataref must be a string");
+    expect(() =>
+      decodeBatch(
+        bytes('[{"specversion":"1.0","id":"1","source":"/s","type":"t","dataschema":true}]'),
+      ),
+    ).toThrow("event 0 of the batch: dataschema must be a string");
+    expect(structured(',"id":"1","subject":"s","partitionkey":7')).toMatchObject({
+      subject: "s",
+      partitionkey: 7,
+    });
     expect(() =>
       decodeBinary(new Headers({ "content-type": "application/json" }), bytes("{}")),
     ).toThrow("specversion is required");

@@ -8,6 +8,8 @@ export type ReceivedMode = "binary" | "structured" | "batch";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
+// The optional attributes ReceivedEvent types as strings.
+const OPTIONAL_STRINGS = ["subject", "time", "datacontenttype", "dataschema", "dataref"];
 
 /** `type/subtype` of a Content-Type, lower case, without parameters. */
 function essenceOf(contentType: string | null): string {
@@ -117,6 +119,14 @@ function checked(event: Record<string, unknown>, where: string): ReceivedEvent {
     if (value === undefined) throw new MalformedMessage(`${where}${name} is required`);
     if (typeof value !== "string" || value === "") {
       throw new MalformedMessage(`${where}${name} must be a non-empty string`);
+    }
+  }
+  // What ReceivedEvent types as strings is one: a JSON-format event could give any JSON value,
+  // and a sink's `event.subject.startsWith(...)` would throw on it (a 500, retried).
+  for (const name of OPTIONAL_STRINGS) {
+    const value = event[name];
+    if (value !== undefined && typeof value !== "string") {
+      throw new MalformedMessage(`${where}${name} must be a string`);
     }
   }
   if (event.specversion !== "1.0") {
