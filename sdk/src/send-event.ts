@@ -20,7 +20,8 @@ export interface SendOptions {
  */
 export function sendEvent(
   endpoint: string,
-  event: EventInput,
+  // No producer fills the source in, so it is required here: a compile error without one.
+  event: EventInput & { readonly source: string },
   options: SendOptions = {},
 ): Promise<Sent> {
   // There is no producer whose source could fill it in; createProducer's message would name
