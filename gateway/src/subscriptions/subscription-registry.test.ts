@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { recordingLogger } from "../../test/support/dispatcher-kit.js";
 import { Conflict, NotFound } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
 import { createMemorySubscriptionStore } from "../store/memory-subscription-store.js";
@@ -181,6 +182,64 @@ describe("openSubscriptionRegistry", () => {
     registry.replaceConfigured([]);
     expect(registry.find("same")?.origin).toBe("api");
     expect(matchIds(registry, "api")).toStrictEqual(["same"]);
+  });
+
+  describe("a stored subscription this Herald cannot compile (another version's, a damaged row)", () => {
+    // What an older or newer Herald may have stored: a filter this version's CESQL refuses.
+    const broken = () => subscription("broken", { filters: [{ sql: "EXISTS" }] });
+
+    it("opens disabled with the reason instead of failing to start, and a PUT that compiles fixes it", async () => {
+      const store = createMemorySubscriptionStore();
+      await store.put(subscription("fine", { types: ["t"] }));
+      await store.put(broken());
+      const logger = recordingLogger();
+      const registry = await openSubscriptionRegistry({ configured: [], store, logger });
+      expect(matchIds(registry, "t")).toStrictEqual(["fine"]);
+      const state = registry.find("broken")?.disabled;
+      expect(state?.reason).toMatch(
+        /cannot use its stored definition .*EXISTS.*PUT a new one or DELETE it/,
+      );
+      expect(registry.isDisabled("broken")).toBe(true);
+      expect(
+        logger.lines.filter((l) => l.level === "error").map((l) => l.fields?.subscriptionId),
+      ).toStrictEqual(["broken"]);
+      // Held in memory only: the store keeps no state a later version would have to undo.
+      expect((await store.disabled()).size).toBe(0);
+      await registry.update(subscription("broken", { types: ["t"] }));
+      expect(matchIds(registry, "t")).toStrictEqual(["fine", "broken"]);
+      expect(registry.find("broken")?.disabled).toBeUndefined();
+    });
+
+    it("can be deleted", async () => {
+      const store = createMemorySubscriptionStore();
+      await store.put(broken());
+      const registry = await openSubscriptionRegistry({ configured: [], store });
+      expect((await registry.delete("broken")).id).toBe("broken");
+      expect(await store.list()).toStrictEqual([]);
+      expect(registry.find("broken")).toBeUndefined();
+    });
+
+    it("a refresh (another replica wrote it) disables it too, and says so once", async () => {
+      const store = createMemorySubscriptionStore();
+      const logger = recordingLogger();
+      const registry = await openSubscriptionRegistry({ configured: [], store, logger });
+      await store.put(broken());
+      await registry.refresh();
+      await registry.refresh();
+      expect(registry.isDisabled("broken")).toBe(true);
+      expect(logger.lines.filter((l) => l.level === "error")).toHaveLength(1);
+    });
+
+    it("a config subscription with its id shadows it and is not disabled by it", async () => {
+      const store = createMemorySubscriptionStore();
+      await store.put(broken());
+      const registry = await openSubscriptionRegistry({
+        configured: [subscription("broken", { types: ["t"] })],
+        store,
+      });
+      expect(registry.isDisabled("broken")).toBe(false);
+      expect(matchIds(registry, "t")).toStrictEqual(["broken"]);
+    });
   });
 
   describe("disable (410 Gone)", () => {

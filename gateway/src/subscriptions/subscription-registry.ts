@@ -1,6 +1,7 @@
 import { Conflict, NotFound } from "../errors/errors.js";
 import { type Logger, silentLogger } from "../ports/logger.js";
 import type { DisabledState, SubscriptionStore } from "../store/subscription-store.js";
+import { compileSubscription } from "./compiled-subscription.js";
 import { definitionFingerprint } from "./definition-fingerprint.js";
 import { createMatcher, type Matcher } from "./matcher.js";
 import type { Subscription } from "./subscription.js";
@@ -93,6 +94,48 @@ export async function openSubscriptionRegistry(
   return createSubscriptionRegistry(options, stored, disabled);
 }
 
+const UNUSABLE = "this Herald cannot use its stored definition";
+
+/**
+ * The stored API subscriptions this Herald cannot use, with a disabled state saying why: one
+ * whose filters do not compile here (written by another Herald version that reads CESQL
+ * differently, or a damaged row). Held disabled in memory, not in the store: it matches nothing,
+ * the API shows it with the reason, and a `PUT` of a definition that compiles (or a `DELETE`)
+ * fixes it, where failing to start would leave no way to.
+ */
+function unusableStored(
+  stored: readonly Subscription[],
+  logger: Logger,
+  /** Its state when it is already held as unusable (kept, and not logged again), else undefined. */
+  held: (id: string) => DisabledState | undefined,
+  /** Whether a config subscription has the id (the stored one is shadowed, not used). */
+  shadowed: (id: string) => boolean,
+): Map<string, DisabledState> {
+  const unusable = new Map<string, DisabledState>();
+  for (const subscription of stored) {
+    if (shadowed(subscription.id)) continue;
+    try {
+      compileSubscription(subscription, 0);
+    } catch (error) {
+      const before = held(subscription.id);
+      if (before !== undefined) {
+        unusable.set(subscription.id, before);
+        continue;
+      }
+      const why = error instanceof Error ? error.message : String(error);
+      unusable.set(subscription.id, {
+        at: Date.now(),
+        reason: `${UNUSABLE} (${why}); PUT a new one or DELETE it`,
+      });
+      logger.error("a stored API subscription cannot be used and is disabled", {
+        subscriptionId: subscription.id,
+        error: why,
+      });
+    }
+  }
+  return unusable;
+}
+
 /**
  * The disabled states that still hold: one a config subscription was disabled under whose
  * definition has changed since (the file was edited while the gateway was stopped) is cleared in
@@ -156,6 +199,14 @@ export function createSubscriptionRegistry(
   const api = new Map<string, Subscription>();
   for (const subscription of stored) api.set(subscription.id, subscription);
   const disabled = new Map(disabledAtStart);
+  for (const [id, state] of unusableStored(
+    stored,
+    logger,
+    () => undefined,
+    (id) => config.has(id),
+  )) {
+    disabled.set(id, state);
+  }
   let matcher = build(active());
   for (const id of api.keys()) {
     if (config.has(id)) {
@@ -293,6 +344,16 @@ export function createSubscriptionRegistry(
           if (configured !== undefined && (await disabledUnderOther(configured, state))) continue;
           holding.push([id, state]);
         }
+        const unusable = unusableStored(
+          stored,
+          logger,
+          (id) => {
+            const state = disabled.get(id);
+            return state?.reason.startsWith(UNUSABLE) === true ? state : undefined;
+          },
+          (id) => config.has(id),
+        );
+        for (const [id, state] of unusable) holding.push([id, state]);
         api.clear();
         for (const subscription of stored) api.set(subscription.id, subscription);
         disabled.clear();

@@ -6,10 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
 import { jwksOf, makeKey } from "../../../test/support/test-issuer.js";
+import { subscription } from "../../subscriptions/matcher.case.js";
 import { runCli } from "./cli.js";
+import { openSqliteStore } from "./sqlite-store.js";
 
 // The built CLI, as users run it (turbo builds before testing).
 const HERALD = fileURLToPath(new URL("../../../bin/herald.js", import.meta.url));
@@ -316,6 +319,30 @@ describe("herald command line", () => {
     // Retries, dead-lettering, adapters and the NATS store are honoured now.
     expect(stderr).not.toContain("cannot honour");
     expect(stderr).toContain("cannot reach NATS at nats://127.0.0.1:9");
+  });
+
+  it("a store it cannot start on is one line naming the cause, exit 1, never a stack trace (unless debug)", async () => {
+    const base = join(dir, "damaged-store");
+    await mkdir(base, { recursive: true });
+    const path = join(base, "herald.db");
+    const store = openSqliteStore({ path });
+    await store.subscriptions.put(subscription("orders"));
+    await store.close();
+    const db = new Database(path);
+    db.prepare("UPDATE subscriptions SET body = ? WHERE id = ?").run("{damaged", "orders");
+    db.close();
+    const config = join(base, "herald.yaml");
+    await writeFile(config, `store: { kind: sqlite, path: ${path} }\nsubscriptions: []\n`);
+    const args = ["serve", "--config", config, "--no-auth", "--port", "0"];
+    const quiet = await cli(args, { HERALD_LOG_LEVEL: "silent" });
+    expect(quiet.code).toBe(1);
+    expect(quiet.stderr).toMatch(
+      /^herald: serve failed: .*the stored subscription "orders" is damaged \(its definition is not JSON: /m,
+    );
+    expect(quiet.stderr).not.toMatch(/^\s+at /m);
+    const debug = await cli(args, { HERALD_LOG_LEVEL: "debug" });
+    expect(debug.code).toBe(1);
+    expect(debug.stderr).toMatch(/^\s+at /m);
   });
 
   it("refuses an empty --host as the flag, not as a field of a config the user never wrote", async () => {

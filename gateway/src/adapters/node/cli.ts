@@ -129,8 +129,25 @@ export async function runCli(io: Io): Promise<number> {
       io.stderr(`herald: ${err.message}\n\n${usageOf(command) ?? USAGE}`);
       return 2;
     }
-    throw err;
+    // Anything else (a damaged store file, a defect): one line a person can act on, with its
+    // cause, instead of Node's dump of an uncaught error; the stack when debug logging asks.
+    io.stderr(`herald: ${command} failed: ${describeFailure(err)}\n`);
+    if (logLevelFromEnv(io.env.HERALD_LOG_LEVEL) === "debug" && err instanceof Error) {
+      io.stderr(`${err.stack ?? ""}\n`);
+    }
+    return 1;
   }
+}
+
+/** An error's message and its causes' ("a: b: c"), without stacks. */
+function describeFailure(err: unknown): string {
+  const parts: string[] = [];
+  for (let at: unknown = err; at !== undefined && parts.length < 5; ) {
+    const message = at instanceof Error ? at.message : String(at);
+    if (!parts.some((part) => part.includes(message))) parts.push(message);
+    at = at instanceof Error ? at.cause : undefined;
+  }
+  return parts.join(": ");
 }
 
 /** One command's usage, `undefined` for a name that is not a command. */

@@ -11,7 +11,9 @@ import type { GroupCommit } from "./sqlite-group-commit.js";
  * const subscriptions = createSqliteSubscriptionStore(db, group);
  */
 export function createSqliteSubscriptionStore(db: Database, group: GroupCommit): SubscriptionStore {
-  const list = db.prepare<[], { body: string }>("SELECT body FROM subscriptions ORDER BY seq");
+  const list = db.prepare<[], { id: string; body: string }>(
+    "SELECT id, body FROM subscriptions ORDER BY seq",
+  );
   const put = db.prepare(
     `INSERT INTO subscriptions (id, body) VALUES (?, ?)
      ON CONFLICT (id) DO UPDATE SET body = excluded.body`,
@@ -29,7 +31,16 @@ export function createSqliteSubscriptionStore(db: Database, group: GroupCommit):
   const enable = db.prepare("DELETE FROM disabled WHERE id = ?");
   return {
     async list() {
-      return list.all().map((row) => JSON.parse(row.body) as Subscription);
+      return list.all().map(({ id, body }) => {
+        try {
+          return JSON.parse(body) as Subscription;
+        } catch (error) {
+          // Only a damaged file gets here (every row was written by JSON.stringify): name the row.
+          throw new Error(
+            `the stored subscription "${id}" is damaged (its definition is not JSON: ${(error as Error).message})`,
+          );
+        }
+      });
     },
     async put(subscription) {
       const body = JSON.stringify(subscription);
