@@ -49,6 +49,21 @@ describe("answerWebhookHandshake (http-webhook.md 4.2)", () => {
     expect(any.headers.get("webhook-allowed-origin")).toBe("x.example.com");
   });
 
+  it("answers a delivery routed to it by mistake (not OPTIONS) 405, never a 2xx that loses it", () => {
+    const answer = answerWebhookHandshake(
+      new Request("http://sink.test/hook", {
+        method: "POST",
+        headers: { "WebHook-Request-Origin": "herald", "ce-id": "1" },
+        body: "{}",
+      }),
+    );
+    expect(answer.status).toBe(405);
+    expect(answer.headers.get("allow")).toBe("OPTIONS");
+    expect(answerWebhookHandshake(options({ "WebHook-Request-Origin": "herald" })).status).toBe(
+      204,
+    );
+  });
+
   it("matches the origin as DNS names match, without case, and echoes it as sent", () => {
     const answer = answerWebhookHandshake(
       options({ "WebHook-Request-Origin": "Events.Example.COM" }),

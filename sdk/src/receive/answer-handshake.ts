@@ -17,7 +17,9 @@ const POSITIVE_INTEGER = /^[1-9][0-9]*$/;
  * `delivery.handshake: true`. An allowed `WebHook-Request-Origin` gets `WebHook-Allowed-Origin`
  * (4.2.1) and `WebHook-Allowed-Rate` (4.2.2: the rate asked for, at most `maxRate`, or `*`);
  * any other request gets neither, which is no consent whatever the status (4.2). `Allow` lists
- * POST (4.2). Without an answer, Herald retries the deliveries and then dead-letters them.
+ * POST (4.2). Without an answer, Herald retries the deliveries and then dead-letters them. A
+ * request that is not `OPTIONS` (a delivery routed here by mistake) is 405, never a 2xx that
+ * would tell the gateway it was delivered.
  *
  * @example
  * app.options("/thumbnail", (c) => answerWebhookHandshake(c.req.raw));
@@ -27,6 +29,11 @@ export function answerWebhookHandshake(request: Request, options: HandshakeOptio
   if (maxRate !== undefined && !(Number.isInteger(maxRate) && maxRate >= 1)) {
     throw new TypeError("answerWebhookHandshake: maxRate must be an integer >= 1 (per minute)");
   }
+  // Any other method here is a delivery routed to the handshake by mistake (`app.all`): a 2xx
+  // would tell Herald it was delivered, and the event would be lost. A 405 dead-letters it.
+  if (request.method !== "OPTIONS") {
+    return new Response(null, { status: 405, headers: { allow: "OPTIONS" } });
+  }
   const headers = new Headers({ allow: "POST, OPTIONS" });
   const origin = request.headers.get("webhook-request-origin")?.trim() ?? "";
   // The origin is a DNS expression (4.1.2), and DNS names compare without case (RFC 4343).
@@ -34,7 +41,7 @@ export function answerWebhookHandshake(request: Request, options: HandshakeOptio
   const allowed =
     name !== "" &&
     (origins === "*" || origins.some((allowedOrigin) => allowedOrigin.toLowerCase() === name));
-  if (request.method === "OPTIONS" && allowed) {
+  if (allowed) {
     const asked = request.headers.get("webhook-request-rate")?.trim() ?? "";
     const wanted = POSITIVE_INTEGER.test(asked) ? asked : undefined;
     const rate =

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { HeraldError } from "../errors.js";
 import { problemResponse } from "./problem-response.js";
 import { checkMaxBytes } from "./read-body.js";
-import { type ReceiveOptions, receive, receiveBatch } from "./receive.js";
+import { checkSecretGiven, type ReceiveOptions, receive, receiveBatch } from "./receive.js";
 import type { ReceivedEvent } from "./received-event.js";
 import { checkToleranceSeconds, parseSigningSecrets } from "./verify-signature.js";
 
@@ -39,6 +39,7 @@ export function heraldReceiver(
 ): MiddlewareHandler<{ Variables: ReceiverVariables }> {
   const { batch = false, ...receiveOptions } = options;
   // A malformed setting is found now, at start-up, not as a 500 to every delivery.
+  checkSecretGiven(options);
   if (options.signingSecret !== undefined) parseSigningSecrets(options.signingSecret);
   if (options.maxBytes !== undefined) checkMaxBytes(options.maxBytes);
   if (options.toleranceSeconds !== undefined) checkToleranceSeconds(options.toleranceSeconds);

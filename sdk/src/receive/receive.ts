@@ -8,7 +8,9 @@ import { verifyWebhookSignature } from "./verify-signature.js";
 export interface ReceiveOptions {
   /**
    * The subscription's `delivery.signingSecret` (`whsec_...`, several space-separated during a
-   * rotation). When set, every request must carry a valid Standard Webhooks signature.
+   * rotation). When set, every request must carry a valid Standard Webhooks signature. Given as
+   * `undefined` (an unset variable: `{ signingSecret: env.SECRET }`) it is a `TypeError`, never
+   * verification switched off by accident; leave the option out to take unsigned deliveries.
    */
   readonly signingSecret?: string | undefined;
   /** Largest accepted age (or lead) of `webhook-timestamp`, in seconds (default 300). */
@@ -25,6 +27,22 @@ export interface ReceiveOptions {
 }
 
 /**
+ * Refuses a `signingSecret` key whose value is `undefined`: that is an unset variable
+ * (`{ signingSecret: env.SECRET }`), and taking it as "no secret" would accept forged deliveries
+ * without a word. Failing closed is what webhook libraries do (a missing secret is an error).
+ *
+ * @example
+ * checkSecretGiven({ signingSecret: process.env.THUMBNAIL_SECRET }); // TypeError when unset
+ */
+export function checkSecretGiven(options: ReceiveOptions): void {
+  if (Object.hasOwn(options, "signingSecret") && options.signingSecret === undefined) {
+    throw new TypeError(
+      "signingSecret is undefined (an unset environment variable?): give the subscription's whsec_ secret, or leave the option out to accept unsigned deliveries",
+    );
+  }
+}
+
+/**
  * `ReceiveOptions.maxBytes` when not given: 32 MiB, above the largest delivery of a gateway on
  * its default limits (a batch of 100 events of 256 KiB): refusing one would dead-letter it.
  */
@@ -33,6 +51,7 @@ export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 async function verifiedBody(request: Request, options: ReceiveOptions): Promise<Uint8Array> {
   // The signature covers the exact bytes, so the body is read once, raw, and decoded from them.
   const { signingSecret, toleranceSeconds, now, maxBytes = DEFAULT_MAX_BYTES } = options;
+  checkSecretGiven(options);
   const body = await readBody(request, maxBytes);
   if (signingSecret !== undefined) {
     await verifyWebhookSignature({

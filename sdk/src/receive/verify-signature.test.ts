@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { heraldReceiver } from "./hono-receiver.js";
+import { receive, receiveBatch } from "./receive.js";
 import { parseSigningSecrets, verifyWebhookSignature } from "./verify-signature.js";
 
 describe("signing secrets", () => {
@@ -20,6 +21,30 @@ describe("signing secrets", () => {
 
   it("heraldReceiver refuses a malformed secret when it is made", () => {
     expect(() => heraldReceiver({ signingSecret: "whsec_!!!" })).toThrow(TypeError);
+  });
+
+  it("a secret given as undefined (an unset variable) fails closed; left out, unsigned deliveries are taken", async () => {
+    const env: Record<string, string | undefined> = {};
+    expect(() => heraldReceiver({ signingSecret: env.THUMBNAIL_SECRET })).toThrow(
+      /signingSecret is undefined \(an unset environment variable\?\)/,
+    );
+    const delivery = () =>
+      new Request("http://sink.test/", {
+        method: "POST",
+        headers: {
+          "ce-specversion": "1.0",
+          "ce-id": "1",
+          "ce-source": "/s",
+          "ce-type": "t",
+        },
+      });
+    await expect(receive(delivery(), { signingSecret: env.THUMBNAIL_SECRET })).rejects.toThrow(
+      TypeError,
+    );
+    await expect(receiveBatch(delivery(), { signingSecret: env.THUMBNAIL_SECRET })).rejects.toThrow(
+      TypeError,
+    );
+    expect((await receive(delivery(), {})).id).toBe("1");
   });
 
   it("heraldReceiver refuses a malformed tolerance when it is made, not at each delivery", () => {
