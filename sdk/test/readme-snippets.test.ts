@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 describe("README snippets", () => {
-  it("options taken from the environment may be undefined: the default applies", async () => {
+  it("options taken from the environment may be undefined: the default applies (not for a signing secret)", async () => {
     const producer = createProducer({
       endpoint: herald.events,
       source: "/images",
@@ -58,12 +58,12 @@ describe("README snippets", () => {
         keyId: process.env.HERALD_SNIPPET_UNSET_KID,
       }),
     ).toBe("function");
-    expect(
-      typeof heraldReceiver({
-        signingSecret: process.env.HERALD_SNIPPET_UNSET_SECRET,
-        batch: undefined,
-      }),
-    ).toBe("function");
+    expect(typeof heraldReceiver({ batch: undefined, maxBytes: undefined })).toBe("function");
+    // Except the signing secret: unset, it would switch verification off without a word, so it
+    // fails closed (leaving the option out is how a sink takes unsigned deliveries).
+    expect(() =>
+      heraldReceiver({ signingSecret: process.env.HERALD_SNIPPET_UNSET_SECRET }),
+    ).toThrow(/signingSecret is undefined/);
   });
 });
 
