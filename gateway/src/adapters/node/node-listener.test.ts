@@ -36,20 +36,22 @@ const ce = (id: string) => ({
 
 /** Sends a body in chunks without Content-Length (Transfer-Encoding: chunked). */
 function postChunked(headers: Record<string, string>, chunks: string[]) {
-  return new Promise<{ status: number; type: string | undefined; body: string }>((ok, fail) => {
-    const req = request(`${base}/events`, { method: "POST", headers }, (res) => {
-      let body = "";
-      res.on("data", (c) => {
-        body += c;
+  return new Promise<{ status: number; type: string | undefined; head: string; body: string }>(
+    (ok, fail) => {
+      const req = request(`${base}/events`, { method: "POST", headers }, (res) => {
+        let body = "";
+        res.on("data", (c) => {
+          body += c;
+        });
+        res.on("end", () =>
+          ok({ status: res.statusCode ?? 0, type: res.headers["content-type"], body }),
+        );
       });
-      res.on("end", () =>
-        ok({ status: res.statusCode ?? 0, type: res.headers["content-type"], body }),
-      );
-    });
-    req.on("error", fail);
-    for (const chunk of chunks) req.write(chunk);
-    req.end();
-  });
+      req.on("error", fail);
+      for (const chunk of chunks) req.write(chunk);
+      req.end();
+    },
+  );
 }
 
 describe("the Node listener's ingest fast path", () => {
@@ -226,20 +228,22 @@ describe("repeated headers", () => {
 
 /** Sends `bytes` as they are on a fresh connection; resolves with the status and the body. */
 function sendRaw(bytes: string) {
-  return new Promise<{ status: number; type: string | undefined; body: string }>((ok, fail) => {
-    const socket = connect(Number(new URL(base).port), "127.0.0.1", () => socket.write(bytes));
-    let text = "";
-    socket.setEncoding("latin1");
-    socket.on("data", (chunk) => {
-      text += chunk;
-    });
-    socket.on("error", fail);
-    socket.on("close", () => {
-      const [head = "", body = ""] = text.split("\r\n\r\n", 2);
-      const type = /^content-type: *(.*)$/im.exec(head)?.[1];
-      ok({ status: Number(head.split(" ")[1]), type, body });
-    });
-  });
+  return new Promise<{ status: number; type: string | undefined; head: string; body: string }>(
+    (ok, fail) => {
+      const socket = connect(Number(new URL(base).port), "127.0.0.1", () => socket.write(bytes));
+      let text = "";
+      socket.setEncoding("latin1");
+      socket.on("data", (chunk) => {
+        text += chunk;
+      });
+      socket.on("error", fail);
+      socket.on("close", () => {
+        const [head = "", body = ""] = text.split("\r\n\r\n", 2);
+        const type = /^content-type: *(.*)$/im.exec(head)?.[1];
+        ok({ status: Number(head.split(" ")[1]), type, head, body });
+      });
+    },
+  );
 }
 
 describe("requests Hono's Node adapter cannot turn into a URL", () => {
@@ -251,6 +255,12 @@ describe("requests Hono's Node adapter cannot turn into a URL", () => {
       "OPTIONS /events HTTP/1.0\r\nWebHook-Request-Origin: sender.example\r\n\r\n",
     );
     expect(handshake.status).toBe(200);
+  });
+
+  it("answers OPTIONS * (the server as a whole, RFC 9110 9.3.7) with 204 and its methods", async () => {
+    const res = await sendRaw("OPTIONS * HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n");
+    expect(res.status).toBe(204);
+    expect(res.head).toMatch(/^allow: GET, HEAD, POST, PUT, DELETE, OPTIONS$/im);
   });
 
   it.each([

@@ -18,7 +18,8 @@ const INGEST = new Set<string>(INGEST_PATHS);
  * the same either way (the conformance suite runs against both).
  *
  * A request Hono's Node adapter cannot turn into a URL (an invalid `Host`, a backslash in the
- * path, a `*` target) is 400 `malformed_request` as a problem document, like every refusal,
+ * path, a `*` target other than `OPTIONS *`, which is 204 with the server's methods in `Allow`)
+ * is 400 `malformed_request` as a problem document, like every refusal,
  * where the adapter would send a bare 400. HTTP/1.0 requires no `Host` (RFC 9112 3.2), so such
  * a request is served as if it named `localhost` (an old health probe, a handshake).
  *
@@ -42,6 +43,10 @@ export function nodeListener(gateway: Gateway): RequestListener {
   return function heraldListener(req, res) {
     if (req.method === "POST" && isIngestPath(req.url)) {
       void ingest(gateway, req, res);
+    } else if (req.method === "OPTIONS" && req.url === "*") {
+      // RFC 9110 9.3.7: `OPTIONS *` asks about the server as a whole (a proxy's or a load
+      // balancer's probe); it names no resource, so no route can answer it.
+      res.writeHead(204, { allow: SERVER_METHODS }).end();
     } else {
       void viaHono(req, res);
     }
@@ -69,6 +74,9 @@ export function countPublishRefusal(
     gateway.problem(refusal, "POST", path);
   };
 }
+
+/** Every method some route of the gateway answers: `OPTIONS *`'s `Allow`. */
+const SERVER_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
 
 /** `/webhooks/{adapter-id}` as sent (the router's `/webhooks/:adapterId`). */
 const WEBHOOK = /^\/webhooks\/[^/]+$/;
