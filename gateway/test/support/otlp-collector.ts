@@ -17,6 +17,8 @@ export interface CollectedSpan {
 export interface CollectorRequest {
   readonly path: string;
   readonly contentType: string;
+  /** The request's headers, names in lower case. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: Buffer;
 }
 
@@ -50,7 +52,7 @@ export async function startOtlpCollector(
       const body = Buffer.concat(chunks);
       const contentType = req.headers["content-type"] ?? "";
       const path = req.url ?? "";
-      requests.push({ path, contentType, body });
+      requests.push({ path, contentType, headers: req.headers, body });
       const json = contentType.startsWith("application/json");
       if (path === "/v1/traces") {
         spans.push(

@@ -4,6 +4,9 @@
  * the gateway can decide that telemetry is off without paying for it.
  */
 
+import { resourceAttributesProblem } from "./otel-resource-attributes.js";
+import { checkOtlpHeaders } from "./otlp-headers.js";
+
 /** The variables whose presence asks for the SDK; the rest only tune it. */
 const ASKING = [
   "OTEL_TRACES_EXPORTER",
@@ -44,6 +47,11 @@ export interface OtelSettings {
   };
   /** `OTEL_LOG_LEVEL` (default `warn`): how much of the SDK's own diagnostics reach the log. */
   readonly diagLevel: "none" | "error" | "warn" | "info" | "debug" | "verbose" | "all";
+  /**
+   * Variables the SDK must read as given here rather than as set (`undefined`: as if unset):
+   * the OTLP headers without the entries the exporters could not send.
+   */
+  readonly envOverrides: Readonly<Record<string, string | undefined>>;
   /** Values that were not understood, each with what is used instead. */
   readonly warnings: readonly string[];
 }
@@ -86,6 +94,13 @@ export function telemetryRequested(env: Env): boolean {
 function shownEndpoint(url: string): string {
   return url.replace(/^([^/?#]*\/\/)?[^/?#]*@/, "$1***@").replace(/\?.*$/s, "?***");
 }
+
+/** The OTLP exporters' header variables: the general one and each signal's own. */
+const HEADER_VARIABLES = [
+  "OTEL_EXPORTER_OTLP_HEADERS",
+  "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+  "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+] as const;
 
 const DIAG_LEVELS = ["none", "error", "warn", "info", "debug", "verbose", "all"] as const;
 
@@ -188,6 +203,19 @@ export function readOtelSettings(env: Env): OtelSettings {
     exportTimeoutMillis: count("OTEL_BSP_EXPORT_TIMEOUT", 30_000, 1),
   };
 
+  const envOverrides: Record<string, string | undefined> = {};
+  for (const name of HEADER_VARIABLES) {
+    const raw = value(env, name);
+    if (raw === undefined) continue;
+    const checked = checkOtlpHeaders(name, raw);
+    warnings.push(...checked.warnings);
+    if (checked.kept !== raw) envOverrides[name] = checked.kept;
+  }
+  const resourceAttributes = value(env, "OTEL_RESOURCE_ATTRIBUTES");
+  const resourceProblem =
+    resourceAttributes === undefined ? undefined : resourceAttributesProblem(resourceAttributes);
+  if (resourceProblem !== undefined) warnings.push(resourceProblem);
+
   const levelName = value(env, "OTEL_LOG_LEVEL")?.toLowerCase() ?? "warn";
   const diagLevel = DIAG_LEVELS.find((l) => l === levelName) ?? "warn";
   if (diagLevel !== levelName) {
@@ -202,6 +230,7 @@ export function readOtelSettings(env: Env): OtelSettings {
     defaultServiceName: "herald",
     batch,
     diagLevel,
+    envOverrides,
     warnings,
   };
 }

@@ -324,6 +324,40 @@ describe("herald serve logging export failures", () => {
   });
 });
 
+describe("herald serve with OTEL_* values the SDK would misread", () => {
+  it("sends the well-formed headers, drops one Node would refuse and never logs its credential", async () => {
+    collector = await startOtlpCollector();
+    const herald = await startHerald({
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_BSP_SCHEDULE_DELAY: "10",
+      OTEL_METRIC_EXPORT_INTERVAL: "100",
+      // `name: value` where `name=value` belongs: its name would be "Authorization: Basic
+      // c2VjcmV0LXB3", which Node refuses on every export, quoting it into the log.
+      OTEL_EXPORTER_OTLP_HEADERS: "Authorization: Basic c2VjcmV0LXB3==,api-key=k3y",
+      OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=prod,team=a,b",
+    });
+    const { status, id } = await publish(herald.url);
+    expect(status).toBe(202);
+    await deliveredAll([id]);
+    await collector.until(
+      () =>
+        collector.spans.some((s) => s.name === "deliver traced") &&
+        collector.requests.some((r) => r.path === "/v1/metrics"),
+    );
+    const { code } = await herald.stop();
+    expect(code).toBe(0);
+    for (const request of collector.requests) expect(request.headers["api-key"]).toBe("k3y");
+    expect(herald.stderr()).toMatch(
+      /"msg":"telemetry: OTEL_EXPORTER_OTLP_HEADERS: entry 1 has a name that is not an HTTP header name/,
+    );
+    expect(herald.stderr()).toMatch(
+      /"msg":"telemetry: OTEL_RESOURCE_ATTRIBUTES: entry 3 is not key=value.*none of its attributes are set"/,
+    );
+    expect(herald.stderr()).not.toContain("c2VjcmV0LXB3");
+    expect(herald.stderr()).not.toMatch(/ERR_INVALID_HTTP_TOKEN|export failed/);
+  });
+});
+
 describe("herald serve without telemetry", () => {
   beforeEach(async () => {
     collector = await startOtlpCollector();

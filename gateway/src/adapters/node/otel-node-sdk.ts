@@ -84,14 +84,36 @@ export function startNodeSdk(settings: OtelSettings, options: TelemetryOptions):
 }
 
 function createSdk(settings: OtelSettings, options: TelemetryOptions): NodeSDK {
-  const { logger, onSpansDropped } = options;
+  const { logger } = options;
   diag.setLogger(diagLogger(logger), {
     logLevel: diagLogLevel(settings.diagLevel),
     suppressOverrideMessage: true,
   });
   for (const warning of settings.warnings) logger.warn(`telemetry: ${warning}`);
 
-  const spanProcessors: SpanProcessor[] = settings.traceExporters.map((name) =>
+  // NodeSDK's constructor reads two variables Herald answers itself. OTEL_LOG_LEVEL: it would
+  // install a diag logger of its own, one that writes to the console methods the API saved at
+  // load (stdout, whatever `console` is now); Herald applies that level to its own diag logger.
+  // OTEL_METRICS_EXPORTER: it would also start `prometheus`, a listener of its own; it gets the
+  // exporters Herald accepted (the OTLP one still reads its protocol and endpoint there). The
+  // OTLP exporters, made here too, read their headers without the entries Herald dropped.
+  const sdk = withEnv(
+    {
+      ...settings.envOverrides,
+      OTEL_LOG_LEVEL: undefined,
+      OTEL_METRICS_EXPORTER:
+        settings.metricExporters.length === 0 ? "none" : settings.metricExporters.join(","),
+    },
+    () => newSdk(settings, spanProcessorsOf(settings, options)),
+  );
+  sdk.start();
+  return sdk;
+}
+
+/** The span processors of the trace exporters Herald accepted. */
+function spanProcessorsOf(settings: OtelSettings, options: TelemetryOptions): SpanProcessor[] {
+  const { logger, onSpansDropped } = options;
+  return settings.traceExporters.map((name) =>
     name === "console"
       ? flushingOnShutdown(new SimpleSpanProcessor(new ConsoleSpanExporter()))
       : createBoundedSpanProcessor({
@@ -101,21 +123,6 @@ function createSdk(settings: OtelSettings, options: TelemetryOptions): NodeSDK {
           logger,
         }),
   );
-  // NodeSDK's constructor reads two variables Herald answers itself. OTEL_LOG_LEVEL: it would
-  // install a diag logger of its own, one that writes to the console methods the API saved at
-  // load (stdout, whatever `console` is now); Herald applies that level to its own diag logger.
-  // OTEL_METRICS_EXPORTER: it would also start `prometheus`, a listener of its own; it gets the
-  // exporters Herald accepted (the OTLP one still reads its protocol and endpoint there).
-  const sdk = withEnv(
-    {
-      OTEL_LOG_LEVEL: undefined,
-      OTEL_METRICS_EXPORTER:
-        settings.metricExporters.length === 0 ? "none" : settings.metricExporters.join(","),
-    },
-    () => newSdk(settings, spanProcessors),
-  );
-  sdk.start();
-  return sdk;
 }
 
 /** Runs `fn` with `process.env` changed as `changes` says (`undefined`: unset), then restores it. */

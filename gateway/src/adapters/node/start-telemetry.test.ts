@@ -54,6 +54,7 @@ describe("readOtelSettings", () => {
         exportTimeoutMillis: 30_000,
       },
       diagLevel: "warn",
+      envOverrides: {},
       warnings: [],
     });
   });
@@ -154,6 +155,27 @@ describe("readOtelSettings on protocols", () => {
         readOtelSettings({ OTEL_TRACES_EXPORTER: "none", OTEL_METRICS_EXPORTER: "console" }),
       ),
     ).toEqual({ traces: "none", metrics: "console" });
+  });
+});
+
+describe("readOtelSettings on headers and resource attributes", () => {
+  it("gives the exporters each headers variable without the entries they could not send", () => {
+    const settings = readOtelSettings({
+      OTEL_EXPORTER_OTLP_HEADERS: "api-key=k",
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: "Authorization: Bearer t0ken=x,x-team=a",
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: "Authorization: Bearer t0ken=x",
+      OTEL_RESOURCE_ATTRIBUTES: "team=a,b",
+    });
+    expect(settings.envOverrides).toEqual({
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-team=a",
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: undefined,
+    });
+    expect(settings.warnings).toEqual([
+      expect.stringMatching(/^OTEL_EXPORTER_OTLP_TRACES_HEADERS: entry 1 has a name that is not/),
+      expect.stringMatching(/^OTEL_EXPORTER_OTLP_METRICS_HEADERS: entry 1 has a name that is not/),
+      expect.stringMatching(/^OTEL_RESOURCE_ATTRIBUTES: entry 2 is not key=value/),
+    ]);
+    expect(settings.warnings.join()).not.toContain("t0ken");
   });
 });
 
