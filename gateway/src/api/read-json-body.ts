@@ -3,6 +3,7 @@ import { MalformedRequest, UnsupportedMediaType } from "../errors/errors.js";
 import { jsonTooDeep, MAX_JSON_DEPTH } from "../event/json-depth.js";
 import { findDuplicateMember } from "../event/json-duplicate-member.js";
 import { isJsonEssence, parseMediaType } from "../event/media-type.js";
+import { jsonSyntaxReason } from "../http/json-syntax-reason.js";
 import { readBody } from "../ingest/read-body.js";
 
 /** Largest admin API request body: a subscription is a few hundred bytes; 64 KiB is plenty. */
@@ -42,7 +43,7 @@ export async function readJsonBody(
   try {
     value = JSON.parse(text);
   } catch (error) {
-    const reason = error instanceof SyntaxError ? `: ${error.message}` : "";
+    const reason = error instanceof SyntaxError ? `: ${jsonSyntaxReason(text)}` : "";
     throw new MalformedRequest(`the body is not valid JSON${reason}`);
   }
   if (jsonTooDeep(value)) {

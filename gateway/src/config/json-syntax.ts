@@ -16,7 +16,8 @@ const LITERALS = ["true", "false", "null"] as const;
  * place it breaks, or `undefined` for a JSON text. `JSON.parse` would say the same, but its
  * messages differ between engines and often carry no position; a config error must name the line
  * and column. Nothing here accepts what JSON does not: no comments, no trailing commas, no single
- * quotes, no bare words, no empty text. A leading byte order mark is skipped (RFC 8259 section
+ * quotes, no bare words, no empty text (`what` names it in that message: "file" unless said
+ * otherwise). A leading byte order mark is skipped (RFC 8259 section
  * 8.1 lets a parser ignore it). Nesting is followed on an explicit stack, so depth cannot overflow
  * the call stack.
  *
@@ -24,7 +25,7 @@ const LITERALS = ["true", "false", "null"] as const;
  * checkJsonSyntax('{ "a": 1, }'); // { offset: 8, message: "a trailing comma before '}' is not JSON" }
  * checkJsonSyntax('{ "a": 1 }'); // undefined
  */
-export function checkJsonSyntax(text: string): JsonSyntaxError | undefined {
+export function checkJsonSyntax(text: string, what = "file"): JsonSyntaxError | undefined {
   let at = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const open: ("{" | "[")[] = [];
 
@@ -42,7 +43,7 @@ export function checkJsonSyntax(text: string): JsonSyntaxError | undefined {
 
   /** What a YAML or JavaScript habit at `at` is called in JSON. */
   const hint = (depth: number): string => {
-    if (at >= text.length) return depth === 0 ? " (the file is empty)" : "";
+    if (at >= text.length) return depth === 0 ? ` (the ${what} is empty)` : "";
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the message names the config syntax.
     if (text.startsWith("${", at)) return " (in JSON a ${VAR} reference goes inside a string)";
     const c = text.charAt(at);

@@ -14,6 +14,7 @@ import {
   type MediaType,
   parseMediaType,
 } from "../event/media-type.js";
+import { jsonSyntaxReason } from "../http/json-syntax-reason.js";
 import { scanEvents } from "./data-member-text.js";
 import type { IngestSource } from "./ingest-source.js";
 import { parseBinary } from "./parse-binary.js";
@@ -122,7 +123,7 @@ async function parseJsonBody(
   try {
     return { json: JSON.parse(text), text };
   } catch (err) {
-    const reason = err instanceof SyntaxError ? err.message : "unparseable";
+    const reason = err instanceof SyntaxError ? jsonSyntaxReason(text) : "unparseable";
     throw new MalformedRequest(`the body is not valid JSON: ${reason}`);
   }
 }

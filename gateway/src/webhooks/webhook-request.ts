@@ -1,5 +1,6 @@
 import { MalformedRequest } from "../errors/errors.js";
 import { jsonTooDeep, MAX_JSON_DEPTH } from "../event/json-depth.js";
+import { jsonSyntaxReason } from "../http/json-syntax-reason.js";
 import type { WebhookRequest } from "./webhook-adapter.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -16,7 +17,7 @@ export function parsePayloadJson(text: string): unknown {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    const reason = err instanceof SyntaxError ? err.message : "unparseable";
+    const reason = err instanceof SyntaxError ? jsonSyntaxReason(text) : "unparseable";
     throw new MalformedRequest(`the body is not valid JSON: ${reason}`);
   }
   if (jsonTooDeep(value)) {
