@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CloudEvent } from "../event/cloud-event.js";
-import { withSystemProvenance } from "./system-events.js";
+import { correlationOf, withSystemProvenance } from "./system-events.js";
 
 describe("withSystemProvenance", () => {
   it("stamps the gateway's provenance and drops what only the gateway writes", () => {
@@ -33,5 +33,26 @@ describe("withSystemProvenance", () => {
       },
       data: { kind: "json", value: { invoice: 7 } },
     });
+  });
+});
+
+describe("correlationOf", () => {
+  const cause = (extra: Record<string, string | number | boolean>): CloudEvent => ({
+    attributes: { specversion: "1.0", id: "e-1", source: "/orders", type: "t", ...extra },
+  });
+
+  it("starts a chain at the cause's id, and continues one the cause belongs to", () => {
+    expect(correlationOf(cause({}))).toEqual({ causationid: "e-1", correlationid: "e-1" });
+    expect(correlationOf(cause({ correlationid: "c-9" }))).toEqual({
+      causationid: "e-1",
+      correlationid: "c-9",
+    });
+  });
+
+  it("continues a chain whose correlationid came as a JSON number or boolean (structured mode)", () => {
+    // Binary mode carries it as the header `ce-correlationid: 42`; the chain must not depend on
+    // the mode the publisher chose.
+    expect(correlationOf(cause({ correlationid: 42 })).correlationid).toBe("42");
+    expect(correlationOf(cause({ correlationid: true })).correlationid).toBe("true");
   });
 });

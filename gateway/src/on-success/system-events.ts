@@ -18,13 +18,15 @@ export function hopsOf(event: CloudEvent): number {
 /**
  * The CloudEvents correlation extension (cloudevents/extensions/correlation.md) for an event
  * caused by `cause`: `causationid` is the cause's id, `correlationid` the cause's own
- * `correlationid`, or its id when it starts the chain.
+ * `correlationid`, or its id when it starts the chain. A `correlationid` a structured-mode
+ * publisher sent as a JSON number or boolean is taken as its canonical string (the form a binary
+ * sink sees it in, `"42"`), so the chain does not restart at the cause's id.
  */
 export function correlationOf(cause: CloudEvent): Record<string, AttributeValue> {
   const { id, correlationid } = cause.attributes;
   return {
     causationid: String(id),
-    correlationid: typeof correlationid === "string" ? correlationid : String(id),
+    correlationid: correlationid === undefined ? String(id) : String(correlationid),
   };
 }
 
