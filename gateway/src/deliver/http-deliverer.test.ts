@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { verifyStandardWebhook } from "../../test/support/verify-standard-webhook.js";
 import { createNodeSinkClient } from "../adapters/node/node-sink-client.js";
@@ -458,6 +459,45 @@ describe.each<[string, SinkClient]>([
     expect(await deliverer.deliver(one(event), subscription(sink.url))).toEqual({
       kind: "delivered",
       status: 200,
+    });
+  });
+
+  describe("replies (delivery.reply)", () => {
+    const replying = (sink: string, headers: Record<string, string> = {}) =>
+      subscription(sink, {
+        protocolsettings: { headers },
+        delivery: { mode: "binary", timeoutMs: 5_000, reply: {} },
+      });
+    const reply = JSON.stringify({
+      specversion: "1.0",
+      id: "r-1",
+      source: "/billing",
+      type: "com.example.invoice",
+    });
+
+    it("asks for an uncompressed answer, so the reply's bytes are the event (RFC 9110 12.5.3)", async () => {
+      // Without Accept-Encoding "any content coding is considered acceptable"; a client that
+      // does not decode must say identity, or a compressing sink's reply is unreadable.
+      const sink = await startSink((res, req) => {
+        const accepted = req.headers["accept-encoding"];
+        const gzip = accepted === undefined || /gzip|\*/.test(accepted);
+        res.writeHead(200, {
+          "content-type": "application/cloudevents+json",
+          ...(gzip ? { "content-encoding": "gzip" } : {}),
+        });
+        res.end(gzip ? gzipSync(reply) : reply);
+      });
+      const outcome = await deliverer.deliver(one(event), replying(sink.url));
+      expect(sink.received[0]?.headers.prefer).toBe("reply");
+      expect(outcome.kind === "delivered" && Buffer.from(outcome.reply!.body).toString()).toBe(
+        reply,
+      );
+    });
+
+    it("keeps an Accept-Encoding the subscription sets", async () => {
+      const sink = await startSink((res) => res.writeHead(204).end());
+      await deliverer.deliver(one(event), replying(sink.url, { "accept-encoding": "br" }));
+      expect(sink.received[0]?.headers["accept-encoding"]).toBe("br");
     });
   });
 });

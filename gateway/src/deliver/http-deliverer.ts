@@ -170,7 +170,15 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
         if (subscription.delivery.handshake === true) {
           extra = { ...extra, "webhook-request-origin": origin };
         }
-        if (wantsReply) extra = { ...extra, prefer: "reply" };
+        if (wantsReply) {
+          // The reply is read as the bytes it came in: ask for them uncompressed (without
+          // Accept-Encoding any coding is acceptable, RFC 9110 12.5.3), unless the subscription
+          // chose an encoding itself.
+          extra =
+            unsigned.headers["accept-encoding"] === undefined
+              ? { ...extra, prefer: "reply", "accept-encoding": "identity" }
+              : { ...extra, prefer: "reply" };
+        }
         message = await signed(
           extra === undefined
             ? unsigned
