@@ -82,3 +82,56 @@ describe("createReplyIngest: a body not read whole", () => {
     );
   });
 });
+
+describe("createReplyIngest: trace context", () => {
+  const traced: CloudEvent = {
+    attributes: {
+      ...cause.attributes,
+      traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+      tracestate: "shop=1",
+    },
+  };
+  const withHeaders = (extra: Record<string, string>): SinkReply => {
+    const all = { ...headers, ...extra };
+    return {
+      ...reply,
+      header: (name) => all[name],
+      forEachHeader: (fn) => {
+        for (const [name, value] of Object.entries(all)) fn(value, name);
+      },
+    };
+  };
+  const ingested = async (answer: SinkReply) => {
+    const accepted: CloudEvent[] = [];
+    const ingest = createReplyIngest({
+      limits,
+      clock,
+      accept: async (events) => {
+        accepted.push(...events);
+      },
+    });
+    expect(await ingest(traced, answer, replying)).toBeUndefined();
+    const { traceparent, tracestate } = accepted[0]?.attributes ?? {};
+    return { traceparent, tracestate };
+  };
+
+  it("keeps a valid traceparent the reply carries, and takes the cause's when it has none", async () => {
+    const own = "00-11111111111111111111111111111111-2222222222222222-01";
+    expect(await ingested(withHeaders({ "ce-traceparent": own }))).toEqual({
+      traceparent: own,
+      tracestate: undefined,
+    });
+    expect(await ingested(reply)).toEqual({
+      traceparent: traced.attributes.traceparent,
+      tracestate: "shop=1",
+    });
+  });
+
+  it("replaces a traceparent that is not W3C Trace Context by the cause's, with its tracestate", async () => {
+    // As for a published event (README "Trace context"): `garbage` would leave the reply's
+    // deliveries outside the trace of the event that caused it.
+    expect(
+      await ingested(withHeaders({ "ce-traceparent": "garbage", "ce-tracestate": "k=v" })),
+    ).toEqual({ traceparent: traced.attributes.traceparent, tracestate: "shop=1" });
+  });
+});

@@ -2,11 +2,12 @@ import { compileGlobList, type GlobMatcher } from "../auth/glob.js";
 import type { SinkReply } from "../deliver/delivery-outcome.js";
 import { PayloadTooLarge } from "../errors/errors.js";
 import { HeraldError } from "../errors/herald-error.js";
-import type { CloudEvent } from "../event/cloud-event.js";
+import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
 import type { IngestSource } from "../ingest/ingest-source.js";
 import { type IngestLimits, parseRequest } from "../ingest/parse-request.js";
 import type { Clock } from "../ports/clock.js";
 import type { ReplyPolicy, Subscription } from "../subscriptions/subscription.js";
+import { parseTraceparent } from "../telemetry/trace-context.js";
 import {
   correlationOf,
   HOPS_ATTRIBUTE,
@@ -80,7 +81,8 @@ function replySource(reply: SinkReply, url: string): IngestSource {
  *   `correlationid`, or its id;
  * - `heraldhops` = the cause's hop count + 1; past `limits.maxReplyHops` the reply is refused
  *   (loop protection);
- * - the cause's `traceparent`/`tracestate` when the reply has none, so it stays in the trace.
+ * - the cause's `traceparent`/`tracestate` when the reply has none, or one that is not W3C Trace
+ *   Context (as a published event's is replaced), so it stays in the trace.
  * Matched and delivered like any event; its `source` + `id` dedupe as usual, so a reply sent again
  * after a redelivery is not delivered twice.
  *
@@ -127,12 +129,19 @@ export function createReplyIngest(options: ReplyIngestOptions): IngestReply {
       authid: `subscription:${subscription.id}`,
       recordedAt: clock.now(),
     });
-    const attributes = {
+    const attributes: Record<string, AttributeValue> = {
       ...stamped.attributes,
       ...correlationOf(cause),
       [HOPS_ATTRIBUTE]: hops,
-      ...(typeof stamped.attributes.traceparent === "string" ? {} : traceOf(cause)),
     };
+    const own = stamped.attributes.traceparent;
+    if (typeof own !== "string" || parseTraceparent(own) === undefined) {
+      // None, or not W3C Trace Context (`garbage`): as for a published event, it is replaced, here
+      // by the cause's trace, with the tracestate that belongs to it.
+      delete attributes.traceparent;
+      delete attributes.tracestate;
+      Object.assign(attributes, traceOf(cause));
+    }
     try {
       await accept([
         stamped.data === undefined ? { attributes } : { attributes, data: stamped.data },
