@@ -237,6 +237,40 @@ describe("config on Workers", () => {
     expect(await res.json()).toMatchObject({ code: "unavailable" });
   });
 
+  it("logs the config's warnings once, with their lines, as herald serve does at start", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "warn").mockImplementation((line: string) => {
+      lines.push(line);
+    });
+    const gw = testWorker(
+      {
+        limits: { maxEventBytes: 1024 },
+        subscriptions: [
+          { id: "s", sink: sink("s"), delivery: { signingSecret: `whsec_${btoa("short key")}` } },
+        ],
+      },
+      { vars: { HERALD_LOG_LEVEL: "warn" } },
+    );
+    for (let i = 0; i < 2; i++) expect((await gw.request("/healthz")).status).toBe(200);
+    const said = lines
+      .map((line) => JSON.parse(line) as { level: string; msg: string })
+      .filter((record) => record.msg.startsWith("HERALD_CONFIG:"));
+    expect(said).toMatchObject([
+      {
+        level: "warn",
+        msg: expect.stringMatching(
+          /^HERALD_CONFIG:1:\d+ limits\.maxEventBytes: 1024 is below 65536 bytes/,
+        ),
+      },
+      {
+        level: "warn",
+        msg: expect.stringMatching(
+          /^HERALD_CONFIG:1:\d+ subscriptions\[0\]\.delivery\.signingSecret: a key of 9 bytes/,
+        ),
+      },
+    ]);
+  });
+
   it("refuses the nats store, which needs connections a Worker cannot open", async () => {
     const config = {
       store: { kind: "nats", url: "nats://127.0.0.1:4222", stream: "herald" },

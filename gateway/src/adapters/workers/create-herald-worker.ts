@@ -1,7 +1,12 @@
 import type { Tracer } from "@opentelemetry/api";
 import { createGateway, type Gateway } from "../../app/create-gateway.js";
 import { createRemoteKeySource } from "../../auth/remote-key-source.js";
-import { ConfigInvalid, describeConfigIssue } from "../../config/config-invalid.js";
+import {
+  ConfigInvalid,
+  describeConfigIssue,
+  formatConfigIssue,
+} from "../../config/config-invalid.js";
+import { configWarnings } from "../../config/config-warnings.js";
 import { createFetchSinkClient } from "../../deliver/fetch-sink-client.js";
 import { createHttpDeliverer } from "../../deliver/http-deliverer.js";
 import { createTracedDeliverer } from "../../deliver/traced-deliverer.js";
@@ -150,12 +155,17 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
     const bundled = options.config !== undefined;
     const retention = queueRetentionSeconds(env.HERALD_QUEUE_RETENTION_SECONDS);
     const noAuth = env.HERALD_NO_AUTH === "true";
-    const config = loadWorkerConfig(
-      bundled ? options.config : env.HERALD_CONFIG,
-      bundled ? "bundled config" : "HERALD_CONFIG",
-      variables,
-      { retentionSeconds: retention, noAuth },
-    );
+    const configText = bundled ? options.config : env.HERALD_CONFIG;
+    const configName = bundled ? "bundled config" : "HERALD_CONFIG";
+    const config = loadWorkerConfig(configText, configName, variables, {
+      retentionSeconds: retention,
+      noAuth,
+    });
+    // Valid settings that are probably not meant, said once per isolate as `herald serve` says
+    // them at start (maxEventBytes below the spec's 64 KiB, a short signing key).
+    for (const warning of configWarnings(config, configName, configText)) {
+      logger.warn(formatConfigIssue(warning));
+    }
     const { db, deliveries } = checkBindings(env);
     await ensureSchema(db);
     const registry = await openRefreshingRegistry({
