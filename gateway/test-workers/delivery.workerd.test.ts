@@ -46,6 +46,23 @@ describe("delivery from the queue consumer inside workerd", () => {
     expect(JSON.parse(request!.body)).toStrictEqual({ orderId: "d-1" });
   });
 
+  it("a binary-mode event goes out structured with its members in the order Node writes them", async () => {
+    const { gw, sink } = setup({ mode: "structured" });
+    const headers = { "ce-zext": "z", "ce-subject": "s" };
+    expect((await gw.request("/events", binaryEvent("o-1", headers))).status).toBe(202);
+    await gw.consume(gw.queue.sent);
+    // The runtime's Headers are sorted by name (id, source, specversion, ...); Node's are as sent.
+    expect(Object.keys(JSON.parse(sink.requests[0]!.body)).slice(0, 7)).toStrictEqual([
+      "specversion",
+      "id",
+      "source",
+      "type",
+      "subject",
+      "zext",
+      "datacontenttype",
+    ]);
+  });
+
   it("a transient failure retries on the subscription's backoff (full jitter, random 0.5)", async () => {
     const { gw } = setup(
       { retry: 3, backoffDelay: "4s" },

@@ -20,6 +20,27 @@ const URI_ATTRIBUTES: ReadonlySet<string> = new Set(["source", "dataschema"]);
 const DECODED_ONCE = (name: string) =>
   ` (after decoding: header ce-${name} is percent-decoded once, HTTP binding 3.1.3.2, so a % in the URI itself is sent as %25)`;
 
+/** The required attributes (spec.md "Required Attributes"), first in an event read from headers. */
+const REQUIRED_FIRST = ["specversion", "id", "source", "type"] as const;
+
+/**
+ * The attributes of the `ce-` headers in one order whatever order they arrived in: the required
+ * ones first, then the others by name. A Fetch `Headers` (the Workers runtime, an in-process
+ * `Request`) yields headers sorted by name, Node's header lines in the order sent, so without this
+ * the same request became a structured delivery (and a stored event) with its members in another
+ * order on each runtime, and the `attributes` of a 400 listed in another order.
+ */
+function inCanonicalOrder(received: Record<string, string>): Record<string, string> {
+  const ordered: Record<string, string> = {};
+  for (const name of REQUIRED_FIRST) {
+    if (Object.hasOwn(received, name)) ordered[name] = received[name]!;
+  }
+  for (const name of Object.keys(received).sort()) {
+    if (!Object.hasOwn(ordered, name)) ordered[name] = received[name]!;
+  }
+  return ordered;
+}
+
 /**
  * Reads a binary-mode event (HTTP protocol binding 3.1): every `ce-` header (names are
  * case-insensitive, 3.1.3.1) is an attribute whose value is decoded per 3.1.3.2; `Content-Type`
@@ -34,7 +55,7 @@ export function parseBinary(
   headers: Pick<IngestSource, "header" | "forEachHeader">,
   body: Uint8Array,
 ): ParsedEvent & { readonly size: number; readonly summary?: string } {
-  const attributes: Record<string, string> = {};
+  const received: Record<string, string> = {};
   const violations: Violation[] = [];
   const refused = new Set<string>();
   const decodedUris = new Set<string>();
@@ -61,7 +82,7 @@ export function parseBinary(
       violations.push({ attribute: name, message: "is not a valid attribute name" });
       return;
     }
-    if (Object.hasOwn(attributes, name)) {
+    if (Object.hasOwn(received, name)) {
       violations.push({
         attribute: name,
         message: `header ${key} is repeated; each attribute is exactly one header (3.1.3)`,
@@ -70,7 +91,7 @@ export function parseBinary(
     }
     const decoded = decodeHeaderValue(raw);
     if (decoded.ok) {
-      attributes[name] = decoded.value;
+      received[name] = decoded.value;
       if (URI_ATTRIBUTES.has(name) && decoded.value !== raw) decodedUris.add(name);
     } else {
       refused.add(name);
@@ -78,6 +99,7 @@ export function parseBinary(
     }
   });
   const contentType = headers.header("content-type");
+  const attributes = inCanonicalOrder(received);
   if (contentType !== undefined && listsMediaTypes(contentType)) {
     // Said as such, rather than "must be a media type" about a value nobody sent.
     violations.push({ attribute: "datacontenttype", message: MEDIA_TYPE_LIST });

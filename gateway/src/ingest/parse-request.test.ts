@@ -133,6 +133,24 @@ describe("binary mode (HTTP binding 3.1)", () => {
     });
   });
 
+  it("orders the attributes the same whatever order the headers came in: required first, then by name", async () => {
+    const sent = [
+      ["ce-zeta", "z"],
+      ["ce-type", "t"],
+      ["ce-subject", "s"],
+      ["ce-source", "/s"],
+      ["ce-id", "1"],
+      ["ce-alpha", "a"],
+      ["ce-specversion", "1.0"],
+    ];
+    const expected = ["specversion", "id", "source", "type", "alpha", "subject", "zeta"];
+    // Node hands Herald the header lines as sent; a Fetch Headers (Workers) iterates them sorted.
+    const asSent = await parseSource(requestSource(post({}), sent.flat()), limits);
+    const sorted = await parseRequest(post(Object.fromEntries(sent)), limits);
+    expect(Object.keys(asSent.events[0]!.attributes)).toStrictEqual(expected);
+    expect(Object.keys(sorted.events[0]!.attributes)).toStrictEqual(expected);
+  });
+
   it("counts headers and body against maxEventBytes", async () => {
     const err = await failure(post({ ...ce, "ce-big": "x".repeat(1000) }, "y".repeat(100)));
     expect(err.status).toBe(413);
