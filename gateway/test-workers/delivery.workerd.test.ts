@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, inject, it } from "vitest";
+import { beforeEach, describe, expect, inject, it, vi } from "vitest";
 import type { D1Database } from "../src/adapters/workers/cloudflare-bindings.js";
 import type { DeliveryMessage } from "../src/adapters/workers/delivery-message.js";
 import { decodeEvent } from "../src/store/event-codec.js";
@@ -398,6 +398,8 @@ describe("delivery from the queue consumer inside workerd", () => {
   it("a batch the Worker cannot handle (config refused) is retried later, longer each time, not at once", async () => {
     const { gw } = setup({ retry: 3 });
     const message = await publish(gw, "broken-1");
+    // Each batch logs why the config is refused (at any HERALD_LOG_LEVEL).
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     // A deploy whose config the Worker refuses: the queue's 100 immediate retries, then its
     // dead-letter queue's, would be spent in moments and the delivery lost.
     const broken = testWorker({
@@ -414,6 +416,8 @@ describe("delivery from the queue consumer inside workerd", () => {
         retryMessages: [{ msgId: "m0", delaySeconds }],
       });
     }
+    expect(logged).toHaveBeenCalledTimes(4);
+    logged.mockRestore();
   });
 
   it("a batch that fails outside a delivery (D1 down while checking acceptances) is retried later too", async () => {

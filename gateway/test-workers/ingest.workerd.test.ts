@@ -19,7 +19,12 @@ const config = {
   ],
 };
 
-beforeEach(resetDatabase);
+beforeEach(async () => {
+  await resetDatabase();
+  // Why a refused config answers 503 is logged at any HERALD_LOG_LEVEL; the tests that refuse
+  // one look at their own lines.
+  vi.spyOn(console, "error").mockImplementation(() => {});
+});
 afterEach(() => {
   vi.restoreAllMocks();
 });
@@ -267,6 +272,27 @@ describe("config on Workers", () => {
         msg: expect.stringMatching(
           /^HERALD_CONFIG:1:\d+ subscriptions\[0\]\.delivery\.signingSecret: a key of 9 bytes/,
         ),
+      },
+    ]);
+  });
+
+  it("says why it answers 503 even at HERALD_LOG_LEVEL=silent, as herald serve prints a refused config", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => {
+      lines.push(line);
+    });
+    const gw = testWorker(
+      { subscriptions: [{ id: "r", sink: sink("r"), bogus: 1 }] },
+      { vars: { HERALD_LOG_LEVEL: "silent" } },
+    );
+    expect((await gw.request("/healthz")).status).toBe(503);
+    expect(lines.map((line) => JSON.parse(line) as unknown)).toMatchObject([
+      {
+        level: "error",
+        msg: "the config is invalid",
+        issues: [
+          expect.stringMatching(/^HERALD_CONFIG:1:\d+ subscriptions\[0\]\.bogus: unknown key/),
+        ],
       },
     ]);
   });

@@ -298,8 +298,13 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
     return entry.built;
   }
 
+  /**
+   * Says why the Worker answers 503, whatever `HERALD_LOG_LEVEL` hides (`silent` included), as
+   * `herald serve` writes a refused config to stderr at any level: the 503 says "see its log".
+   */
   function logStartupFailure(env: HeraldWorkerEnv, error: unknown): void {
-    const logger = createConsoleLogger(env.HERALD_LOG_LEVEL);
+    const silent = logLevelOf(env.HERALD_LOG_LEVEL) === "silent";
+    const logger = createConsoleLogger(silent ? "error" : env.HERALD_LOG_LEVEL);
     if (error instanceof ConfigInvalid) {
       logger.error("the config is invalid", { issues: error.issues.map(describeConfigIssue) });
     } else {
