@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The suite's source, not the package: @herald/conformance depends on @herald/gateway, so a
 // dependency the other way would be a cycle.
@@ -125,6 +125,47 @@ describe("the Worker under wrangler dev (workerd, local Queues and D1)", () => {
     expect(JSON.parse(second!.body)).toMatchObject({ id: "e2e-2" });
     expect(first!.headers.traceparent).toMatch(/^00-/);
     expect(sink.count("/ok")).toBe(2);
+  });
+
+  it("reads header lines as Node does: whitespace around a value dropped, raw UTF-8 as UTF-8", {
+    timeout: 30_000,
+  }, async () => {
+    await subscribe("/e2e/raw", { sink: `${sink.url}/raw`, delivery: { mode: "structured" } });
+    // workerd keeps the trailing whitespace of a header line and decodes its bytes as UTF-8.
+    const { hostname, port } = new URL(dev.url);
+    const head = [
+      "POST /events HTTP/1.1",
+      `Host: ${hostname}:${port}`,
+      "Connection: close",
+      "ce-specversion: 1.0  ",
+      "ce-id: e2e-raw ",
+      "ce-source: /e2e/raw",
+      "ce-type: com.example.e2e\t",
+      "ce-subject: café",
+      "content-type: application/json   ",
+      "content-length: 2",
+      "",
+      "{}",
+    ].join("\r\n");
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname);
+      let text = "";
+      socket.on("data", (chunk: Buffer) => {
+        text += chunk.toString("latin1");
+      });
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+      socket.end(Buffer.from(head, "utf8"));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 202 /);
+    const [delivery] = await sink.deliveries("/raw");
+    expect(JSON.parse(delivery!.body)).toMatchObject({
+      specversion: "1.0",
+      id: "e2e-raw",
+      type: "com.example.e2e",
+      subject: "café",
+      datacontenttype: "application/json",
+    });
   });
 
   it("retries through the queue, then dead-letters with heralderror* attributes", {

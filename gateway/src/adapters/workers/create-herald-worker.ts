@@ -34,6 +34,7 @@ import { createD1DeadJobs } from "./d1-dead-jobs.js";
 import { ensureSchema } from "./d1-schema.js";
 import { createD1SubscriptionStore } from "./d1-subscription-store.js";
 import type { DeliveryMessage } from "./delivery-message.js";
+import { normalizeRequest, normalizeResponse } from "./normalize-headers.js";
 import { createQueueConsumer } from "./queue-consumer.js";
 import { dropOversizedEvents } from "./queue-size-limit.js";
 import { createQueuesIntake } from "./queues-intake.js";
@@ -199,7 +200,10 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
         "authentication is OFF (HERALD_NO_AUTH=true): anyone who can reach this Worker can publish events and change subscriptions; never in production",
       );
     }
-    const sinkClient = createFetchSinkClient(fetchOut);
+    // A sink's answer is read as Node reads it (a reply event in its headers, Retry-After).
+    const sinkClient = createFetchSinkClient(async (request) =>
+      normalizeResponse(await fetchOut(request)),
+    );
     const gateway = createGateway({
       config,
       queue,
@@ -327,7 +331,8 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
           new Unavailable("the gateway cannot serve now (configuration or store); see its log", 5),
         );
       }
-      return ready.gateway.fetch(request);
+      // Header values as Node reads the same bytes (`normalize-headers.ts`).
+      return ready.gateway.fetch(normalizeRequest(request));
     },
     async queue(batch, env, ctx) {
       let ready: Instance;

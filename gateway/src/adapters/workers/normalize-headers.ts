@@ -1,0 +1,81 @@
+/** HTTP whitespace at either end of a value (Fetch "normalize": 0x09, 0x0A, 0x0D, 0x20). */
+const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+const NON_ASCII = /[\u0080-\uffff]/;
+const encoder = new TextEncoder();
+
+/** `text` with each non-ASCII character as its UTF-8 bytes, percent-encoded. */
+function percentEncodeNonAscii(text: string): string {
+  let out = "";
+  for (const char of text) {
+    if (!NON_ASCII.test(char)) out += char;
+    else for (const byte of encoder.encode(char)) out += `%${byte.toString(16).toUpperCase()}`;
+  }
+  return out;
+}
+
+/**
+ * A header value as Node reads the same bytes: without the whitespace around it (RFC 9110 5.5:
+ * it is not part of the value). The Workers runtime hands the headers of a request it received,
+ * and of a subrequest's response, with trailing whitespace kept, and their bytes decoded as
+ * UTF-8 where Node keeps one character per byte. Herald reads a `ce-` header's raw bytes as
+ * bytes (`header-value.ts`, as a percent-encoded byte), so there the decoded text goes back to
+ * its bytes, percent-encoded: the same event as on Node, and a `Headers` of ASCII only (workerd
+ * warns about any other). A value holding U+FFFD came from bytes that were no UTF-8; it is left
+ * as it is, and the core refuses it as it refuses those bytes on Node.
+ */
+function normalValue(name: string, value: string): string {
+  const trimmed = value.replace(EDGE_WHITESPACE, "");
+  return name.startsWith("ce-") && NON_ASCII.test(trimmed) && !trimmed.includes("\uFFFD")
+    ? percentEncodeNonAscii(trimmed)
+    : trimmed;
+}
+
+/**
+ * `headers` as Herald reads them on Node, or `undefined` when they already are: see
+ * `normalValue`. Without it, `ce-specversion: 1.0 ` was 400 on a Worker and 202
+ * on Node, `Content-Type: application/json ` became a `datacontenttype` with the spaces, a raw
+ * UTF-8 `ce-subject: café` (which Herald reads as UTF-8 bytes, see `header-value.ts`) was 400,
+ * and a sink's reply with such headers was not ingested.
+ *
+ * @example
+ * normalizeHeaders(request.headers); // "ce-specversion": "1.0 " -> "1.0", "ce-subject": "café" -> "caf%C3%A9"
+ */
+export function normalizeHeaders(headers: Headers): Headers | undefined {
+  let changed = false;
+  const entries: [string, string][] = [];
+  headers.forEach((value, name) => {
+    const normal = normalValue(name, value);
+    if (normal !== value) changed = true;
+    entries.push([name, normal]);
+  });
+  return changed ? new Headers(entries) : undefined;
+}
+
+/**
+ * The request with `normalizeHeaders`, for the gateway's routes (the same request when its
+ * headers need nothing).
+ *
+ * @example
+ * gateway.fetch(normalizeRequest(request));
+ */
+export function normalizeRequest(request: Request): Request {
+  const headers = normalizeHeaders(request.headers);
+  return headers === undefined ? request : new Request(request, { headers });
+}
+
+/**
+ * The response with `normalizeHeaders`, for what the deliverer reads of a sink's answer
+ * (status, `Retry-After`, a reply event in its headers).
+ *
+ * @example
+ * const sinkFetch = async (request: Request) => normalizeResponse(await fetch(request));
+ */
+export function normalizeResponse(response: Response): Response {
+  const headers = normalizeHeaders(response.headers);
+  if (headers === undefined) return response;
+  return new Response(response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+  });
+}

@@ -1,0 +1,92 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { normalizeHeaders, normalizeResponse } from "../src/adapters/workers/normalize-headers.js";
+import { decodeEvent } from "../src/store/event-codec.js";
+import { binaryEvent, resetDatabase, scriptedSink, testWorker } from "./harness.js";
+
+beforeEach(resetDatabase);
+
+/**
+ * Header lines as workerd hands over those it read from the network (a request it received, a
+ * subrequest's response): trailing whitespace kept, bytes decoded as UTF-8. A `Headers` made in
+ * JavaScript trims its values, so these stand in for the network's.
+ */
+function asReceived(lines: Record<string, string>): Headers {
+  return {
+    forEach(fn: (value: string, name: string) => void) {
+      for (const [name, value] of Object.entries(lines)) fn(value, name);
+    },
+  } as Headers;
+}
+
+describe("headers as Herald reads them on Node", () => {
+  it("drops the whitespace around a value; a ce- value's non-ASCII text goes back to its bytes, percent-encoded", () => {
+    const headers = normalizeHeaders(
+      asReceived({
+        "ce-specversion": "1.0  ",
+        "content-type": "application/json \t",
+        "ce-subject": "café",
+        "ce-id": "a b",
+      }),
+    );
+    expect(headers && Object.fromEntries(headers)).toStrictEqual({
+      "ce-specversion": "1.0",
+      "content-type": "application/json",
+      "ce-subject": "caf%C3%A9",
+      "ce-id": "a b",
+    });
+  });
+
+  it("leaves headers that need nothing, and bytes that were no UTF-8 (U+FFFD), as they are", () => {
+    expect(normalizeHeaders(asReceived({ "ce-id": "1", "ce-type": "t" }))).toBeUndefined();
+    expect(normalizeHeaders(asReceived({ "ce-subject": "caf\ufffd" }))).toBeUndefined();
+  });
+
+  it("a response keeps its status and body", async () => {
+    const response = normalizeResponse(
+      new Response("body", { status: 201, headers: { "ce-subject": "café" } }),
+    );
+    expect(response.status).toBe(201);
+    expect(response.headers.get("ce-subject")).toBe("caf%C3%A9");
+    expect(await response.text()).toBe("body");
+  });
+});
+
+describe("non-ASCII ce- headers inside workerd, as on Node", () => {
+  it("a raw UTF-8 ce-subject (the runtime decoded it) is read as on Node: 202, not 400", async () => {
+    const gw = testWorker({ subscriptions: [{ id: "all", sink: "http://127.0.0.1:9/all" }] });
+    const res = await gw.request("/events", binaryEvent("u-1", { "ce-subject": "café €" }));
+    expect(res.status).toBe(202);
+    expect(decodeEvent(gw.queue.sent[0]!.event).attributes.subject).toBe("café €");
+  });
+
+  it("a sink's reply with a raw UTF-8 ce- header is ingested as on Node", async () => {
+    const sink = scriptedSink(
+      () =>
+        new Response('{"ok":true}', {
+          status: 200,
+          headers: {
+            "ce-specversion": "1.0",
+            "ce-id": "r-1",
+            "ce-source": "/replies",
+            "ce-type": "com.example.reply",
+            "ce-subject": "café",
+            "content-type": "application/json",
+          },
+        }),
+    );
+    const gw = testWorker(
+      {
+        subscriptions: [
+          { id: "s", source: "/orders", sink: "http://sink.test/s", delivery: { reply: true } },
+          { id: "r", source: "/replies", sink: "http://sink.test/r" },
+        ],
+      },
+      { fetch: sink.fetch },
+    );
+    expect((await gw.request("/events", binaryEvent("o-1"))).status).toBe(202);
+    const result = await gw.consume(gw.queue.sent.filter((m) => m.subscription === "s"));
+    expect(result.explicitAcks).toStrictEqual(["m0"]);
+    const reply = gw.queue.sent.find((m) => m.subscription === "r");
+    expect(reply && decodeEvent(reply.event).attributes.subject).toBe("café");
+  });
+});
