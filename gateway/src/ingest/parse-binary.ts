@@ -31,6 +31,9 @@ const REQUIRED_FIRST = ["specversion", "id", "source", "type"] as const;
  * order on each runtime, and the `attributes` of a 400 listed in another order.
  */
 function inCanonicalOrder(received: Record<string, string>): Record<string, string> {
+  // Producers mostly send the required four first: then the object is used as it is (this runs
+  // for every binary event, and a copy per event is not free).
+  if (isCanonical(received)) return received;
   const ordered: Record<string, string> = {};
   for (const name of REQUIRED_FIRST) {
     if (Object.hasOwn(received, name)) ordered[name] = received[name]!;
@@ -39,6 +42,32 @@ function inCanonicalOrder(received: Record<string, string>): Record<string, stri
     if (!Object.hasOwn(ordered, name)) ordered[name] = received[name]!;
   }
   return ordered;
+}
+
+/** Whether the names are already in `inCanonicalOrder`'s order (one pass, no copy). */
+function isCanonical(received: Record<string, string>): boolean {
+  let required = 0;
+  let previous: string | undefined;
+  for (const name in received) {
+    if (required < REQUIRED_FIRST.length && previous === undefined) {
+      // Still among the required ones: the next must be the next one present.
+      while (
+        required < REQUIRED_FIRST.length &&
+        !Object.hasOwn(received, REQUIRED_FIRST[required]!)
+      ) {
+        required++;
+      }
+      if (required < REQUIRED_FIRST.length) {
+        if (name !== REQUIRED_FIRST[required]) return false;
+        required++;
+        continue;
+      }
+    }
+    if (REQUIRED_FIRST.includes(name as (typeof REQUIRED_FIRST)[number])) return false;
+    if (previous !== undefined && name < previous) return false;
+    previous = name;
+  }
+  return true;
 }
 
 /**

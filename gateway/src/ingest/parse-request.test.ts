@@ -151,6 +151,32 @@ describe("binary mode (HTTP binding 3.1)", () => {
     expect(Object.keys(sorted.events[0]!.attributes)).toStrictEqual(expected);
   });
 
+  it("gives that order for every order of the headers", async () => {
+    const permutations = (names: string[]): string[][] =>
+      names.length <= 1
+        ? [names]
+        : names.flatMap((name, i) =>
+            permutations([...names.slice(0, i), ...names.slice(i + 1)]).map((rest) => [
+              name,
+              ...rest,
+            ]),
+          );
+    const values: Record<string, string> = {
+      specversion: "1.0",
+      id: "1",
+      source: "/s",
+      type: "t",
+      b: "x",
+      a: "y",
+    };
+    const expected = ["specversion", "id", "source", "type", "a", "b"];
+    for (const order of permutations(Object.keys(values))) {
+      const lines = order.flatMap((name) => [`ce-${name}`, values[name] as string]);
+      const parsed = await parseSource(requestSource(post({}), lines), limits);
+      expect(Object.keys(parsed.events[0]!.attributes)).toStrictEqual(expected);
+    }
+  });
+
   it("counts headers and body against maxEventBytes", async () => {
     const err = await failure(post({ ...ce, "ce-big": "x".repeat(1000) }, "y".repeat(100)));
     expect(err.status).toBe(413);
