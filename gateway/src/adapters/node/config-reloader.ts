@@ -30,6 +30,13 @@ export interface ConfigReloaderOptions {
   readonly apply: (config: HeraldConfig) => void;
   /** The file's text the running config came from: a file event with the same text is a no-op. */
   readonly initialText?: string;
+  /**
+   * Files the running config read at start whose text changed since (`auth.issuers[].jwks` key
+   * files): a reload does not read them again, so it warns that they need a restart, as for the
+   * sections. A changed key file leaves the config text as it was: without this a SIGHUP sent to
+   * withdraw a key would say "config reloaded" while the key is still trusted.
+   */
+  readonly changedFiles?: () => Promise<readonly string[]>;
   /** Watch the file and reload when it changes (default true). */
   readonly watch?: boolean;
   /** How long file events settle before a reload, in ms (editors write in several steps). */
@@ -46,8 +53,8 @@ export interface ConfigReloader {
  * Reloads `herald serve`'s config on demand (SIGHUP, wired by the CLI) and when the file changes.
  * A reload swaps the subscription set atomically; a config that does not parse, asks for what this
  * version cannot do, or cannot be applied is refused with an error log, and the old one stays.
- * Changes to `listen`, `limits`, `store`, `auth` or `adapters` are logged as needing a restart.
- * An empty file is refused too (a file caught mid-rewrite would otherwise remove every
+ * Changes to `listen`, `limits`, `store`, `auth` or `adapters`, and to the files named by
+ * `changedFiles` (JWKS key files), are logged as needing a restart. An empty file is refused too (a file caught mid-rewrite would otherwise remove every
  * subscription), and the new config's warnings (`configWarnings`) are logged as at start.
  *
  * The directory is watched, not the file: editors and config tools often replace a file by
@@ -138,8 +145,12 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
     const restart = RESTART_SECTIONS.filter(
       (section) => JSON.stringify(next[section]) !== JSON.stringify(running[section]),
     );
-    if (restart.length > 0) {
-      logger.warn("config changes that take effect only after a restart", { sections: restart });
+    const files = (await options.changedFiles?.().catch(() => [])) ?? [];
+    if (restart.length > 0 || files.length > 0) {
+      logger.warn("config changes that take effect only after a restart", {
+        ...(restart.length > 0 ? { sections: restart } : {}),
+        ...(files.length > 0 ? { files } : {}),
+      });
     }
     // As at start: valid settings that are probably not meant (a short signing key) are said.
     for (const warning of configWarnings(next, path, text)) {

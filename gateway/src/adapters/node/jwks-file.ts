@@ -14,9 +14,20 @@ import type { KeySource } from "../../auth/key-source.js";
  * const keys = await loadJwksFile("./jwks.json");
  */
 export async function loadJwksFile(path: string): Promise<KeySource> {
+  return parseJwksFile(await readFile(path, "utf8"), path);
+}
+
+/**
+ * `loadJwksFile` for a text already read from `path` (named in errors): the caller keeps the very
+ * text its keys came from, to tell later whether the file changed.
+ *
+ * @example
+ * const keys = parseJwksFile(await readFile(path, "utf8"), path);
+ */
+export function parseJwksFile(fileText: string, path: string): KeySource {
   // A UTF-8 BOM (some editors write one) is dropped, as for the config file (RFC 8259 8.1 lets a
   // parser ignore it); `JSON.parse` would call the file "not JSON".
-  const text = (await readFile(path, "utf8")).replace(/^\uFEFF/, "");
+  const text = fileText.replace(/^\uFEFF/, "");
   let jwks: unknown;
   try {
     jwks = JSON.parse(text);

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Logger, silentLogger } from "../../ports/logger.js";
 import { ServeError, serve } from "./serve.js";
@@ -114,6 +115,50 @@ describe("serve: config warnings", () => {
 });
 
 /** The embedded demo (no --config) in `cwd`, and what it noted on stderr as it started. */
+describe("serve: reloading the config", () => {
+  const jwksOf = async () => {
+    const { publicKey } = await generateKeyPair("ES256", { extractable: true });
+    return JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: "k1" }] });
+  };
+
+  it("says a changed jwks file is not read again by a reload (SIGHUP), but needs a restart", async () => {
+    const jwks = join(dir, "conf", "keys.json");
+    await writeFile(jwks, await jwksOf());
+    const config = join(dir, "conf", "keyed.yaml");
+    await writeFile(
+      config,
+      "store: { kind: memory }\nauth:\n  issuers:\n" +
+        "    - { issuer: https://id.example.com, audience: herald, jwks: ./keys.json }\n",
+    );
+    const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
+    const server = await serve({
+      configPath: config,
+      port: 0,
+      cwd: dir,
+      env: {},
+      logger: { ...silentLogger, warn: (message, fields) => warnings.push({ message, fields }) },
+      print: () => {},
+      note: () => {},
+      watchConfig: false,
+    });
+    try {
+      expect(await server.reload()).toBe(true);
+      expect(warnings).toEqual([]);
+      // A key withdrawn (or replaced) in the file: still trusted until a restart, and said so.
+      await writeFile(jwks, await jwksOf());
+      expect(await server.reload()).toBe(true);
+      expect(warnings).toEqual([
+        {
+          message: "config changes that take effect only after a restart",
+          fields: { files: ["./keys.json"] },
+        },
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 async function serveDemo(cwd: string, noAuth: boolean, logger: Logger = silentLogger) {
   let notes = "";
   const server = await serve({

@@ -245,6 +245,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         running: config,
         ...(configText === undefined ? {} : { initialText: configText }),
         watch: options.watchConfig !== false,
+        changedFiles: () => jwksFiles.changed(),
         apply: (next) => {
           gateway.subscriptions.replaceConfigured(next.subscriptions);
           // NATS: a subscription the file added is pulled from now on, here too.
