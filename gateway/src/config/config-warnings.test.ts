@@ -24,6 +24,28 @@ describe("configWarnings", () => {
     expect(configWarnings(config, "h.yaml")[0]?.line).toBeUndefined();
   });
 
+  it("names a jwks URL over plain http to another host, never the URL", () => {
+    const issuer = (jwks: string) =>
+      `auth:\n  issuers:\n    - { issuer: https://id.example.com, audience: herald, jwks: "${jwks}" }\n`;
+    const found = warnings(issuer("http://id.example.com/jwks?key=s3cr3t"));
+    expect(found).toEqual([
+      expect.stringMatching(
+        /^h\.yaml:3:\d+ auth\.issuers\[0\]\.jwks: is fetched over plain http from another host: anyone on the network path/,
+      ),
+    ]);
+    expect(found[0]).not.toContain("s3cr3t");
+    // TLS, or this machine (a sidecar or local identity provider): quiet.
+    for (const jwks of [
+      "https://id.example.com/jwks",
+      "http://127.0.0.1:8081/jwks",
+      "http://localhost/jwks",
+      "http://idp.localhost/jwks",
+      "http://[::1]:8081/jwks",
+    ]) {
+      expect(warnings(issuer(jwks))).toEqual([]);
+    }
+  });
+
   it("names a signing secret whose key is under 24 bytes, never the secret", () => {
     const sub = (secret: string) =>
       `subscriptions:\n  - id: a\n    sink: http://127.0.0.1:9/x\n    delivery:\n      signingSecret: ${secret}\n`;

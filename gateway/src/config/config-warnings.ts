@@ -28,6 +28,9 @@ function keyBytes(secret: string): number {
  * - a `delivery.signingSecret` whose key is under 24 bytes: Standard Webhooks asks for at least
  *   24 random bytes; a short key can be guessed from signed deliveries. A warning, not an error:
  *   a sink may already hold such a secret, and refusing it would stop its deliveries.
+ * - an `auth.issuers[].jwks` URL over plain `http:` to a host other than this machine: whoever
+ *   can answer for it hands the gateway the keys it trusts. A warning, since DESIGN.md allows
+ *   http(s) and a local or sidecar identity provider is fine without TLS.
  *
  * @example
  * configWarnings(parseConfig(text, "herald.yaml"), "herald.yaml", text).map(formatConfigIssue);
@@ -58,6 +61,16 @@ export function configWarnings(config: HeraldConfig, file: string, text?: string
         'deliveries): make one with: echo "whsec_$(openssl rand -base64 32)"',
     });
   });
+  config.auth?.issuers.forEach((issuer, i) => {
+    if (issuer.keys.kind !== "url" || !isCleartextRemote(issuer.keys.url)) return;
+    found.push({
+      path: ["auth", "issuers", i, "jwks"],
+      message:
+        "is fetched over plain http from another host: anyone on the network path can answer " +
+        "with keys of their own and mint tokens this gateway accepts; use https (OpenID Connect " +
+        "Discovery and RFC 8414 publish jwks_uri over TLS)",
+    });
+  });
   if (found.length === 0) return [];
   const source = text === undefined ? undefined : readConfigSource(text, file);
   return found.map(({ path, message }) => ({
@@ -66,4 +79,18 @@ export function configWarnings(config: HeraldConfig, file: string, text?: string
     field: formatFieldPath(path),
     message,
   }));
+}
+
+/** An `http:` URL whose host is not this machine (`localhost`, 127.0.0.0/8, `[::1]`). */
+function isCleartextRemote(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const { protocol, hostname } = new URL(url);
+  if (protocol !== "http:") return false;
+  const host = hostname.toLowerCase();
+  const local =
+    host === "localhost" ||
+    host.endsWith(".localhost") ||
+    host === "[::1]" ||
+    /^127\.\d+\.\d+\.\d+$/.test(host);
+  return !local;
 }
