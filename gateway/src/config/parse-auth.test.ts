@@ -178,7 +178,7 @@ describe("parseAuth: issuers", () => {
     expect(jwksReports("file:///etc/jwks.json")).toEqual([shape]);
     expect(jwksReports("")).toEqual(["auth.issuers[0].jwks: must not be empty"]);
     expect(jwksReports("https://user:pw@id.example.com/jwks")).toEqual([
-      "auth.issuers[0].jwks: must not contain credentials; use protocolsettings.headers with an Authorization header",
+      "auth.issuers[0].jwks: must not contain credentials; a JWKS is public and fetched without them (an issuer's jwks_uri needs none)",
     ]);
     expect(jwksReports("http:/relative")).toEqual([
       "auth.issuers[0].jwks: must be an absolute http(s) URL",

@@ -129,7 +129,14 @@ function parseKeys(object: Readonly<Record<string, unknown>>, path: FieldPath, r
 function parseJwks(value: unknown, path: FieldPath, report: Report): IssuerKeys | undefined {
   if (typeof value === "string") {
     if (/^https?:/i.test(value)) {
-      const url = expectHttpUrl(value, path, report);
+      // An issuer has no headers to put them in (protocolsettings is a subscription's), and a
+      // JWKS is public: an identity provider serves it to anyone.
+      const url = expectHttpUrl(
+        value,
+        path,
+        report,
+        "a JWKS is public and fetched without them (an issuer's jwks_uri needs none)",
+      );
       return url === undefined ? undefined : { kind: "url", url };
     }
     // `ftp://...`, `file:///...`: a scheme that is not fetched; as a path it would never exist.

@@ -287,21 +287,24 @@ export function expectDuration(
 
 /**
  * An absolute `http:` or `https:` URL without credentials in it, kept as written. Messages never
- * echo the value: a URL can carry a password or a token in its query.
+ * echo the value: a URL can carry a password or a token in its query. `credentials`: what to do
+ * instead, said when the URL holds a user or password (default: the sink's way, headers).
  *
  * @example
  * const sink = expectHttpUrl(raw.sink, ["sink"], report);
  */
-export function expectHttpUrl(value: unknown, path: FieldPath, report: Report): string | undefined {
+export function expectHttpUrl(
+  value: unknown,
+  path: FieldPath,
+  report: Report,
+  credentials = "use protocolsettings.headers with an Authorization header",
+): string | undefined {
   if (typeof value !== "string" || !isAbsoluteHttpUrl(value)) {
     report(path, "must be an absolute http(s) URL");
   } else if (hasUserinfo(value)) {
     // A sink URL is no secret: it may show up in logs, traces and network errors, and a password
     // in it with it. Headers are where credentials go (3.2.2.1).
-    report(
-      path,
-      "must not contain credentials; use protocolsettings.headers with an Authorization header",
-    );
+    report(path, `must not contain credentials; ${credentials}`);
   } else if (new URL(value).port === "0") {
     // The WHATWG parser takes port 0, but no connection can be made to it: every request would
     // fail as a network error, retried until dead, instead of being refused here.
