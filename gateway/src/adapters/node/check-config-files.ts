@@ -1,12 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import type { JSONWebKeySet } from "jose";
+import { unusableKeySetProblem } from "../../auth/usable-keys.js";
 import type { ConfigIssue } from "../../config/config-invalid.js";
 import { readConfigSource } from "../../config/config-source.js";
 import type { FieldPath } from "../../config/field-path.js";
 import { formatFieldPath } from "../../config/field-path.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
 import { natsCredsProblem } from "../nats/nats-creds-file.js";
-import { loadJwksFile } from "./jwks-file.js";
+import { loadJwksFile, parseJwksFile } from "./jwks-file.js";
 import { sqlitePathProblem } from "./sqlite-open-failure.js";
 
 /**
@@ -59,6 +61,52 @@ export async function checkConfigFiles(
     } catch (err) {
       report(["store", "credentials"], `cannot read ${store.credentials}: ${why(err)}`);
     }
+  }
+  return issues;
+}
+
+/**
+ * Warnings for the fixed key sets of the config (`auth.issuers[].jwks` inline, or a file that
+ * reads as a JWKS) none of whose keys can verify a token under the issuer's algorithms
+ * (`unusableKeySetProblem`): the gateway starts, but refuses every token of that issuer with 401
+ * "no usable key". Warnings, not errors: such a config started before, and may have other
+ * issuers that work. A file that cannot be read is left to `checkConfigFiles` and to serve.
+ * `file` and `text` name the config in the issues (`text` gives them lines).
+ *
+ * @example
+ * for (const w of await unusableKeyWarnings(config, dirname(path), path, text)) logger.warn(formatConfigIssue(w));
+ */
+export async function unusableKeyWarnings(
+  config: HeraldConfig,
+  baseDir: string,
+  file: string,
+  text?: string,
+): Promise<ConfigIssue[]> {
+  const source = text === undefined ? undefined : readConfigSource(text, file);
+  const issues: ConfigIssue[] = [];
+  for (const [i, issuer] of (config.auth?.issuers ?? []).entries()) {
+    const keys = issuer.keys;
+    let jwks: JSONWebKeySet | undefined;
+    if (keys.kind === "inline") jwks = { keys: keys.keys as never };
+    if (keys.kind === "file") {
+      const path = resolve(baseDir, keys.path);
+      try {
+        const fileText = await readFile(path, "utf8");
+        parseJwksFile(fileText, path);
+        jwks = JSON.parse(fileText.replace(/^\uFEFF/, "")) as JSONWebKeySet;
+      } catch {
+        continue;
+      }
+    }
+    const problem = jwks && (await unusableKeySetProblem(jwks, issuer.algorithms));
+    if (problem === undefined) continue;
+    const path: FieldPath = ["auth", "issuers", i, "jwks"];
+    issues.push({
+      file,
+      ...source?.locate(path),
+      field: formatFieldPath(path),
+      message: `${problem}; every token of this issuer will be refused`,
+    });
   }
   return issues;
 }

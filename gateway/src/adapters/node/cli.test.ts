@@ -105,6 +105,30 @@ describe("herald validate", () => {
     expect(fixed.code).toBe(0);
   });
 
+  it("warns about jwks, inline or in a file, none of whose keys can verify a token", async () => {
+    const es = await makeKey("ES256", "k");
+    const config = (jwks: string, algorithms = "[ES256]") =>
+      `auth:\n  issuers:\n    - issuer: https://id.example.com\n      audience: herald\n      algorithms: ${algorithms}\n      jwks: ${jwks}\n`;
+    await writeFile(join(dir, "ed-only.json"), JSON.stringify(jwksOf(await makeKey("EdDSA", "e"))));
+    const cases = [
+      // A coordinate mistyped while pasting the key: it never imports.
+      config('{ keys: [{ kty: EC, crv: P-256, x: "bad", y: "bad" }] }'),
+      // Keys of a type the allowed algorithms do not use.
+      config("./ed-only.json"),
+    ];
+    for (const [index, text] of cases.entries()) {
+      await writeFile(join(dir, `unusable-${index}.yaml`), text);
+      const { code, stderr } = await cli(["validate", "--config", `unusable-${index}.yaml`]);
+      // A warning: such a config started before (and may have other issuers that work).
+      expect(code).toBe(0);
+      expect(stderr).toMatch(
+        /^herald: warning: .*unusable-\d\.yaml:6:\d+ auth\.issuers\[0\]\.jwks: no key in it can verify a token under ES256: .*; every token of this issuer will be refused$/m,
+      );
+    }
+    await writeFile(join(dir, "usable.yaml"), config(JSON.stringify(jwksOf(es))));
+    expect((await cli(["validate", "--config", "usable.yaml"])).stderr).not.toContain("warning");
+  });
+
   it("refuses a SQLite store.path that no one could open: a folder, or a file in the way", async () => {
     await mkdir(join(dir, "store-folder"), { recursive: true });
     await writeFile(join(dir, "a-file"), "");

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   ConfigInvalid,
@@ -9,7 +9,7 @@ import {
 import { configWarnings } from "../../config/config-warnings.js";
 import { listenHostProblem } from "../../config/listen-host.js";
 import { parseConfig } from "../../config/load-config.js";
-import { checkConfigFiles } from "./check-config-files.js";
+import { checkConfigFiles, unusableKeyWarnings } from "./check-config-files.js";
 import { configLookalikes, lookalikeNote } from "./config-lookalikes.js";
 import { createJsonLogger, logLevelFromEnv } from "./json-logger.js";
 import { readConfigText } from "./read-config-file.js";
@@ -294,7 +294,10 @@ async function validateCommand(args: readonly string[], io: Io): Promise<number>
   const count = config.subscriptions.length;
   io.stdout(`${path}: valid (${count} subscription${count === 1 ? "" : "s"})\n`);
   // Valid, and serve starts with them, but probably not meant: said, not fatal.
-  for (const warning of configWarnings(config, path, text)) {
+  for (const warning of [
+    ...configWarnings(config, path, text),
+    ...(await unusableKeyWarnings(config, dirname(path), path, text)),
+  ]) {
     io.stderr(`herald: warning: ${formatConfigIssue(warning)}\n`);
   }
   if (config.auth === undefined) {

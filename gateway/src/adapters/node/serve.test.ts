@@ -115,6 +115,34 @@ describe("serve: config warnings", () => {
 });
 
 /** The embedded demo (no --config) in `cwd`, and what it noted on stderr as it started. */
+describe("serve: issuer keys", () => {
+  it("warns at start about an inline jwks none of whose keys can verify a token", async () => {
+    const config = join(dir, "conf", "bad-key.yaml");
+    await writeFile(
+      config,
+      "store: { kind: memory }\nauth:\n  issuers:\n    - issuer: https://id.example.com\n" +
+        '      audience: herald\n      jwks: { keys: [{ kty: EC, crv: P-256, x: "bad", y: "bad" }] }\n',
+    );
+    const warnings: string[] = [];
+    const server = await serve({
+      configPath: config,
+      port: 0,
+      cwd: dir,
+      env: {},
+      logger: { ...silentLogger, warn: (message) => warnings.push(message) },
+      print: () => {},
+      note: () => {},
+      watchConfig: false,
+    });
+    await server.close();
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /bad-key\.yaml:6:\d+ auth\.issuers\[0\]\.jwks: no key in it can verify a token under ES256, EdDSA, RS256: .*every token of this issuer will be refused$/,
+      ),
+    ]);
+  });
+});
+
 describe("serve: reloading the config", () => {
   const jwksOf = async () => {
     const { publicKey } = await generateKeyPair("ES256", { extractable: true });

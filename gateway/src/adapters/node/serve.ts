@@ -17,6 +17,7 @@ import {
   openSubscriptionRegistry,
   type SubscriptionRegistry,
 } from "../../subscriptions/subscription-registry.js";
+import { unusableKeyWarnings } from "./check-config-files.js";
 import { configLookalikes, lookalikeNote } from "./config-lookalikes.js";
 import { type ConfigReloader, createConfigReloader } from "./config-reloader.js";
 import { createNodeServer } from "./create-node-server.js";
@@ -149,6 +150,15 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     logger.warn(formatConfigIssue(warning));
   }
   const jwksFiles = await loadJwksFiles(config, dirname(configPath));
+  // Key sets that would refuse every token of their issuer: said, as validate says it.
+  for (const warning of await unusableKeyWarnings(
+    config,
+    dirname(configPath),
+    demo ? "<embedded demo config>" : configPath,
+    configText,
+  )) {
+    logger.warn(formatConfigIssue(warning));
+  }
 
   // Relative paths in a config file mean the file's folder (as for jwks files); the demo's mean
   // the current folder, like its dev issuer.
