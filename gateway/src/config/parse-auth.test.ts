@@ -305,11 +305,15 @@ describe("parseAuth: publishers and admins", () => {
         withPublisher({ claims: { tier: 2, verified: true, groups: [], sub: null, x: [1] } }),
       ),
     ).toEqual([
-      "auth.publishers[0].claims.tier: must be a string, not a number",
-      "auth.publishers[0].claims.verified: must be a string, not a boolean",
+      "auth.publishers[0].claims.tier: must be a string, not a number: quote it; quoted, it matches a number claim of that value too",
+      "auth.publishers[0].claims.verified: must be a string, not a boolean: quote it; quoted, it matches a boolean claim of that value too",
       "auth.publishers[0].claims.groups: must not be empty",
       "auth.publishers[0].claims.sub: is required: a string or a list of strings",
-      "auth.publishers[0].claims.x[0]: must be a string, not a number",
+      "auth.publishers[0].claims.x[0]: must be a string, not a number: quote it; quoted, it matches a number claim of that value too",
+    ]);
+    // Nested claims are not looked into: said, rather than "must be a string".
+    expect(reportsOf(withPublisher({ claims: { realm_access: { roles: "admin" } } }))).toEqual([
+      "auth.publishers[0].claims.realm_access: must be a string or a list of strings: rules match top-level claims only (a claim holding an object never matches)",
     ]);
   });
 

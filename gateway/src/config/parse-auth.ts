@@ -138,8 +138,18 @@ function parseClaimsRule(raw: unknown, path: FieldPath, report: Report): ClaimsR
     const value = object[name];
     const at = [...path, name];
     if (isAbsent(value)) tracked.report(at, "is required: a string or a list of strings");
-    else if (Array.isArray(value)) {
-      const values = parseStringList(value, at, tracked.report);
+    else if (isRawObject(value)) {
+      // `realm_access: { roles: admin }`: nested claims are not looked into.
+      tracked.report(
+        at,
+        "must be a string or a list of strings: rules match top-level claims only (a claim holding an object never matches)",
+      );
+    } else if (Array.isArray(value)) {
+      // A number or boolean item is reported with its fix, and checked no further.
+      const items = value.map((item, index) =>
+        unquoted(item, [...at, index], tracked.report) ? String(item) : item,
+      );
+      const values = parseStringList(items, at, tracked.report);
       if (SPACE_SEPARATED_CLAIMS.has(name)) {
         values?.forEach((item, index) => {
           requireWord(item, [...at, index], tracked.report);
@@ -147,7 +157,9 @@ function parseClaimsRule(raw: unknown, path: FieldPath, report: Report): ClaimsR
       }
       return [name, values];
     } else {
-      const text = expectString(value, at, tracked.report);
+      const text = unquoted(value, at, tracked.report)
+        ? undefined
+        : expectString(value, at, tracked.report);
       if (SPACE_SEPARATED_CLAIMS.has(name) && text !== undefined) {
         requireWord(text, at, tracked.report);
       }
@@ -162,6 +174,20 @@ function parseClaimsRule(raw: unknown, path: FieldPath, report: Report): ClaimsR
       (entry): entry is [string, string | readonly string[]] => entry[1] !== undefined,
     ),
   );
+}
+
+/**
+ * Reports a YAML number or boolean written as a claim value (`tier: 2`, `verified: true`) with
+ * the fix: quote it. The quoted text matches a number or boolean claim too (`"2"` matches 2), and
+ * a value YAML read as a number may not be the text that was written (`tier: 010` is 10).
+ */
+function unquoted(value: unknown, path: FieldPath, report: Report): boolean {
+  if (typeof value !== "number" && typeof value !== "boolean") return false;
+  report(
+    path,
+    `must be a string, not a ${typeof value}: quote it; quoted, it matches a ${typeof value} claim of that value too`,
+  );
+  return true;
 }
 
 /**
