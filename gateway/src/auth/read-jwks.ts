@@ -40,3 +40,24 @@ export async function readJwks(response: Response): Promise<ReadJwks> {
   if (problem !== undefined) throw new Error(problem);
   return { jwks: value as JSONWebKeySet, text };
 }
+
+/**
+ * Whether the answer to a JWKS request for an `https` URL came by way of a redirect to plain
+ * `http`: fetch follows that downgrade, and keys that arrived in cleartext are whatever anyone on
+ * the path sent, not what the operator asked for by writing `https`. Such an answer is refused
+ * like an error status.
+ *
+ * @example
+ * if (redirectedToCleartext(url, response)) throw new Error("the JWKS URL redirected to plain http");
+ */
+export function redirectedToCleartext(requestUrl: string, response: Response): boolean {
+  return (
+    requestUrl.toLowerCase().startsWith("https:") &&
+    response.redirected &&
+    !response.url.toLowerCase().startsWith("https:")
+  );
+}
+
+/** The log text of a `redirectedToCleartext` answer. */
+export const CLEARTEXT_REDIRECT =
+  "the JWKS URL redirected to plain http; keys fetched without TLS are refused";

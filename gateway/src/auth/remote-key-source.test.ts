@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type JwksServer, startJwksServer } from "../../test/support/jwks-server.js";
@@ -12,6 +13,7 @@ import {
   signToken,
   type TestKey,
 } from "../../test/support/test-issuer.js";
+import { TEST_TLS_CERT, TEST_TLS_KEY } from "../../test/support/tls-fixture.js";
 import type { Logger } from "../ports/logger.js";
 import { KeysUnavailable, Unauthorized } from "./auth-errors.js";
 import type { KeySource } from "./key-source.js";
@@ -196,6 +198,38 @@ describe("createRemoteKeySource", () => {
       await expect(verifier.verify(token)).resolves.toMatchObject({ subject: "orders-service" });
     }
     expect(await keys.generation()).toBe(0);
+  });
+
+  it("refuses keys an https JWKS URL redirected to plain http for (fetch follows the downgrade)", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const cleartext = await serve(k1);
+    // An https endpoint (self-signed: verification is off for this test only) that sends
+    // /cleartext to the plain-http server and /tls to itself.
+    vi.stubEnv("NODE_TLS_REJECT_UNAUTHORIZED", "0");
+    const tls = createHttpsServer({ cert: TEST_TLS_CERT, key: TEST_TLS_KEY }, (req, res) => {
+      req.resume();
+      if (req.url === "/cleartext") res.writeHead(302, { location: cleartext.url }).end();
+      else if (req.url === "/tls") res.writeHead(302, { location: "/keys" }).end();
+      else res.writeHead(200).end(JSON.stringify(jwksOf(k1)));
+    });
+    await new Promise<void>((ok) => tls.listen(0, "127.0.0.1", ok));
+    try {
+      const base = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
+      const { lines, logger } = recordingLogger();
+      const downgraded = setup(`${base}/cleartext`, { logger });
+      const token = await signToken(k1);
+      await expect(downgraded.verifier.verify(token)).rejects.toBeInstanceOf(KeysUnavailable);
+      expect(cleartext.requests).toBe(1);
+      expect(JSON.stringify(lines)).toContain("redirected to plain http");
+      // A redirect that stays on https is followed as before.
+      const kept = setup(`${base}/tls`);
+      await expect(kept.verifier.verify(token)).resolves.toMatchObject({
+        subject: "orders-service",
+      });
+    } finally {
+      vi.unstubAllEnvs();
+      await new Promise((ok) => tls.close(ok));
+    }
   });
 
   it("answers KeysUnavailable (503, Retry-After) when no set was ever fetched", async () => {

@@ -6,7 +6,7 @@ import { safeUrl } from "../telemetry/tracing.js";
 import { KeysUnavailable, Unauthorized } from "./auth-errors.js";
 import { createKeyMatcher, type KeyMatcher } from "./jwk-set.js";
 import type { KeySource } from "./key-source.js";
-import { readJwks } from "./read-jwks.js";
+import { CLEARTEXT_REDIRECT, readJwks, redirectedToCleartext } from "./read-jwks.js";
 
 /** Options of `createRemoteKeySource`. */
 export interface RemoteKeySourceOptions {
@@ -68,7 +68,8 @@ function positive(name: string, value: number): number {
  * twice within `cooldownMs`. A failed refetch keeps the old keys (stale keys beat no
  * keys); only when no set was ever fetched does `keysFor` reject with `KeysUnavailable` (503),
  * with `Retry-After` at the end of the cooldown. The generation grows when a refetch drops or
- * changes a key, never when it only adds keys.
+ * changes a key, never when it only adds keys. An `https` URL whose answer came by way of a
+ * redirect to plain `http` counts as a failed fetch: fetch would follow that downgrade.
  *
  * @example
  * const keys = createRemoteKeySource({ url: "https://id.example.com/.well-known/jwks.json" });
@@ -108,6 +109,10 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
         signal: AbortSignal.timeout(timeoutMs),
       }),
     );
+    if (redirectedToCleartext(url, response)) {
+      await response.body?.cancel();
+      throw new Error(CLEARTEXT_REDIRECT);
+    }
     if (!response.ok) {
       await response.body?.cancel();
       throw new Error(`the JWKS URL answered HTTP ${response.status}`);

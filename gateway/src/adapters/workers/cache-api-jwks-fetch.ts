@@ -1,4 +1,4 @@
-import { readJwks } from "../../auth/read-jwks.js";
+import { CLEARTEXT_REDIRECT, readJwks, redirectedToCleartext } from "../../auth/read-jwks.js";
 import type { FetchLike } from "../../ports/fetch.js";
 import type { Logger } from "../../ports/logger.js";
 
@@ -101,6 +101,13 @@ export function createCacheApiJwksFetch(options: CacheApiJwksFetchOptions): Fetc
       const stale = await cached(key, keepMs);
       if (stale !== undefined) return stale;
       throw error;
+    }
+    if (redirectedToCleartext(request.url, response)) {
+      // Neither served nor cached: the cached set (fetched over TLS), or the error.
+      await response.body?.cancel();
+      const stale = await cached(key, keepMs);
+      if (stale !== undefined) return stale;
+      throw new Error(CLEARTEXT_REDIRECT);
     }
     if (!response.ok) {
       const stale = await cached(key, keepMs);
