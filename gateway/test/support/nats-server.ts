@@ -15,6 +15,10 @@ export interface NatsServer {
   kill(): Promise<void>;
   /** Starts it again on the same port and store folder (after `stop` or `kill`). */
   start(): Promise<void>;
+  /** SIGSTOP: it keeps its connections open and answers nothing, as a hung or cut-off machine. */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
 }
 
 /** Whether `nats-server` is installed (`.ci/run` installs Debian's). */
@@ -102,6 +106,12 @@ async function node(
     },
     async start() {
       child ??= await launch(args);
+    },
+    pause() {
+      child?.kill("SIGSTOP");
+    },
+    resume() {
+      child?.kill("SIGCONT");
     },
   };
 }

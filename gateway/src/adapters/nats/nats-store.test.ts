@@ -147,6 +147,37 @@ describe("the NATS store beyond the contract", () => {
     }
   }, 60_000);
 
+  it("gives up a server that stops answering within seconds: 503 at once, then back without a restart", async () => {
+    const hung = await startNatsServer();
+    const store = await openNatsStore({ servers: hung.url, stream: "hung", ackWaitMs: 5_000 });
+    const until = async (done: () => boolean) => {
+      // The client's default (pings every 2 min, 2 unanswered) took minutes to notice.
+      const deadline = Date.now() + 20_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error("timed out");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const accept = (id: string) =>
+      store.queue.accept([{ event: event(id), subscriptionIds: ["a"] }]);
+    try {
+      await accept("before");
+      // SIGSTOP: its sockets stay open and nothing answers, as with a machine that hangs.
+      hung.pause();
+      await until(() => !store.connected());
+      const refusedAt = Date.now();
+      await expect(accept("while-hung")).rejects.toMatchObject({ status: 503 });
+      expect(Date.now() - refusedAt).toBeLessThan(1_000);
+      hung.resume();
+      await until(() => store.connected());
+      expect(await accept("after")).toMatchObject({ events: 1 });
+    } finally {
+      hung.resume();
+      await store.close();
+      await hung.close();
+    }
+  }, 60_000);
+
   it("asks for TLS with a tls:// URL (the client itself ignores the scheme) and never falls back", async () => {
     const plain = nats.url.replace(/^nats:/, "tls:");
     await expect(open({ servers: plain })).rejects.toThrow(/does not support 'tls'/);

@@ -65,6 +65,15 @@ export interface NatsStore {
 const REQUEST_TIMEOUT_MS = 5_000;
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 5_000;
+/**
+ * The client pings the server this often and gives the connection up when `MAX_PINGS_OUT` go
+ * unanswered: a server that hangs, or a machine that dies or is cut off without closing its
+ * sockets, is left after 8 to 12 s (for another server of the list, or 503s and `/readyz` down),
+ * not after the client's default of 2 min times 2, during which every publish waited out its
+ * timeout and `/readyz` said ready.
+ */
+const PING_INTERVAL_MS = 4_000;
+const MAX_PINGS_OUT = 2;
 
 /**
  * Connects to NATS, creates (or updates) the streams and the bucket, and returns the store. Any
@@ -278,6 +287,8 @@ async function connectionOptions(
     // Exponential with full jitter, reset by each successful reconnect (the status loop).
     reconnectDelayHandler: () => reconnectPause(++backoff.failures),
     timeout: REQUEST_TIMEOUT_MS,
+    pingInterval: PING_INTERVAL_MS,
+    maxPingOut: MAX_PINGS_OUT,
     // Off: every publish, ack and request would build an Error up front only to carry the
     // caller's stack should it time out (measured at ~14% of a replica's CPU under load). Errors
     // keep their messages; what Herald logs names the operation.
