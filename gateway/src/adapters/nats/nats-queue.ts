@@ -24,10 +24,12 @@ import type { Logger } from "../../ports/logger.js";
 import {
   decodeEventMessage,
   decodeJobMessage,
+  type EncodedMessage,
   encodeEventMessage,
   encodeJobMessage,
   type JobFields,
 } from "./nats-job-codec.js";
+import { checkFitsNats } from "./nats-message-limit.js";
 import { eventMsgId, type NatsNames } from "./nats-names.js";
 import { storeUnavailable, whileConnected } from "./nats-unavailable.js";
 
@@ -426,8 +428,16 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
     markFannedOut(key);
   }
 
+  /** The event's message on the events stream (`encodeEventMessage` and its subscriptions). */
+  function eventMessage({ event, subscriptionIds }: AcceptedEvent): EncodedMessage {
+    const message = encodeEventMessage(event);
+    message.headers.set("herald-subscriptions", JSON.stringify(subscriptionIds));
+    return message;
+  }
+
   async function acceptOne(
     { event, subscriptionIds }: AcceptedEvent,
+    { headers, data }: EncodedMessage,
     ownSeqs: Set<number>,
   ): Promise<"stored" | "duplicate"> {
     if (dedupeWindowMs === 0) {
@@ -435,8 +445,6 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       return "stored";
     }
     const key = eventMsgId(String(event.attributes.source), String(event.attributes.id));
-    const { headers, data } = encodeEventMessage(event);
-    headers.set("herald-subscriptions", JSON.stringify(subscriptionIds));
     const ack = await js.publish(names.eventsSubject, data, { headers, msgID: key });
     if (ack.duplicate) {
       // A copy earlier in this very call is fanning out already.
@@ -585,10 +593,18 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       if (events.length === 0) return { events: 0, duplicates: 0, jobs: 0 };
       if (closed) throw storeUnavailable("the gateway is shutting down");
       if (!connected()) throw storeUnavailable("NATS is unreachable");
+      // Every event checked before any is published: a 413 stores nothing of the request.
+      const messages = events.map(eventMessage);
+      const maxPayload = nc.info?.max_payload;
+      messages.forEach((message, i) => {
+        checkFitsNats(message, maxPayload, events.length > 1 ? i : undefined);
+      });
       const ownSeqs = new Set<number>();
       let outcomes: ("stored" | "duplicate")[];
       try {
-        outcomes = await Promise.all(events.map((accepted) => acceptOne(accepted, ownSeqs)));
+        outcomes = await Promise.all(
+          events.map((accepted, i) => acceptOne(accepted, messages[i] as EncodedMessage, ownSeqs)),
+        );
       } catch (err) {
         throw storeUnavailable(err instanceof Error ? err.message : String(err));
       }
