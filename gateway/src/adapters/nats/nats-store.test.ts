@@ -1,11 +1,13 @@
 import { rm } from "node:fs/promises";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NatsServer, startNatsServer } from "../../../test/support/nats-server.js";
 import { describeDeliveryQueue } from "../../deliver/delivery-queue.case.js";
 import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
+import { silentLogger } from "../../ports/logger.js";
 import { describeSubscriptionStore } from "../../store/subscription-store.case.js";
 import { subscription } from "../../subscriptions/matcher.case.js";
 import { encodeEventMessage } from "./nats-job-codec.js";
@@ -305,6 +307,39 @@ describe("the NATS store beyond the contract", () => {
     } finally {
       await a.close();
       await b?.close();
+    }
+  });
+
+  it("skips an entry of the subscriptions bucket this Herald cannot use, and logs it", async () => {
+    const stream = `t${++streams}`;
+    const errors: unknown[] = [];
+    const logger = { ...silentLogger, error: (_: string, fields?: unknown) => errors.push(fields) };
+    const store = await open({ stream, logger });
+    const nc = await connect({ servers: nats.url });
+    try {
+      await store.subscriptions.put(subscription("kept"));
+      await store.subscriptions.setDisabled("kept", { at: 1, reason: "410" });
+      // Written by hand (`nats kv put`): once, this failed every read, and `herald serve` with it.
+      const kv = await new Kvm(jetstream(nc)).open(natsNames(stream).bucket);
+      await kv.put("s.bm90LWpzb24", "not json");
+      await kv.put("s.bm8tc2luaw", JSON.stringify({ subscription: { id: "no-sink" } }));
+      await kv.put("d.YnJva2Vu", JSON.stringify({ id: "broken" }));
+      // A filter dialect this Herald does not know (a newer one wrote it, or a hand).
+      const newer = { ...subscription("newer"), filters: [{ someday: { type: "x" } }] };
+      await kv.put("s.bmV3ZXI", JSON.stringify({ subscription: newer }));
+      expect((await store.subscriptions.list()).map((s) => s.id)).toEqual(["kept"]);
+      expect([...(await store.subscriptions.disabled()).keys()]).toEqual(["kept"]);
+      expect(errors).toContainEqual(expect.objectContaining({ key: "s.bm90LWpzb24" }));
+      expect(errors).toContainEqual(expect.objectContaining({ key: "d.YnJva2Vu" }));
+      expect(errors).toContainEqual(
+        expect.objectContaining({
+          subscriptionId: "newer",
+          error: expect.stringMatching(/dialect/),
+        }),
+      );
+    } finally {
+      await nc.close();
+      await store.close();
     }
   });
 

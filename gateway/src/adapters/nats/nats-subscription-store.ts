@@ -1,6 +1,7 @@
 import { type KV, type KvEntry, KvWatchInclude } from "@nats-io/kv";
 import type { Logger } from "../../ports/logger.js";
 import type { DisabledState, SubscriptionStore } from "../../store/subscription-store.js";
+import { compileSubscription } from "../../subscriptions/compiled-subscription.js";
 import type { Subscription } from "../../subscriptions/subscription.js";
 import { whileConnected } from "./nats-unavailable.js";
 
@@ -66,12 +67,57 @@ export function createNatsSubscriptionStore(
     return found.filter((entry): entry is KvEntry => entry !== null);
   }
 
+  /**
+   * The entry's JSON when `valid` takes it. The bucket is anyone's to write (`nats kv put`): an
+   * entry Herald did not write is skipped and logged, instead of failing every read, which made
+   * `herald serve` exit with a stack trace and every replica stop following changes.
+   */
+  function parsed<T>(entry: KvEntry, valid: (value: unknown) => value is T): T | undefined {
+    let value: unknown;
+    try {
+      value = entry.json();
+    } catch {
+      value = undefined;
+    }
+    if (valid(value)) return value;
+    logger.error("an entry of the subscriptions bucket is not Herald's; ignored", {
+      bucket: entry.bucket,
+      key: entry.key,
+    });
+    return undefined;
+  }
+
+  /**
+   * Whether this Herald can match with the subscription: one whose filters it cannot compile (a
+   * dialect or CESQL function of a newer Herald, during a rolling upgrade; an entry edited by
+   * hand) is skipped and logged. It failed the registry as a whole: `herald serve` exited with a
+   * stack trace, and a running replica stopped taking any change of the bucket.
+   */
+  function usable(entry: KvEntry, subscription: Subscription): boolean {
+    try {
+      compileSubscription(subscription, 0);
+      return true;
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      logger.error("a subscription of the bucket cannot be used by this Herald; ignored", {
+        bucket: entry.bucket,
+        key: entry.key,
+        subscriptionId: subscription.id,
+        error: err.message,
+      });
+      return false;
+    }
+  }
+
   return {
     async list() {
-      const stored = (await entries("s")).map((entry) => ({
-        value: entry.json<StoredSubscription>(),
-        revision: entry.revision,
-      }));
+      const stored: { value: StoredSubscription; revision: number }[] = [];
+      for (const entry of await entries("s")) {
+        const value = parsed(entry, isStoredSubscription);
+        if (value !== undefined && usable(entry, value.subscription)) {
+          stored.push({ value, revision: entry.revision });
+        }
+      }
       stored.sort((a, b) => (a.value.order ?? a.revision) - (b.value.order ?? b.revision));
       return stored.map(({ value }) => value.subscription);
     },
@@ -104,9 +150,10 @@ export function createNatsSubscriptionStore(
     }),
 
     async disabled() {
-      const states = (await entries("d")).map((entry) =>
-        entry.json<DisabledState & { readonly id: string }>(),
-      );
+      const states = (await entries("d")).flatMap((entry) => {
+        const state = parsed(entry, isStoredDisabledState);
+        return state === undefined ? [] : [state];
+      });
       states.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       return new Map(
         states.map(({ id, at, reason, definition }) => [
@@ -176,4 +223,27 @@ interface Watcher {
   readonly listener: () => void;
   stopped: boolean;
   iterator?: { stop(): void } | undefined;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+function isStoredSubscription(value: unknown): value is StoredSubscription {
+  return (
+    isRecord(value) &&
+    isRecord(value.subscription) &&
+    typeof value.subscription.id === "string" &&
+    typeof value.subscription.sink === "string" &&
+    (value.order === undefined || typeof value.order === "number")
+  );
+}
+
+function isStoredDisabledState(value: unknown): value is DisabledState & { readonly id: string } {
+  return (
+    isRecord(value) &&
+    typeof value.id === "string" &&
+    typeof value.at === "number" &&
+    typeof value.reason === "string" &&
+    (value.definition === undefined || typeof value.definition === "string")
+  );
 }
