@@ -180,6 +180,42 @@ describe("the NATS store beyond the contract", () => {
     }
   }, 60_000);
 
+  it("refuses events with a 503 once the jobs stream is at a max_bytes set by hand, dropping no job", async () => {
+    const stream = `t${++streams}`;
+    const store = await open({ stream });
+    const nc = await connect({ servers: nats.url });
+    try {
+      const accept = (id: string) =>
+        store.queue.accept([{ event: event(id), subscriptionIds: ["a"] }]);
+      await accept("first");
+      // As the README says to bound the disk: `nats stream edit <stream> --max-bytes`.
+      const jsm = await jetstreamManager(nc);
+      const { config } = await jsm.streams.info(stream);
+      await jsm.streams.update(stream, { ...config, max_bytes: 4_096 });
+      let refused: unknown;
+      for (let i = 0; i < 100 && refused === undefined; i++) {
+        await accept(`more-${i}`).catch((err: unknown) => {
+          refused = err;
+        });
+      }
+      // With JetStream's default (discard old) every accept succeeded, each dropping the oldest
+      // job: accepted events lost without a word.
+      expect(refused).toMatchObject({ status: 503 });
+      const [oldest] = await store.queue.lease(1, 60_000, AbortSignal.timeout(10_000));
+      expect(oldest?.event.attributes.id).toBe("first");
+      // Herald's own update at start keeps the bound and the policy.
+      const again = await open({ stream });
+      await again.close();
+      expect((await jsm.streams.info(stream)).config).toMatchObject({
+        max_bytes: 4_096,
+        discard: "new",
+      });
+    } finally {
+      await nc.close();
+      await store.close();
+    }
+  });
+
   it("asks for TLS with a tls:// URL (the client itself ignores the scheme) and never falls back", async () => {
     const plain = nats.url.replace(/^nats:/, "tls:");
     await expect(open({ servers: plain })).rejects.toThrow(/does not support 'tls'/);

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import {
+  DiscardPolicy,
   type JetStreamManager,
   jetstream,
   jetstreamManager,
@@ -185,6 +186,10 @@ async function openOnce(options: NatsStoreOptions): Promise<NatsStore> {
         name: names.stream,
         subjects: [`${stream}.jobs.*`, `${stream}.dead.*`],
         retention: RetentionPolicy.Workqueue,
+        // At a limit set by hand (max_bytes, to bound the disk) a publish is refused, so ingest
+        // answers 503: JetStream's default, discard old, would drop the oldest queued and dead
+        // jobs to make room, accepted events lost without a word.
+        discard: DiscardPolicy.New,
         storage: StorageType.File,
         num_replicas: replicas,
         duplicate_window: windowNs,
