@@ -6,7 +6,7 @@ import type {
   JsMsg,
   PubAck,
 } from "@nats-io/jetstream";
-import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes } from "@nats-io/jetstream";
 import { type NatsConnection, headers as natsHeaders } from "@nats-io/transport-node";
 import {
   type AcceptedEvent,
@@ -789,7 +789,10 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
         },
         `d:${names.stream}:${stored.seq}`,
       );
-      await jsm.streams.deleteMessage(names.stream, stored.seq, false);
+      // Another replica that heard the same advisory may have deleted it first: done all the same.
+      await jsm.streams.deleteMessage(names.stream, stored.seq, false).catch((err: unknown) => {
+        if (!isNoMessage(err)) throw err;
+      });
     } catch (err) {
       logger.error("could not keep a job JetStream gave up on as dead", {
         seq: advisory.stream_seq,
@@ -817,6 +820,16 @@ async function ackSurely(msg: JsMsg): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
     }
   }
+}
+
+/**
+ * Whether JetStream answered that the message is not there: `NoMessageFound`, or (a delete on
+ * nats-server 2.9) "message delete failed" (10057) with the text "no message found".
+ */
+function isNoMessage(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return code === JetStreamApiCodes.NoMessageFound || /no message found/i.test(err.message);
 }
 
 /** Whether a pull failed because the consumer or stream no longer exists. */

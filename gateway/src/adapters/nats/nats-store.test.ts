@@ -311,6 +311,43 @@ describe("the NATS store beyond the contract", () => {
     }
   }, 60_000);
 
+  it("keeps a job JetStream gave up on as dead once, every replica hearing it, without an error", async () => {
+    const stream = `t${++streams}`;
+    const errors: unknown[] = [];
+    const logger = { ...silentLogger, error: (_: string, fields?: unknown) => errors.push(fields) };
+    // Only the first pulls the job; the others hear the advisory all the same.
+    const replicas = await Promise.all(
+      [true, false, false].map((pulls) => open({ stream, logger, knows: () => pulls })),
+    );
+    const nc = await connect({ servers: nats.url });
+    try {
+      const [a] = replicas as [NatsStore];
+      await a.queue.accept([{ event: event("stuck"), subscriptionIds: ["x"] }]);
+      const [job] = await a.queue.lease(1, 60_000, never());
+      // What JetStream says when a message reached max_deliver; each replica hears it and keeps
+      // the job as dead (one copy, by msg id); all but the first found it gone.
+      nc.publish(
+        `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${natsNames(stream).consumer("x")}`,
+        JSON.stringify({ stream: stream, stream_seq: Number(job?.id), deliveries: 20 }),
+      );
+      await nc.flush();
+      const deadline = Date.now() + 10_000;
+      while ((await a.queue.dead("x", { limit: 10 })).length === 0) {
+        if (Date.now() > deadline) throw new Error("timed out");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await a.queue.dead("x", { limit: 10 })).toMatchObject([
+        { id: job?.id, failure: { error: expect.stringMatching(/handed out 20 times/) } },
+      ]);
+      // Each replica has settled it by now (a moment for the slowest), none with an error.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(errors).toEqual([]);
+    } finally {
+      await nc.close();
+      for (const replica of replicas) await replica.close();
+    }
+  });
+
   it("shares one stream between replicas: each job goes to one, a closed one hands its jobs back", async () => {
     const stream = `t${++streams}`;
     const a = await open({ stream });
