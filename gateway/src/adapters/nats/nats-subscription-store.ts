@@ -15,9 +15,10 @@ interface StoredSubscription {
 export interface NatsSubscriptionStore extends SubscriptionStore {
   /**
    * Calls `listener` after each change to the bucket (this replica's own included) until the
-   * returned function is called. A JetStream watch: nothing is polled.
+   * returned function is called, with the id of the API subscription when the change deleted
+   * one. A JetStream watch: nothing is polled.
    */
-  watch(listener: () => void): () => void;
+  watch(listener: (deleted?: string) => void): () => void;
   /**
    * After a reconnect: each watch starts again (one on a bucket that a server lost with its
    * storage and that was set up again would wait for sequences it will not see for long) and
@@ -28,6 +29,7 @@ export interface NatsSubscriptionStore extends SubscriptionStore {
 
 const key = (prefix: "s" | "d", id: string) =>
   `${prefix}.${Buffer.from(id, "utf8").toString("base64url")}`;
+const idOfKey = (k: string) => Buffer.from(k.slice(2), "base64url").toString("utf8");
 
 /**
  * The `SubscriptionStore` port on a JetStream key-value bucket, shared by every replica:
@@ -203,9 +205,11 @@ export function createNatsSubscriptionStore(
           return;
         }
         watcher.iterator = updates;
-        for await (const _entry of updates) {
+        for await (const entry of updates) {
           if (watcher.iterator !== updates) break;
-          if (!watcher.stopped) watcher.listener();
+          if (watcher.stopped) continue;
+          const deleted = entry.operation !== "PUT" && entry.key.startsWith("s.");
+          watcher.listener(deleted ? idOfKey(entry.key) : undefined);
         }
       } catch (err) {
         if (!watcher.stopped) {
@@ -220,7 +224,7 @@ export function createNatsSubscriptionStore(
 
 /** One `watch` call: its listener, and the bucket watch that feeds it now. */
 interface Watcher {
-  readonly listener: () => void;
+  readonly listener: (deleted?: string) => void;
   stopped: boolean;
   iterator?: { stop(): void } | undefined;
 }

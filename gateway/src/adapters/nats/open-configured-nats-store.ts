@@ -19,6 +19,9 @@ export interface ConfiguredNatsStore extends NatsStore {
   pullKnown(): Promise<void>;
 }
 
+/** After an API subscription is deleted, when what late accepts queued for it is dropped. */
+const LATE_DROP_MS = 6_000;
+
 /** How long `herald serve` waits for NATS at start when `store.startupWait` is not set. */
 export const DEFAULT_STARTUP_WAIT_MS = 30_000;
 
@@ -55,12 +58,47 @@ export async function openConfiguredNatsStore(
     ...(config.password === undefined ? {} : { password: config.password }),
     ...(config.token === undefined ? {} : { token: config.token }),
   });
+  /**
+   * An API subscription deleted through another replica: the replica that deleted it dropped its
+   * consumer and jobs, but an accept here that matched it before this refresh could still be
+   * publishing, and made the consumer again with a job or more, left for ever (nothing pulls a
+   * subscription no one knows; they counted in the queue's size). Once such accepts are over
+   * (their publishes time out after 5 s), drop what they left, unless it is known here again.
+   */
+  const dropLate = (id: string): void => {
+    setTimeout(() => {
+      if (closed || known(id)) return;
+      store.queue.drop(id).then(
+        (dropped) => {
+          if (dropped > 0) {
+            logger.info("dropped deliveries of a deleted subscription queued as it was deleted", {
+              subscriptionId: id,
+              dropped,
+            });
+          }
+        },
+        (err: unknown) =>
+          logger.warn("could not drop what was queued for a deleted subscription", {
+            subscriptionId: id,
+            error: err instanceof Error ? err.message : String(err),
+          }),
+      );
+    }, LATE_DROP_MS).unref();
+  };
+  let closed = false;
   return {
     ...store,
+    close() {
+      closed = true;
+      return store.close();
+    },
     watch(refresh) {
-      store.subscriptions.watch(() => {
+      store.subscriptions.watch((deleted) => {
         refresh()
           .then(() => store.queue.pullKnown())
+          .then(() => {
+            if (deleted !== undefined) dropLate(deleted);
+          })
           .catch((err: unknown) =>
             logger.error("could not apply a subscription change from another replica", {
               error: err instanceof Error ? err.message : String(err),

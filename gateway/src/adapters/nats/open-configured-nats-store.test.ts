@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startNatsServer } from "../../../test/support/nats-server.js";
+import type { CloudEvent } from "../../event/cloud-event.js";
+import { silentLogger } from "../../ports/logger.js";
+import { subscription } from "../../subscriptions/matcher.case.js";
+import { type ConfiguredNatsStore, openConfiguredNatsStore } from "./open-configured-nats-store.js";
+
+let nats: Awaited<ReturnType<typeof startNatsServer>>;
+beforeAll(async () => {
+  nats = await startNatsServer();
+});
+afterAll(async () => {
+  await nats?.close();
+});
+
+const event = (id: string): CloudEvent => ({
+  attributes: { specversion: "1.0", id, source: "/configured", type: "com.example.configured" },
+});
+
+/** A replica as `herald serve` wires it: what it knows is what the bucket lists (its registry). */
+async function replica(): Promise<ConfiguredNatsStore & { knows(id: string): boolean }> {
+  const store = await openConfiguredNatsStore(
+    { kind: "nats", url: nats.url, stream: "configured", dedupeWindowMs: 60_000 },
+    ".",
+    silentLogger,
+  );
+  let known = new Set<string>();
+  const refresh = async () => {
+    known = new Set((await store.subscriptions.list()).map((s) => s.id));
+  };
+  await refresh();
+  store.watch(refresh);
+  await store.pullFor((id) => known.has(id));
+  return Object.assign(store, { knows: (id: string) => known.has(id) });
+}
+
+async function until(done: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("openConfiguredNatsStore", () => {
+  it("drops what an accept still queued for an API subscription another replica deleted", async () => {
+    const a = await replica();
+    const b = await replica();
+    try {
+      await a.subscriptions.put(subscription("gone"));
+      await until(() => a.knows("gone") && b.knows("gone"), 5_000);
+      // B deletes it, as DELETE /subscriptions/gone does: the entry, then its jobs and consumer.
+      await b.subscriptions.delete("gone");
+      await b.queue.drop("gone");
+      // An accept on A that matched it before A heard of the delete: it makes the consumer
+      // again and queues a job no replica will ever pull.
+      await a.queue.accept([{ event: event("late"), subscriptionIds: ["gone"] }]);
+      expect(await a.queue.size()).toBe(1);
+      await until(() => !a.knows("gone") && !b.knows("gone"), 5_000);
+      await until(async () => (await a.queue.size()) === 0, 15_000);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }, 30_000);
+});
