@@ -21,6 +21,7 @@ import { waitForWake } from "../../deliver/wait-for-wake.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
 import type { Clock } from "../../ports/clock.js";
 import type { Logger } from "../../ports/logger.js";
+import { type DeadEntry, scanDead } from "./nats-dead-scan.js";
 import {
   decodeEventMessage,
   decodeJobMessage,
@@ -480,22 +481,20 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
     }
   }
 
-  /** The dead jobs of a subscription with their messages' sequences, by job id. */
-  async function deadEntries(subscriptionId: string): Promise<{ job: DeadJob; seq: number }[]> {
-    const subject = names.dead(subscriptionId);
-    const found: { job: DeadJob; seq: number }[] = [];
-    for (let seq = 1; ; ) {
-      const msg = await jsm.direct.getMessage(names.stream, { next_by_subj: subject, seq });
-      if (msg === null) break;
-      const job = decodeJobMessage(msg.header, msg.data, msg.seq);
-      const { dueAt, ...plain } = job;
-      found.push({
-        job: { ...plain, failure: plain.lastFailure as DeliveryFailure },
-        seq: msg.seq,
-      });
-      seq = msg.seq + 1;
-    }
-    return found.sort((a, b) => Number(a.job.id) - Number(b.job.id));
+  /**
+   * The dead jobs at these places (`scanDead`), in their order; one redriven or dropped since the
+   * scan is left out.
+   */
+  async function deadJobs(entries: readonly DeadEntry[]): Promise<DeadJob[]> {
+    const jobs = await Promise.all(
+      entries.map(async ({ seq }) => {
+        const msg = await jsm.direct.getMessage(names.stream, { seq });
+        if (msg === null) return undefined;
+        const { dueAt, ...plain } = decodeJobMessage(msg.header, msg.data, msg.seq);
+        return { ...plain, failure: plain.lastFailure as DeliveryFailure };
+      }),
+    );
+    return jobs.filter((job): job is DeadJob => job !== undefined);
   }
 
   async function settleCopy(
@@ -655,10 +654,10 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
 
     async dead(subscriptionId, { limit, after }) {
       const from = deadPageStart(after);
-      return (await whileConnected(connected, () => deadEntries(subscriptionId)))
-        .map((entry) => entry.job)
-        .filter((job) => Number(job.id) > from)
-        .slice(0, limit);
+      return whileConnected(connected, async () => {
+        const entries = await scanDead(jsm, js, names.stream, names.dead(subscriptionId));
+        return deadJobs(entries.filter((entry) => entry.id > from).slice(0, limit));
+      });
     },
 
     redrive: (subscriptionId, jobIds) =>
@@ -717,20 +716,25 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
   /** `redrive` of the port: each dead job back on its jobs subject with fresh attempts. */
   async function redrive(subscriptionId: string, jobIds?: readonly string[]): Promise<number> {
     const chosen = new Set(jobIds);
-    const entries = (await deadEntries(subscriptionId)).filter(
-      (entry) => jobIds === undefined || chosen.has(entry.job.id),
+    const entries = (await scanDead(jsm, js, names.stream, names.dead(subscriptionId))).filter(
+      (entry) => jobIds === undefined || chosen.has(String(entry.id)),
     );
     if (entries.length > 0) await ensureConsumer(subscriptionId);
-    for (const { job, seq } of entries) {
+    let redriven = 0;
+    // One job read at a time: the events of a large dead set never sit in memory together.
+    for (const entry of entries) {
+      const [job] = await deadJobs([entry]);
+      if (job === undefined) continue;
       await publishJob(
         subscriptionId,
         job.event,
         { subscriptionId, jobId: job.id, attempts: 0 },
-        `v:${names.stream}:${seq}`,
+        `v:${names.stream}:${entry.seq}`,
       );
-      await jsm.streams.deleteMessage(names.stream, seq, false).catch(() => false);
+      await jsm.streams.deleteMessage(names.stream, entry.seq, false).catch(() => false);
+      redriven++;
     }
-    return entries.length;
+    return redriven;
   }
 
   /** `drop` of the port: the consumer, and the live and dead jobs of a deleted subscription. */
