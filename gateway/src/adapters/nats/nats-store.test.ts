@@ -3,7 +3,11 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type NatsServer, startNatsServer } from "../../../test/support/nats-server.js";
+import {
+  type NatsServer,
+  startNatsCluster,
+  startNatsServer,
+} from "../../../test/support/nats-server.js";
 import { describeDeliveryQueue } from "../../deliver/delivery-queue.case.js";
 import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
@@ -215,6 +219,28 @@ describe("the NATS store beyond the contract", () => {
       await store.close();
     }
   });
+
+  it("brings every stream and the subscriptions bucket to a changed replicas at start", async () => {
+    const cluster = await startNatsCluster(3);
+    const nc = await connect({ servers: [...cluster.urls] });
+    try {
+      const opened = (replicas: number) =>
+        openNatsStore({ servers: cluster.urls, stream: "grow", replicas, startupWaitMs: 30_000 });
+      await (await opened(1)).close();
+      // The config goes from one copy to three (a single server became a cluster).
+      await (await opened(3)).close();
+      const jsm = await jetstreamManager(nc);
+      const names = natsNames("grow");
+      const copies = async (stream: string) => (await jsm.streams.info(stream)).config.num_replicas;
+      expect(await copies(names.stream)).toBe(3);
+      expect(await copies(names.eventsStream)).toBe(3);
+      // The bucket is a stream too: it stayed at one copy, the API subscriptions on one server.
+      expect(await copies(`KV_${names.bucket}`)).toBe(3);
+    } finally {
+      await nc.close();
+      await cluster.close();
+    }
+  }, 60_000);
 
   it("asks for TLS with a tls:// URL (the client itself ignores the scheme) and never falls back", async () => {
     const plain = nats.url.replace(/^nats:/, "tls:");

@@ -205,7 +205,11 @@ async function openOnce(options: NatsStoreOptions): Promise<NatsStore> {
         max_age: windowNs,
         allow_direct: true,
       });
-      return new Kvm(js).create(names.bucket, { history: 1, replicas });
+      const kv = await new Kvm(js).create(names.bucket, { history: 1, replicas });
+      // The client creates a missing bucket but leaves an existing one as it is: a changed
+      // `replicas` would have left the API subscriptions on one server.
+      if (update) await ensureBucketReplicas(jsm, names.bucket, replicas);
+      return kv;
     };
     const kv = await setUp(true);
     const queue = createNatsQueue({
@@ -323,4 +327,17 @@ async function ensureStream(
   });
   if (existing === null) await jsm.streams.add(config);
   else if (update) await jsm.streams.update(config.name, { ...existing.config, ...config });
+}
+
+/** Brings the stream behind the key-value `bucket` to `replicas` copies. */
+async function ensureBucketReplicas(
+  jsm: JetStreamManager,
+  bucket: string,
+  replicas: number,
+): Promise<void> {
+  const name = `KV_${bucket}`;
+  const { config } = await jsm.streams.info(name);
+  if (config.num_replicas !== replicas) {
+    await jsm.streams.update(name, { ...config, num_replicas: replicas });
+  }
 }
