@@ -389,6 +389,10 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
   }
 
   function keepHeldAlive(): void {
+    // While disconnected every publish waits in the client's buffer, which has no limit: a
+    // keep-alive per held job every `ackWait / 3` piled up for as long as NATS was away (tens of
+    // MB an hour), to be sent at once on reconnecting, long after the server stopped waiting.
+    if (!connected()) return;
     for (const entry of held.values()) entry.msg.working();
   }
 
