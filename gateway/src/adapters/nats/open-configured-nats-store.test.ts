@@ -17,8 +17,11 @@ const event = (id: string): CloudEvent => ({
   attributes: { specversion: "1.0", id, source: "/configured", type: "com.example.configured" },
 });
 
-/** A replica as `herald serve` wires it: what it knows is what the bucket lists (its registry). */
-async function replica(): Promise<ConfiguredNatsStore & { knows(id: string): boolean }> {
+/**
+ * A replica as `herald serve` wires it: what it knows is what the bucket lists (its registry).
+ * Its first `failing` refreshes after the start fail, as on a moment of NATS.
+ */
+async function replica(failing = 0): Promise<ConfiguredNatsStore & { knows(id: string): boolean }> {
   const store = await openConfiguredNatsStore(
     { kind: "nats", url: nats.url, stream: "configured", dedupeWindowMs: 60_000 },
     ".",
@@ -29,7 +32,11 @@ async function replica(): Promise<ConfiguredNatsStore & { knows(id: string): boo
     known = new Set((await store.subscriptions.list()).map((s) => s.id));
   };
   await refresh();
-  store.watch(refresh);
+  let failures = 0;
+  store.watch(async () => {
+    if (failures++ < failing) throw new Error("TIMEOUT");
+    await refresh();
+  });
   await store.pullFor((id) => known.has(id));
   return Object.assign(store, { knows: (id: string) => known.has(id) });
 }
@@ -43,6 +50,19 @@ async function until(done: () => boolean | Promise<boolean>, ms: number): Promis
 }
 
 describe("openConfiguredNatsStore", () => {
+  it("tries a refresh that failed again: a change made elsewhere is not missed", async () => {
+    const a = await replica();
+    const b = await replica(2);
+    try {
+      await a.subscriptions.put(subscription("made-on-a"));
+      // B's first two refreshes fail; the third (after 0.5 s and 1 s) takes it.
+      await until(() => b.knows("made-on-a"), 10_000);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }, 30_000);
+
   it("drops what an accept still queued for an API subscription another replica deleted", async () => {
     const a = await replica();
     const b = await replica();

@@ -7,7 +7,7 @@ import { type NatsStore, openNatsStore } from "./nats-store.js";
 export interface ConfiguredNatsStore extends NatsStore {
   /**
    * Calls `refresh` whenever the subscriptions bucket changes (another replica created, changed,
-   * disabled or deleted a subscription); a failed refresh is logged.
+   * disabled or deleted a subscription); a failed refresh is logged and tried again.
    */
   watch(refresh: () => Promise<void>): void;
   /**
@@ -18,6 +18,10 @@ export interface ConfiguredNatsStore extends NatsStore {
   pullFor(knows: (subscriptionId: string) => boolean): Promise<void>;
   pullKnown(): Promise<void>;
 }
+
+/** The first pause before a failed refresh (`watch`) is tried again, and the longest. */
+const REFRESH_RETRY_MS = 500;
+const REFRESH_RETRY_MAX_MS = 30_000;
 
 /** After an API subscription is deleted, when what late accepts queued for it is dropped. */
 const LATE_DROP_MS = 6_000;
@@ -93,17 +97,39 @@ export async function openConfiguredNatsStore(
       return store.close();
     },
     watch(refresh) {
-      store.subscriptions.watch((deleted) => {
+      /** API subscriptions deleted in changes not applied here yet. */
+      const deleted = new Set<string>();
+      /** The latest change: a failed refresh is tried again until a later change's runs. */
+      let latest = 0;
+      // A refresh reads the whole bucket, so it can fail on a moment of NATS (a timeout while a
+      // cluster moves the bucket's leader, as when a server dies). Once, the change was then
+      // missed until the next one: a subscription created elsewhere matched nothing here, one
+      // deleted elsewhere still matched. Tried again with a growing pause (up to 30 s).
+      const apply = (change: number, failures: number): void => {
         refresh()
           .then(() => store.queue.pullKnown())
           .then(() => {
-            if (deleted !== undefined) dropLate(deleted);
+            for (const id of deleted) dropLate(id);
+            deleted.clear();
           })
-          .catch((err: unknown) =>
-            logger.error("could not apply a subscription change from another replica", {
-              error: err instanceof Error ? err.message : String(err),
-            }),
-          );
+          .catch((err: unknown) => {
+            if (closed || change !== latest) return;
+            const retryInMs = Math.min(REFRESH_RETRY_MAX_MS, REFRESH_RETRY_MS * 2 ** failures);
+            logger.error(
+              "could not apply a subscription change from another replica; trying again",
+              {
+                error: err instanceof Error ? err.message : String(err),
+                retryInMs,
+              },
+            );
+            setTimeout(() => {
+              if (!closed && change === latest) apply(change, failures + 1);
+            }, retryInMs).unref();
+          });
+      };
+      store.subscriptions.watch((id) => {
+        if (id !== undefined) deleted.add(id);
+        apply(++latest, 0);
       });
     },
     pullFor(knows) {
