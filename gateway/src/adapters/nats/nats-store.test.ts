@@ -173,7 +173,9 @@ describe("the NATS store beyond the contract", () => {
       await until(() => !store.connected());
       const refusedAt = Date.now();
       await expect(accept("while-hung")).rejects.toMatchObject({ status: 503 });
-      expect(Date.now() - refusedAt).toBeLessThan(1_000);
+      // "At once": without waiting out the 5 s publish timeout a hung server used to cost (a
+      // bound with room for a loaded machine, not a measure of speed).
+      expect(Date.now() - refusedAt).toBeLessThan(4_000);
       hung.resume();
       await until(() => store.connected());
       expect(await accept("after")).toMatchObject({ events: 1 });
