@@ -36,22 +36,20 @@ const ce = (id: string) => ({
 
 /** Sends a body in chunks without Content-Length (Transfer-Encoding: chunked). */
 function postChunked(headers: Record<string, string>, chunks: string[]) {
-  return new Promise<{ status: number; type: string | undefined; head: string; body: string }>(
-    (ok, fail) => {
-      const req = request(`${base}/events`, { method: "POST", headers }, (res) => {
-        let body = "";
-        res.on("data", (c) => {
-          body += c;
-        });
-        res.on("end", () =>
-          ok({ status: res.statusCode ?? 0, type: res.headers["content-type"], body }),
-        );
+  return new Promise<{ status: number; type: string | undefined; body: string }>((ok, fail) => {
+    const req = request(`${base}/events`, { method: "POST", headers }, (res) => {
+      let body = "";
+      res.on("data", (c) => {
+        body += c;
       });
-      req.on("error", fail);
-      for (const chunk of chunks) req.write(chunk);
-      req.end();
-    },
-  );
+      res.on("end", () =>
+        ok({ status: res.statusCode ?? 0, type: res.headers["content-type"], body }),
+      );
+    });
+    req.on("error", fail);
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
 }
 
 describe("the Node listener's ingest fast path", () => {

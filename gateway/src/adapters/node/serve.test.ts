@@ -132,6 +132,7 @@ describe("serve: issuer keys", () => {
       logger: { ...silentLogger, warn: (message) => warnings.push(message) },
       print: () => {},
       note: () => {},
+      noAuth: false,
       watchConfig: false,
     });
     await server.close();
@@ -158,7 +159,7 @@ describe("serve: reloading the config", () => {
       "store: { kind: memory }\nauth:\n  issuers:\n" +
         "    - { issuer: https://id.example.com, audience: herald, jwks: ./keys.json }\n",
     );
-    const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
+    const warnings: { message: string; fields?: Record<string, unknown> | undefined }[] = [];
     const server = await serve({
       configPath: config,
       port: 0,
@@ -167,6 +168,7 @@ describe("serve: reloading the config", () => {
       logger: { ...silentLogger, warn: (message, fields) => warnings.push({ message, fields }) },
       print: () => {},
       note: () => {},
+      noAuth: false,
       watchConfig: false,
     });
     try {
