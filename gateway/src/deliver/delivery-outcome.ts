@@ -58,3 +58,18 @@ export const DISABLED_OUTCOME: DeliveryOutcome = {
   error:
     "not sent: the subscription is disabled because its sink answered 410 Gone; update it to enable it, then redrive",
 };
+
+/**
+ * The outcome of a job whose subscription is disabled, by why: `DISABLED_OUTCOME` after a 410,
+ * or, for a stored subscription this Herald cannot use, dead with status 0 and that reason (no
+ * sink answered anything; a redrive after the fixing `PUT` sends it).
+ *
+ * @example
+ * outcomeWhenDisabled(registry.find(id)?.disabled);
+ */
+export function outcomeWhenDisabled(
+  state: { readonly reason: string; readonly unusable?: true } | undefined,
+): DeliveryOutcome {
+  if (state?.unusable !== true) return DISABLED_OUTCOME;
+  return { kind: "dead", status: 0, error: `not sent: ${state.reason}, then redrive` };
+}

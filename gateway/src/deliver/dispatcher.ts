@@ -38,6 +38,8 @@ export interface DispatcherOptions {
    * with `DISABLED_OUTCOME` instead of being sent. Default: none is.
    */
   readonly disabled?: (id: string) => boolean;
+  /** The outcome of a disabled subscription's jobs (default `DISABLED_OUTCOME`, the 410's). */
+  readonly disabledOutcome?: (id: string) => DeliveryOutcome;
   readonly logger?: Logger;
   /**
    * Delivery attempts in flight at once to sinks that answer within `slowMs`, all sinks together
@@ -343,7 +345,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     lane: SinkLane,
     subscription: Subscription,
   ): Promise<DeliveryOutcome | undefined> {
-    if (options.disabled?.(subscription.id) === true) return DISABLED_OUTCOME;
+    if (options.disabled?.(subscription.id) === true) {
+      return options.disabledOutcome?.(subscription.id) ?? DISABLED_OUTCOME;
+    }
     if (!needsHandshake(lane)) return undefined;
     if (handshake === undefined) {
       return {

@@ -10,6 +10,12 @@ export interface DisabledState {
    * under (`definitionFingerprint`), so a changed definition enables it even across a restart.
    */
   readonly definition?: string;
+  /**
+   * Set when this Herald cannot use the stored definition (it does not compile here: another
+   * version's, or a damaged row). Held in memory only, never stored: its jobs are kept as dead
+   * with this reason (status 0), not as a 410 Gone, for a redrive once it is fixed.
+   */
+  readonly unusable?: true;
 }
 
 /**

@@ -227,6 +227,8 @@ describe("openSubscriptionRegistry", () => {
       await registry.refresh();
       await registry.refresh();
       expect(registry.isDisabled("broken")).toBe(true);
+      // Marked as such: its jobs are kept as dead with this reason, not as a sink's 410.
+      expect(registry.find("broken")?.disabled?.unusable).toBe(true);
       expect(logger.lines.filter((l) => l.level === "error")).toHaveLength(1);
     });
 

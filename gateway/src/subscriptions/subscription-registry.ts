@@ -126,6 +126,7 @@ function unusableStored(
       unusable.set(subscription.id, {
         at: Date.now(),
         reason: `${UNUSABLE} (${why}); PUT a new one or DELETE it`,
+        unusable: true,
       });
       logger.error("a stored API subscription cannot be used and is disabled", {
         subscriptionId: subscription.id,
@@ -349,7 +350,7 @@ export function createSubscriptionRegistry(
           logger,
           (id) => {
             const state = disabled.get(id);
-            return state?.reason.startsWith(UNUSABLE) === true ? state : undefined;
+            return state?.unusable === true ? state : undefined;
           },
           (id) => config.has(id),
         );

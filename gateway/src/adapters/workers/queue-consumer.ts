@@ -1,5 +1,5 @@
 import type { Deliverer } from "../../deliver/deliverer.js";
-import { DISABLED_OUTCOME } from "../../deliver/delivery-outcome.js";
+import { type DeliveryOutcome, DISABLED_OUTCOME } from "../../deliver/delivery-outcome.js";
 import type { DeliveryFailure, DeliveryJob } from "../../deliver/delivery-queue.js";
 import { describeError } from "../../deliver/failure-text.js";
 import { retryDelay } from "../../deliver/retry-policy.js";
@@ -39,6 +39,8 @@ export interface QueueConsumerOptions {
   readonly subscription: (id: string) => Subscription | undefined;
   /** Whether a subscription is disabled (410 Gone): its jobs settle as `DISABLED_OUTCOME`. */
   readonly disabled?: (id: string) => boolean;
+  /** The outcome of a disabled subscription's jobs (default `DISABLED_OUTCOME`, the 410's). */
+  readonly disabledOutcome?: (id: string) => DeliveryOutcome;
   /** The same deliverer as on Node (HTTP, traced, metered). */
   readonly deliverer: Deliverer;
   readonly accepted: D1Acceptances;
@@ -253,7 +255,7 @@ export function createQueueConsumer(
     try {
       const outcome =
         options.disabled?.(subscription.id) === true
-          ? DISABLED_OUTCOME
+          ? (options.disabledOutcome?.(subscription.id) ?? DISABLED_OUTCOME)
           : await deliverer.deliver(
               {
                 id: first.job.id,
