@@ -203,6 +203,17 @@ describe("createRemoteKeySource", () => {
   it("refuses keys an https JWKS URL redirected to plain http for (fetch follows the downgrade)", async () => {
     const k1 = await makeKey("ES256", "k1");
     const cleartext = await serve(k1);
+    // A plain-http hop that sends the request back to https: a check of the final URL alone
+    // would pass https -> http -> https, whose middle hop anyone on the path can answer.
+    let bounced = 0;
+    const bounce = createServer((req, res) => {
+      bounced++;
+      req.resume();
+      res.writeHead(302, { location: `${base}/keys` }).end();
+    });
+    await new Promise<void>((ok) => bounce.listen(0, "127.0.0.1", ok));
+    const bounceUrl = `http://127.0.0.1:${(bounce.address() as AddressInfo).port}/`;
+    let base = "";
     // An https endpoint (self-signed: verification is off for this test only) that sends
     // /cleartext to the plain-http server and /tls to itself.
     vi.stubEnv("NODE_TLS_REJECT_UNAUTHORIZED", "0");
@@ -210,17 +221,22 @@ describe("createRemoteKeySource", () => {
       req.resume();
       if (req.url === "/cleartext") res.writeHead(302, { location: cleartext.url }).end();
       else if (req.url === "/tls") res.writeHead(302, { location: "/keys" }).end();
+      else if (req.url === "/chain") res.writeHead(302, { location: bounceUrl }).end();
       else res.writeHead(200).end(JSON.stringify(jwksOf(k1)));
     });
     await new Promise<void>((ok) => tls.listen(0, "127.0.0.1", ok));
     try {
-      const base = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
+      base = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
       const { lines, logger } = recordingLogger();
       const downgraded = setup(`${base}/cleartext`, { logger });
       const token = await signToken(k1);
       await expect(downgraded.verifier.verify(token)).rejects.toBeInstanceOf(KeysUnavailable);
-      expect(cleartext.requests).toBe(1);
+      // Refused at the redirect: nothing is asked over cleartext at all.
+      expect(cleartext.requests).toBe(0);
       expect(JSON.stringify(lines)).toContain("redirected to plain http");
+      const chained = setup(`${base}/chain`);
+      await expect(chained.verifier.verify(token)).rejects.toBeInstanceOf(KeysUnavailable);
+      expect(bounced).toBe(0);
       // A redirect that stays on https is followed as before.
       const kept = setup(`${base}/tls`);
       await expect(kept.verifier.verify(token)).resolves.toMatchObject({
@@ -229,6 +245,7 @@ describe("createRemoteKeySource", () => {
     } finally {
       vi.unstubAllEnvs();
       await new Promise((ok) => tls.close(ok));
+      await new Promise((ok) => bounce.close(ok));
     }
   });
 

@@ -6,6 +6,12 @@ import { safeUrl } from "../telemetry/tracing.js";
 import { KeysUnavailable, Unauthorized } from "./auth-errors.js";
 import { createKeyMatcher, type KeyMatcher } from "./jwk-set.js";
 import type { KeySource } from "./key-source.js";
+
+/** Redirects a JWKS request follows at most (fetch's own limit is 20). */
+const MAX_JWKS_REDIRECTS = 5;
+const isRedirect = (status: number) =>
+  status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+
 import { CLEARTEXT_REDIRECT, readJwks, redirectedToCleartext } from "./read-jwks.js";
 
 /** Options of `createRemoteKeySource`. */
@@ -103,12 +109,31 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
   const coolingDown = () => attemptedAt !== undefined && clock.now() - attemptedAt < cooldownMs;
 
   async function download(): Promise<JSONWebKeySet> {
-    const response = await fetchSet(
-      new Request(url, {
-        headers: { accept: "application/jwk-set+json, application/json" },
-        signal: AbortSignal.timeout(timeoutMs),
-      }),
-    );
+    const signal = AbortSignal.timeout(timeoutMs);
+    // Redirects are followed here, one hop at a time, not by fetch: only the last hop shows in
+    // its answer, so https -> http -> https would pass a check of the final URL while the keys'
+    // path went through cleartext. An https URL's every hop must be https.
+    let at = url;
+    let response: Response;
+    for (let hops = 0; ; hops++) {
+      response = await fetchSet(
+        new Request(at, {
+          headers: { accept: "application/jwk-set+json, application/json" },
+          redirect: "manual",
+          signal,
+        }),
+      );
+      const location = isRedirect(response.status) ? response.headers.get("location") : null;
+      if (location === null) break;
+      await response.body?.cancel();
+      if (hops >= MAX_JWKS_REDIRECTS) {
+        throw new Error(`the JWKS URL redirected more than ${MAX_JWKS_REDIRECTS} times`);
+      }
+      const next = URL.canParse(location, at) ? new URL(location, at) : undefined;
+      if (next === undefined) throw new Error("the JWKS URL redirected to an invalid Location");
+      if (protocol === "https:" && next.protocol !== "https:") throw new Error(CLEARTEXT_REDIRECT);
+      at = next.href;
+    }
     if (redirectedToCleartext(url, response)) {
       await response.body?.cancel();
       throw new Error(CLEARTEXT_REDIRECT);
