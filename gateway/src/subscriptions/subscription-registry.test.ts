@@ -232,6 +232,19 @@ describe("openSubscriptionRegistry", () => {
       expect(logger.lines.filter((l) => l.level === "error")).toHaveLength(1);
     });
 
+    it("a reload that stops shadowing it brings it back disabled, not as a refused reload", async () => {
+      const store = createMemorySubscriptionStore();
+      await store.put(broken());
+      const registry = await openSubscriptionRegistry({
+        configured: [subscription("broken", { types: ["t"] })],
+        store,
+      });
+      registry.replaceConfigured([subscription("other", { types: ["t"] })]);
+      expect(registry.find("broken")?.origin).toBe("api");
+      expect(registry.find("broken")?.disabled?.unusable).toBe(true);
+      expect(matchIds(registry, "t")).toStrictEqual(["other"]);
+    });
+
     it("a config subscription with its id shadows it and is not disabled by it", async () => {
       const store = createMemorySubscriptionStore();
       await store.put(broken());

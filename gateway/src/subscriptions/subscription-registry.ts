@@ -374,11 +374,21 @@ export function createSubscriptionRegistry(
       }
       // Build before swapping, so a matcher that fails to build leaves the old set in place.
       const previous = config;
+      // A stored subscription the file stops shadowing comes back; one this Herald cannot use
+      // comes back disabled, as at start, not as a reload refused for an id the file lacks.
+      const uncovered = unusableStored(
+        [...api.values()].filter((s) => previous.has(s.id) && !next.has(s.id)),
+        logger,
+        () => undefined,
+        () => false,
+      );
       config = next;
+      for (const [id, state] of uncovered) disabled.set(id, state);
       try {
         rebuild();
       } catch (error) {
         config = previous;
+        for (const id of uncovered.keys()) disabled.delete(id);
         throw error;
       }
       // A disabled config subscription whose definition changed in the file is enabled again.
