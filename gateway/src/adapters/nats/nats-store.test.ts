@@ -352,6 +352,15 @@ describe("the NATS store beyond the contract", () => {
       const [a] = replicas as [NatsStore];
       await a.queue.accept([{ event: event("stuck"), subscriptionIds: ["x"] }]);
       const [job] = await a.queue.lease(1, 60_000, never());
+      // Each replica that settles the advisory ends by deleting the message (all but the first
+      // find it gone): counting those requests says when every replica is done.
+      let deletes = 0;
+      nc.subscribe(`$JS.API.STREAM.MSG.DELETE.${stream}`, {
+        callback: () => {
+          deletes++;
+        },
+      });
+      await nc.flush();
       // What JetStream says when a message reached max_deliver; each replica hears it and keeps
       // the job as dead (one copy, by msg id); all but the first found it gone.
       nc.publish(
@@ -367,8 +376,13 @@ describe("the NATS store beyond the contract", () => {
       expect(await a.queue.dead("x", { limit: 10 })).toMatchObject([
         { id: job?.id, failure: { error: expect.stringMatching(/handed out 20 times/) } },
       ]);
-      // Each replica has settled it by now (a moment for the slowest), none with an error.
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Every replica has settled it, none with an error.
+      while (deletes < replicas.length) {
+        if (Date.now() > deadline) throw new Error(`timed out: ${deletes} deletes`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // The last delete's answer reached its replica (a round trip) before it could log.
+      for (const replica of replicas) await replica.queue.size();
       expect(errors).toEqual([]);
     } finally {
       await nc.close();

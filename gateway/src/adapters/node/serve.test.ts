@@ -114,7 +114,6 @@ describe("serve: config warnings", () => {
   });
 });
 
-/** The embedded demo (no --config) in `cwd`, and what it noted on stderr as it started. */
 describe("serve: issuer keys", () => {
   it("warns at start about an inline jwks none of whose keys can verify a token", async () => {
     const config = join(dir, "conf", "bad-key.yaml");
@@ -189,6 +188,7 @@ describe("serve: reloading the config", () => {
   });
 });
 
+/** The embedded demo (no --config) in `cwd`, and what it noted on stderr as it started. */
 async function serveDemo(cwd: string, noAuth: boolean, logger: Logger = silentLogger) {
   let notes = "";
   const server = await serve({
