@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { onePass } from "../../test/support/one-pass.js";
 import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
 import { CESQL_LIMITS } from "./cesql-limits.js";
 import { CesqlParseError } from "./cesql-parse-error.js";
@@ -222,22 +223,6 @@ describe("compileCesql: string size limit (CESQL_LIMITS.maxStringLength)", () =>
     expect(expression.matches(event({ id: "a".repeat(200_000) }))).toBe(false);
   });
 });
-
-/**
- * How long one plain pass over `text` takes here and now (the best of a few): a cost bound in
- * these passes holds on a slow or loaded machine, where a bound in milliseconds would not.
- */
-function onePass(text: string): number {
-  let best = Number.POSITIVE_INFINITY;
-  for (let round = 0; round < 5; round++) {
-    const started = performance.now();
-    let sum = 0;
-    for (let i = 0; i < text.length; i++) sum += text.charCodeAt(i);
-    if (sum < 0) throw new Error("unreachable");
-    best = Math.min(best, performance.now() - started);
-  }
-  return Math.max(best, 0.05);
-}
 
 describe("compileCesql: cost of string functions on a large attribute", () => {
   // A 250 KB attribute fits in an event, and a filter as long as allowed can call a string

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { onePass } from "../../test/support/one-pass.js";
 import { compileLikePattern } from "./like-pattern.js";
 
 describe("compileLikePattern (3.4.3)", () => {
@@ -49,22 +50,6 @@ describe("compileLikePattern (3.4.3)", () => {
     expect(compileLikePattern(`${"%a_".repeat(1_000)}%`)(text)).toBe(true);
   });
 });
-
-/**
- * How long one plain pass over `text` takes here and now (the best of a few): a cost bound in
- * these passes holds on a slow or loaded machine, where a bound in milliseconds would not.
- */
-function onePass(text: string): number {
-  let best = Number.POSITIVE_INFINITY;
-  for (let round = 0; round < 5; round++) {
-    const started = performance.now();
-    let sum = 0;
-    for (let i = 0; i < text.length; i++) sum += text.charCodeAt(i);
-    if (sum < 0) throw new Error("unreachable");
-    best = Math.min(best, performance.now() - started);
-  }
-  return Math.max(best, 0.05);
-}
 
 describe("compileLikePattern: cost of `_` in a middle segment", () => {
   it("does not try a long segment at every position of a long text", () => {
