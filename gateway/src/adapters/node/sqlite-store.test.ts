@@ -322,6 +322,39 @@ describe("openSqliteStore", () => {
   });
 });
 
+describe("SQLite subscriptions of a damaged file", () => {
+  it.each([
+    ["not JSON", "{damaged", /is not JSON: /],
+    ["null", "null", /is not a subscription with that id and a sink/],
+    ["another id", '{"id":"other","sink":"http://127.0.0.1:9/x"}', /is not a subscription/],
+    ["no sink", '{"id":"api"}', /is not a subscription/],
+  ])("names the row whose definition is %s", async (_, body, why) => {
+    const path = join(dir, `damaged-${body.length}.db`);
+    const store = openSqliteStore({ path });
+    await store.subscriptions.put({
+      id: "api",
+      filters: [],
+      sink: "http://127.0.0.1:9/x",
+      protocol: "HTTP",
+      protocolsettings: { headers: {} },
+      delivery: DEFAULT_DELIVERY,
+    });
+    await store.close();
+    const db = new Database(path);
+    db.prepare("UPDATE subscriptions SET body = ? WHERE id = 'api'").run(body);
+    db.close();
+    const reopened = openSqliteStore({ path });
+    try {
+      const failure = await reopened.subscriptions.list().catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(Error);
+      expect((failure as Error).message).toMatch(/^the stored subscription "api" is damaged/);
+      expect((failure as Error).message).toMatch(why);
+    } finally {
+      await reopened.close();
+    }
+  });
+});
+
 describe("SQLite store back-pressure", () => {
   const failure503 = { status: 503, error: "down", at: 1 };
   const one = (id: string) => [{ event: event(id), subscriptionIds: ["a"] }];

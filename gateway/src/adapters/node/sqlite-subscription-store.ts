@@ -32,14 +32,27 @@ export function createSqliteSubscriptionStore(db: Database, group: GroupCommit):
   return {
     async list() {
       return list.all().map(({ id, body }) => {
+        // Only a damaged file fails here (every row was written by JSON.stringify): name the row.
+        let value: unknown;
         try {
-          return JSON.parse(body) as Subscription;
+          value = JSON.parse(body);
         } catch (error) {
-          // Only a damaged file gets here (every row was written by JSON.stringify): name the row.
           throw new Error(
             `the stored subscription "${id}" is damaged (its definition is not JSON: ${(error as Error).message})`,
           );
         }
+        const shape = value as Partial<Record<keyof Subscription, unknown>> | null;
+        if (
+          typeof shape !== "object" ||
+          shape === null ||
+          shape.id !== id ||
+          typeof shape.sink !== "string"
+        ) {
+          throw new Error(
+            `the stored subscription "${id}" is damaged (its definition is not a subscription with that id and a sink)`,
+          );
+        }
+        return value as Subscription;
       });
     },
     async put(subscription) {
