@@ -28,7 +28,9 @@ const REQUIRED_FIRST = ["specversion", "id", "source", "type"] as const;
  * ones first, then the others by name. A Fetch `Headers` (the Workers runtime, an in-process
  * `Request`) yields headers sorted by name, Node's header lines in the order sent, so without this
  * the same request became a structured delivery (and a stored event) with its members in another
- * order on each runtime, and the `attributes` of a 400 listed in another order.
+ * order on each runtime, and the `attributes` of a 400 listed in another order. (Names of
+ * digits only, valid but rare, come first whatever is done: JavaScript keeps integer-like keys
+ * first, in numeric order, in every object; the order is still the same on both runtimes.)
  */
 function inCanonicalOrder(received: Record<string, string>): Record<string, string> {
   // Producers mostly send the required four first: then the object is used as it is (this runs
