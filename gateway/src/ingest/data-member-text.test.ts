@@ -43,9 +43,18 @@ describe("scanEvents", () => {
     expect(scanEvents(body)).toEqual([
       { data: '{"f":1.5}', notIntegers: new Set(["a", "b", "c"]) },
       {},
-      {},
+      { repeated: new Set(["y"]) },
       undefined,
     ]);
     expect(scanEvents('{"n" : 0.5 , "m": -0}')).toEqual([{ notIntegers: new Set(["n"]) }]);
+  });
+});
+
+describe("scanEvents: repeated member names", () => {
+  it("names each member written more than once, escaped spellings included, not inside data", () => {
+    expect(scanEvents('{"id":"1","i\\u0064":"2","data":{"x":1,"x":2},"data":3,"id":"4"}')).toEqual([
+      { data: "3", repeated: new Set(["id", "data"]) },
+    ]);
+    expect(scanEvents('[{"a":1},{"a":1,"b":2}]')).toEqual([{}, {}]);
   });
 });

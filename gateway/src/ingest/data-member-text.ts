@@ -25,6 +25,12 @@ export interface EventText {
    * exponent (`1.0`, `1e2`), which `JSON.parse` turns into integers all the same.
    */
   readonly notIntegers?: ReadonlySet<string>;
+  /**
+   * Member names written more than once in the object. `JSON.parse` keeps the last, but JSON
+   * readers disagree on which one counts (RFC 8259 4), so such an event is refused rather than
+   * read as one value where a proxy in front of Herald may have read the other.
+   */
+  readonly repeated?: ReadonlySet<string>;
 }
 
 /**
@@ -64,6 +70,8 @@ export function scanEvents(json: string): (EventText | undefined)[] {
 function objectData(json: string, start: number): EventText & { end: number } {
   let data: string | undefined;
   let notIntegers: Set<string> | undefined;
+  let repeated: Set<string> | undefined;
+  const seen = new Set<string>();
   let i = skipSpace(json, start + 1);
   if (json[i] === "}") return { end: i + 1 };
   for (;;) {
@@ -71,6 +79,10 @@ function objectData(json: string, start: number): EventText & { end: number } {
     i = skipString(json, i);
     const rawKey = json.slice(keyStart + 1, i - 1);
     const key = rawKey.includes("\\") ? (JSON.parse(`"${rawKey}"`) as string) : rawKey;
+    if (seen.has(key)) {
+      repeated ??= new Set();
+      repeated.add(key);
+    } else seen.add(key);
     i = skipSpace(json, skipSpace(json, i) + 1); // the colon
     const valueStart = i;
     i = skipValue(json, i);
@@ -88,6 +100,7 @@ function objectData(json: string, start: number): EventText & { end: number } {
         end: i + 1,
         ...(data === undefined ? {} : { data }),
         ...(notIntegers === undefined || notIntegers.size === 0 ? {} : { notIntegers }),
+        ...(repeated === undefined ? {} : { repeated }),
       };
     }
     i = skipSpace(json, i + 1);

@@ -59,6 +59,13 @@ export function parseJsonEvent(value: unknown, text?: EventText): ParsedEvent {
   }
   violations.push(...validateAttributes(attributes, refused));
   if (text?.notIntegers !== undefined) notIntegers(attributes, text.notIntegers, violations);
+  for (const name of text?.repeated ?? []) {
+    violations.push({
+      attribute: name,
+      message:
+        "is given twice in the event object; send it once (JSON readers disagree on which one counts)",
+    });
+  }
   const data = parseData(attributes.datacontenttype, hasData, rawData, rawBase64, violations);
   // Keep the received text of JSON data so numbers and formatting reach sinks unchanged.
   const json = data?.kind === "json" && dataText !== undefined ? { ...data, text: dataText } : data;

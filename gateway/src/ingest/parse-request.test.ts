@@ -215,6 +215,31 @@ describe("structured mode (HTTP binding 3.2, JSON format)", () => {
     expect(batch.extensions).toMatchObject({ index: 1, attributes: ["n"] });
   });
 
+  it("refuses a member given twice, in any spelling, naming it, as a repeated ce- header is", async () => {
+    // JSON.parse keeps the last `source`; a proxy in front of Herald may have checked the first.
+    const err = await failure(
+      structured(
+        '{"specversion":"1.0","id":"1","source":"/ok","type":"t","sour\\u0063e":"/other"}',
+      ),
+    );
+    expect(err.code).toBe("invalid_event");
+    expect(err.extensions.errors).toEqual([
+      {
+        attribute: "source",
+        message:
+          "is given twice in the event object; send it once (JSON readers disagree on which one counts)",
+      },
+    ]);
+    const inBatch = await failure(
+      structured(
+        '[{"specversion":"1.0","id":"1","source":"/s","type":"t"},{"specversion":"1.0","id":"2","id":"3","source":"/s","type":"t","data":{"a":1,"a":2}}]',
+        "application/cloudevents-batch+json",
+      ),
+    );
+    // The data is the producer's: a name repeated inside it is not Herald's to judge.
+    expect(inBatch.extensions).toMatchObject({ index: 1, attributes: ["id"] });
+  });
+
   it("says only that a member of the wrong JSON type is wrong, not that it is missing", async () => {
     const err = await failure(structured({ ...event, id: ["1"] }));
     expect(err.extensions.errors).toEqual([
