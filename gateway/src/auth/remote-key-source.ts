@@ -7,12 +7,12 @@ import { KeysUnavailable, Unauthorized } from "./auth-errors.js";
 import { createKeyMatcher, type KeyMatcher } from "./jwk-set.js";
 import type { KeySource } from "./key-source.js";
 
+import { CLEARTEXT_REDIRECT, readJwks, redirectedToCleartext } from "./read-jwks.js";
+
 /** Redirects a JWKS request follows at most (fetch's own limit is 20). */
 const MAX_JWKS_REDIRECTS = 5;
 const isRedirect = (status: number) =>
   status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
-
-import { CLEARTEXT_REDIRECT, readJwks, redirectedToCleartext } from "./read-jwks.js";
 
 /** Options of `createRemoteKeySource`. */
 export interface RemoteKeySourceOptions {
