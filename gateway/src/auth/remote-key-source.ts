@@ -6,7 +6,6 @@ import { safeUrl } from "../telemetry/tracing.js";
 import { KeysUnavailable, Unauthorized } from "./auth-errors.js";
 import { createKeyMatcher, type KeyMatcher } from "./jwk-set.js";
 import type { KeySource } from "./key-source.js";
-
 import { CLEARTEXT_REDIRECT, readJwks, redirectedToCleartext } from "./read-jwks.js";
 
 /** Redirects a JWKS request follows at most (fetch's own limit is 20). */
