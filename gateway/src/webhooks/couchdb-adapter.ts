@@ -12,6 +12,9 @@ const DATABASE_EVENTS: ReadonlyMap<string, string> = new Map([
   ["deleted", "org.apache.couchdb.database.deleted"],
 ]);
 
+/** A continuous feed's heartbeat line: nothing but JSON whitespace (an empty body too). */
+const HEARTBEAT = /^[ \t\r\n]*$/;
+
 export interface CouchDbAdapterOptions {
   readonly id: string;
   /** The CouchDB server URL, the `source` of database events (`https://couch.example.com`). */
@@ -34,7 +37,8 @@ export interface CouchDbAdapterOptions {
  *
  * `time` is the receipt time ("Current time"). The line that ends a continuous feed
  * (`{"last_seq": ..., "pending": 0}`, sent when the feed times out) carries no change: a
- * forwarder that posts every line gets 204 for it, not a refusal it would retry.
+ * forwarder that posts every line gets 204 for it, not a refusal it would retry. So does a
+ * heartbeat, the empty line a feed read with `heartbeat=` sends while nothing changes.
  *
  * @example
  * const adapter = createCouchDbAdapter({ id: "orders-db", server: "https://couch.example.com", database: "orders" });
@@ -48,6 +52,9 @@ export function createCouchDbAdapter(options: CouchDbAdapterOptions): WebhookAda
     records: true,
     mediaTypes: ["application/json"],
     normalise(request) {
+      if (HEARTBEAT.test(request.text())) {
+        return { kind: "acknowledge", reason: "CouchDB feed heartbeat (an empty line)" };
+      }
       const payload = request.json();
       const fields = payloadFields("couchdb", payload);
       const results =

@@ -467,6 +467,16 @@ describe("couchdb: cloudevents/adapters/couchdb.md", () => {
     expect((await kit.delivered()).length).toBe(before);
   });
 
+  it("a heartbeat (an empty line of a continuous feed) is nothing to store: 204", async () => {
+    const before = (await kit.delivered()).length;
+    for (const line of ["\n", "", "\r\n"]) {
+      const res = await kit.post("couch", line, { "content-type": "application/json" });
+      expect(res.status).toBe(204);
+      expect(await res.text()).toBe("");
+    }
+    expect((await kit.delivered()).length).toBe(before);
+  });
+
   it("names a row that is no object by its place: results[i], or the body", async () => {
     const feed = await kit.post("couch", { results: [{ seq: "1-a", id: "d", changes: [] }, 5] });
     expect(feed.status).toBe(400);
