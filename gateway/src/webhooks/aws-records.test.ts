@@ -207,6 +207,52 @@ describe("s3", () => {
     expect((await kit.post("uploads", test, bearer(token))).status).toBe(204);
   });
 
+  it("names the wrapper of a notification relayed as its SQS or SNS message, or an EventBridge event", async () => {
+    const notification = JSON.stringify({ Records: [s3Record("WRAPPED", "w.jpg")] });
+    // What a Lambda function receives from an SQS queue or an SNS topic, posted as it is.
+    const sqs = {
+      messageId: "059f36b4-87a3-44ab-83d2-661975830a7d",
+      receiptHandle: "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
+      body: notification,
+      attributes: { ApproximateReceiveCount: "1" },
+      messageAttributes: {},
+      eventSource: "aws:sqs",
+      eventSourceARN: "arn:aws:sqs:us-east-2:123456789012:my-queue",
+      awsRegion: "us-east-2",
+    };
+    const sns = {
+      EventSource: "aws:sns",
+      EventVersion: "1.0",
+      EventSubscriptionArn: "arn:aws:sns:us-east-2:123456789012:s3-events:21be56ed",
+      Sns: { Type: "Notification", MessageId: "95df01b4", Message: notification },
+    };
+    const eventBridge = {
+      version: "0",
+      id: "17793124-05d4-b198-2fde-7ededc63b103",
+      "detail-type": "Object Created",
+      source: "aws.s3",
+      account: "123456789012",
+      time: "2021-11-12T00:00:00Z",
+      region: "ca-central-1",
+      resources: ["arn:aws:s3:::mybucket"],
+      detail: { bucket: { name: "mybucket" }, object: { key: "w.jpg" }, reason: "PutObject" },
+    };
+    const cases: [object, string, string][] = [
+      [{ Records: [sqs] }, "Records[0].eventSource", "is aws:sqs: this is an SQS message"],
+      [{ Records: [sns] }, "Records[0].EventSource", "is aws:sns: this is an SNS message"],
+      [eventBridge, "detail-type", "is present: this is an EventBridge event"],
+    ];
+    for (const [body, field, message] of cases) {
+      const res = await kit.post("uploads", body, bearer(token));
+      expect(res.status, field).toBe(400);
+      const problem = await res.json();
+      expect(problem.code).toBe("invalid_payload");
+      expect(problem.errors).toHaveLength(1);
+      expect(problem.errors[0].field).toBe(field);
+      expect(problem.errors[0].message).toContain(message);
+    }
+  });
+
   it("refuses more records than limits.maxBatchEvents (413) and a payload without Records (400)", async () => {
     const many = ["A", "B", "C", "D"].map((r) => s3Record(`MANY-${r}`, "k"));
     const res = await kit.post("uploads", { Records: many }, bearer(token));

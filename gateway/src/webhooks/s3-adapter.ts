@@ -2,6 +2,7 @@ import type { CloudEvent } from "../event/cloud-event.js";
 import { foreignEvent } from "./foreign-event.js";
 import { isJsonObject, payloadFields } from "./payload-fields.js";
 import { awsRecords } from "./records.js";
+import { reportS3Wrapper } from "./s3-wrapper.js";
 import type { WebhookAdapter } from "./webhook-adapter.js";
 import { toTimestamp } from "./webhook-time.js";
 
@@ -24,6 +25,8 @@ import { toTimestamp } from "./webhook-time.js";
  * `minio:s3`, and an empty `awsRegion` when it has no region).
  * S3 sends no signature a gateway could check, so the forwarder authenticates with a publisher
  * JWT. The `s3:TestEvent` S3 sends when notifications are configured is acknowledged (204).
+ * An SQS or SNS message that wraps a notification, or an EventBridge event, is refused naming
+ * the wrapper (`reportS3Wrapper`), not the S3 fields it lacks.
  *
  * @example
  * const adapter = createS3Adapter({ id: "uploads" });
@@ -41,8 +44,10 @@ export function createS3Adapter(options: { readonly id: string }): WebhookAdapte
         return { kind: "acknowledge", reason: "s3:TestEvent" };
       }
       const fields = payloadFields("s3", payload);
+      if (isJsonObject(payload) && reportS3Wrapper(fields, payload)) fields.fail();
       const events: CloudEvent[] = [];
       for (const { record, fields: f } of awsRecords(fields, request.maxRecords)) {
+        if (reportS3Wrapper(f, record)) continue;
         const requestId = f.text("responseElements.x-amz-request-id");
         const id2 = f.text("responseElements.x-amz-id-2");
         const eventSource = f.text("eventSource");
