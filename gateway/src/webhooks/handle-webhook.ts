@@ -211,7 +211,9 @@ function checkEvents(events: readonly CloudEvent[], maxEventBytes: number): void
     if (size > maxEventBytes) {
       const which = batch ? `event ${index} of the payload` : "the event";
       throw new PayloadTooLarge(
-        `${which} is ${size} bytes; the limit is ${maxEventBytes}`,
+        // The body alone may be within the limit: the attributes count too (GitHub's or SNS's
+        // payload just under maxEventBytes is over it as an event), so say what was counted.
+        `${which} is ${size} bytes (its attributes and data); the limit is ${maxEventBytes}`,
         maxEventBytes,
         ...(batch ? [index] : []),
       );

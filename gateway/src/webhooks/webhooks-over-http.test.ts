@@ -116,6 +116,28 @@ describe("webhooks through the Node listener, delivered to a real sink", () => {
     expect(JSON.parse(tooLarge.body).code).toBe("payload_too_large");
   });
 
+  it("a body just within maxEventBytes is 413 when its event is not, and the detail says why", async () => {
+    const payload = { ref: "refs/heads/main", repository: { url: "https://github.com/o/r" } };
+    const filler = 2048 - 40 - JSON.stringify({ ...payload, filler: "" }).length;
+    const body = JSON.stringify({ ...payload, filler: "x".repeat(filler) });
+    const res = await post(
+      "/webhooks/github-main",
+      {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-github-delivery": "just-within",
+        "x-hub-signature-256": githubSignature(SECRET, body),
+      },
+      body,
+    );
+    expect(res.status).toBe(413);
+    const problem = JSON.parse(res.body);
+    expect(problem).toMatchObject({ code: "payload_too_large", limit: 2048 });
+    expect(problem.detail).toMatch(
+      /^the event is \d+ bytes \(its attributes and data\); the limit is 2048$/,
+    );
+  });
+
   it("answers the webhook handshake (OPTIONS) on a configured adapter's path, 404 on another", async () => {
     const handshake = await fetch(`${base}/webhooks/github-main`, {
       method: "OPTIONS",
