@@ -3,6 +3,7 @@ import type { HeraldError } from "../../errors/herald-error.js";
 import { problemParts } from "../../http/problem.js";
 import { answerClientError } from "./answer-client-error.js";
 import { checkHost } from "./check-host.js";
+import { oweContinue } from "./expect-continue.js";
 import { lingerOnClose } from "./linger-close.js";
 import { limitPipelining } from "./pipeline-limit.js";
 import { refuseConnect } from "./refuse-connect.js";
@@ -42,7 +43,8 @@ export interface NodeServerOptions {
  * request), checked every second so they hold to within about a second, and node:http's own
  * refusals answered as problem documents (`answerClientError`), the `Host` check of RFC 9112 3.2
  * included (`checkHost`: Node's answers a bare 400); an `Expect` other than `100-continue` is
- * ignored (Node answers a bare 417); a `CONNECT` is 405 (`refuseConnect`); at most 16 pipelined
+ * ignored (Node answers a bare 417); `Expect: 100-continue` is answered only once the listener
+ * wants the body (`sendContinue`), so a refusal on the headers alone comes without it; a `CONNECT` is 405 (`refuseConnect`); at most 16 pipelined
  * requests of one connection are handled at once (`limitPipelining`). Every header line reaches the gateway: Node keeps only the
  * first 2000 by default (`maxHeadersCount`) and drops the rest without a word, so a `ce-`
  * attribute or the `Content-Type` after 2000 short lines vanished from an event that was then
@@ -94,5 +96,11 @@ export function createNodeServer(
   // An Expect other than 100-continue: Node answers a bare 417 unless this is handled. RFC 9110
   // 10.1.1 lets a server ignore an expectation it does not know, and the request is whole.
   server.on("checkExpectation", hostChecked);
+  // Expect: 100-continue: the 100 goes out once the listener wants the body (`sendContinue`),
+  // so a request refused on its headers alone gets the refusal only, not an invitation to upload.
+  server.on("checkContinue", (req, res) => {
+    oweContinue(req, res);
+    hostChecked(req, res);
+  });
   return server;
 }

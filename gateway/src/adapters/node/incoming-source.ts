@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { MalformedRequest, PayloadTooLarge } from "../../errors/errors.js";
 import { forEachRawHeader, type IngestSource } from "../../ingest/ingest-source.js";
 import { checkContentCoding, checkTransferCoding } from "../../ingest/read-body.js";
+import { sendContinue } from "./expect-continue.js";
 
 /**
  * An `IngestSource` over a Node `IncomingMessage`: `header` from the already-parsed
@@ -59,6 +60,8 @@ function readIncoming(req: IncomingMessage, limit: number): Promise<Uint8Array> 
       new PayloadTooLarge(`the body is ${declared} bytes; the limit is ${limit}`, limit),
     );
   }
+  // Refusals above go out without a 100 (Continue): the client never sends the body.
+  sendContinue(req);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;

@@ -5,6 +5,7 @@ import { successHeaders } from "../../auth/bearer-token.js";
 import { MalformedRequest } from "../../errors/errors.js";
 import type { HeraldError } from "../../errors/herald-error.js";
 import { INGEST_PATHS } from "../../ingest/ingest-routes.js";
+import { sendContinue } from "./expect-continue.js";
 import { incomingSource } from "./incoming-source.js";
 import { lingerOnClose } from "./linger-close.js";
 
@@ -48,6 +49,8 @@ export function nodeListener(gateway: Gateway): RequestListener {
       // balancer's probe); it names no resource, so no route can answer it.
       res.writeHead(204, { allow: SERVER_METHODS }).end();
     } else {
+      // Hono's adapter reads the body as it builds the Request: the 100 goes out at once.
+      sendContinue(req);
       void viaHono(req, res);
     }
   };

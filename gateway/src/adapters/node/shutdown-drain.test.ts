@@ -35,8 +35,8 @@ interface Answer {
 
 /**
  * A `POST path` whose body (`first` now, the rest on `finish`) comes slowly. `Expect:
- * 100-continue` tells when the server has taken the request in: Node answers 100 as it hands
- * the request to Herald.
+ * 100-continue` tells when the server has taken the request in: Herald answers 100 as it starts
+ * reading the body.
  */
 function slowPost(base: string, path: string, id: string, first: string, rest: string) {
   const socket: Socket = connect(Number(new URL(base).port), "127.0.0.1");
