@@ -69,6 +69,53 @@ describe("requests node:http refuses before the gateway sees them (herald serve)
     expectProblem(answer, "malformed_request");
   });
 
+  // A refusal written at once took the place of the answers still owed on the connection: the
+  // publisher read 400 for an event that was stored and delivered.
+  describe("after requests of the same connection still being answered", () => {
+    const event = (id: string, extra = "") =>
+      `POST /events HTTP/1.1\r\nHost: x\r\nce-specversion: 1.0\r\nce-id: ${id}\r\n` +
+      `ce-source: /t\r\nce-type: t.t\r\n${extra}Content-Length: 2\r\n\r\n{}`;
+    /** The status of every answer on one connection, until the server closes it. */
+    const statuses = (bytes: string) =>
+      new Promise<string[]>((resolve, reject) => {
+        const socket = connect(Number(new URL(server.url).port), "127.0.0.1", () =>
+          socket.write(bytes),
+        );
+        let text = "";
+        socket.setEncoding("latin1");
+        socket.on("data", (chunk) => {
+          text += chunk;
+        });
+        socket.on("error", reject);
+        socket.on("close", () =>
+          resolve([...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1] ?? "")),
+        );
+      });
+
+    it("answers them first, then 400 for the bytes that are not HTTP", async () => {
+      expect(await statuses(`${event("a")}${event("b")}HELLO THERE\r\n\r\n`)).toEqual([
+        "202",
+        "202",
+        "400",
+      ]);
+    });
+
+    it("answers them first, then 400 for a malformed chunked body", async () => {
+      const chunked =
+        "POST /events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
+      expect(await statuses(`${event("c")}${chunked}`)).toEqual(["202", "400"]);
+    });
+
+    it("ignores what follows a request that asked to close (RFC 9112 9.6)", async () => {
+      const close = "Connection: close\r\n";
+      expect(await statuses(`${event("d")}${event("e", close)}${event("f")}`)).toEqual([
+        "202",
+        "202",
+      ]);
+      expect(await statuses(`${event("g", close)}HELLO THERE\r\n\r\n`)).toEqual(["202"]);
+    });
+  });
+
   it("keeps serving afterwards", async () => {
     const res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(200);

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from "node:http";
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { HeadersTooLarge, MalformedRequest, RequestTimeout } from "../../errors/errors.js";
 import type { HeraldError } from "../../errors/herald-error.js";
@@ -10,19 +10,69 @@ import { problemParts } from "../../http/problem.js";
  * - header section over the server's limit (16 KiB by default): 431 `headers_too_large`;
  * - request not complete within `headersTimeout` / `requestTimeout`: 408 `request_timeout`;
  * - anything that is not HTTP/1.1 Herald can read: 400 `malformed_request`.
- * The connection is closed after the answer. A socket already gone, or one that already carries
- * a response, is only destroyed.
+ * The connection is closed after the answer. A socket already gone is only destroyed.
+ *
+ * The bad bytes may follow requests of the same connection that are still being answered
+ * (pipelined, or sent before an ingest stored its event): those answers go out first, in order,
+ * and the refusal after them (`afterEarlierAnswers`). Node (and Herald before) wrote the 400 at
+ * once in their place, so a publisher read `400 malformed_request` as the answer to an event
+ * that was stored (and delivered). Bytes after a request that asked to close (`Connection:
+ * close`, HTTP/1.0) are not a request at all (RFC 9112 9.6: the server must not process them):
+ * they are ignored, and the connection closes after that request's answer, as it asked.
  *
  * @example
  * server.on("clientError", answerClientError);
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  const busy = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (err.code === "ECONNRESET" || !socket.writable || busy?.headersSent === true) {
+  if (err.code === "ECONNRESET" || !socket.writable) {
     socket.destroy();
     return;
   }
-  answerOnSocket(socket, problemOf(err));
+  afterEarlierAnswers(socket, () => {
+    if (!socket.writable) return; // the last answer closed it (it was asked to)
+    // Bytes after a request that asked to close; or the broken request's own answer half
+    // written: a refusal written now would corrupt it.
+    const answering = (socket as Answering)._httpMessage;
+    if (err.code === "HPE_CLOSED_CONNECTION" || answering?.headersSent === true) {
+      socket.destroy();
+      return;
+    }
+    answerOnSocket(socket, problemOf(err));
+  });
+}
+
+/** A server socket as node:http keeps it: the response it is writing, and its parser. */
+type Answering = Duplex & {
+  _httpMessage?: (ServerResponse & { req?: IncomingMessage }) | null;
+  parser?: { incoming?: IncomingMessage | null } | null;
+};
+
+/**
+ * Calls `then` once node:http has written the answers to the requests before the broken one on
+ * `socket`: the one it is writing, and those queued behind it (node:http hands the socket to the
+ * next one as each finishes). A request whose body broke (a malformed chunk, a body that stopped
+ * arriving) was already handed to the listener, which waits for that body: its own answer is not
+ * waited for, the refusal takes its place.
+ */
+function afterEarlierAnswers(socket: Duplex, then: () => void): void {
+  const incoming = (socket as Answering).parser?.incoming;
+  const broken = incoming != null && !incoming.complete ? incoming : undefined;
+  const wait = () => {
+    const answering = (socket as Answering)._httpMessage;
+    if (answering == null || answering.writableFinished || answering.req === broken) {
+      then();
+      return;
+    }
+    const next = () => {
+      socket.off("close", gone);
+      wait();
+    };
+    const gone = () => answering.off("finish", next);
+    // node:http's own "finish" listener (added first) has moved the socket to the next response.
+    answering.once("finish", next);
+    socket.once("close", gone);
+  };
+  wait();
 }
 
 /**
