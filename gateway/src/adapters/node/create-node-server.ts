@@ -3,8 +3,8 @@ import type { HeraldError } from "../../errors/herald-error.js";
 import { problemParts } from "../../http/problem.js";
 import { answerClientError } from "./answer-client-error.js";
 import { checkHost } from "./check-host.js";
+import { closeAfterAnswer, takeRequest } from "./closing-connection.js";
 import { oweContinue } from "./expect-continue.js";
-import { lingerOnClose } from "./linger-close.js";
 import { limitPipelining } from "./pipeline-limit.js";
 import { refuseConnect } from "./refuse-connect.js";
 
@@ -60,6 +60,11 @@ export function createNodeServer(
   const { headers, request, checkEvery } = { ...CLIENT_TIMEOUTS, ...options.timeouts };
   const { refused } = options;
   const hostChecked: RequestListener = (req, res) => {
+    // After an answer that closes the connection: not processed (RFC 9112 9.6), only drained.
+    if (!takeRequest(req)) {
+      req.resume();
+      return;
+    }
     limitPipelining(req, res);
     const refusal = checkHost(req);
     if (refusal === undefined) {
@@ -68,9 +73,9 @@ export function createNodeServer(
     }
     refused?.(req, refusal);
     const { status, headers: fields, body } = problemParts(refusal);
-    // Refused before the body was read: close rather than read it (lingering, so the client
-    // reads the answer rather than a reset).
-    if (!req.complete) lingerOnClose(req);
+    // Closed: the request may not be HTTP Herald understands. Before its body was read, the
+    // connection lingers, so the client reads the answer rather than a reset.
+    closeAfterAnswer(req);
     res
       .writeHead(status, {
         ...fields,

@@ -5,9 +5,9 @@ import { successHeaders } from "../../auth/bearer-token.js";
 import { MalformedRequest } from "../../errors/errors.js";
 import type { HeraldError } from "../../errors/herald-error.js";
 import { INGEST_PATHS } from "../../ingest/ingest-routes.js";
+import { bodyMayBeArriving, closeAfterAnswer } from "./closing-connection.js";
 import { sendContinue } from "./expect-continue.js";
 import { incomingSource } from "./incoming-source.js";
-import { lingerOnClose } from "./linger-close.js";
 
 const INGEST = new Set<string>(INGEST_PATHS);
 
@@ -103,8 +103,9 @@ async function ingest(gateway: Gateway, req: IncomingMessage, res: ServerRespons
     }
     // Refused before the body was read (e.g. 413 on Content-Length): close the connection
     // rather than read a large unwanted body just to keep it alive.
-    const close = req.complete ? {} : { connection: "close" };
-    if (!req.complete) lingerOnClose(req);
+    const closing = bodyMayBeArriving(req);
+    if (closing) closeAfterAnswer(req);
+    const close = closing ? { connection: "close" } : {};
     res
       .writeHead(status, { ...headers, ...close, "content-length": Buffer.byteLength(body) })
       .end(body);
