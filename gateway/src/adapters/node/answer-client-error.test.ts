@@ -1,12 +1,9 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { silentLogger } from "../../ports/logger.js";
+import { type ServedInTempDir, serveInTempDir } from "../../../test/support/serve-in-temp-dir.js";
 import { answerClientError } from "./answer-client-error.js";
-import { type RunningServer, serve } from "./serve.js";
+import type { RunningServer } from "./serve.js";
 
 /** Sends raw bytes on a fresh connection and reads until the server closes it. */
 function raw(url: string, bytes: string): Promise<{ status: number; head: string; body: string }> {
@@ -32,26 +29,16 @@ const expectProblem = (answer: { head: string; body: string }, code: string) => 
   expect(JSON.parse(answer.body)).toMatchObject({ code, status: expect.any(Number) });
 };
 
-let dir: string;
+let served: ServedInTempDir;
 let server: RunningServer;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "herald-client-error-"));
-  await writeFile(join(dir, "herald.yaml"), "store: { kind: memory }\nsubscriptions: []\n");
-  server = await serve({
-    configPath: "herald.yaml",
-    port: 0,
-    noAuth: true,
-    cwd: dir,
-    env: {},
-    logger: silentLogger,
-    print: () => {},
-    watchConfig: false,
-  });
+  served = await serveInTempDir(
+    "store: { kind: memory }\nsubscriptions: []\n",
+    "herald-client-error-",
+  );
+  server = served.server;
 });
-afterAll(async () => {
-  await server?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => served?.close());
 
 describe("requests node:http refuses before the gateway sees them (herald serve)", () => {
   it("431 headers_too_large as problem+json for a header section over the limit", async () => {

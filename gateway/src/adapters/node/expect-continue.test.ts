@@ -1,40 +1,19 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
-import { silentLogger } from "../../ports/logger.js";
-import { type serve as Serve, serve } from "./serve.js";
+import { type ServedInTempDir, serveInTempDir } from "../../../test/support/serve-in-temp-dir.js";
 
-let dir: string;
-let server: Awaited<ReturnType<typeof Serve>>;
-let port: number;
+let served: ServedInTempDir;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "herald-expect-"));
-  await writeFile(
-    join(dir, "herald.yaml"),
+  served = await serveInTempDir(
     "limits: { maxEventBytes: 1024 }\nstore: { kind: sqlite, path: h.db }\n",
+    "herald-expect-",
   );
-  server = await serve({
-    configPath: "herald.yaml",
-    port: 0,
-    noAuth: true,
-    cwd: dir,
-    env: {},
-    logger: silentLogger,
-    print: () => {},
-    watchConfig: false,
-  });
-  port = Number(new URL(server.url).port);
 });
-afterAll(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => served.close());
 
 /** A connection that collects what the server sends. */
 async function open(): Promise<{ socket: Socket; received: () => string }> {
-  const socket = connect(port, "127.0.0.1");
+  const socket = connect(served.port, "127.0.0.1");
   await new Promise((ok) => socket.once("connect", ok));
   let text = "";
   socket.setEncoding("latin1");
