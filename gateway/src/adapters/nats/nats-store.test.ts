@@ -8,6 +8,7 @@ import {
   startNatsCluster,
   startNatsServer,
 } from "../../../test/support/nats-server.js";
+import { waitUntil } from "../../../test/support/wait-until.js";
 import { describeDeliveryQueue } from "../../deliver/delivery-queue.case.js";
 import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
@@ -112,13 +113,6 @@ describe("the NATS store beyond the contract", () => {
     });
     let heard = 0;
     other.subscriptions.watch(() => heard++);
-    const until = async (done: () => boolean) => {
-      const deadline = Date.now() + 20_000;
-      while (!done()) {
-        if (Date.now() > deadline) throw new Error("timed out");
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
     try {
       const accept = (id: string) =>
         store.queue.accept([{ event: event(id), subscriptionIds: ["a"] }]);
@@ -142,10 +136,10 @@ describe("the NATS store beyond the contract", () => {
       const [job] = await store.queue.lease(1, 60_000, AbortSignal.timeout(20_000));
       expect(job?.event.attributes.id).toBe("after");
       // The other replica's watch of the (new) bucket: a refresh at the reconnect, then changes.
-      await until(() => heard >= 1);
+      await waitUntil(() => heard >= 1);
       const before = heard;
       await store.subscriptions.put(subscription("made-after"));
-      await until(() => heard > before);
+      await waitUntil(() => heard > before);
     } finally {
       await other.close();
       await store.close();
@@ -156,28 +150,21 @@ describe("the NATS store beyond the contract", () => {
   it("gives up a server that stops answering within seconds: 503 at once, then back without a restart", async () => {
     const hung = await startNatsServer();
     const store = await openNatsStore({ servers: hung.url, stream: "hung", ackWaitMs: 5_000 });
-    const until = async (done: () => boolean) => {
-      // The client's default (pings every 2 min, 2 unanswered) took minutes to notice.
-      const deadline = Date.now() + 20_000;
-      while (!done()) {
-        if (Date.now() > deadline) throw new Error("timed out");
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
+    // The client's default (pings every 2 min, 2 unanswered) took minutes to notice.
     const accept = (id: string) =>
       store.queue.accept([{ event: event(id), subscriptionIds: ["a"] }]);
     try {
       await accept("before");
       // SIGSTOP: its sockets stay open and nothing answers, as with a machine that hangs.
       hung.pause();
-      await until(() => !store.connected());
+      await waitUntil(() => !store.connected());
       const refusedAt = Date.now();
       await expect(accept("while-hung")).rejects.toMatchObject({ status: 503 });
       // "At once": without waiting out the 5 s publish timeout a hung server used to cost (a
       // bound with room for a loaded machine, not a measure of speed).
       expect(Date.now() - refusedAt).toBeLessThan(4_000);
       hung.resume();
-      await until(() => store.connected());
+      await waitUntil(() => store.connected());
       expect(await accept("after")).toMatchObject({ events: 1 });
     } finally {
       hung.resume();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNatsServer } from "../../../test/support/nats-server.js";
+import { waitUntil } from "../../../test/support/wait-until.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
 import { silentLogger } from "../../ports/logger.js";
 import { subscription } from "../../subscriptions/matcher.case.js";
@@ -41,14 +42,6 @@ async function replica(failing = 0): Promise<ConfiguredNatsStore & { knows(id: s
   return Object.assign(store, { knows: (id: string) => known.has(id) });
 }
 
-async function until(done: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe("openConfiguredNatsStore", () => {
   it("tries a refresh that failed again: a change made elsewhere is not missed", async () => {
     const a = await replica();
@@ -56,7 +49,7 @@ describe("openConfiguredNatsStore", () => {
     try {
       await a.subscriptions.put(subscription("made-on-a"));
       // B's first two refreshes fail; the third (after 0.5 s and 1 s) takes it.
-      await until(() => b.knows("made-on-a"), 10_000);
+      await waitUntil(() => b.knows("made-on-a"), { timeoutMs: 10_000 });
     } finally {
       await a.close();
       await b.close();
@@ -68,7 +61,7 @@ describe("openConfiguredNatsStore", () => {
     const b = await replica();
     try {
       await a.subscriptions.put(subscription("gone"));
-      await until(() => a.knows("gone") && b.knows("gone"), 5_000);
+      await waitUntil(() => a.knows("gone") && b.knows("gone"), { timeoutMs: 5_000 });
       // B deletes it, as DELETE /subscriptions/gone does: the entry, then its jobs and consumer.
       await b.subscriptions.delete("gone");
       await b.queue.drop("gone");
@@ -76,8 +69,8 @@ describe("openConfiguredNatsStore", () => {
       // again and queues a job no replica will ever pull.
       await a.queue.accept([{ event: event("late"), subscriptionIds: ["gone"] }]);
       expect(await a.queue.size()).toBe(1);
-      await until(() => !a.knows("gone") && !b.knows("gone"), 5_000);
-      await until(async () => (await a.queue.size()) === 0, 15_000);
+      await waitUntil(() => !a.knows("gone") && !b.knows("gone"), { timeoutMs: 5_000 });
+      await waitUntil(async () => (await a.queue.size()) === 0, { timeoutMs: 15_000 });
     } finally {
       await a.close();
       await b.close();

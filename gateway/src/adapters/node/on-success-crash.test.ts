@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
 import { spawnHerald } from "../../../test/support/spawn-herald.js";
+import { waitUntil } from "../../../test/support/wait-until.js";
 
 // Replies and receipts are at-least-once like deliveries: a gateway killed (SIGKILL) after the
 // sink took the event but before the reply was ingested delivers again after a restart, and the
@@ -57,14 +58,6 @@ afterAll(async () => {
 
 const start = () => spawnHerald({ config: "herald.yaml", cwd: dir, children });
 
-async function until(condition: () => boolean, what: string, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe("replies and receipts across a SIGKILL (SQLite store)", () => {
   it("delivers again after the restart, and the reply and the receipt arrive", async () => {
     await writeFile(
@@ -96,7 +89,11 @@ describe("replies and receipts across a SIGKILL (SQLite store)", () => {
     });
     expect(res.status).toBe(202);
     // The sink has the order; the gateway is killed before it hears the answer.
-    await until(() => billed.length === 1, "the first delivery");
+    await waitUntil(() => billed.length === 1, {
+      what: "the first delivery",
+      timeoutMs: 15_000,
+      everyMs: 20,
+    });
     first.child.kill("SIGKILL");
     await once(first.child, "exit");
     billed[0]?.res.destroy();
@@ -104,8 +101,16 @@ describe("replies and receipts across a SIGKILL (SQLite store)", () => {
     expect(receipts.received).toHaveLength(0);
 
     const second = await start();
-    await until(() => accounting.received.length >= 1, "the reply at accounting");
-    await until(() => receipts.received.length >= 1, "the receipt");
+    await waitUntil(() => accounting.received.length >= 1, {
+      what: "the reply at accounting",
+      timeoutMs: 15_000,
+      everyMs: 20,
+    });
+    await waitUntil(() => receipts.received.length >= 1, {
+      what: "the receipt",
+      timeoutMs: 15_000,
+      everyMs: 20,
+    });
     second.child.kill("SIGTERM");
     await once(second.child, "exit");
 
