@@ -34,41 +34,55 @@ async function settled(gw: Gateway): Promise<void> {
   }
 }
 
+/**
+ * A gateway delivering to a sink that answers 503 with a `Retry-After` of an hour, with three
+ * events published and the first at that sink; and the sink the reload will move them to.
+ */
+async function threeOrdersAtAPausingSink(): Promise<{
+  old: ScriptedSink;
+  next: ScriptedSink;
+  gw: Gateway;
+}> {
+  const old = await startScriptedSink([{ status: 503, headers: { "retry-after": "3600" } }]);
+  const next = await startScriptedSink([{ status: 204 }]);
+  sinks.push(old, next);
+  const gw = createGateway({ config: config(old.url) });
+  gateway = gw;
+  gw.start();
+  for (const id of ["o-1", "o-2", "o-3"]) await publishOrder(gw, id);
+  await old.waitFor(1);
+  return { old, next, gw };
+}
+
+/** The ids the new sink got once it has two, or `undefined` after 5 s. */
+async function twoArrivedAt(next: ScriptedSink): Promise<string[] | undefined> {
+  let stopWaiting = () => {};
+  const arrived = await Promise.race([
+    next.waitFor(2),
+    new Promise<undefined>((resolve) => {
+      const timer = setTimeout(resolve, 5_000);
+      stopWaiting = () => clearTimeout(timer);
+    }),
+  ]);
+  stopWaiting();
+  return arrived?.map((r) => String(r.headers["ce-id"])).sort();
+}
+
 describe("a config reload while deliveries are queued", () => {
   it("sends them to the subscription's new sink at once, not held by the old sink's Retry-After", async () => {
-    const old = await startScriptedSink([{ status: 503, headers: { "retry-after": "3600" } }]);
-    const next = await startScriptedSink([{ status: 204 }]);
-    sinks.push(old, next);
-    gateway = createGateway({ config: config(old.url) });
-    gateway.start();
-    for (const id of ["o-1", "o-2", "o-3"]) await publishOrder(gateway, id);
-    await old.waitFor(1);
+    const { old, next, gw } = await threeOrdersAtAPausingSink();
     // Once o-1 is settled (dead: retry 0), the old sink's pause of an hour holds the rest.
-    await settled(gateway);
-    gateway.subscriptions.replaceConfigured(config(next.url).subscriptions);
-    const arrived = await Promise.race([
-      next.waitFor(2),
-      new Promise<undefined>((resolve) => setTimeout(resolve, 5_000)),
-    ]);
-    expect(arrived?.map((r) => r.headers["ce-id"]).sort()).toStrictEqual(["o-2", "o-3"]);
+    await settled(gw);
+    gw.subscriptions.replaceConfigured(config(next.url).subscriptions);
+    expect(await twoArrivedAt(next)).toStrictEqual(["o-2", "o-3"]);
     expect(old.received).toHaveLength(1);
   });
 
   it("does not let the old sink's Retry-After, answered after the reload, pause the new sink", async () => {
-    const old = await startScriptedSink([{ status: 503, headers: { "retry-after": "3600" } }]);
-    const next = await startScriptedSink([{ status: 204 }]);
-    sinks.push(old, next);
-    gateway = createGateway({ config: config(old.url) });
-    gateway.start();
-    for (const id of ["o-1", "o-2", "o-3"]) await publishOrder(gateway, id);
+    const { old, next, gw } = await threeOrdersAtAPausingSink();
     // The request is at the old sink, its answer not yet read: the reload lands in between.
-    await old.waitFor(1);
-    gateway.subscriptions.replaceConfigured(config(next.url).subscriptions);
-    const arrived = await Promise.race([
-      next.waitFor(2),
-      new Promise<undefined>((resolve) => setTimeout(resolve, 5_000)),
-    ]);
-    expect(arrived?.map((r) => r.headers["ce-id"]).sort()).toStrictEqual(["o-2", "o-3"]);
+    gw.subscriptions.replaceConfigured(config(next.url).subscriptions);
+    expect(await twoArrivedAt(next)).toStrictEqual(["o-2", "o-3"]);
     expect(old.received).toHaveLength(1);
   });
 });
