@@ -56,18 +56,24 @@ describe("createReplyIngest: what the store says", () => {
   });
 
   it("an accepted reply: ingested, nothing to say", async () => {
-    const accepted: CloudEvent[] = [];
-    const ingest = createReplyIngest({
-      limits,
-      clock,
-      accept: async (events) => {
-        accepted.push(...events);
-      },
-    });
+    const { ingest, accepted } = recordingIngest();
     expect(await ingest(cause, reply, replying)).toBeUndefined();
     expect(accepted.map((e) => e.attributes.causationid)).toEqual(["order-1"]);
   });
 });
+
+/** A reply ingest over a store that keeps what it is given. */
+function recordingIngest() {
+  const accepted: CloudEvent[] = [];
+  const ingest = createReplyIngest({
+    limits,
+    clock,
+    accept: async (events) => {
+      accepted.push(...events);
+    },
+  });
+  return { ingest, accepted };
+}
 
 describe("createReplyIngest: a body not read whole", () => {
   const ingest = createReplyIngest({ limits, clock, accept: async () => {} });
@@ -102,14 +108,7 @@ describe("createReplyIngest: trace context", () => {
     };
   };
   const ingested = async (answer: SinkReply) => {
-    const accepted: CloudEvent[] = [];
-    const ingest = createReplyIngest({
-      limits,
-      clock,
-      accept: async (events) => {
-        accepted.push(...events);
-      },
-    });
+    const { ingest, accepted } = recordingIngest();
     expect(await ingest(traced, answer, replying)).toBeUndefined();
     const { traceparent, tracestate } = accepted[0]?.attributes ?? {};
     return { traceparent, tracestate };
