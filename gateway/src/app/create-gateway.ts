@@ -8,7 +8,7 @@ import type { TokenDigest } from "../auth/verified-token-cache.js";
 import type { IssuerKeys } from "../config/auth-config.js";
 import type { HeraldConfig } from "../config/herald-config.js";
 import { MAX_BATCH_WAIT_MS, MAX_DELIVERY_TIMEOUT_MS } from "../config/parse-delivery.js";
-import { outcomeWhenDisabled } from "../deliver/delivery-outcome.js";
+import { disabledOutcomes } from "../deliver/delivery-outcome.js";
 import type { DeliveryQueue } from "../deliver/delivery-queue.js";
 import { createDispatcher } from "../deliver/dispatcher.js";
 import { createFetchSinkClient } from "../deliver/fetch-sink-client.js";
@@ -200,8 +200,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     queue,
     deliverer,
     subscriptions: (id) => subscriptions.get(id),
-    disabled: (id) => subscriptions.isDisabled(id),
-    disabledOutcome: (id) => outcomeWhenDisabled(subscriptions.find(id)?.disabled),
+    disabled: disabledOutcomes(subscriptions),
     logger,
     clock,
     sinkClient,

@@ -73,3 +73,21 @@ export function outcomeWhenDisabled(
   if (state?.unusable !== true) return DISABLED_OUTCOME;
   return { kind: "dead", status: 0, error: `not sent: ${state.reason}, then redrive` };
 }
+
+/**
+ * The `disabled` option of the dispatcher and the Workers queue consumer over a subscription
+ * registry: a disabled subscription's jobs settle as `outcomeWhenDisabled` says; the state is
+ * looked up only for one that is disabled (a map check per attempt for the rest).
+ *
+ * @example
+ * createDispatcher({ ..., disabled: disabledOutcomes(registry) });
+ */
+export function disabledOutcomes(registry: {
+  isDisabled(id: string): boolean;
+  find(
+    id: string,
+  ): { readonly disabled?: { readonly reason: string; readonly unusable?: true } } | undefined;
+}): (id: string) => DeliveryOutcome | undefined {
+  return (id) =>
+    registry.isDisabled(id) ? outcomeWhenDisabled(registry.find(id)?.disabled) : undefined;
+}

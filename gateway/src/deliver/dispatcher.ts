@@ -4,7 +4,7 @@ import { silentLogger } from "../ports/logger.js";
 import { DEFAULT_MAX_BATCH_WAIT_MS, type Subscription } from "../subscriptions/subscription.js";
 import { createAttemptPools, type RunningAttempt } from "./attempt-pools.js";
 import type { Deliverer } from "./deliverer.js";
-import { type DeliveryOutcome, DISABLED_OUTCOME } from "./delivery-outcome.js";
+import type { DeliveryOutcome } from "./delivery-outcome.js";
 import type { DeliveryJob, DeliveryQueue } from "./delivery-queue.js";
 import { describeError } from "./failure-text.js";
 import { retryAfterCap } from "./retry-policy.js";
@@ -34,12 +34,11 @@ export interface DispatcherOptions {
   /** The subscription a job is for, as it is now; `undefined` once it was deleted. */
   readonly subscriptions: (id: string) => Subscription | undefined;
   /**
-   * Whether a subscription is disabled (its sink answered 410 Gone): its jobs are then settled
-   * with `DISABLED_OUTCOME` instead of being sent. Default: none is.
+   * For a disabled subscription, the outcome its jobs settle with instead of being sent
+   * (`disabledOutcomes`: `DISABLED_OUTCOME` after a 410); `undefined` for one that is not.
+   * Default: none is.
    */
-  readonly disabled?: (id: string) => boolean;
-  /** The outcome of a disabled subscription's jobs (default `DISABLED_OUTCOME`, the 410's). */
-  readonly disabledOutcome?: (id: string) => DeliveryOutcome;
+  readonly disabled?: (id: string) => DeliveryOutcome | undefined;
   readonly logger?: Logger;
   /**
    * Delivery attempts in flight at once to sinks that answer within `slowMs`, all sinks together
@@ -345,9 +344,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     lane: SinkLane,
     subscription: Subscription,
   ): Promise<DeliveryOutcome | undefined> {
-    if (options.disabled?.(subscription.id) === true) {
-      return options.disabledOutcome?.(subscription.id) ?? DISABLED_OUTCOME;
-    }
+    const disabled = options.disabled?.(subscription.id);
+    if (disabled !== undefined) return disabled;
     if (!needsHandshake(lane)) return undefined;
     if (handshake === undefined) {
       return {

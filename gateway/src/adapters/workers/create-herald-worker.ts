@@ -7,7 +7,7 @@ import {
   formatConfigIssue,
 } from "../../config/config-invalid.js";
 import { configWarnings } from "../../config/config-warnings.js";
-import { outcomeWhenDisabled } from "../../deliver/delivery-outcome.js";
+import { disabledOutcomes } from "../../deliver/delivery-outcome.js";
 import { createFetchSinkClient } from "../../deliver/fetch-sink-client.js";
 import { createHttpDeliverer } from "../../deliver/http-deliverer.js";
 import { createTracedDeliverer } from "../../deliver/traced-deliverer.js";
@@ -251,8 +251,7 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
     }, logger);
     const consume = createQueueConsumer({
       subscription: (id) => registry.get(id),
-      disabled: (id) => registry.isDisabled(id),
-      disabledOutcome: (id) => outcomeWhenDisabled(registry.find(id)?.disabled),
+      disabled: disabledOutcomes(registry),
       deliverer,
       accepted,
       dead,

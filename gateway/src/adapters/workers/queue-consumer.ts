@@ -1,5 +1,5 @@
 import type { Deliverer } from "../../deliver/deliverer.js";
-import { type DeliveryOutcome, DISABLED_OUTCOME } from "../../deliver/delivery-outcome.js";
+import type { DeliveryOutcome } from "../../deliver/delivery-outcome.js";
 import type { DeliveryFailure, DeliveryJob } from "../../deliver/delivery-queue.js";
 import { describeError } from "../../deliver/failure-text.js";
 import { retryDelay } from "../../deliver/retry-policy.js";
@@ -37,10 +37,8 @@ const ACCEPTANCE_RECHECK_SECONDS = 5;
 export interface QueueConsumerOptions {
   /** The subscription of a job as it is now (`undefined` once deleted). */
   readonly subscription: (id: string) => Subscription | undefined;
-  /** Whether a subscription is disabled (410 Gone): its jobs settle as `DISABLED_OUTCOME`. */
-  readonly disabled?: (id: string) => boolean;
-  /** The outcome of a disabled subscription's jobs (default `DISABLED_OUTCOME`, the 410's). */
-  readonly disabledOutcome?: (id: string) => DeliveryOutcome;
+  /** For a disabled subscription, the outcome its jobs settle with (as the dispatcher's). */
+  readonly disabled?: (id: string) => DeliveryOutcome | undefined;
   /** The same deliverer as on Node (HTTP, traced, metered). */
   readonly deliverer: Deliverer;
   readonly accepted: D1Acceptances;
@@ -254,16 +252,15 @@ export function createQueueConsumer(
     const jobs = group.map((c) => c.job);
     try {
       const outcome =
-        options.disabled?.(subscription.id) === true
-          ? (options.disabledOutcome?.(subscription.id) ?? DISABLED_OUTCOME)
-          : await deliverer.deliver(
-              {
-                id: first.job.id,
-                events: jobs.map((j) => j.event),
-                attempt: first.job.attempts + 1,
-              },
-              subscription,
-            );
+        options.disabled?.(subscription.id) ??
+        (await deliverer.deliver(
+          {
+            id: first.job.id,
+            events: jobs.map((j) => j.event),
+            attempt: first.job.attempts + 1,
+          },
+          subscription,
+        ));
       await settle(jobs, outcome, subscription);
     } catch (error) {
       // Retried on the subscription's backoff (at least a second), not at once: what failed
