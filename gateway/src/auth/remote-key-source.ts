@@ -133,6 +133,8 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
       if (protocol === "https:" && next.protocol !== "https:") throw new Error(CLEARTEXT_REDIRECT);
       at = next.href;
     }
+    // A `fetch` given to this source may follow redirects itself despite `manual`: then only the
+    // final URL can be checked.
     if (redirectedToCleartext(url, response)) {
       await response.body?.cancel();
       throw new Error(CLEARTEXT_REDIRECT);
