@@ -14,6 +14,7 @@ import { Unavailable } from "../../errors/errors.js";
 import type { Clock } from "../../ports/clock.js";
 import { dedupeKey } from "../../store/dedupe-window.js";
 import { decodeEventParts, encodeEventParts } from "../../store/event-codec.js";
+import { before, type FreshJob, FreshJobs } from "./sqlite-fresh-jobs.js";
 import type { GroupCommit } from "./sqlite-group-commit.js";
 
 interface JobRow {
@@ -49,12 +50,23 @@ const PRUNE_MIN = 100;
  */
 const PER_SUBSCRIPTION_LEASE_MAX = 64;
 /**
- * Encoded events of fresh jobs kept in memory, at most this many jobs and this many bytes: a job
- * handed out soon after it was accepted is not read back from the file (see `accepted` below).
- * Enough for the default backlog of fresh jobs (`maxFresh`) of events of a few hundred bytes.
+ * Jobs accepted here that wait in memory, unindexed (see `FreshJobs`), at most about this many;
+ * further ones are written as indexed due rows. A waiting job costs tens of bytes.
  */
-const ACCEPTED_MAX_JOBS = 16_384;
-const ACCEPTED_MAX_BYTES = 8 * 1024 * 1024;
+const FRESH_MAX_JOBS = 65_536;
+/**
+ * Encoded events of those kept in memory, at most this many jobs and this many bytes: a job
+ * handed out soon after it was accepted is not read back from the file. Enough for the default
+ * backlog of fresh jobs (`maxFresh`) of events of a few hundred bytes.
+ */
+const FRESH_MAX_EVENT_JOBS = 16_384;
+const FRESH_MAX_EVENT_BYTES = 8 * 1024 * 1024;
+
+/** A lease held in this process; `memory` names the job's subscription when it came from memory. */
+interface Lease {
+  readonly until: number;
+  readonly memory: string | undefined;
+}
 
 /** Job ids are the table's integer keys as decimal strings; anything else names no job. */
 const rowId = integerJobId;
@@ -83,11 +95,19 @@ function toJob(row: JobRow): DeliveryJob {
  * The `DeliveryQueue` port on SQLite (see `sqlite-schema.ts` for the tables). Writes go through
  * the group commit, so they resolve once durable. Leases are kept in memory, not written: the
  * file has one owner, and a lease only matters while its holder lives (after a crash every job is
- * due again, which at-least-once allows). `lease` waits without polling: accept, reschedule and
- * redrive wake it, and one timer covers the next due time or lease expiry. With a `skip` set and
- * up to 64 subscriptions that have jobs, each other subscription is read through
- * `jobs_subscription_due`; beyond that, skipped subscriptions' due jobs are passed over row by
- * row. Back-pressure: see `fresh` below.
+ * due again, which at-least-once allows).
+ *
+ * Two kinds of due jobs. A job accepted here is written with due time 0, outside the partial
+ * due-time indexes, and waits in memory (`FreshJobs`) until it is handed out: the common path of
+ * accept, lease and complete writes and reads no index at all. Every other due job (a retry, a
+ * redrive, a job of an earlier run, a job accepted while too many wait in memory) is an indexed
+ * row, read in due order; `indexedNext` (no indexed job is due before it) spares that read while
+ * none can be due. A lease merges both in due order.
+ *
+ * `lease` waits without polling: accept, reschedule and redrive wake it, and one timer covers the
+ * next due time or lease expiry. With a `skip` set and up to 64 subscriptions that have jobs, each
+ * other subscription's indexed rows are read through `jobs_subscription_due`; beyond that,
+ * skipped subscriptions' due rows are passed over row by row. Back-pressure: see `fresh` below.
  *
  * @example
  * const queue = createSqliteQueue(db, group, { clock: systemClock, dedupeWindowMs: 86_400_000 });
@@ -102,10 +122,14 @@ export function createSqliteQueue(
     readonly maxFresh?: number;
     /** How long `accept` waits for room before refusing with `Unavailable` (default 5 s). */
     readonly maxWaitMs?: number;
+    /** Most jobs waiting in memory, unindexed (default `FRESH_MAX_JOBS`). */
+    readonly memoryJobs?: number;
   },
 ): DeliveryQueue & { close(): void } {
   const { clock, dedupeWindowMs, maxFresh = 10_000, maxWaitMs = 5_000 } = options;
   let closed = false;
+  // Jobs of due time 0 belong to the memory of a process that is gone: due now, as indexed rows.
+  db.prepare("UPDATE jobs SET due_at = ? WHERE due_at = 0").run(Math.max(1, clock.now()));
   const claimKey = db.prepare(
     `INSERT INTO dedupe (key, expires_at) VALUES (?, ?)
      ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE dedupe.expires_at <= ?`,
@@ -128,25 +152,31 @@ export function createSqliteQueue(
   const insertJob = db.prepare(
     "INSERT INTO jobs (event_id, subscription_id, due_at) VALUES (?, ?, ?)",
   );
-  // Due jobs are read in two steps: their keys first (index order, no event), then the event of
-  // each one handed out. Jobs held by a lease are still due in the file and come back with every
-  // read; reading only their keys keeps that cheap.
+  // Indexed due rows are read in two steps: their keys first (index order, no event), then the
+  // event of each one handed out. Rows held by a lease are still due in the file and come back
+  // with every read; reading only their keys keeps that cheap. `due_at > 0` in every read lets
+  // SQLite use the partial indexes (and leaves the jobs waiting in memory out).
   const selectDue = db.prepare<[number, string, number], DueRow>(
     `SELECT id, subscription_id, attempts, due_at FROM jobs
-      WHERE due_at <= ? AND subscription_id NOT IN (SELECT value FROM json_each(?))
+      WHERE due_at > 0 AND due_at <= ? AND subscription_id NOT IN (SELECT value FROM json_each(?))
       ORDER BY due_at, id LIMIT ?`,
   );
   const selectDueOf = db.prepare<[string, number, number], DueRow>(
     `SELECT id, subscription_id, attempts, due_at FROM jobs
-      WHERE subscription_id = ? AND due_at <= ?
+      WHERE subscription_id = ? AND due_at > 0 AND due_at <= ?
       ORDER BY due_at, id LIMIT ?`,
   );
   const selectPayload = db.prepare<[number], PayloadRow>(
     `SELECT j.failure, e.body, e.data FROM jobs j JOIN events e ON e.id = j.event_id
       WHERE j.id = ?`,
   );
+  /** The event of a job from memory, as long as it still waits there (due time 0). */
+  const selectFreshPayload = db.prepare<[number], PayloadRow>(
+    `SELECT j.failure, e.body, e.data FROM jobs j JOIN events e ON e.id = j.event_id
+      WHERE j.id = ? AND j.due_at = 0`,
+  );
   const nextDueOf = db.prepare<[string, number], { due_at: number | null }>(
-    "SELECT MIN(due_at) AS due_at FROM jobs WHERE subscription_id = ? AND due_at > ?",
+    "SELECT MIN(due_at) AS due_at FROM jobs WHERE subscription_id = ? AND due_at > 0 AND due_at > ?",
   );
   /**
    * Subscriptions that have (or had) jobs here: the candidates of a lease that skips some. Filled
@@ -161,8 +191,11 @@ export function createSqliteQueue(
   );
   const nextDue = db.prepare<[number, string], { due_at: number }>(
     `SELECT due_at FROM jobs
-      WHERE due_at > ? AND subscription_id NOT IN (SELECT value FROM json_each(?))
+      WHERE due_at > 0 AND due_at > ? AND subscription_id NOT IN (SELECT value FROM json_each(?))
       ORDER BY due_at LIMIT 1`,
+  );
+  const earliestDue = db.prepare<[], { due_at: number | null }>(
+    "SELECT MIN(due_at) AS due_at FROM jobs WHERE due_at > 0",
   );
   const deleteJob = db.prepare<[number], { event_id: number; subscription_id: string }>(
     "DELETE FROM jobs WHERE id = ? RETURNING event_id, subscription_id",
@@ -194,15 +227,32 @@ export function createSqliteQueue(
     `UPDATE jobs SET due_at = ?, attempts = 0, failure = NULL, dead_at = NULL
       WHERE id = ? AND subscription_id = ? AND due_at IS NULL`,
   );
+  // A rare admin action: a scan of the table, since jobs waiting in memory are in no index.
   const dropJobs = db.prepare<[string], { id: number; event_id: number }>(
     "DELETE FROM jobs WHERE subscription_id = ? RETURNING id, event_id",
   );
+  // Every job but the dead (the table's count, less the partial index of dead jobs).
   const countLive = db.prepare<[], { n: number }>(
-    "SELECT COUNT(*) AS n FROM jobs WHERE due_at IS NOT NULL",
+    `SELECT (SELECT COUNT(*) FROM jobs) - (SELECT COUNT(*) FROM jobs WHERE due_at IS NULL) AS n`,
   );
   const waiters = new Set<() => void>();
   const wake = () => {
     for (const waiter of waiters) waiter();
+  };
+  /** Jobs accepted here and waiting in memory, unindexed. */
+  const memory = new FreshJobs({
+    maxJobs: options.memoryJobs ?? FRESH_MAX_JOBS,
+    maxEventJobs: FRESH_MAX_EVENT_JOBS,
+    maxEventBytes: FRESH_MAX_EVENT_BYTES,
+  });
+  /**
+   * No indexed row is due before this (held rows excepted: their lease expiry lowers it again).
+   * Lowered by whatever makes an indexed row due (reschedule, redrive, an accept past the memory
+   * limit, an expired lease of an indexed row); raised only by a read that saw every due row.
+   */
+  let indexedNext = earliestDue.get()?.due_at ?? Number.POSITIVE_INFINITY;
+  const indexedDueBy = (at: number) => {
+    if (at < indexedNext) indexedNext = at;
   };
   /**
    * Back-pressure, per subscription. Jobs accepted and never handed out yet ("fresh") are what
@@ -280,18 +330,21 @@ export function createSqliteQueue(
     if (row !== undefined && row.refs <= 0) deleteEvent.run(eventId);
   }
 
+  /** A job written to wait in memory, added there once its accept is committed. */
+  interface NewJob {
+    readonly id: number;
+    readonly subscriptionId: string;
+    readonly parts: { readonly text: string; readonly bytes: Uint8Array | null };
+  }
+
   function store(events: readonly AcceptedEvent[]) {
     const now = clock.now();
     let stored = 0;
     let duplicates = 0;
     let jobs = 0;
+    let indexed = false;
     const jobsBySubscription = new Map<string, number>();
-    const newJobs: {
-      id: number;
-      subscriptionId: string;
-      text: string;
-      bytes: Uint8Array | null;
-    }[] = [];
+    const newJobs: NewJob[] = [];
     for (const { event, subscriptionIds } of events) {
       const key = dedupeKey(String(event.attributes.source), String(event.attributes.id));
       if (claimKey.run(key, now + dedupeWindowMs, now).changes === 0) {
@@ -301,11 +354,19 @@ export function createSqliteQueue(
       stored++;
       if (now + dedupeWindowMs < nextExpiry) nextExpiry = now + dedupeWindowMs;
       if (subscriptionIds.length === 0) continue;
-      const { text, bytes } = encodeEventParts(event);
-      const eventId = insertEvent.run(text, blobOf(bytes), subscriptionIds.length).lastInsertRowid;
+      const parts = encodeEventParts(event);
+      const eventId = insertEvent.run(
+        parts.text,
+        blobOf(parts.bytes),
+        subscriptionIds.length,
+      ).lastInsertRowid;
       for (const subscriptionId of subscriptionIds) {
-        const id = Number(insertJob.run(eventId, subscriptionId, now).lastInsertRowid);
-        newJobs.push({ id, subscriptionId, text, bytes });
+        // In memory while there is room there; else an indexed row, due now.
+        const inMemory = memory.hasRoomFor(newJobs.length);
+        const due = inMemory ? 0 : Math.max(1, now);
+        const id = Number(insertJob.run(eventId, subscriptionId, due).lastInsertRowid);
+        if (inMemory) newJobs.push({ id, subscriptionId, parts });
+        else indexed = true;
         jobsBySubscription.set(subscriptionId, (jobsBySubscription.get(subscriptionId) ?? 0) + 1);
         withJobs.add(subscriptionId);
       }
@@ -316,7 +377,13 @@ export function createSqliteQueue(
       pruneKeys.run(now, PRUNE_MIN + 2 * stored);
       nextExpiry = earliestExpiry.get()?.at ?? Number.POSITIVE_INFINITY;
     }
-    return { acceptance: { events: stored, duplicates, jobs }, jobsBySubscription, newJobs };
+    return {
+      acceptance: { events: stored, duplicates, jobs },
+      jobsBySubscription,
+      newJobs,
+      indexedAt: indexed ? Math.max(1, now) : undefined,
+      now,
+    };
   }
 
   /** The subscriptions to look at one by one, or `undefined` to use one query over all. */
@@ -350,35 +417,60 @@ export function createSqliteQueue(
    * restart every job is due anyway. Keeping them here saves a write transaction per lease. A job
    * is held until `complete`, `reschedule`, `bury` or `drop`, or until its lease expires.
    */
-  const leasedUntil = new Map<number, number>();
+  const leases = new Map<number, Lease>();
+  /** No lease that `returnExpired` has not dealt with ends before this. */
+  let leasesEndFrom = Number.POSITIVE_INFINITY;
+
   /**
-   * The encoded events of jobs accepted here and not handed out yet, by job id, up to
-   * `ACCEPTED_MAX_JOBS` and `ACCEPTED_MAX_BYTES`: most jobs are handed out moments after their
-   * accept, and reading one back costs a join over the events table. The encoded form, not the
-   * accepted object: it is what the file holds (a job decodes the same either way, and shares no
-   * object with the request), and it holds nothing else alive (an event's strings and bytes can be
-   * views into its whole request body). Filled once the accept is committed (so every id in it is
-   * a committed row's, and ids are never reused); an entry goes when its job is handed out,
-   * settled or dropped.
+   * Deals with leases expired by `now`: a job from memory goes back there, due from its lease's
+   * expiry; an indexed row is due in the file anyway, so the next read must look. Runs only
+   * once a lease may have expired.
    */
-  const accepted = new Map<number, { readonly text: string; readonly bytes: Uint8Array | null }>();
-  let acceptedBytes = 0;
-  const sizeOf = (text: string, bytes: Uint8Array | null) =>
-    2 * text.length + (bytes === null ? 0 : bytes.byteLength);
-  const remember = (job: { id: number; text: string; bytes: Uint8Array | null }) => {
-    const size = sizeOf(job.text, job.bytes);
-    if (accepted.size >= ACCEPTED_MAX_JOBS || acceptedBytes + size > ACCEPTED_MAX_BYTES) return;
-    // A copy: the event's bytes may be a view into a larger buffer (the request's).
-    accepted.set(job.id, { text: job.text, bytes: job.bytes === null ? null : job.bytes.slice() });
-    acceptedBytes += size;
-  };
-  const forget = (id: number) => {
-    const job = accepted.get(id);
-    if (job === undefined) return undefined;
-    accepted.delete(id);
-    acceptedBytes -= sizeOf(job.text, job.bytes);
-    return job;
-  };
+  function returnExpired(now: number): void {
+    if (leasesEndFrom > now) return;
+    let next = Number.POSITIVE_INFINITY;
+    for (const [id, lease] of leases) {
+      if (lease.until > now) {
+        if (lease.until < next) next = lease.until;
+      } else if (lease.memory !== undefined) {
+        leases.delete(id);
+        memory.putBack(id, lease.memory, lease.until);
+      } else indexedDueBy(lease.until);
+    }
+    leasesEndFrom = next;
+  }
+
+  function hold(id: number, until: number, fromMemory: string | undefined): void {
+    leases.set(id, { until, memory: fromMemory });
+    if (until < leasesEndFrom) leasesEndFrom = until;
+  }
+
+  /** Due indexed rows not held by a live lease, in due order, once an indexed row may be due. */
+  function freeIndexedRows(
+    max: number,
+    skip: ReadonlySet<string>,
+    skipJson: string,
+    now: number,
+  ): { rows: { row: DueRow; due: number; expired: boolean }[]; complete: boolean } {
+    if (indexedNext > now) return { rows: [], complete: true };
+    // Held rows are still due in the file: ask for enough rows to get past them.
+    const limit = max + leases.size;
+    const all = dueRows(limit, skip, skipJson, now);
+    const rows: { row: DueRow; due: number; expired: boolean }[] = [];
+    let reordered = false;
+    for (const row of all) {
+      const lease = leases.get(row.id);
+      if (lease === undefined) rows.push({ row, due: row.due_at, expired: false });
+      else if (lease.until <= now) {
+        // An expired lease's job is due from that expiry on: it takes its turn after the jobs
+        // that were due before it. Rows come in `due_at` order, so only these can move.
+        rows.push({ row, due: Math.max(row.due_at, lease.until), expired: true });
+        reordered = true;
+      }
+    }
+    if (reordered) rows.sort((a, b) => a.due - b.due || a.row.id - b.row.id);
+    return { rows, complete: skip.size === 0 && all.length < limit };
+  }
 
   function take(
     max: number,
@@ -387,43 +479,41 @@ export function createSqliteQueue(
     skipJson: string,
     now: number,
   ) {
-    // Held jobs are still due in the file: ask for enough rows to get past them.
-    const free: { row: DueRow; due: number; expired: boolean }[] = [];
-    let reordered = false;
-    for (const row of dueRows(max + leasedUntil.size, skip, skipJson, now)) {
-      const until = leasedUntil.get(row.id);
-      if (until === undefined) free.push({ row, due: row.due_at, expired: false });
-      else if (until <= now) {
-        // An expired lease's job is due from that expiry on: it takes its turn after the jobs
-        // that were due before it. Rows come in `due_at` order, so only these can move.
-        free.push({ row, due: Math.max(row.due_at, until), expired: true });
-        reordered = true;
-      }
-    }
-    if (reordered) free.sort((a, b) => a.due - b.due || a.row.id - b.row.id);
+    returnExpired(now);
+    const { rows, complete } = freeIndexedRows(max, skip, skipJson, now);
     const jobs: DeliveryJob[] = [];
-    for (const { row, expired } of free.slice(0, max)) {
-      const job = handOut(row);
-      if (job === undefined) continue;
-      // Its first hand-out takes a job out of the fresh backlog; an expired lease's does not.
-      if (!expired && row.attempts === 0) addFresh(row.subscription_id, -1);
-      leasedUntil.set(row.id, now + leaseMs);
-      jobs.push(job);
+    let next = 0;
+    while (jobs.length < max) {
+      let head: FreshJob | undefined;
+      for (const job of memory.heads(skip)) if (head === undefined || before(job, head)) head = job;
+      const indexed = rows[next];
+      if (indexed !== undefined && (head === undefined || before(toOrder(indexed), head))) {
+        next++;
+        const job = handOut(indexed.row);
+        if (job === undefined) continue;
+        // Its first hand-out takes a job out of the fresh backlog; an expired lease's does not.
+        if (!indexed.expired && indexed.row.attempts === 0)
+          addFresh(indexed.row.subscription_id, -1);
+        hold(indexed.row.id, now + leaseMs, undefined);
+        jobs.push(job);
+      } else if (head !== undefined) {
+        memory.shift(head.subscriptionId);
+        const job = handOutFresh(head);
+        if (job === undefined) continue;
+        if (!head.returned) addFresh(head.subscriptionId, -1);
+        hold(head.id, now + leaseMs, head.subscriptionId);
+        jobs.push(job);
+      } else break;
+    }
+    // Every due indexed row was seen and handed out: none is due again before the next one.
+    if (complete && next === rows.length) {
+      indexedNext = nextDue.get(now, "[]")?.due_at ?? Number.POSITIVE_INFINITY;
     }
     return jobs;
   }
 
-  /**
-   * The job of a due row: its event from `accepted` when it is a fresh job accepted here, else
-   * read from the file. `undefined` when the row is gone (it cannot be: both reads happen in
-   * one synchronous step, with no write in between).
-   */
+  /** An indexed row's job, read from the file; `undefined` when the row is gone. */
   function handOut(row: DueRow): DeliveryJob | undefined {
-    const kept = forget(row.id);
-    if (kept !== undefined && row.attempts === 0) {
-      const event = decodeEventParts(kept.text, kept.bytes);
-      return { id: String(row.id), subscriptionId: row.subscription_id, event, attempts: 0 };
-    }
     const payload = selectPayload.get(row.id);
     if (payload === undefined) return undefined;
     return toJob({
@@ -434,13 +524,23 @@ export function createSqliteQueue(
     });
   }
 
-  /** The earliest lease to expire after `since`, if any. */
-  function nextLeaseExpiry(since: number): number | undefined {
-    let next: number | undefined;
-    for (const until of leasedUntil.values()) {
-      if (until > since && (next === undefined || until < next)) next = until;
+  /**
+   * The job of one from memory: its event as kept, else read from the file. `undefined` when it
+   * is no longer due time 0 there (a job back from an expired lease that its holder settled).
+   */
+  function handOutFresh(job: FreshJob): DeliveryJob | undefined {
+    let event = job.event;
+    if (event === undefined) {
+      const row = selectFreshPayload.get(job.id);
+      if (row === undefined) return undefined;
+      event = { text: row.body, bytes: bytesOf(row.data) };
     }
-    return next;
+    return {
+      id: String(job.id),
+      subscriptionId: job.subscriptionId,
+      event: decodeEventParts(event.text, event.bytes),
+      attempts: 0,
+    };
   }
 
   /**
@@ -455,12 +555,14 @@ export function createSqliteQueue(
     since: number,
   ): Promise<void> {
     const now = clock.now();
-    const due = nextDueAfter(since, skip, skipJson);
-    // After `since` too: a lease that expired since that look (a slow moment) fires at once.
-    const expiry = nextLeaseExpiry(since);
-    const next = due === undefined ? expiry : expiry === undefined ? due : Math.min(due, expiry);
-    return waitForWake(waiters, signal, next === undefined ? undefined : next - now);
+    // While an indexed row may be due (held or skipped ones), the file says when the next is.
+    const due = indexedNext > since ? indexedNext : nextDueAfter(since, skip, skipJson);
+    const next = due === undefined ? leasesEndFrom : Math.min(due, leasesEndFrom);
+    return waitForWake(waiters, signal, Number.isFinite(next) ? next - now : undefined);
   }
+
+  /** A lease ended here by a settle: its job leaves memory for good. */
+  const settled = (id: number) => leases.delete(id);
 
   return {
     async accept(events, options) {
@@ -471,10 +573,15 @@ export function createSqliteQueue(
       }
       // A reply or a receipt is not held back: the settle making it holds a delivery slot.
       if (options?.settling !== true) await room(incoming);
-      const { acceptance, jobsBySubscription, newJobs } = await group.run(() => store(events));
+      const { acceptance, jobsBySubscription, newJobs, indexedAt, now } = await group.run(() =>
+        store(events),
+      );
       for (const [id, n] of jobsBySubscription) addFresh(id, n);
-      // Not for a subscription whose sink is failing: its jobs wait for retries, not moments.
-      for (const job of newJobs) if (!failing.has(job.subscriptionId)) remember(job);
+      // A failing subscription's jobs wait for retries, not moments: their events stay on disk.
+      for (const { id, subscriptionId, parts } of newJobs) {
+        memory.add(id, subscriptionId, now, failing.has(subscriptionId) ? undefined : parts);
+      }
+      if (indexedAt !== undefined) indexedDueBy(indexedAt);
       if (acceptance.jobs > 0) wake();
       return acceptance;
     },
@@ -503,20 +610,23 @@ export function createSqliteQueue(
         if (row !== undefined) releaseEvent(row.event_id);
         return row?.subscription_id;
       });
-      leasedUntil.delete(id);
-      forget(id);
+      settled(id);
       if (done !== undefined && failing.delete(done)) roomFreed();
     },
 
     async reschedule(jobId, dueAt, failure) {
       const id = rowId(jobId);
       if (id === undefined) return;
-      const row = await group.run(() => retry.get(dueAt, JSON.stringify(failure), id));
-      leasedUntil.delete(id);
-      forget(id);
-      if (row !== undefined && !failing.has(row.subscription_id)) {
-        failing.add(row.subscription_id);
-        roomFreed();
+      // Due time 0 means "waiting in memory": a retry is an indexed row, due at 1 at the earliest.
+      const due = Math.max(1, dueAt);
+      const row = await group.run(() => retry.get(due, JSON.stringify(failure), id));
+      settled(id);
+      if (row !== undefined) {
+        indexedDueBy(due);
+        if (!failing.has(row.subscription_id)) {
+          failing.add(row.subscription_id);
+          roomFreed();
+        }
       }
       wake();
     },
@@ -525,8 +635,7 @@ export function createSqliteQueue(
       const id = rowId(jobId);
       if (id === undefined) return;
       const row = await group.run(() => kill.get(clock.now(), JSON.stringify(failure), id));
-      leasedUntil.delete(id);
-      forget(id);
+      settled(id);
       if (row !== undefined && !failing.has(row.subscription_id)) {
         failing.add(row.subscription_id);
         roomFreed();
@@ -542,19 +651,22 @@ export function createSqliteQueue(
     },
 
     async redrive(subscriptionId, jobIds) {
-      const count = await group.run(() => {
-        const now = clock.now();
+      const { count, now } = await group.run(() => {
+        const now = Math.max(1, clock.now());
         withJobs.add(subscriptionId);
-        if (jobIds === undefined) return reviveAll.run(now, subscriptionId).changes;
+        if (jobIds === undefined) return { count: reviveAll.run(now, subscriptionId).changes, now };
         let n = 0;
         for (const jobId of jobIds) {
           const id = rowId(jobId);
           if (id !== undefined) n += reviveOne.run(now, id, subscriptionId).changes;
         }
-        return n;
+        return { count: n, now };
       });
       addFresh(subscriptionId, count);
-      if (count > 0) wake();
+      if (count > 0) {
+        indexedDueBy(now);
+        wake();
+      }
       return count;
     },
 
@@ -562,10 +674,8 @@ export function createSqliteQueue(
       return group.run(() => {
         const rows = dropJobs.all(subscriptionId);
         for (const row of rows) releaseEvent(row.event_id);
-        for (const row of rows) {
-          leasedUntil.delete(row.id);
-          forget(row.id);
-        }
+        for (const row of rows) settled(row.id);
+        memory.drop(subscriptionId);
         withJobs.delete(subscriptionId);
         recountFresh();
         roomFreed();
@@ -585,3 +695,6 @@ export function createSqliteQueue(
     },
   };
 }
+
+/** A due indexed row in the order of `before`. */
+const toOrder = (row: { row: DueRow; due: number }) => ({ due: row.due, id: row.row.id });

@@ -8,11 +8,12 @@ import type { Database } from "better-sqlite3";
  *   `body` the text, `data` the bytes of binary data); `refs` counts its jobs, and the event is
  *   deleted with its last job (an event matched by 3 subscriptions is stored once).
  * - `jobs`: one per (event, subscription). `due_at` is when a job is due (leases are kept in
- *   memory by the file's one owner), NULL once the job is dead; `dead_at` is when
- *   it died. AUTOINCREMENT so an id is never reused: a stale holder of a completed job must not
+ *   memory by the file's one owner), 0 while it waits in the memory of the process that accepted
+ *   it (see `sqlite-fresh-jobs.ts`), NULL once the job is dead; `dead_at` is when it died. AUTOINCREMENT so an id is never reused: a stale holder of a completed job must not
  *   complete a newer job that got its id.
  *   `jobs_due (due_at)` serves `lease` (due jobs oldest first, O(log n + k)) and the next due time;
- *   `jobs_subscription_due` serves a lease that skips saturated subscriptions (one range per
+ *   like it, `jobs_subscription_due` holds only rows with a due time above 0 and serves a lease
+ *   that skips saturated subscriptions (one range per
  *   subscription that is not skipped, instead of walking the skipped ones' due jobs);
  *   `jobs_dead` (partial, dead jobs only) serves paging and redrive by subscription.
  * - `dedupe`: `source` + `id` keys with their expiry; `dedupe_expiry` lets pruning take the
@@ -59,6 +60,15 @@ export const MIGRATIONS: readonly string[] = [
   // 3: binary data as bytes beside the encoded event instead of base64 inside it (older rows keep
   // theirs in `body`, with `data` NULL).
   "ALTER TABLE events ADD COLUMN data BLOB;",
+  // 4: a job accepted by the running process has due time 0 and waits in its memory: it is in
+  // neither due-time index (no index writes on accept and complete). Reopening makes such rows
+  // due again (`createSqliteQueue`).
+  `
+  DROP INDEX jobs_due;
+  DROP INDEX jobs_subscription_due;
+  CREATE INDEX jobs_due ON jobs (due_at) WHERE due_at > 0;
+  CREATE INDEX jobs_subscription_due ON jobs (subscription_id, due_at) WHERE due_at > 0;
+  `,
 ];
 
 /** The schema version this code writes. */

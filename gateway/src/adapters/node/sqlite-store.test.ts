@@ -434,6 +434,103 @@ describe("SQLite store back-pressure", () => {
   });
 });
 
+describe("SQLite jobs waiting in memory", () => {
+  const dueTimes = (path: string) => {
+    const db = new Database(path, { readonly: true });
+    const rows = db.prepare("SELECT due_at FROM jobs ORDER BY id").all() as { due_at: number }[];
+    db.close();
+    return rows.map((row) => row.due_at);
+  };
+  const accept = (queue: DeliveryQueue, id: string, subscriptionIds = ["a"]) =>
+    queue.accept([{ event: event(id), subscriptionIds }]);
+  const ids = (jobs: readonly { event: CloudEvent }[]) =>
+    jobs.map((job) => job.event.attributes.id);
+  const failure503 = { status: 503, error: "down", at: 1 };
+
+  it("writes accepted jobs with due time 0 (in no due-time index), and makes them due after a restart", async () => {
+    const path = freshPath();
+    const clock = manualClock();
+    const first = openSqliteStore({ path, clock, exclusive: false });
+    await accept(first.queue, "1", ["a", "b"]);
+    await accept(first.queue, "2");
+    expect(dueTimes(path)).toEqual([0, 0, 0]);
+    await first.close();
+
+    clock.advance(5_000);
+    const second = openSqliteStore({ path, clock, exclusive: false });
+    expect(dueTimes(path)).toEqual([clock.now(), clock.now(), clock.now()]);
+    const jobs = await second.queue.lease(10, 60_000, never());
+    expect(jobs.map((job) => [job.event.attributes.id, job.subscriptionId])).toEqual([
+      ["1", "a"],
+      ["1", "b"],
+      ["2", "a"],
+    ]);
+    expect(await second.queue.lease(10, 60_000, AbortSignal.timeout(50))).toEqual([]);
+    await second.close();
+  });
+
+  it("writes jobs past the memory limit as due rows, and hands every job out once, in accept order", async () => {
+    const path = freshPath();
+    const clock = manualClock();
+    const store = openSqliteStore({ path, clock, memoryJobs: 2, exclusive: false });
+    for (const id of ["1", "2", "3", "4", "5"]) {
+      await accept(store.queue, id);
+      clock.advance(1);
+    }
+    const start = clock.now() - 5;
+    expect(dueTimes(path)).toEqual([0, 0, start + 2, start + 3, start + 4]);
+    expect(ids(await store.queue.lease(3, 60_000, never()))).toEqual(["1", "2", "3"]);
+    // Memory has room again: the next accept waits there, after the older due rows.
+    await accept(store.queue, "6");
+    expect(ids(await store.queue.lease(10, 60_000, never()))).toEqual(["4", "5", "6"]);
+    expect(await store.queue.lease(10, 60_000, AbortSignal.timeout(50))).toEqual([]);
+    await store.close();
+  });
+
+  it("hands a job back from an expired lease out at its retry, not at once, when its holder rescheduled it meanwhile", async () => {
+    const clock = manualClock();
+    const store = openSqliteStore({ path: freshPath(), clock });
+    await accept(store.queue, "1");
+    const [held] = await store.queue.lease(1, 1_000, never());
+    clock.advance(1_000);
+    // A lease that skips the subscription sees the expiry and leaves the job waiting.
+    expect(await store.queue.lease(1, 1_000, AbortSignal.timeout(20), new Set(["a"]))).toEqual([]);
+    await store.queue.reschedule(held?.id ?? "", clock.now() + 60_000, failure503);
+    expect(await store.queue.lease(1, 1_000, AbortSignal.timeout(50))).toEqual([]);
+    clock.advance(60_000);
+    const [again] = await store.queue.lease(1, 1_000, never());
+    expect(again).toMatchObject({ id: held?.id, attempts: 1, lastFailure: failure503 });
+    await store.close();
+  });
+
+  it("never hands out again a job back from an expired lease that its holder completed meanwhile", async () => {
+    const clock = manualClock();
+    const store = openSqliteStore({ path: freshPath(), clock });
+    await accept(store.queue, "1");
+    await accept(store.queue, "2");
+    const [held] = await store.queue.lease(1, 1_000, never());
+    clock.advance(1_000);
+    expect(await store.queue.lease(1, 1_000, AbortSignal.timeout(20), new Set(["a"]))).toEqual([]);
+    await store.queue.complete(held?.id ?? "");
+    expect(ids(await store.queue.lease(10, 1_000, never()))).toEqual(["2"]);
+    expect(await store.queue.lease(10, 1_000, AbortSignal.timeout(50))).toEqual([]);
+    await store.close();
+  });
+
+  it("hands a job back from an expired lease out after the jobs due before its expiry", async () => {
+    const clock = manualClock();
+    const store = openSqliteStore({ path: freshPath(), clock });
+    await accept(store.queue, "1");
+    await store.queue.lease(1, 1_000, never());
+    clock.advance(500);
+    await accept(store.queue, "2");
+    clock.advance(1_000);
+    await accept(store.queue, "3");
+    expect(ids(await store.queue.lease(10, 1_000, never()))).toEqual(["2", "1", "3"]);
+    await store.close();
+  });
+});
+
 describe("SQLite store failures", () => {
   const accept = (queue: DeliveryQueue, ...ids: string[]) =>
     queue.accept(ids.map((id) => ({ event: event(id), subscriptionIds: ["a"] })));

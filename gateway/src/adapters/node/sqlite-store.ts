@@ -26,6 +26,11 @@ export interface SqliteStoreOptions {
   readonly maxFresh?: number;
   /** How long `accept` waits for room before answering 503 (default 5 s). */
   readonly maxWaitMs?: number;
+  /**
+   * Most accepted jobs that wait in memory, outside the file's due-time indexes, before further
+   * ones are written as indexed rows (default 65 536; tests lower it). See `sqlite-fresh-jobs.ts`.
+   */
+  readonly memoryJobs?: number;
   readonly logger?: Logger;
   /**
    * Take the file for this process alone (SQLite's exclusive locking mode, held until `close`).
@@ -135,6 +140,7 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
     dedupeWindowMs,
     ...(options.maxFresh === undefined ? {} : { maxFresh: options.maxFresh }),
     ...(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs }),
+    ...(options.memoryJobs === undefined ? {} : { memoryJobs: options.memoryJobs }),
   });
   const subscriptions = createSqliteSubscriptionStore(db, group);
   let closing: Promise<void> | undefined;
