@@ -139,8 +139,9 @@ export function createSettle(options: SettleOptions): Settle {
       (outcome.reply === undefined || ingestReply === undefined) &&
       (emit === undefined || subscription.delivery.receipts !== true)
     ) {
-      // The common case: nothing to ingest, nothing to report.
-      await Promise.all(jobs.map((job) => queue.complete(job.id)));
+      // The common case: nothing to ingest, nothing to report (mostly one job: no array then).
+      if (jobs.length === 1) await queue.complete((jobs[0] as DeliveryJob).id);
+      else await Promise.all(jobs.map((job) => queue.complete(job.id)));
       return;
     }
     const done: DeliveryJob[] = [];

@@ -6,6 +6,9 @@ export interface MediaType {
   readonly params: ReadonlyMap<string, string>;
 }
 
+/** The parameters of every media type that has none (read-only, so one map serves them all). */
+const NO_PARAMS: ReadonlyMap<string, string> = new Map();
+
 /**
  * Parses a `Content-Type` header value. Returns `undefined` for a value without a `type/subtype`.
  *
@@ -19,18 +22,17 @@ export function parseMediaType(value: string | null | undefined): MediaType | un
   const essence = (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase();
   const slash = essence.indexOf("/");
   if (slash <= 0 || slash === essence.length - 1) return undefined;
+  if (semi === -1) return { essence, params: NO_PARAMS };
   const params = new Map<string, string>();
-  if (semi !== -1) {
-    for (const part of value.slice(semi + 1).split(";")) {
-      const eq = part.indexOf("=");
-      if (eq <= 0) continue;
-      const name = part.slice(0, eq).trim().toLowerCase();
-      let param = part.slice(eq + 1).trim();
-      if (param.length >= 2 && param.startsWith('"') && param.endsWith('"')) {
-        param = param.slice(1, -1).replace(/\\(.)/g, "$1");
-      }
-      if (name) params.set(name, param);
+  for (const part of value.slice(semi + 1).split(";")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim().toLowerCase();
+    let param = part.slice(eq + 1).trim();
+    if (param.length >= 2 && param.startsWith('"') && param.endsWith('"')) {
+      param = param.slice(1, -1).replace(/\\(.)/g, "$1");
     }
+    if (name) params.set(name, param);
   }
   return { essence, params };
 }

@@ -40,8 +40,14 @@ function inCanonicalOrder(received: Record<string, string>): Record<string, stri
   for (const name of REQUIRED_FIRST) {
     if (Object.hasOwn(received, name)) ordered[name] = received[name]!;
   }
-  for (const name of Object.keys(received).sort()) {
-    if (!Object.hasOwn(ordered, name)) ordered[name] = received[name]!;
+  // Most events have no other attribute, or one: no array to sort then.
+  let others: string[] | undefined;
+  for (const name in received) {
+    if (!Object.hasOwn(ordered, name)) (others ??= []).push(name);
+  }
+  if (others !== undefined) {
+    if (others.length > 1) others.sort();
+    for (const name of others) ordered[name] = received[name]!;
   }
   return ordered;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { before, type FreshJob, FreshJobs } from "./sqlite-fresh-jobs.js";
+import { type FreshJob, FreshJobs } from "./sqlite-fresh-jobs.js";
 
 const roomy = () => new FreshJobs({ maxJobs: 100, maxEventJobs: 100, maxEventBytes: 1 << 20 });
 const parts = (text: string, bytes: Uint8Array | null = null) => ({ text, bytes });
@@ -8,8 +8,7 @@ const parts = (text: string, bytes: Uint8Array | null = null) => ({ text, bytes 
 function drain(jobs: FreshJobs, skip: ReadonlySet<string> = new Set()): FreshJob[] {
   const out: FreshJob[] = [];
   for (;;) {
-    let head: FreshJob | undefined;
-    for (const job of jobs.heads(skip)) if (head === undefined || before(job, head)) head = job;
+    const head = jobs.earliest(skip);
     if (head === undefined) return out;
     out.push(jobs.shift(head.subscriptionId) as FreshJob);
   }

@@ -36,7 +36,7 @@ interface Line {
  * @example
  * const fresh = new FreshJobs({ maxJobs: 65_536, maxEventJobs: 16_384, maxEventBytes: 8 << 20 });
  * fresh.add(7, "audit", now, parts);
- * fresh.take(16, new Set(), Number.POSITIVE_INFINITY); // [job 7]
+ * fresh.earliest(new Set()); // job 7
  */
 export class FreshJobs {
   readonly #lines = new Map<string, Line>();
@@ -99,14 +99,18 @@ export class FreshJobs {
     this.#size++;
   }
 
-  /** The earliest waiting job of each subscription not in `skip`. */
-  *heads(skip: ReadonlySet<string>): IterableIterator<FreshJob> {
+  /** The earliest waiting job of the subscriptions not in `skip` (due order: `before`). */
+  earliest(skip: ReadonlySet<string>): FreshJob | undefined {
+    let earliest: FreshJob | undefined;
     for (const [subscriptionId, line] of this.#lines) {
-      if (!skip.has(subscriptionId)) yield line.jobs[line.head] as FreshJob;
+      if (skip.size > 0 && skip.has(subscriptionId)) continue;
+      const head = line.jobs[line.head] as FreshJob;
+      if (earliest === undefined || before(head, earliest)) earliest = head;
     }
+    return earliest;
   }
 
-  /** Takes the earliest waiting job of `subscriptionId` (one `heads` just gave). */
+  /** Takes the earliest waiting job of `subscriptionId` (one `earliest` just gave). */
   shift(subscriptionId: string): FreshJob | undefined {
     const line = this.#lines.get(subscriptionId);
     if (line === undefined) return undefined;

@@ -62,6 +62,12 @@ const FRESH_MAX_JOBS = 65_536;
 const FRESH_MAX_EVENT_JOBS = 16_384;
 const FRESH_MAX_EVENT_BYTES = 8 * 1024 * 1024;
 
+/** An accept waiting for room in the fresh backlog (see `room`). */
+interface RoomWaiter {
+  readonly incoming: ReadonlyMap<string, number>;
+  readonly admit: () => void;
+}
+
 /** A lease held in this process; `memory` names the job's subscription when it came from memory. */
 interface Lease {
   readonly until: number;
@@ -284,42 +290,56 @@ export function createSqliteQueue(
    * is not a sign of a core starved by ingest). The next delivered job clears it.
    */
   const failing = new Set<string>();
-  const roomWaiters = new Set<() => void>();
-  const roomFreed = () => {
-    for (const waiter of roomWaiters) waiter();
-  };
-  async function room(incoming: ReadonlyMap<string, number>): Promise<void> {
-    // A request is let in when each of its subscriptions has room for it, or has no fresh jobs at
-    // all (a batch bigger than the limit must still get in).
-    const fits = () => {
-      if (closed) return true;
-      for (const [id, n] of incoming) {
-        if (failing.has(id)) continue;
-        const waiting = fresh.get(id) ?? 0;
-        if (waiting > 0 && waiting + n > maxFresh) return false;
-      }
-      return true;
-    };
-    if (fits()) return;
-    const deadline = Date.now() + maxWaitMs;
-    while (!fits()) {
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new Unavailable(
-          "the delivery backlog is full: a sink is slower than its publishers",
-          1,
-        );
-      }
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          roomWaiters.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, left);
-        roomWaiters.add(done);
-      });
+  /** Accepts waiting for room, in arrival order. */
+  const roomWaiters = new Set<RoomWaiter>();
+  /**
+   * Whether jobs for `incoming` may come in now: each of its subscriptions has room for them, or
+   * has no fresh jobs at all (a batch bigger than the limit must still get in). `admitted` counts
+   * the jobs of accepts let in but not yet stored.
+   */
+  function fits(incoming: ReadonlyMap<string, number>, admitted?: ReadonlyMap<string, number>) {
+    if (closed) return true;
+    for (const [id, n] of incoming) {
+      if (failing.has(id)) continue;
+      const waiting = (fresh.get(id) ?? 0) + (admitted?.get(id) ?? 0);
+      if (waiting > 0 && waiting + n > maxFresh) return false;
     }
+    return true;
+  }
+  /**
+   * Lets in the waiting accepts that now fit, oldest first, each counted against the room of
+   * those let in before it (their jobs are not stored yet). The others keep waiting, with nothing
+   * allocated again: this runs on every lease.
+   */
+  const roomFreed = () => {
+    if (roomWaiters.size === 0) return;
+    let admitted: Map<string, number> | undefined;
+    for (const waiter of roomWaiters) {
+      if (!fits(waiter.incoming, admitted)) continue;
+      roomWaiters.delete(waiter);
+      waiter.admit();
+      admitted ??= new Map();
+      for (const [id, n] of waiter.incoming) admitted.set(id, (admitted.get(id) ?? 0) + n);
+    }
+  };
+  function room(incoming: ReadonlyMap<string, number>): Promise<void> | undefined {
+    if (fits(incoming)) return undefined;
+    return new Promise<void>((resolve, reject) => {
+      const waiter: RoomWaiter = {
+        incoming,
+        admit: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        roomWaiters.delete(waiter);
+        reject(
+          new Unavailable("the delivery backlog is full: a sink is slower than its publishers", 1),
+        );
+      }, maxWaitMs);
+      roomWaiters.add(waiter);
+    });
   }
 
   /** One job fewer for the event; the event goes with its last job. */
@@ -484,8 +504,7 @@ export function createSqliteQueue(
     const jobs: DeliveryJob[] = [];
     let next = 0;
     while (jobs.length < max) {
-      let head: FreshJob | undefined;
-      for (const job of memory.heads(skip)) if (head === undefined || before(job, head)) head = job;
+      const head = memory.earliest(skip);
       const indexed = rows[next];
       if (indexed !== undefined && (head === undefined || before(toOrder(indexed), head))) {
         next++;
@@ -572,7 +591,10 @@ export function createSqliteQueue(
         for (const id of subscriptionIds) incoming.set(id, (incoming.get(id) ?? 0) + 1);
       }
       // A reply or a receipt is not held back: the settle making it holds a delivery slot.
-      if (options?.settling !== true) await room(incoming);
+      if (options?.settling !== true) {
+        const wait = room(incoming);
+        if (wait !== undefined) await wait;
+      }
       const { acceptance, jobsBySubscription, newJobs, indexedAt, now } = await group.run(() =>
         store(events),
       );

@@ -373,6 +373,29 @@ describe("SQLite store back-pressure", () => {
     await store.close();
   });
 
+  it("lets waiting accepts in oldest first, only as many as the jobs taken make room for", async () => {
+    const store = openSqliteStore({ path: freshPath(), maxFresh: 2, maxWaitMs: 10_000 });
+    await store.queue.accept(one("1"));
+    await store.queue.accept(one("2"));
+    const stored: string[] = [];
+    const waiting = ["3", "4", "5"].map((id) =>
+      store.queue.accept(one(id)).then(() => stored.push(id)),
+    );
+    // A commit of an event that matched nothing: a waiting accept let in would be stored by now.
+    const settle = () =>
+      store.queue.accept([{ event: event(`other-${Math.random()}`), subscriptionIds: [] }]);
+    await settle();
+    expect(stored).toEqual([]);
+    await store.queue.lease(1, 60_000, never());
+    await settle();
+    await settle();
+    expect(stored).toEqual(["3"]);
+    await store.queue.lease(2, 60_000, never());
+    await Promise.all(waiting);
+    expect(stored).toEqual(["3", "4", "5"]);
+    await store.close();
+  });
+
   it("answers 503 when no room comes within the wait", async () => {
     const store = openSqliteStore({ path: freshPath(), maxFresh: 1, maxWaitMs: 20 });
     await store.queue.accept(one("1"));
