@@ -9,7 +9,8 @@ const HOST =
 
 /**
  * The refusal RFC 9112 3.2 requires for a request's `Host`, or `undefined` when it is fine: an
- * HTTP/1.1 request without one, any request with more than one `Host` line or an invalid value.
+ * HTTP/1.1 request without one, any request with more than one `Host` line or an invalid value;
+ * also a request line of another major version than 1 (Node's parser lets `HTTP/2.0` through).
  * HTTP/1.0 may omit it. Node's own check (`requireHostHeader`) answers a bare 400 and lets two
  * lines through, so `createNodeServer` turns it off and asks this instead.
  *
@@ -17,6 +18,13 @@ const HOST =
  * const refusal = checkHost(req); // MalformedRequest | undefined
  */
 export function checkHost(req: IncomingMessage): MalformedRequest | undefined {
+  // Node's parser reads a request line ending `HTTP/2.0` (other versions it refuses itself):
+  // HTTP/2 has no such line (RFC 9113 3), so this is no request Herald can answer as meant.
+  if (req.httpVersionMajor !== 1) {
+    return new MalformedRequest(
+      `HTTP/${req.httpVersion} is not spoken here: send HTTP/1.1 (RFC 9112 2.3)`,
+    );
+  }
   let count = 0;
   let value = "";
   const raw = req.rawHeaders;

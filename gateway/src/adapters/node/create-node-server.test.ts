@@ -115,6 +115,19 @@ describe("the Host header (RFC 9112 3.2)", () => {
   });
 });
 
+// Node's parser lets a request line ending HTTP/2.0 through (HTTP/3.7 it refuses itself); no
+// HTTP/2 request looks like that, so it is refused too, not served as if it were HTTP/1.1.
+it.each([
+  ["HTTP/2.0", "POST /events HTTP/2.0\r\nHost: gw\r\nContent-Length: 0\r\n\r\n"],
+  ["HTTP/3.7", "GET /healthz HTTP/3.7\r\nHost: gw\r\n\r\n"],
+])("refuses a %s request line with a 400 problem document", async (version, bytes) => {
+  const port = await listen({});
+  const res = await exchange(port, bytes);
+  expect(res.status).toBe(400);
+  expect(JSON.parse(res.body)).toMatchObject({ code: "malformed_request" });
+  if (version === "HTTP/2.0") expect(JSON.parse(res.body).detail).toContain("HTTP/1.1");
+});
+
 // RFC 9110 10.1.1: a server MAY answer 417 to an expectation other than 100-continue; Node did,
 // with a bare status line. It is ignored instead, as the request is complete without it.
 it("serves a request with an Expect other than 100-continue rather than a bare 417", async () => {
