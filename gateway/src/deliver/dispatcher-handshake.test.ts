@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   events,
   plainHttpDeliverer,
@@ -133,6 +133,33 @@ describe("dispatcher webhook handshake (http-webhook.md 4)", () => {
         'webhook handshake refused: WebHook-Allowed-Origin "someone.else" does not allow "events.example.com"',
     });
     expect(sink.methods()).toEqual(["OPTIONS", "OPTIONS", "OPTIONS", "POST"]);
+  });
+
+  it("refused with Retry-After (a busy or down sink): the retry and the sink wait as long as it asked", async () => {
+    const sink = await startSink((res, n) => {
+      if (n === 0) res.writeHead(429, { "retry-after": "120" }).end();
+      else if (n === 1)
+        res.writeHead(503, { "retry-after": "Thu, 01 Jan 2099 00:00:00 GMT" }).end();
+      else res.writeHead(200, { "webhook-allowed-origin": "*" }).end();
+    });
+    const { time, queue, dispatcher, settled } = setup(sink.url);
+    await queue.add("hooked", ...events("a", 3));
+    dispatcher.start();
+    await vi.waitFor(() => expect(settled).toHaveLength(1));
+    expect(settled[0]?.outcome).toEqual({
+      kind: "retry",
+      status: 429,
+      error: "webhook handshake refused: status 429 without WebHook-Allowed-Origin",
+      retryAfterMs: 120_000,
+    });
+    await turns();
+    expect(sink.methods()).toEqual(["OPTIONS"]);
+    time.advance(120_000);
+    await vi.waitFor(() => expect(settled).toHaveLength(2));
+    expect(settled[1]?.outcome).toMatchObject({
+      status: 503,
+      retryAfterMs: Date.UTC(2099, 0, 1) - time.clock.now(),
+    });
   });
 
   it("unreachable: retry with status 0", async () => {

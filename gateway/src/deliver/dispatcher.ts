@@ -185,7 +185,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const handshake: WebhookHandshake | undefined =
     options.sinkClient === undefined
       ? undefined
-      : createWebhookHandshake({ client: options.sinkClient, origin: options.origin ?? "herald" });
+      : createWebhookHandshake({
+          client: options.sinkClient,
+          origin: options.origin ?? "herald",
+          now: () => clock.now(),
+        });
   const settle = options.settle ?? createSettle({ queue, deliverer, logger, clock });
 
   const stopping = new AbortController();
@@ -361,7 +365,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         status: result.status,
         error: result.error,
       });
-      return { kind: "retry", status: result.status, error: result.error };
+      const { status, error, retryAfterMs } = result;
+      return retryAfterMs === undefined
+        ? { kind: "retry", status, error }
+        : { kind: "retry", status, error, retryAfterMs };
     }
     // The sink may have changed while the handshake ran; the grant is for the one asked.
     if (lane.subscription.sink === subscription.sink && lane.subscription.delivery.handshake) {

@@ -1,15 +1,22 @@
 import type { DeliveryRate, Subscription } from "../subscriptions/subscription.js";
 import { describeError } from "./failure-text.js";
+import { parseRetryAfter } from "./retry-after.js";
 import type { SinkClient } from "./sink-client.js";
 
 /**
  * What a sink answered to the abuse-protection handshake (http-webhook.md 4.2): allowed, with the
  * rate it grants (`undefined`: no limit), or refused (`status` from the answer, 0 when there was
- * none) with a text for people.
+ * none) with a text for people, and `retryAfterMs` when the refusal said when to ask again
+ * (`Retry-After`, e.g. with a 429 or a 503).
  */
 export type HandshakeResult =
   | { readonly allowed: true; readonly rate: DeliveryRate | undefined }
-  | { readonly allowed: false; readonly status: number; readonly error: string };
+  | {
+      readonly allowed: false;
+      readonly status: number;
+      readonly error: string;
+      readonly retryAfterMs?: number;
+    };
 
 /** Asks a subscription's sink for permission to deliver (http-webhook.md 4.1). Never rejects. */
 export type WebhookHandshake = (subscription: Subscription) => Promise<HandshakeResult>;
@@ -18,6 +25,8 @@ export interface WebhookHandshakeOptions {
   readonly client: SinkClient;
   /** `WebHook-Request-Origin`: names the sending system, not a host (4.1.2), e.g. "herald". */
   readonly origin: string;
+  /** Epoch milliseconds, for a `Retry-After` given as an HTTP date (default `Date.now`). */
+  readonly now?: () => number;
 }
 
 // 4.1.4 and 4.2.2: rates are "requests per minute".
@@ -37,7 +46,9 @@ function requestRate(rate: DeliveryRate | undefined): string | undefined {
  * header naming the origin or `*` (4.2.1), whatever the status: 4.2 says a handshake "cannot rely
  * on status codes". `WebHook-Allowed-Rate` (4.2.2) is `*` or absent for no limit, or requests per
  * minute (granted as a bucket of that many per minute); any other value is a refusal, as is no
- * answer at all (status 0). Callback consent (4.1.3) is not supported: no callback is offered.
+ * answer at all (status 0). A refusal without consent keeps the answer's `Retry-After`, so the
+ * retry waits as long as the sink asked. Callback consent (4.1.3) is not supported: no callback
+ * is offered.
  *
  * @example
  * const handshake = createWebhookHandshake({ client: createNodeSinkClient(), origin: "herald" });
@@ -45,7 +56,7 @@ function requestRate(rate: DeliveryRate | undefined): string | undefined {
  * if (!result.allowed) console.warn(result.status, result.error);
  */
 export function createWebhookHandshake(options: WebhookHandshakeOptions): WebhookHandshake {
-  const { client, origin } = options;
+  const { client, origin, now = Date.now } = options;
   if (typeof client?.send !== "function") {
     throw new TypeError("createWebhookHandshake: client must be a SinkClient");
   }
@@ -74,11 +85,13 @@ export function createWebhookHandshake(options: WebhookHandshakeOptions): Webhoo
     const { status } = answer;
     const allowedOrigin = answer.header("webhook-allowed-origin")?.trim();
     if (allowedOrigin === undefined) {
-      return {
-        allowed: false,
-        status,
-        error: `webhook handshake refused: status ${status} without WebHook-Allowed-Origin`,
-      };
+      const error = `webhook handshake refused: status ${status} without WebHook-Allowed-Origin`;
+      // A sink that is busy or down may say when to ask again; the retry waits for it as a
+      // delivery's would.
+      const retryAfterMs = parseRetryAfter(answer.retryAfter, now());
+      return retryAfterMs === undefined
+        ? { allowed: false, status, error }
+        : { allowed: false, status, error, retryAfterMs };
     }
     // Origin names are DNS-like names: compared without regard to case.
     if (allowedOrigin !== "*" && allowedOrigin.toLowerCase() !== origin.toLowerCase()) {
