@@ -693,16 +693,29 @@ export function createSqliteQueue(
     },
 
     async drop(subscriptionId) {
-      return group.run(() => {
-        const rows = dropJobs.all(subscriptionId);
-        for (const row of rows) releaseEvent(row.event_id);
-        for (const row of rows) settled(row.id);
-        memory.drop(subscriptionId);
-        withJobs.delete(subscriptionId);
-        recountFresh();
-        roomFreed();
-        return rows.length;
-      });
+      let rows: readonly { id: number }[];
+      try {
+        rows = await group.run(() => {
+          const deleted = dropJobs.all(subscriptionId);
+          for (const row of deleted) releaseEvent(row.event_id);
+          // In the work, so that an accept later in the same group puts it back.
+          withJobs.delete(subscriptionId);
+          return deleted;
+        });
+      } catch (error) {
+        // Nothing was dropped (a full disk rolls the whole group back): its rows are still there.
+        withJobs.add(subscriptionId);
+        throw error;
+      }
+      // Only once committed: a job forgotten here by a drop that fails would stay in the file with
+      // due time 0, handed out by no lease until a restart. An accept earlier in the same group
+      // has added its jobs by now (its `await` resumed first), so they go too; a later one's
+      // rows were not deleted, and its jobs are added after this and counted as fresh again.
+      for (const row of rows) settled(row.id);
+      memory.drop(subscriptionId);
+      fresh.delete(subscriptionId);
+      roomFreed();
+      return rows.length;
     },
 
     async size() {

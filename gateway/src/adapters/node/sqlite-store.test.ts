@@ -552,6 +552,18 @@ describe("SQLite jobs waiting in memory", () => {
     expect(ids(await store.queue.lease(10, 1_000, never()))).toEqual(["2", "1", "3"]);
     await store.close();
   });
+
+  it("drops with a subscription the jobs of an accept committed just before, in the same group", async () => {
+    const store = openSqliteStore({ path: freshPath(), clock: manualClock() });
+    const accepted = accept(store.queue, "1");
+    // Past the accept's back-pressure check, before its group is written: one group, accept first.
+    await new Promise((resolve) => process.nextTick(resolve));
+    const dropped = store.queue.drop("a");
+    await accepted;
+    expect(await dropped).toBe(1);
+    expect(await store.queue.lease(10, 1_000, AbortSignal.timeout(50))).toEqual([]);
+    await store.close();
+  });
 });
 
 describe("SQLite store failures", () => {
@@ -572,6 +584,28 @@ describe("SQLite store failures", () => {
     db.pragma("max_page_count = 1073741823");
     expect(await accept(store.queue, ...big)).toMatchObject({ events: 200, duplicates: 0 });
     expect(await store.queue.size()).toBe(201);
+    await store.close();
+  });
+
+  it("keeps the waiting jobs of a subscription deliverable when a full disk rolls back their drop", async () => {
+    const { path, db } = freshDatabase();
+    const store = createSqliteStore(db, { path, clock: manualClock() });
+    await accept(store.queue, "1", "2");
+    const pages = db.pragma("page_count", { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages}`);
+    const dropped = store.queue.drop("a").catch((e: unknown) => e);
+    // An accept in the same group fills the disk: SQLite rolls the whole group back.
+    const big = Array.from({ length: 300 }, (_, i) => ({
+      event: event(`b${i}`),
+      subscriptionIds: ["b"],
+    }));
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(await store.queue.accept(big).catch((e: unknown) => e)).toBeInstanceOf(Unavailable);
+    expect(await dropped).toBeInstanceOf(Unavailable);
+    db.pragma("max_page_count = 1073741823");
+    expect(await store.queue.size()).toBe(2);
+    const jobs = await store.queue.lease(10, 1_000, AbortSignal.timeout(50));
+    expect(jobs.map((job) => job.event.attributes.id)).toEqual(["1", "2"]);
     await store.close();
   });
 
