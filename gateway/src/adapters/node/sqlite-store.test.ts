@@ -158,6 +158,53 @@ describe("openSqliteStore", () => {
       await store.close();
     }
   });
+  it("opens a file of schema version 3: its due, retrying and dead jobs keep their state beside new jobs waiting in memory", async () => {
+    const { path, db } = freshDatabase();
+    for (const sql of MIGRATIONS.slice(0, 3)) db.exec(sql);
+    db.pragma("user_version = 3");
+    const insertEvent = db.prepare("INSERT INTO events (body, refs) VALUES (?, 1)");
+    const insertJob = db.prepare(
+      `INSERT INTO jobs (event_id, subscription_id, attempts, due_at, failure, dead_at)
+       VALUES (?, 'a', ?, ?, ?, ?)`,
+    );
+    const failure = { status: 503, error: "down", at: 900 };
+    const rows: [string, number, number | null, string | null, number | null][] = [
+      ["due", 0, 1_000, null, null],
+      ["retrying", 2, 5_000, JSON.stringify(failure), null],
+      ["dead", 4, null, JSON.stringify(failure), 950],
+    ];
+    for (const [id, attempts, dueAt, text, deadAt] of rows) {
+      const eventId = insertEvent.run(encodeEvent(event(id))).lastInsertRowid;
+      insertJob.run(eventId, attempts, dueAt, text, deadAt);
+    }
+    db.close();
+    const clock = manualClock(2_000);
+    const store = openSqliteStore({ path, clock, exclusive: false });
+    try {
+      await store.queue.accept([{ event: event("new"), subscriptionIds: ["a"] }]);
+      const ids = async () =>
+        (await store.queue.lease(10, 60_000, AbortSignal.timeout(50))).map((job) => [
+          job.event.attributes.id,
+          job.attempts,
+        ]);
+      expect(await ids()).toEqual([
+        ["due", 0],
+        ["new", 0],
+      ]);
+      clock.advance(3_000);
+      expect(await ids()).toEqual([["retrying", 2]]);
+      const dead = await store.queue.dead("a", { limit: 10 });
+      expect(dead.map((job) => [job.event.attributes.id, job.failure])).toEqual([
+        ["dead", failure],
+      ]);
+      expect(await store.queue.redrive("a")).toBe(1);
+      expect(await ids()).toEqual([["dead", 0]]);
+      expect(await store.queue.size()).toBe(4);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("stores an event once for all its jobs and deletes it with its last job", async () => {
     const path = freshPath();
     // Not exclusive: the test reads the file through a second connection.
