@@ -64,7 +64,8 @@ export class FreshJobs {
 
   /**
    * Whether `n` more jobs may wait here besides those already on their way (the limit is soft:
-   * accepts committed together may overshoot it a little).
+   * the accepts of one group commit are all checked against the count before any of them is added,
+   * so a group may overshoot it by its own jobs).
    */
   hasRoomFor(n: number): boolean {
     return this.#size + n < this.#maxJobs;

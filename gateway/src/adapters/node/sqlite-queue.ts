@@ -274,16 +274,12 @@ export function createSqliteQueue(
       WHERE attempts = 0 AND due_at IS NOT NULL GROUP BY subscription_id`,
   );
   const fresh = new Map<string, number>();
-  const recountFresh = () => {
-    fresh.clear();
-    for (const row of countFresh.all()) fresh.set(row.subscription_id, row.n);
-  };
+  for (const row of countFresh.all()) fresh.set(row.subscription_id, row.n);
   const addFresh = (subscriptionId: string, n: number) => {
     const next = (fresh.get(subscriptionId) ?? 0) + n;
     if (next > 0) fresh.set(subscriptionId, next);
     else fresh.delete(subscriptionId);
   };
-  recountFresh();
   /**
    * Subscriptions whose last settled attempt failed: their sink is down or failing, so their
    * fresh jobs are not held against publishers (a backlog behind a broken sink lives on disk, it
@@ -472,7 +468,8 @@ export function createSqliteQueue(
     skipJson: string,
     now: number,
   ): { rows: { row: DueRow; due: number; expired: boolean }[]; complete: boolean } {
-    if (indexedNext > now) return { rows: [], complete: true };
+    // Nothing read, so nothing learnt: `indexedNext` stays (no index probe per lease).
+    if (indexedNext > now) return { rows: [], complete: false };
     // Held rows are still due in the file: ask for enough rows to get past them.
     const limit = max + leases.size;
     const all = dueRows(limit, skip, skipJson, now);
