@@ -206,6 +206,13 @@ export function createSqliteQueue(
   const deleteJob = db.prepare<[number], { event_id: number; subscription_id: string }>(
     "DELETE FROM jobs WHERE id = ? RETURNING event_id, subscription_id",
   );
+  const deleteJobs = db.prepare<
+    [string],
+    { id: number; event_id: number; subscription_id: string }
+  >(
+    `DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))
+      RETURNING id, event_id, subscription_id`,
+  );
   const release = db.prepare<[number], { refs: number }>(
     "UPDATE events SET refs = refs - 1 WHERE id = ? RETURNING refs",
   );
@@ -577,6 +584,35 @@ export function createSqliteQueue(
     return waitForWake(waiters, signal, Number.isFinite(next) ? next - now : undefined);
   }
 
+  /**
+   * The completes asked for until the next group commit runs: deleted together, in one
+   * statement and one work of the group, rather than one of each per job.
+   */
+  let completing:
+    | { readonly ids: number[]; readonly done: Promise<ReadonlyMap<number, string>> }
+    | undefined;
+
+  /** Deletes the jobs of `ids`; the subscription of each one that was there, by id. */
+  function completeAll(ids: readonly number[]): ReadonlyMap<number, string> {
+    // Completes from now on go to the next group.
+    completing = undefined;
+    const done = new Map<number, string>();
+    if (ids.length === 1) {
+      const id = ids[0] as number;
+      const row = deleteJob.get(id);
+      if (row !== undefined) {
+        releaseEvent(row.event_id);
+        done.set(id, row.subscription_id);
+      }
+      return done;
+    }
+    for (const row of deleteJobs.all(JSON.stringify(ids))) {
+      releaseEvent(row.event_id);
+      done.set(row.id, row.subscription_id);
+    }
+    return done;
+  }
+
   /** A lease ended here by a settle: its job leaves memory for good. */
   const settled = (id: number) => leases.delete(id);
 
@@ -624,13 +660,15 @@ export function createSqliteQueue(
     async complete(jobId) {
       const id = rowId(jobId);
       if (id === undefined) return;
-      const done = await group.run(() => {
-        const row = deleteJob.get(id);
-        if (row !== undefined) releaseEvent(row.event_id);
-        return row?.subscription_id;
-      });
+      let batch = completing;
+      if (batch === undefined) {
+        const ids: number[] = [];
+        batch = completing = { ids, done: group.run(() => completeAll(ids)) };
+      }
+      batch.ids.push(id);
+      const subscriptionId = (await batch.done).get(id);
       settled(id);
-      if (done !== undefined && failing.delete(done)) roomFreed();
+      if (subscriptionId !== undefined && failing.delete(subscriptionId)) roomFreed();
     },
 
     async reschedule(jobId, dueAt, failure) {
