@@ -34,7 +34,7 @@ interface Line {
  * store makes every job of due time 0 an indexed due row again.
  *
  * @example
- * const fresh = new FreshJobs({ maxJobs: 65_536, maxEventJobs: 16_384, maxEventBytes: 8 << 20 });
+ * const fresh = new FreshJobs({ maxJobs: 16_384, maxEventJobs: 16_384, maxEventBytes: 8 << 20 });
  * fresh.add(7, "audit", now, parts);
  * fresh.earliest(new Set()); // job 7
  */

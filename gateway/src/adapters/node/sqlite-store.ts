@@ -28,7 +28,7 @@ export interface SqliteStoreOptions {
   readonly maxWaitMs?: number;
   /**
    * Most accepted jobs that wait in memory, outside the file's due-time indexes, before further
-   * ones are written as indexed rows (default 65 536; tests lower it). See `sqlite-fresh-jobs.ts`.
+   * ones are written as indexed rows (default 16,384; tests lower it). See `sqlite-fresh-jobs.ts`.
    */
   readonly memoryJobs?: number;
   readonly logger?: Logger;
