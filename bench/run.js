@@ -119,8 +119,9 @@ const log = (message) => process.stderr.write(`${message}\n`);
  * @param {() => string} tempDir
  * @param {object | undefined} auth  ingest-auth: Herald's `auth` section
  * @param {boolean} sql  match: whether the mix includes `sql` filters
+ * @param {number} sinkConcurrency  every subscription's `delivery.concurrency` (--sink-concurrency)
  */
-function systemSpecs(sinkUrl, store, heraldBin, tempDir, auth, sql) {
+function systemSpecs(sinkUrl, store, heraldBin, tempDir, auth, sql, sinkConcurrency) {
   const env = { ...process.env, NODE_ENV: "production" };
   /**
    * @param {boolean} withAuth
@@ -133,6 +134,7 @@ function systemSpecs(sinkUrl, store, heraldBin, tempDir, auth, sql) {
       sinkUrl,
       store,
       dir,
+      delivery: { concurrency: sinkConcurrency },
       ...(withAuth ? { auth } : {}),
       ...(subscriptions === undefined
         ? {}
@@ -417,7 +419,8 @@ async function main() {
     endToEnd
       ? `bench: scenario ${opts.scenario}, ${opts.rounds} round(s) of ${systems.join(", ")} interleaved, ` +
           `${opts.durationS}s measured + ${opts.warmupS}s warm-up per run, ` +
-          `${opts.connections} connections, ${opts.threads} wrk thread(s); ` +
+          `${opts.connections} connections, ${opts.threads} wrk thread(s), ` +
+          `Herald's delivery.concurrency ${opts.sinkConcurrency}; ` +
           (pin ? `SUT on core ${SUT_CORE}, wrk + sink on core ${LOAD_CORE}` : "unpinned")
       : `bench: scenario ${opts.scenario}, micro part only (in process, no servers)`,
   );
@@ -563,6 +566,7 @@ async function main() {
       warmupS: opts.warmupS,
       connections: opts.connections,
       wrkThreads: opts.threads,
+      sinkConcurrency: opts.sinkConcurrency,
       systems,
       pinned: pin ? { sut: SUT_CORE, wrk: LOAD_CORE, sink: LOAD_CORE } : false,
       herald:
@@ -865,6 +869,7 @@ async function withSystem(o, body, startFailed) {
       },
       scenario.auth,
       scenario.sql,
+      opts.sinkConcurrency,
     );
     const spec = specs[/** @type {keyof typeof specs} */ (name)]();
     try {
@@ -1052,6 +1057,7 @@ async function runLatencyScenario(ctx) {
     settings: {
       rounds: opts.rounds,
       probe: { ...probe, connections: opts.connections, wrkThreads: opts.threads },
+      sinkConcurrency: opts.sinkConcurrency,
       rateFraction: RATE_FRACTION,
       durationS: opts.durationS,
       pacedConnections: PACED_CONNECTIONS,

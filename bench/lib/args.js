@@ -77,6 +77,10 @@ export const USAGE = `usage: node bench/run.js [options]
                       rotated; ratios are medians of per-round ratios (default: 3; --quick: 1)
   --connections N     wrk connections (default: 64); sdk-emit: sends in flight per client
   --threads N         wrk threads (default: 1; wrk shares one core with the sink)
+  --sink-concurrency N
+                      Herald's delivery.concurrency for every generated subscription (default:
+                      --connections, as many requests in flight to the sink as the bare relay
+                      has; 16 measures Herald's default)
   --systems LIST      comma-separated subset of the scenario's systems:
                         ingest: bare,naive,herald (default: all three)
                         ingest-auth: bare,naive,herald-noauth,herald-auth
@@ -109,6 +113,7 @@ export const USAGE = `usage: node bench/run.js [options]
  * @property {number} rounds
  * @property {number} connections
  * @property {number} threads
+ * @property {number} sinkConcurrency  Herald's delivery.concurrency per subscription
  * @property {string[]} systems  in the scenario's canonical order
  * @property {number} publishers  ingest-auth: how many tokens (publishers) wrk cycles through
  * @property {"memory" | "sqlite"} store
@@ -158,6 +163,7 @@ const KNOWN = [
   "store",
   "out",
   "herald-bin",
+  "sink-concurrency",
   "part",
   "events",
   "hold",
@@ -240,6 +246,10 @@ export function parseArgs(argv) {
     warmupS: seconds("--warmup", given.warmup ?? (quick ? "1s" : "5s")),
     rounds: positiveInt("--rounds", given.rounds ?? (quick ? "1" : "3")),
     connections: positiveInt("--connections", given.connections ?? "64"),
+    sinkConcurrency: positiveInt(
+      "--sink-concurrency",
+      given["sink-concurrency"] ?? given.connections ?? "64",
+    ),
     threads: positiveInt("--threads", given.threads ?? "1"),
     // Always run in the canonical order so tables and JSON line up between runs.
     systems: known.filter((s) => systems.includes(s)),
