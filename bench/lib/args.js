@@ -78,8 +78,9 @@ export const USAGE = `usage: node bench/run.js [options]
   --connections N     wrk connections (default: 64); sdk-emit: sends in flight per client
   --threads N         wrk threads (default: 1; wrk shares one core with the sink)
   --sink-concurrency N
-                      Herald's delivery.concurrency for every generated subscription (default:
-                      --connections, as many requests in flight to the sink as the bare relay
+                      Herald's delivery.concurrency, 1-1000, for the subscriptions of ingest,
+                      ingest-auth, ingest-traced, match and e2e-latency (default: --connections,
+                      at most 1000: as many requests in flight to the sink as the bare relay
                       has; 16 measures Herald's default)
   --systems LIST      comma-separated subset of the scenario's systems:
                         ingest: bare,naive,herald (default: all three)
@@ -150,6 +151,18 @@ export function positiveInt(flag, text) {
 }
 
 export class UsageError extends Error {}
+
+/**
+ * `--sink-concurrency`, or `--connections` capped at 1000 (`delivery.concurrency` is 1-1000).
+ * @param {string | undefined} given
+ * @param {string} connections
+ */
+function sinkConcurrency(given, connections) {
+  if (given === undefined) return Math.min(1000, positiveInt("--connections", connections));
+  const n = positiveInt("--sink-concurrency", given);
+  if (n > 1000) throw new UsageError(`--sink-concurrency: at most 1000 (Herald's limit), got ${n}`);
+  return n;
+}
 
 const KNOWN = [
   "scenario",
@@ -246,10 +259,7 @@ export function parseArgs(argv) {
     warmupS: seconds("--warmup", given.warmup ?? (quick ? "1s" : "5s")),
     rounds: positiveInt("--rounds", given.rounds ?? (quick ? "1" : "3")),
     connections: positiveInt("--connections", given.connections ?? "64"),
-    sinkConcurrency: positiveInt(
-      "--sink-concurrency",
-      given["sink-concurrency"] ?? given.connections ?? "64",
-    ),
+    sinkConcurrency: sinkConcurrency(given["sink-concurrency"], given.connections ?? "64"),
     threads: positiveInt("--threads", given.threads ?? "1"),
     // Always run in the canonical order so tables and JSON line up between runs.
     systems: known.filter((s) => systems.includes(s)),

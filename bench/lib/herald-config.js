@@ -21,7 +21,8 @@ export const MATCHED_TYPE = `${TYPE_PREFIX}${MATCHED_INDEX}`;
  *                               must run with --no-auth
  * @param {{ id: string, filters: readonly object[] }[]} [o.subscriptions]  instead of the 100
  *                               above (match scenario); each gets a sink under the bench sink
- * @param {object} [o.delivery]  every subscription's `delivery` settings (backlog scenario)
+ * @param {object} [o.delivery]  every subscription's `delivery` settings (backlog scenario; the
+ *                               others: `concurrency`, --sink-concurrency)
  * @param {object} [o.limits]    Herald's `limits` section (backlog scenario)
  * @returns {string}
  */

@@ -63,9 +63,9 @@ export class FreshJobs {
   }
 
   /**
-   * Whether `n` more jobs may wait here besides those already on their way (the limit is soft:
-   * the accepts of one group commit are all checked against the count before any of them is added,
-   * so a group may overshoot it by its own jobs).
+   * Whether one more job may wait here after the `n` already on their way (the limit is soft:
+   * the accepts of one group commit are all checked against the count before any of them is
+   * added, so a group may overshoot it by its own jobs).
    */
   hasRoomFor(n: number): boolean {
     return this.#size + n < this.#maxJobs;

@@ -50,16 +50,17 @@ const PRUNE_MIN = 100;
  */
 const PER_SUBSCRIPTION_LEASE_MAX = 64;
 /**
- * Jobs accepted here that wait in memory, unindexed (see `FreshJobs`), at most about this many;
- * further ones are written as indexed due rows. Enough for the default backlog of fresh jobs
- * (`maxFresh`, 10,000); a waiting job costs about 350 bytes of resident memory at peak (the
- * `backlog` bench: 170 MB without any, 176 MB with 16,384, 196 MB with 65,536).
+ * Jobs accepted here that wait in memory, unindexed (see `FreshJobs`), at most about this many,
+ * over all subscriptions; further ones are written as indexed due rows. Enough for one
+ * subscription's default backlog of fresh jobs (`maxFresh`, 10,000); a waiting job costs about
+ * 350 bytes of resident memory at peak (the `backlog` bench: 170 MB without any, 175-176 MB
+ * with 16,384, 196 MB with 65,536).
  */
 const FRESH_MAX_JOBS = 16_384;
 /**
  * Encoded events of those kept in memory, at most this many jobs and this many bytes: a job
- * handed out soon after it was accepted is not read back from the file. Enough for the default
- * backlog of fresh jobs (`maxFresh`) of events of a few hundred bytes.
+ * handed out soon after it was accepted is not read back from the file. Enough for one
+ * subscription's default backlog of fresh jobs (`maxFresh`) of events of a few hundred bytes.
  */
 const FRESH_MAX_EVENT_JOBS = 16_384;
 const FRESH_MAX_EVENT_BYTES = 8 * 1024 * 1024;
@@ -135,6 +136,10 @@ export function createSqliteQueue(
   },
 ): DeliveryQueue & { close(): void } {
   const { clock, dedupeWindowMs, maxFresh = 10_000, maxWaitMs = 5_000 } = options;
+  const memoryJobs = options.memoryJobs ?? FRESH_MAX_JOBS;
+  if (!Number.isSafeInteger(memoryJobs) || memoryJobs < 0) {
+    throw new TypeError("createSqliteQueue: memoryJobs must be a whole number, 0 or more");
+  }
   let closed = false;
   // Jobs of due time 0 belong to the memory of a process that is gone: due now, as indexed rows.
   db.prepare("UPDATE jobs SET due_at = ? WHERE due_at = 0").run(Math.max(1, clock.now()));
@@ -256,7 +261,7 @@ export function createSqliteQueue(
   };
   /** Jobs accepted here and waiting in memory, unindexed. */
   const memory = new FreshJobs({
-    maxJobs: options.memoryJobs ?? FRESH_MAX_JOBS,
+    maxJobs: memoryJobs,
     maxEventJobs: FRESH_MAX_EVENT_JOBS,
     maxEventBytes: FRESH_MAX_EVENT_BYTES,
   });
@@ -297,38 +302,67 @@ export function createSqliteQueue(
   const failing = new Set<string>();
   /** Accepts waiting for room, in arrival order. */
   const roomWaiters = new Set<RoomWaiter>();
+  /** Waiting accepts per subscription: a newcomer for one of them queues behind them. */
+  const waitingFor = new Map<string, number>();
+  /** Jobs of accepts let in but not stored yet, per subscription: they count against the room. */
+  const letIn = new Map<string, number>();
+  const count = (map: Map<string, number>, incoming: ReadonlyMap<string, number>, sign: 1 | -1) => {
+    for (const [id, n] of incoming) {
+      const next = (map.get(id) ?? 0) + sign * n;
+      if (next > 0) map.set(id, next);
+      else map.delete(id);
+    }
+  };
   /**
-   * Whether jobs for `incoming` may come in now: each of its subscriptions has room for them, or
-   * has no fresh jobs at all (a batch bigger than the limit must still get in). `admitted` counts
-   * the jobs of accepts let in but not yet stored.
+   * Whether jobs for `incoming` may come in now: each of its subscriptions has room for them
+   * (jobs fresh or let in and not yet stored), or has none at all (a batch bigger than the limit
+   * must still get in).
    */
-  function fits(incoming: ReadonlyMap<string, number>, admitted?: ReadonlyMap<string, number>) {
+  function fits(incoming: ReadonlyMap<string, number>) {
     if (closed) return true;
     for (const [id, n] of incoming) {
       if (failing.has(id)) continue;
-      const waiting = (fresh.get(id) ?? 0) + (admitted?.get(id) ?? 0);
+      const waiting = (fresh.get(id) ?? 0) + (letIn.get(id) ?? 0);
       if (waiting > 0 && waiting + n > maxFresh) return false;
     }
     return true;
   }
   /**
-   * Lets in the waiting accepts that now fit, oldest first, each counted against the room of
-   * those let in before it (their jobs are not stored yet). The others keep waiting, with nothing
-   * allocated again: this runs on every lease.
+   * Lets in the waiting accepts that now fit, oldest first: one that does not fit holds back the
+   * later ones of its subscriptions (a big batch is not overtaken for ever by small ones). The
+   * others keep waiting, with nothing allocated again: this runs on every lease.
    */
   const roomFreed = () => {
     if (roomWaiters.size === 0) return;
-    let admitted: Map<string, number> | undefined;
+    let blocked: Set<string> | undefined;
     for (const waiter of roomWaiters) {
-      if (!fits(waiter.incoming, admitted)) continue;
+      let held = false;
+      if (blocked !== undefined) {
+        for (const id of waiter.incoming.keys()) if (blocked.has(id)) held = true;
+      }
+      if (held || !fits(waiter.incoming)) {
+        blocked ??= new Set();
+        for (const id of waiter.incoming.keys()) blocked.add(id);
+        continue;
+      }
       roomWaiters.delete(waiter);
+      count(waitingFor, waiter.incoming, -1);
+      count(letIn, waiter.incoming, 1);
       waiter.admit();
-      admitted ??= new Map();
-      for (const [id, n] of waiter.incoming) admitted.set(id, (admitted.get(id) ?? 0) + n);
     }
   };
+  /**
+   * Lets an accept in at once (counted in `letIn` until its jobs are stored), or waits for room
+   * behind the accepts already waiting for its subscriptions; rejects with `Unavailable` after
+   * `maxWaitMs`.
+   */
   function room(incoming: ReadonlyMap<string, number>): Promise<void> | undefined {
-    if (fits(incoming)) return undefined;
+    let queued = false;
+    for (const id of incoming.keys()) if (waitingFor.has(id)) queued = true;
+    if (!queued && fits(incoming)) {
+      count(letIn, incoming, 1);
+      return undefined;
+    }
     return new Promise<void>((resolve, reject) => {
       const waiter: RoomWaiter = {
         incoming,
@@ -339,11 +373,15 @@ export function createSqliteQueue(
       };
       const timer = setTimeout(() => {
         roomWaiters.delete(waiter);
+        count(waitingFor, incoming, -1);
         reject(
           new Unavailable("the delivery backlog is full: a sink is slower than its publishers", 1),
         );
+        // Its place in line is free: those behind it may fit.
+        roomFreed();
       }, maxWaitMs);
       roomWaiters.add(waiter);
+      count(waitingFor, incoming, 1);
     });
   }
 
@@ -626,13 +664,24 @@ export function createSqliteQueue(
         for (const id of subscriptionIds) incoming.set(id, (incoming.get(id) ?? 0) + 1);
       }
       // A reply or a receipt is not held back: the settle making it holds a delivery slot.
-      if (options?.settling !== true) {
+      const held = options?.settling !== true;
+      if (held) {
         const wait = room(incoming);
         if (wait !== undefined) await wait;
       }
-      const { acceptance, jobsBySubscription, newJobs, indexedAt, now } = await group.run(() =>
-        store(events),
-      );
+      let stored: ReturnType<typeof store>;
+      try {
+        stored = await group.run(() => store(events));
+      } catch (error) {
+        if (held) {
+          count(letIn, incoming, -1);
+          roomFreed();
+        }
+        throw error;
+      }
+      const { acceptance, jobsBySubscription, newJobs, indexedAt, now } = stored;
+      // Its jobs are fresh now instead of let in (in the same step: no room is counted twice).
+      if (held) count(letIn, incoming, -1);
       for (const [id, n] of jobsBySubscription) addFresh(id, n);
       // A failing subscription's jobs wait for retries, not moments: their events stay on disk.
       for (const { id, subscriptionId, parts } of newJobs) {
@@ -665,7 +714,13 @@ export function createSqliteQueue(
       let batch = completing;
       if (batch === undefined) {
         const ids: number[] = [];
-        batch = completing = { ids, done: group.run(() => completeAll(ids)) };
+        const started = { ids, done: group.run(() => completeAll(ids)) };
+        // A group that fails before this work runs (an earlier work filled the disk) must not
+        // leave later completes waiting on it: they go to the next group.
+        started.done.catch(() => {
+          if (completing === started) completing = undefined;
+        });
+        batch = completing = started;
       }
       batch.ids.push(id);
       const subscriptionId = (await batch.done).get(id);

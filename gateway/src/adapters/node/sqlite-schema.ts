@@ -8,8 +8,9 @@ import type { Database } from "better-sqlite3";
  *   `body` the text, `data` the bytes of binary data); `refs` counts its jobs, and the event is
  *   deleted with its last job (an event matched by 3 subscriptions is stored once).
  * - `jobs`: one per (event, subscription). `due_at` is when a job is due (leases are kept in
- *   memory by the file's one owner), 0 while it waits in the memory of the process that accepted
- *   it (see `sqlite-fresh-jobs.ts`), NULL once the job is dead; `dead_at` is when it died. AUTOINCREMENT so an id is never reused: a stale holder of a completed job must not
+ *   memory by the file's one owner), 0 while it waits in the memory of the process that
+ *   accepted it (see `sqlite-fresh-jobs.ts`), NULL once the job is dead; `dead_at` is when it
+ *   died. AUTOINCREMENT so an id is never reused: a stale holder of a completed job must not
  *   complete a newer job that got its id.
  *   `jobs_due (due_at)` serves `lease` (due jobs oldest first, O(log n + k)) and the next due time;
  *   like it, `jobs_subscription_due` holds only rows with a due time above 0 and serves a lease

@@ -443,6 +443,26 @@ describe("SQLite store back-pressure", () => {
     await store.close();
   });
 
+  it("does not let later events overtake a batch waiting for room", async () => {
+    const store = openSqliteStore({ path: freshPath(), maxFresh: 3, maxWaitMs: 10_000 });
+    await store.queue.accept(one("1"));
+    await store.queue.accept(one("2"));
+    const stored: string[] = [];
+    const batch = store.queue.accept([...one("3"), ...one("4")]).then(() => stored.push("batch"));
+    // It would fit on its own (2 + 1 <= 3), but the batch came first.
+    const single = store.queue.accept(one("5")).then(() => stored.push("single"));
+    await store.queue.accept([{ event: event("other-1"), subscriptionIds: [] }]);
+    expect(stored).toEqual([]);
+    await store.queue.lease(1, 60_000, never());
+    await batch;
+    await store.queue.accept([{ event: event("other-2"), subscriptionIds: [] }]);
+    expect(stored).toEqual(["batch"]);
+    await store.queue.lease(2, 60_000, never());
+    await single;
+    expect(stored).toEqual(["batch", "single"]);
+    await store.close();
+  });
+
   it("answers 503 when no room comes within the wait", async () => {
     const store = openSqliteStore({ path: freshPath(), maxFresh: 1, maxWaitMs: 20 });
     await store.queue.accept(one("1"));
@@ -631,6 +651,29 @@ describe("SQLite store failures", () => {
     db.pragma("max_page_count = 1073741823");
     expect(await accept(store.queue, ...big)).toMatchObject({ events: 200, duplicates: 0 });
     expect(await store.queue.size()).toBe(201);
+    await store.close();
+  });
+
+  it("completes again after a group that failed before its completes ran", async () => {
+    const { path, db } = freshDatabase();
+    const store = createSqliteStore(db, { path, clock: manualClock() });
+    await accept(store.queue, "1", "2");
+    const [first, second] = await store.queue.lease(2, 60_000, never());
+    const pages = db.pragma("page_count", { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages}`);
+    // The accept's work comes first in the group and fills the disk: the complete's never runs.
+    const big = Array.from({ length: 300 }, (_, i) => ({
+      event: event(`b${i}`),
+      subscriptionIds: ["b"],
+    }));
+    const failed = store.queue.accept(big).catch((e: unknown) => e);
+    const completed = store.queue.complete(first?.id ?? "").catch((e: unknown) => e);
+    expect(await failed).toBeInstanceOf(Unavailable);
+    expect(await completed).toBeInstanceOf(Unavailable);
+    db.pragma("max_page_count = 1073741823");
+    await store.queue.complete(second?.id ?? "");
+    await store.queue.complete(first?.id ?? "");
+    expect(await store.queue.size()).toBe(0);
     await store.close();
   });
 
