@@ -339,14 +339,17 @@ describe("the NATS store beyond the contract", () => {
       const [a] = replicas as [NatsStore];
       await a.queue.accept([{ event: event("stuck"), subscriptionIds: ["x"] }]);
       const [job] = await a.queue.lease(1, 60_000, never());
-      // Each replica that settles the advisory ends by deleting the message (all but the first
-      // find it gone): counting those requests says when every replica is done.
+      // Each replica settling the advisory reads the message; one that still finds it keeps the
+      // job as dead (a publish to the dead subject), then deletes the message; one that finds it
+      // gone is done. Counting those requests says when every replica is done, whatever order
+      // they ran in.
+      let gets = 0;
+      let kept = 0;
       let deletes = 0;
-      nc.subscribe(`$JS.API.STREAM.MSG.DELETE.${stream}`, {
-        callback: () => {
-          deletes++;
-        },
-      });
+      const count = (subject: string, add: () => void) => nc.subscribe(subject, { callback: add });
+      count(`$JS.API.STREAM.MSG.GET.${stream}`, () => gets++);
+      count(natsNames(stream).dead("x"), () => kept++);
+      count(`$JS.API.STREAM.MSG.DELETE.${stream}`, () => deletes++);
       await nc.flush();
       // What JetStream says when a message reached max_deliver; each replica hears it and keeps
       // the job as dead (one copy, by msg id); all but the first found it gone.
@@ -364,8 +367,10 @@ describe("the NATS store beyond the contract", () => {
         { id: job?.id, failure: { error: expect.stringMatching(/handed out 20 times/) } },
       ]);
       // Every replica has settled it, none with an error.
-      while (deletes < replicas.length) {
-        if (Date.now() > deadline) throw new Error(`timed out: ${deletes} deletes`);
+      while (gets < replicas.length || deletes < kept) {
+        if (Date.now() > deadline) {
+          throw new Error(`timed out: ${gets} reads, ${kept} kept, ${deletes} deletes`);
+        }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       // The last delete's answer reached its replica (a round trip) before it could log.
