@@ -43,7 +43,9 @@ function inCanonicalOrder(received: Record<string, string>): Record<string, stri
   // Most events have no other attribute, or one: no array to sort then.
   let others: string[] | undefined;
   for (const name in received) {
-    if (!Object.hasOwn(ordered, name)) (others ??= []).push(name);
+    if (Object.hasOwn(ordered, name)) continue;
+    if (others === undefined) others = [name];
+    else others.push(name);
   }
   if (others !== undefined) {
     if (others.length > 1) others.sort();
