@@ -481,6 +481,8 @@ export function createSqliteQueue(
    * is held until `complete`, `reschedule`, `bury` or `drop`, or until its lease expires.
    */
   const leases = new Map<number, Lease>();
+  /** Leases of indexed rows (the others' jobs are never among the rows a lease reads). */
+  let indexedLeases = 0;
   /** No lease that `returnExpired` has not dealt with ends before this. */
   let leasesEndFrom = Number.POSITIVE_INFINITY;
 
@@ -504,6 +506,9 @@ export function createSqliteQueue(
   }
 
   function hold(id: number, until: number, fromMemory: string | undefined): void {
+    const previous = leases.get(id);
+    if (previous !== undefined && previous.memory === undefined) indexedLeases--;
+    if (fromMemory === undefined) indexedLeases++;
     leases.set(id, { until, memory: fromMemory });
     if (until < leasesEndFrom) leasesEndFrom = until;
   }
@@ -518,7 +523,7 @@ export function createSqliteQueue(
     // Nothing read, so nothing learnt: `indexedNext` stays (no index probe per lease).
     if (indexedNext > now) return { rows: [], complete: false };
     // Held rows are still due in the file: ask for enough rows to get past them.
-    const limit = max + leases.size;
+    const limit = max + indexedLeases;
     const all = dueRows(limit, skip, skipJson, now);
     const rows: { row: DueRow; due: number; expired: boolean }[] = [];
     let reordered = false;
@@ -654,7 +659,12 @@ export function createSqliteQueue(
   }
 
   /** A lease ended here by a settle: its job leaves memory for good. */
-  const settled = (id: number) => leases.delete(id);
+  const settled = (id: number) => {
+    const lease = leases.get(id);
+    if (lease === undefined) return;
+    if (lease.memory === undefined) indexedLeases--;
+    leases.delete(id);
+  };
 
   return {
     async accept(events, options) {

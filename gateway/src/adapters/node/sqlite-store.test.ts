@@ -577,6 +577,21 @@ describe("SQLite jobs waiting in memory", () => {
     await store.close();
   });
 
+  it("hands out due rows one lease at a time past the ones already held (after a restart)", async () => {
+    const path = freshPath();
+    const clock = manualClock();
+    const first = openSqliteStore({ path, clock });
+    for (const id of ["1", "2", "3"]) await accept(first.queue, id);
+    await first.close();
+    const second = openSqliteStore({ path, clock });
+    const leased: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      leased.push(...ids(await second.queue.lease(1, 60_000, AbortSignal.timeout(1_000))));
+    }
+    expect(leased).toEqual(["1", "2", "3"]);
+    await second.close();
+  });
+
   it("hands a job back from an expired lease out at its retry, not at once, when its holder rescheduled it meanwhile", async () => {
     const clock = manualClock();
     const store = openSqliteStore({ path: freshPath(), clock });
