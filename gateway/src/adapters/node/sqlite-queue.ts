@@ -210,6 +210,10 @@ export function createSqliteQueue(
   const earliestDue = db.prepare<[], { due_at: number | null }>(
     "SELECT MIN(due_at) AS due_at FROM jobs WHERE due_at > 0",
   );
+  /** A subscription's earliest indexed row, due or not (`jobs_subscription_due`, one probe). */
+  const earliestDueOf = db.prepare<[string], { due_at: number | null }>(
+    "SELECT MIN(due_at) AS due_at FROM jobs WHERE subscription_id = ? AND due_at > 0",
+  );
   const deleteJob = db.prepare<[number], { event_id: number; subscription_id: string }>(
     "DELETE FROM jobs WHERE id = ? RETURNING event_id, subscription_id",
   );
@@ -268,7 +272,8 @@ export function createSqliteQueue(
   /**
    * No indexed row is due before this (held rows excepted: their lease expiry lowers it again).
    * Lowered by whatever makes an indexed row due (reschedule, redrive, an accept past the memory
-   * limit, an expired lease of an indexed row); raised only by a read that saw every due row.
+   * limit, an expired lease of an indexed row); raised only by a read that saw every due row (of
+   * the subscriptions it did not skip; a skipped one's earliest row counts as it is).
    */
   let indexedNext = earliestDue.get()?.due_at ?? Number.POSITIVE_INFINITY;
   const indexedDueBy = (at: number) => {
@@ -538,7 +543,7 @@ export function createSqliteQueue(
       }
     }
     if (reordered) rows.sort((a, b) => a.due - b.due || a.row.id - b.row.id);
-    return { rows, complete: skip.size === 0 && all.length < limit };
+    return { rows, complete: all.length < limit };
   }
 
   function take(
@@ -573,9 +578,16 @@ export function createSqliteQueue(
         jobs.push(job);
       } else break;
     }
-    // Every due indexed row was seen and handed out: none is due again before the next one.
+    // Every due indexed row outside `skip` was seen and handed out: none is due before the next
+    // one, or before the earliest row of a skipped subscription.
     if (complete && next === rows.length) {
-      indexedNext = nextDue.get(now, "[]")?.due_at ?? Number.POSITIVE_INFINITY;
+      // The skipped subscriptions' rows were not read: their earliest, due or not, counts too.
+      let earliest = nextDueAfter(now, skip, skipJson) ?? Number.POSITIVE_INFINITY;
+      for (const id of skip) {
+        const due = earliestDueOf.get(id)?.due_at;
+        if (due !== null && due !== undefined && due < earliest) earliest = due;
+      }
+      indexedNext = earliest;
     }
     return jobs;
   }

@@ -577,6 +577,16 @@ describe("SQLite jobs waiting in memory", () => {
     await store.close();
   });
 
+  it("hands out a skipped subscription's due row to the next lease that does not skip it", async () => {
+    const clock = manualClock();
+    const store = openSqliteStore({ path: freshPath(), clock, memoryJobs: 0 });
+    await accept(store.queue, "a1", ["a"]);
+    await accept(store.queue, "b1", ["b"]);
+    expect(ids(await store.queue.lease(10, 60_000, never(), new Set(["a"])))).toEqual(["b1"]);
+    expect(ids(await store.queue.lease(10, 60_000, AbortSignal.timeout(1_000)))).toEqual(["a1"]);
+    await store.close();
+  });
+
   it("hands out due rows one lease at a time past the ones already held (after a restart)", async () => {
     const path = freshPath();
     const clock = manualClock();
