@@ -319,56 +319,65 @@ export function createSqliteQueue(
     }
   };
   /**
-   * Whether jobs for `incoming` may come in now: each of its subscriptions has room for them
-   * (jobs fresh or let in and not yet stored), or has none at all (a batch bigger than the limit
-   * must still get in).
+   * Whether `n` more jobs for one subscription may come in now: it has room for them (jobs fresh,
+   * let in and not yet stored, or `reserved` by accepts waiting ahead), or has none at all (a
+   * batch bigger than the limit must still get in), or its sink is failing.
    */
-  function fits(incoming: ReadonlyMap<string, number>) {
-    if (closed) return true;
-    for (const [id, n] of incoming) {
-      if (failing.has(id)) continue;
-      const waiting = (fresh.get(id) ?? 0) + (letIn.get(id) ?? 0);
-      if (waiting > 0 && waiting + n > maxFresh) return false;
-    }
-    return true;
+  function hasRoom(id: string, n: number, reserved: number) {
+    if (closed || failing.has(id)) return true;
+    const waiting = (fresh.get(id) ?? 0) + (letIn.get(id) ?? 0) + reserved;
+    return waiting === 0 || waiting + n <= maxFresh;
   }
   /**
-   * Lets in the waiting accepts that now fit, oldest first: one that does not fit holds back the
-   * later ones of its subscriptions (a big batch is not overtaken for ever by small ones). The
-   * others keep waiting, with nothing allocated again: this runs on every lease.
+   * Lets in the waiting accepts that now fit, oldest first. One that does not fit holds back the
+   * later ones of the subscriptions it lacks room in (a big batch is not overtaken for ever by
+   * small ones), and keeps its place in the others, whose room it reserves: an accept for only
+   * those goes past it while room is left beside what it needs (an event matching a full
+   * subscription and another does not hold back the other's publishers). The others keep waiting,
+   * with nothing allocated per waiter: this runs on every lease.
    */
   const roomFreed = () => {
     if (roomWaiters.size === 0) return;
     let blocked: Set<string> | undefined;
+    let reserved: Map<string, number> | undefined;
+    const lacks = (id: string, n: number) =>
+      blocked?.has(id) === true || !hasRoom(id, n, reserved?.get(id) ?? 0);
     for (const waiter of roomWaiters) {
-      let held = false;
-      if (blocked !== undefined) {
-        for (const id of waiter.incoming.keys()) if (blocked.has(id)) held = true;
-      }
-      if (held || !fits(waiter.incoming)) {
-        blocked ??= new Set();
-        for (const id of waiter.incoming.keys()) blocked.add(id);
+      let fits = true;
+      for (const [id, n] of waiter.incoming) if (lacks(id, n)) fits = false;
+      if (fits) {
+        roomWaiters.delete(waiter);
+        count(waitingFor, waiter.incoming, -1);
+        count(letIn, waiter.incoming, 1);
+        waiter.admit();
         continue;
       }
-      roomWaiters.delete(waiter);
-      count(waitingFor, waiter.incoming, -1);
-      count(letIn, waiter.incoming, 1);
-      waiter.admit();
+      blocked ??= new Set();
+      reserved ??= new Map();
+      // Its subscriptions are distinct: marking one does not change what the others lack.
+      for (const [id, n] of waiter.incoming) {
+        if (lacks(id, n)) blocked.add(id);
+        else reserved.set(id, (reserved.get(id) ?? 0) + n);
+      }
     }
   };
   /**
    * Lets an accept in at once (counted in `letIn` until its jobs are stored), or waits for room
-   * behind the accepts already waiting for its subscriptions; rejects with `Unavailable` after
-   * `maxWaitMs`.
+   * behind the accepts already waiting for its subscriptions (see `roomFreed`); rejects with
+   * `Unavailable` after `maxWaitMs`.
    */
   function room(incoming: ReadonlyMap<string, number>): Promise<void> | undefined {
     let queued = false;
-    for (const id of incoming.keys()) if (waitingFor.has(id)) queued = true;
-    if (!queued && fits(incoming)) {
+    let fits = true;
+    for (const [id, n] of incoming) {
+      if (waitingFor.has(id)) queued = true;
+      else if (!hasRoom(id, n, 0)) fits = false;
+    }
+    if (!queued && fits) {
       count(letIn, incoming, 1);
       return undefined;
     }
-    return new Promise<void>((resolve, reject) => {
+    const waiting = new Promise<void>((resolve, reject) => {
       const waiter: RoomWaiter = {
         incoming,
         admit: () => {
@@ -388,6 +397,9 @@ export function createSqliteQueue(
       roomWaiters.add(waiter);
       count(waitingFor, incoming, 1);
     });
+    // Behind waiters that lack room in another subscription only: it may go past them now.
+    if (queued && fits) roomFreed();
+    return waiting;
   }
 
   /** One job fewer for the event; the event goes with its last job. */

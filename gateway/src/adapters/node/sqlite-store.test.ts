@@ -463,6 +463,59 @@ describe("SQLite store back-pressure", () => {
     await store.close();
   });
 
+  it("does not hold back another subscription's accepts behind one waiting for a full subscription", async () => {
+    const store = openSqliteStore({ path: freshPath(), maxFresh: 2, maxWaitMs: 10_000 });
+    await store.queue.accept(one("1"));
+    await store.queue.accept(one("1b"));
+    const stored: string[] = [];
+    // An event for both "a" (full) and "b" (empty) waits for room in "a".
+    const both = store.queue
+      .accept([{ event: event("2"), subscriptionIds: ["a", "b"] }])
+      .then(() => stored.push("both"));
+    // One for "b" alone has room there: it is not queued behind the one waiting for "a".
+    const onlyB = store.queue
+      .accept([{ event: event("3"), subscriptionIds: ["b"] }])
+      .then(() => stored.push("b"));
+    const waited = await Promise.race([
+      onlyB.then(() => "stored"),
+      new Promise((resolve) => setTimeout(resolve, 1_000, "still waiting")),
+    ]);
+    expect(waited).toBe("stored");
+    expect(stored).toEqual(["b"]);
+    // Room in "a" once the job of "1" is taken, and still beside "3" in "b".
+    await store.queue.lease(1, 60_000, never());
+    await both;
+    expect(stored).toEqual(["b", "both"]);
+    await store.close();
+  });
+
+  it("keeps a waiting accept's room in the subscriptions it fits: later ones do not take it", async () => {
+    const store = openSqliteStore({ path: freshPath(), maxFresh: 2, maxWaitMs: 10_000 });
+    await store.queue.accept(one("1"));
+    await store.queue.accept(one("2"));
+    await store.queue.accept([{ event: event("3"), subscriptionIds: ["b"] }]);
+    const stored: string[] = [];
+    // Waits for "a"; "b" has room for it, which it keeps.
+    const both = store.queue
+      .accept([{ event: event("4"), subscriptionIds: ["a", "b"] }])
+      .then(() => stored.push("both"));
+    // Would fit in "b" on its own (1 + 1 <= 2), but not beside the one waiting ahead of it.
+    const onlyB = store.queue
+      .accept([{ event: event("5"), subscriptionIds: ["b"] }])
+      .then(() => stored.push("b"));
+    await store.queue.accept([{ event: event("other-1"), subscriptionIds: [] }]);
+    expect(stored).toEqual([]);
+    // The job of "1" is taken: room in "a", and the waiting one gets in first.
+    await store.queue.lease(1, 60_000, never());
+    await both;
+    await store.queue.accept([{ event: event("other-2"), subscriptionIds: [] }]);
+    expect(stored).toEqual(["both"]);
+    await store.queue.lease(3, 60_000, never());
+    await onlyB;
+    expect(stored).toEqual(["both", "b"]);
+    await store.close();
+  });
+
   it("answers 503 when no room comes within the wait", async () => {
     const store = openSqliteStore({ path: freshPath(), maxFresh: 1, maxWaitMs: 20 });
     await store.queue.accept(one("1"));
