@@ -131,11 +131,17 @@ export function createSqliteQueue(
     readonly maxFresh?: number;
     /** How long `accept` waits for room before refusing with `Unavailable` (default 5 s). */
     readonly maxWaitMs?: number;
+    /**
+     * How long every settled attempt of a subscription must have failed before its publishers
+     * are no longer held back (default 1 s; see `failing`).
+     */
+    readonly failingAfterMs?: number;
     /** Most jobs waiting in memory, unindexed (default `FRESH_MAX_JOBS`). */
     readonly memoryJobs?: number;
   },
 ): DeliveryQueue & { close(): void } {
   const { clock, dedupeWindowMs, maxFresh = 10_000, maxWaitMs = 5_000 } = options;
+  const { failingAfterMs = 1_000 } = options;
   const memoryJobs = options.memoryJobs ?? FRESH_MAX_JOBS;
   if (!Number.isSafeInteger(memoryJobs) || memoryJobs < 0) {
     throw new TypeError("createSqliteQueue: memoryJobs must be a whole number, 0 or more");
@@ -300,11 +306,37 @@ export function createSqliteQueue(
     else fresh.delete(subscriptionId);
   };
   /**
-   * Subscriptions whose last settled attempt failed: their sink is down or failing, so their
-   * fresh jobs are not held against publishers (a backlog behind a broken sink lives on disk, it
-   * is not a sign of a core starved by ingest). The next delivered job clears it.
+   * Subscriptions whose last settled attempt failed, with when the first of those failures
+   * came. Once every attempt settled has failed for `failingAfterMs`, the sink is down (refusing,
+   * timing out, asking to wait), so its fresh jobs are no longer held against publishers (a
+   * backlog behind a broken sink lives on disk, it is not a sign of a core starved by ingest).
+   * Not at once: a slow sink that fails now and then (one attempt in ten, say) would otherwise
+   * let every publisher in after each failure, until the next delivered job, and its backlog grow
+   * far past `maxFresh`. The next delivered job clears it.
    */
-  const failing = new Set<string>();
+  const failing = new Map<string, number>();
+  const isDown = (id: string) => {
+    const since = failing.get(id);
+    return since !== undefined && clock.now() - since >= failingAfterMs;
+  };
+  /** A settled attempt of the subscription failed. */
+  const failed = (id: string) => {
+    if (failing.has(id)) return;
+    const since = clock.now();
+    failing.set(id, since);
+    if (failingAfterMs === 0) {
+      roomFreed();
+      return;
+    }
+    // Accepts waiting then are let in once it counts as down, unless a delivery clears it first.
+    // Looked at again while not yet down by the clock (a timer may fire a little early).
+    const recheck = () => {
+      if (closed || failing.get(id) !== since) return;
+      if (isDown(id)) roomFreed();
+      else setTimeout(recheck, Math.max(1, since + failingAfterMs - clock.now())).unref?.();
+    };
+    setTimeout(recheck, failingAfterMs).unref?.();
+  };
   /** Accepts waiting for room, in arrival order. */
   const roomWaiters = new Set<RoomWaiter>();
   /** Waiting accepts per subscription: a newcomer for one of them queues behind them. */
@@ -321,10 +353,10 @@ export function createSqliteQueue(
   /**
    * Whether `n` more jobs for one subscription may come in now: it has room for them (jobs fresh,
    * let in and not yet stored, or `reserved` by accepts waiting ahead), or has none at all (a
-   * batch bigger than the limit must still get in), or its sink is failing.
+   * batch bigger than the limit must still get in), or its sink is down (see `failing`).
    */
   function hasRoom(id: string, n: number, reserved: number) {
-    if (closed || failing.has(id)) return true;
+    if (closed || isDown(id)) return true;
     const waiting = (fresh.get(id) ?? 0) + (letIn.get(id) ?? 0) + reserved;
     return waiting === 0 || waiting + n <= maxFresh;
   }
@@ -771,10 +803,7 @@ export function createSqliteQueue(
       settled(id);
       if (row !== undefined) {
         indexedDueBy(due);
-        if (!failing.has(row.subscription_id)) {
-          failing.add(row.subscription_id);
-          roomFreed();
-        }
+        failed(row.subscription_id);
       }
       wake();
     },
@@ -784,10 +813,7 @@ export function createSqliteQueue(
       if (id === undefined) return;
       const row = await group.run(() => kill.get(clock.now(), JSON.stringify(failure), id));
       settled(id);
-      if (row !== undefined && !failing.has(row.subscription_id)) {
-        failing.add(row.subscription_id);
-        roomFreed();
-      }
+      if (row !== undefined) failed(row.subscription_id);
     },
 
     async dead(subscriptionId, { limit, after }) {

@@ -544,19 +544,64 @@ describe("SQLite store back-pressure", () => {
   });
 
   it("does not hold back the publishers of a subscription whose sink is failing", async () => {
-    const store = openSqliteStore({ path: freshPath(), maxFresh: 1, maxWaitMs: 20 });
+    const clock = manualClock();
+    const store = openSqliteStore({ path: freshPath(), clock, maxFresh: 1, maxWaitMs: 20 });
     await store.queue.accept(one("1"));
     await store.queue.accept(one("2")).catch(() => undefined);
     const [job] = await store.queue.lease(1, 60_000, never());
-    await store.queue.reschedule(job?.id ?? "", Date.now() + 60_000, failure503);
-    // The sink failed: new events for it are taken even though fresh ones wait.
+    await store.queue.reschedule(job?.id ?? "", clock.now() + 60_000, failure503);
     await store.queue.accept(one("3"));
+    // One failure is not yet a sink that is down.
+    expect(await store.queue.accept(one("3b")).catch((e: unknown) => e)).toMatchObject({
+      status: 503,
+    });
+    // Every attempt has failed for a second: new events for it are taken though fresh ones wait.
+    clock.advance(1_000);
     expect(await store.queue.accept(one("4"))).toMatchObject({ events: 1 });
     // A delivery that works puts the limit back.
     const [next] = await store.queue.lease(1, 60_000, never());
     await store.queue.complete(next?.id ?? "");
     const held = await store.queue.accept(one("5")).catch((e: unknown) => e);
     expect(held).toMatchObject({ status: 503 });
+    await store.close();
+  });
+
+  it("holds back the publishers of a slow sink that fails now and then", async () => {
+    const clock = manualClock();
+    const store = openSqliteStore({ path: freshPath(), clock, maxFresh: 2, maxWaitMs: 20 });
+    for (const id of ["1", "2"]) await store.queue.accept(one(id));
+    const [first, second] = await store.queue.lease(2, 60_000, never());
+    for (const id of ["3", "4"]) await store.queue.accept(one(id));
+    // One attempt fails: its publishers are still held back by the backlog ...
+    await store.queue.reschedule(first?.id ?? "", clock.now() + 60_000, failure503);
+    expect(await store.queue.accept(one("5")).catch((e: unknown) => e)).toMatchObject({
+      status: 503,
+    });
+    // ... and the next one is delivered within the second: the sink works.
+    clock.advance(500);
+    await store.queue.complete(second?.id ?? "");
+    clock.advance(1_000);
+    expect(await store.queue.accept(one("6")).catch((e: unknown) => e)).toMatchObject({
+      status: 503,
+    });
+    await store.close();
+  });
+
+  it("lets waiting accepts in once every attempt has failed for the while it takes", async () => {
+    const store = openSqliteStore({
+      path: freshPath(),
+      maxFresh: 1,
+      maxWaitMs: 10_000,
+      failingAfterMs: 50,
+    });
+    await store.queue.accept(one("1"));
+    const [job] = await store.queue.lease(1, 60_000, never());
+    await store.queue.accept(one("2"));
+    const waiting = store.queue.accept(one("3"));
+    await store.queue.reschedule(job?.id ?? "", Date.now() + 60_000, failure503);
+    const startedAt = Date.now();
+    expect(await waiting).toMatchObject({ events: 1 });
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
     await store.close();
   });
 

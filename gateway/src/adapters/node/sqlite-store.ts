@@ -27,6 +27,11 @@ export interface SqliteStoreOptions {
   /** How long `accept` waits for room before answering 503 (default 5 s). */
   readonly maxWaitMs?: number;
   /**
+   * How long every settled attempt of a subscription must have failed before its publishers are
+   * no longer held back by its backlog (default 1 s; tests change it).
+   */
+  readonly failingAfterMs?: number;
+  /**
    * Most accepted jobs that wait in memory, outside the file's due-time indexes, before further
    * ones are written as indexed rows (default 16,384; tests lower it). See `sqlite-fresh-jobs.ts`.
    */
@@ -140,6 +145,7 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
     dedupeWindowMs,
     ...(options.maxFresh === undefined ? {} : { maxFresh: options.maxFresh }),
     ...(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs }),
+    ...(options.failingAfterMs === undefined ? {} : { failingAfterMs: options.failingAfterMs }),
     ...(options.memoryJobs === undefined ? {} : { memoryJobs: options.memoryJobs }),
   });
   const subscriptions = createSqliteSubscriptionStore(db, group);
