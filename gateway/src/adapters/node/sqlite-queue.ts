@@ -142,6 +142,11 @@ export function createSqliteQueue(
 ): DeliveryQueue & { close(): void } {
   const { clock, dedupeWindowMs, maxFresh = 10_000, maxWaitMs = 5_000 } = options;
   const { failingAfterMs = 1_000 } = options;
+  if (!Number.isFinite(failingAfterMs) || failingAfterMs < 0) {
+    throw new TypeError(
+      "createSqliteQueue: failingAfterMs must be a number of milliseconds, 0 or more",
+    );
+  }
   const memoryJobs = options.memoryJobs ?? FRESH_MAX_JOBS;
   if (!Number.isSafeInteger(memoryJobs) || memoryJobs < 0) {
     throw new TypeError("createSqliteQueue: memoryJobs must be a whole number, 0 or more");
@@ -339,7 +344,11 @@ export function createSqliteQueue(
   };
   /** Accepts waiting for room, in arrival order. */
   const roomWaiters = new Set<RoomWaiter>();
-  /** Waiting accepts per subscription: a newcomer for one of them queues behind them. */
+  /**
+   * Waiting accepts per subscription: a newcomer for one of them does not go in at once, but
+   * through `roomFreed`, behind those that lack room there (it may pass those that only reserve
+   * room in it).
+   */
   const waitingFor = new Map<string, number>();
   /** Jobs of accepts let in but not stored yet, per subscription: they count against the room. */
   const letIn = new Map<string, number>();
@@ -748,6 +757,8 @@ export function createSqliteQueue(
       const { acceptance, jobsBySubscription, newJobs, indexedAt, now } = stored;
       // Its jobs are fresh now instead of let in (in the same step: no room is counted twice).
       if (held) count(letIn, incoming, -1);
+      // Duplicates store no job: the room they were let in with goes to whoever waits for it.
+      if (held && acceptance.jobs < jobsIn(incoming)) roomFreed();
       for (const [id, n] of jobsBySubscription) addFresh(id, n);
       // A failing subscription's jobs wait for retries, not moments: their events stay on disk.
       for (const { id, subscriptionId, parts } of newJobs) {
@@ -865,6 +876,7 @@ export function createSqliteQueue(
       // rows were not deleted, and its jobs are added after this and counted as fresh again.
       for (const row of rows) settled(row.id);
       memory.drop(subscriptionId);
+      failing.delete(subscriptionId);
       fresh.delete(subscriptionId);
       roomFreed();
       return rows.length;
@@ -881,6 +893,13 @@ export function createSqliteQueue(
       roomFreed();
     },
   };
+}
+
+/** The jobs an accept asks for, over its subscriptions. */
+function jobsIn(incoming: ReadonlyMap<string, number>): number {
+  let n = 0;
+  for (const count of incoming.values()) n += count;
+  return n;
 }
 
 /** A due indexed row in the order of `before`. */

@@ -516,6 +516,20 @@ describe("SQLite store back-pressure", () => {
     await store.close();
   });
 
+  it("hands the room of an accept whose events were all duplicates to the one waiting", async () => {
+    const store = openSqliteStore({ path: freshPath(), maxFresh: 2, maxWaitMs: 1_500 });
+    await store.queue.accept(one("1"));
+    await store.queue.accept(one("2"));
+    await store.queue.lease(2, 60_000, never());
+    // Let in at once (nothing fresh), holding the room until stored; stores nothing: duplicates.
+    const again = store.queue.accept([...one("1"), ...one("2")]);
+    // No room beside those two: it waits, and nothing else frees room (no lease, no delivery).
+    const waiting = store.queue.accept(one("3"));
+    expect(await again).toMatchObject({ duplicates: 2, jobs: 0 });
+    expect(await waiting).toMatchObject({ events: 1, jobs: 1 });
+    await store.close();
+  });
+
   it("answers 503 when no room comes within the wait", async () => {
     const store = openSqliteStore({ path: freshPath(), maxFresh: 1, maxWaitMs: 20 });
     await store.queue.accept(one("1"));
