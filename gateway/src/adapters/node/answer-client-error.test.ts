@@ -1,26 +1,16 @@
 import { createServer, type Server } from "node:http";
-import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rawExchange, statusOf } from "../../../test/support/raw-exchange.js";
 import { type ServedInTempDir, serveInTempDir } from "../../../test/support/serve-in-temp-dir.js";
 import { answerClientError } from "./answer-client-error.js";
 import type { RunningServer } from "./serve.js";
 
 /** Sends raw bytes on a fresh connection and reads until the server closes it. */
-function raw(url: string, bytes: string): Promise<{ status: number; head: string; body: string }> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(bytes));
-    let text = "";
-    socket.setEncoding("latin1");
-    socket.on("data", (chunk) => {
-      text += chunk;
-    });
-    socket.on("error", reject);
-    socket.on("close", () => {
-      const [head = "", body = ""] = text.split("\r\n\r\n");
-      resolve({ status: Number(head.split(" ")[1]), head: head.toLowerCase(), body });
-    });
-  });
+async function raw(url: string, bytes: string) {
+  const [head = "", body = ""] = (await rawExchange(Number(new URL(url).port), bytes)).split(
+    "\r\n\r\n",
+  );
+  return { status: statusOf(head), head: head.toLowerCase(), body };
 }
 
 const expectProblem = (answer: { head: string; body: string }, code: string) => {
@@ -63,21 +53,10 @@ describe("requests node:http refuses before the gateway sees them (herald serve)
       `POST /events HTTP/1.1\r\nHost: x\r\nce-specversion: 1.0\r\nce-id: ${id}\r\n` +
       `ce-source: /t\r\nce-type: t.t\r\n${extra}Content-Length: 2\r\n\r\n{}`;
     /** The status of every answer on one connection, until the server closes it. */
-    const statuses = (bytes: string) =>
-      new Promise<string[]>((resolve, reject) => {
-        const socket = connect(Number(new URL(server.url).port), "127.0.0.1", () =>
-          socket.write(bytes),
-        );
-        let text = "";
-        socket.setEncoding("latin1");
-        socket.on("data", (chunk) => {
-          text += chunk;
-        });
-        socket.on("error", reject);
-        socket.on("close", () =>
-          resolve([...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1] ?? "")),
-        );
-      });
+    const statuses = async (bytes: string): Promise<string[]> => {
+      const text = await rawExchange(Number(new URL(server.url).port), bytes);
+      return [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1] ?? "");
+    };
 
     it("answers them first, then 400 for the bytes that are not HTTP", async () => {
       expect(await statuses(`${event("a")}${event("b")}HELLO THERE\r\n\r\n`)).toEqual([

@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
-import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { rawExchange, statusOf } from "../../../test/support/raw-exchange.js";
 import { CLIENT_TIMEOUTS, createNodeServer, type NodeServerOptions } from "./create-node-server.js";
 
 let server: Server | undefined;
@@ -11,20 +11,10 @@ afterEach(async () => {
 });
 
 /** Sends `bytes` and then nothing; resolves with the status line's code and the time it took. */
-function stall(port: number, bytes: string): Promise<{ status: number; ms: number }> {
+async function stall(port: number, bytes: string): Promise<{ status: number; ms: number }> {
   const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1", () => socket.write(bytes));
-    let text = "";
-    socket.setEncoding("latin1");
-    socket.on("data", (chunk) => {
-      text += chunk;
-    });
-    socket.on("error", reject);
-    socket.on("close", () =>
-      resolve({ status: Number(text.split(" ")[1]), ms: performance.now() - started }),
-    );
-  });
+  const text = await rawExchange(port, bytes);
+  return { status: statusOf(text), ms: performance.now() - started };
 }
 
 async function listen(timeouts: NodeServerOptions["timeouts"]): Promise<number> {
@@ -71,20 +61,9 @@ describe("the herald serve HTTP server", () => {
 });
 
 /** Sends `bytes` and reads until the server closes; resolves with the status and the body. */
-function exchange(port: number, bytes: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1", () => socket.write(bytes));
-    let text = "";
-    socket.setEncoding("latin1");
-    socket.on("data", (chunk) => {
-      text += chunk;
-    });
-    socket.on("error", reject);
-    socket.on("close", () => {
-      const [head = "", body = ""] = text.split("\r\n\r\n", 2);
-      resolve({ status: Number(head.split(" ")[1]), body });
-    });
-  });
+async function exchange(port: number, bytes: string): Promise<{ status: number; body: string }> {
+  const [head = "", body = ""] = (await rawExchange(port, bytes)).split("\r\n\r\n", 2);
+  return { status: statusOf(head), body };
 }
 
 describe("the Host header (RFC 9112 3.2)", () => {

@@ -1,10 +1,10 @@
 import { request } from "node:http";
-import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type GatewayOverHttp,
   startGatewayOverHttp,
 } from "../../../test/support/gateway-over-http.js";
+import { rawExchange, statusOf } from "../../../test/support/raw-exchange.js";
 import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
 import type { Gateway } from "../../app/create-gateway.js";
 
@@ -225,23 +225,11 @@ describe("repeated headers", () => {
 });
 
 /** Sends `bytes` as they are on a fresh connection; resolves with the status and the body. */
-function sendRaw(bytes: string) {
-  return new Promise<{ status: number; type: string | undefined; head: string; body: string }>(
-    (ok, fail) => {
-      const socket = connect(Number(new URL(base).port), "127.0.0.1", () => socket.write(bytes));
-      let text = "";
-      socket.setEncoding("latin1");
-      socket.on("data", (chunk) => {
-        text += chunk;
-      });
-      socket.on("error", fail);
-      socket.on("close", () => {
-        const [head = "", body = ""] = text.split("\r\n\r\n", 2);
-        const type = /^content-type: *(.*)$/im.exec(head)?.[1];
-        ok({ status: Number(head.split(" ")[1]), type, head, body });
-      });
-    },
-  );
+async function sendRaw(bytes: string) {
+  const text = await rawExchange(Number(new URL(base).port), bytes);
+  const [head = "", body = ""] = text.split("\r\n\r\n", 2);
+  const type = /^content-type: *(.*)$/im.exec(head)?.[1];
+  return { status: statusOf(head), type, head, body };
 }
 
 describe("requests Hono's Node adapter cannot turn into a URL", () => {

@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rawExchange, statusOf } from "../../../test/support/raw-exchange.js";
 import { type Logger, silentLogger } from "../../ports/logger.js";
 import { ServeError, serve } from "./serve.js";
 
@@ -57,19 +57,8 @@ describe("serve: the SQLite store", () => {
 
 describe("serve: refusals at the Node layer", () => {
   /** Sends raw bytes to the server and resolves with the status code once it closes. */
-  function exchange(url: string, bytes: string): Promise<number> {
-    const { port } = new URL(url);
-    return new Promise((resolve, reject) => {
-      const socket = connect(Number(port), "127.0.0.1", () => socket.write(bytes));
-      let text = "";
-      socket.setEncoding("latin1");
-      socket.on("data", (chunk) => {
-        text += chunk;
-      });
-      socket.on("error", reject);
-      socket.on("close", () => resolve(Number(text.split(" ")[1])));
-    });
-  }
+  const exchange = async (url: string, bytes: string): Promise<number> =>
+    statusOf(await rawExchange(Number(new URL(url).port), bytes));
 
   it("counts a publish request refused for its Host in herald_events_rejected_total", async () => {
     await writeFile(join(dir, "conf", "memory.yaml"), "store: { kind: memory }\n");
