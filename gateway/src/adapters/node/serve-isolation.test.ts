@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
 import { type ScriptedSink, startScriptedSink } from "../../../test/support/scripted-sink.js";
-import { silentLogger } from "../../ports/logger.js";
-import { type RunningServer, serve } from "./serve.js";
+import { serveQuietly } from "../../../test/support/serve-in-temp-dir.js";
+import type { RunningServer } from "./serve.js";
 
 // README "Isolation": a slow or dead sink fills its own lane; deliveries to other sinks go on at
 // full speed. With the defaults (16 per sink, maxDeliveriesInFlight 32), two sinks that never
@@ -47,16 +47,7 @@ describe("herald serve: sinks that never answer do not hold up a healthy one", (
         ],
       }),
     );
-    server = await serve({
-      configPath: "herald.json",
-      port: 0,
-      noAuth: true,
-      cwd: dir,
-      env: {},
-      logger: silentLogger,
-      print: () => {},
-      watchConfig: false,
-    });
+    server = await serveQuietly(dir, "herald.json");
     const publish = async (id: string) => {
       const res = await fetch(`${server?.url}/events`, {
         method: "POST",
@@ -129,16 +120,7 @@ describe("herald serve: a sink that never answers does not hold the connections 
         ],
       }),
     );
-    server = await serve({
-      configPath: "herald.json",
-      port: 0,
-      noAuth: true,
-      cwd: originDir,
-      env: {},
-      logger: silentLogger,
-      print: () => {},
-      watchConfig: false,
-    });
+    server = await serveQuietly(originDir, "herald.json");
     const publish = async (type: string, id: string) => {
       const res = await fetch(`${server?.url}/events`, {
         method: "POST",

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rawExchange, statusOf } from "../../../test/support/raw-exchange.js";
+import { serveQuietly } from "../../../test/support/serve-in-temp-dir.js";
 import { type Logger, silentLogger } from "../../ports/logger.js";
 import { ServeError, serve } from "./serve.js";
 
@@ -15,17 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const start = (configPath: string) =>
-  serve({
-    configPath,
-    port: 0,
-    noAuth: true,
-    cwd: dir,
-    env: {},
-    logger: silentLogger,
-    print: () => {},
-    watchConfig: false,
-  });
+const start = (configPath: string) => serveQuietly(dir, configPath);
 
 describe("serve: the SQLite store", () => {
   it("takes a relative store path from the config file's folder, not the current one", async () => {
@@ -86,16 +77,9 @@ describe("serve: config warnings", () => {
       "store: { kind: memory }\nlimits: { maxEventBytes: 4096 }\n",
     );
     const warnings: string[] = [];
-    const server = await serve({
-      configPath: "conf/small.yaml",
-      port: 0,
-      noAuth: true,
-      cwd: dir,
-      env: {},
+    const server = await serveQuietly(dir, "conf/small.yaml", {
       logger: { ...silentLogger, warn: (message) => warnings.push(message) },
-      print: () => {},
       note: () => {},
-      watchConfig: false,
     });
     await server.close();
     const warning = warnings.find((w) => w.includes("maxEventBytes"));
@@ -112,16 +96,10 @@ describe("serve: issuer keys", () => {
         '      audience: herald\n      jwks: { keys: [{ kty: EC, crv: P-256, x: "bad", y: "bad" }] }\n',
     );
     const warnings: string[] = [];
-    const server = await serve({
-      configPath: config,
-      port: 0,
-      cwd: dir,
-      env: {},
+    const server = await serveQuietly(dir, config, {
       logger: { ...silentLogger, warn: (message) => warnings.push(message) },
-      print: () => {},
       note: () => {},
       noAuth: false,
-      watchConfig: false,
     });
     await server.close();
     expect(warnings).toEqual([
@@ -148,16 +126,10 @@ describe("serve: reloading the config", () => {
         "    - { issuer: https://id.example.com, audience: herald, jwks: ./keys.json }\n",
     );
     const warnings: { message: string; fields?: Record<string, unknown> | undefined }[] = [];
-    const server = await serve({
-      configPath: config,
-      port: 0,
-      cwd: dir,
-      env: {},
+    const server = await serveQuietly(dir, config, {
       logger: { ...silentLogger, warn: (message, fields) => warnings.push({ message, fields }) },
-      print: () => {},
       note: () => {},
       noAuth: false,
-      watchConfig: false,
     });
     try {
       expect(await server.reload()).toBe(true);

@@ -5,9 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
+import { serveQuietly } from "../../../test/support/serve-in-temp-dir.js";
 import { spawnHerald } from "../../../test/support/spawn-herald.js";
-import { silentLogger } from "../../ports/logger.js";
-import { serve } from "./serve.js";
 
 // DESIGN.md: SIGTERM/SIGINT stop accepting, finish or persist in-flight work, exit 0. A request
 // whose body is still arriving when shutdown starts is let finish within the drain deadline
@@ -151,18 +150,7 @@ describe("shutdown with a request body still arriving", () => {
         join(dir, name),
         `store: { kind: memory }\nsubscriptions:\n  - id: all\n    sink: ${sink.url}/cut\n`,
       );
-      const server = await serve({
-        configPath: name,
-        port: 0,
-        noAuth: true,
-        cwd: dir,
-        env: {},
-        logger: silentLogger,
-        print: () => {},
-        note: () => {},
-        watchConfig: false,
-        drainMs: 300,
-      });
+      const server = await serveQuietly(dir, name, { note: () => {}, drainMs: 300 });
       const id = `cut-${path}`;
       const post = slowPost(server.url, path, id, "hel", "lo");
       await post.inside;
