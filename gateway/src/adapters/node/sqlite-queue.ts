@@ -305,11 +305,7 @@ export function createSqliteQueue(
   );
   const fresh = new Map<string, number>();
   for (const row of countFresh.all()) fresh.set(row.subscription_id, row.n);
-  const addFresh = (subscriptionId: string, n: number) => {
-    const next = (fresh.get(subscriptionId) ?? 0) + n;
-    if (next > 0) fresh.set(subscriptionId, next);
-    else fresh.delete(subscriptionId);
-  };
+  const addFresh = (subscriptionId: string, n: number) => addTo(fresh, subscriptionId, n);
   /**
    * Subscriptions whose last settled attempt failed, with when the first of those failures
    * came. Once every attempt settled has failed for `failingAfterMs`, the sink is down (refusing,
@@ -353,11 +349,7 @@ export function createSqliteQueue(
   /** Jobs of accepts let in but not stored yet, per subscription: they count against the room. */
   const letIn = new Map<string, number>();
   const count = (map: Map<string, number>, incoming: ReadonlyMap<string, number>, sign: 1 | -1) => {
-    for (const [id, n] of incoming) {
-      const next = (map.get(id) ?? 0) + sign * n;
-      if (next > 0) map.set(id, next);
-      else map.delete(id);
-    }
+    for (const [id, n] of incoming) addTo(map, id, sign * n);
   };
   /**
    * Whether `n` more jobs for one subscription may come in now: it has room for them (jobs fresh,
@@ -893,6 +885,13 @@ export function createSqliteQueue(
       roomFreed();
     },
   };
+}
+
+/** Adds `n` to a count by subscription; a count that reaches 0 leaves the map. */
+function addTo(counts: Map<string, number>, id: string, n: number): void {
+  const next = (counts.get(id) ?? 0) + n;
+  if (next > 0) counts.set(id, next);
+  else counts.delete(id);
 }
 
 /** The jobs an accept asks for, over its subscriptions. */
