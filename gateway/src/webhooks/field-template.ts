@@ -4,7 +4,8 @@ const PLACEHOLDER = /\{([^{}]+)\}/g;
 
 /**
  * Fills a template of the adapter tables: `{path}` is the payload's value at a dotted path,
- * `{a|b}` the first of `a` and `b` that is present; other text is kept. Required templates
+ * `{a|b}` the first of `a` and `b` that is present, `{a|}` the value at `a` or nothing (for a
+ * field the provider leaves out of some payloads); other text is kept. Required templates
  * (`id`, `source`, `type`) report each missing field to `fields` and give `undefined`; optional
  * ones (`subject`) give `undefined` quietly, so the attribute is left out.
  *
@@ -21,6 +22,8 @@ export function fillTemplate(
   const text = template.replace(PLACEHOLDER, (_, inner: string) => {
     const paths = inner.split("|");
     for (const path of paths) {
+      // An empty alternative: the field may be absent, and then adds nothing.
+      if (path === "") return "";
       const value = fields.optionalText(path);
       if (value !== undefined) return value;
     }

@@ -197,6 +197,21 @@ describe("github: deliveries", () => {
     ]);
   });
 
+  it("maps team_add as GitHub sends it, without an action: the document's prefix alone", async () => {
+    // GitHub's team_add payload: team, repository, organization, sender; no `action`.
+    const payload = { team: { id: 2723476, slug: "justice-league" }, repository, sender };
+    const res = await send("team_add", payload);
+    expect(res.status).toBe(202);
+    const delivered = await lastDelivered();
+    expect(delivered).toMatchObject({
+      source: REPO_URL,
+      type: "com.github.team_add.",
+      subject: "2723476",
+      time: RECEIPT,
+    });
+    expect(delivered.data).toEqual(payload);
+  });
+
   it("refuses a payload without the fields id, source and type come from, naming each: 400", async () => {
     const res = await send("issues", { issue: { number: 1 } }, { "x-github-delivery": "" });
     expect(res.status).toBe(400);

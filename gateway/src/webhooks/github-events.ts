@@ -22,8 +22,9 @@ const INSTALLATION = "{installation.account.url}";
  * Every event of cloudevents/adapters/github.md, keyed by the `X-GitHub-Event` header value
  * (the snake_case name GitHub sends, e.g. `check_run` for CheckRunEvent). Where the document is
  * irregular it is followed as written: `repository_dispatch` and `repository_ruleset` append the
- * action without a dot, and `status` is the constant `com.github.status.` (the document's
- * "+ state value ?" is an open question, not a rule).
+ * action without a dot, `status` is the constant `com.github.status.` (the document's
+ * "+ state value ?" is an open question, not a rule), and `team_add`, whose payloads have no
+ * `action`, is `com.github.team_add.` with nothing after the dot.
  */
 export const GITHUB_EVENTS: Readonly<Record<string, GitHubEventMapping>> = {
   branch_protection_configuration: {
@@ -360,7 +361,9 @@ export const GITHUB_EVENTS: Readonly<Record<string, GitHubEventMapping>> = {
     subject: "{team.id}",
     time: ["updated_at"],
   },
-  team_add: { source: REPO, type: "com.github.team_add.{action}", subject: "{team.id}" },
+  // GitHub's team_add payload has no `action`: the document's `com.github.team_add.` + "action"
+  // value is then the prefix alone, as `status` is.
+  team_add: { source: REPO, type: "com.github.team_add.{action|}", subject: "{team.id}" },
   watch: { source: REPO, type: "com.github.watch.{action}" },
   workflow_dispatch: { source: REPO, type: "com.github.workflow_dispatch", subject: "{workflow}" },
   workflow_job: {
