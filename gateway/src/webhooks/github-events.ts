@@ -14,9 +14,17 @@ export interface GitHubEventMapping extends EventTemplate {
   readonly time?: readonly string[] | ((fields: PayloadFields) => readonly unknown[]);
 }
 
-const REPO = "{repository.url}";
-const OWNER = "{repository.owner.url}";
+/**
+ * Sources. The document's field comes first; a fallback applies only to a payload that lacks it,
+ * as GitHub's do for organisation-level deliveries (an organisation's `team`, `projects_v2*`,
+ * `custom_property`, `meta` or `package`, an organisation ruleset): their organisation. Without
+ * one, such a real delivery had no `source` and was refused, although the document maps it.
+ */
+const REPO = "{repository.url|organization.url}";
+const OWNER = "{repository.owner.url|organization.url}";
 const INSTALLATION = "{installation.account.url}";
+/** A deployment's URL; `deployment_review` payloads, and some protection rule ones, have none. */
+const DEPLOYMENT = "{deployment.url|repository.url}";
 
 /**
  * Every event of cloudevents/adapters/github.md, keyed by the `X-GitHub-Event` header value
@@ -91,17 +99,17 @@ export const GITHUB_EVENTS: Readonly<Record<string, GitHubEventMapping>> = {
     time: ["deployment.updated_at"],
   },
   deployment_protection_rule: {
-    source: "{deployment.url}",
+    source: DEPLOYMENT,
     type: "com.github.deployment_protection_rule.{action}",
     subject: "{deployment.id}",
   },
   deployment_review: {
-    source: "{deployment.url}",
+    source: DEPLOYMENT,
     type: "com.github.deployment_review.{action}",
     subject: "{workflow_run.id}",
   },
   deployment_status: {
-    source: "{deployment.url}",
+    source: DEPLOYMENT,
     type: "com.github.deployment_status.{deployment_status.state}",
     subject: "{deployment_status.url}",
     time: ["deployment_status.updated_at"],
@@ -138,7 +146,9 @@ export const GITHUB_EVENTS: Readonly<Record<string, GitHubEventMapping>> = {
     time: ["installation.updated_at"],
   },
   installation_target: {
-    source: INSTALLATION,
+    // Its `installation` is only `{ id, node_id }`: the renamed account is the top-level
+    // `account`, which has no API `url`; the organisation, or for a user the sender.
+    source: "{installation.account.url|organization.url|sender.url}",
     type: "com.github.installation_target.{action}",
     subject: "{installation.id}",
   },
@@ -349,7 +359,8 @@ export const GITHUB_EVENTS: Readonly<Record<string, GitHubEventMapping>> = {
   },
   security_and_analysis: { source: REPO, type: "com.github.security_and_analysis" },
   sponsorship: {
-    source: REPO,
+    // Sponsorship deliveries carry no repository: the sponsored account.
+    source: "{repository.url|sponsorship.sponsorable.url}",
     type: "com.github.sponsorship.{action}",
     subject: "{sponsorship.sponsor.login}",
   },
