@@ -91,7 +91,9 @@ const GITLAB_EVENTS: Readonly<Record<string, GitLabEventMapping>> = {
  * with the adapter's secret in constant time. The event is the payload's `object_kind`, which
  * must agree with the `X-Gitlab-Event` header GitLab sends (`gitlabEventKind`; 400 otherwise). The document asks for a new unique `id`; GitLab's
  * `Idempotency-Key` header is one, and it stays the same when GitLab retries a delivery, so a
- * retry is deduplicated. Without it (GitLab before 17.4) the id is a random UUID.
+ * retry is deduplicated. Without it (GitLab before 17.4) the id is a random UUID. A system hook's
+ * own events (`event_name` only, such as `repository_update`), which the document does not map,
+ * are acknowledged (204) and not stored.
  *
  * @example
  * const adapter = createGitLabAdapter({ id: "gitlab-main", secret: process.env.GITLAB_WEBHOOK_TOKEN });
@@ -131,6 +133,13 @@ export function createGitLabAdapter(options: {
         typeof key === "string" && Object.hasOwn(GITLAB_EVENTS, key)
           ? GITLAB_EVENTS[key]
           : undefined;
+      if (mapping === undefined && field === "event_name" && typeof kind === "string") {
+        // A system hook's own events (`repository_update` on every push, `project_create`,
+        // `user_create`, ...): gitlab.md does not map them, and GitLab sends them to every system
+        // hook whatever its triggers, so a refusal would fail the hook on each push. Taken, and
+        // nothing stored.
+        return { kind: "acknowledge", reason: `GitLab system hook event ${kind}` };
+      }
       if (mapping === undefined) {
         fields.problem(
           kind === "note" ? "object_attributes.noteable_type" : field,

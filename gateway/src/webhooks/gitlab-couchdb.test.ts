@@ -332,15 +332,39 @@ describe("gitlab: X-Gitlab-Event", () => {
     };
     expect((await gitlab("System Hook", systemPush)).status).toBe(202);
     expect((await last()).subject).toBe("system-hook-sha");
-    // A system hook event the document does not map is named by its event_name.
-    const created = await gitlab("System Hook", { event_name: "project_create", name: "p" });
-    expect(created.status).toBe(400);
-    expect((await created.json()).errors).toEqual([
-      {
-        field: "event_name",
-        message: 'is "project_create", an event cloudevents/adapters/gitlab.md does not map',
-      },
-    ]);
+  });
+
+  it("acknowledges a system hook's own events (repository_update, project_create) with 204, storing nothing", async () => {
+    const before = (await kit.delivered()).length;
+    // GitLab's documented payloads: sent to every system hook, whatever its triggers.
+    const repositoryUpdate = {
+      event_name: "repository_update",
+      user_id: 1,
+      user_name: "John Smith",
+      user_email: "admin@example.com",
+      project_id: 1,
+      project: { name: "Example", web_url: "http://example.com/jsmith/example" },
+      changes: [{ before: "8205ea8d81ce", after: "4045ea7a3df3", ref: "refs/heads/master" }],
+      refs: ["refs/heads/master"],
+    };
+    const created = {
+      created_at: "2012-07-21T07:30:54Z",
+      event_name: "project_create",
+      name: "StoreCloud",
+      path_with_namespace: "jsmith/storecloud",
+      project_id: 74,
+    };
+    for (const payload of [repositoryUpdate, created]) {
+      const res = await gitlab("System Hook", payload);
+      expect(res.status, payload.event_name).toBe(204);
+    }
+    expect((await kit.delivered()).length).toBe(before);
+    // Still refused: a system hook without event_name, and a wrong token.
+    const unnamed = await gitlab("System Hook", { project_id: 1 });
+    expect(unnamed.status).toBe(400);
+    expect((await unnamed.json()).errors).toEqual([{ field: "event_name", message: "is missing" }]);
+    const wrong = await gitlab("System Hook", repositoryUpdate, { "x-gitlab-token": "guess" });
+    expect(wrong.status).toBe(401);
   });
 });
 
