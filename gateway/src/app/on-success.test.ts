@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { publishOrder } from "../../test/support/publish-order.js";
 import type { Received } from "../../test/support/recording-sink.js";
@@ -6,17 +7,21 @@ import {
   type ScriptedSink,
   startScriptedSink,
 } from "../../test/support/scripted-sink.js";
+import { createNodeSinkClient } from "../adapters/node/node-sink-client.js";
 import { parseConfig } from "../config/load-config.js";
+import type { SinkClient } from "../deliver/sink-client.js";
 import { createGateway, type Gateway } from "./create-gateway.js";
 
 // On-success semantics through the whole gateway, against real sinks on 127.0.0.1: reply events
 // (Prefer: reply), delivery receipts routed by ordinary subscriptions, and the hop limit.
 
 const sinks: ScriptedSink[] = [];
+const clients: { close(): void }[] = [];
 let gateway: Gateway | undefined;
 afterEach(async () => {
   await gateway?.stop();
   gateway = undefined;
+  for (const client of clients.splice(0)) client.close();
   for (const sink of sinks.splice(0)) await sink.close();
 });
 
@@ -27,11 +32,12 @@ async function sinkOf(...script: Step[]) {
   return sink;
 }
 
-function start(subscriptions: object[], limits: object = {}) {
+function start(subscriptions: object[], limits: object = {}, sinkClient?: SinkClient) {
   const config = { store: { kind: "memory" }, limits, subscriptions };
   gateway = createGateway({
     config: parseConfig(JSON.stringify(config), "t.json"),
     random: () => 0.5,
+    ...(sinkClient === undefined ? {} : { sinkClient }),
   });
   gateway.start();
   return gateway;
@@ -220,6 +226,62 @@ describe("reply events", () => {
     // One delivery: the refusal does not make the gateway send the order again.
     expect(billing.received).toHaveLength(1);
   });
+
+  // A sink may compress its answer although the delivery asked for `Accept-Encoding: identity`
+  // (or the subscription asked for gzip itself): the Node client hands the gzip bytes on as they
+  // came, and they must not become the reply's data; a fetch client decodes them, and the reply
+  // is refused there too, so the outcome is the same on every adapter.
+  it.each([
+    [
+      "the Node sink client",
+      () => {
+        const client = createNodeSinkClient();
+        clients.push(client);
+        return client;
+      },
+    ],
+    ["a fetch sink client", () => undefined],
+  ])(
+    "refuses a content-coded (gzip) reply with %s: not ingested, the order dead-lettered",
+    async (_, client) => {
+      const billing = await sinkOf({
+        status: 200,
+        headers: {
+          "ce-specversion": "1.0",
+          "ce-id": "inv-gz",
+          "ce-source": "/billing",
+          "ce-type": "com.example.invoice",
+          "content-type": "application/json",
+          "content-encoding": "gzip",
+        },
+        body: gzipSync('{"invoice":7}'),
+      });
+      const accounting = await sinkOf({ status: 204 });
+      const dlq = await sinkOf({ status: 204 });
+      const gw = start(
+        [
+          {
+            id: "billing",
+            types: ["com.example.order"],
+            sink: billing.url,
+            delivery: { reply: true, deadLetterSink: dlq.url, retry: 0 },
+          },
+          { id: "accounting", types: ["com.example.invoice"], sink: accounting.url },
+        ],
+        {},
+        client(),
+      );
+      await publish(gw, "order-gz");
+      // Whichever comes first: the reply at accounting (the bug) or the order at the dead letters.
+      await Promise.race([dlq.waitFor(1), accounting.waitFor(1)]);
+      await gw.idle();
+      expect(accounting.received).toHaveLength(0);
+      const [dead] = dlq.received;
+      const data = decodeURIComponent(String(header(dead, "ce-heralderrordata")));
+      expect(data).toMatch(/^delivered \(HTTP 200\), but its reply was not ingested: /);
+      expect(data).toMatch(/Content-Encoding gzip is not supported/);
+    },
+  );
 
   /** A sink that answers every order with another order: a reply loop, dead-lettered to `dlq`. */
   async function echoLoop(prefix: string, maxReplyHops: number) {

@@ -5,6 +5,7 @@ import { HeraldError } from "../errors/herald-error.js";
 import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
 import type { IngestSource } from "../ingest/ingest-source.js";
 import { type IngestLimits, parseRequest } from "../ingest/parse-request.js";
+import { checkContentCoding } from "../ingest/read-body.js";
 import type { Clock } from "../ports/clock.js";
 import type { ReplyPolicy, Subscription } from "../subscriptions/subscription.js";
 import { parseTraceparent } from "../telemetry/trace-context.js";
@@ -54,13 +55,21 @@ function compile(policy: ReplyPolicy): CompiledPolicy {
   return found;
 }
 
-/** The reply as an ingest request, so it is parsed and validated exactly like a published one. */
+/**
+ * The reply as an ingest request, so it is parsed and validated exactly like a published one. A
+ * body in a content coding other than `identity` (a sink that ignored `Accept-Encoding:
+ * identity`, or a subscription that asked for `gzip` in `protocolsettings.headers`) is refused as
+ * a published one is: its bytes are compressed, and taken as they came they would become the
+ * reply's data under a `datacontenttype` they do not have. (A fetch-based sink client may have
+ * decoded it already; refusing it there too keeps the outcome the same on every adapter.)
+ */
 function replySource(reply: SinkReply, url: string): IngestSource {
   return {
     url,
     header: (name) => reply.header(name),
     forEachHeader: (fn) => reply.forEachHeader(fn),
     async readBody(limit) {
+      checkContentCoding(reply.header("content-encoding") ?? null);
       if (reply.body.length > limit) {
         throw new PayloadTooLarge(
           `the reply is ${reply.body.length} bytes; the limit is ${limit}`,

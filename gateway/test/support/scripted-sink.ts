@@ -6,7 +6,7 @@ import type { Received } from "./recording-sink.js";
 export interface Reply {
   readonly status: number;
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
+  readonly body?: string | Uint8Array;
   /** Never answer (until the sink closes): a sink past the delivery timeout. */
   readonly hang?: boolean;
 }
