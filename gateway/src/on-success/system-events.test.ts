@@ -55,4 +55,13 @@ describe("correlationOf", () => {
     expect(correlationOf(cause({ correlationid: 42 })).correlationid).toBe("42");
     expect(correlationOf(cause({ correlationid: true })).correlationid).toBe("true");
   });
+
+  it("starts the chain at the cause's id when its correlationid is empty", () => {
+    // The correlation extension: correlationid, "if present, MUST be a non-empty string". A
+    // publisher may send `ce-correlationid:` empty; the reply and receipt must not repeat it.
+    expect(correlationOf(cause({ correlationid: "" }))).toEqual({
+      causationid: "e-1",
+      correlationid: "e-1",
+    });
+  });
 });

@@ -20,14 +20,13 @@ export function hopsOf(event: CloudEvent): number {
  * caused by `cause`: `causationid` is the cause's id, `correlationid` the cause's own
  * `correlationid`, or its id when it starts the chain. A `correlationid` a structured-mode
  * publisher sent as a JSON number or boolean is taken as its canonical string (the form a binary
- * sink sees it in, `"42"`), so the chain does not restart at the cause's id.
+ * sink sees it in, `"42"`), so the chain does not restart at the cause's id. An empty one starts
+ * the chain too: the extension's `correlationid`, "if present, MUST be a non-empty string".
  */
 export function correlationOf(cause: CloudEvent): Record<string, AttributeValue> {
   const { id, correlationid } = cause.attributes;
-  return {
-    causationid: String(id),
-    correlationid: correlationid === undefined ? String(id) : String(correlationid),
-  };
+  const chain = correlationid === undefined ? "" : String(correlationid);
+  return { causationid: String(id), correlationid: chain === "" ? String(id) : chain };
 }
 
 /** The distributed-tracing extension of `cause`, for an event that continues its trace. */
