@@ -25,7 +25,7 @@ import { createIngestHandler, type IngestHandler } from "../ingest/handle-ingest
 import { mountIngest } from "../ingest/ingest-routes.js";
 import { createPublishGate } from "../ingest/publish-gate.js";
 import { createReplyIngest } from "../on-success/ingest-reply.js";
-import { disabledReceipt } from "../on-success/receipt-events.js";
+import { disableOnGone } from "../on-success/disable-on-gone.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { FetchLike } from "../ports/fetch.js";
 import { type Logger, silentLogger } from "../ports/logger.js";
@@ -218,14 +218,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       emit,
       ...(options.random ? { random: options.random } : {}),
       // 410 Gone: the sink says it will never take events again (DESIGN.md "Delivery semantics").
-      onGone: async (subscriptionId, reason) => {
-        const subscription = subscriptions.get(subscriptionId);
-        const at = clock.now();
-        const changed = await subscriptions.disable(subscriptionId, reason, at);
-        if (changed && subscription?.delivery.receipts === true) {
-          await emit([disabledReceipt(subscriptionId, subscription.sink, reason, at)]);
-        }
-      },
+      onGone: disableOnGone({ registry: subscriptions, emit, clock }),
     }),
   });
   // Jobs the dispatcher already holds follow a change of their subscription at once, and the

@@ -15,7 +15,7 @@ import { Unavailable } from "../../errors/errors.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
 import { problemResponse } from "../../http/problem.js";
 import { createReplyIngest } from "../../on-success/ingest-reply.js";
-import { disabledReceipt } from "../../on-success/receipt-events.js";
+import { disableOnGone } from "../../on-success/disable-on-gone.js";
 import { type Clock, systemClock } from "../../ports/clock.js";
 import type { FetchLike } from "../../ports/fetch.js";
 import type { Logger } from "../../ports/logger.js";
@@ -264,14 +264,7 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       retentionSeconds: retention,
       ingestReply: createReplyIngest({ limits: config.limits, accept: acceptEvents, clock }),
       emit,
-      async onGone(id, reason) {
-        const subscription = registry.get(id);
-        const at = clock.now();
-        const changed = await registry.disable(id, reason, at);
-        if (changed && subscription?.delivery.receipts === true) {
-          await emit([disabledReceipt(id, subscription.sink, reason, at)]);
-        }
-      },
+      onGone: disableOnGone({ registry, emit, clock }),
       ...(options.random ? { random: options.random } : {}),
     });
     return { gateway, registry, consume, logger };

@@ -1,0 +1,54 @@
+import type { OnGone } from "../deliver/settle.js";
+import type { CloudEvent } from "../event/cloud-event.js";
+import type { Clock } from "../ports/clock.js";
+import type { SubscriptionRegistry } from "../subscriptions/subscription-registry.js";
+import { disabledReceipt } from "./receipt-events.js";
+
+/**
+ * What the gateway does when a sink answers 410 Gone: it disables the subscription (DESIGN.md
+ * "Delivery semantics") and, for a subscription with `delivery.receipts`, emits a
+ * `dev.herald.subscription.disabled` receipt.
+ *
+ * The receipt is emitted (stored) **before** the disable is written, so a crash between the two
+ * loses neither: the subscription is still enabled after a restart, the job that met the 410 is
+ * delivered again, meets it again and emits again (at-least-once: a receipt may come twice,
+ * never not at all). Emitting after the disable could lose it, as a restarted gateway finds the
+ * subscription disabled and has nothing left to report. When the receipt cannot be stored the
+ * error is thrown and nothing is disabled: the next 410 tries both again.
+ *
+ * Only the first 410 of a subscription emits: one already disabled, or being disabled by another
+ * job's 410 in this process, is left alone. Unknown ids (deleted meanwhile) are ignored.
+ *
+ * @example
+ * const onGone = disableOnGone({ registry, emit, clock });
+ * await onGone("thumbnails", "sink answered 410 Gone: ...");
+ */
+export function disableOnGone(options: {
+  readonly registry: Pick<SubscriptionRegistry, "get" | "isDisabled" | "disable">;
+  /** Ingests the gateway's own events into its flow; resolves once they are stored. */
+  readonly emit: (events: readonly CloudEvent[]) => Promise<void>;
+  readonly clock: Clock;
+}): OnGone {
+  const { registry, emit, clock } = options;
+  const disabling = new Set<string>();
+  return async (subscriptionId, reason) => {
+    const subscription = registry.get(subscriptionId);
+    if (
+      subscription === undefined ||
+      registry.isDisabled(subscriptionId) ||
+      disabling.has(subscriptionId)
+    ) {
+      return;
+    }
+    disabling.add(subscriptionId);
+    try {
+      const at = clock.now();
+      if (subscription.delivery.receipts === true) {
+        await emit([disabledReceipt(subscriptionId, subscription.sink, reason, at)]);
+      }
+      await registry.disable(subscriptionId, reason, at);
+    } finally {
+      disabling.delete(subscriptionId);
+    }
+  };
+}
