@@ -1,4 +1,5 @@
 import type { ConformanceAuth } from "../auth/conformance-auth.js";
+import { adapterCases } from "./adapter-cases.js";
 import { authCases } from "./auth-cases.js";
 import { batchCases } from "./batch-cases.js";
 import { binaryCases } from "./binary-cases.js";
@@ -42,6 +43,7 @@ export function builtinCases(auth?: ConformanceAuth): readonly ConformanceCase[]
     ...filterCases,
     ...subscriptionApiCases(auth),
     ...webhookCases,
+    ...adapterCases,
     ...traceCases,
     ...onSuccessCases,
     ...metricsCases(auth),

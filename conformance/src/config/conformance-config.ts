@@ -100,7 +100,7 @@ export function conformanceConfig(
     store: { kind: "memory" },
     ...(auth === undefined ? {} : { auth: authSection(auth) }),
     subscriptions: conformanceSubscriptions(sinkBaseUrl),
-    adapters: conformanceAdapters(),
+    adapters: conformanceAdapters(sinkBaseUrl),
   };
 }
 

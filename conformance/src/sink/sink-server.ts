@@ -32,7 +32,18 @@ export interface SinkServer {
    * rejects after `timeoutMs` with a message naming `what`.
    */
   waitFor(match: (r: Received) => boolean, timeoutMs: number, what: string): Promise<Received>;
+  /**
+   * Serves `body` to a `GET` of `path` from now on (e.g. a certificate the gateway fetches), with
+   * status 200. Such `GET`s are not deliveries and are not recorded.
+   */
+  publish(path: string, body: string, contentType?: string): void;
   close(): Promise<void>;
+}
+
+/** A document the sink serves to `GET` ({@link SinkServer.publish}). */
+interface Published {
+  readonly body: string;
+  readonly contentType: string;
 }
 
 interface Waiter {
@@ -88,7 +99,7 @@ export function replyTo(path: string, events: readonly ObservedEvent[]): SinkAns
 /**
  * Starts the sink. It answers every POST with 204 once the body is read, except at the reply
  * paths (`/reply/echo`, `/reply/outside`), where it answers 200 with a reply event
- * ({@link replyTo}). It answers the CloudEvents webhook validation handshake (http-webhook 4.2) so
+ * ({@link replyTo}), and a GET of a path given to `publish` with what was published there. It answers the CloudEvents webhook validation handshake (http-webhook 4.2) so
  * gateways that pre-flight sinks may deliver to it.
  *
  * @example
@@ -121,7 +132,8 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkServer> 
     return events;
   };
 
-  const server = createServer((req, res) => handle(req, res, record));
+  const published = new Map<string, Published>();
+  const server = createServer((req, res) => handle(req, res, record, published));
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) => {
       // "listen EADDRINUSE: ..." alone does not say it was the sink's port that was taken.
@@ -155,6 +167,9 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkServer> 
         waiters.push(waiter);
       });
     },
+    publish(path, body, contentType = "text/plain") {
+      published.set(path, { body, contentType });
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -167,7 +182,18 @@ function handle(
   req: IncomingMessage,
   res: ServerResponse,
   record: (d: Delivery) => ObservedEvent[],
+  published: ReadonlyMap<string, Published>,
 ): void {
+  const doc =
+    req.method === "GET"
+      ? published.get(new URL(req.url ?? "/", "http://sink").pathname)
+      : undefined;
+  if (doc !== undefined) {
+    req.resume();
+    res.writeHead(200, { "content-type": doc.contentType });
+    res.end(doc.body);
+    return;
+  }
   if (req.method === "OPTIONS") {
     res.writeHead(200, {
       allow: "POST, OPTIONS",
