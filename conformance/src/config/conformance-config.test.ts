@@ -97,6 +97,22 @@ describe("conformanceConfig", () => {
     expect(config.store).toEqual({ kind: "memory" });
   });
 
+  it("has one webhook adapter of every kind, the SNS one trusting only the sink's certificates", () => {
+    const adapters = conformanceConfig(`${SINK}/`).adapters;
+    expect(adapters.map((a) => a.kind).sort()).toEqual([
+      "couchdb",
+      "github",
+      "gitlab",
+      "kinesis",
+      "mapping",
+      "s3",
+      "sns",
+    ]);
+    expect(adapters.find((a) => a.kind === "sns")).toMatchObject({
+      trustedUrls: [`${SINK}/sns-certificates/`],
+    });
+  });
+
   it("prints plain YAML: no anchors, no YAML 1.1 booleans-in-disguise", () => {
     const text = conformanceConfigYaml(SINK);
     expect(text).not.toMatch(/[&*]a\d/);

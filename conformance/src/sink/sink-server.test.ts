@@ -108,6 +108,16 @@ describe("startSink", () => {
     expect((await post("/reply/echo", batch, "{oops")).status).toBe(204);
   });
 
+  it("serves what was published to GET, without recording it", async () => {
+    sink.publish("/certs/a.pem", "PEM", "application/x-pem-file");
+    const res = await fetch(`${sink.url}/certs/a.pem`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/x-pem-file");
+    expect(await res.text()).toBe("PEM");
+    expect(sink.received).toEqual([]);
+    expect(sink.undecodable).toEqual([]);
+  });
+
   it("answers the webhook validation handshake", async () => {
     const res = await fetch(`${sink.url}/binary`, {
       method: "OPTIONS",
