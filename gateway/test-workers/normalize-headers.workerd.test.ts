@@ -49,6 +49,25 @@ describe("headers as Herald reads them on Node", () => {
     expect(response.headers.get("ce-subject")).toBe("caf%C3%A9");
     expect(await response.text()).toBe("body");
   });
+
+  it("a response whose status no Response can be built with (600) keeps it, as Node reads it", async () => {
+    // workerd's fetch hands over any status a sink sends (100 to 999); `new Response` takes
+    // only 200 to 599, so rebuilding one threw, and a final 600 was retried as a network error.
+    const received = {
+      status: 600,
+      statusText: "Weird",
+      ok: false,
+      headers: asReceived({ "x-trace": "abc ", "ce-subject": "café" }),
+      body: new Response("body").body,
+    } as Response;
+    const response = normalizeResponse(received);
+    expect(response.status).toBe(600);
+    expect(response.ok).toBe(false);
+    expect(response.statusText).toBe("Weird");
+    expect(response.headers.get("x-trace")).toBe("abc");
+    expect(response.headers.get("ce-subject")).toBe("caf%C3%A9");
+    expect(await response.text()).toBe("body");
+  });
 });
 
 describe("non-ASCII ce- headers inside workerd, as on Node", () => {
@@ -57,6 +76,28 @@ describe("non-ASCII ce- headers inside workerd, as on Node", () => {
     const res = await gw.request("/events", binaryEvent("u-1", { "ce-subject": "café €" }));
     expect(res.status).toBe(202);
     expect(decodeEvent(gw.queue.sent[0]!.event).attributes.subject).toBe("café €");
+  });
+
+  it("a sink's final 600 with a header to normalize is kept as dead at once, as on Node", async () => {
+    const sink = scriptedSink(
+      () =>
+        ({
+          status: 600,
+          statusText: "Weird",
+          ok: false,
+          headers: asReceived({ "x-trace": "abc " }),
+          body: null,
+        }) as Response,
+    );
+    const gw = testWorker(
+      { subscriptions: [{ id: "s", sink: "http://sink.test/s", delivery: { retry: 3 } }] },
+      { fetch: sink.fetch },
+    );
+    expect((await gw.request("/events", binaryEvent("o-600"))).status).toBe(202);
+    const result = await gw.consume(gw.queue.sent);
+    expect(result).toStrictEqual({ explicitAcks: ["m0"], retryMessages: [] });
+    const dead = await (await gw.request("/subscriptions/s/dead")).json();
+    expect(dead).toMatchObject({ items: [{ attempts: 1, failure: { status: 600 } }] });
   });
 
   it("a sink's reply with a raw UTF-8 ce- header is ingested as on Node", async () => {

@@ -73,9 +73,21 @@ export function normalizeRequest(request: Request): Request {
 export function normalizeResponse(response: Response): Response {
   const headers = normalizeHeaders(response.headers);
   if (headers === undefined) return response;
-  return new Response(response.body, {
-    status: response.status,
+  const { status } = response;
+  // workerd's fetch hands over any status a sink sends (Node's client too: a 600 is final
+  // there), but `new Response` takes only 200 to 599: built with a stand-in, it keeps the real
+  // one, so such an answer is not mistaken for a network error and retried.
+  const buildable = status >= 200 && status <= 599;
+  const normal = new Response(response.body, {
+    status: buildable ? status : 599,
     statusText: response.statusText,
     headers,
   });
+  if (!buildable) {
+    Object.defineProperties(normal, {
+      status: { value: status },
+      ok: { value: false },
+    });
+  }
+  return normal;
 }
