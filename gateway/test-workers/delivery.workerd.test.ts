@@ -312,6 +312,59 @@ describe("delivery from the queue consumer inside workerd", () => {
     expect(page.items[0]!.failure.error).toMatch(/dead-letter queue/);
   });
 
+  it("what reaches the queue's dead-letter queue goes to the deadLetterSink, as a last retry's failure does", async () => {
+    const { gw, sink } = setup({ deadLetterSink: DLS });
+    const message = await publish(gw, "d-12");
+    const result = await gw.consume([message], { queueName: "herald-deliveries-dlq" });
+    expect(result.explicitAcks).toStrictEqual(["m0"]);
+    expect(sink.requests.map((r) => r.url)).toStrictEqual([DLS]);
+    const letter = sink.requests[0]!.headers;
+    expect(letter.get("ce-id")).toBe("d-12");
+    expect(letter.get("ce-heralderrorcode")).toBe("0");
+    expect(decodeURIComponent(letter.get("ce-heralderrordata")!)).toMatch(/dead-letter queue/);
+    const page = (await (await gw.request("/subscriptions/s/dead")).json()) as { items: [] };
+    expect(page.items).toStrictEqual([]);
+  });
+
+  it("what reaches the queue's dead-letter queue emits the failed receipt of a subscription with receipts", async () => {
+    const sink = scriptedSink();
+    const gw = testWorker(
+      {
+        subscriptions: [
+          { id: "s", source: "/orders", sink: SINK, delivery: { receipts: true } },
+          { id: "alerts", types: ["dev.herald.delivery.failed"], sink: "http://alerts.test/" },
+        ],
+      },
+      { fetch: sink.fetch },
+    );
+    const message = await publish(gw, "d-13");
+    const result = await gw.consume([message], { queueName: "herald-deliveries-dlq" });
+    expect(result.explicitAcks).toStrictEqual(["m0"]);
+    const receipt = gw.queue.sent.find((m) => m.subscription === "alerts");
+    expect(receipt && decodeEvent(receipt.event).attributes).toMatchObject({
+      type: "dev.herald.delivery.failed",
+      source: "/herald/subscriptions/s",
+      causationid: "d-13",
+    });
+  });
+
+  it("what reaches the queue's dead-letter queue for a deleted subscription is dropped, as its queued deliveries are", async () => {
+    const sink = scriptedSink();
+    const gw = testWorker({ subscriptions: [] }, { fetch: sink.fetch });
+    const created = await gw.request("/subscriptions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sink: SINK }),
+    });
+    const { id } = (await created.json()) as { id: string };
+    const message = await publish(gw, "d-14");
+    expect((await gw.request(`/subscriptions/${id}`, { method: "DELETE" })).status).toBe(200);
+    const result = await gw.consume([message], { queueName: "herald-deliveries-dlq" });
+    expect(result.explicitAcks).toStrictEqual(["m0"]);
+    const rows = await bindings.HERALD_DB.prepare("SELECT job_id FROM dead").all();
+    expect(rows.results).toStrictEqual([]);
+  });
+
   it("a reply too large for a queue message is refused: the delivery is dead-lettered, not retried", async () => {
     const reply = () =>
       new Response(JSON.stringify({ pad: "x".repeat(127_000) }), {

@@ -1,6 +1,7 @@
+import { createDeadLetter } from "../../deliver/dead-letter.js";
 import type { Deliverer } from "../../deliver/deliverer.js";
 import type { DeliveryOutcome } from "../../deliver/delivery-outcome.js";
-import type { DeliveryFailure, DeliveryJob } from "../../deliver/delivery-queue.js";
+import type { DeliveryJob } from "../../deliver/delivery-queue.js";
 import { describeError } from "../../deliver/failure-text.js";
 import { retryDelay } from "../../deliver/retry-policy.js";
 import { createSettle, type OnGone } from "../../deliver/settle.js";
@@ -33,6 +34,9 @@ import { type DeliveryMessage, readDeliveryMessage } from "./delivery-message.js
 export const ACCEPTANCE_GRACE_MS = 60_000;
 /** How long a message whose acceptance is not recorded yet waits before it is looked at again. */
 const ACCEPTANCE_RECHECK_SECONDS = 5;
+/** The failure of a job that reached the delivery queue's dead-letter queue. */
+const QUEUE_GAVE_UP =
+  "the delivery queue gave up on the message (max_retries) and moved it to its dead-letter queue";
 
 export interface QueueConsumerOptions {
   /** The subscription of a job as it is now (`undefined` once deleted). */
@@ -97,7 +101,8 @@ interface Carried {
  * sent. A message is delivered only when its acceptance is recorded (see `queues-intake.ts`);
  * one whose subscription is gone is dropped (logged), as on Node. Batch-mode subscriptions get
  * their jobs of the batch in requests of up to `maxBatchSize`. Messages from the dead-letter
- * queue (the queue's `max_retries` ran out, e.g. the Worker kept failing) are kept as dead.
+ * queue (the queue's `max_retries` ran out, e.g. the Worker kept failing) end as a last retry's
+ * failure does: the dead-letter sink, or kept as dead, with a failed receipt.
  * Whatever fails while settling retries the message on the subscription's backoff (at least a
  * second): at-least-once, and the queue's max_retries ends it in the dead-letter queue.
  *
@@ -139,27 +144,45 @@ export function createQueueConsumer(
     };
   }
 
-  /** The queue's dead-letter queue: the last resort, kept as dead for redrive. */
-  async function keepAsDead(items: { message: QueueMessage; body: DeliveryMessage }[]) {
+  /**
+   * The queue's dead-letter queue, the last resort: each job ends as one whose last retry
+   * failed (status 0, the queue's reason): its subscription's `deadLetterSink`, or kept as dead
+   * for redrive, with its failed receipt (`delivery.receipts`). One whose subscription was
+   * deleted is dropped, as its queued deliveries are.
+   */
+  async function endDeadLettered(items: { message: QueueMessage; body: DeliveryMessage }[]) {
     await Promise.all(
       items.map(async ({ message, body }) => {
-        const job = jobOf(message, body);
-        const failure: DeliveryFailure = {
-          status: 0,
-          error:
-            "the delivery queue gave up on the message (max_retries) and moved it to its dead-letter queue",
-          at: clock.now(),
-        };
-        try {
-          await dead.bury({ ...job, attempts: body.attempts }, failure);
-          logger.error("delivery failed; kept as dead", {
+        const subscription = options.subscription(body.subscription);
+        if (subscription === undefined) {
+          logger.info("dropped a dead-lettered message: its subscription was deleted", {
             subscriptionId: body.subscription,
-            source: job.event.attributes.source,
-            id: job.event.attributes.id,
-            error: failure.error,
+            jobId: body.job,
           });
-          metrics?.dead(body.subscription, "store", 1);
           message.ack();
+          return;
+        }
+        // The attempts before its last message: the platform does not carry its count here.
+        const job = { ...jobOf(message, body), attempts: body.attempts };
+        const deadLetter = createDeadLetter({
+          queue: {
+            complete: async () => message.ack(),
+            async bury(_jobId, failure) {
+              await dead.bury(job, failure);
+              message.ack();
+            },
+          },
+          deliverer,
+          logger,
+          ...(metrics ? { metrics } : {}),
+          ...(options.emit ? { emit: options.emit } : {}),
+        });
+        try {
+          await deadLetter(
+            [job],
+            { status: 0, error: QUEUE_GAVE_UP, at: clock.now() },
+            subscription,
+          );
         } catch (error) {
           logger.error("could not keep a dead-lettered message as dead; the queue retries it", {
             error: describeError(error),
@@ -284,7 +307,7 @@ export function createQueueConsumer(
 
   return async function consume(batch) {
     const items = decode(batch);
-    if (batch.queue === options.deadLetterQueue) return keepAsDead(items);
+    if (batch.queue === options.deadLetterQueue) return endDeadLettered(items);
     const ready = await acceptedOnly(items);
 
     const bySubscription = new Map<string, Carried[]>();
