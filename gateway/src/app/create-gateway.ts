@@ -24,8 +24,8 @@ import { type ProblemParts, problemParts, problemResponse } from "../http/proble
 import { createIngestHandler, type IngestHandler } from "../ingest/handle-ingest.js";
 import { mountIngest } from "../ingest/ingest-routes.js";
 import { createPublishGate } from "../ingest/publish-gate.js";
-import { createReplyIngest } from "../on-success/ingest-reply.js";
 import { disableOnGone } from "../on-success/disable-on-gone.js";
+import { createReplyIngest } from "../on-success/ingest-reply.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { FetchLike } from "../ports/fetch.js";
 import { type Logger, silentLogger } from "../ports/logger.js";
