@@ -45,7 +45,7 @@ export function builtinCases(auth?: ConformanceAuth): readonly ConformanceCase[]
     ...webhookCases,
     ...adapterCases,
     ...traceCases,
-    ...onSuccessCases,
+    ...onSuccessCases(auth),
     ...metricsCases(auth),
   ];
 }

@@ -1,7 +1,12 @@
+import type { ConformanceAuth } from "../auth/conformance-auth.js";
 import {
+  FAILING_STATUS,
+  GONE_PATH_PREFIX,
+  MALFORMED_REPLY,
   ON_SUCCESS_IDS,
   ON_SUCCESS_PATHS,
   ON_SUCCESS_TYPES,
+  RECEIPT_TYPES,
   REPLY,
   receiptSource,
   SINK_PATHS,
@@ -9,13 +14,20 @@ import {
 import { binaryRequest } from "../events/requests.js";
 import type { Received } from "../sink/sink-server.js";
 import { type CaseContext, type ConformanceCase, check } from "./case.js";
+import { SUITE_SOURCE } from "./context.js";
 import { expectStatus, waitForId } from "./expect.js";
+import { adminApi, itemPath, readObject, withSubscription } from "./subscription-api-cases.js";
 
 const ON_SUCCESS = 'Herald README "On success and on failure"; issue 11';
 const REPLIES = `${ON_SUCCESS} (reply events)`;
 const CORRELATION = "CloudEvents correlation extension (causationid, correlationid)";
 const RECEIPTS = `${ON_SUCCESS} (delivery receipts)`;
-const SUCCEEDED = "dev.herald.delivery.succeeded";
+const LOOPS = `${ON_SUCCESS} (loop protection)`;
+const SUCCEEDED = RECEIPT_TYPES.succeeded;
+/** Where `heralderrordata` of an event whose reply was refused starts (README, issue 11 point 1). */
+const REFUSED_REPLY = "delivered (HTTP 200), but its reply was not ingested";
+/** `limits.maxReplyHops` by default (README "Loop protection"; issue 11 point 3). */
+const DEFAULT_MAX_REPLY_HOPS = 8;
 
 /** An attribute of a received event as a string (binary deliveries carry strings only). */
 const attr = (r: Received, name: string): string | undefined => {
@@ -74,13 +86,79 @@ async function publish(ctx: CaseContext, overrides: Record<string, string>) {
 }
 
 /**
- * On-success semantics (issue 11; Herald README "On success and on failure"): reply events routed
- * by ordinary subscriptions, with system provenance and the correlation extension; a reply outside
- * the subscription's policy dead-letters the original; delivery receipts as events, and never a
- * receipt of a receipt. They rely on the on-success subscriptions of the config and on the suite's
- * sink answering replies at `/reply/echo` and `/reply/outside`.
+ * Waits for `event` at the dead-letter sink of the reply subscriptions and checks it says its
+ * reply was refused: `heralderrorcode` 200 (the delivery did succeed), one attempt,
+ * `heralderrordest` the sink at `sinkPath`, `heralderrordata` starting with
+ * {@link REFUSED_REPLY}. Returns `heralderrordata`.
  */
-export const onSuccessCases: readonly ConformanceCase[] = [
+async function expectReplyRefused(
+  ctx: CaseContext,
+  event: Readonly<Record<string, unknown>>,
+  sinkPath: string,
+): Promise<string> {
+  const dead = await waitForId(ctx, ON_SUCCESS_PATHS.deadLetter, String(event.id));
+  expectAttributes(dead, {
+    source: String(event.source),
+    type: String(event.type),
+    heralderrorcode: "200",
+    heraldattempts: "1",
+  });
+  const data = attr(dead, "heralderrordata") ?? "";
+  check(
+    data.startsWith(REFUSED_REPLY),
+    `heralderrordata does not start with "${REFUSED_REPLY}": ${JSON.stringify(data.slice(0, 200))}`,
+  );
+  const dest = attr(dead, "heralderrordest");
+  check(
+    dest !== undefined && new URL(dest).pathname === sinkPath,
+    `heralderrordest is ${JSON.stringify(dest)}, not the sink ${sinkPath}`,
+  );
+  return data;
+}
+
+/** Fails if any sink received an event with one of these ids (call after a sentinel). */
+function expectNoneDelivered(ctx: CaseContext, ids: readonly string[], what: string): void {
+  const leaked = ctx.sink.received.filter((r) => ids.includes(String(r.event.attributes.id)));
+  check(
+    leaked.length === 0,
+    `${what} was delivered: ${leaked.map((r) => `${r.path} id=${attr(r, "id")}`).join(", ")}`,
+  );
+}
+
+/** Waits for a receipt of `type` from `source` at `path` that `match`es. */
+function waitForReceiptOf(
+  ctx: CaseContext,
+  where: { path: string; type: string; source: string },
+  match: (r: Received) => boolean,
+  what: string,
+): Promise<Received> {
+  return ctx.sink.waitFor(
+    (r) =>
+      r.path === where.path &&
+      r.event.attributes.type === where.type &&
+      r.event.attributes.source === where.source &&
+      match(r),
+    ctx.timeoutMs,
+    `the ${where.type} receipt of ${what} at ${where.path}`,
+  );
+}
+
+/** Fails unless the receipt's `data.sink` is the sink at `path` (shown without query or userinfo). */
+function expectReceiptSink(data: Json | undefined, path: string): void {
+  let pathname: string | undefined;
+  try {
+    pathname = new URL(String(data?.sink)).pathname;
+  } catch {
+    pathname = undefined;
+  }
+  check(
+    pathname === path,
+    `the receipt's data.sink is ${JSON.stringify(data?.sink)}, not the sink ${path}`,
+  );
+}
+
+/** Replies and the `succeeded` receipt; the rest are in {@link onSuccessCases}. */
+const replyAndReceiptCases: readonly ConformanceCase[] = [
   {
     name: "on-success: a reply is ingested and routed by its type, with system provenance and correlation",
     spec: `${REPLIES}; ${CORRELATION}; DESIGN.md "Attributes" (authcontext)`,
@@ -127,33 +205,10 @@ export const onSuccessCases: readonly ConformanceCase[] = [
       const original = await publish(ctx, { type: ON_SUCCESS_TYPES.outside });
       const id = String(original.id);
       await waitForId(ctx, ON_SUCCESS_PATHS.outside, id);
-      const dead = await waitForId(ctx, ON_SUCCESS_PATHS.deadLetter, id);
-      expectAttributes(dead, {
-        source: String(original.source),
-        type: String(original.type),
-        heralderrorcode: "200",
-        heraldattempts: "1",
-      });
-      const data = attr(dead, "heralderrordata") ?? "";
-      const said = "delivered (HTTP 200), but its reply was not ingested";
-      check(
-        data.startsWith(said),
-        `heralderrordata does not start with "${said}": ${JSON.stringify(data.slice(0, 200))}`,
-      );
-      const dest = attr(dead, "heralderrordest");
-      check(
-        dest !== undefined && new URL(dest).pathname === ON_SUCCESS_PATHS.outside,
-        `heralderrordest is ${JSON.stringify(dest)}, not the sink ${ON_SUCCESS_PATHS.outside}`,
-      );
+      await expectReplyRefused(ctx, original, ON_SUCCESS_PATHS.outside);
       // The refused reply must reach no sink, not even the catch-alls.
       await ctx.sentinel();
-      const leaked = ctx.sink.received.filter(
-        (r) => r.event.attributes.id === `${REPLY.idPrefix}${id}`,
-      );
-      check(
-        leaked.length === 0,
-        `the refused reply was delivered to ${leaked.map((r) => r.path).join(", ")}`,
-      );
+      expectNoneDelivered(ctx, [`${REPLY.idPrefix}${id}`], "the refused reply");
     },
   },
   {
@@ -206,3 +261,224 @@ export const onSuccessCases: readonly ConformanceCase[] = [
     },
   },
 ];
+
+const malformedReplyCase: ConformanceCase = {
+  name: "on-success: a malformed reply (no source; JSON that is not an object) is not ingested; the original is dead-lettered saying the delivery succeeded",
+  spec: `${REPLIES} (an invalid reply); CloudEvents 1.0.2 "REQUIRED Attributes"; JSON event format 3; DESIGN.md "Attributes" (heralderror*)`,
+  async run(ctx) {
+    const replies: string[] = [];
+    for (const subject of [MALFORMED_REPLY.missingSource, MALFORMED_REPLY.notAnObject]) {
+      const original = await publish(ctx, { type: ON_SUCCESS_TYPES.malformed, subject });
+      const id = String(original.id);
+      replies.push(`${REPLY.idPrefix}${id}`);
+      await waitForId(ctx, ON_SUCCESS_PATHS.malformed, id);
+      const data = await expectReplyRefused(ctx, original, ON_SUCCESS_PATHS.malformed);
+      if (subject === MALFORMED_REPLY.missingSource) {
+        // "dead-lettered with that reason": the reason names what is wrong with the reply.
+        check(
+          /\bsource\b/.test(data.slice(REFUSED_REPLY.length)),
+          `heralderrordata does not name the missing source: ${JSON.stringify(data.slice(0, 300))}`,
+        );
+      }
+    }
+    // Neither reply (each carries an id) reaches any sink, not even the catch-alls.
+    await ctx.sentinel();
+    expectNoneDelivered(ctx, replies, "a malformed reply");
+  },
+};
+
+const replyLoopCase: ConformanceCase = {
+  name: `on-success: a reply loop stops at the hop limit (${DEFAULT_MAX_REPLY_HOPS}); the last event is dead-lettered with the reason, never delivered again`,
+  spec: `${LOOPS}: heraldhops, limits.maxReplyHops default ${DEFAULT_MAX_REPLY_HOPS}, "reply loop: ..."; ${CORRELATION}`,
+  async run(ctx) {
+    // `/reply/loop` answers every delivery with a reply its own subscription matches and allows.
+    const original = await publish(ctx, { type: ON_SUCCESS_TYPES.loop });
+    const first = String(original.id);
+    const chain = [first];
+    for (let hop = 0; hop <= DEFAULT_MAX_REPLY_HOPS; hop++) {
+      const id = chain[hop] as string;
+      const delivered = await waitForId(ctx, ON_SUCCESS_PATHS.loop, id);
+      const hops = attr(delivered, "heraldhops");
+      if (hop === 0) {
+        // A published event has no hop count (0).
+        check(
+          hops === undefined || hops === "0",
+          `the published event arrived with heraldhops ${hops}`,
+        );
+      } else {
+        expectAttributes(delivered, {
+          heraldhops: String(hop),
+          causationid: chain[hop - 1] as string,
+          correlationid: first,
+          authtype: "system",
+          authid: `subscription:${ON_SUCCESS_IDS.loop}`,
+        });
+      }
+      chain.push(`${REPLY.idPrefix}${id}`);
+    }
+    // The event at the limit got a reply that would pass it: that event is dead-lettered.
+    const last = chain[DEFAULT_MAX_REPLY_HOPS] as string;
+    const data = await expectReplyRefused(
+      ctx,
+      { id: last, source: REPLY.source, type: ON_SUCCESS_TYPES.loop },
+      ON_SUCCESS_PATHS.loop,
+    );
+    check(
+      data.includes("reply loop:"),
+      `heralderrordata does not give the reason "reply loop: ...": ${JSON.stringify(data.slice(0, 300))}`,
+    );
+    await ctx.sentinel();
+    // The reply past the limit reaches no sink; no event of the chain was delivered twice, and
+    // only the last one was dead-lettered.
+    expectNoneDelivered(
+      ctx,
+      [chain[DEFAULT_MAX_REPLY_HOPS + 1] as string],
+      "the reply past the limit",
+    );
+    const ofChain = new Set(chain);
+    const loopDeliveries = ctx.sink.received.filter(
+      (r) => r.path === ON_SUCCESS_PATHS.loop && ofChain.has(String(r.event.attributes.id)),
+    );
+    check(
+      loopDeliveries.length === DEFAULT_MAX_REPLY_HOPS + 1,
+      `expected ${DEFAULT_MAX_REPLY_HOPS + 1} deliveries to ${ON_SUCCESS_PATHS.loop} (hops 0 to ${DEFAULT_MAX_REPLY_HOPS}), got ${loopDeliveries.length}: ${loopDeliveries.map((r) => attr(r, "heraldhops") ?? "0").join(", ")}`,
+    );
+    const dead = ctx.sink.received.filter(
+      (r) => r.path === ON_SUCCESS_PATHS.deadLetter && ofChain.has(String(r.event.attributes.id)),
+    );
+    check(
+      dead.length === 1,
+      `expected only the event at hop ${DEFAULT_MAX_REPLY_HOPS} at the dead-letter sink, got ${dead.map((r) => attr(r, "heraldhops") ?? "0").join(", ")}`,
+    );
+  },
+};
+
+const failedReceiptCase: ConformanceCase = {
+  name: `on-success: a ${RECEIPT_TYPES.failed} receipt of a dead-lettered event is routed by a filter, naming the event, sink, attempts and status`,
+  spec: `${RECEIPTS}; Herald README "Delivery" (retries, dead letters)`,
+  async run(ctx) {
+    // `/receipts/failing` answers 500; its subscription has `retry: 0` and a dead-letter sink.
+    const original = await publish(ctx, { type: ON_SUCCESS_TYPES.failing });
+    const id = String(original.id);
+    await waitForId(ctx, ON_SUCCESS_PATHS.failing, id);
+    const dead = await waitForId(ctx, ON_SUCCESS_PATHS.failingDeadLetter, id);
+    expectAttributes(dead, {
+      heralderrorcode: String(FAILING_STATUS),
+      heraldattempts: "1",
+    });
+    const receipt = await waitForReceiptOf(
+      ctx,
+      {
+        path: ON_SUCCESS_PATHS.failures,
+        type: RECEIPT_TYPES.failed,
+        source: receiptSource(ON_SUCCESS_IDS.failing),
+      },
+      (r) => receiptEvent(r)?.id === id,
+      `event ${id}`,
+    );
+    expectAttributes(receipt, {
+      authtype: "system",
+      authid: "herald",
+      causationid: id,
+      correlationid: id,
+    });
+    const data = asObject(jsonData(receipt));
+    const event = receiptEvent(receipt);
+    check(
+      data?.subscription === ON_SUCCESS_IDS.failing &&
+        event?.source === original.source &&
+        event?.id === id &&
+        event?.type === original.type &&
+        data?.attempts === 1 &&
+        data?.status === FAILING_STATUS &&
+        typeof data?.error === "string" &&
+        data.error !== "" &&
+        data?.ending === "dead_letter_sink",
+      `the receipt's data does not name the subscription, the original event, one attempt, status ${FAILING_STATUS}, an error and the dead-letter sink ending: ${JSON.stringify(data)}`,
+    );
+    expectReceiptSink(data, ON_SUCCESS_PATHS.failing);
+  },
+};
+
+function disabledReceiptCase(auth: ConformanceAuth | undefined): ConformanceCase {
+  const api = adminApi(auth);
+  return {
+    name: `on-success: a sink's 410 Gone disables its subscription and emits a ${RECEIPT_TYPES.disabled} receipt, routed by a filter`,
+    spec: `${RECEIPTS}; Herald README "Delivery" (410 Gone) and "Subscriptions API" (disabled)`,
+    async run(ctx) {
+      // Made through the API: a config subscription, once disabled, would stay so for later runs.
+      const path = `${GONE_PATH_PREFIX}${ctx.token}0`;
+      const body = {
+        source: `${SUITE_SOURCE}/${ctx.token}`,
+        filters: [],
+        sink: `${ctx.sink.url}${path}`,
+        protocol: "HTTP",
+        delivery: { retry: 0, receipts: true },
+      };
+      await withSubscription(ctx, api, body, async ({ id: subscription }) => {
+        const original = await publish(ctx, {});
+        await waitForId(ctx, path, String(original.id));
+        const receipt = await waitForReceiptOf(
+          ctx,
+          {
+            path: ON_SUCCESS_PATHS.disabled,
+            type: RECEIPT_TYPES.disabled,
+            source: receiptSource(encodeURIComponent(subscription)),
+          },
+          () => true,
+          `subscription ${subscription}`,
+        );
+        expectAttributes(receipt, { authtype: "system", authid: "herald" });
+        const data = asObject(jsonData(receipt));
+        check(
+          data?.subscription === subscription &&
+            data?.status === 410 &&
+            typeof data?.reason === "string" &&
+            data.reason !== "",
+          `the receipt's data does not name the subscription, status 410 and a reason: ${JSON.stringify(data)}`,
+        );
+        expectReceiptSink(data, path);
+        const read = readObject(
+          await api(ctx, "GET", itemPath(subscription)),
+          200,
+          `GET ${itemPath(subscription)}`,
+        );
+        const disabled = asObject(read.disabled);
+        check(
+          typeof disabled?.at === "string" && typeof disabled?.reason === "string",
+          `the subscription does not show "disabled": { at, reason }: ${JSON.stringify(read)}`,
+        );
+        // It stops matching: a later event it would match reaches the catch-alls, not the sink.
+        const later = await publish(ctx, {});
+        await ctx.sentinel();
+        const sent = ctx.sink.received.filter((r) => r.path === path).map((r) => attr(r, "id"));
+        check(
+          !sent.includes(String(later.id)),
+          `the disabled subscription still delivered event ${String(later.id)} to ${path}`,
+        );
+      });
+    },
+  };
+}
+
+/**
+ * On-success semantics (issue 11; Herald README "On success and on failure"): reply events routed
+ * by ordinary subscriptions, with system provenance and the correlation extension; a reply outside
+ * the subscription's policy, or malformed, dead-letters the original; a reply loop stops at the
+ * hop limit; delivery receipts as events (succeeded, failed, disabled by a 410), and never a
+ * receipt of a receipt. They rely on the on-success subscriptions of the config and on the suite's
+ * sink's scripted answers (`answerTo`); the 410 case creates its subscription through the
+ * Subscriptions API, with `auth.adminToken` when given.
+ *
+ * @example
+ * onSuccessCases(auth).map((c) => c.name);
+ */
+export function onSuccessCases(auth?: ConformanceAuth): readonly ConformanceCase[] {
+  return [
+    ...replyAndReceiptCases,
+    malformedReplyCase,
+    replyLoopCase,
+    failedReceiptCase,
+    disabledReceiptCase(auth),
+  ];
+}

@@ -19,7 +19,7 @@ const API_SINK_PREFIX = "/subscriptions-api";
 type Json = Record<string, unknown>;
 
 /** Sends one admin API request: the admin token (default: the run's), a JSON body if given. */
-type AdminApi = (
+export type AdminApi = (
   ctx: CaseContext,
   method: string,
   path: string,
@@ -27,7 +27,13 @@ type AdminApi = (
   extra?: Partial<GatewayRequest>,
 ) => Promise<GatewayResponse>;
 
-function adminApi(auth: ConformanceAuth | undefined): AdminApi {
+/**
+ * The admin API sender of a run: `auth.adminToken` as the bearer, or none for an open API.
+ *
+ * @example
+ * const res = await adminApi(auth)(ctx, "GET", "/subscriptions");
+ */
+export function adminApi(auth: ConformanceAuth | undefined): AdminApi {
   const bearer = auth?.adminToken;
   return (ctx, method, path, body, extra = {}) =>
     ctx.send({
@@ -44,7 +50,8 @@ function adminApi(auth: ConformanceAuth | undefined): AdminApi {
     });
 }
 
-const itemPath = (id: string) => `${COLLECTION}/${encodeURIComponent(id)}`;
+/** The path of one subscription, e.g. `/subscriptions/a%2Fb`. */
+export const itemPath = (id: string) => `${COLLECTION}/${encodeURIComponent(id)}`;
 
 /** A sink on the suite's sink server that only this case's `n`th subscription points at. */
 function caseSink(ctx: CaseContext, n = 0): { url: string; path: string } {
@@ -68,7 +75,8 @@ function readJson(res: GatewayResponse): unknown {
   }
 }
 
-function readObject(res: GatewayResponse, status: number, what: string): Json {
+/** Fails unless `res` has `status` and a JSON object body; returns the object. */
+export function readObject(res: GatewayResponse, status: number, what: string): Json {
   check(res.status < 500, `server error (must never happen): ${describe(res)}`);
   check(res.status === status, `${what}: expected ${status}, got ${describe(res)}`);
   const body = readJson(res);
@@ -130,8 +138,13 @@ async function cleanUp(ctx: CaseContext, api: AdminApi, id: string, strict: bool
   }
 }
 
-/** Runs `use` with a freshly created subscription and deletes it afterwards, come what may. */
-async function withSubscription(
+/**
+ * Runs `use` with a freshly created subscription and deletes it afterwards, come what may.
+ *
+ * @example
+ * await withSubscription(ctx, api, { source, filters: [], sink, protocol: "HTTP" }, async (s) => {});
+ */
+export async function withSubscription(
   ctx: CaseContext,
   api: AdminApi,
   body: Json,

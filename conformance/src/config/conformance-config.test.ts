@@ -17,11 +17,12 @@ describe("conformanceSubscriptions", () => {
   const subs = conformanceSubscriptions(`${SINK}/`);
 
   it("has one subscription per sink path, with unique ids and sinks under the base URL", () => {
-    const { deadLetter, ...onSuccess } = ON_SUCCESS_PATHS;
+    const { deadLetter, failingDeadLetter, ...onSuccess } = ON_SUCCESS_PATHS;
     expect(subs.map((s) => s.sink)).toEqual(
       [...Object.values(SINK_PATHS), ...Object.values(onSuccess)].map((p) => `${SINK}${p}`),
     );
     expect(subs.map((s) => s.sink)).not.toContain(`${SINK}${deadLetter}`);
+    expect(subs.map((s) => s.sink)).not.toContain(`${SINK}${failingDeadLetter}`);
     expect(new Set(subs.map((s) => s.id)).size).toBe(subs.length);
   });
 
@@ -52,6 +53,9 @@ describe("conformanceSubscriptions", () => {
       [ON_SUCCESS_TYPES.outside],
       [REPLY.type],
       [ON_SUCCESS_TYPES.receipted],
+      [ON_SUCCESS_TYPES.malformed],
+      [ON_SUCCESS_TYPES.loop],
+      [ON_SUCCESS_TYPES.failing],
     ]);
     // No other case's events (SUITE_TYPE, sentinels, filter probes) have one of these types.
     for (const s of typed) expect(s.filters).toEqual([]);
@@ -60,6 +64,31 @@ describe("conformanceSubscriptions", () => {
       filters: [{ prefix: { type: "dev.herald." } }],
     });
     expect(byId(ON_SUCCESS_IDS.receipts)).not.toHaveProperty("types");
+    expect(byId(ON_SUCCESS_IDS.failures)).toMatchObject({
+      source: "/herald/subscriptions/conformance-failing",
+      filters: [{ exact: { type: "dev.herald.delivery.failed", authid: "herald" } }],
+    });
+    expect(byId(ON_SUCCESS_IDS.disabled).filters).toEqual([
+      { exact: { type: "dev.herald.subscription.disabled", authid: "herald" } },
+    ]);
+    expect(byId(ON_SUCCESS_IDS.disabled)).not.toHaveProperty("source");
+  });
+
+  it("makes a reply loop: the loop subscription allows the replies it matches itself", () => {
+    const loop = byId(ON_SUCCESS_IDS.loop);
+    expect(loop.delivery.reply).toEqual({ sources: [REPLY.source], types: loop.types });
+    expect(loop.delivery.deadLetterSink).toBe(`${SINK}${ON_SUCCESS_PATHS.deadLetter}`);
+    // A malformed reply is refused for being malformed, not by the policy.
+    expect(byId(ON_SUCCESS_IDS.malformed).delivery.reply).toEqual(REPLY_POLICY);
+  });
+
+  it("fails the failing subscription's events at once, to a dead-letter sink", () => {
+    expect(byId(ON_SUCCESS_IDS.failing).delivery).toEqual({
+      mode: "binary",
+      retry: 0,
+      receipts: true,
+      deadLetterSink: `${SINK}${ON_SUCCESS_PATHS.failingDeadLetter}`,
+    });
   });
 
   it("asks for replies at the two reply paths, under a policy the outside reply fails", () => {
@@ -77,10 +106,16 @@ describe("conformanceSubscriptions", () => {
 
   it("emits receipts from the receipted subscription and from the one its receipts reach", () => {
     const withReceipts = subs.filter((s) => s.delivery.receipts === true).map((s) => s.id);
-    expect(withReceipts).toEqual([ON_SUCCESS_IDS.receipted, ON_SUCCESS_IDS.receipts]);
+    expect(withReceipts).toEqual([
+      ON_SUCCESS_IDS.receipted,
+      ON_SUCCESS_IDS.receipts,
+      ON_SUCCESS_IDS.failing,
+    ]);
     expect(subs.filter((s) => s.delivery.reply !== undefined).map((s) => s.id)).toEqual([
       ON_SUCCESS_IDS.reply,
       ON_SUCCESS_IDS.outside,
+      ON_SUCCESS_IDS.malformed,
+      ON_SUCCESS_IDS.loop,
     ]);
   });
 

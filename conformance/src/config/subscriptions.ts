@@ -49,6 +49,12 @@ export const ON_SUCCESS_TYPES = {
   outside: "dev.herald.conformance.on-success.outside",
   /** Delivered to `/receipts/delivered`, whose subscription emits delivery receipts. */
   receipted: "dev.herald.conformance.on-success.receipted",
+  /** Delivered to `/reply/malformed`, whose answer is a 200 with an invalid reply event. */
+  malformed: "dev.herald.conformance.on-success.malformed",
+  /** Delivered to `/reply/loop`, whose answer is a reply of this same type (a reply loop). */
+  loop: "dev.herald.conformance.on-success.loop",
+  /** Delivered to `/receipts/failing`, which answers 500; its subscription emits receipts. */
+  failing: "dev.herald.conformance.on-success.failing",
 } as const;
 
 /** The reply events the suite's sink answers with at the reply paths, and the reply policy. */
@@ -63,7 +69,7 @@ export const REPLY = {
   idPrefix: "reply-",
 } as const;
 
-/** Sink paths of the on-success subscriptions (and of the dead-letter sink one of them uses). */
+/** Sink paths of the on-success subscriptions (and of the dead-letter sinks some of them use). */
 export const ON_SUCCESS_PATHS = {
   /** Answers every delivery with a reply ({@link REPLY}`.type`). */
   reply: "/reply/echo",
@@ -77,6 +83,38 @@ export const ON_SUCCESS_PATHS = {
   receipted: "/receipts/delivered",
   /** Where that subscription's receipts are routed (by their source). */
   receipts: "/receipts",
+  /** Answers every delivery with 200 and a malformed reply ({@link MALFORMED_REPLY}). */
+  malformed: "/reply/malformed",
+  /** Answers every delivery with a reply of {@link ON_SUCCESS_TYPES}`.loop`: a reply loop. */
+  loop: "/reply/loop",
+  /** Answers every delivery with 500 ({@link FAILING_STATUS}); its subscription has `retry: 0`. */
+  failing: "/receipts/failing",
+  /** Where the `failed` receipts of the failing subscription are routed (source and filters). */
+  failures: "/receipts/failures",
+  /** `deadLetterSink` of the failing subscription: no subscription's own sink. */
+  failingDeadLetter: "/receipts/dead-letter",
+  /** Where every `disabled` receipt is routed (by a filter on its type). */
+  disabled: "/receipts/disabled",
+} as const;
+
+/**
+ * The suite's sink answers `410 Gone` at every path under this prefix. The 410 case creates its
+ * own subscription there through the Subscriptions API (the 410 disables it, and a config
+ * subscription disabled once would stay so for every later run against the same gateway).
+ */
+export const GONE_PATH_PREFIX = "/gone/";
+
+/** The status the sink answers at {@link ON_SUCCESS_PATHS}`.failing`: retried, were retries left. */
+export const FAILING_STATUS = 500;
+
+/**
+ * The malformed replies the sink answers at `/reply/malformed`, chosen by the delivered event's
+ * `subject`: a binary-mode reply without `ce-source` (a required attribute), or a structured-mode
+ * reply whose JSON is an array holding an event rather than an event object (JSON format 3).
+ */
+export const MALFORMED_REPLY = {
+  missingSource: "missing-source",
+  notAnObject: "not-an-object",
 } as const;
 
 /** The subscription ids the on-success cases rely on (receipts and `authid`s name them). */
@@ -86,6 +124,18 @@ export const ON_SUCCESS_IDS = {
   routed: "conformance-replies",
   receipted: "conformance-receipted",
   receipts: "conformance-receipts",
+  malformed: "conformance-reply-malformed",
+  loop: "conformance-reply-loop",
+  failing: "conformance-failing",
+  failures: "conformance-failures",
+  disabled: "conformance-disabled",
+} as const;
+
+/** The receipt types (Herald README "Delivery receipts"). */
+export const RECEIPT_TYPES = {
+  succeeded: "dev.herald.delivery.succeeded",
+  failed: "dev.herald.delivery.failed",
+  disabled: "dev.herald.subscription.disabled",
 } as const;
 
 /** `source` of the receipts of a subscription (Herald README "Delivery receipts"). */
@@ -119,6 +169,7 @@ export interface ConformanceDelivery {
   readonly deadLetterSink?: string;
   readonly reply?: ReplyPolicy;
   readonly receipts?: boolean;
+  readonly retry?: number;
 }
 
 /** A subscription in the shape of DESIGN.md's config (`subscriptions:` entries). */
@@ -162,9 +213,9 @@ export const FILTERS: Readonly<Record<FilterSinkName, readonly FilterExpression[
 /**
  * The subscription list the target must be configured with, pointing at a sink base URL:
  * two catch-alls (no filters: every event), one per delivery mode; one per filter-dialect
- * case, each scoped to the suite's filter events by a `type` prefix; and the five on-success
- * subscriptions (replies and receipts), each scoped to its own `type` or, for the receipts, to
- * the receipt `source` of one of them.
+ * case, each scoped to the suite's filter events by a `type` prefix; and the ten on-success
+ * subscriptions (replies, refused replies, a reply loop and receipts), each scoped to its own
+ * `type` or, for the receipts, to the receipt `source` of one of them or a receipt `type`.
  *
  * @example
  * const subs = conformanceSubscriptions("http://127.0.0.1:9999");
@@ -211,11 +262,15 @@ export const REPLY_POLICY: ReplyPolicy = { sources: [REPLY.source], types: [REPL
 function onSuccessSubscriptions(base: string): ConformanceSubscription[] {
   const sub = (
     name: keyof typeof ON_SUCCESS_IDS,
-    scope: { types: readonly string[] } | { source: string; filters: FilterExpression[] },
+    scope: { types: readonly string[] } | { source?: string; filters: FilterExpression[] },
     delivery: Omit<ConformanceDelivery, "mode"> = {},
   ): ConformanceSubscription => ({
     id: ON_SUCCESS_IDS[name],
-    ...("types" in scope ? { types: [...scope.types] } : { source: scope.source }),
+    ...("types" in scope
+      ? { types: [...scope.types] }
+      : scope.source === undefined
+        ? {}
+        : { source: scope.source }),
     filters: "filters" in scope ? scope.filters : [],
     sink: `${base}${ON_SUCCESS_PATHS[name]}`,
     protocol: "HTTP",
@@ -241,6 +296,40 @@ function onSuccessSubscriptions(base: string): ConformanceSubscription[] {
       },
       { receipts: true },
     ),
+    // Malformed replies and a reply loop: refused, each dead-letters the event that got it.
+    sub(
+      "malformed",
+      { types: [ON_SUCCESS_TYPES.malformed] },
+      { reply: policy, deadLetterSink: `${base}${ON_SUCCESS_PATHS.deadLetter}` },
+    ),
+    sub(
+      "loop",
+      { types: [ON_SUCCESS_TYPES.loop] },
+      {
+        reply: { sources: [REPLY.source], types: [ON_SUCCESS_TYPES.loop] },
+        deadLetterSink: `${base}${ON_SUCCESS_PATHS.deadLetter}`,
+      },
+    ),
+    // A sink that fails at once (no retries), with receipts; its `failed` receipts routed by an
+    // ordinary subscription with a filter, as a user would route an alert.
+    sub(
+      "failing",
+      { types: [ON_SUCCESS_TYPES.failing] },
+      {
+        retry: 0,
+        receipts: true,
+        deadLetterSink: `${base}${ON_SUCCESS_PATHS.failingDeadLetter}`,
+      },
+    ),
+    sub("failures", {
+      source: receiptSource(ON_SUCCESS_IDS.failing),
+      filters: [{ exact: { type: RECEIPT_TYPES.failed, authid: "herald" } }],
+    }),
+    // Every `disabled` receipt (the 410 case's subscription is made through the API, its id the
+    // gateway's): the case picks its own by source.
+    sub("disabled", {
+      filters: [{ exact: { type: RECEIPT_TYPES.disabled, authid: "herald" } }],
+    }),
   ];
 }
 

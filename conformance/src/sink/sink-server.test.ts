@@ -100,6 +100,42 @@ describe("startSink", () => {
     expect(sink.received.map((r) => r.path)).toEqual(["/reply/echo", "/reply/outside"]);
   });
 
+  it("answers a reply of the loop's own type at /reply/loop", async () => {
+    const res = await post("/reply/loop", { "ce-id": "reply-1", "ce-specversion": "1.0" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("ce-id")).toBe("reply-reply-1");
+    expect(res.headers.get("ce-type")).toBe("dev.herald.conformance.on-success.loop");
+  });
+
+  it("answers a malformed reply at /reply/malformed, chosen by the event's subject", async () => {
+    const noSource = await post("/reply/malformed", {
+      "ce-id": "m1",
+      "ce-specversion": "1.0",
+      "ce-subject": "missing-source",
+    });
+    expect(noSource.status).toBe(200);
+    expect(noSource.headers.get("ce-specversion")).toBe("1.0");
+    expect(noSource.headers.get("ce-id")).toBe("reply-m1");
+    expect(noSource.headers.has("ce-source")).toBe(false);
+    const array = await post("/reply/malformed", {
+      "ce-id": "m2",
+      "ce-specversion": "1.0",
+      "ce-subject": "not-an-object",
+    });
+    expect(array.status).toBe(200);
+    expect(array.headers.get("content-type")).toBe("application/cloudevents+json");
+    const body: unknown = await array.json();
+    expect(Array.isArray(body)).toBe(true);
+    expect(body).toMatchObject([{ id: "reply-m2", specversion: "1.0" }]);
+    expect((await post("/reply/malformed", { "ce-id": "m3" })).status).toBe(204);
+  });
+
+  it("answers 500 at /receipts/failing and 410 under /gone/", async () => {
+    expect((await post("/receipts/failing", { "ce-id": "f1" })).status).toBe(500);
+    expect((await post("/gone/abc", { "ce-id": "g1" })).status).toBe(410);
+    expect((await post("/gone", { "ce-id": "g2" })).status).toBe(204);
+  });
+
   it("answers 204 elsewhere, and at a reply path to a batch or an undecodable body", async () => {
     expect((await post("/binary", { "ce-id": "1" })).status).toBe(204);
     expect((await post("/reply/routed", { "ce-id": "1" })).status).toBe(204);

@@ -1,6 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ON_SUCCESS_PATHS, REPLY } from "../config/subscriptions.js";
+import {
+  FAILING_STATUS,
+  GONE_PATH_PREFIX,
+  MALFORMED_REPLY,
+  ON_SUCCESS_PATHS,
+  ON_SUCCESS_TYPES,
+  REPLY,
+} from "../config/subscriptions.js";
 import { percentEncode } from "../http/percent-encoding.js";
 import { type Delivery, decodeDelivery, type ObservedEvent } from "./decode-delivery.js";
 
@@ -55,10 +62,11 @@ interface Waiter {
 const REPLY_TYPES: Readonly<Record<string, string>> = {
   [ON_SUCCESS_PATHS.reply]: REPLY.type,
   [ON_SUCCESS_PATHS.outside]: REPLY.outsideType,
+  [ON_SUCCESS_PATHS.loop]: ON_SUCCESS_TYPES.loop,
 };
 
 /** An HTTP answer of the sink: status, headers, body. */
-interface SinkAnswer {
+export interface SinkAnswer {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
@@ -97,9 +105,85 @@ export function replyTo(path: string, events: readonly ObservedEvent[]): SinkAns
 }
 
 /**
- * Starts the sink. It answers every POST with 204 once the body is read, except at the reply
- * paths (`/reply/echo`, `/reply/outside`), where it answers 200 with a reply event
- * ({@link replyTo}), and a GET of a path given to `publish` with what was published there. It answers the CloudEvents webhook validation handshake (http-webhook 4.2) so
+ * The malformed reply the sink answers a delivery at `/reply/malformed` with, chosen by the
+ * delivered event's `subject` ({@link MALFORMED_REPLY}), or `undefined` for any other delivery.
+ * Each answer is a 200 that a gateway must see as a CloudEvent (a `ce-specversion` header, or
+ * the `application/cloudevents+json` media type) and must refuse: in binary mode it lacks the
+ * required `source` (core spec "REQUIRED Attributes"); in structured mode the JSON is an array
+ * (holding a valid event), not the object JSON format 3 requires. Either carries the id
+ * `reply-<the event's id>`, so a gateway that ingested it anyway is caught.
+ *
+ * @example
+ * malformedReplyTo([{ ...event, attributes: { id: "1", subject: "missing-source" } }])?.status; // 200
+ */
+export function malformedReplyTo(events: readonly ObservedEvent[]): SinkAnswer | undefined {
+  const [event] = events;
+  const id = event?.attributes.id;
+  if (events.length !== 1 || typeof id !== "string") return undefined;
+  switch (event?.attributes.subject) {
+    case MALFORMED_REPLY.missingSource:
+      return {
+        status: 200,
+        headers: {
+          "ce-specversion": "1.0",
+          "ce-id": percentEncode(`${REPLY.idPrefix}${id}`),
+          "ce-type": REPLY.type,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ inReplyTo: id }),
+      };
+    case MALFORMED_REPLY.notAnObject:
+      return {
+        status: 200,
+        headers: { "content-type": "application/cloudevents+json" },
+        body: JSON.stringify([
+          {
+            specversion: "1.0",
+            id: `${REPLY.idPrefix}${id}`,
+            source: REPLY.source,
+            type: REPLY.type,
+            data: { inReplyTo: id },
+          },
+        ]),
+      };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * What the sink answers a POST at `path` that carried `events`, or `undefined` for its usual
+ * `204`: a reply event at the reply paths ({@link replyTo}), a malformed reply at
+ * `/reply/malformed`, a `500` at `/receipts/failing` and a `410 Gone` under `/gone/`.
+ *
+ * @example
+ * answerTo("/gone/x", [])?.status; // 410
+ */
+export function answerTo(path: string, events: readonly ObservedEvent[]): SinkAnswer | undefined {
+  if (path === ON_SUCCESS_PATHS.malformed) return malformedReplyTo(events);
+  if (path === ON_SUCCESS_PATHS.failing) {
+    return {
+      status: FAILING_STATUS,
+      headers: { "content-type": "text/plain" },
+      body: "conformance: this sink fails every delivery",
+    };
+  }
+  if (path.startsWith(GONE_PATH_PREFIX)) {
+    return {
+      status: 410,
+      headers: { "content-type": "text/plain" },
+      body: "conformance: this sink is gone",
+    };
+  }
+  return replyTo(path, events);
+}
+
+/**
+ * Starts the sink. It answers every POST with 204 once the body is read, except where
+ * {@link answerTo} scripts another answer: at the reply paths (`/reply/echo`, `/reply/outside`,
+ * `/reply/loop`) 200 with a reply event ({@link replyTo}), at `/reply/malformed` 200 with an
+ * invalid one, at `/receipts/failing` 500 and under `/gone/` 410; a GET of a path given to
+ * `publish` gets what was published there. It answers the CloudEvents webhook validation handshake (http-webhook 4.2) so
  * gateways that pre-flight sinks may deliver to it.
  *
  * @example
@@ -217,7 +301,7 @@ function handle(
       headers,
       body: new Uint8Array(Buffer.concat(chunks)),
     });
-    const reply = req.method === "POST" ? replyTo(path, events) : undefined;
+    const reply = req.method === "POST" ? answerTo(path, events) : undefined;
     if (reply === undefined) {
       res.writeHead(204);
       res.end();
