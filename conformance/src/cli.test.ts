@@ -33,7 +33,7 @@ describe("herald-conformance", () => {
 
   it("config --json prints JSON", async () => {
     const { stdout } = await run(["config", "--sink", "http://127.0.0.1:9999", "--json"]);
-    expect(JSON.parse(stdout).subscriptions).toHaveLength(17);
+    expect(JSON.parse(stdout).subscriptions).toHaveLength(22);
   });
 
   it("config --auth-jwks FILE writes the public JWKS inline, URLs stay URLs", async () => {
