@@ -33,6 +33,33 @@ async function cli(argv: string[]) {
 const JWT_LINE = /^[\w-]+\.[\w-]+\.[\w-]+\n$/;
 
 describe("herald token", () => {
+  it("--jwks prints the dev issuer's public keys, which verify the tokens it mints, and never the private key", async () => {
+    await loadOrCreateDevIssuer(dir);
+    const printed = await cli(["token", "--jwks"]);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout.endsWith("\n")).toBe(true);
+    const jwks = JSON.parse(printed.stdout);
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig" });
+    expect(jwks.keys[0]).not.toHaveProperty("d");
+    const minted = await cli(["token", "--sub", "worker-publisher"]);
+    const { payload } = await jwtVerify(minted.stdout.trim(), createLocalJWKSet(jwks), {
+      issuer: "herald-dev",
+      audience: "herald",
+    });
+    expect(payload.sub).toBe("worker-publisher");
+  });
+
+  it("--jwks with --sub is a usage error, and without a dev issuer it says how to make one", async () => {
+    const mixed = await cli(["token", "--jwks", "--sub", "x"]);
+    expect(mixed.code).not.toBe(0);
+    expect(mixed.stderr).toContain("--jwks prints the public keys only");
+    const none = await cli(["token", "--jwks"]);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toBe("");
+    expect(none.stderr).toContain("run `herald serve` once without a config");
+  });
+
   it("prints only a token from the dev issuer in ./.herald, verifiable against its JWKS", async () => {
     const issuer = await loadOrCreateDevIssuer(dir);
     const { code, stdout, stderr } = await cli([

@@ -6,14 +6,18 @@ import { ServeError, UsageError } from "./serve-error.js";
 export const TOKEN_USAGE = `  token       Mint a bearer token from the dev issuer in ./.herald (the embedded demo makes it)
                 --sub NAME      the token's subject (required)
                 --scope "A B"   space-separated scopes (herald:admin for the admin routes)
-                --ttl D         lifetime: 15m, 1h, 24h or ISO 8601 (default 1h)`;
+                --ttl D         lifetime: 15m, 1h, 24h or ISO 8601 (default 1h)
+                --jwks          print the dev issuer's public keys (a JWKS) instead, for a
+                                config that trusts it elsewhere (e.g. inline in a Worker's)`;
 
 const DEFAULT_TTL = "1h";
 
 /**
  * `herald token`: mints a token from the dev issuer in the current directory's `.herald/` and
  * prints only the token, so `TOKEN=$(herald token --sub demo)` works. It never creates an issuer
- * and never mints for any other: without a dev issuer it says how to make one, exit 1.
+ * and never mints for any other: without a dev issuer it says how to make one, exit 1. With
+ * `--jwks` it prints the issuer's public keys (never the private one) as a JWKS instead, for
+ * `auth.issuers[].jwks` of a gateway that cannot read the key file (a Worker).
  *
  * @example
  * herald token --sub orders-service --scope "herald:admin" --ttl 15m
@@ -28,9 +32,18 @@ export async function tokenCommand(
       sub: { type: "string" },
       scope: { type: "string" },
       ttl: { type: "string", default: DEFAULT_TTL },
+      jwks: { type: "boolean", default: false },
     },
     strict: true,
   });
+  if (values.jwks) {
+    if (values.sub !== undefined || values.scope !== undefined) {
+      throw new UsageError("--jwks prints the public keys only: leave out --sub and --scope");
+    }
+    const issuer = await devIssuerIn(io.cwd);
+    io.stdout(`${JSON.stringify(issuer.publicJwks)}\n`);
+    return 0;
+  }
   const sub = values.sub?.trim();
   if (!sub) throw new UsageError("token needs --sub NAME (the token's subject)");
   const scope = values.scope?.trim().split(/\s+/).join(" ");
@@ -43,7 +56,19 @@ export async function tokenCommand(
       `--ttl must be a whole number of seconds, at least 1s, such as 15m or 1h (got "${values.ttl}")`,
     );
   }
-  const issuer = await loadDevIssuer(io.cwd).catch((err: unknown) => {
+  const issuer = await devIssuerIn(io.cwd);
+  const token = await issuer.mint({
+    sub,
+    ...(scope === undefined ? {} : { scope }),
+    ttlSeconds: ttlMs / 1_000,
+  });
+  io.stdout(`${token}\n`);
+  return 0;
+}
+
+/** The dev issuer of `cwd`'s `.herald/`; a `ServeError` saying how to make one when there is none. */
+async function devIssuerIn(cwd: string) {
+  const issuer = await loadDevIssuer(cwd).catch((err: unknown) => {
     if (err instanceof DevIssuerInvalid) throw new ServeError(err.message);
     throw err;
   });
@@ -52,11 +77,5 @@ export async function tokenCommand(
       "no dev issuer in ./.herald; run `herald serve` once without a config to create it",
     );
   }
-  const token = await issuer.mint({
-    sub,
-    ...(scope === undefined ? {} : { scope }),
-    ttlSeconds: ttlMs / 1_000,
-  });
-  io.stdout(`${token}\n`);
-  return 0;
+  return issuer;
 }
