@@ -291,6 +291,28 @@ describe("sns: signatures", () => {
     expect(noSubscription.status).toBe(400);
   });
 
+  it("delivers the message as verified: an unsigned duplicate key put before a signed one does not reach the sink", async () => {
+    // JSON.parse keeps the last of duplicate keys, so the signature checks the real Message; a
+    // consumer whose parser keeps the first would read the unsigned one if the text went as posted.
+    const signed = sign(notification("duplicate-key"), "2");
+    const posted = `{"Message":"Send the money to the attacker",${JSON.stringify(signed).slice(1)}`;
+    const res = await kit.post("orders-topic", posted, {
+      "content-type": "text/plain; charset=UTF-8",
+      "x-amz-sns-message-type": "Notification",
+      "x-amz-sns-message-id": "duplicate-key",
+      "x-amz-sns-topic-arn": TOPIC,
+      "x-amz-sns-subscription-arn": SUBSCRIPTION,
+    });
+    expect(res.status).toBe(202);
+    await kit.delivered();
+    const raw = kit.sink.received
+      .map((r) => r.body.toString("utf8"))
+      .find((body) => body.includes('"duplicate-key"'));
+    expect(raw).toBeDefined();
+    expect(raw).not.toContain("attacker");
+    expect(JSON.parse(raw!).data).toEqual(signed);
+  });
+
   it("a redelivered message (same MessageId) is delivered once; certificates are fetched once", async () => {
     const message = sign(notification("redelivered"), "2");
     expect((await deliver(kit, "orders-topic", message)).status).toBe(202);

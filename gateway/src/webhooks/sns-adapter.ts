@@ -63,7 +63,7 @@ export interface SnsAdapterOptions {
  * CloudEvent: `id` = `x-amz-sns-message-id`, `source` = `x-amz-sns-topic-arn` for a
  * subscription confirmation and `x-amz-sns-subscription-arn` otherwise, `type` =
  * `com.amazonaws.sns.` + `x-amz-sns-message-type`, `subject` = `Subject` (notifications, when
- * present), `time` = `Timestamp`, `data` = the body (`application/json`).
+ * present), `time` = `Timestamp`, `data` = the message as verified (`application/json`).
  *
  * Authenticated by the message signature: `SignatureVersion` 1 (SHA1withRSA) or 2
  * (SHA256withRSA) over the signed keys, checked with the certificate at `SigningCertURL`, which
@@ -163,7 +163,11 @@ export function createSnsAdapter(options: SnsAdapterOptions): WebhookAdapter {
               subject,
               time: eventTime([fields.get("Timestamp")], request.receivedAt),
             },
-            { kind: "json", value: message, text: request.text() },
+            // The message as parsed and verified, written out again, not the text as posted: the
+            // signature covers the parsed values, so an unsigned duplicate key put before a signed
+            // one (`{"Message":"forged",...,"Message":"signed"}`) would reach a consumer whose
+            // JSON parser keeps the first of duplicate keys.
+            { kind: "json", value: message },
           ),
         ],
       };
