@@ -183,7 +183,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
 function checkMediaType(adapter: WebhookAdapter, header: string | null): string {
   const mediaType = parseMediaType(header);
   const accepted = adapter.mediaTypes.join(", ");
-  if (mediaType === undefined || !adapter.mediaTypes.includes(mediaType.essence)) {
+  if (mediaType === undefined || !readsMediaType(adapter.mediaTypes, mediaType.essence)) {
     const got = mediaType === undefined ? "no Content-Type" : mediaType.essence;
     throw new UnsupportedMediaType(
       `the ${adapter.kind} adapter reads ${accepted}; the request has ${got}`,
@@ -195,6 +195,12 @@ function checkMediaType(adapter: WebhookAdapter, header: string | null): string 
     throw new UnsupportedMediaType(`charset ${charset} is not supported; send UTF-8`, accepted);
   }
   return mediaType.essence;
+}
+
+/** True when `essence` is one of `mediaTypes`, where `*\/*+json` stands for any `+json` type. */
+function readsMediaType(mediaTypes: readonly string[], essence: string): boolean {
+  if (mediaTypes.includes(essence)) return true;
+  return mediaTypes.includes("*/*+json") && /^[^/]+\/[^/]+\+json$/.test(essence);
 }
 
 /** Every event valid and within the size limit; the first offender's index is named. */

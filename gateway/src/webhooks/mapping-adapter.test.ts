@@ -94,6 +94,25 @@ describe("mapping", () => {
     ]);
   });
 
+  it("reads JSON under a +json media type (application/vnd.api+json); other types are 415", async () => {
+    const body = JSON.stringify({ event: "order.vnd", order: { id: 1 } });
+    const res = await kit.post("shop", body, { "content-type": "application/vnd.api+json" });
+    expect(res.status).toBe(202);
+    expect((await kit.delivered()).at(-1)).toMatchObject({
+      type: "com.example.shop.order.vnd",
+      datacontenttype: "application/json",
+    });
+    for (const contentType of [
+      "application/x-www-form-urlencoded",
+      "text/plain",
+      "application/+json",
+    ]) {
+      const refused = await kit.post("shop", body, { "content-type": contentType });
+      expect(refused.status).toBe(415);
+      expect((await refused.json()).code).toBe("unsupported_media_type");
+    }
+  });
+
   it("a mapped value that breaks the CloudEvents rules is refused as an invalid event", async () => {
     const res = await kit.post("shop", { event: "order.paid", created: "yesterday" });
     expect(res.status).toBe(400);

@@ -56,7 +56,7 @@ export interface WebhookAdapter {
   readonly auth: WebhookAuth;
   /** True when one payload may carry many records (the body may be up to `maxBatchBytes`). */
   readonly records: boolean;
-  /** Media types of the body this adapter reads, lower-cased essences. */
+  /** Media types of the body this adapter reads, lower-cased essences; `*\/*+json` is any `+json` type. */
   readonly mediaTypes: readonly string[];
   /**
    * Checks the provider's signature or token; throws `InvalidSignature` (401). Runs before the
