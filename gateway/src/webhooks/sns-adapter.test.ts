@@ -448,4 +448,19 @@ describe("snsUrlTrusted", () => {
     expect(snsUrlTrusted("http://127.0.0.1:9001/certs/a.pem", trusted)).toBe(false);
     expect(snsUrlTrusted("http://127.0.0.1:9000/other/a.pem", trusted)).toBe(false);
   });
+
+  it("refuses an escaped dot, slash or backslash in the path: a server that decodes them would leave the prefix", () => {
+    const trusted = ["http://127.0.0.1:9000/certs/"];
+    for (const path of [
+      "..%2fadmin/a.pem",
+      "..%2Fadmin/a.pem",
+      "%2e%2e%5cadmin/a.pem",
+      "a%2Epem",
+    ]) {
+      expect(snsUrlTrusted(`http://127.0.0.1:9000/certs/${path}`, trusted)).toBe(false);
+    }
+    expect(snsUrlTrusted("https://sns.us-east-1.amazonaws.com/..%2fx.pem")).toBe(false);
+    // WHATWG URL parsing already resolves plain and %2e dot segments.
+    expect(snsUrlTrusted("http://127.0.0.1:9000/certs/../admin/a.pem", trusted)).toBe(false);
+  });
 });

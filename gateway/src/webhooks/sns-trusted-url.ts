@@ -6,8 +6,8 @@ const SNS_HOST = /^sns\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$/;
  * only `https://sns.<region>.amazonaws.com/...`, as AWS advises ("Verifying the signatures of
  * Amazon SNS messages": check that the certificate comes from Amazon SNS); with `trusted`, only
  * URLs under one of those prefixes (same scheme, host and port, path starting with the prefix's
- * path). Never a URL with `user:password@`. A message can otherwise make the gateway fetch any
- * URL (SSRF) or bring its own key.
+ * path). Never a URL with `user:password@`, nor one whose path holds an escaped `.`, `/` or
+ * `\`. A message can otherwise make the gateway fetch any URL (SSRF) or bring its own key.
  *
  * @example
  * snsUrlTrusted("https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem"); // true
@@ -21,6 +21,9 @@ export function snsUrlTrusted(url: string, trusted?: readonly string[]): boolean
     return false;
   }
   if (parsed.username !== "" || parsed.password !== "") return false;
+  // An escaped `.`, `/` or `\` survives URL parsing (`/certs/..%2fadmin`) and is resolved by some
+  // servers after the prefix was checked; no SNS certificate or SubscribeURL path has one.
+  if (/%(?:2e|2f|5c)/i.test(parsed.pathname)) return false;
   if (trusted === undefined) {
     return parsed.protocol === "https:" && parsed.port === "" && SNS_HOST.test(parsed.hostname);
   }
