@@ -188,17 +188,22 @@ export async function expectDelivered(
       received.event.mode === (received === binary ? "binary" : "structured"),
       `${received.path} got a ${received.event.mode}-mode delivery`,
     );
-    const diffs = attributeDifferences(expected.attributes, received.event);
-    const dct = expected.attributes.datacontenttype;
-    const dataDiff = dataDifference(
-      expected.data,
-      received.event,
-      typeof dct === "string" ? dct : undefined,
-    );
-    if (dataDiff !== undefined) diffs.push(`data: ${dataDiff}`);
-    check(diffs.length === 0, `${received.path} delivery differs: ${diffs.join("; ")}`);
+    expectEquivalent(received, expected);
   }
   return { binary, structured };
+}
+
+/** Checks a received event is equivalent to `expected`, attribute by attribute and its data. */
+export function expectEquivalent(received: Received, expected: ExpectedEvent): void {
+  const diffs = attributeDifferences(expected.attributes, received.event);
+  const dct = expected.attributes.datacontenttype;
+  const dataDiff = dataDifference(
+    expected.data,
+    received.event,
+    typeof dct === "string" ? dct : undefined,
+  );
+  if (dataDiff !== undefined) diffs.push(`data: ${dataDiff}`);
+  check(diffs.length === 0, `${received.path} delivery differs: ${diffs.join("; ")}`);
 }
 
 /** Sends `request`, expects 202, then {@link expectDelivered}. */
