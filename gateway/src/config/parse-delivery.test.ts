@@ -264,4 +264,11 @@ describe("parseDelivery: on-success settings", () => {
     ]);
     expect(reportsOf({ receipts: "yes" })[0]).toMatch(/^delivery\.receipts: /);
   });
+
+  test("refuses a reply glob no source or type can match (a control character)", () => {
+    expect(reportsOf({ reply: { sources: ["/ok", "/a\nb"], types: ["com.x.*\u0007"] } })).toEqual([
+      "delivery.reply.sources[1]: must not contain control characters: no CloudEvents attribute can hold it, so it would never match",
+      "delivery.reply.types[0]: must not contain control characters: no CloudEvents attribute can hold it, so it would never match",
+    ]);
+  });
 });

@@ -5,7 +5,7 @@ import {
   type ReplyPolicy,
 } from "../subscriptions/subscription.js";
 import type { FieldPath } from "./field-path.js";
-import { parseStringList } from "./parse-issuer.js";
+import { parseGlobList } from "./parse-glob-list.js";
 import { parseRate } from "./parse-rate.js";
 import { type Report, trackReport } from "./report.js";
 import {
@@ -166,8 +166,8 @@ function parseReply(
   const tracked = trackReport(report);
   const object = value as Record<string, unknown>;
   rejectUnknownKeys(object, REPLY_KEYS, path, tracked.report);
-  const sources = optional(object.sources, [...path, "sources"], tracked.report, parseStringList);
-  const types = optional(object.types, [...path, "types"], tracked.report, parseStringList);
+  const sources = optional(object.sources, [...path, "sources"], tracked.report, parseGlobList);
+  const types = optional(object.types, [...path, "types"], tracked.report, parseGlobList);
   if (tracked.failed()) return undefined;
   return {
     ...(sources === undefined ? {} : { sources }),
