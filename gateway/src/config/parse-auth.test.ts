@@ -330,6 +330,17 @@ describe("parseAuth: publishers and admins", () => {
     ]);
   });
 
+  test("a source or type glob no event can match (a control character) is refused", () => {
+    expect(
+      reportsOf(
+        withPublisher({ claims: { sub: "a" }, sources: ["/a\tb"], types: ["ok", "x.*\n"] }),
+      ),
+    ).toEqual([
+      "auth.publishers[0].sources[0]: must not contain control characters: no CloudEvents attribute can hold it, so it would never match",
+      "auth.publishers[0].types[1]: must not contain control characters: no CloudEvents attribute can hold it, so it would never match",
+    ]);
+  });
+
   test("rate is a whole number of events per second or per minute", () => {
     for (const rate of [
       "500",

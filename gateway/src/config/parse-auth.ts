@@ -8,6 +8,7 @@ import {
   SPACE_SEPARATED_CLAIMS,
 } from "./auth-config.js";
 import { type FieldPath, formatFieldPath } from "./field-path.js";
+import { parseGlobList } from "./parse-glob-list.js";
 import { parseIssuer, parseStringList } from "./parse-issuer.js";
 import { parseRate } from "./parse-rate.js";
 import { type Report, trackReport } from "./report.js";
@@ -101,8 +102,8 @@ function parsePublisher(raw: unknown, path: FieldPath, report: Report): Publishe
   const at = (key: string): FieldPath => [...path, key];
   const claims = required(object.claims, at("claims"), r, parseClaimsRule);
   // A written list is never empty: an empty one would match no event, absent matches every one.
-  const sources = optional(object.sources, at("sources"), r, parseStringList);
-  const types = optional(object.types, at("types"), r, parseStringList);
+  const sources = optional(object.sources, at("sources"), r, parseGlobList);
+  const types = optional(object.types, at("types"), r, parseGlobList);
   const rate = optional(object.rate, at("rate"), r, parseRate);
   if (tracked.failed() || !claims) return undefined;
   return {
