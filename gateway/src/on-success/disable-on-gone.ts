@@ -17,11 +17,14 @@ import { disabledReceipt } from "./receipt-events.js";
  * error is thrown and nothing is disabled: the next 410 tries both again.
  *
  * Only the first 410 of a subscription emits: one already disabled, or being disabled by another
- * job's 410 in this process, is left alone. Unknown ids (deleted meanwhile) are ignored.
+ * job's 410 in this process, is left alone. Unknown ids (deleted meanwhile) are ignored, and so is
+ * a 410 from a sink the subscription no longer has: an update (API `PUT`, a reload) gave it a new
+ * `sink` while the attempt ran, which is how a person says where a gone sink went; disabling it
+ * then would undo that fix, and the receipt would name a sink that never answered 410.
  *
  * @example
  * const onGone = disableOnGone({ registry, emit, clock });
- * await onGone("thumbnails", "sink answered 410 Gone: ...");
+ * await onGone("thumbnails", "sink answered 410 Gone: ...", "https://old.example.com/hook");
  */
 export function disableOnGone(options: {
   readonly registry: Pick<SubscriptionRegistry, "get" | "isDisabled" | "disable">;
@@ -31,10 +34,11 @@ export function disableOnGone(options: {
 }): OnGone {
   const { registry, emit, clock } = options;
   const disabling = new Set<string>();
-  return async (subscriptionId, reason) => {
+  return async (subscriptionId, reason, sink) => {
     const subscription = registry.get(subscriptionId);
     if (
       subscription === undefined ||
+      subscription.sink !== sink ||
       registry.isDisabled(subscriptionId) ||
       disabling.has(subscriptionId)
     ) {
@@ -44,7 +48,7 @@ export function disableOnGone(options: {
     try {
       const at = clock.now();
       if (subscription.delivery.receipts === true) {
-        await emit([disabledReceipt(subscriptionId, subscription.sink, reason, at)]);
+        await emit([disabledReceipt(subscriptionId, sink, reason, at)]);
       }
       await registry.disable(subscriptionId, reason, at);
     } finally {
