@@ -13,7 +13,7 @@ import { createFetchSinkClient } from "./fetch-sink-client.js";
 import { createHttpDeliverer } from "./http-deliverer.js";
 import { createMemoryQueue } from "./memory-queue.js";
 import { RETRY_AFTER_CAP_MS } from "./retry-policy.js";
-import { createSettle } from "./settle.js";
+import { createSettle, type OnGone } from "./settle.js";
 
 // What settle asks of the queue, recorded (the store's own behaviour has its contract suite).
 type QueueCall =
@@ -61,7 +61,7 @@ const SECRET_B = `whsec_${Buffer.from("the next secret, during rotation").toStri
 function harness(
   options: {
     random?: number;
-    onGone?: (id: string, reason: string, sink: string) => void;
+    onGone?: OnGone;
     retryDeadline?: (job: DeliveryJob) => number | undefined;
   } = {},
 ) {
@@ -434,7 +434,7 @@ describe("settle: 410 Gone", () => {
     const dlq = await recording(200);
     const gone: [string, string, string][] = [];
     const { queue, run } = harness({
-      onGone: (id, reason, answered) => void gone.push([id, reason, answered]),
+      onGone: (attempted, reason) => void gone.push([attempted.id, reason, attempted.sink]),
     });
     await run([job()], subscription(sink.url, { deadLetterSink: dlq.url }));
     expect(sink.received).toHaveLength(1);
@@ -450,7 +450,7 @@ describe("settle: 410 Gone", () => {
     const sink = await scripted([{ status: 410, body: "hook removed" }]);
     const dlq = await scripted([{ status: 200, hang: true }]);
     const gone: string[] = [];
-    const { queue, settle, deliverer } = harness({ onGone: (id) => void gone.push(id) });
+    const { queue, settle, deliverer } = harness({ onGone: ({ id }) => void gone.push(id) });
     const sub = subscription(sink.url, { deadLetterSink: dlq.url, timeoutMs: 400 });
     const outcome = await deliverer.deliver({ id: "job-1", events: [job().event] }, sub);
     const settled = settle([job()], outcome, sub);
@@ -462,7 +462,7 @@ describe("settle: 410 Gone", () => {
 
   it("does not report a job that was not sent because its subscription was disabled", async () => {
     const gone: string[] = [];
-    const { queue, settle } = harness({ onGone: (id) => void gone.push(id) });
+    const { queue, settle } = harness({ onGone: ({ id }) => void gone.push(id) });
     // An update may have enabled the subscription while this job was ending: only a sink's own
     // 410 may disable it again.
     await settle([job()], DISABLED_OUTCOME, subscription("http://127.0.0.1:9/never"));
@@ -474,7 +474,7 @@ describe("settle: 410 Gone", () => {
     const sink = await scripted([{ status: 400 }]);
     const dlq = await scripted([{ status: 410 }]);
     const gone: string[] = [];
-    const { queue, run } = harness({ onGone: (id) => void gone.push(id) });
+    const { queue, run } = harness({ onGone: ({ id }) => void gone.push(id) });
     await run([job()], subscription(sink.url, { deadLetterSink: dlq.url }));
     expect(gone).toEqual([]);
     expect(queue.calls.map((call) => call.op)).toEqual(["bury"]);

@@ -26,10 +26,10 @@ export type Settle = (
 ) => Promise<void>;
 
 /**
- * Called when a sink answered 410 Gone: the subscription should be disabled. `sink` is the one
- * that answered (the subscription as the attempt began), which an update may have replaced since.
+ * Called when a sink answered 410 Gone: the subscription should be disabled. `attempted` is the
+ * subscription as the attempt began (its `sink` answered), which an update may have replaced since.
  */
-export type OnGone = (subscriptionId: string, reason: string, sink: string) => void | Promise<void>;
+export type OnGone = (attempted: Subscription, reason: string) => void | Promise<void>;
 
 export interface SettleOptions {
   /** The queue methods settling needs (any `DeliveryQueue`). */
@@ -78,7 +78,7 @@ export interface SettleOptions {
  *   `delivery.deadLetterSink` (see `createDeadLetter`); delivered there: `complete`; otherwise,
  *   or with no dead-letter sink: `bury`, kept as dead for `GET /subscriptions/{id}/dead` and
  *   redrive;
- * - 410 Gone: `onGone(subscription.id, reason, subscription.sink)` first, then dead-lettered at once (it is a 4xx):
+ * - 410 Gone: `onGone(subscription, reason)` first, then dead-lettered at once (it is a 4xx):
  *   the dead-letter sink may take up to the timeout, and the gone sink must get nothing more.
  * Every final failure is logged once per job (subscription id, event source and id, status,
  * attempts, failure text with the subscription's secrets redacted).
@@ -184,11 +184,7 @@ export function createSettle(options: SettleOptions): Settle {
     // timeout), and deliveries queued meanwhile must not go on to the gone sink.
     if (outcome.kind === "dead" && outcome.status === 410 && outcome !== DISABLED_OUTCOME) {
       try {
-        await onGone(
-          subscription.id,
-          `sink answered 410 Gone: ${failure.error}`,
-          subscription.sink,
-        );
+        await onGone(subscription, `sink answered 410 Gone: ${failure.error}`);
       } catch (err) {
         logger.error("could not disable the subscription after 410 Gone", {
           subscriptionId: subscription.id,

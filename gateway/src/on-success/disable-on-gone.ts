@@ -24,7 +24,7 @@ import { disabledReceipt } from "./receipt-events.js";
  *
  * @example
  * const onGone = disableOnGone({ registry, emit, clock });
- * await onGone("thumbnails", "sink answered 410 Gone: ...", "https://old.example.com/hook");
+ * await onGone(subscriptionAsTheAttemptBegan, "sink answered 410 Gone: ...");
  */
 export function disableOnGone(options: {
   readonly registry: Pick<SubscriptionRegistry, "get" | "isDisabled" | "disable">;
@@ -34,25 +34,20 @@ export function disableOnGone(options: {
 }): OnGone {
   const { registry, emit, clock } = options;
   const disabling = new Set<string>();
-  return async (subscriptionId, reason, sink) => {
-    const subscription = registry.get(subscriptionId);
-    if (
-      subscription === undefined ||
-      subscription.sink !== sink ||
-      registry.isDisabled(subscriptionId) ||
-      disabling.has(subscriptionId)
-    ) {
-      return;
-    }
-    disabling.add(subscriptionId);
+  return async (attempted, reason) => {
+    const { id, sink } = attempted;
+    // A shortcut: `disable` checks the sink again in the same step as its write.
+    if (registry.get(id)?.sink !== sink || registry.isDisabled(id) || disabling.has(id)) return;
+    disabling.add(id);
     try {
       const at = clock.now();
-      if (subscription.delivery.receipts === true) {
-        await emit([disabledReceipt(subscriptionId, sink, reason, at)]);
+      // Reported if receipts were on when the attempt began, as its other outcomes are.
+      if (attempted.delivery.receipts === true) {
+        await emit([disabledReceipt(id, sink, reason, at)]);
       }
-      await registry.disable(subscriptionId, reason, at);
+      await registry.disable(id, reason, at, sink);
     } finally {
-      disabling.delete(subscriptionId);
+      disabling.delete(id);
     }
   };
 }

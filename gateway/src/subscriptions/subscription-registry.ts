@@ -48,9 +48,12 @@ export interface SubscriptionRegistry {
    * Disables a subscription because its sink answered 410 Gone: it matches no new event until it
    * is updated (API `PUT`, or a changed definition in the config file). Kept in the store, so it
    * outlives a restart. Unknown ids are ignored (the subscription was deleted meanwhile), and so
-   * is one already disabled (a 410 to a job sent before). Resolves to whether it changed.
+   * is one already disabled (a 410 to a job sent before), and, given `sink`, one whose sink is
+   * no longer that one (an update moved it while the 410 was on its way: checked in the same
+   * serialized step as the write, so an update cannot slip in between). Resolves to whether it
+   * changed.
    */
-  disable(id: string, reason: string, at: number): Promise<boolean>;
+  disable(id: string, reason: string, at: number, sink?: string): Promise<boolean>;
   /**
    * Swaps in a reloaded config's subscriptions. Throws `Conflict`, changing nothing, when one of
    * them has the id of an API subscription (one id, one subscription).
@@ -317,10 +320,12 @@ export function createSubscriptionRegistry(
         rebuild();
         return existing;
       }),
-    disable: (id, reason, at) =>
+    disable: (id, reason, at, sink) =>
       serially(async () => {
-        if ((!config.has(id) && !api.has(id)) || disabled.has(id)) return false;
         const configured = config.get(id);
+        const current = configured ?? api.get(id);
+        if (current === undefined || disabled.has(id)) return false;
+        if (sink !== undefined && current.sink !== sink) return false;
         const state: DisabledState =
           configured === undefined
             ? { at, reason }

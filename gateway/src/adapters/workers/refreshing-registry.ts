@@ -94,7 +94,7 @@ export async function openRefreshingRegistry(
       return current.registry.update(subscription);
     },
     delete: (id) => current.registry.delete(id),
-    disable: (id, reason, at) => current.registry.disable(id, reason, at),
+    disable: (id, reason, at, sink) => current.registry.disable(id, reason, at, sink),
     replaceConfigured() {
       throw new TypeError(
         "a Worker's config changes with a deploy (new isolates), not by replaceConfigured",
