@@ -365,6 +365,25 @@ describe("delivery from the queue consumer inside workerd", () => {
     expect(rows.results).toStrictEqual([]);
   });
 
+  it("what reaches the queue's dead-letter queue from a request never accepted is dropped (the publisher was answered 503)", async () => {
+    const { gw, sink } = setup({ deadLetterSink: DLS });
+    const published = await publish(gw, "d-15");
+    // A D1 outage: the messages went out, the acceptance was never recorded, the request got 503.
+    const unaccepted = { ...published, acceptance: "never-recorded" };
+    const result = await gw.consume([unaccepted], { queueName: "herald-deliveries-dlq" });
+    expect(result.explicitAcks).toStrictEqual(["m0"]);
+    expect(sink.requests).toHaveLength(0);
+    const rows = await bindings.HERALD_DB.prepare("SELECT job_id FROM dead").all();
+    expect(rows.results).toStrictEqual([]);
+
+    // Older than the queue keeps messages, its acceptance row may be gone legitimately: it is
+    // dead-lettered, as nothing proves it was not accepted.
+    const old = { ...unaccepted, sentAt: Date.now() - 5 * 86_400_000 };
+    const later = await gw.consume([old], { queueName: "herald-deliveries-dlq" });
+    expect(later.explicitAcks).toStrictEqual(["m0"]);
+    expect(sink.requests.map((r) => r.url)).toStrictEqual([DLS]);
+  });
+
   it("a reply too large for a queue message is refused: the delivery is dead-lettered, not retried", async () => {
     const reply = () =>
       new Response(JSON.stringify({ pad: "x".repeat(127_000) }), {

@@ -49,7 +49,10 @@ export interface QueueConsumerOptions {
   readonly dead: D1DeadJobs;
   /** The delivery queue itself: a message waiting for its acceptance is sent again, delayed. */
   readonly queue: QueueProducer<DeliveryMessage>;
-  /** The name of the delivery queue's dead-letter queue (its batches are kept as dead). */
+  /**
+   * The name of the delivery queue's dead-letter queue: its messages end as a last retry's
+   * failure does (dead-letter sink, or kept as dead).
+   */
   readonly deadLetterQueue: string;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -148,11 +151,41 @@ export function createQueueConsumer(
    * The queue's dead-letter queue, the last resort: each job ends as one whose last retry
    * failed (status 0, the queue's reason): its subscription's `deadLetterSink`, or kept as dead
    * for redrive, with its failed receipt (`delivery.receipts`). One whose subscription was
-   * deleted is dropped, as its queued deliveries are.
+   * deleted is dropped, as its queued deliveries are, and so is one of a request that was never
+   * accepted: the likeliest way here is a D1 outage, in which the publisher was answered 503 (the
+   * acceptance could not be recorded) after its messages were sent, and may have sent the event
+   * again. Its acceptance row is kept as long as the queue keeps messages, so only a message
+   * older than that cannot be told apart, and ends as dead-lettered.
    */
   async function endDeadLettered(items: { message: QueueMessage; body: DeliveryMessage }[]) {
+    let recorded: Set<string>;
+    try {
+      recorded = await accepted.recorded([
+        ...new Set(items.flatMap(({ body }) => body.acceptance ?? [])),
+      ]);
+    } catch (error) {
+      logger.error("could not check dead-lettered messages' acceptance; the queue retries them", {
+        error: describeError(error),
+      });
+      for (const { message } of items) message.retry();
+      return;
+    }
+    const now = clock.now();
+    const { retentionSeconds } = options;
+    const neverAccepted = (body: DeliveryMessage) =>
+      body.acceptance !== undefined &&
+      !recorded.has(body.acceptance) &&
+      (retentionSeconds === undefined || now - body.sentAt < retentionSeconds * 1000);
     await Promise.all(
       items.map(async ({ message, body }) => {
+        if (neverAccepted(body)) {
+          logger.info("dropped a dead-lettered message of a request that was not accepted", {
+            subscriptionId: body.subscription,
+            jobId: body.job,
+          });
+          message.ack();
+          return;
+        }
         const subscription = options.subscription(body.subscription);
         if (subscription === undefined) {
           logger.info("dropped a dead-lettered message: its subscription was deleted", {
@@ -184,7 +217,9 @@ export function createQueueConsumer(
             subscription,
           );
         } catch (error) {
-          logger.error("could not keep a dead-lettered message as dead; the queue retries it", {
+          logger.error("could not end a dead-lettered message; the queue retries it", {
+            subscriptionId: body.subscription,
+            jobId: body.job,
             error: describeError(error),
           });
           message.retry();
