@@ -438,11 +438,20 @@ function disabledReceiptCase(auth: ConformanceAuth | undefined): ConformanceCase
           `the receipt's data does not name the subscription, status 410 and a reason: ${JSON.stringify(data)}`,
         );
         expectReceiptSink(data, path);
-        const read = readObject(
-          await api(ctx, "GET", itemPath(subscription)),
-          200,
-          `GET ${itemPath(subscription)}`,
-        );
+        // A gateway may store the receipt before it records the disable (so a crash between the
+        // two loses neither): the receipt can arrive first, so the resource is read until it
+        // shows the state or the case's time is up.
+        const deadline = Date.now() + ctx.timeoutMs;
+        let read: Record<string, unknown>;
+        for (;;) {
+          read = readObject(
+            await api(ctx, "GET", itemPath(subscription)),
+            200,
+            `GET ${itemPath(subscription)}`,
+          );
+          if (read.disabled !== undefined || Date.now() >= deadline) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         const disabled = asObject(read.disabled);
         check(
           typeof disabled?.at === "string" && typeof disabled?.reason === "string",
