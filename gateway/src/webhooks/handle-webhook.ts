@@ -183,10 +183,11 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
 function checkMediaType(adapter: WebhookAdapter, header: string | null): string {
   const mediaType = parseMediaType(header);
   const accepted = adapter.mediaTypes.join(", ");
-  if (mediaType === undefined || !readsMediaType(adapter.mediaTypes, mediaType.essence)) {
+  if (mediaType === undefined || !readsMediaType(adapter, mediaType.essence)) {
     const got = mediaType === undefined ? "no Content-Type" : mediaType.essence;
+    const reads = adapter.readsAnyJson === true ? `${accepted} or a +json type` : accepted;
     throw new UnsupportedMediaType(
-      `the ${adapter.kind} adapter reads ${accepted}; the request has ${got}`,
+      `the ${adapter.kind} adapter reads ${reads}; the request has ${got}`,
       accepted,
     );
   }
@@ -197,10 +198,13 @@ function checkMediaType(adapter: WebhookAdapter, header: string | null): string 
   return mediaType.essence;
 }
 
-/** True when `essence` is one of `mediaTypes`, where `*\/*+json` stands for any `+json` type. */
-function readsMediaType(mediaTypes: readonly string[], essence: string): boolean {
-  if (mediaTypes.includes(essence)) return true;
-  return mediaTypes.includes("*/*+json") && /^[^/]+\/[^/]+\+json$/.test(essence);
+/** A `+json` structured-syntax suffix on a named subtype (RFC 6839 section 3.1). */
+const JSON_SUFFIXED = /^[^/]+\/[^/]+\+json$/;
+
+/** True when the adapter reads a body of this media type essence. */
+function readsMediaType(adapter: WebhookAdapter, essence: string): boolean {
+  if (adapter.mediaTypes.includes(essence)) return true;
+  return adapter.readsAnyJson === true && JSON_SUFFIXED.test(essence);
 }
 
 /** Every event valid and within the size limit; the first offender's index is named. */

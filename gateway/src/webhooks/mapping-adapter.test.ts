@@ -109,6 +109,8 @@ describe("mapping", () => {
     ]) {
       const refused = await kit.post("shop", body, { "content-type": contentType });
       expect(refused.status).toBe(415);
+      // A valid media range list (RFC 9110): no "*/*+json" pattern of Herald's own.
+      expect(refused.headers.get("accept-post")).toBe("application/json");
       expect((await refused.json()).code).toBe("unsupported_media_type");
     }
   });

@@ -54,9 +54,9 @@ export function createMappingAdapter(options: MappingAdapterOptions): WebhookAda
     kind: "mapping",
     auth: { scheme: "publisher" },
     records: records !== undefined,
-    // Any JSON webhook: `application/json`, and JSON under a `+json` type of its own
-    // (`application/vnd.api+json`, RFC 6839 section 3.1).
-    mediaTypes: ["application/json", "*/*+json"],
+    // Any JSON webhook: `application/json`, and JSON under a `+json` type of its own.
+    mediaTypes: ["application/json"],
+    readsAnyJson: true,
     async normalise(request) {
       const payload = request.json();
       const fields = payloadFields("mapping", payload);

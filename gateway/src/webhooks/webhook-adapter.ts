@@ -56,8 +56,13 @@ export interface WebhookAdapter {
   readonly auth: WebhookAuth;
   /** True when one payload may carry many records (the body may be up to `maxBatchBytes`). */
   readonly records: boolean;
-  /** Media types of the body this adapter reads, lower-cased essences; `*\/*+json` is any `+json` type. */
+  /** Media types of the body this adapter reads, lower-cased essences (and its `Accept-Post`). */
   readonly mediaTypes: readonly string[];
+  /**
+   * Also reads JSON under any `+json` type (`application/vnd.api+json`, RFC 6839 section 3.1)
+   * as `application/json`.
+   */
+  readonly readsAnyJson?: boolean;
   /**
    * Checks the provider's signature or token; throws `InvalidSignature` (401). Runs before the
    * payload is normalised; absent for `publisher` adapters.
