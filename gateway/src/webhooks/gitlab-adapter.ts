@@ -133,7 +133,7 @@ export function createGitLabAdapter(options: {
         typeof key === "string" && Object.hasOwn(GITLAB_EVENTS, key)
           ? GITLAB_EVENTS[key]
           : undefined;
-      if (mapping === undefined && field === "event_name" && typeof kind === "string") {
+      if (mapping === undefined && field === "event_name" && isEventName(kind)) {
         // A system hook's own events (`repository_update` on every push, `project_create`,
         // `user_create`, ...): gitlab.md does not map them, and GitLab sends them to every system
         // hook whatever its triggers, so a refusal would fail the hook on each push. Taken, and
@@ -170,4 +170,9 @@ export function createGitLabAdapter(options: {
       };
     },
   };
+}
+
+/** A system hook event name as GitLab writes them (`repository_update`, `user_add_to_team`). */
+function isEventName(kind: unknown): kind is string {
+  return typeof kind === "string" && /^[a-z][a-z0-9_]*$/.test(kind);
 }

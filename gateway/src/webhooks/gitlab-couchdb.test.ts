@@ -363,6 +363,11 @@ describe("gitlab: X-Gitlab-Event", () => {
     const unnamed = await gitlab("System Hook", { project_id: 1 });
     expect(unnamed.status).toBe(400);
     expect((await unnamed.json()).errors).toEqual([{ field: "event_name", message: "is missing" }]);
+    for (const odd of ["", "Repository Update", "x\ny"]) {
+      const res = await gitlab("System Hook", { ...repositoryUpdate, event_name: odd });
+      expect(res.status, JSON.stringify(odd)).toBe(400);
+      expect((await res.json()).errors[0].field).toBe("event_name");
+    }
     const wrong = await gitlab("System Hook", repositoryUpdate, { "x-gitlab-token": "guess" });
     expect(wrong.status).toBe(401);
   });

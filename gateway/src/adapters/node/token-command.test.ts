@@ -51,9 +51,15 @@ describe("herald token", () => {
   });
 
   it("--jwks with --sub is a usage error, and without a dev issuer it says how to make one", async () => {
-    const mixed = await cli(["token", "--jwks", "--sub", "x"]);
-    expect(mixed.code).not.toBe(0);
-    expect(mixed.stderr).toContain("--jwks prints the public keys only");
+    for (const extra of [
+      ["--sub", "x"],
+      ["--ttl", "5m"],
+      ["--scope", "a"],
+    ]) {
+      const mixed = await cli(["token", "--jwks", ...extra]);
+      expect(mixed.code, extra.join(" ")).not.toBe(0);
+      expect(mixed.stderr).toContain("--jwks prints the public keys only");
+    }
     const none = await cli(["token", "--jwks"]);
     expect(none.code).toBe(1);
     expect(none.stdout).toBe("");

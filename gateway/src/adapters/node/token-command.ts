@@ -31,14 +31,16 @@ export async function tokenCommand(
     options: {
       sub: { type: "string" },
       scope: { type: "string" },
-      ttl: { type: "string", default: DEFAULT_TTL },
+      ttl: { type: "string" },
       jwks: { type: "boolean", default: false },
     },
     strict: true,
   });
   if (values.jwks) {
-    if (values.sub !== undefined || values.scope !== undefined) {
-      throw new UsageError("--jwks prints the public keys only: leave out --sub and --scope");
+    if (values.sub !== undefined || values.scope !== undefined || values.ttl !== undefined) {
+      throw new UsageError(
+        "--jwks prints the public keys only: leave out --sub, --scope and --ttl",
+      );
     }
     const issuer = await devIssuerIn(io.cwd);
     io.stdout(`${JSON.stringify(issuer.publicJwks)}\n`);
@@ -50,10 +52,11 @@ export async function tokenCommand(
   if (scope === "") {
     throw new UsageError('--scope must name at least one scope, e.g. "herald:admin"');
   }
-  const ttlMs = parseDuration(values.ttl);
+  const ttl = values.ttl ?? DEFAULT_TTL;
+  const ttlMs = parseDuration(ttl);
   if (ttlMs === undefined || ttlMs < 1_000 || ttlMs % 1_000 !== 0) {
     throw new UsageError(
-      `--ttl must be a whole number of seconds, at least 1s, such as 15m or 1h (got "${values.ttl}")`,
+      `--ttl must be a whole number of seconds, at least 1s, such as 15m or 1h (got "${ttl}")`,
     );
   }
   const issuer = await devIssuerIn(io.cwd);
