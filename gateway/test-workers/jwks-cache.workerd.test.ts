@@ -27,11 +27,11 @@ const issuerConfig = {
 };
 
 /** A key `k` of the issuer (its public JWK) and a bearer header with a token it signed. */
-async function issuerKey(expiresIn = "5m") {
+async function issuerKey(expiresIn = "5m", kid = "k") {
   const { privateKey, publicKey } = await generateKeyPair("ES256");
-  const jwk = { ...(await exportJWK(publicKey)), kid: "k", alg: "ES256" };
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg: "ES256" };
   const token = await new SignJWT({})
-    .setProtectedHeader({ alg: "ES256", kid: "k" })
+    .setProtectedHeader({ alg: "ES256", kid })
     .setIssuer("https://id.test")
     .setAudience("herald")
     .setSubject("p")
@@ -172,5 +172,54 @@ describe("JWKS through the Cache API (workerd)", () => {
     // Refetched while the request waited, so the withdrawn key is refused now, not "later" by
     // a background refetch a Worker would have cancelled with the response.
     expect(res.status).toBe(401);
+  });
+
+  it("a new isolate whose cached set lacks a token's kid fetches the rotated set at once, as Node would", async () => {
+    await resetDatabase();
+    const old = await issuerKey("1h", "old");
+    let served: unknown[] = [old.jwk];
+    const endpoint = issuerEndpoint(() => ({ keys: served }));
+    const cacheName = `jwks-${crypto.randomUUID()}`;
+    const options = { fetch: endpoint.fetch, jwksCache: () => caches.open(cacheName) };
+    const one = testWorker(issuerConfig, options);
+    expect((await one.request("/events", binaryEvent("rot-1", old.auth))).status).toBe(202);
+    // The issuer rotates a key in; a new isolate's first token is signed with it. Its first
+    // load comes from the cache (the set without the new kid), which is no fetch from the
+    // issuer: the unknown kid must still refetch, not wait out a cooldown that set started.
+    const rotated = await issuerKey("1h", "new");
+    served = [old.jwk, rotated.jwk];
+    const two = testWorker(issuerConfig, options);
+    const res = await two.request("/events", binaryEvent("rot-2", rotated.auth));
+    expect(res.status).toBe(202);
+    expect(endpoint.state.calls).toBe(2);
+    // The cooldown holds from that fetch on: another unknown kid does not fetch again.
+    const stray = await issuerKey("1h", "stray");
+    expect((await two.request("/events", binaryEvent("rot-3", stray.auth))).status).toBe(401);
+    expect(endpoint.state.calls).toBe(2);
+  });
+
+  it("a set from the cache keeps its age: one fetched nine minutes ago is refetched a minute later", async () => {
+    await resetDatabase();
+    const { jwk, auth } = await issuerKey("1h");
+    let served: unknown[] = [jwk];
+    const endpoint = issuerEndpoint(() => ({ keys: served }));
+    const now = { ms: Date.now() };
+    const cacheName = `jwks-${crypto.randomUUID()}`;
+    const options = {
+      fetch: endpoint.fetch,
+      jwksCache: () => caches.open(cacheName),
+      clock: { now: () => now.ms },
+    };
+    const one = testWorker(issuerConfig, options);
+    expect((await one.request("/events", binaryEvent("age-1", auth))).status).toBe(202);
+    now.ms += 540_000;
+    const two = testWorker(issuerConfig, options);
+    expect((await two.request("/events", binaryEvent("age-2", auth))).status).toBe(202);
+    expect(endpoint.state.calls).toBe(1);
+    // The issuer withdraws the key; the set the cache served is ten minutes old a minute later.
+    served = [];
+    now.ms += 60_000;
+    expect((await two.request("/events", binaryEvent("age-3", auth))).status).toBe(401);
+    expect(endpoint.state.calls).toBe(2);
   });
 });

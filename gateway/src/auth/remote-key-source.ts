@@ -6,7 +6,12 @@ import { safeUrl } from "../telemetry/tracing.js";
 import { KeysUnavailable, Unauthorized } from "./auth-errors.js";
 import { createKeyMatcher, type KeyMatcher } from "./jwk-set.js";
 import type { KeySource } from "./key-source.js";
-import { CLEARTEXT_REDIRECT, readJwks, redirectedToCleartext } from "./read-jwks.js";
+import {
+  CLEARTEXT_REDIRECT,
+  JWKS_CACHED_AT,
+  readJwks,
+  redirectedToCleartext,
+} from "./read-jwks.js";
 
 /** Redirects a JWKS request follows at most (fetch's own limit is 20). */
 const MAX_JWKS_REDIRECTS = 5;
@@ -107,7 +112,8 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
   const installed = (): Installed | undefined => current;
   const coolingDown = () => attemptedAt !== undefined && clock.now() - attemptedAt < cooldownMs;
 
-  async function download(): Promise<JSONWebKeySet> {
+  /** The set, and when it was fetched if a shared cache served it (`JWKS_CACHED_AT`). */
+  async function download(): Promise<{ jwks: JSONWebKeySet; cachedAt?: number }> {
     const signal = AbortSignal.timeout(timeoutMs);
     // Redirects are followed here, one hop at a time, not by fetch: only the last hop shows in
     // its answer, so https -> http -> https would pass a check of the final URL while the keys'
@@ -143,10 +149,12 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
       await response.body?.cancel();
       throw new Error(`the JWKS URL answered HTTP ${response.status}`);
     }
-    return (await readJwks(response)).jwks;
+    const cachedAt = Number(response.headers.get(JWKS_CACHED_AT) ?? Number.NaN);
+    const { jwks } = await readJwks(response);
+    return Number.isFinite(cachedAt) ? { jwks, cachedAt } : { jwks };
   }
 
-  function install(jwks: JSONWebKeySet): void {
+  function install(jwks: JSONWebKeySet, fetchedAt: number): void {
     const fingerprints = new Set(jwks.keys.map((key) => JSON.stringify(key)));
     const before = installed();
     let generation = before?.generation ?? 0;
@@ -155,13 +163,23 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
       logger.info("auth: JWKS keys were withdrawn or replaced", { url: shownUrl, generation });
     }
     const match = createKeyMatcher(jwks);
-    current = { match, fingerprints, generation, fetchedAt: clock.now() };
+    current = { match, fingerprints, generation, fetchedAt };
   }
 
   async function load(): Promise<boolean> {
-    attemptedAt = clock.now();
+    const startedAt = clock.now();
+    const before = attemptedAt;
+    attemptedAt = startedAt;
     try {
-      install(await download());
+      const { jwks, cachedAt } = await download();
+      if (cachedAt === undefined) {
+        install(jwks, clock.now());
+      } else {
+        // Served from a shared cache: the set is as old as it is there, and the issuer was not
+        // asked, so this load starts no cooldown (an unknown kid may still fetch at once).
+        install(jwks, Math.min(cachedAt, clock.now()));
+        if (attemptedAt === startedAt) attemptedAt = before;
+      }
       return true;
     } catch (err) {
       logger.warn("auth: JWKS fetch failed; keeping the keys fetched before, if any", {

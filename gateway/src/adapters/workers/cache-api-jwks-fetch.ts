@@ -1,4 +1,9 @@
-import { CLEARTEXT_REDIRECT, readJwks, redirectedToCleartext } from "../../auth/read-jwks.js";
+import {
+  CLEARTEXT_REDIRECT,
+  JWKS_CACHED_AT,
+  readJwks,
+  redirectedToCleartext,
+} from "../../auth/read-jwks.js";
 import type { FetchLike } from "../../ports/fetch.js";
 import type { Logger } from "../../ports/logger.js";
 
@@ -57,7 +62,9 @@ export async function openJwksCache(
  * memory (the remote key source), and this shares fetched sets between isolates through the
  * Cache API, so a cold isolate does not call the identity provider:
  * - the first request of an isolate for a URL is served from the cache when the cached set is
- *   younger than `maxAgeMs`;
+ *   younger than `maxAgeMs`, marked `JWKS_CACHED_AT` (its fetch time): that load starts no
+ *   cooldown in the key source, so a token whose kid the cached set lacks (a key rotated in
+ *   since) is refetched at once, and the set keeps its age;
  * - every other request (a token with an unknown `kid`, a set past its max age) goes to the
  *   network, so key rotation is seen at once; a good answer replaces the cached set;
  * - when the network fails, answers an error, or answers a set that is no usable JWKS (not
@@ -92,7 +99,14 @@ export function createCacheApiJwksFetch(options: CacheApiJwksFetchOptions): Fetc
     warm.add(request.url);
     if (first) {
       const hit = await cached(key, maxAgeMs);
-      if (hit !== undefined) return hit;
+      if (hit !== undefined) {
+        // Marked as the cache's, with its age: the key source then starts no cooldown on it
+        // (the issuer was not asked) and refetches it when it is max age old, not max age
+        // after this isolate read it.
+        const headers = new Headers(hit.headers);
+        headers.set(JWKS_CACHED_AT, hit.headers.get(FETCHED_AT) ?? "");
+        return new Response(hit.body, { status: hit.status, headers });
+      }
     }
     let response: Response;
     try {
