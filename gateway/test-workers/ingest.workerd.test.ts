@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadWorkerConfig, queueRetentionSeconds } from "../src/adapters/workers/worker-config.js";
 import { ConfigInvalid, describeConfigIssue } from "../src/config/config-invalid.js";
 import { decodeEvent } from "../src/store/event-codec.js";
-import { binaryEvent, resetDatabase, testWorker } from "./harness.js";
+import { binaryEvent, resetDatabase, scriptedSink, testWorker } from "./harness.js";
 
 const sink = (path: string) => `http://127.0.0.1:9/${path}`;
 
@@ -150,6 +150,60 @@ describe("ingest inside workerd", () => {
     expect(down.headers.get("retry-after")).toBe("1");
     expect((await gw.request("/events", binaryEvent("retry-me"))).status).toBe(202);
     expect(gw.queue.sent.map((m) => decodeEvent(m.event).attributes.id)).toContain("retry-me");
+  });
+
+  it("a batch over one sendBatch's 256 KB whose later sendBatch fails is 503 and delivers nothing; sent again it is 202, each event once", async () => {
+    const sinkServer = scriptedSink();
+    const gw = testWorker(config, { fetch: sinkServer.fetch });
+    // 40 events of 10 KB, one message each: more than one sendBatch (256 KB at most).
+    const batch = Array.from({ length: 40 }, (_, i) => ({
+      specversion: "1.0",
+      id: `chunked-${i}`,
+      source: "/chunks",
+      type: "com.example.chunk",
+      data: { pad: "x".repeat(10_000) },
+    }));
+    const post = (env = gw.env) =>
+      gw.worker.fetch(
+        new Request("http://herald.test/events", {
+          method: "POST",
+          headers: { "content-type": "application/cloudevents-batch+json" },
+          body: JSON.stringify(batch),
+        }),
+        env,
+      );
+    let calls = 0;
+    const firstOnly = {
+      ...gw.env,
+      HERALD_DELIVERIES: {
+        send: gw.queue.send,
+        async sendBatch(messages: Parameters<typeof gw.queue.sendBatch>[0]) {
+          calls += 1;
+          if (calls > 1) throw new Error("queue down");
+          await gw.queue.sendBatch(messages);
+        },
+      },
+    };
+    const down = await post(firstOnly);
+    expect(down.status).toBe(503);
+    expect(calls).toBe(2);
+    const partial = [...gw.queue.sent];
+    expect(partial.length).toBeGreaterThan(0);
+    expect(partial.length).toBeLessThan(40);
+    // What the first call sent belongs to a request never accepted: consumed once stale, it
+    // is dropped, never delivered.
+    const result = await gw.consume(partial.map((m) => ({ ...m, sentAt: 0 })));
+    expect(result.explicitAcks).toHaveLength(partial.length);
+    expect(sinkServer.requests).toHaveLength(0);
+
+    // Sent again, the batch is no duplicate of the failed request: all of it is delivered.
+    expect((await post()).status).toBe(202);
+    const resent = gw.queue.sent.slice(partial.length);
+    expect(resent).toHaveLength(40);
+    await gw.consume(resent);
+    expect(sinkServer.requests.map((r) => r.headers.get("ce-id")).sort()).toStrictEqual(
+      batch.map((e) => e.id).sort(),
+    );
   });
 });
 
