@@ -17,6 +17,7 @@ import { TEST_TLS_CERT, TEST_TLS_KEY } from "../../test/support/tls-fixture.js";
 import type { Logger } from "../ports/logger.js";
 import { KeysUnavailable, Unauthorized } from "./auth-errors.js";
 import type { KeySource } from "./key-source.js";
+import { JWKS_CACHED_AT } from "./read-jwks.js";
 import { createRemoteKeySource, type RemoteKeySourceOptions } from "./remote-key-source.js";
 import { createTokenVerifier } from "./verify-token.js";
 
@@ -96,6 +97,62 @@ describe("createRemoteKeySource", () => {
       issuer: ISSUER,
     });
     expect(server.requests).toBe(2);
+  });
+
+  it("a set a shared cache served (JWKS_CACHED_AT) starts no cooldown and keeps its age", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const k2 = await makeKey("ES256", "k2");
+    const clock = manualClock();
+    let served = { set: jwksOf(k1), cachedAt: (clock.now() - 540_000) as number | undefined };
+    let fetches = 0;
+    const keys = createRemoteKeySource({
+      url: "https://id.example.test/jwks.json",
+      clock,
+      fetch: async () => {
+        fetches += 1;
+        const { set, cachedAt } = served;
+        const headers: Record<string, string> =
+          cachedAt === undefined ? {} : { [JWKS_CACHED_AT]: String(cachedAt) };
+        return Response.json(set, { headers });
+      },
+    });
+    const verifier = createTokenVerifier({
+      issuers: [{ issuer: ISSUER, audience: AUDIENCE, keys }],
+      cache: false,
+      clock,
+    });
+    await verifier.verify(await signToken(k1));
+    // The issuer rotated k2 in: a token naming it refetches at once, from the issuer.
+    served = { set: jwksOf(k1, k2), cachedAt: undefined };
+    await expect(verifier.verify(await signToken(k2))).resolves.toMatchObject({ issuer: ISSUER });
+    expect(fetches).toBe(2);
+    // That fetch was the issuer's: the cooldown holds from it.
+    await expect(
+      verifier.verify(await signToken(k1, undefined, { kid: "stray" })),
+    ).rejects.toMatchObject({
+      reason: "unknown_key",
+    });
+    expect(fetches).toBe(2);
+
+    // A set from the cache, nine minutes old, is refetched when it is ten, not nineteen.
+    const fresh = createRemoteKeySource({
+      url: "https://id.example.test/jwks.json",
+      clock,
+      refreshInBackground: false,
+      fetch: async () => {
+        fetches += 1;
+        const { set, cachedAt } = served;
+        const headers: Record<string, string> =
+          cachedAt === undefined ? {} : { [JWKS_CACHED_AT]: String(cachedAt) };
+        return Response.json(set, { headers });
+      },
+    });
+    served = { set: jwksOf(k1), cachedAt: clock.now() - 540_000 };
+    await fresh.keysFor({ alg: "ES256", kid: "k1" });
+    served = { set: jwksOf(k1), cachedAt: undefined };
+    clock.advance(60_000);
+    await fresh.keysFor({ alg: "ES256", kid: "k1" });
+    expect(fetches).toBe(4);
   });
 
   it("fetches at most once per cooldown, however many unknown kids arrive", async () => {
