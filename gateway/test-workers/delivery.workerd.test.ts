@@ -28,6 +28,24 @@ async function publish(gw: ReturnType<typeof testWorker>, id: string): Promise<D
   return message!;
 }
 
+/** The message of event `id` queued for an API subscription that is deleted before it is consumed. */
+async function queuedForDeleted(
+  gw: ReturnType<typeof testWorker>,
+  id: string,
+): Promise<DeliveryMessage> {
+  const created = await gw.request("/subscriptions", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ sink: SINK }),
+  });
+  const { id: subscription } = (await created.json()) as { id: string };
+  const message = await publish(gw, id);
+  expect((await gw.request(`/subscriptions/${subscription}`, { method: "DELETE" })).status).toBe(
+    200,
+  );
+  return message;
+}
+
 describe("delivery from the queue consumer inside workerd", () => {
   it("delivers with the Node deliverer (binary mode, ce- headers, signed) and acks", async () => {
     const { gw, sink } = setup({ mode: "binary", signingSecret: SECRET });
@@ -277,14 +295,7 @@ describe("delivery from the queue consumer inside workerd", () => {
   it("a delivery queued for a deleted subscription is dropped", async () => {
     const sink = scriptedSink();
     const gw = testWorker({ subscriptions: [] }, { fetch: sink.fetch });
-    const created = await gw.request("/subscriptions", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ sink: SINK }),
-    });
-    const { id } = (await created.json()) as { id: string };
-    const message = await publish(gw, "d-10");
-    await gw.request(`/subscriptions/${id}`, { method: "DELETE" });
+    const message = await queuedForDeleted(gw, "d-10");
     expect((await gw.consume([message])).explicitAcks).toStrictEqual(["m0"]);
     expect(sink.requests).toHaveLength(0);
   });
@@ -351,14 +362,7 @@ describe("delivery from the queue consumer inside workerd", () => {
   it("what reaches the queue's dead-letter queue for a deleted subscription is dropped, as its queued deliveries are", async () => {
     const sink = scriptedSink();
     const gw = testWorker({ subscriptions: [] }, { fetch: sink.fetch });
-    const created = await gw.request("/subscriptions", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ sink: SINK }),
-    });
-    const { id } = (await created.json()) as { id: string };
-    const message = await publish(gw, "d-14");
-    expect((await gw.request(`/subscriptions/${id}`, { method: "DELETE" })).status).toBe(200);
+    const message = await queuedForDeleted(gw, "d-14");
     const result = await gw.consume([message], { queueName: "herald-deliveries-dlq" });
     expect(result.explicitAcks).toStrictEqual(["m0"]);
     const rows = await bindings.HERALD_DB.prepare("SELECT job_id FROM dead").all();

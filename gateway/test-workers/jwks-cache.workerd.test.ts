@@ -17,6 +17,21 @@ function issuerEndpoint(jwks: () => unknown) {
   };
 }
 
+/**
+ * Worker options over a Cache API cache of its own (shared by the workers given them, as by
+ * isolates) and a clock the test moves.
+ */
+function freshCacheAndClock(fetch: ReturnType<typeof issuerEndpoint>["fetch"]) {
+  const now = { ms: Date.now() };
+  const cacheName = `jwks-${crypto.randomUUID()}`;
+  const options = {
+    fetch,
+    jwksCache: () => caches.open(cacheName),
+    clock: { now: () => now.ms },
+  };
+  return { now, options };
+}
+
 /** A config trusting `https://id.test`'s JWKS URL and letting publisher `p` publish anything. */
 const issuerConfig = {
   auth: {
@@ -156,13 +171,8 @@ describe("JWKS through the Cache API (workerd)", () => {
     const { jwk, auth } = await issuerKey("1h");
     let served: unknown[] = [jwk];
     const endpoint = issuerEndpoint(() => ({ keys: served }));
-    const now = { ms: Date.now() };
-    const cacheName = `jwks-${crypto.randomUUID()}`;
-    const gw = testWorker(issuerConfig, {
-      fetch: endpoint.fetch,
-      jwksCache: () => caches.open(cacheName),
-      clock: { now: () => now.ms },
-    });
+    const { now, options } = freshCacheAndClock(endpoint.fetch);
+    const gw = testWorker(issuerConfig, options);
     expect((await gw.request("/events", binaryEvent("stale-1", auth))).status).toBe(202);
     // The issuer withdraws the key; ten minutes later the set is past its max age.
     served = [];
@@ -203,13 +213,7 @@ describe("JWKS through the Cache API (workerd)", () => {
     const { jwk, auth } = await issuerKey("1h");
     let served: unknown[] = [jwk];
     const endpoint = issuerEndpoint(() => ({ keys: served }));
-    const now = { ms: Date.now() };
-    const cacheName = `jwks-${crypto.randomUUID()}`;
-    const options = {
-      fetch: endpoint.fetch,
-      jwksCache: () => caches.open(cacheName),
-      clock: { now: () => now.ms },
-    };
+    const { now, options } = freshCacheAndClock(endpoint.fetch);
     const one = testWorker(issuerConfig, options);
     expect((await one.request("/events", binaryEvent("age-1", auth))).status).toBe(202);
     now.ms += 540_000;

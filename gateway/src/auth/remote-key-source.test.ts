@@ -105,16 +105,18 @@ describe("createRemoteKeySource", () => {
     const clock = manualClock();
     let served = { set: jwksOf(k1), cachedAt: (clock.now() - 540_000) as number | undefined };
     let fetches = 0;
+    // The set being served, marked as a shared cache's (with its fetch time) or not.
+    const serve = async () => {
+      fetches += 1;
+      const { set, cachedAt } = served;
+      const headers: Record<string, string> =
+        cachedAt === undefined ? {} : { [JWKS_CACHED_AT]: String(cachedAt) };
+      return Response.json(set, { headers });
+    };
     const keys = createRemoteKeySource({
       url: "https://id.example.test/jwks.json",
       clock,
-      fetch: async () => {
-        fetches += 1;
-        const { set, cachedAt } = served;
-        const headers: Record<string, string> =
-          cachedAt === undefined ? {} : { [JWKS_CACHED_AT]: String(cachedAt) };
-        return Response.json(set, { headers });
-      },
+      fetch: serve,
     });
     const verifier = createTokenVerifier({
       issuers: [{ issuer: ISSUER, audience: AUDIENCE, keys }],
@@ -139,13 +141,7 @@ describe("createRemoteKeySource", () => {
       url: "https://id.example.test/jwks.json",
       clock,
       refreshInBackground: false,
-      fetch: async () => {
-        fetches += 1;
-        const { set, cachedAt } = served;
-        const headers: Record<string, string> =
-          cachedAt === undefined ? {} : { [JWKS_CACHED_AT]: String(cachedAt) };
-        return Response.json(set, { headers });
-      },
+      fetch: serve,
     });
     served = { set: jwksOf(k1), cachedAt: clock.now() - 540_000 };
     await fresh.keysFor({ alg: "ES256", kid: "k1" });
