@@ -1,14 +1,23 @@
 import { Console } from "node:console";
 import { diag } from "@opentelemetry/api";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter as GrpcTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
 import { OTLPTraceExporter as JsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { OTLPTraceExporter as ProtobufTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { OTLPExporterBase } from "@opentelemetry/otlp-exporter-base";
+import {
+  convertLegacyHttpOptions,
+  createOtlpHttpExportDelegate,
+} from "@opentelemetry/otlp-exporter-base/node-http";
+import {
+  ProtobufTraceSerializer,
+  TraceExporterMetricsHelper,
+} from "@opentelemetry/otlp-transformer";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { StackContextManager } from "@opentelemetry/sdk-trace";
 import {
   ConsoleSpanExporter,
+  type ReadableSpan,
   SimpleSpanProcessor,
   type SpanExporter,
   type SpanProcessor,
@@ -17,6 +26,7 @@ import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { createBoundedSpanProcessor } from "./bounded-span-processor.js";
 import { diagLogger, diagLogLevel } from "./otel-diag-logger.js";
 import { type OtelSettings, startedFields } from "./otel-env.js";
+import { reuseTraceRequest, serializeTraceRequest } from "./otlp-trace-serializer.js";
 import type { Telemetry, TelemetryOptions } from "./start-telemetry.js";
 
 /**
@@ -188,6 +198,52 @@ function otlpExporter(protocol: OtelSettings["protocol"]): SpanExporter {
     case "grpc":
       return new GrpcTraceExporter();
     case "http/protobuf":
-      return new ProtobufTraceExporter();
+      return protobufTraceExporter();
   }
+}
+
+/**
+ * `@opentelemetry/exporter-trace-otlp-proto`'s exporter as its constructor builds it (the same
+ * environment, transport, retries, compression and timeout), with Herald's serializer: the same
+ * bytes in a fraction of the time (`otlp-trace-serializer.ts`). The buffer of a request the
+ * collector accepted is written again for a later one; a failed one's is left alone (a request
+ * given up on may still be being read).
+ */
+export function protobufTraceExporter(): SpanExporter {
+  const options = convertLegacyHttpOptions({}, "TRACES", "v1/traces", {
+    "Content-Type": "application/x-protobuf",
+  });
+  let last: Uint8Array | undefined;
+  const serializer = {
+    serializeRequest(spans: ReadableSpan[]): Uint8Array {
+      last = serializeTraceRequest(spans);
+      return last;
+    },
+    deserializeResponse: ProtobufTraceSerializer.deserializeResponse,
+  };
+  const exporter = new OTLPExporterBase(
+    createOtlpHttpExportDelegate(
+      options,
+      serializer,
+      "otlp_http_span_exporter",
+      TraceExporterMetricsHelper,
+      undefined,
+    ),
+  );
+  return {
+    export(spans, done) {
+      last = undefined;
+      let request: Uint8Array | undefined;
+      // The delegate serializes at once, inside `export`, and answers when the send is over.
+      exporter.export(spans, (result) => {
+        if (result.code === ExportResultCode.SUCCESS && request !== undefined) {
+          reuseTraceRequest(request);
+        }
+        done(result);
+      });
+      request = last;
+    },
+    shutdown: () => exporter.shutdown(),
+    forceFlush: () => exporter.forceFlush(),
+  };
 }
