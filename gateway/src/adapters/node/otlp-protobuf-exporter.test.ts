@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gunzipSync } from "node:zlib";
 import { SpanKind } from "@opentelemetry/api";
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
 import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
@@ -17,15 +18,25 @@ import { protobufTraceExporter } from "./otel-node-sdk.js";
 
 /** A real OTLP/HTTP collector on 127.0.0.1 that keeps each request's body and headers. */
 async function collector(status: () => number) {
-  const requests: { path: string; type: string | undefined; body: Buffer }[] = [];
+  const requests: {
+    path: string;
+    type: string | undefined;
+    encoding: string | undefined;
+    apiKey: string | undefined;
+    body: Buffer;
+  }[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
+      const raw = Buffer.concat(chunks);
+      const encoding = req.headers["content-encoding"];
       requests.push({
         path: req.url ?? "",
         type: req.headers["content-type"],
-        body: Buffer.concat(chunks),
+        encoding,
+        apiKey: req.headers["api-key"] as string | undefined,
+        body: encoding === "gzip" ? gunzipSync(raw) : raw,
       });
       res.writeHead(status(), { "content-type": "application/x-protobuf" }).end();
     });
@@ -98,6 +109,23 @@ describe("protobufTraceExporter", () => {
       Buffer.from(ProtobufTraceSerializer.serializeRequest(spans) as Uint8Array).toString("hex"),
     );
     expect(bodies.sort()).toEqual(expected.sort());
+    await exporter.shutdown();
+  });
+
+  it("reads the endpoint, headers and compression from the environment, as upstream's does", async () => {
+    Reflect.deleteProperty(process.env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = stub.url;
+    process.env.OTEL_EXPORTER_OTLP_HEADERS = "api-key=k3y";
+    process.env.OTEL_EXPORTER_OTLP_COMPRESSION = "gzip";
+    const exporter = protobufTraceExporter();
+    const spans = spansOf(200, "gzip");
+    expect((await exportOnce(exporter, spans)).code).toBe(ExportResultCode.SUCCESS);
+    const [request] = stub.requests;
+    expect(request?.path).toBe("/v1/traces");
+    expect(request?.encoding).toBe("gzip");
+    expect(request?.apiKey).toBe("k3y");
+    const expected = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans) as Uint8Array);
+    expect(request?.body.equals(expected)).toBe(true);
     await exporter.shutdown();
   });
 
