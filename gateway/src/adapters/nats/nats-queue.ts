@@ -33,6 +33,9 @@ import {
 import { checkFitsNats } from "./nats-message-limit.js";
 import { eventMsgId, type NatsNames } from "./nats-names.js";
 import { storeUnavailable, whileConnected } from "./nats-unavailable.js";
+import { createTurnBatch } from "./turn-batch.js";
+
+type TurnBatch = ReturnType<typeof createTurnBatch>;
 
 export interface NatsQueueOptions {
   readonly nc: NatsConnection;
@@ -143,6 +146,7 @@ const PULL_ERROR_PAUSE_MAX_MS = 5_000;
 export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
   const { nc, js, jsm, names, clock, logger, dedupeWindowMs, ackWaitMs, connected } = options;
   const { prefetch = 128, maxDeliver = 20, knows = () => true } = options;
+  const inTurn = createTurnBatch();
   const held = new Map<string, Held>();
   const pullers = new Map<string, Puller>();
   const consumers = new Map<string, Promise<Consumer>>();
@@ -450,7 +454,8 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       return "stored";
     }
     const key = eventMsgId(String(event.attributes.source), String(event.attributes.id));
-    const ack = await js.publish(names.eventsSubject, data, { headers, msgID: key });
+    // Published with the others of this turn (see `createTurnBatch`): one write for a burst.
+    const ack = await inTurn(() => js.publish(names.eventsSubject, data, { headers, msgID: key }));
     if (ack.duplicate) {
       // A copy earlier in this very call is fanning out already.
       if (!ownSeqs.has(ack.seq)) await finishFanOut(ack.seq, key);
@@ -523,7 +528,7 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
     if (dead) await publish(names.dead(job.subscriptionId), job.event, fields, msgID);
     else await publishJob(job.subscriptionId, job.event, fields, msgID);
     if (held.get(jobId) === entry) held.delete(jobId);
-    await ackSurely(entry.msg);
+    await ackSurely(entry.msg, inTurn);
     roomFreed(job.subscriptionId);
     wake();
   }
@@ -646,7 +651,7 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
         entry.msg.nak();
         return;
       }
-      await ackSurely(entry.msg);
+      await ackSurely(entry.msg, inTurn);
       roomFreed(entry.job.subscriptionId);
     },
 
@@ -814,14 +819,14 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
 const ACK_TRIES = 6;
 
 /**
- * Acks and waits for JetStream to confirm, trying again while the consumer has no leader ("no
+ * Acks (with the other acks of this turn, see `createTurnBatch`) and waits for JetStream to confirm, trying again while the consumer has no leader ("no
  * responders" or a timeout during a fail-over; the same ack twice is harmless). Giving up too
  * soon would have JetStream redeliver a job its sink already took.
  */
-async function ackSurely(msg: JsMsg): Promise<void> {
+async function ackSurely(msg: JsMsg, inTurn: TurnBatch): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await msg.ackAck({ timeout: 2_000 });
+      await inTurn(() => msg.ackAck({ timeout: 2_000 }));
       return;
     } catch (err) {
       if (attempt >= ACK_TRIES) throw err;
