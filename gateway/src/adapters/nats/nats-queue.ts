@@ -819,9 +819,10 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
 const ACK_TRIES = 6;
 
 /**
- * Acks (with the other acks of this turn, see `createTurnBatch`) and waits for JetStream to confirm, trying again while the consumer has no leader ("no
- * responders" or a timeout during a fail-over; the same ack twice is harmless). Giving up too
- * soon would have JetStream redeliver a job its sink already took.
+ * Acks (with the other acks of this turn, see `createTurnBatch`) and waits for JetStream to
+ * confirm, trying again while the consumer has no leader ("no responders" or a timeout during a
+ * fail-over; the same ack twice is harmless). Giving up too soon would have JetStream redeliver a
+ * job its sink already took.
  */
 async function ackSurely(msg: JsMsg, inTurn: TurnBatch): Promise<void> {
   for (let attempt = 1; ; attempt++) {
