@@ -4,18 +4,19 @@ import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace-base";
 /**
  * An OTLP/protobuf `ExportTraceServiceRequest` from finished spans, byte for byte what
  * `ProtobufTraceSerializer.serializeRequest` of `@opentelemetry/otlp-transformer` writes (the same
- * fields in the same order, minimal varints), in about a fifth of its time. The upstream writer
- * measures the whole request in one pass and writes it in a second, one character at a time;
- * this one writes once into a reused buffer, moving a message along only when its length needs
- * more than one byte, writes strings with `Buffer#write`, and keeps the encoded form of the
- * attribute keys it meets (a bounded set: Herald's keys, the resource's). With every event traced
- * the serializer was an eighth of the gateway's CPU (about three spans per event).
+ * fields in the same order, minimal varints), in less than half its time
+ * (`bench/otlp-serializer.js`). The upstream writer measures the whole request in one pass and
+ * writes it in a second, one character at a time, into a new zero-filled buffer; this one writes
+ * once, moving a message along only when its length needs more than one byte, writes strings with
+ * `Buffer#write`, keeps the encoded form of the attribute keys it meets (a bounded set: Herald's
+ * keys, the resource's), and writes into the buffer of a request given back with
+ * `reuseTraceRequest` when there is one. With every event traced the upstream serializer took an
+ * eighth of the gateway's CPU (about three spans per event).
  *
  * @example
- * const exporter = new OTLPExporterBase(createOtlpHttpExportDelegate(options, {
- *   serializeRequest: serializeTraceRequest,
- *   deserializeResponse: ProtobufTraceSerializer.deserializeResponse,
- * }));
+ * const request = serializeTraceRequest(spans); // the body of a POST to /v1/traces
+ * await send(request);
+ * reuseTraceRequest(request); // once the collector has answered it
  */
 export function serializeTraceRequest(spans: readonly ReadableSpan[]): Uint8Array {
   const writer = shared;
