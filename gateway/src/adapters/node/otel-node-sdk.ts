@@ -1,6 +1,6 @@
 import { Console } from "node:console";
 import { diag } from "@opentelemetry/api";
-import { ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter as GrpcTraceExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
 import { OTLPTraceExporter as JsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPExporterBase } from "@opentelemetry/otlp-exporter-base";
@@ -26,7 +26,7 @@ import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { createBoundedSpanProcessor } from "./bounded-span-processor.js";
 import { diagLogger, diagLogLevel } from "./otel-diag-logger.js";
 import { type OtelSettings, startedFields } from "./otel-env.js";
-import { reuseTraceRequest, serializeTraceRequest } from "./otlp-trace-serializer.js";
+import { serializeTraceRequest } from "./otlp-trace-serializer.js";
 import type { Telemetry, TelemetryOptions } from "./start-telemetry.js";
 
 /**
@@ -205,20 +205,17 @@ function otlpExporter(protocol: OtelSettings["protocol"]): SpanExporter {
 /**
  * `@opentelemetry/exporter-trace-otlp-proto`'s exporter as its constructor builds it (the same
  * environment, transport, retries, compression and timeout), with Herald's serializer: the same
- * bytes in a fraction of the time (`otlp-trace-serializer.ts`). The buffer of a request the
- * collector accepted is written again for a later one; a failed one's is left alone (a request
- * given up on may still be being read).
+ * bytes in a fraction of the time (`otlp-trace-serializer.ts`). Every request gets a buffer of
+ * its own, never given back (`reuseTraceRequest`): the transport says "accepted" when the
+ * collector's answer is in, and HTTP lets a collector answer before it has read the whole body,
+ * so the socket may still be sending the buffer (a later export wrote into the bytes on the wire).
  */
 export function protobufTraceExporter(): SpanExporter {
   const options = convertLegacyHttpOptions({}, "TRACES", "v1/traces", {
     "Content-Type": "application/x-protobuf",
   });
-  let last: Uint8Array | undefined;
   const serializer = {
-    serializeRequest(spans: ReadableSpan[]): Uint8Array {
-      last = serializeTraceRequest(spans);
-      return last;
-    },
+    serializeRequest: (spans: ReadableSpan[]): Uint8Array => serializeTraceRequest(spans),
     deserializeResponse: ProtobufTraceSerializer.deserializeResponse,
   };
   const exporter = new OTLPExporterBase(
@@ -231,18 +228,7 @@ export function protobufTraceExporter(): SpanExporter {
     ),
   );
   return {
-    export(spans, done) {
-      last = undefined;
-      let request: Uint8Array | undefined;
-      // The delegate serializes at once, inside `export`, and answers when the send is over.
-      exporter.export(spans, (result) => {
-        if (result.code === ExportResultCode.SUCCESS && request !== undefined) {
-          reuseTraceRequest(request);
-        }
-        done(result);
-      });
-      request = last;
-    },
+    export: (spans, done) => exporter.export(spans, done),
     shutdown: () => exporter.shutdown(),
     forceFlush: () => exporter.forceFlush(),
   };

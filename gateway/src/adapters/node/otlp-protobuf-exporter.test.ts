@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import { gunzipSync } from "node:zlib";
 import { SpanKind } from "@opentelemetry/api";
 import { type ExportResult, ExportResultCode } from "@opentelemetry/core";
@@ -13,7 +13,7 @@ import {
   SimpleSpanProcessor,
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { protobufTraceExporter } from "./otel-node-sdk.js";
 
 /** A real OTLP/HTTP collector on 127.0.0.1 that keeps each request's body and headers. */
@@ -45,6 +45,48 @@ async function collector(status: () => number) {
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, requests, server };
+}
+
+/**
+ * A collector that answers 200 as soon as a request's headers are in, then reads the body late
+ * (HTTP/1.1 lets a server answer before the request is complete): the exporter hears "accepted"
+ * while most of a large body still waits in its socket's buffer. Resolves with each body as it
+ * arrived (chunked, as the exporter sends it).
+ */
+async function earlyAnsweringCollector() {
+  const bodies: Buffer[] = [];
+  const server = createTcpServer((socket) => {
+    let chunks: Buffer[] = [];
+    let answered = false;
+    socket.on("data", (chunk: Buffer) => {
+      chunks.push(chunk);
+      if (!answered && Buffer.concat(chunks).includes("\r\n\r\n")) {
+        answered = true;
+        socket.write("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+        socket.pause();
+        setTimeout(() => socket.resume(), 100);
+      }
+      const tail = Buffer.concat(chunks.slice(-2)).subarray(-5);
+      if (!tail.equals(Buffer.from("0\r\n\r\n"))) return;
+      const data = Buffer.concat(chunks);
+      let rest = data.subarray(data.indexOf("\r\n\r\n") + 4);
+      const parts: Buffer[] = [];
+      for (;;) {
+        const eol = rest.indexOf("\r\n");
+        const size = Number.parseInt(rest.subarray(0, eol).toString(), 16);
+        if (size === 0) break;
+        parts.push(rest.subarray(eol + 2, eol + 2 + size));
+        rest = rest.subarray(eol + 2 + size + 2);
+      }
+      bodies.push(Buffer.concat(parts));
+      chunks = [];
+      answered = false;
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, bodies, server };
 }
 
 function spansOf(count: number, tag: string): ReadableSpan[] {
@@ -82,7 +124,7 @@ describe("protobufTraceExporter", () => {
     stub.server.close();
   });
 
-  it("posts upstream's bytes for every batch, also when it reuses the buffer of a sent one", async () => {
+  it("posts upstream's bytes for every batch", async () => {
     const exporter = protobufTraceExporter();
     const batches = [spansOf(300, "a"), spansOf(5, "b"), spansOf(700, "c"), spansOf(1, "d")];
     for (const spans of batches) {
@@ -141,4 +183,23 @@ describe("protobufTraceExporter", () => {
     expect(last?.body.equals(expected)).toBe(true);
     await exporter.shutdown();
   });
+  it("sends a request whole when the collector answers before it has read it", async () => {
+    const early = await earlyAnsweringCollector();
+    process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${early.url}/v1/traces`;
+    try {
+      const exporter = protobufTraceExporter();
+      // Megabytes each (long event ids): more than the loopback socket buffers take at once.
+      const first = spansOf(200, "a".repeat(40_000));
+      const second = spansOf(200, "b".repeat(40_000));
+      expect((await exportOnce(exporter, first)).code).toBe(ExportResultCode.SUCCESS);
+      // Accepted, and most of it still to be sent: the next export is written meanwhile.
+      void exportOnce(exporter, second);
+      await vi.waitFor(() => expect(early.bodies.length).toBeGreaterThan(0), { timeout: 10_000 });
+      const expected = Buffer.from(ProtobufTraceSerializer.serializeRequest(first) as Uint8Array);
+      expect(early.bodies[0]?.equals(expected)).toBe(true);
+      await exporter.shutdown();
+    } finally {
+      early.server.close();
+    }
+  }, 20_000);
 });
