@@ -16,7 +16,7 @@ import {
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { describe, expect, it } from "vitest";
-import { reuseTraceRequest, serializeTraceRequest } from "./otlp-trace-serializer.js";
+import { serializeTraceRequest } from "./otlp-trace-serializer.js";
 
 /** The reference: what `@opentelemetry/exporter-trace-otlp-proto` sends. */
 function upstream(spans: ReadableSpan[]): Buffer {
@@ -260,40 +260,5 @@ describe("serializeTraceRequest", () => {
       withIds("zz", "g-"),
       withIds("", ""),
     ]);
-  });
-});
-
-describe("reuseTraceRequest", () => {
-  it("writes the next request into a buffer given back, and the bytes are still upstream's", () => {
-    const first = serializeTraceRequest([span({ name: "first" })]);
-    reuseTraceRequest(first);
-    const spans = [span({ name: "second", attributes: { "a.b": "c".repeat(100) } })];
-    const second = serializeTraceRequest(spans);
-    expect(second.buffer).toBe(first.buffer);
-    expect(Buffer.from(second).equals(upstream(spans))).toBe(true);
-  });
-
-  it("never writes into a request not given back, given back twice, or not its own", () => {
-    const kept = serializeTraceRequest([span({ name: "kept" })]);
-    const keptBytes = Buffer.from(kept);
-    const twice = serializeTraceRequest([span({ name: "twice" })]);
-    reuseTraceRequest(twice);
-    reuseTraceRequest(twice);
-    reuseTraceRequest(new Uint8Array(1 << 20));
-    const a = serializeTraceRequest([span({ name: "a" })]);
-    const b = serializeTraceRequest([span({ name: "b" })]);
-    expect(a.buffer).toBe(twice.buffer);
-    expect(b.buffer).not.toBe(twice.buffer);
-    expect(b.buffer).not.toBe(kept.buffer);
-    expect(Buffer.from(kept).equals(keptBytes)).toBe(true);
-  });
-
-  it("grows a buffer given back that is too small, and the request is whole", () => {
-    const small = serializeTraceRequest([span({ name: "s" })]);
-    reuseTraceRequest(small);
-    const spans = Array.from({ length: 2_000 }, (_, i) => span({ name: `big ${i}` }));
-    const big = serializeTraceRequest(spans);
-    expect(big.buffer).not.toBe(small.buffer);
-    expect(Buffer.from(big).equals(upstream(spans))).toBe(true);
   });
 });
