@@ -36,6 +36,14 @@ export interface NodeServerOptions {
    * it is answered: `herald serve` counts a refused publish request in the metrics.
    */
   readonly refused?: (req: IncomingMessage, refusal: HeraldError) => void;
+  /**
+   * Whether the server is shutting down: then every answer closes its connection
+   * (`Connection: close`), so that no client is left holding an idle keep-alive connection to
+   * send its next request on just as the server closes it (a reset, with no way to tell whether
+   * the request was taken). Its next request opens a connection of its own: answered 503 while
+   * the drain lasts, refused once the listener is closed, both unambiguous.
+   */
+  readonly closing?: () => boolean;
 }
 
 /**
@@ -58,12 +66,16 @@ export function createNodeServer(
   options: NodeServerOptions = {},
 ): Server {
   const { headers, request, checkEvery } = { ...CLIENT_TIMEOUTS, ...options.timeouts };
-  const { refused } = options;
+  const { refused, closing } = options;
   const hostChecked: RequestListener = (req, res) => {
     // After an answer that closes the connection: not processed (RFC 9112 9.6), only drained.
     if (!takeRequest(req)) {
       req.resume();
       return;
+    }
+    if (closing?.() === true) {
+      res.setHeader("connection", "close");
+      closeAfterAnswer(req);
     }
     limitPipelining(req, res);
     const refusal = checkHost(req);

@@ -215,8 +215,10 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   });
   spansDropped.count = (spans) => gateway.metrics.spansDropped(spans);
   // A publisher gets 20 s for the headers and 60 s for the whole request, to within a second.
+  let draining = false;
   const server = createNodeServer(nodeListener(gateway), {
     refused: countPublishRefusal(gateway),
+    closing: () => draining,
   });
   const host = options.host ?? config.listen.host;
   const port = options.port ?? config.listen.port;
@@ -289,6 +291,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         // The listener stays open while draining: publishers get 503 with Retry-After and probes
         // see /readyz answer 503, rather than connections being refused. A publish request
         // already in (its body still arriving) may finish; at the deadline it is answered 503.
+        // Every answer from now on closes its connection (`closing`).
+        draining = true;
         await gateway.stop();
         sinkClient.close();
         // Then the answers just written go out before their connections are closed: idle ones
