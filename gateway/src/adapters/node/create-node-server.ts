@@ -40,8 +40,8 @@ export interface NodeServerOptions {
    * Whether the server is shutting down: then every answer closes its connection
    * (`Connection: close`), so that no client is left holding an idle keep-alive connection to
    * send its next request on just as the server closes it (a reset, with no way to tell whether
-   * the request was taken). Its next request opens a connection of its own: answered 503 while
-   * the drain lasts, refused once the listener is closed, both unambiguous.
+   * the request was taken). Its next request opens a connection of its own: answered while the
+   * drain lasts (a publish with 503), refused once the listener is closed, both unambiguous.
    */
   readonly closing?: () => boolean;
 }
