@@ -90,12 +90,12 @@ function exchange(
       },
     );
     req.on("socket", (socket) => {
-      let id = sockets.get(socket);
-      if (id === undefined) {
-        id = nextId++;
-        sockets.set(socket, id);
+      let known = sockets.get(socket);
+      if (known === undefined) {
+        known = nextId++;
+        sockets.set(socket, known);
       }
-      socketId = id;
+      socketId = known;
     });
     req.on("error", reject);
     req.end(publish ? "{}" : undefined);
@@ -133,7 +133,7 @@ describe("shutdown with publishers on keep-alive connections", () => {
     do probe = await get(gw.url, "/readyz", agent, sockets);
     while (probe.status !== 503);
     expect(probe.connection).toBe("close");
-    // The kept-alive connection's next request: refused, and the connection closed after it.
+    expect(probe.socketId).toBe(first.socketId);
     // A publish: refused, on a new connection, which is closed after it too.
     const during = await publish(gw.url, agent, "during-1", sockets);
     expect(during.status).toBe(503);
