@@ -28,10 +28,7 @@ export function serializeTraceRequest(spans: readonly ReadableSpan[]): Uint8Arra
       writer.tag(2, 2);
       writeScopeSpans(writer, scopeSpans);
     }
-    if (resource.schemaUrl) {
-      writer.tag(3, 2);
-      writer.string(resource.schemaUrl);
-    }
+    writer.optionalString(3, resource.schemaUrl);
     writer.finish(at);
   }
   return writer.end();
@@ -77,10 +74,7 @@ function writeScopeSpans(writer: Writer, spans: readonly ReadableSpan[]): void {
     writer.tag(2, 2);
     writeSpan(writer, span);
   }
-  if (scope.schemaUrl) {
-    writer.tag(3, 2);
-    writer.string(scope.schemaUrl);
-  }
+  writer.optionalString(3, scope.schemaUrl);
   writer.finish(at);
 }
 
@@ -89,10 +83,7 @@ function writeScope(writer: Writer, scope: Scope): void {
   const at = writer.start();
   writer.tag(1, 2);
   writer.string(scope.name);
-  if (scope.version) {
-    writer.tag(2, 2);
-    writer.string(scope.version);
-  }
+  writer.optionalString(2, scope.version);
   const extra = scope as { attributes?: Attributes; droppedAttributesCount?: number };
   if (extra.attributes) writeAttributes(writer, extra.attributes, 3);
   if (extra.droppedAttributesCount) {
@@ -105,22 +96,24 @@ function writeScope(writer: Writer, scope: Scope): void {
 const HAS_IS_REMOTE = 0x100;
 const IS_REMOTE = 0x200;
 
+/** A span's or link's `flags`: never 0 (the has-is-remote bit is always set), so always written. */
 function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {
   return (traceFlags & 0xff) | HAS_IS_REMOTE | (isRemote ? IS_REMOTE : 0);
+}
+
+/** `trace_id`, `span_id` and `trace_state`: fields 1-3 of both `Span` and `Span.Link`. */
+function writeIds(writer: Writer, context: SpanContext): void {
+  writer.tag(1, 2);
+  writer.hex(context.traceId);
+  writer.tag(2, 2);
+  writer.hex(context.spanId);
+  writer.optionalString(3, context.traceState?.serialize());
 }
 
 function writeSpan(writer: Writer, span: ReadableSpan): void {
   const at = writer.start();
   const context = span.spanContext();
-  writer.tag(1, 2);
-  writer.hex(context.traceId);
-  writer.tag(2, 2);
-  writer.hex(context.spanId);
-  const state = context.traceState?.serialize();
-  if (state) {
-    writer.tag(3, 2);
-    writer.string(state);
-  }
+  writeIds(writer, context);
   const parent = span.parentSpanContext;
   if (parent?.spanId) {
     writer.tag(4, 2);
@@ -154,18 +147,12 @@ function writeSpan(writer: Writer, span: ReadableSpan): void {
   writer.varint(span.droppedLinksCount);
   writer.tag(15, 2);
   const statusAt = writer.start();
-  if (span.status.message) {
-    writer.tag(2, 2);
-    writer.string(span.status.message);
-  }
+  writer.optionalString(2, span.status.message);
   writer.tag(3, 0);
   writer.varint(span.status.code);
   writer.finish(statusAt);
-  const flags = spanFlags(context.traceFlags, parent?.isRemote);
-  if (flags) {
-    writer.tag(16, 5);
-    writer.fixed32(flags);
-  }
+  writer.tag(16, 5);
+  writer.fixed32(spanFlags(context.traceFlags, parent?.isRemote));
   writer.finish(at);
 }
 
@@ -184,23 +171,12 @@ function writeEvent(writer: Writer, event: TimedEvent): void {
 function writeLink(writer: Writer, link: Link): void {
   const at = writer.start();
   const context: SpanContext = link.context;
-  writer.tag(1, 2);
-  writer.hex(context.traceId);
-  writer.tag(2, 2);
-  writer.hex(context.spanId);
-  const state = context.traceState?.serialize();
-  if (state) {
-    writer.tag(3, 2);
-    writer.string(state);
-  }
+  writeIds(writer, context);
   if (link.attributes) writeAttributes(writer, link.attributes, 4);
   writer.tag(5, 0);
   writer.varint(link.droppedAttributesCount || 0);
-  const flags = spanFlags(context.traceFlags, context.isRemote);
-  if (flags) {
-    writer.tag(6, 5);
-    writer.fixed32(flags);
-  }
+  writer.tag(6, 5);
+  writer.fixed32(spanFlags(context.traceFlags, context.isRemote));
   writer.finish(at);
 }
 
@@ -257,20 +233,10 @@ function writeAnyValue(writer: Writer, value: unknown): void {
     }
     writer.finish(at);
   } else if (typeof value === "object" && value !== null) {
+    // KeyValueList: its `values` (field 1) are KeyValues, as attributes are.
     writer.tag(6, 2);
     const at = writer.start();
-    for (const key in value) {
-      if (!Object.hasOwn(value, key)) continue;
-      writer.tag(1, 2);
-      const kvAt = writer.start();
-      writer.tag(1, 2);
-      writer.string(key);
-      writer.tag(2, 2);
-      const valueAt = writer.start();
-      writeAnyValue(writer, (value as Attributes)[key]);
-      writer.finish(valueAt);
-      writer.finish(kvAt);
-    }
+    writeAttributes(writer, value as Attributes, 1);
     writer.finish(at);
   }
 }
@@ -283,8 +249,8 @@ const KEY_CACHE_MAX = 1_024;
  * retries), not zero-filled, sized after the last request so that it seldom grows.
  */
 class Writer {
-  buf: Buffer = Buffer.allocUnsafeSlow(0);
-  pos = 0;
+  private buf: Buffer = Buffer.allocUnsafeSlow(0);
+  private pos = 0;
   private lastSize = 64 * 1024;
   private readonly keys = new Map<string, Buffer>();
 
@@ -318,12 +284,7 @@ class Writer {
     this.ensure(10);
     const buf = this.buf;
     if (value >= 0 && value <= 0xffffffff) {
-      let v = value >>> 0;
-      while (v > 0x7f) {
-        buf[this.pos++] = (v & 0x7f) | 0x80;
-        v >>>= 7;
-      }
-      buf[this.pos++] = v;
+      this.pos = putVarint32(buf, this.pos, value >>> 0);
       return;
     }
     let low: number;
@@ -418,6 +379,13 @@ class Writer {
     this.pos += this.buf.write(value, this.pos, length, "utf8");
   }
 
+  /** A string field, left out when the value is empty or absent (proto3 defaults). */
+  optionalString(field: number, value: string | undefined): void {
+    if (!value) return;
+    this.tag(field, 2);
+    this.string(value);
+  }
+
   /** `KeyValue.key` (field 1): from the cache of encoded keys, else written and kept. */
   key(name: string): void {
     const encoded = this.keys.get(name);
@@ -452,14 +420,19 @@ class Writer {
     this.ensure(size - 1);
     this.buf.copyWithin(at + size, at + 1, this.pos);
     this.pos += size - 1;
-    let v = length;
-    let p = at;
-    while (v > 0x7f) {
-      this.buf[p++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    this.buf[p] = v;
+    putVarint32(this.buf, at, length);
   }
+}
+
+/** Writes `v` (an unsigned 32-bit integer) as a varint at `at`; returns the position after it. */
+function putVarint32(buf: Buffer, at: number, v: number): number {
+  let p = at;
+  while (v > 0x7f) {
+    buf[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[p++] = v;
+  return p;
 }
 
 function varintSize(v: number): number {
