@@ -16,13 +16,20 @@ let sink: Server;
 let sinkUrl: string;
 /** Deliveries the sink holds unanswered until the test lets them go. */
 const held: (() => void)[] = [];
+let firstHeld: () => void = () => {};
+const deliveryHeld = new Promise<void>((resolve) => {
+  firstHeld = resolve;
+});
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "herald-drain-ka-"));
   sink = createServer((req, res) => {
     req.resume();
-    req.on("end", () => held.push(() => res.writeHead(204).end()));
+    req.on("end", () => {
+      held.push(() => res.writeHead(204).end());
+      firstHeld();
+    });
   });
   sink.listen(0, "127.0.0.1");
   await new Promise((ok) => sink.once("listening", ok));
@@ -124,7 +131,7 @@ describe("shutdown with publishers on keep-alive connections", () => {
       socketId: first.socketId,
     });
     // Its delivery is held at the sink, so the drain lasts until the test lets it go.
-    while (held.length === 0) await new Promise((ok) => setTimeout(ok, 20));
+    await deliveryHeld;
 
     gw.child.kill("SIGTERM");
     // A probe on the kept-alive connection: 503 once the drain has begun, and that connection

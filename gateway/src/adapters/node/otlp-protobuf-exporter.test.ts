@@ -183,6 +183,7 @@ describe("protobufTraceExporter", () => {
     expect(last?.body.equals(expected)).toBe(true);
     await exporter.shutdown();
   });
+
   it("sends a request whole when the collector answers before it has read it", async () => {
     const early = await earlyAnsweringCollector();
     process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${early.url}/v1/traces`;
@@ -193,10 +194,11 @@ describe("protobufTraceExporter", () => {
       const second = spansOf(200, "b".repeat(40_000));
       expect((await exportOnce(exporter, first)).code).toBe(ExportResultCode.SUCCESS);
       // Accepted, and most of it still to be sent: the next export is written meanwhile.
-      void exportOnce(exporter, second);
+      const sending = exportOnce(exporter, second);
       await vi.waitFor(() => expect(early.bodies.length).toBeGreaterThan(0), { timeout: 10_000 });
       const expected = Buffer.from(ProtobufTraceSerializer.serializeRequest(first) as Uint8Array);
       expect(early.bodies[0]?.equals(expected)).toBe(true);
+      expect((await sending).code).toBe(ExportResultCode.SUCCESS);
       await exporter.shutdown();
     } finally {
       early.server.close();
