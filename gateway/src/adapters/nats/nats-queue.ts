@@ -33,9 +33,7 @@ import {
 import { checkFitsNats } from "./nats-message-limit.js";
 import { eventMsgId, type NatsNames } from "./nats-names.js";
 import { storeUnavailable, whileConnected } from "./nats-unavailable.js";
-import { createTurnBatch } from "./turn-batch.js";
-
-type TurnBatch = ReturnType<typeof createTurnBatch>;
+import { createTurnBatch, type TurnBatch } from "./turn-batch.js";
 
 export interface NatsQueueOptions {
   readonly nc: NatsConnection;

@@ -1,3 +1,6 @@
+/** Starts `work` with the rest of this turn's (see `createTurnBatch`); settles as it does. */
+export type TurnBatch = <T>(work: () => Promise<T>) => Promise<T>;
+
 /**
  * Runs the work asked for during one turn of the event loop together, in one callback at the end
  * of that turn (`setImmediate`), in the order asked. The NATS client writes what a callback
@@ -11,7 +14,7 @@
  * const inTurn = createTurnBatch();
  * const ack = await inTurn(() => js.publish(subject, data));
  */
-export function createTurnBatch(): <T>(work: () => Promise<T>) => Promise<T> {
+export function createTurnBatch(): TurnBatch {
   let waiting: (() => void)[] = [];
 
   function runAll(): void {
