@@ -14,6 +14,7 @@ import {
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { serializeTraceRequest } from "../gateway/dist/adapters/node/otlp-trace-serializer.js";
+import { median } from "./lib/report.js";
 
 const rounds = Number(process.argv[2] ?? 5);
 const exporter = new InMemorySpanExporter();
@@ -85,8 +86,8 @@ if (!Buffer.from(cases.herald()).equals(expected)) {
 console.log(`${spans.length} spans, ${expected.length} bytes per request, the same from both`);
 
 const perSpan = { upstream: [], herald: [] };
+const names = Object.keys(cases);
 for (let round = 0; round < rounds + 1; round++) {
-  const names = Object.keys(cases);
   const order = names.map((_, i) => names[(i + round) % names.length]);
   for (const name of order) {
     let n = 0;
@@ -101,7 +102,6 @@ for (let round = 0; round < rounds + 1; round++) {
     if (round > 0) perSpan[name].push(Number(elapsed) / n / spans.length);
   }
 }
-const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
 for (const [name, values] of Object.entries(perSpan)) {
   const text = values.map((v) => v.toFixed(0)).join(", ");
   console.log(`${name.padEnd(8)} median ${median(values).toFixed(0)} ns/span (rounds: ${text})`);
