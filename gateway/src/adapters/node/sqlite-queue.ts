@@ -9,8 +9,8 @@ import {
   deadPageStart,
   integerJobId,
 } from "../../deliver/delivery-queue.js";
+import { createFreshAdmission } from "../../deliver/fresh-admission.js";
 import { waitForWake } from "../../deliver/wait-for-wake.js";
-import { Unavailable } from "../../errors/errors.js";
 import type { Clock } from "../../ports/clock.js";
 import { dedupeKey } from "../../store/dedupe-window.js";
 import { decodeEventParts, encodeEventParts } from "../../store/event-codec.js";
@@ -65,12 +65,6 @@ const FRESH_MAX_JOBS = 16_384;
 const FRESH_MAX_EVENT_JOBS = 16_384;
 const FRESH_MAX_EVENT_BYTES = 8 * 1024 * 1024;
 
-/** An accept waiting for room in the fresh backlog (see `room`). */
-interface RoomWaiter {
-  readonly incoming: ReadonlyMap<string, number>;
-  readonly admit: () => void;
-}
-
 /** A lease held in this process; `memory` names the job's subscription when it came from memory. */
 interface Lease {
   readonly until: number;
@@ -116,7 +110,7 @@ function toJob(row: JobRow): DeliveryJob {
  * `lease` waits without polling: accept, reschedule and redrive wake it, and one timer covers the
  * next due time or lease expiry. With a `skip` set and up to 64 subscriptions that have jobs, each
  * other subscription's indexed rows are read through `jobs_subscription_due`; beyond that,
- * skipped subscriptions' due rows are passed over row by row. Back-pressure: see `fresh` below.
+ * skipped subscriptions' due rows are passed over row by row. Back-pressure: `createFreshAdmission`.
  *
  * @example
  * const queue = createSqliteQueue(db, group, { clock: systemClock, dedupeWindowMs: 86_400_000 });
@@ -133,7 +127,7 @@ export function createSqliteQueue(
     readonly maxWaitMs?: number;
     /**
      * How long every settled attempt of a subscription must have failed before its publishers
-     * are no longer held back (default 1 s; see `failing`).
+     * are no longer held back (default 1 s; see `createFreshAdmission`).
      */
     readonly failingAfterMs?: number;
     /** Most jobs waiting in memory, unindexed (default `FRESH_MAX_JOBS`). */
@@ -291,149 +285,21 @@ export function createSqliteQueue(
     if (at < indexedNext) indexedNext = at;
   };
   /**
-   * Back-pressure, per subscription. Jobs accepted and never handed out yet ("fresh") are what
-   * publishers faster than a subscription's delivery pile up; past `maxFresh` of them for one
-   * subscription, an `accept` with events for it waits for the dispatcher to take some (its
-   * publishers slow down to the delivery rate instead of taking the core from delivery), then
-   * answers 503. Other subscriptions' publishers are not held back. Jobs waiting for a retry are
-   * not counted: a backlog behind a sink that is down lives on disk, as it should. Replies and
-   * receipts (`settling` accepts) are not held back either (see `AcceptOptions`).
+   * Back-pressure, per subscription (see `createFreshAdmission`): counted from the file at open,
+   * kept up to date by every accept, hand-out and settle. Replies and receipts (`settling`
+   * accepts) are not held back (see `AcceptOptions`).
    */
   const countFresh = db.prepare<[], { subscription_id: string; n: number }>(
     `SELECT subscription_id, COUNT(*) AS n FROM jobs
       WHERE attempts = 0 AND due_at IS NOT NULL GROUP BY subscription_id`,
   );
-  const fresh = new Map<string, number>();
-  for (const row of countFresh.all()) fresh.set(row.subscription_id, row.n);
-  const addFresh = (subscriptionId: string, n: number) => addTo(fresh, subscriptionId, n);
-  /**
-   * Subscriptions whose last settled attempt failed, with when the first of those failures
-   * came. Once every attempt settled has failed for `failingAfterMs`, the sink is down (refusing,
-   * timing out, asking to wait), so its fresh jobs are no longer held against publishers (a
-   * backlog behind a broken sink lives on disk, it is not a sign of a core starved by ingest).
-   * Not at once: a slow sink that fails now and then (one attempt in ten, say) would otherwise
-   * let every publisher in after each failure, until the next delivered job, and its backlog grow
-   * far past `maxFresh`. The next delivered job clears it.
-   */
-  const failing = new Map<string, number>();
-  const isDown = (id: string) => {
-    const since = failing.get(id);
-    return since !== undefined && clock.now() - since >= failingAfterMs;
-  };
-  /** A settled attempt of the subscription failed. */
-  const failed = (id: string) => {
-    if (failing.has(id)) return;
-    const since = clock.now();
-    failing.set(id, since);
-    if (failingAfterMs === 0) {
-      roomFreed();
-      return;
-    }
-    // Accepts waiting then are let in once it counts as down, unless a delivery clears it first.
-    // Looked at again while not yet down by the clock (a timer may fire a little early).
-    const recheck = () => {
-      if (closed || failing.get(id) !== since) return;
-      if (isDown(id)) roomFreed();
-      else setTimeout(recheck, Math.max(1, since + failingAfterMs - clock.now())).unref?.();
-    };
-    setTimeout(recheck, failingAfterMs).unref?.();
-  };
-  /** Accepts waiting for room, in arrival order. */
-  const roomWaiters = new Set<RoomWaiter>();
-  /**
-   * Waiting accepts per subscription: a newcomer for one of them does not go in at once, but
-   * through `roomFreed`, behind those that lack room there (it may pass those that only reserve
-   * room in it).
-   */
-  const waitingFor = new Map<string, number>();
-  /** Jobs of accepts let in but not stored yet, per subscription: they count against the room. */
-  const letIn = new Map<string, number>();
-  const count = (map: Map<string, number>, incoming: ReadonlyMap<string, number>, sign: 1 | -1) => {
-    for (const [id, n] of incoming) addTo(map, id, sign * n);
-  };
-  /**
-   * Whether `n` more jobs for one subscription may come in now: it has room for them (jobs fresh,
-   * let in and not yet stored, or `reserved` by accepts waiting ahead), or has none at all (a
-   * batch bigger than the limit must still get in), or its sink is down (see `failing`).
-   */
-  function hasRoom(id: string, n: number, reserved: number) {
-    if (closed || isDown(id)) return true;
-    const waiting = (fresh.get(id) ?? 0) + (letIn.get(id) ?? 0) + reserved;
-    return waiting === 0 || waiting + n <= maxFresh;
-  }
-  /**
-   * Lets in the waiting accepts that now fit, oldest first. One that does not fit holds back the
-   * later ones of the subscriptions it lacks room in (a big batch is not overtaken for ever by
-   * small ones), and keeps its place in the others, whose room it reserves: an accept for only
-   * those goes past it while room is left beside what it needs (an event matching a full
-   * subscription and another does not hold back the other's publishers). The others keep waiting,
-   * with nothing allocated per waiter: this runs on every lease.
-   */
-  const roomFreed = () => {
-    if (roomWaiters.size === 0) return;
-    let blocked: Set<string> | undefined;
-    let reserved: Map<string, number> | undefined;
-    const lacks = (id: string, n: number) =>
-      blocked?.has(id) === true || !hasRoom(id, n, reserved?.get(id) ?? 0);
-    for (const waiter of roomWaiters) {
-      let fits = true;
-      for (const [id, n] of waiter.incoming) if (lacks(id, n)) fits = false;
-      if (fits) {
-        roomWaiters.delete(waiter);
-        count(waitingFor, waiter.incoming, -1);
-        count(letIn, waiter.incoming, 1);
-        waiter.admit();
-        continue;
-      }
-      blocked ??= new Set();
-      reserved ??= new Map();
-      // Its subscriptions are distinct: marking one does not change what the others lack.
-      for (const [id, n] of waiter.incoming) {
-        if (lacks(id, n)) blocked.add(id);
-        else reserved.set(id, (reserved.get(id) ?? 0) + n);
-      }
-    }
-  };
-  /**
-   * Lets an accept in at once (counted in `letIn` until its jobs are stored), or waits for room
-   * behind the accepts already waiting for its subscriptions (see `roomFreed`); rejects with
-   * `Unavailable` after `maxWaitMs`.
-   */
-  function room(incoming: ReadonlyMap<string, number>): Promise<void> | undefined {
-    let queued = false;
-    let fits = true;
-    for (const [id, n] of incoming) {
-      if (waitingFor.has(id)) queued = true;
-      else if (!hasRoom(id, n, 0)) fits = false;
-    }
-    if (!queued && fits) {
-      count(letIn, incoming, 1);
-      return undefined;
-    }
-    const waiting = new Promise<void>((resolve, reject) => {
-      const waiter: RoomWaiter = {
-        incoming,
-        admit: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-      const timer = setTimeout(() => {
-        roomWaiters.delete(waiter);
-        count(waitingFor, incoming, -1);
-        reject(
-          new Unavailable("the delivery backlog is full: a sink is slower than its publishers", 1),
-        );
-        // Its place in line is free: those behind it may fit.
-        roomFreed();
-      }, maxWaitMs);
-      roomWaiters.add(waiter);
-      count(waitingFor, incoming, 1);
-    });
-    // Behind waiters that lack room in another subscription only: it may go past them now.
-    if (queued && fits) roomFreed();
-    return waiting;
-  }
+  const admission = createFreshAdmission({
+    clock,
+    maxFresh,
+    maxWaitMs,
+    failingAfterMs,
+    fresh: countFresh.all().map((row) => [row.subscription_id, row.n] as const),
+  });
 
   /** One job fewer for the event; the event goes with its last job. */
   function releaseEvent(eventId: number): void {
@@ -611,14 +477,14 @@ export function createSqliteQueue(
         if (job === undefined) continue;
         // Its first hand-out takes a job out of the fresh backlog; an expired lease's does not.
         if (!indexed.expired && indexed.row.attempts === 0)
-          addFresh(indexed.row.subscription_id, -1);
+          admission.handedOut(indexed.row.subscription_id);
         hold(indexed.row.id, now + leaseMs, undefined);
         jobs.push(job);
       } else if (head !== undefined) {
         memory.shift(head.subscriptionId);
         const job = handOutFresh(head);
         if (job === undefined) continue;
-        if (!head.returned) addFresh(head.subscriptionId, -1);
+        if (!head.returned) admission.handedOut(head.subscriptionId);
         hold(head.id, now + leaseMs, head.subscriptionId);
         jobs.push(job);
       } else break;
@@ -733,28 +599,26 @@ export function createSqliteQueue(
       // A reply or a receipt is not held back: the settle making it holds a delivery slot.
       const held = options?.settling !== true;
       if (held) {
-        const wait = room(incoming);
+        const wait = admission.enter(incoming);
         if (wait !== undefined) await wait;
       }
       let stored: ReturnType<typeof store>;
       try {
         stored = await group.run(() => store(events));
       } catch (error) {
-        if (held) {
-          count(letIn, incoming, -1);
-          roomFreed();
-        }
+        if (held) admission.abandoned(incoming);
         throw error;
       }
       const { acceptance, jobsBySubscription, newJobs, indexedAt, now } = stored;
-      // Its jobs are fresh now instead of let in (in the same step: no room is counted twice).
-      if (held) count(letIn, incoming, -1);
-      // Duplicates store no job: the room they were let in with goes to whoever waits for it.
-      if (held && acceptance.jobs < jobsIn(incoming)) roomFreed();
-      for (const [id, n] of jobsBySubscription) addFresh(id, n);
+      admission.stored(held ? incoming : undefined, jobsBySubscription);
       // A failing subscription's jobs wait for retries, not moments: their events stay on disk.
       for (const { id, subscriptionId, parts } of newJobs) {
-        memory.add(id, subscriptionId, now, failing.has(subscriptionId) ? undefined : parts);
+        memory.add(
+          id,
+          subscriptionId,
+          now,
+          admission.isFailing(subscriptionId) ? undefined : parts,
+        );
       }
       if (indexedAt !== undefined) indexedDueBy(indexedAt);
       if (acceptance.jobs > 0) wake();
@@ -770,7 +634,7 @@ export function createSqliteQueue(
         const now = clock.now();
         const jobs = take(max, leaseMs, skipSet, skipped, now);
         if (jobs.length > 0) {
-          roomFreed();
+          admission.freed();
           return jobs;
         }
         await waitForChange(signal, skipSet, skipped, now);
@@ -794,7 +658,7 @@ export function createSqliteQueue(
       batch.ids.push(id);
       const subscriptionId = (await batch.done).get(id);
       settled(id);
-      if (subscriptionId !== undefined && failing.delete(subscriptionId)) roomFreed();
+      if (subscriptionId !== undefined) admission.delivered(subscriptionId);
     },
 
     async reschedule(jobId, dueAt, failure) {
@@ -806,7 +670,7 @@ export function createSqliteQueue(
       settled(id);
       if (row !== undefined) {
         indexedDueBy(due);
-        failed(row.subscription_id);
+        admission.failed(row.subscription_id);
       }
       wake();
     },
@@ -816,7 +680,7 @@ export function createSqliteQueue(
       if (id === undefined) return;
       const row = await group.run(() => kill.get(clock.now(), JSON.stringify(failure), id));
       settled(id);
-      if (row !== undefined) failed(row.subscription_id);
+      if (row !== undefined) admission.failed(row.subscription_id);
     },
 
     async dead(subscriptionId, { limit, after }) {
@@ -839,7 +703,7 @@ export function createSqliteQueue(
         }
         return { count: n, now };
       });
-      addFresh(subscriptionId, count);
+      admission.redriven(subscriptionId, count);
       if (count > 0) {
         indexedDueBy(now);
         wake();
@@ -868,9 +732,7 @@ export function createSqliteQueue(
       // rows were not deleted, and its jobs are added after this and counted as fresh again.
       for (const row of rows) settled(row.id);
       memory.drop(subscriptionId);
-      failing.delete(subscriptionId);
-      fresh.delete(subscriptionId);
-      roomFreed();
+      admission.dropped(subscriptionId);
       return rows.length;
     },
 
@@ -882,23 +744,9 @@ export function createSqliteQueue(
     close() {
       closed = true;
       wake();
-      roomFreed();
+      admission.close();
     },
   };
-}
-
-/** Adds `n` to a count by subscription; a count that reaches 0 leaves the map. */
-function addTo(counts: Map<string, number>, id: string, n: number): void {
-  const next = (counts.get(id) ?? 0) + n;
-  if (next > 0) counts.set(id, next);
-  else counts.delete(id);
-}
-
-/** The jobs an accept asks for, over its subscriptions. */
-function jobsIn(incoming: ReadonlyMap<string, number>): number {
-  let n = 0;
-  for (const count of incoming.values()) n += count;
-  return n;
 }
 
 /** A due indexed row in the order of `before`. */
