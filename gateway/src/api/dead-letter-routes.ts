@@ -24,7 +24,7 @@ export interface DeadLetterRoutesOptions {
  * - `POST /subscriptions/{id}/redrive`: makes them due again with fresh attempts (all, or the
  *   `jobIds` of an optional JSON body `{ "jobIds": [...] }`); answers `{ redriven: N }`.
  * An unknown subscription is 404; `HEAD` is answered like `GET` without a body; `OPTIONS` answers
- * 204 with `Allow`; other methods 405.
+ * 200 with `Allow`; other methods 405.
  *
  * @example
  * mountDeadLetters(app, { registry, queue });

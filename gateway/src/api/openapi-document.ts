@@ -162,12 +162,12 @@ function storeAdminResponses(own: Record<string, unknown>): Record<string, unkno
   return adminResponses({ "503": { $ref: "#/components/responses/StoreUnavailable" }, ...own });
 }
 
-/** `OPTIONS` on a part of one subscription (its dead set, its redrive): 204, or 404. */
+/** `OPTIONS` on a part of one subscription (its dead set, its redrive): 200, or 404. */
 const featuresOfSubscriptionPart = (operationId: string) => ({
   operationId,
   summary: "The methods this endpoint supports",
   responses: adminResponses({
-    "204": { $ref: "#/components/responses/Allow" },
+    "200": { $ref: "#/components/responses/Allow" },
     "404": { $ref: "#/components/responses/Problem" },
   }),
 });
@@ -280,7 +280,7 @@ export const OPENAPI_DOCUMENT = {
       options: {
         operationId: "getFeatures",
         summary: "The methods this endpoint supports",
-        responses: adminResponses({ "204": { $ref: "#/components/responses/Allow" } }),
+        responses: adminResponses({ "200": { $ref: "#/components/responses/Allow" } }),
       },
     },
     "/subscriptions/{id}": {
@@ -347,7 +347,7 @@ export const OPENAPI_DOCUMENT = {
       options: {
         operationId: "getSubscriptionFeatures",
         summary: "The methods this endpoint supports",
-        responses: adminResponses({ "204": { $ref: "#/components/responses/Allow" } }),
+        responses: adminResponses({ "200": { $ref: "#/components/responses/Allow" } }),
       },
     },
 
