@@ -42,6 +42,9 @@ export function parseProtocolSettings(
   return tracked.failed() || headers === undefined ? undefined : { headers };
 }
 
+const PROTO_HEADER =
+  "is not supported as a header name: headers are kept in JavaScript objects, where __proto__ is no plain key, so it would be dropped";
+
 function parseHeaders(
   raw: unknown,
   path: FieldPath,
@@ -56,6 +59,10 @@ function parseHeaders(
     const at = [...path, name];
     if (!isHttpFieldName(name)) {
       tracked.report(at, "must be an HTTP header name (an RFC 9110 token)", { at: "key" });
+    } else if (name === "__proto__") {
+      // A token, but assigning it to a plain object sets the prototype instead: the API showed
+      // the subscription without it and deliveries went out without it, silently.
+      tracked.report(at, PROTO_HEADER, { at: "key" });
     } else if (seen.has(name.toLowerCase())) {
       tracked.report(at, "duplicate header name (header names are case-insensitive)", {
         at: "key",
