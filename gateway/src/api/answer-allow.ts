@@ -11,5 +11,8 @@ import type { Context } from "hono";
  */
 export function answerAllow(c: Context, methods: readonly string[]): Response {
   c.header("allow", methods.join(", "));
+  // RFC 9110 9.3.7: a 200 to OPTIONS without content MUST carry Content-Length: 0 (a null body
+  // alone goes out chunked on Node).
+  c.header("content-length", "0");
   return c.body(null, 200);
 }

@@ -57,6 +57,10 @@ describe("HEAD wherever GET is served", () => {
     const options = await send("OPTIONS", path);
     expect(options.status).toBe(200);
     expect(options.headers.get("allow")).toBe(allow);
+    // RFC 9110 9.3.7: no content, so Content-Length: 0 (not chunked).
+    expect(options.headers.get("content-length")).toBe("0");
+    expect(options.headers.get("transfer-encoding")).toBeNull();
+    expect(await options.text()).toBe("");
     const patch = await send("PATCH", path);
     expect(patch.status).toBe(405);
     expect(patch.headers.get("allow")).toBe(allow);
