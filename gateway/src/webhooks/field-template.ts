@@ -21,13 +21,18 @@ export function fillTemplate(
   let missing = false;
   const text = template.replace(PLACEHOLDER, (_, inner: string) => {
     const paths = inner.split("|");
+    let wrongType = false;
     for (const path of paths) {
       // An empty alternative: the field may be absent, and then adds nothing.
       if (path === "") return "";
       const value = fields.optionalText(path);
       if (value !== undefined) return value;
+      // Present but not a string or number: `optionalText` has reported it already.
+      const raw = fields.get(path);
+      if (raw !== undefined && raw !== null && raw !== "") wrongType = true;
     }
-    if (need === "required") fields.text(paths[0]!);
+    // Each field named once: a field of the wrong type is not also "missing" (or reported twice).
+    if (need === "required" && !wrongType) fields.text(paths[0]!);
     missing = true;
     return "";
   });
