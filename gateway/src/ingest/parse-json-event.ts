@@ -82,10 +82,13 @@ function notIntegers(
   names: ReadonlySet<string>,
   violations: Violation[],
 ): void {
+  // A set, not a search of `violations` per name: an event of 24,000 members written `1.0`
+  // took seconds of the event loop to refuse (each search ran over those already refused).
+  const refused = new Set(violations.map((v) => v.attribute));
   for (const name of names) {
     const value = attributes[name];
     if (typeof value !== "number" || !Number.isInteger(value)) continue;
-    if (violations.some((v) => v.attribute === name)) continue;
+    if (refused.has(name)) continue;
     violations.push({
       attribute: name,
       message:
