@@ -15,3 +15,34 @@ describe("listsMediaTypes", () => {
     if (lists) expect(isMediaType(value)).toBe(false);
   });
 });
+
+describe("isMediaType", () => {
+  it.each([
+    ["text/plain", true],
+    ["text/plain; charset=utf-8", true],
+    ["text/plain ; charset=utf-8 ;", true],
+    ["text/plain;;  ; x=y", true],
+    ['text/plain; x="a \\" b"', true],
+    ["text/plain; ", true],
+    ["text / plain", false],
+    ["text/plain; x", false],
+    ["text/plain; x=", false],
+    ["text/plain; x=y z", false],
+  ])("%s -> %s", (value, valid) => {
+    expect(isMediaType(value)).toBe(valid);
+  });
+
+  it("refuses a run of empty parameters in linear time (was exponential: a hung event loop)", () => {
+    // `a/b;   ;   ;...@`: the spaces between two `;` could be matched two ways each, and every
+    // split was tried before the `@` failed; 12 of them took 0.2 s, 30 would take years. So the
+    // bad value, checked once, must take less than a valid value as long, checked 100 times.
+    const bad = `a/b${";   ".repeat(12)}@`;
+    const good = `a/b${"; x=y".repeat(10)}`;
+    let start = performance.now();
+    for (let i = 0; i < 100; i++) expect(isMediaType(good)).toBe(true);
+    const hundredGood = performance.now() - start;
+    start = performance.now();
+    expect(isMediaType(bad)).toBe(false);
+    expect(performance.now() - start).toBeLessThan(hundredGood);
+  });
+});
