@@ -66,6 +66,21 @@ describe("HEAD wherever GET is served", () => {
     expect(patch.headers.get("allow")).toBe(allow);
   });
 
+  it.each(["/events", "/"])(
+    "OPTIONS %s (the webhook handshake) has no content: Content-Length: 0, not chunked",
+    async (path) => {
+      const res = await fetch(`${http.base}${path}`, {
+        method: "OPTIONS",
+        headers: { "webhook-request-origin": "emitter.example.com" },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("webhook-allowed-origin")).toBe("emitter.example.com");
+      expect(res.headers.get("content-length")).toBe("0");
+      expect(res.headers.get("transfer-encoding")).toBeNull();
+      expect(await res.text()).toBe("");
+    },
+  );
+
   it("an API-created subscription allows HEAD beside GET, PUT and DELETE", async () => {
     const res = await fetch(`${http.base}/subscriptions`, {
       method: "POST",

@@ -10,7 +10,9 @@
  *   headers: { "WebHook-Request-Origin": "eventemitter.example.com" } }))
  */
 export function webhookHandshake(request: Request, allow: readonly string[]): Response {
-  const headers = new Headers({ allow: allow.join(", ") });
+  // RFC 9110 9.3.7: a 200 to OPTIONS without content MUST carry Content-Length: 0 (a null body
+  // alone goes out chunked on Node).
+  const headers = new Headers({ allow: allow.join(", "), "content-length": "0" });
   const origin = request.headers.get("webhook-request-origin");
   const rate = request.headers.get("webhook-request-rate");
   // 4.2.1: the one origin supplied, or "*". Repeated lines arrive joined ("a, b"), which is
