@@ -1,12 +1,10 @@
+import { trimHttpWhitespace } from "../http/http-whitespace.js";
 import type { Subscription } from "../subscriptions/subscription.js";
 import { reservedSinkHeader } from "./reserved-sink-header.js";
 
 // RFC 9110 5.1 (field-name = token) and 5.5 (field values: visible ASCII, obs-text, SP, HTAB).
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
-const isWhitespace = (code: number) =>
-  code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
 
 /**
  * A field value with surrounding whitespace removed (as `Headers` does), or a `TypeError` when
@@ -17,10 +15,7 @@ const isWhitespace = (code: number) =>
  * checkedValue("x-team", "a\r\nb"); // throws TypeError
  */
 export function checkedValue(name: string, value: string): string {
-  const padded =
-    value.length > 0 &&
-    (isWhitespace(value.charCodeAt(0)) || isWhitespace(value.charCodeAt(value.length - 1)));
-  const trimmed = padded ? value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "") : value;
+  const trimmed = trimHttpWhitespace(value);
   if (!FIELD_VALUE.test(trimmed)) throw new TypeError(`header ${name} has an invalid value`);
   return trimmed;
 }

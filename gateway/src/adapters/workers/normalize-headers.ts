@@ -1,5 +1,5 @@
-/** HTTP whitespace at either end of a value (Fetch "normalize": 0x09, 0x0A, 0x0D, 0x20). */
-const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+import { trimHttpWhitespace } from "../../http/http-whitespace.js";
+
 const NON_ASCII = /[\u0080-\uffff]/;
 const encoder = new TextEncoder();
 
@@ -24,7 +24,7 @@ function percentEncodeNonAscii(text: string): string {
  * as it is, and the core refuses it as it refuses those bytes on Node.
  */
 function normalValue(name: string, value: string): string {
-  const trimmed = value.replace(EDGE_WHITESPACE, "");
+  const trimmed = trimHttpWhitespace(value);
   return name.startsWith("ce-") && NON_ASCII.test(trimmed) && !trimmed.includes("\uFFFD")
     ? percentEncodeNonAscii(trimmed)
     : trimmed;
