@@ -20,9 +20,22 @@ interface GitLabEventMapping extends EventTemplate {
 const HOMEPAGE = "{repository.homepage}";
 const CREATED = ["object_attributes.created_at"] as const;
 
-/** A comment's `object_attributes.url` "without the `#note_...` part". */
-const noteTarget = (fields: PayloadFields): string | undefined =>
-  fields.text("object_attributes.url")?.replace(/#note_.*$/, "");
+/**
+ * A comment's `object_attributes.url` "without the `#note_...` part": what `/#note_.*$/` would
+ * remove (the first `#note_` after the last line break), found in linear time. That expression
+ * was tried from each `#note_` and ran to the next line break, so a payload of 40,000 `#note_`
+ * and a newline held the event loop seconds.
+ */
+const noteTarget = (fields: PayloadFields): string | undefined => {
+  const url = fields.text("object_attributes.url");
+  if (url === undefined) return undefined;
+  let lineStart = 0;
+  for (const lineBreak of ["\n", "\r", "\u2028", "\u2029"]) {
+    lineStart = Math.max(lineStart, url.lastIndexOf(lineBreak) + 1);
+  }
+  const note = url.indexOf("#note_", lineStart);
+  return note === -1 ? url : url.slice(0, note);
+};
 
 /**
  * Every event of cloudevents/adapters/gitlab.md, keyed by the payload's `object_kind` (comments:
