@@ -35,4 +35,15 @@ describe("parseJsonEvent", () => {
     const baseline = fastest(() => parse(integers));
     expect(fastest(() => parse(fractions))).toBeLessThan(baseline * 5);
   });
+
+  it("refuses an event of 200,000 invalid names with a violation each, not a stack overflow", () => {
+    // A 1 MiB batch (the default limits.maxBatchBytes) holds one event of 130,000 members with
+    // three-character names such as "AB!": their violations were pushed as spread arguments,
+    // which overflowed the stack, and the request got a 500 instead of its 400.
+    const value: Record<string, unknown> = { specversion: "1.0", id: "1", source: "/s", type: "t" };
+    for (let i = 0; i < 200_000; i++) value[`A${i.toString(36)}`] = 0;
+    const parsed = parseJsonEvent(value);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.violations).toHaveLength(200_000);
+  });
 });

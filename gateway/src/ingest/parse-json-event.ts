@@ -57,7 +57,9 @@ export function parseJsonEvent(value: unknown, text?: EventText): ParsedEvent {
       violations.push({ attribute: name, message: "must be a string, an integer or a boolean" });
     }
   }
-  violations.push(...validateAttributes(attributes, refused));
+  // One by one: spread as arguments, the 130,000 violations of a 1 MiB batch's one event of
+  // three-character names overflowed the stack (a 500, not a 400).
+  for (const violation of validateAttributes(attributes, refused)) violations.push(violation);
   if (text?.notIntegers !== undefined) notIntegers(attributes, text.notIntegers, violations);
   for (const name of text?.repeated ?? []) {
     violations.push({
