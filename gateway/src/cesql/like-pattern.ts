@@ -42,9 +42,23 @@ export function compileLikePattern(pattern: string): (text: string) => boolean {
   return (text) => {
     // Units are characters here; a pattern's astral or lone-surrogate character matches no unit.
     if (isSingleUnit(text)) return matchChars(text.length, (index) => text.charCodeAt(index));
-    const chars = codePoints(text);
+    const chars = codePointsOf(text);
     return matchChars(chars.length, (index) => chars[index]!);
   };
+}
+
+// The code points of the text last matched with surrogates in it. The LIKEs of a filter mostly
+// read the same attribute of one event, and an array per LIKE made a 4096-character filter of
+// 200 `subject LIKE '%_b%'` take 3 s for one event with a 250 KB emoji subject.
+let lastText: string | undefined;
+let lastChars: readonly number[] = [];
+
+function codePointsOf(text: string): readonly number[] {
+  if (text !== lastText) {
+    lastChars = codePoints(text);
+    lastText = text;
+  }
+  return lastChars;
 }
 
 function splitPattern(pattern: string): number[][] {
