@@ -1,3 +1,4 @@
+import { MAX_VIOLATIONS_LISTED } from "../errors/errors.js";
 import { HeraldError } from "../errors/herald-error.js";
 
 /** One broken rule of a subscription sent to the API. */
@@ -9,7 +10,8 @@ export interface SubscriptionIssue {
 
 /**
  * A subscription sent to the Subscriptions API breaks one or more rules (400, spec 3.2.5.1
- * "invalid"). `errors` lists every issue, so a client can fix them all in one go.
+ * "invalid"). `errors` lists the issues (the first 100; the detail counts the rest), so a client
+ * can fix them in one go; a 64 KiB body of unknown keys once answered about 1 MB.
  *
  * @example
  * throw new InvalidSubscription([{ field: "sink", message: "is required" }]);
@@ -27,6 +29,6 @@ export class InvalidSubscription extends HeraldError {
     const more = issues.length > 10 ? ` (and ${issues.length - 10} more)` : "";
     super(`the subscription is invalid: ${shown.join("; ")}${more}`);
     this.name = "InvalidSubscription";
-    this.extensions = { errors: issues };
+    this.extensions = { errors: issues.slice(0, MAX_VIOLATIONS_LISTED) };
   }
 }

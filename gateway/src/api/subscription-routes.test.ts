@@ -279,6 +279,16 @@ describe("Subscriptions API", () => {
     await call("DELETE", `/subscriptions/${resource.id}`);
   });
 
+  it("lists the first 100 issues of a subscription with thousands and counts the rest in the detail", async () => {
+    const body: Record<string, unknown> = { sink: `${sink.url}/many` };
+    for (let i = 0; i < 3_000; i++) body[`k${i}`] = 1;
+    const res = await call("POST", "/subscriptions", body);
+    const answer = await problem(res, 400, "invalid_subscription");
+    expect(answer.errors).toHaveLength(100);
+    expect(answer.errors).toContainEqual(expect.objectContaining({ field: "k0" }));
+    expect(String(answer.detail)).toContain("(and 2990 more)");
+  });
+
   it("refuses <redacted> where no stored value stands behind it (create, or a new header or secret)", async () => {
     const created = await call("POST", "/subscriptions", {
       sink: `${sink.url}/unbacked`,
