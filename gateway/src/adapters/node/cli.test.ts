@@ -309,11 +309,44 @@ describe("herald command line", () => {
     expect(serve.code).toBe(0);
     expect(serve.stdout).toContain("--no-auth");
     expect(serve.stdout).not.toContain("listening");
-    // After `--` it is not an option, and `help` with an unknown topic is the whole usage.
+    // After `--` it is not an option.
     expect((await cli(["token", "--", "--help"])).code).not.toBe(0);
-    const topic = await cli(["help", "constructor"]);
-    expect(topic.code).toBe(0);
-    expect(topic.stdout).toMatch(/^Usage: herald <command> \[options\]/);
+  });
+
+  it("help with a topic that is not a command is a usage error (exit 2), as the command would be", async () => {
+    // `constructor`: a name every object has, which must not pass for a command.
+    for (const topic of ["frobnicate", "constructor"]) {
+      const { code, stdout, stderr } = await cli(["help", topic]);
+      expect(code, topic).toBe(2);
+      expect(stdout).toBe("");
+      expect(stderr).toMatch(
+        new RegExp(`^herald: unknown command "${topic}"\n\nUsage: herald <command> \\[options\\]`),
+      );
+    }
+    const two = await cli(["help", "serve", "validate"]);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toMatch(/^herald: help takes one COMMAND at most/);
+    // The whole usage, exit 0: no topic, or help and version (which have no options of their own).
+    for (const argv of [["help"], ["help", "version"], ["help", "--help"], ["version", "-h"]]) {
+      const { code, stdout } = await cli(argv);
+      expect(code, argv.join(" ")).toBe(0);
+      expect(stdout).toMatch(/^Usage: herald <command> \[options\]/);
+    }
+  });
+
+  it("version takes no options or arguments: anything else is a usage error (exit 2), not the version", async () => {
+    for (const argv of [
+      ["version", "--json"],
+      ["--version", "extra"],
+    ]) {
+      const { code, stdout, stderr } = await cli(argv);
+      expect(code, argv.join(" ")).toBe(2);
+      expect(stdout).toBe("");
+      expect(stderr).toMatch(/^herald: /);
+    }
+    const plain = await cli(["version"]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^herald \d+\.\d+\.\d+\n$/);
   });
 
   it("refuses to serve a config without an auth section unless --no-auth", async () => {

@@ -46,6 +46,16 @@ ${TOKEN_USAGE}
 
 ${ENVIRONMENT}`;
 
+/** The names of `help` and `version`, whose usage is the whole usage. */
+const HELP_OR_VERSION: ReadonlySet<string> = new Set([
+  "help",
+  "--help",
+  "-h",
+  "version",
+  "--version",
+  "-v",
+]);
+
 /** Each command's part of the usage, for `herald COMMAND --help` and `herald help COMMAND`. */
 const COMMAND_USAGE: Readonly<Record<string, string>> = {
   serve: `${SERVE_USAGE}\n\n${ENVIRONMENT.trimEnd()}`,
@@ -80,6 +90,10 @@ export async function runCli(io: Io): Promise<number> {
     io.stdout(commandUsage);
     return 0;
   }
+  if (HELP_OR_VERSION.has(command) && asksForHelp(rest)) {
+    io.stdout(USAGE);
+    return 0;
+  }
   try {
     switch (command) {
       case "serve":
@@ -95,14 +109,14 @@ export async function runCli(io: Io): Promise<number> {
       case "version":
       case "--version":
       case "-v":
+        // Strict like every command: `herald version --json` is a usage error, not a version.
+        parseArgs({ args: [...rest], options: {}, strict: true });
         io.stdout(`herald ${version()}\n`);
         return 0;
       case "help":
       case "--help":
-      case "-h": {
-        io.stdout((rest[0] === undefined ? undefined : usageOf(rest[0])) ?? USAGE);
-        return 0;
-      }
+      case "-h":
+        return helpCommand(rest, io);
       default:
         io.stderr(`herald: unknown command "${command}"\n\n${USAGE}`);
         return 2;
@@ -137,6 +151,30 @@ export async function runCli(io: Io): Promise<number> {
     }
     return 1;
   }
+}
+
+/**
+ * `herald help [COMMAND]`: the whole usage, or one command's. A topic that is not a command is
+ * a usage error (exit 2), as `herald COMMAND` with that name would be, not the usage with exit 0.
+ */
+function helpCommand(args: readonly string[], io: Io): number {
+  const { positionals } = parseArgs({ args: [...args], options: {}, allowPositionals: true });
+  const [topic, ...extra] = positionals;
+  if (extra.length > 0) {
+    io.stderr(`herald: help takes one COMMAND at most (got ${positionals.length})\n\n${USAGE}`);
+    return 2;
+  }
+  if (topic === undefined || HELP_OR_VERSION.has(topic)) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  const usage = usageOf(topic);
+  if (usage === undefined) {
+    io.stderr(`herald: unknown command "${topic}"\n\n${USAGE}`);
+    return 2;
+  }
+  io.stdout(usage);
+  return 0;
 }
 
 /** An error's message and its causes' ("a: b: c"), without stacks. */
