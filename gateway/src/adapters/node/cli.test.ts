@@ -472,6 +472,27 @@ describe("herald command line", () => {
     }
   });
 
+  it("tail: --url may be the gateway's ingest URL (.../events), as send's may: the API is at the base", async () => {
+    const paths: string[] = [];
+    const gateway = createServer((req, res) => {
+      paths.push(`${req.method} ${req.url}`);
+      res.writeHead(401, { "content-type": "application/problem+json" });
+      res.end('{"status":401,"code":"missing_token","detail":"no token"}');
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, "127.0.0.1", resolve));
+    const { port } = gateway.address() as AddressInfo;
+    try {
+      for (const url of [`http://127.0.0.1:${port}/events`, `http://127.0.0.1:${port}/events/`]) {
+        const { code, stderr } = await cli(["tail", "--url", url]);
+        expect(code, url).toBe(1);
+        expect(stderr).toContain("401 missing_token: no token");
+      }
+      expect(paths).toEqual(["POST /subscriptions", "POST /subscriptions"]);
+    } finally {
+      gateway.close();
+    }
+  });
+
   it("tail: flags given values they cannot take are usage errors too, exit 2", async () => {
     for (const [args, message] of [
       [["--port", "99999"], '--port must be a number from 0 to 65535 (got "99999")'],

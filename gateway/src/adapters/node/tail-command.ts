@@ -6,7 +6,7 @@ import { callGateway } from "./call-gateway.js";
 import { ServeError, UsageError } from "./serve-error.js";
 
 export const TAIL_USAGE = `  tail        Print the events a gateway delivers, one JSON line each, until Ctrl-C
-                --url URL       the gateway (default http://127.0.0.1:8080)
+                --url URL       the gateway (default http://127.0.0.1:8080; its /events URL too)
                 --token T       an admin token (when the gateway has auth)
                 --type T        only events of this type (repeatable)
                 --source S      only events from this source
@@ -56,7 +56,9 @@ export async function tailCommand(args: readonly string[], io: TailIo): Promise<
   if (values.host.trim() === "") throw new UsageError("--host must not be empty");
   const hostProblem = listenHostProblem(values.host, "--port");
   if (hostProblem !== undefined) throw new UsageError(`--host ${hostProblem}`);
-  const base = values.url.replace(/\/+$/, "");
+  // The gateway's base URL; its ingest URL (`.../events`, as `send --url` and the SDK's endpoint
+  // take it) means the same gateway, not a path prefix the Subscriptions API would sit under.
+  const base = values.url.replace(/\/+$/, "").replace(/\/events$/, "");
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (values.token) headers.authorization = `Bearer ${values.token}`;
 
