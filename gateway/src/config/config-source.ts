@@ -137,8 +137,10 @@ function unresolvedAliases(document: Document): { alias: Alias; path: FieldPath 
   return found;
 }
 
-// `${NAME}` and `${NAME:-default}` on one line, and `$${...}`, the escape for a literal `${`.
-const REFERENCE = /\$?\$\{[^}\n]*\}/g;
+// `${NAME}` and `${NAME:-default}` on one line, and `$${...}`, the escape for a literal `${`. Never
+// across a quote: a `${` left unclosed in a quoted string (`"${X"`, or `"$${"`, a literal) ends
+// with the string, and the `}` of a flow collection or a comment after it is the YAML's.
+const REFERENCE = /\$?\$\{[^}\n"']*\}/g;
 // Characters of a reference that YAML would read as syntax inside a flow collection (`{ port:
 // ${PORT} }`) or a comment, swapped one for one with the private-use characters U+E000 onwards
 // while parsing.

@@ -576,6 +576,30 @@ describe("parseConfig: ${VAR} interpolation", () => {
     ]);
   });
 
+  test("a reference left unclosed in a quoted string is said as such, not as YAML syntax after it", () => {
+    expect(
+      problems(
+        yaml(
+          "subscriptions:",
+          '  - { id: a, sink: "${SINK", delivery: { retry: 1 } }',
+          "  - id: b",
+          '    sink: "${SINK" # see {the docs}',
+        ),
+        { SINK: sink },
+      ),
+    ).toEqual([
+      "herald.yaml:2:20 subscriptions[0].sink: unclosed ${ (write $${ for a literal ${)",
+      "herald.yaml:4:11 subscriptions[1].sink: unclosed ${ (write $${ for a literal ${)",
+    ]);
+    // A literal `${` in a quoted string, then a `}` of the YAML on the same line: read as written.
+    const config = parseConfig(
+      yaml("adapters:", '  - { id: a, kind: mapping, attributes: { source: "/$${", type: t } }'),
+      "x",
+      {},
+    );
+    expect(config.adapters[0]).toMatchObject({ attributes: { source: { constant: "/${" } } });
+  });
+
   test("keys are not interpolated", () => {
     expect(problems(yaml("listen:", "  ${KEY}: 1"), { KEY: "port" })).toEqual([
       'herald.yaml:2:3 listen["${KEY}"]: unknown key; expected one of: host, port',
