@@ -1,5 +1,6 @@
 import { asciiJson, charsetOf, type KnownCharset, knownCharset, unencodable } from "./charset.js";
-import { isUriReference } from "./uri-reference.js";
+import { forbiddenInString } from "./cloudevents-string.js";
+import { isAbsoluteUri, isUriReference } from "./uri-reference.js";
 
 /** A CloudEvents attribute value as it goes on the wire (Type System: String, Integer, Boolean). */
 export type AttributeValue = string | number | boolean;
@@ -210,6 +211,18 @@ export function toEnvelope(input: EventInput, defaults: EnvelopeDefaults): Envel
     throw new TypeError(
       `dataref ${JSON.stringify(attributes.dataref)} must be a URI-reference (RFC 3986); percent-encode other characters`,
     );
+  }
+  if (attributes.dataschema !== undefined && !isAbsoluteUri(attributes.dataschema)) {
+    throw new TypeError(
+      `dataschema ${JSON.stringify(attributes.dataschema)} must be an absolute URI with a scheme (RFC 3986 4.3)`,
+    );
+  }
+  // After the URI checks, whose messages (percent-encode) fit those attributes better.
+  for (const [name, value] of Object.entries(attributes)) {
+    const bad = typeof value === "string" ? forbiddenInString(value) : undefined;
+    if (bad !== undefined) {
+      throw new TypeError(`attribute ${name} holds ${bad}, which a CloudEvents String cannot hold`);
+    }
   }
   return {
     attributes,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isUriReference } from "./uri-reference.js";
+import { isAbsoluteUri, isUriReference } from "./uri-reference.js";
 
 describe("isUriReference", () => {
   it.each([
@@ -33,5 +33,24 @@ describe("isUriReference", () => {
     "/a[b]",
   ])("refuses %j", (value) => {
     expect(isUriReference(value)).toBe(false);
+  });
+});
+
+describe("isAbsoluteUri", () => {
+  it.each(["https://example.com/s.json", "urn:example:schema", "mailto:a@example.com"])(
+    "takes %j",
+    (value) => {
+      expect(isAbsoluteUri(value)).toBe(true);
+    },
+  );
+
+  it.each([
+    "schemas/order.json",
+    "/schemas/order.json",
+    "//example.com/s",
+    "",
+    "https://ex.com/a b",
+  ])("refuses %j", (value) => {
+    expect(isAbsoluteUri(value)).toBe(false);
   });
 });

@@ -21,3 +21,15 @@ export function isUriReference(value: unknown): value is string {
   if (SCHEME_PREFIX.test(value) && !SCHEME.test(value)) return false;
   return !/[[\]]/.test(value) || IP_LITERAL_URI.test(value);
 }
+
+/**
+ * Whether `value` is an absolute URI (RFC 3986 4.3: a URI-reference with a scheme), the type of
+ * `dataschema`; the gateway refuses a relative one.
+ *
+ * @example
+ * isAbsoluteUri("https://schemas.example.com/order.json"); // true
+ * isAbsoluteUri("schemas/order.json"); // false
+ */
+export function isAbsoluteUri(value: unknown): value is string {
+  return isUriReference(value) && SCHEME.test(value);
+}

@@ -75,6 +75,44 @@ describe("mistakes found before anything is sent", () => {
     }
   });
 
+  it("a control character or noncharacter in an attribute is a TypeError in every mode, not a 400 from the gateway", async () => {
+    for (const mode of ["binary", "structured"] as const) {
+      const { producer, sink } = await producerFor(mode);
+      await expect(producer.send({ type: "com.example.t\u0001" })).rejects.toThrow(
+        "attribute type holds a control character (U+0001), which a CloudEvents String cannot hold",
+      );
+      await expect(
+        producer.notification({ type: "com.example.t", subject: "line1\nline2" }),
+      ).rejects.toThrow("attribute subject holds a control character (U+000A)");
+      await expect(
+        producer.stateTransfer({ type: "com.example.t", data: 1, extensions: { x: "\ufdd0" } }),
+      ).rejects.toThrow("attribute x holds a noncharacter (U+FDD0)");
+      await expect(producer.send([{ type: "com.example.t", id: "a\u0085" }])).rejects.toThrow(
+        TypeError,
+      );
+      expect(sink.received).toHaveLength(0);
+      await producer.send({ type: "com.example.t", subject: "café \u00a0😀" });
+      expect(sink.received).toHaveLength(1);
+      await sink.close();
+      server = undefined;
+    }
+  });
+
+  it("a dataschema that is not an absolute URI is a TypeError, however the event is made", async () => {
+    const { producer, sink } = await producerFor();
+    await expect(
+      producer.stateTransfer({ type: "com.example.t", dataschema: "schemas/order.json", data: 1 }),
+    ).rejects.toThrow(
+      'dataschema "schemas/order.json" must be an absolute URI with a scheme (RFC 3986 4.3)',
+    );
+    await expect(producer.send({ type: "com.example.t", dataschema: "/s.json" })).rejects.toThrow(
+      TypeError,
+    );
+    expect(sink.received).toHaveLength(0);
+    await producer.send({ type: "com.example.t", dataschema: "urn:example:order:v1" });
+    expect(sink.received).toHaveLength(1);
+  });
+
   it("an integer attribute outside the CloudEvents Integer range is a TypeError in every mode", async () => {
     for (const mode of ["binary", "structured"] as const) {
       const { producer, sink } = await producerFor(mode);
