@@ -714,6 +714,33 @@ describe("herald serve (a real process)", () => {
     });
     expect(out.map((line) => (JSON.parse(line) as { id: string }).id)).toEqual(["seen-1"]);
     expect(JSON.parse(out[0]!)).toMatchObject({ specversion: "1.0", type: "t.watched" });
+    // JSON data is printed as it came, on one line: not rounded, not too deep to print.
+    const withData = (id: string, data: string) =>
+      fetch(`${url}/events`, {
+        method: "POST",
+        headers: {
+          "ce-specversion": "1.0",
+          "ce-id": id,
+          "ce-source": "/tail",
+          "ce-type": "t.watched",
+          "content-type": "application/json",
+        },
+        body: data,
+      });
+    const deep = `${"[".repeat(50_000)}${"]".repeat(50_000)}`;
+    expect((await withData("big-1", '{"n": 12345678901234567890,\n "s": "a\\nb"}')).status).toBe(
+      202,
+    );
+    expect((await withData("deep-1", deep)).status).toBe(202);
+    await new Promise<void>((done) => {
+      const check = () => out.length >= 3 && done();
+      arrived.add(check);
+      check();
+    });
+    const byId = new Map(out.map((line) => [(JSON.parse(line) as { id: string }).id, line]));
+    expect(byId.get("big-1")).toContain('"data":{"n": 12345678901234567890, "s": "a\\nb"}');
+    expect((JSON.parse(byId.get("deep-1")!) as { data: unknown }).data).toBeInstanceOf(Array);
+    expect(byId.get("deep-1")).toContain(deep);
     const stopped = exited(tail);
     tail.kill("SIGINT");
     expect(await stopped).toBe(0);

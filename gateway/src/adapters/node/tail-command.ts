@@ -113,7 +113,11 @@ async function problemText(res: Response): Promise<string> {
   }
 }
 
-/** The local sink: each structured delivery's body as one JSON line; 204 to the gateway. */
+/**
+ * The local sink: each structured delivery's body as one JSON line, as it came (JSON data keeps
+ * its text: a number past 2^53 is not rounded, a value nested too deep to write again is still
+ * printed); line breaks are JSON whitespace, dropped. 204 to the gateway.
+ */
 async function listen(
   host: string,
   port: number,
@@ -125,7 +129,8 @@ async function listen(
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       try {
-        print(JSON.stringify(JSON.parse(body)));
+        JSON.parse(body);
+        print(body.replace(/[\r\n]/g, ""));
       } catch {
         print(JSON.stringify({ undecodable: body.slice(0, 1024) }));
       }
