@@ -130,7 +130,7 @@ async function listen(
       const body = Buffer.concat(chunks).toString("utf8");
       try {
         JSON.parse(body);
-        print(body.replace(/[\r\n]/g, ""));
+        print(oneLine(body));
       } catch {
         print(JSON.stringify({ undecodable: body.slice(0, 1024) }));
       }
@@ -157,4 +157,21 @@ async function listen(
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Valid JSON text on one line, safe for a terminal: line breaks (JSON whitespace there, as
+ * strings cannot hold them raw) dropped, and DEL, the C1 controls (CSI and OSC sequences) and the
+ * Unicode line and paragraph separators, which JSON strings may hold raw, written as `\u` escapes.
+ *
+ * @example
+ * oneLine('{"a":\n"\u009b2J"}'); // '{"a":"\\u009b2J"}'
+ */
+export function oneLine(json: string): string {
+  return json
+    .replace(/[\r\n]/g, "")
+    .replace(
+      /[\u007f-\u009f\u2028\u2029]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
 }
