@@ -87,6 +87,36 @@ describe("serve: config warnings", () => {
   });
 });
 
+describe("serve: the start log", () => {
+  it("counts the subscriptions of the config and those created through the API", async () => {
+    await writeFile(
+      join(dir, "conf", "count.yaml"),
+      "store: { kind: sqlite, path: count.db }\nsubscriptions:\n  - { id: from-file, sink: http://127.0.0.1:9/in }\n",
+    );
+    const started: Record<string, unknown>[] = [];
+    const logger: Logger = {
+      ...silentLogger,
+      info: (message, fields) => {
+        if (message === "gateway started") started.push(fields ?? {});
+      },
+    };
+    const first = await serveQuietly(dir, "conf/count.yaml", { logger });
+    const res = await fetch(`${first.url}/subscriptions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sink: "http://127.0.0.1:9/api" }),
+    });
+    expect(res.status).toBe(201);
+    await first.close();
+    const second = await serveQuietly(dir, "conf/count.yaml", { logger });
+    await second.close();
+    expect(started).toEqual([
+      expect.objectContaining({ subscriptions: 1, fromApi: 0 }),
+      expect.objectContaining({ subscriptions: 2, fromApi: 1 }),
+    ]);
+  });
+});
+
 describe("serve: issuer keys", () => {
   it("warns at start about an inline jwks none of whose keys can verify a token", async () => {
     const config = join(dir, "conf", "bad-key.yaml");

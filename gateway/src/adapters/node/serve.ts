@@ -243,8 +243,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const address = server.address() as AddressInfo;
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${shownHost}:${address.port}`;
+  const listed = subscriptions.list();
   logger.info("gateway started", {
-    subscriptions: config.subscriptions.length,
+    // Those of the config and those created through the API (kept in the store).
+    subscriptions: listed.length,
+    fromApi: listed.filter((s) => s.origin !== "config").length,
     store: config.store.kind === "sqlite" ? `sqlite (${store.path})` : config.store.kind,
     config: demo ? "embedded demo" : configPath,
   });
