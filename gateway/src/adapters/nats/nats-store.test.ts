@@ -1,4 +1,6 @@
-import { rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
@@ -234,6 +236,27 @@ describe("the NATS store beyond the contract", () => {
   it("asks for TLS with a tls:// URL (the client itself ignores the scheme) and never falls back", async () => {
     const plain = nats.url.replace(/^nats:/, "tls:");
     await expect(open({ servers: plain })).rejects.toThrow(/does not support 'tls'/);
+  });
+
+  it("names store.credentials when the .creds file is missing or is no credentials file, at once", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "herald-creds-"));
+    try {
+      const missing = join(dir, "missing.creds");
+      const started = Date.now();
+      await expect(open({ credentials: missing, startupWaitMs: 30_000 })).rejects.toThrow(
+        `store.credentials: cannot read ${missing}: file not found`,
+      );
+      const garbage = join(dir, "garbage.creds");
+      await writeFile(garbage, "garbage\n");
+      await expect(open({ credentials: garbage, startupWaitMs: 30_000 })).rejects.toThrow(
+        `store.credentials: ${garbage}: not a NATS credentials file`,
+      );
+      await expect(open({ credentials: dir })).rejects.toThrow("a directory, not a file");
+      // Not taken for NATS being unreachable: no waiting out startupWaitMs.
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("forgets an event once JetStream's duplicate window (the dedupe window) has passed", async () => {

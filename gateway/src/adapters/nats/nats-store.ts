@@ -13,6 +13,7 @@ import { type ConnectionOptions, connect, credsAuthenticator } from "@nats-io/tr
 import { type Clock, systemClock } from "../../ports/clock.js";
 import { type Logger, silentLogger } from "../../ports/logger.js";
 import { checkDedupeWindow, DEFAULT_DEDUPE_WINDOW_MS } from "../../store/dedupe-window.js";
+import { natsCredsProblem } from "./nats-creds-file.js";
 import { natsNames } from "./nats-names.js";
 import { createNatsQueue, type NatsQueue } from "./nats-queue.js";
 import {
@@ -307,11 +308,39 @@ async function connectionOptions(
     ...(servers.some((server) => /^tls:\/\//i.test(server)) ? { tls: {} } : {}),
     ...(options.credentials === undefined
       ? {}
-      : { authenticator: credsAuthenticator(await readFile(options.credentials)) }),
+      : { authenticator: credsAuthenticator(await readCredentials(options.credentials)) }),
     ...(options.user === undefined ? {} : { user: options.user }),
     ...(options.password === undefined ? {} : { pass: options.password }),
     ...(options.token === undefined ? {} : { token: options.token }),
   };
+}
+
+/**
+ * The `.creds` file at `path`, checked as `herald validate` checks it: one that is missing or is
+ * no credentials file throws an `Error` naming it and `store.credentials` (the client would say
+ * `ENOENT: ...` or `unable to parse credentials`, taken for NATS being unreachable).
+ */
+async function readCredentials(path: string): Promise<Uint8Array> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "file not found"
+        : code === "EISDIR"
+          ? "a directory, not a file"
+          : code === "EACCES"
+            ? "permission denied"
+            : err instanceof Error
+              ? err.message
+              : String(err);
+    throw new Error(`store.credentials: cannot read ${path}: ${why}`, { cause: err });
+  }
+  const problem = natsCredsProblem(bytes.toString("utf8"));
+  if (problem !== undefined) throw new Error(`store.credentials: ${path}: ${problem}`);
+  return bytes;
 }
 
 /** Creates the stream, or (with `update`) brings an existing one's settings to `config`. */
