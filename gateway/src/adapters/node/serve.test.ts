@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rawExchange, statusOf } from "../../../test/support/raw-exchange.js";
 import { serveQuietly } from "../../../test/support/serve-in-temp-dir.js";
 import { type Logger, silentLogger } from "../../ports/logger.js";
-import { ServeError, serve } from "./serve.js";
+import { ServeError, serve, storeShown } from "./serve.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -114,6 +114,32 @@ describe("serve: the start log", () => {
       expect.objectContaining({ subscriptions: 1, fromApi: 0 }),
       expect.objectContaining({ subscriptions: 2, fromApi: 1 }),
     ]);
+  });
+});
+
+describe("storeShown", () => {
+  it("names the SQLite file, or the NATS servers without credentials and the stream", () => {
+    expect(storeShown({ kind: "sqlite", path: "h.db", dedupeWindowMs: 1 }, "/srv/h.db")).toBe(
+      "sqlite (/srv/h.db)",
+    );
+    expect(storeShown({ kind: "memory", dedupeWindowMs: 1 }, undefined)).toBe("memory");
+    expect(
+      storeShown(
+        {
+          kind: "nats",
+          url: ["nats://user:secret@n1:4222", "tls://n2.example:4222"],
+          stream: "ev",
+          dedupeWindowMs: 1,
+        },
+        undefined,
+      ),
+    ).toBe("nats (nats://n1:4222, tls://n2.example:4222, stream ev)");
+    expect(
+      storeShown(
+        { kind: "nats", url: "nats://127.0.0.1:4222", stream: "h", dedupeWindowMs: 1 },
+        undefined,
+      ),
+    ).toBe("nats (nats://127.0.0.1:4222, stream h)");
   });
 });
 

@@ -248,7 +248,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     // Those of the config and those created through the API (kept in the store).
     subscriptions: listed.length,
     fromApi: listed.filter((s) => s.origin !== "config").length,
-    store: config.store.kind === "sqlite" ? `sqlite (${store.path})` : config.store.kind,
+    store: storeShown(config.store, store.path),
     config: demo ? "embedded demo" : configPath,
   });
   const reloader: ConfigReloader | undefined = demo
@@ -384,5 +384,27 @@ async function openStore(
     return { queue: store.queue, subscriptions: store.subscriptions, path, close: store.close };
   } catch (err) {
     throw new ServeError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
+ * The store as the start log names it: the SQLite file, or the NATS servers (scheme, host and
+ * port only) and stream.
+ */
+export function storeShown(store: HeraldConfig["store"], path: string | undefined): string {
+  switch (store.kind) {
+    case "sqlite":
+      return `sqlite (${path})`;
+    case "nats": {
+      // Scheme, host and port: never a user or token a URL might carry.
+      const urls = (typeof store.url === "string" ? [store.url] : store.url).map((url) => {
+        if (!URL.canParse(url)) return "?";
+        const { protocol, host } = new URL(url);
+        return `${protocol}//${host}`;
+      });
+      return `nats (${urls.join(", ")}, stream ${store.stream})`;
+    }
+    default:
+      return store.kind;
   }
 }
