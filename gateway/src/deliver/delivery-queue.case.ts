@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { MalformedRequest } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
@@ -535,6 +536,17 @@ export function describeDeliveryQueue(
         expect(await waiting).toEqual([]);
         await queue.accept([accepted("1")]);
         expect(eventIds(await queue.lease(1, LEASE_MS, never()))).toEqual(["1"]);
+      });
+
+      it("leaves no listener on the signal once a lease ended (callers reuse one signal)", async () => {
+        const queue = await make();
+        const controller = new AbortController();
+        const waiting = queue.lease(1, LEASE_MS, controller.signal);
+        await queue.accept([accepted("1")]);
+        expect(eventIds(await waiting)).toEqual(["1"]);
+        await queue.accept([accepted("2")]);
+        expect(eventIds(await queue.lease(1, LEASE_MS, controller.signal))).toEqual(["2"]);
+        expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
       });
 
       it("hands out nothing for an aborted signal, leaving due jobs queued", async () => {

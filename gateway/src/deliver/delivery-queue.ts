@@ -121,7 +121,8 @@ export interface DeliveryQueue {
    * subscriptions in `skip` are left for later (a saturated sink must not hold up the others).
    * Resolves with an empty array when `signal` aborts; otherwise waits until at least one job is
    * due. A lease that expires before `complete`, `reschedule` or `bury` hands the job out again
-   * with the same id and attempts.
+   * with the same id and attempts. A call that ended leaves no listener on `signal`: the
+   * dispatcher passes one signal to lease after lease until it aborts it.
    */
   lease(
     max: number,

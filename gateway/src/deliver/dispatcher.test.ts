@@ -1,4 +1,4 @@
-import { once } from "node:events";
+import { getEventListeners, once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
@@ -63,6 +63,31 @@ describe("createDispatcher", () => {
     await dispatcher.idle();
     expect(seen()).toContain("e3");
     await dispatcher.stop();
+  });
+
+  it("leases with one signal until it is aborted, and every lease that ended left no listener on it", async () => {
+    const { deliverer } = fakeDeliverer(() => delivered);
+    const base = createTestQueue();
+    const signals: AbortSignal[] = [];
+    const queue: TestQueue = {
+      ...base,
+      lease(max, leaseMs, signal, skip) {
+        signals.push(signal);
+        return base.lease(max, leaseMs, signal, skip);
+      },
+    };
+    const { dispatcher } = setup({ deliverer, queue, concurrency: 1 });
+    dispatcher.start();
+    for (let i = 0; i < 5; i++) {
+      await queue.add("sub", event(`l${i}`));
+      await dispatcher.idle();
+    }
+    // Each job was leased on its own (one slot), and the lease waiting now still listens.
+    expect(signals.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(signals).size).toBe(1);
+    expect(getEventListeners(signals[0]!, "abort")).toHaveLength(1);
+    await dispatcher.stop();
+    expect(getEventListeners(signals[0]!, "abort")).toHaveLength(0);
   });
 
   it("resolves idle() at once when there is nothing to do, and waits for start otherwise", async () => {
