@@ -143,7 +143,7 @@ describe("herald-conformance", () => {
       expect(code).toBe(1);
       expect(writes[0]).toMatch(/^FAIL {2}setup: [^\n]*\n(?: {6}.*\n)+$/);
       expect(writes.at(-1)).toBe(
-        "0 passed, 2 failed (1 not run: the setup check failed: a valid binary event got 503 down)\n",
+        "0 passed, 2 failed (1 not run: the setup check failed: a valid binary event: expected 202, got 503 down)\n",
       );
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -49,7 +49,7 @@ describe("runConformance", () => {
     expect(report.passed).toBe(0);
     expect(report.results[0]).toMatchObject({
       ok: false,
-      message: expect.stringMatching(/got 500 boom/),
+      message: expect.stringMatching(/expected 202, got 500 boom/),
     });
     expect(
       report.results.slice(1).every((r) => r.message === "not run: the setup check failed"),
@@ -64,6 +64,22 @@ describe("runConformance", () => {
     );
     expect(report.results).toHaveLength(1);
     expect(report.results[0]?.message).toMatch(/timed out after 50 ms.*conformanceSubscriptions/s);
+  });
+
+  it("names what differs, without the config hint, when the setup event arrives changed", async () => {
+    // Routing works (both catch-alls get the event), so "is the target configured ...?" would
+    // send the reader after the wrong problem: the event gains data on the way.
+    const relay = toyRelay(sink.url);
+    const report = await runConformance(
+      {
+        fetch: (req) =>
+          relay(new Request(req.url, { method: "POST", headers: req.headers, body: "surprise" })),
+      },
+      { sink, dataDir: null, timeoutMs: 2000, only: () => false },
+    );
+    expect(report.results[0]?.ok).toBe(false);
+    expect(report.results[0]?.message).toMatch(/delivery differs/);
+    expect(report.results[0]?.message).not.toMatch(/conformanceSubscriptions/);
   });
 
   it("passes what a relay gets right and fails what it gets wrong", async () => {
