@@ -59,7 +59,7 @@ Run options:
   --json               print the report as JSON (at the end; without it each case is
                        printed as it finishes)
 Exit code: 0 all passed, 1 a case failed, 2 usage error or the suite cannot start (its sink's
-port is taken).
+port is taken), 141 the reader of its output went away (| head).
 `;
 
 /**
