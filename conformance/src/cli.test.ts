@@ -2,11 +2,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { main } from "./cli.js";
 import { conformanceConfig } from "./config/conformance-config.js";
+import { defaultDataDir } from "./official/data-dir.js";
 
 async function run(argv: string[]) {
   let stdout = "";
@@ -125,6 +126,17 @@ describe("herald-conformance", () => {
     expect(some.stdout.trimEnd().split("\n")).toHaveLength(4); // setup always runs
     const typo = await run(["--list", "--no-data", "--only", "nomatchxyz"]);
     expect(typo.code).toBe(2);
+  });
+
+  it("--data takes the conformance-data folder or its http, as HERALD_CONFORMANCE_DATA does", async () => {
+    const http = defaultDataDir(); // <repo>/../shared/conformance-data/http
+    const official = async (dir: string) =>
+      (await run(["--list", "--data", dir])).stdout
+        .split("\n")
+        .filter((n) => n.startsWith("official:"));
+    const fromHttp = await official(http);
+    expect(fromHttp.length).toBeGreaterThan(10);
+    expect(await official(dirname(http))).toEqual(fromHttp);
   });
 
   it("prints each case as it finishes, not only at the end", async () => {

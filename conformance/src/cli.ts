@@ -39,8 +39,8 @@ Run options:
   --sink-port N        port of the suite's sink (default 0: ephemeral; the gateway's
                        subscriptions must point at it, so fix it when the config is static)
   --sink-host H        interface the sink binds (default 127.0.0.1)
-  --data DIR           cloudevents/conformance data (default $HERALD_CONFORMANCE_DATA, else
-                       <repo>/../shared/conformance-data/http)
+  --data DIR           cloudevents/conformance data, the conformance-data folder or its http
+                       (default $HERALD_CONFORMANCE_DATA, else <repo>/../shared/conformance-data/http)
   --no-data            skip the official cases
   --token T            the target authenticates publishers: send Authorization: Bearer T
                        on every request and run the auth cases (401s, access_token,

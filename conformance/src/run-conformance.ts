@@ -5,7 +5,7 @@ import { createCaseContext, newRunId, type RunState } from "./cases/context.js";
 import { officialCases } from "./cases/official-cases.js";
 import { preflightCase } from "./cases/preflight.js";
 import { type ConformanceLimits, DEFAULT_LIMITS } from "./config/conformance-config.js";
-import { defaultDataDir } from "./official/data-dir.js";
+import { defaultDataDir, officialDataDir } from "./official/data-dir.js";
 import { type CaseResult, type ConformanceReport, NOT_RUN, toReport } from "./report.js";
 import { type SinkServer, startSink } from "./sink/sink-server.js";
 import { type ConformanceTarget, createTransport } from "./target.js";
@@ -22,8 +22,9 @@ export interface ConformanceOptions {
   /** Port of the suite's own sink when `sink` is not given; default 0 (ephemeral). */
   readonly sinkPort?: number | undefined;
   /**
-   * Directory of the official cloudevents/conformance data; default `defaultDataDir()`
-   * (`<repo>/../shared/conformance-data/http`). `null` skips the official cases.
+   * Directory of the official cloudevents/conformance data (or the folder holding it as
+   * `http`); default `defaultDataDir()` (`<repo>/../shared/conformance-data/http`). `null`
+   * skips the official cases.
    */
   readonly dataDir?: string | null | undefined;
   /**
@@ -129,7 +130,12 @@ async function collectCases(
   const only = options.only ?? (() => true);
   const cases = [...builtinCases(auth)];
   let loadFailure: CaseResult | undefined;
-  const dataDir = options.dataDir === undefined ? defaultDataDir() : options.dataDir;
+  const dataDir =
+    options.dataDir === undefined
+      ? defaultDataDir()
+      : options.dataDir === null
+        ? null
+        : officialDataDir(options.dataDir);
   if (dataDir !== null) {
     try {
       cases.push(...(await officialCases(dataDir)));

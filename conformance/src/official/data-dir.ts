@@ -14,6 +14,18 @@ import { fileURLToPath } from "node:url";
 export function defaultDataDir(): string {
   const fromEnv = process.env.HERALD_CONFORMANCE_DATA;
   // Either the `conformance-data` folder (as the gateway's CESQL TCK test takes it) or its `http`.
-  if (fromEnv) return existsSync(join(fromEnv, "http")) ? join(fromEnv, "http") : fromEnv;
+  if (fromEnv) return officialDataDir(fromEnv);
   return fileURLToPath(new URL("../../../../shared/conformance-data/http", import.meta.url));
+}
+
+/**
+ * The folder the official HTTP cases are read from: `dir` itself, or its `http` folder when it
+ * has one (the `conformance-data` folder given instead of `conformance-data/http`), so `--data`
+ * takes what `HERALD_CONFORMANCE_DATA` takes.
+ *
+ * @example
+ * officialDataDir("../shared/conformance-data"); // "../shared/conformance-data/http"
+ */
+export function officialDataDir(dir: string): string {
+  return existsSync(join(dir, "http")) ? join(dir, "http") : dir;
 }
