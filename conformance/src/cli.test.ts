@@ -94,7 +94,18 @@ describe("herald-conformance", () => {
     [["--url", "http://x", "--foreign-token", "t"], /need --token/],
     [["--url", "http://x", "--admin-token", "t"], /need --token/],
     [["config", "--sink", "http://x", "--admin-sub", "ops"], /go with --auth-jwks/],
-    [["config", "--sink", "not a url"], /Invalid URL/],
+    [["config", "--sink", "not a url"], /--sink|sink base URL must be an absolute http\(s\) URL/],
+    [["config", "--sink", "http://x/?a=1"], /must have no query or fragment/],
+    // A flag of the other command is refused, not ignored: a run with --sink (config's flag)
+    // would listen on an ephemeral port and time out on every case.
+    [
+      ["--url", "http://x", "--sink", "http://127.0.0.1:9999"],
+      /--sink goes with config.*--sink-port/,
+    ],
+    [["--list", "--issuer", "https://i"], /--issuer goes with config/],
+    [["config", "--sink", "http://x", "--url", "http://y"], /--url goes with a run/],
+    [["config", "--sink", "http://x", "--token", "t"], /--token goes with a run/],
+    [["--list", "--no-data", "--data", "/tmp"], /contradict/],
     [[], /--url is required/],
     [["--url", "http://x", "--sink-port", "abc"], /take numbers/],
     [["--url", "not-a-url", "--no-data"], /--url must be an absolute http\(s\) URL/],

@@ -85,6 +85,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 0;
   }
   if (positionals[0] === "config") {
+    const runOnly = given(values, RUN_ONLY);
+    if (runOnly.length > 0)
+      return usage(io, `${runOnly.join(", ")} ${goes(runOnly)} with a run, not config`);
     if (!values.sink) return usage(io, "config needs --sink URL");
     try {
       const options = await configOptions(values);
@@ -100,6 +103,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   if (positionals.length > 0 && positionals[0] !== "run") {
     return usage(io, `unknown command ${positionals[0]}`);
+  }
+  const configOnly = given(values, CONFIG_ONLY);
+  if (configOnly.length > 0) {
+    return usage(
+      io,
+      `${configOnly.join(", ")} ${goes(configOnly)} with config, not a run` +
+        (values.sink === undefined ? "" : " (the run's sink listens on --sink-port)"),
+    );
+  }
+  if (values["no-data"] && values.data !== undefined) {
+    return usage(io, "--data and --no-data contradict each other: give one");
   }
   const run = values.list ? undefined : runOptions(values);
   if (typeof run === "string") return usage(io, run);
@@ -142,6 +156,35 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatSummary(report));
   return report.failed === 0 ? 0 : 1;
+}
+
+/** Options only `config` reads (`--sub` goes with both). */
+const CONFIG_ONLY = ["sink", "auth-jwks", "issuer", "audience", "admin-sub"] as const;
+/** Options only a run (or `--list`) reads. */
+const RUN_ONLY = [
+  "url",
+  "sink-port",
+  "sink-host",
+  "data",
+  "no-data",
+  "token",
+  "admin-token",
+  "foreign-token",
+  "outside-source",
+  "outside-type",
+  "timeout",
+  "request-timeout",
+  "only",
+  "list",
+] as const;
+
+/** The options of `names` that were given, as flags: a command that ignores them says so. */
+function given(values: Values, names: readonly (keyof Values)[]): string[] {
+  return names.filter((name) => values[name] !== undefined).map((name) => `--${name}`);
+}
+
+function goes(flags: readonly string[]): string {
+  return flags.length === 1 ? "goes" : "go";
 }
 
 /** The longest delay a Node timer honours. */

@@ -334,9 +334,13 @@ function onSuccessSubscriptions(base: string): ConformanceSubscription[] {
 }
 
 function normaliseBase(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new TypeError(`sink base URL must be http(s): ${url}`);
+  const parsed = URL.canParse(url) ? new URL(url) : null;
+  if (parsed === null || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+    throw new TypeError(`sink base URL must be an absolute http(s) URL (got "${url}")`);
+  }
+  // The sink paths are appended to it: `?x=1` would end up as `?x=1/binary`.
+  if (parsed.search !== "" || parsed.hash !== "") {
+    throw new TypeError(`sink base URL must have no query or fragment (got "${url}")`);
   }
   return parsed.href.replace(/\/+$/, "");
 }
