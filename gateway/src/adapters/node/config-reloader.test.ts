@@ -199,6 +199,38 @@ describe("createConfigReloader", () => {
     expect(applied.map((c) => c.subscriptions.map((s) => s.id))).toStrictEqual([["two"]]);
   });
 
+  it("after a symbolic link is pointed at another file, a write to that file reloads", async () => {
+    // herald.yaml -> targets/a.yaml, then relinked to targets/b.yaml: b.yaml is what is read now,
+    // so its folder and name are what must be watched, not a.yaml's any more.
+    const targets = join(dir, "targets");
+    await mkdir(targets);
+    await writeFile(join(targets, "a.yaml"), yaml(["a"]));
+    await writeFile(join(targets, "b.yaml"), yaml(["b"]));
+    await symlink(join("targets", "a.yaml"), path);
+    const log = recordingLogger();
+    const applied: HeraldConfig[] = [];
+    reloader = createConfigReloader({
+      path,
+      env: {},
+      logger: log.logger,
+      running: parseConfig(yaml(["a"]), path, {}),
+      initialText: yaml(["a"]),
+      debounceMs: 20,
+      apply: (config) => applied.push(config),
+    });
+    const relinked = log.next((l) => l.message === "config reloaded");
+    await symlink(join("targets", "b.yaml"), join(dir, "herald.yaml.tmp"));
+    await rename(join(dir, "herald.yaml.tmp"), path);
+    await relinked;
+    const edited = log.next((l) => l.message === "config reloaded");
+    await writeFile(join(targets, "b.yaml"), yaml(["b", "edited"]));
+    await edited;
+    expect(applied.map((c) => c.subscriptions.map((s) => s.id))).toStrictEqual([
+      ["b"],
+      ["b", "edited"],
+    ]);
+  });
+
   it("an invalid write is refused and a later valid one still applies", async () => {
     const { applied, next } = await start(yaml(["a"]));
     const refused = next((l) => l.level === "error");

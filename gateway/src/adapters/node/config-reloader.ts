@@ -71,10 +71,14 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
   let lastText = options.initialText;
   let chain: Promise<boolean> = Promise.resolve(true);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const watchers: FSWatcher[] = [];
   let closed = false;
+  const watching = options.watch !== false;
+  /** The watchers by `dir` + `name`, so a relinked file's new target is watched too. */
+  const watchers = new Map<string, FSWatcher>();
 
   async function reloadNow(trigger: ReloadTrigger): Promise<boolean> {
+    // A link on the way may point elsewhere now: watch the file it reaches today.
+    rewatch();
     let bytes: Uint8Array;
     try {
       bytes = await readFile(path);
@@ -170,37 +174,70 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
     return run;
   }
 
-  if (options.watch !== false) {
-    const changed = () => {
-      if (closed) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        reload("file change").catch((error: unknown) => {
-          logger.error("config reload failed", {
-            error: error instanceof Error ? error.message : String(error),
-          });
+  function changed(): void {
+    if (closed) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      reload("file change").catch((error: unknown) => {
+        logger.error("config reload failed", {
+          error: error instanceof Error ? error.message : String(error),
         });
-      }, debounceMs);
-    };
-    for (const { dir, name } of watchedNames(path)) {
-      const watcher = watch(dir, (_event, changedName) => {
-        if (name === undefined || changedName === null || changedName === name) changed();
       });
+    }, debounceMs);
+  }
+
+  /**
+   * Watches what `watchedNames` says for the file as it is linked now, and stops watching what it
+   * no longer says: after a link is pointed at another file, that file's writes are the ones that
+   * change the config, and the old target's change nothing.
+   */
+  function rewatch(): void {
+    if (!watching || closed) return;
+    const wanted = new Map<string, WatchedName>(
+      watchedNames(path).map((w) => [`${w.dir}\0${w.name ?? ""}`, w]),
+    );
+    for (const [key, watcher] of watchers) {
+      if (!wanted.has(key)) {
+        watcher.close();
+        watchers.delete(key);
+      }
+    }
+    for (const [key, { dir, name }] of wanted) {
+      if (watchers.has(key)) continue;
+      let watcher: FSWatcher;
+      try {
+        watcher = watch(dir, (_event, changedName) => {
+          if (name === undefined || changedName === null || changedName === name) changed();
+        });
+      } catch (error) {
+        // A target's folder that is gone (a dangling link): the link's folder is still watched.
+        logger.warn("cannot watch a folder of the config file; SIGHUP still reloads it", {
+          folder: dir,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        continue;
+      }
       watcher.on("error", (error) => {
+        // Forgotten, so the next reload watches that folder again if it can.
+        if (watchers.get(key) === watcher) watchers.delete(key);
+        watcher.close();
         logger.warn("stopped watching the config file; SIGHUP still reloads it", {
           error: error.message,
         });
       });
-      watchers.push(watcher);
+      watchers.set(key, watcher);
     }
   }
+
+  rewatch();
 
   return {
     reload,
     close() {
       closed = true;
       clearTimeout(timer);
-      for (const watcher of watchers) watcher.close();
+      for (const watcher of watchers.values()) watcher.close();
+      watchers.clear();
     },
   };
 }
@@ -211,9 +248,15 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
  * changes without an event for its own name when a link it goes through is swapped (a Kubernetes
  * ConfigMap volume renames `..data` to point at the new version), or when its target is written
  * in another folder: so any change in the link's folder counts, and so does the target's in its
- * own. A change that leaves the text as it was applies nothing.
+ * own (watched again at each reload, so a link pointed at another file has that file watched). A
+ * change that leaves the text as it was applies nothing.
  */
-function watchedNames(path: string): { dir: string; name: string | undefined }[] {
+interface WatchedName {
+  readonly dir: string;
+  readonly name: string | undefined;
+}
+
+function watchedNames(path: string): WatchedName[] {
   let link = false;
   try {
     link = lstatSync(path).isSymbolicLink();
@@ -221,9 +264,7 @@ function watchedNames(path: string): { dir: string; name: string | undefined }[]
     // Missing now: watched as a plain file; the next event brings it back.
   }
   if (!link) return [{ dir: dirname(path), name: basename(path) }];
-  const watched: { dir: string; name: string | undefined }[] = [
-    { dir: dirname(path), name: undefined },
-  ];
+  const watched: WatchedName[] = [{ dir: dirname(path), name: undefined }];
   try {
     const target = realpathSync(path);
     if (dirname(target) !== dirname(path)) {
