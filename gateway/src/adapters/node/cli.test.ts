@@ -778,6 +778,77 @@ describe("herald serve (a real process)", () => {
     expect(await stopped).toBe(0);
   });
 
+  it("a SIGHUP while it drains after SIGTERM does not end it: the delivery in flight finishes, exit 0", async () => {
+    // A sink that holds its answer until the test lets it go, so the drain has work to wait for.
+    let release = () => {};
+    let arrived = () => {};
+    const inFlight = new Promise<void>((ok) => {
+      arrived = ok;
+    });
+    const answered: string[] = [];
+    const held = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        arrived();
+        release = () => {
+          answered.push(String(req.headers["ce-id"]));
+          res.writeHead(204).end();
+        };
+      });
+    });
+    await new Promise<void>((ok) => held.listen(0, "127.0.0.1", ok));
+    const port = (held.address() as AddressInfo).port;
+    try {
+      await writeFile(
+        join(dir, "drain-hup.yaml"),
+        `store: { kind: memory }\nsubscriptions:\n  - id: held\n    sink: http://127.0.0.1:${port}/held\n`,
+      );
+      const { child, url } = await start([
+        "--config",
+        "drain-hup.yaml",
+        "--no-auth",
+        "--port",
+        "0",
+      ]);
+      const stopped = exited(child);
+      const stderr: string[] = [];
+      const seen = new Set<() => void>();
+      createInterface({ input: child.stderr! }).on("line", (line) => {
+        stderr.push(line);
+        for (const check of seen) check();
+      });
+      const logged = (text: string) =>
+        new Promise<void>((ok) => {
+          const check = () => {
+            if (stderr.some((line) => line.includes(text))) ok();
+          };
+          seen.add(check);
+          check();
+        });
+      const res = await fetch(`${url}/events`, {
+        method: "POST",
+        headers: { "ce-specversion": "1.0", "ce-id": "h-1", "ce-source": "/h", "ce-type": "t" },
+      });
+      expect(res.status).toBe(202);
+      await inFlight;
+      child.kill("SIGTERM");
+      await logged('"shutting down"');
+      child.kill("SIGHUP");
+      // Without a handler, SIGHUP's default action ends the process here, mid-drain.
+      const outcome = await Promise.race([
+        logged("SIGHUP ignored").then(() => "ignored"),
+        stopped.then(() => "exited"),
+      ]);
+      expect(outcome).toBe("ignored");
+      release();
+      expect(await stopped).toBe(0);
+      expect(answered).toStrictEqual(["h-1"]);
+    } finally {
+      held.closeAllConnections();
+      await new Promise<void>((ok) => held.close(() => ok()));
+    }
+  });
+
   it("runs the embedded demo without a herald.yaml: one stdout line, a token on stderr, accepts events sent with it, exits 0 on SIGINT", async () => {
     const empty = await mkdtemp(join(tmpdir(), "herald-demo-"));
     const child = spawn(process.execPath, [HERALD, "serve", "--port", "0"], {

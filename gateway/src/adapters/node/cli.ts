@@ -295,6 +295,11 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
   if (hangupBeforeReady) onHangup();
   const signal = await stop.signalled;
   process.off("SIGHUP", onHangup);
+  // Still handled while draining: without a handler SIGHUP's default action would end the
+  // process mid-drain (deliveries in flight, their replies and receipts, a memory store's queue).
+  const hangupWhileStopping = () =>
+    logger.warn("SIGHUP ignored: the gateway is shutting down; the config is not reloaded");
+  process.on("SIGHUP", hangupWhileStopping);
   logger.info("shutting down", { signal });
   // A second signal while draining means "now".
   const force = () => process.exit(1);
@@ -305,6 +310,7 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
   } finally {
     process.off("SIGTERM", force);
     process.off("SIGINT", force);
+    process.off("SIGHUP", hangupWhileStopping);
   }
   logger.info("stopped");
   return 0;
