@@ -1,5 +1,9 @@
 /** The message of a case that did not run because the setup check failed. */
 export const NOT_RUN = "not run: the setup check failed";
+/** Cases in a row whose request to the target timed out, after which a run stops sending. */
+export const UNANSWERED_LIMIT = 3;
+/** The message of the cases left out once the target stopped answering (see `runConformance`). */
+export const NOT_RUN_UNANSWERED = "not run: the target stopped answering";
 
 /** The outcome of one case. */
 export interface CaseResult {
@@ -71,10 +75,13 @@ export function formatResult(r: CaseResult): string {
  */
 export function formatSummary(report: ConformanceReport): string {
   const notRun = report.results.filter((r) => !r.ok && r.message === NOT_RUN).length;
+  const unanswered = report.results.filter((r) => !r.ok && r.message === NOT_RUN_UNANSWERED).length;
   const setup = report.results[0];
   const why =
-    notRun === 0 || setup === undefined
-      ? ""
-      : ` (${notRun} not run: the setup check failed: ${setup.message?.split("\n")[0] ?? ""})`;
+    unanswered > 0
+      ? ` (${unanswered} not run: the target stopped answering; ${UNANSWERED_LIMIT} cases in a row got no answer in time)`
+      : notRun === 0 || setup === undefined
+        ? ""
+        : ` (${notRun} not run: the setup check failed: ${setup.message?.split("\n")[0] ?? ""})`;
   return `${report.passed} passed, ${report.failed} failed${why}\n`;
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SINK_PATHS } from "./config/subscriptions.js";
 import { decodeHeaderValue, percentEncode } from "./http/percent-encoding.js";
+import { formatSummary, NOT_RUN_UNANSWERED, UNANSWERED_LIMIT } from "./report.js";
 import { runConformance } from "./run-conformance.js";
 import { type SinkServer, startSink } from "./sink/sink-server.js";
 
@@ -122,6 +123,28 @@ describe("runConformance", () => {
     });
     expect(report.results.find((r) => r.name === names[3])?.message).toMatch(/server error/);
     expect(seen).toEqual(report.results.map((r) => r.name));
+  });
+
+  it("stops sending once the target stopped answering, and says so", async () => {
+    const relay = toyRelay(sink.url);
+    let answered = 0;
+    const report = await runConformance(
+      {
+        // Passes the setup check, then never answers again.
+        fetch: (req) => (answered++ === 0 ? relay(req) : new Promise<Response>(() => {})),
+      },
+      { sink, dataDir: null, timeoutMs: 2000, requestTimeoutMs: 50 },
+    );
+    const [setup, ...cases] = report.results;
+    expect(setup?.ok).toBe(true);
+    const ran = cases.filter((r) => r.message !== NOT_RUN_UNANSWERED);
+    expect(ran).toHaveLength(UNANSWERED_LIMIT);
+    for (const r of ran) expect(r.message).toMatch(/no response within 50 ms/);
+    expect(cases.length).toBeGreaterThan(UNANSWERED_LIMIT + 10);
+    expect(report.passed).toBe(1);
+    expect(formatSummary(report)).toContain(
+      `${cases.length - UNANSWERED_LIMIT} not run: the target stopped answering`,
+    );
   });
 
   it("reports unreadable official data as one failure", async () => {

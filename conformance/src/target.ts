@@ -9,6 +9,11 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
  * const overHttp: ConformanceTarget = { url: "http://127.0.0.1:8080" };
  * const inProcess: ConformanceTarget = { fetch: (req) => app.fetch(req) };
  */
+/** The target sent no answer within the request timeout. */
+export class TargetTimeout extends Error {
+  override readonly name = "TargetTimeout";
+}
+
 export type ConformanceTarget =
   | { readonly url: string }
   | { readonly fetch: (request: Request) => Promise<Response> };
@@ -142,7 +147,7 @@ function httpTransport(
       outgoing.on("timeout", () => {
         timedOut = true;
         outgoing.destroy(
-          new Error(`${req.method} ${req.path}: no response within ${timeoutMs} ms`),
+          new TargetTimeout(`${req.method} ${req.path}: no response within ${timeoutMs} ms`),
         );
       });
       outgoing.on("error", (err: NodeJS.ErrnoException) => {
@@ -169,7 +174,7 @@ function connectionError(err: NodeJS.ErrnoException, base: URL): string {
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no response within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new TargetTimeout(`${what}: no response within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
