@@ -45,6 +45,9 @@ describe("createSnsSigner", () => {
     expect(certificate.subject).toBe("CN=herald-conformance-sns");
     expect(certificate.publicKey.asymmetricKeyType).toBe("rsa");
     expect(certificate.verify(certificate.publicKey)).toBe(true);
+    // A positive serial in its one DER form, 8 bytes with a first byte of 0x40-0x7f: a random
+    // first byte of 0 before one below 0x80 made OpenSSL refuse one certificate in 256.
+    expect(certificate.serialNumber).toMatch(/^[4-7][0-9A-F]{15}$/);
   });
 
   it.each([

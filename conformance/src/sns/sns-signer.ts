@@ -114,7 +114,10 @@ function selfSignedCertificate(privateKey: KeyObject, publicKey: KeyObject): str
   const now = Date.now();
   const day = 86_400_000;
   const serial = crypto.getRandomValues(new Uint8Array(8));
-  serial[0] = (serial[0] ?? 0) & 0x7f; // a positive INTEGER
+  // A positive INTEGER in its one DER form: the first byte 0x40-0x7f, neither a sign bit nor a
+  // leading zero (a first byte 0 before one below 0x80 is "illegal padding" to OpenSSL, which
+  // then refused one certificate in 256).
+  serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40;
   const tbs = der(
     SEQUENCE,
     der(0xa0, der(0x02, Buffer.from([2]))), // version v3
