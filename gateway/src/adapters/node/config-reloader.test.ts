@@ -58,6 +58,11 @@ afterEach(async () => {
 
 async function start(initial: string, apply: (c: HeraldConfig) => void = () => {}) {
   await writeFile(path, initial);
+  return watch(initial, apply);
+}
+
+/** A reloader on `path` as it is (a link made by the test), running the config `initial`. */
+function watch(initial: string, apply: (c: HeraldConfig) => void = () => {}) {
   const log = recordingLogger();
   const running = parseConfig(initial, path, {});
   const applied: HeraldConfig[] = [];
@@ -181,17 +186,8 @@ describe("createConfigReloader", () => {
     }
     await symlink("v1", join(dir, "..data"));
     await symlink(join("..data", "herald.yaml"), path);
-    const log = recordingLogger();
-    const applied: HeraldConfig[] = [];
-    reloader = createConfigReloader({
-      path,
-      env: {},
-      logger: log.logger,
-      running: parseConfig(yaml(["one"]), path, {}),
-      initialText: yaml(["one"]),
-      debounceMs: 20,
-      apply: (config) => applied.push(config),
-    });
+    const log = watch(yaml(["one"]));
+    const { applied } = log;
     const reloaded = log.next((l) => l.message === "config reloaded");
     await symlink("v2", join(dir, "..data_tmp"));
     await rename(join(dir, "..data_tmp"), join(dir, "..data"));
@@ -207,17 +203,8 @@ describe("createConfigReloader", () => {
     await writeFile(join(targets, "a.yaml"), yaml(["a"]));
     await writeFile(join(targets, "b.yaml"), yaml(["b"]));
     await symlink(join("targets", "a.yaml"), path);
-    const log = recordingLogger();
-    const applied: HeraldConfig[] = [];
-    reloader = createConfigReloader({
-      path,
-      env: {},
-      logger: log.logger,
-      running: parseConfig(yaml(["a"]), path, {}),
-      initialText: yaml(["a"]),
-      debounceMs: 20,
-      apply: (config) => applied.push(config),
-    });
+    const log = watch(yaml(["a"]));
+    const { applied } = log;
     const relinked = log.next((l) => l.message === "config reloaded");
     await symlink(join("targets", "b.yaml"), join(dir, "herald.yaml.tmp"));
     await rename(join(dir, "herald.yaml.tmp"), path);
