@@ -1,5 +1,5 @@
 /** HTTP whitespace as Fetch "normalize" strips it from a header value: TAB, LF, CR, SP. */
-export function isHttpWhitespace(code: number): boolean {
+function isHttpWhitespace(code: number): boolean {
   return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
 }
 
