@@ -94,7 +94,7 @@ export async function runConformance(
   try {
     const { cases, loadFailure } = await collectCases(options, auth);
     let n = 0;
-    const setup = await runCase(preflightCase, state, n++);
+    const { result: setup } = await runCase(preflightCase, state, n++);
     report(setup);
     if (loadFailure) report(loadFailure);
     // A target that stops answering would otherwise cost every remaining case its full request
@@ -109,7 +109,7 @@ export async function runConformance(
         report({ name: c.name, ok: false, message: NOT_RUN_UNANSWERED, spec: c.spec });
         continue;
       }
-      const { result, timedOut } = await runCaseTimed(c, state, n++);
+      const { result, timedOut } = await runCase(c, state, n++);
       unansweredInRow = timedOut ? unansweredInRow + 1 : 0;
       report(result);
     }
@@ -170,12 +170,8 @@ async function collectCases(
     : { cases: selected };
 }
 
-async function runCase(c: ConformanceCase, state: RunState, n: number): Promise<CaseResult> {
-  return (await runCaseTimed(c, state, n)).result;
-}
-
 /** A case's result, and whether it failed because the target did not answer a request in time. */
-async function runCaseTimed(
+async function runCase(
   c: ConformanceCase,
   state: RunState,
   n: number,
