@@ -7,7 +7,11 @@ import type {
   PubAck,
 } from "@nats-io/jetstream";
 import { AckPolicy, DeliverPolicy, JetStreamApiCodes } from "@nats-io/jetstream";
-import { type NatsConnection, headers as natsHeaders } from "@nats-io/transport-node";
+import {
+  type NatsConnection,
+  headers as natsHeaders,
+  type Subscription,
+} from "@nats-io/transport-node";
 import {
   type AcceptedEvent,
   checkLeaseArguments,
@@ -93,6 +97,8 @@ interface Puller {
   /** Whether a fetch is out (messages may arrive). */
   fetching: boolean;
   messages?: ConsumerMessages | undefined;
+  /** The fetch under way, until everything it brought was taken in. */
+  round?: Promise<void> | undefined;
   /** Resolves a puller waiting for room. */
   roomFreed?: (() => void) | undefined;
   /** Highest stream sequence it received. */
@@ -102,6 +108,8 @@ interface Puller {
 const EMPTY = new Uint8Array(0);
 /** A read-your-writes wait ends this long after the publish it waits for, at the latest. */
 const CATCH_UP_MS = 250;
+/** How long closing waits for the fetches under way to bring in what JetStream sent them. */
+const CLOSE_FETCHES_MS = 2_000;
 /** A job due later than this is handed back to JetStream with `nak(delay)` instead of held. */
 const HOLD_LATER_MAX_MS = 5_000;
 /** How long one pull request waits for messages before the next is sent. */
@@ -233,7 +241,7 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
     pullers.delete(subscriptionId);
     puller.stopped = true;
     puller.roomFreed?.();
-    puller.messages?.stop();
+    if (puller.messages !== undefined) void stopFetching(puller.messages);
   }
 
   function roomFreed(subscriptionId: string): void {
@@ -254,15 +262,8 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       }
       const used = ensureConsumer(puller.subscriptionId);
       try {
-        const consumer = await used;
-        const messages = await consumer.fetch({
-          max_messages: room,
-          expires: FETCH_EXPIRES_MS,
-          idle_heartbeat: FETCH_HEARTBEAT_MS,
-        });
-        puller.messages = messages;
-        puller.fetching = true;
-        for await (const msg of messages) receive(puller, msg);
+        puller.round = fetchRound(puller, used, room);
+        await puller.round;
         pause = PULL_ERROR_PAUSE_MS;
       } catch (err) {
         if (puller.stopped || closed) break;
@@ -286,9 +287,25 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       } finally {
         puller.fetching = false;
         puller.messages = undefined;
+        puller.round = undefined;
         wake();
       }
     }
+  }
+
+  /** One pull request: takes in every message it brings, also those that arrive as it stops. */
+  async function fetchRound(puller: Puller, used: Promise<Consumer>, room: number): Promise<void> {
+    const consumer = await used;
+    const messages = await consumer.fetch({
+      max_messages: room,
+      expires: FETCH_EXPIRES_MS,
+      idle_heartbeat: FETCH_HEARTBEAT_MS,
+    });
+    puller.messages = messages;
+    puller.fetching = true;
+    // Stopped while the request went out: JetStream may already be sending it jobs.
+    if (puller.stopped || closed) void stopFetching(messages);
+    for await (const msg of messages) receive(puller, msg);
   }
 
   /** Takes in one fetched message. */
@@ -314,6 +331,11 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
     if (existing !== undefined && existing.seq === msg.seq) {
       // Redelivered while held here (a keep-alive came too late): keep our state, new handle.
       existing.msg = msg;
+      return;
+    }
+    if (puller.stopped || closed) {
+      // Sent before JetStream learnt this puller stopped: another replica takes it now.
+      msg.nak();
       return;
     }
     if (dueAt !== undefined && dueAt - now > HOLD_LATER_MAX_MS) {
@@ -679,11 +701,14 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       closed = true;
       clearInterval(keepAlive);
       for (const advisory of advisories) advisory.unsubscribe();
+      const rounds = [...pullers.values()].flatMap((puller) => puller.round ?? []);
       for (const id of [...pullers.keys()]) stopPuller(id);
       // Whatever is held here goes to the other replicas now, not after `ack_wait`.
       for (const entry of held.values()) entry.msg.nak();
       held.clear();
       wake();
+      // And so do the jobs the fetches under way still bring (naked as they arrive).
+      await settleWithin(Promise.allSettled(rounds), CLOSE_FETCHES_MS);
     },
   };
 
@@ -822,6 +847,28 @@ const ACK_TRIES = 6;
  * fail-over; the same ack twice is harmless). Giving up too soon would have JetStream redeliver a
  * job its sink already took.
  */
+/**
+ * Ends a fetch without losing the jobs JetStream sent it before it learnt of the end: they
+ * arrive after the client stops listening and a plain unsubscribe drops them, to wait out
+ * `ack_wait` on the server. Draining the fetch's subscription (unsubscribe, then a round trip)
+ * still hands them to the fetch, whose loop takes them in (`receive` naks them once stopped).
+ */
+async function stopFetching(messages: ConsumerMessages): Promise<void> {
+  // The fetch's inbox subscription: public on the implementation, not on the interface.
+  const sub = (messages as { sub?: Subscription }).sub;
+  if (sub !== undefined && !sub.isClosed() && !sub.isDraining()) {
+    await sub.drain().catch(() => {});
+  }
+  messages.stop();
+}
+
+/** Waits for `work`, at most `ms`. */
+async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 async function ackSurely(msg: JsMsg, inTurn: TurnBatch): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {

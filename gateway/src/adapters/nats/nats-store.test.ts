@@ -440,6 +440,63 @@ describe("the NATS store beyond the contract", () => {
     }
   });
 
+  it("hands back at once the jobs JetStream was sending a replica as it closed", async () => {
+    // Replicas closing under load: their pull requests are open and JetStream keeps sending
+    // them jobs until it learns they stopped listening. Each of those jobs must reach the
+    // replica that stays well before `ackWait` (20 s here), not wait it out.
+    const stream = `t${++streams}`;
+    const b = await open({ stream, ackWaitMs: 20_000 });
+    const sent: string[] = [];
+    const done = new Set<string>();
+    let publishing = true;
+    const publisher = (async () => {
+      for (let n = 0; publishing; n++) {
+        const ids = Array.from({ length: 20 }, (_, i) => `c${n}-${i}`);
+        await b.queue.accept(ids.map((id) => ({ event: event(id), subscriptionIds: ["x"] })));
+        sent.push(...ids);
+      }
+    })();
+    const consume = async (store: NatsStore, signal: AbortSignal) => {
+      while (!signal.aborted) {
+        const jobs = await store.queue.lease(16, 60_000, signal);
+        // A closed queue answers at once with nothing.
+        if (jobs.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        for (const job of jobs) {
+          done.add(String(job.event.attributes.id));
+          await store.queue.complete(job.id);
+        }
+      }
+    };
+    const stopB = new AbortController();
+    const consumers = [consume(b, stopB.signal)];
+    try {
+      for (let round = 0; round < 6; round++) {
+        const a = await open({ stream, ackWaitMs: 20_000 });
+        const stopA = new AbortController();
+        consumers.push(consume(a, stopA.signal));
+        const from = done.size;
+        await waitUntil(() => done.size >= from + 200, { timeoutMs: 10_000, everyMs: 5 });
+        // A closes while it still takes and settles jobs, as a gateway's last deliveries end.
+        await a.close();
+        stopA.abort();
+      }
+      publishing = false;
+      await publisher;
+      const stoppedAt = performance.now();
+      await waitUntil(() => sent.every((id) => done.has(id)), {
+        timeoutMs: 15_000,
+        everyMs: 20,
+      }).catch(() => {});
+      expect(sent.filter((id) => !done.has(id))).toEqual([]);
+      expect(performance.now() - stoppedAt).toBeLessThan(8_000);
+    } finally {
+      publishing = false;
+      stopB.abort();
+      await Promise.allSettled([publisher, ...consumers]);
+      await b.close();
+    }
+  }, 60_000);
+
   it("skips an entry of the subscriptions bucket this Herald cannot use, and logs it", async () => {
     const stream = `t${++streams}`;
     const errors: unknown[] = [];
