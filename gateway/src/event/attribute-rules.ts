@@ -122,8 +122,20 @@ export function checkTimestamp(value: string): string | undefined {
   ) {
     return "is not a valid RFC 3339 date-time (a field is out of range)";
   }
+  if (second === 60) {
+    // RFC 3339 5.7: a leap second is the last second of a UTC day, 23:59:60Z, which local time
+    // writes with its offset (1990-12-31T15:59:60-08:00); at any other minute :60 is no time.
+    const offset = (m[9] === "-" ? -1 : 1) * (offH * 60 + offM);
+    const utcMinute =
+      (((hour! * 60 + minute! - offset) % MINUTES_PER_DAY) + MINUTES_PER_DAY) % MINUTES_PER_DAY;
+    if (utcMinute !== MINUTES_PER_DAY - 1) {
+      return "has second 60, which only a leap second at 23:59:60 UTC has (RFC 3339 5.7)";
+    }
+  }
   return undefined;
 }
+
+const MINUTES_PER_DAY = 24 * 60;
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
