@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isMediaType, listsMediaTypes } from "./media-type.js";
+import { isMediaType, listsMediaTypes, parseMediaType } from "./media-type.js";
 
 describe("listsMediaTypes", () => {
   it.each([
@@ -44,5 +44,16 @@ describe("isMediaType", () => {
     start = performance.now();
     expect(isMediaType(bad)).toBe(false);
     expect(performance.now() - start).toBeLessThan(hundredGood);
+  });
+});
+
+describe("parseMediaType", () => {
+  it("keeps a ; inside a quoted parameter value in that value", () => {
+    const type = parseMediaType('text/plain; x="a;charset=latin1"; y="b\\";c"');
+    expect(type?.essence).toBe("text/plain");
+    expect([...(type?.params ?? [])]).toEqual([
+      ["x", "a;charset=latin1"],
+      ["y", 'b";c'],
+    ]);
   });
 });

@@ -24,7 +24,7 @@ export function parseMediaType(value: string | null | undefined): MediaType | un
   if (slash <= 0 || slash === essence.length - 1) return undefined;
   if (semi === -1) return { essence, params: NO_PARAMS };
   const params = new Map<string, string>();
-  for (const part of value.slice(semi + 1).split(";")) {
+  for (const part of splitParameters(value, semi + 1)) {
     const eq = part.indexOf("=");
     if (eq <= 0) continue;
     const name = part.slice(0, eq).trim().toLowerCase();
@@ -35,6 +35,27 @@ export function parseMediaType(value: string | null | undefined): MediaType | un
     if (name) params.set(name, param);
   }
   return { essence, params };
+}
+
+/**
+ * The `;`-separated parameters from `start` on, a `;` inside a quoted value (`x="a;b"`) kept in
+ * its value: split naively, `x="a;charset=latin1"` read as a charset parameter of its own.
+ */
+function splitParameters(value: string, start: number): string[] {
+  const parts: string[] = [];
+  let from = start;
+  let quoted = false;
+  for (let i = start; i < value.length; i++) {
+    const c = value[i];
+    if (quoted && c === "\\") i++;
+    else if (c === '"') quoted = !quoted;
+    else if (c === ";" && !quoted) {
+      parts.push(value.slice(from, i));
+      from = i + 1;
+    }
+  }
+  parts.push(value.slice(from));
+  return parts;
 }
 
 /**

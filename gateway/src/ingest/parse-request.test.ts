@@ -538,6 +538,19 @@ describe("charset labels for structured JSON", () => {
     expect(mode).toBe("structured");
   });
 
+  it("reads the charset parameter, never a ;charset= inside another parameter's quoted value", async () => {
+    const body = JSON.stringify(event);
+    const { mode } = await parseRequest(
+      post({ "content-type": 'application/cloudevents+json; x="a;charset=latin1"' }, body),
+      limits,
+    );
+    expect(mode).toBe("structured");
+    const refused = await failure(
+      post({ "content-type": 'application/cloudevents+json; x="a;b"; charset=utf-16' }, body),
+    );
+    expect(refused.code).toBe("unsupported_media_type");
+  });
+
   // The one charset mismatch a UTF-8 reader would not notice: 8-bit bytes under us-ascii.
   it("refuses a byte over 0x7F under charset=us-ascii, in structured and batch mode", async () => {
     const body = JSON.stringify({ ...event, subject: "café" });
