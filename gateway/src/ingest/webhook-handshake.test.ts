@@ -38,6 +38,17 @@ describe("webhookHandshake (http-webhook.md 4.2)", () => {
     expect(res.headers.get("webhook-allowed-origin")).toBe("*");
   });
 
+  // A Latin-1 character is how a runtime hands over a raw byte over 0x7F; echoed, it went back
+  // as its UTF-8 (c3 a9 became c3 83 c2 a9 on Node): not the origin sent.
+  it("answers * for an origin that is not printable ASCII, never other bytes than were sent", () => {
+    for (const origin of ["caf\u00c3\u00a9.example", "caf\u00e9.example"]) {
+      const res = handshake([["WebHook-Request-Origin", origin]]);
+      expect(res.headers.get("webhook-allowed-origin")).toBe("*");
+    }
+    const spaced = handshake([["WebHook-Request-Origin", "a b.example"]]);
+    expect(spaced.headers.get("webhook-allowed-origin")).toBe("*");
+  });
+
   it("answers * for a repeated WebHook-Request-Rate rather than granting either", () => {
     const res = handshake([
       ["WebHook-Request-Origin", "a.example"],

@@ -17,11 +17,17 @@ export function webhookHandshake(request: Request, allow: readonly string[]): Re
   const rate = request.headers.get("webhook-request-rate");
   // 4.2.1: the one origin supplied, or "*". Repeated lines arrive joined ("a, b"), which is
   // neither, and a DNS name never holds a comma: grant every origin, as Herald does anyway.
+  // Echoed only when it is printable ASCII (a DNS name is): the runtime hands other header
+  // bytes over as Latin-1 characters and writes them back as their UTF-8, so a raw UTF-8
+  // `café.example` went back as another byte string, neither the origin nor "*".
   const one = origin?.trim();
-  headers.set("webhook-allowed-origin", one && !one.includes(",") ? one : "*");
+  headers.set("webhook-allowed-origin", one && ORIGIN.test(one) ? one : "*");
   headers.set(
     "webhook-allowed-rate",
     rate && /^[1-9][0-9]*$/.test(rate.trim()) ? rate.trim() : "*",
   );
   return new Response(null, { status: 200, headers });
 }
+
+/** One origin that can be echoed byte for byte: printable ASCII without a comma (4.1.2). */
+const ORIGIN = /^[\x21-\x2b\x2d-\x7e]+$/;
