@@ -12,9 +12,16 @@ export const MAX_ADMIN_BODY_BYTES = 65_536;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
+ * The charsets a JSON body may be labelled with: UTF-8 (RFC 8259 8.1: JSON between systems "MUST
+ * be encoded using UTF-8") and its subset US-ASCII, as ingest accepts them.
+ */
+const JSON_CHARSETS: ReadonlySet<string> = new Set(["utf-8", "utf8", "us-ascii"]);
+
+/**
  * Reads an admin API request body as JSON: the media type must be JSON (`application/json` or a
- * `+json` type, else 415), the body at most `limit` bytes (else 413, never buffered whole), valid
- * UTF-8 and valid JSON (else 400), with no member name twice in one object (else 400: `JSON.parse`
+ * `+json` type, else 415) in UTF-8 (a `charset` other than UTF-8 or US-ASCII is 415: the body is
+ * never read as something other than what its label says), the body at most `limit` bytes (else
+ * 413, never buffered whole), valid UTF-8 (ASCII under `charset=us-ascii`) and valid JSON (else 400), with no member name twice in one object (else 400: `JSON.parse`
  * keeps the last, other readers the first, and the config loader refuses repeats), and no deeper
  * than `MAX_JSON_DEPTH` levels, so validating it cannot overflow the stack.
  *
@@ -32,7 +39,23 @@ export async function readJsonBody(
       "application/json",
     );
   }
+  const charset = type.params.get("charset")?.toLowerCase();
+  if (charset !== undefined && !JSON_CHARSETS.has(charset)) {
+    throw new UnsupportedMediaType(
+      `charset ${type.params.get("charset")} is not supported; send JSON as charset=utf-8 (RFC 8259 8.1)`,
+      "application/json",
+    );
+  }
   const bytes = await readBody(request, limit);
+  if (charset === "us-ascii") {
+    // Read as UTF-8 it would be accepted, but as text the client did not say it sent.
+    const at = bytes.findIndex((byte) => byte > 0x7f);
+    if (at !== -1) {
+      throw new MalformedRequest(
+        `the body is labelled charset=us-ascii but byte ${at} is 0x${bytes[at]?.toString(16)}, not ASCII`,
+      );
+    }
+  }
   let text: string;
   try {
     text = utf8.decode(bytes);

@@ -442,6 +442,43 @@ describe("Subscriptions API", () => {
       await problem(await call("POST", "/subscriptions", "{}", {}), 415, "unsupported_media_type");
     });
 
+    it("a charset other than UTF-8 -> 415, never its bytes read as UTF-8", async () => {
+      const before = await count();
+      // "Ã©" in ISO-8859-1 is the bytes C3 A9, which read as UTF-8 are "é": accepted, it would
+      // store a type the client never sent.
+      const latin1 = new Uint8Array([
+        ...new TextEncoder().encode(`{"sink":"${sink.url}/latin1","types":["caf`),
+        0xc3,
+        0xa9,
+        ...new TextEncoder().encode(`"]}`),
+      ]);
+      for (const charset of ["iso-8859-1", "utf-16", '"windows-1252"']) {
+        const res = await gateway.fetch(
+          new Request("http://gw/subscriptions", {
+            method: "POST",
+            headers: { "content-type": `application/json; charset=${charset}` },
+            body: latin1,
+          }),
+        );
+        const body = await problem(res, 415, "unsupported_media_type");
+        expect(body.detail).toMatch(/charset=utf-8/);
+      }
+      expect(await count()).toBe(before);
+      const ascii = await call("POST", "/subscriptions", `{"sink":"${sink.url}/é"}`, {
+        "content-type": "application/json; charset=US-ASCII",
+      });
+      expect((await problem(ascii, 400, "malformed_request")).detail).toMatch(/us-ascii/);
+      expect(await count()).toBe(before);
+      for (const charset of ["UTF-8", "utf8", '"utf-8"', "us-ascii"]) {
+        const res = await call("POST", "/subscriptions", `{"sink":"${sink.url}/ok"}`, {
+          "content-type": `application/json; charset=${charset}`,
+        });
+        expect(res.status).toBe(201);
+        const { id } = (await res.json()) as { id: string };
+        await call("DELETE", `/subscriptions/${id}`);
+      }
+    });
+
     it("oversized -> 413", async () => {
       const body = JSON.stringify({ sink: "http://x/", types: ["x".repeat(70_000)] });
       await problem(await call("POST", "/subscriptions", body), 413, "payload_too_large");
