@@ -51,7 +51,7 @@ it("sends 100 (Continue) for a body it will read, then takes the event", async (
   socket.destroy();
 });
 
-it("still sends 100 (Continue) at once on the routes read through Hono", async () => {
+it("sends 100 (Continue) on the routes read through Hono once the route reads the body", async () => {
   const { socket, received } = await open();
   socket.write(
     "POST /subscriptions HTTP/1.1\r\nHost: gw\r\nExpect: 100-continue\r\n" +
@@ -62,5 +62,35 @@ it("still sends 100 (Continue) at once on the routes read through Hono", async (
   });
   socket.write("{}");
   await vi.waitFor(() => expect(received()).toMatch(/HTTP\/1\.1 400 /), { timeout: 2_000 });
+  socket.destroy();
+});
+
+it.each([
+  [
+    "an admin body over its limit",
+    "POST /subscriptions",
+    "Content-Type: application/json\r\nContent-Length: 2000000",
+    413,
+  ],
+  [
+    "an admin body that is not JSON",
+    "POST /subscriptions",
+    "Content-Type: text/plain\r\nContent-Length: 10",
+    415,
+  ],
+  ["a route that does not exist", "POST /nowhere", "Content-Length: 10", 404],
+  [
+    "an event over the limit, sent to an absolute-form target",
+    "POST http://gw/events",
+    "ce-specversion: 1.0\r\nce-id: a\r\nce-source: /t\r\nce-type: t\r\nContent-Length: 5000",
+    413,
+  ],
+])("refuses %s without inviting the body first", async (_, line, headers, status) => {
+  const { socket, received } = await open();
+  socket.write(
+    `${line} HTTP/1.1\r\nHost: gw\r\nExpect: 100-continue\r\n${headers}\r\nConnection: close\r\n\r\n`,
+  );
+  await vi.waitFor(() => expect(received()).toMatch(/\r\n\r\n\{.*\}$/s), { timeout: 2_000 });
+  expect(received()).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
   socket.destroy();
 });

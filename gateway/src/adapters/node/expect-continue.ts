@@ -31,3 +31,26 @@ export function sendContinue(req: IncomingMessage): void {
   owed.delete(req);
   if (!res.headersSent && !res.writableEnded) res.writeContinue();
 }
+
+/**
+ * Sends the `100 (Continue)` owed to `req` (see `oweContinue`) when something first reads its
+ * body, for code that reads it on its own terms: Hono's Node adapter turns the body into a stream
+ * only when a handler asks for it, so a request refused on its headers (401, 403, 404, 413 on
+ * `Content-Length`, 415) gets its final answer only, and one whose body is read gets the 100 as
+ * the read starts. Does nothing for a request that did not ask.
+ *
+ * @example
+ * continueOnRead(req);
+ * void viaHono(req, res);
+ */
+export function continueOnRead(req: IncomingMessage): void {
+  if (!owed.has(req)) return;
+  // `_read` is how a Readable asks its source for data (node:stream's implementer API): the
+  // first call, from whichever reader, is the moment the body is wanted.
+  const read = req._read;
+  req._read = function readOnceContinued(this: IncomingMessage, size: number) {
+    req._read = read;
+    sendContinue(req);
+    return read.call(this, size);
+  };
+}

@@ -6,7 +6,7 @@ import { MalformedRequest } from "../../errors/errors.js";
 import type { HeraldError } from "../../errors/herald-error.js";
 import { INGEST_PATHS } from "../../ingest/ingest-routes.js";
 import { bodyMayBeArriving, closeAfterAnswer } from "./closing-connection.js";
-import { sendContinue } from "./expect-continue.js";
+import { continueOnRead } from "./expect-continue.js";
 import { incomingSource } from "./incoming-source.js";
 
 const INGEST = new Set<string>(INGEST_PATHS);
@@ -49,8 +49,8 @@ export function nodeListener(gateway: Gateway): RequestListener {
       // balancer's probe); it names no resource, so no route can answer it.
       res.writeHead(204, { allow: SERVER_METHODS }).end();
     } else {
-      // Hono's adapter reads the body as it builds the Request: the 100 goes out at once.
-      sendContinue(req);
+      // The 100 goes out when a route reads the body: a refusal on the headers comes without it.
+      continueOnRead(req);
       void viaHono(req, res);
     }
   };
