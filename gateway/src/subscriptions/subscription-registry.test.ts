@@ -5,6 +5,7 @@ import type { CloudEvent } from "../event/cloud-event.js";
 import { createMemorySubscriptionStore } from "../store/memory-subscription-store.js";
 import type { SubscriptionStore } from "../store/subscription-store.js";
 import { subscription } from "./matcher.case.js";
+import { createMatcher } from "./matcher.js";
 import { openSubscriptionRegistry } from "./subscription-registry.js";
 
 const event = (type: string): CloudEvent => ({
@@ -165,6 +166,31 @@ describe("openSubscriptionRegistry", () => {
       expect(registry.get("file")).toBeDefined();
       expect(registry.get("broken")).toBeUndefined();
     });
+  });
+
+  it("builds the matcher once after a run of changes, when an event next needs it", async () => {
+    let builds = 0;
+    const registry = await openSubscriptionRegistry({
+      configured: [subscription("file", { types: ["t"] })],
+      store: createMemorySubscriptionStore(),
+      createMatcher: (subs) => {
+        builds += 1;
+        return createMatcher(subs);
+      },
+    });
+    expect(builds).toBe(1);
+    for (let i = 0; i < 50; i++) await registry.create(subscription(`api${i}`, { types: ["t"] }));
+    await registry.delete("api7");
+    await registry.update(subscription("api3", { types: ["other"] }));
+    // Building once per change made creating N subscriptions cost N builds over a growing set.
+    expect(builds).toBe(1);
+    const matched = matchIds(registry, "t");
+    expect(builds).toBe(2);
+    expect(matched).toHaveLength(49);
+    expect(matched).not.toContain("api7");
+    expect(matched).not.toContain("api3");
+    expect(matchIds(registry, "other")).toStrictEqual(["api3"]);
+    expect(builds).toBe(2);
   });
 
   it("a stored subscription shadowed by a config one reappears when the file drops it", async () => {

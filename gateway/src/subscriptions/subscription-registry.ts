@@ -211,7 +211,8 @@ export function createSubscriptionRegistry(
   )) {
     disabled.set(id, state);
   }
-  let matcher = build(active());
+  // Built now, so a set that does not compile fails the start; after a change, when next used.
+  let matcher: Matcher | undefined = build(active());
   for (const id of api.keys()) {
     if (config.has(id)) {
       logger.warn("a stored API subscription is shadowed by the config's with the same id", {
@@ -248,8 +249,16 @@ export function createSubscriptionRegistry(
       : { subscription, origin, disabled: state };
   }
   const listeners: (() => void)[] = [];
+  /**
+   * After a change: the matcher is built again when an event next needs it, not here, so a run
+   * of API changes with no event between them (a script creating thousands of subscriptions)
+   * builds it once instead of once per change over an ever larger set.
+   */
   function rebuild(): void {
-    matcher = build(active());
+    matcher = undefined;
+    tellListeners();
+  }
+  function tellListeners(): void {
     for (const listener of listeners) {
       try {
         listener();
@@ -273,7 +282,10 @@ export function createSubscriptionRegistry(
   }
 
   return {
-    matcher: () => matcher,
+    matcher: () => {
+      matcher ??= build(active());
+      return matcher;
+    },
     writable: (id) => writable(id),
     get: (id) => config.get(id) ?? api.get(id),
     isDisabled: (id) => disabled.has(id),
@@ -389,13 +401,17 @@ export function createSubscriptionRegistry(
       );
       config = next;
       for (const [id, state] of uncovered) disabled.set(id, state);
+      const before = matcher;
       try {
-        rebuild();
+        // Built at once: a reload whose set does not compile is refused here, not at an event.
+        matcher = build(active());
       } catch (error) {
         config = previous;
         for (const id of uncovered.keys()) disabled.delete(id);
+        matcher = before;
         throw error;
       }
+      tellListeners();
       // A disabled config subscription whose definition changed in the file is enabled again.
       const changed = [...next].filter(
         ([id, s]) => disabled.has(id) && JSON.stringify(previous.get(id)) !== JSON.stringify(s),
