@@ -5,10 +5,17 @@ import { checkRecordCount } from "./records.js";
 import type { WebhookAdapter } from "./webhook-adapter.js";
 import { eventTime } from "./webhook-time.js";
 
-/** `_db_updates` row types (a Map: a `type` such as "constructor" must find nothing). */
+/**
+ * `_db_updates` row types (a Map: a `type` such as "constructor" must find nothing). CouchDB also
+ * writes `ddoc_updated` when a design document of the database changes. couchdb.md has no type
+ * of its own for it: a design document is a document of the database, so the database was
+ * updated, and the row is the document's "Update" (`org.apache.couchdb.database.updated`).
+ * Refusing it failed the forwarder on every design-document write.
+ */
 const DATABASE_EVENTS: ReadonlyMap<string, string> = new Map([
   ["created", "org.apache.couchdb.database.created"],
   ["updated", "org.apache.couchdb.database.updated"],
+  ["ddoc_updated", "org.apache.couchdb.database.updated"],
   ["deleted", "org.apache.couchdb.database.deleted"],
 ]);
 
@@ -33,7 +40,8 @@ export interface CouchDbAdapterOptions {
  *   database, `type` `org.apache.couchdb.document.updated` (`.deleted` when `deleted: true`),
  *   `subject` = the document id, `data` = `changes`;
  * - a `/_db_updates` row (`seq`, `db_name`, `type`): `id` = `seq`, `source` = server URL,
- *   `type` `org.apache.couchdb.database.` + created | updated | deleted, `subject` = `db_name`.
+ *   `type` `org.apache.couchdb.database.` + created | updated | deleted (a `ddoc_updated` row,
+ *   a design document changed, is `updated`), `subject` = `db_name`.
  *
  * `time` is the receipt time ("Current time"). The line that ends a continuous feed
  * (`{"last_seq": ..., "pending": 0}`, sent when the feed times out) carries no change: a
@@ -87,7 +95,10 @@ export function createCouchDbAdapter(options: CouchDbAdapterOptions): WebhookAda
           const kind = f.text("type");
           const type = kind === undefined ? undefined : DATABASE_EVENTS.get(kind);
           if (kind !== undefined && type === undefined) {
-            f.problem("type", `is ${JSON.stringify(kind)}; expected created, updated or deleted`);
+            f.problem(
+              "type",
+              `is ${JSON.stringify(kind)}; expected created, updated, ddoc_updated or deleted`,
+            );
           }
           events.push(
             foreignEvent({

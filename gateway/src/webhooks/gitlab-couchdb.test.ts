@@ -496,6 +496,38 @@ describe("couchdb: cloudevents/adapters/couchdb.md", () => {
     expect(events[0]?.data).toBeUndefined();
   });
 
+  it("maps a ddoc_updated row (a design document changed) as the database's update", async () => {
+    // CouchDB writes such a row for every design-document write, beside the database's own
+    // `updated`; it was refused with 400, so a forwarder of the feed failed on each one.
+    const seq = "5-g1AAAAFReJzLYWBg4MhgTmHgzcvPy09JdcjLz8gvLskBCeexAA";
+    const feed = {
+      results: [
+        { db_name: "catalogue", type: "updated", seq: "4-g1AAAAFReJzLYWBg4MhgTmHgzcvPy09J" },
+        { db_name: "catalogue", type: "ddoc_updated", seq },
+      ],
+      last_seq: seq,
+    };
+    expect((await kit.post("couch", feed)).status).toBe(202);
+    const events = (await kit.delivered()).filter((e) => e.subject === "catalogue");
+    expect(events).toHaveLength(2);
+    expect(events[1]).toMatchObject({
+      id: seq,
+      source: "https://couch.example.com",
+      type: "org.apache.couchdb.database.updated",
+      subject: "catalogue",
+      time: RECEIPT,
+    });
+    expect(events[1]?.data).toBeUndefined();
+    expect(events[1]?.datacontenttype).toBeUndefined();
+    // A single line of a continuous feed too.
+    const line = { db_name: "catalogue-2", type: "ddoc_updated", seq: "6-g1AAAAFReJzLYWBg" };
+    expect((await kit.post("couch", line)).status).toBe(202);
+    expect((await kit.delivered()).find((e) => e.subject === "catalogue-2")).toMatchObject({
+      id: "6-g1AAAAFReJzLYWBg",
+      type: "org.apache.couchdb.database.updated",
+    });
+  });
+
   it.each(["bogus", "constructor", "toString", "hasOwnProperty", "__proto__"])(
     "refuses a _db_updates row of type %j: 400 invalid_payload naming the type",
     async (type) => {
@@ -506,7 +538,7 @@ describe("couchdb: cloudevents/adapters/couchdb.md", () => {
       expect(problem.errors).toEqual([
         {
           field: "type",
-          message: `is ${JSON.stringify(type)}; expected created, updated or deleted`,
+          message: `is ${JSON.stringify(type)}; expected created, updated, ddoc_updated or deleted`,
         },
       ]);
     },
