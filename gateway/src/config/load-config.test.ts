@@ -593,11 +593,11 @@ describe("parseConfig: ${VAR} interpolation", () => {
     ]);
     // A literal `${` in a quoted string, then a `}` of the YAML on the same line: read as written.
     const config = parseConfig(
-      yaml("adapters:", '  - { id: a, kind: mapping, attributes: { source: "/$${", type: t } }'),
+      yaml("adapters:", '  - { id: a, kind: mapping, attributes: { source: /s, type: "/$${" } }'),
       "x",
       {},
     );
-    expect(config.adapters[0]).toMatchObject({ attributes: { source: { constant: "/${" } } });
+    expect(config.adapters[0]).toMatchObject({ attributes: { type: { constant: "/${" } } });
   });
 
   test("keys are not interpolated", () => {
@@ -614,13 +614,13 @@ describe("parseConfig: ${VAR} interpolation", () => {
         "  - id: a",
         "    kind: mapping",
         "    attributes:",
-        "      source: $${HOME}",
-        "      type: t",
+        "      source: /s",
+        "      type: $${HOME}",
       ],
     ],
     [
       "inside { } too",
-      ["adapters:", "  - { id: a, kind: mapping, attributes: { source: $${HOME}, type: t } }"],
+      ["adapters:", "  - { id: a, kind: mapping, attributes: { source: /s, type: $${HOME} } }"],
     ],
   ])("$${ writes a literal ${ %s", (_style, lines) => {
     const config = parseConfig(yaml(...lines), "x", { HOME: "/root" });
@@ -628,7 +628,7 @@ describe("parseConfig: ${VAR} interpolation", () => {
       {
         id: "a",
         kind: "mapping",
-        attributes: { source: { constant: "${HOME}" }, type: { constant: "t" } },
+        attributes: { source: { constant: "/s" }, type: { constant: "${HOME}" } },
       },
     ]);
   });

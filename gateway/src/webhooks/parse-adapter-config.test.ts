@@ -131,6 +131,48 @@ describe("adapters: per-kind settings", () => {
     ]);
   });
 
+  it("a mapping's constants and defaults must be values their attribute can take", () => {
+    // They were taken as valid, and every webhook to the adapter was then refused with 400.
+    expect(
+      problems(
+        yaml(
+          "adapters:",
+          "  - id: map",
+          "    kind: mapping",
+          "    attributes:",
+          "      source: has space",
+          '      type: { pointer: /t, prefix: "com.example.\\x01" }',
+          "      time: yesterday",
+          "      dataschema: relative/path",
+          '      subject: { pointer: /s, default: "a\\u0000b" }',
+          '      id: { pointer: /id, default: "\\ud800" }',
+        ),
+      ),
+    ).toEqual([
+      "herald.yaml:5:15 adapters[0].attributes.source: must be a URI-reference (RFC 3986); encode other characters",
+      "herald.yaml:6:36 adapters[0].attributes.type.prefix: must not contain control characters",
+      "herald.yaml:7:13 adapters[0].attributes.time: must be an RFC 3339 timestamp such as 2018-04-05T17:31:00Z",
+      "herald.yaml:8:19 adapters[0].attributes.dataschema: must be an absolute URI with a scheme (RFC 3986 4.3)",
+      "herald.yaml:9:40 adapters[0].attributes.subject.default: must not contain control characters",
+      "herald.yaml:10:36 adapters[0].attributes.id.default: must not contain unpaired surrogates",
+    ]);
+    const config = parseConfig(
+      yaml(
+        "adapters:",
+        "  - id: map",
+        "    kind: mapping",
+        "    attributes:",
+        "      source: https://shop.example.com/orders",
+        "      type: { pointer: /t, prefix: com.example. }",
+        "      time: { pointer: /at, default: '2024-01-01T00:00:00Z' }",
+        "      dataschema: https://shop.example.com/schema.json",
+        "      tenant: { pointer: /tenant, default: public }",
+      ),
+      "herald.yaml",
+    );
+    expect(config.adapters[0]).toMatchObject({ kind: "mapping" });
+  });
+
   it("sns subscriptions are subscription ARNs as SNS writes them, of one of topics", () => {
     expect(
       problems(

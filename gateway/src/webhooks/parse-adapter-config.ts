@@ -18,7 +18,8 @@ import {
   rejectUnknownKeys,
   required,
 } from "../config/value-checks.js";
-import { checkName } from "../event/attribute-rules.js";
+import { checkName, checkString } from "../event/attribute-rules.js";
+import { validateAttributes } from "../event/validate-attributes.js";
 import { ADAPTER_KINDS, type AdapterConfig } from "./adapter-config.js";
 import { jsonPointerProblem } from "./json-pointer.js";
 import type { MappedValue } from "./mapping-adapter.js";
@@ -214,7 +215,8 @@ function parseMappedAttributes(
       continue;
     }
     if (typeof rule === "string") {
-      if (rule === "") r(at, "must not be empty");
+      const problem = rule === "" ? "must not be empty" : valueProblem(name, rule);
+      if (problem !== undefined) r(at, problem);
       else out[name] = { constant: rule };
       continue;
     }
@@ -226,6 +228,13 @@ function parseMappedAttributes(
     const pointer = required(rule.pointer, [...at, "pointer"], r, expectPointer);
     const prefix = optional(rule.prefix, [...at, "prefix"], r, expectString);
     const fallback = optional(rule.default, [...at, "default"], r, expectString);
+    // A value that breaks the attribute's rule would refuse every payload it is used for (400
+    // invalid_event), so it is a config error, named here rather than at each webhook. A prefix
+    // is only part of a value; a character no attribute may hold is wrong in any of them.
+    const badDefault = fallback === undefined ? undefined : valueProblem(name, fallback);
+    if (badDefault !== undefined) r([...at, "default"], badDefault);
+    const badPrefix = prefix === undefined ? undefined : checkString(prefix);
+    if (badPrefix !== undefined) r([...at, "prefix"], badPrefix);
     if (pointer !== undefined) {
       out[name] = {
         pointer,
@@ -235,4 +244,17 @@ function parseMappedAttributes(
     }
   }
   return tracked.failed() ? undefined : out;
+}
+
+/** Valid required attributes, beside which one configured value is checked. */
+const PLACEHOLDERS = { specversion: "1.0", id: "x", source: "/x", type: "x" } as const;
+
+/**
+ * Why a whole configured value (a constant, a default) cannot be attribute `name`'s, by the
+ * CloudEvents rules an event is checked with (`time` an RFC 3339 timestamp, `source` a
+ * URI-reference, `dataschema` an absolute URI, no control characters); `undefined` when it can.
+ */
+function valueProblem(name: string, value: string): string | undefined {
+  const violations = validateAttributes({ ...PLACEHOLDERS, [name]: value });
+  return violations.find((violation) => violation.attribute === name)?.message;
 }
