@@ -46,6 +46,18 @@ describe("configWarnings", () => {
     }
   });
 
+  it("names a mapping adapter whose id is a constant: every event after the first is a duplicate", () => {
+    const mapping = (id: string) =>
+      `adapters:\n  - id: shop\n    kind: mapping\n    attributes:\n      source: /shop\n      type: t\n${id}`;
+    expect(warnings(mapping("      id: order\n"))).toEqual([
+      expect.stringMatching(
+        /^h\.yaml:7:11 adapters\[0\]\.attributes\.id: is a constant: every event gets the same id/,
+      ),
+    ]);
+    expect(warnings(mapping("      id: { pointer: /delivery }\n"))).toEqual([]);
+    expect(warnings(mapping(""))).toEqual([]);
+  });
+
   it("names a signing secret whose key is under 24 bytes, never the secret", () => {
     const sub = (secret: string) =>
       `subscriptions:\n  - id: a\n    sink: http://127.0.0.1:9/x\n    delivery:\n      signingSecret: ${secret}\n`;

@@ -31,6 +31,8 @@ function keyBytes(secret: string): number {
  * - an `auth.issuers[].jwks` URL over plain `http:` to a host other than this machine: whoever
  *   can answer for it hands the gateway the keys it trusts. A warning, since DESIGN.md allows
  *   http(s) and a local or sidecar identity provider is fine without TLS.
+ * - a `mapping` adapter whose `id` is a constant: dedupe (`source` + `id`) then takes every
+ *   event after the first for a redelivery and drops it.
  *
  * @example
  * configWarnings(parseConfig(text, "herald.yaml"), "herald.yaml", text).map(formatConfigIssue);
@@ -69,6 +71,16 @@ export function configWarnings(config: HeraldConfig, file: string, text?: string
         "is fetched over plain http from another host: anyone on the network path can answer " +
         "with keys of their own and mint tokens this gateway accepts; use https (OpenID Connect " +
         "Discovery and RFC 8414 publish jwks_uri over TLS)",
+    });
+  });
+  config.adapters.forEach((adapter, i) => {
+    if (adapter.kind !== "mapping" || !("constant" in (adapter.attributes.id ?? {}))) return;
+    found.push({
+      path: ["adapters", i, "attributes", "id"],
+      message:
+        "is a constant: every event gets the same id, so each one after the first (the other " +
+        "records of a payload too) is a duplicate of it and is not delivered; point it at the " +
+        "payload's delivery id, or leave it out for the body's hash",
     });
   });
   if (found.length === 0) return [];
