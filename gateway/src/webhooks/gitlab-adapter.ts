@@ -154,11 +154,13 @@ export function createGitLabAdapter(options: {
         return { kind: "acknowledge", reason: `GitLab system hook event ${kind}` };
       }
       if (mapping === undefined) {
+        // A comment is named by what it is on: a note without `noteable_type` lacks that field.
+        const named = kind === "note" ? fields.get("object_attributes.noteable_type") : kind;
         fields.problem(
           kind === "note" ? "object_attributes.noteable_type" : field,
-          kind === undefined
+          named === undefined || named === null
             ? "is missing"
-            : `is ${JSON.stringify(kind === "note" ? fields.get("object_attributes.noteable_type") : kind)}, an event cloudevents/adapters/gitlab.md does not map`,
+            : `is ${JSON.stringify(named)}, an event cloudevents/adapters/gitlab.md does not map`,
         );
         return fields.fail();
       }

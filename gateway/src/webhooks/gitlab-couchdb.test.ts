@@ -293,6 +293,12 @@ describe("gitlab: every event of cloudevents/adapters/gitlab.md", () => {
         message: 'is "release", an event cloudevents/adapters/gitlab.md does not map',
       },
     ]);
+    // A comment without noteable_type: the field is missing (it was "is undefined, an event ...").
+    const note = await gitlab("Note Hook", { object_kind: "note", object_attributes: { id: 1 } });
+    expect(note.status).toBe(400);
+    expect((await note.json()).errors).toEqual([
+      { field: "object_attributes.noteable_type", message: "is missing" },
+    ]);
     const bare = await gitlab("Push Hook", { object_kind: "push", checkout_sha: "x" });
     expect(bare.status).toBe(400);
     expect((await bare.json()).errors).toEqual([
