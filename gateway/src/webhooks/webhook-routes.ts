@@ -14,7 +14,7 @@ const WEBHOOK_ALLOW = ["POST", "OPTIONS"] as const;
  * Mounts `POST /webhooks/{adapter-id}`: 202 when the payload's events are accepted, 204 for a
  * provider's set-up message (GitHub `ping`, `s3:TestEvent`). `OPTIONS` on a configured adapter's
  * path answers the CloudEvents webhook handshake, as on `/events` (it is an ingest path too);
- * an unknown adapter is 404; other methods are 405 with `Allow`.
+ * other methods are 405 with `Allow`; an unknown adapter is 404 whatever the method.
  *
  * @example
  * mountWebhooks(app, createWebhookHandler({ adapters, limits, auth, clock, accept, gate, logger }), adapters);
@@ -29,13 +29,18 @@ export function mountWebhooks(
     return c.body(null, outcome.status, successHeaders(c.req.url));
   });
   app.options(WEBHOOK_PATH, (c) => {
-    const adapterId = c.req.param("adapterId");
-    if (!adapters.has(adapterId)) {
-      throw new NotFound(`no adapter ${JSON.stringify(adapterId)} is configured`);
-    }
+    configured(c.req.param("adapterId"));
     return webhookHandshake(c.req.raw, WEBHOOK_ALLOW);
   });
   app.all(WEBHOOK_PATH, (c) => {
+    // An id no adapter has is no resource at all, whatever the method (as POST and OPTIONS say).
+    configured(c.req.param("adapterId"));
     throw new MethodNotAllowed(c.req.method, WEBHOOK_ALLOW);
   });
+
+  function configured(adapterId: string): void {
+    if (!adapters.has(adapterId)) {
+      throw new NotFound(`no adapter ${JSON.stringify(adapterId)} is configured`);
+    }
+  }
 }

@@ -101,6 +101,17 @@ describe("webhooks through the Node listener, delivered to a real sink", () => {
       }).end();
     });
     expect(get).toBe(405);
+    // An adapter id nobody configured is 404 whatever the method, as for POST and OPTIONS (a GET
+    // was 405, as if the adapter existed).
+    for (const method of ["GET", "PUT", "DELETE"]) {
+      const status = await new Promise<number>((resolve) => {
+        request(`${base}/webhooks/nope`, { method }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).end();
+      });
+      expect(status).toBe(404);
+    }
     const big = JSON.stringify({ filler: "x".repeat(4096) });
     const tooLarge = await post(
       "/webhooks/github-main",
