@@ -1,6 +1,6 @@
 import type { CloudEvent } from "../event/cloud-event.js";
 import { foreignEvent } from "./foreign-event.js";
-import { isJsonObject, type PayloadFields, payloadFields } from "./payload-fields.js";
+import { isJsonObject, type PayloadFields, payloadFields, quoteValue } from "./payload-fields.js";
 import { checkRecordCount } from "./records.js";
 import type { WebhookAdapter } from "./webhook-adapter.js";
 import { eventTime } from "./webhook-time.js";
@@ -97,7 +97,7 @@ export function createCouchDbAdapter(options: CouchDbAdapterOptions): WebhookAda
           if (kind !== undefined && type === undefined) {
             f.problem(
               "type",
-              `is ${JSON.stringify(kind)}; expected created, updated, ddoc_updated or deleted`,
+              `is ${quoteValue(kind)}; expected created, updated, ddoc_updated or deleted`,
             );
           }
           events.push(

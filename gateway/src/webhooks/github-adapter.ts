@@ -2,7 +2,7 @@ import { MalformedRequest } from "../errors/errors.js";
 import { fillEventTemplate } from "./field-template.js";
 import { foreignEvent } from "./foreign-event.js";
 import { GITHUB_EVENTS } from "./github-events.js";
-import { payloadFields } from "./payload-fields.js";
+import { payloadFields, quoteValue } from "./payload-fields.js";
 import { hmacSha256Key, verifyHmacHex } from "./shared-secret.js";
 import type { WebhookAdapter, WebhookRequest } from "./webhook-adapter.js";
 import { InvalidSignature } from "./webhook-errors.js";
@@ -62,7 +62,7 @@ export function createGitHubAdapter(options: {
           "header X-GitHub-Event",
           event === undefined
             ? "is missing"
-            : `is ${JSON.stringify(event)}, an event cloudevents/adapters/github.md does not map`,
+            : `is ${quoteValue(event)}, an event cloudevents/adapters/github.md does not map`,
         );
         return fields.fail();
       }

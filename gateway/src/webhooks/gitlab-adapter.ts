@@ -1,7 +1,7 @@
 import { type EventTemplate, fillEventTemplate } from "./field-template.js";
 import { foreignEvent } from "./foreign-event.js";
 import { gitlabEventKind } from "./gitlab-event-header.js";
-import { type PayloadFields, payloadFields } from "./payload-fields.js";
+import { type PayloadFields, payloadFields, quoteValue } from "./payload-fields.js";
 import { tokensEqual } from "./shared-secret.js";
 import type { WebhookAdapter } from "./webhook-adapter.js";
 import { InvalidSignature } from "./webhook-errors.js";
@@ -160,7 +160,7 @@ export function createGitLabAdapter(options: {
           kind === "note" ? "object_attributes.noteable_type" : field,
           named === undefined || named === null
             ? "is missing"
-            : `is ${JSON.stringify(named)}, an event cloudevents/adapters/gitlab.md does not map`,
+            : `is ${quoteValue(named)}, an event cloudevents/adapters/gitlab.md does not map`,
         );
         return fields.fail();
       }

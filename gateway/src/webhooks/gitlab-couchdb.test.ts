@@ -299,6 +299,15 @@ describe("gitlab: every event of cloudevents/adapters/gitlab.md", () => {
     expect((await note.json()).errors).toEqual([
       { field: "object_attributes.noteable_type", message: "is missing" },
     ]);
+    // A huge wrong value is quoted by its start only (it was repeated whole, twice: 400 KB).
+    const huge = { object_kind: "note", object_attributes: { noteable_type: "x".repeat(200_000) } };
+    const hugeNote = await gitlab("Note Hook", huge);
+    expect(hugeNote.status).toBe(400);
+    const hugeText = await hugeNote.text();
+    expect(hugeText.length).toBeLessThan(2_000);
+    expect(JSON.parse(hugeText).errors[0].message).toBe(
+      `is "${"x".repeat(79)}…, an event cloudevents/adapters/gitlab.md does not map`,
+    );
     const bare = await gitlab("Push Hook", { object_kind: "push", checkout_sha: "x" });
     expect(bare.status).toBe(400);
     expect((await bare.json()).errors).toEqual([
@@ -549,6 +558,22 @@ describe("couchdb: cloudevents/adapters/couchdb.md", () => {
       ]);
     },
   );
+
+  it("a problem quotes at most the start of a wrong value, not all of it", async () => {
+    // 100 rows with a 2,500-character type were answered (and logged) with all of each: 270 KB.
+    const long = "z".repeat(2500);
+    const rows = Array.from({ length: 100 }, (_, i) => ({ db_name: "d", seq: `${i}`, type: long }));
+    const res = await kit.post("couch", { results: rows });
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text.length).toBeLessThan(30_000); // 273,000 before
+    const problem = JSON.parse(text);
+    expect(problem.errors).toHaveLength(100);
+    expect(problem.errors[0]).toEqual({
+      field: "results[0].type",
+      message: `is "${"z".repeat(79)}…; expected created, updated, ddoc_updated or deleted`,
+    });
+  });
 
   it("takes a single continuous-feed row, and the database from ?db= when the adapter names none", async () => {
     const row = { seq: 7, id: "invoice-9", changes: [{ rev: "3-abc" }] };

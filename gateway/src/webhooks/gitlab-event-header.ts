@@ -1,4 +1,4 @@
-import type { PayloadFields } from "./payload-fields.js";
+import { type PayloadFields, quoteValue } from "./payload-fields.js";
 
 const HEADER = "X-Gitlab-Event";
 const SYSTEM_HOOK = "System Hook";
@@ -54,7 +54,7 @@ export function gitlabEventKind(
   if (!system && expected === undefined) {
     fields.problem(
       `header ${HEADER}`,
-      `is ${JSON.stringify(header)}, an event cloudevents/adapters/gitlab.md does not map`,
+      `is ${quoteValue(header)}, an event cloudevents/adapters/gitlab.md does not map`,
     );
     return undefined;
   }
@@ -65,7 +65,7 @@ export function gitlabEventKind(
   if (!agrees) {
     fields.problem(
       `header ${HEADER}`,
-      `is ${JSON.stringify(header)}, which does not send object_kind ${JSON.stringify(found.kind)}`,
+      `is ${quoteValue(header)}, which does not send object_kind ${quoteValue(found.kind)}`,
     );
     return undefined;
   }

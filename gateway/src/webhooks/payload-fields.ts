@@ -121,6 +121,23 @@ export function scalarText(value: unknown): string | undefined {
   return undefined;
 }
 
+/** The most characters of a payload's value a problem repeats (`quoteValue`). */
+export const MAX_QUOTED_CHARS = 80;
+
+/**
+ * A payload's value as a problem names it: JSON, cut after `MAX_QUOTED_CHARS` characters. A
+ * problem says which value was wrong; repeating all of it (a 200 KB `noteable_type`, the same
+ * long `type` in each of 100 rows) made a 400 and its log line as large as the body, twice over.
+ *
+ * @example
+ * quoteValue("release");        // '"release"'
+ * quoteValue("x".repeat(500));  // '"xxxx…' (80 characters, then "…")
+ */
+export function quoteValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length <= MAX_QUOTED_CHARS ? text : `${text.slice(0, MAX_QUOTED_CHARS)}…`;
+}
+
 /** True for a JSON object (not an array, not `null`). */
 export function isJsonObject(value: unknown): value is Readonly<Record<string, unknown>> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
