@@ -46,6 +46,18 @@ describe("configWarnings", () => {
     }
   });
 
+  it("names an sns adapter that confirms subscriptions of any topic (autoConfirm without topics)", () => {
+    const sns = (extra: string) =>
+      `adapters:\n  - id: orders\n    kind: sns\n    autoConfirm: true\n${extra}`;
+    expect(warnings(sns(""))).toEqual([
+      expect.stringMatching(
+        /^h\.yaml:4:18 adapters\[0\]\.autoConfirm: is true and the adapter lists no topics: any AWS account/,
+      ),
+    ]);
+    expect(warnings(sns("    topics: [arn:aws:sns:eu-west-1:123456789012:orders]\n"))).toEqual([]);
+    expect(warnings("adapters:\n  - { id: orders, kind: sns }\n")).toEqual([]);
+  });
+
   it("names a mapping adapter whose id is a constant: every event after the first is a duplicate", () => {
     const mapping = (id: string) =>
       `adapters:\n  - id: shop\n    kind: mapping\n    attributes:\n      source: /shop\n      type: t\n${id}`;

@@ -31,6 +31,8 @@ function keyBytes(secret: string): number {
  * - an `auth.issuers[].jwks` URL over plain `http:` to a host other than this machine: whoever
  *   can answer for it hands the gateway the keys it trusts. A warning, since DESIGN.md allows
  *   http(s) and a local or sidecar identity provider is fine without TLS.
+ * - an `sns` adapter with `autoConfirm` and no `topics`: it confirms whatever topic subscribes
+ *   it, so any AWS account can feed it events.
  * - a `mapping` adapter whose `id` is a constant: dedupe (`source` + `id`) then takes every
  *   event after the first for a redelivery and drops it.
  *
@@ -71,6 +73,16 @@ export function configWarnings(config: HeraldConfig, file: string, text?: string
         "is fetched over plain http from another host: anyone on the network path can answer " +
         "with keys of their own and mint tokens this gateway accepts; use https (OpenID Connect " +
         "Discovery and RFC 8414 publish jwks_uri over TLS)",
+    });
+  });
+  config.adapters.forEach((adapter, i) => {
+    if (adapter.kind !== "sns" || !adapter.autoConfirm || adapter.topics !== undefined) return;
+    found.push({
+      path: ["adapters", i, "autoConfirm"],
+      message:
+        "is true and the adapter lists no topics: any AWS account can subscribe this endpoint " +
+        "to a topic of its own, Herald confirms the subscription, and that topic's messages " +
+        "are accepted as events; list the topics you mean in topics",
     });
   });
   config.adapters.forEach((adapter, i) => {
