@@ -74,6 +74,12 @@ export interface GatewayOptions {
   readonly sinkClient?: SinkClient;
   /** The `fetch` the default sink client uses (default: the global one). Not with `sinkClient`. */
   readonly fetch?: FetchLike;
+  /**
+   * Outbound HTTP of the webhook adapters: SNS signing certificates and subscription
+   * confirmations (default `fetch`, else the global one). A runtime that passes `sinkClient`
+   * passes its outbound `fetch` here, or the adapters would bypass it.
+   */
+  readonly webhookFetch?: FetchLike;
   readonly clock?: Clock;
   readonly logger?: Logger;
   /**
@@ -267,7 +273,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   mountIngest(app, ingest);
   const adapters = createWebhookAdapters(config.adapters, {
-    fetch: options.fetch ?? ((request) => fetch(request)),
+    fetch: options.webhookFetch ?? options.fetch ?? ((request) => fetch(request)),
     logger,
   });
   mountWebhooks(app, createWebhookHandler({ adapters, ...publishing }), adapters);

@@ -69,7 +69,10 @@ export interface HeraldWorkerEnv {
 export interface HeraldWorkerOptions {
   /** A config bundled with the Worker (e.g. a Text module rule); default `env.HERALD_CONFIG`. */
   readonly config?: string;
-  /** Outbound HTTP for deliveries and JWKS (default the global `fetch`). */
+  /**
+   * Outbound HTTP for deliveries, JWKS and the webhook adapters' fetches (SNS signing
+   * certificates, subscription confirmations); default the global `fetch`.
+   */
   readonly fetch?: FetchLike;
   /** The Cache API cache for JWKS (default `caches.open("herald-jwks")`). */
   readonly jwksCache?: () => Promise<JwksCache>;
@@ -210,6 +213,9 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       queue,
       subscriptions: registry,
       sinkClient,
+      // SNS certificates and subscription confirmations go out the same way as deliveries (they
+      // went to the global fetch, past an injected one).
+      webhookFetch: fetchOut,
       clock,
       logger,
       noAuth,
