@@ -148,6 +148,24 @@ describe("mapping", () => {
     const notList = await kit.post("batch", { items: {} });
     expect((await notList.json()).errors).toEqual([{ field: "/items", message: "must be a list" }]);
   });
+
+  it("records: each element's data is its text as sent, big integers and all", async () => {
+    // It was JSON.stringify of the parsed element: 12345678901234567891 arrived as
+    // 12345678901234567000, 1.10 as 1.1, 1e400 as null.
+    const body =
+      '{"items":[{"delivery/id":"big-1","origin":"/o","n":12345678901234567891,"p":1.10,"x":1e400},\n' +
+      '  { "delivery/id" : "big-2", "origin" : "/o", "n" : -0 }]}';
+    const res = await kit.post("batch", body, { "content-type": "application/json" });
+    expect(res.status).toBe(202);
+    await kit.delivered();
+    const raw = kit.sink.received.map((r) => r.body.toString("utf8"));
+    const one = raw.find((text) => text.includes('"id":"big-1"'));
+    const two = raw.find((text) => text.includes('"id":"big-2"'));
+    expect(one).toContain(
+      '"data":{"delivery/id":"big-1","origin":"/o","n":12345678901234567891,"p":1.10,"x":1e400}',
+    );
+    expect(two).toContain('"data":{ "delivery/id" : "big-2", "origin" : "/o", "n" : -0 }');
+  });
 });
 
 describe("JSON Pointer (RFC 6901 section 5 examples)", () => {

@@ -1,5 +1,6 @@
 import { checkInteger } from "../event/attribute-rules.js";
 import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
+import { jsonElementTexts } from "./json-element-texts.js";
 import { evaluateJsonPointer } from "./json-pointer.js";
 import { payloadFields } from "./payload-fields.js";
 import { checkRecordCount } from "./records.js";
@@ -33,7 +34,8 @@ const CORE = new Set(["id", "source", "type", "subject", "time", "dataschema"]);
  * is a constant or a JSON Pointer into the payload (or into each element of `records`);
  * `source` and `type` must be configured; `id` defaults to the SHA-256 (hex) of the body (plus
  * `-` and the element's index with `records`), so the same body posted again is deduplicated;
- * `time` defaults to the receipt time. `data` is the payload (or the element), as JSON.
+ * `time` defaults to the receipt time. `data` is the payload (or the element), as JSON: its
+ * text as sent (`jsonElementTexts` for an element).
  * Authenticated with a publisher JWT (in `Authorization`, or `?access_token=` in the webhook URL
  * for senders that cannot set headers).
  *
@@ -61,6 +63,7 @@ export function createMappingAdapter(options: MappingAdapterOptions): WebhookAda
       const payload = request.json();
       const fields = payloadFields("mapping", payload);
       let items: readonly unknown[] = [payload];
+      let elementTexts: readonly string[] | undefined;
       if (records !== undefined) {
         const list = evaluateJsonPointer(payload, records);
         if (!Array.isArray(list)) {
@@ -69,6 +72,10 @@ export function createMappingAdapter(options: MappingAdapterOptions): WebhookAda
         }
         checkRecordCount(list.length, request.maxRecords);
         items = list;
+        // Each element's data is its text as sent, as a whole body's is (JSON.stringify of the
+        // parsed element rounded integers past 2^53).
+        const texts = jsonElementTexts(request.text(), records);
+        if (texts?.length === list.length) elementTexts = texts;
       }
       const digest = new Uint8Array(
         await crypto.subtle.digest("SHA-256", request.body as Uint8Array<ArrayBuffer>),
@@ -100,9 +107,14 @@ export function createMappingAdapter(options: MappingAdapterOptions): WebhookAda
           }
         }
         out.datacontenttype = "application/json";
-        return records === undefined
-          ? { attributes: out, data: { kind: "json", value: item, text: request.text() } }
-          : { attributes: out, data: { kind: "json", value: item } };
+        const text = records === undefined ? request.text() : elementTexts?.[index];
+        return {
+          attributes: out,
+          data:
+            text === undefined
+              ? { kind: "json", value: item }
+              : { kind: "json", value: item, text },
+        };
       });
       fields.throwIfProblems();
       return { kind: "events", events };
