@@ -121,6 +121,23 @@ describe("s3", () => {
     expect(typeof delivered[0]!.recordedtime).toBe("string");
   });
 
+  it("delivers each record's text as S3 wrote it, not a rewrite of the parsed record", async () => {
+    // data was JSON.stringify of the parsed record: 1.10 became 1.1, a big integer was rounded.
+    const record = JSON.stringify(s3Record("TEXT1", "text.jpg")).replace(
+      '"eventVersion":"2.1"',
+      '"eventVersion":"2.1", "glacierRatio": 1.10, "big": 12345678901234567891',
+    );
+    const body = `{"Records": [ ${record} ]}`;
+    const res = await kit.post("uploads", body, {
+      ...bearer(token),
+      "content-type": "application/json",
+    });
+    expect(res.status).toBe(202);
+    await kit.delivered();
+    const raw = kit.sink.received.map((r) => r.body.toString("utf8"));
+    expect(raw.find((text) => text.includes('"subject":"text.jpg"'))).toContain(`"data":${record}`);
+  });
+
   it("takes an S3-compatible store's record (MinIO: minio:s3, an empty awsRegion) by the same formula", async () => {
     const record = {
       ...s3Record("17F03ACD6F38F575", "file-265.jpg", "s3:ObjectCreated:Put"),

@@ -1,5 +1,6 @@
 import type { CloudEvent } from "../event/cloud-event.js";
 import { foreignEvent } from "./foreign-event.js";
+import { jsonElementTexts } from "./json-element-texts.js";
 import { isJsonObject, payloadFields } from "./payload-fields.js";
 import { awsRecords } from "./records.js";
 import { reportS3Wrapper } from "./s3-wrapper.js";
@@ -18,7 +19,7 @@ import { toTimestamp } from "./webhook-time.js";
  * | `type`    | `com.amazonaws.s3.` + `eventName`                                         |
  * | `subject` | `s3.object.key`                                                           |
  * | `time`    | `eventTime`                                                               |
- * | `data`    | the record (`application/json`)                                           |
+ * | `data`    | the record (`application/json`), its text as sent                         |
  *
  * (The document writes the bucket as "s3.buckets.name"; S3's records have `s3.bucket.name`.)
  * S3-compatible stores that send the same records are taken too (MinIO: `eventSource`
@@ -46,7 +47,11 @@ export function createS3Adapter(options: { readonly id: string }): WebhookAdapte
       const fields = payloadFields("s3", payload);
       if (isJsonObject(payload) && reportS3Wrapper(fields, payload)) fields.fail();
       const events: CloudEvent[] = [];
-      for (const { record, fields: f } of awsRecords(fields, request.maxRecords)) {
+      const records = awsRecords(fields, request.maxRecords);
+      // Each record's data is its text as sent (see `jsonElementTexts`). A record that is no
+      // object refuses the payload, so when it is taken every element is a record, in order.
+      const texts = records.length === 0 ? [] : jsonElementTexts(request.text(), "/Records");
+      for (const [index, { record, fields: f }] of records.entries()) {
         if (reportS3Wrapper(f, record)) continue;
         const requestId = f.text("responseElements.x-amz-request-id");
         const id2 = f.text("responseElements.x-amz-id-2");
@@ -72,7 +77,9 @@ export function createS3Adapter(options: { readonly id: string }): WebhookAdapte
               subject,
               time,
             },
-            { kind: "json", value: record },
+            texts?.length === records.length
+              ? { kind: "json", value: record, text: texts[index]! }
+              : { kind: "json", value: record },
           ),
         );
       }
