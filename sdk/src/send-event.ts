@@ -1,4 +1,5 @@
 import type { EventInput } from "./event-input.js";
+import { checkKnownOptions, type OptionNames } from "./known-options.js";
 import { createProducer, type Sent } from "./producer.js";
 
 /** Options of `sendEvent`. */
@@ -7,6 +8,8 @@ export interface SendOptions {
   readonly token?: string | undefined;
   readonly fetch?: typeof fetch | undefined;
 }
+
+const SEND_OPTIONS = { token: true, fetch: true } satisfies OptionNames<SendOptions>;
 
 /**
  * Sends one event in binary mode, once (no retries): a shortcut for scripts. Services should
@@ -29,6 +32,7 @@ export function sendEvent(
   if (typeof event?.source !== "string" || event.source === "") {
     throw new TypeError("sendEvent: the event needs a source (a URI-reference such as /orders)");
   }
+  checkKnownOptions("sendEvent", options ?? {}, SEND_OPTIONS);
   const producer = createProducer({
     endpoint,
     source: event.source,

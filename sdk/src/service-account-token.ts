@@ -1,4 +1,5 @@
 import { type CryptoKey, importJWK, importPKCS8, type JWK, type KeyObject, SignJWT } from "jose";
+import { checkKnownOptions, type OptionNames } from "./known-options.js";
 
 /** Options of `serviceAccountToken`. */
 export interface ServiceAccountTokenOptions {
@@ -49,6 +50,19 @@ function required(name: string, value: unknown): void {
   }
 }
 
+const TOKEN_OPTIONS = {
+  privateKey: true,
+  issuer: true,
+  audience: true,
+  subject: true,
+  ttl: true,
+  algorithm: true,
+  keyId: true,
+  claims: true,
+  refreshBefore: true,
+  now: true,
+} satisfies OptionNames<ServiceAccountTokenOptions>;
+
 /**
  * A token function for `createProducer({ token })`: it signs a JWT (`iss`, `aud`, `sub`, `iat`,
  * `exp`, `jti`) with the service account's private key, with jose on WebCrypto, and hands out the
@@ -63,7 +77,11 @@ function required(name: string, value: unknown): void {
  * const producer = createProducer({ endpoint, source: "/images", token });
  */
 export function serviceAccountToken(options: ServiceAccountTokenOptions): () => Promise<string> {
-  const { privateKey, issuer, audience, subject, claims = {}, now = Date.now } = options ?? {};
+  if (options === null || typeof options !== "object") {
+    throw new TypeError("serviceAccountToken: options are required");
+  }
+  checkKnownOptions("serviceAccountToken", options, TOKEN_OPTIONS);
+  const { privateKey, issuer, audience, subject, claims = {}, now = Date.now } = options;
   required("issuer", issuer);
   required("subject", subject);
   if (typeof audience !== "string" && !Array.isArray(audience)) {

@@ -1,8 +1,15 @@
 import type { MiddlewareHandler } from "hono";
 import { HeraldError } from "../errors.js";
+import type { OptionNames } from "../known-options.js";
 import { problemResponse } from "./problem-response.js";
 import { checkMaxBytes } from "./read-body.js";
-import { checkSecretGiven, type ReceiveOptions, receive, receiveBatch } from "./receive.js";
+import {
+  checkReceiveOptions,
+  RECEIVE_OPTIONS,
+  type ReceiveOptions,
+  receive,
+  receiveBatch,
+} from "./receive.js";
 import type { ReceivedEvent } from "./received-event.js";
 import { checkToleranceSeconds, parseSigningSecrets } from "./verify-signature.js";
 
@@ -19,6 +26,11 @@ export interface HeraldReceiverOptions extends ReceiveOptions {
   /** Read batches too (`receiveBatch`) and set `cloudevents` instead of `cloudevent`. */
   readonly batch?: boolean | undefined;
 }
+
+const HERALD_RECEIVER_OPTIONS = {
+  ...RECEIVE_OPTIONS,
+  batch: true,
+} satisfies OptionNames<HeraldReceiverOptions>;
 
 /**
  * Hono middleware for a sink: verifies and decodes the delivery (`receive`, or `receiveBatch`
@@ -39,7 +51,7 @@ export function heraldReceiver(
 ): MiddlewareHandler<{ Variables: ReceiverVariables }> {
   const { batch = false, ...receiveOptions } = options;
   // A malformed setting is found now, at start-up, not as a 500 to every delivery.
-  checkSecretGiven(options);
+  checkReceiveOptions(options, "heraldReceiver", HERALD_RECEIVER_OPTIONS);
   if (options.signingSecret !== undefined) parseSigningSecrets(options.signingSecret);
   if (options.maxBytes !== undefined) checkMaxBytes(options.maxBytes);
   if (options.toleranceSeconds !== undefined) checkToleranceSeconds(options.toleranceSeconds);

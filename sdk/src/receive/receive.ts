@@ -1,3 +1,4 @@
+import { checkKnownOptions, type OptionNames } from "../known-options.js";
 import { decodeBatch, decodeBinary, decodeStructured, modeOf } from "./decode-event.js";
 import { readBody } from "./read-body.js";
 import { UnsupportedMode } from "./receive-errors.js";
@@ -26,15 +27,33 @@ export interface ReceiveOptions {
   readonly now?: (() => number) | undefined;
 }
 
+/** The options `receive` and `receiveBatch` take. */
+export const RECEIVE_OPTIONS = {
+  signingSecret: true,
+  toleranceSeconds: true,
+  maxBytes: true,
+  now: true,
+} satisfies OptionNames<ReceiveOptions>;
+
 /**
- * Refuses a `signingSecret` key whose value is `undefined`: that is an unset variable
- * (`{ signingSecret: env.SECRET }`), and taking it as "no secret" would accept forged deliveries
- * without a word. Failing closed is what webhook libraries do (a missing secret is an error).
+ * Refuses options that would weaken verification without a word: a key the function does not
+ * take (a misspelt `signingsecret` would leave deliveries unchecked), and a `signingSecret` key
+ * whose value is `undefined`: that is an unset variable (`{ signingSecret: env.SECRET }`), and
+ * taking it as "no secret" would accept forged deliveries. Failing closed is what webhook
+ * libraries do (a missing secret is an error).
  *
  * @example
- * checkSecretGiven({ signingSecret: process.env.THUMBNAIL_SECRET }); // TypeError when unset
+ * checkReceiveOptions({ signingSecret: process.env.THUMBNAIL_SECRET }); // TypeError when unset
  */
-export function checkSecretGiven(options: ReceiveOptions): void {
+export function checkReceiveOptions(
+  options: ReceiveOptions,
+  where = "receive",
+  names: Readonly<Record<string, true>> = RECEIVE_OPTIONS,
+): void {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`${where}: options must be an object`);
+  }
+  checkKnownOptions(where, options, names);
   if (Object.hasOwn(options, "signingSecret") && options.signingSecret === undefined) {
     throw new TypeError(
       "signingSecret is undefined (an unset environment variable?): give the subscription's whsec_ secret, or leave the option out to accept unsigned deliveries",
@@ -51,7 +70,7 @@ export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 async function verifiedBody(request: Request, options: ReceiveOptions): Promise<Uint8Array> {
   // The signature covers the exact bytes, so the body is read once, raw, and decoded from them.
   const { signingSecret, toleranceSeconds, now, maxBytes = DEFAULT_MAX_BYTES } = options;
-  checkSecretGiven(options);
+  checkReceiveOptions(options);
   const body = await readBody(request, maxBytes);
   if (signingSecret !== undefined) {
     await verifyWebhookSignature({
