@@ -230,6 +230,34 @@ describe("Http1ResponseParser", () => {
     );
   });
 
+  it("refuses a head whose lines end in a bare LF at once, not when a CRLF CRLF comes", () => {
+    // Without the CRLF CRLF that ends a head, the parser used to wait for more: the delivery
+    // then hung until its timeout and reported no answer from a sink that had answered.
+    for (const head of [
+      "HTTP/1.1 200 OK\nContent-Length: 0\n\n",
+      "HTTP/1.1 503 Busy\r\nRetry-After: 1\nContent-Length: 0\r\n\r",
+      "\nHTTP/1.1 200 OK\r\n",
+    ]) {
+      const split = [head];
+      for (let at = 1; at < head.length; at++) split.push(head.slice(0, at), head.slice(at));
+      expect(parse([head]).error, JSON.stringify(head)).toBe("HPE_CR_EXPECTED");
+      expect(parse([...head]).error, `${JSON.stringify(head)} byte by byte`).toBe(
+        "HPE_CR_EXPECTED",
+      );
+      for (let at = 1; at < head.length; at++) {
+        expect(parse([head.slice(0, at), head.slice(at)]).error, `split at ${at}`).toBe(
+          "HPE_CR_EXPECTED",
+        );
+      }
+    }
+    // A CRLF split between two reads is no bare LF, and an unfinished head is waited for.
+    expect(parse(["HTTP/1.1 200 OK\r", "\nContent-Length: 0\r", "\n\r", "\n"])).toMatchObject({
+      status: 200,
+      complete: done,
+    });
+    expect(parse(["HTTP/1.1 200 OK\r\nContent-Len"])).toEqual({ body: "" });
+  });
+
   it("trims OWS around values and keeps empty ones", () => {
     expect(parse(["HTTP/1.1 200 OK\r\nA: \t x y \t\r\nB:\r\nC:  \r\n\r\n"]).raw).toEqual([
       "A",
@@ -260,7 +288,7 @@ describe("Http1ResponseParser", () => {
     expect(parse(["HTTP/1.1 200 OK\r\n", "x: y\r\n".repeat(3000)]).error).toBe(
       "HPE_HEADER_OVERFLOW",
     );
-    expect(parse(["HTTP/1.1 200 OK\n", "x".repeat(MAX_HEAD_BYTES)]).error).toBe(
+    expect(parse(["HTTP/1.1 200 OK\r\n", "x".repeat(MAX_HEAD_BYTES)]).error).toBe(
       "HPE_HEADER_OVERFLOW",
     );
     expect(parse([`HTTP/1.1 100 Continue\r\n\r\n${fits}`])).toMatchObject({ complete: done });

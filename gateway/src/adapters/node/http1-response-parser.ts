@@ -100,7 +100,7 @@ function listElements(value: string, into: string[]): void {
  * An incremental HTTP/1.1 response parser (RFC 9112) for a client that never pipelines: feed it
  * what the socket reads, across any chunk boundaries, and it reports one response at a time to
  * its handler. Strict where leniency lets a server desynchronise the connection: CRLF line ends
- * only, no obsolete line folding, no whitespace before a field's colon, one Content-Length value,
+ * only (a bare LF in a head is an error at once, not a wait for a CRLF CRLF that never comes), no obsolete line folding, no whitespace before a field's colon, one Content-Length value,
  * not both Content-Length and Transfer-Encoding, a head of at most 16 KiB, chunk extensions of at
  * most 16 KiB per body and chunk sizes of at most 16 hex digits. Body framing follows
  * RFC 9112 6.3: 204 and 304 have none (and one that declares a body anyway is not reused after),
@@ -218,6 +218,7 @@ export class Http1ResponseParser {
           this.fail("HPE_HEADER_OVERFLOW", "header overflow");
           return chunk.length;
         }
+        if (bareLfIn(chunk, pos, pos)) return this.failAt("HPE_CR_EXPECTED", BARE_LF, chunk.length);
         this.pending = chunk.toString("latin1", pos);
         return chunk.length;
       }
@@ -235,6 +236,7 @@ export class Http1ResponseParser {
           this.fail("HPE_HEADER_OVERFLOW", "header overflow");
           return chunk.length;
         }
+        if (bareLfIn(text, before, 0)) return this.failAt("HPE_CR_EXPECTED", BARE_LF, chunk.length);
         this.pending = text;
         return pos + take;
       }
@@ -503,6 +505,30 @@ export class Http1ResponseParser {
     this.fail(code, reason);
     return length;
   }
+}
+
+const BARE_LF = "a line ending without CR (bare LF)";
+
+/**
+ * Whether `head` has an LF that no CR comes right before, from `from` on; `start` is where the
+ * head begins (an LF there has nothing before it). The head of a response is read up to its
+ * CRLF CRLF, so a sink that ends its lines with a bare LF (RFC 9112 2.2 lets a recipient accept
+ * them; this strict parser does not) would otherwise be waited for until the delivery's timeout,
+ * and its answer reported as no answer; a bare LF inside a complete head is refused by the line
+ * checks of `parseHead`.
+ *
+ * @example
+ * bareLfIn("HTTP/1.1 200 OK\nContent-Length: 0\n", 0, 0); // true
+ */
+function bareLfIn(head: Buffer | string, from: number, start: number): boolean {
+  const isCr =
+    typeof head === "string"
+      ? (i: number) => head.charCodeAt(i) === CR
+      : (i: number) => head[i] === CR;
+  for (let at = head.indexOf("\n", from); at >= 0; at = head.indexOf("\n", at + 1)) {
+    if (at === start || !isCr(at - 1)) return true;
+  }
+  return false;
 }
 
 /**
