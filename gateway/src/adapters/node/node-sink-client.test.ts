@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { createServer, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { type AddressInfo, createServer as createTcpServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DeliveryMessage } from "../../deliver/build-delivery-message.js";
 import { describeSinkClient } from "../../deliver/sink-client.case.js";
@@ -161,6 +161,28 @@ describe("createNodeSinkClient", () => {
     const err = await client.send(message(server.url), 5_000).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "sink_network_error" });
     expect(attempts).toBe(1);
+  });
+
+  it("fails at once, not at the timeout, on an answer whose lines end in a bare LF", async () => {
+    // Such a head never ends in CRLF CRLF: the delivery used to wait for its whole timeout and
+    // then report a timeout from a sink that had answered.
+    const tcp = createTcpServer((socket) => {
+      socket.once("data", () => socket.write("HTTP/1.1 503 Busy\nContent-Length: 0\n\n"));
+      socket.on("error", () => {});
+    });
+    tcp.listen(0, "127.0.0.1");
+    await once(tcp, "listening");
+    try {
+      const { port } = tcp.address() as AddressInfo;
+      const client = nodeClient();
+      const err = await client
+        .send(message(`http://127.0.0.1:${port}/hook`), 600_000)
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: "sink_network_error" });
+      expect(String((err as Error).message)).toContain("bare LF");
+    } finally {
+      await new Promise((resolve) => tcp.close(resolve));
+    }
   });
 
   it("closes idle pooled connections after idleTimeoutMs, but not one awaiting an answer", async () => {
