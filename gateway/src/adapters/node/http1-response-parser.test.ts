@@ -236,7 +236,7 @@ describe("Http1ResponseParser", () => {
     for (const head of [
       "HTTP/1.1 200 OK\nContent-Length: 0\n\n",
       "HTTP/1.1 503 Busy\r\nRetry-After: 1\nContent-Length: 0\r\n\r",
-      "\nHTTP/1.1 200 OK\r\n",
+      "HTTP/1.1 200 OK\r\nA: b\r\n\n",
     ]) {
       const split = [head];
       for (let at = 1; at < head.length; at++) split.push(head.slice(0, at), head.slice(at));
@@ -256,6 +256,33 @@ describe("Http1ResponseParser", () => {
       complete: done,
     });
     expect(parse(["HTTP/1.1 200 OK\r\nContent-Len"])).toEqual({ body: "" });
+  });
+
+  it("refuses at once what cannot start a status line, before its head is complete", () => {
+    // Another protocol's port (an SSH banner, an HTTP/2 server's frames) sends no CRLF CRLF:
+    // the delivery used to wait for one until its timeout.
+    for (const start of [
+      "SSH-2.0-OpenSSH_9.2\r\n",
+      "\x00\x00\x12\x04\x00",
+      "HTTP/2 200\r\n",
+      "H",
+    ]) {
+      const complete = start !== "H";
+      expect(parse([start]).error, JSON.stringify(start)).toBe(
+        complete ? "HPE_INVALID_STATUS" : undefined,
+      );
+      if (complete) {
+        expect(parse([...start]).error, `${JSON.stringify(start)} byte by byte`).toBe(
+          "HPE_INVALID_STATUS",
+        );
+      }
+    }
+    // Any prefix of a real status line is waited on.
+    const line = "HTTP/1.1 200 OK\r\n";
+    for (let at = 1; at <= line.length; at++) {
+      expect(parse([line.slice(0, at)]), `prefix of ${at}`).toEqual({ body: "" });
+      expect(parse([...line.slice(0, at)]), `prefix of ${at}, byte by byte`).toEqual({ body: "" });
+    }
   });
 
   it("trims OWS around values and keeps empty ones", () => {

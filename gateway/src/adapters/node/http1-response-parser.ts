@@ -100,7 +100,8 @@ function listElements(value: string, into: string[]): void {
  * An incremental HTTP/1.1 response parser (RFC 9112) for a client that never pipelines: feed it
  * what the socket reads, across any chunk boundaries, and it reports one response at a time to
  * its handler. Strict where leniency lets a server desynchronise the connection: CRLF line ends
- * only (a bare LF in a head is an error at once, not a wait for a CRLF CRLF that never comes), no obsolete line folding, no whitespace before a field's colon, one Content-Length value,
+ * only (a bare LF in a head, or a head that does not start as HTTP/1.x does, is an error at once,
+ * not a wait for a CRLF CRLF that never comes), no obsolete line folding, no whitespace before a field's colon, one Content-Length value,
  * not both Content-Length and Transfer-Encoding, a head of at most 16 KiB, chunk extensions of at
  * most 16 KiB per body and chunk sizes of at most 16 hex digits. Body framing follows
  * RFC 9112 6.3: 204 and 304 have none (and one that declares a body anyway is not reused after),
@@ -218,6 +219,9 @@ export class Http1ResponseParser {
           this.fail("HPE_HEADER_OVERFLOW", "header overflow");
           return chunk.length;
         }
+        if (!startsLikeHttp1(chunk, pos, chunk.length)) {
+          return this.failAt("HPE_INVALID_STATUS", "invalid status line", chunk.length);
+        }
         if (bareLfIn(chunk, pos, pos)) return this.failAt("HPE_CR_EXPECTED", BARE_LF, chunk.length);
         this.pending = chunk.toString("latin1", pos);
         return chunk.length;
@@ -235,6 +239,9 @@ export class Http1ResponseParser {
         if (text.length >= MAX_HEAD_BYTES) {
           this.fail("HPE_HEADER_OVERFLOW", "header overflow");
           return chunk.length;
+        }
+        if (!startsLikeHttp1(text, 0, text.length)) {
+          return this.failAt("HPE_INVALID_STATUS", "invalid status line", chunk.length);
         }
         if (bareLfIn(text, before, 0)) return this.failAt("HPE_CR_EXPECTED", BARE_LF, chunk.length);
         this.pending = text;
@@ -508,6 +515,26 @@ export class Http1ResponseParser {
 }
 
 const BARE_LF = "a line ending without CR (bare LF)";
+const HTTP1 = "HTTP/1.";
+
+/**
+ * Whether the bytes of `head[from, to)` could still be the start of an HTTP/1.x status line. A
+ * sink URL that points at another protocol's port (an SSH or SMTP banner, an HTTP/2-only server)
+ * answers something else, and as that is no complete head the parser would otherwise wait for
+ * one until the delivery's timeout, reporting a timeout instead of what was wrong.
+ *
+ * @example
+ * startsLikeHttp1("HTTP/", 0, 5); // true
+ * startsLikeHttp1("SSH-2.0-OpenSSH_9.2\r\n", 0, 21); // false
+ */
+function startsLikeHttp1(head: Buffer | string, from: number, to: number): boolean {
+  const n = Math.min(HTTP1.length, to - from);
+  for (let i = 0; i < n; i++) {
+    const c = typeof head === "string" ? head.charCodeAt(from + i) : head[from + i];
+    if (c !== HTTP1.charCodeAt(i)) return false;
+  }
+  return true;
+}
 
 /**
  * Whether `head` has an LF that no CR comes right before, from `from` on; `start` is where the
