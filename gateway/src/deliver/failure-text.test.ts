@@ -34,6 +34,19 @@ describe("bodyText", () => {
     expect(bodyText(bytes)).toBe("a".repeat(MAX_ERROR_BYTES - 1));
   });
 
+  it("reads ISO-8859-1 when the Content-Type names it (any of its labels), else UTF-8", () => {
+    const cafe = new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x21]);
+    expect(bodyText(cafe, "text/html; charset=ISO-8859-1")).toBe("café!");
+    expect(bodyText(cafe, 'text/plain;charset="latin1"')).toBe("café!");
+    expect(bodyText(cafe, "text/plain")).toBe("caf\ufffd!");
+    expect(bodyText(cafe, "text/plain; charset=utf-8")).toBe("caf\ufffd!");
+    expect(bodyText(cafe, null)).toBe("caf\ufffd!");
+    // Two UTF-8 bytes for each: cut at 1024 bytes.
+    expect(bodyText(new Uint8Array(1500).fill(0xe9), "text/plain; charset=latin1")).toBe(
+      "é".repeat(512),
+    );
+  });
+
   it("replaces invalid UTF-8 and stays within the limit", () => {
     const bytes = new Uint8Array(2000).fill(0xff);
     const text = bodyText(bytes);

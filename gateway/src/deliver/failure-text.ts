@@ -1,3 +1,5 @@
+import { charsetParameter, decodeText, knownCharset } from "../event/charset.js";
+
 /** Most bytes of failure text an outcome carries (DESIGN.md: `heralderrordata` is at most 1024). */
 export const MAX_ERROR_BYTES = 1024;
 
@@ -24,16 +26,28 @@ export function truncateUtf8(text: string, maxBytes: number = MAX_ERROR_BYTES): 
 }
 
 /**
- * The start of a sink's response body as failure text: UTF-8 (invalid bytes replaced), an
- * incomplete last character dropped, at most `maxBytes` bytes.
+ * The start of a sink's response body as failure text, at most `maxBytes` UTF-8 bytes: read in
+ * the charset its `Content-Type` names when that is ISO-8859-1 (a Java server's error page is
+ * often Latin-1: `café` is not `caf\uFFFD`), otherwise as UTF-8 (invalid bytes replaced, an
+ * incomplete last character dropped; US-ASCII is a part of it).
  *
  * @example
  * bodyText(new TextEncoder().encode("upstream down")); // "upstream down"
+ * bodyText(new Uint8Array([0x63, 0x61, 0x66, 0xe9]), "text/html; charset=ISO-8859-1"); // "café"
  */
-export function bodyText(bytes: Uint8Array, maxBytes: number = MAX_ERROR_BYTES): string {
+export function bodyText(
+  bytes: Uint8Array,
+  contentType: string | null = null,
+  maxBytes: number = MAX_ERROR_BYTES,
+): string {
+  const head = bytes.subarray(0, maxBytes);
+  const label = contentType === null ? undefined : charsetParameter(contentType)?.name;
+  if (label !== undefined && knownCharset(label) === "iso-8859-1") {
+    // Every byte is a character: never undefined.
+    return truncateUtf8(decodeText(head, "iso-8859-1") ?? "", maxBytes);
+  }
   // `stream: true` keeps a character cut at the end pending instead of emitting U+FFFD for it.
-  const text = new TextDecoder().decode(bytes.subarray(0, maxBytes), { stream: true });
-  return truncateUtf8(text, maxBytes);
+  return truncateUtf8(new TextDecoder().decode(head, { stream: true }), maxBytes);
 }
 
 function messageOf(err: unknown): string {

@@ -272,6 +272,35 @@ describe.each<[string, SinkClient]>([
       // 1 + 511 * 2 = 1023 bytes; one more "é" would make 1025.
       expect(outcome).toEqual({ kind: "retry", status: 503, error: `a${"é".repeat(511)}` });
     });
+
+    it("reads a body in ISO-8859-1 when its Content-Type says so, UTF-8 otherwise", async () => {
+      const latin1 = Buffer.from("Dienst nicht verfügbar: café!", "latin1");
+      const declared = await startSink((res) =>
+        res.writeHead(503, { "content-type": 'text/html; charset="ISO-8859-1"' }).end(latin1),
+      );
+      expect(await deliverer.deliver(one(event), subscription(declared.url))).toEqual({
+        kind: "retry",
+        status: 503,
+        error: "Dienst nicht verfügbar: café!",
+      });
+      // Each Latin-1 byte over 0x7F takes two in UTF-8: still at most 1024 bytes.
+      const long = await startSink((res) =>
+        res
+          .writeHead(500, { "content-type": "text/plain; charset=latin1" })
+          .end(Buffer.alloc(2000, 0xe9)),
+      );
+      expect(await deliverer.deliver(one(event), subscription(long.url))).toEqual({
+        kind: "retry",
+        status: 500,
+        error: "é".repeat(512),
+      });
+      const undeclared = await startSink((res) =>
+        res.writeHead(500, { "content-type": "text/plain" }).end(latin1),
+      );
+      expect(await deliverer.deliver(one(event), subscription(undeclared.url))).toMatchObject({
+        error: "Dienst nicht verf\ufffdgbar: caf\ufffd!",
+      });
+    });
   });
 
   describe("Retry-After", () => {

@@ -141,7 +141,7 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
         ? { kind, status, reply: replyOf(answer) }
         : { kind, status };
     }
-    const body = head.length > 0 ? bodyText(head) : "";
+    const body = head.length > 0 ? bodyText(head, answer.header("content-type")) : "";
     const location = status >= 300 && status < 400 ? answer.header("location") : null;
     const text =
       location !== null
