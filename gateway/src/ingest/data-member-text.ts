@@ -1,3 +1,5 @@
+import { jsonStringEnd, jsonValueEnd, skipJsonSpace } from "../event/json-text-scan.js";
+
 /**
  * Finds the exact JSON text of the `data` member of each event in a structured or batch body that
  * `JSON.parse` has already accepted. Keeping that text lets Herald deliver the data byte for byte:
@@ -42,14 +44,14 @@ export interface EventText {
  * scanEvents('{"n":1.0,"data":1}') // => [{ data: "1", notIntegers: Set { "n" } }]
  */
 export function scanEvents(json: string): (EventText | undefined)[] {
-  let i = skipSpace(json, 0);
+  let i = skipJsonSpace(json, 0);
   if (json[i] === "{") {
     const { end: _, ...event } = objectData(json, i);
     return [event];
   }
   if (json[i] !== "[") return [];
   const events: (EventText | undefined)[] = [];
-  i = skipSpace(json, i + 1);
+  i = skipJsonSpace(json, i + 1);
   if (json[i] === "]") return events;
   for (;;) {
     if (json[i] === "{") {
@@ -58,11 +60,11 @@ export function scanEvents(json: string): (EventText | undefined)[] {
       i = end;
     } else {
       events.push(undefined);
-      i = skipValue(json, i);
+      i = jsonValueEnd(json, i);
     }
-    i = skipSpace(json, i);
+    i = skipJsonSpace(json, i);
     if (json[i] !== ",") return events;
-    i = skipSpace(json, i + 1);
+    i = skipJsonSpace(json, i + 1);
   }
 }
 
@@ -72,20 +74,20 @@ function objectData(json: string, start: number): EventText & { end: number } {
   let notIntegers: Set<string> | undefined;
   let repeated: Set<string> | undefined;
   const seen = new Set<string>();
-  let i = skipSpace(json, start + 1);
+  let i = skipJsonSpace(json, start + 1);
   if (json[i] === "}") return { end: i + 1 };
   for (;;) {
     const keyStart = i;
-    i = skipString(json, i);
+    i = jsonStringEnd(json, i);
     const rawKey = json.slice(keyStart + 1, i - 1);
     const key = rawKey.includes("\\") ? (JSON.parse(`"${rawKey}"`) as string) : rawKey;
     if (seen.has(key)) {
       repeated ??= new Set();
       repeated.add(key);
     } else seen.add(key);
-    i = skipSpace(json, skipSpace(json, i) + 1); // the colon
+    i = skipJsonSpace(json, skipJsonSpace(json, i) + 1); // the colon
     const valueStart = i;
-    i = skipValue(json, i);
+    i = jsonValueEnd(json, i);
     if (key === "data") data = json.slice(valueStart, i);
     else if (
       isNumberStart(json.charCodeAt(valueStart)) &&
@@ -94,7 +96,7 @@ function objectData(json: string, start: number): EventText & { end: number } {
       notIntegers ??= new Set();
       notIntegers.add(key);
     } else notIntegers?.delete(key); // JSON.parse keeps the last of a repeated name
-    i = skipSpace(json, i);
+    i = skipJsonSpace(json, i);
     if (json[i] !== ",") {
       return {
         end: i + 1,
@@ -103,7 +105,7 @@ function objectData(json: string, start: number): EventText & { end: number } {
         ...(repeated === undefined ? {} : { repeated }),
       };
     }
-    i = skipSpace(json, i + 1);
+    i = skipJsonSpace(json, i + 1);
   }
 }
 
@@ -119,47 +121,4 @@ function hasFractionOrExponent(json: string, start: number, end: number): boolea
     if (c === 0x2e || c === 0x65 || c === 0x45) return true;
   }
   return false;
-}
-
-function skipSpace(json: string, i: number): number {
-  for (;;) {
-    const c = json.charCodeAt(i);
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return i;
-    i++;
-  }
-}
-
-/** `json[i]` is a quote; returns the index after the closing quote. */
-function skipString(json: string, i: number): number {
-  for (i++; i < json.length; i++) {
-    const c = json.charCodeAt(i);
-    if (c === 0x5c) i++;
-    else if (c === 0x22) return i + 1;
-  }
-  return i;
-}
-
-/** Skips one value (string, object, array, number or literal) starting at `i`. */
-function skipValue(json: string, i: number): number {
-  const first = json[i];
-  if (first === '"') return skipString(json, i);
-  if (first === "{" || first === "[") {
-    let depth = 0;
-    while (i < json.length) {
-      const c = json[i];
-      if (c === '"') {
-        i = skipString(json, i);
-        continue;
-      }
-      if (c === "{" || c === "[") depth++;
-      else if (c === "}" || c === "]") {
-        depth--;
-        if (depth === 0) return i + 1;
-      }
-      i++;
-    }
-    return i;
-  }
-  while (i < json.length && !",}] \t\n\r".includes(json[i]!)) i++;
-  return i;
 }
