@@ -34,6 +34,8 @@ import { type DeliveryMessage, readDeliveryMessage } from "./delivery-message.js
 export const ACCEPTANCE_GRACE_MS = 60_000;
 /** How long a message whose acceptance is not recorded yet waits before it is looked at again. */
 const ACCEPTANCE_RECHECK_SECONDS = 5;
+/** Acknowledged messages an isolate remembers (see `createQueueConsumer`); about 100 bytes each. */
+export const REMEMBERED_ACKS = 10_000;
 /** The failure of a job that reached the delivery queue's dead-letter queue. */
 const QUEUE_GAVE_UP =
   "the delivery queue gave up on the message (max_retries) and moved it to its dead-letter queue";
@@ -122,7 +124,48 @@ export function createQueueConsumer(
     throw new TypeError("createQueueConsumer: concurrency must be a positive integer");
   }
 
-  /** Decodes each message; one that is not Herald's is acknowledged (it can never be delivered). */
+  /**
+   * The messages this isolate acknowledged (message id and job), oldest first, at most
+   * `REMEMBERED_ACKS`. One of them handed over again is acknowledged again, not delivered again:
+   * Queues deliver at least once, and `wrangler dev`'s simulated queue hands back the whole batch,
+   * acknowledged messages included, whenever workerd counts the invocation as failed, which it
+   * does when a sink's TLS handshake or DNS lookup fails under a request with a body, even though
+   * Herald caught that failure. Without this, every other delivery of that batch reached its sink
+   * again, up to the queue's `max_retries` (100) times.
+   */
+  const acknowledged = new Set<string>();
+  const ackKey = (message: QueueMessage, body: DeliveryMessage) =>
+    `${message.id} ${body.job} ${body.sentAt}`;
+
+  /** `message`, remembered as acknowledged when `ack` is what settles it (a first `retry` wins). */
+  function remembering(message: QueueMessage, key: string): QueueMessage {
+    let settled = false;
+    return {
+      id: message.id,
+      timestamp: message.timestamp,
+      body: message.body,
+      attempts: message.attempts,
+      ack() {
+        if (!settled) {
+          settled = true;
+          acknowledged.add(key);
+          if (acknowledged.size > REMEMBERED_ACKS) {
+            acknowledged.delete(acknowledged.values().next().value as string);
+          }
+        }
+        message.ack();
+      },
+      retry(options) {
+        settled = true;
+        message.retry(options);
+      },
+    };
+  }
+
+  /**
+   * Decodes each message; one that is not Herald's is acknowledged (it can never be delivered),
+   * and so is one this isolate acknowledged before (see `acknowledged`).
+   */
   function decode(batch: QueueBatch): { message: QueueMessage; body: DeliveryMessage }[] {
     const out: { message: QueueMessage; body: DeliveryMessage }[] = [];
     for (const message of batch.messages) {
@@ -133,7 +176,19 @@ export function createQueueConsumer(
           messageId: message.id,
         });
         message.ack();
-      } else out.push({ message, body });
+        continue;
+      }
+      const key = ackKey(message, body);
+      if (acknowledged.has(key)) {
+        logger.debug("a message acknowledged before came back; acknowledged again", {
+          subscriptionId: body.subscription,
+          jobId: body.job,
+          messageId: message.id,
+        });
+        message.ack();
+        continue;
+      }
+      out.push({ message: remembering(message, key), body });
     }
     return out;
   }
