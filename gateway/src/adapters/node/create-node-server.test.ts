@@ -1,4 +1,5 @@
 import type { Server } from "node:http";
+import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { rawExchange, statusOf } from "../../../test/support/raw-exchange.js";
 import { CLIENT_TIMEOUTS, createNodeServer, type NodeServerOptions } from "./create-node-server.js";
@@ -41,6 +42,32 @@ describe("the herald serve HTTP server", () => {
 
   // Shorter limits, the real checking interval: Node's default (30 s) made a limit fire up to
   // 30 s late, so a 60 s request limit answered after about 81 s.
+  // A client may close its sending side once the request is out (shutdown(SHUT_WR): `nc -N`,
+  // some HTTP/1.0 clients and proxies). Node then ended the connection at once, so an answer
+  // that took a moment (a token to verify, a body to store) was never sent.
+  it("still answers a request whose client half-closed after sending it", async () => {
+    server = createNodeServer((req, res) => {
+      req.resume();
+      req.on("end", () => setTimeout(() => res.end("late"), 100));
+    });
+    await new Promise<void>((ok) => server?.listen(0, "127.0.0.1", ok));
+    const port = (server.address() as { port: number }).port;
+    const text = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.end("POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+      });
+      let received = "";
+      socket.setEncoding("latin1");
+      socket.on("data", (chunk: string) => {
+        received += chunk;
+      });
+      socket.on("error", reject);
+      socket.on("close", () => resolve(received));
+    });
+    expect(statusOf(text)).toBe(200);
+    expect(text.endsWith("late")).toBe(true);
+  });
+
   it("answers 408 for a body that stops arriving within about a second of the request limit", async () => {
     const port = await listen({ headers: 300, request: 500 });
     const answer = await stall(

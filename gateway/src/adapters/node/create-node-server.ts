@@ -107,6 +107,12 @@ export function createNodeServer(
   );
   // 0: no count limit (HTTP binding 3.1.3: every attribute is a header, none may be lost).
   server.maxHeadersCount = 0;
+  // A client that closes its sending side once the request is out (shutdown(SHUT_WR): `nc -N`,
+  // some HTTP/1.0 clients and proxies) still gets its answer, and the connection closes after
+  // it. Node's default ended the connection at the client's FIN, losing any answer not yet
+  // written: one that waited for a token check or the store. (node:http's own switch for this;
+  // the net server under it is half-open already.)
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.on("clientError", answerClientError);
   // The gateway is no proxy: a CONNECT is 405 as a problem document, not a dropped connection.
   server.on("connect", refuseConnect);
