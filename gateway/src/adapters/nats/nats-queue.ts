@@ -707,8 +707,9 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       for (const entry of held.values()) entry.msg.nak();
       held.clear();
       wake();
-      // And so do the jobs the fetches under way still bring (naked as they arrive).
-      await settleWithin(Promise.allSettled(rounds), CLOSE_FETCHES_MS);
+      // And so do the jobs the fetches under way still bring (naked as they arrive); with NATS
+      // away nothing comes, and nothing is waited for.
+      if (connected()) await settleWithin(Promise.allSettled(rounds), CLOSE_FETCHES_MS);
     },
   };
 
