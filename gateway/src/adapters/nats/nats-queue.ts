@@ -839,15 +839,6 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
   }
 }
 
-/** Tries to ack this long at most: a consumer's leader election in a cluster takes a moment. */
-const ACK_TRIES = 6;
-
-/**
- * Acks (with the other acks of this turn, see `createTurnBatch`) and waits for JetStream to
- * confirm, trying again while the consumer has no leader ("no responders" or a timeout during a
- * fail-over; the same ack twice is harmless). Giving up too soon would have JetStream redeliver a
- * job its sink already took.
- */
 /**
  * Ends a fetch without losing the jobs JetStream sent it before it learnt of the end: they
  * arrive after the client stops listening and a plain unsubscribe drops them, to wait out
@@ -870,6 +861,15 @@ async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Tries to ack this long at most: a consumer's leader election in a cluster takes a moment. */
+const ACK_TRIES = 6;
+
+/**
+ * Acks (with the other acks of this turn, see `createTurnBatch`) and waits for JetStream to
+ * confirm, trying again while the consumer has no leader ("no responders" or a timeout during a
+ * fail-over; the same ack twice is harmless). Giving up too soon would have JetStream redeliver a
+ * job its sink already took.
+ */
 async function ackSurely(msg: JsMsg, inTurn: TurnBatch): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
