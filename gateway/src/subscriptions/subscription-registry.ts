@@ -254,7 +254,7 @@ export function createSubscriptionRegistry(
    * of API changes with no event between them (a script creating thousands of subscriptions)
    * builds it once instead of once per change over an ever larger set.
    */
-  function rebuild(): void {
+  function setChanged(): void {
     matcher = undefined;
     tellListeners();
   }
@@ -310,7 +310,7 @@ export function createSubscriptionRegistry(
         }
         await store.put(subscription);
         api.set(subscription.id, subscription);
-        rebuild();
+        setChanged();
         return subscription;
       }),
     update: (subscription) =>
@@ -320,7 +320,7 @@ export function createSubscriptionRegistry(
         api.set(subscription.id, subscription);
         // 410 Gone disabled it; an update is how a person says the sink is back.
         await enable(subscription.id);
-        rebuild();
+        setChanged();
         return subscription;
       }),
     delete: (id) =>
@@ -329,7 +329,7 @@ export function createSubscriptionRegistry(
         await store.delete(id);
         api.delete(id);
         await enable(id).catch(() => {});
-        rebuild();
+        setChanged();
         return existing;
       }),
     disable: (id, reason, at, sink) =>
@@ -344,7 +344,7 @@ export function createSubscriptionRegistry(
             : { at, reason, definition: await definitionFingerprint(configured) };
         await store.setDisabled(id, state);
         disabled.set(id, state);
-        rebuild();
+        setChanged();
         logger.warn("subscription disabled: its sink answered 410 Gone; update it to enable it", {
           subscriptionId: id,
           reason,
@@ -376,7 +376,7 @@ export function createSubscriptionRegistry(
         for (const subscription of stored) api.set(subscription.id, subscription);
         disabled.clear();
         for (const [id, state] of holding) disabled.set(id, state);
-        rebuild();
+        setChanged();
       }),
     onChange(listener) {
       listeners.push(listener);
@@ -419,7 +419,7 @@ export function createSubscriptionRegistry(
       if (changed.length === 0) return;
       serially(async () => {
         for (const [id] of changed) await enable(id);
-        rebuild();
+        setChanged();
       }).catch((error: unknown) => {
         logger.error("could not enable reloaded subscriptions", {
           subscriptionIds: changed.map(([id]) => id),
