@@ -49,7 +49,8 @@ export interface OtelSettings {
   readonly diagLevel: "none" | "error" | "warn" | "info" | "debug" | "verbose" | "all";
   /**
    * Variables the SDK must read as given here rather than as set (`undefined`: as if unset):
-   * the OTLP headers without the entries the exporters could not send.
+   * the OTLP headers without the entries the exporters could not send, and millisecond values
+   * capped at the longest a Node timer waits.
    */
   readonly envOverrides: Readonly<Record<string, string | undefined>>;
   /** Values that were not understood, each with what is used instead. */
@@ -101,6 +102,26 @@ const HEADER_VARIABLES = [
   "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
   "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
 ] as const;
+
+/**
+ * The longest delay a Node timer takes (2^31 - 1 ms, about 24.8 days). Node turns a longer one
+ * into 1 ms, with a `TimeoutOverflowWarning` on stderr: `OTEL_BSP_EXPORT_TIMEOUT=99999999999`
+ * timed every export out at once (each logged as failed), `OTEL_BSP_SCHEDULE_DELAY` or
+ * `OTEL_METRIC_EXPORT_INTERVAL` that large exported every millisecond.
+ */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Millisecond variables the SDK reads from the environment and hands to timers. */
+const SDK_TIMER_VARIABLES = [
+  "OTEL_EXPORTER_OTLP_TIMEOUT",
+  "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+  "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
+  "OTEL_METRIC_EXPORT_INTERVAL",
+  "OTEL_METRIC_EXPORT_TIMEOUT",
+] as const;
+
+const tooLong = (name: string, raw: string) =>
+  `${name}: "${raw}" ms is longer than a timer can wait; using ${MAX_TIMER_MS} (about 24.8 days)`;
 
 const DIAG_LEVELS = ["none", "error", "warn", "info", "debug", "verbose", "all"] as const;
 
@@ -186,10 +207,14 @@ export function readOtelSettings(env: Env): OtelSettings {
     }
   }
 
-  const count = (name: string, fallback: number, min: number): number => {
+  const count = (name: string, fallback: number, min: number, max = Infinity): number => {
     const raw = value(env, name);
     if (raw === undefined) return fallback;
     const n = Number(raw);
+    if (Number.isInteger(n) && n > max) {
+      warnings.push(tooLong(name, raw));
+      return max;
+    }
     if (Number.isInteger(n) && n >= min) return n;
     warnings.push(`${name}: "${raw}" is not an integer >= ${min}; using ${fallback}`);
     return fallback;
@@ -199,11 +224,18 @@ export function readOtelSettings(env: Env): OtelSettings {
     maxQueueSize,
     // The spec requires a batch no larger than the queue; the SDK would clamp it too.
     maxExportBatchSize: Math.min(count("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512, 1), maxQueueSize),
-    scheduledDelayMillis: count("OTEL_BSP_SCHEDULE_DELAY", 5000, 0),
-    exportTimeoutMillis: count("OTEL_BSP_EXPORT_TIMEOUT", 30_000, 1),
+    scheduledDelayMillis: count("OTEL_BSP_SCHEDULE_DELAY", 5000, 0, MAX_TIMER_MS),
+    exportTimeoutMillis: count("OTEL_BSP_EXPORT_TIMEOUT", 30_000, 1, MAX_TIMER_MS),
   };
 
   const envOverrides: Record<string, string | undefined> = {};
+  // The SDK reads these itself, and would hand a value over Node's timer limit to a timer.
+  for (const name of SDK_TIMER_VARIABLES) {
+    const raw = value(env, name);
+    if (raw === undefined || !(Number(raw) > MAX_TIMER_MS)) continue;
+    warnings.push(tooLong(name, raw));
+    envOverrides[name] = String(MAX_TIMER_MS);
+  }
   for (const name of HEADER_VARIABLES) {
     const raw = value(env, name);
     if (raw === undefined) continue;

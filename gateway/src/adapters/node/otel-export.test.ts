@@ -206,6 +206,30 @@ describe("herald serve exporting OTLP, configured only through OTEL_* variables"
     expect(collector.metricNames.has("herald.events.accepted")).toBe(true);
   });
 
+  it("takes delays beyond Node's timer limit as the longest timer, not as 1 ms", async () => {
+    collector = await startOtlpCollector();
+    const huge = "99999999999";
+    const herald = await startHerald({
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_BSP_SCHEDULE_DELAY: huge,
+      OTEL_BSP_EXPORT_TIMEOUT: huge,
+      OTEL_EXPORTER_OTLP_TIMEOUT: huge,
+      OTEL_METRIC_EXPORT_INTERVAL: huge,
+    });
+    const { status, id } = await publish(herald.url);
+    expect(status).toBe(202);
+    await deliveredAll([id]);
+
+    const { code } = await herald.stop();
+    expect(code).toBe(0);
+    // Node turned each into a 1 ms timer, saying so in a line that is not JSON.
+    expect(herald.stderr()).not.toContain("TimeoutOverflowWarning");
+    expect(herald.stderr()).toContain('OTEL_BSP_SCHEDULE_DELAY: \\"99999999999\\" ms is longer');
+    expect(herald.stderr()).not.toContain("opentelemetry: Timeout");
+    const names = collector.spans.filter((s) => s.traceId === TRACE_ID).map((s) => s.name);
+    expect(names).toEqual(expect.arrayContaining(["POST /events", "deliver traced"]));
+  });
+
   it("accepts and delivers promptly while the collector hangs; drops are logged; SIGTERM exits within the flush timeout", async () => {
     collector = await startOtlpCollector({ hang: true });
     const herald = await startHerald({

@@ -114,6 +114,30 @@ describe("readOtelSettings", () => {
       expect.stringMatching(/^OTEL_LOG_LEVEL: "loud" is not a level/),
     ]);
   });
+
+  it("caps millisecond values at the longest Node timer: a longer one would fire after 1 ms", () => {
+    const huge = "99999999999";
+    const settings = readOtelSettings({
+      OTEL_BSP_SCHEDULE_DELAY: huge,
+      OTEL_BSP_EXPORT_TIMEOUT: huge,
+      OTEL_EXPORTER_OTLP_TIMEOUT: huge,
+      OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "2147483647",
+      OTEL_METRIC_EXPORT_INTERVAL: huge,
+    });
+    expect(settings.batch.scheduledDelayMillis).toBe(2_147_483_647);
+    expect(settings.batch.exportTimeoutMillis).toBe(2_147_483_647);
+    // The SDK reads these itself: it gets the capped value.
+    expect(settings.envOverrides).toEqual({
+      OTEL_EXPORTER_OTLP_TIMEOUT: "2147483647",
+      OTEL_METRIC_EXPORT_INTERVAL: "2147483647",
+    });
+    expect(settings.warnings).toEqual([
+      expect.stringMatching(/^OTEL_BSP_SCHEDULE_DELAY: "99999999999" ms is longer than a timer/),
+      expect.stringMatching(/^OTEL_BSP_EXPORT_TIMEOUT: "99999999999" ms is longer than a timer/),
+      expect.stringMatching(/^OTEL_EXPORTER_OTLP_TIMEOUT: "99999999999" ms is longer than a timer/),
+      expect.stringMatching(/^OTEL_METRIC_EXPORT_INTERVAL: "99999999999" ms is longer than a/),
+    ]);
+  });
 });
 
 describe("readOtelSettings on protocols", () => {
