@@ -3,7 +3,11 @@ import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
 import { withTraceContext } from "./with-trace-context.js";
 
 const PRODUCER = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-const INGEST = { traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", flags: 1 };
+const INGEST = {
+  traceId: "0af7651916cd43dd8448eb211c80319c",
+  spanId: "b7ad6b7169203331",
+  flags: 1,
+};
 const INGEST_PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
 function event(extra: Record<string, AttributeValue>): CloudEvent {

@@ -12,7 +12,9 @@ import {
  * attribute is sent on as a `ce-traceparent` header, percent-encoded, or a JSON member).
  */
 function isTraceparent(value: AttributeValue | undefined): value is string {
-  return typeof value === "string" && value.trim() === value && parseTraceparent(value) !== undefined;
+  return (
+    typeof value === "string" && value.trim() === value && parseTraceparent(value) !== undefined
+  );
 }
 
 /**

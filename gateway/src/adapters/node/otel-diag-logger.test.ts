@@ -62,3 +62,35 @@ it("cuts the stack frames off a message that carries them", () => {
     },
   ]);
 });
+
+it("writes the same warning at most once per 10 s, saying how many were left out", () => {
+  const { logger, lines } = recordingLogger();
+  let now = 0;
+  diag.setLogger(diagLogger(logger, { now: () => now }), { logLevel: diagLogLevel("warn") });
+  const refused = Object.assign(new Error("Bad Request"), {
+    name: "OTLPExporterError",
+    code: "400",
+  });
+  // A collector refusing every export: the batch processor reports each one.
+  for (let i = 0; i < 50; i++) {
+    loggingErrorHandler()(refused);
+    now += 100;
+  }
+  diag.warn("Concurrent export limit reached");
+  expect(lines.map((l) => l.msg)).toEqual([
+    "opentelemetry: OTLPExporterError: Bad Request",
+    "opentelemetry: Concurrent export limit reached",
+  ]);
+  now = 10_000;
+  loggingErrorHandler()(refused);
+  expect(lines[2]).toEqual({
+    level: "warn",
+    msg: "opentelemetry: OTLPExporterError: Bad Request",
+    fields: { code: "400", repeated: 49 },
+  });
+  // Another code is another warning.
+  loggingErrorHandler()(
+    Object.assign(new Error("Bad Request"), { name: "OTLPExporterError", code: "413" }),
+  );
+  expect(lines).toHaveLength(4);
+});

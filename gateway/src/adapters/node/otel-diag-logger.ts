@@ -5,30 +5,61 @@ import type { OtelSettings } from "./otel-env.js";
 /** Longest diagnostic detail kept: an exporter error may quote a whole response body. */
 const MAX_DETAIL = 500;
 
+/** The same warning is written at most this often: a down collector must not flood the log. */
+export const REPEAT_INTERVAL_MS = 10_000;
+/** Distinct warnings whose last time is kept; beyond it the oldest are forgotten. */
+const MAX_TRACKED = 256;
+
+export interface DiagLoggerOptions {
+  /** Milliseconds clock for the repeat limit (default `Date.now`). */
+  readonly now?: () => number;
+}
+
 /**
  * The OpenTelemetry API's diagnostics (`diag`) as JSON log lines: errors and warnings at `warn`
  * (telemetry trouble never stops the gateway, so it is never an `error`), the rest at `debug`;
  * an exception the SDK reports is its name and message, never its stack trace.
  * Without it the SDK writes to `console`, i.e. stdout, which carries only the listening line.
+ * The same warning (its text and code) is written at most once per 10 s, with `repeated`: how
+ * many were left out since. The SDK reports every failed export, and while a collector is down
+ * or refusing that is one line per batch, dozens a second under load.
  *
  * @example
  * diag.setLogger(diagLogger(logger), { logLevel: diagLogLevel("warn") });
  */
-export function diagLogger(logger: Logger): DiagLogger {
+export function diagLogger(logger: Logger, options: DiagLoggerOptions = {}): DiagLogger {
+  const { now = Date.now } = options;
+  const seen = new Map<string, { at: number; repeated: number }>();
   const line =
-    (write: (msg: string, fields?: Record<string, unknown>) => void) =>
+    (write: (msg: string, fields?: Record<string, unknown>) => void, limited: boolean) =>
     (message: string, ...args: unknown[]) => {
       const { text, fields } = readable(message);
+      const msg = `opentelemetry: ${text}`.slice(0, MAX_DETAIL);
+      let repeated = 0;
+      if (limited) {
+        const key = `${fields.code ?? ""} ${msg}`;
+        const at = now();
+        const last = seen.get(key);
+        if (last !== undefined && at - last.at < REPEAT_INTERVAL_MS) {
+          last.repeated++;
+          return;
+        }
+        repeated = last?.repeated ?? 0;
+        seen.delete(key);
+        if (seen.size >= MAX_TRACKED) seen.delete(seen.keys().next().value as string);
+        seen.set(key, { at, repeated: 0 });
+      }
       const detail = [fields.detail, ...args.map(describe)].filter((d) => d !== undefined);
-      const all = { ...fields, detail: detail.join(" ").slice(0, MAX_DETAIL) };
+      const all: Record<string, unknown> = {
+        ...fields,
+        detail: detail.join(" ").slice(0, MAX_DETAIL),
+      };
       if (all.detail === "") Reflect.deleteProperty(all, "detail");
-      write(
-        `opentelemetry: ${text}`.slice(0, MAX_DETAIL),
-        Object.keys(all).length === 0 ? undefined : all,
-      );
+      if (repeated > 0) all.repeated = repeated;
+      write(msg, Object.keys(all).length === 0 ? undefined : all);
     };
-  const warn = line((msg, fields) => logger.warn(msg, fields));
-  const debug = line((msg, fields) => logger.debug(msg, fields));
+  const warn = line((msg, fields) => logger.warn(msg, fields), true);
+  const debug = line((msg, fields) => logger.debug(msg, fields), false);
   return { error: warn, warn, info: debug, debug, verbose: debug };
 }
 
