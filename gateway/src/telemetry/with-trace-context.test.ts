@@ -13,7 +13,7 @@ const INGEST_PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 function event(extra: Record<string, AttributeValue>): CloudEvent {
   return {
     attributes: { specversion: "1.0", id: "1", source: "/t", type: "t", ...extra },
-    data: { n: 1 },
+    data: { kind: "json", value: { n: 1 } },
   };
 }
 
@@ -59,7 +59,7 @@ describe("withTraceContext (distributed-tracing extension)", () => {
       const out = withTraceContext(event({ traceparent: PRODUCER, tracestate }), INGEST);
       expect(out.attributes.traceparent).toBe(PRODUCER);
       expect(Object.hasOwn(out.attributes, "tracestate"), String(tracestate)).toBe(false);
-      expect(out.data).toEqual({ n: 1 });
+      expect(out.data).toEqual({ kind: "json", value: { n: 1 } });
     }
   });
 
