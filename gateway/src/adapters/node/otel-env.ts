@@ -45,6 +45,12 @@ export interface OtelSettings {
     readonly scheduledDelayMillis: number;
     readonly exportTimeoutMillis: number;
   };
+  /**
+   * The longest span attribute value (characters) Herald sets as the SDK's limit, or `undefined`
+   * when `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` or `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` is set
+   * (the SDK applies that one).
+   */
+  readonly attributeValueLengthLimit: number | undefined;
   /** `OTEL_LOG_LEVEL` (default `warn`): how much of the SDK's own diagnostics reach the log. */
   readonly diagLevel: "none" | "error" | "warn" | "info" | "debug" | "verbose" | "all";
   /**
@@ -122,6 +128,14 @@ const SDK_TIMER_VARIABLES = [
 
 const tooLong = (name: string, raw: string) =>
   `${name}: "${raw}" ms is longer than a timer can wait; using ${MAX_TIMER_MS} (about 24.8 days)`;
+
+/**
+ * Herald's default for the SDK's span attribute value limit (the spec's default is none). Span
+ * attributes carry the event's `id`, `source`, `type` and `subject`, which a publisher may make
+ * as long as the event size limit allows; the export queue bounds spans by number, so unlimited
+ * values let 2048 queued spans hold hundreds of MB while a collector is slow or down.
+ */
+const ATTRIBUTE_VALUE_LENGTH_LIMIT = 1024;
 
 const DIAG_LEVELS = ["none", "error", "warn", "info", "debug", "verbose", "all"] as const;
 
@@ -248,6 +262,11 @@ export function readOtelSettings(env: Env): OtelSettings {
     resourceAttributes === undefined ? undefined : resourceAttributesProblem(resourceAttributes);
   if (resourceProblem !== undefined) warnings.push(resourceProblem);
 
+  const lengthLimitSet = [
+    "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+  ].some((name) => value(env, name) !== undefined);
+
   const levelName = value(env, "OTEL_LOG_LEVEL")?.toLowerCase() ?? "warn";
   const diagLevel = DIAG_LEVELS.find((l) => l === levelName) ?? "warn";
   if (diagLevel !== levelName) {
@@ -261,6 +280,7 @@ export function readOtelSettings(env: Env): OtelSettings {
     metricsProtocol,
     defaultServiceName: "herald",
     batch,
+    attributeValueLengthLimit: lengthLimitSet ? undefined : ATTRIBUTE_VALUE_LENGTH_LIMIT,
     diagLevel,
     envOverrides,
     warnings,

@@ -206,6 +206,48 @@ describe("herald serve exporting OTLP, configured only through OTEL_* variables"
     expect(collector.metricNames.has("herald.events.accepted")).toBe(true);
   });
 
+  it("cuts span attribute values at 1024 characters unless OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT says otherwise", async () => {
+    // A publisher's long subject is on every span of its event: uncut, the span queue held
+    // 2048 times the event size limit while the collector was slow.
+    const subject = "s".repeat(5000);
+    const send = async (url: string, id: string) => {
+      const res = await fetch(`${url}/events`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "ce-specversion": "1.0",
+          "ce-id": id,
+          "ce-source": "/otel-test",
+          "ce-type": "com.example.traced",
+          "ce-subject": subject,
+          traceparent: `00-${TRACE_ID}-${PARENT_ID}-01`,
+        },
+        body: "{}",
+      });
+      await res.arrayBuffer();
+      expect(res.status).toBe(202);
+      await deliveredAll([id]);
+    };
+    const subjectsOf = (id: string) =>
+      collector.spans
+        .filter((s) => s.attributes["cloudevents.event_id"] === id)
+        .map((s) => String(s.attributes["cloudevents.event_subject"]).length);
+
+    collector = await startOtlpCollector();
+    let herald = await startHerald({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url });
+    await send(herald.url, "ls-1");
+    expect((await herald.stop()).code).toBe(0);
+    expect(subjectsOf("ls-1")).toEqual([1024, 1024]);
+
+    herald = await startHerald({
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: "10",
+    });
+    await send(herald.url, "ls-2");
+    expect((await herald.stop()).code).toBe(0);
+    expect(subjectsOf("ls-2")).toEqual([10, 10]);
+  });
+
   it("takes delays beyond Node's timer limit as the longest timer, not as 1 ms", async () => {
     collector = await startOtlpCollector();
     const huge = "99999999999";

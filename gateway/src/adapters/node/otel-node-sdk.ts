@@ -158,6 +158,10 @@ function newSdk(settings: OtelSettings, spanProcessors: SpanProcessor[]): NodeSD
       resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.defaultServiceName }),
     ),
     spanProcessors,
+    // Left out when the environment sets a limit: the SDK would take this one over it.
+    ...(settings.attributeValueLengthLimit === undefined
+      ? {}
+      : { spanLimits: { attributeValueLengthLimit: settings.attributeValueLengthLimit } }),
     // Herald emits no OpenTelemetry log records; its logs are JSON lines on stderr.
     logRecordProcessors: [],
     instrumentations: [],

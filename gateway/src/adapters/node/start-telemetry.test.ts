@@ -53,6 +53,7 @@ describe("readOtelSettings", () => {
         scheduledDelayMillis: 5000,
         exportTimeoutMillis: 30_000,
       },
+      attributeValueLengthLimit: 1024,
       diagLevel: "warn",
       envOverrides: {},
       warnings: [],
