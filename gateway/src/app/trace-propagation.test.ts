@@ -120,16 +120,17 @@ describe("trace propagation", () => {
     expect(store.parentSpanContext?.spanId).toBe(ingest.spanContext().spanId);
     expect(store.attributes["herald.deliveries"]).toBe(1);
 
-    // The event carries the trace it started in: the gateway's ingest span, with the tracestate.
+    // The event carries the trace it started in: the producer's, as its traceparent header said
+    // (distributed-tracing extension: the starting trace, never a hop's such as the ingest span).
     const extension = got?.headers["ce-traceparent"];
-    expect(extension).toBe(`00-${TRACE}-${ingest.spanContext().spanId}-01`);
+    expect(extension).toBe(INCOMING);
     expect(got?.headers["ce-tracestate"]).toBe("rojo=1");
 
     const deliver = only(spans, "deliver orders");
     expect(deliver.kind).toBe(SpanKind.CLIENT);
     expect(deliver.spanContext().traceId).toBe(TRACE);
-    expect(deliver.parentSpanContext?.spanId).toBe(ingest.spanContext().spanId);
-    expect(deliver.links.map((l) => l.context.spanId)).toStrictEqual([ingest.spanContext().spanId]);
+    expect(deliver.parentSpanContext?.spanId).toBe(PARENT);
+    expect(deliver.links.map((l) => l.context.spanId)).toStrictEqual([PARENT]);
     expect(deliver.attributes).toMatchObject({
       "herald.subscription.id": "orders",
       "herald.delivery.attempt": 1,
@@ -375,7 +376,7 @@ describe("trace propagation", () => {
     const ingest = only(exporter.getFinishedSpans(), "POST /events");
     expect(ingest.attributes["messaging.batch.message_count"]).toBe(2);
     const byId = new Map(received.map((r) => [r.headers["ce-id"], r.headers["ce-traceparent"]]));
-    expect(byId.get("b-1")).toBe(`00-${TRACE}-${ingest.spanContext().spanId}-01`);
+    expect(byId.get("b-1")).toBe(INCOMING);
     expect(byId.get("b-2")).toBe("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
   });
 

@@ -53,9 +53,10 @@ export type IngestHandler = (source: IngestSource) => Promise<AcceptResult>;
  *
  * Tracing: a SERVER span `POST <path>` per request, the child of a valid incoming W3C
  * `traceparent` (a malformed one is ignored), with a child `store events` span around the
- * hand-off to the store. Events without a `traceparent` extension get the request span's
- * context (or, with no tracing SDK, the incoming context or a new trace), so every later
- * delivery joins the trace the event started in.
+ * hand-off to the store. Events without a `traceparent` extension get the trace they started
+ * in: the incoming `traceparent` (the extension carries the starting trace, not a hop's), else
+ * the request span's context (or, with no tracing SDK, a new trace), so every later delivery
+ * joins it.
  *
  * @example
  * const ingest = createIngestHandler({ limits, auth: undefined, clock, accept, gate: createPublishGate(), logger });
@@ -66,15 +67,19 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
   const { logPayloads = false } = options;
   const publish = createPublishTelemetry({ tracer: options.tracer, metrics: options.metrics });
 
-  /** `span` is the request's (absent while no tracing SDK runs); `context` goes into events. */
+  /**
+   * `span` is the request's (absent while no tracing SDK runs), `context` its context (for the
+   * log lines), `started` the trace the events started in (into events without one).
+   */
   async function handle(
     source: IngestSource,
     span: Span | undefined,
     context: TraceContext,
+    started: TraceContext,
   ): Promise<AcceptResult> {
     const admission = gate.admit();
     try {
-      const { mode, stamped } = await admission.prepare(prepare(source, context));
+      const { mode, stamped } = await admission.prepare(prepare(source, started));
       admission.storing();
       return await store(mode, stamped, span, context);
     } finally {
@@ -83,7 +88,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
   }
 
   /** Everything before storing: authenticate, read and check the body, stamp the events. */
-  async function prepare(source: IngestSource, context: TraceContext) {
+  async function prepare(source: IngestSource, started: TraceContext) {
     const claims = auth
       ? await auth.authenticate({ authorization: source.header("authorization"), url: source.url })
       : undefined;
@@ -96,7 +101,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
         claims
           ? withProvenance(event, { claims, recordedAt })
           : withUnauthenticatedProvenance(event, { recordedAt }),
-        context,
+        started,
       ),
     );
     return { mode, stamped };
@@ -179,7 +184,7 @@ export function createIngestHandler(options: IngestOptions): IngestHandler {
           };
         },
       },
-      (span, context) => handle(source, span, context),
+      (span, context, started) => handle(source, span, context, started),
       (accepted) => ({ status: 202, accepted }),
     );
 }

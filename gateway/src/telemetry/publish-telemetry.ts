@@ -32,13 +32,16 @@ export interface PublishRequest {
  *   `http.response.status_code` and, for a refusal, `error.type` (the problem `code`; status
  *   ERROR only for a 5xx, as the HTTP conventions say); `handle` gets the span and its context;
  * - without one: no span at all; `handle` gets the incoming context, or a new trace;
+ * - `started`, the trace the events started in, goes into events without one (the
+ *   distributed-tracing extension): the incoming context when the producer sent one (the
+ *   extension carries the starting trace, never a hop's), else the request's own;
  * - either way the events accepted and duplicate are counted, and a refusal by its code.
- * `handle` puts the context into its events (the distributed-tracing extension). `answered`
+ * `context` is the request's own (its span's), for the log lines of the request. `answered`
  * tells the status and the acceptance of a result (none for e.g. a 204).
  *
  * @example
  * const publish = createPublishTelemetry({ tracer, metrics });
- * await publish(request, (span, context) => handle(source, span, context), (r) => ({ status: 202, accepted: r }));
+ * await publish(request, (span, context, started) => handle(source, span, context, started), (r) => ({ status: 202, accepted: r }));
  */
 export function createPublishTelemetry(options: {
   readonly tracer?: Tracer | undefined;
@@ -49,7 +52,7 @@ export function createPublishTelemetry(options: {
 
   return async function publish<T>(
     request: PublishRequest,
-    handle: (span: Span | undefined, context: TraceContext) => Promise<T>,
+    handle: (span: Span | undefined, context: TraceContext, started: TraceContext) => Promise<T>,
     answered: (result: T) => { readonly status: number; readonly accepted?: AcceptResult },
   ): Promise<T> {
     const incoming = incomingTraceContext(request.traceparent, request.tracestate);
@@ -60,10 +63,8 @@ export function createPublishTelemetry(options: {
       if (span.isRecording()) span.setAttributes(attributes);
     }
     try {
-      const result = await handle(
-        span,
-        span === undefined ? (incoming ?? newTraceContext()) : traceContextOf(span),
-      );
+      const context = span === undefined ? (incoming ?? newTraceContext()) : traceContextOf(span);
+      const result = await handle(span, context, incoming ?? context);
       const { status, accepted } = answered(result);
       span?.setAttribute("http.response.status_code", status);
       if (accepted !== undefined) metrics?.accepted(accepted.events, accepted.duplicates);

@@ -77,7 +77,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
   const publish = createPublishTelemetry({ tracer: options.tracer, metrics: options.metrics });
   const route = "/webhooks/{adapterId}";
 
-  // Traced and counted like `POST /events`; the span's context goes into every event.
+  // Traced and counted like `POST /events`; the trace the events started in goes into each.
   const traced = (adapterId: string, request: Request): Promise<WebhookOutcome> =>
     publish(
       {
@@ -93,7 +93,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
           },
         }),
       },
-      (span, context) => handleWebhook(adapterId, request, span, context),
+      (span, context, started) => handleWebhook(adapterId, request, span, context, started),
       (outcome) =>
         outcome.status === 202 ? { status: 202, accepted: outcome.result } : { status: 204 },
     );
@@ -103,10 +103,11 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     request: Request,
     span: Span | undefined,
     trace: TraceContext,
+    started: TraceContext,
   ): Promise<WebhookOutcome> {
     const admission = gate.admit();
     try {
-      const prepared = await admission.prepare(prepare(adapterId, request, trace));
+      const prepared = await admission.prepare(prepare(adapterId, request, started));
       if (prepared.kind === "none") return { status: 204 };
       admission.storing();
       const { adapter, webhook, events } = prepared;
@@ -137,7 +138,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
   }
 
   /** Everything before storing: find, authenticate, read, verify, normalise and stamp. */
-  async function prepare(adapterId: string, request: Request, trace: TraceContext) {
+  async function prepare(adapterId: string, request: Request, started: TraceContext) {
     const adapter = adapters.get(adapterId);
     if (adapter === undefined)
       throw new NotFound(`no adapter ${JSON.stringify(adapterId)} is configured`);
@@ -173,7 +174,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       kind: "events",
       adapter,
       webhook,
-      events: stamped.map((event) => withTraceContext(event, trace)),
+      events: stamped.map((event) => withTraceContext(event, started)),
     } as const;
   }
 

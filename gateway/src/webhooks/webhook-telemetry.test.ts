@@ -63,7 +63,18 @@ describe("webhook telemetry", () => {
       "url.path": "/webhooks/shop",
       "http.response.status_code": 202,
     });
-    expect(event?.traceparent).toBe(`00-${TRACE}-${span?.spanContext().spanId}-01`);
+    // The events carry the trace they started in: the incoming one (not the gateway's hop).
+    expect(event?.traceparent).toBe(`00-${TRACE}-00f067aa0ba902b7-01`);
+  });
+
+  it("gives events the webhook's SERVER span context when the request carries no trace", async () => {
+    exporter.reset();
+    expect((await kit.post("shop", { order: 3 })).status).toBe(202);
+    const event = (await kit.delivered()).find((e) => e.data?.order === 3);
+    const span = exporter.getFinishedSpans().find((s) => s.name === "POST /webhooks/{adapterId}");
+    expect(event?.traceparent).toBe(
+      `00-${span?.spanContext().traceId}-${span?.spanContext().spanId}-01`,
+    );
   });
 
   it("gives the SERVER span one event's CloudEvents attributes, or a batch's message count", async () => {
@@ -118,10 +129,17 @@ describe("webhook telemetry", () => {
       expect(res.status).toBe(202);
       const [event] = await logged.delivered();
       const accepted = lines.find((l) => l.msg === "webhook accepted");
-      // The event's trace context is the webhook's SERVER span.
-      const [, traceId, spanId] = /^00-(\w{32})-(\w{16})-01$/.exec(String(event?.traceparent))!;
-      expect(traceId).toBe(TRACE);
-      expect(accepted?.fields).toMatchObject({ adapter: "shop", trace_id: TRACE, span_id: spanId });
+      // The log line names the webhook's SERVER span; the event keeps the incoming trace.
+      const span = exporter
+        .getFinishedSpans()
+        .filter((s) => s.name === "POST /webhooks/{adapterId}")
+        .at(-1);
+      expect(event?.traceparent).toBe(`00-${TRACE}-00f067aa0ba902b7-01`);
+      expect(accepted?.fields).toMatchObject({
+        adapter: "shop",
+        trace_id: TRACE,
+        span_id: span?.spanContext().spanId,
+      });
     } finally {
       await logged.stop();
     }
