@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -57,6 +58,25 @@ const event = (id: string): CloudEvent => ({
 const never = () => new AbortController().signal;
 
 describe("the NATS store beyond the contract", () => {
+  it("says a port that takes the connection but never greets is probably not NATS", async () => {
+    // An HTTP server, or NATS's monitoring port: it accepts and waits for a request.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => {});
+    });
+    await new Promise<void>((ok) => silent.listen(0, "127.0.0.1", ok));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      await expect(
+        openNatsStore({ servers: `nats://127.0.0.1:${port}`, stream: "silent", startupWaitMs: 0 }),
+      ).rejects.toThrow(/: timeout: the port took the connection but sent no NATS greeting/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((done) => silent.close(done));
+    }
+  }, 30_000);
+
   it("waits at start for a NATS server that is not up yet, within startupWaitMs", async () => {
     const late = await startNatsServer();
     try {

@@ -136,6 +136,17 @@ function reconnectPause(failures: number): number {
   return RECONNECT_MIN_MS / 2 + Math.random() * cap;
 }
 
+/**
+ * Why a connection failed, in words: a bare "timeout" from the client means the port took the
+ * connection but sent no NATS greeting, usually a URL with another service's port (an HTTP
+ * server, NATS's own monitoring port 8222 or cluster port 6222).
+ */
+function unreachableReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (message !== "timeout") return message;
+  return "timeout: the port took the connection but sent no NATS greeting (is it a NATS server's client port, 4222 by default, not its monitoring or cluster port or another service?)";
+}
+
 /** One try at connecting and setting JetStream up (`openNatsStore`). */
 async function openOnce(options: NatsStoreOptions): Promise<NatsStore> {
   const { stream, clock = systemClock, logger = silentLogger } = options;
@@ -151,10 +162,9 @@ async function openOnce(options: NatsStoreOptions): Promise<NatsStore> {
   const backoff = { failures: 0 };
   const nc = await connect(await connectionOptions(options, servers, backoff)).catch(
     (err: unknown) => {
-      throw new Error(
-        `cannot reach NATS at ${servers.join(", ")}: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      );
+      throw new Error(`cannot reach NATS at ${servers.join(", ")}: ${unreachableReason(err)}`, {
+        cause: err,
+      });
     },
   );
   let up = true;
