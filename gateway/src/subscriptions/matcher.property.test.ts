@@ -113,4 +113,27 @@ describe("createMatcher agrees with createLinearMatcher", () => {
       { numRuns: 3000 },
     );
   });
+
+  it("also when part of the set was added one by one (API creates) after it was built", () => {
+    fc.assert(
+      fc.property(
+        subscriptions,
+        fc.nat(),
+        fc.array(event, { minLength: 1, maxLength: 10 }),
+        (subs, split, events) => {
+          const at = subs.length === 0 ? 0 : split % (subs.length + 1);
+          const indexed = createMatcher(subs.slice(0, at));
+          for (const added of subs.slice(at)) indexed.add?.(added);
+          const linear = createLinearMatcher(subs);
+          for (const e of events) {
+            const expected = linear.match(e);
+            const actual = indexed.match(e);
+            expect(actual.map((s) => s.id)).toStrictEqual(expected.map((s) => s.id));
+            expect(actual.every((s, i) => s === expected[i])).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
 });

@@ -7,6 +7,12 @@ import { createSubscriptionIndex } from "./subscription-index.js";
 export interface Matcher {
   /** Matching subscriptions in configuration order; the same frozen empty array when none match. */
   match(event: CloudEvent): readonly Subscription[];
+  /**
+   * Takes one more subscription, after all the others (a subscription created through the API),
+   * instead of a new matcher over the whole set. Throws a `TypeError` when its filter does not
+   * compile, changing nothing. Absent where a matcher cannot (it is built again instead).
+   */
+  readonly add?: (subscription: Subscription) => void;
 }
 
 const NO_MATCH: readonly Subscription[] = Object.freeze([]);
@@ -24,7 +30,12 @@ const NO_MATCH: readonly Subscription[] = Object.freeze([]);
  */
 export function createMatcher(subscriptions: readonly Subscription[]): Matcher {
   const index = createSubscriptionIndex(subscriptions.map(compileSubscription));
+  let count = subscriptions.length;
   return {
+    add(subscription) {
+      index.add(compileSubscription(subscription, count));
+      count += 1;
+    },
     match(event) {
       const { check, sure } = index.candidates(event);
       let matched: CompiledSubscription[] | undefined;

@@ -1,6 +1,6 @@
 import { attributeString, type CloudEvent } from "../event/cloud-event.js";
 import type { CompiledSubscription } from "./compiled-subscription.js";
-import { type IndexConjunct, indexConjuncts } from "./index-conjunct.js";
+import { type IndexConjunct, type IndexConjuncts, indexConjuncts } from "./index-conjunct.js";
 import { createStringTrie, type StringTrie } from "./string-trie.js";
 
 /** Lists of subscriptions, each in configuration order. */
@@ -20,6 +20,12 @@ export interface Candidates {
 /** Finds the subscriptions that may match an event. */
 export interface SubscriptionIndex {
   candidates(event: CloudEvent): Candidates;
+  /**
+   * Files one more subscription, after every one filed so far (its `position` is the largest):
+   * a subscription created through the API joins the index without rebuilding it. Its condition
+   * is chosen with the counts as they are now; the others keep theirs.
+   */
+  add(entry: CompiledSubscription): void;
 }
 
 /**
@@ -39,23 +45,29 @@ export function createSubscriptionIndex(
   entries: readonly CompiledSubscription[],
 ): SubscriptionIndex {
   const plans = entries.map((entry) => indexConjuncts(entry.subscription));
-  const shared = countKeys(plans.map((plan) => plan.conjuncts));
+  const shared: KeyCounts = new Map();
+  for (const plan of plans) countKeys(shared, plan.conjuncts);
   const always: CompiledSubscription[] = [];
   const check = createLookups();
   const sure = createLookups();
-  entries.forEach((entry, i) => {
-    const plan = plans[i];
+  const file = (entry: CompiledSubscription, plan: IndexConjuncts | undefined) => {
     const chosen = plan === undefined ? undefined : mostSelective(plan.conjuncts, shared);
     if (plan === undefined || chosen === undefined) always.push(entry);
     else if (plan.complete && plan.conjuncts.length === 1) sure.file(chosen, entry);
     else check.file(chosen, entry);
-  });
+  };
+  entries.forEach((entry, i) => file(entry, plans[i]));
   return {
     candidates(event) {
       const lists: Candidates = { check: always.length > 0 ? [always] : [], sure: [] };
       check.collect(event, lists.check);
       sure.collect(event, lists.sure);
       return lists;
+    },
+    add(entry) {
+      const plan = indexConjuncts(entry.subscription);
+      countKeys(shared, plan.conjuncts);
+      file(entry, plan);
     },
   };
 }
@@ -126,17 +138,14 @@ function createLookups() {
 /** How many subscriptions offer each (kind, name, value) as a condition. */
 type KeyCounts = Map<string, Map<string, Map<string, number>>>;
 
-function countKeys(conjuncts: readonly (readonly IndexConjunct[])[]): KeyCounts {
-  const counts: KeyCounts = new Map();
-  for (const list of conjuncts) {
-    for (const { kind, name, values } of list) {
-      for (const value of values) {
-        const byValue = nestedMap(nestedMap(counts, kind), name);
-        byValue.set(value, (byValue.get(value) ?? 0) + 1);
-      }
+/** Adds one subscription's conditions to `counts`. */
+function countKeys(counts: KeyCounts, conjuncts: readonly IndexConjunct[]): void {
+  for (const { kind, name, values } of conjuncts) {
+    for (const value of values) {
+      const byValue = nestedMap(nestedMap(counts, kind), name);
+      byValue.set(value, (byValue.get(value) ?? 0) + 1);
     }
   }
-  return counts;
 }
 
 function nestedMap<V>(outer: Map<string, Map<string, V>>, key: string): Map<string, V> {

@@ -193,6 +193,32 @@ describe("openSubscriptionRegistry", () => {
     expect(builds).toBe(2);
   });
 
+  it("takes a created subscription into the matcher it has, with events between creates", async () => {
+    let builds = 0;
+    const registry = await openSubscriptionRegistry({
+      configured: [subscription("file", { types: ["t"] })],
+      store: createMemorySubscriptionStore(),
+      createMatcher: (subs) => {
+        builds += 1;
+        return createMatcher(subs);
+      },
+    });
+    for (let i = 0; i < 30; i++) {
+      await registry.create(subscription(`api${i}`, { types: i % 2 === 0 ? ["t"] : ["u"] }));
+      // An event after each create: the new subscription routes at once, without a new build.
+      expect(matchIds(registry, i % 2 === 0 ? "t" : "u").at(-1)).toBe(`api${i}`);
+    }
+    expect(builds).toBe(1);
+    expect(matchIds(registry, "t")).toStrictEqual([
+      "file",
+      ...Array.from({ length: 15 }, (_, i) => `api${2 * i}`),
+    ]);
+    // Other changes still build it again, once, when next used.
+    await registry.delete("api0");
+    expect(matchIds(registry, "t")[1]).toBe("api2");
+    expect(builds).toBe(2);
+  });
+
   it("a stored subscription shadowed by a config one reappears when the file drops it", async () => {
     const store = createMemorySubscriptionStore();
     await store.put(subscription("same", { types: ["api"] }));

@@ -310,7 +310,14 @@ export function createSubscriptionRegistry(
         }
         await store.put(subscription);
         api.set(subscription.id, subscription);
-        setChanged();
+        // A new API subscription comes last in the set: the matcher takes it as it is, when it
+        // can, rather than being built again over thousands (tens of ms each, with events waiting).
+        if (matcher?.add !== undefined && !disabled.has(subscription.id)) {
+          matcher.add(subscription);
+          tellListeners();
+        } else {
+          setChanged();
+        }
         return subscription;
       }),
     update: (subscription) =>
