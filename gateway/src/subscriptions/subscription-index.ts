@@ -56,7 +56,7 @@ export function createSubscriptionIndex(
     else if (plan.complete && plan.conjuncts.length === 1) sure.file(chosen, entry);
     else check.file(chosen, entry);
   };
-  entries.forEach((entry, i) => file(entry, plans[i]));
+  for (const [i, entry] of entries.entries()) file(entry, plans[i]);
   return {
     candidates(event) {
       const lists: Candidates = { check: always.length > 0 ? [always] : [], sure: [] };
