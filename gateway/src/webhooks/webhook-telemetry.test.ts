@@ -70,7 +70,9 @@ describe("webhook telemetry", () => {
   it("gives events the webhook's SERVER span context when the request carries no trace", async () => {
     exporter.reset();
     expect((await kit.post("shop", { order: 3 })).status).toBe(202);
-    const event = (await kit.delivered()).find((e) => e.data?.order === 3);
+    const event = (await kit.delivered()).find(
+      (e) => (e.data as { order?: number } | undefined)?.order === 3,
+    );
     const span = exporter.getFinishedSpans().find((s) => s.name === "POST /webhooks/{adapterId}");
     expect(event?.traceparent).toBe(
       `00-${span?.spanContext().traceId}-${span?.spanContext().spanId}-01`,
