@@ -135,12 +135,29 @@ describe("compileCesql: comparison and IN (3.4.2, 3.4.5)", () => {
     expect(run("1 < 2 = TRUE")).toEqual({ value: true });
   });
 
-  it("stops at the first equal element; an element's error is false, even for NOT IN", () => {
-    expect(run("1 IN (1, missing)")).toEqual({ value: true });
+  it("evaluates every element: an element's error is false, even for NOT IN", () => {
+    expect(run("1 IN (1, missing)")).toEqual({ value: false, error: "missingAttribute" });
     expect(run("1 IN (2, missing)")).toEqual({ value: false, error: "missingAttribute" });
     expect(run("1 NOT IN (2, missing)")).toEqual({ value: false, error: "missingAttribute" });
     expect(run("1 IN ('x', '1')")).toEqual({ value: true, error: "cast" });
     expect(run("1 NOT IN ('x', 2)")).toEqual({ value: true, error: "cast" });
+  });
+
+  it("gives the same value and error whatever the order of the set (3.1: unordered)", () => {
+    // Stopping at the first equal element passed `1 IN (1, 'x')` and failed `1 IN ('x', 1)`.
+    for (const [a, b] of [
+      ["1", "'x'"],
+      ["1", "1 / 0"],
+      ["1", "missing"],
+      ["'1'", "ABS(-2147483648)"],
+    ]) {
+      const forward = run(`1 IN (${a}, ${b})`);
+      expect(forward.error).toBeDefined();
+      expect(run(`1 IN (${b}, ${a})`)).toEqual(forward);
+      expect(compileCesql(`1 IN (${a}, ${b})`).matches(event())).toBe(false);
+    }
+    expect(run("subject IN ('a', 'b', 'c')", { subject: "a" })).toEqual({ value: true });
+    expect(run("subject NOT IN ('a', 'b', 'c')", { subject: "c" })).toEqual({ value: false });
   });
 });
 

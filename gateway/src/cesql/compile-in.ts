@@ -5,9 +5,12 @@ import { type CompiledNode, castOperand, type EvaluationScope } from "./evaluati
 /**
  * `x [NOT] IN (y1, y2, ...)` (3.4.5): true when `x` equals an element, with `=`'s semantics but
  * `x`'s type as the target: each element is cast to `x`'s type (3.7, "For the IN operator ...").
- * Elements are evaluated left to right and the search stops at the first equal one. An element's
- * error makes the result `false` (and so `NOT IN` too); a failed cast of an element is recorded
- * and that element compares as the zero value.
+ * Every element is evaluated, left to right, even after an equal one: the elements are a _Set_,
+ * "an unordered collection" (3.1), and only AND and OR short-circuit (3.4.2, 3.6), so
+ * `1 IN (1, 1 / 0)` has the same value and error as `1 IN (1 / 0, 1)`. Stopping at the first
+ * equal element made a filter's verdict depend on the order of the set. An element's error makes
+ * the result `false` (and so `NOT IN` too); a failed cast of an element is recorded and that
+ * element compares as the zero value.
  *
  * @example
  * compileIn(literal("1"), [literal(1), literal(2)], false).evaluate(scope); // true
@@ -37,10 +40,7 @@ export function compileIn(
         castError ??= scope.error;
         scope.error = undefined;
       }
-      if (cast === value) {
-        found = true;
-        break;
-      }
+      if (cast === value) found = true;
     }
     if (castError !== undefined) scope.error = castError;
     return found !== negated;
