@@ -9,9 +9,24 @@ import type { Filter, Subscription } from "./subscription.js";
 // "e" < "ue" < "true"), so subscriptions share keys and events hit several index paths at once.
 // "constructor" and "__proto__" check that nothing inherited from Object.prototype is found.
 const names = fc.constantFrom("source", "type", "subject", "count", "constructor", "__proto__");
-const value = fc.constantFrom("a", "ab", "abc", "b", "ba", "1", "12", "true", "ue", "e", "f");
+// Non-ASCII: "é" precomposed and as "e" + U+0301 (no normalisation: they differ), and emoji
+// whose surrogate pairs share their first code unit, so a trie splits keys inside a pair.
+const unicode = ["é", "e\u0301", "😀", "😁", "😀x", "x😀", "a😁"] as const;
+const value = fc.constantFrom(
+  ...["a", "ab", "abc", "b", "ba", "1", "12", "true", "ue", "e", "f"],
+  ...unicode,
+);
 /** Values that are prefixes or suffixes of each other: a < ab < abc, 1 < 12, e < ue < true. */
-const chain = fc.constantFrom("a", "ab", "abc", "1", "12", "e", "ue", "true");
+const chain = fc.constantFrom("a", "ab", "abc", "1", "12", "e", "ue", "true", ...unicode);
+// CESQL is never indexed: these subscriptions are checked against every event.
+const sql = fc.constantFrom(
+  "subject LIKE 'a%'",
+  "subject LIKE '_x'",
+  "count > 1",
+  "EXISTS subject",
+  "subject IN ('a', 'ab', '😀')",
+  "LENGTH(subject) = 1",
+);
 const attributeValue: fc.Arbitrary<AttributeValue> = fc.oneof(
   value,
   fc.constantFrom(true, false, 1, 12, -1),
@@ -27,6 +42,7 @@ const { filter } = fc.letrec<{ filter: Filter }>((tie) => ({
     fc.array(tie("filter"), { minLength: 1, maxLength: 3 }).map((all): Filter => ({ all })),
     fc.array(tie("filter"), { minLength: 1, maxLength: 2 }).map((any): Filter => ({ any })),
     tie("filter").map((not): Filter => ({ not })),
+    sql.map((sql): Filter => ({ sql })),
   ),
 }));
 
