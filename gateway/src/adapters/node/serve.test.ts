@@ -44,6 +44,19 @@ describe("serve: the SQLite store", () => {
     const again = await start("conf/shared.yaml");
     await again.close();
   });
+  it("answers /readyz 503 once the store file is gone from its path (its folder deleted)", async () => {
+    await writeFile(join(dir, "conf", "gone.yaml"), "store: { kind: sqlite, path: gone/h.db }\n");
+    const server = await start("conf/gone.yaml");
+    try {
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      await rm(join(dir, "conf", "gone"), { recursive: true });
+      const answer = await fetch(`${server.url}/readyz`);
+      expect(answer.status).toBe(503);
+      expect(await answer.json()).toEqual({ status: "store unavailable" });
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe("serve: refusals at the Node layer", () => {

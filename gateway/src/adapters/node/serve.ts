@@ -353,7 +353,10 @@ async function openStore(
   readonly queue?: DeliveryQueue;
   readonly subscriptions: SubscriptionStore;
   readonly path?: string;
-  /** Whether the store can take events now (NATS: the connection is up). */
+  /**
+   * Whether the store can take events now (NATS: the connection is up; SQLite: its disk took the
+   * last write, and the file is still at its path).
+   */
   available?(): boolean;
   watch?(refresh: () => Promise<void>): void;
   pullFor?(knows: (subscriptionId: string) => boolean): Promise<void>;
@@ -381,7 +384,13 @@ async function openStore(
       dedupeWindowMs: config.store.dedupeWindowMs,
       maxFresh: config.limits.maxQueuedDeliveries,
     });
-    return { queue: store.queue, subscriptions: store.subscriptions, path, close: store.close };
+    return {
+      queue: store.queue,
+      subscriptions: store.subscriptions,
+      path,
+      available: store.available,
+      close: store.close,
+    };
   } catch (err) {
     throw new ServeError(err instanceof Error ? err.message : String(err));
   }

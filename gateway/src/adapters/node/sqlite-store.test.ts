@@ -7,6 +7,7 @@ import { describeDeliveryQueue, manualClock } from "../../deliver/delivery-queue
 import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
 import { Unavailable } from "../../errors/errors.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
+import { silentLogger } from "../../ports/logger.js";
 import { encodeEvent } from "../../store/event-codec.js";
 import { describeSubscriptionStore } from "../../store/subscription-store.case.js";
 import { DEFAULT_DELIVERY, type Subscription } from "../../subscriptions/subscription.js";
@@ -834,6 +835,55 @@ describe("SQLite store failures", () => {
     expect(await store.queue.size()).toBe(2);
     const jobs = await store.queue.lease(10, 1_000, AbortSignal.timeout(50));
     expect(jobs.map((job) => job.event.attributes.id)).toEqual(["1", "2"]);
+    await store.close();
+  });
+
+  it("says it cannot take events after the disk refused a write, until one gets through", async () => {
+    const { path, db } = freshDatabase();
+    const clock = manualClock();
+    const store = createSqliteStore(db, { path, clock });
+    await accept(store.queue, "0");
+    expect(store.available()).toBe(true);
+    const pages = db.pragma("page_count", { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages}`);
+    const big = Array.from({ length: 200 }, (_, i) => String(i + 1));
+    expect(await accept(store.queue, ...big).catch((e: unknown) => e)).toBeInstanceOf(Unavailable);
+    expect(store.available()).toBe(false);
+    db.pragma("max_page_count = 1073741823");
+    await accept(store.queue, ...big);
+    expect(store.available()).toBe(true);
+    await store.close();
+  });
+
+  it("says it can take events again 5 s after the disk refused a write, so publishers retry", async () => {
+    const { path, db } = freshDatabase();
+    const clock = manualClock();
+    const store = createSqliteStore(db, { path, clock });
+    await accept(store.queue, "0");
+    const pages = db.pragma("page_count", { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages}`);
+    const big = Array.from({ length: 200 }, (_, i) => String(i + 1));
+    expect(await accept(store.queue, ...big).catch((e: unknown) => e)).toBeInstanceOf(Unavailable);
+    clock.advance(4_999);
+    expect(store.available()).toBe(false);
+    clock.advance(1);
+    expect(store.available()).toBe(true);
+    await store.close();
+  });
+
+  it("says it cannot take events once its file is gone from its path, and logs it once", async () => {
+    const { path, db } = freshDatabase();
+    const lines: string[] = [];
+    const logger = { ...silentLogger, error: (msg: string) => void lines.push(msg) };
+    const store = createSqliteStore(db, { path, logger });
+    await accept(store.queue, "0");
+    expect(store.available()).toBe(true);
+    // Its folder deleted under the running process: SQLite keeps writing into the unlinked file.
+    rmSync(dirname(path), { recursive: true });
+    await accept(store.queue, "1");
+    expect(store.available()).toBe(false);
+    expect(store.available()).toBe(false);
+    expect(lines.filter((line) => /no longer at its path/.test(line))).toHaveLength(1);
     await store.close();
   });
 

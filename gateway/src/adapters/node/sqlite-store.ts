@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
@@ -53,6 +54,13 @@ export interface SqliteStore {
   readonly subscriptions: SubscriptionStore;
   /** Transactions committed so far by the group commit (tests and diagnostics). */
   readonly transactions: () => number;
+  /**
+   * Whether the store can take events now (`GET /readyz`): `false` for 5 s after a write the
+   * disk refused (full, read-only, an I/O error) unless a later one got through, and while the
+   * file is no longer at its path (its folder deleted or replaced: what is written goes into a
+   * file nobody will open again).
+   */
+  available(): boolean;
   /** Finishes pending writes, ends waiting leases and closes the file. */
   close(): Promise<void>;
 }
@@ -98,6 +106,26 @@ function explainable(err: unknown): boolean {
   );
 }
 
+/** How long after a write the disk refused the store says it cannot take events. */
+const UNAVAILABLE_MS = 5_000;
+
+/** A write refused by the disk or the file (not by the data written): full, read-only, I/O. */
+function isDiskFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (
+    typeof code === "string" && /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB)/.test(code)
+  );
+}
+
+/** The file's device and inode, `undefined` when there is none at `path`. */
+function fileIdentity(path: string): { dev: number; ino: number } | undefined {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  return stats === undefined ? undefined : { dev: stats.dev, ino: stats.ino };
+}
+
+const sameFile = (a: { dev: number; ino: number }, b: { dev: number; ino: number } | undefined) =>
+  b !== undefined && a.dev === b.dev && a.ino === b.ino;
+
 /**
  * The store over an already open connection (`openSqliteStore` opens the file; tests use this to
  * reach the connection, e.g. to make it fail). Configures the connection and migrates the schema.
@@ -137,9 +165,26 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
     // not at the first accept.
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
-  const group = createGroupCommit(db, (err) =>
-    logger.error("the SQLite store could not write", { path, error: String(err) }),
-  );
+  // The failure of the disk, not of one write's data: until a later write gets through (or for
+  // `UNAVAILABLE_MS`, so a probe lets publishers try again), the store says it cannot take events.
+  let failed: { readonly at: number; readonly transactions: number } | undefined;
+  const group = createGroupCommit(db, (err) => {
+    logger.error("the SQLite store could not write", { path, error: String(err) });
+    if (isDiskFailure(err)) failed = { at: clock.now(), transactions: group.transactions };
+  });
+  const file = fileIdentity(path);
+  let goneSaid = false;
+  function fileInPlace(): boolean {
+    if (file === undefined || sameFile(file, fileIdentity(path))) return true;
+    if (!goneSaid) {
+      goneSaid = true;
+      logger.error(
+        "the SQLite file is no longer at its path (deleted or replaced): events written now are lost at the next start; restart herald",
+        { path },
+      );
+    }
+    return false;
+  }
   const queue = createSqliteQueue(db, group, {
     clock,
     dedupeWindowMs,
@@ -154,6 +199,15 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
     queue,
     subscriptions,
     transactions: () => group.transactions,
+    available() {
+      if (
+        failed !== undefined &&
+        (group.transactions > failed.transactions || clock.now() - failed.at >= UNAVAILABLE_MS)
+      ) {
+        failed = undefined;
+      }
+      return failed === undefined && fileInPlace();
+    },
     close() {
       closing ??= (async () => {
         queue.close();
