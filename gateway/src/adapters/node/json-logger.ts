@@ -6,7 +6,9 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 /** Reads `HERALD_LOG_LEVEL`; unknown values fall back to `info`. */
 export function logLevelFromEnv(value: string | undefined): LogLevel {
   const level = value?.trim().toLowerCase();
-  return level !== undefined && level in RANK ? (level as LogLevel) : "info";
+  // Own keys only: `constructor` or `__proto__` are `in` every object, and were taken as a level
+  // that ranked nothing out (every debug line written, and no word that the value was unknown).
+  return level !== undefined && Object.hasOwn(RANK, level) ? (level as LogLevel) : "info";
 }
 
 /**
