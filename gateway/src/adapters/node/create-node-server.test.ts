@@ -172,3 +172,46 @@ it("answers a CONNECT with a 405 problem document and closes", async () => {
   expect(res.status).toBe(405);
   expect(JSON.parse(res.body)).toMatchObject({ code: "method_not_allowed", status: 405 });
 });
+
+describe("answers during a shutdown", () => {
+  it("closes the connection of a request taken before the shutdown and answered during it", async () => {
+    let shuttingDown = false;
+    let answer: () => void = () => {};
+    const taken = new Promise<void>((ok) => {
+      server = createNodeServer(
+        (req, res) => {
+          req.resume();
+          req.on("end", () => {
+            answer = () => res.writeHead(202, { "content-length": "0" }).end();
+            ok();
+          });
+        },
+        { closing: () => shuttingDown },
+      );
+    });
+    await new Promise<void>((ok) => server?.listen(0, "127.0.0.1", ok));
+    const port = ((server as Server).address() as { port: number }).port;
+    // Keep-alive: the server closes the connection only if its answer says so.
+    const text = rawExchange(port, "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    await taken;
+    shuttingDown = true;
+    answer();
+    const head = (await text).toLowerCase();
+    expect(statusOf(head)).toBe(202);
+    expect(head).toContain("connection: close");
+    expect(head).not.toContain("keep-alive");
+  });
+
+  it("keeps the connection of a request answered while no shutdown is under way", async () => {
+    server = createNodeServer((_req, res) => res.writeHead(204).end(), { closing: () => false });
+    await new Promise<void>((ok) => server?.listen(0, "127.0.0.1", ok));
+    const port = ((server as Server).address() as { port: number }).port;
+    const socket = connect(port, "127.0.0.1");
+    const head = await new Promise<string>((ok) => {
+      socket.once("data", (chunk) => ok(chunk.toString("latin1").toLowerCase()));
+      socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    });
+    socket.destroy();
+    expect(head).toContain("connection: keep-alive");
+  });
+});

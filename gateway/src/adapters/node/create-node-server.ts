@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type RequestListener, type Server } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { HeraldError } from "../../errors/herald-error.js";
 import { problemParts } from "../../http/problem.js";
 import { answerClientError } from "./answer-client-error.js";
@@ -47,6 +53,28 @@ export interface NodeServerOptions {
 }
 
 /**
+ * A request taken before the shutdown began and answered after (a publish whose events were
+ * being stored, a body still arriving): its answer closes the connection too, as every answer
+ * during the drain does. It said `keep-alive`, and the client kept the connection to send its
+ * next request on just as the drain's end closed it.
+ */
+function closeIfClosingWhenAnswered(
+  req: IncomingMessage,
+  res: ServerResponse,
+  closing: () => boolean,
+): void {
+  const writeHead = res.writeHead;
+  // `end()` without `writeHead` goes through `writeHead` too (node:http's implicit header).
+  res.writeHead = function writeHeadClosing(this: ServerResponse, ...args: unknown[]) {
+    if (closing()) {
+      this.setHeader("connection", "close");
+      closeAfterAnswer(req);
+    }
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as ServerResponse["writeHead"];
+}
+
+/**
  * The HTTP server of `herald serve`: the request timeouts (Node 20 waits 300 s for a slow
  * request), checked every second so they hold to within about a second, and node:http's own
  * refusals answered as problem documents (`answerClientError`), the `Host` check of RFC 9112 3.2
@@ -76,6 +104,8 @@ export function createNodeServer(
     if (closing?.() === true) {
       res.setHeader("connection", "close");
       closeAfterAnswer(req);
+    } else if (closing !== undefined) {
+      closeIfClosingWhenAnswered(req, res, closing);
     }
     limitPipelining(req, res);
     const refusal = checkHost(req);
