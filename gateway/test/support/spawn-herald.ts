@@ -29,6 +29,8 @@ export function spawnHerald(options: {
   readonly cwd?: string;
   readonly env?: Readonly<Record<string, string>>;
   readonly children: ChildProcess[];
+  /** Receives what the process writes on stderr (inherited without it). */
+  readonly stderr?: (text: string) => void;
 }): Promise<SpawnedHerald> {
   const child = spawn(
     process.execPath,
@@ -36,9 +38,10 @@ export function spawnHerald(options: {
     {
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       env: { ...process.env, HERALD_LOG_LEVEL: "error", ...options.env },
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["ignore", "pipe", options.stderr === undefined ? "inherit" : "pipe"],
     },
   );
+  if (options.stderr !== undefined) child.stderr?.setEncoding("utf8").on("data", options.stderr);
   options.children.push(child);
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`herald exited early with ${code}`)));

@@ -302,7 +302,14 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
   process.on("SIGHUP", hangupWhileStopping);
   logger.info("shutting down", { signal });
   // A second signal while draining means "now".
-  const force = () => process.exit(1);
+  // Said before exiting: without it the log ended at "shutting down", as if the drain had hung.
+  const force = (second: NodeJS.Signals) => {
+    logger.warn(
+      "second signal while draining: exiting at once (status 1); the work in flight is cut short (SQLite, NATS: its jobs stay queued for the next start; memory store: lost)",
+      { signal: second },
+    );
+    process.exit(1);
+  };
   process.once("SIGTERM", force);
   process.once("SIGINT", force);
   try {

@@ -116,6 +116,40 @@ describe("shutdown with a request body still arriving", () => {
     expect(delivered.map((r) => r.body.toString())).toEqual(["hello world"]);
   });
 
+  it("herald serve exits 1 at a second SIGTERM during the drain, and logs why", async () => {
+    await writeFile(join(dir, "forced.yaml"), "store: { kind: memory }\n");
+    let stderr = "";
+    const gw = await spawnHerald({
+      config: "forced.yaml",
+      cwd: dir,
+      children,
+      env: { HERALD_LOG_LEVEL: "warn" },
+      stderr: (text) => {
+        stderr += text;
+      },
+    });
+    const exited = new Promise<number | null>((ok) => gw.child.once("exit", (code) => ok(code)));
+    // A body still arriving holds the drain open.
+    const post = slowPost(gw.url, "/events", "forced-1", "never ", "finished");
+    await post.inside;
+    gw.child.kill("SIGTERM");
+    await stopping(gw.url);
+    gw.child.kill("SIGTERM");
+    expect(await exited).toBe(1);
+    const lines = stderr
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { level: string; msg: string; signal?: string });
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: "warn",
+        msg: expect.stringMatching(/^second signal while draining: exiting at once/),
+        signal: "SIGTERM",
+      }),
+    );
+    await post.answer.catch(() => undefined);
+  });
+
   it("herald serve on SQLite stores it before the store closes: it reaches the sink, at the latest after a restart", async () => {
     await writeFile(
       join(dir, "sqlite.yaml"),
