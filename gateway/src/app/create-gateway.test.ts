@@ -365,6 +365,12 @@ describe("hostile and malformed requests", () => {
     expect((await gateway.fetch(new Request("http://gw/readyz"))).status).toBe(200);
   });
 
+  it.each(["/healthz", "/readyz"])("answers %s with Cache-Control: no-store", async (path) => {
+    const res = await gateway.fetch(new Request(`http://gw${path}`));
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  });
+
   it.each(["/healthz", "/readyz", "/openapi.json"])("405 with Allow for POST %s", async (path) => {
     const res = await gateway.fetch(new Request(`http://gw${path}`, { method: "POST" }));
     expect(res.status).toBe(405);
@@ -396,7 +402,9 @@ describe("shutdown", () => {
     );
     expect(after.status).toBe(503);
     expect(after.headers.get("retry-after")).toBe("1");
-    expect((await gw.fetch(new Request("http://gw/readyz"))).status).toBe(503);
+    const stopping = await gw.fetch(new Request("http://gw/readyz"));
+    expect(stopping.status).toBe(503);
+    expect(stopping.headers.get("cache-control")).toBe("no-store");
     await own.close();
   });
 

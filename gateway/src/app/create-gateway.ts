@@ -241,11 +241,16 @@ export function createGateway(options: GatewayOptions): Gateway {
   const gate = createPublishGate();
 
   const app = new Hono();
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  // Probes answer what is true now: no cache between a load balancer and the gateway may keep
+  // an answer (a "ready" kept through a shutdown, a "stopping" after the restart).
+  const probe = { "cache-control": "no-store" };
+  app.get("/healthz", (c) => c.json({ status: "ok" }, 200, probe));
   app.get("/readyz", (c) => {
-    if (!accepting) return c.json({ status: "stopping" }, 503);
-    if (options.storeAvailable?.() === false) return c.json({ status: "store unavailable" }, 503);
-    return c.json({ status: "ready" });
+    if (!accepting) return c.json({ status: "stopping" }, 503, probe);
+    if (options.storeAvailable?.() === false) {
+      return c.json({ status: "store unavailable" }, 503, probe);
+    }
+    return c.json({ status: "ready" }, 200, probe);
   });
   const auth =
     config.auth !== undefined && options.noAuth !== true
