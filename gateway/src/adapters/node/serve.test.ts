@@ -44,7 +44,7 @@ describe("serve: the SQLite store", () => {
     const again = await start("conf/shared.yaml");
     await again.close();
   });
-  it("answers /readyz 503 once the store file is gone from its path (its folder deleted)", async () => {
+  it("answers /readyz and publishes 503 once the store file is gone from its path (its folder deleted)", async () => {
     await writeFile(join(dir, "conf", "gone.yaml"), "store: { kind: sqlite, path: gone/h.db }\n");
     const server = await start("conf/gone.yaml");
     try {
@@ -53,6 +53,13 @@ describe("serve: the SQLite store", () => {
       const answer = await fetch(`${server.url}/readyz`);
       expect(answer.status).toBe(503);
       expect(await answer.json()).toEqual({ status: "store unavailable" });
+      // A 202 would say stored: the events would go into a file nobody opens again.
+      const publish = await fetch(`${server.url}/events`, {
+        method: "POST",
+        headers: { "ce-specversion": "1.0", "ce-id": "g", "ce-source": "/gone", "ce-type": "t" },
+        body: "x",
+      });
+      expect(publish.status).toBe(503);
     } finally {
       await server.close();
     }

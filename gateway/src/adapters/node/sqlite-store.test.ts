@@ -880,10 +880,26 @@ describe("SQLite store failures", () => {
     expect(store.available()).toBe(true);
     // Its folder deleted under the running process: SQLite keeps writing into the unlinked file.
     rmSync(dirname(path), { recursive: true });
-    await accept(store.queue, "1");
     expect(store.available()).toBe(false);
     expect(store.available()).toBe(false);
     expect(lines.filter((line) => /no longer at its path/.test(line))).toHaveLength(1);
+    await store.close();
+  });
+
+  it("refuses events once its file is gone from its path (looked at once a second at most)", async () => {
+    const { path, db } = freshDatabase();
+    const clock = manualClock();
+    const store = createSqliteStore(db, { path, clock });
+    await accept(store.queue, "0");
+    rmSync(dirname(path), { recursive: true });
+    clock.advance(1_000);
+    const err = await accept(store.queue, "1").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Unavailable);
+    expect(err).toMatchObject({
+      status: 503,
+      message: expect.stringMatching(/deleted or replaced/),
+    });
+    expect(await accept(store.queue, "2").catch((e: unknown) => e)).toBeInstanceOf(Unavailable);
     await store.close();
   });
 

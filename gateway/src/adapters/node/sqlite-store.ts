@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
+import { Unavailable } from "../../errors/errors.js";
 import { type Clock, systemClock } from "../../ports/clock.js";
 import { type Logger, silentLogger } from "../../ports/logger.js";
 import { checkDedupeWindow, DEFAULT_DEDUPE_WINDOW_MS } from "../../store/dedupe-window.js";
@@ -56,9 +57,9 @@ export interface SqliteStore {
   readonly transactions: () => number;
   /**
    * Whether the store can take events now (`GET /readyz`): `false` for 5 s after a write the
-   * disk refused (full, read-only, an I/O error) unless a later one got through, and while the
+   * disk refused (full, read-only, an I/O error) unless a later one got through, and once the
    * file is no longer at its path (its folder deleted or replaced: what is written goes into a
-   * file nobody will open again).
+   * file nobody will open again, so `accept` refuses with `Unavailable` then too).
    */
   available(): boolean;
   /** Finishes pending writes, ends waiting leases and closes the file. */
@@ -108,6 +109,8 @@ function explainable(err: unknown): boolean {
 
 /** How long after a write the disk refused the store says it cannot take events. */
 const UNAVAILABLE_MS = 5_000;
+/** How old a look at whether the file is still at its path an accept may rely on. */
+const FILE_CHECK_MS = 1_000;
 
 /** A write refused by the disk or the file (not by the data written): full, read-only, I/O. */
 function isDiskFailure(err: unknown): boolean {
@@ -173,16 +176,23 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
     if (isDiskFailure(err)) failed = { at: clock.now(), transactions: group.transactions };
   });
   const file = fileIdentity(path);
-  let goneSaid = false;
-  function fileInPlace(): boolean {
-    if (file === undefined || sameFile(file, fileIdentity(path))) return true;
-    if (!goneSaid) {
-      goneSaid = true;
-      logger.error(
-        "the SQLite file is no longer at its path (deleted or replaced): events written now are lost at the next start; restart herald",
-        { path },
-      );
-    }
+  let gone = false;
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  /**
+   * Whether the file is still at its path, looked at again when the last look is older than
+   * `maxAgeMs` (0: now). Once gone it stays gone: what was written since is in no file at all.
+   */
+  function fileInPlace(maxAgeMs: number): boolean {
+    if (gone || file === undefined) return !gone;
+    const now = clock.now();
+    if (now - checkedAt < maxAgeMs) return true;
+    checkedAt = now;
+    if (sameFile(file, fileIdentity(path))) return true;
+    gone = true;
+    logger.error(
+      "the SQLite file is no longer at its path (deleted or replaced): events are refused (503); restart herald",
+      { path },
+    );
     return false;
   }
   const queue = createSqliteQueue(db, group, {
@@ -196,7 +206,20 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
   const subscriptions = createSqliteSubscriptionStore(db, group);
   let closing: Promise<void> | undefined;
   return {
-    queue,
+    queue: {
+      ...queue,
+      // Events written into a file nobody will open again would be lost at the next start: a
+      // 202 says stored. Looked at once a second at most: a stat per request costs.
+      accept: (events, acceptOptions) =>
+        fileInPlace(FILE_CHECK_MS)
+          ? queue.accept(events, acceptOptions)
+          : Promise.reject(
+              new Unavailable(
+                "the event store's file was deleted or replaced under the running gateway",
+                UNAVAILABLE_MS / 1000,
+              ),
+            ),
+    },
     subscriptions,
     transactions: () => group.transactions,
     available() {
@@ -206,7 +229,7 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
       ) {
         failed = undefined;
       }
-      return failed === undefined && fileInPlace();
+      return failed === undefined && fileInPlace(0);
     },
     close() {
       closing ??= (async () => {
