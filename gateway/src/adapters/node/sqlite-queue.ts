@@ -26,6 +26,9 @@ interface JobRow {
   readonly data: Buffer | null;
 }
 
+/** The least a job whose reschedule could not be written stays with its holder (`heldUntil`). */
+const HELD_AFTER_FAILED_WRITE_MS = 1_000;
+
 /** A due job as the lease first reads it: its key and order, not its event. */
 interface DueRow {
   readonly id: number;
@@ -581,6 +584,24 @@ export function createSqliteQueue(
     return done;
   }
 
+  /**
+   * A reschedule that could not be written (a full disk, a read-only file) still ends its lease at
+   * the retry's due time: its holder gave the job up, and no one else can hold it (the file has
+   * one owner), so the attempt is made again on the retry's schedule, from the state the file
+   * kept, rather than only when the whole lease (minutes) runs out. Not within a second, though:
+   * its holder lets go of it only once the failure has reached it, and a job handed out again
+   * while its holder still has it is not taken up (it would wait for the whole new lease).
+   */
+  function heldUntil(id: number, due: number): void {
+    const lease = leases.get(id);
+    if (lease === undefined) return;
+    const until = Math.max(due, clock.now() + HELD_AFTER_FAILED_WRITE_MS);
+    if (until >= lease.until) return;
+    leases.set(id, { until, memory: lease.memory });
+    if (until < leasesEndFrom) leasesEndFrom = until;
+    wake();
+  }
+
   /** A lease ended here by a settle: its job leaves memory for good. */
   const settled = (id: number) => {
     const lease = leases.get(id);
@@ -666,7 +687,13 @@ export function createSqliteQueue(
       if (id === undefined) return;
       // Due time 0 means "waiting in memory": a retry is an indexed row, due at 1 at the earliest.
       const due = Math.max(1, dueAt);
-      const row = await group.run(() => retry.get(due, JSON.stringify(failure), id));
+      let row: { subscription_id: string } | undefined;
+      try {
+        row = await group.run(() => retry.get(due, JSON.stringify(failure), id));
+      } catch (error) {
+        heldUntil(id, due);
+        throw error;
+      }
       settled(id);
       if (row !== undefined) {
         indexedDueBy(due);

@@ -903,6 +903,50 @@ describe("SQLite store failures", () => {
     await store.close();
   });
 
+  it("hands a job out again at its retry's due time when a full disk failed its reschedule", async () => {
+    const { path, db } = freshDatabase();
+    const clock = manualClock();
+    const store = createSqliteStore(db, { path, clock });
+    await accept(store.queue, "1", "2");
+    const failure = { status: 503, error: "down", at: clock.now() };
+    // "1" is a fresh job (from memory), "2" an indexed retry: both kinds of lease.
+    const [one, two] = await store.queue.lease(2, 60_000, never());
+    await store.queue.reschedule(two?.id ?? "", clock.now(), failure);
+    const [retry] = await store.queue.lease(1, 60_000, never());
+    expect(retry?.attempts).toBe(1);
+    const pages = db.pragma("page_count", { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages}`);
+    // An accept in the same group fills the disk: SQLite rolls the whole group back.
+    const big = Array.from({ length: 300 }, (_, i) => ({
+      event: event(`b${i}`),
+      subscriptionIds: ["b"],
+    }));
+    const failed = [
+      store.queue.reschedule(one?.id ?? "", clock.now() + 1_000, failure),
+      store.queue.reschedule(retry?.id ?? "", clock.now() + 1_000, failure),
+      store.queue.accept(big),
+    ].map((p) =>
+      p.then(
+        () => "stored",
+        (e: unknown) => e,
+      ),
+    );
+    for (const outcome of await Promise.all(failed)) expect(outcome).toBeInstanceOf(Unavailable);
+    db.pragma("max_page_count = 1073741823");
+    clock.advance(999);
+    // Not while the holder may still have it (nor before the retry's time).
+    expect(await store.queue.lease(2, 60_000, AbortSignal.timeout(50))).toEqual([]);
+    // Due again at the retry's time, long before the 60 s lease would end; the file kept the
+    // state before the failed reschedule.
+    clock.advance(1);
+    const again = await store.queue.lease(2, 60_000, AbortSignal.timeout(1_000));
+    expect(again.map((j) => [j.event.attributes.id, j.attempts])).toEqual([
+      ["1", 0],
+      ["2", 1],
+    ]);
+    await store.close();
+  });
+
   it("answers a read-only connection with Unavailable", async () => {
     const { path, db } = freshDatabase();
     const store = createSqliteStore(db, { path });
