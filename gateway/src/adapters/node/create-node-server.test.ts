@@ -2,7 +2,12 @@ import type { Server } from "node:http";
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { rawExchange, statusOf } from "../../../test/support/raw-exchange.js";
-import { CLIENT_TIMEOUTS, createNodeServer, type NodeServerOptions } from "./create-node-server.js";
+import {
+  CLIENT_TIMEOUTS,
+  closeAnswersInFlight,
+  createNodeServer,
+  type NodeServerOptions,
+} from "./create-node-server.js";
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -195,6 +200,7 @@ describe("answers during a shutdown", () => {
     const text = rawExchange(port, "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
     await taken;
     shuttingDown = true;
+    closeAnswersInFlight(server as Server);
     answer();
     const head = (await text).toLowerCase();
     expect(statusOf(head)).toBe(202);

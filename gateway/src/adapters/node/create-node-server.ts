@@ -5,6 +5,7 @@ import {
   type Server,
   type ServerResponse,
 } from "node:http";
+import type { Socket } from "node:net";
 import type { HeraldError } from "../../errors/herald-error.js";
 import { problemParts } from "../../http/problem.js";
 import { answerClientError } from "./answer-client-error.js";
@@ -52,26 +53,26 @@ export interface NodeServerOptions {
   readonly closing?: () => boolean;
 }
 
+/** Per server of `createNodeServer`: each open connection's latest request and its answer. */
+const answering = new WeakMap<Server, Map<Socket, { req: IncomingMessage; res: ServerResponse }>>();
+
 /**
- * A request taken before the shutdown began and answered after (a publish whose events were
- * being stored, a body still arriving): its answer closes the connection too, as every answer
- * during the drain does. It said `keep-alive`, and the client kept the connection to send its
- * next request on just as the drain's end closed it.
+ * For the start of a shutdown drain: the requests taken before it and not answered yet (a
+ * publish whose events are being stored, a body still arriving) close their connections with
+ * their answers too, as every answer during the drain does (`closing`). They said `keep-alive`,
+ * and the client kept the connection to send its next request on just as the drain's end closed
+ * it. Looked up per connection here, once, rather than by wrapping every request's answer.
+ *
+ * @example
+ * draining = true;
+ * closeAnswersInFlight(server);
  */
-function closeIfClosingWhenAnswered(
-  req: IncomingMessage,
-  res: ServerResponse,
-  closing: () => boolean,
-): void {
-  const writeHead = res.writeHead;
-  // `end()` without `writeHead` goes through `writeHead` too (node:http's implicit header).
-  res.writeHead = function writeHeadClosing(this: ServerResponse, ...args: unknown[]) {
-    if (closing()) {
-      this.setHeader("connection", "close");
-      closeAfterAnswer(req);
-    }
-    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
-  } as ServerResponse["writeHead"];
+export function closeAnswersInFlight(server: Server): void {
+  for (const { req, res } of answering.get(server)?.values() ?? []) {
+    if (res.headersSent || res.writableEnded) continue;
+    res.setHeader("connection", "close");
+    closeAfterAnswer(req);
+  }
 }
 
 /**
@@ -95,6 +96,7 @@ export function createNodeServer(
 ): Server {
   const { headers, request, checkEvery } = { ...CLIENT_TIMEOUTS, ...options.timeouts };
   const { refused, closing } = options;
+  const inFlight = new Map<Socket, { req: IncomingMessage; res: ServerResponse }>();
   const hostChecked: RequestListener = (req, res) => {
     // After an answer that closes the connection: not processed (RFC 9112 9.6), only drained.
     if (!takeRequest(req)) {
@@ -104,8 +106,8 @@ export function createNodeServer(
     if (closing?.() === true) {
       res.setHeader("connection", "close");
       closeAfterAnswer(req);
-    } else if (closing !== undefined) {
-      closeIfClosingWhenAnswered(req, res, closing);
+    } else {
+      inFlight.set(req.socket, { req, res });
     }
     limitPipelining(req, res);
     const refusal = checkHost(req);
@@ -137,6 +139,10 @@ export function createNodeServer(
   );
   // 0: no count limit (HTTP binding 3.1.3: every attribute is a header, none may be lost).
   server.maxHeadersCount = 0;
+  answering.set(server, inFlight);
+  server.on("connection", (socket: Socket) => {
+    socket.once("close", () => inFlight.delete(socket));
+  });
   // A client that closes its sending side once the request is out (shutdown(SHUT_WR): `nc -N`,
   // some HTTP/1.0 clients and proxies) still gets its answer, and the connection closes after
   // it. Node's default ended the connection at the client's FIN, losing any answer not yet

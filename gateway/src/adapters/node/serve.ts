@@ -20,7 +20,7 @@ import {
 import { unusableKeyWarnings } from "./check-config-files.js";
 import { configLookalikes, lookalikeNote } from "./config-lookalikes.js";
 import { type ConfigReloader, createConfigReloader } from "./config-reloader.js";
-import { createNodeServer } from "./create-node-server.js";
+import { closeAnswersInFlight, createNodeServer } from "./create-node-server.js";
 import { startDemoSink } from "./demo-sink.js";
 import { DevIssuerInvalid, loadOrCreateDevIssuer } from "./dev-issuer.js";
 import {
@@ -294,8 +294,10 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         // The listener stays open while draining: publishers get 503 with Retry-After and probes
         // see /readyz answer 503, rather than connections being refused. A publish request
         // already in (its body still arriving) may finish; at the deadline it is answered 503.
-        // Every answer from now on closes its connection (`closing`).
+        // Every answer from now on closes its connection (`closing`), and so do the answers
+        // of the requests already in.
         draining = true;
+        closeAnswersInFlight(server);
         await gateway.stop();
         sinkClient.close();
         // Then the answers just written go out before their connections are closed: idle ones
