@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
 import { subscription } from "./matcher.case.js";
-import { createLinearMatcher, createMatcher } from "./matcher.js";
+import { createLinearMatcher, createMatcher, type Matcher } from "./matcher.js";
 import type { Filter, Subscription } from "./subscription.js";
 
 // Few names and values, the values prefixes and suffixes of each other ("a" < "ab" < "abc",
@@ -109,6 +109,16 @@ const event: fc.Arbitrary<CloudEvent> = fc
     return { attributes };
   });
 
+/** `indexed` answers every event with the same subscription objects as `linear`, in its order. */
+function expectSameMatches(indexed: Matcher, linear: Matcher, events: readonly CloudEvent[]): void {
+  for (const e of events) {
+    const expected = linear.match(e);
+    const actual = indexed.match(e);
+    expect(actual.map((s) => s.id)).toStrictEqual(expected.map((s) => s.id));
+    expect(actual.every((s, i) => s === expected[i])).toBe(true);
+  }
+}
+
 describe("createMatcher agrees with createLinearMatcher", () => {
   it("on random subscription sets and events: the same subscriptions, in the same order", () => {
     fc.assert(
@@ -116,14 +126,7 @@ describe("createMatcher agrees with createLinearMatcher", () => {
         subscriptions,
         fc.array(event, { minLength: 1, maxLength: 10 }),
         (subs, events) => {
-          const indexed = createMatcher(subs);
-          const linear = createLinearMatcher(subs);
-          for (const e of events) {
-            const expected = linear.match(e);
-            const actual = indexed.match(e);
-            expect(actual.map((s) => s.id)).toStrictEqual(expected.map((s) => s.id));
-            expect(actual.every((s, i) => s === expected[i])).toBe(true);
-          }
+          expectSameMatches(createMatcher(subs), createLinearMatcher(subs), events);
         },
       ),
       { numRuns: 3000 },
@@ -140,13 +143,7 @@ describe("createMatcher agrees with createLinearMatcher", () => {
           const at = subs.length === 0 ? 0 : split % (subs.length + 1);
           const indexed = createMatcher(subs.slice(0, at));
           for (const added of subs.slice(at)) indexed.add?.(added);
-          const linear = createLinearMatcher(subs);
-          for (const e of events) {
-            const expected = linear.match(e);
-            const actual = indexed.match(e);
-            expect(actual.map((s) => s.id)).toStrictEqual(expected.map((s) => s.id));
-            expect(actual.every((s, i) => s === expected[i])).toBe(true);
-          }
+          expectSameMatches(indexed, createLinearMatcher(subs), events);
         },
       ),
       { numRuns: 2000 },

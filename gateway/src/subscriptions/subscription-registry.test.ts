@@ -20,6 +20,20 @@ const matchIds = (
     .match(event(type))
     .map((s) => s.id);
 
+/** A registry over one config subscription ("file", type t) that counts its matcher builds. */
+async function countingBuilds() {
+  let builds = 0;
+  const registry = await openSubscriptionRegistry({
+    configured: [subscription("file", { types: ["t"] })],
+    store: createMemorySubscriptionStore(),
+    createMatcher: (subs) => {
+      builds += 1;
+      return createMatcher(subs);
+    },
+  });
+  return { registry, builds: () => builds };
+}
+
 describe("openSubscriptionRegistry", () => {
   it("loads stored API subscriptions after the config's and matches both", async () => {
     const store = createMemorySubscriptionStore();
@@ -169,46 +183,30 @@ describe("openSubscriptionRegistry", () => {
   });
 
   it("builds the matcher once after a run of changes, when an event next needs it", async () => {
-    let builds = 0;
-    const registry = await openSubscriptionRegistry({
-      configured: [subscription("file", { types: ["t"] })],
-      store: createMemorySubscriptionStore(),
-      createMatcher: (subs) => {
-        builds += 1;
-        return createMatcher(subs);
-      },
-    });
-    expect(builds).toBe(1);
+    const { registry, builds } = await countingBuilds();
+    expect(builds()).toBe(1);
     for (let i = 0; i < 50; i++) await registry.create(subscription(`api${i}`, { types: ["t"] }));
     await registry.delete("api7");
     await registry.update(subscription("api3", { types: ["other"] }));
     // Building once per change made creating N subscriptions cost N builds over a growing set.
-    expect(builds).toBe(1);
+    expect(builds()).toBe(1);
     const matched = matchIds(registry, "t");
-    expect(builds).toBe(2);
+    expect(builds()).toBe(2);
     expect(matched).toHaveLength(49);
     expect(matched).not.toContain("api7");
     expect(matched).not.toContain("api3");
     expect(matchIds(registry, "other")).toStrictEqual(["api3"]);
-    expect(builds).toBe(2);
+    expect(builds()).toBe(2);
   });
 
   it("takes a created subscription into the matcher it has, with events between creates", async () => {
-    let builds = 0;
-    const registry = await openSubscriptionRegistry({
-      configured: [subscription("file", { types: ["t"] })],
-      store: createMemorySubscriptionStore(),
-      createMatcher: (subs) => {
-        builds += 1;
-        return createMatcher(subs);
-      },
-    });
+    const { registry, builds } = await countingBuilds();
     for (let i = 0; i < 30; i++) {
       await registry.create(subscription(`api${i}`, { types: i % 2 === 0 ? ["t"] : ["u"] }));
       // An event after each create: the new subscription routes at once, without a new build.
       expect(matchIds(registry, i % 2 === 0 ? "t" : "u").at(-1)).toBe(`api${i}`);
     }
-    expect(builds).toBe(1);
+    expect(builds()).toBe(1);
     expect(matchIds(registry, "t")).toStrictEqual([
       "file",
       ...Array.from({ length: 15 }, (_, i) => `api${2 * i}`),
@@ -216,7 +214,7 @@ describe("openSubscriptionRegistry", () => {
     // Other changes still build it again, once, when next used.
     await registry.delete("api0");
     expect(matchIds(registry, "t")[1]).toBe("api2");
-    expect(builds).toBe(2);
+    expect(builds()).toBe(2);
   });
 
   it("a stored subscription shadowed by a config one reappears when the file drops it", async () => {
