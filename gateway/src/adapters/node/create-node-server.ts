@@ -54,7 +54,7 @@ export interface NodeServerOptions {
 }
 
 /** Per server of `createNodeServer`: each open connection's latest request and its answer. */
-const answering = new WeakMap<Server, Map<Socket, { req: IncomingMessage; res: ServerResponse }>>();
+const answering = new WeakMap<Server, Map<Socket, ServerResponse>>();
 
 /**
  * For the start of a shutdown drain: the requests taken before it and not answered yet (a
@@ -68,10 +68,10 @@ const answering = new WeakMap<Server, Map<Socket, { req: IncomingMessage; res: S
  * closeAnswersInFlight(server);
  */
 export function closeAnswersInFlight(server: Server): void {
-  for (const { req, res } of answering.get(server)?.values() ?? []) {
+  for (const res of answering.get(server)?.values() ?? []) {
     if (res.headersSent || res.writableEnded) continue;
     res.setHeader("connection", "close");
-    closeAfterAnswer(req);
+    closeAfterAnswer(res.req);
   }
 }
 
@@ -96,7 +96,7 @@ export function createNodeServer(
 ): Server {
   const { headers, request, checkEvery } = { ...CLIENT_TIMEOUTS, ...options.timeouts };
   const { refused, closing } = options;
-  const inFlight = new Map<Socket, { req: IncomingMessage; res: ServerResponse }>();
+  const inFlight = new Map<Socket, ServerResponse>();
   const hostChecked: RequestListener = (req, res) => {
     // After an answer that closes the connection: not processed (RFC 9112 9.6), only drained.
     if (!takeRequest(req)) {
@@ -107,7 +107,7 @@ export function createNodeServer(
       res.setHeader("connection", "close");
       closeAfterAnswer(req);
     } else {
-      inFlight.set(req.socket, { req, res });
+      inFlight.set(req.socket, res);
     }
     limitPipelining(req, res);
     const refusal = checkHost(req);
