@@ -1,10 +1,7 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { makeSnsSigningCertificate } from "../test/support/sns-signing-certificate.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -61,32 +58,9 @@ export default async function setup(project: TestProject) {
   });
   // workerd has no node:crypto to make a certificate with: openssl makes one here, as SNS has
   // its own (RSA, X.509), and the tests sign with its key through WebCrypto.
-  const dir = mkdtempSync(join(tmpdir(), "herald-sns-"));
-  try {
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=sns.test",
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        join(dir, "cert.pem"),
-      ],
-      { stdio: "ignore" },
-    );
-    project.provide("snsKeyPem", readFileSync(join(dir, "key.pem"), "utf8"));
-    project.provide("snsCertificatePem", readFileSync(join(dir, "cert.pem"), "utf8"));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { keyPem, certificatePem } = makeSnsSigningCertificate();
+  project.provide("snsKeyPem", keyPem);
+  project.provide("snsCertificatePem", certificatePem);
   await new Promise<void>((ok) => sink.listen(0, "127.0.0.1", ok));
   project.provide("sinkUrl", `http://127.0.0.1:${(sink.address() as AddressInfo).port}`);
   return async () => {

@@ -1,11 +1,8 @@
-import { execFileSync } from "node:child_process";
 import { createSign } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeSnsSigningCertificate } from "../../test/support/sns-signing-certificate.js";
 import { startWebhookGateway, type WebhookGateway } from "../../test/support/webhook-gateway.js";
 import { snsUrlTrusted } from "./sns-trusted-url.js";
 
@@ -31,7 +28,6 @@ const logger = {
   error: record("error"),
 };
 
-let dir: string;
 let privateKeyPem: string;
 let certificatePem: string;
 let server: Server;
@@ -42,28 +38,7 @@ let confirmKit: WebhookGateway;
 
 beforeAll(async () => {
   // A signing certificate of our own, as SNS has one: RSA, self-signed, made by openssl.
-  dir = mkdtempSync(join(tmpdir(), "herald-sns-"));
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=sns.test",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-    ],
-    { stdio: "ignore" },
-  );
-  privateKeyPem = readFileSync(join(dir, "key.pem"), "utf8");
-  certificatePem = readFileSync(join(dir, "cert.pem"), "utf8");
+  ({ keyPem: privateKeyPem, certificatePem } = makeSnsSigningCertificate());
   // The certificate host and the SubscribeURL endpoint, on 127.0.0.1.
   server = createServer((req, res) => {
     served.push(req.url ?? "");
@@ -98,7 +73,6 @@ afterAll(async () => {
   await kit.stop();
   await confirmKit.stop();
   await new Promise<void>((ok) => server.close(() => ok()));
-  rmSync(dir, { recursive: true, force: true });
 });
 
 type Message = Record<string, string>;
