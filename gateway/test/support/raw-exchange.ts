@@ -9,9 +9,16 @@ import { connect } from "node:net";
  * const text = await rawExchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
  * Number(text.split(" ")[1]); // 200
  */
-export function rawExchange(port: number, bytes: string): Promise<string> {
+export function rawExchange(
+  port: number,
+  bytes: string,
+  { halfClose = false }: { halfClose?: boolean } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1", () => socket.write(bytes));
+    // halfClose: the client closes its sending side once the bytes are out (shutdown(SHUT_WR)).
+    const socket = connect(port, "127.0.0.1", () =>
+      halfClose ? socket.end(bytes) : socket.write(bytes),
+    );
     let text = "";
     socket.setEncoding("latin1");
     socket.on("data", (chunk: string) => {

@@ -57,18 +57,11 @@ describe("the herald serve HTTP server", () => {
     });
     await new Promise<void>((ok) => server?.listen(0, "127.0.0.1", ok));
     const port = (server.address() as { port: number }).port;
-    const text = await new Promise<string>((resolve, reject) => {
-      const socket = connect(port, "127.0.0.1", () => {
-        socket.end("POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
-      });
-      let received = "";
-      socket.setEncoding("latin1");
-      socket.on("data", (chunk: string) => {
-        received += chunk;
-      });
-      socket.on("error", reject);
-      socket.on("close", () => resolve(received));
-    });
+    const text = await rawExchange(
+      port,
+      "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi",
+      { halfClose: true },
+    );
     expect(statusOf(text)).toBe(200);
     expect(text.endsWith("late")).toBe(true);
   });
