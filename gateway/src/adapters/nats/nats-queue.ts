@@ -37,6 +37,7 @@ import {
 import { checkFitsNats } from "./nats-message-limit.js";
 import { eventMsgId, type NatsNames } from "./nats-names.js";
 import { storeUnavailable, whileConnected } from "./nats-unavailable.js";
+import { settleWithin } from "./settle-within.js";
 import { createTurnBatch, type TurnBatch } from "./turn-batch.js";
 
 export interface NatsQueueOptions {
@@ -852,13 +853,6 @@ async function stopFetching(messages: ConsumerMessages): Promise<void> {
     await sub.drain().catch(() => {});
   }
   messages.stop();
-}
-
-/** Waits for `work`, at most `ms`. */
-async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
 
 /** Tries to ack this long at most: a consumer's leader election in a cluster takes a moment. */

@@ -20,6 +20,7 @@ import {
   createNatsSubscriptionStore,
   type NatsSubscriptionStore,
 } from "./nats-subscription-store.js";
+import { settleWithin } from "./settle-within.js";
 import { isTransientNatsError } from "./transient-nats-error.js";
 
 export interface NatsStoreOptions {
@@ -277,10 +278,10 @@ async function openOnce(options: NatsStoreOptions): Promise<NatsStore> {
           // The hand-back (naks) must reach the server; everything else was awaited already
           // (publishes and acks resolve on the server's answer). Not `drain()`: it waits for the
           // pending pull requests to expire (seconds), which made a stop slow for nothing.
-          await Promise.race([
+          await settleWithin(
             nc.flush().catch(() => {}),
-            new Promise((resolve) => setTimeout(resolve, 2_000)),
-          ]);
+            2_000,
+          );
           await nc.close().catch(() => {});
         })();
         return closing;
