@@ -194,4 +194,37 @@ describe("adapters: per-kind settings", () => {
       "herald.yaml:8:9 adapters[0].subscriptions[2]: is not a subscription of one of topics",
     ]);
   });
+
+  it("sns topics are topic ARNs: a topic's name alone would make every message 403", () => {
+    expect(
+      problems(
+        yaml(
+          "adapters:",
+          "  - id: topic",
+          "    kind: sns",
+          "    topics:",
+          "      - arn:aws:sns:eu-west-1:123456789012:orders",
+          "      - orders",
+          "      - arn:aws:sqs:eu-west-1:123456789012:orders",
+          "      - arn:aws:sns:eu-west-1:123456789012:orders:6b0e71bd-7e97-4d97-80ce-4a0994e55286",
+          "      - arn:aws-cn:sns:cn-north-1:123456789012:orders.fifo",
+        ),
+      ),
+    ).toEqual([
+      "herald.yaml:6:9 adapters[0].topics[1]: must be an SNS topic ARN: arn:aws:sns:REGION:ACCOUNT:TOPIC",
+      "herald.yaml:7:9 adapters[0].topics[2]: must be an SNS topic ARN: arn:aws:sns:REGION:ACCOUNT:TOPIC",
+      "herald.yaml:8:9 adapters[0].topics[3]: must be an SNS topic ARN: arn:aws:sns:REGION:ACCOUNT:TOPIC",
+    ]);
+  });
+
+  it("an id is not a dot segment: /webhooks/.. is /, no request could reach the adapter", () => {
+    expect(
+      problems(
+        yaml("adapters:", "  - { id: '..', kind: s3 }", "  - { id: '.', kind: s3 }", "  - { id: '.a.', kind: s3 }"),
+      ),
+    ).toEqual([
+      'herald.yaml:2:11 adapters[0].id: must not be "..": /webhooks/.. is a dot segment no URL can address',
+      'herald.yaml:3:11 adapters[1].id: must not be ".": /webhooks/. is a dot segment no URL can address',
+    ]);
+  });
 });

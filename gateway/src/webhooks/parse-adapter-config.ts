@@ -23,7 +23,7 @@ import { validateAttributes } from "../event/validate-attributes.js";
 import { ADAPTER_KINDS, type AdapterConfig } from "./adapter-config.js";
 import { jsonPointerProblem } from "./json-pointer.js";
 import type { MappedValue } from "./mapping-adapter.js";
-import { isSubscriptionArn, isSubscriptionOf } from "./sns-subscription-arn.js";
+import { isSubscriptionArn, isSubscriptionOf, isTopicArn } from "./sns-subscription-arn.js";
 
 /** Keys each kind takes besides `id` and `kind`. */
 const KIND_KEYS: Readonly<Record<(typeof ADAPTER_KINDS)[number], readonly string[]>> = {
@@ -51,8 +51,13 @@ const NOT_MAPPED: readonly string[] = [
   ...DEAD_LETTER_ATTRIBUTES,
 ];
 
-/** An adapter id is one URL path segment: `/webhooks/{id}`. */
+/**
+ * An adapter id is one URL path segment: `/webhooks/{id}`. Not `.` or `..`: those are dot
+ * segments that URL parsing removes (RFC 3986 5.2.4), so no request could reach the adapter
+ * (`POST /webhooks/..` is `POST /`).
+ */
 const ID = /^[A-Za-z0-9._~-]+$/;
+const DOT_SEGMENTS: readonly string[] = [".", ".."];
 
 /**
  * Validates one `adapters[]` entry by its kind and normalises it; every problem goes to `report`
@@ -80,6 +85,10 @@ export function parseAdapterConfig(
     }
     return undefined;
   }
+  if (DOT_SEGMENTS.includes(id)) {
+    r([...path, "id"], `must not be "${id}": /webhooks/${id} is a dot segment no URL can address`);
+    return undefined;
+  }
   const kind = expectOneOf(raw.kind, ADAPTER_KINDS, [...path, "kind"], r);
   if (kind === undefined) return undefined;
   rejectUnknownKeys(raw, ["id", "kind", ...KIND_KEYS[kind]], path, r);
@@ -97,7 +106,9 @@ export function parseAdapterConfig(
       config = { id, kind };
       break;
     case "sns": {
-      const topics = optional(raw.topics, at("topics"), r, stringList);
+      const topics = optional(raw.topics, at("topics"), r, (value, p, rep) =>
+        listOf(value, p, rep, expectTopicArn),
+      );
       const subscriptions = optional(raw.subscriptions, at("subscriptions"), r, (value, p, rep) =>
         listOf(value, p, rep, (item, itemPath, itemReport) =>
           expectSubscriptionArn(item, itemPath, itemReport, topics),
@@ -151,8 +162,14 @@ function listOf<T>(
   return tracked.failed() || out === undefined ? undefined : (out as T[]);
 }
 
-function stringList(value: unknown, path: FieldPath, report: Report): string[] | undefined {
-  return listOf(value, path, report, expectString);
+/**
+ * An SNS topic ARN, as the `TopicArn` of the messages `topics` is compared with: a topic's name
+ * alone (`orders`) or another service's ARN would make every message of the adapter 403.
+ */
+function expectTopicArn(value: unknown, path: FieldPath, report: Report): string | undefined {
+  if (typeof value === "string" && isTopicArn(value)) return value;
+  report(path, "must be an SNS topic ARN: arn:aws:sns:REGION:ACCOUNT:TOPIC");
+  return undefined;
 }
 
 /** An SNS subscription ARN (`<TopicArn>:<uuid>`), of one of `topics` when they are listed. */

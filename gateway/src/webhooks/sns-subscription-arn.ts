@@ -7,8 +7,23 @@
  * replayed message under it would escape dedupe.
  */
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
-const SUBSCRIPTION_ARN = new RegExp(`^arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:[^:\\s]+:${UUID}$`);
+/** A topic ARN: `arn:PARTITION:sns:REGION:ACCOUNT:NAME`. */
+const TOPIC = "arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:[^:\\s]+";
+const TOPIC_ARN = new RegExp(`^${TOPIC}$`);
+const SUBSCRIPTION_ARN = new RegExp(`^${TOPIC}:${UUID}$`);
 const SUBSCRIPTION_SUFFIX = new RegExp(`^:${UUID}$`);
+
+/**
+ * True when `arn` is an SNS topic ARN (`arn:aws:sns:us-east-2:123456789012:MyTopic`), as the
+ * `TopicArn` of SNS messages: a bare topic name, or another service's ARN, is not.
+ *
+ * @example
+ * isTopicArn("arn:aws:sns:us-east-2:123456789012:MyTopic"); // true
+ * isTopicArn("MyTopic");                                    // false
+ */
+export function isTopicArn(arn: string): boolean {
+  return TOPIC_ARN.test(arn);
+}
 
 /**
  * True when `arn` is a subscription ARN as SNS writes them.
