@@ -2,7 +2,7 @@ import { type EventTemplate, fillEventTemplate } from "./field-template.js";
 import { foreignEvent } from "./foreign-event.js";
 import { gitlabEventKind } from "./gitlab-event-header.js";
 import { type PayloadFields, payloadFields, quoteValue } from "./payload-fields.js";
-import { tokensEqual } from "./shared-secret.js";
+import { headerUtf8, tokensEqual } from "./shared-secret.js";
 import type { WebhookAdapter } from "./webhook-adapter.js";
 import { InvalidSignature } from "./webhook-errors.js";
 import { eventTime } from "./webhook-time.js";
@@ -130,7 +130,7 @@ export function createGitLabAdapter(options: {
       if (token === undefined) {
         throw new InvalidSignature(TOKEN, `the request carries no ${TOKEN} header`);
       }
-      if (!(await tokensEqual(token, options.secret))) {
+      if (!(await tokensEqual(headerUtf8(token), options.secret))) {
         throw new InvalidSignature(TOKEN, `${TOKEN} is not this adapter's secret token`);
       }
     },

@@ -220,7 +220,12 @@ describe("adapters: per-kind settings", () => {
   it("an id is not a dot segment: /webhooks/.. is /, no request could reach the adapter", () => {
     expect(
       problems(
-        yaml("adapters:", "  - { id: '..', kind: s3 }", "  - { id: '.', kind: s3 }", "  - { id: '.a.', kind: s3 }"),
+        yaml(
+          "adapters:",
+          "  - { id: '..', kind: s3 }",
+          "  - { id: '.', kind: s3 }",
+          "  - { id: '.a.', kind: s3 }",
+        ),
       ),
     ).toEqual([
       'herald.yaml:2:11 adapters[0].id: must not be "..": /webhooks/.. is a dot segment no URL can address',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hmacSha256Key, tokensEqual, verifyHmacHex } from "./shared-secret.js";
+import { headerUtf8, hmacSha256Key, tokensEqual, verifyHmacHex } from "./shared-secret.js";
 import { toTimestamp } from "./webhook-time.js";
 
 const encoder = new TextEncoder();
@@ -20,6 +20,15 @@ describe("shared secrets", () => {
     expect(await tokensEqual("s3cr3t", "s3cr3t")).toBe(true);
     expect(await tokensEqual("s3cr3", "s3cr3t")).toBe(false);
     expect(await tokensEqual("", "s3cr3t")).toBe(false);
+  });
+
+  it("reads a header's UTF-8 bytes, handed over as Latin-1, as the text that was sent", () => {
+    const latin1 = (text: string) => Buffer.from(text, "utf8").toString("latin1");
+    expect(headerUtf8(latin1("café-秘密"))).toBe("café-秘密");
+    // Plain ASCII, text already decoded, and Latin-1 bytes that are no UTF-8 are kept.
+    expect(headerUtf8("s3cr3t")).toBe("s3cr3t");
+    expect(headerUtf8("café-秘密")).toBe("café-秘密");
+    expect(headerUtf8("caf\u00e9")).toBe("caf\u00e9");
   });
 });
 

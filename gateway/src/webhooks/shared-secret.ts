@@ -1,4 +1,5 @@
 const encoder = new TextEncoder();
+const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * An HMAC-SHA256 key for `secret` (WebCrypto), imported once per adapter.
@@ -52,4 +53,24 @@ export async function tokensEqual(presented: string, expected: string): Promise<
   let difference = 0;
   for (let i = 0; i < x.length; i++) difference |= x[i]! ^ y[i]!;
   return difference === 0;
+}
+
+/**
+ * A header's value as the text its sender wrote in UTF-8. Header values are bytes, and Node hands
+ * them over as Latin-1, one character per byte: a secret token GitLab sent as UTF-8 (`café`)
+ * arrived as `cafÃ©` and never equalled the configured secret, so every delivery was 401. A value
+ * of bytes (characters up to U+00FF) that are valid UTF-8, with one above 0x7F, is decoded;
+ * any other (plain ASCII, a runtime that already decoded it, Latin-1 text) is kept as it is.
+ *
+ * @example
+ * headerUtf8("caf\u00c3\u00a9"); // "café"
+ */
+export function headerUtf8(value: string): string {
+  const codes = Array.from(value, (c) => c.charCodeAt(0));
+  if (!codes.some((code) => code > 0x7f) || codes.some((code) => code > 0xff)) return value;
+  try {
+    return utf8.decode(Uint8Array.from(codes));
+  } catch {
+    return value;
+  }
 }

@@ -6,10 +6,13 @@ import {
   type GatewayOverHttp,
   startGatewayOverHttp,
 } from "../../test/support/gateway-over-http.js";
+import { rawExchange, statusOf } from "../../test/support/raw-exchange.js";
 import { type RecordingSink, startRecordingSink } from "../../test/support/recording-sink.js";
 import { githubSignature } from "../../test/support/webhook-gateway.js";
 
 const SECRET = "over-http-secret";
+/** A GitLab secret token beyond ASCII: GitLab sends it in the header as UTF-8 bytes. */
+const GITLAB_TOKEN = "café-tök-秘密";
 let sink: RecordingSink;
 let http: GatewayOverHttp;
 let base: string;
@@ -21,7 +24,10 @@ beforeAll(async () => {
     limits: { maxEventBytes: 2048 },
     store: { kind: "memory" },
     subscriptions: [{ id: "pushes", types: ["com.github.push"], sink: `${sink.url}/pushes` }],
-    adapters: [{ id: "github-main", kind: "github", secret: SECRET }],
+    adapters: [
+      { id: "github-main", kind: "github", secret: SECRET },
+      { id: "gitlab-main", kind: "gitlab", secret: GITLAB_TOKEN },
+    ],
   };
   http = await startGatewayOverHttp(config, "http.json", { logger });
   base = http.base;
@@ -147,6 +153,26 @@ describe("webhooks through the Node listener, delivered to a real sink", () => {
     expect(problem.detail).toMatch(
       /^the event is \d+ bytes \(its attributes and data\); the limit is 2048$/,
     );
+  });
+
+  it("takes a GitLab secret token beyond ASCII, sent as UTF-8 bytes (was 401: read as Latin-1)", async () => {
+    const payload = JSON.stringify({
+      object_kind: "push",
+      checkout_sha: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
+      repository: { homepage: "http://example.com/mike/diaspora" },
+    });
+    // As GitLab sends it: the token's UTF-8 bytes in the header (a string socket write is UTF-8).
+    const send = (token: string) =>
+      rawExchange(
+        Number(new URL(base).port),
+        "POST /webhooks/gitlab-main HTTP/1.1\r\nHost: gw.test\r\nConnection: close\r\n" +
+          "Content-Type: application/json\r\nX-Gitlab-Event: Push Hook\r\n" +
+          `X-Gitlab-Token: ${token}\r\nContent-Length: ${payload.length}\r\n\r\n${payload}`,
+      );
+    expect(statusOf(await send(GITLAB_TOKEN))).toBe(202);
+    const wrong = await send("café-tök-秘");
+    expect(statusOf(wrong)).toBe(401);
+    expect(wrong).toContain('"code":"invalid_signature"');
   });
 
   it("answers the webhook handshake (OPTIONS) on a configured adapter's path, 404 on another", async () => {
