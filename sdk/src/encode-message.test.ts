@@ -151,12 +151,33 @@ describe("toEnvelope", () => {
   });
 
   it("an invalid Date is a TypeError naming the attribute, not a RangeError", () => {
+    const refused = (name: string) =>
+      new TypeError(`attribute ${name} is an invalid Date or not in the years 0000-9999`);
     expect(() => toEnvelope({ type: "t", time: new Date(Number.NaN) }, defaults)).toThrow(
-      new TypeError("attribute time is an invalid Date"),
+      refused("time"),
     );
     expect(() => toEnvelope({ type: "t", due: new Date("never") }, defaults)).toThrow(
-      new TypeError("attribute due is an invalid Date"),
+      refused("due"),
     );
+  });
+
+  it("a Date outside the years 0000-9999 is a TypeError, not a time RFC 3339 cannot write", () => {
+    // toISOString writes these years with a sign and six digits: "+010000-01-01T00:00:00.000Z".
+    for (const year of [10000, -1]) {
+      const time = new Date(Date.UTC(2000, 0, 1));
+      time.setUTCFullYear(year);
+      expect(() => toEnvelope({ type: "t", time }, defaults)).toThrow(
+        "attribute time is an invalid Date or not in the years 0000-9999",
+      );
+    }
+    for (const [year, written] of [
+      [0, "0000-01-01T00:00:00.000Z"],
+      [9999, "9999-01-01T00:00:00.000Z"],
+    ] as const) {
+      const time = new Date(Date.UTC(2000, 0, 1));
+      time.setUTCFullYear(year);
+      expect(toEnvelope({ type: "t", time }, defaults).attributes.time).toBe(written);
+    }
   });
 
   it("refuses data that JSON would write as {} although it holds something", () => {

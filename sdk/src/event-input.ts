@@ -97,8 +97,12 @@ function attributeValue(name: string, value: unknown): AttributeValue {
     return value;
   }
   if (value instanceof Date) {
-    // toISOString would throw a RangeError ("Invalid time value") naming no attribute.
-    if (Number.isNaN(value.getTime())) throw new TypeError(`attribute ${name} is an invalid Date`);
+    // An invalid Date's toISOString throws a RangeError naming no attribute, and one outside the
+    // years 0000-9999 writes "+010000-01-01T..." or "-000001-...", which is no RFC 3339 time.
+    const year = value.getUTCFullYear();
+    if (!(year >= 0 && year <= 9999)) {
+      throw new TypeError(`attribute ${name} is an invalid Date or not in the years 0000-9999`);
+    }
     return value.toISOString();
   }
   throw new TypeError(
