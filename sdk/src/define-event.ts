@@ -6,7 +6,10 @@ export interface CommonFields {
   readonly id?: string | undefined;
   /** When the occurrence happened (default: now). */
   readonly time?: string | Date | undefined;
-  /** Extension attributes (lower-case names), e.g. `{ partitionkey: "tractor-7" }`. */
+  /**
+   * Extension attributes (lower-case names), e.g. `{ partitionkey: "tractor-7" }`. A context
+   * attribute (`source`, `subject`, `time`, ...) or `data` here is a `TypeError`.
+   */
   readonly extensions?: Readonly<Record<string, AttributeValue>> | undefined;
 }
 

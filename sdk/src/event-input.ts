@@ -58,7 +58,7 @@ const MAX_INT = 2 ** 31 - 1;
 // The context attributes (CloudEvents 1.0.2 3.1) are all String, URI, URI-reference or Timestamp,
 // and non-empty when present. A number there would go as "5" in binary mode and as 5 in
 // structured mode: accepted in one, refused in the other.
-const STRING_ATTRIBUTES = new Set([
+export const STRING_ATTRIBUTES = new Set([
   "id",
   "source",
   "specversion",

@@ -9,7 +9,7 @@ import type {
 } from "./define-event.js";
 import { encodeBatch, encodeEvent, payloadByteLength } from "./encode-message.js";
 import { NotificationTooLarge, StateTooLarge } from "./errors.js";
-import { type Envelope, type EventInput, toEnvelope } from "./event-input.js";
+import { type Envelope, type EventInput, STRING_ATTRIBUTES, toEnvelope } from "./event-input.js";
 import { postMessage, type Transport } from "./post-message.js";
 import { type ProducerOptions, producerSettings } from "./producer-options.js";
 import { loadTraceApi, type TraceApi, traceAttributes } from "./trace-context.js";
@@ -55,7 +55,19 @@ function nonEmpty(method: string, name: string, value: unknown): void {
   }
 }
 
+/**
+ * The id, time and extensions of an event. A context attribute (or `data`) in `extensions` is
+ * refused: the method's own field would silently drop it (`id`, `subject`, `data`), or it would
+ * silently replace what the producer sets (`source`, the `datacontenttype` of JSON data).
+ */
 function common(fields: CommonFields): Record<string, unknown> {
+  for (const name in fields.extensions) {
+    if (STRING_ATTRIBUTES.has(name) || /^data(_base64)?$/.test(name)) {
+      throw new TypeError(
+        `extensions.${name} is no extension: give it as its own field (a per-event source with send())`,
+      );
+    }
+  }
   return { ...fields.extensions, id: fields.id, time: fields.time };
 }
 
@@ -149,7 +161,8 @@ export function createProducer(options: ProducerOptions): Producer {
       ...common(input),
       type: input.type,
       subject: input.subject,
-      dataref: input.dataref,
+      // An extension `dataref` is the notification's, unless the field gives one.
+      dataref: input.dataref ?? input.extensions?.dataref,
       dataschema,
       data: input.data,
     });

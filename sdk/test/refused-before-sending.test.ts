@@ -30,14 +30,44 @@ describe("mistakes found before anything is sent", () => {
     await expect(
       producer.send([{ type: "com.example.t" }, { type: "com.example.t", source: "/café" }]),
     ).rejects.toThrow(/URI-reference/);
-    await expect(
-      producer.notification({
-        type: "com.example.t",
-        subject: "s",
-        extensions: { source: "/a\r\nb" },
-      }),
-    ).rejects.toThrow(/URI-reference/);
     expect(sink.received).toHaveLength(0);
+  });
+
+  it("a context attribute or data in extensions is a TypeError, never replaced or dropped silently", async () => {
+    const { producer, sink } = await producerFor();
+    // Before, `source` replaced the producer's, a JSON notification went out as text/xml, and
+    // `id`, `time`, `subject`, `type`, `data` were dropped for the method's own (unset) fields.
+    for (const [name, value] of [
+      ["source", "/elsewhere"],
+      ["datacontenttype", "text/xml"],
+      ["id", "mine"],
+      ["time", "2020-01-01T00:00:00Z"],
+      ["subject", "other"],
+      ["type", "com.example.other"],
+      ["specversion", "1.0"],
+      ["dataschema", "https://schemas.example.com/x"],
+      ["data", "x"],
+      ["data_base64", "AA=="],
+    ] as const) {
+      const extensions = { [name]: value };
+      const refused = new RegExp(`extensions\\.${name} is no extension`);
+      await expect(
+        producer.notification({ type: "com.example.t", subject: "s", data: { a: 1 }, extensions }),
+      ).rejects.toThrow(refused);
+      await expect(
+        producer.stateTransfer({ type: "com.example.t", data: { a: 1 }, extensions }),
+      ).rejects.toThrow(refused);
+    }
+    expect(sink.received).toHaveLength(0);
+    // A dataref extension is the notification's when its field gives none (it was dropped).
+    await producer.notification({
+      type: "com.example.t",
+      subject: "s",
+      extensions: { dataref: "https://ex.com/a", priority: 3 },
+    });
+    expect(sink.received[0]!.headers["ce-dataref"]).toBe("https://ex.com/a");
+    expect(sink.received[0]!.headers["ce-priority"]).toBe("3");
+    expect(sink.received[0]!.headers["ce-source"]).toBe("/refused");
   });
 
   it("a dataref that is not a URI-reference is a TypeError, however the event is made", async () => {
