@@ -165,6 +165,21 @@ describe("decoding", () => {
         bytes('[{"specversion":"1.0","id":"1","source":"/s","type":"t","dataschema":true}]'),
       ),
     ).toThrow("event 0 of the batch: dataschema must be a string");
+    // An extension is named and typed as a binary-mode header would be (3.1.1, JSON format 2.2).
+    expect(() => structured(',"id":"1","Bad-Name":1')).toThrow(
+      '"Bad-Name" does not name a CloudEvents attribute',
+    );
+    expect(() => structured(',"id":"1","a_b":1')).toThrow('"a_b" does not name');
+    expect(() => structured(',"id":"1","nested":{"a":1}')).toThrow(
+      "nested must be a string, a number or a boolean",
+    );
+    expect(() =>
+      decodeBatch(bytes('[{"specversion":"1.0","id":"1","source":"/s","type":"t","list":[1]}]')),
+    ).toThrow("event 0 of the batch: list must be a string, a number or a boolean");
+    expect(structured(',"id":"1","flag":false,"n":null,"data":{"Any-Name":[1]}')).toMatchObject({
+      flag: false,
+      data: { "Any-Name": [1] },
+    });
     expect(structured(',"id":"1","subject":"s","partitionkey":7')).toMatchObject({
       subject: "s",
       partitionkey: 7,

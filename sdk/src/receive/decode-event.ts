@@ -129,6 +129,13 @@ function checked(event: Record<string, unknown>, where: string): ReceivedEvent {
       throw new MalformedMessage(`${where}${name} must be a string`);
     }
   }
+  // An extension's value is a String, Integer or Boolean (JSON format 2.2), never an object or
+  // an array, which no ce-* header could carry either.
+  for (const [name, value] of Object.entries(event)) {
+    if (name !== "data" && typeof value === "object" && value !== null) {
+      throw new MalformedMessage(`${where}${name} must be a string, a number or a boolean`);
+    }
+  }
   if (event.specversion !== "1.0") {
     throw new MalformedMessage(
       `${where}specversion ${JSON.stringify(event.specversion)} is not supported; only "1.0" is`,
@@ -192,7 +199,17 @@ export function fromJsonFormat(value: unknown, where = ""): ReceivedEvent {
     if (name === "__proto__") {
       throw new MalformedMessage(`${where}__proto__ is not a CloudEvents attribute name`);
     }
-    if (member !== null || name === "data") event[name] = member;
+    if (name === "data" || name === "data_base64") {
+      if (member !== null || name === "data") event[name] = member;
+      continue;
+    }
+    // As for a ce-* header: an attribute is named by lower-case letters and digits (3.1.1).
+    if (!ATTRIBUTE_NAME.test(name)) {
+      throw new MalformedMessage(
+        `${where}${JSON.stringify(name)} does not name a CloudEvents attribute`,
+      );
+    }
+    if (member !== null) event[name] = member;
   }
   const base64 = event.data_base64;
   delete event.data_base64;
