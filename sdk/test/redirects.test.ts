@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createProducer, RequestRejected } from "../src/index.js";
+import { createNodeFetch } from "../src/node/index.js";
 import { type SinkServer, startSink } from "./sink-server.js";
 
 let server: SinkServer | undefined;
@@ -35,8 +36,14 @@ describe("a redirect from the endpoint", () => {
       server = await startSink((r) =>
         r.path === "/moved" ? { status, headers: { location: "/elsewhere" } } : { status: 200 },
       );
-      for (const mode of ["binary", "structured"] as const) {
-        const { producer, waits } = producerFor(`${server.url}/moved`, mode);
+      // The Node transport's message names the same absolute URL as fetch's (it said "/elsewhere").
+      const transports = [undefined, createNodeFetch()];
+      for (const [mode, fetch] of [
+        ["binary", transports[0]],
+        ["structured", transports[0]],
+        ["binary", transports[1]],
+      ] as const) {
+        const { producer, waits } = producerFor(`${server.url}/moved`, mode, fetch);
         const err = await producer
           .stateTransfer({ type: "com.example.t", data: { n: 1 } })
           .catch((e: unknown) => e);
@@ -51,7 +58,8 @@ describe("a redirect from the endpoint", () => {
       const batch = producerFor(`${server.url}/moved`, "binary").producer;
       await expect(batch.send([{ type: "com.example.t" }])).rejects.toThrow(RequestRejected);
       expect(server.at("/elsewhere")).toHaveLength(0);
-      expect(server.received.map((r) => r.method)).toEqual(["POST", "POST", "POST"]);
+      expect(server.received.map((r) => r.method)).toEqual(["POST", "POST", "POST", "POST"]);
+      transports[1]!.close();
     },
   );
 

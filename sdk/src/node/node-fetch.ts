@@ -25,6 +25,8 @@ interface Target {
   readonly port: number | undefined;
   readonly path: string;
   readonly host: string;
+  /** The URL, as fetch gives it in `response.url` (a relative `Location` is resolved on it). */
+  readonly href: string;
 }
 
 const MAX_TARGETS = 256;
@@ -40,6 +42,7 @@ function parseTarget(url: URL): Target {
     port: url.port === "" ? undefined : Number(url.port),
     path: `${url.pathname}${url.search}`,
     host: url.host,
+    href: url.href,
   };
 }
 
@@ -75,7 +78,14 @@ function headerList(init: HeadersInit | undefined, host: string, length: number 
   return list;
 }
 
-function toResponse(res: http.IncomingMessage, chunks: Buffer[]): Response {
+function toResponse(res: http.IncomingMessage, chunks: Buffer[], url: string): Response {
+  const response = responseOf(res, chunks);
+  // As fetch's: a redirect's relative Location is resolved on it (`new URL(location, url)`).
+  Object.defineProperty(response, "url", { value: url });
+  return response;
+}
+
+function responseOf(res: http.IncomingMessage, chunks: Buffer[]): Response {
   const headers = new Headers();
   const raw = res.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -191,7 +201,7 @@ export function createNodeFetch(options: NodeFetchOptions = {}): NodeFetch {
             const finish = () => {
               if (settled) return;
               done();
-              resolve(toResponse(res, chunks));
+              resolve(toResponse(res, chunks, target.href));
             };
             res.on("data", (chunk: Buffer) => {
               if (kept + chunk.length > maxAnswerBytes) {
