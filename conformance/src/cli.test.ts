@@ -173,6 +173,24 @@ describe("herald-conformance", () => {
     }
   });
 
+  it("a 404 to the setup event says that --url is the base URL, not the /events one", async () => {
+    const server = createServer((req, res) => {
+      res.writeHead(req.url === "/events" ? 202 : 404);
+      res.end(req.url === "/events" ? "" : `no route for ${req.url}`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`;
+    try {
+      const { code, stdout } = await run(["--url", url, "--no-data", "--only", "setup:"]);
+      expect(code).toBe(1);
+      expect(stdout.split("\n")[1]?.trim()).toBe(
+        "a valid binary event: expected 202, got 404 no route for /events/events (--url is the gateway's base URL: the suite posts to URL/events, so leave /events out)",
+      );
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it("a taken --sink-port stops the run with exit 2 and a message that names it", async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));

@@ -20,7 +20,9 @@ export const preflightCase: ConformanceCase = {
         `a valid binary event: expected 202, got ${res.status} ${text}` +
           (res.status === 401 || res.status === 403
             ? " (give the suite a token the target accepts, or run the gateway with --no-auth)"
-            : ""),
+            : res.status === 404 || res.status === 405
+              ? " (--url is the gateway's base URL: the suite posts to URL/events, so leave /events out)"
+              : ""),
       );
     }
     try {
