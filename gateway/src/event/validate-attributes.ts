@@ -8,6 +8,7 @@ import {
   checkUriReference,
 } from "./attribute-rules.js";
 import type { AttributeValue } from "./cloud-event.js";
+import { checkKnownExtension, isKnownExtension } from "./extension-attributes.js";
 import { isMediaType } from "./media-type.js";
 
 /** The only specification version Herald speaks. */
@@ -46,8 +47,10 @@ const NONE: ReadonlySet<string> = new Set();
 
 /**
  * Validates the context attributes of one event against CloudEvents 1.0.2: required attributes,
- * naming, and the type system. Core attributes must be strings; extension attributes may be
- * strings, 32-bit integers or booleans (JSON event format 2.2) and are otherwise left alone.
+ * naming, and the type system. Core attributes must be strings; the extensions whose documents
+ * fix a type (`dataref` a URI-reference, `expirytime` a Timestamp, ...: see
+ * `extension-attributes.ts`) must have it; other extension attributes may be strings, 32-bit
+ * integers or booleans (JSON event format 2.2) and are otherwise left alone.
  * Returns every violation found (empty when valid).
  *
  * @example
@@ -80,6 +83,11 @@ export function validateAttributes(
     const badName = checkName(name);
     if (badName) {
       violations.push({ attribute: name, message: badName });
+      continue;
+    }
+    if (isKnownExtension(name)) {
+      const reason = checkKnownExtension(name, value);
+      if (reason) violations.push({ attribute: name, message: reason });
       continue;
     }
     const reason =

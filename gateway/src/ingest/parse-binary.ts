@@ -1,5 +1,6 @@
 import type { Violation } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
+import { typedExtensions } from "../event/extension-attributes.js";
 import { listsMediaTypes, MEDIA_TYPE_LIST } from "../event/media-type.js";
 import { validateAttributes } from "../event/validate-attributes.js";
 import { decodeHeaderValue } from "./header-value.js";
@@ -157,7 +158,11 @@ export function parseBinary(
       ? { ok: false, violations, size, summary: NO_EVENT }
       : { ok: false, violations, size };
   }
+  // Headers are strings: a known Integer or Boolean extension becomes one (see typedExtensions).
+  const typed = typedExtensions(attributes);
   const event: CloudEvent =
-    body.byteLength > 0 ? { attributes, data: { kind: "binary", value: body } } : { attributes };
+    body.byteLength > 0
+      ? { attributes: typed, data: { kind: "binary", value: body } }
+      : { attributes: typed };
   return { ok: true, event, size };
 }

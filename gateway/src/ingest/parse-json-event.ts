@@ -1,6 +1,7 @@
 import type { Violation } from "../errors/errors.js";
 import { charsetParameter, knownCharset, unencodable } from "../event/charset.js";
 import type { AttributeValue, CloudEvent, EventData } from "../event/cloud-event.js";
+import { typedExtensions } from "../event/extension-attributes.js";
 import { jsonTooDeep, MAX_JSON_DEPTH } from "../event/json-depth.js";
 import { isJsonEssence, parseMediaType } from "../event/media-type.js";
 import { validateAttributes } from "../event/validate-attributes.js";
@@ -72,7 +73,11 @@ export function parseJsonEvent(value: unknown, text?: EventText): ParsedEvent {
   // Keep the received text of JSON data so numbers and formatting reach sinks unchanged.
   const json = data?.kind === "json" && dataText !== undefined ? { ...data, text: dataText } : data;
   if (violations.length > 0) return { ok: false, violations };
-  return { ok: true, event: json === undefined ? { attributes } : { attributes, data: json } };
+  const typed = typedExtensions(attributes);
+  return {
+    ok: true,
+    event: json === undefined ? { attributes: typed } : { attributes: typed, data: json },
+  };
 }
 
 /**

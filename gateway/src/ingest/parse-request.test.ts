@@ -48,6 +48,22 @@ describe("binary mode (HTTP binding 3.1)", () => {
     });
   });
 
+  it("checks known extensions and types their canonical strings (cloudevents/extensions)", async () => {
+    const err = await failure(post({ ...ce, "ce-dataref": "a%20b", "ce-expirytime": "soon" }));
+    expect(err.code).toBe("invalid_event");
+    expect(err.extensions.attributes).toEqual(["dataref", "expirytime"]);
+    const { events } = await parseRequest(
+      post({ ...ce, "ce-sampledrate": "30", "ce-deprecated": "true", "ce-sequence": "0042" }),
+      limits,
+    );
+    expect(events[0]!.attributes).toEqual({
+      ...event,
+      deprecated: true,
+      sampledrate: 30,
+      sequence: "0042",
+    });
+  });
+
   it("treats header names case-insensitively", async () => {
     const { events } = await parseRequest(
       post({ "CE-SpecVersion": "1.0", "Ce-Id": "1", "CE-SOURCE": "/s", "ce-Type": "t" }),
