@@ -12,8 +12,13 @@ const NO_EVENT =
   "no CloudEvent found: binary mode carries the attributes in ce-specversion, ce-id, ce-source " +
   "and ce-type headers; for structured mode send Content-Type: application/cloudevents+json";
 
-/** URI-typed core attributes, whose own values may hold percent-encoding. */
-const URI_ATTRIBUTES: ReadonlySet<string> = new Set(["source", "dataschema"]);
+/** URI-typed attributes (core and known extensions), whose own values may hold percent-encoding. */
+const URI_ATTRIBUTES: ReadonlySet<string> = new Set([
+  "source",
+  "dataschema",
+  "dataref",
+  "deprecationmigration",
+]);
 /**
  * Said of a URI header whose value changed in decoding: a producer that sent `ce-source: /a%20b`
  * meant the URI `/a%20b`, but 3.1.3.2 decodes it once to `/a b`, which is no URI.

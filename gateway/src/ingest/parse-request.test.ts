@@ -52,6 +52,11 @@ describe("binary mode (HTTP binding 3.1)", () => {
     const err = await failure(post({ ...ce, "ce-dataref": "a%20b", "ce-expirytime": "soon" }));
     expect(err.code).toBe("invalid_event");
     expect(err.extensions.attributes).toEqual(["dataref", "expirytime"]);
+    // dataref is a URI too: the hint about the one round of percent-decoding applies.
+    expect(err.message).toContain("dataref: must be a URI-reference");
+    expect(JSON.stringify(err.extensions.errors)).toContain(
+      "header ce-dataref is percent-decoded once",
+    );
     const { events } = await parseRequest(
       post({ ...ce, "ce-sampledrate": "30", "ce-deprecated": "true", "ce-sequence": "0042" }),
       limits,
