@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { parseJsonEvent } from "../ingest/parse-json-event.js";
 import type { CloudEvent } from "./cloud-event.js";
+import { MAX_JSON_DEPTH } from "./json-depth.js";
 import { serializeEvent, toJsonObject } from "./json-format.js";
 
 const attributes = { specversion: "1.0", id: "1", source: "/s", type: "t" } as const;
@@ -123,6 +125,22 @@ describe("toJsonObject and serializeEvent", () => {
     expect(toJsonObject(withType("application/json", new Uint8Array()))).toMatchObject({
       data_base64: "",
     });
+  });
+
+  it("write JSON bytes nested deeper than ingest takes as data_base64, so Herald reads its own output", () => {
+    const deep = (levels: number) => bytes("[".repeat(levels) + "]".repeat(levels));
+    const tooDeep = deep(MAX_JSON_DEPTH + 1);
+    const object = toJsonObject(withType("application/json", tooDeep));
+    expect(object.data).toBeUndefined();
+    expect(object.data_base64).toBe(
+      btoa("[".repeat(MAX_JSON_DEPTH + 1) + "]".repeat(MAX_JSON_DEPTH + 1)),
+    );
+    // Structured ingest refuses `data` deeper than MAX_JSON_DEPTH: the delivery must not be it.
+    const parsed = parseJsonEvent(
+      JSON.parse(serializeEvent(withType("application/json", tooDeep))),
+    );
+    expect(parsed.ok).toBe(true);
+    expect(toJsonObject(withType("application/json", deep(MAX_JSON_DEPTH))).data).toBeDefined();
   });
 
   it("write text/* bytes as a data string read in their charset, others as data_base64", () => {

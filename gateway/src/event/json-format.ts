@@ -1,6 +1,7 @@
 import { decodeText } from "./charset.js";
 import { attributeString, type CloudEvent } from "./cloud-event.js";
 import { decodeUtf8, encodeBase64, isJsonMediaType, jsonText, textCharset } from "./event-data.js";
+import { jsonTooDeep } from "./json-depth.js";
 
 /** Media type of a single event in the JSON event format (JSON event format 3). */
 export const CLOUDEVENTS_JSON = "application/cloudevents+json";
@@ -20,7 +21,7 @@ const DATA_MEMBERS = new Set(["data", "data_base64"]);
  * Chooses the `data` member per JSON event format 3.1.1:
  * - `json` kind: `data` holds the JSON value;
  * - `text` kind: `data` holds the string;
- * - `binary` kind: `data_base64`, except that bytes which are valid UTF-8 JSON under a declared
+ * - `binary` kind: `data_base64`, except that bytes which are valid UTF-8 JSON (nested at most `MAX_JSON_DEPTH` levels) under a declared
  *   JSON `datacontenttype` become the `data` JSON value, and text under a `text/*` type, read in
  *   its charset (UTF-8 when none is declared; `us-ascii`, `iso-8859-1`), becomes a `data`
  *   string. Both read back to the same bytes a binary-mode message would carry (`dataBody`
@@ -57,16 +58,23 @@ function bytesMember(bytes: Uint8Array, declared: string | undefined): DataMembe
   return { name: "data_base64", value: encodeBase64(bytes) };
 }
 
-/** The parsed value and trimmed text of UTF-8 JSON bytes (RFC 8259 section 8.1), if they are. */
+/**
+ * The parsed value and trimmed text of UTF-8 JSON bytes (RFC 8259 section 8.1), if they are and
+ * nest no deeper than `MAX_JSON_DEPTH`: structured ingest refuses deeper `data` (and many JSON
+ * readers overflow their stack on it), so a structured delivery of such bytes as `data` could not
+ * be published to a Herald again; as `data_base64` the same bytes go through.
+ */
 function parseJsonBytes(bytes: Uint8Array): { value: unknown; text: string } | undefined {
   const text = decodeUtf8(bytes);
   if (text === undefined) return undefined;
+  let value: unknown;
   try {
     // JSON.parse accepts exactly the JSON grammar, so a text it accepts can be embedded as is.
-    return { value: JSON.parse(text), text: text.trim() };
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
+  return jsonTooDeep(value) ? undefined : { value, text: text.trim() };
 }
 
 function attributeMembers(event: CloudEvent): Record<string, unknown> {
