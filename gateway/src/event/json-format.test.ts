@@ -143,6 +143,24 @@ describe("toJsonObject and serializeEvent", () => {
     expect(toJsonObject(withType("application/json", deep(MAX_JSON_DEPTH))).data).toBeDefined();
   });
 
+  it("read JSON bytes in the charset of their content type, and keep bytes of another as data_base64", () => {
+    // 22 e9 22 is "é" in ISO-8859-1 (invalid UTF-8); c3 a9 read as ISO-8859-1 is "Ã©".
+    const latin1 = "application/json; charset=iso-8859-1";
+    expect(toJsonObject(withType(latin1, new Uint8Array([0x22, 0xe9, 0x22]))).data).toBe("é");
+    expect(toJsonObject(withType(latin1, new Uint8Array([0x22, 0xc3, 0xa9, 0x22]))).data).toBe(
+      "Ã©",
+    );
+    const ascii = "application/json; charset=us-ascii";
+    expect(toJsonObject(withType(ascii, new Uint8Array([0x22, 0xc3, 0xa9, 0x22])))).toMatchObject({
+      data_base64: "IsOpIg==",
+    });
+    // ASCII bytes labelled UTF-16: as data they could not be written back as UTF-16, and
+    // Herald's structured ingest refuses a data member under a charset it cannot write.
+    const utf16 = withType("application/json; charset=utf-16", bytes('{"a":1}'));
+    expect(toJsonObject(utf16)).toMatchObject({ data_base64: "eyJhIjoxfQ==" });
+    expect(toJsonObject(utf16).data).toBeUndefined();
+  });
+
   it("write text/* bytes as a data string read in their charset, others as data_base64", () => {
     expect(toJsonObject(withType("text/plain", bytes("héllo €")))).toMatchObject({
       data: "héllo €",

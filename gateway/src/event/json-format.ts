@@ -1,4 +1,4 @@
-import { decodeText } from "./charset.js";
+import { charsetParameter, decodeText, type KnownCharset, knownCharset } from "./charset.js";
 import { attributeString, type CloudEvent } from "./cloud-event.js";
 import { decodeUtf8, encodeBase64, isJsonMediaType, jsonText, textCharset } from "./event-data.js";
 import { jsonTooDeep } from "./json-depth.js";
@@ -21,8 +21,9 @@ const DATA_MEMBERS = new Set(["data", "data_base64"]);
  * Chooses the `data` member per JSON event format 3.1.1:
  * - `json` kind: `data` holds the JSON value;
  * - `text` kind: `data` holds the string;
- * - `binary` kind: `data_base64`, except that bytes which are valid UTF-8 JSON (nested at most `MAX_JSON_DEPTH` levels) under a declared
- *   JSON `datacontenttype` become the `data` JSON value, and text under a `text/*` type, read in
+ * - `binary` kind: `data_base64`, except that bytes which are JSON in the charset of a declared
+ *   JSON `datacontenttype` (UTF-8 when none is declared; `us-ascii`, `iso-8859-1`; nested at most
+ *   `MAX_JSON_DEPTH` levels) become the `data` JSON value, and text under a `text/*` type, read in
  *   its charset (UTF-8 when none is declared; `us-ascii`, `iso-8859-1`), becomes a `data`
  *   string. Both read back to the same bytes a binary-mode message would carry (`dataBody`
  *   writes the string in that charset again). Bytes that are not text in the charset, or a
@@ -48,7 +49,12 @@ function dataMember(event: CloudEvent): DataMember | undefined {
 
 function bytesMember(bytes: Uint8Array, declared: string | undefined): DataMember {
   if (declared !== undefined && isJsonMediaType(declared)) {
-    const parsed = parseJsonBytes(bytes);
+    // Read in the declared charset: `data` is then the JSON those bytes say, which `dataBody`
+    // writes in that charset again. Under one Herald cannot write (`utf-16`), the bytes stay
+    // bytes: as `data`, the JSON could not be written back as the charset says, and Herald's
+    // structured ingest refuses such a `data` member.
+    const charset = knownCharset(charsetParameter(declared)?.name);
+    const parsed = charset === undefined ? undefined : parseJsonBytes(bytes, charset);
     if (parsed !== undefined) return { name: "data", ...parsed };
   } else {
     const charset = textCharset(declared);
@@ -59,13 +65,16 @@ function bytesMember(bytes: Uint8Array, declared: string | undefined): DataMembe
 }
 
 /**
- * The parsed value and trimmed text of UTF-8 JSON bytes (RFC 8259 section 8.1), if they are and
+ * The parsed value and trimmed text of JSON bytes in `charset`, if they are JSON and
  * nest no deeper than `MAX_JSON_DEPTH`: structured ingest refuses deeper `data` (and many JSON
  * readers overflow their stack on it), so a structured delivery of such bytes as `data` could not
  * be published to a Herald again; as `data_base64` the same bytes go through.
  */
-function parseJsonBytes(bytes: Uint8Array): { value: unknown; text: string } | undefined {
-  const text = decodeUtf8(bytes);
+function parseJsonBytes(
+  bytes: Uint8Array,
+  charset: KnownCharset,
+): { value: unknown; text: string } | undefined {
+  const text = charset === "utf-8" ? decodeUtf8(bytes) : decodeText(bytes, charset);
   if (text === undefined) return undefined;
   let value: unknown;
   try {
@@ -108,7 +117,7 @@ export function toJsonObject(event: CloudEvent): Record<string, unknown> {
 /**
  * The event as `application/cloudevents+json` text (JSON event format 3): attributes as members;
  * `json` data as the `data` JSON value, `text` data as a `data` string, `binary` data as
- * `data_base64` unless the bytes are valid UTF-8 JSON under a declared JSON content type (then
+ * `data_base64` unless the bytes are JSON in the charset of a declared JSON content type (then
  * `data`, written with the original JSON text, so nothing is lost to number precision) or text
  * in the charset of a `text/*` content type (then a `data` string, see `dataMember`). Bytes without a content type are
  * always `data_base64`.
