@@ -68,6 +68,17 @@ describe("describeError", () => {
     expect(describeError(new Error("socket hang up", { cause }))).toBe("socket hang up");
   });
 
+  it("does not repeat a cause whose message has line breaks (a TLS error's) the message already names", () => {
+    // OpenSSL messages end in a line break; the wrapping text was made from them on one line.
+    const tls = new Error(
+      "write EPROTO 80:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:\n",
+    );
+    const wrapped = new TypeError(`fetch failed: ${describeError(tls)}`, { cause: tls });
+    expect(describeError(wrapped)).toBe(
+      "fetch failed: write EPROTO 80:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:",
+    );
+  });
+
   it("lists the errors of an AggregateError without a message", () => {
     const cause = new AggregateError([
       new Error("connect ECONNREFUSED ::1:9"),

@@ -69,12 +69,19 @@ function messageOf(err: unknown): string {
  * // "fetch failed: connect ECONNREFUSED 127.0.0.1:9"
  */
 export function describeError(err: unknown, maxBytes: number = MAX_ERROR_BYTES): string {
-  const parts = [messageOf(err)];
+  const parts = [oneLine(messageOf(err))];
   const cause = err instanceof Error ? err.cause : undefined;
   if (cause !== undefined) {
-    const inner = messageOf(cause);
+    // Compared on one line: a message made from the cause's description (`fetchFailed`) holds
+    // it without the line breaks it had (an OpenSSL message ends in one).
+    const inner = oneLine(messageOf(cause));
     if (inner !== "" && !parts[0]?.includes(inner)) parts.push(inner);
   }
-  const text = parts.filter(Boolean).join(": ").replace(/\s+/g, " ").trim();
+  const text = parts.filter(Boolean).join(": ");
   return truncateUtf8(text || "unknown error", maxBytes);
+}
+
+/** `text` on one line: each run of white space one space, none at either end. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
 }
