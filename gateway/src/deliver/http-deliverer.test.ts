@@ -201,6 +201,19 @@ describe.each<[string, SinkClient]>([
       });
     });
 
+    it.each([600, 799, 999])(
+      "%i is no HTTP status (RFC 9110 15: 100-599): an answer not to trust, retried as a network error",
+      async (status) => {
+        const sink = await startSink((res) => res.writeHead(status).end("not a real status"));
+        expect(await deliverer.deliver(one(event), subscription(sink.url))).toEqual({
+          kind: "retry",
+          status: 0,
+          error: `invalid response: status ${status} is not an HTTP status code (100-599)`,
+          failure: "network",
+        });
+      },
+    );
+
     it.each([400, 401, 403, 404, 409, 410, 413, 415, 422])("%i is dead", async (status) => {
       const sink = await startSink((res) =>
         res.writeHead(status, { location: "/elsewhere", "retry-after": "5" }).end(),

@@ -134,6 +134,16 @@ export function createHttpDeliverer(options: HttpDelivererOptions): Deliverer {
     subscription: Subscription,
   ): DeliveryOutcome {
     const { status, head } = answer;
+    if (status > 599) {
+      // RFC 9110 15: "Values outside the range 100..599 are invalid". Not an answer to judge the
+      // delivery by (as a bad status line is not): retried, like other answers not to trust.
+      return {
+        kind: "retry",
+        status: 0,
+        error: `invalid response: status ${status} is not an HTTP status code (100-599)`,
+        failure: "network",
+      };
+    }
     const kind = classifyStatus(status);
     if (kind === "delivered") {
       // Knative's reply contract: a 200 or 201 with an event is a reply; other 2xx are not.
