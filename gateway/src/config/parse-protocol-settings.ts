@@ -77,6 +77,13 @@ function parseHeaders(
     else if (!isPrintableFieldValue(value)) {
       // Never echo the value: headers carry credentials (Authorization), and reports end up in logs.
       tracked.report(at, "must be printable ASCII; percent-encode other characters");
+    } else if (/^[ \t]|[ \t]$/.test(value)) {
+      // The HTTP client strips them (a field value has no leading or trailing white space): a
+      // token with one would silently go out without it.
+      tracked.report(
+        at,
+        "must not start or end with a space or tab: HTTP drops them (RFC 9110 5.5), so the sink would not get the value as written",
+      );
     }
   }
   return tracked.failed() ? undefined : Object.fromEntries(entries as [string, string][]);

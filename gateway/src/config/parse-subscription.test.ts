@@ -271,6 +271,30 @@ describe("parseSubscription: protocolsettings (3.2.2.1)", () => {
     ]);
   });
 
+  test("headers: a value with a space or tab at either end is refused, as HTTP drops them", () => {
+    const edges =
+      "must not start or end with a space or tab: HTTP drops them (RFC 9110 5.5), so the sink would not get the value as written";
+    expect(
+      reportsOf({
+        id: "a",
+        sink,
+        protocolsettings: {
+          headers: {
+            "x-inner": "a b\tc",
+            "x-empty": "",
+            "x-lead": " padded",
+            "x-trail": "padded\t",
+            "x-blank": "  ",
+          },
+        },
+      }),
+    ).toEqual([
+      `protocolsettings.headers["x-lead"]: ${edges}`,
+      `protocolsettings.headers["x-trail"]: ${edges}`,
+      `protocolsettings.headers["x-blank"]: ${edges}`,
+    ]);
+  });
+
   test("headers: those the event, the HTTP client or the gateway owns are refused", () => {
     const headers = {
       "CE-Id": "1",
@@ -292,7 +316,7 @@ describe("parseSubscription: protocolsettings (3.2.2.1)", () => {
   });
 
   test("headers: tab, space and every visible ASCII character are fine", () => {
-    const headers = { "x-tab": "a\tb", "x-visible": " !\"#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~" };
+    const headers = { "x-tab": "a\tb", "x-visible": "a !\"#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~" };
     expect(
       check({ id: "a", sink, protocolsettings: { headers } }).subscription?.protocolsettings,
     ).toEqual({ headers });
