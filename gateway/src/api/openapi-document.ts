@@ -15,8 +15,9 @@ const SUBSCRIPTION_MEMBERS = {
   },
   config: {
     type: "object",
-    maxProperties: 0,
-    description: "Subscriptions API 3.2.1; Herald acquires no events, so only `{}` (or none)",
+    propertyNames: { minLength: 1 },
+    description:
+      "Subscriptions API 3.2.1: manager-defined settings, kept and shown as given (`{}` is left out); Herald acquires no events, so none changes what it does",
   },
   filters: {
     type: "array",

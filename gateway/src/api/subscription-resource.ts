@@ -63,6 +63,7 @@ export function toSubscriptionResource(
     id: subscription.id,
     ...(subscription.source === undefined ? {} : { source: subscription.source }),
     ...(subscription.types === undefined ? {} : { types: subscription.types }),
+    ...(subscription.config === undefined ? {} : { config: subscription.config }),
     filters: subscription.filters,
     sink: hideUrlSecrets(subscription.sink),
     protocol: subscription.protocol,

@@ -156,6 +156,35 @@ describe("Subscriptions API", () => {
     });
   });
 
+  it("accepts the spec's own example subscription (3.2.1), config kept and shown as sent", async () => {
+    // Verbatim but for the sink: `id` is ignored on create, `config` keys are the manager's.
+    const example = {
+      id: "sub-193-18365",
+      config: { data: "hello", interval: 5 },
+      filters: [{ prefix: { type: "com.example." } }],
+      protocol: "HTTP",
+      protocolsettings: { method: "POST" },
+      sink: `${sink.url}/spec-example`,
+    };
+    const created = await call("POST", "/subscriptions", example);
+    expect(created.status).toBe(201);
+    const resource = (await created.json()) as Record<string, unknown>;
+    expect(resource.id).not.toBe("sub-193-18365");
+    expect(resource.config).toStrictEqual({ data: "hello", interval: 5 });
+    const path = `/subscriptions/${resource.id as string}`;
+    expect(await (await call("GET", path)).json()).toStrictEqual(resource);
+    const put = await call("PUT", path, { ...resource, config: { interval: 10 } });
+    expect(((await put.json()) as Record<string, unknown>).config).toStrictEqual({ interval: 10 });
+    // Its prefix would catch the other tests' events: gone before they publish.
+    expect((await call("DELETE", path)).status).toBe(200);
+    const empty = await problem(
+      await call("POST", "/subscriptions", { ...example, config: { "": 1 } }),
+      400,
+      "invalid_subscription",
+    );
+    expect(empty.errors).toEqual([{ field: 'config[""]', message: expect.any(String) }]);
+  });
+
   it("never shows credentials in headers; a PUT of the redacted value keeps the stored one", async () => {
     const created = await call("POST", "/subscriptions", {
       types: ["com.example.secret"],

@@ -211,12 +211,16 @@ describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
     },
   );
 
-  test("config (3.2.1) may be absent or empty: Herald acquires no events; sinkcredential is named", () => {
-    expect(check({ id: "a", sink, config: {} }).reports).toEqual([]);
-    expect(reportsOf({ id: "a", sink, config: { topic: "x" } })).toEqual([
-      "config: Herald acquires no events, so it takes no config settings: leave it out or {}",
+  test("config (3.2.1) is kept as given, keys non-empty; {} is left out; sinkcredential is named", () => {
+    expect(check({ id: "a", sink, config: {} }).subscription).not.toHaveProperty("config");
+    // The spec's own example (3.2.1): keys are the manager's to define, values of any type.
+    const config = { data: "hello", interval: 5, nested: { on: [true, null] } };
+    expect(check({ id: "a", sink, config }).subscription?.config).toEqual(config);
+    expect(reportsOf({ id: "a", sink, config: { "": 1, ok: 2 } })).toEqual([
+      'config[""]: keys must not be empty (Subscriptions API 3.2.1 config) (key)',
     ]);
     expect(reportsOf({ id: "a", sink, config: "x" })).toEqual(["config: must be an object"]);
+    expect(reportsOf({ id: "a", sink, config: [1] })).toEqual(["config: must be an object"]);
     expect(reportsOf({ id: "a", sink, sinkcredential: { credentialtype: "ACCESSTOKEN" } })).toEqual(
       [
         expect.stringMatching(

@@ -16,7 +16,7 @@ import {
   required,
 } from "./value-checks.js";
 
-/** Subscriptions API 3.2.1 properties (`config` only empty, `sinkcredential` refused by name), plus Herald's `delivery`. */
+/** Subscriptions API 3.2.1 properties (`sinkcredential` refused by name), plus Herald's `delivery`. */
 const SUBSCRIPTION_KEYS = [
   "id",
   "source",
@@ -97,17 +97,9 @@ export function parseSubscription(
     r,
   );
   const delivery = parseDelivery(object.delivery, at("delivery"), r);
-  // 3.2.1 config: settings for acquiring events from a source. Herald routes what publishers
-  // send and acquires nothing, so there is nothing to set: absent or {} only, said plainly.
-  if (!isAbsent(object.config)) {
-    const config = expectObject(object.config, at("config"), r);
-    if (config !== undefined && Object.keys(config).length > 0) {
-      r(
-        at("config"),
-        "Herald acquires no events, so it takes no config settings: leave it out or {}",
-      );
-    }
-  }
+  const config = isAbsent(object.config)
+    ? undefined
+    : parseConfigMap(object.config, at("config"), r);
   if (!isAbsent(object.sinkcredential)) r(at("sinkcredential"), `not supported: ${NO_CREDENTIAL}`);
 
   if (tracked.failed()) return undefined;
@@ -116,6 +108,7 @@ export function parseSubscription(
     id,
     ...(source === undefined ? {} : { source }),
     ...(types === undefined ? {} : { types }),
+    ...(config === undefined || Object.keys(config).length === 0 ? {} : { config }),
     filters,
     sink,
     protocol: "HTTP",
@@ -161,4 +154,32 @@ function parseTypes(raw: unknown, path: FieldPath, report: Report) {
     return type;
   });
   return tracked.failed() ? undefined : types?.filter((type) => type !== undefined);
+}
+
+/**
+ * 3.2.1 config: a map of subscription manager defined values; "any key used in the map MUST be a
+ * non-empty string", and its keys are restricted only where a Registry endpoint definition lists
+ * `subscriptionconfig` keys, which Herald publishes none of. So any map with non-empty keys is
+ * valid input (the spec's own example has `{ "data": "hello", "interval": 5 }`): it is kept and
+ * shown as sent. Herald acquires no events (it routes what publishers send), so no key changes
+ * what it does.
+ */
+function parseConfigMap(
+  raw: unknown,
+  path: FieldPath,
+  report: Report,
+): Readonly<Record<string, unknown>> | undefined {
+  const object = expectObject(raw, path, report);
+  if (object === undefined) return undefined;
+  const entries = Object.entries(object);
+  let failed = false;
+  for (const [key] of entries) {
+    if (key !== "") continue;
+    report([...path, key], "keys must not be empty (Subscriptions API 3.2.1 config)", {
+      at: "key",
+    });
+    failed = true;
+  }
+  // fromEntries defines own properties, so a `__proto__` key stays a plain key.
+  return failed ? undefined : Object.fromEntries(entries);
 }

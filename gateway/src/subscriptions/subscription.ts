@@ -9,6 +9,11 @@ export interface Subscription {
   readonly source?: string;
   /** The event's `type` must be one of these when present (non-empty). */
   readonly types?: readonly string[];
+  /**
+   * Subscriptions API 3.2.1 `config`: manager-defined settings, kept and shown as given (never
+   * empty here). Herald acquires no events, so none of them changes what it does.
+   */
+  readonly config?: Readonly<Record<string, unknown>>;
   /** ANDed; an empty list matches every event. */
   readonly filters: readonly Filter[];
   /** Absolute http(s) URL. */
