@@ -219,6 +219,9 @@ describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
     expect(reportsOf({ id: "a", sink, config: { "": 1, ok: 2 } })).toEqual([
       'config[""]: keys must not be empty (Subscriptions API 3.2.1 config) (key)',
     ]);
+    expect(
+      reportsOf({ id: "a", sink, config: { n: { deep: [Number.POSITIVE_INFINITY] } } }),
+    ).toEqual(["config.n: numbers must be finite: the value would not read back as sent"]);
     expect(reportsOf({ id: "a", sink, config: "x" })).toEqual(["config: must be an object"]);
     expect(reportsOf({ id: "a", sink, config: [1] })).toEqual(["config: must be an object"]);
     expect(reportsOf({ id: "a", sink, sinkcredential: { credentialtype: "ACCESSTOKEN" } })).toEqual(

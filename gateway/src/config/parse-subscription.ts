@@ -180,6 +180,19 @@ function parseConfigMap(
     });
     failed = true;
   }
+  // JSON reads 1e400 as Infinity, which the store would write back as null: refused, not changed.
+  const odd = entries.find(([, value]) => holdsNonFinite(value));
+  if (odd !== undefined) {
+    report([...path, odd[0]], "numbers must be finite: the value would not read back as sent");
+    failed = true;
+  }
   // fromEntries defines own properties, so a `__proto__` key stays a plain key.
   return failed ? undefined : Object.fromEntries(entries);
+}
+
+/** Whether a JSON-like value holds a number JSON cannot write (Infinity, NaN) at any depth. */
+function holdsNonFinite(value: unknown): boolean {
+  if (typeof value === "number") return !Number.isFinite(value);
+  if (typeof value !== "object" || value === null) return false;
+  return Object.values(value).some(holdsNonFinite);
 }
