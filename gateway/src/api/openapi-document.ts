@@ -43,7 +43,7 @@ const SUBSCRIPTION_MEMBERS = {
         propertyNames: { pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" },
         additionalProperties: { type: "string", pattern: "^[\\t\\x20-\\x7e]*$" },
         description:
-          "Sent with every delivery; credentials are shown as `<redacted>`. Names are HTTP tokens (unique regardless of case), values printable ASCII; the headers a delivery writes itself (`ce-*`, `Content-Type`, `Host`, `traceparent`, `webhook-*`, ...) are refused",
+          "Sent with every delivery; credentials are shown as `<redacted>`. Names are HTTP tokens (unique regardless of case), values printable ASCII, at most 8 KiB in all (each name and value plus 4 bytes); the headers a delivery writes itself (`ce-*`, `Content-Type`, `Host`, `traceparent`, `webhook-*`, ...) are refused",
       },
     },
   },

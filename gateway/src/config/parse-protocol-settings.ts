@@ -42,6 +42,14 @@ export function parseProtocolSettings(
   return tracked.failed() || headers === undefined ? undefined : { headers };
 }
 
+/**
+ * Most the `headers` may add up to (names, values and `: ` plus CRLF each). Servers cap a
+ * request's header section (Node 16 KiB in all, nginx 8 KiB a line, Apache 8190 bytes a field),
+ * and each delivery adds its own (`ce-*`, `traceparent`, signatures) on top: beyond this, sinks
+ * answer 431 to every delivery and each goes dead, where a 400 now says why.
+ */
+export const MAX_SINK_HEADER_BYTES = 8192;
+
 const PROTO_HEADER =
   "is not supported as a header name: headers are kept in JavaScript objects, where __proto__ is no plain key, so it would be dropped";
 
@@ -85,6 +93,16 @@ function parseHeaders(
         "must not start or end with a space or tab: HTTP drops them (RFC 9110 5.5), so the sink would not get the value as written",
       );
     }
+  }
+  const bytes = entries.reduce(
+    (sum, [name, value]) => sum + name.length + (typeof value === "string" ? value.length : 0) + 4,
+    0,
+  );
+  if (bytes > MAX_SINK_HEADER_BYTES) {
+    tracked.report(
+      path,
+      `add up to ${bytes} bytes; at most ${MAX_SINK_HEADER_BYTES} are allowed: sinks refuse larger header sections (431) and every delivery would fail`,
+    );
   }
   return tracked.failed() ? undefined : Object.fromEntries(entries as [string, string][]);
 }

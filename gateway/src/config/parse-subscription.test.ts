@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { ConfigInvalid } from "./config-invalid.js";
 import { formatFieldPath } from "./field-path.js";
 import { parseConfig } from "./load-config.js";
+import { MAX_SINK_HEADER_BYTES } from "./parse-protocol-settings.js";
 import { parseSubscription } from "./parse-subscription.js";
 import type { Report } from "./report.js";
 import { validateSubscription } from "./validate-subscription.js";
@@ -343,6 +344,19 @@ describe("parseSubscription: protocolsettings (3.2.2.1)", () => {
       reportsOf({ id: "a", sink, protocolsettings: { headers: { "X-Team": "a", "x-team": "b" } } }),
     ).toEqual([
       'protocolsettings.headers["x-team"]: duplicate header name (header names are case-insensitive) (key)',
+    ]);
+  });
+
+  test("headers adding up to more than sinks accept are refused, not sent to die with 431", () => {
+    // 8 headers of 1024 bytes each ("x-hN", 1016 of value, 4 for ": " and CRLF): 8 KiB exactly.
+    const fits: Record<string, string> = {};
+    for (let i = 0; i < 8; i++) fits[`x-h${i}`] = "v".repeat(1016);
+    const total = Object.entries(fits).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
+    expect(total).toBe(MAX_SINK_HEADER_BYTES);
+    expect(check({ id: "a", sink, protocolsettings: { headers: fits } }).reports).toEqual([]);
+    const over = { ...fits, "x-one": "1" };
+    expect(reportsOf({ id: "a", sink, protocolsettings: { headers: over } })).toEqual([
+      `protocolsettings.headers: add up to ${MAX_SINK_HEADER_BYTES + 10} bytes; at most ${MAX_SINK_HEADER_BYTES} are allowed: sinks refuse larger header sections (431) and every delivery would fail`,
     ]);
   });
 
