@@ -6,6 +6,7 @@ import { MAX_SINK_HEADER_BYTES } from "./parse-protocol-settings.js";
 import { parseSubscription } from "./parse-subscription.js";
 import type { Report } from "./report.js";
 import { validateSubscription } from "./validate-subscription.js";
+import { MAX_URL_LENGTH } from "./value-checks.js";
 
 const sink = "http://127.0.0.1:9000/hook";
 
@@ -163,6 +164,17 @@ describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
       ]);
     }
     expect(check({ id: "a", sink: "http://127.0.0.1:80/hook" }).reports).toEqual([]);
+  });
+
+  test("sink and deadLetterSink longer than servers take (414/431 to every request) are refused", () => {
+    const at = (length: number) => `http://127.0.0.1:9/${"a".repeat(length - 19)}`;
+    expect(at(MAX_URL_LENGTH)).toHaveLength(MAX_URL_LENGTH);
+    expect(check({ id: "a", sink: at(MAX_URL_LENGTH) }).reports).toEqual([]);
+    const tooLong = `is ${MAX_URL_LENGTH + 1} characters long; at most ${MAX_URL_LENGTH} are allowed (RFC 9110 4.1: what servers are asked to support)`;
+    expect(reportsOf({ id: "a", sink: at(MAX_URL_LENGTH + 1) })).toEqual([`sink: ${tooLong}`]);
+    expect(
+      reportsOf({ id: "a", sink, delivery: { deadLetterSink: at(MAX_URL_LENGTH + 1) } }),
+    ).toEqual([`delivery.deadLetterSink: ${tooLong}`]);
   });
 
   test("sink must not carry credentials, and the report does not repeat them", () => {

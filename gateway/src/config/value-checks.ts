@@ -285,6 +285,9 @@ export function expectDuration(
   return undefined;
 }
 
+/** Longest URL taken: RFC 9110 4.1 recommends supporting URIs of at least 8000 octets. */
+export const MAX_URL_LENGTH = 8000;
+
 /**
  * An absolute `http:` or `https:` URL without credentials in it, kept as written. Messages never
  * echo the value: a URL can carry a password or a token in its query. `credentials`: what to do
@@ -301,6 +304,12 @@ export function expectHttpUrl(
 ): string | undefined {
   if (typeof value !== "string" || !isAbsoluteHttpUrl(value)) {
     report(path, "must be an absolute http(s) URL");
+  } else if (value.length > MAX_URL_LENGTH) {
+    // Servers answer a longer request target with 414 or 431, so every request would fail.
+    report(
+      path,
+      `is ${value.length} characters long; at most ${MAX_URL_LENGTH} are allowed (RFC 9110 4.1: what servers are asked to support)`,
+    );
   } else if (hasUserinfo(value)) {
     // A sink URL is no secret: it may show up in logs, traces and network errors, and a password
     // in it with it. Headers are where credentials go (3.2.2.1).
