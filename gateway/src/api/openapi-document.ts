@@ -28,6 +28,7 @@ const SUBSCRIPTION_MEMBERS = {
     type: "string",
     format: "uri",
     pattern: "^[Hh][Tt][Tt][Pp][Ss]?://",
+    maxLength: 8000,
     description:
       "Absolute http(s) URL; credential-like query values (`?code=`, `?token=`) are shown as `<redacted>`",
   },
@@ -641,6 +642,7 @@ export const OPENAPI_DOCUMENT = {
             type: "string",
             format: "uri",
             pattern: "^[Hh][Tt][Tt][Pp][Ss]?://",
+            maxLength: 8000,
             description: "Credential-like query values are shown as `<redacted>`, as in `sink`",
           },
           signingSecret: {
