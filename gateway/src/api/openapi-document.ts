@@ -464,7 +464,7 @@ export const OPENAPI_DOCUMENT = {
           in: "path",
           required: true,
           description: "The `id` of an entry of the config's `adapters:`",
-          schema: { type: "string", pattern: "^[A-Za-z0-9._~-]+$" },
+          schema: { type: "string", pattern: "^[A-Za-z0-9._~-]+$", not: { enum: [".", ".."] } },
         },
       ],
       post: {
