@@ -165,6 +165,53 @@ describe("createFreshAdmission", () => {
     expect(await state(waiting)).toBe("waiting");
   });
 
+  it("lets publishers in once an attempt has been in flight stalledAfterMs with none settled, until one settles", async () => {
+    const admission = createFreshAdmission({ clock, maxFresh: 1, stalledAfterMs: 2_000 });
+    fill(admission, jobs({ a: 1 }));
+    admission.handedOut("a"); // its first attempt: the sink never answers
+    fill(admission, jobs({ a: 1 }));
+    const waiting = admission.enter(jobs({ a: 1 }));
+    now += 1_999;
+    vi.advanceTimersByTime(1_999);
+    expect(await state(waiting)).toBe("waiting");
+    now += 1;
+    vi.advanceTimersByTime(1);
+    expect(await state(waiting)).toBe("in");
+    // Stalled: nothing is held against its publishers, and it is not "failing" (nothing failed).
+    expect(admission.enter(jobs({ a: 3 }))).toBeUndefined();
+    expect(admission.isFailing("a")).toBe(false);
+    // An answer, even a late one, ends the stall.
+    admission.delivered("a");
+    expect(await state(admission.enter(jobs({ a: 1 })))).toBe("waiting");
+  });
+
+  it("keeps holding publishers back while attempts keep settling, or when none is in flight", async () => {
+    const admission = createFreshAdmission({ clock, maxFresh: 1, stalledAfterMs: 2_000 });
+    fill(admission, jobs({ a: 1 }));
+    admission.handedOut("a");
+    fill(admission, jobs({ a: 1 }));
+    const first = admission.enter(jobs({ a: 1 }));
+    // A slow sink: an answer every 1.5 s, each followed by the next attempt.
+    for (let i = 0; i < 3; i++) {
+      now += 1_500;
+      vi.advanceTimersByTime(1_500);
+      admission.delivered("a");
+      admission.handedOut("a");
+      admission.stored(undefined, jobs({ a: 1 })); // the backlog stays full
+      expect(await state(first)).toBe("waiting");
+    }
+    // Refused after maxWaitMs (5 s), as without a stall.
+    now += 500;
+    vi.advanceTimersByTime(500);
+    expect(await state(first)).toBe("refused");
+    // Nothing in flight (the last attempt answered): no stall, however long it stays so.
+    admission.delivered("a");
+    const second = admission.enter(jobs({ a: 1 }));
+    now += 4_999;
+    vi.advanceTimersByTime(4_999);
+    expect(await state(second)).toBe("waiting");
+  });
+
   it("forgets a dropped subscription's count and failure", async () => {
     const admission = createFreshAdmission({ clock, maxFresh: 1 });
     fill(admission, jobs({ a: 1 }));
@@ -182,6 +229,12 @@ describe("createFreshAdmission", () => {
     admission.close();
     expect(await state(waiting)).toBe("in");
     expect(admission.enter(jobs({ a: 5 }))).toBeUndefined();
+  });
+
+  it("rejects a stalledAfterMs that is not a number of milliseconds", () => {
+    expect(() => createFreshAdmission({ clock, maxFresh: 1, stalledAfterMs: -1 })).toThrow(
+      /stalledAfterMs/,
+    );
   });
 
   it("rejects a failingAfterMs that is not a number of milliseconds", () => {

@@ -50,7 +50,10 @@ export interface FreshAdmission {
   redriven(subscriptionId: string, count: number): void;
   /** The subscription's jobs are gone: nothing of it is counted any more. */
   dropped(subscriptionId: string): void;
-  /** Whether the subscription's last settled attempt failed (its sink may be down). */
+  /**
+   * Whether the subscription's last settled attempt failed (its sink may be down). A sink that
+   * answers nothing (see `stalledAfterMs`) is not failing by this: it has settled nothing.
+   */
   isFailing(subscriptionId: string): boolean;
   /** Lets every waiting accept in, and every later one at once (the queue is closing). */
   close(): void;
@@ -72,6 +75,15 @@ interface Waiter {
  * ingest). Not at once: a slow sink that fails now and then (one attempt in ten, say) would
  * otherwise let every publisher in after each failure, until the next delivered job, and its
  * backlog grow far past `maxFresh`. The next delivered job clears it.
+ *
+ * A sink that answers nothing (it hangs until the delivery `timeout`) fails no attempt until that
+ * timeout, which may be far longer than publishers wait (`maxWaitMs`): so a subscription also
+ * counts as down while an attempt handed out `stalledAfterMs` ago is in flight and no attempt of
+ * it has settled since. Without this, an event for such a sink and a healthy one kept the healthy
+ * one's publishers waiting, then refused (503), until the hung sink's first timeout. Any settled
+ * attempt (delivered or failed) ends the stall. A working sink settles attempts all the time;
+ * one whose every attempt takes longer than `stalledAfterMs` is treated as down between its
+ * answers (its backlog lives on disk, like a down sink's).
  */
 export function createFreshAdmission(options: {
   readonly clock: Clock;
@@ -81,22 +93,64 @@ export function createFreshAdmission(options: {
   readonly maxWaitMs?: number;
   /** How long every settled attempt must have failed before the sink counts as down. */
   readonly failingAfterMs?: number;
+  /**
+   * How long an attempt may be in flight with no attempt of its subscription settling before the
+   * sink counts as down (default 2 s; below `maxWaitMs`, so a hung sink makes publishers wait,
+   * not fail).
+   */
+  readonly stalledAfterMs?: number;
   /** Fresh jobs per subscription at the start. */
   readonly fresh?: Iterable<readonly [string, number]>;
 }): FreshAdmission {
   const { clock, maxFresh, maxWaitMs = 5_000, failingAfterMs = 1_000 } = options;
-  if (!Number.isFinite(failingAfterMs) || failingAfterMs < 0) {
-    throw new TypeError("failingAfterMs must be a number of milliseconds, 0 or more");
+  const { stalledAfterMs = 2_000 } = options;
+  for (const [name, ms] of [
+    ["failingAfterMs", failingAfterMs],
+    ["stalledAfterMs", stalledAfterMs],
+  ] as const) {
+    if (!Number.isFinite(ms) || ms < 0) {
+      throw new TypeError(`${name} must be a number of milliseconds, 0 or more`);
+    }
   }
   let closed = false;
   const fresh = new Map<string, number>();
   for (const [id, n] of options.fresh ?? []) addTo(fresh, id, n);
   /** Failing subscriptions, with when the first failure of the current run of them came. */
   const failing = new Map<string, number>();
+  /**
+   * Subscriptions with an attempt in flight and none settled since it was handed out, with when
+   * the first such attempt was handed out (see `stalledAfterMs`).
+   */
+  const pending = new Map<string, number>();
   const isDown = (id: string) => {
     const since = failing.get(id);
-    return since !== undefined && clock.now() - since >= failingAfterMs;
+    if (since !== undefined && clock.now() - since >= failingAfterMs) return true;
+    const from = pending.get(id);
+    return from !== undefined && clock.now() - from >= stalledAfterMs;
   };
+  /** An attempt of the subscription settled: it answers (or fails), so it is not stalled. */
+  const settled = (id: string) => {
+    pending.delete(id);
+  };
+  /**
+   * Lets waiting accepts in once a subscription they wait for has stalled, unless an attempt of
+   * it settles first (only called while an accept waits: nothing of this runs per event).
+   */
+  function watchStall(incoming: Incoming, until: number): void {
+    let at = Number.POSITIVE_INFINITY;
+    for (const id of incoming.keys()) {
+      const from = pending.get(id);
+      if (from !== undefined) at = Math.min(at, from + stalledAfterMs);
+    }
+    if (at >= until) return;
+    const recheck = () => {
+      if (closed) return;
+      // A timer may fire a little early: look again until the clock says it is time.
+      if (clock.now() < at) setTimeout(recheck, Math.max(1, at - clock.now())).unref?.();
+      else freed();
+    };
+    setTimeout(recheck, Math.max(1, at - clock.now())).unref?.();
+  }
   /** Accepts waiting for room, in arrival order. */
   const waiters = new Set<Waiter>();
   /**
@@ -187,6 +241,7 @@ export function createFreshAdmission(options: {
         }, maxWaitMs);
         waiters.add(waiter);
         count(waitingFor, incoming, 1);
+        watchStall(incoming, clock.now() + maxWaitMs);
       });
       // Behind waiters that lack room in another subscription only: it may go past them now.
       if (queued && fits) freed();
@@ -212,11 +267,13 @@ export function createFreshAdmission(options: {
 
     handedOut(subscriptionId) {
       addTo(fresh, subscriptionId, -1);
+      if (!pending.has(subscriptionId)) pending.set(subscriptionId, clock.now());
     },
 
     freed,
 
     failed(id) {
+      settled(id);
       if (failing.has(id)) return;
       const since = clock.now();
       failing.set(id, since);
@@ -235,6 +292,7 @@ export function createFreshAdmission(options: {
     },
 
     delivered(id) {
+      settled(id);
       if (failing.delete(id)) freed();
     },
 
@@ -244,6 +302,7 @@ export function createFreshAdmission(options: {
 
     dropped(subscriptionId) {
       failing.delete(subscriptionId);
+      pending.delete(subscriptionId);
       fresh.delete(subscriptionId);
       freed();
     },

@@ -134,3 +134,51 @@ describe("herald serve: a sink that never answers does not hold the connections 
     await expect.poll(() => ok, { timeout: 4_000 }).toBe(1);
   }, 15_000);
 });
+
+describe("herald serve: a sink that never answers does not make the publishers of a healthy one wait for its timeout", () => {
+  let server: RunningServer | undefined;
+  let hung: ScriptedSink | undefined;
+  let ok: RecordingSink | undefined;
+  let stallDir: string | undefined;
+  afterAll(async () => {
+    await hung?.close();
+    await server?.close();
+    await ok?.close();
+    if (stallDir !== undefined) await rm(stallDir, { recursive: true, force: true });
+  });
+
+  it("takes events for a hung sink and a healthy one past the backlog limit: no 503, all delivered to the healthy one", async () => {
+    // Every event matches both. The hung sink fails nothing until its 5-minute timeout, so it did
+    // not count as down: once 20 events waited for it, each publish waited 5 s and got 503, and
+    // the healthy sink got nothing new, for as long as that timeout.
+    hung = await startScriptedSink([{ status: 200, hang: true }]);
+    ok = await startRecordingSink(204);
+    stallDir = await mkdtemp(join(tmpdir(), "herald-stall-"));
+    await writeFile(
+      join(stallDir, "herald.json"),
+      JSON.stringify({
+        limits: { maxQueuedDeliveries: 20 },
+        store: { kind: "sqlite", path: "h.db" },
+        subscriptions: [
+          { id: "hung", sink: hung.url, delivery: { timeout: "5m", concurrency: 4 } },
+          { id: "ok", sink: `${ok.url}/ok` },
+        ],
+      }),
+    );
+    server = await serveQuietly(stallDir, "herald.json");
+    const statuses: number[] = [];
+    const started = Date.now();
+    for (let i = 0; i < 60; i++) {
+      const res = await fetch(`${server.url}/events`, {
+        method: "POST",
+        headers: { "ce-specversion": "1.0", "ce-id": `e-${i}`, "ce-source": "/s", "ce-type": "t" },
+      });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual(statuses.map(() => 202));
+    await ok.waitFor(60);
+    // Publishers waited for the stall to show (2 s), not for the timeout or the 5 s wait each.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(hung.received).toHaveLength(4);
+  }, 30_000);
+});

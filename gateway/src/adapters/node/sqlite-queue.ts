@@ -133,6 +133,11 @@ export function createSqliteQueue(
      * are no longer held back (default 1 s; see `createFreshAdmission`).
      */
     readonly failingAfterMs?: number;
+    /**
+     * How long an attempt may be in flight with none of its subscription settling before its
+     * publishers are no longer held back (default 2 s; see `createFreshAdmission`).
+     */
+    readonly stalledAfterMs?: number;
     /** Most jobs waiting in memory, unindexed (default `FRESH_MAX_JOBS`). */
     readonly memoryJobs?: number;
   },
@@ -301,6 +306,7 @@ export function createSqliteQueue(
     maxFresh,
     maxWaitMs,
     failingAfterMs,
+    ...(options.stalledAfterMs === undefined ? {} : { stalledAfterMs: options.stalledAfterMs }),
     fresh: countFresh.all().map((row) => [row.subscription_id, row.n] as const),
   });
 

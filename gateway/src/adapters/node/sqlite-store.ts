@@ -34,6 +34,11 @@ export interface SqliteStoreOptions {
    */
   readonly failingAfterMs?: number;
   /**
+   * How long an attempt may be in flight with none of its subscription settling before its
+   * publishers are no longer held back (a sink that answers nothing; default 2 s; tests change it).
+   */
+  readonly stalledAfterMs?: number;
+  /**
    * Most accepted jobs that wait in memory, outside the file's due-time indexes, before further
    * ones are written as indexed rows (default 16,384; tests lower it). See `sqlite-fresh-jobs.ts`.
    */
@@ -201,6 +206,7 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
     ...(options.maxFresh === undefined ? {} : { maxFresh: options.maxFresh }),
     ...(options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs }),
     ...(options.failingAfterMs === undefined ? {} : { failingAfterMs: options.failingAfterMs }),
+    ...(options.stalledAfterMs === undefined ? {} : { stalledAfterMs: options.stalledAfterMs }),
     ...(options.memoryJobs === undefined ? {} : { memoryJobs: options.memoryJobs }),
   });
   const subscriptions = createSqliteSubscriptionStore(db, group);
