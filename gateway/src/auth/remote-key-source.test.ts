@@ -99,6 +99,29 @@ describe("createRemoteKeySource", () => {
     expect(server.requests).toBe(2);
   });
 
+  it("picks up a key rotated in just after the first load, without waiting out the cooldown", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const k2 = await makeKey("ES256", "k2");
+    const k3 = await makeKey("ES256", "k3");
+    const server = await serve(k1);
+    const { verifier, clock } = setup(server.url);
+    await verifier.verify(await signToken(k1));
+    server.serve(jwksOf(k1, k2));
+    clock.advance(1_000);
+    await expect(verifier.verify(await signToken(k2))).resolves.toMatchObject({ issuer: ISSUER });
+    expect(server.requests).toBe(2);
+    // That refetch for a kid starts the cooldown for the next one.
+    server.serve(jwksOf(k1, k2, k3));
+    clock.advance(1_000);
+    await expect(verifier.verify(await signToken(k3))).rejects.toMatchObject({
+      reason: "unknown_key",
+    });
+    expect(server.requests).toBe(2);
+    clock.advance(29_000);
+    await expect(verifier.verify(await signToken(k3))).resolves.toMatchObject({ issuer: ISSUER });
+    expect(server.requests).toBe(3);
+  });
+
   it("a set a shared cache served (JWKS_CACHED_AT) starts no cooldown and keeps its age", async () => {
     const k1 = await makeKey("ES256", "k1");
     const k2 = await makeKey("ES256", "k2");
@@ -151,7 +174,7 @@ describe("createRemoteKeySource", () => {
     expect(fetches).toBe(4);
   });
 
-  it("fetches at most once per cooldown, however many unknown kids arrive", async () => {
+  it("refetches for unknown kids at most once per cooldown, however many arrive", async () => {
     const k1 = await makeKey("ES256", "k1");
     const server = await serve(k1);
     const { verifier, clock } = setup(server.url);
@@ -159,22 +182,23 @@ describe("createRemoteKeySource", () => {
     expect(server.requests).toBe(1);
     const garbage = (i: number) => signToken(k1, undefined, { kid: `garbage-${i}` });
 
+    // The first load does not count: the first unknown kid refetches, the next ones wait.
     clock.advance(1_000);
     for (let i = 0; i < 20; i++) {
       await expect(verifier.verify(await garbage(i))).rejects.toMatchObject({
         reason: "unknown_key",
       });
     }
-    expect(server.requests).toBe(1);
+    expect(server.requests).toBe(2);
 
     // After the cooldown one refetch is allowed, shared by concurrent requests.
-    clock.advance(29_000);
+    clock.advance(30_000);
     const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => garbage(100 + i)));
     const outcomes = await Promise.allSettled(tokens.map((token) => verifier.verify(token)));
     expect(outcomes.every((outcome) => outcome.status === "rejected")).toBe(true);
-    expect(server.requests).toBe(2);
+    expect(server.requests).toBe(3);
     await expect(verifier.verify(await garbage(200))).rejects.toBeInstanceOf(Unauthorized);
-    expect(server.requests).toBe(2);
+    expect(server.requests).toBe(3);
   });
 
   it("honours a configured cooldown", async () => {
@@ -182,12 +206,14 @@ describe("createRemoteKeySource", () => {
     const server = await serve(k1);
     const { verifier, clock } = setup(server.url, { cooldownMs: 5_000 });
     await verifier.verify(await signToken(k1));
-    clock.advance(4_999);
-    await verifier.verify(await signToken(k1, undefined, { kid: "other" })).catch(() => {});
-    expect(server.requests).toBe(1);
-    clock.advance(1);
     await verifier.verify(await signToken(k1, undefined, { kid: "other" })).catch(() => {});
     expect(server.requests).toBe(2);
+    clock.advance(4_999);
+    await verifier.verify(await signToken(k1, undefined, { kid: "other" })).catch(() => {});
+    expect(server.requests).toBe(2);
+    clock.advance(1);
+    await verifier.verify(await signToken(k1, undefined, { kid: "other" })).catch(() => {});
+    expect(server.requests).toBe(3);
   });
 
   it("keeps verifying with the keys it has when the JWKS server is down", async () => {
@@ -251,6 +277,32 @@ describe("createRemoteKeySource", () => {
       await expect(verifier.verify(token)).resolves.toMatchObject({ subject: "orders-service" });
     }
     expect(await keys.generation()).toBe(0);
+  });
+
+  it("a first token whose kid the set just loaded for it lacks is refused after that one fetch", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    const { verifier } = setup(server.url);
+    await expect(
+      verifier.verify(await signToken(k1, undefined, { kid: "stray" })),
+    ).rejects.toMatchObject({ reason: "unknown_key" });
+    expect(server.requests).toBe(1);
+  });
+
+  it("after a failed fetch an unknown kid waits out the cooldown: a down issuer is not hammered", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    const { verifier, clock, keys } = setup(server.url);
+    await verifier.verify(await signToken(k1));
+    clock.advance(30_000);
+    server.serve(500 as never);
+    expect(await keys.refresh()).toBe(false);
+    expect(server.requests).toBe(2);
+    clock.advance(1_000);
+    await expect(
+      verifier.verify(await signToken(k1, undefined, { kid: "rotated" })),
+    ).rejects.toMatchObject({ reason: "unknown_key" });
+    expect(server.requests).toBe(2);
   });
 
   it("refuses keys an https JWKS URL redirected to plain http for (fetch follows the downgrade)", async () => {

@@ -26,8 +26,10 @@ export interface RemoteKeySourceOptions {
   readonly fetch?: FetchLike;
   readonly clock?: Clock;
   /**
-   * Least time between two fetches, in ms, default 30 000: tokens naming unknown `kid`s, or an
-   * identity provider that is down, cannot make the gateway fetch more often than this.
+   * Least time between two fetches, in ms, default 30 000: an identity provider that is down
+   * cannot make the gateway fetch more often than this, nor can tokens naming unknown `kid`s
+   * (one refetch for them per cooldown; the first load of the set does not count, so a key
+   * rotated in just after start is picked up at once).
    */
   readonly cooldownMs?: number;
   /** A set older than this (ms, default 600 000) is refetched on next use. */
@@ -74,8 +76,11 @@ function positive(name: string, value: number): number {
 /**
  * A `KeySource` over a JWKS URL. The set is fetched on first use and kept; it is fetched again
  * when a token names a `kid` it does not hold (key rotation; that token waits for the fetch) or
- * when it is older than `maxAgeMs` (in the background: the old set serves meanwhile), but never
- * twice within `cooldownMs`. A failed refetch keeps the old keys (stale keys beat no
+ * when it is older than `maxAgeMs` (in the background: the old set serves meanwhile). Unknown
+ * `kid`s refetch at most once per `cooldownMs`; the first load of the set does not count against
+ * that, so a key rotated in just after start is picked up at once, while tokens naming made-up
+ * kids still cost the issuer one fetch per cooldown. After a failed fetch nothing is fetched
+ * again within `cooldownMs`. A failed refetch keeps the old keys (stale keys beat no
  * keys); only when no set was ever fetched does `keysFor` reject with `KeysUnavailable` (503),
  * with `Retry-After` at the end of the cooldown. The generation grows when a refetch drops or
  * changes a key, never when it only adds keys. An `https` URL whose answer came by way of a
@@ -107,10 +112,17 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
 
   let current: Installed | undefined;
   let attemptedAt: number | undefined;
+  // Whether the attempt at `attemptedAt` was the one that first loaded a set, and whether the
+  // last attempt got a set.
+  let firstLoadAttempt = false;
+  let lastFetchOk = false;
   let inflight: { readonly done: Promise<boolean>; readonly since: number } | undefined;
   // Read through a function: the set changes across awaits, which TypeScript's narrowing ignores.
   const installed = (): Installed | undefined => current;
   const coolingDown = () => attemptedAt !== undefined && clock.now() - attemptedAt < cooldownMs;
+  // A kid the set lacks may be a key rotated in since: one refetch per cooldown, and one within
+  // the cooldown the first load started (a key rotated in just after start), unless it failed.
+  const mayRefetchForKid = () => !coolingDown() || (lastFetchOk && firstLoadAttempt);
 
   /** The set, and when it was fetched if a shared cache served it (`JWKS_CACHED_AT`). */
   async function download(): Promise<{ jwks: JSONWebKeySet; cachedAt?: number }> {
@@ -169,7 +181,9 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
   async function load(): Promise<boolean> {
     const startedAt = clock.now();
     const before = attemptedAt;
+    const beforeFirst = firstLoadAttempt;
     attemptedAt = startedAt;
+    firstLoadAttempt = current === undefined;
     try {
       const { jwks, cachedAt } = await download();
       if (cachedAt === undefined) {
@@ -178,10 +192,15 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
         // Served from a shared cache: the set is as old as it is there, and the issuer was not
         // asked, so this load starts no cooldown (an unknown kid may still fetch at once).
         install(jwks, Math.min(cachedAt, clock.now()));
-        if (attemptedAt === startedAt) attemptedAt = before;
+        if (attemptedAt === startedAt) {
+          attemptedAt = before;
+          firstLoadAttempt = beforeFirst;
+        }
       }
+      lastFetchOk = true;
       return true;
     } catch (err) {
+      lastFetchOk = false;
       logger.warn("auth: JWKS fetch failed; keeping the keys fetched before, if any", {
         url: shownUrl,
         error: err instanceof Error ? err.message : String(err),
@@ -257,10 +276,16 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
     kind: "jwks",
     refresh,
     async keysFor(query) {
+      const attemptedBefore = attemptedAt;
       let set = await usable();
       let keys = await set.match(query);
-      // An unknown kid may be a key the issuer rotated in since the last fetch.
-      if (keys.length === 0 && (pending() !== undefined || !coolingDown())) {
+      // An unknown kid may be a key the issuer rotated in since the last fetch, unless the set
+      // in hand was fetched for this very call (on first use, or past its max age).
+      const fetchedForThisCall = attemptedAt !== attemptedBefore && pending() === undefined;
+      if (
+        keys.length === 0 &&
+        (pending() !== undefined || (!fetchedForThisCall && mayRefetchForKid()))
+      ) {
         await refresh();
         set = installed() ?? set;
         keys = await set.match(query);
