@@ -499,6 +499,10 @@ describe("herald command line", () => {
       [["--url", "nope"], '--url must be an absolute http(s) URL (got "nope")'],
       [["--host", ""], "--host must not be empty"],
       [["--host", "127.0.0.1:9"], "--host must not include a port; the port is --port"],
+      [["--token", ""], "--token must not be empty"],
+      [["--type", "a", "--type", ""], "--type must not be empty"],
+      [["--source", " "], "--source must not be empty"],
+      [["--sql", ""], "--sql must not be empty"],
     ] as const) {
       const { code, stderr } = await cli(["tail", ...args]);
       expect(code, args.join(" ")).toBe(2);
@@ -976,6 +980,12 @@ describe("herald send", () => {
     const { code, stderr } = await cli(["send", "--type", "t"]);
     expect(code).toBe(2);
     expect(stderr).toContain("--type and --source");
+  });
+
+  it("refuses an empty --token (an unset variable) as a usage error, not a tokenless send", async () => {
+    const { code, stderr } = await cli(["send", "--type", "t", "--source", "/s", "--token", ""]);
+    expect(code).toBe(2);
+    expect(stderr).toBe("herald: --token must not be empty (see herald send --help)\n");
   });
 });
 

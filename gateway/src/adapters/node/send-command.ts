@@ -41,6 +41,8 @@ export async function sendCommand(
     strict: true,
   });
   if (!values.type || !values.source) throw new UsageError("send needs --type and --source");
+  // Most likely an unset variable (`--token "$TOKEN"`): said, not sent without a token.
+  if (values.token?.trim() === "") throw new UsageError("--token must not be empty");
   const attributes: Record<string, string> = {
     specversion: "1.0",
     id: values.id ?? crypto.randomUUID(),

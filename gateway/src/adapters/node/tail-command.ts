@@ -54,6 +54,14 @@ export async function tailCommand(args: readonly string[], io: TailIo): Promise<
     throw new UsageError(`--port must be a number from 0 to 65535 (got "${values.port}")`);
   }
   if (values.host.trim() === "") throw new UsageError("--host must not be empty");
+  // An empty one is most likely an unset variable (`--token "$TOKEN"`): said as the flag, not
+  // as the gateway's 401 or 400 for the subscription it would have made.
+  for (const flag of ["token", "source", "sql"] as const) {
+    if (values[flag]?.trim() === "") throw new UsageError(`--${flag} must not be empty`);
+  }
+  if (values.type?.some((type) => type.trim() === "")) {
+    throw new UsageError("--type must not be empty");
+  }
   const hostProblem = listenHostProblem(values.host, "--port");
   if (hostProblem !== undefined) throw new UsageError(`--host ${hostProblem}`);
   // The gateway's base URL; its ingest URL (`.../events`, as `send --url` and the SDK's endpoint
