@@ -1,4 +1,4 @@
-import { exportSPKI, jwtVerify } from "jose";
+import { exportJWK, exportSPKI, generateKeyPair, jwtVerify, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   AUDIENCE,
@@ -81,6 +81,39 @@ describe("createTokenVerifier: good tokens", () => {
       expiresAt: T0 + 3_600_000,
     });
     expect(Object.isFrozen(verified.claims)).toBe(true);
+  });
+
+  it("takes Ed25519 (RFC 9864's name for EdDSA over Ed25519) where EdDSA is allowed, and only there", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("Ed25519", { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: "ed-new" };
+    const sign = () =>
+      new SignJWT(claimsAt(T0_SEC))
+        .setProtectedHeader({ alg: "Ed25519", kid: "ed-new" })
+        .sign(privateKey);
+    const over = (algorithms?: string[]) =>
+      createTokenVerifier({
+        issuers: [
+          {
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            keys: createInlineKeySource({ keys: [jwk] }),
+            ...(algorithms === undefined ? {} : { algorithms }),
+          },
+        ],
+        cache: false,
+        clock: manualClock(),
+      });
+    for (const algorithms of [undefined, ["EdDSA"], ["Ed25519"]]) {
+      await expect(over(algorithms).verify(await sign())).resolves.toMatchObject({
+        subject: "orders-service",
+      });
+    }
+    await expectRefused(
+      await sign(),
+      "algorithm_not_allowed",
+      "algorithm Ed25519 is not allowed for this issuer",
+      over(["ES256"]),
+    );
   });
 
   it("accepts an audience list that contains ours, and one of several configured audiences", async () => {

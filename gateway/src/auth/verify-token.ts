@@ -110,14 +110,18 @@ function normaliseIssuer(options: IssuerOptions): Issuer {
       throw new TypeError(`issuer ${issuer}: ${alg} needs public keys (a JWKS), not a secret`);
     }
   }
+  // RFC 9864 2.2: `Ed25519` is EdDSA with the Ed25519 curve, the name it deprecates `EdDSA` for
+  // (jose signs with it); allowing EdDSA allows it, as it is the same signature.
+  const allowed = new Set(algorithms);
+  if (allowed.has("EdDSA")) allowed.add("Ed25519");
   return {
     keys,
-    algorithms: new Set(algorithms),
+    algorithms: allowed,
     toleranceSec: clockToleranceSec,
     options: {
       issuer,
       audience: audiences,
-      algorithms: [...algorithms],
+      algorithms: [...allowed],
       clockTolerance: clockToleranceSec,
       requiredClaims: ["exp", "sub"],
     },

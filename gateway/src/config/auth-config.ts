@@ -1,12 +1,14 @@
 /**
- * Signature algorithms an issuer may allow (RFC 7518 3.1, RFC 8037 3.1). `none` is not among them
- * and never will be: an unsigned token proves nothing (RFC 8725 3.1).
+ * Signature algorithms an issuer may allow (RFC 7518 3.1, RFC 8037 3.1, RFC 9864 2.2 for the
+ * fully-specified `Ed25519`, which `EdDSA` in a list also admits). `none` is not among them and
+ * never will be: an unsigned token proves nothing (RFC 8725 3.1).
  */
 export const JWT_ALGORITHMS = [
   "ES256",
   "ES384",
   "ES512",
   "EdDSA",
+  "Ed25519",
   "RS256",
   "RS384",
   "RS512",

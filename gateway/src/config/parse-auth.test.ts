@@ -219,9 +219,9 @@ describe("parseAuth: issuers", () => {
       'auth.issuers[0].algorithms[0]: is never accepted: a token with alg "none" is unsigned',
       'auth.issuers[0].algorithms[1]: is never accepted: a token with alg "none" is unsigned',
     ]);
-    expect(algorithmReports(["es256", "Ed25519"])).toEqual([
-      "auth.issuers[0].algorithms[0]: must be one of: ES256, ES384, ES512, EdDSA, RS256, RS384, RS512, PS256, PS384, PS512, HS256, HS384, HS512",
-      "auth.issuers[0].algorithms[1]: must be one of: ES256, ES384, ES512, EdDSA, RS256, RS384, RS512, PS256, PS384, PS512, HS256, HS384, HS512",
+    expect(algorithmReports(["es256", "ES256K"])).toEqual([
+      "auth.issuers[0].algorithms[0]: must be one of: ES256, ES384, ES512, EdDSA, Ed25519, RS256, RS384, RS512, PS256, PS384, PS512, HS256, HS384, HS512",
+      "auth.issuers[0].algorithms[1]: must be one of: ES256, ES384, ES512, EdDSA, Ed25519, RS256, RS384, RS512, PS256, PS384, PS512, HS256, HS384, HS512",
     ]);
   });
 
