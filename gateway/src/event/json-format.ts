@@ -1,7 +1,6 @@
 import { charsetParameter, decodeText, type KnownCharset, knownCharset } from "./charset.js";
 import { attributeString, type CloudEvent } from "./cloud-event.js";
 import { decodeUtf8, encodeBase64, isJsonMediaType, jsonText, textCharset } from "./event-data.js";
-import { jsonTooDeep } from "./json-depth.js";
 
 /** Media type of a single event in the JSON event format (JSON event format 3). */
 export const CLOUDEVENTS_JSON = "application/cloudevents+json";
@@ -22,9 +21,10 @@ const DATA_MEMBERS = new Set(["data", "data_base64"]);
  * - `json` kind: `data` holds the JSON value;
  * - `text` kind: `data` holds the string;
  * - `binary` kind: `data_base64`, except that bytes which are JSON in the charset of a declared
- *   JSON `datacontenttype` (UTF-8 when none is declared; `us-ascii`, `iso-8859-1`; nested at most
- *   `MAX_JSON_DEPTH` levels) become the `data` JSON value, and text under a `text/*` type, read in
- *   its charset (UTF-8 when none is declared; `us-ascii`, `iso-8859-1`), becomes a `data`
+ *   JSON `datacontenttype` (UTF-8 when none is declared; `us-ascii`, `iso-8859-1`) become the
+ *   `data` JSON value (a JSON serializer MUST, however deeply they nest: Herald's structured
+ *   ingest refuses `data` deeper than `MAX_JSON_DEPTH`, a limit of its own), and text under a
+ *   `text/*` type, read in its charset (UTF-8 when none is declared; `us-ascii`, `iso-8859-1`), becomes a `data`
  *   string. Both read back to the same bytes a binary-mode message would carry (`dataBody`
  *   writes the string in that charset again). Bytes that are not text in the charset, or a
  *   charset Herald cannot read, stay `data_base64`. Bytes with no `datacontenttype` are opaque (a binary-mode
@@ -64,26 +64,19 @@ function bytesMember(bytes: Uint8Array, declared: string | undefined): DataMembe
   return { name: "data_base64", value: encodeBase64(bytes) };
 }
 
-/**
- * The parsed value and trimmed text of JSON bytes in `charset`, if they are JSON and
- * nest no deeper than `MAX_JSON_DEPTH`: structured ingest refuses deeper `data` (and many JSON
- * readers overflow their stack on it), so a structured delivery of such bytes as `data` could not
- * be published to a Herald again; as `data_base64` the same bytes go through.
- */
+/** The parsed value and trimmed text of JSON bytes in `charset`, if they are JSON. */
 function parseJsonBytes(
   bytes: Uint8Array,
   charset: KnownCharset,
 ): { value: unknown; text: string } | undefined {
   const text = charset === "utf-8" ? decodeUtf8(bytes) : decodeText(bytes, charset);
   if (text === undefined) return undefined;
-  let value: unknown;
   try {
     // JSON.parse accepts exactly the JSON grammar, so a text it accepts can be embedded as is.
-    value = JSON.parse(text);
+    return { value: JSON.parse(text), text: text.trim() };
   } catch {
     return undefined;
   }
-  return jsonTooDeep(value) ? undefined : { value, text: text.trim() };
 }
 
 function attributeMembers(event: CloudEvent): Record<string, unknown> {
