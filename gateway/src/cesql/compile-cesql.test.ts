@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { onePass } from "../../test/support/one-pass.js";
 import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
 import { CESQL_LIMITS } from "./cesql-limits.js";
@@ -278,6 +278,47 @@ describe("compileCesql: cost of string functions on a large attribute", () => {
     expect(expression.matches(event({ big: emoji }))).toBe(true);
     // Once is some 70 passes here (the array of code points is most of it); per LIKE, 10,000.
     expect((performance.now() - started) / pass).toBeLessThan(500);
+  });
+
+  it.each([
+    "LENGTH(big) > 0",
+    "SUBSTRING(big, 2) <> ''",
+    "LEFT(big, 1000) <> ''",
+    "SUBSTRING(big, -1000, 1) = '😀'",
+  ])("%s on a text of emoji, as many times as the length limit allows, walks it once", (call) => {
+    // With surrogates in the text, each call walked the whole text: 200 LENGTHs of a 250 KB
+    // attribute of emoji were half a second of a blocked event loop for every event. The walk
+    // reads UTF-16 units, so their count tells the passes apart without a clock.
+    const emoji = "😀".repeat(1000);
+    const times = Math.floor((CESQL_LIMITS.maxLength + 5) / (call.length + 5));
+    const expression = compileCesql(Array(times).fill(call).join(" AND "));
+    const reads = vi.spyOn(String.prototype, "charCodeAt");
+    try {
+      expect(expression.matches(event({ big: emoji }))).toBe(true);
+      // Once is 2 reads per unit; a walk per call was some 400.
+      expect(reads.mock.calls.length / emoji.length).toBeLessThan(10);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it("counts code points the same in a long text, whose character starts are kept", () => {
+    // Over 256 units with surrogates, positions come from the kept starts instead of a walk.
+    const text = `😀${"b".repeat(300)}\uD800x\uDC00\uDBFF\uDFFF${"😀".repeat(200)}c`;
+    const chars = Array.from(text); // code points; a lone surrogate is one, as in CESQL here
+    const n = chars.length;
+    expect(run("LENGTH(t)", { t: text })).toEqual({ value: n });
+    for (const k of [0, 1, 2, 301, 302, 303, 304, 305, n - 1, n]) {
+      expect(run(`LEFT(t, ${k})`, { t: text })).toEqual({ value: chars.slice(0, k).join("") });
+      expect(run(`RIGHT(t, ${k})`, { t: text })).toEqual({ value: chars.slice(n - k).join("") });
+      if (k === 0) continue;
+      expect(run(`SUBSTRING(t, ${k})`, { t: text })).toEqual({
+        value: chars.slice(k - 1).join(""),
+      });
+      expect(run(`SUBSTRING(t, -${k}, 3)`, { t: text })).toEqual({
+        value: chars.slice(n - k, n - k + 3).join(""),
+      });
+    }
   });
 
   it("counts characters as code points, with or without surrogates in the text", () => {
