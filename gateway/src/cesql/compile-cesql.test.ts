@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { onePass } from "../../test/support/one-pass.js";
+import { bestTime, onePass } from "../../test/support/one-pass.js";
 import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
 import { CESQL_LIMITS } from "./cesql-limits.js";
 import { CesqlParseError } from "./cesql-parse-error.js";
@@ -259,10 +259,9 @@ describe("compileCesql: cost of string functions on a large attribute", () => {
       const times = Math.floor((CESQL_LIMITS.maxLength + 5) / (call.length + 5));
       const expression = compileCesql(Array(times).fill(call).join(" AND "));
       const pass = onePass(big);
-      const started = performance.now();
-      expect(expression.matches(event({ big }))).toBe(true);
+      const took = bestTime(() => expect(expression.matches(event({ big }))).toBe(true));
       // An array of the code points per call was thousands of passes (2 s here).
-      expect((performance.now() - started) / pass).toBeLessThan(150);
+      expect(took / pass).toBeLessThan(150);
     },
   );
 
@@ -274,10 +273,9 @@ describe("compileCesql: cost of string functions on a large attribute", () => {
     const times = Math.floor((CESQL_LIMITS.maxLength + 5) / (call.length + 5));
     const expression = compileCesql(Array(times).fill(call).join(" AND "));
     const pass = onePass(emoji);
-    const started = performance.now();
-    expect(expression.matches(event({ big: emoji }))).toBe(true);
+    const took = bestTime(() => expect(expression.matches(event({ big: emoji }))).toBe(true));
     // Once is some 70 passes here (the array of code points is most of it); per LIKE, 10,000.
-    expect((performance.now() - started) / pass).toBeLessThan(500);
+    expect(took / pass).toBeLessThan(500);
   });
 
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { onePass } from "../../test/support/one-pass.js";
+import { bestTime, onePass } from "../../test/support/one-pass.js";
 import { compileLikePattern } from "./like-pattern.js";
 
 describe("compileLikePattern (3.4.3)", () => {
@@ -57,11 +57,12 @@ describe("compileLikePattern: cost of `_` in a middle segment", () => {
     // `_`s only ask for room, and the rest is found in one pass.
     const text = "a".repeat(250_000);
     const pass = onePass(text);
-    const started = performance.now();
-    expect(compileLikePattern(`%${"_".repeat(4_000)}x%`)(text)).toBe(false);
-    expect(compileLikePattern(`%${"_".repeat(4_000)}x%`)(`${text}x`)).toBe(true);
+    const took = bestTime(() => {
+      expect(compileLikePattern(`%${"_".repeat(4_000)}x%`)(text)).toBe(false);
+      expect(compileLikePattern(`%${"_".repeat(4_000)}x%`)(`${text}x`)).toBe(true);
+    });
     // Trying the segment at every position was thousands of passes (1.4 s here).
-    expect((performance.now() - started) / pass).toBeLessThan(150);
+    expect(took / pass).toBeLessThan(150);
     expect(compileLikePattern(`%${"_".repeat(4_000)}x%`)(`${"a".repeat(3_999)}x`)).toBe(false);
     expect(compileLikePattern(`%x${"_".repeat(4_000)}%`)(`ax${"a".repeat(3_999)}`)).toBe(false);
     expect(compileLikePattern(`%x${"_".repeat(4_000)}%`)(`ax${"a".repeat(4_000)}`)).toBe(true);
