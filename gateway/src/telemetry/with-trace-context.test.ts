@@ -25,6 +25,13 @@ describe("withTraceContext (distributed-tracing extension)", () => {
     expect(withTraceContext(alone, INGEST)).toBe(alone);
   });
 
+  it("keeps a valid tracestate with blanks around its members exactly as sent (W3C 3.3.1.2)", () => {
+    for (const tracestate of ["rojo=00f067aa0ba902b7, congo=t61", " a=1 , b=2", "a=1,,b=2"]) {
+      const given = event({ traceparent: PRODUCER, tracestate });
+      expect(withTraceContext(given, INGEST)).toBe(given);
+    }
+  });
+
   it("sets both from the context when the traceparent is missing or not W3C", () => {
     for (const traceparent of [undefined, "garbage", `00-${"0".repeat(32)}-00f067aa0ba902b7-01`]) {
       const given = event(

@@ -1,6 +1,7 @@
 import type { AttributeValue, CloudEvent } from "../event/cloud-event.js";
 import {
   formatTraceparent,
+  MAX_TRACESTATE_LENGTH,
   parseTraceparent,
   parseTracestate,
   type TraceContext,
@@ -24,9 +25,10 @@ function isTraceparent(value: AttributeValue | undefined): value is string {
  * e.g. `garbage`, all-zero ids, padded with spaces) is replaced, so every attempt still joins one
  * trace. When set here, the event's `tracestate` is replaced too (it belonged to no valid trace).
  * Beside a kept `traceparent`, a `tracestate` that is not a valid W3C list (3.3: a non-string,
- * bad keys, a key twice, more than 32 members) is dropped rather than passed on to every sink, and
- * a valid one is passed on in canonical form, cut to 512 characters as 3.3.1.5 says. `data` is
- * shared, not copied.
+ * bad keys, a key twice, more than 32 members) is dropped rather than passed on to every sink; a
+ * valid one of at most 512 characters is kept exactly as sent (blanks around members included:
+ * 3.3.1.2 allows them), a longer one is passed on in canonical form, cut to 512 characters as
+ * 3.3.1.5 says. `data` is shared, not copied.
  *
  * @example
  * withTraceContext(event, { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", flags: 1 })
@@ -40,7 +42,8 @@ export function withTraceContext(event: CloudEvent, context: TraceContext): Clou
     if (!Object.hasOwn(source, "tracestate")) return event;
     const state = source.tracestate;
     tracestate = typeof state === "string" ? parseTracestate(state) : undefined;
-    if (tracestate === state) return event;
+    // Valid and within what W3C asks every vendor to propagate: the producer's, unchanged.
+    if (tracestate !== undefined && (state as string).length <= MAX_TRACESTATE_LENGTH) return event;
   } else {
     tracestate = context.tracestate;
   }
