@@ -39,7 +39,12 @@ export interface OtlpCollector {
 }
 
 export async function startOtlpCollector(
-  options: { hang?: boolean; status?: number } = {},
+  options: {
+    hang?: boolean;
+    status?: number;
+    /** The body of a refusal (`status`), made from the request (default a fixed text). */
+    answer?: (req: IncomingMessage) => string;
+  } = {},
 ): Promise<OtlpCollector> {
   const requests: CollectorRequest[] = [];
   const spans: CollectedSpan[] = [];
@@ -67,7 +72,9 @@ export async function startOtlpCollector(
       for (const wake of waiters) wake();
       if (options.hang) return;
       if (options.status !== undefined) {
-        res.writeHead(options.status, { "content-type": "text/plain" }).end("refused by the test");
+        res
+          .writeHead(options.status, { "content-type": "text/plain" })
+          .end(options.answer?.(req) ?? "refused by the test");
         return;
       }
       res.writeHead(200, { "content-type": contentType || "application/json" }).end();

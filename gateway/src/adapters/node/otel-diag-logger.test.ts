@@ -94,3 +94,23 @@ it("writes the same warning at most once per 10 s, saying how many were left out
   );
   expect(lines).toHaveLength(4);
 });
+
+it("masks the given secrets in the message and the collector's answer", () => {
+  const { logger, lines } = recordingLogger();
+  diag.setLogger(diagLogger(logger, { secrets: ["Bearer abc123def", "abc123def"] }), {
+    logLevel: diagLogLevel("warn"),
+  });
+  const refused = Object.assign(new Error("Unauthorized abc123def"), {
+    name: "OTLPExporterError",
+    code: "401",
+    data: "bad credentials: Bearer abc123def (abc123def)",
+  });
+  loggingErrorHandler()(refused);
+  diag.warn("export to key", "abc123def");
+  expect(JSON.stringify(lines)).not.toContain("abc123def");
+  expect(lines[0]).toEqual({
+    level: "warn",
+    msg: "opentelemetry: OTLPExporterError: Unauthorized ***",
+    fields: { code: "401", detail: "bad credentials: *** (***)" },
+  });
+});

@@ -13,6 +13,11 @@ const MAX_TRACKED = 256;
 export interface DiagLoggerOptions {
   /** Milliseconds clock for the repeat limit (default `Date.now`). */
   readonly now?: () => number;
+  /**
+   * Texts never to write (the OTLP exporters' credentials, `otlpSecrets`): a collector that
+   * refuses an export may quote them in its answer. Each is written as `***`.
+   */
+  readonly secrets?: readonly string[];
 }
 
 /**
@@ -20,6 +25,7 @@ export interface DiagLoggerOptions {
  * (telemetry trouble never stops the gateway, so it is never an `error`), the rest at `debug`;
  * an exception the SDK reports is its name and message, never its stack trace.
  * Without it the SDK writes to `console`, i.e. stdout, which carries only the listening line.
+ * The exporters' credentials are masked wherever a message quotes them.
  * The same warning (its text and code) is written at most once per 10 s, with `repeated`: how
  * many were left out since. The SDK reports every failed export, and while a collector is down
  * or refusing that is one line per batch, dozens a second under load.
@@ -28,12 +34,19 @@ export interface DiagLoggerOptions {
  * diag.setLogger(diagLogger(logger), { logLevel: diagLogLevel("warn") });
  */
 export function diagLogger(logger: Logger, options: DiagLoggerOptions = {}): DiagLogger {
-  const { now = Date.now } = options;
+  const { now = Date.now, secrets = [] } = options;
+  const masked = (text: string) =>
+    secrets.reduce((out, secret) => out.replaceAll(secret, "***"), text);
   const seen = new Map<string, { at: number; repeated: number }>();
   const line =
     (write: (msg: string, fields?: Record<string, unknown>) => void, limited: boolean) =>
     (message: string, ...args: unknown[]) => {
-      const { text, fields } = readable(message);
+      const said = readable(message);
+      const text = masked(said.text);
+      const fields =
+        said.fields.detail === undefined
+          ? said.fields
+          : { ...said.fields, detail: masked(said.fields.detail) };
       const msg = `opentelemetry: ${text}`.slice(0, MAX_DETAIL);
       let repeated = 0;
       if (limited) {
@@ -49,7 +62,9 @@ export function diagLogger(logger: Logger, options: DiagLoggerOptions = {}): Dia
         if (seen.size >= MAX_TRACKED) seen.delete(seen.keys().next().value as string);
         seen.set(key, { at, repeated: 0 });
       }
-      const detail = [fields.detail, ...args.map(describe)].filter((d) => d !== undefined);
+      const detail = [fields.detail, ...args.map((arg) => masked(describe(arg)))].filter(
+        (d) => d !== undefined,
+      );
       const all: Record<string, unknown> = {
         ...fields,
         detail: detail.join(" ").slice(0, MAX_DETAIL),

@@ -380,6 +380,40 @@ describe("herald serve logging export failures", () => {
     // The DESIGN's rule for logs: never a stack trace.
     expect(herald.stderr()).not.toMatch(/\bat .*node_modules|\\n\s+at |"stack"/);
   });
+  it("masks the exporters' credentials a refusing collector quotes back", async () => {
+    // A collector (or the proxy before it) that names the key it refused, as some vendors do.
+    collector = await startOtlpCollector({
+      status: 401,
+      answer: (req) =>
+        `unknown key ${String(req.headers.authorization)} ${String(req.headers["x-api-key"])} for ${req.url}`,
+    });
+    const herald = await startHerald({
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.url}/v1/traces?key=q5ecr3tq`,
+      OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20t0ken-s3cret,x-api-key=k3y-s3cret",
+      OTEL_BSP_SCHEDULE_DELAY: "10",
+      OTEL_METRIC_EXPORT_INTERVAL: "100",
+    });
+    const { status, id } = await publish(herald.url);
+    expect(status).toBe(202);
+    await deliveredAll([id]);
+    await collector.until(
+      () =>
+        collector.requests.some((r) => r.path.startsWith("/v1/traces")) &&
+        collector.requests.some((r) => r.path === "/v1/metrics"),
+    );
+    const { code } = await herald.stop();
+    expect(code).toBe(0);
+    const refusals = herald
+      .stderr()
+      .split("\n")
+      .filter((line) => line.includes("OTLPExporterError"));
+    expect(refusals.length).toBeGreaterThan(0);
+    expect(refusals.join("\n")).toContain("unknown key *** ***");
+    for (const secret of ["t0ken-s3cret", "k3y-s3cret", "q5ecr3tq"]) {
+      expect(herald.stderr()).not.toContain(secret);
+    }
+  });
 });
 
 describe("herald serve with OTEL_* values the SDK would misread", () => {

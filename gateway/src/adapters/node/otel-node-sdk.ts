@@ -26,6 +26,7 @@ import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { createBoundedSpanProcessor } from "./bounded-span-processor.js";
 import { diagLogger, diagLogLevel } from "./otel-diag-logger.js";
 import { type OtelSettings, startedFields } from "./otel-env.js";
+import { otlpSecrets } from "./otlp-headers.js";
 import { serializeTraceRequest } from "./otlp-trace-serializer.js";
 import type { Telemetry, TelemetryOptions } from "./start-telemetry.js";
 
@@ -95,7 +96,7 @@ export function startNodeSdk(settings: OtelSettings, options: TelemetryOptions):
 
 function createSdk(settings: OtelSettings, options: TelemetryOptions): NodeSDK {
   const { logger } = options;
-  diag.setLogger(diagLogger(logger), {
+  diag.setLogger(diagLogger(logger, { secrets: otlpSecrets(process.env) }), {
     logLevel: diagLogLevel(settings.diagLevel),
     suppressOverrideMessage: true,
   });

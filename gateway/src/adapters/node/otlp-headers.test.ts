@@ -1,6 +1,6 @@
 import { parseKeyPairsIntoRecord } from "@opentelemetry/core";
 import { describe, expect, it } from "vitest";
-import { checkOtlpHeaders } from "./otlp-headers.js";
+import { checkOtlpHeaders, otlpSecrets } from "./otlp-headers.js";
 
 const VAR = "OTEL_EXPORTER_OTLP_HEADERS";
 
@@ -47,5 +47,29 @@ describe("checkOtlpHeaders", () => {
 
   it("keeps nothing when no entry can be sent", () => {
     expect(checkOtlpHeaders(VAR, "Authorization: Bearer abc").kept).toBeUndefined();
+  });
+});
+
+describe("otlpSecrets", () => {
+  it("lists header values, their parts and the endpoints' user, password and query values", () => {
+    const secrets = otlpSecrets({
+      OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20abc123def,x-team=ab",
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: "api-key=k3y-s3cret;x",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:
+        "https://usr123:pa55word@collector:4318/v1/traces?key=q5ecr3t",
+    });
+    for (const secret of [
+      "Bearer abc123def",
+      "abc123def",
+      "k3y-s3cret",
+      "usr123",
+      "pa55word",
+      "q5ecr3t",
+    ]) {
+      expect(secrets).toContain(secret);
+    }
+    // Too short to mask without blanking ordinary words.
+    expect(secrets).not.toContain("ab");
+    expect(secrets[0]).toBe("Bearer%20abc123def");
   });
 });

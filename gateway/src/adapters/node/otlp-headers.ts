@@ -69,3 +69,48 @@ export function checkOtlpHeaders(variable: string, raw: string): CheckedHeaders 
   });
   return { kept: kept.length === 0 ? undefined : kept.join(","), warnings };
 }
+
+/** Shorter pieces are not masked: they would blank out ordinary words of a message. */
+const MIN_SECRET_LENGTH = 6;
+
+/**
+ * The credentials the OTLP exporters send, for masking what a collector echoes back into an
+ * error answer (`invalid key: <key>`): each header value of the header variables (raw and
+ * percent-decoded, and each blank-separated part, the key of `Bearer <key>`), and the user,
+ * password and query values of the endpoint variables. Longest first, so a value is masked
+ * whole before any part of it.
+ *
+ * @example
+ * otlpSecrets({ OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer abc123def" });
+ * // ["Bearer abc123def", "abc123def"]
+ */
+export function otlpSecrets(env: Readonly<Record<string, string | undefined>>): string[] {
+  const found = new Set<string>();
+  const add = (text: string | undefined) => {
+    if (text === undefined) return;
+    for (const piece of [text.trim(), ...text.split(/\s+/)]) {
+      if (piece.length >= MIN_SECRET_LENGTH) found.add(piece);
+    }
+  };
+  for (const signal of ["", "TRACES_", "METRICS_"]) {
+    const headers = env[`OTEL_EXPORTER_OTLP_${signal}HEADERS`];
+    for (const entry of headers?.split(",") ?? []) {
+      const equals = entry.indexOf("=");
+      if (equals <= 0) continue;
+      const value = entry.slice(equals + 1);
+      add(value);
+      add(decoded(value));
+      const cut = value.indexOf(";");
+      if (cut !== -1) add(decoded(value.slice(0, cut)));
+    }
+    const endpoint = env[`OTEL_EXPORTER_OTLP_${signal}ENDPOINT`]?.trim();
+    if (endpoint === undefined || !URL.canParse(endpoint)) continue;
+    const url = new URL(endpoint);
+    for (const part of [url.username, url.password]) {
+      add(part);
+      add(decoded(part));
+    }
+    for (const [, value] of url.searchParams) add(value);
+  }
+  return [...found].sort((a, b) => b.length - a.length);
+}
