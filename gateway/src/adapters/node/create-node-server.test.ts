@@ -171,6 +171,25 @@ it("answers a CONNECT with a 405 problem document and closes", async () => {
   expect(JSON.parse(res.body)).toMatchObject({ code: "method_not_allowed", status: 405 });
 });
 
+// RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing; the connection
+// closes after its answer. Node kept it for the next request when the client said keep-alive.
+it("closes the connection after an HTTP/1.0 request with Transfer-Encoding", async () => {
+  // With a Content-Length, as the gateway's answers have: without one, an HTTP/1.0 answer closes.
+  server = createNodeServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.writeHead(200, { "content-length": "0" }).end());
+  });
+  await new Promise<void>((ok) => server?.listen(0, "127.0.0.1", ok));
+  const { port } = server.address() as { port: number };
+  const text = await rawExchange(
+    port,
+    "POST /events HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      "2\r\nhi\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: gw\r\n\r\n",
+  );
+  expect(text.match(/^HTTP\/1\.1 \d{3}/gm)).toEqual(["HTTP/1.1 200"]);
+  expect(text.toLowerCase()).toContain("connection: close");
+});
+
 describe("answers during a shutdown", () => {
   it("closes the connection of a request taken before the shutdown and answered during it", async () => {
     let shuttingDown = false;

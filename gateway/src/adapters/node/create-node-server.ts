@@ -103,7 +103,7 @@ export function createNodeServer(
       req.resume();
       return;
     }
-    if (closing?.() === true) {
+    if (closing?.() === true || chunkedHttp10(req)) {
       res.setHeader("connection", "close");
       closeAfterAnswer(req);
     } else {
@@ -162,4 +162,17 @@ export function createNodeServer(
     hostChecked(req, res);
   });
   return server;
+}
+
+/**
+ * An HTTP/1.0 request with a `Transfer-Encoding`: RFC 9112 6.1 says its framing MUST be treated
+ * as faulty and the connection closed once it is answered. HTTP/1.0 has no chunked coding, so an
+ * HTTP/1.0 intermediary in front may have framed the body differently (a request smuggling
+ * shape); node:http read it as chunked and kept the connection for the next request when the
+ * client asked for keep-alive.
+ */
+function chunkedHttp10(req: IncomingMessage): boolean {
+  return (
+    req.httpVersionMajor === 1 && req.httpVersionMinor === 0 && "transfer-encoding" in req.headers
+  );
 }
