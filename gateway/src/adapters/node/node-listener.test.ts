@@ -295,3 +295,31 @@ describe("a transfer coding other than chunked", () => {
     expect(sink.received[n]?.body.toString()).toBe("hello");
   });
 });
+
+// RFC 9110 9.3.2 (and the README): HEAD answers with the GET answer's headers, Content-Length
+// included, and no body. Through Hono's own HEAD handling the Content-Length was lost.
+describe("HEAD over the Node listener", () => {
+  // (Not /metrics: its text changes between the two requests.)
+  it.each(["/healthz", "/readyz", "/subscriptions", "/subscriptions/all", "/nope", "/events"])(
+    "HEAD %s has the GET answer's status and Content-Length, and no body",
+    async (path) => {
+      const { port } = new URL(base);
+      const get = await rawExchange(
+        Number(port),
+        `GET ${path} HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n`,
+      );
+      // Then a GET on the same connection: a HEAD body would be read as its answer.
+      const head = await rawExchange(
+        Number(port),
+        `HEAD ${path} HTTP/1.1\r\nHost: gw\r\n\r\nGET /healthz HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n`,
+      );
+      const length = (text: string) => /^content-length: (\d+)\r$/im.exec(text)?.[1];
+      const [headAnswer = "", next = ""] = head.split(/\r\n\r\n(?=HTTP\/1\.1 )/);
+      expect(statusOf(headAnswer)).toBe(statusOf(get));
+      expect(Number(length(headAnswer))).toBeGreaterThan(0);
+      expect(length(headAnswer)).toBe(length(get));
+      expect(headAnswer.endsWith("\r\n\r\n") || !headAnswer.includes("\r\n\r\n")).toBe(true);
+      expect(statusOf(next)).toBe(200);
+    },
+  );
+});

@@ -51,6 +51,11 @@ export function nodeListener(gateway: Gateway): RequestListener {
     } else {
       // The 100 goes out when a route reads the body: a refusal on the headers comes without it.
       continueOnRead(req);
+      // HEAD is served as the GET it mirrors, and node:http drops the body of a HEAD answer on
+      // its own (it knew the method when it made `res`). Through Hono as HEAD, the GET answer's
+      // headers lost its Content-Length (Hono rebuilds it with a null body), which the README
+      // says HEAD keeps. Logs and spans of such a request name GET.
+      if (req.method === "HEAD") req.method = "GET";
       void viaHono(req, res);
     }
   };
