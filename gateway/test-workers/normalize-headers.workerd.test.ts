@@ -36,9 +36,19 @@ describe("headers as Herald reads them on Node", () => {
     });
   });
 
-  it("leaves headers that need nothing, and bytes that were no UTF-8 (U+FFFD), as they are", () => {
+  it("leaves headers that need nothing as they are", () => {
     expect(normalizeHeaders(asReceived({ "ce-id": "1", "ce-type": "t" }))).toBeUndefined();
-    expect(normalizeHeaders(asReceived({ "ce-subject": "caf\ufffd" }))).toBeUndefined();
+  });
+
+  it("a ce- value's U+FFFD (bytes that were no UTF-8) becomes %FF, a byte that is never UTF-8", () => {
+    const headers = normalizeHeaders(
+      asReceived({ "ce-subject": "caf\ufffd", "ce-id": "\u00e9\ufffd", "x-other": "a\ufffd" }),
+    );
+    expect(headers && Object.fromEntries(headers)).toStrictEqual({
+      "ce-subject": "caf%FF",
+      "ce-id": "%C3%A9%FF",
+      "x-other": "a\ufffd",
+    });
   });
 
   it("a response keeps its status and body", async () => {
@@ -76,6 +86,21 @@ describe("non-ASCII ce- headers inside workerd, as on Node", () => {
     const res = await gw.request("/events", binaryEvent("u-1", { "ce-subject": "café €" }));
     expect(res.status).toBe(202);
     expect(decodeEvent(gw.queue.sent[0]!.event).attributes.subject).toBe("café €");
+  });
+
+  it("a ce- header whose bytes were no UTF-8 is refused with Node's detail, not 'not a byte'", async () => {
+    // workerd hands the raw bytes `caf\xe9` over as "caf\ufffd"; Node reads them as bytes and
+    // answers "is not valid UTF-8 after percent-decoding". The Worker said "holds a character
+    // that is not a byte", a reason the sender could not act on.
+    const gw = testWorker({ subscriptions: [{ id: "all", sink: "http://127.0.0.1:9/all" }] });
+    const res = await gw.request("/events", binaryEvent("u-2", { "ce-subject": "caf\ufffd" }));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      code: "invalid_event",
+      attributes: ["subject"],
+      detail: "subject: header ce-subject is not valid UTF-8 after percent-decoding",
+    });
+    expect(gw.queue.sent).toHaveLength(0);
   });
 
   it("a sink's 600 with a header to normalize is an invalid answer, as on Node, not a failed rebuild", async () => {

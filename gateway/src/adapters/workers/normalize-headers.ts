@@ -3,11 +3,15 @@ import { trimHttpWhitespace } from "../../http/http-whitespace.js";
 const NON_ASCII = /[\u0080-\uffff]/;
 const encoder = new TextEncoder();
 
-/** `text` with each non-ASCII character as its UTF-8 bytes, percent-encoded. */
+/**
+ * `text` with each non-ASCII character as its UTF-8 bytes, percent-encoded, and each U+FFFD as
+ * `%FF`, a byte that is never UTF-8: see `normalValue`.
+ */
 function percentEncodeNonAscii(text: string): string {
   let out = "";
   for (const char of text) {
     if (!NON_ASCII.test(char)) out += char;
+    else if (char === "\uFFFD") out += "%FF";
     else for (const byte of encoder.encode(char)) out += `%${byte.toString(16).toUpperCase()}`;
   }
   return out;
@@ -20,12 +24,16 @@ function percentEncodeNonAscii(text: string): string {
  * UTF-8 where Node keeps one character per byte. Herald reads a `ce-` header's raw bytes as
  * bytes (`header-value.ts`, as a percent-encoded byte), so there the decoded text goes back to
  * its bytes, percent-encoded: the same event as on Node, and a `Headers` of ASCII only (workerd
- * warns about any other). A value holding U+FFFD came from bytes that were no UTF-8; it is left
- * as it is, and the core refuses it as it refuses those bytes on Node.
+ * warns about any other). A U+FFFD stands for bytes that were no UTF-8 (the runtime offers no way
+ * to read them): it becomes `%FF`, never UTF-8, so the core refuses the value as Node refuses
+ * those bytes, `400 invalid_event` "is not valid UTF-8 after percent-decoding" (left as U+FFFD,
+ * the detail said "holds a character that is not a byte"). A U+FFFD sent raw as its UTF-8 bytes
+ * (`EF BF BD`, which Node takes) is refused the same way, as the runtime hands both over alike:
+ * percent-encoded (`%EF%BF%BD`), as the HTTP binding asks, it is taken.
  */
 function normalValue(name: string, value: string): string {
   const trimmed = trimHttpWhitespace(value);
-  return name.startsWith("ce-") && NON_ASCII.test(trimmed) && !trimmed.includes("\uFFFD")
+  return name.startsWith("ce-") && NON_ASCII.test(trimmed)
     ? percentEncodeNonAscii(trimmed)
     : trimmed;
 }
