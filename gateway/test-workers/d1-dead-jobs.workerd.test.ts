@@ -1,8 +1,15 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import type { QueueProducer } from "../src/adapters/workers/cloudflare-bindings.js";
+import { createD1Acceptances } from "../src/adapters/workers/d1-acceptances.js";
 import { createD1DeadJobs } from "../src/adapters/workers/d1-dead-jobs.js";
 import { ensureSchema } from "../src/adapters/workers/d1-schema.js";
+import type { DeliveryMessage } from "../src/adapters/workers/delivery-message.js";
+import { createQueuesIntake } from "../src/adapters/workers/queues-intake.js";
 import type { DeliveryJob } from "../src/deliver/delivery-queue.js";
 import { MalformedRequest } from "../src/errors/errors.js";
+import { systemClock } from "../src/ports/clock.js";
+import { silentLogger } from "../src/ports/logger.js";
+import { decodeEvent } from "../src/store/event-codec.js";
 import { bindings, resetDatabase } from "./harness.js";
 
 beforeEach(async () => {
@@ -49,10 +56,59 @@ describe("D1 dead jobs: pages", () => {
     const dead = createD1DeadJobs(bindings.HERALD_DB);
     const jobs = await buryAll(3);
     const [theirs] = await buryAll(1, "other");
-    await dead.remove([jobs[0]!.id]); // redriven since
+    const [first] = await dead.peek("sub", 1, undefined, await dead.lastRow());
+    await dead.remove([first!.seq]); // redriven since
     for (const after of ["zzz", crypto.randomUUID(), theirs!.id, jobs[0]!.id]) {
       await expect(dead.page("sub", 2, after)).rejects.toBeInstanceOf(MalformedRequest);
     }
     expect((await dead.page("sub", 5, jobs[1]!.id)).map((j) => j.id)).toStrictEqual([jobs[2]!.id]);
+  });
+});
+
+describe("D1 dead jobs: redrive", () => {
+  it("a job that fails again while the redrive runs stays dead, and is not redriven twice", async () => {
+    // A fast consumer whose sink still refuses: each job sent is buried again before the
+    // redrive removes what it sent. The redrive removed by job id, so that new failure went
+    // with it (the job was neither delivered nor dead any more), and it read the dead set
+    // again until empty, so a job back in time was sent again.
+    const dead = createD1DeadJobs(bindings.HERALD_DB);
+    const jobs = await buryAll(150);
+    const sent: string[] = [];
+    const queue: QueueProducer<DeliveryMessage> = {
+      async send() {
+        throw new Error("unused");
+      },
+      async sendBatch(messages) {
+        for (const { body } of messages) {
+          sent.push(body.job);
+          await dead.bury(
+            {
+              id: body.job,
+              subscriptionId: body.subscription,
+              event: decodeEvent(body.event),
+              attempts: 0,
+            },
+            { status: 400, error: "still no", at: 1 },
+          );
+        }
+      },
+    };
+    const intake = createQueuesIntake({
+      queue,
+      accepted: createD1Acceptances(bindings.HERALD_DB),
+      dead,
+      clock: systemClock,
+      logger: silentLogger,
+      dedupeWindowMs: 60_000,
+      keepAcceptedMs: 60_000,
+    });
+    expect(await intake.redrive("sub")).toBe(150);
+    expect(sent).toStrictEqual(jobs.map((j) => j.id));
+    const still = [
+      ...(await dead.page("sub", 100)),
+      ...(await dead.page("sub", 100, jobs[99]!.id)),
+    ];
+    expect(still.map((j) => j.id).sort()).toStrictEqual(jobs.map((j) => j.id).sort());
+    expect(still.every((j) => j.failure.error === "still no")).toBe(true);
   });
 });

@@ -4,6 +4,7 @@ import { decodeEvent, encodeEvent } from "../../store/event-codec.js";
 import type { D1Database } from "./cloudflare-bindings.js";
 
 interface DeadRow {
+  readonly seq: number;
   readonly job_id: string;
   readonly subscription_id: string;
   readonly body: string;
@@ -23,6 +24,12 @@ function toDeadJob(row: DeadRow): DeadJob {
   };
 }
 
+/** A dead job and its row (`seq`): a job buried again since has a new row, another `seq`. */
+export interface DeadJobRow {
+  readonly seq: number;
+  readonly job: DeadJob;
+}
+
 // UUIDs carry no order, so a cursor marks a place only while its job is in the dead set.
 const NO_PLACE =
   "after must be the jobId of one of this subscription's dead jobs (the next of the previous page); one redriven since marks no place on Workers: leave after out to start again";
@@ -38,10 +45,25 @@ export interface D1DeadJobs {
    * starting again at the first page would repeat jobs to a reader paging through.
    */
   page(subscriptionId: string, limit: number, after?: string): Promise<DeadJob[]>;
-  /** Up to `limit` of the subscription's dead jobs (all, or those in `jobIds`), oldest first. */
-  peek(subscriptionId: string, limit: number, jobIds?: readonly string[]): Promise<DeadJob[]>;
-  /** Removes these dead jobs. */
-  remove(jobIds: readonly string[]): Promise<void>;
+  /**
+   * Up to `limit` of the subscription's dead jobs (all, or those in `jobIds`), oldest first, in
+   * rows up to `upTo` (`lastRow` before a redrive: not the rows of jobs buried again since).
+   */
+  peek(
+    subscriptionId: string,
+    limit: number,
+    jobIds: readonly string[] | undefined,
+    upTo: number,
+  ): Promise<DeadJobRow[]>;
+  /** The newest row of the dead set (0 when empty). */
+  lastRow(): Promise<number>;
+  /**
+   * Removes these rows; a job buried again since (a new row) stays dead.
+   *
+   * @example
+   * await dead.remove(rows.map((row) => row.seq));
+   */
+  remove(seqs: readonly number[]): Promise<void>;
   /** Removes every dead job of the subscription; resolves with how many. */
   drop(subscriptionId: string): Promise<number>;
 }
@@ -58,10 +80,10 @@ export function createD1DeadJobs(db: D1Database): D1DeadJobs {
     async bury(job, failure) {
       await db
         .prepare(
-          `INSERT INTO dead (job_id, subscription_id, body, attempts, failure)
-           VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (job_id) DO UPDATE SET
-             attempts = excluded.attempts, failure = excluded.failure`,
+          // A new row (`seq`) each time, also for a job buried again: a redrive that sent it
+          // removes only the row it read, never the failure that came back since.
+          `INSERT OR REPLACE INTO dead (job_id, subscription_id, body, attempts, failure)
+           VALUES (?, ?, ?, ?, ?)`,
         )
         .bind(
           job.id,
@@ -95,23 +117,29 @@ export function createD1DeadJobs(db: D1Database): D1DeadJobs {
       if (!cursor?.results.length || page === undefined) throw new MalformedRequest(NO_PLACE);
       return page.results.map(toDeadJob);
     },
-    async peek(subscriptionId, limit, jobIds) {
+    async peek(subscriptionId, limit, jobIds, upTo) {
       const { results } = await db
         .prepare(
-          `SELECT job_id, subscription_id, body, attempts, failure FROM dead
-           WHERE subscription_id = ?1
+          `SELECT seq, job_id, subscription_id, body, attempts, failure FROM dead
+           WHERE subscription_id = ?1 AND seq <= ?4
              AND (?2 IS NULL OR job_id IN (SELECT value FROM json_each(?2)))
            ORDER BY seq LIMIT ?3`,
         )
-        .bind(subscriptionId, jobIds === undefined ? null : JSON.stringify(jobIds), limit)
+        .bind(subscriptionId, jobIds === undefined ? null : JSON.stringify(jobIds), limit, upTo)
         .all<DeadRow>();
-      return results.map(toDeadJob);
+      return results.map((row) => ({ seq: row.seq, job: toDeadJob(row) }));
     },
-    async remove(jobIds) {
-      if (jobIds.length === 0) return;
+    async lastRow() {
+      const row = await db
+        .prepare("SELECT COALESCE(MAX(seq), 0) AS seq FROM dead")
+        .first<{ seq: number }>();
+      return row?.seq ?? 0;
+    },
+    async remove(seqs) {
+      if (seqs.length === 0) return;
       await db
-        .prepare("DELETE FROM dead WHERE job_id IN (SELECT value FROM json_each(?1))")
-        .bind(JSON.stringify(jobIds))
+        .prepare("DELETE FROM dead WHERE seq IN (SELECT value FROM json_each(?1))")
+        .bind(JSON.stringify(seqs))
         .run();
     },
     async drop(subscriptionId) {

@@ -149,13 +149,17 @@ export function createQueuesIntake(options: QueuesIntakeOptions): DeliveryQueue 
     dead: (subscriptionId, page) => dead.page(subscriptionId, page.limit, page.after),
     async redrive(subscriptionId, jobIds) {
       let redriven = 0;
+      // The dead set as it is now: a job redriven here that fails again while this runs (a fast
+      // consumer, a sink that still refuses it) is buried in a newer row, which this redrive
+      // neither sends again nor removes, as Node redrives what was dead when it was asked.
+      const upTo = await dead.lastRow();
       for (;;) {
-        const jobs = await dead.peek(subscriptionId, REDRIVE_CHUNK, jobIds);
-        if (jobs.length === 0) return redriven;
+        const rows = await dead.peek(subscriptionId, REDRIVE_CHUNK, jobIds, upTo);
+        if (rows.length === 0) return redriven;
         const sentAt = clock.now();
         // Sent before removed: a failure in between redrives a job twice, never loses it.
         await send(
-          jobs.map((job) => ({
+          rows.map(({ job }) => ({
             v: 1,
             job: job.id,
             subscription: job.subscriptionId,
@@ -164,8 +168,8 @@ export function createQueuesIntake(options: QueuesIntakeOptions): DeliveryQueue 
             attempts: 0,
           })),
         );
-        await dead.remove(jobs.map((job) => job.id));
-        redriven += jobs.length;
+        await dead.remove(rows.map((row) => row.seq));
+        redriven += rows.length;
       }
     },
     drop: (subscriptionId) => dead.drop(subscriptionId),
