@@ -32,6 +32,8 @@ export interface NatsNames {
   subscriptionOf(consumer: string): string | undefined;
   /** The subscription of a jobs subject (`jobs(id)`), or `undefined` for another subject. */
   subscriptionOfJobs(subject: string): string | undefined;
+  /** The subscription of a dead subject (`dead(id)`), or `undefined` for another subject. */
+  subscriptionOfDead(subject: string): string | undefined;
 }
 
 /**
@@ -56,12 +58,15 @@ export function natsNames(stream: string): NatsNames {
       if (!consumer.startsWith("h-")) return undefined;
       return Buffer.from(consumer.slice(2), "base64url").toString("utf8");
     },
-    subscriptionOfJobs(subject) {
-      const prefix = `${stream}.jobs.`;
-      if (!subject.startsWith(prefix)) return undefined;
-      return Buffer.from(subject.slice(prefix.length), "base64url").toString("utf8");
-    },
+    subscriptionOfJobs: (subject) => idAfter(`${stream}.jobs.`, subject),
+    subscriptionOfDead: (subject) => idAfter(`${stream}.dead.`, subject),
   };
+}
+
+/** The subscription id whose token follows `prefix` in `subject`, if it starts so. */
+function idAfter(prefix: string, subject: string): string | undefined {
+  if (!subject.startsWith(prefix)) return undefined;
+  return Buffer.from(subject.slice(prefix.length), "base64url").toString("utf8");
 }
 
 /**

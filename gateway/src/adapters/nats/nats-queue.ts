@@ -64,6 +64,12 @@ export interface NatsQueueOptions {
    * them as "no longer exists". Read when pulling starts (`open`, an advisory, `pullKnown`).
    */
   readonly knows?: (subscriptionId: string) => boolean;
+  /**
+   * Whether the subscription was deleted through the API (a tombstone in the subscriptions
+   * bucket; default: never). What is left of one this gateway does not know (its consumer,
+   * queued or dead jobs) is dropped by `pullKnown`.
+   */
+  readonly deleted?: (subscriptionId: string) => Promise<boolean>;
 }
 
 /** The NATS queue: the port, plus closing (hand held jobs back) and the advisory hook. */
@@ -153,6 +159,7 @@ const PULL_ERROR_PAUSE_MAX_MS = 5_000;
 export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
   const { nc, js, jsm, names, clock, logger, dedupeWindowMs, ackWaitMs, connected } = options;
   const { prefetch = 128, maxDeliver = 20, knows = () => true } = options;
+  const { deleted = async () => false } = options;
   const inTurn = createTurnBatch();
   const held = new Map<string, Held>();
   const pullers = new Map<string, Puller>();
@@ -736,14 +743,37 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       if (id !== undefined) ids.add(id);
     }
     const jobs = await jsm.streams.info(names.stream, {
-      subjects_filter: `${names.stream}.jobs.>`,
+      subjects_filter: `${names.stream}.*.>`,
     });
     for (const subject of Object.keys(jobs.state.subjects ?? {})) {
-      const id = names.subscriptionOfJobs(subject);
+      const id = names.subscriptionOfJobs(subject) ?? names.subscriptionOfDead(subject);
       if (id !== undefined) ids.add(id);
     }
     for (const id of ids) {
-      if (!closed && knows(id) && !pullers.has(id)) void ensureConsumer(id).catch(() => {});
+      if (closed) return;
+      if (knows(id)) {
+        if (!pullers.has(id)) void ensureConsumer(id).catch(() => {});
+      } else if (await deleted(id)) {
+        await dropLeftOver(id);
+      }
+    }
+  }
+
+  /**
+   * Drops what is left of an API subscription deleted everywhere: what a replica's accept queued
+   * for it as it was deleted, when that replica died before dropping it again, or what the
+   * deleting replica could not drop (NATS failing at that moment). Left alone, its consumer
+   * stayed for ever and its jobs counted in the stream's size and `max_bytes`.
+   */
+  async function dropLeftOver(subscriptionId: string): Promise<void> {
+    try {
+      const dropped = await drop(subscriptionId);
+      logger.info("dropped what was left of a deleted subscription", { subscriptionId, dropped });
+    } catch (err) {
+      logger.warn("could not drop what was left of a deleted subscription; tried again later", {
+        subscriptionId,
+        error: err instanceof Error ? err.message : String(err),
+      });
     }
   }
 

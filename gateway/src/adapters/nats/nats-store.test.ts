@@ -425,6 +425,48 @@ describe("the NATS store beyond the contract", () => {
     }
   });
 
+  it("drops what is left of an API subscription deleted everywhere when a replica opens", async () => {
+    // What a replica's accept queued as the subscription was deleted, when that replica died
+    // before dropping it again (or the deleting replica's drop failed): a consumer, a queued
+    // job and a dead one, for a subscription whose bucket key is a tombstone.
+    const stream = `t${++streams}`;
+    const names = natsNames(stream);
+    const a = await open({ stream });
+    await a.queue.accept([{ event: event("buried"), subscriptionIds: ["gone", "rolling"] }]);
+    const leased = await a.queue.lease(2, 60_000, never());
+    const buried = leased.find((job) => job.subscriptionId === "gone");
+    await a.queue.bury(buried?.id ?? "", { status: 500, error: "HTTP 500", at: 0 });
+    await a.queue.accept([{ event: event("queued"), subscriptionIds: ["gone"] }]);
+    await a.close();
+    const nc = await connect({ servers: nats.url });
+    try {
+      const kv = await new Kvm(jetstream(nc)).open(names.bucket);
+      const key = `s.${Buffer.from("gone").toString("base64url")}`;
+      await kv.put(key, JSON.stringify({ subscription: { id: "gone", sink: "http://x/" } }));
+      await kv.delete(key);
+      // A replica that knows neither: "rolling" has no tombstone (a config subscription another
+      // replica may have), so it stays.
+      const b = await open({ stream, knows: () => false });
+      try {
+        const jsm = await jetstreamManager(nc);
+        const consumers = async () => {
+          const found: string[] = [];
+          for await (const info of jsm.consumers.list(stream)) found.push(info.name);
+          return found.sort();
+        };
+        // Dropped as it opened (`open` resolves after it).
+        expect(await consumers()).toEqual([names.consumer("rolling")]);
+        expect(await b.queue.dead("gone", { limit: 10 })).toEqual([]);
+        // The "rolling" job (leased by the closed replica, handed back) is all that is queued.
+        expect(await b.queue.size()).toBe(1);
+      } finally {
+        await b.close();
+      }
+    } finally {
+      await nc.close();
+    }
+  });
+
   it("shares one stream between replicas: each job goes to one, a closed one hands its jobs back", async () => {
     const stream = `t${++streams}`;
     const a = await open({ stream });

@@ -19,6 +19,7 @@ import { createNatsQueue, type NatsQueue } from "./nats-queue.js";
 import {
   createNatsSubscriptionStore,
   type NatsSubscriptionStore,
+  wasDeleted,
 } from "./nats-subscription-store.js";
 import { settleWithin } from "./settle-within.js";
 import { isTransientNatsError } from "./transient-nats-error.js";
@@ -234,6 +235,7 @@ async function openOnce(options: NatsStoreOptions): Promise<NatsStore> {
       dedupeWindowMs,
       ackWaitMs,
       connected: () => up && !nc.isClosed(),
+      deleted: (id) => wasDeleted(kv, id),
       ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
       ...(options.knows === undefined ? {} : { knows: options.knows }),
     });

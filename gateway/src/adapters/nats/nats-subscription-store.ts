@@ -32,6 +32,15 @@ const key = (prefix: "s" | "d", id: string) =>
 const idOfKey = (k: string) => Buffer.from(k.slice(2), "base64url").toString("utf8");
 
 /**
+ * Whether the bucket holds a tombstone for the API subscription `id`: it was deleted, and no
+ * subscription with that id was created since (the gateway gives API subscriptions new UUIDs).
+ */
+export async function wasDeleted(kv: KV, id: string): Promise<boolean> {
+  const entry = await kv.get(key("s", id));
+  return entry !== null && entry.operation !== "PUT";
+}
+
+/**
  * The `SubscriptionStore` port on a JetStream key-value bucket, shared by every replica:
  * `s.<id>` holds a subscription (JSON, with the revision that created it so an update keeps its
  * place in the list), `d.<id>` a disabled state; ids are base64url in keys. Writes resolve once
