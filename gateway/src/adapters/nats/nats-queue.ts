@@ -835,9 +835,14 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
    * `max_deliver` is the last resort against a job that keeps a replica from settling it (each
    * crash or stall redelivers it): once JetStream gives up, the job is kept as dead with a
    * failure that says so, never dropped. Every replica hears the advisory; the msg id makes one
-   * dead copy.
+   * dead copy. When that fails (a stream full at its `max_bytes` refuses the dead copy; NATS
+   * away) it is tried again with a growing pause (1 s up to 30 s) while the message is there and
+   * this replica runs: JetStream hands the job out no more, so nothing else would.
    */
-  async function buryExhausted(advisory: { stream_seq: number; deliveries: number }) {
+  async function buryExhausted(
+    advisory: { stream_seq: number; deliveries: number },
+    failures = 0,
+  ): Promise<void> {
     try {
       const stored = await jsm.streams.getMessage(names.stream, { seq: advisory.stream_seq });
       if (stored === null) return;
@@ -862,13 +867,23 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
         if (!isNoMessage(err)) throw err;
       });
     } catch (err) {
-      logger.error("could not keep a job JetStream gave up on as dead", {
+      if (closed) return;
+      const retryInMs = Math.min(BURY_RETRY_MAX_MS, BURY_RETRY_MS * 2 ** failures);
+      logger.error("could not keep a job JetStream gave up on as dead; trying again", {
         seq: advisory.stream_seq,
         error: err instanceof Error ? err.message : String(err),
+        retryInMs,
       });
+      setTimeout(() => {
+        if (!closed) void buryExhausted(advisory, failures + 1);
+      }, retryInMs).unref?.();
     }
   }
 }
+
+/** The first pause before keeping an exhausted job as dead is tried again, and the longest. */
+const BURY_RETRY_MS = 1_000;
+const BURY_RETRY_MAX_MS = 30_000;
 
 /**
  * Ends a fetch without losing the jobs JetStream sent it before it learnt of the end: they

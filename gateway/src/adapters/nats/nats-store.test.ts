@@ -467,6 +467,42 @@ describe("the NATS store beyond the contract", () => {
     }
   });
 
+  it("keeps a job JetStream gave up on as dead once a full stream has room again", async () => {
+    const stream = `t${++streams}`;
+    const errors: unknown[] = [];
+    const logger = { ...silentLogger, error: (_: string, fields?: unknown) => errors.push(fields) };
+    const store = await open({ stream, logger });
+    const nc = await connect({ servers: nats.url });
+    try {
+      await store.queue.accept([{ event: event("stuck-full"), subscriptionIds: ["x"] }]);
+      const [job] = await store.queue.lease(1, 60_000, never());
+      // Full at a max_bytes set by hand: the dead copy is refused.
+      const jsm = await jetstreamManager(nc);
+      const { config, state } = await jsm.streams.info(stream);
+      await jsm.streams.update(stream, { ...config, max_bytes: state.bytes });
+      nc.publish(
+        `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${natsNames(stream).consumer("x")}`,
+        JSON.stringify({ stream, stream_seq: Number(job?.id), deliveries: 20 }),
+      );
+      await waitUntil(() => errors.length > 0, { what: "the refused dead copy to be logged" });
+      expect(errors[0]).toMatchObject({ seq: Number(job?.id) });
+      expect(await store.queue.dead("x", { limit: 10 })).toEqual([]);
+      // Room again (the dead redriven or dropped, the bound raised): it is kept as dead, not
+      // left in the stream for ever, handed out by no one and in no dead list.
+      await jsm.streams.update(stream, { ...config, max_bytes: -1 });
+      await waitUntil(async () => (await store.queue.dead("x", { limit: 10 })).length === 1, {
+        what: "the job to be kept as dead",
+      });
+      expect(await store.queue.dead("x", { limit: 10 })).toMatchObject([
+        { id: job?.id, failure: { error: expect.stringMatching(/handed out 20 times/) } },
+      ]);
+      expect(await store.queue.size()).toBe(0);
+    } finally {
+      await nc.close();
+      await store.close();
+    }
+  });
+
   it("shares one stream between replicas: each job goes to one, a closed one hands its jobs back", async () => {
     const stream = `t${++streams}`;
     const a = await open({ stream });
