@@ -503,6 +503,28 @@ describe("the NATS store beyond the contract", () => {
     }
   });
 
+  it("says which stream stands in the way when one exists with other settings or subjects", async () => {
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const limits = `t${++streams}`;
+      await jsm.streams.add({ name: limits, subjects: [`${limits}.other`] });
+      await expect(open({ stream: limits })).rejects.toThrow(
+        `the stream "${limits}" exists with settings Herald cannot change`,
+      );
+      await expect(open({ stream: limits })).rejects.toThrow(
+        /it has limits retention and file storage, Herald needs workqueue and file\): set another store\.stream/,
+      );
+      const taken = `t${++streams}`;
+      await jsm.streams.add({ name: `grab-${taken}`, subjects: [`${taken}.jobs.*`] });
+      await expect(open({ stream: taken })).rejects.toThrow(
+        `the stream "grab-${taken}" already takes subjects the stream "${taken}" needs`,
+      );
+    } finally {
+      await nc.close();
+    }
+  });
+
   it("shares one stream between replicas: each job goes to one, a closed one hands its jobs back", async () => {
     const stream = `t${++streams}`;
     const a = await open({ stream });

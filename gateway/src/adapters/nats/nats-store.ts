@@ -356,19 +356,45 @@ async function readCredentials(path: string): Promise<Uint8Array> {
   return bytes;
 }
 
-/** Creates the stream, or (with `update`) brings an existing one's settings to `config`. */
+/**
+ * Creates the stream, or (with `update`) brings an existing one's settings to `config`. A stream
+ * of that name made by something else, with settings JetStream cannot change (retention,
+ * storage), or another stream that holds its subjects, is refused with an `Error` saying which
+ * and what to do (JetStream's own words named neither).
+ */
 async function ensureStream(
   jsm: JetStreamManager,
   update: boolean,
   config: Partial<StreamConfig> & { name: string },
 ): Promise<void> {
-  const existing = await jsm.streams.info(config.name).catch((err: unknown) => {
+  const { name } = config;
+  const existing = await jsm.streams.info(name).catch((err: unknown) => {
     // Only a missing stream is created; a timeout (a cluster failing over) is not taken for one.
     if (err instanceof Error && /not found/i.test(err.message)) return null;
     throw err;
   });
-  if (existing === null) await jsm.streams.add(config);
-  else if (update) await jsm.streams.update(config.name, { ...existing.config, ...config });
+  const instead = "set another store.stream, or delete that stream if nothing else uses it";
+  if (existing === null) {
+    await jsm.streams.add(config).catch(async (err: unknown) => {
+      if (!(err instanceof Error) || !/subjects overlap/i.test(err.message)) throw err;
+      const owners = await Promise.all(
+        (config.subjects ?? []).map((subject) => jsm.streams.find(subject).catch(() => "")),
+      );
+      const other = owners.find((owner) => owner !== "" && owner !== name) ?? "another stream";
+      throw new Error(
+        `the stream "${other}" already takes subjects the stream "${name}" needs (${config.subjects?.join(", ")}): ${instead}`,
+        { cause: err },
+      );
+    });
+  } else if (update) {
+    await jsm.streams.update(name, { ...existing.config, ...config }).catch((err: unknown) => {
+      if (!(err instanceof Error) || !/can ?not change/i.test(err.message)) throw err;
+      throw new Error(
+        `the stream "${name}" exists with settings Herald cannot change (${err.message}; it has ${existing.config.retention} retention and ${existing.config.storage} storage, Herald needs ${config.retention} and ${config.storage}): ${instead}`,
+        { cause: err },
+      );
+    });
+  }
 }
 
 /** Brings the stream behind the key-value `bucket` to `replicas` copies. */
