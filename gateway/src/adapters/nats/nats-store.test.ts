@@ -525,6 +525,28 @@ describe("the NATS store beyond the contract", () => {
     }
   });
 
+  it("lists the disabled states while another replica clears one, without hanging", async () => {
+    // `kv.keys()` could wait for ever when a key changed as it listed; the registry's changes
+    // run one after another, so the replica followed no change again and its API writes hung.
+    const stream = `t${++streams}`;
+    const [a, b] = [await open({ stream }), await open({ stream })];
+    try {
+      for (let i = 0; i < 100; i++) {
+        await a.subscriptions.setDisabled("x", { at: i, reason: "gone" });
+        const listing = b.subscriptions.disabled();
+        await a.subscriptions.setDisabled("x", undefined);
+        const listed = await Promise.race([
+          listing,
+          new Promise((resolve) => setTimeout(() => resolve("hung"), 3_000)),
+        ]);
+        expect(listed).not.toBe("hung");
+      }
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }, 60_000);
+
   it("shares one stream between replicas: each job goes to one, a closed one hands its jobs back", async () => {
     const stream = `t${++streams}`;
     const a = await open({ stream });

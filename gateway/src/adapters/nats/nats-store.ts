@@ -240,7 +240,13 @@ async function openOnce(options: NatsStoreOptions): Promise<NatsStore> {
       ...(options.knows === undefined ? {} : { knows: options.knows }),
     });
     await queue.open();
-    const subscriptions = createNatsSubscriptionStore(kv, logger, () => up && !nc.isClosed());
+    const subscriptions = createNatsSubscriptionStore(
+      kv,
+      logger,
+      () => up && !nc.isClosed(),
+      jsm,
+      names.bucket,
+    );
     // A server that restarted without its storage (no volume) is back with none of the streams,
     // and every publish would fail until a restart: set them up again after each reconnect (a
     // check when they are there), then have the consumers re-created and the subscriptions'

@@ -1,3 +1,4 @@
+import type { JetStreamManager } from "@nats-io/jetstream";
 import { type KV, type KvEntry, KvWatchInclude } from "@nats-io/kv";
 import type { Logger } from "../../ports/logger.js";
 import type { DisabledState, SubscriptionStore } from "../../store/subscription-store.js";
@@ -51,12 +52,14 @@ export async function wasDeleted(kv: KV, id: string): Promise<boolean> {
  *
  * @example
  * const kv = await new Kvm(js).create("herald-subscriptions", { history: 1 });
- * const store = createNatsSubscriptionStore(kv, logger, () => !nc.isClosed());
+ * const store = createNatsSubscriptionStore(kv, logger, () => !nc.isClosed(), jsm, "herald-subscriptions");
  */
 export function createNatsSubscriptionStore(
   kv: KV,
   logger: Logger,
   connected: () => boolean,
+  jsm: JetStreamManager,
+  bucket: string,
 ): NatsSubscriptionStore {
   const watchers = new Set<Watcher>();
 
@@ -71,9 +74,25 @@ export function createNatsSubscriptionStore(
     (...args: A): Promise<R> =>
       whileConnected(connected, () => method(...args));
 
+  /**
+   * The keys under `prefix`, deleted ones included (`live` leaves them out): the subjects the
+   * bucket's stream holds, one request. Not `kv.keys()`: its consumer could wait for ever when a
+   * key changed as it listed (a `PUT` through another replica clearing a disabled state), and
+   * the registry's changes, which run one after another, all waited behind it: the replica
+   * followed no change again and its API writes hung.
+   */
+  async function keysOf(prefix: "s" | "d"): Promise<string[]> {
+    const subjectPrefix = `$KV.${bucket}.`;
+    const info = await jsm.streams.info(`KV_${bucket}`, {
+      subjects_filter: `${subjectPrefix}${prefix}.>`,
+    });
+    return Object.keys(info.state.subjects ?? {}).map((subject) =>
+      subject.slice(subjectPrefix.length),
+    );
+  }
+
   async function entries(prefix: "s" | "d"): Promise<KvEntry[]> {
-    const keys: string[] = [];
-    for await (const k of await kv.keys(`${prefix}.>`)) keys.push(k);
+    const keys = await keysOf(prefix);
     const found = await Promise.all(keys.map((k) => live(k)));
     return found.filter((entry): entry is KvEntry => entry !== null);
   }
