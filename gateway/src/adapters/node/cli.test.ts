@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn as spawnProcess } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
 import { jwksOf, makeKey } from "../../../test/support/test-issuer.js";
 import { subscription } from "../../subscriptions/matcher.case.js";
@@ -517,6 +517,17 @@ describe("herald serve (a real process)", () => {
     sink = await startRecordingSink();
   });
   afterAll(() => sink.close());
+  // Every process a test starts: one a failed test left running is killed, not left behind.
+  const children = new Set<ChildProcess>();
+  const spawn = (...args: Parameters<typeof spawnProcess>): ChildProcess => {
+    const child = spawnProcess(...args);
+    children.add(child);
+    child.once("exit", () => children.delete(child));
+    return child;
+  };
+  afterEach(() => {
+    for (const child of children) child.kill("SIGKILL");
+  });
 
   function start(args: string[]): Promise<{ child: ChildProcess; url: string; lines: string[] }> {
     const child = spawn(process.execPath, [HERALD, "serve", ...args], {
