@@ -371,8 +371,7 @@ describe("the NATS store beyond the contract", () => {
 
   it("keeps a job JetStream gave up on as dead once, every replica hearing it, without an error", async () => {
     const stream = `t${++streams}`;
-    const errors: unknown[] = [];
-    const logger = { ...silentLogger, error: (_: string, fields?: unknown) => errors.push(fields) };
+    const { errors, logger } = errorRecorder();
     // Only the first pulls the job; the others hear the advisory all the same.
     const replicas = await Promise.all(
       [true, false, false].map((pulls) => open({ stream, logger, knows: () => pulls })),
@@ -469,8 +468,7 @@ describe("the NATS store beyond the contract", () => {
 
   it("keeps a job JetStream gave up on as dead once a full stream has room again", async () => {
     const stream = `t${++streams}`;
-    const errors: unknown[] = [];
-    const logger = { ...silentLogger, error: (_: string, fields?: unknown) => errors.push(fields) };
+    const { errors, logger } = errorRecorder();
     const store = await open({ stream, logger });
     const nc = await connect({ servers: nats.url });
     try {
@@ -641,8 +639,7 @@ describe("the NATS store beyond the contract", () => {
 
   it("skips an entry of the subscriptions bucket this Herald cannot use, and logs it", async () => {
     const stream = `t${++streams}`;
-    const errors: unknown[] = [];
-    const logger = { ...silentLogger, error: (_: string, fields?: unknown) => errors.push(fields) };
+    const { errors, logger } = errorRecorder();
     const store = await open({ stream, logger });
     const nc = await connect({ servers: nats.url });
     try {
@@ -701,3 +698,10 @@ describe("the NATS store beyond the contract", () => {
     }
   });
 });
+
+/** A logger that keeps the fields of each error line, in `errors`, and drops the rest. */
+function errorRecorder() {
+  const errors: unknown[] = [];
+  const logger = { ...silentLogger, error: (_: string, fields?: unknown) => errors.push(fields) };
+  return { errors, logger };
+}

@@ -119,6 +119,14 @@ async function publish(
   return { status: res.status, id, ms: performance.now() - started };
 }
 
+/** Publishes one event (see `publish`): answered 202; resolves with its id once the sink has it. */
+async function publishDelivered(url: string): Promise<string> {
+  const { status, id } = await publish(url);
+  expect(status).toBe(202);
+  await deliveredAll([id]);
+  return id;
+}
+
 const deliveredIds = () => new Set(sink.received.map((r) => String(r.headers["ce-id"])));
 /** Resolves once the sink has every id; each arrival wakes the check, the test's timeout bounds it. */
 async function deliveredAll(ids: readonly string[]): Promise<void> {
@@ -142,9 +150,7 @@ describe("herald serve exporting OTLP, configured only through OTEL_* variables"
         // The SDK's diagnostics at their loudest: they must reach the log, never stdout.
         OTEL_LOG_LEVEL: "debug",
       });
-      const { status, id } = await publish(herald.url);
-      expect(status).toBe(202);
-      await deliveredAll([id]);
+      const id = await publishDelivered(herald.url);
       const inTrace = () => collector.spans.filter((s) => s.traceId === TRACE_ID);
       await collector.until(() =>
         ["POST /events", "deliver traced"].every((name) => inTrace().some((s) => s.name === name)),
@@ -179,9 +185,7 @@ describe("herald serve exporting OTLP, configured only through OTEL_* variables"
       OTEL_TRACES_EXPORTER: "console",
       OTEL_METRICS_EXPORTER: "none",
     });
-    const { status, id } = await publish(herald.url);
-    expect(status).toBe(202);
-    await deliveredAll([id]);
+    await publishDelivered(herald.url);
     const { code } = await herald.stop();
     expect(code).toBe(0);
     expect(herald.stderr()).toContain(`traceId: '${TRACE_ID}'`);
@@ -197,9 +201,7 @@ describe("herald serve exporting OTLP, configured only through OTEL_* variables"
       OTEL_BSP_SCHEDULE_DELAY: "600000",
       OTEL_METRIC_EXPORT_INTERVAL: "600000",
     });
-    const { status, id } = await publish(herald.url);
-    expect(status).toBe(202);
-    await deliveredAll([id]);
+    await publishDelivered(herald.url);
     expect(collector.requests).toEqual([]);
 
     const { code } = await herald.stop();
@@ -250,9 +252,7 @@ describe("herald serve exporting OTLP, configured only through OTEL_* variables"
       OTEL_EXPORTER_OTLP_TIMEOUT: huge,
       OTEL_METRIC_EXPORT_INTERVAL: huge,
     });
-    const { status, id } = await publish(herald.url);
-    expect(status).toBe(202);
-    await deliveredAll([id]);
+    await publishDelivered(herald.url);
 
     const { code } = await herald.stop();
     expect(code).toBe(0);
@@ -323,9 +323,7 @@ describe("herald serve refusing an exporter that would bypass the admin rule", (
       OTEL_EXPORTER_PROMETHEUS_HOST: "127.0.0.1",
       OTEL_EXPORTER_PROMETHEUS_PORT: String(port),
     });
-    const { status, id } = await publish(herald.url);
-    expect(status).toBe(202);
-    await deliveredAll([id]);
+    await publishDelivered(herald.url);
     const answer = await fetch(`http://127.0.0.1:${port}/metrics`).then(
       (response) => response.status,
       (err: unknown) => (err as { cause?: { code?: string } }).cause?.code,
@@ -347,9 +345,7 @@ describe("herald serve logging export failures", () => {
       OTEL_BSP_SCHEDULE_DELAY: "10",
       OTEL_METRIC_EXPORT_INTERVAL: "100",
     });
-    const { status, id } = await publish(herald.url);
-    expect(status).toBe(202);
-    await deliveredAll([id]);
+    await publishDelivered(herald.url);
     await collector.until(
       () =>
         collector.requests.some((r) => r.path === "/v1/traces") &&
@@ -394,9 +390,7 @@ describe("herald serve logging export failures", () => {
       OTEL_BSP_SCHEDULE_DELAY: "10",
       OTEL_METRIC_EXPORT_INTERVAL: "100",
     });
-    const { status, id } = await publish(herald.url);
-    expect(status).toBe(202);
-    await deliveredAll([id]);
+    await publishDelivered(herald.url);
     await collector.until(
       () =>
         collector.requests.some((r) => r.path.startsWith("/v1/traces")) &&
@@ -428,9 +422,7 @@ describe("herald serve with OTEL_* values the SDK would misread", () => {
       OTEL_EXPORTER_OTLP_HEADERS: "Authorization: Basic c2VjcmV0LXB3==,api-key=k3y",
       OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=prod,team=a,b",
     });
-    const { status, id } = await publish(herald.url);
-    expect(status).toBe(202);
-    await deliveredAll([id]);
+    await publishDelivered(herald.url);
     await collector.until(
       () =>
         collector.spans.some((s) => s.name === "deliver traced") &&
@@ -467,9 +459,7 @@ describe("herald serve without telemetry", () => {
       // Node's module debug log names every CommonJS file it loads (the OpenTelemetry packages
       // are CommonJS): a real record of what the process loaded, not a log line of ours.
       const herald = await startHerald({ ...env(collector.url), NODE_DEBUG: "module" });
-      const { status, id } = await publish(herald.url);
-      expect(status).toBe(202);
-      await deliveredAll([id]);
+      await publishDelivered(herald.url);
       const { code } = await herald.stop();
       expect(code).toBe(0);
 
