@@ -135,11 +135,17 @@ describe("parseConfig: defaults and shape", () => {
 
   test("the document must be a mapping", () => {
     expect(problems("- a\n- b\n")).toEqual([
-      "herald.yaml:1:1 the configuration must be an object (a YAML mapping)",
+      "herald.yaml:1:1 the configuration must be an object (a YAML mapping or a JSON object)",
     ]);
     expect(problems("just text\n")).toEqual([
-      "herald.yaml:1:1 the configuration must be an object (a YAML mapping)",
+      "herald.yaml:1:1 the configuration must be an object (a YAML mapping or a JSON object)",
     ]);
+  });
+
+  test("a JSON file whose value is not an object is told so in JSON's words too", () => {
+    expect(() => parseConfig("[]\n", "herald.json")).toThrow(
+      "herald.json:1:1 the configuration must be an object (a YAML mapping or a JSON object)",
+    );
   });
 
   test("an alias without its anchor is said where it is, not at 1:1", () => {

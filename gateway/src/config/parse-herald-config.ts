@@ -30,7 +30,7 @@ export function parseHeraldConfig(raw: unknown, report: Report): HeraldConfig | 
   const tracked = trackReport(report);
   const r = tracked.report;
   if (!isAbsent(raw) && !isRawObject(raw)) {
-    r([], "the configuration must be an object (a YAML mapping)");
+    r([], "the configuration must be an object (a YAML mapping or a JSON object)");
     return undefined;
   }
   const root = raw ?? {};

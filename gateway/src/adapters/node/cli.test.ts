@@ -313,6 +313,26 @@ describe("herald command line", () => {
     expect((await cli(["token", "--", "--help"])).code).not.toBe(0);
   });
 
+  it("shows the short flags (-c, -p) its own error messages name, and takes them", async () => {
+    // Node's parseArgs names an option as `-p, --port` when its value is missing: the usage
+    // printed under that message must show the same spelling.
+    for (const [command, flag] of [
+      ["serve", "--port"],
+      ["serve", "--config"],
+      ["validate", "--config"],
+    ] as const) {
+      const { code, stderr } = await cli([command, flag]);
+      expect(code).toBe(2);
+      const named = /Option '(-\w, --\w+) <value>' argument missing/.exec(stderr)?.[1];
+      expect(named, `${command} ${flag}`).toBeDefined();
+      expect(stderr.split("\n\n").slice(1).join("\n")).toContain(`${named} `);
+    }
+    await writeFile(join(dir, "short.yaml"), "listen: { port: 0 }\n");
+    const { code, stdout } = await cli(["validate", "-c", "short.yaml"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("valid");
+  });
+
   it("help with a topic that is not a command is a usage error (exit 2), as the command would be", async () => {
     // `constructor`: a name every object has, which must not pass for a command.
     for (const topic of ["frobnicate", "constructor"]) {

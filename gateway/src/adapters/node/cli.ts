@@ -20,13 +20,13 @@ import { TAIL_USAGE, tailCommand } from "./tail-command.js";
 import { TOKEN_USAGE, tokenCommand } from "./token-command.js";
 
 const SERVE_USAGE = `  serve       Start the gateway
-                --config FILE   config file (default ./herald.yaml; without one, an embedded demo)
-                --host H        listen address (overrides listen.host)
-                --port N        listen port (overrides listen.port; 0 picks a free port)
-                --no-auth       accept events without authentication (development only)`;
+                -c, --config FILE  config file (default ./herald.yaml; without one, an embedded demo)
+                --host H           listen address (overrides listen.host)
+                -p, --port N       listen port (overrides listen.port; 0 picks a free port)
+                --no-auth          accept events without authentication (development only)`;
 
 const VALIDATE_USAGE = `  validate    Check a config file and exit (0 valid, 1 invalid)
-                --config FILE   config file (default ./herald.yaml)`;
+                -c, --config FILE  config file (default ./herald.yaml)`;
 
 const ENVIRONMENT = `Environment: HERALD_LOG_LEVEL=debug|info|warn|error|silent (default info). Logs are JSON lines on stderr.
   OTEL_EXPORTER_OTLP_ENDPOINT=URL (or OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER) exports traces and
