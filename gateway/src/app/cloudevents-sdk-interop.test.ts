@@ -295,6 +295,25 @@ describe("events the cloudevents SDK builds arrive as built (HTTP binding 3, JSO
     }
   });
 
+  it("an event with attributes too long for headers reaches a binary-mode sink in structured mode", async () => {
+    // 20 KB of subject is a valid event well within limits.maxEventBytes, but as a ce-subject
+    // header it is over Node's 16 KiB header section: the sink answered 431 and it went dead.
+    const event = new CloudEvent({
+      id: "long-subject",
+      source: "/interop",
+      type: "com.example.interop",
+      subject: "s".repeat(20_000),
+      datacontenttype: "application/json",
+      data: { n: 1 },
+    });
+    const got = await publish(HTTP.structured(event));
+    expect(got["/binary"].headers["content-type"]).toBe(
+      "application/cloudevents+json; charset=utf-8",
+    );
+    expect(Object.keys(got["/binary"].headers).filter((h) => h.startsWith("ce-"))).toEqual([]);
+    for (const path of SINKS) expect(parsed(got[path]), path).toEqual({ ...event });
+  });
+
   it.each([
     "2018-04-05T17:31:00.123456789+02:00",
     "2018-04-05t17:31:00z",

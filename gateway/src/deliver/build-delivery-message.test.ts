@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import type { CloudEvent } from "../event/cloud-event.js";
 import { serializeEvent } from "../event/json-format.js";
 import { DEFAULT_DELIVERY, type Subscription } from "../subscriptions/subscription.js";
-import { buildDeliveryMessage, STRUCTURED_CONTENT_TYPE } from "./build-delivery-message.js";
+import {
+  buildDeliveryMessage,
+  MAX_BINARY_HEADER_BYTES,
+  STRUCTURED_CONTENT_TYPE,
+} from "./build-delivery-message.js";
 import { buildDeliveryRequest } from "./build-delivery-request.js";
 
 const subscription = (overrides: Partial<Subscription> = {}): Subscription => ({
@@ -83,6 +87,38 @@ describe("buildDeliveryMessage", () => {
       subscription(),
     );
     expect(json.headers["content-type"]).toBe("application/cloudevent+json");
+  });
+
+  // Sinks cap a request's header section (Node 16 KiB in all, nginx 8 KiB a line) and answer 431,
+  // which is not retried: an event with long attributes could never be delivered in binary mode.
+  it("sends an event whose ce-* headers would be over 8 KiB in structured mode, even to a binary-mode sink", () => {
+    const headerBytes = (m: { headers: Readonly<Record<string, string>> }) =>
+      Object.entries(m.headers)
+        .filter(([name]) => name.startsWith("ce-"))
+        .reduce((n, [name, value]) => n + name.length + value.length + 4, 0);
+    const withSubject = (subject: string): CloudEvent => ({
+      ...event,
+      attributes: { ...event.attributes, subject },
+    });
+    const fits = buildDeliveryMessage(withSubject("x"), subscription());
+    const room = MAX_BINARY_HEADER_BYTES - headerBytes(fits);
+    // Exactly at the bound: still binary mode.
+    const atBound = buildDeliveryMessage(withSubject("x".repeat(room + 1)), subscription());
+    expect(headerBytes(atBound)).toBe(MAX_BINARY_HEADER_BYTES);
+    expect(atBound.headers["content-type"]).toBe("text/plain");
+    // One byte over (as percent-encoded: a space is three): structured mode, sink headers kept.
+    for (const subject of ["x".repeat(room + 2), " ".repeat(Math.ceil(room / 3) + 1)]) {
+      const over = withSubject(subject);
+      const message = buildDeliveryMessage(
+        over,
+        subscription({ protocolsettings: { headers: { "X-Team": "media" } } }),
+      );
+      expect(message.headers).toEqual({
+        "x-team": "media",
+        "content-type": STRUCTURED_CONTENT_TYPE,
+      });
+      expect(message.body).toBe(serializeEvent(over));
+    }
   });
 
   it("keeps datacontenttype as Content-Type in binary mode, text written in its charset", () => {

@@ -40,7 +40,8 @@ export interface DeliveryMessage {
  * An event whose `datacontenttype` starts with `application/cloudevents` (its data is itself an
  * event or a batch) goes in structured mode even to a binary-mode subscription: as a binary-mode
  * `Content-Type` that media type makes every receiver read the message as structured or batch
- * (HTTP binding 3), so its data would be taken for the event.
+ * (HTTP binding 3), so its data would be taken for the event. So does an event whose `ce-*`
+ * headers would be over `MAX_BINARY_HEADER_BYTES`.
  *
  * Throws a `TypeError` when the event cannot be put on the wire (data without a JSON form, a
  * header name or value HTTP does not allow); the deliverer turns that into `dead`.
@@ -56,23 +57,50 @@ export function buildDeliveryMessage(
 ): DeliveryMessage {
   if (subscription.delivery.mode === "batch") return buildBatchMessage([event], subscription);
   const headers = sinkHeaders(subscription);
-  if (subscription.delivery.mode === "structured" || needsStructured(event)) {
+  if (
+    subscription.delivery.mode === "structured" ||
+    needsStructured(event) ||
+    !addAttributeHeaders(event, headers)
+  ) {
     headers["content-type"] = STRUCTURED_CONTENT_TYPE;
     return { url: subscription.sink, method: "POST", headers, body: serializeEvent(event) };
-  }
-
-  const attributes = event.attributes;
-  for (const name of Object.keys(attributes)) {
-    if (name === "datacontenttype") continue;
-    // Canonical strings of String, Integer and Boolean are what String() gives (spec "Type
-    // System"); percent-encoding leaves printable ASCII only, so no further check is needed.
-    headers[attributeHeader(name)] = encodeHeaderValue(String(attributes[name]));
   }
   const data = dataBody(event);
   if (data.contentType !== undefined) {
     headers["content-type"] = checkedValue("content-type", data.contentType);
   }
   return { url: subscription.sink, method: "POST", headers, body: data.body };
+}
+
+/**
+ * Most bytes the `ce-*` headers of a binary-mode delivery take (each name and value, plus 4 for
+ * `: ` and CRLF). Servers cap a request's header section (Node 16 KiB in all, nginx 8 KiB a line,
+ * Apache 8190 bytes a field) and answer 431, which is not retried: a valid event with longer
+ * attributes (a long `subject`, a publisher's large `authclaims`) would go dead at every binary
+ * sink. It goes in structured mode instead, where they are body. The bound is the SDK's for
+ * publishing and `protocolsettings.headers`' own.
+ */
+export const MAX_BINARY_HEADER_BYTES = 8192;
+
+/**
+ * Adds each attribute except `datacontenttype` as a `ce-<name>` header (HTTP binding 3.1.3);
+ * false, with none added, when they would be over `MAX_BINARY_HEADER_BYTES`.
+ */
+function addAttributeHeaders(event: CloudEvent, headers: Record<string, string>): boolean {
+  const names = Object.keys(event.attributes);
+  let bytes = 0;
+  for (const name of names) {
+    if (name === "datacontenttype") continue;
+    // Canonical strings of String, Integer and Boolean are what String() gives (spec "Type
+    // System"); percent-encoding leaves printable ASCII only, so no further check is needed.
+    const header = attributeHeader(name);
+    const value = encodeHeaderValue(String(event.attributes[name]));
+    headers[header] = value;
+    bytes += header.length + value.length + 4;
+  }
+  if (bytes <= MAX_BINARY_HEADER_BYTES) return true;
+  for (const name of names) if (name !== "datacontenttype") delete headers[attributeHeader(name)];
+  return false;
 }
 
 /**
