@@ -43,7 +43,20 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     served.push(req.url ?? "");
     if (req.url === "/SimpleNotificationService-test.pem") res.writeHead(200).end(certificatePem);
-    else if (req.url?.startsWith("/?Action=ConfirmSubscription")) {
+    else if (req.url === "/broken-cert") {
+      // Says 2 KB, sends a few bytes, then the connection goes: the body breaks off.
+      res.writeHead(200, { "content-length": "2048" });
+      res.write("-----BEGIN CERT", () => res.destroy());
+    } else if (req.url === "/endless-cert") {
+      // A body that never ends: read no further than a certificate can be.
+      res.writeHead(200, { "content-type": "application/x-pem-file" });
+      const chunk = "A".repeat(16_384);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once("drain", pump);
+      };
+      pump();
+    } else if (req.url?.startsWith("/?Action=ConfirmSubscription")) {
       res.writeHead(200, { "content-type": "text/xml" }).end(CONFIRMED);
     } else res.writeHead(404).end();
   });
@@ -234,6 +247,29 @@ describe("sns: signatures", () => {
   it("a certificate URL on a trusted host that holds no certificate is 401", async () => {
     const wrong = { ...sign(notification("no-cert"), "2"), SigningCertURL: `${base}/missing.pem` };
     expect((await deliver(kit, "orders-topic", wrong)).status).toBe(401);
+  });
+
+  it("a certificate whose body breaks off is 503 with Retry-After (SNS retries), never a 500", async () => {
+    const broken = {
+      ...sign(notification("broken-cert"), "2"),
+      SigningCertURL: `${base}/broken-cert`,
+    };
+    const res = await deliver(kit, "orders-topic", broken);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).not.toBeNull();
+  });
+
+  it("a certificate body larger than a certificate is 401 without reading it to the end", async () => {
+    const endless = {
+      ...sign(notification("endless-cert"), "2"),
+      SigningCertURL: `${base}/endless-cert`,
+    };
+    const started = performance.now();
+    const res = await deliver(kit, "orders-topic", endless);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ code: "invalid_signature" });
+    // Not the 5 s fetch timeout: the read stops once it is past the size of a certificate.
+    expect(performance.now() - started).toBeLessThan(4_000);
   });
 
   it("refuses a topic outside the adapter's topics (403)", async () => {

@@ -1,5 +1,6 @@
 import { importX509 } from "jose";
-import { Unavailable } from "../errors/errors.js";
+import { PayloadTooLarge, Unavailable } from "../errors/errors.js";
+import { readStreamCapped } from "../ingest/read-body.js";
 import type { FetchLike } from "../ports/fetch.js";
 import { InvalidSignature } from "./webhook-errors.js";
 
@@ -45,10 +46,22 @@ export function createSnsCertificates(options: {
     } catch {
       throw new Unavailable("the SNS signing certificate cannot be fetched now", 5);
     }
-    const text = response.ok ? await response.text() : "";
-    if (!response.ok || text.length > MAX_PEM_BYTES) {
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
       // A trusted host that has no such certificate: the message names one SNS never used.
       throw new InvalidSignature(SCHEME, "SigningCertURL does not name an SNS certificate");
+    }
+    // Read no further than a certificate can be (a body that never ends held the request and
+    // grew in memory until the timeout), and a body that breaks off is the host's passing
+    // fault, 503 for SNS to retry, not an unexpected error (it was a 500).
+    let text: string;
+    try {
+      text = new TextDecoder().decode(await readStreamCapped(response.body, MAX_PEM_BYTES));
+    } catch (err) {
+      if (err instanceof PayloadTooLarge) {
+        throw new InvalidSignature(SCHEME, "SigningCertURL does not name an SNS certificate");
+      }
+      throw new Unavailable("the SNS signing certificate cannot be fetched now", 5);
     }
     try {
       const key = await importX509(text.trim(), "RS256", { extractable: true });
