@@ -55,7 +55,17 @@ describe("configWarnings", () => {
       ),
     ]);
     expect(warnings(sns("    topics: [arn:aws:sns:eu-west-1:123456789012:orders]\n"))).toEqual([]);
-    expect(warnings("adapters:\n  - { id: orders, kind: sns }\n")).toEqual([]);
+  });
+
+  it("names an sns adapter without topics: any AWS account's signed messages verify there", () => {
+    expect(warnings("adapters:\n  - id: orders\n    kind: sns\n")).toEqual([
+      expect.stringMatching(
+        /^h\.yaml:3:11 adapters\[0\]\.kind: sns lists no topics: the signature proves only that SNS sent a message, not for whom/,
+      ),
+    ]);
+    const pinned =
+      "adapters:\n  - id: orders\n    kind: sns\n    topics: [arn:aws:sns:eu-west-1:123456789012:orders]\n";
+    expect(warnings(pinned)).toEqual([]);
   });
 
   it("names a mapping adapter whose id is a constant: every event after the first is a duplicate", () => {

@@ -31,8 +31,9 @@ function keyBytes(secret: string): number {
  * - an `auth.issuers[].jwks` URL over plain `http:` to a host other than this machine: whoever
  *   can answer for it hands the gateway the keys it trusts. A warning, since DESIGN.md allows
  *   http(s) and a local or sidecar identity provider is fine without TLS.
- * - an `sns` adapter with `autoConfirm` and no `topics`: it confirms whatever topic subscribes
- *   it, so any AWS account can feed it events.
+ * - an `sns` adapter with no `topics`: a message signed by SNS for any AWS account's topic
+ *   verifies, so that account can post its topic's messages here; with `autoConfirm` it even
+ *   subscribes the endpoint to them.
  * - a `mapping` adapter whose `id` is a constant: dedupe (`source` + `id`) then takes every
  *   event after the first for a redelivery and drops it.
  *
@@ -76,13 +77,26 @@ export function configWarnings(config: HeraldConfig, file: string, text?: string
     });
   });
   config.adapters.forEach((adapter, i) => {
-    if (adapter.kind !== "sns" || !adapter.autoConfirm || adapter.topics !== undefined) return;
+    if (adapter.kind !== "sns" || adapter.topics !== undefined) return;
+    if (adapter.autoConfirm) {
+      found.push({
+        path: ["adapters", i, "autoConfirm"],
+        message:
+          "is true and the adapter lists no topics: any AWS account can subscribe this endpoint " +
+          "to a topic of its own, Herald confirms the subscription, and that topic's messages " +
+          "are accepted as events; list the topics you mean in topics",
+      });
+      return;
+    }
+    // Without autoConfirm too: the signature proves a message came from SNS, not from whose
+    // topic, so a message any AWS account's topic sent to an endpoint of its own verifies here.
     found.push({
-      path: ["adapters", i, "autoConfirm"],
+      path: ["adapters", i, "kind"],
       message:
-        "is true and the adapter lists no topics: any AWS account can subscribe this endpoint " +
-        "to a topic of its own, Herald confirms the subscription, and that topic's messages " +
-        "are accepted as events; list the topics you mean in topics",
+        "sns lists no topics: the signature proves only that SNS sent a message, not for whom, " +
+        "so any AWS account can post here the signed messages of a topic of its own (received " +
+        "at an endpoint of its own) and they are accepted as events; list the topics you mean " +
+        "in topics",
     });
   });
   config.adapters.forEach((adapter, i) => {
