@@ -311,7 +311,7 @@ export const OPENAPI_DOCUMENT = {
       put: {
         operationId: "updateSubscription",
         summary:
-          "Replace a subscription created through the API. A header value sent as `<redacted>` keeps the stored value.",
+          "Replace a subscription created through the API. A header value sent as `<redacted>` keeps the stored value, as long as the sink keeps its origin (scheme, host and port); a credential-like query value likewise, while its URL keeps its origin.",
         requestBody: {
           required: true,
           content: {

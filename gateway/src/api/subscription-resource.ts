@@ -106,7 +106,8 @@ function formatRate(rate: { readonly count: number; readonly perMs: number }): s
 /**
  * For a `PUT`: a header sent back as `REDACTED` keeps the value stored under the same name, so a
  * client can edit what it read without knowing the credentials in it. A `REDACTED` header the
- * stored subscription does not have is refused (`InvalidSubscription`): it would be sent as is.
+ * stored subscription does not have is refused (`InvalidSubscription`): it would be sent as is;
+ * so is one whose sink moved to another origin, which must not receive the stored credential.
  *
  * @example
  * restoreRedactedHeaders(updated, existing); // authorization: "<redacted>" -> the stored token
@@ -117,11 +118,16 @@ export function restoreRedactedHeaders(
 ): Subscription {
   const stored = existing?.protocolsettings.headers ?? {};
   const storedByName = new Map(Object.entries(stored).map(([k, v]) => [k.toLowerCase(), v]));
+  // A stored credential goes only where it was sent before: a PUT that moves the sink to another
+  // origin and sends `<redacted>` back would otherwise hand the hidden value to the new host, and
+  // GET hides it precisely so that an admin token cannot read it.
+  const sameOrigin = existing !== undefined && sameUrlOrigin(updated.sink, existing.sink);
   let changed = false;
   const unbacked: string[] = [];
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(updated.protocolsettings.headers)) {
-    const kept = value === REDACTED ? storedByName.get(name.toLowerCase()) : undefined;
+    const storedValue = value === REDACTED ? storedByName.get(name.toLowerCase()) : undefined;
+    const kept = sameOrigin ? storedValue : undefined;
     if (value === REDACTED && kept === undefined) unbacked.push(name);
     headers[name] = kept ?? value;
     if (kept !== undefined) changed = true;
@@ -131,7 +137,10 @@ export function restoreRedactedHeaders(
       unbacked.map((name) => ({
         // Spelt as every other check spells a header's field (`headers["x-api-key"]`).
         field: formatFieldPath(["protocolsettings", "headers", name]),
-        message: `${REDACTED} keeps a stored value, and there is none under this name: send the value itself`,
+        message:
+          storedByName.has(name.toLowerCase()) && existing !== undefined
+            ? `${REDACTED} keeps a stored value only while the sink keeps its origin (scheme, host and port); the sink moved: send the value itself`
+            : `${REDACTED} keeps a stored value, and there is none under this name: send the value itself`,
       })),
     );
   }
@@ -199,7 +208,8 @@ export function hideUrlSecrets(url: string): string {
  * Raw API input (before validation) with each credential-like query value of `sink` and
  * `delivery.deadLetterSink` sent back as `REDACTED` replaced by the stored one of the same name
  * (in the same field of `existing`), so a client can send back what it read. Without a stored
- * value behind it (a create, or a new parameter) it is refused: `REDACTED` would be sent as is.
+ * value behind it (a create, or a new parameter) it is refused: `REDACTED` would be sent as is;
+ * so is one in a URL whose origin changed, which must not receive the stored credential.
  *
  * @example
  * restoreRedactedUrls({ sink: "https://fn.example.net/api/in?code=<redacted>" }, existing);
@@ -237,9 +247,11 @@ function restoreUrl(
   issues: SubscriptionIssue[],
 ): unknown {
   if (typeof value !== "string") return value;
-  // The stored raw values of each secret parameter, in order (a name may repeat).
+  // The stored raw values of each secret parameter, in order (a name may repeat); none for a URL
+  // of another origin, which must not receive the stored credentials (see restoreRedactedHeaders).
   const kept = new Map<string, string[]>();
-  if (stored !== undefined) {
+  const moved = stored !== undefined && !sameUrlOrigin(value, stored);
+  if (stored !== undefined && !moved) {
     mapSecretParameters(stored, (rawName, name, rawValue) => {
       kept.set(name, [...(kept.get(name) ?? []), rawValue]);
       return `${rawName}=${rawValue}`;
@@ -255,10 +267,18 @@ function restoreUrl(
   for (const name of unbacked) {
     issues.push({
       field,
-      message: `${REDACTED} as the value of the query parameter ${JSON.stringify(name)} keeps a stored value, and there is none: send the value itself`,
+      message: moved
+        ? `${REDACTED} as the value of the query parameter ${JSON.stringify(name)} keeps a stored value only while the URL keeps its origin (scheme, host and port); it moved: send the value itself`
+        : `${REDACTED} as the value of the query parameter ${JSON.stringify(name)} keeps a stored value, and there is none: send the value itself`,
     });
   }
   return restored;
+}
+
+/** Whether two URLs have one origin (scheme, host, port); an unparsable one has none. */
+function sameUrlOrigin(a: string, b: string): boolean {
+  if (!URL.canParse(a) || !URL.canParse(b)) return false;
+  return new URL(a).origin === new URL(b).origin;
 }
 
 /**

@@ -308,6 +308,57 @@ describe("Subscriptions API", () => {
     await call("DELETE", `/subscriptions/${resource.id}`);
   });
 
+  it("a PUT that moves the sink to another origin gets no stored credential for <redacted>: 400, nothing sent there", async () => {
+    const created = await call("POST", "/subscriptions", {
+      types: ["com.example.moved"],
+      sink: `${sink.url}/legit?token=query-secret-value`,
+      protocolsettings: { headers: { authorization: "Bearer header-secret-value" } },
+      delivery: { deadLetterSink: `${sink.url}/dlq?sig=dlq-secret-value` },
+    });
+    expect(created.status).toBe(201);
+    const resource = (await created.json()) as Record<string, unknown> & { id: string };
+    // The same recording sink under another origin: `localhost` is not `127.0.0.1`.
+    const elsewhere = sink.url.replace("127.0.0.1", "localhost");
+    expect(elsewhere).not.toBe(sink.url);
+    const moved = await call("PUT", `/subscriptions/${resource.id}`, {
+      ...resource,
+      sink: `${elsewhere}/attacker?token=${REDACTED}`,
+      delivery: { deadLetterSink: `${elsewhere}/attacker-dlq?sig=${REDACTED}` },
+    });
+    const body = await problem(moved, 400, "invalid_subscription");
+    expect(body.errors).toEqual([
+      expect.objectContaining({ field: "sink", message: expect.stringContaining("origin") }),
+      expect.objectContaining({ field: "delivery.deadLetterSink" }),
+    ]);
+    // The headers alone, with the sink moved and its query left out.
+    const headersOnly = await call("PUT", `/subscriptions/${resource.id}`, {
+      ...resource,
+      sink: `${elsewhere}/attacker`,
+      delivery: {},
+    });
+    expect((await problem(headersOnly, 400, "invalid_subscription")).errors).toEqual([
+      expect.objectContaining({
+        field: "protocolsettings.headers.authorization",
+        message: expect.stringContaining("origin"),
+      }),
+    ]);
+    // Still the stored subscription: an event goes to the original sink with its credentials.
+    const before = sink.received.length;
+    await publish("com.example.moved", "m1");
+    const delivered = (await sink.waitFor(before + 1)).at(-1);
+    expect(delivered?.path).toBe("/legit?token=query-secret-value");
+    expect(delivered?.headers.authorization).toBe("Bearer header-secret-value");
+    // Moving with the values themselves is fine.
+    const fresh = await call("PUT", `/subscriptions/${resource.id}`, {
+      ...resource,
+      sink: `${elsewhere}/other`,
+      protocolsettings: { headers: { authorization: "Bearer new-value" } },
+      delivery: {},
+    });
+    expect(fresh.status).toBe(200);
+    await call("DELETE", `/subscriptions/${resource.id}`);
+  });
+
   it("lists the first 100 issues of a subscription with thousands and counts the rest in the detail", async () => {
     const body: Record<string, unknown> = { sink: `${sink.url}/many` };
     for (let i = 0; i < 3_000; i++) body[`k${i}`] = 1;
