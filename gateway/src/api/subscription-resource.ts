@@ -32,7 +32,8 @@ export const REDACTED = "<redacted>";
  * counts, as for a sink URL's query parameters (`redact-secrets.ts`); hiding a harmless value
  * costs nothing, since a `PUT` of `REDACTED` keeps it.
  */
-const SENSITIVE_HEADER = /auth|cookie|token|secret|passw|key|signature/i;
+const SENSITIVE_HEADER =
+  /auth|cookie|token|secret|passw|key|signature|credential|session|jwt|bearer/i;
 
 /**
  * A subscription as the Subscriptions API shows it (spec 3.2.1, with every default applied, 3.2.5.1

@@ -224,6 +224,11 @@ describe("Subscriptions API", () => {
       "ocp-apim-subscription-key": "apim-key-value",
       "x-access-key": "access-key-value",
       "x-auth": "auth-value",
+      // Named for what they carry, without one of the words above.
+      "x-credential": "credential-value",
+      "x-session-id": "session-value",
+      "x-jwt": "jwt-value",
+      "x-bearer": "bearer-value",
       "x-team": "ops",
     };
     const created = await call("POST", "/subscriptions", {
@@ -232,7 +237,16 @@ describe("Subscriptions API", () => {
     });
     expect(created.status).toBe(201);
     const text = await created.text();
-    for (const value of ["fn-key-value", "apim-key-value", "access-key-value", "auth-value"]) {
+    for (const value of [
+      "fn-key-value",
+      "apim-key-value",
+      "access-key-value",
+      "auth-value",
+      "credential-value",
+      "session-value",
+      "jwt-value",
+      "bearer-value",
+    ]) {
       expect(text).not.toContain(value);
     }
     const resource = JSON.parse(text) as { id: string; protocolsettings: unknown };
@@ -243,6 +257,10 @@ describe("Subscriptions API", () => {
         "ocp-apim-subscription-key": REDACTED,
         "x-access-key": REDACTED,
         "x-auth": REDACTED,
+        "x-credential": REDACTED,
+        "x-session-id": REDACTED,
+        "x-jwt": REDACTED,
+        "x-bearer": REDACTED,
         "x-team": "ops",
       },
     });
