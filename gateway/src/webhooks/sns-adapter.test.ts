@@ -47,6 +47,16 @@ beforeAll(async () => {
       // Says 2 KB, sends a few bytes, then the connection goes: the body breaks off.
       res.writeHead(200, { "content-length": "2048" });
       res.write("-----BEGIN CERT", () => res.destroy());
+    } else if (req.url?.startsWith("/endless-confirm")) {
+      // A confirmation answer that never ends.
+      res.writeHead(200, { "content-type": "text/xml" });
+      res.write(CONFIRMED);
+      const chunk = " ".repeat(16_384);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once("drain", pump);
+      };
+      pump();
     } else if (req.url === "/endless-cert") {
       // A body that never ends: read no further than a certificate can be.
       res.writeHead(200, { "content-type": "application/x-pem-file" });
@@ -369,6 +379,26 @@ describe("sns: subscriptions", () => {
       level: "info",
       message: "SNS subscription confirmed",
       fields: { adapter: "confirming", topic: TOPIC, subscription: SUBSCRIPTION },
+    });
+  });
+});
+
+describe("sns: a confirmation answer without end", () => {
+  it("is read no further than a confirmation can be: the 202 comes at once, and the confirmation is logged", async () => {
+    const message = {
+      ...confirmation("confirm-endless"),
+      SubscribeURL: `${base}/endless-confirm?Action=ConfirmSubscription&Token=2336412f37`,
+    };
+    const started = performance.now();
+    const res = await deliver(confirmKit, "confirming", sign(message, "2"));
+    expect(res.status).toBe(202);
+    // Not the 10 s confirmation timeout: the answer is cut once it is past any real one.
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(served).toContain("/endless-confirm?Action=ConfirmSubscription&Token=2336412f37");
+    expect(logged).toContainEqual({
+      level: "info",
+      message: "SNS subscription confirmed",
+      fields: { adapter: "confirming", topic: TOPIC, subscription: undefined },
     });
   });
 });

@@ -1,5 +1,6 @@
 import { Forbidden } from "../auth/policy-errors.js";
-import { MalformedRequest } from "../errors/errors.js";
+import { MalformedRequest, PayloadTooLarge } from "../errors/errors.js";
+import { readStreamCapped } from "../ingest/read-body.js";
 import type { FetchLike } from "../ports/fetch.js";
 import type { Logger } from "../ports/logger.js";
 import { foreignEvent } from "./foreign-event.js";
@@ -192,7 +193,7 @@ export function createSnsAdapter(options: SnsAdapterOptions): WebhookAdapter {
       const response = await fetch(new Request(url, { signal: AbortSignal.timeout(10_000) }));
       if (response.ok) {
         // SNS answers with the new subscription's ARN: the value for the adapter's `subscriptions`.
-        const subscription = confirmedSubscriptionArn(await response.text());
+        const subscription = confirmedSubscriptionArn(await confirmationAnswer(response));
         logger.info("SNS subscription confirmed", { adapter: options.id, topic, subscription });
       } else {
         await response.body?.cancel();
@@ -209,6 +210,23 @@ export function createSnsAdapter(options: SnsAdapterOptions): WebhookAdapter {
         error: err instanceof Error ? err.message : String(err),
       });
     }
+  }
+}
+
+/** SNS's `ConfirmSubscriptionResponse` is a few hundred bytes. */
+const MAX_CONFIRMATION_BYTES = 65_536;
+
+/**
+ * The text of a confirmation's answer, read no further than `MAX_CONFIRMATION_BYTES`: an answer
+ * without end held the webhook's `202` and grew in memory until the timeout. Past the limit it is
+ * empty (the subscription is confirmed all the same; only its ARN goes unlogged).
+ */
+async function confirmationAnswer(response: Response): Promise<string> {
+  try {
+    return new TextDecoder().decode(await readStreamCapped(response.body, MAX_CONFIRMATION_BYTES));
+  } catch (err) {
+    if (err instanceof PayloadTooLarge) return "";
+    throw err;
   }
 }
 
