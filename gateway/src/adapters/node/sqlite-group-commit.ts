@@ -36,11 +36,13 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  *
  * @example
  * const group = createGroupCommit(db, (err) => logger.error("store write failed", { err }));
+ * // `onCommit` (optional third argument) runs after each committed group, outside its transaction.
  * await group.run(() => insert.run(row));
  */
 export function createGroupCommit(
   db: Database,
   onError: (err: unknown) => void = () => {},
+  onCommit: () => void = () => {},
 ): GroupCommit {
   let pending: Pending[] = [];
   let scheduled = false;
@@ -106,6 +108,7 @@ export function createGroupCommit(
       for (const { reject } of group) reject(storeUnavailable(error));
       return;
     }
+    onCommit();
     group.forEach(({ resolve, reject }, i) => {
       const outcome = outcomes[i] as Outcome;
       if (outcome.ok) resolve(outcome.value);

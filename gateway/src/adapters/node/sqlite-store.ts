@@ -176,10 +176,36 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
   // The failure of the disk, not of one write's data: until a later write gets through (or for
   // `UNAVAILABLE_MS`, so a probe lets publishers try again), the store says it cannot take events.
   let failed: { readonly at: number; readonly transactions: number } | undefined;
-  const group = createGroupCommit(db, (err) => {
-    logger.error("the SQLite store could not write", { path, error: String(err) });
-    if (isDiskFailure(err)) failed = { at: clock.now(), transactions: group.transactions };
-  });
+  // A full disk may be mostly WAL: SQLite copies the WAL back into the file (a checkpoint) only
+  // once it holds 1,000 pages (about 4 MB), so on a disk with less room than that the WAL fills
+  // it and is never emptied. Once a write has failed for lack of room, the WAL is checkpointed
+  // every 64 pages for the rest of the run, and every write that gets through again (space came
+  // back) is followed by a checkpoint that empties the WAL file, until one succeeds: before
+  // retries and publishers fill the room that came back with more WAL.
+  let walToEmpty = false;
+  const emptyWal = () => {
+    try {
+      const [result] = db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
+      if (result?.busy === 0) walToEmpty = false;
+    } catch {
+      // Still no room for the pages the WAL holds: the next write that gets through tries again.
+    }
+  };
+  const group = createGroupCommit(
+    db,
+    (err) => {
+      logger.error("the SQLite store could not write", { path, error: String(err) });
+      if (isDiskFailure(err)) failed = { at: clock.now(), transactions: group.transactions };
+      if ((err as { code?: unknown } | null)?.code === "SQLITE_FULL") {
+        db.pragma("wal_autocheckpoint = 64");
+        walToEmpty = true;
+        emptyWal();
+      }
+    },
+    () => {
+      if (walToEmpty) emptyWal();
+    },
+  );
   const file = fileIdentity(path);
   let gone = false;
   let checkedAt = Number.NEGATIVE_INFINITY;
