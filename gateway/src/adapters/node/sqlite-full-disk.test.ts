@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,13 +44,38 @@ async function churn(store: SqliteStore): Promise<void> {
   for (const job of jobs) await store.queue.complete(job.id);
 }
 
-describe("the SQLite store on a small disk that ran full", () => {
-  it("takes events again for good once room comes back, its WAL no longer filling the disk", async (ctx) => {
+/** Fills the disk but for `kb` KiB. */
+const leaveRoom = (kb: number) => {
+  const { bavail, bsize } = statfsSync(dir);
+  writeFileSync(join(dir, "filler"), Buffer.alloc(Math.max(0, bavail * bsize - kb * 1024)));
+};
+
+describe("the SQLite store on a small disk", () => {
+  it("keeps its WAL small: far more writes than the room left never fill it", async (ctx) => {
     if (!mounted) ctx.skip();
-    const store = openSqliteStore({ path: join(dir, "store", "herald.db") });
-    ctx.onTestFinished(() => store.close());
-    // Leaves about 600 KB: the WAL fills it long before SQLite's first checkpoint.
-    writeFileSync(join(dir, "filler"), Buffer.alloc(1_400 * 1024));
+    // About 600 KB left: SQLite's WAL alone would fill it long before its first checkpoint.
+    leaveRoom(600);
+    const store = openSqliteStore({ path: join(dir, "small", "herald.db") });
+    ctx.onTestFinished(async () => {
+      await store.close();
+      rmSync(join(dir, "small"), { recursive: true, force: true });
+      rmSync(join(dir, "filler"), { force: true });
+    });
+    // About 8 MB of writes.
+    for (let i = 0; i < 400; i++) await churn(store);
+    expect(store.available()).toBe(true);
+  }, 60_000);
+
+  it("takes events again for good once room comes back after it ran full", async (ctx) => {
+    if (!mounted) ctx.skip();
+    const store = openSqliteStore({ path: join(dir, "full", "herald.db") });
+    ctx.onTestFinished(async () => {
+      await store.close();
+      rmSync(join(dir, "full"), { recursive: true, force: true });
+      rmSync(join(dir, "filler"), { force: true });
+    });
+    await churn(store);
+    leaveRoom(0);
     let refused: unknown;
     for (let i = 0; i < 1_000 && refused === undefined; i++) {
       refused = await churn(store).catch((err: unknown) => err);
@@ -58,8 +83,8 @@ describe("the SQLite store on a small disk that ran full", () => {
     expect(refused).toBeInstanceOf(Unavailable);
     expect(store.available()).toBe(false);
     rmSync(join(dir, "filler"));
-    // Room came back (1.4 MB): about 8 MB of writes more, far more than came back. Without
-    // checkpoints the WAL fills the disk again; with them it stays small.
+    // Room came back (almost 2 MB): about 8 MB of writes more. Without checkpoints the WAL
+    // fills the disk again; with them it stays small.
     for (let i = 0; i < 400; i++) await churn(store);
     expect(store.available()).toBe(true);
   }, 60_000);

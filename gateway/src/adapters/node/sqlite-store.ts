@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { statfsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
@@ -117,6 +117,20 @@ const UNAVAILABLE_MS = 5_000;
 /** How old a look at whether the file is still at its path an accept may rely on. */
 const FILE_CHECK_MS = 1_000;
 
+/** Free room below which the WAL is checkpointed every `WAL_PAGES` pages, not SQLite's 1,000. */
+const SMALL_DISK_BYTES = 64 * 1024 * 1024;
+const WAL_PAGES = 64;
+
+/** The bytes free for this process on the disk of `dir`; `Infinity` when it cannot tell. */
+function freeBytes(dir: string): number {
+  try {
+    const { bavail, bsize } = statfsSync(dir);
+    return bavail * bsize;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
 /** A write refused by the disk or the file (not by the data written): full, read-only, I/O. */
 function isDiskFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -178,11 +192,12 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
   let failed: { readonly at: number; readonly transactions: number } | undefined;
   // A full disk may be mostly WAL: SQLite copies the WAL back into the file (a checkpoint) only
   // once it holds 1,000 pages (about 4 MB), so on a disk with less room than that the WAL fills
-  // it and is never emptied. Once a write has failed for lack of room, the WAL is checkpointed
-  // every 64 pages for the rest of the run, and every write that gets through again (space came
-  // back) is followed by a checkpoint that empties the WAL file, until one succeeds: before
-  // retries and publishers fill the room that came back with more WAL.
-  let walToEmpty = false;
+  // it and is never emptied. On a disk with little room, and after a write failed for lack of
+  // room, the WAL is checkpointed every 64 pages. The WAL a killed run left, and the WAL that
+  // filled the disk, are emptied (a TRUNCATE checkpoint) now and after every write that gets
+  // through, until that succeeds: before retries and publishers fill the room that came back.
+  if (freeBytes(dirname(path)) < SMALL_DISK_BYTES) db.pragma(`wal_autocheckpoint = ${WAL_PAGES}`);
+  let walToEmpty = true;
   const emptyWal = () => {
     try {
       const [result] = db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
@@ -191,13 +206,14 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
       // Still no room for the pages the WAL holds: the next write that gets through tries again.
     }
   };
+  emptyWal();
   const group = createGroupCommit(
     db,
     (err) => {
       logger.error("the SQLite store could not write", { path, error: String(err) });
       if (isDiskFailure(err)) failed = { at: clock.now(), transactions: group.transactions };
       if ((err as { code?: unknown } | null)?.code === "SQLITE_FULL") {
-        db.pragma("wal_autocheckpoint = 64");
+        db.pragma(`wal_autocheckpoint = ${WAL_PAGES}`);
         walToEmpty = true;
         emptyWal();
       }
