@@ -202,6 +202,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const emit = async (events: readonly CloudEvent[]) => {
     await acceptOwn(events);
   };
+  // Set once `stop()` gave up on the deliveries in flight (the drain deadline): their jobs stay
+  // leased, however the attempts cut short by the closed connections end.
+  let cutShort = false;
   const dispatcher = createDispatcher({
     queue,
     deliverer,
@@ -225,6 +228,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       ...(options.random ? { random: options.random } : {}),
       // 410 Gone: the sink says it will never take events again (DESIGN.md "Delivery semantics").
       onGone: disableOnGone({ registry: subscriptions, emit, clock }),
+      cutShort: () => cutShort,
     }),
   });
   // Jobs the dispatcher already holds follow a change of their subscription at once, and the
@@ -365,6 +369,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
       // The whole shutdown stays within drainMs, however slow a sink is.
       await dispatcher.stop({ deadlineMs: Math.max(0, drainMs - (Date.now() - startedAt)) });
+      cutShort = true;
       if (ownQueue !== undefined && !drained) {
         const left = await queue.size();
         // The memory queue ends with the process: these accepted events are lost, which a person

@@ -53,6 +53,12 @@ export interface DeadLetterOptions {
   readonly metrics?: Pick<GatewayMetrics, "dead">;
   /** Accepts the `dev.herald.delivery.failed` receipts (subscriptions with `delivery.receipts`). */
   readonly emit?: (events: readonly CloudEvent[]) => Promise<void>;
+  /**
+   * True once a shutdown gave up on the attempts in flight and closed their connections: a
+   * dead-letter send that failed then failed for that, not for its sink, so its jobs are left
+   * leased (due again at the next start) rather than kept as dead.
+   */
+  readonly cutShort?: () => boolean;
 }
 
 /**
@@ -70,7 +76,7 @@ export interface DeadLetterOptions {
  * await deadLetter([job], { status: 400, error: "bad payload", at: clock.now() }, subscription);
  */
 export function createDeadLetter(options: DeadLetterOptions): DeadLetter {
-  const { queue, deliverer, logger, metrics, emit } = options;
+  const { queue, deliverer, logger, metrics, emit, cutShort } = options;
 
   /** Failed receipts, accepted before the jobs end (a crash in between sends them again). */
   async function receipts(
@@ -152,6 +158,15 @@ export function createDeadLetter(options: DeadLetterOptions): DeadLetter {
       await receipts(jobs, failure, subscription, "dead_letter_sink");
       await Promise.all(jobs.map((job) => queue.complete(job.id)));
       metrics?.dead(subscription.id, "dead_letter_sink", jobs.length);
+      return;
+    }
+    if (cutShort?.() === true) {
+      for (const job of jobs) {
+        logger.warn("the shutdown cut a dead-letter send short; the job stays leased", {
+          jobId: job.id,
+          subscriptionId: subscription.id,
+        });
+      }
       return;
     }
     // The dead-letter sink's status and the start of its answer, with room kept for them after

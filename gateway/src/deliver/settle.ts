@@ -65,6 +65,13 @@ export interface SettleOptions {
    * with the queue's retention; a sink's `Retry-After` can push a retry past it).
    */
   readonly retryDeadline?: (job: DeliveryJob) => number | undefined;
+  /**
+   * True once a shutdown gave up on the attempts in flight and closed their connections (see
+   * `Dispatcher.stop`): an attempt or dead-letter send that then failed with a retryable outcome
+   * failed for that, not for its sink, so its jobs stay leased, due again at the next start with
+   * the attempts they had, neither rescheduled nor kept as dead.
+   */
+  readonly cutShort?: () => boolean;
 }
 
 /**
@@ -102,6 +109,7 @@ export function createSettle(options: SettleOptions): Settle {
     logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(emit ? { emit } : {}),
+    ...(options.cutShort ? { cutShort: options.cutShort } : {}),
   });
 
   /** Succeeded receipts of the jobs that want them; none for a receipt. */
@@ -171,6 +179,15 @@ export function createSettle(options: SettleOptions): Settle {
 
   return async function settle(jobs, outcome, subscription) {
     if (outcome.kind === "delivered") return delivered(jobs, outcome, subscription);
+    if (outcome.kind === "retry" && options.cutShort?.() === true) {
+      for (const job of jobs) {
+        logger.warn("the shutdown cut a delivery short; the job stays leased", {
+          jobId: job.id,
+          subscriptionId: subscription.id,
+        });
+      }
+      return;
+    }
     const now = clock.now();
     const failure: DeliveryFailure = {
       status: outcome.status,

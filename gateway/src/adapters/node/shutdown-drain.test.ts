@@ -1,12 +1,14 @@
 import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { connect, type Socket } from "node:net";
+import { createServer } from "node:http";
+import { type AddressInfo, connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
 import { serveQuietly } from "../../../test/support/serve-in-temp-dir.js";
 import { spawnHerald } from "../../../test/support/spawn-herald.js";
+import { silentLogger } from "../../ports/logger.js";
 
 // DESIGN.md: SIGTERM/SIGINT stop accepting, finish or persist in-flight work, exit 0. A request
 // whose body is still arriving when shutdown starts is let finish within the drain deadline
@@ -198,4 +200,71 @@ describe("shutdown with a request body still arriving", () => {
       expect(sink.received.filter((r) => r.headers["ce-id"] === id)).toEqual([]);
     },
   );
+});
+
+describe("herald serve on SQLite, stopped while a dead-letter send hangs", () => {
+  it("leaves the job leased, not dead: after the restart it goes to the dead-letter sink", async () => {
+    // The sink fails (500, no retries): the job goes to a dead-letter sink that never answers.
+    let hang = true;
+    let arrive: (id: string) => void = () => {};
+    const arrived = new Promise<string>((ok) => {
+      arrive = ok;
+    });
+    let dlqReached: () => void = () => {};
+    const reached = new Promise<void>((ok) => {
+      dlqReached = ok;
+    });
+    const sinks = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        if (req.url === "/fail") return void res.writeHead(500).end();
+        if (hang) return dlqReached();
+        res.writeHead(204).end();
+        arrive(String(req.headers["ce-id"]));
+      });
+    });
+    await new Promise<void>((ok) => sinks.listen(0, "127.0.0.1", ok));
+    const base = `http://127.0.0.1:${(sinks.address() as AddressInfo).port}`;
+    await writeFile(
+      join(dir, "dead-letter.yaml"),
+      [
+        "store: { kind: sqlite, path: dead-letter.db }",
+        "subscriptions:",
+        "  - id: dl",
+        `    sink: ${base}/fail`,
+        `    delivery: { retry: 0, timeout: 60s, deadLetterSink: ${base}/dlq }`,
+      ].join("\n"),
+    );
+    // Resolves with the first line logged about the job's end: cut short, or kept as dead.
+    let ended: (line: string) => void = () => {};
+    const ending = new Promise<string>((ok) => {
+      ended = ok;
+    });
+    const watch = (message: string) => {
+      if (/cut a dead-letter send short|kept as dead/.test(message)) ended(message);
+    };
+    const logger = { ...silentLogger, warn: watch, error: watch };
+    const server = await serveQuietly(dir, "dead-letter.yaml", { logger, drainMs: 200 });
+    const res = await fetch(`${server.url}/events`, {
+      method: "POST",
+      headers: { "ce-specversion": "1.0", "ce-id": "dl-1", "ce-source": "/dl", "ce-type": "t" },
+      body: "x",
+    });
+    expect(res.status).toBe(202);
+    await reached;
+    await server.close();
+    expect(await ending).toMatch(/cut a dead-letter send short/);
+
+    hang = false;
+    const again = await serveQuietly(dir, "dead-letter.yaml");
+    try {
+      const dead = await fetch(`${again.url}/subscriptions/dl/dead`);
+      expect((await dead.json()).items).toEqual([]);
+      expect(await arrived).toBe("dl-1");
+    } finally {
+      await again.close();
+      sinks.closeAllConnections();
+      await new Promise((ok) => sinks.close(ok));
+    }
+  }, 20_000);
 });
