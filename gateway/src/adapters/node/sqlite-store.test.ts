@@ -886,6 +886,22 @@ describe("SQLite store failures", () => {
     await store.close();
   });
 
+  it("says at close that the deliveries still queued in a file gone from its path are lost, and how many", async () => {
+    const { path, db } = freshDatabase();
+    const lines: { msg: string; fields: Record<string, unknown> | undefined }[] = [];
+    const logger = {
+      ...silentLogger,
+      error: (msg: string, fields?: Record<string, unknown>) => void lines.push({ msg, fields }),
+    };
+    const store = createSqliteStore(db, { path, logger });
+    await accept(store.queue, "0", "1");
+    rmSync(dirname(path), { recursive: true });
+    await store.close();
+    expect(lines.filter(({ msg }) => /is lost/.test(msg))).toEqual([
+      { msg: expect.stringMatching(/deleted or replaced/), fields: { path, queued: 2 } },
+    ]);
+  });
+
   it("refuses events once its file is gone from its path (looked at once a second at most)", async () => {
     const { path, db } = freshDatabase();
     const clock = manualClock();

@@ -237,7 +237,7 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
     if (sameFile(file, fileIdentity(path))) return true;
     gone = true;
     logger.error(
-      "the SQLite file is no longer at its path (deleted or replaced): events are refused (503); restart herald",
+      "the SQLite file is no longer at its path (deleted or replaced): events are refused (503); the deliveries queued in it go on, and are lost at a restart: restart herald once they are done",
       { path },
     );
     return false;
@@ -284,6 +284,13 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
         queue.close();
         // Whatever was requested before close is written first.
         await group.run(() => undefined).catch(() => undefined);
+        // Whatever the file still held goes with the process: said, never silently dropped.
+        if (!fileInPlace(0)) {
+          logger.error(
+            "the SQLite file was deleted or replaced under the running gateway: what it still held (queued and dead deliveries, API subscriptions) is lost",
+            { path, queued: await queue.size().catch(() => "unknown") },
+          );
+        }
         db.close();
       })();
       return closing;
