@@ -63,6 +63,7 @@ function harness(
     random?: number;
     onGone?: OnGone;
     retryDeadline?: (job: DeliveryJob) => number | undefined;
+    cutShort?: () => boolean;
   } = {},
 ) {
   const clock = { time: START, now: () => clock.time };
@@ -78,6 +79,7 @@ function harness(
     logger,
     clock,
     random: () => options.random ?? 0.5,
+    ...(options.cutShort ? { cutShort: options.cutShort } : {}),
     ...(options.onGone === undefined ? {} : { onGone: options.onGone }),
     ...(options.retryDeadline === undefined ? {} : { retryDeadline: options.retryDeadline }),
   });
@@ -230,6 +232,29 @@ describe("settle: retries", () => {
       },
       { op: "complete", jobId: "job-1" },
     ]);
+  });
+});
+
+describe("settle: after a shutdown cut the attempts short", () => {
+  it("leaves a failed attempt's job leased: no retry counted, nothing dead", async () => {
+    const sink = await scripted([{ status: 503 }]);
+    const { queue, lines, settle, deliverer } = harness({ cutShort: () => true });
+    const sub = subscription(sink.url, { retry: 0 });
+    const outcome = await deliverer.deliver({ id: "job-1", events: [job().event] }, sub);
+    await settle([job()], outcome, sub);
+    expect(queue.calls).toEqual([]);
+    expect(lines.map((l) => l.message)).toEqual([
+      "the shutdown cut a delivery short; the job stays leased",
+    ]);
+  });
+
+  it("still settles what the sink answered for good: a 400 is dead-lettered", async () => {
+    const sink = await scripted([{ status: 400 }]);
+    const { queue, settle, deliverer } = harness({ cutShort: () => true });
+    const sub = subscription(sink.url);
+    const outcome = await deliverer.deliver({ id: "job-1", events: [job().event] }, sub);
+    await settle([job()], outcome, sub);
+    expect(queue.calls.map((c) => c.op)).toEqual(["bury"]);
   });
 });
 
