@@ -89,7 +89,7 @@ describe("runConformance", () => {
       "binary: ce- header names are case-insensitive",
       "binary: percent-decoding is exactly one pass (%2541 -> %41)",
       "binary: overlong UTF-8 after decoding (%C0%A0) -> 400",
-      "http: GET /events -> 405 with Allow",
+      "http: GET /events -> 405 with Allow (or 404)",
     ];
     const seen: string[] = [];
     const relay = toyRelay(sink.url);
@@ -133,13 +133,14 @@ describe("runConformance", () => {
         // Passes the setup check, then never answers again.
         fetch: (req) => (answered++ === 0 ? relay(req) : new Promise<Response>(() => {})),
       },
-      { sink, dataDir: null, timeoutMs: 2000, requestTimeoutMs: 50 },
+      // Room for the relay's first answer on a loaded machine (it posts to the sink first).
+      { sink, dataDir: null, timeoutMs: 2000, requestTimeoutMs: 1000 },
     );
     const [setup, ...cases] = report.results;
     expect(setup?.ok).toBe(true);
     const ran = cases.filter((r) => r.message !== NOT_RUN_UNANSWERED);
     expect(ran).toHaveLength(UNANSWERED_LIMIT);
-    for (const r of ran) expect(r.message).toMatch(/no response within 50 ms/);
+    for (const r of ran) expect(r.message).toMatch(/no response within 1000 ms/);
     expect(cases.length).toBeGreaterThan(UNANSWERED_LIMIT + 10);
     expect(report.passed).toBe(1);
     expect(formatSummary(report)).toContain(

@@ -43,8 +43,9 @@ function yamlCase(e: YamlEvent): ConformanceCase {
   if (version !== "1.0") {
     // A 1.0 receiver cannot interpret another version's context (spec "specversion": producers
     // MUST use 1.0 for this version); Herald speaks 1.0 only and rejects the rest as invalid.
+    // Herald's contract, not the spec's: a receiver that also speaks 0.3 would accept them.
     return {
-      name: `${label} -> 400`,
+      name: `herald: ${label} -> 400`,
       spec: `${UPSTREAM} ${e.file}; Herald's contract (issue 2: 1.0 only), not the spec's: CloudEvents 1.0.2 "specversion" gives no status for another version`,
       run: (ctx) =>
         expectRejected(ctx, yamlRequest(ctx, e).request, 400, { attributes: ["specversion"] }),

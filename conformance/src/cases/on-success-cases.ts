@@ -160,7 +160,7 @@ function expectReceiptSink(data: Json | undefined, path: string): void {
 /** Replies and the `succeeded` receipt; the rest are in {@link onSuccessCases}. */
 const replyAndReceiptCases: readonly ConformanceCase[] = [
   {
-    name: "on-success: a reply is ingested and routed by its type, with system provenance and correlation",
+    name: "herald: on-success: a reply is ingested and routed by its type, with system provenance and correlation",
     spec: `${REPLIES}; ${CORRELATION}; DESIGN.md "Attributes" (authcontext)`,
     async run(ctx) {
       // One original that starts the chain, one that carries a correlationid of its own.
@@ -199,7 +199,7 @@ const replyAndReceiptCases: readonly ConformanceCase[] = [
     },
   },
   {
-    name: "on-success: a reply outside the reply policy is not ingested; the original is dead-lettered saying why",
+    name: "herald: on-success: a reply outside the reply policy is not ingested; the original is dead-lettered saying why",
     spec: `${REPLIES} (reply policy); DESIGN.md "Attributes" (heralderror*)`,
     async run(ctx) {
       const original = await publish(ctx, { type: ON_SUCCESS_TYPES.outside });
@@ -212,7 +212,7 @@ const replyAndReceiptCases: readonly ConformanceCase[] = [
     },
   },
   {
-    name: `on-success: a ${SUCCEEDED} receipt is routed by its source, naming the original event`,
+    name: `herald: on-success: a ${SUCCEEDED} receipt is routed by its source, naming the original event`,
     spec: RECEIPTS,
     async run(ctx) {
       const original = await publish(ctx, { type: ON_SUCCESS_TYPES.receipted });
@@ -232,7 +232,7 @@ const replyAndReceiptCases: readonly ConformanceCase[] = [
     },
   },
   {
-    name: "on-success: receipts never produce receipts",
+    name: "herald: on-success: receipts never produce receipts",
     spec: `${RECEIPTS} (receipts never produce receipts)`,
     async run(ctx) {
       // conformance-receipts emits receipts too, and gets receipts: a receipt of one of its
@@ -263,7 +263,7 @@ const replyAndReceiptCases: readonly ConformanceCase[] = [
 ];
 
 const malformedReplyCase: ConformanceCase = {
-  name: "on-success: a malformed reply (no source; JSON that is not an object) is not ingested; the original is dead-lettered saying the delivery succeeded",
+  name: "herald: on-success: a malformed reply (no source; JSON that is not an object) is not ingested; the original is dead-lettered saying the delivery succeeded",
   spec: `${REPLIES} (an invalid reply); CloudEvents 1.0.2 "REQUIRED Attributes"; JSON event format 3; DESIGN.md "Attributes" (heralderror*)`,
   async run(ctx) {
     const replies: string[] = [];
@@ -288,7 +288,7 @@ const malformedReplyCase: ConformanceCase = {
 };
 
 const replyLoopCase: ConformanceCase = {
-  name: `on-success: a reply loop stops at the hop limit (${DEFAULT_MAX_REPLY_HOPS}); the last event is dead-lettered with the reason, never delivered again`,
+  name: `herald: on-success: a reply loop stops at the hop limit (${DEFAULT_MAX_REPLY_HOPS}); the last event is dead-lettered with the reason, never delivered again`,
   spec: `${LOOPS}: heraldhops, limits.maxReplyHops default ${DEFAULT_MAX_REPLY_HOPS}, "reply loop: ..."; ${CORRELATION}`,
   async run(ctx) {
     // `/reply/loop` answers every delivery with a reply its own subscription matches and allows.
@@ -354,7 +354,7 @@ const replyLoopCase: ConformanceCase = {
 };
 
 const failedReceiptCase: ConformanceCase = {
-  name: `on-success: a ${RECEIPT_TYPES.failed} receipt of a dead-lettered event is routed by a filter, naming the event, sink, attempts and status`,
+  name: `herald: on-success: a ${RECEIPT_TYPES.failed} receipt of a dead-lettered event is routed by a filter, naming the event, sink, attempts and status`,
   spec: `${RECEIPTS}; Herald README "Delivery" (retries, dead letters)`,
   async run(ctx) {
     // `/receipts/failing` answers 500; its subscription has `retry: 0` and a dead-letter sink.
@@ -403,7 +403,7 @@ const failedReceiptCase: ConformanceCase = {
 function disabledReceiptCase(auth: ConformanceAuth | undefined): ConformanceCase {
   const api = adminApi(auth);
   return {
-    name: `on-success: a sink's 410 Gone disables its subscription and emits a ${RECEIPT_TYPES.disabled} receipt, routed by a filter`,
+    name: `herald: on-success: a sink's 410 Gone disables its subscription and emits a ${RECEIPT_TYPES.disabled} receipt, routed by a filter`,
     spec: `${RECEIPTS}; Herald README "Delivery" (410 Gone) and "Subscriptions API" (disabled)`,
     async run(ctx) {
       // Made through the API: a config subscription, once disabled, would stay so for later runs.

@@ -9,7 +9,7 @@ describe("subscriptionApiCases", () => {
     const all = names({ token: "p", adminToken: "a" });
     // Checks of Herald's own choices say so first (README "Herald-specific cases").
     expect(all.every((n) => /^(?:herald: )?subscriptions-api: /.test(n))).toBe(true);
-    expect(all.filter((n) => n.startsWith("herald: "))).toHaveLength(2);
+    expect(all.filter((n) => n.startsWith("herald: "))).toHaveLength(3);
     expect(new Set(all).size).toBe(all.length);
   });
 

@@ -234,7 +234,7 @@ function crudCases(api: AdminApi): ConformanceCase[] {
   return [
     {
       name: "subscriptions-api: POST -> 201, Location, server-assigned id, protocol and defaults; matching events reach its sink, others do not",
-      spec: `${SUBS} §3.2.5.1 (realized object, defaults applied), §3.2.1 (id: ignored on create), §3.3 (POST); ${SURFACE}`,
+      spec: `${SUBS} §3.2.5.1 (realized object, defaults applied), §3.2.1 (id: ignored on create), §3.3 (POST); ${SURFACE}; DESIGN.md "Config" (delivery.mode: binary | structured | batch, no default named)`,
       async run(ctx) {
         const sink = caseSink(ctx);
         const filters = [{ exact: { subject: "match" } }];
@@ -266,17 +266,22 @@ function crudCases(api: AdminApi): ConformanceCase[] {
             canonical(created.filters) === canonical(filters),
             `filters are ${JSON.stringify(created.filters)}, sent ${JSON.stringify(filters)}`,
           );
-          const delivery = created.delivery as Json | undefined;
+          // DESIGN.md lists the modes but names no default, so any mode the object shows is
+          // taken, and the delivery must then be in that mode (a batch arrives as structured).
+          const mode = (created.delivery as Json | undefined)?.mode;
           check(
-            delivery?.mode === "binary",
-            `the realized object lacks the default delivery.mode "binary": ${JSON.stringify(created.delivery)}`,
+            mode === undefined || mode === "binary" || mode === "structured" || mode === "batch",
+            `the realized object has delivery.mode ${JSON.stringify(mode)}, not one of DESIGN.md's`,
           );
           const [hit] = await route(ctx, sink, [
             subject(true, "match"),
             subject(false, "other"),
             probe(false, {}),
           ]);
-          check(hit?.event.mode === "binary", `delivered in ${hit?.event.mode} mode, not binary`);
+          check(
+            mode === undefined || hit?.event.mode === (mode === "binary" ? "binary" : "structured"),
+            `delivered in ${hit?.event.mode} mode, but the subscription says ${String(mode)}`,
+          );
           passed = true;
         } finally {
           await cleanUp(ctx, api, id, passed);
@@ -426,15 +431,23 @@ function badInputCases(api: AdminApi): ConformanceCase[] {
       api,
     ),
     {
-      name: "subscriptions-api: GET, PUT and DELETE on an unknown id -> 404 problem, nothing created",
-      // The spec lets a binding make PUT an upsert (3.2.5.4); Herald's contract does not.
-      spec: `${SUBS} §3.2.5.2, §3.2.5.5 (notfound); ${SURFACE} (404); PUT: the root README's Subscriptions API table (no upsert, which ${SUBS} §3.2.5.4 allows)`,
+      name: "subscriptions-api: GET and DELETE on an unknown id -> 404 problem, nothing created",
+      spec: `${SUBS} §3.2.5.2, §3.2.5.5 (notfound); ${SURFACE} (404)`,
       async run(ctx) {
         const path = itemPath(`${ctx.token}missing`);
         expectProblem(await api(ctx, "GET", path), 404);
+        expectProblem(await api(ctx, "DELETE", path), 404);
+        await expectNothingCreated(ctx, api);
+      },
+    },
+    {
+      // The spec lets a binding make PUT an upsert (3.2.5.4); Herald's contract does not.
+      name: "herald: subscriptions-api: PUT on an unknown id -> 404 problem, nothing created",
+      spec: `Herald's contract (the root README's Subscriptions API table: no upsert), beyond ${SUBS} §3.2.5.4 (which allows one) and DESIGN.md`,
+      async run(ctx) {
+        const path = itemPath(`${ctx.token}missing`);
         const body = { ...proposal(ctx, caseSink(ctx), []), id: `${ctx.token}missing` };
         expectProblem(await api(ctx, "PUT", path, body), 404);
-        expectProblem(await api(ctx, "DELETE", path), 404);
         await expectNothingCreated(ctx, api);
       },
     },

@@ -52,17 +52,18 @@ function extensionOf(received: Received): Traceparent {
 }
 
 /**
- * The delivery's own W3C `traceparent` header: valid, in the event's trace (the extension's
- * trace-id), with a parent-id of its own (the delivery span, not the event's parent).
+ * The delivery's own W3C `traceparent` header: valid, and when the event has the extension
+ * (`extension`), in the event's trace with a parent-id of its own (the delivery span, not the
+ * event's parent).
  */
-function expectDeliveryHeader(received: Received): Traceparent {
-  const extension = extensionOf(received);
+function expectDeliveryHeader(received: Received, extension: Traceparent | undefined): Traceparent {
   const value = received.delivery.headers.traceparent;
   const header = parseTraceparent(value);
   check(
     header !== undefined,
     `${received.path}: the delivery's traceparent header is ${value === undefined ? "missing" : `not a valid version-00 traceparent: ${JSON.stringify(value)}`}`,
   );
+  if (extension === undefined) return header;
   check(
     header.traceId === extension.traceId,
     `${received.path}: the delivery's traceparent header is in trace ${header.traceId}, the event's in ${extension.traceId}`,
@@ -77,21 +78,28 @@ function expectDeliveryHeader(received: Received): Traceparent {
 /**
  * Waits for the event at both catch-all sinks and checks both deliveries' `traceparent` headers
  * ({@link expectDeliveryHeader}); the two deliveries are two spans, so their parent-ids differ.
- * Returns the extension (the same at both).
+ * Returns the extension (the same at both). With `extension: "optional"` (the request had no
+ * valid trace context, so DESIGN.md's "set from the incoming trace context" has nothing to set
+ * from) an event without one passes, and `undefined` is returned; one that has it must be valid.
  */
-async function expectTracedDeliveries(ctx: CaseContext, id: string): Promise<Traceparent> {
+async function expectTracedDeliveries(
+  ctx: CaseContext,
+  id: string,
+  extension: "required" | "optional" = "required",
+): Promise<Traceparent | undefined> {
   const [binary, structured] = await Promise.all([
     waitForId(ctx, SINK_PATHS.binary, id),
     waitForId(ctx, SINK_PATHS.structured, id),
   ]);
-  const [a, b] = [expectDeliveryHeader(binary), expectDeliveryHeader(structured)];
   const [ea, eb] = [binary, structured].map((r) => r.event.attributes.traceparent);
   check(ea === eb, `the event's traceparent differs between deliveries: ${ea} / ${eb}`);
+  const own = extension === "optional" && ea === undefined ? undefined : extensionOf(binary);
+  const [a, b] = [expectDeliveryHeader(binary, own), expectDeliveryHeader(structured, own)];
   check(
     a.parentId !== b.parentId,
     `the deliveries to ${binary.path} and ${structured.path} share the parent-id ${a.parentId}; each delivery is a span of its own`,
   );
-  return extensionOf(binary);
+  return own;
 }
 
 /** Hostile and malformed `traceparent` headers, each of which the gateway must ignore. */
@@ -109,7 +117,7 @@ const MALFORMED: readonly { name: string; value: () => string }[] = [
 
 function malformedCase({ name, value }: (typeof MALFORMED)[number]): ConformanceCase {
   return {
-    name: `trace: a malformed traceparent header (${name}) -> 202, the event still gets a valid traceparent`,
+    name: `trace: a malformed traceparent header (${name}) -> 202, ignored: deliveries traced, any traceparent extension valid`,
     spec: `${W3C} (a vendor MUST ignore an invalid traceparent); ${ATTRS}; issue 6 (never fails ingest)`,
     async run(ctx) {
       const header = value();
@@ -118,11 +126,14 @@ function malformedCase({ name, value }: (typeof MALFORMED)[number]): Conformance
         binaryRequest(event, { headers: { traceparent: header, tracestate: "congo=t61rcWkgMzE" } }),
       );
       expectStatus(res, 202);
-      const extension = await expectTracedDeliveries(ctx, String(event.id));
+      const extension = await expectTracedDeliveries(ctx, String(event.id), "optional");
       // An invalid header is ignored: its trace is not the one continued.
       const theirs = /^[0-9a-f]{2}-([0-9a-f]{32})-/i.exec(header)?.[1]?.toLowerCase();
       check(
-        theirs === undefined || extension.traceId !== theirs || /^0+$/.test(theirs),
+        theirs === undefined ||
+          extension === undefined ||
+          extension.traceId !== theirs ||
+          /^0+$/.test(theirs),
         `the event continues the trace of the malformed header ${JSON.stringify(header.slice(0, 80))}`,
       );
     },
@@ -161,8 +172,8 @@ export const traceCases: readonly ConformanceCase[] = [
       expectStatus(res, 202);
       const extension = await expectTracedDeliveries(ctx, String(event.id));
       check(
-        extension.traceId === traceIdOf(incoming),
-        `the event's traceparent is in trace ${extension.traceId}, not the incoming ${traceIdOf(incoming)}`,
+        extension?.traceId === traceIdOf(incoming),
+        `the event's traceparent is in trace ${extension?.traceId}, not the incoming ${traceIdOf(incoming)}`,
       );
     },
   },
@@ -180,14 +191,29 @@ export const traceCases: readonly ConformanceCase[] = [
       ];
       for (const [, request] of sends) expectStatus(await ctx.send(request), 202);
       for (const [event] of sends) {
-        const extension = await expectTracedDeliveries(ctx, String(event.id));
+        const extension = await expectTracedDeliveries(
+          ctx,
+          String(event.id),
+          event === untraced ? "optional" : "required",
+        );
         if (event === kept) {
           check(
-            extension.traceId === traceIdOf(String(kept.traceparent)),
-            `the producer's traceparent was not kept: trace ${extension.traceId}`,
+            extension?.traceId === traceIdOf(String(kept.traceparent)),
+            `the producer's traceparent was not kept: trace ${extension?.traceId}`,
           );
         }
       }
+    },
+  },
+  {
+    // DESIGN.md sets the extension "from the incoming trace context": with none, Herald starts
+    // a trace (its ingest span) and records it; a gateway may as well leave the extension out.
+    name: "herald: trace: an event sent with no trace context gets a traceparent extension of a new trace",
+    spec: `Herald's contract (issue 6: every stored event carries its trace), beyond ${ATTRS}`,
+    async run(ctx) {
+      const event = ctx.event();
+      expectStatus(await ctx.send(binaryRequest(event)), 202);
+      await expectTracedDeliveries(ctx, String(event.id));
     },
   },
   ...MALFORMED.map(malformedCase),

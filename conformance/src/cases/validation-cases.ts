@@ -113,7 +113,12 @@ const REQ = `${CE} "REQUIRED Attributes"`;
 const NAMING = `${CE} "Naming Conventions"`;
 const TYPES = `${CE} "Type System"`;
 /** Rejecting another specversion is Herald's contract: the spec gives no status for it. */
-const VERSION = `Herald's contract (issue 2: 1.0 only), not the spec's: ${CE} "specversion" gives no status for another version`;
+const VERSION = `Herald's contract (issue 2: 1.0 only), not the spec's: ${CE} "specversion" gives no status for another version, and a receiver may also speak 0.3`;
+/** No version 2.0 exists, so no receiver can interpret it: an invalid event (DESIGN.md: 400). */
+const VERSION_UNKNOWN = `${CE} "specversion" (no such version: the context cannot be interpreted); DESIGN.md "HTTP surface" (400 invalid event)`;
+
+/** The same case marked as Herald's own contract: its name gets the `herald: ` prefix. */
+const herald = (c: ConformanceCase): ConformanceCase => ({ ...c, name: `herald: ${c.name}` });
 
 /** Required attributes, naming and the type system (CloudEvents 1.0.2 "Context Attributes"). */
 export const validationCases: readonly ConformanceCase[] = [
@@ -127,8 +132,9 @@ export const validationCases: readonly ConformanceCase[] = [
     invalid(`empty ${a}`, `${REQ} (non-empty)`, a, set(a, "")),
   ),
   invalid("empty subject", `${CE} "subject" (non-empty if present)`, "subject", set("subject", "")),
-  invalid("specversion 0.3", VERSION, "specversion", set("specversion", "0.3")),
-  invalid("specversion 2.0", VERSION, "specversion", set("specversion", "2.0")),
+  // A gateway may also speak 0.3 (nothing makes a 1.0 receiver refuse it), so that one is Herald's.
+  herald(invalid("specversion 0.3", VERSION, "specversion", set("specversion", "0.3"))),
+  invalid("specversion 2.0", VERSION_UNKNOWN, "specversion", set("specversion", "2.0")),
   invalid(
     "specversion as a JSON number",
     `${TYPES}, JSON event format 1.0.2 §2.2`,

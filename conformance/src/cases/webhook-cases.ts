@@ -7,6 +7,11 @@ import { expectProblem, expectRejected, expectStatus, waitForId } from "./expect
 
 const WEBHOOKS = 'DESIGN.md "HTTP surface" (POST /webhooks/{adapter-id})';
 const GITHUB = "cloudevents/adapters/github.md (PushEvent)";
+/**
+ * DESIGN.md names the `mapping` kind only: how it is configured (JSON Pointers) and what it
+ * answers are Herald's (root README "Adapters"), so these cases carry the `herald: ` prefix.
+ */
+const MAPPING = `Herald's contract (the root README's mapping adapter), beyond ${WEBHOOKS}`;
 
 /** A GitHub push delivery (GitHub docs, "push" payload), signed unless `signature` says otherwise. */
 function githubPush(
@@ -107,8 +112,8 @@ export const webhookCases: readonly ConformanceCase[] = [
     },
   },
   {
-    name: "webhooks: mapped JSON -> 202, attributes taken by JSON Pointer",
-    spec: `${WEBHOOKS}; RFC 6901`,
+    name: "herald: webhooks: mapped JSON -> 202, attributes taken by JSON Pointer",
+    spec: `${MAPPING}; RFC 6901`,
     async run(ctx) {
       const id = ctx.id();
       const origin = `/herald/conformance/mapped/${ctx.token}`;
@@ -127,8 +132,8 @@ export const webhookCases: readonly ConformanceCase[] = [
     },
   },
   {
-    name: "webhooks: a payload without the mapped source -> 400 problem naming it, never delivered",
-    spec: `${WEBHOOKS} (never a 5xx for bad input)`,
+    name: "herald: webhooks: a payload without the mapped source -> 400 problem naming it, never delivered",
+    spec: `${MAPPING} (never a 5xx for bad input)`,
     async run(ctx) {
       const problem = await expectRejected(ctx, mapped({ delivery: ctx.id() }), 400);
       check(JSON.stringify(problem).includes("/origin"), "the problem does not name /origin");
