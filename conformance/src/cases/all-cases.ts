@@ -5,6 +5,7 @@ import { batchCases } from "./batch-cases.js";
 import { binaryCases } from "./binary-cases.js";
 import type { ConformanceCase } from "./case.js";
 import { dedupeCases } from "./dedupe-cases.js";
+import { deliveryCases } from "./delivery-cases.js";
 import { extensionCases } from "./extension-cases.js";
 import { filterCases } from "./filter-cases.js";
 import { httpSurfaceCases } from "./http-surface-cases.js";
@@ -23,7 +24,7 @@ import { webhookCases } from "./webhook-cases.js";
  * `auth` selects the auth cases: those for a target with publisher authentication, or without it
  * the one for an unauthenticated target; with a token, the Subscriptions API cases use
  * `auth.adminToken` (default `auth.token`) and add the admin-token checks, and so do the
- * (Herald-specific) metrics cases.
+ * delivery cases (they create their subscriptions there) and the (Herald-specific) metrics cases.
  *
  * @example
  * builtinCases().map((c) => c.name);
@@ -42,6 +43,7 @@ export function builtinCases(auth?: ConformanceAuth): readonly ConformanceCase[]
     ...dedupeCases,
     ...filterCases,
     ...subscriptionApiCases(auth),
+    ...deliveryCases(auth),
     ...webhookCases,
     ...adapterCases,
     ...traceCases,

@@ -91,6 +91,16 @@ export const httpSurfaceCases: readonly ConformanceCase[] = [
   handshake(EVENTS_PATH, undefined),
   handshake(EVENTS_PATH, "120"),
   handshake("/", undefined),
+  ...["/healthz", "/readyz"].map(
+    (path): ConformanceCase => ({
+      name: `http: GET ${path} -> 200`,
+      spec: `${SURFACE} (GET /healthz, GET /readyz)`,
+      async run(ctx) {
+        const res = await ctx.send({ method: "GET", path });
+        check(res.status === 200, `expected 200, got ${describe(res)}`);
+      },
+    }),
+  ),
   {
     name: "http: unknown path -> 404 problem",
     spec: `${SURFACE} (404)`,

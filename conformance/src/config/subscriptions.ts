@@ -104,6 +104,17 @@ export const ON_SUCCESS_PATHS = {
  */
 export const GONE_PATH_PREFIX = "/gone/";
 
+/**
+ * Sink paths the delivery cases script (DESIGN.md "Delivery semantics"): under `flaky` the first
+ * POST to a path gets a `503` and every later one a `204`; under `rejecting` every POST gets a
+ * `400` (a 4xx that is not retried); under `failing` every POST gets a `500`.
+ */
+export const DELIVERY_PATH_PREFIXES = {
+  flaky: "/delivery/flaky/",
+  rejecting: "/delivery/rejecting/",
+  failing: "/delivery/failing/",
+} as const;
+
 /** The status the sink answers at {@link ON_SUCCESS_PATHS}`.failing`: retried, were retries left. */
 export const FAILING_STATUS = 500;
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
+  DELIVERY_PATH_PREFIXES,
   FAILING_STATUS,
   GONE_PATH_PREFIX,
   MALFORMED_REPLY,
@@ -159,8 +160,14 @@ export function malformedReplyTo(events: readonly ObservedEvent[]): SinkAnswer |
  * @example
  * answerTo("/gone/x", [])?.status; // 410
  */
-export function answerTo(path: string, events: readonly ObservedEvent[]): SinkAnswer | undefined {
+export function answerTo(
+  path: string,
+  events: readonly ObservedEvent[],
+  attempt = 1,
+): SinkAnswer | undefined {
   if (path === ON_SUCCESS_PATHS.malformed) return malformedReplyTo(events);
+  const scripted = deliveryAnswer(path, attempt);
+  if (scripted !== undefined) return scripted;
   if (path === ON_SUCCESS_PATHS.failing) {
     return {
       status: FAILING_STATUS,
@@ -178,11 +185,31 @@ export function answerTo(path: string, events: readonly ObservedEvent[]): SinkAn
   return replyTo(path, events);
 }
 
+/** The delivery cases' scripted answers ({@link DELIVERY_PATH_PREFIXES}); `attempt` counts from 1. */
+function deliveryAnswer(path: string, attempt: number): SinkAnswer | undefined {
+  const text = (status: number, body: string): SinkAnswer => ({
+    status,
+    headers: { "content-type": "text/plain" },
+    body,
+  });
+  if (path.startsWith(DELIVERY_PATH_PREFIXES.flaky) && attempt === 1) {
+    return text(503, "conformance: this sink fails the first delivery");
+  }
+  if (path.startsWith(DELIVERY_PATH_PREFIXES.rejecting)) {
+    return text(400, "conformance: this sink refuses every delivery");
+  }
+  if (path.startsWith(DELIVERY_PATH_PREFIXES.failing)) {
+    return text(500, "conformance: this sink fails every delivery");
+  }
+  return undefined;
+}
+
 /**
  * Starts the sink. It answers every POST with 204 once the body is read, except where
  * {@link answerTo} scripts another answer: at the reply paths (`/reply/echo`, `/reply/outside`,
  * `/reply/loop`) 200 with a reply event ({@link replyTo}), at `/reply/malformed` 200 with an
- * invalid one, at `/receipts/failing` 500 and under `/gone/` 410; a GET of a path given to
+ * invalid one, at `/receipts/failing` 500, under `/gone/` 410, and under the delivery paths
+ * ({@link DELIVERY_PATH_PREFIXES}) 503 once, 400 or 500; a GET of a path given to
  * `publish` gets what was published there. It answers the CloudEvents webhook validation handshake (http-webhook 4.2) so
  * gateways that pre-flight sinks may deliver to it.
  *
@@ -217,7 +244,8 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkServer> 
   };
 
   const published = new Map<string, Published>();
-  const server = createServer((req, res) => handle(req, res, record, published));
+  const attempts = new Map<string, number>();
+  const server = createServer((req, res) => handle(req, res, record, published, attempts));
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) => {
       // "listen EADDRINUSE: ..." alone does not say it was the sink's port that was taken.
@@ -267,6 +295,7 @@ function handle(
   res: ServerResponse,
   record: (d: Delivery) => ObservedEvent[],
   published: ReadonlyMap<string, Published>,
+  attempts: Map<string, number>,
 ): void {
   const doc =
     req.method === "GET"
@@ -301,7 +330,9 @@ function handle(
       headers,
       body: new Uint8Array(Buffer.concat(chunks)),
     });
-    const reply = req.method === "POST" ? answerTo(path, events) : undefined;
+    const attempt = (attempts.get(path) ?? 0) + 1;
+    attempts.set(path, attempt);
+    const reply = req.method === "POST" ? answerTo(path, events, attempt) : undefined;
     if (reply === undefined) {
       res.writeHead(204);
       res.end();
