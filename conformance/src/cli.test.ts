@@ -37,6 +37,21 @@ describe("herald-conformance", () => {
     expect(JSON.parse(stdout).subscriptions).toHaveLength(22);
   });
 
+  it("config --no-herald leaves out the on-success subscriptions and the mapping adapter", async () => {
+    const { code, stdout } = await run([
+      "config",
+      "--sink",
+      "http://127.0.0.1:9999",
+      "--json",
+      "--no-herald",
+    ]);
+    expect(code).toBe(0);
+    const config = JSON.parse(stdout);
+    expect(config.subscriptions).toHaveLength(12);
+    expect(JSON.stringify(config)).not.toMatch(/"reply"|"receipts"|"mapping"/);
+    expect((await run(["--url", "http://127.0.0.1:1", "--no-herald"])).code).toBe(2);
+  });
+
   it("config --auth-jwks FILE writes the public JWKS inline, URLs stay URLs", async () => {
     const dir = await mkdtemp(join(tmpdir(), "conformance-cli-"));
     try {
@@ -139,6 +154,18 @@ describe("herald-conformance", () => {
     expect(typo.code).toBe(2);
   });
 
+  it("--skip leaves out the cases whose name contains it, and --skip herald: every herald: case", async () => {
+    const all = (await run(["--list", "--no-data"])).stdout.trimEnd().split("\n");
+    const portable = await run(["--list", "--no-data", "--skip", "herald:"]);
+    expect(portable.code).toBe(0);
+    const names = portable.stdout.trimEnd().split("\n");
+    expect(names).toEqual(all.filter((n) => !n.includes("herald:")));
+    expect(names.length).toBeLessThan(all.length);
+    const both = await run(["--list", "--no-data", "--only", "dedupe:", "--skip", "batch"]);
+    expect(both.stdout.trimEnd().split("\n")).toHaveLength(3);
+    expect((await run(["--list", "--no-data", "--skip", ":"])).code).toBe(2);
+  });
+
   it("--data takes the conformance-data folder or its http, as HERALD_CONFORMANCE_DATA does", async () => {
     const http = defaultDataDir(); // <repo>/../shared/conformance-data/http
     const official = async (dir: string) =>
@@ -159,7 +186,7 @@ describe("herald-conformance", () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const writes: string[] = [];
     try {
-      const code = await main(["--url", url, "--no-data", "--only", "http: GET"], {
+      const code = await main(["--url", url, "--no-data", "--only", "http: GET /events"], {
         stdout: (t) => writes.push(t),
         stderr: () => {},
       });
@@ -257,7 +284,7 @@ describe("herald-conformance", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const { code, stdout } = await run(["--url", url, "--no-data", "--only", "http: GET"]);
+      const { code, stdout } = await run(["--url", url, "--no-data", "--only", "http: GET /events"]);
       expect(code).toBe(1);
       expect(stdout).toMatch(/^FAIL {2}setup: /);
       expect(stdout).toMatch(

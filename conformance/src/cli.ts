@@ -19,9 +19,9 @@ export interface CliIo {
 /** The `--help` text. */
 export const USAGE = `Usage:
   herald-conformance --url URL [options]      run the suite against a gateway
-  herald-conformance --list [--only TEXT]... [--no-data | --data DIR] [--token T ...]
+  herald-conformance --list [--only TEXT]... [--skip TEXT]... [--no-data | --data DIR] [--token T ...]
                                               print the names of the cases a run would report
-  herald-conformance config --sink URL [--json]
+  herald-conformance config --sink URL [--json] [--no-herald]
       [--auth-jwks FILE|URL --issuer I --audience A [--sub S] [--admin-sub S]]
                                               print the target config for a sink URL
 
@@ -33,6 +33,8 @@ Config options:
   --audience A         the aud of the suite's tokens
   --sub S              the sub the publisher rule allows (default conformance)
   --admin-sub S        the sub the auth.admins rule allows (default: --sub)
+  --no-herald          leave out what only Herald reads (the on-success subscriptions, the
+                       mapping adapter), for another gateway; run it with --skip herald:
 
 Run options:
   --url URL            base URL of the gateway (POST URL/events, POST URL/)
@@ -55,7 +57,9 @@ Run options:
   --request-timeout MS bound on each request to the target (default 10000, same range)
   --only TEXT          run only cases whose name contains TEXT (repeatable; the setup
                        check always runs)
-  --list               print the case names (after --only) instead of running them
+  --skip TEXT          leave out cases whose name contains TEXT (repeatable; after --only);
+                       --skip herald: runs only what DESIGN.md and the specs require
+  --list               print the case names (after --only, --skip) instead of running them
   --json               print the report as JSON (at the end; without it each case is
                        printed as it finishes)
 Exit code: 0 all passed, 1 a case failed, 2 usage error or the suite cannot start (its sink's
@@ -90,7 +94,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return usage(io, `${runOnly.join(", ")} ${goes(runOnly)} with a run, not config`);
     if (!values.sink) return usage(io, "config needs --sink URL");
     try {
-      const options = await configOptions(values);
+      const options = {
+        ...(await configOptions(values)),
+        ...(values["no-herald"] ? { herald: false } : {}),
+      };
       io.stdout(
         values.json
           ? `${JSON.stringify(conformanceConfig(values.sink, options), null, 2)}\n`
@@ -120,15 +127,24 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const auth = runAuth(values);
   if (typeof auth === "string") return usage(io, auth);
   const only = values.only ?? [];
+  const skip = values.skip ?? [];
   const selection = {
     dataDir: values["no-data"] ? null : values.data,
     auth,
-    only: only.length === 0 ? undefined : (name: string) => only.some((t) => name.includes(t)),
+    only:
+      only.length === 0 && skip.length === 0
+        ? undefined
+        : (name: string) =>
+            (only.length === 0 || only.some((t) => name.includes(t))) &&
+            !skip.some((t) => name.includes(t)),
   };
   const names = await conformanceCaseNames(selection);
   // Only the setup check is left: the filter matched nothing, most likely a typo.
   if (only.length > 0 && names.length === 1 && !only.some((t) => names[0]?.includes(t))) {
     return usage(io, `--only ${only.map((t) => JSON.stringify(t)).join(", ")} matched no case`);
+  }
+  if (skip.length > 0 && names.length === 1) {
+    return usage(io, `--skip ${skip.map((t) => JSON.stringify(t)).join(", ")} left no case`);
   }
   if (run === undefined) {
     io.stdout(names.map((name) => `${name}\n`).join(""));
@@ -159,7 +175,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 }
 
 /** Options only `config` reads (`--sub` goes with both). */
-const CONFIG_ONLY = ["sink", "auth-jwks", "issuer", "audience", "admin-sub"] as const;
+const CONFIG_ONLY = ["sink", "auth-jwks", "issuer", "audience", "admin-sub", "no-herald"] as const;
 /** Options only a run (or `--list`) reads. */
 const RUN_ONLY = [
   "url",
@@ -175,6 +191,7 @@ const RUN_ONLY = [
   "timeout",
   "request-timeout",
   "only",
+  "skip",
   "list",
 ] as const;
 
@@ -304,6 +321,8 @@ function parse(argv: readonly string[]) {
       timeout: { type: "string" },
       "request-timeout": { type: "string" },
       only: { type: "string", multiple: true },
+      skip: { type: "string", multiple: true },
+      "no-herald": { type: "boolean" },
       json: { type: "boolean" },
       list: { type: "boolean" },
       help: { type: "boolean", short: "h" },

@@ -69,12 +69,17 @@ export type ConformanceAdapter =
     };
 
 /**
- * The `adapters:` section of a conformance target whose sink is at `sinkBaseUrl`.
+ * The `adapters:` section of a conformance target whose sink is at `sinkBaseUrl`. With
+ * `herald: false` it leaves out the `mapping` adapter, whose config (JSON Pointers) is Herald's:
+ * DESIGN.md names the kind only.
  *
  * @example
  * conformanceAdapters("http://127.0.0.1:9999")[0]; // { id: "conformance-github", kind: "github", secret: "..." }
  */
-export function conformanceAdapters(sinkBaseUrl: string): ConformanceAdapter[] {
+export function conformanceAdapters(
+  sinkBaseUrl: string,
+  options: { readonly herald?: boolean } = {},
+): ConformanceAdapter[] {
   const sink = sinkBaseUrl.replace(/\/+$/, "");
   return [
     { id: GITHUB_ADAPTER.id, kind: "github", secret: GITHUB_ADAPTER.secret },
@@ -93,15 +98,19 @@ export function conformanceAdapters(sinkBaseUrl: string): ConformanceAdapter[] {
       server: COUCHDB_ADAPTER.server,
       database: COUCHDB_ADAPTER.database,
     },
-    {
-      id: MAPPING_ADAPTER.id,
-      kind: "mapping",
-      attributes: {
-        id: { pointer: "/delivery" },
-        source: { pointer: "/origin" },
-        type: MAPPING_ADAPTER.type,
-        subject: { pointer: "/item/name" },
-      },
-    },
+    ...(options.herald === false
+      ? []
+      : [
+          {
+            id: MAPPING_ADAPTER.id,
+            kind: "mapping" as const,
+            attributes: {
+              id: { pointer: "/delivery" },
+              source: { pointer: "/origin" },
+              type: MAPPING_ADAPTER.type,
+              subject: { pointer: "/item/name" },
+            },
+          },
+        ]),
   ];
 }

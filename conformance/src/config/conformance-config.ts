@@ -42,6 +42,12 @@ export interface ConformanceConfigOptions {
   readonly limits?: ConformanceLimits | undefined;
   /** Adds an `auth` section trusting this issuer, so the target runs with authentication. */
   readonly auth?: ConformanceIssuer | undefined;
+  /**
+   * `false` leaves out what only Herald reads: the on-success subscriptions (`delivery.reply`,
+   * `delivery.receipts`) and the `mapping` adapter. Such a target fails the `herald:` cases, so
+   * run the suite with `--skip herald:`. Default `true`.
+   */
+  readonly herald?: boolean | undefined;
 }
 
 /** The `auth` section of an auth run's config. */
@@ -94,13 +100,13 @@ export function conformanceConfig(
   sinkBaseUrl: string,
   options: ConformanceConfigOptions = {},
 ): ConformanceConfig {
-  const { limits = DEFAULT_LIMITS, auth } = options;
+  const { limits = DEFAULT_LIMITS, auth, herald = true } = options;
   return {
     limits: { ...limits },
     store: { kind: "memory" },
     ...(auth === undefined ? {} : { auth: authSection(auth) }),
-    subscriptions: conformanceSubscriptions(sinkBaseUrl),
-    adapters: conformanceAdapters(sinkBaseUrl),
+    subscriptions: conformanceSubscriptions(sinkBaseUrl, { herald }),
+    adapters: conformanceAdapters(sinkBaseUrl, { herald }),
   };
 }
 

@@ -226,13 +226,18 @@ export const FILTERS: Readonly<Record<FilterSinkName, readonly FilterExpression[
  * two catch-alls (no filters: every event), one per delivery mode; one per filter-dialect
  * case, each scoped to the suite's filter events by a `type` prefix; and the ten on-success
  * subscriptions (replies, refused replies, a reply loop and receipts), each scoped to its own
- * `type` or, for the receipts, to the receipt `source` of one of them or a receipt `type`.
+ * `type` or, for the receipts, to the receipt `source` of one of them or a receipt `type`. With
+ * `herald: false` the on-success ones are left out: their `delivery.reply` and
+ * `delivery.receipts` are Herald's, beyond DESIGN.md, so another gateway would refuse them.
  *
  * @example
  * const subs = conformanceSubscriptions("http://127.0.0.1:9999");
  * subs[0]; // { id: "conformance-binary", filters: [], sink: "http://127.0.0.1:9999/binary", ... }
  */
-export function conformanceSubscriptions(sinkBaseUrl: string): ConformanceSubscription[] {
+export function conformanceSubscriptions(
+  sinkBaseUrl: string,
+  options: { readonly herald?: boolean } = {},
+): ConformanceSubscription[] {
   const base = normaliseBase(sinkBaseUrl);
   const sub = (
     name: SinkName,
@@ -263,7 +268,7 @@ export function conformanceSubscriptions(sinkBaseUrl: string): ConformanceSubscr
     sub("headers", FILTERS.headers, {
       protocolsettings: { headers: { [FILTER_HEADER.name]: FILTER_HEADER.value } },
     }),
-    ...onSuccessSubscriptions(base),
+    ...(options.herald === false ? [] : onSuccessSubscriptions(base)),
   ];
 }
 
