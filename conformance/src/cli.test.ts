@@ -284,7 +284,13 @@ describe("herald-conformance", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const { code, stdout } = await run(["--url", url, "--no-data", "--only", "http: GET /events"]);
+      const { code, stdout } = await run([
+        "--url",
+        url,
+        "--no-data",
+        "--only",
+        "http: GET /events",
+      ]);
       expect(code).toBe(1);
       expect(stdout).toMatch(/^FAIL {2}setup: /);
       expect(stdout).toMatch(
