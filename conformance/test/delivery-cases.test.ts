@@ -40,20 +40,39 @@ describe("delivery cases", () => {
       },
       { sink, dataDir: null, timeoutMs: 1500, only: (n) => n.startsWith("delivery: ") },
     );
-    expect(report.results.length).toBe(5);
+    expect(report.results.length).toBe(8);
     return Object.fromEntries(report.results.slice(1).map((r) => [r.name, r.message ?? "ok"]));
   }
   const delivery = (s: Json) => (s.delivery ?? {}) as Json;
 
   it("passes them all without a flaw", async () => {
-    expect(Object.values(await results((s) => s))).toEqual(["ok", "ok", "ok", "ok"]);
+    expect(Object.values(await results((s) => s))).toEqual(Array(7).fill("ok"));
   });
 
-  it("fails the retry case when a 5xx is not retried", async () => {
+  it("fails the retry cases when a 5xx, 429 or 408 is not retried", async () => {
     const out = await results((s) => ({ ...s, delivery: { ...delivery(s), retry: 0 } }));
-    expect(out["delivery: a 5xx answer is retried, and the event then delivered"]).toMatch(
-      /timed out .* a retry of/,
+    for (const answer of ["a 5xx", "a 429", "a 408"]) {
+      expect(out[`delivery: ${answer} answer is retried, and the event then delivered`]).toMatch(
+        /timed out .* a retry of/,
+      );
+    }
+  });
+
+  it("fails the signing case when deliveries are not signed, or signed with another key", async () => {
+    const name =
+      "delivery: signingSecret signs every delivery (Standard Webhooks webhook-id, -timestamp, -signature)";
+    const unsigned = await results((s) => {
+      const { signingSecret: _, ...rest } = delivery(s);
+      return { ...s, delivery: rest };
+    });
+    expect(unsigned[name]).toMatch(/no webhook-id header/);
+    const otherKey = `whsec_${Buffer.from("another key, 24 bytes!!!").toString("base64")}`;
+    const wrong = await results((s) =>
+      delivery(s).signingSecret === undefined
+        ? s
+        : { ...s, delivery: { ...delivery(s), signingSecret: otherKey } },
     );
+    expect(wrong[name]).toMatch(/webhook-signature .* has no v1,/);
   });
 
   it("fails the dead-letter cases when the event is not dead-lettered", async () => {

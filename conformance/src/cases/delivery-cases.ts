@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import type { ConformanceAuth } from "../auth/conformance-auth.js";
 import { DELIVERY_PATH_PREFIXES } from "../config/subscriptions.js";
 import { batchRequest, binaryRequest } from "../events/requests.js";
@@ -6,7 +7,7 @@ import type { Received } from "../sink/sink-server.js";
 import { type CaseContext, type ConformanceCase, check } from "./case.js";
 import { SUITE_SOURCE } from "./context.js";
 import { expectStatus, waitForId } from "./expect.js";
-import { adminApi, withSubscription } from "./subscription-api-cases.js";
+import { type AdminApi, adminApi, withSubscription } from "./subscription-api-cases.js";
 
 const SEMANTICS = 'DESIGN.md "Delivery semantics"';
 const DEAD = 'DESIGN.md "Attributes the gateway sets" (dead-lettered events)';
@@ -73,13 +74,43 @@ function expectDeadLetter(
   );
 }
 
+/** A first answer of `status` (DESIGN.md: 408, 429 and 5xx are retried) is retried. */
+function retried(api: AdminApi, status: "503" | "429" | "408"): ConformanceCase {
+  const answer = status === "503" ? "a 5xx" : `a ${status}`;
+  return {
+    name: `delivery: ${answer} answer is retried, and the event then delivered`,
+    spec: `${SEMANTICS} (408, 429 and 5xx retried with backoff; 2xx = delivered); ${CONFIG} (retry, backoffDelay, backoffMax)`,
+    run(ctx) {
+      const prefix = `${DELIVERY_PATH_PREFIXES.flaky}${status === "503" ? "" : `${status}/`}`;
+      const sink = caseSink(ctx, prefix);
+      const body = subscription(ctx, sink, { retry: 3, ...FAST_BACKOFF });
+      return withSubscription(ctx, api, body, async () => {
+        const event = ctx.event();
+        const id = String(event.id);
+        expectStatus(await ctx.send(binaryRequest(event)), 202);
+        const first = await waitForId(ctx, sink.path, id);
+        const again = await ctx.sink.waitFor(
+          (r) => r.path === sink.path && r.event.attributes.id === id && r !== first,
+          ctx.timeoutMs,
+          `a retry of ${id} at ${sink.path} after its ${status}`,
+        );
+        check(
+          again.event.attributes.source === event.source,
+          `the retry carries source ${String(again.event.attributes.source)}`,
+        );
+      });
+    },
+  };
+}
+
 /**
  * DESIGN.md's delivery semantics, through subscriptions the cases create with the Subscriptions
  * API (resource shape plus `delivery`), each scoped to the case's own events and pointed at a
  * scripted sink path of its own: a 5xx is retried until the sink takes the event; a 4xx other
  * than 408 and 429 goes straight to the dead-letter sink; after the last retry the event goes
  * there too, with `heralderrordest`, `heralderrorcode`, `heralderrordata` and `heraldattempts`;
- * `mode: batch` delivers in the JSON batch format. The subscriptions are deleted before each case
+ * a `signingSecret` signs each delivery (Standard Webhooks); `mode: batch` delivers in the JSON
+ * batch format. The subscriptions are deleted before each case
  * ends.
  *
  * @example
@@ -88,29 +119,7 @@ function expectDeadLetter(
 export function deliveryCases(auth?: ConformanceAuth): readonly ConformanceCase[] {
   const api = adminApi(auth);
   return [
-    {
-      name: "delivery: a 5xx answer is retried, and the event then delivered",
-      spec: `${SEMANTICS} (5xx retried with backoff; 2xx = delivered); ${CONFIG} (retry, backoffDelay, backoffMax)`,
-      run(ctx) {
-        const sink = caseSink(ctx, DELIVERY_PATH_PREFIXES.flaky);
-        const body = subscription(ctx, sink, { retry: 3, ...FAST_BACKOFF });
-        return withSubscription(ctx, api, body, async () => {
-          const event = ctx.event();
-          const id = String(event.id);
-          expectStatus(await ctx.send(binaryRequest(event)), 202);
-          const first = await waitForId(ctx, sink.path, id);
-          const again = await ctx.sink.waitFor(
-            (r) => r.path === sink.path && r.event.attributes.id === id && r !== first,
-            ctx.timeoutMs,
-            `a retry of ${id} at ${sink.path} after its 503`,
-          );
-          check(
-            again.event.attributes.source === event.source,
-            `the retry carries source ${String(again.event.attributes.source)}`,
-          );
-        });
-      },
-    },
+    ...(["503", "429", "408"] as const).map((status) => retried(api, status)),
     {
       name: "delivery: a 400 is not retried; the event goes to the dead-letter sink with heralderror* attributes",
       spec: `${SEMANTICS} (other 4xx go straight to the dead-letter sink); ${DEAD}; ${CONFIG} (deadLetterSink)`,
@@ -153,6 +162,43 @@ export function deliveryCases(auth?: ConformanceAuth): readonly ConformanceCase[
           expectDeadLetter(dead, event, { dest: sink.url, code: 500, attempts: 2 });
           const tries = deliveriesOf(ctx, sink.path, id).length;
           check(tries === 2, `the sink got ${tries} attempts, not the first one and 1 retry`);
+        });
+      },
+    },
+    {
+      name: "delivery: signingSecret signs every delivery (Standard Webhooks webhook-id, -timestamp, -signature)",
+      spec: `${CONFIG} (signingSecret: Standard Webhooks signature, whsec_...); Standard Webhooks 1.0 "Signature scheme" (HMAC-SHA256 of id.timestamp.body)`,
+      run(ctx) {
+        const sink = caseSink(ctx, "/delivery/signed/");
+        const key = crypto.getRandomValues(new Uint8Array(24));
+        const secret = `whsec_${Buffer.from(key).toString("base64")}`;
+        const body = subscription(ctx, sink, { signingSecret: secret });
+        return withSubscription(ctx, api, body, async () => {
+          const event = ctx.event();
+          const request = binaryRequest(event, {
+            contentType: "application/json",
+            body: `{"signed":"${ctx.token}"}`,
+          });
+          expectStatus(await ctx.send(request), 202);
+          const got = await waitForId(ctx, sink.path, String(event.id));
+          const headers = got.delivery.headers;
+          const msgId = headers["webhook-id"];
+          const timestamp = headers["webhook-timestamp"];
+          const signatures = headers["webhook-signature"];
+          check(msgId !== undefined && msgId !== "", "the delivery has no webhook-id header");
+          check(
+            timestamp !== undefined && /^\d+$/.test(timestamp),
+            `webhook-timestamp is ${JSON.stringify(timestamp)}, not integer seconds`,
+          );
+          const signed = Buffer.concat([
+            Buffer.from(`${msgId}.${timestamp}.`),
+            Buffer.from(got.delivery.body),
+          ]);
+          const expected = `v1,${createHmac("sha256", key).update(signed).digest("base64")}`;
+          check(
+            (signatures ?? "").split(" ").includes(expected),
+            `webhook-signature ${JSON.stringify(signatures)} has no ${expected} (HMAC-SHA256 of webhook-id.webhook-timestamp.body with the secret's key)`,
+          );
         });
       },
     },

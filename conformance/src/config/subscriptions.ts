@@ -106,7 +106,8 @@ export const GONE_PATH_PREFIX = "/gone/";
 
 /**
  * Sink paths the delivery cases script (DESIGN.md "Delivery semantics"): under `flaky` the first
- * POST to a path gets a `503` and every later one a `204`; under `rejecting` every POST gets a
+ * POST to a path gets a `503` (or the status its next segment names, `408` or `429`:
+ * `/delivery/flaky/429/...`) and every later one a `204`; under `rejecting` every POST gets a
  * `400` (a 4xx that is not retried); under `failing` every POST gets a `500`.
  */
 export const DELIVERY_PATH_PREFIXES = {

@@ -193,7 +193,8 @@ function deliveryAnswer(path: string, attempt: number): SinkAnswer | undefined {
     body,
   });
   if (path.startsWith(DELIVERY_PATH_PREFIXES.flaky) && attempt === 1) {
-    return text(503, "conformance: this sink fails the first delivery");
+    const named = /^(408|429)\//.exec(path.slice(DELIVERY_PATH_PREFIXES.flaky.length))?.[1];
+    return text(Number(named ?? 503), "conformance: this sink fails the first delivery");
   }
   if (path.startsWith(DELIVERY_PATH_PREFIXES.rejecting)) {
     return text(400, "conformance: this sink refuses every delivery");
