@@ -200,6 +200,30 @@ describe("herald-conformance", () => {
     }
   });
 
+  it("an HTML page for the setup event asks whether --url is a CloudEvents gateway, on one line", async () => {
+    const server = createServer((_, res) => {
+      res.writeHead(501, { "content-type": "text/html;charset=utf-8" });
+      res.end("<!DOCTYPE HTML>\n<html>\n<title>Unsupported method</title>\n</html>\n");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const { code, stdout } = await run([
+        "--url",
+        url,
+        "--no-data",
+        "--only",
+        "http: GET /events",
+      ]);
+      expect(code).toBe(1);
+      expect(stdout.trimEnd().split("\n").at(-1)).toBe(
+        "0 passed, 2 failed (1 not run: the setup check failed: a valid binary event: expected 202, got 501 <!DOCTYPE HTML> <html> <title>Unsupported method</title> </html> (an HTML page, not a problem document: is --url a CloudEvents gateway?))",
+      );
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it("a 404 to the setup event says that --url is the base URL, not the /events one", async () => {
     const server = createServer((req, res) => {
       res.writeHead(req.url === "/events" ? 202 : 404);

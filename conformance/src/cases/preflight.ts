@@ -1,4 +1,5 @@
 import { binaryRequest } from "../events/requests.js";
+import { mediaTypeEssence } from "../http/media-type.js";
 import type { ConformanceCase } from "./case.js";
 import { CaseFailure } from "./case.js";
 import { expectDelivered } from "./expect.js";
@@ -15,14 +16,18 @@ export const preflightCase: ConformanceCase = {
     const event = ctx.event({ subject: "preflight" });
     const res = await ctx.send(binaryRequest(event));
     if (res.status !== 202) {
-      const text = new TextDecoder().decode(res.body.subarray(0, 200));
+      // One line, so the run's last line (which repeats it) shows all of it.
+      const text = new TextDecoder().decode(res.body.subarray(0, 200)).replace(/\s+/g, " ").trim();
+      const html = mediaTypeEssence(res.headers.get("content-type")) === "text/html";
       throw new CaseFailure(
         `a valid binary event: expected 202, got ${res.status} ${text}` +
           (res.status === 401 || res.status === 403
             ? " (give the suite a token the target accepts, or run the gateway with --no-auth)"
             : res.status === 404 || res.status === 405
               ? " (--url is the gateway's base URL: the suite posts to URL/events, so leave /events out)"
-              : ""),
+              : html
+                ? " (an HTML page, not a problem document: is --url a CloudEvents gateway?)"
+                : ""),
       );
     }
     try {
