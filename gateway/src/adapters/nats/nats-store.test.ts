@@ -669,6 +669,26 @@ describe("the NATS store beyond the contract", () => {
     }
   });
 
+  it("does not bring back a subscription another replica deleted when this one updates it", async () => {
+    // Replica A has not heard of B's delete yet and takes a PUT as an update: it answered 200
+    // and created the key again, so the deleted subscription lived on (its deliveries dropped).
+    const stream = `t${++streams}`;
+    const [a, b] = [await open({ stream }), await open({ stream })];
+    try {
+      const sub = { ...subscription("gone-elsewhere"), sink: "http://127.0.0.1:9/a" };
+      await a.subscriptions.put(sub);
+      expect(await b.subscriptions.delete(sub.id)).toBe(true);
+      await expect(
+        a.subscriptions.put({ ...sub, sink: "http://127.0.0.1:9/b" }),
+      ).rejects.toMatchObject({ status: 404, code: "not_found" });
+      expect(await a.subscriptions.list()).toEqual([]);
+      expect(await b.subscriptions.list()).toEqual([]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it("tells every replica when the subscriptions bucket changes (a watch, not polling)", async () => {
     const stream = `t${++streams}`;
     const a = await open({ stream });

@@ -1,5 +1,6 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { type KV, type KvEntry, KvWatchInclude } from "@nats-io/kv";
+import { NotFound } from "../../errors/errors.js";
 import type { Logger } from "../../ports/logger.js";
 import type { DisabledState, SubscriptionStore } from "../../store/subscription-store.js";
 import { compileSubscription } from "../../subscriptions/compiled-subscription.js";
@@ -156,7 +157,14 @@ export function createNatsSubscriptionStore(
       const k = key("s", subscription.id);
       // Compare-and-set, so two replicas updating at once cannot lose the creation order.
       for (;;) {
-        const existing = await live(k);
+        const entry = await kv.get(k);
+        // A tombstone: another replica deleted it. This one had not heard yet and took the
+        // `PUT` as an update; creating the key again brought back a deleted subscription (both
+        // calls answered 200) whose deliveries the delete had dropped. API ids are never reused.
+        if (entry !== null && entry.operation !== "PUT") {
+          throw new NotFound(`no subscription with id "${subscription.id}"`);
+        }
+        const existing = entry;
         try {
           if (existing === null) {
             await kv.create(k, JSON.stringify({ subscription }));
