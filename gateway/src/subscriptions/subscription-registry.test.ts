@@ -95,6 +95,17 @@ describe("openSubscriptionRegistry", () => {
     expect(registry.find("b")?.disabled).toStrictEqual({ at: 1, reason: "gone" });
   });
 
+  it("answers a delete of what another writer deleted first as an unknown id, and forgets it", async () => {
+    const store = createMemorySubscriptionStore();
+    const registry = await openSubscriptionRegistry({ configured: [], store });
+    await registry.create(subscription("a", { types: ["t"] }));
+    // Another replica deletes it; this one has not refreshed yet.
+    await store.delete("a");
+    await expect(registry.delete("a")).rejects.toBeInstanceOf(NotFound);
+    expect(registry.get("a")).toBeUndefined();
+    expect(matchIds(registry, "t")).toStrictEqual([]);
+  });
+
   it("refuses changes to config subscriptions and unknown ids with coded errors", async () => {
     const registry = await openSubscriptionRegistry({
       configured: [subscription("file")],

@@ -333,8 +333,14 @@ export function createSubscriptionRegistry(
     delete: (id) =>
       serially(async () => {
         const existing = writable(id, "remove");
-        await store.delete(id);
+        const removed = await store.delete(id);
         api.delete(id);
+        if (!removed) {
+          // Another writer of the store (a NATS replica) deleted it and this one had not heard
+          // yet: both DELETEs answered 200. Forget it here, and answer as for an unknown id.
+          setChanged();
+          throw new NotFound(`no subscription with id "${id}"`);
+        }
         await enable(id).catch(() => {});
         setChanged();
         return existing;
