@@ -689,6 +689,23 @@ describe("the NATS store beyond the contract", () => {
     }
   });
 
+  it("says that one of two replicas deleting a subscription at once deleted it, not both", async () => {
+    const stream = `t${++streams}`;
+    const [a, b] = [await open({ stream }), await open({ stream })];
+    try {
+      for (let i = 0; i < 20; i++) {
+        const sub = { ...subscription(`both-${i}`), sink: "http://127.0.0.1:9/x" };
+        await a.subscriptions.put(sub);
+        const said = await Promise.all([a, b].map((s) => s.subscriptions.delete(sub.id)));
+        expect(said.filter(Boolean)).toHaveLength(1);
+      }
+      expect(await a.subscriptions.list()).toEqual([]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it("tells every replica when the subscriptions bucket changes (a watch, not polling)", async () => {
     const stream = `t${++streams}`;
     const a = await open({ stream });

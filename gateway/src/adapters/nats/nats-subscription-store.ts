@@ -182,9 +182,19 @@ export function createNatsSubscriptionStore(
 
     delete: guard(async (id: string) => {
       const k = key("s", id);
-      if ((await live(k)) === null) return false;
-      await kv.delete(k);
-      return true;
+      // Compare-and-set too: two replicas deleting at once both read it live and both said they
+      // deleted it (two DELETEs answered 200); the one that comes second now finds none.
+      for (;;) {
+        const existing = await live(k);
+        if (existing === null) return false;
+        try {
+          await kv.delete(k, { previousSeq: existing.revision });
+          return true;
+        } catch (err) {
+          const text = err instanceof Error ? err.message : String(err);
+          if (!/wrong last sequence/i.test(text)) throw err;
+        }
+      }
     }),
 
     async disabled() {
