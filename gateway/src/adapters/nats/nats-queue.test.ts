@@ -73,3 +73,31 @@ describe("the NATS queue while NATS is down", () => {
     }
   }, 30_000);
 });
+
+describe("the NATS queue across a NATS restart", () => {
+  it("acks a job its sink took while NATS restarted: JetStream does not hand it out again", async () => {
+    // A first ack that timed out (NATS away) made every retry a no-op (`ackAck` sends once) that
+    // resolved as if acked: the job stayed pending and went to a sink again after `ack_wait`.
+    const store = await openNatsStore({ servers: nats.url, stream: "restart", knows: () => true });
+    const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1 });
+    try {
+      await store.queue.accept(
+        Array.from({ length: 5 }, (_, i) => ({ event: event(`r${i}`), subscriptionIds: ["s"] })),
+      );
+      const jobs = await store.queue.lease(5, 60_000, AbortSignal.timeout(5_000));
+      expect(jobs).toHaveLength(5);
+      // The sink took them; NATS restarts (keeping its storage) as they are settled.
+      await nats.stop();
+      const settled = Promise.all(jobs.map((job) => store.queue.complete(job.id)));
+      await nats.start();
+      await settled;
+      const jsm = await jetstreamManager(nc);
+      const consumer = await jsm.consumers.info("restart", natsNames("restart").consumer("s"));
+      expect(consumer.num_ack_pending).toBe(0);
+      expect((await jsm.streams.info("restart")).state.messages).toBe(0);
+    } finally {
+      await store.close();
+      await nc.close();
+    }
+  }, 30_000);
+});

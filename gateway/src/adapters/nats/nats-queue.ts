@@ -556,7 +556,7 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
     if (dead) await publish(names.dead(job.subscriptionId), job.event, fields, msgID);
     else await publishJob(job.subscriptionId, job.event, fields, msgID);
     if (held.get(jobId) === entry) held.delete(jobId);
-    await ackSurely(entry.msg, inTurn);
+    await ackSurely(nc, entry.msg, inTurn);
     roomFreed(job.subscriptionId);
     wake();
   }
@@ -679,7 +679,7 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
         entry.msg.nak();
         return;
       }
-      await ackSurely(entry.msg, inTurn);
+      await ackSurely(nc, entry.msg, inTurn);
       roomFreed(entry.job.subscriptionId);
     },
 
@@ -902,6 +902,8 @@ async function stopFetching(messages: ConsumerMessages): Promise<void> {
 
 /** Tries to ack this long at most: a consumer's leader election in a cluster takes a moment. */
 const ACK_TRIES = 6;
+/** JetStream's positive acknowledgement. */
+const ACK = new TextEncoder().encode("+ACK");
 
 /**
  * Acks (with the other acks of this turn, see `createTurnBatch`) and waits for JetStream to
@@ -909,10 +911,14 @@ const ACK_TRIES = 6;
  * fail-over; the same ack twice is harmless). Giving up too soon would have JetStream redeliver a
  * job its sink already took.
  */
-async function ackSurely(msg: JsMsg, inTurn: TurnBatch): Promise<void> {
+async function ackSurely(nc: NatsConnection, msg: JsMsg, inTurn: TurnBatch): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await inTurn(() => msg.ackAck({ timeout: 2_000 }));
+      // The ack as a request of our own, not `msg.ackAck()`: the client sends that one once, and
+      // a second call resolves at once without sending anything. A first try that timed out
+      // (NATS restarting, a fail-over) made every retry a no-op that looked like success, and
+      // JetStream, which never got the ack, handed the job out again: a second delivery.
+      await inTurn(() => nc.request(msg.reply, ACK, { timeout: 2_000 }));
       return;
     } catch (err) {
       if (attempt >= ACK_TRIES) throw err;
