@@ -912,13 +912,19 @@ const ACK = new TextEncoder().encode("+ACK");
  * job its sink already took.
  */
 async function ackSurely(nc: NatsConnection, msg: JsMsg, inTurn: TurnBatch): Promise<void> {
+  // The ack subject: public on the implementation (`JsMsgImpl.reply`), not on the interface.
+  const reply = (msg as JsMsg & { readonly reply?: string }).reply;
   for (let attempt = 1; ; attempt++) {
     try {
       // The ack as a request of our own, not `msg.ackAck()`: the client sends that one once, and
       // a second call resolves at once without sending anything. A first try that timed out
       // (NATS restarting, a fail-over) made every retry a no-op that looked like success, and
       // JetStream, which never got the ack, handed the job out again: a second delivery.
-      await inTurn(() => nc.request(msg.reply, ACK, { timeout: 2_000 }));
+      await inTurn<unknown>(() =>
+        reply === undefined
+          ? msg.ackAck({ timeout: 2_000 })
+          : nc.request(reply, ACK, { timeout: 2_000 }),
+      );
       return;
     } catch (err) {
       if (attempt >= ACK_TRIES) throw err;
