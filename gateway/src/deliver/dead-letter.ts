@@ -3,7 +3,7 @@ import { deliveryReceipt, isReceipt } from "../on-success/receipt-events.js";
 import type { Logger } from "../ports/logger.js";
 import type { Subscription } from "../subscriptions/subscription.js";
 import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
-import { eventTraceContext } from "../telemetry/tracing.js";
+import { eventTraceContext, safeUrl } from "../telemetry/tracing.js";
 import { deadLetterEvent } from "./dead-letter-event.js";
 import type { Deliverer } from "./deliverer.js";
 import type { DeliveryFailure, DeliveryJob, DeliveryQueue } from "./delivery-queue.js";
@@ -68,8 +68,9 @@ export interface DeadLetterOptions {
  * signing (`protocolsettings` headers only to the sink's own origin, see `deadLetterTarget`).
  * Delivered there: `complete`; otherwise, or with no dead-letter sink: `bury`, the sink's failure
  * kept with the dead-letter sink's added to its text. Each job's end is logged once (subscription
- * id, event source and id, status, attempts, failure text): `warn` when the dead-letter sink took
- * it, `error` when it is kept as dead (a person has to redrive it).
+ * id, sink and dead-letter sink without their query, event source and id, status, attempts,
+ * failure text): `warn` when the dead-letter sink took it, `error` when it is kept as dead (a
+ * person has to redrive it).
  *
  * @example
  * const deadLetter = createDeadLetter({ queue, deliverer, logger });
@@ -111,8 +112,13 @@ export function createDeadLetter(options: DeadLetterOptions): DeadLetter {
     subscription: Subscription,
   ) {
     const trace = eventTraceContext(job.event);
+    const { deadLetterSink } = subscription.delivery;
     const fields = {
       subscriptionId: subscription.id,
+      // Which URL refused is what an operator looks at first; without the query (a secret such
+      // as `?code=` may be there), as on the delivery spans' `url.full`.
+      sink: safeUrl(subscription.sink),
+      ...(deadLetterSink === undefined ? {} : { deadLetterSink: safeUrl(deadLetterSink) }),
       source: job.event.attributes.source,
       id: job.event.attributes.id,
       status: failure.status,

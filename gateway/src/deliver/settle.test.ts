@@ -280,6 +280,8 @@ describe("settle: dead-lettering", () => {
         message: "delivery failed; sent to the dead-letter sink",
         fields: {
           subscriptionId: "sub-1",
+          sink: sink.url,
+          deadLetterSink: new URL(dlq.url).href,
           source: "/orders",
           id: "evt-1",
           status: 400,
@@ -288,6 +290,21 @@ describe("settle: dead-lettering", () => {
         },
       },
     ]);
+  });
+
+  it("names the sink that failed in the log line, without its query", async () => {
+    const sink = await scripted([{ status: 404, body: "no such route" }]);
+    const { lines, run } = harness();
+    await run([job()], subscription(`${sink.url}?code=s3cret-code`, { retry: 0 }));
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: "error",
+        message: "delivery failed; kept as dead",
+        fields: expect.objectContaining({ subscriptionId: "sub-1", sink: sink.url, status: 404 }),
+      }),
+    ]);
+    expect(lines[0]?.fields).not.toHaveProperty("deadLetterSink");
+    expect(JSON.stringify(lines)).not.toContain("s3cret-code");
   });
 
   it("dead-letters after retry + 1 attempts of an always-500 sink, in binary mode", async () => {
