@@ -103,6 +103,15 @@ describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
       'id: must not be ".": /subscriptions/. is a dot segment no URL can address',
     ]);
     expect(check({ id: "...", sink }).subscription?.id).toBe("...");
+    // An unpaired surrogate (a JSON `\ud800` escape) has no UTF-8 form: in a URL, the store and
+    // on /metrics it would be U+FFFD, one id with `a\udc00`.
+    expect(reportsOf({ id: "a\ud800", sink })).toEqual([
+      "id: must not contain an unpaired surrogate (U+D800): it has no UTF-8 form",
+    ]);
+    expect(reportsOf({ id: "\udc00b", sink })).toEqual([
+      "id: must not contain an unpaired surrogate (U+DC00): it has no UTF-8 form",
+    ]);
+    expect(check({ id: "a\ud83d\ude00", sink }).subscription?.id).toBe("a\ud83d\ude00");
   });
 
   test("source, when present, is a non-empty string", () => {

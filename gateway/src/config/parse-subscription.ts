@@ -1,4 +1,5 @@
 import { checkUriReference } from "../event/attribute-rules.js";
+import { unencodable } from "../event/charset.js";
 import type { Subscription } from "../subscriptions/subscription.js";
 import type { FieldPath } from "./field-path.js";
 import { parseDelivery } from "./parse-delivery.js";
@@ -132,12 +133,21 @@ function parseSource(raw: unknown, path: FieldPath, report: Report): string | un
 /**
  * 3.2.1 id: a non-empty string, and one a URL can address: `/subscriptions/{id}` with `.` or `..`
  * (even percent-encoded) is a dot segment that URL parsing removes (RFC 3986 5.2.4, WHATWG URL),
- * so GET, the dead set and redrive of such a subscription would never reach it.
+ * so GET, the dead set and redrive of such a subscription would never reach it. Well-formed
+ * Unicode too (no unpaired surrogate).
  */
 function parseId(raw: unknown, path: FieldPath, report: Report): string | undefined {
   const id = expectString(raw, path, report);
-  if (id !== "." && id !== "..") return id;
-  report(path, `must not be "${id}": /subscriptions/${id} is a dot segment no URL can address`);
+  if (id === "." || id === "..") {
+    report(path, `must not be "${id}": /subscriptions/${id} is a dot segment no URL can address`);
+    return undefined;
+  }
+  // A JSON config's `\ud800` escape: no URL, store row, NATS subject or `/metrics` label (all
+  // UTF-8) can hold it, and each would write it as U+FFFD, so `a\ud800` and `a\udc00` would
+  // be one subscription there (two series with one label set on `/metrics`).
+  const bad = id === undefined ? undefined : unencodable(id, "utf-8");
+  if (bad === undefined) return id;
+  report(path, `must not contain ${bad}: it has no UTF-8 form`);
   return undefined;
 }
 
