@@ -9,6 +9,12 @@ const hold = (signal) => held.add(signal);
 const SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"];
 for (const signal of SIGNALS) process.on(signal, hold);
 
+// Logs go to stderr. A reader of it that goes away (a closed pipe: `herald serve 2>&1 | tee`
+// stopped, a log shipper restarted) makes the next write fail with EPIPE, an 'error' event that,
+// unhandled, ended the gateway at once: no drain, deliveries in flight cut off. Losing log lines
+// is the lesser harm, so such errors are dropped and the gateway goes on.
+process.stderr.on("error", () => {});
+
 const { runCli } = await import("../dist/adapters/node/cli.js");
 const running = runCli({
   argv: process.argv.slice(2),
