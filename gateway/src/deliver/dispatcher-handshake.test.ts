@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   events,
   plainHttpDeliverer,
+  recordingLogger,
   recordingSettle,
   subscription,
   turns,
@@ -62,7 +63,12 @@ async function startSink(onOptions: (res: ServerResponse, n: number) => void) {
   };
 }
 
-function setup(sink: string, delivery: Partial<DeliverySettings> = {}, withClient = true) {
+function setup(
+  sink: string,
+  delivery: Partial<DeliverySettings> = {},
+  withClient = true,
+  logger = recordingLogger(),
+) {
   const time = createFakeTime();
   const client = createNodeSinkClient();
   cleanup.push(() => client.close());
@@ -77,10 +83,11 @@ function setup(sink: string, delivery: Partial<DeliverySettings> = {}, withClien
     clock: time.clock,
     timers: time.timers,
     origin: "events.example.com",
+    logger,
     ...(withClient ? { sinkClient: client } : {}),
   });
   cleanup.push(() => dispatcher.stop({ deadlineMs: 1_000 }));
-  return { time, queue, dispatcher, settled };
+  return { time, queue, dispatcher, settled, logger };
 }
 
 describe("dispatcher webhook handshake (http-webhook.md 4)", () => {
@@ -133,6 +140,36 @@ describe("dispatcher webhook handshake (http-webhook.md 4)", () => {
         'webhook handshake refused: WebHook-Allowed-Origin "someone.else" does not allow "events.example.com"',
     });
     expect(sink.methods()).toEqual(["OPTIONS", "OPTIONS", "OPTIONS", "POST"]);
+  });
+
+  it("logs a refusal once, not once per attempt, until a handshake is allowed", async () => {
+    const sink = await startSink((res, n) => {
+      if (n < 3) res.writeHead(405).end();
+      else res.writeHead(200, { "webhook-allowed-origin": "*" }).end();
+    });
+    const { queue, dispatcher, logger } = setup(`${sink.url}?code=s3cret`, { concurrency: 1 });
+    // The test's settle completes even a retry: each job is one attempt, asking again.
+    await queue.add("hooked", ...events("a", 4));
+    dispatcher.start();
+    await dispatcher.idle();
+    const refusals = () =>
+      logger.lines.filter(
+        (l) => l.message === "webhook handshake refused; the deliveries are retried",
+      );
+    expect(refusals()).toEqual([
+      {
+        level: "warn",
+        message: "webhook handshake refused; the deliveries are retried",
+        fields: {
+          subscriptionId: "hooked",
+          sink: sink.url,
+          status: 405,
+          error: "webhook handshake refused: status 405 without WebHook-Allowed-Origin",
+        },
+      },
+    ]);
+    expect(sink.methods()).toEqual(["OPTIONS", "OPTIONS", "OPTIONS", "OPTIONS", "POST"]);
+    expect(JSON.stringify(logger.lines)).not.toContain("s3cret");
   });
 
   it("refused with Retry-After (a busy or down sink): the retry and the sink wait as long as it asked", async () => {

@@ -2,6 +2,7 @@ import { type Clock, systemClock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import { silentLogger } from "../ports/logger.js";
 import { DEFAULT_MAX_BATCH_WAIT_MS, type Subscription } from "../subscriptions/subscription.js";
+import { safeUrl } from "../telemetry/tracing.js";
 import { createAttemptPools, type RunningAttempt } from "./attempt-pools.js";
 import type { Deliverer } from "./deliverer.js";
 import type { DeliveryOutcome } from "./delivery-outcome.js";
@@ -360,16 +361,21 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     const result = await handshake(subscription);
     if (!result.allowed) {
-      logger.warn("webhook handshake refused; the deliveries are retried", {
-        subscriptionId: subscription.id,
-        status: result.status,
-        error: result.error,
-      });
+      if (lane.handshakeRefusal !== result.error) {
+        lane.handshakeRefusal = result.error;
+        logger.warn("webhook handshake refused; the deliveries are retried", {
+          subscriptionId: subscription.id,
+          sink: safeUrl(subscription.sink),
+          status: result.status,
+          error: result.error,
+        });
+      }
       const { status, error, retryAfterMs } = result;
       return retryAfterMs === undefined
         ? { kind: "retry", status, error }
         : { kind: "retry", status, error, retryAfterMs };
     }
+    lane.handshakeRefusal = undefined;
     // The sink may have changed while the handshake ran; the grant is for the one asked.
     if (lane.subscription.sink === subscription.sink && lane.subscription.delivery.handshake) {
       const now = clock.now();

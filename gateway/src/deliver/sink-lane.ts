@@ -39,6 +39,12 @@ export interface SinkLane {
    */
   handshake: { readonly sink: string; readonly bucket: TokenBucket | undefined } | undefined;
   /**
+   * The last webhook handshake refusal logged (its text), until a handshake is allowed: the
+   * same refusal again is not logged again (each attempt asks, so the log would get a line per
+   * attempt; each job's end still has its own line).
+   */
+  handshakeRefusal: string | undefined;
+  /**
    * No attempt starts before this time (clock ms; 0: none set): the sink answered `Retry-After`
    * (429, 503, ...), which speaks for the sink, not for one event, so the subscription's other
    * jobs wait too instead of each spending an attempt on a sink that asked for a pause.
@@ -69,10 +75,14 @@ export function updateLane(
     slow: false,
     rate: undefined,
     handshake: undefined,
+    handshakeRefusal: undefined,
     pausedUntil: 0,
   };
-  // A pause was asked for by the old sink; a new one has not asked for anything.
-  if (current.subscription.sink !== subscription.sink) current.pausedUntil = 0;
+  // A pause was asked for (a refusal logged) by the old sink; a new one has not said anything.
+  if (current.subscription.sink !== subscription.sink) {
+    current.pausedUntil = 0;
+    current.handshakeRefusal = undefined;
+  }
   current.subscription = subscription;
   if (rate === undefined) current.rate = undefined;
   else if (current.rate === undefined || !sameRate(current.rate.rate, rate)) {
