@@ -211,6 +211,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     subscriptions: (id) => subscriptions.get(id),
     disabled: disabledOutcomes(subscriptions),
     logger,
+    metrics,
     clock,
     sinkClient,
     concurrency: config.limits.maxDeliveriesInFlight,

@@ -13,6 +13,7 @@ import { createFakeTime } from "../../test/support/fake-time.js";
 import { createTestQueue } from "../../test/support/test-queue.js";
 import { createNodeSinkClient } from "../adapters/node/node-sink-client.js";
 import type { DeliverySettings } from "../subscriptions/subscription.js";
+import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
 import { createDispatcher } from "./dispatcher.js";
 
 const cleanup: (() => unknown)[] = [];
@@ -68,6 +69,7 @@ function setup(
   delivery: Partial<DeliverySettings> = {},
   withClient = true,
   logger = recordingLogger(),
+  metrics?: Pick<GatewayMetrics, "attempt">,
 ) {
   const time = createFakeTime();
   const client = createNodeSinkClient();
@@ -84,6 +86,7 @@ function setup(
     timers: time.timers,
     origin: "events.example.com",
     logger,
+    ...(metrics ? { metrics } : {}),
     ...(withClient ? { sinkClient: client } : {}),
   });
   cleanup.push(() => dispatcher.stop({ deadlineMs: 1_000 }));
@@ -170,6 +173,38 @@ describe("dispatcher webhook handshake (http-webhook.md 4)", () => {
     ]);
     expect(sink.methods()).toEqual(["OPTIONS", "OPTIONS", "OPTIONS", "OPTIONS", "POST"]);
     expect(JSON.stringify(logger.lines)).not.toContain("s3cret");
+  });
+
+  it("counts a refused handshake as the job's attempt (herald_deliveries_total), retry or dead", async () => {
+    const outcomes = async (retry: number) => {
+      const sink = await startSink((res, n) => {
+        if (n === 0) res.writeHead(405).end();
+        else res.writeHead(200, { "webhook-allowed-origin": "*" }).end();
+      });
+      const attempts: [string, string, string][] = [];
+      const metrics = {
+        attempt: (id: string, target: string, outcome: string, seconds: number) => {
+          expect(seconds).toBeGreaterThanOrEqual(0);
+          attempts.push([id, target, outcome]);
+        },
+      };
+      const { queue, dispatcher } = setup(
+        sink.url,
+        { concurrency: 1, retry },
+        true,
+        undefined,
+        metrics,
+      );
+      await queue.add("hooked", ...events("a", 2));
+      dispatcher.start();
+      await dispatcher.idle();
+      expect(sink.methods()).toEqual(["OPTIONS", "OPTIONS", "POST"]);
+      return attempts;
+    };
+    // The POST the handshake then allowed is the deliverer's to count, not the dispatcher's.
+    expect(await outcomes(2)).toEqual([["hooked", "sink", "retry"]]);
+    // On the last attempt (no retry left) the refusal ends the job.
+    expect(await outcomes(0)).toEqual([["hooked", "sink", "dead"]]);
   });
 
   it("refused with Retry-After (a busy or down sink): the retry and the sink wait as long as it asked", async () => {

@@ -2,13 +2,14 @@ import { type Clock, systemClock } from "../ports/clock.js";
 import type { Logger } from "../ports/logger.js";
 import { silentLogger } from "../ports/logger.js";
 import { DEFAULT_MAX_BATCH_WAIT_MS, type Subscription } from "../subscriptions/subscription.js";
+import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
 import { safeUrl } from "../telemetry/tracing.js";
 import { createAttemptPools, type RunningAttempt } from "./attempt-pools.js";
 import type { Deliverer } from "./deliverer.js";
 import type { DeliveryOutcome } from "./delivery-outcome.js";
 import type { DeliveryJob, DeliveryQueue } from "./delivery-queue.js";
 import { describeError } from "./failure-text.js";
-import { retryAfterCap } from "./retry-policy.js";
+import { canRetry, retryAfterCap } from "./retry-policy.js";
 import { createSettle, type Settle } from "./settle.js";
 import type { SinkClient } from "./sink-client.js";
 import {
@@ -41,6 +42,11 @@ export interface DispatcherOptions {
    */
   readonly disabled?: (id: string) => DeliveryOutcome | undefined;
   readonly logger?: Logger;
+  /**
+   * Counts a webhook handshake the sink refused as an attempt (`herald_deliveries_total`): the
+   * job spent one, as a delivery it refused would (the deliverer counts the others).
+   */
+  readonly metrics?: Pick<GatewayMetrics, "attempt">;
   /**
    * Delivery attempts in flight at once to sinks that answer within `slowMs`, all sinks together
    * (default 64); slower ones count apart (see `createAttemptPools`); each subscription is
@@ -348,6 +354,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   async function gate(
     lane: SinkLane,
     subscription: Subscription,
+    attempt: number,
   ): Promise<DeliveryOutcome | undefined> {
     const disabled = options.disabled?.(subscription.id);
     if (disabled !== undefined) return disabled;
@@ -359,8 +366,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         error: "webhook handshake required, but the dispatcher has no sinkClient to send it",
       };
     }
+    const started = performance.now();
     const result = await handshake(subscription);
     if (!result.allowed) {
+      options.metrics?.attempt(
+        subscription.id,
+        "sink",
+        canRetry(attempt - 1, subscription.delivery) ? "retry" : "dead",
+        (performance.now() - started) / 1000,
+      );
       if (lane.handshakeRefusal !== result.error) {
         lane.handshakeRefusal = result.error;
         logger.warn("webhook handshake refused; the deliveries are retried", {
@@ -397,7 +411,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const subscription = lane.subscription;
     try {
       const outcome =
-        (await gate(lane, subscription)) ??
+        (await gate(lane, subscription, first.attempts + 1)) ??
         (await deliverer.deliver(
           { id: first.id, events: jobs.map((job) => job.event), attempt: first.attempts + 1 },
           subscription,
