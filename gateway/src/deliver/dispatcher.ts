@@ -317,8 +317,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (isQuiet(lane, now)) {
         active.delete(lane);
         // A slow lane is kept (its sink's next attempt must not take a fast slot to find out it
-        // is still dead), unless its subscription is gone: then nothing will use it again.
-        if (isDisposable(lane, now) || (lane.slow && isGone(lane.id))) {
+        // is still dead), and one that logged a handshake refusal, unless its subscription is
+        // gone: then nothing will use it again.
+        const kept = lane.slow || lane.handshakeRefusal !== undefined;
+        if (isDisposable(lane, now) || (kept && isGone(lane.id))) {
           lanes.delete(lane.id);
           pools.forget(lane);
         }

@@ -178,14 +178,16 @@ export function isQuiet(lane: SinkLane, now: number): boolean {
 }
 
 /**
- * Whether forgetting the lane loses nothing: quiet, buckets full, no handshake to remember, not
- * known to be slow (a dead sink's next retry must not take a fast slot again to find out).
+ * Whether forgetting the lane loses nothing: quiet, buckets full, no handshake (or handshake
+ * refusal: the next retry's would be logged again) to remember, not known to be slow (a dead
+ * sink's next retry must not take a fast slot again to find out).
  */
 export function isDisposable(lane: SinkLane, now: number): boolean {
   return (
     isQuiet(lane, now) &&
     !lane.slow &&
     lane.handshake === undefined &&
+    lane.handshakeRefusal === undefined &&
     (lane.rate === undefined || lane.rate.bucket.full(now))
   );
 }
