@@ -14,6 +14,10 @@ for (const signal of SIGNALS) process.on(signal, hold);
 // unhandled, ended the gateway at once: no drain, deliveries in flight cut off. Losing log lines
 // is the lesser harm, so such errors are dropped and the gateway goes on.
 process.stderr.on("error", () => {});
+// A reader of stdout that goes away (`herald tail | head -1`) ends what prints there: `tail`
+// stops as on Ctrl-C (deleting its subscription), exit 0, like any Unix filter whose reader left.
+const stdoutGone = new AbortController();
+process.stdout.on("error", () => stdoutGone.abort());
 
 const { runCli } = await import("../dist/adapters/node/cli.js");
 const running = runCli({
@@ -22,6 +26,7 @@ const running = runCli({
   env: process.env,
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  stdoutGone: stdoutGone.signal,
 });
 for (const signal of SIGNALS) process.off(signal, hold);
 // A command without handlers (validate, token, send) ends as the signal's default action ends it.

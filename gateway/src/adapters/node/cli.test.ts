@@ -785,6 +785,58 @@ describe("herald serve (a real process)", () => {
     expect(await gone).toBe(0);
   });
 
+  it("tail stops as on Ctrl-C when the reader of its output goes away (tail | head -1): exit 0, subscription deleted", async () => {
+    await writeFile(join(dir, "tail-pipe.yaml"), "store: { kind: memory }\nsubscriptions: []\n");
+    const { child: gateway, url } = await start([
+      "--config",
+      "tail-pipe.yaml",
+      "--no-auth",
+      "--port",
+      "0",
+    ]);
+    const tail = spawn(process.execPath, [HERALD, "tail", "--url", url], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    await new Promise<void>((ready) => {
+      tail.stderr!.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes("tailing")) ready();
+      });
+    });
+    const listed = async () =>
+      ((await (await fetch(`${url}/subscriptions`)).json()) as unknown[]).length;
+    expect(await listed()).toBe(1);
+    // The first line read, the reader leaves, as `head -1` does.
+    const firstLine = new Promise<void>((read) => {
+      tail.stdout!.once("data", () => {
+        tail.stdout!.destroy();
+        read();
+      });
+    });
+    const stopped = exited(tail);
+    for (let i = 0; i < 3; i++) {
+      const posted = await fetch(`${url}/events`, {
+        method: "POST",
+        headers: { "ce-specversion": "1.0", "ce-id": `p-${i}`, "ce-source": "/p", "ce-type": "t" },
+      });
+      expect(posted.status).toBe(202);
+    }
+    await firstLine;
+    // The next line it prints finds the pipe closed.
+    await fetch(`${url}/events`, {
+      method: "POST",
+      headers: { "ce-specversion": "1.0", "ce-id": "p-last", "ce-source": "/p", "ce-type": "t" },
+    });
+    expect(await stopped).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|Error:|at /);
+    expect(await listed()).toBe(0);
+    const gone = exited(gateway);
+    gateway.kill("SIGTERM");
+    expect(await gone).toBe(0);
+  });
+
   it("reloads the config on SIGHUP: the new subscriptions route, the old ones stop", async () => {
     const file = join(dir, "reload.yaml");
     const config = (id: string) =>

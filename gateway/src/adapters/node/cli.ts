@@ -71,6 +71,8 @@ interface Io {
   readonly env: Record<string, string | undefined>;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Aborted when stdout's reader went away (a closed pipe): `tail` then stops as on Ctrl-C. */
+  readonly stdoutGone?: AbortSignal;
 }
 
 /**
@@ -102,8 +104,11 @@ export async function runCli(io: Io): Promise<number> {
         return await validateCommand(rest, io);
       case "send":
         return await sendCommand(rest, io);
-      case "tail":
-        return await tailCommand(rest, { ...io, stop: stopSignal().signal });
+      case "tail": {
+        const { signal } = stopSignal();
+        const stop = io.stdoutGone ? AbortSignal.any([signal, io.stdoutGone]) : signal;
+        return await tailCommand(rest, { ...io, stop });
+      }
       case "token":
         return await tokenCommand(rest, io);
       case "version":
