@@ -55,19 +55,21 @@ export async function runExample({ expected = 2 } = {}) {
       type: "com.example.order.created",
       data: { orderId: 1 },
     });
+    // Matches no subscription (a temporary file), so nobody receives it. Sent before img-1:
+    // thumbnails delivers one event at a time, in order, so had it matched, the sink would
+    // have it before img-1 (run.test.js checks that it never arrives).
+    await sendEvent(events, {
+      id: "img-2",
+      source: "/images",
+      type: "com.example.image.created",
+      subject: "uploads/cat.png.tmp",
+    });
     await sendEvent(events, {
       id: "img-1",
       source: "/images",
       type: "com.example.image.created",
       subject: "uploads/cat.png",
       dataref: "https://images.example.com/uploads/cat.png",
-    });
-    // Matches no subscription (a temporary file), so nobody receives it.
-    await sendEvent(events, {
-      id: "img-2",
-      source: "/images",
-      type: "com.example.image.created",
-      subject: "uploads/cat.png.tmp",
     });
     await allReceived;
     return received;

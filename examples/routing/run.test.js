@@ -6,6 +6,8 @@ describe("routing example", () => {
     const received = await runExample();
     const byPath = Object.fromEntries(received.map((r) => [r.path, r]));
     expect(Object.keys(byPath).sort()).toEqual(["/billing", "/thumbnails"]);
+    // The .tmp upload, sent before img-1 to the same one-at-a-time subscription, matched nothing.
+    expect(received).toHaveLength(2);
     expect(byPath["/billing"].headers["ce-id"]).toBe("order-1");
     expect(byPath["/billing"].headers["x-team"]).toBe("billing");
     expect(JSON.parse(byPath["/billing"].body)).toEqual({ orderId: 1 });
