@@ -69,7 +69,9 @@ export const USAGE = `usage: node bench/run.js [options]
                       backlog: the sink down, --events accepted into Herald's SQLite store (peak
                       RSS), then the sink up (drain rate, every event delivered);
                       sdk-emit: events/s a producer gets into Herald with @herald/sdk vs. the
-                      cloudevents package's emitter over fetch (client on core 1)
+                      cloudevents package's emitter over fetch (client on core 1);
+                      ingest-nats, scale-out: Herald on NATS JetStream, with options of their own
+                      (see bench/README.md; this help does not cover them)
   --duration D        measured window per run: 10s, 30s, 1m (default: 10s; --quick: 2s);
                       e2e-latency: the constant-rate window (--quick: 3s)
   --warmup D          wrk warm-up before each measured run (default: 5s; --quick: 1s)
@@ -88,7 +90,7 @@ export const USAGE = `usage: node bench/run.js [options]
                         (default: herald-noauth,herald-auth)
                         ingest-traced: herald,herald-traced (default: both)
                         match: herald-10,herald-10000 (default: both)
-                        sdk-emit: sdk,sdk-coalesce,cloudevents (default: all three)
+                        sdk-emit: sdk,sdk-node,sdk-coalesce,cloudevents (default: all four)
   --part P            match: micro | end-to-end | all (default: all)
   --publishers N      ingest-auth: distinct publishers (tokens) sent round-robin (default: ${DEFAULT_PUBLISHERS})
   --store KIND        Herald's store in the generated config: memory | sqlite (default: sqlite
