@@ -344,7 +344,14 @@ function warnings(name, r) {
 
 async function main() {
   const nats = natsScenarioOf(process.argv); // ingest-nats, scale-out: lib/nats-scale.js
-  if (nats !== undefined) return runNatsScenario(nats, process.argv.slice(2));
+  if (nats !== undefined) {
+    // --help must not start the scenario (it used to: its options are parsed loosely).
+    if (process.argv.includes("--help") || process.argv.includes("-h")) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    return runNatsScenario(nats, process.argv.slice(2));
+  }
   let opts;
   try {
     opts = parseArgs(process.argv.slice(2));
