@@ -48,8 +48,8 @@ function setup(
   return { time, queue, dispatcher, times, settled };
 }
 
-describe("dispatcher rate (delivery.rate as a token bucket)", () => {
-  it("sends a burst of count, then one per perMs / count, driven by a single timer", async () => {
+describe("dispatcher rate (delivery.rate as a sliding window)", () => {
+  it("sends a burst of count, then never more than count in any perMs, driven by a single timer", async () => {
     const { time, queue, dispatcher, times } = setup([
       subscription("limited", { rate: { count: 2, perMs: 1_000 } }),
     ]);
@@ -63,16 +63,18 @@ describe("dispatcher rate (delivery.rate as a token bucket)", () => {
       await turns();
       expect(time.pending()).toBeLessThanOrEqual(1);
     }
-    expect(times.limited).toEqual([0, 0, 500, 1_000, 1_500, 2_000, 2_500, 3_000]);
+    // A token bucket of 2/s would send 0, 0, 500, 1000, ...: three in the first second, which a
+    // sink counting 2 a second answers with 429.
+    expect(times.limited).toEqual([0, 0, 1_000, 1_000, 2_000, 2_000, 3_000, 3_000]);
     await dispatcher.idle();
-    // The timer stays until the next token, which lets the queue hand out this subscription again.
+    // The timer stays until the window empties, which lets the queue hand out this subscription again.
     expect(time.pending()).toBe(1);
-    time.advance(500);
+    time.advance(1_000);
     await turns();
     expect(time.pending()).toBe(0);
   });
 
-  it("leaves a subscription without tokens in the queue and wakes the lease at its next token", async () => {
+  it("leaves a subscription without room in its rate in the queue and wakes the lease when there is", async () => {
     const { time, queue, dispatcher, times } = setup([
       subscription("limited", { rate: { count: 1, perMs: 60_000 } }),
       subscription("free"),
@@ -81,7 +83,7 @@ describe("dispatcher rate (delivery.rate as a token bucket)", () => {
     dispatcher.start();
     await turns();
     expect(times.limited).toEqual([0]);
-    // Out of tokens: new jobs for it stay queued (skipped at lease); others flow.
+    // Its rate used up: new jobs for it stay queued (skipped at lease); others flow.
     await queue.add("limited", event("l1"));
     await queue.add("free", ...events("f", 5));
     await turns();

@@ -9,6 +9,7 @@ import type { Deliverer } from "./deliverer.js";
 import type { DeliveryOutcome } from "./delivery-outcome.js";
 import type { DeliveryJob, DeliveryQueue } from "./delivery-queue.js";
 import { describeError } from "./failure-text.js";
+import { createRateWindow } from "./rate-window.js";
 import { canRetry, retryAfterCap } from "./retry-policy.js";
 import { createSettle, type Settle } from "./settle.js";
 import type { SinkClient } from "./sink-client.js";
@@ -23,7 +24,6 @@ import {
   wakeAt,
 } from "./sink-lane.js";
 import { MAX_TIMER_MS } from "./timer-delay.js";
-import { createTokenBucket } from "./token-bucket.js";
 import { createWakeTimer, systemTimers, type Timers } from "./wake-timer.js";
 import { createWebhookHandshake, type WebhookHandshake } from "./webhook-handshake-client.js";
 
@@ -68,7 +68,7 @@ export interface DispatcherOptions {
   readonly leaseMs?: number;
   /** What to do after each attempt (default `createSettle`). */
   readonly settle?: Settle;
-  /** Rate buckets, batch deadlines and handshake grants go by it (default: the system clock). */
+  /** Rate windows, batch deadlines and handshake grants go by it (default: the system clock). */
   readonly clock?: Clock;
   /** The one wake-up timer (default `setTimeout`); tests pass fake timers with a fake clock. */
   readonly timers?: Timers;
@@ -138,13 +138,13 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 /**
  * The delivery loop. Leased jobs go to their subscription's lane (`sink-lane.ts`); a lane starts
  * an attempt when it has a slot (`delivery.concurrency`, default `DEFAULT_SINK_CONCURRENCY`), a
- * token (`delivery.rate`, and the rate a webhook handshake granted) and, in batch mode, a full
+ * place in its rate's window (`delivery.rate`, and the rate a webhook handshake granted) and, in batch mode, a full
  * batch or one whose first job waited `maxBatchWaitMs`; at most `concurrency` attempts run in
  * all to sinks that answer within `slowMs`; slower ones count apart (`createAttemptPools`). Lanes that cannot take more jobs are passed to `lease` as `skip`, so a
  * slow or dead sink holds only its own slots and its jobs stay in the queue while healthy sinks'
  * jobs flow; when
- * such a lane frees up (an attempt ends, a token comes) the waiting lease is cut short and
- * leases again without it. One timer covers every token and batch deadline. With
+ * such a lane frees up (an attempt ends, a rate has room again) the waiting lease is cut short and
+ * leases again without it. One timer covers every rate and batch deadline. With
  * `delivery.handshake` the first attempt to a sink first makes the webhook handshake
  * (http-webhook.md 4): refused or unreachable, the attempt's jobs settle as `retry` and the next
  * attempt asks again.
@@ -283,7 +283,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     // new sink). So a pump costs a lookup per lane with jobs waiting, not per busy lane.
     const everyLane = subscriptionsDirty;
     subscriptionsDirty = false;
-    for (const lane of active) if (everyLane || lane.waiting.length > 0) refreshLane(lane, now);
+    for (const lane of active) if (everyLane || lane.waiting.length > 0) refreshLane(lane);
     if (!stopping.signal.aborted || flush) {
       let started = true;
       while (started && pools.anyRoom()) {
@@ -395,10 +395,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     // The sink may have changed while the handshake ran; the grant is for the one asked.
     if (lane.subscription.sink === subscription.sink && lane.subscription.delivery.handshake) {
       const now = clock.now();
-      const bucket = result.rate === undefined ? undefined : createTokenBucket(result.rate, now);
+      const window = result.rate === undefined ? undefined : createRateWindow(result.rate);
       // This attempt is the first request the grant covers (4.2.2).
-      bucket?.take(now);
-      lane.handshake = { sink: subscription.sink, bucket };
+      window?.take(now);
+      lane.handshake = { sink: subscription.sink, window };
     }
     return undefined;
   }
@@ -472,7 +472,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * the old one asked for. The waiting jobs of a subscription that is gone are dropped (`drop`).
    * A lookup that fails keeps the lane as it was, as `intake` would have left it.
    */
-  function refreshLane(lane: SinkLane, now: number): void {
+  function refreshLane(lane: SinkLane): void {
     let current: Subscription | undefined;
     try {
       current = subscriptions(lane.id);
@@ -485,7 +485,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return;
     }
     const sinkChanged = lane.subscription.sink !== current.sink;
-    updateLane(lane, current, now);
+    updateLane(lane, current);
     // A new sink is not judged by the old one's slowness (as in `intake`).
     if (sinkChanged && lane.slow) pools.forget(lane);
   }
@@ -613,7 +613,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       const before = lanes.get(subscription.id);
       const sinkChanged = before !== undefined && before.subscription.sink !== subscription.sink;
-      const lane = updateLane(before, subscription, now);
+      const lane = updateLane(before, subscription);
       // A new sink is not judged by the old one's slowness.
       if (sinkChanged && lane.slow) pools.forget(lane);
       lanes.set(lane.id, lane);

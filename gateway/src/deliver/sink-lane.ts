@@ -6,7 +6,7 @@ import {
   type Subscription,
 } from "../subscriptions/subscription.js";
 import type { DeliveryJob } from "./delivery-queue.js";
-import { createTokenBucket, type TokenBucket } from "./token-bucket.js";
+import { createRateWindow, type RateWindow } from "./rate-window.js";
 
 /** A leased job waiting in its lane, and when it arrived there (a batch's wait starts then). */
 interface Waiting {
@@ -16,7 +16,7 @@ interface Waiting {
 
 /**
  * One subscription's side of the dispatcher: the leased jobs waiting for an attempt, the
- * attempts in flight to its sink, its rate bucket and its webhook handshake. Plain state; the
+ * attempts in flight to its sink, its rate window and its webhook handshake. Plain state; the
  * functions below read and change it, the dispatcher decides when.
  */
 export interface SinkLane {
@@ -31,13 +31,13 @@ export interface SinkLane {
    * ended sooner since. Its attempts count in the slow pool (see `createAttemptPools`).
    */
   slow: boolean;
-  /** `delivery.rate` as a bucket, rebuilt when the rate changes. */
-  rate: { readonly rate: DeliveryRate; readonly bucket: TokenBucket } | undefined;
+  /** `delivery.rate` as a sliding window, rebuilt when the rate changes. */
+  rate: { readonly rate: DeliveryRate; readonly window: RateWindow } | undefined;
   /**
    * The sink that allowed delivery by the webhook handshake (http-webhook.md 4.2) and the rate it
    * granted; `undefined` until then, and again when the sink changes.
    */
-  handshake: { readonly sink: string; readonly bucket: TokenBucket | undefined } | undefined;
+  handshake: { readonly sink: string; readonly window: RateWindow | undefined } | undefined;
   /**
    * The last webhook handshake refusal logged (its text), until a handshake is allowed: the
    * same refusal again is not logged again (each attempt asks, so the log would get a line per
@@ -56,16 +56,12 @@ const sameRate = (a: DeliveryRate, b: DeliveryRate) => a.count === b.count && a.
 
 /**
  * A lane for `subscription`, or `lane` brought up to date with it: a new rate starts a new
- * (full) bucket; a new sink, or no handshake any more, forgets the handshake.
+ * (empty) window; a new sink, or no handshake any more, forgets the handshake.
  *
  * @example
- * lane = updateLane(lanes.get(job.subscriptionId), subscription, clock.now());
+ * lane = updateLane(lanes.get(job.subscriptionId), subscription);
  */
-export function updateLane(
-  lane: SinkLane | undefined,
-  subscription: Subscription,
-  now: number,
-): SinkLane {
+export function updateLane(lane: SinkLane | undefined, subscription: Subscription): SinkLane {
   const { rate } = subscription.delivery;
   const current = lane ?? {
     id: subscription.id,
@@ -86,7 +82,7 @@ export function updateLane(
   current.subscription = subscription;
   if (rate === undefined) current.rate = undefined;
   else if (current.rate === undefined || !sameRate(current.rate.rate, rate)) {
-    current.rate = { rate, bucket: createTokenBucket(rate, now) };
+    current.rate = { rate, window: createRateWindow(rate) };
   }
   if (subscription.delivery.handshake !== true || current.handshake?.sink !== subscription.sink) {
     current.handshake = undefined;
@@ -111,16 +107,16 @@ export function needsHandshake(lane: SinkLane): boolean {
 }
 
 /**
- * The earliest time the lane may start an attempt: `now` when it can, the next token's time
- * when a rate holds it back, the end of a pause the sink asked for (`pausedUntil`), `Infinity` while it has `delivery.concurrency` attempts in flight or
+ * The earliest time the lane may start an attempt: `now` when it can, the time a rate's window has
+ * room again when a rate holds it back, the end of a pause the sink asked for (`pausedUntil`), `Infinity` while it has `delivery.concurrency` attempts in flight or
  * an attempt in flight is still making the handshake (the others wait for its answer and rate).
  */
 export function readyAt(lane: SinkLane, now: number): number {
   if (lane.inFlight >= laneLimit(lane)) return Number.POSITIVE_INFINITY;
   if (lane.inFlight > 0 && needsHandshake(lane)) return Number.POSITIVE_INFINITY;
   let at = Math.max(now, lane.pausedUntil);
-  if (lane.rate !== undefined) at = Math.max(at, lane.rate.bucket.nextAt(now));
-  const granted = lane.handshake?.bucket;
+  if (lane.rate !== undefined) at = Math.max(at, lane.rate.window.nextAt(now));
+  const granted = lane.handshake?.window;
   if (granted !== undefined) at = Math.max(at, granted.nextAt(now));
   return at;
 }
@@ -135,9 +131,9 @@ export function isSkipped(lane: SinkLane, now: number): boolean {
 }
 
 /**
- * The jobs of the attempt the lane can start now, or `undefined`: none waiting, no slot or token
+ * The jobs of the attempt the lane can start now, or `undefined`: none waiting, no slot or room in a rate
  * yet, or (batch mode) a batch neither full nor past `maxBatchWaitMs` since its first job, unless
- * `flush`. Starting takes a token from each bucket and counts the attempt in flight.
+ * `flush`. Starting counts in each rate window and counts the attempt in flight.
  *
  * @example
  * const jobs = takeAttempt(lane, clock.now(), false);
@@ -152,14 +148,14 @@ export function takeAttempt(
   if (first === undefined || readyAt(lane, now) > now) return undefined;
   const size = batchSize(lane);
   if (lane.waiting.length < size && !flush && first.at + maxBatchWait(lane) > now) return undefined;
-  lane.rate?.bucket.take(now);
-  lane.handshake?.bucket?.take(now);
+  lane.rate?.window.take(now);
+  lane.handshake?.window?.take(now);
   lane.inFlight++;
   return lane.waiting.splice(0, size).map((waiting) => waiting.job);
 }
 
 /**
- * When the lane next needs a look without anything else happening: its next token, or its
+ * When the lane next needs a look without anything else happening: its rate's next room, or its
  * partial batch's deadline; `Infinity` when only a finishing attempt can change anything.
  */
 export function wakeAt(lane: SinkLane, now: number): number {
@@ -178,7 +174,7 @@ export function isQuiet(lane: SinkLane, now: number): boolean {
 }
 
 /**
- * Whether forgetting the lane loses nothing: quiet, buckets full, no handshake (or handshake
+ * Whether forgetting the lane loses nothing: quiet, rate windows empty, no handshake (or handshake
  * refusal: the next retry's would be logged again) to remember, not known to be slow (a dead
  * sink's next retry must not take a fast slot again to find out).
  */
@@ -188,7 +184,7 @@ export function isDisposable(lane: SinkLane, now: number): boolean {
     !lane.slow &&
     lane.handshake === undefined &&
     lane.handshakeRefusal === undefined &&
-    (lane.rate === undefined || lane.rate.bucket.full(now))
+    (lane.rate === undefined || lane.rate.window.idle(now))
   );
 }
 

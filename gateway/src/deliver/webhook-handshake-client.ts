@@ -45,7 +45,7 @@ function requestRate(rate: DeliveryRate | undefined): string | undefined {
  * `WebHook-Request-Rate` in requests per minute (4.1.4). Consent is the `WebHook-Allowed-Origin`
  * header naming the origin or `*` (4.2.1), whatever the status: 4.2 says a handshake "cannot rely
  * on status codes". `WebHook-Allowed-Rate` (4.2.2) is `*` or absent for no limit, or requests per
- * minute (granted as a bucket of that many per minute); any other value is a refusal, as is no
+ * minute (granted as at most that many in any minute); any other value is a refusal, as is no
  * answer at all (status 0). A refusal without consent keeps the answer's `Retry-After`, so the
  * retry waits as long as the sink asked. Callback consent (4.1.3) is not supported: no callback
  * is offered.

@@ -33,7 +33,7 @@ export type Filter =
   | { readonly not: Filter }
   | { readonly sql: string };
 
-/** A rate: at most `count` per `perMs` milliseconds (token bucket, burst `count`). */
+/** A rate: at most `count` in any `perMs` milliseconds (a sliding window: `createRateWindow`). */
 export interface DeliveryRate {
   readonly count: number;
   readonly perMs: number;
