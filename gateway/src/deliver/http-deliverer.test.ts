@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
+import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { verifyStandardWebhook } from "../../test/support/verify-standard-webhook.js";
 import { createNodeSinkClient } from "../adapters/node/node-sink-client.js";
@@ -541,6 +542,42 @@ describe.each<[string, SinkClient]>([
       await deliverer.deliver(one(event), replying(sink.url, { "accept-encoding": "br" }));
       expect(sink.received[0]?.headers["accept-encoding"]).toBe("br");
     });
+  });
+});
+
+describe("signatures checked by the reference Standard Webhooks library (npm standardwebhooks)", () => {
+  // The library checks the timestamp against the real time: sign with the system clock.
+  const deliverer = createHttpDeliverer({ client: nodeClient });
+  const oldSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const newSecret = `whsec_${Buffer.from("a new key of thirty-two bytes!!!").toString("base64")}`;
+
+  it("verifies binary, structured and batch deliveries with either secret while rotating", async () => {
+    const sink = await startSink((res) => res.writeHead(204).end());
+    const signed = (mode: "binary" | "structured" | "batch", secrets: string) =>
+      subscription(sink.url, { delivery: { mode, timeoutMs: 5_000, signingSecret: secrets } });
+    const rotating = `${oldSecret} ${newSecret}`;
+    await deliverer.deliver(one(event), signed("binary", oldSecret));
+    await deliverer.deliver(one(event), signed("structured", rotating));
+    await deliverer.deliver({ id: "b", events: [event, event] }, signed("batch", rotating));
+    expect(sink.received).toHaveLength(3);
+    const [binary, structured, batch] = sink.received as [Received, Received, Received];
+    // The library takes the body as a string (UTF-8), as these are.
+    const verify = (secret: string, request: Received) =>
+      new Webhook(secret).verify(request.body.toString("utf8"), {
+        ...(request.headers as Record<string, string>),
+      });
+    expect(verify(oldSecret, binary)).toEqual({ appinfoA: "abc", appinfoB: 123 });
+    expect(() => verify(newSecret, binary)).toThrow(WebhookVerificationError);
+    for (const request of [structured, batch]) {
+      expect(verify(oldSecret, request)).toBeTruthy();
+      expect(verify(newSecret, request)).toBeTruthy();
+    }
+    // A body changed on the way is refused.
+    const tampered = {
+      ...structured,
+      body: Buffer.from(structured.body.toString().replace("abc", "abd")),
+    };
+    expect(() => verify(oldSecret, tampered)).toThrow(WebhookVerificationError);
   });
 });
 
