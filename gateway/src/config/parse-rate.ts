@@ -6,8 +6,9 @@ const PERIOD_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000 };
 
 /**
  * A rate written `N/s` or `N/m` (a positive integer per second or per minute), as
- * `{ count, periodMs }`: a token bucket of `count` refilled over `periodMs`. Shared by publisher
- * rules (`auth.publishers[].rate`) and subscriptions (`delivery.rate`).
+ * `{ count, periodMs }`. Shared by publisher rules (`auth.publishers[].rate`, a token bucket of
+ * `count` refilled over `periodMs`) and subscriptions (`delivery.rate`, at most `count` in any
+ * `periodMs`: `createRateWindow`).
  *
  * @example
  * parseRate("500/s", ["rate"], report); // { count: 500, periodMs: 1000 }
