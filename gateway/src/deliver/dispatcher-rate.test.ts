@@ -4,6 +4,7 @@ import {
   event,
   events,
   fakeDeliverer,
+  recordingLogger,
   recordingSettle,
   subscription,
   turns,
@@ -36,6 +37,7 @@ function setup(
     return answer(sub);
   });
   const byId = new Map(subs.map((s) => [s.id, s]));
+  const logger = recordingLogger();
   const dispatcher = createDispatcher({
     queue,
     deliverer: fake.deliverer,
@@ -43,9 +45,10 @@ function setup(
     subscriptions: (id) => byId.get(id),
     clock: time.clock,
     timers: time.timers,
+    logger,
   });
   stops.push(() => dispatcher.stop());
-  return { time, queue, dispatcher, times, settled };
+  return { time, queue, dispatcher, times, settled, logger };
 }
 
 describe("dispatcher rate (delivery.rate as a sliding window)", () => {
@@ -152,6 +155,23 @@ describe("dispatcher pause on Retry-After", () => {
     await turns();
     expect(times.throttled).toEqual([0, 3_600_000]);
     await dispatcher.idle();
+  });
+
+  it("logs a pause only when there is one: not for Retry-After 0 or a date already past", async () => {
+    const pauses = (logger: ReturnType<typeof recordingLogger>) =>
+      logger.lines.filter((line) => line.message.includes("asked for a pause"));
+    const none = pausing(0, [subscription("throttled", { concurrency: 1 })]);
+    await none.queue.add("throttled", ...events("t", 2));
+    none.dispatcher.start();
+    await turns();
+    expect(none.times.throttled).toEqual([0, 0]);
+    await none.dispatcher.idle();
+    expect(pauses(none.logger)).toEqual([]);
+    const some = pausing(5_000, [subscription("throttled", { concurrency: 1 })]);
+    await some.queue.add("throttled", ...events("t", 2));
+    some.dispatcher.start();
+    await turns();
+    expect(pauses(some.logger).map((line) => line.fields?.pauseMs)).toEqual([5_000]);
   });
 
   it("does not pause on a retry without Retry-After", async () => {

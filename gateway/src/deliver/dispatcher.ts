@@ -452,6 +452,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
    * already running go on; the lane's jobs stay in the queue meanwhile (it is skipped at lease).
    */
   function pauseFor(lane: SinkLane, retryAfterMs: number, status: number): void {
+    // `Retry-After: 0`, or a date already past, asks for no wait: nothing to hold, nothing to log.
+    if (retryAfterMs <= 0) return;
     const until = clock.now() + Math.min(retryAfterMs, retryAfterCap(lane.subscription.delivery));
     if (until <= lane.pausedUntil) return;
     if (lane.pausedUntil <= clock.now()) {
