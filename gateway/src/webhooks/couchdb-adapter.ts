@@ -119,6 +119,13 @@ export function createCouchDbAdapter(options: CouchDbAdapterOptions): WebhookAda
             changes === undefined ? "is missing" : "must be a list of revisions",
           );
         }
+        // couchdb.md's Delete row: `deleted: true`. CouchDB writes a boolean (absent when
+        // false); a forwarder that rewrote it as text ("true") or a number would otherwise have
+        // its deletion delivered as `document.updated`.
+        const deleted = row.deleted;
+        if (deleted !== undefined && typeof deleted !== "boolean") {
+          f.problem("deleted", `is ${quoteValue(deleted)}; must be true or false`);
+        }
         if ((database === undefined || database === "") && !databaseReported) {
           databaseReported = true;
           fields.problem("?db", "is missing: set database in the adapter or pass ?db=NAME");
@@ -128,7 +135,7 @@ export function createCouchDbAdapter(options: CouchDbAdapterOptions): WebhookAda
             {
               id: seq ?? "",
               source: `${server}/${encodeURIComponent(database ?? "")}`,
-              type: `org.apache.couchdb.document.${row.deleted === true ? "deleted" : "updated"}`,
+              type: `org.apache.couchdb.document.${deleted === true ? "deleted" : "updated"}`,
               subject: docId,
               time,
             },

@@ -633,6 +633,29 @@ describe("couchdb: cloudevents/adapters/couchdb.md", () => {
     ]);
   });
 
+  it("refuses a deleted flag that is not a boolean (400), rather than mapping a deletion as an update", async () => {
+    // couchdb.md's Delete row: `deleted: true` is org.apache.couchdb.document.deleted. A
+    // forwarder that wrote it as text was delivered as document.updated.
+    const before = (await kit.delivered()).length;
+    const feed = {
+      results: [
+        { seq: "40-a", id: "fine", changes: [{ rev: "1-a" }] },
+        { seq: "41-a", id: "gone", changes: [{ rev: "2-b" }], deleted: "true" },
+        { seq: "42-a", id: "gone-too", changes: [{ rev: "2-c" }], deleted: 1 },
+      ],
+    };
+    const res = await kit.post("couch", feed);
+    expect(res.status).toBe(400);
+    expect((await res.json()).errors).toEqual([
+      { field: "results[1].deleted", message: 'is "true"; must be true or false' },
+      { field: "results[2].deleted", message: "is 1; must be true or false" },
+    ]);
+    expect((await kit.delivered()).length).toBe(before);
+    const kept = await kit.post("couch", { seq: "43-a", id: "kept", changes: [], deleted: false });
+    expect(kept.status).toBe(202);
+    expect(await last()).toMatchObject({ subject: "kept", type: "org.apache.couchdb.document.updated" });
+  });
+
   it("is all or nothing: a row without seq refuses the whole feed", async () => {
     const feed = {
       results: [
