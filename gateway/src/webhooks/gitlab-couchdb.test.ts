@@ -653,7 +653,10 @@ describe("couchdb: cloudevents/adapters/couchdb.md", () => {
     expect((await kit.delivered()).length).toBe(before);
     const kept = await kit.post("couch", { seq: "43-a", id: "kept", changes: [], deleted: false });
     expect(kept.status).toBe(202);
-    expect(await last()).toMatchObject({ subject: "kept", type: "org.apache.couchdb.document.updated" });
+    expect(await last()).toMatchObject({
+      subject: "kept",
+      type: "org.apache.couchdb.document.updated",
+    });
   });
 
   it("is all or nothing: a row without seq refuses the whole feed", async () => {
