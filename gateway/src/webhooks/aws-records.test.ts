@@ -224,7 +224,7 @@ describe("s3", () => {
     expect((await kit.post("uploads", test, bearer(token))).status).toBe(204);
   });
 
-  it("names the wrapper of a notification relayed as its SQS or SNS message, or an EventBridge event", async () => {
+  it("names the wrapper of a notification relayed as its SQS or SNS message, as an SNS message, or an EventBridge event", async () => {
     const notification = JSON.stringify({ Records: [s3Record("WRAPPED", "w.jpg")] });
     // What a Lambda function receives from an SQS queue or an SNS topic, posted as it is.
     const sqs = {
@@ -254,8 +254,23 @@ describe("s3", () => {
       resources: ["arn:aws:s3:::mybucket"],
       detail: { bucket: { name: "mybucket" }, object: { key: "w.jpg" }, reason: "PutObject" },
     };
+    // The body of an SQS message of a queue subscribed to an SNS topic (S3 -> SNS -> SQS): the
+    // SNS message, posted as it is by an SQS consumer. Was "Records is missing".
+    const snsMessage = {
+      Type: "Notification",
+      MessageId: "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+      TopicArn: "arn:aws:sns:us-east-2:123456789012:s3-events",
+      Subject: "Amazon S3 Notification",
+      Message: notification,
+      Timestamp: "2021-11-12T00:00:00.000Z",
+      SignatureVersion: "1",
+      Signature: "EXAMPLE",
+      SigningCertURL: "https://sns.us-east-2.amazonaws.com/SimpleNotificationService-0000.pem",
+      UnsubscribeURL: "https://sns.us-east-2.amazonaws.com/?Action=Unsubscribe",
+    };
     const cases: [object, string, string][] = [
       [{ Records: [sqs] }, "Records[0].eventSource", "is aws:sqs: this is an SQS message"],
+      [snsMessage, "Type", "is Notification: this is an SNS message"],
       [{ Records: [sns] }, "Records[0].EventSource", "is aws:sns: this is an SNS message"],
       [eventBridge, "detail-type", "is present: this is an EventBridge event"],
     ];
