@@ -17,6 +17,11 @@ import type { CesqlType, CesqlValue } from "./cesql-value.js";
 export interface EvaluationScope {
   readonly attributes: Readonly<Record<string, AttributeValue>>;
   error: CesqlError | undefined;
+  /**
+   * Values of the function calls an expression makes more than once, by slot (see `compileNode`),
+   * filled on first use during this evaluation only. Absent until such a call runs.
+   */
+  memo?: CesqlValue[];
 }
 
 /** A compiled node: runs against a scope and returns its value. */
