@@ -19,3 +19,36 @@ describe("staticProblem: the draft type tests IS_INT and IS_BOOL", () => {
     expect(problemOf("INT(size) > 5")).toBeUndefined();
   });
 });
+
+describe("staticProblem: NOT x LIKE / NOT x IN, as SQL users write them (CESQL 3.6)", () => {
+  it.each([
+    ["NOT subject LIKE 'tmp/%'", "LIKE", "'pattern'", "x NOT LIKE 'pattern'", "x LIKE 'pattern'"],
+    [
+      "NOT subject NOT LIKE 'tmp/%'",
+      "NOT LIKE",
+      "'pattern'",
+      "x NOT LIKE 'pattern'",
+      "x LIKE 'pattern'",
+    ],
+    ["EXISTS subject AND NOT type IN ('a', 'b')", "IN", "(...)", "x NOT IN (...)", "x IN (...)"],
+    ["NOT size IN (1, 2)", "IN", "(...)", "x NOT IN (...)", "x IN (...)"],
+  ])("%s is refused: it tests the Boolean NOT x", (expression, operator, rest, write, inner) => {
+    expect(problemOf(expression)).toBe(
+      `NOT binds tighter than ${operator} (CESQL 3.6): NOT x ${operator} ${rest} is (NOT x) ${operator} ${rest}, which tests the Boolean NOT x; write ${write} or NOT (${inner})`,
+    );
+  });
+
+  it.each([
+    "subject NOT LIKE 'tmp/%'",
+    "NOT (subject LIKE 'tmp/%')",
+    "type NOT IN ('a', 'b')",
+    "NOT (type IN ('a', 'b'))",
+    // A Boolean can match these: they mean what they say.
+    "NOT flag LIKE 'true'",
+    "NOT flag LIKE 'f%'",
+    "NOT flag IN (TRUE, 'FALSE')",
+    "NOT flag IN (other)",
+  ])("%s is fine", (expression) => {
+    expect(problemOf(expression)).toBeUndefined();
+  });
+});

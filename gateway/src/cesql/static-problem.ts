@@ -1,8 +1,10 @@
 import { RESERVED_NAMES } from "../event/attribute-rules.js";
 import { BUILTIN_FUNCTIONS } from "./builtin-functions.js";
+import { toBoolean } from "./cast.js";
 import { resolveFunction } from "./cesql-function.js";
 import type { CesqlNode } from "./cesql-node.js";
 import type { CesqlType } from "./cesql-value.js";
+import { compileLikePattern } from "./like-pattern.js";
 
 /**
  * What is wrong with a parsed CESQL expression as a filter before any event comes (CESQL 3.3:
@@ -12,6 +14,8 @@ import type { CesqlType } from "./cesql-value.js";
  *   _MissingFunctionError_ wherever it is evaluated;
  * - a reference to `data` (`data = 'x'`, `EXISTS data`): the payload is no attribute, and CESQL
  *   does not read it (1), so it is a _MissingAttributeError_ (or `false`) for every event;
+ * - `NOT x LIKE 'p'` or `NOT x IN (...)` written as in SQL, which CESQL reads as `(NOT x) LIKE`
+ *   (see `misreadNot`);
  * - a whole expression whose value is never a Boolean (a literal, arithmetic, a negation, or a
  *   function returning String or Integer): a filter passes only on `true` (CESQL 1.2), so it
  *   would never match. (An attribute alone may hold a Boolean: it is fine.)
@@ -64,12 +68,46 @@ function nodeProblem(node: CesqlNode): string | undefined {
     case "negate":
       return nodeProblem(node.operand);
     case "like":
-      return nodeProblem(node.operand);
     case "in":
-      return nodeProblem(node.operand) ?? firstOf(node.set);
+      return (
+        misreadNot(node) ??
+        nodeProblem(node.operand) ??
+        (node.kind === "in" ? firstOf(node.set) : undefined)
+      );
     default:
       return firstOf(node.operands);
   }
+}
+
+/**
+ * `NOT x LIKE 'p'` and `NOT x IN (...)` as SQL users write them. In CESQL, prefix NOT binds tighter
+ * than LIKE and IN (3.6, CESQLParser.g4), so they are `(NOT x) LIKE 'p'` and `(NOT x) IN (...)`: a
+ * Boolean matched against a pattern that neither "true" nor "false" fits (never true; `NOT LIKE`
+ * always true), or compared with elements that do not cast to Boolean (a _CastError_ for every
+ * event that gets there). Valid CESQL, but never what was meant: the filter silently drops (or
+ * passes) everything, so it is refused with the spelling that says what was meant.
+ */
+function misreadNot(node: Extract<CesqlNode, { kind: "like" | "in" }>): string | undefined {
+  if (node.operand.kind !== "not") return undefined;
+  const operator = `${node.negated ? "NOT " : ""}${node.kind === "like" ? "LIKE" : "IN"}`;
+  if (node.kind === "like") {
+    const matches = compileLikePattern(node.pattern);
+    if (matches("true") || matches("false")) return undefined;
+  } else if (!node.set.some(neverBoolean)) {
+    return undefined;
+  }
+  const what = node.kind === "like" ? "x LIKE 'pattern'" : "x IN (...)";
+  const rest = node.kind === "like" ? "'pattern'" : "(...)";
+  return `NOT binds tighter than ${operator} (CESQL 3.6): NOT x ${operator} ${rest} is (NOT x) ${operator} ${rest}, which tests the Boolean NOT x; write ${node.kind === "like" ? "x NOT LIKE 'pattern'" : "x NOT IN (...)"} or NOT (${what})`;
+}
+
+/** A literal that an implicit cast to Boolean refuses (3.7; an Integer too, see `toBoolean`). */
+function neverBoolean(node: CesqlNode): boolean {
+  if (node.kind !== "literal") return false;
+  return (
+    typeof node.value === "number" ||
+    (typeof node.value === "string" && toBoolean(node.value, "implicit").failure !== undefined)
+  );
 }
 
 function firstOf(nodes: readonly CesqlNode[]): string | undefined {
