@@ -1,6 +1,6 @@
 import type { CesqlValue } from "./cesql-value.js";
 
-/** Logic operators: one precedence level, right-associative (CESQLParser.g4 `<assoc=right>`). */
+/** Logic operators: one precedence level, evaluated left to right (CESQL 3.6). */
 export type LogicOperator = "AND" | "OR" | "XOR";
 export type ComparisonOperator = "=" | "!=" | "<>" | "<" | "<=" | ">" | ">=";
 export type ArithmeticOperator = "+" | "-" | "*" | "/" | "%";

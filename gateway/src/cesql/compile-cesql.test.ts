@@ -95,19 +95,38 @@ describe("compileCesql: integers (3.1) overflow into a MathError, clamped", () =
 });
 
 describe("compileCesql: logic (3.4.2)", () => {
-  it("is right-associative, as CESQLParser.g4 says: a AND b OR c is a AND (b OR c)", () => {
-    expect(run("FALSE AND TRUE OR TRUE")).toEqual({ value: false });
-    expect(run("(FALSE AND TRUE) OR TRUE")).toEqual({ value: true });
-    expect(run("TRUE OR TRUE AND FALSE")).toEqual({ value: true });
+  it("evaluates AND, OR and XOR left to right, one precedence (3.6): a OR b AND c is (a OR b) AND c", () => {
+    expect(run("FALSE AND TRUE OR TRUE")).toEqual({ value: true });
+    expect(run("FALSE AND (TRUE OR TRUE)")).toEqual({ value: false });
+    expect(run("TRUE OR TRUE AND FALSE")).toEqual({ value: false });
+    expect(run("TRUE OR (TRUE AND FALSE)")).toEqual({ value: true });
     expect(run("TRUE XOR TRUE XOR TRUE")).toEqual({ value: true });
-    expect(run("TRUE XOR FALSE AND FALSE")).toEqual({ value: true });
+    expect(run("TRUE XOR FALSE AND FALSE")).toEqual({ value: false });
     expect(run("TRUE AND TRUE XOR TRUE")).toEqual({ value: false });
+    expect(run("FALSE OR TRUE XOR TRUE AND TRUE")).toEqual({ value: false });
+    expect(run("FALSE XOR FALSE OR TRUE AND TRUE")).toEqual({ value: true });
+  });
+
+  it("gives a chain the value and error of the same expression parenthesised to the left", () => {
+    const values = ["TRUE", "FALSE", "'true'", "'no'", "10", "missing"];
+    const operators = ["AND", "OR", "XOR"];
+    for (const a of values)
+      for (const b of values)
+        for (const c of values)
+          for (const x of operators)
+            for (const y of operators) {
+              expect(run(`${a} ${x} ${b} ${y} ${c}`), `${a} ${x} ${b} ${y} ${c}`).toEqual(
+                run(`(${a} ${x} ${b}) ${y} ${c}`),
+              );
+            }
   });
 
   it("short-circuits AND and OR: the right side is not evaluated", () => {
     expect(run("FALSE AND missing")).toEqual({ value: false });
     expect(run("TRUE OR missing")).toEqual({ value: true });
-    expect(run("FALSE AND 1 / 0 = 1 OR missing")).toEqual({ value: false });
+    expect(run("FALSE AND 1 / 0 = 1 AND missing")).toEqual({ value: false });
+    expect(run("TRUE OR missing AND TRUE")).toEqual({ value: true });
+    expect(run("FALSE AND missing OR TRUE")).toEqual({ value: true });
     expect(run("TRUE XOR missing")).toEqual({ value: false, error: "missingAttribute" });
   });
 

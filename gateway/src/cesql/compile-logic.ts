@@ -4,15 +4,17 @@ import type { LogicOperator } from "./cesql-node.js";
 import type { CompiledNode, EvaluationScope } from "./evaluation-scope.js";
 
 /**
- * `a AND b OR c ...`: one chain of logic operators (3.4.2), right-associative like
- * CESQLParser.g4's `<assoc=right>`, so it means `a AND (b OR (c ...))`. Evaluated left to right in
- * a loop (no recursion per operator). AND and OR short-circuit (3.4.2, 3.6): `false AND x` and
- * `true OR x` do not evaluate `x`.
+ * `a AND b OR c ...`: one chain of logic operators (3.4.2). AND, OR and XOR have one precedence
+ * (3.6: "MUST be evaluated left to right when the precedence is equal"), so the chain means
+ * `((a AND b) OR c) ...`, as the order of precedence in the spec's text says (CESQLParser.g4 writes
+ * `<assoc=right>`; the spec's normative text wins, and it agrees with SQL for `a AND b OR c`).
+ * Evaluated in a loop (no recursion per operator). AND and OR short-circuit (3.4.2, 3.6): once
+ * the left side of `AND` is false or of `OR` is true, its right operand is not evaluated.
  *
  * Errors, applying the fail-fast rule of `EvaluationScope` to the nested form: an operand's error
- * anywhere makes the chain `false`; so does a cast error of any operand but the first (it belongs
- * to a nested operator, which its parent then sees as an operand's error). A cast error of the
- * first operand is the outer operator's own: it goes on with `false` for that operand.
+ * anywhere makes the chain `false`. A cast error of an operand belongs to the operator whose
+ * operand it is (the first two operands belong to the first operator): that operator goes on
+ * with `false` for it, and the operator above it, if any, then sees an operand's error.
  *
  * @example
  * compileLogic([yes, no], ["OR"]).evaluate(scope); // true
@@ -22,45 +24,43 @@ export function compileLogic(
   operators: readonly LogicOperator[],
 ): CompiledNode {
   const evaluators = operands.map((operand) => operand.evaluate);
+  const last = operators.length - 1;
   const evaluate = (scope: EvaluationScope): boolean => {
-    let firstCastError: CesqlError | undefined;
-    // The operators passed so far wait for the value on their right. AND with a true left and OR
-    // with a false left pass it through; XOR flips it when its left is true. So their combined
-    // effect is one flip, when an odd number of XORs had a true left.
-    let flip = false;
-    let result = false;
-    for (let index = 0; index < evaluators.length; index += 1) {
-      const value = evaluators[index]!(scope);
-      if (scope.error !== undefined) {
-        if (firstCastError !== undefined) scope.error = firstCastError;
-        return false;
-      }
-      const cast = toBoolean(value, "implicit");
-      if (cast.failure !== undefined) {
-        if (index > 0) {
-          scope.error = { kind: "cast", message: cast.failure };
+    let value = evaluators[0]!(scope);
+    if (scope.error !== undefined) return false;
+    let cast = toBoolean(value, "implicit");
+    // The error of the operator being evaluated: a cast of one of its operands.
+    let ownError: CesqlError | undefined =
+      cast.failure === undefined ? undefined : { kind: "cast", message: cast.failure };
+    let result = cast.value;
+    for (let index = 0; index <= last; index += 1) {
+      const operator = operators[index]!;
+      // Short-circuit: this operator's value is its left side's, without its right operand.
+      const decided = (operator === "AND" && !result) || (operator === "OR" && result);
+      if (!decided) {
+        value = evaluators[index + 1]!(scope);
+        if (scope.error !== undefined) {
+          // The first error is the one reported: this operator's own came before.
+          if (ownError !== undefined) scope.error = ownError;
           return false;
         }
-        firstCastError = { kind: "cast", message: cast.failure };
+        cast = toBoolean(value, "implicit");
+        if (cast.failure !== undefined) ownError ??= { kind: "cast", message: cast.failure };
+        result =
+          operator === "AND"
+            ? result && cast.value
+            : operator === "OR"
+              ? result || cast.value
+              : result !== cast.value;
       }
-      const operator = operators[index];
-      if (operator === undefined) {
-        result = cast.value;
-        break;
+      // This operator's own error is an operand's error to the operator above it.
+      if (ownError !== undefined && index < last) {
+        scope.error = ownError;
+        return false;
       }
-      // Short-circuit: this operator's value is known without its right-hand side.
-      if (operator === "AND" && !cast.value) {
-        result = false;
-        break;
-      }
-      if (operator === "OR" && cast.value) {
-        result = true;
-        break;
-      }
-      if (operator === "XOR" && cast.value) flip = !flip;
     }
-    if (firstCastError !== undefined) scope.error = firstCastError;
-    return result !== flip;
+    if (ownError !== undefined) scope.error = ownError;
+    return result;
   };
   return { evaluate, type: "Boolean" };
 }

@@ -25,8 +25,8 @@ describe("parseCesql: precedence and associativity (3.6, CESQLParser.g4)", () =>
     });
   });
 
-  it("AND, OR and XOR share one right-associative level: a AND b OR c is a AND (b OR c)", () => {
-    // One flat chain; compile-logic evaluates it right-nested.
+  it("AND, OR and XOR share one level: a AND b OR c is one chain", () => {
+    // One flat chain; compile-logic evaluates it left to right (3.6).
     expect(parseCesql("a AND b OR c")).toEqual({
       kind: "logic",
       operands: [attribute("a"), attribute("b"), attribute("c")],

@@ -22,8 +22,9 @@ const FUNCTION_NAME = /^[A-Za-z][A-Za-z_]*$/;
  * Recursive descent with one function per precedence level, from loosest to tightest (3.6 and
  * the order of the grammar's alternatives):
  *
- * 1. `AND`, `OR`, `XOR`: one level, right-associative (`<assoc=right>` in CESQLParser.g4), so
- *    `a AND b OR c` is `a AND (b OR c)`; use parentheses to mean otherwise.
+ * 1. `AND`, `OR`, `XOR`: one level, evaluated left to right (3.6), so `a OR b AND c` is
+ *    `(a OR b) AND c` (CESQLParser.g4 says `<assoc=right>`; the spec's text wins); use
+ *    parentheses to mean otherwise.
  * 2. `=`, `!=`, `<>`, `<`, `<=`, `>`, `>=` (left-associative, as are 3 and 4)
  * 3. `+`, `-`
  * 4. `*`, `/`, `%`
