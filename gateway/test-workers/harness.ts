@@ -8,6 +8,7 @@ import {
 } from "cloudflare:test";
 import type {
   D1Database,
+  D1Statement,
   QueueMessage,
   QueueProducer,
   QueueSendRequest,
@@ -148,5 +149,33 @@ export function binaryEvent(id: string, extra: Record<string, string> = {}): Req
       ...extra,
     },
     body: JSON.stringify({ orderId: id }),
+  };
+}
+
+/**
+ * The real D1 binding, except that while `failing(sql)` holds for a statement's SQL, running it
+ * (alone or in a `batch`) rejects as D1 does when it is unreachable or overloaded.
+ */
+export function flakyDatabase(failing: (sql: string) => boolean): D1Database {
+  const real = bindings.HERALD_DB;
+  const outage = () => Promise.reject(new Error("D1_ERROR: simulated outage"));
+  const sqlOf = new WeakMap<object, { sql: string; statement: D1Statement }>();
+  const wrap = (sql: string, statement: D1Statement): D1Statement => {
+    const wrapped: D1Statement = {
+      bind: (...values) => wrap(sql, statement.bind(...values)),
+      all: () => (failing(sql) ? outage() : statement.all()),
+      run: () => (failing(sql) ? outage() : statement.run()),
+      first: () => (failing(sql) ? outage() : statement.first()),
+    } as D1Statement;
+    sqlOf.set(wrapped, { sql, statement });
+    return wrapped;
+  };
+  return {
+    prepare: (sql) => wrap(sql, real.prepare(sql)),
+    batch(statements) {
+      const inner = statements.map((s) => sqlOf.get(s) ?? { sql: "", statement: s });
+      if (inner.some(({ sql }) => failing(sql))) return outage();
+      return real.batch(inner.map(({ statement }) => statement));
+    },
   };
 }

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadWorkerConfig, queueRetentionSeconds } from "../src/adapters/workers/worker-config.js";
 import { ConfigInvalid, describeConfigIssue } from "../src/config/config-invalid.js";
 import { decodeEvent } from "../src/store/event-codec.js";
-import { binaryEvent, resetDatabase, scriptedSink, testWorker } from "./harness.js";
+import { binaryEvent, flakyDatabase, resetDatabase, scriptedSink, testWorker } from "./harness.js";
 
 const sink = (path: string) => `http://127.0.0.1:9/${path}`;
 
@@ -150,6 +150,42 @@ describe("ingest inside workerd", () => {
     expect(down.headers.get("retry-after")).toBe("1");
     expect((await gw.request("/events", binaryEvent("retry-me"))).status).toBe(202);
     expect(gw.queue.sent.map((m) => decodeEvent(m.event).attributes.id)).toContain("retry-me");
+  });
+
+  it("answers 503 problem+json, not 500, when D1 fails after start, and nothing is half-stored", async () => {
+    const gw = testWorker(config);
+    let down = false;
+    const env = {
+      ...gw.env,
+      // The change counter still answers, so the request gets past the subscription refresh.
+      HERALD_DB: flakyDatabase((sql) => down && !sql.includes("FROM generation")),
+    };
+    const request = (path: string, init?: RequestInit) =>
+      gw.worker.fetch(new Request(`http://herald.test${path}`, init), env);
+    expect((await request("/events", binaryEvent("warm-up"))).status).toBe(202);
+    down = true;
+    const answers = [
+      await request("/events", binaryEvent("d1-down")),
+      await request("/subscriptions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ sink: sink("api") }),
+      }),
+      await request("/subscriptions/all/dead"),
+    ];
+    for (const answer of answers) {
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get("content-type")).toBe("application/problem+json");
+      expect(answer.headers.get("retry-after")).toBe("1");
+      expect(await answer.json()).toMatchObject({ code: "unavailable" });
+    }
+    down = false;
+    expect((await request("/events", binaryEvent("d1-down"))).status).toBe(202);
+    const sent = gw.queue.sent.map((m) => decodeEvent(m.event).attributes.id);
+    expect(sent.filter((id) => id === "d1-down")).toHaveLength(config.subscriptions.length - 2);
+    expect(await (await request("/subscriptions")).json()).toHaveLength(
+      config.subscriptions.length,
+    );
   });
 
   it("a batch over one sendBatch's 256 KB whose later sendBatch fails is 503 and delivers nothing; sent again it is 202, each event once", async () => {

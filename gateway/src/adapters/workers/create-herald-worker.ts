@@ -34,6 +34,7 @@ import { createD1Acceptances } from "./d1-acceptances.js";
 import { createD1DeadJobs } from "./d1-dead-jobs.js";
 import { ensureSchema } from "./d1-schema.js";
 import { createD1SubscriptionStore } from "./d1-subscription-store.js";
+import { unavailableWhenD1Fails } from "./d1-unavailable.js";
 import type { DeliveryMessage } from "./delivery-message.js";
 import { normalizeRequest, normalizeResponse } from "./normalize-headers.js";
 import { createQueueConsumer } from "./queue-consumer.js";
@@ -176,13 +177,13 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
     const registry = await openRefreshingRegistry({
       configured: config.subscriptions,
       // A disabled config subscription whose definition this deploy changed is enabled again.
-      store: createD1SubscriptionStore(db),
+      store: unavailableWhenD1Fails(createD1SubscriptionStore(db)),
       logger,
       check: workersSubscriptionCheck(retention),
       now: () => clock.now(),
     });
-    const accepted = createD1Acceptances(db);
-    const dead = createD1DeadJobs(db);
+    const accepted = unavailableWhenD1Fails(createD1Acceptances(db));
+    const dead = unavailableWhenD1Fails(createD1DeadJobs(db));
     const queue = createQueuesIntake({
       queue: deliveries,
       accepted,
