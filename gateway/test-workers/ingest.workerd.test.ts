@@ -188,6 +188,33 @@ describe("ingest inside workerd", () => {
     );
   });
 
+  it("a failed check for subscription changes is 503 and logged as such, not as a failed start", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: string) => {
+      lines.push(line);
+    });
+    const gw = testWorker(config);
+    let down = false;
+    const env = {
+      ...gw.env,
+      HERALD_DB: flakyDatabase((sql) => down && sql.includes("FROM generation")),
+    };
+    const request = (path: string, init?: RequestInit) =>
+      gw.worker.fetch(new Request(`http://herald.test${path}`, init), env);
+    expect((await request("/events", binaryEvent("before"))).status).toBe(202);
+    down = true;
+    const answer = await request("/events", binaryEvent("during"));
+    expect(answer.status).toBe(503);
+    expect(await answer.json()).toMatchObject({ code: "unavailable" });
+    expect(lines.map((line) => JSON.parse(line) as unknown)).toMatchObject([
+      {
+        level: "error",
+        msg: "could not read subscription changes from D1",
+        error: expect.stringContaining("simulated outage"),
+      },
+    ]);
+  });
+
   it("a batch over one sendBatch's 256 KB whose later sendBatch fails is 503 and delivers nothing; sent again it is 202, each event once", async () => {
     const sinkServer = scriptedSink();
     const gw = testWorker(config, { fetch: sinkServer.fetch });

@@ -306,27 +306,32 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
   /**
    * Says why the Worker answers 503, whatever `HERALD_LOG_LEVEL` hides (`silent` included), as
    * `herald serve` writes a refused config to stderr at any level: the 503 says "see its log".
+   * `started`: the isolate's gateway is up, and what failed is the check for subscription changes
+   * in D1 that every request and batch makes first.
    */
-  function logStartupFailure(env: HeraldWorkerEnv, error: unknown): void {
+  function logStartupFailure(env: HeraldWorkerEnv, error: unknown, started: boolean): void {
     const silent = logLevelOf(env.HERALD_LOG_LEVEL) === "silent";
     const logger = createConsoleLogger(silent ? "error" : env.HERALD_LOG_LEVEL);
     if (error instanceof ConfigInvalid) {
       logger.error("the config is invalid", { issues: error.issues.map(describeConfigIssue) });
     } else {
-      logger.error("the gateway could not start", {
-        error: error instanceof Error ? error.message : String(error),
-      });
+      logger.error(
+        started ? "could not read subscription changes from D1" : "the gateway could not start",
+        {
+          error: error instanceof Error ? error.message : String(error),
+        },
+      );
     }
   }
 
   return {
     async fetch(request, env, ctx) {
-      let ready: Instance;
+      let ready: Instance | undefined;
       try {
         ready = await kept(instance(env), ctx);
         await kept(ready.registry.refresh(), ctx);
       } catch (error) {
-        logStartupFailure(env, error);
+        logStartupFailure(env, error, ready !== undefined);
         // The details are in the log; a caller learns only that it may try again.
         return problemResponse(
           new Unavailable("the gateway cannot serve now (configuration or store); see its log", 5),
@@ -336,12 +341,12 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       return ready.gateway.fetch(normalizeRequest(request));
     },
     async queue(batch, env, ctx) {
-      let ready: Instance;
+      let ready: Instance | undefined;
       try {
         ready = await kept(instance(env), ctx);
         await kept(ready.registry.refresh(), ctx);
       } catch (error) {
-        logStartupFailure(env, error);
+        logStartupFailure(env, error, ready !== undefined);
         retryLater(batch);
         return;
       }
