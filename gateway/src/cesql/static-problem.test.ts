@@ -24,12 +24,14 @@ describe("staticProblem: NOT x LIKE / NOT x IN, as SQL users write them (CESQL 3
   it.each([
     ["NOT subject LIKE 'tmp/%'", "LIKE", "'pattern'", "x NOT LIKE 'pattern'", "x LIKE 'pattern'"],
     [
+      // SQL reads it NOT (x NOT LIKE 'p'), which is x LIKE 'p': the advice must say that.
       "NOT subject NOT LIKE 'tmp/%'",
       "NOT LIKE",
       "'pattern'",
-      "x NOT LIKE 'pattern'",
       "x LIKE 'pattern'",
+      "x NOT LIKE 'pattern'",
     ],
+    ["NOT type NOT IN ('a', 'b')", "NOT IN", "(...)", "x IN (...)", "x NOT IN (...)"],
     ["EXISTS subject AND NOT type IN ('a', 'b')", "IN", "(...)", "x NOT IN (...)", "x IN (...)"],
     ["NOT size IN (1, 2)", "IN", "(...)", "x NOT IN (...)", "x IN (...)"],
   ])("%s is refused: it tests the Boolean NOT x", (expression, operator, rest, write, inner) => {

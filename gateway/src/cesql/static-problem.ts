@@ -96,9 +96,12 @@ function misreadNot(node: Extract<CesqlNode, { kind: "like" | "in" }>): string |
   } else if (!node.set.some(neverBoolean)) {
     return undefined;
   }
-  const what = node.kind === "like" ? "x LIKE 'pattern'" : "x IN (...)";
   const rest = node.kind === "like" ? "'pattern'" : "(...)";
-  return `NOT binds tighter than ${operator} (CESQL 3.6): NOT x ${operator} ${rest} is (NOT x) ${operator} ${rest}, which tests the Boolean NOT x; write ${node.kind === "like" ? "x NOT LIKE 'pattern'" : "x NOT IN (...)"} or NOT (${what})`;
+  const bare = `x ${node.kind === "like" ? "LIKE" : "IN"} ${rest}`;
+  const negated = `x NOT ${node.kind === "like" ? "LIKE" : "IN"} ${rest}`;
+  // What SQL means by it: NOT (x LIKE 'p'), or for NOT x NOT LIKE 'p' NOT (x NOT LIKE 'p').
+  const [write, inner] = node.negated ? [bare, negated] : [negated, bare];
+  return `NOT binds tighter than ${operator} (CESQL 3.6): NOT x ${operator} ${rest} is (NOT x) ${operator} ${rest}, which tests the Boolean NOT x; write ${write} or NOT (${inner})`;
 }
 
 /** A literal that an implicit cast to Boolean refuses (3.7; an Integer too, see `toBoolean`). */
