@@ -11,6 +11,16 @@ describe("startSink", () => {
   const post = (path: string, headers: Record<string, string>, body = "") =>
     fetch(`${sink.url}${path}`, { method: "POST", headers, body });
 
+  it("fails the first POST to a flaky delivery path, whatever other requests came before it", async () => {
+    // DELIVERY_PATH_PREFIXES: the first POST gets 503. A probe of the URL (GET, HEAD) used it up.
+    const url = `${sink.url}/delivery/flaky/probed`;
+    await (await fetch(url)).arrayBuffer();
+    await fetch(url, { method: "HEAD" });
+    const headers = { "ce-id": "f", "ce-source": "/s", "ce-type": "t", "ce-specversion": "1.0" };
+    expect((await post("/delivery/flaky/probed", headers)).status).toBe(503);
+    expect((await post("/delivery/flaky/probed", headers)).status).toBe(204);
+  });
+
   it("binds an ephemeral port on 127.0.0.1", () => {
     expect(sink.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });

@@ -331,9 +331,14 @@ function handle(
       headers,
       body: new Uint8Array(Buffer.concat(chunks)),
     });
-    const attempt = (attempts.get(path) ?? 0) + 1;
-    attempts.set(path, attempt);
-    const reply = req.method === "POST" ? answerTo(path, events, attempt) : undefined;
+    // Only a POST is a delivery attempt: a probe of the URL (GET, HEAD) must not use up the
+    // scripted first answer (DELIVERY_PATH_PREFIXES: "the first POST").
+    let reply: SinkAnswer | undefined;
+    if (req.method === "POST") {
+      const attempt = (attempts.get(path) ?? 0) + 1;
+      attempts.set(path, attempt);
+      reply = answerTo(path, events, attempt);
+    }
     if (reply === undefined) {
       res.writeHead(204);
       res.end();
