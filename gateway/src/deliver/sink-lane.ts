@@ -56,7 +56,8 @@ const sameRate = (a: DeliveryRate, b: DeliveryRate) => a.count === b.count && a.
 
 /**
  * A lane for `subscription`, or `lane` brought up to date with it: a new rate starts a new
- * (empty) window; a new sink, or no handshake any more, forgets the handshake.
+ * (empty) window; a new sink, or no handshake any more, forgets the handshake (and a logged
+ * refusal of it).
  *
  * @example
  * lane = updateLane(lanes.get(job.subscriptionId), subscription);
@@ -87,6 +88,8 @@ export function updateLane(lane: SinkLane | undefined, subscription: Subscriptio
   if (subscription.delivery.handshake !== true || current.handshake?.sink !== subscription.sink) {
     current.handshake = undefined;
   }
+  // No handshake asked for, no refusal to remember (it would keep the lane from going).
+  if (subscription.delivery.handshake !== true) current.handshakeRefusal = undefined;
   return current;
 }
 
