@@ -181,6 +181,48 @@ describe("dispatcher webhook handshake (http-webhook.md 4)", () => {
     expect(JSON.stringify(logger.lines)).not.toContain("s3cret");
   });
 
+  it("forgets a quiet lane's refusal once its subscription is gone: one added again logs it again", async () => {
+    // A quiet lane that logged a refusal is kept while its subscription exists; one whose
+    // subscription went later stayed in the dispatcher for good (a map keyed by id), and a
+    // subscription of that id added again (a config reload) never logged its refusal.
+    const sink = await startSink((res) => res.writeHead(405).end());
+    const time = createFakeTime();
+    const client = createNodeSinkClient();
+    cleanup.push(() => client.close());
+    const queue = createTestQueue(time.clock);
+    const { settle } = recordingSettle(queue);
+    const logger = recordingLogger();
+    const sub = subscription("hooked", { handshake: true, concurrency: 1 }, sink.url);
+    let present = true;
+    const dispatcher = createDispatcher({
+      queue,
+      deliverer: plainHttpDeliverer(client),
+      settle,
+      subscriptions: (id) => (id === "hooked" && present ? sub : undefined),
+      clock: time.clock,
+      timers: time.timers,
+      origin: "events.example.com",
+      logger,
+      sinkClient: client,
+    });
+    cleanup.push(() => dispatcher.stop({ deadlineMs: 1_000 }));
+    const refusals = () =>
+      logger.lines.filter(
+        (l) => l.message === "webhook handshake refused; the deliveries are retried",
+      );
+    await queue.add("hooked", ...events("a", 1));
+    dispatcher.start();
+    await dispatcher.idle();
+    expect(refusals()).toHaveLength(1);
+    present = false;
+    dispatcher.subscriptionsChanged();
+    present = true;
+    dispatcher.subscriptionsChanged();
+    await queue.add("hooked", ...events("b", 1));
+    await dispatcher.idle();
+    expect(refusals()).toHaveLength(2);
+  });
+
   it("counts a refused handshake as the job's attempt (herald_deliveries_total), retry or dead", async () => {
     const outcomes = async (retry: number) => {
       const sink = await startSink((res, n) => {

@@ -284,6 +284,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const everyLane = subscriptionsDirty;
     subscriptionsDirty = false;
     for (const lane of active) if (everyLane || lane.waiting.length > 0) refreshLane(lane);
+    if (everyLane) forgetGoneLanes();
     if (!stopping.signal.aborted || flush) {
       let started = true;
       while (started && pools.anyRoom()) {
@@ -528,6 +529,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const out = new Set(skip);
     for (const lane of active) if (!lane.slow) out.add(lane.id);
     return out;
+  }
+
+  /**
+   * Drops the quiet lanes kept for later (slow, or with a handshake refusal logged) whose
+   * subscription went since they became quiet: no job of theirs comes to drop them, so they
+   * stayed for good, one per deleted subscription. Runs after a change of subscriptions only.
+   */
+  function forgetGoneLanes(): void {
+    for (const lane of lanes.values()) {
+      if (active.has(lane) || !isGone(lane.id)) continue;
+      lanes.delete(lane.id);
+      pools.forget(lane);
+    }
   }
 
   /** Whether the subscription `id` no longer exists (a failing lookup says it does). */
