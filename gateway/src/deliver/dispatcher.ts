@@ -201,7 +201,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   const stopping = new AbortController();
   const lanes = new Map<string, SinkLane>();
-  /** Lanes holding jobs, running attempts or waiting for a token: the only ones `pump` visits. */
+  /** Lanes holding jobs, running attempts or waiting for room in a rate: the only ones `pump` visits. */
   const active = new Set<SinkLane>();
   /** Ids of every job held here (waiting in a lane or in flight): a lease handing one out again is ignored. */
   const held = new Set<string>();
@@ -268,13 +268,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     checkIdle();
   }
 
-  /**
-   * Starts every attempt the lanes can start (round robin while global slots last), then works
-   * out the lanes to skip, arms the timer for the next token or batch deadline, and cuts short a
-   * waiting lease that skips a lane able to take jobs again. `flush` sends partial batches now.
-   */
   /** Set by `subscriptionsChanged`: the next pump looks at every lane, not only those with jobs. */
   let subscriptionsDirty = false;
+
+  /**
+   * Starts every attempt the lanes can start (round robin while global slots last), then works
+   * out the lanes to skip, arms the timer for the next room in a rate or batch deadline, and cuts
+   * short a waiting lease that skips a lane able to take jobs again. `flush` sends partial
+   * batches now.
+   */
 
   function pump(flush: boolean): void {
     const now = clock.now();
