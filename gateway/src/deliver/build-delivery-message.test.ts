@@ -5,6 +5,7 @@ import { DEFAULT_DELIVERY, type Subscription } from "../subscriptions/subscripti
 import {
   buildDeliveryMessage,
   MAX_BINARY_HEADER_BYTES,
+  MAX_SINK_AND_ATTRIBUTE_HEADER_BYTES,
   STRUCTURED_CONTENT_TYPE,
 } from "./build-delivery-message.js";
 import { buildDeliveryRequest } from "./build-delivery-request.js";
@@ -119,6 +120,38 @@ describe("buildDeliveryMessage", () => {
       });
       expect(message.body).toBe(serializeEvent(over));
     }
+  });
+
+  it("keeps ce-* and protocolsettings.headers together within 12 KiB, so the whole header section stays under 16 KiB", () => {
+    // 7 KiB of the sink's own headers (the config allows 8 KiB in all).
+    const big = subscription({
+      protocolsettings: { headers: { "X-A": "a".repeat(3_500), "X-B": "b".repeat(3_500) } },
+    });
+    const sinkBytes = 2 * (3 + 3_500 + 4);
+    const withSubject = (subject: string): CloudEvent => ({
+      ...event,
+      attributes: { ...event.attributes, subject },
+    });
+    const ceBytes = (m: { headers: Readonly<Record<string, string>> }) =>
+      Object.entries(m.headers)
+        .filter(([name]) => name.startsWith("ce-"))
+        .reduce((n, [name, value]) => n + name.length + value.length + 4, 0);
+    const room =
+      MAX_SINK_AND_ATTRIBUTE_HEADER_BYTES -
+      sinkBytes -
+      ceBytes(buildDeliveryMessage(withSubject("x"), big));
+    const atBound = buildDeliveryMessage(withSubject("x".repeat(room + 1)), big);
+    expect(sinkBytes + ceBytes(atBound)).toBe(MAX_SINK_AND_ATTRIBUTE_HEADER_BYTES);
+    expect(atBound.headers["content-type"]).toBe("text/plain");
+    const over = buildDeliveryMessage(withSubject("x".repeat(room + 2)), big);
+    expect(over.headers["content-type"]).toBe(STRUCTURED_CONTENT_TYPE);
+    expect(over.headers["x-a"]).toHaveLength(3_500);
+    // The same event to a subscription without headers of its own still goes in binary mode.
+    expect(
+      buildDeliveryMessage(withSubject("x".repeat(room + 2)), subscription()).headers[
+        "content-type"
+      ],
+    ).toBe("text/plain");
   });
 
   it("keeps datacontenttype as Content-Type in binary mode, text written in its charset", () => {

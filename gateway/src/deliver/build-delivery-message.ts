@@ -78,15 +78,23 @@ export function buildDeliveryMessage(
  * Apache 8190 bytes a field) and answer 431, which is not retried: a valid event with longer
  * attributes (a long `subject`, a publisher's large `authclaims`) would go dead at every binary
  * sink. It goes in structured mode instead, where they are body. The bound is the SDK's for
- * publishing and `protocolsettings.headers`' own.
+ * publishing and `protocolsettings.headers`' own. With those headers the two together stay within
+ * `MAX_SINK_AND_ATTRIBUTE_HEADER_BYTES`, leaving room under 16 KiB for the rest (the request line,
+ * `host`, `content-type`, trace context, the signature).
  */
 export const MAX_BINARY_HEADER_BYTES = 8192;
+/** Most bytes of `ce-*` headers and `protocolsettings.headers` together (see above). */
+export const MAX_SINK_AND_ATTRIBUTE_HEADER_BYTES = 12_288;
 
 /**
  * Adds each attribute except `datacontenttype` as a `ce-<name>` header (HTTP binding 3.1.3);
- * false, with none added, when they would be over `MAX_BINARY_HEADER_BYTES`.
+ * false, with none added, when they would be over `MAX_BINARY_HEADER_BYTES`, or over
+ * `MAX_SINK_AND_ATTRIBUTE_HEADER_BYTES` with the sink headers already in `headers`.
  */
 function addAttributeHeaders(event: CloudEvent, headers: Record<string, string>): boolean {
+  let sinkBytes = 0;
+  for (const name in headers) sinkBytes += name.length + (headers[name] as string).length + 4;
+  const limit = Math.min(MAX_BINARY_HEADER_BYTES, MAX_SINK_AND_ATTRIBUTE_HEADER_BYTES - sinkBytes);
   const names = Object.keys(event.attributes);
   let bytes = 0;
   for (const name of names) {
@@ -98,7 +106,7 @@ function addAttributeHeaders(event: CloudEvent, headers: Record<string, string>)
     headers[header] = value;
     bytes += header.length + value.length + 4;
   }
-  if (bytes <= MAX_BINARY_HEADER_BYTES) return true;
+  if (bytes <= limit) return true;
   for (const name of names) if (name !== "datacontenttype") delete headers[attributeHeader(name)];
   return false;
 }
