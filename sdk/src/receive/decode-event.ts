@@ -1,3 +1,4 @@
+import { decodeBase64 } from "../base64.js";
 import { charsetOf, decodeText, knownCharset } from "../charset.js";
 import { decodeHeaderValue } from "./decode-header-value.js";
 import { MalformedMessage, UnsupportedMode } from "./receive-errors.js";
@@ -220,11 +221,9 @@ export function fromJsonFormat(value: unknown, where = ""): ReceivedEvent {
     if ("data" in event) {
       throw new MalformedMessage(`${where}data and data_base64 must not both be present`);
     }
-    try {
-      event.data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-    } catch {
-      throw new MalformedMessage(`${where}data_base64 is not base64`);
-    }
+    const bytes = decodeBase64(base64);
+    if (bytes === undefined) throw new MalformedMessage(`${where}data_base64 is not base64`);
+    event.data = bytes;
   }
   return checked(event, where);
 }

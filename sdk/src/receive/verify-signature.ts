@@ -1,3 +1,4 @@
+import { decodeBase64 } from "../base64.js";
 import { SignatureInvalid, SignatureMissing, SignatureStale } from "./receive-errors.js";
 
 /** What `verifyWebhookSignature` needs: the secrets, the three headers, the raw body, a clock. */
@@ -16,14 +17,6 @@ const PREFIX = "whsec_";
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey[]>>();
 
-function bytesOfBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
-  try {
-    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The key bytes of each `whsec_<base64>` secret in `secrets` (space-separated). A malformed
  * secret is a configuration mistake: `TypeError`, naming its position, never its text.
@@ -36,7 +29,7 @@ export function parseSigningSecrets(secrets: string): Uint8Array<ArrayBuffer>[] 
   const parts = secrets.split(/\s+/).filter((s) => s !== "");
   if (parts.length === 0) throw new TypeError("signingSecret is empty");
   return parts.map((part, i) => {
-    const raw = part.startsWith(PREFIX) ? bytesOfBase64(part.slice(PREFIX.length)) : undefined;
+    const raw = part.startsWith(PREFIX) ? decodeBase64(part.slice(PREFIX.length)) : undefined;
     if (raw === undefined || raw.length === 0) {
       throw new TypeError(
         `signingSecret ${i + 1} of ${parts.length} is not whsec_ followed by base64`,
@@ -129,7 +122,7 @@ export async function verifyWebhookSignature(input: VerifyInput): Promise<string
     .split(/\s+/)
     .map((s) => (s.endsWith(",") ? s.slice(0, -1) : s))
     .filter((s) => s.startsWith("v1,"))
-    .map((s) => bytesOfBase64(s.slice(3)))
+    .map((s) => decodeBase64(s.slice(3)))
     .filter((b) => b !== undefined);
   let matched = false;
   // Every pair is compared, so the time taken says nothing about which one matched.
