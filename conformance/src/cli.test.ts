@@ -1,5 +1,5 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:http";
+import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -21,6 +21,17 @@ async function run(argv: string[]) {
     },
   });
   return { code, stdout, stderr };
+}
+
+/** Runs `body` with the URL of a target on 127.0.0.1 that answers with `answer`, then closes it. */
+async function withTarget(answer: RequestListener, body: (url: string) => Promise<void>) {
+  const server = createServer(answer);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    await body(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 }
 
 describe("herald-conformance", () => {
@@ -178,68 +189,63 @@ describe("herald-conformance", () => {
   });
 
   it("prints each case as it finishes, not only at the end", async () => {
-    const server = createServer((_, res) => {
-      res.writeHead(503);
-      res.end("down");
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const writes: string[] = [];
-    try {
-      const code = await main(["--url", url, "--no-data", "--only", "http: GET /events"], {
-        stdout: (t) => writes.push(t),
-        stderr: () => {},
-      });
-      expect(code).toBe(1);
-      expect(writes[0]).toMatch(/^FAIL {2}setup: [^\n]*\n(?: {6}.*\n)+$/);
-      expect(writes.at(-1)).toBe(
-        "0 passed, 2 failed (1 not run: the setup check failed: a valid binary event: expected 202, got 503 down)\n",
-      );
-    } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await withTarget(
+      (_, res) => {
+        res.writeHead(503);
+        res.end("down");
+      },
+      async (url) => {
+        const code = await main(["--url", url, "--no-data", "--only", "http: GET /events"], {
+          stdout: (t) => writes.push(t),
+          stderr: () => {},
+        });
+        expect(code).toBe(1);
+        expect(writes[0]).toMatch(/^FAIL {2}setup: [^\n]*\n(?: {6}.*\n)+$/);
+        expect(writes.at(-1)).toBe(
+          "0 passed, 2 failed (1 not run: the setup check failed: a valid binary event: expected 202, got 503 down)\n",
+        );
+      },
+    );
   });
 
   it("an HTML page for the setup event asks whether --url is a CloudEvents gateway, on one line", async () => {
-    const server = createServer((_, res) => {
-      res.writeHead(501, { "content-type": "text/html;charset=utf-8" });
-      res.end("<!DOCTYPE HTML>\n<html>\n<title>Unsupported method</title>\n</html>\n");
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    try {
-      const { code, stdout } = await run([
-        "--url",
-        url,
-        "--no-data",
-        "--only",
-        "http: GET /events",
-      ]);
-      expect(code).toBe(1);
-      expect(stdout.trimEnd().split("\n").at(-1)).toBe(
-        "0 passed, 2 failed (1 not run: the setup check failed: a valid binary event: expected 202, got 501 <!DOCTYPE HTML> <html> <title>Unsupported method</title> </html> (an HTML page, not a problem document: is --url a CloudEvents gateway?))",
-      );
-    } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await withTarget(
+      (_, res) => {
+        res.writeHead(501, { "content-type": "text/html;charset=utf-8" });
+        res.end("<!DOCTYPE HTML>\n<html>\n<title>Unsupported method</title>\n</html>\n");
+      },
+      async (url) => {
+        const { code, stdout } = await run([
+          "--url",
+          url,
+          "--no-data",
+          "--only",
+          "http: GET /events",
+        ]);
+        expect(code).toBe(1);
+        expect(stdout.trimEnd().split("\n").at(-1)).toBe(
+          "0 passed, 2 failed (1 not run: the setup check failed: a valid binary event: expected 202, got 501 <!DOCTYPE HTML> <html> <title>Unsupported method</title> </html> (an HTML page, not a problem document: is --url a CloudEvents gateway?))",
+        );
+      },
+    );
   });
 
   it("a 404 to the setup event says that --url is the base URL, not the /events one", async () => {
-    const server = createServer((req, res) => {
-      res.writeHead(req.url === "/events" ? 202 : 404);
-      res.end(req.url === "/events" ? "" : `no route for ${req.url}`);
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`;
-    try {
-      const { code, stdout } = await run(["--url", url, "--no-data", "--only", "setup:"]);
-      expect(code).toBe(1);
-      expect(stdout.split("\n")[1]?.trim()).toBe(
-        "a valid binary event: expected 202, got 404 no route for /events/events (--url is the gateway's base URL: the suite posts to URL/events, so leave /events out)",
-      );
-    } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await withTarget(
+      (req, res) => {
+        res.writeHead(req.url === "/events" ? 202 : 404);
+        res.end(req.url === "/events" ? "" : `no route for ${req.url}`);
+      },
+      async (base) => {
+        const url = `${base}/events`;
+        const { code, stdout } = await run(["--url", url, "--no-data", "--only", "setup:"]);
+        expect(code).toBe(1);
+        expect(stdout.split("\n")[1]?.trim()).toBe(
+          "a valid binary event: expected 202, got 404 no route for /events/events (--url is the gateway's base URL: the suite posts to URL/events, so leave /events out)",
+        );
+      },
+    );
   });
 
   it("a taken --sink-port stops the run with exit 2 and a message that names it", async () => {
@@ -301,35 +307,33 @@ describe("herald-conformance", () => {
   });
 
   it("runs against a URL, prints the report and exits 1 on failures", async () => {
-    const server = createServer((_, res) => {
-      res.writeHead(503);
-      res.end("down");
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    try {
-      const { code, stdout } = await run([
-        "--url",
-        url,
-        "--no-data",
-        "--only",
-        "http: GET /events",
-      ]);
-      expect(code).toBe(1);
-      expect(stdout).toMatch(/^FAIL {2}setup: /);
-      expect(stdout).toMatch(
-        /0 passed, 2 failed \(1 not run: the setup check failed: .*503 down\)\n$/,
-      );
-      // A filter that matches nothing (a typo) is a usage error, not a pass.
-      const typo = await run(["--url", url, "--no-data", "--only", "nomatchxyz"]);
-      expect(typo.code).toBe(2);
-      expect(typo.stderr).toMatch(/--only "nomatchxyz" matched no case/);
-      // The setup check always runs, so --only may name it.
-      const setup = await run(["--url", url, "--no-data", "--only", "setup:"]);
-      expect(setup.code).toBe(1);
-      expect(setup.stdout).toMatch(/0 passed, 1 failed\n$/);
-    } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await withTarget(
+      (_, res) => {
+        res.writeHead(503);
+        res.end("down");
+      },
+      async (url) => {
+        const { code, stdout } = await run([
+          "--url",
+          url,
+          "--no-data",
+          "--only",
+          "http: GET /events",
+        ]);
+        expect(code).toBe(1);
+        expect(stdout).toMatch(/^FAIL {2}setup: /);
+        expect(stdout).toMatch(
+          /0 passed, 2 failed \(1 not run: the setup check failed: .*503 down\)\n$/,
+        );
+        // A filter that matches nothing (a typo) is a usage error, not a pass.
+        const typo = await run(["--url", url, "--no-data", "--only", "nomatchxyz"]);
+        expect(typo.code).toBe(2);
+        expect(typo.stderr).toMatch(/--only "nomatchxyz" matched no case/);
+        // The setup check always runs, so --only may name it.
+        const setup = await run(["--url", url, "--no-data", "--only", "setup:"]);
+        expect(setup.code).toBe(1);
+        expect(setup.stdout).toMatch(/0 passed, 1 failed\n$/);
+      },
+    );
   });
 });

@@ -1,9 +1,7 @@
-import { createGateway, type Gateway, parseConfig } from "@herald/gateway";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GITLAB_ADAPTER } from "../src/config/adapters.js";
-import { conformanceConfigYaml } from "../src/config/conformance-config.js";
 import { runConformance } from "../src/run-conformance.js";
-import { type SinkServer, startSink } from "../src/sink/sink-server.js";
+import { inProcessGateway } from "./in-process-gateway.js";
 
 type Json = Record<string, unknown>;
 /** Rewrites a webhook request on its way to a correct gateway: the flaw under test. */
@@ -28,32 +26,22 @@ function json<T>(body: string): T | undefined {
  * the case about it, with a message that says what is wrong, and no other case of its group.
  */
 describe("adapter cases", () => {
-  let sink: SinkServer;
-  let gw: Gateway;
-  beforeAll(async () => {
-    sink = await startSink();
-    gw = createGateway({ config: parseConfig(conformanceConfigYaml(sink.url), "c.yaml") });
-    gw.start();
-  });
-  afterAll(async () => {
-    await gw.stop();
-    await sink.close();
-  });
+  const target = inProcessGateway();
 
   async function failures(flaw: Flaw, group: string) {
     const report = await runConformance(
       {
         async fetch(req) {
           const path = new URL(req.url).pathname;
-          if (!path.startsWith("/webhooks/")) return gw.fetch(req);
+          if (!path.startsWith("/webhooks/")) return target.gateway.fetch(req);
           const out = flaw(path, new Headers(req.headers), await req.text());
           if (out instanceof Promise) return out;
-          return gw.fetch(
+          return target.gateway.fetch(
             new Request(req.url, { method: "POST", headers: out.headers, body: out.body }),
           );
         },
       },
-      { sink, dataDir: null, timeoutMs: 2000, only: (n) => n.includes(group) },
+      { sink: target.sink, dataDir: null, timeoutMs: 2000, only: (n) => n.includes(group) },
     );
     expect(report.results.length).toBeGreaterThan(2);
     return report.results.filter((r) => !r.ok).map((r) => [r.name, r.message]);
@@ -118,7 +106,7 @@ describe("adapter cases", () => {
       }
       const push = { object_kind: "push", checkout_sha: "4045ea7a", repository: payload.project };
       headers.set("X-Gitlab-Event", "Push Hook");
-      const stored = gw.fetch(
+      const stored = target.gateway.fetch(
         new Request("http://gw/webhooks/conformance-gitlab", {
           method: "POST",
           headers,

@@ -1,9 +1,7 @@
-import { createGateway, type Gateway, parseConfig } from "@herald/gateway";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { conformanceConfigYaml } from "../src/config/conformance-config.js";
+import { describe, expect, it } from "vitest";
 import { DELIVERY_PATH_PREFIXES } from "../src/config/subscriptions.js";
 import { runConformance } from "../src/run-conformance.js";
-import { type SinkServer, startSink } from "../src/sink/sink-server.js";
+import { inProcessGateway } from "./in-process-gateway.js";
 
 type Json = Record<string, unknown>;
 /** Rewrites a subscription the suite creates before Herald sees it: the flaw under test. */
@@ -15,30 +13,27 @@ type Flaw = (subscription: Json) => Json;
  * sink, batch mode ignored, every failure treated alike. Each flaw must fail the case about it.
  */
 describe("delivery cases", () => {
-  let sink: SinkServer;
-  let gw: Gateway;
-  beforeAll(async () => {
-    sink = await startSink();
-    gw = createGateway({ config: parseConfig(conformanceConfigYaml(sink.url), "c.yaml") });
-    gw.start();
-  });
-  afterAll(async () => {
-    await gw.stop();
-    await sink.close();
-  });
+  const target = inProcessGateway();
 
   async function results(flaw: Flaw) {
     const report = await runConformance(
       {
         async fetch(req) {
           if (req.method !== "POST" || new URL(req.url).pathname !== "/subscriptions") {
-            return gw.fetch(req);
+            return target.gateway.fetch(req);
           }
           const body = JSON.stringify(flaw((await req.json()) as Json));
-          return gw.fetch(new Request(req.url, { method: "POST", headers: req.headers, body }));
+          return target.gateway.fetch(
+            new Request(req.url, { method: "POST", headers: req.headers, body }),
+          );
         },
       },
-      { sink, dataDir: null, timeoutMs: 1500, only: (n) => n.startsWith("delivery: ") },
+      {
+        sink: target.sink,
+        dataDir: null,
+        timeoutMs: 1500,
+        only: (n) => n.startsWith("delivery: "),
+      },
     );
     expect(report.results.length).toBe(8);
     return Object.fromEntries(report.results.slice(1).map((r) => [r.name, r.message ?? "ok"]));
