@@ -569,6 +569,26 @@ describe("herald serve (a real process)", () => {
   const exited = (child: ChildProcess) =>
     new Promise<number | null>((ok) => child.once("exit", (code) => ok(code)));
 
+  /** `herald tail --url url ...args`, once it says it is tailing; its stderr so far and after. */
+  async function startTail(url: string, ...args: string[]) {
+    const tail = spawn(process.execPath, [HERALD, "tail", "--url", url, ...args], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    await new Promise<void>((ready) => {
+      tail.stderr!.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes("tailing")) ready();
+      });
+    });
+    return { tail, stderr: () => stderr };
+  }
+
+  /** How many subscriptions the gateway at `url` lists (the Subscriptions API, no auth). */
+  const subscriptionCount = async (url: string) =>
+    ((await (await fetch(`${url}/subscriptions`)).json()) as unknown[]).length;
+
   it("a SIGTERM while it waits for NATS at start ends the wait: exit 0 at once", async () => {
     // Port 9 (discard) has no NATS server: serve keeps trying, for up to store.startupWait.
     await writeFile(join(dir, "waiting.yaml"), "store: { kind: nats, url: nats://127.0.0.1:9 }\n");
@@ -717,24 +737,14 @@ describe("herald serve (a real process)", () => {
       "--port",
       "0",
     ]);
-    const tail = spawn(process.execPath, [HERALD, "tail", "--url", url, "--type", "t.watched"], {
-      cwd: dir,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const { tail } = await startTail(url, "--type", "t.watched");
     const out: string[] = [];
     const arrived = new Set<() => void>();
     createInterface({ input: tail.stdout! }).on("line", (line) => {
       out.push(line);
       for (const check of arrived) check();
     });
-    await new Promise<void>((ready) => {
-      createInterface({ input: tail.stderr! }).on("line", (line) => {
-        if (line.includes("tailing")) ready();
-      });
-    });
-    const listed = async () =>
-      ((await (await fetch(`${url}/subscriptions`)).json()) as { id: string }[]).length;
-    expect(await listed()).toBe(1);
+    expect(await subscriptionCount(url)).toBe(1);
     const post = (id: string, type: string) =>
       fetch(`${url}/events`, {
         method: "POST",
@@ -779,7 +789,7 @@ describe("herald serve (a real process)", () => {
     const stopped = exited(tail);
     tail.kill("SIGINT");
     expect(await stopped).toBe(0);
-    expect(await listed()).toBe(0);
+    expect(await subscriptionCount(url)).toBe(0);
     const gone = exited(gateway);
     gateway.kill("SIGTERM");
     expect(await gone).toBe(0);
@@ -794,20 +804,8 @@ describe("herald serve (a real process)", () => {
       "--port",
       "0",
     ]);
-    const tail = spawn(process.execPath, [HERALD, "tail", "--url", url], {
-      cwd: dir,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    await new Promise<void>((ready) => {
-      tail.stderr!.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes("tailing")) ready();
-      });
-    });
-    const listed = async () =>
-      ((await (await fetch(`${url}/subscriptions`)).json()) as unknown[]).length;
-    expect(await listed()).toBe(1);
+    const { tail, stderr } = await startTail(url);
+    expect(await subscriptionCount(url)).toBe(1);
     // The first line read, the reader leaves, as `head -1` does.
     const firstLine = new Promise<void>((read) => {
       tail.stdout!.once("data", () => {
@@ -830,8 +828,8 @@ describe("herald serve (a real process)", () => {
       headers: { "ce-specversion": "1.0", "ce-id": "p-last", "ce-source": "/p", "ce-type": "t" },
     });
     expect(await stopped).toBe(0);
-    expect(stderr).not.toMatch(/EPIPE|Error:|at /);
-    expect(await listed()).toBe(0);
+    expect(stderr()).not.toMatch(/EPIPE|Error:|at /);
+    expect(await subscriptionCount(url)).toBe(0);
     const gone = exited(gateway);
     gateway.kill("SIGTERM");
     expect(await gone).toBe(0);
