@@ -37,3 +37,14 @@ describe("the NATS message's content-type", () => {
     );
   });
 });
+
+describe("the NATS message's payload", () => {
+  it("keeps text data that starts with a byte order mark as it is (U+FEFF is part of the data)", () => {
+    const event: CloudEvent = {
+      attributes: { specversion: "1.0", id: "1", source: "/s", type: "t" },
+      data: { kind: "text", value: "\ufeffhello" },
+    };
+    const { headers, data } = encodeEventMessage(event);
+    expect(decodeEventMessage(headers, data).data).toEqual({ kind: "text", value: "\ufeffhello" });
+  });
+});

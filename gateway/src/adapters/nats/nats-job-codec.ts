@@ -21,7 +21,9 @@ import { decodeHeaderValue } from "../../ingest/header-value.js";
 
 const CE = "ce-";
 const utf8 = new TextEncoder();
-const fromUtf8 = new TextDecoder();
+// `ignoreBOM`: a text payload that starts with U+FEFF keeps it (TextDecoder drops it otherwise,
+// and a binary-mode sink got 3 bytes fewer than the producer's `data` says).
+const fromUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** Job state carried besides the event. */
 export interface JobFields {
