@@ -10,6 +10,7 @@ describe("isUriReference", () => {
     "//[::1]:8080/x",
     "/caf%C3%A9",
     "mailto:a@example.com",
+    "https://user:pw@example.com:8443/a?b=c:d@e#f/g?h",
   ])("takes %j", (value) => {
     expect(isUriReference(value)).toBe(true);
   });
@@ -31,6 +32,10 @@ describe("isUriReference", () => {
     "1a:b",
     ":x",
     "/a[b]",
+    "http://host:port/",
+    "http://a@b@c/",
+    "//a:1:2",
+    "/a#b#c",
   ])("refuses %j", (value) => {
     expect(isUriReference(value)).toBe(false);
   });

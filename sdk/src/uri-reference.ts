@@ -10,7 +10,8 @@ const IP_LITERAL_URI =
 /**
  * Whether `value` is a non-empty URI-reference (RFC 3986 4.1), by the gateway's rules: only the
  * characters RFC 3986 allows unencoded (no spaces, controls or non-ASCII: percent-encode them),
- * a valid scheme when there is one, and square brackets only around an IP literal.
+ * a valid scheme when there is one, square brackets only around an IP literal, one `#` at most,
+ * and an authority of `[user@]host[:port]` (one `@`, a port of digits).
  *
  * @example
  * isUriReference("/images"); // true
@@ -19,7 +20,24 @@ const IP_LITERAL_URI =
 export function isUriReference(value: unknown): value is string {
   if (typeof value !== "string" || value === "" || !URI_CHARS.test(value)) return false;
   if (SCHEME_PREFIX.test(value) && !SCHEME.test(value)) return false;
-  return !/[[\]]/.test(value) || IP_LITERAL_URI.test(value);
+  if (/[[\]]/.test(value) && !IP_LITERAL_URI.test(value)) return false;
+  return hasValidParts(value);
+}
+
+// RFC 3986 3.2: authority = [ userinfo "@" ] host [ ":" port ]; one "@" at most, no ":" in a
+// reg-name or IPv4 host (an IP literal is checked above), a port of digits only.
+const AUTHORITY = /^(?:[^@]*@)?(?:\[[^\]]*\]|[^@:[\]]*)(?::\d*)?$/;
+
+/** No second "#" (a fragment holds none, RFC 3986 3.5), and a well-formed authority after "//". */
+function hasValidParts(value: string): boolean {
+  const hash = value.indexOf("#");
+  if (hash !== -1 && value.includes("#", hash + 1)) return false;
+  // A scheme's characters include no "/", "?" or "#": a match is always the scheme.
+  const scheme = SCHEME.exec(value)?.[0];
+  const rest = scheme === undefined ? value : value.slice(scheme.length);
+  if (!rest.startsWith("//")) return true;
+  const end = rest.slice(2).search(/[/?#]/);
+  return AUTHORITY.test(end === -1 ? rest.slice(2) : rest.slice(2, end + 2));
 }
 
 /**

@@ -77,7 +77,7 @@ export function checkUriReference(value: string): string | undefined {
       if (!SCHEME.test(value.slice(0, colon))) return "has an invalid URI scheme";
     }
   }
-  return checkBrackets(value);
+  return checkBrackets(value) ?? checkParts(value);
 }
 
 /** URI (RFC 3986 4.3 absolute-URI plus an optional fragment, as the spec's "URI" type allows). */
@@ -87,7 +87,7 @@ export function checkAbsoluteUri(value: string): string | undefined {
   if (colon <= 0 || !SCHEME.test(value.slice(0, colon))) {
     return "must be an absolute URI with a scheme (RFC 3986 4.3)";
   }
-  return checkBrackets(value);
+  return checkBrackets(value) ?? checkParts(value);
 }
 
 // Square brackets appear only around an IP literal in the authority (RFC 3986 3.2.2).
@@ -97,6 +97,34 @@ const IP_LITERAL_URI =
 function checkBrackets(value: string): string | undefined {
   if (!value.includes("[") && !value.includes("]")) return undefined;
   return IP_LITERAL_URI.test(value) ? undefined : "uses square brackets outside an IP literal";
+}
+
+// RFC 3986 3.2: authority = [ userinfo "@" ] host [ ":" port ]. Userinfo holds no "@", a
+// reg-name or IPv4 host no ":" (only an IP literal does, checked by `checkBrackets`), and a
+// port is digits only.
+const AUTHORITY = /^(?:[^@]*@)?(?:\[[^\]]*\]|[^@:[\]]*)(?::\d*)?$/;
+// A scheme and its colon (RFC 3986 3.1).
+const SCHEME_PREFIX = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+
+/**
+ * What the character classes cannot see (RFC 3986 3): a fragment holds no second "#" (3.5),
+ * and an authority, after "//", is `[userinfo@]host[:port]` (3.2): `http://a:b/` (a port that is
+ * no number), `http://a@b@c/` and `http://a:1:2/` are no URIs, though each character is allowed.
+ */
+function checkParts(value: string): string | undefined {
+  const hash = value.indexOf("#");
+  if (hash !== -1 && value.includes("#", hash + 1)) {
+    return "holds a second # (a fragment cannot contain #: encode it as %23, RFC 3986 3.5)";
+  }
+  // The scheme's characters include no "/", "?" or "#": a match is always a scheme.
+  const scheme = SCHEME_PREFIX.exec(value)?.[0];
+  const rest = scheme === undefined ? value : value.slice(scheme.length);
+  if (!rest.startsWith("//")) return undefined;
+  const end = rest.slice(2).search(/[/?#]/);
+  const authority = end === -1 ? rest.slice(2) : rest.slice(2, end + 2);
+  return AUTHORITY.test(authority)
+    ? undefined
+    : "has an invalid authority: [user@]host[:port], one @ at most and a port of digits only (RFC 3986 3.2)";
 }
 
 const RFC3339 =

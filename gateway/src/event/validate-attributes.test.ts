@@ -67,6 +67,15 @@ describe("validateAttributes (CloudEvents 1.0.2)", () => {
     ["/bad%zzpercent", false],
     ["/bad[bracket]", false],
     ['/quote"', false],
+    ["//host.example:8080/path", true],
+    ["https://user:pw@host.example/p", true],
+    ["http://[::1]/a#b", true],
+    ["/a?b=c:d@e#f/g?h", true],
+    ["http://host:port/", false],
+    ["http://a@b@c/", false],
+    ["http://a:1:2/", false],
+    ["//a:b", false],
+    ["/a#b#c", false],
   ])("source %s valid=%s (URI-reference)", (source, valid) => {
     expect(problems({ source })).toEqual(valid ? [] : ["source"]);
   });
@@ -76,6 +85,8 @@ describe("validateAttributes (CloudEvents 1.0.2)", () => {
     ["urn:example:schema", true],
     ["/relative/schema", false],
     ["schema.json", false],
+    ["https://schemas.example.com:x/s", false],
+    ["https://schemas.example.com/s#a#b", false],
   ])("dataschema %s valid=%s (absolute URI)", (dataschema, valid) => {
     expect(problems({ dataschema })).toEqual(valid ? [] : ["dataschema"]);
   });
