@@ -59,6 +59,31 @@ function splitParameters(value: string, start: number): string[] {
 }
 
 /**
+ * The first parameter name (lower-cased) given more than once in a media type, or `undefined`.
+ * RFC 6838 4.3: "It is an error for a specific parameter to be specified more than once", and
+ * readers disagree on which one counts (WHATWG MIME sniffing and Herald's `charsetParameter` take
+ * the first, others the last), so `text/plain; charset=iso-8859-1; charset=utf-8` would be
+ * written in one charset and read in the other.
+ *
+ * @example
+ * repeatedParameter("text/plain; charset=latin1; CHARSET=utf-8") // => "charset"
+ * repeatedParameter('text/plain; x="a; x=b"')                    // => undefined
+ */
+export function repeatedParameter(value: string): string | undefined {
+  const semi = value.indexOf(";");
+  if (semi === -1) return undefined;
+  const seen = new Set<string>();
+  for (const part of splitParameters(value, semi + 1)) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim().toLowerCase();
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
+}
+
+/**
  * True for media types that declare JSON content: subtype `json` or a `+json` suffix
  * (JSON event format 3.1.1: `*\/json` or `*\/*+json`).
  */

@@ -136,6 +136,20 @@ describe("validateAttributes (CloudEvents 1.0.2)", () => {
     expect(problems({ datacontenttype: "json" })).toEqual(["datacontenttype"]);
     expect(problems({ datacontenttype: "application/json; charset=utf-8" })).toEqual([]);
   });
+
+  it("rejects a datacontenttype that gives a parameter twice (readers disagree on which counts)", () => {
+    const twice = validateAttributes({
+      ...base,
+      datacontenttype: "text/plain; charset=iso-8859-1; CHARSET=utf-8",
+    });
+    expect(twice).toEqual([
+      {
+        attribute: "datacontenttype",
+        message: expect.stringContaining("gives the parameter charset twice"),
+      },
+    ]);
+    expect(problems({ datacontenttype: 'text/plain; x="a; x=b"; charset=utf-8' })).toEqual([]);
+  });
 });
 
 describe("validateAttributes: media types and inherited names", () => {

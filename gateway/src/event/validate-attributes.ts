@@ -9,7 +9,7 @@ import {
 } from "./attribute-rules.js";
 import type { AttributeValue } from "./cloud-event.js";
 import { checkKnownExtension, isKnownExtension } from "./extension-attributes.js";
-import { isMediaType } from "./media-type.js";
+import { isMediaType, repeatedParameter } from "./media-type.js";
 
 /** The only specification version Herald speaks. */
 export const SPEC_VERSION = "1.0";
@@ -34,8 +34,17 @@ const CORE: Readonly<Record<string, Check>> = {
   id: all(nonEmpty, checkString),
   source: all(nonEmpty, checkUriReference),
   type: all(nonEmpty, checkString),
-  datacontenttype: all(nonEmpty, checkString, (v) =>
-    isMediaType(v) ? undefined : "must be a media type such as application/json (RFC 9110 8.3.1)",
+  datacontenttype: all(
+    nonEmpty,
+    checkString,
+    (v) =>
+      isMediaType(v) ? undefined : "must be a media type such as application/json (RFC 9110 8.3.1)",
+    (v) => {
+      const name = repeatedParameter(v);
+      return name === undefined
+        ? undefined
+        : `gives the parameter ${name} twice; give it once (RFC 6838 4.3), as readers disagree on which one counts`;
+    },
   ),
   dataschema: all(nonEmpty, checkAbsoluteUri),
   subject: all(nonEmpty, checkString),
