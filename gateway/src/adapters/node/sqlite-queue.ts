@@ -98,6 +98,33 @@ function toJob(row: JobRow): DeliveryJob {
 }
 
 /**
+ * Moves the expiry of the dedupe keys of earlier runs to the window `windowMs` of this one, and
+ * records it: a key's `expires_at` is its accept time plus the window it was written under, so a
+ * window shortened (or set to `0s`, dedupe off) in the config ends, after the restart, for the
+ * keys already stored as well, and a longer one lasts longer for them too (keys already pruned
+ * stay gone). A file that never recorded a window (schema 4 or older) keeps its keys as they are.
+ * Rewrites every key once per change of the window, not at every start.
+ *
+ * @example
+ * adjustDedupeWindow(db, 3_600_000); // a file last written with 24h: its keys expire 23h sooner
+ */
+export function adjustDedupeWindow(db: Database, windowMs: number): void {
+  const recorded = db
+    .prepare<[], { value: number }>("SELECT value FROM settings WHERE name = 'dedupe_window_ms'")
+    .get()?.value;
+  if (recorded === windowMs) return;
+  db.transaction(() => {
+    if (recorded !== undefined) {
+      db.prepare("UPDATE dedupe SET expires_at = expires_at + ?").run(windowMs - recorded);
+    }
+    db.prepare(
+      `INSERT INTO settings (name, value) VALUES ('dedupe_window_ms', ?)
+       ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+    ).run(windowMs);
+  }).immediate();
+}
+
+/**
  * The `DeliveryQueue` port on SQLite (see `sqlite-schema.ts` for the tables). Writes go through
  * the group commit, so they resolve once durable. Leases are kept in memory, not written: the
  * file has one owner, and a lease only matters while its holder lives (after a crash every job is
@@ -156,6 +183,7 @@ export function createSqliteQueue(
   let closed = false;
   // Jobs of due time 0 belong to the memory of a process that is gone: due now, as indexed rows.
   db.prepare("UPDATE jobs SET due_at = ? WHERE due_at = 0").run(Math.max(1, clock.now()));
+  adjustDedupeWindow(db, dedupeWindowMs);
   const claimKey = db.prepare(
     `INSERT INTO dedupe (key, expires_at) VALUES (?, ?)
      ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE dedupe.expires_at <= ?`,

@@ -20,6 +20,8 @@ import type { Database } from "better-sqlite3";
  * - `dedupe`: `source` + `id` keys with their expiry; `dedupe_expiry` lets pruning take the
  *   oldest first in bounded steps.
  * - `subscriptions` (API-created ones, in order of creation) and `disabled` (410 Gone state).
+ * - `settings`: what the file's rows were written under, by name; `dedupe_window_ms` is the
+ *   dedupe window of the keys' `expires_at` (see `adjustDedupeWindow` in `sqlite-queue.ts`).
  */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -70,6 +72,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX jobs_due ON jobs (due_at) WHERE due_at > 0;
   CREATE INDEX jobs_subscription_due ON jobs (subscription_id, due_at) WHERE due_at > 0;
   `,
+  // 5: the dedupe window the keys' expiry times were written under, so a changed window applies
+  // to the keys of earlier runs too.
+  "CREATE TABLE settings (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;",
 ];
 
 /** The schema version this code writes. */

@@ -253,6 +253,38 @@ describe("openSqliteStore", () => {
     await second.close();
   });
 
+  it("applies a dedupe window changed between runs to the keys of the earlier run", async () => {
+    const path = freshPath();
+    const clock = manualClock();
+    const hour = 3_600_000;
+    const accept = async (store: SqliteStore, id: string) =>
+      (await store.queue.accept([{ event: event(id), subscriptionIds: [] }])).duplicates;
+    const first = openSqliteStore({ path, clock, dedupeWindowMs: 24 * hour });
+    await accept(first, "1");
+    clock.advance(2 * hour);
+    await accept(first, "2");
+    await first.close();
+
+    // Shortened to 1h: "1" was accepted 2h ago, so it is no longer a duplicate; "2" still is.
+    const second = openSqliteStore({ path, clock, dedupeWindowMs: hour });
+    expect(await accept(second, "1")).toBe(0);
+    expect(await accept(second, "2")).toBe(1);
+    await second.close();
+
+    // Lengthened to 3h: "2" (accepted at 2h) is a duplicate until 5h, no longer.
+    const third = openSqliteStore({ path, clock, dedupeWindowMs: 3 * hour });
+    clock.advance(3 * hour - 1);
+    expect(await accept(third, "2")).toBe(1);
+    clock.advance(1);
+    expect(await accept(third, "2")).toBe(0);
+    await third.close();
+
+    // Turned off: nothing stored before is a duplicate any more.
+    const fourth = openSqliteStore({ path, clock, dedupeWindowMs: 0 });
+    expect(await accept(fourth, "2")).toBe(0);
+    await fourth.close();
+  });
+
   it("hands out large binary events whole, byte for byte, to every subscription", async () => {
     const store = openSqliteStore({ path: freshPath() });
     const size = 1024 * 1024;
