@@ -3,7 +3,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadWorkerConfig, queueRetentionSeconds } from "../src/adapters/workers/worker-config.js";
 import { ConfigInvalid, describeConfigIssue } from "../src/config/config-invalid.js";
 import { decodeEvent } from "../src/store/event-codec.js";
-import { binaryEvent, flakyDatabase, resetDatabase, scriptedSink, testWorker } from "./harness.js";
+import { dedupeKey } from "../src/store/dedupe-window.js";
+import {
+  bindings,
+  binaryEvent,
+  flakyDatabase,
+  resetDatabase,
+  scriptedSink,
+  testWorker,
+} from "./harness.js";
 
 const sink = (path: string) => `http://127.0.0.1:9/${path}`;
 
@@ -103,6 +111,45 @@ describe("ingest inside workerd", () => {
     await two.request("/events", binaryEvent("shared"));
     expect(one.queue.sent).toHaveLength(1);
     expect(two.queue.sent).toHaveLength(0);
+  });
+
+  it("a deploy that changes store.dedupeWindow applies it to the keys already stored", async () => {
+    const hour = 3_600_000;
+    let now = Date.UTC(2026, 0, 1);
+    const clock = { now: () => now };
+    const deploy = (dedupeWindow: string) =>
+      testWorker({ ...config, store: { kind: "memory", dedupeWindow } }, { clock });
+    await deploy("24h").request("/events", binaryEvent("w1"));
+    now += 2 * hour;
+    await deploy("24h").request("/events", binaryEvent("w2"));
+    // Shortened to 1h: w1 was accepted 2h ago, no longer a duplicate; w2 (just now) still is.
+    const shorter = deploy("1h");
+    await shorter.request("/events", binaryEvent("w1"));
+    await shorter.request("/events", binaryEvent("w2"));
+    expect(shorter.queue.sent.map((m) => decodeEvent(m.event).attributes.id)).toStrictEqual(["w1"]);
+    // Turned off: nothing is a duplicate.
+    const off = deploy("0s");
+    await off.request("/events", binaryEvent("w2"));
+    expect(off.queue.sent).toHaveLength(1);
+  });
+
+  it("adds accepted_at to an accepted table from before it; its rows keep their dedupe_until", async () => {
+    const db = bindings.HERALD_DB;
+    await db.batch([
+      db.prepare("DROP TABLE IF EXISTS accepted"),
+      db.prepare(
+        "CREATE TABLE accepted (id TEXT PRIMARY KEY, key TEXT NOT NULL, dedupe_until INTEGER NOT NULL, keep_until INTEGER NOT NULL) WITHOUT ROWID",
+      ),
+      db
+        .prepare("INSERT INTO accepted VALUES ('old', ?1, ?2, ?2)")
+        .bind(dedupeKey("/orders", "old"), Date.now() + 3_600_000),
+    ]);
+    const gw = testWorker({ ...config, store: { kind: "memory", dedupeWindow: "0s" } });
+    await gw.request("/events", binaryEvent("old"));
+    await gw.request("/events", binaryEvent("new"));
+    expect(gw.queue.sent.map((m) => decodeEvent(m.event).attributes.id)).toStrictEqual(["new"]);
+    // A second isolate finds the column there.
+    expect((await testWorker(config).request("/events", binaryEvent("next"))).status).toBe(202);
   });
 
   it("a batch with an invalid event sends nothing", async () => {

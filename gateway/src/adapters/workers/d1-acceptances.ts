@@ -10,22 +10,31 @@ export interface AcceptanceClaim {
 
 /** The `accepted` table (see `d1-schema.ts`): dedupe at ingest, and proof of acceptance. */
 export interface D1Acceptances {
-  /** Which of these keys were accepted within the dedupe window. */
-  liveKeys(keys: readonly string[], now: number): Promise<Set<string>>;
+  /** Which of these keys were accepted within the dedupe window `windowMs` (the current one). */
+  liveKeys(keys: readonly string[], now: number, windowMs: number): Promise<Set<string>>;
   /**
    * Records each claim whose key is not live, in one transaction, and resolves with the ids that
    * were recorded (a claim whose key another request recorded meanwhile is a duplicate). Expired
-   * rows are pruned in the same transaction, a bounded number per call.
+   * rows are pruned in the same transaction, a bounded number per call. A key is live while
+   * `accepted_at + windowMs > now`: the window of this deploy, also for keys accepted under
+   * another one (rows from before `accepted_at` keep their `dedupe_until`).
    */
   claim(
     claims: readonly AcceptanceClaim[],
     now: number,
-    dedupeUntil: number,
+    windowMs: number,
     keepUntil: number,
   ): Promise<Set<string>>;
   /** Which of these acceptance ids are recorded. */
   recorded(ids: readonly string[]): Promise<Set<string>>;
 }
+
+/**
+ * Until when a row's key dedupes, as SQL over `?3` (the window of this deploy): from its accept
+ * time, so a window changed by a deploy applies to the keys already stored; a row written before
+ * `accepted_at` existed keeps its `dedupe_until`.
+ */
+const liveUntil = (row: "" | "a.") => `COALESCE(${row}accepted_at + ?3, ${row}dedupe_until)`;
 
 /** Expired rows removed per claim: more than one request adds, so the table cannot grow unbounded. */
 const PRUNE_PER_CLAIM = 500;
@@ -37,22 +46,22 @@ const PRUNE_PER_CLAIM = 500;
  *
  * @example
  * const accepted = createD1Acceptances(env.HERALD_DB);
- * const won = await accepted.claim([{ id: crypto.randomUUID(), key }], now, now + window, now + keep);
+ * const won = await accepted.claim([{ id: crypto.randomUUID(), key }], now, window, now + keep);
  */
 export function createD1Acceptances(db: D1Database): D1Acceptances {
   return {
-    async liveKeys(keys, now) {
+    async liveKeys(keys, now, windowMs) {
       if (keys.length === 0) return new Set();
       const { results } = await db
         .prepare(
           `SELECT DISTINCT key FROM accepted
-           WHERE key IN (SELECT value FROM json_each(?1)) AND dedupe_until > ?2`,
+           WHERE key IN (SELECT value FROM json_each(?1)) AND ${liveUntil("")} > ?2`,
         )
-        .bind(JSON.stringify(keys), now)
+        .bind(JSON.stringify(keys), now, windowMs)
         .all<{ key: string }>();
       return new Set(results.map((row) => row.key));
     },
-    async claim(claims, now, dedupeUntil, keepUntil) {
+    async claim(claims, now, windowMs, keepUntil) {
       if (claims.length === 0) return new Set();
       const list = JSON.stringify(claims);
       const results = await db.batch<{ id: string }>([
@@ -64,14 +73,14 @@ export function createD1Acceptances(db: D1Database): D1Acceptances {
           .bind(now, PRUNE_PER_CLAIM),
         db
           .prepare(
-            `INSERT OR IGNORE INTO accepted (id, key, dedupe_until, keep_until)
-             SELECT json_extract(c.value, '$.id'), json_extract(c.value, '$.key'), ?2, ?3
+            `INSERT OR IGNORE INTO accepted (id, key, dedupe_until, keep_until, accepted_at)
+             SELECT json_extract(c.value, '$.id'), json_extract(c.value, '$.key'), ?4 + ?3, ?2, ?4
              FROM json_each(?1) AS c
              WHERE NOT EXISTS (
                SELECT 1 FROM accepted AS a
-               WHERE a.key = json_extract(c.value, '$.key') AND a.dedupe_until > ?4)`,
+               WHERE a.key = json_extract(c.value, '$.key') AND ${liveUntil("a.")} > ?4)`,
           )
-          .bind(list, dedupeUntil, keepUntil, now),
+          .bind(list, keepUntil, windowMs, now),
         db
           .prepare(
             `SELECT id FROM accepted

@@ -16,7 +16,9 @@ import type { D1Database } from "./cloudflare-bindings.js";
  *   nothing in memory).
  * - `accepted`: one row per accepted event: its acceptance id (carried by its queue messages),
  *   its `source` + `id` key (`store/dedupe-window.ts`), until when the key dedupes, and until when
- *   the row is kept (as long as a queue message of the event can live). The queue consumer
+ *   the row is kept (as long as a queue message of the event can live), and when it was accepted
+ *   (`accepted_at`, added to tables created without it: a key dedupes for the window of the
+ *   deploy that reads it, see `d1-acceptances.ts`). The queue consumer
  *   delivers only messages whose acceptance is here, which is what makes a request that failed
  *   after its messages were sent deliver nothing.
  * - `dead`: deliveries kept as dead (attempts exhausted, no dead-letter sink took them), for
@@ -46,7 +48,8 @@ const SCHEMA: readonly string[] = [
     id TEXT PRIMARY KEY,
     key TEXT NOT NULL,
     dedupe_until INTEGER NOT NULL,
-    keep_until INTEGER NOT NULL
+    keep_until INTEGER NOT NULL,
+    accepted_at INTEGER
   ) WITHOUT ROWID`,
   "CREATE INDEX IF NOT EXISTS accepted_key ON accepted (key, dedupe_until)",
   "CREATE INDEX IF NOT EXISTS accepted_keep ON accepted (keep_until)",
@@ -68,7 +71,20 @@ const SCHEMA: readonly string[] = [
  * await ensureSchema(env.HERALD_DB);
  */
 export async function ensureSchema(db: D1Database): Promise<void> {
-  await db.batch(SCHEMA.map((sql) => db.prepare(sql)));
+  const results = await db.batch<{ name: string }>([
+    ...SCHEMA.map((sql) => db.prepare(sql)),
+    db.prepare("PRAGMA table_info(accepted)"),
+  ]);
+  const columns = results.at(-1)?.results ?? [];
+  if (columns.some((column) => column.name === "accepted_at")) return;
+  try {
+    await db.prepare("ALTER TABLE accepted ADD COLUMN accepted_at INTEGER").run();
+  } catch (error) {
+    // Another isolate added it meanwhile.
+    if (!/duplicate column/i.test(error instanceof Error ? error.message : String(error))) {
+      throw error;
+    }
+  }
 }
 
 /** The statement that bumps the subscriptions generation (see `SCHEMA`). */

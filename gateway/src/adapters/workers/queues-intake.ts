@@ -88,6 +88,7 @@ export function createQueuesIntake(options: QueuesIntakeOptions): DeliveryQueue 
       const live = await accepted.liveKeys(
         unique.map((u) => u.key),
         now,
+        dedupeWindowMs,
       );
       const fresh = unique
         .filter((u) => !live.has(u.key))
@@ -125,7 +126,7 @@ export function createQueuesIntake(options: QueuesIntakeOptions): DeliveryQueue 
         recorded = await accepted.claim(
           fresh.map((item) => ({ id: item.acceptance, key: item.key })),
           now,
-          now + dedupeWindowMs,
+          dedupeWindowMs,
           now + Math.max(dedupeWindowMs, keepAcceptedMs),
         );
       } catch (error) {
