@@ -2,11 +2,11 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadWorkerConfig, queueRetentionSeconds } from "../src/adapters/workers/worker-config.js";
 import { ConfigInvalid, describeConfigIssue } from "../src/config/config-invalid.js";
-import { decodeEvent } from "../src/store/event-codec.js";
 import { dedupeKey } from "../src/store/dedupe-window.js";
+import { decodeEvent } from "../src/store/event-codec.js";
 import {
-  bindings,
   binaryEvent,
+  bindings,
   flakyDatabase,
   resetDatabase,
   scriptedSink,
