@@ -404,7 +404,16 @@ describe("kinesis", () => {
 
   it("refuses an approximateArrivalTimestamp that is no time (400 naming it), as S3 does a bad eventTime", async () => {
     const data = Buffer.from("{}").toString("base64");
-    for (const [i, stamp] of [1e20, -1, "NaN", "yesterday", "1545084650.987", true].entries()) {
+    for (const [i, stamp] of [
+      1e20,
+      -1,
+      "NaN",
+      "yesterday",
+      "1545084650.987",
+      true,
+      // Rounds to the first millisecond of year 10000, which RFC 3339 cannot write.
+      253_402_300_799.9999,
+    ].entries()) {
       const record = kinesisRecord(`bad-time-${i}`, data);
       record.kinesis.approximateArrivalTimestamp = stamp as number;
       const res = await kit.post("sensors", { Records: [record] }, bearer(token));

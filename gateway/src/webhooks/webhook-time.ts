@@ -15,9 +15,10 @@ const SPACED = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?) ?(UTC|[+-]\d{
  */
 export function toTimestamp(value: unknown): string | undefined {
   if (typeof value === "number") {
-    const ms = value * 1000;
+    // Rounded first: 253402300799.9999 s rounds to year 10000, which RFC 3339 cannot write.
+    const ms = Math.round(value * 1000);
     if (!Number.isFinite(ms) || ms < 0 || ms >= 253_402_300_800_000) return undefined;
-    return new Date(Math.round(ms)).toISOString();
+    return new Date(ms).toISOString();
   }
   if (typeof value !== "string") return undefined;
   if (checkTimestamp(value) === undefined) return value;
