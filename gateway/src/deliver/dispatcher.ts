@@ -490,7 +490,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return;
     }
     const sinkChanged = lane.subscription.sink !== current.sink;
-    updateLane(lane, current);
+    updateLane(lane, current, clock.now());
     // A new sink is not judged by the old one's slowness (as in `intake`).
     if (sinkChanged && lane.slow) pools.forget(lane);
   }
@@ -631,7 +631,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       }
       const before = lanes.get(subscription.id);
       const sinkChanged = before !== undefined && before.subscription.sink !== subscription.sink;
-      const lane = updateLane(before, subscription);
+      const lane = updateLane(before, subscription, clock.now());
       // A new sink is not judged by the old one's slowness.
       if (sinkChanged && lane.slow) pools.forget(lane);
       lanes.set(lane.id, lane);

@@ -17,12 +17,17 @@ export interface RateWindow {
   nextAt(now: number): number;
   /** Whether no start is in the window at `now` (forgetting it then changes nothing). */
   idle(now: number): boolean;
+  /** The starts it still counts at `now`, oldest first (to carry them into a changed rate). */
+  starts(now: number): readonly number[];
 }
 
 /**
- * An empty window for `rate`. It remembers the starts of the last `perMs` (at most `count` of
- * them), so it holds no more entries than starts were made. Throws a `TypeError` for a rate that
- * is not positive integers (config validation should have caught it).
+ * A window for `rate`, holding the `earlier` starts (times, oldest first) it still counts: those
+ * of the window of the rate it replaces, so a changed rate counts what the sink already got (a
+ * rate lowered from 100/s to 10/s right after 100 starts lets none more go in that second, not
+ * 10). It remembers the starts of the last `perMs` (at most `count` of them), so it holds no more
+ * entries than starts were made. Throws a `TypeError` for a rate that is not positive integers
+ * (config validation should have caught it).
  *
  * @example
  * const window = createRateWindow({ count: 2, perMs: 1_000 });
@@ -31,13 +36,14 @@ export interface RateWindow {
  * window.take(999); // false
  * window.nextAt(999); // 1000
  */
-export function createRateWindow(rate: DeliveryRate): RateWindow {
+export function createRateWindow(rate: DeliveryRate, earlier: readonly number[] = []): RateWindow {
   const { count, perMs } = rate;
   if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(perMs) || perMs < 1) {
     throw new TypeError("createRateWindow: count and perMs must be positive integers");
   }
   // Start times, oldest first, from `head` on; never more than `count` of them.
-  let starts: number[] = [];
+  // Only the last `count` matter: the oldest of them decides when there is room again.
+  let starts: number[] = earlier.slice(-count);
   let head = 0;
 
   function forget(now: number): void {
@@ -65,6 +71,10 @@ export function createRateWindow(rate: DeliveryRate): RateWindow {
     idle(now) {
       forget(now);
       return starts.length === head;
+    },
+    starts(now) {
+      forget(now);
+      return starts.slice(head);
     },
   };
 }

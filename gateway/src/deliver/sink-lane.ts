@@ -55,14 +55,18 @@ export interface SinkLane {
 const sameRate = (a: DeliveryRate, b: DeliveryRate) => a.count === b.count && a.perMs === b.perMs;
 
 /**
- * A lane for `subscription`, or `lane` brought up to date with it: a new rate starts a new
- * (empty) window; a new sink, or no handshake any more, forgets the handshake (and a logged
- * refusal of it).
+ * A lane for `subscription`, or `lane` brought up to date with it at `now`: a new rate starts a
+ * new window holding the old one's starts (none for a new sink); a new sink, or no handshake any
+ * more, forgets the handshake (and a logged refusal of it).
  *
  * @example
- * lane = updateLane(lanes.get(job.subscriptionId), subscription);
+ * lane = updateLane(lanes.get(job.subscriptionId), subscription, clock.now());
  */
-export function updateLane(lane: SinkLane | undefined, subscription: Subscription): SinkLane {
+export function updateLane(
+  lane: SinkLane | undefined,
+  subscription: Subscription,
+  now: number,
+): SinkLane {
   const { rate } = subscription.delivery;
   const current = lane ?? {
     id: subscription.id,
@@ -75,15 +79,19 @@ export function updateLane(lane: SinkLane | undefined, subscription: Subscriptio
     handshakeRefusal: undefined,
     pausedUntil: 0,
   };
+  const sameSink = current.subscription.sink === subscription.sink;
   // A pause was asked for (a refusal logged) by the old sink; a new one has not said anything.
-  if (current.subscription.sink !== subscription.sink) {
+  if (!sameSink) {
     current.pausedUntil = 0;
     current.handshakeRefusal = undefined;
   }
   current.subscription = subscription;
   if (rate === undefined) current.rate = undefined;
   else if (current.rate === undefined || !sameRate(current.rate.rate, rate)) {
-    current.rate = { rate, window: createRateWindow(rate) };
+    // The sink already got the old window's starts: the new rate counts them (a new sink has
+    // got none).
+    const earlier = current.rate !== undefined && sameSink ? current.rate.window.starts(now) : [];
+    current.rate = { rate, window: createRateWindow(rate, earlier) };
   }
   if (subscription.delivery.handshake !== true || current.handshake?.sink !== subscription.sink) {
     current.handshake = undefined;
