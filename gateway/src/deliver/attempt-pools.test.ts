@@ -3,7 +3,7 @@ import { subscription } from "../../test/support/dispatcher-kit.js";
 import { createAttemptPools } from "./attempt-pools.js";
 import { updateLane } from "./sink-lane.js";
 
-const lane = (id: string) => updateLane(undefined, subscription(id));
+const lane = (id: string) => updateLane(undefined, subscription(id), 0);
 
 describe("createAttemptPools", () => {
   it("counts attempts of fast lanes in the fast pool, up to its size", () => {
