@@ -232,17 +232,21 @@ export function createSqliteQueue(
   const nextDueOf = db.prepare<[string, number], { due_at: number | null }>(
     "SELECT MIN(due_at) AS due_at FROM jobs WHERE subscription_id = ? AND due_at > 0 AND due_at > ?",
   );
+  const subscriptionsWithJobs = db.prepare<[], { subscription_id: string }>(
+    "SELECT DISTINCT subscription_id FROM jobs",
+  );
   /**
    * Subscriptions that have (or had) jobs here: the candidates of a lease that skips some. Filled
-   * from the file at open, grown on accept and redrive, shrunk by drop; a stale entry only costs
-   * one empty index probe.
+   * from the file at open, grown on accept and redrive, read from the file again after a drop; a
+   * stale entry only costs one empty index probe per lease.
    */
-  const withJobs = new Set<string>(
-    db
-      .prepare<[], { subscription_id: string }>("SELECT DISTINCT subscription_id FROM jobs")
-      .all()
-      .map((row) => row.subscription_id),
-  );
+  const withJobs = new Set<string>();
+  const refreshWithJobs = () => {
+    const rows = subscriptionsWithJobs.all();
+    withJobs.clear();
+    for (const row of rows) withJobs.add(row.subscription_id);
+  };
+  refreshWithJobs();
   const nextDue = db.prepare<[number, string], { due_at: number }>(
     `SELECT due_at FROM jobs
       WHERE due_at > 0 AND due_at > ? AND subscription_id NOT IN (SELECT value FROM json_each(?))
@@ -792,6 +796,17 @@ export function createSqliteQueue(
       // has added its jobs by now (its `await` resumed first), so they go too; a later one's
       // rows were not deleted, and its jobs are added after this and counted as fresh again.
       for (const row of rows) settled(row.id);
+      // Such a later accept (it matched the subscription just before its DELETE) put the id back
+      // in `withJobs`, and the dispatcher completes its jobs one by one, which takes no id out:
+      // every such race left one id there for good, probed by every lease that skips a
+      // subscription (past PER_SUBSCRIPTION_LEASE_MAX, no per-subscription read ever again).
+      // Read from the file after the commit (a later accept adds its ids as it stores), the ids
+      // whose jobs have gone since leave: one more scan on a rare admin action that scans anyway.
+      try {
+        refreshWithJobs();
+      } catch {
+        // The file could not be read: stale ids stay a while longer, which only costs probes.
+      }
       memory.drop(subscriptionId);
       admission.dropped(subscriptionId);
       return rows.length;

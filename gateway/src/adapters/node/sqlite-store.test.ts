@@ -804,6 +804,41 @@ describe("SQLite jobs waiting in memory", () => {
   });
 });
 
+describe("SQLite store as subscriptions come and go", () => {
+  it("forgets a deleted subscription whose late accept's jobs were dropped: no lease looks for it again", async () => {
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const statements: string[] = [];
+    const db = new Database(path, { verbose: (sql) => statements.push(String(sql)) });
+    const clock = manualClock();
+    const store = createSqliteStore(db, { path, clock });
+    const { queue } = store;
+    const accept = (id: string, subscriptionId: string) =>
+      queue.accept([{ event: event(id), subscriptionIds: [subscriptionId] }]);
+    for (let i = 1; i <= 3; i++) {
+      // A publish matched the subscription just before its DELETE, and is stored just after it
+      // (one group, the drop first): its job outlives the drop, and the dispatcher, finding the
+      // subscription gone, completes it.
+      const dropped = queue.drop(`gone-${i}`);
+      await accept(`late-${i}`, `gone-${i}`);
+      await dropped;
+      for (const job of await queue.lease(10, 60_000, never())) await queue.complete(job.id);
+    }
+    // The next DELETE, of a subscription with no jobs.
+    await queue.drop("other");
+    // A retry of a live subscription is due, and a lease skips a busy one: it looks at the
+    // subscriptions with jobs one by one.
+    await accept("1", "live");
+    const [job] = await queue.lease(10, 60_000, never());
+    await queue.reschedule(job?.id ?? "", clock.now(), { status: 503, error: "down", at: 1 });
+    statements.length = 0;
+    expect(await queue.lease(10, 60_000, never(), new Set(["busy"]))).toHaveLength(1);
+    expect(statements.some((sql) => sql.includes("'live'"))).toBe(true);
+    expect(statements.filter((sql) => sql.includes("'gone-"))).toEqual([]);
+    await store.close();
+  });
+});
+
 describe("SQLite store failures", () => {
   const accept = (queue: DeliveryQueue, ...ids: string[]) =>
     queue.accept(ids.map((id) => ({ event: event(id), subscriptionIds: ["a"] })));
