@@ -41,8 +41,10 @@ export interface GatewayMetrics {
   dead(subscriptionId: string, ending: DeadEnding, jobs: number): void;
   spansDropped(spans: number): void;
   /**
-   * Forgets a deleted subscription's series (`/metrics` and the OTLP attempt counts), so
-   * short-lived subscriptions (`herald tail`) do not pile up series for the life of the process.
+   * Forgets a deleted subscription's series on `/metrics`, so short-lived subscriptions (`herald
+   * tail`) do not pile up series there for the life of the process. Its OTLP attempt counts are
+   * no longer observed, but a cumulative SDK reader keeps exporting what it exported once (and
+   * past 2000 sets per instrument counts new ones in its overflow series): see the README.
    */
   forgetSubscription(subscriptionId: string): void;
   /** The Prometheus text of every metric. */
