@@ -52,6 +52,8 @@ const PRUNE_MIN = 100;
  * jobs with the skipped ones filtered out is cheaper.
  */
 const PER_SUBSCRIPTION_LEASE_MAX = 64;
+/** Drops remembered to tell an accept stored after its subscription's drop (see `drop`). */
+const DROPS_REMEMBERED = 64;
 /**
  * Jobs accepted here that wait in memory, unindexed (see `FreshJobs`), at most about this many,
  * over all subscriptions; further ones are written as indexed due rows. Enough for one
@@ -247,6 +249,19 @@ export function createSqliteQueue(
     for (const row of rows) withJobs.add(row.subscription_id);
   };
   refreshWithJobs();
+  /**
+   * The latest subscriptions dropped (at most DROPS_REMEMBERED, oldest first), and whether an
+   * accept put one of them back in `withJobs`: it matched the subscription just before its
+   * DELETE and was stored after it. The dispatcher completes such jobs one by one, which takes no
+   * id out, so the next drop reads `withJobs` from the file again (see `drop`).
+   */
+  const droppedLately = new Set<string>();
+  let withJobsStale = false;
+  const addWithJobs = (subscriptionId: string) => {
+    if (withJobs.has(subscriptionId)) return;
+    withJobs.add(subscriptionId);
+    if (droppedLately.has(subscriptionId)) withJobsStale = true;
+  };
   const nextDue = db.prepare<[number, string], { due_at: number }>(
     `SELECT due_at FROM jobs
       WHERE due_at > 0 AND due_at > ? AND subscription_id NOT IN (SELECT value FROM json_each(?))
@@ -388,7 +403,7 @@ export function createSqliteQueue(
         if (inMemory) newJobs.push({ id, subscriptionId, parts });
         else indexed = true;
         jobsBySubscription.set(subscriptionId, (jobsBySubscription.get(subscriptionId) ?? 0) + 1);
-        withJobs.add(subscriptionId);
+        addWithJobs(subscriptionId);
       }
       jobs += subscriptionIds.length;
     }
@@ -784,6 +799,14 @@ export function createSqliteQueue(
           for (const row of deleted) releaseEvent(row.event_id);
           // In the work, so that an accept later in the same group puts it back.
           withJobs.delete(subscriptionId);
+          droppedLately.delete(subscriptionId);
+          droppedLately.add(subscriptionId);
+          if (droppedLately.size > DROPS_REMEMBERED) {
+            for (const oldest of droppedLately) {
+              droppedLately.delete(oldest);
+              break;
+            }
+          }
           return deleted;
         });
       } catch (error) {
@@ -796,16 +819,19 @@ export function createSqliteQueue(
       // has added its jobs by now (its `await` resumed first), so they go too; a later one's
       // rows were not deleted, and its jobs are added after this and counted as fresh again.
       for (const row of rows) settled(row.id);
-      // Such a later accept (it matched the subscription just before its DELETE) put the id back
-      // in `withJobs`, and the dispatcher completes its jobs one by one, which takes no id out:
-      // every such race left one id there for good, probed by every lease that skips a
-      // subscription (past PER_SUBSCRIPTION_LEASE_MAX, no per-subscription read ever again).
-      // Read from the file after the commit (a later accept adds its ids as it stores), the ids
-      // whose jobs have gone since leave: one more scan on a rare admin action that scans anyway.
-      try {
-        refreshWithJobs();
-      } catch {
-        // The file could not be read: stale ids stay a while longer, which only costs probes.
+      // An accept stored after an earlier drop put that id back (`withJobsStale`): without a look
+      // at the file every such race left one id in `withJobs` for good, probed by every lease
+      // that skips a subscription (past PER_SUBSCRIPTION_LEASE_MAX, no per-subscription read ever
+      // again). Read after the commit (a later accept adds its ids as it stores), the ids whose
+      // jobs are gone leave; one scan, on a DELETE that scans anyway, and only after such a race.
+      if (withJobsStale) {
+        try {
+          refreshWithJobs();
+          // Jobs of such an accept still there: look again at the next drop.
+          withJobsStale = [...droppedLately].some((id) => withJobs.has(id));
+        } catch {
+          // The file could not be read: stale ids stay a while longer, which only costs probes.
+        }
       }
       memory.drop(subscriptionId);
       admission.dropped(subscriptionId);
