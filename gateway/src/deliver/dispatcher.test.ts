@@ -139,8 +139,8 @@ describe("createDispatcher", () => {
     expect(logger.lines).toEqual([
       {
         level: "warn",
-        message: "dropping a delivery: its subscription no longer exists",
-        fields: { jobId: expect.any(String), subscriptionId: "deleted" },
+        message: "dropping deliveries: their subscription no longer exists",
+        fields: { subscriptionId: "deleted", jobs: 1 },
       },
     ]);
     await dispatcher.stop();

@@ -495,13 +495,33 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     if (sinkChanged && lane.slow) pools.forget(lane);
   }
 
+  /** Jobs dropped since the last warning, by subscription (`noteDropped`). */
+  const dropped = new Map<string, number>();
+
+  /**
+   * Counts a dropped job for one warning per subscription, said once the current run of drops
+   * is over: a deleted subscription with thousands of jobs waiting in its lane (a low
+   * `delivery.rate`) is one line, not one per job.
+   */
+  function noteDropped(subscriptionId: string): void {
+    if (dropped.size === 0) {
+      queueMicrotask(() => {
+        for (const [id, jobs] of dropped) {
+          logger.warn("dropping deliveries: their subscription no longer exists", {
+            subscriptionId: id,
+            jobs,
+          });
+        }
+        dropped.clear();
+      });
+    }
+    dropped.set(subscriptionId, (dropped.get(subscriptionId) ?? 0) + 1);
+  }
+
   /** Completes a job whose subscription is gone. Never rejects. */
   async function drop(job: DeliveryJob): Promise<void> {
     chores++;
-    logger.warn("dropping a delivery: its subscription no longer exists", {
-      jobId: job.id,
-      subscriptionId: job.subscriptionId,
-    });
+    noteDropped(job.subscriptionId);
     try {
       await queue.complete(job.id);
     } catch (err) {
