@@ -15,7 +15,7 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { serializeTraceRequest } from "./otlp-trace-serializer.js";
 
 /** The reference: what `@opentelemetry/exporter-trace-otlp-proto` sends. */
@@ -234,6 +234,49 @@ describe("serializeTraceRequest", () => {
     expectSameBytes(many);
     expectSameBytes(many);
     expectSameBytes([span({ attributes: { "key.1": 1, "key.1499": "late" } })]);
+  });
+
+  it("writes each value under a key as it is, however the values under that key repeat or change", async () => {
+    // The writer keeps the last value of each key with its bytes: a repeat is copied, so every
+    // way a value can look like the kept one (or stop repeating) must still come out as written.
+    // A fresh module: the shared writer keeps no new key once it holds 1,024 (earlier tests).
+    vi.resetModules();
+    const { serializeTraceRequest: fresh } = await import("./otlp-trace-serializer.js");
+    const same = (spans: ReadableSpan[]) =>
+      expect(Buffer.from(fresh(spans)).equals(upstream(spans))).toBe(true);
+    const values: unknown[] = [
+      "POST",
+      "POST",
+      "GET",
+      "POST",
+      "1",
+      1,
+      1,
+      true,
+      "true",
+      1.5,
+      "x".repeat(300),
+      "x".repeat(300),
+      ["a"],
+      ["a"],
+      { k: "v" },
+      new Uint8Array([1, 2]),
+      "",
+      "",
+      "é",
+    ];
+    // Then a value that never repeats, past the point where the writer stops keeping them, and
+    // back to a repeating one.
+    for (let i = 0; i < 40; i++) values.push(`id-${i}`);
+    values.push("again", "again", "again");
+    const spans = values.map((value, i) =>
+      span({
+        attributes: { "repeat.me": value, other: i % 3, "repeat.me.too": value } as Attributes,
+      }),
+    );
+    same(spans);
+    for (const one of spans) same([one]);
+    same([...spans].reverse());
   });
 
   it("returns its own copy: a later request does not change an earlier one", () => {

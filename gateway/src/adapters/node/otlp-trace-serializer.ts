@@ -185,13 +185,7 @@ function writeAttributes(writer: Writer, attributes: Attributes, field: number):
   for (const key in attributes) {
     if (!Object.hasOwn(attributes, key)) continue;
     writer.tag(field, 2);
-    const at = writer.start();
-    writer.key(key);
-    writer.tag(2, 2);
-    const valueAt = writer.start();
-    writeAnyValue(writer, attributes[key]);
-    writer.finish(valueAt);
-    writer.finish(at);
+    writer.keyValue(key, attributes[key]);
   }
 }
 
@@ -243,6 +237,27 @@ function writeAnyValue(writer: Writer, value: unknown): void {
 
 /** Attribute keys kept encoded (tag, length, bytes); beyond this many, keys are written anew. */
 const KEY_CACHE_MAX = 1_024;
+/**
+ * A key whose value changed this many times more often than it repeated (an event id) has its
+ * last value no longer kept: copying each new one out would cost more than it saves.
+ */
+const VALUE_MISSES_MAX = 16;
+/** A `KeyValue` longer than this is never kept whole (at most 1,024 keys x this many bytes). */
+const VALUE_BYTES_MAX = 256;
+
+/**
+ * What the writer keeps of an attribute key: the key encoded, and the last primitive value met
+ * under it with its whole `KeyValue` encoded (length first). Most of a gateway's attribute values
+ * repeat from span to span (method, route, server, sink, subscription, event source and type):
+ * those are copied, not encoded again.
+ */
+interface KeyEntry {
+  readonly key: Buffer;
+  value: unknown;
+  encoded: Buffer | undefined;
+  /** Writes of a new value minus writes of the kept one: past VALUE_MISSES_MAX, none is kept. */
+  misses: number;
+}
 
 /**
  * A protobuf writer. Each request gets a new buffer (the exporter keeps it while it sends and
@@ -252,7 +267,7 @@ class Writer {
   private buf: Buffer = Buffer.allocUnsafeSlow(0);
   private pos = 0;
   private lastSize = 64 * 1024;
-  private readonly keys = new Map<string, Buffer>();
+  private readonly keys = new Map<string, KeyEntry>();
 
   begin(): void {
     this.buf = Buffer.allocUnsafeSlow(this.lastSize + (this.lastSize >>> 3));
@@ -386,21 +401,58 @@ class Writer {
     this.string(value);
   }
 
-  /** `KeyValue.key` (field 1): from the cache of encoded keys, else written and kept. */
-  key(name: string): void {
-    const encoded = this.keys.get(name);
-    if (encoded === undefined) {
-      const start = this.pos;
-      this.tag(1, 2);
-      this.string(name);
-      if (this.keys.size < KEY_CACHE_MAX) {
-        this.keys.set(name, Buffer.from(this.buf.subarray(start, this.pos)));
-      }
+  /**
+   * A `KeyValue` message, length first: copied when `value` is the last one met under `name`,
+   * else written (the key from the cache of encoded keys), and kept for next time.
+   */
+  keyValue(name: string, value: unknown): void {
+    const entry = this.keys.get(name);
+    if (entry !== undefined && entry.value === value && entry.encoded !== undefined) {
+      this.copy(entry.encoded);
+      if (entry.misses > 0) entry.misses--;
       return;
     }
-    this.ensure(encoded.length);
-    encoded.copy(this.buf, this.pos);
-    this.pos += encoded.length;
+    const start = this.pos;
+    const at = this.start();
+    if (entry === undefined) {
+      this.tag(1, 2);
+      this.string(name);
+    } else this.copy(entry.key);
+    this.tag(2, 2);
+    const valueAt = this.start();
+    writeAnyValue(this, value);
+    this.finish(valueAt);
+    const length = this.pos - at - 1;
+    this.finish(at);
+    const keep =
+      length <= VALUE_BYTES_MAX &&
+      (typeof value === "string" || typeof value === "number" || typeof value === "boolean");
+    if (entry === undefined) {
+      if (this.keys.size >= KEY_CACHE_MAX) return;
+      // The key comes first in the message, after its length.
+      const keyStart = this.pos - length;
+      this.keys.set(name, {
+        key: Buffer.from(this.buf.subarray(keyStart, keyStart + keySize(name))),
+        value,
+        encoded: keep ? Buffer.from(this.buf.subarray(start, this.pos)) : undefined,
+        misses: 0,
+      });
+      return;
+    }
+    if (entry.misses >= VALUE_MISSES_MAX) return;
+    entry.misses++;
+    entry.value = value;
+    entry.encoded = keep ? Buffer.from(this.buf.subarray(start, this.pos)) : undefined;
+  }
+
+  /** Bytes kept from an earlier write, copied in (a loop: `Buffer#copy` costs more on a few bytes). */
+  private copy(bytes: Buffer): void {
+    const n = bytes.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = bytes[i] as number;
+    this.pos = p;
   }
 
   /** Reserves one byte for a length and returns where; `finish` writes it. */
@@ -433,6 +485,12 @@ function putVarint32(buf: Buffer, at: number, v: number): number {
   }
   buf[p++] = v;
   return p;
+}
+
+/** The encoded size of `KeyValue.key` (field 1): its tag, its length, its UTF-8 bytes. */
+function keySize(name: string): number {
+  const length = Buffer.byteLength(name, "utf8");
+  return 1 + varintSize(length) + length;
 }
 
 function varintSize(v: number): number {
