@@ -4,12 +4,17 @@ import { ServeError } from "./serve-error.js";
  * `fetch` for the CLI commands that talk to a gateway (`send`, `tail`): a gateway that cannot be
  * reached is a one-line `ServeError` naming the URL and the cause, not a stack trace.
  *
+ * A redirect is not followed but said, with where it points: fetch turns a POST answered 301 or
+ * 302 into a GET without its body, so `send` printed the 2xx of a page instead of a refusal
+ * while no event was published (and a followed redirect may carry the token to another host).
+ *
  * @example
  * const res = await callGateway("http://127.0.0.1:8080/events", { method: "POST", headers });
  */
 export async function callGateway(url: string | URL, init: RequestInit): Promise<Response> {
+  let response: Response;
   try {
-    return await fetch(url, init);
+    response = await fetch(url, { ...init, redirect: "manual" });
   } catch (err) {
     const cause = (err as Error).cause ?? (err as Error).message;
     // `fetch` never connects to the Fetch standard's "bad ports" (6000, 6665-6669, ...) and says
@@ -21,4 +26,16 @@ export async function callGateway(url: string | URL, init: RequestInit): Promise
     }
     throw new ServeError(`cannot reach ${url}: ${cause}`);
   }
+  if (response.status >= 300 && response.status < 400) {
+    await response.body?.cancel();
+    const location = response.headers.get("location");
+    const to =
+      location === null
+        ? ""
+        : ` to ${URL.canParse(location, url) ? new URL(location, url) : location}`;
+    throw new ServeError(
+      `${url} answered ${response.status} ${response.statusText}, a redirect${to}; herald does not follow redirects: give --url the gateway's own address`,
+    );
+  }
+  return response;
 }

@@ -1144,3 +1144,37 @@ describe("herald send, details", () => {
     await target.close();
   });
 });
+
+describe("herald send and tail against a redirect", () => {
+  it("say the redirect and where it points, exit 1, instead of following it (a POST re-sent as a GET, without its event)", async () => {
+    const seen: string[] = [];
+    const target = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      req.resume();
+      if (req.url?.startsWith("/old")) {
+        res.writeHead(301, { location: "/new/events" }).end();
+      } else {
+        // Followed, the POST arrives here as a GET and this 200 read as "sent".
+        res.writeHead(200, { "content-type": "text/plain" }).end("a page");
+      }
+    });
+    await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+    try {
+      const sent = await cli(["send", "--url", `${base}/old`, "--type", "t", "--source", "/s"]);
+      expect(sent.code).toBe(1);
+      expect(sent.stdout).toBe("");
+      expect(sent.stderr).toBe(
+        `herald: ${base}/old/events answered 301 Moved Permanently, a redirect to ${base}/new/events; herald does not follow redirects: give --url the gateway's own address\n`,
+      );
+      const tailed = await cli(["tail", "--url", `${base}/old`]);
+      expect(tailed.code).toBe(1);
+      expect(tailed.stderr).toContain(
+        `herald: ${base}/old/subscriptions answered 301 Moved Permanently, a redirect to ${base}/new/events;`,
+      );
+      expect(seen).toEqual(["POST /old/events", "POST /old/subscriptions"]);
+    } finally {
+      await new Promise((resolve) => target.close(resolve));
+    }
+  });
+});
