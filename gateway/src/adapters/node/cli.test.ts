@@ -529,6 +529,34 @@ describe("herald command line", () => {
       expect(stderr).toBe(`herald: ${message} (see herald tail --help)\n`);
     }
   });
+
+  it("a flag that takes one value given twice is a usage error (exit 2), not the last one silently", async () => {
+    for (const argv of [
+      ["serve", "--config", "a.yaml", "-c", "b.yaml"],
+      ["validate", "-c", "a.yaml", "--config=b.yaml"],
+      ["send", "--type", "t", "--source", "/a", "--source", "/b"],
+      ["tail", "--source", "/a", "--source", "/b"],
+      ["token", "--sub", "a", "--sub", "b"],
+    ]) {
+      const { code, stdout, stderr } = await cli(argv);
+      const [command] = argv;
+      const flag = argv.includes("--source")
+        ? "--source"
+        : argv.includes("--sub")
+          ? "--sub"
+          : "--config";
+      expect(code, argv.join(" ")).toBe(2);
+      expect(stdout).toBe("");
+      expect(stderr).toBe(
+        `herald: ${flag} is given twice; it takes one value (see herald ${command} --help)\n`,
+      );
+    }
+    // Repeatable flags stay repeatable, and a boolean said twice is still said.
+    const repeated = await cli(["send", "--attr", "a=1", "--attr", "b=2", "--type", "t"]);
+    expect(repeated.stderr).toContain("send needs --type and --source");
+    const noAuth = await cli(["serve", "--no-auth", "--no-auth", "--port", "99999"]);
+    expect(noAuth.stderr).toContain("--port must be a number");
+  });
 });
 
 describe("herald serve (a real process)", () => {

@@ -12,6 +12,7 @@ import { parseConfig } from "../../config/load-config.js";
 import { checkConfigFiles, unusableKeyWarnings } from "./check-config-files.js";
 import { configLookalikes, lookalikeNote } from "./config-lookalikes.js";
 import { createJsonLogger, logLevelFromEnv } from "./json-logger.js";
+import { parseFlags } from "./parse-flags.js";
 import { readConfigText } from "./read-config-file.js";
 import { SEND_USAGE, sendCommand } from "./send-command.js";
 import type { RunningServer } from "./serve.js";
@@ -214,15 +215,11 @@ function asksForHelp(args: readonly string[]): boolean {
 }
 
 async function serveCommand(args: readonly string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      config: { type: "string", short: "c" },
-      host: { type: "string" },
-      port: { type: "string", short: "p" },
-      "no-auth": { type: "boolean", default: false },
-    },
-    strict: true,
+  const { values } = parseFlags(args, {
+    config: { type: "string", short: "c" },
+    host: { type: "string" },
+    port: { type: "string", short: "p" },
+    "no-auth": { type: "boolean", default: false },
   });
   // Said as the flag it is: left to the config check, it would be reported as a field of the
   // config (of `<embedded demo config>` for the demo), where the user never wrote it.
@@ -329,11 +326,7 @@ async function serveCommand(args: readonly string[], io: Io): Promise<number> {
 }
 
 async function validateCommand(args: readonly string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: { config: { type: "string", short: "c" } },
-    strict: true,
-  });
+  const { values } = parseFlags(args, { config: { type: "string", short: "c" } });
   checkConfigFlag(values.config);
   const path = resolve(io.cwd, values.config ?? "herald.yaml");
   if (values.config === undefined && !existsSync(path)) {

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { encodeHeaderValue } from "../../deliver/percent-encode.js";
 import { callGateway } from "./call-gateway.js";
+import { parseFlags } from "./parse-flags.js";
 import { ServeError, UsageError } from "./serve-error.js";
 
 export const SEND_USAGE = `  send        Send one test event (binary mode) and print the answer
@@ -25,20 +25,16 @@ export async function sendCommand(
   args: readonly string[],
   io: { stdout: (t: string) => void; stderr: (t: string) => void; cwd: string },
 ): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      url: { type: "string", default: "http://127.0.0.1:8080" },
-      type: { type: "string" },
-      source: { type: "string" },
-      id: { type: "string" },
-      subject: { type: "string" },
-      data: { type: "string" },
-      "content-type": { type: "string" },
-      attr: { type: "string", multiple: true },
-      token: { type: "string" },
-    },
-    strict: true,
+  const { values } = parseFlags(args, {
+    url: { type: "string", default: "http://127.0.0.1:8080" },
+    type: { type: "string" },
+    source: { type: "string" },
+    id: { type: "string" },
+    subject: { type: "string" },
+    data: { type: "string" },
+    "content-type": { type: "string" },
+    attr: { type: "string", multiple: true },
+    token: { type: "string" },
   });
   if (!values.type || !values.source) throw new UsageError("send needs --type and --source");
   // Most likely an unset variable (`--token "$TOKEN"`): said, not sent without a token.

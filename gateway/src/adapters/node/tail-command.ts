@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { parseArgs } from "node:util";
 import { listenHostProblem } from "../../config/listen-host.js";
 import { callGateway } from "./call-gateway.js";
+import { parseFlags } from "./parse-flags.js";
 import { ServeError, UsageError } from "./serve-error.js";
 
 export const TAIL_USAGE = `  tail        Print the events a gateway delivers, one JSON line each, until Ctrl-C
@@ -32,18 +32,14 @@ interface TailIo {
  * herald tail --url http://127.0.0.1:8080 --type com.example.order.created
  */
 export async function tailCommand(args: readonly string[], io: TailIo): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      url: { type: "string", default: "http://127.0.0.1:8080" },
-      token: { type: "string" },
-      type: { type: "string", multiple: true },
-      source: { type: "string" },
-      sql: { type: "string" },
-      host: { type: "string", default: "127.0.0.1" },
-      port: { type: "string", default: "0" },
-    },
-    strict: true,
+  const { values } = parseFlags(args, {
+    url: { type: "string", default: "http://127.0.0.1:8080" },
+    token: { type: "string" },
+    type: { type: "string", multiple: true },
+    source: { type: "string" },
+    sql: { type: "string" },
+    host: { type: "string", default: "127.0.0.1" },
+    port: { type: "string", default: "0" },
   });
   // Flags given values they cannot take are usage errors (exit 2), as for every command.
   if (!/^https?:\/\//i.test(values.url) || !URL.canParse(values.url)) {

@@ -1,6 +1,6 @@
-import { parseArgs } from "node:util";
 import { parseDuration } from "../../config/parse-duration.js";
 import { DevIssuerInvalid, loadDevIssuer } from "./dev-issuer.js";
+import { parseFlags } from "./parse-flags.js";
 import { ServeError, UsageError } from "./serve-error.js";
 
 export const TOKEN_USAGE = `  token       Mint a bearer token from the dev issuer in ./.herald (the embedded demo makes it)
@@ -26,15 +26,11 @@ export async function tokenCommand(
   args: readonly string[],
   io: { stdout: (t: string) => void; cwd: string },
 ): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      sub: { type: "string" },
-      scope: { type: "string" },
-      ttl: { type: "string" },
-      jwks: { type: "boolean", default: false },
-    },
-    strict: true,
+  const { values } = parseFlags(args, {
+    sub: { type: "string" },
+    scope: { type: "string" },
+    ttl: { type: "string" },
+    jwks: { type: "boolean", default: false },
   });
   if (values.jwks) {
     if (values.sub !== undefined || values.scope !== undefined || values.ttl !== undefined) {
