@@ -1162,7 +1162,8 @@ describe("herald send, details", () => {
     expect(directory.stderr).toContain("(a directory)");
     // JSON is the default type: data that is not JSON is refused before it is sent...
     const notJson = await cli([...args, "{bad"]);
-    expect(notJson.code).toBe(1);
+    // A flag given a value it cannot take: a usage error, exit 2.
+    expect(notJson.code).toBe(2);
     expect(notJson.stderr).toMatch(/--data is not JSON; .* --content-type/);
     expect(target.received).toHaveLength(0);
     // ...and goes as what --content-type says it is.

@@ -70,7 +70,8 @@ export async function sendCommand(
     headers.set("content-type", contentType ?? "application/json");
     // JSON is the default: say so before sending data that is not, rather than deliver it.
     if (contentType === undefined && !isJson(body)) {
-      throw new ServeError(
+      // A flag given a value it cannot take: a usage error (exit 2), as the README's exit codes say.
+      throw new UsageError(
         "--data is not JSON; fix it, or say what it is with --content-type (e.g. text/plain)",
       );
     }
