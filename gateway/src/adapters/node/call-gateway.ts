@@ -1,6 +1,13 @@
 import { ServeError } from "./serve-error.js";
 
 /**
+ * How long a command waits for a gateway's answer: undici's own limit is 5 minutes for the
+ * headers and none for the body, so a `--url` that accepts connections and never answers (a
+ * stopped process, a wrong port behind a proxy) left `send` and `tail` hanging.
+ */
+const DEFAULT_TIMEOUT = { ms: 30_000, text: "30s" };
+
+/**
  * `fetch` for the CLI commands that talk to a gateway (`send`, `tail`): a gateway that cannot be
  * reached is a one-line `ServeError` naming the URL and the cause, not a stack trace.
  *
@@ -10,12 +17,26 @@ import { ServeError } from "./serve-error.js";
  *
  * @example
  * const res = await callGateway("http://127.0.0.1:8080/events", { method: "POST", headers });
+ * const soon = await callGateway(url, { method: "POST" }, { ms: 5_000, text: "5s" });
  */
-export async function callGateway(url: string | URL, init: RequestInit): Promise<Response> {
+export async function callGateway(
+  url: string | URL,
+  init: RequestInit,
+  timeout: { readonly ms: number; readonly text: string } = DEFAULT_TIMEOUT,
+): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(url, { ...init, redirect: "manual" });
+    response = await fetch(url, {
+      ...init,
+      redirect: "manual",
+      signal: AbortSignal.timeout(timeout.ms),
+    });
   } catch (err) {
+    if ((err as Error).name === "TimeoutError") {
+      throw new ServeError(
+        `no answer from ${url} within ${timeout.text}; is --url a Herald gateway?`,
+      );
+    }
     const cause = (err as Error).cause ?? (err as Error).message;
     // `fetch` never connects to the Fetch standard's "bad ports" (6000, 6665-6669, ...) and says
     // only "bad port": a gateway serving on one is reachable by curl, not by this command.

@@ -1207,3 +1207,36 @@ describe("herald send and tail against a redirect", () => {
     }
   });
 });
+
+describe("herald send against a gateway that never answers", () => {
+  it("gives up after --timeout with one line, exit 1, instead of hanging; a --timeout that is no duration is a usage error", async () => {
+    const requests: string[] = [];
+    // Takes the request and never answers (a stopped process behind a live socket).
+    const silent = createServer((req) => {
+      requests.push(`${req.method} ${req.url}`);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const args = ["send", "--url", url, "--type", "t", "--source", "/s"];
+      const { code, stdout, stderr } = await cli([...args, "--timeout", "300ms"]);
+      expect(code).toBe(1);
+      expect(stdout).toBe("");
+      expect(stderr).toBe(
+        `herald: no answer from ${url}/events within 300ms; is --url a Herald gateway?\n`,
+      );
+      expect(requests).toEqual(["POST /events"]);
+      for (const bad of ["0s", "30", "soon"]) {
+        const refused = await cli([...args, "--timeout", bad]);
+        expect(refused.code, bad).toBe(2);
+        expect(refused.stderr).toContain(
+          `--timeout must be a duration such as 500ms, 10s or 1m (got "${bad}")`,
+        );
+      }
+      expect(requests).toHaveLength(1);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});

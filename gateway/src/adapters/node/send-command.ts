@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { parseDuration } from "../../config/parse-duration.js";
 import { encodeHeaderValue } from "../../deliver/percent-encode.js";
 import { callGateway } from "./call-gateway.js";
 import { parseFlags } from "./parse-flags.js";
@@ -12,7 +13,8 @@ export const SEND_USAGE = `  send        Send one test event (binary mode) and p
                 --data TEXT|@FILE    the data; JSON unless --content-type says otherwise
                 --content-type CT    datacontenttype (default application/json with --data)
                 --attr NAME=VALUE    any other attribute or extension (repeatable)
-                --token T            bearer token`;
+                --token T            bearer token
+                --timeout D          how long to wait for the answer (default 30s)`;
 
 /**
  * `herald send`: posts one binary-mode event and prints the status and, for a refusal, the
@@ -35,10 +37,17 @@ export async function sendCommand(
     "content-type": { type: "string" },
     attr: { type: "string", multiple: true },
     token: { type: "string" },
+    timeout: { type: "string", default: "30s" },
   });
   if (!values.type || !values.source) throw new UsageError("send needs --type and --source");
   // Most likely an unset variable (`--token "$TOKEN"`): said, not sent without a token.
   if (values.token?.trim() === "") throw new UsageError("--token must not be empty");
+  const timeoutMs = parseDuration(values.timeout);
+  if (timeoutMs === undefined || timeoutMs <= 0) {
+    throw new UsageError(
+      `--timeout must be a duration such as 500ms, 10s or 1m (got "${values.timeout}")`,
+    );
+  }
   const attributes: Record<string, string> = {
     specversion: "1.0",
     id: values.id ?? crypto.randomUUID(),
@@ -79,11 +88,11 @@ export async function sendCommand(
     headers.set("content-type", contentType);
   }
   const url = ingestUrl(values.url);
-  const response = await callGateway(url, {
-    method: "POST",
-    headers,
-    body: (body ?? null) as BodyInit | null,
-  });
+  const response = await callGateway(
+    url,
+    { method: "POST", headers, body: (body ?? null) as BodyInit | null },
+    { ms: timeoutMs, text: values.timeout },
+  );
   const text = await response.text();
   const line = `${response.status} ${response.statusText} (id ${attributes.id})\n`;
   if (response.ok) {
