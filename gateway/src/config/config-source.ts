@@ -139,8 +139,11 @@ function unresolvedAliases(document: Document): { alias: Alias; path: FieldPath 
 
 // `${NAME}` and `${NAME:-default}` on one line, and `$${...}`, the escape for a literal `${`. Never
 // across a quote: a `${` left unclosed in a quoted string (`"${X"`, or `"$${"`, a literal) ends
-// with the string, and the `}` of a flow collection or a comment after it is the YAML's.
-const REFERENCE = /\$?\$\{[^}\n"']*\}/g;
+// with the string, and the `}` of a flow collection or a comment after it is the YAML's. A
+// reference nested in another's default (`${A:-${B}}`, refused when interpolated) is taken whole:
+// cut at its first `}`, the `}` left over closed the flow collection, and the answer was a YAML
+// syntax error instead of "nesting is not supported".
+const REFERENCE = /(?<!\$)\$\{[^}\n"']*\$\{[^}\n"']*\}[^}\n"']*\}|\$?\$\{[^}\n"']*\}/g;
 // Characters of a reference that YAML would read as syntax inside a flow collection (`{ port:
 // ${PORT} }`) or a comment, swapped one for one with the private-use characters U+E000 onwards
 // while parsing.

@@ -582,6 +582,21 @@ describe("parseConfig: ${VAR} interpolation", () => {
     ]);
   });
 
+  test("a nested reference (${A:-${B}}) is refused as such inside { } too, not as the YAML syntax after it", () => {
+    const nesting =
+      "invalid reference ${P:-${Q}}: a default cannot hold another reference (nesting is not supported)";
+    expect(problems("listen: { port: ${P:-${Q}} }")).toEqual([
+      `herald.yaml:1:17 listen.port: ${nesting}`,
+    ]);
+    expect(
+      problems("subscriptions: [{ id: a, sink: http://x.test/a, types: [${P:-${Q}}] }]"),
+    ).toContain(`herald.yaml:1:57 subscriptions[0].types[0]: ${nesting}`);
+    // An escaped `$${` is still a literal, whose `}` after it the YAML's.
+    expect(problems('listen: { host: "$${P:-${Q}}" }', { Q: "q" })).toEqual([
+      "herald.yaml:1:17 listen.host: must be a host name or IP address",
+    ]);
+  });
+
   test("a reference left unclosed in a quoted string is said as such, not as YAML syntax after it", () => {
     expect(
       problems(
