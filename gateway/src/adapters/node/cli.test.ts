@@ -1125,6 +1125,16 @@ describe("herald send, details", () => {
     await target.close();
   });
 
+  it("takes --url as the ingest URL with a trailing slash too (/events/), as tail does, not as a prefix", async () => {
+    const target = await startRecordingSink(202);
+    for (const url of [`${target.url}/events/`, `${target.url}/p/events//`, `${target.url}/`]) {
+      const { code } = await cli(["send", "--url", url, "--type", "t", "--source", "/s"]);
+      expect(code, url).toBe(0);
+    }
+    expect(target.received.map((r) => r.path)).toEqual(["/events", "/p/events", "/events"]);
+    await target.close();
+  });
+
   it("refuses attribute names that are not CloudEvents names, without a stack trace", async () => {
     const { code, stderr } = await cli([
       "send",

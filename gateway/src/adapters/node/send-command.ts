@@ -132,7 +132,9 @@ function ingestUrl(base: string): URL {
   if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
     throw new UsageError(`--url must be an absolute http(s) URL (got "${base}")`);
   }
-  if (url.pathname.endsWith("/events")) return url;
-  url.pathname = `${url.pathname.replace(/\/+$/, "")}/events`;
+  // Trailing slashes first, as `tail` reads its --url: `.../events/` is the ingest URL too, not a
+  // prefix to add `/events` to (that posted to `/events/events`, a 404).
+  const path = url.pathname.replace(/\/+$/, "");
+  url.pathname = path.endsWith("/events") ? path : `${path}/events`;
   return url;
 }
