@@ -168,6 +168,10 @@ describe("herald validate", () => {
     expect(stderr).toMatch(/bad\.yaml:4:\d+ subscriptions\[0\]\.sink: /);
     expect(stderr).toMatch(/bad\.yaml:6:\d+ subscriptions\[0\]\.filters\[0\]/);
     expect(stderr).toMatch(/bad\.yaml:7:\d+ colour/);
+    // One line each, every one of them said by herald (grep "^herald:" finds them all).
+    const lines = stderr.trimEnd().split("\n");
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    for (const line of lines) expect(line).toMatch(/^herald: \/.*bad\.yaml:\d+:\d+ /);
   });
 
   it("reports an invalid CESQL filter with its subscription id and the position in the expression", async () => {

@@ -129,7 +129,8 @@ export async function runCli(io: Io): Promise<number> {
     }
   } catch (err) {
     if (err instanceof ConfigInvalid) {
-      io.stderr(`herald: ${err.issues.map(describeConfigIssue).join("\n")}\n`);
+      // One line per problem, each said by `herald:` as every other line it writes there is.
+      io.stderr(err.issues.map((issue) => `herald: ${describeConfigIssue(issue)}\n`).join(""));
       return 1;
     }
     if (err instanceof UsageError) {
