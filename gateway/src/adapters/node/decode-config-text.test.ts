@@ -32,4 +32,14 @@ describe("decodeConfigText", () => {
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("a: 1\n", "utf16le")]);
     expect(refusal(utf16)).toBe("herald.yaml:1:1 the file is UTF-16 text; save it as UTF-8");
   });
+
+  it("names a binary file (a NUL byte) as such, at the NUL, not as Latin-1 or a YAML shape", () => {
+    // A SQLite file, as `--config .herald/herald.db` would give it: its header ends in a NUL.
+    const sqlite = Buffer.concat([Buffer.from("SQLite format 3\0", "latin1"), Buffer.from([0xe9])]);
+    const binary =
+      "the file is binary (a NUL byte), not a YAML or JSON config; is it the right file?";
+    expect(refusal(sqlite)).toBe(`herald.yaml:1:16 ${binary}`);
+    expect(refusal(new Uint8Array(64))).toBe(`herald.yaml:1:1 ${binary}`);
+    expect(refusal(Buffer.from("listen: { port: 1 }\n\0\n"))).toBe(`herald.yaml:2:1 ${binary}`);
+  });
 });
