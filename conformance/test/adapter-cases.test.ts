@@ -62,7 +62,7 @@ describe("adapter cases", () => {
     };
     expect(await failures(decodeKeys, "S3")).toEqual([
       [
-        "webhooks: an S3 notification of two records -> 202, each delivered with aws-s3.md's attributes",
+        "webhooks: an S3 notification of two records -> accepted, each delivered with aws-s3.md's attributes",
         expect.stringContaining(
           'subject: expected "photos/summer+2026/beach%2Bsea.jpg", got "photos/summer 2026/beach+sea.jpg"',
         ),

@@ -13,6 +13,7 @@ import { createSnsSigner, type SnsMessage, type SnsSigner } from "../sns/sns-sig
 import type { GatewayRequest } from "../target.js";
 import { type CaseContext, type ConformanceCase, check } from "./case.js";
 import {
+  expectAccepted,
   expectAcceptedAndDelivered,
   expectDelivered,
   expectEquivalent,
@@ -177,7 +178,7 @@ function s3Expected(record: Record<string, unknown>) {
 
 const s3Cases: ConformanceCase[] = [
   {
-    name: "webhooks: an S3 notification of two records -> 202, each delivered with aws-s3.md's attributes",
+    name: "webhooks: an S3 notification of two records -> accepted, each delivered with aws-s3.md's attributes",
     spec: `${WEBHOOKS}; ${S3}`,
     async run(ctx) {
       const records = [
@@ -185,7 +186,7 @@ const s3Cases: ConformanceCase[] = [
         s3Record(ctx.id(), { eventName: "ObjectRemoved:Delete", key: "reports/q1+2026.csv" }),
       ];
       const body = JSON.stringify({ Records: records });
-      expectStatus(await ctx.send(webhook(S3_ADAPTER.id, body)), 202);
+      expectAccepted(await ctx.send(webhook(S3_ADAPTER.id, body)));
       for (const record of records) await expectDelivered(ctx, s3Expected(record));
     },
   },
@@ -205,13 +206,13 @@ const s3Cases: ConformanceCase[] = [
     },
   },
   {
-    name: "webhooks: a redelivered S3 notification -> 202 twice, each record delivered once",
+    name: "webhooks: a redelivered S3 notification -> accepted twice, each record delivered once",
     spec: `${DEDUPE}; ${S3}`,
     async run(ctx) {
       const records = [s3Record(ctx.id()), s3Record(ctx.id(), { key: "second.txt" })];
       const request = webhook(S3_ADAPTER.id, JSON.stringify({ Records: records }));
-      expectStatus(await ctx.send(request), 202);
-      expectStatus(await ctx.send(request), 202);
+      expectAccepted(await ctx.send(request));
+      expectAccepted(await ctx.send(request));
       const ids = records.map((r) => String(s3Expected(r).attributes.id));
       await Promise.all(ids.map((id) => waitForId(ctx, SINK_PATHS.binary, id)));
       await ctx.sentinel();
@@ -288,7 +289,7 @@ const kinesisCases: ConformanceCase[] = [
       const jsonRecord = kinesisRecord(ctx, "sensor-17", Buffer.from(JSON.stringify(json)));
       const bytesRecord = kinesisRecord(ctx, "sensor-18", bytes);
       const body = JSON.stringify({ Records: [jsonRecord, bytesRecord] });
-      expectStatus(await ctx.send(webhook(KINESIS_ADAPTER.id, body)), 202);
+      expectAccepted(await ctx.send(webhook(KINESIS_ADAPTER.id, body)));
       await expectDelivered(ctx, kinesisExpected(jsonRecord, { json }, true));
       await expectDelivered(ctx, kinesisExpected(bytesRecord, { bytes }, false));
     },
@@ -316,7 +317,7 @@ const kinesisCases: ConformanceCase[] = [
 
 const couchdbCases: ConformanceCase[] = [
   {
-    name: "webhooks: a CouchDB _changes response -> 202, each row delivered with couchdb.md's attributes",
+    name: "webhooks: a CouchDB _changes response -> accepted, each row delivered with couchdb.md's attributes",
     spec: `${WEBHOOKS}; ${COUCHDB} (/db/_changes Update and Delete)`,
     async run(ctx) {
       const rows = [
@@ -329,7 +330,7 @@ const couchdbCases: ConformanceCase[] = [
         },
       ];
       const body = JSON.stringify({ results: rows, last_seq: rows[1]!.seq, pending: 0 });
-      expectStatus(await ctx.send(webhook(COUCHDB_ADAPTER.id, body)), 202);
+      expectAccepted(await ctx.send(webhook(COUCHDB_ADAPTER.id, body)));
       for (const row of rows) {
         await expectDeliveredGenerated(
           ctx,
@@ -352,11 +353,11 @@ const couchdbCases: ConformanceCase[] = [
     },
   },
   {
-    name: "webhooks: a CouchDB _db_updates row -> 202, delivered with couchdb.md's attributes and no data",
+    name: "webhooks: a CouchDB _db_updates row -> accepted, delivered with couchdb.md's attributes and no data",
     spec: `${WEBHOOKS}; ${COUCHDB} (/_db_updates Create)`,
     async run(ctx) {
       const row = { db_name: "invoices", type: "created", seq: ctx.id() };
-      expectStatus(await ctx.send(webhook(COUCHDB_ADAPTER.id, JSON.stringify(row))), 202);
+      expectAccepted(await ctx.send(webhook(COUCHDB_ADAPTER.id, JSON.stringify(row))));
       await expectDeliveredGenerated(
         ctx,
         (r) => r.event.attributes.id === row.seq,
@@ -434,12 +435,12 @@ function gitlabRequest(body: string, event: string, token: string = GITLAB_ADAPT
 
 const gitlabCases: ConformanceCase[] = [
   {
-    name: "webhooks: a GitLab push with X-Gitlab-Token -> 202, delivered with gitlab.md's attributes",
+    name: "webhooks: a GitLab push with X-Gitlab-Token -> accepted, delivered with gitlab.md's attributes",
     spec: `${WEBHOOKS}; ${GITLAB} (Push Event)`,
     async run(ctx) {
       const homepage = `https://gitlab.example.com/herald-conformance/${ctx.token}`;
       const payload = gitlabPush(homepage);
-      expectStatus(await ctx.send(gitlabRequest(JSON.stringify(payload), "Push Hook")), 202);
+      expectAccepted(await ctx.send(gitlabRequest(JSON.stringify(payload), "Push Hook")));
       const received = await expectDeliveredGenerated(
         ctx,
         (r) => r.event.attributes.source === homepage,
@@ -577,7 +578,7 @@ function snsRequest(message: SnsMessage, subscription?: string): GatewayRequest 
 
 const snsCases: ConformanceCase[] = [
   {
-    name: "webhooks: a signed SNS Notification (SignatureVersion 2) -> 202, delivered with aws-sns.md's attributes",
+    name: "webhooks: a signed SNS Notification (SignatureVersion 2) -> accepted, delivered with aws-sns.md's attributes",
     spec: `${WEBHOOKS}; ${SNS} (Notification); ${SNS_SIGNATURES}`,
     async run(ctx) {
       const { signer, trustedUrl } = sinkSigner(ctx.sink);
@@ -602,7 +603,7 @@ const snsCases: ConformanceCase[] = [
     },
   },
   {
-    name: "webhooks: a signed SNS SubscriptionConfirmation (SignatureVersion 1) -> 202, source the topic, no subject",
+    name: "webhooks: a signed SNS SubscriptionConfirmation (SignatureVersion 1) -> accepted, source the topic, no subject",
     spec: `${WEBHOOKS}; ${SNS} (Subscription Confirmation); ${SNS_SIGNATURES}`,
     async run(ctx) {
       const { signer, trustedUrl } = sinkSigner(ctx.sink);

@@ -60,7 +60,7 @@ describe("dedupe cases", () => {
   afterAll(() => sink.close());
 
   it("a batch's duplicate delivered after a later request's events still fails the batch case", async () => {
-    const name = "dedupe: a batch holding the same event twice -> 202, delivered once";
+    const name = "dedupe: a batch holding the same event twice -> accepted, delivered once";
     const report = await runConformance(
       { fetch: relayWithoutDedupe(sink.url) },
       { sink, dataDir: null, timeoutMs: 2000, only: (n) => n === name },

@@ -1,7 +1,7 @@
 import { SINK_PATHS } from "../config/subscriptions.js";
 import { batchRequest, binaryRequest } from "../events/requests.js";
 import { type CaseContext, type ConformanceCase, check } from "./case.js";
-import { expectStatus, waitForId } from "./expect.js";
+import { expectAccepted, waitForId } from "./expect.js";
 
 const DEDUPE = 'DESIGN.md "Attributes" (source + id identify an event; dedupe window)';
 
@@ -24,15 +24,15 @@ function receptions(ctx: CaseContext, source: string, id: string): number {
  */
 export const dedupeCases: readonly ConformanceCase[] = [
   {
-    name: "dedupe: the same source + id again -> 202, delivered once",
+    name: "dedupe: the same source + id again -> accepted, delivered once",
     spec: DEDUPE,
     async run(ctx) {
       const event = ctx.event();
-      expectStatus(await ctx.send(binaryRequest(event, { body: "first" })), 202);
+      expectAccepted(await ctx.send(binaryRequest(event, { body: "first" })));
       await waitForId(ctx, SINK_PATHS.binary, String(event.id));
       // Different data, same identity: still the same event.
       const again = await ctx.send(binaryRequest(event, { body: "second" }));
-      expectStatus(again, 202);
+      expectAccepted(again);
       await ctx.sentinel();
       const count = receptions(ctx, String(event.source), String(event.id));
       check(count === 1, `the event was delivered ${count} times to ${SINK_PATHS.binary}`);
@@ -44,8 +44,8 @@ export const dedupeCases: readonly ConformanceCase[] = [
     async run(ctx) {
       const first = ctx.event();
       const second = { ...first, source: `${String(first.source)}/other` };
-      expectStatus(await ctx.send(binaryRequest(first)), 202);
-      expectStatus(await ctx.send(binaryRequest(second)), 202);
+      expectAccepted(await ctx.send(binaryRequest(first)));
+      expectAccepted(await ctx.send(binaryRequest(second)));
       await Promise.all([
         ctx.sink.waitFor(
           (r) => r.path === SINK_PATHS.binary && r.event.attributes.source === first.source,
@@ -61,14 +61,14 @@ export const dedupeCases: readonly ConformanceCase[] = [
     },
   },
   {
-    name: "dedupe: a batch holding the same event twice -> 202, delivered once",
+    name: "dedupe: a batch holding the same event twice -> accepted, delivered once",
     spec: DEDUPE,
     async run(ctx) {
       const event = ctx.event();
       // The sentinel ends the same batch: a sentinel sent as a later request could overtake the
       // rest of the batch, and a gateway without dedupe would pass.
       const sentinel = ctx.sentinelEvent();
-      expectStatus(await ctx.send(batchRequest([event, event, sentinel.event])), 202);
+      expectAccepted(await ctx.send(batchRequest([event, event, sentinel.event])));
       await waitForId(ctx, SINK_PATHS.binary, String(event.id));
       await sentinel.arrived();
       const count = receptions(ctx, String(event.source), String(event.id));

@@ -6,7 +6,7 @@ import { CLOUDEVENTS_BATCH_JSON as BATCH_JSON, mediaTypeEssence } from "../http/
 import type { Received } from "../sink/sink-server.js";
 import { type CaseContext, type ConformanceCase, check } from "./case.js";
 import { SUITE_SOURCE } from "./context.js";
-import { expectStatus, waitForId } from "./expect.js";
+import { expectAccepted, waitForId } from "./expect.js";
 import { type AdminApi, adminApi, withSubscription } from "./subscription-api-cases.js";
 
 const SEMANTICS = 'DESIGN.md "Delivery semantics"';
@@ -87,7 +87,7 @@ function retried(api: AdminApi, status: "503" | "429" | "408"): ConformanceCase 
       return withSubscription(ctx, api, body, async () => {
         const event = ctx.event();
         const id = String(event.id);
-        expectStatus(await ctx.send(binaryRequest(event)), 202);
+        expectAccepted(await ctx.send(binaryRequest(event)));
         const first = await waitForId(ctx, sink.path, id);
         const again = await ctx.sink.waitFor(
           (r) => r.path === sink.path && r.event.attributes.id === id && r !== first,
@@ -134,7 +134,7 @@ export function deliveryCases(auth?: ConformanceAuth): readonly ConformanceCase[
         return withSubscription(ctx, api, body, async () => {
           const event = ctx.event();
           const id = String(event.id);
-          expectStatus(await ctx.send(binaryRequest(event)), 202);
+          expectAccepted(await ctx.send(binaryRequest(event)));
           const dead = await waitForId(ctx, deadLetterSink.path, id);
           expectDeadLetter(dead, event, { dest: sink.url, code: 400, attempts: 1 });
           // The dead letter comes after the last attempt, so every attempt has arrived by now.
@@ -157,7 +157,7 @@ export function deliveryCases(auth?: ConformanceAuth): readonly ConformanceCase[
         return withSubscription(ctx, api, body, async () => {
           const event = ctx.event();
           const id = String(event.id);
-          expectStatus(await ctx.send(binaryRequest(event)), 202);
+          expectAccepted(await ctx.send(binaryRequest(event)));
           const dead = await waitForId(ctx, deadLetterSink.path, id);
           expectDeadLetter(dead, event, { dest: sink.url, code: 500, attempts: 2 });
           const tries = deliveriesOf(ctx, sink.path, id).length;
@@ -179,7 +179,7 @@ export function deliveryCases(auth?: ConformanceAuth): readonly ConformanceCase[
             contentType: "application/json",
             body: `{"signed":"${ctx.token}"}`,
           });
-          expectStatus(await ctx.send(request), 202);
+          expectAccepted(await ctx.send(request));
           const got = await waitForId(ctx, sink.path, String(event.id));
           const headers = got.delivery.headers;
           const msgId = headers["webhook-id"];
@@ -209,7 +209,7 @@ export function deliveryCases(auth?: ConformanceAuth): readonly ConformanceCase[
         const sink = caseSink(ctx, "/delivery/batch/");
         return withSubscription(ctx, api, subscription(ctx, sink, { mode: "batch" }), async () => {
           const events = [ctx.event({ subject: "one" }), ctx.event({ subject: "two" })];
-          expectStatus(await ctx.send(batchRequest(events)), 202);
+          expectAccepted(await ctx.send(batchRequest(events)));
           for (const event of events) {
             const got = await waitForId(ctx, sink.path, String(event.id));
             const type = got.delivery.headers["content-type"];

@@ -10,7 +10,7 @@ import {
 } from "../config/subscriptions.js";
 import { type Attributes, binaryRequest } from "../events/requests.js";
 import { type CaseContext, type ConformanceCase, check } from "./case.js";
-import { expectStatus, waitForId } from "./expect.js";
+import { expectAccepted, waitForId } from "./expect.js";
 
 const SUB = "Subscriptions API 0.1 §3.2.4.1";
 
@@ -55,7 +55,7 @@ export async function routeProbes(
 ) {
   const send = async (p: Probe) => {
     const event = ctx.event({ ...base, ...p.attributes });
-    expectStatus(await ctx.send(binaryRequest(event)), 202);
+    expectAccepted(await ctx.send(binaryRequest(event)));
     return String(event.id);
   };
   const misses = new Map<string, Probe>();

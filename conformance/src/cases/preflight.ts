@@ -2,7 +2,7 @@ import { binaryRequest } from "../events/requests.js";
 import { mediaTypeEssence } from "../http/media-type.js";
 import type { ConformanceCase } from "./case.js";
 import { CaseFailure } from "./case.js";
-import { expectDelivered } from "./expect.js";
+import { expectDelivered, isAccepted } from "./expect.js";
 
 /**
  * Runs first: one valid event must reach both catch-all sinks. When it does not, the target is
@@ -15,12 +15,12 @@ export const preflightCase: ConformanceCase = {
   async run(ctx) {
     const event = ctx.event({ subject: "preflight" });
     const res = await ctx.send(binaryRequest(event));
-    if (res.status !== 202) {
+    if (!isAccepted(res.status)) {
       // One line, so the run's last line (which repeats it) shows all of it.
       const text = new TextDecoder().decode(res.body.subarray(0, 200)).replace(/\s+/g, " ").trim();
       const html = mediaTypeEssence(res.headers.get("content-type")) === "text/html";
       throw new CaseFailure(
-        `a valid binary event: expected 202, got ${res.status} ${text}` +
+        `a valid binary event: expected 202 (or 200, 201, 204), got ${res.status} ${text}` +
           (res.status === 401 || res.status === 403
             ? " (give the suite a token the target accepts, or run the gateway with --no-auth)"
             : res.status === 404 || res.status === 405
@@ -37,7 +37,8 @@ export const preflightCase: ConformanceCase = {
       if (err instanceof CaseFailure) throw err;
       throw new CaseFailure(
         `${(err as Error).message}. Is the target configured with conformanceSubscriptions("${ctx.sink.url}")` +
-          " (see `herald-conformance config --sink ...`), and can it reach that URL?",
+          " (see `herald-conformance config --sink ...`), and can it reach that URL? A config written" +
+          " before the run must name this very port: give the suite the same one with --sink-port.",
       );
     }
   },

@@ -2,7 +2,7 @@ import { gzipSync } from "node:zlib";
 import { binaryRequest, EVENTS_PATH } from "../events/requests.js";
 import type { GatewayRequest } from "../target.js";
 import type { CaseContext, ConformanceCase } from "./case.js";
-import { expectDelivered, expectNeverDelivered, expectProblem } from "./expect.js";
+import { expectDelivered, expectNeverDelivered, expectProblem, isAccepted } from "./expect.js";
 
 const SURFACE = 'DESIGN.md "HTTP surface" (problem+json, never a 5xx for bad input)';
 
@@ -43,7 +43,7 @@ const compressedBody: ConformanceCase = {
         headers: { "Content-Encoding": "gzip" },
       }),
     );
-    if (res.status === 202) {
+    if (isAccepted(res.status)) {
       await expectDelivered(ctx, { attributes: event, data: { json: JSON.parse(json) } });
       return;
     }
