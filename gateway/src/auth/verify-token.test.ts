@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { exportJWK, exportSPKI, generateKeyPair, jwtVerify, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -188,6 +189,38 @@ describe("createTokenVerifier: good tokens", () => {
       "bad_signature",
       /signature/,
       v,
+    );
+  });
+
+  it("moves past a fitting key jose will not use (RSA under 2048 bits) when the token names no kid", async () => {
+    const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 1024 });
+    const { kid: _kid, ...good } = rs.publicJwk;
+    const weak = { ...publicKey.export({ format: "jwk" }), alg: "RS256", use: "sig" };
+    const v = createTokenVerifier({
+      issuers: [
+        { issuer: ISSUER, audience: AUDIENCE, keys: createInlineKeySource({ keys: [weak, good] }) },
+      ],
+      cache: false,
+      clock: manualClock(),
+    });
+    await expect(v.verify(await signToken(rs, claimsAt(), { kid: null }))).resolves.toBeDefined();
+    // A wrong signature is still reported as such, whichever key was tried last.
+    const other = await makeKey("RS256", "rs-other");
+    await expectRefused(
+      await signToken(other, claimsAt(), { kid: null }),
+      "bad_signature",
+      /signature/,
+      createTokenVerifier({
+        issuers: [
+          {
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            keys: createInlineKeySource({ keys: [good, weak] }),
+          },
+        ],
+        cache: false,
+        clock: manualClock(),
+      }),
     );
   });
 

@@ -206,14 +206,18 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     };
     let payload: JWTPayload | undefined;
     let failure: unknown = malformed();
-    // Several keys fit only when the token names no kid; a bad signature moves on to the next.
+    // Several keys fit only when the token names no kid (or the set repeats one). A bad
+    // signature moves on to the next key, and so does a key jose will not use for this algorithm
+    // (a TypeError: an RSA key under 2048 bits), or one unusable key in the set would refuse every
+    // kid-less token. A signature failure is what is reported when one occurred.
     for (const key of match.keys) {
       try {
         payload = (await jwtVerify(token, key, verifyOptions)).payload;
         break;
       } catch (err) {
-        failure = err;
-        if (!(err instanceof errors.JWSSignatureVerificationFailed)) break;
+        const signature = err instanceof errors.JWSSignatureVerificationFailed;
+        if (!(failure instanceof errors.JWSSignatureVerificationFailed)) failure = err;
+        if (!signature && !(err instanceof TypeError)) break;
       }
     }
     if (payload === undefined) throw refusal(failure);
