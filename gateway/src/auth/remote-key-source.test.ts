@@ -264,6 +264,29 @@ describe("createRemoteKeySource", () => {
     });
   });
 
+  it("logs why a fetch failed, not just fetch's own 'fetch failed' (an untrusted certificate)", async () => {
+    const server = createHttpsServer({ cert: TEST_TLS_CERT, key: TEST_TLS_KEY }, (_req, res) => {
+      res.end('{"keys":[]}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const { lines, logger } = recordingLogger();
+      // The global fetch, which does not trust the test certificate.
+      const keys = createRemoteKeySource({ url: `https://127.0.0.1:${port}/jwks`, logger });
+      await expect(keys.keysFor({ alg: "ES256", kid: "k1" })).rejects.toBeInstanceOf(
+        KeysUnavailable,
+      );
+      const failed = lines.find((line) => line.message.includes("JWKS fetch failed"));
+      expect(failed?.fields).toMatchObject({
+        error: expect.stringMatching(/^fetch failed: .*certificate/),
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it("keeps the old keys when a refetch answers an error or an invalid set", async () => {
     const k1 = await makeKey("ES256", "k1");
     const server = await serve(k1);

@@ -1,4 +1,5 @@
 import type { JSONWebKeySet } from "jose";
+import { describeError } from "../deliver/failure-text.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { FetchLike } from "../ports/fetch.js";
 import { type Logger, silentLogger } from "../ports/logger.js";
@@ -203,7 +204,9 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
       lastFetchOk = false;
       logger.warn("auth: JWKS fetch failed; keeping the keys fetched before, if any", {
         url: shownUrl,
-        error: err instanceof Error ? err.message : String(err),
+        // With its cause: fetch's own message is just "fetch failed", whether the name did not
+        // resolve, the connection was refused or the certificate is not trusted.
+        error: describeError(err),
       });
       return false;
     }
