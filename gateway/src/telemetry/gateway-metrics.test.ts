@@ -135,3 +135,42 @@ it("exports counts as integers (OTLP asInt) and latency as a double histogram", 
     expect(type, name).toBe(name === "herald.delivery.duration" ? ValueType.DOUBLE : ValueType.INT);
   }
 });
+
+it("goes on from a forgotten subscription's OTLP attempt count when its id comes back", async () => {
+  // A reload removes a subscription and a later one adds it back: the SDK still holds the
+  // count it last observed, so counting from 0 again would lose attempts under the same start time.
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
+  provider = new MeterProvider({ readers: [reader] });
+  metrics.setGlobalMeterProvider(provider);
+  const m = createGatewayMetrics({ queueDepth: async () => 0 });
+  const delivered = async () => {
+    await reader.forceFlush();
+    const last = exporter.getMetrics().at(-1);
+    const metric = last?.scopeMetrics
+      .flatMap((scope) => scope.metrics)
+      .find((x) => x.descriptor.name === "herald.deliveries");
+    const point = metric?.dataPoints.find(
+      (p) =>
+        p.attributes["herald.subscription.id"] === "s1" && p.attributes.outcome === "delivered",
+    );
+    return { value: point?.value, start: point?.startTime };
+  };
+  for (let i = 0; i < 3; i++) m.attempt("s1", "sink", "delivered", 0.01);
+  const first = await delivered();
+  expect(first.value).toBe(3);
+
+  m.forgetSubscription("s1");
+  expect(await m.render()).not.toContain('subscription="s1"');
+  for (let i = 0; i < 3; i++) m.attempt("s1", "sink", "delivered", 0.01);
+  // `/metrics` starts the series again (a Prometheus counter reset)...
+  expect(await m.render()).toContain(
+    'herald_deliveries_total{subscription="s1",target="sink",outcome="delivered"} 3\n',
+  );
+  // ...while OTLP, which still exported 3 for it, counts every attempt.
+  expect(await delivered()).toEqual({ value: 6, start: first.start });
+
+  m.forgetSubscription("s1");
+  m.attempt("s1", "sink", "delivered", 0.01);
+  expect(await delivered()).toEqual({ value: 7, start: first.start });
+});

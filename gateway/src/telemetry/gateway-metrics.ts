@@ -44,12 +44,16 @@ export interface GatewayMetrics {
    * Forgets a deleted subscription's series on `/metrics`, so short-lived subscriptions (`herald
    * tail`) do not pile up series there for the life of the process. Its OTLP attempt counts are
    * no longer observed, but a cumulative SDK reader keeps exporting what it exported once (and
-   * past 2000 sets per instrument counts new ones in its overflow series): see the README.
+   * past 2000 sets per instrument counts new ones in its overflow series): see the README. A
+   * subscription of the same id added back later goes on from those counts there.
    */
   forgetSubscription(subscriptionId: string): void;
   /** The Prometheus text of every metric. */
   render(): Promise<string>;
 }
+
+/** How many forgotten attempt counts are kept for OTLP (the SDK's default cardinality limit). */
+const RETIRED_LIMIT = 2000;
 
 /** Attempt latency buckets, seconds: loopback sinks to the longest allowed timeout. */
 const DURATION_BUCKETS = [
@@ -176,6 +180,15 @@ export function createGatewayMetrics(options: {
         result.observe(count, attributes);
       }
     });
+  /**
+   * The OTLP attempt counts of forgotten subscriptions, by label-set key. The SDK keeps exporting
+   * the last count it observed for an attribute set, and reads a later observation as the new
+   * total: a subscription of the same id added back (a reload that restores it) must go on from
+   * there, or the attempts up to its old count would be lost (counting from 0 again, its first
+   * attempts look like no change) under an unchanged start time. At most `RETIRED_LIMIT` are kept,
+   * the oldest dropped first, as the SDK keeps distinct sets only up to its cardinality limit.
+   */
+  const retired = new Map<string, number>();
   function attemptLabels(subscriptionId: string, target: AttemptTarget, outcome: string) {
     const key = `${subscriptionId}\n${target}\n${outcome}`;
     let found = labelSets.get(key);
@@ -184,8 +197,9 @@ export function createGatewayMetrics(options: {
         deliveries: { subscription: subscriptionId, target, outcome },
         duration: { target, outcome },
         otel: { "herald.subscription.id": subscriptionId, target, outcome },
-        count: 0,
+        count: retired.get(key) ?? 0,
       };
+      retired.delete(key);
       labelSets.set(key, found);
     }
     return found;
@@ -226,7 +240,11 @@ export function createGatewayMetrics(options: {
     forgetSubscription(subscriptionId) {
       registry.forget("subscription", subscriptionId);
       for (const [key, labels] of labelSets) {
-        if (labels.otel["herald.subscription.id"] === subscriptionId) labelSets.delete(key);
+        if (labels.otel["herald.subscription.id"] !== subscriptionId) continue;
+        labelSets.delete(key);
+        retired.delete(key);
+        retired.set(key, labels.count);
+        if (retired.size > RETIRED_LIMIT) retired.delete(retired.keys().next().value as string);
       }
     },
     render: () => registry.render(),
