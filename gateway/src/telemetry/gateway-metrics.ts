@@ -45,7 +45,7 @@ export interface GatewayMetrics {
    * tail`) do not pile up series there for the life of the process. Its OTLP attempt counts are
    * no longer observed, but a cumulative SDK reader keeps exporting what it exported once (and
    * past 2000 sets per instrument counts new ones in its overflow series): see the README. A
-   * subscription of the same id added back later goes on from those counts there.
+   * subscription of the same id added back later goes on from its counts, on both.
    */
   forgetSubscription(subscriptionId: string): void;
   /** The Prometheus text of every metric. */

@@ -59,8 +59,41 @@ describe("createMetricRegistry (Prometheus text format 0.0.4)", () => {
     expect(text).toContain('x_total{subscription="b",outcome="ok"} 1');
     expect(text).toContain('d_seconds_count{subscription="b"} 1');
     expect(text).toContain('x_total{reason="a"} 1');
-    // Counting again starts a fresh series.
+  });
+
+  it("goes on from a forgotten series' value when the same labels come back", async () => {
+    // A reload removes a subscription and a later one adds it back: starting again from 0 is a
+    // counter reset Prometheus misses once the new count reaches the last one it scraped.
+    const registry = createMetricRegistry();
+    const c = registry.counter("x_total", "Things.");
+    const h = registry.histogram("d_seconds", "Latency.", [1]);
+    for (let i = 0; i < 3; i++) {
+      c.add(1, { subscription: "a", outcome: "ok" });
+      h.record(0.5, { subscription: "a" });
+    }
+    registry.forget("subscription", "a");
+    expect(await registry.render()).not.toContain('subscription="a"');
     c.add(1, { subscription: "a", outcome: "ok" });
-    expect(await registry.render()).toContain('x_total{subscription="a",outcome="ok"} 1');
+    h.record(2, { subscription: "a" });
+    const text = await registry.render();
+    expect(text).toContain('x_total{subscription="a",outcome="ok"} 4\n');
+    expect(text).toContain('d_seconds_bucket{subscription="a",le="1"} 3\n');
+    expect(text).toContain('d_seconds_bucket{subscription="a",le="+Inf"} 4\n');
+    expect(text).toContain('d_seconds_sum{subscription="a"} 3.5\n');
+    expect(text).toContain('d_seconds_count{subscription="a"} 4\n');
+  });
+
+  it("keeps the values of the last 2000 forgotten series of a family only", async () => {
+    const registry = createMetricRegistry();
+    const c = registry.counter("x_total", "Things.");
+    for (let i = 0; i <= 2000; i++) {
+      c.add(5, { subscription: `s${i}` });
+      registry.forget("subscription", `s${i}`);
+    }
+    c.add(1, { subscription: "s0" });
+    c.add(1, { subscription: "s1" });
+    const text = await registry.render();
+    expect(text).toContain('x_total{subscription="s0"} 1\n');
+    expect(text).toContain('x_total{subscription="s1"} 6\n');
   });
 });

@@ -29,11 +29,39 @@ interface Family {
   forget?(name: string, value: string): void;
 }
 
-/** Drops the series of `series` whose label `name` is `value`. */
-function forgetIn(series: Map<string, { readonly labels: Labels }>, name: string, value: string) {
-  for (const [key, { labels }] of series) {
-    if (Object.hasOwn(labels, name) && labels[name] === value) series.delete(key);
+/**
+ * How many forgotten series a family keeps the value of, the oldest dropped first (a few hundred
+ * bytes each): enough for the subscriptions of a config, not for every `herald tail` ever run.
+ */
+const RETIRED_LIMIT = 2000;
+
+/**
+ * Drops the series of `series` whose label `name` is `value`, keeping its value in `retired`: a
+ * series of the same labels that comes back (a subscription a reload adds back) goes on from it.
+ * Starting again from 0 would be a counter reset that Prometheus sees only when the new value is
+ * below the last one it scraped; otherwise the counts up to it are lost to `rate()`.
+ */
+function forgetIn<T>(
+  series: Map<string, Series<T>>,
+  retired: Map<string, T>,
+  name: string,
+  value: string,
+) {
+  for (const [key, { labels, value: kept }] of series) {
+    if (!Object.hasOwn(labels, name) || labels[name] !== value) continue;
+    series.delete(key);
+    retired.delete(key);
+    retired.set(key, kept);
+    if (retired.size > RETIRED_LIMIT) retired.delete(retired.keys().next().value as string);
   }
+}
+
+/** The value a new series starts from: a forgotten one's of the same labels, or `fresh`. */
+function revive<T>(retired: Map<string, T>, key: string, fresh: () => T): T {
+  const kept = retired.get(key);
+  if (kept === undefined) return fresh();
+  retired.delete(key);
+  return kept;
 }
 
 export interface Counter {
@@ -88,6 +116,7 @@ export function createMetricRegistry() {
   return {
     counter(name: string, help: string): Counter {
       const series = new Map<string, Series<number>>();
+      const retired = new Map<string, number>();
       const family: Family = {
         name,
         help,
@@ -98,7 +127,7 @@ export function createMetricRegistry() {
             out.push(`${name}${labelText(labels)} ${number(value)}`);
           }
         },
-        forget: (label, value) => forgetIn(series, label, value),
+        forget: (label, value) => forgetIn(series, retired, label, value),
       };
       families.push(family);
       return {
@@ -106,14 +135,16 @@ export function createMetricRegistry() {
           if (!(value >= 0)) return;
           const key = labelKey(labels);
           const found = series.get(key);
-          if (found === undefined) series.set(key, { labels, value });
-          else found.value += value;
+          if (found === undefined) {
+            series.set(key, { labels, value: revive(retired, key, () => 0) + value });
+          } else found.value += value;
         },
       };
     },
 
     histogram(name: string, help: string, bounds: readonly number[]): Histogram {
       const series = new Map<string, Series<HistogramValue>>();
+      const retired = new Map<string, HistogramValue>();
       const family: Family = {
         name,
         help,
@@ -131,7 +162,7 @@ export function createMetricRegistry() {
             out.push(`${name}_count${labelText(labels)} ${value.count}`);
           }
         },
-        forget: (label, value) => forgetIn(series, label, value),
+        forget: (label, value) => forgetIn(series, retired, label, value),
       };
       families.push(family);
       return {
@@ -140,7 +171,8 @@ export function createMetricRegistry() {
           const key = labelKey(labels);
           let found = series.get(key);
           if (found === undefined) {
-            found = { labels, value: { buckets: bounds.map(() => 0), sum: 0, count: 0 } };
+            const fresh = () => ({ buckets: bounds.map(() => 0), sum: 0, count: 0 });
+            found = { labels, value: revive(retired, key, fresh) };
             series.set(key, found);
           }
           const i = bounds.findIndex((bound) => value <= bound);
@@ -173,7 +205,8 @@ export function createMetricRegistry() {
 
     /**
      * Drops every series labelled `name="value"` (a deleted subscription's): they would
-     * otherwise be served, and kept in memory, until the process ends.
+     * otherwise be served, and kept in memory, until the process ends. Their values are kept
+     * (the last `RETIRED_LIMIT` per family), so one that comes back goes on counting from them.
      */
     forget(name: string, value: string): void {
       for (const family of families) family.forget?.(name, value);
