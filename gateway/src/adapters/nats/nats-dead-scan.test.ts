@@ -97,3 +97,23 @@ describe("the dead set of a subscription on NATS", () => {
     expect(consumers).toEqual([names.consumer("other")]);
   }, 30_000);
 });
+
+describe("a redrive made through two replicas at once", () => {
+  it("counts each dead job once, in the answer of the replica that put it back", async () => {
+    // A second gateway on the same stream: the admin API behind a load balancer.
+    const second = await openNatsStore({ servers: nats.url, stream: "deadscan", ackWaitMs: 5_000 });
+    try {
+      await bury("twice", 1, 40);
+      const [one, two] = await Promise.all([
+        store.queue.redrive("twice"),
+        second.queue.redrive("twice"),
+      ]);
+      // Both read the same dead set; JetStream keeps one copy of each job (its msg id), so the
+      // two answers must add up to the 40 jobs that went back, not say some twice.
+      expect(one + two).toBe(40);
+      expect(await store.queue.dead("twice", { limit: 10 })).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  }, 30_000);
+});

@@ -789,14 +789,16 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
     for (const entry of entries) {
       const [job] = await deadJobs([entry]);
       if (job === undefined) continue;
-      await publishJob(
+      const ack = await publishJob(
         subscriptionId,
         job.event,
         { subscriptionId, jobId: job.id, attempts: 0 },
         `v:${names.stream}:${entry.seq}`,
       );
       await jsm.streams.deleteMessage(names.stream, entry.seq, false).catch(() => false);
-      redriven++;
+      // Another replica redriving at the same moment read it too: JetStream kept its copy (the
+      // msg id) and this one is a duplicate, counted there, not here.
+      if (!ack.duplicate) redriven++;
     }
     return redriven;
   }
