@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type ScriptedSink, startScriptedSink } from "../../test/support/scripted-sink.js";
 import { createGateway, type Gateway } from "../app/create-gateway.js";
 import { parseConfig } from "../config/load-config.js";
+import { MAX_PAGE_CHARS } from "./dead-letter-routes.js";
 
 // The dead set lists stored events as the JSON event format: it must show them as they were
 // accepted, whatever their data, against a real sink on 127.0.0.1 that refuses every delivery.
@@ -64,6 +65,43 @@ describe("GET /subscriptions/{id}/dead", () => {
     const listed = JSON.parse(await res.text()) as { items: { event: { id: string } }[] };
     expect(listed.items.map((item) => item.event.id)).toStrictEqual(["deep"]);
   });
+
+  it("cuts a page of large events short by size, and next goes on from there (1,000 was a 500)", async () => {
+    const gw = await refusingGateway();
+    // 250,000 control characters: JSON writes each as `\u0001`, 1.5 MB of page per event; a
+    // page of 1,000 such events was past V8's longest string and answered 500.
+    const body = "\u0001".repeat(250_000);
+    const count = 25;
+    for (let i = 0; i < count; i++) {
+      await publish(gw, { ...binary(`big-${i}`), "content-type": "text/plain" }, body);
+    }
+    await sink?.waitFor(count);
+    await gw.idle();
+    const seen: string[] = [];
+    let after = "";
+    let pages = 0;
+    for (;;) {
+      const res = await gw.fetch(
+        new Request(`http://gw/subscriptions/orders/dead?limit=1000${after && `&after=${after}`}`),
+      );
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text.length).toBeLessThanOrEqual(MAX_PAGE_CHARS + 100);
+      const page = JSON.parse(text) as {
+        items: { event: { id: string; data: string } }[];
+        next?: string;
+      };
+      pages++;
+      for (const item of page.items) {
+        expect(item.event.data).toBe(body);
+        seen.push(item.event.id);
+      }
+      if (page.next === undefined) break;
+      after = page.next;
+    }
+    expect(pages).toBeGreaterThan(1);
+    expect(seen).toStrictEqual(Array.from({ length: count }, (_, i) => `big-${i}`));
+  }, 60_000);
 
   it("pages as before: next names the last job of a full page", async () => {
     const gw = await refusingGateway();

@@ -9,6 +9,13 @@ import { readJsonBody } from "./read-json-body.js";
 /** Dead jobs per page when `limit` is not given, and the most a page may hold. */
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1_000;
+/**
+ * A page stops before the item that would take its JSON past this many characters (it always
+ * holds one): 1,000 events of 256 KiB whose text data JSON writes as `\u0001` escapes made a
+ * 1.5 GB page, past the longest string V8 can make (2^29 characters), and every such page was a
+ * 500; far below that, one request held hundreds of megabytes.
+ */
+export const MAX_PAGE_CHARS = 32 * 1024 * 1024;
 
 export interface DeadLetterRoutesOptions {
   readonly registry: SubscriptionRegistry;
@@ -20,7 +27,7 @@ export interface DeadLetterRoutesOptions {
  * - `GET /subscriptions/{id}/dead?limit=N&after=JOB`: deliveries whose attempts ran out and that
  *   no dead-letter sink took, oldest first: `{ items: [{ jobId, attempts, failure: { status,
  *   error, at }, event }], next? }` where `event` is the JSON event format and `next` the `after`
- *   of the next page;
+ *   of the next page; a page holds at most `limit` items and about `MAX_PAGE_CHARS` of JSON;
  * - `POST /subscriptions/{id}/redrive`: makes them due again with fresh attempts (all, or the
  *   `jobIds` of an optional JSON body `{ "jobIds": [...] }`); answers `{ redriven: N }`.
  * An unknown subscription is 404; `HEAD` is answered like `GET` without a body; `OPTIONS` answers
@@ -42,11 +49,19 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
     const after = jobIdAfter(c.req.query("after"));
     // One more than asked says whether there is a next page.
     const page = await queue.dead(id, { limit: limit + 1, ...(after ? { after } : {}) });
-    const jobs = page.slice(0, limit);
-    const last = jobs.at(-1);
+    const items: string[] = [];
+    let chars = 0;
+    for (const job of page.slice(0, limit)) {
+      const item = deadItem(job);
+      if (items.length > 0 && chars + item.length > MAX_PAGE_CHARS) break;
+      items.push(item);
+      chars += item.length + 1;
+    }
+    // More follow when the store had more than the page shows (past `limit`, or past the size).
+    const last = page[items.length - 1];
     const next =
-      page.length > limit && last !== undefined ? `,"next":${JSON.stringify(last.id)}` : "";
-    return c.body(`{"items":[${jobs.map(deadItem).join(",")}]${next}}`, 200, {
+      page.length > items.length && last !== undefined ? `,"next":${JSON.stringify(last.id)}` : "";
+    return c.body(`{"items":[${items.join(",")}]${next}}`, 200, {
       "content-type": "application/json",
     });
   });

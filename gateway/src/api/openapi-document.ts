@@ -364,6 +364,7 @@ export const OPENAPI_DOCUMENT = {
             name: "limit",
             in: "query",
             schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+            description: "At most this many; a page of large events ends at about 32 MiB",
           },
           {
             name: "after",
