@@ -190,6 +190,15 @@ describe("createTokenVerifier: good tokens", () => {
       /signature/,
       v,
     );
+    // The second key's signature checks, and its claims are what refuse the token, not the
+    // first key's signature failure.
+    const expired = claimsAt(T0_SEC - 3_600, { exp: T0_SEC - 600 });
+    await expectRefused(
+      await signToken(b, expired, { kid: null }),
+      "expired",
+      "the token has expired",
+      v,
+    );
   });
 
   it("moves past a fitting key jose will not use (RSA under 2048 bits) when the token names no kid", async () => {

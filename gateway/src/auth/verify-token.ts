@@ -215,9 +215,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         payload = (await jwtVerify(token, key, verifyOptions)).payload;
         break;
       } catch (err) {
-        const signature = err instanceof errors.JWSSignatureVerificationFailed;
-        if (!(failure instanceof errors.JWSSignatureVerificationFailed)) failure = err;
-        if (!signature && !(err instanceof TypeError)) break;
+        const unusable = err instanceof TypeError;
+        // An unusable key says less than a bad signature met before it; anything else (a
+        // signature that checks, then a claim that does not: expired) is the reason.
+        if (!(unusable && failure instanceof errors.JWSSignatureVerificationFailed)) failure = err;
+        if (!unusable && !(err instanceof errors.JWSSignatureVerificationFailed)) break;
       }
     }
     if (payload === undefined) throw refusal(failure);
