@@ -494,6 +494,52 @@ export function describeDeliveryQueue(
         ]);
       });
 
+      it("discards every dead job of a subscription, and only dead ones", async () => {
+        const queue = await make();
+        await buryAll(queue, 3);
+        const others = await buryAll(queue, 2, "other");
+        await queue.accept([accepted("q1"), accepted("q2")]);
+        const [leased] = await queue.lease(1, LEASE_MS, never());
+        expect(await queue.size()).toBe(2);
+        expect(await queue.discardDead("sub")).toBe(3);
+        expect(await queue.dead("sub", { limit: 10 })).toEqual([]);
+        expect((await queue.dead("other", { limit: 10 })).map((j) => j.id)).toEqual(
+          others.map((j) => j.id),
+        );
+        // The queued and the leased job stay (the queue depth too).
+        expect(await queue.size()).toBe(2);
+        await queue.complete(leased?.id ?? "");
+        expect(eventIds(await queue.lease(10, LEASE_MS, never()))).toEqual(["q2"]);
+        expect(await queue.discardDead("sub")).toBe(0);
+        expect(await queue.discardDead("nobody")).toBe(0);
+      });
+
+      it("discards only the chosen dead jobs, never another subscription's", async () => {
+        const queue = await make();
+        const jobs = await buryAll(queue, 3);
+        const [other] = await buryAll(queue, 1, "other");
+        const chosen = [jobs[0]?.id ?? "", jobs[2]?.id ?? "", other?.id ?? "", "999999", "zzz"];
+        expect(await queue.discardDead("sub", [...chosen, jobs[0]?.id ?? ""])).toBe(2);
+        expect((await queue.dead("sub", { limit: 10 })).map((j) => j.id)).toEqual([jobs[1]?.id]);
+        expect((await queue.dead("other", { limit: 10 })).map((j) => j.id)).toEqual([other?.id]);
+        expect(await queue.discardDead("sub", [jobs[0]?.id ?? ""])).toBe(0);
+        expect(await queue.discardDead("sub", [])).toBe(0);
+        expect(await queue.size()).toBe(0);
+      });
+
+      it("discards nothing once a job was redriven, and redrives nothing once discarded", async () => {
+        const queue = await make();
+        const jobs = await buryAll(queue, 2);
+        expect(await queue.redrive("sub", [jobs[0]?.id ?? ""])).toBe(1);
+        expect(await queue.discardDead("sub", [jobs[0]?.id ?? ""])).toBe(0);
+        expect(await queue.size()).toBe(1);
+        expect(await queue.discardDead("sub", [jobs[1]?.id ?? ""])).toBe(1);
+        expect(await queue.redrive("sub", [jobs[1]?.id ?? ""])).toBe(0);
+        expect(await queue.redrive("sub")).toBe(0);
+        const again = await queue.lease(10, LEASE_MS, never());
+        expect(again.map((j) => j.id)).toEqual([jobs[0]?.id]);
+      });
+
       it("drops every job of a subscription, dead ones included", async () => {
         const queue = await make();
         await buryAll(queue, 2);

@@ -143,6 +143,13 @@ export interface DeliveryQueue {
    * 0; resolves with how many.
    */
   redrive(subscriptionId: string, jobIds?: readonly string[]): Promise<number>;
+  /**
+   * Removes the subscription's dead jobs (all, or those in `jobIds`) for good; resolves with how
+   * many. Jobs that are not dead (queued, leased, redriven since) stay. A job redriven and
+   * discarded at the same moment ends one way only: a discard counts only jobs it removed that
+   * no redrive put back, and a redrive counts only jobs it put back that no discard removed.
+   */
+  discardDead(subscriptionId: string, jobIds?: readonly string[]): Promise<number>;
   /** Removes every job of the subscription, dead ones included; resolves with how many. */
   drop(subscriptionId: string): Promise<number>;
   /** Jobs not completed and not dead (queued or leased). */

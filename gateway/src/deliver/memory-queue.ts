@@ -339,6 +339,20 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
       return chosen.length;
     },
 
+    async discardDead(subscriptionId, jobIds) {
+      const jobs = dead.get(subscriptionId);
+      if (jobs === undefined) return 0;
+      let discarded = 0;
+      if (jobIds === undefined) {
+        discarded = jobs.size;
+        jobs.clear();
+      } else {
+        for (const id of new Set(jobIds)) if (jobs.delete(id)) discarded++;
+      }
+      if (jobs.size === 0) dead.delete(subscriptionId);
+      return discarded;
+    },
+
     async drop(subscriptionId) {
       let dropped = dead.get(subscriptionId)?.size ?? 0;
       dead.delete(subscriptionId);

@@ -12,6 +12,12 @@ export interface DeadEntry {
   readonly seq: number;
 }
 
+/**
+ * The header of a discard's marker on a dead subject (see `discardDead` in `nats-queue.ts`): an
+ * empty message, no dead job, which the scan leaves out.
+ */
+export const DISCARD_MARKER = "herald-discarded";
+
 /** Messages asked for in one pull of the scan. */
 const PULL_MAX = 10_000;
 
@@ -83,7 +89,7 @@ async function scanWithConsumer(
       let received = 0;
       for await (const msg of messages) {
         received++;
-        found.push(entryOf(msg.headers, msg.seq));
+        if (!msg.headers?.has(DISCARD_MARKER)) found.push(entryOf(msg.headers, msg.seq));
         pending = msg.info.pending;
         if (pending === 0) break;
       }
@@ -106,7 +112,7 @@ async function scanOneByOne(
   for (let seq = 1; ; ) {
     const msg = await jsm.direct.getMessage(stream, { next_by_subj: subject, seq });
     if (msg === null) return found;
-    found.push(entryOf(msg.header, msg.seq));
+    if (!msg.header.has(DISCARD_MARKER)) found.push(entryOf(msg.header, msg.seq));
     seq = msg.seq + 1;
   }
 }

@@ -25,7 +25,7 @@ import { waitForWake } from "../../deliver/wait-for-wake.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
 import type { Clock } from "../../ports/clock.js";
 import type { Logger } from "../../ports/logger.js";
-import { type DeadEntry, scanDead } from "./nats-dead-scan.js";
+import { DISCARD_MARKER, type DeadEntry, scanDead } from "./nats-dead-scan.js";
 import {
   decodeEventMessage,
   decodeJobMessage,
@@ -700,6 +700,9 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
     redrive: (subscriptionId, jobIds) =>
       whileConnected(connected, () => redrive(subscriptionId, jobIds)),
 
+    discardDead: (subscriptionId, jobIds) =>
+      whileConnected(connected, () => discardDead(subscriptionId, jobIds)),
+
     drop: (subscriptionId) => whileConnected(connected, () => drop(subscriptionId)),
 
     size: () => whileConnected(connected, size),
@@ -793,7 +796,7 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
         subscriptionId,
         job.event,
         { subscriptionId, jobId: job.id, attempts: 0 },
-        `v:${names.stream}:${entry.seq}`,
+        redriveMsgId(entry.seq),
       );
       await jsm.streams.deleteMessage(names.stream, entry.seq, false).catch(() => false);
       // Another replica redriving at the same moment read it too: JetStream kept its copy (the
@@ -801,6 +804,46 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       if (!ack.duplicate) redriven++;
     }
     return redriven;
+  }
+
+  /** The msg id of a dead message's one way out: its redriven copy, or a discard's marker. */
+  function redriveMsgId(seq: number): string {
+    return `v:${names.stream}:${seq}`;
+  }
+
+  /**
+   * `discardDead` of the port: each dead message deleted from the stream, found as `redrive`
+   * finds them (any replica's). Deleting it first frees its room (a stream full at `max_bytes`
+   * takes no publish), then an empty marker with the msg id a redrive of that message publishes
+   * its copy with settles a redrive at the same moment, on any replica: JetStream keeps whichever
+   * comes first. The marker first: the redrive's copy is a duplicate, nothing goes back, and the
+   * job counts here. The copy first: the job was redriven, and counts there, not here. The
+   * marker is deleted at once (JetStream remembers its id for the duplicate window); one left by
+   * a crash is an empty message the scans skip and a drop purges.
+   */
+  async function discardDead(subscriptionId: string, jobIds?: readonly string[]): Promise<number> {
+    const chosen = new Set(jobIds);
+    const subject = names.dead(subscriptionId);
+    const entries = (await scanDead(jsm, js, names.stream, subject)).filter(
+      (entry) => jobIds === undefined || chosen.has(String(entry.id)),
+    );
+    let discarded = 0;
+    for (const entry of entries) {
+      // Gone already: a redrive (after its copy went back), a drop or another discard took it.
+      if (!(await jsm.streams.deleteMessage(names.stream, entry.seq, false).catch(() => false))) {
+        continue;
+      }
+      const marker = natsHeaders();
+      marker.set(DISCARD_MARKER, "1");
+      const ack = await js.publish(subject, EMPTY, {
+        headers: marker,
+        msgID: redriveMsgId(entry.seq),
+      });
+      if (ack.duplicate) continue;
+      await jsm.streams.deleteMessage(names.stream, ack.seq, false).catch(() => false);
+      discarded++;
+    }
+    return discarded;
   }
 
   /** `drop` of the port: the consumer, and the live and dead jobs of a deleted subscription. */

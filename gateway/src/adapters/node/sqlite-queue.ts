@@ -311,6 +311,13 @@ export function createSqliteQueue(
     `UPDATE jobs SET due_at = ?, attempts = 0, failure = NULL, dead_at = NULL
       WHERE id = ? AND subscription_id = ? AND due_at IS NULL`,
   );
+  // Dead jobs only (`due_at IS NULL`, the partial index `jobs_dead`): never a queued or leased one.
+  const discardAll = db.prepare<[string], { event_id: number }>(
+    "DELETE FROM jobs WHERE subscription_id = ? AND due_at IS NULL RETURNING event_id",
+  );
+  const discardOne = db.prepare<[number, string], { event_id: number }>(
+    "DELETE FROM jobs WHERE id = ? AND subscription_id = ? AND due_at IS NULL RETURNING event_id",
+  );
   // A rare admin action: a scan of the table, since jobs waiting in memory are in no index.
   const dropJobs = db.prepare<[string], { id: number; event_id: number }>(
     "DELETE FROM jobs WHERE subscription_id = ? RETURNING id, event_id",
@@ -789,6 +796,20 @@ export function createSqliteQueue(
         wake();
       }
       return count;
+    },
+
+    async discardDead(subscriptionId, jobIds) {
+      return group.run(() => {
+        const rows =
+          jobIds === undefined
+            ? discardAll.all(subscriptionId)
+            : [...new Set(jobIds)].flatMap((jobId) => {
+                const id = rowId(jobId);
+                return id === undefined ? [] : discardOne.all(id, subscriptionId);
+              });
+        for (const row of rows) releaseEvent(row.event_id);
+        return rows.length;
+      });
     },
 
     async drop(subscriptionId) {

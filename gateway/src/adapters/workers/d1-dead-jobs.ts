@@ -64,6 +64,11 @@ export interface D1DeadJobs {
    * await dead.remove(rows.map((row) => row.seq));
    */
   remove(seqs: readonly number[]): Promise<void>;
+  /**
+   * Removes the subscription's dead jobs (all, or those in `jobIds`) for good; resolves with how
+   * many (`DeliveryQueue.discardDead`).
+   */
+  discard(subscriptionId: string, jobIds: readonly string[] | undefined): Promise<number>;
   /** Removes every dead job of the subscription; resolves with how many. */
   drop(subscriptionId: string): Promise<number>;
 }
@@ -141,6 +146,16 @@ export function createD1DeadJobs(db: D1Database): D1DeadJobs {
         .prepare("DELETE FROM dead WHERE seq IN (SELECT value FROM json_each(?1))")
         .bind(JSON.stringify(seqs))
         .run();
+    },
+    async discard(subscriptionId, jobIds) {
+      const result = await db
+        .prepare(
+          `DELETE FROM dead WHERE subscription_id = ?1
+             AND (?2 IS NULL OR job_id IN (SELECT value FROM json_each(?2)))`,
+        )
+        .bind(subscriptionId, jobIds === undefined ? null : JSON.stringify(jobIds))
+        .run();
+      return result.meta.changes;
     },
     async drop(subscriptionId) {
       const result = await db

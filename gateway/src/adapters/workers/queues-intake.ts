@@ -31,7 +31,7 @@ const REDRIVE_CHUNK = 100;
 
 /**
  * The `DeliveryQueue` port on Cloudflare Queues and D1, for the parts of the port that fit a
- * push-based queue: `accept` (ingest), and the dead set (`dead`, `redrive`, `drop`). Delivery
+ * push-based queue: `accept` (ingest), and the dead set (`dead`, `redrive`, `discardDead`, `drop`). Delivery
  * itself does not lease: Queues push batches to the Worker's `queue()` handler
  * (`queue-consumer.ts`), which settles each message with `ack`/`retry`. So `lease` never hands
  * out a job, `complete`/`reschedule`/`bury` are the consumer's, and `size` is unknown (NaN:
@@ -173,6 +173,7 @@ export function createQueuesIntake(options: QueuesIntakeOptions): DeliveryQueue 
         redriven += rows.length;
       }
     },
+    discardDead: (subscriptionId, jobIds) => dead.discard(subscriptionId, jobIds),
     drop: (subscriptionId) => dead.drop(subscriptionId),
     size: async () => Number.NaN,
   };
