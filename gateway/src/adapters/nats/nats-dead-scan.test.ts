@@ -117,3 +117,43 @@ describe("a redrive made through two replicas at once", () => {
     }
   }, 30_000);
 });
+
+describe("a discard and a redrive made through two replicas at once", () => {
+  it("ends each dead job one way: redriven or discarded, counted once, never both", async () => {
+    const second = await openNatsStore({ servers: nats.url, stream: "deadscan", ackWaitMs: 5_000 });
+    try {
+      await bury("both", 1, 40);
+      const [redriven, discarded] = await Promise.all([
+        store.queue.redrive("both"),
+        second.queue.discardDead("both"),
+      ]);
+      expect(redriven + discarded).toBe(40);
+      expect(await store.queue.dead("both", { limit: 10 })).toEqual([]);
+      // Exactly the redriven ones went back (one message each), and no marker was left behind.
+      const jsm = await jetstreamManager(nc);
+      const info = await jsm.streams.info(names.stream, { subjects_filter: `${names.stream}.>` });
+      const subjects = info.state.subjects ?? {};
+      expect(subjects[names.jobs("both")] ?? 0).toBe(redriven);
+      expect(subjects[names.dead("both")] ?? 0).toBe(0);
+      expect(await store.queue.drop("both")).toBe(redriven);
+    } finally {
+      await second.close();
+    }
+  }, 30_000);
+
+  it("discards in a stream full at its max_bytes, where a publish is refused", async () => {
+    const jsm = await jetstreamManager(nc);
+    const before = await jsm.streams.info(names.stream);
+    await bury("full", 1, 5, 2_000);
+    const used = (await jsm.streams.info(names.stream)).state.bytes;
+    await jsm.streams.update(names.stream, { ...before.config, max_bytes: used });
+    try {
+      // Full: a redrive cannot put a job back, a discard still frees the room.
+      await expect(store.queue.redrive("full")).rejects.toThrow();
+      expect(await store.queue.discardDead("full")).toBe(5);
+      expect(await store.queue.dead("full", { limit: 10 })).toEqual([]);
+    } finally {
+      await jsm.streams.update(names.stream, { ...before.config, max_bytes: -1 });
+    }
+  }, 30_000);
+});
