@@ -1,5 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type ScriptedSink, startScriptedSink } from "../../test/support/scripted-sink.js";
+import { recordingLogger } from "../../test/support/dispatcher-kit.js";
+import {
+  AUDIENCE,
+  claimsAt,
+  ISSUER,
+  jwksOf,
+  makeKey,
+  signToken,
+} from "../../test/support/test-issuer.js";
 import { createGateway, type Gateway } from "../app/create-gateway.js";
 import { parseConfig } from "../config/load-config.js";
 import { MAX_PAGE_CHARS } from "./dead-letter-routes.js";
@@ -15,13 +24,20 @@ afterEach(async () => {
   gateway = sink = undefined;
 });
 
-async function refusingGateway(): Promise<Gateway> {
+async function refusingGateway(
+  extra: Record<string, unknown> = {},
+  logger = recordingLogger(),
+): Promise<Gateway> {
   sink = await startScriptedSink([{ status: 400 }]);
   const config = {
     store: { kind: "memory" },
-    subscriptions: [{ id: "orders", sink: sink.url, delivery: { retry: 0 } }],
+    subscriptions: [
+      { id: "orders", sink: sink.url, delivery: { retry: 0 } },
+      { id: "audit", sink: sink.url, delivery: { retry: 0 } },
+    ],
+    ...extra,
   };
-  gateway = createGateway({ config: parseConfig(JSON.stringify(config), "t.json") });
+  gateway = createGateway({ config: parseConfig(JSON.stringify(config), "t.json"), logger });
   gateway.start();
   return gateway;
 }
@@ -113,5 +129,161 @@ describe("GET /subscriptions/{id}/dead", () => {
     const page = (await res.json()) as { items: { jobId: string }[]; next?: string };
     expect(page.items).toHaveLength(1);
     expect(page.next).toBe(page.items[0]?.jobId);
+  });
+});
+
+/** The job ids of a subscription's dead set. */
+async function deadIds(gw: Gateway, id: string, headers: Record<string, string> = {}) {
+  const res = await gw.fetch(new Request(`http://gw/subscriptions/${id}/dead`, { headers }));
+  expect(res.status).toBe(200);
+  const page = (await res.json()) as { items: { jobId: string; event: { id: string } }[] };
+  return page.items.map((item) => ({ jobId: item.jobId, eventId: item.event.id }));
+}
+
+/** A gateway whose every delivery dies at once, with `n` dead events in each subscription. */
+async function withDead(n: number, logger = recordingLogger()) {
+  const gw = await refusingGateway({}, logger);
+  for (let i = 0; i < n; i++) await publish(gw, binary(`d-${i}`), "");
+  await sink?.waitFor(n * 2);
+  await gw.idle();
+  return gw;
+}
+
+const call = (gw: Gateway, method: string, path: string, headers: Record<string, string> = {}) =>
+  gw.fetch(new Request(`http://gw${path}`, { method, headers }));
+
+async function expectProblem(res: Response, status: number, code: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+  expect(((await res.json()) as { code: string }).code).toBe(code);
+}
+
+describe("DELETE /subscriptions/{id}/dead", () => {
+  it("deletes every dead event of a config-file subscription, and no other's, then 0", async () => {
+    const logger = recordingLogger();
+    const gw = await withDead(3, logger);
+    expect(await deadIds(gw, "orders")).toHaveLength(3);
+    const res = await call(gw, "DELETE", "/subscriptions/orders/dead");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ deleted: 3 });
+    expect(await deadIds(gw, "orders")).toEqual([]);
+    expect(await deadIds(gw, "audit")).toHaveLength(3);
+    expect(logger.lines).toContainEqual({
+      level: "info",
+      message: "deleted dead deliveries",
+      fields: { subscriptionId: "orders", deleted: 3 },
+    });
+    const again = await call(gw, "DELETE", "/subscriptions/orders/dead");
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ deleted: 0 });
+    // A redrive finds nothing left to send.
+    const redrive = await call(gw, "POST", "/subscriptions/orders/redrive");
+    expect(await redrive.json()).toEqual({ redriven: 0 });
+  });
+
+  it("answers 404 problem+json for an unknown subscription", async () => {
+    const gw = await refusingGateway();
+    await expectProblem(await call(gw, "DELETE", "/subscriptions/nobody/dead"), 404, "not_found");
+    await expectProblem(
+      await call(gw, "DELETE", "/subscriptions/nobody/dead/1"),
+      404,
+      "not_found",
+    );
+  });
+
+  it("names DELETE in Allow, and answers 405 to methods it does not take", async () => {
+    const gw = await refusingGateway();
+    const options = await call(gw, "OPTIONS", "/subscriptions/orders/dead");
+    expect(options.status).toBe(200);
+    expect(options.headers.get("allow")).toBe("GET, HEAD, DELETE, OPTIONS");
+    for (const method of ["PUT", "POST", "PATCH"]) {
+      const res = await call(gw, method, "/subscriptions/orders/dead");
+      await expectProblem(res.clone(), 405, "method_not_allowed");
+      expect(res.headers.get("allow")).toBe("GET, HEAD, DELETE, OPTIONS");
+    }
+  });
+});
+
+describe("DELETE /subscriptions/{id}/dead/{jobId}", () => {
+  it("deletes that dead event only; 404 once gone, redriven, unknown, or another subscription's", async () => {
+    const gw = await withDead(3);
+    const [first, second, third] = await deadIds(gw, "orders");
+    const [theirs] = await deadIds(gw, "audit");
+    const res = await call(gw, "DELETE", `/subscriptions/orders/dead/${second?.jobId}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ deleted: 1 });
+    expect(await deadIds(gw, "orders")).toEqual([first, third]);
+    await expectProblem(
+      await call(gw, "DELETE", `/subscriptions/orders/dead/${second?.jobId}`),
+      404,
+      "not_found",
+    );
+    for (const unknown of ["999999", "zzz", theirs?.jobId]) {
+      await expectProblem(
+        await call(gw, "DELETE", `/subscriptions/orders/dead/${unknown}`),
+        404,
+        "not_found",
+      );
+    }
+    expect(await deadIds(gw, "audit")).toHaveLength(3);
+    const body = JSON.stringify({ jobIds: [first?.jobId] });
+    const redrive = await gw.fetch(
+      new Request("http://gw/subscriptions/orders/redrive", {
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": String(body.length) },
+        body,
+      }),
+    );
+    expect(await redrive.json()).toEqual({ redriven: 1 });
+    // Dead again (the sink still refuses it), under the same jobId: deleted as any dead job.
+    await sink?.waitFor(7);
+    await gw.idle();
+    expect(await deadIds(gw, "orders")).toEqual([first, third]);
+    const again = await call(gw, "DELETE", `/subscriptions/orders/dead/${first?.jobId}`);
+    expect(await again.json()).toEqual({ deleted: 1 });
+    expect(await deadIds(gw, "orders")).toEqual([third]);
+  });
+
+  it("names DELETE in Allow, and answers 405 to methods it does not take", async () => {
+    const gw = await refusingGateway();
+    const options = await call(gw, "OPTIONS", "/subscriptions/orders/dead/1");
+    expect(options.status).toBe(200);
+    expect(options.headers.get("allow")).toBe("DELETE, OPTIONS");
+    for (const method of ["GET", "PUT", "POST"]) {
+      const res = await call(gw, method, "/subscriptions/orders/dead/1");
+      await expectProblem(res.clone(), 405, "method_not_allowed");
+      expect(res.headers.get("allow")).toBe("DELETE, OPTIONS");
+    }
+  });
+});
+
+describe("deleting dead events takes an admin token", () => {
+  it("answers 401 without a token and 403 to a publisher's, and deletes nothing", async () => {
+    const key = await makeKey("ES256", "k1");
+    const gw = await refusingGateway({
+      auth: {
+        issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwks: jwksOf(key), algorithms: ["ES256"] }],
+        publishers: [{ claims: { sub: "orders-service" }, sources: ["/shop"] }],
+        admins: [{ claims: { scope: "herald:admin" } }],
+      },
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const publisher = { authorization: `Bearer ${await signToken(key, claimsAt(now))}` };
+    const admin = {
+      authorization: `Bearer ${await signToken(key, claimsAt(now, { scope: "herald:admin" }))}`,
+    };
+    await publish(gw, { ...binary("a"), ...publisher }, "");
+    await sink?.waitFor(2);
+    await gw.idle();
+    const [dead] = await deadIds(gw, "orders", admin);
+    for (const path of ["/subscriptions/orders/dead", `/subscriptions/orders/dead/${dead?.jobId}`]) {
+      const anonymous = await call(gw, "DELETE", path);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+      await expectProblem(await call(gw, "DELETE", path, publisher), 403, "forbidden");
+    }
+    expect(await deadIds(gw, "orders", admin)).toEqual([dead]);
+    const res = await call(gw, "DELETE", `/subscriptions/orders/dead/${dead?.jobId}`, admin);
+    expect(await res.json()).toEqual({ deleted: 1 });
   });
 });

@@ -2,6 +2,7 @@ import type { Hono } from "hono";
 import type { DeadJob, DeliveryQueue } from "../deliver/delivery-queue.js";
 import { MalformedRequest, MethodNotAllowed, NotFound } from "../errors/errors.js";
 import { serializeEvent } from "../event/json-format.js";
+import { type Logger, silentLogger } from "../ports/logger.js";
 import type { SubscriptionRegistry } from "../subscriptions/subscription-registry.js";
 import { answerAllow } from "./answer-allow.js";
 import { readJsonBody } from "./read-json-body.js";
@@ -20,6 +21,8 @@ export const MAX_PAGE_CHARS = 32 * 1024 * 1024;
 export interface DeadLetterRoutesOptions {
   readonly registry: SubscriptionRegistry;
   readonly queue: DeliveryQueue;
+  /** Where a discard is noted (one info line: the subscription and how many). */
+  readonly logger?: Logger;
 }
 
 /**
@@ -29,7 +32,13 @@ export interface DeadLetterRoutesOptions {
  *   error, at }, event }], next? }` where `event` is the JSON event format and `next` the `after`
  *   of the next page; a page holds at most `limit` items and about `MAX_PAGE_CHARS` of JSON;
  * - `POST /subscriptions/{id}/redrive`: makes them due again with fresh attempts (all, or the
- *   `jobIds` of an optional JSON body `{ "jobIds": [...] }`); answers `{ redriven: N }`.
+ *   `jobIds` of an optional JSON body `{ "jobIds": [...] }`); answers `{ redriven: N }`;
+ * - `DELETE /subscriptions/{id}/dead`: removes every dead job for good; answers `{ deleted: N }`
+ *   (0 when there were none); the one way to remove them for a subscription of the config file;
+ * - `DELETE /subscriptions/{id}/dead/{jobId}`: removes that dead job, `{ deleted: 1 }`; 404 when
+ *   it is not dead in this subscription (unknown, redriven, deleted already).
+ * Only dead jobs go, never queued or in-flight ones; a job redriven and deleted at the same
+ * moment ends one way, counted in one answer (`DeliveryQueue.discardDead`).
  * An unknown subscription is 404; `HEAD` is answered like `GET` without a body; `OPTIONS` answers
  * 200 with `Allow`; other methods 405.
  *
@@ -37,7 +46,7 @@ export interface DeadLetterRoutesOptions {
  * mountDeadLetters(app, { registry, queue });
  */
 export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): void {
-  const { registry, queue } = options;
+  const { registry, queue, logger = silentLogger } = options;
   const known = (id: string) => {
     if (registry.find(id) === undefined) throw new NotFound(`no subscription with id "${id}"`);
   };
@@ -65,12 +74,40 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
       "content-type": "application/json",
     });
   });
+  const discard = async (id: string, jobIds?: readonly string[]) => {
+    const deleted = await queue.discardDead(id, jobIds);
+    logger.info("deleted dead deliveries", { subscriptionId: id, deleted });
+    return deleted;
+  };
+  app.delete("/subscriptions/:id/dead", async (c) => {
+    const id = c.req.param("id");
+    known(id);
+    return c.json({ deleted: await discard(id) });
+  });
   app.options("/subscriptions/:id/dead", (c) => {
     known(c.req.param("id"));
     return answerAllow(c, DEAD_ALLOW);
   });
   app.all("/subscriptions/:id/dead", (c) => {
     throw new MethodNotAllowed(c.req.method, DEAD_ALLOW);
+  });
+
+  app.delete("/subscriptions/:id/dead/:jobId", async (c) => {
+    const id = c.req.param("id");
+    const jobId = c.req.param("jobId");
+    known(id);
+    const deleted = await discard(id, [jobId]);
+    if (deleted === 0) {
+      throw new NotFound(`no dead delivery with jobId "${jobId}" in subscription "${id}"`);
+    }
+    return c.json({ deleted });
+  });
+  app.options("/subscriptions/:id/dead/:jobId", (c) => {
+    known(c.req.param("id"));
+    return answerAllow(c, DEAD_JOB_ALLOW);
+  });
+  app.all("/subscriptions/:id/dead/:jobId", (c) => {
+    throw new MethodNotAllowed(c.req.method, DEAD_JOB_ALLOW);
   });
 
   app.post("/subscriptions/:id/redrive", async (c) => {
@@ -94,7 +131,8 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
   });
 }
 
-const DEAD_ALLOW = ["GET", "HEAD", "OPTIONS"] as const;
+const DEAD_ALLOW = ["GET", "HEAD", "DELETE", "OPTIONS"] as const;
+const DEAD_JOB_ALLOW = ["DELETE", "OPTIONS"] as const;
 const REDRIVE_ALLOW = ["POST", "OPTIONS"] as const;
 
 /**

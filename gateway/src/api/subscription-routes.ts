@@ -120,7 +120,7 @@ export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions)
     );
     return c.json(toSubscriptionResource(deleted));
   });
-  mountDeadLetters(app, { registry, queue });
+  mountDeadLetters(app, { registry, queue, logger });
   // A subscription of the config file is read-only here: PUT and DELETE would answer 409.
   const itemAllow = (id: string) =>
     registry.find(id)?.origin === "config" ? READ_ONLY_ALLOW : ITEM_ALLOW;
