@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type ScriptedSink, startScriptedSink } from "../../test/support/scripted-sink.js";
 import { recordingLogger } from "../../test/support/dispatcher-kit.js";
+import { type ScriptedSink, startScriptedSink } from "../../test/support/scripted-sink.js";
 import {
   AUDIENCE,
   claimsAt,
@@ -184,11 +184,7 @@ describe("DELETE /subscriptions/{id}/dead", () => {
   it("answers 404 problem+json for an unknown subscription", async () => {
     const gw = await refusingGateway();
     await expectProblem(await call(gw, "DELETE", "/subscriptions/nobody/dead"), 404, "not_found");
-    await expectProblem(
-      await call(gw, "DELETE", "/subscriptions/nobody/dead/1"),
-      404,
-      "not_found",
-    );
+    await expectProblem(await call(gw, "DELETE", "/subscriptions/nobody/dead/1"), 404, "not_found");
   });
 
   it("names DELETE in Allow, and answers 405 to methods it does not take", async () => {
@@ -276,7 +272,10 @@ describe("deleting dead events takes an admin token", () => {
     await sink?.waitFor(2);
     await gw.idle();
     const [dead] = await deadIds(gw, "orders", admin);
-    for (const path of ["/subscriptions/orders/dead", `/subscriptions/orders/dead/${dead?.jobId}`]) {
+    for (const path of [
+      "/subscriptions/orders/dead",
+      `/subscriptions/orders/dead/${dead?.jobId}`,
+    ]) {
       const anonymous = await call(gw, "DELETE", path);
       expect(anonymous.status).toBe(401);
       expect(anonymous.headers.get("content-type")).toMatch(/^application\/problem\+json/);

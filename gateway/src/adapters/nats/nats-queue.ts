@@ -25,7 +25,7 @@ import { waitForWake } from "../../deliver/wait-for-wake.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
 import type { Clock } from "../../ports/clock.js";
 import type { Logger } from "../../ports/logger.js";
-import { DISCARD_MARKER, type DeadEntry, scanDead } from "./nats-dead-scan.js";
+import { type DeadEntry, DISCARD_MARKER, scanDead } from "./nats-dead-scan.js";
 import {
   decodeEventMessage,
   decodeJobMessage,
