@@ -192,15 +192,47 @@ describe("the OpenAPI document lists what the gateway answers", () => {
   });
 
   it("documents OPTIONS on the dead set and redrive, with the 404 the gateway answers for an unknown id", async () => {
-    for (const path of ["/subscriptions/{id}/dead", "/subscriptions/{id}/redrive"]) {
+    for (const path of [
+      "/subscriptions/{id}/dead",
+      "/subscriptions/{id}/dead/{jobId}",
+      "/subscriptions/{id}/redrive",
+    ]) {
       expect(Object.keys(paths[path]?.options?.responses ?? {})).toEqual(
         expect.arrayContaining(["200", "404"]),
       );
-      const unknown = path.replace("{id}", "nope");
+      const unknown = path.replace("{id}", "nope").replace("{jobId}", "1");
       const res = await gateway.fetch(new Request(`http://gw${unknown}`, { method: "OPTIONS" }));
       expect(res.status).toBe(404);
       expectValid("Problem", await res.json());
     }
+  });
+
+  it("documents DELETE of dead deliveries: 200 with deleted, 404 for an unknown id or job", async () => {
+    const created = (await (
+      await call("POST", "/subscriptions", { sink: "http://127.0.0.1:9/in" })
+    ).json()) as { id: string };
+    const schema = (path: string) =>
+      schemas.compile(
+        (
+          paths[path]?.delete?.responses?.["200"] as {
+            content: { "application/json": { schema: object } };
+          }
+        ).content["application/json"].schema,
+      );
+    const all = await call("DELETE", `/subscriptions/${created.id}/dead`);
+    expect(all.status).toBe(200);
+    expect(schema("/subscriptions/{id}/dead")(await all.json())).toBe(true);
+    for (const [path, url] of [
+      ["/subscriptions/{id}/dead", "/subscriptions/nope/dead"],
+      ["/subscriptions/{id}/dead/{jobId}", "/subscriptions/nope/dead/1"],
+      ["/subscriptions/{id}/dead/{jobId}", `/subscriptions/${created.id}/dead/1`],
+    ] as const) {
+      const res = await call("DELETE", url);
+      expect(res.status).toBe(404);
+      expect(Object.keys(paths[path]?.delete?.responses ?? {})).toContain("404");
+      expectValid("Problem", await res.json());
+    }
+    expect(schema("/subscriptions/{id}/dead/{jobId}")({ deleted: 1 })).toBe(true);
   });
 
   it("the SubscriptionRequest schema refuses the reply policies the API refuses", async () => {

@@ -164,6 +164,13 @@ function storeAdminResponses(own: Record<string, unknown>): Record<string, unkno
   return adminResponses({ "503": { $ref: "#/components/responses/StoreUnavailable" }, ...own });
 }
 
+/** What a `DELETE` of dead deliveries answers. */
+const DELETED_SCHEMA = {
+  type: "object",
+  required: ["deleted"],
+  properties: { deleted: { type: "integer", minimum: 0 } },
+};
+
 /** `OPTIONS` on a part of one subscription (its dead set, its redrive): 200, or 404. */
 const featuresOfSubscriptionPart = (operationId: string) => ({
   operationId,
@@ -411,7 +418,47 @@ export const OPENAPI_DOCUMENT = {
           "404": { $ref: "#/components/responses/Problem" },
         }),
       },
+      delete: {
+        operationId: "deleteDeadDeliveries",
+        summary:
+          "Delete every dead delivery of the subscription for good (config-file subscriptions too); queued and in-flight ones stay",
+        responses: storeAdminResponses({
+          "200": {
+            description: "How many were deleted (0 when there were none)",
+            content: { "application/json": { schema: DELETED_SCHEMA } },
+          },
+          "404": { $ref: "#/components/responses/Problem" },
+        }),
+      },
       options: featuresOfSubscriptionPart("getDeadDeliveriesFeatures"),
+    },
+    "/subscriptions/{id}/dead/{jobId}": {
+      parameters: [
+        { name: "id", in: "path", required: true, schema: { type: "string" } },
+        {
+          name: "jobId",
+          in: "path",
+          required: true,
+          schema: { type: "string" },
+          description: "`jobId` of an item of the dead set",
+        },
+      ],
+      delete: {
+        operationId: "deleteDeadDelivery",
+        summary: "Delete one dead delivery for good",
+        responses: storeAdminResponses({
+          "200": {
+            description: "It was deleted (`deleted` is 1)",
+            content: { "application/json": { schema: DELETED_SCHEMA } },
+          },
+          "404": {
+            $ref: "#/components/responses/Problem",
+            description:
+              "No such subscription, or no dead delivery with that jobId in it (unknown, redriven or deleted since)",
+          },
+        }),
+      },
+      options: featuresOfSubscriptionPart("getDeadDeliveryFeatures"),
     },
     "/subscriptions/{id}/redrive": {
       parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],

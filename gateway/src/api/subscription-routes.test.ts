@@ -654,6 +654,8 @@ describe("GET /openapi.json", () => {
       "deleteSubscription",
       "getDeadDeliveries",
       "redriveDeadDeliveries",
+      "deleteDeadDeliveries",
+      "deleteDeadDelivery",
     ]) {
       expect(operations).toContain(op);
     }
