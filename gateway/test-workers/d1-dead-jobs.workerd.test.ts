@@ -112,3 +112,52 @@ describe("D1 dead jobs: redrive", () => {
     expect(still.every((j) => j.failure.error === "still no")).toBe(true);
   });
 });
+
+// The discard cases of delivery-queue.case.ts on D1 (through the intake, as the API calls it).
+describe("D1 dead jobs: discard", () => {
+  const intakeOver = (dead: ReturnType<typeof createD1DeadJobs>, sent: string[] = []) =>
+    createQueuesIntake({
+      queue: {
+        async send() {
+          throw new Error("unused");
+        },
+        async sendBatch(messages) {
+          for (const { body } of messages) sent.push(body.job);
+        },
+      },
+      accepted: createD1Acceptances(bindings.HERALD_DB),
+      dead,
+      clock: systemClock,
+      logger: silentLogger,
+      dedupeWindowMs: 60_000,
+      keepAcceptedMs: 60_000,
+    });
+
+  it("discards every dead job of a subscription, and no other's, then 0", async () => {
+    const dead = createD1DeadJobs(bindings.HERALD_DB);
+    await buryAll(3);
+    const others = await buryAll(2, "other");
+    const intake = intakeOver(dead);
+    expect(await intake.discardDead("sub")).toBe(3);
+    expect(await dead.page("sub", 10)).toStrictEqual([]);
+    expect((await dead.page("other", 10)).map((j) => j.id)).toStrictEqual(others.map((j) => j.id));
+    expect(await intake.discardDead("sub")).toBe(0);
+    expect(await intake.discardDead("nobody")).toBe(0);
+  });
+
+  it("discards only the chosen ones; nothing once redriven, and a discarded one is not redriven", async () => {
+    const dead = createD1DeadJobs(bindings.HERALD_DB);
+    const jobs = await buryAll(3);
+    const [theirs] = await buryAll(1, "other");
+    const sent: string[] = [];
+    const intake = intakeOver(dead, sent);
+    const chosen = [jobs[0]!.id, theirs!.id, "zzz", crypto.randomUUID(), jobs[0]!.id];
+    expect(await intake.discardDead("sub", chosen)).toBe(1);
+    expect((await dead.page("other", 10)).map((j) => j.id)).toStrictEqual([theirs!.id]);
+    expect(await intake.redrive("sub", [jobs[1]!.id])).toBe(1);
+    expect(await intake.discardDead("sub", [jobs[1]!.id])).toBe(0);
+    expect(await intake.redrive("sub", [jobs[0]!.id])).toBe(0);
+    expect(sent).toStrictEqual([jobs[1]!.id]);
+    expect((await dead.page("sub", 10)).map((j) => j.id)).toStrictEqual([jobs[2]!.id]);
+  });
+});

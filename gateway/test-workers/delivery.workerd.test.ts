@@ -221,6 +221,32 @@ describe("delivery from the queue consumer inside workerd", () => {
     expect(await (await gw.request("/subscriptions/s/dead")).json()).toStrictEqual({ items: [] });
   });
 
+  it("DELETE .../dead/{jobId} and .../dead remove dead deliveries from D1 for good", async () => {
+    const { gw } = setup({ retry: 0 }, () => new Response("nope", { status: 400 }));
+    const messages = [await publish(gw, "x-1"), await publish(gw, "x-2"), await publish(gw, "x-3")];
+    await gw.consume(messages);
+    const one = await gw.request(`/subscriptions/s/dead/${messages[1]!.job}`, { method: "DELETE" });
+    expect(one.status).toBe(200);
+    expect(await one.json()).toStrictEqual({ deleted: 1 });
+    const gone = await gw.request(`/subscriptions/s/dead/${messages[1]!.job}`, {
+      method: "DELETE",
+    });
+    expect(gone.status).toBe(404);
+    expect(gone.headers.get("content-type")).toBe("application/problem+json");
+    const listed = (await (await gw.request("/subscriptions/s/dead")).json()) as {
+      items: { jobId: string }[];
+    };
+    expect(listed.items.map((i) => i.jobId)).toStrictEqual([messages[0]!.job, messages[2]!.job]);
+    const all = await gw.request("/subscriptions/s/dead", { method: "DELETE" });
+    expect(await all.json()).toStrictEqual({ deleted: 2 });
+    expect(await (await gw.request("/subscriptions/s/dead")).json()).toStrictEqual({ items: [] });
+    const sentBefore = gw.queue.sent.length;
+    const redrive = await gw.request("/subscriptions/s/redrive", { method: "POST" });
+    expect(await redrive.json()).toStrictEqual({ redriven: 0 });
+    expect(gw.queue.sent).toHaveLength(sentBefore);
+    expect((await gw.request("/subscriptions/nope/dead", { method: "DELETE" })).status).toBe(404);
+  });
+
   it("GET .../dead?after= a job that is not in the dead set is 400 problem+json, not the first page again", async () => {
     const { gw } = setup({ retry: 0 }, () => new Response("nope", { status: 400 }));
     const messages = [await publish(gw, "p-1"), await publish(gw, "p-2")];
