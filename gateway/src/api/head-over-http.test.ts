@@ -45,7 +45,7 @@ describe("HEAD wherever GET is served", () => {
   it.each([
     ["/subscriptions", "GET, HEAD, POST, OPTIONS"],
     ["/subscriptions/from-file", "GET, HEAD, OPTIONS"],
-    ["/subscriptions/from-file/dead", "GET, HEAD, OPTIONS"],
+    ["/subscriptions/from-file/dead", "GET, HEAD, DELETE, OPTIONS"],
   ])("%s: HEAD answers as GET without a body, and Allow lists it", async (path, allow) => {
     const get = await send("GET", path);
     const head = await send("HEAD", path);

@@ -210,7 +210,7 @@ describe("reliable delivery through the gateway", () => {
     const gw = start({}, sink.url);
     expect((await admin(gw, "GET", "/subscriptions/nope/dead")).status).toBe(404);
     expect((await admin(gw, "POST", "/subscriptions/nope/redrive")).status).toBe(404);
-    expect((await admin(gw, "DELETE", "/subscriptions/orders/dead")).status).toBe(405);
+    expect((await admin(gw, "PUT", "/subscriptions/orders/dead")).status).toBe(405);
     expect((await admin(gw, "GET", "/subscriptions/orders/dead?limit=0")).status).toBe(400);
   });
 
@@ -219,7 +219,7 @@ describe("reliable delivery through the gateway", () => {
     const gw = start({}, sink.url);
     const dead = await admin(gw, "OPTIONS", "/subscriptions/orders/dead");
     expect(dead.status).toBe(200);
-    expect(dead.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+    expect(dead.headers.get("allow")).toBe("GET, HEAD, DELETE, OPTIONS");
     const redrive = await admin(gw, "OPTIONS", "/subscriptions/orders/redrive");
     expect(redrive.status).toBe(200);
     expect(redrive.headers.get("allow")).toBe("POST, OPTIONS");
