@@ -211,14 +211,13 @@ describe("the OpenAPI document lists what the gateway answers", () => {
     const created = (await (
       await call("POST", "/subscriptions", { sink: "http://127.0.0.1:9/in" })
     ).json()) as { id: string };
-    const schema = (path: string) =>
-      schemas.compile(
-        (
-          paths[path]?.delete?.responses?.["200"] as {
-            content: { "application/json": { schema: object } };
-          }
-        ).content["application/json"].schema,
-      );
+    const schema = (path: string) => {
+      const ok = paths[path]?.delete?.responses["200"] as
+        | { content: { "application/json": { schema: object } } }
+        | undefined;
+      expect(ok, `DELETE ${path} documents 200`).toBeDefined();
+      return schemas.compile(ok?.content["application/json"].schema ?? {});
+    };
     const all = await call("DELETE", `/subscriptions/${created.id}/dead`);
     expect(all.status).toBe(200);
     expect(schema("/subscriptions/{id}/dead")(await all.json())).toBe(true);
