@@ -572,6 +572,17 @@ describe("charset labels for structured JSON", () => {
     expect(refused.code).toBe("unsupported_media_type");
   });
 
+  it.each([
+    "application/cloudevents+json; charset=iso-8859-1; charset=utf-8",
+    "application/cloudevents+json; charset=utf-8; CHARSET=utf-8",
+    "application/cloudevents-batch+json; charset=latin1; charset=utf-8",
+  ])("answers 415 naming the parameter given twice in %s (RFC 6838 4.3)", async (type) => {
+    const body = type.includes("batch") ? JSON.stringify([event]) : JSON.stringify(event);
+    const err = await failure(post({ "content-type": type }, body));
+    expect(err.code).toBe("unsupported_media_type");
+    expect(err.message).toContain("gives the parameter charset twice");
+  });
+
   // The one charset mismatch a UTF-8 reader would not notice: 8-bit bytes under us-ascii.
   it("refuses a byte over 0x7F under charset=us-ascii, in structured and batch mode", async () => {
     const body = JSON.stringify({ ...event, subject: "café" });

@@ -13,6 +13,7 @@ import {
   MEDIA_TYPE_LIST,
   type MediaType,
   parseMediaType,
+  repeatedParameter,
 } from "../event/media-type.js";
 import { jsonSyntaxReason } from "../http/json-syntax-reason.js";
 import { scanEvents } from "./data-member-text.js";
@@ -74,15 +75,26 @@ export async function parseRequest(
   return { mode: "binary", events: [parsed.event] };
 }
 
-/** Only the JSON event format is spoken, in UTF-8 (RFC 8259 8.1). */
+/**
+ * Only the JSON event format is spoken, in UTF-8 (RFC 8259 8.1), under a media type that gives
+ * each parameter once (RFC 6838 4.3): `charset=iso-8859-1; charset=utf-8` was read by its last
+ * charset, where a reader that takes the first (WHATWG) decodes the body in another.
+ */
 function requireFormat(mediaType: MediaType, expected: string, contentType: string): void {
   const charset = mediaType.params.get("charset");
+  const repeated = repeatedParameter(contentType);
   const fine =
     mediaType.essence === expected &&
+    repeated === undefined &&
     (charset === undefined || UTF8_CHARSETS.has(charset.toLowerCase()));
   if (fine) return;
   // Refusals only: a repeated Content-Type arrives joined, which reads as neither type nor charset.
   if (listsMediaTypes(contentType)) throw new UnsupportedMediaType(MEDIA_TYPE_LIST);
+  if (repeated !== undefined) {
+    throw new UnsupportedMediaType(
+      `Content-Type gives the parameter ${repeated} twice; give it once (RFC 6838 4.3), as readers disagree on which one counts`,
+    );
+  }
   if (mediaType.essence !== expected) {
     throw new UnsupportedMediaType(
       `${mediaType.essence} is not supported; Herald speaks the JSON event format (${expected})`,
