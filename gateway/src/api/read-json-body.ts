@@ -2,7 +2,7 @@ import { formatFieldPath } from "../config/field-path.js";
 import { MalformedRequest, UnsupportedMediaType } from "../errors/errors.js";
 import { jsonTooDeep, MAX_JSON_DEPTH } from "../event/json-depth.js";
 import { findDuplicateMember } from "../event/json-duplicate-member.js";
-import { isJsonEssence, parseMediaType } from "../event/media-type.js";
+import { isJsonEssence, parseMediaType, repeatedParameter } from "../event/media-type.js";
 import { jsonSyntaxReason } from "../http/json-syntax-reason.js";
 import { readBody } from "../ingest/read-body.js";
 
@@ -36,6 +36,14 @@ export async function readJsonBody(
   if (type === undefined || !isJsonEssence(type.essence)) {
     throw new UnsupportedMediaType(
       "send the body as JSON with Content-Type: application/json",
+      "application/json",
+    );
+  }
+  // RFC 6838 4.3: readers disagree on which of two charsets counts (this one took the last).
+  const twice = repeatedParameter(request.headers.get("content-type") ?? "");
+  if (twice !== undefined) {
+    throw new UnsupportedMediaType(
+      `Content-Type gives the parameter ${twice} twice; give it once (RFC 6838 4.3)`,
       "application/json",
     );
   }

@@ -540,6 +540,21 @@ describe("Subscriptions API", () => {
       await problem(await call("POST", "/subscriptions", "{}", {}), 415, "unsupported_media_type");
     });
 
+    it("a charset given twice -> 415 whichever comes last (RFC 6838 4.3)", async () => {
+      const before = await count();
+      for (const type of [
+        "application/json; charset=iso-8859-1; charset=utf-8",
+        "application/json; charset=utf-8; Charset=utf-8",
+      ]) {
+        const res = await call("POST", "/subscriptions", `{"sink":"${sink.url}/twice"}`, {
+          "content-type": type,
+        });
+        const body = await problem(res, 415, "unsupported_media_type");
+        expect(body.detail).toMatch(/charset twice/);
+      }
+      expect(await count()).toBe(before);
+    });
+
     it("a charset other than UTF-8 -> 415, never its bytes read as UTF-8", async () => {
       const before = await count();
       // "Ã©" in ISO-8859-1 is the bytes C3 A9, which read as UTF-8 are "é": accepted, it would

@@ -10,7 +10,7 @@ import {
   type Violation,
 } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
-import { parseMediaType } from "../event/media-type.js";
+import { parseMediaType, repeatedParameter } from "../event/media-type.js";
 import { validateAttributes } from "../event/validate-attributes.js";
 import type { PublishGate } from "../ingest/publish-gate.js";
 import { readBody } from "../ingest/read-body.js";
@@ -189,6 +189,14 @@ function checkMediaType(adapter: WebhookAdapter, header: string | null): string 
     const reads = adapter.readsAnyJson === true ? `${accepted} or a +json type` : accepted;
     throw new UnsupportedMediaType(
       `the ${adapter.kind} adapter reads ${reads}; the request has ${got}`,
+      accepted,
+    );
+  }
+  // RFC 6838 4.3: readers disagree on which of two charsets counts (this one took the last).
+  const repeated = repeatedParameter(header ?? "");
+  if (repeated !== undefined) {
+    throw new UnsupportedMediaType(
+      `Content-Type gives the parameter ${repeated} twice; give it once (RFC 6838 4.3)`,
       accepted,
     );
   }

@@ -115,6 +115,20 @@ describe("mapping", () => {
     }
   });
 
+  it("refuses a Content-Type that gives charset twice (415, RFC 6838 4.3), whichever comes last", async () => {
+    const body = JSON.stringify({ event: "order.twice", order: { id: 2 } });
+    for (const contentType of [
+      "application/json; charset=iso-8859-1; charset=utf-8",
+      "application/json; charset=utf-8; CHARSET=utf-8",
+    ]) {
+      const refused = await kit.post("shop", body, { "content-type": contentType });
+      expect(refused.status).toBe(415);
+      const problem = await refused.json();
+      expect(problem.code).toBe("unsupported_media_type");
+      expect(problem.detail).toContain("charset twice");
+    }
+  });
+
   it("a mapped value that breaks the CloudEvents rules is refused as an invalid event", async () => {
     const res = await kit.post("shop", { event: "order.paid", created: "yesterday" });
     expect(res.status).toBe(400);
