@@ -187,18 +187,26 @@ describe("DELETE /subscriptions/{id}/dead", () => {
     await expectProblem(await call(gw, "DELETE", "/subscriptions/nobody/dead/1"), 404, "not_found");
   });
 
-  it("names DELETE in Allow, and answers 405 to methods it does not take", async () => {
-    const gw = await refusingGateway();
-    const options = await call(gw, "OPTIONS", "/subscriptions/orders/dead");
-    expect(options.status).toBe(200);
-    expect(options.headers.get("allow")).toBe("GET, HEAD, DELETE, OPTIONS");
-    for (const method of ["PUT", "POST", "PATCH"]) {
-      const res = await call(gw, method, "/subscriptions/orders/dead");
-      await expectProblem(res.clone(), 405, "method_not_allowed");
-      expect(res.headers.get("allow")).toBe("GET, HEAD, DELETE, OPTIONS");
-    }
-  });
+  it("names DELETE in Allow, and answers 405 to methods it does not take", () =>
+    expectAllow("/subscriptions/orders/dead", "GET, HEAD, DELETE, OPTIONS", [
+      "PUT",
+      "POST",
+      "PATCH",
+    ]));
 });
+
+/** OPTIONS on `path` names `allow`; each of `refused` gets a 405 problem naming it too. */
+async function expectAllow(path: string, allow: string, refused: readonly string[]) {
+  const gw = await refusingGateway();
+  const options = await call(gw, "OPTIONS", path);
+  expect(options.status).toBe(200);
+  expect(options.headers.get("allow")).toBe(allow);
+  for (const method of refused) {
+    const res = await call(gw, method, path);
+    await expectProblem(res.clone(), 405, "method_not_allowed");
+    expect(res.headers.get("allow")).toBe(allow);
+  }
+}
 
 describe("DELETE /subscriptions/{id}/dead/{jobId}", () => {
   it("deletes that dead event only; 404 once gone, redriven, unknown, or another subscription's", async () => {
@@ -240,17 +248,8 @@ describe("DELETE /subscriptions/{id}/dead/{jobId}", () => {
     expect(await deadIds(gw, "orders")).toEqual([third]);
   });
 
-  it("names DELETE in Allow, and answers 405 to methods it does not take", async () => {
-    const gw = await refusingGateway();
-    const options = await call(gw, "OPTIONS", "/subscriptions/orders/dead/1");
-    expect(options.status).toBe(200);
-    expect(options.headers.get("allow")).toBe("DELETE, OPTIONS");
-    for (const method of ["GET", "PUT", "POST"]) {
-      const res = await call(gw, method, "/subscriptions/orders/dead/1");
-      await expectProblem(res.clone(), 405, "method_not_allowed");
-      expect(res.headers.get("allow")).toBe("DELETE, OPTIONS");
-    }
-  });
+  it("names DELETE in Allow, and answers 405 to methods it does not take", () =>
+    expectAllow("/subscriptions/orders/dead/1", "DELETE, OPTIONS", ["GET", "PUT", "POST"]));
 });
 
 describe("deleting dead events takes an admin token", () => {
