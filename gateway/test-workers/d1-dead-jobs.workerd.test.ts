@@ -34,6 +34,31 @@ async function buryAll(count: number, subscriptionId = "sub") {
   return jobs;
 }
 
+/** The Workers intake over `dead`, as the API calls it, sending redriven jobs to `queue`. */
+const intakeOver = (
+  dead: ReturnType<typeof createD1DeadJobs>,
+  queue: QueueProducer<DeliveryMessage>,
+) =>
+  createQueuesIntake({
+    queue,
+    accepted: createD1Acceptances(bindings.HERALD_DB),
+    dead,
+    clock: systemClock,
+    logger: silentLogger,
+    dedupeWindowMs: 60_000,
+    keepAcceptedMs: 60_000,
+  });
+
+/** A queue that only records the job ids sent to it, in `sent`. */
+const recording = (sent: string[] = []): QueueProducer<DeliveryMessage> => ({
+  async send() {
+    throw new Error("unused");
+  },
+  async sendBatch(messages) {
+    for (const { body } of messages) sent.push(body.job);
+  },
+});
+
 // The cases of delivery-queue.case.ts ("pages through", "refuses a dead-page cursor") on D1,
 // whose job ids are UUIDs with no order of their own.
 describe("D1 dead jobs: pages", () => {
@@ -93,15 +118,7 @@ describe("D1 dead jobs: redrive", () => {
         }
       },
     };
-    const intake = createQueuesIntake({
-      queue,
-      accepted: createD1Acceptances(bindings.HERALD_DB),
-      dead,
-      clock: systemClock,
-      logger: silentLogger,
-      dedupeWindowMs: 60_000,
-      keepAcceptedMs: 60_000,
-    });
+    const intake = intakeOver(dead, queue);
     expect(await intake.redrive("sub")).toBe(150);
     expect(sent).toStrictEqual(jobs.map((j) => j.id));
     const still = [
@@ -115,29 +132,11 @@ describe("D1 dead jobs: redrive", () => {
 
 // The discard cases of delivery-queue.case.ts on D1 (through the intake, as the API calls it).
 describe("D1 dead jobs: discard", () => {
-  const intakeOver = (dead: ReturnType<typeof createD1DeadJobs>, sent: string[] = []) =>
-    createQueuesIntake({
-      queue: {
-        async send() {
-          throw new Error("unused");
-        },
-        async sendBatch(messages) {
-          for (const { body } of messages) sent.push(body.job);
-        },
-      },
-      accepted: createD1Acceptances(bindings.HERALD_DB),
-      dead,
-      clock: systemClock,
-      logger: silentLogger,
-      dedupeWindowMs: 60_000,
-      keepAcceptedMs: 60_000,
-    });
-
   it("discards every dead job of a subscription, and no other's, then 0", async () => {
     const dead = createD1DeadJobs(bindings.HERALD_DB);
     await buryAll(3);
     const others = await buryAll(2, "other");
-    const intake = intakeOver(dead);
+    const intake = intakeOver(dead, recording());
     expect(await intake.discardDead("sub")).toBe(3);
     expect(await dead.page("sub", 10)).toStrictEqual([]);
     expect((await dead.page("other", 10)).map((j) => j.id)).toStrictEqual(others.map((j) => j.id));
@@ -150,7 +149,7 @@ describe("D1 dead jobs: discard", () => {
     const jobs = await buryAll(3);
     const [theirs] = await buryAll(1, "other");
     const sent: string[] = [];
-    const intake = intakeOver(dead, sent);
+    const intake = intakeOver(dead, recording(sent));
     const chosen = [jobs[0]!.id, theirs!.id, "zzz", crypto.randomUUID(), jobs[0]!.id];
     expect(await intake.discardDead("sub", chosen)).toBe(1);
     expect((await dead.page("other", 10)).map((j) => j.id)).toStrictEqual([theirs!.id]);
