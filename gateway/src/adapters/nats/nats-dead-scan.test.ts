@@ -11,9 +11,12 @@ let nats: Awaited<ReturnType<typeof startNatsServer>>;
 let store: NatsStore;
 let nc: NatsConnection;
 const names = natsNames("deadscan");
+/** A gateway's store on the test stream (another replica when `store` is open already). */
+const openReplica = () =>
+  openNatsStore({ servers: nats.url, stream: "deadscan", ackWaitMs: 5_000 });
 beforeAll(async () => {
   nats = await startNatsServer();
-  store = await openNatsStore({ servers: nats.url, stream: "deadscan", ackWaitMs: 5_000 });
+  store = await openReplica();
   nc = await connect({ servers: nats.url });
 });
 afterAll(async () => {
@@ -101,7 +104,7 @@ describe("the dead set of a subscription on NATS", () => {
 describe("a redrive made through two replicas at once", () => {
   it("counts each dead job once, in the answer of the replica that put it back", async () => {
     // A second gateway on the same stream: the admin API behind a load balancer.
-    const second = await openNatsStore({ servers: nats.url, stream: "deadscan", ackWaitMs: 5_000 });
+    const second = await openReplica();
     try {
       await bury("twice", 1, 40);
       const [one, two] = await Promise.all([
@@ -120,7 +123,7 @@ describe("a redrive made through two replicas at once", () => {
 
 describe("a discard and a redrive made through two replicas at once", () => {
   it("ends each dead job one way: redriven or discarded, counted once, never both", async () => {
-    const second = await openNatsStore({ servers: nats.url, stream: "deadscan", ackWaitMs: 5_000 });
+    const second = await openReplica();
     try {
       await bury("both", 1, 40);
       const [redriven, discarded] = await Promise.all([
