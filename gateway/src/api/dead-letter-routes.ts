@@ -50,6 +50,19 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
   const known = (id: string) => {
     if (registry.find(id) === undefined) throw new NotFound(`no subscription with id "${id}"`);
   };
+  /**
+   * The end of a path's routes: `OPTIONS` (of a known subscription) answers `allow`, and every
+   * method not routed above it is 405 naming them.
+   */
+  const allowOnly = (path: `/subscriptions/:id/${string}`, allow: readonly string[]) => {
+    app.options(path, (c) => {
+      known(c.req.param("id"));
+      return answerAllow(c, allow);
+    });
+    app.all(path, (c) => {
+      throw new MethodNotAllowed(c.req.method, allow);
+    });
+  };
 
   app.get("/subscriptions/:id/dead", async (c) => {
     const id = c.req.param("id");
@@ -84,13 +97,7 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
     known(id);
     return c.json({ deleted: await discard(id) });
   });
-  app.options("/subscriptions/:id/dead", (c) => {
-    known(c.req.param("id"));
-    return answerAllow(c, DEAD_ALLOW);
-  });
-  app.all("/subscriptions/:id/dead", (c) => {
-    throw new MethodNotAllowed(c.req.method, DEAD_ALLOW);
-  });
+  allowOnly("/subscriptions/:id/dead", DEAD_ALLOW);
 
   app.delete("/subscriptions/:id/dead/:jobId", async (c) => {
     const id = c.req.param("id");
@@ -102,13 +109,7 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
     }
     return c.json({ deleted });
   });
-  app.options("/subscriptions/:id/dead/:jobId", (c) => {
-    known(c.req.param("id"));
-    return answerAllow(c, DEAD_JOB_ALLOW);
-  });
-  app.all("/subscriptions/:id/dead/:jobId", (c) => {
-    throw new MethodNotAllowed(c.req.method, DEAD_JOB_ALLOW);
-  });
+  allowOnly("/subscriptions/:id/dead/:jobId", DEAD_JOB_ALLOW);
 
   app.post("/subscriptions/:id/redrive", async (c) => {
     const id = c.req.param("id");
@@ -122,13 +123,7 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
     const redriven = await queue.redrive(id, jobIds);
     return c.json({ redriven });
   });
-  app.options("/subscriptions/:id/redrive", (c) => {
-    known(c.req.param("id"));
-    return answerAllow(c, REDRIVE_ALLOW);
-  });
-  app.all("/subscriptions/:id/redrive", (c) => {
-    throw new MethodNotAllowed(c.req.method, REDRIVE_ALLOW);
-  });
+  allowOnly("/subscriptions/:id/redrive", REDRIVE_ALLOW);
 }
 
 const DEAD_ALLOW = ["GET", "HEAD", "DELETE", "OPTIONS"] as const;
