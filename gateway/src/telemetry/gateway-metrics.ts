@@ -1,6 +1,6 @@
 import { metrics, ValueType } from "@opentelemetry/api";
 import type { DeliveryOutcome } from "../deliver/delivery-outcome.js";
-import { createMetricRegistry, type Labels } from "./metric-registry.js";
+import { createMetricRegistry, type Labels, retire, revive } from "./metric-registry.js";
 import { TRACER_NAME } from "./tracing.js";
 
 /** What a delivery attempt was for: the subscription's sink, or its dead-letter sink. */
@@ -51,9 +51,6 @@ export interface GatewayMetrics {
   /** The Prometheus text of every metric. */
   render(): Promise<string>;
 }
-
-/** How many forgotten attempt counts are kept for OTLP (the SDK's default cardinality limit). */
-const RETIRED_LIMIT = 2000;
 
 /** Attempt latency buckets, seconds: loopback sinks to the longest allowed timeout. */
 const DURATION_BUCKETS = [
@@ -185,8 +182,8 @@ export function createGatewayMetrics(options: {
    * the last count it observed for an attribute set, and reads a later observation as the new
    * total: a subscription of the same id added back (a reload that restores it) must go on from
    * there, or the attempts up to its old count would be lost (counting from 0 again, its first
-   * attempts look like no change) under an unchanged start time. At most `RETIRED_LIMIT` are kept,
-   * the oldest dropped first, as the SDK keeps distinct sets only up to its cardinality limit.
+   * attempts look like no change) under an unchanged start time. At most 2,000 are kept (the
+   * SDK's default cardinality limit), the oldest dropped first (`retire`).
    */
   const retired = new Map<string, number>();
   function attemptLabels(subscriptionId: string, target: AttemptTarget, outcome: string) {
@@ -197,9 +194,8 @@ export function createGatewayMetrics(options: {
         deliveries: { subscription: subscriptionId, target, outcome },
         duration: { target, outcome },
         otel: { "herald.subscription.id": subscriptionId, target, outcome },
-        count: retired.get(key) ?? 0,
+        count: revive(retired, key, () => 0),
       };
-      retired.delete(key);
       labelSets.set(key, found);
     }
     return found;
@@ -242,9 +238,7 @@ export function createGatewayMetrics(options: {
       for (const [key, labels] of labelSets) {
         if (labels.otel["herald.subscription.id"] !== subscriptionId) continue;
         labelSets.delete(key);
-        retired.delete(key);
-        retired.set(key, labels.count);
-        if (retired.size > RETIRED_LIMIT) retired.delete(retired.keys().next().value as string);
+        retire(retired, key, labels.count);
       }
     },
     render: () => registry.render(),

@@ -33,7 +33,14 @@ interface Family {
  * How many forgotten series a family keeps the value of, the oldest dropped first (a few hundred
  * bytes each): enough for the subscriptions of a config, not for every `herald tail` ever run.
  */
-const RETIRED_LIMIT = 2000;
+export const RETIRED_LIMIT = 2000;
+
+/** Keeps `value` as the latest retired one of `key`, the oldest dropped past `RETIRED_LIMIT`. */
+export function retire<T>(retired: Map<string, T>, key: string, value: T): void {
+  retired.delete(key);
+  retired.set(key, value);
+  if (retired.size > RETIRED_LIMIT) retired.delete(retired.keys().next().value as string);
+}
 
 /**
  * Drops the series of `series` whose label `name` is `value`, keeping its value in `retired`: a
@@ -50,14 +57,12 @@ function forgetIn<T>(
   for (const [key, { labels, value: kept }] of series) {
     if (!Object.hasOwn(labels, name) || labels[name] !== value) continue;
     series.delete(key);
-    retired.delete(key);
-    retired.set(key, kept);
-    if (retired.size > RETIRED_LIMIT) retired.delete(retired.keys().next().value as string);
+    retire(retired, key, kept);
   }
 }
 
 /** The value a new series starts from: a forgotten one's of the same labels, or `fresh`. */
-function revive<T>(retired: Map<string, T>, key: string, fresh: () => T): T {
+export function revive<T>(retired: Map<string, T>, key: string, fresh: () => T): T {
   const kept = retired.get(key);
   if (kept === undefined) return fresh();
   retired.delete(key);
