@@ -2,8 +2,9 @@ import { formatFieldPath } from "../config/field-path.js";
 import { MalformedRequest, UnsupportedMediaType } from "../errors/errors.js";
 import { jsonTooDeep, MAX_JSON_DEPTH } from "../event/json-depth.js";
 import { findDuplicateMember } from "../event/json-duplicate-member.js";
-import { isJsonEssence, parseMediaType, repeatedParameter } from "../event/media-type.js";
+import { isJsonEssence, parseMediaType } from "../event/media-type.js";
 import { jsonSyntaxReason } from "../http/json-syntax-reason.js";
+import { refuseRepeatedParameter } from "../http/refuse-repeated-parameter.js";
 import { readBody } from "../ingest/read-body.js";
 
 /** Largest admin API request body: a subscription is a few hundred bytes; 64 KiB is plenty. */
@@ -39,14 +40,7 @@ export async function readJsonBody(
       "application/json",
     );
   }
-  // RFC 6838 4.3: readers disagree on which of two charsets counts (this one took the last).
-  const twice = repeatedParameter(request.headers.get("content-type") ?? "");
-  if (twice !== undefined) {
-    throw new UnsupportedMediaType(
-      `Content-Type gives the parameter ${twice} twice; give it once (RFC 6838 4.3)`,
-      "application/json",
-    );
-  }
+  refuseRepeatedParameter(request.headers.get("content-type") ?? "", "application/json");
   const charset = type.params.get("charset")?.toLowerCase();
   if (charset !== undefined && !JSON_CHARSETS.has(charset)) {
     throw new UnsupportedMediaType(

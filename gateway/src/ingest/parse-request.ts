@@ -16,6 +16,7 @@ import {
   repeatedParameter,
 } from "../event/media-type.js";
 import { jsonSyntaxReason } from "../http/json-syntax-reason.js";
+import { refuseRepeatedParameter } from "../http/refuse-repeated-parameter.js";
 import { scanEvents } from "./data-member-text.js";
 import type { IngestSource } from "./ingest-source.js";
 import { parseBinary } from "./parse-binary.js";
@@ -82,19 +83,14 @@ export async function parseRequest(
  */
 function requireFormat(mediaType: MediaType, expected: string, contentType: string): void {
   const charset = mediaType.params.get("charset");
-  const repeated = repeatedParameter(contentType);
   const fine =
     mediaType.essence === expected &&
-    repeated === undefined &&
+    repeatedParameter(contentType) === undefined &&
     (charset === undefined || UTF8_CHARSETS.has(charset.toLowerCase()));
   if (fine) return;
   // Refusals only: a repeated Content-Type arrives joined, which reads as neither type nor charset.
   if (listsMediaTypes(contentType)) throw new UnsupportedMediaType(MEDIA_TYPE_LIST);
-  if (repeated !== undefined) {
-    throw new UnsupportedMediaType(
-      `Content-Type gives the parameter ${repeated} twice; give it once (RFC 6838 4.3), as readers disagree on which one counts`,
-    );
-  }
+  refuseRepeatedParameter(contentType);
   if (mediaType.essence !== expected) {
     throw new UnsupportedMediaType(
       `${mediaType.essence} is not supported; Herald speaks the JSON event format (${expected})`,

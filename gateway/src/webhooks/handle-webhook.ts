@@ -10,8 +10,9 @@ import {
   type Violation,
 } from "../errors/errors.js";
 import type { CloudEvent } from "../event/cloud-event.js";
-import { parseMediaType, repeatedParameter } from "../event/media-type.js";
+import { parseMediaType } from "../event/media-type.js";
 import { validateAttributes } from "../event/validate-attributes.js";
+import { refuseRepeatedParameter } from "../http/refuse-repeated-parameter.js";
 import type { PublishGate } from "../ingest/publish-gate.js";
 import { readBody } from "../ingest/read-body.js";
 import type { Clock } from "../ports/clock.js";
@@ -192,14 +193,7 @@ function checkMediaType(adapter: WebhookAdapter, header: string | null): string 
       accepted,
     );
   }
-  // RFC 6838 4.3: readers disagree on which of two charsets counts (this one took the last).
-  const repeated = repeatedParameter(header ?? "");
-  if (repeated !== undefined) {
-    throw new UnsupportedMediaType(
-      `Content-Type gives the parameter ${repeated} twice; give it once (RFC 6838 4.3)`,
-      accepted,
-    );
-  }
+  refuseRepeatedParameter(header ?? "", accepted);
   const charset = mediaType.params.get("charset");
   if (charset !== undefined && !UTF8_CHARSETS.has(charset.toLowerCase())) {
     throw new UnsupportedMediaType(`charset ${charset} is not supported; send UTF-8`, accepted);
