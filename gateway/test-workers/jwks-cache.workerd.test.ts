@@ -3,8 +3,11 @@ import { describe, expect, it } from "vitest";
 import { createCacheApiJwksFetch } from "../src/adapters/workers/cache-api-jwks-fetch.js";
 import { binaryEvent, resetDatabase, testWorker } from "./harness.js";
 
-/** A JWKS endpoint behind an injected fetch that counts its calls and can go down. */
-function issuerEndpoint(jwks: () => unknown) {
+/**
+ * A JWKS endpoint behind an injected fetch that counts its calls and can go down; its answers
+ * carry `headers` (e.g. `cache-control`).
+ */
+function issuerEndpoint(jwks: () => unknown, headers: Record<string, string> = {}) {
   const state = { calls: 0, down: false };
   return {
     state,
@@ -12,7 +15,7 @@ function issuerEndpoint(jwks: () => unknown) {
       state.calls += 1;
       if (state.down) throw new TypeError("network down");
       expect(request.url).toBe("https://id.test/jwks.json");
-      return Response.json(jwks());
+      return Response.json(jwks(), { headers });
     },
   };
 }
@@ -85,6 +88,7 @@ describe("JWKS through the Cache API (workerd)", () => {
       fetch: endpoint.fetch,
       now: () => now.ms,
       maxAgeMs: 1_000,
+      maxAgeBoundsMs: { minMs: 1_000, maxMs: 3_600_000 },
     });
     await jwksFetch(new Request("https://id.test/jwks.json"));
     endpoint.state.down = true;
@@ -225,5 +229,52 @@ describe("JWKS through the Cache API (workerd)", () => {
     now.ms += 60_000;
     expect((await two.request("/events", binaryEvent("age-3", auth))).status).toBe(401);
     expect(endpoint.state.calls).toBe(2);
+  });
+
+  it("the issuer's Cache-Control reaches the key source through the cache: max-age=120 is refetched two minutes on, in a new isolate too", async () => {
+    await resetDatabase();
+    const { jwk, auth } = await issuerKey("1h");
+    let served: unknown[] = [jwk];
+    const endpoint = issuerEndpoint(() => ({ keys: served }), {
+      "cache-control": "public, max-age=120",
+    });
+    const { now, options } = freshCacheAndClock(endpoint.fetch);
+    const one = testWorker(issuerConfig, options);
+    expect((await one.request("/events", binaryEvent("cc-1", auth))).status).toBe(202);
+    now.ms += 60_000;
+    // A new isolate's first load comes from the cache, with the issuer's max-age kept.
+    const two = testWorker(issuerConfig, options);
+    expect((await two.request("/events", binaryEvent("cc-2", auth))).status).toBe(202);
+    expect(endpoint.state.calls).toBe(1);
+    // The issuer withdraws the key: two minutes after the fetch both isolates see it gone.
+    served = [];
+    now.ms += 60_000;
+    expect((await two.request("/events", binaryEvent("cc-3", auth))).status).toBe(401);
+    expect((await one.request("/events", binaryEvent("cc-4", auth))).status).toBe(401);
+    expect(endpoint.state.calls).toBe(3);
+  });
+
+  it("while the issuer is down the cached set serves at its real age: a day after its fetch it is refused, in an isolate that got it later too", async () => {
+    await resetDatabase();
+    const { jwk, auth } = await issuerKey("1000d");
+    const endpoint = issuerEndpoint(() => ({ keys: [jwk] }));
+    const { now, options } = freshCacheAndClock(endpoint.fetch);
+    const one = testWorker(issuerConfig, options);
+    expect((await one.request("/events", binaryEvent("down-1", auth))).status).toBe(202);
+    endpoint.state.down = true;
+    // Twelve hours on, a new isolate: the issuer fails, the cache's day-old-at-most set serves.
+    now.ms += 12 * 3_600_000;
+    const two = testWorker(issuerConfig, options);
+    expect((await two.request("/events", binaryEvent("down-2", auth))).status).toBe(202);
+    expect(endpoint.state.calls).toBe(2);
+    // A day after the issuer gave the set it is no longer used, though this isolate got it
+    // twelve hours ago: 503 until the issuer is back.
+    now.ms += 12 * 3_600_000;
+    const refused = await two.request("/events", binaryEvent("down-3", auth));
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ code: "keys_unavailable" });
+    endpoint.state.down = false;
+    now.ms += 30_000;
+    expect((await two.request("/events", binaryEvent("down-4", auth))).status).toBe(202);
   });
 });

@@ -70,3 +70,13 @@ export const CLEARTEXT_REDIRECT =
  * (a key rotated in since) still fetches at once.
  */
 export const JWKS_CACHED_AT = "x-herald-jwks-cached-at";
+
+/**
+ * A header a `fetch` given to `createRemoteKeySource` puts on an answer that is a shared cache's
+ * old set because the issuer failed (`cache-api-jwks-fetch.ts`), holding why (URI-encoded), with
+ * `JWKS_CACHED_AT` saying when that set was fetched. The key source counts it as a failed fetch
+ * (logged with that cause; the cooldown holds) and uses the set only if it is newer than its own,
+ * at its real age: it is not made fresh by passing through the cache, so it is refetched after
+ * the cooldown and stops serving when it is too old (`keepStaleMs`).
+ */
+export const JWKS_STALE = "x-herald-jwks-stale";

@@ -11,13 +11,14 @@ import {
   makeKey,
   manualClock,
   signToken,
+  T0,
   type TestKey,
 } from "../../test/support/test-issuer.js";
 import { TEST_TLS_CERT, TEST_TLS_KEY } from "../../test/support/tls-fixture.js";
 import type { Logger } from "../ports/logger.js";
 import { KeysUnavailable, Unauthorized } from "./auth-errors.js";
 import type { KeySource } from "./key-source.js";
-import { JWKS_CACHED_AT } from "./read-jwks.js";
+import { JWKS_CACHED_AT, JWKS_STALE } from "./read-jwks.js";
 import { createRemoteKeySource, type RemoteKeySourceOptions } from "./remote-key-source.js";
 import { createTokenVerifier } from "./verify-token.js";
 
@@ -609,5 +610,240 @@ describe("verified-token cache over a JWKS URL", () => {
     expect(lookups()).toBe(2);
     await verifier.verify(token);
     expect(lookups()).toBe(2);
+  });
+});
+
+describe("createRemoteKeySource: max age from the answer's caching headers", () => {
+  /** A server serving k1 with `headers`, and a source that refetches before answering. */
+  async function cachingSetup(headers: Record<string, string>) {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await startJwksServer(jwksOf(k1), headers);
+    servers.push(server);
+    const { keys, clock, verifier } = setup(server.url, { refreshInBackground: false });
+    const token = await signToken(k1, claimsAt(clock.now() / 1000, { exp: 4e9 }));
+    return { k1, server, keys, clock, verifier, token };
+  }
+
+  it("refetches when max-age runs out, not at the 10-minute default", async () => {
+    const { server, clock, verifier, token } = await cachingSetup({
+      "cache-control": "public, max-age=120, must-revalidate",
+    });
+    await verifier.verify(token);
+    clock.advance(119_999);
+    await verifier.verify(token);
+    expect(server.requests).toBe(1);
+    clock.advance(1);
+    await verifier.verify(token);
+    expect(server.requests).toBe(2);
+    // The next answer's max-age counts from its fetch.
+    clock.advance(119_999);
+    await verifier.verify(token);
+    expect(server.requests).toBe(2);
+  });
+
+  it("no-store, no-cache and max-age=0 mean a fetch a minute at most, not one per token", async () => {
+    for (const cacheControl of ["no-store", "no-cache", "max-age=0", "max-age=junk"]) {
+      const { server, clock, verifier, token } = await cachingSetup({
+        "cache-control": cacheControl,
+      });
+      for (let s = 0; s < 60; s++) {
+        await verifier.verify(token);
+        clock.advance(999);
+      }
+      expect(server.requests, cacheControl).toBe(1);
+      clock.advance(60_000);
+      await verifier.verify(token);
+      expect(server.requests, cacheControl).toBe(2);
+    }
+  });
+
+  it("a max-age of a day is cut to an hour, so a withdrawn key stops verifying within it", async () => {
+    const { k1, server, clock, verifier, keys, token } = await cachingSetup({
+      "cache-control": "max-age=86400",
+    });
+    await verifier.verify(token);
+    const k2 = await makeKey("ES256", "k2");
+    server.serve(jwksOf(k2), { "cache-control": "max-age=86400" });
+    clock.advance(3_599_999);
+    await expect(verifier.verify(token)).resolves.toMatchObject({ subject: "orders-service" });
+    expect(server.requests).toBe(1);
+    clock.advance(1);
+    await expect(verifier.verify(token)).rejects.toMatchObject({ reason: "unknown_key" });
+    expect(server.requests).toBe(2);
+    expect(await keys.generation()).toBe(1);
+    expect(k1.kid).toBe("k1");
+  });
+
+  it("takes off the Age a cache on the way added, and reads Expires against Date", async () => {
+    const aged = await cachingSetup({ "cache-control": "max-age=600", age: "540" });
+    await aged.verifier.verify(aged.token);
+    aged.clock.advance(59_999);
+    await aged.verifier.verify(aged.token);
+    expect(aged.server.requests).toBe(1);
+    aged.clock.advance(1);
+    await aged.verifier.verify(aged.token);
+    expect(aged.server.requests).toBe(2);
+
+    // The issuer's clock is a day behind ours: Expires - Date is what counts, 5 minutes.
+    const issuerNow = T0 - 86_400_000;
+    const expiring = await cachingSetup({
+      date: new Date(issuerNow).toUTCString(),
+      expires: new Date(issuerNow + 300_000).toUTCString(),
+    });
+    await expiring.verifier.verify(expiring.token);
+    expiring.clock.advance(299_999);
+    await expiring.verifier.verify(expiring.token);
+    expect(expiring.server.requests).toBe(1);
+    expiring.clock.advance(1);
+    await expiring.verifier.verify(expiring.token);
+    expect(expiring.server.requests).toBe(2);
+  });
+
+  it("a long max-age does not hold back a rotated-in key: an unknown kid still refetches", async () => {
+    const { k1, server, clock, verifier } = await cachingSetup({ "cache-control": "max-age=3600" });
+    await verifier.verify(await signToken(k1));
+    const k2 = await makeKey("ES256", "k2");
+    server.serve(jwksOf(k1, k2), { "cache-control": "max-age=3600" });
+    clock.advance(1_000);
+    await expect(verifier.verify(await signToken(k2))).resolves.toMatchObject({ issuer: ISSUER });
+    expect(server.requests).toBe(2);
+    // The rate limit on unknown kids holds as before.
+    clock.advance(1_000);
+    await expect(
+      verifier.verify(await signToken(k1, undefined, { kid: "made-up" })),
+    ).rejects.toMatchObject({ reason: "unknown_key" });
+    expect(server.requests).toBe(2);
+  });
+
+  it("refetches past max-age in the background by default, the old set answering meanwhile", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    server.serve(jwksOf(k1), { "cache-control": "max-age=90" });
+    const { clock, keys } = setup(server.url);
+    await keys.keysFor({ alg: "ES256", kid: "k1" });
+    const k2 = await makeKey("ES256", "k2");
+    server.serve(jwksOf(k2), { "cache-control": "max-age=90" });
+    clock.advance(90_000);
+    // Answered from the old set; the refetch it started withdraws k1 once it lands.
+    expect((await keys.keysFor({ alg: "ES256", kid: "k1" })).keys).toHaveLength(1);
+    await server.answered(2);
+    await vi.waitFor(async () => expect(await keys.generation()).toBe(1));
+  });
+
+  it("refuses bounds that cannot hold", () => {
+    const url = "https://id.example.test/jwks";
+    expect(() => createRemoteKeySource({ url, maxAgeMs: 1_000 })).toThrow(/minMs <= defaultMs/);
+    expect(() =>
+      createRemoteKeySource({ url, maxAgeBoundsMs: { minMs: 120_000, maxMs: 60_000 } }),
+    ).toThrow(TypeError);
+    expect(() => createRemoteKeySource({ url, keepStaleMs: 60_000 })).toThrow(/keepStaleMs/);
+  });
+});
+
+describe("createRemoteKeySource: a set that cannot be refetched", () => {
+  it("serves for a day after its fetch while refetches fail, then 503 until the issuer is back", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    const { lines, logger } = recordingLogger();
+    const { clock, verifier } = setup(server.url, { logger, refreshInBackground: false });
+    const token = await signToken(k1, claimsAt(T0 / 1000, { exp: 4e9 }));
+    await verifier.verify(token);
+    server.serve(503);
+
+    clock.advance(86_400_000 - 1);
+    await expect(verifier.verify(token)).resolves.toMatchObject({ subject: "orders-service" });
+    expect(server.requests).toBe(2);
+    expect(lines.filter((line) => line.level === "warn")).toEqual([
+      expect.objectContaining({
+        message: "auth: JWKS fetch failed; keeping the keys fetched before, if any",
+        fields: expect.objectContaining({ error: "the JWKS URL answered HTTP 503" }),
+      }),
+    ]);
+
+    clock.advance(1);
+    // Within the cooldown of the failure a moment ago: refused at once, with how long to wait.
+    const refused = await verifier.verify(token).catch((err) => err);
+    expect(refused).toBeInstanceOf(KeysUnavailable);
+    expect(refused.headers["retry-after"]).toBe("30");
+    expect(server.requests).toBe(2);
+    const tooOld = lines.filter((line) => line.level === "error");
+    expect(tooOld).toHaveLength(1);
+    expect(tooOld[0]?.message).toMatch(
+      /could not be refetched for 86400 s; its keys are no longer used/,
+    );
+
+    // Past the cooldown it tries again, fails again, refuses again; said once, not per token.
+    clock.advance(30_000);
+    await expect(verifier.verify(token)).rejects.toBeInstanceOf(KeysUnavailable);
+    expect(server.requests).toBe(3);
+    expect(lines.filter((line) => line.level === "error")).toHaveLength(1);
+
+    server.serve(jwksOf(k1));
+    clock.advance(30_000);
+    await expect(verifier.verify(token)).resolves.toMatchObject({ subject: "orders-service" });
+    expect(lines.at(-1)).toMatchObject({
+      level: "info",
+      message: "auth: JWKS fetched again after failing",
+    });
+  });
+
+  it("a configured keepStaleMs holds", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    const { clock, keys } = setup(server.url, { keepStaleMs: 3_600_000 });
+    await keys.keysFor({ alg: "ES256", kid: "k1" });
+    await server.close();
+    clock.advance(3_599_999);
+    await keys.keysFor({ alg: "ES256", kid: "k1" });
+    clock.advance(1);
+    await expect(keys.keysFor({ alg: "ES256", kid: "k1" })).rejects.toBeInstanceOf(KeysUnavailable);
+  });
+});
+
+describe("createRemoteKeySource: a shared cache's old set in place of a failed fetch (JWKS_STALE)", () => {
+  it("is a failed fetch, logged with its cause, whose set serves at its real age", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const clock = manualClock();
+    const fetchedAt = clock.now() - 12 * 3_600_000;
+    let fetches = 0;
+    const { lines, logger } = recordingLogger();
+    const keys = createRemoteKeySource({
+      url: "https://id.example.test/jwks.json",
+      clock,
+      logger,
+      refreshInBackground: false,
+      fetch: async () => {
+        fetches += 1;
+        return Response.json(jwksOf(k1), {
+          headers: {
+            "cache-control": "max-age=600",
+            [JWKS_CACHED_AT]: String(fetchedAt),
+            [JWKS_STALE]: encodeURIComponent("fetch failed: connect ECONNREFUSED 10.0.0.1:443"),
+          },
+        });
+      },
+    });
+    // No set held: the cache's serves (stale keys beat none).
+    expect((await keys.keysFor({ alg: "ES256", kid: "k1" })).keys).toHaveLength(1);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: "warn",
+        fields: expect.objectContaining({
+          error: "fetch failed: connect ECONNREFUSED 10.0.0.1:443",
+        }),
+      }),
+    ]);
+    // A failed fetch: the cooldown holds, an unknown kid does not refetch within it.
+    await expect(keys.keysFor({ alg: "ES256", kid: "k9" })).rejects.toMatchObject({
+      reason: "unknown_key",
+    });
+    expect(fetches).toBe(1);
+    // Past its max age it is tried again each cooldown; a day after the cache fetched it, it
+    // no longer serves, however recently it came through the cache.
+    clock.advance(30_000);
+    await keys.keysFor({ alg: "ES256", kid: "k1" });
+    expect(fetches).toBe(2);
+    clock.advance(12 * 3_600_000);
+    await expect(keys.keysFor({ alg: "ES256", kid: "k1" })).rejects.toBeInstanceOf(KeysUnavailable);
   });
 });

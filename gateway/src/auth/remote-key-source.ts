@@ -6,10 +6,12 @@ import { type Logger, silentLogger } from "../ports/logger.js";
 import { safeUrl } from "../telemetry/tracing.js";
 import { KeysUnavailable, Unauthorized } from "./auth-errors.js";
 import { createKeyMatcher, type KeyMatcher } from "./jwk-set.js";
+import { JWKS_MAX_AGE, jwksMaxAgeMs, jwksMaxAgePolicy } from "./jwks-max-age.js";
 import type { KeySource } from "./key-source.js";
 import {
   CLEARTEXT_REDIRECT,
   JWKS_CACHED_AT,
+  JWKS_STALE,
   readJwks,
   redirectedToCleartext,
 } from "./read-jwks.js";
@@ -33,8 +35,26 @@ export interface RemoteKeySourceOptions {
    * rotated in just after start is picked up at once).
    */
   readonly cooldownMs?: number;
-  /** A set older than this (ms, default 600 000) is refetched on next use. */
+  /**
+   * How long (ms) a set whose answer has no caching headers is used before it is refetched on
+   * next use (default 600 000). An answer's `Cache-Control: max-age` (less its `Age`),
+   * `no-cache`/`no-store` or `Expires` decides instead, within `maxAgeBoundsMs` (`jwksMaxAgeMs`).
+   */
   readonly maxAgeMs?: number;
+  /**
+   * The least and most time (ms) a set is used before it is refetched, whatever its answer says
+   * (default 60 000 and 3 600 000): the floor keeps a `max-age=0` or `no-store` issuer from a
+   * fetch per token, the ceiling makes a withdrawn key stop verifying within it.
+   */
+  readonly maxAgeBoundsMs?: { readonly minMs: number; readonly maxMs: number };
+  /**
+   * How long (ms) after its fetch a set still serves when refetching it fails (default
+   * 86 400 000, a day): past that its keys are not used, and tokens of the issuer are refused
+   * with `KeysUnavailable` (503) until a fetch succeeds. Stale keys beat no keys for an outage,
+   * but not forever: a key the issuer withdrew must stop working even if the JWKS URL cannot be
+   * reached (or is kept from being reached).
+   */
+  readonly keepStaleMs?: number;
   /** A fetch that takes longer is abandoned (ms, default 5 000). */
   readonly timeoutMs?: number;
   /** Fetch failures and key changes are logged here; default silent. */
@@ -51,8 +71,8 @@ export interface RemoteKeySourceOptions {
 /** A `KeySource` over a JWKS URL. */
 export interface RemoteKeySource extends KeySource {
   /**
-   * Fetches the set now, ignoring the cooldown (e.g. to warm up at start); resolves `true` when it
-   * got a valid set. Never rejects: a failure keeps the keys fetched before.
+   * Fetches the set now, ignoring the cooldown; resolves `true` when it got a valid set. Never
+   * rejects: a failure keeps the keys fetched before.
    */
   refresh(): Promise<boolean>;
 }
@@ -63,7 +83,20 @@ interface Installed {
   /** Each key's JSON, to tell whether a later set dropped or changed one. */
   readonly fingerprints: ReadonlySet<string>;
   readonly generation: number;
+  /** When the issuer gave the set (a shared cache's copy: when the cache got it). */
   readonly fetchedAt: number;
+  /** When it is due for a refetch (`fetchedAt` plus its max age). */
+  readonly expiresAt: number;
+}
+
+/** What a download got: the set, its answer's headers, and what `JWKS_*` headers said. */
+interface Downloaded {
+  readonly jwks: JSONWebKeySet;
+  readonly headers: Headers;
+  /** `JWKS_CACHED_AT`: the set came from a shared cache, fetched then. */
+  readonly cachedAt?: number;
+  /** `JWKS_STALE`: the issuer failed (this is why) and a shared cache's old set answered. */
+  readonly staleBecause?: string;
 }
 
 /** How long past its timeout a fetch may still be pending before it counts as abandoned. */
@@ -75,15 +108,17 @@ function positive(name: string, value: number): number {
 }
 
 /**
- * A `KeySource` over a JWKS URL. The set is fetched on first use and kept; it is fetched again
- * when a token names a `kid` it does not hold (key rotation; that token waits for the fetch) or
- * when it is older than `maxAgeMs` (in the background: the old set serves meanwhile). Unknown
- * `kid`s refetch at most once per `cooldownMs`; the first load of the set does not count against
- * that, so a key rotated in just after start is picked up at once, while tokens naming made-up
- * kids still cost the issuer one fetch per cooldown. After a failed fetch nothing is fetched
- * again within `cooldownMs`. A failed refetch keeps the old keys (stale keys beat no
- * keys); only when no set was ever fetched does `keysFor` reject with `KeysUnavailable` (503),
- * with `Retry-After` at the end of the cooldown. The generation grows when a refetch drops or
+ * A `KeySource` over a JWKS URL. The set is fetched on first use and kept for its max age: what its answer's `Cache-Control` (`max-age` less `Age`, `no-cache`,
+ * `no-store`) or `Expires` says, else `maxAgeMs`, always within `maxAgeBoundsMs`
+ * (`jwksMaxAgeMs`). It is fetched again when a token names a `kid` it does not hold (key
+ * rotation; that token waits for the fetch) or when it is past its max age (in the background:
+ * the old set serves meanwhile). Unknown `kid`s refetch at most once per `cooldownMs`; the first
+ * load of the set does not count against that, so a key rotated in just after start is picked
+ * up at once, while tokens naming made-up kids still cost the issuer one fetch per cooldown.
+ * After a failed fetch nothing is fetched again within `cooldownMs`. A failed refetch keeps the
+ * old keys (stale keys beat no keys) until they are `keepStaleMs` old; `keysFor` rejects with
+ * `KeysUnavailable` (503, `Retry-After` at the end of the cooldown) when no set was ever
+ * fetched or the one held is older than that. The generation grows when a refetch drops or
  * changes a key, never when it only adds keys. An `https` URL whose answer came by way of a
  * redirect to plain `http` counts as a failed fetch: fetch would follow that downgrade.
  *
@@ -96,7 +131,9 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
     fetch: fetchSet = (request: Request) => fetch(request),
     clock = systemClock,
     cooldownMs = 30_000,
-    maxAgeMs = 600_000,
+    maxAgeMs = JWKS_MAX_AGE.defaultMs,
+    maxAgeBoundsMs = JWKS_MAX_AGE,
+    keepStaleMs = 86_400_000,
     timeoutMs = 5_000,
     logger = silentLogger,
     refreshInBackground = true,
@@ -108,8 +145,15 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
     throw new TypeError("a JWKS URL must be an absolute http(s) URL");
   }
   positive("cooldownMs", cooldownMs);
-  positive("maxAgeMs", maxAgeMs);
   positive("timeoutMs", timeoutMs);
+  const maxAge = jwksMaxAgePolicy({
+    defaultMs: maxAgeMs,
+    minMs: maxAgeBoundsMs.minMs,
+    maxMs: maxAgeBoundsMs.maxMs,
+  });
+  if (!(positive("keepStaleMs", keepStaleMs) >= maxAge.maxMs)) {
+    throw new TypeError("keepStaleMs must be at least maxAgeBoundsMs.maxMs");
+  }
 
   let current: Installed | undefined;
   let attemptedAt: number | undefined;
@@ -117,6 +161,10 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
   // last attempt got a set.
   let firstLoadAttempt = false;
   let lastFetchOk = false;
+  // Whether a fetch failed since the last good one (to say when the issuer is back), and whether
+  // the set held was said to be too old to use (said once, not per token).
+  let failing = false;
+  let saidTooOld = false;
   let inflight: { readonly done: Promise<boolean>; readonly since: number } | undefined;
   // Read through a function: the set changes across awaits, which TypeScript's narrowing ignores.
   const installed = (): Installed | undefined => current;
@@ -124,9 +172,11 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
   // A kid the set lacks may be a key rotated in since: one refetch per cooldown, and one within
   // the cooldown the first load started (a key rotated in just after start), unless it failed.
   const mayRefetchForKid = () => !coolingDown() || (lastFetchOk && firstLoadAttempt);
+  // A set this old is no longer used, even when no newer one can be had.
+  const tooOld = (set: Installed) => clock.now() - set.fetchedAt >= keepStaleMs;
 
-  /** The set, and when it was fetched if a shared cache served it (`JWKS_CACHED_AT`). */
-  async function download(): Promise<{ jwks: JSONWebKeySet; cachedAt?: number }> {
+  /** The set and what its answer's headers say about it. */
+  async function download(): Promise<Downloaded> {
     const signal = AbortSignal.timeout(timeoutMs);
     // Redirects are followed here, one hop at a time, not by fetch: only the last hop shows in
     // its answer, so https -> http -> https would pass a check of the final URL while the keys'
@@ -162,12 +212,19 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
       await response.body?.cancel();
       throw new Error(`the JWKS URL answered HTTP ${response.status}`);
     }
-    const cachedAt = Number(response.headers.get(JWKS_CACHED_AT) ?? Number.NaN);
+    const { headers } = response;
+    const cachedAt = Number(headers.get(JWKS_CACHED_AT) ?? Number.NaN);
+    const stale = headers.get(JWKS_STALE);
     const { jwks } = await readJwks(response);
-    return Number.isFinite(cachedAt) ? { jwks, cachedAt } : { jwks };
+    return {
+      jwks,
+      headers,
+      ...(Number.isFinite(cachedAt) ? { cachedAt } : {}),
+      ...(stale === null ? {} : { staleBecause: decodeStale(stale) }),
+    };
   }
 
-  function install(jwks: JSONWebKeySet, fetchedAt: number): void {
+  function install(jwks: JSONWebKeySet, fetchedAt: number, headers: Headers): void {
     const fingerprints = new Set(jwks.keys.map((key) => JSON.stringify(key)));
     const before = installed();
     let generation = before?.generation ?? 0;
@@ -176,40 +233,63 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
       logger.info("auth: JWKS keys were withdrawn or replaced", { url: shownUrl, generation });
     }
     const match = createKeyMatcher(jwks);
-    current = { match, fingerprints, generation, fetchedAt };
+    const expiresAt = fetchedAt + jwksMaxAgeMs(headers, fetchedAt, maxAge);
+    current = { match, fingerprints, generation, fetchedAt, expiresAt };
+    saidTooOld = false;
   }
 
+  /** One fetch; a failure is logged with its cause. */
   async function load(): Promise<boolean> {
     const startedAt = clock.now();
     const before = attemptedAt;
     const beforeFirst = firstLoadAttempt;
     attemptedAt = startedAt;
     firstLoadAttempt = current === undefined;
+    let failure: string;
     try {
-      const { jwks, cachedAt } = await download();
-      if (cachedAt === undefined) {
-        install(jwks, clock.now());
-      } else {
-        // Served from a shared cache: the set is as old as it is there, and the issuer was not
-        // asked, so this load starts no cooldown (an unknown kid may still fetch at once).
-        install(jwks, Math.min(cachedAt, clock.now()));
-        if (attemptedAt === startedAt) {
-          attemptedAt = before;
-          firstLoadAttempt = beforeFirst;
+      const got = await download();
+      const { jwks, cachedAt, headers } = got;
+      const fetchedAt = Math.min(cachedAt ?? Number.POSITIVE_INFINITY, clock.now());
+      if (got.staleBecause !== undefined) {
+        // The issuer failed and a shared cache answered with the set it kept: a failed fetch
+        // (the cooldown holds), whose set still serves if it is newer than the one held.
+        if (fetchedAt > (installed()?.fetchedAt ?? Number.NEGATIVE_INFINITY)) {
+          install(jwks, fetchedAt, headers);
         }
+        throw new Error(got.staleBecause);
+      }
+      install(jwks, fetchedAt, headers);
+      // Served from a shared cache: the set is as old as it is there, and the issuer was not
+      // asked, so this load starts no cooldown (an unknown kid may still fetch at once).
+      if (cachedAt !== undefined && attemptedAt === startedAt) {
+        attemptedAt = before;
+        firstLoadAttempt = beforeFirst;
       }
       lastFetchOk = true;
+      const set = installed();
+      const fields = {
+        url: shownUrl,
+        keys: jwks.keys.length,
+        // When it is refetched, so an operator sees what the answer's Cache-Control made of it.
+        maxAgeSeconds: set === undefined ? undefined : (set.expiresAt - set.fetchedAt) / 1000,
+      };
+      if (failing) logger.info("auth: JWKS fetched again after failing", fields);
+      failing = false;
       return true;
     } catch (err) {
-      lastFetchOk = false;
-      logger.warn("auth: JWKS fetch failed; keeping the keys fetched before, if any", {
-        url: shownUrl,
-        // With its cause: fetch's own message is just "fetch failed", whether the name did not
-        // resolve, the connection was refused or the certificate is not trusted.
-        error: describeError(err),
-      });
-      return false;
+      // With its cause: fetch's own message is just "fetch failed", whether the name did not
+      // resolve, the connection was refused or the certificate is not trusted.
+      failure = describeError(err);
     }
+    lastFetchOk = false;
+    failing = true;
+    const held = installed();
+    logger.warn("auth: JWKS fetch failed; keeping the keys fetched before, if any", {
+      url: shownUrl,
+      error: failure,
+      ...(held === undefined ? {} : { keysFetchedAt: new Date(held.fetchedAt).toISOString() }),
+    });
+    return false;
   }
 
   /**
@@ -254,20 +334,28 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
   }
 
   /**
-   * The set to use now: fetched (and waited for) if there is none yet. One older than max age is
-   * still used while it is refetched in the background, so an identity provider that is slow or
-   * hangs never holds requests up (up to `timeoutMs` each) once a set was fetched.
+   * The set to use now: fetched (and waited for) if there is none yet, or if the one held is too
+   * old to use. One past its max age is still used while it is refetched in the background, so an
+   * identity provider that is slow or hangs never holds requests up (up to `timeoutMs` each)
+   * once a set was fetched.
    */
   async function usable(): Promise<Installed> {
     const before = installed();
-    if (before === undefined) {
+    if (before === undefined || tooOld(before)) {
       if (pending() !== undefined || !coolingDown()) await refresh();
-    } else if (clock.now() - before.fetchedAt >= maxAgeMs && !coolingDown()) {
+    } else if (clock.now() >= before.expiresAt && !coolingDown()) {
       if (refreshInBackground) void refresh();
       else await refresh();
     }
     const set = installed();
-    if (set === undefined) {
+    if (set === undefined || tooOld(set)) {
+      if (set !== undefined && !saidTooOld) {
+        saidTooOld = true;
+        logger.error(
+          `auth: the JWKS could not be refetched for ${keepStaleMs / 1000} s; its keys are no longer used and tokens of its issuer are refused (503 keys_unavailable) until a fetch succeeds`,
+          { url: shownUrl, keysFetchedAt: new Date(set.fetchedAt).toISOString() },
+        );
+      }
       const waitMs =
         attemptedAt === undefined ? cooldownMs : attemptedAt + cooldownMs - clock.now();
       throw new KeysUnavailable(waitMs / 1000);
@@ -302,4 +390,13 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
       return (await usable()).generation;
     },
   };
+}
+
+/** The cause a `JWKS_STALE` header carries (URI-encoded: a header value is one line of ASCII). */
+function decodeStale(value: string): string {
+  try {
+    return decodeURIComponent(value) || "the JWKS URL failed";
+  } catch {
+    return value;
+  }
 }

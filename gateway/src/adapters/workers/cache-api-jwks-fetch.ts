@@ -1,9 +1,12 @@
+import { JWKS_MAX_AGE, jwksMaxAgeMs, jwksMaxAgePolicy } from "../../auth/jwks-max-age.js";
 import {
   CLEARTEXT_REDIRECT,
   JWKS_CACHED_AT,
+  JWKS_STALE,
   readJwks,
   redirectedToCleartext,
 } from "../../auth/read-jwks.js";
+import { describeError } from "../../deliver/failure-text.js";
 import type { FetchLike } from "../../ports/fetch.js";
 import type { Logger } from "../../ports/logger.js";
 
@@ -18,8 +21,13 @@ export interface CacheApiJwksFetchOptions {
   readonly cache: JwksCache;
   /** The network (default: the global `fetch`). */
   readonly fetch?: FetchLike;
-  /** A cached set younger than this serves an isolate's first load (default 10 minutes). */
+  /**
+   * A cached set serves an isolate's first load while younger than its max age: what the
+   * issuer's answer said (`Cache-Control`, `Expires`), else this (default 10 minutes), within
+   * `maxAgeBoundsMs`, as `createRemoteKeySource` reads it (keep the two options alike).
+   */
   readonly maxAgeMs?: number;
+  readonly maxAgeBoundsMs?: { readonly minMs: number; readonly maxMs: number };
   /** How long a set stays in the cache at all, as a fallback when the issuer is down (1 day). */
   readonly keepMs?: number;
   readonly now?: () => number;
@@ -27,6 +35,9 @@ export interface CacheApiJwksFetchOptions {
 }
 
 const FETCHED_AT = "x-herald-fetched-at";
+/** The issuer's headers that say how long its set may be used, kept in the cache under a prefix. */
+const FRESHNESS = ["cache-control", "expires", "date", "age"];
+const UPSTREAM = "x-herald-upstream-";
 
 /** A cache that keeps nothing: every isolate goes to the network, as without the Cache API. */
 const NO_CACHE: JwksCache = {
@@ -66,30 +77,66 @@ export async function openJwksCache(
  *   cooldown in the key source, so a token whose kid the cached set lacks (a key rotated in
  *   since) is refetched at once, and the set keeps its age;
  * - every other request (a token with an unknown `kid`, a set past its max age) goes to the
- *   network, so key rotation is seen at once; a good answer replaces the cached set;
+ *   network, so key rotation is seen at once; a good answer replaces the cached set, and is
+ *   passed on with the issuer's caching headers (`Cache-Control`, `Expires`, `Date`, `Age`),
+ *   which the cached copy keeps too: the key source reads its max age from them;
  * - when the network fails, answers an error, or answers a set that is no usable JWKS (not
- *   JSON, private keys, over `MAX_JWKS_BYTES`), the cached set (up to `keepMs` old) is served:
- *   stale keys beat no keys, as in `remote-key-source.ts`; only a usable set is cached.
+ *   JSON, private keys, over `MAX_JWKS_BYTES`), the cached set (up to `keepMs` old) is served,
+ *   marked `JWKS_STALE` (why) and `JWKS_CACHED_AT` (its fetch time): the key source counts that
+ *   as a failed fetch and keeps the set's age, so stale keys serve as long as on Node, not
+ *   renewed by each pass through the cache; only a usable set is cached.
  *
  * @example
  * const fetchJwks = createCacheApiJwksFetch({ cache: await caches.open("herald-jwks") });
  * createRemoteKeySource({ url, fetch: fetchJwks });
  */
 export function createCacheApiJwksFetch(options: CacheApiJwksFetchOptions): FetchLike {
-  const { cache, maxAgeMs = 600_000, keepMs = 86_400_000, now = () => Date.now() } = options;
+  const { cache, keepMs = 86_400_000, now = () => Date.now() } = options;
+  const bounds = options.maxAgeBoundsMs ?? JWKS_MAX_AGE;
+  const maxAge = jwksMaxAgePolicy({
+    defaultMs: options.maxAgeMs ?? JWKS_MAX_AGE.defaultMs,
+    minMs: bounds.minMs,
+    maxMs: bounds.maxMs,
+  });
   const network = options.fetch ?? ((request: Request) => fetch(request));
   const warm = new Set<string>();
 
-  async function cached(key: Request, maxAge: number): Promise<Response | undefined> {
+  /**
+   * The cached set as the issuer answered it (its caching headers back in place), marked with its
+   * fetch time, if it is younger than `maxAgeOf(its headers)`.
+   */
+  async function cached(
+    key: Request,
+    maxAgeOf: (headers: Headers, fetchedAt: number) => number,
+  ): Promise<Response | undefined> {
     try {
       const hit = await cache.match(key);
-      const at = Number(hit?.headers.get(FETCHED_AT));
-      if (hit !== undefined && Number.isFinite(at) && now() - at < maxAge) return hit;
-      await hit?.body?.cancel();
+      if (hit === undefined) return undefined;
+      const at = Number(hit.headers.get(FETCHED_AT));
+      const headers = new Headers({
+        "content-type": hit.headers.get("content-type") ?? "application/json",
+        [JWKS_CACHED_AT]: String(at),
+      });
+      for (const name of FRESHNESS) {
+        const value = hit.headers.get(UPSTREAM + name);
+        if (value !== null) headers.set(name, value);
+      }
+      if (Number.isFinite(at) && now() - at < maxAgeOf(headers, at)) {
+        return new Response(hit.body, { status: 200, headers });
+      }
+      await hit.body?.cancel();
     } catch (error) {
       options.logger?.warn("auth: JWKS cache read failed", { error: String(error) });
     }
     return undefined;
+  }
+
+  /** The cached set (up to `keepMs` old) in place of a failed fetch, marked with why it failed. */
+  async function stale(key: Request, failure: unknown): Promise<Response | undefined> {
+    const hit = await cached(key, () => keepMs);
+    // One line of ASCII, as a header value must be.
+    hit?.headers.set(JWKS_STALE, encodeURIComponent(describeError(failure)));
+    return hit;
   }
 
   return async function cacheApiJwksFetch(request) {
@@ -98,36 +145,32 @@ export function createCacheApiJwksFetch(options: CacheApiJwksFetchOptions): Fetc
     const first = !warm.has(request.url);
     warm.add(request.url);
     if (first) {
-      const hit = await cached(key, maxAgeMs);
-      if (hit !== undefined) {
-        // Marked as the cache's, with its age: the key source then starts no cooldown on it
-        // (the issuer was not asked) and refetches it when it is max age old, not max age
-        // after this isolate read it.
-        const headers = new Headers(hit.headers);
-        headers.set(JWKS_CACHED_AT, hit.headers.get(FETCHED_AT) ?? "");
-        return new Response(hit.body, { status: hit.status, headers });
-      }
+      // Marked as the cache's, with its age (`JWKS_CACHED_AT`): the key source then starts no
+      // cooldown on it (the issuer was not asked) and refetches it when it is max age old, not
+      // max age after this isolate read it.
+      const hit = await cached(key, (headers, at) => jwksMaxAgeMs(headers, at, maxAge));
+      if (hit !== undefined) return hit;
     }
     let response: Response;
     try {
       response = await network(request);
     } catch (error) {
-      const stale = await cached(key, keepMs);
-      if (stale !== undefined) return stale;
+      const old = await stale(key, error);
+      if (old !== undefined) return old;
       throw error;
     }
     if (redirectedToCleartext(request.url, response)) {
       // Neither served nor cached: the cached set (fetched over TLS), or the error.
       await response.body?.cancel();
-      const stale = await cached(key, keepMs);
-      if (stale !== undefined) return stale;
+      const old = await stale(key, new Error(CLEARTEXT_REDIRECT));
+      if (old !== undefined) return old;
       throw new Error(CLEARTEXT_REDIRECT);
     }
     if (!response.ok) {
-      const stale = await cached(key, keepMs);
-      if (stale !== undefined) {
+      const old = await stale(key, new Error(`the JWKS URL answered HTTP ${response.status}`));
+      if (old !== undefined) {
         await response.body?.cancel();
-        return stale;
+        return old;
       }
       return response;
     }
@@ -138,28 +181,31 @@ export function createCacheApiJwksFetch(options: CacheApiJwksFetchOptions): Fetc
     try {
       ({ text } = await readJwks(response));
     } catch (error) {
-      const stale = await cached(key, keepMs);
-      if (stale !== undefined) {
-        options.logger?.warn(
-          "auth: the JWKS URL answered an unusable set; serving the cached one",
-          {
-            error: error instanceof Error ? error.message : String(error),
-          },
-        );
-        return stale;
-      }
+      // The key source logs the cause it finds in JWKS_STALE.
+      const old = await stale(key, error);
+      if (old !== undefined) return old;
       throw error;
     }
-    const headers = new Headers({
-      "content-type": response.headers.get("content-type") ?? "application/json",
+    const contentType = response.headers.get("content-type") ?? "application/json";
+    // The cache's own Cache-Control keeps the entry `keepMs` (the fallback); the issuer's
+    // caching headers ride beside it, for the max age of the set.
+    const stored = new Headers({
+      "content-type": contentType,
       "cache-control": `max-age=${Math.ceil(keepMs / 1000)}`,
       [FETCHED_AT]: String(now()),
     });
+    const passed = new Headers({ "content-type": contentType });
+    for (const name of FRESHNESS) {
+      const value = response.headers.get(name);
+      if (value === null) continue;
+      stored.set(UPSTREAM + name, value);
+      passed.set(name, value);
+    }
     try {
-      await cache.put(key, new Response(text, { status: 200, headers }));
+      await cache.put(key, new Response(text, { status: 200, headers: stored }));
     } catch (error) {
       options.logger?.warn("auth: JWKS cache write failed", { error: String(error) });
     }
-    return new Response(text, { status: response.status, headers });
+    return new Response(text, { status: response.status, headers: passed });
   };
 }
