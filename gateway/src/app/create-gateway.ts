@@ -126,7 +126,10 @@ export interface Gateway {
   readonly ingest: IngestHandler;
   /** Logs a failed request and renders its problem details (RFC 9457). */
   problem(err: unknown, method: string, path: string): ProblemParts;
-  /** Starts delivering queued events. */
+  /**
+   * Starts delivering queued events, and fetches the issuers' JWKS URLs in the background (the
+   * gateway answers meanwhile; one that fails is logged with its cause).
+   */
   start(): void;
   /**
    * Stops accepting events (503), lets publish requests already in finish (within the drain
@@ -342,7 +345,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     fetch: async (request) => app.fetch(request),
     ingest,
     problem,
-    start: () => dispatcher.start(),
+    start: () => {
+      dispatcher.start();
+      // Not awaited: the gateway answers (and /readyz says ready) while the keys are fetched; a
+      // JWKS URL that cannot be reached is logged now rather than at the first token.
+      void auth?.warmUp();
+    },
     async stop() {
       accepting = false;
       const startedAt = Date.now();

@@ -37,4 +37,9 @@ export interface KeySource {
    * first (at most once per cooldown; a failed refetch keeps the old set and generation).
    */
   generation(): Promise<number>;
+  /**
+   * Loads the keys ahead of the first token, where that costs a fetch (a JWKS URL); a failure
+   * is logged, never thrown. Absent where the keys are at hand.
+   */
+  warmUp?(): Promise<unknown>;
 }

@@ -29,6 +29,11 @@ export interface PublisherAuth {
    * `grant` is what `admit` answered for the same claims.
    */
   authorize(claims: TokenClaims, events: readonly CloudEvent[], grant?: PublisherGrant): void;
+  /**
+   * Fetches the issuers' JWKS URLs now (all at once), so the first token does not wait for them
+   * and an unreachable one is logged at start. Resolves when every fetch ended; never rejects.
+   */
+  warmUp(): Promise<void>;
 }
 
 export interface PublisherAuthOptions {
@@ -76,11 +81,12 @@ export function createPublisherAuth(
         );
     }
   };
+  const sources = config.issuers.map((issuer) => keySource(issuer.keys));
   const verifier = createTokenVerifier({
-    issuers: config.issuers.map((issuer) => ({
+    issuers: config.issuers.map((issuer, i) => ({
       issuer: issuer.issuer,
       audience: issuer.audience,
-      keys: keySource(issuer.keys),
+      keys: sources[i] as KeySource,
       algorithms: issuer.algorithms,
       clockToleranceSec: issuer.clockToleranceMs / 1000,
     })),
@@ -104,6 +110,9 @@ export function createPublisherAuth(
     },
     authorize(claims, events, grant) {
       policy.authorize(claims, events, grant);
+    },
+    async warmUp() {
+      await Promise.allSettled(sources.map((source) => source.warmUp?.()));
     },
   };
 }

@@ -847,3 +847,85 @@ describe("createRemoteKeySource: a shared cache's old set in place of a failed f
     await expect(keys.keysFor({ alg: "ES256", kid: "k1" })).rejects.toBeInstanceOf(KeysUnavailable);
   });
 });
+
+describe("createRemoteKeySource: warmUp", () => {
+  it("fetches before the first token, which then waits for nothing", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    server.serve(jwksOf(k1), { "cache-control": "max-age=300" });
+    const { lines, logger } = recordingLogger();
+    const { keys, verifier } = setup(server.url, { logger });
+    expect(await keys.warmUp()).toBe(true);
+    expect(server.requests).toBe(1);
+    expect(lines).toEqual([
+      {
+        level: "info",
+        message: "auth: JWKS fetched",
+        fields: { url: server.url, keys: 1, maxAgeSeconds: 300 },
+      },
+    ]);
+    await verifier.verify(await signToken(k1));
+    expect(server.requests).toBe(1);
+    // Once a set is held, warming up again fetches nothing.
+    expect(await keys.warmUp()).toBe(true);
+    expect(server.requests).toBe(1);
+  });
+
+  it("a token arriving during the warm-up waits for that fetch, not a second one", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    const { keys, verifier } = setup(server.url);
+    const warming = keys.warmUp();
+    await expect(verifier.verify(await signToken(k1))).resolves.toMatchObject({
+      issuer: ISSUER,
+    });
+    expect(await warming).toBe(true);
+    expect(server.requests).toBe(1);
+  });
+
+  it("says once, with the cause, that the JWKS cannot be fetched; the first token tries again", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    await server.close();
+    const { lines, logger } = recordingLogger();
+    const { keys, verifier } = setup(server.url, { logger });
+    expect(await keys.warmUp()).toBe(false);
+    expect(lines).toEqual([
+      {
+        level: "warn",
+        message: expect.stringMatching(
+          /^auth: cannot fetch the JWKS at start; tokens of its issuer are refused \(503 keys_unavailable\) until a fetch succeeds/,
+        ),
+        fields: { url: server.url, error: expect.stringMatching(/^fetch failed: .*ECONNREFUSED/) },
+      },
+    ]);
+    // The failed warm-up started no cooldown: the first token fetches (and fails) itself.
+    const again = await startJwksServer(jwksOf(k1));
+    servers.push(again);
+    const refused = await verifier.verify(await signToken(k1)).catch((err) => err);
+    expect(refused).toBeInstanceOf(KeysUnavailable);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]?.message).toBe(
+      "auth: JWKS fetch failed; keeping the keys fetched before, if any",
+    );
+  });
+
+  it("a failed warm-up does not refuse the first token once the issuer is up", async () => {
+    const k1 = await makeKey("ES256", "k1");
+    const server = await serve(k1);
+    server.serve(503);
+    const { lines, logger } = recordingLogger();
+    const { keys, verifier } = setup(server.url, { logger });
+    expect(await keys.warmUp()).toBe(false);
+    server.serve(jwksOf(k1));
+    // Straight after: no cooldown to wait out.
+    await expect(verifier.verify(await signToken(k1))).resolves.toMatchObject({
+      issuer: ISSUER,
+    });
+    expect(server.requests).toBe(2);
+    expect(lines.map((line) => line.message)).toEqual([
+      expect.stringContaining("auth: cannot fetch the JWKS at start"),
+      "auth: JWKS fetched again after failing",
+    ]);
+  });
+});

@@ -75,6 +75,12 @@ export interface RemoteKeySource extends KeySource {
    * rejects: a failure keeps the keys fetched before.
    */
   refresh(): Promise<boolean>;
+  /**
+   * Fetches the set at start, so the first token does not wait for it: a failure is logged once,
+   * as a warning with its cause, and starts no cooldown (the next token tries again). Waits for
+   * the fetch under way, if any; does nothing when a set is held. Never rejects.
+   */
+  warmUp(): Promise<boolean>;
 }
 
 /** One fetched set, the generation it belongs to and when it arrived. */
@@ -108,7 +114,8 @@ function positive(name: string, value: number): number {
 }
 
 /**
- * A `KeySource` over a JWKS URL. The set is fetched on first use and kept for its max age: what its answer's `Cache-Control` (`max-age` less `Age`, `no-cache`,
+ * A `KeySource` over a JWKS URL. The set is fetched by `warmUp` (at start) or on first use, and
+ * kept for its max age: what its answer's `Cache-Control` (`max-age` less `Age`, `no-cache`,
  * `no-store`) or `Expires` says, else `maxAgeMs`, always within `maxAgeBoundsMs`
  * (`jwksMaxAgeMs`). It is fetched again when a token names a `kid` it does not hold (key
  * rotation; that token waits for the fetch) or when it is past its max age (in the background:
@@ -124,6 +131,7 @@ function positive(name: string, value: number): number {
  *
  * @example
  * const keys = createRemoteKeySource({ url: "https://id.example.com/.well-known/jwks.json" });
+ * void keys.warmUp();
  */
 export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKeySource {
   const {
@@ -238,8 +246,11 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
     saidTooOld = false;
   }
 
-  /** One fetch; a failure is logged with its cause. */
-  async function load(): Promise<boolean> {
+  /**
+   * One fetch. `atStart`: the warm-up, whose failure is said as such (once: the fetch's own
+   * warning is not logged besides it).
+   */
+  async function load(atStart: boolean): Promise<boolean> {
     const startedAt = clock.now();
     const before = attemptedAt;
     const beforeFirst = firstLoadAttempt;
@@ -274,6 +285,7 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
         maxAgeSeconds: set === undefined ? undefined : (set.expiresAt - set.fetchedAt) / 1000,
       };
       if (failing) logger.info("auth: JWKS fetched again after failing", fields);
+      else if (atStart) logger.info("auth: JWKS fetched", fields);
       failing = false;
       return true;
     } catch (err) {
@@ -284,11 +296,24 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
     lastFetchOk = false;
     failing = true;
     const held = installed();
-    logger.warn("auth: JWKS fetch failed; keeping the keys fetched before, if any", {
-      url: shownUrl,
-      error: failure,
-      ...(held === undefined ? {} : { keysFetchedAt: new Date(held.fetchedAt).toISOString() }),
-    });
+    if (atStart && attemptedAt === startedAt) {
+      // No token waited for the warm-up: the first one tries again rather than being refused
+      // for a cooldown a blip at start began (later failures hold the cooldown as always).
+      attemptedAt = before;
+      firstLoadAttempt = beforeFirst;
+    }
+    if (atStart && held === undefined) {
+      logger.warn(
+        `auth: cannot fetch the JWKS at start; tokens of its issuer are refused (503 keys_unavailable) until a fetch succeeds; the next token tries again (then at most every ${cooldownMs / 1000} s)`,
+        { url: shownUrl, error: failure },
+      );
+    } else {
+      logger.warn("auth: JWKS fetch failed; keeping the keys fetched before, if any", {
+        url: shownUrl,
+        error: failure,
+        ...(held === undefined ? {} : { keysFetchedAt: new Date(held.fetchedAt).toISOString() }),
+      });
+    }
     return false;
   }
 
@@ -304,10 +329,10 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
     return inflight?.done;
   }
 
-  function start(): Promise<boolean> {
+  function start(atStart = false): Promise<boolean> {
     const entry = {
       since: clock.now(),
-      done: load().finally(() => {
+      done: load(atStart).finally(() => {
         if (inflight === entry) inflight = undefined;
       }),
     };
@@ -366,6 +391,10 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
   return {
     kind: "jwks",
     refresh,
+    async warmUp() {
+      if (installed() !== undefined) return true;
+      return pending() ?? start(true);
+    },
     async keysFor(query) {
       const attemptedBefore = attemptedAt;
       let set = await usable();

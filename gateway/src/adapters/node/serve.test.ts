@@ -1,9 +1,12 @@
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { exportJWK, generateKeyPair } from "jose";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startJwksServer } from "../../../test/support/jwks-server.js";
 import { rawExchange, statusOf } from "../../../test/support/raw-exchange.js";
 import { serveQuietly } from "../../../test/support/serve-in-temp-dir.js";
 import { type Logger, silentLogger } from "../../ports/logger.js";
@@ -183,6 +186,125 @@ describe("serve: issuer keys", () => {
         /bad-key\.yaml:6:\d+ auth\.issuers\[0\]\.jwks: no key in it can verify a token under ES256, EdDSA, RS256: .*every token of this issuer will be refused$/,
       ),
     ]);
+  });
+});
+
+describe("serve: a JWKS URL is fetched at start", () => {
+  /** A config trusting `jwks` (a URL) for publisher `p`. */
+  const configWith = async (name: string, jwks: string) => {
+    const path = join(dir, "conf", name);
+    await writeFile(
+      path,
+      "store: { kind: memory }\nauth:\n  issuers:\n" +
+        `    - { issuer: https://id.example.com, audience: herald, jwks: "${jwks}" }\n` +
+        "  publishers:\n    - claims: { sub: p }\n",
+    );
+    return path;
+  };
+  /** A logger keeping warnings, and a promise of the first one. */
+  const warningLogger = () => {
+    const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
+    let said: (message: string) => void = () => {};
+    const first = new Promise<string>((resolve) => {
+      said = resolve;
+    });
+    const logger: Logger = {
+      ...silentLogger,
+      warn: (message, fields) => {
+        warnings.push({ message, ...(fields === undefined ? {} : { fields }) });
+        said(message);
+      },
+    };
+    return { warnings, first, logger };
+  };
+
+  it("before any token, without waiting for it: listens and is ready while the JWKS URL hangs", async () => {
+    const hanging = createServer(() => {});
+    await new Promise<void>((ok) => hanging.listen(0, "127.0.0.1", ok));
+    let asked = () => {};
+    const wasAsked = new Promise<void>((resolve) => {
+      asked = resolve;
+    });
+    hanging.on("request", () => asked());
+    const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/jwks.json`;
+    const server = await serveQuietly(dir, await configWith("hangs.yaml", url), {
+      noAuth: false,
+      note: () => {},
+    });
+    try {
+      await wasAsked;
+      const ready = await fetch(`${server.url}/readyz`);
+      expect(ready.status).toBe(200);
+    } finally {
+      await server.close();
+      hanging.closeAllConnections();
+      await new Promise((ok) => hanging.close(ok));
+    }
+  });
+
+  it("says once, with the cause, when the JWKS URL cannot be fetched; /readyz stays ready", async () => {
+    const refused = createServer();
+    await new Promise<void>((ok) => refused.listen(0, "127.0.0.1", ok));
+    const port = (refused.address() as AddressInfo).port;
+    await new Promise((ok) => refused.close(ok));
+    const { warnings, first, logger } = warningLogger();
+    const server = await serveQuietly(
+      dir,
+      await configWith("down.yaml", `http://127.0.0.1:${port}/jwks.json?key=s3cr3t`),
+      { noAuth: false, note: () => {}, logger },
+    );
+    try {
+      expect(await first).toMatch(/^auth: cannot fetch the JWKS at start; tokens of its issuer/);
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      expect(warnings).toEqual([
+        {
+          message: expect.stringContaining("503 keys_unavailable"),
+          fields: {
+            url: `http://127.0.0.1:${port}/jwks.json`,
+            error: expect.stringMatching(/^fetch failed: .*ECONNREFUSED/),
+          },
+        },
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("the first publisher's token then needs no fetch", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("ES256");
+    const jwks = await startJwksServer({
+      keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256" }],
+    });
+    const server = await serveQuietly(dir, await configWith("up.yaml", jwks.url), {
+      noAuth: false,
+      note: () => {},
+    });
+    try {
+      await jwks.answered(1);
+      const token = await new SignJWT({})
+        .setProtectedHeader({ alg: "ES256", kid: "k1" })
+        .setIssuer("https://id.example.com")
+        .setAudience("herald")
+        .setSubject("p")
+        .setExpirationTime("5m")
+        .sign(privateKey);
+      const published = await fetch(`${server.url}/events`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${token}`,
+          "ce-specversion": "1.0",
+          "ce-id": "warm-1",
+          "ce-source": "/warm",
+          "ce-type": "t",
+        },
+        body: "x",
+      });
+      expect(published.status).toBe(202);
+      expect(jwks.requests).toBe(1);
+    } finally {
+      await server.close();
+      await jwks.close();
+    }
   });
 });
 
