@@ -6,6 +6,7 @@ import { ensureSchema } from "../src/adapters/workers/d1-schema.js";
 import type { DeliveryMessage } from "../src/adapters/workers/delivery-message.js";
 import { createQueuesIntake } from "../src/adapters/workers/queues-intake.js";
 import type { DeliveryJob } from "../src/deliver/delivery-queue.js";
+import { findDeadCases } from "../src/deliver/find-dead.case.js";
 import { MalformedRequest } from "../src/errors/errors.js";
 import { systemClock } from "../src/ports/clock.js";
 import { silentLogger } from "../src/ports/logger.js";
@@ -160,3 +161,14 @@ describe("D1 dead jobs: discard", () => {
     expect((await dead.page("sub", 10)).map((j) => j.id)).toStrictEqual([jobs[2]!.id]);
   });
 });
+
+// The findDead cases every store shares (find-dead.case.ts), through the intake as the API calls
+// it; jobs queued or leased wait in the Queue, not in D1, so that case is not D1's.
+describe("D1 dead jobs: findDead", () =>
+  findDeadCases(async () => {
+    const dead = createD1DeadJobs(bindings.HERALD_DB);
+    return {
+      queue: intakeOver(dead, recording()),
+      buryAll: (n, subscriptionId) => buryAll(n, subscriptionId),
+    };
+  }));

@@ -9,6 +9,7 @@ import type {
   DeliveryJob,
   DeliveryQueue,
 } from "./delivery-queue.js";
+import { findDeadCases } from "./find-dead.case.js";
 
 /** A clock that moves only when told to, so lease expiry and due times are deterministic. */
 export interface ManualClock extends Clock {
@@ -539,6 +540,26 @@ export function describeDeliveryQueue(
         const again = await queue.lease(10, LEASE_MS, never());
         expect(again.map((j) => j.id)).toEqual([jobs[0]?.id]);
       });
+
+      describe("findDead", () =>
+        findDeadCases(async () => {
+          const clock = manualClock();
+          const queue = await make(clock);
+          return {
+            queue,
+            buryAll: (n, subscriptionId) => buryAll(queue, n, subscriptionId),
+            async live(subscriptionId) {
+              await queue.accept([
+                accepted(`${subscriptionId}-leased`, subscriptionId),
+                accepted(`${subscriptionId}-queued`, subscriptionId),
+              ]);
+              const [leased, queued] = await queue.lease(2, LEASE_MS, never());
+              // Failed once, due again later: queued, and its id known.
+              await queue.reschedule(queued?.id ?? "", clock.now() + LEASE_MS, failure(503));
+              return [leased?.id ?? "", queued?.id ?? ""];
+            },
+          };
+        }));
 
       it("drops every job of a subscription, dead ones included", async () => {
         const queue = await make();

@@ -139,6 +139,12 @@ export interface DeliveryQueue {
   /** The subscription's dead jobs, oldest first. */
   dead(subscriptionId: string, page: DeadPage): Promise<readonly DeadJob[]>;
   /**
+   * The subscription's dead job `jobId`, as `dead` lists it; `undefined` when it is not dead in
+   * that subscription (unknown, another subscription's, queued or leased, redriven, discarded)
+   * and for any text that is no job id of this store, which names no job (never a refusal).
+   */
+  findDead(subscriptionId: string, jobId: string): Promise<DeadJob | undefined>;
+  /**
    * Makes the subscription's dead jobs (all, or those in `jobIds`) due now with attempts back to
    * 0; resolves with how many.
    */

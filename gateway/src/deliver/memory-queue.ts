@@ -324,6 +324,10 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
         .slice(0, limit);
     },
 
+    async findDead(subscriptionId, jobId) {
+      return dead.get(subscriptionId)?.get(jobId);
+    },
+
     async redrive(subscriptionId, jobIds) {
       const jobs = dead.get(subscriptionId);
       if (jobs === undefined) return 0;

@@ -20,6 +20,7 @@ import {
   type DeliveryJob,
   type DeliveryQueue,
   deadPageStart,
+  integerJobId,
 } from "../../deliver/delivery-queue.js";
 import { waitForWake } from "../../deliver/wait-for-wake.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
@@ -694,6 +695,18 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       return whileConnected(connected, async () => {
         const entries = await scanDead(jsm, js, names.stream, names.dead(subscriptionId));
         return deadJobs(entries.filter((entry) => entry.id > from).slice(0, limit));
+      });
+    },
+
+    async findDead(subscriptionId, jobId) {
+      const id = integerJobId(jobId);
+      if (id === undefined) return undefined;
+      return whileConnected(connected, async () => {
+        // Found as `redrive` and `discardDead` find one: the subscription's dead subject, by id.
+        // The newest copy when there are two for a moment (buried again before a redrive
+        // deleted the copy it sent back).
+        const entries = await scanDead(jsm, js, names.stream, names.dead(subscriptionId));
+        return (await deadJobs(entries.filter((entry) => entry.id === id))).at(-1);
       });
     },
 

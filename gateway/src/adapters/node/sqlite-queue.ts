@@ -303,6 +303,11 @@ export function createSqliteQueue(
       WHERE j.subscription_id = ? AND j.due_at IS NULL AND j.id > ?
       ORDER BY j.id LIMIT ?`,
   );
+  const selectOneDead = db.prepare<[number, string], JobRow>(
+    `SELECT j.id, j.subscription_id, j.attempts, j.failure, e.body, e.data
+       FROM jobs j JOIN events e ON e.id = j.event_id
+      WHERE j.id = ? AND j.subscription_id = ? AND j.due_at IS NULL`,
+  );
   const reviveAll = db.prepare(
     `UPDATE jobs SET due_at = ?, attempts = 0, failure = NULL, dead_at = NULL
       WHERE subscription_id = ? AND due_at IS NULL`,
@@ -776,6 +781,14 @@ export function createSqliteQueue(
         const job = toJob(row);
         return { ...job, failure: job.lastFailure } as DeadJob;
       });
+    },
+
+    async findDead(subscriptionId, jobId) {
+      const id = rowId(jobId);
+      const row = id === undefined ? undefined : selectOneDead.get(id, subscriptionId);
+      if (row === undefined) return undefined;
+      const job = toJob(row);
+      return { ...job, failure: job.lastFailure } as DeadJob;
     },
 
     async redrive(subscriptionId, jobIds) {

@@ -45,6 +45,8 @@ export interface D1DeadJobs {
    * starting again at the first page would repeat jobs to a reader paging through.
    */
   page(subscriptionId: string, limit: number, after?: string): Promise<DeadJob[]>;
+  /** The subscription's dead job `jobId` (`DeliveryQueue.findDead`); any other text finds none. */
+  find(subscriptionId: string, jobId: string): Promise<DeadJob | undefined>;
   /**
    * Up to `limit` of the subscription's dead jobs (all, or those in `jobIds`), oldest first, in
    * rows up to `upTo` (`lastRow` before a redrive: not the rows of jobs buried again since).
@@ -121,6 +123,16 @@ export function createD1DeadJobs(db: D1Database): D1DeadJobs {
       ]);
       if (!cursor?.results.length || page === undefined) throw new MalformedRequest(NO_PLACE);
       return page.results.map(toDeadJob);
+    },
+    async find(subscriptionId, jobId) {
+      const row = await db
+        .prepare(
+          `SELECT job_id, subscription_id, body, attempts, failure FROM dead
+           WHERE job_id = ?1 AND subscription_id = ?2`,
+        )
+        .bind(jobId, subscriptionId)
+        .first<DeadRow>();
+      return row === null ? undefined : toDeadJob(row);
     },
     async peek(subscriptionId, limit, jobIds, upTo) {
       const { results } = await db

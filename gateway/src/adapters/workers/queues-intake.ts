@@ -31,7 +31,7 @@ const REDRIVE_CHUNK = 100;
 
 /**
  * The `DeliveryQueue` port on Cloudflare Queues and D1, for the parts of the port that fit a
- * push-based queue: `accept` (ingest), and the dead set (`dead`, `redrive`, `discardDead`, `drop`). Delivery
+ * push-based queue: `accept` (ingest), and the dead set (`dead`, `findDead`, `redrive`, `discardDead`, `drop`). Delivery
  * itself does not lease: Queues push batches to the Worker's `queue()` handler
  * (`queue-consumer.ts`), which settles each message with `ack`/`retry`. So `lease` never hands
  * out a job, `complete`/`reschedule`/`bury` are the consumer's, and `size` is unknown (NaN:
@@ -148,6 +148,7 @@ export function createQueuesIntake(options: QueuesIntakeOptions): DeliveryQueue 
     reschedule: settledByConsumer("reschedule"),
     bury: settledByConsumer("bury"),
     dead: (subscriptionId, page) => dead.page(subscriptionId, page.limit, page.after),
+    findDead: (subscriptionId, jobId) => dead.find(subscriptionId, jobId),
     async redrive(subscriptionId, jobIds) {
       let redriven = 0;
       // The dead set as it is now: a job redriven here that fails again while this runs (a fast
