@@ -252,6 +252,100 @@ describe("DELETE /subscriptions/{id}/dead/{jobId}", () => {
     expectAllow("/subscriptions/orders/dead/1", "DELETE, OPTIONS", ["GET", "PUT", "POST"]));
 });
 
+/** A gateway with authentication on, a dead event in `orders`, and the tokens to call it with. */
+async function guardedWithDead(logger = recordingLogger()) {
+  const key = await makeKey("ES256", "k1");
+  const gw = await refusingGateway(
+    {
+      auth: {
+        issuers: [{ issuer: ISSUER, audience: AUDIENCE, jwks: jwksOf(key), algorithms: ["ES256"] }],
+        publishers: [{ claims: { sub: "orders-service" }, sources: ["/shop"] }],
+        admins: [{ claims: { scope: "herald:admin" } }],
+      },
+    },
+    logger,
+  );
+  const now = Math.floor(Date.now() / 1000);
+  const publisher = { authorization: `Bearer ${await signToken(key, claimsAt(now))}` };
+  const admin = {
+    authorization: `Bearer ${await signToken(key, claimsAt(now, { sub: "ops-alice", scope: "herald:admin" }))}`,
+  };
+  await publish(gw, { ...binary("a"), ...publisher }, "");
+  await sink?.waitFor(2);
+  await gw.idle();
+  const [dead] = await deadIds(gw, "orders", admin);
+  return { gw, publisher, admin, dead };
+}
+
+describe("admin actions on the dead set are logged at info level", () => {
+  it("a redrive: the subscription, how many, how many were asked for, and the admin's sub", async () => {
+    const logger = recordingLogger();
+    const { gw, admin, dead } = await guardedWithDead(logger);
+    const body = JSON.stringify({ jobIds: [dead?.jobId, "999999"] });
+    const chosen = await gw.fetch(
+      new Request("http://gw/subscriptions/orders/redrive", {
+        method: "POST",
+        headers: {
+          ...admin,
+          "content-type": "application/json",
+          "content-length": String(body.length),
+        },
+        body,
+      }),
+    );
+    expect(await chosen.json()).toEqual({ redriven: 1 });
+    const all = await call(gw, "POST", "/subscriptions/audit/redrive", admin);
+    expect(await all.json()).toEqual({ redriven: 1 });
+    const redrives = logger.lines.filter((l) => l.message === "redrove dead deliveries");
+    expect(redrives).toStrictEqual([
+      {
+        level: "info",
+        message: "redrove dead deliveries",
+        fields: { subscriptionId: "orders", redriven: 1, requested: 2, admin: "ops-alice" },
+      },
+      {
+        level: "info",
+        message: "redrove dead deliveries",
+        fields: { subscriptionId: "audit", redriven: 1, admin: "ops-alice" },
+      },
+    ]);
+  });
+
+  it("a delete, of all or of one: the subscription, how many and the admin's sub", async () => {
+    const logger = recordingLogger();
+    const { gw, admin, dead } = await guardedWithDead(logger);
+    const one = await call(gw, "DELETE", `/subscriptions/orders/dead/${dead?.jobId}`, admin);
+    expect(await one.json()).toEqual({ deleted: 1 });
+    const all = await call(gw, "DELETE", "/subscriptions/audit/dead", admin);
+    expect(await all.json()).toEqual({ deleted: 1 });
+    expect(logger.lines.filter((l) => l.message === "deleted dead deliveries")).toStrictEqual([
+      {
+        level: "info",
+        message: "deleted dead deliveries",
+        fields: { subscriptionId: "orders", deleted: 1, admin: "ops-alice" },
+      },
+      {
+        level: "info",
+        message: "deleted dead deliveries",
+        fields: { subscriptionId: "audit", deleted: 1, admin: "ops-alice" },
+      },
+    ]);
+  });
+
+  it("a redrive without authentication: no admin field, nothing made up", async () => {
+    const logger = recordingLogger();
+    const gw = await withDead(1, logger);
+    expect(await (await call(gw, "POST", "/subscriptions/orders/redrive")).json()).toEqual({
+      redriven: 1,
+    });
+    expect(logger.lines).toContainEqual({
+      level: "info",
+      message: "redrove dead deliveries",
+      fields: { subscriptionId: "orders", redriven: 1 },
+    });
+  });
+});
+
 describe("deleting dead events takes an admin token", () => {
   it("answers 401 without a token and 403 to a publisher's, and deletes nothing", async () => {
     const key = await makeKey("ES256", "k1");

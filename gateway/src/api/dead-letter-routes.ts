@@ -1,4 +1,5 @@
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
+import { adminSubject } from "../auth/admin-subject.js";
 import type { DeadJob, DeliveryQueue } from "../deliver/delivery-queue.js";
 import { MalformedRequest, MethodNotAllowed, NotFound } from "../errors/errors.js";
 import { serializeEvent } from "../event/json-format.js";
@@ -21,7 +22,10 @@ export const MAX_PAGE_CHARS = 32 * 1024 * 1024;
 export interface DeadLetterRoutesOptions {
   readonly registry: SubscriptionRegistry;
   readonly queue: DeliveryQueue;
-  /** Where a discard is noted (one info line: the subscription and how many). */
+  /**
+   * Where each redrive and discard is noted: one info line with the subscription, how many, and
+   * the admin token's `sub` when known.
+   */
   readonly logger?: Logger;
 }
 
@@ -87,15 +91,15 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
       "content-type": "application/json",
     });
   });
-  const discard = async (id: string, jobIds?: readonly string[]) => {
+  const discard = async (c: Context, id: string, jobIds?: readonly string[]) => {
     const deleted = await queue.discardDead(id, jobIds);
-    logger.info("deleted dead deliveries", { subscriptionId: id, deleted });
+    logger.info("deleted dead deliveries", { subscriptionId: id, deleted, ...adminSubject(c) });
     return deleted;
   };
   app.delete("/subscriptions/:id/dead", async (c) => {
     const id = c.req.param("id");
     known(id);
-    return c.json({ deleted: await discard(id) });
+    return c.json({ deleted: await discard(c, id) });
   });
   allowOnly("/subscriptions/:id/dead", DEAD_ALLOW);
 
@@ -103,7 +107,7 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
     const id = c.req.param("id");
     const jobId = c.req.param("jobId");
     known(id);
-    const deleted = await discard(id, [jobId]);
+    const deleted = await discard(c, id, [jobId]);
     if (deleted === 0) {
       throw new NotFound(`no dead delivery with jobId "${jobId}" in subscription "${id}"`);
     }
@@ -121,6 +125,12 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
       c.req.header("transfer-encoding") !== undefined || (length !== undefined && length !== "0");
     const jobIds = hasBody ? parseJobIds(await readJsonBody(c.req.raw)) : undefined;
     const redriven = await queue.redrive(id, jobIds);
+    logger.info("redrove dead deliveries", {
+      subscriptionId: id,
+      redriven,
+      ...(jobIds === undefined ? {} : { requested: jobIds.length }),
+      ...adminSubject(c),
+    });
     return c.json({ redriven });
   });
   allowOnly("/subscriptions/:id/redrive", REDRIVE_ALLOW);

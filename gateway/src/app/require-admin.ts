@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { rememberAdmin } from "../auth/admin-subject.js";
 import { successHeaders } from "../auth/bearer-token.js";
 import { isAdmin } from "../auth/is-admin.js";
 import { InsufficientScope } from "../auth/policy-errors.js";
@@ -10,7 +11,8 @@ export const ADMIN_PATHS = ["/subscriptions", "/subscriptions/*", "/metrics"] as
 
 /**
  * Hono middleware for admin routes: the same bearer-token verification as ingest, then the token
- * must match one of `auth.admins` (401 without a valid token, 403 without the admin rule). With
+ * must match one of `auth.admins` (401 without a valid token, 403 without the admin rule); its `sub`
+ * is kept for the log lines of admin actions (`adminSubject`). With
  * authentication off (`--no-auth`, or no `auth` in the config) it lets everything through, as
  * ingest does. A success answer to a request whose URL holds the token (`?access_token=`, RFC 6750
  * 2.3) gets `Cache-Control: private` added to what the route set, as ingest answers do.
@@ -33,6 +35,7 @@ export function requireAdmin(
           "this token may not use the admin API: no auth.admins rule matches it",
         );
       }
+      rememberAdmin(c, claims);
     }
     await next();
     const added = successHeaders(c.req.url)["cache-control"];
