@@ -248,8 +248,107 @@ describe("DELETE /subscriptions/{id}/dead/{jobId}", () => {
     expect(await deadIds(gw, "orders")).toEqual([third]);
   });
 
-  it("names DELETE in Allow, and answers 405 to methods it does not take", () =>
-    expectAllow("/subscriptions/orders/dead/1", "DELETE, OPTIONS", ["GET", "PUT", "POST"]));
+  it("names GET, HEAD and DELETE in Allow, and answers 405 to methods it does not take", () =>
+    expectAllow("/subscriptions/orders/dead/1", "GET, HEAD, DELETE, OPTIONS", [
+      "PUT",
+      "POST",
+      "PATCH",
+    ]));
+});
+
+describe("GET /subscriptions/{id}/dead/{jobId}", () => {
+  /** The items of a subscription's dead page, as JSON text cut from the page's own. */
+  async function pageItems(gw: Gateway, id: string) {
+    const res = await call(gw, "GET", `/subscriptions/${id}/dead`);
+    return ((await res.json()) as { items: { jobId: string }[] }).items;
+  }
+
+  it("answers one dead event as its item of the page shows it (was 405)", async () => {
+    const gw = await withDead(2);
+    const items = await pageItems(gw, "orders");
+    expect(items).toHaveLength(2);
+    for (const item of items) {
+      const res = await call(gw, "GET", `/subscriptions/orders/dead/${item.jobId}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(await res.json()).toStrictEqual(item);
+    }
+    expect(items[0]).toMatchObject({
+      attempts: 1,
+      failure: { status: 400 },
+      event: { specversion: "1.0", id: "d-0", source: "/shop", type: "com.example.order" },
+    });
+  });
+
+  it("shows JSON data as received, as the page does: a number past 2^53 keeps its digits", async () => {
+    const gw = await refusingGateway();
+    const event =
+      '{"specversion":"1.0","id":"big","source":"/shop","type":"t","data":{"n":12345678901234567890}}';
+    await publish(gw, { "content-type": "application/cloudevents+json" }, event);
+    await sink?.waitFor(2);
+    await gw.idle();
+    const [item] = await pageItems(gw, "orders");
+    const res = await call(gw, "GET", `/subscriptions/orders/dead/${item?.jobId}`);
+    expect(await res.text()).toContain('"data":{"n":12345678901234567890}');
+  });
+
+  it("answers 404 not_found once deleted, for another subscription's, unknown or garbage ids", async () => {
+    const gw = await withDead(2);
+    const [deleted, kept] = await deadIds(gw, "orders");
+    const [theirs] = await deadIds(gw, "audit");
+    expect((await call(gw, "DELETE", `/subscriptions/orders/dead/${deleted?.jobId}`)).status).toBe(
+      200,
+    );
+    const garbage = [
+      deleted?.jobId,
+      theirs?.jobId,
+      "999999",
+      "99999999999999999999999",
+      "00000000-0000-4000-8000-000000000000",
+      "zzz",
+      "-1",
+      "%20",
+      "%00",
+      "a%2Fb",
+      "%ZZ",
+      "'%20OR%20'1'='1",
+      "x".repeat(10_000),
+    ];
+    for (const jobId of garbage) {
+      const res = await call(gw, "GET", `/subscriptions/orders/dead/${jobId}`);
+      await expectProblem(res.clone(), 404, "not_found");
+      const detail = ((await res.json()) as { detail: string }).detail;
+      expect(detail.length).toBeLessThan(200);
+    }
+    // The one left is still there, and the other subscription's is found under its own.
+    expect((await call(gw, "GET", `/subscriptions/orders/dead/${kept?.jobId}`)).status).toBe(200);
+    expect((await call(gw, "GET", `/subscriptions/audit/dead/${theirs?.jobId}`)).status).toBe(200);
+  });
+
+  it("answers 404 not_found for an unknown subscription", async () => {
+    const gw = await withDead(1);
+    const [dead] = await deadIds(gw, "orders");
+    await expectProblem(
+      await call(gw, "GET", `/subscriptions/nobody/dead/${dead?.jobId}`),
+      404,
+      "not_found",
+    );
+  });
+
+  it("answers HEAD as GET without a body: 200 with the same headers, 404 for none", async () => {
+    const gw = await withDead(1);
+    const [dead] = await deadIds(gw, "orders");
+    const path = `/subscriptions/orders/dead/${dead?.jobId}`;
+    const get = await call(gw, "GET", path);
+    const head = await call(gw, "HEAD", path);
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toBe(get.headers.get("content-type"));
+    expect(await head.text()).toBe("");
+    const missing = await call(gw, "HEAD", "/subscriptions/orders/dead/999999");
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(await missing.text()).toBe("");
+  });
 });
 
 /** A gateway with authentication on, a dead event in `orders`, and the tokens to call it with. */
@@ -276,6 +375,36 @@ async function guardedWithDead(logger = recordingLogger()) {
   const [dead] = await deadIds(gw, "orders", admin);
   return { gw, publisher, admin, dead };
 }
+
+describe("reading one dead event takes an admin token", () => {
+  it("answers 401 with a Bearer challenge without a token, 403 to a publisher's, 200 to an admin's", async () => {
+    const { gw, publisher, admin, dead } = await guardedWithDead();
+    const path = `/subscriptions/orders/dead/${dead?.jobId}`;
+    for (const method of ["GET", "HEAD"]) {
+      const anonymous = await call(gw, method, path);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer/);
+      const refused = await call(gw, method, path, publisher);
+      expect(refused.status).toBe(403);
+    }
+    await expectProblem(await call(gw, "GET", path), 401, "missing_token");
+    await expectProblem(await call(gw, "GET", path, publisher), 403, "forbidden");
+    // Refused before the job is looked up: an unknown job or subscription answers the same.
+    await expectProblem(
+      await call(gw, "GET", "/subscriptions/nobody/dead/1"),
+      401,
+      "missing_token",
+    );
+    await expectProblem(
+      await call(gw, "GET", "/subscriptions/orders/dead/999999", publisher),
+      403,
+      "forbidden",
+    );
+    const res = await call(gw, "GET", path, admin);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { jobId: string }).jobId).toBe(dead?.jobId);
+  });
+});
 
 describe("admin actions on the dead set are logged at info level", () => {
   it("a redrive: the subscription, how many, how many were asked for, and the admin's sub", async () => {

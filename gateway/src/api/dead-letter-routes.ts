@@ -35,6 +35,8 @@ export interface DeadLetterRoutesOptions {
  *   no dead-letter sink took, oldest first: `{ items: [{ jobId, attempts, failure: { status,
  *   error, at }, event }], next? }` where `event` is the JSON event format and `next` the `after`
  *   of the next page; a page holds at most `limit` items and about `MAX_PAGE_CHARS` of JSON;
+ * - `GET /subscriptions/{id}/dead/{jobId}`: that dead job, as an item of the page shows it; 404
+ *   when it is not dead in this subscription (unknown, redriven, deleted, not a job id at all);
  * - `POST /subscriptions/{id}/redrive`: makes them due again with fresh attempts (all, or the
  *   `jobIds` of an optional JSON body `{ "jobIds": [...] }`); answers `{ redriven: N }`;
  * - `DELETE /subscriptions/{id}/dead`: removes every dead job for good; answers `{ deleted: N }`
@@ -103,14 +105,21 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
   });
   allowOnly("/subscriptions/:id/dead", DEAD_ALLOW);
 
+  app.get("/subscriptions/:id/dead/:jobId", async (c) => {
+    const id = c.req.param("id");
+    const jobId = c.req.param("jobId");
+    known(id);
+    // Text no store takes for a job id names no job: 404 as for an unknown one, without asking.
+    const job = JOB_ID.test(jobId) ? await queue.findDead(id, jobId) : undefined;
+    if (job === undefined) throw noDeadJob(id, jobId);
+    return c.body(deadItem(job), 200, { "content-type": "application/json" });
+  });
   app.delete("/subscriptions/:id/dead/:jobId", async (c) => {
     const id = c.req.param("id");
     const jobId = c.req.param("jobId");
     known(id);
     const deleted = await discard(c, id, [jobId]);
-    if (deleted === 0) {
-      throw new NotFound(`no dead delivery with jobId "${jobId}" in subscription "${id}"`);
-    }
+    if (deleted === 0) throw noDeadJob(id, jobId);
     return c.json({ deleted });
   });
   allowOnly("/subscriptions/:id/dead/:jobId", DEAD_JOB_ALLOW);
@@ -137,7 +146,7 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
 }
 
 const DEAD_ALLOW = ["GET", "HEAD", "DELETE", "OPTIONS"] as const;
-const DEAD_JOB_ALLOW = ["DELETE", "OPTIONS"] as const;
+const DEAD_JOB_ALLOW = ["GET", "HEAD", "DELETE", "OPTIONS"] as const;
 const REDRIVE_ALLOW = ["POST", "OPTIONS"] as const;
 
 /**
@@ -169,10 +178,19 @@ function pageSize(raw: string | undefined): number {
   return n;
 }
 
+/** What a job id of any store looks like (digits, or a UUID on Workers), as `after` takes it. */
+const JOB_ID = /^[\w-]{1,64}$/;
+
+/** The 404 for a job that is not dead in the subscription; the id is named when it is one. */
+function noDeadJob(id: string, jobId: string): NotFound {
+  const named = JOB_ID.test(jobId) ? `jobId "${jobId}"` : "that jobId (it is no job id)";
+  return new NotFound(`no dead delivery with ${named} in subscription "${id}"`);
+}
+
 /** `after`: a job id as the pages give them (`next`, `jobId`: digits, or a UUID on Workers). */
 function jobIdAfter(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === "") return undefined;
-  if (!/^[\w-]{1,64}$/.test(raw)) {
+  if (!JOB_ID.test(raw)) {
     throw new MalformedRequest("after must be a jobId (the next of the previous page)");
   }
   return raw;

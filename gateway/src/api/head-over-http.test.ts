@@ -108,6 +108,24 @@ describe("HEAD wherever GET is served", () => {
     },
   );
 
+  it("one dead delivery: HEAD of none is 404 without a body, Allow lists GET and HEAD, a long jobId no 5xx", async () => {
+    const path = "/subscriptions/from-file/dead/999999";
+    const get = await send("GET", path);
+    expect(get.status).toBe(404);
+    expect(get.headers.get("content-type")).toBe("application/problem+json");
+    const head = await send("HEAD", path);
+    expect(head.status).toBe(404);
+    expect(head.headers.get("content-type")).toBe("application/problem+json");
+    expect(await head.text()).toBe("");
+    const options = await send("OPTIONS", path);
+    expect(options.status).toBe(200);
+    expect(options.headers.get("allow")).toBe("GET, HEAD, DELETE, OPTIONS");
+    expect((await send("HEAD", path, null)).status).toBe(401);
+    const long = await send("GET", `/subscriptions/from-file/dead/${"9".repeat(8_000)}`);
+    expect(long.status).toBe(404);
+    expect(long.headers.get("content-type")).toBe("application/problem+json");
+  });
+
   it("HEAD keeps the admin rule and the errors GET gives: 401 without a token, 404 unknown", async () => {
     const anonymous = await send("HEAD", "/subscriptions", null);
     expect(anonymous.status).toBe(401);
