@@ -221,6 +221,35 @@ describe("delivery from the queue consumer inside workerd", () => {
     expect(await (await gw.request("/subscriptions/s/dead")).json()).toStrictEqual({ items: [] });
   });
 
+  it("GET .../dead/{jobId}: one dead delivery from D1 as the page lists it; 404 problem+json for none", async () => {
+    const { gw } = setup({ retry: 0 }, () => new Response("nope", { status: 400 }));
+    const messages = [await publish(gw, "g-1"), await publish(gw, "g-2")];
+    await gw.consume(messages);
+    const page = (await (await gw.request("/subscriptions/s/dead")).json()) as {
+      items: { jobId: string }[];
+    };
+    const one = await gw.request(`/subscriptions/s/dead/${messages[1]!.job}`);
+    expect(one.status).toBe(200);
+    expect(one.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await one.json()).toStrictEqual(page.items[1]);
+    const head = await gw.request(`/subscriptions/s/dead/${messages[1]!.job}`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+    await gw.request(`/subscriptions/s/dead/${messages[1]!.job}`, { method: "DELETE" });
+    for (const path of [
+      `/subscriptions/s/dead/${messages[1]!.job}`,
+      `/subscriptions/s/dead/${crypto.randomUUID()}`,
+      "/subscriptions/s/dead/1",
+      `/subscriptions/s/dead/${"x".repeat(5_000)}`,
+      `/subscriptions/nope/dead/${messages[0]!.job}`,
+    ]) {
+      const res = await gw.request(path);
+      expect(res.status, path.slice(0, 60)).toBe(404);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(((await res.json()) as { code: string }).code).toBe("not_found");
+    }
+  });
+
   it("DELETE .../dead/{jobId} and .../dead remove dead deliveries from D1 for good", async () => {
     const { gw } = setup({ retry: 0 }, () => new Response("nope", { status: 400 }));
     const messages = [await publish(gw, "x-1"), await publish(gw, "x-2"), await publish(gw, "x-3")];
