@@ -234,6 +234,66 @@ describe("the OpenAPI document lists what the gateway answers", () => {
     expect(schema("/subscriptions/{id}/dead/{jobId}")({ deleted: 1 })).toBe(true);
   });
 
+  it("documents GET of one dead delivery: the page's item, valid against its 200 schema; 404 for none", async () => {
+    const refusing = await startScriptedSink([{ status: 400 }]);
+    try {
+      const created = (await (
+        await call("POST", "/subscriptions", {
+          sink: `${refusing.url}/refuses`,
+          types: ["com.example.dead"],
+          delivery: { retry: 0 },
+        })
+      ).json()) as { id: string };
+      const published = await gateway.fetch(
+        new Request("http://gw/events", {
+          method: "POST",
+          headers: {
+            "ce-specversion": "1.0",
+            "ce-id": "dead-1",
+            "ce-source": "/openapi",
+            "ce-type": "com.example.dead",
+            "content-type": "application/json",
+          },
+          body: '{"n":1}',
+        }),
+      );
+      expect(published.status).toBe(202);
+      await refusing.waitFor(1);
+      await gateway.idle();
+      const ok = (path: string, method: "get") => {
+        const response = paths[path]?.[method]?.responses["200"] as
+          | { content: { "application/json": { schema: object } } }
+          | undefined;
+        expect(response, `${method} ${path} documents 200`).toBeDefined();
+        return schemas.compile(response?.content["application/json"].schema ?? {});
+      };
+      const page = await (await call("GET", `/subscriptions/${created.id}/dead`)).json();
+      const validPage = ok("/subscriptions/{id}/dead", "get");
+      expect(validPage(page), JSON.stringify(validPage.errors)).toBe(true);
+      const [item] = (page as { items: { jobId: string }[] }).items;
+      const one = await call("GET", `/subscriptions/${created.id}/dead/${item?.jobId}`);
+      expect(one.status).toBe(200);
+      const body = await one.json();
+      expect(body).toStrictEqual(item);
+      const validItem = ok("/subscriptions/{id}/dead/{jobId}", "get");
+      expect(validItem(body), JSON.stringify(validItem.errors)).toBe(true);
+      expect(
+        Object.keys(paths["/subscriptions/{id}/dead/{jobId}"]?.get?.responses ?? {}),
+      ).toContain("404");
+      for (const url of [
+        `/subscriptions/${created.id}/dead/999999`,
+        `/subscriptions/${created.id}/dead/${"z".repeat(100)}`,
+        `/subscriptions/nope/dead/${item?.jobId}`,
+      ]) {
+        const res = await call("GET", url);
+        expect(res.status).toBe(404);
+        expectValid("Problem", await res.json());
+      }
+    } finally {
+      await refusing.close();
+    }
+  });
+
   it("the SubscriptionRequest schema refuses the reply policies the API refuses", async () => {
     const validate = schemas.compile({ $ref: "doc#/components/schemas/SubscriptionRequest" });
     for (const reply of [{ sources: [""] }, { types: [""] }, { sources: [] }, { other: [] }]) {

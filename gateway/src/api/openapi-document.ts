@@ -171,6 +171,26 @@ const DELETED_SCHEMA = {
   properties: { deleted: { type: "integer", minimum: 0 } },
 };
 
+/** One dead delivery: an item of the dead page, and what `GET .../dead/{jobId}` answers. */
+const DEAD_DELIVERY_SCHEMA = {
+  type: "object",
+  required: ["jobId", "attempts", "failure", "event"],
+  properties: {
+    jobId: { type: "string" },
+    attempts: { type: "integer", minimum: 0 },
+    failure: {
+      type: "object",
+      required: ["status", "error", "at"],
+      properties: {
+        status: { type: "integer", description: "HTTP status of the last attempt, 0 for none" },
+        error: { type: "string" },
+        at: { type: "string", format: "date-time" },
+      },
+    },
+    event: { type: "object", description: "The event, JSON event format" },
+  },
+};
+
 /** `OPTIONS` on a part of one subscription (its dead set, its redrive): 200, or 404. */
 const featuresOfSubscriptionPart = (operationId: string) => ({
   operationId,
@@ -390,25 +410,7 @@ export const OPENAPI_DOCUMENT = {
                   required: ["items"],
                   properties: {
                     next: { type: "string" },
-                    items: {
-                      type: "array",
-                      items: {
-                        type: "object",
-                        properties: {
-                          jobId: { type: "string" },
-                          attempts: { type: "integer" },
-                          failure: {
-                            type: "object",
-                            properties: {
-                              status: { type: "integer" },
-                              error: { type: "string" },
-                              at: { type: "string", format: "date-time" },
-                            },
-                          },
-                          event: { type: "object", description: "The event, JSON event format" },
-                        },
-                      },
-                    },
+                    items: { type: "array", items: DEAD_DELIVERY_SCHEMA },
                   },
                 },
               },
@@ -443,6 +445,21 @@ export const OPENAPI_DOCUMENT = {
           description: "`jobId` of an item of the dead set",
         },
       ],
+      get: {
+        operationId: "getDeadDelivery",
+        summary: "One dead delivery, as its item of the dead set shows it",
+        responses: storeAdminResponses({
+          "200": {
+            description: "The dead delivery",
+            content: { "application/json": { schema: DEAD_DELIVERY_SCHEMA } },
+          },
+          "404": {
+            $ref: "#/components/responses/Problem",
+            description:
+              "No such subscription, or no dead delivery with that jobId in it (unknown, redriven or deleted since, or no job id at all)",
+          },
+        }),
+      },
       delete: {
         operationId: "deleteDeadDelivery",
         summary: "Delete one dead delivery for good",

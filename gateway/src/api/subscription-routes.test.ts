@@ -668,6 +668,7 @@ describe("GET /openapi.json", () => {
       "updateSubscription",
       "deleteSubscription",
       "getDeadDeliveries",
+      "getDeadDelivery",
       "redriveDeadDeliveries",
       "deleteDeadDeliveries",
       "deleteDeadDelivery",
