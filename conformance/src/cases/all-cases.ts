@@ -4,6 +4,7 @@ import { authCases } from "./auth-cases.js";
 import { batchCases } from "./batch-cases.js";
 import { binaryCases } from "./binary-cases.js";
 import type { ConformanceCase } from "./case.js";
+import { deadSetCases } from "./dead-set-cases.js";
 import { dedupeCases } from "./dedupe-cases.js";
 import { deliveryCases } from "./delivery-cases.js";
 import { extensionCases } from "./extension-cases.js";
@@ -24,7 +25,8 @@ import { webhookCases } from "./webhook-cases.js";
  * `auth` selects the auth cases: those for a target with publisher authentication, or without it
  * the one for an unauthenticated target; with a token, the Subscriptions API cases use
  * `auth.adminToken` (default `auth.token`) and add the admin-token checks, and so do the
- * delivery cases (they create their subscriptions there) and the (Herald-specific) metrics cases.
+ * delivery cases (they create their subscriptions there) and the (Herald-specific) dead-set and
+ * metrics cases.
  *
  * @example
  * builtinCases().map((c) => c.name);
@@ -44,6 +46,7 @@ export function builtinCases(auth?: ConformanceAuth): readonly ConformanceCase[]
     ...filterCases,
     ...subscriptionApiCases(auth),
     ...deliveryCases(auth),
+    ...deadSetCases(auth),
     ...webhookCases,
     ...adapterCases,
     ...traceCases,
