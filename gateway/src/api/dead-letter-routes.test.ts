@@ -376,6 +376,43 @@ async function guardedWithDead(logger = recordingLogger()) {
   return { gw, publisher, admin, dead };
 }
 
+describe("POST /subscriptions/{id}/redrive", () => {
+  it("redrives only the jobIds of a body sent without Content-Length, as gateway.fetch gets it (was all)", async () => {
+    const gw = await withDead(3);
+    const [first, , third] = await deadIds(gw, "orders");
+    const request = new Request("http://gw/subscriptions/orders/redrive", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jobIds: [first?.jobId, third?.jobId] }),
+    });
+    expect(request.headers.get("content-length")).toBeNull();
+    expect(await (await gw.fetch(request)).json()).toEqual({ redriven: 2 });
+    // Dead again (the sink still refuses them): 3 + 3 first deliveries, then the 2 redriven.
+    await sink?.waitFor(8);
+    await gw.idle();
+    expect(await deadIds(gw, "orders")).toHaveLength(3);
+  });
+
+  it("redrives all for a body without Content-Length that is empty; refuses one that is no JSON", async () => {
+    const gw = await withDead(2);
+    const empty = await gw.fetch(
+      new Request("http://gw/subscriptions/orders/redrive", { method: "POST", body: "" }),
+    );
+    expect(await empty.json()).toEqual({ redriven: 2 });
+    await sink?.waitFor(6);
+    await gw.idle();
+    const broken = await gw.fetch(
+      new Request("http://gw/subscriptions/orders/redrive", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{",
+      }),
+    );
+    await expectProblem(broken, 400, "malformed_request");
+    expect(await deadIds(gw, "orders")).toHaveLength(2);
+  });
+});
+
 describe("reading one dead event takes an admin token", () => {
   it("answers 401 with a Bearer challenge without a token, 403 to a publisher's, 200 to an admin's", async () => {
     const { gw, publisher, admin, dead } = await guardedWithDead();

@@ -3,10 +3,11 @@ import { adminSubject } from "../auth/admin-subject.js";
 import type { DeadJob, DeliveryQueue } from "../deliver/delivery-queue.js";
 import { MalformedRequest, MethodNotAllowed, NotFound } from "../errors/errors.js";
 import { serializeEvent } from "../event/json-format.js";
+import { readBody } from "../ingest/read-body.js";
 import { type Logger, silentLogger } from "../ports/logger.js";
 import type { SubscriptionRegistry } from "../subscriptions/subscription-registry.js";
 import { answerAllow } from "./answer-allow.js";
-import { readJsonBody } from "./read-json-body.js";
+import { MAX_ADMIN_BODY_BYTES, readJsonBody } from "./read-json-body.js";
 
 /** Dead jobs per page when `limit` is not given, and the most a page may hold. */
 const DEFAULT_PAGE = 100;
@@ -127,12 +128,8 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
   app.post("/subscriptions/:id/redrive", async (c) => {
     const id = c.req.param("id");
     known(id);
-    // RFC 9112 6.3: a request has a body when it says so with Content-Length (not 0) or
-    // Transfer-Encoding (a chunked `{ "jobIds": [...] }` must not be taken for "redrive all").
-    const length = c.req.header("content-length");
-    const hasBody =
-      c.req.header("transfer-encoding") !== undefined || (length !== undefined && length !== "0");
-    const jobIds = hasBody ? parseJobIds(await readJsonBody(c.req.raw)) : undefined;
+    const body = await redriveBody(c.req.raw);
+    const jobIds = body === undefined ? undefined : parseJobIds(body);
     const redriven = await queue.redrive(id, jobIds);
     logger.info("redrove dead deliveries", {
       subscriptionId: id,
@@ -194,6 +191,28 @@ function jobIdAfter(raw: string | undefined): string | undefined {
     throw new MalformedRequest("after must be a jobId (the next of the previous page)");
   }
   return raw;
+}
+
+/** What the body of a redrive holds: `undefined` when there is none (redrive them all). */
+async function redriveBody(request: Request): Promise<unknown> {
+  // RFC 9112 6.3: a request has a body when it says so with Content-Length (not 0) or
+  // Transfer-Encoding (a chunked `{ "jobIds": [...] }` must not be taken for "redrive all").
+  const length = request.headers.get("content-length");
+  if (request.headers.has("transfer-encoding") || (length !== null && length !== "0")) {
+    return readJsonBody(request);
+  }
+  if (length !== null || request.body === null) return undefined;
+  // Neither header, yet a body: a `Request` made in code (`gateway.fetch`), or a runtime that
+  // does not pass the framing headers on. Its bytes tell: none is "redrive all", and a
+  // `{ "jobIds": [...] }` was taken for it before, redriving every dead job.
+  const bytes = await readBody(request, MAX_ADMIN_BODY_BYTES);
+  if (bytes.length === 0) return undefined;
+  const read = new Request(request.url, {
+    method: "POST",
+    headers: request.headers,
+    body: bytes.slice(),
+  });
+  return readJsonBody(read);
 }
 
 function parseJobIds(raw: unknown): readonly string[] | undefined {
