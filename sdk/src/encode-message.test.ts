@@ -33,6 +33,27 @@ describe("a string under a JSON datacontenttype", () => {
     expect(JSON.parse(text(encodeStructured(quoted).body)).data).toBe("hi");
   });
 
+  it("is JSON under any */json or */*+json type (JSON format 3.1.1), not only application/ and text/", () => {
+    // Before, only application/... and text/... with a suffix of [\w.-] counted: under
+    // model/gltf+json (an IANA type) the string went into the JSON format as an encoded JSON
+    // document, which 3.1.1 forbids ("MUST be stored directly as a JSON value").
+    for (const datacontenttype of [
+      "model/gltf+json",
+      "example/json",
+      "application/vnd.a+b+json; charset=utf-8",
+      "Application/JSON ; charset=utf-8",
+    ]) {
+      const env = toEnvelope({ type: "t", datacontenttype, data: '{"a":1}' }, defaults);
+      expect(JSON.parse(text(encodeStructured(env).body)).data, datacontenttype).toEqual({ a: 1 });
+      expect(text(encodeBinary(env).body)).toBe('{"a":1}');
+    }
+    // A parameter that ends in json makes no JSON type; neither does a longer subtype.
+    for (const datacontenttype of ['text/plain; profile="x+json"', "application/jsonl"]) {
+      const env = toEnvelope({ type: "t", datacontenttype, data: '{"a":1}' }, defaults);
+      expect(JSON.parse(text(encodeStructured(env).body)).data, datacontenttype).toBe('{"a":1}');
+    }
+  });
+
   it("that is not JSON text is a mistake, found before anything is sent", () => {
     expect(() =>
       toEnvelope({ type: "t", datacontenttype: "application/json", data: "a string" }, defaults),

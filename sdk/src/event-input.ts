@@ -271,8 +271,11 @@ function inCharset(
   return { kind: "text", value: payload.value, charset };
 }
 
-/** `application/json`, `text/json` and any `+json` type (JSON format 3.1). */
-const JSON_TYPE = /^(?:application|text)\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
+/**
+ * A media type that declares JSON: without its parameters, a subtype `json` or one ending in
+ * `+json` (JSON format 3.1.1: `*\/json`, `*\/*+json`), whatever the type (`model/gltf+json`).
+ */
+const JSON_TYPE = /^[^;]*[/+]json\s*(;|$)/i;
 
 /**
  * A string under a JSON `datacontenttype` is JSON text the producer serialised itself: it is
