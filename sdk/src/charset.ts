@@ -70,8 +70,10 @@ export function unencodable(text: string, charset: KnownCharset): string | undef
   return charset === "utf-8" ? `an unpaired surrogate (${hex})` : `${bad} (${hex})`;
 }
 
-const utf8 = new TextEncoder();
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+/** The one `TextEncoder` of the producer (each module had its own: bytes in every bundle). */
+export const utf8 = new TextEncoder();
+// Pure: only the receive side decodes, so a producer bundle leaves it out.
+const strictUtf8 = /* @__PURE__ */ new TextDecoder("utf-8", { fatal: true });
 
 /**
  * `text` as bytes in `charset`; every character must fit (see `unencodable`).

@@ -1,3 +1,4 @@
+import { utf8 as encoder } from "./charset.js";
 import type { ContentMode } from "./encode-message.js";
 import { BATCH_CONTENT_TYPE, encodeEvent, jsonFormat, type Message } from "./encode-message.js";
 import { HeraldError } from "./errors.js";
@@ -23,7 +24,6 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-const encoder = new TextEncoder();
 const OPEN = encoder.encode("[");
 const COMMA = encoder.encode(",");
 const CLOSE = encoder.encode("]");

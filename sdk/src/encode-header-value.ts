@@ -1,3 +1,5 @@
+import { utf8 as encoder } from "./charset.js";
+
 /**
  * Percent-encodes a CloudEvents attribute value for an HTTP header (HTTP protocol binding
  * 3.1.3.2): space, double-quote, percent and everything outside U+0021..U+007E become `%XY` of
@@ -22,4 +24,3 @@ export function encodeHeaderValue(value: string): string {
 }
 
 const SAFE = /^[\x21\x23\x24\x26-\x7e]*$/;
-const encoder = new TextEncoder();

@@ -1,5 +1,5 @@
 import { encodeBase64 } from "./base64.js";
-import { encodeText } from "./charset.js";
+import { encodeText, utf8 as encoder } from "./charset.js";
 import { encodeHeaderValue } from "./encode-header-value.js";
 import type { Envelope, Payload } from "./event-input.js";
 
@@ -19,8 +19,6 @@ export const STRUCTURED_CONTENT_TYPE = "application/cloudevents+json; charset=ut
 export const BATCH_CONTENT_TYPE = "application/cloudevents-batch+json; charset=utf-8";
 const TEXT_CONTENT_TYPE = "text/plain; charset=utf-8";
 const JSON_CONTENT_TYPE = "application/json";
-
-const encoder = new TextEncoder();
 
 function payloadBytes(payload: Payload): Uint8Array {
   switch (payload.kind) {

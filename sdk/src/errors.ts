@@ -97,10 +97,8 @@ export class PayloadTooLarge extends HeraldError {
   readonly code = PayloadTooLarge.code;
 }
 
-/** Over the publisher's rate, still after the retries (429). */
-export class RateLimited extends HeraldError {
-  static override readonly code = "rate_limited";
-  readonly code = RateLimited.code;
+/** A refusal that may say when to try again: `RateLimited` and `Unavailable` (one constructor). */
+export abstract class RetryLater extends HeraldError {
   constructor(
     message: string,
     details: HeraldErrorDetails,
@@ -111,18 +109,16 @@ export class RateLimited extends HeraldError {
   }
 }
 
+/** Over the publisher's rate, still after the retries (429). */
+export class RateLimited extends RetryLater {
+  static override readonly code = "rate_limited";
+  readonly code = RateLimited.code;
+}
+
 /** The gateway is unavailable (408, 5xx), still after the retries. */
-export class Unavailable extends HeraldError {
+export class Unavailable extends RetryLater {
   static override readonly code = "unavailable";
   readonly code = Unavailable.code;
-  constructor(
-    message: string,
-    details: HeraldErrorDetails,
-    /** The gateway's `Retry-After`, in milliseconds, when it sent one. */
-    readonly retryAfterMs?: number,
-  ) {
-    super(message, details);
-  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { decodeBase64 } from "./base64.js";
 import { asciiJson, charsetOf, type KnownCharset, knownCharset, unencodable } from "./charset.js";
 import { forbiddenInString } from "./cloudevents-string.js";
 import { isAbsoluteUri, isUriReference } from "./uri-reference.js";
@@ -80,14 +81,7 @@ function attributeValue(name: string, value: unknown): AttributeValue {
       `attribute ${name} must be a non-empty string${name === "time" ? " (RFC 3339) or a Date" : ""}`,
     );
   }
-  if (typeof value === "string") {
-    // A CloudEvents String is Unicode text (Type System): an unpaired surrogate has no UTF-8
-    // form, so binary mode would send U+FFFD in its place, a value nobody gave.
-    const bad = unencodable(value, "utf-8");
-    if (bad !== undefined) throw new TypeError(`attribute ${name} holds ${bad}`);
-    return value;
-  }
-  if (typeof value === "boolean") return value;
+  if (typeof value === "string" || typeof value === "boolean") return value;
   if (
     typeof value === "number" &&
     Number.isInteger(value) &&
@@ -108,14 +102,6 @@ function attributeValue(name: string, value: unknown): AttributeValue {
   throw new TypeError(
     `attribute ${name} must be a string, an integer from -2^31 to 2^31-1, or a boolean`,
   );
-}
-
-function base64Bytes(encoded: string): Uint8Array {
-  try {
-    return Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
-  } catch {
-    throw new TypeError("data_base64 is not base64");
-  }
 }
 
 /**
@@ -153,8 +139,10 @@ function jsonPayload(value: unknown): Payload {
 function payloadOf(data: unknown, dataBase64: unknown): Payload | undefined {
   if (data === undefined) {
     if (dataBase64 === undefined || dataBase64 === null) return undefined;
-    if (typeof dataBase64 !== "string") throw new TypeError("data_base64 must be a string");
-    return { kind: "bytes", value: base64Bytes(dataBase64) };
+    // The one base64 decoder: `Uint8Array.from(atob(...), mapper)` took over a second for 5 MB.
+    const value = typeof dataBase64 === "string" ? decodeBase64(dataBase64) : undefined;
+    if (value === undefined) throw new TypeError("data_base64 must be a base64 string");
+    return { kind: "bytes", value };
   }
   if (typeof data === "string") return { kind: "text", value: data, charset: "utf-8" };
   if (data instanceof Uint8Array) return { kind: "bytes", value: data };
@@ -223,7 +211,12 @@ export function toEnvelope(input: EventInput, defaults: EnvelopeDefaults): Envel
   }
   // After the URI checks, whose messages (percent-encode) fit those attributes better.
   for (const [name, value] of Object.entries(attributes)) {
-    const bad = typeof value === "string" ? forbiddenInString(value) : undefined;
+    // A CloudEvents String is Unicode text (Type System): an unpaired surrogate has no UTF-8
+    // form either, so binary mode would send U+FFFD in its place, a value nobody gave.
+    const bad =
+      typeof value === "string"
+        ? (forbiddenInString(value) ?? unencodable(value, "utf-8"))
+        : undefined;
     if (bad !== undefined) {
       throw new TypeError(`attribute ${name} holds ${bad}, which a CloudEvents String cannot hold`);
     }

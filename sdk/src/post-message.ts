@@ -1,7 +1,7 @@
 import { backoffDelay, type RetrySettings } from "./backoff.js";
 import type { Message } from "./encode-message.js";
 import { errorFromResponse, isRetryableStatus } from "./error-from-response.js";
-import { type HeraldError, NetworkFailed, RateLimited, TimedOut, Unavailable } from "./errors.js";
+import { type HeraldError, NetworkFailed, RetryLater, TimedOut } from "./errors.js";
 import { isBearerToken } from "./producer-options.js";
 
 /** How a producer talks to the gateway: everything fixed at `createProducer`. */
@@ -19,11 +19,6 @@ export interface Transport {
   readonly sleep: (ms: number) => Promise<void>;
 }
 
-function retryAfterOf(error: HeraldError): number | undefined {
-  return error instanceof RateLimited || error instanceof Unavailable
-    ? error.retryAfterMs
-    : undefined;
-}
 
 /** `promise`, or a rejection with the signal's reason when it aborts first. */
 function orAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -161,7 +156,7 @@ export async function postMessage(
       error instanceof TimedOut ||
       isRetryableStatus(error.status);
     if (!retryable || retried >= retry.retries) throw error;
-    const retryAfterMs = retryAfterOf(error);
+    const retryAfterMs = error instanceof RetryLater ? error.retryAfterMs : undefined;
     if (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs) throw error;
     await transport.sleep(retryAfterMs ?? backoffDelay(retried, retry, transport.random));
   }
