@@ -54,6 +54,21 @@ describe("a string under a JSON datacontenttype", () => {
     }
   });
 
+  it("JSON data under a type that is not JSON is its JSON text, a string in every mode (JSON format 3.1.1)", () => {
+    // Before, structured and batch mode wrote {"a":1} as the `data` object under application/xml,
+    // where 3.1.1 requires a string (the gateway refused it, 400), while binary mode sent the
+    // same JSON text as its body.
+    for (const [datacontenttype, data, json] of [
+      ["application/xml", { a: 1 }, '{"a":1}'],
+      ["text/plain", 5, "5"],
+      ["application/vnd.order.v1", { city: "Köln" }, '{"city":"Köln"}'],
+    ] as const) {
+      const env = toEnvelope({ type: "t", datacontenttype, data }, defaults);
+      expect(JSON.parse(text(encodeStructured(env).body)).data, datacontenttype).toBe(json);
+      expect(text(encodeBinary(env).body)).toBe(json);
+    }
+  });
+
   it("that is not JSON text is a mistake, found before anything is sent", () => {
     expect(() =>
       toEnvelope({ type: "t", datacontenttype: "application/json", data: "a string" }, defaults),

@@ -224,7 +224,7 @@ export function toEnvelope(input: EventInput, defaults: EnvelopeDefaults): Envel
   return {
     attributes,
     payload: inCharset(
-      jsonTextAsValue(payloadOf(input.data, input.data_base64), attributes),
+      asDeclared(payloadOf(input.data, input.data_base64), attributes),
       attributes,
     ),
   };
@@ -271,17 +271,28 @@ function inCharset(
 const JSON_TYPE = /^[^;]*[/+]json\s*(;|$)/i;
 
 /**
- * A string under a JSON `datacontenttype` is JSON text the producer serialised itself: it is
- * sent as that JSON value in every mode (binary: the text as the body; structured: the value as
- * `data`, JSON format 3.1), so a consumer sees the same event whichever mode it gets. A string
- * that is not JSON there would be a JSON event with data that is not JSON: `TypeError`.
+ * The payload as its `datacontenttype` says it is (JSON format 3.1.1), the same in every mode:
+ * - a string under a JSON type is JSON text the producer serialised itself: it is sent as that
+ *   JSON value (binary: the text as the body; structured: the value as `data`). A string that is
+ *   not JSON there would be a JSON event with data that is not JSON: `TypeError`;
+ * - JSON data under a type that is not JSON is its JSON text, as a string of that type: the JSON
+ *   format stores such data as a string ("MUST store a string representation of the data
+ *   value"), and binary mode sends the same text as its body.
  */
-function jsonTextAsValue(
+function asDeclared(
   payload: Payload | undefined,
   attributes: Record<string, AttributeValue>,
 ): Payload | undefined {
   const type = attributes.datacontenttype;
-  if (payload?.kind !== "text" || typeof type !== "string" || !JSON_TYPE.test(type)) return payload;
+  if (
+    payload === undefined ||
+    payload.kind === "bytes" ||
+    typeof type !== "string" ||
+    (payload.kind === "json") === JSON_TYPE.test(type)
+  ) {
+    return payload;
+  }
+  if (payload.kind === "json") return { kind: "text", value: payload.text, charset: "utf-8" };
   try {
     return jsonPayload(JSON.parse(payload.value));
   } catch {
