@@ -1,5 +1,5 @@
 import { encodeBase64 } from "./base64.js";
-import { encodeText, utf8 as encoder } from "./charset.js";
+import { utf8 as encoder, encodeText } from "./charset.js";
 import { encodeHeaderValue } from "./encode-header-value.js";
 import type { Envelope, Payload } from "./event-input.js";
 
@@ -39,7 +39,7 @@ function payloadBytes(payload: Payload): Uint8Array {
  * payloadByteLength({ kind: "text", value: "é", charset: "utf-8" }); // 2
  */
 export function payloadByteLength(payload: Payload): number {
-  return payload.kind === "bytes" ? payload.value.byteLength : payloadBytes(payload).byteLength;
+  return payloadBytes(payload).byteLength;
 }
 
 function defaultContentType(payload: Payload): string | undefined {
@@ -132,8 +132,5 @@ export function encodeEvent(envelope: Envelope, mode: ContentMode): Message {
 
 function carriesEvents({ attributes }: Envelope): boolean {
   const declared = attributes.datacontenttype;
-  return (
-    typeof declared === "string" &&
-    declared.trimStart().toLowerCase().startsWith("application/cloudevents")
-  );
+  return typeof declared === "string" && /^\s*application\/cloudevents/i.test(declared);
 }

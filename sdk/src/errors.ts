@@ -52,7 +52,7 @@ export interface HeraldErrorDetails {
  */
 export abstract class HeraldError extends Error {
   static readonly code: HeraldErrorCode | "herald_error" = "herald_error";
-  abstract readonly code: HeraldErrorCode;
+  readonly code: HeraldErrorCode;
   readonly status: number;
   readonly problem: Problem | undefined;
   constructor(message: string, { status = 0, problem, cause }: HeraldErrorDetails = {}) {
@@ -60,6 +60,8 @@ export abstract class HeraldError extends Error {
     this.name = new.target.name;
     this.status = status;
     this.problem = problem;
+    // The subclass's stable code, as an own property of every instance.
+    this.code = (new.target as unknown as { code: HeraldErrorCode }).code;
   }
 
   /**
@@ -76,25 +78,25 @@ export abstract class HeraldError extends Error {
 /** The gateway found the event invalid or the body malformed (400). `attributes` names the culprits. */
 export class InvalidEvent extends HeraldError {
   static override readonly code = "invalid_event";
-  readonly code = InvalidEvent.code;
+  declare readonly code: typeof InvalidEvent.code;
 }
 
 /** No token, or one the gateway does not accept (401). */
 export class Unauthorized extends HeraldError {
   static override readonly code = "unauthorized";
-  readonly code = Unauthorized.code;
+  declare readonly code: typeof Unauthorized.code;
 }
 
 /** The token is valid but may not publish this source or type (403); `attributes` says which. */
 export class Forbidden extends HeraldError {
   static override readonly code = "forbidden";
-  readonly code = Forbidden.code;
+  declare readonly code: typeof Forbidden.code;
 }
 
 /** An event over `limits.maxEventBytes`, or a batch over the gateway's limits (413). */
 export class PayloadTooLarge extends HeraldError {
   static override readonly code = "payload_too_large";
-  readonly code = PayloadTooLarge.code;
+  declare readonly code: typeof PayloadTooLarge.code;
 }
 
 /** A refusal that may say when to try again: `RateLimited` and `Unavailable` (one constructor). */
@@ -112,13 +114,13 @@ export abstract class RetryLater extends HeraldError {
 /** Over the publisher's rate, still after the retries (429). */
 export class RateLimited extends RetryLater {
   static override readonly code = "rate_limited";
-  readonly code = RateLimited.code;
+  declare readonly code: typeof RateLimited.code;
 }
 
 /** The gateway is unavailable (408, 5xx), still after the retries. */
 export class Unavailable extends RetryLater {
   static override readonly code = "unavailable";
-  readonly code = Unavailable.code;
+  declare readonly code: typeof Unavailable.code;
 }
 
 /**
@@ -127,19 +129,19 @@ export class Unavailable extends RetryLater {
  */
 export class RequestRejected extends HeraldError {
   static override readonly code = "request_rejected";
-  readonly code = RequestRejected.code;
+  declare readonly code: typeof RequestRejected.code;
 }
 
 /** The request never got an answer: connection refused, reset, DNS (status 0), after the retries. */
 export class NetworkFailed extends HeraldError {
   static override readonly code = "network_error";
-  readonly code = NetworkFailed.code;
+  declare readonly code: typeof NetworkFailed.code;
 }
 
 /** No answer within the producer's `timeout` (status 0), after the retries. */
 export class TimedOut extends HeraldError {
   static override readonly code = "timeout";
-  readonly code = TimedOut.code;
+  declare readonly code: typeof TimedOut.code;
 }
 
 /**
@@ -148,7 +150,7 @@ export class TimedOut extends HeraldError {
  */
 export class NotificationTooLarge extends HeraldError {
   static override readonly code = "notification_too_large";
-  readonly code = NotificationTooLarge.code;
+  declare readonly code: typeof NotificationTooLarge.code;
   constructor(
     readonly size: number,
     readonly limit: number,
@@ -166,7 +168,7 @@ export class NotificationTooLarge extends HeraldError {
  */
 export class StateTooLarge extends HeraldError {
   static override readonly code = "state_too_large";
-  readonly code = StateTooLarge.code;
+  declare readonly code: typeof StateTooLarge.code;
   constructor(
     readonly size: number,
     readonly limit: number,

@@ -19,7 +19,6 @@ export interface Transport {
   readonly sleep: (ms: number) => Promise<void>;
 }
 
-
 /** `promise`, or a rejection with the signal's reason when it aborts first. */
 function orAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {

@@ -109,18 +109,21 @@ function milliseconds(name: string, value: number | undefined, fallback: number,
 /** The longest delay `setTimeout` (so `AbortSignal.timeout`) takes; a longer one fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-function timeoutOf(value: number | undefined): number {
-  if (value === undefined) return 10_000;
-  if (!Number.isInteger(value) || value < 1 || value > MAX_TIMER_MS) {
-    fail(`timeout must be an integer number of milliseconds from 1 to ${MAX_TIMER_MS}`);
-  }
-  return value;
-}
-
-function bytes(name: string, value: number | undefined, fallback: number, min: number): number {
+/** An integer option from `min` (to `max`, when given), e.g. "an integer number of bytes >= 1". */
+function integer(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  unit = "",
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min)
-    fail(`${name} must be an integer number of bytes >= ${min}`);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    fail(
+      `${name} must be an integer${unit} ${max < Number.MAX_SAFE_INTEGER ? `from ${min} to ${max}` : `>= ${min}`}`,
+    );
+  }
   return value;
 }
 
@@ -154,10 +157,8 @@ function tokenOf(token: ProducerOptions["token"]): ProducerSettings["token"] {
 function retryOf(retry: ProducerOptions["retry"]): RetrySettings {
   if (retry === false) return { retries: 0, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 };
   const r = retry ?? {};
-  const retries = r.retries ?? 3;
-  if (!Number.isInteger(retries) || retries < 0) fail("retry.retries must be an integer >= 0");
   return {
-    retries,
+    retries: integer("retry.retries", r.retries, 3, 0),
     baseDelayMs: milliseconds("retry.baseDelay", r.baseDelay, 100),
     maxDelayMs: milliseconds("retry.maxDelay", r.maxDelay, 5_000),
     maxRetryAfterMs: milliseconds("retry.maxRetryAfter", r.maxRetryAfter, 60_000),
@@ -182,15 +183,10 @@ function headersOf(headers: ProducerOptions["headers"]): Record<string, string> 
 function coalesceOf(coalesce: ProducerOptions["coalesce"]): CoalesceSettings | undefined {
   if (coalesce === undefined || coalesce === false) return undefined;
   const c = coalesce === true ? {} : coalesce;
-  const count = (name: string, value: number | undefined, fallback: number) => {
-    if (value === undefined) return fallback;
-    if (!Number.isInteger(value) || value < 1) fail(`coalesce.${name} must be an integer >= 1`);
-    return value;
-  };
   return {
-    maxEvents: count("maxEvents", c.maxEvents, 100),
-    maxBatchBytes: count("maxBatchBytes", c.maxBatchBytes, 1_048_576),
-    maxInFlight: count("maxInFlight", c.maxInFlight, 4),
+    maxEvents: integer("coalesce.maxEvents", c.maxEvents, 100, 1),
+    maxBatchBytes: integer("coalesce.maxBatchBytes", c.maxBatchBytes, 1_048_576, 1),
+    maxInFlight: integer("coalesce.maxInFlight", c.maxInFlight, 4, 1),
   };
 }
 
@@ -219,17 +215,25 @@ export function producerSettings(options: ProducerOptions): ProducerSettings {
     token: tokenOf(options.token),
     // Called as a plain function: Workers' fetch refuses any other `this` (Illegal invocation).
     fetch: custom ?? ((input, init) => globalThis.fetch(input, init)),
-    timeoutMs: timeoutOf(options.timeout),
+    timeoutMs: integer(
+      "timeout",
+      options.timeout,
+      10_000,
+      1,
+      " number of milliseconds",
+      MAX_TIMER_MS,
+    ),
     retry: retryOf(options.retry),
     mode,
     headers: headersOf(options.headers),
     coalesce: coalesceOf(options.coalesce),
-    maxEventBytes: bytes("maxEventBytes", options.maxEventBytes, 262_144, 1),
-    maxNotificationDataBytes: bytes(
+    maxEventBytes: integer("maxEventBytes", options.maxEventBytes, 262_144, 1, " number of bytes"),
+    maxNotificationDataBytes: integer(
       "maxNotificationDataBytes",
       options.maxNotificationDataBytes,
       1024,
       0,
+      " number of bytes",
     ),
     tracing: tracing !== false,
     now: options.now ?? Date.now,

@@ -49,6 +49,11 @@ export interface Producer {
   emit<D extends EventDefinition<unknown>>(definition: D, fields: FieldsOf<D>): Promise<Sent>;
 }
 
+/** The pair that identifies an event, as `send` and the other methods resolve with it. */
+function sentOf({ attributes }: Envelope): Sent {
+  return { id: attributes.id as string, source: attributes.source as string };
+}
+
 function nonEmpty(method: string, name: string, value: unknown): void {
   if (typeof value !== "string" || value === "") {
     throw new TypeError(`${method}: ${name} must be a non-empty string`);
@@ -128,10 +133,7 @@ export function createProducer(options: ProducerOptions): Producer {
       : createCoalescer(transport, mode, settings.coalesce, traceHeaders);
 
   async function sendOne(envelope: Envelope, maxBytes?: number): Promise<Sent> {
-    const sent = {
-      id: envelope.attributes.id as string,
-      source: envelope.attributes.source as string,
-    };
+    const sent = sentOf(envelope);
     if (coalescer !== undefined && maxBytes === undefined) {
       await coalescer.submit(envelope);
       return sent;
@@ -198,10 +200,7 @@ export function createProducer(options: ProducerOptions): Producer {
     const envelopes: Envelope[] = [];
     for (const event of events as readonly EventInput[]) envelopes.push(await envelopeOf(event));
     await postMessage(transport, encodeBatch(envelopes), traceHeaders(envelopes));
-    return envelopes.map(({ attributes }) => ({
-      id: attributes.id as string,
-      source: attributes.source as string,
-    }));
+    return envelopes.map(sentOf);
   }
 
   function emit(definition: EventDefinition<unknown>, fields: object): Promise<Sent> {

@@ -3,7 +3,7 @@ import { HeraldError } from "../errors.js";
 /** The sink expects signed requests and this one has no `webhook-id`/`-timestamp`/`-signature` (401). */
 export class SignatureMissing extends HeraldError {
   static override readonly code = "missing_signature";
-  readonly code = SignatureMissing.code;
+  declare readonly code: typeof SignatureMissing.code;
   constructor(message: string) {
     super(message, { status: 401 });
   }
@@ -12,7 +12,7 @@ export class SignatureMissing extends HeraldError {
 /** No signature matches any of the sink's secrets: tampered, or signed with another secret (401). */
 export class SignatureInvalid extends HeraldError {
   static override readonly code = "invalid_signature";
-  readonly code = SignatureInvalid.code;
+  declare readonly code: typeof SignatureInvalid.code;
   constructor(message: string) {
     super(message, { status: 401 });
   }
@@ -21,7 +21,7 @@ export class SignatureInvalid extends HeraldError {
 /** `webhook-timestamp` is outside the tolerance: a replay, or a clock far off (401). */
 export class SignatureStale extends HeraldError {
   static override readonly code = "stale_signature";
-  readonly code = SignatureStale.code;
+  declare readonly code: typeof SignatureStale.code;
   constructor(message: string) {
     super(message, { status: 401 });
   }
@@ -30,7 +30,7 @@ export class SignatureStale extends HeraldError {
 /** The request is not a CloudEvent in the expected mode: bad JSON, missing attributes (400). */
 export class MalformedMessage extends HeraldError {
   static override readonly code = "malformed_message";
-  readonly code = MalformedMessage.code;
+  declare readonly code: typeof MalformedMessage.code;
   constructor(message: string) {
     super(message, { status: 400 });
   }
@@ -39,7 +39,7 @@ export class MalformedMessage extends HeraldError {
 /** A batch given to `receive` (use `receiveBatch`), or a format other than JSON (415). */
 export class UnsupportedMode extends HeraldError {
   static override readonly code = "unsupported_mode";
-  readonly code = UnsupportedMode.code;
+  declare readonly code: typeof UnsupportedMode.code;
   constructor(message: string) {
     super(message, { status: 415 });
   }
@@ -48,7 +48,7 @@ export class UnsupportedMode extends HeraldError {
 /** The request body is larger than `ReceiveOptions.maxBytes`: not read further (413). */
 export class MessageTooLarge extends HeraldError {
   static override readonly code = "message_too_large";
-  readonly code = MessageTooLarge.code;
+  declare readonly code: typeof MessageTooLarge.code;
   constructor(message: string) {
     super(message, { status: 413 });
   }
