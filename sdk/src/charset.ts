@@ -21,25 +21,6 @@ const LABELS: ReadonlyMap<string, KnownCharset> = new Map([
 ]);
 
 /**
- * The `charset` parameter of a media type (RFC 9110 8.3.1), lower case, quotes removed;
- * `undefined` when there is none.
- *
- * @example
- * charsetOf('text/plain; charset="ISO-8859-1"'); // "iso-8859-1"
- */
-export function charsetOf(contentType: string | undefined): string | undefined {
-  if (contentType === undefined) return undefined;
-  for (const parameter of contentType.split(";").slice(1)) {
-    const at = parameter.indexOf("=");
-    if (at === -1 || parameter.slice(0, at).trim().toLowerCase() !== "charset") continue;
-    const value = parameter.slice(at + 1).trim();
-    const unquoted = value.startsWith('"') ? value.slice(1, -1).replace(/\\(.)/g, "$1") : value;
-    return unquoted.toLowerCase();
-  }
-  return undefined;
-}
-
-/**
  * The charset a label names, UTF-8 for none, `undefined` for one the SDK does not handle.
  *
  * @example

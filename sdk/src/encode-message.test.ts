@@ -426,6 +426,21 @@ describe("string and JSON data in the charset of datacontenttype", () => {
     expect(text(utf8.body)).toBe('{"city":"Köln"}');
   });
 
+  it("reads the charset parameter, not a charset= inside another parameter's quoted value", () => {
+    // Before, the media type was split at every ";", so x="a;charset=latin1" gave the charset
+    // `latin1"` (a TypeError: "not written here") where there is no charset: UTF-8.
+    const env = toEnvelope(
+      { type: "t", data: "é", datacontenttype: 'text/plain; x="a;charset=latin1"' },
+      defaults,
+    );
+    expect([...encodeBinary(env).body!]).toEqual([0xc3, 0xa9]);
+    const quoted = toEnvelope(
+      { type: "t", data: "é", datacontenttype: 'text/plain; x="a;b"; charset="ISO-8859-1"' },
+      defaults,
+    );
+    expect([...encodeBinary(quoted).body!]).toEqual([0xe9]);
+  });
+
   it("a character the charset cannot hold, or a charset not written here, is a TypeError", () => {
     expect(() => toEnvelope({ type: "t", data: "5 €", datacontenttype: latin1 }, defaults)).toThrow(
       "data holds € (U+20AC), which iso-8859-1 cannot hold",

@@ -1,6 +1,7 @@
 import { decodeBase64 } from "./base64.js";
-import { asciiJson, charsetOf, type KnownCharset, knownCharset, unencodable } from "./charset.js";
+import { asciiJson, type KnownCharset, knownCharset, unencodable } from "./charset.js";
 import { forbiddenInString } from "./cloudevents-string.js";
+import { charsetOf, isMediaType, JSON_TYPE } from "./media-type.js";
 import { isAbsoluteUri, isUriReference } from "./uri-reference.js";
 
 /** A CloudEvents attribute value as it goes on the wire (Type System: String, Integer, Boolean). */
@@ -52,10 +53,6 @@ export interface EnvelopeDefaults {
 // CloudEvents 1.0.2 3.1.1: lower-case ASCII letters and digits.
 const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
 
-// The CloudEvents Integer: a 32-bit signed integer (Type System).
-const MIN_INT = -(2 ** 31);
-const MAX_INT = 2 ** 31 - 1;
-
 // The context attributes (CloudEvents 1.0.2 3.1) are all String, URI, URI-reference or Timestamp,
 // and non-empty when present. A number there would go as "5" in binary mode and as 5 in
 // structured mode: accepted in one, refused in the other.
@@ -70,6 +67,25 @@ export const STRING_ATTRIBUTES = new Set([
   "time",
 ]);
 
+/**
+ * The attributes whose type is narrower than String (CloudEvents 1.0.2 3.1, 3.2: URI-reference,
+ * URI, Timestamp, an RFC 2046 media type), checked as the gateway checks them: an event it would
+ * refuse (400) is a `TypeError` before anything is sent, and a `datacontenttype` no header can
+ * carry (`text/plain; x=€`) no longer fails in `fetch` as a network error, retried. The dataref
+ * extension (extensions/dataref.md) is a URI-reference the consumer calls back: the gateway
+ * passes extensions on unchanged, so one it cannot follow would reach the sink.
+ */
+const TYPED: readonly [string, (value: AttributeValue) => boolean, string][] = [
+  [
+    "source",
+    isUriReference,
+    "a non-empty URI-reference (RFC 3986); percent-encode other characters",
+  ],
+  ["dataref", isUriReference, "a URI-reference (RFC 3986); percent-encode other characters"],
+  ["dataschema", isAbsoluteUri, "an absolute URI with a scheme (RFC 3986 4.3)"],
+  ["datacontenttype", isMediaType, "a media type (RFC 2046)"],
+];
+
 function attributeValue(name: string, value: unknown): AttributeValue {
   // An empty source is left to the URI-reference check below, which says what source must be.
   const bad =
@@ -81,12 +97,12 @@ function attributeValue(name: string, value: unknown): AttributeValue {
       `attribute ${name} must be a non-empty string${name === "time" ? " (RFC 3339) or a Date" : ""}`,
     );
   }
-  if (typeof value === "string" || typeof value === "boolean") return value;
+  // The CloudEvents Integer is a 32-bit signed integer (Type System): exactly the numbers that
+  // `| 0` (ToInt32) leaves as they are; a fraction, NaN, an infinity or 2^31 it changes.
   if (
-    typeof value === "number" &&
-    Number.isInteger(value) &&
-    value >= MIN_INT &&
-    value <= MAX_INT
+    typeof value === "string" ||
+    typeof value === "boolean" ||
+    (typeof value === "number" && (value | 0) === value)
   ) {
     return value;
   }
@@ -192,22 +208,11 @@ export function toEnvelope(input: EventInput, defaults: EnvelopeDefaults): Envel
   if (typeof attributes.type !== "string" || attributes.type === "") {
     throw new TypeError("an event needs a type");
   }
-  if (!isUriReference(attributes.source)) {
-    throw new TypeError(
-      `source ${JSON.stringify(attributes.source)} must be a non-empty URI-reference (RFC 3986); percent-encode other characters`,
-    );
-  }
-  // The dataref extension (extensions/dataref.md) is a URI-reference the consumer calls back:
-  // the gateway passes extensions on unchanged, so one it cannot follow would reach the sink.
-  if (attributes.dataref !== undefined && !isUriReference(attributes.dataref)) {
-    throw new TypeError(
-      `dataref ${JSON.stringify(attributes.dataref)} must be a URI-reference (RFC 3986); percent-encode other characters`,
-    );
-  }
-  if (attributes.dataschema !== undefined && !isAbsoluteUri(attributes.dataschema)) {
-    throw new TypeError(
-      `dataschema ${JSON.stringify(attributes.dataschema)} must be an absolute URI with a scheme (RFC 3986 4.3)`,
-    );
+  for (const [name, valid, what] of TYPED) {
+    const value = attributes[name];
+    if (value !== undefined && !valid(value)) {
+      throw new TypeError(`${name} ${JSON.stringify(value)} must be ${what}`);
+    }
   }
   // After the URI checks, whose messages (percent-encode) fit those attributes better.
   for (const [name, value] of Object.entries(attributes)) {
@@ -263,12 +268,6 @@ function inCharset(
   }
   return { kind: "text", value: payload.value, charset };
 }
-
-/**
- * A media type that declares JSON: without its parameters, a subtype `json` or one ending in
- * `+json` (JSON format 3.1.1: `*\/json`, `*\/*+json`), whatever the type (`model/gltf+json`).
- */
-const JSON_TYPE = /^[^;]*[/+]json\s*(;|$)/i;
 
 /**
  * The payload as its `datacontenttype` says it is (JSON format 3.1.1), the same in every mode:

@@ -128,6 +128,35 @@ describe("mistakes found before anything is sent", () => {
     }
   });
 
+  it("a datacontenttype that is no media type (RFC 2046) is a TypeError in every mode, never sent", async () => {
+    for (const mode of ["binary", "structured"] as const) {
+      const { producer, sink } = await producerFor(mode);
+      await expect(
+        producer.stateTransfer({ type: "com.example.t", data: "x", datacontenttype: "text plain" }),
+      ).rejects.toThrow('datacontenttype "text plain" must be a media type (RFC 2046)');
+      for (const datacontenttype of ["text/", "text/plain; charset", 'text/plain; x="a', "json"]) {
+        await expect(
+          producer.send({ type: "com.example.t", data: "x", datacontenttype }),
+          datacontenttype,
+        ).rejects.toThrow(TypeError);
+      }
+      // No header can carry a €: before, binary mode's fetch threw on it, which was taken for a
+      // network error (NetworkFailed) and retried.
+      await expect(
+        producer.send({ type: "com.example.t", data: "x", datacontenttype: "text/plain; x=€" }),
+      ).rejects.toThrow(TypeError);
+      expect(sink.received).toHaveLength(0);
+      await producer.send({
+        type: "com.example.t",
+        data: "x",
+        datacontenttype: 'text/plain;charset=utf-8 ; ; format="a;b\\"c"',
+      });
+      expect(sink.received).toHaveLength(1);
+      await sink.close();
+      server = undefined;
+    }
+  });
+
   it("a dataschema that is not an absolute URI is a TypeError, however the event is made", async () => {
     const { producer, sink } = await producerFor();
     await expect(

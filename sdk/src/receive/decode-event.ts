@@ -1,5 +1,6 @@
 import { decodeBase64 } from "../base64.js";
-import { charsetOf, decodeText, knownCharset } from "../charset.js";
+import { decodeText, knownCharset } from "../charset.js";
+import { charsetOf } from "../media-type.js";
 import { decodeHeaderValue } from "./decode-header-value.js";
 import { MalformedMessage, UnsupportedMode } from "./receive-errors.js";
 import type { ReceivedEvent } from "./received-event.js";
