@@ -1,6 +1,5 @@
 import { decodeBase64 } from "../base64.js";
-import { decodeText, knownCharset } from "../charset.js";
-import { charsetOf } from "../media-type.js";
+import { dataFromBytes, dataFromMember, essenceOf, parseJsonText } from "./decode-data.js";
 import { decodeHeaderValue } from "./decode-header-value.js";
 import { MalformedMessage, UnsupportedMode } from "./receive-errors.js";
 import type { ReceivedEvent } from "./received-event.js";
@@ -12,15 +11,6 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
 // The optional attributes ReceivedEvent types as strings.
 const OPTIONAL_STRINGS = ["subject", "time", "datacontenttype", "dataschema", "dataref"];
-
-/** `type/subtype` of a Content-Type, lower case, without parameters. */
-function essenceOf(contentType: string | null): string {
-  return (contentType ?? "").split(";")[0]!.trim().toLowerCase();
-}
-
-function isJson(essence: string): boolean {
-  return essence === "application/json" || essence === "text/json" || essence.endsWith("+json");
-}
 
 /**
  * True when a Content-Type holds a comma outside a quoted parameter value: several media types,
@@ -64,55 +54,15 @@ export function modeOf(contentType: string | null): ReceivedMode {
   return "binary";
 }
 
-function text(body: Uint8Array): string {
+/** A structured or batch body as JSON: UTF-8 text (RFC 8259 8.1). */
+function parseBody(body: Uint8Array): unknown {
+  let text: string;
   try {
-    return decoder.decode(body);
+    text = decoder.decode(body);
   } catch {
     throw new MalformedMessage("the body is not valid UTF-8");
   }
-}
-
-/** `body` as JSON: UTF-8, or in the charset of `contentType` (binary-mode data) when given. */
-function parseJson(body: Uint8Array, what: string, contentType?: string): unknown {
-  const json = contentType === undefined ? text(body) : textIn(body, contentType);
-  if (typeof json !== "string") {
-    throw new MalformedMessage(`${what} is in charset ${charsetOf(contentType)}, not read here`);
-  }
-  try {
-    return JSON.parse(json);
-  } catch {
-    throw new MalformedMessage(`${what} is not valid JSON`);
-  }
-}
-
-/**
- * A binary-mode body read in the charset of its Content-Type (UTF-8 without one): `utf-8`,
- * `us-ascii` and `iso-8859-1`, the charsets the gateway writes string data in, by hand as the
- * gateway reads them (`TextDecoder`'s `iso-8859-1` is windows-1252); another one through the
- * runtime's `TextDecoder`.
- */
-function textIn(body: Uint8Array, contentType: string): string | Uint8Array {
-  const label = charsetOf(contentType);
-  const charset = knownCharset(label);
-  const decoded = charset === undefined ? decodeOther(body, label!) : decodeText(body, charset);
-  if (decoded === undefined)
-    throw new MalformedMessage(`the data is not valid ${label ?? "utf-8"}`);
-  return decoded;
-}
-
-/** `body` in a charset the runtime's `TextDecoder` knows; the bytes as they are when it does not. */
-function decodeOther(body: Uint8Array, label: string): string | Uint8Array | undefined {
-  let decoder: TextDecoder;
-  try {
-    decoder = new TextDecoder(label, { fatal: true });
-  } catch {
-    return body;
-  }
-  try {
-    return decoder.decode(body);
-  } catch {
-    return undefined;
-  }
+  return parseJsonText(text, "the body");
 }
 
 function checked(event: Record<string, unknown>, where: string): ReceivedEvent {
@@ -172,21 +122,16 @@ export function decodeBinary(headers: Headers, body: Uint8Array): ReceivedEvent 
     }
     event[attribute] = decoded;
   });
-  const contentType = headers.get("content-type");
-  if (contentType !== null) event.datacontenttype = contentType;
-  if (body.length > 0) {
-    const essence = essenceOf(contentType);
-    event.data = isJson(essence)
-      ? parseJson(body, "the data", contentType ?? "")
-      : essence.startsWith("text/")
-        ? textIn(body, contentType ?? "")
-        : body;
-  }
-  return checked(event, "");
+  const contentType = headers.get("content-type") ?? undefined;
+  if (contentType !== undefined) event.datacontenttype = contentType;
+  const checkedEvent = checked(event, "");
+  // 3.1.2: the body is the data; no body, no data.
+  if (body.length > 0) event.data = dataFromBytes(body, contentType);
+  return checkedEvent;
 }
 
 /**
- * One event of the JSON event format (3): `data_base64` becomes bytes in `data`. An attribute
+ * One event of the JSON event format (3), its data by media type (see `decode-data.ts`). An attribute
  * (or `data_base64`) whose value is `null` is absent (2.2: "MUST be treated as the equivalent of
  * unset or omitted"); a `data` of `null` is kept, an explicit null payload (3.1.1).
  */
@@ -195,14 +140,20 @@ export function fromJsonFormat(value: unknown, where = ""): ReceivedEvent {
     throw new MalformedMessage(`${where}an event must be a JSON object`);
   }
   const event: Record<string, unknown> = {};
+  let data: { readonly member: unknown } | undefined;
+  let base64: unknown;
   for (const [name, member] of Object.entries(value)) {
     // JSON.parse makes `__proto__` an own member; assigned here it would replace the event's
     // prototype, and attributes read through it (`event.subject`) would be ones no one sees.
     if (name === "__proto__") {
       throw new MalformedMessage(`${where}__proto__ is not a CloudEvents attribute name`);
     }
-    if (name === "data" || name === "data_base64") {
-      if (member !== null || name === "data") event[name] = member;
+    if (name === "data") {
+      data = { member };
+      continue;
+    }
+    if (name === "data_base64") {
+      base64 = member ?? undefined;
       continue;
     }
     // As for a ce-* header: an attribute is named by lower-case letters and digits (3.1.1).
@@ -213,30 +164,32 @@ export function fromJsonFormat(value: unknown, where = ""): ReceivedEvent {
     }
     if (member !== null) event[name] = member;
   }
-  const base64 = event.data_base64;
-  delete event.data_base64;
+  const checkedEvent = checked(event, where);
+  const type = checkedEvent.datacontenttype;
   if (base64 !== undefined) {
     if (typeof base64 !== "string")
       throw new MalformedMessage(`${where}data_base64 must be a string`);
     // 3.1.1: "the presence of the data and data_base64 members is mutually exclusive".
-    if ("data" in event) {
+    if (data !== undefined) {
       throw new MalformedMessage(`${where}data and data_base64 must not both be present`);
     }
     const bytes = decodeBase64(base64);
     if (bytes === undefined) throw new MalformedMessage(`${where}data_base64 is not base64`);
-    event.data = bytes;
+    event.data = dataFromBytes(bytes, type, where);
+  } else if (data !== undefined) {
+    event.data = dataFromMember(data.member, type, where);
   }
-  return checked(event, where);
+  return checkedEvent;
 }
 
 /** A structured-mode event (HTTP binding 3.2). */
 export function decodeStructured(body: Uint8Array): ReceivedEvent {
-  return fromJsonFormat(parseJson(body, "the body"));
+  return fromJsonFormat(parseBody(body));
 }
 
 /** A batch (HTTP binding 3.3): a JSON array of events. */
 export function decodeBatch(body: Uint8Array): ReceivedEvent[] {
-  const list = parseJson(body, "the body");
+  const list = parseBody(body);
   if (!Array.isArray(list)) throw new MalformedMessage("a batch must be a JSON array of events");
   return list.map((item, i) => fromJsonFormat(item, `event ${i} of the batch: `));
 }
