@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { charsetOf, isMediaType, JSON_TYPE, parametersOf } from "./media-type.js";
+import {
+  charsetOf,
+  isMediaType,
+  JSON_TYPE,
+  parametersOf,
+  repeatedParameter,
+} from "./media-type.js";
 
 describe("isMediaType", () => {
   it("takes type/subtype tokens and token or quoted-string parameters (RFC 9110 8.3.1)", () => {
@@ -65,6 +71,8 @@ describe("parametersOf and charsetOf", () => {
     expect(charsetOf('text/plain; x="a;charset=latin1"')).toBeUndefined();
     expect(charsetOf("text/plain")).toBeUndefined();
     expect(charsetOf(undefined)).toBeUndefined();
+    expect(repeatedParameter("text/plain; charset=latin1; CHARSET=utf-8")).toBe("charset");
+    expect(repeatedParameter('text/plain; x="a; x=b"; y=1')).toBeUndefined();
   });
 });
 

@@ -41,6 +41,18 @@ export function parametersOf(contentType: string): [name: string, value: string]
 }
 
 /**
+ * The first parameter name (lower case) a media type gives more than once, or `undefined`
+ * (RFC 6838 4.3: "It is an error for a specific parameter to be specified more than once").
+ *
+ * @example
+ * repeatedParameter("text/plain; charset=latin1; CHARSET=utf-8"); // "charset"
+ */
+export function repeatedParameter(contentType: string): string | undefined {
+  const names = parametersOf(contentType).map(([name]) => name);
+  return names.find((name, i) => names.indexOf(name) !== i);
+}
+
+/**
  * The `charset` parameter of a media type (RFC 9110 8.3.1), lower case, quotes removed;
  * `undefined` when there is none.
  *

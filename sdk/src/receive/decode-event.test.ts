@@ -35,6 +35,32 @@ describe("modeOf", () => {
     expect(modeOf('application/cloudevents+json; x="\\", y"')).toBe("structured");
   });
 
+  it("structured and batch: JSON in UTF-8 only, each parameter once (RFC 8259 8.1, RFC 6838 4.3)", () => {
+    // Before, any charset was read as UTF-8: iso-8859-1 bytes became other characters or a 400.
+    for (const type of ["application/cloudevents+json", "application/cloudevents-batch+json"]) {
+      for (const charset of ["utf-8", "UTF-8", "utf8", "us-ascii", '"utf-8"']) {
+        expect(() => modeOf(`${type}; charset=${charset}`)).not.toThrow();
+      }
+      for (const charset of ["iso-8859-1", "utf-16", "x-unknown"]) {
+        expect(() => modeOf(`${type}; charset=${charset}`), charset).toThrow(UnsupportedMode);
+      }
+      // Which charset counts would depend on the reader (the first, or the last).
+      expect(() => modeOf(`${type}; charset=iso-8859-1; Charset=utf-8`)).toThrow(
+        "gives the parameter charset twice",
+      );
+      expect(() => modeOf(`${type}; charset=utf-8; charset=utf-8`)).toThrow(UnsupportedMode);
+    }
+    // Labelled US-ASCII, a byte over 0x7F says otherwise.
+    const event = '{"specversion":"1.0","id":"1","source":"/s","type":"t","subject":"é"}';
+    expect(() =>
+      decodeStructured(bytes(event), "application/cloudevents+json; charset=us-ascii"),
+    ).toThrow(MalformedMessage);
+    expect(decodeStructured(bytes(event), "application/cloudevents+json").subject).toBe("é");
+    expect(() =>
+      decodeBatch(bytes(`[${event}]`), "application/cloudevents-batch+json; charset=US-ASCII"),
+    ).toThrow("labelled charset=us-ascii");
+  });
+
   it("refuses event formats other than JSON", () => {
     expect(() => modeOf("application/cloudevents+xml")).toThrow(UnsupportedMode);
     expect(() => modeOf("application/cloudevents-batch+avro")).toThrow(UnsupportedMode);

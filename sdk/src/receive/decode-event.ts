@@ -1,4 +1,5 @@
 import { decodeBase64 } from "../base64.js";
+import { charsetOf, repeatedParameter } from "../media-type.js";
 import { dataFromBytes, dataFromMember, essenceOf, parseJsonText } from "./decode-data.js";
 import { decodeHeaderValue } from "./decode-header-value.js";
 import { MalformedMessage, UnsupportedMode } from "./receive-errors.js";
@@ -43,19 +44,57 @@ export function modeOf(contentType: string | null): ReceivedMode {
     if (essence !== "application/cloudevents-batch+json") {
       throw new UnsupportedMode(`${essence} is not supported; only the JSON batch format is`);
     }
+    inUtf8(contentType!);
     return "batch";
   }
   if (essence.startsWith("application/cloudevents")) {
     if (essence !== "application/cloudevents+json") {
       throw new UnsupportedMode(`${essence} is not supported; only the JSON event format is`);
     }
+    inUtf8(contentType!);
     return "structured";
   }
   return "binary";
 }
 
-/** A structured or batch body as JSON: UTF-8 text (RFC 8259 8.1). */
-function parseBody(body: Uint8Array): unknown {
+/** The charset labels whose bytes are read as UTF-8 as they are (US-ASCII is a subset). */
+const UTF8_LABELS = new Set(["utf-8", "utf8", "us-ascii"]);
+
+/**
+ * The JSON event format is UTF-8 (RFC 8259 8.1: "MUST be encoded using UTF-8"), as the gateway
+ * takes and writes it: another charset is a format not read here, 415 (HTTP webhook 2.2), not
+ * bytes read as UTF-8 all the same. A parameter given twice is refused too (RFC 6838 4.3: "an
+ * error"): readers disagree on which one counts, so the body would be read in another charset
+ * than a proxy in front of the sink read it in.
+ */
+function inUtf8(contentType: string): void {
+  const repeated = repeatedParameter(contentType);
+  if (repeated !== undefined) {
+    throw new UnsupportedMode(
+      `Content-Type gives the parameter ${repeated} twice; give it once (RFC 6838 4.3)`,
+    );
+  }
+  const charset = charsetOf(contentType);
+  if (charset !== undefined && !UTF8_LABELS.has(charset)) {
+    throw new UnsupportedMode(
+      `charset ${charset} is not supported; the JSON event format is read as charset=utf-8 (RFC 8259 8.1)`,
+    );
+  }
+}
+
+/**
+ * A structured or batch body as JSON: UTF-8 text (RFC 8259 8.1). Under `charset=us-ascii` a byte
+ * over 0x7F contradicts the label: read as UTF-8 it would be what the sender did not say it sent.
+ */
+function parseBody(body: Uint8Array, contentType: string | undefined): unknown {
+  if (charsetOf(contentType) === "us-ascii") {
+    const at = body.findIndex((byte) => byte > 0x7f);
+    if (at !== -1) {
+      throw new MalformedMessage(
+        `the body is labelled charset=us-ascii but byte ${at} is 0x${body[at]!.toString(16)}, which is not US-ASCII`,
+      );
+    }
+  }
   let text: string;
   try {
     text = decoder.decode(body);
@@ -182,14 +221,14 @@ export function fromJsonFormat(value: unknown, where = ""): ReceivedEvent {
   return checkedEvent;
 }
 
-/** A structured-mode event (HTTP binding 3.2). */
-export function decodeStructured(body: Uint8Array): ReceivedEvent {
-  return fromJsonFormat(parseBody(body));
+/** A structured-mode event (HTTP binding 3.2); `contentType` is the request's (for its charset). */
+export function decodeStructured(body: Uint8Array, contentType?: string): ReceivedEvent {
+  return fromJsonFormat(parseBody(body, contentType));
 }
 
 /** A batch (HTTP binding 3.3): a JSON array of events. */
-export function decodeBatch(body: Uint8Array): ReceivedEvent[] {
-  const list = parseBody(body);
+export function decodeBatch(body: Uint8Array, contentType?: string): ReceivedEvent[] {
+  const list = parseBody(body, contentType);
   if (!Array.isArray(list)) throw new MalformedMessage("a batch must be a JSON array of events");
   return list.map((item, i) => fromJsonFormat(item, `event ${i} of the batch: `));
 }

@@ -115,14 +115,16 @@ export async function receive<TData = unknown>(
   request: Request,
   options: ReceiveOptions = {},
 ): Promise<ReceivedEvent<TData>> {
-  const mode = modeOf(request.headers.get("content-type"));
+  const contentType = request.headers.get("content-type") ?? undefined;
+  const mode = modeOf(contentType ?? null);
   if (mode === "batch") {
     throw new UnsupportedMode(
       "this is a batch (application/cloudevents-batch+json): use receiveBatch",
     );
   }
   const body = await verifiedBody(request, options);
-  const event = mode === "binary" ? decodeBinary(request.headers, body) : decodeStructured(body);
+  const event =
+    mode === "binary" ? decodeBinary(request.headers, body) : decodeStructured(body, contentType);
   return event as ReceivedEvent<TData>;
 }
 
@@ -138,11 +140,16 @@ export async function receiveBatch<TData = unknown>(
   request: Request,
   options: ReceiveOptions = {},
 ): Promise<ReceivedEvent<TData>[]> {
-  const mode = modeOf(request.headers.get("content-type"));
+  const contentType = request.headers.get("content-type") ?? undefined;
+  const mode = modeOf(contentType ?? null);
   const body = await verifiedBody(request, options);
   const events =
     mode === "batch"
-      ? decodeBatch(body)
-      : [mode === "binary" ? decodeBinary(request.headers, body) : decodeStructured(body)];
+      ? decodeBatch(body, contentType)
+      : [
+          mode === "binary"
+            ? decodeBinary(request.headers, body)
+            : decodeStructured(body, contentType),
+        ];
   return events as ReceivedEvent<TData>[];
 }
