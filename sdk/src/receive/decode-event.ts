@@ -1,5 +1,6 @@
 import { decodeBase64 } from "../base64.js";
 import { charsetOf, repeatedParameter } from "../media-type.js";
+import { checkEvent } from "./check-event.js";
 import { dataFromBytes, dataFromMember, essenceOf, parseJsonText } from "./decode-data.js";
 import { decodeHeaderValue } from "./decode-header-value.js";
 import { MalformedMessage, UnsupportedMode } from "./receive-errors.js";
@@ -10,8 +11,6 @@ export type ReceivedMode = "binary" | "structured" | "batch";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
-// The optional attributes ReceivedEvent types as strings.
-const OPTIONAL_STRINGS = ["subject", "time", "datacontenttype", "dataschema", "dataref"];
 
 /**
  * True when a Content-Type holds a comma outside a quoted parameter value: several media types,
@@ -104,37 +103,6 @@ function parseBody(body: Uint8Array, contentType: string | undefined): unknown {
   return parseJsonText(text, "the body");
 }
 
-function checked(event: Record<string, unknown>, where: string): ReceivedEvent {
-  for (const name of ["specversion", "id", "source", "type"]) {
-    const value = event[name];
-    if (value === undefined) throw new MalformedMessage(`${where}${name} is required`);
-    if (typeof value !== "string" || value === "") {
-      throw new MalformedMessage(`${where}${name} must be a non-empty string`);
-    }
-  }
-  // What ReceivedEvent types as strings is one: a JSON-format event could give any JSON value,
-  // and a sink's `event.subject.startsWith(...)` would throw on it (a 500, retried).
-  for (const name of OPTIONAL_STRINGS) {
-    const value = event[name];
-    if (value !== undefined && typeof value !== "string") {
-      throw new MalformedMessage(`${where}${name} must be a string`);
-    }
-  }
-  // An extension's value is a String, Integer or Boolean (JSON format 2.2), never an object or
-  // an array, which no ce-* header could carry either.
-  for (const [name, value] of Object.entries(event)) {
-    if (name !== "data" && typeof value === "object" && value !== null) {
-      throw new MalformedMessage(`${where}${name} must be a string, a number or a boolean`);
-    }
-  }
-  if (event.specversion !== "1.0") {
-    throw new MalformedMessage(
-      `${where}specversion ${JSON.stringify(event.specversion)} is not supported; only "1.0" is`,
-    );
-  }
-  return event as ReceivedEvent;
-}
-
 /**
  * A binary-mode event (HTTP binding 3.1): `ce-*` headers unquoted and percent-decoded (3.1.3.2),
  * `Content-Type` as `datacontenttype`, the body as data.
@@ -163,7 +131,7 @@ export function decodeBinary(headers: Headers, body: Uint8Array): ReceivedEvent 
   });
   const contentType = headers.get("content-type") ?? undefined;
   if (contentType !== undefined) event.datacontenttype = contentType;
-  const checkedEvent = checked(event, "");
+  const checkedEvent = checkEvent(event, "");
   // 3.1.2: the body is the data; no body, no data.
   if (body.length > 0) event.data = dataFromBytes(body, contentType);
   return checkedEvent;
@@ -203,7 +171,7 @@ export function fromJsonFormat(value: unknown, where = ""): ReceivedEvent {
     }
     if (member !== null) event[name] = member;
   }
-  const checkedEvent = checked(event, where);
+  const checkedEvent = checkEvent(event, where);
   const type = checkedEvent.datacontenttype;
   if (base64 !== undefined) {
     if (typeof base64 !== "string")

@@ -36,7 +36,10 @@ export class MalformedMessage extends HeraldError {
   }
 }
 
-/** A batch given to `receive` (use `receiveBatch`), or a format other than JSON (415). */
+/**
+ * A batch given to `receive` (use `receiveBatch`), a format other than JSON, or a charset not
+ * read here (415: the format is not understood, HTTP webhook 2.2).
+ */
 export class UnsupportedMode extends HeraldError {
   static override readonly code = "unsupported_mode";
   declare readonly code: typeof UnsupportedMode.code;

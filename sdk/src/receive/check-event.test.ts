@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { decodeBatch, decodeBinary, decodeStructured } from "./decode-event.js";
+import { MalformedMessage } from "./receive-errors.js";
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const REQUIRED = { specversion: "1.0", id: "1", source: "/s", type: "t" };
+const structured = (extra: Record<string, unknown>) =>
+  decodeStructured(bytes(JSON.stringify({ ...REQUIRED, ...extra })));
+const binary = (extra: Record<string, string>, contentType?: string) =>
+  decodeBinary(
+    new Headers({
+      "ce-specversion": "1.0",
+      "ce-id": "1",
+      "ce-source": "/s",
+      "ce-type": "t",
+      ...extra,
+      ...(contentType === undefined ? {} : { "content-type": contentType }),
+    }),
+    new Uint8Array(),
+  );
+
+describe("attribute values a CloudEvent cannot hold are malformed, in every mode", () => {
+  // Before, any string and any number were taken: a subject with a line break reached the
+  // handler (and its logs), an extension 1.5 or 2^40, a time "yesterday".
+  it("a String with a control character, a noncharacter or an unpaired surrogate (Type System)", () => {
+    expect(() => binary({ "ce-subject": "a%0Ab" })).toThrow(
+      "subject holds a control character (U+000A), which a CloudEvents String cannot hold",
+    );
+    expect(() => binary({ "ce-partition": "%EF%B7%90" })).toThrow("a noncharacter (U+FDD0)");
+    expect(() => structured({ subject: "a\u0085" })).toThrow(MalformedMessage);
+    expect(() => structured({ id: "\ud800" })).toThrow("id holds an unpaired surrogate (U+D800)");
+    expect(() => decodeBatch(bytes(JSON.stringify([{ ...REQUIRED, x: "\u0000" }])))).toThrow(
+      "event 0 of the batch: x holds a control character (U+0000)",
+    );
+    expect(structured({ subject: "café \u00a0😀" }).subject).toBe("café \u00a0😀");
+  });
+
+  it("a number that is no Integer from -2^31 to 2^31-1 (JSON format 2.2)", () => {
+    for (const n of [1.5, 2 ** 31, -(2 ** 31) - 1, 1e12]) {
+      expect(() => structured({ n }), String(n)).toThrow(
+        "n must be an integer from -2^31 to 2^31-1",
+      );
+    }
+    expect(structured({ n: -(2 ** 31), m: 2 ** 31 - 1, b: true })).toMatchObject({
+      n: -(2 ** 31),
+      m: 2 ** 31 - 1,
+      b: true,
+    });
+  });
+
+  it("source, dataschema, dataref, time and datacontenttype of the wrong form (spec 3.1, 3.2)", () => {
+    expect(() => binary({ "ce-source": "a%20b" })).toThrow(
+      "source must be a non-empty URI-reference",
+    );
+    expect(() => structured({ dataschema: "schemas/a.json" })).toThrow(
+      "dataschema must be an absolute URI",
+    );
+    expect(() => structured({ dataref: "http://a b" })).toThrow("dataref must be a URI-reference");
+    for (const time of ["yesterday", "2025-01-01 12:00:00Z", "2025-13-01T00:00:00Z"]) {
+      expect(() => structured({ time }), time).toThrow("time must be an RFC 3339 timestamp");
+    }
+    expect(() => binary({}, "text plain")).toThrow("datacontenttype must be a media type");
+    expect(() => binary({}, "text/plain; charset=latin1; charset=utf-8")).toThrow(
+      "datacontenttype gives the parameter charset twice",
+    );
+    expect(() => structured({ subject: "" })).toThrow("subject must be a non-empty string");
+    expect(
+      structured({
+        time: "1990-12-31T23:59:60Z",
+        dataschema: "urn:example:s",
+        dataref: "/things/1",
+        datacontenttype: "text/plain; charset=utf-8",
+      }),
+    ).toMatchObject({ time: "1990-12-31T23:59:60Z", dataschema: "urn:example:s" });
+    expect(binary({ "ce-time": "2025-01-31T12:00:00.123+01:00" }).time).toBe(
+      "2025-01-31T12:00:00.123+01:00",
+    );
+  });
+});
