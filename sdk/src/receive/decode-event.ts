@@ -5,6 +5,7 @@ import { dataFromBytes, dataFromMember, essenceOf, parseJsonText } from "./decod
 import { decodeHeaderValue } from "./decode-header-value.js";
 import { MalformedMessage, UnsupportedMode } from "./receive-errors.js";
 import type { ReceivedEvent } from "./received-event.js";
+import { repeatedMembers } from "./repeated-members.js";
 
 /** How a request carries its events (HTTP binding 3.1, 3.2, 3.3). */
 export type ReceivedMode = "binary" | "structured" | "batch";
@@ -85,7 +86,10 @@ function inUtf8(contentType: string): void {
  * A structured or batch body as JSON: UTF-8 text (RFC 8259 8.1). Under `charset=us-ascii` a byte
  * over 0x7F contradicts the label: read as UTF-8 it would be what the sender did not say it sent.
  */
-function parseBody(body: Uint8Array, contentType: string | undefined): unknown {
+function parseBody(
+  body: Uint8Array,
+  contentType: string | undefined,
+): { json: unknown; repeated: (string | undefined)[] } {
   if (charsetOf(contentType) === "us-ascii") {
     const at = body.findIndex((byte) => byte > 0x7f);
     if (at !== -1) {
@@ -100,7 +104,8 @@ function parseBody(body: Uint8Array, contentType: string | undefined): unknown {
   } catch {
     throw new MalformedMessage("the body is not valid UTF-8");
   }
-  return parseJsonText(text, "the body");
+  const json = parseJsonText(text, "the body");
+  return { json, repeated: repeatedMembers(text) };
 }
 
 /**
@@ -138,13 +143,18 @@ export function decodeBinary(headers: Headers, body: Uint8Array): ReceivedEvent 
 }
 
 /**
- * One event of the JSON event format (3), its data by media type (see `decode-data.ts`). An attribute
- * (or `data_base64`) whose value is `null` is absent (2.2: "MUST be treated as the equivalent of
- * unset or omitted"); a `data` of `null` is kept, an explicit null payload (3.1.1).
+ * One event of the JSON event format (3), its data by media type (see `decode-data.ts`). An
+ * attribute (or `data_base64`) whose value is `null` is absent (2.2: "MUST be treated as the
+ * equivalent of unset or omitted"); a `data` of `null` is kept, an explicit null payload (3.1.1).
+ * `repeated` is a member its text gives twice (`repeatedMembers`), which makes it malformed.
  */
-export function fromJsonFormat(value: unknown, where = ""): ReceivedEvent {
+export function fromJsonFormat(value: unknown, where = "", repeated?: string): ReceivedEvent {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new MalformedMessage(`${where}an event must be a JSON object`);
+  }
+  // An attribute appears at most once (spec "Context Attributes"); see repeated-members.ts.
+  if (repeated !== undefined) {
+    throw new MalformedMessage(`${where}${repeated} is given twice in the event object`);
   }
   const event: Record<string, unknown> = {};
   let data: { readonly member: unknown } | undefined;
@@ -191,12 +201,13 @@ export function fromJsonFormat(value: unknown, where = ""): ReceivedEvent {
 
 /** A structured-mode event (HTTP binding 3.2); `contentType` is the request's (for its charset). */
 export function decodeStructured(body: Uint8Array, contentType?: string): ReceivedEvent {
-  return fromJsonFormat(parseBody(body, contentType));
+  const { json, repeated } = parseBody(body, contentType);
+  return fromJsonFormat(json, "", repeated[0]);
 }
 
 /** A batch (HTTP binding 3.3): a JSON array of events. */
 export function decodeBatch(body: Uint8Array, contentType?: string): ReceivedEvent[] {
-  const list = parseBody(body, contentType);
-  if (!Array.isArray(list)) throw new MalformedMessage("a batch must be a JSON array of events");
-  return list.map((item, i) => fromJsonFormat(item, `event ${i} of the batch: `));
+  const { json, repeated } = parseBody(body, contentType);
+  if (!Array.isArray(json)) throw new MalformedMessage("a batch must be a JSON array of events");
+  return json.map((item, i) => fromJsonFormat(item, `event ${i} of the batch: `, repeated[i]));
 }
