@@ -35,6 +35,19 @@ test.each([
   expect(interpolate("v: ${V}\n", { V: text })).toEqual({ value: { v: expected }, reports: [] });
 });
 
+test("each retyped reference is told with its path and text, so a text setting can read the text", () => {
+  const { document } = readConfigSource("a: ${V}\nb: [x${W}]\nc: '${V}'\nd: ${W}\n", "x");
+  const retyped: string[] = [];
+  interpolateDocument(
+    document,
+    { V: "007", W: "true" },
+    () => {},
+    (path, text) => retyped.push(`${formatFieldPath(path)}=${text}`),
+  );
+  expect(document.toJS()).toEqual({ a: 7, b: ["xtrue"], c: "007", d: true });
+  expect(retyped).toEqual(["a=007", "d=true"]);
+});
+
 test("quoted and block scalars stay strings", () => {
   const text = ["a: '${V}'", 'b: "${V}"', "c: |", "  ${V}", "d: >-", "  ${V}", ""].join("\n");
   expect(interpolate(text, { V: "42" }).value).toEqual({ a: "42", b: "42", c: "42\n", d: "42" });

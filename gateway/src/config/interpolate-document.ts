@@ -10,31 +10,48 @@ import type { Report } from "./report.js";
  * The result of a *plain* (unquoted) scalar is typed again the way YAML 1.2 would have typed the
  * text, so `port: ${PORT}` is a number when PORT is `8080` (as when the text is substituted before
  * parsing, like Docker Compose does); a quoted scalar (`"${PORT}"`, and every JSON string) stays
- * a string.
+ * a string. `retyped` hears of each value so typed, with its text: where a setting takes text
+ * (a secret, a token, an id), the loader reads that text instead (`load-config.ts`).
  *
  * @example
  * const { document } = readConfigSource("listen: { port: ${PORT} }", "herald.yaml");
  * interpolateDocument(document, { PORT: "9000" }, report);
  * document.toJS(); // { listen: { port: 9000 } }
  */
-export function interpolateDocument(document: Document, env: Env, report: Report): void {
-  walk(document.contents, [], env, report);
+export function interpolateDocument(
+  document: Document,
+  env: Env,
+  report: Report,
+  retyped: Retyped = () => {},
+): void {
+  walk(document.contents, [], { env, report, retyped });
 }
 
-function walk(node: unknown, path: FieldPath, env: Env, report: Report): void {
+/** Hears of a plain scalar whose interpolated `text` became a number or boolean at `path`. */
+export type Retyped = (path: FieldPath, text: string) => void;
+
+interface Walk {
+  readonly env: Env;
+  readonly report: Report;
+  readonly retyped: Retyped;
+}
+
+function walk(node: unknown, path: FieldPath, context: Walk): void {
   if (isMap(node)) {
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-      walk(pair.value, [...path, key], env, report);
+      walk(pair.value, [...path, key], context);
     }
   } else if (isSeq(node)) {
     node.items.forEach((item, index) => {
-      walk(item, [...path, index], env, report);
+      walk(item, [...path, index], context);
     });
   } else if (isScalar(node) && typeof node.value === "string" && node.value.includes("${")) {
-    const { value, errors } = interpolateEnv(node.value, env);
-    for (const message of errors) report(path, message);
-    if (errors.length === 0) node.value = node.type === Scalar.PLAIN ? retype(value) : value;
+    const { value, errors } = interpolateEnv(node.value, context.env);
+    for (const message of errors) context.report(path, message);
+    if (errors.length > 0) return;
+    node.value = node.type === Scalar.PLAIN ? retype(value) : value;
+    if (typeof node.value !== "string") context.retyped(path, value);
   }
   // Aliases need nothing: the anchored node they point to is walked where it is defined.
 }

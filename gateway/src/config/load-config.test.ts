@@ -555,6 +555,37 @@ describe("parseConfig: ${VAR} interpolation", () => {
     ]);
   });
 
+  test("where a setting takes text, an unquoted reference is its variable's text, digits or true included", () => {
+    // DESIGN.md writes `secret: ${GITHUB_WEBHOOK_SECRET}`: a secret, token, password or id that
+    // happens to be all digits (or `true`) is still that text, not "must be a string, not a number".
+    const env = { TOKEN: "12345678", PASSWORD: "007", SUB: "42", FLAG: "true", PORT: "9001" };
+    const config = parseConfig(
+      yaml(
+        "listen: { port: ${PORT} }",
+        "store: { kind: nats, url: nats://127.0.0.1:4222, user: ${SUB}, password: ${PASSWORD} }",
+        "auth:",
+        "  issuers: [{ issuer: i, audience: ${SUB}, jwks: ./jwks.json }]",
+        "  publishers: [{ claims: { sub: ${SUB} }, sources: ['*'], types: ['*'] }]",
+        "subscriptions:",
+        "  - { id: ${SUB}, sink: http://x.test/a, types: [${FLAG}] }",
+        "adapters:",
+        "  - { id: gl, kind: gitlab, secret: ${TOKEN} }",
+      ),
+      "x",
+      env,
+    );
+    expect(config.listen.port).toBe(9001);
+    expect(config.store).toMatchObject({ user: "42", password: "007" });
+    expect(config.auth?.issuers[0]?.audience).toEqual(["42"]);
+    expect(config.auth?.publishers[0]?.claims).toEqual({ sub: "42" });
+    expect(config.subscriptions[0]).toMatchObject({ id: "42", types: ["true"] });
+    expect(config.adapters[0]).toEqual({ id: "gl", kind: "gitlab", secret: "12345678" });
+    // A number written as such is still refused where text is wanted: only a reference reads as text.
+    expect(problems(yaml("adapters:", "  - { id: gl, kind: gitlab, secret: 12345678 }"))).toEqual([
+      "herald.yaml:2:37 adapters[0].secret: must be a string, not a number",
+    ]);
+  });
+
   test("inside { } and [ ] an unquoted reference is read as the plain value it stands for", () => {
     const env = { PORT: "9001", RETRY: "3", HOST: "10.0.0.2", DELAY: "PT2S" };
     const config = parseConfig(

@@ -127,6 +127,17 @@ export function notAString(value: unknown): string {
 }
 
 /**
+ * Whether `message` is `notAString`'s for a number or boolean (or starts like it), the refusal
+ * that a text setting given an unquoted `${VAR}` of digits or `true` would otherwise end with.
+ *
+ * @example
+ * isNotAString("must be a string, not a number"); // true
+ */
+export function isNotAString(message: string): boolean {
+  return /^must be a string, not a (?:number|boolean)\b/.test(message);
+}
+
+/**
  * A file path (relative ones are taken from the config file's folder by the runtime). One that
  * starts with `~` is refused: only a shell expands it, so `~/herald.db` would be a folder named
  * `~` beside the config; `${HOME}` is interpolated like any variable.
