@@ -40,7 +40,7 @@ describe("parseConfig: defaults and shape", () => {
     expect(config).not.toHaveProperty("auth");
   });
 
-  test("the DESIGN.md example minus what is not supported yet", () => {
+  test("the DESIGN.md example", () => {
     const config = parseConfig(
       yaml(
         "listen: { host: 0.0.0.0, port: 9000 }",
@@ -64,6 +64,7 @@ describe("parseConfig: defaults and shape", () => {
         "    types: [com.example.image.created]",
         "    filters:",
         '      - prefix: { subject: "uploads/" }',
+        '      - sql: "EXISTS dataref"',
         "    sink: http://127.0.0.1:9000/thumbnail",
         "    protocol: HTTP",
         "    protocolsettings: { headers: { x-team: media } }",
@@ -113,7 +114,7 @@ describe("parseConfig: defaults and shape", () => {
           id: "thumbnails",
           source: "/images",
           types: ["com.example.image.created"],
-          filters: [{ prefix: { subject: "uploads/" } }],
+          filters: [{ prefix: { subject: "uploads/" } }, { sql: "EXISTS dataref" }],
           sink: "http://127.0.0.1:9000/thumbnail",
           protocol: "HTTP",
           protocolsettings: { headers: { "x-team": "media" } },
