@@ -1154,6 +1154,35 @@ describe("herald send, details", () => {
     expect(stderr).not.toContain("    at ");
   });
 
+  it("refuses an --attr that gives an attribute already given (its own flag, or an --attr before), not the last one silently", async () => {
+    const target = await startRecordingSink(202);
+    const send = ["send", "--url", target.url, "--type", "t", "--source", "/s"];
+    for (const [args, message] of [
+      [["--attr", "type=other"], "--attr type=... gives the type again; --type gives it"],
+      [["--attr", "source=/b"], "--attr source=... gives the source again; --source gives it"],
+      [["--id", "a", "--attr", "id=b"], "--attr id=... gives the id again; --id gives it"],
+      [
+        ["--subject", "a", "--attr", "subject=b"],
+        "--attr subject=... gives the subject again; --subject gives it",
+      ],
+      [
+        ["--content-type", "text/plain", "--attr", "datacontenttype=text/csv"],
+        "--attr datacontenttype=... gives the datacontenttype again; --content-type gives it",
+      ],
+      [["--attr", "x=1", "--attr", "x=2"], "--attr x=... is given twice; give each attribute once"],
+    ] as const) {
+      const { code, stderr } = await cli([...send, ...args]);
+      expect(code, args.join(" ")).toBe(2);
+      expect(stderr).toBe(`herald: ${message} (see herald send --help)\n`);
+    }
+    expect(target.received).toEqual([]);
+    // An attribute with no flag given (an id, without --id; a specversion to try a refusal) is set.
+    const { code } = await cli([...send, "--attr", "id=x1", "--attr", "specversion=1.0"]);
+    expect(code).toBe(0);
+    expect(target.received[0]?.headers).toMatchObject({ "ce-id": "x1", "ce-specversion": "1.0" });
+    await target.close();
+  });
+
   it("refuses a --url that is not http(s), as it does one that is no URL", async () => {
     for (const url of ["ftp://127.0.0.1/x", "mailto:a@example.com", "nope"]) {
       const { code, stderr } = await cli(["send", "--url", url, "--type", "t", "--source", "/s"]);

@@ -16,6 +16,15 @@ export const SEND_USAGE = `  send        Send one test event (binary mode) and p
                 --token T            bearer token
                 --timeout D          how long to wait for the answer (default 30s)`;
 
+/** The attributes `send` has a flag of its own for, by the flag's name. */
+const FLAG_OF = [
+  ["type", "type"],
+  ["source", "source"],
+  ["id", "id"],
+  ["subject", "subject"],
+  ["datacontenttype", "content-type"],
+] as const;
+
 /**
  * `herald send`: posts one binary-mode event and prints the status and, for a refusal, the
  * problem document. Exit 0 when the gateway accepted it, 1 otherwise.
@@ -56,6 +65,10 @@ export async function sendCommand(
   };
   if (values.subject !== undefined) attributes.subject = values.subject;
   let contentType = values["content-type"];
+  // An attribute is given once: an --attr repeating one a flag (or an earlier --attr) gave is
+  // refused, as a flag given twice is, rather than sent in place of what the flag said.
+  const given = new Map<string, string>();
+  for (const [name, flag] of FLAG_OF) if (values[flag] !== undefined) given.set(name, `--${flag}`);
   for (const pair of values.attr ?? []) {
     const eq = pair.indexOf("=");
     const name = pair.slice(0, eq);
@@ -64,6 +77,14 @@ export async function sendCommand(
         `--attr must look like name=value with a lower-case a-z0-9 name (got "${pair}")`,
       );
     }
+    const earlier = given.get(name);
+    if (earlier === "--attr") {
+      throw new UsageError(`--attr ${name}=... is given twice; give each attribute once`);
+    }
+    if (earlier !== undefined) {
+      throw new UsageError(`--attr ${name}=... gives the ${name} again; ${earlier} gives it`);
+    }
+    given.set(name, "--attr");
     // Binary mode carries datacontenttype as Content-Type (HTTP binding 3.1.1).
     if (name === "datacontenttype") contentType = pair.slice(eq + 1);
     else attributes[name] = pair.slice(eq + 1);
