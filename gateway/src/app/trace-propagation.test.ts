@@ -195,6 +195,24 @@ describe("trace propagation", () => {
     expect(got?.headers.tracestate).toBe("congo=t61");
   });
 
+  it("keeps a producer's random trace-id flag on every recorded attempt (Trace Context Level 2 3.2.2.5)", async () => {
+    // "If the flag is set in the incoming traceparent header, it MUST also be set in all
+    // outgoing traceparent headers which use the same trace-id". The SDK's span carries only
+    // the sampled bit, so the random one is the producer's to pass on.
+    const sink = await sinkOf({ status: 503 }, { status: 204 });
+    const { gw, exporter } = start(sink.url, { delivery: { retry: 1 } });
+    const random = `00-${TRACE}-${PARENT}-03`;
+    expect((await gw.fetch(binary("t-rnd", { traceparent: random }))).status).toBe(202);
+    const received = await sink.waitFor(2);
+    await gw.idle();
+    const attempts = named(exporter.getFinishedSpans(), "deliver orders");
+    expect(attempts).toHaveLength(2);
+    expect(received.map((r) => r.headers["ce-traceparent"])).toStrictEqual([random, random]);
+    expect(received.map((r) => r.headers.traceparent).sort()).toStrictEqual(
+      attempts.map((s) => `00-${TRACE}-${s.spanContext().spanId}-03`).sort(),
+    );
+  });
+
   it("follows a producer's 'not sampled' decision: no delivery span, the flag passed on", async () => {
     const sink = await sinkOf({ status: 204 });
     const { gw, exporter } = start(sink.url);

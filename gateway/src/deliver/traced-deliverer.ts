@@ -7,7 +7,12 @@ import {
 } from "@opentelemetry/api";
 import type { Subscription } from "../subscriptions/subscription.js";
 import type { GatewayMetrics } from "../telemetry/gateway-metrics.js";
-import { formatTraceparent, randomHex, type TraceContext } from "../telemetry/trace-context.js";
+import {
+  formatTraceparent,
+  randomHex,
+  type TraceContext,
+  withParentRandomFlag,
+} from "../telemetry/trace-context.js";
 import {
   cloudEventAttributes,
   eventTraceContext,
@@ -153,7 +158,7 @@ export function createTracedDeliverer(
           if (creation !== undefined) links.push({ context: spanContextOf(creation) });
         }
         if (links.length > 0) span.addLinks(links);
-        own = traceContextOf(span);
+        own = withParentRandomFlag(traceContextOf(span), parent);
       } else {
         own = { ...(parent ?? traceContextOf(span)), spanId: randomHex(16) };
       }

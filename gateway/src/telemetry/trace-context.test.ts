@@ -5,6 +5,7 @@ import {
   parseTraceparent,
   parseTracestate,
   randomHex,
+  withParentRandomFlag,
 } from "./trace-context.js";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -105,6 +106,27 @@ describe("parseTracestate (W3C Trace Context 3.3)", () => {
       flags: 1,
     });
     expect(incomingTraceContext(`00-${TRACE}-${SPAN}-01`, "a=1")?.tracestate).toBe("a=1");
+  });
+});
+
+describe("withParentRandomFlag (Trace Context Level 2 3.2.2.5)", () => {
+  const own = { traceId: TRACE, spanId: "b7ad6b7169203331", flags: 1 };
+
+  it("gives a context in the parent's trace the parent's random flag, set or unset", () => {
+    expect(withParentRandomFlag(own, { traceId: TRACE, spanId: SPAN, flags: 3 })).toStrictEqual({
+      ...own,
+      flags: 3,
+    });
+    expect(withParentRandomFlag(own, { traceId: TRACE, spanId: SPAN, flags: 2 }).flags).toBe(3);
+    const random = { ...own, flags: 3 };
+    expect(withParentRandomFlag(random, { traceId: TRACE, spanId: SPAN, flags: 1 }).flags).toBe(1);
+  });
+
+  it("leaves the sampled bit, another trace, and a context without a parent alone", () => {
+    expect(withParentRandomFlag(own, { traceId: TRACE, spanId: SPAN, flags: 0 })).toBe(own);
+    const other = { traceId: "0af7651916cd43dd8448eb211c80319c", spanId: SPAN, flags: 3 };
+    expect(withParentRandomFlag(own, other)).toBe(own);
+    expect(withParentRandomFlag(own, undefined)).toBe(own);
   });
 });
 

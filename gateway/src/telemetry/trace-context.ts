@@ -53,6 +53,28 @@ export function parseTraceparent(value: string | undefined): TraceContext | unde
   return { traceId, spanId, flags: Number.parseInt(flags, 16) & KNOWN_FLAGS };
 }
 
+/** Level 2's random trace-id flag (section 3.2.2.5): the trace id's right-most 7 bytes are random. */
+const RANDOM_FLAG = 0x02;
+
+/**
+ * `own`, a context that continues `parent`'s trace, with `parent`'s random trace-id flag: Level 2
+ * 3.2.2.5 says an outgoing `traceparent` with the incoming trace id MUST have that flag as it
+ * came. An OpenTelemetry span's context carries only the sampled bit, so it is put back here.
+ * `own` is returned as it is when it is another trace, or when the flag already agrees.
+ *
+ * @example
+ * withParentRandomFlag({ traceId: T, spanId: S, flags: 1 }, { traceId: T, spanId: P, flags: 3 });
+ * // { traceId: T, spanId: S, flags: 3 }
+ */
+export function withParentRandomFlag<C extends TraceContext>(
+  own: C,
+  parent: TraceContext | undefined,
+): C {
+  if (parent === undefined || parent.traceId !== own.traceId) return own;
+  const flags = (own.flags & ~RANDOM_FLAG) | (parent.flags & RANDOM_FLAG);
+  return flags === own.flags ? own : { ...own, flags };
+}
+
 /** `traceparent` text of a context (version 00). */
 export function formatTraceparent(context: Omit<TraceContext, "tracestate">): string {
   const flags = (context.flags & 0xff).toString(16).padStart(2, "0");
