@@ -35,6 +35,18 @@ describe("attribute values a CloudEvent cannot hold are malformed, in every mode
     expect(structured({ subject: "café \u00a0😀" }).subject).toBe("café \u00a0😀");
   });
 
+  it("a value too long for the checks' regular expressions is MalformedMessage, not a RangeError", () => {
+    // Within the 64 MiB maxBytes, a datacontenttype with a quoted parameter of 5 million
+    // characters (or a source of 20 million) overflowed the regular expression's backtrack stack:
+    // "Maximum call stack size exceeded" escaped receive(), and heraldReceiver answered 500,
+    // which the gateway retries, instead of a 400.
+    const quoted = `text/plain; x="${"a".repeat(5_000_000)}"`;
+    expect(() => structured({ datacontenttype: quoted, data: "x" })).toThrow(MalformedMessage);
+    expect(() => structured({ datacontenttype: quoted, data: "x" })).toThrow(
+      "datacontenttype is too long to check (5000016 characters)",
+    );
+  });
+
   it("a number that is no Integer from -2^31 to 2^31-1 (JSON format 2.2)", () => {
     for (const n of [1.5, 2 ** 31, -(2 ** 31) - 1, 1e12]) {
       expect(() => structured({ n }), String(n)).toThrow(

@@ -41,13 +41,13 @@ export function checkEvent(event: Record<string, unknown>, where: string): Recei
   }
   for (const [name, valid, what] of TYPED) {
     const value = event[name];
-    if (typeof value === "string" && !valid(value)) {
+    if (typeof value === "string" && !checked(name, value, valid, where)) {
       throw new MalformedMessage(`${where}${name} must be ${what}`);
     }
   }
   const repeated =
     typeof event.datacontenttype === "string"
-      ? repeatedParameter(event.datacontenttype)
+      ? checked("datacontenttype", event.datacontenttype, repeatedParameter, where)
       : undefined;
   if (repeated !== undefined) {
     throw new MalformedMessage(
@@ -55,6 +55,20 @@ export function checkEvent(event: Record<string, unknown>, where: string): Recei
     );
   }
   return event as ReceivedEvent;
+}
+
+/**
+ * `check(value)`, with a value too long for its regular expression said as such: a run of
+ * millions of characters (within `maxBytes`) overflows a regular expression's backtrack stack,
+ * and that `RangeError` escaped `receive` (a 500, which the gateway retries) instead of a 400.
+ */
+function checked<T>(name: string, value: string, check: (value: string) => T, where: string): T {
+  try {
+    return check(value);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new MalformedMessage(`${where}${name} is too long to check (${value.length} characters)`);
+  }
 }
 
 // The core attributes are Strings (or of a string form), and so is the dataref extension.
