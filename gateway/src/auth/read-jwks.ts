@@ -62,10 +62,32 @@ export function redirectedToCleartext(requestUrl: string, response: Response): b
 export const CLEARTEXT_REDIRECT =
   "the JWKS URL redirected to plain http; keys fetched without TLS are refused";
 
+/** The answers a shared cache built itself (`sharedCacheAnswer`). */
+const sharedCacheAnswers = new WeakSet<Response>();
+
+/**
+ * Marks `response` as built by a shared JWKS cache (`cache-api-jwks-fetch.ts`), the one place
+ * whose `JWKS_CACHED_AT` and `JWKS_STALE` headers `createRemoteKeySource` reads: on any other
+ * answer they are the JWKS server's to choose (`x-herald-jwks-cached-at: 1` made a fresh set a
+ * day old, and every token of its issuer got 503), and are ignored. Returns `response`.
+ *
+ * @example
+ * return sharedCacheAnswer(new Response(body, { headers: { [JWKS_CACHED_AT]: String(at) } }));
+ */
+export function sharedCacheAnswer(response: Response): Response {
+  sharedCacheAnswers.add(response);
+  return response;
+}
+
+/** Whether `sharedCacheAnswer` marked `response` (a shared cache built it, not the network). */
+export function isSharedCacheAnswer(response: Response): boolean {
+  return sharedCacheAnswers.has(response);
+}
+
 /**
  * A header a `fetch` given to `createRemoteKeySource` may put on an answer it served from a
- * shared cache instead of the issuer (`cache-api-jwks-fetch.ts`), holding when the set was
- * fetched (ms since the epoch). Such an answer keeps its age (it is refetched at max age from
+ * shared cache instead of the issuer (`cache-api-jwks-fetch.ts`, marked `sharedCacheAnswer`:
+ * read from no other answer), holding when the set was fetched (ms since the epoch). Such an answer keeps its age (it is refetched at max age from
  * then) and starts no cooldown: the issuer was not asked, so a token with a kid the set lacks
  * (a key rotated in since) still fetches at once.
  */

@@ -18,7 +18,7 @@ import { TEST_TLS_CERT, TEST_TLS_KEY } from "../../test/support/tls-fixture.js";
 import type { Logger } from "../ports/logger.js";
 import { KeysUnavailable, Unauthorized } from "./auth-errors.js";
 import type { KeySource } from "./key-source.js";
-import { JWKS_CACHED_AT, JWKS_STALE } from "./read-jwks.js";
+import { JWKS_CACHED_AT, JWKS_STALE, sharedCacheAnswer } from "./read-jwks.js";
 import { createRemoteKeySource, type RemoteKeySourceOptions } from "./remote-key-source.js";
 import { createTokenVerifier } from "./verify-token.js";
 
@@ -133,9 +133,10 @@ describe("createRemoteKeySource", () => {
     const serve = async () => {
       fetches += 1;
       const { set, cachedAt } = served;
-      const headers: Record<string, string> =
-        cachedAt === undefined ? {} : { [JWKS_CACHED_AT]: String(cachedAt) };
-      return Response.json(set, { headers });
+      if (cachedAt === undefined) return Response.json(set);
+      return sharedCacheAnswer(
+        Response.json(set, { headers: { [JWKS_CACHED_AT]: String(cachedAt) } }),
+      );
     };
     const keys = createRemoteKeySource({
       url: "https://id.example.test/jwks.json",
@@ -544,6 +545,24 @@ describe("createRemoteKeySource", () => {
     }
   });
 
+  it("reads no shared-cache marker from the JWKS server's own answer", async () => {
+    // JWKS_CACHED_AT and JWKS_STALE are what Herald's own shared cache (a Worker's Cache API)
+    // tells the key source; from the network they are the JWKS server's to choose. Read from it,
+    // `x-herald-jwks-cached-at: 1` made a fresh set a day old: every token of the issuer got 503
+    // keys_unavailable, with an error line saying the JWKS could not be refetched for a day.
+    const k1 = await makeKey("ES256", "k1");
+    const server = await startJwksServer(jwksOf(k1), {
+      [JWKS_CACHED_AT]: "1",
+      [JWKS_STALE]: "forged%20failure",
+    });
+    servers.push(server);
+    const { lines, logger } = recordingLogger();
+    const { verifier } = setup(server.url, { logger });
+    await expect(verifier.verify(await signToken(k1))).resolves.toMatchObject({ issuer: ISSUER });
+    expect(lines.filter((line) => line.level !== "info")).toEqual([]);
+    expect(server.requests).toBe(1);
+  });
+
   it("refuses options that cannot work", () => {
     expect(() => createRemoteKeySource({ url: "ftp://id.example.test/jwks" })).toThrow(TypeError);
     expect(() => createRemoteKeySource({ url: "/relative" })).toThrow(TypeError);
@@ -814,13 +833,15 @@ describe("createRemoteKeySource: a shared cache's old set in place of a failed f
       refreshInBackground: false,
       fetch: async () => {
         fetches += 1;
-        return Response.json(jwksOf(k1), {
-          headers: {
-            "cache-control": "max-age=600",
-            [JWKS_CACHED_AT]: String(fetchedAt),
-            [JWKS_STALE]: encodeURIComponent("fetch failed: connect ECONNREFUSED 10.0.0.1:443"),
-          },
-        });
+        return sharedCacheAnswer(
+          Response.json(jwksOf(k1), {
+            headers: {
+              "cache-control": "max-age=600",
+              [JWKS_CACHED_AT]: String(fetchedAt),
+              [JWKS_STALE]: encodeURIComponent("fetch failed: connect ECONNREFUSED 10.0.0.1:443"),
+            },
+          }),
+        );
       },
     });
     // No set held: the cache's serves (stale keys beat none).

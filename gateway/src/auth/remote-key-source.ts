@@ -10,6 +10,7 @@ import { JWKS_MAX_AGE, jwksMaxAgeMs, jwksMaxAgePolicy } from "./jwks-max-age.js"
 import type { KeySource } from "./key-source.js";
 import {
   CLEARTEXT_REDIRECT,
+  isSharedCacheAnswer,
   JWKS_CACHED_AT,
   JWKS_STALE,
   readJwks,
@@ -221,8 +222,10 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
       throw new Error(`the JWKS URL answered HTTP ${response.status}`);
     }
     const { headers } = response;
-    const cachedAt = Number(headers.get(JWKS_CACHED_AT) ?? Number.NaN);
-    const stale = headers.get(JWKS_STALE);
+    // Only Herald's own shared cache says these; from the JWKS server they are ignored.
+    const shared = isSharedCacheAnswer(response);
+    const cachedAt = shared ? Number(headers.get(JWKS_CACHED_AT) ?? Number.NaN) : Number.NaN;
+    const stale = shared ? headers.get(JWKS_STALE) : null;
     const { jwks } = await readJwks(response);
     return {
       jwks,

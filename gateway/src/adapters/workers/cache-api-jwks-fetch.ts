@@ -5,6 +5,7 @@ import {
   JWKS_STALE,
   readJwks,
   redirectedToCleartext,
+  sharedCacheAnswer,
 } from "../../auth/read-jwks.js";
 import { describeError } from "../../deliver/failure-text.js";
 import type { FetchLike } from "../../ports/fetch.js";
@@ -122,7 +123,8 @@ export function createCacheApiJwksFetch(options: CacheApiJwksFetchOptions): Fetc
         if (value !== null) headers.set(name, value);
       }
       if (Number.isFinite(at) && now() - at < maxAgeOf(headers, at)) {
-        return new Response(hit.body, { status: 200, headers });
+        // Marked as this cache's: the key source reads JWKS_CACHED_AT/JWKS_STALE from no other.
+        return sharedCacheAnswer(new Response(hit.body, { status: 200, headers }));
       }
       await hit.body?.cancel();
     } catch (error) {
