@@ -41,7 +41,7 @@ export interface DeliveryMessage {
  * event or a batch) goes in structured mode even to a binary-mode subscription: as a binary-mode
  * `Content-Type` that media type makes every receiver read the message as structured or batch
  * (HTTP binding 3), so its data would be taken for the event. So does an event whose `ce-*`
- * headers would be over `MAX_BINARY_HEADER_BYTES`.
+ * headers and `Content-Type` would be over `MAX_BINARY_HEADER_BYTES`.
  *
  * Throws a `TypeError` when the event cannot be put on the wire (data without a JSON form, a
  * header name or value HTTP does not allow); the deliverer turns that into `dead`.
@@ -73,8 +73,8 @@ export function buildDeliveryMessage(
 }
 
 /**
- * Most bytes the `ce-*` headers of a binary-mode delivery take (each name and value, plus 4 for
- * `: ` and CRLF). Servers cap a request's header section (Node 16 KiB in all, nginx 8 KiB a line,
+ * Most bytes the `ce-*` headers of a binary-mode delivery take, with the `Content-Type` its
+ * `datacontenttype` becomes (each name and value, plus 4 for `: ` and CRLF). Servers cap a request's header section (Node 16 KiB in all, nginx 8 KiB a line,
  * Apache 8190 bytes a field) and answer 431, which is not retried: a valid event with longer
  * attributes (a long `subject`, a publisher's large `authclaims`) would go dead at every binary
  * sink. It goes in structured mode instead, where they are body. The bound is the SDK's for
@@ -88,15 +88,19 @@ export const MAX_SINK_AND_ATTRIBUTE_HEADER_BYTES = 12_288;
 
 /**
  * Adds each attribute except `datacontenttype` as a `ce-<name>` header (HTTP binding 3.1.3);
- * false, with none added, when they would be over `MAX_BINARY_HEADER_BYTES`, or over
- * `MAX_SINK_AND_ATTRIBUTE_HEADER_BYTES` with the sink headers already in `headers`.
+ * false, with none added, when they and the `Content-Type` the `datacontenttype` becomes would
+ * be over `MAX_BINARY_HEADER_BYTES`, or over `MAX_SINK_AND_ATTRIBUTE_HEADER_BYTES` with the sink
+ * headers already in `headers`.
  */
 function addAttributeHeaders(event: CloudEvent, headers: Record<string, string>): boolean {
   let sinkBytes = 0;
   for (const name in headers) sinkBytes += name.length + (headers[name] as string).length + 4;
   const limit = Math.min(MAX_BINARY_HEADER_BYTES, MAX_SINK_AND_ATTRIBUTE_HEADER_BYTES - sinkBytes);
   const names = Object.keys(event.attributes);
-  let bytes = 0;
+  // `datacontenttype` goes out as `Content-Type`, in the same header section: a long one alone
+  // (60 KB of parameters) was a 431 at a Node sink, and the event went dead.
+  const type = event.attributes.datacontenttype;
+  let bytes = typeof type === "string" ? "content-type".length + type.length + 4 : 0;
   for (const name of names) {
     if (name === "datacontenttype") continue;
     // Canonical strings of String, Integer and Boolean are what String() gives (spec "Type
