@@ -1276,6 +1276,13 @@ describe("herald send against a gateway that never answers", () => {
           `--timeout must be a duration such as 500ms, 10s or 1m (got "${bad}")`,
         );
       }
+      // Past the longest timer Node keeps (2^31-1 ms, 24.8 days) the timer fired after 1 ms:
+      // "no answer within 597h" at once, and PT1000000H said it "cannot reach" the gateway.
+      for (const long of ["597h", "PT1000000H"]) {
+        const refused = await cli([...args, "--timeout", long]);
+        expect(refused.code, long).toBe(2);
+        expect(refused.stderr).toContain(`--timeout must be at most 24 days (got "${long}")`);
+      }
       expect(requests).toHaveLength(1);
     } finally {
       silent.closeAllConnections();

@@ -25,6 +25,9 @@ const FLAG_OF = [
   ["datacontenttype", "content-type"],
 ] as const;
 
+/** The longest `--timeout`: 24 days, within the 2^31-1 ms a Node timer holds. */
+const MAX_TIMEOUT_MS = 24 * 86_400_000;
+
 /**
  * `herald send`: posts one binary-mode event and prints the status and, for a refusal, the
  * problem document. Exit 0 when the gateway accepted it, 1 otherwise.
@@ -56,6 +59,11 @@ export async function sendCommand(
     throw new UsageError(
       `--timeout must be a duration such as 500ms, 10s or 1m (got "${values.timeout}")`,
     );
+  }
+  // Node keeps no timer past 2^31-1 ms (24.8 days): a longer one fired after 1 ms, which said
+  // "no answer within 597h" at once.
+  if (timeoutMs > MAX_TIMEOUT_MS) {
+    throw new UsageError(`--timeout must be at most 24 days (got "${values.timeout}")`);
   }
   const attributes: Record<string, string> = {
     specversion: "1.0",
