@@ -154,7 +154,9 @@ export function fromJsonFormat(value: unknown, where = "", repeated?: string): R
   }
   // An attribute appears at most once (spec "Context Attributes"); see repeated-members.ts.
   if (repeated !== undefined) {
-    throw new MalformedMessage(`${where}${repeated} is given twice in the event object`);
+    // Quoted unless an attribute's name, as below: the text is the sender's (a line break).
+    const shown = ATTRIBUTE_NAME.test(repeated) ? repeated : JSON.stringify(repeated);
+    throw new MalformedMessage(`${where}${shown} is given twice in the event object`);
   }
   const event: Record<string, unknown> = {};
   let data: { readonly member: unknown } | undefined;

@@ -37,6 +37,11 @@ describe("an attribute given twice in the JSON format is malformed (spec: at mos
     expect(() =>
       decodeBatch(bytes(`[{${EVENT},"id":"a"},{${EVENT},"id":"b","type":"u"}]`)),
     ).toThrow("event 1 of the batch: type is given twice in the event object");
+    // A name that is no attribute name is quoted, as elsewhere: a line break in it reached the
+    // message as it was, and a sink that logs the error wrote a forged log line.
+    expect(() => decodeStructured(bytes(`{${EVENT},"a\\nb":1,"a\\nb":2}`))).toThrow(
+      '"a\\nb" is given twice in the event object',
+    );
     expect(decodeStructured(bytes(`{${EVENT},"id":"a","data":{"k":1,"k":2}}`)).data).toEqual({
       k: 2,
     });
