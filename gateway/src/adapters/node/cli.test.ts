@@ -827,6 +827,51 @@ describe("herald serve (a real process)", () => {
     expect(await gone).toBe(0);
   });
 
+  it("tail's local sink: a body that is no JSON is printed safe for a terminal, one past 64 MiB is 413 and named", async () => {
+    await writeFile(join(dir, "tail-sink.yaml"), "store: { kind: memory }\nsubscriptions: []\n");
+    const { child: gateway, url } = await start([
+      "--config",
+      "tail-sink.yaml",
+      "--no-auth",
+      "--port",
+      "0",
+    ]);
+    const { tail } = await startTail(url);
+    const out: string[] = [];
+    const arrived = new Set<() => void>();
+    createInterface({ input: tail.stdout! }).on("line", (line) => {
+      out.push(line);
+      for (const check of arrived) check();
+    });
+    const lines = (n: number) =>
+      new Promise<void>((done) => {
+        const check = () => out.length >= n && done();
+        arrived.add(check);
+        check();
+      });
+    // Anything that finds the port can post to it, not only the gateway.
+    const [subscription] = (await (await fetch(`${url}/subscriptions`)).json()) as {
+      sink: string;
+    }[];
+    const sink = subscription!.sink;
+    // CSI (U+009B) 2J clears a terminal that takes C1 controls.
+    const hostile = await fetch(sink, { method: "POST", body: "not json \u009b2J\u007f" });
+    expect(hostile.status).toBe(204);
+    await lines(1);
+    expect(out[0]).not.toMatch(/[\u007f-\u009f]/);
+    expect(JSON.parse(out[0]!)).toEqual({ undecodable: "not json \u009b2J\u007f" });
+    const huge = await fetch(sink, { method: "POST", body: new Uint8Array(64 * 1024 * 1024 + 1) });
+    expect(huge.status).toBe(413);
+    await lines(2);
+    expect(JSON.parse(out[1]!)).toEqual({ tooLarge: 64 * 1024 * 1024 + 1 });
+    const stopped = exited(tail);
+    tail.kill("SIGINT");
+    expect(await stopped).toBe(0);
+    const gone = exited(gateway);
+    gateway.kill("SIGTERM");
+    expect(await gone).toBe(0);
+  });
+
   it("tail stops as on Ctrl-C when the reader of its output goes away (tail | head -1): exit 0, subscription deleted", async () => {
     await writeFile(join(dir, "tail-pipe.yaml"), "store: { kind: memory }\nsubscriptions: []\n");
     const { child: gateway, url } = await start([

@@ -118,9 +118,17 @@ async function problemText(res: Response): Promise<string> {
 }
 
 /**
+ * The most a delivery to the local sink may hold: 256 times the default `limits.maxEventBytes`,
+ * so that anything else that finds the port cannot fill the memory. A larger one is answered 413
+ * (the gateway does not retry it) and printed as `{"tooLarge": n}`.
+ */
+const MAX_DELIVERY_BYTES = 64 * 1024 * 1024;
+
+/**
  * The local sink: each structured delivery's body as one JSON line, as it came (JSON data keeps
  * its text: a number past 2^53 is not rounded, a value nested too deep to write again is still
- * printed); line breaks are JSON whitespace, dropped. 204 to the gateway.
+ * printed); line breaks are JSON whitespace, dropped; a body that is no JSON is printed as
+ * `{"undecodable": "<its first 1,024 characters>"}`, made as safe for a terminal. 204 to the gateway.
  */
 async function listen(
   host: string,
@@ -129,14 +137,24 @@ async function listen(
 ): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_DELIVERY_BYTES) chunks.push(chunk);
+      else chunks.length = 0;
+    });
     req.on("end", () => {
+      if (size > MAX_DELIVERY_BYTES) {
+        print(JSON.stringify({ tooLarge: size }));
+        res.writeHead(413).end();
+        return;
+      }
       const body = Buffer.concat(chunks).toString("utf8");
       try {
         JSON.parse(body);
         print(oneLine(body));
       } catch {
-        print(JSON.stringify({ undecodable: body.slice(0, 1024) }));
+        print(oneLine(JSON.stringify({ undecodable: body.slice(0, 1024) })));
       }
       res.writeHead(204).end();
     });
