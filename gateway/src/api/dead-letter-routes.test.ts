@@ -248,6 +248,20 @@ describe("DELETE /subscriptions/{id}/dead/{jobId}", () => {
     expect(await deadIds(gw, "orders")).toEqual([third]);
   });
 
+  it("404 for text that is no job id, without asking the store or logging a delete", async () => {
+    const logger = recordingLogger();
+    const gw = await withDead(1, logger);
+    for (const text of ["1.5", "a%20b", "x".repeat(65), "%00"]) {
+      await expectProblem(
+        await call(gw, "DELETE", `/subscriptions/orders/dead/${text}`),
+        404,
+        "not_found",
+      );
+    }
+    expect(logger.lines.filter((l) => l.message === "deleted dead deliveries")).toEqual([]);
+    expect(await deadIds(gw, "orders")).toHaveLength(1);
+  });
+
   it("names GET, HEAD and DELETE in Allow, and answers 405 to methods it does not take", () =>
     expectAllow("/subscriptions/orders/dead/1", "GET, HEAD, DELETE, OPTIONS", [
       "PUT",
