@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { bestTime } from "../test/best-time.js";
 import {
   charsetOf,
   isMediaType,
@@ -84,21 +85,10 @@ describe("parametersOf and charsetOf", () => {
     const many = `text/plain${Array.from({ length: 20_000 }, (_, i) => `;p${i}=1`).join("")}`;
     expect(repeatedParameter(many)).toBeUndefined();
     expect(repeatedParameter(`${many};P19999=2`)).toBe("p19999");
-    const baseline = fastest(() => charsetOf(many));
-    expect(fastest(() => repeatedParameter(many))).toBeLessThan(baseline * 5);
+    const baseline = bestTime(() => charsetOf(many));
+    expect(bestTime(() => repeatedParameter(many))).toBeLessThan(baseline * 5);
   });
 });
-
-/** The fastest of three runs of `fn`, in ms (the others are the machine's noise). */
-function fastest(fn: () => void): number {
-  let best = Number.POSITIVE_INFINITY;
-  for (let run = 0; run < 3; run++) {
-    const start = performance.now();
-    fn();
-    best = Math.min(best, performance.now() - start);
-  }
-  return best;
-}
 
 describe("JSON_TYPE", () => {
   it("is */json and */*+json, parameters aside (JSON format 3.1.1)", () => {

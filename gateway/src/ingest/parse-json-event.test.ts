@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { bestTime } from "../../test/support/one-pass.js";
 import { scanEvents } from "./data-member-text.js";
 import { parseJsonEvent } from "./parse-json-event.js";
 
@@ -6,17 +7,6 @@ import { parseJsonEvent } from "./parse-json-event.js";
 function eventWith(count: number, value: string): string {
   const members = Array.from({ length: count }, (_, i) => `"a${i.toString(36)}":${value}`);
   return `{"specversion":"1.0","id":"1","source":"/s","type":"t",${members.join(",")}}`;
-}
-
-/** The fastest of three runs of `fn`, in ms (the others are the machine's noise). */
-function fastest(fn: () => void): number {
-  let best = Number.POSITIVE_INFINITY;
-  for (let run = 0; run < 3; run++) {
-    const start = performance.now();
-    fn();
-    best = Math.min(best, performance.now() - start);
-  }
-  return best;
 }
 
 describe("parseJsonEvent", () => {
@@ -32,8 +22,8 @@ describe("parseJsonEvent", () => {
     expect(refused.ok).toBe(false);
     if (!refused.ok) expect(refused.violations).toHaveLength(count);
     expect(parse(integers).ok).toBe(true);
-    const baseline = fastest(() => parse(integers));
-    expect(fastest(() => parse(fractions))).toBeLessThan(baseline * 5);
+    const baseline = bestTime(() => parse(integers));
+    expect(bestTime(() => parse(fractions))).toBeLessThan(baseline * 5);
   });
 
   it("refuses an event of 200,000 invalid names with a violation each, not a stack overflow", () => {
