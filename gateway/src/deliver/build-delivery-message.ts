@@ -74,13 +74,14 @@ export function buildDeliveryMessage(
 
 /**
  * Most bytes the `ce-*` headers of a binary-mode delivery take, with the `Content-Type` its
- * `datacontenttype` becomes (each name and value, plus 4 for `: ` and CRLF). Servers cap a request's header section (Node 16 KiB in all, nginx 8 KiB a line,
- * Apache 8190 bytes a field) and answer 431, which is not retried: a valid event with longer
- * attributes (a long `subject`, a publisher's large `authclaims`) would go dead at every binary
- * sink. It goes in structured mode instead, where they are body. The bound is the SDK's for
- * publishing and `protocolsettings.headers`' own. With those headers the two together stay within
- * `MAX_SINK_AND_ATTRIBUTE_HEADER_BYTES`, leaving room under 16 KiB for the rest (the request line,
- * `host`, `content-type`, trace context, the signature).
+ * `datacontenttype` becomes (each name and value, plus 4 for `: ` and CRLF). Servers cap a
+ * request's header section (Node 16 KiB in all, nginx 8 KiB a line, Apache 8190 bytes a field)
+ * and answer 431, which is not retried: a valid event with longer attributes (a long `subject`,
+ * a publisher's large `authclaims`, a `datacontenttype` of many parameters) would go dead at
+ * every binary sink. It goes in structured mode instead, where they are body. The bound is the
+ * SDK's for publishing and `protocolsettings.headers`' own. With those headers the two together
+ * stay within `MAX_SINK_AND_ATTRIBUTE_HEADER_BYTES`, leaving room under 16 KiB for the rest (the
+ * request line, `host`, trace context, the signature).
  */
 export const MAX_BINARY_HEADER_BYTES = 8192;
 /** Most bytes of `ce-*` headers and `protocolsettings.headers` together (see above). */
