@@ -11,11 +11,11 @@ export const ADMIN_PATHS = ["/subscriptions", "/subscriptions/*", "/metrics"] as
 
 /**
  * Hono middleware for admin routes: the same bearer-token verification as ingest, then the token
- * must match one of `auth.admins` (401 without a valid token, 403 without the admin rule); its `sub`
- * is kept for the log lines of admin actions (`adminSubject`). With
- * authentication off (`--no-auth`, or no `auth` in the config) it lets everything through, as
- * ingest does. A success answer to a request whose URL holds the token (`?access_token=`, RFC 6750
- * 2.3) gets `Cache-Control: private` added to what the route set, as ingest answers do.
+ * must match one of `auth.admins` (401 without a valid token, 403 without the admin rule); its
+ * `sub` is kept for the log lines of admin actions (`adminSubject`). With authentication off
+ * (`--no-auth`, or no `auth` in the config) it lets everything through, as ingest does. A success
+ * answer to a request whose URL holds the token (`?access_token=`, RFC 6750 2.3) gets
+ * `Cache-Control: private` added to what the route set, as ingest answers do.
  *
  * @example
  * for (const path of ADMIN_PATHS) app.use(path, requireAdmin(auth, config.auth?.admins ?? []));

@@ -87,9 +87,10 @@ export function isSharedCacheAnswer(response: Response): boolean {
 /**
  * A header a `fetch` given to `createRemoteKeySource` may put on an answer it served from a
  * shared cache instead of the issuer (`cache-api-jwks-fetch.ts`, marked `sharedCacheAnswer`:
- * read from no other answer), holding when the set was fetched (ms since the epoch). Such an answer keeps its age (it is refetched at max age from
- * then) and starts no cooldown: the issuer was not asked, so a token with a kid the set lacks
- * (a key rotated in since) still fetches at once.
+ * read from no other answer), holding when the set was fetched (ms since the epoch). Such an
+ * answer keeps its age (it is refetched at max age from then) and starts no cooldown: the issuer
+ * was not asked, so a token with a kid the set lacks (a key rotated in since) still fetches at
+ * once.
  */
 export const JWKS_CACHED_AT = "x-herald-jwks-cached-at";
 

@@ -128,7 +128,8 @@ const MAX_DELIVERY_BYTES = 64 * 1024 * 1024;
  * The local sink: each structured delivery's body as one JSON line, as it came (JSON data keeps
  * its text: a number past 2^53 is not rounded, a value nested too deep to write again is still
  * printed); line breaks are JSON whitespace, dropped; a body that is no JSON is printed as
- * `{"undecodable": "<its first 1,024 characters>"}`, made as safe for a terminal. 204 to the gateway.
+ * `{"undecodable": "<its first 1,024 characters>"}`, made as safe for a terminal. 204 to the
+ * gateway.
  */
 async function listen(
   host: string,

@@ -31,11 +31,11 @@ const REDRIVE_CHUNK = 100;
 
 /**
  * The `DeliveryQueue` port on Cloudflare Queues and D1, for the parts of the port that fit a
- * push-based queue: `accept` (ingest), and the dead set (`dead`, `findDead`, `redrive`, `discardDead`, `drop`). Delivery
- * itself does not lease: Queues push batches to the Worker's `queue()` handler
- * (`queue-consumer.ts`), which settles each message with `ack`/`retry`. So `lease` never hands
- * out a job, `complete`/`reschedule`/`bury` are the consumer's, and `size` is unknown (NaN:
- * a Worker cannot read a queue's backlog; the Cloudflare dashboard shows it).
+ * push-based queue: `accept` (ingest), and the dead set (`dead`, `findDead`, `redrive`,
+ * `discardDead`, `drop`). Delivery itself does not lease: Queues push batches to the Worker's
+ * `queue()` handler (`queue-consumer.ts`), which settles each message with `ack`/`retry`. So
+ * `lease` never hands out a job, `complete`/`reschedule`/`bury` are the consumer's, and `size`
+ * is unknown (NaN: a Worker cannot read a queue's backlog; the Cloudflare dashboard shows it).
  *
  * `accept` (all or nothing, as far as the platform allows):
  * 1. duplicates within the call and keys accepted within the dedupe window are skipped;
