@@ -99,6 +99,12 @@ function toJob(row: JobRow): DeliveryJob {
     : { ...job, lastFailure: JSON.parse(row.failure) as DeliveryFailure };
 }
 
+/** A dead job's row as the dead page and `findDead` give it (a dead row always has its failure). */
+function toDeadJob(row: JobRow): DeadJob {
+  const job = toJob(row);
+  return { ...job, failure: job.lastFailure } as DeadJob;
+}
+
 /**
  * Moves the expiry of the dedupe keys of earlier runs to the window `windowMs` of this one, and
  * records it: a key's `expires_at` is its accept time plus the window it was written under, so a
@@ -777,18 +783,13 @@ export function createSqliteQueue(
 
     async dead(subscriptionId, { limit, after }) {
       const from = deadPageStart(after);
-      return selectDead.all(subscriptionId, from, limit).map((row) => {
-        const job = toJob(row);
-        return { ...job, failure: job.lastFailure } as DeadJob;
-      });
+      return selectDead.all(subscriptionId, from, limit).map(toDeadJob);
     },
 
     async findDead(subscriptionId, jobId) {
       const id = rowId(jobId);
       const row = id === undefined ? undefined : selectOneDead.get(id, subscriptionId);
-      if (row === undefined) return undefined;
-      const job = toJob(row);
-      return { ...job, failure: job.lastFailure } as DeadJob;
+      return row === undefined ? undefined : toDeadJob(row);
     },
 
     async redrive(subscriptionId, jobIds) {
