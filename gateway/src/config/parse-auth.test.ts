@@ -192,9 +192,14 @@ describe("parseAuth: issuers", () => {
     const keysReports = (jwks: unknown) => reportsOf({ issuers: [{ ...issuer, jwks }] });
     expect(keysReports({})).toEqual(["auth.issuers[0].jwks.keys: is required"]);
     expect(keysReports({ keys: [] })).toEqual(["auth.issuers[0].jwks.keys: must not be empty"]);
-    expect(keysReports({ keys: [{ kty: "EC" }], extra: 1 })).toEqual([
-      "auth.issuers[0].jwks.extra: unknown key; expected one of: keys (key)",
-    ]);
+    // RFC 7517 section 5: a member of the set that is not understood is ignored, as in a file.
+    const withExtra = { keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y" }], extra: 1 };
+    const accepted = check({ issuers: [{ ...issuer, jwks: withExtra }] });
+    expect(accepted.reports).toEqual([]);
+    expect(accepted.auth?.issuers[0]?.keys).toEqual({
+      kind: "inline",
+      keys: [{ kty: "EC", crv: "P-256", x: "x", y: "y" }],
+    });
     expect(keysReports({ keys: ["k", { crv: "P-256" }] })).toEqual([
       "auth.issuers[0].jwks.keys[0]: must be an object",
       "auth.issuers[0].jwks.keys[1].kty: is required",

@@ -152,7 +152,9 @@ function parseJwks(value: unknown, path: FieldPath, report: Report): IssuerKeys 
     return undefined;
   }
   const tracked = trackReport(report);
-  rejectUnknownKeys(value, ["keys"], path, tracked.report);
+  // Members of the set other than `keys` are ignored, as RFC 7517 section 5 asks of a reader that
+  // does not understand them (a JWKS file is read the same way): a set copied from an identity
+  // provider works as it is.
   const items = required(value.keys, [...path, "keys"], tracked.report, expectList);
   const keys = items?.map((item, index) =>
     parseJwk(item, [...path, "keys", index], tracked.report),
