@@ -3,7 +3,7 @@ import { dirname, resolve } from "node:path";
 import type { JSONWebKeySet } from "jose";
 import { unusableKeySetProblem } from "../../auth/usable-keys.js";
 import type { ConfigIssue } from "../../config/config-invalid.js";
-import { readConfigSource } from "../../config/config-source.js";
+import { type ConfigSource, readConfigSource } from "../../config/config-source.js";
 import type { FieldPath } from "../../config/field-path.js";
 import { formatFieldPath } from "../../config/field-path.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
@@ -29,12 +29,13 @@ export async function checkConfigFiles(
   text: string,
 ): Promise<ConfigIssue[]> {
   const baseDir = dirname(configPath);
-  const source = readConfigSource(text, configPath);
+  // Parsed again only to place a problem: a large config's text is not read twice when it has none.
+  let source: ConfigSource | undefined;
   const issues: ConfigIssue[] = [];
   const report = (path: FieldPath, message: string) =>
     issues.push({
       file: configPath,
-      ...source.locate(path),
+      ...(source ??= readConfigSource(text, configPath)).locate(path),
       field: formatFieldPath(path),
       message,
     });
