@@ -106,30 +106,26 @@ function toDeadJob(row: JobRow): DeadJob {
 }
 
 /**
- * Moves the expiry of the dedupe keys of earlier runs to the window `windowMs` of this one, and
- * records it: a key's `expires_at` is its accept time plus the window it was written under, so a
- * window shortened (or set to `0s`, dedupe off) in the config ends, after the restart, for the
- * keys already stored as well, and a longer one lasts longer for them too (keys already pruned
- * stay gone). A file that never recorded a window (schema 4 or older) keeps its keys as they are.
- * Rewrites every key once per change of the window, not at every start.
+ * The dedupe window the keys' `expires_at` are written under in this file (each key's accept time
+ * plus it), recorded by the first run that needs it: later runs keep writing under it, whatever
+ * their own window, and compare with a shifted clock instead (a key of window `windowMs` has
+ * expired once `expires_at <= now + recorded - windowMs`). So a window shortened (or set to `0s`,
+ * dedupe off) in the config ends, after the restart, for the keys already stored as well, and a
+ * longer one lasts longer for them too (keys already pruned stay gone), without rewriting a single
+ * key: rewriting them (an UPDATE of every key and its index entry) took 20 s per million keys at
+ * start, and a WAL the size of the table. A file that never recorded a window (schema 4 or older)
+ * has its keys taken as written under `windowMs`.
  *
  * @example
- * adjustDedupeWindow(db, 3_600_000); // a file last written with 24h: its keys expire 23h sooner
+ * dedupeFrame(db, 3_600_000); // a file first written with 24h: 86_400_000; its keys expire 23h sooner
  */
-export function adjustDedupeWindow(db: Database, windowMs: number): void {
+export function dedupeFrame(db: Database, windowMs: number): number {
   const recorded = db
     .prepare<[], { value: number }>("SELECT value FROM settings WHERE name = 'dedupe_window_ms'")
     .get()?.value;
-  if (recorded === windowMs) return;
-  db.transaction(() => {
-    if (recorded !== undefined) {
-      db.prepare("UPDATE dedupe SET expires_at = expires_at + ?").run(windowMs - recorded);
-    }
-    db.prepare(
-      `INSERT INTO settings (name, value) VALUES ('dedupe_window_ms', ?)
-       ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
-    ).run(windowMs);
-  }).immediate();
+  if (recorded !== undefined) return recorded;
+  db.prepare("INSERT INTO settings (name, value) VALUES ('dedupe_window_ms', ?)").run(windowMs);
+  return windowMs;
 }
 
 /**
@@ -191,7 +187,9 @@ export function createSqliteQueue(
   let closed = false;
   // Jobs of due time 0 belong to the memory of a process that is gone: due now, as indexed rows.
   db.prepare("UPDATE jobs SET due_at = ? WHERE due_at = 0").run(Math.max(1, clock.now()));
-  adjustDedupeWindow(db, dedupeWindowMs);
+  // Keys are written under the file's window (`frame`) and read with the clock moved by `shift`.
+  const frame = dedupeFrame(db, dedupeWindowMs);
+  const shift = frame - dedupeWindowMs;
   const claimKey = db.prepare(
     `INSERT INTO dedupe (key, expires_at) VALUES (?, ?)
      ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE dedupe.expires_at <= ?`,
@@ -204,7 +202,8 @@ export function createSqliteQueue(
     "SELECT MIN(expires_at) AS at FROM dedupe",
   );
   /**
-   * No key expires before this: pruning runs only once one may have (a prune that finds nothing
+   * No key expires before this (in the file's frame, like `expires_at`: compared with
+   * `now + shift`): pruning runs only once one may have (a prune that finds nothing
    * still costs a statement), then looks again. Every key stored is counted in. A group that
    * fails after a prune rolls the prune back, which may leave this too late: expired keys then
    * stay a while longer, which only costs space (an expired key never blocks a claim).
@@ -400,12 +399,12 @@ export function createSqliteQueue(
     const newJobs: NewJob[] = [];
     for (const { event, subscriptionIds } of events) {
       const key = dedupeKey(String(event.attributes.source), String(event.attributes.id));
-      if (claimKey.run(key, now + dedupeWindowMs, now).changes === 0) {
+      if (claimKey.run(key, now + frame, now + shift).changes === 0) {
         duplicates++;
         continue;
       }
       stored++;
-      if (now + dedupeWindowMs < nextExpiry) nextExpiry = now + dedupeWindowMs;
+      if (now + frame < nextExpiry) nextExpiry = now + frame;
       if (subscriptionIds.length === 0) continue;
       const parts = encodeEventParts(event);
       const eventId = insertEvent.run(
@@ -426,8 +425,8 @@ export function createSqliteQueue(
       jobs += subscriptionIds.length;
     }
     // Bounded work per accept that keeps pace with the keys it adds.
-    if (nextExpiry <= now) {
-      pruneKeys.run(now, PRUNE_MIN + 2 * stored);
+    if (nextExpiry <= now + shift) {
+      pruneKeys.run(now + shift, PRUNE_MIN + 2 * stored);
       nextExpiry = earliestExpiry.get()?.at ?? Number.POSITIVE_INFINITY;
     }
     return {

@@ -21,7 +21,8 @@ import type { Database } from "better-sqlite3";
  *   oldest first in bounded steps.
  * - `subscriptions` (API-created ones, in order of creation) and `disabled` (410 Gone state).
  * - `settings`: what the file's rows were written under, by name; `dedupe_window_ms` is the
- *   dedupe window of the keys' `expires_at` (see `adjustDedupeWindow` in `sqlite-queue.ts`).
+ *   dedupe window of the keys' `expires_at`, kept by later runs whatever their own window (see
+ *   `dedupeFrame` in `sqlite-queue.ts`).
  */
 export const MIGRATIONS: readonly string[] = [
   `

@@ -8,6 +8,7 @@ import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
 import { Unavailable } from "../../errors/errors.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
 import { silentLogger } from "../../ports/logger.js";
+import { dedupeKey } from "../../store/dedupe-window.js";
 import { encodeEvent } from "../../store/event-codec.js";
 import { describeSubscriptionStore } from "../../store/subscription-store.case.js";
 import { DEFAULT_DELIVERY, type Subscription } from "../../subscriptions/subscription.js";
@@ -283,6 +284,43 @@ describe("openSqliteStore", () => {
     const fourth = openSqliteStore({ path, clock, dedupeWindowMs: 0 });
     expect(await accept(fourth, "2")).toBe(0);
     await fourth.close();
+  });
+
+  it("applies a changed dedupe window without rewriting the stored keys, and prunes by it", async () => {
+    // Rewriting every key (and its index entry) took 20 s per million keys at start.
+    const path = freshPath();
+    const clock = manualClock();
+    const hour = 3_600_000;
+    const first = openSqliteStore({ path, clock, dedupeWindowMs: 24 * hour });
+    await first.queue.accept(
+      Array.from({ length: 50 }, (_, i) => ({ event: event(`k-${i}`), subscriptionIds: [] })),
+    );
+    await first.close();
+    const keys = () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.prepare("SELECT key, expires_at FROM dedupe ORDER BY key").all();
+      } finally {
+        db.close();
+      }
+    };
+    const stored = keys();
+    expect(stored).toHaveLength(50);
+
+    const second = openSqliteStore({ path, clock, dedupeWindowMs: hour, exclusive: false });
+    expect(keys()).toStrictEqual(stored);
+    clock.advance(hour - 1);
+    expect(
+      (await second.queue.accept([{ event: event("k-0"), subscriptionIds: [] }])).duplicates,
+    ).toBe(1);
+    // An hour on, the earlier run's keys have expired under the new window: the next accept
+    // prunes them (the rest of the 24h they were written under does not count).
+    clock.advance(1);
+    await second.queue.accept([{ event: event("new"), subscriptionIds: [] }]);
+    expect(keys().map((row) => (row as { key: string }).key)).toStrictEqual([
+      dedupeKey("/s", "new"),
+    ]);
+    await second.close();
   });
 
   it("hands out large binary events whole, byte for byte, to every subscription", async () => {
