@@ -82,18 +82,31 @@ export const MIGRATIONS: readonly string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
+ * Throws for a file written by a newer Herald (a schema version above `SCHEMA_VERSION`). A read
+ * only: `createSqliteStore` asks before it sets anything on the file (the journal mode is written
+ * into it), so a file it refuses is left exactly as it was.
+ *
+ * @example
+ * refuseNewerSchema(db, "/var/lib/herald/herald.db");
+ */
+export function refuseNewerSchema(db: Database, path: string): number {
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(
+      `the store ${path} has schema version ${version}, written by a newer Herald; this Herald knows up to ${SCHEMA_VERSION} (the file is left as it was: run the newer Herald, or restore the copy kept from before the upgrade)`,
+    );
+  }
+  return version;
+}
+
+/**
  * Brings the database's schema up to `SCHEMA_VERSION`; throws for a file written by a newer Herald.
  *
  * @example
  * migrate(db, "/var/lib/herald/herald.db");
  */
 export function migrate(db: Database, path: string): void {
-  const version = db.pragma("user_version", { simple: true }) as number;
-  if (version > SCHEMA_VERSION) {
-    throw new Error(
-      `the store ${path} has schema version ${version}; this Herald knows up to ${SCHEMA_VERSION}`,
-    );
-  }
+  const version = refuseNewerSchema(db, path);
   if (version === SCHEMA_VERSION) return;
   db.transaction(() => {
     for (const sql of MIGRATIONS.slice(version)) db.exec(sql);

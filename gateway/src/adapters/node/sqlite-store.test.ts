@@ -1,4 +1,12 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
@@ -422,6 +430,21 @@ describe("openSqliteStore", () => {
       expect(() => openSqliteStore({ path })).toThrow("this user may not read and write it");
     },
   );
+
+  it("refuses a file of a newer Herald's schema, naming both versions, and leaves it as it was", () => {
+    const { path, db } = freshDatabase();
+    // A file SQLite's default journal (not WAL): switching it was a write into a refused file.
+    for (const sql of MIGRATIONS) db.exec(sql);
+    db.exec("CREATE TABLE later (x)");
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    const before = readFileSync(path);
+    expect(() => openSqliteStore({ path })).toThrow(
+      `cannot open the SQLite store ${path}: the store ${path} has schema version ${MIGRATIONS.length + 1}, written by a newer Herald; this Herald knows up to ${MIGRATIONS.length}`,
+    );
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(readdirSync(dirname(path))).toEqual(["herald.db"]);
+  });
 
   it("names the path when the file is not a database", () => {
     const path = join(dir, "garbage.db");

@@ -11,7 +11,7 @@ import { makeDirectories } from "./make-directories.js";
 import { createGroupCommit } from "./sqlite-group-commit.js";
 import { sqliteOpenFailure } from "./sqlite-open-failure.js";
 import { createSqliteQueue } from "./sqlite-queue.js";
-import { migrate, SCHEMA_VERSION } from "./sqlite-schema.js";
+import { migrate, refuseNewerSchema, SCHEMA_VERSION } from "./sqlite-schema.js";
 import { createSqliteSubscriptionStore } from "./sqlite-subscription-store.js";
 
 export interface SqliteStoreOptions {
@@ -165,6 +165,8 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
   if (db.readonly) throw new Error("the file is read-only");
   // Before anything touches the file: the first write takes the lock, and it is never released.
   if (options.exclusive === true) db.pragma("locking_mode = EXCLUSIVE");
+  // A file of a newer Herald is refused before anything is set on it (WAL is written into it).
+  refuseNewerSchema(db, path);
   const mode = db.pragma("journal_mode = WAL", { simple: true });
   if (mode !== "wal") throw new Error(`the journal cannot be switched to WAL (it is ${mode})`);
   // WAL with synchronous=NORMAL: a COMMIT appends the transaction to the WAL file with write(2)
