@@ -5,6 +5,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,7 +22,12 @@ import { encodeEvent } from "../../store/event-codec.js";
 import { describeSubscriptionStore } from "../../store/subscription-store.case.js";
 import { DEFAULT_DELIVERY, type Subscription } from "../../subscriptions/subscription.js";
 import { MIGRATIONS } from "./sqlite-schema.js";
-import { createSqliteStore, openSqliteStore, type SqliteStore } from "./sqlite-store.js";
+import {
+  createSqliteStore,
+  openSqliteStore,
+  type SqliteStore,
+  WAL_KEPT_BYTES,
+} from "./sqlite-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "herald-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -329,6 +335,33 @@ describe("openSqliteStore", () => {
       dedupeKey("/s", "new"),
     ]);
     await second.close();
+  });
+
+  it("cuts the WAL back after one large transaction (a redrive of 100,000 dead deliveries)", async () => {
+    const { path, db } = freshDatabase();
+    for (const sql of MIGRATIONS) db.exec(sql);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+    const body = encodeEvent(event("dead"));
+    db.transaction(() => {
+      const insertEvent = db.prepare("INSERT INTO events (body, refs) VALUES (?, 1)");
+      const insertJob = db.prepare(
+        `INSERT INTO jobs (event_id, subscription_id, attempts, due_at, failure, dead_at)
+         VALUES (?, 'a', 1, NULL, '{"status":400,"error":"HTTP 400","at":1}', 1)`,
+      );
+      for (let i = 0; i < 100_000; i++) insertJob.run(insertEvent.run(body).lastInsertRowid);
+    })();
+    db.close();
+    const walSize = () => statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+    const store = openSqliteStore({ path });
+    try {
+      expect(await store.queue.redrive("a")).toBe(100_000);
+      expect(walSize()).toBeGreaterThan(WAL_KEPT_BYTES);
+      // The next write starts the checkpointed WAL over, and cuts its file back.
+      await store.queue.accept([{ event: event("next"), subscriptionIds: [] }]);
+      expect(walSize()).toBeLessThanOrEqual(WAL_KEPT_BYTES);
+    } finally {
+      await store.close();
+    }
   });
 
   it("hands out large binary events whole, byte for byte, to every subscription", async () => {

@@ -120,6 +120,8 @@ const FILE_CHECK_MS = 1_000;
 /** Free room below which the WAL is checkpointed every `WAL_PAGES` pages, not SQLite's 1,000. */
 const SMALL_DISK_BYTES = 64 * 1024 * 1024;
 const WAL_PAGES = 64;
+/** The WAL's file is cut back to this when it starts over after a checkpoint (see below). */
+export const WAL_KEPT_BYTES = 8 * 1024 * 1024;
 
 /** The bytes free for this process on the disk of `dir`; `Infinity` when it cannot tell. */
 function freeBytes(dir: string): number {
@@ -181,6 +183,11 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
   // transaction) go to memory, not to a temporary file created and truncated per statement: that
   // file cost more system time than the writes themselves. They only ever hold one group's undo.
   db.pragma("temp_store = MEMORY");
+  // A checkpoint empties the WAL but keeps its file at its largest: one big transaction (a
+  // redrive of 100,000 dead deliveries writes 12 MB) left a WAL that size for the rest of the
+  // run. Past `WAL_KEPT_BYTES` it is cut back when it starts over, above the 4 MB it holds
+  // between checkpoints, so the steady state never truncates.
+  db.pragma(`journal_size_limit = ${WAL_KEPT_BYTES}`);
   // Another process holding the write lock: wait briefly (this blocks the thread), then 503.
   db.pragma("busy_timeout = 100");
   migrate(db, path);
