@@ -221,6 +221,68 @@ describe("openSqliteStore", () => {
     }
   });
 
+  it("opens a file of schema version 4 left by a killed run: its jobs, dead set, subscriptions and dedupe keys go on", async () => {
+    const { path, db } = freshDatabase();
+    for (const sql of MIGRATIONS.slice(0, 4)) db.exec(sql);
+    db.pragma("user_version = 4");
+    const insertEvent = db.prepare("INSERT INTO events (body, refs) VALUES (?, 1)");
+    const insertJob = db.prepare(
+      `INSERT INTO jobs (event_id, subscription_id, attempts, due_at, failure, dead_at)
+       VALUES (?, 'a', ?, ?, ?, ?)`,
+    );
+    const failure = { status: 400, error: "HTTP 400", at: 900 };
+    // A job the killed run held in memory (due 0), one waiting for a retry, one dead.
+    const rows: [string, number, number | null, string | null, number | null][] = [
+      ["in-memory", 0, 0, null, null],
+      ["retrying", 1, 5_000, JSON.stringify(failure), null],
+      ["dead", 1, null, JSON.stringify(failure), 950],
+    ];
+    for (const [id, attempts, dueAt, text, deadAt] of rows) {
+      const eventId = insertEvent.run(encodeEvent(event(id))).lastInsertRowid;
+      insertJob.run(eventId, attempts, dueAt, text, deadAt);
+    }
+    const insertKey = db.prepare("INSERT INTO dedupe (key, expires_at) VALUES (?, ?)");
+    for (const [id] of rows) insertKey.run(dedupeKey("/s", id), 1_000 + 60_000);
+    const subscription: Subscription = {
+      id: "api",
+      filters: [],
+      sink: "http://127.0.0.1:9/x",
+      protocol: "HTTP",
+      protocolsettings: { headers: {} },
+      delivery: DEFAULT_DELIVERY,
+    };
+    db.prepare("INSERT INTO subscriptions (id, body) VALUES ('api', ?)").run(
+      JSON.stringify(subscription),
+    );
+    db.close();
+    const clock = manualClock(2_000);
+    const store = openSqliteStore({ path, clock, dedupeWindowMs: 60_000 });
+    try {
+      const ids = async () =>
+        (await store.queue.lease(10, 60_000, AbortSignal.timeout(50))).map(
+          (job) => job.event.attributes.id,
+        );
+      expect(await ids()).toEqual(["in-memory"]);
+      clock.advance(3_000);
+      expect(await ids()).toEqual(["retrying"]);
+      expect((await store.queue.dead("a", { limit: 10 })).map((job) => job.failure)).toEqual([
+        failure,
+      ]);
+      expect(await store.subscriptions.list()).toEqual([subscription]);
+      // The keys are still duplicates within the window they were written under, not after.
+      expect(
+        (await store.queue.accept([{ event: event("dead"), subscriptionIds: ["a"] }])).duplicates,
+      ).toBe(1);
+      clock.advance(56_000);
+      expect(
+        (await store.queue.accept([{ event: event("dead"), subscriptionIds: ["a"] }])).duplicates,
+      ).toBe(0);
+      expect(await store.queue.redrive("a")).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("stores an event once for all its jobs and deletes it with its last job", async () => {
     const path = freshPath();
     // Not exclusive: the test reads the file through a second connection.
