@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNatsServer } from "../../../test/support/nats-server.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
 import { encodeJobMessage } from "./nats-job-codec.js";
+import { readDeadPage, scanDead } from "./nats-dead-scan.js";
 import { natsNames } from "./nats-names.js";
 import { type NatsStore, openNatsStore } from "./nats-store.js";
 
@@ -158,5 +159,29 @@ describe("a discard and a redrive made through two replicas at once", () => {
     } finally {
       await jsm.streams.update(names.stream, { ...before.config, max_bytes: -1 });
     }
+  }, 30_000);
+});
+
+describe("a page of dead jobs some of which leave the set while it is read", () => {
+  it("reads on past the jobs gone since the scan, so the page is full while more are dead", async () => {
+    await bury("leaving", 1, 6);
+    const jsm = await jetstreamManager(nc);
+    const entries = await scanDead(jsm, jetstream(nc), names.stream, names.dead("leaving"));
+    expect(entries.map((entry) => entry.id)).toEqual([1, 2, 3, 4, 5, 6]);
+    // Jobs 2 and 3 redriven or deleted (through another replica) after the scan.
+    for (const entry of entries.slice(1, 3)) await jsm.streams.deleteMessage(names.stream, entry.seq);
+    const read = async (chunk: readonly { id: number; seq: number }[]) => {
+      const found = await Promise.all(
+        chunk.map(async ({ id, seq }) =>
+          (await jsm.direct.getMessage(names.stream, { seq })) === null ? undefined : id,
+        ),
+      );
+      return found.filter((id): id is number => id !== undefined);
+    };
+    // Three asked: three come, not job 1 alone (a short page would say no page follows).
+    expect(await readDeadPage(entries, 3, read)).toEqual([1, 4, 5]);
+    expect(await readDeadPage(entries.slice(3), 3, read)).toEqual([4, 5, 6]);
+    expect(await readDeadPage(entries.slice(5), 3, read)).toEqual([6]);
+    await store.queue.discardDead("leaving");
   }, 30_000);
 });

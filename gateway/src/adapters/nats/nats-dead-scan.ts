@@ -46,6 +46,30 @@ export async function scanDead(
   return found.sort((a, b) => a.id - b.id);
 }
 
+/**
+ * A page of at most `limit` dead jobs read from `entries` (a scan's, in order) with `read`, which
+ * leaves out the jobs whose message is gone. A job redriven or deleted between the scan and the
+ * read is gone that way: the page reads on past it, so it is short only where the set ends (a
+ * short page says "no next page", and a client paging through would stop while jobs are still
+ * dead).
+ *
+ * @example
+ * const page = await readDeadPage(entries, 10, deadJobs);
+ */
+export async function readDeadPage<Job>(
+  entries: readonly DeadEntry[],
+  limit: number,
+  read: (entries: readonly DeadEntry[]) => Promise<Job[]>,
+): Promise<Job[]> {
+  const page: Job[] = [];
+  for (let at = 0; page.length < limit && at < entries.length; ) {
+    const chunk = entries.slice(at, at + limit - page.length);
+    at += chunk.length;
+    page.push(...(await read(chunk)));
+  }
+  return page;
+}
+
 /** A dead message's place: its `herald-job` header (always set on one), else its sequence. */
 function entryOf(headers: MsgHdrs | undefined, seq: number): DeadEntry {
   const job = headers?.get("herald-job") ?? "";

@@ -26,7 +26,7 @@ import { waitForWake } from "../../deliver/wait-for-wake.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
 import type { Clock } from "../../ports/clock.js";
 import type { Logger } from "../../ports/logger.js";
-import { type DeadEntry, DISCARD_MARKER, scanDead } from "./nats-dead-scan.js";
+import { type DeadEntry, DISCARD_MARKER, readDeadPage, scanDead } from "./nats-dead-scan.js";
 import {
   decodeEventMessage,
   decodeJobMessage,
@@ -694,7 +694,11 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       const from = deadPageStart(after);
       return whileConnected(connected, async () => {
         const entries = await scanDead(jsm, js, names.stream, names.dead(subscriptionId));
-        return deadJobs(entries.filter((entry) => entry.id > from).slice(0, limit));
+        return readDeadPage(
+          entries.filter((entry) => entry.id > from),
+          limit,
+          deadJobs,
+        );
       });
     },
 
