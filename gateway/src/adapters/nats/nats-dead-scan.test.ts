@@ -3,8 +3,8 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startNatsServer } from "../../../test/support/nats-server.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
-import { encodeJobMessage } from "./nats-job-codec.js";
 import { readDeadPage, scanDead } from "./nats-dead-scan.js";
+import { encodeJobMessage } from "./nats-job-codec.js";
 import { natsNames } from "./nats-names.js";
 import { type NatsStore, openNatsStore } from "./nats-store.js";
 
@@ -169,7 +169,8 @@ describe("a page of dead jobs some of which leave the set while it is read", () 
     const entries = await scanDead(jsm, jetstream(nc), names.stream, names.dead("leaving"));
     expect(entries.map((entry) => entry.id)).toEqual([1, 2, 3, 4, 5, 6]);
     // Jobs 2 and 3 redriven or deleted (through another replica) after the scan.
-    for (const entry of entries.slice(1, 3)) await jsm.streams.deleteMessage(names.stream, entry.seq);
+    for (const entry of entries.slice(1, 3))
+      await jsm.streams.deleteMessage(names.stream, entry.seq);
     const read = async (chunk: readonly { id: number; seq: number }[]) => {
       const found = await Promise.all(
         chunk.map(async ({ id, seq }) =>
