@@ -772,7 +772,9 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
     for (const id of ids) {
       if (closed) return;
       if (knows(id)) {
-        if (!pullers.has(id)) void ensureConsumer(id).catch(() => {});
+        // Also a subscription whose puller a reload stopped and a later one brought back: its
+        // consumer is known here already, so `ensureConsumer` alone starts no puller again.
+        if (!pullers.has(id)) void ensureConsumer(id).then(() => startPuller(id), () => {});
       } else if (await deleted(id)) {
         await dropLeftOver(id);
       }

@@ -369,6 +369,28 @@ describe("the NATS store beyond the contract", () => {
     }
   }, 60_000);
 
+  it("pulls again the jobs of a subscription a reload removed and a later reload brought back", async () => {
+    const stream = `t${++streams}`;
+    // What `herald serve` knows: its config's subscriptions, changed by a reload.
+    let known = true;
+    const store = await open({ stream, knows: () => known });
+    try {
+      await store.queue.accept([{ event: event("before"), subscriptionIds: ["file"] }]);
+      expect(await store.queue.lease(1, 60_000, AbortSignal.timeout(5_000))).toHaveLength(1);
+      // Removed from the file: its puller stops (its jobs wait in the stream).
+      known = false;
+      await store.queue.pullKnown();
+      // Back in the file: a new job (and the old ones) are leased here again.
+      known = true;
+      await store.queue.pullKnown();
+      await store.queue.accept([{ event: event("after"), subscriptionIds: ["file"] }]);
+      const jobs = await store.queue.lease(10, 60_000, AbortSignal.timeout(5_000));
+      expect(jobs.map((job) => job.event.attributes.id)).toContain("after");
+    } finally {
+      await store.close();
+    }
+  });
+
   it("keeps a job JetStream gave up on as dead once, every replica hearing it, without an error", async () => {
     const stream = `t${++streams}`;
     const { errors, logger } = errorRecorder();
