@@ -773,8 +773,14 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       if (closed) return;
       if (knows(id)) {
         // Also a subscription whose puller a reload stopped and a later one brought back: its
-        // consumer is known here already, so `ensureConsumer` alone starts no puller again.
-        if (!pullers.has(id)) void ensureConsumer(id).then(() => startPuller(id), () => {});
+        // consumer is known here already, so `ensureConsumer` alone starts no puller again
+        // (and none once a reload meanwhile removed it again).
+        if (!pullers.has(id)) {
+          void ensureConsumer(id).then(
+            () => knows(id) && startPuller(id),
+            () => {},
+          );
+        }
       } else if (await deleted(id)) {
         await dropLeftOver(id);
       }
