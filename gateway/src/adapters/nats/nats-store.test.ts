@@ -635,7 +635,9 @@ describe("the NATS store beyond the contract", () => {
       for (let round = 0; round < 6; round++) {
         const a = await open({ stream, ackWaitMs: 20_000 });
         const stopA = new AbortController();
-        consumers.push(consume(a, stopA.signal));
+        // Settles A makes after its close fail (the connection is gone): those jobs come back
+        // through B, which is what this test counts. Caught here, not left unhandled until the end.
+        consumers.push(consume(a, stopA.signal).catch(() => {}));
         const from = done.size;
         await waitUntil(() => done.size >= from + 200, { timeoutMs: 10_000, everyMs: 5 });
         // A closes while it still takes and settles jobs, as a gateway's last deliveries end.
@@ -650,7 +652,9 @@ describe("the NATS store beyond the contract", () => {
         everyMs: 20,
       }).catch(() => {});
       expect(sent.filter((id) => !done.has(id))).toEqual([]);
-      expect(performance.now() - stoppedAt).toBeLessThan(8_000);
+      // Well under `ackWait` (20 s, what a job left with a closed replica would wait), with room
+      // for a loaded machine (8 s was once missed by 0.3 s with two gateways running beside it).
+      expect(performance.now() - stoppedAt).toBeLessThan(12_000);
     } finally {
       publishing = false;
       stopB.abort();
