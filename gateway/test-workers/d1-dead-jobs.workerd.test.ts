@@ -5,7 +5,7 @@ import { createD1DeadJobs } from "../src/adapters/workers/d1-dead-jobs.js";
 import { ensureSchema } from "../src/adapters/workers/d1-schema.js";
 import type { DeliveryMessage } from "../src/adapters/workers/delivery-message.js";
 import { createQueuesIntake } from "../src/adapters/workers/queues-intake.js";
-import type { DeliveryJob } from "../src/deliver/delivery-queue.js";
+import { type DeliveryJob, deadJobSize } from "../src/deliver/delivery-queue.js";
 import { findDeadCases } from "../src/deliver/find-dead.case.js";
 import { MalformedRequest } from "../src/errors/errors.js";
 import { systemClock } from "../src/ports/clock.js";
@@ -76,6 +76,24 @@ describe("D1 dead jobs: pages", () => {
     expect(ids(last)).toStrictEqual([jobs[4]!.id]);
     expect(await dead.page("sub", 2, last[0]!.id)).toStrictEqual([]);
     expect(await dead.page("nobody", 2)).toStrictEqual([]);
+  });
+
+  it("stops a page once its jobs hold maxSize, one job past it", async () => {
+    const dead = createD1DeadJobs(bindings.HERALD_DB);
+    const jobs = await buryAll(6);
+    const ids = (page: readonly DeliveryJob[]) => page.map((j) => j.id);
+    // Every event is the same size ("e-0" to "e-5", no data).
+    const size = deadJobSize(jobs[0]!);
+    expect(ids(await dead.page("sub", 10, undefined, 2 * size))).toStrictEqual(
+      ids(jobs.slice(0, 3)),
+    );
+    expect(ids(await dead.page("sub", 10, undefined, 2 * size + 1))).toStrictEqual(
+      ids(jobs.slice(0, 4)),
+    );
+    expect(ids(await dead.page("sub", 10, jobs[3]!.id, size))).toStrictEqual(ids(jobs.slice(4)));
+    expect(ids(await dead.page("sub", 2, undefined, 100 * size))).toStrictEqual(
+      ids(jobs.slice(0, 2)),
+    );
   });
 
   it("refuses a cursor naming no dead job of the subscription instead of starting again", async () => {

@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import { adminSubject } from "../auth/admin-subject.js";
-import type { DeadJob, DeliveryQueue } from "../deliver/delivery-queue.js";
+import { type DeadJob, type DeliveryQueue, deadPageFull } from "../deliver/delivery-queue.js";
 import { MalformedRequest, MethodNotAllowed, NotFound } from "../errors/errors.js";
 import { serializeEvent } from "../event/json-format.js";
 import { readBody } from "../ingest/read-body.js";
@@ -14,7 +14,8 @@ const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1_000;
 /**
  * A page stops before the item that would take its JSON past this many characters (it always
- * holds one): 1,000 events of 256 KiB whose text data JSON writes as `\u0001` escapes made a
+ * holds one), and the store stops reading once its jobs hold about as much (`DeadPage.maxSize`):
+ * 1,000 events of 256 KiB whose text data JSON writes as `\u0001` escapes made a
  * 1.5 GB page, past the longest string V8 can make (2^29 characters), and every such page was a
  * 500; far below that, one request held hundreds of megabytes.
  */
@@ -77,10 +78,18 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
     const limit = pageSize(c.req.query("limit"));
     const after = jobIdAfter(c.req.query("after"));
     // One more than asked says whether there is a next page.
-    const page = await queue.dead(id, { limit: limit + 1, ...(after ? { after } : {}) });
+    // The store stops reading where the size ends the page (plus one job, to tell whether more
+    // follow), not after `limit` jobs of any size: the page is cut there below as well.
+    const page = await queue.dead(id, {
+      limit: limit + 1,
+      maxSize: MAX_PAGE_CHARS,
+      ...(after ? { after } : {}),
+    });
+    const full = deadPageFull({ limit, maxSize: MAX_PAGE_CHARS });
     const items: string[] = [];
     let chars = 0;
     for (const job of page.slice(0, limit)) {
+      if (full(job) && items.length > 0) break;
       const item = deadItem(job);
       if (items.length > 0 && chars + item.length > MAX_PAGE_CHARS) break;
       items.push(item);

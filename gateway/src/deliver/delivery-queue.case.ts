@@ -9,6 +9,7 @@ import type {
   DeliveryJob,
   DeliveryQueue,
 } from "./delivery-queue.js";
+import { deadJobSize } from "./delivery-queue.js";
 import { findDeadCases } from "./find-dead.case.js";
 
 /** A clock that moves only when told to, so lease expiry and due times are deterministic. */
@@ -451,6 +452,29 @@ export function describeDeliveryQueue(
         expect(last.map((j) => j.id)).toEqual([jobs[4]?.id]);
         expect(await queue.dead("sub", { limit: 2, after: last[0]?.id ?? "" })).toEqual([]);
         expect(await queue.dead("nobody", { limit: 2 })).toEqual([]);
+      });
+
+      it("stops reading a dead page once its jobs hold maxSize, one job past it", async () => {
+        const queue = await make();
+        const jobs = await buryAll(queue, 6);
+        const ids = (page: readonly DeliveryJob[]) => page.map((j) => j.id);
+        const expected = (from: number, to: number) => ids(jobs.slice(from, to));
+        // Every event is the same size ("sub-0" to "sub-5", no data).
+        const size = deadJobSize(jobs[0] as DeliveryJob);
+        // Two jobs reach 2 * size; the third says that more follow; nothing further is read.
+        expect(ids(await queue.dead("sub", { limit: 10, maxSize: 2 * size }))).toEqual(
+          expected(0, 3),
+        );
+        expect(ids(await queue.dead("sub", { limit: 10, maxSize: 2 * size + 1 }))).toEqual(
+          expected(0, 4),
+        );
+        expect(ids(await queue.dead("sub", { limit: 10, maxSize: 1 }))).toEqual(expected(0, 2));
+        expect(
+          ids(await queue.dead("sub", { limit: 10, maxSize: size, after: jobs[3]?.id ?? "" })),
+        ).toEqual(expected(4, 6));
+        expect(ids(await queue.dead("sub", { limit: 2, maxSize: 100 * size }))).toEqual(
+          expected(0, 2),
+        );
       });
 
       it("refuses a dead-page cursor that is no job id, and goes on from one whose job left", async () => {

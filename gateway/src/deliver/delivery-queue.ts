@@ -70,6 +70,84 @@ export interface Acceptance {
 export interface DeadPage {
   readonly limit: number;
   readonly after?: string;
+  /**
+   * Stop reading once the jobs read hold this much (`deadJobSize`, summed): the job that takes
+   * the sum to `maxSize` or past is followed by at most one more (which tells the caller that
+   * more follow), and no store reads further. Without it, a page of 1,000 dead events of 250 KB
+   * each was read whole (~500 MB) before the answer's own size cap dropped most of it. Absent:
+   * no bound but `limit`. `takeDeadPage` applies it to jobs read one at a time.
+   */
+  readonly maxSize?: number;
+}
+
+/**
+ * About how many characters a dead job's event takes in the JSON event format: its attributes as
+ * JSON and its data (text as is, bytes as base64, a JSON value as its text). Cheap (no event is
+ * serialised), the same for every store, so a caller can tell where `DeadPage.maxSize` ended a
+ * page.
+ *
+ * @example
+ * deadJobSize(job); // 262_301 for an event with 256 KiB of text data
+ */
+export function deadJobSize(job: DeliveryJob): number {
+  const { attributes, data } = job.event;
+  let size = JSON.stringify(attributes).length;
+  if (data === undefined) return size;
+  switch (data.kind) {
+    case "text":
+      size += data.value.length;
+      break;
+    case "binary":
+      size += Math.ceil(data.value.byteLength / 3) * 4;
+      break;
+    case "json":
+      size += data.text?.length ?? JSON.stringify(data.value ?? null)?.length ?? 0;
+      break;
+  }
+  return size;
+}
+
+/**
+ * The jobs of a dead page from `jobs` (oldest first), reading no further than `DeadPage`
+ * allows: at most `limit`, and no job after the one that follows the job taking the summed
+ * `deadJobSize` to `maxSize`. Reads `jobs` lazily (a row iterator is closed when it stops).
+ *
+ * @example
+ * takeDeadPage(selectDead.iterate(id, from, limit), page, toDeadJob);
+ */
+export function takeDeadPage<Row>(
+  rows: Iterable<Row>,
+  page: DeadPage,
+  toJob: (row: Row) => DeadJob,
+): DeadJob[] {
+  const taken: DeadJob[] = [];
+  const full = deadPageFull(page);
+  if (page.limit < 1) return taken;
+  for (const row of rows) {
+    const job = toJob(row);
+    taken.push(job);
+    if (full(job) || taken.length >= page.limit) break;
+  }
+  return taken;
+}
+
+/**
+ * Whether a dead page is complete after the job just taken (`takeDeadPage`, and stores that
+ * read in batches): `true` for the job after the one whose size took the sum to `maxSize`.
+ *
+ * @example
+ * const full = deadPageFull(page);
+ * for (const job of jobs) { taken.push(job); if (full(job)) break; }
+ */
+export function deadPageFull(page: DeadPage): (job: DeliveryJob) => boolean {
+  const max = page.maxSize;
+  let size = 0;
+  return (job) => {
+    if (max === undefined) return false;
+    if (size >= max) return true;
+    size += deadJobSize(job);
+    return false;
+  };
 }
 
 /**

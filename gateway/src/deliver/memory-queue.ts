@@ -10,6 +10,7 @@ import {
   type DeliveryJob,
   type DeliveryQueue,
   deadPageStart,
+  takeDeadPage,
 } from "./delivery-queue.js";
 import { DedupeKeys } from "./memory-dedupe.js";
 import { ReadyLine, type ReadySlot } from "./memory-ready-line.js";
@@ -314,14 +315,14 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
       if (roomWaiters.length > 0) admitRoomWaiters();
     },
 
-    async dead(subscriptionId, { limit, after }) {
-      const from = deadPageStart(after);
+    async dead(subscriptionId, page) {
+      const from = deadPageStart(page.after);
       const jobs = dead.get(subscriptionId);
       if (jobs === undefined) return [];
-      return [...jobs.values()]
+      const after = [...jobs.values()]
         .filter((job) => Number(job.id) > from)
-        .sort((a, b) => Number(a.id) - Number(b.id))
-        .slice(0, limit);
+        .sort((a, b) => Number(a.id) - Number(b.id));
+      return takeDeadPage(after, page, (job) => job);
     },
 
     async findDead(subscriptionId, jobId) {

@@ -19,6 +19,7 @@ import {
   type DeliveryFailure,
   type DeliveryJob,
   type DeliveryQueue,
+  deadPageFull,
   deadPageStart,
   integerJobId,
 } from "../../deliver/delivery-queue.js";
@@ -118,6 +119,8 @@ const EMPTY = new Uint8Array(0);
 const CATCH_UP_MS = 250;
 /** How long closing waits for the fetches under way to bring in what JetStream sent them. */
 const CLOSE_FETCHES_MS = 2_000;
+/** Dead messages read at once for a page (in order; a page's `maxSize` stops the reading). */
+const DEAD_READ_BATCH = 16;
 /** A job due later than this is handed back to JetStream with `nak(delay)` instead of held. */
 const HOLD_LATER_MAX_MS = 5_000;
 /** How long one pull request waits for messages before the next is sent. */
@@ -690,14 +693,16 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
     bury: (jobId, failure) =>
       orRelease(jobId, () => settleCopy(jobId, true, failure, undefined, "d")),
 
-    async dead(subscriptionId, { limit, after }) {
-      const from = deadPageStart(after);
+    async dead(subscriptionId, page) {
+      const from = deadPageStart(page.after);
       return whileConnected(connected, async () => {
         const entries = await scanDead(jsm, js, names.stream, names.dead(subscriptionId));
         return readDeadPage(
           entries.filter((entry) => entry.id > from),
-          limit,
+          page.limit,
           deadJobs,
+          deadPageFull(page),
+          DEAD_READ_BATCH,
         );
       });
     },

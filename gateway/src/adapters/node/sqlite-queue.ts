@@ -8,6 +8,7 @@ import {
   type DeliveryQueue,
   deadPageStart,
   integerJobId,
+  takeDeadPage,
 } from "../../deliver/delivery-queue.js";
 import { createFreshAdmission } from "../../deliver/fresh-admission.js";
 import { waitForWake } from "../../deliver/wait-for-wake.js";
@@ -780,9 +781,11 @@ export function createSqliteQueue(
       if (row !== undefined) admission.failed(row.subscription_id);
     },
 
-    async dead(subscriptionId, { limit, after }) {
-      const from = deadPageStart(after);
-      return selectDead.all(subscriptionId, from, limit).map(toDeadJob);
+    async dead(subscriptionId, page) {
+      const from = deadPageStart(page.after);
+      // Row by row: the rows past `page.maxSize` are never read (a page of 1,000 large events
+      // was read whole before).
+      return takeDeadPage(selectDead.iterate(subscriptionId, from, page.limit), page, toDeadJob);
     },
 
     async findDead(subscriptionId, jobId) {

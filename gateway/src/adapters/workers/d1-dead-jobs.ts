@@ -1,4 +1,9 @@
-import type { DeadJob, DeliveryFailure, DeliveryJob } from "../../deliver/delivery-queue.js";
+import {
+  type DeadJob,
+  type DeliveryFailure,
+  type DeliveryJob,
+  deadPageFull,
+} from "../../deliver/delivery-queue.js";
 import { MalformedRequest } from "../../errors/errors.js";
 import { decodeEvent, encodeEvent } from "../../store/event-codec.js";
 import type { D1Database } from "./cloudflare-bindings.js";
@@ -24,6 +29,15 @@ function toDeadJob(row: DeadRow): DeadJob {
   };
 }
 
+/** Where a dead job is (`seq`) and how long its stored event is (characters). */
+interface Place {
+  readonly seq: number;
+  readonly size: number;
+}
+
+/** About how many characters of stored events one read of a dead page fetches at most. */
+const READ_CHARS = 4 * 1024 * 1024;
+
 /** A dead job and its row (`seq`): a job buried again since has a new row, another `seq`. */
 export interface DeadJobRow {
   readonly seq: number;
@@ -42,9 +56,10 @@ export interface D1DeadJobs {
    * The subscription's dead jobs, oldest first, after the job `after` (when given). An `after`
    * that names none of the subscription's dead jobs is a `MalformedRequest` (400): job ids are
    * UUIDs, so one no longer dead (redriven) or never there has no place to go on from, and
-   * starting again at the first page would repeat jobs to a reader paging through.
+   * starting again at the first page would repeat jobs to a reader paging through. Rows past
+   * `maxSize` (`DeadPage`) are not read.
    */
-  page(subscriptionId: string, limit: number, after?: string): Promise<DeadJob[]>;
+  page(subscriptionId: string, limit: number, after?: string, maxSize?: number): Promise<DeadJob[]>;
   /** The subscription's dead job `jobId` (`DeliveryQueue.findDead`); any other text finds none. */
   find(subscriptionId: string, jobId: string): Promise<DeadJob | undefined>;
   /**
@@ -101,28 +116,57 @@ export function createD1DeadJobs(db: D1Database): D1DeadJobs {
         )
         .run();
     },
-    async page(subscriptionId, limit, after) {
-      const select = db.prepare(
-        `SELECT job_id, subscription_id, body, attempts, failure FROM dead
+    async page(subscriptionId, limit, after, maxSize) {
+      // The places first (no bodies), then the bodies a few megabytes at a time, in order, until
+      // `maxSize` (`DeadPage`) ends the page: a page of large events is not read whole.
+      const places = db.prepare(
+        `SELECT seq, length(body) AS size FROM dead
          WHERE subscription_id = ?1
            AND seq > COALESCE((SELECT seq FROM dead WHERE job_id = ?2 AND subscription_id = ?1), 0)
          ORDER BY seq LIMIT ?3`,
       );
+      let rows: readonly Place[];
       if (after === undefined) {
-        return (await select.bind(subscriptionId, null, limit).all<DeadRow>()).results.map(
-          toDeadJob,
-        );
+        rows = (await places.bind(subscriptionId, null, limit).all<Place>()).results;
+      } else {
+        // One transaction: the cursor's place and the page after it, read together.
+        // (The first statement's rows are `{ seq }`; only their count is read.)
+        const [cursor, page] = await db.batch<Place>([
+          db
+            .prepare("SELECT seq FROM dead WHERE job_id = ?1 AND subscription_id = ?2")
+            .bind(after, subscriptionId),
+          places.bind(subscriptionId, after, limit),
+        ]);
+        if (!cursor?.results.length || page === undefined) throw new MalformedRequest(NO_PLACE);
+        rows = page.results;
       }
-      // One transaction: the cursor's place and the page after it, read together.
-      // (The first statement's rows are `{ seq }`; only their count is read.)
-      const [cursor, page] = await db.batch<DeadRow>([
-        db
-          .prepare("SELECT seq FROM dead WHERE job_id = ?1 AND subscription_id = ?2")
-          .bind(after, subscriptionId),
-        select.bind(subscriptionId, after, limit),
-      ]);
-      if (!cursor?.results.length || page === undefined) throw new MalformedRequest(NO_PLACE);
-      return page.results.map(toDeadJob);
+      const full = deadPageFull({ limit, ...(maxSize === undefined ? {} : { maxSize }) });
+      const jobs: DeadJob[] = [];
+      for (let at = 0; at < rows.length; ) {
+        let end = at + 1;
+        let chars = rows[at]?.size ?? 0;
+        while (end < rows.length && chars + (rows[end]?.size ?? 0) <= READ_CHARS) {
+          chars += rows[end]?.size ?? 0;
+          end++;
+        }
+        const seqs = rows.slice(at, end).map((row) => row.seq);
+        at = end;
+        const read = await db
+          .prepare(
+            `SELECT job_id, subscription_id, body, attempts, failure FROM dead
+             WHERE subscription_id = ?1 AND seq IN (SELECT value FROM json_each(?2))
+             ORDER BY seq`,
+          )
+          .bind(subscriptionId, JSON.stringify(seqs))
+          .all<DeadRow>();
+        // A row redriven or discarded since the places were read is left out.
+        for (const row of read.results) {
+          const job = toDeadJob(row);
+          jobs.push(job);
+          if (full(job)) return jobs;
+        }
+      }
+      return jobs;
     },
     async find(subscriptionId, jobId) {
       const row = await db

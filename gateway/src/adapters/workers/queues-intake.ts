@@ -147,7 +147,7 @@ export function createQueuesIntake(options: QueuesIntakeOptions): DeliveryQueue 
     complete: settledByConsumer("complete"),
     reschedule: settledByConsumer("reschedule"),
     bury: settledByConsumer("bury"),
-    dead: (subscriptionId, page) => dead.page(subscriptionId, page.limit, page.after),
+    dead: (subscriptionId, page) => dead.page(subscriptionId, page.limit, page.after, page.maxSize),
     findDead: (subscriptionId, jobId) => dead.find(subscriptionId, jobId),
     async redrive(subscriptionId, jobIds) {
       let redriven = 0;
