@@ -151,6 +151,43 @@ describe("createMemoryQueue capacity (backpressure)", () => {
     expect(await queue.size()).toBe(2);
   });
 
+  it("counts dead jobs against the capacity until they are redriven, discarded or dropped", async () => {
+    const queue = createMemoryQueue({ capacity: 2, maxWaitMs: 10 });
+    const failure = { status: 500, error: "down", at: 0 };
+    await queue.accept([job(1), job(2)]);
+    for (const leased of await queue.lease(2, 60_000, new AbortController().signal)) {
+      await queue.bury(leased.id, failure);
+    }
+    expect(await queue.size()).toBe(0);
+    // Two dead jobs fill it: a sink failing everything no longer grows memory without bound.
+    const refused = await queue.accept([job(3)]).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "unavailable", status: 503 });
+    expect((refused as Error).message).toContain("2 of its 2 jobs are dead deliveries");
+    // A redrive keeps their room taken (they are live again); a discard frees it.
+    const [first, second] = await queue.dead("s", { limit: 10 });
+    expect(await queue.redrive("s", [first!.id])).toBe(1);
+    await expect(queue.accept([job(4)])).rejects.toMatchObject({ status: 503 });
+    expect(await queue.discardDead("s", [second!.id])).toBe(1);
+    expect(await queue.accept([job(5)])).toMatchObject({ jobs: 1 });
+    // Dropping the subscription frees the room of its dead jobs too.
+    for (const leased of await queue.lease(2, 60_000, new AbortController().signal)) {
+      await queue.bury(leased.id, failure);
+    }
+    await expect(queue.accept([job(6)])).rejects.toMatchObject({ status: 503 });
+    expect(await queue.drop("s")).toBe(2);
+    expect(await queue.accept([job(7), job(8)])).toMatchObject({ jobs: 2 });
+  });
+
+  it("admits a waiting accept once a dead job is discarded", async () => {
+    const queue = createMemoryQueue({ capacity: 1, maxWaitMs: 60_000 });
+    await queue.accept([job(1)]);
+    const [leased] = await queue.lease(1, 60_000, new AbortController().signal);
+    await queue.bury(leased!.id, { status: 500, error: "down", at: 0 });
+    const waiting = queue.accept([job(2)]);
+    expect(await queue.discardDead("s")).toBe(1);
+    expect(await waiting).toMatchObject({ jobs: 1 });
+  });
+
   it("stopAccepting() refuses waiting and later accepts with Unavailable, and still drains", async () => {
     const queue = createMemoryQueue({ capacity: 1, maxWaitMs: 60_000 });
     await queue.accept([job(1)]);

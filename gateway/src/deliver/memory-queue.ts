@@ -21,9 +21,11 @@ export interface MemoryQueueOptions {
   /** Decides when jobs are due, leases expire and dedupe keys lapse; defaults to the system clock. */
   readonly clock?: Clock;
   /**
-   * Most live jobs (queued or leased; dead ones not counted) held at once (default 10 000). A full
-   * queue makes `accept` wait for room, which slows publishers down to the delivery rate instead
-   * of letting memory grow without bound.
+   * Most jobs held at once, live (queued or leased) and dead (default 10 000). A full queue makes
+   * `accept` wait for room, which slows publishers down to the delivery rate instead of letting
+   * memory grow without bound. Dead jobs hold their room until redriven, discarded or dropped,
+   * as dead messages count against a NATS stream's `max_bytes`: a sink that fails everything
+   * filled memory with dead jobs without any bound before.
    */
   readonly capacity?: number;
   /** How long `accept` waits for room before refusing with `Unavailable` (default 5 s). */
@@ -82,10 +84,11 @@ interface Timed {
  * expires before it is completed, rescheduled or buried is handed out again with the same id and
  * attempt count (the holder may have crashed; at-least-once). `lease` waits without polling: an
  * accept, reschedule or redrive wakes it, and a single timer covers the next due time or lease
- * expiry. It holds at most `capacity` live jobs: beyond that `accept` waits for room (first come,
- * first served), then refuses with `Unavailable` (503). `stopAccepting()` makes every later or
+ * expiry. It holds at most `capacity` jobs, dead ones included: beyond that `accept` waits for room
+ * (first come, first served), then refuses with `Unavailable` (503). `stopAccepting()` makes every later or
  * waiting accept refuse at once (shutdown). A `settling` accept (a reply, a receipt) is taken at
- * once in both cases, past the capacity if need be (see `AcceptOptions`). Dead jobs are kept until redriven or dropped;
+ * once in both cases, past the capacity if need be (see `AcceptOptions`). Dead jobs are kept (and
+ * take room) until redriven, discarded or dropped;
  * listing them and dropping a subscription cost O(its jobs), fine for admin calls.
  *
  * @example
@@ -110,6 +113,8 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
   const entries = new Map<string, Entry>();
   /** Dead jobs by subscription, then by job id. */
   const dead = new Map<string, Map<string, DeadJob>>();
+  /** How many jobs `dead` holds (they take room as live ones do). */
+  let deadCount = 0;
   /** Accepts waiting for room, oldest first. */
   const roomWaiters: RoomWaiter[] = [];
   /** Set by `stopAccepting`: the detail every later accept is refused with. */
@@ -215,7 +220,17 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
     return { events: stored, duplicates, jobs };
   }
 
-  const hasRoom = (need: number) => entries.size === 0 || entries.size + need <= capacity;
+  const hasRoom = (need: number) => {
+    const held = entries.size + deadCount;
+    return held === 0 || held + need <= capacity;
+  };
+
+  /** Dead jobs left the queue (completed by hand, discarded, dropped): their room is free. */
+  function deadGone(n: number): void {
+    if (n === 0) return;
+    deadCount -= n;
+    if (roomWaiters.length > 0) admitRoomWaiters();
+  }
 
   /**
    * Admits waiting accepts, oldest first, while the oldest fits. Admitting stores the events at
@@ -248,12 +263,18 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
       };
       const timer = setTimeout(() => {
         roomWaiters.splice(roomWaiters.indexOf(waiter), 1);
-        reject(new Unavailable("the delivery queue is full; slow down and retry", 1));
+        reject(new Unavailable(fullDetail(), 1));
         // The waiter may have held back smaller ones behind it that fit now.
         admitRoomWaiters();
       }, maxWaitMs);
       roomWaiters.push(waiter);
     });
+  }
+
+  /** Why a full queue refused: dead jobs named when they hold some of its room. */
+  function fullDetail(): string {
+    if (deadCount === 0) return "the delivery queue is full; slow down and retry";
+    return `the delivery queue is full (${deadCount} of its ${capacity} jobs are dead deliveries: redrive or delete them); slow down and retry`;
   }
 
   /** Takes a live job out of the live set (completed, buried or dropped). */
@@ -287,7 +308,7 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
       const entry = entries.get(jobId);
       if (entry === undefined) {
         // A dead job taken by hand is finished too.
-        for (const jobs of dead.values()) if (jobs.delete(jobId)) return;
+        for (const jobs of dead.values()) if (jobs.delete(jobId)) return deadGone(1);
         return;
       }
       remove(entry);
@@ -312,7 +333,8 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
       const jobs = dead.get(job.subscriptionId) ?? new Map<string, DeadJob>();
       dead.set(job.subscriptionId, jobs);
       jobs.set(job.id, { ...job, attempts: job.attempts + 1, lastFailure: failure, failure });
-      if (roomWaiters.length > 0) admitRoomWaiters();
+      // Its room stays taken: a dead job is held until it is redriven, discarded or dropped.
+      deadCount++;
     },
 
     async dead(subscriptionId, page) {
@@ -337,6 +359,7 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
       for (const id of chosen) {
         const { failure, lastFailure, ...job } = jobs.get(id) as DeadJob;
         jobs.delete(id);
+        deadCount--;
         addJob({ ...job, attempts: 0 });
       }
       if (jobs.size === 0) dead.delete(subscriptionId);
@@ -355,12 +378,14 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
         for (const id of new Set(jobIds)) if (jobs.delete(id)) discarded++;
       }
       if (jobs.size === 0) dead.delete(subscriptionId);
+      deadGone(discarded);
       return discarded;
     },
 
     async drop(subscriptionId) {
       let dropped = dead.get(subscriptionId)?.size ?? 0;
       dead.delete(subscriptionId);
+      deadCount -= dropped;
       for (const entry of entries.values()) {
         if (entry.job.subscriptionId !== subscriptionId) continue;
         remove(entry);
