@@ -96,14 +96,20 @@ describe("HEAD wherever GET is served", () => {
   });
 
   it.each(["/healthz", "/readyz", "/openapi.json", "/metrics"])(
-    "%s: HEAD answers 200 without a body; 405 lists GET, HEAD",
+    "%s: HEAD answers 200 without a body; OPTIONS 200 and 405 list GET, HEAD, OPTIONS",
     async (path) => {
       const head = await send("HEAD", path);
       expect(head.status).toBe(200);
       expect(await head.text()).toBe("");
+      const options = await send("OPTIONS", path);
+      expect(options.status).toBe(200);
+      expect(options.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+      expect(options.headers.get("content-length")).toBe("0");
+      expect(options.headers.get("transfer-encoding")).toBeNull();
+      expect(await options.text()).toBe("");
       const post = await send("POST", path);
       expect(post.status).toBe(405);
-      expect(post.headers.get("allow")).toBe("GET, HEAD");
+      expect(post.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
       expect(post.headers.get("content-type")).toBe("application/problem+json");
     },
   );

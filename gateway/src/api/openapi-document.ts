@@ -201,6 +201,14 @@ const featuresOfSubscriptionPart = (operationId: string) => ({
   }),
 });
 
+/** `OPTIONS` on a probe or the document: 200 with `Allow`, no token (no webhook handshake). */
+const readOnlyFeatures = (operationId: string) => ({
+  operationId,
+  summary: "The methods this endpoint supports (`Allow: GET, HEAD, OPTIONS`)",
+  security: [{}],
+  responses: { "200": { $ref: "#/components/responses/Allow" } },
+});
+
 /**
  * The OpenAPI 3.1 description of Herald's HTTP surface (ingest, the CloudEvents Subscriptions API, health), served
  * at `GET /openapi.json`. Schemas are JSON Schema 2020-12, as OpenAPI 3.1 uses it; they describe
@@ -235,6 +243,7 @@ export const OPENAPI_DOCUMENT = {
           },
         },
       },
+      options: readOnlyFeatures("getHealthFeatures"),
     },
     "/readyz": {
       get: {
@@ -253,6 +262,7 @@ export const OPENAPI_DOCUMENT = {
           },
         },
       },
+      options: readOnlyFeatures("getReadinessFeatures"),
     },
     "/openapi.json": {
       get: {
@@ -263,6 +273,7 @@ export const OPENAPI_DOCUMENT = {
           "200": { description: "OpenAPI 3.1", content: { "application/json": { schema: {} } } },
         },
       },
+      options: readOnlyFeatures("getOpenApiDocumentFeatures"),
     },
     "/subscriptions": {
       get: {
@@ -520,6 +531,11 @@ export const OPENAPI_DOCUMENT = {
             content: { "text/plain": { schema: { type: "string" } } },
           },
         }),
+      },
+      options: {
+        operationId: "getMetricsFeatures",
+        summary: "The methods this endpoint supports (`Allow: GET, HEAD, OPTIONS`; admin)",
+        responses: adminResponses({ "200": { $ref: "#/components/responses/Allow" } }),
       },
     },
     "/webhooks/{adapterId}": {

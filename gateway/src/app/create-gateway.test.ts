@@ -374,9 +374,27 @@ describe("hostile and malformed requests", () => {
   it.each(["/healthz", "/readyz", "/openapi.json"])("405 with Allow for POST %s", async (path) => {
     const res = await gateway.fetch(new Request(`http://gw${path}`, { method: "POST" }));
     expect(res.status).toBe(405);
-    expect(res.headers.get("allow")).toBe("GET, HEAD");
+    expect(res.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
     expect(await problem(res)).toMatchObject({ code: "method_not_allowed" });
   });
+
+  it.each(["/healthz", "/readyz", "/openapi.json"])(
+    "OPTIONS %s is 200 with Allow, no content and no webhook handshake (it was 405)",
+    async (path) => {
+      const res = await gateway.fetch(
+        new Request(`http://gw${path}`, {
+          method: "OPTIONS",
+          headers: { "webhook-request-origin": "emitter.example.com" },
+        }),
+      );
+      expect(res.status).toBe(200);
+      expect(res.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+      expect(res.headers.get("content-length")).toBe("0");
+      // No event is taken here: nothing to grant a webhook emitter.
+      expect(res.headers.get("webhook-allowed-origin")).toBeNull();
+      expect(await res.text()).toBe("");
+    },
+  );
 });
 
 describe("shutdown", () => {

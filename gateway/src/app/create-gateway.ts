@@ -1,5 +1,6 @@
 import type { Tracer } from "@opentelemetry/api";
 import { Hono } from "hono";
+import { answerAllow } from "../api/answer-allow.js";
 import { OPENAPI_DOCUMENT } from "../api/openapi-document.js";
 import { mountSubscriptionApi } from "../api/subscription-routes.js";
 import type { KeySource } from "../auth/key-source.js";
@@ -49,8 +50,12 @@ import { ADMIN_PATHS, requireAdmin } from "./require-admin.js";
  */
 const LEASE_MS = MAX_DELIVERY_TIMEOUT_MS + MAX_BATCH_WAIT_MS + 30_000;
 
-/** The read-only endpoints: Hono answers HEAD with the GET route, without the body. */
-const READ_ALLOW = ["GET", "HEAD"] as const;
+/**
+ * The read-only endpoints: Hono answers HEAD with the GET route, without the body; OPTIONS is
+ * 200 with `Allow` as on the API's resources (no webhook handshake headers: no event is taken
+ * there), where it was 405.
+ */
+const READ_ALLOW = ["GET", "HEAD", "OPTIONS"] as const;
 
 export interface GatewayOptions {
   /** A normalised config, e.g. from `parseConfig` or `loadConfigFile`. */
@@ -292,6 +297,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   mountWebhooks(app, createWebhookHandler({ adapters, ...publishing }), adapters);
   app.get("/openapi.json", (c) => c.json(OPENAPI_DOCUMENT));
   for (const path of ["/healthz", "/readyz", "/openapi.json"]) {
+    app.options(path, (c) => answerAllow(c, READ_ALLOW));
     app.all(path, (c) => {
       throw new MethodNotAllowed(c.req.method, READ_ALLOW);
     });
@@ -303,6 +309,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       "cache-control": "no-store",
     }),
   );
+  app.options("/metrics", (c) => answerAllow(c, READ_ALLOW));
   app.all("/metrics", (c) => {
     throw new MethodNotAllowed(c.req.method, READ_ALLOW);
   });

@@ -178,6 +178,35 @@ describe("GET /metrics", () => {
     });
     const res = await gateway.fetch(new Request("http://gw/metrics", { method: "POST" }));
     expect(res.status).toBe(405);
-    expect(res.headers.get("allow")).toBe("GET, HEAD");
+    expect(res.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+  });
+
+  it("answers OPTIONS with 200 and Allow (it was 405), behind the admin rule as GET is", async () => {
+    const key = await makeKey("ES256", "k1");
+    const now = Math.floor(Date.now() / 1000);
+    const admin = await signToken(key, claimsAt(now, { sub: "ops", scope: "herald:admin" }));
+    const gw = createGateway({
+      config: parseConfig(
+        JSON.stringify({
+          store: { kind: "memory" },
+          auth: {
+            issuers: [
+              { issuer: ISSUER, audience: AUDIENCE, jwks: jwksOf(key), algorithms: ["ES256"] },
+            ],
+            publishers: [{ claims: { sub: "orders-service" } }],
+            admins: [{ claims: { scope: "herald:admin" } }],
+          },
+        }),
+        "m.json",
+      ),
+    });
+    gateway = gw;
+    const options = (headers: Record<string, string>) =>
+      gw.fetch(new Request("http://gw/metrics", { method: "OPTIONS", headers }));
+    expect((await options({})).status).toBe(401);
+    const res = await options({ authorization: `Bearer ${admin}` });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+    expect(res.headers.get("content-length")).toBe("0");
   });
 });
