@@ -172,3 +172,50 @@ it("goes on from a forgotten subscription's OTLP attempt count when its id comes
   m.attempt("s1", "sink", "delivered", 0.01);
   expect(await delivered()).toEqual({ value: 7, start: first.start });
 });
+
+it("with delta temporality, a forgotten subscription's OTLP series end, and churn never overflows", async () => {
+  // `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta`: each export holds what changed
+  // since the last one, and the SDK forgets the rest. The attempt counter was observed (an
+  // observable counter), whose every attribute set the SDK remembers to compute deltas, so
+  // past the cardinality limit (2000; 2 here) a new subscription's attempts went to the
+  // `otel.metric.overflow` series, as a delta of 0 (lost), however many had been deleted.
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.DELTA);
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
+  const limit = (instrumentName: string) => ({ instrumentName, aggregationCardinalityLimit: 2 });
+  provider = new MeterProvider({
+    readers: [reader],
+    views: [limit("herald.deliveries"), limit("herald.dead_events")],
+  });
+  metrics.setGlobalMeterProvider(provider);
+  const m = createGatewayMetrics({ queueDepth: async () => 0 });
+  /** One export: its points of each instrument, by name. */
+  const exported = async () => {
+    await reader.forceFlush();
+    const all =
+      exporter
+        .getMetrics()
+        .at(-1)
+        ?.scopeMetrics.flatMap((scope) => scope.metrics) ?? [];
+    return (name: string) =>
+      (all.find((x) => x.descriptor.name === name)?.dataPoints ?? []).map((p) => ({
+        value: p.value,
+        ...p.attributes,
+      }));
+  };
+  for (const id of ["tail-1", "tail-2", "tail-3", "tail-4"]) {
+    m.attempt(id, "sink", "delivered", 0.01);
+    m.dead(id, "store", 1);
+    const points = await exported();
+    expect(points("herald.deliveries")).toEqual([
+      { value: 1, "herald.subscription.id": id, target: "sink", outcome: "delivered" },
+    ]);
+    expect(points("herald.dead_events")).toEqual([
+      { value: 1, "herald.subscription.id": id, ending: "store" },
+    ]);
+    m.forgetSubscription(id);
+  }
+  // Nothing new: nothing of the deleted ones is exported again.
+  const after = await exported();
+  expect(after("herald.deliveries")).toEqual([]);
+  expect(after("herald.dead_events")).toEqual([]);
+});

@@ -1,6 +1,6 @@
-import { metrics, ValueType } from "@opentelemetry/api";
+import { type Attributes, metrics, ValueType } from "@opentelemetry/api";
 import type { DeliveryOutcome } from "../deliver/delivery-outcome.js";
-import { createMetricRegistry, type Labels, retire, revive } from "./metric-registry.js";
+import { createMetricRegistry, type Labels } from "./metric-registry.js";
 import { TRACER_NAME } from "./tracing.js";
 
 /** What a delivery attempt was for: the subscription's sink, or its dead-letter sink. */
@@ -42,10 +42,11 @@ export interface GatewayMetrics {
   spansDropped(spans: number): void;
   /**
    * Forgets a deleted subscription's series on `/metrics`, so short-lived subscriptions (`herald
-   * tail`) do not pile up series there for the life of the process. Its OTLP attempt counts are
-   * no longer observed, but a cumulative SDK reader keeps exporting what it exported once (and
-   * past 2000 sets per instrument counts new ones in its overflow series): see the README. A
-   * subscription of the same id added back later goes on from its counts, on both.
+   * tail`) do not pile up series there for the life of the process. Through OTLP, a delta
+   * reader exports them no more (and the SDK forgets them); a cumulative one keeps exporting
+   * what it exported once (past 2000 sets per instrument it counts new ones in its overflow
+   * series): see the README. A subscription of the same id added back later goes on from its
+   * counts, on `/metrics` and through a cumulative reader.
    */
   forgetSubscription(subscriptionId: string): void;
   /** The Prometheus text of every metric. */
@@ -107,7 +108,7 @@ export function createGatewayMetrics(options: {
   registry.gauge("herald_queue_depth", HELP.queueDepth, options.queueDepth);
 
   // Accepted and duplicate events are counted here and observed at collection time: an event
-  // then costs the SDK nothing for them (as for `herald.deliveries` below).
+  // then costs the SDK nothing for them (they carry no attributes, so no set is ever left behind).
   const totals = { accepted: 0, duplicates: 0 };
   meter
     .createObservableCounter("herald.events.accepted", {
@@ -160,32 +161,21 @@ export function createGatewayMetrics(options: {
     });
 
   /** The label sets of one (subscription, target, outcome), made once and reused. */
-  const labelSets = new Map<
-    string,
-    { deliveries: Labels; duration: Labels; otel: Record<string, string>; count: number }
-  >();
-  // Attempts are counted here and observed at collection time, not recorded into the SDK one by
-  // one: a delivery then costs the SDK nothing for this counter.
-  meter
-    .createObservableCounter("herald.deliveries", {
-      description: HELP.deliveries,
-      unit: "{attempt}",
-      valueType: ValueType.INT,
-    })
-    .addCallback((result) => {
-      for (const { otel: attributes, count } of labelSets.values()) {
-        result.observe(count, attributes);
-      }
-    });
+  const labelSets = new Map<string, { deliveries: Labels; duration: Labels; otel: Attributes }>();
   /**
-   * The OTLP attempt counts of forgotten subscriptions, by label-set key. The SDK keeps exporting
-   * the last count it observed for an attribute set, and reads a later observation as the new
-   * total: a subscription of the same id added back (a reload that restores it) must go on from
-   * there, or the attempts up to its old count would be lost (counting from 0 again, its first
-   * attempts look like no change) under an unchanged start time. At most 2,000 are kept (the
-   * SDK's default cardinality limit), the oldest dropped first (`retire`).
+   * Attempts go to the SDK one by one (a counter, not observed at collection time): the SDK
+   * remembers every attribute set an observable instrument ever reported, to compute deltas, and
+   * past its cardinality limit (2000) reported every new set as the overflow set's last value:
+   * under delta temporality a deleted subscription's set stayed there for good, and the attempts
+   * of later subscriptions were lost (the overflow's delta was 0). A counter's sets are
+   * forgotten at each delta export, and its overflow sums; under cumulative temporality the SDK
+   * keeps its totals, so an id added back goes on from its count.
    */
-  const retired = new Map<string, number>();
+  const otelDeliveries = meter.createCounter("herald.deliveries", {
+    description: HELP.deliveries,
+    unit: "{attempt}",
+    valueType: ValueType.INT,
+  });
   function attemptLabels(subscriptionId: string, target: AttemptTarget, outcome: string) {
     const key = `${subscriptionId}\n${target}\n${outcome}`;
     let found = labelSets.get(key);
@@ -194,7 +184,6 @@ export function createGatewayMetrics(options: {
         deliveries: { subscription: subscriptionId, target, outcome },
         duration: { target, outcome },
         otel: { "herald.subscription.id": subscriptionId, target, outcome },
-        count: revive(retired, key, () => 0),
       };
       labelSets.set(key, found);
     }
@@ -221,7 +210,7 @@ export function createGatewayMetrics(options: {
       const labels = attemptLabels(subscriptionId, target, outcome);
       deliveries.add(1, labels.deliveries);
       duration.record(seconds, labels.duration);
-      labels.count++;
+      otelDeliveries.add(1, labels.otel);
       otel.duration.record(seconds, labels.duration);
     },
     dead(subscriptionId, ending, jobs) {
@@ -236,9 +225,7 @@ export function createGatewayMetrics(options: {
     forgetSubscription(subscriptionId) {
       registry.forget("subscription", subscriptionId);
       for (const [key, labels] of labelSets) {
-        if (labels.otel["herald.subscription.id"] !== subscriptionId) continue;
-        labelSets.delete(key);
-        retire(retired, key, labels.count);
+        if (labels.otel["herald.subscription.id"] === subscriptionId) labelSets.delete(key);
       }
     },
     render: () => registry.render(),
