@@ -28,6 +28,26 @@ export function sqliteOpenFailure(path: string): string | undefined {
 }
 
 /**
+ * What better-sqlite3's own failure to load says, for an operator who installed Herald: its native
+ * module was never built (the install script did not run: `npm install --ignore-scripts`, or npm
+ * 11's `allowScripts` left it out) or was built for another Node. Its message is a list of a
+ * dozen paths it tried, which says neither. `undefined` for any other message.
+ *
+ * @example
+ * nativeModuleProblem("Could not locate the bindings file. Tried: ..."); // "better-sqlite3's native module is not built (...)"
+ */
+export function nativeModuleProblem(message: string): string | undefined {
+  const remedy = `: run \`npm rebuild better-sqlite3\` where Herald is installed (it compiles where no prebuilt binary downloads: python3, make and g++), or use \`store: { kind: memory }\``;
+  if (message.startsWith("Could not locate the bindings file")) {
+    return `better-sqlite3's native module is not built (its install script did not run)${remedy}`;
+  }
+  if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version/.test(message)) {
+    return `better-sqlite3's native module was built for another Node.js version than ${process.version}${remedy}`;
+  }
+  return undefined;
+}
+
+/**
  * What makes `path` (absolute) unusable as a store file whoever opens it, or `undefined`: it is a
  * folder, or a file stands where one of its folders should be. `herald validate` asks this too
  * (permissions it leaves to `serve`: validation often runs as another user, on another machine).

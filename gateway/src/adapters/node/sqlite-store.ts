@@ -9,7 +9,7 @@ import { checkDedupeWindow, DEFAULT_DEDUPE_WINDOW_MS } from "../../store/dedupe-
 import type { SubscriptionStore } from "../../store/subscription-store.js";
 import { makeDirectories } from "./make-directories.js";
 import { createGroupCommit } from "./sqlite-group-commit.js";
-import { sqliteOpenFailure } from "./sqlite-open-failure.js";
+import { nativeModuleProblem, sqliteOpenFailure } from "./sqlite-open-failure.js";
 import { createSqliteQueue } from "./sqlite-queue.js";
 import { migrate, refuseNewerSchema, SCHEMA_VERSION } from "./sqlite-schema.js";
 import { createSqliteSubscriptionStore } from "./sqlite-subscription-store.js";
@@ -95,7 +95,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     const raw = err instanceof Error ? err.message : String(err);
     const why = /database is locked|SQLITE_BUSY/i.test(raw)
       ? "another process holds it (one herald process per store file)"
-      : ((explainable(err) ? sqliteOpenFailure(path) : undefined) ?? raw);
+      : (nativeModuleProblem(raw) ??
+        (explainable(err) ? sqliteOpenFailure(path) : undefined) ??
+        raw);
     throw new Error(`cannot open the SQLite store ${path}: ${why}`, { cause: err });
   }
 }
