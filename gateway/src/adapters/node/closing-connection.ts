@@ -50,3 +50,35 @@ export function closeAfterAnswer(req: IncomingMessage): void {
   closing.add(req.socket);
   if (bodyMayBeArriving(req)) lingerOnClose(req);
 }
+
+/**
+ * For a request the Hono routes answer, which may not read its body (a 404, a 401 on a webhook, a
+ * 413 on `Content-Length`): if its connection is closed while that body is still arriving, the
+ * close lingers (`lingerOnClose`) and no later request of the connection is processed. Hono's
+ * Node adapter answers such a request `keep-alive`, reads on and drops the body for 0.5 s, then
+ * closes the socket (`destroySoon`); with the upload still arriving, that close reset the
+ * connection: the client's next write failed (EPIPE) and a client that reads only once its body
+ * is sent lost the answer. A body that arrives within those 0.5 s keeps the connection.
+ *
+ * @example
+ * closeIfBodyUnread(req);
+ * void viaHono(req, res);
+ */
+export function closeIfBodyUnread(req: IncomingMessage): void {
+  if (!hasBody(req)) return;
+  const { socket } = req;
+  lingerOnClose(req);
+  const linger = socket.destroySoon;
+  socket.destroySoon = function closingLinger() {
+    // A request parsed after this would be processed and its answer written to a closed socket.
+    closing.add(socket);
+    linger.call(socket);
+  };
+}
+
+/** Whether `req` declares a body (RFC 9112 6.3: a `Transfer-Encoding`, or a non-zero length). */
+function hasBody(req: IncomingMessage): boolean {
+  if (req.headers["transfer-encoding"] !== undefined) return true;
+  const length = req.headers["content-length"];
+  return length !== undefined && Number(length) !== 0;
+}

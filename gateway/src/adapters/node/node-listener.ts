@@ -5,7 +5,7 @@ import { successHeaders } from "../../auth/bearer-token.js";
 import { MalformedRequest } from "../../errors/errors.js";
 import type { HeraldError } from "../../errors/herald-error.js";
 import { INGEST_PATHS } from "../../ingest/ingest-routes.js";
-import { bodyMayBeArriving, closeAfterAnswer } from "./closing-connection.js";
+import { bodyMayBeArriving, closeAfterAnswer, closeIfBodyUnread } from "./closing-connection.js";
 import { continueOnRead } from "./expect-continue.js";
 import { incomingSource } from "./incoming-source.js";
 
@@ -51,6 +51,9 @@ export function nodeListener(gateway: Gateway): RequestListener {
     } else {
       // The 100 goes out when a route reads the body: a refusal on the headers comes without it.
       continueOnRead(req);
+      // A route that answers without reading the body (404, 401, 413 on Content-Length): when
+      // the connection is then closed, it lingers rather than reset a client still sending.
+      closeIfBodyUnread(req);
       // HEAD is served as the GET it mirrors, and node:http drops the body of a HEAD answer on
       // its own (it knew the method when it made `res`). Through Hono as HEAD, the GET answer's
       // headers lost its Content-Length (Hono rebuilds it with a null body), which the README
