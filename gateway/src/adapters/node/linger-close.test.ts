@@ -92,11 +92,7 @@ describe("a Hono route that answers before reading the body (404, 413 on the API
       uploadThenRead(head("/subscriptions")),
       uploadThenRead(head("/webhooks/unknown")),
     ]);
-    expect(outcomes).toEqual([
-      "404 not_found",
-      "413 payload_too_large",
-      "404 not_found",
-    ]);
+    expect(outcomes).toEqual(["404 not_found", "413 payload_too_large", "404 not_found"]);
   });
 
   it("keeps the connection when the body was read, and for a request without one", async () => {
