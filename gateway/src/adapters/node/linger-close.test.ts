@@ -52,9 +52,9 @@ describe("a request answered before its body is read (413 on Content-Length)", (
 describe("a Hono route that answers before reading the body (404, 413 on the API, webhooks)", () => {
   /**
    * Sends `head` and a 3 MB body over about a second without reading, as a client that reads the
-   * answer once its body is out, then reads: the answer's head, or the socket error.
+   * answer once its body is out, then `after`, then reads: the first answer, or the socket error.
    */
-  function uploadThenRead(head: string): Promise<string> {
+  function uploadThenRead(head: string, after = ""): Promise<string> {
     return new Promise((resolve) => {
       const socket = connect(Number(new URL(herald.url).port), "127.0.0.1");
       socket.pause();
@@ -77,6 +77,7 @@ describe("a Hono route that answers before reading the body (404, 413 on the API
           socket.write(Buffer.alloc(150_000, 0x20));
           await new Promise((ok) => setTimeout(ok, 50));
         }
+        if (after !== "") socket.write(after);
         socket.resume();
         socket.end();
       });
@@ -93,6 +94,25 @@ describe("a Hono route that answers before reading the body (404, 413 on the API
       uploadThenRead(head("/webhooks/unknown")),
     ]);
     expect(outcomes).toEqual(["404 not_found", "413 payload_too_large", "404 not_found"]);
+  });
+
+  it("processes no request sent after the body once the connection is closing", async () => {
+    // The close came while the body arrived: a request after it was parsed, its event stored,
+    // and its answer written to a closed connection.
+    const accepted = async () => {
+      const text = await (await fetch(`${herald.url}/metrics`)).text();
+      return /^herald_events_accepted_total (\d+)/m.exec(text)?.[1];
+    };
+    const before = await accepted();
+    const event =
+      "POST /events HTTP/1.1\r\nHost: x\r\nce-specversion: 1.0\r\nce-id: late-1\r\n" +
+      "ce-source: /late\r\nce-type: com.example.late\r\ncontent-length: 0\r\n\r\n";
+    const outcome = await uploadThenRead(
+      "POST /nothing HTTP/1.1\r\nHost: x\r\ncontent-length: 3000000\r\n\r\n",
+      event,
+    );
+    expect(outcome).toBe("404 not_found");
+    expect(await accepted()).toBe(before);
   });
 
   it("keeps the connection when the body was read, and for a request without one", async () => {
