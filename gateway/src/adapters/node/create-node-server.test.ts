@@ -190,6 +190,31 @@ it("closes the connection after an HTTP/1.0 request with Transfer-Encoding", asy
   expect(text.toLowerCase()).toContain("connection: close");
 });
 
+// RFC 9110 7.8: a server may ignore Upgrade. node:http's parser stops at a request asking for one
+// and dropped the rest of that read when no `upgrade` listener took the socket: a request
+// pipelined behind it got no answer, and the connection idled until the keep-alive timeout.
+it("closes the connection after a request asking for an Upgrade (h2c, websocket) it ignores", async () => {
+  const handled: string[] = [];
+  server = createNodeServer((req, res) => {
+    handled.push(`${req.method} ${req.url}`);
+    req.resume();
+    req.on("end", () => res.writeHead(200, { "content-length": "0" }).end());
+  });
+  await new Promise<void>((ok) => server?.listen(0, "127.0.0.1", ok));
+  const { port } = server.address() as { port: number };
+  for (const upgrade of ["websocket", "h2c"]) {
+    handled.length = 0;
+    const text = await rawExchange(
+      port,
+      `GET /a HTTP/1.1\r\nHost: gw\r\nConnection: keep-alive, Upgrade\r\nUpgrade: ${upgrade}\r\n\r\n` +
+        "POST /events HTTP/1.1\r\nHost: gw\r\nContent-Length: 2\r\n\r\n{}",
+    );
+    expect(text.match(/^HTTP\/1\.1 \d{3}/gm)).toEqual(["HTTP/1.1 200"]);
+    expect(text.toLowerCase()).toContain("connection: close");
+    expect(handled).toEqual(["GET /a"]);
+  }
+});
+
 describe("answers during a shutdown", () => {
   it("closes the connection of a request taken before the shutdown and answered during it", async () => {
     let shuttingDown = false;

@@ -81,8 +81,10 @@ export function closeAnswersInFlight(server: Server): void {
  * refusals answered as problem documents (`answerClientError`), the `Host` check of RFC 9112 3.2
  * included (`checkHost`: Node's answers a bare 400); an `Expect` other than `100-continue` is
  * ignored (Node answers a bare 417); `Expect: 100-continue` is answered only once the listener
- * wants the body (`sendContinue`), so a refusal on the headers alone comes without it; a `CONNECT` is 405 (`refuseConnect`); at most 16 pipelined
- * requests of one connection are handled at once (`limitPipelining`). Every header line reaches the gateway: Node keeps only the
+ * wants the body (`sendContinue`), so a refusal on the headers alone comes without it; a
+ * `CONNECT` is 405 (`refuseConnect`); a request asking for an `Upgrade` is answered in HTTP/1.1
+ * and its connection closed (`asksUpgrade`); at most 16 pipelined requests of one connection are
+ * handled at once (`limitPipelining`). Every header line reaches the gateway: Node keeps only the
  * first 2000 by default (`maxHeadersCount`) and drops the rest without a word, so a `ce-`
  * attribute or the `Content-Type` after 2000 short lines vanished from an event that was then
  * accepted; the header section's byte limit (431) bounds the count instead.
@@ -103,7 +105,7 @@ export function createNodeServer(
       req.resume();
       return;
     }
-    if (closing?.() === true || chunkedHttp10(req)) {
+    if (closing?.() === true || chunkedHttp10(req) || asksUpgrade(req)) {
       res.setHeader("connection", "close");
       closeAfterAnswer(req);
     } else {
@@ -162,6 +164,23 @@ export function createNodeServer(
     hostChecked(req, res);
   });
   return server;
+}
+
+/**
+ * A request asking to switch protocols (`Upgrade: h2c`, `websocket` with `Connection: upgrade`):
+ * Herald speaks HTTP/1.1 only, so it answers the request as HTTP/1.1 and ignores the Upgrade (RFC
+ * 9110 7.8 lets a server), then closes the connection. node:http's parser stops reading a
+ * connection at such a request and, with no `upgrade` listener, dropped what followed it in the
+ * same read: a request pipelined behind it got no answer, and the connection idled until the
+ * keep-alive timeout closed it.
+ */
+function asksUpgrade(req: IncomingMessage): boolean {
+  const { upgrade, connection } = req.headers;
+  return (
+    upgrade !== undefined &&
+    connection !== undefined &&
+    /(?:^|,)\s*upgrade\s*(?:,|$)/i.test(connection)
+  );
 }
 
 /**
