@@ -40,7 +40,7 @@ export async function packedPackage(dir: string): Promise<PackedPackage> {
 /**
  * What a user who installs the tarball would trip over: an `exports`, `types` or `bin` target
  * missing from it, tests or TypeScript sources in it, a compiled file whose source is gone (a stale
- * `dist/`), a source map whose sources are neither inlined nor packed, no README or engines, an
+ * `dist/`), a source map whose sources are neither inlined nor packed, no README, LICENSE or engines, an
  * `exports` entry `require()` cannot load, a type package its `.d.ts` files need left in
  * devDependencies. An empty list when there is nothing.
  *
@@ -68,6 +68,8 @@ export function packageProblems(dir: string, { files, manifest }: PackedPackage)
     }
   }
   if (!packed.has("README.md")) problems.push("no README.md in the package");
+  // The license it declares asks for its text to travel with the package (Apache-2.0, 4(a)).
+  if (!packed.has("LICENSE")) problems.push("no LICENSE in the package");
   if (manifest.engines?.node === undefined) problems.push("no engines.node");
   if (manifest.license === undefined) problems.push("no license");
   for (const file of files) {
