@@ -10,10 +10,15 @@ const NETWORK_CODES = new Set([
   "EAI_AGAIN",
 ]);
 
+const TRANSIENT_MESSAGE =
+  /^(timeout|connection refused)$|temporarily unavailable|no responders|no suitable peers for placement/i;
+
 /**
  * Whether opening the store may work if tried again shortly: the server is not listening yet,
  * a request timed out or found no responder (JetStream still starting, a cluster electing its
- * meta leader), or JetStream said it is temporarily unavailable. Wrong credentials, TLS refused,
+ * meta leader), JetStream said it is temporarily unavailable, or it found no peers to place a
+ * stream's replicas on (a new cluster whose servers have not all joined the meta group yet; one
+ * that never will, such as `replicas: 3` on one server, fails once `startupWait` is up). Wrong credentials, TLS refused,
  * a JetStream without the account enabled and settings JetStream refuses are not: trying again
  * changes nothing. Looks through `cause`s.
  *
@@ -27,7 +32,7 @@ export function isTransientNatsError(err: unknown): boolean {
     if (typeof code === "string" && NETWORK_CODES.has(code)) return true;
     if (name === "TimeoutError" || name === "NoRespondersError") return true;
     if (name === "JetStreamApiError" && (e as { status?: unknown }).status === 503) return true;
-    if (/^(timeout|connection refused)$|temporarily unavailable|no responders/i.test(message)) {
+    if (TRANSIENT_MESSAGE.test(message)) {
       return true;
     }
   }

@@ -31,11 +31,15 @@ export async function checkConfigFiles(
   const baseDir = dirname(configPath);
   // Parsed again only to place a problem: a large config's text is not read twice when it has none.
   let source: ConfigSource | undefined;
+  const locate = (path: FieldPath) => {
+    source ??= readConfigSource(text, configPath);
+    return source.locate(path);
+  };
   const issues: ConfigIssue[] = [];
   const report = (path: FieldPath, message: string) =>
     issues.push({
       file: configPath,
-      ...(source ??= readConfigSource(text, configPath)).locate(path),
+      ...locate(path),
       field: formatFieldPath(path),
       message,
     });
