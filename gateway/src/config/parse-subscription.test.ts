@@ -210,6 +210,26 @@ describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
     }
   });
 
+  test("another protocol is refused once, not again through its protocolsettings (3.2.2.2-3.2.2.5)", () => {
+    // The settings the spec defines for those protocols are not HTTP's: reporting them as
+    // unknown keys ("expected one of: method, headers") would point at the wrong fix.
+    const cases = [
+      { protocol: "MQTT5", protocolsettings: { topicname: "t", qos: 1 } },
+      { protocol: "NATS", protocolsettings: { subject: "s" } },
+      { protocol: "KAFKA", protocolsettings: { topicname: "t" } },
+      { protocol: "AMQP", protocolsettings: { address: "a" } },
+    ];
+    for (const proposed of cases) {
+      expect(reportsOf({ id: "a", sink, ...proposed })).toEqual([
+        'protocol: must be "HTTP" (the only delivery protocol supported; case-sensitive)',
+      ]);
+    }
+    // Under HTTP (given or defaulted) they are still unknown keys.
+    expect(reportsOf({ id: "a", sink, protocolsettings: { subject: "s" } })).toEqual([
+      "protocolsettings.subject: unknown key; expected one of: method, headers (key)",
+    ]);
+  });
+
   test("keys outside the resource shape are unknown keys, pointed at by key", () => {
     const known =
       "id, source, types, config, filters, sink, sinkcredential, protocol, protocolsettings, delivery";

@@ -31,6 +31,9 @@ const SUBSCRIPTION_KEYS = [
   "delivery",
 ];
 
+/** 3.2.1 protocol: the other protocols with a CloudEvents binding, which Herald does not deliver over. */
+const OTHER_PROTOCOLS: ReadonlySet<unknown> = new Set(["AMQP", "MQTT3", "MQTT5", "KAFKA", "NATS"]);
+
 const CREDENTIAL_SPELLINGS = /^sink[-_]?credentials?$/i;
 const NO_CREDENTIAL =
   "send the sink's credential as a header in protocolsettings.headers (e.g. Authorization), or sign deliveries with delivery.signingSecret";
@@ -92,11 +95,12 @@ export function parseSubscription(
     // 3.2.1 protocol: "Value comparisons MUST be case sensitive"; HTTP is the one Herald speaks.
     r(at("protocol"), 'must be "HTTP" (the only delivery protocol supported; case-sensitive)');
   }
-  const protocolsettings = parseProtocolSettings(
-    object.protocolsettings,
-    at("protocolsettings"),
-    r,
-  );
+  // Another protocol's settings (MQTT `topicname`, NATS `subject`: 3.2.2.2-3.2.2.5) are not judged
+  // by HTTP's rules: "unknown key; expected one of: method, headers" would point at the wrong fix.
+  // A misspelt HTTP (`http`) still has its settings checked: they are meant for HTTP.
+  const protocolsettings = OTHER_PROTOCOLS.has(object.protocol)
+    ? undefined
+    : parseProtocolSettings(object.protocolsettings, at("protocolsettings"), r);
   const delivery = parseDelivery(object.delivery, at("delivery"), r);
   const config = isAbsent(object.config)
     ? undefined
