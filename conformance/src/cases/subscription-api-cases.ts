@@ -417,6 +417,39 @@ function badInputCases(api: AdminApi): ConformanceCase[] {
       api,
     ),
     refusedCreate(
+      "POST with an any that holds no filter expression -> 400 problem, nothing created",
+      `${invalid}; §3.2.4.1.1 (any: there MUST be at least one filter expression)`,
+      400,
+      (ctx) => ({ body: proposal(ctx, caseSink(ctx), [{ any: [] }]) }),
+      api,
+    ),
+    {
+      name: "subscriptions-api: PUT with an unknown filter dialect -> 400 problem, the subscription unchanged",
+      spec: `${invalid}; §3.2.1 filters and §3.2.4 (an unsupported dialect MUST be rejected on update too)`,
+      run: (ctx) => {
+        const sink = caseSink(ctx);
+        return withSubscription(
+          ctx,
+          api,
+          proposal(ctx, sink, [{ exact: { subject: "kept" } }]),
+          async (created) => {
+            const path = itemPath(created.id);
+            const res = await api(ctx, "PUT", path, {
+              ...proposal(ctx, sink, [{ regex: { subject: "^k" } }]),
+              id: created.id,
+            });
+            expectProblem(res, 400);
+            const after = readObject(await api(ctx, "GET", path), 200, `GET ${path} afterwards`);
+            check(
+              canonical(after) === canonical(created),
+              `the refused PUT changed the subscription: ${JSON.stringify(after)}`,
+            );
+            await route(ctx, sink, [subject(true, "kept"), subject(false, "other")]);
+          },
+        );
+      },
+    },
+    refusedCreate(
       "POST with malformed JSON -> 400 problem, nothing created",
       invalid,
       400,
@@ -490,6 +523,47 @@ function badInputCases(api: AdminApi): ConformanceCase[] {
   ];
 }
 
+/** A filter on an attribute the event lacks, through the API (3.2.4.1.1). */
+function missingAttributeCases(api: AdminApi): ConformanceCase[] {
+  return [
+    {
+      name: "subscriptions-api: exact on an attribute the event lacks is false, its not is true",
+      spec: `${SUBS} §3.2.4.1.1 (exact: the event's attribute MUST match; not: the inverse), §3.2.4 (filters ANDed)`,
+      run: (ctx) => {
+        const lacking = caseSink(ctx, 0);
+        const negated = caseSink(ctx, 1);
+        return withSubscription(
+          ctx,
+          api,
+          proposal(ctx, lacking, [{ exact: { conformanceflag: "on" } }]),
+          () =>
+            withSubscription(
+              ctx,
+              api,
+              proposal(ctx, negated, [
+                { prefix: { subject: "lack/" } },
+                { not: { exact: { conformanceflag: "on" } } },
+              ]),
+              async () => {
+                await route(ctx, lacking, [
+                  probe(true, { subject: "lack/a", conformanceflag: "on" }),
+                  probe(false, { subject: "lack/a" }),
+                  probe(false, { subject: "lack/a", conformanceflag: "On" }),
+                ]);
+                await route(ctx, negated, [
+                  probe(true, { subject: "lack/b" }),
+                  probe(true, { subject: "lack/b", conformanceflag: "off" }),
+                  probe(false, { subject: "lack/b", conformanceflag: "on" }),
+                  probe(false, { conformanceflag: "off" }),
+                ]);
+              },
+            ),
+        );
+      },
+    },
+  ];
+}
+
 const CESQL_SPEC = `${SUBS} §3.2.4.1.2 (sql); CESQL 1.0; DESIGN.md "Config" (sql dialect)`;
 /** A CESQL filter that does not parse (two ANDs in a row). */
 const INVALID_SQL = { sql: "subject LIKE 'cesql/%' AND AND conformanceflag" };
@@ -520,6 +594,41 @@ function cesqlCases(api: AdminApi): ConformanceCase[] {
             probe(false, { subject: "cesql/a" }),
             probe(false, { subject: "other/cesql/a", conformanceflag: "on" }),
             probe(false, { conformanceflag: "on" }),
+          ]);
+          passed = true;
+        } finally {
+          await cleanUp(ctx, api, created.id, passed);
+        }
+      },
+    },
+    {
+      name: "subscriptions-api: a sql (CESQL) filter whose evaluation errors is false",
+      spec: `${CESQL_SPEC}; §3.2.4.1.2 (MUST be false if an error occurred); CESQL 1.0 §3.2 (cast and missing-attribute errors)`,
+      async run(ctx) {
+        const sink = caseSink(ctx);
+        // INT('abc') is a cast error (its value 0, so `<= 10` is true) and a missing
+        // conformanceflag a missing-attribute error (`= 'on'` is false, so its NOT is true):
+        // either way the expression has a value of true, which must not count (CESQL 3.2, 3.3).
+        const filters = [{ sql: "INT(subject) <= 10 AND NOT (conformanceflag = 'on')" }];
+        const res = await api(ctx, "POST", COLLECTION, proposal(ctx, sink, filters));
+        if (res.status === 400) {
+          throw new CaseFailure(
+            `the target refused a valid sql (CESQL) filter, so it does not support the dialect: ${describe(res)}`,
+          );
+        }
+        const created = readObject(res, 201, `POST ${COLLECTION}`);
+        check(
+          typeof created.id === "string" && created.id !== "",
+          "the created subscription has no id",
+        );
+        let passed = false;
+        try {
+          await route(ctx, sink, [
+            probe(true, { subject: "5", conformanceflag: "off" }),
+            probe(false, { subject: "abc", conformanceflag: "off" }),
+            probe(false, { subject: "5" }),
+            probe(false, { subject: "42", conformanceflag: "off" }),
+            probe(false, { subject: "5", conformanceflag: "on" }),
           ]);
           passed = true;
         } finally {
@@ -606,5 +715,11 @@ function authCases(api: AdminApi, auth: ConformanceAuth | undefined): Conformanc
  */
 export function subscriptionApiCases(auth?: ConformanceAuth): readonly ConformanceCase[] {
   const api = adminApi(auth);
-  return [...crudCases(api), ...badInputCases(api), ...cesqlCases(api), ...authCases(api, auth)];
+  return [
+    ...crudCases(api),
+    ...badInputCases(api),
+    ...missingAttributeCases(api),
+    ...cesqlCases(api),
+    ...authCases(api, auth),
+  ];
 }
