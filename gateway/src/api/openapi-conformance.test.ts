@@ -70,6 +70,23 @@ describe("the OpenAPI schemas accept the API's real answers", () => {
     expect(put.status).toBe(200);
   });
 
+  it("names as defaults the protocol and method a subscription left without them shows (3.2.5.1)", async () => {
+    const created = await call("POST", "/subscriptions", { sink: "http://127.0.0.1:9/in" });
+    expect(created.status).toBe(201);
+    const body = (await created.json()) as {
+      protocol: unknown;
+      protocolsettings: { method?: unknown };
+    };
+    type Member = { default?: unknown; properties?: Record<string, Member> };
+    const doc = (await (await call("GET", "/openapi.json")).json()) as {
+      components: { schemas: { Subscription: { properties: Record<string, Member> } } };
+    };
+    const members = doc.components.schemas.Subscription.properties;
+    expect(members.protocol?.default).toBe(body.protocol);
+    expect(members.protocolsettings?.properties?.method?.default).toBe(
+      body.protocolsettings.method,
+    );
+  });
   it("a backoffDelay longer than the default cap: the realized backoffMax keeps a GET a valid PUT", async () => {
     const created = await call("POST", "/subscriptions", {
       sink: "http://127.0.0.1:9/slow",

@@ -32,12 +32,22 @@ const SUBSCRIPTION_MEMBERS = {
     description:
       "Absolute http(s) URL; credential-like query values (`?code=`, `?token=`) are shown as `<redacted>`",
   },
-  protocol: { const: "HTTP", default: "HTTP" },
+  protocol: {
+    const: "HTTP",
+    default: "HTTP",
+    description:
+      "REQUIRED in the Subscriptions API (3.2.1); Herald fills in `HTTP`, the one protocol it delivers over, when it is left out. `AMQP`, `MQTT3`, `MQTT5`, `KAFKA`, `NATS` and any other value (`http`: comparisons are case-sensitive) are refused (400)",
+  },
   protocolsettings: {
     type: "object",
     additionalProperties: false,
     properties: {
-      method: { const: "POST" },
+      method: {
+        const: "POST",
+        default: "POST",
+        description:
+          "Subscriptions API 3.2.2.1; deliveries are always POST, so no other value is taken",
+      },
       headers: {
         type: "object",
         // RFC 9110 token names and printable ASCII values, as parse-protocol-settings checks.
