@@ -18,7 +18,8 @@ import { compileLikePattern } from "./like-pattern.js";
  *   (see `misreadNot`);
  * - a whole expression whose value is never a Boolean (a literal, arithmetic, a negation, or a
  *   function returning String or Integer): a filter passes only on `true` (CESQL 1.2), so it
- *   would never match. (An attribute alone may hold a Boolean: it is fine.)
+ *   would never match. (An extension attribute alone may hold a Boolean: it is fine; a core one,
+ *   such as `type`, is always a String.)
  *
  * @example
  * staticProblem(parseCesql("FOO(type)")); // "unknown function FOO with 1 argument"
@@ -135,7 +136,24 @@ function fixedType(node: CesqlNode): CesqlType | undefined {
       return "Integer";
     case "call":
       return resolveFunction(BUILTIN_FUNCTIONS, node.name, node.args.length)?.returns;
+    case "attribute":
+      return STRING_ATTRIBUTES.has(node.name) ? "String" : undefined;
     default:
       return undefined;
   }
 }
+
+/**
+ * The core attributes (CloudEvents 1.0.2 3.1, 3.2): Strings in every event (ingest refuses any
+ * other type), so `type` alone as a filter is never true. Extensions may hold a Boolean.
+ */
+const STRING_ATTRIBUTES: ReadonlySet<string> = new Set([
+  "specversion",
+  "id",
+  "source",
+  "type",
+  "datacontenttype",
+  "dataschema",
+  "subject",
+  "time",
+]);

@@ -86,6 +86,10 @@ describe("parseFilter: rejected filters", () => {
       ["'yes'", "a String"],
       ["LOWER(type)", "a String"],
       ["ABS(1)", "an Integer"],
+      // Core attributes are Strings in every event (CloudEvents 1.0.2 3.1, 3.2; ingest checks).
+      ["type", "a String"],
+      ["subject", "a String"],
+      ["TIME", "a String"],
     ]) {
       expect(reportsOf({ sql })).toEqual([
         `filters[0].sql: invalid CESQL: it never matches: its value is ${type}, never the Boolean true`,
