@@ -210,6 +210,12 @@ describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
     }
   });
 
+  test("filter, as spec 3.3's HTTP placeholder spells it, is refused with the spelling of 3.2.1", () => {
+    expect(reportsOf({ id: "a", sink, filter: { exact: { type: "a" } } })).toEqual([
+      'filter: unknown key: spell it filters, a list of filter expressions (Subscriptions API 3.2.1; the HTTP binding placeholder of 3.3 writes "filter"): [{ "exact": { "type": "..." } }] (key)',
+    ]);
+  });
+
   test("another protocol is refused once, not again through its protocolsettings (3.2.2.2-3.2.2.5)", () => {
     // The settings the spec defines for those protocols are not HTTP's: reporting them as
     // unknown keys ("expected one of: method, headers") would point at the wrong fix.

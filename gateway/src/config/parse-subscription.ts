@@ -34,6 +34,9 @@ const SUBSCRIPTION_KEYS = [
 /** 3.2.1 protocol: the other protocols with a CloudEvents binding, which Herald does not deliver over. */
 const OTHER_PROTOCOLS: ReadonlySet<unknown> = new Set(["AMQP", "MQTT3", "MQTT5", "KAFKA", "NATS"]);
 
+const SINGULAR_FILTER =
+  'unknown key: spell it filters, a list of filter expressions (Subscriptions API 3.2.1; the HTTP binding placeholder of 3.3 writes "filter"): [{ "exact": { "type": "..." } }]';
+
 const CREDENTIAL_SPELLINGS = /^sink[-_]?credentials?$/i;
 const NO_CREDENTIAL =
   "send the sink's credential as a header in protocolsettings.headers (e.g. Authorization), or sign deliveries with delivery.signingSecret";
@@ -74,6 +77,12 @@ export function parseSubscription(
     (key) => key !== "sinkcredential" && CREDENTIAL_SPELLINGS.test(key),
   );
   for (const key of misspelt) r(at(key), MISSPELT_CREDENTIAL, { at: "key" });
+  // The HTTP binding's placeholder (3.3) writes `"filter": { ... }`; the resource (3.2.1) has
+  // `filters`, a list. A client copying 3.3 is told both, not handed the list of known keys.
+  if (Object.hasOwn(object, "filter")) {
+    misspelt.push("filter");
+    r(at("filter"), SINGULAR_FILTER, { at: "key" });
+  }
   rejectUnknownKeys(
     misspelt.length === 0
       ? object
