@@ -135,6 +135,24 @@ describe("Subscriptions API", () => {
     await problem(await call("DELETE", `/subscriptions/${id}`), 404, "not_found");
   });
 
+  it("a PUT body's id may repeat the path's, be left out or be null (absent, as for every member); another is 400", async () => {
+    const created = await call("POST", "/subscriptions", { sink: `${sink.url}/ids` });
+    const { id } = (await created.json()) as { id: string };
+    for (const body of [{ id }, {}, { id: null }]) {
+      const put = await call("PUT", `/subscriptions/${id}`, { ...body, sink: `${sink.url}/ids` });
+      expect(put.status, JSON.stringify(body)).toBe(200);
+      expect(((await put.json()) as { id: string }).id).toBe(id);
+    }
+    for (const other of ["other", 5, ""]) {
+      const put = await call("PUT", `/subscriptions/${id}`, { id: other, sink: `${sink.url}/ids` });
+      const body = await problem(put, 400, "invalid_subscription");
+      expect(body.errors).toEqual([
+        { field: "id", message: `must be "${id}", the id in the path, or be left out` },
+      ]);
+    }
+    expect((await call("DELETE", `/subscriptions/${id}`)).status).toBe(200);
+  });
+
   it("what GET returns can be sent back with PUT unchanged", async () => {
     const created = await call("POST", "/subscriptions", {
       source: "/orders",

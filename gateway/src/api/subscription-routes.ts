@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import { ConfigInvalid } from "../config/config-invalid.js";
 import { validateSubscription } from "../config/validate-subscription.js";
+import { isAbsent } from "../config/value-checks.js";
 import type { DeliveryQueue } from "../deliver/delivery-queue.js";
 import { MethodNotAllowed, NotFound } from "../errors/errors.js";
 import { type Logger, silentLogger } from "../ports/logger.js";
@@ -86,7 +87,8 @@ export function mountSubscriptionApi(app: Hono, options: SubscriptionApiOptions)
     // Refuse unknown and read-only ids before judging the body: the state is the first problem.
     const existing = registry.writable(id);
     const raw = await readJsonBody(c.req.raw);
-    if (isPlainObject(raw) && raw.id !== undefined && raw.id !== id) {
+    // `null` is an absent member, here as for every other one (`isAbsent`).
+    if (isPlainObject(raw) && !isAbsent(raw.id) && raw.id !== id) {
       throw new InvalidSubscription([
         { field: "id", message: `must be "${id}", the id in the path, or be left out` },
       ]);
