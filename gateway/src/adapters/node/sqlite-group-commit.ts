@@ -9,14 +9,20 @@ export interface GroupCommit {
    * is stored). A work that throws undoes only its own writes. `work` may run more than once
    * (only the writes of its last run are kept): what it does besides writing must be harmless to
    * repeat.
+   *
+   * `committed`, when given, is called with the value of the work's last run right after the
+   * COMMIT that stored it returned, before any caller of the group resumes, and never for a work
+   * whose writes were not stored (it threw, or the group was rolled back): what it changes in
+   * memory follows the file exactly, whatever runs next. It must not throw.
    */
-  run<T>(work: () => T): Promise<T>;
+  run<T>(work: () => T, committed?: (value: T) => void): Promise<T>;
   /** Transactions committed so far (tests check that writes are grouped). */
   readonly transactions: number;
 }
 
 interface Pending {
   readonly work: () => unknown;
+  readonly committed: ((value: unknown) => void) | undefined;
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -38,6 +44,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * const group = createGroupCommit(db, (err) => logger.error("store write failed", { err }));
  * // `onCommit` (optional third argument) runs after each committed group, outside its transaction.
  * await group.run(() => insert.run(row));
+ * // `committed` runs once the row is stored, never for a group rolled back.
+ * await group.run(() => insert.run(row).changes, (n) => (rows += n));
  */
 export function createGroupCommit(
   db: Database,
@@ -108,6 +116,16 @@ export function createGroupCommit(
       for (const { reject } of group) reject(storeUnavailable(error));
       return;
     }
+    // Before anything else runs: nothing may see the file committed and this memory not yet.
+    group.forEach(({ committed }, i) => {
+      const outcome = outcomes[i] as Outcome;
+      if (committed === undefined || !outcome.ok) return;
+      try {
+        committed(outcome.value);
+      } catch (error) {
+        onError(error);
+      }
+    });
     onCommit();
     group.forEach(({ resolve, reject }, i) => {
       const outcome = outcomes[i] as Outcome;
@@ -120,9 +138,14 @@ export function createGroupCommit(
   }
 
   return {
-    run<T>(work: () => T): Promise<T> {
+    run<T>(work: () => T, committed?: (value: T) => void): Promise<T> {
       return new Promise<T>((resolve, reject) => {
-        pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+        pending.push({
+          work,
+          committed: committed as ((value: unknown) => void) | undefined,
+          resolve: resolve as (value: unknown) => void,
+          reject,
+        });
         if (!scheduled) {
           scheduled = true;
           setImmediate(flush);

@@ -280,15 +280,17 @@ export function createSqliteQueue(
   const earliestDueOf = db.prepare<[string], { due_at: number | null }>(
     "SELECT MIN(due_at) AS due_at FROM jobs WHERE subscription_id = ? AND due_at > 0",
   );
-  const deleteJob = db.prepare<[number], { event_id: number; subscription_id: string }>(
-    "DELETE FROM jobs WHERE id = ? RETURNING event_id, subscription_id",
-  );
+  // `due_at` says whether the row was live (a stale holder may complete a job buried since).
+  const deleteJob = db.prepare<
+    [number],
+    { event_id: number; subscription_id: string; due_at: number | null }
+  >("DELETE FROM jobs WHERE id = ? RETURNING event_id, subscription_id, due_at");
   const deleteJobs = db.prepare<
     [string],
-    { id: number; event_id: number; subscription_id: string }
+    { id: number; event_id: number; subscription_id: string; due_at: number | null }
   >(
     `DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))
-      RETURNING id, event_id, subscription_id`,
+      RETURNING id, event_id, subscription_id, due_at`,
   );
   const release = db.prepare<[number], { refs: number }>(
     "UPDATE events SET refs = refs - 1 WHERE id = ? RETURNING refs",
@@ -330,12 +332,8 @@ export function createSqliteQueue(
     "DELETE FROM jobs WHERE id = ? AND subscription_id = ? AND due_at IS NULL RETURNING event_id",
   );
   // A rare admin action: a scan of the table, since jobs waiting in memory are in no index.
-  const dropJobs = db.prepare<[string], { id: number; event_id: number }>(
-    "DELETE FROM jobs WHERE subscription_id = ? RETURNING id, event_id",
-  );
-  // Every job but the dead (the table's count, less the partial index of dead jobs).
-  const countLive = db.prepare<[], { n: number }>(
-    `SELECT (SELECT COUNT(*) FROM jobs) - (SELECT COUNT(*) FROM jobs WHERE due_at IS NULL) AS n`,
+  const dropJobs = db.prepare<[string], { id: number; event_id: number; due_at: number | null }>(
+    "DELETE FROM jobs WHERE subscription_id = ? RETURNING id, event_id, due_at",
   );
   const waiters = new Set<() => void>();
   const wake = () => {
@@ -358,21 +356,53 @@ export function createSqliteQueue(
     if (at < indexedNext) indexedNext = at;
   };
   /**
+   * Live jobs (queued or leased: every row but the dead) and fresh ones (never attempted) per
+   * subscription, in the one scan made at open.
+   */
+  const countLive = db.prepare<[], { subscription_id: string; live: number; fresh: number }>(
+    `SELECT subscription_id, COUNT(*) AS live, SUM(attempts = 0) AS fresh FROM jobs
+      WHERE due_at IS NOT NULL GROUP BY subscription_id`,
+  );
+  const counted = countLive.all();
+  /**
+   * Live jobs in the file, what `size` answers (`GET /metrics` asks at every scrape): counted at
+   * open, then moved by every write that makes or ends a live job (accept, complete, bury,
+   * redrive, drop; a reschedule and a discard of dead jobs leave it), by the rows that write
+   * reports, and only once the group commit holding it has committed (its `committed`
+   * callback): a group rolled back, or a work that threw, moves nothing. Counting the table
+   * instead took 50 ms at 300,000 jobs and 110-320 ms at 900,000, with the event loop blocked.
+   */
+  let live = 0;
+  for (const row of counted) live += row.live;
+  const storedJobs = (stored: { readonly acceptance: { readonly jobs: number } }) => {
+    live += stored.acceptance.jobs;
+  };
+  const completedJobs = (done: { readonly live: number }) => {
+    live -= done.live;
+  };
+  const buriedJob = (row: unknown) => {
+    if (row !== undefined) live--;
+  };
+  const redrivenJobs = (redriven: { readonly count: number }) => {
+    live += redriven.count;
+  };
+  const droppedJobs = (rows: readonly { readonly due_at: number | null }[]) => {
+    for (const row of rows) if (row.due_at !== null) live--;
+  };
+  /**
    * Back-pressure, per subscription (see `createFreshAdmission`): counted from the file at open,
    * kept up to date by every accept, hand-out and settle. Replies and receipts (`settling`
    * accepts) are not held back (see `AcceptOptions`).
    */
-  const countFresh = db.prepare<[], { subscription_id: string; n: number }>(
-    `SELECT subscription_id, COUNT(*) AS n FROM jobs
-      WHERE attempts = 0 AND due_at IS NOT NULL GROUP BY subscription_id`,
-  );
   const admission = createFreshAdmission({
     clock,
     maxFresh,
     maxWaitMs,
     failingAfterMs,
     ...(options.stalledAfterMs === undefined ? {} : { stalledAfterMs: options.stalledAfterMs }),
-    fresh: countFresh.all().map((row) => [row.subscription_id, row.n] as const),
+    fresh: counted
+      .filter((row) => row.fresh > 0)
+      .map((row) => [row.subscription_id, row.fresh] as const),
   });
 
   /** One job fewer for the event; the event goes with its last job. */
@@ -630,29 +660,30 @@ export function createSqliteQueue(
    * The completes asked for until the next group commit runs: deleted together, in one
    * statement and one work of the group, rather than one of each per job.
    */
-  let completing:
-    | { readonly ids: number[]; readonly done: Promise<ReadonlyMap<number, string>> }
-    | undefined;
+  let completing: { readonly ids: number[]; readonly done: Promise<Completed> } | undefined;
 
-  /** Deletes the jobs of `ids`; the subscription of each one that was there, by id. */
-  function completeAll(ids: readonly number[]): ReadonlyMap<number, string> {
+  /** Deletes the jobs of `ids`: the subscription of each one that was there, and how many lived. */
+  function completeAll(ids: readonly number[]): Completed {
     // Completes from now on go to the next group.
     completing = undefined;
     const done = new Map<number, string>();
+    let wereLive = 0;
     if (ids.length === 1) {
       const id = ids[0] as number;
       const row = deleteJob.get(id);
       if (row !== undefined) {
         releaseEvent(row.event_id);
         done.set(id, row.subscription_id);
+        if (row.due_at !== null) wereLive++;
       }
-      return done;
+      return { done, live: wereLive };
     }
     for (const row of deleteJobs.all(JSON.stringify(ids))) {
       releaseEvent(row.event_id);
       done.set(row.id, row.subscription_id);
+      if (row.due_at !== null) wereLive++;
     }
-    return done;
+    return { done, live: wereLive };
   }
 
   /**
@@ -696,7 +727,7 @@ export function createSqliteQueue(
       }
       let stored: ReturnType<typeof store>;
       try {
-        stored = await group.run(() => store(events));
+        stored = await group.run(() => store(events), storedJobs);
       } catch (error) {
         if (held) admission.abandoned(incoming);
         throw error;
@@ -739,7 +770,7 @@ export function createSqliteQueue(
       let batch = completing;
       if (batch === undefined) {
         const ids: number[] = [];
-        const started = { ids, done: group.run(() => completeAll(ids)) };
+        const started = { ids, done: group.run(() => completeAll(ids), completedJobs) };
         // A group that fails before this work runs (an earlier work filled the disk) must not
         // leave later completes waiting on it: they go to the next group.
         started.done.catch(() => {
@@ -748,7 +779,7 @@ export function createSqliteQueue(
         batch = completing = started;
       }
       batch.ids.push(id);
-      const subscriptionId = (await batch.done).get(id);
+      const subscriptionId = (await batch.done).done.get(id);
       settled(id);
       if (subscriptionId !== undefined) admission.delivered(subscriptionId);
     },
@@ -776,7 +807,10 @@ export function createSqliteQueue(
     async bury(jobId, failure) {
       const id = rowId(jobId);
       if (id === undefined) return;
-      const row = await group.run(() => kill.get(clock.now(), JSON.stringify(failure), id));
+      const row = await group.run(
+        () => kill.get(clock.now(), JSON.stringify(failure), id),
+        buriedJob,
+      );
       settled(id);
       if (row !== undefined) admission.failed(row.subscription_id);
     },
@@ -805,7 +839,7 @@ export function createSqliteQueue(
           if (id !== undefined) n += reviveOne.run(now, id, subscriptionId).changes;
         }
         return { count: n, now };
-      });
+      }, redrivenJobs);
       admission.redriven(subscriptionId, count);
       if (count > 0) {
         indexedDueBy(now);
@@ -845,7 +879,7 @@ export function createSqliteQueue(
             }
           }
           return deleted;
-        });
+        }, droppedJobs);
       } catch (error) {
         // Nothing was dropped (a full disk rolls the whole group back): its rows are still there.
         withJobs.add(subscriptionId);
@@ -875,8 +909,9 @@ export function createSqliteQueue(
       return rows.length;
     },
 
+    /** The live count (see `live`): no read of the file, whatever the backlog. */
     async size() {
-      return countLive.get()?.n ?? 0;
+      return live;
     },
 
     /** Ends waiting leases (with no jobs) before the connection closes. */
@@ -886,6 +921,12 @@ export function createSqliteQueue(
       admission.close();
     },
   };
+}
+
+/** What a group's completes did: each deleted job's subscription by id, and how many were live. */
+interface Completed {
+  readonly done: ReadonlyMap<number, string>;
+  readonly live: number;
 }
 
 /** A due indexed row in the order of `before`. */
