@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { manualClock } from "../../deliver/delivery-queue.case.js";
 import { openSqliteStore } from "./sqlite-store.js";
@@ -52,8 +53,17 @@ describe("SQLite store after kill -9", () => {
 
     // Past every lease: the jobs leased before the crash are due again.
     const clock = manualClock(Date.now() + 3_600_000);
+    // The live jobs the killed run left, as the file counts them (WAL included).
+    const raw = new Database(path);
+    const inFile = (
+      raw.prepare("SELECT COUNT(*) AS n FROM jobs WHERE due_at IS NOT NULL").get() as { n: number }
+    ).n;
+    raw.close();
     const store = openSqliteStore({ path, clock });
+    // The queue depth is counted at open: the jobs of the killed run, none lost or counted twice.
+    expect(await store.queue.size()).toBe(inFile);
     const jobs = await store.queue.lease(1_000_000, 60_000, new AbortController().signal);
+    expect(jobs).toHaveLength(inFile);
     const found = new Map<string, string[]>();
     for (const job of jobs) {
       const id = String(job.event.attributes.id);

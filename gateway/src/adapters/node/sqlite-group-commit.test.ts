@@ -120,3 +120,73 @@ describe("createGroupCommit", () => {
     expect(rows()).toEqual(["later"]);
   });
 });
+
+describe("createGroupCommit committed callbacks", () => {
+  it("calls a work's committed callback once, with its last run's value, after the COMMIT and before any caller resumes", async () => {
+    const { db, insert, rows } = fresh();
+    const group = createGroupCommit(db);
+    const log: string[] = [];
+    const committed = (value: string) => log.push(`committed ${value}: ${rows().join(",")}`);
+    let runs = 0;
+    const results = [
+      group.run(() => {
+        runs++;
+        insert.run("a");
+        return `a${runs}`;
+      }, committed),
+      group.run(
+        () => {
+          insert.run("half");
+          insert.run("a"); // UNIQUE: the group runs again, each work on its own
+          return "never";
+        },
+        (value) => log.push(`committed ${value}`),
+      ),
+      group.run(() => {
+        insert.run("b");
+        return "b";
+      }, committed),
+    ].map((done) =>
+      done.then(
+        (value) => log.push(`resumed ${value}`),
+        () => log.push("rejected"),
+      ),
+    );
+    await Promise.all(results);
+    // The first work ran twice: only its second run's value was stored, and is reported.
+    expect(runs).toBe(2);
+    expect(log).toEqual([
+      "committed a2: a,b",
+      "committed b: a,b",
+      "resumed a2",
+      "rejected",
+      "resumed b",
+    ]);
+  });
+
+  it("never calls committed for a group rolled back (a full disk)", async () => {
+    const { db, insert } = fresh();
+    const group = createGroupCommit(db);
+    const pages = db.pragma("page_count", { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages}`);
+    const log: string[] = [];
+    const outcomes = await Promise.allSettled([
+      group.run(
+        () => insert.run("small"),
+        () => log.push("small"),
+      ),
+      group.run(
+        () => insert.run("x".repeat(64 * 1024)),
+        () => log.push("big"),
+      ),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected"]);
+    expect(log).toEqual([]);
+    db.pragma("max_page_count = 1073741823");
+    await group.run(
+      () => insert.run("later"),
+      () => log.push("later"),
+    );
+    expect(log).toEqual(["later"]);
+  });
+});
