@@ -236,7 +236,10 @@ export interface DeliveryQueue {
   discardDead(subscriptionId: string, jobIds?: readonly string[]): Promise<number>;
   /** Removes every job of the subscription, dead ones included; resolves with how many. */
   drop(subscriptionId: string): Promise<number>;
-  /** Jobs not completed and not dead (queued or leased). */
+  /**
+   * Jobs not completed and not dead (queued or leased). Read at every `GET /metrics` scrape and
+   * OTLP export (`herald_queue_depth`): it must not cost in proportion to the backlog.
+   */
   size(): Promise<number>;
 }
 

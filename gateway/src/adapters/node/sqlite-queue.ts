@@ -356,24 +356,21 @@ export function createSqliteQueue(
     if (at < indexedNext) indexedNext = at;
   };
   /**
-   * Live jobs (queued or leased: every row but the dead) and fresh ones (never attempted) per
-   * subscription, in the one scan made at open.
-   */
-  const countLive = db.prepare<[], { subscription_id: string; live: number; fresh: number }>(
-    `SELECT subscription_id, COUNT(*) AS live, SUM(attempts = 0) AS fresh FROM jobs
-      WHERE due_at IS NOT NULL GROUP BY subscription_id`,
-  );
-  const counted = countLive.all();
-  /**
    * Live jobs in the file, what `size` answers (`GET /metrics` asks at every scrape): counted at
    * open, then moved by every write that makes or ends a live job (accept, complete, bury,
    * redrive, drop; a reschedule and a discard of dead jobs leave it), by the rows that write
    * reports, and only once the group commit holding it has committed (its `committed`
    * callback): a group rolled back, or a work that threw, moves nothing. Counting the table
    * instead took 50 ms at 300,000 jobs and 110-320 ms at 900,000, with the event loop blocked.
+   * Counted once here: every job but the dead (the table's count, less the partial index of dead
+   * jobs; 150 ms at 900,000 jobs, less than a third of the scan `countFresh` makes anyway).
    */
-  let live = 0;
-  for (const row of counted) live += row.live;
+  let live =
+    db
+      .prepare<[], { n: number }>(
+        `SELECT (SELECT COUNT(*) FROM jobs) - (SELECT COUNT(*) FROM jobs WHERE due_at IS NULL) AS n`,
+      )
+      .get()?.n ?? 0;
   const storedJobs = (stored: { readonly acceptance: { readonly jobs: number } }) => {
     live += stored.acceptance.jobs;
   };
@@ -394,15 +391,17 @@ export function createSqliteQueue(
    * kept up to date by every accept, hand-out and settle. Replies and receipts (`settling`
    * accepts) are not held back (see `AcceptOptions`).
    */
+  const countFresh = db.prepare<[], { subscription_id: string; n: number }>(
+    `SELECT subscription_id, COUNT(*) AS n FROM jobs
+      WHERE attempts = 0 AND due_at IS NOT NULL GROUP BY subscription_id`,
+  );
   const admission = createFreshAdmission({
     clock,
     maxFresh,
     maxWaitMs,
     failingAfterMs,
     ...(options.stalledAfterMs === undefined ? {} : { stalledAfterMs: options.stalledAfterMs }),
-    fresh: counted
-      .filter((row) => row.fresh > 0)
-      .map((row) => [row.subscription_id, row.fresh] as const),
+    fresh: countFresh.all().map((row) => [row.subscription_id, row.n] as const),
   });
 
   /** One job fewer for the event; the event goes with its last job. */
