@@ -78,18 +78,18 @@ interface Timed {
 
 /**
  * An in-memory `DeliveryQueue`: nothing survives the process, so it suits tests, the demo and
- * embedded use. Jobs due now wait in a `ReadyLine` (FIFO, with skipped subscriptions parked
- * aside); future due times and lease expiries sit in a `TimeLine`, where lease expiries (which
- * come in time order) cost O(1), so `lease` costs O(k) for k jobs. A leased job whose lease
- * expires before it is completed, rescheduled or buried is handed out again with the same id and
- * attempt count (the holder may have crashed; at-least-once). `lease` waits without polling: an
- * accept, reschedule or redrive wakes it, and a single timer covers the next due time or lease
- * expiry. It holds at most `capacity` jobs, dead ones included: beyond that `accept` waits for room
- * (first come, first served), then refuses with `Unavailable` (503). `stopAccepting()` makes every later or
- * waiting accept refuse at once (shutdown). A `settling` accept (a reply, a receipt) is taken at
- * once in both cases, past the capacity if need be (see `AcceptOptions`). Dead jobs are kept (and
- * take room) until redriven, discarded or dropped;
- * listing them and dropping a subscription cost O(its jobs), fine for admin calls.
+ * embedded use. Jobs due now wait in a `ReadyLine` (FIFO, with skipped subscriptions parked aside);
+ * future due times and lease expiries sit in a `TimeLine`, where lease expiries (which come in time
+ * order) cost O(1), so `lease` costs O(k) for k jobs. A leased job whose lease expires before it is
+ * completed, rescheduled or buried is handed out again with the same id and attempt count (the
+ * holder may have crashed; at-least-once). `lease` waits without polling: an accept, reschedule or
+ * redrive wakes it, and a single timer covers the next due time or lease expiry. It holds at most
+ * `capacity` jobs, dead ones included: beyond that `accept` waits for room (first come, first
+ * served), then refuses with `Unavailable` (503). `stopAccepting()` makes every later or waiting
+ * accept refuse at once (shutdown). A `settling` accept (a reply, a receipt) is taken at once in
+ * both cases, past the capacity if need be (see `AcceptOptions`). Dead jobs are kept (and take
+ * room) until redriven, discarded or dropped; listing them and dropping a subscription cost O(its
+ * jobs), fine for admin calls.
  *
  * @example
  * const queue = createMemoryQueue({ clock: systemClock });

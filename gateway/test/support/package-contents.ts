@@ -40,9 +40,9 @@ export async function packedPackage(dir: string): Promise<PackedPackage> {
 /**
  * What a user who installs the tarball would trip over: an `exports`, `types` or `bin` target
  * missing from it, tests or TypeScript sources in it, a compiled file whose source is gone (a stale
- * `dist/`), a source map whose sources are neither inlined nor packed, no README, LICENSE or engines, an
- * `exports` entry `require()` cannot load, a type package its `.d.ts` files need left in
- * devDependencies. An empty list when there is nothing.
+ * `dist/`), a source map whose sources are neither inlined nor packed, no README, LICENSE or
+ * engines, an `exports` entry `require()` cannot load, a type package its `.d.ts` files need left
+ * in devDependencies. An empty list when there is nothing.
  *
  * @example
  * packageProblems("sdk", await packedPackage("sdk")); // []

@@ -34,7 +34,8 @@ export function sqliteOpenFailure(path: string): string | undefined {
  * dozen paths it tried, which says neither. `undefined` for any other message.
  *
  * @example
- * nativeModuleProblem("Could not locate the bindings file. Tried: ..."); // "better-sqlite3's native module is not built (...)"
+ * nativeModuleProblem("Could not locate the bindings file. Tried: ...");
+ * // "better-sqlite3's native module is not built (...)"
  */
 export function nativeModuleProblem(message: string): string | undefined {
   const remedy = `: run \`npm rebuild better-sqlite3\` where Herald is installed (it compiles where no prebuilt binary downloads: python3, make and g++), or use \`store: { kind: memory }\``;

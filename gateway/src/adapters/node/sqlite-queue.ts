@@ -118,7 +118,8 @@ function toDeadJob(row: JobRow): DeadJob {
  * has its keys taken as written under `windowMs`.
  *
  * @example
- * dedupeFrame(db, 3_600_000); // a file first written with 24h: 86_400_000; its keys expire 23h sooner
+ * // A file first written with 24h: 86_400_000; its keys expire 23h sooner.
+ * dedupeFrame(db, 3_600_000);
  */
 export function dedupeFrame(db: Database, windowMs: number): number {
   const recorded = db
