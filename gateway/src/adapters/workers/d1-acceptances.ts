@@ -40,9 +40,45 @@ const liveUntil = (row: "" | "a.") => `COALESCE(${row}accepted_at + ?3, ${row}de
 const PRUNE_PER_CLAIM = 500;
 
 /**
- * The `accepted` table on D1. Lists travel as one JSON parameter (`json_each`), so a batch of any
- * size is one statement: D1 allows 100 bound parameters per statement, and fewer queries per
- * invocation on its free plan.
+ * Most bytes of one JSON list bound as a parameter: D1 takes a string of at most 2,000,000 bytes
+ * (its "maximum string, BLOB or table row size"). Keys are an event's `source` and `id`, up to
+ * the size of a queue message each, so a batch's list can pass that.
+ */
+const LIST_PARAM_BYTES = 1_000_000;
+
+const encoder = new TextEncoder();
+
+/**
+ * `items` as JSON arrays of at most `LIST_PARAM_BYTES` each (one item longer than that alone);
+ * none for no items.
+ *
+ * @example
+ * jsonLists(["a", "b"]); // ['["a","b"]']
+ */
+export function jsonLists(items: readonly unknown[], maxBytes = LIST_PARAM_BYTES): string[] {
+  const lists: string[] = [];
+  let current: string[] = [];
+  let bytes = 2;
+  for (const item of items) {
+    const json = JSON.stringify(item);
+    const size = encoder.encode(json).byteLength + 1;
+    if (current.length > 0 && bytes + size > maxBytes) {
+      lists.push(`[${current.join(",")}]`);
+      current = [];
+      bytes = 2;
+    }
+    current.push(json);
+    bytes += size;
+  }
+  if (current.length > 0) lists.push(`[${current.join(",")}]`);
+  return lists;
+}
+
+/**
+ * The `accepted` table on D1. Lists travel as JSON parameters (`json_each`), so a batch of any
+ * number of events is one statement: D1 allows 100 bound parameters per statement, and fewer
+ * queries per invocation on its free plan. A list past `LIST_PARAM_BYTES` is split across
+ * statements (in the same transaction for `claim`).
  *
  * @example
  * const accepted = createD1Acceptances(env.HERALD_DB);
@@ -51,19 +87,22 @@ const PRUNE_PER_CLAIM = 500;
 export function createD1Acceptances(db: D1Database): D1Acceptances {
   return {
     async liveKeys(keys, now, windowMs) {
-      if (keys.length === 0) return new Set();
-      const { results } = await db
-        .prepare(
-          `SELECT DISTINCT key FROM accepted
-           WHERE key IN (SELECT value FROM json_each(?1)) AND ${liveUntil("")} > ?2`,
-        )
-        .bind(JSON.stringify(keys), now, windowMs)
-        .all<{ key: string }>();
-      return new Set(results.map((row) => row.key));
+      const live = new Set<string>();
+      for (const list of jsonLists(keys)) {
+        const { results } = await db
+          .prepare(
+            `SELECT DISTINCT key FROM accepted
+             WHERE key IN (SELECT value FROM json_each(?1)) AND ${liveUntil("")} > ?2`,
+          )
+          .bind(list, now, windowMs)
+          .all<{ key: string }>();
+        for (const row of results) live.add(row.key);
+      }
+      return live;
     },
     async claim(claims, now, windowMs, keepUntil) {
-      if (claims.length === 0) return new Set();
-      const list = JSON.stringify(claims);
+      const lists = jsonLists(claims);
+      if (lists.length === 0) return new Set();
       const results = await db.batch<{ id: string }>([
         db
           .prepare(
@@ -71,32 +110,41 @@ export function createD1Acceptances(db: D1Database): D1Acceptances {
                SELECT id FROM accepted WHERE keep_until <= ?1 ORDER BY keep_until LIMIT ?2)`,
           )
           .bind(now, PRUNE_PER_CLAIM),
-        db
-          .prepare(
-            `INSERT OR IGNORE INTO accepted (id, key, dedupe_until, keep_until, accepted_at)
-             SELECT json_extract(c.value, '$.id'), json_extract(c.value, '$.key'), ?4 + ?3, ?2, ?4
-             FROM json_each(?1) AS c
-             WHERE NOT EXISTS (
-               SELECT 1 FROM accepted AS a
-               WHERE a.key = json_extract(c.value, '$.key') AND ${liveUntil("a.")} > ?4)`,
-          )
-          .bind(list, keepUntil, windowMs, now),
-        db
-          .prepare(
-            `SELECT id FROM accepted
-             WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))`,
-          )
-          .bind(list),
+        ...lists.map((list) =>
+          db
+            .prepare(
+              `INSERT OR IGNORE INTO accepted (id, key, dedupe_until, keep_until, accepted_at)
+               SELECT json_extract(c.value, '$.id'), json_extract(c.value, '$.key'), ?4 + ?3, ?2, ?4
+               FROM json_each(?1) AS c
+               WHERE NOT EXISTS (
+                 SELECT 1 FROM accepted AS a
+                 WHERE a.key = json_extract(c.value, '$.key') AND ${liveUntil("a.")} > ?4)`,
+            )
+            .bind(list, keepUntil, windowMs, now),
+        ),
+        ...lists.map((list) =>
+          db
+            .prepare(
+              `SELECT id FROM accepted
+               WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))`,
+            )
+            .bind(list),
+        ),
       ]);
-      return new Set((results[2]?.results ?? []).map((row) => row.id));
+      // The reads come last, one per list.
+      const reads = results.slice(-lists.length);
+      return new Set(reads.flatMap((read) => read.results.map((row) => row.id)));
     },
     async recorded(ids) {
-      if (ids.length === 0) return new Set();
-      const { results } = await db
-        .prepare("SELECT id FROM accepted WHERE id IN (SELECT value FROM json_each(?1))")
-        .bind(JSON.stringify(ids))
-        .all<{ id: string }>();
-      return new Set(results.map((row) => row.id));
+      const found = new Set<string>();
+      for (const list of jsonLists(ids)) {
+        const { results } = await db
+          .prepare("SELECT id FROM accepted WHERE id IN (SELECT value FROM json_each(?1))")
+          .bind(list)
+          .all<{ id: string }>();
+        for (const row of results) found.add(row.id);
+      }
+      return found;
     },
   };
 }

@@ -54,7 +54,9 @@ export function messageBytes(body: DeliveryMessage): number {
 }
 
 /**
- * Splits messages into `sendBatch` calls within the queue's limits (100 messages, 256 KB).
+ * Splits messages into `sendBatch` calls within the queue's limits (100 messages, 256 KB), each
+ * message counted with the platform's metadata (`QUEUE_LIMITS.metadataBytes`): 100 bodies of
+ * 2.5 KB are 250 KB, but 260 KB as the queue counts them.
  *
  * @example
  * for (const chunk of sendChunks(bodies)) await queue.sendBatch(chunk);
@@ -66,7 +68,7 @@ export function sendChunks(
   let current: QueueSendRequest<DeliveryMessage>[] = [];
   let bytes = 0;
   for (const body of bodies) {
-    const size = messageBytes(body);
+    const size = messageBytes(body) + QUEUE_LIMITS.metadataBytes;
     if (
       current.length > 0 &&
       (current.length === QUEUE_LIMITS.batchMessages || bytes + size > QUEUE_LIMITS.batchBytes)
