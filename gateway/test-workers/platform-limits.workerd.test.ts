@@ -360,3 +360,70 @@ describe("the dead set within D1's queries per invocation", () => {
     expect(await (await w.request("/subscriptions/s/dead")).json()).toStrictEqual({ items: [] });
   });
 });
+
+describe("outbound requests within Workers' six connections waiting for headers", () => {
+  /**
+   * A sink that holds each request until six are waiting (or all that are left of `total`),
+   * then answers them a moment later; `most` is the most that waited at once. With six or fewer
+   * in flight a seventh never comes, whatever the moment; with more, it arrives in that moment
+   * (the moment is only a window to see a seventh in, never what a passing run waits for).
+   */
+  function holdingSink(total: number, answer: () => Response) {
+    let waiting = 0;
+    let finished = 0;
+    let held: (() => void)[] = [];
+    const state = { most: 0 };
+    const check = () => {
+      if (held.length > 0 && held.length >= Math.min(6, total - finished)) {
+        const releasing = held;
+        held = [];
+        setTimeout(() => {
+          for (const release of releasing) release();
+        }, 50);
+      }
+    };
+    return {
+      state,
+      async fetch(request: Request): Promise<Response> {
+        waiting += 1;
+        state.most = Math.max(state.most, waiting);
+        await request.arrayBuffer();
+        await new Promise<void>((resolve) => {
+          held.push(resolve);
+          check();
+        });
+        waiting -= 1;
+        finished += 1;
+        check();
+        return answer();
+      },
+    };
+  }
+
+  async function run(queueName: string, answer: () => Response, delivery: Record<string, unknown>) {
+    const total = 10;
+    const sink = holdingSink(total, answer);
+    const gw = testWorker(
+      { subscriptions: [{ id: "s", sink: SINK, delivery: { concurrency: 16, ...delivery } }] },
+      { fetch: sink.fetch },
+    );
+    expect((await gw.request("/events", publishBatch(eventsOf(total, "c")))).status).toBe(202);
+    const result = await gw.consume(gw.queue.sent.slice(), { queueName });
+    expect(result.explicitAcks).toHaveLength(total);
+    return sink.state.most;
+  }
+
+  it("a batch of 10 to one sink (its concurrency 16, maxDeliveriesInFlight 32): at most 6 requests at once", async () => {
+    // A seventh would wait for a connection with its timeout already running.
+    expect(await run("herald-test-deliveries", () => new Response(null, { status: 204 }), {})).toBe(
+      6,
+    );
+  });
+
+  it("a batch from the dead-letter queue to a deadLetterSink: at most 6 requests at once", async () => {
+    const most = await run("herald-deliveries-dlq", () => new Response(null, { status: 204 }), {
+      deadLetterSink: DLS,
+    });
+    expect(most).toBe(6);
+  });
+});

@@ -79,3 +79,13 @@ export const QUEUE_LIMITS = {
   metadataBytes: 100,
   maxDelaySeconds: 43_200,
 } as const;
+
+/**
+ * Limits of a Workers invocation (developers.cloudflare.com/workers/platform/limits): at most six
+ * outbound connections wait for their response headers at once; a seventh is queued until one of
+ * them has its headers. A delivery's timeout runs from when it is sent, so one queued behind six
+ * slow sinks would spend its timeout waiting for a connection.
+ */
+export const WORKER_LIMITS = {
+  connectionsWaitingForHeaders: 6,
+} as const;

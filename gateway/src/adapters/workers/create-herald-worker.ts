@@ -23,11 +23,12 @@ import { createAcceptor } from "../../routing/accept-events.js";
 import type { JwksCache } from "./cache-api-jwks-fetch.js";
 import { createCacheApiJwksFetch, openJwksCache } from "./cache-api-jwks-fetch.js";
 import { checkBindings } from "./check-bindings.js";
-import type {
-  D1Database,
-  QueueBatch,
-  QueueProducer,
-  WorkerContext,
+import {
+  type D1Database,
+  type QueueBatch,
+  type QueueProducer,
+  WORKER_LIMITS,
+  type WorkerContext,
 } from "./cloudflare-bindings.js";
 import { createConsoleLogger, logLevelOf } from "./console-logger.js";
 import { createD1Acceptances } from "./d1-acceptances.js";
@@ -267,7 +268,12 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       clock,
       logger,
       metrics: gateway.metrics,
-      concurrency: config.limits.maxDeliveriesInFlight,
+      // No more at once than the runtime lets wait for headers: a delivery queued behind them
+      // would spend its timeout before it is sent.
+      concurrency: Math.min(
+        config.limits.maxDeliveriesInFlight,
+        WORKER_LIMITS.connectionsWaitingForHeaders,
+      ),
       retentionSeconds: retention,
       ingestReply: createReplyIngest({ limits: config.limits, accept: acceptEvents, clock }),
       emit,

@@ -61,7 +61,11 @@ export interface QueueConsumerOptions {
   readonly metrics?: Pick<GatewayMetrics, "dead">;
   /** Backoff jitter in `[0, 1)` (default `Math.random`). */
   readonly random?: () => number;
-  /** Attempts in flight at once per batch (`limits.maxDeliveriesInFlight`). */
+  /**
+   * Attempts in flight at once per batch (`limits.maxDeliveriesInFlight`, at most the six
+   * connections a Worker may have waiting for headers); also what reaches the dead-letter queue
+   * is ended this many at once.
+   */
   readonly concurrency: number;
   /** The sink answered 410 Gone: disable the subscription. */
   readonly onGone?: OnGone;
@@ -82,6 +86,22 @@ export interface QueueConsumerOptions {
  * message up late (a batch waits up to `max_batch_timeout`, 30 s at most).
  */
 const EXPIRY_MARGIN_MS = 30_000;
+
+/** Runs `each` over `items`, at most `limit` at once. */
+async function eachAtMost<T>(
+  limit: number,
+  items: readonly T[],
+  each: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await each(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
 
 /** One job of the batch with the message that carries it. */
 interface Carried {
@@ -231,56 +251,51 @@ export function createQueueConsumer(
       body.acceptance !== undefined &&
       !recorded.has(body.acceptance) &&
       (retentionSeconds === undefined || now - body.sentAt < retentionSeconds * 1000);
-    await Promise.all(
-      items.map(async ({ message, body }) => {
-        if (neverAccepted(body)) {
-          logger.info("dropped a dead-lettered message of a request that was not accepted", {
-            subscriptionId: body.subscription,
-            jobId: body.job,
-          });
-          message.ack();
-          return;
-        }
-        const subscription = options.subscription(body.subscription);
-        if (subscription === undefined) {
-          logger.info("dropped a dead-lettered message: its subscription was deleted", {
-            subscriptionId: body.subscription,
-            jobId: body.job,
-          });
-          message.ack();
-          return;
-        }
-        // The attempts before its last message: the platform does not carry its count here.
-        const job = { ...jobOf(message, body), attempts: body.attempts };
-        const deadLetter = createDeadLetter({
-          queue: {
-            complete: async () => message.ack(),
-            async bury(_jobId, failure) {
-              await dead.bury(job, failure);
-              message.ack();
-            },
-          },
-          deliverer,
-          logger,
-          ...(metrics ? { metrics } : {}),
-          ...(options.emit ? { emit: options.emit } : {}),
+    // At most `concurrency` at once, as deliveries: each may send to a dead-letter sink.
+    await eachAtMost(concurrency, items, async ({ message, body }) => {
+      if (neverAccepted(body)) {
+        logger.info("dropped a dead-lettered message of a request that was not accepted", {
+          subscriptionId: body.subscription,
+          jobId: body.job,
         });
-        try {
-          await deadLetter(
-            [job],
-            { status: 0, error: QUEUE_GAVE_UP, at: clock.now() },
-            subscription,
-          );
-        } catch (error) {
-          logger.error("could not end a dead-lettered message; the queue retries it", {
-            subscriptionId: body.subscription,
-            jobId: body.job,
-            error: describeError(error),
-          });
-          message.retry();
-        }
-      }),
-    );
+        message.ack();
+        return;
+      }
+      const subscription = options.subscription(body.subscription);
+      if (subscription === undefined) {
+        logger.info("dropped a dead-lettered message: its subscription was deleted", {
+          subscriptionId: body.subscription,
+          jobId: body.job,
+        });
+        message.ack();
+        return;
+      }
+      // The attempts before its last message: the platform does not carry its count here.
+      const job = { ...jobOf(message, body), attempts: body.attempts };
+      const deadLetter = createDeadLetter({
+        queue: {
+          complete: async () => message.ack(),
+          async bury(_jobId, failure) {
+            await dead.bury(job, failure);
+            message.ack();
+          },
+        },
+        deliverer,
+        logger,
+        ...(metrics ? { metrics } : {}),
+        ...(options.emit ? { emit: options.emit } : {}),
+      });
+      try {
+        await deadLetter([job], { status: 0, error: QUEUE_GAVE_UP, at: clock.now() }, subscription);
+      } catch (error) {
+        logger.error("could not end a dead-lettered message; the queue retries it", {
+          subscriptionId: body.subscription,
+          jobId: body.job,
+          error: describeError(error),
+        });
+        message.retry();
+      }
+    });
   }
 
   /** Messages whose acceptance is recorded; the others wait for it, or are dropped when stale. */
