@@ -306,12 +306,13 @@ describe("the intake within Queues' and D1's limits", () => {
 
 describe("the dead set within D1's queries per invocation", () => {
   /** `n` dead jobs of subscription `s`, made by copying one buried job in SQL. */
-  async function deadJobs(n: number) {
+  async function deadJobs(n: number, data: unknown = { i: 0 }) {
     const w = metered(
       { subscriptions: [{ id: "s", sink: SINK, delivery: { retry: 0 } }] },
       () => new Response(null, { status: 400 }),
     );
-    expect((await w.request("/events", publishBatch(eventsOf(1, "dead")))).status).toBe(202);
+    const published = publishBatch(eventsOf(1, "dead", { data }));
+    expect((await w.request("/events", published)).status).toBe(202);
     await w.consume(w.queue.sent.slice());
     await bindings.HERALD_DB.prepare(
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
@@ -331,6 +332,26 @@ describe("the dead set within D1's queries per invocation", () => {
     expect(page.status).toBe(200);
     expect(((await page.json()) as { items: unknown[] }).items).toHaveLength(1_000);
     expect(w.m.d1Calls).toBeLessThanOrEqual(5);
+  });
+
+  it("a dead page of large events stops at about 4 MiB of JSON (128 MB of memory), and paging on lists them all", async () => {
+    const w = await deadJobs(60, "x".repeat(100_000));
+    const seen: string[] = [];
+    let after = "";
+    let pages = 0;
+    for (;;) {
+      const page = await w.request(`/subscriptions/s/dead?limit=1000${after}`);
+      expect(page.status).toBe(200);
+      const text = await page.text();
+      expect(text.length).toBeLessThanOrEqual(4 * 1024 * 1024 + 200_000);
+      const { items, next } = JSON.parse(text) as { items: { jobId: string }[]; next?: string };
+      seen.push(...items.map((item) => item.jobId));
+      pages += 1;
+      if (next === undefined) break;
+      after = `&after=${encodeURIComponent(next)}`;
+    }
+    expect(pages).toBe(2);
+    expect(new Set(seen).size).toBe(60);
   });
 
   it("a redrive past Workers Free's 50 D1 queries answers 503 problem+json, and the next call goes on; no job lost", async () => {

@@ -80,18 +80,19 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
     // One more than asked says whether there is a next page.
     // The store stops reading where the size ends the page (plus one job, to tell whether more
     // follow), not after `limit` jobs of any size: the page is cut there below as well.
+    const maxChars = Math.min(MAX_PAGE_CHARS, queue.maxDeadPageChars ?? MAX_PAGE_CHARS);
     const page = await queue.dead(id, {
       limit: limit + 1,
-      maxSize: MAX_PAGE_CHARS,
+      maxSize: maxChars,
       ...(after ? { after } : {}),
     });
-    const full = deadPageFull({ limit, maxSize: MAX_PAGE_CHARS });
+    const full = deadPageFull({ limit, maxSize: maxChars });
     const items: string[] = [];
     let chars = 0;
     for (const job of page.slice(0, limit)) {
       if (full(job) && items.length > 0) break;
       const item = deadItem(job);
-      if (items.length > 0 && chars + item.length > MAX_PAGE_CHARS) break;
+      if (items.length > 0 && chars + item.length > maxChars) break;
       items.push(item);
       chars += item.length + 1;
     }

@@ -217,6 +217,12 @@ export interface DeliveryQueue {
   /** The subscription's dead jobs, oldest first. */
   dead(subscriptionId: string, page: DeadPage): Promise<readonly DeadJob[]>;
   /**
+   * The most characters of JSON a page of the dead set may hold on this store's platform, when
+   * below the API's own (`MAX_PAGE_CHARS`): a Worker has 128 MB of memory, and a page holds its
+   * events several times over while it is written.
+   */
+  readonly maxDeadPageChars?: number;
+  /**
    * The subscription's dead job `jobId`, as `dead` lists it; `undefined` when it is not dead in
    * that subscription (unknown, another subscription's, queued or leased, redriven, discarded)
    * and for any text that is no job id of this store, which names no job (never a refusal).

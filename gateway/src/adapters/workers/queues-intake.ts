@@ -30,6 +30,14 @@ export interface QueuesIntakeOptions {
 const REDRIVE_CHUNK = 100;
 
 /**
+ * The most characters of JSON in a page of the dead set on Workers (the API's own is 32 MiB):
+ * while a page is written its events are held about four times over (decoded, each item's JSON,
+ * the page's text, its UTF-8 bytes), two bytes a character for text beyond Latin-1, and a Worker
+ * has 128 MB of memory in all.
+ */
+export const WORKERS_DEAD_PAGE_CHARS = 4 * 1024 * 1024;
+
+/**
  * The `DeliveryQueue` port on Cloudflare Queues and D1, for the parts of the port that fit a
  * push-based queue: `accept` (ingest), and the dead set (`dead`, `findDead`, `redrive`,
  * `discardDead`, `drop`). Delivery itself does not lease: Queues push batches to the Worker's
@@ -148,6 +156,7 @@ export function createQueuesIntake(options: QueuesIntakeOptions): DeliveryQueue 
     reschedule: settledByConsumer("reschedule"),
     bury: settledByConsumer("bury"),
     dead: (subscriptionId, page) => dead.page(subscriptionId, page.limit, page.after, page.maxSize),
+    maxDeadPageChars: WORKERS_DEAD_PAGE_CHARS,
     findDead: (subscriptionId, jobId) => dead.find(subscriptionId, jobId),
     async redrive(subscriptionId, jobIds) {
       let redriven = 0;
