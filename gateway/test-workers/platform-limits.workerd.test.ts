@@ -448,3 +448,28 @@ describe("outbound requests within Workers' six connections waiting for headers"
     expect(most).toBe(6);
   });
 });
+
+describe("retries within the delivery queue's retention", () => {
+  it("a retry due less than Queues' 60 s batch wait before its message expires ends the job now, never lost", async () => {
+    const sink = scriptedSink((request) =>
+      request.url === DLS
+        ? new Response(null, { status: 202 })
+        : new Response("busy", { status: 503, headers: { "retry-after": "80" } }),
+    );
+    const gw = testWorker(
+      {
+        subscriptions: [
+          { id: "s", sink: SINK, delivery: { retry: 3, backoffDelay: "1s", deadLetterSink: DLS } },
+        ],
+      },
+      // A queue that keeps messages two minutes: due at 80 s, a consumer whose
+      // max_batch_timeout is 60 s may take it up at 140 s, after the message is gone.
+      { fetch: sink.fetch, vars: { HERALD_QUEUE_RETENTION_SECONDS: "120" } },
+    );
+    expect((await gw.request("/events", publishBatch(eventsOf(1, "late")))).status).toBe(202);
+    const result = await gw.consume(gw.queue.sent);
+    expect(result.retryMessages).toStrictEqual([]);
+    expect(result.explicitAcks).toStrictEqual(["m0"]);
+    expect(sink.requests.filter((r) => r.url === DLS)).toHaveLength(1);
+  });
+});

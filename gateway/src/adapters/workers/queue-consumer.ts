@@ -83,9 +83,10 @@ export interface QueueConsumerOptions {
 
 /**
  * How long before a message's expiry its last retry must be due: the consumer may pick a due
- * message up late (a batch waits up to `max_batch_timeout`, 30 s at most).
+ * message up late, by up to the consumer's `max_batch_timeout` (at most 60 s, Queues' limit on
+ * the batch wait time), and a few seconds more to start the invocation.
  */
-const EXPIRY_MARGIN_MS = 30_000;
+const EXPIRY_MARGIN_MS = 65_000;
 
 /** Runs `each` over `items`, at most `limit` at once. */
 async function eachAtMost<T>(
