@@ -109,3 +109,32 @@ describe("refreshing registry: a refresh that never settles", () => {
     await expect(registry.refresh()).resolves.toBeUndefined();
   });
 });
+
+describe("D1 subscription store: within what an isolate can load", () => {
+  const subscription = (id: string, pad: number) => ({
+    id,
+    filters: [{ exact: { type: "x".repeat(pad) } }],
+    sink: `http://127.0.0.1:9/${id}`,
+    protocol: "HTTP" as const,
+    protocolsettings: { headers: {} },
+    delivery: DEFAULT_DELIVERY,
+  });
+
+  it("refuses a subscription (409 Conflict) that would take the stored set past its size; an update in place fits", async () => {
+    await ensureSchema(bindings.HERALD_DB);
+    await resetDatabase();
+    const store = createD1SubscriptionStore(bindings.HERALD_DB, { maxStoredChars: 10_000 });
+    await store.put(subscription("a", 4_000));
+    await store.put(subscription("b", 4_000));
+    await expect(store.put(subscription("c", 4_000))).rejects.toMatchObject({
+      status: 409,
+      code: "conflict",
+    });
+    // Replacing b by a version of the same size takes b's room, not more.
+    await store.put(subscription("b", 4_500));
+    expect((await store.list()).map((s) => s.id)).toStrictEqual(["a", "b"]);
+    await store.delete("a");
+    await store.put(subscription("c", 4_000));
+    expect((await store.list()).map((s) => s.id)).toStrictEqual(["b", "c"]);
+  });
+});

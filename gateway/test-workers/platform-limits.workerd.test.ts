@@ -473,3 +473,42 @@ describe("retries within the delivery queue's retention", () => {
     expect(sink.requests.filter((r) => r.url === DLS)).toHaveLength(1);
   });
 });
+
+describe("the stored subscriptions within what an isolate loads", () => {
+  it("a subscription that would take them past 8,000,000 characters is 409 problem+json; deleting one makes room", async () => {
+    const gw = testWorker({ subscriptions: [] });
+    const post = (body: unknown) =>
+      gw.request("/subscriptions", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const created = await post({ sink: SINK });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    // Five large ones written as another Herald would have (each past the API's 64 KiB body).
+    const row = await bindings.HERALD_DB.prepare("SELECT body FROM subscriptions WHERE id = ?")
+      .bind(id)
+      .first<{ body: string }>();
+    const db = bindings.HERALD_DB;
+    await db.batch([
+      ...Array.from({ length: 5 }, (_, i) => {
+        const big = {
+          ...JSON.parse(row!.body),
+          id: `big-${i}`,
+          filters: [{ exact: { type: "x".repeat(1_600_000) } }],
+        };
+        return db
+          .prepare("INSERT INTO subscriptions (id, body) VALUES (?, ?)")
+          .bind(big.id, JSON.stringify(big));
+      }),
+      db.prepare("UPDATE generation SET value = value + 1 WHERE id = 1"),
+    ]);
+    const refused = await post({ sink: SINK });
+    expect(refused.status).toBe(409);
+    expect(refused.headers.get("content-type")).toBe("application/problem+json");
+    expect(await refused.json()).toMatchObject({ code: "conflict" });
+    expect((await gw.request("/subscriptions/big-0", { method: "DELETE" })).status).toBe(200);
+    expect((await post({ sink: SINK })).status).toBe(201);
+  });
+});

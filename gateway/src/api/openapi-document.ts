@@ -323,6 +323,8 @@ export const OPENAPI_DOCUMENT = {
             },
           },
           "400": { $ref: "#/components/responses/Invalid" },
+          // On Cloudflare Workers: the stored subscriptions are as large as an isolate loads.
+          "409": { $ref: "#/components/responses/Problem" },
           "413": { $ref: "#/components/responses/Problem" },
           "415": { $ref: "#/components/responses/Problem" },
         }),

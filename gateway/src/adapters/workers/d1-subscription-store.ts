@@ -1,3 +1,4 @@
+import { Conflict } from "../../errors/errors.js";
 import type { DisabledState, SubscriptionStore } from "../../store/subscription-store.js";
 import type { Subscription } from "../../subscriptions/subscription.js";
 import type { D1Database } from "./cloudflare-bindings.js";
@@ -7,6 +8,19 @@ import { BUMP_GENERATION } from "./d1-schema.js";
 export interface D1SubscriptionStore extends SubscriptionStore {
   /** Grows with every write (any isolate's): a changed value means the set must be reloaded. */
   generation(): Promise<number>;
+}
+
+/**
+ * The most characters of JSON the stored subscriptions may hold together: each isolate reads all
+ * of them in one query (D1 answers at most 50 MB) and keeps them, parsed and indexed, in its
+ * 128 MB. Past it, every request would fail at its first step (the check for subscription
+ * changes), the Subscriptions API too, so none could be deleted through it.
+ */
+export const MAX_STORED_SUBSCRIPTION_CHARS = 8_000_000;
+
+export interface D1SubscriptionStoreOptions {
+  /** Default `MAX_STORED_SUBSCRIPTION_CHARS`. */
+  readonly maxStoredChars?: number;
 }
 
 /**
@@ -23,7 +37,11 @@ export interface D1SubscriptionStore extends SubscriptionStore {
  * const store = createD1SubscriptionStore(env.HERALD_DB);
  * await store.put(subscription);
  */
-export function createD1SubscriptionStore(db: D1Database): D1SubscriptionStore {
+export function createD1SubscriptionStore(
+  db: D1Database,
+  options: D1SubscriptionStoreOptions = {},
+): D1SubscriptionStore {
+  const maxStoredChars = options.maxStoredChars ?? MAX_STORED_SUBSCRIPTION_CHARS;
   const bump = () => db.prepare(BUMP_GENERATION);
 
   return {
@@ -34,15 +52,24 @@ export function createD1SubscriptionStore(db: D1Database): D1SubscriptionStore {
       return results.map((row) => JSON.parse(row.body) as Subscription);
     },
     async put(subscription) {
-      await db.batch([
+      // Written only while the set, with this one in place of its old version, stays within
+      // `maxStoredChars` (one statement: two isolates cannot both take the last room).
+      const [written] = await db.batch([
         db
           .prepare(
-            `INSERT INTO subscriptions (id, body) VALUES (?, ?)
+            `INSERT INTO subscriptions (id, body)
+             SELECT ?1, ?2 WHERE length(?2) + (
+               SELECT COALESCE(SUM(length(body)), 0) FROM subscriptions WHERE id <> ?1) <= ?3
              ON CONFLICT (id) DO UPDATE SET body = excluded.body`,
           )
-          .bind(subscription.id, JSON.stringify(subscription)),
+          .bind(subscription.id, JSON.stringify(subscription), maxStoredChars),
         bump(),
       ]);
+      if ((written?.meta.changes ?? 0) === 0) {
+        throw new Conflict(
+          `the stored subscriptions would hold more than ${maxStoredChars} characters of JSON, the most a Worker keeps (each isolate loads all of them): delete some, or make this one smaller`,
+        );
+      }
     },
     async delete(id) {
       const [removed] = await db.batch([
