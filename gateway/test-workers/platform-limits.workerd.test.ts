@@ -512,3 +512,22 @@ describe("the stored subscriptions within what an isolate loads", () => {
     expect((await post({ sink: SINK })).status).toBe(201);
   });
 });
+
+describe("an event larger than a queue message, whatever limits.maxEventBytes says", () => {
+  it("an event whose source and id alone pass a queue message is 413, not a D1 failure", async () => {
+    const w = metered({
+      limits: { maxEventBytes: 4_194_304, maxBatchBytes: 4_194_304 },
+      subscriptions: [{ id: "s", sink: SINK, filters: [{ exact: { type: "matches.nothing" } }] }],
+    });
+    // Matched by no subscription, so no queue message is made; its dedupe key (2.1 MB) is
+    // still past D1's 2 MB per bound string.
+    const answer = await w.request("/events", {
+      method: "POST",
+      headers: { "content-type": "application/cloudevents+json" },
+      body: JSON.stringify({ ...eventsOf(1, "huge")[0], id: "i".repeat(2_100_000) }),
+    });
+    expect(answer.status).toBe(413);
+    expect(answer.headers.get("content-type")).toBe("application/problem+json");
+    expect(await answer.json()).toMatchObject({ code: "payload_too_large" });
+  });
+});

@@ -26,6 +26,8 @@ export interface QueuesIntakeOptions {
   readonly newId?: () => string;
 }
 
+const keyEncoder = new TextEncoder();
+
 /** Dead jobs redriven per round trip (one read, one `sendBatch` or a few, one delete). */
 const REDRIVE_CHUNK = 100;
 
@@ -93,6 +95,18 @@ export function createQueuesIntake(options: QueuesIntakeOptions): DeliveryQueue 
         seen.add(key);
         unique.push({ accepted: item, key, index });
       });
+      // A message carries the event's source and id, so a key longer than a message is refused
+      // as its message would be, also for an event no subscription takes: D1 would refuse the
+      // key itself (2 MB at most per bound string), and the publisher would be told to retry.
+      for (const item of unique) {
+        if (keyEncoder.encode(item.key).byteLength > QUEUE_LIMITS.messageBytes) {
+          throw new PayloadTooLarge(
+            `the event's source and id are too large for a Cloudflare Queues message (${QUEUE_LIMITS.messageBytes} bytes with Herald's framing)`,
+            QUEUE_LIMITS.messageBytes,
+            ...(events.length > 1 ? [item.index] : []),
+          );
+        }
+      }
       const live = await accepted.liveKeys(
         unique.map((u) => u.key),
         now,
