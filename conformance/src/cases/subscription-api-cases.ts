@@ -568,72 +568,62 @@ const CESQL_SPEC = `${SUBS} §3.2.4.1.2 (sql); CESQL 1.0; DESIGN.md "Config" (sq
 /** A CESQL filter that does not parse (two ANDs in a row). */
 const INVALID_SQL = { sql: "subject LIKE 'cesql/%' AND AND conformanceflag" };
 
+/**
+ * Creates a subscription with the one `sql` filter `expression`, routes `probes` through it and
+ * deletes it. A 400 says the target does not support the dialect (a case failure naming it).
+ */
+async function routeThroughSql(
+  ctx: CaseContext,
+  api: AdminApi,
+  expression: string,
+  probes: readonly Probe[],
+): Promise<void> {
+  const sink = caseSink(ctx);
+  const res = await api(ctx, "POST", COLLECTION, proposal(ctx, sink, [{ sql: expression }]));
+  if (res.status === 400) {
+    throw new CaseFailure(
+      `the target refused a valid sql (CESQL) filter, so it does not support the dialect: ${describe(res)}`,
+    );
+  }
+  const created = readObject(res, 201, `POST ${COLLECTION}`);
+  check(typeof created.id === "string" && created.id !== "", "the created subscription has no id");
+  let passed = false;
+  try {
+    await route(ctx, sink, probes);
+    passed = true;
+  } finally {
+    await cleanUp(ctx, api, created.id, passed);
+  }
+}
+
 function cesqlCases(api: AdminApi): ConformanceCase[] {
   return [
     {
       name: "subscriptions-api: a sql (CESQL) filter routes",
       spec: CESQL_SPEC,
       async run(ctx) {
-        const sink = caseSink(ctx);
-        const filters = [{ sql: "subject LIKE 'cesql/%' AND EXISTS conformanceflag" }];
-        const res = await api(ctx, "POST", COLLECTION, proposal(ctx, sink, filters));
-        if (res.status === 400) {
-          throw new CaseFailure(
-            `the target refused a valid sql (CESQL) filter, so it does not support the dialect: ${describe(res)}`,
-          );
-        }
-        const created = readObject(res, 201, `POST ${COLLECTION}`);
-        check(
-          typeof created.id === "string" && created.id !== "",
-          "the created subscription has no id",
-        );
-        let passed = false;
-        try {
-          await route(ctx, sink, [
-            probe(true, { subject: "cesql/a", conformanceflag: "on" }),
-            probe(false, { subject: "cesql/a" }),
-            probe(false, { subject: "other/cesql/a", conformanceflag: "on" }),
-            probe(false, { conformanceflag: "on" }),
-          ]);
-          passed = true;
-        } finally {
-          await cleanUp(ctx, api, created.id, passed);
-        }
+        await routeThroughSql(ctx, api, "subject LIKE 'cesql/%' AND EXISTS conformanceflag", [
+          probe(true, { subject: "cesql/a", conformanceflag: "on" }),
+          probe(false, { subject: "cesql/a" }),
+          probe(false, { subject: "other/cesql/a", conformanceflag: "on" }),
+          probe(false, { conformanceflag: "on" }),
+        ]);
       },
     },
     {
       name: "subscriptions-api: a sql (CESQL) filter whose evaluation errors is false",
       spec: `${CESQL_SPEC}; §3.2.4.1.2 (MUST be false if an error occurred); CESQL 1.0 §3.2 (cast and missing-attribute errors)`,
       async run(ctx) {
-        const sink = caseSink(ctx);
         // INT('abc') is a cast error (its value 0, so `<= 10` is true) and a missing
         // conformanceflag a missing-attribute error (`= 'on'` is false, so its NOT is true):
         // either way the expression has a value of true, which must not count (CESQL 3.2, 3.3).
-        const filters = [{ sql: "INT(subject) <= 10 AND NOT (conformanceflag = 'on')" }];
-        const res = await api(ctx, "POST", COLLECTION, proposal(ctx, sink, filters));
-        if (res.status === 400) {
-          throw new CaseFailure(
-            `the target refused a valid sql (CESQL) filter, so it does not support the dialect: ${describe(res)}`,
-          );
-        }
-        const created = readObject(res, 201, `POST ${COLLECTION}`);
-        check(
-          typeof created.id === "string" && created.id !== "",
-          "the created subscription has no id",
-        );
-        let passed = false;
-        try {
-          await route(ctx, sink, [
-            probe(true, { subject: "5", conformanceflag: "off" }),
-            probe(false, { subject: "abc", conformanceflag: "off" }),
-            probe(false, { subject: "5" }),
-            probe(false, { subject: "42", conformanceflag: "off" }),
-            probe(false, { subject: "5", conformanceflag: "on" }),
-          ]);
-          passed = true;
-        } finally {
-          await cleanUp(ctx, api, created.id, passed);
-        }
+        await routeThroughSql(ctx, api, "INT(subject) <= 10 AND NOT (conformanceflag = 'on')", [
+          probe(true, { subject: "5", conformanceflag: "off" }),
+          probe(false, { subject: "abc", conformanceflag: "off" }),
+          probe(false, { subject: "5" }),
+          probe(false, { subject: "42", conformanceflag: "off" }),
+          probe(false, { subject: "5", conformanceflag: "on" }),
+        ]);
       },
     },
     {
