@@ -61,6 +61,30 @@ const event = (id: string): CloudEvent => ({
 });
 const never = () => new AbortController().signal;
 
+/** A job row of an old schema: event id, attempts, due_at, failure JSON, dead_at. */
+type OldJobRow = [string, number, number | null, string | null, number | null];
+
+/**
+ * A fresh file at schema `version` (its migrations only) holding one event and one job of
+ * subscription `a` per row; still open, for the caller to add to and close.
+ */
+function oldSchemaFile(version: number, rows: readonly OldJobRow[]) {
+  const file = freshDatabase();
+  const { db } = file;
+  for (const sql of MIGRATIONS.slice(0, version)) db.exec(sql);
+  db.pragma(`user_version = ${version}`);
+  const insertEvent = db.prepare("INSERT INTO events (body, refs) VALUES (?, 1)");
+  const insertJob = db.prepare(
+    `INSERT INTO jobs (event_id, subscription_id, attempts, due_at, failure, dead_at)
+     VALUES (?, 'a', ?, ?, ?, ?)`,
+  );
+  for (const [id, attempts, dueAt, text, deadAt] of rows) {
+    const eventId = insertEvent.run(encodeEvent(event(id))).lastInsertRowid;
+    insertJob.run(eventId, attempts, dueAt, text, deadAt);
+  }
+  return file;
+}
+
 describe("openSqliteStore", () => {
   it("keeps everything across a reopen: events, jobs, attempts, dead set, dedupe, subscriptions", async () => {
     const path = freshPath();
@@ -175,24 +199,12 @@ describe("openSqliteStore", () => {
     }
   });
   it("opens a file of schema version 3: its due, retrying and dead jobs keep their state beside new jobs waiting in memory", async () => {
-    const { path, db } = freshDatabase();
-    for (const sql of MIGRATIONS.slice(0, 3)) db.exec(sql);
-    db.pragma("user_version = 3");
-    const insertEvent = db.prepare("INSERT INTO events (body, refs) VALUES (?, 1)");
-    const insertJob = db.prepare(
-      `INSERT INTO jobs (event_id, subscription_id, attempts, due_at, failure, dead_at)
-       VALUES (?, 'a', ?, ?, ?, ?)`,
-    );
     const failure = { status: 503, error: "down", at: 900 };
-    const rows: [string, number, number | null, string | null, number | null][] = [
+    const { path, db } = oldSchemaFile(3, [
       ["due", 0, 1_000, null, null],
       ["retrying", 2, 5_000, JSON.stringify(failure), null],
       ["dead", 4, null, JSON.stringify(failure), 950],
-    ];
-    for (const [id, attempts, dueAt, text, deadAt] of rows) {
-      const eventId = insertEvent.run(encodeEvent(event(id))).lastInsertRowid;
-      insertJob.run(eventId, attempts, dueAt, text, deadAt);
-    }
+    ]);
     db.close();
     const clock = manualClock(2_000);
     const store = openSqliteStore({ path, clock, exclusive: false });
@@ -222,25 +234,14 @@ describe("openSqliteStore", () => {
   });
 
   it("opens a file of schema version 4 left by a killed run: its jobs, dead set, subscriptions and dedupe keys go on", async () => {
-    const { path, db } = freshDatabase();
-    for (const sql of MIGRATIONS.slice(0, 4)) db.exec(sql);
-    db.pragma("user_version = 4");
-    const insertEvent = db.prepare("INSERT INTO events (body, refs) VALUES (?, 1)");
-    const insertJob = db.prepare(
-      `INSERT INTO jobs (event_id, subscription_id, attempts, due_at, failure, dead_at)
-       VALUES (?, 'a', ?, ?, ?, ?)`,
-    );
     const failure = { status: 400, error: "HTTP 400", at: 900 };
     // A job the killed run held in memory (due 0), one waiting for a retry, one dead.
-    const rows: [string, number, number | null, string | null, number | null][] = [
+    const rows: OldJobRow[] = [
       ["in-memory", 0, 0, null, null],
       ["retrying", 1, 5_000, JSON.stringify(failure), null],
       ["dead", 1, null, JSON.stringify(failure), 950],
     ];
-    for (const [id, attempts, dueAt, text, deadAt] of rows) {
-      const eventId = insertEvent.run(encodeEvent(event(id))).lastInsertRowid;
-      insertJob.run(eventId, attempts, dueAt, text, deadAt);
-    }
+    const { path, db } = oldSchemaFile(4, rows);
     const insertKey = db.prepare("INSERT INTO dedupe (key, expires_at) VALUES (?, ?)");
     for (const [id] of rows) insertKey.run(dedupeKey("/s", id), 1_000 + 60_000);
     const subscription: Subscription = {
