@@ -1,17 +1,22 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import type { QueueProducer } from "../src/adapters/workers/cloudflare-bindings.js";
+import type {
+  D1Database,
+  D1Statement,
+  QueueProducer,
+} from "../src/adapters/workers/cloudflare-bindings.js";
 import { createD1Acceptances } from "../src/adapters/workers/d1-acceptances.js";
 import { createD1DeadJobs } from "../src/adapters/workers/d1-dead-jobs.js";
 import { ensureSchema } from "../src/adapters/workers/d1-schema.js";
 import type { DeliveryMessage } from "../src/adapters/workers/delivery-message.js";
 import { createQueuesIntake } from "../src/adapters/workers/queues-intake.js";
+import { MAX_PAGE_CHARS } from "../src/api/dead-letter-routes.js";
 import { type DeliveryJob, deadJobSize } from "../src/deliver/delivery-queue.js";
 import { findDeadCases } from "../src/deliver/find-dead.case.js";
 import { MalformedRequest } from "../src/errors/errors.js";
 import { systemClock } from "../src/ports/clock.js";
 import { silentLogger } from "../src/ports/logger.js";
 import { decodeEvent } from "../src/store/event-codec.js";
-import { bindings, resetDatabase } from "./harness.js";
+import { bindings, resetDatabase, testWorker } from "./harness.js";
 
 beforeEach(async () => {
   await ensureSchema(bindings.HERALD_DB);
@@ -96,6 +101,49 @@ describe("D1 dead jobs: pages", () => {
     );
   });
 
+  it("reads on past jobs redriven or deleted while the page is read: short only where the set ends", async () => {
+    // The page read its jobs' places, then their events: rows that left the set in between
+    // (a redrive or a DELETE at the same moment) were left out and the page came back short,
+    // which the API answers with no `next`, so a client stopped paging while jobs were still dead.
+    const jobs = await buryAll(8);
+    const ids = (page: readonly DeliveryJob[]) => page.map((j) => j.id);
+    const leaving = new Set([jobs[1]!.id, jobs[2]!.id, jobs[5]!.id]);
+    let racing = true;
+    const real = bindings.HERALD_DB;
+    // The real database; the first read of places is followed by those jobs leaving the set.
+    const db: D1Database = {
+      batch: (statements) => real.batch(statements),
+      prepare(sql) {
+        const statement = real.prepare(sql);
+        if (!sql.includes("length(body)")) return statement;
+        const racy = (bound: D1Statement): D1Statement => ({
+          bind: (...values) => racy(bound.bind(...values)),
+          run: () => bound.run(),
+          first: (...a) => bound.first(...a),
+          async all<Row>() {
+            const result = await bound.all<Row>();
+            if (racing) {
+              racing = false;
+              await createD1DeadJobs(real).discard("sub", [...leaving]);
+            }
+            return result;
+          },
+        });
+        return racy(statement);
+      },
+    };
+    const dead = createD1DeadJobs(db);
+    const staying = jobs.filter((j) => !leaving.has(j.id));
+    const first = await dead.page("sub", 3);
+    expect(ids(first)).toStrictEqual(ids(staying.slice(0, 3)));
+    racing = true;
+    leaving.clear();
+    leaving.add(staying[3]!.id);
+    const second = await dead.page("sub", 1, first[2]!.id);
+    expect(ids(second)).toStrictEqual([staying[4]!.id]);
+    expect(await dead.page("sub", 3, second[0]!.id)).toStrictEqual([]);
+  });
+
   it("refuses a cursor naming no dead job of the subscription instead of starting again", async () => {
     const dead = createD1DeadJobs(bindings.HERALD_DB);
     const jobs = await buryAll(3);
@@ -107,6 +155,39 @@ describe("D1 dead jobs: pages", () => {
     }
     expect((await dead.page("sub", 5, jobs[1]!.id)).map((j) => j.id)).toStrictEqual([jobs[2]!.id]);
   });
+});
+
+describe("D1 dead jobs: pages over HTTP", () => {
+  it("a page of 200 KB events ends at the size bound, and its next goes on with no job twice or skipped", async () => {
+    const dead = createD1DeadJobs(bindings.HERALD_DB);
+    const big = "x".repeat(200 * 1024);
+    const jobs: DeliveryJob[] = Array.from({ length: 200 }, (_, n) => ({
+      ...job(n),
+      event: { ...job(n).event, data: { kind: "text", value: `${n}:${big}` } },
+    }));
+    for (const j of jobs) await dead.bury(j, { status: 400, error: "no", at: 0 });
+    const gw = testWorker({ subscriptions: [{ id: "sub", sink: "http://sink.test/" }] });
+    const listed: string[] = [];
+    let after: string | undefined;
+    let pages = 0;
+    do {
+      const answer = await gw.request(
+        `/subscriptions/sub/dead?limit=1000${after === undefined ? "" : `&after=${after}`}`,
+      );
+      expect(answer.status).toBe(200);
+      const text = await answer.text();
+      expect(text.length).toBeLessThanOrEqual(MAX_PAGE_CHARS + 100);
+      const page = JSON.parse(text) as { items: { jobId: string }[]; next?: string };
+      expect(page.items.length).toBeGreaterThan(0);
+      listed.push(...page.items.map((item) => item.jobId));
+      // `next` is the last item's job: the page ended early, not the set.
+      if (page.next !== undefined) expect(page.next).toBe(page.items.at(-1)!.jobId);
+      after = page.next;
+      pages++;
+    } while (after !== undefined);
+    expect(pages).toBe(2);
+    expect(listed).toStrictEqual(jobs.map((j) => j.id));
+  }, 60_000);
 });
 
 describe("D1 dead jobs: redrive", () => {

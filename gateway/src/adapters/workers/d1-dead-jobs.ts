@@ -117,54 +117,60 @@ export function createD1DeadJobs(db: D1Database): D1DeadJobs {
         .run();
     },
     async page(subscriptionId, limit, after, maxSize) {
+      let from = 0;
+      if (after !== undefined) {
+        const cursor = await db
+          .prepare("SELECT seq FROM dead WHERE job_id = ?1 AND subscription_id = ?2")
+          .bind(after, subscriptionId)
+          .first<{ seq: number }>();
+        if (cursor === null) throw new MalformedRequest(NO_PLACE);
+        from = cursor.seq;
+      }
       // The places first (no bodies), then the bodies a few megabytes at a time, in order, until
       // `maxSize` (`DeadPage`) ends the page: a page of large events is not read whole.
       const places = db.prepare(
         `SELECT seq, length(body) AS size FROM dead
-         WHERE subscription_id = ?1
-           AND seq > COALESCE((SELECT seq FROM dead WHERE job_id = ?2 AND subscription_id = ?1), 0)
-         ORDER BY seq LIMIT ?3`,
+         WHERE subscription_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3`,
       );
-      let rows: readonly Place[];
-      if (after === undefined) {
-        rows = (await places.bind(subscriptionId, null, limit).all<Place>()).results;
-      } else {
-        // One transaction: the cursor's place and the page after it, read together.
-        // (The first statement's rows are `{ seq }`; only their count is read.)
-        const [cursor, page] = await db.batch<Place>([
-          db
-            .prepare("SELECT seq FROM dead WHERE job_id = ?1 AND subscription_id = ?2")
-            .bind(after, subscriptionId),
-          places.bind(subscriptionId, after, limit),
-        ]);
-        if (!cursor?.results.length || page === undefined) throw new MalformedRequest(NO_PLACE);
-        rows = page.results;
-      }
       const full = deadPageFull({ limit, ...(maxSize === undefined ? {} : { maxSize }) });
       const jobs: DeadJob[] = [];
-      for (let at = 0; at < rows.length; ) {
-        let end = at + 1;
-        let chars = rows[at]?.size ?? 0;
-        while (end < rows.length && chars + (rows[end]?.size ?? 0) <= READ_CHARS) {
-          chars += rows[end]?.size ?? 0;
-          end++;
+      // A job buried again since its place was read has a new row, further on: listed once.
+      const listed = new Set<string>();
+      // A row redriven or discarded between the read of its place and of its event is left out,
+      // and the places after the last one read are read next, so that a page is short only where
+      // the set ends (a short page says no page follows, and a client would stop paging while
+      // jobs were still dead).
+      while (jobs.length < limit) {
+        const wanted = limit - jobs.length;
+        const rows = (await places.bind(subscriptionId, from, wanted).all<Place>()).results;
+        for (let at = 0; at < rows.length; ) {
+          let end = at + 1;
+          let chars = rows[at]?.size ?? 0;
+          while (end < rows.length && chars + (rows[end]?.size ?? 0) <= READ_CHARS) {
+            chars += rows[end]?.size ?? 0;
+            end++;
+          }
+          const seqs = rows.slice(at, end).map((row) => row.seq);
+          at = end;
+          const read = await db
+            .prepare(
+              `SELECT job_id, subscription_id, body, attempts, failure FROM dead
+               WHERE subscription_id = ?1 AND seq IN (SELECT value FROM json_each(?2))
+               ORDER BY seq`,
+            )
+            .bind(subscriptionId, JSON.stringify(seqs))
+            .all<DeadRow>();
+          for (const row of read.results) {
+            if (listed.has(row.job_id) || jobs.length >= limit) continue;
+            listed.add(row.job_id);
+            const job = toDeadJob(row);
+            jobs.push(job);
+            if (full(job)) return jobs;
+          }
         }
-        const seqs = rows.slice(at, end).map((row) => row.seq);
-        at = end;
-        const read = await db
-          .prepare(
-            `SELECT job_id, subscription_id, body, attempts, failure FROM dead
-             WHERE subscription_id = ?1 AND seq IN (SELECT value FROM json_each(?2))
-             ORDER BY seq`,
-          )
-          .bind(subscriptionId, JSON.stringify(seqs))
-          .all<DeadRow>();
-        // A row redriven or discarded since the places were read is left out.
-        for (const row of read.results) {
-          const job = toDeadJob(row);
-          jobs.push(job);
-          if (full(job)) return jobs;
-        }
+        const last = rows[rows.length - 1];
+        if (last === undefined || rows.length < wanted) return jobs;
+        from = last.seq;
       }
       return jobs;
     },
