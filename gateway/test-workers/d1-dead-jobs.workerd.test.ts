@@ -15,7 +15,7 @@ import { findDeadCases } from "../src/deliver/find-dead.case.js";
 import { MalformedRequest } from "../src/errors/errors.js";
 import { systemClock } from "../src/ports/clock.js";
 import { silentLogger } from "../src/ports/logger.js";
-import { decodeEvent } from "../src/store/event-codec.js";
+import { decodeEvent, encodeEvent } from "../src/store/event-codec.js";
 import { bindings, resetDatabase, testWorker } from "./harness.js";
 
 beforeEach(async () => {
@@ -142,6 +142,33 @@ describe("D1 dead jobs: pages", () => {
     const second = await dead.page("sub", 1, first[2]!.id);
     expect(ids(second)).toStrictEqual([staying[4]!.id]);
     expect(await dead.page("sub", 3, second[0]!.id)).toStrictEqual([]);
+  });
+
+  it("adds place to a dead table from before it; its jobs keep their order, a new one comes after", async () => {
+    const db = bindings.HERALD_DB;
+    await db.batch([
+      db.prepare("DROP TABLE IF EXISTS dead"),
+      db.prepare(
+        "CREATE TABLE dead (seq INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL UNIQUE, subscription_id TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL, failure TEXT NOT NULL)",
+      ),
+      db.prepare("CREATE INDEX dead_subscription ON dead (subscription_id, seq)"),
+    ]);
+    const old = [job(0), job(1)];
+    for (const j of old) {
+      await db
+        .prepare(
+          "INSERT INTO dead (job_id, subscription_id, body, attempts, failure) VALUES (?, 'sub', ?, 1, ?)",
+        )
+        .bind(j.id, encodeEvent(j.event), JSON.stringify({ status: 400, error: "no", at: 0 }))
+        .run();
+    }
+    await ensureSchema(db);
+    await ensureSchema(db); // a second isolate finds both there
+    const dead = createD1DeadJobs(db);
+    const [fresh] = await buryAll(1);
+    const ids = (page: readonly DeliveryJob[]) => page.map((j) => j.id);
+    expect(ids(await dead.page("sub", 5))).toStrictEqual([old[0]!.id, old[1]!.id, fresh!.id]);
+    expect(ids(await dead.page("sub", 5, old[0]!.id))).toStrictEqual([old[1]!.id, fresh!.id]);
   });
 
   it("refuses a cursor naming no dead job of the subscription instead of starting again", async () => {

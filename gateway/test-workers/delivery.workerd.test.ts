@@ -221,6 +221,43 @@ describe("delivery from the queue consumer inside workerd", () => {
     expect(await (await gw.request("/subscriptions/s/dead")).json()).toStrictEqual({ items: [] });
   });
 
+  it("a job redriven that dies again is dead in its old place: a walk whose after is that job goes on, and none is listed twice", async () => {
+    // It came back in a new row at the end of the set: a reader whose `next` named it went on
+    // from the end (the jobs between were never shown), and one past its old place saw it again.
+    const { gw } = setup({ retry: 0 }, () => new Response("nope", { status: 400 }));
+    const messages = [];
+    for (const id of ["w-1", "w-2", "w-3", "w-4"]) messages.push(await publish(gw, id));
+    await gw.consume(messages);
+    type Page = { items: { jobId: string; event: { id: string } }[]; next?: string };
+    const page = async (query: string) => {
+      const res = await gw.request(`/subscriptions/s/dead?${query}`);
+      expect(res.status).toBe(200);
+      return (await res.json()) as Page;
+    };
+    const ids = (p: Page) => p.items.map((item) => item.event.id);
+    const first = await page("limit=1");
+    expect(ids(first)).toStrictEqual(["w-1"]);
+    expect(first.next).toBe(messages[0]!.job);
+    const second = await page(`limit=1&after=${first.next}`);
+    expect(ids(second)).toStrictEqual(["w-2"]);
+    // w-1 (the first page's next) and w-2 are redriven, and fail again.
+    const sent = gw.queue.sent.length;
+    const redrive = await gw.request("/subscriptions/s/redrive", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jobIds: [messages[0]!.job, messages[1]!.job] }),
+    });
+    expect(await redrive.json()).toStrictEqual({ redriven: 2 });
+    expect((await gw.consume(gw.queue.sent.slice(sent))).explicitAcks).toHaveLength(2);
+    // A reader past w-2 goes on at w-3 and does not see w-1 or w-2 again.
+    expect(ids(await page(`after=${second.next}`))).toStrictEqual(["w-3", "w-4"]);
+    // A reader whose next was w-1 goes on at w-2, not past the end.
+    expect(ids(await page(`after=${first.next}`))).toStrictEqual(["w-2", "w-3", "w-4"]);
+    // From the start, the set is in its order, each job once.
+    expect(ids(await page(""))).toStrictEqual(["w-1", "w-2", "w-3", "w-4"]);
+    expect((await page("")).items[0]!.jobId).toBe(messages[0]!.job);
+  });
+
   it("GET .../dead/{jobId}: one dead delivery from D1 as the page lists it; 404 problem+json for none", async () => {
     const { gw } = setup({ retry: 0 }, () => new Response("nope", { status: 400 }));
     const messages = [await publish(gw, "g-1"), await publish(gw, "g-2")];

@@ -29,18 +29,31 @@ function toDeadJob(row: DeadRow): DeadJob {
   };
 }
 
-/** Where a dead job is (`seq`) and how long its stored event is (characters). */
+/** A dead job's row (`seq`), its place in the set, and how long its stored event is (characters). */
 interface Place {
   readonly seq: number;
+  readonly place: number;
   readonly size: number;
 }
+
+/**
+ * A dead job's place in the set, which pages follow: the `seq` of the row it first had, kept when
+ * it is redriven and dies again (`DeliveryMessage.place`), so that it is dead again in its old
+ * place, as on Node, and a page's `after` naming it still marks where a reader was. Rows of a
+ * Herald before `place` have none: their `seq`.
+ */
+const PLACE = "COALESCE(place, seq)";
 
 /** About how many characters of stored events one read of a dead page fetches at most. */
 const READ_CHARS = 4 * 1024 * 1024;
 
-/** A dead job and its row (`seq`): a job buried again since has a new row, another `seq`. */
+/**
+ * A dead job, its row (`seq`: a job buried again since has a new row, another `seq`) and its
+ * place in the set (see `PLACE`).
+ */
 export interface DeadJobRow {
   readonly seq: number;
+  readonly place: number;
   readonly job: DeadJob;
 }
 
@@ -50,8 +63,11 @@ const NO_PLACE =
 
 /** Deliveries kept as dead, in D1 (the `dead` table, see `d1-schema.ts`). */
 export interface D1DeadJobs {
-  /** Keeps the job as dead with `attempts` + 1 (as `DeliveryQueue.bury`); idempotent per job id. */
-  bury(job: DeliveryJob, failure: DeliveryFailure): Promise<void>;
+  /**
+   * Keeps the job as dead with `attempts` + 1 (as `DeliveryQueue.bury`); idempotent per job id.
+   * `place` is where the job was before a redrive (`DeadJobRow.place`): it goes back there.
+   */
+  bury(job: DeliveryJob, failure: DeliveryFailure, place?: number): Promise<void>;
   /**
    * The subscription's dead jobs, oldest first, after the job `after` (when given). An `after`
    * that names none of the subscription's dead jobs is a `MalformedRequest` (400): job ids are
@@ -99,13 +115,15 @@ export interface D1DeadJobs {
  */
 export function createD1DeadJobs(db: D1Database): D1DeadJobs {
   return {
-    async bury(job, failure) {
+    async bury(job, failure, place) {
       await db
         .prepare(
           // A new row (`seq`) each time, also for a job buried again: a redrive that sent it
-          // removes only the row it read, never the failure that came back since.
-          `INSERT OR REPLACE INTO dead (job_id, subscription_id, body, attempts, failure)
-           VALUES (?, ?, ?, ?, ?)`,
+          // removes only the row it read, never the failure that came back since. Its place is
+          // the one it had (before a redrive, or in the row replaced), else its own `seq`.
+          `INSERT OR REPLACE INTO dead (job_id, subscription_id, body, attempts, failure, place)
+           VALUES (?1, ?2, ?3, ?4, ?5,
+             COALESCE(?6, (SELECT ${PLACE} FROM dead WHERE job_id = ?1)))`,
         )
         .bind(
           job.id,
@@ -113,6 +131,7 @@ export function createD1DeadJobs(db: D1Database): D1DeadJobs {
           encodeEvent(job.event),
           job.attempts + 1,
           JSON.stringify(failure),
+          place ?? null,
         )
         .run();
     },
@@ -120,17 +139,17 @@ export function createD1DeadJobs(db: D1Database): D1DeadJobs {
       let from = 0;
       if (after !== undefined) {
         const cursor = await db
-          .prepare("SELECT seq FROM dead WHERE job_id = ?1 AND subscription_id = ?2")
+          .prepare(`SELECT ${PLACE} AS place FROM dead WHERE job_id = ?1 AND subscription_id = ?2`)
           .bind(after, subscriptionId)
-          .first<{ seq: number }>();
+          .first<{ place: number }>();
         if (cursor === null) throw new MalformedRequest(NO_PLACE);
-        from = cursor.seq;
+        from = cursor.place;
       }
       // The places first (no bodies), then the bodies a few megabytes at a time, in order, until
       // `maxSize` (`DeadPage`) ends the page: a page of large events is not read whole.
       const places = db.prepare(
-        `SELECT seq, length(body) AS size FROM dead
-         WHERE subscription_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3`,
+        `SELECT seq, ${PLACE} AS place, length(body) AS size FROM dead
+         WHERE subscription_id = ?1 AND ${PLACE} > ?2 ORDER BY ${PLACE} LIMIT ?3`,
       );
       const full = deadPageFull({ limit, ...(maxSize === undefined ? {} : { maxSize }) });
       const jobs: DeadJob[] = [];
@@ -156,7 +175,7 @@ export function createD1DeadJobs(db: D1Database): D1DeadJobs {
             .prepare(
               `SELECT job_id, subscription_id, body, attempts, failure FROM dead
                WHERE subscription_id = ?1 AND seq IN (SELECT value FROM json_each(?2))
-               ORDER BY seq`,
+               ORDER BY ${PLACE}`,
             )
             .bind(subscriptionId, JSON.stringify(seqs))
             .all<DeadRow>();
@@ -170,7 +189,7 @@ export function createD1DeadJobs(db: D1Database): D1DeadJobs {
         }
         const last = rows[rows.length - 1];
         if (last === undefined || rows.length < wanted) return jobs;
-        from = last.seq;
+        from = last.place;
       }
       return jobs;
     },
@@ -187,14 +206,14 @@ export function createD1DeadJobs(db: D1Database): D1DeadJobs {
     async peek(subscriptionId, limit, jobIds, upTo) {
       const { results } = await db
         .prepare(
-          `SELECT seq, job_id, subscription_id, body, attempts, failure FROM dead
+          `SELECT seq, ${PLACE} AS place, job_id, subscription_id, body, attempts, failure FROM dead
            WHERE subscription_id = ?1 AND seq <= ?4
              AND (?2 IS NULL OR job_id IN (SELECT value FROM json_each(?2)))
            ORDER BY seq LIMIT ?3`,
         )
         .bind(subscriptionId, jobIds === undefined ? null : JSON.stringify(jobIds), limit, upTo)
-        .all<DeadRow>();
-      return results.map((row) => ({ seq: row.seq, job: toDeadJob(row) }));
+        .all<DeadRow & { place: number }>();
+      return results.map((row) => ({ seq: row.seq, place: row.place, job: toDeadJob(row) }));
     },
     async lastRow() {
       const row = await db

@@ -22,7 +22,9 @@ import type { D1Database } from "./cloudflare-bindings.js";
  *   delivers only messages whose acceptance is here, which is what makes a request that failed
  *   after its messages were sent deliver nothing.
  * - `dead`: deliveries kept as dead (attempts exhausted, no dead-letter sink took them), for
- *   `GET /subscriptions/{id}/dead` and redrive; `seq` orders them.
+ *   `GET /subscriptions/{id}/dead` and redrive; `place` (or `seq` where it is null: the rows of
+ *   a Herald before it; `place` is added to tables created without it) orders them: a job
+ *   redriven and dead again has a new row in its old place (see `d1-dead-jobs.ts`).
  */
 const SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS subscriptions (
@@ -59,7 +61,8 @@ const SCHEMA: readonly string[] = [
     subscription_id TEXT NOT NULL,
     body TEXT NOT NULL,
     attempts INTEGER NOT NULL,
-    failure TEXT NOT NULL
+    failure TEXT NOT NULL,
+    place INTEGER
   )`,
   "CREATE INDEX IF NOT EXISTS dead_subscription ON dead (subscription_id, seq)",
 ];
@@ -74,11 +77,27 @@ export async function ensureSchema(db: D1Database): Promise<void> {
   const results = await db.batch<{ name: string }>([
     ...SCHEMA.map((sql) => db.prepare(sql)),
     db.prepare("PRAGMA table_info(accepted)"),
+    db.prepare("PRAGMA table_info(dead)"),
+    db.prepare("PRAGMA index_list(dead)"),
   ]);
-  const columns = results.at(-1)?.results ?? [];
-  if (columns.some((column) => column.name === "accepted_at")) return;
+  const has = (at: number, name: string) =>
+    (results.at(at)?.results ?? []).some((row) => row.name === name);
+  if (!has(-3, "accepted_at"))
+    await addColumn(db, "ALTER TABLE accepted ADD COLUMN accepted_at INTEGER");
+  if (!has(-2, "place")) await addColumn(db, "ALTER TABLE dead ADD COLUMN place INTEGER");
+  // Not in SCHEMA: on a table from before `place`, its batch would fail before the column is added.
+  if (!has(-1, "dead_place")) {
+    await db
+      .prepare(
+        "CREATE INDEX IF NOT EXISTS dead_place ON dead (subscription_id, COALESCE(place, seq))",
+      )
+      .run();
+  }
+}
+
+async function addColumn(db: D1Database, sql: string): Promise<void> {
   try {
-    await db.prepare("ALTER TABLE accepted ADD COLUMN accepted_at INTEGER").run();
+    await db.prepare(sql).run();
   } catch (error) {
     // Another isolate added it meanwhile.
     if (!/duplicate column/i.test(error instanceof Error ? error.message : String(error))) {

@@ -22,6 +22,12 @@ export interface DeliveryMessage {
   readonly sentAt: number;
   /** Attempts made before this message was sent (0, or more when it replaces another message). */
   readonly attempts: number;
+  /**
+   * Where a redriven job was in the dead set (`d1-dead-jobs.ts`): dead again, it goes back to
+   * that place, as a job keeps its place on Node (its id), so a dead page's `after` naming it
+   * still marks where a reader was. Absent for a job never dead.
+   */
+  readonly place?: number;
 }
 
 /**
@@ -42,7 +48,8 @@ export function readDeliveryMessage(raw: unknown): DeliveryMessage | undefined {
     typeof m.sentAt === "number" &&
     typeof m.attempts === "number" &&
     Number.isInteger(m.attempts) &&
-    m.attempts >= 0;
+    m.attempts >= 0 &&
+    (m.place === undefined || (Number.isSafeInteger(m.place) && (m.place as number) > 0));
   return ok ? (raw as DeliveryMessage) : undefined;
 }
 

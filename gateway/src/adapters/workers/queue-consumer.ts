@@ -110,6 +110,8 @@ interface Carried {
   readonly message: QueueMessage;
   /** When the job's first message was sent (its body's `sentAt`). */
   readonly sentAt: number;
+  /** Its place in the dead set before a redrive (its body's `place`). */
+  readonly place: number | undefined;
 }
 
 /**
@@ -277,7 +279,7 @@ export function createQueueConsumer(
         queue: {
           complete: async () => message.ack(),
           async bury(_jobId, failure) {
-            await dead.bury(job, failure);
+            await dead.bury(job, failure, body.place);
             message.ack();
           },
         },
@@ -363,7 +365,7 @@ export function createQueueConsumer(
         async bury(jobId, failure) {
           const carried = group.find((c) => c.job.id === jobId);
           if (carried === undefined) return;
-          await dead.bury(carried.job, failure);
+          await dead.bury(carried.job, failure, carried.place);
           carried.message.ack();
         },
       },
@@ -427,7 +429,7 @@ export function createQueueConsumer(
         continue;
       }
       const list = bySubscription.get(body.subscription) ?? [];
-      list.push({ job: jobOf(message, body), message, sentAt: body.sentAt });
+      list.push({ job: jobOf(message, body), message, sentAt: body.sentAt, place: body.place });
       bySubscription.set(body.subscription, list);
     }
 

@@ -184,13 +184,14 @@ export function createQueuesIntake(options: QueuesIntakeOptions): DeliveryQueue 
         const sentAt = clock.now();
         // Sent before removed: a failure in between redrives a job twice, never loses it.
         await send(
-          rows.map(({ job }) => ({
+          rows.map(({ job, place }) => ({
             v: 1,
             job: job.id,
             subscription: job.subscriptionId,
             event: encodeEvent(job.event),
             sentAt,
             attempts: 0,
+            place,
           })),
         );
         await dead.remove(rows.map((row) => row.seq));
