@@ -207,4 +207,42 @@ describe("the Worker under wrangler dev (workerd, local Queues and D1)", () => {
     expect(await redrive.json()).toStrictEqual({ redriven: 1 });
     await sink.deliveries("/fail-kept", 2);
   });
+
+  it("a job redriven through the queue that dies again is dead in its old place", {
+    timeout: 30_000,
+  }, async () => {
+    const id = await subscribe("/e2e/again", {
+      sink: `${sink.url}/fail-again`,
+      delivery: { retry: 0 },
+    });
+    type Item = { jobId: string; event: { id: string }; failure: { at: string } };
+    /** The dead page once `ready` holds for it (the row is written after the sink answered). */
+    const deadWhen = async (ready: (items: Item[]) => boolean) => {
+      let items: Item[] = [];
+      for (let i = 0; i < 50; i++) {
+        const res = await fetch(`${dev.url}/subscriptions/${id}/dead`);
+        items = ((await res.json()) as { items: Item[] }).items;
+        if (ready(items)) return items;
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+      throw new Error(`dead set never ready: ${JSON.stringify(items)}`);
+    };
+    expect(await publish("/e2e/again", "e2e-5")).toBe(202);
+    await sink.deliveries("/fail-again");
+    expect(await publish("/e2e/again", "e2e-6")).toBe(202);
+    const [first, second] = await deadWhen((items) => items.length === 2);
+    expect([first?.event.id, second?.event.id]).toStrictEqual(["e2e-5", "e2e-6"]);
+    const redrive = await fetch(`${dev.url}/subscriptions/${id}/redrive`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jobIds: [first!.jobId] }),
+    });
+    expect(await redrive.json()).toStrictEqual({ redriven: 1 });
+    await sink.deliveries("/fail-again", 3);
+    const again = await deadWhen(
+      (items) => items.length === 2 && items[0]?.failure.at !== first?.failure.at,
+    );
+    // Its old place, under its jobId: first, not after e2e-6.
+    expect(again.map((item) => item.jobId)).toStrictEqual([first!.jobId, second!.jobId]);
+  });
 });
