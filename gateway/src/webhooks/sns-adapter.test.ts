@@ -196,6 +196,23 @@ describe("sns: signatures", () => {
     expect(event?.type).toBe("com.amazonaws.sns.Notification");
   });
 
+  it("an empty Subject counts as absent, and a confirmation has no subject even with one (README)", async () => {
+    const res = await deliver(
+      kit,
+      "orders-topic",
+      sign(notification("empty-subject", { Subject: "" }), "2"),
+    );
+    expect(res.status).toBe(202);
+    const confirm = sign({ ...confirmation("confirm-subject"), Subject: "Hi" }, "2");
+    expect((await deliver(kit, "orders-topic", confirm)).status).toBe(202);
+    const empty = (await kit.delivered()).find((e) => e.id === "empty-subject");
+    expect(empty).toMatchObject({ type: "com.amazonaws.sns.Notification" });
+    expect(empty?.subject).toBeUndefined();
+    const confirmed = (await kit.delivered()).find((e) => e.id === "confirm-subject");
+    expect(confirmed).toMatchObject({ type: "com.amazonaws.sns.SubscriptionConfirmation" });
+    expect(confirmed?.subject).toBeUndefined();
+  });
+
   it("refuses a tampered message, a missing signature and an unknown SignatureVersion: 401", async () => {
     const signed = sign(notification("tampered"), "2");
     const tampered = await deliver(kit, "orders-topic", { ...signed, Message: "Hello evil!" });
