@@ -10,7 +10,9 @@ export type ProxyAction =
       readonly status: number;
       readonly headers?: Record<string, string>;
     }
-  | { readonly kind: "answer"; readonly status: number; readonly headers?: Record<string, string> };
+  | { readonly kind: "answer"; readonly status: number; readonly headers?: Record<string, string> }
+  /** Pass it on, then reset the client's connection without an answer. */
+  | { readonly kind: "forward-then-reset" };
 
 /** A recording HTTP proxy on 127.0.0.1 in front of a real gateway. */
 export interface ForwardProxy {
@@ -65,6 +67,10 @@ export async function startProxy(
       });
       const text = await upstream.text();
       upstreamStatuses.push(upstream.status);
+      if (act.kind === "forward-then-reset") {
+        res.socket?.resetAndDestroy();
+        return;
+      }
       if (act.kind === "forward-then") {
         res.writeHead(act.status, act.headers).end();
         return;

@@ -236,6 +236,26 @@ describe("producer against herald serve", () => {
       await proxy.close();
     }
   });
+  it("a connection reset after the gateway stored the event: retried with the same id, delivered once", async () => {
+    const proxy = await startProxy(herald.events, (i) =>
+      i === 0 ? { kind: "forward-then-reset" } : { kind: "forward" },
+    );
+    try {
+      const producer = createProducer({
+        endpoint: proxy.url,
+        source: "/reset",
+        retry: { baseDelay: 1 },
+      });
+      const sent = await producer.notification({ type: "com.example.reset", subject: "x" });
+      expect(proxy.requests.map((r) => r.headers["ce-id"])).toEqual([sent.id, sent.id]);
+      expect(proxy.upstreamStatuses).toEqual([202, 202]);
+      const after = await producer.notification({ type: "com.example.reset", subject: "y" });
+      await deliveries(sent, after);
+      expect(deliveredIds(sink.received).filter((id) => id === sent.id)).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
 });
 
 describe("producer errors from herald serve", () => {
