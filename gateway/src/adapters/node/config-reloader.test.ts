@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} in these strings is config text under test.
 import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -106,6 +107,25 @@ describe("createConfigReloader", () => {
     expect(applied).toHaveLength(0);
     const error = lines.find((l) => l.level === "error");
     expect(JSON.stringify(error?.fields)).toContain("the file is not UTF-8 text");
+  });
+
+  it("refuses a new ${VAR} that is not set, saying a reload reads the environment of the start", async () => {
+    const { applied, lines } = await start(yaml(["a"]));
+    await writeFile(path, "subscriptions:\n  - id: a\n    sink: ${HERALD_TEST_SINK}\n");
+    expect(await reloader!.reload("SIGHUP")).toBe(false);
+    expect(applied).toHaveLength(0);
+    const error = lines.find((l) => l.level === "error");
+    expect(JSON.stringify(error?.fields?.errors)).toContain(
+      "herald.yaml:3:11 subscriptions[0].sink: environment variable HERALD_TEST_SINK is not set",
+    );
+    expect(error?.fields?.hint).toMatch(/environment herald serve started with.*restart/);
+  });
+
+  it("gives no environment hint for an invalid file that names no variable", async () => {
+    const { lines } = await start(yaml(["a"]));
+    await writeFile(path, "subscriptions:\n  - id: a\n    sink: nope\n");
+    expect(await reloader!.reload("SIGHUP")).toBe(false);
+    expect(lines.find((l) => l.level === "error")?.fields).not.toHaveProperty("hint");
   });
 
   it("refuses what apply refuses", async () => {

@@ -13,6 +13,11 @@ import { decodeConfigText } from "./decode-config-text.js";
 /** Sections a reload cannot change in a running process: they take effect after a restart. */
 const RESTART_SECTIONS = ["listen", "limits", "store", "auth", "adapters"] as const;
 
+/** Said with a reload refused for a `${VAR}` that is not set. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the config's syntax, said to the user.
+const ENV_HINT =
+  "a reload reads ${VAR} from the environment herald serve started with; to add or change a variable, restart it";
+
 /** Why a reload was asked for. */
 export type ReloadTrigger = "SIGHUP" | "file change";
 
@@ -112,10 +117,16 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
       next = parseConfig(text, path, env);
     } catch (error) {
       if (!(error instanceof ConfigInvalid)) throw error;
+      // A variable exported after the start (a shell, a changed Secret) cannot reach a running
+      // process: said, so the user does not keep reloading in the hope of it being read.
+      const unsetVariable = error.issues.some((issue) =>
+        /^environment variable \S+ is not set$/.test(issue.message),
+      );
       logger.error("config reload refused: the new config is invalid; the old config stays", {
         trigger,
         config: path,
         errors: error.message.split("\n"),
+        ...(unsetVariable ? { hint: ENV_HINT } : {}),
       });
       lastText = text;
       return false;
