@@ -14,9 +14,8 @@ import { decodeConfigText } from "./decode-config-text.js";
 const RESTART_SECTIONS = ["listen", "limits", "store", "auth", "adapters"] as const;
 
 /** Said with a reload refused for a `${VAR}` that is not set. */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the config's syntax, said to the user.
 const ENV_HINT =
-  "a reload reads ${VAR} from the environment herald serve started with; to add or change a variable, restart it";
+  "a reload reads environment variables from the environment herald serve started with; to add or change one, restart it";
 
 /** Why a reload was asked for. */
 export type ReloadTrigger = "SIGHUP" | "file change";
