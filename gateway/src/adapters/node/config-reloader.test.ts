@@ -74,6 +74,7 @@ function watch(initial: string, apply: (c: HeraldConfig) => void = () => {}) {
     running,
     initialText: initial,
     debounceMs: 20,
+    removalSettleMs: 300,
     apply: (config) => {
       apply(config);
       applied.push(config);
@@ -236,6 +237,26 @@ describe("createConfigReloader", () => {
       ["b"],
       ["b", "edited"],
     ]);
+  });
+
+  it("a half-written file that would remove subscriptions is not applied while it is still being written", async () => {
+    const { applied, lines, next } = await start(yaml(["a", "b"]));
+    const reloaded = next((l) => l.message === "config reloaded");
+    // A writer that truncates, writes the first subscription, pauses past the debounce, then ends.
+    await writeFile(path, yaml(["a"]));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await writeFile(path, yaml(["a", "b", "c"]));
+    await reloaded;
+    expect(applied.map((c) => c.subscriptions.map((s) => s.id))).toStrictEqual([["a", "b", "c"]]);
+    expect(lines.filter((l) => l.message === "config reloaded")).toHaveLength(1);
+  });
+
+  it("a file change that removes a subscription applies once the file stays as it is", async () => {
+    const { applied, next } = await start(yaml(["a", "b"]));
+    const reloaded = next((l) => l.message === "config reloaded");
+    await writeFile(path, yaml(["a"]));
+    await reloaded;
+    expect(applied.map((c) => c.subscriptions.map((s) => s.id))).toStrictEqual([["a"]]);
   });
 
   it("an invalid write is refused and a later valid one still applies", async () => {

@@ -45,6 +45,11 @@ export interface ConfigReloaderOptions {
   readonly watch?: boolean;
   /** How long file events settle before a reload, in ms (editors write in several steps). */
   readonly debounceMs?: number;
+  /**
+   * How long a file change that removes subscriptions waits for the file to stay as it is before
+   * it applies, in ms (default 1000): see `reloadNow`.
+   */
+  readonly removalSettleMs?: number;
 }
 
 export interface ConfigReloader {
@@ -59,7 +64,8 @@ export interface ConfigReloader {
  * version cannot do, or cannot be applied is refused with an error log, and the old one stays.
  * Changes to `listen`, `limits`, `store`, `auth` or `adapters`, and to the files named by
  * `changedFiles` (JWKS key files), are logged as needing a restart. An empty file is refused too (a file caught mid-rewrite would otherwise remove every
- * subscription), and the new config's warnings (`configWarnings`) are logged as at start.
+ * subscription), and the new config's warnings (`configWarnings`) are logged as at start. A file
+ * change that removes subscriptions applies only once the file stayed the same `removalSettleMs`.
  *
  * The directory is watched, not the file: editors and config tools often replace a file by
  * renaming a new one over it, which ends a watch on the file itself. Reloads run one at a time,
@@ -71,8 +77,10 @@ export interface ConfigReloader {
  * process.on("SIGHUP", () => void reloader.reload("SIGHUP"));
  */
 export function createConfigReloader(options: ConfigReloaderOptions): ConfigReloader {
-  const { path, env, logger, running, apply, debounceMs = 150 } = options;
+  const { path, env, logger, running, apply, debounceMs = 150, removalSettleMs = 1000 } = options;
   let lastText = options.initialText;
+  /** The ids of the config's subscriptions as last applied. */
+  let configuredIds = new Set(running.subscriptions.map((s) => s.id));
   let chain: Promise<boolean> = Promise.resolve(true);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
@@ -143,6 +151,19 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
       lastText = text;
       return false;
     }
+    // A file truncated and written again in pieces can be caught half-written, and the first
+    // subscriptions of a list are a valid config: applied, the others' queued deliveries would be
+    // dropped for good. So a file change that removes any waits a little longer and applies only
+    // when the file is still the same; otherwise the write that changed it reloads again.
+    if (
+      trigger === "file change" &&
+      [...configuredIds].some((id) => !next.subscriptions.some((s) => s.id === id))
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, removalSettleMs));
+      if (closed) return false;
+      const again = await readFile(path).catch(() => undefined);
+      if (again === undefined || !Buffer.from(bytes).equals(again)) return false;
+    }
     try {
       apply(next);
     } catch (error) {
@@ -156,6 +177,7 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
       return false;
     }
     lastText = text;
+    configuredIds = new Set(next.subscriptions.map((s) => s.id));
     const restart = RESTART_SECTIONS.filter(
       (section) => JSON.stringify(next[section]) !== JSON.stringify(running[section]),
     );
