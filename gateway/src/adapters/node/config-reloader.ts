@@ -155,10 +155,8 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
     // subscriptions of a list are a valid config: applied, the others' queued deliveries would be
     // dropped for good. So a file change that removes any waits a little longer and applies only
     // when the file is still the same; otherwise the write that changed it reloads again.
-    if (
-      trigger === "file change" &&
-      [...configuredIds].some((id) => !next.subscriptions.some((s) => s.id === id))
-    ) {
+    const nextIds = new Set(next.subscriptions.map((s) => s.id));
+    if (trigger === "file change" && [...configuredIds].some((id) => !nextIds.has(id))) {
       await new Promise((resolve) => setTimeout(resolve, removalSettleMs));
       if (closed) return false;
       const again = await readFile(path).catch(() => undefined);
@@ -177,7 +175,7 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
       return false;
     }
     lastText = text;
-    configuredIds = new Set(next.subscriptions.map((s) => s.id));
+    configuredIds = nextIds;
     const restart = RESTART_SECTIONS.filter(
       (section) => JSON.stringify(next[section]) !== JSON.stringify(running[section]),
     );
