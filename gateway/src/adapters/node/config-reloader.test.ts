@@ -242,9 +242,11 @@ describe("createConfigReloader", () => {
   it("a half-written file that would remove subscriptions is not applied while it is still being written", async () => {
     const { applied, lines, next } = await start(yaml(["a", "b"]));
     const reloaded = next((l) => l.message === "config reloaded");
-    // A writer that truncates, writes the first subscription, pauses past the debounce, then ends.
+    const settling = next((l) => l.message.startsWith("config change removes subscriptions"));
+    // A writer that truncates, writes the first subscription, pauses past the debounce (the
+    // reloader has read the half file), then ends.
     await writeFile(path, yaml(["a"]));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await settling;
     await writeFile(path, yaml(["a", "b", "c"]));
     await reloaded;
     expect(applied.map((c) => c.subscriptions.map((s) => s.id))).toStrictEqual([["a", "b", "c"]]);

@@ -157,6 +157,10 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
     // when the file is still the same; otherwise the write that changed it reloads again.
     const nextIds = new Set(next.subscriptions.map((s) => s.id));
     if (trigger === "file change" && [...configuredIds].some((id) => !nextIds.has(id))) {
+      logger.debug("config change removes subscriptions; applied once the file stays the same", {
+        config: path,
+        waitMs: removalSettleMs,
+      });
       await new Promise((resolve) => setTimeout(resolve, removalSettleMs));
       if (closed) return false;
       const again = await readFile(path).catch(() => undefined);
