@@ -61,6 +61,16 @@ const event = (id: string): CloudEvent => ({
 });
 const never = () => new AbortController().signal;
 
+/** An API-created subscription as the store keeps one. */
+const apiSubscription: Subscription = {
+  id: "api",
+  filters: [],
+  sink: "http://127.0.0.1:9/x",
+  protocol: "HTTP",
+  protocolsettings: { headers: {} },
+  delivery: DEFAULT_DELIVERY,
+};
+
 /** A job row of an old schema: event id, attempts, due_at, failure JSON, dead_at. */
 type OldJobRow = [string, number, number | null, string | null, number | null];
 
@@ -98,15 +108,7 @@ describe("openSqliteStore", () => {
     const [a1, b1, a2] = await first.queue.lease(3, 60_000, never());
     await first.queue.reschedule(a1?.id ?? "", clock.now(), { status: 503, error: "busy", at: 5 });
     await first.queue.bury(b1?.id ?? "", { status: 400, error: "bad", at: 6 });
-    const subscription: Subscription = {
-      id: "api",
-      filters: [],
-      sink: "http://127.0.0.1:9/x",
-      protocol: "HTTP",
-      protocolsettings: { headers: {} },
-      delivery: DEFAULT_DELIVERY,
-    };
-    await first.subscriptions.put(subscription);
+    await first.subscriptions.put(apiSubscription);
     await first.subscriptions.setDisabled("a", { at: 7, reason: "gone" });
     await first.close();
 
@@ -131,7 +133,7 @@ describe("openSqliteStore", () => {
       duplicates: 1,
       jobs: 0,
     });
-    expect(await second.subscriptions.list()).toEqual([subscription]);
+    expect(await second.subscriptions.list()).toEqual([apiSubscription]);
     expect(await second.subscriptions.disabled()).toEqual(
       new Map([["a", { at: 7, reason: "gone" }]]),
     );
@@ -244,16 +246,8 @@ describe("openSqliteStore", () => {
     const { path, db } = oldSchemaFile(4, rows);
     const insertKey = db.prepare("INSERT INTO dedupe (key, expires_at) VALUES (?, ?)");
     for (const [id] of rows) insertKey.run(dedupeKey("/s", id), 1_000 + 60_000);
-    const subscription: Subscription = {
-      id: "api",
-      filters: [],
-      sink: "http://127.0.0.1:9/x",
-      protocol: "HTTP",
-      protocolsettings: { headers: {} },
-      delivery: DEFAULT_DELIVERY,
-    };
     db.prepare("INSERT INTO subscriptions (id, body) VALUES ('api', ?)").run(
-      JSON.stringify(subscription),
+      JSON.stringify(apiSubscription),
     );
     db.close();
     const clock = manualClock(2_000);
@@ -269,7 +263,7 @@ describe("openSqliteStore", () => {
       expect((await store.queue.dead("a", { limit: 10 })).map((job) => job.failure)).toEqual([
         failure,
       ]);
-      expect(await store.subscriptions.list()).toEqual([subscription]);
+      expect(await store.subscriptions.list()).toEqual([apiSubscription]);
       // The keys are still duplicates within the window they were written under, not after.
       expect(
         (await store.queue.accept([{ event: event("dead"), subscriptionIds: ["a"] }])).duplicates,
@@ -568,14 +562,7 @@ describe("SQLite subscriptions of a damaged file", () => {
   ])("names the row whose definition is %s", async (_, body, why) => {
     const path = join(dir, `damaged-${body.length}.db`);
     const store = openSqliteStore({ path });
-    await store.subscriptions.put({
-      id: "api",
-      filters: [],
-      sink: "http://127.0.0.1:9/x",
-      protocol: "HTTP",
-      protocolsettings: { headers: {} },
-      delivery: DEFAULT_DELIVERY,
-    });
+    await store.subscriptions.put(apiSubscription);
     await store.close();
     const db = new Database(path);
     db.prepare("UPDATE subscriptions SET body = ? WHERE id = 'api'").run(body);
