@@ -75,6 +75,31 @@ export function jsonLists(items: readonly unknown[], maxBytes = LIST_PARAM_BYTES
 }
 
 /**
+ * The `column` of `sql` run once per JSON list of `items` (`jsonLists`, bound as `?1`, then
+ * `rest`), gathered: a lookup of any size within D1's parameter limits.
+ *
+ * @example
+ * await selectEachList(db, "SELECT id FROM accepted WHERE id IN (SELECT value FROM json_each(?1))", "id", ids);
+ */
+async function selectEachList(
+  db: D1Database,
+  sql: string,
+  column: string,
+  items: readonly string[],
+  ...rest: unknown[]
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const list of jsonLists(items)) {
+    const { results } = await db
+      .prepare(sql)
+      .bind(list, ...rest)
+      .all<Record<string, string>>();
+    for (const row of results) found.add(row[column] as string);
+  }
+  return found;
+}
+
+/**
  * The `accepted` table on D1. Lists travel as JSON parameters (`json_each`), so a batch of any
  * number of events is one statement: D1 allows 100 bound parameters per statement, and fewer
  * queries per invocation on its free plan. A list past `LIST_PARAM_BYTES` is split across
@@ -86,20 +111,16 @@ export function jsonLists(items: readonly unknown[], maxBytes = LIST_PARAM_BYTES
  */
 export function createD1Acceptances(db: D1Database): D1Acceptances {
   return {
-    async liveKeys(keys, now, windowMs) {
-      const live = new Set<string>();
-      for (const list of jsonLists(keys)) {
-        const { results } = await db
-          .prepare(
-            `SELECT DISTINCT key FROM accepted
-             WHERE key IN (SELECT value FROM json_each(?1)) AND ${liveUntil("")} > ?2`,
-          )
-          .bind(list, now, windowMs)
-          .all<{ key: string }>();
-        for (const row of results) live.add(row.key);
-      }
-      return live;
-    },
+    liveKeys: (keys, now, windowMs) =>
+      selectEachList(
+        db,
+        `SELECT DISTINCT key FROM accepted
+         WHERE key IN (SELECT value FROM json_each(?1)) AND ${liveUntil("")} > ?2`,
+        "key",
+        keys,
+        now,
+        windowMs,
+      ),
     async claim(claims, now, windowMs, keepUntil) {
       const lists = jsonLists(claims);
       if (lists.length === 0) return new Set();
@@ -135,16 +156,12 @@ export function createD1Acceptances(db: D1Database): D1Acceptances {
       const reads = results.slice(-lists.length);
       return new Set(reads.flatMap((read) => read.results.map((row) => row.id)));
     },
-    async recorded(ids) {
-      const found = new Set<string>();
-      for (const list of jsonLists(ids)) {
-        const { results } = await db
-          .prepare("SELECT id FROM accepted WHERE id IN (SELECT value FROM json_each(?1))")
-          .bind(list)
-          .all<{ id: string }>();
-        for (const row of results) found.add(row.id);
-      }
-      return found;
-    },
+    recorded: (ids) =>
+      selectEachList(
+        db,
+        "SELECT id FROM accepted WHERE id IN (SELECT value FROM json_each(?1))",
+        "id",
+        ids,
+      ),
   };
 }
