@@ -204,6 +204,10 @@ export function createFreshAdmission(options: {
         if (lacks(id, n)) blocked.add(id);
         else reserved.set(id, (reserved.get(id) ?? 0) + n);
       }
+      // Every subscription anyone waits for is held back: no later waiter can fit. This is the
+      // usual case (a lease makes room for the oldest waiter of one subscription), and ends the
+      // walk there instead of at the end of a line of dozens of publishers.
+      if (blocked.size === waitingFor.size) return;
     }
   }
 
