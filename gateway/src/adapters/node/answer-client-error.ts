@@ -95,8 +95,10 @@ export function answerOnSocket(socket: Duplex, refusal: HeraldError): void {
   socket.end(`${head.join("\r\n")}\r\n\r\n${body}`, () => socket.destroy());
 }
 
-function problemOf(err: NodeJS.ErrnoException): HeraldError {
+function problemOf(err: NodeJS.ErrnoException & { rawPacket?: unknown }): HeraldError {
   switch (err.code) {
+    case "HPE_INVALID_VERSION":
+      return new MalformedRequest(`${versionOf(err.rawPacket)} is not spoken here: send HTTP/1.1`);
     case "HPE_HEADER_OVERFLOW":
       return new HeadersTooLarge("the request's header section is over the server's limit");
     case "ERR_HTTP_REQUEST_TIMEOUT":
@@ -104,4 +106,15 @@ function problemOf(err: NodeJS.ErrnoException): HeraldError {
     default:
       return new MalformedRequest("the request is not valid HTTP/1.1");
   }
+}
+
+/**
+ * The protocol version a refused request line names, as sent (`HTTP/1.2`, `HTTP/3.0`), for the
+ * refusal's detail; a generic name when it cannot be shown (too long, or not printable).
+ */
+function versionOf(packet: unknown): string {
+  if (!Buffer.isBuffer(packet)) return "that HTTP version";
+  const line = packet.toString("latin1", 0, Math.min(packet.length, 8_192)).split("\r\n", 1)[0] ?? "";
+  const version = /\s(HTTP\/[0-9.]{1,8})$/.exec(line)?.[1];
+  return version ?? "that HTTP version";
 }

@@ -124,12 +124,15 @@ describe("the Host header (RFC 9112 3.2)", () => {
 it.each([
   ["HTTP/2.0", "POST /events HTTP/2.0\r\nHost: gw\r\nContent-Length: 0\r\n\r\n"],
   ["HTTP/3.7", "GET /healthz HTTP/3.7\r\nHost: gw\r\n\r\n"],
-])("refuses a %s request line with a 400 problem document", async (version, bytes) => {
+  ["HTTP/1.2", "POST /events HTTP/1.2\r\nHost: gw\r\nContent-Length: 0\r\n\r\n"],
+])("refuses a %s request line with a 400 problem document naming it", async (version, bytes) => {
   const port = await listen({});
   const res = await exchange(port, bytes);
   expect(res.status).toBe(400);
-  expect(JSON.parse(res.body)).toMatchObject({ code: "malformed_request" });
-  if (version === "HTTP/2.0") expect(JSON.parse(res.body).detail).toContain("HTTP/1.1");
+  const problem = JSON.parse(res.body);
+  expect(problem).toMatchObject({ code: "malformed_request" });
+  expect(problem.detail).toContain(`${version} is not spoken here`);
+  expect(problem.detail).toContain("send HTTP/1.1");
 });
 
 // RFC 9110 10.1.1: a server MAY answer 417 to an expectation other than 100-continue; Node did,
