@@ -16,10 +16,16 @@ export function sqliteOpenFailure(path: string): string | undefined {
   if (shape !== undefined) return shape;
   const file = kindOf(path);
   const dir = dirname(path);
-  if (file === "other" && !allowed(path, constants.R_OK | constants.W_OK)) {
+  const fileAccess = file === "other" ? access(path, constants.R_OK | constants.W_OK) : "ok";
+  const dirAccess = access(dir, constants.W_OK);
+  // A read-only mount refuses root too, and no owner or mode change helps: say so.
+  if (fileAccess === "read-only" || dirAccess === "read-only") {
+    return `it is on a read-only file system (${dir}); give store.path a place that can be written, or remount it read-write`;
+  }
+  if (fileAccess === "denied") {
     return "this user may not read and write it (check its owner and permissions)";
   }
-  if (!allowed(dir, constants.W_OK)) {
+  if (dirAccess === "denied") {
     return file === "missing"
       ? `this user may not create files in ${dir} (check its owner and permissions)`
       : `this user may not create files in ${dir}, where SQLite keeps the -wal and -shm files beside the store (check its owner and permissions)`;
@@ -79,11 +85,12 @@ function nearestExisting(dir: string): string {
   return current;
 }
 
-function allowed(path: string, mode: number): boolean {
+/** Whether this user may access `path` with `mode`: `read-only` when a read-only mount refuses. */
+function access(path: string, mode: number): "ok" | "denied" | "read-only" {
   try {
     accessSync(path, mode);
-    return true;
-  } catch {
-    return false;
+    return "ok";
+  } catch (err) {
+    return (err as { code?: unknown } | null)?.code === "EROFS" ? "read-only" : "denied";
   }
 }
