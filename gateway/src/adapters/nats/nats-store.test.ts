@@ -119,6 +119,21 @@ describe("the NATS store beyond the contract", () => {
     }
   }, 30_000);
 
+  it("waits the whole startupWaitMs, with a last try at its end, before it gives up", async () => {
+    const gone = await startNatsServer();
+    try {
+      await gone.stop();
+      const startedAt = Date.now();
+      await expect(
+        openNatsStore({ servers: gone.url, stream: "gone", startupWaitMs: 1_500 }),
+      ).rejects.toThrow(/connection refused \(tried for \d+ s\)$/);
+      // It used to give up as soon as its next pause would pass the wait, up to 5 s early.
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1_500);
+    } finally {
+      await gone.close();
+    }
+  }, 30_000);
+
   it("sets its streams up again when NATS comes back without its storage (no restart)", async () => {
     const bare = await startNatsServer();
     const store = await openNatsStore({

@@ -100,15 +100,18 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<NatsStor
     try {
       return await openOnce(options);
     } catch (err) {
-      const pause = reconnectPause(failures);
       const waited = Date.now() - startedAt;
       if (!isTransientNatsError(err) || options.stop?.aborted) throw err;
-      if (waited + pause > startupWaitMs) {
+      const left = startupWaitMs - waited;
+      if (left <= 0) {
         if (startupWaitMs === 0) throw err;
         throw new Error(`${(err as Error).message} (tried for ${Math.round(waited / 1000)} s)`, {
           cause: err,
         });
       }
+      // The whole wait, with a last try at its end: a pause that would pass it is cut short
+      // rather than given up on (up to 5 s early, a cluster that was about to answer).
+      const pause = Math.min(reconnectPause(failures), left);
       logger.warn("NATS is not ready yet; trying again", {
         error: (err as Error).message,
         retryInMs: Math.round(pause),
