@@ -161,8 +161,7 @@ function payloadOf(data: unknown, dataBase64: unknown): Payload | undefined {
     return { kind: "bytes", value };
   }
   if (typeof data === "string") return { kind: "text", value: data, charset: "utf-8" };
-  if (data instanceof Uint8Array) return { kind: "bytes", value: data };
-  // A DataView or another typed array is its bytes, as `fetch` would send it (not JSON `{}`).
+  // Any typed array or a DataView is its bytes, as `fetch` would send it (not JSON `{}`).
   if (ArrayBuffer.isView(data)) {
     return { kind: "bytes", value: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   }

@@ -155,8 +155,8 @@ function tokenOf(token: ProducerOptions["token"]): ProducerSettings["token"] {
 }
 
 function retryOf(retry: ProducerOptions["retry"]): RetrySettings {
-  if (retry === false) return { retries: 0, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 };
-  const r = retry ?? {};
+  // `false`: no retry, so the delays (their defaults) never apply.
+  const r = retry === false ? { retries: 0 } : (retry ?? {});
   return {
     retries: integer("retry.retries", r.retries, 3, 0),
     baseDelayMs: milliseconds("retry.baseDelay", r.baseDelay, 100),
