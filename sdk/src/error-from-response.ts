@@ -16,8 +16,41 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
+/** Most bytes of an answer read, as `createNodeFetch`'s default: a problem document is far smaller. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/**
+ * The body as text, read to its end (so the connection can be reused); "" when it fails midway or
+ * passes `MAX_ANSWER_BYTES`, where the rest is cancelled: an endless or huge body from a broken or
+ * hostile endpoint costs at most that much memory (`response.text()` would buffer all of it).
+ *
+ * @example
+ * const text = await readAnswer(response);
+ */
+export async function readAnswer({ body }: Response): Promise<string> {
+  if (body === null) return "";
+  const reader = body.getReader();
+  // A body's chunks are never views of a SharedArrayBuffer (which Blob refuses).
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let bytes = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return await new Blob(chunks).text();
+      bytes += value.byteLength;
+      if (bytes > MAX_ANSWER_BYTES) {
+        await reader.cancel();
+        return "";
+      }
+      chunks.push(value as Uint8Array<ArrayBuffer>);
+    }
+  } catch {
+    return "";
+  }
+}
+
 async function readProblem(response: Response): Promise<Problem | undefined> {
-  const text = await response.text().catch(() => "");
+  const text = await readAnswer(response);
   try {
     const parsed: unknown = JSON.parse(text);
     return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)

@@ -1,6 +1,6 @@
 import { backoffDelay, type RetrySettings } from "./backoff.js";
 import type { Message } from "./encode-message.js";
-import { errorFromResponse, isRetryableStatus } from "./error-from-response.js";
+import { errorFromResponse, isRetryableStatus, readAnswer } from "./error-from-response.js";
 import { type HeraldError, NetworkFailed, RetryLater, TimedOut } from "./errors.js";
 import { isBearerToken } from "./producer-options.js";
 
@@ -21,21 +21,13 @@ export interface Transport {
 
 /** `promise`, or a rejection with the signal's reason when it aborts first. */
 function orAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(signal.reason);
+  let abort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    abort = () => reject(signal.reason);
     signal.addEventListener("abort", abort, { once: true });
-    const settle = () => signal.removeEventListener("abort", abort);
-    void promise.then(
-      (value) => {
-        settle();
-        resolve(value);
-      },
-      (err: unknown) => {
-        settle();
-        reject(err);
-      },
-    );
   });
+  // Settled either way, the listener goes: the signal lives on in the attempt's fetch.
+  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener("abort", abort));
 }
 
 /**
@@ -124,8 +116,9 @@ async function attempt(
       : new NetworkFailed(`cannot reach ${transport.endpoint}: ${reasonOf(err)}`, { cause: err });
   }
   if (response.ok) {
-    // Reading the (short) body to its end hands the connection back to the pool for reuse.
-    await response.arrayBuffer().catch(() => undefined);
+    // Reading the (short) body to its end hands the connection back to the pool for reuse; a
+    // long one is cut off at the cap and cancelled, as an error's is.
+    await readAnswer(response);
     return undefined;
   }
   return errorFromResponse(response, transport.now());

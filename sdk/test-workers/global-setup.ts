@@ -18,7 +18,33 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   const delivered = new Map<string, string>();
   const waiting = new Map<string, (() => void)[]>();
+  // POST /endless answers 502 with a body that does not end (up to 256 MiB, at the client's
+  // pace); GET /endless answers, once that response closed, how much was written and whether the
+  // client cut it.
+  let endlessClosed: Promise<{ written: number; cut: boolean }> | undefined;
   const sink = createServer((req, res) => {
+    if (req.url === "/endless") {
+      if (req.method === "POST") {
+        req.resume();
+        endlessClosed = new Promise((settle) => {
+          let written = 0;
+          res.on("close", () => settle({ written, cut: !res.writableFinished }));
+          res.writeHead(502, { "content-type": "application/problem+json" }).write('{"code":"');
+          const chunk = Buffer.alloc(64 * 1024, "x");
+          const pump = () => {
+            while (written < 256 * 1024 * 1024 && !res.destroyed) {
+              written += chunk.length;
+              if (!res.write(chunk)) return void res.once("drain", pump);
+            }
+            if (!res.destroyed) res.end('"}');
+          };
+          pump();
+        });
+      } else {
+        void endlessClosed?.then((result) => res.end(JSON.stringify(result)));
+      }
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {

@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair, jwtVerify } from "jose";
 import { describe, expect, inject, it } from "vitest";
-import { createProducer, InvalidEvent, serviceAccountToken } from "../src/index.js";
+import { createProducer, InvalidEvent, serviceAccountToken, Unavailable } from "../src/index.js";
 import {
   answerWebhookHandshake,
   MalformedMessage,
@@ -62,6 +62,23 @@ describe("the producer inside workerd, against herald serve", () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidEvent);
     expect((err as InvalidEvent).attributes).toEqual(["time"]);
+  });
+
+  it("an answer whose body does not end: rejects, having read about 1 MiB and cancelled the rest", async () => {
+    const producer = createProducer({
+      endpoint: `${sinkUrl}/endless`,
+      source: "/workerd",
+      retry: false,
+    });
+    const err = await producer.send({ type: "com.example.endless" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Unavailable);
+    expect((err as Unavailable).message).toBe("the gateway answered 502");
+    const closed = (await (await fetch(`${sinkUrl}/endless`)).json()) as {
+      written: number;
+      cut: boolean;
+    };
+    expect(closed.cut).toBe(true);
+    expect(closed.written).toBeLessThan(64 * 1024 * 1024);
   });
 
   it("serviceAccountToken signs with WebCrypto", async () => {
