@@ -6,9 +6,9 @@ import { ConfigInvalid, formatConfigIssue } from "../../config/config-invalid.js
 import { configWarnings } from "../../config/config-warnings.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
 import type { Env } from "../../config/interpolate-env.js";
-import { parseConfig } from "../../config/load-config.js";
 import type { Logger } from "../../ports/logger.js";
 import { decodeConfigText } from "./decode-config-text.js";
+import { parseConfigOffThread } from "./parse-config-off-thread.js";
 
 /** Sections a reload cannot change in a running process: they take effect after a restart. */
 const RESTART_SECTIONS = ["listen", "limits", "store", "auth", "adapters"] as const;
@@ -121,7 +121,8 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
         lastText = text;
         return false;
       }
-      next = parseConfig(text, path, env);
+      // On a worker thread: a big config takes seconds, and ingest must not stall meanwhile.
+      next = await parseConfigOffThread(text, path, env);
     } catch (error) {
       if (!(error instanceof ConfigInvalid)) throw error;
       // A variable exported after the start (a shell, a changed Secret) cannot reach a running
@@ -138,6 +139,8 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
       lastText = text;
       return false;
     }
+    // Closed while the worker parsed: the gateway is stopping, nothing is applied any more.
+    if (closed) return false;
     const unsupported = unsupportedSettings(next);
     if (unsupported.length > 0) {
       logger.error(
