@@ -2,8 +2,7 @@ import { type FSWatcher, lstatSync, realpathSync, watch } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { unsupportedSettings } from "../../app/unsupported-settings.js";
-import { ConfigInvalid, formatConfigIssue } from "../../config/config-invalid.js";
-import { configWarnings } from "../../config/config-warnings.js";
+import { ConfigInvalid, type ConfigIssue, formatConfigIssue } from "../../config/config-invalid.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
 import type { Env } from "../../config/interpolate-env.js";
 import type { Logger } from "../../ports/logger.js";
@@ -106,6 +105,7 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
     }
     let text: string | undefined;
     let next: HeraldConfig;
+    let warnings: readonly ConfigIssue[];
     try {
       // As at start: UTF-8 only, a file that is not is refused (see decodeConfigText).
       text = decodeConfigText(bytes, path);
@@ -122,7 +122,7 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
         return false;
       }
       // On a worker thread: a big config takes seconds, and ingest must not stall meanwhile.
-      next = await parseConfigOffThread(text, path, env);
+      ({ config: next, warnings } = await parseConfigOffThread(text, path, env));
     } catch (error) {
       if (!(error instanceof ConfigInvalid)) throw error;
       // A variable exported after the start (a shell, a changed Secret) cannot reach a running
@@ -194,7 +194,7 @@ export function createConfigReloader(options: ConfigReloaderOptions): ConfigRelo
       });
     }
     // As at start: valid settings that are probably not meant (a short signing key) are said.
-    for (const warning of configWarnings(next, path, text)) {
+    for (const warning of warnings) {
       logger.warn(formatConfigIssue(warning));
     }
     logger.info("config reloaded", {

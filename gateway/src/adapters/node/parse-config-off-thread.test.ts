@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ConfigInvalid } from "../../config/config-invalid.js";
+import { configWarnings } from "../../config/config-warnings.js";
 import { parseConfig } from "../../config/load-config.js";
 import { type ParseWorker, parseConfigOffThread } from "./parse-config-off-thread.js";
 
@@ -60,9 +61,21 @@ describe("parseConfigOffThread", () => {
       "listen: { port: ${PORT} }\nstore: { kind: memory }\n" +
       bigConfig(3).split("\n").slice(1).join("\n");
     const env = { PORT: "9100" };
-    expect(await parseConfigOffThread(text, "herald.yaml", env, worker)).toEqual(
-      parseConfig(text, "herald.yaml", env),
-    );
+    expect(await parseConfigOffThread(text, "herald.yaml", env, worker)).toEqual({
+      config: parseConfig(text, "herald.yaml", env),
+      warnings: [],
+    });
+  });
+
+  it("gives the config's warnings with their positions, as configWarnings does at start", async () => {
+    const text =
+      "subscriptions:\n  - id: a\n    sink: https://sink.example.com/hook\n" +
+      "    delivery: { signingSecret: whsec_c2hvcnQ= }\n";
+    const { config, warnings } = await parseConfigOffThread(text, "herald.yaml", {}, worker);
+    expect(warnings).toEqual(configWarnings(config, "herald.yaml", text));
+    expect(warnings).toMatchObject([
+      { line: 4, column: 32, field: "subscriptions[0].delivery.signingSecret" },
+    ]);
   });
 
   it("rejects with the same ConfigInvalid: every issue, file, line and column", async () => {

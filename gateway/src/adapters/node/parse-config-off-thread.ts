@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ConfigInvalid, type ConfigIssue } from "../../config/config-invalid.js";
+import { configWarnings } from "../../config/config-warnings.js";
 import type { HeraldConfig } from "../../config/herald-config.js";
 import type { Env } from "../../config/interpolate-env.js";
 import { parseConfig } from "../../config/load-config.js";
@@ -13,10 +14,23 @@ export interface ParseRequest {
   readonly env: Env;
 }
 
+/** A valid config and its warnings (`configWarnings`, with positions). */
+export interface ParsedConfig {
+  readonly config: HeraldConfig;
+  readonly warnings: readonly ConfigIssue[];
+}
+
 /** What the worker answers: the config (plain data, so it crosses as it is), or the issues. */
-export type ParseResult =
-  | { readonly config: HeraldConfig; readonly issues?: undefined }
-  | { readonly config?: undefined; readonly issues: readonly ConfigIssue[] };
+export type ParseResult = ParsedConfig | { readonly issues: readonly ConfigIssue[] };
+
+/**
+ * `parseConfig` and, for a valid config, `configWarnings`: the warnings' positions take a second
+ * parse of the text, which belongs off the event loop as much as the first.
+ */
+export function parseWithWarnings(text: string, file: string, env: Env): ParsedConfig {
+  const config = parseConfig(text, file, env);
+  return { config, warnings: configWarnings(config, file, text) };
+}
 
 /** Where the worker's module is, and the Node options it needs to run. */
 export interface ParseWorker {
@@ -34,21 +48,21 @@ const DEFAULT_WORKER: ParseWorker | undefined = existsSync(fileURLToPath(COMPILE
   : undefined;
 
 /**
- * `parseConfig` on a worker thread: the same config, or the same `ConfigInvalid` (every issue,
- * with positions), without blocking the event loop. A big config takes seconds to parse (the
+ * `parseWithWarnings` on a worker thread: the same config and warnings, or the same
+ * `ConfigInvalid` (every issue, with positions), without blocking the event loop. A big config takes seconds to parse (the
  * YAML parser is most of it, 20,000 subscriptions about 4 MB), and a reload must not stall
  * ingest and deliveries for that long. Startup and `herald validate` call `parseConfig` directly.
  *
  * @example
- * const config = await parseConfigOffThread(text, "herald.yaml", process.env);
+ * const { config, warnings } = await parseConfigOffThread(text, "herald.yaml", process.env);
  */
 export function parseConfigOffThread(
   text: string,
   file: string,
   env: Env,
   parser: ParseWorker | undefined = DEFAULT_WORKER,
-): Promise<HeraldConfig> {
-  if (parser === undefined) return Promise.resolve().then(() => parseConfig(text, file, env));
+): Promise<ParsedConfig> {
+  if (parser === undefined) return Promise.resolve().then(() => parseWithWarnings(text, file, env));
   const request: ParseRequest = { text, file, env: { ...env } };
   return new Promise((resolve, reject) => {
     const worker = new Worker(parser.url, {
@@ -56,8 +70,8 @@ export function parseConfigOffThread(
       ...(parser.execArgv === undefined ? {} : { execArgv: [...parser.execArgv] }),
     });
     worker.once("message", (result: ParseResult) => {
-      if (result.config !== undefined) resolve(result.config);
-      else reject(new ConfigInvalid(result.issues));
+      if ("issues" in result) reject(new ConfigInvalid(result.issues));
+      else resolve(result);
     });
     worker.once("error", reject);
     worker.once("exit", (code) => {
