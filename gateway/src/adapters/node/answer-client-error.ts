@@ -114,7 +114,8 @@ function problemOf(err: NodeJS.ErrnoException & { rawPacket?: unknown }): Herald
  */
 function versionOf(packet: unknown): string {
   if (!Buffer.isBuffer(packet)) return "that HTTP version";
-  const line = packet.toString("latin1", 0, Math.min(packet.length, 8_192)).split("\r\n", 1)[0] ?? "";
+  const line =
+    packet.toString("latin1", 0, Math.min(packet.length, 8_192)).split("\r\n", 1)[0] ?? "";
   const version = /\s(HTTP\/[0-9.]{1,8})$/.exec(line)?.[1];
   return version ?? "that HTTP version";
 }
