@@ -154,7 +154,11 @@ export async function runExample() {
       body: signed.body.replaceAll("refs/heads/main", "refs/heads/release"),
     });
     const events = ci.events.toSorted((a, b) => a.type.localeCompare(b.type));
-    return { answers, events, tamperedDelivery, signedPush: signed };
+    const deliveryIds = {
+      push: push.headers["x-github-delivery"],
+      pullRequest: pullRequest.headers["x-github-delivery"],
+    };
+    return { answers, events, deliveryIds, tamperedDelivery, signedPush: signed };
   } finally {
     gateway.kill("SIGTERM");
     await new Promise((ok) => gateway.once("exit", ok));

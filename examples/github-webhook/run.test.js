@@ -5,7 +5,7 @@ const REPO = "https://api.github.com/repos/octo-org/hello-world";
 
 describe("github-webhook example", () => {
   it("normalises signed GitHub deliveries per the adapter document and delivers them signed", async () => {
-    const { answers, events, tamperedDelivery, signedPush } = await runExample();
+    const { answers, events, deliveryIds, tamperedDelivery, signedPush } = await runExample();
     expect(answers).toEqual({
       ping: { status: 204, code: undefined },
       push: { status: 202, code: undefined },
@@ -26,7 +26,8 @@ describe("github-webhook example", () => {
       authtype: "api_key",
       authid: "github-main",
     });
-    expect(push.id).toMatch(/^[0-9a-f-]{36}$/); // the X-GitHub-Delivery header
+    expect(push.id).toBe(deliveryIds.push); // the X-GitHub-Delivery header
+    expect(pr.id).toBe(deliveryIds.pullRequest);
     expect(push.time).toEqual(expect.any(String)); // the document says: current time
     expect(pr).toMatchObject({
       source: REPO,
