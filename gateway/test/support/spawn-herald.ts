@@ -15,7 +15,7 @@ export interface SpawnedHerald {
 }
 
 /**
- * Starts `herald serve --config <config> --no-auth --port 0` (cwd `cwd`, `HERALD_LOG_LEVEL=error`
+ * Starts `herald serve --config <config> --no-auth --port 0` (without `--no-auth` when `noAuth` is `false`) (cwd `cwd`, `HERALD_LOG_LEVEL=error`
  * unless `env` says otherwise) and resolves when it is listening; rejects if it exits first. The
  * child is pushed to `children` so an `afterAll` can kill what a failed test left running.
  *
@@ -31,10 +31,13 @@ export function spawnHerald(options: {
   readonly children: ChildProcess[];
   /** Receives what the process writes on stderr (inherited without it). */
   readonly stderr?: (text: string) => void;
+  /** `false`: leave out `--no-auth`, so the config's `auth` applies (default `true`). */
+  readonly noAuth?: boolean;
 }): Promise<SpawnedHerald> {
+  const flags = options.noAuth === false ? [] : ["--no-auth"];
   const child = spawn(
     process.execPath,
-    [HERALD_BIN, "serve", "--config", options.config, "--no-auth", "--port", "0"],
+    [HERALD_BIN, "serve", "--config", options.config, ...flags, "--port", "0"],
     {
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       env: { ...process.env, HERALD_LOG_LEVEL: "error", ...options.env },
