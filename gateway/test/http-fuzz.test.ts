@@ -384,6 +384,8 @@ async function fuzz(target: Target, name: string, seed: number) {
         `${sent.label}: ${problem}; request ${JSON.stringify(encodeRaw(sent.req).toString("latin1").slice(0, 400))}`,
       );
     }
+    if (process.env.HERALD_FUZZ_VERBOSE && res.status === 400 && sent.events.some((e) => e.strict))
+      console.log(`strict ${sent.label} refused: ${res.body.toString("utf8").slice(0, 400)}`);
     accept(sent, res);
   };
   const accept = (sent: Sent, res: RawResponse) => {

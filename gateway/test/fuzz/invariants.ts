@@ -39,7 +39,20 @@ export function answerProblems(req: RawRequest, res: RawResponse): string[] {
   if (res.status >= 500 && !(res.status === 503 && res.headers.has("retry-after"))) {
     out.push(`status ${res.status}: ${res.body.toString("utf8").slice(0, 300)}`);
   }
+  const tokenInUrl = /[?&]access_token=[^&]/.test(req.target);
+  // README, "Authentication": a 202/204 to a request with the token in the URL is private.
+  if (
+    (res.status === 202 || res.status === 204) &&
+    tokenInUrl &&
+    !/\b(private|no-store)\b/.test(res.headers.get("cache-control") ?? "")
+  ) {
+    out.push(`${res.status} to a token in the URL without Cache-Control: private`);
+  }
   if (res.status < 400) return out;
+  const header = (name: string) => res.headers.get(name) ?? "";
+  if (res.status === 405 && header("allow") === "") out.push("405 without Allow");
+  if ((res.status === 429 || res.status === 503) && header("retry-after") === "")
+    out.push(`${res.status} without Retry-After`);
   const type = res.headers.get("content-type") ?? "";
   if (!/^application\/problem\+json\b/i.test(type))
     out.push(`${res.status} with content-type "${type}"`);
@@ -59,5 +72,37 @@ export function answerProblems(req: RawRequest, res: RawResponse): string[] {
     out.push(`problem status ${String(doc.status)} on a ${res.status}`);
   if (typeof doc.title !== "string" || typeof doc.detail !== "string")
     out.push("problem without title/detail");
+  if (doc.type !== `urn:herald:problem:${String(doc.code)}`)
+    out.push(`type ${JSON.stringify(doc.type)} for code ${String(doc.code)}`);
+  // DESIGN.md, "HTTP surface": 401 for a token with WWW-Authenticate: Bearer; invalid events name
+  // their attributes. README "Errors": 403 forbidden says insufficient_scope.
+  if (
+    (doc.code === "missing_token" || doc.code === "invalid_token") &&
+    !/^Bearer\b/.test(header("www-authenticate"))
+  ) {
+    out.push(
+      `${String(doc.code)} with WWW-Authenticate ${JSON.stringify(header("www-authenticate"))}`,
+    );
+  }
+  const bearer = /^Bearer\s/i.test(headerOf(req, "authorization")) || tokenInUrl;
+  if (
+    doc.code === "forbidden" &&
+    bearer &&
+    !/insufficient_scope/.test(header("www-authenticate"))
+  ) {
+    out.push(
+      `forbidden to a bearer token with WWW-Authenticate ${JSON.stringify(header("www-authenticate"))}`,
+    );
+  }
+  if (
+    doc.code === "invalid_event" &&
+    (!Array.isArray(doc.attributes) || !Array.isArray(doc.errors))
+  ) {
+    out.push("invalid_event without attributes and errors");
+  }
   return out;
+}
+
+function headerOf(req: RawRequest, name: string): string {
+  return req.headers.find(([n]) => n.toLowerCase() === name)?.[1] ?? "";
 }
