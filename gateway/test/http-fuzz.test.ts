@@ -498,6 +498,26 @@ describe.each([
     // Still serves a normal request, and nothing was logged as an error.
     const health = await fetch(`${target.herald.url}/healthz`);
     expect(health.status).toBe(200);
+    const after = await fetch(`${target.herald.url}/events`, {
+      method: "POST",
+      headers: {
+        ...(target.publisher === undefined ? {} : { authorization: `Bearer ${target.publisher}` }),
+        "ce-specversion": "1.0",
+        "ce-id": `after-${name}`,
+        "ce-source": "/fz/after",
+        "ce-type": "com.example.fz.after",
+        "content-type": "application/json",
+      },
+      body: '{"still":"serving"}',
+    });
+    expect(after.status).toBe(202);
+    await waitUntil(
+      () => mine().some((d) => d.path === `/${name}/s` && d.body.includes(`"after-${name}"`)),
+      {
+        timeoutMs: 20_000,
+        what: "an event sent after the run to reach the sink",
+      },
+    );
     const errors = target.stderr
       .join("")
       .split("\n")

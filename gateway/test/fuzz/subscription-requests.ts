@@ -216,6 +216,8 @@ export function subscriptionBody(rng: Prng, sinkUrl: string): unknown {
   if (rng.chance(0.2)) body.protocol = rng.pick<unknown>(["HTTP", "http", "MQTT3", 1, null]);
   if (rng.chance(0.2))
     body.protocolsettings = rng.pick<unknown>([
+      { headers: { authorization: "<redacted>" } },
+      { headers: { "x-api-key": "<redacted>", cookie: "<redacted>" } },
       { headers: { "x-a": "b", authorization: "Bearer x" } },
       { method: "GET" },
       { headers: { "bad name": "v", "x-b": "\r\n" } },
@@ -229,7 +231,14 @@ export function subscriptionBody(rng: Prng, sinkUrl: string): unknown {
         ? { timeout: rng.pick<unknown>(["5s", "PT5S", "0s", "-1s", "10000000h", "x", 5]) }
         : {}),
       ...(rng.chance(0.2)
-        ? { signingSecret: rng.pick(["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "x", ""]) }
+        ? {
+            signingSecret: rng.pick([
+              "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+              "x",
+              "",
+              "<redacted>",
+            ]),
+          }
         : {}),
       ...(rng.chance(0.2)
         ? { deadLetterSink: rng.pick([`${sinkUrl}/api/dlq?token=abc`, "ftp://x", ""]) }
@@ -242,6 +251,8 @@ export function subscriptionBody(rng: Prng, sinkUrl: string): unknown {
       "not a url",
       "ftp://x/y",
       `${sinkUrl}/api/%zz`,
+      `${sinkUrl}/api/ok-r?token=<redacted>&code=<redacted>`,
+      `${sinkUrl.replace("127.0.0.1", "localhost")}/api/ok-moved?token=<redacted>`,
       `${sinkUrl}/api/\u00e9`,
       1,
       null,
@@ -293,6 +304,7 @@ export function subscriptionRequest(
     "/subscriptions",
     `/subscriptions/${encodeURIComponent(id)}`,
     `/subscriptions/${encodeURIComponent(id)}/dead`,
+    `/subscriptions/${encodeURIComponent(id)}/dead?${rng.pick(["limit=abc", "limit=0", "limit=-1", "limit=1e3", "limit=99999999999999999999", "limit=1&limit=2", "after=", "after=%zz", "after=../x", `after=${"9".repeat(400)}`, "after=1&limit=1"])}`,
     `/subscriptions/${encodeURIComponent(id)}/redrive`,
     `/subscriptions/${encodeURIComponent(id)}/dead/${rng.word()}`,
     "/subscriptions/",
