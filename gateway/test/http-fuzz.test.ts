@@ -42,8 +42,8 @@ import { waitUntil } from "./support/wait-until.js";
  */
 const SEED = Number(process.env.HERALD_FUZZ_SEED ?? 20_261_129);
 const REQUESTS = Number(process.env.HERALD_FUZZ_REQUESTS ?? 500);
-const TIMEOUT_MS = Number(process.env.HERALD_FUZZ_TIMEOUT_MS ?? 10_000);
-const CONCURRENCY = 6;
+const TIMEOUT_MS = Number(process.env.HERALD_FUZZ_TIMEOUT_MS ?? 15_000);
+const CONCURRENCY = Number(process.env.HERALD_FUZZ_CONCURRENCY ?? 6);
 
 const children: ChildProcess[] = [];
 let sink: Server;
@@ -145,7 +145,7 @@ function answerAsApiSink(
       return void res.writeHead(301, { location: "http://127.0.0.1:1/elsewhere" }).end();
     case "huge":
       res.writeHead(200, { "content-type": "application/cloudevents+json" });
-      return void res.end("x".repeat(3_000_000));
+      return void res.end("x".repeat(300_000));
     case "bad":
       res.writeHead(200, { "content-type": "application/cloudevents-batch+json", "ce-id": "%zz" });
       return void res.end("\u0000[{");

@@ -155,14 +155,19 @@ export async function checkDeliveries(
   };
   const problems: string[] = [];
   const warnings: string[] = [];
+  const waitStarted = performance.now();
   try {
     await waitUntil(arrived, {
-      timeoutMs: Number(process.env.HERALD_FUZZ_DELIVERY_MS ?? 20_000),
+      timeoutMs: Number(process.env.HERALD_FUZZ_DELIVERY_MS ?? 30_000),
       what: "every accepted event at the sinks",
     });
   } catch {
     // reported below, event by event
   }
+  if (process.env.HERALD_FUZZ_VERBOSE)
+    console.log(
+      `deliveries complete ${Math.round(performance.now() - waitStarted)} ms after the last answer`,
+    );
   const { s, b } = index();
   for (const [key, sent] of strictKeys) {
     const id = JSON.stringify(key);
