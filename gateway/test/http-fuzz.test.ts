@@ -25,7 +25,7 @@ import {
   sendPipelined,
   sendRaw,
 } from "./fuzz/raw-http.js";
-import { subscriptionRequest } from "./fuzz/subscription-requests.js";
+import { resolveRefs, subscriptionRequest } from "./fuzz/subscription-requests.js";
 import { framingRequest, oddToken, surfaceRequest } from "./fuzz/surface-requests.js";
 import { fuzzAdapters, webhookRequest } from "./fuzz/webhook-requests.js";
 import { makeSnsSigningCertificate } from "./support/sns-signing-certificate.js";
@@ -281,9 +281,11 @@ async function fuzz(target: Target, name: string, seed: number) {
   const rng = new Prng(seed);
   const violations: string[] = [];
   const accepted: SentEvent[] = [];
-  const acceptedModels: EventModel[] = [];
   const markers: AcceptedMarker[] = [];
   const apiIds: string[] = [];
+  const dead: [string, string][] = [];
+  // Valid events generated so far: some are sent again (the dedupe path).
+  const generatedModels: EventModel[] = [];
   const statuses = new Map<string, number>();
   const samples = new Map<string, string>();
   let tag = 0;
@@ -315,8 +317,9 @@ async function fuzz(target: Target, name: string, seed: number) {
         auth: viaQuery ? [] : auth,
         target: targetPath,
         nextTag,
-        accepted: acceptedModels,
+        accepted: generatedModels,
       });
+      for (const e of g.events) if (e.strict) generatedModels.push(e.model);
       return viaQuery ? { ...g, sub: "fuzz" } : sub === undefined ? g : { ...g, sub };
     }
     if (roll < 0.7) {
@@ -341,7 +344,6 @@ async function fuzz(target: Target, name: string, seed: number) {
         ...subscriptionRequest(rng, {
           sinkUrl: `${sinkUrl}/${name}`,
           auth: adminAuth,
-          ids: apiIds,
         }),
         events: [],
       };
@@ -398,7 +400,6 @@ async function fuzz(target: Target, name: string, seed: number) {
           ...(sent.sub === undefined ? {} : { authid: sent.sub }),
         })),
       );
-      for (const e of sent.events) if (e.strict) acceptedModels.push(e.model);
       if (sent.marker !== undefined && encodeRaw(sent.req).includes(sent.marker))
         markers.push({ marker: sent.marker, strict: !sent.label.endsWith("-odd") });
     }
@@ -407,17 +408,48 @@ async function fuzz(target: Target, name: string, seed: number) {
       (res.status === 201 || (sent.label === "api-PUT" && res.status === 200))
     )
       console.log(`${sent.label} ${res.body.toString("utf8")}`);
+    const listed = /^\/subscriptions\/([^/?]+)\/dead(\?|$)/.exec(sent.req.target);
+    if (res.status === 200 && listed !== null && sent.req.method === "GET") {
+      const page = JSON.parse(res.body.toString("utf8")) as { items: { id: string }[] };
+      for (const item of page.items.slice(0, 5))
+        dead.push([decodeURIComponent(listed[1] as string), item.id]);
+    }
     if (res.status === 201) {
       const id = /\/subscriptions\/([^/?]+)$/.exec(res.headers.get("location") ?? "")?.[1];
       if (id !== undefined) apiIds.push(decodeURIComponent(id));
     }
+  };
+  // Subscription and dead-delivery ids exist only once the run created them: fill them in now.
+  const resolveRequest = (req: RawRequest): RawRequest => {
+    const refs = /~(api|deadsub|deadjob)\d+~/;
+    if (
+      req.raw !== undefined ||
+      (!refs.test(req.target) &&
+        !(req.body !== undefined && refs.test(Buffer.from(req.body).toString("latin1"))))
+    )
+      return req;
+    const target = resolveRefs(
+      req.target,
+      apiIds.map(encodeURIComponent),
+      dead.map(([a, b]) => [encodeURIComponent(a), encodeURIComponent(b)]),
+    );
+    if (req.body === undefined) return { ...req, target };
+    const body = Buffer.from(resolveRefs(Buffer.from(req.body).toString("utf8"), apiIds, dead));
+    return {
+      ...req,
+      target,
+      body,
+      headers: req.headers.map(([n, v]) =>
+        n === "Content-Length" ? [n, String(body.length)] : [n, v],
+      ),
+    };
   };
   const pipeline = async (group: Sent[]) => {
     let answers: RawResponse[];
     try {
       answers = await sendPipelined(
         target.port,
-        group.map((s) => s.req),
+        group.map((s) => resolveRequest(s.req)),
         TIMEOUT_MS,
       );
     } catch (err) {
@@ -442,6 +474,8 @@ async function fuzz(target: Target, name: string, seed: number) {
         continue;
       }
       let res: Awaited<ReturnType<typeof sendRaw>>;
+      const resolved = resolveRequest(sent.req);
+      if (resolved !== sent.req) Object.assign(sent, { req: resolved });
       try {
         res = await sendRaw(target.port, sent.req, TIMEOUT_MS);
       } catch (err) {

@@ -286,7 +286,7 @@ function oddBinary(rng: Prng, req: RawRequest): RawRequest {
 export interface EventRequestContext extends EncodeContext {
   /** A fresh unique id tag. */
   nextTag(): string;
-  /** Strict events already accepted, for resends (the dedupe path). */
+  /** Valid events generated earlier in the run, for resends (the dedupe path). */
   readonly accepted: readonly EventModel[];
 }
 

@@ -275,19 +275,44 @@ export function subscriptionBody(rng: Prng, sinkUrl: string): unknown {
   return body;
 }
 
+/**
+ * A reference to the k-th subscription the API created in this run (requests are generated
+ * before any is sent, so ids are filled in when a request goes out: see `resolveRefs`).
+ */
+function apiRef(rng: Prng): string {
+  return `~api${rng.int(0, 999)}~`;
+}
+
+/**
+ * `text` with each `~apiK~`, `~deadsubK~` and `~deadjobK~` replaced by the K-th (modulo) id the
+ * run has seen, or an id that names nothing while there is none.
+ */
+export function resolveRefs(
+  text: string,
+  ids: readonly string[],
+  dead: readonly (readonly [string, string])[],
+): string {
+  return text.replace(/~(api|deadsub|deadjob)(\d+)~/g, (_, kind: string, n: string) => {
+    const k = Number(n);
+    if (kind === "api")
+      return ids.length === 0 ? "no-such-subscription" : (ids[k % ids.length] as string);
+    const pair = dead[k % Math.max(dead.length, 1)];
+    if (pair === undefined) return kind === "deadsub" ? "no-such-subscription" : "no-such-job";
+    return kind === "deadsub" ? pair[0] : pair[1];
+  });
+}
+
 /** A Subscriptions API request (method, path, body) with an admin auth from `auth`. */
 export function subscriptionRequest(
   rng: Prng,
   ctx: {
     readonly sinkUrl: string;
     readonly auth: readonly (readonly [string, string])[];
-    readonly ids: readonly string[];
   },
 ): { label: string; req: RawRequest } {
-  const id =
-    rng.chance(0.6) && ctx.ids.length > 0
-      ? rng.pick(ctx.ids)
-      : rng.pick(["s", "b", "nope", "%2e%2e", "..", "a%2Fb", "%00", "\u00e9", "x".repeat(500), ""]);
+  const id = rng.chance(0.6)
+    ? apiRef(rng)
+    : rng.pick(["s", "b", "nope", "%2e%2e", "..", "a%2Fb", "%00", "\u00e9", "x".repeat(500), ""]);
   const method = rng.pick([
     "GET",
     "POST",
@@ -312,6 +337,59 @@ export function subscriptionRequest(
   ]);
   let body: string | Uint8Array | undefined;
   let contentType: string | undefined = "application/json";
+  if (rng.chance(0.1)) {
+    const sub = apiRef(rng);
+    const headers: (readonly [string, string])[] = [
+      ["Host", "127.0.0.1"],
+      ["Connection", "close"],
+      ...ctx.auth,
+    ];
+    return {
+      label: "api-dead-list",
+      req: { method: "GET", target: `/subscriptions/${sub}/dead`, headers },
+    };
+  }
+  if (rng.chance(0.1)) {
+    // Dead deliveries the fuzzer saw listed: read, delete or redrive them, or name odd ones.
+    const k = rng.int(0, 999);
+    const [sub, job] = [`~deadsub${k}~`, `~deadjob${k}~`];
+    const m = rng.pick(["GET", "DELETE", "POST", "POST"]);
+    const target =
+      m === "POST"
+        ? `/subscriptions/${encodeURIComponent(sub)}/redrive`
+        : `/subscriptions/${encodeURIComponent(sub)}/dead/${encodeURIComponent(rng.chance(0.8) ? job : `${job}x`)}`;
+    const redrive = rng.pick<unknown>([
+      { jobIds: [job] },
+      { jobIds: [job, job] },
+      { jobIds: [] },
+      { jobIds: "x" },
+      { jobIds: [1, null] },
+      { jobIds: Array.from({ length: 5000 }, (_, i) => `${job}${i}`) },
+      {},
+      [],
+    ]);
+    const bytes = Buffer.from(JSON.stringify(redrive));
+    const headers: (readonly [string, string])[] = [
+      ["Host", "127.0.0.1"],
+      ["Connection", "close"],
+      ...ctx.auth,
+    ];
+    return m === "POST" && rng.chance(0.8)
+      ? {
+          label: "api-redrive",
+          req: {
+            method: m,
+            target,
+            headers: [
+              ...headers,
+              ["Content-Type", "application/json"],
+              ["Content-Length", String(bytes.length)],
+            ],
+            body: bytes,
+          },
+        }
+      : { label: `api-dead-${m}`, req: { method: m, target, headers } };
+  }
   if (method === "POST" || method === "PUT" || method === "PATCH" || rng.chance(0.1)) {
     const value = subscriptionBody(rng, ctx.sinkUrl);
     if (method === "PUT" && rng.chance(0.5))
