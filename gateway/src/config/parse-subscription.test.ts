@@ -175,6 +175,16 @@ describe("parseSubscription: rules (Subscriptions API 3.2.1)", () => {
     expect(check({ id: "a", sink: "http://127.0.0.1:80/hook" }).reports).toEqual([]);
   });
 
+  test("sink with a % that starts no %XX escape is refused (RFC 3986 2.1); %XX escapes are kept", () => {
+    for (const bad of ["http://127.0.0.1:9/api/%zz", "http://127.0.0.1:9/a%", "http://h/?q=%4"]) {
+      expect(reportsOf({ id: "a", sink: bad })).toEqual([
+        "sink: has a % that does not start a %XX escape (RFC 3986 2.1): write a % itself as %25",
+      ]);
+    }
+    const fine = "http://127.0.0.1:9/a%20b?q=%2F%c3%a9";
+    expect(check({ id: "a", sink: fine }).reports).toEqual([]);
+  });
+
   test("sink and deadLetterSink longer than servers take (414/431 to every request) are refused", () => {
     const at = (length: number) => `http://127.0.0.1:9/${"a".repeat(length - 19)}`;
     expect(at(MAX_URL_LENGTH)).toHaveLength(MAX_URL_LENGTH);

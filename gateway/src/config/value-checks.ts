@@ -325,6 +325,13 @@ export function expectHttpUrl(
     // A sink URL is no secret: it may show up in logs, traces and network errors, and a password
     // in it with it. Headers are where credentials go (3.2.2.1).
     report(path, `must not contain credentials; ${credentials}`);
+  } else if (/%(?![0-9A-Fa-f]{2})/.test(value)) {
+    // The WHATWG parser keeps a stray `%` as it is; RFC 3986 2.1 allows one only as `%XX`, and a
+    // server may refuse (400) every delivery to such a request target, or read it differently.
+    report(
+      path,
+      "has a % that does not start a %XX escape (RFC 3986 2.1): write a % itself as %25",
+    );
   } else if (new URL(value).port === "0") {
     // The WHATWG parser takes port 0, but no connection can be made to it: every request would
     // fail as a network error, retried until dead, instead of being refused here.
