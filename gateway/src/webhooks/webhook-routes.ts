@@ -26,7 +26,10 @@ export function mountWebhooks(
 ): void {
   app.post(WEBHOOK_PATH, async (c) => {
     const outcome = await handle(c.req.param("adapterId"), c.req.raw);
-    return c.body(null, outcome.status, successHeaders(c.req.url));
+    // A 202 is framed as the one of `/events` is: an empty body of length 0, not an empty chunked
+    // one (a 204 has neither, RFC 9110 8.6).
+    const length = outcome.status === 202 ? { "content-length": "0" } : {};
+    return c.body(null, outcome.status, { ...successHeaders(c.req.url), ...length });
   });
   app.options(WEBHOOK_PATH, (c) => {
     configured(c.req.param("adapterId"));

@@ -18,6 +18,9 @@ beforeAll(async () => {
   const config = {
     limits: { maxEventBytes: 1024, maxBatchEvents: 2 },
     subscriptions: [{ id: "all", sink: sink.url }],
+    adapters: [
+      { id: "shop", kind: "mapping", attributes: { source: "/shop", type: { pointer: "/event" } } },
+    ],
   };
   http = await startGatewayOverHttp(config, "listener.json");
   ({ gateway, base } = http);
@@ -322,4 +325,21 @@ describe("HEAD over the Node listener", () => {
       expect(statusOf(next)).toBe(200);
     },
   );
+});
+
+describe("the answer framing of accepted publishes", () => {
+  // A 202 carries no body: `Content-Length: 0`, on /events and on a webhook alike (the webhook's
+  // went out as an empty chunked body).
+  it.each([
+    ["/events", [...Object.entries(ce("framing-1")).map(([n, v]) => `${n}: ${v}`)], ""],
+    ["/webhooks/shop", ["content-type: application/json"], '{"event":"com.example.shop.paid"}'],
+  ])("POST %s: 202 with Content-Length 0, not chunked", async (path, headers, body) => {
+    const res = await sendRaw(
+      `POST ${path} HTTP/1.1\r\nHost: gw\r\n${headers.map((h) => `${h}\r\n`).join("")}` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+    expect(res.status).toBe(202);
+    expect(res.head).toMatch(/^content-length: 0$/im);
+    expect(res.head).not.toMatch(/^transfer-encoding:/im);
+  });
 });
