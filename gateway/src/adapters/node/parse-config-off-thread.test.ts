@@ -104,5 +104,7 @@ describe("parseConfigOffThread", () => {
     const off = await loopGaps(() => parseConfigOffThread(text, "herald.yaml", {}, worker));
     // Off the thread, no gap comes near the parse's own length (the worker's start included).
     expect(off.longest).toBeLessThan(inline.total / 4);
-  });
+    // Two parses of ~1 MB of YAML and a worker compiling the sources it loads: seconds each on a
+    // busy machine.
+  }, 90_000);
 });
