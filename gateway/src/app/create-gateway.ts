@@ -2,6 +2,7 @@ import type { Tracer } from "@opentelemetry/api";
 import { Hono } from "hono";
 import { answerAllow } from "../api/answer-allow.js";
 import { OPENAPI_DOCUMENT } from "../api/openapi-document.js";
+import { mountStoreBackup } from "../api/store-backup-routes.js";
 import { mountSubscriptionApi } from "../api/subscription-routes.js";
 import type { KeySource } from "../auth/key-source.js";
 import { createPublisherAuth } from "../auth/publisher-auth.js";
@@ -32,6 +33,7 @@ import type { FetchLike } from "../ports/fetch.js";
 import { type Logger, silentLogger } from "../ports/logger.js";
 import { createAcceptor } from "../routing/accept-events.js";
 import { createMemorySubscriptionStore } from "../store/memory-subscription-store.js";
+import { type StoreBackup, unsupportedBackup } from "../store/store-backup.js";
 import {
   createSubscriptionRegistry,
   type SubscriptionRegistry,
@@ -70,6 +72,12 @@ export interface GatewayOptions {
    * 503 while it cannot, so a load balancer sends publishers to replicas that can store.
    */
   readonly storeAvailable?: () => boolean;
+  /**
+   * How `GET /store/backup` copies the store (the Node adapter's SQLite store passes its own).
+   * Default: refused with `backup_unsupported`, saying the memory store has nothing to back up
+   * (or, with a `queue` passed, that this store offers no backup through Herald).
+   */
+  readonly backup?: StoreBackup;
   /** Retry jitter (default `Math.random`); tests pass a fixed one. */
   readonly random?: () => number;
   /**
@@ -312,6 +320,17 @@ export function createGateway(options: GatewayOptions): Gateway {
   app.options("/metrics", (c) => answerAllow(c, READ_ALLOW));
   app.all("/metrics", (c) => {
     throw new MethodNotAllowed(c.req.method, READ_ALLOW);
+  });
+  mountStoreBackup(app, {
+    backup:
+      options.backup ??
+      unsupportedBackup(
+        ownQueue === undefined
+          ? "this gateway's store offers no backup through Herald; use the store's own backup"
+          : "the memory store keeps nothing on disk, so there is nothing to back up (everything queued is lost when the gateway stops); use store: sqlite for a store that can be backed up",
+      ),
+    clock,
+    logger,
   });
   mountSubscriptionApi(app, {
     registry: subscriptions,

@@ -6,8 +6,16 @@ import { InsufficientScope } from "../auth/policy-errors.js";
 import type { PublisherAuth } from "../auth/publisher-auth.js";
 import type { AdminRule } from "../config/auth-config.js";
 
-/** Where the admin API lives (the Subscriptions API, issue 4, and what comes later). */
-export const ADMIN_PATHS = ["/subscriptions", "/subscriptions/*", "/metrics"] as const;
+/**
+ * Where the admin API lives: the Subscriptions API (issue 4), the metrics and the store's backup
+ * (a copy of every event and subscription it holds).
+ */
+export const ADMIN_PATHS = [
+  "/subscriptions",
+  "/subscriptions/*",
+  "/metrics",
+  "/store/backup",
+] as const;
 
 /**
  * Hono middleware for admin routes: the same bearer-token verification as ingest, then the token

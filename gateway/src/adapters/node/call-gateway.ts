@@ -26,12 +26,16 @@ export async function callGateway(
 ): Promise<Response> {
   let response: Response;
   try {
+    const limit = AbortSignal.timeout(timeout.ms);
     response = await fetch(url, {
       ...init,
       redirect: "manual",
-      signal: AbortSignal.timeout(timeout.ms),
+      // The caller's own signal (Ctrl-C) ends it too; the timeout covers the body as well.
+      signal: init.signal ? AbortSignal.any([init.signal, limit]) : limit,
     });
   } catch (err) {
+    if ((err as Error).name === "AbortError")
+      throw new ServeError(`stopped before ${url} answered`);
     if ((err as Error).name === "TimeoutError") {
       throw new ServeError(
         `no answer from ${url} within ${timeout.text}; is --url a Herald gateway?`,
@@ -59,4 +63,20 @@ export async function callGateway(
     );
   }
   return response;
+}
+
+/**
+ * A refusal as one line: a problem document's `status code: detail`, or the status line.
+ *
+ * @example
+ * io.stderr(`herald: the gateway refused it: ${await problemText(res)}\n`);
+ */
+export async function problemText(res: Response): Promise<string> {
+  const text = await res.text();
+  try {
+    const problem = JSON.parse(text) as { code?: string; detail?: string };
+    return `${res.status} ${problem.code ?? ""}: ${problem.detail ?? text}`;
+  } catch {
+    return `${res.status} ${res.statusText}`;
+  }
 }

@@ -9,6 +9,7 @@ import {
 import { configWarnings } from "../../config/config-warnings.js";
 import { listenHostProblem } from "../../config/listen-host.js";
 import { parseConfig } from "../../config/load-config.js";
+import { BACKUP_USAGE, backupCommand } from "./backup-command.js";
 import { checkConfigFiles, unusableKeyWarnings } from "./check-config-files.js";
 import { configLookalikes, lookalikeNote } from "./config-lookalikes.js";
 import { createJsonLogger, logLevelFromEnv } from "./json-logger.js";
@@ -42,6 +43,7 @@ ${VALIDATE_USAGE}
 ${SEND_USAGE}
 ${TAIL_USAGE}
 ${TOKEN_USAGE}
+${BACKUP_USAGE}
   help        Show this help (herald help COMMAND, or herald COMMAND --help: one command's)
   version     Print the version
 
@@ -64,6 +66,7 @@ const COMMAND_USAGE: Readonly<Record<string, string>> = {
   send: SEND_USAGE,
   tail: TAIL_USAGE,
   token: TOKEN_USAGE,
+  backup: BACKUP_USAGE,
 };
 
 interface Io {
@@ -112,6 +115,15 @@ export async function runCli(io: Io): Promise<number> {
       }
       case "token":
         return await tokenCommand(rest, io);
+      case "backup": {
+        // Ctrl-C stops the download and removes what it wrote, rather than leave a `.part`.
+        const stop = stopSignal();
+        try {
+          return await backupCommand(rest, { ...io, stop: stop.signal });
+        } finally {
+          stop.dispose();
+        }
+      }
       case "version":
       case "--version":
       case "-v":

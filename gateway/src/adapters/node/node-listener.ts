@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { getRequestListener, RequestError } from "@hono/node-server";
+import { STORE_BACKUP_PATH } from "../../api/store-backup-routes.js";
 import type { Gateway } from "../../app/create-gateway.js";
 import { successHeaders } from "../../auth/bearer-token.js";
 import { MalformedRequest } from "../../errors/errors.js";
@@ -57,8 +58,9 @@ export function nodeListener(gateway: Gateway): RequestListener {
       // HEAD is served as the GET it mirrors, and node:http drops the body of a HEAD answer on
       // its own (it knew the method when it made `res`). Through Hono as HEAD, the GET answer's
       // headers lost its Content-Length (Hono rebuilds it with a null body), which the README
-      // says HEAD keeps. Logs and spans of such a request name GET.
-      if (req.method === "HEAD") req.method = "GET";
+      // says HEAD keeps. Logs and spans of such a request name GET. Not `/store/backup`: its
+      // HEAD must not take a copy of the whole store only for node:http to drop it.
+      if (req.method === "HEAD" && pathOf(req.url) !== STORE_BACKUP_PATH) req.method = "GET";
       void viaHono(req, res);
     }
   };
@@ -94,8 +96,14 @@ const WEBHOOK = /^\/webhooks\/[^/]+$/;
 
 function isIngestPath(url: string | undefined): boolean {
   if (url === undefined) return false;
+  return INGEST.has(pathOf(url));
+}
+
+/** The path of a request target, without its query. */
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return "";
   const query = url.indexOf("?");
-  return INGEST.has(query === -1 ? url : url.slice(0, query));
+  return query === -1 ? url : url.slice(0, query);
 }
 
 async function ingest(gateway: Gateway, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -12,6 +12,7 @@ import { parseConfig } from "../../config/load-config.js";
 import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
 import type { Logger } from "../../ports/logger.js";
 import { createMemorySubscriptionStore } from "../../store/memory-subscription-store.js";
+import { type StoreBackup, unsupportedBackup } from "../../store/store-backup.js";
 import type { SubscriptionStore } from "../../store/subscription-store.js";
 import {
   openSubscriptionRegistry,
@@ -207,6 +208,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     subscriptions,
     ...(store.queue === undefined ? {} : { queue: store.queue }),
     ...(store.available === undefined ? {} : { storeAvailable: store.available }),
+    backup: store.backup,
     noAuth: authOff,
     keySourceFor: (keys) => (keys.kind === "file" ? jwksFiles.get(keys.path) : undefined),
     tokenDigest: sha256Digest,
@@ -355,6 +357,8 @@ async function openStore(
   readonly queue?: DeliveryQueue;
   readonly subscriptions: SubscriptionStore;
   readonly path?: string;
+  /** `GET /store/backup`: the SQLite file's copy, or the refusal saying what to use instead. */
+  readonly backup: StoreBackup;
   /**
    * Whether the store can take events now (NATS: the connection is up; SQLite: its disk took the
    * last write, and the file is still at its path).
@@ -373,10 +377,19 @@ async function openStore(
         throw new ServeError(err instanceof Error ? err.message : String(err));
       },
     );
-    return { ...store, available: () => store.connected() };
+    const { natsNames } = await import("../nats/nats-names.js");
+    return {
+      ...store,
+      backup: natsBackup(natsNames(config.store.stream)),
+      available: () => store.connected(),
+    };
   }
   if (config.store.kind !== "sqlite") {
-    return { subscriptions: createMemorySubscriptionStore(), close: async () => {} };
+    return {
+      subscriptions: createMemorySubscriptionStore(),
+      backup: MEMORY_BACKUP,
+      close: async () => {},
+    };
   }
   const path = resolve(baseDir, config.store.path);
   try {
@@ -389,6 +402,7 @@ async function openStore(
     return {
       queue: store.queue,
       subscriptions: store.subscriptions,
+      backup: store.backup,
       path,
       available: store.available,
       close: store.close,
@@ -397,6 +411,16 @@ async function openStore(
     throw new ServeError(err instanceof Error ? err.message : String(err));
   }
 }
+
+const MEMORY_BACKUP = unsupportedBackup(
+  "the memory store keeps nothing on disk, so there is nothing to back up (everything queued is lost when the gateway stops); use store: sqlite for a store that can be backed up",
+);
+
+/** JetStream keeps the queue, the events and the subscriptions: its own tools copy them. */
+const natsBackup = (names: { stream: string; eventsStream: string; bucket: string }) =>
+  unsupportedBackup(
+    `the NATS store lives in JetStream, not in this gateway: back up its streams with the nats tool (\`nats stream backup ${names.stream} DIR\`, and the same for ${names.eventsStream} and KV_${names.bucket}; \`nats stream restore\` puts them back), or rely on the streams' replicas`,
+  );
 
 /**
  * The store as the start log names it: the SQLite file, or the NATS servers (scheme, host and

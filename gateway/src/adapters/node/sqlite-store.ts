@@ -8,6 +8,7 @@ import { type Logger, silentLogger } from "../../ports/logger.js";
 import { checkDedupeWindow, DEFAULT_DEDUPE_WINDOW_MS } from "../../store/dedupe-window.js";
 import type { SubscriptionStore } from "../../store/subscription-store.js";
 import { makeDirectories } from "./make-directories.js";
+import { createSqliteBackup, type SqliteBackup } from "./sqlite-backup.js";
 import { createGroupCommit } from "./sqlite-group-commit.js";
 import { nativeModuleProblem, sqliteOpenFailure } from "./sqlite-open-failure.js";
 import { createSqliteQueue } from "./sqlite-queue.js";
@@ -58,6 +59,8 @@ export interface SqliteStoreOptions {
 export interface SqliteStore {
   readonly queue: DeliveryQueue;
   readonly subscriptions: SubscriptionStore;
+  /** Consistent copies of the file while it is in use (`GET /store/backup`). */
+  readonly backup: SqliteBackup;
   /** Transactions committed so far by the group commit (tests and diagnostics). */
   readonly transactions: () => number;
   /**
@@ -263,6 +266,7 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
     ...(options.memoryJobs === undefined ? {} : { memoryJobs: options.memoryJobs }),
   });
   const subscriptions = createSqliteSubscriptionStore(db, group);
+  const backup = createSqliteBackup(db, { path, logger });
   let closing: Promise<void> | undefined;
   return {
     queue: {
@@ -280,6 +284,7 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
             ),
     },
     subscriptions,
+    backup,
     transactions: () => group.transactions,
     available() {
       if (
@@ -293,6 +298,8 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
     close() {
       closing ??= (async () => {
         queue.close();
+        // A copy being taken stops at its next step: it reads through this connection.
+        await backup.close();
         // Whatever was requested before close is written first.
         await group.run(() => undefined).catch(() => undefined);
         // Whatever the file still held goes with the process: said, never silently dropped.

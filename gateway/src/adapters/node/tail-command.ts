@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { listenHostProblem } from "../../config/listen-host.js";
-import { callGateway } from "./call-gateway.js";
+import { callGateway, problemText } from "./call-gateway.js";
 import { parseFlags } from "./parse-flags.js";
 import { ServeError, UsageError } from "./serve-error.js";
 
@@ -103,17 +103,6 @@ export async function tailCommand(args: readonly string[], io: TailIo): Promise<
     return 0;
   } finally {
     await sink.close();
-  }
-}
-
-/** A problem document's `status code: detail`, or the status line. */
-async function problemText(res: Response): Promise<string> {
-  const text = await res.text();
-  try {
-    const problem = JSON.parse(text) as { code?: string; detail?: string };
-    return `${res.status} ${problem.code ?? ""}: ${problem.detail ?? text}`;
-  } catch {
-    return `${res.status} ${res.statusText}`;
   }
 }
 

@@ -20,6 +20,7 @@ import { type Clock, systemClock } from "../../ports/clock.js";
 import type { FetchLike } from "../../ports/fetch.js";
 import type { Logger } from "../../ports/logger.js";
 import { createAcceptor } from "../../routing/accept-events.js";
+import { unsupportedBackup } from "../../store/store-backup.js";
 import type { JwksCache } from "./cache-api-jwks-fetch.js";
 import { createCacheApiJwksFetch, openJwksCache } from "./cache-api-jwks-fetch.js";
 import { checkBindings } from "./check-bindings.js";
@@ -218,6 +219,7 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
       // SNS certificates and subscription confirmations go out the same way as deliveries (they
       // went to the global fetch, past an injected one).
       webhookFetch: fetchOut,
+      backup: D1_BACKUP,
       clock,
       logger,
       noAuth,
@@ -367,3 +369,11 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
     },
   };
 }
+
+/**
+ * On Workers the store is D1 (subscriptions, dead deliveries, the dedupe window) and Queues (the
+ * deliveries on their way): Cloudflare backs D1 up itself, and no Worker can read it as a file.
+ */
+const D1_BACKUP = unsupportedBackup(
+  "on Cloudflare Workers the store is D1, which Cloudflare backs up itself: Time Travel restores it to any minute of the last 30 days (`wrangler d1 time-travel info DB`, `wrangler d1 time-travel restore DB --timestamp=...`), and `wrangler d1 export DB --remote --output=herald.sql` writes a copy; deliveries still in the Queue are not in D1",
+);
