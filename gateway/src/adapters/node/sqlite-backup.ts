@@ -106,9 +106,10 @@ export function createSqliteBackup(
       );
       return {
         size,
-        body: fileStream(file, stallMs, () => {
+        body: fileStream(file, size, stallMs, () => {
           busy = false;
-          if (!unlinked) void removeCopy(temp);
+          // Where an open file cannot be unlinked: once closed (a moment after this).
+          if (!unlinked) setTimeout(() => void removeCopy(temp), 1_000);
         }),
       };
     } catch (err) {
@@ -137,44 +138,51 @@ export function createSqliteBackup(
 }
 
 /**
- * The copy's bytes as a Web stream over its open file: closed at the end, when cancelled (the
- * client went away: `@hono/node-server` cancels the body), or after `stallMs` without a read;
- * `done` runs once, however it ends.
+ * The copy's `size` bytes as a Web stream over its open file: closed once the last chunk is read
+ * (before it is even sent: the next backup may start as soon as this client has it all), when
+ * cancelled (the client went away: `@hono/node-server` cancels the body), or after `stallMs`
+ * without a read; `release` runs once, however it ends, before the file is closed.
  */
 function fileStream(
   file: FileHandle,
+  size: number,
   stallMs: number,
-  done: () => void,
+  release: () => void,
 ): ReadableStream<Uint8Array> {
   let finished = false;
+  let position = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const finish = async () => {
     if (finished) return;
     finished = true;
     clearTimeout(timer);
+    release();
     await file.close().catch(() => undefined);
-    done();
   };
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      timer = setTimeout(() => {
-        controller.error(new Error("the backup download stalled"));
-        void finish();
-      }, stallMs);
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        timer = setTimeout(() => {
+          controller.error(new Error("the backup download stalled"));
+          void finish();
+        }, stallMs);
+      },
+      async pull(controller) {
+        timer?.refresh();
+        const buffer = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(1, size - position)));
+        const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+        position += bytesRead;
+        if (bytesRead > 0) controller.enqueue(buffer.subarray(0, bytesRead));
+        if (bytesRead === 0 || position >= size) {
+          controller.close();
+          await finish();
+        }
+      },
+      cancel: finish,
+      // Nothing is read ahead: a client that reads nothing is a stalled one.
     },
-    async pull(controller) {
-      timer?.refresh();
-      const buffer = new Uint8Array(CHUNK_BYTES);
-      const { bytesRead } = await file.read(buffer, 0, CHUNK_BYTES, null);
-      if (bytesRead === 0) {
-        controller.close();
-        await finish();
-        return;
-      }
-      controller.enqueue(buffer.subarray(0, bytesRead));
-    },
-    cancel: finish,
-  });
+    { highWaterMark: 0 },
+  );
 }
 
 /** Copies a killed gateway left beside the store (`<file>.backup-<uuid>.tmp` and its journal). */
