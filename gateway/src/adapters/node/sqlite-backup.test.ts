@@ -19,8 +19,8 @@ import {
 } from "../../../test/support/test-issuer.js";
 import { waitUntil } from "../../../test/support/wait-until.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
-import { decodeEvent } from "../../store/event-codec.js";
 import { BackupInProgress, BackupNoRoom } from "../../store/backup-errors.js";
+import { decodeEvent } from "../../store/event-codec.js";
 import { createSqliteBackup } from "./sqlite-backup.js";
 import { createSqliteStore, openSqliteStore, type SqliteStore } from "./sqlite-store.js";
 
