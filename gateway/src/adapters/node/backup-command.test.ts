@@ -1,0 +1,167 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type RequestListener, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runCli } from "./cli.js";
+
+// `herald backup` against real HTTP servers on 127.0.0.1 that answer what a gateway (or something
+// else) might: whatever happens, FILE is the whole copy or nothing, and no `.part` is left.
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "herald-backup-cli-"));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+const servers: Server[] = [];
+afterAll(async () => {
+  for (const server of servers) {
+    server.closeAllConnections();
+    await new Promise((ok) => server.close(ok));
+  }
+});
+
+/** A server on 127.0.0.1 answering every request with `listener`; resolves its base URL. */
+async function serveWith(listener: RequestListener): Promise<string> {
+  const server = createServer(listener);
+  servers.push(server);
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function cli(argv: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli({
+    argv: ["backup", ...argv],
+    cwd: dir,
+    env: {},
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+/** A small valid-looking SQLite file: its 16-byte header, then padding. */
+const SQLITE = Buffer.concat([Buffer.from("SQLite format 3\0", "latin1"), Buffer.alloc(4_080, 1)]);
+
+const sqliteAnswer: RequestListener = (req, res) => {
+  res
+    .writeHead(200, { "content-type": "application/vnd.sqlite3", "content-length": SQLITE.length })
+    .end(SQLITE);
+};
+
+describe("herald backup", () => {
+  it("writes the copy to --out, sending the token, and says where and how large", async () => {
+    let seen: { url?: string; authorization?: string } = {};
+    const url = await serveWith((req, res) => {
+      seen = {
+        ...(req.url ? { url: req.url } : {}),
+        authorization: String(req.headers.authorization),
+      };
+      sqliteAnswer(req, res);
+    });
+    const result = await cli(["--url", `${url}/events`, "--token", "t0k", "-o", "b.db"]);
+    expect(result).toEqual({
+      code: 0,
+      stdout: `${join(dir, "b.db")}: ${SQLITE.length} bytes, a backup of ${url}\n`,
+      stderr: "",
+    });
+    expect(seen).toEqual({ url: "/store/backup", authorization: "Bearer t0k" });
+    expect(await readFile(join(dir, "b.db"))).toEqual(SQLITE);
+    expect(await readdir(dir)).toEqual(["b.db"]);
+  });
+
+  it("prints the gateway's refusal and writes nothing (exit 1)", async () => {
+    const url = await serveWith((_req, res) => {
+      res
+        .writeHead(501, { "content-type": "application/problem+json" })
+        .end(
+          JSON.stringify({ code: "backup_unsupported", detail: "the memory store keeps nothing" }),
+        );
+    });
+    const result = await cli(["--url", url, "--out", "b.db"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      "herald: the gateway refused the backup: 501 backup_unsupported: the memory store keeps nothing\n",
+    );
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("leaves no file when the connection is cut mid-download", async () => {
+    const url = await serveWith((_req, res) => {
+      res.writeHead(200, {
+        "content-type": "application/vnd.sqlite3",
+        "content-length": 1_000_000,
+      });
+      res.write(SQLITE, () => res.destroy());
+    });
+    const result = await cli(["--url", url, "--out", "b.db"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^herald: the download stopped after \d+ of 1000000 bytes \(the connection was cut\); .*b\.db was not written\n$/,
+    );
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("refuses an answer that is not a SQLite database", async () => {
+    const url = await serveWith((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" }).end("<html>a login page</html>");
+    });
+    const result = await cli(["--url", url, "--out", "b.db"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/is not a SQLite database; .*b\.db was not written/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("keeps an existing FILE unless --force, which replaces it whole", async () => {
+    const url = await serveWith(sqliteAnswer);
+    await writeFile(join(dir, "b.db"), "older backup");
+    const kept = await cli(["--url", url, "--out", "b.db"]);
+    expect(kept.code).toBe(1);
+    expect(kept.stderr).toMatch(/b\.db exists; pass --force to replace it/);
+    expect(await readFile(join(dir, "b.db"), "utf8")).toBe("older backup");
+    const replaced = await cli(["--url", url, "--out", "b.db", "--force"]);
+    expect(replaced.code).toBe(0);
+    expect(await readFile(join(dir, "b.db"))).toEqual(SQLITE);
+    expect(await readdir(dir)).toEqual(["b.db"]);
+  });
+
+  it("says when the gateway cannot be reached, and writes nothing", async () => {
+    const url = await serveWith(sqliteAnswer);
+    const port = new URL(url).port;
+    const server = servers.pop();
+    server?.closeAllConnections();
+    await new Promise((ok) => server?.close(ok));
+    const result = await cli(["--url", `http://127.0.0.1:${port}`, "--out", "b.db"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^herald: cannot reach http:\/\/127\.0\.0\.1:\d+\/store\/backup/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it.each([
+    [[], "backup needs --out FILE"],
+    [["--out", " "], "--out must not be empty"],
+    [["--out", "b.db", "--token", ""], "--token must not be empty"],
+    [["--out", "b.db", "--url", "127.0.0.1:8080"], "--url must be an absolute http(s) URL"],
+    [["--out", "b.db", "--timeout", "soon"], "--timeout must be a duration"],
+    [["--out", "b.db", "--out", "c.db"], "--out is given twice"],
+  ])("is a usage error (exit 2) for %j", async (args, message) => {
+    const result = await cli(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("refuses a folder as --out", async () => {
+    const result = await cli(["--out", "."]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/is a folder; name a file/);
+  });
+});
