@@ -26,6 +26,23 @@ describe("the read-only endpoints on Workers", () => {
   });
 });
 
+describe("GET /store/backup on Workers", () => {
+  it("is 501 backup_unsupported pointing at D1 Time Travel and export; HEAD too, 405 elsewhere", async () => {
+    const gw = testWorker({ subscriptions: [] });
+    const res = await gw.request("/store/backup");
+    expect(res.status).toBe(501);
+    expect(res.headers.get("content-type")).toBe("application/problem+json");
+    const problem = (await res.json()) as { code: string; detail: string };
+    expect(problem.code).toBe("backup_unsupported");
+    expect(problem.detail).toContain("wrangler d1 time-travel restore");
+    expect(problem.detail).toContain("wrangler d1 export");
+    expect((await gw.request("/store/backup", { method: "HEAD" })).status).toBe(501);
+    const post = await gw.request("/store/backup", { method: "POST" });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+  });
+});
+
 describe("the Subscriptions API on Workers, as on Node", () => {
   const sink = "http://sink.test/events";
 
