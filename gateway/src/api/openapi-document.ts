@@ -234,7 +234,7 @@ export const OPENAPI_DOCUMENT = {
     title: "Herald HTTP API",
     version: "0.1.0",
     description:
-      "A Herald gateway: `POST /events` (the CloudEvents HTTP protocol binding) and `POST /webhooks/{adapterId}` (foreign payloads for the configured adapters) take events in; the CloudEvents Subscriptions API (cloudevents/spec subscriptions/spec.md) manages where they go. Publishing needs a publisher bearer token, the Subscriptions API, `/metrics` and the dead-letter calls one that matches an `auth.admins` rule, unless the gateway runs with `--no-auth`. Subscriptions declared in the config file are listed and readable but read-only (409). `HEAD` is answered wherever `GET` is, with the same status and headers and no body. A method a path does not answer is 405 with `Allow`.",
+      "A Herald gateway: `POST /events` (the CloudEvents HTTP protocol binding) and `POST /webhooks/{adapterId}` (foreign payloads for the configured adapters) take events in; the CloudEvents Subscriptions API (cloudevents/spec subscriptions/spec.md) manages where they go. Publishing needs a publisher bearer token, the Subscriptions API, `/metrics`, `/store/backup` and the dead-letter calls one that matches an `auth.admins` rule, unless the gateway runs with `--no-auth`. Subscriptions declared in the config file are listed and readable but read-only (409). `HEAD` is answered wherever `GET` is, with the same status and headers and no body. A method a path does not answer is 405 with `Allow`.",
     license: { name: "Apache-2.0", identifier: "Apache-2.0" },
   },
   security: [{ bearer: [] }],
@@ -546,6 +546,37 @@ export const OPENAPI_DOCUMENT = {
       },
       options: {
         operationId: "getMetricsFeatures",
+        summary: "The methods this endpoint supports (`Allow: GET, HEAD, OPTIONS`; admin)",
+        responses: adminResponses({ "200": { $ref: "#/components/responses/Allow" } }),
+      },
+    },
+    "/store/backup": {
+      get: {
+        operationId: "getStoreBackup",
+        summary:
+          "A consistent copy of the whole SQLite store, taken while the gateway serves (admin); `herald backup` downloads it to a file",
+        description:
+          "Made with SQLite's online backup API into a temporary file beside the store, then streamed with its `Content-Length` and removed. One backup at a time. `Range` is ignored: the answer is always the whole copy (`Accept-Ranges: none`). `HEAD` answers the headers (or the refusal) without taking a copy.",
+        responses: adminResponses({
+          "200": {
+            description: "The store's SQLite file",
+            headers: {
+              "Content-Disposition": {
+                description: 'attachment; filename="herald-backup-<UTC time>.db"',
+                schema: { type: "string" },
+              },
+            },
+            content: {
+              "application/vnd.sqlite3": { schema: { type: "string", format: "binary" } },
+            },
+          },
+          "409": { $ref: "#/components/responses/Problem" },
+          "501": { $ref: "#/components/responses/Problem" },
+          "503": { $ref: "#/components/responses/Problem" },
+        }),
+      },
+      options: {
+        operationId: "getStoreBackupFeatures",
         summary: "The methods this endpoint supports (`Allow: GET, HEAD, OPTIONS`; admin)",
         responses: adminResponses({ "200": { $ref: "#/components/responses/Allow" } }),
       },
