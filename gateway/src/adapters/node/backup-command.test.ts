@@ -51,7 +51,7 @@ async function cli(argv: string[]) {
 /** A small valid-looking SQLite file: its 16-byte header, then padding. */
 const SQLITE = Buffer.concat([Buffer.from("SQLite format 3\0", "latin1"), Buffer.alloc(4_080, 1)]);
 
-const sqliteAnswer: RequestListener = (req, res) => {
+const sqliteAnswer: RequestListener = (_req, res) => {
   res
     .writeHead(200, { "content-type": "application/vnd.sqlite3", "content-length": SQLITE.length })
     .end(SQLITE);

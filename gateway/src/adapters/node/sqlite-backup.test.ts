@@ -51,7 +51,7 @@ function queuedIds(path: string): Set<string> {
       .prepare("SELECT e.body FROM jobs j JOIN events e ON e.id = j.event_id")
       .pluck()
       .all() as string[];
-    return new Set(rows.map((body) => decodeEvent(body).attributes.id));
+    return new Set(rows.map((body) => String(decodeEvent(body).attributes.id)));
   } finally {
     db.close();
   }

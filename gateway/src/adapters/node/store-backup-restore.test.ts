@@ -224,7 +224,7 @@ describe("a backup taken while publishers keep publishing", () => {
             .prepare("SELECT e.body FROM jobs j JOIN events e ON e.id = j.event_id")
             .pluck()
             .all() as string[]
-        ).map((body) => decodeEvent(body).attributes.id),
+        ).map((body) => String(decodeEvent(body).attributes.id)),
       );
       for (let i = 0; i < 3_000; i++) expect(inCopy.has(`pre-${i}`), `pre-${i}`).toBe(true);
       for (const id of before) expect(inCopy.has(id), id).toBe(true);

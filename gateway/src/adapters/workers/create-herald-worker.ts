@@ -375,5 +375,5 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
  * deliveries on their way): Cloudflare backs D1 up itself, and no Worker can read it as a file.
  */
 const D1_BACKUP = unsupportedBackup(
-  "on Cloudflare Workers the store is D1, which Cloudflare backs up itself: Time Travel restores it to any minute of the last 30 days (`wrangler d1 time-travel info DB`, `wrangler d1 time-travel restore DB --timestamp=...`), and `wrangler d1 export DB --remote --output=herald.sql` writes a copy; deliveries still in the Queue are not in D1",
+  "on Cloudflare Workers the store is D1, which Cloudflare backs up itself: Time Travel restores it to any minute of the last 30 days (7 on the Workers Free plan; `wrangler d1 time-travel info DB`, `wrangler d1 time-travel restore DB --timestamp=...`), and `wrangler d1 export DB --remote --output=herald.sql` writes a copy; deliveries still in the Queue are not in D1",
 );
