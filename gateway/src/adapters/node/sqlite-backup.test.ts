@@ -18,6 +18,7 @@ import {
   signToken,
 } from "../../../test/support/test-issuer.js";
 import { waitUntil } from "../../../test/support/wait-until.js";
+import { Unavailable } from "../../errors/errors.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
 import { BackupInProgress, BackupNoRoom } from "../../store/backup-errors.js";
 import { decodeEvent } from "../../store/event-codec.js";
@@ -284,6 +285,23 @@ describe("createSqliteBackup", () => {
       expect(leftovers(own)).toEqual([]);
     } finally {
       await small.close();
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
+  it("stops a copy being taken when the store closes: 503 unavailable, nothing left", async () => {
+    const own = mkdtempSync(join(tmpdir(), "herald-backup-close-"));
+    const closing = openSqliteStore({ path: join(own, "herald.db") });
+    try {
+      await fill(closing, 1_000);
+      const taking = closing.backup.take().catch((err: unknown) => err);
+      await closing.close();
+      const refused = await taking;
+      expect(refused).toBeInstanceOf(Unavailable);
+      expect((refused as Unavailable).message).toMatch(/shutting down/);
+      expect(leftovers(own)).toEqual([]);
+      expect(() => closing.backup.check()).toThrow(Unavailable);
+    } finally {
       rmSync(own, { recursive: true, force: true });
     }
   });

@@ -81,22 +81,32 @@ export function createSqliteBackup(
     }
   }
 
-  async function take(): Promise<StoreCopy> {
+  function take(): Promise<StoreCopy> {
     check();
     busy = true;
+    const attempt = copy();
+    // `close` waits for it: the copy reads through the connection it is about to close.
+    copying = attempt.catch(() => undefined);
+    return attempt;
+  }
+
+  async function copy(): Promise<StoreCopy> {
     const temp = join(dir, `${prefix}${randomUUID()}.tmp`);
+    const stopped = () =>
+      new Unavailable(
+        "the gateway is shutting down; the backup was stopped, try again once it runs",
+      );
     try {
       await removeLeftovers(dir, prefix);
+      if (closed) throw stopped();
       checkRoom();
-      const copy = db.backup(temp, {
+      await db.backup(temp, {
         progress: () => {
           // Thrown here, better-sqlite3 ends the backup and rejects with it.
-          if (closed) throw new Unavailable("the gateway is shutting down; the backup was stopped");
+          if (closed) throw stopped();
           return PAGES_PER_STEP;
         },
       });
-      copying = copy.catch(() => undefined);
-      await copy;
       const file = await open(temp, "r");
       const { size } = await file.stat();
       // Unlinked now: the open handle keeps its bytes until the download ends, however it ends.
@@ -166,6 +176,8 @@ function fileStream(
           controller.error(new Error("the backup download stalled"));
           void finish();
         }, stallMs);
+        // A download left behind never keeps a stopping gateway's process alive.
+        timer.unref();
       },
       async pull(controller) {
         timer?.refresh();
