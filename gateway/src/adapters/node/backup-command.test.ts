@@ -1,9 +1,12 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { HERALD_BIN } from "../../../test/support/spawn-herald.js";
+import { waitUntil } from "../../../test/support/wait-until.js";
 import { runCli } from "./cli.js";
 
 // `herald backup` against real HTTP servers on 127.0.0.1 that answer what a gateway (or something
@@ -109,6 +112,43 @@ describe("herald backup", () => {
     );
     expect(await readdir(dir)).toEqual([]);
   });
+
+  it("removes what it wrote when stopped with Ctrl-C mid-download (a process of its own)", async () => {
+    // Sends the header and a first part, then holds the rest back.
+    const url = await serveWith((_req, res) => {
+      res.writeHead(200, {
+        "content-type": "application/vnd.sqlite3",
+        "content-length": 1_000_000,
+      });
+      res.write(SQLITE);
+    });
+    const child = spawn(process.execPath, [HERALD_BIN, "backup", "--url", url, "--out", "b.db"], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (t: string) => {
+      stderr += t;
+    });
+    const exited = new Promise<number | null>((ok) => child.once("exit", ok));
+    try {
+      // The first part is in the `.part` file: the download is under way.
+      await waitUntil(
+        async () => {
+          const parts = (await readdir(dir)).filter((name) => name.endsWith(".part"));
+          const part = parts[0];
+          return part !== undefined && (await stat(join(dir, part))).size > 0;
+        },
+        { everyMs: 20, what: "the download to start" },
+      );
+      child.kill("SIGINT");
+      expect(await exited).toBe(1);
+      expect(stderr).toMatch(/the download stopped after \d+ of 1000000 bytes \(it was stopped\)/);
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  }, 20_000);
 
   it("refuses an answer that is not a SQLite database", async () => {
     const url = await serveWith((_req, res) => {
