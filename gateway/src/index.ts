@@ -34,7 +34,14 @@ export { PROBLEM_JSON, PROBLEM_TYPE_BASE, problemResponse } from "./http/problem
 export type { Clock } from "./ports/clock.js";
 export type { FetchLike } from "./ports/fetch.js";
 export type { Logger } from "./ports/logger.js";
+export {
+  type BackupErrorCode,
+  BackupInProgress,
+  BackupNoRoom,
+  BackupUnsupported,
+} from "./store/backup-errors.js";
 export { createMemorySubscriptionStore } from "./store/memory-subscription-store.js";
+export { type StoreBackup, type StoreCopy, unsupportedBackup } from "./store/store-backup.js";
 export type { DisabledState, SubscriptionStore } from "./store/subscription-store.js";
 export type { DeliverySettings, Filter, Subscription } from "./subscriptions/subscription.js";
 export {

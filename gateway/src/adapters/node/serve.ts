@@ -208,7 +208,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     subscriptions,
     ...(store.queue === undefined ? {} : { queue: store.queue }),
     ...(store.available === undefined ? {} : { storeAvailable: store.available }),
-    backup: store.backup,
+    // Without one (memory) the gateway says there is nothing to back up.
+    ...(store.backup === undefined ? {} : { backup: store.backup }),
     noAuth: authOff,
     keySourceFor: (keys) => (keys.kind === "file" ? jwksFiles.get(keys.path) : undefined),
     tokenDigest: sha256Digest,
@@ -358,7 +359,7 @@ async function openStore(
   readonly subscriptions: SubscriptionStore;
   readonly path?: string;
   /** `GET /store/backup`: the SQLite file's copy, or the refusal saying what to use instead. */
-  readonly backup: StoreBackup;
+  readonly backup?: StoreBackup;
   /**
    * Whether the store can take events now (NATS: the connection is up; SQLite: its disk took the
    * last write, and the file is still at its path).
@@ -385,11 +386,7 @@ async function openStore(
     };
   }
   if (config.store.kind !== "sqlite") {
-    return {
-      subscriptions: createMemorySubscriptionStore(),
-      backup: MEMORY_BACKUP,
-      close: async () => {},
-    };
+    return { subscriptions: createMemorySubscriptionStore(), close: async () => {} };
   }
   const path = resolve(baseDir, config.store.path);
   try {
@@ -411,10 +408,6 @@ async function openStore(
     throw new ServeError(err instanceof Error ? err.message : String(err));
   }
 }
-
-const MEMORY_BACKUP = unsupportedBackup(
-  "the memory store keeps nothing on disk, so there is nothing to back up (everything queued is lost when the gateway stops); use store: sqlite for a store that can be backed up",
-);
 
 /** JetStream keeps the queue, the events and the subscriptions: its own tools copy them. */
 const natsBackup = (names: { stream: string; eventsStream: string; bucket: string }) =>
