@@ -51,6 +51,43 @@ const METHODS = [
   "M-SEARCH",
 ];
 
+/** The methods of `METHODS` that the Workers runtime hands to the Worker (it knows WebDAV's). */
+const WORKERD_METHODS = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "OPTIONS",
+  "TRACE",
+  "PROPFIND",
+]);
+
+/**
+ * Whether the Workers runtime answers `req` itself, before the Worker sees it (README,
+ * "Differences from Node"): framing oddities over raw sockets, a method it does not know (`FOO`,
+ * `M-SEARCH`, and `get`, as methods are case-sensitive: `501` as text), and a target not in
+ * origin form (`*`, `http://host/events`: `500`), a NUL or a bare CR or LF in a header (`400`
+ * as text), and a `Transfer-Encoding` (the generators never chunk a body they send with one:
+ * `500`, or the platform waits for chunks that never come).
+ */
+export function answeredByPlatform(req: RawRequest): boolean {
+  return (
+    req.raw !== undefined ||
+    !WORKERD_METHODS.has(req.method) ||
+    !req.target.startsWith("/") ||
+    req.headers.some(
+      ([name, value]) =>
+        name.toLowerCase() === "transfer-encoding" ||
+        // As sent: in a latin1 head, U+0100 goes out as a NUL byte.
+        /[\0\r\n]/.test(
+          Buffer.from(`${name}${value}`, req.headEncoding ?? "utf8").toString("latin1"),
+        ),
+    )
+  );
+}
+
 /** A query string with tokens, repeats, odd encodings. */
 function query(rng: Prng, token: string | undefined): string {
   const parts: string[] = [];

@@ -29,9 +29,15 @@ async function freePort(): Promise<number> {
  * state in a temporary folder), with two changes for tests: `HERALD_CONFIG` is `config`, and the
  * delivery queue's `max_batch_timeout` is 0 so a message is consumed at once. Resolves when
  * wrangler says it is ready. Nothing reaches for Cloudflare (`CLOUDFLARE_CF_FETCH_ENABLED`,
- * `WRANGLER_SEND_METRICS`).
+ * `WRANGLER_SEND_METRICS`). Without `HERALD_NO_AUTH` when `options.noAuth` is `false`.
  */
-export async function startWranglerDev(config: unknown): Promise<WranglerDev> {
+export async function startWranglerDev(
+  config: unknown,
+  options: {
+    /** `false`: leave out `HERALD_NO_AUTH`, so the config's `auth` applies (default `true`). */
+    readonly noAuth?: boolean;
+  } = {},
+): Promise<WranglerDev> {
   const dir = await mkdtemp(join(tmpdir(), "herald-wrangler-"));
   const toml = (await readFile(join(gatewayDir, "wrangler.toml"), "utf8"))
     .replace(
@@ -62,8 +68,7 @@ export async function startWranglerDev(config: unknown): Promise<WranglerDev> {
       "--var",
       "HERALD_LOG_LEVEL:warn",
       // What .dev.vars gives `npm run dev:workers` (the copied toml has no .dev.vars beside it).
-      "--var",
-      "HERALD_NO_AUTH:true",
+      ...(options.noAuth === false ? [] : ["--var", "HERALD_NO_AUTH:true"]),
     ],
     {
       cwd: dir,
