@@ -168,6 +168,41 @@ describe("the Worker under wrangler dev (workerd, local Queues and D1)", () => {
     });
   });
 
+  it("a body left unread on a request whose headers were normalized costs the next request nothing", {
+    timeout: 30_000,
+  }, async () => {
+    // Found by the HTTP fuzz probe: a header with trailing whitespace (or a raw UTF-8 ce- value)
+    // and a body the routes did not read (a 404 here) lost the connection's next request: 503
+    // "Your worker restarted mid-request", at times 500 "Network connection lost".
+    const { hostname, port } = new URL(dev.url);
+    const body = "[".repeat(80_000);
+    const send = (head: string, payload: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), hostname);
+        let text = "";
+        socket.on("data", (chunk: Buffer) => {
+          text += chunk.toString("latin1");
+        });
+        socket.on("end", () => resolve(text));
+        socket.on("error", reject);
+        socket.end(Buffer.from(`${head}\r\n\r\n${payload}`, "utf8"));
+      });
+    for (let i = 0; i < 4; i++) {
+      const unread = await send(
+        [
+          "POST /nope HTTP/1.1",
+          `Host: ${hostname}:${port}`,
+          "Connection: close",
+          "X-Padded: b ",
+          `Content-Length: ${body.length}`,
+        ].join("\r\n"),
+        body,
+      );
+      expect(unread).toMatch(/^HTTP\/1\.1 404 /);
+      expect(await publish("/e2e/unread", `e2e-unread-${i}`)).toBe(202);
+    }
+  });
+
   it("retries through the queue, then dead-letters with heralderror* attributes", {
     timeout: 30_000,
   }, async () => {

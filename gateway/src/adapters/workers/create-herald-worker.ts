@@ -346,7 +346,12 @@ export function createHeraldWorker(options: HeraldWorkerOptions = {}): HeraldWor
         );
       }
       // Header values as Node reads the same bytes (`normalize-headers.ts`).
-      return ready.gateway.fetch(normalizeRequest(request));
+      const normal = normalizeRequest(request);
+      const response = await ready.gateway.fetch(normal.request);
+      // What the routes left unread of the body is read to its end before the answer goes out,
+      // or the connection's next request is lost (`normalizeRequest`).
+      await normal.settle();
+      return response;
     },
     async queue(batch, env, ctx) {
       let ready: Instance | undefined;

@@ -59,16 +59,67 @@ export function normalizeHeaders(headers: Headers): Headers | undefined {
   return changed ? new Headers(entries) : undefined;
 }
 
+/** A request as the gateway's routes read it, and what to do once they answered it. */
+export interface NormalRequest {
+  readonly request: Request;
+  /**
+   * Reads to its end what the routes left unread of the body: call it once the routes answered,
+   * before the answer is returned (it never rejects).
+   */
+  settle(): Promise<void>;
+}
+
+const settled = async (): Promise<void> => {};
+
 /**
  * The request with `normalizeHeaders`, for the gateway's routes (the same request when its
- * headers need nothing).
+ * headers need nothing). A request with new headers is a new `Request`, and its body is handed
+ * over through a stream of ours: the runtime reads a body the Worker left unread to its end
+ * before it serves the next request of the connection, but not one that moved into another
+ * `Request`. Left so (a `404`, `401` or `413` answered before the body was read, to a request
+ * whose headers had trailing whitespace or raw UTF-8), the connection was lost and the next
+ * request on it failed: under `wrangler dev`, `503` "Your worker restarted mid-request" or
+ * `500` "Network connection lost", and wrangler itself stopped at times. `settle` reads the
+ * rest, as the runtime would; read after the answer was returned (`waitUntil`), a body of more
+ * than a few KiB still lost the connection.
  *
  * @example
- * gateway.fetch(normalizeRequest(request));
+ * const normal = normalizeRequest(request);
+ * const response = await gateway.fetch(normal.request);
+ * await normal.settle();
+ * return response;
  */
-export function normalizeRequest(request: Request): Request {
+export function normalizeRequest(request: Request): NormalRequest {
   const headers = normalizeHeaders(request.headers);
-  return headers === undefined ? request : new Request(request, { headers });
+  if (headers === undefined) return { request, settle: settled };
+  const source = request.body;
+  if (source === null) return { request: new Request(request, { headers }), settle: settled };
+  // The body goes over through a reader of ours, so `settle` can read on where the routes stopped.
+  const reader = source.getReader();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      // The routes stopped reading (a body over the limit): the rest is left to `settle`.
+      cancel: () => undefined,
+    },
+    { highWaterMark: 0 },
+  );
+  return {
+    request: new Request(request, { headers, body }),
+    settle: async () => {
+      try {
+        while (!(await reader.read()).done) {
+          // discarded: nobody asked for the rest
+        }
+      } catch {
+        // the client went away: nothing left to read
+      }
+    },
+  };
 }
 
 /**
