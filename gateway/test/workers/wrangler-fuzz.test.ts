@@ -20,10 +20,10 @@ import { startWranglerDev, type WranglerDev } from "./wrangler-dev.js";
  * Worker under `wrangler dev`: workerd with D1 and Queues simulated locally, delivering to a sink
  * on 127.0.0.1. Framing oddities over raw sockets are left out: the platform reads the request
  * and answers those itself (README, "Differences from Node"). `HERALD_FUZZ_WORKERS_REQUESTS`
- * (default `HERALD_FUZZ_REQUESTS`, else 200) and `HERALD_FUZZ_SEED` run it longer.
+ * (default `HERALD_FUZZ_REQUESTS`, else 400) and `HERALD_FUZZ_SEED` run it longer.
  */
 const WORKER_REQUESTS = Number(
-  process.env.HERALD_FUZZ_WORKERS_REQUESTS ?? (process.env.HERALD_FUZZ_REQUESTS ? REQUESTS : 200),
+  process.env.HERALD_FUZZ_WORKERS_REQUESTS ?? (process.env.HERALD_FUZZ_REQUESTS ? REQUESTS : 400),
 );
 
 let sink: FuzzSink;
