@@ -150,6 +150,50 @@ describe("herald backup", () => {
     }
   }, 20_000);
 
+  // A write to a file that meets the disk's end (or the file size limit) takes only part of a
+  // chunk, with no error: the file was short while the count said whole (exit 0, a torn copy).
+  it.skipIf(process.platform === "win32")(
+    "writes nothing when the file cannot take the whole copy (a write takes part of a chunk)",
+    async () => {
+      const body = Buffer.concat([SQLITE.subarray(0, 16), Buffer.alloc(2_100 - 16, 1)]);
+      // 2,000 bytes, then the last 100 later: the last chunk crosses the 2 KiB limit below.
+      const url = await serveWith((_req, res) => {
+        res.writeHead(200, {
+          "content-type": "application/vnd.sqlite3",
+          "content-length": body.length,
+        });
+        res.write(body.subarray(0, 2_000), () => res.end(body.subarray(2_000)));
+      });
+      // `ulimit -f 2`: files of at most 2 KiB, as a nearly full disk would allow.
+      const child = spawn(
+        "/bin/sh",
+        [
+          "-c",
+          'ulimit -f 2 && exec "$0" "$@"',
+          process.execPath,
+          HERALD_BIN,
+          "backup",
+          "--url",
+          url,
+          "--out",
+          "b.db",
+        ],
+        { cwd: dir, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let stderr = "";
+      child.stderr.setEncoding("utf8").on("data", (t: string) => {
+        stderr += t;
+      });
+      const code = await new Promise<number | null>((ok) => child.once("exit", ok));
+      expect(stderr).toMatch(
+        /^herald: cannot write .*\.part after \d+ bytes: EFBIG; .*b\.db was not written\n$/,
+      );
+      expect(code).toBe(1);
+      expect(await readdir(dir)).toEqual([]);
+    },
+    20_000,
+  );
+
   it("refuses an answer that is not a SQLite database", async () => {
     const url = await serveWith((_req, res) => {
       res.writeHead(200, { "content-type": "text/html" }).end("<html>a login page</html>");

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { link, open, rename, rm, stat } from "node:fs/promises";
+import { type FileHandle, link, open, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import { parseDuration } from "../../config/parse-duration.js";
 import { callGateway, problemText } from "./call-gateway.js";
@@ -97,10 +97,16 @@ export async function backupCommand(args: readonly string[], io: BackupIo): Prom
         if (head.length < SQLITE_HEADER.length) {
           head = Buffer.concat([head, chunk]).subarray(0, SQLITE_HEADER.length);
         }
-        await file.write(chunk);
+        await writeAll(file, chunk).catch((err: NodeJS.ErrnoException) => {
+          void reader.cancel().catch(() => undefined);
+          throw new ServeError(
+            `cannot write ${temp} after ${written} bytes: ${err.code ?? err.message}; ${out} was not written`,
+          );
+        });
         written += chunk.length;
       }
     } catch (err) {
+      if (err instanceof ServeError) throw err;
       const name = (err as Error).name;
       const why =
         name === "TimeoutError"
@@ -146,6 +152,18 @@ export async function backupCommand(args: readonly string[], io: BackupIo): Prom
       await file.close().catch(() => undefined);
       await rm(temp, { force: true });
     }
+  }
+}
+
+/**
+ * Writes all of `chunk`: a write to a file can take only part of it (the disk or the file size
+ * limit reached mid-chunk) without an error, which the next write would then report.
+ */
+async function writeAll(file: FileHandle, chunk: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < chunk.length; ) {
+    const { bytesWritten } = await file.write(chunk, offset, chunk.length - offset);
+    if (bytesWritten === 0) throw new Error("the file takes no more bytes");
+    offset += bytesWritten;
   }
 }
 
