@@ -60,7 +60,7 @@ export function nodeListener(gateway: Gateway): RequestListener {
       // headers lost its Content-Length (Hono rebuilds it with a null body), which the README
       // says HEAD keeps. Logs and spans of such a request name GET. Not `/store/backup`: its
       // HEAD must not take a copy of the whole store only for node:http to drop it.
-      if (req.method === "HEAD" && pathOf(req.url) !== STORE_BACKUP_PATH) req.method = "GET";
+      if (req.method === "HEAD" && routedPath(req.url) !== STORE_BACKUP_PATH) req.method = "GET";
       void viaHono(req, res);
     }
   };
@@ -104,6 +104,19 @@ function pathOf(url: string | undefined): string {
   if (url === undefined) return "";
   const query = url.indexOf("?");
   return query === -1 ? url : url.slice(0, query);
+}
+
+/**
+ * The path a request target is routed by, as the router sees it: dot segments resolved, `%XX`
+ * escapes decoded, an absolute-form target (`http://host/path`) reduced to its path. The target
+ * as sent may name the same route (`/store/./backup`, `/store/%62ackup`).
+ */
+function routedPath(url: string | undefined): string {
+  try {
+    return decodeURI(new URL(url ?? "/", "http://localhost").pathname);
+  } catch {
+    return pathOf(url);
+  }
 }
 
 async function ingest(gateway: Gateway, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -179,6 +179,29 @@ describe("GET /store/backup", () => {
     expect((await fetch(backupUrl(), { method: "DELETE" })).status).toBe(401);
   });
 
+  // The router resolves dot segments and %XX escapes, and takes an absolute-form target: each
+  // names /store/backup, and its HEAD took (and threw away) a copy of the whole store.
+  it.each(["/store/./backup", "/x/../store/backup", "/store/%62ackup", "/store/backup?x=1"])(
+    "answers HEAD %s without taking a copy",
+    async (target) => {
+      for (const path of [target, `${http.base}${target}`]) {
+        const head = await new Promise<{ status?: number; headers: Record<string, unknown> }>(
+          (resolve, reject) => {
+            const req = request(backupUrl(), { method: "HEAD", path, ...asAdmin() }, (res) => {
+              res.resume();
+              resolve({ status: res.statusCode, headers: res.headers });
+            });
+            req.on("error", reject);
+            req.end();
+          },
+        );
+        expect(head.status, path).toBe(200);
+        expect(head.headers["content-disposition"], path).toMatch(/^attachment; filename=/);
+        expect(head.headers["content-length"], path).toBeUndefined();
+      }
+    },
+  );
+
   it("takes one backup at a time: a second while one downloads is 409, and HEAD says so too", async () => {
     const first = await fetch(backupUrl(), asAdmin());
     expect(first.status).toBe(200);
