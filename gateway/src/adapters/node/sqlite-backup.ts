@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { statfsSync } from "node:fs";
 import { type FileHandle, open, readdir, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type Database from "better-sqlite3";
@@ -7,6 +6,7 @@ import { Unavailable } from "../../errors/errors.js";
 import { type Logger, silentLogger } from "../../ports/logger.js";
 import { BackupInProgress, BackupNoRoom } from "../../store/backup-errors.js";
 import type { StoreBackup, StoreCopy } from "../../store/store-backup.js";
+import { freeBytes as statfsFreeBytes } from "./free-bytes.js";
 
 export interface SqliteBackupOptions {
   /** The store's file: the temporary copy is made beside it, on the same disk. */
@@ -56,7 +56,7 @@ export function createSqliteBackup(
   db: Database.Database,
   options: SqliteBackupOptions,
 ): SqliteBackup {
-  const { path, logger = silentLogger, freeBytes = statfsFree, stallMs = 60_000 } = options;
+  const { path, logger = silentLogger, freeBytes = statfsFreeBytes, stallMs = 60_000 } = options;
   const dir = dirname(path);
   const prefix = `${basename(path)}.backup-`;
   let busy = false;
@@ -215,15 +215,6 @@ async function removeCopy(temp: string): Promise<void> {
 function isNoRoom(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === "SQLITE_FULL" || code === "ENOSPC";
-}
-
-function statfsFree(dir: string): number {
-  try {
-    const { bavail, bsize } = statfsSync(dir);
-    return bavail * bsize;
-  } catch {
-    return Number.POSITIVE_INFINITY;
-  }
 }
 
 const megabytes = (bytes: number) => `${Math.ceil(bytes / 1_048_576)} MB`;

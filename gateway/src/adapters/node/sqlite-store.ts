@@ -1,4 +1,4 @@
-import { statfsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
@@ -7,6 +7,7 @@ import { type Clock, systemClock } from "../../ports/clock.js";
 import { type Logger, silentLogger } from "../../ports/logger.js";
 import { checkDedupeWindow, DEFAULT_DEDUPE_WINDOW_MS } from "../../store/dedupe-window.js";
 import type { SubscriptionStore } from "../../store/subscription-store.js";
+import { freeBytes } from "./free-bytes.js";
 import { makeDirectories } from "./make-directories.js";
 import { createSqliteBackup, type SqliteBackup } from "./sqlite-backup.js";
 import { createGroupCommit } from "./sqlite-group-commit.js";
@@ -127,16 +128,6 @@ const SMALL_DISK_BYTES = 64 * 1024 * 1024;
 const WAL_PAGES = 64;
 /** The WAL's file is cut back to this when it starts over after a checkpoint (see below). */
 export const WAL_KEPT_BYTES = 8 * 1024 * 1024;
-
-/** The bytes free for this process on the disk of `dir`; `Infinity` when it cannot tell. */
-function freeBytes(dir: string): number {
-  try {
-    const { bavail, bsize } = statfsSync(dir);
-    return bavail * bsize;
-  } catch {
-    return Number.POSITIVE_INFINITY;
-  }
-}
 
 /** A write refused by the disk or the file (not by the data written): full, read-only, I/O. */
 function isDiskFailure(err: unknown): boolean {
