@@ -26,10 +26,11 @@ export async function startGatewayOverHttp(
   config: Record<string, unknown>,
   name: string,
   options: Omit<GatewayOptions, "config"> = {},
+  listener: Parameters<typeof nodeListener>[1] = {},
 ): Promise<GatewayOverHttp> {
   const gateway = createGateway({ ...options, config: parseConfig(JSON.stringify(config), name) });
   gateway.start();
-  const server = createServer(nodeListener(gateway));
+  const server = createServer(nodeListener(gateway, listener));
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   return {
     gateway,

@@ -9,6 +9,7 @@ import { INGEST_PATHS } from "../../ingest/ingest-routes.js";
 import { bodyMayBeArriving, closeAfterAnswer, closeIfBodyUnread } from "./closing-connection.js";
 import { continueOnRead } from "./expect-continue.js";
 import { incomingSource } from "./incoming-source.js";
+import { BACKUP_STALL_MS } from "./sqlite-backup.js";
 
 const INGEST = new Set<string>(INGEST_PATHS);
 
@@ -25,10 +26,19 @@ const INGEST = new Set<string>(INGEST_PATHS);
  * where the adapter would send a bare 400. HTTP/1.0 requires no `Host` (RFC 9112 3.2), so such
  * a request is served as if it named `localhost` (an old health probe, a handshake).
  *
+ * `GET /store/backup` streams a whole store: once its answer has begun, a connection that takes
+ * no bytes for `backupStallMs` (a client that stopped reading) is closed. The copy's own stall
+ * timer frees the backup slot, but the socket, left waiting for a `drain` that never comes,
+ * stayed open for as long as the client kept it.
+ *
  * @example
  * const server = http.createServer(nodeListener(gateway));
  */
-export function nodeListener(gateway: Gateway): RequestListener {
+export function nodeListener(
+  gateway: Gateway,
+  options: { readonly backupStallMs?: number } = {},
+): RequestListener {
+  const { backupStallMs = BACKUP_STALL_MS } = options;
   // The env ({ incoming, outgoing }) reaches the routes: ingest reads the raw header lines there.
   const viaHono = getRequestListener((request, env) => gateway.app.fetch(request, env), {
     hostname: "localhost",
@@ -61,6 +71,9 @@ export function nodeListener(gateway: Gateway): RequestListener {
       // says HEAD keeps. Logs and spans of such a request name GET. Not `/store/backup`: its
       // HEAD must not take a copy of the whole store only for node:http to drop it.
       if (req.method === "HEAD" && routedPath(req.url) !== STORE_BACKUP_PATH) req.method = "GET";
+      else if (req.method === "GET" && routedPath(req.url) === STORE_BACKUP_PATH) {
+        cutWhenStalled(res, backupStallMs);
+      }
       void viaHono(req, res);
     }
   };
@@ -104,6 +117,24 @@ function pathOf(url: string | undefined): string {
   if (url === undefined) return "";
   const query = url.indexOf("?");
   return query === -1 ? url : url.slice(0, query);
+}
+
+/**
+ * Closes `res`'s connection when, once its head is out, nothing more goes out for `ms` to `2 ms`
+ * (the socket's `bytesWritten` stands still: the writer waits for a `drain` that never comes).
+ * Not before the head: taking the copy may rightly take longer than that with nothing to send.
+ */
+function cutWhenStalled(res: ServerResponse, ms: number): void {
+  let last = -1;
+  const timer = setInterval(() => {
+    if (!res.headersSent) return;
+    const sent = res.socket?.bytesWritten ?? 0;
+    if (sent === last) res.destroy();
+    else last = sent;
+  }, ms);
+  // A download never keeps a stopping process alive.
+  timer.unref();
+  res.once("close", () => clearInterval(timer));
 }
 
 /**

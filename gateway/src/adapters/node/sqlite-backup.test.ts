@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { type IncomingMessage, request } from "node:http";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -345,6 +346,59 @@ describe("createSqliteBackup", () => {
       rmSync(own, { recursive: true, force: true });
     }
   });
+});
+
+describe("a download nobody reads, behind the Node listener", () => {
+  // The copy's own stall timer (60 s here) frees the slot; the listener closes the connection,
+  // which was left open, its writer waiting for a drain that never came.
+  it("has its connection closed, and the slot and the copy freed", async () => {
+    const own = mkdtempSync(join(tmpdir(), "herald-backup-unread-"));
+    const path = join(own, "herald.db");
+    const small = openSqliteStore({ path });
+    const gw = await startGatewayOverHttp(
+      { subscriptions: [{ id: "a", sink: "http://127.0.0.1:9/down" }] },
+      "unread.json",
+      { queue: small.queue, backup: small.backup },
+      { backupStallMs: 100 },
+    );
+    try {
+      // About 3 MB: far more than the sockets' buffers hold.
+      await fill(small, 1_500);
+      const socket = connect(Number(new URL(gw.base).port), "127.0.0.1");
+      socket.on("error", () => undefined);
+      socket.write("GET /store/backup HTTP/1.1\r\nHost: gw\r\n\r\n");
+      // The answer begins, then the client reads no more.
+      const begun = new Promise<void>((resolve) =>
+        socket.once("data", () => {
+          socket.pause();
+          resolve();
+        }),
+      );
+      await begun;
+      // Freed long before the copy's own 60 s: the listener closed the connection, and the
+      // closed connection cancelled the download.
+      await waitUntil(
+        () => {
+          try {
+            small.backup.check();
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { everyMs: 10, timeoutMs: 20_000, what: "the stalled connection to be closed" },
+      );
+      // What the sockets held arrives, then the end: the server closed its side.
+      const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+      socket.resume();
+      await closed;
+      expect(leftovers(own)).toEqual([]);
+    } finally {
+      await gw.close();
+      await small.close();
+      rmSync(own, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 // A real full disk: a tmpfs (mounting needs root; elsewhere the test is skipped).

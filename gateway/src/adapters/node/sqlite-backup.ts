@@ -27,6 +27,9 @@ export interface SqliteBackup extends StoreBackup {
   close(): Promise<void>;
 }
 
+/** How long a download may take no bytes before it is cut (`stallMs`'s default). */
+export const BACKUP_STALL_MS = 60_000;
+
 /** Pages copied per step: 100 pages (400 KB) per turn of the event loop, as better-sqlite3 does. */
 const PAGES_PER_STEP = 100;
 /**
@@ -56,7 +59,12 @@ export function createSqliteBackup(
   db: Database.Database,
   options: SqliteBackupOptions,
 ): SqliteBackup {
-  const { path, logger = silentLogger, freeBytes = statfsFreeBytes, stallMs = 60_000 } = options;
+  const {
+    path,
+    logger = silentLogger,
+    freeBytes = statfsFreeBytes,
+    stallMs = BACKUP_STALL_MS,
+  } = options;
   const dir = dirname(path);
   const prefix = `${basename(path)}.backup-`;
   let busy = false;
