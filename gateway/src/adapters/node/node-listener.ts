@@ -27,9 +27,11 @@ const INGEST = new Set<string>(INGEST_PATHS);
  * a request is served as if it named `localhost` (an old health probe, a handshake).
  *
  * `GET /store/backup` streams a whole store: once its answer has begun, a connection that takes
- * no bytes for `backupStallMs` (a client that stopped reading) is closed. The copy's own stall
- * timer frees the backup slot, but the socket, left waiting for a `drain` that never comes,
- * stayed open for as long as the client kept it.
+ * no bytes for `backupStallMs` to twice that (a client that stopped reading) is closed, which
+ * cancels the download and frees the backup slot. The copy's own stall timer alone freed the
+ * slot but left the socket waiting for a `drain` that never came, open for as long as the client
+ * kept it. The default (a third of the copy's `BACKUP_STALL_MS`) closes it before that timer
+ * errors the body, which `@hono/node-server` would print as a stack on stderr.
  *
  * @example
  * const server = http.createServer(nodeListener(gateway));
@@ -38,7 +40,7 @@ export function nodeListener(
   gateway: Gateway,
   options: { readonly backupStallMs?: number } = {},
 ): RequestListener {
-  const { backupStallMs = BACKUP_STALL_MS } = options;
+  const { backupStallMs = BACKUP_STALL_MS / 3 } = options;
   // The env ({ incoming, outgoing }) reaches the routes: ingest reads the raw header lines there.
   const viaHono = getRequestListener((request, env) => gateway.app.fetch(request, env), {
     hostname: "localhost",
