@@ -1,8 +1,10 @@
-import { createSign } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeSnsSigningCertificate } from "../../test/support/sns-signing-certificate.js";
+import {
+  makeSnsSigningCertificate,
+  signSnsMessage,
+} from "../../test/support/sns-signing-certificate.js";
 import { startWebhookGateway, type WebhookGateway } from "../../test/support/webhook-gateway.js";
 import { snsUrlTrusted } from "./sns-trusted-url.js";
 
@@ -100,24 +102,14 @@ afterAll(async () => {
 
 type Message = Record<string, string>;
 
-/** Signs a message as SNS does ("Verifying the signatures of Amazon SNS messages"). */
+/** Signs a message as SNS does, with this file's key and the certificate it serves. */
 function sign(message: Message, version: "1" | "2"): Message {
-  const keys =
-    message.Type === "Notification"
-      ? ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
-      : ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"];
-  const text = keys
-    .filter((k) => message[k] !== undefined)
-    .map((k) => `${k}\n${message[k]}\n`)
-    .join("");
-  const signer = createSign(version === "1" ? "RSA-SHA1" : "RSA-SHA256");
-  signer.update(text);
-  return {
-    ...message,
-    SignatureVersion: version,
-    Signature: signer.sign(privateKeyPem, "base64"),
-    SigningCertURL: `${base}/SimpleNotificationService-test.pem`,
-  };
+  return signSnsMessage(
+    message,
+    version,
+    privateKeyPem,
+    `${base}/SimpleNotificationService-test.pem`,
+  );
 }
 
 function notification(id: string, extra: Message = {}): Message {

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { isDeepStrictEqual } from "node:util";
-import { type Attr, dataBytes, type EventModel, GATEWAY_OWNED, type SentEvent } from "./events.js";
+import { GATEWAY_ADDED_ATTRIBUTES } from "../../../conformance/src/events/compare.js";
+import { type Attr, dataBytes, type EventModel, type SentEvent } from "./events.js";
 
 /** One request a sink received. */
 export interface Delivery {
@@ -95,7 +96,7 @@ function attrsMatch(model: EventModel, got: Record<string, unknown>, asText: boo
   for (const name of Object.keys(got)) {
     if (
       name in want ||
-      (GATEWAY_OWNED as readonly string[]).includes(name) ||
+      GATEWAY_ADDED_ATTRIBUTES.includes(name) ||
       name === "data" ||
       name === "data_base64"
     )

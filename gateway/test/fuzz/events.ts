@@ -39,16 +39,6 @@ export interface Generated {
   readonly events: readonly SentEvent[];
 }
 
-/** Attribute names the gateway writes itself (README, "Authentication"). */
-export const GATEWAY_OWNED = [
-  "recordedtime",
-  "authtype",
-  "authid",
-  "authclaims",
-  "traceparent",
-  "tracestate",
-] as const;
-
 const SAFE_UNICODE = [
   "é",
   "€",

@@ -1,4 +1,5 @@
-import { createHmac, createSign } from "node:crypto";
+import { createHmac } from "node:crypto";
+import { signSnsMessage } from "../support/sns-signing-certificate.js";
 import { jsonText } from "./events.js";
 import type { Prng } from "./prng.js";
 import type { RawRequest } from "./raw-http.js";
@@ -245,23 +246,8 @@ function snsMessage(rng: Prng, ctx: WebhookContext, marker: string): Record<stri
           "",
         ]);
   }
-  const version = rng.pick(["1", "2"]);
-  const keys =
-    type === "Notification"
-      ? ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
-      : ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"];
-  const text = keys
-    .filter((k) => message[k] !== undefined)
-    .map((k) => `${k}\n${message[k]}\n`)
-    .join("");
-  const signer = createSign(version === "1" ? "RSA-SHA1" : "RSA-SHA256");
-  signer.update(text);
-  return {
-    ...message,
-    SignatureVersion: version,
-    Signature: signer.sign(ctx.snsKeyPem, "base64"),
-    SigningCertURL: ctx.snsCertUrl,
-  };
+  const version = rng.pick(["1", "2"] as const);
+  return signSnsMessage(message, version, ctx.snsKeyPem, ctx.snsCertUrl);
 }
 
 /** A JSON value somewhere in `value` replaced by an odd one, or a member dropped. */

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import { type AddressInfo, connect } from "node:net";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The suite's source, not the package: @herald/conformance depends on @herald/gateway, so a
 // dependency the other way would be a cycle.
@@ -7,6 +7,7 @@ import { conformanceConfig } from "../../../conformance/src/config/conformance-c
 import { formatReport } from "../../../conformance/src/report.js";
 import { runConformance } from "../../../conformance/src/run-conformance.js";
 import { type SinkServer, startSink } from "../../../conformance/src/sink/sink-server.js";
+import { rawExchange } from "../support/raw-exchange.js";
 import { startWranglerDev, type WranglerDev } from "./wrangler-dev.js";
 
 interface Delivery {
@@ -147,16 +148,8 @@ describe("the Worker under wrangler dev (workerd, local Queues and D1)", () => {
       "",
       "{}",
     ].join("\r\n");
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), hostname);
-      let text = "";
-      socket.on("data", (chunk: Buffer) => {
-        text += chunk.toString("latin1");
-      });
-      socket.on("end", () => resolve(text));
-      socket.on("error", reject);
-      socket.end(Buffer.from(head, "utf8"));
-    });
+    // Written as UTF-8, the way a client that does not encode would send `café`.
+    const answer = await rawExchange(Number(port), head, { halfClose: true });
     expect(answer).toMatch(/^HTTP\/1\.1 202 /);
     const [delivery] = await sink.deliveries("/raw");
     expect(JSON.parse(delivery!.body)).toMatchObject({
@@ -177,16 +170,7 @@ describe("the Worker under wrangler dev (workerd, local Queues and D1)", () => {
     const { hostname, port } = new URL(dev.url);
     const body = "[".repeat(80_000);
     const send = (head: string, payload: string) =>
-      new Promise<string>((resolve, reject) => {
-        const socket = connect(Number(port), hostname);
-        let text = "";
-        socket.on("data", (chunk: Buffer) => {
-          text += chunk.toString("latin1");
-        });
-        socket.on("end", () => resolve(text));
-        socket.on("error", reject);
-        socket.end(Buffer.from(`${head}\r\n\r\n${payload}`, "utf8"));
-      });
+      rawExchange(Number(port), `${head}\r\n\r\n${payload}`, { halfClose: true });
     for (let i = 0; i < 4; i++) {
       const unread = await send(
         [
