@@ -53,6 +53,61 @@ describe("createVerifiedTokenCache", () => {
     expect(cache.get("c")).toBeDefined();
   });
 
+  it("keeps exactly the most recently used entries through random gets, sets and deletes", () => {
+    // A reference LRU (an array, most recent last) against the cache, over a seeded sequence.
+    const maxEntries = 8;
+    const cache = createVerifiedTokenCache({ maxEntries, clock: manualClock() });
+    let model: string[] = [];
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % n;
+    };
+    for (let step = 0; step < 5_000; step++) {
+      const key = `k${next(14)}`;
+      const op = next(10);
+      if (op < 5) {
+        const held = model.includes(key);
+        expect(cache.get(key)?.token.subject, `step ${step}: get ${key}`).toBe(
+          held ? key : undefined,
+        );
+        if (held) model = [...model.filter((k) => k !== key), key];
+      } else if (op < 9) {
+        cache.set(key, entry(key));
+        model = [...model.filter((k) => k !== key), key].slice(-maxEntries);
+      } else {
+        cache.delete(key);
+        model = model.filter((k) => k !== key);
+      }
+      expect(cache.size, `step ${step}`).toBe(model.length);
+    }
+    for (const key of model) expect(cache.get(key)).toBeDefined();
+  });
+
+  // A miss at the bound must cost about what one below it costs: with the LRU's order in the
+  // Map's insertion order, evicting the first key walked every slot deleted so far (~10x more
+  // per miss under churn at 10,000 entries). A ratio in one process; a wide margin for noise.
+  it("misses at the bound cost about what misses below it cost (no walk over evicted keys)", () => {
+    const maxEntries = 20_000;
+    let n = 0;
+    const batch = (cache: ReturnType<typeof createVerifiedTokenCache>) => {
+      const started = performance.now();
+      for (let i = 0; i < maxEntries; i++) {
+        const key = `t${n++}`;
+        cache.get(key);
+        cache.set(key, entry(key));
+        cache.get(`t${n - 5_000}`); // a recent one, moved to the young end
+      }
+      return performance.now() - started;
+    };
+    batch(createVerifiedTokenCache({ maxEntries, clock: manualClock() })); // warm-up: the JIT
+    const cache = createVerifiedTokenCache({ maxEntries, clock: manualClock() });
+    const below = batch(cache);
+    for (let round = 0; round < 3; round++) batch(cache);
+    const at = Math.min(batch(cache), batch(cache));
+    expect(at / below).toBeLessThan(4);
+  });
+
   it("never serves an entry at or after its expiry, and does not keep expired ones", () => {
     const clock = manualClock();
     const cache = createVerifiedTokenCache({ clock });

@@ -64,8 +64,19 @@ export async function tokenCacheKey(token: string): Promise<string> {
   return String.fromCharCode(...new Uint8Array(digest));
 }
 
+/** An entry of the recency list, oldest at `head`, newest at `tail`. */
+interface Node {
+  readonly key: string;
+  readonly value: CachedVerification;
+  older: Node | undefined;
+  newer: Node | undefined;
+}
+
 /**
- * A `VerifiedTokenCache` over a `Map`, whose insertion order is the recency order.
+ * A `VerifiedTokenCache` over a `Map` and a doubly linked recency list. The list, not the
+ * `Map`'s insertion order, finds the least recently used: V8 keeps a deleted entry's slot until
+ * the table is rebuilt, so taking the first key of a `Map` whose oldest keys keep being deleted
+ * walks every slot deleted so far (~10 µs per miss at 10,000 entries under churn).
  *
  * @example
  * const verifier = createTokenVerifier({ issuers, cache: createVerifiedTokenCache({ maxEntries: 50_000 }) });
@@ -77,35 +88,63 @@ export function createVerifiedTokenCache(
   if (!Number.isInteger(maxEntries) || maxEntries < 1) {
     throw new TypeError("maxEntries must be a positive integer");
   }
-  const entries = new Map<string, CachedVerification>();
+  const nodes = new Map<string, Node>();
+  let head: Node | undefined;
+  let tail: Node | undefined;
+
+  function unlink(node: Node): void {
+    if (node.older === undefined) head = node.newer;
+    else node.older.newer = node.newer;
+    if (node.newer === undefined) tail = node.older;
+    else node.newer.older = node.older;
+    node.older = undefined;
+    node.newer = undefined;
+  }
+  function append(node: Node): void {
+    node.older = tail;
+    if (tail === undefined) head = node;
+    else tail.newer = node;
+    tail = node;
+  }
+  function remove(key: string): void {
+    const node = nodes.get(key);
+    if (node === undefined) return;
+    nodes.delete(key);
+    unlink(node);
+  }
+
   return {
     keyOf: digest,
     get(key) {
-      const entry = entries.get(key);
-      if (entry === undefined) return undefined;
-      entries.delete(key);
+      const node = nodes.get(key);
+      if (node === undefined) return undefined;
       // RFC 7519 section 4.1.4: the token must not be accepted on or after its exp.
-      if (clock.now() >= entry.token.expiresAt) return undefined;
-      entries.set(key, entry);
-      return entry;
+      if (clock.now() >= node.value.token.expiresAt) {
+        remove(key);
+        return undefined;
+      }
+      if (node !== tail) {
+        unlink(node);
+        append(node);
+      }
+      return node.value;
     },
     set(key, entry) {
-      entries.delete(key);
+      remove(key);
       if (clock.now() >= entry.token.expiresAt) return;
-      entries.set(key, entry);
-      if (entries.size > maxEntries) {
-        const oldest = entries.keys().next();
-        if (oldest.done !== true) entries.delete(oldest.value);
-      }
+      const node: Node = { key, value: entry, older: undefined, newer: undefined };
+      nodes.set(key, node);
+      append(node);
+      if (nodes.size > maxEntries && head !== undefined) remove(head.key);
     },
-    delete(key) {
-      entries.delete(key);
-    },
+    delete: remove,
     clear() {
-      entries.clear();
+      nodes.clear();
+      head = undefined;
+      tail = undefined;
     },
     get size() {
-      return entries.size;
+      return nodes.size;
     },
   };
 }

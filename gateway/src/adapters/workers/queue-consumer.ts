@@ -25,6 +25,7 @@ import {
 import type { D1Acceptances } from "./d1-acceptances.js";
 import type { D1DeadJobs } from "./d1-dead-jobs.js";
 import { type DeliveryMessage, readDeliveryMessage } from "./delivery-message.js";
+import { RememberedKeys } from "./remembered-keys.js";
 
 /**
  * How long a message may wait for its acceptance to be recorded: the request that sent it records
@@ -156,7 +157,7 @@ export function createQueueConsumer(
    * Herald caught that failure. Without this, every other delivery of that batch reached its sink
    * again, up to the queue's `max_retries` (100) times.
    */
-  const acknowledged = new Set<string>();
+  const acknowledged = new RememberedKeys(REMEMBERED_ACKS);
   const ackKey = (message: QueueMessage, body: DeliveryMessage) =>
     `${message.id} ${body.job} ${body.sentAt}`;
 
@@ -172,9 +173,6 @@ export function createQueueConsumer(
         if (!settled) {
           settled = true;
           acknowledged.add(key);
-          if (acknowledged.size > REMEMBERED_ACKS) {
-            acknowledged.delete(acknowledged.values().next().value as string);
-          }
         }
         message.ack();
       },
