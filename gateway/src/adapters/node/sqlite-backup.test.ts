@@ -1,5 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from "node:fs";
 import { type IncomingMessage, request } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -399,6 +408,94 @@ describe("a download nobody reads, behind the Node listener", () => {
       rmSync(own, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+/** This process's open descriptors that name `target` (`/proc/self/fd`, Linux). */
+function descriptorsOf(target: (link: string) => boolean): number[] {
+  return readdirSync("/proc/self/fd").flatMap((name) => {
+    try {
+      return target(readlinkSync(`/proc/self/fd/${name}`)) ? [Number(name)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+describe("a download whose copy can no longer be read, behind the Node listener", () => {
+  // A real read error mid-download: the copy's descriptor (its file already unlinked) is closed
+  // under the gateway and its number given to the store's folder, which read(2) refuses
+  // (EISDIR). The stall cut is the default 60 s: the slot must not wait for it.
+  it.skipIf(process.platform !== "linux")(
+    "cuts the answer, and frees the slot and the file at once: the next backup is 200 and whole",
+    async () => {
+      const own = mkdtempSync(join(tmpdir(), "herald-backup-readerr-"));
+      const path = join(own, "herald.db");
+      const small = openSqliteStore({ path });
+      const gw = await startGatewayOverHttp(
+        { subscriptions: [{ id: "a", sink: "http://127.0.0.1:9/down" }] },
+        "readerr.json",
+        { queue: small.queue, backup: small.backup },
+      );
+      const isCopy = (link: string) => link.startsWith(`${path}.backup-`);
+      try {
+        // About 3 MB: far more than the sockets' buffers hold.
+        await fill(small, 1_500);
+        const cut = await new Promise<{ received: number; error: boolean }>((resolve, reject) => {
+          const req = request(`${gw.base}/store/backup`, (res) => {
+            if (res.statusCode !== 200) reject(new Error(`answered ${res.statusCode}`));
+            let received = 0;
+            res.once("data", () => {
+              res.pause();
+              // The gateway's writer now waits for a drain: no read of the copy is under way.
+              setTimeout(() => {
+                try {
+                  const [fd, ...more] = descriptorsOf(isCopy);
+                  if (fd === undefined || more.length > 0) throw new Error("no single copy fd");
+                  closeSync(fd);
+                  const folder = openSync(own, "r");
+                  if (folder !== fd) throw new Error(`the folder got fd ${folder}, not ${fd}`);
+                } catch (err) {
+                  reject(err);
+                  return;
+                }
+                res.resume();
+              }, 200);
+            });
+            res.on("data", (chunk: Buffer) => {
+              received += chunk.length;
+            });
+            res.on("end", () => resolve({ received, error: false }));
+            res.on("error", () => resolve({ received, error: true }));
+            res.on("aborted", () => resolve({ received, error: true }));
+          });
+          req.on("error", () => undefined);
+          req.end();
+        });
+        // The answer was cut short of its Content-Length, not ended as if whole.
+        expect(cut.error).toBe(true);
+        // At once, not after the 60 s stall cut: the slot is free and a new copy comes whole.
+        const retry = await fetch(`${gw.base}/store/backup`);
+        expect(retry.status).toBe(200);
+        const bytes = Buffer.from(await retry.arrayBuffer());
+        expect(bytes.length).toBe(Number(retry.headers.get("content-length")));
+        const copy = join(own, "copy.db");
+        writeFileSync(copy, bytes);
+        const db = new Database(copy, { readonly: true });
+        expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
+        db.close();
+        expect(queuedIds(copy).size).toBe(1_500);
+        rmSync(copy);
+        // Both downloads' descriptors are closed (the failed one's now named the folder).
+        expect(descriptorsOf((link) => isCopy(link) || link === own)).toEqual([]);
+        expect(leftovers(own)).toEqual([]);
+      } finally {
+        await gw.close();
+        await small.close();
+        rmSync(own, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
 });
 
 // A real full disk: a tmpfs (mounting needs root; elsewhere the test is skipped).

@@ -124,11 +124,20 @@ export function createSqliteBackup(
       );
       return {
         size,
-        body: fileStream(file, size, stallMs, () => {
-          busy = false;
-          // Where an open file cannot be unlinked: once closed (a moment after this).
-          if (!unlinked) setTimeout(() => void removeCopy(temp), 1_000);
-        }),
+        body: fileStream(
+          file,
+          size,
+          stallMs,
+          () => {
+            busy = false;
+            // Where an open file cannot be unlinked: once closed (a moment after this).
+            if (!unlinked) setTimeout(() => void removeCopy(temp), 1_000);
+          },
+          (err) =>
+            logger.warn("the store backup could not be read; its download was cut", {
+              error: err instanceof Error ? err.message : String(err),
+            }),
+        ),
       };
     } catch (err) {
       busy = false;
@@ -158,7 +167,8 @@ export function createSqliteBackup(
 /**
  * The copy's `size` bytes as a Web stream over its open file: closed once the last chunk is read
  * (before it is even sent: the next backup may start as soon as this client has it all), when
- * cancelled (the client went away: `@hono/node-server` cancels the body), or after `stallMs`
+ * cancelled (the client went away: `@hono/node-server` cancels the body), when a read of the file
+ * fails (`failed` hears why; the stream errors, and the answer is cut), or after `stallMs`
  * without a read; `release` runs once, however it ends, before the file is closed.
  */
 function fileStream(
@@ -166,6 +176,7 @@ function fileStream(
   size: number,
   stallMs: number,
   release: () => void,
+  failed: (err: unknown) => void,
 ): ReadableStream<Uint8Array> {
   let finished = false;
   let position = 0;
@@ -189,13 +200,22 @@ function fileStream(
       },
       async pull(controller) {
         timer?.refresh();
-        const buffer = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(1, size - position)));
-        const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
-        position += bytesRead;
-        if (bytesRead > 0) controller.enqueue(buffer.subarray(0, bytesRead));
-        if (bytesRead === 0 || position >= size) {
-          controller.close();
+        try {
+          const buffer = new Uint8Array(Math.min(CHUNK_BYTES, Math.max(1, size - position)));
+          const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+          position += bytesRead;
+          if (bytesRead > 0) controller.enqueue(buffer.subarray(0, bytesRead));
+          if (bytesRead === 0 || position >= size) {
+            controller.close();
+            await finish();
+          }
+        } catch (err) {
+          // A read that fails errors the stream, and an errored stream's `cancel` (the client
+          // going away, the socket closed on the error) never reaches this source: without this
+          // the slot stayed taken, and the file open, until the stall timer, a minute later.
+          if (!finished) failed(err);
           await finish();
+          throw err;
         }
       },
       cancel: finish,
