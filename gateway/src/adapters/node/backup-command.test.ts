@@ -97,6 +97,55 @@ describe("herald backup", () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  // A refusal whose body never ends (a broken or hostile endpoint): read up to 64 KiB, the rest
+  // cancelled, so memory stays bounded and the command does not wait for --timeout.
+  it.each([
+    {
+      what: "a problem document",
+      head: `{"type":"about:blank","title":"A backup is already in progress","status":409,"code":"backup_in_progress","detail":"another backup is being downloaded","pad":"`,
+      said: "409 backup_in_progress: another backup is being downloaded",
+    },
+    {
+      what: "no problem document",
+      head: "<html><body>",
+      said: "409 Conflict (its body was not read past 64 KiB)",
+    },
+  ])(
+    "reads at most 64 KiB of a refusal's endless body ($what), and writes nothing",
+    async ({ head, said }) => {
+      let sent = 0;
+      let closed = false;
+      const url = await serveWith((_req, res) => {
+        res.writeHead(409, { "content-type": "application/problem+json" });
+        res.write(head);
+        const chunk = Buffer.alloc(64 * 1024, "x");
+        const more = () => {
+          // Endless to the client; a cap only so that a client reading all of it cannot fill
+          // this test's memory (256 MiB, far past any bound).
+          while (!closed && sent < 256 * 1024 * 1024) {
+            sent += chunk.length;
+            if (!res.write(chunk)) return void res.once("drain", more);
+          }
+        };
+        res.on("close", () => {
+          closed = true;
+        });
+        more();
+      });
+      const started = Date.now();
+      const result = await cli(["--url", url, "--out", "b.db", "--timeout", "20s"]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`herald: the gateway refused the backup: ${said}\n`);
+      // Promptly, not at --timeout.
+      expect(Date.now() - started).toBeLessThan(5_000);
+      // The connection was closed on the server: it sent what the sockets' buffers hold, no more.
+      await waitUntil(() => closed, { what: "the refusal's connection to be closed" });
+      expect(sent).toBeLessThan(16 * 1024 * 1024);
+      expect(await readdir(dir)).toEqual([]);
+    },
+    30_000,
+  );
+
   it("leaves no file when the connection is cut mid-download", async () => {
     const url = await serveWith((_req, res) => {
       res.writeHead(200, {

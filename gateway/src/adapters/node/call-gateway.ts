@@ -65,18 +65,95 @@ export async function callGateway(
   return response;
 }
 
+/** The most of a refusal's body read (`problemText`): a problem document is a few hundred bytes. */
+export const PROBLEM_MAX_BYTES = 64 * 1024;
+
 /**
- * A refusal as one line: a problem document's `status code: detail`, or the status line.
+ * A refusal as one line: a problem document's `status code: detail` (its `title` when it has no
+ * `detail`), or the status line. At most `PROBLEM_MAX_BYTES` of the body are read and the rest is
+ * cancelled: an endpoint answering an endless body (broken or hostile) would otherwise fill
+ * memory until the command's timeout. A document cut there still gives its `code`, `title` and
+ * `detail` when they come before the cut.
  *
  * @example
  * io.stderr(`herald: the gateway refused it: ${await problemText(res)}\n`);
  */
 export async function problemText(res: Response): Promise<string> {
-  const text = await res.text();
-  try {
-    const problem = JSON.parse(text) as { code?: string; detail?: string };
-    return `${res.status} ${problem.code ?? ""}: ${problem.detail ?? text}`;
-  } catch {
-    return `${res.status} ${res.statusText}`;
+  const { text, whole } = await readAtMost(res, PROBLEM_MAX_BYTES);
+  const problem = whole ? parseProblem(text) : problemFields(text);
+  if (
+    problem === undefined ||
+    (!whole && problem.detail === undefined && problem.title === undefined)
+  ) {
+    const cut = whole ? "" : ` (its body was not read past ${PROBLEM_MAX_BYTES / 1024} KiB)`;
+    return `${res.status} ${res.statusText}${cut}`;
   }
+  return `${res.status} ${problem.code ?? ""}: ${problem.detail ?? problem.title ?? text}`;
+}
+
+interface ProblemFields {
+  code?: string;
+  title?: string;
+  detail?: string;
+}
+
+function parseProblem(text: string): ProblemFields | undefined {
+  try {
+    const problem = JSON.parse(text) as unknown;
+    if (typeof problem !== "object" || problem === null) return undefined;
+    const { code, title, detail } = problem as Record<string, unknown>;
+    return {
+      ...(typeof code === "string" ? { code } : {}),
+      ...(typeof title === "string" ? { title } : {}),
+      ...(typeof detail === "string" ? { detail } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `code`, `title` and `detail` strings of a JSON object cut short, found before the cut. */
+function problemFields(text: string): ProblemFields | undefined {
+  if (!text.trimStart().startsWith("{")) return undefined;
+  const fields: ProblemFields = {};
+  for (const [, name, literal] of text.matchAll(
+    /"(code|title|detail)"\s*:\s*("(?:[^"\\]|\\.)*")/g,
+  )) {
+    try {
+      fields[name as keyof ProblemFields] ??= JSON.parse(literal as string) as string;
+    } catch {
+      // A string with a bad escape: left out.
+    }
+  }
+  return fields;
+}
+
+/**
+ * The body's first `max` bytes as text, then the rest cancelled (`whole`: it ended within them).
+ * A body that fails midway (a cut connection, the timeout) gives what came before.
+ */
+async function readAtMost(res: Response, max: number): Promise<{ text: string; whole: boolean }> {
+  if (res.body === null) return { text: "", whole: true };
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  let whole = false;
+  try {
+    while (length < max) {
+      const read = await reader.read();
+      if (read.done) {
+        whole = true;
+        break;
+      }
+      chunks.push(read.value);
+      length += read.value.length;
+    }
+  } catch {
+    // What came before the failure is all there is.
+  } finally {
+    if (!whole) void reader.cancel().catch(() => undefined);
+  }
+  const bytes = Buffer.concat(chunks).subarray(0, max);
+  // A UTF-8 sequence cut at the bound decodes as U+FFFD.
+  return { text: bytes.toString("utf8"), whole };
 }
