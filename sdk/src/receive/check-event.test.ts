@@ -68,7 +68,14 @@ describe("attribute values a CloudEvent cannot hold are malformed, in every mode
       "dataschema must be an absolute URI",
     );
     expect(() => structured({ dataref: "http://a b" })).toThrow("dataref must be a URI-reference");
-    for (const time of ["yesterday", "2025-01-01 12:00:00Z", "2025-13-01T00:00:00Z"]) {
+    // The day in its month and second 60 at 23:59 UTC only, as the gateway checks them.
+    for (const time of [
+      "yesterday",
+      "2025-01-01 12:00:00Z",
+      "2025-13-01T00:00:00Z",
+      "2025-02-29T00:00:00Z",
+      "2025-01-01T12:00:60Z",
+    ]) {
       expect(() => structured({ time }), time).toThrow("time must be an RFC 3339 timestamp");
     }
     expect(() => binary({}, "text plain")).toThrow("datacontenttype must be a media type");
