@@ -186,6 +186,33 @@ describe("toEnvelope", () => {
     );
   });
 
+  it("a time or Timestamp extension that is no RFC 3339 timestamp is a TypeError naming it", () => {
+    for (const name of ["time", "expirytime", "deprecationfrom", "deprecationsunset"]) {
+      for (const value of ["yesterday", "2025-01-01 12:00:00Z", "2025-02-29T00:00:00Z"]) {
+        const make = () => toEnvelope({ type: "t", [name]: value }, defaults);
+        expect(make, `${name} ${value}`).toThrow(TypeError);
+        expect(make).toThrow(
+          `${name} ${JSON.stringify(value)} must be an RFC 3339 timestamp such as 2018-04-05T17:31:00Z`,
+        );
+      }
+    }
+    // An Integer is no Timestamp either (the gateway refuses it in every mode).
+    expect(() => toEnvelope({ type: "t", expirytime: 1 }, defaults)).toThrow(
+      "expirytime 1 must be an RFC 3339 timestamp",
+    );
+    // Offsets, fractions, lower-case t and z, a leap second: sent as given. A Date is written.
+    const given = {
+      time: "2025-01-31T13:00:00.5+01:00",
+      expirytime: "2025-02-01t00:00:00z",
+      deprecationfrom: "1990-12-31T23:59:60Z",
+      deprecationsunset: new Date(Date.UTC(2026, 0, 1)),
+    };
+    expect(toEnvelope({ type: "t", ...given }, defaults).attributes).toMatchObject({
+      ...given,
+      deprecationsunset: "2026-01-01T00:00:00.000Z",
+    });
+  });
+
   it("an invalid Date is a TypeError naming the attribute, not a RangeError", () => {
     const refused = (name: string) =>
       new TypeError(`attribute ${name} is an invalid Date or not in the years 0000-9999`);

@@ -2,6 +2,7 @@ import { decodeBase64 } from "./base64.js";
 import { asciiJson, type KnownCharset, knownCharset, unencodable } from "./charset.js";
 import { forbiddenInString } from "./cloudevents-string.js";
 import { charsetOf, isMediaType, JSON_TYPE } from "./media-type.js";
+import { isTimestamp } from "./timestamp.js";
 import { isAbsoluteUri, isUriReference } from "./uri-reference.js";
 
 /** A CloudEvents attribute value as it goes on the wire (Type System: String, Integer, Boolean). */
@@ -73,8 +74,12 @@ export const STRING_ATTRIBUTES = new Set([
  * refuse (400) is a `TypeError` before anything is sent, and a `datacontenttype` no header can
  * carry (`text/plain; x=€`) no longer fails in `fetch` as a network error, retried. The dataref
  * extension (extensions/dataref.md) is a URI-reference the consumer calls back: the gateway
- * passes extensions on unchanged, so one it cannot follow would reach the sink.
+ * passes extensions on unchanged, so one it cannot follow would reach the sink. `expirytime`
+ * (expirytime.md) and `deprecationfrom`/`deprecationsunset` (deprecation.md) are Timestamps,
+ * which the gateway checks like `time`.
  */
+const TIMESTAMP =
+  "an RFC 3339 timestamp such as 2018-04-05T17:31:00Z or 2018-04-05T19:31:00+02:00, or a Date";
 const TYPED: readonly [string, (value: AttributeValue) => boolean, string][] = [
   [
     "source",
@@ -84,6 +89,10 @@ const TYPED: readonly [string, (value: AttributeValue) => boolean, string][] = [
   ["dataref", isUriReference, "a URI-reference (RFC 3986); percent-encode other characters"],
   ["dataschema", isAbsoluteUri, "an absolute URI with a scheme (RFC 3986 4.3)"],
   ["datacontenttype", isMediaType, "a media type (RFC 2046)"],
+  ["time", isTimestamp, TIMESTAMP],
+  ["expirytime", isTimestamp, TIMESTAMP],
+  ["deprecationfrom", isTimestamp, TIMESTAMP],
+  ["deprecationsunset", isTimestamp, TIMESTAMP],
 ];
 
 function attributeValue(name: string, value: unknown): AttributeValue {

@@ -58,10 +58,10 @@ describe("the producer inside workerd, against herald serve", () => {
   it("gateway refusals are HeraldError subclasses", async () => {
     const producer = createProducer({ endpoint, source: "/workerd", retry: false });
     const err = await producer
-      .send({ type: "com.example.bad", time: "never" })
+      .send({ type: "com.example.bad", sampledrate: 0 })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidEvent);
-    expect((err as InvalidEvent).attributes).toEqual(["time"]);
+    expect((err as InvalidEvent).attributes).toEqual(["sampledrate"]);
   });
 
   it("an answer whose body does not end: rejects, having read about 1 MiB and cancelled the rest", async () => {

@@ -90,7 +90,7 @@ describe("README snippet: Tokens", () => {
 describe("README snippet: Errors", () => {
   it("switch (err.code) after instanceof HeraldError reads err.attributes", async () => {
     const producer = createProducer({ endpoint: herald.events, source: "/orders" });
-    const event = { type: "com.example.order.created", time: "yesterday" };
+    const event = { type: "com.example.order.created", sampledrate: 0 };
     const seen: unknown[] = [];
     // As in the README, console.error replaced by a record of what it would print.
     try {
@@ -109,7 +109,7 @@ describe("README snippet: Errors", () => {
           seen.push(err.status, err.problem?.detail);
       }
     }
-    expect(seen).toEqual(["fix the event:", ["time"]]);
+    expect(seen).toEqual(["fix the event:", ["sampledrate"]]);
   });
 });
 

@@ -89,6 +89,36 @@ describe("mistakes found before anything is sent", () => {
     expect(sink.received[0]!.headers["ce-dataref"]).toBe("images/cat%25201.png");
   });
 
+  it("a time that is no RFC 3339 timestamp is a TypeError naming time, however the event is made", async () => {
+    const { producer, sink } = await producerFor();
+    const refused = 'time "yesterday" must be an RFC 3339 timestamp';
+    await expect(producer.send({ type: "com.example.t", time: "yesterday" })).rejects.toThrow(
+      refused,
+    );
+    await expect(
+      producer.notification({ type: "com.example.t", subject: "s", time: "yesterday" }),
+    ).rejects.toThrow(refused);
+    await expect(
+      producer.stateTransfer({ type: "com.example.t", data: 1, time: "yesterday" }),
+    ).rejects.toThrow(refused);
+    await expect(
+      producer.send([
+        { type: "com.example.t" },
+        { type: "com.example.t", time: "2025-02-30T00:00:00Z" },
+      ]),
+    ).rejects.toThrow(TypeError);
+    await expect(
+      producer.notification({
+        type: "com.example.t",
+        subject: "s",
+        extensions: { expirytime: "tomorrow" },
+      }),
+    ).rejects.toThrow('expirytime "tomorrow" must be an RFC 3339 timestamp');
+    expect(sink.received).toHaveLength(0);
+    await producer.send({ type: "com.example.t", time: "2025-01-31T13:00:00+01:00" });
+    expect(sink.received[0]!.headers["ce-time"]).toBe("2025-01-31T13:00:00+01:00");
+  });
+
   it("an attribute with an unpaired surrogate is a TypeError in every mode, not a U+FFFD sent", async () => {
     for (const mode of ["binary", "structured"] as const) {
       const { producer, sink } = await producerFor(mode);
