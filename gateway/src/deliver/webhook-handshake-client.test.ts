@@ -65,11 +65,15 @@ describe("createWebhookHandshake", () => {
     expect(await granted("100")).toEqual({ allowed: true, rate: { count: 100, perMs: 60_000 } });
     expect(await granted("*")).toEqual({ allowed: true, rate: undefined });
     expect(await granted(undefined)).toEqual({ allowed: true, rate: undefined });
-    expect(await granted("0")).toMatchObject({ allowed: false, status: 200 });
+    // Refused by its headers, a 200 is no failure status: 0, as heralderrorcode shows it.
+    for (const odd of ["0", "-1", "1.5", "1e3", "+5", "5, 10", "99999999999999999999", ""]) {
+      expect(await granted(odd)).toMatchObject({ allowed: false, status: 0 });
+    }
     expect(await granted("ten")).toEqual({
       allowed: false,
-      status: 200,
-      error: 'webhook handshake refused: invalid WebHook-Allowed-Rate "ten"',
+      status: 0,
+      error:
+        'webhook handshake refused: status 200 with an invalid WebHook-Allowed-Rate "ten" (a positive integer or *)',
     });
   });
 
@@ -78,10 +82,26 @@ describe("createWebhookHandshake", () => {
       client: answering(204, {}).client,
       origin: "herald",
     })(sub);
+    // A 2xx refused by its headers: heralderrorcode 200 would read as "the sink said OK".
     expect(refused).toEqual({
       allowed: false,
-      status: 204,
+      status: 0,
       error: "webhook handshake refused: status 204 without WebHook-Allowed-Origin",
+    });
+    const refusing = (status: number, headers: Record<string, string> = {}) =>
+      createWebhookHandshake({ client: answering(status, headers).client, origin: "herald" })(sub);
+    expect(await refusing(200, { "webhook-allowed-origin": "other" })).toEqual({
+      allowed: false,
+      status: 0,
+      error:
+        'webhook handshake refused: status 200 with WebHook-Allowed-Origin "other", which does not allow "herald"',
+    });
+    // A failure status says more than 0: kept (405: the sink takes no OPTIONS).
+    for (const status of [301, 403, 404, 405, 500]) {
+      expect(await refusing(status)).toMatchObject({ allowed: false, status });
+    }
+    expect(await refusing(403, { "webhook-allowed-origin": "other" })).toMatchObject({
+      status: 403,
     });
     const timingOut: SinkClient = { send: () => Promise.reject(new SinkTimeout(1_234)) };
     expect(await createWebhookHandshake({ client: timingOut, origin: "herald" })(sub)).toEqual({

@@ -5,9 +5,11 @@ import type { SinkClient } from "./sink-client.js";
 
 /**
  * What a sink answered to the abuse-protection handshake (http-webhook.md 4.2): allowed, with the
- * rate it grants (`undefined`: no limit), or refused (`status` from the answer, 0 when there was
- * none) with a text for people, and `retryAfterMs` when the refusal said when to ask again
- * (`Retry-After`, e.g. with a 429 or a 503).
+ * rate it grants (`undefined`: no limit), or refused with a text for people that names the
+ * answer's status and why, `retryAfterMs` when the refusal said when to ask again (`Retry-After`,
+ * e.g. with a 429 or a 503), and `status` as the failure shows it (`heralderrorcode`, the dead
+ * set): the answer's status when it is a failure status, 0 when there was no answer or it was a
+ * 2xx (see `refusalStatus`).
  */
 export type HandshakeResult =
   | { readonly allowed: true; readonly rate: DeliveryRate | undefined }
@@ -33,6 +35,17 @@ export interface WebhookHandshakeOptions {
 const MINUTE_MS = 60_000;
 const POSITIVE_INTEGER = /^[1-9][0-9]*$/;
 
+/**
+ * The status a refusal ends with: a 2xx answer refused only through its headers (no or another
+ * `WebHook-Allowed-Origin`, an invalid `WebHook-Allowed-Rate`), and `heralderrorcode` 200 would
+ * tell an operator the sink said OK; DESIGN.md's code is an HTTP status, 0 where there is none
+ * that failed (network errors, timeouts), so such a refusal is 0 and its text says why. A
+ * failure status (3xx, 4xx, 5xx: 405 for a sink that takes no `OPTIONS`) is kept.
+ */
+function refusalStatus(status: number): number {
+  return status >= 200 && status <= 299 ? 0 : status;
+}
+
 /** `WebHook-Request-Rate` for a subscription's own rate, in requests per minute (at least 1). */
 function requestRate(rate: DeliveryRate | undefined): string | undefined {
   if (rate === undefined) return undefined;
@@ -46,7 +59,7 @@ function requestRate(rate: DeliveryRate | undefined): string | undefined {
  * header naming the origin or `*` (4.2.1), whatever the status: 4.2 says a handshake "cannot rely
  * on status codes". `WebHook-Allowed-Rate` (4.2.2) is `*` or absent for no limit, or requests per
  * minute (granted as at most that many in any minute); any other value is a refusal, as is no
- * answer at all (status 0). A refusal without consent keeps the answer's `Retry-After`, so the
+ * answer at all (status 0; a refused 2xx is 0 as well, see `refusalStatus`). A refusal without consent keeps the answer's `Retry-After`, so the
  * retry waits as long as the sink asked. Callback consent (4.1.3) is not supported: no callback
  * is offered.
  *
@@ -82,10 +95,10 @@ export function createWebhookHandshake(options: WebhookHandshakeOptions): Webhoo
         error: `webhook handshake failed: ${describeError(err)}`,
       };
     }
-    const { status } = answer;
+    const status = refusalStatus(answer.status);
     const allowedOrigin = answer.header("webhook-allowed-origin")?.trim();
     if (allowedOrigin === undefined) {
-      const error = `webhook handshake refused: status ${status} without WebHook-Allowed-Origin`;
+      const error = `webhook handshake refused: status ${answer.status} without WebHook-Allowed-Origin`;
       // A sink that is busy or down may say when to ask again; the retry waits for it as a
       // delivery's would.
       const retryAfterMs = parseRetryAfter(answer.retryAfter, now());
@@ -98,7 +111,7 @@ export function createWebhookHandshake(options: WebhookHandshakeOptions): Webhoo
       return {
         allowed: false,
         status,
-        error: `webhook handshake refused: WebHook-Allowed-Origin ${JSON.stringify(allowedOrigin)} does not allow ${JSON.stringify(origin)}`,
+        error: `webhook handshake refused: status ${answer.status} with WebHook-Allowed-Origin ${JSON.stringify(allowedOrigin)}, which does not allow ${JSON.stringify(origin)}`,
       };
     }
     const allowedRate = answer.header("webhook-allowed-rate")?.trim();
@@ -107,7 +120,7 @@ export function createWebhookHandshake(options: WebhookHandshakeOptions): Webhoo
       return {
         allowed: false,
         status,
-        error: `webhook handshake refused: invalid WebHook-Allowed-Rate ${JSON.stringify(allowedRate)}`,
+        error: `webhook handshake refused: status ${answer.status} with an invalid WebHook-Allowed-Rate ${JSON.stringify(allowedRate)} (a positive integer or *)`,
       };
     }
     return { allowed: true, rate: { count: Number(allowedRate), perMs: MINUTE_MS } };
