@@ -3,6 +3,7 @@ import { adminSubject } from "../auth/admin-subject.js";
 import { type DeadJob, type DeliveryQueue, deadPageFull } from "../deliver/delivery-queue.js";
 import { MalformedRequest, MethodNotAllowed, NotFound } from "../errors/errors.js";
 import { serializeEvent } from "../event/json-format.js";
+import { queryParameter } from "../http/query-parameter.js";
 import { readBody } from "../ingest/read-body.js";
 import { type Logger, silentLogger } from "../ports/logger.js";
 import type { SubscriptionRegistry } from "../subscriptions/subscription-registry.js";
@@ -36,7 +37,8 @@ export interface DeadLetterRoutesOptions {
  * - `GET /subscriptions/{id}/dead?limit=N&after=JOB`: deliveries whose attempts ran out and that
  *   no dead-letter sink took, oldest first: `{ items: [{ jobId, attempts, failure: { status,
  *   error, at }, event }], next? }` where `event` is the JSON event format and `next` the `after`
- *   of the next page; a page holds at most `limit` items and about `MAX_PAGE_CHARS` of JSON;
+ *   of the next page; a page holds at most `limit` items and about `MAX_PAGE_CHARS` of JSON; a
+ *   `limit` or `after` given twice is a 400, as is an invalid one;
  * - `GET /subscriptions/{id}/dead/{jobId}`: that dead job, as an item of the page shows it; 404
  *   when it is not dead in this subscription (unknown, redriven, deleted, not a job id at all);
  * - `POST /subscriptions/{id}/redrive`: makes them due again with fresh attempts (all, or the
@@ -75,8 +77,9 @@ export function mountDeadLetters(app: Hono, options: DeadLetterRoutesOptions): v
   app.get("/subscriptions/:id/dead", async (c) => {
     const id = c.req.param("id");
     known(id);
-    const limit = pageSize(c.req.query("limit"));
-    const after = jobIdAfter(c.req.query("after"));
+    const url = new URL(c.req.url);
+    const limit = pageSize(queryParameter(url, "limit"));
+    const after = jobIdAfter(queryParameter(url, "after"));
     // One more than asked says whether there is a next page.
     // The store stops reading where the size ends the page (plus one job, to tell whether more
     // follow), not after `limit` jobs of any size: the page is cut there below as well.

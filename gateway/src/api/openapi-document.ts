@@ -414,13 +414,15 @@ export const OPENAPI_DOCUMENT = {
             name: "limit",
             in: "query",
             schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
-            description: "At most this many; a page of large events ends at about 32 MiB",
+            description:
+              "At most this many; a page of large events ends at about 32 MiB. Given more than once: 400 `malformed_request`",
           },
           {
             name: "after",
             in: "query",
             schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
-            description: "`next` of the previous page",
+            description:
+              "`next` of the previous page. Given more than once: 400 `malformed_request`",
           },
         ],
         responses: storeAdminResponses({
@@ -604,7 +606,7 @@ export const OPENAPI_DOCUMENT = {
             in: "query",
             required: false,
             description:
-              "`couchdb` only: the database of a `_changes` feed, when the adapter names none",
+              "`couchdb` only: the database of a `_changes` feed, when the adapter names none; given more than once, 400 `malformed_request`",
             schema: { type: "string" },
           },
         ],

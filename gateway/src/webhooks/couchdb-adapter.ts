@@ -1,4 +1,5 @@
 import type { CloudEvent } from "../event/cloud-event.js";
+import { queryParameter } from "../http/query-parameter.js";
 import { foreignEvent } from "./foreign-event.js";
 import { isJsonObject, type PayloadFields, payloadFields, quoteValue } from "./payload-fields.js";
 import { checkRecordCount } from "./records.js";
@@ -81,7 +82,8 @@ export function createCouchDbAdapter(options: CouchDbAdapterOptions): WebhookAda
         });
       }
       const time = eventTime([], request.receivedAt);
-      const database = options.database ?? request.url.searchParams.get("db") ?? undefined;
+      // `?db=a&db=b` names no one database: refused (400) rather than one of them taken.
+      const database = options.database ?? queryParameter(request.url, "db");
       const events: CloudEvent[] = [];
       let databaseReported = false;
       for (const { row, f, at } of rows) {
