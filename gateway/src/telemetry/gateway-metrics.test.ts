@@ -219,3 +219,38 @@ it("with delta temporality, a forgotten subscription's OTLP series end, and chur
   expect(after("herald.deliveries")).toEqual([]);
   expect(after("herald.dead_events")).toEqual([]);
 });
+
+it("hands attempts to the SDK at collection: every one is exported once, a deleted subscription's last ones too", async () => {
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.DELTA);
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
+  provider = new MeterProvider({ readers: [reader] });
+  metrics.setGlobalMeterProvider(provider);
+  const m = createGatewayMetrics({ queueDepth: async () => 0 });
+  const exported = async () => {
+    await reader.forceFlush();
+    const all =
+      exporter
+        .getMetrics()
+        .at(-1)
+        ?.scopeMetrics.flatMap((scope) => scope.metrics) ?? [];
+    return (all.find((x) => x.descriptor.name === "herald.deliveries")?.dataPoints ?? []).map(
+      (p) => ({ value: p.value, ...p.attributes }),
+    );
+  };
+  for (let i = 0; i < 250; i++) m.attempt("a", "sink", "delivered", 0.01);
+  m.attempt("a", "sink", "retry", 0.01);
+  m.attempt("gone", "sink", "delivered", 0.01);
+  m.forgetSubscription("gone"); // deleted before the next collection
+  expect(await exported()).toEqual(
+    expect.arrayContaining([
+      { value: 250, "herald.subscription.id": "a", target: "sink", outcome: "delivered" },
+      { value: 1, "herald.subscription.id": "a", target: "sink", outcome: "retry" },
+      { value: 1, "herald.subscription.id": "gone", target: "sink", outcome: "delivered" },
+    ]),
+  );
+  m.attempt("a", "sink", "delivered", 0.01);
+  expect(await exported()).toEqual([
+    { value: 1, "herald.subscription.id": "a", target: "sink", outcome: "delivered" },
+  ]);
+  expect(await exported()).toEqual([]);
+});

@@ -53,6 +53,14 @@ export interface GatewayMetrics {
   render(): Promise<string>;
 }
 
+/** The label sets of one (subscription, target, outcome) and its attempts not handed over yet. */
+interface AttemptLabels {
+  readonly deliveries: Labels;
+  readonly duration: Labels;
+  readonly otel: Attributes;
+  pending: number;
+}
+
 /** Attempt latency buckets, seconds: loopback sinks to the longest allowed timeout. */
 const DURATION_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
@@ -116,7 +124,13 @@ export function createGatewayMetrics(options: {
       unit: "{event}",
       valueType: ValueType.INT,
     })
-    .addCallback((result) => result.observe(totals.accepted));
+    .addCallback((result) => {
+      // Collection runs every observable callback before it reads the synchronous instruments
+      // (sdk-metrics, MeterSharedState.collect), so attempts counted since the last collection
+      // are handed over here and make this one.
+      flushAttempts();
+      result.observe(totals.accepted);
+    });
   meter
     .createObservableCounter("herald.events.duplicate", {
       description: HELP.duplicate,
@@ -160,8 +174,13 @@ export function createGatewayMetrics(options: {
       }
     });
 
-  /** The label sets of one (subscription, target, outcome), made once and reused. */
-  const labelSets = new Map<string, { deliveries: Labels; duration: Labels; otel: Attributes }>();
+  /**
+   * The label sets of one (subscription, target, outcome), made once and reused, with the
+   * attempts counted under them and not yet handed to the SDK.
+   */
+  const labelSets = new Map<string, AttemptLabels>();
+  /** The label sets whose `pending` is above 0. */
+  let unflushed: AttemptLabels[] = [];
   /**
    * Attempts go to the SDK one by one (a counter, not observed at collection time): the SDK
    * remembers every attribute set an observable instrument ever reported, to compute deltas, and
@@ -170,6 +189,10 @@ export function createGatewayMetrics(options: {
    * of later subscriptions were lost (the overflow's delta was 0). A counter's sets are
    * forgotten at each delta export, and its overflow sums; under cumulative temporality the SDK
    * keeps its totals, so an id added back goes on from its count.
+   *
+   * They are handed over in sums, at collection time (`flushAttempts`): an `add` costs the SDK a
+   * hash of the attribute set (sorted keys, JSON) and a lookup, ~1 µs per attempt, 2% of a traced
+   * gateway's CPU.
    */
   const otelDeliveries = meter.createCounter("herald.deliveries", {
     description: HELP.deliveries,
@@ -184,10 +207,19 @@ export function createGatewayMetrics(options: {
         deliveries: { subscription: subscriptionId, target, outcome },
         duration: { target, outcome },
         otel: { "herald.subscription.id": subscriptionId, target, outcome },
+        pending: 0,
       };
       labelSets.set(key, found);
     }
     return found;
+  }
+  function flushAttempts(): void {
+    const sets = unflushed;
+    unflushed = [];
+    for (const labels of sets) {
+      otelDeliveries.add(labels.pending, labels.otel);
+      labels.pending = 0;
+    }
   }
 
   return {
@@ -210,7 +242,7 @@ export function createGatewayMetrics(options: {
       const labels = attemptLabels(subscriptionId, target, outcome);
       deliveries.add(1, labels.deliveries);
       duration.record(seconds, labels.duration);
-      otelDeliveries.add(1, labels.otel);
+      if (labels.pending++ === 0) unflushed.push(labels);
       otel.duration.record(seconds, labels.duration);
     },
     dead(subscriptionId, ending, jobs) {
@@ -224,6 +256,7 @@ export function createGatewayMetrics(options: {
     },
     forgetSubscription(subscriptionId) {
       registry.forget("subscription", subscriptionId);
+      // Attempts not handed over yet still are at the next collection (`unflushed` holds them).
       for (const [key, labels] of labelSets) {
         if (labels.otel["herald.subscription.id"] === subscriptionId) labelSets.delete(key);
       }
