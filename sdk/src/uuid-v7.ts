@@ -40,21 +40,16 @@ export function uuidv7(nowMs: number = Date.now()): string {
     }
   }
   lastMs = ms;
-  // 48-bit big-endian milliseconds; division keeps the bits above 2^32 (no 64-bit shifts in JS).
-  const high = Math.floor(ms / 0x1_0000_0000);
-  const low = ms >>> 0;
-  bytes[0] = (high >>> 8) & 0xff;
-  bytes[1] = high & 0xff;
-  bytes[2] = low >>> 24;
-  bytes[3] = (low >>> 16) & 0xff;
-  bytes[4] = (low >>> 8) & 0xff;
-  bytes[5] = low & 0xff;
+  // 48-bit big-endian milliseconds: division keeps the bits above 2^32 (no 64-bit shifts in JS),
+  // and a Uint8Array keeps the low 8 bits of what it is given.
+  for (let i = 0; i < 6; i++) bytes[i] = Math.floor(ms / 2 ** (40 - 8 * i));
   bytes[6] = 0x70 | (counter >>> 8);
-  bytes[7] = counter & 0xff;
+  bytes[7] = counter;
   bytes[8] = 0x80 | (bytes[8]! & 0x3f);
   let out = "";
   for (let i = 0; i < 16; i++) {
-    if (i === 4 || i === 6 || i === 8 || i === 10) out += "-";
+    // A dash before bytes 4, 6, 8 and 10: the bits of 0x550.
+    if ((0x550 >> i) & 1) out += "-";
     out += HEX[bytes[i]!];
   }
   return out;
