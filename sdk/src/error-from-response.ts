@@ -100,15 +100,17 @@ export async function errorFromResponse(response: Response, nowMs: number): Prom
     return new RequestRejected(redirectMessage(response), details);
   }
   const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), nowMs);
-  if (status === 400) {
-    return problem?.code === "invalid_request"
-      ? new RequestRejected(message, details)
-      : new InvalidEvent(message, details);
-  }
-  if (status === 401) return new Unauthorized(message, details);
-  if (status === 403) return new Forbidden(message, details);
-  if (status === 413) return new PayloadTooLarge(message, details);
   if (status === 429) return new RateLimited(message, details, retryAfterMs);
-  if (status === 408 || status >= 500) return new Unavailable(message, details, retryAfterMs);
-  return new RequestRejected(message, details);
+  if (isRetryableStatus(status)) return new Unavailable(message, details, retryAfterMs);
+  const Refusal =
+    status === 400 && problem?.code !== "invalid_request"
+      ? InvalidEvent
+      : status === 401
+        ? Unauthorized
+        : status === 403
+          ? Forbidden
+          : status === 413
+            ? PayloadTooLarge
+            : RequestRejected;
+  return new Refusal(message, details);
 }
