@@ -156,8 +156,7 @@ export class NotificationTooLarge extends HeraldError {
     readonly limit: number,
   ) {
     super(
-      `notification data is ${size} bytes; a notification carries identifiers only (at most ${limit} bytes). ` +
-        "Send the state with producer.stateTransfer(), or point to it with dataref.",
+      `notification data is ${size} bytes, over ${limit}: a notification carries identifiers only; send the state with stateTransfer() or point to it with dataref`,
     );
   }
 }
@@ -174,8 +173,7 @@ export class StateTooLarge extends HeraldError {
     readonly limit: number,
   ) {
     super(
-      `the event is ${size} bytes; the gateway takes at most ${limit}. Store the state and send ` +
-        "producer.notification() with a dataref to it (claim check).",
+      `the event is ${size} bytes, over ${limit}: store the state and send a notification() with a dataref to it (claim check)`,
     );
   }
 }

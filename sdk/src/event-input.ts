@@ -78,8 +78,7 @@ export const STRING_ATTRIBUTES = new Set([
  * (expirytime.md) and `deprecationfrom`/`deprecationsunset` (deprecation.md) are Timestamps,
  * which the gateway checks like `time`.
  */
-const TIMESTAMP =
-  "an RFC 3339 timestamp such as 2018-04-05T17:31:00Z or 2018-04-05T19:31:00+02:00, or a Date";
+const TIMESTAMP = "an RFC 3339 timestamp such as 2018-04-05T17:31:00Z, or a Date";
 const TYPED: readonly [string, (value: AttributeValue) => boolean, string][] = [
   [
     "source",
@@ -155,7 +154,7 @@ function jsonPayload(value: unknown): Payload {
   const lost = text === "{}" ? lostInJson(value) : undefined;
   if (lost !== undefined) {
     throw new TypeError(
-      `data is ${lost}, which JSON writes as {} (its contents would be lost): pass a plain object, or bytes (a Blob's arrayBuffer()), or await a promise first`,
+      `data is ${lost}, which JSON writes as {} (its contents lost): pass a plain object, bytes (a Blob's arrayBuffer()), or a promise's awaited value`,
     );
   }
   return { kind: "json", text };
@@ -262,7 +261,7 @@ function inCharset(
   const charset = knownCharset(label);
   if (charset === undefined) {
     throw new TypeError(
-      `data is ${payload.kind === "text" ? "a string" : "JSON"} under charset ${label}, which is not written here (utf-8, us-ascii, iso-8859-1): pass its bytes (a Uint8Array) instead`,
+      `data is ${payload.kind === "text" ? "a string" : "JSON"} under charset ${label}, which is not written here (utf-8, us-ascii, iso-8859-1): pass its bytes`,
     );
   }
   if (payload.kind === "json") {
@@ -271,7 +270,7 @@ function inCharset(
   const bad = unencodable(payload.value, charset);
   if (bad !== undefined) {
     throw new TypeError(
-      `data holds ${bad}, which ${charset} cannot hold (datacontenttype ${type}): use another charset, or pass the bytes`,
+      `data holds ${bad}, which ${charset} cannot hold (datacontenttype ${type}): use another charset or pass bytes`,
     );
   }
   return { kind: "text", value: payload.value, charset };
@@ -304,7 +303,7 @@ function asDeclared(
     return jsonPayload(JSON.parse(payload.value));
   } catch {
     throw new TypeError(
-      `data is a string under datacontenttype ${type} but not JSON text; pass the value itself (it is serialised for you) or its JSON text`,
+      `data is a string under datacontenttype ${type} but not JSON text; pass the value itself (serialised for you) or its JSON text`,
     );
   }
 }
