@@ -52,16 +52,17 @@ export interface HeraldErrorDetails {
  */
 export abstract class HeraldError extends Error {
   static readonly code: HeraldErrorCode | "herald_error" = "herald_error";
-  readonly code: HeraldErrorCode;
-  readonly status: number;
-  readonly problem: Problem | undefined;
+  // Declared, not fields: assigned once below, in this order (no field definitions in the bundle).
+  declare readonly code: HeraldErrorCode;
+  declare readonly status: number;
+  declare readonly problem: Problem | undefined;
   constructor(message: string, { status = 0, problem, cause }: HeraldErrorDetails = {}) {
     super(message, cause === undefined ? undefined : { cause });
-    this.name = new.target.name;
-    this.status = status;
-    this.problem = problem;
     // The subclass's stable code, as an own property of every instance.
     this.code = (new.target as unknown as { code: HeraldErrorCode }).code;
+    this.status = status;
+    this.problem = problem;
+    this.name = new.target.name;
   }
 
   /**
