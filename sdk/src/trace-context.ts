@@ -22,27 +22,24 @@ export interface TraceAttributes {
 // A variable specifier: bundlers leave the import alone, so a missing package fails at run
 // time (and is tolerated) instead of failing the user's build.
 const OTEL_API = "@opentelemetry/api";
-const loading = new Map<string, Promise<TraceApi | undefined>>();
+let otel: Promise<TraceApi | undefined> | undefined;
 
 /**
  * `@opentelemetry/api` when the application has it (an optional peer dependency), else
- * `undefined`; imported once, on first use. (`specifier` is for tests.)
+ * `undefined`; imported once, on first use. (`specifier` is for tests: not kept.)
  *
  * @example
  * const api = await loadTraceApi();
  */
-export function loadTraceApi(specifier = OTEL_API): Promise<TraceApi | undefined> {
-  let loaded = loading.get(specifier);
-  if (loaded !== undefined) return loaded;
-  loaded = import(/* @vite-ignore */ specifier).then(
+export function loadTraceApi(specifier?: string): Promise<TraceApi | undefined> {
+  if (specifier === undefined) return (otel ??= loadTraceApi(OTEL_API));
+  return import(/* @vite-ignore */ specifier).then(
     (module: { trace?: unknown; context?: unknown; default?: TraceApi }) =>
       module.trace !== undefined && module.context !== undefined
         ? (module as unknown as TraceApi)
         : module.default,
     () => undefined,
   );
-  loading.set(specifier, loaded);
-  return loaded;
 }
 
 const ZERO_TRACE = /^0+$/;
