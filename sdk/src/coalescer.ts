@@ -71,16 +71,18 @@ export function createCoalescer(
 
   /** The next group: as many queued events as fit in one batch request. */
   function take(): Pending[] {
-    const first = queue[head++]!;
-    if (head === queue.length) return [first];
-    first.json ??= encoder.encode(jsonFormat(first.envelope));
-    const group = [first];
-    let bytes = 2 + first.json.length;
+    const group: Pending[] = [];
+    // "[" and "]", and before each event "," (or the "[").
+    let bytes = 1;
     while (head < queue.length && group.length < settings.maxEvents) {
       const next = queue[head]!;
-      next.json ??= encoder.encode(jsonFormat(next.envelope));
-      if (bytes + 1 + next.json.length > settings.maxBatchBytes) break;
-      bytes += 1 + next.json.length;
+      // An event alone in the queue goes alone, in the producer's mode: no JSON made for it.
+      if (group.length > 0 || head + 1 < queue.length) {
+        next.json ??= encoder.encode(jsonFormat(next.envelope));
+        bytes += 1 + next.json.length;
+        // The first event goes whatever its size (alone, if need be).
+        if (group.length > 0 && bytes > settings.maxBatchBytes) break;
+      }
       group.push(next);
       head++;
     }

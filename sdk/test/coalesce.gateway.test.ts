@@ -68,6 +68,46 @@ describe("coalesce: single events share requests under load", () => {
     }
   });
 
+  it("maxEvents and maxBatchBytes bound each batch; an event over maxBatchBytes goes alone", async () => {
+    /** The events of each request (0 for one alone, in binary mode) and the batches' bytes. */
+    const run = async (coalesce: { maxEvents?: number; maxBatchBytes?: number }) => {
+      const proxy = await startProxy(herald.events);
+      try {
+        const producer = createProducer({
+          endpoint: proxy.url,
+          source: "/coalesce-bounds",
+          coalesce: { maxInFlight: 1, ...coalesce },
+        });
+        // Subjects of one length: every event's JSON is as long as the others'.
+        const sent = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            producer.notification({ type: "com.example.c", subject: `s-${i}` }),
+          ),
+        );
+        await sink.until(() => sent.every((s) => deliveredIds().has(s.id)));
+        return proxy.requests.map((r) =>
+          r.headers["content-type"] === BATCH
+            ? { events: (JSON.parse(r.body.toString()) as unknown[]).length, bytes: r.body.length }
+            : { events: 0, bytes: 0 },
+        );
+      } finally {
+        await proxy.close();
+      }
+    };
+    const byThree = await run({ maxEvents: 3 });
+    expect(byThree.map((r) => r.events)).toEqual([0, 3, 3, 3]);
+    // "[" + 3 events + 2 commas + "]": one event's JSON is a third of the rest.
+    const eventBytes = (byThree[1]!.bytes - 4) / 3;
+    // Exactly two fit: "[", an event, ",", an event, "]".
+    const byTwo = await run({ maxBatchBytes: 2 * eventBytes + 3 });
+    // The last one left goes alone.
+    expect(byTwo.map((r) => r.events)).toEqual([0, 2, 2, 2, 2, 0]);
+    expect(byTwo[1]!.bytes).toBe(2 * eventBytes + 3);
+    // One byte less: each batch would hold one event, which goes alone instead.
+    const alone = await run({ maxBatchBytes: eventBytes + 2 });
+    expect(alone.map((r) => r.events)).toEqual(Array(10).fill(0));
+  });
+
   it("a batch refused for one invalid event is resent one by one: only that event fails", async () => {
     const proxy = await startProxy(herald.events);
     try {
