@@ -1,19 +1,22 @@
 const MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
-// RFC 9110 5.6.7: IMF-fixdate, and the obsolete rfc850-date and asctime-date a recipient must read.
-const IMF_FIXDATE =
-  /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d\d) ([A-Z][a-z]{2}) (\d{4}) (\d\d):(\d\d):(\d\d) GMT$/;
-const RFC850_DATE =
-  /^(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, (\d\d)-([A-Z][a-z]{2})-(\d\d) (\d\d):(\d\d):(\d\d) GMT$/;
-const ASCTIME_DATE =
-  /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d) (\d{4})$/;
+/**
+ * RFC 9110 5.6.7: IMF-fixdate, then the obsolete asctime-date (after the same day names) and
+ * rfc850-date, which a recipient must read. Captures: day, month, year, hour, minute, second of
+ * the first; month, day, hour, minute, second, year of the second; as the first for the third.
+ */
+const HTTP_DATE =
+  /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)(?:, (\d\d) ([A-Z][a-z]{2}) (\d{4}) (\d\d):(\d\d):(\d\d) GMT| ([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d) (\d{4}))$|^(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, (\d\d)-([A-Z][a-z]{2})-(\d\d) (\d\d):(\d\d):(\d\d) GMT$/;
 
 /** Milliseconds since the epoch of an HTTP-date (RFC 9110 5.6.7), or `undefined`. */
 function httpDate(text: string, nowMs: number): number | undefined {
-  const imf = IMF_FIXDATE.exec(text) ?? RFC850_DATE.exec(text);
-  const asc = imf === null ? ASCTIME_DATE.exec(text) : null;
+  const m = HTTP_DATE.exec(text);
+  if (m === null) return undefined;
   // day, month, year, hour, minute, second
-  const fields = imf?.slice(1) ?? (asc && [asc[2], asc[1], asc[6], asc[3], asc[4], asc[5]]);
-  if (!fields) return undefined;
+  const fields = m[1]
+    ? m.slice(1, 7)
+    : m[7]
+      ? [m[8], m[7], m[12], m[9], m[10], m[11]]
+      : m.slice(13);
   const [day, , shortYear, hour, minute, second] = fields.map(Number) as number[];
   const monthAt = MONTHS.indexOf(fields[1]!);
   let year = shortYear!;
