@@ -157,7 +157,7 @@ export class NotificationTooLarge extends HeraldError {
     readonly limit: number,
   ) {
     super(
-      `notification data is ${size} bytes, over ${limit}: a notification carries identifiers only; send the state with stateTransfer() or point to it with dataref`,
+      `notification data is ${size} bytes, over ${limit}: identifiers only; send the state with stateTransfer() or point to it with dataref`,
     );
   }
 }
@@ -174,7 +174,7 @@ export class StateTooLarge extends HeraldError {
     readonly limit: number,
   ) {
     super(
-      `the event is ${size} bytes, over ${limit}: store the state and send a notification() with a dataref to it (claim check)`,
+      `the event is ${size} bytes, over ${limit}: store the state, send a notification() with a dataref to it`,
     );
   }
 }

@@ -154,7 +154,7 @@ function jsonPayload(value: unknown): Payload {
   const lost = text === "{}" ? lostInJson(value) : undefined;
   if (lost !== undefined) {
     throw new TypeError(
-      `data is ${lost}, which JSON writes as {} (its contents lost): pass a plain object, bytes (a Blob's arrayBuffer()), or a promise's awaited value`,
+      `data is ${lost}, which JSON writes as {}: pass a plain object or bytes, awaited if a promise`,
     );
   }
   return { kind: "json", text };
@@ -206,7 +206,7 @@ export function toEnvelope(input: EventInput, defaults: EnvelopeDefaults): Envel
   // The JSON format and binary mode this SDK writes are those of CloudEvents 1.0 only.
   if (attributes.specversion !== "1.0") {
     throw new TypeError(
-      `specversion ${JSON.stringify(attributes.specversion)} is not written here; leave it out (1.0)`,
+      `specversion ${JSON.stringify(attributes.specversion)} is not written here (only 1.0)`,
     );
   }
   attributes.id ??= defaults.newId();
@@ -270,7 +270,7 @@ function inCharset(
   const bad = unencodable(payload.value, charset);
   if (bad !== undefined) {
     throw new TypeError(
-      `data holds ${bad}, which ${charset} cannot hold (datacontenttype ${type}): use another charset or pass bytes`,
+      `data holds ${bad}, which ${charset} cannot hold: use another charset or pass bytes`,
     );
   }
   return { kind: "text", value: payload.value, charset };
@@ -303,7 +303,7 @@ function asDeclared(
     return jsonPayload(JSON.parse(payload.value));
   } catch {
     throw new TypeError(
-      `data is a string under datacontenttype ${type} but not JSON text; pass the value itself (serialised for you) or its JSON text`,
+      `data is a string under datacontenttype ${type} but not JSON text; pass the value itself or its JSON text`,
     );
   }
 }

@@ -147,9 +147,7 @@ function tokenOf(token: ProducerOptions["token"]): ProducerSettings["token"] {
   if (token === undefined) return undefined;
   if (typeof token === "function") return token;
   if (!isBearerToken(token)) {
-    fail(
-      "token must be a non-empty string of visible ASCII (no spaces or control characters), or a function returning one",
-    );
+    fail("token must be a non-empty string of visible ASCII (no spaces), or a function giving one");
   }
   return () => token;
 }
