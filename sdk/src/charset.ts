@@ -26,7 +26,9 @@ export function knownCharset(label: string | undefined): KnownCharset | undefine
         : undefined;
 }
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/** Global: read with `match` and `replace` (which start at 0), never `exec` or `test`. */
+export const LONE_SURROGATES =
+  /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const NON_ASCII = /[\u0080-\uffff]/;
 const NON_LATIN1 = /[\u0100-\uffff]/;
 
@@ -39,8 +41,8 @@ const NON_LATIN1 = /[\u0100-\uffff]/;
  */
 export function unencodable(text: string, charset: KnownCharset): string | undefined {
   const pattern =
-    charset === "utf-8" ? LONE_SURROGATE : charset === "us-ascii" ? NON_ASCII : NON_LATIN1;
-  const bad = pattern.exec(text)?.[0];
+    charset === "utf-8" ? LONE_SURROGATES : charset === "us-ascii" ? NON_ASCII : NON_LATIN1;
+  const bad = text.match(pattern)?.[0];
   if (bad === undefined) return undefined;
   const hex = `U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
   return charset === "utf-8" ? `an unpaired surrogate (${hex})` : `${bad} (${hex})`;

@@ -1,4 +1,4 @@
-import { utf8 as encoder } from "./charset.js";
+import { LONE_SURROGATES } from "./charset.js";
 
 /**
  * Percent-encodes a CloudEvents attribute value for an HTTP header (HTTP protocol binding
@@ -9,18 +9,9 @@ import { utf8 as encoder } from "./charset.js";
  * encodeHeaderValue("Euro € 😀") // => "Euro%20%E2%82%AC%20%F0%9F%98%80"
  */
 export function encodeHeaderValue(value: string): string {
-  if (SAFE.test(value)) return value;
-  let out = "";
-  for (const ch of value) {
-    const code = ch.codePointAt(0)!;
-    if (code > 0x20 && code < 0x7f && code !== 0x22 && code !== 0x25) {
-      out += ch;
-    } else {
-      for (const byte of encoder.encode(ch))
-        out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-    }
-  }
-  return out;
+  // encodeURIComponent writes the UTF-8 bytes, upper-case hex, of all these characters (and
+  // throws for an unpaired surrogate: it goes as U+FFFD, as TextEncoder would write it).
+  return value.replace(/[^\x21\x23\x24\x26-\x7e]+/g, (run) =>
+    encodeURIComponent(run.replace(LONE_SURROGATES, "\ufffd")),
+  );
 }
-
-const SAFE = /^[\x21\x23\x24\x26-\x7e]*$/;
