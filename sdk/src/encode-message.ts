@@ -63,10 +63,9 @@ export function encodeBinary({ attributes, payload }: Envelope): Message {
     size += name.length + 3 + value.length;
   }
   const contentType =
-    (attributes.datacontenttype as string | undefined) ??
-    (payload === undefined ? undefined : defaultContentType(payload));
+    (attributes.datacontenttype as string | undefined) ?? (payload && defaultContentType(payload));
   if (contentType !== undefined) headers["content-type"] = contentType;
-  const body = payload === undefined ? undefined : payloadBytes(payload);
+  const body = payload && payloadBytes(payload);
   return { headers, body, size: size + (body?.byteLength ?? 0) };
 }
 

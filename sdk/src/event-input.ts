@@ -132,9 +132,9 @@ function attributeValue(name: string, value: unknown): AttributeValue {
  * An object that JSON writes as `{}` although it holds something: a `Blob` or `File` (bytes), a
  * `Map`, a `Set`, a `Promise` (an `await` left out), an `Error`, an instance with private fields.
  * Only objects of a class are suspect (a plain `{}` is just that) and only without a `toJSON`.
+ * `value` is what JSON wrote as `{}`: an object, never `null`.
  */
-function lostInJson(value: unknown): string | undefined {
-  if (value === null || typeof value !== "object") return undefined;
+function lostInJson(value: object): string | undefined {
   const proto: unknown = Object.getPrototypeOf(value);
   // A plain object, of this realm or another (an iframe's, a vm context's Object.prototype).
   if (proto === null || Object.getPrototypeOf(proto) === null) return undefined;
@@ -151,7 +151,7 @@ function lostInJson(value: unknown): string | undefined {
 function jsonPayload(value: unknown): Payload {
   const text = JSON.stringify(value);
   if (text === undefined) throw new TypeError("data has no JSON form");
-  const lost = text === "{}" ? lostInJson(value) : undefined;
+  const lost = text === "{}" ? lostInJson(value as object) : undefined;
   if (lost !== undefined) {
     throw new TypeError(
       `data is ${lost}, which JSON writes as {}: pass a plain object or bytes, awaited if a promise`,
@@ -256,8 +256,9 @@ function inCharset(
   attributes: Record<string, AttributeValue>,
 ): Payload | undefined {
   if (payload === undefined || payload.kind === "bytes") return payload;
-  const type = attributes.datacontenttype;
-  const label = typeof type === "string" ? charsetOf(type) : undefined;
+  // A string when present: attributeValue checked it.
+  const type = attributes.datacontenttype as string | undefined;
+  const label = charsetOf(type);
   const charset = knownCharset(label);
   if (charset === undefined) {
     throw new TypeError(
