@@ -76,7 +76,7 @@ function redirectMessage(response: Response): string {
     }
   }
   const status = response.status === 0 ? "" : ` (${response.status})`;
-  return `the endpoint redirects${status} to ${target}, not followed (the event would be lost): point endpoint at the gateway`;
+  return `the endpoint redirects${status} to ${target} (not followed); point endpoint at the gateway`;
 }
 
 /**
