@@ -157,7 +157,7 @@ export class NotificationTooLarge extends HeraldError {
     readonly limit: number,
   ) {
     super(
-      `notification data is ${size} bytes, over ${limit}: identifiers only; send the state with stateTransfer() or point to it with dataref`,
+      `notification data is ${size} bytes, over ${limit}: send the state with stateTransfer() or point to it with dataref`,
     );
   }
 }

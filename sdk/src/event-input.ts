@@ -154,7 +154,7 @@ function jsonPayload(value: unknown): Payload {
   const lost = text === "{}" ? lostInJson(value as object) : undefined;
   if (lost !== undefined) {
     throw new TypeError(
-      `data is ${lost}, which JSON writes as {}: pass a plain object or bytes, awaited if a promise`,
+      `data is ${lost}, which JSON writes as {}: pass a plain object or bytes`,
     );
   }
   return { kind: "json", text };
@@ -271,7 +271,7 @@ function inCharset(
   const bad = unencodable(payload.value, charset);
   if (bad !== undefined) {
     throw new TypeError(
-      `data holds ${bad}, which ${charset} cannot hold: use another charset or pass bytes`,
+      `data holds ${bad}, which ${charset} cannot hold`,
     );
   }
   return { kind: "text", value: payload.value, charset };

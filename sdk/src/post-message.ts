@@ -51,7 +51,7 @@ function reasonOf(err: unknown): string {
 /** What a token function gave, for a message that does not print a secret. */
 function describe(value: unknown): string {
   if (typeof value !== "string") return value === null ? "null" : typeof value;
-  return value === "" ? "an empty string" : "a string with spaces, control or non-ASCII characters";
+  return value === "" ? "an empty string" : "a string with other characters";
 }
 
 /**
@@ -73,7 +73,7 @@ async function tokenOf(
   }
   if (!isBearerToken(value)) {
     throw new TypeError(
-      `the token function gave ${describe(value)}; it must give a non-empty string of visible ASCII`,
+      `the token function gave ${describe(value)}; it must give a non-empty string of visible ASCII (no spaces)`,
     );
   }
   return value;

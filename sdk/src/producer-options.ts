@@ -169,7 +169,7 @@ function headersOf(headers: ProducerOptions["headers"]): Record<string, string> 
     const name = rawName.toLowerCase();
     if (!TOKEN_CHARS.test(name)) fail(`header name ${JSON.stringify(rawName)} is not valid`);
     if (name.startsWith("ce-") || RESERVED_HEADERS.has(name)) {
-      fail(`header ${name} belongs to the event or the token, not to headers`);
+      fail(`header ${name} is set from the event or the token`);
     }
     if (typeof value !== "string" || /[\r\n]/.test(value))
       fail(`header ${name} needs a one-line value`);
