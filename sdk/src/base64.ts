@@ -1,3 +1,5 @@
+import { encodeText } from "./charset.js";
+
 /**
  * Standard base64 of bytes (RFC 4648 4) with `btoa`, which every runtime has. The bytes become a
  * binary string 8 KiB at a time through `apply`: spreading a typed array (`...bytes`) walks its
@@ -30,7 +32,6 @@ export function decodeBase64(text: string): Uint8Array<ArrayBuffer> | undefined 
   } catch {
     return undefined;
   }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
+  // Each character of the binary string is one byte, as ISO-8859-1 writes it.
+  return encodeText(binary, "iso-8859-1") as Uint8Array<ArrayBuffer>;
 }
