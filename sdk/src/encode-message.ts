@@ -72,16 +72,15 @@ export function encodeBinary({ attributes, payload }: Envelope): Message {
 /** The event in the JSON event format (JSON format 3): `data` as JSON or text, bytes in `data_base64`. */
 export function jsonFormat({ attributes, payload }: Envelope): string {
   const members: Record<string, unknown> = { ...attributes };
-  if (payload === undefined) return JSON.stringify(members);
-  if (payload.kind === "bytes") members.data_base64 = encodeBase64(payload.value);
-  else {
+  if (payload?.kind === "bytes") members.data_base64 = encodeBase64(payload.value);
+  else if (payload) {
     if (payload.kind === "text") members.data = payload.value;
     // As binary mode's Content-Type would say: a string without a type is text, not JSON.
     members.datacontenttype ??= defaultContentType(payload);
   }
   const text = JSON.stringify(members);
   // JSON data is already JSON text: it goes in as it is (the object has members, so ends in "}").
-  return payload.kind === "json" ? `${text.slice(0, -1)},"data":${payload.text}}` : text;
+  return payload?.kind === "json" ? `${text.slice(0, -1)},"data":${payload.text}}` : text;
 }
 
 /** Structured mode (HTTP binding 3.2): the JSON event format as the body. */
