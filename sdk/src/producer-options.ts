@@ -116,13 +116,11 @@ function integer(
   fallback: number,
   min: number,
   unit = "",
-  max = Number.MAX_SAFE_INTEGER,
+  max?: number,
 ): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    fail(
-      `${name} must be an integer${unit} ${max < Number.MAX_SAFE_INTEGER ? `from ${min} to ${max}` : `>= ${min}`}`,
-    );
+  if (!Number.isSafeInteger(value) || value < min || value > (max ?? value)) {
+    fail(`${name} must be an integer${unit} ${max ? `from ${min} to ${max}` : `>= ${min}`}`);
   }
   return value;
 }
