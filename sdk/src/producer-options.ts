@@ -98,11 +98,10 @@ function fail(message: string): never {
   throw new TypeError(`createProducer: ${message}`);
 }
 
-function milliseconds(name: string, value: number | undefined, fallback: number, min = 0): number {
+/** A delay option: any finite number from 0 (Number.isFinite is false for anything else). */
+function milliseconds(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
-    fail(`${name} must be a number of milliseconds >= ${min}`);
-  }
+  if (!Number.isFinite(value) || value < 0) fail(`${name} must be a number of milliseconds >= 0`);
   return value;
 }
 
