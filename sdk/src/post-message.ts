@@ -40,8 +40,9 @@ function reasonOf(err: unknown): string {
   let at = err;
   for (let depth = 0; at !== undefined && at !== null && depth < 4; depth++) {
     const { message, code, cause } = at as { message?: unknown; code?: unknown; cause?: unknown };
-    const text = typeof message === "string" && message !== "" ? message : code;
-    if (typeof text === "string" && text !== "" && !parts.includes(text)) parts.push(text);
+    // A message or code that is an empty string says nothing either.
+    const text = typeof message === "string" && message ? message : code;
+    if (typeof text === "string" && text && !parts.includes(text)) parts.push(text);
     else if (depth === 0) parts.push(String(at));
     at = cause;
   }

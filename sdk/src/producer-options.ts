@@ -134,7 +134,7 @@ function endpointOf(value: string | URL | undefined): string {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     fail("endpoint must be an absolute http(s) URL");
   }
-  if (url.username !== "" || url.password !== "") {
+  if (url.username || url.password) {
     fail("endpoint must not hold credentials; use token");
   }
   return url.href;
