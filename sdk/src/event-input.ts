@@ -140,7 +140,7 @@ function lostInJson(value: object): string | undefined {
   if (proto === null || Object.getPrototypeOf(proto) === null) return undefined;
   if (typeof (value as { toJSON?: unknown }).toJSON === "function") return undefined;
   const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-  return typeof name === "string" && name !== "" ? `a ${name}` : "an instance of a class";
+  return typeof name === "string" && name ? `a ${name}` : "an instance of a class";
 }
 
 /**
@@ -212,7 +212,8 @@ export function toEnvelope(input: EventInput, defaults: EnvelopeDefaults): Envel
   attributes.id ??= defaults.newId();
   attributes.source ??= defaults.source;
   attributes.time ??= new Date(defaults.now()).toISOString();
-  if (typeof attributes.type !== "string" || attributes.type === "") {
+  // Present, type is a non-empty string (attributeValue checked it).
+  if (attributes.type === undefined) {
     throw new TypeError("an event needs a type");
   }
   for (const [name, valid, what] of TYPED) {

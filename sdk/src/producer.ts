@@ -55,7 +55,7 @@ function sentOf({ attributes }: Envelope): Sent {
 }
 
 function nonEmpty(method: string, name: string, value: unknown): void {
-  if (typeof value !== "string" || value === "") {
+  if (typeof value !== "string" || !value) {
     throw new TypeError(`${method}: ${name} must be a non-empty string`);
   }
 }
