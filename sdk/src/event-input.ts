@@ -153,9 +153,7 @@ function jsonPayload(value: unknown): Payload {
   if (text === undefined) throw new TypeError("data has no JSON form");
   const lost = text === "{}" ? lostInJson(value as object) : undefined;
   if (lost !== undefined) {
-    throw new TypeError(
-      `data is ${lost}, which JSON writes as {}: pass a plain object or bytes`,
-    );
+    throw new TypeError(`data is ${lost}, which JSON writes as {}: pass a plain object or bytes`);
   }
   return { kind: "json", text };
 }
@@ -271,9 +269,7 @@ function inCharset(
   }
   const bad = unencodable(payload.value, charset);
   if (bad !== undefined) {
-    throw new TypeError(
-      `data holds ${bad}, which ${charset} cannot hold`,
-    );
+    throw new TypeError(`data holds ${bad}, which ${charset} cannot hold`);
   }
   return { kind: "text", value: payload.value, charset };
 }
@@ -291,11 +287,12 @@ function asDeclared(
   payload: Payload | undefined,
   attributes: Record<string, AttributeValue>,
 ): Payload | undefined {
-  const type = attributes.datacontenttype;
+  // A string when present: attributeValue checked it.
+  const type = attributes.datacontenttype as string | undefined;
   if (
     payload === undefined ||
     payload.kind === "bytes" ||
-    typeof type !== "string" ||
+    type === undefined ||
     (payload.kind === "json") === JSON_TYPE.test(type)
   ) {
     return payload;
