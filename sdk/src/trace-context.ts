@@ -32,7 +32,10 @@ let otel: Promise<TraceApi | undefined> | undefined;
  * const api = await loadTraceApi();
  */
 export function loadTraceApi(specifier?: string): Promise<TraceApi | undefined> {
-  if (specifier === undefined) return (otel ??= loadTraceApi(OTEL_API));
+  if (specifier === undefined) {
+    otel ??= loadTraceApi(OTEL_API);
+    return otel;
+  }
   return import(/* @vite-ignore */ specifier).then(
     (module: { trace?: unknown; context?: unknown; default?: TraceApi }) =>
       module.trace !== undefined && module.context !== undefined
