@@ -425,6 +425,20 @@ describe("POST /subscriptions/{id}/redrive", () => {
     await expectProblem(broken, 400, "malformed_request");
     expect(await deadIds(gw, "orders")).toHaveLength(2);
   });
+
+  it("redrives a jobId named twice once (the memory store answered 500)", async () => {
+    const gw = await withDead(2);
+    const [first] = await deadIds(gw, "orders");
+    const twice = await gw.fetch(
+      new Request("http://gw/subscriptions/orders/redrive", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jobIds: [first?.jobId, first?.jobId] }),
+      }),
+    );
+    expect(twice.status).toBe(200);
+    expect(await twice.json()).toEqual({ redriven: 1 });
+  });
 });
 
 describe("reading one dead event takes an admin token", () => {

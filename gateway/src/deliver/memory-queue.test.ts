@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Unavailable } from "../errors/errors.js";
 import { describeDeliveryQueue, manualClock } from "./delivery-queue.case.js";
-import { createMemoryQueue } from "./memory-queue.js";
+import { createMemoryQueue, type MemoryQueue } from "./memory-queue.js";
 
 describeDeliveryQueue("memory", (clock, { dedupeWindowMs }) =>
   createMemoryQueue({ clock, dedupeWindowMs }),
@@ -249,5 +249,63 @@ describe("createMemoryQueue dedupe and all-or-nothing", () => {
     ]);
     const rest = await queue.lease(2_000, 60_000, signal);
     expect(rest.map((j) => j.event.attributes.id)).toEqual(slow.map((a) => a.event.attributes.id));
+  });
+});
+
+describe("createMemoryQueue dead set at scale", () => {
+  const signal = new AbortController().signal;
+  let serial = 0;
+  const jobs = (n: number) => {
+    const source = `/dead${serial++}`;
+    return Array.from({ length: n }, (_, i) => ({
+      subscriptionIds: ["sub"],
+      event: { attributes: { specversion: "1.0", id: String(i), source, type: "t" } },
+    }));
+  };
+
+  // A page of the dead set reads from its place on, whatever the set's size: each page copied,
+  // filtered and sorted every dead job (24 ms at 50,000; paging through them all grew with the
+  // square of their number). A ratio within one process, so the machine's speed cancels out: a
+  // first page and a deep one at 20,000 dead jobs against a first page at 2,000 (10x before).
+  it("reads a page of the dead set at a cost that grows neither with the set nor with the offset", async () => {
+    const failure = { status: 400, error: "got 400", at: 0 };
+    const deadQueue = async (n: number) => {
+      const queue = createMemoryQueue({ capacity: n + 1 });
+      await queue.accept(jobs(n));
+      const leased = await queue.lease(n, 60_000, signal);
+      // Some die after younger ones, as retries make them.
+      for (const job of leased.slice(100)) await queue.bury(job.id, failure);
+      for (const job of leased.slice(0, 100)) await queue.bury(job.id, failure);
+      return { queue, ids: leased.map((job) => job.id) };
+    };
+    const pageCost = async (queue: MemoryQueue, after?: string) => {
+      const page = { limit: 101, ...(after === undefined ? {} : { after }) };
+      await queue.dead("sub", page); // warm-up (and the one sort after the burials)
+      const started = performance.now();
+      for (let i = 0; i < 50; i++) await queue.dead("sub", page);
+      return performance.now() - started;
+    };
+    const small = await deadQueue(2_000);
+    const large = await deadQueue(20_000);
+    await pageCost(small.queue); // the JIT
+    const below = Math.min(await pageCost(small.queue), await pageCost(small.queue));
+    const first = Math.min(await pageCost(large.queue), await pageCost(large.queue));
+    const deep = await pageCost(large.queue, large.ids[18_000]);
+    expect(first / below).toBeLessThan(4);
+    expect(deep / below).toBeLessThan(4);
+    // Still in id order, from the place `after` names.
+    const page = await large.queue.dead("sub", { limit: 3, after: large.ids[50] ?? "" });
+    expect(page.map((job) => job.id)).toEqual(large.ids.slice(51, 54));
+  });
+
+  it("redrives each of the jobIds once when one is named twice", async () => {
+    const queue = createMemoryQueue();
+    await queue.accept(jobs(2));
+    const [one, two] = await queue.lease(2, 60_000, signal);
+    await queue.bury(one?.id ?? "", { status: 400, error: "got 400", at: 0 });
+    await queue.bury(two?.id ?? "", { status: 400, error: "got 400", at: 0 });
+    expect(await queue.redrive("sub", [one?.id ?? "", one?.id ?? ""])).toBe(1);
+    expect((await queue.dead("sub", { limit: 10 })).map((job) => job.id)).toEqual([two?.id]);
+    expect(await queue.size()).toBe(1);
   });
 });

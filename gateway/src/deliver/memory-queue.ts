@@ -12,6 +12,7 @@ import {
   deadPageStart,
   takeDeadPage,
 } from "./delivery-queue.js";
+import { MemoryDeadSet } from "./memory-dead-set.js";
 import { DedupeKeys } from "./memory-dedupe.js";
 import { ReadyLine, type ReadySlot } from "./memory-ready-line.js";
 import { TimeLine } from "./time-line.js";
@@ -88,8 +89,8 @@ interface Timed {
  * served), then refuses with `Unavailable` (503). `stopAccepting()` makes every later or waiting
  * accept refuse at once (shutdown). A `settling` accept (a reply, a receipt) is taken at once in
  * both cases, past the capacity if need be (see `AcceptOptions`). Dead jobs are kept (and take
- * room) until redriven, discarded or dropped; listing them and dropping a subscription cost O(its
- * jobs), fine for admin calls.
+ * room) until redriven, discarded or dropped; a page of them costs O(log n + the page) wherever
+ * it starts (`MemoryDeadSet`), dropping a subscription O(its jobs).
  *
  * @example
  * const queue = createMemoryQueue({ clock: systemClock });
@@ -112,7 +113,7 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
   /** Live jobs (queued or leased). */
   const entries = new Map<string, Entry>();
   /** Dead jobs by subscription, then by job id. */
-  const dead = new Map<string, Map<string, DeadJob>>();
+  const dead = new Map<string, MemoryDeadSet>();
   /** How many jobs `dead` holds (they take room as live ones do). */
   let deadCount = 0;
   /** Accepts waiting for room, oldest first. */
@@ -330,9 +331,9 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
       if (entry === undefined) return;
       remove(entry);
       const job = entry.job;
-      const jobs = dead.get(job.subscriptionId) ?? new Map<string, DeadJob>();
+      const jobs = dead.get(job.subscriptionId) ?? new MemoryDeadSet();
       dead.set(job.subscriptionId, jobs);
-      jobs.set(job.id, { ...job, attempts: job.attempts + 1, lastFailure: failure, failure });
+      jobs.add({ ...job, attempts: job.attempts + 1, lastFailure: failure, failure });
       // Its room stays taken: a dead job is held until it is redriven, discarded or dropped.
       deadCount++;
     },
@@ -341,10 +342,8 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
       const from = deadPageStart(page.after);
       const jobs = dead.get(subscriptionId);
       if (jobs === undefined) return [];
-      const after = [...jobs.values()]
-        .filter((job) => Number(job.id) > from)
-        .sort((a, b) => Number(a.id) - Number(b.id));
-      return takeDeadPage(after, page, (job) => job);
+      // In id order from `from` on, read no further than the page (not every dead job sorted).
+      return takeDeadPage(jobs.after(from), page, (job) => job);
     },
 
     async findDead(subscriptionId, jobId) {
@@ -354,8 +353,10 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
     async redrive(subscriptionId, jobIds) {
       const jobs = dead.get(subscriptionId);
       if (jobs === undefined) return 0;
-      const chosen = jobIds === undefined ? [...jobs.keys()] : jobIds.filter((id) => jobs.has(id));
-      chosen.sort((a, b) => Number(a) - Number(b));
+      const chosen =
+        jobIds === undefined
+          ? jobs.ids()
+          : [...new Set(jobIds)].filter((id) => jobs.has(id)).sort((a, b) => Number(a) - Number(b));
       for (const id of chosen) {
         const { failure, lastFailure, ...job } = jobs.get(id) as DeadJob;
         jobs.delete(id);
