@@ -13,6 +13,19 @@ export interface Matcher {
    * compile, changing nothing. Absent where a matcher cannot (it is built again instead).
    */
   readonly add?: (subscription: Subscription) => void;
+  /**
+   * Takes out the subscription with this id (a DELETE): whether it was there. Absent where a
+   * matcher cannot (it is built again instead).
+   */
+  readonly remove?: (id: string) => boolean;
+  /**
+   * Puts `subscription` in place of the one with its id, in that one's place in the order (an
+   * update), or last when there is none. Throws a `TypeError` when its filter does not compile,
+   * changing nothing. Absent where a matcher cannot.
+   */
+  readonly replace?: (subscription: Subscription) => void;
+  /** How many subscriptions it holds, and how many keys its index holds (for tests). */
+  readonly size?: () => { readonly entries: number; readonly keys: number };
 }
 
 const NO_MATCH: readonly Subscription[] = Object.freeze([]);
@@ -36,6 +49,17 @@ export function createMatcher(subscriptions: readonly Subscription[]): Matcher {
       index.add(compileSubscription(subscription, count));
       count += 1;
     },
+    remove: (id) => index.remove(id) !== undefined,
+    replace(subscription) {
+      // Compiled before anything changes: one that does not compile leaves the old in place.
+      const compiled = compileSubscription(subscription, count);
+      const old = index.remove(subscription.id);
+      if (old === undefined) {
+        index.add(compiled);
+        count += 1;
+      } else index.insert({ ...compiled, position: old.position });
+    },
+    size: () => index.size(),
     match(event) {
       const { check, sure } = index.candidates(event);
       let matched: CompiledSubscription[] | undefined;

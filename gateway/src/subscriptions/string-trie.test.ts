@@ -70,3 +70,23 @@ describe("createStringTrie", () => {
     );
   });
 });
+
+describe("createStringTrie remove", () => {
+  it("finds what is left, and holds no node for removed keys", () => {
+    for (const direction of ["prefix", "suffix"] as const) {
+      const trie = createStringTrie<string>(direction);
+      trie.add("abc", "keep");
+      const before = trie.nodes();
+      const keys = ["a", "ab", "abcd", "abce", "abx", "b", "abc"];
+      for (const key of keys)
+        trie.add(direction === "prefix" ? key : [...key].reverse().join(""), key);
+      for (const key of keys)
+        trie.remove(direction === "prefix" ? key : [...key].reverse().join(""), key);
+      trie.remove("zzz", "nothing");
+      expect(trie.nodes()).toBe(before);
+      const found: (readonly string[])[] = [];
+      trie.collect(direction === "prefix" ? "abcdef" : "fedabc", found);
+      expect(found).toStrictEqual([["keep"]]);
+    }
+  });
+});

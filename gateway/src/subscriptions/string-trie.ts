@@ -5,10 +5,21 @@
  * `endsWith` compare them, so the trie agrees with those exactly.
  */
 export interface StringTrie<T> {
-  /** Files `item` under `key`; items under one key keep the order they were added in. */
-  add(key: string, item: T): void;
+  /**
+   * Files `item` under `key`; items under one key keep the order they were added in, or the one
+   * `place` puts `item` in among them.
+   */
+  add(key: string, item: T, place?: (items: T[], item: T) => void): void;
+  /**
+   * Takes `item` out from under `key` (nothing when it is not there). Nodes left without items
+   * or children go, and a chain left without a branch is one node again, so a trie through which
+   * many short-lived keys passed holds what its present keys need, not one node per key it held.
+   */
+  remove(key: string, item: T): void;
   /** Pushes onto `out` the item list of every stored key that `text` starts (or ends) with. */
   collect(text: string, out: (readonly T[])[]): void;
+  /** How many nodes the trie holds, the root included (for tests). */
+  nodes(): number;
 }
 
 interface TrieNode<T> {
@@ -47,7 +58,7 @@ export function createStringTrie<T>(direction: "prefix" | "suffix"): StringTrie<
   const continues = (text: string, read: number, child: TrieNode<T>) =>
     fromEnd ? text.endsWith(child.inText, text.length - read) : text.startsWith(child.inText, read);
   return {
-    add(key, item) {
+    add(key, item, place) {
       const units = reading(key);
       let at: TrieNode<T> = root;
       let read = 0;
@@ -78,7 +89,58 @@ export function createStringTrie<T>(direction: "prefix" | "suffix"): StringTrie<
         read += common;
       }
       at.items ??= [];
-      at.items.push(item);
+      if (place === undefined) at.items.push(item);
+      else place(at.items, item);
+    },
+    remove(key, item) {
+      const units = reading(key);
+      const path: TrieNode<T>[] = [root];
+      let at = root;
+      let read = 0;
+      while (read < units.length) {
+        const child = at.children?.get(units.charCodeAt(read));
+        if (child === undefined || !units.startsWith(child.label, read)) return;
+        at = child;
+        read += child.label.length;
+        path.push(at);
+      }
+      const i = at.items?.indexOf(item) ?? -1;
+      if (at.items === undefined || i < 0) return;
+      at.items.splice(i, 1);
+      if (at.items.length === 0) at.items = undefined;
+      // Tidy up from the node upwards: drop empty leaves, merge a lone child into its parent.
+      for (let depth = path.length - 1; depth > 0; depth -= 1) {
+        const node = path[depth] as TrieNode<T>;
+        const parent = path[depth - 1] as TrieNode<T>;
+        if (node.items !== undefined) break;
+        const size = node.children?.size ?? 0;
+        if (size === 0) {
+          parent.children?.delete(node.label.charCodeAt(0));
+          if (parent.children?.size === 0) parent.children = undefined;
+          continue;
+        }
+        if (size === 1) {
+          const [only] = (node.children as Map<number, TrieNode<T>>).values() as Iterable<
+            TrieNode<T>
+          >;
+          if (only !== undefined) {
+            node.label += only.label;
+            node.inText = reading(node.label);
+            node.children = only.children;
+            node.items = only.items;
+          }
+        }
+        break;
+      }
+    },
+    nodes() {
+      let count = 0;
+      const stack = [root];
+      for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+        count += 1;
+        if (node.children !== undefined) stack.push(...node.children.values());
+      }
+      return count;
     },
     collect(text, out) {
       let at = root;

@@ -113,3 +113,69 @@ describe("createSubscriptionIndex", () => {
     expect(ids(check)).toStrictEqual(["two-attributes", "with-any", "with-not"]);
   });
 });
+
+describe("createSubscriptionIndex remove", () => {
+  it("holds nothing of subscriptions added and removed again", () => {
+    const index = createSubscriptionIndex([]);
+    const kinds = (i: number): Subscription => {
+      switch (i % 5) {
+        case 0:
+          return subscription(`s${i}`, { source: `/s/${i}` });
+        case 1:
+          return subscription(`s${i}`, { types: [`t.${i}`, "shared"] });
+        case 2:
+          return subscription(`s${i}`, { filters: [{ prefix: { subject: `a/b${i}/` } }] });
+        case 3:
+          return subscription(`s${i}`, { filters: [{ suffix: { subject: `.x${i}` } }] });
+        default:
+          return subscription(`s${i}`, { filters: [{ not: { exact: { subject: `${i}` } } }] });
+      }
+    };
+    const keep = compileSubscription(subscription("keep", { source: "/keep" }), 0);
+    index.add(keep);
+    const baseline = index.size();
+    for (let round = 0; round < 3; round++) {
+      const entries = many(500, (i) => kinds(i + round * 500)).map((s, i) =>
+        compileSubscription(s, i + 1),
+      );
+      for (const entry of entries) index.add(entry);
+      expect(index.size().entries).toBe(501);
+      for (const entry of entries) expect(index.remove(entry.subscription.id)).toBe(entry);
+      // A deleted subscription's values, trie nodes and counts go with it.
+      expect(index.size()).toStrictEqual(baseline);
+    }
+    const event: CloudEvent = {
+      attributes: {
+        specversion: "1.0",
+        id: "1",
+        source: "/keep",
+        type: "shared",
+        subject: "a/b2/.x3",
+      },
+    };
+    const { check, sure } = index.candidates(event);
+    expect([...check, ...sure].flat().map((entry) => entry.subscription.id)).toStrictEqual([
+      "keep",
+    ]);
+  });
+
+  it("files an inserted entry in its position's place", () => {
+    const entries = many(5, (i) => subscription(`s${i}`, { types: ["t"] })).map(
+      compileSubscription,
+    );
+    const index = createSubscriptionIndex(entries);
+    const removed = index.remove("s2");
+    expect(removed?.position).toBe(2);
+    index.insert(compileSubscription(subscription("s2", { types: ["t"] }), 2));
+    const { check, sure } = index.candidates({
+      attributes: { specversion: "1.0", id: "1", source: "/s", type: "t" },
+    });
+    expect([...check, ...sure].flat().map((entry) => entry.subscription.id)).toStrictEqual([
+      "s0",
+      "s1",
+      "s2",
+      "s3",
+      "s4",
+    ]);
+  });
+});

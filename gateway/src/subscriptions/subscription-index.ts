@@ -26,6 +26,19 @@ export interface SubscriptionIndex {
    * is chosen with the counts as they are now; the others keep theirs.
    */
   add(entry: CompiledSubscription): void;
+  /**
+   * Takes a subscription out (by its id), from wherever it is filed, and its conditions out of
+   * the counts: a DELETE or an update costs the lists it was in, not an index built again over
+   * every other subscription. Returns the entry taken out; `undefined` for an unknown id.
+   */
+  remove(id: string): CompiledSubscription | undefined;
+  /**
+   * Files `entry` in its `position`'s place (an updated subscription keeps its place): in each
+   * list between its neighbours by position, not after every one.
+   */
+  insert(entry: CompiledSubscription): void;
+  /** How many subscriptions are filed, and how many keys the lookups and counts hold (for tests). */
+  size(): { readonly entries: number; readonly keys: number };
 }
 
 /**
@@ -46,17 +59,25 @@ export function createSubscriptionIndex(
 ): SubscriptionIndex {
   const plans = entries.map((entry) => indexConjuncts(entry.subscription));
   const shared: KeyCounts = new Map();
-  for (const plan of plans) countKeys(shared, plan.conjuncts);
+  for (const plan of plans) countKeys(shared, plan.conjuncts, 1);
   const always: CompiledSubscription[] = [];
   const check = createLookups();
   const sure = createLookups();
-  const file = (entry: CompiledSubscription, plan: IndexConjuncts | undefined) => {
-    const chosen = plan === undefined ? undefined : mostSelective(plan.conjuncts, shared);
-    if (plan === undefined || chosen === undefined) always.push(entry);
-    else if (plan.complete && plan.conjuncts.length === 1) sure.file(chosen, entry);
-    else check.file(chosen, entry);
+  /** Where each subscription is filed, by id: what `remove` takes it out of. */
+  const filed = new Map<string, Filed>();
+  const file = (entry: CompiledSubscription, plan: IndexConjuncts, last: boolean) => {
+    const chosen = mostSelective(plan.conjuncts, shared);
+    const lookups =
+      chosen === undefined
+        ? undefined
+        : plan.complete && plan.conjuncts.length === 1
+          ? sure
+          : check;
+    if (chosen === undefined || lookups === undefined) placeIn(always, entry, last);
+    else lookups.file(chosen, entry, last);
+    filed.set(entry.subscription.id, { entry, plan, chosen, lookups });
   };
-  for (const [i, entry] of entries.entries()) file(entry, plans[i]);
+  for (const [i, entry] of entries.entries()) file(entry, plans[i] as IndexConjuncts, true);
   return {
     candidates(event) {
       const lists: Candidates = { check: always.length > 0 ? [always] : [], sure: [] };
@@ -66,10 +87,63 @@ export function createSubscriptionIndex(
     },
     add(entry) {
       const plan = indexConjuncts(entry.subscription);
-      countKeys(shared, plan.conjuncts);
-      file(entry, plan);
+      countKeys(shared, plan.conjuncts, 1);
+      file(entry, plan, true);
+    },
+    insert(entry) {
+      const plan = indexConjuncts(entry.subscription);
+      countKeys(shared, plan.conjuncts, 1);
+      file(entry, plan, false);
+    },
+    remove(id) {
+      const found = filed.get(id);
+      if (found === undefined) return undefined;
+      filed.delete(id);
+      countKeys(shared, found.plan.conjuncts, -1);
+      if (found.chosen === undefined || found.lookups === undefined) {
+        takeOut(always, found.entry);
+      } else found.lookups.unfile(found.chosen, found.entry);
+      return found.entry;
+    },
+    size() {
+      let keys = check.keys() + sure.keys();
+      for (const byName of shared.values()) {
+        for (const byValue of byName.values()) keys += byValue.size;
+      }
+      return { entries: filed.size, keys };
     },
   };
+}
+
+/** Where one subscription is filed. */
+interface Filed {
+  readonly entry: CompiledSubscription;
+  readonly plan: IndexConjuncts;
+  readonly chosen: IndexConjunct | undefined;
+  readonly lookups: Lookups | undefined;
+}
+
+/** Puts `entry` in `list` (kept in position order): at the end, or `last` false, in its place. */
+function placeIn(list: CompiledSubscription[], entry: CompiledSubscription, last: boolean): void {
+  if (last) {
+    list.push(entry);
+    return;
+  }
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((list[mid] as CompiledSubscription).position < entry.position) low = mid + 1;
+    else high = mid;
+  }
+  list.splice(low, 0, entry);
+}
+
+/** Takes `entry` out of `list`; whether the list is now empty. */
+function takeOut(list: CompiledSubscription[], entry: CompiledSubscription): boolean {
+  const i = list.indexOf(entry);
+  if (i >= 0) list.splice(i, 1);
+  return list.length === 0;
 }
 
 /**
@@ -86,6 +160,8 @@ interface AttributeLookups {
   suffix: StringTrie<CompiledSubscription> | undefined;
 }
 
+type Lookups = ReturnType<typeof createLookups>;
+
 function createLookups() {
   const byName = new Map<string, AttributeLookups>();
   const attributes: [string, AttributeLookups][] = [];
@@ -96,7 +172,7 @@ function createLookups() {
     lookups.suffix?.collect(value, out);
   };
   return {
-    file(conjunct: IndexConjunct, entry: CompiledSubscription): void {
+    file(conjunct: IndexConjunct, entry: CompiledSubscription, last: boolean): void {
       let lookups = byName.get(conjunct.name);
       if (lookups === undefined) {
         lookups = { exact: undefined, prefix: undefined, suffix: undefined };
@@ -109,13 +185,36 @@ function createLookups() {
           // Values are distinct (indexConjuncts), so the entry lands in each list once.
           const list = lookups.exact.get(value);
           if (list === undefined) lookups.exact.set(value, [entry]);
-          else list.push(entry);
+          else placeIn(list, entry, last);
         }
       } else {
         const trie = lookups[conjunct.kind] ?? createStringTrie(conjunct.kind);
         lookups[conjunct.kind] = trie;
-        for (const value of conjunct.values) trie.add(value, entry);
+        for (const value of conjunct.values)
+          trie.add(value, entry, last ? undefined : (items, item) => placeIn(items, item, false));
       }
+    },
+    unfile(conjunct: IndexConjunct, entry: CompiledSubscription): void {
+      const lookups = byName.get(conjunct.name);
+      if (lookups === undefined) return;
+      if (conjunct.kind === "exact") {
+        for (const value of conjunct.values) {
+          const list = lookups.exact?.get(value);
+          if (list !== undefined && takeOut(list, entry)) lookups.exact?.delete(value);
+        }
+      } else {
+        for (const value of conjunct.values) lookups[conjunct.kind]?.remove(value, entry);
+      }
+    },
+    /** How many exact values and trie nodes are held (for tests). */
+    keys(): number {
+      let keys = 0;
+      for (const [, lookups] of attributes) {
+        // A trie's root is there however many keys it holds.
+        keys += (lookups.exact?.size ?? 0) + (lookups.prefix?.nodes() ?? 1) - 1;
+        keys += (lookups.suffix?.nodes() ?? 1) - 1;
+      }
+      return keys;
     },
     collect(event: CloudEvent, out: CandidateLists): void {
       if (attributes.length <= FEW_NAMES) {
@@ -138,12 +237,15 @@ function createLookups() {
 /** How many subscriptions offer each (kind, name, value) as a condition. */
 type KeyCounts = Map<string, Map<string, Map<string, number>>>;
 
-/** Adds one subscription's conditions to `counts`. */
-function countKeys(counts: KeyCounts, conjuncts: readonly IndexConjunct[]): void {
+/** Adds one subscription's conditions to `counts` (`by` 1), or takes them out (-1). */
+function countKeys(counts: KeyCounts, conjuncts: readonly IndexConjunct[], by: 1 | -1): void {
   for (const { kind, name, values } of conjuncts) {
     for (const value of values) {
       const byValue = nestedMap(nestedMap(counts, kind), name);
-      byValue.set(value, (byValue.get(value) ?? 0) + 1);
+      const count = (byValue.get(value) ?? 0) + by;
+      // A key no subscription offers any more goes: counts of short-lived ones do not pile up.
+      if (count > 0) byValue.set(value, count);
+      else byValue.delete(value);
     }
   }
 }

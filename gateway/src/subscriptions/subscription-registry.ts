@@ -67,9 +67,12 @@ export interface SubscriptionRegistry {
   /**
    * Calls `listener` after every change of the set (a reload, an API write, a disable, a refresh),
    * once the new set is in place: the dispatcher then moves the jobs it holds to what their
-   * subscription is now. Optional: a runtime that delivers otherwise need not offer it.
+   * subscription is now. `gone` holds the ids the change removed from the set (a DELETE, a
+   * subscription dropped from the file or by another replica), so a listener need not compare
+   * the whole set before and after (work per change that grew with every subscription).
+   * Optional: a runtime that delivers otherwise need not offer it.
    */
-  onChange?(listener: () => void): void;
+  onChange?(listener: (gone: readonly string[]) => void): void;
 }
 
 export interface SubscriptionRegistryOptions {
@@ -248,20 +251,21 @@ export function createSubscriptionRegistry(
       ? { subscription, origin }
       : { subscription, origin, disabled: state };
   }
-  const listeners: (() => void)[] = [];
+  const listeners: ((gone: readonly string[]) => void)[] = [];
+  const NONE_GONE: readonly string[] = Object.freeze([]);
   /**
    * After a change: the matcher is built again when an event next needs it, not here, so a run
    * of API changes with no event between them (a script creating thousands of subscriptions)
    * builds it once instead of once per change over an ever larger set.
    */
-  function setChanged(): void {
+  function setChanged(gone: readonly string[] = NONE_GONE): void {
     matcher = undefined;
-    tellListeners();
+    tellListeners(gone);
   }
-  function tellListeners(): void {
+  function tellListeners(gone: readonly string[] = NONE_GONE): void {
     for (const listener of listeners) {
       try {
-        listener();
+        listener(gone);
       } catch (error) {
         // The change is made; a listener's trouble must not undo it or fail the request.
         logger.error("a subscription change listener failed", {
@@ -326,8 +330,14 @@ export function createSubscriptionRegistry(
         await store.put(subscription);
         api.set(subscription.id, subscription);
         // 410 Gone disabled it; an update is how a person says the sink is back.
+        const wasDisabled = disabled.has(subscription.id);
         await enable(subscription.id);
-        setChanged();
+        // An active one is replaced in its place in the matcher, not the matcher built again
+        // over every subscription when the next event comes (tens of ms with thousands).
+        if (!wasDisabled && matcher?.replace !== undefined) {
+          matcher.replace(subscription);
+          tellListeners();
+        } else setChanged();
         return subscription;
       }),
     delete: (id) =>
@@ -338,11 +348,17 @@ export function createSubscriptionRegistry(
         if (!removed) {
           // Another writer of the store (a NATS replica) deleted it and this one had not heard
           // yet: both DELETEs answered 200. Forget it here, and answer as for an unknown id.
-          setChanged();
+          setChanged([id]);
           throw new NotFound(`no subscription with id "${id}"`);
         }
+        const wasDisabled = disabled.has(id);
         await enable(id).catch(() => {});
-        setChanged();
+        // Taken out of the matcher (a disabled one is not in it), not the matcher built again:
+        // short-lived subscriptions (`herald tail`) come and go while events flow.
+        if (matcher?.remove !== undefined) {
+          if (!wasDisabled) matcher.remove(id);
+          tellListeners([id]);
+        } else setChanged([id]);
         return existing;
       }),
     disable: (id, reason, at, sink) =>
@@ -385,11 +401,12 @@ export function createSubscriptionRegistry(
           (id) => config.has(id),
         );
         for (const [id, state] of unusable) holding.push([id, state]);
+        const before = [...api.keys()];
         api.clear();
         for (const subscription of stored) api.set(subscription.id, subscription);
         disabled.clear();
         for (const [id, state] of holding) disabled.set(id, state);
-        setChanged();
+        setChanged(before.filter((id) => !api.has(id) && !config.has(id)));
       }),
     onChange(listener) {
       listeners.push(listener);
@@ -424,7 +441,7 @@ export function createSubscriptionRegistry(
         matcher = before;
         throw error;
       }
-      tellListeners();
+      tellListeners([...previous.keys()].filter((id) => !config.has(id) && !api.has(id)));
       // A disabled config subscription whose definition changed in the file is enabled again.
       const changed = [...next].filter(
         ([id, s]) => disabled.has(id) && JSON.stringify(previous.get(id)) !== JSON.stringify(s),
