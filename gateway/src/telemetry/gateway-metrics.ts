@@ -178,7 +178,7 @@ export function createGatewayMetrics(options: {
    * The label sets of one (subscription, target, outcome), made once and reused, with the
    * attempts counted under them and not yet handed to the SDK.
    */
-  const labelSets = new Map<string, AttemptLabels>();
+  const labelSets = new Map<string, Map<string, AttemptLabels>>();
   /** The label sets whose `pending` is above 0. */
   let unflushed: AttemptLabels[] = [];
   /**
@@ -200,8 +200,14 @@ export function createGatewayMetrics(options: {
     valueType: ValueType.INT,
   });
   function attemptLabels(subscriptionId: string, target: AttemptTarget, outcome: string) {
-    const key = `${subscriptionId}\n${target}\n${outcome}`;
-    let found = labelSets.get(key);
+    // By subscription first: forgetting one drops its sets without walking everyone's.
+    let ofSubscription = labelSets.get(subscriptionId);
+    if (ofSubscription === undefined) {
+      ofSubscription = new Map();
+      labelSets.set(subscriptionId, ofSubscription);
+    }
+    const key = `${target}\n${outcome}`;
+    let found = ofSubscription.get(key);
     if (found === undefined) {
       found = {
         deliveries: { subscription: subscriptionId, target, outcome },
@@ -209,7 +215,7 @@ export function createGatewayMetrics(options: {
         otel: { "herald.subscription.id": subscriptionId, target, outcome },
         pending: 0,
       };
-      labelSets.set(key, found);
+      ofSubscription.set(key, found);
     }
     return found;
   }
@@ -257,9 +263,7 @@ export function createGatewayMetrics(options: {
     forgetSubscription(subscriptionId) {
       registry.forget("subscription", subscriptionId);
       // Attempts not handed over yet still are at the next collection (`unflushed` holds them).
-      for (const [key, labels] of labelSets) {
-        if (labels.otel["herald.subscription.id"] === subscriptionId) labelSets.delete(key);
-      }
+      labelSets.delete(subscriptionId);
     },
     render: () => registry.render(),
   };

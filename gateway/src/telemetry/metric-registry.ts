@@ -27,6 +27,8 @@ interface Family {
   render(out: string[]): Promise<void>;
   /** Drops the series whose label `name` is `value` (absent for gauges). */
   forget?(name: string, value: string): void;
+  /** How many label values it keeps to find series by for `forget` (absent for gauges). */
+  indexed?(): number;
 }
 
 /**
@@ -43,22 +45,67 @@ export function retire<T>(retired: Map<string, T>, key: string, value: T): void 
 }
 
 /**
- * Drops the series of `series` whose label `name` is `value`, keeping its value in `retired`: a
- * series of the same labels that comes back (a subscription a reload adds back) goes on from it.
- * Starting again from 0 would be a counter reset that Prometheus sees only when the new value is
- * below the last one it scraped; otherwise the counts up to it are lost to `rate()`.
+ * One family's series by key, with what `forget` needs to find a label value's series without
+ * walking them all: once a label name has been forgotten by, the keys of its series are kept by
+ * that label's value (deleting each of 10,000 subscriptions walked every series: 0.7 ms each).
  */
-function forgetIn<T>(
-  series: Map<string, Series<T>>,
-  retired: Map<string, T>,
-  name: string,
-  value: string,
-) {
-  for (const [key, { labels, value: kept }] of series) {
-    if (!Object.hasOwn(labels, name) || labels[name] !== value) continue;
-    series.delete(key);
-    retire(retired, key, kept);
-  }
+function createSeries<T>() {
+  const series = new Map<string, Series<T>>();
+  const retired = new Map<string, T>();
+  /** By label name (those `forget` was asked about), the keys of the series by that label's value. */
+  const byLabel = new Map<string, Map<string, Set<string>>>();
+  const note = (byValue: Map<string, Set<string>>, labels: Labels, name: string, key: string) => {
+    if (!Object.hasOwn(labels, name)) return;
+    const value = labels[name] as string;
+    const keys = byValue.get(value);
+    if (keys === undefined) byValue.set(value, new Set([key]));
+    else keys.add(key);
+  };
+  return {
+    series,
+    retired,
+    add(key: string, entry: Series<T>): void {
+      series.set(key, entry);
+      for (const [name, byValue] of byLabel) note(byValue, entry.labels, name, key);
+    },
+    /**
+     * Drops the series whose label `name` is `value`, keeping their values in `retired`: a
+     * series of the same labels that comes back (a subscription a reload adds back) goes on from
+     * it. Starting again from 0 would be a counter reset that Prometheus sees only when the new
+     * value is below the last one it scraped; otherwise the counts up to it are lost to `rate()`.
+     */
+    forget(name: string, value: string): void {
+      let byValue = byLabel.get(name);
+      if (byValue === undefined) {
+        byValue = new Map();
+        for (const [key, { labels }] of series) note(byValue, labels, name, key);
+        byLabel.set(name, byValue);
+      }
+      const keys = byValue.get(value);
+      if (keys === undefined) return;
+      byValue.delete(value);
+      for (const key of keys) {
+        const found = series.get(key);
+        if (found === undefined) continue;
+        series.delete(key);
+        // Its keys under other indexed labels go too, or they would pile up.
+        for (const [other, values] of byLabel) {
+          if (other === name || !Object.hasOwn(found.labels, other)) continue;
+          const otherValue = found.labels[other] as string;
+          const set = values.get(otherValue);
+          set?.delete(key);
+          if (set?.size === 0) values.delete(otherValue);
+        }
+        retire(retired, key, found.value);
+      }
+    },
+    /** How many label values are indexed, over every label name (for tests). */
+    indexed(): number {
+      let count = 0;
+      for (const byValue of byLabel.values()) count += byValue.size;
+      return count;
+    },
+  };
 }
 
 /** The value a new series starts from: a forgotten one's of the same labels, or `fresh`. */
@@ -120,8 +167,8 @@ export function createMetricRegistry() {
 
   return {
     counter(name: string, help: string): Counter {
-      const series = new Map<string, Series<number>>();
-      const retired = new Map<string, number>();
+      const held = createSeries<number>();
+      const { series, retired } = held;
       const family: Family = {
         name,
         help,
@@ -132,7 +179,8 @@ export function createMetricRegistry() {
             out.push(`${name}${labelText(labels)} ${number(value)}`);
           }
         },
-        forget: (label, value) => forgetIn(series, retired, label, value),
+        forget: (label, value) => held.forget(label, value),
+        indexed: () => held.indexed(),
       };
       families.push(family);
       return {
@@ -141,15 +189,15 @@ export function createMetricRegistry() {
           const key = labelKey(labels);
           const found = series.get(key);
           if (found === undefined) {
-            series.set(key, { labels, value: revive(retired, key, () => 0) + value });
+            held.add(key, { labels, value: revive(retired, key, () => 0) + value });
           } else found.value += value;
         },
       };
     },
 
     histogram(name: string, help: string, bounds: readonly number[]): Histogram {
-      const series = new Map<string, Series<HistogramValue>>();
-      const retired = new Map<string, HistogramValue>();
+      const held = createSeries<HistogramValue>();
+      const { series, retired } = held;
       const family: Family = {
         name,
         help,
@@ -167,7 +215,8 @@ export function createMetricRegistry() {
             out.push(`${name}_count${labelText(labels)} ${value.count}`);
           }
         },
-        forget: (label, value) => forgetIn(series, retired, label, value),
+        forget: (label, value) => held.forget(label, value),
+        indexed: () => held.indexed(),
       };
       families.push(family);
       return {
@@ -178,7 +227,7 @@ export function createMetricRegistry() {
           if (found === undefined) {
             const fresh = () => ({ buckets: bounds.map(() => 0), sum: 0, count: 0 });
             found = { labels, value: revive(retired, key, fresh) };
-            series.set(key, found);
+            held.add(key, found);
           }
           const i = bounds.findIndex((bound) => value <= bound);
           if (i >= 0) found.value.buckets[i] = (found.value.buckets[i] ?? 0) + 1;
@@ -215,6 +264,13 @@ export function createMetricRegistry() {
      */
     forget(name: string, value: string): void {
       for (const family of families) family.forget?.(name, value);
+    },
+
+    /** How many label values the families keep to find series by (for tests). */
+    indexed(): number {
+      let count = 0;
+      for (const family of families) count += family.indexed?.() ?? 0;
+      return count;
     },
 
     /** Every metric in the text format, each family once, ending with a newline. */
