@@ -254,3 +254,25 @@ it("hands attempts to the SDK at collection: every one is exported once, a delet
   ]);
   expect(await exported()).toEqual([]);
 });
+
+it("holds no label sets of forgotten subscriptions when no SDK collects (the API's no-op meter)", () => {
+  // No meter provider: no collection ever runs, so nothing else hands the attempts over.
+  const m = createGatewayMetrics({ queueDepth: async () => 0 });
+  for (let i = 0; i < 5000; i++) {
+    m.attempt(`s${i}`, "sink", "delivered", 0.01);
+    m.attempt(`s${i}`, "sink", "retry", 0.01);
+    m.forgetSubscription(`s${i}`);
+  }
+  m.attempt("live", "sink", "delivered", 0.01);
+  // Every deleted subscription's sets were kept until a collection: 10,001 here.
+  expect(m.heldLabelSets()).toBeLessThanOrEqual(1025);
+});
+
+it("hands attempts over before a collection when many label sets wait, each counted once", async () => {
+  const points = await collect((m) => {
+    for (let i = 0; i < 3000; i++) m.attempt(`s${i % 1500}`, "sink", "delivered", 0.01);
+  });
+  const deliveries = points.get("herald.deliveries") ?? [];
+  expect(deliveries).toHaveLength(1500);
+  expect(deliveries.every((p) => p.value === 2)).toBe(true);
+});

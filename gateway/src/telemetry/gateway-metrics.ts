@@ -49,6 +49,8 @@ export interface GatewayMetrics {
    * counts, on `/metrics` and through a cumulative reader.
    */
   forgetSubscription(subscriptionId: string): void;
+  /** How many attempt label sets are held, live or waiting to be handed over (for tests). */
+  heldLabelSets(): number;
   /** The Prometheus text of every metric. */
   render(): Promise<string>;
 }
@@ -248,7 +250,9 @@ export function createGatewayMetrics(options: {
       const labels = attemptLabels(subscriptionId, target, outcome);
       deliveries.add(1, labels.deliveries);
       duration.record(seconds, labels.duration);
-      if (labels.pending++ === 0) unflushed.push(labels);
+      // Handed over early past UNFLUSHED_MAX sets: without an SDK no collection ever comes (the
+      // API's meter is a no-op), and every deleted subscription's sets stayed here for good.
+      if (labels.pending++ === 0 && unflushed.push(labels) >= UNFLUSHED_MAX) flushAttempts();
       otel.duration.record(seconds, labels.duration);
     },
     dead(subscriptionId, ending, jobs) {
@@ -265,6 +269,17 @@ export function createGatewayMetrics(options: {
       // Attempts not handed over yet still are at the next collection (`unflushed` holds them).
       labelSets.delete(subscriptionId);
     },
+    heldLabelSets() {
+      const held = new Set(unflushed);
+      for (const sets of labelSets.values()) for (const labels of sets.values()) held.add(labels);
+      return held.size;
+    },
     render: () => registry.render(),
   };
 }
+
+/**
+ * The most label sets with attempts not handed to the OpenTelemetry SDK yet: more are handed over
+ * at once (the same sums, earlier), so what waits for a collection that may never come is bounded.
+ */
+const UNFLUSHED_MAX = 1024;
