@@ -100,6 +100,33 @@ describe("openSubscriptionRegistry", () => {
     expect(gone).toStrictEqual([[], [], [], [], ["a"], ["b"], ["file"]]);
   });
 
+  it("reads the store once for refreshes asked for while one waits its turn, and again after one started", async () => {
+    const store = createMemorySubscriptionStore();
+    let lists = 0;
+    const counting: SubscriptionStore = {
+      ...store,
+      list: () => {
+        lists += 1;
+        return store.list();
+      },
+    };
+    const registry = await openSubscriptionRegistry({ configured: [], store: counting });
+    lists = 0;
+    // A burst of watch events from a shared store: one read, not one per event.
+    const burst = Array.from({ length: 20 }, () => registry.refresh());
+    await Promise.all(burst);
+    expect(lists).toBe(1);
+    // A change made once a refresh has read the store is read by the next one.
+    const first = registry.refresh();
+    await Promise.resolve();
+    await Promise.resolve();
+    await store.put(subscription("late", { types: ["t"] }));
+    const second = registry.refresh();
+    await Promise.all([first, second]);
+    expect(lists).toBe(3);
+    expect(matchIds(registry, "t")).toStrictEqual(["late"]);
+  });
+
   it("refresh applies what another writer changed in the store (another replica)", async () => {
     const store = createMemorySubscriptionStore();
     const registry = await openSubscriptionRegistry({ configured: [], store });

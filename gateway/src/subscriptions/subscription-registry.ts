@@ -226,6 +226,8 @@ export function createSubscriptionRegistry(
   // Store writes are asynchronous; running changes one after another keeps the store, the maps and
   // the matcher in the same order as the requests.
   let queue: Promise<unknown> = Promise.resolve();
+  /** A `refresh` queued that has not started yet (see `refresh`). */
+  let refreshing: Promise<void> | undefined;
   function serially<T>(change: () => Promise<T>): Promise<T> {
     const run = queue.then(change, change);
     queue = run.catch(() => {});
@@ -380,8 +382,11 @@ export function createSubscriptionRegistry(
         });
         return true;
       }),
-    refresh: () =>
-      serially(async () => {
+    refresh() {
+      // One waiting its turn reads the store when it starts, so it covers later calls too: a
+      // burst of changes in a shared store (each one a whole read of it) is read once or twice.
+      refreshing ??= serially(async () => {
+        refreshing = undefined;
         const [stored, states] = await Promise.all([store.list(), store.disabled()]);
         // Worked out before anything here changes: `isDisabled` answers while this awaits.
         const holding: [string, DisabledState][] = [];
@@ -407,7 +412,9 @@ export function createSubscriptionRegistry(
         disabled.clear();
         for (const [id, state] of holding) disabled.set(id, state);
         setChanged(before.filter((id) => !api.has(id) && !config.has(id)));
-      }),
+      });
+      return refreshing;
+    },
     onChange(listener) {
       listeners.push(listener);
     },
