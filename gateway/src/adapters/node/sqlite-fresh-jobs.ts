@@ -128,6 +128,37 @@ export class FreshJobs {
     return job;
   }
 
+  /** The ids of the subscription's waiting jobs up to `upTo`. */
+  idsOf(subscriptionId: string, upTo: number): number[] {
+    const line = this.#lines.get(subscriptionId);
+    if (line === undefined) return [];
+    const ids: number[] = [];
+    for (let i = line.head; i < line.jobs.length; i++) {
+      const { id } = line.jobs[i] as FreshJob;
+      if (id <= upTo) ids.push(id);
+    }
+    return ids;
+  }
+
+  /** Forgets the subscription's waiting jobs whose id is in `ids`. */
+  remove(subscriptionId: string, ids: ReadonlySet<number>): void {
+    const line = this.#lines.get(subscriptionId);
+    if (line === undefined) return;
+    const kept: FreshJob[] = [];
+    for (let i = line.head; i < line.jobs.length; i++) {
+      const job = line.jobs[i] as FreshJob;
+      if (ids.has(job.id)) {
+        this.#release(job);
+        this.#size--;
+      } else kept.push(job);
+    }
+    if (kept.length === 0) this.#lines.delete(subscriptionId);
+    else {
+      line.jobs = kept;
+      line.head = 0;
+    }
+  }
+
   /** Forgets every waiting job of a subscription. */
   drop(subscriptionId: string): void {
     const line = this.#lines.get(subscriptionId);

@@ -346,9 +346,23 @@ export function createSqliteQueue(
   const discardOne = db.prepare<[number, string], { event_id: number }>(
     "DELETE FROM jobs WHERE id = ? AND subscription_id = ? AND due_at IS NULL RETURNING event_id",
   );
-  // A rare admin action: a scan of the table, since jobs waiting in memory are in no index.
-  const dropJobs = db.prepare<[string], { id: number; event_id: number; due_at: number | null }>(
-    "DELETE FROM jobs WHERE subscription_id = ? RETURNING id, event_id, due_at",
+  /** The newest job in the file: where a drop ends (see `drop`). */
+  const lastJob = db.prepare<[], { id: number | null }>("SELECT MAX(id) AS id FROM jobs");
+  type DroppedRow = { id: number; event_id: number; due_at: number | null };
+  // A drop goes `DEAD_CHUNK` jobs per transaction, through an index each: jobs waiting in memory
+  // (due time 0, in no index) by the ids memory and the leases hold, ...
+  const dropFreshChunk = db.prepare<[string, string], DroppedRow>(
+    `DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))
+      AND subscription_id = ? AND due_at = 0 RETURNING id, event_id, due_at`,
+  );
+  // ... the indexed due ones (`jobs_subscription_due`) up to the drop's end, ...
+  const dropDueChunk = db.prepare<[string, number], DroppedRow>(
+    `DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE subscription_id = ? AND due_at > 0
+      AND id <= ? LIMIT ${DEAD_CHUNK}) RETURNING id, event_id, due_at`,
+  );
+  // ... then the dead ones (`jobs_dead`).
+  const dropDeadChunk = db.prepare<[string, number, number], DroppedRow>(
+    `DELETE FROM jobs WHERE id IN (${deadChunk}) RETURNING id, event_id, due_at`,
   );
   const waiters = new Set<() => void>();
   const wake = () => {
@@ -933,11 +947,23 @@ export function createSqliteQueue(
     },
 
     async drop(subscriptionId) {
-      let rows: readonly { id: number }[];
+      /** One chunk: its rows deleted and their events released, in one transaction. */
+      const dropChunk = async (rows: () => DroppedRow[]) => {
+        const deleted = await group.run(() => {
+          const gone = rows();
+          for (const row of gone) releaseEvent(row.event_id);
+          return gone;
+        }, droppedJobs);
+        // Only once committed: a job forgotten here by a chunk that fails would stay in the file
+        // with due time 0, handed out by no lease until a restart.
+        for (const row of deleted) settled(row.id);
+        return deleted;
+      };
+      let count = 0;
       try {
-        rows = await group.run(() => {
-          const deleted = dropJobs.all(subscriptionId);
-          for (const row of deleted) releaseEvent(row.event_id);
+        // The jobs in the file when it begins are the drop's (an accept earlier in the same group
+        // included): one of a later accept, or of a subscription made again with that id, stays.
+        const to = await group.run(() => {
           // In the work, so that an accept later in the same group puts it back.
           withJobs.delete(subscriptionId);
           droppedLately.delete(subscriptionId);
@@ -948,23 +974,50 @@ export function createSqliteQueue(
               break;
             }
           }
-          return deleted;
-        }, droppedJobs);
+          return lastJob.get()?.id ?? 0;
+        });
+        // `DEAD_CHUNK` jobs per transaction, each awaited before the next, so that accepts and
+        // deliveries go on between them: one statement for them all scanned the whole table and
+        // held the event loop as long as it ran (a subscription's dead jobs have no bound but the
+        // disk). Live jobs first: a crash part way leaves the subscription gone (its registry
+        // entry went first) with some of its jobs, which the dispatcher drops when due as of no
+        // subscription, and dead ones, which nothing hands out; none is delivered.
+        // Those waiting in memory, by the ids memory and the leases hold (the accepts stored
+        // before `to` have added theirs by now: their `await` resumed first). A job that stops
+        // being due time 0 meanwhile (rescheduled, buried) is taken by a later step.
+        const fresh = memory.idsOf(subscriptionId, to);
+        for (const [id, lease] of leases) {
+          if (lease.memory === subscriptionId && id <= to) fresh.push(id);
+        }
+        for (let at = 0; at < fresh.length; at += DEAD_CHUNK) {
+          const ids = fresh.slice(at, at + DEAD_CHUNK);
+          const rows = await dropChunk(() =>
+            dropFreshChunk.all(JSON.stringify(ids), subscriptionId),
+          );
+          memory.remove(subscriptionId, new Set(ids));
+          count += rows.length;
+        }
+        // Then the indexed due ones, and the dead ones last, each from the lowest left.
+        for (;;) {
+          const rows = await dropChunk(() => dropDueChunk.all(subscriptionId, to));
+          count += rows.length;
+          if (rows.length < DEAD_CHUNK) break;
+        }
+        for (;;) {
+          const rows = await dropChunk(() => dropDeadChunk.all(subscriptionId, 0, to));
+          count += rows.length;
+          if (rows.length < DEAD_CHUNK) break;
+        }
       } catch (error) {
-        // Nothing was dropped (a full disk rolls the whole group back): its rows are still there.
+        // Not all was dropped (a full disk rolls a chunk back): its rows are still there.
         withJobs.add(subscriptionId);
         throw error;
       }
-      // Only once committed: a job forgotten here by a drop that fails would stay in the file with
-      // due time 0, handed out by no lease until a restart. An accept earlier in the same group
-      // has added its jobs by now (its `await` resumed first), so they go too; a later one's
-      // rows were not deleted, and its jobs are added after this and counted as fresh again.
-      for (const row of rows) settled(row.id);
       // An accept stored after an earlier drop put that id back (`withJobsStale`): without a look
       // at the file every such race left one id in `withJobs` for good, probed by every lease
       // that skips a subscription (past PER_SUBSCRIPTION_LEASE_MAX, no per-subscription read ever
       // again). Read after the commit (a later accept adds its ids as it stores), the ids whose
-      // jobs are gone leave; one scan, on a DELETE that scans anyway, and only after such a race.
+      // jobs are gone leave; one scan, and only after such a race.
       if (withJobsStale) {
         try {
           refreshWithJobs();
@@ -974,9 +1027,8 @@ export function createSqliteQueue(
           // The file could not be read: stale ids stay a while longer, which only costs probes.
         }
       }
-      memory.drop(subscriptionId);
       admission.dropped(subscriptionId);
-      return rows.length;
+      return count;
     },
 
     /** The live count (see `live`): no read of the file, whatever the backlog. */

@@ -179,9 +179,9 @@ export function createSqliteStore(db: Database.Database, options: SqliteStoreOpt
   // transaction) go to memory, not to a temporary file created and truncated per statement: that
   // file cost more system time than the writes themselves. They only ever hold one group's undo.
   db.pragma("temp_store = MEMORY");
-  // A checkpoint empties the WAL but keeps its file at its largest: one big transaction (a
-  // drop of 100,000 dead deliveries; a redrive of them all wrote 12 MB before it went in chunks) left a WAL that size for the rest of the
-  // run. Past `WAL_KEPT_BYTES` it is cut back when it starts over, above the 4 MB it holds
+  // A checkpoint empties the WAL but keeps its file at its largest: one big transaction (an
+  // accept of 12 MB of events; a redrive of 100,000 dead deliveries wrote 12 MB before it went in
+  // chunks) left a WAL that size for the rest of the run. Past `WAL_KEPT_BYTES` it is cut back when it starts over, above the 4 MB it holds
   // between checkpoints, so the steady state never truncates.
   db.pragma(`journal_size_limit = ${WAL_KEPT_BYTES}`);
   // Another process holding the write lock: wait briefly (this blocks the thread), then 503.
