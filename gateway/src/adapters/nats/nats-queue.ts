@@ -16,6 +16,7 @@ import {
   type AcceptedEvent,
   checkLeaseArguments,
   type DeadJob,
+  type DeadPage,
   type DeliveryFailure,
   type DeliveryJob,
   type DeliveryQueue,
@@ -27,7 +28,8 @@ import { waitForWake } from "../../deliver/wait-for-wake.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
 import type { Clock } from "../../ports/clock.js";
 import type { Logger } from "../../ports/logger.js";
-import { type DeadEntry, DISCARD_MARKER, readDeadPage, scanDead } from "./nats-dead-scan.js";
+import { NatsDeadIndex } from "./nats-dead-index.js";
+import { type DeadEntry, DISCARD_MARKER } from "./nats-dead-scan.js";
 import {
   decodeEventMessage,
   decodeJobMessage,
@@ -121,6 +123,11 @@ const CATCH_UP_MS = 250;
 const CLOSE_FETCHES_MS = 2_000;
 /** Dead messages read at once for a page (in order; a page's `maxSize` stops the reading). */
 const DEAD_READ_BATCH = 16;
+/**
+ * Dead messages a page finds gone, one after another, before it asks for a fresh scan of the set
+ * (`NatsDeadIndex`): many jobs redriven, discarded or dropped through another replica.
+ */
+const GONE_BEFORE_RESCAN = 256;
 /** A job due later than this is handed back to JetStream with `nak(delay)` instead of held. */
 const HOLD_LATER_MAX_MS = 5_000;
 /** How long one pull request waits for messages before the next is sent. */
@@ -165,6 +172,8 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
   const { prefetch = 128, maxDeliver = 20, knows = () => true } = options;
   const { deleted = async () => false } = options;
   const inTurn = createTurnBatch();
+  /** The dead jobs of each subscription, by job id, as this replica knows them. */
+  const deadIndex = new NatsDeadIndex(jsm, js, names.stream);
   const held = new Map<string, Held>();
   const pullers = new Map<string, Puller>();
   const consumers = new Map<string, Promise<Consumer>>();
@@ -523,19 +532,74 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
   }
 
   /**
-   * The dead jobs at these places (`scanDead`), in their order; one redriven or dropped since the
-   * scan is left out.
+   * The dead job at this place of the subscription's dead subject (`NatsDeadIndex`), or
+   * `undefined` when its message is gone (redriven, discarded or dropped, here or through another
+   * replica): the index then forgets it.
    */
-  async function deadJobs(entries: readonly DeadEntry[]): Promise<DeadJob[]> {
-    const jobs = await Promise.all(
-      entries.map(async ({ seq }) => {
-        const msg = await jsm.direct.getMessage(names.stream, { seq });
-        if (msg === null) return undefined;
-        const { dueAt, ...plain } = decodeJobMessage(msg.header, msg.data, msg.seq);
-        return { ...plain, failure: plain.lastFailure as DeliveryFailure };
-      }),
-    );
-    return jobs.filter((job): job is DeadJob => job !== undefined);
+  async function readDead(subject: string, entry: DeadEntry): Promise<DeadJob | undefined> {
+    const msg = await jsm.direct.getMessage(names.stream, { seq: entry.seq });
+    if (msg === null || msg.subject !== subject) {
+      deadIndex.gone(subject, entry);
+      return undefined;
+    }
+    const { dueAt, ...plain } = decodeJobMessage(msg.header, msg.data, msg.seq);
+    return { ...plain, failure: plain.lastFailure as DeliveryFailure };
+  }
+
+  /**
+   * The dead jobs of the subscription named by `jobIds` (each once), or all of them, in id order,
+   * from the index brought up to date.
+   */
+  async function deadEntries(subject: string, jobIds?: readonly string[]): Promise<DeadEntry[]> {
+    await deadIndex.catchUp(subject);
+    if (jobIds === undefined) return deadIndex.all(subject);
+    const entries: DeadEntry[] = [];
+    for (const jobId of new Set(jobIds)) {
+      const id = Number(jobId);
+      const entry = String(id) === jobId ? deadIndex.find(subject, id) : undefined;
+      if (entry !== undefined) entries.push(entry);
+    }
+    return entries.sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * A page of the dead set: the index's next jobs after `from`, read `DEAD_READ_BATCH` at a time
+   * and each checked against the stream (a job gone since is read past, so the page is short only
+   * where the set ends); its cost is the jobs it reads, not the set's size.
+   */
+  async function deadPage(subscriptionId: string, from: number, page: DeadPage) {
+    const subject = names.dead(subscriptionId);
+    await deadIndex.catchUp(subject);
+    const full = deadPageFull(page);
+    const jobs: DeadJob[] = [];
+    let after = from;
+    let goneInRow = 0;
+    while (jobs.length < page.limit) {
+      const entries = deadIndex.after(
+        subject,
+        after,
+        Math.min(DEAD_READ_BATCH, page.limit - jobs.length),
+      );
+      const last = entries.at(-1);
+      if (last === undefined) break;
+      for (const job of await Promise.all(entries.map((entry) => readDead(subject, entry)))) {
+        if (job === undefined) {
+          goneInRow++;
+          continue;
+        }
+        goneInRow = 0;
+        jobs.push(job);
+        if (full(job)) return jobs;
+      }
+      after = last.id;
+      if (goneInRow >= GONE_BEFORE_RESCAN) {
+        // Many gone through another replica: one scan, not a request for each of the rest.
+        deadIndex.rescan(subject);
+        await deadIndex.catchUp(subject);
+        goneInRow = 0;
+      }
+    }
+    return jobs;
   }
 
   async function settleCopy(
@@ -695,16 +759,7 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
 
     async dead(subscriptionId, page) {
       const from = deadPageStart(page.after);
-      return whileConnected(connected, async () => {
-        const entries = await scanDead(jsm, js, names.stream, names.dead(subscriptionId));
-        return readDeadPage(
-          entries.filter((entry) => entry.id > from),
-          page.limit,
-          deadJobs,
-          deadPageFull(page),
-          DEAD_READ_BATCH,
-        );
-      });
+      return whileConnected(connected, () => deadPage(subscriptionId, from, page));
     },
 
     async findDead(subscriptionId, jobId) {
@@ -714,8 +769,10 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
         // Found as `redrive` and `discardDead` find one: the subscription's dead subject, by id.
         // The newest copy when there are two for a moment (buried again before a redrive
         // deleted the copy it sent back).
-        const entries = await scanDead(jsm, js, names.stream, names.dead(subscriptionId));
-        return (await deadJobs(entries.filter((entry) => entry.id === id))).at(-1);
+        const subject = names.dead(subscriptionId);
+        await deadIndex.catchUp(subject);
+        const entry = deadIndex.find(subject, id);
+        return entry === undefined ? undefined : readDead(subject, entry);
       });
     },
 
@@ -812,15 +869,13 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
 
   /** `redrive` of the port: each dead job back on its jobs subject with fresh attempts. */
   async function redrive(subscriptionId: string, jobIds?: readonly string[]): Promise<number> {
-    const chosen = new Set(jobIds);
-    const entries = (await scanDead(jsm, js, names.stream, names.dead(subscriptionId))).filter(
-      (entry) => jobIds === undefined || chosen.has(String(entry.id)),
-    );
+    const subject = names.dead(subscriptionId);
+    const entries = await deadEntries(subject, jobIds);
     if (entries.length > 0) await ensureConsumer(subscriptionId);
     let redriven = 0;
     // One job read at a time: the events of a large dead set never sit in memory together.
     for (const entry of entries) {
-      const [job] = await deadJobs([entry]);
+      const job = await readDead(subject, entry);
       if (job === undefined) continue;
       const ack = await publishJob(
         subscriptionId,
@@ -829,6 +884,7 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
         redriveMsgId(entry.seq),
       );
       await jsm.streams.deleteMessage(names.stream, entry.seq, false).catch(() => false);
+      deadIndex.gone(subject, entry);
       // Another replica redriving at the same moment read it too: JetStream kept its copy (the
       // msg id) and this one is a duplicate, counted there, not here.
       if (!ack.duplicate) redriven++;
@@ -852,17 +908,16 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
    * a crash is an empty message the scans skip and a drop purges.
    */
   async function discardDead(subscriptionId: string, jobIds?: readonly string[]): Promise<number> {
-    const chosen = new Set(jobIds);
     const subject = names.dead(subscriptionId);
-    const entries = (await scanDead(jsm, js, names.stream, subject)).filter(
-      (entry) => jobIds === undefined || chosen.has(String(entry.id)),
-    );
+    const entries = await deadEntries(subject, jobIds);
     let discarded = 0;
     for (const entry of entries) {
       // Gone already: a redrive (after its copy went back), a drop or another discard took it.
-      if (!(await jsm.streams.deleteMessage(names.stream, entry.seq, false).catch(() => false))) {
-        continue;
-      }
+      const deleted = await jsm.streams
+        .deleteMessage(names.stream, entry.seq, false)
+        .catch(() => false);
+      deadIndex.gone(subject, entry);
+      if (!deleted) continue;
       const marker = natsHeaders();
       marker.set(DISCARD_MARKER, "1");
       const ack = await js.publish(subject, EMPTY, {
@@ -882,6 +937,7 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
     stopPuller(subscriptionId);
     published.delete(subscriptionId);
     forget(subscriptionId);
+    deadIndex.rescan(names.dead(subscriptionId));
     await jsm.consumers.delete(names.stream, names.consumer(subscriptionId)).catch(() => false);
     const [live, dead] = await Promise.all([
       jsm.streams.purge(names.stream, { filter: names.jobs(subscriptionId) }),
