@@ -118,6 +118,14 @@ export class NatsDeadIndex {
     this.#sets.delete(subject);
   }
 
+  /**
+   * Forgets every subject (after a reconnect: a server back without its storage numbers its
+   * messages from 1 again, below the sequences read here, which reading on would never reach).
+   */
+  clear(): void {
+    this.#sets.clear();
+  }
+
   /** The dead message of job `id`, as last seen, if any. */
   find(subject: string, id: number): DeadEntry | undefined {
     const seq = this.#sets.get(subject)?.seqOf.get(id);

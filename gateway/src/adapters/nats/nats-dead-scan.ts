@@ -46,36 +46,6 @@ export async function scanDead(
   return found.sort((a, b) => a.id - b.id);
 }
 
-/**
- * A page of at most `limit` dead jobs read from `entries` (a scan's, in order) with `read`, which
- * leaves out the jobs whose message is gone. A job redriven or deleted between the scan and the
- * read is gone that way: the page reads on past it, so it is short only where the set ends (a
- * short page says "no next page", and a client paging through would stop while jobs are still
- * dead). `read` is given at most `batch` entries at once, and the page ends early at the job for
- * which `full` says so (a page's size bound), so that not every body of a page is held at once.
- *
- * @example
- * const page = await readDeadPage(entries, 10, deadJobs, deadPageFull(page), 16);
- */
-export async function readDeadPage<Job>(
-  entries: readonly DeadEntry[],
-  limit: number,
-  read: (entries: readonly DeadEntry[]) => Promise<Job[]>,
-  full: (job: Job) => boolean = () => false,
-  batch: number = limit,
-): Promise<Job[]> {
-  const page: Job[] = [];
-  for (let at = 0; page.length < limit && at < entries.length; ) {
-    const chunk = entries.slice(at, at + Math.min(batch, limit - page.length));
-    at += chunk.length;
-    for (const job of await read(chunk)) {
-      page.push(job);
-      if (full(job)) return page;
-    }
-  }
-  return page;
-}
-
 /** A dead message's place: its `herald-job` header (always set on one), else its sequence. */
 function entryOf(headers: MsgHdrs | undefined, seq: number): DeadEntry {
   const job = headers?.get("herald-job") ?? "";

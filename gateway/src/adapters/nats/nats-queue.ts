@@ -685,6 +685,8 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
       // and its puller goes on with it; a puller whose fetch failed on the lost one sees it was
       // made again, so it does not take that for a deletion.
       consumers.clear();
+      // Read again at the next use: the server may be back without what it held.
+      deadIndex.clear();
       for (const id of pullers.keys()) void ensureConsumer(id).catch(() => {});
       pullKnown().catch((err: unknown) =>
         logger.warn("could not list the consumers after reconnecting", {

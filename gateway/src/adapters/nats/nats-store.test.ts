@@ -156,6 +156,13 @@ describe("the NATS store beyond the contract", () => {
       await accept("before");
       const [first] = await store.queue.lease(1, 60_000, never());
       await store.queue.complete(first?.id as string);
+      // A dead job before: this replica has read the dead set, up to a sequence of that stream.
+      for (const id of ["dying", "dying-too"]) {
+        await accept(id);
+        const [dying] = await store.queue.lease(1, 60_000, never());
+        await store.queue.bury(dying?.id as string, { status: 400, error: "HTTP 400", at: 1 });
+      }
+      expect(await store.queue.dead("a", { limit: 10 })).toHaveLength(2);
       await bare.stop();
       await rm(bare.dir, { recursive: true, force: true });
       await bare.start();
@@ -172,6 +179,10 @@ describe("the NATS store beyond the contract", () => {
       }
       const [job] = await store.queue.lease(1, 60_000, AbortSignal.timeout(20_000));
       expect(job?.event.attributes.id).toBe("after");
+      // The new stream numbers its messages from 1 again: a job dead now shows all the same.
+      await store.queue.bury(job?.id as string, { status: 400, error: "HTTP 400", at: 2 });
+      const dead = await store.queue.dead("a", { limit: 10 });
+      expect(dead.map((one) => one.event.attributes.id)).toEqual(["after"]);
       // The other replica's watch of the (new) bucket: a refresh at the reconnect, then changes.
       await waitUntil(() => heard >= 1);
       const before = heard;

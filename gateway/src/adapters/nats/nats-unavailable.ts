@@ -25,7 +25,7 @@ export function storeUnavailable(why: string): Unavailable {
  * not a 500. Errors Herald raised itself (already typed) pass through.
  *
  * @example
- * const page = await whileConnected(connected, () => readDeadPage());
+ * const page = await whileConnected(connected, () => deadPage(subscriptionId, 0, { limit: 10 }));
  */
 export async function whileConnected<T>(
   connected: () => boolean,
