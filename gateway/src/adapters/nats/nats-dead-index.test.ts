@@ -179,4 +179,25 @@ describe("the dead set seen by two replicas", () => {
     const info = await jsm.streams.info(names.stream, { subjects_filter: names.dead("shared") });
     expect(info.state.subjects?.[names.dead("shared")] ?? 0).toBe(0);
   }, 60_000);
+
+  it("redrives all of a set another replica emptied without a request for each job it had seen", async () => {
+    const one = (await openReplica()).queue;
+    const two = (await openReplica()).queue;
+    await bury("emptied", range(1, 2_000));
+    expect(await one.dead("emptied", { limit: 1 })).toHaveLength(1);
+    expect(await two.discardDead("emptied")).toBe(2_000);
+    let requests = 0;
+    const api = nc.subscribe("$JS.API.>", {
+      callback: () => {
+        requests++;
+      },
+    });
+    await nc.flush();
+    expect(await one.redrive("emptied")).toBe(0);
+    expect(await one.discardDead("emptied")).toBe(0);
+    await nc.flush();
+    api.unsubscribe();
+    // A scan each (a consumer made, pulled, deleted), not 2,000 reads of messages gone.
+    expect(requests).toBeLessThan(50);
+  }, 60_000);
 });

@@ -551,6 +551,9 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
    * from the index brought up to date.
    */
   async function deadEntries(subject: string, jobIds?: readonly string[]): Promise<DeadEntry[]> {
+    // All of them: read afresh (one scan, which the work on each job outweighs), so that jobs
+    // gone through another replica are not each read once more to find them gone.
+    if (jobIds === undefined) deadIndex.rescan(subject);
     await deadIndex.catchUp(subject);
     if (jobIds === undefined) return deadIndex.all(subject);
     const entries: DeadEntry[] = [];
