@@ -84,6 +84,12 @@ interface Lease {
   readonly memory: string | undefined;
 }
 
+/** Before every row in due order (`due_at` > 0, ids from 1): a read from the first due row. */
+const NO_ROW = { due: 0, id: 0 };
+
+/** Due order: `due_at`, then `id`. */
+const byDueOrder = (a: DueRow, b: DueRow) => a.due_at - b.due_at || a.id - b.id;
+
 /** Job ids are the table's integer keys as decimal strings; anything else names no job. */
 const rowId = integerJobId;
 
@@ -148,7 +154,9 @@ export function dedupeFrame(db: Database, windowMs: number): number {
  * accept, lease and complete writes and reads no index at all. Every other due job (a retry, a
  * redrive, a job of an earlier run, a job accepted while too many wait in memory) is an indexed
  * row, read in due order; `indexedNext` (no indexed job is due before it) spares that read while
- * none can be due. A lease merges both in due order.
+ * none can be due, and `heldTo` (every due row up to it is leased) lets it start past the rows
+ * already leased, so a lease reads about as many rows as it hands out. A lease merges both in due
+ * order.
  *
  * `lease` waits without polling: accept, reschedule and redrive wake it, and one timer covers the
  * next due time or lease expiry. With a `skip` set and up to 64 subscriptions that have jobs, each
@@ -223,18 +231,20 @@ export function createSqliteQueue(
     "INSERT INTO jobs (event_id, subscription_id, due_at) VALUES (?, ?, ?)",
   );
   // Indexed due rows are read in two steps: their keys first (index order, no event), then the
-  // event of each one handed out. Rows held by a lease are still due in the file and come back
-  // with every read; reading only their keys keeps that cheap. `due_at > 0` in every read lets
-  // SQLite use the partial indexes (and leaves the jobs waiting in memory out).
-  const selectDue = db.prepare<[number, string, number], DueRow>(
+  // event of each one handed out. Rows held by a lease are still due in the file; a read starts
+  // past the ones known held (`heldTo`, the last two parameters) and stops once it has enough
+  // free rows (see `collectDue`). `due_at > 0` in every read lets SQLite use the partial indexes
+  // (and leaves the jobs waiting in memory out).
+  const selectDue = db.prepare<[number, string, number, number], DueRow>(
     `SELECT id, subscription_id, attempts, due_at FROM jobs
       WHERE due_at > 0 AND due_at <= ? AND subscription_id NOT IN (SELECT value FROM json_each(?))
-      ORDER BY due_at, id LIMIT ?`,
+        AND (due_at, id) > (?, ?)
+      ORDER BY due_at, id`,
   );
-  const selectDueOf = db.prepare<[string, number, number], DueRow>(
+  const selectDueOf = db.prepare<[string, number, number, number], DueRow>(
     `SELECT id, subscription_id, attempts, due_at FROM jobs
-      WHERE subscription_id = ? AND due_at > 0 AND due_at <= ?
-      ORDER BY due_at, id LIMIT ?`,
+      WHERE subscription_id = ? AND due_at > 0 AND due_at <= ? AND (due_at, id) > (?, ?)
+      ORDER BY due_at, id`,
   );
   const selectPayload = db.prepare<[number], PayloadRow>(
     `SELECT j.failure, e.body, e.data FROM jobs j JOIN events e ON e.id = j.event_id
@@ -375,14 +385,31 @@ export function createSqliteQueue(
     maxEventBytes: FRESH_MAX_EVENT_BYTES,
   });
   /**
+   * Every due indexed row up to this place in due order (`due`, then `id`) is held by a live
+   * lease, but those of the subscriptions in `skip` (a lease skipping all of them, or more, may
+   * start its read past it). Reads start here, not at the first due row: the rows leased
+   * for a sink's batch (up to `maxBatchSize` times its `concurrency`) are the first due ones, and
+   * reading past them again at every lease cost time growing with their number per lease, so with
+   * the square of the batch size per batch. Forgotten when a row may be due before it again: a
+   * lease expired, a row made due at or before its due time.
+   */
+  let heldTo: { due: number; id: number; skip: ReadonlySet<string> } | undefined;
+  /**
    * No indexed row is due before this (held rows excepted: their lease expiry lowers it again).
    * Lowered by whatever makes an indexed row due (reschedule, redrive, an accept past the memory
    * limit, an expired lease of an indexed row); raised only by a read that saw every due row (of
    * the subscriptions it did not skip; a skipped one's earliest row counts as it is).
    */
   let indexedNext = earliestDue.get()?.due_at ?? Number.POSITIVE_INFINITY;
-  const indexedDueBy = (at: number) => {
+  /**
+   * `newRows`: the rows made due are new ones (an accept), whose ids are past every row's
+   * (AUTOINCREMENT), so at `heldTo`'s own due time they still come after it.
+   */
+  const indexedDueBy = (at: number, newRows = false) => {
     if (at < indexedNext) indexedNext = at;
+    if (heldTo !== undefined && (at < heldTo.due || (at === heldTo.due && !newRows))) {
+      heldTo = undefined;
+    }
   };
   /**
    * Live jobs in the file, what `size` answers (`GET /metrics` asks at every scrape): counted at
@@ -552,12 +579,86 @@ export function createSqliteQueue(
     return [...withJobs].filter((id) => !skip.has(id));
   }
 
-  function dueRows(max: number, skip: ReadonlySet<string>, skipJson: string, now: number) {
+  /**
+   * Rows in due order from `rows` until `max` of them are free (no lease): the held ones are kept
+   * too, for `advanceHeldTo`. `exhausted` when every due row was read.
+   */
+  function collectDue(
+    rows: IterableIterator<DueRow>,
+    max: number,
+  ): { read: DueRow[]; exhausted: boolean } {
+    const read: DueRow[] = [];
+    let free = 0;
+    for (const row of rows) {
+      read.push(row);
+      // Breaking out of the loop ends the statement (`return` on its iterator).
+      if (!leases.has(row.id) && ++free >= max) return { read, exhausted: false };
+    }
+    return { read, exhausted: true };
+  }
+
+  /**
+   * The due rows past `from` (outside `skip`) in due order, until `max` of them are free.
+   * `bound`: the last row whose place is known to come before every row not read (per
+   * subscription, each read stops on its own); `undefined` when the rows read are all up to the
+   * last one.
+   */
+  function dueRows(
+    max: number,
+    skip: ReadonlySet<string>,
+    skipJson: string,
+    now: number,
+    from: { readonly due: number; readonly id: number },
+  ): { read: DueRow[]; exhausted: boolean; bound: DueRow | undefined } {
     const each = candidates(skip);
-    if (each === undefined) return selectDue.all(now, skipJson, max);
-    const rows = each.flatMap((id) => selectDueOf.all(id, now, max));
-    rows.sort((a, b) => a.due_at - b.due_at || a.id - b.id);
-    return rows.slice(0, max);
+    if (each === undefined) {
+      const { read, exhausted } = collectDue(
+        selectDue.iterate(now, skipJson, from.due, from.id),
+        max,
+      );
+      return { read, exhausted, bound: undefined };
+    }
+    let read: DueRow[] = [];
+    let exhausted = true;
+    let bound: DueRow | undefined;
+    for (const id of each) {
+      const one = collectDue(selectDueOf.iterate(id, now, from.due, from.id), max);
+      read = read.length === 0 ? one.read : read.concat(one.read);
+      const last = one.read.at(-1);
+      if (!one.exhausted && last !== undefined) {
+        exhausted = false;
+        if (bound === undefined || byDueOrder(last, bound) < 0) bound = last;
+      }
+    }
+    read.sort(byDueOrder);
+    return { read, exhausted, bound };
+  }
+
+  /** Where `heldTo` may start a read that skips `skip`: the first row when it may not. */
+  function heldFrom(skip: ReadonlySet<string>): { readonly due: number; readonly id: number } {
+    if (heldTo === undefined) return NO_ROW;
+    for (const id of heldTo.skip) if (!skip.has(id)) return NO_ROW;
+    return heldTo;
+  }
+
+  /**
+   * After a take: moves `heldTo` over the rows read, in due order, while each is held by a live
+   * lease (those just handed out included), up to `bound`.
+   */
+  function advanceHeldTo(
+    read: readonly DueRow[],
+    bound: DueRow | undefined,
+    skip: ReadonlySet<string>,
+    now: number,
+  ): void {
+    let last: DueRow | undefined;
+    for (const row of read) {
+      if (bound !== undefined && byDueOrder(row, bound) > 0) break;
+      const lease = leases.get(row.id);
+      if (lease === undefined || lease.until <= now) break;
+      last = row;
+    }
+    if (last !== undefined) heldTo = { due: last.due_at, id: last.id, skip: new Set(skip) };
   }
 
   function nextDueAfter(since: number, skip: ReadonlySet<string>, skipJson: string) {
@@ -578,8 +679,6 @@ export function createSqliteQueue(
    * is held until `complete`, `reschedule`, `bury` or `drop`, or until its lease expires.
    */
   const leases = new Map<number, Lease>();
-  /** Leases of indexed rows (the others' jobs are never among the rows a lease reads). */
-  let indexedLeases = 0;
   /** No lease that `returnExpired` has not dealt with ends before this. */
   let leasesEndFrom = Number.POSITIVE_INFINITY;
 
@@ -597,15 +696,16 @@ export function createSqliteQueue(
       } else if (lease.memory !== undefined) {
         leases.delete(id);
         memory.putBack(id, lease.memory, lease.until);
-      } else indexedDueBy(lease.until);
+      } else {
+        // Its row, due all along, is free again wherever it is in due order.
+        heldTo = undefined;
+        indexedDueBy(lease.until);
+      }
     }
     leasesEndFrom = next;
   }
 
   function hold(id: number, until: number, fromMemory: string | undefined): void {
-    const previous = leases.get(id);
-    if (previous !== undefined && previous.memory === undefined) indexedLeases--;
-    if (fromMemory === undefined) indexedLeases++;
     leases.set(id, { until, memory: fromMemory });
     if (until < leasesEndFrom) leasesEndFrom = until;
   }
@@ -616,15 +716,19 @@ export function createSqliteQueue(
     skip: ReadonlySet<string>,
     skipJson: string,
     now: number,
-  ): { rows: { row: DueRow; due: number; expired: boolean }[]; complete: boolean } {
+  ): {
+    rows: { row: DueRow; due: number; expired: boolean }[];
+    complete: boolean;
+    read: readonly DueRow[];
+    bound: DueRow | undefined;
+  } {
     // Nothing read, so nothing learnt: `indexedNext` stays (no index probe per lease).
-    if (indexedNext > now) return { rows: [], complete: false };
-    // Held rows are still due in the file: ask for enough rows to get past them.
-    const limit = max + indexedLeases;
-    const all = dueRows(limit, skip, skipJson, now);
+    if (indexedNext > now) return { rows: [], complete: false, read: [], bound: undefined };
+    // Held rows are still due in the file: the read starts past those known held.
+    const { read, exhausted, bound } = dueRows(max, skip, skipJson, now, heldFrom(skip));
     const rows: { row: DueRow; due: number; expired: boolean }[] = [];
     let reordered = false;
-    for (const row of all) {
+    for (const row of read) {
       const lease = leases.get(row.id);
       if (lease === undefined) rows.push({ row, due: row.due_at, expired: false });
       else if (lease.until <= now) {
@@ -635,7 +739,7 @@ export function createSqliteQueue(
       }
     }
     if (reordered) rows.sort((a, b) => a.due - b.due || a.row.id - b.row.id);
-    return { rows, complete: all.length < limit };
+    return { rows, complete: exhausted, read, bound };
   }
 
   function take(
@@ -646,7 +750,7 @@ export function createSqliteQueue(
     now: number,
   ) {
     returnExpired(now);
-    const { rows, complete } = freeIndexedRows(max, skip, skipJson, now);
+    const { rows, complete, read, bound } = freeIndexedRows(max, skip, skipJson, now);
     const jobs: DeliveryJob[] = [];
     let next = 0;
     while (jobs.length < max) {
@@ -670,6 +774,7 @@ export function createSqliteQueue(
         jobs.push(job);
       } else break;
     }
+    advanceHeldTo(read, bound, skip, now);
     // Every due indexed row outside `skip` was seen and handed out: none is due before the next
     // one, or before the earliest row of a skipped subscription.
     if (complete && next === rows.length) {
@@ -783,9 +888,6 @@ export function createSqliteQueue(
 
   /** A lease ended here by a settle: its job leaves memory for good. */
   const settled = (id: number) => {
-    const lease = leases.get(id);
-    if (lease === undefined) return;
-    if (lease.memory === undefined) indexedLeases--;
     leases.delete(id);
   };
 
@@ -820,7 +922,7 @@ export function createSqliteQueue(
           admission.isFailing(subscriptionId) ? undefined : parts,
         );
       }
-      if (indexedAt !== undefined) indexedDueBy(indexedAt);
+      if (indexedAt !== undefined) indexedDueBy(indexedAt, true);
       if (acceptance.jobs > 0) wake();
       return acceptance;
     },
