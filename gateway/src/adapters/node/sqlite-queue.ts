@@ -232,18 +232,31 @@ export function createSqliteQueue(
   );
   // Indexed due rows are read in two steps: their keys first (index order, no event), then the
   // event of each one handed out. Rows held by a lease are still due in the file; a read starts
-  // past the ones known held (`heldTo`, the last two parameters) and stops once it has enough
-  // free rows (see `collectDue`). `due_at > 0` in every read lets SQLite use the partial indexes
-  // (and leaves the jobs waiting in memory out).
-  const selectDue = db.prepare<[number, string, number, number], DueRow>(
+  // past the ones known held (`heldTo`) and stops once it has enough free rows (see
+  // `collectDue`): first the rows of `heldTo`'s due time after its id, then those due later. Two
+  // statements, as the index seeks to `due_at = ? AND id > ?` but not to `(due_at, id) > (?, ?)`
+  // (it scanned every row of that due time, and an accept's rows share one). `due_at > 0` in
+  // every read lets SQLite use the partial indexes (and leaves the jobs waiting in memory out).
+  const selectDueAt = db.prepare<[number, number, string], DueRow>(
     `SELECT id, subscription_id, attempts, due_at FROM jobs
-      WHERE due_at > 0 AND due_at <= ? AND subscription_id NOT IN (SELECT value FROM json_each(?))
-        AND (due_at, id) > (?, ?)
+      WHERE due_at > 0 AND due_at = ? AND id > ?
+        AND subscription_id NOT IN (SELECT value FROM json_each(?))
+      ORDER BY id`,
+  );
+  const selectDue = db.prepare<[number, number, string], DueRow>(
+    `SELECT id, subscription_id, attempts, due_at FROM jobs
+      WHERE due_at > 0 AND due_at > ? AND due_at <= ?
+        AND subscription_id NOT IN (SELECT value FROM json_each(?))
       ORDER BY due_at, id`,
   );
-  const selectDueOf = db.prepare<[string, number, number, number], DueRow>(
+  const selectDueOfAt = db.prepare<[string, number, number], DueRow>(
     `SELECT id, subscription_id, attempts, due_at FROM jobs
-      WHERE subscription_id = ? AND due_at > 0 AND due_at <= ? AND (due_at, id) > (?, ?)
+      WHERE subscription_id = ? AND due_at > 0 AND due_at = ? AND id > ?
+      ORDER BY id`,
+  );
+  const selectDueOf = db.prepare<[string, number, number], DueRow>(
+    `SELECT id, subscription_id, attempts, due_at FROM jobs
+      WHERE subscription_id = ? AND due_at > 0 AND due_at > ? AND due_at <= ?
       ORDER BY due_at, id`,
   );
   const selectPayload = db.prepare<[number], PayloadRow>(
@@ -580,6 +593,20 @@ export function createSqliteQueue(
   }
 
   /**
+   * The due rows past `from` in due order: those of its due time after its id (`sameDue`, none
+   * when `from` is before every row), then those due later, up to `now` (`later`).
+   */
+  function* dueFrom(
+    from: { readonly due: number; readonly id: number },
+    now: number,
+    sameDue: () => IterableIterator<DueRow>,
+    later: () => IterableIterator<DueRow>,
+  ): Generator<DueRow> {
+    if (from.due > 0 && from.due <= now) yield* sameDue();
+    yield* later();
+  }
+
+  /**
    * Rows in due order from `rows` until `max` of them are free (no lease): the held ones are kept
    * too, for `advanceHeldTo`. `exhausted` when every due row was read.
    */
@@ -613,7 +640,12 @@ export function createSqliteQueue(
     const each = candidates(skip);
     if (each === undefined) {
       const { read, exhausted } = collectDue(
-        selectDue.iterate(now, skipJson, from.due, from.id),
+        dueFrom(
+          from,
+          now,
+          () => selectDueAt.iterate(from.due, from.id, skipJson),
+          () => selectDue.iterate(from.due, now, skipJson),
+        ),
         max,
       );
       return { read, exhausted, bound: undefined };
@@ -622,7 +654,15 @@ export function createSqliteQueue(
     let exhausted = true;
     let bound: DueRow | undefined;
     for (const id of each) {
-      const one = collectDue(selectDueOf.iterate(id, now, from.due, from.id), max);
+      const one = collectDue(
+        dueFrom(
+          from,
+          now,
+          () => selectDueOfAt.iterate(id, from.due, from.id),
+          () => selectDueOf.iterate(id, from.due, now),
+        ),
+        max,
+      );
       read = read.length === 0 ? one.read : read.concat(one.read);
       const last = one.read.at(-1);
       if (!one.exhausted && last !== undefined) {
