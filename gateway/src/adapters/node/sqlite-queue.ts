@@ -87,6 +87,9 @@ interface Lease {
 /** Before every row in due order (`due_at` > 0, ids from 1): a read from the first due row. */
 const NO_ROW = { due: 0, id: 0 };
 
+/** The skip set of a lease that skips nothing: one set, so `FreshJobs` sees it unchanged. */
+const NO_SKIP: ReadonlySet<string> = new Set();
+
 /** Due order: `due_at`, then `id`. */
 const byDueOrder = (a: DueRow, b: DueRow) => a.due_at - b.due_at || a.id - b.id;
 
@@ -969,7 +972,9 @@ export function createSqliteQueue(
 
     async lease(max, leaseMs, signal, skip) {
       checkLeaseArguments(max, leaseMs);
-      const skipSet = skip ?? new Set<string>();
+      // Its own copy: `FreshJobs` tells skip sets apart by identity, and the caller's may change
+      // while this lease waits.
+      const skipSet = skip === undefined || skip.size === 0 ? NO_SKIP : new Set(skip);
       const skipped = JSON.stringify([...skipSet]);
       for (;;) {
         if (signal.aborted || closed) return [];

@@ -886,6 +886,21 @@ describe("SQLite jobs waiting in memory", () => {
     await store.close();
   });
 
+  it("hands out a job in memory to a lease whose skip set no longer holds its subscription (the same set, changed)", async () => {
+    // Memory sets a skipped subscription's jobs aside until a lease with another skip set: a
+    // caller's set changed in place between leases must count as another one.
+    const store = openSqliteStore({ path: freshPath(), clock: manualClock() });
+    await accept(store.queue, "a1", ["a"]);
+    await accept(store.queue, "b1", ["b"]);
+    const skip = new Set(["a"]);
+    expect(ids(await store.queue.lease(10, 60_000, never(), skip))).toEqual(["b1"]);
+    skip.delete("a");
+    expect(ids(await store.queue.lease(10, 60_000, AbortSignal.timeout(1_000), skip))).toEqual([
+      "a1",
+    ]);
+    await store.close();
+  });
+
   it("hands out due rows one lease at a time past the ones already held (after a restart)", async () => {
     const path = freshPath();
     const clock = manualClock();
