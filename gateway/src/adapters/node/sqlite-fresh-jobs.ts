@@ -271,6 +271,7 @@ export class FreshJobs {
   /** Moves a line towards the bottom while a child's first job is due before its own. */
   #down(line: Line): void {
     const heap = this.#heap;
+    if (2 * line.at + 1 >= heap.length) return; // a leaf (the only line, most often)
     const head = line.jobs[line.head] as FreshJob;
     let at = line.at;
     for (;;) {
