@@ -47,12 +47,6 @@ interface PayloadRow {
 
 /** Expired dedupe keys pruned per accept group: at least this, plus two per key inserted. */
 const PRUNE_MIN = 100;
-/**
- * Up to this many subscriptions with jobs, a lease that skips some of them looks at each of the
- * others on its own (`jobs_subscription_due`: O(log n + k) each). Past it, one query over all due
- * jobs with the skipped ones filtered out is cheaper.
- */
-const PER_SUBSCRIPTION_LEASE_MAX = 64;
 /** Drops remembered to tell an accept stored after its subscription's drop (see `drop`). */
 const DROPS_REMEMBERED = 64;
 /**
@@ -82,6 +76,8 @@ const FRESH_MAX_EVENT_BYTES = 8 * 1024 * 1024;
 interface Lease {
   readonly until: number;
   readonly memory: string | undefined;
+  /** The job's subscription. */
+  readonly subscription: string;
 }
 
 /** Before every row in due order (`due_at` > 0, ids from 1): a read from the first due row. */
@@ -162,9 +158,10 @@ export function dedupeFrame(db: Database, windowMs: number): number {
  * order.
  *
  * `lease` waits without polling: accept, reschedule and redrive wake it, and one timer covers the
- * next due time or lease expiry. With a `skip` set and up to 64 subscriptions that have jobs, each
- * other subscription's indexed rows are read through `jobs_subscription_due`; beyond that,
- * skipped subscriptions' due rows are passed over row by row. Back-pressure: `createFreshAdmission`.
+ * next due time or lease expiry. With a `skip` set, each other subscription that may have an
+ * indexed row due (`indexedNextOf`) is read through `jobs_subscription_due`: the skipped ones' due
+ * rows (a paused or rate-held sink's backlog) are never passed over. Back-pressure:
+ * `createFreshAdmission`.
  *
  * @example
  * const queue = createSqliteQueue(db, group, { clock: systemClock, dedupeWindowMs: 86_400_000 });
@@ -428,6 +425,18 @@ export function createSqliteQueue(
     }
   };
   /**
+   * Per subscription, as `indexedNext` is for all: none of its indexed rows is due before this
+   * (held rows excepted); none known, it may have one due now. Raised by a read of its due rows
+   * (from `heldTo` on: those before it are held) that found none, lowered by whatever makes one
+   * of its rows due (`subscriptionDueBy`). A lease that skips some subscriptions reads the others'
+   * rows one by one (`jobs_subscription_due`), and only those that may have one due.
+   */
+  const indexedNextOf = new Map<string, number>();
+  const subscriptionDueBy = (subscriptionId: string, at: number) => {
+    const bound = indexedNextOf.get(subscriptionId);
+    if (bound !== undefined && at < bound) indexedNextOf.set(subscriptionId, at);
+  };
+  /**
    * Live jobs in the file, what `size` answers (`GET /metrics` asks at every scrape): counted at
    * open, then moved by every write that makes or ends a live job (accept, complete, bury,
    * redrive, drop; a reschedule and a discard of dead jobs leave it), by the rows that write
@@ -496,6 +505,7 @@ export function createSqliteQueue(
     admission.redriven(subscriptionId, count);
     if (count > 0) {
       indexedDueBy(now);
+      subscriptionDueBy(subscriptionId, now);
       wake();
     }
     return { count, ids };
@@ -569,7 +579,10 @@ export function createSqliteQueue(
         const due = inMemory ? 0 : Math.max(1, now);
         const id = Number(insertJob.run(eventId, subscriptionId, due).lastInsertRowid);
         if (inMemory) newJobs.push({ id, subscriptionId, parts });
-        else indexed = true;
+        else {
+          indexed = true;
+          subscriptionDueBy(subscriptionId, due);
+        }
         jobsBySubscription.set(subscriptionId, (jobsBySubscription.get(subscriptionId) ?? 0) + 1);
         addWithJobs(subscriptionId);
       }
@@ -589,10 +602,20 @@ export function createSqliteQueue(
     };
   }
 
-  /** The subscriptions to look at one by one, or `undefined` to use one query over all. */
-  function candidates(skip: ReadonlySet<string>): string[] | undefined {
-    if (skip.size === 0 || withJobs.size > PER_SUBSCRIPTION_LEASE_MAX) return undefined;
-    return [...withJobs].filter((id) => !skip.has(id));
+  /**
+   * The subscriptions to look at one by one (those not skipped that may have an indexed row due
+   * by `at`, see `indexedNextOf`), or `undefined` to use one query over all (nothing skipped).
+   * One query with the skipped ones filtered out walked past every due row of theirs, every lease
+   * that could not start past them (`heldTo`): a sink paused by `Retry-After` or held by its
+   * `delivery.rate` with 40,000 jobs due made each lease of the others take 22 ms, not 0.1 ms.
+   */
+  function candidates(skip: ReadonlySet<string>, at: number): string[] | undefined {
+    if (skip.size === 0) return undefined;
+    const each: string[] = [];
+    for (const id of withJobs) {
+      if (!skip.has(id) && (indexedNextOf.get(id) ?? 0) <= at) each.push(id);
+    }
+    return each;
   }
 
   /**
@@ -640,7 +663,7 @@ export function createSqliteQueue(
     now: number,
     from: { readonly due: number; readonly id: number },
   ): { read: DueRow[]; exhausted: boolean; bound: DueRow | undefined } {
-    const each = candidates(skip);
+    const each = candidates(skip, now);
     if (each === undefined) {
       const { read, exhausted } = collectDue(
         dueFrom(
@@ -666,6 +689,11 @@ export function createSqliteQueue(
         ),
         max,
       );
+      // None due past `from` (those before it are held): none is due before its next row.
+      if (one.read.length === 0) {
+        indexedNextOf.set(id, nextDueOf.get(id, now)?.due_at ?? Number.POSITIVE_INFINITY);
+        continue;
+      }
       read = read.length === 0 ? one.read : read.concat(one.read);
       const last = one.read.at(-1);
       if (!one.exhausted && last !== undefined) {
@@ -705,14 +733,16 @@ export function createSqliteQueue(
   }
 
   function nextDueAfter(since: number, skip: ReadonlySet<string>, skipJson: string) {
-    const each = candidates(skip);
-    if (each === undefined) return nextDue.get(since, skipJson)?.due_at;
+    if (skip.size === 0) return nextDue.get(since, skipJson)?.due_at;
     let next: number | undefined;
-    for (const id of each) {
-      const due = nextDueOf.get(id, since)?.due_at;
+    for (const id of withJobs) {
+      if (skip.has(id)) continue;
+      // A bound past `since` is soon enough to wake at: the read then says more.
+      const bound = indexedNextOf.get(id) ?? 0;
+      const due = bound > since ? bound : nextDueOf.get(id, since)?.due_at;
       if (due !== null && due !== undefined && (next === undefined || due < next)) next = due;
     }
-    return next;
+    return next === Number.POSITIVE_INFINITY ? undefined : next;
   }
 
   /**
@@ -743,13 +773,19 @@ export function createSqliteQueue(
         // Its row, due all along, is free again wherever it is in due order.
         heldTo = undefined;
         indexedDueBy(lease.until);
+        subscriptionDueBy(lease.subscription, lease.until);
       }
     }
     leasesEndFrom = next;
   }
 
-  function hold(id: number, until: number, fromMemory: string | undefined): void {
-    leases.set(id, { until, memory: fromMemory });
+  function hold(
+    id: number,
+    until: number,
+    fromMemory: string | undefined,
+    subscription: string,
+  ): void {
+    leases.set(id, { until, memory: fromMemory, subscription });
     if (until < leasesEndFrom) leasesEndFrom = until;
   }
 
@@ -806,14 +842,14 @@ export function createSqliteQueue(
         // Its first hand-out takes a job out of the fresh backlog; an expired lease's does not.
         if (!indexed.expired && indexed.row.attempts === 0)
           admission.handedOut(indexed.row.subscription_id);
-        hold(indexed.row.id, now + leaseMs, undefined);
+        hold(indexed.row.id, now + leaseMs, undefined, indexed.row.subscription_id);
         jobs.push(job);
       } else if (head !== undefined) {
         memory.shift(head.subscriptionId);
         const job = handOutFresh(head);
         if (job === undefined) continue;
         if (!head.returned) admission.handedOut(head.subscriptionId);
-        hold(head.id, now + leaseMs, head.subscriptionId);
+        hold(head.id, now + leaseMs, head.subscriptionId, head.subscriptionId);
         jobs.push(job);
       } else break;
     }
@@ -924,7 +960,7 @@ export function createSqliteQueue(
     if (lease === undefined) return;
     const until = Math.max(due, clock.now() + HELD_AFTER_FAILED_WRITE_MS);
     if (until >= lease.until) return;
-    leases.set(id, { until, memory: lease.memory });
+    leases.set(id, { ...lease, until });
     if (until < leasesEndFrom) leasesEndFrom = until;
     wake();
   }
@@ -1023,6 +1059,7 @@ export function createSqliteQueue(
       settled(id);
       if (row !== undefined) {
         indexedDueBy(due);
+        subscriptionDueBy(row.subscription_id, due);
         admission.failed(row.subscription_id);
       }
       wake();
@@ -1161,10 +1198,9 @@ export function createSqliteQueue(
         throw error;
       }
       // An accept stored after an earlier drop put that id back (`withJobsStale`): without a look
-      // at the file every such race left one id in `withJobs` for good, probed by every lease
-      // that skips a subscription (past PER_SUBSCRIPTION_LEASE_MAX, no per-subscription read ever
-      // again). Read after the commit (a later accept adds its ids as it stores), the ids whose
-      // jobs are gone leave; one scan, and only after such a race.
+      // at the file every such race left one id in `withJobs` for good, looked at by every lease
+      // that skips a subscription. Read after the commit (a later accept adds its ids as it
+      // stores), the ids whose jobs are gone leave; one scan, and only after such a race.
       if (withJobsStale) {
         try {
           refreshWithJobs();
@@ -1174,6 +1210,7 @@ export function createSqliteQueue(
           // The file could not be read: stale ids stay a while longer, which only costs probes.
         }
       }
+      indexedNextOf.delete(subscriptionId);
       admission.dropped(subscriptionId);
       return count;
     },
