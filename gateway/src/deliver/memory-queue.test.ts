@@ -288,11 +288,15 @@ describe("createMemoryQueue dead set at scale", () => {
     const small = await deadQueue(2_000);
     const large = await deadQueue(20_000);
     await pageCost(small.queue); // the JIT
-    const below = Math.min(await pageCost(small.queue), await pageCost(small.queue));
-    const first = Math.min(await pageCost(large.queue), await pageCost(large.queue));
-    const deep = await pageCost(large.queue, large.ids[18_000]);
-    expect(first / below).toBeLessThan(4);
-    expect(deep / below).toBeLessThan(4);
+    // Best of 3 each: one run of 50 pages takes a few ms, which another process can double.
+    // Sorting the whole set per page (before MemoryDeadSet) measured ~20x.
+    const best = async (run: () => Promise<number>) =>
+      Math.min(await run(), await run(), await run());
+    const below = await best(() => pageCost(small.queue));
+    const first = await best(() => pageCost(large.queue));
+    const deep = await best(() => pageCost(large.queue, large.ids[18_000]));
+    expect(first / below).toBeLessThan(6);
+    expect(deep / below).toBeLessThan(6);
     // Still in id order, from the place `after` names.
     const page = await large.queue.dead("sub", { limit: 3, after: large.ids[50] ?? "" });
     expect(page.map((job) => job.id)).toEqual(large.ids.slice(51, 54));
