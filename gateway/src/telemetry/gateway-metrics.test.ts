@@ -4,6 +4,7 @@ import {
   InMemoryMetricExporter,
   MeterProvider,
   PeriodicExportingMetricReader,
+  type ViewOptions,
 } from "@opentelemetry/sdk-metrics";
 import { afterEach, expect, it } from "vitest";
 import { createGatewayMetrics } from "./gateway-metrics.js";
@@ -40,6 +41,32 @@ async function collect(
     }
   }
   return points;
+}
+
+/**
+ * Gateway metrics exported with delta temporality (`views` on the provider): `exported()` runs one
+ * export and gives its points of an instrument, by name, as `{ value, ...attributes }`.
+ */
+function deltaExports(views: ViewOptions[] = []) {
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.DELTA);
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
+  provider = new MeterProvider({ readers: [reader], views });
+  metrics.setGlobalMeterProvider(provider);
+  const m = createGatewayMetrics({ queueDepth: async () => 0 });
+  const exported = async () => {
+    await reader.forceFlush();
+    const all =
+      exporter
+        .getMetrics()
+        .at(-1)
+        ?.scopeMetrics.flatMap((scope) => scope.metrics) ?? [];
+    return (name: string) =>
+      (all.find((x) => x.descriptor.name === name)?.dataPoints ?? []).map((p) => ({
+        value: p.value,
+        ...p.attributes,
+      }));
+  };
+  return { m, exported };
 }
 
 it("exports accepted, duplicate, attempt and dead counts with their attributes", async () => {
@@ -179,29 +206,8 @@ it("with delta temporality, a forgotten subscription's OTLP series end, and chur
   // observable counter), whose every attribute set the SDK remembers to compute deltas, so
   // past the cardinality limit (2000; 2 here) a new subscription's attempts went to the
   // `otel.metric.overflow` series, as a delta of 0 (lost), however many had been deleted.
-  const exporter = new InMemoryMetricExporter(AggregationTemporality.DELTA);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
   const limit = (instrumentName: string) => ({ instrumentName, aggregationCardinalityLimit: 2 });
-  provider = new MeterProvider({
-    readers: [reader],
-    views: [limit("herald.deliveries"), limit("herald.dead_events")],
-  });
-  metrics.setGlobalMeterProvider(provider);
-  const m = createGatewayMetrics({ queueDepth: async () => 0 });
-  /** One export: its points of each instrument, by name. */
-  const exported = async () => {
-    await reader.forceFlush();
-    const all =
-      exporter
-        .getMetrics()
-        .at(-1)
-        ?.scopeMetrics.flatMap((scope) => scope.metrics) ?? [];
-    return (name: string) =>
-      (all.find((x) => x.descriptor.name === name)?.dataPoints ?? []).map((p) => ({
-        value: p.value,
-        ...p.attributes,
-      }));
-  };
+  const { m, exported } = deltaExports([limit("herald.deliveries"), limit("herald.dead_events")]);
   for (const id of ["tail-1", "tail-2", "tail-3", "tail-4"]) {
     m.attempt(id, "sink", "delivered", 0.01);
     m.dead(id, "store", 1);
@@ -221,22 +227,8 @@ it("with delta temporality, a forgotten subscription's OTLP series end, and chur
 });
 
 it("hands attempts to the SDK at collection: every one is exported once, a deleted subscription's last ones too", async () => {
-  const exporter = new InMemoryMetricExporter(AggregationTemporality.DELTA);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
-  provider = new MeterProvider({ readers: [reader] });
-  metrics.setGlobalMeterProvider(provider);
-  const m = createGatewayMetrics({ queueDepth: async () => 0 });
-  const exported = async () => {
-    await reader.forceFlush();
-    const all =
-      exporter
-        .getMetrics()
-        .at(-1)
-        ?.scopeMetrics.flatMap((scope) => scope.metrics) ?? [];
-    return (all.find((x) => x.descriptor.name === "herald.deliveries")?.dataPoints ?? []).map(
-      (p) => ({ value: p.value, ...p.attributes }),
-    );
-  };
+  const { m, exported: exports } = deltaExports();
+  const exported = async () => (await exports())("herald.deliveries");
   for (let i = 0; i < 250; i++) m.attempt("a", "sink", "delivered", 0.01);
   m.attempt("a", "sink", "retry", 0.01);
   m.attempt("gone", "sink", "delivered", 0.01);
