@@ -17,19 +17,23 @@ const accepted = (subscriptionId: string) => ({
   subscriptionIds: [subscriptionId],
 });
 
-/** A store with 70 subscriptions that have jobs (none due) and `paused` with `backlog` due rows. */
-async function storeWith(backlog: number) {
-  const clock = manualClock();
+/** A store in a file of its own that keeps no jobs in memory: every accepted job is an indexed row. */
+function openStore(clock: ReturnType<typeof manualClock>) {
   const path = join(dir, `f${++files}`);
   mkdirSync(path);
   const file = join(path, "herald.db");
-  // No jobs in memory: every accepted job is an indexed row, due now.
-  const store = createSqliteStore(new Database(file), {
+  return createSqliteStore(new Database(file), {
     path: file,
     clock,
     memoryJobs: 0,
     maxFresh: 100_000,
   });
+}
+
+/** A store with 70 subscriptions that have jobs (none due) and `paused` with `backlog` due rows. */
+async function storeWith(backlog: number) {
+  const clock = manualClock();
+  const store = openStore(clock);
   const { queue } = store;
   await queue.accept(Array.from({ length: 70 }, (_, i) => accepted(`other${i}`)));
   const others = await queue.lease(70, 60_000, never);
@@ -81,15 +85,7 @@ it("a lease that skips a subscription costs the same whatever the due backlog it
 
 it("reads a subscription found with nothing due again once a row of its is due (reschedule, lease expiry, redrive, accept)", async () => {
   const clock = manualClock();
-  const path = join(dir, `f${++files}`);
-  mkdirSync(path);
-  const file = join(path, "herald.db");
-  const store = createSqliteStore(new Database(file), {
-    path: file,
-    clock,
-    memoryJobs: 0,
-    maxFresh: 100_000,
-  });
+  const store = openStore(clock);
   const { queue } = store;
   const skip = new Set(["paused"]);
   const failure = { status: 503, error: "503", at: 0 };
