@@ -1,5 +1,6 @@
 import type { JSONWebKeySet } from "jose";
 import { describeError } from "../deliver/failure-text.js";
+import { fetchKeepingAbort } from "../http/fetch-keeping-abort.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { FetchLike } from "../ports/fetch.js";
 import { type Logger, silentLogger } from "../ports/logger.js";
@@ -193,7 +194,8 @@ export function createRemoteKeySource(options: RemoteKeySourceOptions): RemoteKe
     let at = url;
     let response: Response;
     for (let hops = 0; ; hops++) {
-      response = await fetchSet(
+      response = await fetchKeepingAbort(
+        fetchSet,
         new Request(at, {
           headers: { accept: "application/jwk-set+json, application/json" },
           redirect: "manual",

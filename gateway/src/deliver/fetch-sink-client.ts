@@ -1,3 +1,4 @@
+import { fetchKeepingAbort } from "../http/fetch-keeping-abort.js";
 import type { FetchLike } from "../ports/fetch.js";
 import { consumeResponse } from "./consume-response.js";
 import { describeError, MAX_ERROR_BYTES } from "./failure-text.js";
@@ -45,7 +46,7 @@ export function createFetchSinkClient(fetch: FetchLike): SinkClient {
       try {
         let response: Response;
         try {
-          response = await fetch(toSinkRequest(message, controller.signal));
+          response = await fetchKeepingAbort(fetch, toSinkRequest(message, controller.signal));
         } catch (err) {
           throw timedOut
             ? new SinkTimeout(timeoutMs)

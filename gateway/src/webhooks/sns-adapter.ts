@@ -1,5 +1,6 @@
 import { Forbidden } from "../auth/policy-errors.js";
 import { MalformedRequest, PayloadTooLarge } from "../errors/errors.js";
+import { fetchKeepingAbort } from "../http/fetch-keeping-abort.js";
 import { readStreamCapped } from "../ingest/read-body.js";
 import type { FetchLike } from "../ports/fetch.js";
 import type { Logger } from "../ports/logger.js";
@@ -190,7 +191,10 @@ export function createSnsAdapter(options: SnsAdapterOptions): WebhookAdapter {
       return;
     }
     try {
-      const response = await fetch(new Request(url, { signal: AbortSignal.timeout(10_000) }));
+      const response = await fetchKeepingAbort(
+        fetch,
+        new Request(url, { signal: AbortSignal.timeout(10_000) }),
+      );
       if (response.ok) {
         // SNS answers with the new subscription's ARN: the value for the adapter's `subscriptions`.
         const subscription = confirmedSubscriptionArn(await confirmationAnswer(response));

@@ -1,5 +1,6 @@
 import { importX509 } from "jose";
 import { PayloadTooLarge, Unavailable } from "../errors/errors.js";
+import { fetchKeepingAbort } from "../http/fetch-keeping-abort.js";
 import { readStreamCapped } from "../ingest/read-body.js";
 import type { FetchLike } from "../ports/fetch.js";
 import { InvalidSignature } from "./webhook-errors.js";
@@ -40,7 +41,8 @@ export function createSnsCertificates(options: {
   async function download(url: string): Promise<ArrayBuffer> {
     let response: Response;
     try {
-      response = await fetch(
+      response = await fetchKeepingAbort(
+        fetch,
         new Request(url, { redirect: "manual", signal: AbortSignal.timeout(timeoutMs) }),
       );
     } catch {
