@@ -27,6 +27,8 @@ export interface NatsNames {
   readonly bucket: string;
   jobs(subscriptionId: string): string;
   dead(subscriptionId: string): string;
+  /** A filter for both subjects of a subscription, its jobs and its dead ones. */
+  subjects(subscriptionId: string): string;
   consumer(subscriptionId: string): string;
   /** The subscription a consumer name belongs to, or `undefined` for a foreign consumer. */
   subscriptionOf(consumer: string): string | undefined;
@@ -53,6 +55,7 @@ export function natsNames(stream: string): NatsNames {
     bucket: `${stream.replace(/[^\w-]/g, "_")}-subscriptions`,
     jobs: (id) => `${stream}.jobs.${token(id)}`,
     dead: (id) => `${stream}.dead.${token(id)}`,
+    subjects: (id) => `${stream}.*.${token(id)}`,
     consumer: (id) => `h-${token(id)}`,
     subscriptionOf(consumer) {
       if (!consumer.startsWith("h-")) return undefined;

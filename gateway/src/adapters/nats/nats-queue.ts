@@ -80,8 +80,12 @@ export interface NatsQueueOptions {
 export interface NatsQueue extends DeliveryQueue {
   /** Starts pullers for the known subscriptions that have consumers, and listens for new ones. */
   open(): Promise<void>;
-  /** Starts pullers for the subscriptions `knows` has come to know (a refresh, a reload). */
-  pullKnown(): Promise<void>;
+  /**
+   * Starts pullers for the subscriptions `knows` has come to know (a refresh, a reload), and
+   * stops those it no longer knows. Given `subscriptionId`, for that one only (one change of the
+   * subscriptions bucket): a few requests, where every consumer is listed otherwise.
+   */
+  pullKnown(subscriptionId?: string): Promise<void>;
   /**
    * After a reconnect (the streams checked again): the pullers start again and re-create their
    * consumers, as a server that lost its storage has none; an accept re-creates its own.
@@ -811,12 +815,13 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
   /**
    * Pulls the jobs of every subscription this gateway knows that has a consumer, or jobs
    * waiting without one (a server that lost its storage, set up again while jobs came in).
+   * Given `only`, does so for that subscription alone.
    */
-  async function pullKnown(): Promise<void> {
+  async function pullKnown(only?: string): Promise<void> {
     // Subscriptions this replica no longer knows (a reload removed them): stop pulling them and
     // hand back the jobs held and not yet leased, for a replica that knows them.
-    for (const id of [...pullers.keys()]) {
-      if (knows(id)) continue;
+    for (const id of only === undefined ? [...pullers.keys()] : [only]) {
+      if (!pullers.has(id) || knows(id)) continue;
       stopPuller(id);
       for (const [jobId, entry] of held) {
         if (entry.job.subscriptionId !== id || entry.leasedUntil !== undefined) continue;
@@ -824,18 +829,7 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
         entry.msg.nak();
       }
     }
-    const ids = new Set<string>();
-    for await (const info of jsm.consumers.list(names.stream)) {
-      const id = names.subscriptionOf(info.name);
-      if (id !== undefined) ids.add(id);
-    }
-    const jobs = await jsm.streams.info(names.stream, {
-      subjects_filter: `${names.stream}.*.>`,
-    });
-    for (const subject of Object.keys(jobs.state.subjects ?? {})) {
-      const id = names.subscriptionOfJobs(subject) ?? names.subscriptionOfDead(subject);
-      if (id !== undefined) ids.add(id);
-    }
+    const ids = only === undefined ? await inStream() : await inStreamOne(only);
     for (const id of ids) {
       if (closed) return;
       if (knows(id)) {
@@ -852,6 +846,39 @@ export function createNatsQueue(options: NatsQueueOptions): NatsQueue {
         await dropLeftOver(id);
       }
     }
+  }
+
+  /** The subscriptions that have a consumer or jobs (live or dead) in the stream. */
+  async function inStream(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for await (const info of jsm.consumers.list(names.stream)) {
+      const id = names.subscriptionOf(info.name);
+      if (id !== undefined) ids.add(id);
+    }
+    const jobs = await jsm.streams.info(names.stream, {
+      subjects_filter: `${names.stream}.*.>`,
+    });
+    for (const subject of Object.keys(jobs.state.subjects ?? {})) {
+      const id = names.subscriptionOfJobs(subject) ?? names.subscriptionOfDead(subject);
+      if (id !== undefined) ids.add(id);
+    }
+    return ids;
+  }
+
+  /** `[subscriptionId]` when it has a consumer or jobs in the stream (`inStream` for one). */
+  async function inStreamOne(subscriptionId: string): Promise<string[]> {
+    const [consumer, jobs] = await Promise.all([
+      jsm.consumers.info(names.stream, names.consumer(subscriptionId)).then(
+        () => true,
+        (err: unknown) => {
+          if (isGone(err)) return false;
+          throw err;
+        },
+      ),
+      jsm.streams.info(names.stream, { subjects_filter: names.subjects(subscriptionId) }),
+    ]);
+    const any = consumer || Object.keys(jobs.state.subjects ?? {}).length > 0;
+    return any ? [subscriptionId] : [];
   }
 
   /**
