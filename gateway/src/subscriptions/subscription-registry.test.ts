@@ -144,6 +144,48 @@ describe("openSubscriptionRegistry", () => {
     expect(registry.find("b")?.disabled).toStrictEqual({ at: 1, reason: "gone" });
   });
 
+  it("refreshOne applies one id as the store holds it, and does nothing for this registry's own write", async () => {
+    const store = createMemorySubscriptionStore();
+    const file = subscription("file", { types: ["t"] });
+    const registry = await openSubscriptionRegistry({ configured: [file], store });
+    const gone: string[][] = [];
+    registry.onChange?.((ids) => gone.push([...ids]));
+    const read = (id: string) => async () => {
+      const found = (await store.list()).find((s) => s.id === id);
+      const disabled = (await store.disabled()).get(id);
+      return {
+        ...(found === undefined ? {} : { subscription: found }),
+        ...(disabled === undefined ? {} : { disabled }),
+      };
+    };
+    await registry.create(subscription("a", { types: ["t"] }));
+    // Heard back from the store: the same, so no change at all.
+    await registry.refreshOne?.("a", read("a"));
+    expect(gone).toStrictEqual([[]]);
+    // Another writer adds b, changes a, disables the file's, then deletes b.
+    await store.put(subscription("b", { types: ["t"] }));
+    await registry.refreshOne?.("b", read("b"));
+    expect(matchIds(registry, "t")).toStrictEqual(["file", "a", "b"]);
+    await store.put(subscription("a", { types: ["u"] }));
+    await registry.refreshOne?.("a", read("a"));
+    expect(matchIds(registry, "t")).toStrictEqual(["file", "b"]);
+    expect(matchIds(registry, "u")).toStrictEqual(["a"]);
+    await store.setDisabled("file", { at: 1, reason: "gone" });
+    await registry.refreshOne?.("file", read("file"));
+    expect(registry.find("file")?.disabled).toStrictEqual({ at: 1, reason: "gone" });
+    expect(matchIds(registry, "t")).toStrictEqual(["b"]);
+    await store.delete("b");
+    await registry.refreshOne?.("b", read("b"));
+    expect(registry.get("b")).toBeUndefined();
+    expect(matchIds(registry, "t")).toStrictEqual([]);
+    expect(gone.at(-1)).toStrictEqual(["b"]);
+    // A state another replica recorded under another definition of the file's does not hold.
+    await store.setDisabled("file", { at: 2, reason: "gone", definition: "older" });
+    await registry.refreshOne?.("file", read("file"));
+    expect(registry.isDisabled("file")).toBe(false);
+    expect(matchIds(registry, "t")).toStrictEqual(["file"]);
+  });
+
   it("answers a delete of what another writer deleted first as an unknown id, and forgets it", async () => {
     const store = createMemorySubscriptionStore();
     const registry = await openSubscriptionRegistry({ configured: [], store });

@@ -65,6 +65,14 @@ export interface SubscriptionRegistry {
    */
   refresh(): Promise<void>;
   /**
+   * `refresh` for one id: applies what `read` says the store holds now for it (its API
+   * subscription and disabled state, either absent), read in this registry's turn so it is not
+   * undone by a write of this replica's under way. The work does not grow with the set: how one
+   * change in a shared store (NATS) reaches the other replicas when thousands are stored.
+   * Optional: a runtime whose store has no watch need not offer it.
+   */
+  refreshOne?(id: string, read: () => Promise<StoredState>): Promise<void>;
+  /**
    * Calls `listener` after every change of the set (a reload, an API write, a disable, a refresh),
    * once the new set is in place: the dispatcher then moves the jobs it holds to what their
    * subscription is now. `gone` holds the ids the change removed from the set (a DELETE, a
@@ -73,6 +81,12 @@ export interface SubscriptionRegistry {
    * Optional: a runtime that delivers otherwise need not offer it.
    */
   onChange?(listener: (gone: readonly string[]) => void): void;
+}
+
+/** What a store holds for one id (`refreshOne`). */
+export interface StoredState {
+  readonly subscription?: Subscription;
+  readonly disabled?: DisabledState;
 }
 
 export interface SubscriptionRegistryOptions {
@@ -173,6 +187,11 @@ async function withoutChangedDefinitions(
     });
   }
   return holding;
+}
+
+/** Whether two stored values (subscriptions, disabled states) are the same, as JSON. */
+function same(a: unknown, b: unknown): boolean {
+  return a === b || (a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b));
 }
 
 /** Whether `state` was recorded under another definition of the config subscription. */
@@ -414,6 +433,60 @@ export function createSubscriptionRegistry(
         setChanged(before.filter((id) => !api.has(id) && !config.has(id)));
       });
       return refreshing;
+    },
+    refreshOne(id, read) {
+      return serially(async () => {
+        const stored = await read();
+        const subscription = stored.subscription;
+        let state = stored.disabled;
+        // As `refresh` takes them: a state recorded under another definition of the config's
+        // subscription does not hold; one this Herald cannot use is held disabled.
+        const configured = config.get(id);
+        if (state !== undefined && configured !== undefined) {
+          if (await disabledUnderOther(configured, state)) state = undefined;
+        }
+        if (subscription !== undefined) {
+          const unusable = unusableStored(
+            [subscription],
+            logger,
+            (one) => {
+              const held = disabled.get(one);
+              return held?.unusable === true ? held : undefined;
+            },
+            (one) => config.has(one),
+          ).get(id);
+          if (unusable !== undefined) state = unusable;
+        }
+        const before = api.get(id);
+        const stateBefore = disabled.get(id);
+        // This replica's own write, heard back: nothing to do.
+        if (same(before, subscription) && same(stateBefore, state)) return;
+        if (subscription === undefined) api.delete(id);
+        else api.set(id, subscription);
+        if (state === undefined) disabled.delete(id);
+        else disabled.set(id, state);
+        const removed = before !== undefined && subscription === undefined && !config.has(id);
+        const gone = removed ? [id] : NONE_GONE;
+        // What the set holds for the id before and after: the config's shadows the API's.
+        const was = stateBefore === undefined ? (configured ?? before) : undefined;
+        const is = state === undefined ? (configured ?? subscription) : undefined;
+        // The matcher changed in place where it can, as for this replica's own API writes.
+        if (was === undefined && is === undefined) tellListeners(gone);
+        else if (was !== undefined && is !== undefined && same(was, is)) tellListeners(gone);
+        else if (was === undefined && before === undefined && is === subscription) {
+          // A new API subscription comes last in the set, as `add` puts it.
+          if (matcher?.add !== undefined && is !== undefined) {
+            matcher.add(is);
+            tellListeners();
+          } else setChanged();
+        } else if (was !== undefined && is !== undefined && matcher?.replace !== undefined) {
+          matcher.replace(is);
+          tellListeners();
+        } else if (was !== undefined && is === undefined && matcher?.remove !== undefined) {
+          matcher.remove(id);
+          tellListeners(gone);
+        } else setChanged(gone);
+      });
     },
     onChange(listener) {
       listeners.push(listener);
