@@ -13,18 +13,41 @@ interface StoredSubscription {
   readonly subscription: Subscription;
 }
 
+/**
+ * One key of the bucket that changed: the API subscription or disabled state of `id`. `deleted`
+ * when the change deleted an API subscription.
+ */
+export interface BucketChange {
+  readonly id: string;
+  readonly deleted: boolean;
+}
+
+/** What the bucket holds now for one id (`current`): its API subscription and disabled state. */
+export interface StoredEntry {
+  readonly subscription?: Subscription;
+  readonly disabled?: DisabledState;
+}
+
 /** The NATS subscription store: the port, plus watching changes other replicas make. */
 export interface NatsSubscriptionStore extends SubscriptionStore {
   /**
-   * Calls `listener` after each change to the bucket (this replica's own included) until the
-   * returned function is called, with the id of the API subscription when the change deleted
-   * one. A JetStream watch: nothing is polled.
+   * What the bucket holds now for `id` (two reads, whatever the bucket's size), as `list` and
+   * `disabled` would give it: an entry that is not Herald's or that this Herald cannot use is
+   * left out.
    */
-  watch(listener: (deleted?: string) => void): () => void;
+  current(id: string): Promise<StoredEntry>;
+  /**
+   * Calls `listener` after each change to the bucket (this replica's own included) until the
+   * returned function is called, with the key that changed; and with no change each time the
+   * watch (re)starts (at first, and after a reconnect), once it follows the bucket: what
+   * happened before, or while it was away, is then to be read again as a whole. A JetStream
+   * watch: nothing is polled.
+   */
+  watch(listener: (change?: BucketChange) => void): () => void;
   /**
    * After a reconnect: each watch starts again (one on a bucket that a server lost with its
    * storage and that was set up again would wait for sequences it will not see for long) and
-   * its listener runs once, for the changes it may have missed.
+   * its listener runs once it follows the bucket, for the changes it may have missed.
    */
   reconnected(): void;
 }
@@ -32,6 +55,9 @@ export interface NatsSubscriptionStore extends SubscriptionStore {
 const key = (prefix: "s" | "d", id: string) =>
   `${prefix}.${Buffer.from(id, "utf8").toString("base64url")}`;
 const idOfKey = (k: string) => Buffer.from(k.slice(2), "base64url").toString("utf8");
+/** The id of a `s.<id>` or `d.<id>` key, or `undefined` for a key that is not Herald's. */
+const idOfChanged = (k: string) =>
+  k.startsWith("s.") || k.startsWith("d.") ? idOfKey(k) : undefined;
 
 /**
  * Whether the bucket holds a tombstone for the API subscription `id`: it was deleted, and no
@@ -140,14 +166,26 @@ export function createNatsSubscriptionStore(
     }
   }
 
+  /** The subscription an `s.` entry holds, when it is Herald's and this Herald can use it. */
+  function storedOf(entry: KvEntry): StoredSubscription | undefined {
+    const value = parsed(entry, isStoredSubscription);
+    return value !== undefined && usable(entry, value.subscription) ? value : undefined;
+  }
+
+  /** The disabled state a `d.` entry holds, when it is Herald's. */
+  function stateOf(entry: KvEntry): (DisabledState & { readonly id: string }) | undefined {
+    return parsed(entry, isStoredDisabledState);
+  }
+
+  const withoutId = ({ at, reason, definition }: DisabledState): DisabledState =>
+    definition === undefined ? { at, reason } : { at, reason, definition };
+
   return {
     async list() {
       const stored: { value: StoredSubscription; revision: number }[] = [];
       for (const entry of await entries("s")) {
-        const value = parsed(entry, isStoredSubscription);
-        if (value !== undefined && usable(entry, value.subscription)) {
-          stored.push({ value, revision: entry.revision });
-        }
+        const value = storedOf(entry);
+        if (value !== undefined) stored.push({ value, revision: entry.revision });
       }
       stored.sort((a, b) => (a.value.order ?? a.revision) - (b.value.order ?? b.revision));
       return stored.map(({ value }) => value.subscription);
@@ -199,16 +237,22 @@ export function createNatsSubscriptionStore(
 
     async disabled() {
       const states = (await entries("d")).flatMap((entry) => {
-        const state = parsed(entry, isStoredDisabledState);
+        const state = stateOf(entry);
         return state === undefined ? [] : [state];
       });
       states.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      return new Map(
-        states.map(({ id, at, reason, definition }) => [
-          id,
-          definition === undefined ? { at, reason } : { at, reason, definition },
-        ]),
-      );
+      return new Map(states.map((state) => [state.id, withoutId(state)]));
+    },
+
+    async current(id) {
+      const [s, d] = await Promise.all([live(key("s", id)), live(key("d", id))]);
+      const stored = s === null ? undefined : storedOf(s);
+      const state = d === null ? undefined : stateOf(d);
+      // Read as `list` and `disabled` read them: by the id the entry holds, not its key's.
+      return {
+        ...(stored?.subscription.id === id ? { subscription: stored.subscription } : {}),
+        ...(state?.id === id ? { disabled: withoutId(state) } : {}),
+      };
     },
 
     setDisabled: guard(async (id: string, state: DisabledState | undefined) => {
@@ -236,7 +280,6 @@ export function createNatsSubscriptionStore(
         watcher.iterator?.stop();
         watcher.iterator = undefined;
         follow(watcher);
-        watcher.listener();
       }
     },
   };
@@ -251,11 +294,16 @@ export function createNatsSubscriptionStore(
           return;
         }
         watcher.iterator = updates;
+        // Following the bucket from here on: whatever changed before (since the registry read
+        // it at start, or while this replica was away) is read once as a whole.
+        watcher.listener();
         for await (const entry of updates) {
           if (watcher.iterator !== updates) break;
           if (watcher.stopped) continue;
+          const id = idOfChanged(entry.key);
+          if (id === undefined) continue;
           const deleted = entry.operation !== "PUT" && entry.key.startsWith("s.");
-          watcher.listener(deleted ? idOfKey(entry.key) : undefined);
+          watcher.listener({ id, deleted });
         }
       } catch (err) {
         if (!watcher.stopped) {
@@ -270,7 +318,7 @@ export function createNatsSubscriptionStore(
 
 /** One `watch` call: its listener, and the bucket watch that feeds it now. */
 interface Watcher {
-  readonly listener: (deleted?: string) => void;
+  readonly listener: (change?: BucketChange) => void;
   stopped: boolean;
   iterator?: { stop(): void } | undefined;
 }

@@ -20,7 +20,8 @@ const event = (id: string): CloudEvent => ({
 
 /**
  * A replica as `herald serve` wires it: what it knows is what the bucket lists (its registry).
- * Its first `failing` refreshes after the start fail, as on a moment of NATS.
+ * Its first `failing` refreshes after the start fail (of one key or of all), as on a moment of
+ * NATS.
  */
 async function replica(failing = 0): Promise<ConfiguredNatsStore & { knows(id: string): boolean }> {
   const store = await openConfiguredNatsStore(
@@ -34,9 +35,20 @@ async function replica(failing = 0): Promise<ConfiguredNatsStore & { knows(id: s
   };
   await refresh();
   let failures = 0;
-  store.watch(async () => {
-    if (failures++ < failing) throw new Error("TIMEOUT");
-    await refresh();
+  let started = false;
+  store.watch({
+    // The first, as the watch starts, succeeds: the changes after it fail.
+    async refresh() {
+      if (started && failures++ < failing) throw new Error("TIMEOUT");
+      started = true;
+      await refresh();
+    },
+    async refreshOne(id, read) {
+      if (failures++ < failing) throw new Error("TIMEOUT");
+      const { subscription } = await read();
+      if (subscription === undefined) known.delete(id);
+      else known.add(id);
+    },
   });
   await store.pullFor((id) => known.has(id));
   return Object.assign(store, { knows: (id: string) => known.has(id) });
@@ -48,7 +60,8 @@ describe("openConfiguredNatsStore", () => {
     const b = await replica(2);
     try {
       await a.subscriptions.put(subscription("made-on-a"));
-      // B's first two refreshes fail; the third (after 0.5 s and 1 s) takes it.
+      // B's first two refreshes fail (the key's, then the whole bucket's); the third (after
+      // 0.5 s) takes it.
       await waitUntil(() => b.knows("made-on-a"), { timeoutMs: 10_000 });
     } finally {
       await a.close();

@@ -1,15 +1,30 @@
 import { resolve } from "node:path";
 import type { NatsStoreConfig, StoreConfig } from "../../config/herald-config.js";
 import type { Logger } from "../../ports/logger.js";
+import type { StoredState } from "../../subscriptions/subscription-registry.js";
 import { type NatsStore, openNatsStore } from "./nats-store.js";
+
+/** What a watch of the subscriptions bucket keeps up to date: the registry, in `herald serve`. */
+export interface WatchTarget {
+  /** Reads every API subscription and disabled state again. */
+  refresh(): Promise<void>;
+  /**
+   * Applies what `read` says the bucket holds now for one id; without it, every change is a
+   * `refresh`.
+   */
+  refreshOne?(id: string, read: () => Promise<StoredState>): Promise<void>;
+}
 
 /** What `herald serve` needs of the NATS store: the store, and a hook for external changes. */
 export interface ConfiguredNatsStore extends NatsStore {
   /**
-   * Calls `refresh` whenever the subscriptions bucket changes (another replica created, changed,
-   * disabled or deleted a subscription); a failed refresh is logged and tried again.
+   * Keeps `target` up to date with the subscriptions bucket (another replica created, changed,
+   * disabled or deleted a subscription): each change is applied by itself (`refreshOne`: the
+   * one key read again, whatever the number of subscriptions), and the whole bucket is read
+   * again (`refresh`) when the watch starts or starts again after a reconnect, as changes may
+   * have been missed. A failed refresh is logged and tried again.
    */
-  watch(refresh: () => Promise<void>): void;
+  watch(target: WatchTarget): void;
   /**
    * Pulls the jobs of the subscriptions `knows` says this gateway has, from now on (until this
    * is called, of none: the registry is built after the store). Run again after each refresh
@@ -36,7 +51,7 @@ export const DEFAULT_STARTUP_WAIT_MS = 30_000;
  *
  * @example
  * const store = await openConfiguredNatsStore(config.store, dirname(configPath), logger);
- * store.watch(() => registry.refresh());
+ * store.watch(registry);
  */
 export async function openConfiguredNatsStore(
   config: NatsStoreConfig & StoreConfig,
@@ -96,17 +111,18 @@ export async function openConfiguredNatsStore(
       closed = true;
       return store.close();
     },
-    watch(refresh) {
+    watch(target) {
       /** API subscriptions deleted in changes not applied here yet. */
       const deleted = new Set<string>();
-      /** The latest change: a failed refresh is tried again until a later change's runs. */
+      /** The latest whole read asked for: a failed one is tried again until a later one runs. */
       let latest = 0;
       // A refresh reads the whole bucket, so it can fail on a moment of NATS (a timeout while a
       // cluster moves the bucket's leader, as when a server dies). Once, the change was then
       // missed until the next one: a subscription created elsewhere matched nothing here, one
       // deleted elsewhere still matched. Tried again with a growing pause (up to 30 s).
-      const apply = (change: number, failures: number): void => {
-        refresh()
+      const refresh = (change: number, failures: number): void => {
+        target
+          .refresh()
           .then(() => store.queue.pullKnown())
           .then(() => {
             for (const id of deleted) dropLate(id);
@@ -123,13 +139,33 @@ export async function openConfiguredNatsStore(
               },
             );
             setTimeout(() => {
-              if (!closed && change === latest) apply(change, failures + 1);
+              if (!closed && change === latest) refresh(change, failures + 1);
             }, retryInMs).unref();
           });
       };
-      store.subscriptions.watch((id) => {
-        if (id !== undefined) deleted.add(id);
-        apply(++latest, 0);
+      // One change: the key read again and applied, its consumer looked up (not the whole bucket
+      // read and every consumer listed, which made each API create cost more with every
+      // subscription stored). When that fails, the whole bucket is read again, and again.
+      const applyOne = (id: string, refreshOne: NonNullable<WatchTarget["refreshOne"]>) => {
+        refreshOne(id, () => store.subscriptions.current(id))
+          .then(() => store.queue.pullKnown(id))
+          .then(() => {
+            if (deleted.delete(id)) dropLate(id);
+          })
+          .catch((err: unknown) => {
+            if (closed) return;
+            logger.warn("could not apply a subscription change; reading them all again", {
+              subscriptionId: id,
+              error: err instanceof Error ? err.message : String(err),
+            });
+            refresh(++latest, 0);
+          });
+      };
+      store.subscriptions.watch((change) => {
+        if (change?.deleted === true) deleted.add(change.id);
+        const refreshOne = target.refreshOne?.bind(target);
+        if (change === undefined || refreshOne === undefined) refresh(++latest, 0);
+        else applyOne(change.id, refreshOne);
       });
     },
     pullFor(knows) {

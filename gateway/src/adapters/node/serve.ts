@@ -183,7 +183,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   // A shared store (NATS): subscriptions another replica changes reach this one's registry, and
   // only the jobs of subscriptions this gateway knows are pulled (a replica on another config
   // would drop the others' jobs as "no longer exists").
-  store.watch?.(() => subscriptions.refresh());
+  store.watch?.(subscriptions);
   try {
     await store.pullFor?.((id) => subscriptions.get(id) !== undefined);
   } catch (err) {
@@ -365,7 +365,7 @@ async function openStore(
    * last write, and the file is still at its path).
    */
   available?(): boolean;
-  watch?(refresh: () => Promise<void>): void;
+  watch?(target: Pick<SubscriptionRegistry, "refresh" | "refreshOne">): void;
   pullFor?(knows: (subscriptionId: string) => boolean): Promise<void>;
   pullKnown?(): Promise<void>;
   close(): Promise<void>;
