@@ -179,3 +179,51 @@ export function flakyDatabase(failing: (sql: string) => boolean): D1Database {
     },
   };
 }
+
+/**
+ * The real D1 binding, adding up the rows each statement read (`meta.rows_read`, what D1 bills
+ * and what a statement without a usable index grows with) in `rowsRead`, since `reset()`.
+ */
+export function countingDatabase(): D1Database & { rowsRead: number; reset(): void } {
+  const real = bindings.HERALD_DB;
+  const inner = new WeakMap<object, D1Statement>();
+  const read = (result: { meta: object }) => {
+    counting.rowsRead += (result.meta as { rows_read?: number }).rows_read ?? 0;
+  };
+  const wrap = (statement: D1Statement): D1Statement => {
+    const wrapped: D1Statement = {
+      bind: (...values) => wrap(statement.bind(...values)),
+      async all<Row>() {
+        const result = await statement.all<Row>();
+        read(result);
+        return result;
+      },
+      async run() {
+        const result = await statement.run();
+        read(result);
+        return result;
+      },
+      // `first` answers no meta: read through `all`.
+      async first<Row>() {
+        const result = await statement.all<Row>();
+        read(result);
+        return result.results[0] ?? null;
+      },
+    };
+    inner.set(wrapped, statement);
+    return wrapped;
+  };
+  const counting = {
+    rowsRead: 0,
+    reset() {
+      counting.rowsRead = 0;
+    },
+    prepare: (sql: string) => wrap(real.prepare(sql)),
+    async batch<Row>(statements: D1Statement[]) {
+      const results = await real.batch<Row>(statements.map((s) => inner.get(s) ?? s));
+      for (const result of results) read(result);
+      return results;
+    },
+  };
+  return counting;
+}

@@ -81,6 +81,7 @@ export interface D1DeadJobs {
   /**
    * Up to `limit` of the subscription's dead jobs (all, or those in `jobIds`), oldest first, in
    * rows up to `upTo` (`lastRow` before a redrive: not the rows of jobs buried again since).
+   * Named jobs are read by id, all of them each call: name at most about `limit` at once.
    */
   peek(
     subscriptionId: string,
@@ -114,6 +115,14 @@ export interface D1DeadJobs {
  * await dead.bury(job, { status: 400, error: "bad payload", at: Date.now() });
  */
 export function createD1DeadJobs(db: D1Database): D1DeadJobs {
+  async function drop(subscriptionId: string): Promise<number> {
+    const result = await db
+      .prepare("DELETE FROM dead WHERE subscription_id = ?")
+      .bind(subscriptionId)
+      .run();
+    return result.meta.changes;
+  }
+
   return {
     async bury(job, failure, place) {
       await db
@@ -173,8 +182,10 @@ export function createD1DeadJobs(db: D1Database): D1DeadJobs {
           at = end;
           const read = await db
             .prepare(
+              // By `seq` alone (`+` keeps the planner off the subscription's index, which it
+              // takes for the ORDER BY: it then reads every dead job of the subscription).
               `SELECT job_id, subscription_id, body, attempts, failure FROM dead
-               WHERE subscription_id = ?1 AND seq IN (SELECT value FROM json_each(?2))
+               WHERE seq IN (SELECT value FROM json_each(?2)) AND +subscription_id = ?1
                ORDER BY ${PLACE}`,
             )
             .bind(subscriptionId, JSON.stringify(seqs))
@@ -204,15 +215,26 @@ export function createD1DeadJobs(db: D1Database): D1DeadJobs {
       return row === null ? undefined : toDeadJob(row);
     },
     async peek(subscriptionId, limit, jobIds, upTo) {
-      const { results } = await db
-        .prepare(
-          `SELECT seq, ${PLACE} AS place, job_id, subscription_id, body, attempts, failure FROM dead
-           WHERE subscription_id = ?1 AND seq <= ?4
-             AND (?2 IS NULL OR job_id IN (SELECT value FROM json_each(?2)))
-           ORDER BY seq LIMIT ?3`,
-        )
-        .bind(subscriptionId, jobIds === undefined ? null : JSON.stringify(jobIds), limit, upTo)
-        .all<DeadRow & { place: number }>();
+      const columns = `seq, ${PLACE} AS place, job_id, subscription_id, body, attempts, failure`;
+      const statement =
+        jobIds === undefined
+          ? db
+              .prepare(
+                `SELECT ${columns} FROM dead WHERE subscription_id = ?1 AND seq <= ?2
+                 ORDER BY seq LIMIT ?3`,
+              )
+              .bind(subscriptionId, upTo, limit)
+          : db
+              .prepare(
+                // Each named job by its id (`+`: not the subscription's index, which the planner
+                // takes for the ORDER BY, reading every dead job of the subscription).
+                `SELECT ${columns} FROM dead
+                 WHERE job_id IN (SELECT value FROM json_each(?2))
+                   AND +subscription_id = ?1 AND +seq <= ?4
+                 ORDER BY seq LIMIT ?3`,
+              )
+              .bind(subscriptionId, JSON.stringify(jobIds), limit, upTo);
+      const { results } = await statement.all<DeadRow & { place: number }>();
       return results.map((row) => ({ seq: row.seq, place: row.place, job: toDeadJob(row) }));
     },
     async lastRow() {
@@ -229,21 +251,17 @@ export function createD1DeadJobs(db: D1Database): D1DeadJobs {
         .run();
     },
     async discard(subscriptionId, jobIds) {
+      if (jobIds === undefined) return drop(subscriptionId);
       const result = await db
         .prepare(
-          `DELETE FROM dead WHERE subscription_id = ?1
-             AND (?2 IS NULL OR job_id IN (SELECT value FROM json_each(?2)))`,
+          // By job id (`+`: the subscription's index would read all its dead jobs).
+          `DELETE FROM dead
+           WHERE job_id IN (SELECT value FROM json_each(?2)) AND +subscription_id = ?1`,
         )
-        .bind(subscriptionId, jobIds === undefined ? null : JSON.stringify(jobIds))
+        .bind(subscriptionId, JSON.stringify(jobIds))
         .run();
       return result.meta.changes;
     },
-    async drop(subscriptionId) {
-      const result = await db
-        .prepare("DELETE FROM dead WHERE subscription_id = ?")
-        .bind(subscriptionId)
-        .run();
-      return result.meta.changes;
-    },
+    drop,
   };
 }

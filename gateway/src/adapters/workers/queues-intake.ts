@@ -6,7 +6,7 @@ import { dedupeKey } from "../../store/dedupe-window.js";
 import { encodeEvent } from "../../store/event-codec.js";
 import { QUEUE_LIMITS, type QueueProducer } from "./cloudflare-bindings.js";
 import type { D1Acceptances } from "./d1-acceptances.js";
-import type { D1DeadJobs } from "./d1-dead-jobs.js";
+import type { D1DeadJobs, DeadJobRow } from "./d1-dead-jobs.js";
 import { type DeliveryMessage, messageBytes, sendChunks } from "./delivery-message.js";
 
 export interface QueuesIntakeOptions {
@@ -173,14 +173,13 @@ export function createQueuesIntake(options: QueuesIntakeOptions): DeliveryQueue 
     maxDeadPageChars: WORKERS_DEAD_PAGE_CHARS,
     findDead: (subscriptionId, jobId) => dead.find(subscriptionId, jobId),
     async redrive(subscriptionId, jobIds) {
-      let redriven = 0;
       // The dead set as it is now: a job redriven here that fails again while this runs (a fast
       // consumer, a sink that still refuses it) is buried in a newer row, which this redrive
       // neither sends again nor removes, as Node redrives what was dead when it was asked.
       const upTo = await dead.lastRow();
-      for (;;) {
-        const rows = await dead.peek(subscriptionId, REDRIVE_CHUNK, jobIds, upTo);
-        if (rows.length === 0) return redriven;
+      /** Sends the rows' jobs to the queue, then removes the rows; resolves with how many. */
+      const sendOff = async (rows: readonly DeadJobRow[]) => {
+        if (rows.length === 0) return 0;
         const sentAt = clock.now();
         // Sent before removed: a failure in between redrives a job twice, never loses it.
         await send(
@@ -195,8 +194,26 @@ export function createQueuesIntake(options: QueuesIntakeOptions): DeliveryQueue 
           })),
         );
         await dead.remove(rows.map((row) => row.seq));
-        redriven += rows.length;
+        return rows.length;
+      };
+      let redriven = 0;
+      if (jobIds === undefined) {
+        for (;;) {
+          const sent = await sendOff(
+            await dead.peek(subscriptionId, REDRIVE_CHUNK, undefined, upTo),
+          );
+          if (sent === 0) return redriven;
+          redriven += sent;
+        }
       }
+      // Named jobs a chunk of names at a time, each read once: one read of all the names per
+      // chunk of rows would read them all again for every hundred.
+      const named = [...new Set(jobIds)];
+      for (let at = 0; at < named.length; at += REDRIVE_CHUNK) {
+        const chunk = named.slice(at, at + REDRIVE_CHUNK);
+        redriven += await sendOff(await dead.peek(subscriptionId, REDRIVE_CHUNK, chunk, upTo));
+      }
+      return redriven;
     },
     discardDead: (subscriptionId, jobIds) => dead.discard(subscriptionId, jobIds),
     drop: (subscriptionId) => dead.drop(subscriptionId),
