@@ -1,5 +1,9 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { QueueProducer } from "../src/adapters/workers/cloudflare-bindings.js";
+import {
+  createHeraldWorker,
+  type HeraldWorkerEnv,
+} from "../src/adapters/workers/create-herald-worker.js";
 import { createD1Acceptances } from "../src/adapters/workers/d1-acceptances.js";
 import { createD1DeadJobs } from "../src/adapters/workers/d1-dead-jobs.js";
 import { ensureSchema } from "../src/adapters/workers/d1-schema.js";
@@ -8,7 +12,8 @@ import { createQueuesIntake } from "../src/adapters/workers/queues-intake.js";
 import { systemClock } from "../src/ports/clock.js";
 import { silentLogger } from "../src/ports/logger.js";
 import { encodeEvent } from "../src/store/event-codec.js";
-import { bindings, countingDatabase, resetDatabase } from "./harness.js";
+import { DEFAULT_DELIVERY } from "../src/subscriptions/subscription.js";
+import { bindings, countingDatabase, recordingQueue, resetDatabase } from "./harness.js";
 
 // What one request costs in D1 rows read (`meta.rows_read`, what D1 bills) must follow what it
 // asks for, not how many jobs are dead: a statement whose index the planner cannot use reads
@@ -107,5 +112,93 @@ describe("D1 dead jobs: rows read per request", () => {
     expect(await dead.discard("sub", ["sub-1", `sub-${DEAD}`, "no-such-job"])).toBe(2);
     expect(await dead.discard("other", ["sub-2"])).toBe(0);
     expect(db.rowsRead).toBeLessThan(200);
+  });
+});
+
+describe("D1 subscriptions: rows read per request", () => {
+  /** `count` API subscriptions `s0` ... in D1, as other isolates would have created them. */
+  async function fillSubscriptions(count: number): Promise<void> {
+    const db = bindings.HERALD_DB;
+    for (let at = 0; at < count; at += 100) {
+      await db.batch(
+        Array.from({ length: Math.min(100, count - at) }, (_, n) => {
+          const id = `s${at + n}`;
+          const body = {
+            id,
+            filters: [{ exact: { type: id } }],
+            sink: "http://sink.test/events",
+            protocol: "HTTP",
+            protocolsettings: { headers: {} },
+            delivery: DEFAULT_DELIVERY,
+          };
+          return db
+            .prepare("INSERT INTO subscriptions (id, body) VALUES (?1, ?2)")
+            .bind(id, JSON.stringify(body));
+        }),
+      );
+    }
+    await db.prepare("UPDATE generation SET value = value + 1 WHERE id = 1").run();
+  }
+
+  /** A Worker (one isolate) over `db`. */
+  function isolate(db: ReturnType<typeof countingDatabase>) {
+    const env: HeraldWorkerEnv = {
+      HERALD_DB: db,
+      HERALD_DELIVERIES: recordingQueue(),
+      HERALD_CONFIG: JSON.stringify({ subscriptions: [] }),
+      HERALD_LOG_LEVEL: "silent",
+      HERALD_NO_AUTH: "true",
+    };
+    const worker = createHeraldWorker({ random: () => 0.5 });
+    return (path: string, method = "GET", body?: unknown) =>
+      worker.fetch(
+        new Request(`http://herald.test${path}`, {
+          method,
+          ...(body === undefined
+            ? {}
+            : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+        }),
+        env,
+      );
+  }
+
+  it("the isolate that changed a subscription does not load them all again (read all 2,000 after each change)", async () => {
+    await fillSubscriptions(2_000);
+    const db = countingDatabase();
+    const request = isolate(db);
+    const first = await request("/subscriptions/s1");
+    expect(first.status, await first.clone().text()).toBe(200);
+    const sink = "http://sink.test/other";
+    const created = await request("/subscriptions", "POST", { sink });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const changes: [string, string, unknown?][] = [
+      [`/subscriptions/${id}`, "PUT", { sink: `${sink}/2` }],
+      ["/subscriptions/s7", "DELETE"],
+    ];
+    const afterEach: number[] = [];
+    for (const [path, method, body] of [
+      [`/subscriptions`, "POST", { sink }],
+      ...changes,
+    ] as const) {
+      expect((await request(path, method, body)).status).toBeLessThan(300);
+      db.reset();
+      expect((await request(`/subscriptions/${id}`)).status).toBe(200);
+      afterEach.push(db.rowsRead);
+    }
+    // One generation read per request; a load of the set is 2,000 rows.
+    for (const rows of afterEach) expect(rows).toBeLessThan(50);
+    expect(((await (await request(`/subscriptions/${id}`)).json()) as { sink: string }).sink).toBe(
+      `${sink}/2`,
+    );
+    expect((await request("/subscriptions/s7")).status).toBe(404);
+
+    // A change through another isolate is loaded by this one on its next request.
+    const other = isolate(countingDatabase());
+    expect((await other("/subscriptions/s8", "DELETE")).status).toBe(200);
+    expect((await request("/subscriptions/s8")).status).toBe(404);
+    const third = await other("/subscriptions", "POST", { sink });
+    const { id: thirdId } = (await third.json()) as { id: string };
+    expect((await request(`/subscriptions/${thirdId}`)).status).toBe(200);
   });
 });

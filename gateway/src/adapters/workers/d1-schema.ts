@@ -106,5 +106,6 @@ async function addColumn(db: D1Database, sql: string): Promise<void> {
   }
 }
 
-/** The statement that bumps the subscriptions generation (see `SCHEMA`). */
-export const BUMP_GENERATION = "UPDATE generation SET value = value + 1 WHERE id = 1";
+/** The statement that bumps the subscriptions generation (see `SCHEMA`), answering the new one. */
+export const BUMP_GENERATION =
+  "UPDATE generation SET value = value + 1 WHERE id = 1 RETURNING value";

@@ -8,6 +8,18 @@ import { BUMP_GENERATION } from "./d1-schema.js";
 export interface D1SubscriptionStore extends SubscriptionStore {
   /** Grows with every write (any isolate's): a changed value means the set must be reloaded. */
   generation(): Promise<number>;
+  /** As `put`, resolving with the generation the write made. */
+  putAt(subscription: Subscription): Promise<number>;
+  /** As `delete`, with the generation the write made. */
+  deleteAt(id: string): Promise<{ readonly removed: boolean; readonly generation: number }>;
+  /** As `setDisabled`, resolving with the generation the write made. */
+  setDisabledAt(id: string, state: DisabledState | undefined): Promise<number>;
+}
+
+/** The generation a write's batch made: the answer of its last statement, the bump. */
+function generationOf(results: readonly { results: unknown[] }[]): number {
+  const row = results.at(-1)?.results[0] as { value?: number } | undefined;
+  return row?.value ?? 0;
 }
 
 /**
@@ -44,6 +56,62 @@ export function createD1SubscriptionStore(
   const maxStoredChars = options.maxStoredChars ?? MAX_STORED_SUBSCRIPTION_CHARS;
   const bump = () => db.prepare(BUMP_GENERATION);
 
+  async function putAt(subscription: Subscription): Promise<number> {
+    // Written only while the set, with this one in place of its old version, stays within
+    // `maxStoredChars` (one statement: two isolates cannot both take the last room).
+    const results = await db.batch([
+      db
+        .prepare(
+          `INSERT INTO subscriptions (id, body)
+             SELECT ?1, ?2 WHERE length(?2) + (
+               SELECT COALESCE(SUM(length(body)), 0) FROM subscriptions WHERE id <> ?1) <= ?3
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body`,
+        )
+        .bind(subscription.id, JSON.stringify(subscription), maxStoredChars),
+      bump(),
+    ]);
+    if ((results[0]?.meta.changes ?? 0) === 0) {
+      throw new Conflict(
+        `the stored subscriptions would hold more than ${maxStoredChars} characters of JSON, the most a Worker keeps (each isolate loads all of them): delete some, or make this one smaller`,
+      );
+    }
+    return generationOf(results);
+  }
+
+  async function deleteAt(id: string) {
+    const results = await db.batch([
+      db.prepare("DELETE FROM subscriptions WHERE id = ?").bind(id),
+      bump(),
+    ]);
+    return { removed: (results[0]?.meta.changes ?? 0) > 0, generation: generationOf(results) };
+  }
+
+  async function setDisabledAt(id: string, state: DisabledState | undefined): Promise<number> {
+    const fingerprint = state?.definition;
+    const changes =
+      state === undefined
+        ? [db.prepare("DELETE FROM disabled WHERE id = ?").bind(id)]
+        : [
+            db
+              .prepare(
+                `INSERT INTO disabled (id, at, reason) VALUES (?, ?, ?)
+                   ON CONFLICT (id) DO UPDATE SET at = excluded.at, reason = excluded.reason`,
+              )
+              .bind(id, state.at, state.reason),
+          ];
+    changes.push(
+      fingerprint === undefined
+        ? db.prepare("DELETE FROM disabled_config WHERE id = ?").bind(id)
+        : db
+            .prepare(
+              `INSERT INTO disabled_config (id, fingerprint) VALUES (?, ?)
+                 ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint`,
+            )
+            .bind(id, fingerprint),
+    );
+    return generationOf(await db.batch([...changes, bump()]));
+  }
+
   return {
     async list() {
       const { results } = await db
@@ -51,33 +119,13 @@ export function createD1SubscriptionStore(
         .all<{ body: string }>();
       return results.map((row) => JSON.parse(row.body) as Subscription);
     },
-    async put(subscription) {
-      // Written only while the set, with this one in place of its old version, stays within
-      // `maxStoredChars` (one statement: two isolates cannot both take the last room).
-      const [written] = await db.batch([
-        db
-          .prepare(
-            `INSERT INTO subscriptions (id, body)
-             SELECT ?1, ?2 WHERE length(?2) + (
-               SELECT COALESCE(SUM(length(body)), 0) FROM subscriptions WHERE id <> ?1) <= ?3
-             ON CONFLICT (id) DO UPDATE SET body = excluded.body`,
-          )
-          .bind(subscription.id, JSON.stringify(subscription), maxStoredChars),
-        bump(),
-      ]);
-      if ((written?.meta.changes ?? 0) === 0) {
-        throw new Conflict(
-          `the stored subscriptions would hold more than ${maxStoredChars} characters of JSON, the most a Worker keeps (each isolate loads all of them): delete some, or make this one smaller`,
-        );
-      }
+    putAt,
+    deleteAt,
+    setDisabledAt,
+    put: async (subscription) => {
+      await putAt(subscription);
     },
-    async delete(id) {
-      const [removed] = await db.batch([
-        db.prepare("DELETE FROM subscriptions WHERE id = ?").bind(id),
-        bump(),
-      ]);
-      return (removed?.meta.changes ?? 0) > 0;
-    },
+    delete: async (id) => (await deleteAt(id)).removed,
     async disabled() {
       const { results } = await db
         .prepare(
@@ -94,30 +142,8 @@ export function createD1SubscriptionStore(
       }
       return states;
     },
-    async setDisabled(id, state) {
-      const fingerprint = state?.definition;
-      const changes =
-        state === undefined
-          ? [db.prepare("DELETE FROM disabled WHERE id = ?").bind(id)]
-          : [
-              db
-                .prepare(
-                  `INSERT INTO disabled (id, at, reason) VALUES (?, ?, ?)
-                   ON CONFLICT (id) DO UPDATE SET at = excluded.at, reason = excluded.reason`,
-                )
-                .bind(id, state.at, state.reason),
-            ];
-      changes.push(
-        fingerprint === undefined
-          ? db.prepare("DELETE FROM disabled_config WHERE id = ?").bind(id)
-          : db
-              .prepare(
-                `INSERT INTO disabled_config (id, fingerprint) VALUES (?, ?)
-                 ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint`,
-              )
-              .bind(id, fingerprint),
-      );
-      await db.batch([...changes, bump()]);
+    setDisabled: async (id, state) => {
+      await setDisabledAt(id, state);
     },
     async generation() {
       const row = await db
