@@ -202,3 +202,23 @@ describe("D1 subscriptions: rows read per request", () => {
     expect((await request(`/subscriptions/${thirdId}`)).status).toBe(200);
   });
 });
+
+describe("D1 acceptances: the table stays bounded", () => {
+  it("a claim of more events than it prunes by default prunes at least as many expired rows as it adds (pruned 500)", async () => {
+    const db = bindings.HERALD_DB;
+    const now = 1_000_000;
+    // 5,000 acceptances kept until before now: expired.
+    await db
+      .prepare(
+        `WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 5000)
+         INSERT INTO accepted (id, key, dedupe_until, keep_until, accepted_at)
+         SELECT 'old-' || x, 'old-key-' || x, 0, x, 0 FROM n`,
+      )
+      .run();
+    const claims = Array.from({ length: 1_000 }, (_, n) => ({ id: `new-${n}`, key: `key-${n}` }));
+    const won = await createD1Acceptances(db).claim(claims, now, 60_000, now + 60_000);
+    expect(won.size).toBe(1_000);
+    const rows = await db.prepare("SELECT COUNT(*) AS n FROM accepted").first<{ n: number }>();
+    expect(rows?.n).toBeLessThanOrEqual(5_000);
+  });
+});

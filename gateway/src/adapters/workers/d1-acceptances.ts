@@ -36,7 +36,10 @@ export interface D1Acceptances {
  */
 const liveUntil = (row: "" | "a.") => `COALESCE(${row}accepted_at + ?3, ${row}dedupe_until)`;
 
-/** Expired rows removed per claim: more than one request adds, so the table cannot grow unbounded. */
+/**
+ * Expired rows removed per claim, at least: twice what the claim adds when that is more (a batch
+ * of more events than this, `limits.maxBatchEvents`), so the table cannot grow unbounded.
+ */
 const PRUNE_PER_CLAIM = 500;
 
 /**
@@ -130,7 +133,7 @@ export function createD1Acceptances(db: D1Database): D1Acceptances {
             `DELETE FROM accepted WHERE id IN (
                SELECT id FROM accepted WHERE keep_until <= ?1 ORDER BY keep_until LIMIT ?2)`,
           )
-          .bind(now, PRUNE_PER_CLAIM),
+          .bind(now, Math.max(PRUNE_PER_CLAIM, 2 * claims.length)),
         ...lists.map((list) =>
           db
             .prepare(
