@@ -115,6 +115,25 @@ describe("D1 dead jobs: rows read per request", () => {
   });
 });
 
+describe("D1 dead jobs: removing a large dead set", () => {
+  it("drops and discards all of a subscription's dead jobs in statements of a bounded size (one statement)", async () => {
+    await fillDead("sub", DEAD);
+    await fillDead("kept", 10);
+    await fillDead("other", 2_500);
+    const db = countingDatabase();
+    const dead = createD1DeadJobs(db);
+    expect(await dead.drop("sub")).toBe(DEAD);
+    expect(await dead.discard("other", undefined)).toBe(2_500);
+    expect(await dead.drop("none")).toBe(0);
+    // A thousand at a time; all 20,000 in one statement before.
+    expect(db.mostRowsWritten).toBeLessThanOrEqual(1_000);
+    const left = await bindings.HERALD_DB.prepare(
+      "SELECT subscription_id, COUNT(*) AS n FROM dead GROUP BY subscription_id",
+    ).all();
+    expect(left.results).toStrictEqual([{ subscription_id: "kept", n: 10 }]);
+  });
+});
+
 describe("D1 subscriptions: rows read per request", () => {
   /** `count` API subscriptions `s0` ... in D1, as other isolates would have created them. */
   async function fillSubscriptions(count: number): Promise<void> {

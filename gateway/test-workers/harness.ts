@@ -182,13 +182,21 @@ export function flakyDatabase(failing: (sql: string) => boolean): D1Database {
 
 /**
  * The real D1 binding, adding up the rows each statement read (`meta.rows_read`, what D1 bills
- * and what a statement without a usable index grows with) in `rowsRead`, since `reset()`.
+ * and what a statement without a usable index grows with) in `rowsRead`, and keeping the most
+ * rows one statement wrote (`meta.rows_written`, indexes included) in `mostRowsWritten`, since
+ * `reset()`.
  */
-export function countingDatabase(): D1Database & { rowsRead: number; reset(): void } {
+export function countingDatabase(): D1Database & {
+  rowsRead: number;
+  mostRowsWritten: number;
+  reset(): void;
+} {
   const real = bindings.HERALD_DB;
   const inner = new WeakMap<object, D1Statement>();
   const read = (result: { meta: object }) => {
-    counting.rowsRead += (result.meta as { rows_read?: number }).rows_read ?? 0;
+    const meta = result.meta as { rows_read?: number; rows_written?: number };
+    counting.rowsRead += meta.rows_read ?? 0;
+    counting.mostRowsWritten = Math.max(counting.mostRowsWritten, meta.rows_written ?? 0);
   };
   const wrap = (statement: D1Statement): D1Statement => {
     const wrapped: D1Statement = {
@@ -215,8 +223,10 @@ export function countingDatabase(): D1Database & { rowsRead: number; reset(): vo
   };
   const counting = {
     rowsRead: 0,
+    mostRowsWritten: 0,
     reset() {
       counting.rowsRead = 0;
+      counting.mostRowsWritten = 0;
     },
     prepare: (sql: string) => wrap(real.prepare(sql)),
     async batch<Row>(statements: D1Statement[]) {

@@ -44,6 +44,9 @@ interface Place {
  */
 const PLACE = "COALESCE(place, seq)";
 
+/** Dead jobs removed per statement by `drop` (and a discard of all of a subscription's). */
+const DROP_CHUNK = 1_000;
+
 /** About how many characters of stored events one read of a dead page fetches at most. */
 const READ_CHARS = 4 * 1024 * 1024;
 
@@ -115,12 +118,22 @@ export interface D1DeadJobs {
  * await dead.bury(job, { status: 400, error: "bad payload", at: Date.now() });
  */
 export function createD1DeadJobs(db: D1Database): D1DeadJobs {
+  /**
+   * `DROP_CHUNK` rows a statement, not the subscription's whole dead set in one: a statement
+   * holds the database (every request's D1 reads wait behind it), and one over hundreds of
+   * thousands of rows runs into D1's limit on a query's duration, failing the call each time.
+   */
   async function drop(subscriptionId: string): Promise<number> {
-    const result = await db
-      .prepare("DELETE FROM dead WHERE subscription_id = ?")
-      .bind(subscriptionId)
-      .run();
-    return result.meta.changes;
+    const statement = db.prepare(
+      `DELETE FROM dead WHERE seq IN (
+         SELECT seq FROM dead WHERE subscription_id = ?1 ORDER BY seq LIMIT ?2)`,
+    );
+    let dropped = 0;
+    for (;;) {
+      const { changes } = (await statement.bind(subscriptionId, DROP_CHUNK).run()).meta;
+      dropped += changes;
+      if (changes < DROP_CHUNK) return dropped;
+    }
   }
 
   return {
