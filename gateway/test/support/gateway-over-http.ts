@@ -1,4 +1,4 @@
-import { createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { nodeListener } from "../../src/adapters/node/node-listener.js";
 import { createGateway, type Gateway, type GatewayOptions } from "../../src/app/create-gateway.js";
@@ -9,6 +9,8 @@ export interface GatewayOverHttp {
   readonly gateway: Gateway;
   /** `http://127.0.0.1:<port>` */
   readonly base: string;
+  /** The `node:http` server (tests watch its answers through its `request` event). */
+  readonly server: Server;
   /** Stops the gateway, drops open connections and closes the server. */
   close(): Promise<void>;
 }
@@ -34,6 +36,7 @@ export async function startGatewayOverHttp(
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   return {
     gateway,
+    server,
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     async close() {
       await gateway.stop();

@@ -9,7 +9,7 @@ import {
   statfsSync,
   writeFileSync,
 } from "node:fs";
-import { type IncomingMessage, request } from "node:http";
+import { type IncomingMessage, request, type ServerResponse } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -436,43 +436,49 @@ describe("a download whose copy can no longer be read, behind the Node listener"
         "readerr.json",
         { queue: small.queue, backup: small.backup },
       );
+      const answers: ServerResponse[] = [];
+      gw.server.on("request", (_req, res: ServerResponse) => answers.push(res));
       const isCopy = (link: string) => link.startsWith(`${path}.backup-`);
       try {
         // About 3 MB: far more than the sockets' buffers hold.
         await fill(small, 1_500);
-        const cut = await new Promise<{ received: number; error: boolean }>((resolve, reject) => {
-          const req = request(`${gw.base}/store/backup`, (res) => {
-            if (res.statusCode !== 200) reject(new Error(`answered ${res.statusCode}`));
-            let received = 0;
-            res.once("data", () => {
-              res.pause();
-              // The gateway's writer now waits for a drain: no read of the copy is under way.
-              setTimeout(() => {
-                try {
-                  const [fd, ...more] = descriptorsOf(isCopy);
-                  if (fd === undefined || more.length > 0) throw new Error("no single copy fd");
-                  closeSync(fd);
-                  const folder = openSync(own, "r");
-                  if (folder !== fd) throw new Error(`the folder got fd ${folder}, not ${fd}`);
-                } catch (err) {
-                  reject(err);
-                  return;
-                }
-                res.resume();
-              }, 200);
-            });
-            res.on("data", (chunk: Buffer) => {
-              received += chunk.length;
-            });
-            res.on("end", () => resolve({ received, error: false }));
-            res.on("error", () => resolve({ received, error: true }));
-            res.on("aborted", () => resolve({ received, error: true }));
-          });
-          req.on("error", () => undefined);
+        const res = await new Promise<IncomingMessage>((resolve, reject) => {
+          const req = request(`${gw.base}/store/backup`, resolve);
+          req.on("error", reject);
           req.end();
         });
+        expect(res.statusCode).toBe(200);
+        let received = 0;
+        const begun = new Promise<void>((resolve) =>
+          res.once("data", () => {
+            res.pause();
+            resolve();
+          }),
+        );
+        res.on("data", (chunk: Buffer) => {
+          received += chunk.length;
+        });
+        const cut = new Promise<boolean>((resolve) => {
+          res.on("end", () => resolve(false));
+          res.on("error", () => resolve(true));
+          res.on("aborted", () => resolve(true));
+        });
+        await begun;
+        // The gateway's writer waits for a drain: no read of the copy is under way.
+        await waitUntil(() => answers[0]?.writableNeedDrain === true, {
+          everyMs: 10,
+          timeoutMs: 10_000,
+          what: "the gateway's writer to wait for the client",
+        });
+        const [fd, ...more] = descriptorsOf(isCopy);
+        if (fd === undefined || more.length > 0) throw new Error("no single copy fd");
+        closeSync(fd);
+        const folder = openSync(own, "r");
+        if (folder !== fd) throw new Error(`the folder got fd ${folder}, not ${fd}`);
+        res.resume();
         // The answer was cut short of its Content-Length, not ended as if whole.
-        expect(cut.error).toBe(true);
+        expect(await cut).toBe(true);
+        expect(received).toBeLessThan(Number(res.headers["content-length"]));
         // At once, not after the 60 s stall cut: the slot is free and a new copy comes whole.
         const retry = await fetch(`${gw.base}/store/backup`);
         expect(retry.status).toBe(200);
