@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import type { Http2ServerResponse } from "node:http2";
 import { getRequestListener, RequestError } from "@hono/node-server";
 import { STORE_BACKUP_PATH } from "../../api/store-backup-routes.js";
 import type { Gateway } from "../../app/create-gateway.js";
@@ -31,7 +32,9 @@ const INGEST = new Set<string>(INGEST_PATHS);
  * cancels the download and frees the backup slot. The copy's own stall timer alone freed the
  * slot but left the socket waiting for a `drain` that never came, open for as long as the client
  * kept it. The default (a third of the copy's `BACKUP_STALL_MS`) closes it before that timer
- * errors the body, which `@hono/node-server` would print as a stack on stderr.
+ * errors the body. A body that errors (that timer, a read of the copy that fails) is logged as
+ * one JSON line and cuts the connection (`cutOnError`): `@hono/node-server` would print it with
+ * its stack on stderr.
  *
  * @example
  * const server = http.createServer(nodeListener(gateway));
@@ -41,10 +44,9 @@ export function nodeListener(
   options: { readonly backupStallMs?: number } = {},
 ): RequestListener {
   const { backupStallMs = BACKUP_STALL_MS / 3 } = options;
-  // The env ({ incoming, outgoing }) reaches the routes: ingest reads the raw header lines there.
-  const viaHono = getRequestListener((request, env) => gateway.app.fetch(request, env), {
+  const honoOptions = {
     hostname: "localhost",
-    errorHandler(err) {
+    errorHandler(err: unknown) {
       const refusal =
         err instanceof RequestError
           ? new MalformedRequest(`the request target or Host header is not valid: ${err.message}`)
@@ -53,7 +55,20 @@ export function nodeListener(
       const { status, headers, body } = gateway.problem(refusal, "-", "-");
       return new Response(body, { status, headers });
     },
-  });
+  };
+  // The env ({ incoming, outgoing }) reaches the routes: ingest reads the raw header lines there.
+  const viaHono = getRequestListener(
+    (request, env) => gateway.app.fetch(request, env),
+    honoOptions,
+  );
+  // The one answer streamed from a source that can fail part-way (the backup's copy): its errors
+  // are logged and cut the connection here, not printed by `@hono/node-server`.
+  const viaHonoStreamed = getRequestListener(async (request, env) => {
+    const answer = await gateway.app.fetch(request, env);
+    return cutOnError(answer, env.outgoing, (err) =>
+      gateway.problem(err, request.method, STORE_BACKUP_PATH),
+    );
+  }, honoOptions);
   return function heraldListener(req, res) {
     if (req.method === "POST" && isIngestPath(req.url)) {
       void ingest(gateway, req, res);
@@ -75,6 +90,8 @@ export function nodeListener(
       if (req.method === "HEAD" && routedPath(req.url) !== STORE_BACKUP_PATH) req.method = "GET";
       else if (req.method === "GET" && routedPath(req.url) === STORE_BACKUP_PATH) {
         cutWhenStalled(res, backupStallMs);
+        void viaHonoStreamed(req, res);
+        return;
       }
       void viaHono(req, res);
     }
@@ -137,6 +154,50 @@ function cutWhenStalled(res: ServerResponse, ms: number): void {
   // A download never keeps a stopping process alive.
   timer.unref();
   res.once("close", () => clearInterval(timer));
+}
+
+/**
+ * `answer` with its body read through a guard: a body that errors part-way (a read of the
+ * backup's copy that fails, its stall timer) is reported to `failed` (the JSON log, one line)
+ * and the connection is closed, which tells the client the answer is cut short of its
+ * `Content-Length`. Errored through to `@hono/node-server`, the body had its error printed with
+ * its stack on stderr, outside the log. Nothing is read ahead: a client that stops reading still
+ * stops the reads of the copy.
+ */
+function cutOnError(
+  answer: Response,
+  outgoing: ServerResponse | Http2ServerResponse,
+  failed: (err: unknown) => void,
+): Response {
+  // A refusal's body is a whole text, sent with its length: only the copy (200) is streamed.
+  if (answer.status !== 200) return answer;
+  const source = answer.body;
+  if (source === null) return answer;
+  const reader = source.getReader();
+  let cancelled = false;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (err) {
+          failed(err);
+          outgoing.destroy();
+          chunk = { done: true, value: undefined };
+        }
+        if (cancelled) return;
+        if (chunk.done) controller.close();
+        else controller.enqueue(chunk.value);
+      },
+      cancel(reason) {
+        cancelled = true;
+        return reader.cancel(reason).catch(() => undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body, { status: answer.status, headers: answer.headers });
 }
 
 /**

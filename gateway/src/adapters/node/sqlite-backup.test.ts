@@ -14,7 +14,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   type GatewayOverHttp,
   startGatewayOverHttp,
@@ -32,6 +32,7 @@ import { Unavailable } from "../../errors/errors.js";
 import type { CloudEvent } from "../../event/cloud-event.js";
 import { BackupInProgress, BackupNoRoom } from "../../store/backup-errors.js";
 import { decodeEvent } from "../../store/event-codec.js";
+import { createJsonLogger } from "./json-logger.js";
 import { createSqliteBackup } from "./sqlite-backup.js";
 import { createSqliteStore, openSqliteStore, type SqliteStore } from "./sqlite-store.js";
 
@@ -426,18 +427,24 @@ describe("a download whose copy can no longer be read, behind the Node listener"
   // under the gateway and its number given to the store's folder, which read(2) refuses
   // (EISDIR). The stall cut is the default 60 s: the slot must not wait for it.
   it.skipIf(process.platform !== "linux")(
-    "cuts the answer, and frees the slot and the file at once: the next backup is 200 and whole",
+    "cuts the answer, logs why in one JSON line (nothing raw on the console), and frees the slot and the file at once",
     async () => {
       const own = mkdtempSync(join(tmpdir(), "herald-backup-readerr-"));
       const path = join(own, "herald.db");
       const small = openSqliteStore({ path });
+      const lines: string[] = [];
+      const logger = createJsonLogger({ level: "info", write: (line) => lines.push(line) });
       const gw = await startGatewayOverHttp(
         { subscriptions: [{ id: "a", sink: "http://127.0.0.1:9/down" }] },
         "readerr.json",
-        { queue: small.queue, backup: small.backup },
+        { queue: small.queue, backup: small.backup, logger },
       );
       const answers: ServerResponse[] = [];
       gw.server.on("request", (_req, res: ServerResponse) => answers.push(res));
+      // What `@hono/node-server` prints of an error it meets (`console.error`, `console.info`).
+      const printed = (["error", "warn", "info", "log"] as const).map((level) =>
+        vi.spyOn(console, level).mockImplementation(() => undefined),
+      );
       const isCopy = (link: string) => link.startsWith(`${path}.backup-`);
       try {
         // About 3 MB: far more than the sockets' buffers hold.
@@ -479,6 +486,21 @@ describe("a download whose copy can no longer be read, behind the Node listener"
         // The answer was cut short of its Content-Length, not ended as if whole.
         expect(await cut).toBe(true);
         expect(received).toBeLessThan(Number(res.headers["content-length"]));
+        // Nothing printed by `@hono/node-server` (a stack on stderr, outside the JSON log).
+        expect(printed.flatMap((spy) => spy.mock.calls)).toEqual([]);
+        // Why, in the log: one JSON line naming the request and the read error, no stack.
+        const failures = lines
+          .map((line) => JSON.parse(line) as { level: string })
+          .filter((l) => l.level === "warn" || l.level === "error");
+        expect(failures).toEqual([
+          expect.objectContaining({
+            msg: "unexpected error while handling a request",
+            method: "GET",
+            path: "/store/backup",
+            error: expect.stringMatching(/^EISDIR/),
+          }),
+        ]);
+        expect(lines.join("")).not.toMatch(/\bat .+:\d+:\d+/);
         // At once, not after the 60 s stall cut: the slot is free and a new copy comes whole.
         const retry = await fetch(`${gw.base}/store/backup`);
         expect(retry.status).toBe(200);
@@ -495,6 +517,7 @@ describe("a download whose copy can no longer be read, behind the Node listener"
         expect(descriptorsOf((link) => isCopy(link) || link === own)).toEqual([]);
         expect(leftovers(own)).toEqual([]);
       } finally {
+        for (const spy of printed) spy.mockRestore();
         await gw.close();
         await small.close();
         rmSync(own, { recursive: true, force: true });

@@ -124,20 +124,11 @@ export function createSqliteBackup(
       );
       return {
         size,
-        body: fileStream(
-          file,
-          size,
-          stallMs,
-          () => {
-            busy = false;
-            // Where an open file cannot be unlinked: once closed (a moment after this).
-            if (!unlinked) setTimeout(() => void removeCopy(temp), 1_000);
-          },
-          (err) =>
-            logger.warn("the store backup could not be read; its download was cut", {
-              error: err instanceof Error ? err.message : String(err),
-            }),
-        ),
+        body: fileStream(file, size, stallMs, () => {
+          busy = false;
+          // Where an open file cannot be unlinked: once closed (a moment after this).
+          if (!unlinked) setTimeout(() => void removeCopy(temp), 1_000);
+        }),
       };
     } catch (err) {
       busy = false;
@@ -168,15 +159,14 @@ export function createSqliteBackup(
  * The copy's `size` bytes as a Web stream over its open file: closed once the last chunk is read
  * (before it is even sent: the next backup may start as soon as this client has it all), when
  * cancelled (the client went away: `@hono/node-server` cancels the body), when a read of the file
- * fails (`failed` hears why; the stream errors, and the answer is cut), or after `stallMs`
- * without a read; `release` runs once, however it ends, before the file is closed.
+ * fails (the stream errors with it: the Node listener logs it and cuts the answer), or after
+ * `stallMs` without a read; `release` runs once, however it ends, before the file is closed.
  */
 function fileStream(
   file: FileHandle,
   size: number,
   stallMs: number,
   release: () => void,
-  failed: (err: unknown) => void,
 ): ReadableStream<Uint8Array> {
   let finished = false;
   let position = 0;
@@ -213,7 +203,6 @@ function fileStream(
           // A read that fails errors the stream, and an errored stream's `cancel` (the client
           // going away, the socket closed on the error) never reaches this source: without this
           // the slot stayed taken, and the file open, until the stall timer, a minute later.
-          if (!finished) failed(err);
           await finish();
           throw err;
         }
