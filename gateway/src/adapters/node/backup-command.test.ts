@@ -1,7 +1,11 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type RequestListener, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import {
+  type AddressInfo,
+  createServer as createNetServer,
+  type Server as NetServer,
+} from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -19,7 +23,9 @@ beforeEach(async () => {
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
 const servers: Server[] = [];
+const netServers: NetServer[] = [];
 afterAll(async () => {
+  for (const server of netServers) await new Promise((ok) => server.close(ok));
   for (const server of servers) {
     server.closeAllConnections();
     await new Promise((ok) => server.close(ok));
@@ -94,6 +100,54 @@ describe("herald backup", () => {
     expect(result.stderr).toBe(
       "herald: the gateway refused the backup: 501 backup_unsupported: the memory store keeps nothing\n",
     );
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  // What a server says reaches the user's terminal: escape sequences (clear the screen, set the
+  // window title, recolour) and line breaks (a forged line of output) are printed escaped.
+  it("prints a hostile refusal's detail and code escaped, on one line", async () => {
+    const url = await serveWith((_req, res) => {
+      res.writeHead(400, { "content-type": "application/problem+json" }).end(
+        JSON.stringify({
+          code: "bad\u001b[31m",
+          detail: "no\u001b]0;owned\u0007 room\u001b[2J\r\nherald: backup written\u009b2J\u202e!",
+        }),
+      );
+    });
+    const result = await cli(["--url", url, "--out", "b.db"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      "herald: the gateway refused the backup: 400 bad\\u001b[31m: no\\u001b]0;owned\\u0007 room\\u001b[2J\\r\\nherald: backup written\\u009b2J\\u202e!\n",
+    );
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  // Answers node:http would refuse to send, as raw bytes. U+009B is CSI in C1, which some
+  // terminals obey (fetch refuses C0 controls in a status line or a header).
+  it.each([
+    {
+      what: "status line",
+      head: "HTTP/1.1 409 Con\xc2\x9b2Jflict\r\ncontent-length: 0\r\n\r\n",
+      said: "the gateway refused the backup: 409 Con\\u009b2Jflict\n",
+    },
+    {
+      what: "redirect's Location",
+      // Header values are read as latin1: the byte 0x9b is U+009B.
+      head: "HTTP/1.1 302 Found\r\nlocation: http://[\x9b2J\r\ncontent-length: 0\r\n\r\n",
+      said: "302 Found, a redirect to http://[\\u009b2J;",
+    },
+  ])("prints a hostile $what escaped", async ({ head, said }) => {
+    const server = createNetServer((socket) => {
+      socket.once("data", () => socket.end(Buffer.from(head, "latin1")));
+    });
+    netServers.push(server);
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const result = await cli(["--url", url, "--out", "b.db"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(said);
+    expect(result.stderr).not.toContain("\u001b");
+    expect(result.stderr).not.toContain("\u009b");
     expect(await readdir(dir)).toEqual([]);
   });
 

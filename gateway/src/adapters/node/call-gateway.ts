@@ -58,8 +58,10 @@ export async function callGateway(
       location === null
         ? ""
         : ` to ${URL.canParse(location, url) ? new URL(location, url) : location}`;
+    // The status line and `Location` are the server's words: printed safely.
+    const answered = printable(`${response.status} ${response.statusText}, a redirect${to}`);
     throw new ServeError(
-      `${url} answered ${response.status} ${response.statusText}, a redirect${to}; herald does not follow redirects: give --url the gateway's own address`,
+      `${url} answered ${answered}; herald does not follow redirects: give --url the gateway's own address`,
     );
   }
   return response;
@@ -86,10 +88,30 @@ export async function problemText(res: Response): Promise<string> {
     (!whole && problem.detail === undefined && problem.title === undefined)
   ) {
     const cut = whole ? "" : ` (its body was not read past ${PROBLEM_MAX_BYTES / 1024} KiB)`;
-    return `${res.status} ${res.statusText}${cut}`;
+    return printable(`${res.status} ${res.statusText}${cut}`);
   }
-  return `${res.status} ${problem.code ?? ""}: ${problem.detail ?? problem.title ?? text}`;
+  return printable(
+    `${res.status} ${problem.code ?? ""}: ${problem.detail ?? problem.title ?? text}`,
+  );
 }
+
+/**
+ * `text` safe to print on a terminal, on one line: control characters (C0, DEL, C1: an escape
+ * sequence, a newline, a carriage return) and the Unicode ones that break or reorder lines are
+ * written as escapes (`\n`, `\u001b`). What a server says (a refusal's `detail`) is not trusted:
+ * raw, it could recolour or retitle the terminal, clear it, or forge lines of output.
+ *
+ * @example
+ * printable("no\u001b[2J room\n"); // "no\\u001b[2J room\\n"
+ */
+export function printable(text: string): string {
+  return text.replace(
+    /[\p{Cc}\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
+    (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+const ESCAPES: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
 interface ProblemFields {
   code?: string;
