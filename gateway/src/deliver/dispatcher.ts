@@ -9,6 +9,7 @@ import type { Deliverer } from "./deliverer.js";
 import type { DeliveryOutcome } from "./delivery-outcome.js";
 import type { DeliveryJob, DeliveryQueue } from "./delivery-queue.js";
 import { describeError } from "./failure-text.js";
+import { nextTurn } from "./next-turn.js";
 import { createRateWindow } from "./rate-window.js";
 import { canRetry, retryAfterCap } from "./retry-policy.js";
 import { createSettle, type Settle } from "./settle.js";
@@ -128,14 +129,6 @@ const NO_SKIP: ReadonlySet<string> = new Set();
  * the event loop 100 ms (memory store) to 430 ms (SQLite), no request answered meanwhile.
  */
 const LEASED_PER_TURN = 256;
-
-/** Resolves after the event loop's next turn (timers and I/O run first). */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => {
-    if (typeof setImmediate === "function") setImmediate(resolve);
-    else setTimeout(resolve, 0);
-  });
-}
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {

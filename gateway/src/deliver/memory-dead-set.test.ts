@@ -48,6 +48,22 @@ describe("MemoryDeadSet", () => {
     expect(set.has("6")).toBe(false);
   });
 
+  it("names its newest job, buried in or out of order, removed ones passed over", () => {
+    const set = new MemoryDeadSet();
+    expect(set.newestId()).toBe(0);
+    for (const id of [5, 1, 9, 3]) set.add(job(id));
+    expect(set.newestId()).toBe(9);
+    set.delete("9");
+    set.delete("5");
+    expect(set.newestId()).toBe(3);
+    set.add(job(4));
+    expect(set.newestId()).toBe(4);
+    set.delete("1");
+    set.delete("3");
+    set.delete("4");
+    expect(set.newestId()).toBe(0);
+  });
+
   it("stays right through many removals and burials (compaction)", () => {
     const set = new MemoryDeadSet();
     const model = new Set<number>();

@@ -74,6 +74,17 @@ export class MemoryDeadSet {
     }
   }
 
+  /** The id of the newest job held, 0 when none. */
+  newestId(): number {
+    this.#sort();
+    const order = this.#order;
+    for (let at = order.length - 1; at >= 0; at--) {
+      const id = order[at] as number;
+      if (this.#jobs.has(String(id))) return id;
+    }
+    return 0;
+  }
+
   /** Every job's id, oldest first. */
   ids(): string[] {
     return [...this.after(0)].map((job) => job.id);
