@@ -33,7 +33,12 @@ const event = (id: string): CloudEvent => ({
 });
 
 /** Dead jobs of `subscriptionId` with these job ids, as a `bury` on any replica leaves them. */
-async function bury(subscriptionId: string, ids: readonly number[], error = "HTTP 500") {
+async function bury(
+  subscriptionId: string,
+  ids: readonly number[],
+  error = "HTTP 500",
+  on = names,
+) {
   const js = jetstream(nc);
   for (let at = 0; at < ids.length; at += 1_000) {
     await Promise.all(
@@ -44,7 +49,7 @@ async function bury(subscriptionId: string, ids: readonly number[], error = "HTT
           attempts: 3,
           lastFailure: { status: 500, error, at: 1 },
         });
-        return js.publish(names.dead(subscriptionId), data, { headers });
+        return js.publish(on.dead(subscriptionId), data, { headers });
       }),
     );
   }
@@ -199,5 +204,40 @@ describe("the dead set seen by two replicas", () => {
     api.unsubscribe();
     // A scan each (a consumer made, pulled, deleted), not 2,000 reads of messages gone.
     expect(requests).toBeLessThan(50);
+  }, 60_000);
+});
+
+describe("the dead set after its stream is made again", () => {
+  // An operator's `nats stream rm` and `add`, or a server that lost its storage while the
+  // connection stayed: the stream numbers its messages from 1 again, and the index, read on
+  // from the last sequence it had seen, described messages that no longer exist (job 1 found
+  // as the new stream's message 1, job 8 not found at all) until the next reconnect.
+  it("reads the new stream's dead jobs, not the old ones, though the connection stayed up", async () => {
+    const again = natsNames("deadagain");
+    const store = await openNatsStore({ servers: nats.url, stream: "deadagain", ackWaitMs: 5_000 });
+    stores.push(store);
+    const { queue } = store;
+    await bury("sub", range(1, 500), "HTTP 500", again);
+    expect(await queue.dead("sub", { limit: 1_000 })).toHaveLength(500);
+    expect((await queue.findDead("sub", "300"))?.id).toBe("300");
+    const jsm = await jetstreamManager(nc);
+    const { config } = await jsm.streams.info(again.stream);
+    await jsm.streams.delete(again.stream);
+    await jsm.streams.add(config);
+    await bury("sub", [7, 8, 9], "HTTP 422", again);
+    expect(await queue.findDead("sub", "1")).toBeUndefined();
+    expect(await queue.findDead("sub", "300")).toBeUndefined();
+    expect((await queue.findDead("sub", "8"))?.failure.error).toBe("HTTP 422");
+    expect(idsOf(await queue.dead("sub", { limit: 10, after: "7" }))).toEqual(["8", "9"]);
+    expect(idsOf(await queue.dead("sub", { limit: 1_000 }))).toEqual(["7", "8", "9"]);
+    expect(await queue.redrive("sub", ["9"])).toBe(1);
+    expect(idsOf(await queue.dead("sub", { limit: 1_000 }))).toEqual(["7", "8"]);
+    // Made again once more, with more messages than the old one had read: still seen.
+    await jsm.streams.delete(again.stream);
+    await jsm.streams.add(config);
+    await bury("other", range(1, 600), "HTTP 500", again);
+    await bury("sub", [42], "HTTP 410", again);
+    expect(idsOf(await queue.dead("sub", { limit: 1_000 }))).toEqual(["42"]);
+    expect(await queue.findDead("sub", "8")).toBeUndefined();
   }, 60_000);
 });

@@ -48,6 +48,12 @@ class DeadSet {
  * reader that meets many such in a row asks for a fresh scan (`rescan`): the whole set gone
  * through another replica costs one scan, not one request per job.
  *
+ * A stream deleted and made again (`nats stream rm` and `add`, a server that lost its storage)
+ * numbers its messages from 1 again, so reading on from the sequences read here would miss the
+ * new ones and take new messages for old jobs. Each use first asks for the stream's info (one
+ * small request): a `created` time other than the one seen, or a last sequence below one read,
+ * forgets every subject, as a reconnect does.
+ *
  * @example
  * const index = new NatsDeadIndex(jsm, js, "herald");
  * const set = await index.current(names.dead("audit"));
@@ -60,6 +66,12 @@ export class NatsDeadIndex {
   readonly #jsm: JetStreamManager;
   readonly #js: JetStreamClient;
   readonly #stream: string;
+  /** The stream's `created` time when the index last checked it (`undefined`: not yet). */
+  #created: string | undefined;
+  /** The highest sequence read of any subject since the index was last emptied. */
+  #highestSeq = 0;
+  /** Counts `clear`s: a scan begun before one does not keep what it read. */
+  #generation = 0;
 
   constructor(jsm: JetStreamManager, js: JetStreamClient, stream: string) {
     this.#jsm = jsm;
@@ -69,6 +81,7 @@ export class NatsDeadIndex {
 
   /** Brings the index of `subject` (a dead subject) up to the stream's messages. */
   async catchUp(subject: string): Promise<void> {
+    await this.#checkStream();
     // One at a time per subject: a second waits for the first, then reads what came since.
     for (;;) {
       const running = this.#catchingUp.get(subject);
@@ -84,6 +97,18 @@ export class NatsDeadIndex {
     }
   }
 
+  /** Forgets every subject when the stream is not the one read (made again since). */
+  async #checkStream(): Promise<void> {
+    const { created, state } = await this.#jsm.streams.info(this.#stream);
+    if (created === this.#created && state.last_seq >= this.#highestSeq) return;
+    if (this.#created !== undefined) this.clear();
+    this.#created = created;
+  }
+
+  #read(seq: number): void {
+    if (seq > this.#highestSeq) this.#highestSeq = seq;
+  }
+
   async #catchUp(subject: string): Promise<void> {
     const set = this.#sets.get(subject);
     if (set === undefined) return this.#scan(subject);
@@ -95,6 +120,7 @@ export class NatsDeadIndex {
       });
       if (msg === null) return;
       set.lastSeq = msg.seq;
+      this.#read(msg.seq);
       if (msg.header?.has(DISCARD_MARKER)) continue;
       const job = msg.header?.get("herald-job") ?? "";
       set.add(job === "" ? msg.seq : Number(job), msg.seq);
@@ -102,6 +128,7 @@ export class NatsDeadIndex {
   }
 
   async #scan(subject: string): Promise<void> {
+    const generation = this.#generation;
     const set = new DeadSet();
     // The subject's last message before the scan: the scan reads it and all before it, so
     // reading on from it misses none (one the scan read too is read again, the same entry).
@@ -110,6 +137,8 @@ export class NatsDeadIndex {
       set.add(id, seq);
     }
     set.lastSeq = last?.seq ?? 0;
+    if (generation !== this.#generation) return;
+    this.#read(set.lastSeq);
     this.#sets.set(subject, set);
   }
 
@@ -124,6 +153,8 @@ export class NatsDeadIndex {
    */
   clear(): void {
     this.#sets.clear();
+    this.#highestSeq = 0;
+    this.#generation++;
   }
 
   /** The dead message of job `id`, as last seen, if any. */
