@@ -115,6 +115,9 @@ export async function receive<TData = unknown>(
   request: Request,
   options: ReceiveOptions = {},
 ): Promise<ReceivedEvent<TData>> {
+  // The signature first (README): a forged or unsigned request is 401 whatever it holds, not a
+  // 415 or 400 that answers for what the sender claims to have sent.
+  const body = await verifiedBody(request, options);
   const contentType = request.headers.get("content-type") ?? undefined;
   const mode = modeOf(contentType ?? null);
   if (mode === "batch") {
@@ -122,7 +125,6 @@ export async function receive<TData = unknown>(
       "this is a batch (application/cloudevents-batch+json): use receiveBatch",
     );
   }
-  const body = await verifiedBody(request, options);
   const event =
     mode === "binary" ? decodeBinary(request.headers, body) : decodeStructured(body, contentType);
   return event as ReceivedEvent<TData>;
@@ -140,9 +142,9 @@ export async function receiveBatch<TData = unknown>(
   request: Request,
   options: ReceiveOptions = {},
 ): Promise<ReceivedEvent<TData>[]> {
+  const body = await verifiedBody(request, options);
   const contentType = request.headers.get("content-type") ?? undefined;
   const mode = modeOf(contentType ?? null);
-  const body = await verifiedBody(request, options);
   const events =
     mode === "batch"
       ? decodeBatch(body, contentType)
