@@ -1,4 +1,4 @@
-import { MessageTooLarge } from "./receive-errors.js";
+import { MessageTooLarge, UnsupportedMode } from "./receive-errors.js";
 
 /**
  * A request's body as bytes, refusing one over `maxBytes` with `MessageTooLarge`: at once when
@@ -45,5 +45,32 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
 export function checkMaxBytes(maxBytes: number): void {
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
     throw new TypeError("receive: maxBytes must be a whole number of bytes, 0 or more");
+  }
+}
+
+/**
+ * Refuses a body in a content coding other than `identity` (`Content-Encoding: gzip`, RFC 9110
+ * 8.4) or a transfer coding other than `chunked` (`Transfer-Encoding: gzip, chunked`, RFC 9112
+ * 7: HTTP servers remove the chunked framing and nothing else) with `UnsupportedMode` (415, RFC
+ * 9110 15.5.16), as the gateway refuses them at ingest. Nothing here decompresses: the
+ * compressed bytes would otherwise be the event's data, or a body "not valid UTF-8". Herald
+ * never compresses a delivery.
+ *
+ * @example
+ * checkCodings(request.headers); // UnsupportedMode for Content-Encoding: gzip
+ */
+export function checkCodings(headers: Headers): void {
+  for (const [name, allowed] of [
+    ["content-encoding", "identity"],
+    ["transfer-encoding", "chunked"],
+  ] as const) {
+    const value = headers.get(name);
+    if (value === null) continue;
+    const codings = value.split(",").map((coding) => coding.trim().toLowerCase());
+    if (codings.some((coding) => coding !== "" && coding !== allowed)) {
+      throw new UnsupportedMode(
+        `${name} ${JSON.stringify(value.slice(0, 100))} is not supported: the body is read as it is (${allowed} only)`,
+      );
+    }
   }
 }

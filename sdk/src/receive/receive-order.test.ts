@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
+import { gzipSync } from "node:zlib";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -103,5 +104,89 @@ describe("receive: with a signingSecret the signature is verified first", () => 
       body: "<a/>",
     });
     await expect(receiveBatch(xml, { signingSecret: env.SECRET })).rejects.toThrow(TypeError);
+  });
+});
+
+describe("receive: a compressed body is refused (415), not read as the data", () => {
+  let server: ReturnType<typeof serve>;
+  let port: number;
+  const binary = {
+    "ce-specversion": "1.0",
+    "ce-id": "1",
+    "ce-source": "/s",
+    "ce-type": "t",
+    "content-type": "application/octet-stream",
+  };
+  beforeAll(async () => {
+    const app = new Hono<{ Variables: ReceiverVariables }>();
+    app.post("/sink", heraldReceiver({ batch: true }), (c) =>
+      c.json(c.get("cloudevents").map((e) => [...(e.data as Uint8Array)])),
+    );
+    server = await new Promise((resolve) => {
+      const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s));
+    });
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** Writes one request byte for byte; resolves with its status line and body. */
+  function postRaw(head: string, body: Buffer): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.end(
+          Buffer.concat([
+            Buffer.from(`POST /sink HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${head}\r\n`),
+            body,
+          ]),
+        );
+      });
+      const chunks: Buffer[] = [];
+      socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+      socket.on("error", reject);
+      socket.on("end", () => {
+        const text = Buffer.concat(chunks).toString();
+        resolve({
+          status: Number(text.split(" ")[1]),
+          body: text.split("\r\n\r\n").slice(1).join(),
+        });
+      });
+    });
+  }
+  const lines = Object.entries(binary)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
+  const gzipped = gzipSync("hello");
+
+  it("Content-Encoding: gzip is 415 unsupported_mode; identity is read", async () => {
+    const gzip = await postRaw(
+      `${lines}Content-Encoding: gzip\r\nContent-Length: ${gzipped.length}\r\n`,
+      gzipped,
+    );
+    expect(gzip.status).toBe(415);
+    expect(gzip.body).toContain('"code":"unsupported_mode"');
+    const identity = await postRaw(
+      `${lines}Content-Encoding: identity\r\nContent-Length: 2\r\n`,
+      Buffer.from([1, 2]),
+    );
+    expect(identity).toMatchObject({ status: 200, body: "[[1,2]]" });
+  });
+
+  it("Transfer-Encoding: gzip, chunked is 415; chunked alone is read", async () => {
+    const chunked = (bytes: Buffer) =>
+      Buffer.concat([
+        Buffer.from(`${bytes.length.toString(16)}\r\n`),
+        bytes,
+        Buffer.from("\r\n0\r\n\r\n"),
+      ]);
+    const gzip = await postRaw(`${lines}Transfer-Encoding: gzip, chunked\r\n`, chunked(gzipped));
+    expect(gzip.status).toBe(415);
+    expect(gzip.body).toContain('"code":"unsupported_mode"');
+    const plain = await postRaw(
+      `${lines}Transfer-Encoding: chunked\r\n`,
+      chunked(Buffer.from([1, 2])),
+    );
+    expect(plain).toMatchObject({ status: 200, body: "[[1,2]]" });
   });
 });

@@ -1,6 +1,6 @@
 import { checkKnownOptions, type OptionNames } from "../known-options.js";
 import { decodeBatch, decodeBinary, decodeStructured, modeOf } from "./decode-event.js";
-import { readBody } from "./read-body.js";
+import { checkCodings, readBody } from "./read-body.js";
 import { UnsupportedMode } from "./receive-errors.js";
 import type { ReceivedEvent } from "./received-event.js";
 import { verifyWebhookSignature } from "./verify-signature.js";
@@ -86,6 +86,7 @@ async function verifiedBody(request: Request, options: ReceiveOptions): Promise<
       nowMs: now?.(),
     });
   }
+  checkCodings(request.headers);
   return body;
 }
 
@@ -94,7 +95,7 @@ async function verifiedBody(request: Request, options: ReceiveOptions): Promise<
  * verifying its Standard Webhooks signature when `signingSecret` is given. Rejects with a
  * `HeraldError` whose `status` is what to answer: `SignatureMissing`, `SignatureInvalid`,
  * `SignatureStale` (401), `MalformedMessage` (400), `MessageTooLarge` (413, over `maxBytes`),
- * `UnsupportedMode` (415, e.g. a batch).
+ * `UnsupportedMode` (415, e.g. a batch, or a compressed body).
  *
  * @example
  * export default {
