@@ -1,9 +1,11 @@
+import { type AddressInfo, connect } from "node:net";
+import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { heraldReceiver, type ReceiverVariables } from "./hono-receiver.js";
 import { readBody } from "./read-body.js";
 import { DEFAULT_MAX_BYTES, receive, receiveBatch } from "./receive.js";
-import { MessageTooLarge } from "./receive-errors.js";
+import { MalformedMessage, MessageTooLarge } from "./receive-errors.js";
 
 const binaryHeaders = {
   "ce-specversion": "1.0",
@@ -125,5 +127,50 @@ describe("heraldReceiver maxBytes", () => {
     expect(res.headers.get("content-type")).toBe("application/problem+json");
     expect(await res.json()).toMatchObject({ code: "message_too_large", status: 413 });
     expect(state.pulled).toBeLessThan(10);
+  });
+});
+
+describe("receive: a body cut off by the client", () => {
+  it("is MalformedMessage (400), not the runtime's own error (a 500), over real HTTP", async () => {
+    let settled: (outcome: unknown) => void = () => {};
+    const outcome = new Promise<unknown>((resolve) => {
+      settled = resolve;
+    });
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve(
+        {
+          fetch: async (request) => {
+            try {
+              settled(await receive(request));
+            } catch (err) {
+              settled(err);
+            }
+            return new Response(null, { status: 204 });
+          },
+          hostname: "127.0.0.1",
+          port: 0,
+        },
+        () => resolve(s),
+      );
+    });
+    try {
+      const { port } = server.address() as AddressInfo;
+      const socket = connect(port, "127.0.0.1", () => {
+        // 10 of the 100 bytes promised, then the connection is gone.
+        socket.write(
+          "POST / HTTP/1.1\r\nHost: x\r\nce-specversion: 1.0\r\nce-id: 1\r\nce-source: /s\r\nce-type: t\r\nContent-Length: 100\r\n\r\n0123456789",
+        );
+        setTimeout(() => socket.destroy(), 50);
+      });
+      socket.on("error", () => {});
+      const err = await outcome;
+      expect(err).toBeInstanceOf(MalformedMessage);
+      expect(err).toMatchObject({
+        status: 400,
+        message: "the request body could not be read to its end",
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -1,9 +1,10 @@
-import { MessageTooLarge, UnsupportedMode } from "./receive-errors.js";
+import { MalformedMessage, MessageTooLarge, UnsupportedMode } from "./receive-errors.js";
 
 /**
  * A request's body as bytes, refusing one over `maxBytes` with `MessageTooLarge`: at once when
  * `Content-Length` says so, else as soon as the bytes read pass the limit (a chunked body has no
- * length to check up front), cancelling the rest.
+ * length to check up front), cancelling the rest. A body that stops before its end (the client
+ * went away) is `MalformedMessage`.
  *
  * @example
  * const body = await readBody(request, 4 * 1024 * 1024);
@@ -22,7 +23,15 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let read: ReadableStreamReadResult<Uint8Array>;
+    try {
+      read = await reader.read();
+    } catch {
+      // The client went away mid-upload (Node's "aborted"): its fault, a 400, as the gateway
+      // answers it, not an unexpected error (a 500 and a stack in the sink's log).
+      throw new MalformedMessage("the request body could not be read to its end");
+    }
+    const { done, value } = read;
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
