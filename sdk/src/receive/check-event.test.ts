@@ -96,3 +96,53 @@ describe("attribute values a CloudEvent cannot hold are malformed, in every mode
     );
   });
 });
+
+describe("extensions whose documents fix a type are checked as the gateway checks them", () => {
+  // Before, any value was taken: an expirytime "tomorrow" (a sink's new Date() of it is Invalid
+  // Date), a sampledrate 0, a deprecated "yes", all of which the gateway refuses at ingest.
+  it("Timestamps, a URI and non-empty Strings, in every mode", () => {
+    for (const name of ["expirytime", "deprecationfrom", "deprecationsunset"]) {
+      expect(() => binary({ [`ce-${name}`]: "tomorrow" })).toThrow(
+        `${name} must be an RFC 3339 timestamp`,
+      );
+      expect(() => structured({ [name]: 1_700_000_000 })).toThrow(`${name} must be a string`);
+      expect(structured({ [name]: "2026-01-01T00:00:00Z" })[name]).toBe("2026-01-01T00:00:00Z");
+    }
+    expect(() => structured({ deprecationmigration: "docs/v2" })).toThrow(
+      "deprecationmigration must be an absolute URI (extensions/deprecation.md)",
+    );
+    expect(binary({ "ce-deprecationmigration": "https://x.example/v2" }).deprecationmigration).toBe(
+      "https://x.example/v2",
+    );
+    for (const name of ["partitionkey", "sequence", "sequencetype", "severitytext"]) {
+      expect(() => structured({ [name]: "" })).toThrow(`${name} must be a non-empty string`);
+      expect(() => structured({ [name]: 7 })).toThrow(`${name} must be a string`);
+      expect(binary({ [`ce-${name}`]: "a" })[name]).toBe("a");
+    }
+  });
+
+  it("Integers and Booleans, as JSON values or (binary mode) their canonical strings", () => {
+    expect(
+      binary({ "ce-sampledrate": "30", "ce-severitynumber": "0", "ce-deprecated": "true" }),
+    ).toMatchObject({ sampledrate: "30", severitynumber: "0", deprecated: "true" });
+    expect(structured({ sampledrate: 30, severitynumber: 0, deprecated: false })).toMatchObject({
+      sampledrate: 30,
+      severitynumber: 0,
+      deprecated: false,
+    });
+    expect(structured({ deprecated: "false" }).deprecated).toBe("false");
+    expect(() => binary({ "ce-sampledrate": "0" })).toThrow(
+      "sampledrate must be an Integer of at least 1 (extensions/sampledrate.md)",
+    );
+    expect(() => structured({ sampledrate: 1.5 })).toThrow("sampledrate must be an Integer");
+    expect(() => binary({ "ce-sampledrate": "030" })).toThrow("sampledrate must be an Integer");
+    expect(() => structured({ severitynumber: -1 })).toThrow(
+      "severitynumber must be an Integer of at least 0 (extensions/severity.md)",
+    );
+    expect(() => structured({ severitynumber: 2 ** 31 })).toThrow("severitynumber must be");
+    expect(() => binary({ "ce-deprecated": "yes" })).toThrow(
+      "deprecated must be a Boolean: true or false (extensions/deprecation.md)",
+    );
+    expect(() => structured({ deprecated: 1 })).toThrow("deprecated must be a Boolean");
+  });
+});

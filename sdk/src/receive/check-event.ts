@@ -13,7 +13,37 @@ const TYPED: readonly [string, (value: string) => boolean, string][] = [
   ["dataref", isUriReference, "a URI-reference (RFC 3986)"],
   ["time", isTimestamp, "an RFC 3339 timestamp"],
   ["datacontenttype", isMediaType, "a media type (RFC 2046)"],
+  // Extensions whose documents fix a type (cloudevents/extensions), checked as the gateway does.
+  ["expirytime", isTimestamp, "an RFC 3339 timestamp (extensions/expirytime.md)"],
+  ["deprecationfrom", isTimestamp, "an RFC 3339 timestamp (extensions/deprecation.md)"],
+  ["deprecationsunset", isTimestamp, "an RFC 3339 timestamp (extensions/deprecation.md)"],
+  ["deprecationmigration", isAbsoluteUri, "an absolute URI (extensions/deprecation.md)"],
 ];
+
+/**
+ * The Integer and Boolean extensions whose documents fix a range, and the least value: in binary
+ * mode (and in deprecation.md's own JSON example) they arrive as their canonical strings, which
+ * the gateway takes as it takes the JSON number or boolean.
+ */
+const INTEGERS: Readonly<Record<string, number>> = { sampledrate: 1, severitynumber: 0 };
+const INTEGER_TEXT = /^-?(?:0|[1-9][0-9]*)$/;
+
+/** Why a known Integer or Boolean extension's `value` is not one, or `undefined`. */
+function badTypedExtension(name: string, value: unknown): string | undefined {
+  if (name === "deprecated") {
+    return value === true || value === false || value === "true" || value === "false"
+      ? undefined
+      : "must be a Boolean: true or false (extensions/deprecation.md)";
+  }
+  const least = Object.hasOwn(INTEGERS, name) ? INTEGERS[name] : undefined;
+  if (least === undefined) return undefined;
+  const doc = name === "sampledrate" ? "sampledrate.md" : "severity.md";
+  const number =
+    typeof value === "string" && INTEGER_TEXT.test(value) ? Number(value) : (value as number);
+  return typeof number === "number" && (number | 0) === number && number >= least
+    ? undefined
+    : `must be an Integer of at least ${least} (extensions/${doc})`;
+}
 
 /**
  * Checks the attributes of a decoded event as CloudEvents 1.0.2 types them, as the gateway
@@ -21,7 +51,9 @@ const TYPED: readonly [string, (value: string) => boolean, string][] = [
  * non-empty, `specversion` 1.0; what `ReceivedEvent` types as strings a non-empty string; a
  * String without control characters, noncharacters or unpaired surrogates (Type System); an
  * Integer within 32 bits (JSON format 2.2); an extension never an object or an array; `source`,
- * `dataschema`, `dataref`, `time` and `datacontenttype` of their form. Anything else is a
+ * `dataschema`, `dataref`, `time` and `datacontenttype` of their form, and so the extensions
+ * whose documents type them (`expirytime` a Timestamp, `sampledrate` an Integer from 1, ...,
+ * as the gateway's `extension-attributes.ts`). Anything else is a
  * `MalformedMessage` naming the attribute (`where` says which event of a batch): a sink's
  * `event.subject.startsWith(...)` would throw on a number (a 500, retried), and a line break in
  * `subject` would reach its logs.
@@ -31,7 +63,7 @@ export function checkEvent(event: Record<string, unknown>, where: string): Recei
     if (event[name] === undefined) throw new MalformedMessage(`${where}${name} is required`);
   }
   for (const [name, value] of Object.entries(event)) {
-    const reason = badValue(name, value);
+    const reason = badTypedExtension(name, value) ?? badValue(name, value);
     if (reason !== undefined) throw new MalformedMessage(`${where}${name} ${reason}`);
   }
   if (event.specversion !== "1.0") {
@@ -71,7 +103,8 @@ function checked<T>(name: string, value: string, check: (value: string) => T, wh
   }
 }
 
-// The core attributes are Strings (or of a string form), and so is the dataref extension.
+// The core attributes are Strings (or of a string form), and so are the dataref extension and the
+// extensions below whose documents make them Strings, Timestamps or URIs.
 const STRINGS = new Set([
   "specversion",
   "id",
@@ -82,6 +115,15 @@ const STRINGS = new Set([
   "datacontenttype",
   "dataschema",
   "dataref",
+  // Extensions of a String type (a Timestamp, a URI, a non-empty String), as the gateway takes them.
+  "expirytime",
+  "deprecationfrom",
+  "deprecationsunset",
+  "deprecationmigration",
+  "partitionkey",
+  "sequence",
+  "sequencetype",
+  "severitytext",
 ]);
 
 /** Why `value` cannot be the value of attribute `name`, or `undefined`. */
