@@ -79,4 +79,14 @@ describe("answerWebhookHandshake (http-webhook.md 4.2)", () => {
   it("a maxRate that is not a positive integer is a TypeError", () => {
     expect(() => answerWebhookHandshake(options({}), { maxRate: 0 })).toThrow(TypeError);
   });
+
+  it("origins that are neither a list of names nor * are a TypeError that says so", () => {
+    for (const origins of ["herald", ["herald", 7], null]) {
+      expect(() =>
+        answerWebhookHandshake(options({ "webhook-request-origin": "herald" }), {
+          origins: origins as unknown as readonly string[],
+        }),
+      ).toThrow('origins must be an array of origin names (["herald"]) or "*"');
+    }
+  });
 });

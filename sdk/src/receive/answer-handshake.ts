@@ -29,6 +29,13 @@ export function answerWebhookHandshake(request: Request, options: HandshakeOptio
   if (maxRate !== undefined && !(Number.isInteger(maxRate) && maxRate >= 1)) {
     throw new TypeError("answerWebhookHandshake: maxRate must be an integer >= 1 (per minute)");
   }
+  // `origins: "herald"` (a string, in JavaScript) failed as "origins.some is not a function" on
+  // every handshake: a 500, and the subscription's deliveries dead-lettered.
+  if (origins !== "*" && !(Array.isArray(origins) && origins.every((o) => typeof o === "string"))) {
+    throw new TypeError(
+      'answerWebhookHandshake: origins must be an array of origin names (["herald"]) or "*"',
+    );
+  }
   // Any other method here is a delivery routed to the handshake by mistake (`app.all`): a 2xx
   // would tell Herald it was delivered, and the event would be lost. A 405 dead-letters it.
   if (request.method !== "OPTIONS") {
