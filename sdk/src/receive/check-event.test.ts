@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { HeraldError } from "../errors.js";
 import { decodeBatch, decodeBinary, decodeStructured } from "./decode-event.js";
 import { MalformedMessage } from "./receive-errors.js";
 
@@ -144,5 +145,60 @@ describe("extensions whose documents fix a type are checked as the gateway check
       "deprecated must be a Boolean: true or false (extensions/deprecation.md)",
     );
     expect(() => structured({ deprecated: 1 })).toThrow("deprecated must be a Boolean");
+  });
+});
+
+describe("a message shows at most 100 characters of the sender's text", () => {
+  // Before, a specversion, an attribute name or a datacontenttype charset of 5 million
+  // characters (within maxBytes) was repeated whole in the message: the problem document's
+  // detail and a sink's log line of 5 MB.
+  const big = "x".repeat(5_000_000);
+  const messageOf = (event: Record<string, unknown>): string => {
+    try {
+      decodeStructured(bytes(JSON.stringify({ ...REQUIRED, ...event })));
+    } catch (err) {
+      expect(err).toBeInstanceOf(HeraldError);
+      return (err as Error).message;
+    }
+    throw new Error("not refused");
+  };
+
+  it.each([
+    ["specversion", { specversion: big }, 'specversion "xxx'],
+    ["an attribute name", { [`A${big}`]: 1 }, '"Axx'],
+    [
+      "a charset of JSON data",
+      { datacontenttype: `application/json; charset=${big}`, data_base64: "AA==" },
+      "charset xxx",
+    ],
+    [
+      "a charset of a data string",
+      { datacontenttype: `application/xml; charset=${big}`, data: "a" },
+      "charset xxx",
+    ],
+    [
+      "a datacontenttype of non-string data",
+      { datacontenttype: `application/xml; a=${big}`, data: 1 },
+      "datacontenttype application/xml; a=xxx",
+    ],
+  ])("%s", (_, event, start) => {
+    const message = messageOf(event);
+    expect(message).toContain(start);
+    expect(message).toContain("… (");
+    expect(message.length).toBeLessThan(300);
+  });
+
+  it("a repeated member name of a batch event", () => {
+    const text = `[{"specversion":"1.0","id":"1","source":"/s","type":"t","${big}":1,"${big}":2}]`;
+    const err = (() => {
+      try {
+        decodeBatch(bytes(text));
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err?.message).toMatch(
+      /^event 0 of the batch: x{100}… \(5000000 characters\) is given twice/,
+    );
   });
 });

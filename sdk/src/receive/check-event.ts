@@ -3,7 +3,7 @@ import { forbiddenInString } from "../cloudevents-string.js";
 import { isMediaType, repeatedParameter } from "../media-type.js";
 import { isTimestamp } from "../timestamp.js";
 import { isAbsoluteUri, isUriReference } from "../uri-reference.js";
-import { MalformedMessage } from "./receive-errors.js";
+import { MalformedMessage, shorten } from "./receive-errors.js";
 import type { ReceivedEvent } from "./received-event.js";
 
 /** Attributes whose type is narrower than String, and what they must be (spec 3.1, 3.2). */
@@ -68,7 +68,7 @@ export function checkEvent(event: Record<string, unknown>, where: string): Recei
   }
   if (event.specversion !== "1.0") {
     throw new MalformedMessage(
-      `${where}specversion ${JSON.stringify(event.specversion)} is not supported; only "1.0" is`,
+      `${where}specversion ${shorten(JSON.stringify(event.specversion))} is not supported; only "1.0" is`,
     );
   }
   for (const [name, valid, what] of TYPED) {
@@ -83,7 +83,7 @@ export function checkEvent(event: Record<string, unknown>, where: string): Recei
       : undefined;
   if (repeated !== undefined) {
     throw new MalformedMessage(
-      `${where}datacontenttype gives the parameter ${repeated} twice (RFC 6838 4.3)`,
+      `${where}datacontenttype gives the parameter ${shorten(repeated)} twice (RFC 6838 4.3)`,
     );
   }
   return event as ReceivedEvent;

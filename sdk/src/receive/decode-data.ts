@@ -1,6 +1,6 @@
 import { decodeText, encodeText, knownCharset, unencodable } from "../charset.js";
 import { charsetOf, JSON_TYPE } from "../media-type.js";
-import { MalformedMessage, UnsupportedMode } from "./receive-errors.js";
+import { MalformedMessage, shorten, UnsupportedMode } from "./receive-errors.js";
 
 /*
  * What `data` a sink gets is decided by the event's media type (`datacontenttype`), the same in
@@ -88,7 +88,7 @@ export function dataFromBytes(
     const text = textIn(bytes, contentType, what);
     if (text === undefined) {
       throw new UnsupportedMode(
-        `${what} is JSON in charset ${charsetOf(contentType)}, which is not read here`,
+        `${what} is JSON in charset ${shorten(charsetOf(contentType)!)}, which is not read here`,
       );
     }
     return parseJsonText(text, what);
@@ -115,7 +115,7 @@ export function dataFromMember(
   if (contentType === undefined || JSON_TYPE.test(contentType)) return value;
   if (typeof value !== "string") {
     throw new MalformedMessage(
-      `${where}data must be a string under datacontenttype ${contentType} (JSON format 3.1.2; bytes go in data_base64)`,
+      `${where}data must be a string under datacontenttype ${shorten(contentType)} (JSON format 3.1.2; bytes go in data_base64)`,
     );
   }
   const label = charsetOf(contentType);
@@ -125,13 +125,13 @@ export function dataFromMember(
     // A string is a string whatever its label; bytes need the charset, written here or not.
     if (text) return value;
     throw new UnsupportedMode(
-      `${where}data is a string under charset ${label}, which is not written here (utf-8, us-ascii, iso-8859-1)`,
+      `${where}data is a string under charset ${shorten(label!)}, which is not written here (utf-8, us-ascii, iso-8859-1)`,
     );
   }
   const bad = unencodable(value, charset);
   if (bad !== undefined) {
     throw new MalformedMessage(
-      `${where}data holds ${bad}, which its charset ${charset} cannot hold (datacontenttype ${contentType})`,
+      `${where}data holds ${bad}, which its charset ${charset} cannot hold (datacontenttype ${shorten(contentType)})`,
     );
   }
   return text ? value : encodeText(value, charset);

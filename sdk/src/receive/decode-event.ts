@@ -3,7 +3,7 @@ import { charsetOf, repeatedParameter } from "../media-type.js";
 import { checkEvent } from "./check-event.js";
 import { dataFromBytes, dataFromMember, essenceOf, parseJsonText } from "./decode-data.js";
 import { decodeHeaderValue } from "./decode-header-value.js";
-import { MalformedMessage, UnsupportedMode } from "./receive-errors.js";
+import { MalformedMessage, shorten, UnsupportedMode } from "./receive-errors.js";
 import type { ReceivedEvent } from "./received-event.js";
 import { repeatedMembers } from "./repeated-members.js";
 
@@ -155,7 +155,7 @@ export function fromJsonFormat(value: unknown, where = "", repeated?: string): R
   // An attribute appears at most once (spec "Context Attributes"); see repeated-members.ts.
   if (repeated !== undefined) {
     // Quoted unless an attribute's name, as below: the text is the sender's (a line break).
-    const shown = ATTRIBUTE_NAME.test(repeated) ? repeated : JSON.stringify(repeated);
+    const shown = shorten(ATTRIBUTE_NAME.test(repeated) ? repeated : JSON.stringify(repeated));
     throw new MalformedMessage(`${where}${shown} is given twice in the event object`);
   }
   const event: Record<string, unknown> = {};
@@ -178,7 +178,7 @@ export function fromJsonFormat(value: unknown, where = "", repeated?: string): R
     // As for a ce-* header: an attribute is named by lower-case letters and digits (3.1.1).
     if (!ATTRIBUTE_NAME.test(name)) {
       throw new MalformedMessage(
-        `${where}${JSON.stringify(name)} does not name a CloudEvents attribute`,
+        `${where}${shorten(JSON.stringify(name))} does not name a CloudEvents attribute`,
       );
     }
     if (member !== null) event[name] = member;

@@ -56,3 +56,15 @@ export class MessageTooLarge extends HeraldError {
     super(message, { status: 413 });
   }
 }
+
+/**
+ * `text` as a message shows the sender's text: at most 100 characters, then how long it was. A
+ * body of up to `maxBytes` can hold an attribute name, a `specversion` or a `datacontenttype`
+ * of megabytes, which the problem document's `detail` and a sink's log line would repeat whole.
+ *
+ * @example
+ * shorten("x".repeat(5_000_000)); // "xxx…x… (5000000 characters)"
+ */
+export function shorten(text: string): string {
+  return text.length <= 100 ? text : `${text.slice(0, 100)}… (${text.length} characters)`;
+}
