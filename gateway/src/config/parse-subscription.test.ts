@@ -366,6 +366,7 @@ describe("parseSubscription: protocolsettings (3.2.2.1)", () => {
       "content-type": "text/plain",
       Host: "evil.example",
       "content-length": "3",
+      "Content-Encoding": "gzip",
       traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
       "webhook-signature": "v1,abc",
       "x-team": "media",
@@ -375,6 +376,7 @@ describe("parseSubscription: protocolsettings (3.2.2.1)", () => {
       `protocolsettings.headers["content-type"]: cannot be set here: it is the event's datacontenttype (or the content mode's) (key)`,
       "protocolsettings.headers.Host: cannot be set here: it belongs to the HTTP connection, set by the client (key)",
       `protocolsettings.headers["content-length"]: cannot be set here: it belongs to the HTTP connection, set by the client (key)`,
+      `protocolsettings.headers["Content-Encoding"]: cannot be set here: it describes the body, which is sent as it is (identity) (key)`,
       "protocolsettings.headers.traceparent: cannot be set here: it is written by the gateway on each delivery (trace context, signature, reply preference) (key)",
       `protocolsettings.headers["webhook-signature"]: cannot be set here: it is written by the gateway on each delivery (trace context, signature, reply preference) (key)`,
     ]);

@@ -25,7 +25,8 @@ const GATEWAY_HEADERS = new Set([
 
 /**
  * Why a `protocolsettings` header cannot be configured, or `undefined` when it can: `ce-*` and
- * `Content-Type` carry the event (HTTP binding 3.1.1, 3.1.3.1), framing and connection headers
+ * `Content-Type` carry the event (HTTP binding 3.1.1, 3.1.3.1), `Content-Encoding` would misdescribe
+ * its bytes, framing and connection headers
  * belong to the HTTP client, and the trace context, signature and `Prefer` are the gateway's.
  *
  * @example
@@ -36,6 +37,9 @@ export function reservedSinkHeader(name: string): string | undefined {
   const lower = name.toLowerCase();
   if (lower.startsWith("ce-")) return "carries the event's attributes (ce-*)";
   if (lower === "content-type") return "is the event's datacontenttype (or the content mode's)";
+  // The body goes as the event's bytes, never compressed: a sink that believed this header would
+  // fail to decode every delivery (a receiver may refuse it outright, as Herald's ingest does).
+  if (lower === "content-encoding") return "describes the body, which is sent as it is (identity)";
   if (CLIENT_HEADERS.has(lower)) return "belongs to the HTTP connection, set by the client";
   if (GATEWAY_HEADERS.has(lower)) {
     return "is written by the gateway on each delivery (trace context, signature, reply preference)";
