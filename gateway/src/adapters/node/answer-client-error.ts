@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import { HeadersTooLarge, MalformedRequest, RequestTimeout } from "../../errors/errors.js";
 import type { HeraldError } from "../../errors/herald-error.js";
 import { problemParts } from "../../http/problem.js";
+import { LINGER_MS } from "./linger-close.js";
 
 /**
  * The answer to a request node:http refuses before Herald sees it (its `clientError` event), as
@@ -24,6 +25,8 @@ import { problemParts } from "../../http/problem.js";
  * server.on("clientError", answerClientError);
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // Refused already and lingering: the broken parser reports each further chunk it is fed.
+  if (lingering.has(socket) && err.code !== "ECONNRESET") return;
   if (err.code === "ECONNRESET" || !socket.writable) {
     socket.destroy();
     return;
@@ -75,9 +78,16 @@ function afterEarlierAnswers(socket: Duplex, then: () => void): void {
   wait();
 }
 
+/** Sockets answered by `answerOnSocket` and still reading what the client sends. */
+const lingering = new WeakSet<Duplex>();
+
 /**
  * Writes `refusal` as a whole HTTP/1.1 answer straight to `socket`, then closes it: for requests
- * node:http hands over as a bare socket (a `clientError`, a `CONNECT`).
+ * node:http hands over as a bare socket (a `clientError`, a `CONNECT`). The close lingers as
+ * `lingerOnClose` does (RFC 9112 9.6): a half-close after the answer, then what the client still
+ * sends (the body of the refused request) is read and dropped until it closes its side, for at
+ * most `LINGER_MS`. Destroyed at once with that body unread, the socket reset the connection,
+ * and the client lost the answer it had not read yet (`write EPIPE`, no answer at all).
  *
  * @example
  * answerOnSocket(socket, new MalformedRequest("the request is not valid HTTP/1.1"));
@@ -91,8 +101,17 @@ export function answerOnSocket(socket: Duplex, refusal: HeraldError): void {
   };
   const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}`];
   for (const [name, value] of Object.entries(fields)) head.push(`${name}: ${value}`);
+  lingering.add(socket);
+  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
   // Then closed for good: node:http sockets allow half-open, and a slow client would keep it.
-  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`, () => socket.destroy());
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once("close", () => clearTimeout(timer));
+  socket.once("end", () => socket.destroy());
+  // A `data` listener also takes the socket back from node:http's parser where it read it
+  // directly; the parser, broken, is still fed each chunk and reports it (ignored above).
+  socket.on("data", () => {});
+  socket.resume();
 }
 
 function problemOf(err: NodeJS.ErrnoException & { rawPacket?: unknown }): HeraldError {

@@ -96,6 +96,19 @@ describe("a Hono route that answers before reading the body (404, 413 on the API
     expect(outcomes).toEqual(["404 not_found", "413 payload_too_large", "404 not_found"]);
   });
 
+  it("gets the refusal of a head node:http cannot parse (clientError), not a reset", async () => {
+    // Found by test/http-hostile-fuzz.test.ts: a NUL in a header value (400) or an unknown
+    // method, with a body on its way: the refusal was written straight to the socket, which was
+    // then destroyed with the body unread, and the reset took the answer with it.
+    const outcomes = await Promise.all([
+      uploadThenRead(
+        "POST /events HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\u0000\r\ncontent-length: 3000000\r\n\r\n",
+      ),
+      uploadThenRead("BREW /events HTTP/1.1\r\nHost: x\r\ncontent-length: 3000000\r\n\r\n"),
+    ]);
+    expect(outcomes).toEqual(["400 malformed_request", "400 malformed_request"]);
+  });
+
   it("processes no request sent after the body once the connection is closing", async () => {
     // The close came while the body arrived: a request after it was parsed, its event stored,
     // and its answer written to a closed connection.
