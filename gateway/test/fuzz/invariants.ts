@@ -1,4 +1,4 @@
-import type { RawRequest, RawResponse } from "./raw-http.js";
+import { encodeRaw, type RawRequest, type RawResponse } from "./raw-http.js";
 
 /** Every `code` the README's error tables name. */
 export const KNOWN_CODES: ReadonlySet<string> = new Set([
@@ -22,6 +22,8 @@ export const KNOWN_CODES: ReadonlySet<string> = new Set([
   "rate_limited",
   "unavailable",
   "keys_unavailable",
+  "backup_in_progress",
+  "backup_no_room",
 ]);
 
 /**
@@ -105,4 +107,43 @@ export function answerProblems(req: RawRequest, res: RawResponse): string[] {
 
 function headerOf(req: RawRequest, name: string): string {
   return req.headers.find(([n]) => n.toLowerCase() === name)?.[1] ?? "";
+}
+
+/** What in an answer's body shows the gateway's insides: a stack frame, a source path. */
+const INSIDES = [
+  /\n\s+at\s/,
+  /\bat [^\s"]+ \([^)]*:\d+:\d+\)/,
+  /node:internal/,
+  /file:\/\//,
+  /\/(src|dist)\/[\w/.-]+\.[jt]s\b/,
+  /node_modules/,
+  /\b(TypeError|RangeError|ReferenceError|SyntaxError): /,
+];
+
+/**
+ * What an answer gives away (empty: nothing): a stack trace or a source path, or any of
+ * `secrets` (adapter secrets, tokens, key material) in its body or headers that the request did
+ * not carry itself. The `200` of
+ * `GET /store/backup` is the store itself, so its body is not looked at.
+ */
+export function leakProblems(
+  req: RawRequest,
+  res: RawResponse,
+  secrets: readonly string[],
+): string[] {
+  const out: string[] = [];
+  const backup = res.status === 200 && req.target.startsWith("/store/backup");
+  const body = backup ? "" : res.body.toString("latin1");
+  const headers = [...res.headers].map(([n, v]) => `${n}: ${v}`).join("\n");
+  for (const pattern of INSIDES) {
+    if (pattern.test(body)) out.push(`${res.status} body shows ${pattern}: ${body.slice(0, 300)}`);
+  }
+  const sent = encodeRaw(req).toString("latin1");
+  for (const secret of secrets) {
+    // What the request carried itself may come back (a path echoed in a 404's detail).
+    if (secret.length < 8 || sent.includes(secret)) continue;
+    if (body.includes(secret) || headers.includes(secret))
+      out.push(`${res.status} gives away a secret (${secret.slice(0, 6)}...)`);
+  }
+  return out;
 }

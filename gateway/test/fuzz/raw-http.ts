@@ -1,4 +1,4 @@
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 
 /** A request as the fuzzer sends it: bytes on a fresh connection to 127.0.0.1. */
 export interface RawRequest {
@@ -13,6 +13,8 @@ export interface RawRequest {
   readonly raw?: Uint8Array;
   /** Close the sending side once the bytes are out (a body cut short then ends at EOF). */
   readonly halfClose?: boolean;
+  /** A slow client: the bytes go out `chunk` at a time, `delayMs` apart (`sendRaw` only). */
+  readonly dribble?: { readonly chunk: number; readonly delayMs: number };
 }
 
 /** What came back. `status` 0: the connection closed without an answer. */
@@ -50,6 +52,7 @@ export function sendRaw(port: number, req: RawRequest, timeoutMs: number): Promi
     let buffered = Buffer.alloc(0);
     let settled = false;
     const socket = connect(port, "127.0.0.1", () => {
+      if (req.dribble !== undefined) return dribble(socket, bytes, req.dribble, req.halfClose);
       if (req.halfClose) socket.end(bytes);
       else socket.write(bytes);
     });
@@ -113,6 +116,29 @@ export function sendRaw(port: number, req: RawRequest, timeoutMs: number): Promi
     socket.on("error", () => tryParse(true));
     socket.on("close", () => tryParse(true));
   });
+}
+
+/** Writes `bytes` `chunk` at a time, `delayMs` apart, while the socket is open. */
+function dribble(
+  socket: Socket,
+  bytes: Buffer,
+  pace: { readonly chunk: number; readonly delayMs: number },
+  halfClose: boolean | undefined,
+): void {
+  let at = 0;
+  const step = () => {
+    if (socket.destroyed) return;
+    const piece = bytes.subarray(at, at + Math.max(1, pace.chunk));
+    at += piece.length;
+    if (at >= bytes.length) {
+      if (halfClose) socket.end(piece);
+      else socket.write(piece);
+      return;
+    }
+    socket.write(piece);
+    setTimeout(step, pace.delayMs);
+  };
+  step();
 }
 
 /** The body of a complete chunked message, or `undefined` while the last chunk is missing. */
