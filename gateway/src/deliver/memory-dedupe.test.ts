@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { cpuTime } from "../../test/support/one-pass.js";
 import { DedupeKeys } from "./memory-dedupe.js";
 
 describe("DedupeKeys", () => {
@@ -62,19 +63,23 @@ describe("DedupeKeys", () => {
     for (const windowMs of [86_400_000, 2_000]) {
       let keys = new DedupeKeys(windowMs, maxKeys);
       let n = 0;
-      const batch = (now: (i: number) => number) => {
-        const started = performance.now();
-        for (let i = 0; i < maxKeys; i++) keys.claim("/bench", `id-${n++}`, now(n));
-        return performance.now() - started;
-      };
+      const batch = (now: (i: number) => number) =>
+        cpuTime(() => {
+          for (let i = 0; i < maxKeys; i++) keys.claim("/bench", `id-${n++}`, now(n));
+        });
       // With the short window, 10 claims per ms: keys expire (the sweep) rather than overflow.
       const clock = windowMs === 2_000 ? (i: number) => Math.floor(i / 10) : () => 0;
       batch(clock); // warm-up: the JIT
-      keys = new DedupeKeys(windowMs, maxKeys);
-      n = 0;
-      const below = batch(clock); // the first maxKeys: nothing forgotten yet
+      // CPU time, best of 3 on both sides: by the wall clock another process on a loaded machine
+      // stretched one batch of a few ms, and the ratio measured up to 7.4 against the bound 5.
+      const fresh = () => {
+        keys = new DedupeKeys(windowMs, maxKeys);
+        n = 0;
+        return batch(clock); // the first maxKeys: nothing forgotten yet
+      };
+      const below = Math.min(fresh(), fresh(), fresh());
       for (let round = 0; round < 3; round++) batch(clock);
-      const at = Math.min(batch(clock), batch(clock)); // 80,000 to 120,000 claims in
+      const at = Math.min(batch(clock), batch(clock), batch(clock)); // 80,000 to 140,000 claims in
       expect(at / below, `window ${windowMs} ms`).toBeLessThan(5);
     }
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { cpuTime } from "../../../test/support/one-pass.js";
 import { RememberedKeys } from "./remembered-keys.js";
 
 describe("RememberedKeys", () => {
@@ -38,16 +39,18 @@ describe("RememberedKeys", () => {
   it("adds at the bound cost about what adds below it cost", () => {
     const max = 20_000;
     let n = 0;
-    const batch = (keys: RememberedKeys) => {
-      const started = performance.now();
-      for (let i = 0; i < max; i++) keys.add(`key-${n++}`);
-      return performance.now() - started;
-    };
+    const batch = (keys: RememberedKeys) =>
+      cpuTime(() => {
+        for (let i = 0; i < max; i++) keys.add(`key-${n++}`);
+      });
     batch(new RememberedKeys(max)); // warm-up: the JIT
+    // CPU time, best of 3 on both sides: by the wall clock another process on a loaded machine
+    // stretched one batch of a few ms, and the ratio measured up to 22 against the bound 5.
+    // Taking a Set's first value measured ~80x.
+    const below = Math.min(...[1, 2, 3].map(() => batch(new RememberedKeys(max))));
     const keys = new RememberedKeys(max);
-    const below = batch(keys);
-    for (let round = 0; round < 3; round++) batch(keys);
-    const at = Math.min(batch(keys), batch(keys));
+    for (let round = 0; round < 4; round++) batch(keys);
+    const at = Math.min(batch(keys), batch(keys), batch(keys));
     expect(at / below).toBeLessThan(5);
   });
 });
