@@ -19,9 +19,12 @@ import { MAX_PAGE_CHARS } from "./dead-letter-routes.js";
 let gateway: Gateway | undefined;
 let sink: ScriptedSink | undefined;
 afterEach(async () => {
-  await gateway?.stop();
-  await sink?.close();
+  // This test's resources are taken before the first await: a hook that outlives its timeout
+  // must not stop or close what the next test has started meanwhile.
+  const [held, heldSink] = [gateway, sink];
   gateway = sink = undefined;
+  await held?.stop();
+  await heldSink?.close();
 });
 
 async function refusingGateway(

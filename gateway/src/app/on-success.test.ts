@@ -19,10 +19,13 @@ const sinks: ScriptedSink[] = [];
 const clients: { close(): void }[] = [];
 let gateway: Gateway | undefined;
 afterEach(async () => {
-  await gateway?.stop();
+  // This test's resources are taken before the first await: a hook that outlives its timeout
+  // must not stop or close what the next test has started meanwhile.
+  const [held, heldClients, heldSinks] = [gateway, clients.splice(0), sinks.splice(0)];
   gateway = undefined;
-  for (const client of clients.splice(0)) client.close();
-  for (const sink of sinks.splice(0)) await sink.close();
+  await held?.stop();
+  for (const client of heldClients) client.close();
+  for (const sink of heldSinks) await sink.close();
 });
 
 type Step = Reply | ((request: Received, n: number) => Reply);

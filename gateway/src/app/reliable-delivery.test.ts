@@ -10,9 +10,12 @@ import { createGateway, type Gateway } from "./create-gateway.js";
 const sinks: ScriptedSink[] = [];
 let gateway: Gateway | undefined;
 afterEach(async () => {
-  await gateway?.stop();
+  // This test's resources are taken before the first await: a hook that outlives its timeout
+  // must not stop or close what the next test has started meanwhile.
+  const [held, heldSinks] = [gateway, sinks.splice(0)];
   gateway = undefined;
-  for (const sink of sinks.splice(0)) await sink.close();
+  await held?.stop();
+  for (const sink of heldSinks) await sink.close();
 });
 
 async function sinkOf(...script: Parameters<typeof startScriptedSink>[0]) {

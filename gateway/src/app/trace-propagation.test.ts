@@ -22,11 +22,14 @@ const sinks: ScriptedSink[] = [];
 let gateway: Gateway | undefined;
 let provider: BasicTracerProvider | undefined;
 afterEach(async () => {
-  await gateway?.stop();
+  // This test's resources are taken before the first await: a hook that outlives its timeout
+  // must not stop or close what the next test has started meanwhile.
+  const [held, heldProvider, heldSinks] = [gateway, provider, sinks.splice(0)];
   gateway = undefined;
-  await provider?.shutdown();
   provider = undefined;
-  for (const sink of sinks.splice(0)) await sink.close();
+  await held?.stop();
+  await heldProvider?.shutdown();
+  for (const sink of heldSinks) await sink.close();
 });
 
 async function sinkOf(...script: Parameters<typeof startScriptedSink>[0]) {

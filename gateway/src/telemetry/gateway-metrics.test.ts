@@ -14,8 +14,11 @@ let provider: MeterProvider | undefined;
 let lastExporter: InMemoryMetricExporter | undefined;
 afterEach(async () => {
   metrics.disable();
-  await provider?.shutdown();
+  // This test's resources are taken before the first await: a hook that outlives its timeout
+  // must not stop or close what the next test has started meanwhile.
+  const held = provider;
   provider = undefined;
+  await held?.shutdown();
 });
 
 async function collect(

@@ -11,9 +11,12 @@ import {
 
 let server: Server | undefined;
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
+  // This test's resources are taken before the first await: a hook that outlives its timeout
+  // must not stop or close what the next test has started meanwhile.
+  const held = server;
   server = undefined;
+  held?.closeAllConnections();
+  await new Promise<void>((done) => (held ? held.close(() => done()) : done()));
 });
 
 /** Sends `bytes` and then nothing; resolves with the status line's code and the time it took. */

@@ -3,8 +3,11 @@ import { printable, startDemoSink } from "./demo-sink.js";
 
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {
-  await close?.();
+  // This test's resources are taken before the first await: a hook that outlives its timeout
+  // must not stop or close what the next test has started meanwhile.
+  const held = close;
   close = undefined;
+  await held?.();
 });
 
 describe("the embedded demo's sink", () => {
