@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { publishOrder } from "../../test/support/publish-order.js";
 import { type ScriptedSink, startScriptedSink } from "../../test/support/scripted-sink.js";
+import { waitUntil } from "../../test/support/wait-until.js";
 import { parseConfig } from "../config/load-config.js";
 import { createGateway, type Gateway } from "./create-gateway.js";
 
@@ -10,9 +11,12 @@ import { createGateway, type Gateway } from "./create-gateway.js";
 const sinks: ScriptedSink[] = [];
 let gateway: Gateway | undefined;
 afterEach(async () => {
-  await gateway?.stop();
+  // This test's resources are taken before the first await: a hook that outlives its timeout
+  // must not stop or close what the next test has started meanwhile.
+  const [held, heldSinks] = [gateway, sinks.splice(0)];
   gateway = undefined;
-  for (const sink of sinks.splice(0)) await sink.close();
+  await held?.stop();
+  for (const sink of heldSinks) await sink.close();
 });
 
 const config = (sink: string) =>
@@ -26,12 +30,14 @@ const config = (sink: string) =>
 
 /** Resolves once the first delivery was settled (kept as dead, with `retry: 0`). */
 async function settled(gw: Gateway): Promise<void> {
-  for (;;) {
-    const res = await gw.fetch(new Request("http://gw/subscriptions/orders/dead"));
-    const { items } = (await res.json()) as { items: unknown[] };
-    if (items.length > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await waitUntil(
+    async () => {
+      const res = await gw.fetch(new Request("http://gw/subscriptions/orders/dead"));
+      const { items } = (await res.json()) as { items: unknown[] };
+      return items.length > 0;
+    },
+    { timeoutMs: 15_000, everyMs: 10, what: "the first delivery to be kept as dead" },
+  );
 }
 
 /**

@@ -74,7 +74,10 @@ async function publish(url: string, type: string) {
 }
 
 async function deadError(url: string, id: string): Promise<string> {
+  // Its own deadline, under the test's: a delivery that never dies fails here, by name.
+  const deadline = Date.now() + 15_000;
   for (;;) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for a dead job of ${id}`);
     const page = (await (await fetch(`${url}/subscriptions/${id}/dead`)).json()) as {
       items: { failure: { error: string } }[];
     };

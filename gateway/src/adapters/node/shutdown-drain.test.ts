@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
 import { serveQuietly } from "../../../test/support/serve-in-temp-dir.js";
 import { spawnHerald } from "../../../test/support/spawn-herald.js";
+import { waitUntil } from "../../../test/support/wait-until.js";
 import { silentLogger } from "../../ports/logger.js";
 
 // DESIGN.md: SIGTERM/SIGINT stop accepting, finish or persist in-flight work, exit 0. A request
@@ -92,10 +93,13 @@ function slowPost(base: string, path: string, id: string, first: string, rest: s
 
 /** Resolves once `GET /readyz` answers 503 (shutting down), or nothing answers any more. */
 async function stopping(base: string): Promise<void> {
-  for (;;) {
-    const res = await fetch(`${base}/readyz`).catch(() => undefined);
-    if (res === undefined || res.status === 503) return;
-  }
+  await waitUntil(
+    async () => {
+      const res = await fetch(`${base}/readyz`).catch(() => undefined);
+      return res === undefined || res.status === 503;
+    },
+    { timeoutMs: 15_000, everyMs: 10, what: "/readyz to answer 503 after SIGTERM" },
+  );
 }
 
 describe("shutdown with a request body still arriving", () => {
