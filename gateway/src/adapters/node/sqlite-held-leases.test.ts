@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { cpuStopwatch } from "../../../test/support/one-pass.js";
 import type { AcceptedEvent, DeliveryQueue } from "../../deliver/delivery-queue.js";
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.js";
 
@@ -51,13 +52,13 @@ async function leaseAllHeld(
   size: number,
   skip?: ReadonlySet<string>,
 ): Promise<number> {
-  const started = performance.now();
+  const elapsed = cpuStopwatch();
   let leased = 0;
   while (leased < n) {
     const jobs = await queue.lease(size, 600_000, never, skip);
     leased += jobs.length;
   }
-  const ms = performance.now() - started;
+  const ms = elapsed();
   // Every job handed out once, and none left to hand out.
   expect(leased).toBe(n);
   expect(await queue.lease(size, 600_000, AbortSignal.timeout(20), skip)).toEqual([]);
@@ -71,11 +72,17 @@ describe("SQLite: leasing indexed rows while many are held", () => {
   // CPU in that read). Reads now start past the rows known held: a ratio within one process of
   // the cost per job with 16,000 held against 500: about 1 now, 18x before (and 20x when the
   // read started there with `(due_at, id) > (?, ?)`, which SQLite seeks by due time only).
+  // In CPU time, the small side the best of 3: by the wall clock, the 500 jobs' few ms against
+  // the 16,000's hundreds measured up to 10.9x on a loaded machine.
   it("costs about as much per job with 16,000 jobs held as with 500", async () => {
     const small = await withIndexed(500, ["sub"]);
     const large = await withIndexed(16_000, ["sub"]);
     await leaseAllHeld(await withIndexed(500, ["sub"]), 500, 32); // warm-up
-    const perJobSmall = await leaseAllHeld(small, 500, 32);
+    const perJobSmall = Math.min(
+      await leaseAllHeld(small, 500, 32),
+      await leaseAllHeld(await withIndexed(500, ["sub"]), 500, 32),
+      await leaseAllHeld(await withIndexed(500, ["sub"]), 500, 32),
+    );
     const perJobLarge = await leaseAllHeld(large, 16_000, 32);
     expect(perJobLarge / perJobSmall).toBeLessThan(4);
   });
@@ -85,7 +92,11 @@ describe("SQLite: leasing indexed rows while many are held", () => {
     const large = await withIndexed(16_000, ["sub", "other"]);
     const skip = new Set(["other"]);
     await leaseAllHeld(await withIndexed(500, ["sub", "other"]), 500, 32, skip); // warm-up
-    const perJobSmall = await leaseAllHeld(small, 500, 32, skip);
+    const perJobSmall = Math.min(
+      await leaseAllHeld(small, 500, 32, skip),
+      await leaseAllHeld(await withIndexed(500, ["sub", "other"]), 500, 32, skip),
+      await leaseAllHeld(await withIndexed(500, ["sub", "other"]), 500, 32, skip),
+    );
     const perJobLarge = await leaseAllHeld(large, 16_000, 32, skip);
     expect(perJobLarge / perJobSmall).toBeLessThan(4);
   });
