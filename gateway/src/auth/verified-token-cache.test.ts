@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { cpuTime } from "../../test/support/one-pass.js";
 import {
   AUDIENCE,
   claimsAt,
@@ -90,21 +91,23 @@ describe("createVerifiedTokenCache", () => {
   it("misses at the bound cost about what misses below it cost (no walk over evicted keys)", () => {
     const maxEntries = 20_000;
     let n = 0;
-    const batch = (cache: ReturnType<typeof createVerifiedTokenCache>) => {
-      const started = performance.now();
-      for (let i = 0; i < maxEntries; i++) {
-        const key = `t${n++}`;
-        cache.get(key);
-        cache.set(key, entry(key));
-        cache.get(`t${n - 5_000}`); // a recent one, moved to the young end
-      }
-      return performance.now() - started;
-    };
-    batch(createVerifiedTokenCache({ maxEntries, clock: manualClock() })); // warm-up: the JIT
-    const cache = createVerifiedTokenCache({ maxEntries, clock: manualClock() });
-    const below = batch(cache);
-    for (let round = 0; round < 3; round++) batch(cache);
-    const at = Math.min(batch(cache), batch(cache));
+    const batch = (cache: ReturnType<typeof createVerifiedTokenCache>) =>
+      cpuTime(() => {
+        for (let i = 0; i < maxEntries; i++) {
+          const key = `t${n++}`;
+          cache.get(key);
+          cache.set(key, entry(key));
+          cache.get(`t${n - 5_000}`); // a recent one, moved to the young end
+        }
+      });
+    const fresh = () => createVerifiedTokenCache({ maxEntries, clock: manualClock() });
+    batch(fresh()); // warm-up: the JIT
+    // CPU time, best of 3 on both sides, as for DedupeKeys and RememberedKeys, whose single
+    // wall-clock batch below the bound failed their ratios on a loaded machine.
+    const below = Math.min(batch(fresh()), batch(fresh()), batch(fresh()));
+    const cache = fresh();
+    for (let round = 0; round < 4; round++) batch(cache);
+    const at = Math.min(batch(cache), batch(cache), batch(cache));
     expect(at / below).toBeLessThan(4);
   });
 
