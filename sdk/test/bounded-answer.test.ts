@@ -18,9 +18,12 @@ interface Endless {
 
 let server: Server | undefined;
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
+  // This test's server is taken before the first await: a hook that outlives its timeout must
+  // not close the server the next test has started meanwhile.
+  const held = server;
   server = undefined;
+  held?.closeAllConnections();
+  await new Promise((resolve) => held?.close(resolve) ?? resolve(undefined));
 });
 
 /** Answers `status` with a body that starts like JSON and goes on (up to HARD_STOP), at the client's pace. */

@@ -17,8 +17,11 @@ let nodeFetch: NodeFetch | undefined;
 afterEach(async () => {
   nodeFetch?.close();
   nodeFetch = undefined;
-  await server?.close();
+  // This test's server is taken before the first await: a hook that outlives its timeout must
+  // not close the server the next test has started meanwhile.
+  const held = server;
   server = undefined;
+  await held?.close();
 });
 
 const fresh = (options?: Parameters<typeof createNodeFetch>[0]) => {

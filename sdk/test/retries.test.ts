@@ -14,8 +14,11 @@ import { type Answer, type SinkServer, startSink } from "./sink-server.js";
 
 let server: SinkServer | undefined;
 afterEach(async () => {
-  await server?.close();
+  // This test's server is taken before the first await: a hook that outlives its timeout must
+  // not close the server the next test has started meanwhile.
+  const held = server;
   server = undefined;
+  await held?.close();
 });
 
 /** A gateway stand-in that answers the scripted statuses in turn, then 202. */
