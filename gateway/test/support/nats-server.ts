@@ -1,8 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./free-port.js";
 
 /** A `nats-server -js` this test started, on a loopback port with its own store folder. */
 export interface NatsServer {
@@ -31,17 +31,7 @@ export function hasNatsServer(): boolean {
   }
 }
 
-/** A free TCP port on 127.0.0.1 (the OS picks it; a short race with other processes remains). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 const started = new Set<ChildProcess>();
 process.once("exit", () => {

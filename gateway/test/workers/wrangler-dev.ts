@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../support/free-port.js";
 
 const gatewayDir = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const wranglerBin = resolve(gatewayDir, "../node_modules/wrangler/bin/wrangler.js");
@@ -14,14 +14,6 @@ export interface WranglerDev {
   /** Everything wrangler printed (stdout and stderr), for failure messages. */
   output(): string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return port;
 }
 
 /**

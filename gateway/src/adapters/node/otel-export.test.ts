@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { freePort } from "../../../test/support/free-port.js";
 import { type OtlpCollector, startOtlpCollector } from "../../../test/support/otlp-collector.js";
 import { type RecordingSink, startRecordingSink } from "../../../test/support/recording-sink.js";
 
@@ -298,18 +298,6 @@ describe("herald serve exporting OTLP, configured only through OTEL_* variables"
     expect(herald.stdout).toEqual([`herald listening on ${herald.url}`]);
   }, 20_000);
 });
-
-/** A TCP port nothing listens on (it was free a moment ago). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("herald serve refusing an exporter that would bypass the admin rule", () => {
   it("never opens the SDK's Prometheus port for OTEL_METRICS_EXPORTER=prometheus; it says why", async () => {
