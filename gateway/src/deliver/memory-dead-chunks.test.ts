@@ -1,15 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { AcceptedEvent } from "./delivery-queue.js";
+import {
+  buryLeased,
+  REFUSED as failure,
+  NEVER as never,
+  numberedEvents,
+} from "../../test/support/dead-jobs.js";
+import { eventLoopStalls as stalls } from "../../test/support/event-loop-stalls.js";
 import { createMemoryQueue, type MemoryQueue } from "./memory-queue.js";
 
-const never = new AbortController().signal;
-const failure = { status: 400, error: "got 400", at: 0 };
-let serial = 0;
-const events = (n: number, subscriptionId: string): AcceptedEvent[] =>
-  Array.from({ length: n }, () => ({
-    event: { attributes: { specversion: "1.0", id: String(serial++), source: "/s", type: "t" } },
-    subscriptionIds: [subscriptionId],
-  }));
+const events = numberedEvents();
 
 /** A queue with `n` dead jobs of `sub` (a sink that answered 400 to each). */
 async function withDead(n: number): Promise<MemoryQueue> {
@@ -17,48 +16,6 @@ async function withDead(n: number): Promise<MemoryQueue> {
   await queue.accept(events(n, "sub"));
   await buryLeased(queue, n);
   return queue;
-}
-
-/** Leases `n` due jobs and buries them. */
-async function buryLeased(queue: MemoryQueue, n: number): Promise<void> {
-  for (let done = 0; done < n; ) {
-    const jobs = await queue.lease(Math.min(1_000, n - done), 600_000, never);
-    for (const job of jobs) await queue.bury(job.id, failure);
-    done += jobs.length;
-  }
-}
-
-/** CPU time this process has used (ms), all its threads. */
-const cpuMs = () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1_000;
-};
-
-/**
- * How long `work` took and the longest the event loop went without running a timer meanwhile
- * (ms). Each is the lesser of the wall time (which counts time the machine gave to other
- * processes, tens of ms on a loaded one) and the process's CPU time (which counts the garbage
- * collector's helper threads), so neither a busy machine nor a parallel GC reads as a stall.
- */
-async function stalls(work: () => Promise<unknown>): Promise<{ total: number; longest: number }> {
-  const now = () => ({ wall: performance.now(), cpu: cpuMs() });
-  const since = (from: { wall: number; cpu: number }, to = now()) =>
-    Math.min(to.wall - from.wall, to.cpu - from.cpu);
-  let last = now();
-  let longest = 0;
-  const gap = () => {
-    const at = now();
-    longest = Math.max(longest, since(last, at));
-    last = at;
-  };
-  const timer = setInterval(gap, 1);
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  const start = now();
-  last = start;
-  await work();
-  clearInterval(timer);
-  gap();
-  return { total: since(start), longest };
 }
 
 describe("memory queue: redrive of a whole dead set", () => {

@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { AcceptedEvent, DeliveryQueue } from "../../deliver/delivery-queue.js";
+import {
+  buryLeased,
+  REFUSED as failure,
+  NEVER as never,
+  numberedEvents,
+} from "../../../test/support/dead-jobs.js";
+import { eventLoopStalls } from "../../../test/support/event-loop-stalls.js";
+import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "herald-sqlite-dead-"));
@@ -12,18 +19,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-let serial = 0;
-const never = new AbortController().signal;
-const failure = { status: 400, error: "got 400", at: 0 };
-const events = (n: number, subscriptionId: string): AcceptedEvent[] =>
-  Array.from({ length: n }, () => ({
-    event: { attributes: { specversion: "1.0", id: String(serial++), source: "/s", type: "t" } },
-    subscriptionIds: [subscriptionId],
-  }));
+let stored = 0;
+const events = numberedEvents();
 
 /** A fresh store with `n` dead jobs of `sub` (a sink that answered 400 to each). */
 async function withDead(n: number): Promise<DeliveryQueue> {
-  const store = openSqliteStore({ path: join(dir, `${serial++}.db`) });
+  const store = openSqliteStore({ path: join(dir, `${stored++}.db`) });
   stores.push(store);
   const { queue } = store;
   for (let done = 0; done < n; done += 1_000) {
@@ -32,39 +33,6 @@ async function withDead(n: number): Promise<DeliveryQueue> {
     await buryLeased(queue, batch);
   }
   return queue;
-}
-
-/** Leases `n` due jobs and buries them. */
-async function buryLeased(queue: DeliveryQueue, n: number): Promise<void> {
-  for (let done = 0; done < n; ) {
-    const jobs = await queue.lease(Math.min(1_000, n - done), 600_000, never);
-    await Promise.all(jobs.map((job) => queue.bury(job.id, failure)));
-    done += jobs.length;
-  }
-}
-
-/**
- * The longest the event loop went without running a timer while `work` ran, in CPU time (ms):
- * the work that held it. By the wall clock, on a loaded machine, a wait for a core between two
- * chunks counted as a stall (267 ms against 6 ms for 1,000 jobs, once in 10 runs).
- */
-async function longestStall(work: () => Promise<unknown>): Promise<number> {
-  const now = () => {
-    const { user, system } = process.cpuUsage();
-    return (user + system) / 1000;
-  };
-  let last = now();
-  let longest = 0;
-  const timer = setInterval(() => {
-    const at = now();
-    longest = Math.max(longest, at - last);
-    last = at;
-  }, 1);
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  last = now();
-  await work();
-  clearInterval(timer);
-  return Math.max(longest, now() - last);
 }
 
 describe("SQLite: redrive and delete of a whole dead set", () => {
@@ -76,7 +44,7 @@ describe("SQLite: redrive and delete of a whole dead set", () => {
   it("holds the event loop about as long for 40,000 dead jobs as for 1,000", async () => {
     const stall = async (n: number, work: () => Promise<number>) => {
       let count = 0;
-      const ms = await longestStall(async () => {
+      const { longest: ms } = await eventLoopStalls(async () => {
         count = await work();
       });
       expect(count).toBe(n);
@@ -144,7 +112,7 @@ describe("SQLite: drop of a subscription with many jobs", () => {
     const stall = async (n: number) => {
       const queue = await withDead(n);
       let count = 0;
-      const ms = await longestStall(async () => {
+      const { longest: ms } = await eventLoopStalls(async () => {
         count = await queue.drop("sub");
       });
       expect(count).toBe(n);
@@ -157,7 +125,7 @@ describe("SQLite: drop of a subscription with many jobs", () => {
   });
 
   it("takes every job of the subscription, fresh, leased, due and dead, and nothing else", async () => {
-    const store = openSqliteStore({ path: join(dir, `${serial++}.db`), memoryJobs: 1_500 });
+    const store = openSqliteStore({ path: join(dir, `${stored++}.db`), memoryJobs: 1_500 });
     stores.push(store);
     const { queue } = store;
     // 2,500 dead, 1,200 due in the file (rescheduled), 2,000 accepted (1,500 waiting in memory,

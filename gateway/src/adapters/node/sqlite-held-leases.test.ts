@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { NEVER as never, numberedEvents } from "../../../test/support/dead-jobs.js";
 import { cpuStopwatch } from "../../../test/support/one-pass.js";
-import type { AcceptedEvent, DeliveryQueue } from "../../deliver/delivery-queue.js";
+import type { DeliveryQueue } from "../../deliver/delivery-queue.js";
 import { openSqliteStore, type SqliteStore } from "./sqlite-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "herald-sqlite-held-"));
@@ -13,13 +14,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-let serial = 0;
-const never = new AbortController().signal;
-const events = (n: number, subscriptionId: string): AcceptedEvent[] =>
-  Array.from({ length: n }, () => ({
-    event: { attributes: { specversion: "1.0", id: String(serial++), source: "/s", type: "t" } },
-    subscriptionIds: [subscriptionId],
-  }));
+let stored = 0;
+const events = numberedEvents();
 
 /**
  * A fresh store whose `n` due jobs are all indexed rows (as after a restart with a backlog), all
@@ -28,7 +24,7 @@ const events = (n: number, subscriptionId: string): AcceptedEvent[] =>
  */
 async function withIndexed(n: number, subscriptions: readonly string[]): Promise<DeliveryQueue> {
   const store = openSqliteStore({
-    path: join(dir, `${serial++}.db`),
+    path: join(dir, `${stored++}.db`),
     clock: { now: () => 1_700_000_000_000 },
     memoryJobs: 0,
     maxFresh: 100_000,
