@@ -157,7 +157,12 @@ describe("the subscriptions bucket watch", () => {
       await a.registry.create(subscription("added", { types: ["t"] }));
       await a.registry.disable("kept", "gone", 1);
       await proxy.restore();
-      await waitUntil(() => b.registry.get("added") !== undefined, { timeoutMs: 20_000 });
+      // Until the last change made while it was away has reached it (the disable comes after
+      // the create: waiting for "added" alone raced the disable, once in CI).
+      await waitUntil(
+        () => b.registry.get("added") !== undefined && b.registry.isDisabled("kept"),
+        { timeoutMs: 20_000 },
+      );
       const ids = (registry: SubscriptionRegistry) =>
         registry
           .list()
